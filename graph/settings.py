@@ -1,0 +1,40 @@
+"""Runtime settings, read from the environment (``COMMUNS_*``) and overridable by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+ONTOLOGY_DIR = ROOT / "ontology"
+QUERIES_DIR = ROOT / "queries"
+
+DEFAULT_BASE_IRI = "https://data.adrets-asso.fr/"
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+@dataclass
+class Settings:
+    """Everything a deployment may change; one instance is shared by the CLI and the HTTP app."""
+
+    store: str = field(default_factory=lambda: os.environ.get("COMMUNS_STORE", "var/store"))
+    base_iri: str = field(default_factory=lambda: os.environ.get("COMMUNS_BASE_IRI", DEFAULT_BASE_IRI))
+    query_timeout: float = field(default_factory=lambda: _env_float("COMMUNS_QUERY_TIMEOUT", 30.0))
+    max_rows: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_MAX_ROWS", "100000")))
+    update_token: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_UPDATE_TOKEN") or None)
+    service_allowlist: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            u for u in os.environ.get("COMMUNS_SERVICE_ALLOWLIST", "").split() if u
+        )
+    )
+    cors_origins: str = field(default_factory=lambda: os.environ.get("COMMUNS_CORS_ORIGINS", "*"))
+
+    def __post_init__(self) -> None:
+        if not self.base_iri.endswith("/"):
+            self.base_iri += "/"

@@ -1,0 +1,38 @@
+"""Loaders: each reads one kind of source and returns the triples of one or more named graphs.
+
+A loader never writes to the store itself: it returns an :class:`ImportResult`, fully built in
+memory, and ``api.cli`` replaces each graph atomically. So bad input fails before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from graph.store import GraphMeta
+
+
+@dataclass
+class GraphLoad:
+    """The full new content of one named graph."""
+
+    graph: str
+    triples: list[ox.Triple]
+    meta: GraphMeta | None = None
+
+
+@dataclass
+class ImportResult:
+    graphs: list[GraphLoad]
+    report: list[str] = field(default_factory=list)  # what was extracted, names left unresolved
+
+
+class SourceError(Exception):
+    """Bad input the user can fix: names the file and, when known, the line."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None):
+        self.path, self.line, self.message = str(path), line, message
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {message}")

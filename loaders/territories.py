@@ -1,0 +1,105 @@
+"""The territorial reference → RDF: régions, départements, EPCI and communes of France.
+
+Contract (ontology/communs.ttl): ``igeo:`` classes with ``igeo:codeINSEE`` (EPCI: SIREN) and ``igeo:nom``;
+``dcterms:isPartOf`` from commune to its EPCI and département, EPCI to each of its members'
+départements, département to région, so that ``dcterms:isPartOf+`` rolls up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+from tqdm import tqdm
+
+from graph.namespaces import Minter
+from graph.store import GraphMeta
+from graph.terms import Triples, iri
+from loaders.gazetteer import COMMUNE_KINDS, LICENSE_IRI, SOURCE_IRI, Gazetteer, load_gazetteer
+
+GRAPH_NAME = "territoires"
+EPCI_TYPES = "http://id.insee.fr/codes/geo/typesDEPCI/"
+EPCI_TYPE_CODES = {"CC": "CC", "CA": "CA", "CU": "CU", "METRO": "Metro", "MET69": "Metro"}
+EPCI_TYPE_LABELS = {
+    "CC": "Communauté de communes",
+    "CA": "Communauté d'agglomération",
+    "CU": "Communauté urbaine",
+    "Metro": "Métropole",
+}
+COMMUNE_CLASSES = {
+    "commune-actuelle": "igeo:Commune",
+    "commune-deleguee": "igeo:CommuneDeleguee",
+    "commune-associee": "igeo:CommuneAssociee",
+    "arrondissement-municipal": "igeo:ArrondissementMunicipal",
+}
+
+META = GraphMeta(
+    label="Référentiel territorial (régions, départements, EPCI, communes)",
+    source=SOURCE_IRI,
+    license=LICENSE_IRI,
+    description="Découpage administratif de la France, Etalab @etalab/decoupage-administratif 6.0.0 (MIT).",
+)
+
+
+def territory_iri(minter: Minter, kind: str, code: str) -> ox.NamedNode:
+    """kind: region, departement, epci, or a value of COMMUNE_KINDS."""
+    return ox.NamedNode(minter.thing(kind, code))
+
+
+def territory_triples(minter: Minter, gz: Gazetteer | None = None, progress: bool = False) -> Iterable[ox.Triple]:
+    gz = gz or load_gazetteer()
+    t = Triples()
+    for code, label in EPCI_TYPE_LABELS.items():
+        concept = iri(EPCI_TYPES + code)
+        t.a(concept, "skos:Concept")
+        t.add(concept, "skos:prefLabel", label, "fr")
+        t.label(concept, label)
+    for r in gz.regions.values():
+        s = territory_iri(minter, "region", r.code)
+        t.a(s, "igeo:Region")
+        t.label(s, r.name)
+        t.add(s, "igeo:nom", r.name)
+        t.add(s, "igeo:codeINSEE", r.code)
+    for d in gz.departements.values():
+        s = territory_iri(minter, "departement", d.code)
+        t.a(s, "igeo:Departement")
+        t.label(s, f"{d.name} ({d.code})")
+        t.add(s, "igeo:nom", d.name)
+        t.add(s, "igeo:codeINSEE", d.code)
+        t.add(s, "dcterms:isPartOf", territory_iri(minter, "region", d.region))
+        if d.chef_lieu:
+            t.add(s, "igeo:chefLieu", territory_iri(minter, "commune", d.chef_lieu))
+    for e in gz.epcis.values():
+        s = territory_iri(minter, "epci", e.siren)
+        t.a(s, "igeo:Intercommunalite")
+        t.label(s, e.name)
+        t.add(s, "igeo:nom", e.name)
+        t.add(s, "igeo:codeINSEE", e.siren)
+        t.add(s, "cs:siren", e.siren)
+        t.add(s, "igeo:typeDEPCI", iri(EPCI_TYPES + EPCI_TYPE_CODES[e.type]))
+        t.add(s, "cs:population", e.population)
+        depts = sorted({gz.communes[("commune-actuelle", m)].departement for m in e.members
+                        if ("commune-actuelle", m) in gz.communes})
+        for dep in depts:
+            t.add(s, "dcterms:isPartOf", territory_iri(minter, "departement", dep))
+    communes = list(gz.communes.values())
+    for c in tqdm(communes, desc="communes", unit=" communes", disable=not progress):
+        s = territory_iri(minter, COMMUNE_KINDS[c.kind], c.code)
+        t.a(s, COMMUNE_CLASSES[c.kind])
+        t.label(s, c.name)
+        t.add(s, "igeo:nom", c.name)
+        t.add(s, "igeo:codeINSEE", c.code)
+        t.add(s, "cs:siren", c.siren)
+        t.add(s, "cs:population", c.population)
+        for pc in c.postal_codes:
+            t.add(s, "schema:postalCode", pc)
+        for old in c.former_codes:
+            t.add(s, "cs:ancienCodeINSEE", old)
+        if c.kind == "commune-actuelle":
+            t.add(s, "dcterms:isPartOf", territory_iri(minter, "departement", c.departement))
+            epci = gz.epci_of_commune.get(c.code)
+            if epci:
+                t.add(s, "dcterms:isPartOf", territory_iri(minter, "epci", epci))
+        elif c.parent:
+            t.add(s, "dcterms:isPartOf", territory_iri(minter, "commune", c.parent))
+    return t
