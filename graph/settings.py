@@ -29,9 +29,7 @@ class Settings:
     max_rows: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_MAX_ROWS", "100000")))
     update_token: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_UPDATE_TOKEN") or None)
     service_allowlist: tuple[str, ...] = field(
-        default_factory=lambda: tuple(
-            u for u in os.environ.get("COMMUNS_SERVICE_ALLOWLIST", "").split() if u
-        )
+        default_factory=lambda: tuple(u for u in os.environ.get("COMMUNS_SERVICE_ALLOWLIST", "").split() if u)
     )
     cors_origins: str = field(default_factory=lambda: os.environ.get("COMMUNS_CORS_ORIGINS", "*"))
 

@@ -66,7 +66,11 @@ class Store(ABC):
     # --- reading ---------------------------------------------------------------------------
     @abstractmethod
     def select(
-        self, query: str, bindings: Bindings | None = None, *, public: bool = True,
+        self,
+        query: str,
+        bindings: Bindings | None = None,
+        *,
+        public: bool = True,
         timeout: float | None = None,
     ) -> list[dict[str, Term]]:
         """SELECT → list of rows (unbound variables absent from the row)."""
@@ -91,8 +95,9 @@ class Store(ABC):
         """Number of quads in one graph, or in the whole store."""
 
     @abstractmethod
-    def dump(self, output: io.BufferedIOBase, fmt: ox.RdfFormat, graph: str | None = None) -> None:
-        """Serialise one graph (triples formats) or the whole dataset (quads formats), unfiltered."""
+    def dump(self, output: io.BufferedIOBase, fmt: ox.RdfFormat, graphs: list[str] | None = None) -> None:
+        """Serialise the given named graphs (all graphs if None, private ones included: callers filter).
+        Quad formats keep graph names; triple formats merge the graphs."""
 
     # --- writing ---------------------------------------------------------------------------
     @abstractmethod
@@ -124,10 +129,16 @@ class Store(ABC):
             ox.Triple(g, ox.NamedNode(RDF + "type"), ox.NamedNode(PROV + "Entity")),
             ox.Triple(g, ox.NamedNode(RDFS + "label"), ox.Literal(meta.label, language="fr")),
             ox.Triple(g, ox.NamedNode(DCTERMS + "source"), source),
-            ox.Triple(g, ox.NamedNode(PROV + "generatedAtTime"),
-                      ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))),
-            ox.Triple(g, ox.NamedNode(DCTERMS + "modified"),
-                      ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))),
+            ox.Triple(
+                g,
+                ox.NamedNode(PROV + "generatedAtTime"),
+                ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime")),
+            ),
+            ox.Triple(
+                g,
+                ox.NamedNode(DCTERMS + "modified"),
+                ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime")),
+            ),
             ox.Triple(g, ox.NamedNode("http://rdfs.org/ns/void#triples"), ox.Literal(count)),
         ]
         if isinstance(source, ox.NamedNode):
@@ -136,7 +147,9 @@ class Store(ABC):
             triples.append(ox.Triple(g, ox.NamedNode(DCTERMS + "license"), ox.NamedNode(meta.license)))
         if meta.description:
             triples.append(
-                ox.Triple(g, ox.NamedNode(DCTERMS + "description"), ox.Literal(meta.description, language="fr"))
+                ox.Triple(
+                    g, ox.NamedNode(DCTERMS + "description"), ox.Literal(meta.description, language="fr")
+                )
             )
         return triples
 
@@ -160,8 +173,9 @@ class OxigraphStore(Store):
                     f"cannot open the store at {self.path}: {e} (is another 'communs' process using it?)"
                 ) from e
         self._version_file = self.path.with_name(self.path.name + ".version") if self.path else None
-        self._version = int(self._version_file.read_text()) if self._version_file and \
-            self._version_file.exists() else 0
+        self._version = (
+            int(self._version_file.read_text()) if self._version_file and self._version_file.exists() else 0
+        )
         self._write_lock = threading.Lock()
         self._public_cache: tuple[int, list[ox.NamedNode]] | None = None
 
@@ -227,11 +241,16 @@ class OxigraphStore(Store):
             return len(self._store)
         return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
 
-    def dump(self, output, fmt, graph=None):
-        if graph is None:
+    def dump(self, output, fmt, graphs=None):
+        if graphs is None and fmt.supports_datasets:
             self._store.dump(output, fmt)
+            return
+        names = [ox.NamedNode(g) for g in (graphs if graphs is not None else self.graphs())]
+        quads = (q for g in names for q in self._store.quads_for_pattern(None, None, None, g))
+        if fmt.supports_datasets:
+            ox.serialize(quads, output, fmt)
         else:
-            self._store.dump(output, fmt, from_graph=ox.NamedNode(graph))
+            ox.serialize((q.triple for q in quads), output, fmt)
 
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
         return self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph) if graph else None)
@@ -311,6 +330,14 @@ def open_store(location: str | None, base_iri: str, *, read_only: bool = False) 
 
 
 __all__ = [
-    "Bindings", "GraphMeta", "OxigraphStore", "QueryTimeout", "Store", "StoreError",
-    "StoreUnavailable", "Term", "open_store", "sparql_prefixes",
+    "Bindings",
+    "GraphMeta",
+    "OxigraphStore",
+    "QueryTimeout",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "Term",
+    "open_store",
+    "sparql_prefixes",
 ]

@@ -59,7 +59,9 @@ class Commune:
     kind: str  # a key of COMMUNE_KINDS
     departement: str
     region: str
-    parent: str | None = None  # the current commune a delegated/associated commune or arrondissement belongs to
+    parent: str | None = (
+        None  # the current commune a delegated/associated commune or arrondissement belongs to
+    )
     siren: str | None = None
     population: int | None = None
     postal_codes: tuple[str, ...] = ()
@@ -93,9 +95,7 @@ class Gazetteer:
         successor = self._former.get(code)
         if successor:
             return self.communes.get(("commune-actuelle", successor))
-        other = next(
-            (self.communes[(k, code)] for k in COMMUNE_KINDS if (k, code) in self.communes), None
-        )
+        other = next((self.communes[(k, code)] for k in COMMUNE_KINDS if (k, code) in self.communes), None)
         if other and other.parent:
             return self.communes.get(("commune-actuelle", other.parent))
         return None

@@ -8,6 +8,7 @@ départements, département to région, so that ``dcterms:isPartOf+`` rolls up.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import pyoxigraph as ox
 from tqdm import tqdm
@@ -15,7 +16,8 @@ from tqdm import tqdm
 from graph.namespaces import Minter
 from graph.store import GraphMeta
 from graph.terms import Triples, iri
-from loaders.gazetteer import COMMUNE_KINDS, LICENSE_IRI, SOURCE_IRI, Gazetteer, load_gazetteer
+from loaders import GraphLoad, ImportResult, SourceError
+from loaders.gazetteer import COMMUNE_KINDS, LICENSE_IRI, REFERENCE_DIR, SOURCE_IRI, Gazetteer, load_gazetteer
 
 GRAPH_NAME = "territoires"
 EPCI_TYPES = "http://id.insee.fr/codes/geo/typesDEPCI/"
@@ -46,7 +48,9 @@ def territory_iri(minter: Minter, kind: str, code: str) -> ox.NamedNode:
     return ox.NamedNode(minter.thing(kind, code))
 
 
-def territory_triples(minter: Minter, gz: Gazetteer | None = None, progress: bool = False) -> Iterable[ox.Triple]:
+def territory_triples(
+    minter: Minter, gz: Gazetteer | None = None, progress: bool = False
+) -> Iterable[ox.Triple]:
     gz = gz or load_gazetteer()
     t = Triples()
     for code, label in EPCI_TYPE_LABELS.items():
@@ -78,8 +82,13 @@ def territory_triples(minter: Minter, gz: Gazetteer | None = None, progress: boo
         t.add(s, "cs:siren", e.siren)
         t.add(s, "igeo:typeDEPCI", iri(EPCI_TYPES + EPCI_TYPE_CODES[e.type]))
         t.add(s, "cs:population", e.population)
-        depts = sorted({gz.communes[("commune-actuelle", m)].departement for m in e.members
-                        if ("commune-actuelle", m) in gz.communes})
+        depts = sorted(
+            {
+                gz.communes[("commune-actuelle", m)].departement
+                for m in e.members
+                if ("commune-actuelle", m) in gz.communes
+            }
+        )
         for dep in depts:
             t.add(s, "dcterms:isPartOf", territory_iri(minter, "departement", dep))
     communes = list(gz.communes.values())
@@ -103,3 +112,17 @@ def territory_triples(minter: Minter, gz: Gazetteer | None = None, progress: boo
         elif c.parent:
             t.add(s, "dcterms:isPartOf", territory_iri(minter, "commune", c.parent))
     return t
+
+
+def build(directory: Path, minter: Minter, progress: bool = False) -> ImportResult:
+    """A folder of the Etalab files (the bundled copy by default) → the 'territoires' graph."""
+    for name in ("regions", "departements", "communes", "epci"):
+        if not (directory / f"{name}.json.gz").is_file():
+            raise SourceError(directory, f"not a decoupage-administratif folder: {name}.json.gz is missing")
+    gz = load_gazetteer(directory) if directory.resolve() != REFERENCE_DIR.resolve() else load_gazetteer()
+    triples = list(territory_triples(minter, gz, progress=progress))
+    report = [
+        f"{len(gz.regions)} régions, {len(gz.departements)} départements, {len(gz.epcis)} EPCI, "
+        f"{len(gz.communes)} communes (dont déléguées, associées, arrondissements municipaux)"
+    ]
+    return ImportResult([GraphLoad(minter.graph(GRAPH_NAME), triples, META)], report)

@@ -1,0 +1,1 @@
+"""Interfaces to the platform: the HTTP app (FastAPI + Jinja2 pages) and the ``communs`` CLI."""

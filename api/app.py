@@ -1,0 +1,43 @@
+"""The HTTP application: one store, one settings object, routers per feature."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api import home
+from graph.settings import Settings
+from graph.store import Store, open_store
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """``store`` is injected by tests; otherwise it is opened from ``settings.store`` at start-up."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = store is None
+        app.state.store = store or open_store(settings.store, settings.base_iri)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="Comm'un Services",
+        description="Données liées ouvertes sur l'accès aux services au public en territoires de montagne.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(home.router)
+    return app

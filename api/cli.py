@@ -1,0 +1,296 @@
+"""``communs``: load, import, serve, query, export, validate, stats — the same flags everywhere.
+
+Every verb takes ``--store`` (a directory, ``:memory:`` or ``sparql+http://…``) and ``--base-iri``.
+Bad input prints one line naming the file (and line) and exits 2 with the store untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from graph.settings import DATA_DIR, Settings
+from graph.store import Store, StoreError, open_store
+from loaders import ImportResult, SourceError, territories
+from loaders import rdf as rdf_loader
+
+EXIT_BAD_INPUT = 2
+EXIT_INVALID = 1
+
+
+class UsageError(Exception):
+    """A command-line mistake: reported like bad input."""
+
+
+# --- importers: KIND → function(path, args, store) → ImportResult -------------------------------
+def _import_rdf(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
+    return rdf_loader.build(path, store.minter, graph=args.graph, fmt_name=args.format)
+
+
+def _import_territories(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
+    return territories.build(path, store.minter, progress=True)
+
+
+IMPORTERS: dict[str, Callable[[Path, argparse.Namespace, Store], ImportResult]] = {
+    "rdf": _import_rdf,
+    "territories": _import_territories,
+}
+
+# What `communs load` reads: (kind, path relative to data/ or None) in dependency order.
+BUNDLED: list[tuple[str, str]] = [
+    ("territories", "decoupage-administratif"),
+]
+
+
+def write(store: Store, result: ImportResult, show_report: bool) -> int:
+    total = 0
+    for load in result.graphs:
+        total += store.replace_graph(load.graph, load.triples, load.meta)
+        print(f"  <{load.graph}>: {len(load.triples)} triplets")
+    if show_report:
+        for line in result.report:
+            print(f"  {line}")
+    return total
+
+
+# --- verbs ---------------------------------------------------------------------------------
+def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings.store, settings.base_iri)
+    try:
+        started = time.perf_counter()
+        print("ontologie et vocabulaires")
+        total = write(store, rdf_loader.ontology(store.minter), args.report)
+        for kind, rel in BUNDLED:
+            print(f"{kind}: {rel}")
+            total += write(store, IMPORTERS[kind](DATA_DIR / rel, args, store), args.report)
+        elapsed = time.perf_counter() - started
+        print(f"{total} triplets chargés en {elapsed:.1f} s ; {store.count()} dans le store")
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.path)
+    if not path.exists():
+        raise SourceError(path, "no such file or directory")
+    store = open_store(settings.store, settings.base_iri)
+    try:
+        result = IMPORTERS[args.kind](path, args, store)
+        total = write(store, result, args.report)
+        print(f"{total} triplets importés depuis {path}")
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    if args.query_timeout is not None:
+        settings.query_timeout = args.query_timeout
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _format_table(rows: list[dict], names: list[str]) -> str:
+    cells = [[str(r[n].value) if n in r else "" for n in names] for r in rows]
+    widths = [max([len(n)] + [len(c[i]) for c in cells]) for i, n in enumerate(names)]
+    line = "  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))
+    body = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join([line, "  ".join("-" * w for w in widths), *body])
+
+
+def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
+    text = Path(args.file).read_text(encoding="utf-8") if args.file else args.sparql
+    if not text:
+        raise UsageError("give a query, or --file FILE.rq")
+    store = open_store(settings.store, settings.base_iri, read_only=args.store_read_only)
+    try:
+        if args.format == "table":
+            rows = store.select(text, public=not args.private)
+            names = list(dict.fromkeys(k for r in rows for k in r))
+            print(_format_table(rows, names))
+        else:
+            _print_serialized(store, text, args)
+    finally:
+        store.close()
+    return 0
+
+
+def _print_serialized(store: Store, text: str, args: argparse.Namespace) -> None:
+    """SPARQL 1.1 JSON, CSV and TSV result formats (TSV keeps N-Triples term syntax, as the spec asks)."""
+    rows = store.select(text, public=not args.private)
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    if args.format == "json":
+        bindings = [{n: _json_term(r[n]) for n in names if n in r} for r in rows]
+        print(json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}, ensure_ascii=False))
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\r\n")
+        writer.writerow(names)
+        writer.writerows([r[n].value if n in r else "" for n in names] for r in rows)
+    else:
+        print("\t".join("?" + n for n in names))
+        for r in rows:
+            print("\t".join(str(r[n]) if n in r else "" for n in names))
+
+
+def _json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        out["datatype"] = term.datatype.value
+    return out
+
+
+EXPORT_FORMATS = {
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+}
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings.store, settings.base_iri, read_only=args.store_read_only)
+    try:
+        graphs = [args.graph] if args.graph else (store.graphs() if args.private else store.public_graphs())
+        if args.graph and not args.private and not store.minter.is_public_graph(args.graph):
+            raise UsageError(f"<{args.graph}> is not public: add --private to export it")
+        if args.output:
+            with open(args.output, "wb") as out:
+                store.dump(out, EXPORT_FORMATS[args.format], graphs)
+        else:
+            store.dump(sys.stdout.buffer, EXPORT_FORMATS[args.format], graphs)
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings.store, settings.base_iri, read_only=args.store_read_only)
+    try:
+        print(f"{store.count()} quads, version {store.version}")
+        for g in sorted(store.graphs()):
+            visibility = "public" if store.minter.is_public_graph(g) else "privé"
+            print(f"  {store.count(g):>9}  {visibility:<6}  <{g}>")
+        rows = store.select(
+            "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n)"
+        )
+        print("classes :")
+        for r in rows[:30]:
+            print(f"  {r['n'].value:>9}  <{r['class'].value}>")
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.validation import validate_store
+
+    store = open_store(settings.store, settings.base_iri, read_only=args.store_read_only)
+    try:
+        conforms, report = validate_store(store, graph=args.graph)
+    finally:
+        store.close()
+    print(report)
+    return 0 if conforms else EXIT_INVALID
+
+
+# --- argument parsing ----------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", help="store directory, ':memory:' or sparql+http://… (env COMMUNS_STORE)")
+    common.add_argument("--base-iri", help="base of minted IRIs (env COMMUNS_BASE_IRI)")
+    common.add_argument("--report", action="store_true", help="print what was extracted and what was not")
+    common.add_argument(
+        "--store-read-only",
+        action="store_true",
+        help="open the embedded store read-only (while a server holds it)",
+    )
+
+    parser = argparse.ArgumentParser(prog="communs", description=__doc__.splitlines()[0])
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    verbs.add_parser(
+        "load", parents=[common], help="load all bundled data (ontology, territories, documents…)"
+    )
+
+    p = verbs.add_parser("import", parents=[common], help="import one source into its named graph")
+    p.add_argument("kind", choices=sorted(IMPORTERS))
+    p.add_argument("path")
+    p.add_argument("--graph", help="target named graph IRI (rdf)")
+    p.add_argument(
+        "--format", help=f"RDF format ({', '.join(rdf_loader.FORMATS)}); default: from the extension"
+    )
+    p.add_argument("--mapping", help="mapping file (places)")
+
+    p = verbs.add_parser("serve", parents=[common], help="serve the web pages, SPARQL endpoint and API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--query-timeout", type=float, help="seconds (env COMMUNS_QUERY_TIMEOUT, default 30)")
+
+    p = verbs.add_parser("query", parents=[common], help="run a SPARQL SELECT on the public dataset")
+    p.add_argument("sparql", nargs="?")
+    p.add_argument("--file", help="read the query from a .rq file")
+    p.add_argument("--format", choices=["table", "json", "csv", "tsv"], default="table")
+    p.add_argument("--private", action="store_true", help="include private graphs (administrators only)")
+
+    p = verbs.add_parser("export", parents=[common], help="dump the public dataset or one graph")
+    p.add_argument("--format", choices=sorted(EXPORT_FORMATS), default="nquads")
+    p.add_argument("--graph", help="only this named graph")
+    p.add_argument("--output", help="file to write (default: standard output)")
+    p.add_argument("--private", action="store_true", help="include private graphs (administrators only)")
+
+    p = verbs.add_parser("validate", parents=[common], help="check the data against the SHACL shapes")
+    p.add_argument("--graph", help="only this named graph")
+
+    verbs.add_parser("stats", parents=[common], help="triples per graph, instances per class")
+    return parser
+
+
+COMMANDS = {
+    "load": cmd_load,
+    "import": cmd_import,
+    "serve": cmd_serve,
+    "query": cmd_query,
+    "export": cmd_export,
+    "validate": cmd_validate,
+    "stats": cmd_stats,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    if args.store:
+        settings.store = args.store
+    if args.base_iri:
+        settings.base_iri = args.base_iri if args.base_iri.endswith("/") else args.base_iri + "/"
+    try:
+        return COMMANDS[args.verb](args, settings)
+    except SourceError as e:
+        print(f"communs: error: {e}", file=sys.stderr)
+    except (StoreError, UsageError) as e:
+        print(f"communs: error: {e}", file=sys.stderr)
+    except BrokenPipeError:
+        return 0
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""SHACL validation of the stored data against ontology/shapes.ttl, reported in plain French."""
+
+from __future__ import annotations
+
+import io
+
+import pyoxigraph as ox
+import rdflib
+from pyshacl import validate
+
+from graph.settings import ONTOLOGY_DIR
+from graph.store import Store
+
+
+def shapes_graph(base_iri: str) -> rdflib.Graph:
+    """Shapes plus the vocabularies they point to (relative IRIs resolved against the base)."""
+    g = rdflib.Graph()
+    for path in [ONTOLOGY_DIR / "shapes.ttl", *sorted((ONTOLOGY_DIR / "vocabularies").glob("*.ttl"))]:
+        g.parse(path, format="turtle", publicID=base_iri)
+    return g
+
+
+def validate_graph(data: rdflib.Graph, base_iri: str) -> tuple[bool, rdflib.Graph, str]:
+    conforms, results, text = validate(
+        data, shacl_graph=shapes_graph(base_iri), inference="none", allow_warnings=True, advanced=True
+    )
+    return bool(conforms), results, text
+
+
+def validate_store(store: Store, graph: str | None = None) -> tuple[bool, str]:
+    """Validate one graph, or every graph (private ones included: they hold people and contributions)."""
+    buf = io.BytesIO()
+    graphs = [graph] if graph else [g for g in store.graphs() if g != store.meta_graph]
+    store.dump(buf, ox.RdfFormat.N_TRIPLES, graphs)
+    data = rdflib.Graph()
+    data.parse(data=buf.getvalue(), format="nt")
+    conforms, _, text = validate_graph(data, store.minter.base)
+    summary = f"{len(data)} triplets validés dans {len(graphs)} graphe(s) : "
+    return conforms, summary + ("conforme." if conforms else "non conforme.\n" + text)

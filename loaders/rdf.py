@@ -1,0 +1,85 @@
+"""Any RDF file (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML) → named graphs; and our own
+ontology and vocabularies, which are RDF files with IRIs relative to the configured base."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from graph.namespaces import Minter, slugify
+from graph.settings import ONTOLOGY_DIR
+from graph.store import GraphMeta
+from loaders import GraphLoad, ImportResult, SourceError
+
+FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "trig": ox.RdfFormat.TRIG,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "n3": ox.RdfFormat.N3,
+}
+ONTOLOGY_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+
+
+def rdf_format(path: Path, name: str | None = None) -> ox.RdfFormat:
+    """By ``--format`` name, else by extension (a trailing .gz is not supported: decompress first)."""
+    if name:
+        try:
+            return FORMATS[name]
+        except KeyError:
+            raise SourceError(path, f"unknown format '{name}' (use one of: {', '.join(FORMATS)})") from None
+    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".").lower())
+    if fmt is None:
+        raise SourceError(
+            path, f"cannot tell the RDF format from '{path.suffix}': pass --format ({', '.join(FORMATS)})"
+        )
+    return fmt
+
+
+def parse_file(path: Path, fmt: ox.RdfFormat, base_iri: str) -> list[ox.Quad]:
+    """Parse the whole file before anything is written, turning parser errors into SourceError."""
+    if not path.is_file():
+        raise SourceError(path, "no such file")
+    try:
+        return list(ox.parse(path=str(path), format=fmt, base_iri=base_iri))
+    except SyntaxError as e:
+        raise SourceError(path, e.msg, e.lineno) from None
+    except (UnicodeDecodeError, ValueError) as e:
+        raise SourceError(path, f"unreadable RDF: {e}") from None
+
+
+def build(path: Path, minter: Minter, graph: str | None = None, fmt_name: str | None = None) -> ImportResult:
+    """Triples go to ``graph`` (default ``{base}graph/import/<file-stem>``); quads keep their graph,
+    and quads in the default graph go to ``graph`` too."""
+    fmt = rdf_format(path, fmt_name)
+    target = graph or minter.graph("import/" + slugify(path.stem))
+    by_graph: dict[str, list[ox.Triple]] = defaultdict(list)
+    for item in parse_file(path, fmt, minter.base):
+        name = item.graph_name.value if isinstance(item.graph_name, ox.NamedNode) else target
+        by_graph[name].append(item.triple)
+    meta = GraphMeta(label=f"Import de {path.name}", source=path.name)
+    loads = [GraphLoad(g, triples, meta) for g, triples in by_graph.items()]
+    return ImportResult(loads, [f"{path.name}: {len(t)} triplets → <{g}>" for g, t in by_graph.items()])
+
+
+def ontology(minter: Minter, directory: Path = ONTOLOGY_DIR) -> ImportResult:
+    """ontology/*.ttl (ontology, shapes) → graph 'ontologie'; ontology/vocabularies/*.ttl → 'vocabulaires'."""
+    parts = {
+        "ontologie": (sorted(directory.glob("*.ttl")), "Ontologie et formes SHACL de Comm'un Services"),
+        "vocabulaires": (sorted((directory / "vocabularies").glob("*.ttl")), "Vocabulaires SKOS"),
+    }
+    loads, report = [], []
+    for name, (files, label) in parts.items():
+        triples: list[ox.Triple] = []
+        for f in files:
+            triples.extend(q.triple for q in parse_file(f, ox.RdfFormat.TURTLE, minter.base))
+        meta = GraphMeta(
+            label=label, source="https://w3id.org/communs-services/def", license=ONTOLOGY_LICENSE
+        )
+        loads.append(GraphLoad(minter.graph(name), triples, meta))
+        report.append(f"{name}: {len(files)} fichiers, {len(triples)} triplets")
+    return ImportResult(loads, report)
