@@ -1,0 +1,114 @@
+"""The `communs` command, run as a real process against a real on-disk store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import rdflib
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def communs(*args: str, store: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args, "--store", str(store)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+def select_json(store: Path, query: str) -> list[dict]:
+    done = communs("query", query, "--format", "json", store=store)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["results"]["bindings"]
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory) -> Path:
+    store = tmp_path_factory.mktemp("cli") / "store"
+    done = communs("load", store=store)
+    assert done.returncode == 0, done.stderr
+    return store
+
+
+def test_load_answers_the_acceptance_queries(loaded):
+    communes = select_json(
+        loaded, "PREFIX igeo: <http://rdf.insee.fr/def/geo#> SELECT (COUNT(*) AS ?n) { ?c a igeo:Commune }"
+    )
+    assert communes[0]["n"]["value"] == "34969"
+    epci = select_json(
+        loaded,
+        "PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX igeo: <http://rdf.insee.fr/def/geo#> "
+        "SELECT ?name { ?c igeo:codeINSEE '73054' ; dcterms:isPartOf ?e . ?e a igeo:Intercommunalite ; igeo:nom ?name }",
+    )
+    assert [b["name"]["value"] for b in epci] == ["CC de Haute-Tarentaise"]
+
+
+def test_validate_passes_on_loaded_data(loaded):
+    done = communs("validate", store=loaded)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "conforme" in done.stdout
+
+
+def test_query_formats(loaded):
+    q = "SELECT ?code WHERE { <https://data.adrets-asso.fr/id/region/84> <http://rdf.insee.fr/def/geo#codeINSEE> ?code }"
+    assert communs("query", q, "--format", "csv", store=loaded).stdout.splitlines() == ["code", "84"]
+    assert communs("query", q, "--format", "tsv", store=loaded).stdout.splitlines() == ["?code", '"84"']
+    assert "84" in communs("query", q, store=loaded).stdout
+
+
+def test_export_is_parsable_and_has_no_private_graph(loaded, tmp_path):
+    out = tmp_path / "dump.nq"
+    done = communs("export", "--format", "nquads", "--output", str(out), store=loaded)
+    assert done.returncode == 0, done.stderr
+    ds = rdflib.Dataset()
+    ds.parse(out, format="nquads")
+    assert len(ds) > 300_000
+    assert not [g for g in ds.graphs() if "/graph/prive/" in str(g.identifier)]
+
+
+@pytest.fixture
+def small_store(tmp_path) -> Path:
+    store = tmp_path / "store"
+    good = tmp_path / "good.ttl"
+    good.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\n")
+    assert communs("import", "rdf", str(good), store=store).returncode == 0
+    return store
+
+
+def store_size(store: Path) -> str:
+    return communs("stats", store=store).stdout.splitlines()[0]
+
+
+def test_unparsable_rdf_names_file_and_line_and_touches_nothing(small_store, tmp_path):
+    before = store_size(small_store)
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ex: <http://example.org/> .\n\nex:a ex:b ex:c ;\n ex:d .\n")
+    done = communs("import", "rdf", str(bad), "--graph", "http://example.org/g", store=small_store)
+    assert done.returncode == 2
+    assert f"{bad}:4:" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert store_size(small_store) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["import", "rdf", "/nonexistent/file.ttl"], "no such file"),
+        (["import", "rdf", "{tmp}/data.xyz"], "cannot tell the RDF format"),
+        (["import", "rdf", "{tmp}/data.xyz", "--format", "yaml"], "unknown format 'yaml'"),
+        (["import", "territories", "{tmp}"], "not a decoupage-administratif folder"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_exit_2(small_store, tmp_path, args, message):
+    (tmp_path / "data.xyz").write_text("whatever")
+    before = store_size(small_store)
+    done = communs(*[a.format(tmp=tmp_path) for a in args], store=small_store)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert store_size(small_store) == before

@@ -1,0 +1,96 @@
+"""The embedded store: atomic graph replacement, privacy of non-public graphs, versions."""
+
+from __future__ import annotations
+
+import io
+
+import pyoxigraph as ox
+import pytest
+
+from graph.store import GraphMeta, OxigraphStore
+
+
+def label_triple(store, key: str, text: str) -> ox.Triple:
+    return ox.Triple(
+        ox.NamedNode(store.minter.thing("projet", key)),
+        ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+        ox.Literal(text, language="fr"),
+    )
+
+
+@pytest.fixture(params=["memory", "disk"])
+def store(request, base_iri, tmp_path):
+    s = OxigraphStore(base_iri, None if request.param == "memory" else tmp_path / "store")
+    yield s
+    s.close()
+
+
+def labels(store, graph: str) -> set[str]:
+    rows = store.select("SELECT ?l WHERE { GRAPH ?g { ?s ?p ?l } }", {"g": ox.NamedNode(graph)})
+    return {r["l"].value for r in rows}
+
+
+def test_reload_replaces_the_graph(store):
+    g = store.minter.graph("catalogue")
+    store.replace_graph(g, [label_triple(store, "a", "A")], GraphMeta("Catalogue", "a.txt"))
+    store.replace_graph(g, [label_triple(store, "b", "B")], GraphMeta("Catalogue", "b.txt"))
+    assert labels(store, g) == {"B"}
+    sources = store.select(
+        "SELECT ?src WHERE { GRAPH ?m { ?g <http://purl.org/dc/terms/source> ?src } }",
+        {"g": ox.NamedNode(g), "m": ox.NamedNode(store.meta_graph)},
+    )
+    assert [r["src"].value for r in sources] == ["b.txt"]
+
+
+def test_failed_reload_leaves_previous_graph_intact(store):
+    g = store.minter.graph("catalogue")
+    store.replace_graph(g, [label_triple(store, "a", "A")])
+    before = store.version
+
+    def broken_source():
+        yield label_triple(store, "b", "B")
+        raise ValueError("the source broke half-way")
+
+    with pytest.raises(ValueError):
+        store.replace_graph(g, broken_source())
+    assert labels(store, g) == {"A"}
+    assert store.version == before
+
+
+def test_private_graphs_are_invisible_to_public_reads(store):
+    public, private = store.minter.graph("catalogue"), store.minter.private_graph("catalogue")
+    store.replace_graph(public, [label_triple(store, "a", "visible")])
+    store.replace_graph(private, [label_triple(store, "a", "secret@example.org")])
+    everything = "SELECT ?o WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+    seen = {r["o"].value for r in store.select(everything)}
+    assert "visible" in seen and "secret@example.org" not in seen
+    assert "secret@example.org" in {r["o"].value for r in store.select(everything, public=False)}
+    assert private not in store.public_graphs()
+
+
+def test_version_grows_and_survives_reopening(base_iri, tmp_path):
+    s = OxigraphStore(base_iri, tmp_path / "store")
+    s.replace_graph(s.minter.graph("x"), [label_triple(s, "a", "A")])
+    s.update("INSERT DATA { <http://example.org/a> <http://example.org/b> 1 }")
+    assert s.version == 2
+    s.close()
+    reopened = OxigraphStore(base_iri, tmp_path / "store")
+    assert reopened.version == 2
+    reopened.close()
+
+
+def test_dump_keeps_graph_names_in_quad_formats(store):
+    g = store.minter.graph("catalogue")
+    store.replace_graph(g, [label_triple(store, "a", "A")])
+    out = io.BytesIO()
+    store.dump(out, ox.RdfFormat.N_QUADS, [g])
+    quads = list(ox.parse(out.getvalue(), ox.RdfFormat.N_QUADS))
+    assert len(quads) == 1 and quads[0].graph_name == ox.NamedNode(g)
+
+
+def test_bindings_are_values_not_code(store):
+    g = store.minter.graph("catalogue")
+    store.replace_graph(g, [label_triple(store, "a", "A")])
+    attack = ox.Literal('A"@fr } ; DROP ALL ; SELECT * { "')
+    rows = store.select("SELECT ?s WHERE { ?s ?p ?l }", {"l": attack})
+    assert rows == [] and store.count(g) == 1
