@@ -45,7 +45,8 @@ def test_load_answers_the_acceptance_queries(loaded):
     epci = select_json(
         loaded,
         "PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX igeo: <http://rdf.insee.fr/def/geo#> "
-        "SELECT ?name { ?c igeo:codeINSEE '73054' ; dcterms:isPartOf ?e . ?e a igeo:Intercommunalite ; igeo:nom ?name }",
+        "SELECT ?name { ?c igeo:codeINSEE '73054' ; dcterms:isPartOf ?e . "
+        "?e a igeo:Intercommunalite ; igeo:nom ?name }",
     )
     assert [b["name"]["value"] for b in epci] == ["CC de Haute-Tarentaise"]
 
@@ -57,7 +58,10 @@ def test_validate_passes_on_loaded_data(loaded):
 
 
 def test_query_formats(loaded):
-    q = "SELECT ?code WHERE { <https://data.adrets-asso.fr/id/region/84> <http://rdf.insee.fr/def/geo#codeINSEE> ?code }"
+    q = (
+        "SELECT ?code WHERE { <https://data.adrets-asso.fr/id/region/84> "
+        "<http://rdf.insee.fr/def/geo#codeINSEE> ?code }"
+    )
     assert communs("query", q, "--format", "csv", store=loaded).stdout.splitlines() == ["code", "84"]
     assert communs("query", q, "--format", "tsv", store=loaded).stdout.splitlines() == ["?code", '"84"']
     assert "84" in communs("query", q, store=loaded).stdout

@@ -61,8 +61,8 @@ def test_epci_spanning_departements_is_part_of_each(territory_store):
 
 def test_communes_carry_population_postal_codes_and_former_codes(territory_store):
     rows = territory_store.select(
-        P
-        + "SELECT ?pop ?cp ?old WHERE { ?c cs:population ?pop ; schema:postalCode ?cp ; cs:ancienCodeINSEE ?old }",
+        P + "SELECT ?pop ?cp ?old WHERE { ?c cs:population ?pop ; schema:postalCode ?cp ; "
+        "cs:ancienCodeINSEE ?old }",
         {"c": ox.NamedNode(territory_store.minter.thing("commune", "73054"))},
     )
     assert rows and rows[0]["cp"].value == "73700" and rows[0]["old"].value == "73134"
