@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import home
+from api import contributions, home
 from graph.settings import Settings
 from graph.store import Store, open_store
 
@@ -39,5 +39,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    contributions.setup(app, settings)
+    app.include_router(contributions.router)  # first: /ressources/proposer before any /ressources/{id}
     app.include_router(home.router)
     return app

@@ -211,6 +211,35 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if conforms else EXIT_INVALID
 
 
+def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    """Accounts live next to the store (SQLite), so this works while a server runs."""
+    import getpass
+
+    from api.accounts import AccountError, Accounts, accounts_path, secret_key
+
+    accounts = Accounts(accounts_path(settings), secret_key(settings))
+    try:
+        if args.action == "add":
+            if args.password_stdin:
+                password = sys.stdin.readline().rstrip("\n")
+            else:
+                password = getpass.getpass(f"mot de passe pour {args.username} : ")
+            user = accounts.add(args.username, password, args.role or "contributeur", args.name or "")
+            print(f"compte « {user.username} » créé ({user.role})")
+        elif args.action == "role":
+            if not args.role:
+                raise UsageError("give --role contributeur|moderateur|admin")
+            accounts.set_role(args.username, args.role)
+            print(f"« {args.username} » est maintenant {args.role}")
+        else:
+            print(accounts.new_token(args.username, args.label))
+    except AccountError as e:
+        raise UsageError(str(e)) from None
+    finally:
+        accounts.close()
+    return 0
+
+
 # --- argument parsing ----------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -260,6 +289,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--graph", help="only this named graph")
 
     verbs.add_parser("stats", parents=[common], help="triples per graph, instances per class")
+
+    p = verbs.add_parser("user", parents=[common], help="accounts: add, change role, issue an API token")
+    p.add_argument("action", choices=["add", "role", "token"])
+    p.add_argument("username")
+    p.add_argument("--role", choices=["contributeur", "moderateur", "admin"])
+    p.add_argument("--name", help="display name (add)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin (add)")
+    p.add_argument("--label", default="script", help="what the token is for (token)")
     return parser
 
 
@@ -271,6 +308,7 @@ COMMANDS = {
     "export": cmd_export,
     "validate": cmd_validate,
     "stats": cmd_stats,
+    "user": cmd_user,
 }
 
 

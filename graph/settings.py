@@ -32,6 +32,26 @@ class Settings:
         default_factory=lambda: tuple(u for u in os.environ.get("COMMUNS_SERVICE_ALLOWLIST", "").split() if u)
     )
     cors_origins: str = field(default_factory=lambda: os.environ.get("COMMUNS_CORS_ORIGINS", "*"))
+    # Contributions (api/contributions.py): anonymous proposals always go through moderation anyway.
+    allow_anonymous: bool = field(
+        default_factory=lambda: (
+            os.environ.get("COMMUNS_ALLOW_ANONYMOUS", "true").lower() not in ("0", "false", "no")
+        )
+    )
+    # Signs sessions and CSRF tokens; generated into <store>.secret_key when not given.
+    secret_key: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_SECRET_KEY") or None)
+    # Accounts database (SQLite); default <store>.comptes.sqlite, in memory for an in-memory store.
+    accounts_db: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_ACCOUNTS_DB") or None)
+    # Uploaded files; default var/uploads next to the store directory.
+    uploads_dir: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_UPLOADS_DIR") or None)
+    upload_max_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("COMMUNS_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+    )
+    # At most this many submissions per client address per window (seconds); over it → 429.
+    submit_rate: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_SUBMIT_RATE", "10")))
+    submit_window: float = field(default_factory=lambda: _env_float("COMMUNS_SUBMIT_WINDOW", 600.0))
+    # Login attempts per address per window, against password guessing.
+    login_rate: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_LOGIN_RATE", "20")))
 
     def __post_init__(self) -> None:
         if not self.base_iri.endswith("/"):

@@ -1,0 +1,205 @@
+"""Local accounts: argon2 password hashes, signed session cookies, API tokens, roles.
+
+Accounts live in a SQLite file next to the store (``<store>.comptes.sqlite``), not in the triple
+store: password hashes and token hashes are not linked data, and SQLite gives transactions and a
+unique username for free. Sessions are stateless cookies signed with HMAC-SHA256 over the secret key;
+the signature also covers a fingerprint of the password hash, so changing a password ends sessions.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Request
+
+from graph.settings import Settings
+
+ROLES = ("contributeur", "moderateur", "admin")
+SESSION_COOKIE = "communs_session"
+SESSION_SECONDS = 12 * 3600
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    name: str
+    role: str
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in ("moderateur", "admin")
+
+
+def secret_key(settings: Settings) -> bytes:
+    """COMMUNS_SECRET_KEY, else a key generated once into ``<store>.secret_key`` (mode 600), else (in-memory
+    store) a key for this process only."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    if settings.store in (None, ":memory:") or "://" in settings.store:
+        return secrets.token_bytes(32)
+    path = Path(settings.store).with_name(Path(settings.store).name + ".secret_key")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path.read_text().strip().encode()
+
+
+def accounts_path(settings: Settings) -> str:
+    if settings.accounts_db:
+        return settings.accounts_db
+    if settings.store in (None, ":memory:") or "://" in settings.store:
+        return ":memory:"
+    return str(Path(settings.store).with_name(Path(settings.store).name + ".comptes.sqlite"))
+
+
+class AccountError(Exception):
+    """A user-facing account problem (unknown user, bad role, duplicate name)."""
+
+
+class Accounts:
+    def __init__(self, path: str, secret: bytes):
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._lock = threading.Lock()
+        self._secret = secret
+        with self._lock:
+            self._db.executescript(
+                """CREATE TABLE IF NOT EXISTS users (
+                     username TEXT PRIMARY KEY, name TEXT NOT NULL, password TEXT NOT NULL,
+                     role TEXT NOT NULL, created REAL NOT NULL);
+                   CREATE TABLE IF NOT EXISTS tokens (
+                     digest TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username),
+                     label TEXT NOT NULL, created REAL NOT NULL);"""
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- users -------------------------------------------------------------------------------
+    def add(self, username: str, password: str, role: str = "contributeur", name: str = "") -> User:
+        if role not in ROLES:
+            raise AccountError(f"rôle inconnu « {role} » (rôles : {', '.join(ROLES)})")
+        if not username or len(password) < 10:
+            raise AccountError("un identifiant et un mot de passe d'au moins 10 caractères sont requis")
+        try:
+            with self._lock:
+                self._db.execute(
+                    "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
+                    (username, name or username, _hasher.hash(password), role, time.time()),
+                )
+        except sqlite3.IntegrityError:
+            raise AccountError(f"le compte « {username} » existe déjà") from None
+        return User(username, name or username, role)
+
+    def get(self, username: str) -> User | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT username, name, role FROM users WHERE username = ?", (username,)
+            ).fetchone()
+        return User(*row) if row else None
+
+    def set_role(self, username: str, role: str) -> None:
+        if role not in ROLES:
+            raise AccountError(f"rôle inconnu « {role} » (rôles : {', '.join(ROLES)})")
+        with self._lock:
+            if (
+                self._db.execute("UPDATE users SET role = ? WHERE username = ?", (role, username)).rowcount
+                == 0
+            ):
+                raise AccountError(f"compte inconnu « {username} »")
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        with self._lock:
+            row = self._db.execute("SELECT password FROM users WHERE username = ?", (username,)).fetchone()
+        if row is None:
+            _hasher.hash(password)  # same cost whether the user exists or not
+            return None
+        try:
+            _hasher.verify(row[0], password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if _hasher.check_needs_rehash(row[0]):
+            with self._lock:
+                self._db.execute(
+                    "UPDATE users SET password = ? WHERE username = ?", (_hasher.hash(password), username)
+                )
+        return self.get(username)
+
+    # --- API tokens ----------------------------------------------------------------------------
+    def new_token(self, username: str, label: str = "script") -> str:
+        """Shown once; only its SHA-256 is kept (tokens are random, so a slow hash adds nothing)."""
+        if self.get(username) is None:
+            raise AccountError(f"compte inconnu « {username} »")
+        token = "cs_" + secrets.token_urlsafe(32)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO tokens VALUES (?, ?, ?, ?)", (_digest(token), username, label, time.time())
+            )
+        return token
+
+    def by_token(self, token: str) -> User | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT username FROM tokens WHERE digest = ?", (_digest(token),)
+            ).fetchone()
+        return self.get(row[0]) if row else None
+
+    # --- sessions ------------------------------------------------------------------------------
+    def _fingerprint(self, username: str) -> str:
+        with self._lock:
+            row = self._db.execute("SELECT password FROM users WHERE username = ?", (username,)).fetchone()
+        return hashlib.sha256(row[0].encode()).hexdigest()[:16] if row else ""
+
+    def _sign(self, payload: str) -> str:
+        return hmac.new(self._secret, payload.encode(), hashlib.sha256).hexdigest()
+
+    def session_cookie(self, user: User) -> str:
+        expires = int(time.time()) + SESSION_SECONDS
+        name = base64.urlsafe_b64encode(user.username.encode()).decode()
+        payload = f"{name}.{expires}"
+        return f"{payload}.{self._sign(payload + '.' + self._fingerprint(user.username))}"
+
+    def from_cookie(self, cookie: str | None) -> User | None:
+        try:
+            name, expires, sig = (cookie or "").split(".")
+            username = base64.urlsafe_b64decode(name.encode()).decode()
+            if int(expires) < time.time():
+                return None
+        except ValueError:
+            return None
+        expected = self._sign(f"{name}.{expires}.{self._fingerprint(username)}")
+        return self.get(username) if hmac.compare_digest(sig, expected) else None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def current_user(request: Request) -> User | None:
+    """From ``Authorization: Bearer <token>`` (scripts) or the session cookie (browsers)."""
+    accounts: Accounts = request.app.state.accounts
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return accounts.by_token(auth[7:].strip())
+    return accounts.from_cookie(request.cookies.get(SESSION_COOKIE))
+
+
+def uses_cookie_auth(request: Request) -> bool:
+    """Cookie-authenticated requests are the ones a forged cross-site request could ride on."""
+    return not request.headers.get("authorization", "").lower().startswith("bearer ")

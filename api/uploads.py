@@ -1,0 +1,118 @@
+"""Uploaded files: type decided by the file's first bytes (never by the browser's word), size capped,
+written atomically under the uploads folder, served only once the resource is public."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from graph.namespaces import slugify
+
+# extension → media type; the sniffed type must agree with the extension.
+ALLOWED = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "odp": "application/vnd.oasis.opendocument.presentation",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+    "ppt": "application/vnd.ms-powerpoint",
+}
+OOXML_PARTS = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
+INLINE = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+class UploadError(ValueError):
+    """Message in French, shown next to the file field."""
+
+
+@dataclass
+class Upload:
+    name: str  # safe file name
+    media_type: str
+    data: bytes
+
+
+def sniff(data: bytes, ext: str) -> str | None:
+    """The media type if the bytes are really a file of kind ``ext``, else None."""
+    if ext == "pdf":
+        ok = data.startswith(b"%PDF-")
+    elif ext == "png":
+        ok = data.startswith(b"\x89PNG\r\n\x1a\n")
+    elif ext in ("jpg", "jpeg"):
+        ok = data.startswith(b"\xff\xd8\xff")
+    elif ext == "gif":
+        ok = data.startswith((b"GIF87a", b"GIF89a"))
+    elif ext == "webp":
+        ok = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    elif ext in ("doc", "xls", "ppt"):
+        ok = data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    elif ext in ("odt", "ods", "odp", "docx", "xlsx", "pptx"):
+        ok = data.startswith(b"PK\x03\x04") and _zip_kind_ok(data, ext)
+    else:
+        ok = False
+    return ALLOWED[ext] if ok else None
+
+
+def _zip_kind_ok(data: bytes, ext: str) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = z.namelist()
+            if ext in OOXML_PARTS:
+                return "[Content_Types].xml" in names and any(n.startswith(OOXML_PARTS[ext]) for n in names)
+            return "mimetype" in names and z.read("mimetype").decode("ascii", "replace") == ALLOWED[ext]
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return False
+
+
+def check(filename: str, data: bytes, max_bytes: int) -> Upload:
+    stem, dot, ext = (filename or "").rpartition(".")
+    ext = ext.lower()
+    if not dot or ext not in ALLOWED:
+        raise UploadError(
+            "type de fichier non accepté : PDF, images (PNG, JPEG, GIF, WebP) ou documents bureautiques "
+            "(ODT, ODS, ODP, DOCX, XLSX, PPTX, DOC, XLS, PPT)"
+        )
+    if len(data) > max_bytes:
+        raise UploadError(
+            f"fichier trop lourd : {len(data) // 1024} Kio pour {max_bytes // 1024} Kio au plus"
+        )
+    if not data:
+        raise UploadError("le fichier est vide")
+    media_type = sniff(data, ext)
+    if media_type is None:
+        raise UploadError(f"le contenu du fichier ne correspond pas à son extension .{ext}")
+    return Upload(f"{slugify(stem, 60)}.{ext}", media_type, data)
+
+
+def save(root: Path, rid: str, upload: Upload) -> Path:
+    """Written to a temporary name, flushed to disk, then renamed: a crash never leaves half a file."""
+    folder = root / rid
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / upload.name
+    tmp = folder / f".{upload.name}.part"
+    with open(tmp, "wb") as f:
+        f.write(upload.data)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+    return path
+
+
+def locate(root: Path, rid: str, name: str) -> Path | None:
+    if not re.fullmatch(r"[a-z0-9-]+", rid) or not re.fullmatch(r"[a-z0-9-]+\.[a-z]+", name):
+        return None
+    path = root / rid / name
+    return path if path.is_file() else None

@@ -1,0 +1,657 @@
+"""Contributed resources: proposals, moderation and history, each change a PROV-O change set.
+
+Where a resource ``<id>`` lives (all writes of one change go in ONE SPARQL Update, so a crash leaves
+the resource as it was before or after the change, never in between):
+
+- content, while pending: ``{base}graph/en-attente/<id>`` (not public);
+- content, once accepted: ``{base}graph/contributions/<id>`` (public; one graph per resource, so an
+  edit or a revert replaces it atomically);
+- rejected or deleted: no content graph; the content survives in its version graphs (nothing is lost);
+- every version of the content: ``{base}graph/historique/<id>/v<n>`` (not public);
+- change sets (``prov:Activity``: who, when, what, from which version) and the current state:
+  ``{base}graph/historique/<id>`` (not public);
+- the contributor's email, name and tracking-token hash: ``{base}graph/prive/contributions`` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from graph.namespaces import CS, DCTERMS, PROV, RDFS, SCHEMA, XSD, Minter, slugify
+from graph.store import GraphMeta, Store
+from graph.terms import Triples, iri
+
+LICENSES = {
+    "https://creativecommons.org/licenses/by-sa/4.0/": "CC BY-SA 4.0",
+    "https://creativecommons.org/licenses/by/4.0/": "CC BY 4.0",
+    "https://creativecommons.org/publicdomain/zero/1.0/": "CC0 1.0",
+    "https://www.etalab.gouv.fr/licence-ouverte-open-licence/": "Licence Ouverte 2.0",
+}
+DEFAULT_LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"
+
+# Used when the SKOS vocabulary of resource kinds is not loaded: slug → label.
+KINDS = {
+    "guide": "Guide",
+    "rapport": "Rapport",
+    "outil": "Outil",
+    "formation": "Formation",
+    "video": "Vidéo",
+    "retour-d-experience": "Retour d'expérience",
+    "fiche-pratique": "Fiche pratique",
+    "etude": "Étude",
+    "presentation": "Présentation",
+    "autre": "Autre",
+}
+
+PENDING, ACCEPTED, REJECTED, DELETED = "en-attente", "acceptee", "rejetee", "supprimee"
+STATE_LABELS = {PENDING: "en attente", ACCEPTED: "acceptée", REJECTED: "rejetée", DELETED: "supprimée"}
+ACTION_LABELS = {
+    "proposition": "Proposition",
+    "modification": "Modification",
+    "acceptation": "Acceptation",
+    "rejet": "Rejet",
+    "suppression": "Suppression",
+    "restauration": "Restauration",
+    "retour": "Retour à une version antérieure",
+}
+ANONYMOUS_LABEL = "Contributeur·rice du réseau"
+
+# Predicates of the content whose objects are IRIs chosen in lists: field name → predicate.
+LINK_FIELDS = {
+    "themes": DCTERMS + "subject",
+    "publics": SCHEMA + "audience",
+    "territories": DCTERMS + "spatial",
+    "projects": DCTERMS + "relation",
+    "organisations": SCHEMA + "mentions",
+}
+
+
+class ContributionError(Exception):
+    """An operation that does not apply to the resource in its current state."""
+
+
+@dataclass
+class StoredFile:
+    """A file kept under the uploads folder, published at ``url`` once the resource is accepted."""
+
+    url: str
+    name: str
+    media_type: str
+    size: int
+
+
+@dataclass
+class Content:
+    """What a contributor or a moderator writes: the fields of a resource."""
+
+    title: str
+    summary: str
+    kind: str  # slug of a {base}id/type-ressource/ concept
+    url: str | None = None
+    license: str = DEFAULT_LICENSE
+    themes: list[str] = field(default_factory=list)
+    publics: list[str] = field(default_factory=list)
+    territories: list[str] = field(default_factory=list)
+    projects: list[str] = field(default_factory=list)
+    organisations: list[str] = field(default_factory=list)
+    file: StoredFile | None = None
+
+
+@dataclass
+class Contributor:
+    """Who proposed: ``email`` goes only to the private graph; ``name`` is public only if ``show_name``."""
+
+    name: str = ""
+    email: str = ""
+    show_name: bool = False
+    account: str | None = None  # username, when proposed while logged in
+
+
+@dataclass
+class ChangeSet:
+    number: int
+    action: str
+    at: str
+    agent: str
+    agent_label: str
+    state_after: str
+    version: int | None  # version generated, if the content changed
+    reason: str | None
+    derived_from: int | None  # version reverted to
+
+
+@dataclass
+class Record:
+    """A resource as moderators see it."""
+
+    id: str
+    iri: str
+    state: str
+    version: int
+    content: Content
+    created: str
+    contributor_label: str
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _dt(value: str) -> ox.Literal:
+    return ox.Literal(value, datatype=ox.NamedNode(XSD + "dateTime"))
+
+
+def _data(graph: str, triples: list[ox.Triple]) -> str:
+    body = " .\n".join(str(t) for t in triples)
+    return f"GRAPH <{graph}> {{ {body} }}\n" if triples else ""
+
+
+class Contributions:
+    """The contribution model over any :class:`Store` (writes are SPARQL Updates only)."""
+
+    def __init__(self, store: Store, secret: bytes):
+        self.store = store
+        self.minter: Minter = store.minter
+        self._secret = secret
+        self._lock = threading.Lock()  # one change at a time per process: read state, then write
+        self.private_graph = self.minter.private_graph("contributions")
+
+    # --- names ---------------------------------------------------------------------------
+    def iri(self, rid: str) -> str:
+        return self.minter.thing("ressource", rid)
+
+    def public_graph(self, rid: str) -> str:
+        return self.minter.graph(f"contributions/{rid}")
+
+    def pending_graph(self, rid: str) -> str:
+        return self.minter.graph(f"en-attente/{rid}")
+
+    def history_graph(self, rid: str) -> str:
+        return self.minter.graph(f"historique/{rid}")
+
+    def version_graph(self, rid: str, n: int) -> str:
+        return self.minter.graph(f"historique/{rid}/v{n}")
+
+    def version_iri(self, rid: str, n: int) -> str:
+        return f"{self.iri(rid)}/version/{n}"
+
+    def change_iri(self, rid: str, n: int) -> str:
+        return f"{self.iri(rid)}/modification/{n}"
+
+    def state_iri(self, state: str) -> str:
+        return self.minter.thing("statut", state)
+
+    def kind_iri(self, slug: str) -> str:
+        return self.minter.thing("type-ressource", slug)
+
+    def account_agent(self, username: str) -> str:
+        return self.minter.thing("compte", slugify(username))
+
+    def contributor_agent(self, c: Contributor) -> str:
+        """A pseudonym: the same email gives the same agent, but a named and an anonymous contribution
+        of one person never share an agent (that would unmask the anonymous one)."""
+        if c.account:
+            return self.account_agent(c.account)
+        key = f"{c.email.strip().lower()}|{'nom' if c.show_name else 'anonyme'}".encode()
+        return self.minter.thing("contributeur", hmac.new(self._secret, key, hashlib.sha256).hexdigest()[:20])
+
+    # --- content ↔ triples --------------------------------------------------------------------
+    def content_triples(
+        self, rid: str, c: Content, *, agent: str, agent_label: str, created: str, modified: str
+    ) -> list[ox.Triple]:
+        s = iri(self.iri(rid))
+        t = Triples()
+        t.a(s, "schema:CreativeWork")
+        t.label(s, c.title)
+        t.add(s, "schema:name", c.title, "fr")
+        t.add(s, "schema:description", c.summary, "fr")
+        t.add(s, "dcterms:type", iri(self.kind_iri(c.kind)))
+        t.add(s, "dcterms:license", iri(c.license))
+        if c.url:
+            t.add(s, "schema:url", ox.Literal(c.url, datatype=ox.NamedNode(XSD + "anyURI")))
+        for name, predicate in LINK_FIELDS.items():
+            for value in getattr(c, name):
+                t.add(s, predicate, iri(value))
+        if c.file:
+            m = iri(c.file.url)
+            t.add(s, "schema:associatedMedia", m)
+            t.a(m, "schema:MediaObject")
+            t.label(m, c.file.name)
+            t.add(m, "schema:name", c.file.name)
+            t.add(m, "schema:contentUrl", ox.Literal(c.file.url, datatype=ox.NamedNode(XSD + "anyURI")))
+            t.add(m, "schema:encodingFormat", c.file.media_type)
+            t.add(m, "schema:contentSize", c.file.size)
+        a = iri(agent)
+        t.add(s, "prov:wasAttributedTo", a)
+        t.a(a, "prov:Agent")
+        t.label(a, agent_label)
+        t.add(s, "dcterms:created", _dt(created))
+        t.add(s, "dcterms:modified", _dt(modified))
+        return t
+
+    def read_content(self, triples: list[ox.Triple], rid: str) -> Content:
+        s = self.iri(rid)
+        by_p: dict[str, list] = {}
+        for t in triples:
+            if t.subject.value == s:
+                by_p.setdefault(t.predicate.value, []).append(t.object)
+
+        def one(p: str) -> str | None:
+            values = by_p.get(p)
+            return values[0].value if values else None
+
+        kind_prefix = self.minter.thing("type-ressource", "")
+        c = Content(
+            title=one(SCHEMA + "name") or one(RDFS + "label") or "",
+            summary=one(SCHEMA + "description") or "",
+            kind=(one(DCTERMS + "type") or kind_prefix).removeprefix(kind_prefix),
+            url=one(SCHEMA + "url"),
+            license=one(DCTERMS + "license") or DEFAULT_LICENSE,
+        )
+        for name, predicate in LINK_FIELDS.items():
+            setattr(c, name, sorted(o.value for o in by_p.get(predicate, [])))
+        media = one(SCHEMA + "associatedMedia")
+        if media:
+            props = {t.predicate.value: t.object.value for t in triples if t.subject.value == media}
+            c.file = StoredFile(
+                url=media,
+                name=props.get(SCHEMA + "name", ""),
+                media_type=props.get(SCHEMA + "encodingFormat", ""),
+                size=int(props.get(SCHEMA + "contentSize", "0")),
+            )
+        return c
+
+    def graph_triples(self, graph: str) -> list[ox.Triple]:
+        return self.store.construct(
+            "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": ox.NamedNode(graph)}, public=False
+        )
+
+    # --- state -----------------------------------------------------------------------------
+    def _state(self, rid: str) -> tuple[str, int, int] | None:
+        """(state, current version, number of change sets), or None if the resource is unknown."""
+        rows = self.store.select(
+            f"SELECT ?etat ?v ?n WHERE {{ GRAPH ?h {{ ?r <{CS}etat> ?etat ; <{CS}versionCourante> ?v ;"
+            f" <{CS}nombreModifications> ?n }} }}",
+            {"h": ox.NamedNode(self.history_graph(rid)), "r": ox.NamedNode(self.iri(rid))},
+            public=False,
+        )
+        if not rows:
+            return None
+        state = rows[0]["etat"].value.rsplit("/", 1)[-1]
+        return state, int(rows[0]["v"].value), int(rows[0]["n"].value)
+
+    def state(self, rid: str) -> str | None:
+        st = self._state(rid)
+        return st[0] if st else None
+
+    def content_graph(self, rid: str, state: str) -> str | None:
+        return {PENDING: self.pending_graph(rid), ACCEPTED: self.public_graph(rid)}.get(state)
+
+    # --- the one write path ----------------------------------------------------------------------
+    def _commit(
+        self,
+        rid: str,
+        *,
+        action: str,
+        agent: str,
+        agent_label: str,
+        before: tuple[str, int, int] | None,
+        state_after: str,
+        content: list[ox.Triple] | None,
+        reason: str | None = None,
+        derived_from: int | None = None,
+        extra_private: list[ox.Triple] | None = None,
+        label: str = "",
+        license: str | None = None,
+    ) -> int:
+        """Write one change set. ``content`` is the new content (None: unchanged). The content graph of
+        the old state is dropped and the content is written to the graph of the new state (if any)."""
+        at = now()
+        state_before, version, count = before or (None, 0, 0)
+        number = count + 1
+        r = ox.NamedNode(self.iri(rid))
+        h = self.history_graph(rid)
+        cs_node = ox.NamedNode(self.change_iri(rid, number))
+        new_version = version + 1 if content is not None else version
+        if content is None and version:
+            content = self.graph_triples(self.version_graph(rid, version))
+
+        hist = Triples()
+        hist.a(cs_node, "prov:Activity", "cs:Modification")
+        hist.label(cs_node, ACTION_LABELS[action])
+        hist.add(cs_node, "cs:action", action)
+        hist.add(cs_node, "cs:numero", number)
+        hist.add(cs_node, "prov:startedAtTime", _dt(at))
+        hist.add(cs_node, "prov:endedAtTime", _dt(at))
+        hist.add(cs_node, "prov:wasAssociatedWith", iri(agent))
+        hist.label(iri(agent), agent_label)
+        hist.add(cs_node, "cs:etatApres", iri(self.state_iri(state_after)))
+        if state_before:
+            hist.add(cs_node, "cs:etatAvant", iri(self.state_iri(state_before)))
+        hist.add(cs_node, "cs:motif", reason, "fr")
+        if version:
+            hist.add(cs_node, "prov:used", iri(self.version_iri(rid, version)))
+        if derived_from:
+            hist.add(cs_node, "cs:retourA", iri(self.version_iri(rid, derived_from)))
+        if new_version != version:
+            v = iri(self.version_iri(rid, new_version))
+            hist.a(v, "prov:Entity")
+            hist.label(v, f"Version {new_version}")
+            hist.add(v, "prov:specializationOf", r)
+            hist.add(v, "prov:wasGeneratedBy", cs_node)
+            hist.add(v, "prov:generatedAtTime", _dt(at))
+            hist.add(v, "prov:wasAttributedTo", iri(agent))
+            hist.add(v, "cs:graphe", iri(self.version_graph(rid, new_version)))
+            hist.add(cs_node, "prov:generated", v)
+            if version:
+                hist.add(v, "prov:wasRevisionOf", iri(self.version_iri(rid, version)))
+            if derived_from:
+                hist.add(v, "prov:wasDerivedFrom", iri(self.version_iri(rid, derived_from)))
+        hist.add(r, "cs:etat", iri(self.state_iri(state_after)))
+        hist.add(r, "cs:versionCourante", new_version)
+        hist.add(r, "cs:nombreModifications", number)
+        hist.add(r, "dcterms:modified", _dt(at))
+
+        ops = [
+            f"DELETE WHERE {{ GRAPH <{h}> {{ {r} <{CS}etat> ?a ; <{CS}versionCourante> ?b ; "
+            f"<{CS}nombreModifications> ?c ; <{DCTERMS}modified> ?d }} }}"
+        ]
+        for state in {state_before, state_after}:
+            g = self.content_graph(rid, state) if state else None
+            if g:
+                ops.append(f"DROP SILENT GRAPH <{g}>")
+                ops.append(f"DELETE WHERE {{ GRAPH <{self.store.meta_graph}> {{ <{g}> ?p ?o }} }}")
+        insert = _data(h, hist)
+        if new_version != version:
+            insert += _data(self.version_graph(rid, new_version), content or [])
+        target = self.content_graph(rid, state_after)
+        if target and content:
+            insert += _data(target, content)
+            if state_after == ACCEPTED:
+                meta = GraphMeta(
+                    label=f"Ressource contribuée : {label}", source=self.iri(rid), license=license
+                )
+                insert += _data(self.store.meta_graph, self.store.meta_triples(target, meta, len(content)))
+        insert += _data(self.private_graph, extra_private or [])
+        ops.append(f"INSERT DATA {{ {insert} }}")
+        self.store.update(" ;\n".join(ops))
+        return number
+
+    # --- operations ---------------------------------------------------------------------------
+    @staticmethod
+    def new_id(title: str) -> str:
+        """Readable and unguessable enough to never collide: 'guide-des-saisonniers-3fa2c1'."""
+        return f"{slugify(title, 60)}-{secrets.token_hex(3)}"
+
+    def propose(self, content: Content, contributor: Contributor, rid: str | None = None) -> tuple[str, str]:
+        """A new pending resource → (id, private tracking token)."""
+        rid = rid or self.new_id(content.title)
+        token = secrets.token_urlsafe(24)
+        agent = self.contributor_agent(contributor)
+        label = (
+            contributor.name
+            if (contributor.show_name or contributor.account) and contributor.name
+            else (ANONYMOUS_LABEL)
+        )
+        at = now()
+        triples = self.content_triples(rid, content, agent=agent, agent_label=label, created=at, modified=at)
+        r = iri(self.iri(rid))
+        private = Triples()
+        private.add(r, "cs:courriel", contributor.email.strip())
+        private.add(r, "cs:nomContributeur", contributor.name.strip())
+        private.add(r, "cs:nomPublic", contributor.show_name)
+        private.add(r, "cs:jetonSuivi", hashlib.sha256(token.encode()).hexdigest())
+        private.add(r, "prov:wasAttributedTo", iri(agent))
+        with self._lock:
+            self._commit(
+                rid,
+                action="proposition",
+                agent=agent,
+                agent_label=label,
+                before=None,
+                state_after=PENDING,
+                content=triples,
+                extra_private=private,
+            )
+        return rid, token
+
+    def _require(self, rid: str, *states: str) -> tuple[str, int, int]:
+        st = self._state(rid)
+        if st is None:
+            raise ContributionError(f"ressource inconnue : {rid}")
+        if states and st[0] not in states:
+            raise ContributionError(f"impossible : la ressource est {STATE_LABELS[st[0]]}")
+        return st
+
+    def _current(self, rid: str, st: tuple[str, int, int]) -> list[ox.Triple]:
+        return self.graph_triples(self.version_graph(rid, st[1]))
+
+    def _attribution(self, rid: str, current: list[ox.Triple]) -> tuple[str, str, str]:
+        """(agent IRI, agent label, created) of the original contribution: edits keep them."""
+        s = self.iri(rid)
+        agent = next(
+            t.object.value
+            for t in current
+            if t.subject.value == s and t.predicate.value == PROV + "wasAttributedTo"
+        )
+        label = next(
+            (
+                t.object.value
+                for t in current
+                if t.subject.value == agent and t.predicate.value == RDFS + "label"
+            ),
+            ANONYMOUS_LABEL,
+        )
+        created = next(
+            t.object.value
+            for t in current
+            if t.subject.value == s and t.predicate.value == DCTERMS + "created"
+        )
+        return agent, label, created
+
+    def edit(self, rid: str, content: Content, user: str, user_label: str) -> int:
+        with self._lock:
+            st = self._require(rid, PENDING, ACCEPTED)
+            agent, label, created = self._attribution(rid, self._current(rid, st))
+            triples = self.content_triples(
+                rid, content, agent=agent, agent_label=label, created=created, modified=now()
+            )
+            return self._commit(
+                rid,
+                action="modification",
+                agent=self.account_agent(user),
+                agent_label=user_label,
+                before=st,
+                state_after=st[0],
+                content=triples,
+                label=content.title,
+                license=content.license,
+            )
+
+    def accept(self, rid: str, user: str, user_label: str) -> int:
+        with self._lock:
+            st = self._require(rid, PENDING)
+            current = self._current(rid, st)
+            c = self.read_content(current, rid)
+            agent, label, created = self._attribution(rid, current)
+            at = now()
+            triples = self.content_triples(
+                rid, c, agent=agent, agent_label=label, created=created, modified=at
+            )
+            triples.append(
+                ox.Triple(ox.NamedNode(self.iri(rid)), ox.NamedNode(SCHEMA + "datePublished"), _dt(at))
+            )
+            return self._commit(
+                rid,
+                action="acceptation",
+                agent=self.account_agent(user),
+                agent_label=user_label,
+                before=st,
+                state_after=ACCEPTED,
+                content=triples,
+                label=c.title,
+                license=c.license,
+            )
+
+    def reject(self, rid: str, user: str, user_label: str, reason: str) -> int:
+        with self._lock:
+            st = self._require(rid, PENDING)
+            return self._commit(
+                rid,
+                action="rejet",
+                agent=self.account_agent(user),
+                agent_label=user_label,
+                before=st,
+                state_after=REJECTED,
+                content=None,
+                reason=reason,
+            )
+
+    def delete(self, rid: str, user: str, user_label: str, reason: str | None = None) -> int:
+        with self._lock:
+            st = self._require(rid, ACCEPTED, PENDING)
+            return self._commit(
+                rid,
+                action="suppression",
+                agent=self.account_agent(user),
+                agent_label=user_label,
+                before=st,
+                state_after=DELETED,
+                content=None,
+                reason=reason,
+            )
+
+    def restore(self, rid: str, user: str, user_label: str) -> int:
+        """Deleted or rejected → accepted again, with the content it had."""
+        with self._lock:
+            st = self._require(rid, DELETED, REJECTED)
+            c = self.read_content(self._current(rid, st), rid)
+            return self._commit(
+                rid,
+                action="restauration",
+                agent=self.account_agent(user),
+                agent_label=user_label,
+                before=st,
+                state_after=ACCEPTED,
+                content=None,
+                label=c.title,
+                license=c.license,
+            )
+
+    def revert(self, rid: str, to_version: int, user: str, user_label: str) -> int:
+        """A new version equal to an old one (history only grows), in the current state's graph."""
+        with self._lock:
+            st = self._require(rid, PENDING, ACCEPTED)
+            if not 1 <= to_version <= st[1]:
+                raise ContributionError(f"version inconnue : {to_version}")
+            old = self.graph_triples(self.version_graph(rid, to_version))
+            c = self.read_content(old, rid)
+            s = self.iri(rid)
+            modified = ox.NamedNode(DCTERMS + "modified")
+            triples = [t for t in old if not (t.subject.value == s and t.predicate == modified)]
+            triples.append(ox.Triple(ox.NamedNode(s), modified, _dt(now())))
+            return self._commit(
+                rid,
+                action="retour",
+                agent=self.account_agent(user),
+                agent_label=user_label,
+                before=st,
+                state_after=st[0],
+                content=triples,
+                derived_from=to_version,
+                label=c.title,
+                license=c.license,
+            )
+
+    # --- reading -----------------------------------------------------------------------------
+    def record(self, rid: str) -> Record | None:
+        st = self._state(rid)
+        if st is None:
+            return None
+        current = self._current(rid, st)
+        agent, label, created = self._attribution(rid, current)
+        return Record(rid, self.iri(rid), st[0], st[1], self.read_content(current, rid), created, label)
+
+    def version_content(self, rid: str, n: int) -> list[ox.Triple]:
+        return self.graph_triples(self.version_graph(rid, n))
+
+    def history(self, rid: str) -> list[ChangeSet]:
+        rows = self.store.select(
+            f"""SELECT ?n ?action ?at ?agent ?label ?apres ?gen ?motif ?retour WHERE {{ GRAPH ?h {{
+              ?c <{CS}numero> ?n ; <{CS}action> ?action ; <{PROV}endedAtTime> ?at ;
+                 <{PROV}wasAssociatedWith> ?agent ; <{CS}etatApres> ?apres .
+              OPTIONAL {{ ?agent <{RDFS}label> ?label }}
+              OPTIONAL {{ ?c <{PROV}generated> ?gen }}
+              OPTIONAL {{ ?c <{CS}motif> ?motif }}
+              OPTIONAL {{ ?c <{CS}retourA> ?retour }} }} }} ORDER BY ?n""",
+            {"h": ox.NamedNode(self.history_graph(rid))},
+            public=False,
+        )
+        out = []
+        for r in rows:
+            out.append(
+                ChangeSet(
+                    number=int(r["n"].value),
+                    action=r["action"].value,
+                    at=r["at"].value,
+                    agent=r["agent"].value,
+                    agent_label=r["label"].value if "label" in r else r["agent"].value,
+                    state_after=r["apres"].value.rsplit("/", 1)[-1],
+                    version=int(r["gen"].value.rsplit("/", 1)[-1]) if "gen" in r else None,
+                    reason=r["motif"].value if "motif" in r else None,
+                    derived_from=int(r["retour"].value.rsplit("/", 1)[-1]) if "retour" in r else None,
+                )
+            )
+        return out
+
+    def by_state(self, state: str) -> list[tuple[str, str, str]]:
+        """(id, title, last modified) of every resource in ``state``, most recent first."""
+        rows = self.store.select(
+            f"""SELECT ?r ?m WHERE {{ GRAPH ?h {{ ?r <{CS}etat> ?e ; <{DCTERMS}modified> ?m }}
+              FILTER(STRSTARTS(STR(?h), "{self.minter.graph("historique/")}")) }} ORDER BY DESC(?m)""",
+            {"e": ox.NamedNode(self.state_iri(state))},
+            public=False,
+        )
+        prefix = self.minter.thing("ressource", "")
+        out = []
+        for row in rows:
+            rid = row["r"].value.removeprefix(prefix)
+            titles = self.store.select(
+                f"SELECT ?t WHERE {{ GRAPH ?g {{ ?r <{SCHEMA}name> ?t }} }} LIMIT 1",
+                {"g": ox.NamedNode(self.version_graph(rid, self._state(rid)[1])), "r": row["r"]},
+                public=False,
+            )
+            out.append((rid, titles[0]["t"].value if titles else rid, row["m"].value))
+        return out
+
+    def by_token(self, token: str) -> str | None:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        rows = self.store.select(
+            f"SELECT ?r WHERE {{ GRAPH ?g {{ ?r <{CS}jetonSuivi> ?h }} }}",
+            {"g": ox.NamedNode(self.private_graph), "h": ox.Literal(digest)},
+            public=False,
+        )
+        if not rows:
+            return None
+        return rows[0]["r"].value.removeprefix(self.minter.thing("ressource", ""))
+
+    def reason(self, rid: str) -> str | None:
+        """The reason of the last rejection or deletion, shown to the contributor."""
+        for cs in reversed(self.history(rid)):
+            if cs.reason:
+                return cs.reason
+        return None
+
+
+def diff(old: list[ox.Triple], new: list[ox.Triple]) -> tuple[list[ox.Triple], list[ox.Triple]]:
+    """(removed, added) between two versions, in a stable order."""
+    a, b = set(old), set(new)
+    key = str
+    return sorted(a - b, key=key), sorted(b - a, key=key)
