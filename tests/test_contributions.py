@@ -1,0 +1,412 @@
+"""The contribution flow over HTTP on a real store holding the real territorial reference."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pyoxigraph as ox
+import pytest
+from contrib_helpers import PDF, csrf_of, form_data
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.cli import main as cli_main
+from graph.contributions import Content, Contributions, Contributor
+from graph.settings import Settings
+from graph.store import OxigraphStore
+from loaders import territories
+
+EMAIL = "lucie.secrete@example.net"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture(scope="module")
+def store(base_iri: str, territory_triples: list) -> OxigraphStore:
+    s = OxigraphStore(base_iri)
+    s.replace_graph(s.minter.graph(territories.GRAPH_NAME), territory_triples, territories.META)
+    return s
+
+
+def make_app(store: OxigraphStore, tmp_path, **overrides):
+    settings = Settings(
+        store=":memory:", uploads_dir=str(tmp_path / "uploads"), secret_key="k" * 32, **overrides
+    )
+    return create_app(settings, store)
+
+
+@pytest.fixture
+def app(store, tmp_path):
+    return make_app(store, tmp_path, submit_rate=1000)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app) as c:
+        yield c
+
+
+def propose(client: TestClient, files=None, **fields):
+    page = client.get("/ressources/proposer")
+    return client.post(
+        "/ressources/proposer",
+        data=form_data(csrf_token=csrf_of(page.text), **fields),
+        files=files,
+        follow_redirects=False,
+    )
+
+
+def login(client: TestClient, app, username="modo", role="moderateur"):
+    if app.state.accounts.get(username) is None:
+        app.state.accounts.add(username, "un-mot-de-passe-long", role, f"{username.title()} Modé")
+    page = client.get("/connexion")
+    r = client.post(
+        "/connexion",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "identifiant": username,
+            "mot_de_passe": "un-mot-de-passe-long",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+
+
+def rid_of(client: TestClient, suivi: str) -> str:
+    page = client.get(suivi)
+    return re.search(r"id/ressource/([a-z0-9-]+)", page.text).group(1) if "id/ressource/" in page.text else ""
+
+
+def pending_id(app, token_url: str) -> str:
+    token = token_url.split("/suivi/")[1].split("?")[0]
+    return Contributions(app.state.store, b"").by_token(token)
+
+
+def moderate(client: TestClient, rid: str, **data):
+    page = client.get(f"/moderation/{rid}")
+    return client.post(
+        f"/moderation/{rid}", data={"csrf_token": csrf_of(page.text), **data}, follow_redirects=False
+    )
+
+
+def public_text(store: OxigraphStore) -> str:
+    buf = io.BytesIO()
+    store.dump(buf, ox.RdfFormat.N_QUADS, store.public_graphs())
+    return buf.getvalue().decode()
+
+
+# --- proposing --------------------------------------------------------------------------------------
+def test_proposal_with_file_waits_unseen_then_is_accepted_on_its_territory(client, app, store):
+    r = propose(client, files={"fichier": ("Guide final.pdf", PDF, "application/pdf")})
+    assert r.status_code == 303 and r.headers["location"].startswith("/suivi/")
+    rid = pending_id(app, r.headers["location"])
+    follow = client.get(r.headers["location"])
+    assert "en attente" in follow.text and "Guide des saisonniers" in follow.text
+    resource = ox.NamedNode(store.minter.thing("ressource", rid))
+    assert not store.ask("ASK { ?r ?p ?o }", {"r": resource})  # pending: not public
+    assert client.get(f"/fichiers/{rid}/guide-final.pdf").status_code == 404  # nor its file
+
+    login(client, app)
+    assert rid in client.get("/moderation").text
+    assert moderate(client, rid, action="accepter").status_code == 303
+    rows = store.select(
+        """SELECT ?t ?lic WHERE { ?r <http://purl.org/dc/terms/spatial>/<http://purl.org/dc/terms/isPartOf>*
+           <https://data.adrets-asso.fr/id/departement/73> ; <http://schema.org/name> ?t ;
+           <http://purl.org/dc/terms/license> ?lic }""",
+        {"r": resource},
+    )
+    assert [r["t"].value for r in rows] == ["Guide des saisonniers en Maurienne"]
+    assert rows[0]["lic"].value == "https://creativecommons.org/licenses/by-sa/4.0/"
+    f = client.get(f"/fichiers/{rid}/guide-final.pdf")
+    assert f.status_code == 200 and f.content == PDF and f.headers["x-content-type-options"] == "nosniff"
+    media = store.select("SELECT ?m WHERE { ?r <http://schema.org/associatedMedia> ?m }", {"r": resource})
+    assert media[0]["m"].value.endswith(f"fichiers/{rid}/guide-final.pdf")
+
+
+def test_errors_are_reported_per_field_in_french_and_the_input_is_kept(client):
+    r = propose(
+        client, titre="", url="pas-une-adresse", type="roman", territoires="Nullepartville", courriel="x"
+    )
+    assert r.status_code == 422
+    errors = dict(re.findall(r'<ul class="erreurs" id="err-([a-z]+)"><li>(.*?)</li>', r.text))
+    assert set(errors) == {"titre", "url", "type", "territoires", "courriel"}
+    assert errors["titre"] == "Ce champ est obligatoire."
+    assert "https://" in errors["url"]
+    assert "Nullepartville" in errors["territoires"] and "inconnu" in errors["territoires"]
+    assert 'value="pas-une-adresse"' in r.text  # what was typed stays in the form
+
+
+def test_ambiguous_commune_names_ask_for_the_code(client):
+    assert propose(client, territoires="Savoie").status_code == 303  # a département by name
+    r = propose(client, territoires="Saint-Pierre")
+    assert r.status_code == 422 and "plusieurs territoires" in r.text and "[commune " in r.text
+
+
+def test_json_api_reports_the_same_errors_and_accepts_files(client, app, store):
+    r = client.post("/api/contributions", json={"titre": "A", "type": "guide", "url": "ftp://x"})
+    assert r.status_code == 422
+    errors = r.json()["erreurs"]
+    assert {"titre", "resume", "url", "nom", "courriel"} <= set(errors)
+    assert errors["titre"] == ["Au moins 3 caractères."]
+    body = {
+        "titre": "Carte des tiers-lieux de Savoie",
+        "resume": "Où trouver un tiers-lieu près de chez soi en Savoie.",
+        "type": "outil",
+        "licence": "https://creativecommons.org/publicdomain/zero/1.0/",
+        "territoires": ["https://data.adrets-asso.fr/id/departement/73"],
+        "themes": ["https://data.adrets-asso.fr/id/theme/tiers-lieux"],
+        "nom": "Jo",
+        "courriel": EMAIL,
+        "fichier": {"nom": "carte.png", "contenu_base64": __import__("base64").b64encode(PNG).decode()},
+    }
+    r = client.post("/api/contributions", json=body)
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert out["etat"] == "en-attente" and out["suivi"].startswith("/suivi/")
+    assert EMAIL not in r.text
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("faux.pdf", PNG, "ne correspond pas"),
+        ("script.html", b"<script>", "non accepté"),
+        ("gros.pdf", PDF + b"0" * 3000, "trop lourd"),
+    ],
+)
+def test_uploads_are_checked_by_content_and_size(store, tmp_path, name, data, message):
+    app = make_app(store, tmp_path, upload_max_bytes=2048)
+    with TestClient(app) as client:
+        r = propose(client, files={"fichier": (name, data, "application/pdf")})
+    assert r.status_code == 422 and message in r.text
+    assert not (tmp_path / "uploads").exists() or not any((tmp_path / "uploads").rglob("*.*"))
+
+
+# --- abuse controls ---------------------------------------------------------------------------------
+def test_submission_without_or_with_a_forged_csrf_token_is_refused(client, store):
+    before = len(store.graphs())
+    assert client.post("/ressources/proposer", data=form_data()).status_code == 403
+    client.get("/ressources/proposer")  # has the cookie now, but not the secret
+    assert client.post("/ressources/proposer", data=form_data(csrf_token="1700000000.abc")).status_code == 403
+    other = TestClient(client.app)  # a token from another browser does not match this browser's cookie
+    token = csrf_of(other.get("/ressources/proposer").text)
+    assert client.post("/ressources/proposer", data=form_data(csrf_token=token)).status_code == 403
+    assert len(store.graphs()) == before
+
+
+def test_honeypot_filled_is_refused(client, store):
+    before = len(store.graphs())
+    assert propose(client, site_web="http://spam.example").status_code == 400
+    assert len(store.graphs()) == before
+
+
+def test_rate_limit_answers_429(store, tmp_path):
+    app = make_app(store, tmp_path, submit_rate=2, submit_window=3600)
+    with TestClient(app) as client:
+        assert [propose(client).status_code for _ in range(2)] == [303, 303]
+        r = propose(client)
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        assert client.post("/api/contributions", json={}).status_code == 429
+
+
+def test_script_in_a_title_is_shown_as_text(client, app):
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    r = propose(client, titre=evil, resume="Résumé <script>alert(2)</script> [lien](javascript:alert(3))")
+    suivi = client.get(r.headers["location"]).text
+    rid = pending_id(app, r.headers["location"])
+    login(client, app)
+    moderate(client, rid, action="accepter")
+    for page in (
+        suivi,
+        client.get("/moderation").text,
+        client.get(f"/moderation/{rid}").text,
+        client.get(f"/ressources/{rid}/historique").text,
+    ):
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert" in page
+        assert 'href="javascript:' not in page
+
+
+def test_anonymous_proposals_can_be_switched_off(store, tmp_path):
+    app = make_app(store, tmp_path, allow_anonymous=False)
+    with TestClient(app) as client:
+        assert client.get("/ressources/proposer", follow_redirects=False).status_code == 303
+        assert client.post("/api/contributions", json={"titre": "x"}).status_code == 401
+        login(client, app, "camille", "contributeur")
+        r = propose(client, nom="", courriel="")
+        assert r.status_code == 303
+
+
+def test_cookie_authenticated_api_calls_need_the_csrf_header(client, app):
+    login(client, app)
+    r = client.post("/api/contributions/inconnue/accepter")
+    assert r.status_code == 403
+
+
+# --- moderation, history, revert ----------------------------------------------------------------------
+def test_edit_accept_history_revert_delete_restore(client, app, store):
+    r = propose(client)
+    rid = pending_id(app, r.headers["location"])
+    login(client, app)
+    page = client.get(f"/moderation/{rid}")
+    data = form_data(titre="Guide des saisonniers (édition 2025)", territoires="Savoie (73) [departement 73]")
+    data.update(csrf_token=csrf_of(page.text), action="enregistrer_accepter")
+    assert client.post(f"/moderation/{rid}", data=data, follow_redirects=False).status_code == 303
+    resource = ox.NamedNode(store.minter.thing("ressource", rid))
+    name = "SELECT ?t WHERE { ?r <http://schema.org/name> ?t }"
+    assert [x["t"].value for x in store.select(name, {"r": resource})] == [
+        "Guide des saisonniers (édition 2025)"
+    ]
+
+    history = client.get(f"/ressources/{rid}/historique")
+    assert history.status_code == 200
+    assert "<del>Guide des saisonniers en Maurienne</del>" in history.text
+    assert "<ins>Guide des saisonniers (édition 2025)</ins>" in history.text
+    assert "Revenir à la version 1" in history.text
+    r = client.post(
+        f"/ressources/{rid}/historique",
+        data={"csrf_token": csrf_of(history.text), "version": "1"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert [x["t"].value for x in store.select(name, {"r": resource})] == [
+        "Guide des saisonniers en Maurienne"
+    ]
+
+    assert moderate(client, rid, action="supprimer", motif="doublon").status_code == 303
+    assert not store.ask("ASK { ?r ?p ?o }", {"r": resource})
+    assert client.get(f"/ressources/{rid}/historique").status_code == 200  # moderators still see it
+    assert TestClient(app).get(f"/ressources/{rid}/historique").status_code == 404
+    assert moderate(client, rid, action="restaurer").status_code == 303
+    assert [x["t"].value for x in store.select(name, {"r": resource})] == [
+        "Guide des saisonniers en Maurienne"
+    ]
+    actions = [h["action"] for h in client.get(f"/api/contributions/{rid}").json()["historique"]]
+    assert actions == ["proposition", "modification", "acceptation", "retour", "suppression", "restauration"]
+
+
+def test_rejection_reason_reaches_the_contributor_page(client, app, store):
+    r = propose(client)
+    suivi = r.headers["location"]
+    rid = pending_id(app, suivi)
+    login(client, app)
+    assert moderate(client, rid, action="rejeter", motif="").status_code == 422
+    assert moderate(client, rid, action="rejeter", motif="Ressource déjà présente.").status_code == 303
+    page = TestClient(app).get(suivi)
+    assert "rejetée" in page.text and "Ressource déjà présente." in page.text
+    assert TestClient(app).get(f"/ressources/{rid}/historique").status_code == 404  # never public
+
+
+def test_public_history_shows_only_public_versions(client, app):
+    r = propose(client, titre="Brouillon confidentiel")
+    rid = pending_id(app, r.headers["location"])
+    login(client, app)
+    page = client.get(f"/moderation/{rid}")
+    data = form_data(titre="Titre publié", csrf_token=csrf_of(page.text), action="enregistrer_accepter")
+    client.post(f"/moderation/{rid}", data=data)
+    anonymous = TestClient(app).get(f"/ressources/{rid}/historique").text
+    assert "Titre publié" in anonymous and "Brouillon confidentiel" not in anonymous
+    assert "Revenir à la version" not in anonymous
+
+
+def test_moderation_needs_a_moderator(client, app):
+    assert client.get("/moderation", follow_redirects=False).status_code == 303
+    login(client, app, "simple", "contributeur")
+    assert client.get("/moderation").status_code == 403
+    assert client.post("/api/contributions/x/accepter").status_code == 403
+
+
+def test_wrong_password_is_refused(client, app):
+    app.state.accounts.add("alex", "un-mot-de-passe-long", "moderateur")
+    page = client.get("/connexion")
+    r = client.post(
+        "/connexion", data={"csrf_token": csrf_of(page.text), "identifiant": "alex", "mot_de_passe": "faux"}
+    )
+    assert r.status_code == 401 and "incorrect" in r.text
+    assert client.get("/moderation", follow_redirects=False).status_code == 303
+
+
+# --- privacy ------------------------------------------------------------------------------------------
+def test_contributor_email_is_in_no_public_answer(client, app, store):
+    r = propose(client, nom="Lucie Discrète", courriel=EMAIL)
+    suivi = r.headers["location"]
+    rid = pending_id(app, suivi)
+    login(client, app)
+    moderate(client, rid, action="accepter")
+    anonymous = TestClient(app)
+    rows = store.select("SELECT ?s ?p ?o WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+    assert not [row for row in rows if "lucie.secrete" in row["o"].value]
+    assert "lucie.secrete" not in public_text(store)
+    assert "Lucie Discrète" not in public_text(store)  # name not shown: she did not agree
+    for path in (suivi, f"/ressources/{rid}/historique", "/territoires/autocomplete?q=cham"):
+        assert "lucie.secrete" not in anonymous.get(path).text
+    assert "lucie.secrete" not in client.get(f"/api/contributions/{rid}").text
+    assert "lucie.secrete" not in client.get(f"/moderation/{rid}").text
+    # ... but it is kept, privately, to answer the contributor.
+    private = store.minter.private_graph("contributions")
+    assert store.ask(
+        "ASK { GRAPH ?g { ?r ?p ?mail } }",
+        {"g": ox.NamedNode(private), "mail": ox.Literal(EMAIL)},
+        public=False,
+    )
+    history_graphs = [g for g in store.graphs() if "/historique/" in g]
+    buf = io.BytesIO()
+    store.dump(buf, ox.RdfFormat.N_QUADS, history_graphs)
+    assert EMAIL not in buf.getvalue().decode()
+
+
+def test_named_contributor_is_public_only_with_consent(store):
+    m = Contributions(store, b"secret")
+    content = Content("Fiche transport à la demande", "Résumé de la fiche transport.", "guide")
+    named = m.contributor_agent(Contributor("Ana", "ana@example.net", True))
+    hidden = m.contributor_agent(Contributor("Ana", "ana@example.net", False))
+    assert named != hidden  # an anonymous contribution is never linked to a named one
+    rid, _ = m.propose(content, Contributor("Ana", "ana@example.net", True))
+    m.accept(rid, "modo", "Modé")
+    assert "Ana" in public_text(store) and "ana@example.net" not in public_text(store)
+
+
+# --- accounts and the CLI -------------------------------------------------------------------------------
+def test_cli_user_add_role_token_and_api_token_flow(store, tmp_path, monkeypatch, capsys):
+    db = tmp_path / "comptes.sqlite"
+    monkeypatch.setenv("COMMUNS_ACCOUNTS_DB", str(db))
+    monkeypatch.setenv("COMMUNS_SECRET_KEY", "k" * 32)
+    monkeypatch.setattr("sys.stdin", io.StringIO("mot-de-passe-robuste\n"))
+    assert cli_main(["user", "add", "robot", "--password-stdin", "--store", ":memory:"]) == 0
+    assert cli_main(["user", "role", "robot", "--role", "moderateur", "--store", ":memory:"]) == 0
+    assert cli_main(["user", "role", "personne", "--role", "admin", "--store", ":memory:"]) == 2
+    capsys.readouterr()
+    assert cli_main(["user", "token", "robot", "--store", ":memory:"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert token.startswith("cs_")
+
+    app = create_app(Settings(store=":memory:", accounts_db=str(db), uploads_dir=str(tmp_path / "u")), store)
+    with TestClient(app) as client:
+        auth = {"Authorization": f"Bearer {token}"}
+        body = {
+            "titre": "Rapport mobilité",
+            "resume": "Un rapport sur la mobilité rurale.",
+            "type": "rapport",
+            "url": "https://example.org/rapport",
+        }
+        r = client.post("/api/contributions", json=body, headers=auth)
+        assert r.status_code == 201, r.text
+        rid = r.json()["id"]
+        assert client.post(f"/api/contributions/{rid}/accepter", headers=auth).json()["etat"] == "acceptee"
+        assert client.post(f"/api/contributions/{rid}/accepter", headers=auth).status_code == 409
+        bad = {"Authorization": "Bearer cs_faux"}
+        assert client.post(f"/api/contributions/{rid}/supprimer", json={}, headers=bad).status_code == 401
+    rows = store.select(
+        "SELECT ?a WHERE { ?r <http://www.w3.org/ns/prov#wasAttributedTo> ?a }",
+        {"r": ox.NamedNode(store.minter.thing("ressource", rid))},
+    )
+    assert rows[0]["a"].value == store.minter.thing("compte", "robot")
+
+
+def test_autocomplete_finds_territories_by_name_and_code(client):
+    names = [t["label"] for t in client.get("/territoires/autocomplete?q=chambery").json()]
+    assert names[0] == "Chambéry"
+    by_code = client.get("/territoires/autocomplete?q=73").json()
+    assert by_code[0]["type"] == "departement" and by_code[0]["valeur"] == "Savoie (73) [departement 73]"
+    assert json.loads(client.get("/territoires/autocomplete?q=").text) == []
