@@ -1,0 +1,137 @@
+"""The whole contribution flow in a real browser (Debian's chromium driven by Playwright) against a real
+uvicorn server: propose with a file → see a field error → fix → a moderator logs in, edits and accepts →
+the resource is on its territory (SPARQL rollup) → its history shows both versions → revert works."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import uvicorn
+from contrib_helpers import PDF
+
+from api.app import create_app
+from graph.settings import Settings
+from graph.store import OxigraphStore
+from loaders import territories
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="chromium is not installed (make system-deps)"
+)
+
+
+@pytest.fixture
+def server(base_iri, territory_triples, tmp_path):
+    store = OxigraphStore(base_iri)
+    store.replace_graph(store.minter.graph(territories.GRAPH_NAME), territory_triples, territories.META)
+    settings = Settings(store=":memory:", uploads_dir=str(tmp_path / "uploads"), secret_key="b" * 32)
+    app = create_app(settings, store)
+    app.state.accounts.add("camille", "mot-de-passe-moderation", "moderateur", "Camille Modératrice")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    while not srv.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", store, app
+    srv.should_exit = True
+    thread.join(10)
+
+
+def titles_on_territory(store: OxigraphStore, territory: str) -> list[str]:
+    """What a territory page lists: resources on the territory or on any place inside it."""
+    rows = store.select(
+        """SELECT ?t WHERE { ?r a <http://schema.org/CreativeWork> ; <http://schema.org/name> ?t ;
+             <http://purl.org/dc/terms/spatial>/<http://purl.org/dc/terms/isPartOf>* ?terr }""",
+        {"terr": ox.NamedNode(territory)},
+    )
+    return sorted(r["t"].value for r in rows)
+
+
+def test_propose_fix_moderate_accept_history_revert(server, tmp_path):
+    url, store, app = server
+    pdf = tmp_path / "guide-saisonniers.pdf"
+    pdf.write_bytes(PDF)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{url}/ressources/proposer")
+            page.fill("#titre", "Guide d'accueil des saisonniers")
+            page.fill(
+                "#resume", "Tout ce qu'il faut savoir en arrivant pour la saison : logement, santé, droits."
+            )
+            page.select_option("#type", "guide")
+            page.fill("#url", "pas une adresse")
+            page.fill("#territoire-recherche", "Chambér")  # the autocomplete of contrib.js
+            page.get_by_role("button", name="Chambéry (commune 73065)").click()
+            assert page.input_value("#territoires") == "Chambéry [commune 73065]"
+            page.check("input[value$='/id/theme/saisonnalite']")
+            page.set_input_files("#fichier", str(pdf))
+            page.fill("#nom", "Sam")
+            page.fill("#courriel", "sam.prive@example.net")
+            page.click("button[type=submit]")
+
+            error = page.locator("#err-url")
+            assert "https://" in error.inner_text()
+            assert page.get_attribute("#url", "aria-invalid") == "true"
+            assert page.input_value("#territoires") == "Chambéry [commune 73065]"  # kept
+            page.fill("#url", "https://example.org/guide-saisonniers")
+            page.set_input_files("#fichier", str(pdf))  # browsers never keep a file across a reload
+            page.click("button[type=submit]")
+            assert "/suivi/" in page.url
+            assert "en attente" in page.inner_text("main")
+            follow_url = page.url.split("?")[0]
+            assert titles_on_territory(store, "https://data.adrets-asso.fr/id/departement/73") == []
+
+            moderator = browser.new_context().new_page()
+            moderator.goto(f"{url}/moderation")
+            moderator.fill("#identifiant", "camille")
+            moderator.fill("#mot_de_passe", "mot-de-passe-moderation")
+            moderator.click("button[type=submit]")
+            moderator.get_by_role("link", name="Guide d'accueil des saisonniers").click()
+            moderator.fill("#titre", "Guide d'accueil des travailleurs saisonniers")
+            moderator.get_by_role("button", name="Enregistrer et accepter").click()
+            assert "acceptée" in moderator.inner_text("main")
+
+            on_savoie = titles_on_territory(store, "https://data.adrets-asso.fr/id/departement/73")
+            assert on_savoie == ["Guide d'accueil des travailleurs saisonniers"]
+            assert titles_on_territory(store, "https://data.adrets-asso.fr/id/region/84") == on_savoie
+            page.goto(follow_url)
+            assert "acceptée" in page.inner_text("main")
+
+            moderator.get_by_role("link", name="historique").click()
+            history = moderator.inner_text("main")
+            assert "Guide d'accueil des saisonniers" in history  # version 1, removed
+            assert "Guide d'accueil des travailleurs saisonniers" in history  # version 2, added
+            assert moderator.locator("del", has_text="Guide d'accueil des saisonniers").count() >= 1
+            moderator.get_by_role("button", name="Revenir à la version 1").click()
+            assert "Retour à une version antérieure" in moderator.inner_text("main")
+            assert titles_on_territory(store, "https://data.adrets-asso.fr/id/departement/73") == [
+                "Guide d'accueil des saisonniers"
+            ]
+            media = store.select("SELECT ?m WHERE { ?r <http://schema.org/associatedMedia> ?m }")
+            path = media[0]["m"].value.removeprefix(store.minter.base)
+            download = page.request.get(f"{url}/{path}")  # the anonymous contributor's browser
+            assert download.status == 200 and download.body() == PDF
+        finally:
+            browser.close()
