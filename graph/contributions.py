@@ -459,10 +459,15 @@ class Contributions:
     def edit(self, rid: str, content: Content, user: str, user_label: str) -> int:
         with self._lock:
             st = self._require(rid, PENDING, ACCEPTED)
-            agent, label, created = self._attribution(rid, self._current(rid, st))
+            current = self._current(rid, st)
+            agent, label, created = self._attribution(rid, current)
             triples = self.content_triples(
                 rid, content, agent=agent, agent_label=label, created=created, modified=now()
             )
+            published = SCHEMA + "datePublished"
+            triples += [
+                t for t in current if t.subject.value == self.iri(rid) and t.predicate.value == published
+            ]
             return self._commit(
                 rid,
                 action="modification",
@@ -554,9 +559,15 @@ class Contributions:
             old = self.graph_triples(self.version_graph(rid, to_version))
             c = self.read_content(old, rid)
             s = self.iri(rid)
-            modified = ox.NamedNode(DCTERMS + "modified")
-            triples = [t for t in old if not (t.subject.value == s and t.predicate == modified)]
-            triples.append(ox.Triple(ox.NamedNode(s), modified, _dt(now())))
+            # Dates describe the resource, not a version: they come from now and the current version.
+            dates = {DCTERMS + "modified", DCTERMS + "created", SCHEMA + "datePublished"}
+            triples = [t for t in old if not (t.subject.value == s and t.predicate.value in dates)]
+            triples += [
+                t
+                for t in self._current(rid, st)
+                if t.subject.value == s and t.predicate.value in dates - {DCTERMS + "modified"}
+            ]
+            triples.append(ox.Triple(ox.NamedNode(s), ox.NamedNode(DCTERMS + "modified"), _dt(now())))
             return self._commit(
                 rid,
                 action="retour",
@@ -612,24 +623,20 @@ class Contributions:
         return out
 
     def by_state(self, state: str) -> list[tuple[str, str, str]]:
-        """(id, title, last modified) of every resource in ``state``, most recent first."""
+        """(id, title, last modified) of every resource in ``state``, most recent first, in one query."""
         rows = self.store.select(
-            f"""SELECT ?r ?m WHERE {{ GRAPH ?h {{ ?r <{CS}etat> ?e ; <{DCTERMS}modified> ?m }}
-              FILTER(STRSTARTS(STR(?h), "{self.minter.graph("historique/")}")) }} ORDER BY DESC(?m)""",
+            f"""SELECT ?r ?m ?t WHERE {{
+              GRAPH ?h {{ ?r <{CS}etat> ?e ; <{DCTERMS}modified> ?m ; <{CS}versionCourante> ?v }}
+              FILTER(STRSTARTS(STR(?h), "{self.minter.graph("historique/")}"))
+              BIND(IRI(CONCAT(STR(?h), "/v", STR(?v))) AS ?vg)
+              OPTIONAL {{ GRAPH ?vg {{ ?r <{SCHEMA}name> ?t }} }} }} ORDER BY DESC(?m)""",
             {"e": ox.NamedNode(self.state_iri(state))},
             public=False,
         )
         prefix = self.minter.thing("ressource", "")
-        out = []
-        for row in rows:
-            rid = row["r"].value.removeprefix(prefix)
-            titles = self.store.select(
-                f"SELECT ?t WHERE {{ GRAPH ?g {{ ?r <{SCHEMA}name> ?t }} }} LIMIT 1",
-                {"g": ox.NamedNode(self.version_graph(rid, self._state(rid)[1])), "r": row["r"]},
-                public=False,
-            )
-            out.append((rid, titles[0]["t"].value if titles else rid, row["m"].value))
-        return out
+        return [
+            (r["r"].value.removeprefix(prefix), r["t"].value if "t" in r else "", r["m"].value) for r in rows
+        ]
 
     def by_token(self, token: str) -> str | None:
         digest = hashlib.sha256(token.encode()).hexdigest()

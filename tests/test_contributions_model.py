@@ -1,0 +1,130 @@
+"""The contribution model on a real store: PROV-O change sets, visibility of each state, revert, and the
+SHACL shapes' messages reaching the form field by field."""
+
+from __future__ import annotations
+
+import re
+
+import pyoxigraph as ox
+import pytest
+from contrib_helpers import csrf_of, form_data
+from fastapi.testclient import TestClient
+
+import api.contributions
+import graph.validation
+from api.app import create_app
+from graph.contributions import (
+    ACCEPTED,
+    DELETED,
+    PENDING,
+    Content,
+    ContributionError,
+    Contributions,
+    Contributor,
+)
+from graph.settings import Settings
+from graph.store import OxigraphStore
+
+PROV = "http://www.w3.org/ns/prov#"
+
+
+@pytest.fixture
+def model(base_iri: str) -> Contributions:
+    return Contributions(OxigraphStore(base_iri), b"secret")
+
+
+def content(title: str = "Guide mobilité solidaire") -> Content:
+    return Content(
+        title, "Comment monter une plateforme de mobilité solidaire.", "guide", url="https://e.org/g"
+    )
+
+
+def test_each_state_lives_in_its_own_graph(model: Contributions):
+    store = model.store
+    rid, _ = model.propose(content(), Contributor("Ana", "ana@example.net"))
+    r = ox.NamedNode(model.iri(rid))
+    assert model.pending_graph(rid) in store.graphs()
+    assert not store.minter.is_public_graph(model.pending_graph(rid))
+    assert not store.ask("ASK { ?r ?p ?o }", {"r": r})
+    model.accept(rid, "modo", "Modé")
+    assert model.pending_graph(rid) not in store.graphs()
+    assert model.public_graph(rid) in store.public_graphs()
+    assert store.ask("ASK { ?r <http://schema.org/datePublished> ?d }", {"r": r})
+    model.delete(rid, "modo", "Modé", "doublon")
+    assert model.state(rid) == DELETED and not store.ask("ASK { ?r ?p ?o }", {"r": r})
+    assert all(not store.minter.is_public_graph(g) for g in store.graphs() if rid in g)
+    model.restore(rid, "modo", "Modé")
+    assert model.state(rid) == ACCEPTED and store.ask("ASK { ?r ?p ?o }", {"r": r})
+    with pytest.raises(ContributionError):
+        model.reject(rid, "modo", "Modé", "trop tard")
+
+
+def test_change_sets_are_prov_activities_chained_by_revisions(model: Contributions):
+    rid, _ = model.propose(content(), Contributor("Ana", "ana@example.net"))
+    model.edit(rid, content("Guide de la mobilité solidaire"), "modo", "Modé")
+    model.accept(rid, "modo", "Modé")
+    rows = model.store.select(
+        f"""SELECT ?n ?who ?v ?prev WHERE {{ GRAPH ?h {{ ?c a <{PROV}Activity> ;
+              <https://w3id.org/communs-services/def#numero> ?n ; <{PROV}wasAssociatedWith> ?who ;
+              <{PROV}endedAtTime> ?t ; <{PROV}generated> ?v .
+              ?v <{PROV}specializationOf> ?r ; <{PROV}wasGeneratedBy> ?c .
+              OPTIONAL {{ ?v <{PROV}wasRevisionOf> ?prev }} }} }} ORDER BY ?n""",
+        {"h": ox.NamedNode(model.history_graph(rid)), "r": ox.NamedNode(model.iri(rid))},
+        public=False,
+    )
+    assert [int(r["n"].value) for r in rows] == [1, 2, 3]
+    assert rows[0]["who"].value.startswith(model.minter.thing("contributeur", ""))
+    assert rows[1]["who"].value == model.minter.thing("compte", "modo")
+    assert "prev" not in rows[0]
+    assert rows[2]["prev"] == rows[1]["v"] and rows[1]["prev"] == rows[0]["v"]
+
+
+def test_revert_makes_a_new_version_and_keeps_publication_dates(model: Contributions):
+    rid, _ = model.propose(content(), Contributor("Ana", "ana@example.net"))
+    model.accept(rid, "modo", "Modé")
+    model.edit(rid, content("Titre abîmé"), "modo", "Modé")
+    model.revert(rid, 1, "modo", "Modé")
+    record = model.record(rid)
+    assert (
+        record.content.title == "Guide mobilité solidaire"
+        and record.version == 4
+        and record.state == ACCEPTED
+    )
+    r = ox.NamedNode(model.iri(rid))
+    assert model.store.ask("ASK { ?r <http://schema.org/datePublished> ?d }", {"r": r})
+    assert [h.action for h in model.history(rid)][-1] == "retour"
+    with pytest.raises(ContributionError):
+        model.revert(rid, 9, "modo", "Modé")
+
+
+def test_moderation_lists_by_state(model: Contributions):
+    a, _ = model.propose(content("Premier guide"), Contributor("A", "a@example.net"))
+    b, _ = model.propose(content("Second guide"), Contributor("B", "b@example.net"))
+    model.accept(b, "modo", "Modé")
+    assert [(rid, title) for rid, title, _ in model.by_state(PENDING)] == [(a, "Premier guide")]
+    assert [(rid, title) for rid, title, _ in model.by_state(ACCEPTED)] == [(b, "Second guide")]
+
+
+def test_shacl_messages_are_reported_on_their_field(base_iri, tmp_path, monkeypatch):
+    (tmp_path / "vocabularies").mkdir()
+    (tmp_path / "shapes.ttl").write_text(
+        """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix schema: <http://schema.org/> .
+        <#Ressource> a sh:NodeShape ; sh:targetClass schema:CreativeWork ;
+          sh:property [ sh:path schema:description ; sh:minLength 60 ;
+                        sh:message "Le résumé doit compter au moins 60 caractères."@fr ] .""",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(graph.validation, "ONTOLOGY_DIR", tmp_path)
+    monkeypatch.setattr(api.contributions, "ONTOLOGY_DIR", tmp_path)
+    store = OxigraphStore(base_iri)
+    app = create_app(Settings(store=":memory:", uploads_dir=str(tmp_path / "u"), secret_key="s" * 32), store)
+    with TestClient(app) as client:
+        page = client.get("/ressources/proposer")
+        data = form_data(csrf_token=csrf_of(page.text), territoires="", resume="Un résumé trop court.")
+        r = client.post("/ressources/proposer", data=data)
+        assert r.status_code == 422
+        assert re.search(r'id="err-resume"><li>Le résumé doit compter au moins 60 caractères.</li>', r.text)
+        api_answer = client.post("/api/contributions", json={**data, "territoires": []})
+        assert api_answer.json()["erreurs"] == {"resume": ["Le résumé doit compter au moins 60 caractères."]}
+        data["resume"] = "Un résumé assez long pour satisfaire la forme SHACL de démonstration, enfin."
+        assert client.post("/ressources/proposer", data=data, follow_redirects=False).status_code == 303
