@@ -244,11 +244,15 @@ def search_territories(request: Request, q: str, limit: int = 12) -> list[tuple]
     key = normalize(q)
     if not key:
         return []
-    index = territory_index(request)
     code = q.strip().upper()
-    exact = [e for e in index if e[0] == key or e[3] == code]
-    prefix = [e for e in index if e not in exact and e[0].startswith(key)]
-    words = [e for e in index if e not in exact and e not in prefix and f" {key}" in f" {e[0]}"]
+    exact, prefix, words = [], [], []
+    for e in territory_index(request):  # ranked: régions, départements, EPCI, then communes by population
+        if e[0] == key or e[3] == code:
+            exact.append(e)
+        elif e[0].startswith(key):
+            prefix.append(e)
+        elif len(words) < limit and f" {key}" in f" {e[0]}":
+            words.append(e)
     return (exact + prefix + words)[:limit]
 
 
@@ -515,6 +519,8 @@ def propose_form(request: Request) -> HTMLResponse:
     user = current_user(request)
     if user is None and not _state(request).settings.allow_anonymous:
         return RedirectResponse("/connexion?suite=/ressources/proposer", status_code=303)
+    if _state(request).territories is None:  # build the autocomplete index while the visitor reads the form
+        threading.Thread(target=territory_index, args=(request,), daemon=True).start()
     return _render(request, "contrib_form.html", _form_context(request, Submission(), {}))
 
 

@@ -98,9 +98,16 @@ def check(filename: str, data: bytes, max_bytes: int) -> Upload:
 
 
 def save(root: Path, rid: str, upload: Upload) -> Path:
-    """Written to a temporary name, flushed to disk, then renamed: a crash never leaves half a file."""
+    """Written to a temporary name, flushed to disk, then renamed: a crash never leaves half a file. An
+    existing file is never overwritten (old versions of the resource still point to it): the new one
+    gets a numbered name, and ``upload.name`` is updated."""
     folder = root / rid
     folder.mkdir(parents=True, exist_ok=True)
+    stem, ext = upload.name.rsplit(".", 1)
+    n = 1
+    while (folder / upload.name).exists():
+        n += 1
+        upload.name = f"{stem}-{n}.{ext}"
     path = folder / upload.name
     tmp = folder / f".{upload.name}.part"
     with open(tmp, "wb") as f:

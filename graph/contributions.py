@@ -4,8 +4,9 @@ Where a resource ``<id>`` lives (all writes of one change go in ONE SPARQL Updat
 the resource as it was before or after the change, never in between):
 
 - content, while pending: ``{base}graph/en-attente/<id>`` (not public);
-- content, once accepted: ``{base}graph/contributions/<id>`` (public; one graph per resource, so an
-  edit or a revert replaces it atomically);
+- content, once accepted: ``{base}graph/contributions``, shared by all accepted resources (public; a
+  change deletes exactly the triples of the current version and inserts the new ones, in the same
+  update; one graph per resource would make every public query scan thousands of graphs);
 - rejected or deleted: no content graph; the content survives in its version graphs (nothing is lost);
 - every version of the content: ``{base}graph/historique/<id>/v<n>`` (not public);
 - change sets (``prov:Activity``: who, when, what, from which version) and the current state:
@@ -167,8 +168,10 @@ class Contributions:
     def iri(self, rid: str) -> str:
         return self.minter.thing("ressource", rid)
 
-    def public_graph(self, rid: str) -> str:
-        return self.minter.graph(f"contributions/{rid}")
+    def public_graph(self, rid: str | None = None) -> str:
+        """One public graph for every accepted resource: the public dataset's default graph is the union of
+        the public graphs, so a graph per resource would make every public query scan thousands of them."""
+        return self.minter.graph("contributions")
 
     def pending_graph(self, rid: str) -> str:
         return self.minter.graph(f"en-attente/{rid}")
@@ -291,9 +294,6 @@ class Contributions:
         st = self._state(rid)
         return st[0] if st else None
 
-    def content_graph(self, rid: str, state: str) -> str | None:
-        return {PENDING: self.pending_graph(rid), ACCEPTED: self.public_graph(rid)}.get(state)
-
     # --- the one write path ----------------------------------------------------------------------
     def _commit(
         self,
@@ -308,8 +308,6 @@ class Contributions:
         reason: str | None = None,
         derived_from: int | None = None,
         extra_private: list[ox.Triple] | None = None,
-        label: str = "",
-        license: str | None = None,
     ) -> int:
         """Write one change set. ``content`` is the new content (None: unchanged). The content graph of
         the old state is dropped and the content is written to the graph of the new state (if any)."""
@@ -320,8 +318,9 @@ class Contributions:
         h = self.history_graph(rid)
         cs_node = ox.NamedNode(self.change_iri(rid, number))
         new_version = version + 1 if content is not None else version
-        if content is None and version:
-            content = self.graph_triples(self.version_graph(rid, version))
+        old = self.graph_triples(self.version_graph(rid, version)) if version else []
+        if content is None:
+            content = old
 
         hist = Triples()
         hist.a(cs_node, "prov:Activity", "cs:Modification")
@@ -363,24 +362,44 @@ class Contributions:
             f"DELETE WHERE {{ GRAPH <{h}> {{ {r} <{CS}etat> ?a ; <{CS}versionCourante> ?b ; "
             f"<{CS}nombreModifications> ?c ; <{DCTERMS}modified> ?d }} }}"
         ]
-        for state in {state_before, state_after}:
-            g = self.content_graph(rid, state) if state else None
-            if g:
-                ops.append(f"DROP SILENT GRAPH <{g}>")
-                ops.append(f"DELETE WHERE {{ GRAPH <{self.store.meta_graph}> {{ <{g}> ?p ?o }} }}")
+        public = self.public_graph()
+        if state_before == PENDING:
+            ops.append(f"DROP SILENT GRAPH <{self.pending_graph(rid)}>")
+        elif state_before == ACCEPTED:
+            # The shared public graph holds exactly the current version: take out what this resource owns
+            # (agents may be shared by several resources: they are cleaned up below).
+            files = f"{self.minter.base}fichiers/{rid}/"
+            owned = [t for t in old if t.subject == r or t.subject.value.startswith(files)]
+            ops.append(f"DELETE DATA {{ {_data(public, owned)} }}")
         insert = _data(h, hist)
         if new_version != version:
             insert += _data(self.version_graph(rid, new_version), content or [])
-        target = self.content_graph(rid, state_after)
-        if target and content:
-            insert += _data(target, content)
-            if state_after == ACCEPTED:
-                meta = GraphMeta(
-                    label=f"Ressource contribuée : {label}", source=self.iri(rid), license=license
-                )
-                insert += _data(self.store.meta_graph, self.store.meta_triples(target, meta, len(content)))
+        if state_after == PENDING:
+            insert += _data(self.pending_graph(rid), content or [])
+        elif state_after == ACCEPTED:
+            insert += _data(public, content or [])
+            meta = GraphMeta(
+                label="Ressources partagées par le réseau (contributions acceptées)",
+                source=self.minter.base + "ressources/proposer",
+                description="Chaque ressource porte sa propre licence (dcterms:license).",
+            )
+            void_triples = "http://rdfs.org/ns/void#triples"
+            meta_triples = [
+                t for t in self.store.meta_triples(public, meta, 0) if t.predicate.value != void_triples
+            ]
+            ops.append(f"DELETE WHERE {{ GRAPH <{self.store.meta_graph}> {{ <{public}> ?p ?o }} }}")
+            insert += _data(self.store.meta_graph, meta_triples)
         insert += _data(self.private_graph, extra_private or [])
         ops.append(f"INSERT DATA {{ {insert} }}")
+        if state_before == ACCEPTED:
+            agents = " ".join(
+                str(t.object) for t in old if t.subject == r and t.predicate.value == PROV + "wasAttributedTo"
+            )
+            ops.append(
+                f"DELETE {{ GRAPH <{public}> {{ ?a ?p ?o }} }} WHERE {{ VALUES ?a {{ {agents} }} "
+                f"GRAPH <{public}> {{ ?a ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{public}> "
+                f"{{ ?x <{PROV}wasAttributedTo> ?a }} }} }}"
+            )
         self.store.update(" ;\n".join(ops))
         return number
 
@@ -476,8 +495,6 @@ class Contributions:
                 before=st,
                 state_after=st[0],
                 content=triples,
-                label=content.title,
-                license=content.license,
             )
 
     def accept(self, rid: str, user: str, user_label: str) -> int:
@@ -501,8 +518,6 @@ class Contributions:
                 before=st,
                 state_after=ACCEPTED,
                 content=triples,
-                label=c.title,
-                license=c.license,
             )
 
     def reject(self, rid: str, user: str, user_label: str, reason: str) -> int:
@@ -537,7 +552,6 @@ class Contributions:
         """Deleted or rejected → accepted again, with the content it had."""
         with self._lock:
             st = self._require(rid, DELETED, REJECTED)
-            c = self.read_content(self._current(rid, st), rid)
             return self._commit(
                 rid,
                 action="restauration",
@@ -546,8 +560,6 @@ class Contributions:
                 before=st,
                 state_after=ACCEPTED,
                 content=None,
-                label=c.title,
-                license=c.license,
             )
 
     def revert(self, rid: str, to_version: int, user: str, user_label: str) -> int:
@@ -557,7 +569,6 @@ class Contributions:
             if not 1 <= to_version <= st[1]:
                 raise ContributionError(f"version inconnue : {to_version}")
             old = self.graph_triples(self.version_graph(rid, to_version))
-            c = self.read_content(old, rid)
             s = self.iri(rid)
             # Dates describe the resource, not a version: they come from now and the current version.
             dates = {DCTERMS + "modified", DCTERMS + "created", SCHEMA + "datePublished"}
@@ -577,8 +588,6 @@ class Contributions:
                 state_after=st[0],
                 content=triples,
                 derived_from=to_version,
-                label=c.title,
-                license=c.license,
             )
 
     # --- reading -----------------------------------------------------------------------------

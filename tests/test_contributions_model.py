@@ -48,7 +48,7 @@ def test_each_state_lives_in_its_own_graph(model: Contributions):
     assert not store.ask("ASK { ?r ?p ?o }", {"r": r})
     model.accept(rid, "modo", "Modé")
     assert model.pending_graph(rid) not in store.graphs()
-    assert model.public_graph(rid) in store.public_graphs()
+    assert model.public_graph() in store.public_graphs()
     assert store.ask("ASK { ?r <http://schema.org/datePublished> ?d }", {"r": r})
     model.delete(rid, "modo", "Modé", "doublon")
     assert model.state(rid) == DELETED and not store.ask("ASK { ?r ?p ?o }", {"r": r})
@@ -57,6 +57,27 @@ def test_each_state_lives_in_its_own_graph(model: Contributions):
     assert model.state(rid) == ACCEPTED and store.ask("ASK { ?r ?p ?o }", {"r": r})
     with pytest.raises(ContributionError):
         model.reject(rid, "modo", "Modé", "trop tard")
+
+
+def test_shared_public_graph_holds_exactly_the_current_versions(model: Contributions):
+    store = model.store
+    ana = Contributor("Ana", "ana@example.net", show_name=True)
+    a, _ = model.propose(content("Premier guide"), ana)
+    b, _ = model.propose(content("Second guide"), ana)
+    model.accept(a, "modo", "Modé")
+    model.accept(b, "modo", "Modé")
+    before = store.count(model.public_graph())
+    model.edit(a, content("Premier guide, revu"), "modo", "Modé")
+    assert store.count(model.public_graph()) == before
+    model.delete(a, "modo", "Modé")
+    agent = ox.NamedNode(model.contributor_agent(ana))
+    label = "ASK { ?a <http://www.w3.org/2000/01/rdf-schema#label> ?l }"
+    assert store.ask(label, {"a": agent})  # still used by the second guide
+    titles = store.select("SELECT ?t WHERE { ?r <http://schema.org/name> ?t }")
+    assert [t["t"].value for t in titles] == ["Second guide"]
+    model.delete(b, "modo", "Modé")
+    assert not store.ask(label, {"a": agent})  # no orphan agent left behind
+    assert store.count(model.public_graph()) == 0
 
 
 def test_change_sets_are_prov_activities_chained_by_revisions(model: Contributions):
