@@ -1,6 +1,7 @@
 """Local accounts: argon2 password hashes, signed session cookies, API tokens, roles.
 
-Accounts live in a SQLite file next to the store (``<store>.comptes.sqlite``), not in the triple
+Accounts live in a SQLite file next to the store (``<store>.comptes.sqlite``; ``var/comptes.sqlite``
+with a remote store; COMMUNS_ACCOUNTS_DB overrides), not in the triple
 store: password hashes and token hashes are not linked data, and SQLite gives transactions and a
 unique username for free. Sessions are stateless cookies signed with HMAC-SHA256 over the secret key;
 the signature also covers a fingerprint of the password hash, so changing a password ends sessions.
@@ -41,14 +42,21 @@ class User:
         return self.role in ("moderateur", "admin")
 
 
+def _beside_store(settings: Settings, suffix: str) -> Path:
+    """``<store>.<suffix>`` for an embedded store; ``var/<suffix>`` for a remote one."""
+    if "://" in settings.store:
+        return Path("var") / suffix
+    return Path(settings.store).with_name(Path(settings.store).name + "." + suffix)
+
+
 def secret_key(settings: Settings) -> bytes:
     """COMMUNS_SECRET_KEY, else a key generated once into ``<store>.secret_key`` (mode 600), else (in-memory
     store) a key for this process only."""
     if settings.secret_key:
         return settings.secret_key.encode()
-    if settings.store in (None, ":memory:") or "://" in settings.store:
+    if settings.store in (None, ":memory:"):
         return secrets.token_bytes(32)
-    path = Path(settings.store).with_name(Path(settings.store).name + ".secret_key")
+    path = _beside_store(settings, "secret_key")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -61,9 +69,9 @@ def secret_key(settings: Settings) -> bytes:
 def accounts_path(settings: Settings) -> str:
     if settings.accounts_db:
         return settings.accounts_db
-    if settings.store in (None, ":memory:") or "://" in settings.store:
+    if settings.store in (None, ":memory:"):
         return ":memory:"
-    return str(Path(settings.store).with_name(Path(settings.store).name + ".comptes.sqlite"))
+    return str(_beside_store(settings, "comptes.sqlite"))
 
 
 class AccountError(Exception):

@@ -410,3 +410,35 @@ def test_autocomplete_finds_territories_by_name_and_code(client):
     by_code = client.get("/territoires/autocomplete?q=73").json()
     assert by_code[0]["type"] == "departement" and by_code[0]["valeur"] == "Savoie (73) [departement 73]"
     assert json.loads(client.get("/territoires/autocomplete?q=").text) == []
+
+
+def test_tampered_session_cookie_is_not_a_login(client, app):
+    login(client, app)
+    cookie = client.cookies.get("communs_session")
+    name, expires, sig = cookie.split(".")
+    forged = TestClient(app, cookies={"communs_session": f"{name}.{int(expires) + 9999}.{sig}"})
+    assert forged.get("/moderation", follow_redirects=False).status_code == 303
+    assert TestClient(app, cookies={"communs_session": cookie}).get("/moderation").status_code == 200
+
+
+def test_login_attempts_are_rate_limited(store, tmp_path):
+    app = make_app(store, tmp_path, login_rate=3)
+    with TestClient(app) as client:
+        token = csrf_of(client.get("/connexion").text)
+        codes = [
+            client.post(
+                "/connexion", data={"csrf_token": token, "identifiant": "x", "mot_de_passe": "y"}
+            ).status_code
+            for _ in range(4)
+        ]
+    assert codes == [401, 401, 401, 429]
+
+
+def test_every_change_is_published_to_the_read_side(client, app):
+    calls = []
+    app.state.publish = lambda: calls.append(app.state.store.version)
+    r = propose(client)
+    rid = pending_id(app, r.headers["location"])
+    login(client, app)
+    moderate(client, rid, action="accepter")
+    assert len(calls) == 2 and calls[1] > calls[0]  # called after the write, with the new store version
