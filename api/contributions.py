@@ -968,15 +968,15 @@ def history(request: Request, rid: str) -> HTMLResponse:
             "label": model.ACTION_LABELS[c.action],
             "removed": [],
             "added": [],
-            "shown": True,
         }
-        if c.version:
+        entry["shown"] = shown = moderator or c.version in public_versions
+        if c.version and shown:
+            # The public compares public versions only: a pending draft never leaks through a diff.
             current = m.version_content(rid, c.version)
             removed, added = model.diff(previous, current)
             entry["removed"] = _readable(removed, rid, m, labels)
             entry["added"] = _readable(added, rid, m, labels)
             previous = current
-        entry["shown"] = moderator or (c.version in public_versions)
         entries.append(entry)
     context = {
         "record": record,

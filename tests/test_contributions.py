@@ -303,10 +303,14 @@ def test_public_history_shows_only_public_versions(client, app):
     rid = pending_id(app, r.headers["location"])
     login(client, app)
     page = client.get(f"/moderation/{rid}")
-    data = form_data(titre="Titre publié", csrf_token=csrf_of(page.text), action="enregistrer_accepter")
+    data = form_data(titre="Titre intermédiaire", csrf_token=csrf_of(page.text), action="enregistrer")
     client.post(f"/moderation/{rid}", data=data)
+    data.update(titre="Titre publié", action="enregistrer_accepter")
+    client.post(f"/moderation/{rid}", data=data)
+    assert "Titre intermédiaire" in client.get(f"/ressources/{rid}/historique").text  # moderators see all
     anonymous = TestClient(app).get(f"/ressources/{rid}/historique").text
     assert "Titre publié" in anonymous and "Brouillon confidentiel" not in anonymous
+    assert "Titre intermédiaire" not in anonymous
     assert "Revenir à la version" not in anonymous
 
 
