@@ -116,6 +116,23 @@ KIND_WORDS = {
     "epci": "intercommunalité",
     "commune": "commune",
 }
+FIELD_LABELS = {
+    "titre": "Titre",
+    "resume": "Résumé",
+    "type": "Type de ressource",
+    "url": "Lien",
+    "fichier": "Fichier",
+    "themes": "Thèmes",
+    "publics": "Publics",
+    "territoires": "Territoires",
+    "projets": "Projets liés",
+    "organisations": "Organisations liées",
+    "licence": "Licence",
+    "nom": "Nom ou pseudonyme",
+    "courriel": "Adresse électronique",
+    "motif": "Motif",
+    "general": "Ressource",
+}
 LIMITS = {"titre": (3, 200), "resume": (10, 5000), "nom": (0, 120), "courriel": (0, 254), "url": (0, 2000)}
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 SHACL_FIELDS = {
@@ -507,6 +524,7 @@ def _form_context(request: Request, sub: Submission, errors: dict, **extra) -> d
         "errors": errors,
         "choices": _choices(request),
         "honeypot": HONEYPOT_FIELD,
+        "field_labels": FIELD_LABELS,
         "allow_anonymous": _state(request).settings.allow_anonymous,
         "max_mb": _state(request).settings.upload_max_bytes / 1024 / 1024,
         **extra,
