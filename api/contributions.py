@@ -674,7 +674,8 @@ def follow(request: Request, token: str) -> HTMLResponse:
         "history": m.history(rid),
         "actions": model.ACTION_LABELS,
         "new": request.query_params.get("nouvelle") == "1",
-        "labels": _labels(request),
+        "labels": (labels := _labels(request)),
+        "kind_label": labels.get(m.kind_iri(record.content.kind), record.content.kind),
     }
     response = _render(request, "suivi.html", context)
     response.headers["Referrer-Policy"] = "no-referrer"  # the address is the secret
