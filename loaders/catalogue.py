@@ -1,0 +1,393 @@
+"""The association's project catalogue (plain text) → projects, grants, places, organisations, people.
+
+Shape: each record opens with its title, its activity line, and the title again (one record of the
+seed has no activity line: title twice). Then sections ("Objectifs:", "Description:", "Enjeux:",
+"Budget", "Durée et déroulement", "Calendrier", "Site web", "Contact & informations"), any of which
+may be missing or empty. Text is kept as written (duplicated or cut passages included).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from graph.namespaces import Minter, slugify
+from graph.store import GraphMeta
+from graph.terms import Triples, lit
+from loaders import GraphLoad, ImportResult, SourceError
+from loaders.mentions import (
+    ADRETS,
+    PHONE,
+    RIGHTS,
+    Found,
+    Resolver,
+    describe_document,
+    describe_org,
+    describe_zone,
+    email_of,
+    phone_of,
+    place_iri,
+    read_lines,
+    resolver,
+    scrub,
+)
+
+GRAPH_NAME = "catalogue"
+ACTIVITY_LINES = {
+    "animation de réseau": "animation-de-reseau",
+    "stratégie territoriale": "strategie-territoriale",
+    "accompagnement collaboratif": "accompagnement-collaboratif",
+    "capitalisation et communs": "capitalisation-et-communs",
+}
+# Section heading → predicate of its text (None: private, see Contact).
+SECTIONS = {
+    "Objectifs": "cs:objectives",
+    "Description": "schema:description",
+    "Enjeux": "cs:stakes",
+    "Budget": "cs:budgetText",
+    "Durée et déroulement": "cs:schedule",
+    "Calendrier": "cs:calendar",
+    "Site web": "cs:website",
+    "Contact & informations": None,
+}
+HEADING = re.compile(
+    r"^(Objectifs|Description|Enjeux|Budget|Durée et déroulement|Calendrier(?: du projet)?|Site web"
+    r"|Contact & informations)\s*(?::\s*(.*))?$"
+)
+# A heading glued to the end of the previous paragraph ("…lien social.Durée et déroulement").
+GLUED_HEADING = re.compile(r"^(.*[.!?…])\s*(Durée et déroulement|Budget|Site web|Contact & informations)$")
+
+AMOUNT = re.compile(
+    r"(?<![\d.,])(\d{1,3}(?:[.\u00a0\u202f ]\d{3})+|\d+)(?:,(\d{1,2}))?\s*(?:€|EUR\b|euros?\b)", re.I
+)
+MONTHS = {
+    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
+    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
+}  # fmt: skip
+MONTH = "(" + "|".join(MONTHS) + ")"
+DAY_RANGE = re.compile(
+    rf"\bdu\s+(\d{{1,2}})(?:er)?\s+{MONTH}\s+(\d{{4}})\s+au\s+(\d{{1,2}})(?:er)?\s+{MONTH}\s+(\d{{4}})", re.I
+)
+MONTH_RANGE = re.compile(rf"\bd['’]\s*{MONTH}\s+(\d{{4}})\s+à\s+{MONTH}\s+(\d{{4}})", re.I)
+BETWEEN = re.compile(rf"\bentre\s+(?:{MONTH}\s+)?(\d{{4}})\s+et\s+(?:l['’]\w+\s+|{MONTH}\s+)?(\d{{4}})", re.I)
+YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[-–/]\s*((?:19|20)\d\d)(?!\d)")
+MILESTONE = re.compile(r"^Date\s+(?:du|de la|de l['’]|des|de)\s*(.+?)\s*:\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+PERSON = re.compile(r"^\s*([A-ZÉÈ][\wéèëïô'-]+(?:[ -][A-ZÉÈ][\wéèëïô'-]+)+)\s*[,–-]")
+
+
+@dataclass
+class Record:
+    title: str
+    activity: str | None
+    first: int  # 1-based line numbers
+    last: int
+    sections: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    preamble: list[tuple[int, str]] = field(default_factory=list)
+
+    def text(self, name: str) -> str:
+        return "\n".join(t for _, t in self.sections.get(name, [])).strip()
+
+
+@dataclass
+class Grant:
+    line: int
+    funder: str | None  # organisation slug
+    funder_text: str
+    value: Decimal | None
+    role: str | None  # total | part-association | contribution
+    source: str
+
+
+def _is_activity(line: str) -> bool:
+    s = line.strip()
+    return s.lower() in ACTIVITY_LINES or (
+        0 < len(s) <= 40 and ":" not in s and not s.startswith(("-", "•", "→")) and not s.endswith(".")
+    )
+
+
+def _is_title(line: str) -> bool:
+    s = line.strip()
+    return bool(s) and len(s) <= 250 and not s.startswith(("-", "•", "→")) and not HEADING.match(s)
+
+
+def parse(path: Path) -> list[Record]:
+    lines = read_lines(path)
+    nb = [i for i, line in enumerate(lines) if line.strip()]
+    headers: list[tuple[int, int, str, str | None]] = []  # (index in nb, span, title, activity)
+    k = 0
+    while k < len(nb):
+        title = lines[nb[k]].strip()
+        if (
+            k + 2 < len(nb)
+            and lines[nb[k + 2]].strip() == title
+            and _is_title(title)
+            and _is_activity(lines[nb[k + 1]])
+        ):
+            headers.append((k, 3, title, lines[nb[k + 1]].strip()))
+            k += 3
+        elif k + 1 < len(nb) and lines[nb[k + 1]].strip() == title and _is_title(title):
+            headers.append((k, 2, title, None))
+            k += 2
+        else:
+            k += 1
+    if not headers:
+        raise SourceError(
+            path, "no project record found (a record opens with its title, its activity line, the title again)", 1
+        )
+    if headers[0][0] > 0:
+        raise SourceError(path, "text before the first project record", nb[0] + 1)
+    records = []
+    for n, (k, span, title, activity) in enumerate(headers):
+        end_k = headers[n + 1][0] if n + 1 < len(headers) else len(nb)
+        body = nb[k + span : end_k]
+        rec = Record(title, activity, nb[k] + 1, (nb[end_k - 1] if end_k > k else nb[k]) + 1)
+        current: list[tuple[int, str]] = rec.preamble
+        for i in body:
+            raw = lines[i].rstrip()
+            if raw.strip().lower() in ACTIVITY_LINES:
+                raise SourceError(path, f"activity line '{raw.strip()}' without a project title before it", i + 1)
+            glued = GLUED_HEADING.match(raw)
+            if glued:
+                current.append((i + 1, glued.group(1)))
+                raw = glued.group(2)
+            m = HEADING.match(raw.strip())
+            if m:
+                name = "Calendrier" if m.group(1).startswith("Calendrier") else m.group(1)
+                current = rec.sections.setdefault(name, [])
+                if m.group(2):
+                    current.append((i + 1, m.group(2)))
+            else:
+                current.append((i + 1, raw))
+        records.append(rec)
+    return records
+
+
+def parse_amount(text: str) -> Decimal:
+    """'1.884.101,06' → 1884101.06; '75 000' → 75000; '224.929,99' → 224929.99."""
+    m = AMOUNT.search(text)
+    if not m:
+        raise ValueError(f"no amount in {text!r}")
+    whole = re.sub(r"[.\u00a0\u202f ]", "", m.group(1))
+    return Decimal(f"{whole}.{m.group(2)}" if m.group(2) else whole)
+
+
+def grants(rec: Record, res: Resolver) -> list[Grant]:
+    """Funding stated in the Budget section. Amounts elsewhere (wages quoted from a study...) are not grants."""
+    out: list[Grant] = []
+    previous: str | None = None
+    for line, text in rec.sections.get("Budget", []):
+        amounts = list(AMOUNT.finditer(text))
+        if not amounts:
+            if re.search(r"financ", text, re.I):
+                for slug in res.find(text, line).orgs:
+                    if slug != ADRETS:
+                        out.append(Grant(line, slug, res.orgs[slug].label, None, None, text))
+            continue
+        m = amounts[0]
+        before = text[: m.start()]
+        if re.search(r"pour l['’]\s*adrets|cela représente", text, re.I):
+            role = "part-association"
+            named = [s for s in res.find(text, line).orgs if s != ADRETS]
+            funder, funder_text = (named[0], text) if named else (previous, "")
+        else:
+            role = "contribution" if re.search(r"contribution|^\s*-", text, re.I) else "total"
+            funder_text = re.sub(r"^\s*[-•]\s*|\b(?:Financement|Contribution)\s+(?:de\s+l['’]|de\s+la\s+|de\s+|du\s+)?", "", before)
+            funder_text = funder_text.strip(" :\t")
+            funder = res.org_for(funder_text) if funder_text else None
+        out.append(Grant(line, funder, funder_text, parse_amount(text[m.start():]), role, text))
+        previous = funder or previous
+    return out
+
+
+def _date(year: str, month: str | None = None, day: str | None = None) -> ox.Literal:
+    if day and month:
+        return lit(dt.date(int(year), MONTHS[month.lower()], int(day)))
+    if month:
+        return lit(f"{year}-{MONTHS[month.lower()]:02d}", datatype="xsd:gYearMonth")
+    return lit(year, datatype="xsd:gYear")
+
+
+def period(rec: Record) -> tuple[ox.Literal | None, ox.Literal | None]:
+    """Explicit dates only: a 'du … au …', 'd'octobre 2023 à septembre 2024', 'entre … et …' anywhere; a bare
+    'YYYY-YYYY' only in the title or the 'Durée et déroulement' section (elsewhere it names other things)."""
+    prose = "\n".join(t for _, t in rec.preamble) + "\n" + "\n".join(
+        rec.text(s) for s in ("Objectifs", "Description", "Durée et déroulement", "Calendrier")
+    )
+    m = DAY_RANGE.search(prose)
+    if m:
+        return _date(m.group(3), m.group(2), m.group(1)), _date(m.group(6), m.group(5), m.group(4))
+    m = MONTH_RANGE.search(prose)
+    if m:
+        return _date(m.group(2), m.group(1)), _date(m.group(4), m.group(3))
+    m = BETWEEN.search(prose)
+    if m:
+        return _date(m.group(2), m.group(1)), _date(m.group(4), m.group(3))
+    years = [(int(a), int(b)) for a, b in YEAR_RANGE.findall(rec.title + "\n" + rec.text("Durée et déroulement"))]
+    if years:
+        return _date(str(min(a for a, _ in years))), _date(str(max(b for _, b in years)))
+    return None, None
+
+
+def build(path: Path, minter: Minter) -> ImportResult:
+    records = parse(path)
+    res = resolver()
+    pub, priv = Triples(), Triples()
+    doc = describe_document(pub, minter, path, f"Catalogue des projets de l'ADRETS ({path.name})")
+    report: list[str] = []
+    zones: set[str] = set()
+    orgs: set[str] = {ADRETS}
+    seen_slugs: dict[str, int] = {}
+    totals = {"grants": 0, "places": 0, "persons": 0}
+    for rec in records:
+        base_slug = slugify(rec.title)
+        seen_slugs[base_slug] = seen_slugs.get(base_slug, 0) + 1
+        pslug = base_slug if seen_slugs[base_slug] == 1 else f"{base_slug}-{seen_slugs[base_slug]}"
+        p = ox.NamedNode(minter.thing("projet", pslug))
+        pub.a(p, "schema:Project")
+        pub.label(p, rec.title)
+        pub.add(p, "schema:name", rec.title, "fr")
+        pub.add(p, "cs:sourceLines", f"{rec.first}-{rec.last}")
+        pub.add(p, "prov:wasDerivedFrom", doc)
+        notes: list[str] = []
+        if rec.activity:
+            pub.add(p, "cs:activityLine", rec.activity, "fr")
+            axe = ACTIVITY_LINES.get(rec.activity.lower())
+            if axe:
+                pub.add(p, "dcterms:type", ox.NamedNode(minter.thing("axe", axe)))
+            else:
+                notes.append(f"ligne d'activité inconnue : {rec.activity!r}")
+        preamble = "\n".join(t for _, t in rec.preamble).strip()
+        for name, predicate in SECTIONS.items():
+            text = rec.text(name)
+            if name == "Description" and preamble:
+                text = (preamble + "\n" + text).strip()
+            if not text:
+                continue
+            if predicate is None:
+                priv.add(p, "cs:contactText", text, "fr")
+            elif name == "Site web" and re.fullmatch(r"https?://\S+", text):
+                pub.add(p, "schema:url", ox.NamedNode(text))
+            else:
+                pub.add(p, predicate, scrub(text), "fr")
+        start, end = period(rec)
+        pub.add(p, "schema:startDate", start)
+        pub.add(p, "schema:endDate", end)
+        public_text = "\n".join(
+            [rec.title, *(t for _, t in rec.preamble)]
+            + [t for name, body in rec.sections.items() if name != "Contact & informations" for _, t in body]
+        )
+        found: Found = res.find(public_text, rec.first)
+        for place in found.places:
+            pub.add(p, "dcterms:spatial", place_iri(minter, place))
+            if place.kind == "zone":
+                zones.add(place.code)
+        for slug in found.orgs:
+            pub.add(p, "cs:participant", ox.NamedNode(minter.thing("organisation", slug)))
+            orgs.add(slug)
+        for theme in sorted(found.themes):
+            pub.add(p, "dcterms:subject", ox.NamedNode(minter.thing("theme", theme)))
+        for public in sorted(found.publics):
+            pub.add(p, "schema:audience", ox.NamedNode(minter.thing("public", public)))
+        project_grants = grants(rec, res)
+        for n, g in enumerate(project_grants, 1):
+            gi = ox.NamedNode(minter.thing("financement", f"{pslug}-{n}"))
+            pub.a(gi, "schema:MonetaryGrant")
+            funder_label = res.orgs[g.funder].label if g.funder else (g.funder_text or "financeur non nommé")
+            pub.label(gi, f"Financement {funder_label} – {rec.title}")
+            pub.add(p, "schema:funding", gi)
+            pub.add(gi, "schema:fundedItem", p)
+            pub.add(gi, "cs:sourceLines", str(g.line))
+            pub.add(gi, "prov:wasDerivedFrom", doc)
+            pub.add(gi, "cs:sourceText", scrub(g.source.strip()), "fr")
+            pub.add(gi, "cs:amountRole", g.role)
+            if g.funder:
+                fi = ox.NamedNode(minter.thing("organisation", g.funder))
+                pub.add(gi, "schema:funder", fi)
+                pub.add(p, "cs:participant", fi)
+                orgs.add(g.funder)
+            elif g.funder_text:
+                notes.append(f"financeur non résolu : {g.funder_text!r} (ligne {g.line})")
+            if g.value is not None:
+                amount = ox.NamedNode(minter.thing("financement", f"{pslug}-{n}-montant"))
+                pub.a(amount, "schema:MonetaryAmount")
+                pub.add(gi, "schema:amount", amount)
+                pub.add(amount, "schema:value", g.value)
+                pub.add(amount, "schema:currency", "EUR")
+        for line, text in rec.sections.get("Durée et déroulement", []):
+            m = MILESTONE.match(text.strip())
+            if m:
+                label = m.group(1)
+                ev = ox.NamedNode(minter.thing("evenement", f"{pslug}-{slugify(label)}"))
+                pub.a(ev, "schema:Event")
+                pub.label(ev, f"{label[:1].upper()}{label[1:]} – {rec.title}")
+                pub.add(ev, "schema:startDate", lit(dt.date(int(m.group(4)), int(m.group(3)), int(m.group(2)))))
+                pub.add(ev, "cs:sourceLines", str(line))
+                pub.add(ev, "prov:wasDerivedFrom", doc)
+                pub.add(p, "cs:milestone", ev)
+        persons = []
+        for line, text in rec.sections.get("Contact & informations", []):
+            m = PERSON.match(text)
+            email, phone = email_of(PHONE.sub(" ", text)), phone_of(text)
+            if m and (email or phone):
+                name = m.group(1)
+                person = ox.NamedNode(minter.thing("personne", slugify(name)))
+                pub.a(person, "foaf:Person")
+                pub.label(person, name)
+                pub.add(person, "foaf:name", name)
+                pub.add(p, "cs:contactPerson", person)
+                priv.add(person, "schema:email", email)
+                priv.add(person, "schema:telephone", phone)
+                priv.add(person, "cs:sourceLines", str(line))
+                persons.append(name)
+        totals["grants"] += len(project_grants)
+        totals["places"] += len(found.places)
+        totals["persons"] += len(persons)
+        report.append(_record_report(rec, found, project_grants, start, end, persons, res))
+        report.extend(f"    non résolu : {name} (ligne {line})" for name, line in found.unresolved)
+        report.extend(f"    {note}" for note in notes)
+    for slug in sorted(zones):
+        describe_zone(pub, minter, res, slug)
+    for slug in sorted(orgs):
+        describe_org(pub, minter, res, slug)
+    report.insert(
+        0,
+        f"{path.name} : {len(records)} projets, {totals['grants']} financements, {len(orgs)} organisations, "
+        f"{totals['places']} liens territoriaux, {len(zones)} territoires informels, {totals['persons']} personnes",
+    )
+    meta = GraphMeta(
+        label="Catalogue des projets de l'ADRETS",
+        source=path.name,
+        description=RIGHTS,
+    )
+    private_meta = GraphMeta(
+        label="Catalogue des projets de l'ADRETS : coordonnées personnelles (non public)", source=path.name
+    )
+    return ImportResult(
+        [
+            GraphLoad(minter.graph(GRAPH_NAME), list(pub), meta),
+            GraphLoad(minter.private_graph(GRAPH_NAME), list(priv), private_meta),
+        ],
+        report,
+    )
+
+
+def _record_report(rec: Record, found: Found, gs: list[Grant], start, end, persons: list[str], res: Resolver) -> str:
+    places = ", ".join(sorted(f"{p.label} ({p.kind} {p.code})" if p.kind != "zone" else p.label for p in found.places))
+    money = "; ".join(
+        f"{g.value} EUR" + (f" [{g.role}]" if g.role else "") + f" ← {res.orgs[g.funder].label if g.funder else g.funder_text or '?'}"
+        if g.value is not None
+        else f"financeur {res.orgs[g.funder].label if g.funder else '?'}"
+        for g in gs
+    )
+    when = f"{start.value if start else '?'} → {end.value if end else '?'}" if start or end else "-"
+    return (
+        f"L{rec.first}-{rec.last} {rec.title} [{rec.activity or 'sans ligne d’activité'}] "
+        f"sections: {', '.join(rec.sections) or '-'} | période: {when} | lieux: {places or '-'} | "
+        f"organisations: {', '.join(sorted(found.orgs)) or '-'} | financements: {money or '-'}"
+        + (f" | contacts: {', '.join(persons)}" if persons else "")
+    )

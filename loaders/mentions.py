@@ -1,0 +1,523 @@
+"""Names in free French text → territories, informal areas, organisations, themes and publics.
+
+Shared by the catalogue and report loaders. Spellings live in editable tables
+(``data/aliases/territoires.csv``, ``data/aliases/organisations.csv``); the code only knows how to
+find names: longest match first over word tokens, so a name inside a longer name (an EPCI named
+after a town, "GAL Gap Tallard Durance") is never linked on its own, and citations are masked.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from graph.namespaces import Minter, slugify
+from graph.settings import DATA_DIR
+from graph.terms import Triples
+from loaders import SourceError
+from loaders.gazetteer import Gazetteer, load_gazetteer, normalize
+
+ALIAS_DIR = DATA_DIR / "aliases"
+TERRITORY_ALIASES = ALIAS_DIR / "territoires.csv"
+ORGANISATION_ALIASES = ALIAS_DIR / "organisations.csv"
+
+# Where the association works: breaks a tie between homonym communes when the record gives no context.
+HOME_DEPARTEMENTS = ("04", "05", "06", "38", "73", "74", "26", "84", "83", "01")
+MAX_TOKENS = 9
+WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿŒœ]+(?:\.[a-z]{2,3}\b)?")
+DEPT_CODE = r"(?:0[1-9]|[1-8]\d|9[0-5]|2[AB])"
+DEPT_LIST = re.compile(rf"\(\s*({DEPT_CODE}(?:\s*(?:[/,]|et)\s*{DEPT_CODE})*)\s*,?\s*\)")
+DEPT_AFTER_POINT = re.compile(rf"\b(?:[Ss]ud|[Nn]ord|[Ee]st|[Oo]uest)\s+({DEPT_CODE})\b")
+# Citations: a source line, "(Author, 2021)", "réalisé(e) par …" up to the end of the sentence.
+CITATIONS = (
+    re.compile(r"(?m)^\s*Sources?\s*:.*$"),
+    re.compile(r"\([^()\n]{2,80},\s*(?:19|20)\d\d\)"),
+    re.compile(r"réalisée?s?\s+(?:en\s+\w+\s+\d{4}\s+)?par\s+[^.\n]*"),
+)
+# Organisations flagged 'territorial' are linked only where the sentence says they act.
+INVOLVEMENT = re.compile(
+    r"financ|soutien|soutenu|subvention|porté|porte la|partenai|appel à projets|supporte|observateur"
+    r"|contribu|commanditaire",
+    re.I,
+)
+LEVELS = ("region", "departement", "epci", "commune", "zone")
+
+
+@dataclass(frozen=True)
+class Place:
+    kind: str  # region | departement | epci | commune | zone
+    code: str  # INSEE code, SIREN, or the slug of an informal area
+    label: str
+
+
+@dataclass(frozen=True)
+class Zone:
+    slug: str
+    label: str
+    covers: tuple[tuple[str, str], ...]  # (kind, code) of the official units it consists of
+    part_of: tuple[str, ...]  # département codes
+    alt_labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Org:
+    slug: str
+    label: str
+    alt_labels: tuple[str, ...]
+    territorial: bool = False
+
+
+@dataclass
+class Found:
+    """What one text yields: every linked name with its line, and names left unresolved."""
+
+    places: dict[Place, int] = field(default_factory=dict)  # → first line where it is named
+    orgs: dict[str, int] = field(default_factory=dict)  # org slug → first line
+    unresolved: list[tuple[str, int]] = field(default_factory=list)
+    themes: set[str] = field(default_factory=set)
+    publics: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Candidate:
+    kind: str
+    targets: tuple[str, ...]  # several for homonym communes
+    context: tuple[str, ...] = ()
+    source: str = "alias"
+    case: str = ""  # "upper": acronym, written in capitals; "title": starts with a capital
+
+
+def _case_of(alias: str) -> str:
+    letters = [c for c in alias if c.isalpha()]
+    if len(letters) >= 2 and all(c.isupper() for c in letters):
+        return "upper"
+    return "title" if alias[:1].isupper() else ""
+
+
+def _case_ok(case: str, surface: str) -> bool:
+    if case == "upper":
+        return all(c.isupper() for c in surface if c.isalpha())
+    return surface[:1].isupper() if case == "title" else True
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    return [(normalize(m.group()), m.start(), m.end()) for m in WORD.finditer(text)]
+
+
+def _key(name: str) -> str:
+    return " ".join(t for t, _, _ in _tokens(name))
+
+
+EPCI_PREFIX = re.compile(
+    r"^(?:communaute de communes|communaute d agglomeration|communaute urbaine|metropole|cc|ca|cu)\s+"
+    r"(?:(?:de la|de l|du|des|de|d|le|la|les|l)\s+)?"
+)
+ARTICLE = re.compile(r"^(?:(?:de la|de l|du|des|de|d|le|la|les|l)\s+)")
+EPCI_KEYWORDS = ("communaute de communes", "communaute d agglomeration", "cc", "ca")
+
+# Theme and public keywords (regex on normalised text) → slug of the SKOS concept.
+THEMES = {
+    "mobilite": r"\bmobilite|deplacement|demobilite|transport",
+    "sante": r"\bsante\b",
+    "social": r"\bsocia(?:l|ux|le)\b|insertion|solidarit",
+    "education": r"\beducation|scolaire",
+    "communication": r"\bcommunication\b",
+    "emploi-economie-creation-activite": r"\bemploi|creation d activite|createurs? d activite|economi",
+    "commerces-services-proximite": r"commerces?\b|services de proximite|epicerie",
+    "formalites-administratives": r"demarches administratives|formalites|dematerialisation|teleprocedure",
+    "culture-sports-loisirs": r"\bculture|\bloisirs|sport",
+    "numerique": r"numerique|illectronisme|open ?data|donnees|smart village",
+    "logement": r"\blogement|habitat\b|hebergement",
+    "saisonnalite": r"saisonni|saisonnalite|pluriactiv",
+    "tiers-lieux": r"tiers lieu|coworking|co learning",
+}
+PUBLICS = {
+    "saisonniers": r"\bsaisonnier(?:e|s|es)?\b|travailleurs? saisonniers",
+    "retraites-seniors": r"retraite|senior|personnes agees|60 ans et plus",
+    "jeunes-actifs": r"jeunes actifs",
+    "jeunes-adultes": r"jeunes adultes|\bjeunes?\b",
+    "personnes-en-situation-de-handicap": r"handicap",
+    "personnes-en-difficulte-sociale": r"difficulte sociale|precaires|exclusion|non recours",
+    "demandeurs-emploi": r"demandeurs? d emploi",
+    "createurs-activite": r"createurs? d activite",
+    "nouveaux-arrivants": r"nouveaux arrivants|neo ruraux",
+    "familles": r"\bfamilles?\b",
+    "allophones-illettrisme": r"illettr|illetr|allophon",
+    "tous-publics": r"\bpour tous\b|tous publics|ensemble de la population",
+}
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("alias") and not r["alias"].startswith("#")]
+    return [{k: (v or "").strip() for k, v in r.items() if k} for r in rows]
+
+
+class Resolver:
+    """Finds names of places and organisations in text. Built once per process (see :func:`resolver`)."""
+
+    def __init__(
+        self,
+        gz: Gazetteer | None = None,
+        territory_aliases: Path = TERRITORY_ALIASES,
+        organisation_aliases: Path = ORGANISATION_ALIASES,
+    ):
+        self.gz = gz or load_gazetteer()
+        self.index: dict[str, _Candidate] = {}
+        self.zones: dict[str, Zone] = {}
+        self.orgs: dict[str, Org] = {}
+        self.org_index: dict[str, tuple[str, str]] = {}  # key → (slug or "" to ignore, case)
+        self._load_territory_aliases(territory_aliases)
+        self._load_reference()
+        self._load_organisations(organisation_aliases)
+        self.max_org_tokens = max((len(k.split()) for k in self.org_index), default=1)
+        self._themes = {k: re.compile(v) for k, v in THEMES.items()}
+        self._publics = {k: re.compile(v) for k, v in PUBLICS.items()}
+
+    # --- tables -----------------------------------------------------------------------------
+    def _load_territory_aliases(self, path: Path) -> None:
+        zone_rows: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for row in _read_csv(path):
+            kind, target = row["kind"], row.get("target", "")
+            if kind not in (*LEVELS, "ignore"):
+                raise ValueError(f"{path}: unknown kind '{kind}' for alias '{row['alias']}'")
+            context = tuple(row.get("context", "").split())
+            self.index[_key(row["alias"])] = _Candidate(
+                kind, (target,) if target else (), context, case=_case_of(row["alias"])
+            )
+            if kind == "zone":
+                zone_rows[target].append(row)
+        for slug, rows in zone_rows.items():
+            first = rows[0]
+            covers = tuple(tuple(c.split(":", 1)) for c in first.get("covers", "").split())
+            self.zones[slug] = Zone(
+                slug=slug,
+                label=first["alias"],
+                covers=covers,  # type: ignore[arg-type]
+                part_of=tuple(first.get("part_of", "").split()),
+                alt_labels=tuple(r["alias"] for r in rows[1:]),
+            )
+
+    def _add(self, key: str, kind: str, code: str) -> None:
+        """Reference names never override an alias row; homonyms accumulate."""
+        current = self.index.get(key)
+        if current is None:
+            self.index[key] = _Candidate(kind, (code,), source="reference", case="title")
+        elif current.source == "reference" and current.kind == kind and code not in current.targets:
+            current.targets = (*current.targets, code)
+
+    def _load_reference(self) -> None:
+        gz = self.gz
+        for r in gz.regions.values():
+            self._add(_key(r.name), "region", r.code)
+        for d in gz.departements.values():
+            self._add(_key(d.name), "departement", d.code)
+        for e in gz.epcis.values():
+            full = _key(re.sub(r'\s*["(].*$', "", e.name))
+            core = EPCI_PREFIX.sub("", full)
+            for kw in EPCI_KEYWORDS:
+                for art in ("", "de ", "du ", "des ", "de la ", "de l ", "d "):
+                    self._add(f"{kw} {art}{core}", "epci", e.siren)
+            self._add(full, "epci", e.siren)
+            if len(core.split()) >= 2:
+                self._add(core, "epci", e.siren)
+            for acronym in re.findall(r"\(([A-Z]{3,})\)", e.name):
+                self._add(_key(acronym), "epci", e.siren)
+        for (kind, _), c in gz.communes.items():
+            if kind == "commune-actuelle":
+                self._add(_key(c.name), "commune", c.code)
+
+    def _load_organisations(self, path: Path) -> None:
+        labels: dict[str, str] = {}
+        alts: dict[str, list[str]] = defaultdict(list)
+        territorial: set[str] = set()
+        for row in _read_csv(path):
+            slug, flags = row.get("slug", ""), row.get("flags", "")
+            self.org_index[_key(row["alias"])] = ("" if "ignore" in flags else slug, _case_of(row["alias"]))
+            if not slug or "ignore" in flags:
+                continue
+            if row.get("label"):
+                labels[slug] = row["label"]
+            alts[slug].append(row["alias"])
+            if "territorial" in flags:
+                territorial.add(slug)
+        for slug, names in alts.items():
+            label = labels.get(slug, names[0])
+            self.orgs[slug] = Org(slug, label, tuple(n for n in names if n != label), slug in territorial)
+
+    # --- finding ------------------------------------------------------------------------------
+    def place(self, kind: str, code: str) -> Place:
+        gz = self.gz
+        if kind == "region":
+            return Place(kind, code, gz.regions[code].name)
+        if kind == "departement":
+            return Place(kind, code, gz.departements[code].name)
+        if kind == "epci":
+            return Place(kind, code, gz.epcis[code].name)
+        if kind == "commune":
+            return Place(kind, code, gz.communes[("commune-actuelle", code)].name)
+        return Place(kind, code, self.zones[code].label)
+
+    def _departements_of(self, place: Place) -> set[str]:
+        gz = self.gz
+        if place.kind == "departement":
+            return {place.code}
+        if place.kind == "commune":
+            return {gz.communes[("commune-actuelle", place.code)].departement}
+        if place.kind == "epci":
+            return {
+                gz.communes[("commune-actuelle", m)].departement
+                for m in gz.epcis[place.code].members
+                if ("commune-actuelle", m) in gz.communes
+            }
+        if place.kind == "zone":
+            return set(self.zones[place.code].part_of)
+        return set()
+
+    @staticmethod
+    def _mask(text: str) -> str:
+        for pattern in CITATIONS:
+            text = pattern.sub(lambda m: " " * len(m.group()), text)
+        return text
+
+    def find(self, text: str, first_line: int = 1) -> Found:
+        """Every place and organisation named in ``text`` (whose first line is ``first_line``)."""
+        found = Found()
+        masked = self._mask(text)
+        line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+        def line_of(pos: int) -> int:
+            lo, hi = 0, len(line_starts) - 1
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if line_starts[mid] <= pos:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            return first_line + lo
+
+        tokens = _tokens(masked)
+        epci_spans: list[tuple[int, int]] = []
+        pending: list[tuple[_Candidate, str, int]] = []  # homonyms, resolved once the context is known
+        context: set[str] = set()
+
+        def accept(place: Place, line: int) -> None:
+            found.places.setdefault(place, line)
+
+        i = 0
+        while i < len(tokens):
+            match = None
+            for n in range(min(MAX_TOKENS, len(tokens) - i), 0, -1):
+                key = " ".join(t for t, _, _ in tokens[i : i + n])
+                cand = self.index.get(key)
+                if cand is None:
+                    continue
+                start, end = tokens[i][1], tokens[i + n - 1][2]
+                if not _case_ok(cand.case, masked[start:end]):
+                    continue  # "AURA" is not "aura"; reference names are capitalised
+                if cand.source == "reference" and cand.kind == "commune" and n == 1 and len(key) < 3:
+                    continue
+                match = (cand, n, start, end)
+                break
+            if match is None:
+                i += 1
+                continue
+            cand, n, start, end = match
+            i += n
+            surface, line = text[start:end], line_of(start)
+            if cand.kind == "epci":
+                epci_spans.append((start, end))
+            if cand.kind == "ignore":
+                continue
+            if len(cand.targets) == 1 and not cand.context:
+                place = self.place(cand.kind, cand.targets[0])
+                accept(place, line)
+                context |= self._departements_of(place)
+            else:
+                pending.append((cand, surface, line))
+        for m in DEPT_LIST.finditer(masked):
+            for code in re.findall(DEPT_CODE, m.group(1)):
+                if code in self.gz.departements:
+                    accept(self.place("departement", code), line_of(m.start()))
+                    context.add(code)
+        for m in DEPT_AFTER_POINT.finditer(masked):
+            accept(self.place("departement", m.group(1)), line_of(m.start()))
+            context.add(m.group(1))
+        for cand, surface, line in pending:
+            if cand.context:
+                if context & set(cand.context) and cand.targets:
+                    accept(self.place(cand.kind, cand.targets[0]), line)
+                else:
+                    found.unresolved.append((surface, line))
+                continue
+            chosen = self._choose(cand, context)
+            if chosen:
+                accept(self.place(cand.kind, chosen), line)
+            else:
+                found.unresolved.append((f"{surface} (homonymes : {', '.join(cand.targets)})", line))
+        found.unresolved.extend(self._unresolved_units(masked, epci_spans, line_of))
+        self._find_orgs(text, masked, found, line_of)
+        norm = normalize(masked)
+        found.themes = {slug for slug, rx in self._themes.items() if rx.search(norm)}
+        found.publics = {slug for slug, rx in self._publics.items() if rx.search(norm)}
+        return found
+
+    def _choose(self, cand: _Candidate, context: set[str]) -> str | None:
+        """A homonym commune: the one in a département the text names, else in the association's area."""
+        depts = {code: self.gz.communes[("commune-actuelle", code)].departement for code in cand.targets}
+        for pool in (context, set(HOME_DEPARTEMENTS)):
+            hits = [code for code, d in depts.items() if d in pool]
+            if len(hits) == 1:
+                return hits[0]
+        return None
+
+    UNIT = re.compile(
+        r"\b(?:[Cc]ommunauté de communes|[Cc]ommunauté d['’]agglomération|CC|CA)\s+"
+        r"(?:d[eu]s?\s+|de\s+la\s+|de\s+l['’]|d['’])?"
+        r"[A-ZÉÈÎ][\w'’-]*(?:\s+(?:(?:d[eu]s?|de la|et)\s+)?[A-ZÉÈÎ][\w'’-]*)*"
+    )
+
+    def _unresolved_units(self, masked: str, epci_spans: list[tuple[int, int]], line_of) -> list:
+        """EPCI-like phrases ("communauté de communes X") that no EPCI name covered: worth reporting."""
+        out = []
+        for m in self.UNIT.finditer(masked):
+            if not any(s < m.end() and m.start() < e for s, e in epci_spans):
+                out.append((m.group(0), line_of(m.start())))
+        return out
+
+    def _find_orgs(self, text: str, masked: str, found: Found, line_of) -> None:
+        tokens = _tokens(masked)
+        i = 0
+        while i < len(tokens):
+            for n in range(min(self.max_org_tokens, len(tokens) - i), 0, -1):
+                key = " ".join(t for t, _, _ in tokens[i : i + n])
+                hit = self.org_index.get(key)
+                if hit is None:
+                    continue
+                slug, case = hit
+                start, end = tokens[i][1], tokens[i + n - 1][2]
+                if not _case_ok(case, text[start:end]):
+                    continue
+                if slug and self.orgs[slug].territorial and not self._involved(masked, start):
+                    break
+                if slug:
+                    found.orgs.setdefault(slug, line_of(start))
+                i += n - 1
+                break
+            i += 1
+
+    @staticmethod
+    def _involved(text: str, pos: int) -> bool:
+        """The sentence around ``pos`` says the organisation acts (funds, carries, supports...)."""
+        left = max(text.rfind(".", 0, pos), text.rfind("\n", 0, pos))
+        right_candidates = [p for p in (text.find(".", pos), text.find("\n", pos)) if p != -1]
+        right = min(right_candidates) if right_candidates else len(text)
+        return bool(INVOLVEMENT.search(text[left + 1 : right]))
+
+    def org_for(self, name: str) -> str | None:
+        """The slug of an organisation named exactly ``name`` (a funder on a budget line)."""
+        key = _key(name)
+        for n in range(len(key.split()), 0, -1):
+            words = key.split()
+            for s in range(0, len(words) - n + 1):
+                hit = self.org_index.get(" ".join(words[s : s + n]))
+                if hit and hit[0]:
+                    return hit[0]
+        return None
+
+
+@cache
+def resolver() -> Resolver:
+    return Resolver()
+
+
+# --- shared by the document loaders: reading, and the nodes every document links to ------------------
+EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+")
+PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[ .\u00a0]?\d{2}){4}(?!\d)")
+ADRETS = "adrets"
+
+
+def read_lines(path: Path) -> list[str]:
+    """The document as lines (CRLF/CR tolerated, BOM dropped); unreadable input → SourceError with a line."""
+    if not path.is_file():
+        raise SourceError(path, "no such file")
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise SourceError(path, "binary content, not a text document", data[: data.index(b"\x00")].count(b"\n") + 1)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise SourceError(path, f"not UTF-8 text (byte 0x{data[e.start]:02x}); save the file as UTF-8", line) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def scrub(text: str) -> str:
+    """Public text never carries an email address or a phone number (they go to the private graph)."""
+    return PHONE.sub("[téléphone retiré]", EMAIL.sub("[courriel retiré]", text))
+
+
+def email_of(text: str) -> str | None:
+    m = EMAIL.search(text)
+    return re.sub(r"\s*(?:\[at\]|\(at\))\s*", "@", m.group()).replace(" ", "") if m else None
+
+
+def phone_of(text: str) -> str | None:
+    m = PHONE.search(text)
+    return m.group() if m else None
+
+
+def place_iri(minter: Minter, place: Place) -> ox.NamedNode:
+    if place.kind == "zone":
+        return ox.NamedNode(minter.thing("territoire", place.code))
+    return ox.NamedNode(minter.thing(place.kind, place.code))
+
+
+def describe_zone(t: Triples, minter: Minter, res: Resolver, slug: str) -> None:
+    """An informal area: its names, the official units it consists of, its départements."""
+    zone = res.zones[slug]
+    s = ox.NamedNode(minter.thing("territoire", slug))
+    t.a(s, "cs:InformalArea", "schema:Place")
+    t.label(s, zone.label)
+    t.add(s, "skos:prefLabel", zone.label, "fr")
+    for alt in zone.alt_labels:
+        t.add(s, "skos:altLabel", alt, "fr")
+    for kind, code in zone.covers:
+        t.add(s, "cs:covers", ox.NamedNode(minter.thing(kind, code)))
+    for dep in zone.part_of:
+        t.add(s, "dcterms:isPartOf", ox.NamedNode(minter.thing("departement", dep)))
+
+
+def describe_org(t: Triples, minter: Minter, res: Resolver, slug: str) -> None:
+    org = res.orgs[slug]
+    s = ox.NamedNode(minter.thing("organisation", slug))
+    t.a(s, "org:Organization")
+    t.label(s, org.label)
+    t.add(s, "skos:prefLabel", org.label, "fr")
+    for alt in org.alt_labels:
+        t.add(s, "skos:altLabel", alt, "fr")
+
+
+def describe_document(t: Triples, minter: Minter, path: Path, label: str) -> ox.NamedNode:
+    """The source file as a node every extracted statement points back to (prov:wasDerivedFrom)."""
+
+    doc = ox.NamedNode(minter.thing("document", slugify(path.stem)))
+    t.a(doc, "schema:DigitalDocument")
+    t.label(doc, label)
+    t.add(doc, "schema:name", path.name)
+    t.add(doc, "schema:encodingFormat", "text/plain")
+    t.add(doc, "schema:publisher", ox.NamedNode(minter.thing("organisation", ADRETS)))
+    t.add(doc, "dcterms:rights", RIGHTS, "fr")
+    return doc
+
+
+RIGHTS = (
+    "Contenu public de l'association ADRETS (https://www.adrets-asso.fr/), publié sans licence explicite : "
+    "réutilisation à confirmer auprès de l'association."
+)
