@@ -1,0 +1,349 @@
+"""A meeting report of the association ("Compte rendu – <event>") → the event, its figures, what it presented,
+the events it announced, the questions exchanged, the survey, and who took the notes.
+
+Shape (blank lines are not significant): a title line "Compte rendu – <event name>", a subtitle, a summary,
+a month line ("Janvier 2023"); headings "Introduction", "Compte-rendu", "Echanges …", "Résultats … sondage …",
+"Prise de note :", "Rédaction finale … :". Figures are a number alone on its line followed by its label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from graph.namespaces import Minter, slugify
+from graph.store import GraphMeta
+from graph.terms import Triples, lit
+from loaders import GraphLoad, ImportResult, SourceError
+from loaders.catalogue import MONTH, MONTHS
+from loaders.mentions import (
+    ADRETS,
+    EMAIL,
+    RIGHTS,
+    Place,
+    describe_document,
+    describe_org,
+    describe_zone,
+    email_of,
+    place_iri,
+    read_lines,
+    resolver,
+    scrub,
+)
+
+TITLE = re.compile(r"^Compte[ -]rendu\s*[–—-]\s*(.+)$", re.I)
+MONTH_LINE = re.compile(rf"^{MONTH}\s+(\d{{4}})$", re.I)
+HEADINGS = {
+    "introduction": re.compile(r"^Introduction$", re.I),
+    "compte-rendu": re.compile(r"^Compte[ -]rendu$", re.I),
+    "echanges": re.compile(r"^[EÉ]changes?\b", re.I),
+    "sondage": re.compile(r"^R[ée]sultats?\b.*sondage", re.I),
+    "notes": re.compile(r"^Prises? de notes?\s*:?$", re.I),
+    "redaction": re.compile(r"^R[ée]daction\b.*:?$", re.I),
+}
+PART = re.compile(r"^Partie\s+(\d+)\s*:\s*(.+)$", re.I)
+SURVEY_QUESTION = re.compile(r"^(\d+)\s*[-–.)]\s*(.+)$")
+NUMBER = re.compile(r"^\d{1,6}$")
+DAY_DATE = re.compile(
+    rf"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)?\s*(\d{{1,2}})(?:er)?\s+{MONTH}(?:\s+(\d{{4}}))?", re.I
+)
+LATER = re.compile(r"(?:en\s+)?fin d['’]année\s+(\d{4})(?:\s*\(([^)]*)\))?", re.I)
+PERSON_LINE = re.compile(r"^([A-ZÉÈ][\wéèëïô'-]+(?:[ -][A-ZÉÈ][\wéèëïô'-]+)+)\s*[–—-]\s*(\S+@\S+)$")
+BOLD = re.compile(r"\*\*(.+?)\*\*")
+QUOTED = re.compile(r"[\"“«]\s*(.+?)\s*[\"”»]")
+
+
+@dataclass
+class Report:
+    name: str
+    title_line: int
+    subtitle: str | None = None
+    summary: str | None = None
+    month: tuple[int, int] | None = None  # (year, month)
+    sections: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    head: list[tuple[int, str]] = field(default_factory=list)
+    last_line: int = 0
+
+
+def parse(path: Path) -> Report:
+    lines = read_lines(path)
+    content = [(i + 1, line.strip()) for i, line in enumerate(lines) if line.strip()]
+    if not content:
+        raise SourceError(path, "empty document", 1)
+    title = next(((n, TITLE.match(t)) for n, t in content if TITLE.match(t)), None)
+    if title is None:
+        raise SourceError(path, "not a meeting report: no 'Compte rendu – <event>' title line", content[0][0])
+    first, m = title
+    if any(n < first for n, _ in content):
+        before = next(n for n, _ in content if n < first)
+        raise SourceError(path, "text before the 'Compte rendu – …' title line", before)
+    rep = Report(m.group(1).strip(), first, last_line=content[-1][0])
+    current = rep.head
+    for n, text in content:
+        if n == first:
+            continue
+        name = next((k for k, rx in HEADINGS.items() if rx.match(text)), None)
+        if name and not (name == "compte-rendu" and n == first):
+            current = rep.sections.setdefault(name, [])
+            continue
+        current.append((n, text))
+    for n, text in rep.head:
+        mm = MONTH_LINE.match(text)
+        if mm and rep.month is None:
+            rep.month = (int(mm.group(2)), MONTHS[mm.group(1).lower()])
+    body = [t for n, t in rep.head if not MONTH_LINE.match(t)]
+    rep.subtitle = body[0] if body else None
+    rep.summary = next((t for t in body[1:] if len(t) > 60), None)
+    if "compte-rendu" not in rep.sections and "introduction" not in rep.sections:
+        raise SourceError(path, "no 'Introduction' nor 'Compte-rendu' heading: not a meeting report", first)
+    return rep
+
+
+def figures(lines: list[tuple[int, str]]) -> list[tuple[int, int, str]]:
+    """(line, value, label): a number alone on its line, then its label lines (up to the next number)."""
+    out: list[tuple[int, int, str]] = []
+    k = 0
+    while k < len(lines):
+        n, text = lines[k]
+        if NUMBER.match(text):
+            label: list[str] = []
+            k += 1
+            while k < len(lines) and not NUMBER.match(lines[k][1]) and len(lines[k][1]) <= 60:
+                label.append(lines[k][1])
+                k += 1
+            if label:
+                out.append((n, int(text), re.sub(r"\s+", " ", " ".join(label)).strip()))
+            continue
+        k += 1
+    return out
+
+
+def _plain(text: str) -> str:
+    """Markdown emphasis and links out: '**X**' → 'X', '[ici](#)' → 'ici'."""
+    return re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", BOLD.sub(r"\1", text)).replace("☞", "").strip(" -:")
+
+
+def _date_after(report_month: tuple[int, int] | None, day: int, month: int, year: str | None) -> dt.date:
+    if year:
+        return dt.date(int(year), month, day)
+    ref_year, ref_month = report_month or (dt.date.today().year, 1)
+    return dt.date(ref_year + (1 if month < ref_month else 0), month, day)
+
+
+def build(path: Path, minter: Minter) -> ImportResult:
+    rep = parse(path)
+    res = resolver()
+    ym = f"{rep.month[0]}-{rep.month[1]:02d}" if rep.month else None
+    slug = slugify(f"{rep.name} {ym or ''}")
+    pub, priv = Triples(), Triples()
+    report_lines: list[str] = []
+    doc = describe_document(pub, minter, path, f"Compte rendu – {rep.name} ({path.name})")
+    ev = ox.NamedNode(minter.thing("evenement", slug))
+    all_text = "\n".join(t for part in [rep.head, *rep.sections.values()] for _, t in part)
+    online = bool(re.search(r"\bvisio|à distance|en ligne|web\s*@", all_text + rep.name, re.I))
+    pub.a(ev, "schema:Event")
+    pub.label(ev, rep.name)
+    pub.add(ev, "schema:name", rep.name, "fr")
+    pub.add(ev, "schema:alternateName", rep.subtitle, "fr")
+    pub.add(ev, "schema:abstract", rep.summary and scrub(rep.summary), "fr")
+    if online:
+        pub.add(ev, "schema:eventAttendanceMode", ox.NamedNode("http://schema.org/OnlineEventAttendanceMode"))
+    if ym:
+        pub.add(ev, "schema:startDate", lit(ym, datatype="xsd:gYearMonth"))
+    pub.add(ev, "cs:sourceLines", f"{rep.title_line}-{rep.last_line}")
+    pub.add(ev, "prov:wasDerivedFrom", doc)
+    pub.add(doc, "schema:about", ev)
+    orgs: set[str] = {ADRETS}
+    zones: set[str] = set()
+
+    def link_place(s: ox.NamedNode, predicate: str, place: Place) -> None:
+        pub.add(s, predicate, place_iri(minter, place))
+        if place.kind == "zone":
+            zones.add(place.code)
+
+    intro = rep.sections.get("introduction", [])
+    for n, text in intro:
+        if re.search(r"organis", text, re.I):
+            for org in res.find(text, n).orgs:
+                pub.add(ev, "schema:organizer", ox.NamedNode(minter.thing("organisation", org)))
+                orgs.add(org)
+    intro_text = "\n".join(t for _, t in intro if not NUMBER.match(t) and len(t) > 60)
+    pub.add(ev, "schema:description", scrub(intro_text), "fr")
+    for n, value, label in figures(intro):
+        q = ox.NamedNode(minter.thing("evenement", f"{slug}-chiffre-{slugify(label.split('(')[0])}"))
+        pub.a(q, "schema:QuantitativeValue")
+        pub.label(q, f"{value} {label}")
+        pub.add(q, "schema:value", value)
+        pub.add(q, "schema:unitText", label.split("(")[0].strip(), "fr")
+        pub.add(q, "cs:sourceLines", str(n))
+        pub.add(ev, "cs:indicator", q)
+        report_lines.append(f"chiffre : {value} {label} (ligne {n})")
+        for place in res.find(label, n).places:
+            link_place(ev, "dcterms:spatial", place)
+            report_lines.append(f"  représenté : {place.label} ({place.kind} {place.code})")
+    # What was presented, and what is announced.
+    announced = 0
+    for n, text in rep.sections.get("compte-rendu", []):
+        plain = _plain(text)
+        if "consultable" in text.lower():
+            bold = BOLD.search(text)
+            name = bold.group(1) if bold else re.split(r"\s+sur\s+|\s*☞|\s*:", plain)[0]
+            name = re.sub(r"^Présentation\s+(?:de\s+l['’]|de\s+la\s+|du\s+|des\s+|de\s+)", "", name).strip()
+            r = ox.NamedNode(minter.thing("ressource", slugify(name)))
+            website = bool(re.search(r"plateforme|site", text, re.I))
+            pub.a(r, "schema:WebSite" if website else "schema:CreativeWork")
+            if re.search(r"état des lieux|rapport|étude", name, re.I):
+                pub.a(r, "schema:Report")
+            pub.label(r, name)
+            pub.add(r, "schema:name", name, "fr")
+            quoted = QUOTED.search(text)
+            pub.add(r, "schema:alternativeHeadline", quoted.group(1) if quoted else None, "fr")
+            pub.add(r, "schema:publisher", ox.NamedNode(minter.thing("organisation", ADRETS)))
+            pub.add(r, "cs:sourceLines", str(n))
+            pub.add(r, "prov:wasDerivedFrom", doc)
+            pub.add(ev, "schema:workFeatured", r)
+            report_lines.append(f"ressource présentée : {name} (ligne {n})")
+        for when, label, note in _announcements(text, rep):
+            announced += 1
+            f = ox.NamedNode(minter.thing("evenement", slugify(f"{label} {when.value}")))
+            pub.a(f, "schema:Event")
+            pub.label(f, label)
+            pub.add(f, "schema:name", label, "fr")
+            pub.add(f, "schema:startDate", when)
+            pub.add(f, "cs:dateNote", note, "fr")
+            pub.add(f, "schema:eventStatus", ox.NamedNode("http://schema.org/EventScheduled"))
+            quoted = QUOTED.search(text)
+            pub.add(f, "schema:alternateName", quoted.group(1) if quoted else None, "fr")
+            pub.add(f, "schema:description", scrub(plain), "fr")
+            if re.search(r"web\s*@|visio", label, re.I):
+                pub.add(f, "schema:eventAttendanceMode", ox.NamedNode("http://schema.org/OnlineEventAttendanceMode"))
+            for place in res.find(re.split(r"\brencontre\b", text, flags=re.I)[-1], n).places:
+                link_place(f, "schema:location", place)
+            pub.add(f, "cs:sourceLines", str(n))
+            pub.add(f, "prov:wasDerivedFrom", doc)
+            pub.add(ev, "cs:followUp", f)
+            report_lines.append(f"événement annoncé : {label}, {when.value}{' (' + note + ')' if note else ''} (ligne {n})")
+    # Questions exchanged, and the survey.
+    for kind, section, opener in (("question", "echanges", PART), ("sondage", "sondage", SURVEY_QUESTION)):
+        for k, (n, heading, question, answer, last) in enumerate(_qa(rep.sections.get(section, []), opener), 1):
+            qi = ox.NamedNode(minter.thing("evenement", f"{slug}-{kind}-{k}"))
+            ai = ox.NamedNode(minter.thing("evenement", f"{slug}-{kind}-{k}-reponse"))
+            pub.a(qi, "schema:Question")
+            pub.label(qi, heading)
+            pub.add(qi, "schema:name", heading, "fr")
+            pub.add(qi, "schema:text", scrub(question), "fr")
+            pub.add(qi, "cs:sourceLines", f"{n}-{last}")
+            pub.add(qi, "prov:wasDerivedFrom", doc)
+            if answer:
+                pub.a(ai, "schema:Answer")
+                pub.label(ai, f"Réponse : {heading}")
+                pub.add(ai, "schema:text", scrub(answer), "fr")
+                pub.add(qi, "schema:acceptedAnswer", ai)
+            pub.add(ev, "cs:surveyQuestion" if kind == "sondage" else "cs:question", qi)
+            report_lines.append(f"{kind} {k} : {heading[:70]} (lignes {n}-{last})")
+    survey_text = "\n".join(t for _, t in rep.sections.get("sondage", []))
+    for theme in sorted(res.find(survey_text).themes):
+        pub.add(ev, "cs:surveyTheme", ox.NamedNode(minter.thing("theme", theme)))
+        report_lines.append(f"thème du sondage : {theme}")
+    found = res.find(all_text, 1)
+    for theme in sorted(found.themes):
+        pub.add(ev, "schema:about", ox.NamedNode(minter.thing("theme", theme)))
+    for public in sorted(found.publics):
+        pub.add(ev, "schema:audience", ox.NamedNode(minter.thing("public", public)))
+    for org in found.orgs:
+        pub.add(ev, "schema:mentions", ox.NamedNode(minter.thing("organisation", org)))
+        orgs.add(org)
+    for place in found.places:
+        link_place(ev, "schema:mentions", place)
+    report_lines.extend(f"  non résolu : {name} (ligne {line})" for name, line in found.unresolved)
+    # People: note-takers and authors; their addresses only in the private graph.
+    people = 0
+    for section, subject, predicate in (("notes", ev, "cs:noteTaker"), ("redaction", doc, "schema:author")):
+        for n, text in rep.sections.get(section, []):
+            m = PERSON_LINE.match(text)
+            if m:
+                person = ox.NamedNode(minter.thing("personne", slugify(m.group(1))))
+                pub.a(person, "foaf:Person")
+                pub.label(person, m.group(1))
+                pub.add(person, "foaf:name", m.group(1))
+                pub.add(subject, predicate, person)
+                priv.add(person, "schema:email", email_of(m.group(2)))
+                priv.add(person, "cs:sourceLines", str(n))
+                people += 1
+            elif EMAIL.fullmatch(text):
+                # A desk address with no person's name: the association's public contact.
+                pub.add(ox.NamedNode(minter.thing("organisation", ADRETS)), "schema:email", email_of(text))
+            elif re.fullmatch(r"<?(https?://[^>\s]+)>?", text):
+                url = re.fullmatch(r"<?(https?://[^>\s]+)>?", text).group(1)
+                pub.add(ox.NamedNode(minter.thing("organisation", ADRETS)), "schema:url", ox.NamedNode(url))
+    for z in sorted(zones):
+        describe_zone(pub, minter, res, z)
+    for org in sorted(orgs):
+        describe_org(pub, minter, res, org)
+    report_lines.insert(
+        0,
+        f"{path.name} : événement « {rep.name} » ({ym or 'date inconnue'}), {announced} événements annoncés, "
+        f"{people} mentions de personnes, {len(orgs)} organisations",
+    )
+    graph = f"rapport/{slug}"
+    meta = GraphMeta(label=f"Compte rendu – {rep.name}", source=path.name, description=RIGHTS)
+    private_meta = GraphMeta(label=f"Compte rendu – {rep.name} : coordonnées personnelles (non public)", source=path.name)
+    return ImportResult(
+        [GraphLoad(minter.graph(graph), list(pub), meta), GraphLoad(minter.private_graph(graph), list(priv), private_meta)],
+        report_lines,
+    )
+
+
+def _announcements(text: str, rep: Report) -> list[tuple[ox.Literal, str, str | None]]:
+    """Events a bullet announces: 'Prochain web @atelier le jeudi 23 mars', '1 rencontre X : … le mardi 6 juin',
+    '1 rencontre Y : en fin d'année 2023 (date à fixer)'."""
+    out = []
+    plain = _plain(text)
+    nxt = re.search(r"prochaine?s?\s+(web\s*@\s*t?ate?lier|rencontre|visio[\w-]*)", plain, re.I)
+    day = DAY_DATE.search(plain[nxt.end():] if nxt else plain)
+    if nxt and day:
+        number = re.search(r"n°\s*(\d+)", rep.name)
+        series = re.sub(r"\s*n°\s*\d+.*$", "", rep.name)
+        same_series = slugify(series).split("-")[0] == slugify(nxt.group(1)).split("-")[0]
+        label = f"{series} n°{int(number.group(1)) + 1}" if number and same_series else f"Prochain {nxt.group(1)}"
+        when = _date_after(rep.month, int(day.group(1)), MONTHS[day.group(2).lower()], day.group(3))
+        return [(lit(when), label, None)]
+    m = re.match(r"^\d+\s+(rencontre[^:]*?)\s*:", plain, re.I)
+    if m:
+        label = m.group(1)[:1].upper() + m.group(1)[1:]
+        later = LATER.search(plain)
+        day = DAY_DATE.search(plain[m.end():])
+        if day:
+            when = _date_after(rep.month, int(day.group(1)), MONTHS[day.group(2).lower()], day.group(3))
+            out.append((lit(when), label, None))
+        elif later:
+            out.append((lit(later.group(1), datatype="xsd:gYear"), label, later.group(0)))
+    return out
+
+
+def _qa(lines: list[tuple[int, str]], opener: re.Pattern) -> list[tuple[int, str, str, str, int]]:
+    """(first line, heading, question, answer, last line) for each block opened by ``opener``.
+    The question is the quoted line after a 'Partie N : …' heading, or the numbered line itself."""
+    blocks: list[list[tuple[int, str]]] = []
+    for n, text in lines:
+        if opener.match(text):
+            blocks.append([(n, text)])
+        elif blocks:
+            blocks[-1].append((n, text))
+    out = []
+    for block in blocks:
+        n, head = block[0]
+        m = opener.match(head)
+        heading = m.group(2).strip()
+        rest = block[1:]
+        if rest and re.match(r"^[\"“«]", rest[0][1]):
+            question, rest = rest[0][1].strip("\"“”«» "), rest[1:]
+        else:
+            question = heading
+        answer = "\n".join(t for _, t in rest).strip()
+        out.append((n, heading, question, answer, block[-1][0]))
+    return out
