@@ -46,6 +46,8 @@ INVOLVEMENT = re.compile(
     r"|contribu|commanditaire",
     re.I,
 )
+# Collectivities named like communes ("Saint-Martin", "Saint-Barthélemy"): only their communes are indexed.
+OVERSEAS_COLLECTIVITIES = {"975", "977", "978", "984", "986", "987", "988", "989"}
 LEVELS = ("region", "departement", "epci", "commune", "zone")
 
 
@@ -204,26 +206,29 @@ class Resolver:
                 alt_labels=tuple(r["alias"] for r in rows[1:]),
             )
 
-    def _add(self, key: str, kind: str, code: str) -> None:
+    def _add(self, key: str, kind: str, code: str, case: str = "title") -> None:
         """Reference names never override an alias row; homonyms accumulate."""
         current = self.index.get(key)
         if current is None:
-            self.index[key] = _Candidate(kind, (code,), source="reference", case="title")
+            self.index[key] = _Candidate(kind, (code,), source="reference", case=case)
         elif current.source == "reference" and current.kind == kind and code not in current.targets:
             current.targets = (*current.targets, code)
 
     def _load_reference(self) -> None:
         gz = self.gz
         for r in gz.regions.values():
-            self._add(_key(r.name), "region", r.code)
+            if r.code not in OVERSEAS_COLLECTIVITIES:
+                self._add(_key(r.name), "region", r.code)
         for d in gz.departements.values():
-            self._add(_key(d.name), "departement", d.code)
+            if d.code not in OVERSEAS_COLLECTIVITIES:
+                self._add(_key(d.name), "departement", d.code)
         for e in gz.epcis.values():
             full = _key(re.sub(r'\s*["(].*$', "", e.name))
             core = EPCI_PREFIX.sub("", full)
             for kw in EPCI_KEYWORDS:
                 for art in ("", "de ", "du ", "des ", "de la ", "de l ", "d "):
-                    self._add(f"{kw} {art}{core}", "epci", e.siren)
+                    # "la communauté de communes du Diois" is written in lower case mid-sentence
+                    self._add(f"{kw} {art}{core}", "epci", e.siren, "" if kw.startswith("communaute") else "title")
             self._add(full, "epci", e.siren)
             if len(core.split()) >= 2:
                 self._add(core, "epci", e.siren)

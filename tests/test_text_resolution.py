@@ -1,0 +1,135 @@
+"""Names in French text → territories and organisations: aliases, homonyms, names inside names, citations."""
+
+from __future__ import annotations
+
+import pytest
+
+from loaders.mentions import Resolver, resolver
+
+
+@pytest.fixture(scope="module")
+def res() -> Resolver:
+    return resolver()
+
+
+def codes(res: Resolver, text: str, kind: str | None = None) -> set[tuple[str, str]]:
+    return {(p.kind, p.code) for p in res.find(text).places if kind is None or p.kind == kind}
+
+
+def test_homonym_communes_follow_the_context(res):
+    # Montfort and Les Mées exist in the 04 and elsewhere (64, 72): the neighbours decide.
+    text = "Les communes de Malijai, Peyruis, Les Mées et Montfort se sont réunies."
+    assert {("commune", "04127"), ("commune", "04116")} <= codes(res, text)
+    assert ("commune", "64403") not in codes(res, text)
+    # Poligny: 05, 10, 39, 77. The EPCI named in the same text puts it in the Jura.
+    jura = "La nouvelle intercommunalité Coeur du Jura, fusion des ex-CC de Poligny et Arbois."
+    assert ("commune", "39434") in codes(res, jura)
+    assert ("commune", "05104") not in codes(res, jura)
+    # With a département named by number.
+    assert ("commune", "05087") in codes(res, "Journée au château de Montmaur (05).")
+    assert ("commune", "11252") in codes(res, "Une réunion à Montmaur (11).")
+
+
+def test_homonym_without_context_prefers_the_association_area_or_stays_unresolved(res):
+    assert codes(res, "Une rencontre à Poligny.", "commune") == {("commune", "05104")}
+    found = res.find("Une rencontre à Saint-Martin.")  # dozens of homonyms, none telling
+    assert not found.places
+    assert any("Saint-Martin" in name for name, _ in found.unresolved)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Diagnostic services publics - CCVUSP (04)", ("epci", "200072304")),
+        ("la Maison France Services de Barcelonette", ("commune", "04019")),
+        ("Communauté de communes Alpes Provence Verdon", ("epci", "200068625")),
+        ("le Pays Asses-Var-Vaïre-Verdon (04)", ("epci", "200068625")),
+        ("La communauté d'agglomération du Grand Narbonne", ("epci", "241100593")),
+        ("La communauté de communes du Pays Mornantais", ("epci", "246900740")),
+        ("La communauté d'agglomération de l'Ouest Rhodanien", ("epci", "200040566")),
+        ("du Coeur de Jura", ("epci", "200071595")),
+        ("Le territoire de Val Guiers", ("epci", "247300528")),
+        ("CC du Pays de Serre-Ponçon", ("epci", "200067742")),
+        ("en Savoie", ("departement", "73")),
+        ("dans les Hautes Alpes", ("departement", "05")),
+        ("formateurs des territoires alpins (04/05/06)", ("departement", "06")),
+        ("Saisonniers agricoles Sud 05", ("departement", "05")),
+        ("la Région Sud", ("region", "93")),
+        ("la région PACA", ("region", "93")),
+        ("Provence-Alpes-Côte d'Azur", ("region", "93")),
+        ("Région AURA : 43 000 €", ("region", "84")),
+        ("en Occitanie", ("region", "76")),
+        ("les espaces saisonniers de Tarentaise", ("zone", "tarentaise")),
+        ("le mardi 6 juin en Oisans", ("zone", "oisans")),
+    ],
+)
+def test_aliases(res, text, expected):
+    assert expected in codes(res, text)
+
+
+def test_names_inside_other_names_are_not_linked(res):
+    assert codes(res, "le programme Leader du GAL Gap Tallard Durance") == set()
+    epci_only = codes(res, "Communauté de communes du Pays de Forcalquier Montagne de Lure")
+    assert epci_only == {("epci", "240400440")}
+    assert codes(res, "avec Aix-Marseille Université et la Vallée d'Aoste") == set()
+    # "Jura" inside the EPCI name is not the département.
+    assert ("departement", "39") not in codes(res, "La nouvelle intercommunalité Coeur du Jura")
+
+
+def test_citations_are_not_linked(res):
+    assert codes(res, "Une vidéo réalisée par le Département de la Gironde.") == set()
+    assert codes(res, "un besoin de proximité (Forum Vies Mobile, 2021).") == set()
+    assert codes(res, "Source : étude INSEE Grenoble 2019") == set()
+
+
+def test_case_matters_for_acronyms(res):
+    assert codes(res, "En 2017, l'ADRETS aura l'opportunité de déployer des actions.") == set()
+    assert codes(res, "Vers une animation du réseau") == set()
+
+
+def test_places_absent_from_the_alias_table_resolve_from_the_reference(res):
+    text = (
+        "Une action avec la Communauté de communes Champsaur-Valgaudemar, la ville de Briançon, "
+        "Saint-Jean-de-Maurienne et la Drôme."
+    )
+    assert {
+        ("epci", "200068096"),
+        ("commune", "05023"),
+        ("commune", "73248"),
+        ("departement", "26"),
+    } <= codes(res, text)
+
+
+def test_unknown_intercommunality_is_reported(res):
+    found = res.find("Avec la Communauté de communes du Haut Pays Imaginaire et la CC Val Guiers.", 12)
+    assert ("Communauté de communes du Haut Pays Imaginaire", 12) in found.unresolved
+    assert ("epci", "247300528") in {(p.kind, p.code) for p in found.places}
+
+
+def test_informal_areas_cover_official_units(res):
+    tarentaise = res.zones["tarentaise"]
+    assert set(tarentaise.covers) == {("epci", "247300254"), ("epci", "247300817"), ("epci", "200023299")}
+    assert tarentaise.part_of == ("73",)
+    for zone in res.zones.values():  # every unit a zone covers exists in the reference
+        for kind, code in zone.covers:
+            assert kind == "epci" and code in res.gz.epcis
+        for dep in zone.part_of:
+            assert dep in res.gz.departements
+
+
+def test_organisations_are_reconciled(res):
+    text = (
+        "Financé par la Région Sud. Subvention de la Région PACA. Soutien de la Région "
+        "Sud-Provence-Alpes-Côte d'Azur. Porté par l'ANCT avec l'Agence nationale de la cohésion des territoires."
+    )
+    assert set(res.find(text).orgs) == {"region-sud", "anct"}
+    # A région named as a place only is not an organisation taking part.
+    assert "region-sud" not in res.find("les points d'accueil de la zone alpine de la Région Sud PACA").orgs
+    # "état des lieux" is not the State.
+    assert "etat" not in res.find("Présentation de l'État des Lieux 2022").orgs
+
+
+def test_themes_and_publics(res):
+    found = res.find("Agir pour le logement des travailleurs saisonniers et la mobilité des jeunes adultes.")
+    assert {"logement", "saisonnalite", "mobilite"} <= found.themes
+    assert {"saisonniers", "jeunes-adultes"} <= found.publics
