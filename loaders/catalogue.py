@@ -137,7 +137,9 @@ def parse(path: Path) -> list[Record]:
             k += 1
     if not headers:
         raise SourceError(
-            path, "no project record found (a record opens with its title, its activity line, the title again)", 1
+            path,
+            "no project record found (a record opens with its title, its activity line, the title again)",
+            1,
         )
     if headers[0][0] > 0:
         raise SourceError(path, "text before the first project record", nb[0] + 1)
@@ -150,7 +152,9 @@ def parse(path: Path) -> list[Record]:
         for i in body:
             raw = lines[i].rstrip()
             if raw.strip().lower() in ACTIVITY_LINES:
-                raise SourceError(path, f"activity line '{raw.strip()}' without a project title before it", i + 1)
+                raise SourceError(
+                    path, f"activity line '{raw.strip()}' without a project title before it", i + 1
+                )
             glued = GLUED_HEADING.match(raw)
             if glued:
                 current.append((i + 1, glued.group(1)))
@@ -177,7 +181,7 @@ def parse_amount(text: str) -> Decimal:
 
 
 def grants(rec: Record, res: Resolver) -> list[Grant]:
-    """Funding stated in the Budget section. Amounts elsewhere (wages quoted from a study...) are not grants."""
+    """Funding stated in the Budget section. Amounts elsewhere (wages quoted from a study) are not grants."""
     out: list[Grant] = []
     previous: str | None = None
     for line, text in rec.sections.get("Budget", []):
@@ -196,10 +200,14 @@ def grants(rec: Record, res: Resolver) -> list[Grant]:
             funder, funder_text = (named[0], text) if named else (previous, "")
         else:
             role = "contribution" if re.search(r"contribution|^\s*-", text, re.I) else "total"
-            funder_text = re.sub(r"^\s*[-•]\s*|\b(?:Financement|Contribution)\s+(?:de\s+l['’]|de\s+la\s+|de\s+|du\s+)?", "", before)
+            funder_text = re.sub(
+                r"^\s*[-•]\s*|\b(?:Financement|Contribution)\s+(?:de\s+l['’]|de\s+la\s+|de\s+|du\s+)?",
+                "",
+                before,
+            )
             funder_text = funder_text.strip(" :\t")
             funder = res.org_for(funder_text) if funder_text else None
-        out.append(Grant(line, funder, funder_text, parse_amount(text[m.start():]), role, text))
+        out.append(Grant(line, funder, funder_text, parse_amount(text[m.start() :]), role, text))
         previous = funder or previous
     return out
 
@@ -215,8 +223,10 @@ def _date(year: str, month: str | None = None, day: str | None = None) -> ox.Lit
 def period(rec: Record) -> tuple[ox.Literal | None, ox.Literal | None]:
     """Explicit dates only: a 'du … au …', 'd'octobre 2023 à septembre 2024', 'entre … et …' anywhere; a bare
     'YYYY-YYYY' only in the title or the 'Durée et déroulement' section (elsewhere it names other things)."""
-    prose = "\n".join(t for _, t in rec.preamble) + "\n" + "\n".join(
-        rec.text(s) for s in ("Objectifs", "Description", "Durée et déroulement", "Calendrier")
+    prose = (
+        "\n".join(t for _, t in rec.preamble)
+        + "\n"
+        + "\n".join(rec.text(s) for s in ("Objectifs", "Description", "Durée et déroulement", "Calendrier"))
     )
     m = DAY_RANGE.search(prose)
     if m:
@@ -227,7 +237,9 @@ def period(rec: Record) -> tuple[ox.Literal | None, ox.Literal | None]:
     m = BETWEEN.search(prose)
     if m:
         return _date(m.group(2), m.group(1)), _date(m.group(4), m.group(3))
-    years = [(int(a), int(b)) for a, b in YEAR_RANGE.findall(rec.title + "\n" + rec.text("Durée et déroulement"))]
+    years = [
+        (int(a), int(b)) for a, b in YEAR_RANGE.findall(rec.title + "\n" + rec.text("Durée et déroulement"))
+    ]
     if years:
         return _date(str(min(a for a, _ in years))), _date(str(max(b for _, b in years)))
     return None, None
@@ -325,7 +337,9 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 ev = ox.NamedNode(minter.thing("evenement", f"{pslug}-{slugify(label)}"))
                 pub.a(ev, "schema:Event")
                 pub.label(ev, f"{label[:1].upper()}{label[1:]} – {rec.title}")
-                pub.add(ev, "schema:startDate", lit(dt.date(int(m.group(4)), int(m.group(3)), int(m.group(2)))))
+                pub.add(
+                    ev, "schema:startDate", lit(dt.date(int(m.group(4)), int(m.group(3)), int(m.group(2))))
+                )
                 pub.add(ev, "cs:sourceLines", str(line))
                 pub.add(ev, "prov:wasDerivedFrom", doc)
                 pub.add(p, "cs:milestone", ev)
@@ -357,7 +371,8 @@ def build(path: Path, minter: Minter) -> ImportResult:
     report.insert(
         0,
         f"{path.name} : {len(records)} projets, {totals['grants']} financements, {len(orgs)} organisations, "
-        f"{totals['places']} liens territoriaux, {len(zones)} territoires informels, {totals['persons']} personnes",
+        f"{totals['places']} liens territoriaux, {len(zones)} territoires informels, "
+        f"{totals['persons']} personnes",
     )
     meta = GraphMeta(
         label="Catalogue des projets de l'ADRETS",
@@ -376,10 +391,16 @@ def build(path: Path, minter: Minter) -> ImportResult:
     )
 
 
-def _record_report(rec: Record, found: Found, gs: list[Grant], start, end, persons: list[str], res: Resolver) -> str:
-    places = ", ".join(sorted(f"{p.label} ({p.kind} {p.code})" if p.kind != "zone" else p.label for p in found.places))
+def _record_report(
+    rec: Record, found: Found, gs: list[Grant], start, end, persons: list[str], res: Resolver
+) -> str:
+    places = ", ".join(
+        sorted(f"{p.label} ({p.kind} {p.code})" if p.kind != "zone" else p.label for p in found.places)
+    )
     money = "; ".join(
-        f"{g.value} EUR" + (f" [{g.role}]" if g.role else "") + f" ← {res.orgs[g.funder].label if g.funder else g.funder_text or '?'}"
+        f"{g.value} EUR"
+        + (f" [{g.role}]" if g.role else "")
+        + f" ← {res.orgs[g.funder].label if g.funder else g.funder_text or '?'}"
         if g.value is not None
         else f"financeur {res.orgs[g.funder].label if g.funder else '?'}"
         for g in gs

@@ -228,7 +228,9 @@ class Resolver:
             for kw in EPCI_KEYWORDS:
                 for art in ("", "de ", "du ", "des ", "de la ", "de l ", "d "):
                     # "la communauté de communes du Diois" is written in lower case mid-sentence
-                    self._add(f"{kw} {art}{core}", "epci", e.siren, "" if kw.startswith("communaute") else "title")
+                    self._add(
+                        f"{kw} {art}{core}", "epci", e.siren, "" if kw.startswith("communaute") else "title"
+                    )
             self._add(full, "epci", e.siren)
             if len(core.split()) >= 2:
                 self._add(core, "epci", e.siren)
@@ -454,12 +456,16 @@ def read_lines(path: Path) -> list[str]:
         raise SourceError(path, "no such file")
     data = path.read_bytes()
     if b"\x00" in data:
-        raise SourceError(path, "binary content, not a text document", data[: data.index(b"\x00")].count(b"\n") + 1)
+        raise SourceError(
+            path, "binary content, not a text document", data[: data.index(b"\x00")].count(b"\n") + 1
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise SourceError(path, f"not UTF-8 text (byte 0x{data[e.start]:02x}); save the file as UTF-8", line) from None
+        raise SourceError(
+            path, f"not UTF-8 text (byte 0x{data[e.start]:02x}); save the file as UTF-8", line
+        ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 

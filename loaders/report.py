@@ -49,7 +49,8 @@ PART = re.compile(r"^Partie\s+(\d+)\s*:\s*(.+)$", re.I)
 SURVEY_QUESTION = re.compile(r"^(\d+)\s*[-–.)]\s*(.+)$")
 NUMBER = re.compile(r"^\d{1,6}$")
 DAY_DATE = re.compile(
-    rf"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)?\s*(\d{{1,2}})(?:er)?\s+{MONTH}(?:\s+(\d{{4}}))?", re.I
+    rf"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)?\s*(\d{{1,2}})(?:er)?\s+{MONTH}(?:\s+(\d{{4}}))?",
+    re.I,
 )
 LATER = re.compile(r"(?:en\s+)?fin d['’]année\s+(\d{4})(?:\s*\(([^)]*)\))?", re.I)
 PERSON_LINE = re.compile(r"^([A-ZÉÈ][\wéèëïô'-]+(?:[ -][A-ZÉÈ][\wéèëïô'-]+)+)\s*[–—-]\s*(\S+@\S+)$")
@@ -91,7 +92,7 @@ def parse(path: Path) -> Report:
             current = rep.sections.setdefault(name, [])
             continue
         current.append((n, text))
-    for n, text in rep.head:
+    for _, text in rep.head:
         mm = MONTH_LINE.match(text)
         if mm and rep.month is None:
             rep.month = (int(mm.group(2)), MONTHS[mm.group(1).lower()])
@@ -220,16 +221,24 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(f, "schema:alternateName", quoted.group(1) if quoted else None, "fr")
             pub.add(f, "schema:description", scrub(plain), "fr")
             if re.search(r"web\s*@|visio", label, re.I):
-                pub.add(f, "schema:eventAttendanceMode", ox.NamedNode("http://schema.org/OnlineEventAttendanceMode"))
+                pub.add(
+                    f,
+                    "schema:eventAttendanceMode",
+                    ox.NamedNode("http://schema.org/OnlineEventAttendanceMode"),
+                )
             for place in res.find(re.split(r"\brencontre\b", text, flags=re.I)[-1], n).places:
                 link_place(f, "schema:location", place)
             pub.add(f, "cs:sourceLines", str(n))
             pub.add(f, "prov:wasDerivedFrom", doc)
             pub.add(ev, "cs:followUp", f)
-            report_lines.append(f"événement annoncé : {label}, {when.value}{' (' + note + ')' if note else ''} (ligne {n})")
+            report_lines.append(
+                f"événement annoncé : {label}, {when.value}{' (' + note + ')' if note else ''} (ligne {n})"
+            )
     # Questions exchanged, and the survey.
     for kind, section, opener in (("question", "echanges", PART), ("sondage", "sondage", SURVEY_QUESTION)):
-        for k, (n, heading, question, answer, last) in enumerate(_qa(rep.sections.get(section, []), opener), 1):
+        for k, (n, heading, question, answer, last) in enumerate(
+            _qa(rep.sections.get(section, []), opener), 1
+        ):
             qi = ox.NamedNode(minter.thing("evenement", f"{slug}-{kind}-{k}"))
             ai = ox.NamedNode(minter.thing("evenement", f"{slug}-{kind}-{k}-reponse"))
             pub.a(qi, "schema:Question")
@@ -291,32 +300,40 @@ def build(path: Path, minter: Minter) -> ImportResult:
     )
     graph = f"rapport/{slug}"
     meta = GraphMeta(label=f"Compte rendu – {rep.name}", source=path.name, description=RIGHTS)
-    private_meta = GraphMeta(label=f"Compte rendu – {rep.name} : coordonnées personnelles (non public)", source=path.name)
+    private_meta = GraphMeta(
+        label=f"Compte rendu – {rep.name} : coordonnées personnelles (non public)", source=path.name
+    )
     return ImportResult(
-        [GraphLoad(minter.graph(graph), list(pub), meta), GraphLoad(minter.private_graph(graph), list(priv), private_meta)],
+        [
+            GraphLoad(minter.graph(graph), list(pub), meta),
+            GraphLoad(minter.private_graph(graph), list(priv), private_meta),
+        ],
         report_lines,
     )
 
 
 def _announcements(text: str, rep: Report) -> list[tuple[ox.Literal, str, str | None]]:
-    """Events a bullet announces: 'Prochain web @atelier le jeudi 23 mars', '1 rencontre X : … le mardi 6 juin',
+    """Events a bullet announces: 'Prochain web @atelier le jeudi 23 mars',
+    '1 rencontre X : … le mardi 6 juin',
     '1 rencontre Y : en fin d'année 2023 (date à fixer)'."""
     out = []
     plain = _plain(text)
     nxt = re.search(r"prochaine?s?\s+(web\s*@\s*t?ate?lier|rencontre|visio[\w-]*)", plain, re.I)
-    day = DAY_DATE.search(plain[nxt.end():] if nxt else plain)
+    day = DAY_DATE.search(plain[nxt.end() :] if nxt else plain)
     if nxt and day:
         number = re.search(r"n°\s*(\d+)", rep.name)
         series = re.sub(r"\s*n°\s*\d+.*$", "", rep.name)
         same_series = slugify(series).split("-")[0] == slugify(nxt.group(1)).split("-")[0]
-        label = f"{series} n°{int(number.group(1)) + 1}" if number and same_series else f"Prochain {nxt.group(1)}"
+        label = (
+            f"{series} n°{int(number.group(1)) + 1}" if number and same_series else f"Prochain {nxt.group(1)}"
+        )
         when = _date_after(rep.month, int(day.group(1)), MONTHS[day.group(2).lower()], day.group(3))
         return [(lit(when), label, None)]
     m = re.match(r"^\d+\s+(rencontre[^:]*?)\s*:", plain, re.I)
     if m:
         label = m.group(1)[:1].upper() + m.group(1)[1:]
         later = LATER.search(plain)
-        day = DAY_DATE.search(plain[m.end():])
+        day = DAY_DATE.search(plain[m.end() :])
         if day:
             when = _date_after(rep.month, int(day.group(1)), MONTHS[day.group(2).lower()], day.group(3))
             out.append((lit(when), label, None))
@@ -341,7 +358,7 @@ def _qa(lines: list[tuple[int, str]], opener: re.Pattern) -> list[tuple[int, str
         heading = m.group(2).strip()
         rest = block[1:]
         if rest and re.match(r"^[\"“«]", rest[0][1]):
-            question, rest = rest[0][1].strip("\"“”«» "), rest[1:]
+            question, rest = rest[0][1].strip('"“”«» '), rest[1:]
         else:
             question = heading
         answer = "\n".join(t for _, t in rest).strip()

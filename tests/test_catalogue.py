@@ -55,20 +55,27 @@ def test_every_record_is_a_project_with_its_activity_line(store):
     }
     labels = set(values(store, "SELECT ?x WHERE { ?p a schema:Project ; rdfs:label ?x }"))
     assert labels == titles and len(labels) == 39
-    with_activity = values(store, "SELECT ?x WHERE { ?p a schema:Project ; cs:activityLine ?x ; dcterms:type ?t }")
+    with_activity = values(
+        store, "SELECT ?x WHERE { ?p a schema:Project ; cs:activityLine ?x ; dcterms:type ?t }"
+    )
     assert len(with_activity) == len(activity_lines) == 38
     without = values(
-        store, "SELECT ?x WHERE { ?p a schema:Project ; rdfs:label ?x FILTER NOT EXISTS { ?p cs:activityLine ?a } }"
+        store,
+        "SELECT ?x WHERE { ?p a schema:Project ; rdfs:label ?x FILTER NOT EXISTS { ?p cs:activityLine ?a } }",
     )
-    assert without == ["Démarche Smart Villages : Réalisation d'une étude complète pour le Réseau rural national"]
+    assert without == [
+        "Démarche Smart Villages : Réalisation d'une étude complète pour le Réseau rural national"
+    ]
     types = set(values(store, "SELECT DISTINCT ?x WHERE { ?p dcterms:type ?t BIND(STR(?t) AS ?x) }"))
     assert {t.rsplit("/", 1)[1] for t in types} == set(catalogue.ACTIVITY_LINES.values())
 
 
 def test_sections_keep_text_and_bullets(store, minter):
     p = ox.NamedNode(minter.thing("projet", "hub-services-alpins"))
-    rows = store.select(P + "SELECT ?o ?d ?b WHERE { ?p cs:objectives ?o ; schema:description ?d ; cs:budgetText ?b }",
-                        {"p": p})
+    rows = store.select(
+        P + "SELECT ?o ?d ?b WHERE { ?p cs:objectives ?o ; schema:description ?d ; cs:budgetText ?b }",
+        {"p": p},
+    )
     assert len(rows) == 1
     assert rows[0]["o"].language == "fr"
     assert "\n- l’enclavement de certains territoires" in rows[0]["o"].value
@@ -86,7 +93,8 @@ EXPECTED_GRANTS = {
     ("smartcommunity", "1884101.06", "total", "feder"),
     ("smartcommunity", "224929.99", "part-association", "feader"),
     ("smart-villages-pour-une-transformation-numerique-et-societale-reussie", "2061999", "total", "feder"),
-    ("smart-villages-pour-une-transformation-numerique-et-societale-reussie", "217000", "part-association", "feder"),
+    ("smart-villages-pour-une-transformation-numerique-et-societale-reussie", "217000", "part-association",
+     "feder"),
     ("hub-services-alpins", "75000", "contribution", "etat"),
     ("hub-services-alpins", "45000", "contribution", "region-sud"),
     ("hub-services-alpins", "43000", "contribution", "region-aura"),
@@ -94,9 +102,12 @@ EXPECTED_GRANTS = {
 
 
 def test_every_stated_amount_is_parsed_exactly(store):
-    rows = store.select(P + """SELECT ?p ?v ?role ?f WHERE {
+    rows = store.select(
+        P
+        + """SELECT ?p ?v ?role ?f WHERE {
         ?p schema:funding ?g . ?g schema:amount [ schema:value ?v ; schema:currency "EUR" ] .
-        OPTIONAL { ?g cs:amountRole ?role } OPTIONAL { ?g schema:funder ?f } }""")
+        OPTIONAL { ?g cs:amountRole ?role } OPTIONAL { ?g schema:funder ?f } }"""
+    )
     got = {
         (r["p"].value.rsplit("/", 1)[1], r["v"].value, r["role"].value, r["f"].value.rsplit("/", 1)[1])
         for r in rows
@@ -107,8 +118,11 @@ def test_every_stated_amount_is_parsed_exactly(store):
 
 def test_funders_without_amount_and_amounts_that_are_not_funding(store, minter):
     lab = ox.NamedNode(minter.thing("projet", "lab-3i-illetrisme-illectronisme-itinerance"))
-    funders = values(store, "SELECT ?x WHERE { ?p schema:funding ?g . ?g schema:funder ?f BIND(STR(?f) AS ?x) }",
-                     bindings={"p": lab})
+    funders = values(
+        store,
+        "SELECT ?x WHERE { ?p schema:funding ?g . ?g schema:funder ?f BIND(STR(?f) AS ?x) }",
+        bindings={"p": lab},
+    )
     assert {f.rsplit("/", 1)[1] for f in funders} == {
         "gal-grand-brianconnais", "gal-pays-sud", "gal-gap-tallard-durance", "feader", "region-sud"
     }  # fmt: skip
@@ -146,15 +160,21 @@ def test_french_amounts(text, value):
     ],
 )
 def test_periods_from_explicit_dates(store, title, start, end):
-    rows = store.select(P + f"""SELECT ?s ?e WHERE {{ ?p rdfs:label ?l ; schema:startDate ?s ; schema:endDate ?e
-        FILTER(STRSTARTS(?l, {ox.Literal(title)})) }}""")
+    rows = store.select(
+        P
+        + f"""SELECT ?s ?e WHERE {{ ?p rdfs:label ?l ; schema:startDate ?s ; schema:endDate ?e
+        FILTER(STRSTARTS(?l, {ox.Literal(title)})) }}"""
+    )
     assert [(r["s"].value, r["e"].value) for r in rows] == [(start, end)]
 
 
 def test_milestone_and_no_invented_period(store, minter):
     forum = ox.NamedNode(minter.thing("projet", "animation-du-forum-du-reseau-rural-paca-en-visioconference"))
-    dates = values(store, "SELECT ?x WHERE { ?p cs:milestone ?e . ?e a schema:Event ; schema:startDate ?x }",
-                   bindings={"p": forum})
+    dates = values(
+        store,
+        "SELECT ?x WHERE { ?p cs:milestone ?e . ?e a schema:Event ; schema:startDate ?x }",
+        bindings={"p": forum},
+    )
     assert dates == ["2021-01-21"]
     # "Convention Interrégionale du Massif Alpin 2021-2027" is not the period of the Espaces valléens project.
     assert not store.ask(P + 'ASK { ?p schema:startDate "2021"^^xsd:gYear }')
@@ -169,8 +189,11 @@ def _gold() -> dict[str, set[tuple[str, str]]]:
 
 
 def test_territory_precision_recall(store, capsys):
-    rows = store.select(P + """SELECT ?lines ?t WHERE { ?p a schema:Project ; cs:sourceLines ?lines .
-        OPTIONAL { ?p dcterms:spatial ?t } }""")
+    rows = store.select(
+        P
+        + """SELECT ?lines ?t WHERE { ?p a schema:Project ; cs:sourceLines ?lines .
+        OPTIONAL { ?p dcterms:spatial ?t } }"""
+    )
     predicted: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for r in rows:
         first = r["lines"].value.split("-")[0]
@@ -201,27 +224,36 @@ def test_organisations_reconciled_and_linked(store, minter):
     assert len(projects) >= 4
     alt = set(values(store, "SELECT ?x WHERE { ?o skos:altLabel ?x }", bindings={"o": sud}))
     assert {"Région PACA", "Région Sud-Provence-Alpes-Côte d'Azur"} <= alt
-    anct = values(store, "SELECT ?x WHERE { ?o a org:Organization ; rdfs:label ?x FILTER(CONTAINS(?x, 'ANCT')) }")
+    anct = values(
+        store, "SELECT ?x WHERE { ?o a org:Organization ; rdfs:label ?x FILTER(CONTAINS(?x, 'ANCT')) }"
+    )
     assert len(anct) == 1
     assert store.ask(P + "ASK { ?g a schema:MonetaryGrant ; schema:funder ?f . ?f a org:Organization }")
 
 
 def test_informal_areas_and_rollup(store, minter):
     tarentaise = ox.NamedNode(minter.thing("territoire", "tarentaise"))
-    covers = values(store, "SELECT ?x WHERE { ?z a cs:InformalArea ; cs:covers ?e BIND(STR(?e) AS ?x) }",
-                    bindings={"z": tarentaise})
+    covers = values(
+        store,
+        "SELECT ?x WHERE { ?z a cs:InformalArea ; cs:covers ?e BIND(STR(?e) AS ?x) }",
+        bindings={"z": tarentaise},
+    )
     assert len(covers) == 3
     assert store.ask(P + "ASK { ?p dcterms:spatial ?z . ?z dcterms:isPartOf ?d }", {"z": tarentaise})
 
 
 def test_traceability(store, result, minter):
-    rows = store.select(P + """SELECT ?p ?lines ?doc WHERE { ?p a schema:Project .
-        OPTIONAL { ?p cs:sourceLines ?lines } OPTIONAL { ?p prov:wasDerivedFrom ?doc } }""")
+    rows = store.select(
+        P
+        + """SELECT ?p ?lines ?doc WHERE { ?p a schema:Project .
+        OPTIONAL { ?p cs:sourceLines ?lines } OPTIONAL { ?p prov:wasDerivedFrom ?doc } }"""
+    )
     assert len(rows) == 39 and all("lines" in r and "doc" in r for r in rows)
     doc = ox.NamedNode(minter.thing("document", "adrets-catalogue-projets"))
     assert {r["doc"] for r in rows} == {doc}
-    assert store.ask(P + 'ASK { ?d a schema:DigitalDocument ; schema:name "adrets-catalogue-projets.txt" }',
-                     {"d": doc})
+    assert store.ask(
+        P + 'ASK { ?d a schema:DigitalDocument ; schema:name "adrets-catalogue-projets.txt" }', {"d": doc}
+    )
     lines = SEED.read_text(encoding="utf-8").split("\n")
     for r in rows:  # the lines named are the record's: its title opens them
         first, last = map(int, r["lines"].value.split("-"))
@@ -261,7 +293,9 @@ Un projet sans sections
 """
 
 
-def write(tmp_path: Path, text: str, name: str = "cat.txt", newline: str = "\n", encoding: str = "utf-8") -> Path:
+def write(
+    tmp_path: Path, text: str, name: str = "cat.txt", newline: str = "\n", encoding: str = "utf-8"
+) -> Path:
     path = tmp_path / name
     path.write_bytes(text.replace("\n", newline).encode(encoding))
     return path
@@ -273,15 +307,28 @@ def test_new_projects_missing_sections_crlf_and_blank_lines(tmp_path, minter):
     for r in (plain, crlf):
         assert r.report[0].startswith(r.report[0].split(" :")[0] + " : 2 projets, 1 financements")
     triples = {str(t) for t in plain.graphs[0].triples if "document" not in str(t)}
-    crlf_triples = {str(t) for t in crlf.graphs[0].triples if "document" not in str(t) and "sourceLines" not in str(t)}
+    crlf_triples = {
+        str(t) for t in crlf.graphs[0].triples if "document" not in str(t) and "sourceLines" not in str(t)
+    }
     assert crlf_triples <= triples
     store = load(minter.base, plain)
     diois = ox.NamedNode(minter.thing("projet", "reseau-des-lieux-de-services-du-diois"))
-    spatial = set(values(store, "SELECT ?x WHERE { ?p dcterms:spatial ?t BIND(STR(?t) AS ?x) }", bindings={"p": diois}))
-    assert {minter.thing("commune", "26113"), minter.thing("epci", "242600534"), minter.thing("departement", "26")} <= spatial
-    assert values(store, "SELECT ?x WHERE { ?p schema:funding/schema:amount/schema:value ?v BIND(STR(?v) AS ?x) }",
-                  bindings={"p": diois}) == ["12500.5"]
-    assert store.ask(P + 'ASK { ?p schema:startDate "2024"^^xsd:gYear ; schema:endDate "2025"^^xsd:gYear }', {"p": diois})
+    spatial = set(
+        values(store, "SELECT ?x WHERE { ?p dcterms:spatial ?t BIND(STR(?t) AS ?x) }", bindings={"p": diois})
+    )
+    assert {
+        minter.thing("commune", "26113"),
+        minter.thing("epci", "242600534"),
+        minter.thing("departement", "26"),
+    } <= spatial
+    assert values(
+        store,
+        "SELECT ?x WHERE { ?p schema:funding/schema:amount/schema:value ?v BIND(STR(?v) AS ?x) }",
+        bindings={"p": diois},
+    ) == ["12500.5"]
+    assert store.ask(
+        P + 'ASK { ?p schema:startDate "2024"^^xsd:gYear ; schema:endDate "2025"^^xsd:gYear }', {"p": diois}
+    )
 
 
 @pytest.mark.parametrize(
@@ -289,7 +336,11 @@ def test_new_projects_missing_sections_crlf_and_blank_lines(tmp_path, minter):
     [
         ("Juste une ligne de texte.\nEt une autre.\n", 1, "no project record"),
         ("\n\nUn préambule\nTitre\nAnimation de réseau\nTitre\nDescription: x\n", 3, "before the first"),
-        ("Titre\nAnimation de réseau\nTitre\nDescription: x\n\nStratégie territoriale\nSuite\n", 6, "without a project title"),
+        (
+            "Titre\nAnimation de réseau\nTitre\nDescription: x\n\nStratégie territoriale\nSuite\n",
+            6,
+            "without a project title",
+        ),
     ],
 )
 def test_malformed_files(tmp_path, minter, text, line, message):

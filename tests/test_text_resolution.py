@@ -120,7 +120,8 @@ def test_informal_areas_cover_official_units(res):
 def test_organisations_are_reconciled(res):
     text = (
         "Financé par la Région Sud. Subvention de la Région PACA. Soutien de la Région "
-        "Sud-Provence-Alpes-Côte d'Azur. Porté par l'ANCT avec l'Agence nationale de la cohésion des territoires."
+        "Sud-Provence-Alpes-Côte d'Azur. Porté par l'ANCT avec "
+        "l'Agence nationale de la cohésion des territoires."
     )
     assert set(res.find(text).orgs) == {"region-sud", "anct"}
     # A région named as a place only is not an organisation taking part.
