@@ -88,6 +88,7 @@ class Record:
     last: int
     sections: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     preamble: list[tuple[int, str]] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)  # lines first..last as in the file
 
     def text(self, name: str) -> str:
         return "\n".join(t for _, t in self.sections.get(name, [])).strip()
@@ -148,6 +149,7 @@ def parse(path: Path) -> list[Record]:
         end_k = headers[n + 1][0] if n + 1 < len(headers) else len(nb)
         body = nb[k + span : end_k]
         rec = Record(title, activity, nb[k] + 1, (nb[end_k - 1] if end_k > k else nb[k]) + 1)
+        rec.raw = lines[rec.first - 1 : rec.last]
         current: list[tuple[int, str]] = rec.preamble
         for i in body:
             raw = lines[i].rstrip()
@@ -289,10 +291,10 @@ def build(path: Path, minter: Minter) -> ImportResult:
         start, end = period(rec)
         pub.add(p, "schema:startDate", start)
         pub.add(p, "schema:endDate", end)
+        private_lines = {n for n, _ in rec.sections.get("Contact & informations", [])}
         public_text = "\n".join(
-            [rec.title, *(t for _, t in rec.preamble)]
-            + [t for name, body in rec.sections.items() if name != "Contact & informations" for _, t in body]
-        )
+            "" if rec.first + k in private_lines else line for k, line in enumerate(rec.raw)
+        )  # line for line, so that what is found keeps its line number
         found: Found = res.find(public_text, rec.first)
         for place in found.places:
             pub.add(p, "dcterms:spatial", place_iri(minter, place))

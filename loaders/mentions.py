@@ -48,6 +48,10 @@ INVOLVEMENT = re.compile(
 )
 # Collectivities named like communes ("Saint-Martin", "Saint-Barthélemy"): only their communes are indexed.
 OVERSEAS_COLLECTIVITIES = {"975", "977", "978", "984", "986", "987", "988", "989"}
+AFTER_PREPOSITION = re.compile(
+    r"\b(?:à|en|dans l[ea]s?|vers)[ \t]+((?:l['’])?[A-ZÉÈÎ][\w’'-]+(?:[ \t]+(?:d[eu]s?[ \t]+)?[A-ZÉÈÎ][\w’'-]+)*)"
+)
+ACRONYM = re.compile(r"(?<![A-Z] )\b((?!EUR\b)[A-Z]{3,})\b(?! [A-Z]{2,})")  # not a word of a line in capitals
 LEVELS = ("region", "departement", "epci", "commune", "zone")
 
 
@@ -126,6 +130,7 @@ EPCI_KEYWORDS = ("communaute de communes", "communaute d agglomeration", "cc", "
 # Theme and public keywords (regex on normalised text) → slug of the SKOS concept.
 THEMES = {
     "mobilite": r"\bmobilite|deplacement|demobilite|transport",
+    "securites": r"\bsecurites\b",
     "sante": r"\bsante\b",
     "social": r"\bsocia(?:l|ux|le)\b|insertion|solidarit",
     "education": r"\beducation|scolaire",
@@ -143,7 +148,7 @@ PUBLICS = {
     "saisonniers": r"\bsaisonnier(?:e|s|es)?\b|travailleurs? saisonniers",
     "retraites-seniors": r"retraite|senior|personnes agees|60 ans et plus",
     "jeunes-actifs": r"jeunes actifs",
-    "jeunes-adultes": r"jeunes adultes|\bjeunes?\b",
+    "jeunes-adultes": r"jeunes adultes|\bjeunes\b(?! (?:actifs|enfants))",
     "personnes-en-situation-de-handicap": r"handicap",
     "personnes-en-difficulte-sociale": r"difficulte sociale|precaires|exclusion|non recours",
     "demandeurs-emploi": r"demandeurs? d emploi",
@@ -311,6 +316,7 @@ class Resolver:
 
         tokens = _tokens(masked)
         epci_spans: list[tuple[int, int]] = []
+        known: list[tuple[int, int]] = []  # every span a table or the reference recognised
         pending: list[tuple[_Candidate, str, int]] = []  # homonyms, resolved once the context is known
         context: set[str] = set()
 
@@ -338,6 +344,7 @@ class Resolver:
             cand, n, start, end = match
             i += n
             surface, line = text[start:end], line_of(start)
+            known.append((start, end))
             if cand.kind == "epci":
                 epci_spans.append((start, end))
             if cand.kind == "ignore":
@@ -369,7 +376,8 @@ class Resolver:
             else:
                 found.unresolved.append((f"{surface} (homonymes : {', '.join(cand.targets)})", line))
         found.unresolved.extend(self._unresolved_units(masked, epci_spans, line_of))
-        self._find_orgs(text, masked, found, line_of)
+        known.extend(self._find_orgs(text, masked, found, line_of))
+        found.unresolved.extend(self._unknown_names(masked, known, line_of))
         norm = normalize(masked)
         found.themes = {slug for slug, rx in self._themes.items() if rx.search(norm)}
         found.publics = {slug for slug, rx in self._publics.items() if rx.search(norm)}
@@ -398,7 +406,24 @@ class Resolver:
                 out.append((m.group(0), line_of(m.start())))
         return out
 
-    def _find_orgs(self, text: str, masked: str, found: Found, line_of) -> None:
+    def _unknown_names(self, masked: str, known: list[tuple[int, int]], line_of) -> list[tuple[str, int]]:
+        """Names nothing recognised, for the import report: a capitalised name after 'à', 'en', 'dans
+        le'…, and acronyms. Some are not places nor organisations (SDAASP, MSAP); the report says so."""
+        out: list[tuple[str, int]] = []
+        seen: set[str] = set()
+        for rx, what in ((AFTER_PREPOSITION, "lieu ?"), (ACRONYM, "sigle ?")):
+            for m in rx.finditer(masked):
+                start, end = m.span(1)
+                name = m.group(1)
+                if name in seen or any(s < end and start < e for s, e in known):
+                    continue
+                seen.add(name)
+                out.append((f"{name} ({what})", line_of(start)))
+        return out
+
+    def _find_orgs(self, text: str, masked: str, found: Found, line_of) -> list[tuple[int, int]]:
+        """Organisations named in ``text`` into ``found``; returns the spans of every alias seen."""
+        spans: list[tuple[int, int]] = []
         tokens = _tokens(masked)
         i = 0
         while i < len(tokens):
@@ -411,6 +436,7 @@ class Resolver:
                 start, end = tokens[i][1], tokens[i + n - 1][2]
                 if not _case_ok(case, text[start:end]):
                     continue
+                spans.append((start, end))
                 if slug and self.orgs[slug].territorial and not self._involved(masked, start):
                     break
                 if slug:
@@ -418,6 +444,7 @@ class Resolver:
                 i += n - 1
                 break
             i += 1
+        return spans
 
     @staticmethod
     def _involved(text: str, pos: int) -> bool:

@@ -274,6 +274,9 @@ def test_contacts_are_private(store, minter):
 def test_report_lists_extractions(result):
     assert result.report[0].startswith("adrets-catalogue-projets.txt : 39 projets, 13 financements")
     assert any("Barcelonnette" in line for line in result.report)
+    # Names nothing resolved are listed with their line.
+    assert "    non résolu : SUERA (sigle ?) (ligne 45)" in result.report
+    assert "    non résolu : l’Italie (lieu ?) (ligne 114)" in result.report
 
 
 # --- other files of the same shape ---------------------------------------------------------------------
