@@ -49,7 +49,8 @@ INVOLVEMENT = re.compile(
 # Collectivities named like communes ("Saint-Martin", "Saint-Barthélemy"): only their communes are indexed.
 OVERSEAS_COLLECTIVITIES = {"975", "977", "978", "984", "986", "987", "988", "989"}
 AFTER_PREPOSITION = re.compile(
-    r"\b(?:à|en|dans l[ea]s?|vers)[ \t]+((?:l['’])?[A-ZÉÈÎ][\w’'-]+(?:[ \t]+(?:d[eu]s?[ \t]+)?[A-ZÉÈÎ][\w’'-]+)*)"
+    r"\b(?:à|en|dans l[ea]s?|vers)[ \t]+"
+    r"((?:l['’])?[A-ZÉÈÎ][\w’'-]+(?:[ \t]+(?:d[eu]s?[ \t]+)?[A-ZÉÈÎ][\w’'-]+)*)"
 )
 ACRONYM = re.compile(r"(?<![A-Z] )\b((?!EUR\b)[A-Z]{3,})\b(?! [A-Z]{2,})")  # not a word of a line in capitals
 LEVELS = ("region", "departement", "epci", "commune", "zone")
