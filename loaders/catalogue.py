@@ -301,7 +301,8 @@ def build(path: Path, minter: Minter) -> ImportResult:
             if place.kind == "zone":
                 zones.add(place.code)
         for slug in found.orgs:
-            pub.add(p, "cs:participant", ox.NamedNode(minter.thing("organisation", slug)))
+            predicate = "cs:participant" if slug in found.participants else "schema:mentions"
+            pub.add(p, predicate, ox.NamedNode(minter.thing("organisation", slug)))
             orgs.add(slug)
         for theme in sorted(found.themes):
             pub.add(p, "dcterms:subject", ox.NamedNode(minter.thing("theme", theme)))

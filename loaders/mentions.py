@@ -46,6 +46,15 @@ INVOLVEMENT = re.compile(
     r"|contribu|commanditaire",
     re.I,
 )
+# Any organisation is a participant of a project where its sentence says it takes part (else it is
+# only mentioned: "les grands opérateurs (La Poste, EDF, la SNCF…)").
+PARTICIPATION = re.compile(
+    INVOLVEMENT.pattern
+    + r"|partenari|en lien avec|avec l|avec les?\b|accompagn|co-?organis|co-?port|co-?anim"
+    r"|membre|comité|consortium|groupement|chef de file|sollicit|convention|pilot|organis|assistance|expert"
+    r"|mobilis|implique|associés?\b|réunis",
+    re.I,
+)
 # Collectivities named like communes ("Saint-Martin", "Saint-Barthélemy"): only their communes are indexed.
 OVERSEAS_COLLECTIVITIES = {"975", "977", "978", "984", "986", "987", "988", "989"}
 AFTER_PREPOSITION = re.compile(
@@ -85,7 +94,8 @@ class Found:
     """What one text yields: every linked name with its line, and names left unresolved."""
 
     places: dict[Place, int] = field(default_factory=dict)  # → first line where it is named
-    orgs: dict[str, int] = field(default_factory=dict)  # org slug → first line
+    orgs: dict[str, int] = field(default_factory=dict)  # org slug → first line, every one named
+    participants: set[str] = field(default_factory=set)  # those the text says take part
     unresolved: list[tuple[str, int]] = field(default_factory=list)
     themes: set[str] = field(default_factory=set)
     publics: set[str] = field(default_factory=set)
@@ -442,18 +452,33 @@ class Resolver:
                     break
                 if slug:
                     found.orgs.setdefault(slug, line_of(start))
+                    if self.orgs[slug].territorial or self._takes_part(masked, start):
+                        found.participants.add(slug)
                 i += n - 1
                 break
             i += 1
         return spans
 
     @staticmethod
-    def _involved(text: str, pos: int) -> bool:
+    def _takes_part(text: str, pos: int) -> bool:
+        """Its sentence says it takes part, or it is an item of a list headed '… partenaires … :'."""
+        if Resolver._involved(text, pos, PARTICIPATION):
+            return True
+        before = text[:pos].split("\n")[-9:-1]
+        for line in reversed(before):
+            if line.rstrip().endswith(":"):
+                return "partenaire" in line.lower()
+            if len(line) > 80:
+                return False
+        return False
+
+    @staticmethod
+    def _involved(text: str, pos: int, pattern: re.Pattern = INVOLVEMENT) -> bool:
         """The sentence around ``pos`` says the organisation acts (funds, carries, supports...)."""
-        left = max(text.rfind(".", 0, pos), text.rfind("\n", 0, pos))
-        right_candidates = [p for p in (text.find(".", pos), text.find("\n", pos)) if p != -1]
+        left = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos))
+        right_candidates = [p for p in (text.find(". ", pos), text.find("\n", pos)) if p != -1]
         right = min(right_candidates) if right_candidates else len(text)
-        return bool(INVOLVEMENT.search(text[left + 1 : right]))
+        return bool(pattern.search(text[left + 1 : right]))
 
     def org_for(self, name: str) -> str | None:
         """The slug of an organisation named exactly ``name`` (a funder on a budget line)."""

@@ -229,6 +229,20 @@ def test_organisations_reconciled_and_linked(store, minter):
     )
     assert len(anct) == 1
     assert store.ask(P + "ASK { ?g a schema:MonetaryGrant ; schema:funder ?f . ?f a org:Organization }")
+    # Named as partners → participants; cited as examples ("La Poste, EDF, la SNCF…") → only mentioned.
+    maurienne = ox.NamedNode(minter.thing("projet", "schema-de-services-du-pays-de-maurienne"))
+    edf = ox.NamedNode(minter.thing("organisation", "edf"))
+    assert store.ask(P + "ASK { ?p schema:mentions ?o FILTER NOT EXISTS { ?p cs:participant ?o } }",
+                     {"p": maurienne, "o": edf})  # fmt: skip
+    tremplin = ox.NamedNode(
+        minter.thing("projet", "tremplin-saison-etude-action-sur-les-parcours-saisonniers-et-pluriactifs")
+    )
+    partners = values(
+        store, "SELECT ?x WHERE { ?p cs:participant ?o BIND(STR(?o) AS ?x) }", bindings={"p": tremplin}
+    )
+    assert {
+        minter.thing("organisation", s) for s in ("cluster-montagne", "geiq-savoie", "pole-emploi")
+    } <= set(partners)
 
 
 def test_informal_areas_and_rollup(store, minter):
