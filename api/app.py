@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import contributions, home
+from api import contributions, home, lists, resources
 from graph.settings import Settings
 from graph.store import Store, open_store
 
@@ -42,4 +42,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     contributions.setup(app, settings)
     app.include_router(contributions.router)  # first: /ressources/proposer before any /ressources/{id}
     app.include_router(home.router)
+    app.include_router(resources.router)  # /id/{kind}/{key}: dereferencing
+    app.include_router(lists.router)  # /projets, /territoires..., /recherche (+ .json, .csv)
     return app

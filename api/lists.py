@@ -1,0 +1,323 @@
+"""Lists with facets (``/projets``, ``/territoires``, ``/acteurs``, ``/ressources``, ``/evenements``,
+``/lieux``, ``/themes``, ``/publics``) and full-text search (``/recherche``).
+
+Every list URL has ``.json`` and ``.csv`` twins taking the same filters. Facet values are short keys
+(``?theme=mobilite&departement=73``); values of one facet are alternatives, facets combine with AND.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.i18n import language
+from api.pages import local_path, render, store_of
+from graph import search
+
+router = APIRouter()
+PER_PAGE = 50
+FACET_NAMES = {
+    "axe": ("Ligne d'activité", "Activity line"),
+    "departement": ("Département", "Département"),
+    "theme": ("Thème", "Theme"),
+    "public": ("Public", "Audience"),
+    "annee": ("Année", "Year"),
+    "financeur": ("Financeur", "Funder"),
+    "type": ("Type", "Type"),
+    "genre": ("Genre", "Kind"),
+    "licence": ("Licence", "Licence"),
+    "reseau": ("Réseau", "Network"),
+    "typologie": ("Typologie", "Typology"),
+    "epci": ("EPCI", "EPCI"),
+    "samedi": ("Ouvert le samedi", "Open on Saturday"),
+    "niveau": ("Niveau", "Level"),
+    "region": ("Région", "Region"),
+    "kind": ("Catégorie", "Category"),
+}
+KIND_NAMES = {
+    "projets": ("Projets", "Projects"),
+    "acteurs": ("Acteurs", "Actors"),
+    "ressources": ("Ressources", "Resources"),
+    "evenements": ("Événements", "Events"),
+    "lieux": ("Lieux de services", "Service places"),
+    "territoires": ("Territoires", "Territories"),
+    "themes": ("Thèmes", "Themes"),
+    "publics": ("Publics", "Audiences"),
+}
+
+
+def _name(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def selected_facets(request: Request, facets: list[str]) -> dict[str, list[str]]:
+    chosen = {}
+    for name in facets:
+        values = [v for v in request.query_params.getlist(name) if v]
+        if values:
+            chosen[name] = values
+    return chosen
+
+
+def _page(request: Request) -> int:
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def facet_view(
+    cat: search.Catalog,
+    kind: str,
+    numbers: list[int],
+    facets: list[str],
+    chosen: dict[str, list[str]],
+    lang: str,
+    limit: int = 40,
+) -> list[dict]:
+    """Counts per facet over ``numbers``, the chosen values always shown."""
+    views = []
+    for name in facets:
+        counts = cat.facet_counts(kind, numbers, name)
+        if not counts and name not in chosen:
+            continue
+        shown = counts[:limit] + [(k, 0) for k in chosen.get(name, []) if k not in dict(counts[:limit])]
+        values = []
+        for key, n in shown:
+            value = cat.facet_values.get((kind, name, key), key)
+            label = cat.label(value, lang) if "://" in value else ("oui" if value == "oui" else value)
+            if name == "samedi":
+                label = "oui" if lang == "fr" else "yes"
+            values.append({"key": key, "label": label, "count": n, "checked": key in chosen.get(name, [])})
+        if name == "annee":
+            values.sort(key=lambda v: v["key"], reverse=True)
+        views.append(
+            {
+                "name": name,
+                "label": _name(FACET_NAMES.get(name, (name, name)), lang),
+                "values": values,
+                "more": len(counts) > limit,
+            }
+        )
+    return views
+
+
+def rows_for(cat: search.Catalog, numbers: list[int], lang: str, base: str, facets: list[str]) -> list[dict]:
+    rows = []
+    for n in numbers:
+        item = cat.items[n]
+        row = {
+            "iri": item.iri,
+            "href": local_path(item.iri, base),
+            "label": cat.label(item.iri, lang),
+            "year": item.year,
+        }
+        for name in facets:
+            row[name] = sorted(cat.label(v, lang) if "://" in v else v for v in item.facets.get(name, ()))
+        rows.append(row)
+    return rows
+
+
+def export(rows: list[dict], facets: list[str], fmt: str, total: int, extra: dict | None = None) -> Response:
+    if fmt == "json":
+        body = {"total": total, **(extra or {}), "items": rows}
+        return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["iri", "label", *facets])
+    for r in rows:
+        writer.writerow([r["iri"], r["label"], *(" | ".join(r.get(f, [])) for f in facets)])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+
+
+def list_page(request: Request, kind_name: str, fmt: str = "html") -> Response:
+    store = store_of(request)
+    cat = search.catalog(store)
+    kind = search.LISTS[kind_name]
+    lang = language(request)
+    facets = [f.name for f in kind.facets]
+    chosen = selected_facets(request, facets)
+    numbers = cat.filter(kind_name, chosen)
+    sort = request.query_params.get("tri", "nom")
+    if kind_name in ("themes", "publics"):
+        counts = {
+            n: len(
+                cat.postings.get(
+                    (
+                        "projets",
+                        "theme" if kind_name == "themes" else "public",
+                        search.key_of(cat.items[n].iri, cat.base),
+                    ),
+                    (),
+                )
+            )
+            for n in numbers
+        }
+    if sort == "annee":
+        numbers = sorted(numbers, key=lambda n: cat.items[n].year or "0000", reverse=True)
+    else:
+        numbers = sorted(numbers, key=lambda n: cat.label(cat.items[n].iri, lang).lower())
+    total = len(numbers)
+    page = _page(request)
+    per_page = (
+        PER_PAGE if fmt == "html" else min(10000, int(request.query_params.get("limit", "1000") or 1000))
+    )
+    window = numbers[(page - 1) * per_page : page * per_page]
+    rows = rows_for(cat, window, lang, store.minter.base, facets)
+    if kind_name in ("themes", "publics"):
+        for r, n in zip(rows, window, strict=True):
+            r["projects"] = counts[n]
+    if fmt != "html":
+        return export(rows, facets, fmt, total, {"page": page, "limit": per_page})
+    return render(
+        request,
+        "list.html",
+        {
+            "kind": kind_name,
+            "title": _name(KIND_NAMES[kind_name], lang),
+            "rows": rows,
+            "total": total,
+            "facets": facet_view(cat, kind_name, numbers, facets, chosen, lang),
+            "chosen": chosen,
+            "page": page,
+            "pages": max(1, (total + PER_PAGE - 1) // PER_PAGE),
+            "sort": sort,
+            "has_year": any(f.year for f in kind.facets),
+            "path": request.url.path,
+            "query": request.url.query,
+        },
+    )
+
+
+def _register(kind_name: str) -> None:
+    def html(request: Request) -> Response:
+        return list_page(request, kind_name)
+
+    def json_twin(request: Request) -> Response:
+        return list_page(request, kind_name, "json")
+
+    def csv_twin(request: Request) -> Response:
+        return list_page(request, kind_name, "csv")
+
+    router.add_api_route(f"/{kind_name}", html, methods=["GET"], include_in_schema=False)
+    router.add_api_route(f"/{kind_name}.json", json_twin, methods=["GET"], include_in_schema=False)
+    router.add_api_route(f"/{kind_name}.csv", csv_twin, methods=["GET"], include_in_schema=False)
+
+
+for _kind in search.LISTS:
+    _register(_kind)
+
+
+SEARCH_FACETS = ["kind", "departement", "theme"]
+
+
+def search_page(request: Request, fmt: str = "html") -> Response:
+    store = store_of(request)
+    cat = search.catalog(store)
+    index = search.text_index(store)
+    lang = language(request)
+    q = request.query_params.get("q", "").strip()[:200]
+    hits = index.search(q) if q else []
+    chosen = selected_facets(request, SEARCH_FACETS)
+    kinds = set(chosen.get("kind", []))
+    keep = []
+    for n, _ in hits:
+        item = cat.items[n]
+        if kinds and item.kind not in kinds:
+            continue
+        ok = True
+        for name in ("departement", "theme"):
+            if name in chosen and not {search.key_of(v, cat.base) for v in item.facets.get(name, ())} & set(
+                chosen[name]
+            ):
+                ok = False
+        if ok:
+            keep.append(n)
+    total = len(keep)
+    page = _page(request)
+    window = keep[(page - 1) * PER_PAGE : page * PER_PAGE]
+    snippets = dict(index.snippets(window, q)) if window else {}
+    rows = []
+    for n in window:
+        item = cat.items[n]
+        rows.append(
+            {
+                "iri": item.iri,
+                "href": local_path(item.iri, cat.base),
+                "label": cat.label(item.iri, lang),
+                "kind": item.kind,
+                "kind_label": _name(KIND_NAMES[item.kind], lang),
+                "snippet": snippets.get(n, ""),
+            }
+        )
+    if fmt != "html":
+        return export(rows, [], fmt, total, {"q": q, "page": page})
+    facet_counts = []
+    kind_counts: dict[str, int] = {}
+    for n, _ in hits:
+        kind_counts[cat.items[n].kind] = kind_counts.get(cat.items[n].kind, 0) + 1
+    facet_counts.append(
+        {
+            "name": "kind",
+            "label": _name(FACET_NAMES["kind"], lang),
+            "more": False,
+            "values": [
+                {"key": k, "label": _name(KIND_NAMES[k], lang), "count": c, "checked": k in kinds}
+                for k, c in sorted(kind_counts.items(), key=lambda kv: -kv[1])
+            ],
+        }
+    )
+    for name in ("departement", "theme"):
+        counts: dict[str, int] = {}
+        for n in keep:
+            for v in cat.items[n].facets.get(name, ()):
+                counts[v] = counts.get(v, 0) + 1
+        if counts:
+            facet_counts.append(
+                {
+                    "name": name,
+                    "label": _name(FACET_NAMES[name], lang),
+                    "more": False,
+                    "values": [
+                        {
+                            "key": search.key_of(v, cat.base),
+                            "label": cat.label(v, lang),
+                            "count": c,
+                            "checked": search.key_of(v, cat.base) in chosen.get(name, []),
+                        }
+                        for v, c in sorted(counts.items(), key=lambda kv: -kv[1])[:30]
+                    ],
+                }
+            )
+    return render(
+        request,
+        "search.html",
+        {
+            "q": q,
+            "rows": rows,
+            "total": total,
+            "facets": facet_counts,
+            "page": page,
+            "pages": max(1, (total + PER_PAGE - 1) // PER_PAGE),
+            "query": request.url.query,
+        },
+    )
+
+
+@router.get("/recherche", include_in_schema=False)
+def recherche(request: Request) -> Response:
+    return search_page(request)
+
+
+@router.get("/recherche.json", include_in_schema=False)
+def recherche_json(request: Request) -> Response:
+    return search_page(request, "json")
+
+
+@router.get("/recherche.csv", include_in_schema=False)
+def recherche_csv(request: Request) -> Response:
+    return search_page(request, "csv")

@@ -1,0 +1,304 @@
+"""Dereferencing: ``/id/{kind}/{key}`` is the IRI ``{base}id/{kind}/{key}``, served as HTML or RDF.
+
+Format by extension (``.ttl``, ``.jsonld``, ``.nt``, ``.rdf``, ``.html``), else ``?format=``, else
+``Accept``; always ``Vary: Accept``. 200 on the IRI itself (no 303): the page describes the thing and
+says so. An IRI without public data is a 404 in the asked format.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import mimeparse
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.i18n import language
+from api.pages import (
+    LONG_TEXT,
+    base_of,
+    curie,
+    local_path,
+    property_label,
+    property_rank,
+    render,
+    store_of,
+)
+from graph import search
+from graph.describe import describe, group_by_predicate, incoming, pick
+from graph.namespaces import DCTERMS, PREFIXES, RDF, RDFS, SCHEMA
+
+router = APIRouter()
+
+FORMATS = {  # extension / ?format= → (media type, pyoxigraph format)
+    "ttl": ("text/turtle", ox.RdfFormat.TURTLE),
+    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
+    "nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+    "rdf": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+}
+ALIASES = {
+    "turtle": "ttl",
+    "json-ld": "jsonld",
+    "json": "jsonld",
+    "ntriples": "nt",
+    "xml": "rdf",
+    "rdfxml": "rdf",
+    "html": "html",
+}
+BY_MEDIA = {media: ext for ext, (media, _) in FORMATS.items()}
+# On a tie HTML wins: mimeparse prefers the later entry.
+OFFERED = ["application/json", *BY_MEDIA, "application/xhtml+xml", "text/html"]
+PAGE = 20
+INCOMING_HIDDEN_ON_TERRITORIES = {
+    DCTERMS + "isPartOf",
+    DCTERMS + "spatial",
+    SCHEMA + "location",
+    SCHEMA + "areaServed",
+}
+
+
+def choose_format(request: Request, ext: str | None) -> str:
+    """'html' or an extension of FORMATS; '' when nothing acceptable is offered."""
+    if ext:
+        return ext
+    asked = request.query_params.get("format")
+    if asked:
+        asked = ALIASES.get(asked, asked)
+        return asked if asked in FORMATS or asked == "html" else ""
+    accept = request.headers.get("accept") or "*/*"
+    match = mimeparse.best_match(OFFERED, accept)
+    if match in ("text/html", "application/xhtml+xml"):
+        return "html"
+    if match == "application/json":
+        return "jsonld"
+    return BY_MEDIA.get(match, "")
+
+
+def serialize(triples: list[ox.Triple], fmt: str) -> bytes:
+    media, rdf_format = FORMATS[fmt]
+    prefixes = {p: ns for p, ns in PREFIXES.items() if rdf_format is not ox.RdfFormat.N_TRIPLES}
+    if rdf_format is ox.RdfFormat.JSON_LD:
+        return ox.serialize(triples, format=rdf_format) or b"[]"
+    return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
+
+
+@router.get("/id/{kind}/{key}")
+def dereference(request: Request, kind: str, key: str) -> Response:
+    ext = None
+    stem, dot, suffix = key.rpartition(".")
+    if dot and (suffix in FORMATS or suffix == "html"):
+        key, ext = stem, suffix
+    fmt = choose_format(request, ext)
+    if not fmt:
+        return Response(
+            "Formats: text/html, " + ", ".join(m for m, _ in FORMATS.values()),
+            status_code=406,
+            headers={"Vary": "Accept"},
+            media_type="text/plain",
+        )
+    iri = f"{base_of(request)}id/{kind}/{key}"
+    store = store_of(request)
+    desc = describe(store, iri)
+    status = 200 if desc.exists else 404
+    if fmt != "html":
+        media = FORMATS[fmt][0]
+        body = serialize(desc.rdf() if desc.exists else [], fmt)
+        headers = {
+            "Vary": "Accept",
+            "Link": f'<{local_path(iri, base_of(request))}.html>; rel="alternate"; type="text/html"',
+        }
+        return Response(body, status_code=status, media_type=media, headers=headers)
+    lang = language(request)
+    if not desc.exists:
+        return render(request, "not_found.html", {"iri": iri}, status_code=404)
+    return render(request, "resource.html", page_context(request, store, desc, lang))
+
+
+def value_view(store, desc, obj, lang: str, predicate: str) -> dict:
+    base = store.minter.base
+    if isinstance(obj, ox.NamedNode):
+        label = pick(desc.labels.get(obj.value), lang, "")
+        return {"href": local_path(obj.value, base), "label": label or curie(obj.value), "iri": obj.value}
+    if isinstance(obj, ox.BlankNode):
+        rows = []
+        for p, values in sorted(
+            group_by_predicate(desc.triples, obj).items(), key=lambda kv: property_rank(store, kv[0])
+        ):
+            rows.append(
+                {
+                    "label": property_label(store, p, lang),
+                    "values": [value_view(store, desc, v, lang, p) for v in values],
+                }
+            )
+        return {"nested": rows}
+    text = obj.value
+    if obj.datatype and obj.datatype.value.endswith("#decimal") and predicate == SCHEMA + "value":
+        text = f"{float(text):,.2f}".replace(",", "\u202f").replace(".", ",")
+    if text.startswith(("http://", "https://")):
+        return {"href": text, "label": text, "external": True}
+    return {"text": text, "long": predicate in LONG_TEXT or len(text) > 200, "lang": obj.language}
+
+
+def page_context(request: Request, store, desc, lang: str) -> dict:
+    base = store.minter.base
+    iri = desc.iri.value
+    title = pick(desc.labels.get(iri), lang, curie(iri))
+    grouped = group_by_predicate(desc.triples, desc.iri)
+    # Show texts in the page language when both exist.
+    props = []
+    for p, values in sorted(grouped.items(), key=lambda kv: property_rank(store, kv[0])):
+        if p == RDFS + "label":
+            continue
+        literals = [v for v in values if isinstance(v, ox.Literal) and v.language]
+        if literals and any(v.language == lang for v in literals):
+            values = [
+                v for v in values if not (isinstance(v, ox.Literal) and v.language and v.language != lang)
+            ]
+        elif literals and any(v.language == "fr" for v in literals):
+            values = [
+                v for v in values if not (isinstance(v, ox.Literal) and v.language and v.language != "fr")
+            ]
+        props.append(
+            {
+                "iri": p,
+                "label": property_label(store, p, lang),
+                "values": [value_view(store, desc, v, lang, p) for v in values],
+            }
+        )
+    types = [pick(desc.labels.get(t), lang, curie(t)) for t in desc.types()]
+    cat = search.catalog(store)
+    territory = cat.territories.get(iri)
+    ctx: dict = {"iri": iri, "title": title, "types": types, "props": props, "territory": None}
+    # Incoming links, per predicate, paged.
+    chosen = request.query_params.get("entrants")
+    page = max(1, int(request.query_params.get("page", "1") or 1)) if chosen else 1
+    groups = []
+    for p, count in sorted(desc.incoming_counts.items(), key=lambda kv: -kv[1]):
+        if territory and p in INCOMING_HIDDEN_ON_TERRITORIES:
+            continue
+        this_page = page if chosen == p else 1
+        subjects = incoming(store, iri, p, PAGE, (this_page - 1) * PAGE)
+        groups.append(
+            {
+                "predicate": p,
+                "label": property_label(store, p, lang),
+                "count": count,
+                "page": this_page,
+                "pages": (count + PAGE - 1) // PAGE,
+                "items": [
+                    {"href": local_path(s, base), "label": pick(lbl, lang, curie(s))} for s, lbl in subjects
+                ],
+            }
+        )
+    ctx["incoming"] = groups
+    if territory:
+        ctx["territory"] = territory_context(request, cat, territory, lang)
+    ctx["jsonld"] = schema_jsonld(desc, title, iri, grouped, territory, lang)
+    ctx["formats"] = [(ext, media) for ext, (media, _) in FORMATS.items()]
+    ctx["path"] = local_path(iri, base)
+    ctx["sparql_href"] = "/sparql?query=" + quote(f"DESCRIBE <{iri}>")
+    return ctx
+
+
+WIKIDATA_PROPERTY = {"commune": "P374", "departement": "P2586", "region": "P2585", "epci": "P1616"}
+
+
+def territory_context(request: Request, cat: search.Catalog, territory: search.Territory, lang: str) -> dict:
+    base = cat.base
+    up = []
+    frontier = list(territory.parents)
+    seen: set[str] = set()
+    while frontier:
+        p = frontier.pop(0)
+        if p in seen or p not in cat.territories:
+            continue
+        seen.add(p)
+        t = cat.territories[p]
+        up.append({"href": local_path(p, base), "label": t.label, "level": t.level})
+        frontier.extend(t.parents)
+    children = sorted(cat.children.get(territory.iri, ()), key=lambda c: cat.territories[c].label)
+    page = max(1, int(request.query_params.get("sous_page", "1") or 1))
+    down = [
+        {"href": local_path(c, base), "label": cat.territories[c].label, "level": cat.territories[c].level}
+        for c in children[(page - 1) * 100 : page * 100]
+    ]
+    rollups = []
+    for kind in search.ROLLUP_KINDS:
+        numbers = [n for n in cat.rollup.get(territory.iri, ()) if cat.items[n].kind == kind]
+        if not numbers:
+            continue
+        items = sorted((cat.items[n] for n in numbers), key=lambda it: cat.label(it.iri, lang).lower())
+        indirect = sum(1 for it in items if territory.iri not in it.direct)
+        facet = {"departement": "departement", "epci": "epci", "region": "region"}.get(territory.level)
+        see_all = f"/{kind}?{facet}={quote(territory.code)}" if facet and kind != "territoires" else None
+        if facet == "region" and kind != "territoires":
+            see_all = None  # lists have no région facet except territories
+        rollups.append(
+            {
+                "kind": kind,
+                "count": len(items),
+                "indirect": indirect,
+                "see_all": see_all,
+                "items": [
+                    {
+                        "href": local_path(it.iri, base),
+                        "label": cat.label(it.iri, lang),
+                        "indirect": territory.iri not in it.direct,
+                    }
+                    for it in items[:30]
+                ],
+            }
+        )
+    code = territory.code
+    wikidata = WIKIDATA_PROPERTY.get(territory.level)
+    return {
+        "level": territory.level,
+        "code": code,
+        "population": territory.population,
+        "up": up,
+        "down": down,
+        "down_count": len(children),
+        "down_page": page,
+        "down_pages": (len(children) + 99) // 100,
+        "rollups": rollups,
+        "insee": f"https://www.insee.fr/fr/recherche?q={quote(code)}" if code else None,
+        "wikidata": (
+            f"https://www.wikidata.org/w/index.php?search={quote(f'haswbstatement:{wikidata}={code}')}"
+            if wikidata and code
+            else None
+        ),
+    }
+
+
+SCHEMA_TYPES = {
+    "schema:Project": "Project",
+    "org:Organization": "Organization",
+    "foaf:Person": "Person",
+    "schema:Event": "Event",
+    "cs:ServicePlace": "GovernmentOffice",
+    "schema:CreativeWork": "CreativeWork",
+}
+
+
+def schema_jsonld(desc, title: str, iri: str, grouped: dict, territory, lang: str) -> str:
+    """schema.org for search engines: type, name, description, place."""
+    kinds = [SCHEMA_TYPES.get(curie(t)) for t in desc.types()]
+    kinds = [k for k in kinds if k] or (["AdministrativeArea"] if territory else ["Thing"])
+    data: dict = {"@context": "https://schema.org", "@type": kinds[0], "@id": iri, "name": title}
+    texts = [v.value for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
+    if texts:
+        data["description"] = texts[0][:1000]
+    places = [
+        pick(desc.labels.get(v.value), lang)
+        for v in grouped.get(DCTERMS + "spatial", [])
+        if isinstance(v, ox.NamedNode)
+    ]
+    if places:
+        data["areaServed"] = [p for p in places if p]
+    for v in grouped.get(RDF + "type", []):
+        if v.value == SCHEMA + "Event":
+            data["startDate"] = next((x.value for x in grouped.get(SCHEMA + "startDate", [])), None)
+    # No "</script>" can come out of this: '<' is escaped.
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")

@@ -1,0 +1,149 @@
+"""The public description of one resource: what a dereferenced IRI returns.
+
+Outgoing triples, blank nodes closed (so a reader gets whole structures), the labels of everything it
+links to, and incoming links counted per predicate and paged, so a département with thousands of
+communes never yields a page of thousands of rows. Only the public dataset is read (``public=True``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from graph.namespaces import RDF, RDFS, SCHEMA, SKOS
+from graph.store import Store, Term
+
+LABEL_PROPS = (RDFS + "label", SKOS + "prefLabel", SCHEMA + "name")
+MAX_BNODE_DEPTH = 4
+
+
+@dataclass
+class Description:
+    iri: ox.NamedNode
+    triples: list[ox.Triple] = field(default_factory=list)  # outgoing, then closed blank nodes
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # IRI → {lang: label}
+    incoming_counts: dict[str, int] = field(default_factory=dict)  # predicate IRI → count
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.triples) or bool(self.incoming_counts)
+
+    def types(self) -> list[str]:
+        return [
+            t.object.value
+            for t in self.triples
+            if t.subject == self.iri and t.predicate.value == RDF + "type"
+        ]
+
+    def rdf(self) -> list[ox.Triple]:
+        """The triples to serialise: the description plus one label triple per linked resource."""
+        out = list(self.triples)
+        seen = {str(t) for t in out}
+        for target, by_lang in self.labels.items():
+            if target == self.iri.value:
+                continue
+            for lang, text in by_lang.items():
+                t = ox.Triple(
+                    ox.NamedNode(target),
+                    ox.NamedNode(RDFS + "label"),
+                    ox.Literal(text, language=lang or None) if lang else ox.Literal(text),
+                )
+                if str(t) not in seen:
+                    out.append(t)
+        return out
+
+
+def outgoing(store: Store, node: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
+    rows = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", {"s": node})
+    return [ox.Triple(node, r["p"], r["o"]) for r in rows]
+
+
+def labels_of(store: Store, nodes: list[ox.NamedNode]) -> dict[str, dict[str, str]]:
+    """rdfs:label, else skos:prefLabel, else schema:name, per language ('' for untagged)."""
+    found: dict[str, dict[str, str]] = {}
+    unique = list(dict.fromkeys(n for n in nodes if isinstance(n, ox.NamedNode)))
+    for start in range(0, len(unique), 400):
+        chunk = unique[start : start + 400]
+        # IRIs from the store itself, serialised by pyoxigraph (escaped): not user text.
+        values = " ".join(str(n) for n in chunk)
+        rows = []
+        for prop in LABEL_PROPS:
+            rows += [
+                {**r, "p": ox.NamedNode(prop)}
+                for r in store.select(
+                    "SELECT ?x ?l WHERE { VALUES ?x { "
+                    + values
+                    + " } ?x <"
+                    + prop
+                    + "> ?l FILTER(isLiteral(?l)) }"
+                )
+            ]
+        rank: dict[tuple[str, str], int] = {}
+        for r in rows:
+            key = (r["x"].value, r["l"].language or "")
+            prio = LABEL_PROPS.index(r["p"].value)
+            if prio < rank.get(key, 99):
+                rank[key] = prio
+                found.setdefault(key[0], {})[key[1]] = r["l"].value
+    return found
+
+
+def describe(store: Store, iri: str) -> Description:
+    node = ox.NamedNode(iri)
+    desc = Description(node, outgoing(store, node))
+    pending = [t.object for t in desc.triples if isinstance(t.object, ox.BlankNode)]
+    seen: set[str] = set()
+    depth = 0
+    while pending and depth < MAX_BNODE_DEPTH:
+        nxt = []
+        for b in pending:
+            if str(b) in seen:
+                continue
+            seen.add(str(b))
+            more = outgoing(store, b)
+            desc.triples.extend(more)
+            nxt.extend(t.object for t in more if isinstance(t.object, ox.BlankNode))
+        pending, depth = nxt, depth + 1
+    for r in store.select("SELECT ?o ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?o ?p", {"o": node}):
+        desc.incoming_counts[r["p"].value] = int(r["n"].value)
+    linked = [t.object for t in desc.triples if isinstance(t.object, ox.NamedNode)]
+    linked += [t.predicate for t in desc.triples]
+    desc.labels = labels_of(store, [node, *linked])
+    return desc
+
+
+def incoming(
+    store: Store, iri: str, predicate: str, limit: int, offset: int
+) -> list[tuple[str, dict[str, str]]]:
+    """One page of the subjects linking to ``iri`` through ``predicate``, sorted by label, with labels."""
+    rows = store.select(
+        "SELECT ?o ?p ?s (SAMPLE(?l) AS ?label) WHERE { ?s ?p ?o OPTIONAL { ?s <" + RDFS + "label> ?l } }"
+        " GROUP BY ?o ?p ?s ORDER BY LCASE(STR(?label)) ?s LIMIT "
+        + str(int(limit))
+        + " OFFSET "
+        + str(int(offset)),
+        {"o": ox.NamedNode(iri), "p": ox.NamedNode(predicate)},
+    )
+    subjects = [r["s"] for r in rows if isinstance(r["s"], ox.NamedNode)]
+    labels = labels_of(store, subjects)
+    return [(s.value, labels.get(s.value, {})) for s in subjects]
+
+
+def pick(labels: dict[str, str] | None, lang: str, fallback: str = "") -> str:
+    """The label in ``lang``, else French, else untagged, else any."""
+    if not labels:
+        return fallback
+    for key in (lang, "fr", ""):
+        if key in labels:
+            return labels[key]
+    return next(iter(labels.values()))
+
+
+def group_by_predicate(triples: list[ox.Triple], subject: Term) -> dict[str, list[Term]]:
+    grouped: dict[str, list[Term]] = defaultdict(list)
+    for t in triples:
+        if t.subject == subject:
+            grouped[t.predicate.value].append(t.object)
+    return grouped

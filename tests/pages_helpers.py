@@ -1,0 +1,59 @@
+"""A real uvicorn server on 127.0.0.1 over a store holding the territories and the page fixtures
+(tests/fixtures/pages/*.ttl), with one private graph that must never show."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+
+from api.app import create_app
+from graph.settings import Settings
+from graph.store import GraphMeta, OxigraphStore
+from loaders import rdf as rdf_loader
+from loaders import territories
+
+FIXTURES = Path(__file__).parent / "fixtures" / "pages"
+
+
+def pages_store(base_iri: str, territory_triples: list) -> OxigraphStore:
+    store = OxigraphStore(base_iri)
+    store.replace_graph(store.minter.graph(territories.GRAPH_NAME), territory_triples, territories.META)
+    catalogue = rdf_loader.build(FIXTURES / "catalogue.ttl", store.minter, graph=store.minter.graph("essai"))
+    for load in catalogue.graphs:
+        store.replace_graph(load.graph, load.triples, load.meta)
+    private = rdf_loader.build(
+        FIXTURES / "private.ttl", store.minter, graph=store.minter.private_graph("essai")
+    )
+    for load in private.graphs:
+        store.replace_graph(load.graph, load.triples, GraphMeta("privé", "private.ttl"))
+    return store
+
+
+@contextmanager
+def serve(store: OxigraphStore, tmp_path: Path) -> Iterator[str]:
+    settings = Settings(
+        store=":memory:",
+        base_iri=store.minter.base,
+        uploads_dir=str(tmp_path / "uploads"),
+        secret_key="p" * 32,
+    )
+    app = create_app(settings, store)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    while not srv.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
