@@ -1,0 +1,135 @@
+"""Dereferencing, content negotiation, lists, search and territory roll-ups over real HTTP, with the RDF
+parsed by rdflib."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import httpx
+import pytest
+import rdflib
+from pages_helpers import pages_store, serve
+
+BASE = "https://data.adrets-asso.fr/"
+PROJECT = rdflib.URIRef(BASE + "id/projet/tremplin-saison")
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory, territory_triples):
+    store = pages_store(BASE, territory_triples)
+    with serve(store, tmp_path_factory.mktemp("pages")) as address:
+        yield address
+
+
+@pytest.mark.parametrize(
+    ("how", "media", "rdflib_format"),
+    [
+        ({"headers": {"Accept": "text/turtle"}}, "text/turtle", "turtle"),
+        ({"headers": {"Accept": "application/ld+json"}}, "application/ld+json", "json-ld"),
+        ({"headers": {"Accept": "application/n-triples"}}, "application/n-triples", "nt"),
+        ({"headers": {"Accept": "application/rdf+xml;q=0.9, text/html;q=0.2"}}, "application/rdf+xml", "xml"),
+        ({"params": {"format": "ttl"}}, "text/turtle", "turtle"),
+        ({"suffix": ".jsonld"}, "application/ld+json", "json-ld"),
+        ({"suffix": ".nt"}, "application/n-triples", "nt"),
+        ({"suffix": ".rdf"}, "application/rdf+xml", "xml"),
+    ],
+)
+def test_conneg_gives_the_description_in_every_format(url, how, media, rdflib_format):
+    suffix = how.pop("suffix", "")
+    r = httpx.get(f"{url}/id/projet/tremplin-saison{suffix}", **how)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith(media)
+    assert "Accept" in r.headers["vary"]
+    g = rdflib.Graph().parse(data=r.content, format=rdflib_format)
+    assert (PROJECT, rdflib.RDF.type, rdflib.URIRef("http://schema.org/Project")) in g
+    # Blank nodes closed: the address and its street come along.
+    street = list(g.objects(None, rdflib.URIRef("http://schema.org/streetAddress")))
+    assert [str(s) for s in street] == ["12 rue du Lac"]
+    # Labels of what it links to.
+    org = rdflib.URIRef(BASE + "id/organisation/adrets")
+    assert str(g.value(org, rdflib.RDFS.label)) == "ADRETS"
+    commune = rdflib.URIRef(BASE + "id/commune/73054")
+    assert str(g.value(commune, rdflib.RDFS.label)) == "Bourg-Saint-Maurice"
+    # Private data never appears.
+    assert b"secret.person" not in r.content
+
+
+def test_browsers_get_html_and_unknown_iris_404_in_the_asked_format(url):
+    r = httpx.get(f"{url}/id/projet/tremplin-saison", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "secret.person" not in r.text
+    r = httpx.get(f"{url}/id/projet/inconnu", headers={"Accept": "text/turtle"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/turtle")
+    assert len(rdflib.Graph().parse(data=r.content, format="turtle")) == 0
+    r = httpx.get(f"{url}/id/projet/inconnu.jsonld")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/ld+json")
+    r = httpx.get(f"{url}/id/projet/inconnu")
+    assert r.status_code == 404 and "Ressource inconnue" in r.text
+    assert httpx.get(f"{url}/id/projet/tremplin-saison", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_resource_page_renders_labels_texts_links_and_escapes(url):
+    html = httpx.get(f"{url}/id/projet/tremplin-saison").text
+    assert "<h1>Tremplin Saison</h1>" in html
+    assert '<a href="/id/organisation/adrets">ADRETS</a>' in html  # local link, label not IRI
+    assert "<li>un forum des métiers</li>" in html  # "- " lines become a list
+    assert "&lt;b&gt;mobiles&lt;/b&gt;" in html and "<b>mobiles</b>" not in html
+    assert '<script type="application/ld+json">' in html and '"@type": "Project"' in html
+    assert 'href="/id/projet/tremplin-saison.ttl"' in html and "/sparql?query=DESCRIBE" in html
+    # Incoming link: the event is about the project.
+    assert "Rencontre des espaces saisonniers 2023" in html
+    english = httpx.get(
+        f"{url}/id/projet/tremplin-saison", headers={"Accept-Language": "en-GB,en;q=0.9"}
+    ).text
+    assert '<html lang="en">' in english and "Seasonal workers" in english
+    french = httpx.get(f"{url}/id/projet/tremplin-saison").text
+    assert "Saisonniers" in french and "Seasonal workers" not in french
+
+
+def test_territory_pages_roll_up_with_indirect_marks(url):
+    savoie = httpx.get(f"{url}/id/departement/73").text
+    assert "Projets sur ce territoire (1)" in savoie
+    assert '<a href="/id/projet/tremplin-saison">Tremplin Saison</a> <span class="tag"' in savoie
+    assert "Lieux de services sur ce territoire (1)" in savoie
+    assert '<a href="/id/region/84">' in savoie  # up
+    assert '<a href="/id/commune/73054">Bourg-Saint-Maurice</a>' in savoie  # down
+    assert "haswbstatement%3AP2586%3D73" in savoie
+    commune = httpx.get(f"{url}/id/commune/73054").text
+    assert "Tremplin Saison</a></li>" in commune  # direct: no "indirect" tag
+    region = httpx.get(f"{url}/id/region/84").text
+    assert "Tremplin Saison" in region and "Guide d&#39;accueil des saisonniers" in region
+
+
+def test_lists_facets_and_twins(url):
+    html = httpx.get(f"{url}/projets", params={"departement": "73"}).text
+    assert "Tremplin Saison" in html and "télécentres" not in html
+    assert 'name="theme" value="saisonnalite"' in html
+    data = httpx.get(f"{url}/projets.json", params={"departement": ["73", "05"], "theme": "numerique"}).json()
+    assert data["total"] == 1 and data["items"][0]["label"] == "Réseau des télécentres alpins"
+    rows = list(csv.DictReader(io.StringIO(httpx.get(f"{url}/lieux.csv", params={"samedi": "oui"}).text)))
+    assert [r["label"] for r in rows] == ["France Services de Chambéry"] and rows[0]["departement"]
+    assert httpx.get(f"{url}/lieux.json", params={"departement": "05"}).json()["total"] == 0
+    themes = httpx.get(f"{url}/themes.json").json()
+    assert {i["label"] for i in themes["items"]} >= {"Saisonnalité", "Numérique"}
+
+
+def test_search_is_accent_and_case_insensitive(url):
+    hits = httpx.get(f"{url}/recherche.json", params={"q": "saisonnier"}).json()
+    labels = [i["label"] for i in hits["items"]]
+    assert "Tremplin Saison" in labels and "Guide d'accueil des saisonniers" in labels
+    hits = httpx.get(f"{url}/recherche.json", params={"q": "TELECENTRE"}).json()
+    assert [i["label"] for i in hits["items"]] == ["Réseau des télécentres alpins"]
+    only = httpx.get(f"{url}/recherche.json", params={"q": "saisonnier", "kind": "ressources"}).json()
+    assert [i["label"] for i in only["items"]] == ["Guide d'accueil des saisonniers"]
+    html = httpx.get(f"{url}/recherche", params={"q": "saisonnier <script>"}).text
+    assert "<script>" not in html.split("<main", 1)[1]
+
+
+def test_home_map_links_every_departement(url):
+    html = httpx.get(f"{url}/").text
+    assert html.count('<a href="/id/departement/') == 96
+    assert 'id="dep-73" class="b' in html and 'id="dep-73" class="b0"' not in html
+    assert "CC BY 4.0" in html
+    places = httpx.get(f"{url}/", params={"carte": "lieux"}).text
+    assert 'id="dep-73" class="b' in places and 'id="dep-05" class="b0"' in places
