@@ -1,0 +1,61 @@
+"""Browsing in a real browser (Debian's chromium driven by Playwright) against a real uvicorn server:
+home → map → Savoie → a project → its organisation → search, with screenshots in tests/screenshots/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pages_helpers import pages_store, serve
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = Path(__file__).parent / "screenshots"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
+
+
+def test_home_map_savoie_project_organisation_search(base_iri, territory_triples, tmp_path):
+    SHOTS.mkdir(exist_ok=True)
+    store = pages_store(base_iri, territory_triples)
+    with serve(store, tmp_path) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.goto(url + "/")
+        page.screenshot(path=str(SHOTS / "browse-1-home.png"), full_page=True)
+        page.locator('a[href="/id/departement/73"]').click()
+        page.wait_for_url("**/id/departement/73")
+        assert page.locator("h1").inner_text() == "Savoie (73)"
+        page.screenshot(path=str(SHOTS / "browse-2-savoie.png"), full_page=True)
+        page.get_by_role("link", name="Tremplin Saison").click()
+        page.wait_for_url("**/id/projet/tremplin-saison")
+        assert page.locator("h1").inner_text() == "Tremplin Saison"
+        assert page.locator("div.text li", has_text="un forum des métiers").count() == 1
+        page.screenshot(path=str(SHOTS / "browse-3-project.png"), full_page=True)
+        page.get_by_role("link", name="ADRETS", exact=True).click()
+        page.wait_for_url("**/id/organisation/adrets")
+        assert page.locator("h1").inner_text() == "ADRETS"
+        assert page.get_by_role("link", name="Tremplin Saison").count() == 1  # cited by
+        page.screenshot(path=str(SHOTS / "browse-4-organisation.png"), full_page=True)
+        page.locator('header.site a[href="/recherche"]').click()
+        page.locator("#q").fill("telecentre")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/recherche?q=telecentre")
+        assert page.locator("ol.results li").count() == 1
+        assert "télécentres" in page.locator("ol.results").inner_text()
+        page.screenshot(path=str(SHOTS / "browse-5-search.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 800})  # a phone
+        page.goto(url + "/id/projet/tremplin-saison?lang=en")
+        assert page.locator("html").get_attribute("lang") == "en"
+        page.screenshot(path=str(SHOTS / "browse-6-phone-en.png"), full_page=True)
+        browser.close()
