@@ -384,7 +384,7 @@ class TextIndex:
         """Every word must match, as a prefix ('saisonnier' finds 'saisonniers')."""
         return " ".join(f'"{w}"*' for w in TOKEN.findall(text.lower()))
 
-    def search(self, text: str, limit: int = 5000) -> list[tuple[int, float]]:
+    def search(self, text: str, limit: int = 1000) -> list[tuple[int, float]]:
         """(item number, rank) best first."""
         query = self.fts_query(text)
         if not query:
