@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from graph.settings import DATA_DIR, Settings
 from graph.store import Store, StoreError, open_store
-from loaders import ImportResult, SourceError, territories
+from loaders import ImportResult, SourceError, catalogue, report, territories
 from loaders import rdf as rdf_loader
 
 EXIT_BAD_INPUT = 2
@@ -38,14 +38,26 @@ def _import_territories(path: Path, args: argparse.Namespace, store: Store) -> I
     return territories.build(path, store.minter, progress=True)
 
 
+def _import_catalogue(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
+    return catalogue.build(path, store.minter)
+
+
+def _import_report(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
+    return report.build(path, store.minter)
+
+
 IMPORTERS: dict[str, Callable[[Path, argparse.Namespace, Store], ImportResult]] = {
     "rdf": _import_rdf,
     "territories": _import_territories,
+    "catalogue": _import_catalogue,
+    "report": _import_report,
 }
 
 # What `communs load` reads: (kind, path relative to data/ or None) in dependency order.
 BUNDLED: list[tuple[str, str]] = [
     ("territories", "decoupage-administratif"),
+    ("catalogue", "seeds/adrets-catalogue-projets.txt"),
+    ("report", "seeds/adrets-web-atelier-1-compte-rendu.txt"),
 ]
 
 
