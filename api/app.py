@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import contributions, home, lists, resources
+from graph import search
 from graph.settings import Settings
 from graph.store import Store, open_store
 
@@ -24,6 +25,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
         app.state.store = store or open_store(settings.store, settings.base_iri)
+        # Build the list/search index before the first request rather than during it.
+        search.catalog(app.state.store)
         try:
             yield
         finally:

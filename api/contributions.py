@@ -56,7 +56,7 @@ from graph.contributions import (
     Contributor,
     StoredFile,
 )
-from graph.namespaces import DCTERMS, IGEO, RDFS, SCHEMA, SKOS
+from graph.namespaces import DCTERMS, IGEO, RDF, RDFS, SCHEMA, SKOS
 from graph.settings import ONTOLOGY_DIR, Settings
 from graph.store import Store
 from loaders.gazetteer import normalize
@@ -449,7 +449,8 @@ def shacl_errors(request: Request, m: Contributions, content: Content) -> dict[s
         ]
     data = rdflib.Graph()
     data.parse(data="\n".join(f"{t} ." for t in [*triples, *typed]), format="nt")
-    conforms, results, _ = validate_graph(data, m.minter.base)
+    focus = [t.subject.value for t in triples if t.predicate.value == RDF + "type"]
+    conforms, results, _ = validate_graph(data, m.minter.base, focus_nodes=focus)
     if conforms:
         return {}
     sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
@@ -458,7 +459,9 @@ def shacl_errors(request: Request, m: Contributions, content: Content) -> dict[s
         if results.value(r, sh.resultSeverity) != sh.Violation:
             continue
         path = str(results.value(r, sh.resultPath) or "")
-        message = str(results.value(r, sh.resultMessage) or "Valeur non conforme.")
+        messages = list(results.objects(r, sh.resultMessage))
+        french = [x for x in messages if getattr(x, "language", None) == "fr"]
+        message = str((french or messages or ["Valeur non conforme."])[0])
         errors.setdefault(SHACL_FIELDS.get(path, "general"), []).append(message)
     return errors
 

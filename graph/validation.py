@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 
 import pyoxigraph as ox
@@ -12,17 +13,26 @@ from graph.settings import ONTOLOGY_DIR
 from graph.store import Store
 
 
+@functools.cache
 def shapes_graph(base_iri: str) -> rdflib.Graph:
-    """Shapes plus the vocabularies they point to (relative IRIs resolved against the base)."""
+    """Shapes plus the vocabularies they point to (relative IRIs resolved against the base); parsed once."""
     g = rdflib.Graph()
     for path in [ONTOLOGY_DIR / "shapes.ttl", *sorted((ONTOLOGY_DIR / "vocabularies").glob("*.ttl"))]:
         g.parse(path, format="turtle", publicID=base_iri)
     return g
 
 
-def validate_graph(data: rdflib.Graph, base_iri: str) -> tuple[bool, rdflib.Graph, str]:
+def validate_graph(
+    data: rdflib.Graph, base_iri: str, focus_nodes: list[str] | None = None
+) -> tuple[bool, rdflib.Graph, str]:
+    """``focus_nodes`` limits the check to those nodes: their neighbours may be present only partially."""
     conforms, results, text = validate(
-        data, shacl_graph=shapes_graph(base_iri), inference="none", allow_warnings=True, advanced=True
+        data,
+        shacl_graph=shapes_graph(base_iri),
+        inference="none",
+        allow_warnings=True,
+        advanced=True,
+        focus_nodes=[rdflib.URIRef(n) for n in focus_nodes] if focus_nodes else None,
     )
     return bool(conforms), results, text
 

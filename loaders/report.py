@@ -204,6 +204,8 @@ def build(path: Path, minter: Minter) -> ImportResult:
             quoted = QUOTED.search(text)
             pub.add(r, "schema:alternativeHeadline", quoted.group(1) if quoted else None, "fr")
             pub.add(r, "schema:publisher", ox.NamedNode(minter.thing("organisation", ADRETS)))
+            # No licence is stated for the association's own works: say so rather than invent one.
+            pub.add(r, "dcterms:rights", RIGHTS, "fr")
             pub.add(r, "cs:sourceLines", str(n))
             pub.add(r, "prov:wasDerivedFrom", doc)
             pub.add(ev, "schema:workFeatured", r)

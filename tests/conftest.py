@@ -8,6 +8,7 @@ import pytest
 
 from graph.settings import DEFAULT_BASE_IRI
 from graph.store import OxigraphStore
+from loaders import rdf as rdf_loader
 from loaders import territories
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -23,6 +24,14 @@ def territory_triples(base_iri: str) -> list:
     """Built once per session: the whole country, ~340k triples."""
     store = OxigraphStore(base_iri)
     return territories.build(territories.REFERENCE_DIR, store.minter).graphs[0].triples
+
+
+def load_reference(store: OxigraphStore, territory_triples: list) -> OxigraphStore:
+    """What every deployment has before any source: territories, ontology, shapes and vocabularies."""
+    store.replace_graph(store.minter.graph(territories.GRAPH_NAME), territory_triples, territories.META)
+    for load in rdf_loader.ontology(store.minter).graphs:
+        store.replace_graph(load.graph, load.triples, load.meta)
+    return store
 
 
 @pytest.fixture

@@ -11,19 +11,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
+from conftest import load_reference
 
 from api.app import create_app
 from graph.settings import Settings
 from graph.store import GraphMeta, OxigraphStore
 from loaders import rdf as rdf_loader
-from loaders import territories
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pages"
 
 
 def pages_store(base_iri: str, territory_triples: list) -> OxigraphStore:
     store = OxigraphStore(base_iri)
-    store.replace_graph(store.minter.graph(territories.GRAPH_NAME), territory_triples, territories.META)
+    load_reference(store, territory_triples)
     catalogue = rdf_loader.build(FIXTURES / "catalogue.ttl", store.minter, graph=store.minter.graph("essai"))
     for load in catalogue.graphs:
         store.replace_graph(load.graph, load.triples, load.meta)

@@ -13,12 +13,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import uvicorn
+from conftest import load_reference
 from contrib_helpers import PDF
 
 from api.app import create_app
 from graph.settings import Settings
 from graph.store import OxigraphStore
-from loaders import territories
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -40,7 +40,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def server(base_iri, territory_triples, tmp_path):
     store = OxigraphStore(base_iri)
-    store.replace_graph(store.minter.graph(territories.GRAPH_NAME), territory_triples, territories.META)
+    load_reference(store, territory_triples)
     settings = Settings(store=":memory:", uploads_dir=str(tmp_path / "uploads"), secret_key="b" * 32)
     app = create_app(settings, store)
     app.state.accounts.add("camille", "mot-de-passe-moderation", "moderateur", "Camille Modératrice")

@@ -8,6 +8,7 @@ import re
 
 import pyoxigraph as ox
 import pytest
+from conftest import load_reference
 from contrib_helpers import PDF, csrf_of, form_data
 from fastapi.testclient import TestClient
 
@@ -16,7 +17,6 @@ from api.cli import main as cli_main
 from graph.contributions import Content, Contributions, Contributor
 from graph.settings import Settings
 from graph.store import OxigraphStore
-from loaders import territories
 
 EMAIL = "lucie.secrete@example.net"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -25,7 +25,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 @pytest.fixture(scope="module")
 def store(base_iri: str, territory_triples: list) -> OxigraphStore:
     s = OxigraphStore(base_iri)
-    s.replace_graph(s.minter.graph(territories.GRAPH_NAME), territory_triples, territories.META)
+    load_reference(s, territory_triples)
     return s
 
 

@@ -1,0 +1,151 @@
+"""Ontology, SKOS vocabularies and SHACL shapes: complete for what the loaders write, strict on breakage."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from rdflib.namespace import RDFS, SKOS
+
+from graph.namespaces import CS, Minter
+from graph.settings import DATA_DIR, DEFAULT_BASE_IRI, ONTOLOGY_DIR
+from graph.validation import validate_graph
+from loaders import catalogue, report
+from loaders import rdf as rdf_loader
+
+BASE = DEFAULT_BASE_IRI
+PREFIXES = """
+@prefix schema: <http://schema.org/> . @prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix org: <http://www.w3.org/ns/org#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix cs: <https://w3id.org/communs-services/def#> .
+"""
+
+
+def to_rdflib(triples: list[ox.Triple]) -> rdflib.Graph:
+    g = rdflib.Graph()
+    g.parse(data="\n".join(f"{t} ." for t in triples), format="nt")
+    return g
+
+
+@pytest.fixture(scope="module")
+def reference() -> rdflib.Graph:
+    """Ontology and vocabularies as `communs load` stores them."""
+    g = rdflib.Graph()
+    for load in rdf_loader.ontology(Minter(BASE)).graphs:
+        g += to_rdflib(load.triples)
+    return g
+
+
+@pytest.fixture(scope="module")
+def documents() -> rdflib.Graph:
+    """The public graphs built from the association's two documents."""
+    g = rdflib.Graph()
+    minter = Minter(BASE)
+    for result in (
+        catalogue.build(DATA_DIR / "seeds" / "adrets-catalogue-projets.txt", minter),
+        report.build(DATA_DIR / "seeds" / "adrets-web-atelier-1-compte-rendu.txt", minter),
+    ):
+        for load in result.graphs:
+            if minter.is_public_graph(load.graph):
+                g += to_rdflib(load.triples)
+    return g
+
+
+def concepts(g: rdflib.Graph, scheme: str) -> set[str]:
+    return {str(c) for c in g.subjects(SKOS.inScheme, rdflib.URIRef(BASE + "id/schema/" + scheme))}
+
+
+def test_schemes_hold_the_catalogue_lists(reference):
+    assert concepts(reference, "axes") == {
+        BASE + "id/axe/" + s
+        for s in (
+            "animation-de-reseau",
+            "strategie-territoriale",
+            "accompagnement-collaboratif",
+            "capitalisation-et-communs",
+        )
+    }
+    assert len(concepts(reference, "themes")) == 14
+    assert len(concepts(reference, "criteres")) == 11
+    publics = concepts(reference, "publics")
+    for slug in ("saisonniers", "retraites-seniors", "demandeurs-emploi", "nouveaux-arrivants"):
+        assert BASE + "id/public/" + slug in publics
+    close = {str(s) for s, _ in reference.subject_objects(SKOS.closeMatch)}
+    assert BASE + "id/public/retraites-seniors" in close and BASE + "id/public/saisonniers" not in close
+    for c in concepts(reference, "themes") | publics:
+        langs = {lab.language for lab in reference.objects(rdflib.URIRef(c), SKOS.prefLabel)}
+        assert {"fr", "en"} <= langs, c
+
+
+def test_every_cs_term_the_loaders_write_is_declared_in_both_languages(reference, documents):
+    used = {str(p) for p in documents.predicates() if str(p).startswith(CS)}
+    used |= {str(o) for o in documents.objects(None, rdflib.RDF.type) if str(o).startswith(CS)}
+    assert len(used) > 15
+    for term in sorted(used):
+        node = rdflib.URIRef(term)
+        for prop in (RDFS.label, RDFS.comment):
+            langs = {v.language for v in reference.objects(node, prop)}
+            assert {"fr", "en"} <= langs, f"{term} lacks a French and English {prop}"
+
+
+def test_the_association_documents_conform(reference, documents):
+    conforms, _, text = validate_graph(documents + reference, BASE)
+    assert conforms, text[:3000]
+
+
+BROKEN = (
+    PREFIXES
+    + """
+<id/projet/x> a schema:Project ; rdfs:label "Projet cassé"@fr ;
+    schema:startDate "bientôt" ; dcterms:type <id/axe/inexistant> ; schema:funding <id/financement/x> .
+<id/financement/x> a schema:MonetaryGrant ; rdfs:label "Subvention"@fr ;
+    schema:fundedItem <id/projet/x> ; schema:amount <id/montant/x> .
+<id/montant/x> a schema:MonetaryAmount ; schema:value "75 000 €" ; schema:currency "euros" .
+<id/ressource/y> a schema:CreativeWork ; rdfs:label "Guide sans licence"@fr .
+"""
+)
+
+
+def test_shapes_reject_a_broken_project_with_one_message_per_fault(reference):
+    data = rdflib.Graph().parse(data=BROKEN, format="turtle", publicID=BASE) + reference
+    conforms, results, _ = validate_graph(data, BASE)
+    assert not conforms
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    found = {
+        (str(results.value(r, sh.focusNode)).removeprefix(BASE), str(results.value(r, sh.resultPath)))
+        for r in results.subjects(rdflib.RDF.type, sh.ValidationResult)
+    }
+    assert ("id/projet/x", "http://schema.org/startDate") in found
+    assert ("id/projet/x", "http://purl.org/dc/terms/type") in found  # not a concept of any scheme
+    assert ("id/financement/x", "http://schema.org/funder") in found
+    assert ("id/montant/x", "http://schema.org/value") in found
+    assert ("id/montant/x", "http://schema.org/currency") in found
+    assert any(focus == "id/ressource/y" for focus, _ in found)  # neither licence nor rights
+
+
+def test_the_same_project_repaired_conforms(reference):
+    fixed = (
+        BROKEN.replace('"bientôt"', '"2023-10"^^xsd:gYearMonth')
+        .replace("<id/axe/inexistant>", "<id/axe/strategie-territoriale>")
+        .replace(
+            'schema:value "75 000 €" ; schema:currency "euros"',
+            'schema:value 75000.0 ; schema:currency "EUR"',
+        )
+        .replace("schema:fundedItem", "schema:funder <id/organisation/etat> ; schema:fundedItem")
+        .replace(
+            '"Guide sans licence"@fr .',
+            '"Guide"@fr ; dcterms:license <https://creativecommons.org/licenses/by/4.0/> .',
+        )
+        + '<id/organisation/etat> a org:Organization ; rdfs:label "État"@fr .'
+    )
+    data = rdflib.Graph().parse(data=fixed, format="turtle", publicID=BASE) + reference
+    conforms, _, text = validate_graph(data, BASE)
+    assert conforms, text[:2000]
+
+
+def test_ontology_files_are_turtle_with_relative_vocabulary_iris():
+    for path in [*ONTOLOGY_DIR.glob("*.ttl"), *(ONTOLOGY_DIR / "vocabularies").glob("*.ttl")]:
+        g = rdflib.Graph().parse(path, format="turtle", publicID="https://example.org/base/")
+        assert len(g) > 20, path
+    vocab = (ONTOLOGY_DIR / "vocabularies" / "themes.ttl").read_text()
+    assert "data.adrets-asso.fr" not in vocab  # the base is configurable
