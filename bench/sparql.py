@@ -1,0 +1,417 @@
+"""Throughput and latency of /sparql against Oxigraph's own server (and rdflib-endpoint, for reference).
+
+    python bench/sparql.py [--work /tmp/communs-sparql-bench] [--duration 10]
+
+Builds ~1M quads with bench/synthetic.py (real territories + synthetic projects over real communes),
+bulk-loads them into one store directory, then serves that same store in turn with ``communs serve``
+and ``oxigraph serve-read-only --union-default-graph``; rdflib-endpoint gets a smaller slice (it holds
+everything in Python objects). Each server is driven by ``wrk`` (Debian) with URL-encoded POSTs built
+by a Lua script, at 1 and 8 connections, for:
+
+- (a) a single-resource lookup, (b) a label search with FILTER, (c) an aggregate per département,
+  each with *unique* queries: the parameter varies per request and every request text differs
+  (a per-request comment), so no cache can answer;
+- a *repeated* mix of 8 fixed queries (3 lookups, 3 searches, 2 aggregates), where caching may help.
+
+wrk shares the 2 cores with the server under test: numbers are relative, not absolute capacity.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = "https://data.adrets-asso.fr/"
+BIN = Path(sys.executable).parent
+PREFIXES = (
+    "PREFIX schema: <http://schema.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+    "PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX igeo: <http://rdf.insee.fr/def/geo#> "
+    "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> "
+)
+# Lowercase word pairs that occur in synthetic labels ("Projet Saisonniers formation …").
+WORDS = ["saisonniers", "formation", "mobilité", "logement", "numérique", "santé", "emploi", "réseau"]
+YEARS = list(range(2010, 2026))
+
+LOOKUP = "SELECT ?p ?o WHERE { <" + BASE + "id/projet/synth-projet-%d> ?p ?o }"
+SEARCH = PREFIXES + (
+    "SELECT ?s ?label WHERE { ?s a schema:Project ; rdfs:label ?label . "
+    'FILTER(CONTAINS(LCASE(?label), "%s %s")) } LIMIT 10'
+)
+AGGREGATE = PREFIXES + (
+    'SELECT ?dep (COUNT(?p) AS ?n) WHERE { ?p schema:startDate "%d"^^xsd:gYear ; dcterms:spatial ?c . '
+    "?c dcterms:isPartOf ?dep . ?dep a igeo:Departement } GROUP BY ?dep"
+)
+
+LUA = r"""
+local counter = 0
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+local function enc(s)
+  s = s:gsub("[^%w%-%._~ ]", function(c) return string.format("%%%02X", string.byte(c)) end)
+  return (s:gsub(" ", "+"))
+end
+local words = {WORDS}
+local fixed = {FIXED}
+local maxi = MAXI
+local function project(k)
+  local i = (k % maxi) + 1
+  if i % 3 == 0 then i = i + 1 end
+  return i
+end
+local function make(k)
+  local kind = "KIND"
+  if kind == "repeated" then return fixed[(k % #fixed) + 1] end
+  local q
+  if kind == "lookup" then
+    q = string.format(LOOKUP_T, project(k))
+  elseif kind == "search" then
+    q = string.format(SEARCH_T, words[(k % #words) + 1], words[(math.floor(k / #words) % #words) + 1])
+  else
+    q = string.format(AGGREGATE_T, 2010 + (k % 16))
+  end
+  return q .. "\n# request " .. k
+end
+request = function()
+  counter = counter + 1
+  local k = counter * NTHREADS + (tid or 0)
+  return wrk.format("POST", "PATH", {["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Accept"] = "application/sparql-results+json"}, "query=" .. enc(make(k)))
+end
+"""
+
+
+def lua_string(s: str) -> str:
+    return "[==[" + s + "]==]"
+
+
+def fixed_queries(maxi: int) -> list[str]:
+    return [
+        LOOKUP % 4,
+        LOOKUP % 1000,
+        LOOKUP % (maxi // 2 + 1 if (maxi // 2 + 1) % 3 else maxi // 2 + 2),
+        SEARCH % ("saisonniers", "formation"),
+        SEARCH % ("mobilité", "logement"),
+        SEARCH % ("numérique", "santé"),
+        AGGREGATE % 2015,
+        AGGREGATE % 2020,
+    ]
+
+
+def lua_script(kind: str, path: str, threads: int, maxi: int) -> str:
+    return (
+        LUA.replace("KIND", kind)
+        .replace("PATH", path)
+        .replace("NTHREADS", str(threads))
+        .replace("MAXI", str(maxi))
+        .replace("{WORDS}", "{" + ", ".join(lua_string(w) for w in WORDS) + "}")
+        .replace("{FIXED}", "{" + ", ".join(lua_string(q) for q in fixed_queries(maxi)) + "}")
+        .replace("LOOKUP_T", lua_string(LOOKUP))
+        .replace("SEARCH_T", lua_string(SEARCH))
+        .replace("AGGREGATE_T", lua_string(AGGREGATE))
+    )
+
+
+# --- servers -------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ask(url: str, query: str, timeout: float = 120) -> tuple[int, int]:
+    """(status, row count) of one POSTed query."""
+    body = urllib.parse.urlencode({"query": query}).encode()
+    req = urllib.request.Request(
+        url,
+        body,
+        {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            doc = json.loads(resp.read())
+            return resp.status, len(doc.get("results", {}).get("bindings", []))
+    except urllib.error.HTTPError as e:
+        return e.code, 0
+
+
+@dataclass
+class Server:
+    name: str
+    cmd: list[str]
+    path: str
+    port: int
+    env: dict | None = None
+    note: str = ""
+
+    def start(self, log: Path) -> subprocess.Popen:
+        out = log.open("w")
+        proc = subprocess.Popen(self.cmd, env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        deadline = time.monotonic() + 600  # rdflib-endpoint parses its slice before listening
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {log.read_text()[-1500:]}")
+            try:
+                status, _ = ask(self.url, "ASK {}", timeout=5)
+                if status == 200:
+                    return proc
+                if status == 404:
+                    proc.terminate()
+                    raise RuntimeError(f"{self.name}: {self.path} answers 404")
+            except OSError:
+                time.sleep(0.3)
+        proc.terminate()
+        raise RuntimeError(f"{self.name} did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.path}"
+
+
+def serve_rdflib(nq: str, port: int) -> None:
+    """Entry point of the rdflib-endpoint subprocess: the whole slice as a union-default Dataset."""
+    import uvicorn
+    from rdflib import Dataset
+    from rdflib_endpoint import SparqlEndpoint
+
+    ds = Dataset(default_union=True)
+    ds.parse(nq, format="nquads")
+    app = SparqlEndpoint(graph=ds, path="/sparql", public_url=f"http://127.0.0.1:{port}/sparql")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+# --- wrk ----------------------------------------------------------------------------------------
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+@dataclass
+class Run:
+    rps: float
+    p50: float  # ms
+    p99: float
+    requests: int
+    errors: int
+
+
+def wrk(server: Server, kind: str, conns: int, duration: int, maxi: int, tmp: Path) -> Run:
+    threads = min(conns, 2)
+    script = tmp / f"{kind}.lua"
+    script.write_text(lua_script(kind, server.path, threads, maxi), encoding="utf-8")
+    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--timeout", "60s", "--latency"]
+    out = subprocess.run(
+        [*cmd, "-s", str(script), f"http://127.0.0.1:{server.port}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lat = {
+        m[1]: float(m[2]) * UNITS[m[3]]
+        for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+    }
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])
+    total = int(re.search(r"(\d+) requests in", out)[1])
+    errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    errors += sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return Run(rps, lat.get("50", float("nan")), lat.get("99", float("nan")), total, errors)
+
+
+def max_project(nq: Path) -> int:
+    found = re.findall(rb"synth-projet-(\d+)>", nq.read_bytes())
+    return max(int(x) for x in found) if found else 1
+
+
+# --- main ---------------------------------------------------------------------------------------
+def build(work: Path, triples: int, rdflib_triples: int) -> tuple[Path, Path, Path]:
+    work.mkdir(parents=True, exist_ok=True)
+    nq, small, store = work / f"{triples}.nq", work / f"{rdflib_triples}.nq", work / "store"
+    synthetic = [sys.executable, str(ROOT / "bench" / "synthetic.py")]
+    for path, n in ((nq, triples), (small, rdflib_triples)):
+        if not path.exists():
+            subprocess.run([*synthetic, "--triples", str(n), "--output", str(path)], check=True)
+    if not store.exists():
+        import pyoxigraph as ox
+
+        started = time.perf_counter()
+        st = ox.Store(str(store))
+        st.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
+        st.flush()
+        print(f"bulk-loaded {len(st)} quads in {time.perf_counter() - started:.1f} s")
+        del st
+    return nq, small, store
+
+
+def servers(store: Path, small: Path, work: Path) -> list[Server]:
+    env = {
+        **os.environ,
+        "COMMUNS_SECRET_KEY": "b" * 32,
+        "COMMUNS_UPLOADS_DIR": str(work / "uploads"),
+        "COMMUNS_ACCOUNTS_DB": str(work / "comptes.sqlite"),
+    }
+    ours = free_port()
+    ox_port = free_port()
+    rl_port = free_port()
+    oxigraph = shutil.which("oxigraph", path=str(BIN)) or "oxigraph"
+    found = []
+    found.append(
+        Server(
+            "ours",
+            [sys.executable, "-m", "api.cli", "serve", "--store", str(store), "--port", str(ours)],
+            "/sparql",
+            ours,
+            env,
+        )
+    )
+    found.append(
+        Server(
+            "oxigraph",
+            [
+                oxigraph,
+                "serve-read-only",
+                "--location",
+                str(store),
+                "--bind",
+                f"127.0.0.1:{ox_port}",
+                "--union-default-graph",
+            ],
+            "/query",
+            ox_port,
+        )
+    )
+    try:
+        import rdflib_endpoint  # noqa: F401
+
+        cmd = [sys.executable, __file__, "--serve-rdflib", str(small), "--port", str(rl_port)]
+        found.append(Server("rdflib-endpoint", cmd, "/sparql", rl_port))
+    except ImportError:
+        print("rdflib-endpoint not installed (pip install -e '.[bench]'): skipped")
+    return found
+
+
+def table(results: dict, names: list[str], conns: list[int], duration: int) -> list[str]:
+    head = "| query | conns |"
+    sep = "|---|---|"
+    for n in names:
+        head += f" {n} req/s | {n} p50 ms | {n} p99 ms |"
+        sep += "---|---|---|"
+    head += " ours/oxigraph |"
+    sep += "---|"
+    lines = [head, sep]
+    for kind, label in KINDS.items():
+        for c in conns:
+            row = f"| {label} | {c} |"
+            for n in names:
+                r = results.get((n, kind, c))
+                if r is None:
+                    row += " – | – | – |"
+                elif not r.requests:
+                    row += f" none finished in {duration} s | – | – |"
+                else:
+                    err = f" ({r.errors} errors)" if r.errors else ""
+                    row += f" {r.rps:.1f}{err} | {r.p50:.1f} | {r.p99:.1f} |"
+            ours, oxi = results.get(("ours", kind, c)), results.get(("oxigraph", kind, c))
+            row += f" {ours.rps / oxi.rps:.2f}× |" if ours and oxi and oxi.rps else " – |"
+            lines.append(row)
+    return lines
+
+
+KINDS = {
+    "lookup": "(a) resource lookup, unique",
+    "search": "(b) label search FILTER, unique",
+    "aggregate": "(c) aggregate per département, unique",
+    "repeated": "repeated mix (8 queries)",
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "communs-sparql-bench")
+    p.add_argument("--triples", type=int, default=1_000_000)
+    p.add_argument("--rdflib-triples", type=int, default=400_000, help="slice served by rdflib-endpoint")
+    p.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    p.add_argument("--connections", type=int, nargs="+", default=[1, 8])
+    p.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "sparql.md")
+    p.add_argument("--serve-rdflib", help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.serve_rdflib:
+        serve_rdflib(args.serve_rdflib, args.port)
+        return
+    if not shutil.which("wrk"):
+        sys.exit("wrk not found: apt-get install wrk (or make system-deps)")
+    nq, small, store = build(args.work, args.triples, args.rdflib_triples)
+    maxi = {"big": max_project(nq), "small": max_project(small)}
+    results: dict = {}
+    notes: list[str] = []
+    for server in servers(store, small, args.work):
+        m = maxi["small" if server.name == "rdflib-endpoint" else "big"]
+        try:
+            proc = server.start(args.work / f"{server.name}.log")
+        except RuntimeError as e:
+            notes.append(f"- {server.name}: not measured — {e}")
+            print(notes[-1])
+            continue
+        try:
+            counts = [ask(server.url, q) for q in fixed_queries(m)]
+            notes.append(f"- {server.name}: the 8 fixed queries answer {counts} (status, rows)")
+            print(notes[-1])
+            for kind in KINDS:
+                for c in args.connections:
+                    run = wrk(server, kind, c, args.duration, m, args.work)
+                    results[(server.name, kind, c)] = run
+                    print(
+                        f"{server.name:16} {kind:9} c={c}: {run.rps:9.1f} req/s  p50 {run.p50:8.2f} ms  "
+                        f"p99 {run.p99:8.2f} ms  ({run.requests} requests, {run.errors} errors)"
+                    )
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    names = [n for n in ("ours", "oxigraph", "rdflib-endpoint") if any(k[0] == n for k in results)]
+    lines = [
+        "# SPARQL endpoint benchmark",
+        "",
+        f"`python bench/sparql.py --duration {args.duration}` on "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; wrk shares the cores with the server under test.",
+        "",
+        f"- Data: {args.triples:,} quads from bench/synthetic.py (real territories + synthetic "
+        "projects), one store directory served by `communs serve` (ours, `/sparql`) and by "
+        "`oxigraph serve-read-only --union-default-graph` (`/query`).",
+        f"- rdflib-endpoint serves a {args.rdflib_triples:,}-quad slice only (in-memory rdflib Dataset; the "
+        "million does not load in reasonable time), so its numbers are a lower bound on its speed, not a "
+        "like-for-like comparison.",
+        "- Unique = every request differs (varying parameter + a per-request comment), so caches "
+        "cannot help; repeated = 8 fixed queries cycled. p50/p99 from wrk's latency distribution.",
+        "- Goals (issue 4): (a), (b) ≥ 0.5× Oxigraph on unique queries, (c) ≥ 0.9×, repeated mix ≥ 1×.",
+        "",
+        *table(results, names, args.connections, args.duration),
+        "",
+        "Sanity checks and notes:",
+        *notes,
+        "",
+    ]
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
