@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -50,10 +51,38 @@ class GraphMeta:
     description: str | None = None
 
 
-def _values_clause(bindings: Bindings) -> str:
+# Tokens that may contain "{" or the word WHERE without opening the query's pattern.
+_SKIP = re.compile(
+    r'#[^\n]*|<[^<>"{}|^`\\\s]*>|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+)
+_WHERE = re.compile(r"\bWHERE\b", re.IGNORECASE)
+
+
+def bind(query: str, bindings: Bindings) -> str:
+    """The query with ``VALUES`` for the bindings opening its WHERE group.
+
+    Placed first in the group, the values are joined before its FILTERs run, so a variable used only in a
+    FILTER is bound too (pyoxigraph's ``substitutions`` and a trailing VALUES join after them). Terms are
+    written by pyoxigraph (escaped), never user text, so a binding cannot inject SPARQL.
+    """
+    if not bindings:
+        return query
     names = list(bindings)
-    row = " ".join(str(bindings[n]) for n in names)
-    return "\nVALUES (" + " ".join("?" + n for n in names) + ") { (" + row + ") }"
+    clause = (
+        " VALUES ("
+        + " ".join("?" + n for n in names)
+        + ") { ("
+        + " ".join(str(bindings[n]) for n in names)
+        + ") } "
+    )
+    # Blank strings, IRIs and comments out (same length) so that braces inside them are not seen.
+    masked = _SKIP.sub(lambda m: " " * len(m.group()), query)
+    where = _WHERE.search(masked)
+    start = masked.find("{", where.end() if where else 0)
+    if start < 0:
+        raise StoreError("invalid SPARQL: no WHERE group to bind values in")
+    return query[: start + 1] + clause + query[start + 1 :]
 
 
 class Store(ABC):
@@ -203,14 +232,11 @@ class OxigraphStore(Store):
     def _run(self, query: str, bindings: Bindings | None, public: bool):
         args = self._dataset_args(public)
         try:
-            if not bindings:
-                return self._store.query(query, **args)
-            try:
+            if bindings and any(isinstance(v, ox.BlankNode) for v in bindings.values()):
+                # VALUES cannot hold blank nodes; pyoxigraph substitutes them (pattern variables only).
                 subs = {ox.Variable(k): v for k, v in bindings.items()}
                 return self._store.query(query, substitutions=subs, **args)
-            except RuntimeError:
-                # pyoxigraph substitutes only projected variables; VALUES binds the others.
-                return self._store.query(query + _values_clause(bindings), **args)
+            return self._store.query(bind(query, bindings or {}), **args)
         except SyntaxError as e:
             raise StoreError(f"invalid SPARQL: {e}") from e
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
@@ -13,11 +14,16 @@ from graph.settings import ONTOLOGY_DIR
 from graph.store import Store
 
 
-@functools.cache
 def shapes_graph(base_iri: str) -> rdflib.Graph:
-    """Shapes plus the vocabularies they point to (relative IRIs resolved against the base); parsed once."""
+    """Shapes plus the vocabularies they point to (relative IRIs resolved against the base)."""
+    return _parsed_shapes(ONTOLOGY_DIR, base_iri)
+
+
+@functools.cache
+def _parsed_shapes(directory: Path, base_iri: str) -> rdflib.Graph:
+    """Parsed once per folder and base: a proposal is checked on every submission."""
     g = rdflib.Graph()
-    for path in [ONTOLOGY_DIR / "shapes.ttl", *sorted((ONTOLOGY_DIR / "vocabularies").glob("*.ttl"))]:
+    for path in [directory / "shapes.ttl", *sorted((directory / "vocabularies").glob("*.ttl"))]:
         g.parse(path, format="turtle", publicID=base_iri)
     return g
 

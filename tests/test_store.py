@@ -94,3 +94,15 @@ def test_bindings_are_values_not_code(store):
     attack = ox.Literal('A"@fr } ; DROP ALL ; SELECT * { "')
     rows = store.select("SELECT ?s WHERE { ?s ?p ?l }", {"l": attack})
     assert rows == [] and store.count(g) == 1
+
+
+def test_a_binding_used_only_in_a_filter_or_aggregate_query_is_bound(store):
+    g = store.minter.graph("catalogue")
+    store.replace_graph(g, [label_triple(store, "a", "Savoie { WHERE }"), label_triple(store, "b", "Isère")])
+    name = ox.Literal("Savoie { WHERE }", language="fr")
+    query = 'SELECT ?s WHERE { ?s ?p ?l FILTER(?l = ?name && ?l != "}") } ORDER BY ?s LIMIT 5'
+    assert [r["s"].value for r in store.select(query, {"name": name})] == [store.minter.thing("projet", "a")]
+    grouped = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?l FILTER(CONTAINS(STR(?l), ?part)) } GROUP BY ?p"
+    assert [r["n"].value for r in store.select(grouped, {"part": ox.Literal("Is")})] == ["1"]
+    built = store.construct("CONSTRUCT { ?s ?p ?l } WHERE { ?s ?p ?l FILTER(?l = ?name) }", {"name": name})
+    assert len(built) == 1
