@@ -326,6 +326,7 @@ class Catalog:
 
 _lock = threading.Lock()
 _cache: dict[int, tuple[int, Catalog, TextIndex]] = {}
+_rebuilding: set[int] = set()
 
 
 def catalog(store: Store) -> Catalog:
@@ -337,16 +338,40 @@ def text_index(store: Store) -> TextIndex:
 
 
 def _current(store: Store) -> tuple[Catalog, TextIndex]:
-    """Rebuilt when the store version changes (every write bumps it)."""
+    """The index of the store's version; after a write, the previous one while the new one builds.
+
+    Building takes seconds at scale (~20 s for 1M triples), so a write must not make the next visitor wait:
+    lists and search are eventually consistent (resource pages read the store directly, always fresh).
+    Only the very first build, with nothing to serve, is waited for.
+    """
     key = id(store)
     with _lock:
         cached = _cache.get(key)
-        if cached and cached[0] == store.version:
+        if cached and (cached[0] == store.version or key in _rebuilding):
             return cached[1], cached[2]
+        if cached:
+            _rebuilding.add(key)
+            threading.Thread(target=_rebuild, args=(store,), daemon=True, name="search-index").start()
+            return cached[1], cached[2]
+        return _build(store)
+
+
+def _build(store: Store) -> tuple[Catalog, TextIndex]:
+    cat = Catalog(store)
+    idx = TextIndex(store, cat)
+    _cache[id(store)] = (cat.version, cat, idx)
+    return cat, idx
+
+
+def _rebuild(store: Store) -> None:
+    try:
         cat = Catalog(store)
         idx = TextIndex(store, cat)
-        _cache[key] = (cat.version, cat, idx)
-        return cat, idx
+        with _lock:
+            _cache[id(store)] = (cat.version, cat, idx)
+    finally:
+        with _lock:
+            _rebuilding.discard(id(store))
 
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
