@@ -9,10 +9,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import contributions, home, lists, resources
+from api import contributions, home, lists, resources, sparql
 from graph import search
+from graph.runner import QueryRunner, Reader
 from graph.settings import Settings
-from graph.store import Store, open_store
+from graph.store import OxigraphStore, Store, open_store
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -25,11 +26,20 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
         app.state.store = store or open_store(settings.store, settings.base_iri)
+        # Public reads (/sparql, pages) go through worker processes with real deadlines.
+        runner = None
+        if isinstance(app.state.store, OxigraphStore):
+            runner = QueryRunner(app.state.store, workers=settings.query_workers)
+            app.state.reader = Reader(app.state.store, runner, settings.query_timeout)
+            app.state.publish = runner.publish
+        app.state.runner = runner
         # Build the list/search index before the first request rather than during it.
         search.catalog(app.state.store)
         try:
             yield
         finally:
+            if runner is not None:
+                runner.close()
             if owned:
                 app.state.store.close()
 
@@ -44,6 +54,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     contributions.setup(app, settings)
     app.include_router(contributions.router)  # first: /ressources/proposer before any /ressources/{id}
+    app.include_router(sparql.router)  # /sparql, /store
     app.include_router(home.router)
     app.include_router(resources.router)  # /id/{kind}/{key}: dereferencing
     app.include_router(lists.router)  # /projets, /territoires..., /recherche (+ .json, .csv)

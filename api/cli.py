@@ -110,6 +110,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.query_timeout is not None:
         settings.query_timeout = args.query_timeout
+    if args.workers is not None:
+        settings.query_workers = args.workers
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
@@ -284,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--query-timeout", type=float, help="seconds (env COMMUNS_QUERY_TIMEOUT, default 30)")
+    p.add_argument("--workers", type=int, help="query processes (env COMMUNS_QUERY_WORKERS, default 2)")
 
     p = verbs.add_parser("query", parents=[common], help="run a SPARQL SELECT on the public dataset")
     p.add_argument("sparql", nargs="?")

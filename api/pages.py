@@ -113,7 +113,8 @@ _ontology_cache: dict[int, tuple[int, dict[str, dict[str, str]], dict[str, float
 
 
 def store_of(request: Request) -> Store:
-    return request.app.state.store
+    """The deadline-enforcing reader (graph.runner.Reader) once the app started, else the store."""
+    return getattr(request.app.state, "reader", None) or request.app.state.store
 
 
 def base_of(request: Request) -> str:

@@ -26,6 +26,8 @@ class Settings:
     store: str = field(default_factory=lambda: os.environ.get("COMMUNS_STORE", "var/store"))
     base_iri: str = field(default_factory=lambda: os.environ.get("COMMUNS_BASE_IRI", DEFAULT_BASE_IRI))
     query_timeout: float = field(default_factory=lambda: _env_float("COMMUNS_QUERY_TIMEOUT", 30.0))
+    # Query worker processes kept ready (more start while all are busy, so cheap queries never queue).
+    query_workers: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_QUERY_WORKERS", "2")))
     max_rows: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_MAX_ROWS", "100000")))
     update_token: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_UPDATE_TOKEN") or None)
     service_allowlist: tuple[str, ...] = field(

@@ -1,0 +1,645 @@
+"""The SPARQL 1.1 endpoint (``/sparql``) and the Graph Store Protocol (``/store``).
+
+Queries run through the deadline-enforcing runner (``app.state.runner``, graph/runner.py) on public-only
+snapshots, so no query text can reach a private graph. Updates need the configured bearer token, may
+not name a private graph, and are written by the single writer (``app.state.store``) then published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from api import conneg
+from api.deps import templates
+from graph.namespaces import PREFIXES, sparql_prefixes
+from graph.runner import Answer, Job, NotAcceptable, QueryRunner
+from graph.settings import Settings
+from graph.store import OxigraphStore, QueryTimeout, StoreError
+
+router = APIRouter()
+
+QUERY_MAX_BYTES = 1024 * 1024  # a query or update text
+GRAPH_MAX_BYTES = 64 * 1024 * 1024  # a Graph Store Protocol upload
+PREFETCH = 1024 * 1024  # answers up to this size are complete before the status line is sent
+CACHE_ENTRIES, CACHE_MAX_BODY = 512, 256 * 1024
+READ_HEADERS = "Accept, Content-Type, If-None-Match, Authorization"
+
+EXAMPLES = {
+    "Projets et leurs territoires": """SELECT ?projet ?label ?territoire WHERE {
+  ?projet a schema:Project ; rdfs:label ?label .
+  OPTIONAL { ?projet dcterms:spatial ?territoire }
+} LIMIT 50""",
+    "Communes par département (nombre)": """SELECT ?dep ?nom (COUNT(?commune) AS ?communes) WHERE {
+  ?commune a igeo:Commune ; dcterms:isPartOf ?dep .
+  ?dep a igeo:Departement ; igeo:nom ?nom .
+} GROUP BY ?dep ?nom ORDER BY DESC(?communes)""",
+    "Projets par thème": """SELECT ?theme ?label (COUNT(?p) AS ?projets) WHERE {
+  ?p a schema:Project ; dcterms:subject ?theme .
+  ?theme skos:prefLabel ?label .
+} GROUP BY ?theme ?label ORDER BY DESC(?projets)""",
+    "Organisations": """SELECT ?org ?nom WHERE {
+  ?org a org:Organization ; rdfs:label ?nom .
+} ORDER BY ?nom LIMIT 100""",
+    "Graphes publics": """SELECT ?g ?label (COUNT(*) AS ?triplets) WHERE {
+  GRAPH ?g { ?s ?p ?o } OPTIONAL { ?g rdfs:label ?label }
+} GROUP BY ?g ?label""",
+    "Décrire une ressource (CONSTRUCT)": """CONSTRUCT { ?s ?p ?o } WHERE {
+  ?s a schema:Project ; ?p ?o .
+} LIMIT 200""",
+}
+
+
+class Problem(Exception):
+    """An HTTP error with a message the client can act on."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+# --- lexical checks (strings, IRIs and comments are tokens of their own) ----------------------------------
+_TOKEN = re.compile(
+    r'(?P<skip>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*)'
+    r"|(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)"
+    r"|(?P<name>[?$]\w+|[A-Za-z_][\w.\-]*(?::(?:[\w.:%\-]|\\.)*)?|:(?:[\w.:%\-]|\\.)*)"
+    r"|(?P<other>\S)"
+)
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def tokens(text: str) -> list[tuple[str, str]]:
+    text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m[1] or m[2], 16)), text)
+    return [(m.lastgroup or "", m.group()) for m in _TOKEN.finditer(text) if m.lastgroup != "skip"]
+
+
+def _prefixes(toks: list[tuple[str, str]]) -> dict[str, str]:
+    found = {}
+    for i in range(len(toks) - 2):
+        if toks[i][1].upper() == "PREFIX" and toks[i + 2][0] == "iri" and toks[i + 1][1].endswith(":"):
+            found[toks[i + 1][1][:-1]] = toks[i + 2][1][1:-1]
+    return found
+
+
+def _iri(tok: tuple[str, str], prefixes: dict[str, str]) -> str | None:
+    kind, text = tok
+    if kind == "iri":
+        return text[1:-1]
+    if kind == "name" and ":" in text and not text.startswith(("?", "$")):
+        prefix, local = text.split(":", 1)
+        if prefix in prefixes:
+            return prefixes[prefix] + local.replace("\\", "")
+    return None
+
+
+def check_remote(toks: list[tuple[str, str]], allowlist: tuple[str, ...]) -> None:
+    """SERVICE and LOAD make the engine fetch URLs (SSRF): only allow-listed endpoints pass."""
+    prefixes = _prefixes(toks)
+    for i, (kind, text) in enumerate(toks):
+        if kind != "name" or text.upper() not in ("SERVICE", "LOAD"):
+            continue
+        j = i + 1
+        if j < len(toks) and toks[j][1].upper() == "SILENT":
+            j += 1
+        target = _iri(toks[j], prefixes) if j < len(toks) else None
+        if target is None or target not in allowlist:
+            allowed = ", ".join(f"<{a}>" for a in allowlist) or "none"
+            shown = f"<{target}>" if target else (toks[j][1] if j < len(toks) else "")
+            raise Problem(
+                400,
+                f"{text.upper()} {shown} refused: only allow-listed endpoints are called ({allowed})",
+            )
+
+
+def has_from(toks: list[tuple[str, str]]) -> bool:
+    return any(kind == "name" and text.upper() == "FROM" for kind, text in toks)
+
+
+def check_update_scope(toks: list[tuple[str, str]], is_public) -> None:
+    """Updates may neither write into nor read from a non-public graph, so they must name their graphs."""
+    prefixes = _prefixes(toks)
+    for i, tok in enumerate(toks):
+        iri = _iri(tok, prefixes)
+        if iri is not None and not is_public(iri):
+            raise Problem(403, f"<{iri}> is not a public graph: updates cannot touch it")
+        upper = tok[1].upper() if tok[0] == "name" else ""
+        if upper in ("ALL", "NAMED"):
+            raise Problem(403, f"{upper} would include non-public graphs: name the graphs to change")
+        if upper == "GRAPH" and i + 1 < len(toks) and toks[i + 1][1].startswith(("?", "$")):
+            raise Problem(403, "GRAPH with a variable would read non-public graphs: name the graphs")
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _cors(request: Request) -> dict[str, str]:
+    origins = _settings(request).cors_origins
+    if not origins:
+        return {}
+    if origins.strip() == "*":
+        return {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag, Content-Type"}
+    origin = request.headers.get("origin", "")
+    if origin in origins.split():
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Expose-Headers": "ETag, Content-Type",
+            "Vary": "Origin",
+        }
+    return {}
+
+
+def _problem(request: Request, p: Problem) -> Response:
+    return Response(
+        p.message + "\n", p.status, {**_cors(request), **p.headers}, media_type="text/plain; charset=utf-8"
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise Problem(413, f"request body over the limit of {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise Problem(413, f"request body over the limit of {limit} bytes")
+    return bytes(body)
+
+
+def _media(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _authorize(request: Request) -> None:
+    token = _settings(request).update_token
+    if not token:
+        raise Problem(403, "updates are disabled on this server (no update token is configured)")
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        raise Problem(401, "updates need 'Authorization: Bearer <token>'", {"WWW-Authenticate": "Bearer"})
+    if not hmac.compare_digest(header[7:].strip().encode(), token.encode()):
+        raise Problem(403, "wrong update token")
+
+
+def _runner(request: Request) -> QueryRunner:
+    runner = getattr(request.app.state, "runner", None)
+    if runner is None:
+        raise Problem(503, "this server's store is not an embedded Oxigraph store: no SPARQL endpoint here")
+    return runner
+
+
+def _publish(request: Request) -> None:
+    publish = getattr(request.app.state, "publish", None)
+    if callable(publish):
+        publish()
+
+
+class _Cache:
+    """Small complete answers by ETag (which includes the store version): repeated queries cost a lookup."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[str, bytes] | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key: str, media: str, body: bytes) -> None:
+        if len(body) > CACHE_MAX_BODY:
+            return
+        with self._lock:
+            self._items[key] = (media, body)
+            while len(self._items) > CACHE_ENTRIES:
+                self._items.popitem(last=False)
+
+
+def _cache(request: Request) -> _Cache:
+    state = request.app.state
+    if getattr(state, "sparql_cache", None) is None:
+        state.sparql_cache = _Cache()
+    return state.sparql_cache
+
+
+def _etag_matches(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    return header.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in header.split(",")]
+
+
+# --- /sparql -------------------------------------------------------------------------------------------
+async def _params(request: Request) -> list[tuple[str, str]]:
+    params = list(request.query_params.multi_items())
+    if request.method != "POST":
+        return params
+    media = _media(request)
+    body = await _read_body(request, QUERY_MAX_BYTES)
+    if media == "application/x-www-form-urlencoded":
+        try:
+            return params + parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError as e:
+            raise Problem(400, "the form is not UTF-8") from e
+    if media in ("application/sparql-query", "application/sparql-update"):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise Problem(400, "the request body is not UTF-8") from e
+        name = "query" if media == "application/sparql-query" else "update"
+        if any(k in ("query", "update") for k, _ in params):
+            raise Problem(400, f"a {media} body and a query/update parameter at once")
+        return [*params, (name, text)]
+    raise Problem(
+        415,
+        f"unsupported Content-Type {media or '(none)'}: use application/x-www-form-urlencoded, "
+        "application/sparql-query or application/sparql-update",
+    )
+
+
+def _one(params: list[tuple[str, str]], name: str) -> str | None:
+    values = [v for k, v in params if k == name]
+    if len(values) > 1:
+        raise Problem(400, f"'{name}' given {len(values)} times")
+    return values[0] if values else None
+
+
+def _timeout(request: Request, params: list[tuple[str, str]]) -> float:
+    limit = _settings(request).query_timeout
+    asked = _one(params, "timeout")
+    if asked is None or asked == "":
+        return limit
+    try:
+        value = float(asked)
+    except ValueError as e:
+        raise Problem(400, f"timeout={asked!r} is not a number of seconds") from e
+    if not value > 0:
+        raise Problem(400, "timeout must be a positive number of seconds")
+    return min(value, limit)
+
+
+def _collect(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
+    """Read the answer until ``limit`` bytes or its end, so errors before that get a proper status."""
+    head: list[bytes] = []
+    size = 0
+    for chunk in answer.chunks:
+        head.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            return head, False
+    return head, True
+
+
+def _run(runner: QueryRunner, job: Job, timeout: float) -> tuple[Answer, list[bytes], bool]:
+    answer = runner.run(job, timeout)
+    try:
+        head, done = _collect(answer, PREFETCH)
+    except BaseException:
+        answer.close()
+        raise
+    return answer, head, done
+
+
+@router.api_route("/sparql", methods=["GET", "POST", "HEAD"])
+async def sparql(request: Request) -> Response:
+    try:
+        params = await _params(request)
+        query, update = _one(params, "query"), _one(params, "update")
+        if query is not None and update is not None:
+            raise Problem(400, "give either a query or an update, not both")
+        if update is not None:
+            return await _update(request, params, update)
+        if query is None:
+            return _describe_service(request)
+        return await _query(request, params, query)
+    except Problem as p:
+        return _problem(request, p)
+
+
+async def _query(request: Request, params: list[tuple[str, str]], query: str) -> Response:
+    toks = tokens(query)
+    check_remote(toks, _settings(request).service_allowlist)
+    defaults = [v for k, v in params if k == "default-graph-uri"]
+    named = [v for k, v in params if k == "named-graph-uri"]
+    for g in defaults + named:
+        try:
+            ox.NamedNode(g)
+        except ValueError as e:
+            raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
+    timeout = _timeout(request, params)
+    try:
+        results_type, graph_type = conneg.negotiate(request.headers.get("accept"), _one(params, "format"))
+    except conneg.UnknownFormat as e:
+        raise Problem(400, f"unknown format={e}: use one of {', '.join(conneg.FORMAT_NAMES)}") from e
+    if results_type is None and graph_type is None:
+        raise Problem(
+            406, "no acceptable format: " + ", ".join([*conneg.RESULTS.values(), *conneg.GRAPHS.values()])
+        )
+    runner = _runner(request)
+    protocol_dataset = bool(defaults or named)
+    job = Job(
+        query,
+        results_format=results_type,
+        # JSON-LD is compacted here from N-Triples; the engine's own JSON-LD is expanded.
+        graph_format="application/n-triples" if graph_type == "application/ld+json" else graph_type,
+        default_graphs=defaults if protocol_dataset else None,
+        named_graphs=named if protocol_dataset else None,
+        union_default=not protocol_dataset and not has_from(toks),
+    )
+    key = "\x00".join(
+        [str(runner.version), query, *defaults, "|", *named, str(results_type), str(graph_type), str(timeout)]
+    )
+    etag = '"' + hashlib.sha1(key.encode()).hexdigest()[:24] + '"'
+    headers = {
+        **_cors(request),
+        "ETag": etag,
+        "Cache-Control": "public, max-age=0, must-revalidate",
+        "Vary": "Accept, Origin",
+    }
+    if _etag_matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    cache = _cache(request)
+    cached = cache.get(etag)
+    if cached:
+        return Response(cached[1], headers=headers, media_type=cached[0])
+    try:
+        answer, head, done = await run_in_threadpool(_run, runner, job, timeout)
+    except NotAcceptable as e:
+        wanted = "a SPARQL results format" if e.kind != "graph" else "an RDF format"
+        raise Problem(406, f"this {e.kind} result needs {wanted}; none is acceptable to the client") from e
+    except QueryTimeout as e:
+        raise Problem(503, str(e), {"Retry-After": "30"}) from e
+    except StoreError as e:
+        raise Problem(400, str(e)) from e
+    media = answer.head.media_type
+    if answer.head.kind == "graph" and graph_type == "application/ld+json":
+        if not done:
+            head, done = head + list(answer.chunks), True  # compaction needs the whole graph
+        try:
+            body = conneg.jsonld(ox.parse(b"".join(head), ox.RdfFormat.N_TRIPLES))
+        except ValueError as e:
+            raise Problem(406, str(e)) from e
+        media = "application/ld+json"
+        head = [body]
+    content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
+    if request.method == "HEAD":
+        answer.close()
+        return Response(status_code=200, headers=headers, media_type=content_type)
+    if done:
+        body = b"".join(head)
+        cache.put(etag, content_type, body)
+        return Response(body, headers=headers, media_type=content_type)
+    return StreamingResponse(_stream(head, answer), headers=headers, media_type=content_type)
+
+
+def _stream(head: list[bytes], answer: Answer) -> Iterator[bytes]:
+    """The rest of a large answer; past the deadline the connection is cut (never a silent short 200)."""
+    try:
+        yield from head
+        yield from answer.chunks
+    finally:
+        answer.close()
+
+
+async def _update(request: Request, params: list[tuple[str, str]], text: str) -> Response:
+    _authorize(request)
+    if any(k in ("using-graph-uri", "using-named-graph-uri") for k, _ in params):
+        raise Problem(
+            400, "using-graph-uri / using-named-graph-uri are not supported: write USING in the update"
+        )
+    toks = tokens(text)
+    check_remote(toks, _settings(request).service_allowlist)
+    store = request.app.state.store
+    check_update_scope(toks, store.minter.is_public_graph)
+    try:
+        await run_in_threadpool(store.update, text)
+    except StoreError as e:
+        raise Problem(400, str(e)) from e
+    except (ValueError, OSError, RuntimeError) as e:
+        raise Problem(400, f"update failed: {e}") from e
+    _publish(request)
+    return Response(status_code=204, headers=_cors(request))
+
+
+def _service_triples(endpoint: str) -> str:
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    formats = "http://www.w3.org/ns/formats/"
+    results = [
+        "SPARQL_Results_JSON",
+        "SPARQL_Results_XML",
+        "SPARQL_Results_CSV",
+        "SPARQL_Results_TSV",
+        "Turtle",
+        "N-Triples",
+        "JSON-LD",
+        "RDF_XML",
+        "N-Quads",
+    ]
+    return (
+        f"@prefix sd: <{sd}> .\n"
+        f"<{endpoint}#service> a sd:Service ;\n"
+        f"  sd:endpoint <{endpoint}> ;\n"
+        "  sd:supportedLanguage sd:SPARQL11Query, sd:SPARQL11Update ;\n"
+        "  sd:feature sd:UnionDefaultGraph, sd:BasicFederatedQuery ;\n"
+        + "".join(f"  sd:resultFormat <{formats}{f}> ;\n" for f in results)
+        + "  sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ] ] .\n"
+    )
+
+
+def _describe_service(request: Request) -> Response:
+    accept = request.headers.get("accept")
+    offered = {
+        "html": "text/html",
+        **{k: conneg.GRAPHS[k] for k in ("turtle", "rdfxml", "jsonld", "ntriples")},
+    }
+    choice = conneg.best(offered, accept)
+    if choice is None:
+        raise Problem(406, "the service description is HTML, Turtle, RDF/XML, JSON-LD or N-Triples")
+    headers = {**_cors(request), "Vary": "Accept"}
+    if choice == "text/html":
+        return templates.TemplateResponse(
+            request,
+            "sparql.html",
+            {
+                "prefixes": sparql_prefixes(),
+                "examples": EXAMPLES,
+                "formats": {**conneg.RESULTS, **conneg.GRAPHS},
+                "base": _settings(request).base_iri,
+                "timeout": _settings(request).query_timeout,
+            },
+            headers=headers,
+        )
+    endpoint = str(request.url).split("?")[0]
+    triples = list(ox.parse(_service_triples(endpoint).encode(), ox.RdfFormat.TURTLE))
+    if choice == "application/ld+json":
+        body = conneg.jsonld(triples, {**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#"})
+    else:
+        body = ox.serialize(triples, format=ox.RdfFormat.from_media_type(choice))
+    return Response(body, headers=headers, media_type=choice)
+
+
+@router.options("/sparql")
+@router.options("/store")
+@router.options("/store/{path:path}")
+async def preflight(request: Request) -> Response:
+    return Response(
+        status_code=204,
+        headers={
+            **_cors(request),
+            "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, HEAD, OPTIONS",
+            "Access-Control-Allow-Headers": READ_HEADERS,
+            "Access-Control-Max-Age": "600",
+        },
+    )
+
+
+# --- /store: the Graph Store Protocol --------------------------------------------------------------------
+def _target(request: Request, path: str | None) -> str | None:
+    """The graph IRI, ``""`` for the default graph, or None for the store itself."""
+    params = request.query_params
+    if "default" in params:
+        if "graph" in params:
+            raise Problem(400, "give either ?default or ?graph=, not both")
+        return ""
+    if "graph" in params:
+        iri = params["graph"]
+    elif path:
+        iri = str(request.url).split("?")[0]
+    else:
+        return None
+    try:
+        ox.NamedNode(iri)
+    except ValueError as e:
+        raise Problem(400, f"invalid graph IRI {iri!r}: {e}") from e
+    return iri
+
+
+def _exists(store: OxigraphStore, graph: str) -> bool:
+    return graph == "" or store.oxigraph.contains_named_graph(ox.NamedNode(graph))
+
+
+@router.api_route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
+@router.api_route("/store/{path:path}", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
+async def graph_store(request: Request, path: str | None = None) -> Response:
+    try:
+        graph = _target(request, path)
+        if request.method in ("GET", "HEAD"):
+            return await _get_graph(request, graph)
+        _authorize(request)
+        return await _write_graph(request, graph)
+    except Problem as p:
+        return _problem(request, p)
+
+
+async def _get_graph(request: Request, graph: str | None) -> Response:
+    if graph is None:
+        raise Problem(400, "name a graph: ?graph=<IRI> or ?default")
+    store: OxigraphStore = request.app.state.store
+    if graph and (not store.minter.is_public_graph(graph) or not _exists(store, graph)):
+        raise Problem(404, f"no public graph <{graph}>")
+    media = conneg.best(
+        {k: v for k, v in conneg.GRAPHS.items() if k != "nquads"}, request.headers.get("accept")
+    )
+    if media is None:
+        raise Problem(406, "graphs are served as Turtle, JSON-LD, N-Triples or RDF/XML")
+    where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
+    job = Job(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}",
+        results_format=None,
+        graph_format="application/n-triples" if media == "application/ld+json" else media,
+        default_graphs=[] if not graph else None,
+        named_graphs=[] if not graph else None,
+        union_default=False,
+    )
+    runner = _runner(request)
+    timeout = _settings(request).query_timeout
+    try:
+        answer, head, done = await run_in_threadpool(_run, runner, job, timeout)
+    except QueryTimeout as e:
+        raise Problem(503, str(e)) from e
+    except StoreError as e:
+        raise Problem(400, str(e)) from e
+    headers = {
+        **_cors(request),
+        "Vary": "Accept",
+        "ETag": f'"g{runner.version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{media}"',
+    }
+    if request.method == "HEAD":
+        answer.close()
+        return Response(status_code=200, headers=headers, media_type=media)
+    if media == "application/ld+json":
+        body = b"".join(head + ([] if done else list(answer.chunks)))
+        return Response(
+            conneg.jsonld(ox.parse(body, ox.RdfFormat.N_TRIPLES)), headers=headers, media_type=media
+        )
+    if done:
+        return Response(b"".join(head), headers=headers, media_type=media)
+    return StreamingResponse(_stream(head, answer), headers=headers, media_type=media)
+
+
+async def _write_graph(request: Request, graph: str | None) -> Response:
+    store: OxigraphStore = request.app.state.store
+    location = None
+    if graph is None:
+        if request.method != "POST":
+            raise Problem(400, "name a graph: ?graph=<IRI> or ?default")
+        graph = str(request.base_url) + "store/" + uuid.uuid4().hex
+        location = graph
+    if graph and not store.minter.is_public_graph(graph):
+        raise Problem(403, f"<{graph}> is not a public graph: it cannot be written here")
+    existed = _exists(store, graph)
+    if request.method == "DELETE":
+        if not existed:
+            raise Problem(404, f"no graph <{graph}>")
+        await run_in_threadpool(store.update, f"DROP GRAPH <{graph}>" if graph else "DROP DEFAULT")
+        _publish(request)
+        return Response(status_code=204, headers=_cors(request))
+    body = await _read_body(request, GRAPH_MAX_BYTES)
+    media = _media(request)
+    try:
+        fmt = ox.RdfFormat.from_media_type(media) if media else None
+    except ValueError:
+        fmt = None
+    if fmt is None or fmt.supports_datasets:
+        raise Problem(
+            415, f"unsupported Content-Type {media or '(none)'}: send Turtle, N-Triples, RDF/XML or JSON-LD"
+        )
+    try:
+        triples = list(ox.parse(body, fmt, base_iri=graph or str(request.url).split("?")[0]))
+    except (SyntaxError, ValueError) as e:
+        raise Problem(400, f"invalid {media}: {e}") from e
+    data = " .\n".join(str(t) for t in triples)
+    inner = f"GRAPH <{graph}> {{ {data} }}" if graph else data
+    steps = []
+    if request.method == "PUT":
+        steps.append(f"DROP SILENT GRAPH <{graph}>" if graph else "DROP SILENT DEFAULT")
+    if graph:
+        steps.append(f"CREATE SILENT GRAPH <{graph}>")
+    steps.append(f"INSERT DATA {{ {inner} }}")
+    try:
+        await run_in_threadpool(store.update, " ;\n".join(steps))
+    except StoreError as e:
+        raise Problem(400, str(e)) from e
+    _publish(request)
+    headers = _cors(request)
+    if location:
+        headers["Location"] = location
+    return Response(status_code=204 if existed and not location else 201, headers=headers)

@@ -1,0 +1,455 @@
+"""Read queries with real deadlines: worker processes on public-only snapshots of the store.
+
+pyoxigraph has no query timeout and an abandoned thread keeps burning CPU, so a public endpoint runs
+each query in a worker process the parent can kill. The writer (the app's store) publishes, after each
+committed change, a RocksDB checkpoint (hard links, a few ms) from which the non-public graphs are then
+dropped: a worker can only ever see public data, whatever the query asks (``GRAPH ?g``, ``FROM NAMED``).
+Workers open the newest snapshot read-only and stream serialised results back over a pipe.
+
+An in-memory store (tests, ``--store :memory:``) has no checkpoint: queries then run in threads on a
+public-only in-memory copy; the deadline is still answered on time but the abandoned work is not stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import multiprocessing
+import queue
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+import pyoxigraph as ox
+
+from graph.store import Bindings, OxigraphStore, QueryTimeout, Store, StoreError, bind
+
+CHUNK = 64 * 1024
+SNAPSHOTS_KEPT = 3
+RESULTS_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+
+
+@dataclass
+class Job:
+    """What a worker runs: the query, its dataset and the formats the client accepts."""
+
+    query: str
+    results_format: str | None  # media type for SELECT/ASK, None if the client accepts none
+    graph_format: str | None  # media type for CONSTRUCT/DESCRIBE
+    default_graphs: list[str] | None = None  # protocol's default-graph-uri
+    named_graphs: list[str] | None = None  # protocol's named-graph-uri
+    union_default: bool = True  # no protocol dataset and no FROM: default graph = union of public graphs
+    base_iri: str | None = None
+
+
+@dataclass
+class Head:
+    kind: str  # "solutions", "boolean" or "graph"
+    media_type: str
+
+
+class NotAcceptable(StoreError):
+    """The query's kind of result has no format the client accepts."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+# --- executed in the worker (and in threads for in-memory stores) -----------------------------------
+class _PipeWriter(io.RawIOBase):
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.buf = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self.buf += b
+        if len(self.buf) >= CHUNK:
+            self.conn.send(("chunk", bytes(self.buf)))
+            self.buf.clear()
+        return len(b)
+
+    def flush(self) -> None:
+        if self.buf:
+            self.conn.send(("chunk", bytes(self.buf)))
+            self.buf.clear()
+
+
+def _execute(store: ox.Store, job: Job, head, write) -> None:
+    """Run ``job`` on ``store``; ``head(Head)`` is called once, then the body goes through ``write``."""
+    args: dict = {"base_iri": job.base_iri}
+    if job.default_graphs is not None or job.named_graphs is not None:
+        args["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or []] or [ox.DefaultGraph()]
+        args["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or []]
+    elif job.union_default:
+        args["use_default_graph_as_union"] = True
+    result = store.query(job.query, **args)
+    if isinstance(result, ox.QueryTriples):
+        kind, media = "graph", job.graph_format
+    else:
+        kind = "boolean" if isinstance(result, ox.QueryBoolean) else "solutions"
+        media = job.results_format
+    if media is None:
+        raise NotAcceptable(kind)
+    head(Head(kind, media))
+    if kind == "graph":
+        fmt = ox.RdfFormat.from_media_type(media)
+        result.serialize(write, fmt)
+    else:
+        result.serialize(write, ox.QueryResultsFormat.from_media_type(media))
+
+
+def _worker_main(conn: Connection) -> None:
+    opened: tuple[str, ox.Store] | None = None
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        snapshot, job = message
+        try:
+            if opened is None or opened[0] != snapshot:
+                opened = (snapshot, ox.Store.read_only(snapshot))
+            writer = _PipeWriter(conn)
+            _execute(opened[1], job, lambda h: conn.send(("head", h)), writer)
+            writer.flush()
+            conn.send(("done", None))
+        except NotAcceptable as e:
+            conn.send(("not-acceptable", e.kind))
+        except SyntaxError as e:
+            conn.send(("syntax", str(e)))
+        except Exception as e:  # noqa: BLE001 - reported to the parent as a query error
+            conn.send(("error", f"{type(e).__name__}: {e}"))
+
+
+# --- the parent side ----------------------------------------------------------------------------------
+class _Worker:
+    def __init__(self, ctx):
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="communs-query")
+        self.process.start()
+        child.close()
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self.process.kill()
+            self.process.join(1)
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+@dataclass
+class Answer:
+    """A running query: ``head`` is known, ``chunks`` streams the body within the deadline."""
+
+    head: Head
+    chunks: Iterator[bytes]
+    version: int
+    _release: list = field(default_factory=list)
+
+    def close(self) -> None:
+        """Stop early (client gone): the worker is killed rather than drained."""
+        for release in self._release:
+            release(False)
+        self._release.clear()
+
+
+class QueryRunner:
+    """Deadline-enforcing reads of the public dataset. Thread-safe; call :meth:`publish` after writes."""
+
+    def __init__(self, store: Store, workers: int = 2, max_idle: int = 8):
+        self.store = store
+        self.disk = isinstance(store, OxigraphStore) and store.path is not None
+        self.max_idle = max(workers, max_idle)
+        self.kills = 0
+        self._lock = threading.Lock()
+        self._snapshot: tuple[int, str] | None = None
+        self._memory: tuple[int, ox.Store] | None = None
+        if self.disk:
+            assert isinstance(store, OxigraphStore) and store.path is not None
+            self.snapshot_dir = store.path.with_name(store.path.name + ".snapshots")
+            shutil.rmtree(self.snapshot_dir, ignore_errors=True)
+            self.snapshot_dir.mkdir(parents=True)
+            # forkserver: never fork a process holding RocksDB, yet start a worker in ~10 ms, not ~150.
+            self._ctx = multiprocessing.get_context("forkserver")
+            self._ctx.set_forkserver_preload(["graph.runner"])
+            self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+            for _ in range(workers):
+                self._idle.put(_Worker(self._ctx))
+            self.publish()
+
+    # --- snapshots ----------------------------------------------------------------------------
+    def publish(self) -> None:
+        """Make the store's current version the one queries see (a new public-only checkpoint)."""
+        if not self.disk:
+            return
+        store = self.store
+        assert isinstance(store, OxigraphStore)
+        with self._lock:
+            if self._snapshot and self._snapshot[0] == store.version:
+                return
+            with store._write_lock:
+                version = store.version
+                path = self.snapshot_dir / f"{version}-{time.monotonic_ns()}"
+                store.oxigraph.backup(str(path))
+            copy = ox.Store(str(path))
+            for g in list(copy.named_graphs()):
+                if not store.minter.is_public_graph(g.value):
+                    copy.remove_graph(g)
+            copy.flush()
+            del copy
+            self._snapshot = (version, str(path))
+            for old in sorted(self.snapshot_dir.iterdir(), key=lambda p: p.stat().st_mtime)[:-SNAPSHOTS_KEPT]:
+                shutil.rmtree(old, ignore_errors=True)  # open readers keep their files (POSIX)
+
+    def _current(self) -> tuple[int, str]:
+        if self._snapshot is None or self._snapshot[0] != self.store.version:
+            self.publish()
+        assert self._snapshot is not None
+        return self._snapshot
+
+    def _memory_copy(self) -> tuple[int, ox.Store]:
+        with self._lock:
+            version = self.store.version
+            if self._memory is None or self._memory[0] != version:
+                copy = ox.Store()
+                buf = io.BytesIO()
+                self.store.dump(buf, ox.RdfFormat.N_QUADS, self.store.public_graphs())
+                copy.load(buf.getvalue(), ox.RdfFormat.N_QUADS)
+                self._memory = (version, copy)
+            return self._memory
+
+    @property
+    def version(self) -> int:
+        return self.store.version
+
+    def pids(self) -> list[int]:
+        """Idle workers' process ids (tests check that a killed worker is really gone)."""
+        return [w.process.pid for w in list(self._idle.queue)]
+
+    # --- running ------------------------------------------------------------------------------
+    def run(self, job: Job, timeout: float) -> Answer:
+        """Blocks until the head is known (the whole work, for non-streaming queries) or the deadline."""
+        deadline = time.monotonic() + timeout
+        if self.disk:
+            return self._run_worker(job, deadline, timeout)
+        return self._run_thread(job, deadline, timeout)
+
+    def _take(self) -> _Worker:
+        # Every worker busy with heavy queries: start one more rather than make cheap queries wait.
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return _Worker(self._ctx)
+
+    def _run_worker(self, job: Job, deadline: float, timeout: float) -> Answer:
+        version, snapshot = self._current()
+        worker = self._take()
+        done = [False]
+
+        def release(reusable: bool) -> None:
+            if done[0]:
+                return
+            done[0] = True
+            if reusable and self._idle.qsize() < self.max_idle:
+                self._idle.put(worker)
+            else:
+                worker.kill()
+
+        def receive():
+            left = deadline - time.monotonic()
+            if left <= 0 or not worker.conn.poll(left):
+                self.kills += 1
+                release(False)
+                raise QueryTimeout(f"the query ran past its {timeout:g} s deadline and was stopped")
+            try:
+                return worker.conn.recv()
+            except (EOFError, OSError) as e:
+                release(False)
+                raise StoreError("the query worker process died") from e
+
+        try:
+            worker.conn.send((snapshot, job))
+        except OSError:
+            release(False)
+            worker = _Worker(self._ctx)
+            done[0] = False
+            worker.conn.send((snapshot, job))
+        tag, value = receive()
+        if tag != "head":
+            release(True)
+            if tag == "not-acceptable":
+                raise NotAcceptable(value)
+            if tag == "syntax":
+                raise StoreError(f"invalid SPARQL: {value}")
+            raise StoreError(value)
+
+        def chunks() -> Iterator[bytes]:
+            while True:
+                tag, value = receive()
+                if tag == "chunk":
+                    yield value
+                elif tag == "done":
+                    release(True)
+                    return
+                else:
+                    release(True)
+                    raise StoreError(value)
+
+        return Answer(value, chunks(), version, [release])
+
+    def _run_thread(self, job: Job, deadline: float, timeout: float) -> Answer:
+        version, copy = self._memory_copy()
+        out: queue.Queue = queue.Queue()
+
+        def work() -> None:
+            writer = _QueueWriter(out)
+            try:
+                _execute(copy, job, lambda h: out.put(("head", h)), writer)
+                writer.flush()
+                out.put(("done", None))
+            except NotAcceptable as e:
+                out.put(("not-acceptable", e.kind))
+            except SyntaxError as e:
+                out.put(("syntax", str(e)))
+            except Exception as e:  # noqa: BLE001 - reported to the caller
+                out.put(("error", f"{type(e).__name__}: {e}"))
+
+        threading.Thread(target=work, daemon=True, name="communs-query").start()
+
+        def receive():
+            try:
+                return out.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise QueryTimeout(f"the query ran past its {timeout:g} s deadline") from None
+
+        tag, value = receive()
+        if tag == "not-acceptable":
+            raise NotAcceptable(value)
+        if tag == "syntax":
+            raise StoreError(f"invalid SPARQL: {value}")
+        if tag != "head":
+            raise StoreError(value)
+
+        def chunks() -> Iterator[bytes]:
+            while True:
+                tag, value = receive()
+                if tag == "chunk":
+                    yield value
+                elif tag == "done":
+                    return
+                else:
+                    raise StoreError(value)
+
+        return Answer(value, chunks(), version)
+
+    def close(self) -> None:
+        if not self.disk:
+            return
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                break
+        shutil.rmtree(self.snapshot_dir, ignore_errors=True)
+
+
+class _QueueWriter(io.RawIOBase):
+    def __init__(self, out: queue.Queue):
+        self.out = out
+        self.buf = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self.buf += b
+        if len(self.buf) >= CHUNK:
+            self.out.put(("chunk", bytes(self.buf)))
+            self.buf.clear()
+        return len(b)
+
+    def flush(self) -> None:
+        if self.buf:
+            self.out.put(("chunk", bytes(self.buf)))
+            self.buf.clear()
+
+
+class Reader(Store):
+    """What ``api.pages.store_of`` returns: the store's read methods, public reads through the runner.
+
+    Public select/ask/construct get a real deadline (the runner's workers); ``public=False`` reads
+    (moderation) and everything else (graphs, version, dump, writes) go to the store itself.
+    """
+
+    def __init__(self, store: Store, runner: QueryRunner, timeout: float):
+        super().__init__(store.minter.base)
+        self.store = store
+        self.runner = runner
+        self.timeout = timeout
+
+    def __getattr__(self, name: str):
+        if name == "store":
+            raise AttributeError(name)
+        return getattr(self.store, name)
+
+    def _body(self, query: str, bindings: Bindings | None, timeout: float | None, results: bool) -> bytes:
+        job = Job(
+            bind(query, bindings or {}), RESULTS_JSON if results else None, None if results else N_TRIPLES
+        )
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        return b"".join(self.runner.run(job, limit).chunks)
+
+    @staticmethod
+    def _direct(bindings: Bindings | None, public: bool) -> bool:
+        # VALUES cannot hold blank nodes (the store substitutes them); private reads need the store.
+        return not public or any(isinstance(v, ox.BlankNode) for v in (bindings or {}).values())
+
+    def select(self, query, bindings=None, *, public=True, timeout=None):
+        if self._direct(bindings, public):
+            return self.store.select(query, bindings, public=public, timeout=timeout)
+        solutions = ox.parse_query_results(
+            self._body(query, bindings, timeout, True), ox.QueryResultsFormat.JSON
+        )
+        names = [v.value for v in solutions.variables]
+        return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+
+    def ask(self, query, bindings=None, *, public=True, timeout=None):
+        if self._direct(bindings, public):
+            return self.store.ask(query, bindings, public=public)
+        body = self._body(query, bindings, timeout, True)
+        return bool(ox.parse_query_results(body, ox.QueryResultsFormat.JSON))
+
+    def construct(self, query, bindings=None, *, public=True, timeout=None):
+        if self._direct(bindings, public):
+            return self.store.construct(query, bindings, public=public)
+        return list(ox.parse(self._body(query, bindings, timeout, False), ox.RdfFormat.N_TRIPLES))
+
+    def graphs(self):
+        return self.store.graphs()
+
+    def count(self, graph=None):
+        return self.store.count(graph)
+
+    def dump(self, output, fmt, graphs=None):
+        self.store.dump(output, fmt, graphs)
+
+    def replace_graph(self, graph, triples, meta=None):
+        return self.store.replace_graph(graph, triples, meta)
+
+    def update(self, sparql):
+        self.store.update(sparql)
+
+    def drop_graph(self, graph):
+        self.store.drop_graph(graph)
+
+    @property
+    def version(self):
+        return self.store.version
