@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from graph.settings import DATA_DIR, Settings
 from graph.store import Store, StoreError, open_store
-from loaders import ImportResult, SourceError, catalogue, report, territories
+from loaders import ImportResult, SourceError, catalogue, places, report, territories
 from loaders import rdf as rdf_loader
 
 EXIT_BAD_INPUT = 2
@@ -46,11 +46,18 @@ def _import_report(path: Path, args: argparse.Namespace, store: Store) -> Import
     return report.build(path, store.minter)
 
 
+def _import_places(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
+    if not args.mapping:
+        raise UsageError("places needs --mapping MAPPING.toml (see data/mappings/)")
+    return places.build(path, Path(args.mapping), store.minter, store)
+
+
 IMPORTERS: dict[str, Callable[[Path, argparse.Namespace, Store], ImportResult]] = {
     "rdf": _import_rdf,
     "territories": _import_territories,
     "catalogue": _import_catalogue,
     "report": _import_report,
+    "places": _import_places,
 }
 
 # What `communs load` reads: (kind, path relative to data/ or None) in dependency order.
@@ -58,7 +65,14 @@ BUNDLED: list[tuple[str, str]] = [
     ("territories", "decoupage-administratif"),
     ("catalogue", "seeds/adrets-catalogue-projets.txt"),
     ("report", "seeds/adrets-web-atelier-1-compte-rendu.txt"),
+    ("places", "france-services/liste-fs-20240801.csv.gz"),
+    ("places", "tiers-lieux-2019/CGET_TiersLieux_2019.csv.gz"),
 ]
+# Mapping of each bundled list of places (the folder name of the file).
+BUNDLED_MAPPINGS = {
+    "france-services": "mappings/france-services.toml",
+    "tiers-lieux-2019": "mappings/tiers-lieux-2019.toml",
+}
 
 
 def write(store: Store, result: ImportResult, show_report: bool) -> int:
@@ -81,6 +95,8 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
         total = write(store, rdf_loader.ontology(store.minter), args.report)
         for kind, rel in BUNDLED:
             print(f"{kind}: {rel}")
+            if kind == "places":
+                args.mapping = str(DATA_DIR / BUNDLED_MAPPINGS[rel.split("/")[0]])
             total += write(store, IMPORTERS[kind](DATA_DIR / rel, args, store), args.report)
         elapsed = time.perf_counter() - started
         print(f"{total} triplets chargés en {elapsed:.1f} s ; {store.count()} dans le store")

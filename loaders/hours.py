@@ -1,0 +1,94 @@
+"""Opening hours as written in French lists → (day, opens, closes) slots for schema:OpeningHoursSpecification.
+
+One day's cell: "09:00 - 12:00 / 13:30 - 17:00", "9h-12h et 14h-17h30", "8h30 à 12h", "fermé", "".
+A whole week in one cell (data·inclusion and the digital-mediation standard use the OpenStreetMap
+syntax): "Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00" or "lundi-vendredi 9h-12h ; samedi 9h-12h".
+"00:00 - 00:00" is how the France Services export writes an empty slot: it is skipped, not an error.
+Anything else that does not parse raises :class:`HoursError`, so the caller can report the row.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_NAMES = {
+    "mo": 0, "tu": 1, "we": 2, "th": 3, "fr": 4, "sa": 5, "su": 6,
+    "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
+    "lun": 0, "mar": 1, "mer": 2, "jeu": 3, "ven": 4, "sam": 5, "dim": 6,
+}  # fmt: skip
+CLOSED = {"", "ferme", "closed", "off", "-", "/"}
+TIME = r"(\d{1,2})\s*(?:[:h]\s*(\d{2})?)?"
+SLOT = re.compile(rf"^{TIME}\s*(?:-|–|à|a)\s*{TIME}$")
+SLOT_SEPARATORS = re.compile(r"\s*(?:/|,|;|\bet\b|&)\s*")
+DAY_SPEC = re.compile(r"^([a-z]+)(?:\s*-\s*([a-z]+))?$")
+
+Slot = tuple[str, str]  # ("09:00:00", "12:00:00"), xsd:time lexical forms
+
+
+class HoursError(ValueError):
+    """Text that looks like hours but is not: the row is reported, never guessed."""
+
+
+def _plain(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _time(hour: str, minute: str | None, text: str) -> str:
+    h, m = int(hour), int(minute or 0)
+    if h == 24 and m == 0:
+        return "23:59:00"  # schema.org's way of saying "until midnight"
+    if h > 23 or m > 59:
+        raise HoursError(f"heure impossible « {text} »")
+    return f"{h:02d}:{m:02d}:00"
+
+
+def parse_day(text: str | None) -> list[Slot]:
+    """The slots of one day's cell, in order; [] when closed or empty."""
+    plain = _plain(text or "")
+    if plain in CLOSED:
+        return []
+    slots: list[Slot] = []
+    for part in SLOT_SEPARATORS.split(plain):
+        if not part:
+            continue
+        m = SLOT.match(part)
+        if not m:
+            raise HoursError(f"horaire illisible « {text.strip()} »")
+        opens, closes = _time(m[1], m[2], text), _time(m[3], m[4], text)
+        if opens == closes == "00:00:00":
+            continue
+        if closes <= opens:
+            raise HoursError(f"fermeture avant l'ouverture « {part} »")
+        slots.append((opens, closes))
+    return slots
+
+
+def _days(spec: str, text: str) -> list[int]:
+    days: list[int] = []
+    for piece in spec.split(","):
+        m = DAY_SPEC.match(piece.strip())
+        if not m or m[1] not in DAY_NAMES or (m[2] and m[2] not in DAY_NAMES):
+            raise HoursError(f"jour illisible « {piece.strip()} » dans « {text} »")
+        first = DAY_NAMES[m[1]]
+        last = DAY_NAMES[m[2]] if m[2] else first
+        days.extend(range(first, last + 1) if last >= first else [*range(first, 7), *range(0, last + 1)])
+    return days
+
+
+def parse_week(text: str | None) -> dict[str, list[Slot]]:
+    """A whole week in one cell → {schema day name: slots}; rules are separated by ';'."""
+    result: dict[str, list[Slot]] = {}
+    plain = _plain(text or "")
+    if plain in CLOSED:
+        return result
+    for rule in filter(None, (r.strip() for r in plain.split(";"))):
+        m = re.match(r"^([a-z][a-z ,\-]*?)\s*:?\s*(\d.*|off|ferme|closed)$", rule)
+        if not m:
+            raise HoursError(f"règle d'horaires illisible « {rule} »")
+        slots = parse_day(m[2])
+        for day in _days(m[1].replace(" ", ""), rule):
+            result[DAYS[day]] = slots  # a later rule overrides an earlier one, as in OSM
+    return {day: slots for day, slots in result.items() if slots}

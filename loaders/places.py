@@ -1,0 +1,468 @@
+"""Any CSV list of service places → ``schema:Place`` resources, through a declarative TOML mapping.
+
+A new spreadsheet needs a mapping file (see ``data/mappings/*.toml``), not code: the mapping names the id,
+name, commune-code, coordinate and address columns, the per-day opening-hours columns (or one OSM-style
+week column), constants (the network), column → property entries (value lists → SKOS concepts, dates,
+booleans, URLs) and which columns hold a named person's contact (→ ``{base}graph/prive/<list>`` only).
+
+Rows: a row missing a ``required`` field (name, coordinates, commune) is rejected and reported with its
+line number; a problem in an optional field (hours, a value outside its list, an unresolved commune when
+not required) drops that field and is reported; the rest of the file loads. A file whose header lacks
+a mapped column is not the mapped shape: :class:`SourceError`, nothing loaded.
+
+Communes are resolved by INSEE code through the gazetteer (current code, then a merger's former code,
+then a delegated commune's or arrondissement's parent); a code that resolves nowhere is reported.
+
+Same place in two lists (a France Services that is also a tiers-lieu): compared with the places already
+in the store from *other* lists, two places are the same when all three hold — same current commune,
+coordinates within ``SAME_PLACE_METRES``, and similar names (``name_similarity`` ≥ ``SAME_NAME_SCORE``
+after dropping network words and the commune's name). They are linked with ``owl:sameAs`` in the graph of
+the list being loaded, and every link is listed in the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from graph.namespaces import CS, RDFS, SCHEMA, Minter, slugify
+from graph.store import GraphMeta, Store
+from graph.terms import Triples, expand, iri, lit
+from loaders import GraphLoad, ImportResult, SourceError
+from loaders.gazetteer import Gazetteer, load_gazetteer, normalize
+from loaders.hours import DAYS, HoursError, Slot, parse_day, parse_week
+
+SAME_PLACE_METRES = 250.0
+SAME_NAME_SCORE = 0.6
+# Words that say which network a place belongs to, not which place it is.
+GENERIC_WORDS = {
+    *("france", "services", "service", "espace", "espaces", "maison", "maisons", "tiers", "lieu", "lieux"),
+    *("public", "publics", "msap", "mfs", "bus", "itinerant", "itinerante", "mobile"),
+    *("de", "du", "des", "d", "la", "le", "les", "l", "et", "a", "au", "aux", "en", "sur"),
+}
+KINDS = ("text", "iri", "url", "date", "boolean", "decimal", "integer")
+
+
+@dataclass
+class Entry:
+    """One column → one property."""
+
+    column: str
+    property: str
+    kind: str = "text"
+    lang: str | None = None
+    values: dict[str, Any] | None = None  # source value → IRI (relative to base) / literal
+    pattern: str | None = None  # regex whose groups feed ``format``
+    format: str | None = None
+    split: str | None = None  # several values in one cell
+
+
+@dataclass
+class Mapping:
+    path: Path
+    name: str  # graph name: {base}graph/<name>
+    meta: GraphMeta
+    id: str
+    label: str
+    slug: str
+    types: list[str]
+    required: list[str]
+    commune: str | None
+    latitude: str | None
+    longitude: str | None
+    street: list[str]
+    postal_code: str | None
+    locality: str | None
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    constants: dict[str, Any] = field(default_factory=dict)
+    day_columns: dict[str, str] = field(default_factory=dict)  # schema day → column
+    week_column: str | None = None
+    entries: list[Entry] = field(default_factory=list)
+    contact: dict[str, str] = field(default_factory=dict)  # name/email/telephone → column (private)
+
+    def columns(self) -> set[str]:
+        cols = {self.id, self.label, self.commune, self.latitude, self.longitude, self.postal_code}
+        cols |= {self.locality, self.week_column, *self.street, *self.day_columns.values()}
+        cols |= {e.column for e in self.entries} | set(self.contact.values())
+        cols |= set(re.findall(r"\{([^}]+)\}", self.slug))
+        return {c for c in cols if c}
+
+
+def read_mapping(path: Path) -> Mapping:
+    """Parse and check a mapping file; every mistake names the file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise SourceError(path, f"unreadable mapping: {e}") from None
+    try:
+        src, place = data["source"], data["place"]
+        meta = GraphMeta(
+            label=src["label"],
+            source=src.get("url", path.name),
+            license=src.get("license"),
+            description=src.get("description"),
+        )
+        hours = data.get("hours", {})
+        entries = []
+        for e in data.get("properties", []):
+            entry = Entry(**e)
+            if entry.kind not in KINDS:
+                raise SourceError(path, f"property {entry.property}: kind must be one of {', '.join(KINDS)}")
+            entries.append(entry)
+        required = place.get("required", ["name", "coordinates"])
+        unknown = set(required) - {"name", "coordinates", "commune"}
+        if unknown:
+            raise SourceError(path, f"required: unknown field(s) {', '.join(sorted(unknown))}")
+        street = place.get("street", [])
+        return Mapping(
+            path=path,
+            name=src["name"],
+            meta=meta,
+            id=place["id"],
+            label=place["name"],
+            slug=place.get("slug", "{" + place["name"] + "}"),
+            types=place.get("types", ["schema:Place", "cs:ServicePlace"]),
+            required=required,
+            commune=place.get("commune"),
+            latitude=place.get("latitude"),
+            longitude=place.get("longitude"),
+            street=[street] if isinstance(street, str) else street,
+            postal_code=place.get("postal_code"),
+            locality=place.get("locality"),
+            delimiter=src.get("delimiter", ","),
+            encoding=src.get("encoding", "utf-8"),
+            constants=data.get("constants", {}),
+            day_columns={d: c for d, c in hours.items() if d in DAYS},
+            week_column=hours.get("week"),
+            entries=entries,
+            contact=data.get("contact", {}),
+        )
+    except KeyError as e:
+        raise SourceError(path, f"mapping lacks {e.args[0]!r}") from None
+    except TypeError as e:
+        raise SourceError(path, f"bad mapping entry: {e}") from None
+
+
+def read_rows(path: Path, mapping: Mapping) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) for a .csv or .csv.gz; the header must hold every mapped column."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding=mapping.encoding, newline="") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise SourceError(path, f"unreadable CSV ({mapping.encoding}): {e}") from None
+    reader = csv.DictReader(io.StringIO(text), delimiter=mapping.delimiter)
+    header = reader.fieldnames or []
+    missing = sorted(mapping.columns() - set(header))
+    if missing:
+        raise SourceError(
+            path,
+            f"not the shape mapped by {mapping.path.name}: missing column(s) {', '.join(missing)} "
+            f"(header: {', '.join(header[:12]) or 'empty'})",
+            1,
+        )
+    return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+
+
+# --- building --------------------------------------------------------------------------------------
+@dataclass
+class Place:
+    iri: ox.NamedNode
+    label: str
+    commune: str | None
+    lat: float | None
+    lon: float | None
+    graph: str
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.replace(",", ".")) if text else None
+    except InvalidOperation:
+        return None
+
+
+class Builder:
+    def __init__(self, mapping: Mapping, minter: Minter, gz: Gazetteer):
+        self.m, self.minter, self.gz = mapping, minter, gz
+        self.public, self.private = Triples(), Triples()
+        self.report: list[str] = []
+        self.places: list[Place] = []
+        self.rejected = 0
+        self.former_codes = 0
+
+    def resolve(self, value: Any) -> ox.NamedNode | ox.Literal:
+        """A mapping value: 'id/…' is relative to the base, a CURIE or http IRI is an IRI, else a literal."""
+        if isinstance(value, str):
+            if value.startswith("id/"):
+                return ox.NamedNode(self.minter.base + value)
+            if value.startswith(("http://", "https://")) or (":" in value and expand(value) != value):
+                return iri(value)
+        return lit(value)
+
+    def commune_of(self, line: int, raw: str) -> ox.NamedNode | None:
+        code = raw.zfill(5) if raw.isdigit() else raw  # spreadsheets drop the leading zero of 01…09
+        found = self.gz.current_commune(code)
+        if found is None:
+            self.report.append(f"ligne {line} : code commune « {raw} » introuvable dans le référentiel")
+            return None
+        if found.code != code:
+            self.former_codes += 1
+        return ox.NamedNode(self.minter.thing("commune", found.code))
+
+    def value(self, e: Entry, raw: str, line: int) -> list[ox.NamedNode | ox.Literal]:
+        out: list[ox.NamedNode | ox.Literal] = []
+        for text in [v.strip() for v in raw.split(e.split)] if e.split else [raw]:
+            if not text:
+                continue
+            if e.values is not None:
+                if text not in e.values:
+                    self.report.append(f"ligne {line} : {e.column} = « {text} » hors de la liste du mapping")
+                    continue
+                out.append(self.resolve(e.values[text]))
+                continue
+            if e.pattern:
+                m = re.search(e.pattern, text)
+                if not m:
+                    self.report.append(f"ligne {line} : {e.column} = « {text} » ne suit pas le motif attendu")
+                    continue
+                text = (e.format or "{0}").format(m[0], *m.groups())
+            try:
+                out.append(self.literal(e, text))
+            except ValueError:
+                self.report.append(f"ligne {line} : {e.column} = « {text} » n'est pas un {e.kind} valide")
+        return out
+
+    def literal(self, e: Entry, text: str) -> ox.NamedNode | ox.Literal:
+        if e.kind == "iri":
+            return self.resolve(text)
+        if e.kind == "url":
+            return ox.NamedNode(text if re.match(r"^https?://", text) else "http://" + text.lstrip("/"))
+        if e.kind == "date":
+            return lit(dt.date.fromisoformat(text))
+        if e.kind == "boolean":
+            return lit(text.lower() in ("oui", "yes", "true", "1", "vrai"))
+        if e.kind == "decimal":
+            number = _number(text)
+            if number is None:
+                raise ValueError(text)
+            return lit(number)
+        if e.kind == "integer":
+            return lit(int(text))
+        return lit(text, e.lang)
+
+    def hours(self, line: int, row: dict[str, str]) -> dict[str, list[Slot]]:
+        week: dict[str, list[Slot]] = {}
+        try:
+            if self.m.week_column:
+                week.update(parse_week(row[self.m.week_column]))
+            for day, column in self.m.day_columns.items():
+                slots = parse_day(row[column])
+                if slots:
+                    week[day] = slots
+        except HoursError as e:
+            self.report.append(f"ligne {line} : {e} — horaires non chargés")
+            return {}
+        return week
+
+    def row(self, line: int, row: dict[str, str], slug: str) -> None:
+        m, t = self.m, self.public
+        label = row[m.label]
+        problems = []
+        if not label:
+            problems.append("nom manquant")
+        lat = _number(row[m.latitude]) if m.latitude else None
+        lon = _number(row[m.longitude]) if m.longitude else None
+        has_coords = lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180
+        if (lat is not None or lon is not None) and not has_coords:
+            problems.append(f"coordonnées invalides « {row[m.latitude]} ; {row[m.longitude]} »")
+        elif not has_coords and "coordinates" in m.required:
+            problems.append("coordonnées manquantes")
+        commune = self.commune_of(line, row[m.commune]) if m.commune and row[m.commune] else None
+        if commune is None and "commune" in m.required:
+            problems.append("commune non résolue")
+        if problems:
+            self.rejected += 1
+            self.report.append(f"ligne {line} : rejetée ({'; '.join(problems)})")
+            return
+        s = ox.NamedNode(self.minter.thing("lieu", slug))
+        t.a(s, *m.types)
+        t.label(s, label)
+        t.add(s, "schema:name", label, "fr")
+        t.add(s, "schema:identifier", row[m.id])
+        for prop, value in m.constants.items():
+            for v in value if isinstance(value, list) else [value]:
+                t.add(s, prop, self.resolve(v))
+        address = ox.BlankNode()
+        t.add(s, "schema:address", address)
+        t.a(address, "schema:PostalAddress")
+        t.add(address, "schema:streetAddress", ", ".join(row[c] for c in m.street if row[c]) or None)
+        t.add(address, "schema:postalCode", row[m.postal_code] if m.postal_code else None)
+        t.add(address, "schema:addressLocality", row[m.locality] if m.locality else None)
+        t.add(address, "schema:addressCountry", "FR")
+        if commune is not None:
+            t.add(s, "dcterms:spatial", commune)
+        if has_coords:
+            coords, geometry = ox.BlankNode(), ox.BlankNode()
+            t.add(s, "schema:geo", coords)
+            t.a(coords, "schema:GeoCoordinates")
+            t.add(coords, "schema:latitude", lat)
+            t.add(coords, "schema:longitude", lon)
+            t.add(s, "geo:hasGeometry", geometry)
+            t.a(geometry, "geo:Geometry")
+            t.add(geometry, "geo:asWKT", lit(f"POINT({lon} {lat})", datatype="geo:wktLiteral"))
+        for day, slots in self.hours(line, row).items():
+            for opens, closes in slots:
+                spec = ox.BlankNode()
+                t.add(s, "schema:openingHoursSpecification", spec)
+                t.a(spec, "schema:OpeningHoursSpecification")
+                t.add(spec, "schema:dayOfWeek", iri("schema:" + day))
+                t.add(spec, "schema:opens", lit(opens, datatype="xsd:time"))
+                t.add(spec, "schema:closes", lit(closes, datatype="xsd:time"))
+        for e in m.entries:
+            for v in self.value(e, row[e.column], line):
+                t.add(s, e.property, v)
+        self.contact(s, row)
+        self.places.append(
+            Place(
+                s,
+                label,
+                commune.value if commune else None,
+                float(lat) if has_coords else None,
+                float(lon) if has_coords else None,
+                self.minter.graph(m.name),
+            )
+        )
+
+    def contact(self, s: ox.NamedNode, row: dict[str, str]) -> None:
+        """A named person's contact: private graph only."""
+        values = {k: row[c] for k, c in self.m.contact.items() if row.get(c)}
+        if not values:
+            return
+        point = ox.BlankNode()
+        self.private.add(s, "schema:contactPoint", point)
+        self.private.a(point, "schema:ContactPoint")
+        for key in ("name", "email", "telephone"):
+            self.private.add(point, "schema:" + key, values.get(key))
+
+
+def slugs(mapping: Mapping, rows: list[tuple[int, dict[str, str]]]) -> list[str]:
+    """Readable slugs from the mapping's template; one used twice in the file gets the row's id, so
+    a slug does not depend on row order."""
+    base = [slugify(mapping.slug.format_map(row)) for _, row in rows]
+    seen: dict[str, int] = {}
+    for b in base:
+        seen[b] = seen.get(b, 0) + 1
+    return [
+        b if seen[b] == 1 else f"{b}-{slugify(row[mapping.id])}"
+        for b, (_, row) in zip(base, rows, strict=True)
+    ]
+
+
+# --- same place in two lists -----------------------------------------------------------------------
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def name_similarity(a: str, b: str, commune_name: str = "") -> float:
+    """1.0 when the distinctive words of one name are all in the other, else their sequence ratio."""
+    drop = GENERIC_WORDS | set(normalize(commune_name).split())
+    wa = [w for w in normalize(a).split() if w not in drop]
+    wb = [w for w in normalize(b).split() if w not in drop]
+    if not wa or not wb:
+        return 0.0
+    if set(wa) <= set(wb) or set(wb) <= set(wa):
+        return 1.0
+    return SequenceMatcher(None, " ".join(wa), " ".join(wb)).ratio()
+
+
+def places_in_store(store: Store, exclude_graph: str) -> list[Place]:
+    rows = store.select(
+        f"""SELECT ?g ?p ?l ?c ?lat ?lon WHERE {{ GRAPH ?g {{
+              ?p a <{CS}ServicePlace> ; <{RDFS}label> ?l ; <http://purl.org/dc/terms/spatial> ?c ;
+                 <{SCHEMA}geo> [ <{SCHEMA}latitude> ?lat ; <{SCHEMA}longitude> ?lon ] }}
+              FILTER(?g != <{exclude_graph}>) }}"""
+    )
+    return [
+        Place(r["p"], r["l"].value, r["c"].value, float(r["lat"].value), float(r["lon"].value), r["g"].value)
+        for r in rows
+    ]
+
+
+def same_places(
+    new: list[Place], known: list[Place], gz: Gazetteer, minter: Minter
+) -> list[tuple[Place, Place]]:
+    """At most one partner per place on each side: owl:sameAs is transitive, so linking one tiers-lieu
+    to a France Services desk *and* its bus would declare the desk and the bus the same."""
+    by_commune: dict[str, list[Place]] = {}
+    for p in known:
+        by_commune.setdefault(p.commune or "", []).append(p)
+    prefix = minter.thing("commune", "")
+    candidates = []
+    for p in new:
+        if not p.commune or p.lat is None:
+            continue
+        commune = gz.communes.get(("commune-actuelle", p.commune.removeprefix(prefix)))
+        for q in by_commune.get(p.commune, ()):
+            if q.iri == p.iri or q.lat is None:
+                continue
+            metres = distance_m(p.lat, p.lon, q.lat, q.lon)
+            if metres > SAME_PLACE_METRES:
+                continue
+            score = name_similarity(p.label, q.label, commune.name if commune else "")
+            if score >= SAME_NAME_SCORE:
+                candidates.append((-score, round(metres / 50), len(q.label), p.iri.value, q.iri.value, p, q))
+    pairs, taken = [], set()
+    for *_, p, q in sorted(candidates, key=lambda c: c[:5]):
+        if p.iri.value not in taken and q.iri.value not in taken:
+            taken |= {p.iri.value, q.iri.value}
+            pairs.append((p, q))
+    return pairs
+
+
+# --- entry point -----------------------------------------------------------------------------------
+def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = None) -> ImportResult:
+    """A CSV and its mapping → the list's public graph, its private graph (if any contact), a report."""
+    mapping = read_mapping(mapping_path)
+    rows = read_rows(path, mapping)
+    if not rows:
+        raise SourceError(path, "no data rows")
+    gz = load_gazetteer()
+    b = Builder(mapping, minter, gz)
+    for (line, row), slug in zip(rows, slugs(mapping, rows), strict=True):
+        b.row(line, row, slug)
+    graph = minter.graph(mapping.name)
+    links = same_places(b.places, places_in_store(store, graph), gz, minter) if store is not None else []
+    for p, q in links:
+        b.public.add(p.iri, "owl:sameAs", q.iri)
+    report = [
+        f"{mapping.name} : {len(rows)} lignes, {len(b.places)} lieux chargés, {b.rejected} lignes rejetées, "
+        f"{b.former_codes} codes commune résolus par un ancien code ou une commune déléguée, "
+        f"{len(links)} liens owl:sameAs",
+        *(f"même lieu : <{p.iri.value}> « {p.label} » = <{q.iri.value}> « {q.label} »" for p, q in links),
+        *b.report,
+    ]
+    loads = [GraphLoad(graph, list(b.public), mapping.meta)]
+    if mapping.contact:  # always replaced, so a contact removed from the source leaves the store too
+        meta = GraphMeta(
+            label=f"{mapping.meta.label} — contacts nominatifs (privé)", source=mapping.meta.source
+        )
+        loads.append(GraphLoad(minter.private_graph(mapping.name), list(b.private), meta))
+    return ImportResult(loads, report)
