@@ -77,20 +77,31 @@ def best(offered: dict[str, str], accept: str | None) -> str | None:
     return ALIASES.get(match, match)
 
 
-def negotiate(accept: str | None, format_param: str | None) -> tuple[str | None, str | None]:
-    """(media type for SELECT/ASK results, media type for RDF results); either may be None."""
-    if format_param:
-        key = format_param.strip().lower()
-        if key in FORMAT_NAMES:
-            results, graph = FORMAT_NAMES[key]
-            return (RESULTS[results] if results else None, GRAPHS[graph] if graph else None)
-        # A media type is accepted as format= too.
-        results_types, graph_types = set(RESULTS.values()), set(GRAPHS.values())
-        media = ALIASES.get(key, key)
-        if media in results_types or media in graph_types:
-            return (media if media in results_types else None, media if media in graph_types else None)
-        raise UnknownFormat(format_param)
-    return best(RESULTS, accept), best(GRAPHS, accept)
+def negotiate(accept: str | None, formats: list[str]) -> tuple[str | None, str | None]:
+    """(media type for SELECT/ASK results, media type for RDF results); either may be None.
+
+    ``formats`` are the ``format=`` values (SPARQLWrapper sends several, some as comma-separated media
+    types): the first one known wins over Accept. An Accept that lists SPARQL result types and no RDF
+    type gets Turtle for CONSTRUCT/DESCRIBE, as Fuseki and Virtuoso do (rdflib's SPARQLStore needs it).
+    """
+    for value in formats:
+        for item in value.split(","):
+            key = item.strip().lower()
+            if key in FORMAT_NAMES:
+                results, graph = FORMAT_NAMES[key]
+                return (RESULTS[results] if results else None, GRAPHS[graph] if graph else None)
+            media = ALIASES.get(key, key)
+            if media in RESULTS.values() or media in GRAPHS.values():
+                return (
+                    media if media in RESULTS.values() else None,
+                    media if media in GRAPHS.values() else None,
+                )
+    if formats:
+        raise UnknownFormat(", ".join(formats))
+    results, graph = best(RESULTS, accept), best(GRAPHS, accept)
+    if graph is None and results is not None:
+        graph = GRAPHS["turtle"]
+    return results, graph
 
 
 def curie(iri: str, prefixes: dict[str, str] = PREFIXES) -> str:

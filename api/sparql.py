@@ -276,7 +276,7 @@ async def _params(request: Request) -> list[tuple[str, str]]:
 
 
 def _one(params: list[tuple[str, str]], name: str) -> str | None:
-    values = [v for k, v in params if k == name]
+    values = list(dict.fromkeys(v for k, v in params if k == name))  # SPARQLWrapper repeats format=
     if len(values) > 1:
         raise Problem(400, f"'{name}' given {len(values)} times")
     return values[0] if values else None
@@ -346,7 +346,8 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
             raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
     timeout = _timeout(request, params)
     try:
-        results_type, graph_type = conneg.negotiate(request.headers.get("accept"), _one(params, "format"))
+        formats = [v for k, v in params if k == "format"]
+        results_type, graph_type = conneg.negotiate(request.headers.get("accept"), formats)
     except conneg.UnknownFormat as e:
         raise Problem(400, f"unknown format={e}: use one of {', '.join(conneg.FORMAT_NAMES)}") from e
     if results_type is None and graph_type is None:

@@ -407,10 +407,14 @@ class Reader(Store):
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         return b"".join(self.runner.run(job, limit).chunks)
 
-    @staticmethod
-    def _direct(bindings: Bindings | None, public: bool) -> bool:
-        # VALUES cannot hold blank nodes (the store substitutes them); private reads need the store.
-        return not public or any(isinstance(v, ox.BlankNode) for v in (bindings or {}).values())
+    def _direct(self, bindings: Bindings | None, public: bool) -> bool:
+        # Private reads need the store; VALUES cannot hold blank nodes (the store substitutes them);
+        # an in-memory store has no workers to gain from (and copying it per version would cost more).
+        return (
+            not public
+            or not self.runner.disk
+            or any(isinstance(v, ox.BlankNode) for v in (bindings or {}).values())
+        )
 
     def select(self, query, bindings=None, *, public=True, timeout=None):
         if self._direct(bindings, public):

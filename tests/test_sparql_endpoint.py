@@ -1,0 +1,380 @@
+"""/sparql and /store through a real ``communs serve`` on a tmp disk store, with real clients."""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import io
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+import rdflib
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from sparql_helpers import (
+    BASE,
+    BULK,
+    PERSON,
+    PRIVATE,
+    PROJECTS,
+    PUBLIC,
+    SECRET,
+    TOKEN,
+    Server,
+    cpu_ticks,
+    descendants,
+    request,
+    serve,
+)
+from SPARQLWrapper import CSV, JSON, JSONLD, TURTLE, SPARQLWrapper
+
+COUNT_PROJECTS = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <http://schema.org/Project> }"
+HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+DESCRIBE_ONE = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ BIND(<{BASE}id/projet/essai-1> AS ?s) ?s ?p ?o }}"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serve(tmp_path_factory.mktemp("sparql")) as srv:
+        yield srv
+
+
+def query(srv: Server, text: str, accept: str = "application/sparql-results+json", **params: str):
+    body = urlencode({"query": text, **params}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}
+    return request("POST", srv.sparql, body, headers)
+
+
+def update(srv: Server, text: str, token: str | None = TOKEN):
+    headers = {"Content-Type": "application/sparql-update"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return request("POST", srv.sparql, text.encode(), headers)
+
+
+def count(srv: Server, text: str = COUNT_PROJECTS) -> int:
+    status, _, body = query(srv, text)
+    assert status == 200, body
+    return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+
+
+# --- real clients ---
+def test_sparqlwrapper_select_ask_construct_jsonld(server: Server) -> None:
+    sw = SPARQLWrapper(server.sparql)
+    sw.setQuery(COUNT_PROJECTS)
+    sw.setReturnFormat(JSON)
+    assert sw.query().convert()["results"]["bindings"][0]["n"]["value"] == str(PROJECTS)
+    sw.setMethod("POST")
+    sw.setQuery(f"ASK {{ <{BASE}id/projet/essai-3> ?p ?o }}")
+    assert sw.query().convert()["boolean"] is True
+    sw.setQuery(DESCRIBE_ONE)
+    sw.setReturnFormat(TURTLE)
+    graph = rdflib.Graph().parse(data=sw.query().convert(), format="turtle")
+    assert (rdflib.URIRef(f"{BASE}id/projet/essai-1"), rdflib.RDFS.label, None) in graph
+    sw.setReturnFormat(JSONLD)
+    graph = sw.query().convert()
+    labels = {str(o) for o in graph.objects(rdflib.URIRef(f"{BASE}id/projet/essai-1"), rdflib.RDFS.label)}
+    assert labels == {"Projet d'essai 1"}
+    sw.setQuery("SELECT ?s WHERE { ?s a <http://schema.org/Project> } ORDER BY ?s LIMIT 3")
+    sw.setReturnFormat(CSV)
+    assert sw.query().convert().decode().splitlines()[0] == "s"
+
+
+def test_rdflib_sparqlstore(server: Server) -> None:
+    graph = rdflib.Graph(store=SPARQLStore(server.sparql, returnFormat="json"))
+    rows = list(graph.query(COUNT_PROJECTS))
+    assert int(rows[0][0]) == PROJECTS
+    assert graph.query(f"ASK {{ <{PERSON}> ?p ?o }}").askAnswer is True
+    constructed = graph.query(DESCRIBE_ONE).graph
+    assert len(constructed) == 2
+
+
+# --- content negotiation ---
+@pytest.mark.parametrize(
+    ("accept", "params", "select_type", "construct_type"),
+    [
+        ("*/*", {}, "application/sparql-results+json", "text/turtle"),
+        ("", {}, "application/sparql-results+json", "text/turtle"),
+        ("application/sparql-results+xml", {}, "application/sparql-results+xml", "text/turtle"),
+        ("text/csv;q=0.5, text/tab-separated-values", {}, "text/tab-separated-values", "text/turtle"),
+        ("text/csv, application/sparql-results+json;q=0.1", {}, "text/csv", "text/turtle"),
+        ("application/json", {}, "application/sparql-results+json", "text/turtle"),
+        ("application/n-triples, application/ld+json;q=0.9", {}, None, "application/n-triples"),
+        ("application/rdf+xml", {}, None, "application/rdf+xml"),
+        ("application/n-quads", {}, None, "application/n-quads"),
+        ("text/*", {}, "text/csv", "text/turtle"),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", {}, "application/sparql-results+json", "text/turtle"),
+        ("application/sparql-results+json", {"format": "tsv"}, "text/tab-separated-values", None),
+        ("*/*", {"format": "text/csv"}, "text/csv", None),
+        ("text/csv", {"format": "jsonld"}, None, "application/ld+json"),
+        ("*/*", {"format": "xml"}, "application/sparql-results+xml", "application/rdf+xml"),
+        ("image/png", {}, None, None),
+    ],
+)
+def test_conneg_matrix(server: Server, accept, params, select_type, construct_type) -> None:
+    for text, expected in ((COUNT_PROJECTS, select_type), (DESCRIBE_ONE, construct_type)):
+        status, headers, body = query(server, text, accept, **params)
+        if expected is None:
+            assert status == 406, (accept, params, text, body)
+            continue
+        assert status == 200, (accept, params, body)
+        assert headers["content-type"].split(";")[0] == expected, (accept, params)
+        if expected == "application/ld+json":
+            doc = json.loads(body)
+            assert doc["@context"]["rdfs"] == "http://www.w3.org/2000/01/rdf-schema#"
+            assert "rdfs:label" in doc["@graph"][0]
+            parsed = rdflib.Graph().parse(data=body, format="json-ld")
+            assert len(parsed) == 2
+
+
+def test_unknown_format_and_get_without_query(server: Server) -> None:
+    status, _, body = query(server, COUNT_PROJECTS, format="png")
+    assert status == 400 and b"format" in body
+    status, headers, body = request("GET", server.sparql, headers={"Accept": "text/html"})
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    page = body.decode()
+    assert "PREFIX schema: &lt;http://schema.org/&gt;" in page and "/static/sparql.js" in page
+    for accept, fmt in (
+        ("text/turtle", "turtle"),
+        ("application/rdf+xml", "xml"),
+        ("application/ld+json", "json-ld"),
+    ):
+        status, headers, body = request("GET", server.sparql, headers={"Accept": accept})
+        assert status == 200 and headers["content-type"].startswith(accept)
+        sd = rdflib.Graph().parse(data=body, format=fmt, publicID=server.sparql)
+        endpoint = rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#endpoint")
+        assert (None, endpoint, rdflib.URIRef(server.sparql)) in sd
+
+
+def test_get_and_sparql_query_body_and_default_graph_uri(server: Server) -> None:
+    status, _, body = request("GET", server.sparql + "?query=" + quote(COUNT_PROJECTS))
+    assert status == 200 and json.loads(body)["results"]["bindings"][0]["n"]["value"] == str(PROJECTS)
+    headers = {"Content-Type": "application/sparql-query", "Accept": "text/csv"}
+    status, _, body = request(
+        "POST", server.sparql + "?default-graph-uri=" + quote(BULK), COUNT_PROJECTS.encode(), headers
+    )
+    assert status == 200 and body.decode().splitlines() == ["n", "0"]
+    status, _, body = query(
+        server,
+        "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+        "text/csv",
+        **{"named-graph-uri": BULK},
+    )
+    assert body.decode().splitlines() == ["g", BULK]
+
+
+# --- privacy ---
+@pytest.mark.parametrize(
+    ("text", "params"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", {}),
+        ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", {}),
+        (f"SELECT * FROM <{PRIVATE}> WHERE {{ ?s ?p ?o }}", {}),
+        (f"SELECT * FROM NAMED <{PRIVATE}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}", {}),
+        (f"SELECT * WHERE {{ GRAPH <{PRIVATE}> {{ ?s ?p ?o }} }}", {}),
+        ("SELECT * WHERE { ?s ?p ?o }", {"default-graph-uri": PRIVATE}),
+        ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", {"named-graph-uri": PRIVATE}),
+        (f"DESCRIBE <{PERSON}>", {}),
+        (f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ <{PERSON}> ?p ?o BIND(<{PERSON}> AS ?s) }} }}", {}),
+    ],
+)
+def test_private_graph_never_shows(server: Server, text: str, params: dict) -> None:
+    status, _, body = query(server, text, "text/csv, application/n-triples", **params)
+    assert status in (200, 403), body
+    assert SECRET.encode() not in body and b"prive" not in body
+
+
+# --- deadlines ---
+def test_heavy_query_killed_at_deadline_while_cheap_queries_answer(server: Server) -> None:
+    before = descendants(server.process.pid)
+    outcome: dict = {}
+
+    def heavy() -> None:
+        t0 = time.monotonic()
+        outcome["status"], _, outcome["body"] = query(server, HEAVY, timeout="1.5")
+        outcome["elapsed"] = time.monotonic() - t0
+
+    thread = threading.Thread(target=heavy)
+    thread.start()
+    time.sleep(0.5)
+    cheap = []
+    for _ in range(5):
+        t0 = time.monotonic()
+        assert count(server) == PROJECTS
+        cheap.append(time.monotonic() - t0)
+    # The worker that burns CPU for the heavy query.
+    ticks = {p: cpu_ticks(p) for p in descendants(server.process.pid)}
+    time.sleep(0.3)
+    burning = [p for p, t in ticks.items() if t >= 0 and cpu_ticks(p) - t >= 10]
+    thread.join(10)
+    assert outcome["status"] == 503 and b"deadline" in outcome["body"], outcome
+    assert 1.4 < outcome["elapsed"] < 3.0, outcome
+    assert max(cheap) < 0.5, cheap
+    assert len(burning) == 1, (burning, before)
+    time.sleep(0.2)
+    assert cpu_ticks(burning[0]) == -1, "the killed worker still exists"
+    assert count(server) == PROJECTS  # the pool still answers after the kill
+
+
+def test_timeout_parameter_only_lowers_the_deadline(server: Server) -> None:
+    t0 = time.monotonic()
+    status, _, body = query(server, HEAVY, timeout="600")
+    assert status == 503 and time.monotonic() - t0 < 3.5, body  # server limit: 2 s
+    assert query(server, COUNT_PROJECTS, timeout="abc")[0] == 400
+    assert query(server, COUNT_PROJECTS, timeout="-1")[0] == 400
+
+
+def test_large_csv_streams_completely(server: Server) -> None:
+    rows = 60_000
+    text = f"SELECT ?a ?b WHERE {{ GRAPH <{BULK}> {{ ?a ?p ?x }} ?b ?q ?y }} LIMIT {rows}"
+    status, headers, body = query(server, text, "text/csv")
+    assert status == 200
+    assert len(body) > 1024 * 1024 and "content-length" not in headers  # streamed, not buffered
+    lines = list(csv.reader(io.StringIO(body.decode())))
+    assert len(lines) == rows + 1
+
+
+# --- refusals ---
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "select * where { service silent <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { ?s ?p ?o FILTER EXISTS { SERVICE<http://127.0.0.1:9/x>{?s ?p ?o} } }",
+        "PREFIX e: <http://127.0.0.1:9/> SELECT * WHERE { SERVICE e:sparql { ?s ?p ?o } }",
+        "SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }",
+    ],
+)
+def test_service_refused(server: Server, text: str) -> None:
+    status, _, body = query(server, text)
+    assert status == 400 and b"SERVICE" in body, body
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT ?service WHERE { ?service ?p ?o } LIMIT 1",
+        'SELECT * WHERE { ?s ?p "SERVICE <http://x/> {" } LIMIT 1',
+        "SELECT * WHERE { ?s <http://ex.org/SERVICE> ?o } # SERVICE <http://x/>\n",
+        "PREFIX ex: <http://ex.org/> SELECT * WHERE { ?s ex:service ?o }",
+    ],
+)
+def test_service_lookalikes_accepted(server: Server, text: str) -> None:
+    assert query(server, text)[0] == 200
+
+
+def test_malformed_query_gets_parser_message(server: Server) -> None:
+    status, headers, body = query(server, "SELECT * WHERE { ?s ?p }")
+    assert status == 400 and headers["content-type"].startswith("text/plain")
+    assert b"1:" in body and b"expected" in body, body
+
+
+def test_size_limits(server: Server) -> None:
+    # Announced size over the limit: refused before the body is read.
+    conn = http.client.HTTPConnection(server.url.removeprefix("http://"), timeout=10)
+    conn.putrequest("POST", "/sparql")
+    conn.putheader("Content-Type", "application/sparql-query")
+    conn.putheader("Content-Length", str(2 * 1024 * 1024))
+    conn.endheaders()
+    assert conn.getresponse().status == 413
+    conn.close()
+    # Chunked, no announced size: refused once the limit is crossed.
+    conn = http.client.HTTPConnection(server.url.removeprefix("http://"), timeout=10)
+    body = (b"x" * 65536 for _ in range(20))
+    conn.request("POST", "/sparql", body, {"Content-Type": "application/sparql-query"}, encode_chunked=True)
+    assert conn.getresponse().status == 413
+    conn.close()
+    status, _, _ = request(
+        "POST", server.sparql, b"query=ASK{}", {"Content-Type": "text/plain", "Accept": "*/*"}
+    )
+    assert status == 415
+
+
+# --- caching and CORS ---
+def test_etag_304_and_cors(server: Server) -> None:
+    status, headers, _ = query(server, COUNT_PROJECTS)
+    etag = headers["etag"]
+    assert headers["access-control-allow-origin"] == "*" and "must-revalidate" in headers["cache-control"]
+    status, headers, body = request(
+        "GET",
+        server.sparql + "?query=" + quote(COUNT_PROJECTS),
+        headers={"Accept": "application/sparql-results+json", "If-None-Match": etag},
+    )
+    assert status == 304 and body == b""
+    status, headers, _ = request("OPTIONS", server.sparql, headers={"Origin": "https://example.org"})
+    assert status == 204 and "POST" in headers["access-control-allow-methods"]
+
+
+# --- updates ---
+def test_updates_need_the_token_and_public_graphs(server: Server) -> None:
+    graph = BASE + "graph/essai-maj"
+    insert = f"INSERT DATA {{ GRAPH <{graph}> {{ <{BASE}id/projet/maj> a <http://schema.org/Project> }} }}"
+    etag = query(server, COUNT_PROJECTS)[1]["etag"]
+    assert update(server, insert, token=None)[0] == 401
+    assert update(server, insert, token="wrong")[0] == 403
+    assert count(server) == PROJECTS
+    status, _, body = update(
+        server, f"INSERT {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{PRIVATE}> {{ ?s ?p ?o }} }}"
+    )
+    assert status == 403, body
+    status, _, body = update(
+        server, f"INSERT {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    )
+    assert status == 403, body
+    assert update(server, "DROP ALL")[0] == 403
+    assert update(server, "LOAD <http://127.0.0.1:9/data.ttl>")[0] == 400
+    assert update(server, "INSERT DATA { <http://a> <http://b> ")[0] == 400
+    assert update(server, insert)[0] == 204
+    assert count(server) == PROJECTS + 1
+    assert query(server, COUNT_PROJECTS)[1]["etag"] != etag  # the version moved
+    assert update(server, f"DROP GRAPH <{graph}>")[0] == 204
+    assert count(server) == PROJECTS
+    assert count(server, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{PRIVATE}> {{ ?s ?p ?o }} }}") == 0
+
+
+def test_graph_store_protocol(server: Server) -> None:
+    store = server.url + "/store"
+    target = store + "?graph=" + quote("http://example.org/gsp")
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/turtle"}
+    ttl = b'<http://example.org/s> <http://example.org/p> "v" .'
+    assert request("PUT", target, ttl, {"Content-Type": "text/turtle"})[0] == 401
+    assert request("GET", target)[0] == 404
+    assert request("PUT", target, ttl, auth)[0] == 201
+    assert request("PUT", target, ttl, auth)[0] == 204
+    assert request("POST", target, b'<http://example.org/s> <http://example.org/p> "w" .', auth)[0] == 204
+    status, headers, body = request("GET", target, headers={"Accept": "application/n-triples"})
+    assert status == 200 and headers["content-type"].startswith("application/n-triples")
+    assert len(body.decode().strip().splitlines()) == 2
+    assert request("HEAD", target)[0] == 200
+    assert request("PUT", target, b"not turtle <", auth)[0] == 400
+    assert request("PUT", target, ttl, {**auth, "Content-Type": "application/x-unknown"})[0] == 415
+    private = store + "?graph=" + quote(PRIVATE)
+    assert request("GET", private)[0] == 404
+    assert request("PUT", private, ttl, auth)[0] == 403
+    assert request("DELETE", private, None, auth)[0] == 403
+    assert request("DELETE", target, None, auth)[0] == 204
+    assert request("GET", target)[0] == 404
+    assert request("DELETE", target, None, auth)[0] == 404
+    status, headers, _ = request("POST", store, ttl, auth)
+    assert status == 201 and headers["location"].startswith(server.url + "/store/")
+    assert request("GET", headers["location"], headers={"Accept": "text/turtle"})[0] == 200
+    assert request("DELETE", headers["location"], None, auth)[0] == 204
+    assert (
+        count(server, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{PUBLIC}> {{ ?s ?p ?o }} }}")
+        == 2 * PROJECTS + 2
+    )
+
+
+def test_no_token_configured_means_no_updates(tmp_path: Path) -> None:
+    with serve(tmp_path, token=None) as srv:
+        status, _, body = update(
+            srv, f"INSERT DATA {{ GRAPH <{PUBLIC}> {{ <http://a> <http://b> 1 }} }}", token=""
+        )
+        assert status == 403 and b"disabled" in body
+        status, _, _ = update(srv, "INSERT DATA { <http://a> <http://b> 1 }", token="anything")
+        assert status == 403
+        assert count(srv) == PROJECTS
