@@ -1,0 +1,205 @@
+"""Places: hand-made CSVs through their own mappings, the bundled France Services list, opening hours."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import load_reference
+
+from api import cli
+from graph.store import OxigraphStore
+from loaders import SourceError, places
+from loaders.hours import HoursError, parse_day, parse_week
+
+FIXTURES = Path(__file__).parent / "fixtures" / "places"
+DATA = Path(__file__).resolve().parent.parent / "data"
+PREFIXES = """PREFIX schema: <http://schema.org/> PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX cs: <https://w3id.org/communs-services/def#> PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX geo: <http://www.opengis.net/ont/geosparql#>
+"""
+
+
+def load(store: OxigraphStore, csv_name: str, mapping: Path) -> list[str]:
+    result = places.build(FIXTURES / csv_name, mapping, store.minter, store)
+    for g in result.graphs:
+        store.replace_graph(g.graph, g.triples, g.meta)
+    return result.report
+
+
+@pytest.fixture(scope="module")
+def loaded(base_iri: str, territory_triples: list) -> tuple[OxigraphStore, list[str], list[str]]:
+    store = load_reference(OxigraphStore(base_iri), territory_triples)
+    first = load(store, "saisonniers.csv", FIXTURES / "saisonniers.toml")
+    second = load(store, "espaces.csv", FIXTURES / "espaces.toml")
+    return store, first, second
+
+
+def labels(store: OxigraphStore, where: str, public: bool = True) -> set[str]:
+    rows = store.select(PREFIXES + f"SELECT ?l WHERE {{ {where} ?p rdfs:label ?l }}", public=public)
+    return {r["l"].value for r in rows}
+
+
+# --- opening hours -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("09:00 - 12:00 / 13:30 - 17:00", [("09:00:00", "12:00:00"), ("13:30:00", "17:00:00")]),
+        ("9h-12h et 14h-17h30", [("09:00:00", "12:00:00"), ("14:00:00", "17:30:00")]),
+        ("8h30 à 12h", [("08:30:00", "12:00:00")]),
+        ("00:00 - 00:00 / 09:00 - 12:00", [("09:00:00", "12:00:00")]),  # the FS export's empty slot
+        ("13:00 - 24:00", [("13:00:00", "23:59:00")]),
+        ("Fermé", []),
+        ("", []),
+        (None, []),
+    ],
+)
+def test_day_hours(text: str | None, slots: list) -> None:
+    assert parse_day(text) == slots
+
+
+@pytest.mark.parametrize("text", ["12:00 - 09:00", "25:00 - 26:00", "matin", "9h", "09:00 - 12:00 / 13:00"])
+def test_bad_day_hours(text: str) -> None:
+    with pytest.raises(HoursError):
+        parse_day(text)
+
+
+def test_week_hours() -> None:
+    week = parse_week("Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00; We off")
+    assert set(week) == {"Monday", "Tuesday", "Thursday", "Friday", "Saturday"}
+    assert week["Saturday"] == [("09:00:00", "12:00:00")]
+    assert parse_week("lundi-mardi : 9h-12h")["Tuesday"] == [("09:00:00", "12:00:00")]
+    assert set(parse_week("Sa-Mo 10:00-11:00")) == {"Saturday", "Sunday", "Monday"}
+    with pytest.raises(HoursError):
+        parse_week("Xy 09:00-12:00")
+
+
+# --- a new spreadsheet through its own mapping -----------------------------------------------------
+def test_rows_and_report(loaded) -> None:
+    store, report, _ = loaded
+    assert report[0].startswith("test-saisonniers : 6 lignes, 4 lieux chargés, 2 lignes rejetées")
+    assert "ligne 4 : rejetée (coordonnées manquantes)" in report
+    assert "ligne 5 : code commune « 99999 » introuvable dans le référentiel" in report
+    assert "ligne 5 : rejetée (commune non résolue)" in report
+    assert any(line.startswith("ligne 6 : règle d'horaires illisible « lundi matin »") for line in report)
+    assert "ligne 7 : type = « Kiosque » hors de la liste du mapping" in report
+    names = labels(store, "?p a cs:ServicePlace ; cs:network ?n . FILTER(CONTAINS(STR(?n), 'saisonniers'))")
+    assert names == {
+        "Maison des saisonniers de Bourg-Saint-Maurice",
+        "Point saisonniers Hauteville-Gondon",
+        "Point saisonniers de Valezan",
+        "Maison des saisonniers de Val d'Isère",
+    }
+
+
+def test_former_codes_resolve_to_current_commune(loaded) -> None:
+    store, _, _ = loaded
+    base = store.minter.base
+    rows = store.select(
+        PREFIXES
+        + "SELECT ?l ?c WHERE { ?p dcterms:spatial ?c ; rdfs:label ?l . FILTER(CONTAINS(?l, 'Point')) }"
+    )
+    spatial = {r["l"].value: r["c"].value for r in rows}
+    assert spatial["Point saisonniers Hauteville-Gondon"] == base + "id/commune/73054"  # merged 2016
+    assert spatial["Point saisonniers de Valezan"] == base + "id/commune/73150"  # La Plagne Tarentaise
+
+
+def test_rollup_to_epci_and_departement(loaded) -> None:
+    store, _, _ = loaded
+    in_epci = labels(
+        store,
+        f"?p a cs:ServicePlace ; dcterms:spatial/dcterms:isPartOf+ <{store.minter.base}id/epci/247300254> .",
+    )
+    assert "Point saisonniers Hauteville-Gondon" in in_epci
+    assert "Maison des saisonniers de Val d'Isère" in in_epci
+    assert "Point saisonniers de Valezan" not in in_epci  # Versants d'Aime, not Haute-Tarentaise
+    in_savoie = labels(
+        store,
+        f"?p a cs:ServicePlace ; dcterms:spatial/dcterms:isPartOf+ <{store.minter.base}id/departement/73> .",
+    )
+    assert "Point saisonniers de Valezan" in in_savoie
+
+
+def test_place_shape(loaded) -> None:
+    store, _, _ = loaded
+    s1 = store.minter.thing("lieu", "maison-des-saisonniers-de-bourg-saint-maurice")
+    rows = store.select(
+        PREFIXES
+        + f"""SELECT ?wkt ?lat ?zip ?mail ?typo WHERE {{ <{s1}> a schema:Place ;
+            geo:hasGeometry/geo:asWKT ?wkt ; schema:geo/schema:latitude ?lat ;
+            schema:address/schema:postalCode ?zip ; schema:email ?mail ; cs:typology ?typo }}"""
+    )
+    assert len(rows) == 1
+    r = rows[0]
+    assert r["wkt"].value == "POINT(6.7700 45.6186)"
+    assert r["wkt"].datatype.value == "http://www.opengis.net/ont/geosparql#wktLiteral"
+    assert r["zip"].value == "73700" and r["mail"].value == "accueil@saisonniers-bsm.example.org"
+    assert r["typo"].value.endswith("id/typologie-lieu/point-accueil-saisonniers")
+    saturday = store.select(
+        PREFIXES
+        + f"""SELECT ?o ?c WHERE {{ <{s1}> schema:openingHoursSpecification ?h .
+            ?h schema:dayOfWeek schema:Saturday ; schema:opens ?o ; schema:closes ?c }}"""
+    )
+    assert [(r["o"].value, r["c"].value) for r in saturday] == [("09:00:00", "12:00:00")]
+    assert saturday[0]["o"].datatype.value == "http://www.w3.org/2001/XMLSchema#time"
+
+
+def test_named_contact_only_in_private_graph(loaded) -> None:
+    store, _, _ = loaded
+    ask = PREFIXES + "ASK { ?p schema:contactPoint/schema:email 'lucie.exemple@example.org' }"
+    assert not store.ask(ask)
+    assert store.ask(ask, public=False)
+    graphs = store.select(
+        PREFIXES + "SELECT ?g WHERE { GRAPH ?g { ?c schema:name 'Lucie Exemple' } }", public=False
+    )
+    assert [r["g"].value for r in graphs] == [store.minter.private_graph("test-saisonniers")]
+
+
+def test_same_place_in_two_lists(loaded) -> None:
+    store, _, report = loaded
+    rows = store.select(PREFIXES + "SELECT ?a ?b WHERE { ?a owl:sameAs ?b }")
+    pairs = {(r["a"].value.rsplit("/", 1)[1], r["b"].value.rsplit("/", 1)[1]) for r in rows}
+    assert pairs == {
+        ("espace-saisonniers-bourg-saint-maurice", "maison-des-saisonniers-de-bourg-saint-maurice")
+    }
+    assert "1 liens owl:sameAs" in report[0]
+    assert any(line.startswith("même lieu :") and "Médiathèque" not in line for line in report)
+    assert any("fermeture avant l'ouverture" in line and line.startswith("ligne 4") for line in report)
+
+
+def test_wrong_shape_is_refused(base_iri: str, tmp_path: Path) -> None:
+    store = OxigraphStore(base_iri)
+    with pytest.raises(SourceError, match=r"espaces\.csv:1: not the shape mapped by saisonniers\.toml"):
+        places.build(FIXTURES / "espaces.csv", FIXTURES / "saisonniers.toml", store.minter, store)
+    with pytest.raises(SourceError, match="unreadable mapping"):
+        places.build(FIXTURES / "espaces.csv", FIXTURES / "espaces.csv", store.minter, store)
+    partial = tmp_path / "partial.toml"
+    partial.write_text('[source]\nname = "x"\nlabel = "x"\n', encoding="utf-8")
+    with pytest.raises(SourceError, match="partial.toml: mapping lacks 'place'"):
+        places.build(FIXTURES / "espaces.csv", partial, store.minter, store)
+
+
+def test_cli_needs_a_mapping(capsys) -> None:
+    code = cli.main(["import", "places", str(FIXTURES / "espaces.csv"), "--store", ":memory:"])
+    assert code == cli.EXIT_BAD_INPUT
+    assert "--mapping" in capsys.readouterr().err
+
+
+# --- the bundled France Services list --------------------------------------------------------------
+def test_france_services_savoie(base_iri: str) -> None:
+    store = OxigraphStore(base_iri)
+    result = places.build(
+        DATA / "france-services" / "liste-fs-20240801.csv.gz",
+        DATA / "mappings" / "france-services.toml",
+        store.minter,
+    )
+    assert result.report[0].startswith("france-services : 2845 lignes, 2845 lieux chargés, 0 lignes rejetées")
+    (load,) = result.graphs
+    store.replace_graph(load.graph, load.triples, load.meta)
+    savoie = store.minter.thing("commune", "73")  # Savoie's INSEE codes are 73xxx
+    rows = store.select(
+        PREFIXES + "SELECT ?p ?role WHERE { ?p cs:network ?r ; cs:siteRole ?role ; dcterms:spatial ?c ."
+        f' FILTER(STRSTARTS(STR(?c), "{savoie}")) }}'
+    )
+    assert len({r["p"].value for r in rows}) == 31
+    assert {r["role"].value.rsplit("/", 1)[1] for r in rows} == {"principal"}  # as in the file
