@@ -33,8 +33,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             app.state.reader = Reader(app.state.store, runner, settings.query_timeout)
             app.state.publish = runner.publish
         app.state.runner = runner
-        # Build the list/search index before the first request rather than during it.
-        search.catalog(app.state.store)
+        # Build the list/search index before the first request rather than during it (for the object
+        # pages read through, api.pages.store_of: the index is kept per store object).
+        search.catalog(getattr(app.state, "reader", None) or app.state.store)
         try:
             yield
         finally:

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from api import conneg
 from api.deps import templates
 from graph.namespaces import PREFIXES, sparql_prefixes
-from graph.runner import Answer, Job, NotAcceptable, QueryRunner
+from graph.runner import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
 from graph.settings import Settings
 from graph.store import OxigraphStore, QueryTimeout, StoreError
 
@@ -129,7 +129,7 @@ def has_from(toks: list[tuple[str, str]]) -> bool:
     return any(kind == "name" and text.upper() == "FROM" for kind, text in toks)
 
 
-def check_update_scope(toks: list[tuple[str, str]], is_public) -> None:
+def check_update_scope(toks: list[tuple[str, str]], is_public, *, graph_variables: bool = False) -> None:
     """Updates may neither write into nor read from a non-public graph, so they must name their graphs."""
     prefixes = _prefixes(toks)
     for i, tok in enumerate(toks):
@@ -139,7 +139,12 @@ def check_update_scope(toks: list[tuple[str, str]], is_public) -> None:
         upper = tok[1].upper() if tok[0] == "name" else ""
         if upper in ("ALL", "NAMED"):
             raise Problem(403, f"{upper} would include non-public graphs: name the graphs to change")
-        if upper == "GRAPH" and i + 1 < len(toks) and toks[i + 1][1].startswith(("?", "$")):
+        if (
+            upper == "GRAPH"
+            and not graph_variables
+            and i + 1 < len(toks)
+            and toks[i + 1][1].startswith(("?", "$"))
+        ):
             raise Problem(403, "GRAPH with a variable would read non-public graphs: name the graphs")
 
 
@@ -364,6 +369,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         default_graphs=defaults if protocol_dataset else None,
         named_graphs=named if protocol_dataset else None,
         union_default=not protocol_dataset and not has_from(toks),
+        base_iri=_endpoint(request),
     )
     key = "\x00".join(
         [str(runner.version), query, *defaults, "|", *named, str(results_type), str(graph_type), str(timeout)]
@@ -420,16 +426,60 @@ def _stream(head: list[bytes], answer: Answer) -> Iterator[bytes]:
         answer.close()
 
 
+def rewrite_update(text: str, public_graphs: list[str], using: list[str], using_named: list[str]) -> str:
+    """The update with ``ALL``/``NAMED`` targets spelled out as the public graphs, and the protocol's
+    ``using-graph-uri``/``using-named-graph-uri`` written as USING clauses before each top-level WHERE."""
+    spans = [m for m in _TOKEN.finditer(text) if m.lastgroup != "skip"]
+    edits: list[tuple[int, int, str]] = []
+    depth = 0
+    clauses = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in using_named)
+    for i, m in enumerate(spans):
+        word = m.group().upper() if m.lastgroup == "name" else ""
+        if m.group() == "{":
+            depth += 1
+        elif m.group() == "}":
+            depth -= 1
+        elif word in ("ALL", "NAMED") and i > 0:
+            j = i - 1
+            silent = spans[j].group().upper() == "SILENT"
+            if silent:
+                j -= 1
+            op = spans[j].group().upper() if j >= 0 else ""
+            if op not in ("CLEAR", "DROP"):
+                continue
+            targets = ([] if word == "NAMED" else ["DEFAULT"]) + [f"GRAPH <{g}>" for g in public_graphs]
+            targets = targets or [f"GRAPH <{EMPTY_GRAPH}>"]
+            edits.append((spans[j].start(), m.end(), " ;\n".join(f"{op} SILENT {t}" for t in targets)))
+        elif word == "WHERE" and depth == 0 and clauses:
+            if i > 0 and spans[i - 1].group().upper() == "DELETE":
+                raise Problem(400, "using-graph-uri cannot apply to DELETE WHERE: write DELETE { } WHERE { }")
+            if any(spans[k].group().upper() == "USING" for k in range(max(0, i - 40), i)):
+                raise Problem(400, "USING in the update and using-graph-uri in the request at once")
+            edits.append((m.start(), m.start(), clauses.strip() + " "))
+    for start, end, replacement in reversed(edits):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
 async def _update(request: Request, params: list[tuple[str, str]], text: str) -> Response:
     _authorize(request)
-    if any(k in ("using-graph-uri", "using-named-graph-uri") for k, _ in params):
-        raise Problem(
-            400, "using-graph-uri / using-named-graph-uri are not supported: write USING in the update"
-        )
+    store = request.app.state.store
+    using = [v for k, v in params if k == "using-graph-uri"]
+    using_named = [v for k, v in params if k == "using-named-graph-uri"]
+    for g in using + using_named:
+        if not store.minter.is_public_graph(g):
+            raise Problem(403, f"<{g}> is not a public graph: updates cannot read it")
+        try:
+            ox.NamedNode(g)
+        except ValueError as e:
+            raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
+    text = rewrite_update(text, store.public_graphs(), using, using_named)
     toks = tokens(text)
     check_remote(toks, _settings(request).service_allowlist)
-    store = request.app.state.store
-    check_update_scope(toks, store.minter.is_public_graph)
+    # GRAPH ?g only ranges over the USING NAMED graphs when the request gives them.
+    check_update_scope(toks, store.minter.is_public_graph, graph_variables=bool(using_named))
+    # Relative IRIs resolve against the endpoint (a later BASE in the update still wins).
+    text = f"BASE <{_endpoint(request)}>\n{text}"
     try:
         await run_in_threadpool(store.update, text)
     except StoreError as e:
@@ -438,6 +488,10 @@ async def _update(request: Request, params: list[tuple[str, str]], text: str) ->
         raise Problem(400, f"update failed: {e}") from e
     _publish(request)
     return Response(status_code=204, headers=_cors(request))
+
+
+def _endpoint(request: Request) -> str:
+    return str(request.url).split("?")[0]
 
 
 def _service_triples(endpoint: str) -> str:

@@ -31,6 +31,7 @@ CHUNK = 64 * 1024
 SNAPSHOTS_KEPT = 3
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
+EMPTY_GRAPH = "urn:x-communs:empty"  # a graph nothing is ever written to: "no graphs" for pyoxigraph
 
 
 @dataclass
@@ -164,10 +165,14 @@ class Answer:
 class QueryRunner:
     """Deadline-enforcing reads of the public dataset. Thread-safe; call :meth:`publish` after writes."""
 
-    def __init__(self, store: Store, workers: int = 2, max_idle: int = 8):
+    def __init__(self, store: Store, workers: int = 2, max_busy: int | None = None):
         self.store = store
         self.disk = isinstance(store, OxigraphStore) and store.path is not None
-        self.max_idle = max(workers, max_idle)
+        self.max_idle = workers
+        # Beyond the ready pool, extra workers start while all are busy (cheap queries never queue behind
+        # heavy ones), up to this many at once; past it a query waits for a free one until its deadline.
+        self.max_busy = max_busy or 4 * workers
+        self._busy = threading.BoundedSemaphore(self.max_busy)
         self.kills = 0
         self._lock = threading.Lock()
         self._snapshot: tuple[int, str] | None = None
@@ -251,7 +256,13 @@ class QueryRunner:
 
     def _run_worker(self, job: Job, deadline: float, timeout: float) -> Answer:
         version, snapshot = self._current()
-        worker = self._take()
+        if not self._busy.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise QueryTimeout(f"all {self.max_busy} query workers stayed busy for {timeout:g} s")
+        try:
+            worker = self._take()
+        except BaseException:
+            self._busy.release()
+            raise
         done = [False]
 
         def release(reusable: bool) -> None:
@@ -262,6 +273,7 @@ class QueryRunner:
                 self._idle.put(worker)
             else:
                 worker.kill()
+            self._busy.release()
 
         def receive():
             left = deadline - time.monotonic()
@@ -277,10 +289,9 @@ class QueryRunner:
 
         try:
             worker.conn.send((snapshot, job))
-        except OSError:
-            release(False)
+        except OSError:  # an idle worker that died (OOM killer): replace it once
+            worker.kill()
             worker = _Worker(self._ctx)
-            done[0] = False
             worker.conn.send((snapshot, job))
         tag, value = receive()
         if tag != "head":

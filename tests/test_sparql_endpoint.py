@@ -32,6 +32,8 @@ from sparql_helpers import (
 )
 from SPARQLWrapper import CSV, JSON, JSONLD, TURTLE, SPARQLWrapper
 
+from graph.store import OxigraphStore
+
 COUNT_PROJECTS = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <http://schema.org/Project> }"
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 DESCRIBE_ONE = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ BIND(<{BASE}id/projet/essai-1> AS ?s) ?s ?p ?o }}"
@@ -325,7 +327,6 @@ def test_updates_need_the_token_and_public_graphs(server: Server) -> None:
         server, f"INSERT {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
     )
     assert status == 403, body
-    assert update(server, "DROP ALL")[0] == 403
     assert update(server, "LOAD <http://127.0.0.1:9/data.ttl>")[0] == 400
     assert update(server, "INSERT DATA { <http://a> <http://b> ")[0] == 400
     assert update(server, insert)[0] == 204
@@ -378,3 +379,14 @@ def test_no_token_configured_means_no_updates(tmp_path: Path) -> None:
         status, _, _ = update(srv, "INSERT DATA { <http://a> <http://b> 1 }", token="anything")
         assert status == 403
         assert count(srv) == PROJECTS
+
+
+def test_clear_all_spares_private_graphs(server: Server) -> None:
+    """Last in the module: it empties the public graphs, then stops the server to look at the store."""
+    status, _, body = update(server, "CLEAR ALL")
+    assert status == 204, body
+    assert count(server, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == 0
+    server.process.terminate()
+    server.process.wait(10)
+    store = OxigraphStore(BASE, server.store, read_only=True)
+    assert store.count(PRIVATE) == 1 and store.count(PUBLIC) == 0
