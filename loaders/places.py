@@ -324,14 +324,20 @@ class Builder:
             t.add(s, "geo:hasGeometry", geometry)
             t.a(geometry, "geo:Geometry")
             t.add(geometry, "geo:asWKT", lit(f"POINT({lon} {lat})", datatype="geo:wktLiteral"))
+        # One specification per slot, with every day that has it: "09:00-12:00" Monday to Friday is
+        # one node with five schema:dayOfWeek, not five nodes (the list has ~2.5x fewer triples).
+        days_of: dict[Slot, list[str]] = {}
         for day, slots in self.hours(line, row).items():
-            for opens, closes in slots:
-                spec = ox.BlankNode()
-                t.add(s, "schema:openingHoursSpecification", spec)
-                t.a(spec, "schema:OpeningHoursSpecification")
+            for slot in slots:
+                days_of.setdefault(slot, []).append(day)
+        for (opens, closes), days in sorted(days_of.items()):
+            spec = ox.BlankNode()
+            t.add(s, "schema:openingHoursSpecification", spec)
+            t.a(spec, "schema:OpeningHoursSpecification")
+            for day in days:
                 t.add(spec, "schema:dayOfWeek", iri("schema:" + day))
-                t.add(spec, "schema:opens", lit(opens, datatype="xsd:time"))
-                t.add(spec, "schema:closes", lit(closes, datatype="xsd:time"))
+            t.add(spec, "schema:opens", lit(opens, datatype="xsd:time"))
+            t.add(spec, "schema:closes", lit(closes, datatype="xsd:time"))
         for e in m.entries:
             for v in self.value(e, row[e.column], line):
                 t.add(s, e.property, v)
