@@ -8,6 +8,7 @@ import pytest
 from conftest import load_reference
 
 from api import cli
+from graph import search
 from graph.store import OxigraphStore
 from loaders import SourceError, places
 from loaders.hours import HoursError, parse_day, parse_week
@@ -186,20 +187,24 @@ def test_cli_needs_a_mapping(capsys) -> None:
 
 
 # --- the bundled France Services list --------------------------------------------------------------
-def test_france_services_savoie(base_iri: str) -> None:
-    store = OxigraphStore(base_iri)
+def test_france_services_savoie_and_haute_tarentaise(base_iri: str, territory_triples: list) -> None:
+    store = load_reference(OxigraphStore(base_iri), territory_triples)
     result = places.build(
         DATA / "france-services" / "liste-fs-20240801.csv.gz",
         DATA / "mappings" / "france-services.toml",
         store.minter,
+        store,
     )
     assert result.report[0].startswith("france-services : 2845 lignes, 2845 lieux chargés, 0 lignes rejetées")
     (load,) = result.graphs
     store.replace_graph(load.graph, load.triples, load.meta)
-    savoie = store.minter.thing("commune", "73")  # Savoie's INSEE codes are 73xxx
-    rows = store.select(
-        PREFIXES + "SELECT ?p ?role WHERE { ?p cs:network ?r ; cs:siteRole ?role ; dcterms:spatial ?c ."
-        f' FILTER(STRSTARTS(STR(?c), "{savoie}")) }}'
-    )
-    assert len({r["p"].value for r in rows}) == 31
-    assert {r["role"].value.rsplit("/", 1)[1] for r in rows} == {"principal"}  # as in the file
+    cat = search.Catalog(store)
+    savoie = cat.filter("lieux", {"departement": ["73"], "reseau": ["france-services"]})
+    assert len(savoie) == 31  # as in the file: Cœur de Chartreuse's Isère communes are not in the Savoie
+    haute_tarentaise = cat.filter("lieux", {"epci": ["247300254"]})
+    assert {cat.label(cat.items[n].iri) for n in haute_tarentaise} == {
+        "France services Bourg-Saint-Maurice",
+        "France services de Tignes",
+        "France services Val d'Isère",
+    }
+    assert len(cat.filter("lieux", {"departement": ["73"], "samedi": ["oui"]})) == 3
