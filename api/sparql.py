@@ -26,7 +26,7 @@ from api.deps import templates
 from graph.namespaces import PREFIXES, sparql_prefixes
 from graph.runner import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
 from graph.settings import Settings
-from graph.store import OxigraphStore, QueryTimeout, StoreError
+from graph.store import OxigraphStore, QueryTimeout, StoreError, bind
 
 router = APIRouter()
 
@@ -59,6 +59,29 @@ EXAMPLES = {
   ?s a schema:Project ; ?p ?o .
 } LIMIT 200""",
 }
+
+
+def examples(request: Request) -> dict[str, str]:
+    """The built-in examples, then each named query of ``queries/`` with its example values bound."""
+    state = request.app.state
+    cached = getattr(state, "sparql_examples", None)
+    if cached is not None:
+        return cached
+    found = dict(EXAMPLES)
+    try:
+        from graph import named_queries  # the named-queries feature (queries/*.rq), when present
+
+        queries = named_queries.load_all()
+    except Exception:  # noqa: BLE001 - optional here: a broken file must not take the query page down
+        queries = {}
+    for q in queries.values():
+        try:
+            values = named_queries.bindings(q, q.example_values(), state.store.minter)
+            found[q.summary or q.name] = bind(q.sparql, values)
+        except (ValueError, StoreError):
+            continue  # a required parameter without an example: not runnable as is
+    state.sparql_examples = found
+    return found
 
 
 class Problem(Exception):
@@ -137,7 +160,8 @@ def check_update_scope(toks: list[tuple[str, str]], is_public, *, graph_variable
         if iri is not None and not is_public(iri):
             raise Problem(403, f"<{iri}> is not a public graph: updates cannot touch it")
         upper = tok[1].upper() if tok[0] == "name" else ""
-        if upper in ("ALL", "NAMED"):
+        before = toks[i - 1][1].upper() if i else ""
+        if upper in ("ALL", "NAMED") and before in ("CLEAR", "DROP", "SILENT"):
             raise Problem(403, f"{upper} would include non-public graphs: name the graphs to change")
         if (
             upper == "GRAPH"
@@ -331,6 +355,8 @@ async def sparql(request: Request) -> Response:
         if query is not None and update is not None:
             raise Problem(400, "give either a query or an update, not both")
         if update is not None:
+            if request.method != "POST":
+                raise Problem(405, "updates are sent with POST", {"Allow": "POST"})
             return await _update(request, params, update)
         if query is None:
             return _describe_service(request)
@@ -433,6 +459,8 @@ def rewrite_update(text: str, public_graphs: list[str], using: list[str], using_
     edits: list[tuple[int, int, str]] = []
     depth = 0
     clauses = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in using_named)
+    if clauses and any(m.lastgroup == "name" and m.group().upper() in ("USING", "WITH") for m in spans):
+        raise Problem(400, "USING or WITH in the update and using-graph-uri in the request at once")
     for i, m in enumerate(spans):
         word = m.group().upper() if m.lastgroup == "name" else ""
         if m.group() == "{":
@@ -453,8 +481,6 @@ def rewrite_update(text: str, public_graphs: list[str], using: list[str], using_
         elif word == "WHERE" and depth == 0 and clauses:
             if i > 0 and spans[i - 1].group().upper() == "DELETE":
                 raise Problem(400, "using-graph-uri cannot apply to DELETE WHERE: write DELETE { } WHERE { }")
-            if any(spans[k].group().upper() == "USING" for k in range(max(0, i - 40), i)):
-                raise Problem(400, "USING in the update and using-graph-uri in the request at once")
             edits.append((m.start(), m.start(), clauses.strip() + " "))
     for start, end, replacement in reversed(edits):
         text = text[:start] + replacement + text[end:]
@@ -535,7 +561,7 @@ def _describe_service(request: Request) -> Response:
             "sparql.html",
             {
                 "prefixes": sparql_prefixes(),
-                "examples": EXAMPLES,
+                "examples": examples(request),
                 "formats": {**conneg.RESULTS, **conneg.GRAPHS},
                 "base": _settings(request).base_iri,
                 "timeout": _settings(request).query_timeout,
@@ -650,6 +676,43 @@ async def _get_graph(request: Request, graph: str | None) -> Response:
     return StreamingResponse(_stream(head, answer), headers=headers, media_type=media)
 
 
+def _parse_rdf(body: bytes, media: str, base: str) -> list[ox.Triple]:
+    try:
+        fmt = ox.RdfFormat.from_media_type(media) if media else None
+    except ValueError:
+        fmt = None
+    if fmt is None or fmt.supports_datasets:
+        raise Problem(
+            415, f"unsupported Content-Type {media or '(none)'}: send Turtle, N-Triples, RDF/XML or JSON-LD"
+        )
+    try:
+        return list(ox.parse(body, fmt, base_iri=base))
+    except (SyntaxError, ValueError) as e:
+        raise Problem(400, f"invalid {media}: {e}") from e
+
+
+async def _uploaded_triples(request: Request, graph: str) -> list[ox.Triple]:
+    """The body's triples; a multipart/form-data body (HTML upload forms) may carry several files."""
+    base = graph or _endpoint(request)
+    media = _media(request)
+    if media != "multipart/form-data":
+        return _parse_rdf(await _read_body(request, GRAPH_MAX_BYTES), media, base)
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > GRAPH_MAX_BYTES:
+        raise Problem(413, f"multipart uploads need a Content-Length of at most {GRAPH_MAX_BYTES} bytes")
+    triples: list[ox.Triple] = []
+    async with request.form() as form:
+        for _, part in form.multi_items():
+            if isinstance(part, str):
+                continue
+            part_media = (part.content_type or "").split(";")[0].strip().lower()
+            if part_media in ("", "application/octet-stream") and part.filename:
+                guessed = ox.RdfFormat.from_extension(part.filename.rsplit(".", 1)[-1])
+                part_media = guessed.media_type if guessed else part_media
+            triples += _parse_rdf(await part.read(), part_media, base)
+    return triples
+
+
 async def _write_graph(request: Request, graph: str | None) -> Response:
     store: OxigraphStore = request.app.state.store
     location = None
@@ -667,20 +730,7 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
         await run_in_threadpool(store.update, f"DROP GRAPH <{graph}>" if graph else "DROP DEFAULT")
         _publish(request)
         return Response(status_code=204, headers=_cors(request))
-    body = await _read_body(request, GRAPH_MAX_BYTES)
-    media = _media(request)
-    try:
-        fmt = ox.RdfFormat.from_media_type(media) if media else None
-    except ValueError:
-        fmt = None
-    if fmt is None or fmt.supports_datasets:
-        raise Problem(
-            415, f"unsupported Content-Type {media or '(none)'}: send Turtle, N-Triples, RDF/XML or JSON-LD"
-        )
-    try:
-        triples = list(ox.parse(body, fmt, base_iri=graph or str(request.url).split("?")[0]))
-    except (SyntaxError, ValueError) as e:
-        raise Problem(400, f"invalid {media}: {e}") from e
+    triples = await _uploaded_triples(request, graph)
     data = " .\n".join(str(t) for t in triples)
     inner = f"GRAPH <{graph}> {{ {data} }}" if graph else data
     steps = []
