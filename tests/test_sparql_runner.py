@@ -1,0 +1,118 @@
+"""The query runner and the reader behind ``store_of`` on a real disk store; the lexical guards."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from sparql_helpers import BASE, PRIVATE, PROJECTS, PUBLIC, SECRET, build_store
+
+from api.sparql import Problem, check_remote, check_update_scope, rewrite_update, tokens
+from graph.namespaces import Minter
+from graph.runner import Job, QueryRunner, Reader
+from graph.store import OxigraphStore, QueryTimeout, StoreError
+
+HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reader]:
+    path = tmp_path_factory.mktemp("runner") / "store"
+    build_store(path)
+    store = OxigraphStore(BASE, path)
+    runner = QueryRunner(store, workers=2)
+    try:
+        yield Reader(store, runner, timeout=5)
+    finally:
+        runner.close()
+        store.close()
+
+
+def test_reader_reads_public_data_with_bindings(reader: Reader) -> None:
+    rows = reader.select(
+        "SELECT ?label WHERE { ?p <http://www.w3.org/2000/01/rdf-schema#label> ?label }",
+        {"p": ox.NamedNode(f"{BASE}id/projet/essai-2")},
+    )
+    assert [r["label"].value for r in rows] == ["Projet d'essai 2"]
+    assert reader.ask("ASK { ?s a <http://schema.org/Project> }")
+    assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS
+    # The snapshot has no private graph at all; public=False reads the store itself.
+    assert reader.select(f"SELECT * WHERE {{ GRAPH <{PRIVATE}> {{ ?s ?p ?o }} }}") == []
+    private = reader.select(f"SELECT ?o WHERE {{ GRAPH <{PRIVATE}> {{ ?s ?p ?o }} }}", public=False)
+    assert [r["o"].value for r in private] == [SECRET]
+    assert PUBLIC in reader.graphs() and reader.version == reader.store.version
+
+
+def test_reader_deadline_and_errors(reader: Reader) -> None:
+    t0 = time.monotonic()
+    with pytest.raises(QueryTimeout):
+        reader.select(HEAVY, timeout=0.5)
+    assert time.monotonic() - t0 < 1.5
+    with pytest.raises(StoreError, match="1:"):
+        reader.select("SELECT * WHERE { ?s ?p }")
+    assert reader.runner.kills >= 1 and reader.ask("ASK {}")
+
+
+def test_writes_are_published_to_new_snapshots(reader: Reader) -> None:
+    graph = BASE + "graph/essai-publication"
+    reader.store.update(
+        f"INSERT DATA {{ GRAPH <{graph}> {{ <{BASE}id/projet/neuf> a <http://schema.org/Project> }} }}"
+    )
+    assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS + 1
+    reader.store.drop_graph(graph)
+    assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS
+    assert len(list(Path(reader.runner.snapshot_dir).iterdir())) <= 3
+
+
+def test_memory_store_runs_in_threads() -> None:
+    store = OxigraphStore(BASE)
+    store.replace_graph(
+        PUBLIC, [ox.Triple(ox.NamedNode("http://a"), ox.NamedNode("http://b"), ox.Literal(1))]
+    )
+    store.replace_graph(
+        PRIVATE, [ox.Triple(ox.NamedNode("http://a"), ox.NamedNode("http://c"), ox.Literal(2))]
+    )
+    runner = QueryRunner(store)
+    answer = runner.run(Job("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", "text/csv", None), 5)
+    assert b"".join(answer.chunks).decode().splitlines() == ["s,p,o", "http://a,http://b,1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("SELECT * { SERVICE <http://x/> { ?s ?p ?o } }", True),
+        ("SELECT * { sErViCe SILENT <http://x/> { } }", True),
+        ("SELECT * { \\u0053ERVICE <http://x/> { } }", True),
+        ("PREFIX a: <http://ok/> SELECT * { SERVICE a:sparql { } }", False),
+        ("SELECT * { SERVICE <http://ok/sparql> { } }", False),
+        ("SELECT ?service { ?service ex:SERVICE 'SERVICE' } # SERVICE <http://x/>", False),
+        ("LOAD <http://x/data.ttl>", True),
+    ],
+)
+def test_remote_guard(text: str, refused: bool) -> None:
+    if refused:
+        with pytest.raises(Problem):
+            check_remote(tokens(text), ("http://ok/sparql",))
+    else:
+        check_remote(tokens(text), ("http://ok/sparql",))
+
+
+def test_update_rewrite_and_scope() -> None:
+    minter = Minter(BASE)
+    text = rewrite_update("CLEAR SILENT ALL ; DROP NAMED", [PUBLIC], [], [])
+    assert text == f"CLEAR SILENT DEFAULT ;\nCLEAR SILENT GRAPH <{PUBLIC}> ; DROP SILENT GRAPH <{PUBLIC}>"
+    text = rewrite_update("INSERT { ?s a ?o } WHERE { ?s a ?o }", [], [PUBLIC], [PUBLIC])
+    assert f"USING <{PUBLIC}> USING NAMED <{PUBLIC}> WHERE" in text
+    check_update_scope(tokens(text), minter.is_public_graph)
+    with pytest.raises(Problem):
+        rewrite_update("WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", [], [PUBLIC], [])
+    for bad in (
+        f"PREFIX g: <{BASE}graph/> INSERT DATA {{ GRAPH g:prive\\/x {{ <http://a> <http://b> 1 }} }}",
+        "INSERT { GRAPH <http://g> { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } }",
+        "DROP ALL",
+    ):
+        with pytest.raises(Problem):
+            check_update_scope(tokens(bad), minter.is_public_graph)
