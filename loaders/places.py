@@ -3,7 +3,8 @@
 A new spreadsheet needs a mapping file (see ``data/mappings/*.toml``), not code: the mapping names the id,
 name, commune-code, coordinate and address columns, the per-day opening-hours columns (or one OSM-style
 week column), constants (the network), column → property entries (value lists → SKOS concepts, dates,
-booleans, URLs) and which columns hold a named person's contact (→ ``{base}graph/prive/<list>`` only).
+booleans, URLs), the structure a site belongs to (``[organisation]`` → ``org:Organization`` with
+``org:hasSite``) and which columns hold a named person's contact (→ ``{base}graph/prive/<list>`` only).
 
 Rows: a row missing a ``required`` field (name, coordinates, commune) is rejected and reported with its
 line number; a problem in an optional field (hours, a value outside its list, an unresolved commune when
@@ -92,11 +93,13 @@ class Mapping:
     week_column: str | None = None
     entries: list[Entry] = field(default_factory=list)
     contact: dict[str, str] = field(default_factory=dict)  # name/email/telephone → column (private)
+    organisation: dict[str, Any] = field(default_factory=dict)  # column, label template, types
 
     def columns(self) -> set[str]:
         cols = {self.id, self.label, self.commune, self.latitude, self.longitude, self.postal_code}
         cols |= {self.locality, self.week_column, *self.street, *self.day_columns.values()}
         cols |= {e.column for e in self.entries} | set(self.contact.values())
+        cols.add(self.organisation.get("column"))
         cols |= set(re.findall(r"\{([^}]+)\}", self.slug))
         return {c for c in cols if c}
 
@@ -127,6 +130,8 @@ def read_mapping(path: Path) -> Mapping:
         if unknown:
             raise SourceError(path, f"required: unknown field(s) {', '.join(sorted(unknown))}")
         street = place.get("street", [])
+        if "organisation" in data and "column" not in data["organisation"]:
+            raise SourceError(path, "[organisation] needs the 'column' naming the structure")
         return Mapping(
             path=path,
             name=src["name"],
@@ -149,6 +154,7 @@ def read_mapping(path: Path) -> Mapping:
             week_column=hours.get("week"),
             entries=entries,
             contact=data.get("contact", {}),
+            organisation=data.get("organisation", {}),
         )
     except KeyError as e:
         raise SourceError(path, f"mapping lacks {e.args[0]!r}") from None
@@ -203,6 +209,7 @@ class Builder:
         self.places: list[Place] = []
         self.rejected = 0
         self.former_codes = 0
+        self.organisations: set[str] = set()
 
     def resolve(self, value: Any) -> ox.NamedNode | ox.Literal:
         """A mapping value: 'id/…' is relative to the base, a CURIE or http IRI is an IRI, else a literal."""
@@ -342,6 +349,7 @@ class Builder:
             for v in self.value(e, row[e.column], line):
                 t.add(s, e.property, v)
         self.contact(s, row)
+        self.organisation(s, row, commune)
         self.places.append(
             Place(
                 s,
@@ -352,6 +360,21 @@ class Builder:
                 self.minter.graph(m.name),
             )
         )
+
+    def organisation(self, s: ox.NamedNode, row: dict[str, str], commune: ox.NamedNode | None) -> None:
+        """The structure a site belongs to (a France Services group: main site and branches)."""
+        spec = self.m.organisation
+        if not spec or not row[spec["column"]]:
+            return
+        label = spec.get("label", "{" + spec["column"] + "}").format_map(row)
+        o = ox.NamedNode(self.minter.slug("organisation", label))
+        if o.value not in self.organisations:
+            self.organisations.add(o.value)
+            self.public.a(o, *spec.get("types", ["org:Organization"]))
+            self.public.label(o, label)
+        self.public.add(o, "org:hasSite", s)
+        self.public.add(s, "org:siteOf", o)
+        self.public.add(o, "dcterms:spatial", commune)
 
     def contact(self, s: ox.NamedNode, row: dict[str, str]) -> None:
         """A named person's contact: private graph only."""
@@ -461,7 +484,7 @@ def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = 
     report = [
         f"{mapping.name} : {len(rows)} lignes, {len(b.places)} lieux chargés, {b.rejected} lignes rejetées, "
         f"{b.former_codes} codes commune résolus par un ancien code ou une commune déléguée, "
-        f"{len(links)} liens owl:sameAs",
+        f"{len(b.organisations)} structures, {len(links)} liens owl:sameAs",
         *(f"même lieu : <{p.iri.value}> « {p.label} » = <{q.iri.value}> « {q.label} »" for p, q in links),
         *b.report,
     ]

@@ -18,6 +18,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 PREFIXES = """PREFIX schema: <http://schema.org/> PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX cs: <https://w3id.org/communs-services/def#> PREFIX owl: <http://www.w3.org/2002/07/owl#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX geo: <http://www.opengis.net/ont/geosparql#>
+PREFIX org: <http://www.w3.org/ns/org#>
 """
 
 
@@ -208,3 +209,6 @@ def test_france_services_savoie_and_haute_tarentaise(base_iri: str, territory_tr
         "France services Val d'Isère",
     }
     assert len(cat.filter("lieux", {"departement": ["73"], "samedi": ["oui"]})) == 3
+    group = store.minter.slug("organisation", "France services Pays Ségali (groupement)")
+    sites = store.select(PREFIXES + f"SELECT ?s WHERE {{ <{group}> a org:Organization ; org:hasSite ?s }}")
+    assert len(sites) == 6  # the main site and its five branches
