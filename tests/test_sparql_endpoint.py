@@ -381,6 +381,29 @@ def test_no_token_configured_means_no_updates(tmp_path: Path) -> None:
         assert count(srv) == PROJECTS
 
 
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="chromium is not installed")
+def test_query_page_in_a_browser(server: Server) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server.sparql, wait_until="networkidle")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#results table", timeout=10_000)
+        assert "20 résultat" in page.inner_text("#status")
+        link = page.locator("#results tbody tr a").first
+        assert link.get_attribute("href").startswith("/id/projet/essai-")
+        assert link.inner_text().startswith("Projet d'essai")  # the label, not the IRI
+        assert "csv" in page.inner_text("#downloads")
+        page.select_option("#examples", "1")
+        assert "igeo:Commune" in page.input_value("#query")
+        browser.close()
+    assert errors == []
+
+
 def test_clear_all_spares_private_graphs(server: Server) -> None:
     """Last in the module: it empties the public graphs, then stops the server to look at the store."""
     status, _, body = update(server, "CLEAR ALL")
