@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import multiprocessing
+import os
 import queue
 import shutil
 import sys
@@ -30,6 +31,8 @@ from graph.store import Bindings, OxigraphStore, QueryTimeout, Store, StoreError
 
 CHUNK = 64 * 1024
 SNAPSHOTS_KEPT = 3
+HEAVY_AFTER = 1.0  # seconds: a query still running then gets a lower CPU priority
+HEAVY_NICE = 10
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 EMPTY_GRAPH = "urn:x-communs:empty"  # a graph nothing is ever written to: "no graphs" for pyoxigraph
@@ -138,6 +141,7 @@ class _Worker:
         self.process = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="communs-query")
         self.process.start()
         child.close()
+        self.niced = False
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -278,7 +282,7 @@ class QueryRunner:
             if done[0]:
                 return
             done[0] = True
-            if reusable and self._idle.qsize() < self.max_idle:
+            if reusable and not worker.niced and self._idle.qsize() < self.max_idle:
                 self._idle.put(worker)
             else:
                 worker.kill()
@@ -288,6 +292,13 @@ class QueryRunner:
 
         def receive():
             left = deadline - time.monotonic()
+            if not worker.niced and left > HEAVY_AFTER and not worker.conn.poll(HEAVY_AFTER):
+                # A heavy query: lower its CPU priority so that cheap ones keep answering fast. The
+                # worker cannot get its priority back, so it is replaced after this query.
+                with contextlib.suppress(OSError):
+                    os.setpriority(os.PRIO_PROCESS, worker.process.pid, HEAVY_NICE)
+                    worker.niced = True
+                left = deadline - time.monotonic()
             if left <= 0 or not worker.conn.poll(left):
                 self.kills += 1
                 release(False)
