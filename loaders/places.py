@@ -488,7 +488,7 @@ def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = 
         *(f"même lieu : <{p.iri.value}> « {p.label} » = <{q.iri.value}> « {q.label} »" for p, q in links),
         *b.report,
     ]
-    loads = [GraphLoad(graph, list(b.public), mapping.meta)]
+    loads = [GraphLoad(graph, list(dict.fromkeys(b.public)), mapping.meta)]  # a group repeats its communes
     if mapping.contact:  # always replaced, so a contact removed from the source leaves the store too
         meta = GraphMeta(
             label=f"{mapping.meta.label} — contacts nominatifs (privé)", source=mapping.meta.source
