@@ -1,0 +1,247 @@
+"""Named queries: one ``.rq`` file in ``queries/`` = one documented API operation.
+
+A file opens with ``#+`` comment lines holding YAML (grlc's decorators: summary, description, tags,
+params), then the SPARQL. Parameters are turned into RDF terms here and given to the store as bindings,
+so a value can only ever be a value: it never becomes query text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyoxigraph as ox
+import yaml
+
+from graph.namespaces import XSD, Minter
+from graph.settings import QUERIES_DIR
+from graph.store import Bindings
+
+TYPES = ("iri", "string", "integer", "decimal", "date", "langString", "territory")
+TERRITORY_LEVELS = ("region", "departement", "epci", "commune")
+TERRITORY_CODE = re.compile(
+    r"^(?:(region|departement|epci|commune)/)?([0-9]{2}|2[AB]|[0-9]{3}|[0-9AB]{5}|[0-9]{9})$"
+)
+NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+_PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FORM = re.compile(r"^\s*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE | re.MULTILINE)
+_TRAILING_PAGING = re.compile(r"\b(LIMIT|OFFSET)\s+\d+\s*$", re.IGNORECASE)
+
+
+class QueryFileError(Exception):
+    """A named query file is malformed: the message names the file (and line)."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None):
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+
+
+class ParameterError(ValueError):
+    """A request gave a parameter value that does not fit its declared type: answered with a 400."""
+
+
+@dataclass
+class Param:
+    name: str
+    type: str = "string"
+    description: str = ""
+    required: bool = False
+    default: str | None = None
+    enum: list[str] | None = None
+    example: str | None = None
+    lang: str = "fr"  # for langString
+    level: str | None = None  # for territory: force the level when the code alone is ambiguous
+
+
+@dataclass
+class NamedQuery:
+    name: str
+    path: Path
+    summary: str
+    description: str
+    sparql: str
+    tags: list[str] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
+
+    def example_values(self) -> dict[str, str]:
+        return {p.name: p.example for p in self.params if p.example is not None}
+
+
+def parse(path: Path) -> NamedQuery:
+    """One file → a NamedQuery; QueryFileError (with the file and line) for anything unusable."""
+    name = path.stem
+    if not NAME.match(name):
+        raise QueryFileError(path, "file name must be lower-case letters, digits, '-' or '_'")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise QueryFileError(path, f"cannot read: {e}") from e
+    lines = text.splitlines()
+    header: list[str] = []
+    body_start = 0
+    for i, line in enumerate(lines):
+        if line.startswith("#+"):
+            header.append(line[2:].removeprefix(" ") if line[2:3] == " " else line[2:])
+            body_start = i + 1
+        elif line.strip() == "" and not header:
+            continue
+        else:
+            break
+    if not header:
+        raise QueryFileError(path, "no '#+' decorator header (summary, description, tags, params)", 1)
+    try:
+        meta = yaml.safe_load("\n".join(header)) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise QueryFileError(path, f"decorator header is not valid YAML: {e}", line) from e
+    if not isinstance(meta, dict):
+        raise QueryFileError(path, "decorator header must be 'key: value' lines", 1)
+    unknown = set(meta) - {"summary", "description", "tags", "params"}
+    if unknown:
+        raise QueryFileError(path, f"unknown decorator(s): {', '.join(sorted(unknown))}", 1)
+    if not isinstance(meta.get("summary"), str) or not meta["summary"].strip():
+        raise QueryFileError(path, "'#+ summary:' is required", 1)
+    sparql = "\n".join(lines[body_start:]).strip() + "\n"
+    if not _FORM.search(sparql):
+        raise QueryFileError(path, "no SELECT query after the header", body_start + 1)
+    form = _FORM.search(sparql).group(1).upper()
+    if form != "SELECT":
+        raise QueryFileError(path, f"only SELECT queries can be named queries (found {form})", body_start + 1)
+    if _TRAILING_PAGING.search(sparql):
+        raise QueryFileError(path, "no final LIMIT/OFFSET: the API pages with ?limit= and ?offset=")
+    try:
+        ox.Store().query(sparql)
+    except SyntaxError as e:
+        raise QueryFileError(path, f"invalid SPARQL: {e}", body_start + 1) from e
+    tags = meta.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise QueryFileError(path, "'tags' must be a list of words", 1)
+    params = [_param(path, p, sparql) for p in (meta.get("params") or [])]
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise QueryFileError(path, "a parameter is declared twice", 1)
+    return NamedQuery(
+        name=name,
+        path=path,
+        summary=meta["summary"].strip(),
+        description=str(meta.get("description") or "").strip(),
+        sparql=sparql,
+        tags=tags,
+        params=params,
+    )
+
+
+def _param(path: Path, spec: object, sparql: str) -> Param:
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise QueryFileError(path, f"each parameter needs at least 'name' (got {spec!r})", 1)
+    known = {"name", "type", "description", "required", "default", "enum", "example", "lang", "level"}
+    if set(spec) - known:
+        raise QueryFileError(path, f"parameter {spec['name']}: unknown key(s) {sorted(set(spec) - known)}", 1)
+    name = str(spec["name"])
+    if not _PARAM_NAME.match(name) or name in ("limit", "offset", "format"):
+        raise QueryFileError(path, f"parameter name {name!r} is not allowed", 1)
+    if not re.search(r"[?$]" + re.escape(name) + r"\b", sparql):
+        raise QueryFileError(path, f"parameter {name}: the query has no variable ?{name}", 1)
+    kind = str(spec.get("type", "string"))
+    if kind not in TYPES:
+        raise QueryFileError(path, f"parameter {name}: type {kind!r} is not one of {', '.join(TYPES)}", 1)
+    enum = spec.get("enum")
+    p = Param(
+        name=name,
+        type=kind,
+        description=str(spec.get("description") or ""),
+        required=bool(spec.get("required", False)),
+        default=None if spec.get("default") is None else str(spec["default"]),
+        enum=[str(v) for v in enum] if enum else None,
+        example=None if spec.get("example") is None else str(spec["example"]),
+        lang=str(spec.get("lang", "fr")),
+        level=spec.get("level"),
+    )
+    if p.level is not None and p.level not in TERRITORY_LEVELS:
+        raise QueryFileError(path, f"parameter {name}: level must be one of {TERRITORY_LEVELS}", 1)
+    minter = Minter("https://example.org/")
+    checks = [("default", p.default), ("example", p.example), *(("enum", v) for v in p.enum or [])]
+    for label, value in checks:
+        if value is not None:
+            try:
+                term(p, value, minter)
+            except ParameterError as e:
+                raise QueryFileError(path, f"parameter {name}: {label} {value!r}: {e}", 1) from e
+    if p.enum and p.default is not None and p.default not in p.enum:
+        raise QueryFileError(path, f"parameter {name}: default {p.default!r} is not among the enum values", 1)
+    if p.example is None and p.default is None and p.required:
+        raise QueryFileError(path, f"parameter {name}: a required parameter needs an 'example'", 1)
+    return p
+
+
+def term(p: Param, value: str, minter: Minter) -> ox.NamedNode | ox.Literal:
+    """A request value → an RDF term of the parameter's type (ParameterError when it does not fit)."""
+    if p.enum and value not in p.enum:
+        raise ParameterError(f"{p.name}: {value!r} is not one of {', '.join(p.enum)}")
+    try:
+        if p.type == "iri":
+            if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$", value):
+                raise ValueError("not an absolute IRI")
+            return ox.NamedNode(value)
+        if p.type == "integer":
+            if not re.match(r"^[+-]?\d{1,18}$", value):
+                raise ValueError("not an integer")
+            return ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer"))
+        if p.type == "decimal":
+            number = Decimal(value)
+            if not number.is_finite():
+                raise ValueError("not a finite number")
+            return ox.Literal(format(number, "f"), datatype=ox.NamedNode(XSD + "decimal"))
+        if p.type == "date":
+            return ox.Literal(dt.date.fromisoformat(value).isoformat(), datatype=ox.NamedNode(XSD + "date"))
+        if p.type == "langString":
+            return ox.Literal(value, language=p.lang)
+        if p.type == "territory":
+            return territory_iri(value, minter, p.level)
+        return ox.Literal(value)
+    except (ValueError, InvalidOperation) as e:
+        raise ParameterError(f"{p.name}: {value!r} is not a valid {p.type} ({e})") from e
+
+
+def territory_iri(code: str, minter: Minter, level: str | None = None) -> ox.NamedNode:
+    """'73' → département 73, '73054' → commune, 9 digits → EPCI (SIREN), 'region/84' → région 84."""
+    m = TERRITORY_CODE.match(code.strip())
+    if not m:
+        raise ValueError("expected an INSEE code (région/, departement/, epci/, commune/ prefix optional)")
+    kind, bare = m.group(1) or level, m.group(2)
+    if kind is None:
+        kind = {9: "epci", 5: "commune"}.get(len(bare), "departement")
+    return ox.NamedNode(minter.thing(kind, bare))
+
+
+def bindings(q: NamedQuery, values: dict[str, str], minter: Minter) -> Bindings:
+    """Request values (with defaults) → store bindings; unknown names are rejected, not ignored."""
+    unknown = set(values) - {p.name for p in q.params}
+    if unknown:
+        raise ParameterError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+    out: Bindings = {}
+    for p in q.params:
+        value = values.get(p.name)
+        if value is None or value == "":
+            value = p.default
+        if value is None:
+            if p.required:
+                raise ParameterError(f"{p.name}: required")
+            continue
+        out[p.name] = term(p, value, minter)
+    return out
+
+
+def load_all(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
+    """Every ``*.rq`` of the folder, validated: called at start-up so a bad file stops the server."""
+    queries = {}
+    for path in sorted(directory.glob("*.rq")):
+        q = parse(path)
+        queries[q.name] = q
+    return queries
