@@ -149,3 +149,15 @@ def test_ontology_files_are_turtle_with_relative_vocabulary_iris():
         assert len(g) > 20, path
     vocab = (ONTOLOGY_DIR / "vocabularies" / "themes.ttl").read_text()
     assert "data.adrets-asso.fr" not in vocab  # the base is configurable
+
+
+def test_every_cs_term_of_the_place_mappings_is_declared(reference):
+    import re
+
+    used = set()
+    for mapping in (DATA_DIR / "mappings").glob("*.toml"):
+        used |= set(re.findall(r"\bcs:([A-Za-z]+)", mapping.read_text(encoding="utf-8")))
+    assert {"network", "siteRole", "mobile"} <= used
+    for name in used:
+        labels = {v.language for v in reference.objects(rdflib.URIRef(CS + name), RDFS.label)}
+        assert {"fr", "en"} <= labels, f"cs:{name} is used by a mapping but not declared"
