@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import contributions, home, lists, resources, sparql
+from api import catalogue, contributions, downloads, home, lists, named_queries, resources, sparql
 from graph import search
 from graph.runner import QueryRunner, Reader
 from graph.settings import Settings
@@ -50,13 +50,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # /openapi.json describes the named queries (api/named_queries.py)
     )
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     contributions.setup(app, settings)
+    named_queries.setup(app)
     app.include_router(contributions.router)  # first: /ressources/proposer before any /ressources/{id}
     app.include_router(sparql.router)  # /sparql, /store
     app.include_router(home.router)
     app.include_router(resources.router)  # /id/{kind}/{key}: dereferencing
     app.include_router(lists.router)  # /projets, /territoires..., /recherche (+ .json, .csv)
+    app.include_router(named_queries.router)  # /api, /api/{name}, /openapi.json
+    app.include_router(catalogue.router)  # /catalogue, /.well-known/void
+    app.include_router(downloads.router)  # /telechargements
     return app

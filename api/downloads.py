@@ -1,0 +1,72 @@
+"""``/telechargements``: the public dumps (N-Quads gzip, Turtle per graph, CSV per class), with ETag and
+range requests (Starlette's FileResponse answers ``Range``)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from api.pages import render
+from graph.dumps import Dumps
+
+router = APIRouter()
+
+
+def dumps_of(request: Request) -> Dumps:
+    """One Dumps per app, in the configured folder (settings.dumps_dir, env COMMUNS_DUMPS_DIR) or next to
+    the store (``var/dumps`` for ``var/store``)."""
+    app = request.app
+    dumps = getattr(app.state, "dumps", None)
+    if dumps is None:
+        settings = app.state.settings
+        folder = getattr(settings, "dumps_dir", None) or os.environ.get("COMMUNS_DUMPS_DIR")
+        if not folder:
+            if settings.store in (None, ":memory:") or "://" in str(settings.store):
+                folder = tempfile.mkdtemp(prefix="communs-dumps-")
+            else:
+                folder = str(Path(settings.store).parent / "dumps")
+        dumps = app.state.dumps = Dumps(app.state.store, Path(folder))
+    return dumps
+
+
+@router.get("/telechargements", include_in_schema=False)
+async def downloads_page(request: Request) -> Response:
+    dumps = dumps_of(request)
+    dumps.ensure()
+    manifest = dumps.manifest()
+    if "application/json" in request.headers.get("accept", "") and manifest:
+        return JSONResponse(manifest)
+    return render(request, "downloads.html", {"manifest": manifest, "error": dumps.error})
+
+
+@router.get("/telechargements/{name}", include_in_schema=False)
+async def download(request: Request, name: str) -> Response:
+    dumps = dumps_of(request)
+    dumps.ensure()
+    path = dumps.path(name)
+    manifest = dumps.manifest()
+    if path is None or manifest is None or not path.is_file():
+        if manifest is None:
+            return Response(
+                "Les fichiers sont en préparation.", status_code=503, headers={"Retry-After": "10"}
+            )
+        return Response(
+            f"Pas de fichier « {name} ».", status_code=404, media_type="text/plain; charset=utf-8"
+        )
+    etag = f'"{manifest["version"]}-{name}"'
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers={"ETag": etag})
+    media = next(f["media"] for f in manifest["files"] if f["name"] == name)
+    headers = {"ETag": etag, "Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=60"}
+    if name.endswith(".gz"):
+        return FileResponse(path, media_type="application/gzip", filename=name, headers=headers)
+    return FileResponse(
+        path,
+        media_type=media + ("; charset=utf-8" if media.startswith("text/") else ""),
+        filename=name,
+        headers=headers,
+    )

@@ -1,0 +1,389 @@
+"""``/api/{name}``: the named queries of ``queries/`` as a REST API, its OpenAPI 3 document and docs page.
+
+Values are bound as RDF terms (graph.named_queries), the read goes through ``store_of(request)`` with the
+same deadline as ``/sparql``, and every failure is a 400/404/504 with a message — never a 500.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from mimeparse import best_match
+from starlette.concurrency import run_in_threadpool
+
+from api.pages import render, store_of
+from graph import named_queries as nq
+from graph.namespaces import XSD
+from graph.store import QueryTimeout, StoreError
+
+router = APIRouter()
+
+DEFAULT_LIMIT = 100
+MEDIA = {
+    "json": "application/json",
+    "sparql-json": "application/sparql-results+json",
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+}
+_OFFERED = ["application/json", "application/sparql-results+json", "text/csv", "text/tab-separated-values"]
+_BY_MEDIA = {
+    "application/json": "json",
+    "application/sparql-results+json": "sparql-json",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+_NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger")}
+TYPE_SCHEMA: dict[str, dict[str, Any]] = {
+    "iri": {"type": "string", "format": "uri"},
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "decimal": {"type": "number"},
+    "date": {"type": "string", "format": "date"},
+    "langString": {"type": "string"},
+    "territory": {"type": "string", "pattern": nq.TERRITORY_CODE.pattern},
+}
+
+
+class Problem(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def setup(app: FastAPI) -> None:
+    """Read and validate every query file at start-up: a bad file stops the app with its name and line."""
+    app.state.named_queries = nq.load_all()
+
+
+def _queries(request: Request) -> dict[str, nq.NamedQuery]:
+    return request.app.state.named_queries
+
+
+def _problem(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status)
+
+
+def _format(request: Request, given: str | None) -> str:
+    if given:
+        if given not in MEDIA:
+            raise Problem(400, f"format: {given!r} is not one of {', '.join(MEDIA)}")
+        return given
+    accept = request.headers.get("accept", "")
+    if not accept.strip():
+        return "json"
+    try:
+        media = best_match(_OFFERED + ["*/*"], accept)
+    except ValueError:
+        media = ""
+    if not media:
+        return "json"  # an unsatisfiable Accept still gets the default rather than a bare 406
+    return _BY_MEDIA.get(media, "json")
+
+
+def _int(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise Problem(400, f"{name}: {value!r} is not an integer") from None
+    if not low <= number <= high:
+        raise Problem(400, f"{name}: must be between {low} and {high}")
+    return number
+
+
+def _plain(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Any:
+    """Flat JSON: numbers as numbers, booleans as booleans, everything else as its text."""
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value
+        if dt in _NUMERIC:
+            try:
+                number = float(term.value)
+                return int(number) if dt.endswith(("integer", "int", "long", "Integer")) else number
+            except ValueError:
+                return term.value
+        if dt == XSD + "boolean":
+            return term.value in ("true", "1")
+    return term.value
+
+
+def _sparql_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != XSD + "string":
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def variables(q: nq.NamedQuery) -> list[str]:
+    """Projected variables, in order, as the query declares them."""
+    result = ox.Store().query(q.sparql)
+    return [v.value for v in result.variables]
+
+
+def serialize(fmt: str, names: list[str], rows: list[dict]) -> bytes:
+    if fmt == "sparql-json":
+        bindings = [{n: _sparql_term(r[n]) for n in names if n in r} for r in rows]
+        body = {"head": {"vars": names}, "results": {"bindings": bindings}}
+        return json.dumps(body, ensure_ascii=False).encode()
+    if fmt == "json":
+        return json.dumps(
+            [{n: _plain(r[n]) for n in names if n in r} for r in rows], ensure_ascii=False
+        ).encode()
+    out = io.StringIO()
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(names)
+        writer.writerows([r[n].value if n in r else "" for n in names] for r in rows)
+    else:
+        out.write("\t".join("?" + n for n in names) + "\n")
+        for r in rows:
+            out.write("\t".join(str(r[n]) if n in r else "" for n in names) + "\n")
+    return out.getvalue().encode()
+
+
+async def _values(request: Request) -> dict[str, str]:
+    values = dict(request.query_params)
+    if request.method == "POST":
+        kind = request.headers.get("content-type", "").split(";")[0].strip()
+        if kind == "application/json":
+            try:
+                body = json.loads(await request.body() or b"{}")
+            except ValueError:
+                raise Problem(400, "the JSON body is not valid JSON") from None
+            if not isinstance(body, dict):
+                raise Problem(400, "the JSON body must be an object of parameter values")
+            values.update({str(k): "" if v is None else str(v) for k, v in body.items()})
+        else:
+            form = await request.form()
+            values.update({k: v for k, v in form.items() if isinstance(v, str)})
+    return values
+
+
+@router.api_route("/api/{name}", methods=["GET", "POST"], include_in_schema=False)
+async def run_named_query(request: Request, name: str) -> Response:
+    q = _queries(request).get(name)
+    if q is None:
+        return _problem(404, f"no named query {name!r}; see /openapi.json for the list")
+    settings = request.app.state.settings
+    try:
+        values = await _values(request)
+        fmt = _format(request, values.pop("format", None))
+        limit = _int(values.pop("limit", None), "limit", DEFAULT_LIMIT, 1, settings.max_rows)
+        offset = _int(values.pop("offset", None), "offset", 0, 0, 10**9)
+        bindings = nq.bindings(q, values, store_of(request).minter)
+        # Only validated integers are appended to our own query text; user values travel as bindings.
+        text = f"{q.sparql}LIMIT {limit + 1} OFFSET {offset}\n"
+        rows = await run_in_threadpool(
+            store_of(request).select, text, bindings, timeout=settings.query_timeout
+        )
+    except Problem as p:
+        return _problem(p.status, p.message)
+    except nq.ParameterError as e:
+        return _problem(400, str(e))
+    except QueryTimeout:
+        return _problem(504, f"the query ran past the {settings.query_timeout:g} s deadline")
+    except StoreError as e:
+        return _problem(400, str(e))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    body = serialize(fmt, variables(q), rows)
+    response = Response(body, media_type=MEDIA[fmt])
+    links = []
+    params = {k: v for k, v in values.items() if v != ""}
+    if fmt != "json" or "format" in request.query_params:
+        params["format"] = fmt
+    base = str(request.url.replace(query=""))
+    if more:
+        links.append(
+            f'<{base}?{urlencode({**params, "limit": limit, "offset": offset + limit})}>; rel="next"'
+        )
+    if offset > 0:
+        prev = max(0, offset - limit)
+        links.append(f'<{base}?{urlencode({**params, "limit": limit, "offset": prev})}>; rel="prev"')
+        links.append(f'<{base}?{urlencode({**params, "limit": limit, "offset": 0})}>; rel="first"')
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    response.headers["Access-Control-Allow-Origin"] = settings.cors_origins or "*"
+    return response
+
+
+# --- OpenAPI ------------------------------------------------------------------------------------
+def _param_schema(p: nq.Param) -> dict[str, Any]:
+    schema = dict(TYPE_SCHEMA[p.type])
+    if p.enum:
+        schema = {"type": "string", "enum": p.enum}
+    if p.default is not None:
+        schema["default"] = _typed(p, p.default)
+    return schema
+
+
+def _typed(p: nq.Param, value: str) -> Any:
+    if p.type == "integer" and not p.enum:
+        return int(value)
+    if p.type == "decimal" and not p.enum:
+        return float(value)
+    return value
+
+
+def openapi(queries: dict[str, nq.NamedQuery], server: str) -> dict[str, Any]:
+    problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    common = [
+        {"$ref": "#/components/parameters/limit"},
+        {"$ref": "#/components/parameters/offset"},
+        {"$ref": "#/components/parameters/format"},
+    ]
+    paths: dict[str, Any] = {}
+    for q in queries.values():
+        params = [
+            {
+                "name": p.name,
+                "in": "query",
+                "required": p.required,
+                "description": p.description or p.type,
+                "schema": _param_schema(p),
+                **({"example": _typed(p, p.example)} if p.example is not None else {}),
+            }
+            for p in q.params
+        ]
+        names = variables(q)
+        row = {"type": "object", "properties": {n: {} for n in names}, "additionalProperties": False}
+        responses = {
+            "200": {
+                "description": "Résultats (une page)",
+                "headers": {
+                    "Link": {
+                        "description": "Pages suivante/précédente (RFC 8288)",
+                        "schema": {"type": "string"},
+                    }
+                },
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": row}},
+                    "application/sparql-results+json": {
+                        "schema": {"$ref": "#/components/schemas/SparqlResults"}
+                    },
+                    "text/csv": {"schema": {"type": "string"}},
+                    "text/tab-separated-values": {"schema": {"type": "string"}},
+                },
+            },
+            "400": {"description": "Paramètre invalide", "content": problem},
+            "404": {"description": "Requête inconnue", "content": problem},
+            "504": {"description": "Délai dépassé", "content": problem},
+        }
+        description = (
+            q.description + "\n\n" if q.description else ""
+        ) + f"Requête SPARQL ([{q.path.name}](/api#{q.name})) :\n\n```sparql\n{q.sparql}```"
+        op = {
+            "operationId": q.name.replace("-", "_"),
+            "summary": q.summary,
+            "description": description,
+            "tags": q.tags,
+            "x-sparql": q.sparql,
+            "responses": responses,
+        }
+        form_props = {p.name: _param_schema(p) for p in q.params}
+        form_props.update(
+            {
+                "limit": {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT},
+                "offset": {"type": "integer", "minimum": 0, "default": 0},
+                "format": {"type": "string", "enum": list(MEDIA)},
+            }
+        )
+        required = [p.name for p in q.params if p.required]
+        form_schema: dict[str, Any] = {"type": "object", "properties": form_props}
+        if required:
+            form_schema["required"] = required
+        paths[f"/api/{q.name}"] = {
+            "get": {**op, "parameters": params + common},
+            "post": {
+                **op,
+                "operationId": op["operationId"] + "_post",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/x-www-form-urlencoded": {"schema": form_schema}},
+                },
+            },
+        }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Comm'un Services — requêtes nommées",
+            "version": "1",
+            "description": "Chaque requête SPARQL du dossier queries/ est une opération. Formats : JSON "
+            "(liste d'objets), SPARQL JSON, CSV, TSV (paramètre format ou en-tête Accept). Pagination "
+            "par limit/offset et en-têtes Link.",
+            "license": {"name": "Licences par source : voir /catalogue"},
+        },
+        "servers": [{"url": server}],
+        "paths": paths,
+        "components": {
+            "parameters": {
+                "limit": {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT},
+                },
+                "offset": {
+                    "name": "offset",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "default": 0},
+                },
+                "format": {
+                    "name": "format",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": list(MEDIA)},
+                },
+            },
+            "schemas": {
+                "Problem": {
+                    "type": "object",
+                    "properties": {"detail": {"type": "string"}},
+                    "required": ["detail"],
+                },
+                "SparqlResults": {
+                    "type": "object",
+                    "required": ["head", "results"],
+                    "properties": {
+                        "head": {
+                            "type": "object",
+                            "properties": {"vars": {"type": "array", "items": {"type": "string"}}},
+                        },
+                        "results": {
+                            "type": "object",
+                            "properties": {"bindings": {"type": "array", "items": {"type": "object"}}},
+                        },
+                    },
+                },
+            },
+        },
+    }
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def openapi_json(request: Request) -> JSONResponse:
+    server = str(request.base_url).rstrip("/")
+    doc = openapi(_queries(request), server)
+    return JSONResponse(doc, headers={"Access-Control-Allow-Origin": "*"})
+
+
+@router.get("/api", include_in_schema=False)
+async def api_docs(request: Request) -> Response:
+    queries = sorted(_queries(request).values(), key=lambda q: (q.tags[:1], q.name))
+    return render(
+        request,
+        "api_docs.html",
+        {"queries": queries, "formats": list(MEDIA), "variables": {q.name: variables(q) for q in queries}},
+    )

@@ -1,0 +1,219 @@
+"""Bulk downloads of the public dataset, rebuilt in the background whenever the store version moves.
+
+Each build writes into a temporary folder then renames it to ``v<version>`` and swaps the ``current.json``
+pointer, so a reader always sees one complete set. Only public graphs are ever dumped.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from graph.namespaces import sparql_prefixes
+from graph.store import Store
+
+NQUADS = "communs-services.nq.gz"
+_P = sparql_prefixes()
+# One CSV per main class: (file, title, query). Multi-valued columns are joined with " | ".
+CSV_QUERIES: list[tuple[str, str, str]] = [
+    (
+        "projets.csv",
+        "Projets",
+        _P
+        + """SELECT ?iri ?nom ?axe ?debut ?fin
+          (GROUP_CONCAT(DISTINCT STR(?th); separator=" | ") AS ?themes)
+          (GROUP_CONCAT(DISTINCT STR(?t); separator=" | ") AS ?territoires) WHERE {
+          ?iri a schema:Project ; rdfs:label ?nom .
+          OPTIONAL { ?iri dcterms:type ?axe } OPTIONAL { ?iri schema:startDate ?debut }
+          OPTIONAL { ?iri schema:endDate ?fin } OPTIONAL { ?iri dcterms:subject ?th }
+          OPTIONAL { ?iri dcterms:spatial ?t }
+        } GROUP BY ?iri ?nom ?axe ?debut ?fin ORDER BY ?iri""",
+    ),
+    (
+        "organisations.csv",
+        "Organisations",
+        _P
+        + """SELECT ?iri ?nom (COUNT(DISTINCT ?p) AS ?projets) WHERE {
+          ?iri a org:Organization ; rdfs:label ?nom . OPTIONAL { ?p cs:participant ?iri }
+        } GROUP BY ?iri ?nom ORDER BY ?iri""",
+    ),
+    *[
+        (
+            f"territoires-{level}.csv",
+            f"Territoires : {title}",
+            _P
+            + f"""SELECT ?iri ?code ?nom ?population
+              (GROUP_CONCAT(DISTINCT ?parentCode; separator=" | ") AS ?dansCodes) WHERE {{
+              ?iri a igeo:{cls} ; igeo:codeINSEE ?code ; igeo:nom ?nom .
+              OPTIONAL {{ ?iri cs:population ?population }}
+              OPTIONAL {{ ?iri dcterms:isPartOf/igeo:codeINSEE ?parentCode }}
+            }} GROUP BY ?iri ?code ?nom ?population ORDER BY ?code""",
+        )
+        for level, title, cls in (
+            ("regions", "régions", "Region"),
+            ("departements", "départements", "Departement"),
+            ("epci", "EPCI", "Intercommunalite"),
+            ("communes", "communes", "Commune"),
+        )
+    ],
+    (
+        "ressources.csv",
+        "Ressources",
+        _P
+        + """SELECT ?iri ?nom (SAMPLE(?l) AS ?licence) (SAMPLE(?r) AS ?droits) WHERE {
+          ?iri a schema:CreativeWork ; rdfs:label ?nom .
+          OPTIONAL { ?iri dcterms:license ?l } OPTIONAL { ?iri dcterms:rights ?r }
+        } GROUP BY ?iri ?nom ORDER BY ?iri""",
+    ),
+    (
+        "evenements.csv",
+        "Événements",
+        _P
+        + """SELECT ?iri ?nom (SAMPLE(?d) AS ?date) (SAMPLE(?lieu) AS ?lieu) WHERE {
+          ?iri a schema:Event ; rdfs:label ?nom .
+          OPTIONAL { ?iri schema:startDate ?d } OPTIONAL { ?iri schema:location ?lieu }
+        } GROUP BY ?iri ?nom ORDER BY ?iri""",
+    ),
+    (
+        "lieux.csv",
+        "Lieux de services",
+        _P
+        + """SELECT ?iri ?nom (SAMPLE(?c) AS ?commune)
+          (GROUP_CONCAT(DISTINCT STR(?r); separator=" | ") AS ?reseaux) WHERE {
+          ?iri a cs:ServicePlace ; rdfs:label ?nom .
+          OPTIONAL { ?iri dcterms:spatial ?c } OPTIONAL { ?iri cs:network ?r }
+        } GROUP BY ?iri ?nom ORDER BY ?iri""",
+    ),
+]
+
+
+@dataclass
+class DumpFile:
+    name: str
+    title: str
+    media: str
+    bytes: int
+    graph: str | None = None
+    license: str | None = None
+    triples: int | None = None
+
+
+def graph_file(store: Store, graph: str) -> str:
+    """'…/graph/rapport/x' → 'graphe-rapport-x.ttl'."""
+    local = graph.removeprefix(store.minter.base + "graph/")
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in local).strip("-")
+    return f"graphe-{safe or 'defaut'}.ttl"
+
+
+def licenses(store: Store) -> dict[str, str]:
+    rows = store.select(
+        _P + f"SELECT ?g ?l WHERE {{ GRAPH <{store.meta_graph}> {{ ?g dcterms:license ?l }} }}"
+    )
+    return {r["g"].value: r["l"].value for r in rows}
+
+
+class Dumps:
+    """The downloads folder of one store."""
+
+    def __init__(self, store: Store, directory: Path):
+        self.store = store
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.error: str | None = None
+
+    def manifest(self) -> dict | None:
+        try:
+            return json.loads((self.directory / "current.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def path(self, name: str) -> Path | None:
+        """The file of the current build, or None (names outside the manifest never resolve)."""
+        m = self.manifest()
+        if not m or name not in {f["name"] for f in m["files"]}:
+            return None
+        return self.directory / f"v{m['version']}" / name
+
+    def ensure(self, wait: bool = False) -> None:
+        """Start a rebuild when the store moved on; ``wait`` blocks until the build is current."""
+        with self._lock:
+            m = self.manifest()
+            fresh = m is not None and m["version"] == self.store.version
+            if not fresh and (self._thread is None or not self._thread.is_alive()):
+                self._thread = threading.Thread(target=self._build, daemon=True, name="dumps")
+                self._thread.start()
+            thread = self._thread
+        if wait and thread is not None:
+            thread.join()
+
+    def _build(self) -> None:
+        try:
+            self.build()
+            self.error = None
+        except Exception as e:  # noqa: BLE001 - a failed build keeps the previous one; the page says why
+            self.error = str(e)
+
+    def build(self) -> dict:
+        store = self.store
+        version = store.version
+        tmp = self.directory / f".v{version}-{os.getpid()}-{threading.get_ident()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        graphs = sorted(store.public_graphs())
+        lic = licenses(store)
+        files: list[DumpFile] = []
+        total = sum(store.count(g) for g in graphs)
+        with gzip.open(tmp / NQUADS, "wb", compresslevel=6) as out:
+            store.dump(out, ox.RdfFormat.N_QUADS, graphs)
+        files.append(
+            DumpFile(
+                NQUADS,
+                "Jeu de données public complet (N-Quads, gzip)",
+                "application/n-quads",
+                0,
+                triples=total,
+            )
+        )
+        for g in graphs:
+            name = graph_file(store, g)
+            with open(tmp / name, "wb") as out:
+                store.dump(out, ox.RdfFormat.TURTLE, [g])
+            files.append(
+                DumpFile(name, f"Graphe <{g}> (Turtle)", "text/turtle", 0, g, lic.get(g), store.count(g))
+            )
+        for name, title, query in CSV_QUERIES:
+            rows = store.select(query)
+            names = list(dict.fromkeys(k for r in rows for k in r)) or ["iri"]
+            with open(tmp / name, "w", encoding="utf-8", newline="") as out:
+                writer = csv.writer(out, lineterminator="\r\n")
+                writer.writerow(names)
+                writer.writerows([r[n].value if n in r else "" for n in names] for r in rows)
+            files.append(DumpFile(name, title, "text/csv", 0))
+        for f in files:
+            f.bytes = (tmp / f.name).stat().st_size
+        manifest = {"version": version, "triples": total, "graphs": graphs, "files": [vars(f) for f in files]}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        final = self.directory / f"v{version}"
+        shutil.rmtree(final, ignore_errors=True)
+        os.rename(tmp, final)
+        pointer = self.directory / f".current-{os.getpid()}.json"
+        pointer.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        os.replace(pointer, self.directory / "current.json")
+        # Keep the previous build for downloads in flight; older ones go.
+        builds = sorted(
+            (p for p in self.directory.glob("v*") if p.is_dir() and p.name[1:].isdigit()),
+            key=lambda p: int(p.name[1:]),
+        )
+        for old in builds[:-2]:
+            shutil.rmtree(old, ignore_errors=True)
+        return manifest

@@ -1,0 +1,236 @@
+"""Named queries over HTTP: every operation of /openapi.json with its example, injection attempts, formats,
+paging, errors, and schemathesis against the generated spec — on a real uvicorn and a real loaded store.
+
+The store is loaded as ``communs load`` does (ontology, territories, catalogue, report) with the territories
+cut to the Alpine départements, so that the whole file stays well under a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+from pathlib import Path
+
+import httpx
+import pytest
+import schemathesis
+from conftest import load_reference
+from hypothesis import HealthCheck, settings
+from pages_helpers import serve
+
+from api.cli import BUNDLED, BUNDLED_MAPPINGS, IMPORTERS
+from graph import named_queries as nq
+from graph.namespaces import IGEO, Minter
+from graph.settings import DATA_DIR
+from graph.store import GraphMeta, OxigraphStore
+
+ALPINE = ("04", "05", "06", "26", "38", "73", "74", "84")
+_BUILT: dict[str, OxigraphStore] = {}
+
+
+def alpine(territory_triples: list, base: str) -> list:
+    """Regions and départements of France, communes and EPCI of the Alpine départements."""
+    keep_epci = {
+        t.subject.value
+        for t in territory_triples
+        if t.predicate.value.endswith("isPartOf")
+        and "/id/epci/" in t.subject.value
+        and t.object.value.rsplit("/", 1)[-1] in ALPINE
+    }
+
+    def kept(s: str) -> bool:
+        if "/id/region/" in s or "/id/departement/" in s or not s.startswith(base):
+            return True
+        if "/id/epci/" in s:
+            return s in keep_epci
+        return s.rsplit("/", 1)[-1][:2] in ALPINE
+
+    return [t for t in territory_triples if kept(t.subject.value)]
+
+
+def loaded_store(base_iri: str, territory_triples: list) -> OxigraphStore:
+    """Built once per session and shared with tests/test_catalogue_dumps.py."""
+    if base_iri not in _BUILT:
+        store = OxigraphStore(base_iri)
+        load_reference(store, alpine(territory_triples, base_iri))
+        for kind, rel in BUNDLED:
+            if kind == "territories":
+                continue
+            mapping = BUNDLED_MAPPINGS.get(rel.split("/")[0])
+            args = argparse.Namespace(
+                mapping=str(DATA_DIR / mapping) if mapping else None, graph=None, format=None
+            )
+            for load in IMPORTERS[kind](DATA_DIR / rel, args, store).graphs:
+                store.replace_graph(load.graph, load.triples, load.meta)
+        _BUILT[base_iri] = store
+    return _BUILT[base_iri]
+
+
+@pytest.fixture(scope="session")
+def api_url(base_iri, territory_triples, tmp_path_factory):
+    store = loaded_store(base_iri, territory_triples)
+    with serve(store, tmp_path_factory.mktemp("api")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def spec(api_url) -> dict:
+    return httpx.get(api_url + "/openapi.json").json()
+
+
+def test_at_least_fifteen_queries_each_documented_with_its_sparql(spec):
+    ops = [op for path in spec["paths"].values() for op in path.values()]
+    assert len(spec["paths"]) >= 15
+    assert spec["openapi"].startswith("3.")
+    for op in ops:
+        assert op["summary"] and "```sparql" in op["description"] and "SELECT" in op["x-sparql"]
+
+
+def test_every_operation_answers_its_example(api_url, spec):
+    for path, item in spec["paths"].items():
+        params = {p["name"]: p["example"] for p in item["get"]["parameters"] if "example" in p}
+        r = httpx.get(api_url + path, params=params, timeout=30)
+        assert r.status_code == 200, (path, r.text)
+        assert isinstance(r.json(), list)
+        r = httpx.post(api_url + path, data=params, timeout=30)
+        assert r.status_code == 200, (path, r.text)
+
+
+def test_projects_of_a_departement_include_its_communes_and_epci(api_url):
+    rows = httpx.get(api_url + "/api/projets-territoire", params={"territoire": "04"}).json()
+    names = {r["nom"] for r in rows}
+    assert "Solidarités des 4 Rives" in names  # its territories are communes of the 04
+    places = {r["lieu"] for r in rows}
+    assert any("/id/commune/04" in p for p in places)
+    # a commune counts in its own département only, not in those its EPCI crosses
+    assert all("/id/commune/" not in p or "/id/commune/04" in p for p in places)
+
+
+def test_formats_and_paging(api_url):
+    url = api_url + "/api/communes-departement"
+    page = httpx.get(url, params={"departement": "05", "limit": 10})
+    assert page.status_code == 200 and len(page.json()) == 10
+    assert 'rel="next"' in page.headers["link"]
+    nxt = httpx.get(page.links["next"]["url"])
+    assert nxt.json()[0] != page.json()[0] and 'rel="prev"' in nxt.headers["link"]
+    sj = httpx.get(
+        url, params={"departement": "05", "limit": 3}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert sj.headers["content-type"].startswith("application/sparql-results+json")
+    assert sj.json()["head"]["vars"][:3] == ["commune", "code", "nom"]
+    assert sj.json()["results"]["bindings"][0]["population"]["datatype"].endswith("#integer")
+    rows = list(csv.reader(io.StringIO(httpx.get(url, params={"departement": "05", "format": "csv"}).text)))
+    assert rows[0][:3] == ["commune", "code", "nom"] and len(rows) == 101
+    tsv = httpx.get(
+        url, params={"departement": "05", "limit": 2}, headers={"Accept": "text/tab-separated-values"}
+    )
+    assert tsv.text.splitlines()[1].startswith("<")
+    assert isinstance(page.json()[0]["population"], int)
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/territoire-par-nom", {"nom": 'Saint-Martin"@fr } ?territoire ?p ?o . FILTER(true) #'}),
+        ("/api/recherche-libelle", {"texte": 'x") || true || ("'}),
+        ("/api/organisation-projets", {"organisation": "http://x> ?p ?o } UNION { ?s ?p"}),
+        ("/api/epci-commune", {"commune": "73054 } UNION { ?s ?p ?o"}),
+        ("/api/projets-actifs-annee", {"annee": "2016) || (1=1"}),
+    ],
+)
+def test_injection_attempts_are_values_or_400(api_url, path, params):
+    r = httpx.get(api_url + path, params=params)
+    assert r.status_code in (200, 400), r.text
+    if r.status_code == 200:
+        assert r.json() == []
+    else:
+        assert r.json()["detail"]
+
+
+def test_errors_have_messages(api_url):
+    r = httpx.get(api_url + "/api/pas-de-requete")
+    assert r.status_code == 404 and "pas-de-requete" in r.json()["detail"]
+    r = httpx.get(api_url + "/api/epci-commune")
+    assert r.status_code == 400 and "commune" in r.json()["detail"]
+    r = httpx.get(api_url + "/api/epci-commune", params={"commune": "73054", "limit": "-1"})
+    assert r.status_code == 400 and "limit" in r.json()["detail"]
+    r = httpx.get(api_url + "/api/epci-commune", params={"commune": "73054", "inconnu": "1"})
+    assert r.status_code == 400 and "inconnu" in r.json()["detail"]
+    r = httpx.get(api_url + "/api/epci-commune", params={"commune": "73054", "format": "xml"})
+    assert r.status_code == 400
+
+
+def test_docs_page_is_french_with_forms_and_sparql(api_url):
+    page = httpx.get(api_url + "/api")
+    assert page.status_code == 200 and 'lang="fr"' in page.text
+    assert 'action="/api/epci-commune"' in page.text and "igeo:Intercommunalite" in page.text
+    assert "cdn" not in page.text.lower()
+
+
+def test_bad_query_file_is_named_at_start_up(tmp_path: Path):
+    (tmp_path / "casse.rq").write_text(
+        "#+ summary: x\n#+ params:\n#+   - name: absent\nSELECT ?a WHERE { ?a ?b ?c }\n"
+    )
+    with pytest.raises(nq.QueryFileError, match=r"casse\.rq.*absent"):
+        nq.load_all(tmp_path)
+    (tmp_path / "casse.rq").write_text("#+ summary: x\nSELECT ?a WHERE { ?a ?b }\n")
+    with pytest.raises(nq.QueryFileError, match=r"casse\.rq:2: invalid SPARQL"):
+        nq.load_all(tmp_path)
+
+
+def test_territory_codes_resolve_by_level():
+    m = Minter("https://ex.org/")
+    assert nq.territory_iri("73", m).value == "https://ex.org/id/departement/73"
+    assert nq.territory_iri("region/84", m).value == "https://ex.org/id/region/84"
+    assert nq.territory_iri("247300254", m).value == "https://ex.org/id/epci/247300254"
+    assert nq.territory_iri("2A004", m).value == "https://ex.org/id/commune/2A004"
+    with pytest.raises(ValueError):
+        nq.territory_iri("73 } ?s ?p ?o {", m)
+
+
+def test_france_services_open_saturday_morning(base_iri):
+    """Written against the places' shape (schema:openingHoursSpecification); checked on a small graph."""
+    store = OxigraphStore(base_iri)
+    b = base_iri
+    ttl = f"""@prefix schema: <http://schema.org/> . @prefix cs: <https://w3id.org/communs-services/def#> .
+    @prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+    @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+    <{b}id/commune/73054> a <{IGEO}Commune> ; rdfs:label "Bourg-Saint-Maurice"@fr ;
+      dcterms:isPartOf <{b}id/departement/73> .
+    <{b}id/reseau/france-services> skos:prefLabel "France Services"@fr .
+    <{b}id/lieu/fs-bsm> a schema:Place, cs:ServicePlace ; rdfs:label "France Services BSM"@fr ;
+      cs:network <{b}id/reseau/france-services> ; dcterms:spatial <{b}id/commune/73054> ;
+      schema:openingHoursSpecification [ schema:dayOfWeek schema:Saturday ;
+        schema:opens "09:00:00"^^xsd:time ; schema:closes "12:00:00"^^xsd:time ] .
+    <{b}id/lieu/fs-apres-midi> a schema:Place ; rdfs:label "France Services l'après-midi"@fr ;
+      cs:network <{b}id/reseau/france-services> ; dcterms:spatial <{b}id/commune/73054> ;
+      schema:openingHoursSpecification [ schema:dayOfWeek schema:Saturday ;
+        schema:opens "14:00:00"^^xsd:time ; schema:closes "17:00:00"^^xsd:time ] ."""
+    import pyoxigraph as ox
+
+    triples = [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)]
+    store.replace_graph(store.minter.graph("lieux"), triples, GraphMeta("lieux", "test"))
+    q = nq.load_all()["france-services-samedi"]
+    rows = store.select(q.sparql, nq.bindings(q, {"departement": "73"}, store.minter))
+    assert [r["nom"].value for r in rows] == ["France Services BSM"]
+    assert rows[0]["ouvre"].value == "09:00:00"
+
+
+def test_schemathesis_finds_no_server_error_nor_schema_violation(api_url):
+    schema = schemathesis.openapi.from_url(api_url + "/openapi.json")
+    failures = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @schemathesis.given(case=operation.as_strategy())
+        def check(case):
+            case.call_and_validate(base_url=api_url)
+
+        try:
+            check()
+        except Exception as e:  # collect every operation's failure, then report them together
+            failures.append(f"{operation.label}: {e}")
+    assert not failures, "\n".join(failures)
