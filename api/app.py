@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if isinstance(app.state.store, OxigraphStore):
             runner = QueryRunner(app.state.store, workers=settings.query_workers)
             app.state.reader = Reader(app.state.store, runner, settings.query_timeout)
-            app.state.publish = runner.publish
+            app.state.publish = runner.changed
         app.state.runner = runner
         # Build the list/search index before the first request rather than during it (for the object
         # pages read through, api.pages.store_of: the index is kept per store object).

@@ -198,6 +198,10 @@ class QueryRunner:
             self.publish()
 
     # --- snapshots ----------------------------------------------------------------------------
+    def changed(self) -> None:
+        """Called after a committed write (``app.state.publish``). Nothing to do now: the next public read
+        sees the version moved and publishes, so a burst of writes costs one checkpoint, not one each."""
+
     def publish(self) -> None:
         """Make the store's current version the one queries see (a new public-only checkpoint)."""
         if not self.disk:
