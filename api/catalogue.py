@@ -39,7 +39,8 @@ async def _answer(request: Request, default: str) -> Response:
     else:
         accept = request.headers.get("accept", "").strip() or default
         try:
-            media = best_match([default, *[m for m in [*RDF_FORMATS, "text/html"] if m != default]], accept)
+            # mimeparse prefers the last of equally good matches: the default goes last.
+            media = best_match([*[m for m in [*RDF_FORMATS, "text/html"] if m != default], default], accept)
         except ValueError:
             media = default
         media = media or default

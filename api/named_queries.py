@@ -26,6 +26,7 @@ from graph.store import QueryTimeout, StoreError
 router = APIRouter()
 
 DEFAULT_LIMIT = 100
+MAX_OFFSET = 10**9
 MEDIA = {
     "json": "application/json",
     "sparql-json": "application/sparql-results+json",
@@ -43,7 +44,7 @@ _NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "l
 TYPE_SCHEMA: dict[str, dict[str, Any]] = {
     "iri": {"type": "string", "format": "uri"},
     "string": {"type": "string"},
-    "integer": {"type": "integer"},
+    "integer": {"type": "integer", "minimum": -(10**17), "maximum": 10**17},
     "decimal": {"type": "number"},
     "date": {"type": "string", "format": "date"},
     "langString": {"type": "string"},
@@ -183,7 +184,7 @@ async def run_named_query(request: Request, name: str) -> Response:
         values = await _values(request)
         fmt = _format(request, values.pop("format", None))
         limit = _int(values.pop("limit", None), "limit", DEFAULT_LIMIT, 1, settings.max_rows)
-        offset = _int(values.pop("offset", None), "offset", 0, 0, 10**9)
+        offset = _int(values.pop("offset", None), "offset", 0, 0, MAX_OFFSET)
         bindings = nq.bindings(q, values, store_of(request).minter)
         # Only validated integers are appended to our own query text; user values travel as bindings.
         text = f"{q.sparql}LIMIT {limit + 1} OFFSET {offset}\n"
@@ -228,6 +229,8 @@ def _param_schema(p: nq.Param) -> dict[str, Any]:
         schema = {"type": "string", "enum": p.enum}
     if p.default is not None:
         schema["default"] = _typed(p, p.default)
+    if p.required and schema["type"] == "string":
+        schema["minLength"] = 1  # an empty value counts as absent
     return schema
 
 
@@ -239,7 +242,7 @@ def _typed(p: nq.Param, value: str) -> Any:
     return value
 
 
-def openapi(queries: dict[str, nq.NamedQuery], server: str) -> dict[str, Any]:
+def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> dict[str, Any]:
     problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     common = [
         {"$ref": "#/components/parameters/limit"},
@@ -297,13 +300,17 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str) -> dict[str, Any]:
         form_props = {p.name: _param_schema(p) for p in q.params}
         form_props.update(
             {
-                "limit": {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT},
-                "offset": {"type": "integer", "minimum": 0, "default": 0},
+                "limit": {"type": "integer", "minimum": 1, "maximum": max_rows, "default": DEFAULT_LIMIT},
+                "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
                 "format": {"type": "string", "enum": list(MEDIA)},
             }
         )
         required = [p.name for p in q.params if p.required]
-        form_schema: dict[str, Any] = {"type": "object", "properties": form_props}
+        form_schema: dict[str, Any] = {
+            "type": "object",
+            "properties": form_props,
+            "additionalProperties": False,
+        }
         if required:
             form_schema["required"] = required
         paths[f"/api/{q.name}"] = {
@@ -334,12 +341,17 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str) -> dict[str, Any]:
                 "limit": {
                     "name": "limit",
                     "in": "query",
-                    "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT},
+                    "schema": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": max_rows,
+                        "default": DEFAULT_LIMIT,
+                    },
                 },
                 "offset": {
                     "name": "offset",
                     "in": "query",
-                    "schema": {"type": "integer", "minimum": 0, "default": 0},
+                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
                 },
                 "format": {
                     "name": "format",
@@ -375,7 +387,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str) -> dict[str, Any]:
 @router.get("/openapi.json", include_in_schema=False)
 async def openapi_json(request: Request) -> JSONResponse:
     server = str(request.base_url).rstrip("/")
-    doc = openapi(_queries(request), server)
+    doc = openapi(_queries(request), server, request.app.state.settings.max_rows)
     return JSONResponse(doc, headers={"Access-Control-Allow-Origin": "*"})
 
 

@@ -7,7 +7,7 @@ import threading
 
 import pyoxigraph as ox
 
-from graph.dumps import NQUADS, graph_file
+from graph.dumps import NQUADS, graph_file, public_counts
 from graph.namespaces import DCAT, DCTERMS, FOAF, PREFIXES, RDF, RDFS, XSD, sparql_prefixes
 from graph.store import Store
 
@@ -34,7 +34,7 @@ def statistics(store: Store) -> dict:
     for r in rows:
         if r["g"].value in meta:
             meta[r["g"].value][r["p"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1]] = r["o"].value
-    counts = {g: store.count(g) for g in graphs}
+    counts = public_counts(store)
     classes = store.select(
         "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)"
     )

@@ -106,6 +106,26 @@ class DumpFile:
     triples: int | None = None
 
 
+def public_quads(store: Store, graph: str) -> list[ox.Quad]:
+    """A public graph's quads; in the metadata graph, what describes non-public graphs stays out."""
+    quads = list(store.quads(graph))
+    if graph != store.meta_graph:
+        return quads
+    return [
+        q
+        for q in quads
+        if not isinstance(q.subject, ox.NamedNode) or store.minter.is_public_graph(q.subject.value)
+    ]
+
+
+def public_counts(store: Store) -> dict[str, int]:
+    """Triples per public graph as the dumps hold them (VoID states the same numbers)."""
+    return {
+        g: len(public_quads(store, g)) if g == store.meta_graph else store.count(g)
+        for g in sorted(store.public_graphs())
+    }
+
+
 def graph_file(store: Store, graph: str) -> str:
     """'…/graph/rapport/x' → 'graphe-rapport-x.ttl'."""
     local = graph.removeprefix(store.minter.base + "graph/")
@@ -172,9 +192,11 @@ class Dumps:
         graphs = sorted(store.public_graphs())
         lic = licenses(store)
         files: list[DumpFile] = []
-        total = sum(store.count(g) for g in graphs)
+        counts = public_counts(store)
+        total = sum(counts.values())
         with gzip.open(tmp / NQUADS, "wb", compresslevel=6) as out:
-            store.dump(out, ox.RdfFormat.N_QUADS, graphs)
+            for g in graphs:
+                ox.serialize(public_quads(store, g), out, ox.RdfFormat.N_QUADS)
         files.append(
             DumpFile(
                 NQUADS,
@@ -187,9 +209,9 @@ class Dumps:
         for g in graphs:
             name = graph_file(store, g)
             with open(tmp / name, "wb") as out:
-                store.dump(out, ox.RdfFormat.TURTLE, [g])
+                ox.serialize((q.triple for q in public_quads(store, g)), out, ox.RdfFormat.TURTLE)
             files.append(
-                DumpFile(name, f"Graphe <{g}> (Turtle)", "text/turtle", 0, g, lic.get(g), store.count(g))
+                DumpFile(name, f"Graphe <{g}> (Turtle)", "text/turtle", 0, g, lic.get(g), counts.get(g))
             )
         for name, title, query in CSV_QUERIES:
             rows = store.select(query)

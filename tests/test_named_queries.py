@@ -16,7 +16,7 @@ import httpx
 import pytest
 import schemathesis
 from conftest import load_reference
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from pages_helpers import serve
 
 from api.cli import BUNDLED, BUNDLED_MAPPINGS, IMPORTERS
@@ -225,7 +225,7 @@ def test_schemathesis_finds_no_server_error_nor_schema_violation(api_url):
         operation = result.ok()
 
         @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        @schemathesis.given(case=operation.as_strategy())
+        @given(case=operation.as_strategy())
         def check(case):
             case.call_and_validate(base_url=api_url)
 

@@ -1,0 +1,148 @@
+"""The reuser's path: VoID/DCAT description, downloads with ETag and ranges, the N-Quads dump loaded into
+rdflib giving the live endpoint's answers, and no private graph anywhere."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import time
+
+import httpx
+import pyoxigraph as ox
+import pytest
+import rdflib
+from pages_helpers import serve
+from test_named_queries import loaded_store
+
+from graph import named_queries as nq
+
+PRIVATE_MARK = "secret-ne-pas-publier@example.org"
+
+
+@pytest.fixture(scope="module")
+def site(base_iri, territory_triples, tmp_path_factory, monkeypatch_module):
+    store = loaded_store(base_iri, territory_triples)
+    private = store.minter.private_graph("essai-dumps")
+    store.update(
+        f"INSERT DATA {{ GRAPH <{private}> {{ <{base_iri}id/personne/x> <http://schema.org/email> "
+        f'"{PRIVATE_MARK}" }} }}'
+    )
+    monkeypatch_module.setenv("COMMUNS_DUMPS_DIR", str(tmp_path_factory.mktemp("dumps")))
+    with serve(store, tmp_path_factory.mktemp("site")) as url:
+        yield url, store
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def _ready(url: str) -> dict:
+    for _ in range(300):
+        r = httpx.get(url + "/telechargements", headers={"Accept": "application/json"})
+        if r.headers["content-type"].startswith("application/json"):
+            return r.json()
+        time.sleep(0.1)
+    raise AssertionError("dumps never built")
+
+
+def test_void_and_dcat(site):
+    url, store = site
+    ttl = httpx.get(url + "/.well-known/void")
+    assert ttl.status_code == 200 and ttl.headers["content-type"].startswith("text/turtle")
+    g = rdflib.Graph().parse(data=ttl.text, format="turtle")
+    VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+    DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+    dataset = rdflib.URIRef(store.minter.base + "jeu-de-donnees")
+    assert (dataset, VOID.sparqlEndpoint, rdflib.URIRef(url + "/sparql")) in g
+    assert (dataset, VOID.dataDump, rdflib.URIRef(url + "/telechargements/communs-services.nq.gz")) in g
+    assert len(list(g.objects(dataset, VOID.classPartition))) > 10
+    assert len(list(g.objects(dataset, VOID.propertyPartition))) > 20
+    assert rdflib.URIRef("http://rdf.insee.fr/def/geo#") in set(g.objects(dataset, VOID.vocabulary))
+    datasets = set(g.subjects(rdflib.RDF.type, DCAT.Dataset))
+    assert rdflib.URIRef(store.minter.graph("territoires")) in datasets
+    assert not any("/graph/prive/" in str(d) for d in datasets)
+    lic = g.value(rdflib.URIRef(store.minter.graph("territoires")), rdflib.DCTERMS.license)
+    assert lic is not None
+    jsonld = httpx.get(url + "/catalogue", headers={"Accept": "application/ld+json"})
+    assert jsonld.headers["content-type"].startswith("application/ld+json") and json.loads(jsonld.content)
+    xml = httpx.get(url + "/catalogue?format=rdf")
+    assert rdflib.Graph().parse(data=xml.text, format="xml")
+    page = httpx.get(url + "/catalogue")
+    assert page.headers["content-type"].startswith("text/html") and "Licence" in page.text
+    assert PRIVATE_MARK not in page.text + ttl.text
+
+
+def test_downloads_page_files_etag_and_ranges(site):
+    url, store = site
+    manifest = _ready(url)
+    assert manifest["version"] == store.version
+    names = {f["name"] for f in manifest["files"]}
+    assert {"communs-services.nq.gz", "projets.csv", "territoires-communes.csv", "lieux.csv"} <= names
+    assert "graphe-territoires.ttl" in names and not any("prive" in n for n in names)
+    page = httpx.get(url + "/telechargements")
+    assert "projets.csv" in page.text and 'lang="fr"' in page.text
+    r = httpx.get(url + "/telechargements/projets.csv")
+    assert r.status_code == 200 and r.text.startswith("iri,nom")
+    etag = r.headers["etag"]
+    assert httpx.get(url + "/telechargements/projets.csv", headers={"If-None-Match": etag}).status_code == 304
+    part = httpx.get(url + "/telechargements/projets.csv", headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.content == r.content[:10]
+    assert httpx.get(url + "/telechargements/../../etc/passwd").status_code == 404
+    assert httpx.get(url + "/telechargements/inconnu.csv").status_code == 404
+
+
+QUERIES = {
+    "epci-commune": {"commune": "73054"},
+    "financements-par-financeur": {},
+    "reseau-coparticipation": {"minimum": "2"},
+}
+
+
+def test_reuser_dump_gives_the_live_answers_and_void_count(site):
+    url, store = site
+    manifest = _ready(url)
+    raw = httpx.get(url + "/telechargements/communs-services.nq.gz").content
+    text = gzip.decompress(raw).decode()
+    assert PRIVATE_MARK not in text
+    assert "/graph/prive/" not in text
+    lines = [line for line in text.splitlines() if line.strip()]
+    void = rdflib.Graph().parse(data=httpx.get(url + "/.well-known/void").text, format="turtle")
+    total = void.value(
+        rdflib.URIRef(store.minter.base + "jeu-de-donnees"), rdflib.URIRef("http://rdfs.org/ns/void#triples")
+    )
+    assert int(total) == len(lines) == manifest["triples"]
+    ds = rdflib.Dataset(default_union=True)
+    ds.parse(io.StringIO(text), format="nquads")
+    queries = nq.load_all()
+    for name, params in QUERIES.items():
+        q = queries[name]
+        live = httpx.get(url + f"/api/{name}", params={**params, "format": "csv", "limit": 10000}).text
+        bindings = {k: _rdflib(v) for k, v in nq.bindings(q, params, store.minter).items()}
+        rows = ds.query(q.sparql, initBindings=bindings)
+        names = [str(v) for v in rows.vars]
+        got = sorted(tuple(_norm("" if r[n] is None else str(r[n])) for n in names) for r in rows)
+        live_rows = list(csv.reader(io.StringIO(live)))
+        assert live_rows[0] == names
+        assert got == sorted(tuple(_norm(c) for c in r) for r in live_rows[1:]), name
+        assert got, name
+
+
+def _rdflib(term: ox.NamedNode | ox.Literal) -> rdflib.term.Identifier:
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    return rdflib.Literal(term.value, datatype=term.datatype.value)
+
+
+def _norm(cell: str) -> str:
+    """Numbers compare by value: engines differ on '75000' vs '75000.0' for a decimal sum."""
+    try:
+        return repr(float(cell))
+    except ValueError:
+        return cell
