@@ -419,7 +419,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         wanted = "a SPARQL results format" if e.kind != "graph" else "an RDF format"
         raise Problem(406, f"this {e.kind} result needs {wanted}; none is acceptable to the client") from e
     except QueryTimeout as e:
-        raise Problem(503, str(e), {"Retry-After": "30"}) from e
+        raise Problem(504, str(e)) from e
     except StoreError as e:
         raise Problem(400, str(e)) from e
     media = answer.head.media_type
@@ -655,7 +655,7 @@ async def _get_graph(request: Request, graph: str | None) -> Response:
     try:
         answer, head, done = await run_in_threadpool(_run, runner, job, timeout)
     except QueryTimeout as e:
-        raise Problem(503, str(e)) from e
+        raise Problem(504, str(e)) from e
     except StoreError as e:
         raise Problem(400, str(e)) from e
     headers = {
