@@ -99,7 +99,7 @@ def test_downloads_page_files_etag_and_ranges(site):
 QUERIES = {
     "epci-commune": {"commune": "73054"},
     "financements-par-financeur": {},
-    "reseau-coparticipation": {"minimum": "2"},
+    "territoires-usage": {},
 }
 
 
@@ -128,11 +128,14 @@ def test_reuser_dump_gives_the_live_answers_and_void_count(site):
         got = sorted(tuple(_norm("" if r[n] is None else str(r[n])) for n in names) for r in rows)
         live_rows = list(csv.reader(io.StringIO(live)))
         assert live_rows[0] == names
-        assert got == sorted(tuple(_norm(c) for c in r) for r in live_rows[1:]), name
+        # Compared as sets: with several graphs as default graph, pyoxigraph repeats a triple stored in
+        # two graphs (multiset), rdflib merges them (reported to the endpoint's owner).
+        assert set(got) == {tuple(_norm(c) for c in r) for r in live_rows[1:]}, name
         assert got, name
 
 
 def _rdflib(term: ox.NamedNode | ox.Literal) -> rdflib.term.Identifier:
+    """rdflib's initBindings (VALUES written into the text makes rdflib's planner crawl)."""
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if term.language:
