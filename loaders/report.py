@@ -144,7 +144,10 @@ def build(path: Path, minter: Minter) -> ImportResult:
     report_lines: list[str] = []
     doc = describe_document(pub, minter, path, f"Compte rendu – {rep.name} ({path.name})")
     ev = ox.NamedNode(minter.thing("evenement", slug))
-    all_text = "\n".join(t for part in [rep.head, *rep.sections.values()] for _, t in part)
+    all_parts = [(n, t) for part in [rep.head, *rep.sections.values()] for n, t in part]
+    all_text = "\n".join(t for _, t in all_parts)
+    # line k of all_text (from 1) → its line in the file, blank lines being left out of all_text
+    file_line = [n + k for n, t in all_parts for k in range(t.count("\n") + 1)]
     online = bool(re.search(r"\bvisio|à distance|en ligne|web\s*@", all_text + rep.name, re.I))
     pub.a(ev, "schema:Event")
     pub.label(ev, rep.name)
@@ -270,7 +273,9 @@ def build(path: Path, minter: Minter) -> ImportResult:
         orgs.add(org)
     for place in found.places:
         link_place(ev, "schema:mentions", place)
-    report_lines.extend(f"  non résolu : {name} (ligne {line})" for name, line in found.unresolved)
+    report_lines.extend(
+        f"  non résolu : {name} (ligne {file_line[line - 1]})" for name, line in found.unresolved
+    )
     # People: note-takers and authors; their addresses only in the private graph.
     people = 0
     for section, subject, predicate in (("notes", ev, "cs:noteTaker"), ("redaction", doc, "schema:author")):

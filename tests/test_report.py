@@ -163,6 +163,17 @@ def test_report_lines(result):
     assert "Rencontre Saisonnalité, 2023-06-06" in text and "Haute-Savoie" in text
 
 
+def test_unresolved_names_give_their_line_in_the_file(result):
+    """Blank lines count: each name left unresolved is reported with the line of the file that names it."""
+    unresolved = [line for line in result.report if "non résolu" in line]
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    assert unresolved, result.report
+    for entry in unresolved:
+        name, n = re.fullmatch(r"\s*non résolu : (.+) \(\w+ \?\) \(ligne (\d+)\)", entry).groups()
+        assert name in lines[int(n) - 1], entry
+    assert "  non résolu : CIMA (sigle ?) (ligne 20)" in unresolved
+
+
 OTHER = """Compte rendu – Web @telier n°4
 
 Mobilité en montagne
