@@ -75,6 +75,7 @@ DAY_RANGE = re.compile(
 )
 MONTH_RANGE = re.compile(rf"\bd['’]\s*{MONTH}\s+(\d{{4}})\s+à\s+{MONTH}\s+(\d{{4}})", re.I)
 BETWEEN = re.compile(rf"\bentre\s+(?:{MONTH}\s+)?(\d{{4}})\s+et\s+(?:l['’]\w+\s+|{MONTH}\s+)?(\d{{4}})", re.I)
+SINCE = re.compile(rf"\bdepuis\s+(?:le\s+(\d{{1,2}})(?:er)?\s+)?{MONTH}\s+(\d{{4}})", re.I)
 YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[-–/]\s*((?:19|20)\d\d)(?!\d)")
 MILESTONE = re.compile(r"^Date\s+(?:du|de la|de l['’]|des|de)\s*(.+?)\s*:\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 PERSON = re.compile(r"^\s*([A-ZÉÈ][\wéèëïô'-]+(?:[ -][A-ZÉÈ][\wéèëïô'-]+)+)\s*[,–-]")
@@ -223,8 +224,9 @@ def _date(year: str, month: str | None = None, day: str | None = None) -> ox.Lit
 
 
 def period(rec: Record) -> tuple[ox.Literal | None, ox.Literal | None]:
-    """Explicit dates only: a 'du … au …', 'd'octobre 2023 à septembre 2024', 'entre … et …' anywhere; a bare
-    'YYYY-YYYY' only in the title or the 'Durée et déroulement' section (elsewhere it names other things)."""
+    """Explicit dates only: a 'du … au …', 'd'octobre 2023 à septembre 2024', 'entre … et …', 'depuis le 1er
+    février 2022' (a start only) anywhere; a bare 'YYYY-YYYY' only in the title or the 'Durée et déroulement'
+    section (elsewhere it names other things)."""
     prose = (
         "\n".join(t for _, t in rec.preamble)
         + "\n"
@@ -239,6 +241,9 @@ def period(rec: Record) -> tuple[ox.Literal | None, ox.Literal | None]:
     m = BETWEEN.search(prose)
     if m:
         return _date(m.group(2), m.group(1)), _date(m.group(4), m.group(3))
+    m = SINCE.search(prose)
+    if m:  # "Depuis le 1er février 2022, …": a start, no end
+        return _date(m.group(3), m.group(2), m.group(1)), None
     years = [
         (int(a), int(b)) for a, b in YEAR_RANGE.findall(rec.title + "\n" + rec.text("Durée et déroulement"))
     ]

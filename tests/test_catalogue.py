@@ -168,6 +168,15 @@ def test_periods_from_explicit_dates(store, title, start, end):
     assert [(r["s"].value, r["e"].value) for r in rows] == [(start, end)]
 
 
+def test_start_only_from_depuis(store, minter):
+    """A start from "depuis le 1er février 2022" (the new network facilitator), and no end invented."""
+    slug = "vers-une-animation-et-une-structuration-du-reseau-savoyard-des-france-services"
+    project = ox.NamedNode(minter.thing("projet", slug))
+    start = values(store, "SELECT ?x WHERE { ?p schema:startDate ?x }", bindings={"p": project})
+    assert start == ["2022-02-01"]
+    assert not store.ask(P + f"ASK {{ {project} schema:endDate ?e }}")
+
+
 def test_milestone_and_no_invented_period(store, minter):
     forum = ox.NamedNode(minter.thing("projet", "animation-du-forum-du-reseau-rural-paca-en-visioconference"))
     dates = values(
