@@ -392,8 +392,8 @@ def build(path: Path, minter: Minter) -> ImportResult:
     )
     return ImportResult(
         [
-            GraphLoad(minter.graph(GRAPH_NAME), list(pub), meta),
-            GraphLoad(minter.private_graph(GRAPH_NAME), list(priv), private_meta),
+            GraphLoad(minter.graph(GRAPH_NAME), list(dict.fromkeys(pub)), meta),  # each triple once
+            GraphLoad(minter.private_graph(GRAPH_NAME), list(dict.fromkeys(priv)), private_meta),
         ],
         report,
     )

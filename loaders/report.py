@@ -312,8 +312,8 @@ def build(path: Path, minter: Minter) -> ImportResult:
     )
     return ImportResult(
         [
-            GraphLoad(minter.graph(graph), list(pub), meta),
-            GraphLoad(minter.private_graph(graph), list(priv), private_meta),
+            GraphLoad(minter.graph(graph), list(dict.fromkeys(pub)), meta),  # each triple once
+            GraphLoad(minter.private_graph(graph), list(dict.fromkeys(priv)), private_meta),
         ],
         report_lines,
     )

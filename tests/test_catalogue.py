@@ -47,6 +47,12 @@ def values(store: OxigraphStore, query: str, **kw) -> list[str]:
     return [row["x"].value for row in store.select(P + query, **kw)]
 
 
+def test_each_triple_once(result):
+    """What the import prints as each graph's size is what the store holds."""
+    for g in result.graphs:
+        assert len(g.triples) == len(set(g.triples)), g.graph
+
+
 def test_every_record_is_a_project_with_its_activity_line(store):
     lines = SEED.read_text(encoding="utf-8").split("\n")
     activity_lines = [i for i, line in enumerate(lines) if line.lower() in catalogue.ACTIVITY_LINES]

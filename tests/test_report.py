@@ -58,6 +58,12 @@ def test_graphs(result, minter):
     assert result.graphs[0].meta.source == SEED.name
 
 
+def test_each_triple_once(result):
+    """What the import prints as each graph's size is what the store holds."""
+    for g in result.graphs:
+        assert len(g.triples) == len(set(g.triples)), g.graph
+
+
 def test_online_event_with_its_month(store, event):
     rows = one(
         store,
