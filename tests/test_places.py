@@ -8,7 +8,7 @@ import pytest
 from conftest import load_reference
 
 from api import cli
-from graph import search
+from graph import named_queries, search
 from graph.store import OxigraphStore
 from loaders import SourceError, places
 from loaders.hours import HoursError, parse_day, parse_week
@@ -212,3 +212,37 @@ def test_france_services_savoie_and_haute_tarentaise(base_iri: str, territory_tr
     group = store.minter.slug("organisation", "France services Pays Ségali (groupement)")
     sites = store.select(PREFIXES + f"SELECT ?s WHERE {{ <{group}> a org:Organization ; org:hasSite ?s }}")
     assert len(sites) == 6  # the main site and its five branches
+
+
+def test_named_queries_on_both_bundled_lists(base_iri: str, territory_triples: list) -> None:
+    """'France Services open on Saturday morning in a département', and a territory's places, one row each."""
+    store = load_reference(OxigraphStore(base_iri), territory_triples)
+    for folder, csv_name, mapping in (
+        ("france-services", "liste-fs-20240801.csv.gz", "france-services.toml"),
+        ("tiers-lieux-2019", "CGET_TiersLieux_2019.csv.gz", "tiers-lieux-2019.toml"),
+    ):
+        result = places.build(DATA / folder / csv_name, DATA / "mappings" / mapping, store.minter, store)
+        for load in result.graphs:
+            store.replace_graph(load.graph, load.triples, load.meta)
+    queries = named_queries.load_all()
+
+    def run(name: str, **values: str) -> list[dict]:
+        q = queries[name]
+        return store.select(q.sparql, named_queries.bindings(q, values, store.minter))
+
+    saturday = run("france-services-samedi", departement="73")
+    assert sorted(r["communeNom"].value for r in saturday) == [
+        "Les Échelles",
+        "Novalaise",
+        "Saint-Pierre-d'Entremont",
+    ]
+    assert all(r["ouvre"].value < "12:00" for r in saturday)
+    savoie = run("lieux-territoire", territoire="73")
+    assert len(savoie) == len({r["lieu"] for r in savoie})  # not one row per language of the network's label
+    networks = [r["reseau"].value for r in savoie]
+    assert networks.count("France Services") == 31 and networks.count("Tiers-lieux") >= 1
+    assert {r["nom"].value for r in run("lieux-territoire", territoire="247300254")} >= {
+        "France services Bourg-Saint-Maurice",
+        "France services de Tignes",
+        "France services Val d'Isère",
+    }
