@@ -38,6 +38,12 @@ FACET_NAMES = {
     "region": ("Région", "Region"),
     "kind": ("Catégorie", "Category"),
 }
+LEVEL_NAMES = {
+    "region": ("Région", "Region"),
+    "departement": ("Département", "Département"),
+    "epci": ("EPCI", "EPCI"),
+    "commune": ("Commune", "Municipality"),
+}
 KIND_NAMES = {
     "projets": ("Projets", "Projects"),
     "acteurs": ("Acteurs", "Actors"),
@@ -90,6 +96,8 @@ def facet_view(
         for key, n in shown:
             value = cat.facet_values.get((kind, name, key), key)
             label = cat.label(value, lang) if "://" in value else ("oui" if value == "oui" else value)
+            if label == value and value in search.TERRITORY_CLASSES:  # igeo: classes carry no label
+                label = _name(LEVEL_NAMES[search.TERRITORY_CLASSES[value]], lang)
             if name == "samedi":
                 label = "oui" if lang == "fr" else "yes"
             values.append({"key": key, "label": label, "count": n, "checked": key in chosen.get(name, [])})
