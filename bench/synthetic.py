@@ -1,5 +1,6 @@
-"""Benchmark datasets around the real reference data: synthetic projects, organisations, resources and
-contributions (with history) spread over real communes, written as N-Quads next to the real graphs.
+"""Benchmark datasets around the real reference data: synthetic service places, projects, organisations,
+resources and contributions (with history) spread over real communes, written as N-Quads next to the
+real graphs.
 
     python bench/synthetic.py --triples 1000000 --output bench/work/1m.nq
 
@@ -86,6 +87,12 @@ AXES = [
     "capitalisation-et-communs",
 ]
 KINDS = ["guide", "rapport", "outil", "formation", "video", "retour-experience"]
+NETWORKS = {  # network → typologies of its places (ontology/vocabularies/reseaux.ttl, typologies-lieux.ttl)
+    "france-services": ["france-services-fixe", "france-services-multisites", "france-services-itinerante"],
+    "tiers-lieux": ["tiers-lieu", "tiers-lieu-coworking", "tiers-lieu-fablab"],
+    "maisons-des-saisonniers": ["point-accueil-saisonniers"],
+}
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 LICENCES = ["https://creativecommons.org/licenses/by-sa/4.0/", "https://creativecommons.org/licenses/by/4.0/"]
 
 
@@ -128,14 +135,67 @@ def real_part(minter: Minter, out) -> int:
     return count
 
 
+def places_part(minter: Minter, out, communes: list, target: int, seed: int) -> int:
+    """Service places as `communs import places` writes them (address, coordinates, geometry, network,
+    typology, opening hours), one per ~400 quads of the dataset. Coordinates are random points in
+    metropolitan France (the reference has no commune centres); the commune is real."""
+    rng = random.Random(seed + 1)  # its own stream: projects and resources stay those of earlier runs
+    g = f"<{minter.graph('synthetique/lieux')}>"
+    count = 0
+    for i in range(max(20, target // 400)):
+        commune = rng.choice(communes)
+        network = rng.choice(list(NETWORKS))
+        s = f"<{minter.thing('lieu', f'synth-lieu-{i}')}>"
+        name = lit(f"Lieu {sentence(rng, 2)} {commune.name} {i}")
+        lat, lon = rng.uniform(42.5, 51.0), rng.uniform(-4.5, 7.8)
+        addr, coords, geom = f"_:a{i}", f"_:c{i}", f"_:g{i}"
+        postal = commune.postal_codes[0] if commune.postal_codes else ""
+        lines = [
+            (s, P("rdf:type"), P("schema:Place")),
+            (s, P("rdf:type"), P("cs:ServicePlace")),
+            (s, P("rdfs:label"), name),
+            (s, P("schema:name"), name),
+            (s, P("schema:identifier"), lit(f"SYN{i:06d}", None)),
+            (s, P("cs:network"), f"<{minter.thing('reseau', network)}>"),
+            (s, P("cs:typology"), f"<{minter.thing('typologie-lieu', rng.choice(NETWORKS[network]))}>"),
+            (s, P("dcterms:spatial"), f"<{minter.thing('commune', commune.code)}>"),
+            (s, P("schema:address"), addr),
+            (addr, P("rdf:type"), P("schema:PostalAddress")),
+            (addr, P("schema:streetAddress"), lit(f"{rng.randint(1, 120)} rue {sentence(rng, 1)}", None)),
+            (addr, P("schema:postalCode"), lit(postal, None)),
+            (addr, P("schema:addressLocality"), lit(commune.name, None)),
+            (addr, P("schema:addressCountry"), lit("FR", None)),
+            (s, P("schema:geo"), coords),
+            (coords, P("rdf:type"), P("schema:GeoCoordinates")),
+            (coords, P("schema:latitude"), typed(f"{lat:.5f}", "decimal")),
+            (coords, P("schema:longitude"), typed(f"{lon:.5f}", "decimal")),
+            (s, P("geo:hasGeometry"), geom),
+            (geom, P("rdf:type"), P("geo:Geometry")),
+            (geom, P("geo:asWKT"), f'"POINT({lon:.5f} {lat:.5f})"^^{P("geo:wktLiteral")}'),
+        ]
+        slots = [("09:00:00", "12:00:00"), ("13:30:00", "17:00:00")][: rng.randint(1, 2)]
+        for k, (opens, closes) in enumerate(slots):
+            spec = f"_:h{i}x{k}"
+            lines.append((s, P("schema:openingHoursSpecification"), spec))
+            lines.append((spec, P("rdf:type"), P("schema:OpeningHoursSpecification")))
+            lines += [(spec, P("schema:dayOfWeek"), P("schema:" + d)) for d in DAYS[: rng.randint(3, 6)]]
+            lines.append((spec, P("schema:opens"), typed(opens, "time")))
+            lines.append((spec, P("schema:closes"), typed(closes, "time")))
+        for line in lines:
+            out.write(q(*line, g))
+        count += len(lines)
+    return count
+
+
 def synthetic_part(minter: Minter, out, target: int, seed: int) -> int:
     rng = random.Random(seed)
-    communes = [c.code for (kind, _), c in load_gazetteer().communes.items() if kind == "commune-actuelle"]
+    current = [c for (kind, _), c in load_gazetteer().communes.items() if kind == "commune-actuelle"]
+    communes = [c.code for c in current]
     g_proj = f"<{minter.graph('synthetique/projets')}>"
     g_contrib = f"<{minter.graph('synthetique/contributions')}>"
     g_hist = f"<{minter.private_graph('synthetique/historique')}>"
     n_orgs = max(50, target // 2000)
-    count = 0
+    count = places_part(minter, out, current, target, seed)
     for i in range(n_orgs):
         org = org_iri(minter, i)
         out.write(q(org, P("rdf:type"), P("org:Organization"), g_proj))
