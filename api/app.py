@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api import catalogue, contributions, downloads, home, lists, named_queries, resources, sparql
+from api.pages import render
 from graph import search
+from graph.remote import RemoteRunner, RemoteStore
 from graph.runner import QueryRunner, Reader
 from graph.settings import Settings
-from graph.store import OxigraphStore, Store, open_store
+from graph.store import OxigraphStore, QueryTimeout, Store, StoreUnavailable, open_store
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -27,15 +30,19 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         owned = store is None
         app.state.store = store or open_store(settings.store, settings.base_iri)
         # Public reads (/sparql, pages) go through worker processes with real deadlines.
-        runner = None
+        runner: QueryRunner | RemoteRunner | None = None
         if isinstance(app.state.store, OxigraphStore):
             runner = QueryRunner(app.state.store, workers=settings.query_workers)
             app.state.reader = Reader(app.state.store, runner, settings.query_timeout)
             app.state.publish = runner.changed
+        elif isinstance(app.state.store, RemoteStore):
+            runner = RemoteRunner(app.state.store)  # the server is the snapshot; pages read it directly
         app.state.runner = runner
         # Build the list/search index before the first request rather than during it (for the object
-        # pages read through, api.pages.store_of: the index is kept per store object).
-        search.catalog(getattr(app.state, "reader", None) or app.state.store)
+        # pages read through, api.pages.store_of: the index is kept per store object). A remote server
+        # that is down must not stop the start: the index is built on the first request instead.
+        with suppress(StoreUnavailable):
+            search.catalog(getattr(app.state, "reader", None) or app.state.store)
         try:
             yield
         finally:
@@ -53,6 +60,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         openapi_url=None,  # /openapi.json describes the named queries (api/named_queries.py)
     )
     app.state.settings = settings
+    app.add_exception_handler(StoreUnavailable, unavailable)
+    app.add_exception_handler(QueryTimeout, unavailable)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     contributions.setup(app, settings)
     named_queries.setup(app)
@@ -65,3 +74,17 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(catalogue.router)  # /catalogue, /.well-known/void
     app.include_router(downloads.router)  # /telechargements
     return app
+
+
+async def unavailable(request: Request, exc: Exception) -> Response:
+    """A remote store down or too slow: say so, in the asked format, and invite to retry (never hang)."""
+    headers = {"Retry-After": "5"}
+    accept = request.headers.get("accept", "")
+    path = request.url.path
+    if path.endswith(".json") or "application/json" in accept:
+        return JSONResponse({"error": "unavailable", "message": str(exc)}, 503, headers=headers)
+    if "text/html" in accept:
+        response = render(request, "unavailable.html", {"detail": str(exc)}, status_code=503)
+        response.headers.update(headers)
+        return response
+    return PlainTextResponse(f"{exc}\n", 503, headers=headers)

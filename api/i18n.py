@@ -63,6 +63,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "insee": ("Fiche INSEE", "INSEE record"),
     "wikidata": ("Recherche Wikidata par code", "Wikidata search by code"),
     "not_found": ("Ressource inconnue", "Unknown resource"),
+    "unavailable": ("Service momentanément indisponible", "Service temporarily unavailable"),
+    "unavailable_text": (
+        "La base de données ne répond pas pour le moment. Réessayez dans quelques instants.",
+        "The database is not answering right now. Try again in a moment.",
+    ),
     "not_found_text": ("Aucune donnée publique ne décrit cet IRI.", "No public data describes this IRI."),
     "home_lead": (
         "Une ressource ouverte et participative sur l'accès aux services au public dans les territoires de "

@@ -26,7 +26,7 @@ from api.deps import templates
 from graph.namespaces import PREFIXES, sparql_prefixes
 from graph.runner import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
 from graph.settings import Settings
-from graph.store import OxigraphStore, QueryTimeout, StoreError, bind
+from graph.store import QueryTimeout, Store, StoreError, StoreUnavailable, bind
 
 router = APIRouter()
 
@@ -152,6 +152,35 @@ def has_from(toks: list[tuple[str, str]]) -> bool:
     return any(kind == "name" and text.upper() == "FROM" for kind, text in toks)
 
 
+def from_graphs(toks: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """The IRIs of the query's FROM and FROM NAMED clauses (relative ones resolved by the engine)."""
+    prefixes = _prefixes(toks)
+    default: list[str] = []
+    named: list[str] = []
+    for i, (kind, text) in enumerate(toks):
+        if kind != "name" or text.upper() != "FROM":
+            continue
+        is_named = i + 1 < len(toks) and toks[i + 1][1].upper() == "NAMED"
+        j = i + 2 if is_named else i + 1
+        if j < len(toks):
+            # An IRI not resolved here is kept as written: a remote runner refuses what it cannot check.
+            (named if is_named else default).append(_iri(toks[j], prefixes) or toks[j][1])
+    return default, named
+
+
+def check_extensions(toks: list[tuple[str, str]]) -> None:
+    """Vendor extensions outside SPARQL 1.1 (Virtuoso's DEFINE pragmas, bif:/sql: functions) can read
+    any graph or run SQL on a remote server: refused everywhere, so a query means the same on all."""
+    declared = _prefixes(toks)
+    for kind, text in toks:
+        if kind == "name" and text.upper() == "DEFINE":
+            raise Problem(400, "DEFINE is not SPARQL 1.1 (a Virtuoso pragma): remove it")
+        target = text[1:-1] if kind == "iri" else text if kind == "name" else ""
+        scheme = target.split(":", 1)[0].lower() if ":" in target else ""
+        if scheme in ("bif", "sql") and (kind == "iri" or scheme not in declared):
+            raise Problem(400, f"{text} is a vendor extension, not SPARQL 1.1: it is refused here")
+
+
 def check_update_scope(toks: list[tuple[str, str]], is_public, *, graph_variables: bool = False) -> None:
     """Updates may neither write into nor read from a non-public graph, so they must name their graphs."""
     prefixes = _prefixes(toks)
@@ -229,7 +258,7 @@ def _authorize(request: Request) -> None:
 def _runner(request: Request) -> QueryRunner:
     runner = getattr(request.app.state, "runner", None)
     if runner is None:
-        raise Problem(503, "this server's store is not an embedded Oxigraph store: no SPARQL endpoint here")
+        raise Problem(503, "the SPARQL endpoint is not ready yet: try again in a moment")
     return runner
 
 
@@ -368,6 +397,7 @@ async def sparql(request: Request) -> Response:
 async def _query(request: Request, params: list[tuple[str, str]], query: str) -> Response:
     toks = tokens(query)
     check_remote(toks, _settings(request).service_allowlist)
+    check_extensions(toks)
     defaults = [v for k, v in params if k == "default-graph-uri"]
     named = [v for k, v in params if k == "named-graph-uri"]
     for g in defaults + named:
@@ -396,6 +426,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         named_graphs=named if protocol_dataset else None,
         union_default=not protocol_dataset and not has_from(toks),
         base_iri=_endpoint(request),
+        from_graphs=from_graphs(toks) if has_from(toks) else None,
     )
     key = "\x00".join(
         [str(runner.version), query, *defaults, "|", *named, str(results_type), str(graph_type), str(timeout)]
@@ -420,6 +451,8 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         raise Problem(406, f"this {e.kind} result needs {wanted}; none is acceptable to the client") from e
     except QueryTimeout as e:
         raise Problem(504, str(e)) from e
+    except StoreUnavailable as e:
+        raise Problem(503, str(e), {"Retry-After": "5"}) from e
     except StoreError as e:
         raise Problem(400, str(e)) from e
     media = answer.head.media_type
@@ -508,6 +541,8 @@ async def _update(request: Request, params: list[tuple[str, str]], text: str) ->
     text = f"BASE <{_endpoint(request)}>\n{text}"
     try:
         await run_in_threadpool(store.update, text)
+    except StoreUnavailable as e:
+        raise Problem(503, str(e), {"Retry-After": "5"}) from e
     except StoreError as e:
         raise Problem(400, str(e)) from e
     except (ValueError, OSError, RuntimeError) as e:
@@ -613,8 +648,8 @@ def _target(request: Request, path: str | None) -> str | None:
     return iri
 
 
-def _exists(store: OxigraphStore, graph: str) -> bool:
-    return graph == "" or store.oxigraph.contains_named_graph(ox.NamedNode(graph))
+def _exists(store: Store, graph: str) -> bool:
+    return graph == "" or store.has_graph(graph)
 
 
 @router.api_route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
@@ -633,7 +668,7 @@ async def graph_store(request: Request, path: str | None = None) -> Response:
 async def _get_graph(request: Request, graph: str | None) -> Response:
     if graph is None:
         raise Problem(400, "name a graph: ?graph=<IRI> or ?default")
-    store: OxigraphStore = request.app.state.store
+    store: Store = request.app.state.store
     if graph and (not store.minter.is_public_graph(graph) or not _exists(store, graph)):
         raise Problem(404, f"no public graph <{graph}>")
     media = conneg.best(
@@ -656,6 +691,8 @@ async def _get_graph(request: Request, graph: str | None) -> Response:
         answer, head, done = await run_in_threadpool(_run, runner, job, timeout)
     except QueryTimeout as e:
         raise Problem(504, str(e)) from e
+    except StoreUnavailable as e:
+        raise Problem(503, str(e), {"Retry-After": "5"}) from e
     except StoreError as e:
         raise Problem(400, str(e)) from e
     headers = {
@@ -714,7 +751,7 @@ async def _uploaded_triples(request: Request, graph: str) -> list[ox.Triple]:
 
 
 async def _write_graph(request: Request, graph: str | None) -> Response:
-    store: OxigraphStore = request.app.state.store
+    store: Store = request.app.state.store
     location = None
     if graph is None:
         if request.method != "POST":
@@ -741,6 +778,8 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
     steps.append(f"INSERT DATA {{ {inner} }}")
     try:
         await run_in_threadpool(store.update, " ;\n".join(steps))
+    except StoreUnavailable as e:
+        raise Problem(503, str(e), {"Retry-After": "5"}) from e
     except StoreError as e:
         raise Problem(400, str(e)) from e
     _publish(request)

@@ -90,22 +90,27 @@ def labels_of(store: Store, nodes: list[ox.NamedNode]) -> dict[str, dict[str, st
     return found
 
 
+def closure_query(node: ox.NamedNode, depth: int = MAX_BNODE_DEPTH) -> str:
+    """Triples of the blank nodes reachable from ``node`` through blank nodes only, up to ``depth`` hops.
+
+    One query rather than one per blank node: a remote server's blank-node labels cannot be sent back
+    in a later query. The node is written in each branch (by pyoxigraph, escaped) so that every branch
+    starts from it; no BIND in the branches, which Virtuoso's compiler fails on."""
+    branches = []
+    for n in range(depth):
+        names = [f"?b{i + 1}" for i in range(n)] + ["?b"]
+        starts = [str(node), *names[:-1]]
+        hops = " ".join(f"{a} ?q{i} {b} ." for i, (a, b) in enumerate(zip(starts, names, strict=True)))
+        blank = " && ".join(f"isBlank({name})" for name in names)
+        branches.append(f"{{ {hops} FILTER({blank}) ?b ?p ?o }}")
+    return "SELECT DISTINCT ?b ?p ?o WHERE { " + " UNION ".join(branches) + " }"
+
+
 def describe(store: Store, iri: str) -> Description:
     node = ox.NamedNode(iri)
     desc = Description(node, outgoing(store, node))
-    pending = [t.object for t in desc.triples if isinstance(t.object, ox.BlankNode)]
-    seen: set[str] = set()
-    depth = 0
-    while pending and depth < MAX_BNODE_DEPTH:
-        nxt = []
-        for b in pending:
-            if str(b) in seen:
-                continue
-            seen.add(str(b))
-            more = outgoing(store, b)
-            desc.triples.extend(more)
-            nxt.extend(t.object for t in more if isinstance(t.object, ox.BlankNode))
-        pending, depth = nxt, depth + 1
+    if any(isinstance(t.object, ox.BlankNode) for t in desc.triples):
+        desc.triples.extend(ox.Triple(r["b"], r["p"], r["o"]) for r in store.select(closure_query(node)))
     for r in store.select("SELECT ?o ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?o ?p", {"o": node}):
         desc.incoming_counts[r["p"].value] = int(r["n"].value)
     linked = [t.object for t in desc.triples if isinstance(t.object, ox.NamedNode)]
@@ -119,8 +124,9 @@ def incoming(
 ) -> list[tuple[str, dict[str, str]]]:
     """One page of the subjects linking to ``iri`` through ``predicate``, sorted by label, with labels."""
     rows = store.select(
-        "SELECT ?o ?p ?s (SAMPLE(?l) AS ?label) WHERE { ?s ?p ?o OPTIONAL { ?s <" + RDFS + "label> ?l } }"
-        " GROUP BY ?o ?p ?s ORDER BY LCASE(STR(?label)) ?s LIMIT "
+        # The aggregate is repeated in ORDER BY rather than named by its alias: Virtuoso refuses the alias.
+        "SELECT ?o ?p ?s (MIN(STR(?l)) AS ?label) WHERE { ?s ?p ?o OPTIONAL { ?s <" + RDFS + "label> ?l } }"
+        " GROUP BY ?o ?p ?s ORDER BY LCASE(MIN(STR(?l))) ?s LIMIT "
         + str(int(limit))
         + " OFFSET "
         + str(int(offset)),

@@ -49,6 +49,9 @@ class Job:
     named_graphs: list[str] | None = None  # protocol's named-graph-uri
     union_default: bool = True  # no protocol dataset and no FROM: default graph = union of public graphs
     base_iri: str | None = None
+    # The query's own FROM and FROM NAMED graphs, when it has some (remote servers get them as the
+    # protocol's dataset; the embedded engine reads them from the query).
+    from_graphs: tuple[list[str], list[str]] | None = None
 
 
 @dataclass
@@ -474,6 +477,12 @@ class Reader(Store):
 
     def graphs(self):
         return self.store.graphs()
+
+    def has_graph(self, graph):
+        return self.store.has_graph(graph)
+
+    def quads(self, graph=None):
+        return self.store.quads(graph)
 
     def count(self, graph=None):
         return self.store.count(graph)

@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 
 from graph.describe import labels_of
 from graph.namespaces import CS, DCTERMS, FOAF, IGEO, ORG, RDF, RDFS, SCHEMA, SKOS
-from graph.store import Store
+from graph.store import Store, StoreError
 
 TERRITORY_CLASSES = {
     IGEO + "Region": "region",
@@ -410,6 +410,8 @@ def _rebuild(store: Store) -> None:
         idx = TextIndex(store, cat)
         with _lock:
             _cache[id(store)] = (cat.version, cat, idx)
+    except StoreError:
+        pass  # a remote store down or closed: the previous index is served; the next read tries again
     finally:
         with _lock:
             _rebuilding.discard(id(store))

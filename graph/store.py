@@ -116,6 +116,14 @@ class Store(ABC):
     def graphs(self) -> list[str]:
         """Every named graph, public or not."""
 
+    @abstractmethod
+    def has_graph(self, graph: str) -> bool:
+        """Whether the named graph exists (public or not)."""
+
+    @abstractmethod
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+        """Every quad of one named graph, or of the whole store."""
+
     def public_graphs(self) -> list[str]:
         return [g for g in self.graphs() if self.minter.is_public_graph(g)]
 
@@ -189,6 +197,7 @@ class OxigraphStore(Store):
     def __init__(self, base_iri: str, path: str | Path | None = None, *, read_only: bool = False):
         super().__init__(base_iri)
         self.path = Path(path) if path is not None else None
+        self.read_only = read_only
         if self.path is None:
             self._store = ox.Store()
         elif read_only:
@@ -262,6 +271,9 @@ class OxigraphStore(Store):
     def graphs(self):
         return [g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
 
+    def has_graph(self, graph):
+        return self._store.contains_named_graph(ox.NamedNode(graph))
+
     def count(self, graph=None):
         if graph is None:
             return len(self._store)
@@ -278,7 +290,7 @@ class OxigraphStore(Store):
         else:
             ox.serialize((q.triple for q in quads), output, fmt)
 
-    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+    def quads(self, graph=None):
         return self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph) if graph else None)
 
     # --- writing ---------------------------------------------------------------------------
@@ -339,8 +351,8 @@ class OxigraphStore(Store):
         return self._version
 
     def close(self):
-        if self.path is not None:
-            self._store.flush()
+        if self.path is not None and not self.read_only:
+            self._store.flush()  # a read-only instance has nothing to flush (and refuses to)
         del self._store
 
 

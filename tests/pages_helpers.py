@@ -51,6 +51,8 @@ def serve(store: OxigraphStore, tmp_path: Path) -> Iterator[str]:
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     while not srv.started:
+        if not thread.is_alive():
+            raise RuntimeError("the app did not start: its lifespan failed (see the log above)")
         time.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{port}"

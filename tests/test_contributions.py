@@ -110,8 +110,10 @@ def test_proposal_with_file_waits_unseen_then_is_accepted_on_its_territory(clien
     login(client, app)
     assert rid in client.get("/moderation").text
     assert moderate(client, rid, action="accepter").status_code == 303
+    # DISTINCT: a sequence path may reach the département through several territories (duplicates are
+    # allowed by SPARQL 1.1; Virtuoso keeps them here).
     rows = store.select(
-        """SELECT ?t ?lic WHERE { ?r <http://purl.org/dc/terms/spatial>/<http://purl.org/dc/terms/isPartOf>*
+        """SELECT DISTINCT ?t ?lic WHERE { ?r <http://purl.org/dc/terms/spatial>/<http://purl.org/dc/terms/isPartOf>*
            <https://data.adrets-asso.fr/id/departement/73> ; <http://schema.org/name> ?t ;
            <http://purl.org/dc/terms/license> ?lic }""",
         {"r": resource},

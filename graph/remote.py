@@ -1,0 +1,712 @@
+"""A SPARQL 1.1 server as the platform's store: Query, Update and the Graph Store Protocol over HTTP.
+
+Any server works through the standard protocols; what differs between servers is found out once (the
+``Server`` header) and kept in :class:`Dialect`, not scattered in ``if`` statements:
+
+- Oxigraph server: ``/query``, ``/update``, ``/store?graph=``; honours the protocol's dataset.
+- Virtuoso: updates and graph writes need digest authentication (``/sparql-auth``,
+  ``/sparql-graph-crud-auth?graph-uri=``); it *adds* a query's ``FROM`` graphs to the protocol's
+  dataset instead of replacing them, answers ASK as a one-row table, and may cut results at its
+  ``ResultSetMaxRows`` (it says so in ``X-SPARQL-MaxRows``; we refuse the cut answer rather than
+  return part of it).
+
+The public dataset is always spelled out (``default-graph-uri`` / ``named-graph-uri`` = the public
+graphs), so no query of ours reads a private graph. The version (cache key, ETag) lives in the server,
+in a private graph, so several processes serving one remote store agree on it.
+
+Configuration: the store location ``sparql+http://[user:password@]host:port/path`` and, when the
+defaults do not fit, ``COMMUNS_REMOTE_UPDATE_URL``, ``COMMUNS_REMOTE_GSP_URL``, ``COMMUNS_REMOTE_AUTH``
+(``basic``, ``digest`` or ``bearer``), ``COMMUNS_REMOTE_USER``, ``COMMUNS_REMOTE_PASSWORD``,
+``COMMUNS_REMOTE_TOKEN``, ``COMMUNS_REMOTE_TIMEOUT`` (seconds, per request, default 30).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import queue
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import httpx
+import pyoxigraph as ox
+
+from graph.runner import EMPTY_GRAPH, Answer, Head, Job, NotAcceptable, _QueueWriter
+from graph.store import _SKIP, Bindings, QueryTimeout, Store, StoreError, StoreUnavailable, Term, bind
+
+RESULTS_XML = "application/sparql-results+xml"
+N_TRIPLES = "application/n-triples"
+GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
+_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+RETRIES = 2  # extra attempts for a read that met a transient failure
+BACKOFF = 0.3  # seconds before the first retry, doubled each time
+DOWN_FOR = 1.0  # seconds during which a server that refused a connection is not asked again
+VERSION_TTL = 1.0  # seconds a version read from the server is trusted (other processes may write)
+VERSION_PREDICATE = "https://w3id.org/communs-services/def#versionDuStore"
+KNOWN_GRAPH = "https://w3id.org/communs-services/def#grapheConnu"
+_IRI = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]+)>")
+_PREFIX_DECL = re.compile(r"PREFIX\s+([\w.-]*):\s*<([^<>\s]*)>", re.IGNORECASE)
+_PNAME = re.compile(r"(?<![\w<])([A-Za-z][\w.-]*):([\w.%/-]+)")
+ASK_COLUMN = "__ASK_RETVAL"  # Virtuoso's one-row answer to ASK
+VIRTUOSO_BNODE = b"nodeID://"
+
+
+@dataclass
+class Dialect:
+    """What this server needs that the standard leaves open."""
+
+    name: str
+    update_url: str
+    gsp_url: str | None  # None: graphs are read and written with SPARQL only
+    gsp_graph_param: str = "graph"
+    # Virtuoso adds FROM graphs to the protocol's dataset: such queries must name public graphs only.
+    from_adds_to_dataset: bool = False
+    # Virtuoso reads a dataset that names only absent graphs as no restriction at all (the whole store):
+    # there, "no graph" is a graph that exists and holds one harmless triple.
+    absent_graph_means_all: bool = False
+    # How the named graphs are listed. Standard: ``GRAPH ?g {}`` (Oxigraph answers it from its graph
+    # table). Virtuoso answers that with nothing, and a scan of every quad for its graph times out at a
+    # million quads, so there every write also records the graphs it names in a registry.
+    graph_registry: bool = False
+
+
+@dataclass
+class RemoteConfig:
+    query_url: str
+    update_url: str | None = None
+    gsp_url: str | None = None
+    auth: str | None = None  # basic, digest or bearer
+    user: str | None = None
+    password: str | None = None
+    token: str | None = None
+    timeout: float = 30.0
+
+    @classmethod
+    def from_location(cls, location: str) -> RemoteConfig:
+        """``sparql+http://user:pw@host/path`` plus the ``COMMUNS_REMOTE_*`` environment."""
+        parts = urlsplit(location.removeprefix("sparql+"))
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        user = unquote(parts.username) if parts.username else os.environ.get("COMMUNS_REMOTE_USER")
+        password = unquote(parts.password) if parts.password else os.environ.get("COMMUNS_REMOTE_PASSWORD")
+        return cls(
+            query_url=urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")),
+            update_url=os.environ.get("COMMUNS_REMOTE_UPDATE_URL") or None,
+            gsp_url=os.environ.get("COMMUNS_REMOTE_GSP_URL") or None,
+            auth=(os.environ.get("COMMUNS_REMOTE_AUTH") or "").lower() or None,
+            user=user,
+            password=password,
+            token=os.environ.get("COMMUNS_REMOTE_TOKEN") or None,
+            timeout=float(os.environ.get("COMMUNS_REMOTE_TIMEOUT") or 30),
+        )
+
+    def credentials(self, default: str) -> httpx.Auth | None:
+        kind = self.auth or ("bearer" if self.token else default if self.user else None)
+        if kind == "bearer":
+            if not self.token:
+                raise StoreError("COMMUNS_REMOTE_AUTH=bearer needs COMMUNS_REMOTE_TOKEN")
+            return _Bearer(self.token)
+        if kind in ("basic", "digest"):
+            if not self.user:
+                raise StoreError(
+                    f"COMMUNS_REMOTE_AUTH={kind} needs a user (in the URL or COMMUNS_REMOTE_USER)"
+                )
+            make = httpx.BasicAuth if kind == "basic" else httpx.DigestAuth
+            return make(self.user, self.password or "")
+        if kind:
+            raise StoreError(f"COMMUNS_REMOTE_AUTH={kind!r}: use basic, digest or bearer")
+        return None
+
+
+class _NotFound(StoreError):
+    """The server has no such graph (Graph Store Protocol 404)."""
+
+
+class _Bearer(httpx.Auth):
+    def __init__(self, token: str):
+        self.token = token
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
+
+
+def _sibling(url: str, path: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+class RemoteStore(Store):
+    """The :class:`graph.store.Store` interface over HTTP. Thread-safe (one pooled client)."""
+
+    def __init__(self, base_iri: str, config: RemoteConfig | str):
+        super().__init__(base_iri)
+        self.config = config if isinstance(config, RemoteConfig) else RemoteConfig.from_location(config)
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(self.config.timeout, connect=min(5.0, self.config.timeout)),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            follow_redirects=False,
+        )
+        self.state_graph = self.minter.private_graph("etat")
+        self._dialect: Dialect | None = None
+        self._writer_auth: httpx.Auth | None = None
+        self._down_until = 0.0
+        self._version: tuple[float, int] | None = None  # (read at, value)
+        self._graphs: tuple[int, list[str]] | None = None
+        self._empty_ready = False
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({self.config.query_url})"
+
+    # --- HTTP ------------------------------------------------------------------------------------
+    def _send(
+        self,
+        request: httpx.Request,
+        *,
+        idempotent: bool,
+        stream: bool = False,
+        auth: httpx.Auth | None = None,
+    ) -> httpx.Response:
+        """One request with retries on transient failures; errors become the store's exceptions."""
+        if self.client.is_closed:
+            raise StoreUnavailable(f"the connection to {self.config.query_url} is closed")
+        if time.monotonic() < self._down_until:
+            raise StoreUnavailable(f"the SPARQL server at {self.config.query_url} is not answering")
+        attempts = 1 + RETRIES
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = self.client.send(request, stream=stream, auth=auth)
+            except httpx.TimeoutException as e:
+                if isinstance(e, httpx.ConnectTimeout) and not last:
+                    continue
+                if isinstance(e, httpx.ConnectTimeout | httpx.PoolTimeout):
+                    self._down_until = time.monotonic() + DOWN_FOR
+                    raise StoreUnavailable(f"the SPARQL server at {request.url.host} is not answering") from e
+                raise QueryTimeout(
+                    f"the SPARQL server did not answer within {self.config.timeout:g} s"
+                ) from e
+            except httpx.TransportError as e:
+                # Nothing reached the server on a connection error: even a write may be sent again.
+                if not last and (idempotent or isinstance(e, httpx.ConnectError)):
+                    time.sleep(BACKOFF * 2**attempt)
+                    continue
+                self._down_until = time.monotonic() + DOWN_FOR
+                raise StoreUnavailable(
+                    f"the SPARQL server at {request.url.host} cannot be reached: {e}"
+                ) from e
+            if response.status_code in (502, 503, 504) and idempotent and not last:
+                response.close()
+                time.sleep(BACKOFF * 2**attempt)
+                continue
+            if response.status_code >= 400:
+                self._raise_for(response)
+            return response
+        raise AssertionError("unreachable")
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        response.read()
+        text = response.text.strip()[:2000]
+        status = response.status_code
+        if status == 404:
+            raise _NotFound(text)
+        if status in (401, 403):
+            raise StoreUnavailable(
+                f"the SPARQL server refused us ({status}): "
+                f"check COMMUNS_REMOTE_USER/PASSWORD/TOKEN ({text[:200]})"
+            )
+        # Virtuoso answers some query errors (SPARQL compiler, SQL state 37000/42000…) with a 500.
+        if status < 500 or text.startswith("Virtuoso ") and (" Error SP" in text or " Error 37" in text):
+            raise StoreError(f"the SPARQL server rejected the request: {text}")
+        raise StoreUnavailable(f"the SPARQL server failed ({status}): {text[:300]}")
+
+    @property
+    def dialect(self) -> Dialect:
+        """Found out once, from the server's own answer to a trivial query."""
+        if self._dialect is None:
+            request = self.client.build_request(
+                "GET", self.config.query_url, params={"query": "ASK {}"}, headers={"Accept": RESULTS_XML}
+            )
+            response = self._send(request, idempotent=True)
+            server = response.headers.get("server", "")
+            url = self.config.query_url
+            if "virtuoso" in server.lower():
+                auth = self.config.user or self.config.token
+                dialect = Dialect(
+                    "virtuoso",
+                    update_url=self.config.update_url or _sibling(url, "/sparql-auth" if auth else "/sparql"),
+                    gsp_url=self.config.gsp_url
+                    or _sibling(url, "/sparql-graph-crud-auth" if auth else "/sparql-graph-crud"),
+                    gsp_graph_param="graph-uri",
+                    from_adds_to_dataset=True,
+                    graph_registry=True,
+                    absent_graph_means_all=True,
+                )
+                self._writer_auth = self.config.credentials("digest")
+            else:
+                path = urlsplit(url).path
+                oxigraph_like = path.endswith("/query")
+                stem = path[: -len("/query")] if oxigraph_like else path
+                dialect = Dialect(
+                    "oxigraph" if "oxigraph" in server.lower() else "sparql",
+                    update_url=self.config.update_url
+                    or (_sibling(url, stem + "/update") if oxigraph_like else url),
+                    gsp_url=self.config.gsp_url
+                    or (_sibling(url, stem + "/store") if oxigraph_like else None),
+                )
+                self._writer_auth = self.config.credentials("basic")
+            self._dialect = dialect
+        return self._dialect
+
+    def empty_graph(self) -> str:
+        """The graph to name for "no graph" in a protocol dataset (see ``Dialect``)."""
+        if self.dialect.absent_graph_means_all and not self._empty_ready:
+            e = ox.NamedNode(EMPTY_GRAPH)
+            comment = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+            sentinel = ox.Literal("graphe vide : nommé quand une requête ne doit lire aucun graphe")
+            self.update(f"INSERT DATA {{ GRAPH {e} {{ {e} {comment} {sentinel} }} }}")
+            self._empty_ready = True
+        return EMPTY_GRAPH
+
+    def _dataset(self, public: bool) -> dict[str, list[str]]:
+        graphs = self.public_graphs() if public else self.graphs()
+        graphs = graphs or [self.empty_graph()]
+        return {"default-graph-uri": graphs, "named-graph-uri": graphs}
+
+    def post_query(
+        self,
+        query: str,
+        accept: str,
+        dataset: dict[str, list[str]],
+        *,
+        timeout: float | None = None,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """A query with an explicit dataset; the answer checked for a server-side cut."""
+        self.dialect  # noqa: B018 - the dialect is needed to read the answer
+        request = self.client.build_request(
+            "POST",
+            self.config.query_url,
+            data={"query": query, **dataset},
+            headers={"Accept": accept},
+            timeout=httpx.Timeout(timeout or self.config.timeout, connect=min(5.0, self.config.timeout)),
+        )
+        response = self._send(request, idempotent=True, stream=stream)
+        cut = response.headers.get("x-sparql-maxrows")
+        if cut:
+            response.close()
+            raise StoreError(
+                f"the SPARQL server cut the answer at {cut} rows (Virtuoso ResultSetMaxRows): "
+                "raise that setting or narrow the query"
+            )
+        return response
+
+    def _results(self, query: str, bindings: Bindings | None, public: bool, timeout: float | None):
+        if bindings and any(isinstance(v, ox.BlankNode) for v in bindings.values()):
+            raise StoreError("a blank node cannot be sent to a remote SPARQL server as a value")
+        response = self.post_query(
+            bind(query, bindings or {}), RESULTS_XML, self._dataset(public), timeout=timeout
+        )
+        return read_results(_bnodes_fixed(response.content))
+
+    # --- reading ---------------------------------------------------------------------------------
+    def select(self, query, bindings=None, *, public=True, timeout=None):
+        result = self._results(query, bindings, public, timeout)
+        if isinstance(result, bool):
+            raise StoreError("a SELECT was expected, the server answered a boolean")
+        return result
+
+    def ask(self, query, bindings=None, *, public=True):
+        result = self._results(query, bindings, public, None)
+        if isinstance(result, bool):
+            return result
+        return any(ASK_COLUMN in r and r[ASK_COLUMN].value not in ("0", "false") for r in result)
+
+    def construct(self, query, bindings=None, *, public=True):
+        if bindings and any(isinstance(v, ox.BlankNode) for v in bindings.values()):
+            raise StoreError("a blank node cannot be sent to a remote SPARQL server as a value")
+        response = self.post_query(
+            bind(query, bindings or {}), f"{N_TRIPLES}, text/turtle;q=0.5", self._dataset(public)
+        )
+        return list(_parse_graph(response))
+
+    def graphs(self):
+        version = self.version
+        cached = self._graphs
+        if cached and cached[0] == version:
+            return cached[1]
+        if self.dialect.graph_registry:
+            s, known = ox.NamedNode(self.state_graph), ox.NamedNode(KNOWN_GRAPH)
+            query = (
+                f"SELECT ?g WHERE {{ GRAPH {s} {{ {s} {known} ?g }} "
+                "FILTER EXISTS { GRAPH ?g { ?x ?y ?z } } }"
+            )
+        else:
+            query = "SELECT ?g WHERE { GRAPH ?g { } }"
+        response = self.post_query(query, RESULTS_XML, {})
+        found = {row["g"].value for row in read_results(response.content)}  # type: ignore[union-attr]
+        ours = sorted(g for g in found if g.startswith(self.minter.base))  # not the server's own graphs
+        self._graphs = (version, ours)
+        return ours
+
+    def has_graph(self, graph):
+        return graph in self.graphs()
+
+    def count(self, graph=None):
+        if graph is None:
+            return sum(self.count(g) for g in self.graphs())
+        rows = self.select(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}", public=False
+        )
+        return int(rows[0]["n"].value) if rows else 0
+
+    def quads(self, graph=None):
+        for g in [graph] if graph else self.graphs():
+            name = ox.NamedNode(g)
+            for t in self._graph_triples(g):
+                yield ox.Quad(t.subject, t.predicate, t.object, name)
+
+    def _graph_triples(self, graph: str) -> Iterator[ox.Triple]:
+        dialect = self.dialect
+        if dialect.gsp_url:
+            request = self.client.build_request(
+                "GET",
+                dialect.gsp_url,
+                params={dialect.gsp_graph_param: graph},
+                headers={"Accept": f"{N_TRIPLES}, text/turtle;q=0.5"},
+            )
+            try:
+                return _parse_graph(self._send(request, idempotent=True, auth=self._writer()))
+            except _NotFound:
+                return iter(())
+        response = self.post_query(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}", N_TRIPLES, {}
+        )
+        return _parse_graph(response)
+
+    def dump(self, output, fmt, graphs=None):
+        names = graphs if graphs is not None else self.graphs()
+        quads = (q for g in names for q in self.quads(g))
+        if fmt.supports_datasets:
+            ox.serialize(quads, output, fmt)
+        else:
+            ox.serialize((q.triple for q in quads), output, fmt)
+
+    # --- writing ---------------------------------------------------------------------------------
+    def _writer(self) -> httpx.Auth | None:
+        """Credentials for writes and graph reads (Virtuoso: digest); queries go anonymous."""
+        self.dialect  # noqa: B018 - found with the dialect
+        return self._writer_auth
+
+    def _bump_text(self) -> str:
+        s, v = ox.NamedNode(self.state_graph), ox.NamedNode(VERSION_PREDICATE)
+        # An aggregate, not OPTIONAL: Virtuoso finds no solution to a lone OPTIONAL that matches nothing.
+        return (
+            f"DELETE {{ GRAPH {s} {{ {s} {v} ?old }} }} INSERT {{ GRAPH {s} {{ {s} {v} ?new }} }} "
+            f"WHERE {{ {{ SELECT (MAX(?o) AS ?old) WHERE {{ GRAPH {s} {{ {s} {v} ?o }} }} }} "
+            "BIND(COALESCE(?old, 0) + 1 AS ?new) }"
+        )
+
+    def _registration(self, sparql: str) -> str:
+        """For a server without a graph list: record every graph of ours the update names (an IRI
+        mentioned but never written costs nothing: ``graphs`` lists only graphs that hold triples)."""
+        if not self.dialect.graph_registry:
+            return ""
+        prefixes = dict(_PREFIX_DECL.findall(sparql))
+        named = {m for m in _IRI.findall(sparql)}
+        named |= {prefixes[p] + local for p, local in _PNAME.findall(sparql) if p in prefixes}
+        ours = sorted({self.state_graph} | {g for g in named if g.startswith(self.minter.base + "graph/")})
+        s, known = ox.NamedNode(self.state_graph), ox.NamedNode(KNOWN_GRAPH)
+        objects = ", ".join(str(ox.NamedNode(g)) for g in ours)
+        return f"INSERT DATA {{ GRAPH {s} {{ {s} {known} {objects} }} }} ;\n"
+
+    def update(self, sparql):
+        """The update and the version bump in one request: the server runs them as one transaction."""
+        request = self.client.build_request(
+            "POST",
+            self.dialect.update_url,
+            data={"update": f"{self._registration(sparql)}{sparql} ;\n{self._bump_text()}"},
+            timeout=httpx.Timeout(max(self.config.timeout, 120.0), connect=5.0),
+        )
+        with self._lock:
+            try:
+                self._send(request, idempotent=False, auth=self._writer()).close()
+            finally:
+                self._version = None
+
+    def replace_graph(self, graph, triples, meta=None):
+        g = ox.NamedNode(graph)
+        lines = {str(t) for t in triples}  # materialised first: a failing source never touches the store
+        forget_meta = f"DELETE WHERE {{ GRAPH {ox.NamedNode(self.meta_graph)} {{ {g} ?p ?o }} }}"
+        meta_body = " .\n".join(str(t) for t in self.meta_triples(graph, meta, len(lines))) if meta else ""
+        meta_ops = (
+            f"{forget_meta} ;\nINSERT DATA {{ GRAPH <{self.meta_graph}> {{ {meta_body} }} }}" if meta else ""
+        )
+        dialect = self.dialect
+        if dialect.gsp_url:
+            # One PUT replaces the graph in one transaction of the server; the metadata follows.
+            body = "".join(line + " .\n" for line in lines).encode()
+            request = self.client.build_request(
+                "PUT",
+                dialect.gsp_url,
+                params={dialect.gsp_graph_param: graph},
+                content=body,
+                headers={"Content-Type": N_TRIPLES},
+                timeout=httpx.Timeout(max(self.config.timeout, 600.0), connect=5.0),
+            )
+            with self._lock:
+                self._send(request, idempotent=True, auth=self._writer()).close()
+            # The graph is named here too, so that a registry records it.
+            self.update(meta_ops or f"CREATE SILENT GRAPH {g}")
+        else:
+            data = " .\n".join(lines)
+            self.update(
+                f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{ {data} }} }}"
+                + (f" ;\n{meta_ops}" if meta else "")
+            )
+        return len(lines)
+
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        body = " ".join(f"GRAPH {q.graph_name} {{ {q.triple} }}" for q in quads)
+        self.update(f"INSERT DATA {{ {body} }}")
+
+    def drop_graph(self, graph):
+        g = ox.NamedNode(graph)
+        self.update(f"DROP SILENT GRAPH {g} ;\nDELETE WHERE {{ GRAPH <{self.meta_graph}> {{ {g} ?p ?o }} }}")
+
+    @property
+    def version(self):
+        cached = self._version
+        now = time.monotonic()
+        if cached and now - cached[0] < VERSION_TTL:
+            return cached[1]
+        s, v = ox.NamedNode(self.state_graph), ox.NamedNode(VERSION_PREDICATE)
+        response = self.post_query(f"SELECT ?v WHERE {{ GRAPH {s} {{ {s} {v} ?v }} }}", RESULTS_XML, {})
+        rows = read_results(response.content)
+        value = int(rows[0]["v"].value) if rows else 0
+        self._version = (now, value)
+        return value
+
+    def close(self):
+        self.client.close()
+
+
+def query_form(query: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first of those words outside strings, IRIs and comments."""
+    found = _FORM.search(_SKIP.sub(lambda m: " " * len(m.group()), query))
+    return found.group(1).upper() if found else None
+
+
+def _parse_graph(response: httpx.Response) -> Iterator[ox.Triple]:
+    media = response.headers.get("content-type", N_TRIPLES).split(";")[0].strip()
+    fmt = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
+    try:
+        return iter(list(ox.parse(response.content, fmt)))
+    except SyntaxError as e:
+        raise StoreError(f"the SPARQL server's graph answer is not {fmt.name}: {e}") from e
+
+
+class RemoteRunner:
+    """The endpoint's reads on a remote server: the same :class:`Answer` as ``graph.runner``.
+
+    The server's answer is parsed and written again in the client's format by pyoxigraph, in a thread,
+    as it arrives: one code path for every server's quirks (ASK as a table, legacy JSON), and results
+    still stream. The deadline is enforced here; stopping the server's own work is the server's job
+    (Virtuoso: ``MaxQueryExecutionTime``)."""
+
+    disk = False
+
+    def __init__(self, store: RemoteStore):
+        self.store = store
+        self.kills = 0
+
+    @property
+    def version(self) -> int:
+        return self.store.version
+
+    def changed(self) -> None:
+        """Writes bump the version in the server; nothing to publish."""
+
+    def publish(self) -> None:
+        """Nothing to publish: the server is the snapshot."""
+
+    def close(self) -> None:
+        """The store owns the connections."""
+
+    def _dataset(self, job: Job) -> dict[str, list[str]]:
+        public = self.store.minter.is_public_graph
+        empty = self.store.empty_graph()
+        safe = lambda graphs: [g if public(g) else empty for g in graphs] or [empty]  # noqa: E731
+        if job.from_graphs is not None and self.store.dialect.from_adds_to_dataset:
+            # A server that adds the query's FROM graphs to the protocol's dataset would read them
+            # whatever we send: there a non-public (or unresolved, relative) FROM graph is refused.
+            for g in job.from_graphs[0] + job.from_graphs[1]:
+                if "://" not in g or not public(g):
+                    raise StoreError(f"FROM <{g}>: only the public graphs, by absolute IRI, can be read")
+        if job.default_graphs is not None or job.named_graphs is not None:
+            return {
+                "default-graph-uri": safe(job.default_graphs or []),
+                "named-graph-uri": safe(job.named_graphs or []),
+            }
+        if job.from_graphs is not None:
+            # The query's own FROM / FROM NAMED, sent as the protocol's dataset: the same meaning.
+            return {
+                "default-graph-uri": safe(job.from_graphs[0]),
+                "named-graph-uri": safe(job.from_graphs[1]),
+            }
+        if job.union_default:
+            graphs = self.store.public_graphs() or [empty]
+            return {"default-graph-uri": graphs, "named-graph-uri": graphs}
+        # The query's default graph only (Graph Store reads): ours are all named, so it is empty here.
+        return {
+            "default-graph-uri": [empty],
+            "named-graph-uri": self.store.public_graphs() or [empty],
+        }
+
+    def run(self, job: Job, timeout: float) -> Answer:
+        deadline = time.monotonic() + timeout
+        text = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
+        version = self.store.version
+        dataset = self._dataset(job)
+        # Asked for what the form gives: Virtuoso answers 406 to a CONSTRUCT sent a results type first.
+        accept = f"{N_TRIPLES}, text/turtle;q=0.5" if query_form(job.query) in GRAPH_FORMS else RESULTS_XML
+        out: queue.Queue = queue.Queue()
+        cancelled = threading.Event()
+        holder: list[httpx.Response] = []
+
+        def work() -> None:
+            writer = _QueueWriter(out)
+            try:
+                response = self.store.post_query(text, accept, dataset, timeout=timeout, stream=True)
+                holder.append(response)
+                try:
+                    _transcode(response, job, lambda h: out.put(("head", h)), writer)
+                finally:
+                    response.close()
+                writer.flush()
+                out.put(("done", None))
+            except NotAcceptable as e:
+                out.put(("not-acceptable", e.kind))
+            except QueryTimeout as e:
+                out.put(("timeout", str(e)))
+            except StoreUnavailable as e:
+                out.put(("unavailable", str(e)))
+            except Exception as e:  # noqa: BLE001 - reported to the caller
+                if not cancelled.is_set():
+                    out.put(("error", f"{e}"))
+
+        threading.Thread(target=work, daemon=True, name="communs-remote-query").start()
+
+        def stop() -> None:
+            cancelled.set()
+            for response in holder:
+                with contextlib.suppress(Exception):
+                    response.close()
+
+        def receive():
+            try:
+                tag, value = out.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                self.kills += 1
+                stop()
+                raise QueryTimeout(f"the query ran past its {timeout:g} s deadline and was stopped") from None
+            if tag == "not-acceptable":
+                raise NotAcceptable(value)
+            if tag == "timeout":
+                raise QueryTimeout(value)
+            if tag == "unavailable":
+                raise StoreUnavailable(value)
+            if tag == "error":
+                raise StoreError(value)
+            return tag, value
+
+        _, head = receive()
+
+        def chunks() -> Iterator[bytes]:
+            while True:
+                tag, value = receive()
+                if tag == "done":
+                    return
+                yield value
+
+        return Answer(head, chunks(), version, [lambda _reusable: stop()])
+
+
+class _Reader(io.RawIOBase):
+    """A streamed HTTP body as a file, for pyoxigraph's parsers."""
+
+    def __init__(self, response: httpx.Response):
+        self.chunks = response.iter_bytes()
+        self.pending = b""
+        self.tail = b""  # kept back: it may be the start of a Virtuoso blank-node prefix
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.pending:
+            try:
+                data = _bnodes_fixed(self.tail + next(self.chunks))
+            except StopIteration:
+                self.pending, self.tail = self.tail, b""
+                if not self.pending:
+                    return 0
+                break
+            keep = len(VIRTUOSO_BNODE) - 1
+            self.pending, self.tail = data[:-keep], data[-keep:]
+        n = min(len(buffer), len(self.pending))
+        buffer[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
+
+
+def _bnodes_fixed(data: bytes) -> bytes:
+    """Virtuoso labels blank nodes ``nodeID://b123``, which is no blank node label: ``b123`` is."""
+    return data.replace(VIRTUOSO_BNODE, b"")
+
+
+def read_results(body: bytes) -> list[dict[str, Term]] | bool:
+    """SPARQL XML results as rows (or a boolean), parsed and dropped in the calling thread: pyoxigraph's
+    result objects must not reach another thread, even inside an exception's traceback."""
+    try:
+        result = ox.parse_query_results(body, ox.QueryResultsFormat.XML)
+        if isinstance(result, ox.QueryBoolean):
+            return bool(result)
+        names = [v.value for v in result.variables]
+        return [{n: s[n] for n in names if s[n] is not None} for s in result]
+    except SyntaxError as e:
+        message = f"the SPARQL server's answer is not SPARQL XML results: {e}"
+    raise StoreError(message)
+
+
+def _boolean(value: bool):
+    """pyoxigraph has no constructor for a boolean result: an empty store answers the right ASK."""
+    return ox.Store().query("ASK {}" if value else "ASK { FILTER(false) }")
+
+
+def _transcode(response: httpx.Response, job: Job, head, write) -> None:
+    media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = io.BufferedReader(_Reader(response))
+    results_format = ox.QueryResultsFormat.from_media_type(media) if "sparql-results" in media else None
+    if results_format is not None:
+        result = ox.parse_query_results(body, results_format)
+        if isinstance(result, ox.QuerySolutions) and [v.value for v in result.variables] == [ASK_COLUMN]:
+            result = _boolean(any(s[ASK_COLUMN] is not None and s[ASK_COLUMN].value != "0" for s in result))
+        kind = "boolean" if isinstance(result, ox.QueryBoolean) else "solutions"
+        if job.results_format is None:
+            raise NotAcceptable(kind)
+        head(Head(kind, job.results_format))
+        result.serialize(write, ox.QueryResultsFormat.from_media_type(job.results_format))
+        return
+    fmt = ox.RdfFormat.from_media_type(media or N_TRIPLES)
+    if fmt is None:
+        raise StoreError(f"the SPARQL server answered {media!r}, neither SPARQL results nor RDF")
+    if job.graph_format is None:
+        raise NotAcceptable("graph")
+    head(Head("graph", job.graph_format))
+    ox.serialize(ox.parse(body, fmt), write, ox.RdfFormat.from_media_type(job.graph_format))

@@ -1,0 +1,349 @@
+"""The whole platform on real SPARQL servers: Oxigraph server and Virtuoso, each started on 127.0.0.1.
+
+Each server gets the Alpine territorial reference, the ontology, the bundled sources (catalogue, report,
+both national lists of places) and the page fixtures, loaded through ``graph.remote.RemoteStore``. Then
+the platform's own tests run on it unchanged — pages and dereferencing, named queries, contributions —
+imported from their modules, plus what only a remote store can get wrong: privacy on a server that
+merges ``FROM`` into the protocol's dataset, real SPARQL clients through ``communs serve --store
+sparql+http://…``, and a server going away and coming back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+# The platform's own tests, collected here again with this module's fixtures (a remote store).
+import test_contributions as tc
+from conftest import load_reference
+from contrib_helpers import csrf_of, form_data
+from fastapi.testclient import TestClient
+from pages_helpers import FIXTURES, serve
+from remote_servers import SparqlServer, available
+from sparql_helpers import free_port
+from SPARQLWrapper import JSON, SPARQLWrapper
+from test_named_queries import (  # noqa: F401
+    alpine,
+    test_every_operation_answers_its_example,
+    test_formats_and_paging,
+    test_injection_attempts_are_values_or_400,
+    test_projects_of_a_departement_include_its_communes_and_epci,
+)
+from test_pages_http import (  # noqa: F401
+    test_browsers_get_html_and_unknown_iris_404_in_the_asked_format,
+    test_conneg_gives_the_description_in_every_format,
+    test_lists_facets_and_twins,
+    test_resource_page_renders_labels_texts_links_and_escapes,
+    test_search_is_accent_and_case_insensitive,
+    test_territory_pages_roll_up_with_indirect_marks,
+)
+
+from api.cli import BUNDLED, BUNDLED_MAPPINGS, IMPORTERS
+from graph.contributions import Contributions
+from graph.remote import RemoteStore
+from graph.settings import DATA_DIR
+from graph.store import GraphMeta, StoreUnavailable
+from loaders import rdf as rdf_loader
+from loaders import territories
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "secret.person@example.org"  # in tests/fixtures/pages/private.ttl
+PRIVATE = "https://data.adrets-asso.fr/graph/prive/essai"
+DISTANT = "https://data.adrets-asso.fr/id/projet/distant"
+BUNDLE_BASE = "https://donnees.example.org/"
+
+
+def fill_pages(store: RemoteStore, territory_triples: list) -> None:
+    """As tests/pages_helpers.py builds its store: the reference (cut to the Alps) and the page fixtures."""
+    load_reference(store, alpine(territory_triples, store.minter.base))
+    for name, graph in (("catalogue.ttl", store.minter.graph("essai")), ("private.ttl", None)):
+        target = graph or store.minter.private_graph("essai")
+        for load in rdf_loader.build(FIXTURES / name, store.minter, graph=target).graphs:
+            store.replace_graph(load.graph, load.triples, load.meta if graph else GraphMeta("privé", name))
+
+
+def fill_bundle(store: RemoteStore, territory_triples: list) -> None:
+    """What `communs load` writes, territories cut to the Alps (as tests/test_named_queries.py does)."""
+    load_reference(store, alpine(territory_triples, store.minter.base))
+    for kind, rel in BUNDLED:
+        if kind == "territories":
+            continue
+        mapping = BUNDLED_MAPPINGS.get(rel.split("/")[0])
+        args = argparse.Namespace(
+            mapping=str(DATA_DIR / mapping) if mapping else None, graph=None, format=None
+        )
+        for load in IMPORTERS[kind](DATA_DIR / rel, args, store).graphs:
+            store.replace_graph(load.graph, load.triples, load.meta)
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def server(request, tmp_path_factory):
+    why = available(request.param)
+    if why:
+        pytest.skip(why)
+    srv = SparqlServer(request.param, tmp_path_factory.mktemp(request.param))
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def store(server, base_iri, territory_triples):
+    remote = RemoteStore(base_iri, server.location)
+    fill_pages(remote, territory_triples)
+    yield remote
+    remote.close()
+
+
+@pytest.fixture(scope="module")
+def url(store, tmp_path_factory):
+    with serve(store, tmp_path_factory.mktemp("pages")) as address:
+        yield address
+
+
+@pytest.fixture(scope="module")
+def api_url(server, tmp_path_factory):
+    """The bundled sources under a second base IRI on the same server: a dataset of its own (a remote
+    store reads only the graphs under its base), so the page fixtures and the real catalogue never mix."""
+    remote = RemoteStore(BUNDLE_BASE, server.location)
+    fill_bundle(remote, territories.build(territories.REFERENCE_DIR, remote.minter).graphs[0].triples)
+    with serve(remote, tmp_path_factory.mktemp("api")) as address:
+        yield address
+    remote.close()
+
+
+@pytest.fixture(scope="module")
+def spec(api_url) -> dict:
+    return httpx.get(api_url + "/openapi.json").json()
+
+
+@pytest.fixture
+def app(store, tmp_path):
+    return tc.make_app(store, tmp_path, submit_rate=1000)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app) as c:
+        yield c
+
+
+# --- what only a remote store can get wrong ------------------------------------------------------------
+def test_the_dataset_is_spelled_out_and_private_graphs_stay_private(store, server):
+    assert store.dialect.name == server.kind
+    public = store.public_graphs()
+    assert public and all(store.minter.is_public_graph(g) for g in public)
+    assert any("/prive/" in g for g in store.graphs())
+    dump = "".join(str(q) for g in public for q in store.quads(g))
+    assert SECRET not in dump
+    assert store.ask(f'ASK {{ ?s ?p "{SECRET}" }}', public=False)
+    assert not store.ask(f'ASK {{ ?s ?p "{SECRET}" }}')
+    # The version lives in the server: a second client sees the first one's writes.
+    other = RemoteStore(store.minter.base, server.location)
+    before = other.version
+    store.replace_graph(store.minter.graph("essai-version"), [])
+    time.sleep(1.1)  # the version read from the server is trusted for one second
+    assert other.version > before
+    other.close()
+
+
+@pytest.fixture(scope="module")
+def served(server, store, tmp_path_factory):
+    """A real `communs serve --store sparql+http://…` process (the CLI path), with an update token."""
+    port = free_port()
+    tmp = tmp_path_factory.mktemp("served")
+    env = {
+        **os.environ,
+        "COMMUNS_UPDATE_TOKEN": "jeton-distant",
+        "COMMUNS_SECRET_KEY": "r" * 32,
+        "COMMUNS_ACCOUNTS_DB": str(tmp / "comptes.sqlite"),
+        "COMMUNS_UPLOADS_DIR": str(tmp / "uploads"),
+    }
+    cmd = [sys.executable, "-m", "api.cli", "serve", "--store", server.location, "--port", str(port)]
+    with (tmp / "serve.log").open("w") as log:
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    address = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        assert proc.poll() is None, (tmp / "serve.log").read_text()[-2000:]
+        try:
+            if httpx.get(address + "/", timeout=5).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "communs serve did not start"
+        time.sleep(0.3)
+    yield address
+    proc.terminate()
+    proc.wait(15)
+
+
+def test_real_clients_through_communs_serve(served):
+    sw = SPARQLWrapper(served + "/sparql")
+    sw.setReturnFormat(JSON)
+    sw.setQuery(
+        "SELECT (COUNT(*) AS ?n) WHERE { ?c a <http://rdf.insee.fr/def/geo#Commune> ; "
+        "<http://purl.org/dc/terms/isPartOf> <https://data.adrets-asso.fr/id/departement/73> }"
+    )
+    communes = int(sw.queryAndConvert()["results"]["bindings"][0]["n"]["value"])
+    assert communes > 250  # Savoie's current communes (and its delegated ones)
+    sw.setQuery("ASK { <https://data.adrets-asso.fr/id/commune/73054> ?p ?o }")
+    assert sw.queryAndConvert()["boolean"] is True  # Virtuoso's one-row ASK comes back as a boolean
+    g = rdflib.Graph(store="SPARQLStore", identifier=None)
+    g.open(served + "/sparql")
+    rows = list(g.query("SELECT ?l WHERE { <https://data.adrets-asso.fr/id/commune/73054> rdfs:label ?l }"))
+    assert [str(r[0]) for r in rows] == ["Bourg-Saint-Maurice"]
+    r = httpx.get(
+        served + "/sparql",
+        params={"query": "CONSTRUCT WHERE { <https://data.adrets-asso.fr/id/commune/73054> ?p ?o }"},
+        headers={"Accept": "application/ld+json"},
+    )
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json")
+    parsed = rdflib.Graph().parse(data=r.content, format="json-ld")
+    assert len(parsed) > 5
+    csv = httpx.get(
+        served + "/sparql",
+        params={"query": "SELECT ?s WHERE { ?s a <http://schema.org/Project> }"},
+        headers={"Accept": "text/csv"},
+    )
+    assert csv.status_code == 200 and csv.text.startswith("s\r\n")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f'SELECT * WHERE {{ GRAPH ?g {{ ?s ?p "{SECRET}" }} }}',
+        f'SELECT * FROM NAMED <{PRIVATE}> WHERE {{ GRAPH ?g {{ ?s ?p "{SECRET}" }} }}',
+        f'SELECT * WHERE {{ GRAPH <{PRIVATE}> {{ ?s ?p "{SECRET}" }} }}',
+        f'SELECT * FROM <{PRIVATE}> WHERE {{ ?s ?p "{SECRET}" }}',
+        f'BASE <{PRIVATE[:-5]}> SELECT * FROM <essai> WHERE {{ ?s ?p "{SECRET}" }}',
+        f'PREFIX p: <{PRIVATE[:-5]}> SELECT * FROM p:essai WHERE {{ ?s ?p "{SECRET}" }}',
+        f'SELECT * WHERE {{ ?s ?p "{SECRET}" }}',
+        f"define input:default-graph-uri <{PRIVATE}> SELECT * WHERE {{ ?s ?p ?o }}",
+        'SELECT * WHERE { ?s ?p ?o FILTER(bif:contains(?o, "secret")) }',
+    ],
+)
+def test_no_query_reaches_the_private_graph(served, query):
+    for extra in ({}, {"named-graph-uri": "https://data.adrets-asso.fr/graph/prive/essai"}):
+        r = httpx.get(served + "/sparql", params={"query": query, **extra}, headers={"Accept": "text/csv"})
+        assert r.status_code in (200, 400), r.text
+        if r.status_code == 200:  # (a 400 quotes the query, which holds the secret)
+            assert SECRET not in r.text
+            assert r.text.strip().count("\n") == 0, (extra, r.text)  # a header, no row
+
+
+def test_updates_and_graph_store_go_through_with_the_token(served, store):
+    graph = "https://data.adrets-asso.fr/graph/essai-distant"
+    auth = {"Authorization": "Bearer jeton-distant"}
+    body = f'<{DISTANT}> <http://www.w3.org/2000/01/rdf-schema#label> "Distant"@fr .'
+    assert (
+        httpx.put(
+            f"{served}/store",
+            params={"graph": graph},
+            content=body,
+            headers={"Content-Type": "application/n-triples"},
+        ).status_code
+        == 401
+    )
+    r = httpx.put(
+        f"{served}/store",
+        params={"graph": graph},
+        content=body,
+        headers={**auth, "Content-Type": "application/n-triples"},
+    )
+    assert r.status_code == 201, r.text
+    r = httpx.post(
+        f"{served}/sparql",
+        data={
+            "update": f'INSERT DATA {{ GRAPH <{graph}> {{ <{DISTANT}> <http://schema.org/name> "Nom" }} }}'
+        },
+        headers=auth,
+    )
+    assert r.status_code == 204, r.text
+    got = httpx.get(f"{served}/store", params={"graph": graph}, headers={"Accept": "application/n-triples"})
+    assert got.status_code == 200 and '"Distant"@fr' in got.text and '"Nom"' in got.text
+    assert (
+        httpx.get(f"{served}/store", params={"graph": store.minter.private_graph("essai")}).status_code == 404
+    )
+    page = httpx.get(f"{served}/id/projet/distant", headers={"Accept": "text/turtle"})
+    assert page.status_code == 200 and "Distant" in page.text  # pages see the write at once
+    assert httpx.delete(f"{served}/store", params={"graph": graph}, headers=auth).status_code == 204
+
+
+def test_a_contribution_accepted_shows_in_sparql_and_dumps(client, app, store):
+    page = client.get("/ressources/proposer")
+    r = client.post(
+        "/ressources/proposer", data=form_data(csrf_token=csrf_of(page.text)), follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    token = r.headers["location"].split("/suivi/")[1].split("?")[0]
+    rid = Contributions(store, b"").by_token(token)
+    app.state.accounts.add("modo", "un-mot-de-passe-long", "moderateur", "Modo")
+    login = client.get("/connexion")
+    client.post(
+        "/connexion",
+        data={
+            "csrf_token": csrf_of(login.text),
+            "identifiant": "modo",
+            "mot_de_passe": "un-mot-de-passe-long",
+        },
+    )
+    mod = client.get(f"/moderation/{rid}")
+    client.post(f"/moderation/{rid}", data={"csrf_token": csrf_of(mod.text), "action": "accepter"})
+    iri = store.minter.thing("ressource", rid)
+    r = client.get(
+        "/sparql",
+        params={"query": f"SELECT ?t WHERE {{ <{iri}> <http://schema.org/name> ?t }}"},
+        headers={"Accept": "text/csv"},
+    )
+    assert "Guide des saisonniers" in r.text
+    assert client.get(f"/id/ressource/{rid}").status_code == 200
+    deadline = time.monotonic() + 15  # lists and roll-ups are rebuilt in the background: within seconds
+    while rid not in client.get("/id/departement/73").text:
+        assert time.monotonic() < deadline, "the accepted resource never reached its département's page"
+        time.sleep(0.5)
+
+
+def test_a_server_that_goes_away_gives_503_then_recovers(server, store, url):
+    assert httpx.get(url + "/projets", timeout=30).status_code == 200
+    server.stop()
+    try:
+        time.sleep(1.1)  # past the second during which a version read from the server is trusted
+        started = time.monotonic()
+        r = httpx.get(url + "/id/projet/tremplin-saison", headers={"Accept": "text/html"}, timeout=30)
+        assert r.status_code == 503 and "indisponible" in r.text and r.headers["retry-after"]
+        r = httpx.get(url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"}, timeout=30)
+        assert r.status_code == 503 and "SPARQL server" in r.text
+        r = httpx.get(url + "/id/projet/tremplin-saison", headers={"Accept": "application/json"}, timeout=30)
+        assert r.json()["error"] == "unavailable"
+        assert time.monotonic() - started < 10  # answered, never hung
+        with pytest.raises(StoreUnavailable):
+            store.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+    finally:
+        server.start()
+    time.sleep(1.1)  # past the short "down" window
+    assert httpx.get(url + "/projets", timeout=30).status_code == 200
+    assert store.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+    assert ox.NamedNode(store.minter.graph("essai")).value in store.public_graphs()
+
+
+# Last, since they add resources that the page tests above would count: pytest runs a module's tests in
+# the order their names appear in it.
+test_proposal_with_file_waits_unseen_then_is_accepted_on_its_territory = (
+    tc.test_proposal_with_file_waits_unseen_then_is_accepted_on_its_territory
+)
+test_edit_accept_history_revert_delete_restore = tc.test_edit_accept_history_revert_delete_restore
+test_rejection_reason_reaches_the_contributor_page = tc.test_rejection_reason_reaches_the_contributor_page
+test_contributor_email_is_in_no_public_answer = tc.test_contributor_email_is_in_no_public_answer
+test_script_in_a_title_is_shown_as_text = tc.test_script_in_a_title_is_shown_as_text
