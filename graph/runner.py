@@ -288,7 +288,9 @@ class QueryRunner:
             if done[0]:
                 return
             done[0] = True
-            if reusable and not worker.niced and self._idle.qsize() < self.max_idle:
+            # A worker started for a burst is kept (up to max_busy): at 8 connections, killing the extra
+            # ones after each query made every query pay a process start (~60 ms).
+            if reusable and not worker.niced and self._idle.qsize() < self.max_busy:
                 self._idle.put(worker)
             else:
                 worker.kill()
