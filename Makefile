@@ -9,7 +9,7 @@ STORE  ?= var/store
 SYSTEM_PACKAGES := chromium wrk virtuoso-opensource
 SYSTEM_BINARIES := chromium wrk virtuoso-t
 
-.PHONY: serve test install install-dev load system-deps lint bench clean
+.PHONY: serve test install install-dev load system-deps lint bench scale clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -50,9 +50,16 @@ lint: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev system-deps lint
 	$(BIN)/pytest
 
-bench: $(VENV)/.installed-dev system-deps
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
+	$(BIN)/pip install -q -e ".[dev,bench]"
+	touch $@
+
+bench: $(VENV)/.installed-bench system-deps
 	$(BIN)/python bench/sparql.py
 	$(BIN)/python bench/pages.py
+
+scale: $(VENV)/.installed-bench system-deps
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf var $(VENV)
