@@ -140,8 +140,9 @@ def describe(store: Store, site: str) -> tuple[list[ox.Triple], dict]:
             src = meta["source"]
             add(node, DCTERMS + "source", _n(src) if "://" in src else ox.Literal(src))
         licence = meta.get("license")
-        if licence:
-            add(node, DCTERMS + "license", _n(licence))
+        # No licence IRI (the association publishes without one): the terms are stated as rights.
+        rights = ox.Literal(meta.get("description") or "Licence non précisée par la source.", language="fr")
+        add(node, *((DCTERMS + "license", _n(licence)) if licence else (DCTERMS + "rights", rights)))
         spatial = "http://publications.europa.eu/resource/authority/country/FRA"
         add(node, DCTERMS + "spatial", _n(spatial))
         if g in stats["periods"]:
@@ -158,11 +159,7 @@ def describe(store: Store, site: str) -> tuple[list[ox.Triple], dict]:
         add(d, RDF + "type", _n(DCAT + "Distribution"))
         add(d, DCAT + "downloadURL", file_url)
         add(d, DCAT + "mediaType", _n("https://www.iana.org/assignments/media-types/text/turtle"))
-        if licence:
-            add(d, DCTERMS + "license", _n(licence))
-        else:
-            text = meta.get("description") or "Licence non précisée par la source."
-            add(d, DCTERMS + "rights", ox.Literal(text, language="fr"))
+        add(d, *((DCTERMS + "license", _n(licence)) if licence else (DCTERMS + "rights", rights)))
         add(node, RDFS + "seeAlso", _n(site + "sparql"))
     with _lock:
         _cache.clear()

@@ -68,6 +68,11 @@ def test_void_and_dcat(site):
     assert not any("/graph/prive/" in str(d) for d in datasets)
     lic = g.value(rdflib.URIRef(store.minter.graph("territoires")), rdflib.DCTERMS.license)
     assert lic is not None
+    # Every dataset states its terms: a licence, or the source's rights when it publishes without one.
+    catalogue = rdflib.URIRef(store.minter.graph("catalogue"))
+    assert "sans licence explicite" in str(g.value(catalogue, rdflib.DCTERMS.rights))
+    for d in datasets - {dataset}:
+        assert g.value(d, rdflib.DCTERMS.license) or g.value(d, rdflib.DCTERMS.rights), d
     jsonld = httpx.get(url + "/catalogue", headers={"Accept": "application/ld+json"})
     assert jsonld.headers["content-type"].startswith("application/ld+json") and json.loads(jsonld.content)
     xml = httpx.get(url + "/catalogue?format=rdf")
