@@ -40,8 +40,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.state.runner = runner
         # Build the list/search index before the first request rather than during it (for the object
         # pages read through, api.pages.store_of: the index is kept per store object). A remote server
-        # that is down must not stop the start: the index is built on the first request instead.
-        with suppress(StoreUnavailable):
+        # that is down or slow must not stop the start: the index is built on the first request instead.
+        with suppress(StoreUnavailable, QueryTimeout):
             search.catalog(getattr(app.state, "reader", None) or app.state.store)
         try:
             yield

@@ -1,0 +1,150 @@
+"""What the remote store sends and how it fails, against a small real HTTP server on 127.0.0.1 that
+records each request and can be told to answer slowly or with errors (the platform is never mocked)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from graph.remote import RemoteConfig, RemoteStore
+from graph.settings import DEFAULT_BASE_IRI, Settings
+from graph.store import QueryTimeout, StoreUnavailable
+
+RESULTS = b'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+ASK_TRUE = RESULTS + b"<head/><boolean>true</boolean></sparql>"
+EMPTY = RESULTS + b'<head><variable name="v"/></head><results/></sparql>'
+
+
+class Recorder(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+        self.delay = 0.0
+        self.failures = 0  # the next N requests answer 503
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Recorder
+    protocol_version = "HTTP/1.1"  # keep-alive, as real SPARQL servers answer
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        sent = self.rfile.read(length)
+        self.server.seen.append((self.command, self.path, dict(self.headers)))
+        time.sleep(self.server.delay)
+        if self.server.failures:
+            self.server.failures -= 1
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = (
+            b""
+            if self.path.startswith("/update")
+            else ASK_TRUE
+            if b"ASK" in sent + self.path.encode()
+            else EMPTY
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = _answer  # noqa: N815
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextmanager
+def recorder() -> Iterator[Recorder]:
+    srv = Recorder()
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+
+
+def test_location_and_environment_configure_the_store(monkeypatch):
+    monkeypatch.setenv("COMMUNS_REMOTE_UPDATE_URL", "http://h:1/maj")
+    monkeypatch.setenv("COMMUNS_REMOTE_TIMEOUT", "7")
+    config = RemoteConfig.from_location("sparql+https://ana:p%40ss@h:1/ds/query")
+    assert (config.query_url, config.user, config.password) == ("https://h:1/ds/query", "ana", "p@ss")
+    assert (config.update_url, config.timeout) == ("http://h:1/maj", 7.0)
+    monkeypatch.setenv("COMMUNS_REMOTE_AUTH", "kerberos")
+    with pytest.raises(Exception, match="basic, digest or bearer"):
+        RemoteConfig.from_location("sparql+http://h/query").credentials("basic")
+
+
+@pytest.mark.parametrize(
+    ("location", "env", "expected"),
+    [
+        ("sparql+http://{host}/query", {"COMMUNS_REMOTE_TOKEN": "t0k"}, "Bearer t0k"),
+        ("sparql+http://ana:secret@{host}/query", {}, "Basic YW5hOnNlY3JldA=="),
+    ],
+)
+def test_writes_carry_the_configured_credentials(monkeypatch, location, env, expected):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with recorder() as srv:
+        store = RemoteStore(DEFAULT_BASE_IRI, location.format(host=srv.url.removeprefix("http://")))
+        store.update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+        method, path, headers = srv.seen[-1]
+        assert (method, path) == ("POST", "/update")  # the Oxigraph-style sibling of /query
+        assert headers["Authorization"] == expected
+        store.close()
+
+
+def test_transient_failures_are_retried_and_a_dead_server_is_unavailable():
+    with recorder() as srv:
+        store = RemoteStore(DEFAULT_BASE_IRI, f"sparql+{srv.url}/query")
+        assert store.ask("ASK {}") is True
+        srv.failures = 2  # two 503s, then an answer: a read is retried
+        before = len(srv.seen)
+        assert store.select("SELECT ?v WHERE { ?v ?p ?o }") == []
+        assert len(srv.seen) - before >= 3
+        srv.failures = 10
+        with pytest.raises(StoreUnavailable, match="failed \\(503\\)"):
+            store.select("SELECT ?v WHERE { ?v ?p ?o }")
+        url = srv.url
+    store.config.query_url = url + "/query"  # the server is gone now
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable):
+        store.select("SELECT ?v WHERE { ?v ?p ?o }")
+    assert time.monotonic() - started < 5
+
+
+def test_a_slow_server_gives_a_503_page_not_a_hang(monkeypatch, tmp_path):
+    monkeypatch.setenv("COMMUNS_REMOTE_TIMEOUT", "1")
+    with recorder() as srv:
+        store = RemoteStore(DEFAULT_BASE_IRI, f"sparql+{srv.url}/query")
+        with pytest.raises(QueryTimeout):
+            srv.delay = 2.0
+            store.select("SELECT ?v WHERE { ?v ?p ?o }")
+        settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
+        with TestClient(create_app(settings, store)) as client:
+            started = time.monotonic()
+            r = client.get("/id/projet/tremplin-saison", headers={"Accept": "text/html"})
+            assert r.status_code == 503 and "indisponible" in r.text
+            assert time.monotonic() - started < 8
+            srv.delay = 0.0
+            time.sleep(1.1)
+            assert client.get("/id/projet/tremplin-saison").status_code == 404  # back, and nothing there
+        assert httpx.get(srv.url + "/query?query=ASK").status_code == 200
