@@ -23,7 +23,7 @@ from api.cli import BUNDLED, BUNDLED_MAPPINGS, IMPORTERS
 from graph import named_queries as nq
 from graph.namespaces import IGEO, Minter
 from graph.settings import DATA_DIR
-from graph.store import GraphMeta, OxigraphStore
+from graph.store import GraphMeta, OxigraphStore, Store
 
 ALPINE = ("04", "05", "06", "26", "38", "73", "74", "84")
 _BUILT: dict[str, OxigraphStore] = {}
@@ -49,20 +49,25 @@ def alpine(territory_triples: list, base: str) -> list:
     return [t for t in territory_triples if kept(t.subject.value)]
 
 
+def load_bundle(store: Store, territory_triples: list) -> None:
+    """What `communs load` writes, with the territories cut to the Alpine départements."""
+    load_reference(store, alpine(territory_triples, store.minter.base))
+    for kind, rel in BUNDLED:
+        if kind == "territories":
+            continue
+        mapping = BUNDLED_MAPPINGS.get(rel.split("/")[0])
+        args = argparse.Namespace(
+            mapping=str(DATA_DIR / mapping) if mapping else None, graph=None, format=None
+        )
+        for load in IMPORTERS[kind](DATA_DIR / rel, args, store).graphs:
+            store.replace_graph(load.graph, load.triples, load.meta)
+
+
 def loaded_store(base_iri: str, territory_triples: list) -> OxigraphStore:
     """Built once per session and shared with tests/test_catalogue_dumps.py."""
     if base_iri not in _BUILT:
         store = OxigraphStore(base_iri)
-        load_reference(store, alpine(territory_triples, base_iri))
-        for kind, rel in BUNDLED:
-            if kind == "territories":
-                continue
-            mapping = BUNDLED_MAPPINGS.get(rel.split("/")[0])
-            args = argparse.Namespace(
-                mapping=str(DATA_DIR / mapping) if mapping else None, graph=None, format=None
-            )
-            for load in IMPORTERS[kind](DATA_DIR / rel, args, store).graphs:
-                store.replace_graph(load.graph, load.triples, load.meta)
+        load_bundle(store, territory_triples)
         _BUILT[base_iri] = store
     return _BUILT[base_iri]
 

@@ -10,7 +10,6 @@ sparql+http://…``, and a server going away and coming back.
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from sparql_helpers import free_port
 from SPARQLWrapper import JSON, SPARQLWrapper
 from test_named_queries import (  # noqa: F401
     alpine,
+    load_bundle,
     test_every_operation_answers_its_example,
     test_formats_and_paging,
     test_injection_attempts_are_values_or_400,
@@ -47,10 +47,8 @@ from test_pages_http import (  # noqa: F401
     test_territory_pages_roll_up_with_indirect_marks,
 )
 
-from api.cli import BUNDLED, BUNDLED_MAPPINGS, IMPORTERS
 from graph.contributions import Contributions
 from graph.remote import RemoteStore
-from graph.settings import DATA_DIR
 from graph.store import GraphMeta, StoreUnavailable
 from loaders import rdf as rdf_loader
 from loaders import territories
@@ -69,20 +67,6 @@ def fill_pages(store: RemoteStore, territory_triples: list) -> None:
         target = graph or store.minter.private_graph("essai")
         for load in rdf_loader.build(FIXTURES / name, store.minter, graph=target).graphs:
             store.replace_graph(load.graph, load.triples, load.meta if graph else GraphMeta("privé", name))
-
-
-def fill_bundle(store: RemoteStore, territory_triples: list) -> None:
-    """What `communs load` writes, territories cut to the Alps (as tests/test_named_queries.py does)."""
-    load_reference(store, alpine(territory_triples, store.minter.base))
-    for kind, rel in BUNDLED:
-        if kind == "territories":
-            continue
-        mapping = BUNDLED_MAPPINGS.get(rel.split("/")[0])
-        args = argparse.Namespace(
-            mapping=str(DATA_DIR / mapping) if mapping else None, graph=None, format=None
-        )
-        for load in IMPORTERS[kind](DATA_DIR / rel, args, store).graphs:
-            store.replace_graph(load.graph, load.triples, load.meta)
 
 
 @pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
@@ -117,7 +101,7 @@ def api_url(server, tmp_path_factory):
     """The bundled sources under a second base IRI on the same server: a dataset of its own (a remote
     store reads only the graphs under its base), so the page fixtures and the real catalogue never mix."""
     remote = RemoteStore(BUNDLE_BASE, server.location)
-    fill_bundle(remote, territories.build(territories.REFERENCE_DIR, remote.minter).graphs[0].triples)
+    load_bundle(remote, territories.build(territories.REFERENCE_DIR, remote.minter).graphs[0].triples)
     with serve(remote, tmp_path_factory.mktemp("api")) as address:
         yield address
     remote.close()
