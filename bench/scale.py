@@ -445,6 +445,22 @@ def serve_and_measure(
     log = work / f"communs-serve-{name}.log"
     print(f"  communs serve --store {store}", flush=True)
     sampler_roots = {"server": server_pid} if server_pid else {}
+    if args.serve_max and args.current > args.serve_max:
+        why = f"`communs serve` not measured at this size (`--serve-max {size_name(args.serve_max)}`)"
+        prev = args.previous.get(f"startup-{name}")
+        if prev:
+            why += (
+                f": its start-up (index build) took {prev[1]:,} s at {size_name(prev[0])} and grows at least "
+                f"linearly, so ≥ {prev[1] * args.current / prev[0]:,.0f} s here, beyond this run's budget"
+            )
+        rec["serve_error"] = why
+        print("   ", why, flush=True)
+        if direct and server_pid:
+            print(f"  direct to {direct}", flush=True)
+            with Sampler({"server": server_pid}) as sampler:
+                rec["sparql_direct"] = sparql_mix(direct, args.duration, maxi)
+            rec["direct_rss"] = sampler.peak["server"]
+        return rec
     try:
         proc, port, startup = start_communs(store, work, log, limit=args.startup_limit)
     except RuntimeError as e:
@@ -840,7 +856,9 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
         for c in serve_cols:
             b = r["backends"].get(c) or {}
             s = b.get("serve_rss")
-            if not s:
+            if not s and b.get("direct_rss"):
+                row.append(f"not measured + {fmt_mb(b['direct_rss'])} (server alone, direct queries)")
+            elif not s:
                 row.append("not measured")
             elif "server" in s:
                 row.append(f"{fmt_mb(s['communs'])} + {fmt_mb(s['server'])}")
@@ -1040,7 +1058,9 @@ def svg(sizes: list[dict]) -> str:
             out.append(
                 f'<line x1="{ox_ + ml}" x2="{ox_ + ml + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
             )
-            label = f"{10**e:,.0f}" if e >= 0 else f"{10**e:g}"
+            label = next(
+                (f"{10 ** (e - k):g}{u}" for k, u in ((9, "G"), (6, "M"), (3, "k")) if e >= k), f"{10**e:g}"
+            )
             out.append(f'<text x="{ox_ + ml - 4}" y="{y + 3:.1f}" text-anchor="end">{label}</text>')
         for x in xs:
             out.append(
@@ -1050,10 +1070,11 @@ def svg(sizes: list[dict]) -> str:
             pts = [(x, v) for x, v in pts if v > 0]
             if not pts:
                 continue
-            d = " ".join(f"{X(x):.1f},{Y(v):.1f}" for x, v in pts)
+            dx = (list(COLORS).index(c) - 1.5) * 3  # equal values side by side, not hidden
+            d = " ".join(f"{X(x) + dx:.1f},{Y(v):.1f}" for x, v in pts)
             out.append(f'<polyline points="{d}" fill="none" stroke="{COLORS[c]}" stroke-width="2"/>')
             for x, v in pts:
-                out.append(f'<circle cx="{X(x):.1f}" cy="{Y(v):.1f}" r="3" fill="{COLORS[c]}"/>')
+                out.append(f'<circle cx="{X(x) + dx:.1f}" cy="{Y(v):.1f}" r="3" fill="{COLORS[c]}"/>')
     ly = H * rows + 18
     for i, (c, color) in enumerate(COLORS.items()):
         out.append(f'<rect x="{20 + i * 220}" y="{ly - 8}" width="12" height="8" fill="{color}"/>')
@@ -1077,6 +1098,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--startup-limit", type=float, default=1200, help="seconds allowed for communs serve to start"
     )
+    p.add_argument(
+        "--serve-max",
+        type=parse_size,
+        help="measure communs serve only up to this size (direct queries still)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the generated files and stores in --work")
     p.add_argument("--results", type=Path, default=RESULTS)
     p.add_argument("--report-only", action="store_true", help="rewrite scale.md/svg from scale.json")
@@ -1092,16 +1118,23 @@ def main(argv: list[str] | None = None) -> None:
         report(data, args.results / "scale.md", args.results / "scale.svg", "python bench/scale.py")
         return
     args.previous = {}
-    for prev in sorted(data["sizes"].values(), key=lambda r: r["size"]):
-        b = prev["backends"].get("embedded", {})
-        if "load_rss" in b:
-            args.previous["embedded"] = {"load_rss": b["load_rss"], "quads": prev["quads"]}
-    for n in sorted(args.sizes):
-        res = measure_size(n, args)
-        data["sizes"][size_name(n)] = res
+
+    def remember(res: dict) -> None:
         b = res["backends"].get("embedded", {})
         if "load_rss" in b:
             args.previous["embedded"] = {"load_rss": b["load_rss"], "quads": res["quads"]}
+        for name in BACKENDS:
+            if "startup_s" in res["backends"].get(name, {}):
+                args.previous[f"startup-{name}"] = (res["size"], res["backends"][name]["startup_s"])
+
+    for prev in sorted(data["sizes"].values(), key=lambda r: r["size"]):
+        if prev["size"] < min(args.sizes):
+            remember(prev)
+    for n in sorted(args.sizes):
+        args.current = n
+        res = measure_size(n, args)
+        data["sizes"][size_name(n)] = res
+        remember(res)
         if n == args.workers_size and not args.no_workers:
             print(f"[{size_name(n)}] 1 vs 2 query workers", flush=True)
             data["workers"] = workers_bench(n, args)
