@@ -29,7 +29,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -188,9 +188,8 @@ class RemoteStore(Store):
                 if isinstance(e, httpx.ConnectTimeout | httpx.PoolTimeout):
                     self._down_until = time.monotonic() + DOWN_FOR
                     raise StoreUnavailable(f"the SPARQL server at {request.url.host} is not answering") from e
-                raise QueryTimeout(
-                    f"the SPARQL server did not answer within {self.config.timeout:g} s"
-                ) from e
+                wait = request.extensions.get("timeout", {}).get("read") or self.config.timeout
+                raise QueryTimeout(f"the SPARQL server did not answer within {wait:g} s") from e
             except httpx.TransportError as e:
                 # Nothing reached the server on a connection error: even a write may be sent again.
                 if not last and (idempotent or isinstance(e, httpx.ConnectError)):
@@ -470,10 +469,6 @@ class RemoteStore(Store):
                 + (f" ;\n{meta_ops}" if meta else "")
             )
         return len(lines)
-
-    def add(self, quads: Iterable[ox.Quad]) -> None:
-        body = " ".join(f"GRAPH {q.graph_name} {{ {q.triple} }}" for q in quads)
-        self.update(f"INSERT DATA {{ {body} }}")
 
     def drop_graph(self, graph):
         g = ox.NamedNode(graph)

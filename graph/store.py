@@ -332,12 +332,6 @@ class OxigraphStore(Store):
                 raise StoreError(f"invalid SPARQL Update: {e}") from e
             self._bump()
 
-    def add(self, quads: Iterable[ox.Quad]) -> None:
-        """Add quads in one transaction (contributions, history)."""
-        with self._write_lock:
-            self._store.extend(quads)
-            self._bump()
-
     def drop_graph(self, graph):
         with self._write_lock:
             g = ox.NamedNode(graph)
