@@ -71,9 +71,13 @@ class NotAcceptable(StoreError):
 
 # --- executed in the worker (and in threads for in-memory stores) -----------------------------------
 class _PipeWriter(io.RawIOBase):
+    """The head is held back until a chunk must go: a small answer crosses the pipe as one message
+    ("all": head and body), not three (head, chunk, done), which is most of a cheap query's cost."""
+
     def __init__(self, conn: Connection):
         self.conn = conn
         self.buf = bytearray()
+        self.head: Head | None = None
 
     def writable(self) -> bool:
         return True
@@ -81,14 +85,28 @@ class _PipeWriter(io.RawIOBase):
     def write(self, b) -> int:
         self.buf += b
         if len(self.buf) >= CHUNK:
+            self._send_head()
             self.conn.send(("chunk", bytes(self.buf)))
             self.buf.clear()
         return len(b)
 
-    def flush(self) -> None:
+    def hold_head(self, head: Head) -> None:
+        self.head = head
+
+    def _send_head(self) -> None:
+        if self.head is not None:
+            self.conn.send(("head", self.head))
+            self.head = None
+
+    def finish(self) -> None:
+        if self.head is not None:
+            self.conn.send(("all", (self.head, bytes(self.buf))))
+            self.head = None
+            return
         if self.buf:
             self.conn.send(("chunk", bytes(self.buf)))
             self.buf.clear()
+        self.conn.send(("done", None))
 
 
 _UNKNOWN_FUNCTION = re.compile(r"The custom function <([^>]*)> is not supported")
@@ -144,9 +162,8 @@ def _worker_main(conn: Connection) -> None:
             if opened is None or opened[0] != snapshot:
                 opened = (snapshot, ox.Store.read_only(snapshot))
             writer = _PipeWriter(conn)
-            _execute(opened[1], job, lambda h: conn.send(("head", h)), writer)
-            writer.flush()
-            conn.send(("done", None))
+            _execute(opened[1], job, writer.hold_head, writer)
+            writer.finish()
         except NotAcceptable as e:
             conn.send(("not-acceptable", e.kind))
         except SyntaxError as e:
@@ -342,6 +359,10 @@ class QueryRunner:
             worker = _Worker(self._ctx)
             worker.conn.send((snapshot, job))
         tag, value = receive()
+        if tag == "all":
+            release(True)
+            head, body = value
+            return Answer(head, iter([body] if body else []), version)
         if tag != "head":
             release(True)
             if tag == "not-acceptable":
