@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from api import conneg
 from api.deps import templates
 from graph.namespaces import PREFIXES, sparql_prefixes
+from graph.remote import RemoteRunner
 from graph.runner import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
 from graph.settings import Settings
 from graph.store import QueryTimeout, Store, StoreError, StoreUnavailable, bind
@@ -244,6 +245,13 @@ def _media(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+def _store_problem(e: StoreError) -> Problem:
+    """The store's error as an answer: its server unreachable is a 503 to retry, the rest a 400."""
+    if isinstance(e, StoreUnavailable):
+        return Problem(503, str(e), {"Retry-After": "5"})
+    return Problem(400, str(e))
+
+
 def _authorize(request: Request) -> None:
     token = _settings(request).update_token
     if not token:
@@ -255,7 +263,7 @@ def _authorize(request: Request) -> None:
         raise Problem(403, "wrong update token")
 
 
-def _runner(request: Request) -> QueryRunner:
+def _runner(request: Request) -> QueryRunner | RemoteRunner:
     runner = getattr(request.app.state, "runner", None)
     if runner is None:
         raise Problem(503, "the SPARQL endpoint is not ready yet: try again in a moment")
@@ -366,7 +374,7 @@ def _collect(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
     return head, True
 
 
-def _run(runner: QueryRunner, job: Job, timeout: float) -> tuple[Answer, list[bytes], bool]:
+def _run(runner: QueryRunner | RemoteRunner, job: Job, timeout: float) -> tuple[Answer, list[bytes], bool]:
     answer = runner.run(job, timeout)
     try:
         head, done = _collect(answer, PREFETCH)
@@ -451,10 +459,8 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         raise Problem(406, f"this {e.kind} result needs {wanted}; none is acceptable to the client") from e
     except QueryTimeout as e:
         raise Problem(504, str(e)) from e
-    except StoreUnavailable as e:
-        raise Problem(503, str(e), {"Retry-After": "5"}) from e
     except StoreError as e:
-        raise Problem(400, str(e)) from e
+        raise _store_problem(e) from e
     media = answer.head.media_type
     if answer.head.kind == "graph" and graph_type == "application/ld+json":
         if not done:
@@ -541,10 +547,8 @@ async def _update(request: Request, params: list[tuple[str, str]], text: str) ->
     text = f"BASE <{_endpoint(request)}>\n{text}"
     try:
         await run_in_threadpool(store.update, text)
-    except StoreUnavailable as e:
-        raise Problem(503, str(e), {"Retry-After": "5"}) from e
     except StoreError as e:
-        raise Problem(400, str(e)) from e
+        raise _store_problem(e) from e
     except (ValueError, OSError, RuntimeError) as e:
         raise Problem(400, f"update failed: {e}") from e
     _publish(request)
@@ -691,10 +695,8 @@ async def _get_graph(request: Request, graph: str | None) -> Response:
         answer, head, done = await run_in_threadpool(_run, runner, job, timeout)
     except QueryTimeout as e:
         raise Problem(504, str(e)) from e
-    except StoreUnavailable as e:
-        raise Problem(503, str(e), {"Retry-After": "5"}) from e
     except StoreError as e:
-        raise Problem(400, str(e)) from e
+        raise _store_problem(e) from e
     headers = {
         **_cors(request),
         "Vary": "Accept",
@@ -778,10 +780,8 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
     steps.append(f"INSERT DATA {{ {inner} }}")
     try:
         await run_in_threadpool(store.update, " ;\n".join(steps))
-    except StoreUnavailable as e:
-        raise Problem(503, str(e), {"Retry-After": "5"}) from e
     except StoreError as e:
-        raise Problem(400, str(e)) from e
+        raise _store_problem(e) from e
     _publish(request)
     headers = _cors(request)
     if location:
