@@ -763,6 +763,11 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
         )
     L += [
         "",
+        *(
+            ["Runs that produced these figures: " + "; ".join(f"`{c}`" for c in data["commands"]) + ".", ""]
+            if data.get("commands")
+            else []
+        ),
         "How each backend was loaded and served:",
         "",
         "- `oxigraph load` (reference): `oxigraph load --location DIR --file FILE` (the Rust bulk loader, "
@@ -785,7 +790,8 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
         "SPARQL request unique (varying parameter + comment: no cache answers); pages as in "
         "bench/pages.py (fixed URLs, warm). p95 over n requests (n in the detailed tables). "
         '"direct" = the same queries sent to the SPARQL server itself (union default graph), '
-        "without the platform.",
+        "without the platform. Where n < 10 (a series in which each request took seconds), p50/p95 "
+        'are not percentiles worth the name: read them as "each request took about this long".',
         "",
         "## Load throughput (quads/s; in parentheses: wall time, and ratio to `oxigraph load`)",
         "",
@@ -945,6 +951,27 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
         L.append("")
     else:
         L += ["not measured", ""]
+    checks = data.get("checks", [])
+    if checks:
+        L += [
+            "## Checks: `communs serve` on other store folders (`--serve-only DIR NOTE`)",
+            "",
+            "| store | measured | disk MB | start-up s | "
+            + " | ".join(f"SPARQL {k} p50/p95" for k in KINDS)
+            + " | "
+            + " | ".join(f"page {p} p50/p95" for p in PAGES)
+            + " |",
+            "|---|---|---|---|" + "---|" * (len(KINDS) + len(PAGES)),
+        ]
+        for c in checks:
+            L.append(
+                f"| {c['note']} | {c['measured']} | {fmt_mb(c['disk'])} | {c.get('startup_s', '–')} | "
+                + " | ".join(lat(c, "sparql", k) for k in KINDS)
+                + " | "
+                + " | ".join(lat(c, "pages", p) for p in PAGES)
+                + " |"
+            )
+        L.append("")
     L += ["## What was not measured, and notes", ""]
     notes = []
     for r in sizes:
@@ -958,7 +985,7 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
             for key in ("load_error", "serve_error", "load_warning"):
                 if b.get(key):
                     notes.append(f"- {nm}: {b[key]}")
-            if b.get("served_from"):
+            if b.get("served_from") and not b.get("serve_error"):
                 notes.append(f"- {nm}: served from {b['served_from']}.")
             if b.get("stored_quads") and c != "oxigraph-load":
                 notes.append(
@@ -970,7 +997,8 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
     L += notes or ["- everything listed above was measured."]
     L += [
         "",
-        "The plot: [scale.svg](scale.svg) (log-log, one panel per cost). Raw figures: `scale.json`.",
+        "The plot: [scale.svg](scale.svg) (log-log, one panel per cost; dashed = SPARQL server asked "
+        "directly). Raw figures: `scale.json`.",
         "",
     ]
     path_md.write_text("\n".join(L), encoding="utf-8")
@@ -1010,9 +1038,14 @@ def series(sizes: list[dict]) -> list[tuple[str, dict[str, list[tuple[int, float
     ]
     for kind, label in KINDS.items():
         panels.append((f"SPARQL {label} p95 (ms)", BACKENDS, lambda b, k=kind: b["sparql"][k]["p95"]))
+    result = [(title, {c: pts(c, get) for c in cs}) for title, cs, get in panels]
+    for i, kind in enumerate(KINDS):  # the servers asked directly: dashed
+        for c in ("oxigraph", "virtuoso"):
+            result[6 + i][1][c + " direct"] = pts(c, lambda b, k=kind: b["sparql_direct"][k]["p95"])
+    panels = []
     for page in PAGES:
         panels.append((f"page: {page} p95 (ms)", BACKENDS, lambda b, p=page: b["pages"][p]["p95"]))
-    return [(title, {c: pts(c, get) for c in cs}) for title, cs, get in panels]
+    return result + [(title, {c: pts(c, get) for c in cs}) for title, cs, get in panels]
 
 
 def svg(sizes: list[dict]) -> str:
@@ -1070,15 +1103,24 @@ def svg(sizes: list[dict]) -> str:
             pts = [(x, v) for x, v in pts if v > 0]
             if not pts:
                 continue
-            dx = (list(COLORS).index(c) - 1.5) * 3  # equal values side by side, not hidden
+            base = c.removesuffix(" direct")
+            dash = ' stroke-dasharray="4 3"' if c != base else ""
+            dx = (list(COLORS).index(base) - 1.5) * 3  # equal values side by side, not hidden
             d = " ".join(f"{X(x) + dx:.1f},{Y(v):.1f}" for x, v in pts)
-            out.append(f'<polyline points="{d}" fill="none" stroke="{COLORS[c]}" stroke-width="2"/>')
+            out.append(f'<polyline points="{d}" fill="none" stroke="{COLORS[base]}" stroke-width="2"{dash}/>')
             for x, v in pts:
-                out.append(f'<circle cx="{X(x) + dx:.1f}" cy="{Y(v):.1f}" r="3" fill="{COLORS[c]}"/>')
+                fill = "white" if dash else COLORS[base]
+                out.append(
+                    f'<circle cx="{X(x) + dx:.1f}" cy="{Y(v):.1f}" r="3" fill="{fill}" '
+                    f'stroke="{COLORS[base]}"/>'
+                )
     ly = H * rows + 18
     for i, (c, color) in enumerate(COLORS.items()):
         out.append(f'<rect x="{20 + i * 220}" y="{ly - 8}" width="12" height="8" fill="{color}"/>')
         out.append(f'<text x="{36 + i * 220}" y="{ly}">{html.escape(LABELS[c].replace("`", ""))}</text>')
+    out.append(
+        f'<text x="{20 + 4 * 220}" y="{ly}">dashed, open: the server asked directly (no platform)</text>'
+    )
     out.append("</svg>")
     return "\n".join(out)
 
@@ -1106,6 +1148,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--keep", action="store_true", help="keep the generated files and stores in --work")
     p.add_argument("--results", type=Path, default=RESULTS)
     p.add_argument("--report-only", action="store_true", help="rewrite scale.md/svg from scale.json")
+    p.add_argument(
+        "--serve-only",
+        nargs=2,
+        metavar=("DIR", "NOTE"),
+        help="only measure communs serve on an existing store folder (kept in scale.json as a check)",
+    )
     args = p.parse_args(argv)
     for tool in ("wrk",):
         if not shutil.which(tool):
@@ -1118,6 +1166,25 @@ def main(argv: list[str] | None = None) -> None:
         report(data, args.results / "scale.md", args.results / "scale.svg", "python bench/scale.py")
         return
     args.previous = {}
+    if args.serve_only:
+        folder, note = Path(args.serve_only[0]), args.serve_only[1]
+        args.current, args.serve_max = 0, None
+        work = args.work / "serve-only"
+        work.mkdir(parents=True, exist_ok=True)
+        rec = {
+            "store": str(folder),
+            "note": note,
+            "disk": du(folder),
+            "load_before": load1(),
+            "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        }
+        # Lookups over the first 30,000 project numbers: every dataset of 1M quads or more has them.
+        rec.update(serve_and_measure("embedded", str(folder), None, None, work, args, 30_000))
+        data.setdefault("checks", []).append(rec)
+        raw.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+        report(data, args.results / "scale.md", args.results / "scale.svg", "python bench/scale.py")
+        shutil.rmtree(work, ignore_errors=True)
+        return
 
     def remember(res: dict) -> None:
         b = res["backends"].get("embedded", {})
