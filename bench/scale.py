@@ -56,8 +56,10 @@ import httpx
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
+sys.path.insert(1, str(ROOT / "tests"))
 
 import sparql as sparql_bench  # noqa: E402  (bench/sparql.py: query templates and the wrk driver)
+from remote_servers import virtuoso_ini  # noqa: E402  (tests/remote_servers.py: one Virtuoso configuration)
 
 BIN = Path(sys.executable).parent
 OXIGRAPH = BIN / "oxigraph"
@@ -80,35 +82,11 @@ PAGES = {
 KINDS = {"lookup": "lookup", "search": "label FILTER search", "aggregate": "aggregate per département"}
 MB = 1024 * 1024
 
-# Virtuoso: loopback only, its own folder (as tests/remote_servers.py does). Buffers sized for 20M quads
-# (~2.7 GB of 8 KB pages) rather than the tests' 1.3 GB; result rows up to 20M, so that no answer the
-# platform reads (index build) is cut; a query stopped by the server itself after 60 s.
+# Virtuoso: loopback only, its own folder, the configuration of tests/remote_servers.py with buffers sized
+# for 20M quads (~2.7 GB of 8 KB pages) and result rows up to 20M, so that no answer the platform reads
+# (index build) is cut.
 VIRTUOSO = shutil.which("virtuoso-t")
 ISQL = shutil.which("isql-vt")
-VIRTUOSO_VSP = Path("/var/lib/virtuoso-opensource-7/vsp")
-VIRTUOSO_INI = """[Database]
-DatabaseFile={db}/virtuoso.db
-ErrorLogFile={db}/virtuoso.log
-LockFile={db}/virtuoso.lck
-TransactionFile={db}/virtuoso.trx
-xa_persistent_file={db}/virtuoso.pxa
-[TempDatabase]
-DatabaseFile={db}/virtuoso-temp.db
-TransactionFile={db}/virtuoso-temp.trx
-[Parameters]
-ServerPort=127.0.0.1:{sql_port}
-DirsAllowed=., {db}, {data}
-NumberOfBuffers=340000
-MaxDirtyBuffers=250000
-[HTTPServer]
-ServerPort=127.0.0.1:{http_port}
-ServerRoot={vsp}
-ServerThreads=10
-[SPARQL]
-ResultSetMaxRows=20000000
-MaxQueryExecutionTime=60
-MaxQueryCostEstimationTime=600
-"""
 
 
 def free_port() -> int:
@@ -258,8 +236,8 @@ class Virtuoso:
         ini = self.folder / "virtuoso.ini"
         self.http_port, self.sql_port = free_port(), free_port()
         ini.write_text(
-            VIRTUOSO_INI.format(
-                db=db, data=self.data, sql_port=self.sql_port, http_port=self.http_port, vsp=VIRTUOSO_VSP
+            virtuoso_ini(
+                db, self.sql_port, self.http_port, dirs=(self.data,), buffers=340_000, max_rows=20_000_000
             )
         )
         log = self.folder / "virtuoso.out"

@@ -36,18 +36,40 @@ DatabaseFile={db}/virtuoso-temp.db
 TransactionFile={db}/virtuoso-temp.trx
 [Parameters]
 ServerPort=127.0.0.1:{sql_port}
-DirsAllowed=., {db}
-NumberOfBuffers=170000
-MaxDirtyBuffers=130000
+DirsAllowed={dirs}
+NumberOfBuffers={buffers}
+MaxDirtyBuffers={dirty}
 [HTTPServer]
 ServerPort=127.0.0.1:{http_port}
 ServerRoot={vsp}
 ServerThreads=10
 [SPARQL]
-ResultSetMaxRows=1000000
+ResultSetMaxRows={max_rows}
 MaxQueryExecutionTime=60
 MaxQueryCostEstimationTime=0
 """
+
+
+def virtuoso_ini(
+    db: Path,
+    sql_port: int,
+    http_port: int,
+    *,
+    dirs: tuple[Path, ...] = (),
+    buffers: int = 170_000,
+    max_rows: int = 1_000_000,
+) -> str:
+    """The configuration above; bench/scale.py sizes its buffers and row limit for 20M quads."""
+    return VIRTUOSO_INI.format(
+        db=db,
+        sql_port=sql_port,
+        http_port=http_port,
+        vsp=VIRTUOSO_VSP,
+        dirs=", ".join([".", str(db), *map(str, dirs)]),
+        buffers=buffers,
+        dirty=buffers * 3 // 4,
+        max_rows=max_rows,
+    )
 
 
 @dataclass
@@ -78,9 +100,7 @@ class SparqlServer:
         db.mkdir(parents=True, exist_ok=True)
         ini = self.folder / "virtuoso.ini"
         if not ini.exists():
-            ini.write_text(
-                VIRTUOSO_INI.format(db=db, sql_port=free_port(), http_port=self.port, vsp=VIRTUOSO_VSP)
-            )
+            ini.write_text(virtuoso_ini(db, free_port(), self.port))
         return [str(VIRTUOSO), "+configfile", str(ini), "+foreground"]
 
     def start(self, wait: float = 90) -> None:
