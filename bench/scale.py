@@ -770,12 +770,14 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
         '"direct" = the same queries sent to the SPARQL server itself (union default graph), '
         "without the platform. Where n < 10 (a series in which each request took seconds), p50/p95 "
         'are not percentiles worth the name: read them as "each request took about this long".',
-        "",
-        "## Load throughput (quads/s; in parentheses: wall time, and ratio to `oxigraph load`)",
-        "",
-        "| size | " + " | ".join(LABELS[c] for c in cols) + " |",
-        "|---|" + "---|" * len(cols),
     ]
+
+    def table(title: str, columns: list[str], value) -> None:
+        """One section: a row per size, a column per backend, ``value(record, column)`` in each cell."""
+        L.extend(["", title, "", "| size | " + " | ".join(LABELS[c] for c in columns) + " |"])
+        L.append("|---|" + "---|" * len(columns))
+        for r in sizes:
+            L.append(f"| {size_name(r['size'])} | " + " | ".join(value(r, c) for c in columns) + " |")
 
     def load_cell(r, c):
         b = r["backends"].get(c)
@@ -787,68 +789,37 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
         ratio = "" if c in ("oxigraph-load", "oxigraph") else f", {b['load_tps'] / ref:.2f}×"
         return f"{b['load_tps']:,} ({b['load_s']:,} s{ratio})"
 
-    for r in sizes:
-        L.append(f"| {size_name(r['size'])} | " + " | ".join(load_cell(r, c) for c in cols) + " |")
-    L += [
-        "",
-        "## Peak memory while loading (MB, RSS)",
-        "",
-        "| size | " + " | ".join(LABELS[c] for c in cols) + " |",
-        "|---|" + "---|" * len(cols),
-    ]
-    for r in sizes:
-        L.append(
-            f"| {size_name(r['size'])} | "
-            + " | ".join(cell(r["backends"].get(c), "load_rss", fmt_mb) for c in cols)
-            + " |"
-        )
-    L += [
-        "",
-        "## Disk (MB)",
-        "",
-        "| size | " + " | ".join(LABELS[c] for c in cols) + " |",
-        "|---|" + "---|" * len(cols),
-    ]
-    for r in sizes:
-        L.append(
-            f"| {size_name(r['size'])} | "
-            + " | ".join(cell(r["backends"].get(c), "disk", fmt_mb) for c in cols)
-            + " |"
-        )
-    L += [
-        "",
+    def serve_rss(r, c):
+        b = r["backends"].get(c) or {}
+        s = b.get("serve_rss")
+        if not s and b.get("direct_rss"):
+            return f"not measured + {fmt_mb(b['direct_rss'])} (server alone, direct queries)"
+        if not s:
+            return "not measured"
+        if "server" in s:
+            return f"{fmt_mb(s['communs'])} + {fmt_mb(s['server'])}"
+        return f"{fmt_mb(s['communs'])} ({b.get('serve_procs', '?')} processes)"
+
+    def metric(key, fmt):
+        return lambda r, c: cell(r["backends"].get(c), key, fmt)
+
+    table(
+        "## Load throughput (quads/s; in parentheses: wall time, and ratio to `oxigraph load`)",
+        cols,
+        load_cell,
+    )
+    table("## Peak memory while loading (MB, RSS)", cols, metric("load_rss", fmt_mb))
+    table("## Disk (MB)", cols, metric("disk", fmt_mb))
+    table(
         "## `communs serve` start-up (s; the list/search index is built before it listens)",
-        "",
-        "| size | " + " | ".join(LABELS[c] for c in serve_cols) + " |",
-        "|---|" + "---|" * len(serve_cols),
-    ]
-    for r in sizes:
-        L.append(
-            f"| {size_name(r['size'])} | "
-            + " | ".join(cell(r["backends"].get(c), "startup_s", lambda v: f"{v:,}") for c in serve_cols)
-            + " |"
-        )
-    L += [
-        "",
+        serve_cols,
+        metric("startup_s", lambda v: f"{v:,}"),
+    )
+    table(
         "## Peak memory while serving (MB, RSS of the process tree: communs serve + SPARQL server)",
-        "",
-        "| size | " + " | ".join(LABELS[c] for c in serve_cols) + " |",
-        "|---|" + "---|" * len(serve_cols),
-    ]
-    for r in sizes:
-        row = []
-        for c in serve_cols:
-            b = r["backends"].get(c) or {}
-            s = b.get("serve_rss")
-            if not s and b.get("direct_rss"):
-                row.append(f"not measured + {fmt_mb(b['direct_rss'])} (server alone, direct queries)")
-            elif not s:
-                row.append("not measured")
-            elif "server" in s:
-                row.append(f"{fmt_mb(s['communs'])} + {fmt_mb(s['server'])}")
-            else:
-                row.append(f"{fmt_mb(s['communs'])} ({b.get('serve_procs', '?')} processes)")
-        L.append(f"| {size_name(r['size'])} | " + " | ".join(row) + " |")
+        serve_cols,
+        serve_rss,
+    )
 
     def lat(b, group, kind):
         x = (b or {}).get(group, {}).get(kind)
