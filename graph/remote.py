@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import queue
 import re
 import threading
 import time
@@ -36,7 +35,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import httpx
 import pyoxigraph as ox
 
-from graph.runner import EMPTY_GRAPH, Answer, Head, Job, NotAcceptable, _QueueWriter
+from graph.runner import EMPTY_GRAPH, Answer, Head, Job, NotAcceptable, threaded_answer
 from graph.store import _SKIP, Bindings, QueryTimeout, Store, StoreError, StoreUnavailable, Term, bind
 
 RESULTS_XML = "application/sparql-results+xml"
@@ -518,7 +517,6 @@ class RemoteRunner:
 
     def __init__(self, store: RemoteStore):
         self.store = store
-        self.kills = 0
 
     @property
     def version(self) -> int:
@@ -570,66 +568,23 @@ class RemoteRunner:
         dataset = self._dataset(job)
         # Asked for what the form gives: Virtuoso answers 406 to a CONSTRUCT sent a results type first.
         accept = f"{N_TRIPLES}, text/turtle;q=0.5" if query_form(job.query) in GRAPH_FORMS else RESULTS_XML
-        out: queue.Queue = queue.Queue()
-        cancelled = threading.Event()
         holder: list[httpx.Response] = []
 
-        def work() -> None:
-            writer = _QueueWriter(out)
+        def produce(head, writer) -> None:
+            response = self.store.post_query(text, accept, dataset, timeout=timeout, stream=True)
+            holder.append(response)
             try:
-                response = self.store.post_query(text, accept, dataset, timeout=timeout, stream=True)
-                holder.append(response)
-                try:
-                    _transcode(response, job, lambda h: out.put(("head", h)), writer)
-                finally:
-                    response.close()
-                writer.flush()
-                out.put(("done", None))
-            except NotAcceptable as e:
-                out.put(("not-acceptable", e.kind))
-            except QueryTimeout as e:
-                out.put(("timeout", str(e)))
-            except StoreUnavailable as e:
-                out.put(("unavailable", str(e)))
-            except Exception as e:  # noqa: BLE001 - reported to the caller
-                if not cancelled.is_set():
-                    out.put(("error", f"{e}"))
-
-        threading.Thread(target=work, daemon=True, name="communs-remote-query").start()
+                _transcode(response, job, head, writer)
+            finally:
+                response.close()
 
         def stop() -> None:
-            cancelled.set()
             for response in holder:
                 with contextlib.suppress(Exception):
                     response.close()
 
-        def receive():
-            try:
-                tag, value = out.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                self.kills += 1
-                stop()
-                raise QueryTimeout(f"the query ran past its {timeout:g} s deadline and was stopped") from None
-            if tag == "not-acceptable":
-                raise NotAcceptable(value)
-            if tag == "timeout":
-                raise QueryTimeout(value)
-            if tag == "unavailable":
-                raise StoreUnavailable(value)
-            if tag == "error":
-                raise StoreError(value)
-            return tag, value
-
-        _, head = receive()
-
-        def chunks() -> Iterator[bytes]:
-            while True:
-                tag, value = receive()
-                if tag == "done":
-                    return
-                yield value
-
-        return Answer(head, chunks(), version, [lambda _reusable: stop()])
+        late = f"the query ran past its {timeout:g} s deadline and was stopped"
+        return threaded_answer(produce, deadline, late, version, stop)
 
 
 class _Reader(io.RawIOBase):

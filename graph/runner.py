@@ -22,7 +22,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
@@ -391,48 +391,12 @@ class QueryRunner:
 
     def _run_thread(self, job: Job, deadline: float, timeout: float) -> Answer:
         version, copy = self._memory_copy()
-        out: queue.Queue = queue.Queue()
-
-        def work() -> None:
-            writer = _QueueWriter(out)
-            try:
-                _execute(copy, job, lambda h: out.put(("head", h)), writer)
-                writer.flush()
-                out.put(("done", None))
-            except NotAcceptable as e:
-                out.put(("not-acceptable", e.kind))
-            except SyntaxError as e:
-                out.put(("syntax", str(e)))
-            except Exception as e:  # noqa: BLE001 - reported to the caller
-                out.put(("error", f"{type(e).__name__}: {e}"))
-
-        threading.Thread(target=work, daemon=True, name="communs-query").start()
-
-        def receive():
-            try:
-                return out.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise QueryTimeout(f"the query ran past its {timeout:g} s deadline") from None
-
-        tag, value = receive()
-        if tag == "not-acceptable":
-            raise NotAcceptable(value)
-        if tag == "syntax":
-            raise StoreError(f"invalid SPARQL: {value}")
-        if tag != "head":
-            raise StoreError(value)
-
-        def chunks() -> Iterator[bytes]:
-            while True:
-                tag, value = receive()
-                if tag == "chunk":
-                    yield value
-                elif tag == "done":
-                    return
-                else:
-                    raise StoreError(value)
-
-        return Answer(value, chunks(), version)
+        return threaded_answer(
+            lambda head, writer: _execute(copy, job, head, writer),
+            deadline,
+            f"the query ran past its {timeout:g} s deadline",
+            version,
+        )
 
     def close(self) -> None:
         if not self.disk:
@@ -443,6 +407,59 @@ class QueryRunner:
             except queue.Empty:
                 break
         shutil.rmtree(self.snapshot_dir, ignore_errors=True)
+
+
+def threaded_answer(
+    produce: Callable[[Callable[[Head], None], io.RawIOBase], None],
+    deadline: float,
+    late: str,
+    version: int,
+    stop: Callable[[], None] | None = None,
+) -> Answer:
+    """``produce(head, writer)`` run in a thread, its head and chunks read here within the deadline.
+
+    For work that cannot be killed (an in-memory store, a remote server's answer): past the deadline the
+    caller gets ``QueryTimeout(late)`` and ``stop`` is called to cut what can be cut."""
+    out: queue.Queue = queue.Queue()
+
+    def work() -> None:
+        writer = _QueueWriter(out)
+        try:
+            produce(lambda h: out.put(("head", h)), writer)
+            writer.flush()
+            out.put(("done", None))
+        except StoreError as e:  # NotAcceptable, QueryTimeout, StoreUnavailable included
+            # A fresh exception: the traceback would keep pyoxigraph objects, which must not be
+            # dropped on another thread.
+            out.put(("error", type(e)(*e.args)))
+        except SyntaxError as e:
+            out.put(("error", StoreError(f"invalid SPARQL: {e}")))
+        except Exception as e:  # noqa: BLE001 - reported to the caller
+            out.put(("error", StoreError(f"{type(e).__name__}: {e}")))
+
+    threading.Thread(target=work, daemon=True, name="communs-query").start()
+
+    def receive() -> tuple[str, object]:
+        try:
+            tag, value = out.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            if stop is not None:
+                stop()
+            raise QueryTimeout(late) from None
+        if tag == "error":
+            raise value  # type: ignore[misc]
+        return tag, value
+
+    _, head = receive()
+
+    def chunks() -> Iterator[bytes]:
+        while True:
+            tag, value = receive()
+            if tag == "done":
+                return
+            yield value  # type: ignore[misc]
+
+    return Answer(head, chunks(), version, [lambda _reusable: stop()] if stop else [])  # type: ignore[arg-type]
 
 
 class _QueueWriter(io.RawIOBase):
