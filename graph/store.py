@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -211,9 +213,7 @@ class OxigraphStore(Store):
                     f"cannot open the store at {self.path}: {e} (is another 'communs' process using it?)"
                 ) from e
         self._version_file = self.path.with_name(self.path.name + ".version") if self.path else None
-        self._version = (
-            int(self._version_file.read_text()) if self._version_file and self._version_file.exists() else 0
-        )
+        self._version = self._read_version()
         self._write_lock = threading.Lock()
         self._public_cache: tuple[int, list[ox.NamedNode]] | None = None
 
@@ -294,10 +294,23 @@ class OxigraphStore(Store):
         return self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph) if graph else None)
 
     # --- writing ---------------------------------------------------------------------------
+    def _read_version(self) -> int:
+        if not self._version_file or not self._version_file.exists():
+            return 0
+        try:
+            return int(self._version_file.read_text())
+        except ValueError:
+            # Unreadable (written by an older release when the process was killed mid-write): a version
+            # above any counted one, so that no ETag or snapshot of before is taken for the current state.
+            return time.time_ns() // 1_000_000
+
     def _bump(self) -> None:
         self._version += 1
         if self._version_file:
-            self._version_file.write_text(str(self._version))
+            # Written aside then renamed: a process killed mid-write leaves the old number, never none.
+            part = self._version_file.with_name(self._version_file.name + ".part")
+            part.write_text(str(self._version))
+            os.replace(part, self._version_file)
 
     def replace_graph(self, graph, triples, meta=None):
         g = ox.NamedNode(graph)

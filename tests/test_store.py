@@ -79,6 +79,20 @@ def test_version_grows_and_survives_reopening(base_iri, tmp_path):
     reopened.close()
 
 
+def test_a_version_file_left_empty_by_a_killed_process_does_not_stop_the_store(base_iri, tmp_path):
+    s = OxigraphStore(base_iri, tmp_path / "store")
+    s.replace_graph(s.minter.graph("a"), [])
+    counted = s.version
+    s.close()
+    (tmp_path / "store.version").write_text("")  # SIGKILL between truncation and write, before the fix
+    s = OxigraphStore(base_iri, tmp_path / "store")
+    assert s.version > counted  # above every counted version: no old ETag matches the current state
+    s.replace_graph(s.minter.graph("b"), [])
+    assert int((tmp_path / "store.version").read_text()) == s.version
+    assert not (tmp_path / "store.version.part").exists()
+    s.close()
+
+
 def test_dump_keeps_graph_names_in_quad_formats(store):
     g = store.minter.graph("catalogue")
     store.replace_graph(g, [label_triple(store, "a", "A")])
