@@ -62,11 +62,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     app.add_exception_handler(StoreUnavailable, unavailable)
     app.add_exception_handler(QueryTimeout, unavailable)
+    app.add_middleware(sparql.Lane)  # /sparql itself, before the routing below
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     contributions.setup(app, settings)
     named_queries.setup(app)
     app.include_router(contributions.router)  # first: /ressources/proposer before any /ressources/{id}
-    app.include_router(sparql.router)  # /sparql, /store
+    app.include_router(sparql.router)  # /store, OPTIONS /sparql
     app.include_router(home.router)
     app.include_router(resources.router)  # /id/{kind}/{key}: dereferencing
     app.include_router(lists.router)  # /projets, /territoires..., /recherche (+ .json, .csv)

@@ -6,6 +6,7 @@ here wins, so the lists start with the format a client that says ``*/*`` should 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 
@@ -65,11 +66,16 @@ def best(offered: dict[str, str], accept: str | None) -> str | None:
     """The media type of ``offered`` the Accept header prefers, or None if it accepts none of them."""
     if not accept or not accept.strip():
         accept = "*/*"
-    types = list(offered.values())
+    return _best(tuple(offered.values()), accept)
+
+
+@functools.lru_cache(maxsize=512)
+def _best(types: tuple[str, ...], accept: str) -> str | None:
+    # Clients send a handful of distinct Accept headers; parsing one costs more than a cheap query.
     extra = [a for a, t in ALIASES.items() if t in types]
     try:
         # mimeparse prefers the last of equally good candidates: list the default last.
-        match = mimeparse.best_match(list(reversed(types + extra)), accept)
+        match = mimeparse.best_match(list(reversed([*types, *extra])), accept)
     except (ValueError, IndexError):
         return None
     if not match:

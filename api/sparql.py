@@ -20,6 +20,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import conneg
 from api.deps import templates
@@ -36,6 +37,7 @@ GRAPH_MAX_BYTES = 64 * 1024 * 1024  # a Graph Store Protocol upload
 PREFETCH = 1024 * 1024  # answers up to this size are complete before the status line is sent
 CACHE_ENTRIES, CACHE_MAX_BODY = 512, 256 * 1024
 READ_HEADERS = "Accept, Content-Type, If-None-Match, Authorization"
+SPARQL_METHODS = ("GET", "POST", "HEAD")
 
 EXAMPLES = {
     "Projets et leurs territoires": """SELECT ?projet ?label ?territoire WHERE {
@@ -374,17 +376,37 @@ def _collect(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
     return head, True
 
 
-def _run(runner: QueryRunner | RemoteRunner, job: Job, timeout: float) -> tuple[Answer, list[bytes], bool]:
-    answer = runner.run(job, timeout)
+async def _start(
+    runner: QueryRunner | RemoteRunner, job: Job, timeout: float
+) -> tuple[Answer, list[bytes], bool]:
+    """The answer and its first PREFETCH bytes: all of a small one, read without leaving the loop."""
+    answer = await runner.run_async(job, timeout)
+    if answer.complete:
+        return answer, list(answer.chunks), True
     try:
-        head, done = _collect(answer, PREFETCH)
+        head, done = await run_in_threadpool(_collect, answer, PREFETCH)
     except BaseException:
         answer.close()
         raise
     return answer, head, done
 
 
-@router.api_route("/sparql", methods=["GET", "POST", "HEAD"])
+class Lane:
+    """Serves ``/sparql`` (GET, POST, HEAD) ahead of FastAPI's routing and middleware stack, which cost
+    more than a cheap query itself; every other request goes on to the application."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/sparql" and scope["method"] in SPARQL_METHODS:
+            request = Request(scope, receive)
+            response = await sparql(request)
+            await response(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 async def sparql(request: Request) -> Response:
     try:
         params = await _params(request)
@@ -400,6 +422,8 @@ async def sparql(request: Request) -> Response:
         return await _query(request, params, query)
     except Problem as p:
         return _problem(request, p)
+    except StoreError as e:  # outside FastAPI's exception handlers (see Lane)
+        return _problem(request, _store_problem(e))
 
 
 async def _query(request: Request, params: list[tuple[str, str]], query: str) -> Response:
@@ -453,7 +477,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     if cached:
         return Response(cached[1], headers=headers, media_type=cached[0])
     try:
-        answer, head, done = await run_in_threadpool(_run, runner, job, timeout)
+        answer, head, done = await _start(runner, job, timeout)
     except NotAcceptable as e:
         wanted = "a SPARQL results format" if e.kind != "graph" else "an RDF format"
         raise Problem(406, f"this {e.kind} result needs {wanted}; none is acceptable to the client") from e
@@ -692,7 +716,7 @@ async def _get_graph(request: Request, graph: str | None) -> Response:
     runner = _runner(request)
     timeout = _settings(request).query_timeout
     try:
-        answer, head, done = await run_in_threadpool(_run, runner, job, timeout)
+        answer, head, done = await _start(runner, job, timeout)
     except QueryTimeout as e:
         raise Problem(504, str(e)) from e
     except StoreError as e:

@@ -22,6 +22,7 @@ defaults do not fit, ``COMMUNS_REMOTE_UPDATE_URL``, ``COMMUNS_REMOTE_GSP_URL``, 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import os
@@ -585,6 +586,10 @@ class RemoteRunner:
 
         late = f"the query ran past its {timeout:g} s deadline and was stopped"
         return threaded_answer(produce, deadline, late, version, stop)
+
+    async def run_async(self, job: Job, timeout: float) -> Answer:
+        """:meth:`run` from the event loop (the HTTP call and its deadline live in threads)."""
+        return await asyncio.to_thread(self.run, job, timeout)
 
 
 class _Reader(io.RawIOBase):
