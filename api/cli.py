@@ -17,7 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.settings import DATA_DIR, Settings
-from graph.store import Store, StoreError, open_store
+from graph.store import OxigraphStore, Store, StoreError, open_store
 from loaders import ImportResult, SourceError, catalogue, places, report, territories
 from loaders import rdf as rdf_loader
 
@@ -111,12 +111,30 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         raise SourceError(path, "no such file or directory")
     store = open_store(settings.store, settings.base_iri)
     try:
-        result = IMPORTERS[args.kind](path, args, store)
-        total = write(store, result, args.report)
+        total = _bulk_import(path, args, store) if args.kind == "rdf" else None
+        if total is None:
+            result = IMPORTERS[args.kind](path, args, store)
+            total = write(store, result, args.report)
         print(f"{total} triplets importés depuis {path}")
     finally:
         store.close()
     return 0
+
+
+def _bulk_import(path: Path, args: argparse.Namespace, store: Store) -> int | None:
+    """An RDF file into new graphs of an embedded store: streamed (scanned, then bulk-loaded) instead of
+    held in memory. None when that does not apply (graphs to replace, remote store): the caller then
+    goes the transactional way."""
+    if not isinstance(store, OxigraphStore):
+        return None
+    scanned = rdf_loader.scan(path, store.minter, graph=args.graph, fmt_name=args.format)
+    total = store.bulk_import(
+        path, scanned.fmt, store.minter.base, scanned.counts, scanned.target, scanned.meta
+    )
+    if total is not None:
+        for graph, count in scanned.counts.items():
+            print(f"  <{graph}>: {count} quads lus")
+    return total
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

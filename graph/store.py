@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import re
 import threading
@@ -216,6 +217,9 @@ class OxigraphStore(Store):
         self._version = self._read_version()
         self._write_lock = threading.Lock()
         self._public_cache: tuple[int, list[ox.NamedNode]] | None = None
+        self._pending = self.path.with_name(self.path.name + ".bulk-pending") if self.path else None
+        if self._pending and not read_only:
+            self._drop_unfinished_bulk()
 
     @property
     def oxigraph(self) -> ox.Store:
@@ -307,10 +311,7 @@ class OxigraphStore(Store):
     def _bump(self) -> None:
         self._version += 1
         if self._version_file:
-            # Written aside then renamed: a process killed mid-write leaves the old number, never none.
-            part = self._version_file.with_name(self._version_file.name + ".part")
-            part.write_text(str(self._version))
-            os.replace(part, self._version_file)
+            _write_aside(self._version_file, str(self._version))
 
     def replace_graph(self, graph, triples, meta=None):
         g = ox.NamedNode(graph)
@@ -337,6 +338,77 @@ class OxigraphStore(Store):
             self._bump()
         return len(lines)
 
+    def bulk_import(
+        self,
+        path: Path,
+        fmt: ox.RdfFormat,
+        base_iri: str,
+        graphs: dict[str, int],
+        target: str,
+        meta: GraphMeta | None,
+    ) -> int | None:
+        """Load a whole file into graphs that do not exist yet, without holding it in memory: pyoxigraph's
+        bulk loader (at 5M quads the transactional path peaked at 9.6 GB). Returns None, writing
+        nothing, when a graph exists (replacing one must stay atomic: use :meth:`replace_graph`).
+
+        The bulk loader is not transactional, so a file beside the store names the graphs until the
+        end: if the process dies meanwhile, the next opening drops them (they were new), and the store
+        is as before. ``graphs`` maps each graph of the file to its quad count (from a scan)."""
+        if self.path is None or self.read_only or self._pending is None:
+            return None
+        with self._write_lock:
+            if any(self._store.contains_named_graph(ox.NamedNode(g)) for g in graphs):
+                return None
+            _write_aside(self._pending, json.dumps(sorted(graphs)))
+            try:
+                self._store.bulk_load(
+                    path=str(path), format=fmt, base_iri=base_iri, to_graph=ox.NamedNode(target)
+                )
+                total = 0
+                for graph in graphs:
+                    g = ox.NamedNode(graph)
+                    count = int(
+                        self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}")
+                        .__next__()["n"]
+                        .value
+                    )  # duplicates in the file are stored once
+                    total += count
+                    self._store.update(f"DELETE WHERE {{ GRAPH <{self.meta_graph}> {{ {g} ?p ?o }} }}")
+                    if meta:
+                        mg = ox.NamedNode(self.meta_graph)
+                        self._store.extend(
+                            ox.Quad(t.subject, t.predicate, t.object, mg)
+                            for t in self.meta_triples(graph, meta, count)
+                        )
+                self._store.flush()
+            except BaseException:
+                self._drop_graphs(list(graphs))
+                raise
+            finally:
+                self._pending.unlink(missing_ok=True)
+            self._bump()
+        return total
+
+    def _drop_unfinished_bulk(self) -> None:
+        """Graphs of a bulk import the process did not finish (see :meth:`bulk_import`) are dropped."""
+        assert self._pending is not None
+        if not self._pending.exists():
+            return
+        try:
+            graphs = json.loads(self._pending.read_text() or "[]")
+        except ValueError:
+            graphs = []  # cut while being written: nothing was loaded yet
+        self._drop_graphs(graphs)
+        self._store.flush()
+        self._pending.unlink()
+        self._bump()
+
+    def _drop_graphs(self, graphs: list[str]) -> None:
+        for graph in graphs:
+            g = ox.NamedNode(graph)
+            self._store.remove_graph(g)
+            self._store.update(f"DELETE WHERE {{ GRAPH <{self.meta_graph}> {{ {g} ?p ?o }} }}")
+
     def update(self, sparql):
         with self._write_lock:
             try:
@@ -361,6 +433,13 @@ class OxigraphStore(Store):
         if self.path is not None and not self.read_only:
             self._store.flush()  # a read-only instance has nothing to flush (and refuses to)
         del self._store
+
+
+def _write_aside(path: Path, text: str) -> None:
+    """Written aside then renamed: a process killed mid-write leaves the old content, never a part."""
+    part = path.with_name(path.name + ".part")
+    part.write_text(text)
+    os.replace(part, path)
 
 
 def open_store(location: str | None, base_iri: str, *, read_only: bool = False) -> Store:

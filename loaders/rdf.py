@@ -3,7 +3,8 @@ ontology and vocabularies, which are RDF files with IRIs relative to the configu
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -64,6 +65,39 @@ def build(path: Path, minter: Minter, graph: str | None = None, fmt_name: str | 
     meta = GraphMeta(label=f"Import de {path.name}", source=path.name)
     loads = [GraphLoad(g, triples, meta) for g, triples in by_graph.items()]
     return ImportResult(loads, [f"{path.name}: {len(t)} triplets → <{g}>" for g, t in by_graph.items()])
+
+
+@dataclass
+class FileScan:
+    """What a file holds, read once without keeping it: its graphs and their quad counts."""
+
+    path: Path
+    fmt: ox.RdfFormat
+    target: str  # the graph of its triples (and of the default graph's quads)
+    counts: dict[str, int]
+    meta: GraphMeta
+
+
+def scan(path: Path, minter: Minter, graph: str | None = None, fmt_name: str | None = None) -> FileScan:
+    """A streaming pass over the file: its syntax checked (a SourceError with the line otherwise) and
+    its quads counted per graph, in constant memory, so that a big file can then be bulk-loaded."""
+    fmt = rdf_format(path, fmt_name)
+    target = graph or minter.graph("import/" + slugify(path.stem))
+    if not path.is_file():
+        raise SourceError(path, "no such file")
+    counts: Counter = Counter()
+    try:
+        for item in ox.parse(path=str(path), format=fmt, base_iri=minter.base):
+            counts[item.graph_name] += 1
+    except SyntaxError as e:
+        raise SourceError(path, e.msg, e.lineno) from None
+    except (UnicodeDecodeError, ValueError) as e:
+        raise SourceError(path, f"unreadable RDF: {e}") from None
+    by_graph = Counter()
+    for name, n in counts.items():
+        by_graph[name.value if isinstance(name, ox.NamedNode) else target] += n
+    meta = GraphMeta(label=f"Import de {path.name}", source=path.name)
+    return FileScan(path, fmt, target, dict(by_graph), meta)
 
 
 def ontology(minter: Minter, directory: Path = ONTOLOGY_DIR) -> ImportResult:
