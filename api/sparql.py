@@ -399,12 +399,18 @@ class Lane:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/sparql" and scope["method"] in SPARQL_METHODS:
+        if scope["type"] == "http" and _route_path(scope) == "/sparql" and scope["method"] in SPARQL_METHODS:
             request = Request(scope, receive)
             response = await sparql(request)
             await response(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path without the deployment's root path (behind a proxy that keeps its prefix in it)."""
+    path, root = scope["path"], scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root + "/") else path
 
 
 async def sparql(request: Request) -> Response:

@@ -116,3 +116,30 @@ def test_update_rewrite_and_scope() -> None:
     ):
         with pytest.raises(Problem):
             check_update_scope(tokens(bad), minter.is_public_graph)
+
+
+def test_sparql_is_served_under_a_root_path(tmp_path: Path) -> None:
+    """/sparql goes around FastAPI's routing (api.sparql.Lane): behind a proxy that keeps its prefix in
+    the path (root_path), it must still be found, and the rest of the site still routed."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from graph.settings import Settings
+
+    build_store(tmp_path / "store")
+    store = OxigraphStore(BASE, tmp_path / "store")
+    settings = Settings(
+        store=str(tmp_path / "store"),
+        secret_key="s" * 32,
+        uploads_dir=str(tmp_path / "up"),
+        accounts_db=str(tmp_path / "c.sqlite"),
+    )
+    try:
+        with TestClient(create_app(settings, store), root_path="/communs") as client:
+            query = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?p a <http://schema.org/Project> }"}
+            for path in ("/communs/sparql", "/sparql"):
+                r = client.get(path, params=query, headers={"Accept": "text/csv"})
+                assert r.status_code == 200 and r.text.splitlines() == ["n", str(PROJECTS)], (path, r.text)
+            assert client.get("/communs/", headers={"Accept": "text/html"}).status_code == 200
+    finally:
+        store.close()
