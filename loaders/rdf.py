@@ -4,6 +4,7 @@ ontology and vocabularies, which are RDF files with IRIs relative to the configu
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,16 +42,21 @@ def rdf_format(path: Path, name: str | None = None) -> ox.RdfFormat:
     return fmt
 
 
-def parse_file(path: Path, fmt: ox.RdfFormat, base_iri: str) -> list[ox.Quad]:
-    """Parse the whole file before anything is written, turning parser errors into SourceError."""
+def read_quads(path: Path, fmt: ox.RdfFormat, base_iri: str) -> Iterator[ox.Quad]:
+    """The file's quads, streamed; parser errors become a SourceError naming the file and line."""
     if not path.is_file():
         raise SourceError(path, "no such file")
     try:
-        return list(ox.parse(path=str(path), format=fmt, base_iri=base_iri))
+        yield from ox.parse(path=str(path), format=fmt, base_iri=base_iri)
     except SyntaxError as e:
         raise SourceError(path, e.msg, e.lineno) from None
     except (UnicodeDecodeError, ValueError) as e:
         raise SourceError(path, f"unreadable RDF: {e}") from None
+
+
+def parse_file(path: Path, fmt: ox.RdfFormat, base_iri: str) -> list[ox.Quad]:
+    """Parse the whole file before anything is written."""
+    return list(read_quads(path, fmt, base_iri))
 
 
 def build(path: Path, minter: Minter, graph: str | None = None, fmt_name: str | None = None) -> ImportResult:
@@ -83,17 +89,8 @@ def scan(path: Path, minter: Minter, graph: str | None = None, fmt_name: str | N
     its quads counted per graph, in constant memory, so that a big file can then be bulk-loaded."""
     fmt = rdf_format(path, fmt_name)
     target = graph or minter.graph("import/" + slugify(path.stem))
-    if not path.is_file():
-        raise SourceError(path, "no such file")
-    counts: Counter = Counter()
-    try:
-        for item in ox.parse(path=str(path), format=fmt, base_iri=minter.base):
-            counts[item.graph_name] += 1
-    except SyntaxError as e:
-        raise SourceError(path, e.msg, e.lineno) from None
-    except (UnicodeDecodeError, ValueError) as e:
-        raise SourceError(path, f"unreadable RDF: {e}") from None
-    by_graph = Counter()
+    counts = Counter(item.graph_name for item in read_quads(path, fmt, minter.base))
+    by_graph: Counter = Counter()
     for name, n in counts.items():
         by_graph[name.value if isinstance(name, ox.NamedNode) else target] += n
     meta = GraphMeta(label=f"Import de {path.name}", source=path.name)
