@@ -292,7 +292,9 @@ def resolve_territories(request: Request, values: list[str]) -> tuple[list[str],
         elif value.startswith(("http://", "https://")):
             target = value
         else:
-            matches = [e for e in index if e[0] == normalize(value)]
+            # A name, or a bare code as reusers send them ("73054"; "84" is a région and a département).
+            key, code = normalize(value), value.upper()
+            matches = [e for e in index if e[0] == key or e[3] == code]
             if len(matches) == 1:
                 found.append(matches[0][4])
             elif not matches:

@@ -145,6 +145,13 @@ def test_ambiguous_commune_names_ask_for_the_code(client):
     assert r.status_code == 422 and "plusieurs territoires" in r.text and "[commune " in r.text
 
 
+def test_a_bare_code_is_a_territory_and_an_ambiguous_one_is_explained(client):
+    assert propose(client, territoires="73054").status_code == 303  # Bourg-Saint-Maurice
+    r = propose(client, territoires="84")  # the région Provence-Alpes-Côte d'Azur, and the Vaucluse
+    assert r.status_code == 422 and "plusieurs territoires" in r.text
+    assert "[region 84]" in r.text and "[departement 84]" in r.text
+
+
 def test_json_api_reports_the_same_errors_and_accepts_files(client, app, store):
     r = client.post("/api/contributions", json={"titre": "A", "type": "guide", "url": "ftp://x"})
     assert r.status_code == 422
