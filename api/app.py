@@ -32,7 +32,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         # Public reads (/sparql, pages) go through worker processes with real deadlines.
         runner: QueryRunner | RemoteRunner | None = None
         if isinstance(app.state.store, OxigraphStore):
-            runner = QueryRunner(app.state.store, workers=settings.query_workers)
+            runner = QueryRunner(
+                app.state.store, workers=settings.query_workers, max_busy=settings.query_workers_max
+            )
             app.state.reader = Reader(app.state.store, runner, settings.query_timeout)
             app.state.publish = runner.changed
         elif isinstance(app.state.store, RemoteStore):

@@ -146,6 +146,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.query_timeout = args.query_timeout
     if args.workers is not None:
         settings.query_workers = args.workers
+    if args.workers_max is not None:
+        settings.query_workers_max = args.workers_max
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
@@ -320,7 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--query-timeout", type=float, help="seconds (env COMMUNS_QUERY_TIMEOUT, default 30)")
-    p.add_argument("--workers", type=int, help="query processes (env COMMUNS_QUERY_WORKERS, default 2)")
+    p.add_argument(
+        "--workers", type=int, help="query processes kept ready (env COMMUNS_QUERY_WORKERS, default 2)"
+    )
+    p.add_argument(
+        "--workers-max",
+        type=int,
+        help="queries at once, each in its process (env COMMUNS_QUERY_WORKERS_MAX, default 4 × --workers)",
+    )
 
     p = verbs.add_parser("query", parents=[common], help="run a SPARQL SELECT on the public dataset")
     p.add_argument("sparql", nargs="?")

@@ -22,8 +22,9 @@ communes). Then, one backend at a time (the machine has 2 cores; nothing else of
   For remote servers the same queries are also sent to the server directly (union default graph), so
   the platform's own share shows. Peak RSS while serving = max over samples (every 0.5 s) of the summed
   RSS of the process tree (communs serve with its query workers; the SPARQL server).
-- workers: at ``--workers-size``, ``communs serve`` on the embedded store with ``COMMUNS_QUERY_WORKERS``
-  1 and 2, wrk at 8 connections on the unique lookup and aggregate queries (bench/sparql.py's driver),
+- workers: at ``--workers-size``, ``communs serve`` on the embedded store with exactly 1 and 2 query
+  processes (``COMMUNS_QUERY_WORKERS`` = ``COMMUNS_QUERY_WORKERS_MAX``), wrk at 8 connections on the
+  unique lookup and aggregate queries (bench/sparql.py's driver),
   two rounds in alternating order.
 
 Results are kept per size in bench/results/scale.json (a run for one size replaces that size only), and
@@ -380,17 +381,21 @@ def max_project(nq: Path) -> int:
 
 
 # --- communs serve -------------------------------------------------------------------------------
-def communs_env(work: Path, workers: int = 2) -> dict:
-    return {
+def communs_env(work: Path, workers: int | None = None) -> dict:
+    """The environment of ``communs serve``: the defaults, or exactly ``workers`` query processes (no
+    extra ones for bursts), so that a 1-vs-2 comparison compares one core's worth with two."""
+    env = {
         **os.environ,
         "COMMUNS_SECRET_KEY": "s" * 32,
         "COMMUNS_UPLOADS_DIR": str(work / "uploads"),
         "COMMUNS_ACCOUNTS_DB": str(work / "comptes.sqlite"),
-        "COMMUNS_QUERY_WORKERS": str(workers),
     }
+    if workers is not None:
+        env.update(COMMUNS_QUERY_WORKERS=str(workers), COMMUNS_QUERY_WORKERS_MAX=str(workers))
+    return env
 
 
-def start_communs(store: str, work: Path, log: Path, workers: int = 2, limit: float = 1200):
+def start_communs(store: str, work: Path, log: Path, workers: int | None = None, limit: float = 1200):
     port = free_port()
     proc = subprocess.Popen(
         [str(COMMUNS), "serve", "--store", store, "--port", str(port)],
@@ -852,7 +857,9 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
     L += ["## Serving throughput of the embedded store: 1 vs 2 query workers", ""]
     if w:
         L += [
-            f"`communs serve --store DIR` at {size_name(w['size'])} with `COMMUNS_QUERY_WORKERS=1` and `=2`, "
+            f"`communs serve --store DIR` at {size_name(w['size'])} with `COMMUNS_QUERY_WORKERS` and "
+            "`COMMUNS_QUERY_WORKERS_MAX` both 1, then both 2 (exactly that many query processes: by default "
+            "more start for bursts, up to 4 × the first), "
             f"wrk (bench/sparql.py's driver: unique POSTed queries) at 8 connections, {w['duration']} s "
             "per run after 2 s of warm-up, two rounds in alternating order (1,2 then 2,1). wrk runs on "
             "the same 2 cores. "

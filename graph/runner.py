@@ -376,6 +376,7 @@ class QueryRunner:
                 worker = _Worker(self._ctx)
                 worker.conn.send((snapshot, job))
         except BaseException:
+            worker.kill()
             self._busy.release()
             raise
         return worker
@@ -443,10 +444,10 @@ class QueryRunner:
         worker = self._send(worker, snapshot[1], job)
         release = self._checkout(worker)
         try:
-            if not await _readable(worker.conn, min(timeout, HEAVY_AFTER)):
+            if timeout > HEAVY_AFTER and not await _readable(worker.conn, HEAVY_AFTER):
                 self._heavy(worker)
-                if not await _readable(worker.conn, deadline - time.monotonic()):
-                    raise self._late(release, timeout)
+            if not await _readable(worker.conn, deadline - time.monotonic()):
+                raise self._late(release, timeout)
             first = self._recv(worker, release)
         except asyncio.CancelledError:  # the client went away: the worker is killed, not drained
             release(False)

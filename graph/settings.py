@@ -28,6 +28,14 @@ class Settings:
     query_timeout: float = field(default_factory=lambda: _env_float("COMMUNS_QUERY_TIMEOUT", 30.0))
     # Query worker processes kept ready (more start while all are busy, so cheap queries never queue).
     query_workers: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_QUERY_WORKERS", "2")))
+    # At most this many queries run at once (each in its own process); default 4 × query_workers.
+    query_workers_max: int | None = field(
+        default_factory=lambda: (
+            int(os.environ["COMMUNS_QUERY_WORKERS_MAX"])
+            if os.environ.get("COMMUNS_QUERY_WORKERS_MAX")
+            else None
+        )
+    )
     max_rows: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_MAX_ROWS", "100000")))
     update_token: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_UPDATE_TOKEN") or None)
     service_allowlist: tuple[str, ...] = field(
