@@ -218,6 +218,8 @@ class QueryRunner:
         # heavy ones), up to this many at once; past it a query waits for a free one until its deadline.
         self.max_busy = max_busy or 4 * workers
         self._busy = threading.BoundedSemaphore(self.max_busy)
+        self._waiting = 0  # queries blocked in _run_worker until a worker is free
+        self._waiting_lock = threading.Lock()
         self.kills = 0
         self._lock = threading.Lock()
         self._snapshot: tuple[int, str] | None = None
@@ -413,7 +415,14 @@ class QueryRunner:
 
     def _run_worker(self, job: Job, deadline: float, timeout: float) -> Answer:
         version, snapshot = self._current()
-        if not self._busy.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        with self._waiting_lock:
+            self._waiting += 1
+        try:
+            got = self._busy.acquire(timeout=max(0.0, deadline - time.monotonic()))
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
+        if not got:
             raise QueryTimeout(f"all {self.max_busy} query workers stayed busy for {timeout:g} s")
         try:
             worker = self._take()
@@ -433,7 +442,8 @@ class QueryRunner:
         snapshot = self._snapshot
         if not self.disk or snapshot is None or snapshot[0] != self.store.version:
             return await asyncio.to_thread(self.run, job, timeout)
-        if not self._busy.acquire(blocking=False):
+        # Queries already waiting for a worker go first: taking a free one here would starve them.
+        if self._waiting or not self._busy.acquire(blocking=False):
             return await asyncio.to_thread(self.run, job, timeout)
         try:
             worker = self._idle.get_nowait()
