@@ -129,7 +129,7 @@ def _bulk_import(path: Path, args: argparse.Namespace, store: Store) -> int | No
         return None
     scanned = rdf_loader.scan(path, store.minter, graph=args.graph, fmt_name=args.format)
     total = store.bulk_import(
-        path, scanned.fmt, store.minter.base, scanned.counts, scanned.target, scanned.meta
+        path, scanned.fmt, store.minter.base, list(scanned.counts), scanned.target, scanned.meta
     )
     if total is not None:
         for graph, count in scanned.counts.items():

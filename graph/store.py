@@ -343,7 +343,7 @@ class OxigraphStore(Store):
         path: Path,
         fmt: ox.RdfFormat,
         base_iri: str,
-        graphs: dict[str, int],
+        graphs: list[str],
         target: str,
         meta: GraphMeta | None,
     ) -> int | None:
@@ -353,7 +353,7 @@ class OxigraphStore(Store):
 
         The bulk loader is not transactional, so a file beside the store names the graphs until the
         end: if the process dies meanwhile, the next opening drops them (they were new), and the store
-        is as before. ``graphs`` maps each graph of the file to its quad count (from a scan)."""
+        is as before. ``graphs`` are the file's graphs (from a scan, e.g. ``loaders.rdf.scan``)."""
         if self.path is None or self.read_only or self._pending is None:
             return None
         with self._write_lock:
@@ -367,11 +367,9 @@ class OxigraphStore(Store):
                 total = 0
                 for graph in graphs:
                     g = ox.NamedNode(graph)
-                    count = int(
-                        self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}")
-                        .__next__()["n"]
-                        .value
-                    )  # duplicates in the file are stored once
+                    # Counted again: duplicates in the file are stored once.
+                    counted = self._store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {g} {{ ?s ?p ?o }} }}")
+                    count = int(next(iter(counted))["n"].value)
                     total += count
                     self._store.update(f"DELETE WHERE {{ GRAPH <{self.meta_graph}> {{ {g} ?p ?o }} }}")
                     if meta:
@@ -382,7 +380,7 @@ class OxigraphStore(Store):
                         )
                 self._store.flush()
             except BaseException:
-                self._drop_graphs(list(graphs))
+                self._drop_graphs(graphs)
                 raise
             finally:
                 self._pending.unlink(missing_ok=True)
