@@ -434,22 +434,28 @@ class QueryRunner:
         receive = self._receiver(worker, release, deadline, timeout)
         return self._answer(receive(), receive, release, version)
 
+    def _take_now(self) -> _Worker | None:
+        """An idle worker with its slot, without waiting; None if either is missing or queries already
+        wait for one (they go first: taking a free worker here would starve them)."""
+        if self._waiting or not self._busy.acquire(blocking=False):
+            return None
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            self._busy.release()
+            return None
+
     async def run_async(self, job: Job, timeout: float) -> Answer:
         """:meth:`run` from the event loop. With a snapshot published and a worker idle, the worker's pipe
         is awaited on the loop: a cheap query costs two process wake-ups (parent, worker, parent), not
         four through a thread, which was most of a lookup's time. Anything that could block (publishing,
         starting a worker, waiting for one) goes to a thread as before."""
         snapshot = self._snapshot
-        if not self.disk or snapshot is None or snapshot[0] != self.store.version:
+        current = self.disk and snapshot is not None and snapshot[0] == self.store.version
+        worker = self._take_now() if current else None
+        if worker is None:
             return await asyncio.to_thread(self.run, job, timeout)
-        # Queries already waiting for a worker go first: taking a free one here would starve them.
-        if self._waiting or not self._busy.acquire(blocking=False):
-            return await asyncio.to_thread(self.run, job, timeout)
-        try:
-            worker = self._idle.get_nowait()
-        except queue.Empty:
-            self._busy.release()
-            return await asyncio.to_thread(self.run, job, timeout)
+        assert snapshot is not None
         deadline = time.monotonic() + timeout
         worker = self._send(worker, snapshot[1], job)
         release = self._checkout(worker)
