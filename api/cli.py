@@ -7,6 +7,7 @@ Bad input prints one line naming the file (and line) and exits 2 with the store 
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import json
 import sys
@@ -148,7 +149,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.query_workers = args.workers
     if args.workers_max is not None:
         settings.query_workers_max = args.workers_max
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    # The store's own news (a snapshot compacted…) in the server's log, formatted like uvicorn's lines.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["graph"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", log_config=log_config)
     return 0
 
 

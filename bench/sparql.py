@@ -162,6 +162,7 @@ class Server:
     port: int
     env: dict | None = None
     note: str = ""
+    ready_line: str = ""  # also wait for this in the log (ours: its first snapshot compacted)
 
     def launch(self, log: Path) -> subprocess.Popen:
         out = log.open("w")
@@ -174,8 +175,10 @@ class Server:
                 raise RuntimeError(f"{self.name} exited: {log.read_text()[-1500:]}")
             try:
                 status, _ = ask(self.url, "ASK {}", timeout=5)
-                if status == 200:
+                if status == 200 and self.ready_line in log.read_text():
                     return proc
+                if status == 200:
+                    time.sleep(0.3)
                 if status == 404:
                     proc.terminate()
                     raise RuntimeError(f"{self.name}: {self.path} answers 404")
@@ -324,6 +327,7 @@ def servers(store: Path, small: Path, work: Path) -> list[Server]:
             "/sparql",
             ours,
             env,
+            ready_line="compacted in",
         )
     )
     found.append(

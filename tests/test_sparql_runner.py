@@ -12,7 +12,7 @@ from sparql_helpers import BASE, PRIVATE, PROJECTS, PUBLIC, SECRET, build_store
 
 from api.sparql import Problem, check_remote, check_update_scope, rewrite_update, tokens
 from graph.namespaces import Minter
-from graph.runner import Job, QueryRunner, Reader
+from graph.runner import SNAPSHOTS_KEPT, Job, QueryRunner, Reader
 from graph.store import OxigraphStore, QueryTimeout, StoreError
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -64,7 +64,28 @@ def test_writes_are_published_to_new_snapshots(reader: Reader) -> None:
     assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS + 1
     reader.store.drop_graph(graph)
     assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS
-    assert len(list(Path(reader.runner.snapshot_dir).iterdir())) <= 3
+    # The last snapshots served, plus at most the checkpoints waiting for compaction and being compacted.
+    assert len(list(Path(reader.runner.snapshot_dir).iterdir())) <= SNAPSHOTS_KEPT + 2
+
+
+def test_snapshots_are_compacted_then_served(reader: Reader) -> None:
+    graph = BASE + "graph/essai-compaction"
+    for i in range(2):  # the second write supersedes the first one's compaction
+        project = f"<{BASE}id/projet/compact-{i}>"
+        reader.store.update(
+            f"INSERT DATA {{ GRAPH <{graph}> {{ {project} a <http://schema.org/Project> }} }}"
+        )
+        assert reader.ask("ASK {}")  # publishes
+    version = reader.store.version
+    deadline = time.monotonic() + 60
+    while reader.runner.compacted != version:
+        assert time.monotonic() < deadline, "the snapshot was not compacted within 60 s"
+        time.sleep(0.05)
+    assert reader.runner.snapshot_path.endswith("-compact")
+    assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS + 2
+    assert reader.select(f"SELECT * WHERE {{ GRAPH <{PRIVATE}> {{ ?s ?p ?o }} }}") == []
+    reader.store.drop_graph(graph)
+    assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS
 
 
 def test_memory_store_runs_in_threads() -> None:
