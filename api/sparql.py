@@ -151,6 +151,33 @@ def check_remote(toks: list[tuple[str, str]], allowlist: tuple[str, ...]) -> Non
             )
 
 
+def as_sparql11(query: str) -> str:
+    """pyoxigraph keeps the language tag GROUP_CONCAT's values share (the SPARQL 1.2 draft's rule); SPARQL
+    1.1, which this endpoint declares, returns a simple literal, so every GROUP_CONCAT(…) becomes
+    STR(GROUP_CONCAT(…)). A call whose parentheses do not close is left to the parser's error."""
+    if "group_concat" not in query.lower():
+        return query
+    inserts: list[tuple[int, str]] = []
+    depth, opened, pending = 0, [], False  # opened: the depth each open GROUP_CONCAT( closes at
+    for m in _TOKEN.finditer(query):
+        kind, text = m.lastgroup, m.group()
+        if kind == "name" and text.upper() == "GROUP_CONCAT":
+            pending, start = True, m.start()
+            continue
+        if text == "(" and kind == "other":
+            if pending:
+                opened.append((depth, start))
+            depth += 1
+        elif text == ")" and kind == "other":
+            depth -= 1
+            if opened and opened[-1][0] == depth:
+                inserts += [(opened.pop()[1], "STR("), (m.end(), ")")]
+        pending = False
+    for at, text in sorted(inserts, reverse=True):
+        query = query[:at] + text + query[at:]
+    return query
+
+
 def has_from(toks: list[tuple[str, str]]) -> bool:
     return any(kind == "name" and text.upper() == "FROM" for kind, text in toks)
 
@@ -245,6 +272,18 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 def _media(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _as_written(query: str, e: StoreError) -> StoreError:
+    """A syntax error in a query :func:`as_sparql11` rewrote, placed in the text the client sent (the
+    rewrite keeps a valid query valid, so only an invalid one gets here and fails at parsing)."""
+    if not str(e).startswith("invalid SPARQL:"):
+        return e
+    try:
+        ox.Store().query(query)
+    except SyntaxError as original:
+        return StoreError(f"invalid SPARQL: {original}")
+    return e
 
 
 def _store_problem(e: StoreError) -> Problem:
@@ -455,8 +494,9 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         )
     runner = _runner(request)
     protocol_dataset = bool(defaults or named)
+    sent = as_sparql11(query)
     job = Job(
-        query,
+        sent,
         results_format=results_type,
         # JSON-LD is compacted here from N-Triples; the engine's own JSON-LD is expanded.
         graph_format="application/n-triples" if graph_type == "application/ld+json" else graph_type,
@@ -490,7 +530,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     except QueryTimeout as e:
         raise Problem(504, str(e)) from e
     except StoreError as e:
-        raise _store_problem(e) from e
+        raise _store_problem(e if sent == query else _as_written(query, e)) from e
     media = answer.head.media_type
     if answer.head.kind == "graph" and graph_type == "application/ld+json":
         if not done:

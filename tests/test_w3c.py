@@ -27,9 +27,10 @@ from graph.store import OxigraphStore
 
 TOKEN = "w3c-test-token"
 KNOWN = read_known_failures()
-# The issue asks for ≥ 97 %; pyoxigraph 0.5.13 alone fails 10 of the 328 query tests (96.95 %,
-# see known_failures.txt), so the floor here is what the engine allows, and no other failure is let through.
-QUERY_PASS_RATE = 0.969
+# The issue asks for ≥ 97 %. pyoxigraph 0.5.13 alone fails 10 of the 328 query tests; the endpoint makes
+# GROUP_CONCAT a simple literal again (api.sparql.as_sparql11), which leaves 8 (320/328 = 97.56 %, see
+# known_failures.txt), and no other failure is let through.
+QUERY_PASS_RATE = 0.97
 
 pytestmark = pytest.mark.skipif(not W3C_DIR.is_dir(), reason=f"W3C test suite not found at {W3C_DIR}")
 
