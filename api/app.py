@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+import signal
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -21,13 +23,44 @@ from graph.store import OxigraphStore, QueryTimeout, Store, StoreUnavailable, op
 STATIC_DIR = Path(__file__).parent / "static"
 
 
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """uvicorn only notes a SIGTERM or SIGINT received while the app starts, and waits for the start-up
+    to end (the index takes minutes at 20M quads). Here the signal stops it at once: nothing is written
+    before the start-up ends that a restart would miss (snapshots are remade, the store is crash-safe)."""
+    if threading.current_thread() is not threading.main_thread():  # signal handlers live there only
+        yield
+        return
+
+    def stop(signum: int, _frame) -> None:
+        raise SystemExit(f"stopped by signal {signal.Signals(signum).name} while starting")
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """``store`` is injected by tests; otherwise it is opened from ``settings.store`` at start-up."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = store is None
+        app.state.runner = None
+        try:
+            with _stopped_by_signals():
+                _start(app)
+            yield
+        finally:
+            if app.state.runner is not None:
+                app.state.runner.close()
+            if store is None and hasattr(app.state, "store"):
+                app.state.store.close()
+
+    def _start(app: FastAPI) -> None:
         app.state.store = store or open_store(settings.store, settings.base_iri)
         # Public reads (/sparql, pages) go through worker processes with real deadlines.
         runner: QueryRunner | RemoteRunner | None = None
@@ -45,13 +78,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         # that is down or slow must not stop the start: the index is built on the first request instead.
         with suppress(StoreUnavailable, QueryTimeout):
             search.catalog(getattr(app.state, "reader", None) or app.state.store)
-        try:
-            yield
-        finally:
-            if runner is not None:
-                runner.close()
-            if owned:
-                app.state.store.close()
 
     app = FastAPI(
         title="Comm'un Services",

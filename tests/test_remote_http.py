@@ -3,11 +3,16 @@ records each request and can be told to answer slowly or with errors (the platfo
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,6 +23,7 @@ from graph.remote import RemoteConfig, RemoteStore
 from graph.settings import DEFAULT_BASE_IRI, Settings
 from graph.store import QueryTimeout, StoreUnavailable
 
+ROOT = Path(__file__).resolve().parent.parent
 RESULTS = b'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
 ASK_TRUE = RESULTS + b"<head/><boolean>true</boolean></sparql>"
 EMPTY = RESULTS + b'<head><variable name="v"/></head><results/></sparql>'
@@ -148,3 +154,33 @@ def test_a_slow_server_gives_a_503_page_not_a_hang(monkeypatch, tmp_path):
             time.sleep(1.1)
             assert client.get("/id/projet/tremplin-saison").status_code == 404  # back, and nothing there
         assert httpx.get(srv.url + "/query?query=ASK").status_code == 200
+
+
+def test_a_signal_stops_a_start_up_stuck_on_a_slow_server(tmp_path):
+    # uvicorn alone notes the SIGTERM and waits for the start-up to end: here 30 s per request.
+    with recorder() as srv:
+        srv.delay = 30.0
+        env = {
+            **os.environ,
+            "COMMUNS_SECRET_KEY": "s" * 32,
+            "COMMUNS_UPLOADS_DIR": str(tmp_path / "uploads"),
+            "COMMUNS_ACCOUNTS_DB": str(tmp_path / "comptes.sqlite"),
+            "COMMUNS_REMOTE_TIMEOUT": "60",
+        }
+        log = tmp_path / "serve.log"
+        cmd = [sys.executable, "-m", "api.cli", "serve", "--store", f"sparql+{srv.url}/query", "--port", "0"]
+        with log.open("w") as out:
+            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        try:
+            deadline = time.monotonic() + 30
+            while not srv.seen:  # the start-up is waiting for the server
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGTERM)
+            started = time.monotonic()
+            proc.wait(timeout=10)
+            assert time.monotonic() - started < 5
+            assert "stopped by signal SIGTERM while starting" in log.read_text()
+        finally:
+            proc.kill()
+            proc.wait()
