@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ from sparql_helpers import BASE, PRIVATE, PROJECTS, PUBLIC, SECRET, build_store
 
 from api.sparql import Problem, as_sparql11, check_remote, check_update_scope, rewrite_update, tokens
 from graph.namespaces import Minter
-from graph.runner import SNAPSHOTS_KEPT, Job, QueryRunner, Reader
+from graph.runner import SNAPSHOTS_KEPT, Job, QueryRunner, Reader, Slots
 from graph.store import OxigraphStore, QueryTimeout, StoreError
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -86,6 +87,32 @@ def test_snapshots_are_compacted_then_served(reader: Reader) -> None:
     assert reader.select(f"SELECT * WHERE {{ GRAPH <{PRIVATE}> {{ ?s ?p ?o }} }}") == []
     reader.store.drop_graph(graph)
     assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS
+
+
+def test_slots_go_to_the_longest_waiter() -> None:
+    slots = Slots(1)
+    assert slots.acquire(0) and not slots.acquire_now()
+    order: list[int] = []
+
+    def wait(i: int) -> None:
+        assert slots.acquire(10)
+        order.append(i)
+        slots.release()
+
+    threads = [threading.Thread(target=wait, args=(i,)) for i in range(5)]
+    for t in threads:
+        t.start()
+        time.sleep(0.05)  # they queue in this order
+    slots.release()
+    assert not slots.acquire_now()  # handed to the first waiter, never free: a newcomer cannot take it
+    for t in threads:
+        t.join()
+    assert order == [0, 1, 2, 3, 4]
+    assert slots.acquire(0)
+    started = time.monotonic()
+    assert not slots.acquire(0.2) and 0.15 < time.monotonic() - started < 2
+    slots.release()  # the timed-out waiter left the queue: the slot is free again
+    assert slots.acquire_now()
 
 
 def test_memory_store_runs_in_threads() -> None:
