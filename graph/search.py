@@ -196,15 +196,15 @@ class Catalog:
         old ``?t a ?c OPTIONAL {…}`` queries took ~38 s for the territories of a 500k-triple store where
         these flat patterns take ~0.5 s each; the join with the item index is done here, in Python.
         """
-        return [(r["x"], r["v"]) for r in store.select(f"SELECT ?x ?v WHERE {{ ?x {path} ?v }}")]
+        return store.scan(f"SELECT ?x ?v WHERE {{ ?x {path} ?v }}", ("x", "v"))  # type: ignore[return-value]
 
     def _instances(self, store: Store, classes: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
         """(IRI, class) of the named instances of each class."""
         out = []
         for c in classes:
-            for r in store.select(f"SELECT ?x WHERE {{ ?x a <{c}> }}"):
-                if isinstance(r["x"], ox.NamedNode):
-                    out.append((r["x"].value, c))
+            for (x,) in store.scan(f"SELECT ?x WHERE {{ ?x a <{c}> }}", ("x",)):
+                if isinstance(x, ox.NamedNode):
+                    out.append((x.value, c))
         return out
 
     def _all_labels(self, store: Store) -> dict[str, dict[str, str]]:
@@ -229,8 +229,8 @@ class Catalog:
             self.territories[iri] = Territory(
                 iri, TERRITORY_CLASSES[c], label, codes.get(iri, ""), population
             )
-        for r in store.select(f"SELECT ?c ?p WHERE {{ ?c <{DCTERMS}isPartOf> ?p }}"):
-            c, p = r["c"].value, r["p"].value
+        for child, parent in store.scan(f"SELECT ?c ?p WHERE {{ ?c <{DCTERMS}isPartOf> ?p }}", ("c", "p")):
+            c, p = child.value, parent.value  # type: ignore[union-attr]
             if c in self.territories and p in self.territories:
                 self.territories[c].parents.append(p)
                 self.children[p].append(c)
@@ -297,8 +297,8 @@ class Catalog:
                 if facet.path == f"<{RDF}type>" and kind.name == "territoires":
                     pairs = [(ox.NamedNode(i.iri), ox.NamedNode(c)) for i in index.values() for c in i.types]
                 elif facet.path == f"<{RDF}type>":  # every type of the items: a join, on a short list
-                    rows = store.select(f"SELECT DISTINCT ?x ?v WHERE {{ {type_filter} ?x {facet.path} ?v }}")
-                    pairs = [(r["x"], r["v"]) for r in rows]
+                    query = f"SELECT DISTINCT ?x ?v WHERE {{ {type_filter} ?x {facet.path} ?v }}"
+                    pairs = store.scan(query, ("x", "v"))  # type: ignore[assignment]
                 else:
                     pairs = self._pairs(store, facet.path)
                 for x, v in pairs:
@@ -432,11 +432,10 @@ class TextIndex:
         )
         texts: dict[str, list[str]] = defaultdict(list)
         props = " ".join(f"<{p}>" for p in TEXT_PROPS)
-        for r in store.select(
-            f"SELECT ?x ?t WHERE {{ VALUES ?p {{ {props} }} ?x ?p ?t FILTER(isLiteral(?t)) }}"
-        ):
-            if r["x"].value in cat.by_iri:
-                texts[r["x"].value].append(r["t"].value)
+        query = f"SELECT ?x ?t WHERE {{ VALUES ?p {{ {props} }} ?x ?p ?t FILTER(isLiteral(?t)) }}"
+        for x, t in store.scan(query, ("x", "t")):
+            if x.value in cat.by_iri:  # type: ignore[union-attr]
+                texts[x.value].append(t.value)  # type: ignore[union-attr]
         rows = []
         for n, item in enumerate(cat.items):
             label = " ".join(dict.fromkeys(item.labels.values()))

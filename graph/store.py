@@ -55,6 +55,8 @@ class GraphMeta:
 
 
 # Tokens that may contain "{" or the word WHERE without opening the query's pattern.
+BULK_TIMEOUT = 600.0  # seconds: Store.scan, the platform's own whole-list reads
+
 _SKIP = re.compile(
     r'#[^\n]*|<[^<>"{}|^`\\\s]*>|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
@@ -106,6 +108,12 @@ class Store(ABC):
         timeout: float | None = None,
     ) -> list[dict[str, Term]]:
         """SELECT → list of rows (unbound variables absent from the row)."""
+
+    def scan(self, query: str, names: tuple[str, ...]) -> list[tuple[Term | None, ...]]:
+        """A whole public SELECT for the platform's own bulk reads (the browsing index), as tuples in
+        ``names`` order. These are trusted queries reading whole lists: at 20M quads one can outlast the
+        public deadline, so they get :data:`BULK_TIMEOUT`; the runner's reader reads its snapshot directly."""
+        return [tuple(r.get(n) for n in names) for r in self.select(query, timeout=BULK_TIMEOUT)]
 
     @abstractmethod
     def ask(self, query: str, bindings: Bindings | None = None, *, public: bool = True) -> bool: ...
