@@ -196,7 +196,7 @@ class Catalog:
         old ``?t a ?c OPTIONAL {…}`` queries took ~38 s for the territories of a 500k-triple store where
         these flat patterns take ~0.5 s each; the join with the item index is done here, in Python.
         """
-        return store.scan(f"SELECT ?x ?v WHERE {{ ?x {path} ?v }}", ("x", "v"))  # type: ignore[return-value]
+        return store.scan(f"SELECT ?x ?v WHERE {{ ?x {path} ?v }}", ("x", "v"))
 
     def _instances(self, store: Store, classes: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
         """(IRI, class) of the named instances of each class."""
@@ -230,7 +230,7 @@ class Catalog:
                 iri, TERRITORY_CLASSES[c], label, codes.get(iri, ""), population
             )
         for child, parent in store.scan(f"SELECT ?c ?p WHERE {{ ?c <{DCTERMS}isPartOf> ?p }}", ("c", "p")):
-            c, p = child.value, parent.value  # type: ignore[union-attr]
+            c, p = child.value, parent.value
             if c in self.territories and p in self.territories:
                 self.territories[c].parents.append(p)
                 self.children[p].append(c)
@@ -298,7 +298,7 @@ class Catalog:
                     pairs = [(ox.NamedNode(i.iri), ox.NamedNode(c)) for i in index.values() for c in i.types]
                 elif facet.path == f"<{RDF}type>":  # every type of the items: a join, on a short list
                     query = f"SELECT DISTINCT ?x ?v WHERE {{ {type_filter} ?x {facet.path} ?v }}"
-                    pairs = store.scan(query, ("x", "v"))  # type: ignore[assignment]
+                    pairs = store.scan(query, ("x", "v"))
                 else:
                     pairs = self._pairs(store, facet.path)
                 for x, v in pairs:
@@ -434,8 +434,8 @@ class TextIndex:
         props = " ".join(f"<{p}>" for p in TEXT_PROPS)
         query = f"SELECT ?x ?t WHERE {{ VALUES ?p {{ {props} }} ?x ?p ?t FILTER(isLiteral(?t)) }}"
         for x, t in store.scan(query, ("x", "t")):
-            if x.value in cat.by_iri:  # type: ignore[union-attr]
-                texts[x.value].append(t.value)  # type: ignore[union-attr]
+            if x.value in cat.by_iri:
+                texts[x.value].append(t.value)
         rows = []
         for n, item in enumerate(cat.items):
             label = " ".join(dict.fromkeys(item.labels.values()))
