@@ -340,7 +340,7 @@ class RemoteStore(Store):
         pages, as Virtuoso's maintainers advise: without ORDER BY (sorting millions of rows runs into
         its MaxSortedTopRows) its scans come in a stable order and skipping the offset is cheap (2.5M
         labels: 3 pages in 26 s, where 16 MD5-prefix parts took 87 s, each rescanning the whole list).
-        The pages must add up to the list's COUNT and COUNT(DISTINCT), or the read fails."""
+        The pages must add up to the list's count and its count of distinct rows, or the read fails."""
         if self._cut is None:
             try:
                 return super().scan(query, names)
@@ -348,8 +348,11 @@ class RemoteStore(Store):
                 if e.rows < 2:
                     raise
                 self._cut = e.rows
+        # Not COUNT(DISTINCT *): Virtuoso's is approximate (2,498,435 for 2.5M distinct rows).
         counts = self.select(
-            f"SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT *) AS ?d) WHERE {{ {query} }}", timeout=BULK_TIMEOUT
+            f"SELECT ?n ?d WHERE {{ {{ SELECT (COUNT(*) AS ?n) WHERE {{ {query} }} }} "
+            f"{{ SELECT (COUNT(*) AS ?d) WHERE {{ SELECT DISTINCT * WHERE {{ {query} }} }} }} }}",
+            timeout=BULK_TIMEOUT,
         )
         total, distinct = (int(counts[0][k].value) for k in ("n", "d"))
         page = self._cut - 1  # a page of exactly the cut is flagged as cut
