@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,22 +107,23 @@ class DumpFile:
     triples: int | None = None
 
 
-def public_quads(store: Store, graph: str) -> list[ox.Quad]:
-    """A public graph's quads; in the metadata graph, what describes non-public graphs stays out."""
-    quads = list(store.quads(graph))
+def public_quads(store: Store, graph: str) -> Iterator[ox.Quad]:
+    """A public graph's quads, streamed (a national graph of 20M quads held as a list would take
+    gigabytes); in the metadata graph, what describes non-public graphs stays out."""
+    quads = iter(store.quads(graph))
     if graph != store.meta_graph:
         return quads
-    return [
+    return (
         q
         for q in quads
         if not isinstance(q.subject, ox.NamedNode) or store.minter.is_public_graph(q.subject.value)
-    ]
+    )
 
 
 def public_counts(store: Store) -> dict[str, int]:
     """Triples per public graph as the dumps hold them (VoID states the same numbers)."""
     return {
-        g: len(public_quads(store, g)) if g == store.meta_graph else store.count(g)
+        g: sum(1 for _ in public_quads(store, g)) if g == store.meta_graph else store.count(g)
         for g in sorted(store.public_graphs())
     }
 
