@@ -168,9 +168,11 @@ def page_context(request: Request, store, desc, lang: str) -> dict:
             }
         )
     types = [pick(desc.labels.get(t), lang, curie(t)) for t in desc.types()]
-    cat = search.catalog(store)
-    territory = cat.territories.get(iri)
+    cat = search.catalog_now(store)  # None during the first build: the page, without its roll-ups
+    territory = cat.territories.get(iri) if cat else None
     ctx: dict = {"iri": iri, "title": title, "types": types, "props": props, "territory": None}
+    # A territory's roll-ups come from the index: say they are coming rather than show none.
+    ctx["index_building"] = cat is None and any(t in search.TERRITORY_CLASSES for t in desc.types())
     # Incoming links, per predicate, paged.
     chosen = request.query_params.get("entrants")
     page = max(1, int(request.query_params.get("page", "1") or 1)) if chosen else 1
