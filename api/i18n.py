@@ -80,6 +80,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The server has just started: this territory's projects, actors and places will show here in a "
         "minute, once the index is built.",
     ),
+    "index_building_home": (
+        "Le serveur vient de démarrer : les chiffres, la carte et les listes arrivent dans une minute, une "
+        "fois l'index construit. Les fiches, le point d'accès SPARQL et les téléchargements répondent déjà.",
+        "The server has just started: figures, map and lists come in a minute, once the index is built. "
+        "Resource pages, the SPARQL endpoint and downloads already answer.",
+    ),
     "not_found_text": ("Aucune donnée publique ne décrit cet IRI.", "No public data describes this IRI."),
     "home_lead": (
         "Une ressource ouverte et participative sur l'accès aux services au public dans les territoires de "

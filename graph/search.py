@@ -187,6 +187,8 @@ class Catalog:
         for kind in LISTS.values():
             self._load_kind(store, kind)
         self._label_values(store)
+        # For the home page: counting 20M triples per visit took seconds; once per version is enough.
+        self.triples = int(store.scan("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", ("n",))[0][0].value)
         del self._labels
         self.__dict__.pop("_spatial_pairs", None)
         self.build_seconds = time.perf_counter() - started

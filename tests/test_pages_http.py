@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 
 import httpx
@@ -207,12 +208,15 @@ def test_during_the_first_index_build_index_pages_say_503_and_the_rest_answers(
             str(PROJECT).replace(BASE, url + "/"), headers={"Accept": "text/html"}, timeout=30
         )
         savoie = httpx.get(url + "/id/departement/73", headers={"Accept": "text/html"}, timeout=30)
+        home = httpx.get(url + "/", timeout=30)
         assert page.status_code == 503 and page.headers["retry-after"]
         assert "index des listes et de la recherche est en construction" in page.text
         assert listing.status_code == 503 and "still being built" in listing.json()["message"]
         assert sparql.status_code == 200 and sparql.json()["boolean"] is True
         assert resource.status_code == 200 and "Tremplin" in resource.text
         assert savoie.status_code == 200 and "une fois l&#39;index construit" in savoie.text
+        assert home.status_code == 200 and "une fois l&#39;index construit" in home.text
+        assert 'id="triples"' not in home.text
         deadline = time.monotonic() + 60
         while (r := httpx.get(url + "/projets.json", timeout=30)).status_code == 503:
             assert time.monotonic() < deadline, "the index was never built"
@@ -221,3 +225,7 @@ def test_during_the_first_index_build_index_pages_say_503_and_the_rest_answers(
         savoie = httpx.get(url + "/id/departement/73", headers={"Accept": "text/html"}, timeout=30)
         assert "une fois l&#39;index construit" not in savoie.text
         assert "tremplin-saison" in savoie.text  # its roll-up, now that the index is there
+        home = httpx.get(url + "/", timeout=30).text
+        public = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].value
+        shown = re.search(r'<strong id="triples">([^<]*)</strong>', home)
+        assert shown and int(re.sub(r"\D", "", shown[1])) == int(public) > 300_000
