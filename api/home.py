@@ -57,7 +57,7 @@ def svg_map(counts: dict[str, int], base: str, title: str, unit: str) -> Markup:
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
     store = store_of(request)
-    cat = search.catalog_now(store)
+    cat = search.catalog_within(store, search.FIRST_BUILD_WAIT)
     if cat is None:  # the server has just started: the page without its figures, map and latest
         return render(request, "home.html", {"building": True})
     lang = language(request)

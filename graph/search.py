@@ -388,14 +388,12 @@ def text_index(store: Store) -> TextIndex:
     return _current(store)[1]
 
 
-def catalog_now(store: Store) -> Catalog | None:
-    """The index if there is one (maybe of an older version), without waiting for the first build."""
-    with _lock:
-        cached = _cache.get(id(store))
-        building = id(store) in _building
-    if cached:
-        return cached[1]
-    return None if building else catalog(store)
+def catalog_within(store: Store, wait: float) -> Catalog | None:
+    """The index, or None if its first build is still under way after ``wait`` seconds."""
+    try:
+        return _current(store, wait)[0]
+    except IndexNotReady:
+        return None
 
 
 def start(store: Store) -> None:
@@ -420,13 +418,13 @@ def _spawn(store: Store) -> None:
     threading.Thread(target=_rebuild, args=(store,), daemon=True, name="search-index").start()
 
 
-def _current(store: Store) -> tuple[Catalog, TextIndex]:
+def _current(store: Store, wait: float | None = None) -> tuple[Catalog, TextIndex]:
     """The index of the store's version; after a write, the previous one while the new one builds.
 
     Building takes seconds at scale (~20 s for 1M triples), so a write must not make the next visitor wait:
     lists and search are eventually consistent (resource pages read the store directly, always fresh).
-    Only the very first build, with nothing to serve, is waited for: built here, or for at most
-    FIRST_BUILD_WAIT when :func:`start` began it.
+    Only the very first build, with nothing to serve, is waited for: built here, or for at most ``wait``
+    seconds (FIRST_BUILD_WAIT) when :func:`start` began it.
     """
     key = id(store)
     with _lock:
@@ -439,7 +437,7 @@ def _current(store: Store) -> tuple[Catalog, TextIndex]:
         building = _building.get(key)
         if building is None:
             return _build(store)
-    if not building.wait(FIRST_BUILD_WAIT):
+    if not building.wait(FIRST_BUILD_WAIT if wait is None else wait):
         raise IndexNotReady(
             "the index of lists and search is still being built (the server has just started): "
             "try again in a minute"
@@ -447,7 +445,7 @@ def _current(store: Store) -> tuple[Catalog, TextIndex]:
     with _lock:
         cached = _cache.get(key)
     if cached is None:
-        return _current(store)  # that build failed (a remote server down): this request tries again
+        return _current(store, wait)  # that build failed (a remote server down): this request tries again
     return cached[1], cached[2]
 
 
