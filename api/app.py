@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager, suppress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -23,26 +21,6 @@ from graph.store import OxigraphStore, QueryTimeout, Store, StoreUnavailable, op
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-@contextmanager
-def _stopped_by_signals() -> Iterator[None]:
-    """uvicorn only notes a SIGTERM or SIGINT received while the app starts, and waits for the start-up
-    to end (the index takes minutes at 20M quads). Here the signal stops it at once: nothing is written
-    before the start-up ends that a restart would miss (snapshots are remade, the store is crash-safe)."""
-    if threading.current_thread() is not threading.main_thread():  # signal handlers live there only
-        yield
-        return
-
-    def stop(signum: int, _frame) -> None:
-        raise SystemExit(f"stopped by signal {signal.Signals(signum).name} while starting")
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-
-
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """``store`` is injected by tests; otherwise it is opened from ``settings.store`` at start-up."""
     settings = settings or Settings()
@@ -51,10 +29,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runner = None
         try:
-            with _stopped_by_signals():
-                _start(app)
+            _start(app)
             yield
         finally:
+            if hasattr(app.state, "reader"):  # embedded: a remote store's build fails once it is closed
+                search.finish(app.state.reader, timeout=10)
             if app.state.runner is not None:
                 app.state.runner.close()
             if store is None and hasattr(app.state, "store"):
@@ -73,11 +52,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         elif isinstance(app.state.store, RemoteStore):
             runner = RemoteRunner(app.state.store)  # the server is the snapshot; pages read it directly
         app.state.runner = runner
-        # Build the list/search index before the first request rather than during it (for the object
-        # pages read through, api.pages.store_of: the index is kept per store object). A remote server
-        # that is down or slow must not stop the start: the index is built on the first request instead.
-        with suppress(StoreUnavailable, QueryTimeout):
-            search.catalog(getattr(app.state, "reader", None) or app.state.store)
+        # The list/search index of the object pages read through (api.pages.store_of: it is kept per store
+        # object), begun now but not waited for: SPARQL and resource pages answer during its build.
+        search.start(getattr(app.state, "reader", None) or app.state.store)
 
     app = FastAPI(
         title="Comm'un Services",
@@ -113,7 +90,8 @@ async def unavailable(request: Request, exc: Exception) -> Response:
     if path.endswith(".json") or "application/json" in accept:
         return JSONResponse({"error": "unavailable", "message": str(exc)}, 503, headers=headers)
     if "text/html" in accept:
-        response = render(request, "unavailable.html", {"detail": str(exc)}, status_code=503)
+        text = "index_building_text" if isinstance(exc, search.IndexNotReady) else "unavailable_text"
+        response = render(request, "unavailable.html", {"detail": str(exc), "text": text}, status_code=503)
         response.headers.update(headers)
         return response
     return PlainTextResponse(f"{exc}\n", 503, headers=headers)

@@ -57,7 +57,9 @@ def svg_map(counts: dict[str, int], base: str, title: str, unit: str) -> Markup:
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
     store = store_of(request)
-    cat = search.catalog(store)
+    cat = search.catalog_within(store, search.FIRST_BUILD_WAIT)
+    if cat is None:  # the server has just started: the page without its figures, map and latest
+        return render(request, "home.html", {"building": True})
     lang = language(request)
     layer = "lieux" if request.query_params.get("carte") == "lieux" else "projets"
     counts: dict[str, int] = {}
@@ -74,8 +76,6 @@ def home(request: Request) -> HTMLResponse:
         {"href": local_path(it.iri, cat.base), "label": cat.label(it.iri, lang), "year": it.year}
         for it in latest_items
     ]
-    rows = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-    triples = int(rows[0]["n"].value) if rows else 0
     unit = (
         ("projets" if lang == "fr" else "projects")
         if layer == "projets"
@@ -88,7 +88,7 @@ def home(request: Request) -> HTMLResponse:
         request,
         "home.html",
         {
-            "triples": triples,
+            "triples": cat.triples,
             "figures": figures,
             "latest": latest,
             "layer": layer,

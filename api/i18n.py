@@ -68,6 +68,24 @@ STRINGS: dict[str, tuple[str, str]] = {
         "La base de données ne répond pas pour le moment. Réessayez dans quelques instants.",
         "The database is not answering right now. Try again in a moment.",
     ),
+    "index_building_text": (
+        "Le serveur vient de démarrer : l'index des listes et de la recherche est en construction. Les "
+        "fiches et le point d'accès SPARQL répondent déjà ; réessayez cette page dans une minute.",
+        "The server has just started: the index of lists and search is being built. Resource pages and the "
+        "SPARQL endpoint already answer; try this page again in a minute.",
+    ),
+    "index_building_territory": (
+        "Le serveur vient de démarrer : les projets, acteurs et lieux de ce territoire s'afficheront ici "
+        "dans une minute, une fois l'index construit.",
+        "The server has just started: this territory's projects, actors and places will show here in a "
+        "minute, once the index is built.",
+    ),
+    "index_building_home": (
+        "Le serveur vient de démarrer : les chiffres, la carte et les listes arrivent dans une minute, une "
+        "fois l'index construit. Les fiches, le point d'accès SPARQL et les téléchargements répondent déjà.",
+        "The server has just started: figures, map and lists come in a minute, once the index is built. "
+        "Resource pages, the SPARQL endpoint and downloads already answer.",
+    ),
     "not_found_text": ("Aucune donnée publique ne décrit cet IRI.", "No public data describes this IRI."),
     "home_lead": (
         "Une ressource ouverte et participative sur l'accès aux services au public dans les territoires de "

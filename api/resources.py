@@ -168,9 +168,13 @@ def page_context(request: Request, store, desc, lang: str) -> dict:
             }
         )
     types = [pick(desc.labels.get(t), lang, curie(t)) for t in desc.types()]
-    cat = search.catalog(store)
-    territory = cat.territories.get(iri)
+    # Only a territory's page needs the index (its roll-ups). During the server's first build it shows
+    # after FIRST_BUILD_WAIT without them, and says they are coming.
+    is_territory = any(t in search.TERRITORY_CLASSES for t in desc.types())
+    cat = search.catalog_within(store, search.FIRST_BUILD_WAIT) if is_territory else None
+    territory = cat.territories.get(iri) if cat else None
     ctx: dict = {"iri": iri, "title": title, "types": types, "props": props, "territory": None}
+    ctx["index_building"] = is_territory and cat is None
     # Incoming links, per predicate, paged.
     chosen = request.query_params.get("entrants")
     page = max(1, int(request.query_params.get("page", "1") or 1)) if chosen else 1

@@ -74,6 +74,8 @@ def main() -> None:
     print("\n".join(lines))
     loads = []
     with httpx.Client(base_url=url, timeout=60) as client:
+        while client.get("/projets.json").status_code == 503:  # the app's own index, built in background
+            time.sleep(0.5)
         for name, path in pages.items():
             assert client.get(path).status_code == 200, path
             times = []

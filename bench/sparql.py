@@ -163,6 +163,7 @@ class Server:
     env: dict | None = None
     note: str = ""
     ready_line: str = ""  # also wait for this in the log (ours: its first snapshot compacted)
+    ready_path: str = ""  # and for this page to answer 200 (ours: its list index, built in the background)
 
     def launch(self, log: Path) -> subprocess.Popen:
         out = log.open("w")
@@ -175,7 +176,7 @@ class Server:
                 raise RuntimeError(f"{self.name} exited: {log.read_text()[-1500:]}")
             try:
                 status, _ = ask(self.url, "ASK {}", timeout=5)
-                if status == 200 and self.ready_line in log.read_text():
+                if status == 200 and self.ready_line in log.read_text() and self._page_ready():
                     return proc
                 if status == 200:
                     time.sleep(0.3)
@@ -186,6 +187,15 @@ class Server:
                 time.sleep(0.3)
         proc.terminate()
         raise RuntimeError(f"{self.name} did not start")
+
+    def _page_ready(self) -> bool:
+        if not self.ready_path:
+            return True
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{self.ready_path}", timeout=60) as r:
+                return r.status == 200
+        except urllib.error.HTTPError:
+            return False
 
     @property
     def url(self) -> str:
@@ -328,6 +338,7 @@ def servers(store: Path, small: Path, work: Path) -> list[Server]:
             ours,
             env,
             ready_line="compacted in",
+            ready_path="/projets.json",
         )
     )
     found.append(

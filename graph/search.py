@@ -1,4 +1,5 @@
-"""The browsing index: lists, facets, territorial roll-ups and full-text search, built per store version.
+"""The browsing index: lists, facets, territorial roll-ups and full-text search, built per store version
+(the server's first one in the background, so that a start at national scale is not a long outage).
 
 A million-triple store answers "projects in Savoie about mobility, with counts per theme" badly through
 SPARQL (every facet is a GROUP BY over a property path). So we read each list's items and facet values
@@ -9,6 +10,7 @@ case-insensitive. Territorial roll-ups come from the ``dcterms:isPartOf`` closur
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
@@ -21,8 +23,10 @@ from markupsafe import Markup, escape
 
 from graph.describe import labels_of
 from graph.namespaces import CS, DCTERMS, FOAF, IGEO, ORG, RDF, RDFS, SCHEMA, SKOS
-from graph.store import Store, StoreError
+from graph.store import Store, StoreError, StoreUnavailable
 
+log = logging.getLogger(__name__)
+FIRST_BUILD_WAIT = 30.0  # seconds a request waits for the first index before a 503 (the reads' deadline)
 TERRITORY_CLASSES = {
     IGEO + "Region": "region",
     IGEO + "Departement": "departement",
@@ -183,6 +187,8 @@ class Catalog:
         for kind in LISTS.values():
             self._load_kind(store, kind)
         self._label_values(store)
+        # For the home page: counting 20M triples per visit took seconds; once per version is enough.
+        self.triples = int(store.scan("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", ("n",))[0][0].value)
         del self._labels
         self.__dict__.pop("_spatial_pairs", None)
         self.build_seconds = time.perf_counter() - started
@@ -367,7 +373,11 @@ class Catalog:
 
 _lock = threading.Lock()
 _cache: dict[int, tuple[int, Catalog, TextIndex]] = {}
-_rebuilding: set[int] = set()
+_building: dict[int, threading.Event] = {}  # stores whose index is being built, set when done
+
+
+class IndexNotReady(StoreUnavailable):
+    """The first index of this store is still being built (a server start at national scale)."""
 
 
 def catalog(store: Store) -> Catalog:
@@ -378,23 +388,65 @@ def text_index(store: Store) -> TextIndex:
     return _current(store)[1]
 
 
-def _current(store: Store) -> tuple[Catalog, TextIndex]:
+def catalog_within(store: Store, wait: float) -> Catalog | None:
+    """The index, or None if its first build is still under way after ``wait`` seconds."""
+    try:
+        return _current(store, wait)[0]
+    except IndexNotReady:
+        return None
+
+
+def start(store: Store) -> None:
+    """Build the first index in the background: at 20M quads it takes ~12 min, during which the server
+    answers SPARQL, resource pages and dumps, and index pages wait up to FIRST_BUILD_WAIT then say 503."""
+    with _lock:
+        if id(store) not in _cache and id(store) not in _building:
+            _spawn(store)
+
+
+def finish(store: Store, timeout: float) -> None:
+    """Before the store closes: let a build under way end (a few seconds below 1M quads; a bigger one is
+    left to the process's exit rather than make the shutdown wait for it)."""
+    with _lock:
+        building = _building.get(id(store))
+    if building is not None:
+        building.wait(timeout)
+
+
+def _spawn(store: Store) -> None:
+    _building[id(store)] = threading.Event()
+    threading.Thread(target=_rebuild, args=(store,), daemon=True, name="search-index").start()
+
+
+def _current(store: Store, wait: float | None = None) -> tuple[Catalog, TextIndex]:
     """The index of the store's version; after a write, the previous one while the new one builds.
 
     Building takes seconds at scale (~20 s for 1M triples), so a write must not make the next visitor wait:
     lists and search are eventually consistent (resource pages read the store directly, always fresh).
-    Only the very first build, with nothing to serve, is waited for.
+    Only the very first build, with nothing to serve, is waited for: built here, or for at most ``wait``
+    seconds (FIRST_BUILD_WAIT) when :func:`start` began it.
     """
     key = id(store)
     with _lock:
         cached = _cache.get(key)
-        if cached and (cached[0] == store.version or key in _rebuilding):
+        if cached and (cached[0] == store.version or key in _building):
             return cached[1], cached[2]
         if cached:
-            _rebuilding.add(key)
-            threading.Thread(target=_rebuild, args=(store,), daemon=True, name="search-index").start()
+            _spawn(store)
             return cached[1], cached[2]
-        return _build(store)
+        building = _building.get(key)
+        if building is None:
+            return _build(store)
+    if not building.wait(FIRST_BUILD_WAIT if wait is None else wait):
+        raise IndexNotReady(
+            "the index of lists and search is still being built (the server has just started): "
+            "try again in a minute"
+        )
+    with _lock:
+        cached = _cache.get(key)
+    if cached is None:
+        return _current(store, wait)  # that build failed (a remote server down): this request tries again
+    return cached[1], cached[2]
 
 
 def _build(store: Store) -> tuple[Catalog, TextIndex]:
@@ -412,9 +464,11 @@ def _rebuild(store: Store) -> None:
             _cache[id(store)] = (cat.version, cat, idx)
     except StoreError:
         pass  # a remote store down or closed: the previous index is served; the next read tries again
+    except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
+        log.exception("the index could not be built")
     finally:
         with _lock:
-            _rebuilding.discard(id(store))
+            _building.pop(id(store)).set()
 
 
 TOKEN = re.compile(r"\w+", re.UNICODE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 
 import httpx
@@ -190,3 +191,41 @@ def test_a_new_resource_reaches_lists_search_and_territories(site):
         assert all(found), found
     finally:
         store.drop_graph(BASE + "graph/fiche-neuve")
+
+
+def test_during_the_first_index_build_index_pages_say_503_and_the_rest_answers(
+    tmp_path, territory_triples, monkeypatch
+):
+    """The start-up does not wait for the index (~12 min at 20M quads). Here pages wait 0 s for it: the
+    whole country's territories take seconds to index, so the first requests come during the build."""
+    monkeypatch.setattr(search, "FIRST_BUILD_WAIT", 0.0)
+    store = pages_store(BASE, territory_triples)
+    with serve(store, tmp_path) as url:
+        page = httpx.get(url + "/projets", headers={"Accept": "text/html"}, timeout=30)
+        listing = httpx.get(url + "/projets.json", timeout=30)
+        sparql = httpx.get(url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+        resource = httpx.get(
+            str(PROJECT).replace(BASE, url + "/"), headers={"Accept": "text/html"}, timeout=30
+        )
+        savoie = httpx.get(url + "/id/departement/73", headers={"Accept": "text/html"}, timeout=30)
+        home = httpx.get(url + "/", timeout=30)
+        assert page.status_code == 503 and page.headers["retry-after"]
+        assert "index des listes et de la recherche est en construction" in page.text
+        assert listing.status_code == 503 and "still being built" in listing.json()["message"]
+        assert sparql.status_code == 200 and sparql.json()["boolean"] is True
+        assert resource.status_code == 200 and "Tremplin" in resource.text
+        assert savoie.status_code == 200 and "une fois l&#39;index construit" in savoie.text
+        assert home.status_code == 200 and "une fois l&#39;index construit" in home.text
+        assert 'id="triples"' not in home.text
+        deadline = time.monotonic() + 60
+        while (r := httpx.get(url + "/projets.json", timeout=30)).status_code == 503:
+            assert time.monotonic() < deadline, "the index was never built"
+            time.sleep(0.2)
+        assert r.status_code == 200 and any("tremplin-saison" in str(i) for i in r.json()["items"])
+        savoie = httpx.get(url + "/id/departement/73", headers={"Accept": "text/html"}, timeout=30)
+        assert "une fois l&#39;index construit" not in savoie.text
+        assert "tremplin-saison" in savoie.text  # its roll-up, now that the index is there
+        home = httpx.get(url + "/", timeout=30).text
+        public = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].value
+        shown = re.search(r'<strong id="triples">([^<]*)</strong>', home)
+        assert shown and int(re.sub(r"\D", "", shown[1])) == int(public) > 300_000
