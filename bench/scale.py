@@ -201,14 +201,16 @@ def stop(proc: subprocess.Popen | None, wait: float = 60) -> None:
         proc.wait(10)
 
 
-def wait_http(url: str, proc: subprocess.Popen, log: Path, limit: float) -> float:
-    """Seconds until ``url`` answers 200 (POST ASK); raises if the process dies or ``limit`` passes."""
+def wait_http(url: str, proc: subprocess.Popen, log: Path, limit: float, page: bool = False) -> float:
+    """Seconds until ``url`` answers 200 (a POSTed ASK, or a GET of a ``page``: the list/search index is
+    built once ``/projets.json`` answers); raises if the process dies or ``limit`` passes."""
     started = time.perf_counter()
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"exited: {log.read_text(errors='replace')[-1500:]}")
         with contextlib.suppress(httpx.HTTPError):
-            r = httpx.post(url, data={"query": "ASK {}"}, timeout=5)
+            # A page: the server waits up to 30 s for its index, then answers 503.
+            r = httpx.get(url, timeout=60) if page else httpx.post(url, data={"query": "ASK {}"}, timeout=5)
             if r.status_code == 200:
                 return time.perf_counter() - started
         if time.perf_counter() - started > limit:
@@ -411,25 +413,13 @@ def start_communs(store: str, work: Path, log: Path, workers: int | None = None,
     )
     try:
         listen = wait_http(f"http://127.0.0.1:{port}/sparql", proc, log, limit)
-        startup = listen + wait_index(f"http://127.0.0.1:{port}/projets.json", proc, log, limit - listen)
+        startup = listen + wait_http(
+            f"http://127.0.0.1:{port}/projets.json", proc, log, limit - listen, page=True
+        )
     except RuntimeError:
         stop(proc)
         raise
     return proc, port, listen, startup
-
-
-def wait_index(url: str, proc: subprocess.Popen, log: Path, limit: float) -> float:
-    """Seconds until the list/search index is built (the server answers SPARQL before: 503 till then)."""
-    started = time.perf_counter()
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"exited: {log.read_text(errors='replace')[-1500:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=60).status_code == 200:
-                return time.perf_counter() - started
-        if time.perf_counter() - started > limit:
-            raise RuntimeError(f"index not built after {limit:.0f} s")
-        time.sleep(1)
 
 
 def serve_and_measure(
