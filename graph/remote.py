@@ -353,16 +353,12 @@ class RemoteStore(Store):
                 if e.rows < 2:
                     raise
                 self._cut = e.rows
-        # Not COUNT(DISTINCT *): Virtuoso's is approximate (2,498,435 for 2.5M distinct rows).
-        counts = self.select(
-            f"SELECT ?n ?d WHERE {{ {{ SELECT (COUNT(*) AS ?n) WHERE {{ {query} }} }} "
-            f"{{ SELECT (COUNT(*) AS ?d) WHERE {{ SELECT DISTINCT * WHERE {{ {query} }} }} }} }}",
-            timeout=BULK_TIMEOUT,
-        )
-        total, distinct = (int(counts[0][k].value) for k in ("n", "d"))
+        total = self._count(query)
         page = self._cut - 1  # a page of exactly the cut is flagged as cut
         if total <= page:
             return super().scan(query, names)
+        # Not COUNT(DISTINCT *): Virtuoso's is approximate (2,498,435 for 2.5M distinct rows).
+        distinct = self._count(f"SELECT DISTINCT * WHERE {{ {query} }}")
         rows = [row for offset in range(0, total, page) for row in self._page(query, names, page, offset)]
         if len(rows) != total or len(set(rows)) != distinct:
             raise StoreError(
@@ -371,6 +367,10 @@ class RemoteStore(Store):
                 "between pages (concurrent writes?); raise its row limit (Virtuoso ResultSetMaxRows)"
             )
         return rows
+
+    def _count(self, query: str) -> int:
+        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {query} }}", timeout=BULK_TIMEOUT)
+        return int(rows[0]["n"].value)
 
     def _page(self, query: str, names, page: int, offset: int) -> list:
         return super().scan(f"{query} LIMIT {page} OFFSET {offset}", names)

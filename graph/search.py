@@ -442,11 +442,7 @@ def _current(store: Store, wait: float | None = None) -> tuple[Catalog, TextInde
             "the index of lists and search is still being built (the server has just started): "
             "try again in a minute"
         )
-    with _lock:
-        cached = _cache.get(key)
-    if cached is None:
-        return _current(store, wait)  # that build failed (a remote server down): this request tries again
-    return cached[1], cached[2]
+    return _current(store, wait)  # built; or failed (a remote server down), and this request tries again
 
 
 def _build(store: Store) -> tuple[Catalog, TextIndex]:
