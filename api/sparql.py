@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from api import conneg
 from api.deps import templates
@@ -176,6 +176,65 @@ def as_sparql11(query: str) -> str:
     for at, text in sorted(inserts, reverse=True):
         query = query[:at] + text + query[at:]
     return query
+
+
+def _term(tok: tuple[str, str]) -> bool:
+    kind, text = tok
+    return kind == "iri" or (
+        kind == "name"
+        and (text.startswith(("?", "$")) or text == "a" or ":" in text)
+        and not text.startswith("_:")
+    )
+
+
+def scans(toks: list[tuple[str, str]]) -> bool:
+    """Whether the query is ``SELECT … WHERE { s p o }`` or ``ASK { s p o }`` (prefixes and a LIMIT
+    allowed): one pattern, no repeated variable, no literal, so every match the engine reads is a row it
+    writes (graph.runner.Job.scans). Anything else, however cheap, is not."""
+    i, n = 0, len(toks)
+    while i < n and toks[i][1].upper() in ("PREFIX", "BASE"):
+        if toks[i][1].upper() == "PREFIX" and i + 2 < n and toks[i + 2][0] == "iri":
+            i += 3
+        elif toks[i][1].upper() == "BASE" and i + 1 < n and toks[i + 1][0] == "iri":
+            i += 2
+        else:
+            return False
+    if i < n and toks[i][1].upper() == "SELECT":
+        i += 1
+        if i < n and toks[i] == ("other", "*"):
+            i += 1
+        else:
+            start = i
+            while i < n and toks[i][0] == "name" and toks[i][1].startswith(("?", "$")):
+                i += 1
+            if i == start:
+                return False
+    elif i < n and toks[i][1].upper() == "ASK":
+        i += 1
+    else:
+        return False
+    if i < n and toks[i][1].upper() == "WHERE":
+        i += 1
+    body = toks[i : i + 5]
+    if [t[1] for t in body[:1]] != ["{"] or not all(_term(t) for t in body[1:4]):
+        return False
+    variables = [t[1][1:] for t in body[1:4] if t[1].startswith(("?", "$"))]
+    if len(set(variables)) != len(variables):
+        return False
+    i += 4
+    if i < n and toks[i] == ("other", "."):
+        i += 1
+    if i >= n or toks[i] != ("other", "}"):
+        return False
+    i += 1
+    if i < n and toks[i][1].upper() == "LIMIT":
+        i += 1
+        start = i
+        while i < n and toks[i][0] == "other" and toks[i][1].isdigit():
+            i += 1
+        if i == start:
+            return False
+    return i == n
 
 
 def has_from(toks: list[tuple[str, str]]) -> bool:
@@ -430,20 +489,14 @@ async def _start(
     return answer, head, done
 
 
-class Lane:
-    """Serves ``/sparql`` (GET, POST, HEAD) ahead of FastAPI's routing and middleware stack, which cost
-    more than a cheap query itself; every other request goes on to the application."""
+def handles(scope: Scope) -> bool:
+    """Whether ``scope`` is a ``/sparql`` request, which :class:`api.app.App` answers with :func:`serve`."""
+    return scope["type"] == "http" and _route_path(scope) == "/sparql" and scope["method"] in SPARQL_METHODS
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _route_path(scope) == "/sparql" and scope["method"] in SPARQL_METHODS:
-            request = Request(scope, receive)
-            response = await sparql(request)
-            await response(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+    response = await sparql(Request(scope, receive))
+    await response(scope, receive, send)
 
 
 def _route_path(scope: Scope) -> str:
@@ -467,7 +520,7 @@ async def sparql(request: Request) -> Response:
         return await _query(request, params, query)
     except Problem as p:
         return _problem(request, p)
-    except StoreError as e:  # outside FastAPI's exception handlers (see Lane)
+    except StoreError as e:  # outside FastAPI's exception handlers (see api.app.App)
         return _problem(request, _store_problem(e))
 
 
@@ -493,7 +546,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
             406, "no acceptable format: " + ", ".join([*conneg.RESULTS.values(), *conneg.GRAPHS.values()])
         )
     runner = _runner(request)
-    protocol_dataset = bool(defaults or named)
+    protocol_dataset, own_dataset = bool(defaults or named), has_from(toks)
     sent = as_sparql11(query)
     job = Job(
         sent,
@@ -502,9 +555,10 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         graph_format="application/n-triples" if graph_type == "application/ld+json" else graph_type,
         default_graphs=defaults if protocol_dataset else None,
         named_graphs=named if protocol_dataset else None,
-        union_default=not protocol_dataset and not has_from(toks),
+        union_default=not protocol_dataset and not own_dataset,
         base_iri=_endpoint(request),
-        from_graphs=from_graphs(toks) if has_from(toks) else None,
+        from_graphs=from_graphs(toks) if own_dataset else None,
+        scans=scans(toks),
     )
     key = "\x00".join(
         [str(runner.version), query, *defaults, "|", *named, str(results_type), str(graph_type), str(timeout)]
@@ -625,8 +679,20 @@ async def _update(request: Request, params: list[tuple[str, str]], text: str) ->
     return Response(status_code=204, headers=_cors(request))
 
 
+_ENDPOINTS: dict[tuple, str] = {}
+
+
 def _endpoint(request: Request) -> str:
-    return str(request.url).split("?")[0]
+    """The endpoint's URL, the base of relative IRIs: kept per host, as Starlette rebuilds it per call
+    (a tenth of a lookup's Python time)."""
+    scope = request.scope
+    key = (scope["scheme"], request.headers.get("host"), scope.get("root_path"), scope["path"])
+    found = _ENDPOINTS.get(key)
+    if found is None:
+        if len(_ENDPOINTS) > 64:  # the Host header is the client's: never an unbounded table
+            _ENDPOINTS.clear()
+        found = _ENDPOINTS[key] = str(request.url).split("?")[0]
+    return found
 
 
 def _service_triples(endpoint: str) -> str:

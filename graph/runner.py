@@ -47,6 +47,9 @@ HEAVY_NICE = 10
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 EMPTY_GRAPH = "urn:x-communs:empty"  # a graph nothing is ever written to: "no graphs" for pyoxigraph
+# A one-pattern query (Job.scans) is first run in the event loop, for at most this long and this many bytes.
+INLINE_BUDGET = 0.005
+INLINE_MAX = 256 * 1024
 
 
 @dataclass
@@ -63,6 +66,9 @@ class Job:
     # The query's own FROM and FROM NAMED graphs, when it has some (remote servers get them as the
     # protocol's dataset; the embedded engine reads them from the query).
     from_graphs: tuple[list[str], list[str]] | None = None
+    # The query is one triple pattern whose every match is a result row (api.sparql.scans): the engine
+    # then writes its results as it scans, so a writer can stop it at any time, here, with no process.
+    scans: bool = False
 
 
 @dataclass
@@ -158,6 +164,27 @@ def _execute(store: ox.Store, job: Job, head, write) -> None:
         result.serialize(write, fmt)
     else:
         result.serialize(write, ox.QueryResultsFormat.from_media_type(media))
+
+
+class _Overrun(Exception):
+    """An answer run in the event loop outgrew INLINE_BUDGET or INLINE_MAX: it goes to a worker instead."""
+
+
+class _InlineWriter(io.RawIOBase):
+    """The engine writes every 8 KB of results, so this check stops a scan within microseconds."""
+
+    def __init__(self, until: float):
+        self.until = until
+        self.buf = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        if len(self.buf) + len(b) > INLINE_MAX or time.monotonic() > self.until:
+            raise _Overrun
+        self.buf += b
+        return len(b)
 
 
 def _worker_main(conn: Connection) -> None:
@@ -280,6 +307,7 @@ class QueryRunner:
         self.max_busy = max_busy or 4 * workers
         self._busy = Slots(self.max_busy)
         self.kills = 0
+        self.inlined = 0  # answers given in the calling thread (one-pattern queries, Job.scans)
         self._lock = threading.Lock()
         self._snapshot: tuple[int, str] | None = None
         self._published: list[str] = []  # snapshot paths served, oldest first
@@ -288,6 +316,7 @@ class QueryRunner:
         self._compactor: multiprocessing.process.BaseProcess | None = None  # its process (killed by close)
         self.compacted: int | None = None  # the version whose compacted snapshot is served
         self._opened: tuple[str, ox.Store] | None = None  # snapshot_store()
+        self._opening: str | None = None  # the snapshot a thread opens for snapshot_store()
         self._memory: tuple[int, ox.Store] | None = None
         if self.disk:
             assert isinstance(store, OxigraphStore) and store.path is not None
@@ -417,7 +446,9 @@ class QueryRunner:
     # --- running ------------------------------------------------------------------------------
     def run(self, job: Job, timeout: float) -> Answer:
         """Blocks until the head is known (the whole work, for non-streaming queries) or the deadline."""
-        deadline = time.monotonic() + timeout
+        return self._run_until(job, time.monotonic() + timeout, timeout)
+
+    def _run_until(self, job: Job, deadline: float, timeout: float) -> Answer:
         if self.disk:
             return self._run_worker(job, deadline, timeout)
         return self._run_thread(job, deadline, timeout)
@@ -557,18 +588,68 @@ class QueryRunner:
             self._busy.release()
             return None
 
+    def _inline_store(self) -> tuple[int, ox.Store] | None:
+        """The current public store if it is open here already (never waited for in the event loop)."""
+        if not self.disk:
+            memory = self._memory
+            return memory if memory is not None and memory[0] == self.store.version else None
+        snapshot, opened = self._snapshot, self._opened
+        if snapshot is None or snapshot[0] != self.store.version:
+            return None
+        if opened is None or opened[0] != snapshot[1]:
+            if self._opening != snapshot[1]:
+                self._opening = snapshot[1]
+                threading.Thread(target=self._open, daemon=True, name="communs-open").start()
+            return None
+        return snapshot[0], opened[1]
+
+    def _open(self) -> None:
+        try:
+            self.snapshot_store()
+        except Exception:  # noqa: BLE001 - a snapshot removed meanwhile: the next query tries again
+            log.debug("could not open the snapshot here", exc_info=True)
+            self._opening = None
+
+    def _inline(self, job: Job, deadline: float) -> Answer | None:
+        """A one-pattern query answered in the calling thread, or None if it outgrew the budget (then
+        the engine was stopped by the writer, and the query is run again in a worker)."""
+        found = self._inline_store()
+        if found is None:
+            return None
+        version, store = found
+        writer = _InlineWriter(min(time.monotonic() + INLINE_BUDGET, deadline))
+        heads: list[Head] = []
+        try:
+            _execute(store, job, heads.append, writer)
+        except _Overrun:
+            return None
+        except NotAcceptable:
+            raise
+        except SyntaxError as e:
+            raise StoreError(f"invalid SPARQL: {e}") from None
+        except Exception as e:  # noqa: BLE001 - reported as a query error, as a worker would
+            raise StoreError(f"{type(e).__name__}: {e}") from None
+        self.inlined += 1
+        body = bytes(writer.buf)
+        return Answer(heads[0], iter([body] if body else []), version, complete=True)
+
     async def run_async(self, job: Job, timeout: float) -> Answer:
-        """:meth:`run` from the event loop. With a snapshot published and a worker idle, the worker's pipe
-        is awaited on the loop: a cheap query costs two process wake-ups (parent, worker, parent), not
-        four through a thread, which was most of a lookup's time. Anything that could block (publishing,
-        starting a worker, waiting for one) goes to a thread as before."""
+        """:meth:`run` from the event loop. A one-pattern query is first tried right here (no process
+        hop: at one connection the hop was most of a lookup's time). Otherwise, with a snapshot
+        published and a worker idle, the worker's pipe is awaited on the loop: two process wake-ups
+        (parent, worker, parent), not four through a thread. Anything that could block (publishing,
+        starting a worker, waiting for one) goes to a thread."""
+        deadline = time.monotonic() + timeout
+        if job.scans:
+            answer = self._inline(job, deadline)
+            if answer is not None:
+                return answer
         snapshot = self._snapshot
         current = self.disk and snapshot is not None and snapshot[0] == self.store.version
         worker = self._take_now() if current else None
         if worker is None:
-            return await asyncio.to_thread(self.run, job, timeout)
+            return await asyncio.to_thread(self._run_until, job, deadline, timeout)
         assert snapshot is not None
-        deadline = time.monotonic() + timeout
         worker = self._send(worker, snapshot[1], job)
         release = self._checkout(worker)
         try:

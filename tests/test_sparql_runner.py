@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
 import threading
 import time
 from collections.abc import Iterator
@@ -11,9 +14,10 @@ import pyoxigraph as ox
 import pytest
 from sparql_helpers import BASE, PRIVATE, PROJECTS, PUBLIC, SECRET, build_store
 
-from api.sparql import Problem, as_sparql11, check_remote, check_update_scope, rewrite_update, tokens
+from api.sparql import Problem, as_sparql11, check_remote, check_update_scope, rewrite_update, scans, tokens
+from graph import runner as runner_module
 from graph.namespaces import Minter
-from graph.runner import SNAPSHOTS_KEPT, Job, QueryRunner, Reader, Slots
+from graph.runner import RESULTS_JSON, SNAPSHOTS_KEPT, Job, QueryRunner, Reader, Slots
 from graph.store import OxigraphStore, QueryTimeout, StoreError
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -55,6 +59,58 @@ def test_reader_deadline_and_errors(reader: Reader) -> None:
     with pytest.raises(StoreError, match="1:"):
         reader.select("SELECT * WHERE { ?s ?p }")
     assert reader.runner.kills >= 1 and reader.ask("ASK {}")
+
+
+@pytest.mark.parametrize(
+    ("text", "scan"),
+    [
+        ("SELECT ?p ?o WHERE { <http://x/a> ?p ?o }", True),
+        ("PREFIX s: <http://s/> BASE <http://b/> SELECT * { s:a ?p ?o . } LIMIT 10", True),
+        ("ASK { ?s a <http://s/P> }", True),
+        ("SELECT ?s WHERE { ?s ?p 'a literal' }", False),  # a filter on the value: reads may yield no row
+        ("SELECT ?s WHERE { ?s ?p 42 }", False),
+        ("SELECT ?x WHERE { ?x ?x ?o }", False),  # a repeated variable filters what is read
+        ("SELECT ?s WHERE { _:b ?p ?s }", False),
+        ("SELECT ?s WHERE { ?s ?p ?o } OFFSET 100", False),  # rows read and skipped, none written
+        ("SELECT DISTINCT ?p WHERE { ?s ?p ?o }", False),
+        ("SELECT ?s WHERE { ?s ?p ?o FILTER(?o > 1) }", False),
+        ("SELECT ?s WHERE { ?s ?p ?o . ?o ?q ?r }", False),
+        ("SELECT ?s WHERE { ?s <http://p>* ?o }", False),
+        ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", False),
+        ("SELECT ?s FROM <http://g> WHERE { ?s ?p ?o }", False),
+        ("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s", False),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", False),
+    ],
+)
+def test_only_one_pattern_queries_count_as_scans(text: str, scan: bool) -> None:
+    assert scans(tokens(text)) is scan
+
+
+def test_one_pattern_queries_are_answered_without_a_worker_and_stopped_on_time(
+    reader: Reader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lookup is answered in the calling thread; a scan that outgrows the budget is stopped by the writer
+    and answered whole by a worker; past its deadline it is a timeout, as any query."""
+    runner = reader.runner
+    reader.ask("ASK {}")  # publishes the current version; the snapshot is then opened in a thread
+    lookup = Job(f"SELECT ?p ?o WHERE {{ <{BASE}id/projet/essai-2> ?p ?o }}", RESULTS_JSON, None, scans=True)
+    for _ in range(100):
+        before = runner.inlined
+        body = b"".join(asyncio.run(runner.run_async(lookup, 5)).chunks)
+        if runner.inlined > before:
+            break
+        time.sleep(0.05)
+    assert runner.inlined == before + 1, "the lookup never ran without a worker"
+    assert "Projet d'essai 2" in body.decode()
+    everything = Job("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", "text/csv", None, scans=True)
+    total = int(reader.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].value)
+    monkeypatch.setattr(runner_module, "INLINE_MAX", 4096)
+    inlined = runner.inlined
+    body = b"".join(asyncio.run(runner.run_async(everything, 5)).chunks)
+    assert runner.inlined == inlined and len(list(csv.reader(io.StringIO(body.decode())))) == total + 1
+    with pytest.raises(QueryTimeout):
+        asyncio.run(runner.run_async(everything, 1e-6))
+    assert runner.inlined == inlined
 
 
 def test_writes_are_published_to_new_snapshots(reader: Reader) -> None:
@@ -193,7 +249,7 @@ def test_update_rewrite_and_scope() -> None:
 
 
 def test_sparql_is_served_under_a_root_path(tmp_path: Path) -> None:
-    """/sparql goes around FastAPI's routing (api.sparql.Lane): behind a proxy that keeps its prefix in
+    """/sparql goes around FastAPI's routing (api.app.App): behind a proxy that keeps its prefix in
     the path (root_path), it must still be found, and the rest of the site still routed."""
     from fastapi.testclient import TestClient
 
