@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from api import catalogue, contributions, downloads, home, lists, named_queries, resources, sparql
+from api.lane import Lanes
 from api.pages import render
 from graph import search
 from graph.remote import RemoteRunner, RemoteStore
@@ -36,8 +37,11 @@ class App(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
-    """``store`` is injected by tests; otherwise it is opened from ``settings.store`` at start-up."""
+def create_app(
+    settings: Settings | None = None, store: Store | None = None, lanes: Lanes | None = None
+) -> FastAPI:
+    """``store`` is injected by tests; otherwise it is opened from ``settings.store`` at start-up. ``lanes``
+    (``communs serve --processes``) are started once the store's snapshots are published."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -47,6 +51,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             _start(app)
             yield
         finally:
+            if lanes is not None:
+                lanes.stop()
             if hasattr(app.state, "reader"):  # embedded: a remote store's build fails once it is closed
                 search.finish(app.state.reader, timeout=10)
             if app.state.runner is not None:
@@ -64,6 +70,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             )
             app.state.reader = Reader(app.state.store, runner, settings.query_timeout)
             app.state.publish = runner.changed
+            if lanes is not None and runner.disk:
+                lanes.start(runner.board.path)
         elif isinstance(app.state.store, RemoteStore):
             runner = RemoteRunner(app.state.store)  # the server is the snapshot; pages read it directly
         app.state.runner = runner

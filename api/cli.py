@@ -139,8 +139,11 @@ def _bulk_import(path: Path, args: argparse.Namespace, store: Store) -> int | No
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import socket
+
     import uvicorn
 
+    from api import lane
     from api.app import create_app
 
     if args.query_timeout is not None:
@@ -149,10 +152,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.query_workers = args.workers
     if args.workers_max is not None:
         settings.query_workers_max = args.workers_max
+    if args.processes is not None:
+        settings.processes = args.processes
     # The store's own news (a snapshot compacted…) in the server's log, formatted like uvicorn's lines.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    log_config["loggers"]["graph"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", log_config=log_config)
+    for name in ("graph", "api"):
+        log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    if settings.processes <= 1:
+        app = create_app(settings)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=log_config)
+        return 0
+    # Lanes share the public port; what they hand over reaches this process on a loopback port of its own.
+    public = lane.reuseport_socket(args.host, args.port)
+    internal = socket.create_server(("127.0.0.1", 0))
+    upstream = f"http://127.0.0.1:{internal.getsockname()[1]}"
+    lanes = lane.Lanes(settings.processes - 1, args.host, args.port, upstream, settings)
+    config = uvicorn.Config(create_app(settings, lanes=lanes), log_level="info", log_config=log_config)
+    uvicorn.Server(config).run(sockets=[public, internal])
     return 0
 
 
@@ -333,6 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers-max",
         type=int,
         help="queries at once, each in its process (env COMMUNS_QUERY_WORKERS_MAX, default 4 × --workers)",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        help="HTTP processes sharing the port; all but one answer one-pattern SPARQL queries "
+        "(env COMMUNS_PROCESSES, default 1)",
     )
 
     p = verbs.add_parser("query", parents=[common], help="run a SPARQL SELECT on the public dataset")

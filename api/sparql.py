@@ -87,6 +87,10 @@ def examples(request: Request) -> dict[str, str]:
     return found
 
 
+class Elsewhere(Exception):  # noqa: N818 - a hand-over, not an error
+    """What a sibling process (api.lane) cannot answer itself: the request goes to the main process."""
+
+
 class Problem(Exception):
     """An HTTP error with a message the client can act on."""
 
@@ -511,6 +515,8 @@ async def sparql(request: Request) -> Response:
         query, update = _one(params, "query"), _one(params, "update")
         if query is not None and update is not None:
             raise Problem(400, "give either a query or an update, not both")
+        if (update is not None or query is None) and getattr(request.app.state, "lane", False):
+            raise Elsewhere
         if update is not None:
             if request.method != "POST":
                 raise Problem(405, "updates are sent with POST", {"Allow": "POST"})

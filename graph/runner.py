@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph.board import Board
 from graph.store import Bindings, OxigraphStore, QueryTimeout, Store, StoreError, bind
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,26 @@ class _InlineWriter(io.RawIOBase):
         return len(b)
 
 
+def inline_answer(found: tuple[int, ox.Store], job: Job, deadline: float) -> Answer | None:
+    """A one-pattern query (Job.scans) answered in the calling thread on ``found`` (version, store), or
+    None if it outgrew the budget: the writer then stopped the engine, and a worker must run it."""
+    version, store = found
+    writer = _InlineWriter(min(time.monotonic() + INLINE_BUDGET, deadline))
+    heads: list[Head] = []
+    try:
+        _execute(store, job, heads.append, writer)
+    except _Overrun:
+        return None
+    except NotAcceptable:
+        raise
+    except SyntaxError as e:
+        raise StoreError(f"invalid SPARQL: {e}") from None
+    except Exception as e:  # noqa: BLE001 - reported as a query error, as a worker would
+        raise StoreError(f"{type(e).__name__}: {e}") from None
+    body = bytes(writer.buf)
+    return Answer(heads[0], iter([body] if body else []), version, complete=True)
+
+
 def _worker_main(conn: Connection) -> None:
     opened: tuple[str, ox.Store] | None = None
     while True:
@@ -323,6 +344,10 @@ class QueryRunner:
             self.snapshot_dir = store.path.with_name(store.path.name + ".snapshots")
             shutil.rmtree(self.snapshot_dir, ignore_errors=True)
             self.snapshot_dir.mkdir(parents=True)
+            # What sibling processes (api.lane) read to answer from the same snapshot.
+            self.board = Board(self.snapshot_dir / "board", writer=True)
+            self.board.write(store_version=store.version)
+            store.watchers.append(self._watch)
             # forkserver: never fork a process holding RocksDB, yet start a worker in ~10 ms, not ~150.
             self._ctx = multiprocessing.get_context("forkserver")
             # A child re-runs the parent's main module (e.g. api.cli): preloaded, that costs ~1 ms, not ~300.
@@ -334,6 +359,9 @@ class QueryRunner:
             self.publish()
 
     # --- snapshots ----------------------------------------------------------------------------
+    def _watch(self, version: int) -> None:
+        self.board.write(store_version=version)
+
     def changed(self) -> None:
         """Called after a committed write (``app.state.publish``). Nothing to do now: the next public read
         sees the version moved and publishes, so a burst of writes costs one checkpoint, not one each."""
@@ -363,6 +391,7 @@ class QueryRunner:
             copy.backup(str(aside))  # hard links again: compacting it leaves the served snapshot alone
             del copy
             self._snapshot = (version, str(path))
+            self.board.write(snapshot=self._snapshot)
             self._published.append(str(path))
             if self._to_compact:
                 shutil.rmtree(self._to_compact[1], ignore_errors=True)  # superseded before its turn
@@ -390,6 +419,7 @@ class QueryRunner:
             with self._lock:
                 if process.exitcode == 0 and self._snapshot and self._snapshot[0] == version:
                     self._snapshot = (version, str(aside))
+                    self.board.write(snapshot=self._snapshot)
                     self._published.append(str(aside))
                     self.compacted = version
                     self._forget_old()
@@ -611,27 +641,11 @@ class QueryRunner:
             self._opening = None
 
     def _inline(self, job: Job, deadline: float) -> Answer | None:
-        """A one-pattern query answered in the calling thread, or None if it outgrew the budget (then
-        the engine was stopped by the writer, and the query is run again in a worker)."""
         found = self._inline_store()
-        if found is None:
-            return None
-        version, store = found
-        writer = _InlineWriter(min(time.monotonic() + INLINE_BUDGET, deadline))
-        heads: list[Head] = []
-        try:
-            _execute(store, job, heads.append, writer)
-        except _Overrun:
-            return None
-        except NotAcceptable:
-            raise
-        except SyntaxError as e:
-            raise StoreError(f"invalid SPARQL: {e}") from None
-        except Exception as e:  # noqa: BLE001 - reported as a query error, as a worker would
-            raise StoreError(f"{type(e).__name__}: {e}") from None
-        self.inlined += 1
-        body = bytes(writer.buf)
-        return Answer(heads[0], iter([body] if body else []), version, complete=True)
+        answer = inline_answer(found, job, deadline) if found is not None else None
+        if answer is not None:
+            self.inlined += 1
+        return answer
 
     async def run_async(self, job: Job, timeout: float) -> Answer:
         """:meth:`run` from the event loop. A one-pattern query is first tried right here (no process
@@ -676,6 +690,8 @@ class QueryRunner:
     def close(self) -> None:
         if not self.disk:
             return
+        with contextlib.suppress(ValueError):
+            self.store.watchers.remove(self._watch)  # type: ignore[attr-defined]
         with self._lock:
             self._to_compact = None
             self._opened = None
@@ -687,6 +703,7 @@ class QueryRunner:
                 self._idle.get_nowait().kill()
             except queue.Empty:
                 break
+        self.board.close()
         shutil.rmtree(self.snapshot_dir, ignore_errors=True)
 
 

@@ -36,6 +36,8 @@ class Settings:
             else None
         )
     )
+    # HTTP processes: the main one and processes-1 lanes for one-pattern SPARQL queries (api/lane.py).
+    processes: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_PROCESSES", "1")))
     max_rows: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_MAX_ROWS", "100000")))
     update_token: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_UPDATE_TOKEN") or None)
     service_allowlist: tuple[str, ...] = field(

@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,6 +223,7 @@ class OxigraphStore(Store):
                 ) from e
         self._version_file = self.path.with_name(self.path.name + ".version") if self.path else None
         self._version = self._read_version()
+        self.watchers: list[Callable[[int], None]] = []  # told each new version, before the write returns
         self._write_lock = threading.Lock()
         self._public_cache: tuple[int, list[ox.NamedNode]] | None = None
         self._pending = self.path.with_name(self.path.name + ".bulk-pending") if self.path else None
@@ -320,6 +321,8 @@ class OxigraphStore(Store):
         self._version += 1
         if self._version_file:
             _write_aside(self._version_file, str(self._version))
+        for watch in self.watchers:
+            watch(self._version)
 
     def replace_graph(self, graph, triples, meta=None):
         g = ox.NamedNode(graph)

@@ -86,7 +86,9 @@ class Server:
 
 
 @contextmanager
-def serve(tmp: Path, *, token: str | None = TOKEN, timeout: float = 2.0) -> Iterator[Server]:
+def serve(
+    tmp: Path, *, token: str | None = TOKEN, timeout: float = 2.0, extra: tuple[str, ...] = ()
+) -> Iterator[Server]:
     build_store(tmp / "store")
     port = free_port()
     env = {
@@ -103,7 +105,7 @@ def serve(tmp: Path, *, token: str | None = TOKEN, timeout: float = 2.0) -> Iter
     cmd = [sys.executable, "-m", "api.cli", "serve", "--store", str(tmp / "store"), "--port", str(port)]
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [*cmd, "--query-timeout", str(timeout), "--workers", "2"],
+            [*cmd, "--query-timeout", str(timeout), "--workers", "2", *extra],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
