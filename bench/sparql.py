@@ -4,7 +4,8 @@
 
 Builds ~1M quads with bench/synthetic.py (real territories + synthetic projects over real communes),
 bulk-loads them into one store directory, then serves it with ``communs serve`` (the console script, as
-deployed) and a copy of it with ``oxigraph serve-read-only --union-default-graph``; rdflib-endpoint gets
+deployed), a copy with ``communs serve --processes 2`` (ours-2p) and another with ``oxigraph
+serve-read-only --union-default-graph``; rdflib-endpoint gets
 a smaller slice (it holds everything in Python objects). All servers are up at once (idle ones cost no
 CPU) and each row is measured on every server back to back, in a rotating order, after a short warm-up:
 on a shared machine the background load drifts, so a ratio measured within one row is the number to
@@ -317,7 +318,6 @@ def servers(store: Path, small: Path, work: Path) -> list[Server]:
         "COMMUNS_UPLOADS_DIR": str(work / "uploads"),
         "COMMUNS_ACCOUNTS_DB": str(work / "comptes.sqlite"),
     }
-    ours = free_port()
     ox_port = free_port()
     rl_port = free_port()
     oxigraph = shutil.which("oxigraph", path=str(BIN)) or "oxigraph"
@@ -330,17 +330,24 @@ def servers(store: Path, small: Path, work: Path) -> list[Server]:
     shutil.rmtree(ox_store, ignore_errors=True)
     shutil.copytree(store, ox_store)
     found = []
-    found.append(
-        Server(
-            "ours",
-            [*serve, "serve", "--store", str(store), "--port", str(ours)],
-            "/sparql",
-            ours,
-            env,
-            ready_line="compacted in",
-            ready_path="/projets.json",
+    # ours twice: default settings (one HTTP process), and --processes 2 (a lane beside it, api/lane.py)
+    # on a copy of its own (a store is opened read-write by one process only).
+    two = work / "store-2p"
+    shutil.rmtree(two, ignore_errors=True)
+    shutil.copytree(store, two)
+    for name, path, extra in (("ours", store, []), ("ours-2p", two, ["--processes", "2"])):
+        port = free_port()
+        found.append(
+            Server(
+                name,
+                [*serve, "serve", "--store", str(path), "--port", str(port), *extra],
+                "/sparql",
+                port,
+                env,
+                ready_line="compacted in",
+                ready_path="/projets.json",
+            )
         )
-    )
     found.append(
         Server(
             "oxigraph",
@@ -373,8 +380,8 @@ def table(results: dict, loads: dict, names: list[str], conns: list[int], durati
     for n in names:
         head += f" {n} req/s | {n} p50 ms | {n} p99 ms |"
         sep += "---|---|---|"
-    head += " ours/oxigraph | goal | load 1 min |"
-    sep += "---|---|---|"
+    head += "".join(f" {n}/oxigraph |" for n in OURS) + " goal | load 1 min |"
+    sep += "---|" * len(OURS) + "---|---|"
     lines = [head, sep]
     for kind, label in KINDS.items():
         if not any(k[1] == kind for k in results):
@@ -390,13 +397,17 @@ def table(results: dict, loads: dict, names: list[str], conns: list[int], durati
                 else:
                     err = f" ({r.errors} errors)" if r.errors else ""
                     row += f" {r.rps:.1f}{err} | {r.p50:.1f} | {r.p99:.1f} |"
-            ours, oxi = results.get(("ours", kind, c)), results.get(("oxigraph", kind, c))
-            goal = GOALS[kind]
-            if ours and oxi and oxi.rps:
-                ratio = ours.rps / oxi.rps
-                row += f" {ratio:.2f}× | ≥ {goal}×: {'met' if ratio >= goal else '**missed**'} |"
-            else:
-                row += f" – | ≥ {goal}× |"
+            oxi = results.get(("oxigraph", kind, c))
+            verdicts = []
+            for n in OURS:
+                ours = results.get((n, kind, c))
+                if ours and oxi and oxi.rps:
+                    ratio = ours.rps / oxi.rps
+                    row += f" {ratio:.2f}× |"
+                    verdicts.append(f"{n} {'met' if ratio >= GOALS[kind] else '**missed**'}")
+                else:
+                    row += " – |"
+            row += f" ≥ {GOALS[kind]}×: {', '.join(verdicts) or '–'} |"
             load = loads.get((kind, c))
             row += f" {load:.1f} |" if load is not None else " – |"
             lines.append(row)
@@ -409,6 +420,7 @@ KINDS = {
     "aggregate": "(c) aggregate per département, unique",
     "repeated": "repeated mix (8 queries)",
 }
+OURS = ("ours", "ours-2p")
 GOALS = {"lookup": 0.5, "search": 0.5, "aggregate": 0.9, "repeated": 1.0}  # issue 4, ours/oxigraph req/s
 
 
@@ -422,7 +434,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--connections", type=int, nargs="+", default=[1, 8])
     p.add_argument("--kinds", nargs="+", choices=list(KINDS), default=list(KINDS), help="rows to measure")
     p.add_argument(
-        "--servers", nargs="+", choices=["ours", "oxigraph", "rdflib-endpoint"], help="default: all three"
+        "--servers", nargs="+", choices=[*OURS, "oxigraph", "rdflib-endpoint"], help="default: all four"
     )
     p.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "sparql.md")
     p.add_argument("--serve-rdflib", help=argparse.SUPPRESS)
@@ -460,7 +472,7 @@ def main(argv: list[str] | None = None) -> None:
             notes.append(f"- {server.name}: the 8 fixed queries answer {counts} (status, rows)")
             print(notes[-1])
         # ours and oxigraph alternate first; the much slower rdflib-endpoint always goes last.
-        peers = [x for x in live if x[0].name != "rdflib-endpoint"]
+        peers = [x for x in live if x[0].name != "rdflib-endpoint"]  # rotated so that none always goes first
         slow = [x for x in live if x[0].name == "rdflib-endpoint"]
         row = 0
         for kind in args.kinds:
@@ -505,7 +517,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{cores} cores (per row in the last column). Absolute req/s and latencies are depressed and "
             "noisy; read the ours/oxigraph ratio, measured back to back within each row."
         )
-    names = [n for n in ("ours", "oxigraph", "rdflib-endpoint") if any(k[0] == n for k in results)]
+    names = [n for n in (*OURS, "oxigraph", "rdflib-endpoint") if any(k[0] == n for k in results)]
     lines = [
         "# SPARQL endpoint benchmark",
         "",
@@ -517,7 +529,8 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"- Data: {args.triples:,} quads from bench/synthetic.py (real territories + synthetic "
         "projects), one bulk-loaded store directory served by `communs serve` (ours, `/sparql`, default "
-        "settings) and a copy of it by `oxigraph serve-read-only --union-default-graph` (`/query`).",
+        "settings), by `communs serve --processes 2` (ours-2p: a lane process beside it, api/lane.py) and "
+        "by `oxigraph serve-read-only --union-default-graph` (`/query`), each on a copy of its own.",
         f"- All servers run at once; each row is measured on each server back to back (order rotating "
         f"per row), {args.duration} s per run after {args.warmup} s of unrecorded warm-up.",
         f"- rdflib-endpoint serves a {args.rdflib_triples:,}-quad slice only (in-memory rdflib Dataset; the "
