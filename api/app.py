@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from graph.settings import Settings
 from graph.store import OxigraphStore, QueryTimeout, Store, StoreUnavailable, open_store
 
 STATIC_DIR = Path(__file__).parent / "static"
+log = logging.getLogger(__name__)
 
 
 class App(FastAPI):
@@ -72,6 +74,8 @@ def create_app(
             app.state.publish = runner.changed
             if lanes is not None and runner.disk:
                 lanes.start(runner.board.path)
+        if lanes is not None and not (isinstance(runner, QueryRunner) and runner.disk):
+            log.warning("--processes needs an embedded store on disk: this process serves alone")
         elif isinstance(app.state.store, RemoteStore):
             runner = RemoteRunner(app.state.store)  # the server is the snapshot; pages read it directly
         app.state.runner = runner

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -83,7 +83,6 @@ class LaneRunner:
         self.board = board
         self._opened: tuple[int, str, ox.Store] | None = None  # version, path, store
         self._opening: str | None = None
-        self.inlined = 0
 
     @property
     def version(self) -> int:
@@ -114,7 +113,6 @@ class LaneRunner:
         answer = inline_answer(found, job, time.monotonic() + timeout) if found is not None else None
         if answer is None:
             raise sparql.Elsewhere
-        self.inlined += 1
         return answer
 
 
@@ -129,7 +127,14 @@ class Upstream:
             timeout=httpx.Timeout(None, connect=5), follow_redirects=False, cookies=jar
         )
 
-    async def forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def forward(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        keep: Callable[[int, httpx.Headers, bytes], None] | None = None,
+    ) -> None:
+        """``keep(status, headers, body)`` is then given the whole answer, if it was small."""
         headers = [(k, v) for k, v in scope["headers"] if k not in _REQUEST_DROPPED]
         if scope.get("client"):
             host, port = scope["client"][:2]
@@ -162,11 +167,21 @@ class Upstream:
                     + [(k.lower(), v) for k, v in response.headers.raw if k.lower() not in _RESPONSE_DROPPED],
                 }
             )
+            kept: list[bytes] | None = [] if keep else None
+            size = 0
             async for chunk in response.aiter_raw():
+                if kept is not None:
+                    size += len(chunk)
+                    if size <= sparql.CACHE_MAX_BODY:
+                        kept.append(chunk)
+                    else:
+                        kept = None
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await response.aclose()
+        if keep and kept is not None:
+            keep(response.status_code, response.headers, b"".join(kept))
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -245,7 +260,20 @@ class Lane:
         try:
             await sparql.serve(scope, _replay(body, more, receive), send)
         except sparql.Elsewhere:
-            await self.upstream.forward(scope, _replay(body, more, receive), send)
+            await self.upstream.forward(scope, _replay(body, more, receive), send, self._keep)
+
+    def _keep(self, status: int, headers: httpx.Headers, body: bytes) -> None:
+        """A query answer passed on is kept here too, under the main process's ETag (the store version and
+        the request, computed alike in both processes): a repeated query is then answered by the lane."""
+        etag, media = headers.get("etag"), headers.get("content-type")
+        if (
+            status == 200
+            and etag
+            and media
+            and "content-encoding" not in headers
+            and "set-cookie" not in headers
+        ):
+            sparql.cache_of(self.state).put(etag, media, body)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         watch = None
@@ -302,10 +330,6 @@ class Lanes:
                 if proc.poll() is not None and not self._stopped.is_set():
                     log.warning("lane %d exited with %s: started again", proc.pid, proc.returncode)
                     self._procs[i] = self._spawn()
-
-    @property
-    def pids(self) -> list[int]:
-        return [p.pid for p in self._procs]
 
     def stop(self) -> None:
         self._stopped.set()

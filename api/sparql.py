@@ -403,8 +403,8 @@ class _Cache:
                 self._items.popitem(last=False)
 
 
-def _cache(request: Request) -> _Cache:
-    state = request.app.state
+def cache_of(state) -> _Cache:
+    """The answers kept by this process (``app.state``); api.lane also keeps those it passed on."""
     if getattr(state, "sparql_cache", None) is None:
         state.sparql_cache = _Cache()
     return state.sparql_cache
@@ -578,7 +578,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     }
     if _etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
-    cache = _cache(request)
+    cache = cache_of(request.app.state)
     cached = cache.get(etag)
     if cached:
         return Response(cached[1], headers=headers, media_type=cached[0])

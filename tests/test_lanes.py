@@ -61,24 +61,35 @@ def both(check: Callable[[], bool]) -> None:
     assert seen == {True, False}, seen
 
 
-def test_a_lookup_is_answered_by_the_lane_while_the_main_process_is_paused(server: Server) -> None:
-    """The lane answers one-pattern queries from the published snapshot without the main process: with
-    it stopped (SIGSTOP), lookups on the lane's connections still answer, the others wait."""
-    for _ in range(10):  # the lane opens the snapshot at its first lookup
+def test_the_lane_answers_lookups_and_repeated_queries_while_the_main_process_is_paused(
+    server: Server,
+) -> None:
+    """The lane answers one-pattern queries from the published snapshot, and queries it passed on once
+    from what it kept, without the main process: with it stopped (SIGSTOP), they still answer on the
+    lane's connections, the others wait."""
+    counted = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <http://schema.org/Project> } # kept"
+    for _ in range(TRIES):  # the lane opens the snapshot at its first lookup, keeps the count it passed on
         query(server, LOOKUP)
+        query(server, counted)
     os.kill(server.process.pid, signal.SIGSTOP)
-    answered = 0
+    answered = {LOOKUP: 0, counted: 0}
     try:
         for _ in range(TRIES):
-            try:
-                status, headers, body = query(server, LOOKUP, timeout=0.5)
-            except OSError:  # a connection of the paused main process
-                continue
-            assert status == 200 and "via" not in headers and "Projet d'essai 1" in body.decode()
-            answered += 1
+            for text in answered:
+                try:
+                    status, headers, body = query(server, text, timeout=0.5)
+                except OSError:  # a connection of the paused main process
+                    continue
+                assert status == 200 and "via" not in headers, headers
+                assert (
+                    "Projet d'essai 1" in body.decode()
+                    if text == LOOKUP
+                    else body.split() == [b"n", b"%d" % PROJECTS]
+                )
+                answered[text] += 1
     finally:
         os.kill(server.process.pid, signal.SIGCONT)
-    assert 0 < answered < TRIES
+    assert all(0 < n < TRIES for n in answered.values()), answered
 
 
 def test_queries_the_lane_cannot_answer_go_to_the_main_process(server: Server) -> None:
