@@ -154,20 +154,34 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.query_workers_max = args.workers_max
     if args.processes is not None:
         settings.processes = args.processes
+    if args.no_access_log:
+        settings.access_log = False
     # The store's own news (a snapshot compacted…) in the server's log, formatted like uvicorn's lines.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     for name in ("graph", "api"):
         log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     if settings.processes <= 1:
         app = create_app(settings)
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=log_config)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            log_config=log_config,
+            access_log=settings.access_log,
+        )
         return 0
     # Lanes share the public port; what they hand over reaches this process on a loopback port of its own.
     public = lane.reuseport_socket(args.host, args.port)
     internal = socket.create_server(("127.0.0.1", 0))
     upstream = f"http://127.0.0.1:{internal.getsockname()[1]}"
     lanes = lane.Lanes(settings.processes - 1, args.host, args.port, upstream, settings)
-    config = uvicorn.Config(create_app(settings, lanes=lanes), log_level="info", log_config=log_config)
+    config = uvicorn.Config(
+        create_app(settings, lanes=lanes),
+        log_level="info",
+        log_config=log_config,
+        access_log=settings.access_log,
+    )
     uvicorn.Server(config).run(sockets=[public, internal])
     return 0
 
@@ -355,6 +369,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="HTTP processes sharing the port; all but one answer one-pattern SPARQL queries "
         "(env COMMUNS_PROCESSES, default 1)",
+    )
+    p.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="no log line per request, e.g. behind a proxy that logs them (env COMMUNS_ACCESS_LOG=false)",
     )
 
     p = verbs.add_parser("query", parents=[common], help="run a SPARQL SELECT on the public dataset")

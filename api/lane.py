@@ -307,6 +307,7 @@ class Lanes:
             "COMMUNS_QUERY_TIMEOUT": str(settings.query_timeout),
             "COMMUNS_CORS_ORIGINS": settings.cors_origins,
             "COMMUNS_SERVICE_ALLOWLIST": " ".join(settings.service_allowlist),
+            "COMMUNS_ACCESS_LOG": str(settings.access_log).lower(),
         }
         self._procs: list[subprocess.Popen] = []
         self._stopped = threading.Event()
@@ -352,10 +353,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     args = p.parse_args(argv)
-    lane = Lane(Board(args.board), Upstream(args.upstream), Settings())
+    settings = Settings()
+    lane = Lane(Board(args.board), Upstream(args.upstream), settings)
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["api"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    config = uvicorn.Config(lane, log_level="info", log_config=log_config, lifespan="on")
+    config = uvicorn.Config(
+        lane, log_level="info", log_config=log_config, lifespan="on", access_log=settings.access_log
+    )
     uvicorn.Server(config).run(sockets=[reuseport_socket(args.host, args.port)])
     return 0
 

@@ -419,7 +419,7 @@ def _etag_matches(request: Request, etag: str) -> bool:
 
 # --- /sparql -------------------------------------------------------------------------------------------
 async def _params(request: Request) -> list[tuple[str, str]]:
-    params = list(request.query_params.multi_items())
+    params = list(request.query_params.multi_items()) if request.scope["query_string"] else []
     if request.method != "POST":
         return params
     media = _media(request)

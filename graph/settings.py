@@ -38,6 +38,12 @@ class Settings:
     )
     # HTTP processes: the main one and processes-1 lanes for one-pattern SPARQL queries (api/lane.py).
     processes: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_PROCESSES", "1")))
+    # One log line per HTTP request (uvicorn's access log); off behind a proxy that keeps its own.
+    access_log: bool = field(
+        default_factory=lambda: (
+            os.environ.get("COMMUNS_ACCESS_LOG", "true").lower() not in ("0", "false", "no")
+        )
+    )
     max_rows: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_MAX_ROWS", "100000")))
     update_token: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_UPDATE_TOKEN") or None)
     service_allowlist: tuple[str, ...] = field(

@@ -138,6 +138,7 @@ def test_pages_forms_and_cookies_pass_through_the_lane(server: Server) -> None:
 
     both(page)
     assert request("GET", server.url + "/pas-de-page")[0] == 404
+    assert '"GET /projets.json HTTP/1.1" 200' in (server.store.parent / "server.log").read_text()
     # The contribution form: its CSRF cookie and token make the round trip through the lane.
     for _ in range(TRIES):
         with urllib.request.urlopen(server.url + "/ressources/proposer", timeout=30) as resp:
@@ -162,8 +163,8 @@ def test_pages_forms_and_cookies_pass_through_the_lane(server: Server) -> None:
     assert seen == {True, False}
 
 
-def test_a_dead_lane_is_started_again_and_stops_with_the_server(tmp_path) -> None:
-    with serve(tmp_path, extra=("--processes", "2")) as srv:
+def test_a_dead_lane_is_started_again_and_stops_with_the_server_no_access_log_in_both(tmp_path) -> None:
+    with serve(tmp_path, extra=("--processes", "2", "--no-access-log")) as srv:
         deadline = time.monotonic() + 60
         while not lanes(srv):
             assert time.monotonic() < deadline
@@ -179,3 +180,4 @@ def test_a_dead_lane_is_started_again_and_stops_with_the_server(tmp_path) -> Non
         srv.process.terminate()
         srv.process.wait(20)
     assert not [p for p in running if _cmdline(p)], "a lane outlived the server"
+    assert "/sparql?query=" not in (tmp_path / "server.log").read_text()  # --no-access-log, in both processes
