@@ -100,7 +100,9 @@ def test_resource_page_renders_labels_texts_links_and_escapes(url):
 
 
 def test_territory_pages_roll_up_with_indirect_marks(url):
-    savoie = httpx.get(f"{url}/id/departement/73").text
+    # A territory page waits for the first index build (up to FIRST_BUILD_WAIT): more than httpx's 5 s
+    # default on a busy machine.
+    savoie = httpx.get(f"{url}/id/departement/73", timeout=60).text
     assert "Projets sur ce territoire (1)" in savoie
     assert '<a href="/id/projet/tremplin-saison">Tremplin Saison</a> <span class="tag"' in savoie
     assert "Lieux de services sur ce territoire (1)" in savoie
