@@ -175,7 +175,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     public = lane.reuseport_socket(args.host, args.port)
     internal = socket.create_server(("127.0.0.1", 0))
     upstream = f"http://127.0.0.1:{internal.getsockname()[1]}"
-    lanes = lane.Lanes(settings.processes - 1, args.host, args.port, upstream, settings)
+    port = public.getsockname()[1]  # --port 0: the lanes join the port the kernel chose
+    lanes = lane.Lanes(settings.processes - 1, args.host, port, upstream, settings)
     config = uvicorn.Config(
         create_app(settings, lanes=lanes),
         log_level="info",
