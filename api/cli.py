@@ -160,16 +160,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     for name in ("graph", "api"):
         log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    logs = {"log_level": "info", "log_config": log_config, "access_log": settings.access_log}
     if settings.processes <= 1:
-        app = create_app(settings)
-        uvicorn.run(
-            app,
-            host=args.host,
-            port=args.port,
-            log_level="info",
-            log_config=log_config,
-            access_log=settings.access_log,
-        )
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, **logs)
         return 0
     # Lanes share the public port; what they hand over reaches this process on a loopback port of its own.
     public = lane.reuseport_socket(args.host, args.port)
@@ -177,13 +170,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     upstream = f"http://127.0.0.1:{internal.getsockname()[1]}"
     port = public.getsockname()[1]  # --port 0: the lanes join the port the kernel chose
     lanes = lane.Lanes(settings.processes - 1, args.host, port, upstream, settings)
-    config = uvicorn.Config(
-        create_app(settings, lanes=lanes),
-        log_level="info",
-        log_config=log_config,
-        access_log=settings.access_log,
-    )
-    uvicorn.Server(config).run(sockets=[public, internal])
+    uvicorn.Server(uvicorn.Config(create_app(settings, lanes=lanes), **logs)).run(sockets=[public, internal])
     return 0
 
 

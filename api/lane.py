@@ -34,7 +34,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from api import sparql
 from graph.board import Board
-from graph.runner import Answer, Job, inline_answer
+from graph.runner import Answer, Job, OpenSnapshot, inline_answer
 from graph.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,8 +81,7 @@ class LaneRunner:
 
     def __init__(self, board: Board):
         self.board = board
-        self._opened: tuple[int, str, ox.Store] | None = None  # version, path, store
-        self._opening: str | None = None
+        self._snapshot = OpenSnapshot()
 
     @property
     def version(self) -> int:
@@ -92,21 +91,8 @@ class LaneRunner:
         version, snapshot_version, path = self.board.read()
         if version != snapshot_version or not path:
             return None  # a write not yet published: the main process publishes it and answers
-        opened = self._opened
-        if opened is None or opened[1] != path:
-            if self._opening != path:
-                self._opening = path
-                threading.Thread(target=self._open, args=(version, path), daemon=True).start()
-            if opened is None or opened[0] != version:
-                return None
-        return opened[0], opened[2]  # the same version (its compacted copy opens meanwhile)
-
-    def _open(self, version: int, path: str) -> None:
-        try:
-            self._opened = (version, path, ox.Store.read_only(path))
-        except OSError:  # removed meanwhile (a newer snapshot): the next request tries the newer one
-            log.debug("could not open snapshot %s", path, exc_info=True)
-            self._opening = None
+        store = self._snapshot.soon(version, path)
+        return (version, store) if store is not None else None
 
     async def run_async(self, job: Job, timeout: float) -> Answer:
         found = self._found() if job.scans else None

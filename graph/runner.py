@@ -240,6 +240,44 @@ def _compact_main(path: str) -> None:
 
 
 # --- the parent side ----------------------------------------------------------------------------------
+class OpenSnapshot:
+    """A published snapshot opened read-only in this process. :meth:`soon` never waits (an opening takes
+    ~15 ms, too long for the event loop): a newer path opens in a thread, while the one already open still
+    answers for its own version (a compacted copy replaces its snapshot without changing the data)."""
+
+    def __init__(self) -> None:
+        self._open: tuple[int, str, ox.Store] | None = None  # version, path, store
+        self._opening: str | None = None
+        self._lock = threading.Lock()
+
+    def now(self, version: int, path: str) -> ox.Store:
+        with self._lock:
+            if self._open is None or self._open[1] != path:
+                self._open = (version, path, ox.Store.read_only(path))
+            return self._open[2]
+
+    def soon(self, version: int, path: str) -> ox.Store | None:
+        opened = self._open
+        if opened is None or opened[1] != path:
+            if self._opening != path:
+                self._opening = path
+                threading.Thread(target=self._background, args=(version, path), daemon=True).start()
+            if opened is None or opened[0] != version:
+                return None
+        return opened[2]
+
+    def _background(self, version: int, path: str) -> None:
+        try:
+            self.now(version, path)
+        except OSError:  # removed meanwhile (a newer snapshot): the next call tries the newer one
+            log.debug("could not open snapshot %s", path, exc_info=True)
+            self._opening = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._open = None
+
+
 class Slots:
     """At most ``n`` holders, and a freed slot goes to the longest waiter. With a semaphore, a query
     arriving just as a slot freed took it before those already waiting: at 8 connections on one worker,
@@ -336,8 +374,7 @@ class QueryRunner:
         self._compacting = False  # a thread runs _compact
         self._compactor: multiprocessing.process.BaseProcess | None = None  # its process (killed by close)
         self.compacted: int | None = None  # the version whose compacted snapshot is served
-        self._opened: tuple[str, ox.Store] | None = None  # snapshot_store()
-        self._opening: str | None = None  # the snapshot a thread opens for snapshot_store()
+        self._opened = OpenSnapshot()  # for snapshot_store() and one-pattern queries
         self._memory: tuple[int, ox.Store] | None = None
         if self.disk:
             assert isinstance(store, OxigraphStore) and store.path is not None
@@ -437,11 +474,7 @@ class QueryRunner:
 
     def snapshot_store(self) -> ox.Store:
         """The current public snapshot opened read-only here, for the platform's trusted bulk reads."""
-        _, path = self._current()
-        with self._lock:
-            if self._opened is None or self._opened[0] != path:
-                self._opened = (path, ox.Store.read_only(path))
-            return self._opened[1]
+        return self._opened.now(*self._current())
 
     def _current(self) -> tuple[int, str]:
         if self._snapshot is None or self._snapshot[0] != self.store.version:
@@ -623,22 +656,11 @@ class QueryRunner:
         if not self.disk:
             memory = self._memory
             return memory if memory is not None and memory[0] == self.store.version else None
-        snapshot, opened = self._snapshot, self._opened
+        snapshot = self._snapshot
         if snapshot is None or snapshot[0] != self.store.version:
             return None
-        if opened is None or opened[0] != snapshot[1]:
-            if self._opening != snapshot[1]:
-                self._opening = snapshot[1]
-                threading.Thread(target=self._open, daemon=True, name="communs-open").start()
-            return None
-        return snapshot[0], opened[1]
-
-    def _open(self) -> None:
-        try:
-            self.snapshot_store()
-        except Exception:  # noqa: BLE001 - a snapshot removed meanwhile: the next query tries again
-            log.debug("could not open the snapshot here", exc_info=True)
-            self._opening = None
+        found = self._opened.soon(*snapshot)
+        return (snapshot[0], found) if found is not None else None
 
     def _inline(self, job: Job, deadline: float) -> Answer | None:
         found = self._inline_store()
@@ -694,7 +716,7 @@ class QueryRunner:
             self.store.watchers.remove(self._watch)  # type: ignore[attr-defined]
         with self._lock:
             self._to_compact = None
-            self._opened = None
+            self._opened.close()
             if self._compactor is not None:
                 with contextlib.suppress(Exception):
                     self._compactor.kill()
