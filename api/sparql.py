@@ -114,8 +114,12 @@ _TOKEN = re.compile(
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
+def _unescaped(text: str) -> str:
+    return _UNICODE_ESCAPE.sub(lambda m: chr(int(m[1] or m[2], 16)), text) if "\\" in text else text
+
+
 def tokens(text: str) -> list[tuple[str, str]]:
-    text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m[1] or m[2], 16)), text)
+    text = _unescaped(text)
     return [(m.lastgroup or "", m.group()) for m in _TOKEN.finditer(text) if m.lastgroup != "skip"]
 
 
@@ -184,63 +188,30 @@ def as_sparql11(query: str) -> str:
     return query
 
 
-def _term(tok: tuple[str, str]) -> bool:
-    kind, text = tok
-    return kind == "iri" or (
-        kind == "name"
-        and (text.startswith(("?", "$")) or text == "a" or ":" in text)
-        and not text.startswith("_:")
-    )
+# The shape of a one-pattern query, read from the text itself (a lookup is not worth tokenising): white
+# space and comments between the words, no string anywhere. Possessive repeats keep matching linear.
+_GAP = r"(?:\s|#[^\n]*+)*+"
+_IRI = r"<[^<>\"{}|^`\\\x00-\x20]*+>"
+_PREFIX = r"(?:[A-Za-z][\w.\-]*+|_[\w.\-]++)?+:"  # not "_:", a blank node
+_VAR = r"[?$]\w++"
+_TERM = rf"({_IRI}|{_VAR}|{_PREFIX}(?:[\w.:%\-]|\\.)*+|a(?![\w:]))"
+_SCAN = re.compile(
+    rf"{_GAP}(?:(?i:PREFIX){_GAP}{_PREFIX}{_GAP}{_IRI}{_GAP}|(?i:BASE){_GAP}{_IRI}{_GAP})*+"
+    rf"(?:(?i:SELECT){_GAP}(?:\*|(?:{_VAR}{_GAP})++)|(?i:ASK)){_GAP}(?:(?i:WHERE){_GAP})?+"
+    rf"\{{{_GAP}{_TERM}{_GAP}{_TERM}{_GAP}{_TERM}{_GAP}(?:\.{_GAP})?+\}}{_GAP}"
+    rf"(?:(?i:LIMIT){_GAP}\d++{_GAP})?+"
+)
 
 
-def scans(toks: list[tuple[str, str]]) -> bool:
+def scans(query: str) -> bool:
     """Whether the query is ``SELECT … WHERE { s p o }`` or ``ASK { s p o }`` (prefixes and a LIMIT
     allowed): one pattern, no repeated variable, no literal, so every match the engine reads is a row it
     writes (graph.runner.Job.scans). Anything else, however cheap, is not."""
-    i, n = 0, len(toks)
-    while i < n and toks[i][1].upper() in ("PREFIX", "BASE"):
-        if toks[i][1].upper() == "PREFIX" and i + 2 < n and toks[i + 2][0] == "iri":
-            i += 3
-        elif toks[i][1].upper() == "BASE" and i + 1 < n and toks[i + 1][0] == "iri":
-            i += 2
-        else:
-            return False
-    if i < n and toks[i][1].upper() == "SELECT":
-        i += 1
-        if i < n and toks[i] == ("other", "*"):
-            i += 1
-        else:
-            start = i
-            while i < n and toks[i][0] == "name" and toks[i][1].startswith(("?", "$")):
-                i += 1
-            if i == start:
-                return False
-    elif i < n and toks[i][1].upper() == "ASK":
-        i += 1
-    else:
+    found = _SCAN.fullmatch(_unescaped(query))  # \u escapes may spell anything: read what they spell
+    if found is None:
         return False
-    if i < n and toks[i][1].upper() == "WHERE":
-        i += 1
-    body = toks[i : i + 5]
-    if [t[1] for t in body[:1]] != ["{"] or not all(_term(t) for t in body[1:4]):
-        return False
-    variables = [t[1][1:] for t in body[1:4] if t[1].startswith(("?", "$"))]
-    if len(set(variables)) != len(variables):
-        return False
-    i += 4
-    if i < n and toks[i] == ("other", "."):
-        i += 1
-    if i >= n or toks[i] != ("other", "}"):
-        return False
-    i += 1
-    if i < n and toks[i][1].upper() == "LIMIT":
-        i += 1
-        start = i
-        while i < n and toks[i][0] == "other" and toks[i][1].isdigit():
-            i += 1
-        if i == start:
-            return False
-    return i == n
+    variables = [t[1:] for t in found.groups() if t[0] in "?$"]
+    return len(set(variables)) == len(variables)
 
 
 def has_from(toks: list[tuple[str, str]]) -> bool:
@@ -612,16 +583,15 @@ async def _answer(call: Call, receive: Receive) -> Reply | Response:
     return await _query(call, params, query)
 
 
-# What check_remote and check_extensions look for: a query without any of it (nor a \u escape, which
-# could spell it) is not tokenised for them.
-_REMOTE_OR_VENDOR = re.compile(r"service|load|define|bif:|sql:", re.IGNORECASE)
-_FROM = re.compile(r"from", re.IGNORECASE)
+# What check_remote, check_extensions and has_from look for: a query with none of it is not tokenised.
+_TOKENISED_FOR = ("service", "load", "define", "bif:", "sql:", "from")
 
 
 async def _query(call: Call, params: list[tuple[str, str]], query: str) -> Reply:
-    toks = tokens(query)
-    escaped = "\\" in query
-    if escaped or _REMOTE_OR_VENDOR.search(query):
+    # Tokenised only when it may say something the checks look for (a \u escape could spell it).
+    lowered = query.lower()
+    toks = tokens(query) if "\\" in query or any(w in lowered for w in _TOKENISED_FOR) else None
+    if toks is not None:
         check_remote(toks, _settings(call).service_allowlist)
         check_extensions(toks)
     defaults = [v for k, v in params if k == "default-graph-uri"]
@@ -643,7 +613,7 @@ async def _query(call: Call, params: list[tuple[str, str]], query: str) -> Reply
         )
     runner = _runner(call)
     protocol_dataset = bool(defaults or named)
-    own_dataset = bool(escaped or _FROM.search(query)) and has_from(toks)
+    own_dataset = toks is not None and has_from(toks)
     sent = as_sparql11(query)
     job = Job(
         sent,
@@ -654,8 +624,8 @@ async def _query(call: Call, params: list[tuple[str, str]], query: str) -> Reply
         named_graphs=named if protocol_dataset else None,
         union_default=not protocol_dataset and not own_dataset,
         base_iri=_endpoint(call),
-        from_graphs=from_graphs(toks) if own_dataset else None,
-        scans=scans(toks),
+        from_graphs=from_graphs(toks) if toks is not None and own_dataset else None,
+        scans=scans(query),
     )
     key = "\x00".join(
         [str(runner.version), query, *defaults, "|", *named, str(results_type), str(graph_type), str(timeout)]

@@ -80,10 +80,18 @@ def test_reader_deadline_and_errors(reader: Reader) -> None:
         ("SELECT ?s FROM <http://g> WHERE { ?s ?p ?o }", False),
         ("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s", False),
         ("CONSTRUCT WHERE { ?s ?p ?o }", False),
+        ("SELECT ?p ?o WHERE { <http://x/a> ?p ?o }\n# request 12", True),
+        ("SELECT?p?o{<http://x/a>?p?o}", True),
+        ("ask{?s a :C}", True),
+        ("SELECT ?s WHERE { ?s ?p ?o } # } OPTIONAL { ?o ?q ?r }", True),  # a comment says nothing
+        ("SELECT ?s WHERE { ?s ?p ?o \\u007D OPTIONAL { ?o ?q ?r } }", False),  # an escaped brace is one
+        ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 10 OFFSET 2", False),
+        ("SELECT ?s WHERE { ?s ab:c ?o . ?o ?q ?r }", False),
+        ("SELECT ?s WHERE { ?s ?p '}' }", False),
     ],
 )
 def test_only_one_pattern_queries_count_as_scans(text: str, scan: bool) -> None:
-    assert scans(tokens(text)) is scan
+    assert scans(text) is scan
 
 
 def test_one_pattern_queries_are_answered_without_a_worker_and_stopped_on_time(
