@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import contextvars
 import copy
 import http.cookiejar
 import logging
@@ -61,6 +62,15 @@ _RESPONSE_DROPPED = {
     b"server",
 }
 RESTART_AFTER = 1.0  # seconds between checks that every lane still runs
+# Set in the task of a request passed on to the main process, which logs it (with the client's address).
+_passing_on: contextvars.ContextVar[bool] = contextvars.ContextVar("passing_on", default=False)
+
+
+class LoggedOnce(logging.Filter):
+    """Drops a lane's access-log line for a request the main process answered: one line per request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _passing_on.get()
 
 
 def reuseport_socket(host: str, port: int) -> socket.socket:
@@ -121,6 +131,7 @@ class Upstream:
         keep: Callable[[int, httpx.Headers, bytes], None] | None = None,
     ) -> None:
         """``keep(status, headers, body)`` is then given the whole answer, if it was small."""
+        _passing_on.set(True)
         headers = [(k, v) for k, v in scope["headers"] if k not in _REQUEST_DROPPED]
         if scope.get("client"):
             host, port = scope["client"][:2]
@@ -343,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     lane = Lane(Board(args.board), Upstream(args.upstream), settings)
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["api"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    log_config.setdefault("filters", {})["logged_once"] = {"()": LoggedOnce}
+    log_config["loggers"]["uvicorn.access"]["filters"] = ["logged_once"]
     config = uvicorn.Config(
         lane, log_level="info", log_config=log_config, lifespan="on", access_log=settings.access_log
     )

@@ -163,6 +163,27 @@ def test_pages_forms_and_cookies_pass_through_the_lane(server: Server) -> None:
     assert seen == {True, False}
 
 
+def test_each_request_is_logged_once_by_the_process_that_answered_it(server: Server) -> None:
+    """A request the lane passed on is logged by the main process only, with the client's address."""
+    marker = f"logged-once-{time.monotonic_ns()}"
+    lookup = quote(LOOKUP)
+    seen = set()
+    for i in range(TRIES):
+        target = f"/projets.json?{marker}={i}" if i % 2 else f"/sparql?query={lookup}&{marker}={i}"
+        status, headers, _ = request("GET", server.url + target)
+        assert status == 200
+        seen.add("via" in headers)
+    assert seen == {True, False}  # some went through the lane to the main process
+    log = server.store.parent / "server.log"
+    deadline = time.monotonic() + 10
+    while (lines := [x for x in log.read_text().splitlines() if marker in x]) and len(lines) < TRIES:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(lines) == TRIES, lines
+    assert all("127.0.0.1:" in x for x in lines)
+
+
 def test_a_dead_lane_is_started_again_and_stops_with_the_server_no_access_log_in_both(tmp_path) -> None:
     with serve(tmp_path, extra=("--processes", "2", "--no-access-log")) as srv:
         deadline = time.monotonic() + 60
