@@ -68,7 +68,10 @@ def create_app(
         runner: QueryRunner | RemoteRunner | None = None
         if isinstance(app.state.store, OxigraphStore):
             runner = QueryRunner(
-                app.state.store, workers=settings.query_workers, max_busy=settings.query_workers_max
+                app.state.store,
+                workers=settings.query_workers,
+                max_busy=settings.query_workers_max,
+                memory_quads=settings.memory_quads,
             )
             app.state.reader = Reader(app.state.store, runner, settings.query_timeout)
             app.state.publish = runner.changed

@@ -89,15 +89,15 @@ class LaneRunner:
     """The runner a lane's /sparql sees: the main process's current snapshot, opened here read-only, for
     one-pattern queries only; anything else is :class:`api.sparql.Elsewhere`."""
 
-    def __init__(self, board: Board):
+    def __init__(self, board: Board, memory_quads: int = 0):
         self.board = board
-        self._snapshot = OpenSnapshot()
+        self._snapshot = OpenSnapshot(memory_quads)
 
     @property
     def version(self) -> int:
         return self.board.read()[0]
 
-    def _found(self) -> tuple[int, ox.Store] | None:
+    def found(self) -> tuple[int, ox.Store] | None:
         version, snapshot_version, path = self.board.read()
         if version != snapshot_version or not path:
             return None  # a write not yet published: the main process publishes it and answers
@@ -105,7 +105,7 @@ class LaneRunner:
         return (version, store) if store is not None else None
 
     async def run_async(self, job: Job, timeout: float) -> Answer:
-        found = self._found() if job.scans else None
+        found = self.found() if job.scans else None
         answer = inline_answer(found, job, time.monotonic() + timeout) if found is not None else None
         if answer is None:
             raise sparql.Elsewhere
@@ -235,7 +235,7 @@ class Lane:
 
     def __init__(self, board: Board, upstream: Upstream, settings: Settings):
         self.upstream = upstream
-        self.runner = LaneRunner(board)
+        self.runner = LaneRunner(board, settings.memory_quads)
         # What api.sparql reads from ``request.app.state``; ``lane`` makes it hand over what it cannot do.
         self.state = SimpleNamespace(settings=settings, runner=self.runner, sparql_cache=None, lane=True)
         self.parent = os.getppid()
@@ -277,6 +277,7 @@ class Lane:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.runner.found()  # the current snapshot opened (and copied into memory) from now on
                 watch = asyncio.create_task(self._watch_parent())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -305,6 +306,7 @@ class Lanes:
             "COMMUNS_CORS_ORIGINS": settings.cors_origins,
             "COMMUNS_SERVICE_ALLOWLIST": " ".join(settings.service_allowlist),
             "COMMUNS_ACCESS_LOG": str(settings.access_log).lower(),
+            "COMMUNS_MEMORY_QUADS": str(settings.memory_quads),
         }
         self._procs: list[subprocess.Popen] = []
         self._stopped = threading.Event()
@@ -353,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     lane = Lane(Board(args.board), Upstream(args.upstream), settings)
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    log_config["loggers"]["api"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    for name in ("graph", "api"):  # as the main process (api.cli)
+        log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     log_config.setdefault("filters", {})["logged_once"] = {"()": LoggedOnce}
     log_config["loggers"]["uvicorn.access"]["filters"] = ["logged_once"]
     config = uvicorn.Config(

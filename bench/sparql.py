@@ -163,7 +163,9 @@ class Server:
     port: int
     env: dict | None = None
     note: str = ""
-    ready_line: str = ""  # also wait for this in the log (ours: its first snapshot compacted)
+    # Also wait for these lines in the log, each seen so many times (ours: its snapshot compacted and held
+    # in memory by each of its HTTP processes).
+    ready_lines: tuple[tuple[str, int], ...] = ()
     ready_path: str = ""  # and for this page to answer 200 (ours: its list index, built in the background)
 
     def launch(self, log: Path) -> subprocess.Popen:
@@ -177,7 +179,9 @@ class Server:
                 raise RuntimeError(f"{self.name} exited: {log.read_text()[-1500:]}")
             try:
                 status, _ = ask(self.url, "ASK {}", timeout=5)
-                if status == 200 and self.ready_line in log.read_text() and self._page_ready():
+                text = log.read_text()
+                lines_seen = all(text.count(line) >= n for line, n in self.ready_lines)
+                if status == 200 and lines_seen and self._page_ready():
                     return proc
                 if status == 200:
                     time.sleep(0.3)
@@ -338,7 +342,10 @@ def servers(store: Path, small: Path, work: Path) -> list[Server]:
     # No access log: Oxigraph writes none either (without it, ours did 11-48 % more lookups at one
     # connection in a noisy A/B).
     quiet = ["--no-access-log"]
-    for name, path, extra in (("ours", store, quiet), ("ours-2p", two, [*quiet, "--processes", "2"])):
+    for name, path, extra, processes in (
+        ("ours", store, quiet, 1),
+        ("ours-2p", two, [*quiet, "--processes", "2"], 2),
+    ):
         port = free_port()
         found.append(
             Server(
@@ -347,7 +354,7 @@ def servers(store: Path, small: Path, work: Path) -> list[Server]:
                 "/sparql",
                 port,
                 env,
-                ready_line="compacted in",
+                ready_lines=(("compacted in", 1), ("held in memory", processes)),
                 ready_path="/projets.json",
             )
         )

@@ -28,6 +28,7 @@ import queue
 import re
 import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -243,12 +244,19 @@ def _compact_main(path: str) -> None:
 class OpenSnapshot:
     """A published snapshot opened read-only in this process. :meth:`soon` never waits (an opening takes
     ~15 ms, too long for the event loop): a newer path opens in a thread, while the one already open still
-    answers for its own version (a compacted copy replaces its snapshot without changing the data)."""
+    answers for its own version (a compacted copy replaces its snapshot without changing the data).
 
-    def __init__(self) -> None:
+    A snapshot of at most ``memory_quads`` quads is then also copied into memory, which :meth:`soon`
+    returns once ready: a unique lookup there cost 36-53 µs against 145-255 µs on RocksDB (1M quads, whose
+    copy holds about 450 MB; built in ~15 s in the background, once per version and process)."""
+
+    def __init__(self, memory_quads: int = 0) -> None:
         self._open: tuple[int, str, ox.Store] | None = None  # version, path, store
         self._opening: str | None = None
         self._lock = threading.Lock()
+        self.memory_quads = memory_quads
+        self._memory: tuple[int, ox.Store] | None = None  # version, in-memory copy
+        self._copying = threading.Lock()  # one copy at a time: a burst of writes never stacks them
 
     def now(self, version: int, path: str) -> ox.Store:
         with self._lock:
@@ -257,25 +265,68 @@ class OpenSnapshot:
             return self._open[2]
 
     def soon(self, version: int, path: str) -> ox.Store | None:
+        memory = self._memory
+        if memory is not None and memory[0] == version:
+            return memory[1]
+        if self._opening != path:  # opened (if :meth:`now` did not already), then copied, in a thread
+            self._opening = path
+            threading.Thread(target=self._background, args=(version, path), daemon=True).start()
         opened = self._open
-        if opened is None or opened[1] != path:
-            if self._opening != path:
-                self._opening = path
-                threading.Thread(target=self._background, args=(version, path), daemon=True).start()
-            if opened is None or opened[0] != version:
-                return None
+        if opened is None or (opened[1] != path and opened[0] != version):
+            return None
         return opened[2]
 
     def _background(self, version: int, path: str) -> None:
         try:
-            self.now(version, path)
+            store = self.now(version, path)
         except OSError:  # removed meanwhile (a newer snapshot): the next call tries the newer one
             log.debug("could not open snapshot %s", path, exc_info=True)
             self._opening = None
+            return
+        if self.memory_quads > 0:
+            self.copy_to_memory(version, path, store)
+
+    def copy_to_memory(self, version: int, path: str, store: ox.Store) -> None:
+        with self._copying:
+            opened = self._open
+            if (self._memory and self._memory[0] == version) or opened is None or opened[0] != version:
+                return  # held already (a compacted snapshot of the same version), or superseded
+            if self._memory is not None:
+                self._memory = None  # the older copy goes first: memory never holds two
+            started = time.monotonic()
+            count = len(store)
+            if count > self.memory_quads:
+                return
+            copy = ox.Store()
+            # Through a file: pyoxigraph then never holds the GIL over the whole dump (the event loop runs).
+            fd, dump = tempfile.mkstemp(prefix="communs-snapshot-", suffix=".nq")
+            os.close(fd)
+            try:
+                store.dump(dump, ox.RdfFormat.N_QUADS)
+                copy.load(path=dump, format=ox.RdfFormat.N_QUADS)
+            except OSError:
+                log.warning("could not copy snapshot %s into memory", path, exc_info=True)
+                return
+            finally:
+                os.unlink(dump)
+            self._memory = (version, copy)
+            log.info(
+                "snapshot of version %d held in memory (%d quads) in %.1f s",
+                version,
+                count,
+                time.monotonic() - started,
+            )
+
+    @property
+    def in_memory(self) -> int | None:
+        """The version held in memory, if any."""
+        memory = self._memory
+        return memory[0] if memory is not None else None
 
     def close(self) -> None:
         with self._lock:
             self._open = None
+            self._memory = None
 
 
 class Slots:
@@ -357,7 +408,7 @@ class Answer:
 class QueryRunner:
     """Deadline-enforcing reads of the public dataset. Thread-safe; call :meth:`publish` after writes."""
 
-    def __init__(self, store: Store, workers: int = 2, max_busy: int | None = None):
+    def __init__(self, store: Store, workers: int = 2, max_busy: int | None = None, memory_quads: int = 0):
         self.store = store
         self.disk = isinstance(store, OxigraphStore) and store.path is not None
         self.max_idle = workers
@@ -374,7 +425,8 @@ class QueryRunner:
         self._compacting = False  # a thread runs _compact
         self._compactor: multiprocessing.process.BaseProcess | None = None  # its process (killed by close)
         self.compacted: int | None = None  # the version whose compacted snapshot is served
-        self._opened = OpenSnapshot()  # for snapshot_store() and one-pattern queries
+        # For snapshot_store() and one-pattern queries (these from an in-memory copy when small enough).
+        self._opened = OpenSnapshot(memory_quads)
         self._memory: tuple[int, ox.Store] | None = None
         if self.disk:
             assert isinstance(store, OxigraphStore) and store.path is not None
@@ -434,6 +486,7 @@ class QueryRunner:
                 shutil.rmtree(self._to_compact[1], ignore_errors=True)  # superseded before its turn
             self._to_compact = (version, aside)
             self._forget_old()
+            self._opened.soon(version, str(path))  # opened, and copied into memory, from now on
             if not self._compacting:
                 self._compacting = True
                 threading.Thread(target=self._compact, daemon=True, name="communs-compact").start()
@@ -496,6 +549,11 @@ class QueryRunner:
     @property
     def version(self) -> int:
         return self.store.version
+
+    @property
+    def in_memory(self) -> int | None:
+        """The version whose public snapshot this process also holds in memory, if any."""
+        return self._opened.in_memory
 
     @property
     def snapshot_path(self) -> str | None:

@@ -36,6 +36,9 @@ class Settings:
             else None
         )
     )
+    # A public snapshot of at most this many quads is also held in memory by each HTTP process, for
+    # one-pattern queries (about 450 MB per million quads and process); 0: never.
+    memory_quads: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_MEMORY_QUADS", "2000000")))
     # HTTP processes: the main one and processes-1 lanes for one-pattern SPARQL queries (api/lane.py).
     processes: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_PROCESSES", "1")))
     # One log line per HTTP request (uvicorn's access log); off behind a proxy that keeps its own.

@@ -17,7 +17,7 @@ from sparql_helpers import BASE, PRIVATE, PROJECTS, PUBLIC, SECRET, build_store
 from api.sparql import Problem, as_sparql11, check_remote, check_update_scope, rewrite_update, scans, tokens
 from graph import runner as runner_module
 from graph.namespaces import Minter
-from graph.runner import RESULTS_JSON, SNAPSHOTS_KEPT, Job, QueryRunner, Reader, Slots
+from graph.runner import RESULTS_JSON, SNAPSHOTS_KEPT, Job, OpenSnapshot, QueryRunner, Reader, Slots
 from graph.store import OxigraphStore, QueryTimeout, StoreError
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -152,6 +152,47 @@ def test_snapshots_are_compacted_then_served(reader: Reader) -> None:
     assert reader.select(f"SELECT * WHERE {{ GRAPH <{PRIVATE}> {{ ?s ?p ?o }} }}") == []
     reader.store.drop_graph(graph)
     assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS
+
+
+def test_small_snapshots_answer_lookups_from_memory_never_from_an_older_version(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    build_store(path)
+    store = OxigraphStore(BASE, path)
+    runner = QueryRunner(store, workers=1, memory_quads=100_000)
+    lookup = Job(f"SELECT ?p ?o WHERE {{ <{BASE}id/projet/essai-2> ?p ?o }}", RESULTS_JSON, None, scans=True)
+    everything = Job("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", "text/csv", None, scans=True)
+
+    def copied() -> None:
+        deadline = time.monotonic() + 30
+        while runner.in_memory != store.version:
+            assert time.monotonic() < deadline, "the snapshot was never copied into memory"
+            time.sleep(0.02)
+
+    def answer(job: Job) -> str:
+        inlined = runner.inlined
+        body = b"".join(asyncio.run(runner.run_async(job, 5)).chunks).decode()
+        return body if runner.inlined > inlined else f"(not inlined) {body}"
+
+    try:
+        copied()
+        body = answer(lookup)
+        assert "Projet d'essai 2" in body and not body.startswith("(not inlined)")
+        assert SECRET not in answer(everything)  # a copy of the public snapshot: no private graph in it
+        store.update(
+            f"INSERT DATA {{ GRAPH <{BASE}graph/essai-memoire> {{ <{BASE}id/projet/essai-2> "
+            f'<http://www.w3.org/2000/01/rdf-schema#comment> "écrit après la copie" }} }}'
+        )
+        assert "écrit après la copie" in answer(lookup)  # at once: the older copy is not used
+        copied()
+        assert "écrit après la copie" in answer(lookup)
+    finally:
+        runner.close()
+        store.close()
+    # Past the limit, nothing is copied.
+    snapshot = OpenSnapshot(memory_quads=1)
+    opened = snapshot.now(0, str(path))
+    snapshot.copy_to_memory(0, str(path), opened)
+    assert snapshot.in_memory is None and snapshot.soon(0, str(path)) is opened
 
 
 def test_slots_go_to_the_longest_waiter() -> None:
