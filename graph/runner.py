@@ -52,6 +52,7 @@ EMPTY_GRAPH = "urn:x-communs:empty"  # a graph nothing is ever written to: "no g
 # A one-pattern query (Job.scans) is first run in the event loop, for at most this long and this many bytes.
 INLINE_BUDGET = 0.005
 INLINE_MAX = 256 * 1024
+COPY_AFTER = 1.0  # seconds a snapshot is served before it is copied into memory: a burst of writes, once
 
 
 @dataclass
@@ -284,7 +285,9 @@ class OpenSnapshot:
             self._opening = None
             return
         if self.memory_quads > 0:
-            self.copy_to_memory(version, path, store)
+            time.sleep(COPY_AFTER)
+            if self._opening == path:  # not superseded meanwhile
+                self.copy_to_memory(version, path, store)
 
     def copy_to_memory(self, version: int, path: str, store: ox.Store) -> None:
         with self._copying:
