@@ -584,13 +584,14 @@ async def _answer(call: Call, receive: Receive) -> Reply | Response:
 
 
 # What check_remote, check_extensions and has_from look for: a query with none of it is not tokenised.
-_TOKENISED_FOR = ("service", "load", "define", "bif:", "sql:", "from")
+# Upper case, as the token checks compare (str.upper maps more letters to these than str.lower does).
+_TOKENISED_FOR = ("SERVICE", "LOAD", "DEFINE", "BIF:", "SQL:", "FROM")
 
 
 async def _query(call: Call, params: list[tuple[str, str]], query: str) -> Reply:
     # Tokenised only when it may say something the checks look for (a \u escape could spell it).
-    lowered = query.lower()
-    toks = tokens(query) if "\\" in query or any(w in lowered for w in _TOKENISED_FOR) else None
+    upper = query.upper()
+    toks = tokens(query) if "\\" in query or any(w in upper for w in _TOKENISED_FOR) else None
     if toks is not None:
         check_remote(toks, _settings(call).service_allowlist)
         check_extensions(toks)

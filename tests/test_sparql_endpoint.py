@@ -249,6 +249,7 @@ def test_large_csv_streams_completely(server: Server) -> None:
         "SELECT * WHERE { ?s ?p ?o FILTER EXISTS { SERVICE<http://127.0.0.1:9/x>{?s ?p ?o} } }",
         "PREFIX e: <http://127.0.0.1:9/> SELECT * WHERE { SERVICE e:sparql { ?s ?p ?o } }",
         "SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }",
+        "SELECT * WHERE { \\u0053ERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",  # an escape spells it
     ],
 )
 def test_service_refused(server: Server, text: str) -> None:
