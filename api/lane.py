@@ -3,10 +3,10 @@
 One Python process uses one core: a lookup costs it the engine's time plus uvicorn's and the kernel's
 (about 60 µs of CPU per request with a bare ASGI app), so at 8 connections on 2 cores one process served
 0.47× of what Oxigraph's multi-threaded server does, two 0.63× (bench/results/sparql.md). So N-1 *lanes*
-listen on the public port beside
-the main process (SO_REUSEPORT: the kernel spreads the connections). A lane answers one-pattern queries
-(graph.runner.Job.scans) itself, from the snapshot the main process publishes (graph.board) or its
-in-memory copy (graph.runner.OpenSnapshot), stopped on time by the same writer budget. Everything
+listen on the public port beside the main process (SO_REUSEPORT: the kernel spreads the connections). A
+lane answers one-pattern queries (graph.runner.Job.scans) itself, from the snapshot the main process
+publishes (graph.board) or its in-memory copy (graph.runner.OpenSnapshot), stopped on time by the same
+writer budget. Everything
 else — pages, writes, heavier queries, a store that has moved past its snapshot — goes to the main process
 over loopback, with the client's address in X-Forwarded-For (uvicorn trusts it from 127.0.0.1).
 """

@@ -294,14 +294,13 @@ class OpenSnapshot:
             opened = self._open
             if (self._memory and self._memory[0] == version) or opened is None or opened[0] != version:
                 return  # held already (a compacted snapshot of the same version), or superseded
-            if self._memory is not None:
-                self._memory = None  # the older copy goes first: memory never holds two
+            self._memory = None  # the older copy goes first: memory never holds two
             started = time.monotonic()
             count = len(store)
             if count > self.memory_quads:
                 return
             copy = ox.Store()
-            # Through a file: pyoxigraph then never holds the GIL over the whole dump (the event loop runs).
+            # Through a file, not a bytes object of the whole dump beside the copy in this process's memory.
             fd, dump = tempfile.mkstemp(prefix="communs-snapshot-", suffix=".nq")
             os.close(fd)
             try:
