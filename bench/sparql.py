@@ -541,7 +541,9 @@ def main(argv: list[str] | None = None) -> None:
         "projects), one bulk-loaded store directory served by `communs serve --no-access-log` (ours, "
         "`/sparql`, otherwise default settings; Oxigraph logs no request either), by the same with "
         "`--processes 2` (ours-2p: a lane process beside it, api/lane.py) and by `oxigraph serve-read-only "
-        "--union-default-graph` (`/query`), each on a copy of its own.",
+        "--union-default-graph` (`/query`), each on a copy of its own. Ours is measured once its "
+        "snapshot is compacted and each of its HTTP processes holds it in memory (COMMUNS_MEMORY_QUADS, "
+        "for one-pattern queries; the other rows read RocksDB in worker processes).",
         f"- All servers run at once; each row is measured on each server back to back (order rotating "
         f"per row), {args.duration} s per run after {args.warmup} s of unrecorded warm-up.",
         f"- rdflib-endpoint serves a {args.rdflib_triples:,}-quad slice only (in-memory rdflib Dataset; the "
