@@ -346,24 +346,10 @@ def _problem(request: Request, p: Problem) -> Response:
     return Response(reply.body, reply.status, reply.headers, media_type=reply.media)
 
 
-def _check_length(request: Asked, limit: int) -> None:
+async def _read_body(request: Asked, receive: Receive, limit: int) -> bytes:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
         raise Problem(413, f"request body over the limit of {limit} bytes")
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    _check_length(request, limit)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise Problem(413, f"request body over the limit of {limit} bytes")
-    return bytes(body)
-
-
-async def _receive_body(call: Call, receive: Receive, limit: int) -> bytes:
-    _check_length(call, limit)
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -468,7 +454,7 @@ async def _params(call: Call, receive: Receive) -> list[tuple[str, str]]:
     if call.method != "POST":
         return params
     media = _media(call)
-    body = await _receive_body(call, receive, QUERY_MAX_BYTES)
+    body = await _read_body(call, receive, QUERY_MAX_BYTES)
     if media == "application/x-www-form-urlencoded":
         try:
             return params + parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
@@ -625,7 +611,7 @@ async def _query(call: Call, params: list[tuple[str, str]], query: str) -> Reply
         named_graphs=named if protocol_dataset else None,
         union_default=not protocol_dataset and not own_dataset,
         base_iri=_endpoint(call),
-        from_graphs=from_graphs(toks) if toks is not None and own_dataset else None,
+        from_graphs=from_graphs(toks) if own_dataset else None,
         scans=scans(query),
     )
     key = "\x00".join(
@@ -939,7 +925,7 @@ async def _uploaded_triples(request: Request, graph: str) -> list[ox.Triple]:
     base = graph or _endpoint(request)
     media = _media(request)
     if media != "multipart/form-data":
-        return _parse_rdf(await _read_body(request, GRAPH_MAX_BYTES), media, base)
+        return _parse_rdf(await _read_body(request, request.receive, GRAPH_MAX_BYTES), media, base)
     length = request.headers.get("content-length", "")
     if not length.isdigit() or int(length) > GRAPH_MAX_BYTES:
         raise Problem(413, f"multipart uploads need a Content-Length of at most {GRAPH_MAX_BYTES} bytes")
