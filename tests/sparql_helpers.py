@@ -97,6 +97,7 @@ def serve(
         "COMMUNS_UPLOADS_DIR": str(tmp / "uploads"),
         "COMMUNS_ACCOUNTS_DB": str(tmp / "comptes.sqlite"),
         "COMMUNS_SERVICE_ALLOWLIST": "http://127.0.0.1:9/allowed-sparql",
+        "COMMUNS_MEMORY_QUADS": "2000000",  # the default: lookups from the in-memory copy (tests/conftest.py)
     }
     env.pop("COMMUNS_UPDATE_TOKEN", None)
     if token:
