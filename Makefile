@@ -5,8 +5,6 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 STORE  ?= var/store
-# HTTP processes (api/lane.py): one per core on the 2-core machines this runs on.
-PROCESSES ?= 2
 # Debian packages the test suite drives for real: a browser, a load generator, a second SPARQL server.
 SYSTEM_PACKAGES := chromium wrk virtuoso-opensource
 SYSTEM_BINARIES := chromium wrk virtuoso-t
@@ -36,7 +34,7 @@ $(STORE).loaded: $(VENV)/.installed $(shell find data ontology loaders -type f -
 load: $(STORE).loaded
 
 serve: $(STORE).loaded
-	$(BIN)/communs serve --store $(STORE) --host $(HOST) --port $(PORT) --processes $(PROCESSES)
+	$(BIN)/communs serve --store $(STORE) --host $(HOST) --port $(PORT)
 
 system-deps:
 	@missing=""; for b in $(SYSTEM_BINARIES); do command -v $$b >/dev/null 2>&1 || missing=1; done; \

@@ -9,9 +9,7 @@ the signature also covers a fingerprint of the password hash, so changing a pass
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
 import sqlite3
 import threading
@@ -78,6 +76,10 @@ class AccountError(Exception):
     """A user-facing account problem (unknown user, bad role, duplicate name)."""
 
 
+# The public name of an account whose person chose none: the login is never shown (it is half a credential).
+UNNAMED = "Compte du réseau"
+
+
 class Accounts:
     def __init__(self, path: str, secret: bytes):
         if path != ":memory:":
@@ -93,7 +95,10 @@ class Accounts:
                      role TEXT NOT NULL, created REAL NOT NULL);
                    CREATE TABLE IF NOT EXISTS tokens (
                      digest TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username),
-                     label TEXT NOT NULL, created REAL NOT NULL);"""
+                     label TEXT NOT NULL, created REAL NOT NULL);
+                   CREATE TABLE IF NOT EXISTS sessions (
+                     digest TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username),
+                     expires REAL NOT NULL);"""
             )
 
     def close(self) -> None:
@@ -109,11 +114,11 @@ class Accounts:
             with self._lock:
                 self._db.execute(
                     "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
-                    (username, name or username, _hasher.hash(password), role, time.time()),
+                    (username, name or UNNAMED, _hasher.hash(password), role, time.time()),
                 )
         except sqlite3.IntegrityError:
             raise AccountError(f"le compte « {username} » existe déjà") from None
-        return User(username, name or username, role)
+        return User(username, name or UNNAMED, role)
 
     def get(self, username: str) -> User | None:
         with self._lock:
@@ -169,30 +174,32 @@ class Accounts:
         return self.get(row[0]) if row else None
 
     # --- sessions ------------------------------------------------------------------------------
-    def _fingerprint(self, username: str) -> str:
-        with self._lock:
-            row = self._db.execute("SELECT password FROM users WHERE username = ?", (username,)).fetchone()
-        return hashlib.sha256(row[0].encode()).hexdigest()[:16] if row else ""
-
-    def _sign(self, payload: str) -> str:
-        return hmac.new(self._secret, payload.encode(), hashlib.sha256).hexdigest()
-
     def session_cookie(self, user: User) -> str:
-        expires = int(time.time()) + SESSION_SECONDS
-        name = base64.urlsafe_b64encode(user.username.encode()).decode()
-        payload = f"{name}.{expires}"
-        return f"{payload}.{self._sign(payload + '.' + self._fingerprint(user.username))}"
+        """A random session id, kept server-side by its SHA-256: signing out ends it for good."""
+        session = secrets.token_urlsafe(32)
+        with self._lock:
+            now = time.time()
+            self._db.execute("DELETE FROM sessions WHERE expires < ?", (now,))
+            self._db.execute(
+                "INSERT INTO sessions VALUES (?, ?, ?)",
+                (_digest(session), user.username, now + SESSION_SECONDS),
+            )
+        return session
 
     def from_cookie(self, cookie: str | None) -> User | None:
-        try:
-            name, expires, sig = (cookie or "").split(".")
-            username = base64.urlsafe_b64decode(name.encode()).decode()
-            if int(expires) < time.time():
-                return None
-        except ValueError:
+        if not cookie:
             return None
-        expected = self._sign(f"{name}.{expires}.{self._fingerprint(username)}")
-        return self.get(username) if hmac.compare_digest(sig, expected) else None
+        with self._lock:
+            row = self._db.execute(
+                "SELECT username FROM sessions WHERE digest = ? AND expires >= ?",
+                (_digest(cookie), time.time()),
+            ).fetchone()
+        return self.get(row[0]) if row else None
+
+    def end_session(self, cookie: str | None) -> None:
+        if cookie:
+            with self._lock:
+                self._db.execute("DELETE FROM sessions WHERE digest = ?", (_digest(cookie),))
 
 
 def _digest(token: str) -> str:

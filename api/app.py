@@ -10,10 +10,9 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
 
 from api import catalogue, contributions, downloads, home, lists, named_queries, resources, sparql
-from api.lane import Lanes
+from api.guards import Guards
 from api.pages import render
 from graph import search
 from graph.remote import RemoteRunner, RemoteStore
@@ -25,25 +24,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger(__name__)
 
 
-class App(FastAPI):
-    """Answers ``/sparql`` before FastAPI's own layers (telemetry, body limit, error pages, middleware,
-    routing): at one connection they took a third of a cheap lookup's time in the event loop."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if sparql.handles(scope):
-            if self.root_path:
-                scope["root_path"] = self.root_path
-            scope["app"] = self  # what Starlette sets for Request.app
-            await sparql.serve(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
-
-
-def create_app(
-    settings: Settings | None = None, store: Store | None = None, lanes: Lanes | None = None
-) -> FastAPI:
-    """``store`` is injected by tests; otherwise it is opened from ``settings.store`` at start-up. ``lanes``
-    (``communs serve --processes``) are started once the store's snapshots are published."""
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """``store`` is injected by tests; otherwise it is opened from ``settings.store`` at start-up."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -53,8 +35,6 @@ def create_app(
             _start(app)
             yield
         finally:
-            if lanes is not None:
-                lanes.stop()
             if hasattr(app.state, "reader"):  # embedded: a remote store's build fails once it is closed
                 search.finish(app.state.reader, timeout=10)
             if app.state.runner is not None:
@@ -71,14 +51,9 @@ def create_app(
                 app.state.store,
                 workers=settings.query_workers,
                 max_busy=settings.query_workers_max,
-                memory_quads=settings.memory_quads,
+                network=bool(settings.service_allowlist),
             )
             app.state.reader = Reader(app.state.store, runner, settings.query_timeout)
-            app.state.publish = runner.changed
-            if lanes is not None and runner.disk:
-                lanes.start(runner.board.path)
-        if lanes is not None and not (isinstance(runner, QueryRunner) and runner.disk):
-            log.warning("--processes needs an embedded store on disk: this process serves alone")
         elif isinstance(app.state.store, RemoteStore):
             runner = RemoteRunner(app.state.store)  # the server is the snapshot; pages read it directly
         app.state.runner = runner
@@ -86,7 +61,7 @@ def create_app(
         # object), begun now but not waited for: SPARQL and resource pages answer during its build.
         search.start(getattr(app.state, "reader", None) or app.state.store)
 
-    app = App(
+    app = FastAPI(
         title="Comm'un Services",
         description="Données liées ouvertes sur l'accès aux services au public en territoires de montagne.",
         lifespan=lifespan,
@@ -95,13 +70,14 @@ def create_app(
         openapi_url=None,  # /openapi.json describes the named queries (api/named_queries.py)
     )
     app.state.settings = settings
+    app.add_middleware(Guards)  # bad paths refused, security headers on every answer
     app.add_exception_handler(StoreUnavailable, unavailable)
     app.add_exception_handler(QueryTimeout, unavailable)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     contributions.setup(app, settings)
     named_queries.setup(app)
     app.include_router(contributions.router)  # first: /ressources/proposer before any /ressources/{id}
-    app.include_router(sparql.router)  # /store, OPTIONS /sparql
+    app.include_router(sparql.router)  # /sparql, /store
     app.include_router(home.router)
     app.include_router(resources.router)  # /id/{kind}/{key}: dereferencing
     app.include_router(lists.router)  # /projets, /territoires..., /recherche (+ .json, .csv)

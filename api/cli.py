@@ -139,11 +139,8 @@ def _bulk_import(path: Path, args: argparse.Namespace, store: Store) -> int | No
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import socket
-
     import uvicorn
 
-    from api import lane
     from api.app import create_app
 
     if args.query_timeout is not None:
@@ -152,8 +149,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.query_workers = args.workers
     if args.workers_max is not None:
         settings.query_workers_max = args.workers_max
-    if args.processes is not None:
-        settings.processes = args.processes
     if args.no_access_log:
         settings.access_log = False
     # The store's own news (a snapshot compacted…) in the server's log, formatted like uvicorn's lines.
@@ -161,16 +156,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     for name in ("graph", "api"):
         log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     logs = {"log_level": "info", "log_config": log_config, "access_log": settings.access_log}
-    if settings.processes <= 1:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, **logs)
-        return 0
-    # Lanes share the public port; what they hand over reaches this process on a loopback port of its own.
-    public = lane.reuseport_socket(args.host, args.port)
-    internal = socket.create_server(("127.0.0.1", 0))
-    upstream = f"http://127.0.0.1:{internal.getsockname()[1]}"
-    port = public.getsockname()[1]  # --port 0: the lanes join the port the kernel chose
-    lanes = lane.Lanes(settings.processes - 1, args.host, port, upstream, settings)
-    uvicorn.Server(uvicorn.Config(create_app(settings, lanes=lanes), **logs)).run(sockets=[public, internal])
+    # X-Forwarded-For is believed only from the proxies named in COMMUNS_TRUSTED_PROXIES (uvicorn's own
+    # default believes any loopback client, which let one spoofed header pass the submission limit).
+    proxies = settings.trusted_proxies.replace(" ", ",")
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+        **logs,
+    )
     return 0
 
 
@@ -351,12 +347,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers-max",
         type=int,
         help="queries at once, each in its process (env COMMUNS_QUERY_WORKERS_MAX, default 4 × --workers)",
-    )
-    p.add_argument(
-        "--processes",
-        type=int,
-        help="HTTP processes sharing the port; all but one answer one-pattern SPARQL queries "
-        "(env COMMUNS_PROCESSES, default 1)",
     )
     p.add_argument(
         "--no-access-log",

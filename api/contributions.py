@@ -15,6 +15,7 @@ import binascii
 import re
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,13 +202,6 @@ def _model(request: Request) -> Contributions:
     return st.model
 
 
-def _published(request: Request) -> None:
-    """Let the SPARQL read side see a change at once (the query workers read store checkpoints)."""
-    publish = getattr(request.app.state, "publish", None)
-    if callable(publish):
-        publish()
-
-
 # --- vocabularies and look-ups -------------------------------------------------------------------
 def concepts(store: Store, kind: str, fallback: dict[str, str]) -> list[tuple[str, str]]:
     """(IRI, label) of the SKOS concepts minted as ``{base}id/<kind>/…``; the fallback if none is loaded."""
@@ -312,6 +306,15 @@ def resolve_territories(request: Request, values: list[str]) -> tuple[list[str],
     return list(dict.fromkeys(found)), errors
 
 
+def unsafe_text(value: str) -> bool:
+    """Control characters (but tab and line ends), bidirectional and other invisible formatting
+    characters (U+202E reverses what follows on every page) and lone surrogates: never in a text field."""
+    return any(
+        unicodedata.category(c) in ("Cf", "Cs") or (unicodedata.category(c) == "Cc" and c not in "\t\n\r")
+        for c in value
+    )
+
+
 # --- reading and checking a submission ---------------------------------------------------------------
 @dataclass
 class Submission:
@@ -364,8 +367,8 @@ def validate(
             err(name, "Ce champ est obligatoire." if not value else f"Au moins {low} caractères.")
         elif len(value) > high:
             err(name, f"Au plus {high} caractères ({len(value)} saisis).")
-        elif re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", value):
-            err(name, "Caractères de contrôle non autorisés.")
+        elif unsafe_text(value):
+            err(name, "Caractères de contrôle, de direction ou invalides non autorisés.")
     choices = _choices(request)
     kinds = {c.rsplit("/", 1)[-1] for c, _ in choices["kinds"]}
     if sub.type not in kinds:
@@ -584,7 +587,6 @@ async def propose_post(request: Request) -> Response:
     result = _propose(request, sub, user)
     if isinstance(result, dict):
         return _render(request, "contrib_form.html", _form_context(request, sub, result), status=422)
-    _published(request)
     return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1", status_code=303)
 
 
@@ -631,7 +633,7 @@ async def _json_body(request: Request) -> dict:
         raise HTTPException(415, "Envoyez du JSON (Content-Type: application/json).")
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: an array nested thousands deep
         raise HTTPException(400, "Corps JSON illisible.") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "Le corps doit être un objet JSON.")
@@ -656,7 +658,6 @@ async def api_propose(request: Request) -> JSONResponse:
     result = _propose(request, _json_submission(body), user)
     if isinstance(result, dict):
         return JSONResponse({"valide": False, "erreurs": result}, status_code=422)
-    _published(request)
     rid, token = result
     return JSONResponse(
         {"id": rid, "iri": _model(request).iri(rid), "etat": model.PENDING, "suivi": f"/suivi/{token}"},
@@ -740,6 +741,7 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     form = await request.form()
     _state(request).csrf.check(request, form.get(CSRF_FIELD))
+    _state(request).accounts.end_session(request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -863,7 +865,6 @@ async def moderate(request: Request, rid: str) -> Response:
             raise HTTPException(400, "Action inconnue.")
     except ContributionError as e:
         raise HTTPException(409, str(e).capitalize() + ".") from None
-    _published(request)
     return RedirectResponse(f"/moderation/{rid}", status_code=303)
 
 
@@ -892,7 +893,6 @@ async def api_moderate(request: Request, rid: str, action: str) -> JSONResponse:
     except ContributionError as e:
         status = 404 if "inconnue" in str(e) else 409
         raise HTTPException(status, str(e).capitalize() + ".") from None
-    _published(request)
     return JSONResponse({"id": rid, "etat": m.state(rid)})
 
 
@@ -1023,7 +1023,6 @@ async def revert(request: Request, rid: str) -> Response:
         raise HTTPException(400, "Version invalide.") from None
     except ContributionError as e:
         raise HTTPException(409, str(e).capitalize() + ".") from None
-    _published(request)
     return RedirectResponse(f"/ressources/{rid}/historique", status_code=303)
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.i18n import language
-from api.pages import local_path, render, store_of
+from api.pages import local_path, number_param, render, store_of
 from graph import search
 
 router = APIRouter()
@@ -67,13 +67,6 @@ def selected_facets(request: Request, facets: list[str]) -> dict[str, list[str]]
         if values:
             chosen[name] = values
     return chosen
-
-
-def _page(request: Request) -> int:
-    try:
-        return max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 def facet_view(
@@ -170,10 +163,8 @@ def list_page(request: Request, kind_name: str, fmt: str = "html") -> Response:
     else:
         numbers = sorted(numbers, key=lambda n: cat.label(cat.items[n].iri, lang).lower())
     total = len(numbers)
-    page = _page(request)
-    per_page = (
-        PER_PAGE if fmt == "html" else min(10000, int(request.query_params.get("limit", "1000") or 1000))
-    )
+    page = number_param(request, "page", 1)
+    per_page = PER_PAGE if fmt == "html" else number_param(request, "limit", 1000, maximum=10000)
     window = numbers[(page - 1) * per_page : page * per_page]
     rows = rows_for(cat, window, lang, store.minter.base, facets)
     if kind_name in ("themes", "publics"):
@@ -246,7 +237,7 @@ def search_page(request: Request, fmt: str = "html") -> Response:
         if ok:
             keep.append(n)
     total = len(keep)
-    page = _page(request)
+    page = number_param(request, "page", 1)
     window = keep[(page - 1) * PER_PAGE : page * PER_PAGE]
     snippets = dict(index.snippets(window, q)) if window else {}
     rows = []

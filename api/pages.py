@@ -11,7 +11,7 @@ import threading
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
@@ -115,6 +115,16 @@ _ontology_cache: dict[int, tuple[int, dict[str, dict[str, str]], dict[str, float
 def store_of(request: Request) -> Store:
     """The deadline-enforcing reader (graph.runner.Reader) once the app started, else the store."""
     return getattr(request.app.state, "reader", None) or request.app.state.store
+
+
+def number_param(request: Request, name: str, default: int, maximum: int | None = None) -> int:
+    """A positive whole-number query parameter (page, limit…): a 400 that names it when it is not one."""
+    given = request.query_params.get(name, "")
+    if given == "":
+        return default
+    if not given.isascii() or not given.isdigit() or int(given) < 1:
+        raise HTTPException(400, f"{name}={given[:40]!r} : un nombre entier positif est attendu / expected")
+    return min(int(given), maximum) if maximum else int(given)
 
 
 def base_of(request: Request) -> str:

@@ -21,6 +21,7 @@ from api.pages import (
     base_of,
     curie,
     local_path,
+    number_param,
     property_label,
     property_rank,
     render,
@@ -51,6 +52,7 @@ BY_MEDIA = {media: ext for ext, (media, _) in FORMATS.items()}
 # On a tie HTML wins: mimeparse prefers the later entry.
 OFFERED = ["application/json", *BY_MEDIA, "application/xhtml+xml", "text/html"]
 PAGE = 20
+URI_SAFE = ":/?#[]@!$&'()*+,;=%~"  # what a URI keeps as is; anything else is percent-encoded
 INCOMING_HIDDEN_ON_TERRITORIES = {
     DCTERMS + "isPartOf",
     DCTERMS + "spatial",
@@ -107,7 +109,9 @@ def dereference(request: Request, kind: str, key: str) -> Response:
         body = serialize(desc.rdf() if desc.exists else [], fmt)
         headers = {
             "Vary": "Accept",
-            "Link": f'<{local_path(iri, base_of(request))}.html>; rel="alternate"; type="text/html"',
+            # Header values are Latin-1: the IRI goes percent-encoded (RFC 3987 → RFC 3986).
+            "Link": f'<{quote(local_path(iri, base_of(request)), safe=URI_SAFE)}.html>; rel="alternate"; '
+            'type="text/html"',
         }
         return Response(body, status_code=status, media_type=media, headers=headers)
     lang = language(request)
@@ -177,7 +181,7 @@ def page_context(request: Request, store, desc, lang: str) -> dict:
     ctx["index_building"] = is_territory and cat is None
     # Incoming links, per predicate, paged.
     chosen = request.query_params.get("entrants")
-    page = max(1, int(request.query_params.get("page", "1") or 1)) if chosen else 1
+    page = number_param(request, "page", 1) if chosen else 1
     groups = []
     for p, count in sorted(desc.incoming_counts.items(), key=lambda kv: -kv[1]):
         if territory and p in INCOMING_HIDDEN_ON_TERRITORIES:
@@ -223,7 +227,7 @@ def territory_context(request: Request, cat: search.Catalog, territory: search.T
         up.append({"href": local_path(p, base), "label": t.label, "level": t.level})
         frontier.extend(t.parents)
     children = sorted(cat.children.get(territory.iri, ()), key=lambda c: cat.territories[c].label)
-    page = max(1, int(request.query_params.get("sous_page", "1") or 1))
+    page = number_param(request, "sous_page", 1)
     down = [
         {"href": local_path(c, base), "label": cat.territories[c].label, "level": cat.territories[c].level}
         for c in children[(page - 1) * 100 : page * 100]

@@ -9,28 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import URL
-from starlette.types import Receive, Scope, Send
+from starlette.requests import ClientDisconnect
 
 from api import conneg
 from api.deps import templates
+from graph import sparql_text
 from graph.namespaces import PREFIXES, sparql_prefixes
 from graph.remote import RemoteRunner
 from graph.runner import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
 from graph.settings import Settings
-from graph.store import QueryTimeout, Store, StoreError, StoreUnavailable, bind
+from graph.sparql_text import bind
+from graph.store import QueryTimeout, Store, StoreError, StoreUnavailable
 
 router = APIRouter()
 
@@ -39,7 +38,6 @@ GRAPH_MAX_BYTES = 64 * 1024 * 1024  # a Graph Store Protocol upload
 PREFETCH = 1024 * 1024  # answers up to this size are complete before the status line is sent
 CACHE_ENTRIES, CACHE_MAX_BODY = 512, 256 * 1024
 READ_HEADERS = "Accept, Content-Type, If-None-Match, Authorization"
-SPARQL_METHODS = ("GET", "POST", "HEAD")
 
 EXAMPLES = {
     "Projets et leurs territoires": """SELECT ?projet ?label ?territoire WHERE {
@@ -89,10 +87,6 @@ def examples(request: Request) -> dict[str, str]:
     return found
 
 
-class Elsewhere(Exception):  # noqa: N818 - a hand-over, not an error
-    """What a sibling process (api.lane) cannot answer itself: the request goes to the main process."""
-
-
 class Problem(Exception):
     """An HTTP error with a message the client can act on."""
 
@@ -103,223 +97,15 @@ class Problem(Exception):
         self.headers = headers or {}
 
 
-# --- lexical checks (strings, IRIs and comments are tokens of their own) ----------------------------------
-_TOKEN = re.compile(
-    r'(?P<skip>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
-    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*)'
-    r"|(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)"
-    r"|(?P<name>[?$]\w+|[A-Za-z_][\w.\-]*(?::(?:[\w.:%\-]|\\.)*)?|:(?:[\w.:%\-]|\\.)*)"
-    r"|(?P<other>\S)"
-)
-_UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+def _refused(e: sparql_text.Refused) -> Problem:
+    return Problem(e.status, e.message)
 
 
-def _unescaped(text: str) -> str:
-    return _UNICODE_ESCAPE.sub(lambda m: chr(int(m[1] or m[2], 16)), text) if "\\" in text else text
-
-
-def tokens(text: str) -> list[tuple[str, str]]:
-    text = _unescaped(text)
-    return [(m.lastgroup or "", m.group()) for m in _TOKEN.finditer(text) if m.lastgroup != "skip"]
-
-
-def _prefixes(toks: list[tuple[str, str]]) -> dict[str, str]:
-    found = {}
-    for i in range(len(toks) - 2):
-        if toks[i][1].upper() == "PREFIX" and toks[i + 2][0] == "iri" and toks[i + 1][1].endswith(":"):
-            found[toks[i + 1][1][:-1]] = toks[i + 2][1][1:-1]
-    return found
-
-
-def _iri(tok: tuple[str, str], prefixes: dict[str, str]) -> str | None:
-    kind, text = tok
-    if kind == "iri":
-        return text[1:-1]
-    if kind == "name" and ":" in text and not text.startswith(("?", "$")):
-        prefix, local = text.split(":", 1)
-        if prefix in prefixes:
-            return prefixes[prefix] + local.replace("\\", "")
-    return None
-
-
-def check_remote(toks: list[tuple[str, str]], allowlist: tuple[str, ...]) -> None:
-    """SERVICE and LOAD make the engine fetch URLs (SSRF): only allow-listed endpoints pass."""
-    prefixes = _prefixes(toks)
-    for i, (kind, text) in enumerate(toks):
-        if kind != "name" or text.upper() not in ("SERVICE", "LOAD"):
-            continue
-        j = i + 1
-        if j < len(toks) and toks[j][1].upper() == "SILENT":
-            j += 1
-        target = _iri(toks[j], prefixes) if j < len(toks) else None
-        if target is None or target not in allowlist:
-            allowed = ", ".join(f"<{a}>" for a in allowlist) or "none"
-            shown = f"<{target}>" if target else (toks[j][1] if j < len(toks) else "")
-            raise Problem(
-                400,
-                f"{text.upper()} {shown} refused: only allow-listed endpoints are called ({allowed})",
-            )
-
-
-def as_sparql11(query: str) -> str:
-    """pyoxigraph keeps the language tag GROUP_CONCAT's values share (the SPARQL 1.2 draft's rule); SPARQL
-    1.1, which this endpoint declares, returns a simple literal, so every GROUP_CONCAT(…) becomes
-    STR(GROUP_CONCAT(…)). A call whose parentheses do not close is left to the parser's error."""
-    if "group_concat" not in query.lower():
-        return query
-    inserts: list[tuple[int, str]] = []
-    depth, opened, pending = 0, [], False  # opened: the depth each open GROUP_CONCAT( closes at
-    for m in _TOKEN.finditer(query):
-        kind, text = m.lastgroup, m.group()
-        if kind == "name" and text.upper() == "GROUP_CONCAT":
-            pending, start = True, m.start()
-            continue
-        if text == "(" and kind == "other":
-            if pending:
-                opened.append((depth, start))
-            depth += 1
-        elif text == ")" and kind == "other":
-            depth -= 1
-            if opened and opened[-1][0] == depth:
-                inserts += [(opened.pop()[1], "STR("), (m.end(), ")")]
-        pending = False
-    for at, text in sorted(inserts, reverse=True):
-        query = query[:at] + text + query[at:]
-    return query
-
-
-# The shape of a one-pattern query, read from the text itself (a lookup is not worth tokenising): white
-# space and comments between the words, no string anywhere. Possessive repeats keep matching linear.
-_GAP = r"(?:\s|#[^\n]*+)*+"
-_IRI = r"<[^<>\"{}|^`\\\x00-\x20]*+>"
-_PREFIX = r"(?:[A-Za-z][\w.\-]*+|_[\w.\-]++)?+:"  # not "_:", a blank node
-_VAR = r"[?$]\w++"
-_TERM = rf"({_IRI}|{_VAR}|{_PREFIX}(?:[\w.:%\-]|\\.)*+|a(?![\w:]))"
-_SCAN = re.compile(
-    rf"{_GAP}(?:(?i:PREFIX){_GAP}{_PREFIX}{_GAP}{_IRI}{_GAP}|(?i:BASE){_GAP}{_IRI}{_GAP})*+"
-    rf"(?:(?i:SELECT){_GAP}(?:\*|(?:{_VAR}{_GAP})++)|(?i:ASK)){_GAP}(?:(?i:WHERE){_GAP})?+"
-    rf"\{{{_GAP}{_TERM}{_GAP}{_TERM}{_GAP}{_TERM}{_GAP}(?:\.{_GAP})?+\}}{_GAP}"
-    rf"(?:(?i:LIMIT){_GAP}\d++{_GAP})?+"
-)
-
-
-def scans(query: str) -> bool:
-    """Whether the query is ``SELECT … WHERE { s p o }`` or ``ASK { s p o }`` (prefixes and a LIMIT
-    allowed): one pattern, no repeated variable, no literal, so every match the engine reads is a row it
-    writes (graph.runner.Job.scans). Anything else, however cheap, is not."""
-    found = _SCAN.fullmatch(_unescaped(query))  # \u escapes may spell anything: read what they spell
-    if found is None:
-        return False
-    variables = [t[1:] for t in found.groups() if t[0] in "?$"]
-    return len(set(variables)) == len(variables)
-
-
-def has_from(toks: list[tuple[str, str]]) -> bool:
-    return any(kind == "name" and text.upper() == "FROM" for kind, text in toks)
-
-
-def from_graphs(toks: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    """The IRIs of the query's FROM and FROM NAMED clauses (relative ones resolved by the engine)."""
-    prefixes = _prefixes(toks)
-    default: list[str] = []
-    named: list[str] = []
-    for i, (kind, text) in enumerate(toks):
-        if kind != "name" or text.upper() != "FROM":
-            continue
-        is_named = i + 1 < len(toks) and toks[i + 1][1].upper() == "NAMED"
-        j = i + 2 if is_named else i + 1
-        if j < len(toks):
-            # An IRI not resolved here is kept as written: a remote runner refuses what it cannot check.
-            (named if is_named else default).append(_iri(toks[j], prefixes) or toks[j][1])
-    return default, named
-
-
-def check_extensions(toks: list[tuple[str, str]]) -> None:
-    """Vendor extensions outside SPARQL 1.1 (Virtuoso's DEFINE pragmas, bif:/sql: functions) can read
-    any graph or run SQL on a remote server: refused everywhere, so a query means the same on all."""
-    declared = _prefixes(toks)
-    for kind, text in toks:
-        if kind == "name" and text.upper() == "DEFINE":
-            raise Problem(400, "DEFINE is not SPARQL 1.1 (a Virtuoso pragma): remove it")
-        target = text[1:-1] if kind == "iri" else text if kind == "name" else ""
-        scheme = target.split(":", 1)[0].lower() if ":" in target else ""
-        if scheme in ("bif", "sql") and (kind == "iri" or scheme not in declared):
-            raise Problem(400, f"{text} is a vendor extension, not SPARQL 1.1: it is refused here")
-
-
-def check_update_scope(toks: list[tuple[str, str]], is_public, *, graph_variables: bool = False) -> None:
-    """Updates may neither write into nor read from a non-public graph, so they must name their graphs."""
-    prefixes = _prefixes(toks)
-    for i, tok in enumerate(toks):
-        iri = _iri(tok, prefixes)
-        if iri is not None and not is_public(iri):
-            raise Problem(403, f"<{iri}> is not a public graph: updates cannot touch it")
-        upper = tok[1].upper() if tok[0] == "name" else ""
-        before = toks[i - 1][1].upper() if i else ""
-        if upper in ("ALL", "NAMED") and before in ("CLEAR", "DROP", "SILENT"):
-            raise Problem(403, f"{upper} would include non-public graphs: name the graphs to change")
-        if (
-            upper == "GRAPH"
-            and not graph_variables
-            and i + 1 < len(toks)
-            and toks[i + 1][1].startswith(("?", "$"))
-        ):
-            raise Problem(403, "GRAPH with a variable would read non-public graphs: name the graphs")
-
-
-# --- helpers ------------------------------------------------------------------------------------------------
-class Call:
-    """A ``/sparql`` request as read straight from the ASGI scope. Starlette's Request and Response cost
-    about as much as the engine on a lookup (doing without them saved ~60 µs of 265 per request, measured
-    in one process). Helpers shared with the ``/store`` routes read only ``app``, ``headers``,
-    ``method`` and ``scope``, which a Starlette Request has too."""
-
-    __slots__ = ("app", "headers", "method", "scope")
-
-    def __init__(self, scope: Scope):
-        self.scope, self.app, self.method = scope, scope["app"], scope["method"]
-        headers: dict[str, str] = {}
-        for key, value in scope["headers"]:  # ASGI names are lowercase; the first of a repeated one wins
-            headers.setdefault(key.decode("latin-1"), value.decode("latin-1"))
-        self.headers = headers
-
-
-Asked = Request | Call
-
-
-@dataclass(slots=True)
-class Reply:
-    """An answer of the ``/sparql`` path: two ASGI messages, or a stream for a large one."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes = b""
-    media: str | None = None
-    rest: Iterator[bytes] | None = None  # a large answer's body, read in a thread as it is sent
-
-    async def send(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.rest is not None:
-            response = StreamingResponse(self.rest, self.status, self.headers, media_type=self.media)
-            await response(scope, receive, send)
-            return
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()]
-        if self.media:
-            raw.append((b"content-type", self.media.encode("latin-1")))
-        if self.status not in (204, 304):
-            raw.append((b"content-length", str(len(self.body)).encode()))
-        await send({"type": "http.response.start", "status": self.status, "headers": raw})
-        await send({"type": "http.response.body", "body": self.body})
-
-
-class _Gone(Exception):  # noqa: N818 - not an error: there is nobody to answer
-    """The client hung up before its request body was read."""
-
-
-def _settings(request: Asked) -> Settings:
+def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _cors(request: Asked) -> dict[str, str]:
+def _cors(request: Request) -> dict[str, str]:
     origins = _settings(request).cors_origins
     if not origins:
         return {}
@@ -335,35 +121,24 @@ def _cors(request: Asked) -> dict[str, str]:
     return {}
 
 
-def _problem_reply(request: Asked, p: Problem) -> Reply:
-    return Reply(
-        p.status, {**_cors(request), **p.headers}, (p.message + "\n").encode(), "text/plain; charset=utf-8"
-    )
-
-
 def _problem(request: Request, p: Problem) -> Response:
-    reply = _problem_reply(request, p)
-    return Response(reply.body, reply.status, reply.headers, media_type=reply.media)
+    return PlainTextResponse(p.message + "\n", p.status, {**_cors(request), **p.headers})
 
 
-async def _read_body(request: Asked, receive: Receive, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int) -> bytes:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
         raise Problem(413, f"request body over the limit of {limit} bytes")
     chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Gone
-        chunks.append(message.get("body", b""))
-        size += len(chunks[-1])
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
         if size > limit:
             raise Problem(413, f"request body over the limit of {limit} bytes")
-        if not message.get("more_body"):
-            return b"".join(chunks)
+    return b"".join(chunks)
 
 
-def _media(request: Asked) -> str:
+def _media(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
@@ -386,7 +161,7 @@ def _store_problem(e: StoreError) -> Problem:
     return Problem(400, str(e))
 
 
-def _authorize(request: Asked) -> None:
+def _authorize(request: Request) -> None:
     token = _settings(request).update_token
     if not token:
         raise Problem(403, "updates are disabled on this server (no update token is configured)")
@@ -397,17 +172,11 @@ def _authorize(request: Asked) -> None:
         raise Problem(403, "wrong update token")
 
 
-def _runner(request: Asked) -> QueryRunner | RemoteRunner:
+def _runner(request: Request) -> QueryRunner | RemoteRunner:
     runner = getattr(request.app.state, "runner", None)
     if runner is None:
         raise Problem(503, "the SPARQL endpoint is not ready yet: try again in a moment")
     return runner
-
-
-def _publish(request: Asked) -> None:
-    publish = getattr(request.app.state, "publish", None)
-    if callable(publish):
-        publish()
 
 
 class _Cache:
@@ -433,14 +202,48 @@ class _Cache:
                 self._items.popitem(last=False)
 
 
-def cache_of(state) -> _Cache:
-    """The answers kept by this process (``app.state``); api.lane also keeps those it passed on."""
+class _Shares:
+    """Public queries running or waiting, per client address: past ``limit`` a client is told to come back
+    (429, Retry-After) instead of queueing before everybody else (a storm from one client)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def enter(self, client: str) -> None:
+        with self._lock:
+            held = self._held.get(client, 0)
+            if held >= self.limit:
+                raise Problem(
+                    429,
+                    f"{held} of your queries are running already: retry once one of them has answered",
+                    {"Retry-After": "5"},
+                )
+            self._held[client] = held + 1
+
+    def leave(self, client: str) -> None:
+        with self._lock:
+            held = self._held.pop(client, 1) - 1
+            if held > 0:
+                self._held[client] = held
+
+
+def _shares(request: Request) -> _Shares:
+    state = request.app.state
+    if getattr(state, "sparql_shares", None) is None:
+        state.sparql_shares = _Shares(_settings(request).client_queries)
+    return state.sparql_shares
+
+
+def _cache(request: Request) -> _Cache:
+    state = request.app.state
     if getattr(state, "sparql_cache", None) is None:
         state.sparql_cache = _Cache()
     return state.sparql_cache
 
 
-def _etag_matches(request: Asked, etag: str) -> bool:
+def _etag_matches(request: Request, etag: str) -> bool:
     header = request.headers.get("if-none-match")
     if not header:
         return False
@@ -448,13 +251,13 @@ def _etag_matches(request: Asked, etag: str) -> bool:
 
 
 # --- /sparql -------------------------------------------------------------------------------------------
-async def _params(call: Call, receive: Receive) -> list[tuple[str, str]]:
-    query_string = call.scope["query_string"]
+async def _params(request: Request) -> list[tuple[str, str]]:
+    query_string = request.scope["query_string"]
     params = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if query_string else []
-    if call.method != "POST":
+    if request.method != "POST":
         return params
-    media = _media(call)
-    body = await _read_body(call, receive, QUERY_MAX_BYTES)
+    media = _media(request)
+    body = await _read_body(request, QUERY_MAX_BYTES)
     if media == "application/x-www-form-urlencoded":
         try:
             return params + parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
@@ -483,7 +286,7 @@ def _one(params: list[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _timeout(request: Asked, params: list[tuple[str, str]]) -> float:
+def _timeout(request: Request, params: list[tuple[str, str]]) -> float:
     limit = _settings(request).query_timeout
     asked = _one(params, "timeout")
     if asked is None or asked == "":
@@ -524,63 +327,39 @@ async def _start(
     return answer, head, done
 
 
-def handles(scope: Scope) -> bool:
-    """Whether ``scope`` is a ``/sparql`` request, which :class:`api.app.App` answers with :func:`serve`."""
-    return scope["type"] == "http" and _route_path(scope) == "/sparql" and scope["method"] in SPARQL_METHODS
-
-
-async def serve(scope: Scope, receive: Receive, send: Send) -> None:
-    """Answer a ``/sparql`` request (``scope["app"]`` has the ``state``); raises :class:`Elsewhere`
-    before anything is sent when a lane must hand it over."""
-    call = Call(scope)
+@router.api_route("/sparql", methods=["GET", "POST", "HEAD"])
+async def endpoint(request: Request) -> Response:
+    """The SPARQL 1.1 Protocol: queries (GET, POST form or body), updates (POST, with the token), and the
+    service description when neither is given."""
     try:
-        reply = await _answer(call, receive)
+        params = await _params(request)
+        query, update = _one(params, "query"), _one(params, "update")
+        if query is not None and update is not None:
+            raise Problem(400, "give either a query or an update, not both")
+        if update is not None:
+            if request.method != "POST":
+                raise Problem(405, "updates are sent with POST", {"Allow": "POST"})
+            return await _update(request, params, update)
+        if query is None:
+            return _describe_service(request)
+        return await _query(request, params, query)
     except Problem as p:
-        reply = _problem_reply(call, p)
-    except StoreError as e:  # outside FastAPI's exception handlers (see api.app.App)
-        reply = _problem_reply(call, _store_problem(e))
-    except _Gone:
-        return
-    if isinstance(reply, Response):
-        await reply(scope, receive, send)
-    else:
-        await reply.send(scope, receive, send)
+        return _problem(request, p)
+    except sparql_text.Refused as e:
+        return _problem(request, _refused(e))
+    except StoreError as e:
+        return _problem(request, _store_problem(e))
+    except ClientDisconnect:
+        return Response(status_code=400)
 
 
-def _route_path(scope: Scope) -> str:
-    """The path without the deployment's root path (behind a proxy that keeps its prefix in it)."""
-    path, root = scope["path"], scope.get("root_path", "")
-    return path[len(root) :] if root and path.startswith(root + "/") else path
-
-
-async def _answer(call: Call, receive: Receive) -> Reply | Response:
-    params = await _params(call, receive)
-    query, update = _one(params, "query"), _one(params, "update")
-    if query is not None and update is not None:
-        raise Problem(400, "give either a query or an update, not both")
-    if (update is not None or query is None) and getattr(call.app.state, "lane", False):
-        raise Elsewhere
-    if update is not None:
-        if call.method != "POST":
-            raise Problem(405, "updates are sent with POST", {"Allow": "POST"})
-        return await _update(Request(call.scope), params, update)
-    if query is None:
-        return _describe_service(Request(call.scope))
-    return await _query(call, params, query)
-
-
-# What check_remote, check_extensions and has_from look for: a query with none of it is not tokenised.
-# Upper case, as the token checks compare (str.upper maps more letters to these than str.lower does).
-_TOKENISED_FOR = ("SERVICE", "LOAD", "DEFINE", "BIF:", "SQL:", "FROM")
-
-
-async def _query(call: Call, params: list[tuple[str, str]], query: str) -> Reply:
-    # Tokenised only when it may say something the checks look for (a \u escape could spell it).
-    upper = query.upper()
-    toks = tokens(query) if "\\" in query or any(w in upper for w in _TOKENISED_FOR) else None
-    if toks is not None:
-        check_remote(toks, _settings(call).service_allowlist)
-        check_extensions(toks)
+async def _query(request: Request, params: list[tuple[str, str]], query: str) -> Response:
+    settings = _settings(request)
+    checked = sparql_text.canonical(query)  # what is checked is what runs
+    base = _endpoint(request)
+    sparql_text.check_remote(checked, settings.service_allowlist, base)
+    toks = sparql_text.tokens(checked)
+    sparql_text.check_extensions(toks)
     defaults = [v for k, v in params if k == "default-graph-uri"]
     named = [v for k, v in params if k == "named-graph-uri"]
     for g in defaults + named:
@@ -588,20 +367,20 @@ async def _query(call: Call, params: list[tuple[str, str]], query: str) -> Reply
             ox.NamedNode(g)
         except ValueError as e:
             raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
-    timeout = _timeout(call, params)
+    timeout = _timeout(request, params)
     try:
         formats = [v for k, v in params if k == "format"]
-        results_type, graph_type = conneg.negotiate(call.headers.get("accept"), formats)
+        results_type, graph_type = conneg.negotiate(request.headers.get("accept"), formats)
     except conneg.UnknownFormat as e:
         raise Problem(400, f"unknown format={e}: use one of {', '.join(conneg.FORMAT_NAMES)}") from e
     if results_type is None and graph_type is None:
         raise Problem(
             406, "no acceptable format: " + ", ".join([*conneg.RESULTS.values(), *conneg.GRAPHS.values()])
         )
-    runner = _runner(call)
+    runner = _runner(request)
     protocol_dataset = bool(defaults or named)
-    own_dataset = toks is not None and has_from(toks)
-    sent = as_sparql11(query)
+    own_dataset = sparql_text.has_from(toks)
+    sent = sparql_text.as_sparql11(checked)
     job = Job(
         sent,
         results_format=results_type,
@@ -610,26 +389,47 @@ async def _query(call: Call, params: list[tuple[str, str]], query: str) -> Reply
         default_graphs=defaults if protocol_dataset else None,
         named_graphs=named if protocol_dataset else None,
         union_default=not protocol_dataset and not own_dataset,
-        base_iri=_endpoint(call),
-        from_graphs=from_graphs(toks) if own_dataset else None,
-        scans=scans(query),
+        base_iri=base,
+        from_graphs=sparql_text.from_graphs(toks, base) if own_dataset else None,
     )
     key = "\x00".join(
         [str(runner.version), query, *defaults, "|", *named, str(results_type), str(graph_type), str(timeout)]
     )
     etag = '"' + hashlib.sha1(key.encode()).hexdigest()[:24] + '"'
     headers = {
-        **_cors(call),
+        **_cors(request),
         "ETag": etag,
         "Cache-Control": "public, max-age=0, must-revalidate",
         "Vary": "Accept, Origin",
     }
-    if _etag_matches(call, etag):
-        return Reply(304, headers)
-    cache = cache_of(call.app.state)
+    if _etag_matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    cache = _cache(request)
     cached = cache.get(etag)
     if cached:
-        return Reply(200, headers, cached[1], cached[0])
+        return Response(cached[1], 200, headers, media_type=cached[0])
+    shares, client = _shares(request), request.client.host if request.client else ""
+    shares.enter(client)
+    try:
+        return await _run_query(request, runner, job, timeout, headers, etag, sent, query, graph_type)
+    except BaseException:
+        shares.leave(client)
+        raise
+
+
+async def _run_query(
+    request: Request,
+    runner: QueryRunner | RemoteRunner,
+    job: Job,
+    timeout: float,
+    headers: dict[str, str],
+    etag: str,
+    sent: str,
+    query: str,
+    graph_type: str | None,
+) -> Response:
+    """The query run and answered; the client's share is given back once the answer is complete."""
+    client = request.client.host if request.client else ""
     try:
         answer, head, done = await _start(runner, job, timeout)
     except NotAcceptable as e:
@@ -650,58 +450,28 @@ async def _query(call: Call, params: list[tuple[str, str]], query: str) -> Reply
         media = "application/ld+json"
         head = [body]
     content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
-    if call.method == "HEAD":
+    if request.method == "HEAD":
         answer.close()
-        return Reply(200, headers, media=content_type)
+        _shares(request).leave(client)
+        return Response(status_code=200, headers=headers, media_type=content_type)
     if done:
         body = b"".join(head)
-        cache.put(etag, content_type, body)
-        return Reply(200, headers, body, content_type)
-    return Reply(200, headers, media=content_type, rest=_stream(head, answer))
+        _cache(request).put(etag, content_type, body)
+        _shares(request).leave(client)
+        return Response(body, 200, headers, media_type=content_type)
+    return StreamingResponse(
+        _stream(head, answer, lambda: _shares(request).leave(client)), 200, headers, media_type=content_type
+    )
 
 
-def _stream(head: list[bytes], answer: Answer) -> Iterator[bytes]:
+def _stream(head: list[bytes], answer: Answer, done: Callable[[], None] = lambda: None) -> Iterator[bytes]:
     """The rest of a large answer; past the deadline the connection is cut (never a silent short 200)."""
     try:
         yield from head
         yield from answer.chunks
     finally:
         answer.close()
-
-
-def rewrite_update(text: str, public_graphs: list[str], using: list[str], using_named: list[str]) -> str:
-    """The update with ``ALL``/``NAMED`` targets spelled out as the public graphs, and the protocol's
-    ``using-graph-uri``/``using-named-graph-uri`` written as USING clauses before each top-level WHERE."""
-    spans = [m for m in _TOKEN.finditer(text) if m.lastgroup != "skip"]
-    edits: list[tuple[int, int, str]] = []
-    depth = 0
-    clauses = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in using_named)
-    if clauses and any(m.lastgroup == "name" and m.group().upper() in ("USING", "WITH") for m in spans):
-        raise Problem(400, "USING or WITH in the update and using-graph-uri in the request at once")
-    for i, m in enumerate(spans):
-        word = m.group().upper() if m.lastgroup == "name" else ""
-        if m.group() == "{":
-            depth += 1
-        elif m.group() == "}":
-            depth -= 1
-        elif word in ("ALL", "NAMED") and i > 0:
-            j = i - 1
-            silent = spans[j].group().upper() == "SILENT"
-            if silent:
-                j -= 1
-            op = spans[j].group().upper() if j >= 0 else ""
-            if op not in ("CLEAR", "DROP"):
-                continue
-            targets = ([] if word == "NAMED" else ["DEFAULT"]) + [f"GRAPH <{g}>" for g in public_graphs]
-            targets = targets or [f"GRAPH <{EMPTY_GRAPH}>"]
-            edits.append((spans[j].start(), m.end(), " ;\n".join(f"{op} SILENT {t}" for t in targets)))
-        elif word == "WHERE" and depth == 0 and clauses:
-            if i > 0 and spans[i - 1].group().upper() == "DELETE":
-                raise Problem(400, "using-graph-uri cannot apply to DELETE WHERE: write DELETE { } WHERE { }")
-            edits.append((m.start(), m.start(), clauses.strip() + " "))
-    for start, end, replacement in reversed(edits):
-        text = text[:start] + replacement + text[end:]
-    return text
+        done()
 
 
 async def _update(request: Request, params: list[tuple[str, str]], text: str) -> Response:
@@ -716,37 +486,29 @@ async def _update(request: Request, params: list[tuple[str, str]], text: str) ->
             ox.NamedNode(g)
         except ValueError as e:
             raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
-    text = rewrite_update(text, store.public_graphs(), using, using_named)
-    toks = tokens(text)
-    check_remote(toks, _settings(request).service_allowlist)
+    base = _endpoint(request)
+    text = sparql_text.canonical(text)
+    text = sparql_text.rewrite_update(text, store.public_graphs(), using, using_named, EMPTY_GRAPH)
+    sparql_text.check_remote(text, _settings(request).service_allowlist, base, update=True)
     # GRAPH ?g only ranges over the USING NAMED graphs when the request gives them.
-    check_update_scope(toks, store.minter.is_public_graph, graph_variables=bool(using_named))
-    # Relative IRIs resolve against the endpoint (a later BASE in the update still wins).
-    text = f"BASE <{_endpoint(request)}>\n{text}"
+    sparql_text.check_update_scope(
+        sparql_text.tokens(text), store.minter.is_public_graph, base, graph_variables=bool(using_named)
+    )
+    # Relative IRIs resolve against the endpoint (a BASE in the update still wins), as checked above.
+    text = f"BASE <{base}>\n{text}"
     try:
         await run_in_threadpool(store.update, text)
     except StoreError as e:
         raise _store_problem(e) from e
     except (ValueError, OSError, RuntimeError) as e:
         raise Problem(400, f"update failed: {e}") from e
-    _publish(request)
     return Response(status_code=204, headers=_cors(request))
 
 
-_ENDPOINTS: dict[tuple, str] = {}
-
-
-def _endpoint(request: Asked) -> str:
-    """The endpoint's URL, the base of relative IRIs: kept per host, as Starlette rebuilds it per call
-    (a tenth of a lookup's Python time)."""
-    scope = request.scope
-    key = (scope["scheme"], request.headers.get("host"), scope.get("root_path"), scope["path"])
-    found = _ENDPOINTS.get(key)
-    if found is None:
-        if len(_ENDPOINTS) > 64:  # the Host header is the client's: never an unbounded table
-            _ENDPOINTS.clear()
-        found = _ENDPOINTS[key] = str(URL(scope=scope)).split("?")[0]
-    return found
+def _endpoint(request: Request) -> str:
+    """The endpoint's IRI, the base of relative IRIs: from the configured base, never from the Host header
+    (a check and the engine must resolve alike, whoever asks)."""
+    return _settings(request).base_iri + "sparql"
 
 
 def _service_triples(endpoint: str) -> str:
@@ -925,7 +687,7 @@ async def _uploaded_triples(request: Request, graph: str) -> list[ox.Triple]:
     base = graph or _endpoint(request)
     media = _media(request)
     if media != "multipart/form-data":
-        return _parse_rdf(await _read_body(request, request.receive, GRAPH_MAX_BYTES), media, base)
+        return _parse_rdf(await _read_body(request, GRAPH_MAX_BYTES), media, base)
     length = request.headers.get("content-length", "")
     if not length.isdigit() or int(length) > GRAPH_MAX_BYTES:
         raise Problem(413, f"multipart uploads need a Content-Length of at most {GRAPH_MAX_BYTES} bytes")
@@ -957,7 +719,6 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
         if not existed:
             raise Problem(404, f"no graph <{graph}>")
         await run_in_threadpool(store.update, f"DROP GRAPH <{graph}>" if graph else "DROP DEFAULT")
-        _publish(request)
         return Response(status_code=204, headers=_cors(request))
     triples = await _uploaded_triples(request, graph)
     data = " .\n".join(str(t) for t in triples)
@@ -972,7 +733,6 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
         await run_in_threadpool(store.update, " ;\n".join(steps))
     except StoreError as e:
         raise _store_problem(e) from e
-    _publish(request)
     headers = _cors(request)
     if location:
         headers["Location"] = location

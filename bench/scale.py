@@ -392,6 +392,7 @@ def communs_env(work: Path, workers: int | None = None) -> dict:
         "COMMUNS_SECRET_KEY": "s" * 32,
         "COMMUNS_UPLOADS_DIR": str(work / "uploads"),
         "COMMUNS_ACCOUNTS_DB": str(work / "comptes.sqlite"),
+        "COMMUNS_CLIENT_QUERIES": "1000",  # wrk's connections all come from one address
     }
     if workers is not None:
         env.update(COMMUNS_QUERY_WORKERS=str(workers), COMMUNS_QUERY_WORKERS_MAX=str(workers))

@@ -321,6 +321,7 @@ def servers(store: Path, small: Path, work: Path) -> list[Server]:
         "COMMUNS_SECRET_KEY": "b" * 32,
         "COMMUNS_UPLOADS_DIR": str(work / "uploads"),
         "COMMUNS_ACCOUNTS_DB": str(work / "comptes.sqlite"),
+        "COMMUNS_CLIENT_QUERIES": "1000",  # wrk's connections all come from one address
     }
     ox_port = free_port()
     rl_port = free_port()

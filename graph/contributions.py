@@ -195,7 +195,10 @@ class Contributions:
         return self.minter.thing("type-ressource", slug)
 
     def account_agent(self, username: str) -> str:
-        return self.minter.thing("compte", slugify(username))
+        """A pseudonymous IRI: the login name is a credential half and is never published (the agent's
+        public label is the display name the person chose)."""
+        key = f"compte|{username}".encode()
+        return self.minter.thing("compte", hmac.new(self._secret, key, hashlib.sha256).hexdigest()[:20])
 
     def contributor_agent(self, c: Contributor) -> str:
         """A pseudonym: the same email gives the same agent, but a named and an anonymous contribution

@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import io
 import os
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -37,8 +36,8 @@ import httpx
 import pyoxigraph as ox
 
 from graph.runner import EMPTY_GRAPH, Answer, Head, Job, NotAcceptable, threaded_answer
+from graph.sparql_text import bind, named_iris, query_form
 from graph.store import (
-    _SKIP,
     BULK_TIMEOUT,
     Bindings,
     QueryTimeout,
@@ -46,22 +45,17 @@ from graph.store import (
     StoreError,
     StoreUnavailable,
     Term,
-    bind,
 )
 
 RESULTS_XML = "application/sparql-results+xml"
 N_TRIPLES = "application/n-triples"
 GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
-_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 RETRIES = 2  # extra attempts for a read that met a transient failure
 BACKOFF = 0.3  # seconds before the first retry, doubled each time
 DOWN_FOR = 1.0  # seconds during which a server that refused a connection is not asked again
 VERSION_TTL = 1.0  # seconds a version read from the server is trusted (other processes may write)
 VERSION_PREDICATE = "https://w3id.org/communs-services/def#versionDuStore"
 KNOWN_GRAPH = "https://w3id.org/communs-services/def#grapheConnu"
-_IRI = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]+)>")
-_PREFIX_DECL = re.compile(r"PREFIX\s+([\w.-]*):\s*<([^<>\s]*)>", re.IGNORECASE)
-_PNAME = re.compile(r"(?<![\w<])([A-Za-z][\w.-]*):([\w.%/-]+)")
 ASK_COLUMN = "__ASK_RETVAL"  # Virtuoso's one-row answer to ASK
 VIRTUOSO_BNODE = b"nodeID://"
 
@@ -502,9 +496,7 @@ class RemoteStore(Store):
         mentioned but never written costs nothing: ``graphs`` lists only graphs that hold triples)."""
         if not self.dialect.graph_registry:
             return ""
-        prefixes = dict(_PREFIX_DECL.findall(sparql))
-        named = {m for m in _IRI.findall(sparql)}
-        named |= {prefixes[p] + local for p, local in _PNAME.findall(sparql) if p in prefixes}
+        named = named_iris(sparql)
         ours = sorted({self.state_graph} | {g for g in named if g.startswith(self.minter.base + "graph/")})
         s, known = ox.NamedNode(self.state_graph), ox.NamedNode(KNOWN_GRAPH)
         objects = ", ".join(str(ox.NamedNode(g)) for g in ours)
@@ -577,12 +569,6 @@ class RemoteStore(Store):
         self.client.close()
 
 
-def query_form(query: str) -> str | None:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first of those words outside strings, IRIs and comments."""
-    found = _FORM.search(_SKIP.sub(lambda m: " " * len(m.group()), query))
-    return found.group(1).upper() if found else None
-
-
 def _parse_graph(response: httpx.Response) -> Iterator[ox.Triple]:
     media = response.headers.get("content-type", N_TRIPLES).split(";")[0].strip()
     fmt = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
@@ -608,12 +594,6 @@ class RemoteRunner:
     @property
     def version(self) -> int:
         return self.store.version
-
-    def changed(self) -> None:
-        """Writes bump the version in the server; nothing to publish."""
-
-    def publish(self) -> None:
-        """Nothing to publish: the server is the snapshot."""
 
     def close(self) -> None:
         """The store owns the connections."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import errno
 import io
 import logging
 import multiprocessing
@@ -27,8 +28,8 @@ import os
 import queue
 import re
 import shutil
+import socket
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,7 +39,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from graph.board import Board
 from graph.store import Bindings, OxigraphStore, QueryTimeout, Store, StoreError, bind
 
 log = logging.getLogger(__name__)
@@ -49,10 +49,6 @@ HEAVY_NICE = 10
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 EMPTY_GRAPH = "urn:x-communs:empty"  # a graph nothing is ever written to: "no graphs" for pyoxigraph
-# A one-pattern query (Job.scans) is first run in the event loop, for at most this long and this many bytes.
-INLINE_BUDGET = 0.005
-INLINE_MAX = 256 * 1024
-COPY_AFTER = 1.0  # seconds a snapshot is served before it is copied into memory: a burst of writes, once
 
 
 @dataclass
@@ -69,9 +65,6 @@ class Job:
     # The query's own FROM and FROM NAMED graphs, when it has some (remote servers get them as the
     # protocol's dataset; the embedded engine reads them from the query).
     from_graphs: tuple[list[str], list[str]] | None = None
-    # The query is one triple pattern whose every match is a result row (api.sparql.scans): the engine
-    # then writes its results as it scans, so a writer can stop it at any time, here, with no process.
-    scans: bool = False
 
 
 @dataclass
@@ -169,48 +162,20 @@ def _execute(store: ox.Store, job: Job, head, write) -> None:
         result.serialize(write, ox.QueryResultsFormat.from_media_type(media))
 
 
-class _Overrun(Exception):
-    """An answer run in the event loop outgrew INLINE_BUDGET or INLINE_MAX: it goes to a worker instead."""
+def _no_network() -> None:
+    """Refuse this process any IPv4 or IPv6 socket (seccomp): a SERVICE or LOAD that got past the text
+    checks then fails here and no packet leaves. The pipe to the parent exists already."""
+    import pyseccomp
+
+    allow_none = pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
+    for family in (socket.AF_INET, socket.AF_INET6):
+        allow_none.add_rule(pyseccomp.ERRNO(errno.EACCES), "socket", pyseccomp.Arg(0, pyseccomp.EQ, family))
+    allow_none.load()
 
 
-class _InlineWriter(io.RawIOBase):
-    """The engine writes every 8 KB of results, so this check stops a scan within microseconds."""
-
-    def __init__(self, until: float):
-        self.until = until
-        self.buf = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, b) -> int:
-        if len(self.buf) + len(b) > INLINE_MAX or time.monotonic() > self.until:
-            raise _Overrun
-        self.buf += b
-        return len(b)
-
-
-def inline_answer(found: tuple[int, ox.Store], job: Job, deadline: float) -> Answer | None:
-    """A one-pattern query (Job.scans) answered in the calling thread on ``found`` (version, store), or
-    None if it outgrew the budget: the writer then stopped the engine, and a worker must run it."""
-    version, store = found
-    writer = _InlineWriter(min(time.monotonic() + INLINE_BUDGET, deadline))
-    heads: list[Head] = []
-    try:
-        _execute(store, job, heads.append, writer)
-    except _Overrun:
-        return None
-    except NotAcceptable:
-        raise
-    except SyntaxError as e:
-        raise StoreError(f"invalid SPARQL: {e}") from None
-    except Exception as e:  # noqa: BLE001 - reported as a query error, as a worker would
-        raise StoreError(f"{type(e).__name__}: {e}") from None
-    body = bytes(writer.buf)
-    return Answer(heads[0], iter([body] if body else []), version, complete=True)
-
-
-def _worker_main(conn: Connection) -> None:
+def _worker_main(conn: Connection, network: bool) -> None:
+    if not network:
+        _no_network()
     opened: tuple[str, ox.Store] | None = None
     while True:
         try:
@@ -243,92 +208,22 @@ def _compact_main(path: str) -> None:
 
 # --- the parent side ----------------------------------------------------------------------------------
 class OpenSnapshot:
-    """A published snapshot opened read-only in this process. :meth:`soon` never waits (an opening takes
-    ~15 ms, too long for the event loop): a newer path opens in a thread, while the one already open still
-    answers for its own version (a compacted copy replaces its snapshot without changing the data).
+    """The published snapshot opened read-only in this process, for the platform's trusted bulk reads
+    (the browsing index): reopened only when a newer one is published."""
 
-    A snapshot of at most ``memory_quads`` quads is then also copied into memory, which :meth:`soon`
-    returns once ready: a unique lookup there cost 36-53 µs against 145-255 µs on RocksDB (1M quads, whose
-    copy holds about 450 MB; built in ~15 s in the background, once per version and process)."""
-
-    def __init__(self, memory_quads: int = 0) -> None:
-        self._open: tuple[int, str, ox.Store] | None = None  # version, path, store
-        self._opening: str | None = None
+    def __init__(self) -> None:
+        self._open: tuple[str, ox.Store] | None = None
         self._lock = threading.Lock()
-        self.memory_quads = memory_quads
-        self._memory: tuple[int, ox.Store] | None = None  # version, in-memory copy
-        self._copying = threading.Lock()  # one copy at a time: a burst of writes never stacks them
 
-    def now(self, version: int, path: str) -> ox.Store:
+    def now(self, path: str) -> ox.Store:
         with self._lock:
-            if self._open is None or self._open[1] != path:
-                self._open = (version, path, ox.Store.read_only(path))
-            return self._open[2]
-
-    def soon(self, version: int, path: str) -> ox.Store | None:
-        memory = self._memory
-        if memory is not None and memory[0] == version:
-            return memory[1]
-        if self._opening != path:  # opened (if :meth:`now` did not already), then copied, in a thread
-            self._opening = path
-            threading.Thread(target=self._background, args=(version, path), daemon=True).start()
-        opened = self._open
-        if opened is None or (opened[1] != path and opened[0] != version):
-            return None
-        return opened[2]
-
-    def _background(self, version: int, path: str) -> None:
-        try:
-            store = self.now(version, path)
-        except OSError:  # removed meanwhile (a newer snapshot): the next call tries the newer one
-            log.debug("could not open snapshot %s", path, exc_info=True)
-            self._opening = None
-            return
-        if self.memory_quads > 0:
-            time.sleep(COPY_AFTER)
-            if self._opening == path:  # not superseded meanwhile
-                self.copy_to_memory(version, path, store)
-
-    def copy_to_memory(self, version: int, path: str, store: ox.Store) -> None:
-        with self._copying:
-            opened = self._open
-            if (self._memory and self._memory[0] == version) or opened is None or opened[0] != version:
-                return  # held already (a compacted snapshot of the same version), or superseded
-            self._memory = None  # the older copy goes first: memory never holds two
-            started = time.monotonic()
-            count = len(store)
-            if count > self.memory_quads:
-                return
-            copy = ox.Store()
-            # Through a file, not a bytes object of the whole dump beside the copy in this process's memory.
-            fd, dump = tempfile.mkstemp(prefix="communs-snapshot-", suffix=".nq")
-            os.close(fd)
-            try:
-                store.dump(dump, ox.RdfFormat.N_QUADS)
-                copy.load(path=dump, format=ox.RdfFormat.N_QUADS)
-            except OSError:
-                log.warning("could not copy snapshot %s into memory", path, exc_info=True)
-                return
-            finally:
-                os.unlink(dump)
-            self._memory = (version, copy)
-            log.info(
-                "snapshot of version %d held in memory (%d quads) in %.1f s",
-                version,
-                count,
-                time.monotonic() - started,
-            )
-
-    @property
-    def in_memory(self) -> int | None:
-        """The version held in memory, if any."""
-        memory = self._memory
-        return memory[0] if memory is not None else None
+            if self._open is None or self._open[0] != path:
+                self._open = (path, ox.Store.read_only(path))
+            return self._open[1]
 
     def close(self) -> None:
         with self._lock:
             self._open = None
-            self._memory = None
 
 
 class Slots:
@@ -375,9 +270,11 @@ class Slots:
 
 
 class _Worker:
-    def __init__(self, ctx):
+    def __init__(self, ctx, network: bool):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="communs-query")
+        self.process = ctx.Process(
+            target=_worker_main, args=(child, network), daemon=True, name="communs-query"
+        )
         self.process.start()
         child.close()
         self.niced = False
@@ -410,16 +307,19 @@ class Answer:
 class QueryRunner:
     """Deadline-enforcing reads of the public dataset. Thread-safe; call :meth:`publish` after writes."""
 
-    def __init__(self, store: Store, workers: int = 2, max_busy: int | None = None, memory_quads: int = 0):
+    def __init__(self, store: Store, workers: int = 2, max_busy: int | None = None, *, network: bool = False):
+        """``network``: whether queries may open connections (SERVICE to allow-listed endpoints)."""
         self.store = store
+        self.network = network
         self.disk = isinstance(store, OxigraphStore) and store.path is not None
         self.max_idle = workers
         # Beyond the ready pool, extra workers start while all are busy (cheap queries never queue behind
         # heavy ones), up to this many at once; past it a query waits for a free one until its deadline.
         self.max_busy = max_busy or 4 * workers
-        self._busy = Slots(self.max_busy)
+        # Public SPARQL and the platform's own reads (pages, named queries) have slots of their own: a
+        # storm of anonymous queries never makes a page wait for a worker.
+        self._sparql, self._pages = Slots(self.max_busy), Slots(self.max_busy)
         self.kills = 0
-        self.inlined = 0  # answers given in the calling thread (one-pattern queries, Job.scans)
         self._lock = threading.Lock()
         self._snapshot: tuple[int, str] | None = None
         self._published: list[str] = []  # snapshot paths served, oldest first
@@ -428,17 +328,13 @@ class QueryRunner:
         self._compactor: multiprocessing.process.BaseProcess | None = None  # its process (killed by close)
         self.compacted: int | None = None  # the version whose compacted snapshot is served
         # For snapshot_store() and one-pattern queries (these from an in-memory copy when small enough).
-        self._opened = OpenSnapshot(memory_quads)
+        self._opened = OpenSnapshot()  # for snapshot_store()
         self._memory: tuple[int, ox.Store] | None = None
         if self.disk:
             assert isinstance(store, OxigraphStore) and store.path is not None
             self.snapshot_dir = store.path.with_name(store.path.name + ".snapshots")
             shutil.rmtree(self.snapshot_dir, ignore_errors=True)
             self.snapshot_dir.mkdir(parents=True)
-            # What sibling processes (api.lane) read to answer from the same snapshot.
-            self.board = Board(self.snapshot_dir / "board", writer=True)
-            self.board.write(store_version=store.version)
-            store.watchers.append(self._watch)
             # forkserver: never fork a process holding RocksDB, yet start a worker in ~10 ms, not ~150.
             self._ctx = multiprocessing.get_context("forkserver")
             # A child re-runs the parent's main module (e.g. api.cli): preloaded, that costs ~1 ms, not ~300.
@@ -446,17 +342,10 @@ class QueryRunner:
             self._ctx.set_forkserver_preload(["graph.runner", *([main] if main else [])])
             self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
             for _ in range(workers):
-                self._idle.put(_Worker(self._ctx))
+                self._idle.put(_Worker(self._ctx, self.network))
             self.publish()
 
     # --- snapshots ----------------------------------------------------------------------------
-    def _watch(self, version: int) -> None:
-        self.board.write(store_version=version)
-
-    def changed(self) -> None:
-        """Called after a committed write (``app.state.publish``). Nothing to do now: the next public read
-        sees the version moved and publishes, so a burst of writes costs one checkpoint, not one each."""
-
     def publish(self) -> None:
         """Make the store's current version the one queries see (a new public-only checkpoint)."""
         if not self.disk:
@@ -482,13 +371,11 @@ class QueryRunner:
             copy.backup(str(aside))  # hard links again: compacting it leaves the served snapshot alone
             del copy
             self._snapshot = (version, str(path))
-            self.board.write(snapshot=self._snapshot)
             self._published.append(str(path))
             if self._to_compact:
                 shutil.rmtree(self._to_compact[1], ignore_errors=True)  # superseded before its turn
             self._to_compact = (version, aside)
             self._forget_old()
-            self._opened.soon(version, str(path))  # opened, and copied into memory, from now on
             if not self._compacting:
                 self._compacting = True
                 threading.Thread(target=self._compact, daemon=True, name="communs-compact").start()
@@ -511,7 +398,6 @@ class QueryRunner:
             with self._lock:
                 if process.exitcode == 0 and self._snapshot and self._snapshot[0] == version:
                     self._snapshot = (version, str(aside))
-                    self.board.write(snapshot=self._snapshot)
                     self._published.append(str(aside))
                     self.compacted = version
                     self._forget_old()
@@ -529,7 +415,7 @@ class QueryRunner:
 
     def snapshot_store(self) -> ox.Store:
         """The current public snapshot opened read-only here, for the platform's trusted bulk reads."""
-        return self._opened.now(*self._current())
+        return self._opened.now(self._current()[1])
 
     def _current(self) -> tuple[int, str]:
         if self._snapshot is None or self._snapshot[0] != self.store.version:
@@ -553,11 +439,6 @@ class QueryRunner:
         return self.store.version
 
     @property
-    def in_memory(self) -> int | None:
-        """The version whose public snapshot this process also holds in memory, if any."""
-        return self._opened.in_memory
-
-    @property
     def snapshot_path(self) -> str | None:
         """The snapshot queries are sent to now (the compacted one once it is ready)."""
         return self._snapshot[1] if self._snapshot else None
@@ -568,28 +449,29 @@ class QueryRunner:
 
     # --- running ------------------------------------------------------------------------------
     def run(self, job: Job, timeout: float) -> Answer:
-        """Blocks until the head is known (the whole work, for non-streaming queries) or the deadline."""
-        return self._run_until(job, time.monotonic() + timeout, timeout)
+        """A read of the platform's own (pages, named queries): blocks until the head is known (the whole
+        work, for non-streaming queries) or the deadline."""
+        return self._run_until(job, time.monotonic() + timeout, timeout, self._pages)
 
-    def _run_until(self, job: Job, deadline: float, timeout: float) -> Answer:
+    def _run_until(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
         if self.disk:
-            return self._run_worker(job, deadline, timeout)
+            return self._run_worker(job, deadline, timeout, slots)
         return self._run_thread(job, deadline, timeout)
 
     def _replenish(self) -> None:
         """Start a worker to replace a killed one, off the path of the next query."""
         with contextlib.suppress(Exception):
             if self._idle.qsize() < self.max_idle:
-                self._idle.put(_Worker(self._ctx))
+                self._idle.put(_Worker(self._ctx, self.network))
 
     def _take(self) -> _Worker:
         # Every worker busy with heavy queries: start one more rather than make cheap queries wait.
         try:
             return self._idle.get_nowait()
         except queue.Empty:
-            return _Worker(self._ctx)
+            return _Worker(self._ctx, self.network)
 
-    def _checkout(self, worker: _Worker) -> Callable[[bool], None]:
+    def _checkout(self, worker: _Worker, slots: Slots) -> Callable[[bool], None]:
         """The ``release(reusable)`` that gives ``worker`` back (or kills it) and frees its slot, once."""
         done = [False]
 
@@ -605,7 +487,7 @@ class QueryRunner:
                 worker.kill()
                 if self._idle.qsize() < self.max_idle:
                     threading.Thread(target=self._replenish, daemon=True, name="communs-spawn").start()
-            self._busy.release()
+            slots.release()
 
         return release
 
@@ -641,18 +523,18 @@ class QueryRunner:
             release(False)
             raise StoreError("the query worker process died") from e
 
-    def _send(self, worker: _Worker, snapshot: str, job: Job) -> _Worker:
+    def _send(self, worker: _Worker, snapshot: str, job: Job, slots: Slots) -> _Worker:
         """The worker that took the job: ``worker``, or its replacement if it had died (OOM killer)."""
         try:
             try:
                 worker.conn.send((snapshot, job))
             except OSError:
                 worker.kill()
-                worker = _Worker(self._ctx)
+                worker = _Worker(self._ctx, self.network)
                 worker.conn.send((snapshot, job))
         except BaseException:
             worker.kill()
-            self._busy.release()
+            slots.release()
             raise
         return worker
 
@@ -686,68 +568,45 @@ class QueryRunner:
 
         return Answer(value, chunks(), version, [release])
 
-    def _run_worker(self, job: Job, deadline: float, timeout: float) -> Answer:
+    def _run_worker(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
         version, snapshot = self._current()
-        if not self._busy.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        if not slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise QueryTimeout(f"all {self.max_busy} query workers stayed busy for {timeout:g} s")
         try:
             worker = self._take()
         except BaseException:
-            self._busy.release()
+            slots.release()
             raise
-        worker = self._send(worker, snapshot, job)
-        release = self._checkout(worker)
+        worker = self._send(worker, snapshot, job, slots)
+        release = self._checkout(worker, slots)
         receive = self._receiver(worker, release, deadline, timeout)
         return self._answer(receive(), receive, release, version)
 
     def _take_now(self) -> _Worker | None:
         """An idle worker with its slot, without waiting; None if either is missing or queries already
         wait for one (they go first: taking a free worker here would starve them)."""
-        if not self._busy.acquire_now():
+        if not self._sparql.acquire_now():
             return None
         try:
             return self._idle.get_nowait()
         except queue.Empty:
-            self._busy.release()
+            self._sparql.release()
             return None
-
-    def _inline_store(self) -> tuple[int, ox.Store] | None:
-        """The current public store if it is open here already (never waited for in the event loop)."""
-        if not self.disk:
-            memory = self._memory
-            return memory if memory is not None and memory[0] == self.store.version else None
-        snapshot = self._snapshot
-        if snapshot is None or snapshot[0] != self.store.version:
-            return None
-        found = self._opened.soon(*snapshot)
-        return (snapshot[0], found) if found is not None else None
-
-    def _inline(self, job: Job, deadline: float) -> Answer | None:
-        found = self._inline_store()
-        answer = inline_answer(found, job, deadline) if found is not None else None
-        if answer is not None:
-            self.inlined += 1
-        return answer
 
     async def run_async(self, job: Job, timeout: float) -> Answer:
-        """:meth:`run` from the event loop. A one-pattern query is first tried right here (no process
-        hop: at one connection the hop was most of a lookup's time). Otherwise, with a snapshot
-        published and a worker idle, the worker's pipe is awaited on the loop: two process wake-ups
-        (parent, worker, parent), not four through a thread. Anything that could block (publishing,
-        starting a worker, waiting for one) goes to a thread."""
+        """A public SPARQL query, from the event loop. With a snapshot published and a worker idle, the
+        worker's pipe is awaited on the loop: two process wake-ups (parent, worker, parent), not four
+        through a thread. Anything that could block (publishing, starting a worker, waiting for one) goes
+        to a thread."""
         deadline = time.monotonic() + timeout
-        if job.scans:
-            answer = self._inline(job, deadline)
-            if answer is not None:
-                return answer
         snapshot = self._snapshot
         current = self.disk and snapshot is not None and snapshot[0] == self.store.version
         worker = self._take_now() if current else None
         if worker is None:
-            return await asyncio.to_thread(self._run_until, job, deadline, timeout)
+            return await asyncio.to_thread(self._run_until, job, deadline, timeout, self._sparql)
         assert snapshot is not None
-        worker = self._send(worker, snapshot[1], job)
-        release = self._checkout(worker)
+        worker = self._send(worker, snapshot[1], job, self._sparql)
+        release = self._checkout(worker, self._sparql)
         try:
             if timeout > HEAVY_AFTER and not await _readable(worker.conn, HEAVY_AFTER):
                 self._heavy(worker)
@@ -772,8 +631,6 @@ class QueryRunner:
     def close(self) -> None:
         if not self.disk:
             return
-        with contextlib.suppress(ValueError):
-            self.store.watchers.remove(self._watch)  # type: ignore[attr-defined]
         with self._lock:
             self._to_compact = None
             self._opened.close()
@@ -785,7 +642,6 @@ class QueryRunner:
                 self._idle.get_nowait().kill()
             except queue.Empty:
                 break
-        self.board.close()
         shutil.rmtree(self.snapshot_dir, ignore_errors=True)
 
 

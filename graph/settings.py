@@ -36,17 +36,16 @@ class Settings:
             else None
         )
     )
-    # A public snapshot of at most this many quads is also held in memory by each HTTP process, for
-    # one-pattern queries (about 450 MB per million quads and process); 0: never.
-    memory_quads: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_MEMORY_QUADS", "2000000")))
-    # HTTP processes: the main one and processes-1 lanes for one-pattern SPARQL queries (api/lane.py).
-    processes: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_PROCESSES", "1")))
     # One log line per HTTP request (uvicorn's access log); off behind a proxy that keeps its own.
     access_log: bool = field(
         default_factory=lambda: (
             os.environ.get("COMMUNS_ACCESS_LOG", "true").lower() not in ("0", "false", "no")
         )
     )
+    # Public SPARQL queries one client may have running or waiting at once; past it → 429 Retry-After.
+    client_queries: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_CLIENT_QUERIES", "2")))
+    # Proxies whose X-Forwarded-For names the client (space-separated addresses); none by default.
+    trusted_proxies: str = field(default_factory=lambda: os.environ.get("COMMUNS_TRUSTED_PROXIES", ""))
     max_rows: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_MAX_ROWS", "100000")))
     update_token: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_UPDATE_TOKEN") or None)
     service_allowlist: tuple[str, ...] = field(

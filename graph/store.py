@@ -16,17 +16,17 @@ import datetime as dt
 import io
 import json
 import os
-import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from graph.namespaces import DCTERMS, PROV, RDF, RDFS, XSD, Minter, sparql_prefixes
+from graph.sparql_text import bind
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Bindings = dict[str, Term]
@@ -54,40 +54,7 @@ class GraphMeta:
     description: str | None = None
 
 
-# Tokens that may contain "{" or the word WHERE without opening the query's pattern.
 BULK_TIMEOUT = 600.0  # seconds: Store.scan, the platform's own whole-list reads
-
-_SKIP = re.compile(
-    r'#[^\n]*|<[^<>"{}|^`\\\s]*>|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
-    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-)
-_WHERE = re.compile(r"\bWHERE\b", re.IGNORECASE)
-
-
-def bind(query: str, bindings: Bindings) -> str:
-    """The query with ``VALUES`` for the bindings opening its WHERE group.
-
-    Placed first in the group, the values are joined before its FILTERs run, so a variable used only in a
-    FILTER is bound too (pyoxigraph's ``substitutions`` and a trailing VALUES join after them). Terms are
-    written by pyoxigraph (escaped), never user text, so a binding cannot inject SPARQL.
-    """
-    if not bindings:
-        return query
-    names = list(bindings)
-    clause = (
-        " VALUES ("
-        + " ".join("?" + n for n in names)
-        + ") { ("
-        + " ".join(str(bindings[n]) for n in names)
-        + ") } "
-    )
-    # Blank strings, IRIs and comments out (same length) so that braces inside them are not seen.
-    masked = _SKIP.sub(lambda m: " " * len(m.group()), query)
-    where = _WHERE.search(masked)
-    start = masked.find("{", where.end() if where else 0)
-    if start < 0:
-        raise StoreError("invalid SPARQL: no WHERE group to bind values in")
-    return query[: start + 1] + clause + query[start + 1 :]
 
 
 class Store(ABC):
@@ -223,7 +190,6 @@ class OxigraphStore(Store):
                 ) from e
         self._version_file = self.path.with_name(self.path.name + ".version") if self.path else None
         self._version = self._read_version()
-        self.watchers: list[Callable[[int], None]] = []  # told each new version, before the write returns
         self._write_lock = threading.Lock()
         self._public_cache: tuple[int, list[ox.NamedNode]] | None = None
         self._pending = self.path.with_name(self.path.name + ".bulk-pending") if self.path else None
@@ -321,8 +287,6 @@ class OxigraphStore(Store):
         self._version += 1
         if self._version_file:
             _write_aside(self._version_file, str(self._version))
-        for watch in self.watchers:
-            watch(self._version)
 
     def replace_graph(self, graph, triples, meta=None):
         g = ox.NamedNode(graph)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,6 @@ from loaders import rdf as rdf_loader
 from loaders import territories
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
-# No in-memory snapshot copies for the big stores of the page tests (each held ~250 MB and took seconds of
-# CPU per write); the SPARQL servers of sparql_helpers.serve, on small stores, keep the default.
-os.environ.setdefault("COMMUNS_MEMORY_QUADS", "0")
 
 
 @pytest.fixture(scope="session")

@@ -87,7 +87,12 @@ class Server:
 
 @contextmanager
 def serve(
-    tmp: Path, *, token: str | None = TOKEN, timeout: float = 2.0, extra: tuple[str, ...] = ()
+    tmp: Path,
+    *,
+    token: str | None = TOKEN,
+    timeout: float = 2.0,
+    extra: tuple[str, ...] = (),
+    env_extra: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     build_store(tmp / "store")
     port = free_port()
@@ -97,8 +102,10 @@ def serve(
         "COMMUNS_UPLOADS_DIR": str(tmp / "uploads"),
         "COMMUNS_ACCOUNTS_DB": str(tmp / "comptes.sqlite"),
         "COMMUNS_SERVICE_ALLOWLIST": "http://127.0.0.1:9/allowed-sparql",
-        "COMMUNS_MEMORY_QUADS": "2000000",  # the default: lookups from the in-memory copy (tests/conftest.py)
+        # The suite's concurrent clients all come from 127.0.0.1; the storm test sets the default back.
+        "COMMUNS_CLIENT_QUERIES": "64",
     }
+    env.update(env_extra or {})
     env.pop("COMMUNS_UPDATE_TOKEN", None)
     if token:
         env["COMMUNS_UPDATE_TOKEN"] = token

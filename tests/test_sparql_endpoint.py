@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import httpx
 import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
@@ -210,8 +211,9 @@ def test_heavy_query_killed_at_deadline_while_cheap_queries_answer(server: Serve
         cheap.append(time.monotonic() - t0)
     # The worker that burns CPU for the heavy query.
     ticks = {p: cpu_ticks(p) for p in descendants(server.process.pid)}
-    time.sleep(0.3)
-    burning = [p for p, t in ticks.items() if t >= 0 and cpu_ticks(p) - t >= 10]
+    time.sleep(0.5)
+    # A third of a core or more over 0.5 s (other processes of the machine may take the rest).
+    burning = [p for p, t in ticks.items() if t >= 0 and cpu_ticks(p) - t >= 15]
     thread.join(10)
     assert outcome["status"] == 504 and b"deadline" in outcome["body"], outcome
     assert 1.4 < outcome["elapsed"] < 3.0, outcome
@@ -220,6 +222,44 @@ def test_heavy_query_killed_at_deadline_while_cheap_queries_answer(server: Serve
     time.sleep(0.2)
     assert cpu_ticks(burning[0]) == -1, "the killed worker still exists"
     assert count(server) == PROJECTS  # the pool still answers after the kill
+
+
+def test_a_storm_of_heavy_queries_leaves_pages_and_other_clients_answering(tmp_path: Path) -> None:
+    """Twenty anonymous copies of one heavy query from one client: two run, the rest are told to come back
+    (429, Retry-After); meanwhile pages answer at p95 <= 200 ms and a cheap query from another client
+    answers in <= 100 ms. Bounded: the storm's queries end at their 6 s deadline."""
+    with serve(tmp_path, timeout=6.0, env_extra={"COMMUNS_CLIENT_QUERIES": "2"}) as srv:
+        page = srv.url + f"/id/projet/essai-{PROJECTS - 1}"
+        other = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=30)
+        assert httpx.get(page, timeout=30).status_code == 200  # warm: templates and the first index
+        assert other.get(srv.sparql, params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+        statuses: list[tuple[int, str | None]] = []
+
+        def heavy() -> None:
+            status, headers, _ = query(srv, HEAVY, timeout="15")
+            statuses.append((status, headers.get("retry-after")))
+
+        storm = [threading.Thread(target=heavy) for _ in range(20)]
+        for t in storm:
+            t.start()
+        time.sleep(1.5)  # the storm's admitted queries are running (and lowered in priority)
+        pages, cheap = [], []
+        for i in range(20):
+            t0 = time.monotonic()
+            assert httpx.get(page, timeout=30).status_code == 200
+            pages.append(time.monotonic() - t0)
+            t0 = time.monotonic()
+            ask = f"ASK {{ <{BASE}id/projet/essai-{i}> ?p ?o }}"
+            assert other.get(srv.sparql, params={"query": ask}).status_code == 200
+            cheap.append(time.monotonic() - t0)
+        for t in storm:
+            t.join(30)
+        other.close()
+    assert sorted(s for s, _ in statuses) == [429] * 18 + [504] * 2, statuses
+    assert all(r is not None for s, r in statuses if s == 429)
+    pages.sort()
+    assert pages[int(0.95 * len(pages)) - 1] <= 0.2, pages
+    assert max(cheap) <= 0.1, cheap
 
 
 def test_timeout_parameter_only_lowers_the_deadline(server: Server) -> None:
