@@ -161,6 +161,10 @@ def _first(fields: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+class ExportError(Exception):
+    """A record the package refuses: the exchange files are not written."""
+
+
 @dataclass
 class Export:
     structures: list[dict[str, Any]] = field(default_factory=list)
@@ -182,7 +186,8 @@ def iri_of(minter: Minter, key: str) -> str:
 
 
 def export(store: Store, today: dt.date | None = None) -> Export:
-    """Every public service place and its services, as records checked by the package."""
+    """Every public service place and its services, as records checked by the package. A record the
+    package refuses stops the export (:class:`ExportError`): nothing invalid is ever published."""
     minter = store.minter
     today = today or dt.date.today()
     result = Export(package=vocab.package_version())
@@ -206,8 +211,8 @@ def export(store: Store, today: dt.date | None = None) -> Export:
     loaded = {
         r["g"].value: r["d"].value[:10]
         for r in store.select(
-            f"SELECT ?g (MAX(?m) AS ?d) WHERE {{ GRAPH <{store.meta_graph}> {{ ?g <{DCTERMS}modified> ?m }} }}"
-            " GROUP BY ?g"
+            f"SELECT ?g (MAX(?m) AS ?d) WHERE {{ GRAPH <{store.meta_graph}> "
+            f"{{ ?g <{DCTERMS}modified> ?m }} }} GROUP BY ?g"
         )
     }
     import_prefix = minter.graph(IMPORT_GRAPH_PREFIX)
@@ -255,6 +260,10 @@ def export(store: Store, today: dt.date | None = None) -> Export:
         result.structures.append(record)
         structure_ids[iri] = record
     _services(store, structure_ids, result)
+    if result.errors:
+        raise ExportError(
+            f"{len(result.errors)} enregistrement(s) refusé(s) par le schéma : {result.errors[:5]}"
+        )
     return result
 
 
@@ -420,6 +429,17 @@ def write(result: Export, folder: Path) -> list[str]:
             for r in rows:
                 writer.writerow({k: _cell(v) for k, v in r.items()})
     return list(FILES)
+
+
+def summary(result: Export) -> dict[str, Any]:
+    """What the downloads page and manifest say about the exchange files."""
+    return {
+        "package": f"data-inclusion-schema {result.package}",
+        "structures": len(result.structures),
+        "services": len(result.services),
+        "warnings": len(result.warnings),
+        "dropped": len(result.dropped),
+    }
 
 
 def _cell(value: Any) -> str:

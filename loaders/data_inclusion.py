@@ -11,7 +11,8 @@ list already loaded when it is the same (``loaders.places.same_places``). A serv
 ``schema:Service`` ``cs:offeredAt`` its structure's place, with data·inclusion's concepts
 (``loaders.data_inclusion_vocabularies``). Each ``source`` goes into its own graph
 ``{base}graph/data-inclusion/<source>``; a service's named contact (``contact_nom_prenom``, with the
-service's e-mail and phone, which are then that person's) only into ``{base}graph/prive/data-inclusion/<source>``.
+service's e-mail and phone, which are then that person's) only into
+``{base}graph/prive/data-inclusion/<source>``.
 
 A record whose ``source`` is ours (``graph.data_inclusion.SOURCE``) gets back the IRI it was exported
 from, so importing our export gives back the same places.
@@ -381,7 +382,8 @@ def build(
         for s in sorted(b.sources)
     )
     report = [
-        f"data-inclusion : {len(structures)} structures lues, {sum(x.structures for x in b.sources.values())} "
+        f"data-inclusion : {len(structures)} structures lues, "
+        f"{sum(x.structures for x in b.sources.values())} "
         f"lieux chargés, {b.rejected['structures']} rejetées ; {len(services)} services lus, "
         f"{sum(x.services for x in b.sources.values())} chargés, {b.rejected['services']} rejetés ; "
         f"{b.warnings} avertissements du schéma ; {b.former_codes} codes commune résolus par un ancien code "

@@ -3,7 +3,8 @@
 The lists are the package's enumerations (thématiques and their catégories, publics, types de services,
 frais, modes d'accueil, modes de mobilisation, personnes mobilisatrices, réseaux porteurs): reading them
 from the package, not from a copy, keeps the schemes in step with the version the export validates
-against, and each scheme states that version. One scheme per list, at ``{base}id/schema/data-inclusion-<list>``;
+against, and each scheme states that version. One scheme per list, at
+``{base}id/schema/data-inclusion-<list>``;
 its concepts at ``{base}id/data-inclusion-<item>/<value>`` with the wire value as ``skos:notation``, so
 the import and the export translate a value to a concept and back without a table.
 
@@ -192,7 +193,8 @@ def build(minter: Minter) -> ImportResult:
         label=f"Listes de référence data·inclusion ({PACKAGE} {release}) et alignements",
         source=REPOSITORY,
         license=LICENSE,
-        description=f"Générées depuis le paquet Python {PACKAGE} {release} installé ; alignées sur nos thèmes, "
+        description=f"Générées depuis le paquet Python {PACKAGE} {release} installé ; "
+        "alignées sur nos thèmes, "
         "publics, typologies et réseaux.",
     )
     counts = ", ".join(f"{r.name} {len(r.enum)}" for r in LISTS)
