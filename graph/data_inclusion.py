@@ -63,22 +63,26 @@ def check(model: type[pydantic.BaseModel], record: dict[str, Any]) -> tuple[list
 
 # --- opening hours -------------------------------------------------------------------------------------
 def osm_hours(week: dict[str, list[tuple[str, str]]]) -> str | None:
-    """schema.org slots per day → OSM ``opening_hours``: runs of days with the same slots become one rule
-    ("Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00")."""
-    rules: list[tuple[int, int, str]] = []
+    """schema.org slots per day → OSM ``opening_hours``: one rule per distinct set of slots, its days as
+    runs ("Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00", "Tu,Th 14:00-18:00")."""
+    runs: dict[str, list[list[int]]] = {}  # slots text → runs of consecutive days, in week order
     for i, day in enumerate(SCHEMA_DAYS):
         slots = sorted(week.get(day, []))
         if not slots:
             continue
         text = ",".join(f"{_hhmm(o)}-{_hhmm(c)}" for o, c in slots)
-        if rules and rules[-1][1] == i - 1 and rules[-1][2] == text:
-            rules[-1] = (rules[-1][0], i, text)
+        days = runs.setdefault(text, [])
+        if days and days[-1][-1] == i - 1:
+            days[-1].append(i)
         else:
-            rules.append((i, i, text))
-    if not rules:
+            days.append([i])
+    if not runs:
         return None
     return "; ".join(
-        (OSM_DAYS[a] if a == b else f"{OSM_DAYS[a]}-{OSM_DAYS[b]}") + " " + text for a, b, text in rules
+        ",".join(OSM_DAYS[r[0]] if len(r) == 1 else f"{OSM_DAYS[r[0]]}-{OSM_DAYS[r[-1]]}" for r in days)
+        + " "
+        + text
+        for text, days in runs.items()
     )
 
 
@@ -260,6 +264,8 @@ def export(store: Store, today: dt.date | None = None) -> Export:
         result.structures.append(record)
         structure_ids[iri] = record
     _services(store, structure_ids, result)
+    result.structures.sort(key=lambda r: r["id"])
+    result.services.sort(key=lambda r: r["id"])
     if result.errors:
         raise ExportError(
             f"{len(result.errors)} enregistrement(s) refusé(s) par le schéma : {result.errors[:5]}"
@@ -302,12 +308,16 @@ def _keep_valid(model: type[pydantic.BaseModel], record: dict[str, Any], result:
     """An optional field the schema refuses (a malformed e-mail or URL in a source list) is left out and
     reported as a warning; a required one makes the record an error."""
     errors, warnings = check(model, record)
-    for problem in errors:
-        name = problem.split(".", 1)[0].split(" ", 1)[0]
-        if model.model_fields.get(name) is not None and not model.model_fields[name].is_required():
-            record[name] = None
+    optional = [
+        p
+        for p in errors
+        if (f := model.model_fields.get(p.split(" ", 1)[0].split(".", 1)[0])) and not f.is_required()
+    ]
+    if optional:
+        for problem in optional:
+            record[problem.split(" ", 1)[0].split(".", 1)[0]] = None
             result.dropped.append(f"{record['id']} : {problem} — champ omis")
-    errors, warnings = check(model, record)
+        errors, warnings = check(model, record)
     result.errors.extend(f"{record['id']} : {e}" for e in errors)
     result.warnings.extend(f"{record['id']} : {w}" for w in warnings)
 
@@ -347,7 +357,7 @@ def _services(store: Store, structures: dict[str, dict[str, Any]], result: Expor
             source, local_id = SOURCE, f"{SOURCE}--{key_of(minter, service)}"
         else:  # one record per place and network service
             service_key = service.removeprefix(minter.thing("service", ""))
-            source, local_id = SOURCE, f"{structure['id']}--{service_key}"
+            source, local_id = SOURCE, f"{SOURCE}--{key_of(minter, place)}--{service_key}"
         if local_id in seen:
             continue
         seen.add(local_id)

@@ -62,6 +62,7 @@ LISTS = [
     ReferenceList("reseaux-porteurs", "data-inclusion-reseau", v1.ReseauPorteur, "Réseaux porteurs"),
 ]
 BY_NAME = {r.name: r for r in LISTS}
+VALUES = {r.name: frozenset(e.value for e in r.enum) for r in LISTS}
 
 # (our concept, relative to the base; their list; their value; "exact" or "close"). Exact pairs that are
 # one-to-one are also how an imported value comes back as our concept (``to_ours``).
@@ -124,7 +125,7 @@ def value_of(minter: Minter, list_name: str, iri: str) -> str | None:
     if not iri.startswith(prefix):
         return None
     value = iri.removeprefix(prefix)
-    return value if value in {e.value for e in BY_NAME[list_name].enum} else None
+    return value if value in VALUES[list_name] else None
 
 
 def to_theirs(minter: Minter, list_name: str, iri: str) -> list[str]:
