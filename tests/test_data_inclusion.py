@@ -6,12 +6,16 @@ rules.
 
 from __future__ import annotations
 
+import gzip
 import json
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import load_reference
 from data_inclusion.schema import v1
+from pages_helpers import serve
 
 from api import cli
 from graph import data_inclusion as di
@@ -183,9 +187,7 @@ def test_named_contact_stays_private(imported, tmp_path: Path) -> None:
     for f in folder.rglob("*"):
         if f.is_file() and not f.name.endswith(".gz"):
             assert NAMED not in f.read_text(encoding="utf-8"), f
-    assert NAMED.encode() not in __import__("gzip").decompress(
-        (folder / "communs-services.nq.gz").read_bytes()
-    )
+    assert NAMED.encode() not in gzip.decompress((folder / "communs-services.nq.gz").read_bytes())
 
 
 def test_hand_made_file_round_trips(imported, base_iri: str, tmp_path: Path) -> None:
@@ -240,3 +242,32 @@ def test_rejected_record_and_bad_file(base_iri: str, tmp_path: Path, capsys) -> 
     broken.write_text('[{"id": ', encoding="utf-8")
     code = cli.main(["import", "data-inclusion", str(broken), "--store", ":memory:"])
     assert code == cli.EXIT_BAD_INPUT and "broken.json" in capsys.readouterr().err
+
+
+def test_downloads_and_sparql_over_http(imported, tmp_path: Path, monkeypatch) -> None:
+    """The exchange files at /telechargements/data-inclusion/…; the named contact in neither them nor
+    the public SPARQL endpoint."""
+    store, _ = imported
+    monkeypatch.setenv("COMMUNS_DUMPS_DIR", str(tmp_path / "dumps"))
+    with serve(store, tmp_path) as url:
+        for _ in range(300):
+            r = httpx.get(url + "/telechargements", headers={"Accept": "application/json"})
+            if r.headers["content-type"].startswith("application/json"):
+                break
+            time.sleep(0.1)
+        manifest = r.json()
+        assert manifest["data_inclusion"]["structures"] == 22 and manifest["data_inclusion"]["services"] == 41
+        structures = httpx.get(url + "/telechargements/data-inclusion/structures.json")
+        assert structures.status_code == 200 and structures.headers["content-type"] == "application/json"
+        assert_valid(structures.json(), v1.Structure)
+        services = httpx.get(url + "/telechargements/data-inclusion/services.csv")
+        assert services.status_code == 200 and services.text.startswith("source,structure_id,id,nom")
+        assert NAMED not in services.text and "maryse.vautrin" not in services.text
+        assert httpx.get(url + "/telechargements/data-inclusion/inconnu.json").status_code == 404
+        assert "data·inclusion" in httpx.get(url + "/telechargements").text
+        answer = httpx.get(
+            url + "/sparql",
+            params={"query": f'SELECT ?s WHERE {{ ?s ?p "{NAMED}" }}'},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        assert answer.status_code == 200 and answer.json()["results"]["bindings"] == []
