@@ -165,10 +165,6 @@ def _first(fields: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-class ExportError(Exception):
-    """A record the package refuses: the exchange files are not written."""
-
-
 @dataclass
 class Export:
     structures: list[dict[str, Any]] = field(default_factory=list)
@@ -191,7 +187,8 @@ def iri_of(minter: Minter, key: str) -> str:
 
 def export(store: Store, today: dt.date | None = None) -> Export:
     """Every public service place and its services, as records checked by the package. A record the
-    package refuses stops the export (:class:`ExportError`): nothing invalid is ever published."""
+    package refuses is left out and listed in ``errors`` (with its services): nothing invalid is
+    published, and one bad contributed place does not hold back the files."""
     minter = store.minter
     today = today or dt.date.today()
     result = Export(package=vocab.package_version())
@@ -260,16 +257,12 @@ def export(store: Store, today: dt.date | None = None) -> Export:
             "accessibilite_lieu": _first(f, "accessibility"),
             "reseaux_porteurs": networks or None,
         }
-        _keep_valid(v1.Structure, record, result)
-        result.structures.append(record)
-        structure_ids[iri] = record
+        if _keep_valid(v1.Structure, record, result):
+            result.structures.append(record)
+            structure_ids[iri] = record
     _services(store, structure_ids, result)
     result.structures.sort(key=lambda r: r["id"])
     result.services.sort(key=lambda r: r["id"])
-    if result.errors:
-        raise ExportError(
-            f"{len(result.errors)} enregistrement(s) refusé(s) par le schéma : {result.errors[:5]}"
-        )
     return result
 
 
@@ -304,9 +297,9 @@ def _long_enough(text: str | None) -> str | None:
     return text if text and len(text.strip()) >= 5 else None
 
 
-def _keep_valid(model: type[pydantic.BaseModel], record: dict[str, Any], result: Export) -> None:
-    """An optional field the schema refuses (a malformed e-mail or URL in a source list) is left out and
-    reported as a warning; a required one makes the record an error."""
+def _keep_valid(model: type[pydantic.BaseModel], record: dict[str, Any], result: Export) -> bool:
+    """An optional value the schema refuses (a malformed e-mail or URL in a source list) is left out and
+    listed in ``dropped``; any other refusal leaves the whole record out, listed in ``errors``."""
     errors, warnings = check(model, record)
     optional = [
         p
@@ -320,6 +313,7 @@ def _keep_valid(model: type[pydantic.BaseModel], record: dict[str, Any], result:
         errors, warnings = check(model, record)
     result.errors.extend(f"{record['id']} : {e}" for e in errors)
     result.warnings.extend(f"{record['id']} : {w}" for w in warnings)
+    return not errors
 
 
 def _services(store: Store, structures: dict[str, dict[str, Any]], result: Export) -> None:
@@ -396,8 +390,8 @@ def _services(store: Store, structures: dict[str, dict[str, Any]], result: Expor
             "nombre_semaines": None,
             "horaires_accueil": osm_hours(hours.get(service, {})) if own else structure["horaires_accueil"],
         }
-        _keep_valid(v1.Service, record, result)
-        result.services.append(record)
+        if _keep_valid(v1.Service, record, result):
+            result.services.append(record)
 
 
 def _many(minter: Minter, list_name: str, iris: list[str]) -> list[str] | None:
@@ -449,6 +443,7 @@ def summary(result: Export) -> dict[str, Any]:
         "services": len(result.services),
         "warnings": len(result.warnings),
         "dropped": len(result.dropped),
+        "refused": len(result.errors),
     }
 
 
