@@ -271,3 +271,19 @@ def test_downloads_and_sparql_over_http(imported, tmp_path: Path, monkeypatch) -
             headers={"Accept": "application/sparql-results+json"},
         )
         assert answer.status_code == 200 and answer.json()["results"]["bindings"] == []
+
+
+def test_a_place_the_schema_refuses_is_left_out_and_counted(base_iri: str) -> None:
+    store = OxigraphStore(base_iri)
+    store.update(
+        f"""INSERT DATA {{ GRAPH <{base_iri}graph/essai> {{
+          <{base_iri}id/lieu/ab> a <{CS}ServicePlace> ; <http://www.w3.org/2000/01/rdf-schema#label> "AB" ;
+            <http://schema.org/email> "pas-un-courriel" .
+          <{base_iri}id/lieu/mairie-de-bessans> a <{CS}ServicePlace> ;
+            <http://www.w3.org/2000/01/rdf-schema#label> "Mairie de Bessans" ;
+            <http://schema.org/email> "pas-un-courriel" }} }}"""
+    )
+    exported = di.export(store)
+    assert [r["id"] for r in exported.structures] == ["communs-services--mairie-de-bessans"]
+    assert exported.structures[0]["courriel"] is None and len(exported.dropped) == 2
+    assert len(exported.errors) == 1 and exported.errors[0].startswith("communs-services--ab : nom")
