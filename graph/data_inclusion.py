@@ -175,14 +175,15 @@ class Export:
     package: str = ""
 
 
-def key_of(minter: Minter, iri: str) -> str:
-    """The part of a place's IRI its data·inclusion id carries: 'id/lieu/x' → 'x', 'id/k/x' → 'k/x'."""
-    return iri.removeprefix(minter.base + "id/").removeprefix("lieu/")
+def key_of(minter: Minter, iri: str, kind: str = "lieu") -> str:
+    """The part of an IRI its data·inclusion id carries: 'id/lieu/x' → 'x', 'id/k/x' → 'k/x' (for a place;
+    ``kind`` 'service' for a service)."""
+    return iri.removeprefix(minter.base + "id/").removeprefix(kind + "/")
 
 
-def iri_of(minter: Minter, key: str) -> str:
+def iri_of(minter: Minter, key: str, kind: str = "lieu") -> str:
     """The inverse of :func:`key_of`."""
-    return minter.base + "id/" + (key if "/" in key else "lieu/" + key)
+    return minter.base + "id/" + (key if "/" in key else f"{kind}/{key}")
 
 
 def export(store: Store, today: dt.date | None = None) -> Export:
@@ -216,16 +217,12 @@ def export(store: Store, today: dt.date | None = None) -> Export:
             f"{{ ?g <{DCTERMS}modified> ?m }} }} GROUP BY ?g"
         )
     }
-    import_prefix = minter.graph(IMPORT_GRAPH_PREFIX)
     commune_prefix = minter.thing("commune", "")
     structure_ids: dict[str, dict[str, Any]] = {}
     for iri in sorted(places):
         f = places[iri]
         graph = graph_of.get(iri, "")
-        if graph.startswith(import_prefix) and _first(f, "identifier"):
-            source, local_id = graph.removeprefix(import_prefix), _first(f, "identifier")
-        else:
-            source, local_id = SOURCE, f"{SOURCE}--{key_of(minter, iri)}"
+        source, local_id = _identity(minter, graph, f.get("identifier", []), iri)
         a = address.get(iri, {})
         communes = [
             c.removeprefix(commune_prefix) for c in f.get("commune", []) if c.startswith(commune_prefix)
@@ -264,6 +261,18 @@ def export(store: Store, today: dt.date | None = None) -> Export:
     result.structures.sort(key=lambda r: r["id"])
     result.services.sort(key=lambda r: r["id"])
     return result
+
+
+def _identity(
+    minter: Minter, graph: str, identifiers: list[str], iri: str, kind: str = "lieu"
+) -> tuple[str, str]:
+    """(source, id): a data·inclusion source's own, for what was imported from it (its graph says which),
+    else ours from the IRI. A place of a national list also has that list's identifier: the source's is
+    the one prefixed with the source's name."""
+    source = graph.removeprefix(minter.graph(IMPORT_GRAPH_PREFIX))
+    if source != graph and source != SOURCE and identifiers:
+        return source, next((i for i in identifiers if i.startswith(source + "--")), identifiers[0])
+    return SOURCE, f"{SOURCE}--{key_of(minter, iri, kind)}"
 
 
 def _address(store: Store) -> dict[str, dict[str, list[str]]]:
@@ -335,7 +344,6 @@ def _services(store: Store, structures: dict[str, dict[str, Any]], result: Expor
             f"SELECT ?s (MIN(STR(?g)) AS ?g) WHERE {{ GRAPH ?g {{ ?s <{CS}offeredAt> ?x }} }} GROUP BY ?s"
         )
     }
-    import_prefix = minter.graph(IMPORT_GRAPH_PREFIX)
     seen: set[str] = set()
     pairs = [(r["s"].value, r["place"].value, True) for r in offered]
     pairs += [(r["s"].value, r["place"].value, False) for r in by_network]
@@ -345,10 +353,8 @@ def _services(store: Store, structures: dict[str, dict[str, Any]], result: Expor
             continue
         f = fields.get(service, {})
         graph = service_graph.get(service, "")
-        if own and graph.startswith(import_prefix) and _first(f, "identifier"):
-            source, local_id = graph.removeprefix(import_prefix), _first(f, "identifier")
-        elif own:
-            source, local_id = SOURCE, f"{SOURCE}--{key_of(minter, service)}"
+        if own:
+            source, local_id = _identity(minter, graph, f.get("identifier", []), service, "service")
         else:  # one record per place and network service
             service_key = service.removeprefix(minter.thing("service", ""))
             source, local_id = SOURCE, f"{SOURCE}--{key_of(minter, place)}--{service_key}"

@@ -146,10 +146,11 @@ class Builder:
             self.report.append(f"{path.name} ligne {line} : rejetée ({'; '.join(errors)})")
         return not errors
 
-    def place_iri(self, source: str, local_id: str) -> ox.NamedNode:
+    def iri(self, source: str, local_id: str, kind: str) -> ox.NamedNode:
+        """Ours back to the IRI it was exported from; another source's from its id."""
         if source == SOURCE and local_id.startswith(SOURCE + "--"):
-            return ox.NamedNode(iri_of(self.minter, local_id.removeprefix(SOURCE + "--")))
-        return ox.NamedNode(self.minter.thing("lieu", slugify(local_id, 120)))
+            return ox.NamedNode(iri_of(self.minter, local_id.removeprefix(SOURCE + "--"), kind))
+        return ox.NamedNode(self.minter.thing(kind, slugify(local_id, 120)))
 
     def commune(self, name: str, line: int, code: str | None) -> ox.NamedNode | None:
         if not code:
@@ -196,7 +197,7 @@ class Builder:
         source, local_id = r["source"], r["id"]
         build = self.sources[source]
         t = build.public
-        s = self.place_iri(source, local_id)
+        s = self.iri(source, local_id, "lieu")
         self.place_of[local_id] = s
         build.structures += 1
         t.a(s, "schema:Place", "cs:ServicePlace")
@@ -263,8 +264,7 @@ class Builder:
             return
         build = self.sources[r["source"]]
         t, m = build.public, self.minter
-        s = self.place_iri(r["source"], r["id"])
-        s = ox.NamedNode(s.value.replace("/id/lieu/", "/id/service/", 1))
+        s = self.iri(r["source"], r["id"], "service")
         build.services += 1
         t.a(s, "schema:Service")
         t.label(s, r["nom"])

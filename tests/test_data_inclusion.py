@@ -287,3 +287,26 @@ def test_a_place_the_schema_refuses_is_left_out_and_counted(base_iri: str) -> No
     assert [r["id"] for r in exported.structures] == ["communs-services--mairie-de-bessans"]
     assert exported.structures[0]["courriel"] is None and len(exported.dropped) == 2
     assert len(exported.errors) == 1 and exported.errors[0].startswith("communs-services--ab : nom")
+
+
+def test_our_export_imported_next_to_its_places_keeps_its_identifiers(base_iri: str, tmp_path: Path) -> None:
+    """A list's own identifier (the France Services id_fs) never replaces ours once the export is imported
+    back into the store that holds the list."""
+    store = with_vocabularies(OxigraphStore(base_iri))
+    store.update(
+        f"""INSERT DATA {{ GRAPH <{base_iri}graph/france-services> {{
+          <{base_iri}id/lieu/france-services-bessans> a <{CS}ServicePlace> ;
+            <http://www.w3.org/2000/01/rdf-schema#label> "France services Bessans" ;
+            <http://schema.org/identifier> "123" ;
+            <{CS}network> <{base_iri}id/reseau/france-services> }} }}"""
+    )
+    first = di.export(store)
+    di.write(first, tmp_path)
+    write(
+        store,
+        data_inclusion.build(tmp_path / "structures.json", tmp_path / "services.json", store.minter, store),
+    )
+    again = di.export(store)
+    assert [r["id"] for r in again.structures] == ["communs-services--france-services-bessans"]
+    assert again.structures == first.structures and again.services == first.services
+    assert len(again.services) == 9
