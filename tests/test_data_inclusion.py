@@ -238,6 +238,12 @@ def test_rejected_record_and_bad_file(base_iri: str, tmp_path: Path, capsys) -> 
     result = data_inclusion.build(path, None, store.minter, store)
     assert "1 lieux chargés, 1 rejetées" in result.report[0]
     assert any("ligne 2 : rejetée (nom" in line for line in result.report)
+    store_dir = str(tmp_path / "store")
+    args = ["import", "data-inclusion", str(FIXTURES / "structures.json"), str(FIXTURES / "services.jsonl")]
+    assert cli.main([*args, "--store", store_dir, "--report"]) == 0
+    out = capsys.readouterr().out
+    assert "<https://data.adrets-asso.fr/graph/data-inclusion/soliguide>" in out and "22 lieux chargés" in out
+    assert cli.main(["import", "places", str(path), str(path), "--store", store_dir]) == cli.EXIT_BAD_INPUT
     broken = tmp_path / "broken.json"
     broken.write_text('[{"id": ', encoding="utf-8")
     code = cli.main(["import", "data-inclusion", str(broken), "--store", ":memory:"])
