@@ -46,6 +46,14 @@ from loaders.places import Place, places_in_store, same_places
 NUMBERS = {"latitude", "longitude", "volume_horaire_hebdomadaire"}
 INTEGERS = {"nombre_semaines"}
 LICENSE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+# A service's list fields: (field, reference list, property).
+SERVICE_LISTS = (
+    ("thematiques", "thematiques", "dcterms:subject"),
+    ("publics", "publics", "schema:audience"),
+    ("modes_accueil", "modes-accueil", "cs:receptionMode"),
+    ("modes_mobilisation", "modes-mobilisation", "cs:mobilisationMode"),
+    ("mobilisable_par", "personnes-mobilisatrices", "cs:mobilisableBy"),
+)
 
 
 # --- reading ---------------------------------------------------------------------------------------------
@@ -96,7 +104,7 @@ def _from_csv(row: dict[str, str | None]) -> dict[str, Any]:
         if not text:
             record[key] = None
         elif key in LIST_FIELDS:
-            record[key] = json.loads(text) if text.startswith("[") else [v.strip() for v in text.split(",")]
+            record[key] = _list(text)
         elif key in NUMBERS:
             record[key] = float(text.replace(",", ".")) if _is_number(text) else text
         elif key in INTEGERS:
@@ -104,6 +112,13 @@ def _from_csv(row: dict[str, str | None]) -> dict[str, Any]:
         else:
             record[key] = text
     return record
+
+
+def _list(text: str) -> list[str]:
+    """A list cell: 'a,b' as we write it, a JSON array, or a database array '{a,b}'."""
+    if text.startswith("["):
+        return [str(v) for v in json.loads(text)]
+    return [v.strip().strip('"') for v in text.strip("{}").split(",") if v.strip()]
 
 
 def _is_number(text: str) -> bool:
@@ -277,23 +292,9 @@ class Builder:
             t.add(s, "dcterms:source", ox.NamedNode(str(r["lien_source"])))
         if r.get("type"):
             t.add(s, "dcterms:type", ox.NamedNode(vocab.concept(m, "types-de-services", r["type"])))
-        lists = (
-            ("thematiques", "dcterms:subject"),
-            ("publics", "schema:audience"),
-            ("modes_accueil", "cs:receptionMode"),
-            ("modes_mobilisation", "cs:mobilisationMode"),
-            ("mobilisable_par", "cs:mobilisableBy"),
-        )
-        names = {
-            "thematiques": "thematiques",
-            "publics": "publics",
-            "modes_accueil": "modes-accueil",
-            "modes_mobilisation": "modes-mobilisation",
-            "mobilisable_par": "personnes-mobilisatrices",
-        }
-        for key, prop in lists:
+        for key, list_name, prop in SERVICE_LISTS:
             for value in r.get(key) or []:
-                t.add(s, prop, ox.NamedNode(vocab.to_ours(m, names[key], value)))
+                t.add(s, prop, ox.NamedNode(vocab.to_ours(m, list_name, value)))
         if r.get("frais"):
             t.add(s, "schema:isAccessibleForFree", r["frais"] == "gratuit")
         t.add(s, "cs:feesDetails", r.get("frais_precisions"), "fr")
@@ -340,12 +341,13 @@ def build(
     if not structures:
         raise SourceError(structures_path, "no records")
     services = read_records(services_path) if services_path else []
+    services_name = services_path or structures_path  # only read when there are services
     gz = load_gazetteer()
     b = Builder(minter, gz)
     for line, record in structures:
         b.structure(structures_path, line, record)
     for line, record in services:
-        b.service(services_path, line, record)  # type: ignore[arg-type]
+        b.service(services_name, line, record)
     loads, links_report = [], []
     links_total = 0
     for source in sorted(b.sources):
