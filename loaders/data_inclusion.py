@@ -70,7 +70,13 @@ def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
         reader = csv.DictReader(io.StringIO(text))
         if not reader.fieldnames or "id" not in reader.fieldnames:
             raise SourceError(path, "not a data·inclusion CSV: no 'id' column", 1)
-        return [(reader.line_num, _from_csv(row)) for row in reader]
+        rows = []
+        for row in reader:
+            try:
+                rows.append((reader.line_num, _from_csv(row)))
+            except ValueError as e:  # a list cell that starts like JSON but is not
+                raise SourceError(path, f"unreadable cell: {e}", reader.line_num) from None
+        return rows
     if name.endswith((".jsonl", ".ndjson")):
         out = []
         for number, line in enumerate(text.splitlines(), 1):

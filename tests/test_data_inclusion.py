@@ -22,7 +22,7 @@ from graph import data_inclusion as di
 from graph.dumps import Dumps
 from graph.namespaces import CS, DCTERMS
 from graph.store import OxigraphStore
-from loaders import data_inclusion, places
+from loaders import SourceError, data_inclusion, places
 from loaders import data_inclusion_vocabularies as vocab
 from loaders import rdf as rdf_loader
 
@@ -244,6 +244,12 @@ def test_rejected_record_and_bad_file(base_iri: str, tmp_path: Path, capsys) -> 
     out = capsys.readouterr().out
     assert "<https://data.adrets-asso.fr/graph/data-inclusion/soliguide>" in out and "22 lieux chargés" in out
     assert cli.main(["import", "places", str(path), str(path), "--store", store_dir]) == cli.EXIT_BAD_INPUT
+    bad_cell = tmp_path / "s.csv"
+    bad_cell.write_text(
+        'source,id,nom,date_maj,reseaux_porteurs\ndora,dora--x,Lieu,2025-01-01,"[caf"\n', "utf-8"
+    )
+    with pytest.raises(SourceError, match="unreadable cell"):
+        data_inclusion.read_records(bad_cell)
     broken = tmp_path / "broken.json"
     broken.write_text('[{"id": ', encoding="utf-8")
     code = cli.main(["import", "data-inclusion", str(broken), "--store", ":memory:"])
