@@ -205,9 +205,9 @@ def export(store: Store, today: dt.date | None = None) -> Export:
     }
     hours = _hours(store, place_pattern, SCHEMA + "openingHoursSpecification")
     graph_of = {
-        r["s"].value: r["g"].value
+        r["s"].value: r["graph"].value
         for r in store.select(
-            f"SELECT ?s (MIN(STR(?g)) AS ?g) WHERE {{ GRAPH ?g {{ {place_pattern} }} }} GROUP BY ?s"
+            f"SELECT ?s (MIN(STR(?g)) AS ?graph) WHERE {{ GRAPH ?g {{ {place_pattern} }} }} GROUP BY ?s"
         )
     }
     loaded = {
@@ -339,9 +339,9 @@ def _services(store: Store, structures: dict[str, dict[str, Any]], result: Expor
     fields = _values(store, pattern, SERVICE_PROPERTIES)
     hours = _hours(store, f"?s a <{SCHEMA}Service> .", SCHEMA + "hoursAvailable")
     service_graph = {
-        r["s"].value: r["g"].value
+        r["s"].value: r["graph"].value
         for r in store.select(
-            f"SELECT ?s (MIN(STR(?g)) AS ?g) WHERE {{ GRAPH ?g {{ ?s <{CS}offeredAt> ?x }} }} GROUP BY ?s"
+            f"SELECT ?s (MIN(STR(?g)) AS ?graph) WHERE {{ GRAPH ?g {{ ?s <{CS}offeredAt> ?x }} }} GROUP BY ?s"
         )
     }
     seen: set[str] = set()
