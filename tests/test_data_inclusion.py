@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import load_reference
 from data_inclusion.schema import v1
 from pages_helpers import serve
 
@@ -52,9 +51,10 @@ def assert_valid(records: list[dict], model: type) -> None:
 
 
 @pytest.fixture(scope="module")
-def bundled(base_iri: str, territory_triples: list) -> tuple[OxigraphStore, di.Export]:
-    """The bundled data as `communs load` writes it, and its export."""
-    store = with_vocabularies(load_reference(OxigraphStore(base_iri), territory_triples))
+def bundled(base_iri: str) -> tuple[OxigraphStore, di.Export]:
+    """The bundled lists of places as `communs load` writes them, and their export (communes are read from
+    the places' IRIs: the territories graph is not needed)."""
+    store = with_vocabularies(OxigraphStore(base_iri))
     for csv_name, mapping in (
         ("france-services/liste-fs-20240801.csv.gz", "france-services.toml"),
         ("tiers-lieux-2019/CGET_TiersLieux_2019.csv.gz", "tiers-lieux-2019.toml"),
