@@ -4,7 +4,8 @@ Every place of the public dataset (``cs:ServicePlace``, whatever its list) is on
 are those given at the place (``cs:offeredAt``, e.g. imported ones) and those of its networks
 (``cs:networkService``: a France Services site offers the national bundle of its partners). Each record
 is checked with the ``data-inclusion-schema`` package itself: a record the schema refuses is never
-written (the build fails, naming it), and the package's *avertissements* are counted.
+written (it is counted and listed), an optional value it refuses is left out (counted too), and the
+package's *avertissements* are counted.
 
 Identifiers are stable: a place imported from a data·inclusion source keeps that ``source`` and ``id``;
 any other gets ``source`` = :data:`SOURCE` and ``id`` = ``communs-services--<key of its IRI>``, which
