@@ -19,7 +19,8 @@ import pyoxigraph as ox
 
 from graph.settings import DATA_DIR, Settings
 from graph.store import OxigraphStore, Store, StoreError, open_store
-from loaders import ImportResult, SourceError, catalogue, places, report, territories
+from loaders import ImportResult, SourceError, catalogue, data_inclusion, places, report, territories
+from loaders import data_inclusion_vocabularies as data_inclusion_vocab
 from loaders import rdf as rdf_loader
 
 EXIT_BAD_INPUT = 2
@@ -53,12 +54,17 @@ def _import_places(path: Path, args: argparse.Namespace, store: Store) -> Import
     return places.build(path, Path(args.mapping), store.minter, store)
 
 
+def _import_data_inclusion(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
+    return data_inclusion.build(path, Path(args.services) if args.services else None, store.minter, store)
+
+
 IMPORTERS: dict[str, Callable[[Path, argparse.Namespace, Store], ImportResult]] = {
     "rdf": _import_rdf,
     "territories": _import_territories,
     "catalogue": _import_catalogue,
     "report": _import_report,
     "places": _import_places,
+    "data-inclusion": _import_data_inclusion,
 }
 
 # What `communs load` reads: (kind, path relative to data/ or None) in dependency order.
@@ -94,6 +100,7 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
         started = time.perf_counter()
         print("ontologie et vocabulaires")
         total = write(store, rdf_loader.ontology(store.minter), args.report)
+        total += write(store, data_inclusion_vocab.build(store.minter), args.report)
         for kind, rel in BUNDLED:
             print(f"{kind}: {rel}")
             if kind == "places":
@@ -108,8 +115,11 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.path)
-    if not path.exists():
-        raise SourceError(path, "no such file or directory")
+    for given in (path, Path(args.services) if args.services else None):
+        if given is not None and not given.exists():
+            raise SourceError(given, "no such file or directory")
+    if args.services and args.kind != "data-inclusion":
+        raise UsageError(f"{args.kind} takes one file")
     store = open_store(settings.store, settings.base_iri)
     try:
         total = _bulk_import(path, args, store) if args.kind == "rdf" else None
@@ -330,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("import", parents=[common], help="import one source into its named graph")
     p.add_argument("kind", choices=sorted(IMPORTERS))
     p.add_argument("path")
+    p.add_argument("services", nargs="?", help="data-inclusion: the services file next to the structures")
     p.add_argument("--graph", help="target named graph IRI (rdf)")
     p.add_argument(
         "--format", help=f"RDF format ({', '.join(rdf_loader.FORMATS)}); default: from the extension"

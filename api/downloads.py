@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api.pages import render
-from graph.dumps import Dumps
+from graph.dumps import DATA_INCLUSION_DIR, Dumps
 
 router = APIRouter()
 
@@ -43,6 +43,12 @@ async def downloads_page(request: Request) -> Response:
     return render(request, "downloads.html", {"manifest": manifest, "error": dumps.error})
 
 
+@router.get("/telechargements/data-inclusion/{name}", include_in_schema=False)
+async def download_data_inclusion(request: Request, name: str) -> Response:
+    """The national exchange files live in their own folder of the build."""
+    return await download(request, f"{DATA_INCLUSION_DIR}/{name}")
+
+
 @router.get("/telechargements/{name}", include_in_schema=False)
 async def download(request: Request, name: str) -> Response:
     dumps = dumps_of(request)
@@ -67,6 +73,6 @@ async def download(request: Request, name: str) -> Response:
     return FileResponse(
         path,
         media_type=media + ("; charset=utf-8" if media.startswith("text/") else ""),
-        filename=name,
+        filename=name.rsplit("/", 1)[-1],
         headers=headers,
     )

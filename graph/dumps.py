@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph import data_inclusion
 from graph.namespaces import sparql_prefixes
 from graph.store import Store
 
 NQUADS = "communs-services.nq.gz"
+DATA_INCLUSION_DIR = "data-inclusion"  # /telechargements/data-inclusion/structures.json …
 _P = sparql_prefixes()
 # One CSV per main class: (file, title, query). Multi-valued columns are joined with " | ".
 CSV_QUERIES: list[tuple[str, str, str]] = [
@@ -223,9 +225,15 @@ class Dumps:
                 writer.writerow(names)
                 writer.writerows([r[n].value if n in r else "" for n in names] for r in rows)
             files.append(DumpFile(name, title, "text/csv", 0))
+        exchange = data_inclusion.export(store)
+        for name in data_inclusion.write(exchange, tmp / DATA_INCLUSION_DIR):
+            media = "application/json" if name.endswith(".json") else "text/csv"
+            title = f"Lieux et services au schéma data·inclusion {exchange.package} : {name}"
+            files.append(DumpFile(f"{DATA_INCLUSION_DIR}/{name}", title, media, 0))
         for f in files:
             f.bytes = (tmp / f.name).stat().st_size
         manifest = {"version": version, "triples": total, "graphs": graphs, "files": [vars(f) for f in files]}
+        manifest["data_inclusion"] = data_inclusion.summary(exchange)
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         final = self.directory / f"v{version}"
         shutil.rmtree(final, ignore_errors=True)

@@ -1,0 +1,462 @@
+"""Our service places as data·inclusion *structures*, and what they offer as *services*.
+
+Every place of the public dataset (``cs:ServicePlace``, whatever its list) is one structure; its services
+are those given at the place (``cs:offeredAt``, e.g. imported ones) and those of its networks
+(``cs:networkService``: a France Services site offers the national bundle of its partners). Each record
+is checked with the ``data-inclusion-schema`` package itself: a record the schema refuses is never
+written (it is counted and listed), an optional value it refuses is left out (counted too), and the
+package's *avertissements* are counted.
+
+Identifiers are stable: a place imported from a data·inclusion source keeps that ``source`` and ``id``;
+any other gets ``source`` = :data:`SOURCE` and ``id`` = ``communs-services--<key of its IRI>``, which
+``communs import data-inclusion`` turns back into the same IRI.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from data_inclusion.schema import v1
+
+from graph.namespaces import CS, DCTERMS, RDFS, SCHEMA, Minter
+from graph.store import Store
+from loaders import data_inclusion_vocabularies as vocab
+
+SOURCE = "communs-services"
+IMPORT_GRAPH_PREFIX = "data-inclusion/"  # {base}graph/data-inclusion/<source>: one graph per source
+STRUCTURE_FIELDS = list(v1.Structure.model_fields)
+SERVICE_FIELDS = list(v1.Service.model_fields)
+LIST_FIELDS = {
+    "reseaux_porteurs",
+    "thematiques",
+    "publics",
+    "modes_accueil",
+    "zone_eligibilite",
+    "modes_mobilisation",
+    "mobilisable_par",
+}
+OSM_DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+FILES = ("structures.json", "services.json", "structures.csv", "services.csv")
+
+
+# --- checking with the package ---------------------------------------------------------------------
+def check(model: type[pydantic.BaseModel], record: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(errors, warnings) as the package sees the record; warnings are its ``avertissement`` errors,
+    raised only when asked for (``ignore_warnings`` False)."""
+    try:
+        model.model_validate(record, context={"ignore_warnings": False})
+    except pydantic.ValidationError as e:
+        errors, warnings = [], []
+        for err in e.errors():
+            where = ".".join(str(x) for x in err["loc"]) or "enregistrement"
+            (warnings if err["type"] == "avertissement" else errors).append(f"{where} : {err['msg']}")
+        return errors, warnings
+    return [], []
+
+
+# --- opening hours -------------------------------------------------------------------------------------
+def osm_hours(week: dict[str, list[tuple[str, str]]]) -> str | None:
+    """schema.org slots per day → OSM ``opening_hours``: one rule per distinct set of slots, its days as
+    runs ("Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00", "Tu,Th 14:00-18:00")."""
+    runs: dict[str, list[list[int]]] = {}  # slots text → runs of consecutive days, in week order
+    for i, day in enumerate(SCHEMA_DAYS):
+        slots = sorted(week.get(day, []))
+        if not slots:
+            continue
+        text = ",".join(f"{_hhmm(o)}-{_hhmm(c)}" for o, c in slots)
+        days = runs.setdefault(text, [])
+        if days and days[-1][-1] == i - 1:
+            days[-1].append(i)
+        else:
+            days.append([i])
+    if not runs:
+        return None
+    return "; ".join(
+        ",".join(OSM_DAYS[r[0]] if len(r) == 1 else f"{OSM_DAYS[r[0]]}-{OSM_DAYS[r[-1]]}" for r in days)
+        + " "
+        + text
+        for text, days in runs.items()
+    )
+
+
+def _hhmm(xsd_time: str) -> str:
+    return "24:00" if xsd_time.startswith("23:59") else xsd_time[:5]
+
+
+# --- reading the store -----------------------------------------------------------------------------------
+PLACE_PROPERTIES = {
+    "label": RDFS + "label",
+    "description": SCHEMA + "description",
+    "identifier": SCHEMA + "identifier",
+    "modified": DCTERMS + "modified",
+    "source": DCTERMS + "source",
+    "siret": CS + "siret",
+    "telephone": SCHEMA + "telephone",
+    "email": SCHEMA + "email",
+    "url": SCHEMA + "url",
+    "network": CS + "network",
+    "commune": DCTERMS + "spatial",
+    "accessibility": CS + "accessibilityPage",
+}
+ADDRESS_PROPERTIES = {
+    "street": SCHEMA + "streetAddress",
+    "complement": CS + "addressComplement",
+    "postal_code": SCHEMA + "postalCode",
+    "locality": SCHEMA + "addressLocality",
+}
+SERVICE_PROPERTIES = {
+    "label": RDFS + "label",
+    "description": SCHEMA + "description",
+    "identifier": SCHEMA + "identifier",
+    "modified": DCTERMS + "modified",
+    "source": DCTERMS + "source",
+    "type": DCTERMS + "type",
+    "subject": DCTERMS + "subject",
+    "audience": SCHEMA + "audience",
+    "free": SCHEMA + "isAccessibleForFree",
+    "fees": CS + "feesDetails",
+    "audience_details": CS + "audienceDetails",
+    "conditions": CS + "accessConditions",
+    "reception": CS + "receptionMode",
+    "mobilisation": CS + "mobilisationMode",
+    "mobilisable": CS + "mobilisableBy",
+    "mobilisation_details": CS + "mobilisationDetails",
+    "area": SCHEMA + "areaServed",
+    "url": SCHEMA + "url",
+    "telephone": SCHEMA + "telephone",
+    "email": SCHEMA + "email",
+}
+
+
+def _values(store: Store, subjects: str, props: dict[str, str]) -> dict[str, dict[str, list[str]]]:
+    """subject IRI → field → values (sorted), for the subjects matched by the ``subjects`` pattern."""
+    names = {iri: name for name, iri in props.items()}
+    in_list = ", ".join(f"<{p}>" for p in props.values())
+    rows = store.select(f"SELECT DISTINCT ?s ?p ?o WHERE {{ {subjects} ?s ?p ?o FILTER(?p IN ({in_list})) }}")
+    out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        out[r["s"].value][names[r["p"].value]].append(r["o"].value)
+    for fields in out.values():
+        for values in fields.values():
+            values.sort()
+    return out
+
+
+def _hours(store: Store, subjects: str, prop: str) -> dict[str, dict[str, list[tuple[str, str]]]]:
+    rows = store.select(
+        f"""SELECT DISTINCT ?s ?d ?o ?c WHERE {{ {subjects} ?s <{prop}> ?h .
+              ?h <{SCHEMA}dayOfWeek> ?d ; <{SCHEMA}opens> ?o ; <{SCHEMA}closes> ?c }}"""
+    )
+    out: dict[str, dict[str, list[tuple[str, str]]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        out[r["s"].value][r["d"].value.removeprefix(SCHEMA)].append((r["o"].value, r["c"].value))
+    return out
+
+
+def _first(fields: dict[str, list[str]], name: str) -> str | None:
+    values = fields.get(name) or []
+    return values[0] if values else None
+
+
+@dataclass
+class Export:
+    structures: list[dict[str, Any]] = field(default_factory=list)
+    services: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the package's avertissements
+    dropped: list[str] = field(default_factory=list)  # optional values the schema refused, left out
+    errors: list[str] = field(default_factory=list)
+    package: str = ""
+
+
+def key_of(minter: Minter, iri: str, kind: str = "lieu") -> str:
+    """The part of an IRI its data·inclusion id carries: 'id/lieu/x' → 'x', 'id/k/x' → 'k/x' (for a place;
+    ``kind`` 'service' for a service)."""
+    return iri.removeprefix(minter.base + "id/").removeprefix(kind + "/")
+
+
+def iri_of(minter: Minter, key: str, kind: str = "lieu") -> str:
+    """The inverse of :func:`key_of`."""
+    return minter.base + "id/" + (key if "/" in key else f"{kind}/{key}")
+
+
+def export(store: Store, today: dt.date | None = None) -> Export:
+    """Every public service place and its services, as records checked by the package. A record the
+    package refuses is left out and listed in ``errors`` (with its services): nothing invalid is
+    published, and one bad contributed place does not hold back the files."""
+    minter = store.minter
+    today = today or dt.date.today()
+    result = Export(package=vocab.package_version())
+    place_pattern = f"?s a <{CS}ServicePlace> ."
+    places = _values(store, place_pattern, PLACE_PROPERTIES)
+    address = _address(store)
+    coords = {
+        r["s"].value: (float(r["lat"].value), float(r["lon"].value))
+        for r in store.select(
+            f"""SELECT ?s (SAMPLE(?la) AS ?lat) (SAMPLE(?lo) AS ?lon) WHERE {{ {place_pattern}
+                  ?s <{SCHEMA}geo> ?g . ?g <{SCHEMA}latitude> ?la ; <{SCHEMA}longitude> ?lo }} GROUP BY ?s"""
+        )
+    }
+    hours = _hours(store, place_pattern, SCHEMA + "openingHoursSpecification")
+    graph_of = {
+        r["s"].value: r["graph"].value
+        for r in store.select(
+            f"SELECT ?s (MIN(STR(?g)) AS ?graph) WHERE {{ GRAPH ?g {{ {place_pattern} }} }} GROUP BY ?s"
+        )
+    }
+    loaded = {
+        r["g"].value: r["d"].value[:10]
+        for r in store.select(
+            f"SELECT ?g (MAX(?m) AS ?d) WHERE {{ GRAPH <{store.meta_graph}> "
+            f"{{ ?g <{DCTERMS}modified> ?m }} }} GROUP BY ?g"
+        )
+    }
+    commune_prefix = minter.thing("commune", "")
+    structure_ids: dict[str, dict[str, Any]] = {}
+    for iri in sorted(places):
+        f = places[iri]
+        graph = graph_of.get(iri, "")
+        source, local_id = _identity(minter, graph, f.get("identifier", []), iri)
+        a = address.get(iri, {})
+        communes = [
+            c.removeprefix(commune_prefix) for c in f.get("commune", []) if c.startswith(commune_prefix)
+        ]
+        lat_lon = coords.get(iri)
+        networks = sorted(
+            {v for n in f.get("network", []) for v in vocab.to_theirs(minter, "reseaux-porteurs", n)}
+        )
+        date_maj = _first(f, "modified") or loaded.get(graph) or today.isoformat()
+        record = {
+            "source": source,
+            "id": local_id,
+            "nom": _name(_first(f, "label") or local_id),
+            "date_maj": min(date_maj[:10], today.isoformat()),
+            "description": _long_enough(_first(f, "description")),
+            "lien_source": _first(f, "source") or iri,
+            "siret": _first(f, "siret"),
+            "commune": _first(a, "locality"),
+            "code_postal": _postal_code(_first(a, "postal_code")),
+            "code_insee": communes[0] if communes else None,
+            "adresse": _first(a, "street"),
+            "complement_adresse": _first(a, "complement"),
+            "longitude": lat_lon[1] if lat_lon else None,
+            "latitude": lat_lon[0] if lat_lon else None,
+            "telephone": _first(f, "telephone"),
+            "courriel": _first(f, "email"),
+            "site_web": _first(f, "url"),
+            "horaires_accueil": osm_hours(hours.get(iri, {})),
+            "accessibilite_lieu": _first(f, "accessibility"),
+            "reseaux_porteurs": networks or None,
+        }
+        if _keep_valid(v1.Structure, record, result):
+            result.structures.append(record)
+            structure_ids[iri] = record
+    _services(store, structure_ids, result)
+    result.structures.sort(key=lambda r: r["id"])
+    result.services.sort(key=lambda r: r["id"])
+    return result
+
+
+def _identity(
+    minter: Minter, graph: str, identifiers: list[str], iri: str, kind: str = "lieu"
+) -> tuple[str, str]:
+    """(source, id): a data·inclusion source's own, for what was imported from it (its graph says which),
+    else ours from the IRI. A place of a national list also has that list's identifier: the source's is
+    the one prefixed with the source's name."""
+    source = graph.removeprefix(minter.graph(IMPORT_GRAPH_PREFIX))
+    if source != graph and source != SOURCE and identifiers:
+        return source, next((i for i in identifiers if i.startswith(source + "--")), identifiers[0])
+    return SOURCE, f"{SOURCE}--{key_of(minter, iri, kind)}"
+
+
+def _address(store: Store) -> dict[str, dict[str, list[str]]]:
+    names = {iri: name for name, iri in ADDRESS_PROPERTIES.items()}
+    in_list = ", ".join(f"<{p}>" for p in ADDRESS_PROPERTIES.values())
+    rows = store.select(
+        f"""SELECT DISTINCT ?s ?p ?o WHERE {{ ?s a <{CS}ServicePlace> ; <{SCHEMA}address> ?a .
+              ?a ?p ?o FILTER(?p IN ({in_list})) }}"""
+    )
+    out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        out[r["s"].value][names[r["p"].value]].append(r["o"].value)
+    return out
+
+
+def _name(text: str) -> str:
+    """The schema wants 3 to 150 characters: a longer name is cut at a word, a shorter one padded by
+    nothing we could invent, so it stays and the record is reported."""
+    text = " ".join(text.split())
+    if len(text) > 150:
+        text = text[:150].rsplit(" ", 1)[0].rstrip(" ,;:-")
+    return text
+
+
+def _postal_code(text: str | None) -> str | None:
+    """Spreadsheets drop the leading zero of 01000…09999: '6400' is 06400."""
+    return text.zfill(5) if text and text.isdigit() and len(text) == 4 else text
+
+
+def _long_enough(text: str | None) -> str | None:
+    return text if text and len(text.strip()) >= 5 else None
+
+
+def _keep_valid(model: type[pydantic.BaseModel], record: dict[str, Any], result: Export) -> bool:
+    """An optional value the schema refuses (a malformed e-mail or URL in a source list) is left out and
+    listed in ``dropped``; any other refusal leaves the whole record out, listed in ``errors``."""
+    errors, warnings = check(model, record)
+    optional = [
+        p
+        for p in errors
+        if (f := model.model_fields.get(p.split(" ", 1)[0].split(".", 1)[0])) and not f.is_required()
+    ]
+    if optional:
+        for problem in optional:
+            record[problem.split(" ", 1)[0].split(".", 1)[0]] = None
+            result.dropped.append(f"{record['id']} : {problem} — champ omis")
+        errors, warnings = check(model, record)
+    result.errors.extend(f"{record['id']} : {e}" for e in errors)
+    result.warnings.extend(f"{record['id']} : {w}" for w in warnings)
+    return not errors
+
+
+def _services(store: Store, structures: dict[str, dict[str, Any]], result: Export) -> None:
+    minter = store.minter
+    offered = store.select(
+        f"""SELECT DISTINCT ?s ?place WHERE {{ ?s a <{SCHEMA}Service> ; <{CS}offeredAt> ?place .
+              ?place a <{CS}ServicePlace> }}"""
+    )
+    by_network = store.select(
+        f"""SELECT DISTINCT ?s ?place WHERE {{ ?n <{CS}networkService> ?s . ?s a <{SCHEMA}Service> .
+              ?place a <{CS}ServicePlace> ; <{CS}network> ?n }}"""
+    )
+    pattern = f"{{ ?s <{CS}offeredAt> ?x }} UNION {{ ?x <{CS}networkService> ?s }}"
+    fields = _values(store, pattern, SERVICE_PROPERTIES)
+    hours = _hours(store, f"?s a <{SCHEMA}Service> .", SCHEMA + "hoursAvailable")
+    service_graph = {
+        r["s"].value: r["graph"].value
+        for r in store.select(
+            f"SELECT ?s (MIN(STR(?g)) AS ?graph) WHERE {{ GRAPH ?g {{ ?s <{CS}offeredAt> ?x }} }} GROUP BY ?s"
+        )
+    }
+    seen: set[str] = set()
+    pairs = [(r["s"].value, r["place"].value, True) for r in offered]
+    pairs += [(r["s"].value, r["place"].value, False) for r in by_network]
+    for service, place, own in sorted(pairs):
+        structure = structures.get(place)
+        if structure is None:
+            continue
+        f = fields.get(service, {})
+        graph = service_graph.get(service, "")
+        if own:
+            source, local_id = _identity(minter, graph, f.get("identifier", []), service, "service")
+        else:  # one record per place and network service
+            service_key = service.removeprefix(minter.thing("service", ""))
+            source, local_id = SOURCE, f"{SOURCE}--{key_of(minter, place)}--{service_key}"
+        if local_id in seen:
+            continue
+        seen.add(local_id)
+        free = _first(f, "free")
+        record = {
+            "source": source,
+            "structure_id": structure["id"],
+            "id": local_id,
+            "nom": _name(_first(f, "label") or local_id),
+            "description": _first(f, "description") or _name(_first(f, "label") or local_id),
+            "lien_source": _first(f, "source") if own else None,
+            "date_maj": (_first(f, "modified") or structure["date_maj"])[:10],
+            "type": _one(minter, "types-de-services", f.get("type", [])),
+            "thematiques": _many(minter, "thematiques", f.get("subject", [])),
+            "frais": None if free is None else ("gratuit" if free == "true" else "payant"),
+            "frais_precisions": _first(f, "fees"),
+            "publics": _many(minter, "publics", f.get("audience", [])),
+            "publics_precisions": _first(f, "audience_details"),
+            "conditions_acces": _first(f, "conditions"),
+            **{
+                k: structure[k]
+                for k in ("commune", "code_postal", "code_insee", "adresse", "complement_adresse")
+            },
+            "longitude": structure["longitude"],
+            "latitude": structure["latitude"],
+            "telephone": _first(f, "telephone") if own else structure["telephone"],
+            "courriel": _first(f, "email") if own else structure["courriel"],
+            "modes_accueil": _many(minter, "modes-accueil", f.get("reception", [])),
+            "zone_eligibilite": _zone(minter, f.get("area", [])),
+            "contact_nom_prenom": None,  # a named person stays in the private graph
+            "lien_mobilisation": _first(f, "url"),
+            "modes_mobilisation": _many(minter, "modes-mobilisation", f.get("mobilisation", [])),
+            "mobilisable_par": _many(minter, "personnes-mobilisatrices", f.get("mobilisable", [])),
+            "mobilisation_precisions": _first(f, "mobilisation_details"),
+            "volume_horaire_hebdomadaire": None,
+            "nombre_semaines": None,
+            "horaires_accueil": osm_hours(hours.get(service, {})) if own else structure["horaires_accueil"],
+        }
+        if _keep_valid(v1.Service, record, result):
+            result.services.append(record)
+
+
+def _many(minter: Minter, list_name: str, iris: list[str]) -> list[str] | None:
+    values = sorted({v for i in iris for v in vocab.to_theirs(minter, list_name, i)})
+    return values or None
+
+
+def _one(minter: Minter, list_name: str, iris: list[str]) -> str | None:
+    values = _many(minter, list_name, iris)
+    return values[0] if values else None
+
+
+def _zone(minter: Minter, areas: list[str]) -> list[str] | None:
+    """Territory IRIs back to COG codes (commune, département, EPCI); literals ('france', a country
+    code) as they are."""
+    codes = []
+    for a in areas:
+        if a.startswith(minter.base + "id/"):
+            codes.append(a.rsplit("/", 1)[1])
+        else:
+            codes.append(a)
+    return sorted(codes) or None
+
+
+# --- writing -------------------------------------------------------------------------------------------
+def write(result: Export, folder: Path) -> list[str]:
+    """structures/services as JSON (the full model, nulls included, as data·inclusion publishes) and CSV
+    (lists joined by ','); returns the file names written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, fields, records in (
+        ("structures", STRUCTURE_FIELDS, result.structures),
+        ("services", SERVICE_FIELDS, result.services),
+    ):
+        rows = [{k: r.get(k) for k in fields} for r in records]
+        (folder / f"{name}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+        with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
+            writer.writeheader()
+            for r in rows:
+                writer.writerow({k: _cell(v) for k, v in r.items()})
+    return list(FILES)
+
+
+def summary(result: Export) -> dict[str, Any]:
+    """What the downloads page and manifest say about the exchange files."""
+    return {
+        "package": f"data-inclusion-schema {result.package}",
+        "structures": len(result.structures),
+        "services": len(result.services),
+        "warnings": len(result.warnings),
+        "dropped": len(result.dropped),
+        "refused": len(result.errors),
+    }
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ",".join(value)
+    return str(value)

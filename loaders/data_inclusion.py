@@ -1,0 +1,403 @@
+"""data·inclusion structures and services files → service places and their services.
+
+The files are the schema's own format, as data·inclusion publishes them: a JSON array, JSON Lines, or CSV
+(lists joined by ','). Each record is checked with the ``data-inclusion-schema`` package: one it refuses is
+rejected and reported with its line, the rest load; its *avertissements* are counted.
+
+A structure becomes a place of the same model as ``communs import places`` (``schema:Place`` +
+``cs:ServicePlace``, address, coordinates, current commune from the INSEE code, a merged commune's former
+code included, opening hours from OSM ``opening_hours``), linked with ``owl:sameAs`` to a place of another
+list already loaded when it is the same (``loaders.places.same_places``). A service becomes a
+``schema:Service`` ``cs:offeredAt`` its structure's place, with data·inclusion's concepts
+(``loaders.data_inclusion_vocabularies``). Each ``source`` goes into its own graph
+``{base}graph/data-inclusion/<source>``; a service's named contact (``contact_nom_prenom``, with the
+service's e-mail and phone, which are then that person's) only into
+``{base}graph/prive/data-inclusion/<source>``.
+
+A record whose ``source`` is ours (``graph.data_inclusion.SOURCE``) gets back the IRI it was exported
+from, so importing our export gives back the same places.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from data_inclusion.schema import v1
+
+from graph.data_inclusion import IMPORT_GRAPH_PREFIX, LIST_FIELDS, SOURCE, check, iri_of
+from graph.namespaces import Minter, slugify
+from graph.store import GraphMeta, Store
+from graph.terms import Triples, iri, lit
+from loaders import GraphLoad, ImportResult, SourceError
+from loaders import data_inclusion_vocabularies as vocab
+from loaders.gazetteer import Gazetteer, load_gazetteer
+from loaders.hours import HoursError, parse_week
+from loaders.places import Place, places_in_store, same_places
+
+NUMBERS = {"latitude", "longitude", "volume_horaire_hebdomadaire"}
+INTEGERS = {"nombre_semaines"}
+LICENSE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+# A service's list fields: (field, reference list, property).
+SERVICE_LISTS = (
+    ("thematiques", "thematiques", "dcterms:subject"),
+    ("publics", "publics", "schema:audience"),
+    ("modes_accueil", "modes-accueil", "cs:receptionMode"),
+    ("modes_mobilisation", "modes-mobilisation", "cs:mobilisationMode"),
+    ("mobilisable_par", "personnes-mobilisatrices", "cs:mobilisableBy"),
+)
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line, record) from a .json array, .jsonl/.ndjson or .csv file (each optionally .gz)."""
+    name = path.name.lower().removesuffix(".gz")
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise SourceError(path, f"unreadable file: {e}") from None
+    if name.endswith(".csv"):
+        reader = csv.DictReader(io.StringIO(text))
+        if not reader.fieldnames or "id" not in reader.fieldnames:
+            raise SourceError(path, "not a data·inclusion CSV: no 'id' column", 1)
+        rows = []
+        for row in reader:
+            try:
+                rows.append((reader.line_num, _from_csv(row)))
+            except ValueError as e:  # a list cell that starts like JSON but is not
+                raise SourceError(path, f"unreadable cell: {e}", reader.line_num) from None
+        return rows
+    if name.endswith((".jsonl", ".ndjson")):
+        out = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                out.append((number, _json(path, line, number)))
+        return out
+    if name.endswith(".json"):
+        data = _json(path, text, None)
+        if not isinstance(data, list):
+            raise SourceError(path, "a data·inclusion JSON file is an array of records")
+        return [(i, r) for i, r in enumerate(data, 1)]
+    raise SourceError(path, "expected .json, .jsonl or .csv (optionally .gz)")
+
+
+def _json(path: Path, text: str, line: int | None) -> Any:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SourceError(path, f"invalid JSON: {e.msg}", line or e.lineno) from None
+    if line is not None and not isinstance(value, dict):
+        raise SourceError(path, "each line is one record (a JSON object)", line)
+    return value
+
+
+def _from_csv(row: dict[str, str | None]) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for key, raw in row.items():
+        if not key:
+            continue
+        text = (raw or "").strip()
+        if not text:
+            record[key] = None
+        elif key in LIST_FIELDS:
+            record[key] = _list(text)
+        elif key in NUMBERS:
+            record[key] = float(text.replace(",", ".")) if _is_number(text) else text
+        elif key in INTEGERS:
+            record[key] = int(text) if text.isdigit() else text
+        else:
+            record[key] = text
+    return record
+
+
+def _list(text: str) -> list[str]:
+    """A list cell: 'a,b' as we write it, a JSON array, or a database array '{a,b}'."""
+    if text.startswith("["):
+        return [str(v) for v in json.loads(text)]
+    return [v.strip().strip('"') for v in text.strip("{}").split(",") if v.strip()]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+# --- building ------------------------------------------------------------------------------------------
+@dataclass
+class SourceBuild:
+    """One source's graphs and figures."""
+
+    public: Triples = field(default_factory=Triples)
+    private: Triples = field(default_factory=Triples)
+    places: list[Place] = field(default_factory=list)
+    structures: int = 0
+    services: int = 0
+
+
+class Builder:
+    def __init__(self, minter: Minter, gz: Gazetteer):
+        self.minter, self.gz = minter, gz
+        self.sources: dict[str, SourceBuild] = defaultdict(SourceBuild)
+        self.report: list[str] = []
+        self.rejected = {"structures": 0, "services": 0}
+        self.warnings = 0
+        self.former_codes = 0
+        self.place_of: dict[str, ox.NamedNode] = {}  # structure id → place IRI
+
+    def checked(self, kind: str, model: type, path: Path, line: int, record: dict[str, Any]) -> bool:
+        errors, warnings = check(model, record)
+        self.warnings += len(warnings)
+        for w in warnings:
+            self.report.append(f"{path.name} ligne {line} : avertissement {w}")
+        if errors:
+            self.rejected[kind] += 1
+            self.report.append(f"{path.name} ligne {line} : rejetée ({'; '.join(errors)})")
+        return not errors
+
+    def iri(self, source: str, local_id: str, kind: str) -> ox.NamedNode:
+        """Ours back to the IRI it was exported from; another source's from its id."""
+        if source == SOURCE and local_id.startswith(SOURCE + "--"):
+            return ox.NamedNode(iri_of(self.minter, local_id.removeprefix(SOURCE + "--"), kind))
+        return ox.NamedNode(self.minter.thing(kind, slugify(local_id, 120)))
+
+    def commune(self, name: str, line: int, code: str | None) -> ox.NamedNode | None:
+        if not code:
+            return None
+        found = self.gz.current_commune(code)
+        if found is None:
+            self.report.append(
+                f"{name} ligne {line} : code commune « {code} » introuvable dans le référentiel"
+            )
+            return None
+        if found.code != code:
+            self.former_codes += 1
+        return ox.NamedNode(self.minter.thing("commune", found.code))
+
+    def hours(self, t: Triples, s: ox.NamedNode, prop: str, text: str | None, where: str) -> None:
+        """OSM opening_hours → one specification per slot with its days; what our model cannot say
+        (public holidays, months, weeks) is dropped and reported, the week's hours kept."""
+        if not text:
+            return
+        kept = [r for r in text.split(";") if r.strip() and not r.strip().upper().startswith(("PH", "SH"))]
+        if len(kept) != len([r for r in text.split(";") if r.strip()]):
+            self.report.append(f"{where} : règles de jours fériés ignorées dans « {text} »")
+        try:
+            week = parse_week("; ".join(kept))
+        except HoursError as e:
+            self.report.append(f"{where} : {e} — horaires non chargés")
+            return
+        days_of: dict[tuple[str, str], list[str]] = {}
+        for day, slots in week.items():
+            for slot in slots:
+                days_of.setdefault(slot, []).append(day)
+        for (opens, closes), days in sorted(days_of.items()):
+            spec = ox.BlankNode()
+            t.add(s, prop, spec)
+            t.a(spec, "schema:OpeningHoursSpecification")
+            for day in days:
+                t.add(spec, "schema:dayOfWeek", iri("schema:" + day))
+            t.add(spec, "schema:opens", lit(opens, datatype="xsd:time"))
+            t.add(spec, "schema:closes", lit(closes, datatype="xsd:time"))
+
+    def structure(self, path: Path, line: int, r: dict[str, Any]) -> None:
+        if not self.checked("structures", v1.Structure, path, line, r):
+            return
+        source, local_id = r["source"], r["id"]
+        build = self.sources[source]
+        t = build.public
+        s = self.iri(source, local_id, "lieu")
+        self.place_of[local_id] = s
+        build.structures += 1
+        t.a(s, "schema:Place", "cs:ServicePlace")
+        t.label(s, r["nom"])
+        t.add(s, "schema:name", r["nom"], "fr")
+        t.add(s, "schema:identifier", local_id)
+        t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
+        t.add(s, "schema:description", r.get("description"), "fr")
+        if r.get("lien_source") and r["lien_source"] != s.value:
+            t.add(s, "dcterms:source", ox.NamedNode(r["lien_source"]))
+        t.add(s, "cs:siret", r.get("siret"))
+        address = ox.BlankNode()
+        t.add(s, "schema:address", address)
+        t.a(address, "schema:PostalAddress")
+        t.add(address, "schema:streetAddress", r.get("adresse"))
+        t.add(address, "cs:addressComplement", r.get("complement_adresse"))
+        t.add(address, "schema:postalCode", r.get("code_postal"))
+        t.add(address, "schema:addressLocality", r.get("commune"))
+        t.add(address, "schema:addressCountry", "FR")
+        commune = self.commune(path.name, line, r.get("code_insee"))
+        t.add(s, "dcterms:spatial", commune)
+        lat, lon = r.get("latitude"), r.get("longitude")
+        has_coords = lat is not None and lon is not None
+        if has_coords:
+            coords, geometry = ox.BlankNode(), ox.BlankNode()
+            t.add(s, "schema:geo", coords)
+            t.a(coords, "schema:GeoCoordinates")
+            t.add(coords, "schema:latitude", float(lat))
+            t.add(coords, "schema:longitude", float(lon))
+            t.add(s, "geo:hasGeometry", geometry)
+            t.a(geometry, "geo:Geometry")
+            t.add(geometry, "geo:asWKT", lit(f"POINT({lon} {lat})", datatype="geo:wktLiteral"))
+        t.add(s, "schema:telephone", r.get("telephone"))
+        t.add(s, "schema:email", r.get("courriel"))
+        if r.get("site_web"):
+            t.add(s, "schema:url", ox.NamedNode(str(r["site_web"])))
+        if r.get("accessibilite_lieu"):
+            t.add(s, "cs:accessibilityPage", ox.NamedNode(str(r["accessibilite_lieu"])))
+        for value in r.get("reseaux_porteurs") or []:
+            t.add(s, "cs:network", ox.NamedNode(vocab.to_ours(self.minter, "reseaux-porteurs", value)))
+        self.hours(
+            t, s, "schema:openingHoursSpecification", r.get("horaires_accueil"), f"{path.name} ligne {line}"
+        )
+        build.places.append(
+            Place(
+                s,
+                r["nom"],
+                commune.value if commune else None,
+                float(lat) if has_coords else None,
+                float(lon) if has_coords else None,
+                self.minter.graph(IMPORT_GRAPH_PREFIX + slugify(source)),
+            )
+        )
+
+    def service(self, path: Path, line: int, r: dict[str, Any]) -> None:
+        if not self.checked("services", v1.Service, path, line, r):
+            return
+        place = self.place_of.get(r["structure_id"])
+        if place is None:
+            self.rejected["services"] += 1
+            self.report.append(
+                f"{path.name} ligne {line} : rejetée (structure « {r['structure_id']} » absente)"
+            )
+            return
+        build = self.sources[r["source"]]
+        t, m = build.public, self.minter
+        s = self.iri(r["source"], r["id"], "service")
+        build.services += 1
+        t.a(s, "schema:Service")
+        t.label(s, r["nom"])
+        t.add(s, "schema:name", r["nom"], "fr")
+        t.add(s, "schema:identifier", r["id"])
+        t.add(s, "cs:offeredAt", place)
+        t.add(s, "schema:description", r["description"], "fr")
+        t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
+        if r.get("lien_source"):
+            t.add(s, "dcterms:source", ox.NamedNode(str(r["lien_source"])))
+        if r.get("type"):
+            t.add(s, "dcterms:type", ox.NamedNode(vocab.concept(m, "types-de-services", r["type"])))
+        for key, list_name, prop in SERVICE_LISTS:
+            for value in r.get(key) or []:
+                t.add(s, prop, ox.NamedNode(vocab.to_ours(m, list_name, value)))
+        if r.get("frais"):
+            t.add(s, "schema:isAccessibleForFree", r["frais"] == "gratuit")
+        t.add(s, "cs:feesDetails", r.get("frais_precisions"), "fr")
+        t.add(s, "cs:audienceDetails", r.get("publics_precisions"), "fr")
+        t.add(s, "cs:accessConditions", r.get("conditions_acces"), "fr")
+        t.add(s, "cs:mobilisationDetails", r.get("mobilisation_precisions"), "fr")
+        if r.get("lien_mobilisation"):
+            t.add(s, "schema:url", ox.NamedNode(str(r["lien_mobilisation"])))
+        for code in r.get("zone_eligibilite") or []:
+            t.add(s, "schema:areaServed", self.area(path.name, line, code))
+        contact = r.get("contact_nom_prenom")
+        if contact:  # the e-mail and phone given with a named person are that person's
+            point = ox.BlankNode()
+            build.private.add(s, "schema:contactPoint", point)
+            build.private.a(point, "schema:ContactPoint")
+            build.private.add(point, "schema:name", contact)
+            build.private.add(point, "schema:email", r.get("courriel"))
+            build.private.add(point, "schema:telephone", r.get("telephone"))
+        else:
+            t.add(s, "schema:telephone", r.get("telephone"))
+            t.add(s, "schema:email", r.get("courriel"))
+        self.hours(t, s, "schema:hoursAvailable", r.get("horaires_accueil"), f"{path.name} ligne {line}")
+
+    def area(self, name: str, line: int, code: str) -> ox.NamedNode | ox.Literal:
+        """A COG code → our territory: a commune (current one for a former code), an EPCI (SIREN), a
+        département; 'france' and a country code stay as they are."""
+        if len(code) == 9 and code.isdigit():
+            return ox.NamedNode(self.minter.thing("epci", code))
+        if len(code) in (2, 3) and code != "99":
+            return ox.NamedNode(self.minter.thing("departement", code))
+        if len(code) == 5 and not code.startswith("99"):
+            commune = self.commune(name, line, code)
+            if commune is not None:
+                return commune
+        return ox.Literal(code)
+
+
+# --- entry point -------------------------------------------------------------------------------------------
+def build(
+    structures_path: Path, services_path: Path | None, minter: Minter, store: Store | None = None
+) -> ImportResult:
+    """Structures (and services) files → one public graph per source, a private one for named contacts."""
+    structures = read_records(structures_path)
+    if not structures:
+        raise SourceError(structures_path, "no records")
+    services = read_records(services_path) if services_path else []
+    services_name = services_path or structures_path  # only read when there are services
+    gz = load_gazetteer()
+    b = Builder(minter, gz)
+    for line, record in structures:
+        b.structure(structures_path, line, record)
+    for line, record in services:
+        b.service(services_name, line, record)
+    loads, links_report = [], []
+    links_total = 0
+    for source in sorted(b.sources):
+        build_ = b.sources[source]
+        graph = minter.graph(IMPORT_GRAPH_PREFIX + slugify(source))
+        links = (
+            same_places(build_.places, places_in_store(store, graph), gz, minter) if store is not None else []
+        )
+        links_total += len(links)
+        for p, q in links:
+            build_.public.add(p.iri, "owl:sameAs", q.iri)
+            links_report.append(f"même lieu : <{p.iri.value}> « {p.label} » = <{q.iri.value}> « {q.label} »")
+        meta = GraphMeta(
+            label=f"data·inclusion : {source}",
+            source=structures_path.name,
+            license=LICENSE,
+            description=f"Structures et services de la source « {source} » au schéma data·inclusion "
+            f"({vocab.PACKAGE} {vocab.package_version()}).",
+        )
+        loads.append(GraphLoad(graph, list(dict.fromkeys(build_.public)), meta))
+        # always replaced, so a contact removed from the source leaves the store too
+        private_meta = GraphMeta(
+            label=f"data·inclusion : {source} — contacts nominatifs (privé)", source=meta.source
+        )
+        loads.append(
+            GraphLoad(
+                minter.private_graph(IMPORT_GRAPH_PREFIX + slugify(source)),
+                list(build_.private),
+                private_meta,
+            )
+        )
+    sources = ", ".join(
+        f"{s} ({b.sources[s].structures} structures, {b.sources[s].services} services)"
+        for s in sorted(b.sources)
+    )
+    report = [
+        f"data-inclusion : {len(structures)} structures lues, "
+        f"{sum(x.structures for x in b.sources.values())} "
+        f"lieux chargés, {b.rejected['structures']} rejetées ; {len(services)} services lus, "
+        f"{sum(x.services for x in b.sources.values())} chargés, {b.rejected['services']} rejetés ; "
+        f"{b.warnings} avertissements du schéma ; {b.former_codes} codes commune résolus par un ancien code "
+        f"ou une commune déléguée ; {links_total} liens owl:sameAs",
+        f"sources : {sources or 'aucune'}",
+        *links_report,
+        *b.report,
+    ]
+    return ImportResult(loads, report)

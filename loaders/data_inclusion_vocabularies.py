@@ -1,0 +1,205 @@
+"""data·inclusion's reference lists as SKOS, generated from the installed ``data-inclusion-schema`` package.
+
+The lists are the package's enumerations (thématiques and their catégories, publics, types de services,
+frais, modes d'accueil, modes de mobilisation, personnes mobilisatrices, réseaux porteurs): reading them
+from the package, not from a copy, keeps the schemes in step with the version the export validates
+against, and each scheme states that version. One scheme per list, at
+``{base}id/schema/data-inclusion-<list>``;
+its concepts at ``{base}id/data-inclusion-<item>/<value>`` with the wire value as ``skos:notation``, so
+the import and the export translate a value to a concept and back without a table.
+
+``ALIGNMENTS`` says which of our concepts (themes, publics, typologies, networks) correspond to which of
+theirs; it is written as ``skos:exactMatch``/``skos:closeMatch`` triples in the same graph, and the
+export and import translate through it (``to_theirs``, ``to_ours``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import version
+
+import pyoxigraph as ox
+from data_inclusion.schema import v1
+
+from graph.namespaces import Minter
+from graph.store import GraphMeta
+from graph.terms import Triples
+from loaders import GraphLoad, ImportResult
+
+PACKAGE = "data-inclusion-schema"
+GRAPH_NAME = "vocabulaires-data-inclusion"
+LICENSE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+REPOSITORY = "https://github.com/gip-inclusion/data-inclusion-schema"
+# The IRIs our hand-written vocabularies already point to (ontology/vocabularies/*.ttl): the generated
+# concepts say they are the same, so those older links land on them too.
+GITHUB_LISTS = {"publics", "thematiques", "reseaux-porteurs", "types-de-services"}
+
+
+@dataclass(frozen=True)
+class ReferenceList:
+    name: str  # plural, in the scheme IRI and the file names of the schema repository
+    item: str  # singular, the IRI kind of its concepts
+    enum: type
+    label: str
+
+
+LISTS = [
+    ReferenceList("categories", "data-inclusion-categorie", v1.Categorie, "Catégories de thématiques"),
+    ReferenceList("thematiques", "data-inclusion-thematique", v1.Thematique, "Thématiques"),
+    ReferenceList("publics", "data-inclusion-public", v1.Public, "Publics"),
+    ReferenceList("types-de-services", "data-inclusion-type-service", v1.TypeService, "Types de services"),
+    ReferenceList("frais", "data-inclusion-frais", v1.Frais, "Frais"),
+    ReferenceList("modes-accueil", "data-inclusion-mode-accueil", v1.ModeAccueil, "Modes d'accueil"),
+    ReferenceList(
+        "modes-mobilisation", "data-inclusion-mode-mobilisation", v1.ModeMobilisation, "Modes de mobilisation"
+    ),
+    ReferenceList(
+        "personnes-mobilisatrices",
+        "data-inclusion-mobilisateur",
+        v1.PersonneMobilisatrice,
+        "Personnes mobilisatrices",
+    ),
+    ReferenceList("reseaux-porteurs", "data-inclusion-reseau", v1.ReseauPorteur, "Réseaux porteurs"),
+]
+BY_NAME = {r.name: r for r in LISTS}
+VALUES = {r.name: frozenset(e.value for e in r.enum) for r in LISTS}
+
+# (our concept, relative to the base; their list; their value; "exact" or "close"). Exact pairs that are
+# one-to-one are also how an imported value comes back as our concept (``to_ours``).
+ALIGNMENTS: list[tuple[str, str, str, str]] = [
+    ("id/public/retraites-seniors", "publics", "seniors", "close"),
+    ("id/public/jeunes-actifs", "publics", "jeunes", "close"),
+    ("id/public/jeunes-actifs", "publics", "actifs", "close"),
+    ("id/public/jeunes-adultes", "publics", "jeunes", "close"),
+    (
+        "id/public/personnes-en-situation-de-handicap",
+        "publics",
+        "personnes-en-situation-de-handicap",
+        "exact",
+    ),
+    ("id/public/personnes-en-difficulte-sociale", "publics", "beneficiaires-des-minimas-sociaux", "close"),
+    ("id/public/demandeurs-emploi", "publics", "demandeurs-emploi", "exact"),
+    ("id/public/familles", "publics", "familles", "exact"),
+    ("id/public/tous-publics", "publics", "tous-publics", "exact"),
+    ("id/theme/mobilite", "categories", "mobilite", "close"),
+    ("id/theme/numerique", "categories", "numerique", "close"),
+    ("id/theme/logement", "categories", "logement-hebergement", "close"),
+    ("id/theme/sante", "categories", "sante", "close"),
+    ("id/theme/education", "categories", "se-former", "close"),
+    ("id/theme/emploi-economie-creation-activite", "categories", "trouver-un-emploi", "close"),
+    ("id/theme/emploi-economie-creation-activite", "categories", "creer-une-entreprise", "close"),
+    (
+        "id/theme/formalites-administratives",
+        "thematiques",
+        "difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives",
+        "close",
+    ),
+    (
+        "id/theme/social",
+        "thematiques",
+        "difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-aux-droits",
+        "close",
+    ),
+    ("id/reseau/france-services", "reseaux-porteurs", "france-service", "exact"),
+    ("id/reseau/espaces-publics-numeriques", "reseaux-porteurs", "espaces-publics-numeriques", "exact"),
+    ("id/reseau/conseillers-numeriques", "reseaux-porteurs", "conseillers-numeriques", "exact"),
+    ("id/reseau/aidants-connect", "reseaux-porteurs", "aidants-connect", "exact"),
+    ("id/reseau/pimms", "reseaux-porteurs", "pimms-mediation", "exact"),
+    ("id/reseau/la-poste", "reseaux-porteurs", "la-poste", "exact"),
+    ("id/reseau/mission-locale", "reseaux-porteurs", "mission-locale", "exact"),
+    ("id/typologie-lieu/france-services", "reseaux-porteurs", "france-service", "close"),
+]
+
+
+def package_version() -> str:
+    return version(PACKAGE)
+
+
+def concept(minter: Minter, list_name: str, value: str) -> str:
+    return minter.thing(BY_NAME[list_name].item, value)
+
+
+def value_of(minter: Minter, list_name: str, iri: str) -> str | None:
+    """The wire value of one of their concepts, or None when ``iri`` is not in that list."""
+    prefix = minter.thing(BY_NAME[list_name].item, "")
+    if not iri.startswith(prefix):
+        return None
+    value = iri.removeprefix(prefix)
+    return value if value in VALUES[list_name] else None
+
+
+def to_theirs(minter: Minter, list_name: str, iri: str) -> list[str]:
+    """Values of ``list_name`` for a concept: its own value if it is theirs, else its aligned values."""
+    own = value_of(minter, list_name, iri)
+    if own is not None:
+        return [own]
+    rel = iri.removeprefix(minter.base)
+    return [value for ours, name, value, _ in ALIGNMENTS if ours == rel and name == list_name]
+
+
+def to_ours(minter: Minter, list_name: str, value: str) -> str:
+    """Our concept for one of their values when the two are one and the same (an exact pair, one-to-one
+    both ways), else their concept: an import then exports back the value it read."""
+    pairs = [a for a in ALIGNMENTS if a[1] == list_name]
+    ours = [o for o, _, v, kind in pairs if v == value and kind == "exact"]
+    if len(ours) == 1 and [v for o, _, v, _ in pairs if o == ours[0]] == [value]:
+        return minter.base + ours[0]
+    return concept(minter, list_name, value)
+
+
+def build(minter: Minter) -> ImportResult:
+    """Every reference list of the installed package → one SKOS scheme each, plus our alignments."""
+    t = Triples()
+    release = package_version()
+    for ref in LISTS:
+        scheme = ox.NamedNode(minter.thing("schema", "data-inclusion-" + ref.name))
+        t.a(scheme, "skos:ConceptScheme")
+        title = f"data·inclusion : {ref.label.lower()}"
+        t.label(scheme, title)
+        t.add(scheme, "skos:prefLabel", title, "fr")
+        t.add(scheme, "owl:versionInfo", release)
+        t.add(scheme, "dcterms:source", ox.NamedNode(f"{REPOSITORY}/tree/v{release}"))
+        t.add(scheme, "dcterms:license", ox.NamedNode(LICENSE))
+        t.add(
+            scheme,
+            "skos:definition",
+            f"Liste de référence « {ref.name} » du schéma data·inclusion, version {release} du paquet "
+            f"{PACKAGE}.",
+            "fr",
+        )
+        for item in ref.enum:
+            c = ox.NamedNode(concept(minter, ref.name, item.value))
+            t.a(c, "skos:Concept")
+            t.add(c, "skos:inScheme", scheme)
+            t.label(c, item.label)
+            t.add(c, "skos:prefLabel", item.label, "fr")
+            t.add(c, "skos:notation", item.value)
+            t.add(c, "skos:definition", item.description, "fr")
+            category, sep, _ = item.value.partition("--")
+            if ref.name == "thematiques" and sep:
+                parent = ox.NamedNode(concept(minter, "categories", category))
+                t.add(c, "skos:broader", parent)
+                t.add(parent, "skos:narrower", c)
+            else:
+                t.add(c, "skos:topConceptOf", scheme)
+                t.add(scheme, "skos:hasTopConcept", c)
+            if ref.name in GITHUB_LISTS:
+                github = f"{REPOSITORY}/blob/main/schemas/v1/extra/{ref.name}.json#{item.value}"
+                t.add(c, "skos:exactMatch", ox.NamedNode(github))
+    for ours, name, value, kind in ALIGNMENTS:
+        t.add(
+            ox.NamedNode(minter.base + ours), f"skos:{kind}Match", ox.NamedNode(concept(minter, name, value))
+        )
+    meta = GraphMeta(
+        label=f"Listes de référence data·inclusion ({PACKAGE} {release}) et alignements",
+        source=REPOSITORY,
+        license=LICENSE,
+        description=f"Générées depuis le paquet Python {PACKAGE} {release} installé ; "
+        "alignées sur nos thèmes, "
+        "publics, typologies et réseaux.",
+    )
+    counts = ", ".join(f"{r.name} {len(r.enum)}" for r in LISTS)
+    report = [
+        f"{GRAPH_NAME} : {PACKAGE} {release}, {len(LISTS)} schémas ({counts}), {len(ALIGNMENTS)} alignements"
+    ]
+    return ImportResult([GraphLoad(minter.graph(GRAPH_NAME), list(t), meta)], report)

@@ -1,0 +1,325 @@
+"""The national data·inclusion schema: its lists as SKOS, our places exported, a hand-made file imported.
+
+Every record is checked with the package itself (``data_inclusion.schema.v1``), never with a copy of its
+rules.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from data_inclusion.schema import v1
+from pages_helpers import serve
+
+from api import cli
+from graph import data_inclusion as di
+from graph.dumps import Dumps
+from graph.namespaces import CS, DCTERMS
+from graph.store import OxigraphStore
+from loaders import SourceError, data_inclusion, places
+from loaders import data_inclusion_vocabularies as vocab
+from loaders import rdf as rdf_loader
+
+FIXTURES = Path(__file__).parent / "fixtures" / "data-inclusion"
+DATA = Path(__file__).resolve().parent.parent / "data"
+# Fields our model does not keep, or keeps elsewhere (README, "data·inclusion"): not compared.
+NOT_KEPT = {"contact_nom_prenom", "volume_horaire_hebdomadaire", "nombre_semaines"}
+NAMED = "Maryse Vautrin"
+
+
+def write(store: OxigraphStore, result) -> None:
+    for g in result.graphs:
+        store.replace_graph(g.graph, g.triples, g.meta)
+
+
+def with_vocabularies(store: OxigraphStore) -> OxigraphStore:
+    """Ontology, our vocabularies (with the France Services bundle) and data·inclusion's lists."""
+    for load in [*rdf_loader.ontology(store.minter).graphs, *vocab.build(store.minter).graphs]:
+        store.replace_graph(load.graph, load.triples, load.meta)
+    return store
+
+
+def assert_valid(records: list[dict], model: type) -> None:
+    for r in records:
+        errors, _ = di.check(model, r)
+        assert not errors, (r["id"], errors)
+
+
+@pytest.fixture(scope="module")
+def bundled(base_iri: str) -> tuple[OxigraphStore, di.Export]:
+    """The bundled lists of places as `communs load` writes them, and their export (communes are read from
+    the places' IRIs: the territories graph is not needed)."""
+    store = with_vocabularies(OxigraphStore(base_iri))
+    for csv_name, mapping in (
+        ("france-services/liste-fs-20240801.csv.gz", "france-services.toml"),
+        ("tiers-lieux-2019/CGET_TiersLieux_2019.csv.gz", "tiers-lieux-2019.toml"),
+    ):
+        write(store, places.build(DATA / csv_name, DATA / "mappings" / mapping, store.minter, store))
+    return store, di.export(store)
+
+
+@pytest.fixture(scope="module")
+def imported(base_iri: str) -> tuple[OxigraphStore, list[str]]:
+    """The hand-made official-format files into a store of their own."""
+    store = with_vocabularies(OxigraphStore(base_iri))
+    result = data_inclusion.build(
+        FIXTURES / "structures.json", FIXTURES / "services.jsonl", store.minter, store
+    )
+    write(store, result)
+    return store, result.report
+
+
+def fixture_records(name: str) -> list[dict]:
+    path = FIXTURES / name
+    if name.endswith(".jsonl"):
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def comparable(record: dict) -> dict:
+    return {k: sorted(v) if isinstance(v, list) else v for k, v in record.items() if k not in NOT_KEPT}
+
+
+# --- vocabularies ---------------------------------------------------------------------------------------
+def test_one_scheme_per_reference_list_with_the_package_version(imported) -> None:
+    store, _ = imported
+    rows = store.select(
+        """PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX owl: <http://www.w3.org/2002/07/owl#>
+        SELECT ?scheme ?version (COUNT(?c) AS ?n) WHERE {
+          ?scheme a skos:ConceptScheme ; owl:versionInfo ?version . ?c skos:inScheme ?scheme
+        } GROUP BY ?scheme ?version"""
+    )
+    counts = {r["scheme"].value.rsplit("/", 1)[1]: int(r["n"].value) for r in rows}
+    assert counts["data-inclusion-thematiques"] == len(v1.Thematique)
+    assert counts["data-inclusion-reseaux-porteurs"] == len(v1.ReseauPorteur)
+    assert counts["data-inclusion-publics"] == len(v1.Public)
+    assert len([s for s in counts if s.startswith("data-inclusion-")]) == len(vocab.LISTS)
+    assert {r["version"].value for r in rows} == {vocab.package_version()}
+    # our concepts point to theirs
+    base = store.minter.base
+    assert store.ask(
+        f"ASK {{ <{base}id/reseau/france-services> <http://www.w3.org/2004/02/skos/core#exactMatch> "
+        f"<{base}id/data-inclusion-reseau/france-service> }}"
+    )
+
+
+def test_alignment_translates_both_ways(base_iri: str) -> None:
+    minter = OxigraphStore(base_iri).minter
+    assert vocab.to_theirs(minter, "publics", base_iri + "id/public/jeunes-actifs") == ["jeunes", "actifs"]
+    assert vocab.to_ours(minter, "publics", "familles") == base_iri + "id/public/familles"
+    # 'jeunes' has two close partners of ours: it stays their concept, so it exports back as 'jeunes'
+    assert vocab.to_ours(minter, "publics", "jeunes") == base_iri + "id/data-inclusion-public/jeunes"
+
+
+# --- export of the bundled data ---------------------------------------------------------------------------
+def test_bundled_export_validates_and_counts_every_place(bundled) -> None:
+    store, exported = bundled
+    n = store.select(f"SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {{ ?p a <{CS}ServicePlace> }}")
+    assert len(exported.structures) == int(n[0]["n"].value) == 2845 + 1512
+    assert not exported.errors
+    assert_valid(exported.structures, v1.Structure)
+    assert_valid(exported.services, v1.Service)
+    # a France Services site offers the nine services of the national bundle, with its hours
+    fs = [s for s in exported.structures if s["reseaux_porteurs"] == ["france-service"]]
+    assert len(fs) == 2845
+    assert len(exported.services) == 9 * 2845
+    ids = [s["id"] for s in exported.structures]
+    assert len(set(ids)) == len(ids) and all(i.startswith("communs-services--") for i in ids)
+    yenne = next(s for s in exported.structures if s["nom"] == "France services Yenne")
+    assert yenne["code_insee"] == "73330" and yenne["horaires_accueil"].startswith(
+        "Mo 08:30-12:30,13:30-17:30;"
+    )
+    offered = [s for s in exported.services if s["structure_id"] == yenne["id"]]
+    assert len(offered) == 9 and {s["horaires_accueil"] for s in offered} == {yenne["horaires_accueil"]}
+
+
+def test_bundled_export_imports_back_as_the_same_places(bundled, base_iri: str, tmp_path: Path) -> None:
+    _, exported = bundled
+    di.write(exported, tmp_path)
+    empty = OxigraphStore(base_iri)
+    result = data_inclusion.build(tmp_path / "structures.json", None, empty.minter, empty)
+    assert "4357 structures lues, 4357 lieux chargés, 0 rejetées" in result.report[0]
+    write(empty, result)
+    again = di.export(empty)
+    assert again.structures == exported.structures
+
+
+# --- import of a hand-made file in the official format ---------------------------------------------------
+def test_hand_made_file_loads(imported) -> None:
+    store, report = imported
+    assert report[0].startswith(
+        "data-inclusion : 22 structures lues, 22 lieux chargés, 0 rejetées ; 32 services lus, 32"
+    )
+    assert "1 codes commune résolus par un ancien code" in report[0]
+    base = store.minter.base
+    graphs = set(store.public_graphs())
+    assert {base + "graph/data-inclusion/dora", base + "graph/data-inclusion/soliguide"} <= graphs
+    # Vallouise (05175) merged into Vallouise-Pelvoux (05101)
+    assert store.ask(
+        f"ASK {{ <{base}id/lieu/dora-mairie-vallouise> <{DCTERMS}spatial> <{base}id/commune/05101> }}"
+    )
+
+
+def test_duplicate_of_a_france_services_site_is_linked(bundled, tmp_path: Path) -> None:
+    store, _ = bundled
+    result = data_inclusion.build(FIXTURES / "structures.json", None, store.minter, store)
+    links = [line for line in result.report if line.startswith("même lieu")]
+    assert (
+        len(links) == 1
+        and "Versants d'Aime" in links[0]
+        and "/id/lieu/france-services-versants-d-aime" in links[0]
+    )
+
+
+def test_named_contact_stays_private(imported, tmp_path: Path) -> None:
+    store, _ = imported
+    query = f'SELECT ?s WHERE {{ ?s ?p "{NAMED}" }}'
+    assert store.select(query, public=False) and not store.select(query, public=True)
+    assert not store.select('SELECT ?s WHERE { ?s ?p "maryse.vautrin@cidff-exemple.fr" }')
+    dumps = Dumps(store, tmp_path)
+    manifest = dumps.build()
+    assert "data-inclusion/services.csv" in {f["name"] for f in manifest["files"]}
+    folder = tmp_path / f"v{manifest['version']}"
+    for f in folder.rglob("*"):
+        if f.is_file() and not f.name.endswith(".gz"):
+            assert NAMED not in f.read_text(encoding="utf-8"), f
+    assert NAMED.encode() not in gzip.decompress((folder / "communs-services.nq.gz").read_bytes())
+
+
+def test_hand_made_file_round_trips(imported, base_iri: str, tmp_path: Path) -> None:
+    store, _ = imported
+    exported = di.export(store)
+    assert_valid(exported.structures, v1.Structure)
+    assert_valid(exported.services, v1.Service)
+    by_id = {r["id"]: r for r in exported.structures}
+    for given in fixture_records("structures.json"):
+        got = dict(by_id[given["id"]])
+        if given["id"] == "dora--mairie-vallouise":  # a former code comes back as the current commune
+            assert got.pop("code_insee") == "05101"
+            given.pop("code_insee")
+            got = {k: v for k, v in got.items() if k in given}
+        assert comparable(got) == comparable(given), given["id"]
+    services = {r["id"]: r for r in exported.services}
+    # the France Services site of the file also offers the national bundle, as every France Services site
+    bundle = [r for r in exported.services if r["source"] == di.SOURCE]
+    assert len(services) == 32 + 9 == len(exported.services) and len(bundle) == 9
+    assert {r["structure_id"] for r in bundle} == {"dora--fs-versants-aime"}
+    for given in fixture_records("services.jsonl"):
+        got = services[given["id"]]
+        if given["contact_nom_prenom"]:  # the person's e-mail and phone went private with the name
+            assert got["courriel"] is None and got["telephone"] is None
+            given = {**given, "courriel": None, "telephone": None}
+        if given["code_insee"] == "05175":
+            given = {**given, "code_insee": "05101"}
+        assert comparable(got) == comparable(given), given["id"]
+    # and the CSV we publish imports back to the same records
+    di.write(exported, tmp_path)
+    csv_store = with_vocabularies(OxigraphStore(base_iri))
+    write(
+        csv_store,
+        data_inclusion.build(
+            tmp_path / "structures.csv", tmp_path / "services.csv", csv_store.minter, csv_store
+        ),
+    )
+    again = di.export(csv_store)
+    assert again.structures == exported.structures and again.services == exported.services
+
+
+def test_rejected_record_and_bad_file(base_iri: str, tmp_path: Path, capsys) -> None:
+    store = OxigraphStore(base_iri)
+    good = fixture_records("structures.json")[0]
+    bad = {**good, "id": "dora--sans-nom", "nom": "AB"}
+    path = tmp_path / "s.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (good, bad)), encoding="utf-8")
+    result = data_inclusion.build(path, None, store.minter, store)
+    assert "1 lieux chargés, 1 rejetées" in result.report[0]
+    assert any("ligne 2 : rejetée (nom" in line for line in result.report)
+    store_dir = str(tmp_path / "store")
+    args = ["import", "data-inclusion", str(FIXTURES / "structures.json"), str(FIXTURES / "services.jsonl")]
+    assert cli.main([*args, "--store", store_dir, "--report"]) == 0
+    out = capsys.readouterr().out
+    assert "<https://data.adrets-asso.fr/graph/data-inclusion/soliguide>" in out and "22 lieux chargés" in out
+    assert cli.main(["import", "places", str(path), str(path), "--store", store_dir]) == cli.EXIT_BAD_INPUT
+    bad_cell = tmp_path / "s.csv"
+    bad_cell.write_text(
+        'source,id,nom,date_maj,reseaux_porteurs\ndora,dora--x,Lieu,2025-01-01,"[caf"\n', "utf-8"
+    )
+    with pytest.raises(SourceError, match="unreadable cell"):
+        data_inclusion.read_records(bad_cell)
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"id": ', encoding="utf-8")
+    code = cli.main(["import", "data-inclusion", str(broken), "--store", ":memory:"])
+    assert code == cli.EXIT_BAD_INPUT and "broken.json" in capsys.readouterr().err
+
+
+def test_downloads_and_sparql_over_http(imported, tmp_path: Path, monkeypatch) -> None:
+    """The exchange files at /telechargements/data-inclusion/…; the named contact in neither them nor
+    the public SPARQL endpoint."""
+    store, _ = imported
+    monkeypatch.setenv("COMMUNS_DUMPS_DIR", str(tmp_path / "dumps"))
+    with serve(store, tmp_path) as url:
+        for _ in range(300):
+            r = httpx.get(url + "/telechargements", headers={"Accept": "application/json"})
+            if r.headers["content-type"].startswith("application/json"):
+                break
+            time.sleep(0.1)
+        manifest = r.json()
+        assert manifest["data_inclusion"]["structures"] == 22 and manifest["data_inclusion"]["services"] == 41
+        structures = httpx.get(url + "/telechargements/data-inclusion/structures.json")
+        assert structures.status_code == 200 and structures.headers["content-type"] == "application/json"
+        assert_valid(structures.json(), v1.Structure)
+        services = httpx.get(url + "/telechargements/data-inclusion/services.csv")
+        assert services.status_code == 200 and services.text.startswith("source,structure_id,id,nom")
+        assert NAMED not in services.text and "maryse.vautrin" not in services.text
+        assert httpx.get(url + "/telechargements/data-inclusion/inconnu.json").status_code == 404
+        assert "data·inclusion" in httpx.get(url + "/telechargements").text
+        answer = httpx.get(
+            url + "/sparql",
+            params={"query": f'SELECT ?s WHERE {{ ?s ?p "{NAMED}" }}'},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        assert answer.status_code == 200 and answer.json()["results"]["bindings"] == []
+
+
+def test_a_place_the_schema_refuses_is_left_out_and_counted(base_iri: str) -> None:
+    store = OxigraphStore(base_iri)
+    store.update(
+        f"""INSERT DATA {{ GRAPH <{base_iri}graph/essai> {{
+          <{base_iri}id/lieu/ab> a <{CS}ServicePlace> ; <http://www.w3.org/2000/01/rdf-schema#label> "AB" ;
+            <http://schema.org/email> "pas-un-courriel" .
+          <{base_iri}id/lieu/mairie-de-bessans> a <{CS}ServicePlace> ;
+            <http://www.w3.org/2000/01/rdf-schema#label> "Mairie de Bessans" ;
+            <http://schema.org/email> "pas-un-courriel" }} }}"""
+    )
+    exported = di.export(store)
+    assert [r["id"] for r in exported.structures] == ["communs-services--mairie-de-bessans"]
+    assert exported.structures[0]["courriel"] is None and len(exported.dropped) == 2
+    assert len(exported.errors) == 1 and exported.errors[0].startswith("communs-services--ab : nom")
+
+
+def test_our_export_imported_next_to_its_places_keeps_its_identifiers(base_iri: str, tmp_path: Path) -> None:
+    """A list's own identifier (the France Services id_fs) never replaces ours once the export is imported
+    back into the store that holds the list."""
+    store = with_vocabularies(OxigraphStore(base_iri))
+    store.update(
+        f"""INSERT DATA {{ GRAPH <{base_iri}graph/france-services> {{
+          <{base_iri}id/lieu/france-services-bessans> a <{CS}ServicePlace> ;
+            <http://www.w3.org/2000/01/rdf-schema#label> "France services Bessans" ;
+            <http://schema.org/identifier> "123" ;
+            <{CS}network> <{base_iri}id/reseau/france-services> }} }}"""
+    )
+    first = di.export(store)
+    di.write(first, tmp_path)
+    write(
+        store,
+        data_inclusion.build(tmp_path / "structures.json", tmp_path / "services.json", store.minter, store),
+    )
+    again = di.export(store)
+    assert [r["id"] for r in again.structures] == ["communs-services--france-services-bessans"]
+    assert again.structures == first.structures and again.services == first.services
+    assert len(again.services) == 9
