@@ -44,7 +44,7 @@ _NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "l
 TYPE_SCHEMA: dict[str, dict[str, Any]] = {
     "iri": {"type": "string", "format": "uri"},
     "string": {"type": "string"},
-    "integer": {"type": "integer", "minimum": -(10**17), "maximum": 10**17},
+    "integer": {"type": "integer", "minimum": -nq.INTEGER_LIMIT, "maximum": nq.INTEGER_LIMIT},
     "decimal": {"type": "number"},
     "date": {"type": "string", "format": "date"},
     "langString": {"type": "string"},
@@ -73,7 +73,7 @@ def _problem(status: int, message: str) -> JSONResponse:
 
 
 def _format(request: Request, given: str | None) -> str:
-    if given:
+    if given is not None:
         if given not in MEDIA:
             raise Problem(400, f"format: {given!r} is not one of {', '.join(MEDIA)}")
         return given
@@ -90,7 +90,7 @@ def _format(request: Request, given: str | None) -> str:
 
 
 def _int(value: str | None, name: str, default: int, low: int, high: int) -> int:
-    if value is None or value == "":
+    if value is None:
         return default
     try:
         number = int(value)

@@ -20,6 +20,7 @@ from graph.namespaces import XSD, Minter
 from graph.settings import QUERIES_DIR
 from graph.store import Bindings
 
+INTEGER_LIMIT = 10**17  # what the OpenAPI document promises (api/named_queries.py)
 TYPES = ("iri", "string", "integer", "decimal", "date", "langString", "territory")
 TERRITORY_LEVELS = ("region", "departement", "epci", "commune")
 TERRITORY_CODE = re.compile(
@@ -190,8 +191,8 @@ def term(p: Param, value: str, minter: Minter) -> ox.NamedNode | ox.Literal:
                 raise ValueError("not an absolute IRI")
             return ox.NamedNode(value)
         if p.type == "integer":
-            if not re.match(r"^[+-]?\d{1,18}$", value):
-                raise ValueError("not an integer")
+            if not re.match(r"^[+-]?\d{1,18}$", value) or abs(int(value)) > INTEGER_LIMIT:
+                raise ValueError(f"not an integer between -{INTEGER_LIMIT} and {INTEGER_LIMIT}")
             return ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer"))
         if p.type == "decimal":
             number = Decimal(value)

@@ -433,7 +433,7 @@ def test_sessions_are_server_side_and_end_at_sign_out(client, app):
     forged = TestClient(app, cookies={"communs_session": cookie[:-2] + ("A" if cookie[-1] != "A" else "B")})
     assert forged.get("/moderation", follow_redirects=False).status_code == 303
     assert TestClient(app, cookies={"communs_session": cookie}).get("/moderation").status_code == 200
-    token = csrf_of(client.get("/moderation").text)
+    token = csrf_of(client.get("/connexion").text)  # signed in: the page offers to sign out
     assert client.post("/deconnexion", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     # The old cookie, kept by someone, opens nothing any more.
     stolen = TestClient(app, cookies={"communs_session": cookie})

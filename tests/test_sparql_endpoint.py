@@ -227,8 +227,8 @@ def test_heavy_query_killed_at_deadline_while_cheap_queries_answer(server: Serve
 def test_a_storm_of_heavy_queries_leaves_pages_and_other_clients_answering(tmp_path: Path) -> None:
     """Twenty anonymous copies of one heavy query from one client: two run, the rest are told to come back
     (429, Retry-After); meanwhile pages answer at p95 <= 200 ms and a cheap query from another client
-    answers in <= 100 ms. Bounded: the storm's queries end at their 6 s deadline."""
-    with serve(tmp_path, timeout=6.0, env_extra={"COMMUNS_CLIENT_QUERIES": "2"}) as srv:
+    answers in <= 100 ms. Bounded: the storm's queries end at their 10 s deadline."""
+    with serve(tmp_path, timeout=10.0, env_extra={"COMMUNS_CLIENT_QUERIES": "2"}) as srv:
         page = srv.url + f"/id/projet/essai-{PROJECTS - 1}"
         other = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=30)
         assert httpx.get(page, timeout=30).status_code == 200  # warm: templates and the first index
@@ -244,7 +244,7 @@ def test_a_storm_of_heavy_queries_leaves_pages_and_other_clients_answering(tmp_p
             t.start()
         time.sleep(1.5)  # the storm's admitted queries are running (and lowered in priority)
         pages, cheap = [], []
-        for i in range(20):
+        for i in range(40):
             t0 = time.monotonic()
             assert httpx.get(page, timeout=30).status_code == 200
             pages.append(time.monotonic() - t0)
