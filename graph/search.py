@@ -251,19 +251,15 @@ class Catalog:
     def closure(self, territory: str) -> set[str]:
         """The territory and every territory containing it (commune → EPCI, département, région).
 
-        A commune's département is its own: an EPCI straddling two départements (Cœur de Chartreuse,
-        Isère and Savoie) is part of both, but its Isère communes are not in the Savoie.
+        Plain closure: the territories graph keeps ``isPartOf`` strict (an EPCI straddling two départements
+        only ``geoOverlaps`` them), so a commune reaches its own département and no other.
         """
         found = self._closure.get(territory)
         if found is None:
             found = {territory}
             t = self.territories.get(territory)
             for p in t.parents if t else ():
-                parent = self.territories.get(p)
-                if t.level == "commune" and parent is not None and parent.level == "epci":
-                    found.add(p)
-                else:
-                    found |= self.closure(p)
+                found |= self.closure(p)
             self._closure[territory] = found
         return found
 

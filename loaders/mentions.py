@@ -544,7 +544,7 @@ def place_iri(minter: Minter, place: Place) -> ox.NamedNode:
 
 
 def describe_zone(t: Triples, minter: Minter, res: Resolver, slug: str) -> None:
-    """An informal area: its names, the official units it consists of, its départements."""
+    """An informal area: its names, the units it consists of, the départements it is in or overlaps."""
     zone = res.zones[slug]
     s = ox.NamedNode(minter.thing("territoire", slug))
     t.a(s, "cs:InformalArea", "schema:Place")
@@ -554,8 +554,10 @@ def describe_zone(t: Triples, minter: Minter, res: Resolver, slug: str) -> None:
         t.add(s, "skos:altLabel", alt, "fr")
     for kind, code in zone.covers:
         t.add(s, "cs:covers", ox.NamedNode(minter.thing(kind, code)))
+    # isPartOf only when the area lies in one département (rolls up strictly); Bauges (73, 74) overlaps both
+    relation = "dcterms:isPartOf" if len(zone.part_of) == 1 else "schema:geoOverlaps"
     for dep in zone.part_of:
-        t.add(s, "dcterms:isPartOf", ox.NamedNode(minter.thing("departement", dep)))
+        t.add(s, relation, ox.NamedNode(minter.thing("departement", dep)))
 
 
 def describe_org(t: Triples, minter: Minter, res: Resolver, slug: str) -> None:
