@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from markupsafe import Markup, escape
 
 from graph.describe import labels_of
-from graph.namespaces import CS, DCTERMS, FOAF, IGEO, ORG, RDF, RDFS, SCHEMA, SKOS
+from graph.namespaces import CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, RDFS, SCHEMA, SKOS
 from graph.store import Store, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,8 @@ LISTS: dict[str, ListKind] = {
                 F_DEP,
                 F_THEME,
                 F_PUBLIC,
-                Facet("annee", f"<{SCHEMA}startDate>", year=True),
+                # stated periods and years inferred from the description (dcterms:temporal) alike
+                Facet("annee", f"<{SCHEMA}startDate>|<{DCTERMS}temporal>/<{DCAT}startDate>", year=True),
                 Facet("financeur", f"<{SCHEMA}funding>/<{SCHEMA}funder>"),
             ),
         ),
