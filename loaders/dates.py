@@ -3,7 +3,7 @@
 Stated (the project's own start/end, ``schema:startDate``/``schema:endDate``): a line of the dates section
 ("Durée et déroulement": "2017-2019", "- 2016-2017", "Date du Forum : 21/01/2021", "Mars 2021"), a title's
 "(2023 -2028)", or an explicit period anywhere ("du 1er septembre 2018 au 31 août 2021", "d'octobre 2023 à
-septembre 2024", "entre avril 2015 et l'été 2016", "depuis le 1er février 2022").
+septembre 2024", "de mars à juin 2021", "entre avril 2015 et l'été 2016", "depuis le 1er février 2022").
 
 Inferred (kept apart, never passed off as a start): a year the text places the project's own work in ("En
 2016, l'ADRETS a réalisé…", "durant toute l'année 2017", "2017 sera le temps de…", "deux sessions se sont
@@ -50,6 +50,19 @@ PERIODS = [  # an explicit period, wherever it is written
     re.compile(rf"\bentre\s+(?P<start>{DATE})\s+et\s+(?P<end>{DATE})", re.I),
     # a start only; "depuis 2018" alone is left out: it is how a text tells someone's history
     re.compile(rf"\bdepuis\s+(?P<start>(?:le\s+\d{{1,2}}(?:er)?\s+)?{_M}\s+{YEAR})", re.I),
+]
+# a period whose start borrows the end's year (and month): "de mars à juin 2021", "du 3 au 15 mars 2021",
+# "du 3 mars au 15 juin 2021"; a start month after the end month is of the year before ("de novembre à
+# février 2021")
+SHARED_YEAR = [
+    re.compile(rf"\b(?:de\s+|d['’]\s*|entre\s+)(?P<m1>{_M})\s+(?:à|et)\s+(?P<m2>{_M})\s+{YEAR}", re.I),
+    re.compile(
+        rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_M})\s+{YEAR}", re.I
+    ),
+    re.compile(
+        rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+(?P<m1>{_M})\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_M})\s+{YEAR}",
+        re.I,
+    ),
 ]
 YEAR_RANGE = re.compile(rf"(?<!\d){YEAR}\s*[-–/]\s*{YEAR}")
 MILESTONE = re.compile(r"^Date\s+(?:du|de la|de l['’]|des|de)\s*(.+?)\s*:\s*(\d{1,2}/\d{1,2}/\d{4})\s*$")
@@ -130,6 +143,16 @@ def _period(line: int, text: str) -> Dated | None:
         if m:
             end = m.groupdict().get("end")
             return Dated(typed(m.group("start")), typed(end) if end else None, True, line, text)
+    for pattern in SHARED_YEAR:
+        m = pattern.search(text)
+        if m:
+            parts = m.groupdict()
+            year = int(m.group(m.lastindex or 0))
+            m1, m2 = parts.get("m1") or parts["m2"], parts["m2"]
+            start_year = year - 1 if MONTHS[m1.lower()] > MONTHS[m2.lower()] else year
+            day1, day2 = (f"{parts['d1']} ", f"{parts['d2']} ") if parts.get("d1") else ("", "")
+            start, end = typed(f"{day1}{m1} {start_year}"), typed(f"{day2}{m2} {year}")
+            return Dated(start, end, True, line, text)
     return None
 
 

@@ -102,7 +102,7 @@ def territories(store: OxigraphStore) -> set[tuple[str, str, str]]:
     [
         # measured: see tests/annotations/README.md
         ("seed", {"departement": (0.8, 0.95), "epci": (0.9, 0.9), "commune": (0.65, 0.95)}),
-        ("catalogue-2", {"departement": (0.8, 0.95), "epci": (0.85, 0.95), "commune": (0.65, 0.85)}),
+        ("catalogue-2", {"departement": (0.8, 0.95), "epci": (0.85, 0.95), "commune": (0.7, 0.95)}),
     ],
 )
 def test_territories_against_the_blind_annotation(stores, capsys, source, floors) -> None:
@@ -163,7 +163,7 @@ def gold_dates(name: str) -> dict[str, set]:
     ("source", "floors"),
     [
         ("seed", {"period": (0.8, 0.75), "inferred": (0.8, 0.6), "start_year": (0.9, 0.95)}),
-        ("catalogue-2", {"period": (0.95, 0.6), "inferred": (0.45, 0.45), "start_year": (0.95, 0.85)}),
+        ("catalogue-2", {"period": (0.95, 0.75), "inferred": (0.45, 0.45), "start_year": (0.95, 0.95)}),
     ],
 )
 def test_dates_against_the_blind_annotation(stores, capsys, source, floors) -> None:

@@ -57,6 +57,15 @@ def found(title: str, section: list[str], prose: list[str]) -> list[tuple[str | 
         ("X", ["Mars 2021"], [], [("2021-03", None, True, 10)]),
         ("X", ["Date du Forum : 21/01/2021"], [], [("2021-01-21", None, True, 10)]),
         ("X", ["De mars 2019 à juin 2020."], [], [("2019-03", "2020-06", True, 10)]),
+        # months sharing the end's year (after the blind annotation: see tests/annotations/README.md)
+        (
+            "X",
+            ["La phase de test s'est déroulée de mars à juin 2021."],
+            [],
+            [("2021-03", "2021-06", True, 10)],
+        ),
+        ("X", ["de novembre à février 2021"], [], [("2020-11", "2021-02", True, 10)]),
+        ("X", [], ["Le forum a lieu du 3 au 5 mars 2021."], [("2021-03-03", "2021-03-05", True, 20)]),
         ("X", [], ["Depuis le 1er février 2022, elle anime"], [("2022-02-01", None, True, 20)]),
         (
             "X",
