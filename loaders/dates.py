@@ -54,13 +54,18 @@ PERIODS = [  # an explicit period, wherever it is written
 # a period whose start borrows the end's year (and month): "de mars à juin 2021", "du 3 au 15 mars 2021",
 # "du 3 mars au 15 juin 2021"; a start month after the end month is of the year before ("de novembre à
 # février 2021")
+Y = r"(?P<y>(?:19|20)\d\d)(?!\d)"  # the year a period's two ends share
 SHARED_YEAR = [
-    re.compile(rf"\b(?:de\s+|d['’]\s*|entre\s+)(?P<m1>{_M})\s+(?:à|et)\s+(?P<m2>{_M})\s+{YEAR}", re.I),
     re.compile(
-        rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_M})\s+{YEAR}", re.I
+        rf"\b(?:de\s+|d['’]\s*|entre\s+)(?P<m1>{_M})\s+(?:à|et)\s+(?P<m2>{_M})\s+{Y}",
+        re.I,
     ),
     re.compile(
-        rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+(?P<m1>{_M})\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_M})\s+{YEAR}",
+        rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_M})\s+{Y}",
+        re.I,
+    ),
+    re.compile(
+        rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+(?P<m1>{_M})\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_M})\s+{Y}",
         re.I,
     ),
 ]
@@ -147,7 +152,7 @@ def _period(line: int, text: str) -> Dated | None:
         m = pattern.search(text)
         if m:
             parts = m.groupdict()
-            year = int(m.group(m.lastindex or 0))
+            year = int(parts["y"])
             m1, m2 = parts.get("m1") or parts["m2"], parts["m2"]
             start_year = year - 1 if MONTHS[m1.lower()] > MONTHS[m2.lower()] else year
             day1, day2 = (f"{parts['d1']} ", f"{parts['d2']} ") if parts.get("d1") else ("", "")
