@@ -133,8 +133,8 @@ PARTICLE = r"(?:de|du|des|la|le|les|en|sur|sous|lès|lez|aux|au|d['’]|l['’])
 def _inside_compound(text: str, start: int, end: int) -> bool:
     """The span is a fragment of one hyphenated name ("Pont" or "Montvert" of "Pont-de-Montvert"): a
     particle joins it to its neighbour. Two names joined by a hyphen ("Banon-Reillane") are both names."""
-    before = re.search(rf"\w-{PARTICLE}-$|\w-{PARTICLE}$", text[max(0, start - 8) : start], re.I)
-    after = re.match(rf"-{PARTICLE}-\w", text[end : end + 8], re.I)
+    before = re.search(rf"\w-{PARTICLE}-$|\w-[dl]['’]$", text[max(0, start - 8) : start], re.I)
+    after = re.match(rf"-(?:{PARTICLE}-|[dl]['’])\w", text[end : end + 8], re.I)
     return bool(before or after)
 
 
