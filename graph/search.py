@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from markupsafe import Markup, escape
 
 from graph.describe import labels_of
-from graph.namespaces import CS, DCTERMS, FOAF, IGEO, ORG, RDF, RDFS, SCHEMA, SKOS
+from graph.namespaces import CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, RDFS, SCHEMA, SKOS
 from graph.store import Store, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,8 @@ LISTS: dict[str, ListKind] = {
                 F_DEP,
                 F_THEME,
                 F_PUBLIC,
-                Facet("annee", f"<{SCHEMA}startDate>", year=True),
+                # stated periods and years inferred from the description (dcterms:temporal) alike
+                Facet("annee", f"<{SCHEMA}startDate>|<{DCTERMS}temporal>/<{DCAT}startDate>", year=True),
                 Facet("financeur", f"<{SCHEMA}funding>/<{SCHEMA}funder>"),
             ),
         ),
@@ -251,19 +252,15 @@ class Catalog:
     def closure(self, territory: str) -> set[str]:
         """The territory and every territory containing it (commune → EPCI, département, région).
 
-        A commune's département is its own: an EPCI straddling two départements (Cœur de Chartreuse,
-        Isère and Savoie) is part of both, but its Isère communes are not in the Savoie.
+        Plain closure: the territories graph keeps ``isPartOf`` strict (an EPCI straddling two départements
+        only ``geoOverlaps`` them), so a commune reaches its own département and no other.
         """
         found = self._closure.get(territory)
         if found is None:
             found = {territory}
             t = self.territories.get(territory)
             for p in t.parents if t else ():
-                parent = self.territories.get(p)
-                if t.level == "commune" and parent is not None and parent.level == "epci":
-                    found.add(p)
-                else:
-                    found |= self.closure(p)
+                found |= self.closure(p)
             self._closure[territory] = found
         return found
 

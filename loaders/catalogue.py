@@ -8,7 +8,6 @@ may be missing or empty. Text is kept as written (duplicated or cut passages inc
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,8 +17,8 @@ import pyoxigraph as ox
 
 from graph.namespaces import Minter, slugify
 from graph.store import GraphMeta
-from graph.terms import Triples, lit
-from loaders import GraphLoad, ImportResult, SourceError
+from graph.terms import Triples
+from loaders import GraphLoad, ImportResult, SourceError, dates
 from loaders.mentions import (
     ADRETS,
     PHONE,
@@ -65,19 +64,6 @@ GLUED_HEADING = re.compile(r"^(.*[.!?…])\s*(Durée et déroulement|Budget|Site
 AMOUNT = re.compile(
     r"(?<![\d.,])(\d{1,3}(?:[.\u00a0\u202f ]\d{3})+|\d+)(?:,(\d{1,2}))?\s*(?:€|EUR\b|euros?\b)", re.I
 )
-MONTHS = {
-    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
-    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
-}  # fmt: skip
-MONTH = "(" + "|".join(MONTHS) + ")"
-DAY_RANGE = re.compile(
-    rf"\bdu\s+(\d{{1,2}})(?:er)?\s+{MONTH}\s+(\d{{4}})\s+au\s+(\d{{1,2}})(?:er)?\s+{MONTH}\s+(\d{{4}})", re.I
-)
-MONTH_RANGE = re.compile(rf"\bd['’]\s*{MONTH}\s+(\d{{4}})\s+à\s+{MONTH}\s+(\d{{4}})", re.I)
-BETWEEN = re.compile(rf"\bentre\s+(?:{MONTH}\s+)?(\d{{4}})\s+et\s+(?:l['’]\w+\s+|{MONTH}\s+)?(\d{{4}})", re.I)
-SINCE = re.compile(rf"\bdepuis\s+(?:le\s+(\d{{1,2}})(?:er)?\s+)?{MONTH}\s+(\d{{4}})", re.I)
-YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[-–/]\s*((?:19|20)\d\d)(?!\d)")
-MILESTONE = re.compile(r"^Date\s+(?:du|de la|de l['’]|des|de)\s*(.+?)\s*:\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 PERSON = re.compile(r"^\s*([A-ZÉÈ][\wéèëïô'-]+(?:[ -][A-ZÉÈ][\wéèëïô'-]+)+)\s*[,–-]")
 
 
@@ -215,41 +201,13 @@ def grants(rec: Record, res: Resolver) -> list[Grant]:
     return out
 
 
-def _date(year: str, month: str | None = None, day: str | None = None) -> ox.Literal:
-    if day and month:
-        return lit(dt.date(int(year), MONTHS[month.lower()], int(day)))
-    if month:
-        return lit(f"{year}-{MONTHS[month.lower()]:02d}", datatype="xsd:gYearMonth")
-    return lit(year, datatype="xsd:gYear")
+PROSE = ("Objectifs", "Description", "Enjeux", "Durée et déroulement", "Calendrier")
 
 
-def period(rec: Record) -> tuple[ox.Literal | None, ox.Literal | None]:
-    """Explicit dates only: a 'du … au …', 'd'octobre 2023 à septembre 2024', 'entre … et …', 'depuis le 1er
-    février 2022' (a start only) anywhere; a bare 'YYYY-YYYY' only in the title or the 'Durée et déroulement'
-    section (elsewhere it names other things)."""
-    prose = (
-        "\n".join(t for _, t in rec.preamble)
-        + "\n"
-        + "\n".join(rec.text(s) for s in ("Objectifs", "Description", "Durée et déroulement", "Calendrier"))
-    )
-    m = DAY_RANGE.search(prose)
-    if m:
-        return _date(m.group(3), m.group(2), m.group(1)), _date(m.group(6), m.group(5), m.group(4))
-    m = MONTH_RANGE.search(prose)
-    if m:
-        return _date(m.group(2), m.group(1)), _date(m.group(4), m.group(3))
-    m = BETWEEN.search(prose)
-    if m:
-        return _date(m.group(2), m.group(1)), _date(m.group(4), m.group(3))
-    m = SINCE.search(prose)
-    if m:  # "Depuis le 1er février 2022, …": a start, no end
-        return _date(m.group(3), m.group(2), m.group(1)), None
-    years = [
-        (int(a), int(b)) for a, b in YEAR_RANGE.findall(rec.title + "\n" + rec.text("Durée et déroulement"))
-    ]
-    if years:
-        return _date(str(min(a for a, _ in years))), _date(str(max(b for _, b in years)))
-    return None, None
+def record_dates(rec: Record) -> list[dates.Dated]:
+    """The record's dates: its dates section ('Durée et déroulement'), its title, its prose."""
+    prose = rec.preamble + [x for name in PROSE for x in rec.sections.get(name, [])]
+    return dates.record_dates((rec.first, rec.title), rec.sections.get("Durée et déroulement", []), prose)
 
 
 def build(path: Path, minter: Minter) -> ImportResult:
@@ -262,6 +220,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
     orgs: set[str] = {ADRETS}
     seen_slugs: dict[str, int] = {}
     totals = {"grants": 0, "places": 0, "persons": 0}
+    coverage = {"stated": 0, "inferred": 0}
     for rec in records:
         base_slug = slugify(rec.title)
         seen_slugs[base_slug] = seen_slugs.get(base_slug, 0) + 1
@@ -293,9 +252,26 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 pub.add(p, "schema:url", ox.NamedNode(text))
             else:
                 pub.add(p, predicate, scrub(text), "fr")
-        start, end = period(rec)
+        found_dates = record_dates(rec)
+        start, end = dates.period(found_dates)
         pub.add(p, "schema:startDate", start)
         pub.add(p, "schema:endDate", end)
+        for n, d in enumerate(found_dates, 1):
+            node = ox.NamedNode(minter.thing("periode", f"{pslug}-{n}"))
+            basis = "stated" if d.stated else "inferred"
+            pub.a(node, "dcterms:PeriodOfTime")
+            when = "–".join(x.value for x in (d.start, d.end) if x is not None)
+            pub.label(node, f"{when} ({'énoncée' if d.stated else 'déduite'}) – {rec.title}")
+            pub.add(p, "dcterms:temporal", node)
+            pub.add(node, "dcat:startDate", d.start)
+            pub.add(node, "dcat:endDate", d.end)
+            pub.add(node, "cs:dateBasis", basis)
+            pub.add(node, "cs:sourceLines", str(d.line))
+            pub.add(node, "cs:sourceText", scrub(d.text.strip()), "fr")
+            pub.add(node, "prov:wasDerivedFrom", doc)
+        year, stated = dates.start_year(found_dates)
+        if year:
+            coverage["stated" if stated else "inferred"] += 1
         private_lines = {n for n, _ in rec.sections.get("Contact & informations", [])}
         public_text = "\n".join(
             "" if rec.first + k in private_lines else line for k, line in enumerate(rec.raw)
@@ -339,15 +315,13 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 pub.add(amount, "schema:value", g.value)
                 pub.add(amount, "schema:currency", "EUR")
         for line, text in rec.sections.get("Durée et déroulement", []):
-            m = MILESTONE.match(text.strip())
+            m = dates.MILESTONE.match(text.strip())
             if m:
                 label = m.group(1)
                 ev = ox.NamedNode(minter.thing("evenement", f"{pslug}-{slugify(label)}"))
                 pub.a(ev, "schema:Event")
                 pub.label(ev, f"{label[:1].upper()}{label[1:]} – {rec.title}")
-                pub.add(
-                    ev, "schema:startDate", lit(dt.date(int(m.group(4)), int(m.group(3)), int(m.group(2))))
-                )
+                pub.add(ev, "schema:startDate", dates.typed(m.group(2)))
                 pub.add(ev, "cs:sourceLines", str(line))
                 pub.add(ev, "prov:wasDerivedFrom", doc)
                 pub.add(p, "cs:milestone", ev)
@@ -381,6 +355,11 @@ def build(path: Path, minter: Minter) -> ImportResult:
         f"{path.name} : {len(records)} projets, {totals['grants']} financements, {len(orgs)} organisations, "
         f"{totals['places']} liens territoriaux, {len(zones)} territoires informels, "
         f"{totals['persons']} personnes",
+    )
+    report.insert(
+        1,
+        f"dates : {coverage['stated'] + coverage['inferred']} projets sur {len(records)} ont une année de "
+        f"début ({coverage['stated']} énoncées, {coverage['inferred']} déduites de la description)",
     )
     meta = GraphMeta(
         label="Catalogue des projets de l'ADRETS",

@@ -127,6 +127,17 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
     return [(normalize(m.group()), m.start(), m.end()) for m in WORD.finditer(text)]
 
 
+PARTICLE = r"(?:de|du|des|la|le|les|en|sur|sous|lès|lez|aux|au|d['’]|l['’])"
+
+
+def _inside_compound(text: str, start: int, end: int) -> bool:
+    """The span is a fragment of one hyphenated name ("Pont" or "Montvert" of "Pont-de-Montvert"): a
+    particle joins it to its neighbour. Two names joined by a hyphen ("Banon-Reillane") are both names."""
+    before = re.search(rf"\w-{PARTICLE}-$|\w-[dl]['’]$", text[max(0, start - 8) : start], re.I)
+    after = re.match(rf"-(?:{PARTICLE}-|[dl]['’])\w", text[end : end + 8], re.I)
+    return bool(before or after)
+
+
 def _key(name: str) -> str:
     return " ".join(t for t, _, _ in _tokens(name))
 
@@ -255,6 +266,14 @@ class Resolver:
         for (kind, _), c in gz.communes.items():
             if kind == "commune-actuelle":
                 self._add(_key(c.name), "commune", c.code)
+        # a former commune, now delegated or associated, names its commune ("Vicdessos" → Val-de-Sos) unless
+        # a current commune bears that name; "au Pont-de-Montvert" drops the article of "Le Pont-de-Montvert"
+        for (kind, _), c in gz.communes.items():
+            if kind in ("commune-deleguee", "commune-associee") and c.parent:
+                key = _key(c.name)
+                for k in {key, ARTICLE.sub("", key)}:
+                    if k not in self.index and len(k.split()) >= (1 if k == key else 2):
+                        self._add(k, "commune", c.parent)
 
     def _load_organisations(self, path: Path) -> None:
         labels: dict[str, str] = {}
@@ -347,6 +366,8 @@ class Resolver:
                     continue  # "AURA" is not "aura"; reference names are capitalised
                 if cand.source == "reference" and cand.kind == "commune" and n == 1 and len(key) < 3:
                     continue
+                if cand.source == "reference" and _inside_compound(masked, start, end):
+                    continue  # "Pont" and "Montvert" are not named by "Pont-de-Montvert"
                 match = (cand, n, start, end)
                 break
             if match is None:
@@ -544,7 +565,7 @@ def place_iri(minter: Minter, place: Place) -> ox.NamedNode:
 
 
 def describe_zone(t: Triples, minter: Minter, res: Resolver, slug: str) -> None:
-    """An informal area: its names, the official units it consists of, its départements."""
+    """An informal area: its names, the units it consists of, the départements it is in or overlaps."""
     zone = res.zones[slug]
     s = ox.NamedNode(minter.thing("territoire", slug))
     t.a(s, "cs:InformalArea", "schema:Place")
@@ -554,8 +575,10 @@ def describe_zone(t: Triples, minter: Minter, res: Resolver, slug: str) -> None:
         t.add(s, "skos:altLabel", alt, "fr")
     for kind, code in zone.covers:
         t.add(s, "cs:covers", ox.NamedNode(minter.thing(kind, code)))
+    # isPartOf only when the area lies in one département (rolls up strictly); Bauges (73, 74) overlaps both
+    relation = "dcterms:isPartOf" if len(zone.part_of) == 1 else "schema:geoOverlaps"
     for dep in zone.part_of:
-        t.add(s, "dcterms:isPartOf", ox.NamedNode(minter.thing("departement", dep)))
+        t.add(s, relation, ox.NamedNode(minter.thing("departement", dep)))
 
 
 def describe_org(t: Triples, minter: Minter, res: Resolver, slug: str) -> None:

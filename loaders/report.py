@@ -19,7 +19,7 @@ from graph.namespaces import Minter, slugify
 from graph.store import GraphMeta
 from graph.terms import Triples, lit
 from loaders import GraphLoad, ImportResult, SourceError
-from loaders.catalogue import MONTH, MONTHS
+from loaders.dates import MONTH, MONTHS
 from loaders.mentions import (
     ADRETS,
     EMAIL,

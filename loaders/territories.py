@@ -1,8 +1,11 @@
 """The territorial reference → RDF: régions, départements, EPCI and communes of France.
 
-Contract (ontology/communs.ttl): ``igeo:`` classes with ``igeo:codeINSEE`` (EPCI: SIREN) and ``igeo:nom``;
-``dcterms:isPartOf`` from commune to its EPCI and département, EPCI to each of its members'
-départements, département to région, so that ``dcterms:isPartOf+`` rolls up.
+Contract (ontology/ontology.ttl): ``igeo:`` classes with ``igeo:codeINSEE`` (EPCI: SIREN) and ``igeo:nom``.
+``dcterms:isPartOf`` is strict containment, so that ``dcterms:isPartOf+`` rolls up without leaking: commune to
+its département and its EPCI, département to région, EPCI to its département only when all its communes lie
+in it (else to its région when they all lie in one). An EPCI that straddles a boundary is related to each
+département (and région) it overlaps by ``schema:geoOverlaps``, never ``isPartOf``: the Isère communes of the
+CC Cœur de Chartreuse (38, 73) must not count in the Savoie.
 """
 
 from __future__ import annotations
@@ -89,8 +92,16 @@ def territory_triples(
                 if ("commune-actuelle", m) in gz.communes
             }
         )
-        for dep in depts:
-            t.add(s, "dcterms:isPartOf", territory_iri(minter, "departement", dep))
+        regions = sorted({gz.departements[d].region for d in depts if d in gz.departements})
+        if len(depts) == 1:
+            t.add(s, "dcterms:isPartOf", territory_iri(minter, "departement", depts[0]))
+        else:
+            for dep in depts:
+                t.add(s, "schema:geoOverlaps", territory_iri(minter, "departement", dep))
+            if len(regions) == 1:
+                t.add(s, "dcterms:isPartOf", territory_iri(minter, "region", regions[0]))
+            for region in regions if len(regions) > 1 else ():
+                t.add(s, "schema:geoOverlaps", territory_iri(minter, "region", region))
     communes = list(gz.communes.values())
     for c in tqdm(communes, desc="communes", unit=" communes", disable=not progress):
         s = territory_iri(minter, COMMUNE_KINDS[c.kind], c.code)

@@ -275,7 +275,8 @@ def test_territories_without_project_are_those_no_project_reaches(api_url):
         )
         members = rows(
             "PREFIX igeo: <http://rdf.insee.fr/def/geo#> SELECT DISTINCT ?t WHERE { VALUES ?c { igeo:Commune "
-            f"igeo:Intercommunalite }} ?t <http://purl.org/dc/terms/isPartOf> <{found['d']}> ; a ?c }}"
+            f"igeo:Intercommunalite }} ?t <http://purl.org/dc/terms/isPartOf>|"
+            f"<http://schema.org/geoOverlaps> <{found['d']}> ; a ?c }}"
         )
         params = {"departement": dep, "limit": 5000}  # one page: Isère has some 600 territories
         r = httpx.get(api_url + "/api/territoires-sans-projet", params=params, timeout=60)

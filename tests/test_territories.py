@@ -45,18 +45,19 @@ def test_bourg_saint_maurice_is_in_haute_tarentaise(territory_store):
     assert [(r["label"].value, r["siren"].value) for r in rows] == [("CC de Haute-Tarentaise", "247300254")]
 
 
-def test_epci_spanning_departements_is_part_of_each(territory_store):
+def test_epci_spanning_departements_overlaps_each_and_is_part_of_none(territory_store):
     gz = load_gazetteer()
     multi = next(
         e
         for e in gz.epcis.values()
         if len({gz.communes[("commune-actuelle", c)].departement for c in e.members}) > 1
     )
+    e = {"e": ox.NamedNode(territory_store.minter.thing("epci", multi.siren))}
     rows = territory_store.select(
-        P + "SELECT ?d WHERE { ?e dcterms:isPartOf ?d . ?d a igeo:Departement }",
-        {"e": ox.NamedNode(territory_store.minter.thing("epci", multi.siren))},
+        P + "SELECT ?d WHERE { ?e schema:geoOverlaps ?d . ?d a igeo:Departement }", e
     )
     assert len(rows) >= 2
+    assert not territory_store.ask(P + "ASK { ?e dcterms:isPartOf ?d . ?d a igeo:Departement }", e)
 
 
 def test_communes_carry_population_postal_codes_and_former_codes(territory_store):

@@ -134,3 +134,18 @@ def test_themes_and_publics(res):
     found = res.find("Agir pour le logement des travailleurs saisonniers et la mobilité des jeunes adultes.")
     assert {"logement", "saisonnalite", "mobilite"} <= found.themes
     assert {"saisonniers", "jeunes-adultes"} <= found.publics
+
+
+def test_former_communes_and_hyphenated_names(res):
+    """Found by the blind second catalogue (tests/annotations/README.md): a delegated commune's name leads
+    to its commune, and a fragment of a hyphenated name is no commune ("Pont", "Montvert")."""
+    assert codes(res, "trois structures, à Ax-les-Thermes, à Vicdessos et à Auzat", "commune") == {
+        ("commune", "09032"),
+        ("commune", "09334"),  # Vicdessos, now part of Val-de-Sos
+        ("commune", "09030"),
+    }
+    assert codes(res, "des entretiens, notamment au Pont-de-Montvert.", "commune") == {("commune", "48116")}
+    # two names joined by a hyphen are still two names
+    assert {("commune", "04018"), ("commune", "04160")} <= codes(
+        res, "Le territoire de Banon-Reillane", "commune"
+    )

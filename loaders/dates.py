@@ -1,0 +1,214 @@
+"""When a catalogue record says its project happened, each date with its source line and how sure it is.
+
+Stated (the project's own start/end, ``schema:startDate``/``schema:endDate``): a line of the dates section
+("Durée et déroulement": "2017-2019", "- 2016-2017", "Date du Forum : 21/01/2021", "Mars 2021"), a title's
+"(2023 -2028)", or an explicit period anywhere ("du 1er septembre 2018 au 31 août 2021", "d'octobre 2023 à
+septembre 2024", "de mars à juin 2021", "entre avril 2015 et l'été 2016", "depuis le 1er février 2022").
+
+Inferred (kept apart, never passed off as a start): a year the text places the project's own work in ("En
+2016, l'ADRETS a réalisé…", "durant toute l'année 2017", "2017 sera le temps de…", "deux sessions se sont
+déroulées en 2016", "la restitution en 2022", "(juin 2020)").
+
+Years of other things match none of these forms and are not taken: a cited study ("(ADEME, 2020)", "une
+étude réalisée en septembre 2017"), a partner's history ("Initiée en 2007", "adopté en 2018", "depuis
+2018"), a programme's period inside a description ("Convention … 2021-2027"). A record that gives no date
+gets none: a phrase is read only when it holds a four-digit year, so nothing is resolved against today.
+
+``dateparser`` reads the French date phrases located here and tells their precision (day, month, year),
+which becomes the literal's type (``xsd:date``, ``xsd:gYearMonth``, ``xsd:gYear``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from dateparser.date import DateDataParser
+
+from graph.terms import lit
+
+MONTHS = {
+    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
+    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
+}  # fmt: skip
+MONTH = "(" + "|".join(MONTHS) + ")"
+YEAR = r"((?:19|20)\d\d)(?!\d)"
+_M = "(?:" + "|".join(MONTHS) + ")"
+_SEASON = r"(?:l['’]\s*)?(?:été|hiver|printemps|automne)"
+# One date of a period: "1er février 2022", "octobre 2023", "l'été 2016", "fin 2018", "2019", "21/01/2021".
+DATE = (
+    rf"(?:\d{{1,2}}/\d{{1,2}}/\d{{4}}|(?:(?:le\s+)?\d{{1,2}}(?:er)?\s+)?(?:{_M}\s+|{_SEASON}\s+|(?:fin|début|mi-)\s*)?"
+    r"(?:19|20)\d\d)(?!\d)"
+)
+PERIODS = [  # an explicit period, wherever it is written
+    re.compile(rf"\bdu\s+(?P<start>{DATE})\s+au\s+(?P<end>{DATE})", re.I),
+    re.compile(rf"\bd(?:e\s+|['’]\s*)(?P<start>{DATE})\s+à\s+(?P<end>{DATE})", re.I),
+    re.compile(rf"\bentre\s+(?P<start>{DATE})\s+et\s+(?P<end>{DATE})", re.I),
+    # a start only; "depuis 2018" alone is left out: it is how a text tells someone's history
+    re.compile(rf"\bdepuis\s+(?P<start>(?:le\s+\d{{1,2}}(?:er)?\s+)?{_M}\s+{YEAR})", re.I),
+]
+# a period whose start borrows the end's year (and month): "de mars à juin 2021", "du 3 au 15 mars 2021",
+# "du 3 mars au 15 juin 2021"; a start month after the end month is of the year before ("de novembre à
+# février 2021")
+Y = r"(?P<y>(?:19|20)\d\d)(?!\d)"  # the year a period's two ends share
+SHARED_YEAR = [
+    re.compile(
+        rf"\b(?:de\s+|d['’]\s*|entre\s+)(?P<m1>{_M})\s+(?:à|et)\s+(?P<m2>{_M})\s+{Y}",
+        re.I,
+    ),
+    re.compile(
+        rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_M})\s+{Y}",
+        re.I,
+    ),
+    re.compile(
+        rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+(?P<m1>{_M})\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_M})\s+{Y}",
+        re.I,
+    ),
+]
+YEAR_RANGE = re.compile(rf"(?<!\d){YEAR}\s*[-–/]\s*{YEAR}")
+MILESTONE = re.compile(r"^Date\s+(?:du|de la|de l['’]|des|de)\s*(.+?)\s*:\s*(\d{1,2}/\d{1,2}/\d{4})\s*$")
+LONE_DATE = re.compile(rf"^[-•\s]*(?P<start>{DATE})\s*\.?$", re.I)
+TITLE_YEAR = re.compile(rf"\(\s*{YEAR}\s*\)")
+INFERRED = [  # a year of the project's own work, told in its description
+    re.compile(
+        rf"\ben\s+(?P<when>(?:{_M}\s+)?{YEAR})\s*,?\s+(?:l['’]\s*ADRETS|l['’]association|nous|elle|il|"
+        r"(?:le|ce) projet)\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\b(?:durant|pendant|tout au long de)\s+(?:toute\s+)?l['’]\s*année\s+(?P<when>{YEAR})",
+        re.I,
+    ),
+    re.compile(rf"(?:^|[.:]\s+)(?P<when>{YEAR})\s+sera\b", re.I),
+    re.compile(
+        rf"\b(?:se\s+sont\s+déroulée?s|s['’]est\s+déroulée?|a\s+eu\s+lieu|ont\s+eu\s+lieu|avoir\s+lieu)\s+"
+        rf"(?:en|au)\s+(?:ce\s+)?(?:{_SEASON}\s+|{_M}\s+)?(?P<when>{YEAR})",
+        re.I,
+    ),
+    re.compile(rf"\b(?:restitution|lancement|démarrage|clôture)\s+en\s+(?P<when>(?:{_M}\s+)?{YEAR})", re.I),
+    re.compile(rf"^[-•\s]*Participation\s+(?:à|au|aux)\b.*?\b(?P<when>{YEAR})", re.I),
+    re.compile(rf"\((?P<when>{_M}\s+{YEAR})\)", re.I),  # a step's month: "(juin 2020)", not "(ADEME, 2020)"
+]
+
+
+@dataclass(frozen=True)
+class Dated:
+    """One date of a record: a stated one is the project's period, an inferred one a year of work."""
+
+    start: ox.Literal | None
+    end: ox.Literal | None
+    stated: bool
+    line: int
+    text: str  # the source line as written
+
+
+@functools.cache
+def _parser() -> DateDataParser:
+    return DateDataParser(languages=["fr"], settings={"PREFER_DAY_OF_MONTH": "first"})
+
+
+def typed(phrase: str) -> ox.Literal:
+    """A located date phrase → a literal typed by its precision; a phrase dateparser cannot read ("l'été
+    2016", "fin 2018") or reads into another year falls back to its year."""
+    year = re.search(r"(?:19|20)\d\d", phrase)
+    if year is None:
+        raise ValueError(f"no year in {phrase!r}")
+    cleaned = re.sub(r"\b(?:le|du|au)\s+|(?<=\d)er\b", "", phrase.strip(), flags=re.I)
+    data = _parser().get_date_data(cleaned)
+    when: dt.datetime | None = data.date_obj
+    if when is None or str(when.year) != year.group():
+        return lit(year.group(), datatype="xsd:gYear")
+    if data.period == "day" and re.search(r"\d{1,2}(?:er)?\s+\D|/", cleaned):
+        return lit(when.date())
+    if data.period in ("day", "month") and re.search(_M, cleaned, re.I):
+        return lit(f"{when.year}-{when.month:02d}", datatype="xsd:gYearMonth")
+    return lit(year.group(), datatype="xsd:gYear")
+
+
+def _stated_in_section(line: int, text: str) -> Dated | None:
+    m = MILESTONE.match(text.strip())
+    if m:
+        return Dated(typed(m.group(2)), None, True, line, text)
+    years = YEAR_RANGE.findall(text)
+    if years:
+        return Dated(typed(years[0][0]), typed(years[-1][1]), True, line, text)
+    m = LONE_DATE.match(text.strip())
+    if m:
+        return Dated(typed(m.group("start")), None, True, line, text)
+    return _period(line, text)
+
+
+def _period(line: int, text: str) -> Dated | None:
+    for pattern in PERIODS:
+        m = pattern.search(text)
+        if m:
+            end = m.groupdict().get("end")
+            return Dated(typed(m.group("start")), typed(end) if end else None, True, line, text)
+    for pattern in SHARED_YEAR:
+        m = pattern.search(text)
+        if m:
+            parts = m.groupdict()
+            year = int(parts["y"])
+            m1, m2 = parts.get("m1") or parts["m2"], parts["m2"]
+            start_year = year - 1 if MONTHS[m1.lower()] > MONTHS[m2.lower()] else year
+            day1, day2 = (f"{parts['d1']} ", f"{parts['d2']} ") if parts.get("d1") else ("", "")
+            start, end = typed(f"{day1}{m1} {start_year}"), typed(f"{day2}{m2} {year}")
+            return Dated(start, end, True, line, text)
+    return None
+
+
+def _inferred(line: int, text: str) -> list[Dated]:
+    found = {m.group("when") for pattern in INFERRED for m in pattern.finditer(text)}
+    literals = {typed(w) for w in found}
+    # "juin 2020" and "2020" on one line say the same year: keep the more precise
+    years = {lit_.value[:4] for lit_ in literals if "-" in lit_.value}
+    kept = sorted((x for x in literals if "-" in x.value or x.value not in years), key=lambda x: x.value)
+    return [Dated(x, None, False, line, text) for x in kept]
+
+
+def record_dates(
+    title: tuple[int, str],
+    dates_section: Iterable[tuple[int, str]],
+    prose: Iterable[tuple[int, str]],
+) -> list[Dated]:
+    """Every date of one record. Stated ones come from the dates section and the title first; explicit
+    periods written in the prose count as stated only when neither gave one (a description also tells the
+    history of what the project continues). Inferred years come from the prose lines that state nothing."""
+    stated = [d for line, text in dates_section if (d := _stated_in_section(line, text))]
+    line, text = title
+    years = YEAR_RANGE.findall(text)
+    if years:
+        stated.append(Dated(typed(years[0][0]), typed(years[-1][1]), True, line, text))
+    elif m := TITLE_YEAR.search(text):
+        stated.append(Dated(typed(m.group(1)), None, True, line, text))
+    prose = list(prose)
+    from_prose = [d for line, text in prose if (d := _period(line, text))]
+    if not stated:
+        stated = from_prose
+    stating = {d.line for d in stated} | {d.line for d in from_prose}
+    inferred = [d for line, text in prose if line not in stating for d in _inferred(line, text)]
+    return stated + inferred
+
+
+def period(found: list[Dated]) -> tuple[ox.Literal | None, ox.Literal | None]:
+    """The project's stated period: earliest stated start, latest stated end (an end alone is kept)."""
+    starts = [d.start for d in found if d.stated and d.start is not None]
+    ends = [d.end for d in found if d.stated and d.end is not None]
+    return (
+        min(starts, key=lambda x: x.value) if starts else None,
+        max(ends, key=lambda x: x.value) if ends else None,
+    )
+
+
+def start_year(found: list[Dated]) -> tuple[str | None, bool]:
+    """The project's start year and whether it is stated; else the earliest year of work the text tells
+    (inferred), else none."""
+    start, _ = period(found)
+    if start is not None:
+        return start.value[:4], True
+    years = [d.start.value[:4] for d in found if not d.stated and d.start is not None]
+    return (min(years) if years else None), False
