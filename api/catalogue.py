@@ -47,7 +47,7 @@ async def _answer(request: Request, default: str) -> Response:
     store = request.app.state.store
     site = str(request.base_url)
     triples, stats = await run_in_threadpool(describe, store, site)
-    headers = {"Vary": "Accept", "ETag": f'"void-{store.version}"', "Access-Control-Allow-Origin": "*"}
+    headers = {"Vary": "Accept", "ETag": f'"void-{store.version}"'}
     if media == "text/html":
         response = render(request, "catalogue.html", {"stats": stats, "site": site.rstrip("/")})
         response.headers.update(headers)

@@ -100,6 +100,17 @@ def dereference(request: Request, kind: str, key: str) -> Response:
         )
     iri = f"{base_of(request)}id/{kind}/{key}"
     store = store_of(request)
+    # One version of the store, one page per format and language: a revalidation costs no query.
+    lang = language(request)
+    etag = f'"{store.version}-{fmt}-{lang if fmt == "html" else ""}"'
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
+    response = _page(request, store, iri, fmt, lang)
+    response.headers["ETag"] = etag
+    return response
+
+
+def _page(request: Request, store, iri: str, fmt: str, lang: str) -> Response:
     desc = describe(store, iri)
     status = 200 if desc.exists else 404
     if fmt != "html":
@@ -110,7 +121,6 @@ def dereference(request: Request, kind: str, key: str) -> Response:
             "Link": f'<{local_path(iri, base_of(request))}.html>; rel="alternate"; type="text/html"',
         }
         return Response(body, status_code=status, media_type=media, headers=headers)
-    lang = language(request)
     if not desc.exists:
         return render(request, "not_found.html", {"iri": iri}, status_code=404)
     return render(request, "resource.html", page_context(request, store, desc, lang))

@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from api import conneg
 from api.deps import templates
+from api.public_http import cors_headers
 from graph.namespaces import PREFIXES, sparql_prefixes
 from graph.remote import RemoteRunner
 from graph.runner import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
@@ -320,19 +321,7 @@ def _settings(request: Asked) -> Settings:
 
 
 def _cors(request: Asked) -> dict[str, str]:
-    origins = _settings(request).cors_origins
-    if not origins:
-        return {}
-    if origins.strip() == "*":
-        return {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag, Content-Type"}
-    origin = request.headers.get("origin", "")
-    if origin in origins.split():
-        return {
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Expose-Headers": "ETag, Content-Type",
-            "Vary": "Origin",
-        }
-    return {}
+    return cors_headers(_settings(request).cors_origins, request.headers.get("origin", ""))
 
 
 def _problem_reply(request: Asked, p: Problem) -> Reply:
