@@ -45,8 +45,8 @@ async def _answer(request: Request, default: str) -> Response:
             media = default
         media = media or default
     store = request.app.state.store
-    site = str(request.base_url)
-    triples, stats = await run_in_threadpool(describe, store, site)
+    site = store.minter.base  # the configured base, never the Host a client sent
+    triples, stats = await run_in_threadpool(describe, store)
     headers = {"Vary": "Accept", "ETag": f'"void-{store.version}"'}
     if media == "text/html":
         response = render(request, "catalogue.html", {"stats": stats, "site": site.rstrip("/")})
