@@ -738,7 +738,7 @@ def _endpoint(request: Asked) -> str:
     return found
 
 
-def _service_triples(endpoint: str) -> str:
+def _service_triples(endpoint: str, federated: bool) -> str:
     sd = "http://www.w3.org/ns/sparql-service-description#"
     formats = "http://www.w3.org/ns/formats/"
     results = [
@@ -756,8 +756,14 @@ def _service_triples(endpoint: str) -> str:
         f"@prefix sd: <{sd}> .\n"
         f"<{endpoint}#service> a sd:Service ;\n"
         f"  sd:endpoint <{endpoint}> ;\n"
-        "  sd:supportedLanguage sd:SPARQL11Query, sd:SPARQL11Update ;\n"
-        "  sd:feature sd:UnionDefaultGraph, sd:BasicFederatedQuery ;\n"
+        # What an anonymous client gets: queries only (updates need a token), and SERVICE only towards
+        # the allowlisted endpoints, so no BasicFederatedQuery unless some are.
+        "  sd:supportedLanguage sd:SPARQL11Query ;\n"
+        + (
+            "  sd:feature sd:UnionDefaultGraph, sd:BasicFederatedQuery ;\n"
+            if federated
+            else "  sd:feature sd:UnionDefaultGraph ;\n"
+        )
         + "".join(f"  sd:resultFormat <{formats}{f}> ;\n" for f in results)
         + "  sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ] ] .\n"
     )
@@ -786,8 +792,9 @@ def _describe_service(request: Request) -> Response:
             },
             headers=headers,
         )
-    endpoint = str(request.url).split("?")[0]
-    triples = list(ox.parse(_service_triples(endpoint).encode(), ox.RdfFormat.TURTLE))
+    endpoint = _settings(request).base_iri.rstrip("/") + "/sparql"  # the configured base, not the Host
+    federated = bool(_settings(request).service_allowlist)
+    triples = list(ox.parse(_service_triples(endpoint, federated).encode(), ox.RdfFormat.TURTLE))
     if choice == "application/ld+json":
         body = conneg.jsonld(triples, {**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#"})
     else:
