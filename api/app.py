@@ -28,7 +28,7 @@ from api import (
 )
 from api.lane import Lanes
 from api.pages import render
-from api.public_http import PublicHttp, public_endpoints
+from api.public_http import PublicHttp, public_routes
 from graph import search
 from graph.remote import RemoteRunner, RemoteStore
 from graph.runner import QueryRunner, Reader
@@ -125,11 +125,11 @@ def create_app(
     app.include_router(ontology.router)  # /def: the ontology
     app.include_router(crawlers.router)  # /robots.txt, /sitemap.xml
     app.add_exception_handler(HTTPException, not_found)
-    public = public_endpoints(
+    public = public_routes(
         [home.router, resources.router, lists.router, named_queries.router, catalogue.router]
         + [downloads.router, ontology.router, crawlers.router]
     )
-    app.add_middleware(PublicHttp, public=public, origins=settings.cors_origins)
+    app.add_middleware(PublicHttp, routes=public, origins=settings.cors_origins)
     return app
 
 

@@ -11,9 +11,10 @@ a browser application on another site can read the commons but never act as a lo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from starlette.routing import Match
+from fastapi import APIRouter
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 EXPOSED = "ETag, Content-Type, Link, Content-Disposition, Retry-After"
@@ -34,10 +35,11 @@ def cors_headers(origins: str, origin: str) -> dict[str, str]:
 
 
 class PublicHttp:
-    """``public`` holds the endpoints of the public read-only routes; ``origins`` is the policy."""
+    """``routes`` are the public read-only routes; ``origins`` is the policy."""
 
-    def __init__(self, app: ASGIApp, public: set[Callable], origins: str) -> None:
-        self.app, self.public, self.origins = app, public, origins
+    def __init__(self, app: ASGIApp, routes: list[BaseRoute], origins: str) -> None:
+        self.app, self.routes, self.origins = app, routes, origins
+        self.public = {getattr(route, "endpoint", None) for route in routes} - {None}
         self.listed = bool(origins.strip()) and origins.strip() != "*"  # answers depend on Origin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -45,7 +47,7 @@ class PublicHttp:
             await self.app(scope, receive, send)
             return
         head = scope["method"] == "HEAD"
-        if scope["method"] == "OPTIONS" and self._is_public(scope, scope.get("app")):
+        if scope["method"] == "OPTIONS" and self._is_public(scope):
             await self._preflight(scope, send)
             return
         if head:
@@ -73,15 +75,12 @@ class PublicHttp:
 
         await self.app(scope, receive, sending)
 
-    def _is_public(self, scope: Scope, app: object) -> bool:
+    def _is_public(self, scope: Scope) -> bool:
         """Whether a GET at this path reaches a public route (a preflight carries no endpoint yet)."""
-        if app is None or _header(scope, b"access-control-request-method") == "":
+        if not _header(scope, b"access-control-request-method"):
             return False
         probe = {**scope, "method": "GET"}
-        return any(
-            route.matches(probe)[0] is Match.FULL and getattr(route, "endpoint", None) in self.public
-            for route in getattr(app, "routes", ())
-        )
+        return any(route.matches(probe)[0] is Match.FULL for route in self.routes)
 
     async def _preflight(self, scope: Scope, send: Send) -> None:
         headers = {
@@ -95,9 +94,9 @@ class PublicHttp:
         await send({"type": "http.response.body", "body": b""})
 
 
-def public_endpoints(routers: Iterable) -> set:
-    """The endpoints of these routers' routes: the public read-only ones, marked once at set-up."""
-    return {getattr(route, "endpoint", None) for router in routers for route in router.routes} - {None}
+def public_routes(routers: Iterable[APIRouter]) -> list[BaseRoute]:
+    """These routers' routes: the public read-only ones, marked once at set-up."""
+    return [route for router in routers for route in router.routes]
 
 
 def _header(scope: Scope, name: bytes) -> str:
