@@ -305,7 +305,11 @@ class OxigraphStore(Store):
     def count(self, graph=None):
         if graph is None:
             return len(self._store)
-        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        # Counted by the engine: iterating the quads in Python made the first /catalogue take 20 s.
+        counted = self._store.query(
+            f"SELECT (COUNT(*) AS ?n) {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
+        )
+        return int(next(iter(counted))["n"].value)
 
     def dump(self, output, fmt, graphs=None):
         if graphs is None and fmt.supports_datasets:
