@@ -2,7 +2,7 @@
 
 RFC 9110 asks every GET resource to answer HEAD; FastAPI routes declared with GET answer it 405, so a HEAD
 is run as the GET it stands for and its body dropped (status and headers stay the GET's, Content-Length
-included). Public read-only routes (their endpoints are given at set-up) share one CORS policy,
+included). Public read-only routes (the routers given at set-up) share one CORS policy,
 ``COMMUNS_CORS_ORIGINS``; authenticated routes (contributions, moderation, the Graph Store) get none, so
 a browser application on another site can read the commons but never act as a logged-in user.
 ``/sparql`` and ``/store`` answer before this layer (``api.app.App``) and apply the same policy through
