@@ -8,12 +8,26 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
-from api import catalogue, contributions, downloads, home, lists, named_queries, resources, sparql
+from api import (
+    catalogue,
+    contributions,
+    crawlers,
+    downloads,
+    home,
+    lists,
+    named_queries,
+    ontology,
+    resources,
+    sparql,
+)
 from api.guards import Guards
 from api.pages import render
+from api.public_http import PublicHttp, public_routes
 from graph import search
 from graph.remote import RemoteRunner, RemoteStore
 from graph.runner import QueryRunner, Reader
@@ -84,7 +98,24 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(named_queries.router)  # /api, /api/{name}, /openapi.json
     app.include_router(catalogue.router)  # /catalogue, /.well-known/void
     app.include_router(downloads.router)  # /telechargements
+    app.include_router(ontology.router)  # /def: the ontology
+    app.include_router(crawlers.router)  # /robots.txt, /sitemap.xml
+    app.add_exception_handler(HTTPException, not_found)
+    public = public_routes(
+        [home.router, resources.router, lists.router, named_queries.router, catalogue.router]
+        + [downloads.router, ontology.router, crawlers.router]
+    )
+    app.add_middleware(PublicHttp, routes=public, origins=settings.cors_origins)
     return app
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """A browser asking for a page that does not exist gets a page (JSON clients keep FastAPI's JSON)."""
+    assert isinstance(exc, HTTPException)
+    accept = request.headers.get("accept", "")
+    if exc.status_code == 404 and "text/html" in accept:
+        return render(request, "not_found.html", {"iri": request.url.path}, status_code=404)
+    return await http_exception_handler(request, exc)
 
 
 async def unavailable(request: Request, exc: Exception) -> Response:

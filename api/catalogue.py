@@ -45,11 +45,10 @@ async def _answer(request: Request, default: str) -> Response:
             media = default
         media = media or default
     store = request.app.state.store
-    site = str(request.base_url)
-    triples, stats = await run_in_threadpool(describe, store, site)
-    headers = {"Vary": "Accept", "ETag": f'"void-{store.version}"', "Access-Control-Allow-Origin": "*"}
+    triples, stats = await run_in_threadpool(describe, store)  # identifiers from the configured base
+    headers = {"Vary": "Accept", "ETag": f'"void-{store.version}"'}
     if media == "text/html":
-        response = render(request, "catalogue.html", {"stats": stats, "site": site.rstrip("/")})
+        response = render(request, "catalogue.html", {"stats": stats})
         response.headers.update(headers)
         return response
     out = io.BytesIO()

@@ -47,6 +47,7 @@ FORMAT_NAMES = {
     "tsv": ("tsv", None),
     "turtle": (None, "turtle"),
     "ttl": (None, "turtle"),
+    "n3": (None, "turtle"),  # SPARQLWrapper's N3 mode; Turtle is N3's RDF subset
     "jsonld": (None, "jsonld"),
     "json-ld": (None, "jsonld"),
     "ntriples": (None, "ntriples"),

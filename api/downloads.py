@@ -67,7 +67,7 @@ async def download(request: Request, name: str) -> Response:
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers={"ETag": etag})
     media = next(f["media"] for f in manifest["files"] if f["name"] == name)
-    headers = {"ETag": etag, "Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=60"}
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
     if name.endswith(".gz"):
         return FileResponse(path, media_type="application/gzip", filename=name, headers=headers)
     return FileResponse(

@@ -218,7 +218,6 @@ async def run_named_query(request: Request, name: str) -> Response:
         links.append(f'<{base}?{urlencode({**params, "limit": limit, "offset": 0})}>; rel="first"')
     if links:
         response.headers["Link"] = ", ".join(links)
-    response.headers["Access-Control-Allow-Origin"] = settings.cors_origins or "*"
     return response
 
 
@@ -388,7 +387,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
 async def openapi_json(request: Request) -> JSONResponse:
     server = str(request.base_url).rstrip("/")
     doc = openapi(_queries(request), server, request.app.state.settings.max_rows)
-    return JSONResponse(doc, headers={"Access-Control-Allow-Origin": "*"})
+    return JSONResponse(doc)
 
 
 @router.get("/api", include_in_schema=False)

@@ -29,7 +29,7 @@ from api.pages import (
 )
 from graph import search
 from graph.describe import describe, group_by_predicate, incoming, pick
-from graph.namespaces import DCTERMS, PREFIXES, RDF, RDFS, SCHEMA
+from graph.namespaces import CS, DCTERMS, PREFIXES, RDF, RDFS, SCHEMA, XSD
 
 router = APIRouter()
 
@@ -102,6 +102,17 @@ def dereference(request: Request, kind: str, key: str) -> Response:
         )
     iri = f"{base_of(request)}id/{kind}/{key}"
     store = store_of(request)
+    # One version of the store, one page per format and language: a revalidation costs no query.
+    lang = language(request)
+    etag = f'"{store.version}-{fmt}-{lang if fmt == "html" else ""}"'
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
+    response = _page(request, store, iri, fmt, lang)
+    response.headers["ETag"] = etag
+    return response
+
+
+def _page(request: Request, store, iri: str, fmt: str, lang: str) -> Response:
     desc = describe(store, iri)
     status = 200 if desc.exists else 404
     if fmt != "html":
@@ -114,7 +125,6 @@ def dereference(request: Request, kind: str, key: str) -> Response:
             'type="text/html"',
         }
         return Response(body, status_code=status, media_type=media, headers=headers)
-    lang = language(request)
     if not desc.exists:
         return render(request, "not_found.html", {"iri": iri}, status_code=404)
     return render(request, "resource.html", page_context(request, store, desc, lang))
@@ -203,7 +213,7 @@ def page_context(request: Request, store, desc, lang: str) -> dict:
     ctx["incoming"] = groups
     if territory:
         ctx["territory"] = territory_context(request, cat, territory, lang)
-    ctx["jsonld"] = schema_jsonld(desc, title, iri, grouped, territory, lang)
+    ctx["jsonld"] = schema_jsonld(store, desc, title, iri, grouped, territory, lang)
     ctx["formats"] = [(ext, media) for ext, (media, _) in FORMATS.items()]
     ctx["path"] = local_path(iri, base)
     ctx["sparql_href"] = "/sparql?query=" + quote(f"DESCRIBE <{iri}>")
@@ -285,28 +295,86 @@ SCHEMA_TYPES = {
     "org:Organization": "Organization",
     "foaf:Person": "Person",
     "schema:Event": "Event",
-    "cs:ServicePlace": "GovernmentOffice",
+    "schema:GovernmentOffice": "GovernmentOffice",
+    "cs:ServicePlace": "Place",
+    "schema:Place": "Place",
+    "schema:Report": "Report",
+    "schema:WebSite": "WebSite",
+    "schema:DigitalDocument": "DigitalDocument",
     "schema:CreativeWork": "CreativeWork",
 }
+NUMBERS = {XSD + "decimal", XSD + "double", XSD + "float", XSD + "integer"}
+MAX_VALUES = 50  # per property: a page's JSON-LD stays small whatever links to it
 
 
-def schema_jsonld(desc, title: str, iri: str, grouped: dict, territory, lang: str) -> str:
-    """schema.org for search engines: type, name, description, place."""
+def _schema_value(desc, obj: ox.Term, lang: str, depth: int = 0) -> object:
+    """One RDF value as schema.org JSON: numbers as numbers, linked things as named nodes, blank nodes
+    (address, coordinates, opening hours) as nested objects of their schema.org properties."""
+    if isinstance(obj, ox.Literal):
+        return float(obj.value) if obj.datatype.value in NUMBERS else obj.value
+    if isinstance(obj, ox.BlankNode):
+        return _schema_node(desc, obj, lang, depth + 1) if depth < 4 else None
+    label = pick(desc.labels.get(obj.value), lang, "")
+    if obj.value.startswith(SCHEMA):
+        return "https://schema.org/" + obj.value.removeprefix(SCHEMA)  # an enumeration member: Saturday
+    if not label:
+        return obj.value  # an outside page
+    return {"@id": obj.value, "name": label}
+
+
+def _schema_node(desc, node: ox.NamedNode | ox.BlankNode, lang: str, depth: int = 0) -> dict:
+    """The schema.org properties the RDF gives ``node``, with its schema.org type."""
+    out: dict = {}
+    for p, values in group_by_predicate(desc.triples, node).items():
+        if p == RDF + "type":
+            kinds = [v.value.removeprefix(SCHEMA) for v in values if v.value.startswith(SCHEMA)]
+            if kinds:
+                out["@type"] = kinds[0]
+        elif p.startswith(SCHEMA) and p != SCHEMA + "description":
+            literals = [v for v in values if isinstance(v, ox.Literal) and v.language]
+            if any(v.language == lang for v in literals):  # texts in the page's language when there
+                values = [
+                    v
+                    for v in values
+                    if not (isinstance(v, ox.Literal) and v.language not in (None, "", lang))
+                ]
+            found = [
+                x for x in (_schema_value(desc, v, lang, depth) for v in values[:MAX_VALUES]) if x is not None
+            ]
+            if found:
+                out[p.removeprefix(SCHEMA)] = found[0] if len(found) == 1 else found
+    return out
+
+
+def schema_jsonld(store, desc, title: str, iri: str, grouped: dict, territory, lang: str) -> str:
+    """schema.org for search engines and harvesters: what the RDF says in schema.org terms (a place's
+    address, coordinates, telephone and opening hours; a project's dates, URL and funders), the
+    territories served as places, the description."""
     kinds = [SCHEMA_TYPES.get(curie(t)) for t in desc.types()]
     kinds = [k for k in kinds if k] or (["AdministrativeArea"] if territory else ["Thing"])
-    data: dict = {"@context": "https://schema.org", "@type": kinds[0], "@id": iri, "name": title}
+    data: dict = {"@context": "https://schema.org", **_schema_node(desc, desc.iri, lang)}
+    data.update({"@type": kinds[0], "@id": iri, "name": title})
     texts = [v.value for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
     if texts:
         data["description"] = texts[0][:1000]
     places = [
-        pick(desc.labels.get(v.value), lang)
-        for v in grouped.get(DCTERMS + "spatial", [])
+        {"@type": "AdministrativeArea", "@id": v.value, "name": pick(desc.labels.get(v.value), lang, "")}
+        for v in grouped.get(DCTERMS + "spatial", [])[:MAX_VALUES]
         if isinstance(v, ox.NamedNode)
     ]
     if places:
-        data["areaServed"] = [p for p in places if p]
-    for v in grouped.get(RDF + "type", []):
-        if v.value == SCHEMA + "Event":
-            data["startDate"] = next((x.value for x in grouped.get(SCHEMA + "startDate", [])), None)
+        data["areaServed"] = places
+    websites = [v.value for v in grouped.get(CS + "website", []) if isinstance(v, ox.NamedNode)]
+    if websites and "url" not in data:
+        data["url"] = websites[0]
+    if kinds[0] == "Project":
+        funders = store.select(
+            f"SELECT DISTINCT ?f ?l WHERE {{ ?s <{SCHEMA}funding>/<{SCHEMA}funder> ?f "
+            f"OPTIONAL {{ ?f <{RDFS}label> ?l }} }} LIMIT {MAX_VALUES}",
+            {"s": desc.iri},
+        )
+        by_iri = {r["f"].value: r["l"].value if "l" in r else "" for r in funders}
+        if by_iri:
+            data["funder"] = [{"@type": "Organization", "@id": f, "name": n} for f, n in by_iri.items()]
     # No "</script>" can come out of this: '<' is escaped.
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")

@@ -23,6 +23,7 @@ from starlette.requests import ClientDisconnect
 
 from api import conneg
 from api.deps import templates
+from api.public_http import cors_headers
 from graph import sparql_text
 from graph.namespaces import PREFIXES, sparql_prefixes
 from graph.remote import RemoteRunner
@@ -106,19 +107,7 @@ def _settings(request: Request) -> Settings:
 
 
 def _cors(request: Request) -> dict[str, str]:
-    origins = _settings(request).cors_origins
-    if not origins:
-        return {}
-    if origins.strip() == "*":
-        return {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag, Content-Type"}
-    origin = request.headers.get("origin", "")
-    if origin in origins.split():
-        return {
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Expose-Headers": "ETag, Content-Type",
-            "Vary": "Origin",
-        }
-    return {}
+    return cors_headers(_settings(request).cors_origins, request.headers.get("origin", ""))
 
 
 def _problem(request: Request, p: Problem) -> Response:
@@ -511,7 +500,7 @@ def _endpoint(request: Request) -> str:
     return _settings(request).base_iri + "sparql"
 
 
-def _service_triples(endpoint: str) -> str:
+def _service_triples(endpoint: str, federated: bool) -> str:
     sd = "http://www.w3.org/ns/sparql-service-description#"
     formats = "http://www.w3.org/ns/formats/"
     results = [
@@ -529,8 +518,14 @@ def _service_triples(endpoint: str) -> str:
         f"@prefix sd: <{sd}> .\n"
         f"<{endpoint}#service> a sd:Service ;\n"
         f"  sd:endpoint <{endpoint}> ;\n"
-        "  sd:supportedLanguage sd:SPARQL11Query, sd:SPARQL11Update ;\n"
-        "  sd:feature sd:UnionDefaultGraph, sd:BasicFederatedQuery ;\n"
+        # What an anonymous client gets: queries only (updates need a token), and SERVICE only towards
+        # the allowlisted endpoints, so no BasicFederatedQuery unless some are.
+        "  sd:supportedLanguage sd:SPARQL11Query ;\n"
+        + (
+            "  sd:feature sd:UnionDefaultGraph, sd:BasicFederatedQuery ;\n"
+            if federated
+            else "  sd:feature sd:UnionDefaultGraph ;\n"
+        )
         + "".join(f"  sd:resultFormat <{formats}{f}> ;\n" for f in results)
         + "  sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ] ] .\n"
     )
@@ -559,8 +554,9 @@ def _describe_service(request: Request) -> Response:
             },
             headers=headers,
         )
-    endpoint = str(request.url).split("?")[0]
-    triples = list(ox.parse(_service_triples(endpoint).encode(), ox.RdfFormat.TURTLE))
+    endpoint = _settings(request).base_iri.rstrip("/") + "/sparql"  # the configured base, not the Host
+    federated = bool(_settings(request).service_allowlist)
+    triples = list(ox.parse(_service_triples(endpoint, federated).encode(), ox.RdfFormat.TURTLE))
     if choice == "application/ld+json":
         body = conneg.jsonld(triples, {**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#"})
     else:

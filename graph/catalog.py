@@ -3,18 +3,33 @@ store version (the counts are the dump's: quads per public graph)."""
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pyoxigraph as ox
 
 from graph.dumps import NQUADS, graph_file, public_counts
-from graph.namespaces import DCAT, DCTERMS, FOAF, PREFIXES, RDF, RDFS, XSD, sparql_prefixes
+from graph.namespaces import DCAT, DCTERMS, FOAF, GEO, PREFIXES, PROV, RDF, RDFS, SKOS, XSD, sparql_prefixes
 from graph.store import Store
 
 VOID = PREFIXES["void"]
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+DCATAP = "http://data.europa.eu/r5r/"
+CATALOGUE_LICENCE = "https://creativecommons.org/licenses/by/4.0/"
+FRANCE_BBOX = "POLYGON((-5.2 41.3, 9.6 41.3, 9.6 51.1, -5.2 51.1, -5.2 41.3))"
+CATALOGUE_TEXT = (
+    "Les données ouvertes de Comm'un Services sur l'accès aux services au public en territoires de "
+    "montagne et ruraux : projets, territoires, acteurs, lieux de services, ressources et événements, "
+    "en RDF, avec un point d'accès SPARQL et des téléchargements."
+)
+DATASET_TEXT = (
+    "L'ensemble des graphes publics : référentiel territorial, lieux de services (France Services, "
+    "tiers-lieux), catalogue de projets et comptes rendus de l'ADRETS, ontologie et vocabulaires."
+)
+NO_LICENCE = "Licence non précisée par la source : réutilisation à confirmer auprès d'elle."
 _P = sparql_prefixes()
 _lock = threading.Lock()
-_cache: dict[tuple[int, int, str], tuple[list[ox.Triple], dict]] = {}
+_cache: dict[tuple[int, int], tuple[list[ox.Triple], dict]] = {}
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -57,10 +72,46 @@ def statistics(store: Store) -> dict:
     }
 
 
-def describe(store: Store, site: str) -> tuple[list[ox.Triple], dict]:
-    """(triples, statistics) for the catalogue at ``site`` (the server's public root URL)."""
-    site = site.rstrip("/") + "/"
-    key = (id(store), store.version, site)
+EU = "http://publications.europa.eu/resource/authority/"
+IANA = "https://www.iana.org/assignments/media-types/"
+FRANCE = EU + "country/FRA"
+THEMES = {
+    EU + "data-theme/GOVE": "Government and public sector",
+    EU + "data-theme/REGI": "Regions and cities",
+    EU + "data-theme/SOCI": "Population and society",
+}
+KEYWORDS = (
+    "services au public",
+    "territoires de montagne",
+    "France Services",
+    "tiers-lieux",
+    "données liées",
+)
+CONTACT = "mailto:contact@adrets-asso.fr"
+HOMEPAGE = "https://www.adrets-asso.fr/"
+# Every licence the sources use asks for attribution (CC BY, Licence Ouverte, MIT).
+ATTRIBUTION = "http://purl.org/adms/licencetype/Attribution"
+ADMS_PUBLISHER = "http://purl.org/adms/publishertype/"
+DATE_TYPES = (
+    (re.compile(r"^\d{4}$"), "gYear"),
+    (re.compile(r"^\d{4}-\d{2}$"), "gYearMonth"),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "date"),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}T"), "dateTime"),
+)
+
+
+def _date(text: str) -> ox.Literal:
+    """A period's bound typed as what it is ("2015-04" is an xsd:gYearMonth), never a plain string."""
+    for pattern, name in DATE_TYPES:
+        if pattern.match(text):
+            return ox.Literal(text, datatype=_n(XSD + name))
+    return ox.Literal(text)
+
+
+def describe(store: Store) -> tuple[list[ox.Triple], dict]:
+    """(triples, statistics) of the catalogue, DCAT-AP 3 conformant (``tests/test_dcat_ap.py``). Every
+    identifier is under the configured base: none depends on the Host a client sent."""
+    key = (id(store), store.version)
     with _lock:
         if key in _cache:
             return _cache[key]
@@ -71,37 +122,134 @@ def describe(store: Store, site: str) -> tuple[list[ox.Triple], dict]:
     def add(s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal) -> None:
         t.append(ox.Triple(s, _n(p), o))
 
+    def fr(text: str) -> ox.Literal:
+        return ox.Literal(text, language="fr")
+
+    typed: set[tuple[str, str]] = set()
+
+    def a(node: ox.NamedNode, cls: str) -> ox.NamedNode:
+        """``node`` typed ``cls`` once: the shapes check the class of licences, media types, places."""
+        if (node.value, cls) not in typed:
+            typed.add((node.value, cls))
+            add(node, RDF + "type", _n(cls))
+        return node
+
+    def concept(iri: str, label: str) -> ox.NamedNode:
+        """A term of a shared vocabulary (EU authority tables, ADMS), with its label (the shapes ask)."""
+        node = a(_n(iri), SKOS + "Concept")
+        if (iri, "label") not in typed:
+            typed.add((iri, "label"))
+            add(node, SKOS + "prefLabel", ox.Literal(label, language="en"))
+        return node
+
+    def licence(node: ox.NamedNode | ox.BlankNode, iri: str) -> None:
+        add(node, DCTERMS + "license", a(_n(iri), DCTERMS + "LicenseDocument"))
+        if (iri, "type") not in typed:
+            typed.add((iri, "type"))
+            add(_n(iri), DCTERMS + "type", concept(ATTRIBUTION, "Attribution"))
+
+    def rights(node: ox.NamedNode | ox.BlankNode, text: str) -> None:
+        statement = ox.BlankNode()
+        add(node, DCTERMS + "rights", statement)
+        add(statement, RDF + "type", _n(DCTERMS + "RightsStatement"))
+        add(statement, RDFS + "label", fr(text))
+
+    def common(node: ox.NamedNode) -> None:
+        """What DCAT-AP recommends on every dataset and service: publisher, contact, themes, keywords."""
+        add(node, DCTERMS + "publisher", publisher)
+        add(node, DCAT + "contactPoint", contact)
+        for theme, label in THEMES.items():
+            add(node, DCAT + "theme", concept(theme, label))
+        for word in KEYWORDS:
+            add(node, DCAT + "keyword", fr(word))
+
+    def distribution(node: ox.NamedNode, url: ox.NamedNode, media: str, licence_iri: str | None) -> None:
+        d = ox.BlankNode()
+        add(node, DCAT + "distribution", d)
+        add(d, RDF + "type", _n(DCAT + "Distribution"))
+        add(d, DCAT + "accessURL", url)
+        add(d, DCAT + "downloadURL", url)
+        add(d, DCTERMS + "description", fr("Fichier complet, mis à jour à chaque modification des données."))
+        add(d, DCAT + "mediaType", a(_n(IANA + media), DCTERMS + "MediaType"))
+        file_type = "RDF_N_QUADS" if media.endswith("n-quads") else "RDF_TURTLE"
+        add(d, DCTERMS + "format", a(_n(EU + "file-type/" + file_type), DCTERMS + "MediaTypeOrExtent"))
+        add(d, DCATAP + "availability", concept(EU + "planned-availability/STABLE", "stable"))
+        if media.endswith("n-quads"):
+            add(d, DCAT + "compressFormat", a(_n(IANA + "application/gzip"), DCTERMS + "MediaType"))
+        if licence_iri:
+            licence(d, licence_iri)
+        else:
+            rights(d, NO_LICENCE)
+
     catalog = _n(base + "catalogue")
     dataset = _n(base + "jeu-de-donnees")
     publisher = _n(base + "id/organisation/adrets")
-    service = _n(site + "sparql")
-    add(catalog, RDF + "type", _n(DCAT + "Catalog"))
-    add(catalog, DCTERMS + "title", ox.Literal("Comm'un Services — catalogue des données", language="fr"))
+    contact = _n(base + "catalogue#contact")
+    service = _n(base + "sparql")
+    france = a(_n(FRANCE), DCTERMS + "Location")
+    add(france, DCAT + "centroid", ox.Literal("POINT(2.35 46.6)", datatype=_n(GEO + "wktLiteral")))
+    add(france, DCAT + "bbox", ox.Literal(FRANCE_BBOX, datatype=_n(GEO + "wktLiteral")))
+    a(catalog, DCAT + "Catalog")
+    add(catalog, DCTERMS + "title", fr("Comm'un Services — catalogue des données"))
+    add(catalog, DCTERMS + "description", fr(CATALOGUE_TEXT))
     add(catalog, DCTERMS + "publisher", publisher)
     add(catalog, DCAT + "service", service)
-    add(publisher, RDF + "type", _n(FOAF + "Organization"))
+    add(catalog, FOAF + "homepage", a(_n(base), FOAF + "Document"))
+    add(catalog, DCTERMS + "language", a(_n(EU + "language/FRA"), DCTERMS + "LinguisticSystem"))
+    add(catalog, DCTERMS + "spatial", france)
+    licence(catalog, CATALOGUE_LICENCE)
+    taxonomy = a(_n(EU + "data-theme"), SKOS + "ConceptScheme")
+    add(catalog, DCAT + "themeTaxonomy", taxonomy)
+    add(taxonomy, DCTERMS + "title", ox.Literal("Data theme", language="en"))
+    modified = max((m["modified"] for m in stats["meta"].values() if m.get("modified")), default=None)
+    if modified:
+        add(catalog, DCTERMS + "modified", ox.Literal(modified, datatype=_n(XSD + "dateTime")))
+        add(catalog, DCTERMS + "issued", ox.Literal(modified[:10], datatype=_n(XSD + "date")))
+    for cls in (FOAF + "Organization", FOAF + "Agent"):
+        a(publisher, cls)
     add(publisher, FOAF + "name", ox.Literal("ADRETS"))
-    add(service, RDF + "type", _n(DCAT + "DataService"))
+    add(
+        publisher,
+        DCTERMS + "type",
+        concept(ADMS_PUBLISHER + "NonProfitOrganisation", "Non-Profit Organisation"),
+    )
+    for cls in (VCARD + "Organization", VCARD + "Kind"):
+        a(contact, cls)
+    add(contact, VCARD + "fn", ox.Literal("ADRETS"))
+    add(contact, VCARD + "hasEmail", _n(CONTACT))
+    add(contact, VCARD + "hasURL", _n(HOMEPAGE))
+    a(service, DCAT + "DataService")
     add(service, DCAT + "endpointURL", service)
+    # The SPARQL 1.1 service description, which GET /sparql answers in Turtle.
+    add(service, DCAT + "endpointDescription", service)
+    add(
+        service,
+        DCTERMS + "conformsTo",
+        a(_n("https://www.w3.org/TR/sparql11-protocol/"), DCTERMS + "Standard"),
+    )
     add(service, DCAT + "servesDataset", dataset)
-    add(service, DCTERMS + "title", ox.Literal("Point d'accès SPARQL", language="fr"))
+    add(service, DCTERMS + "title", fr("Point d'accès SPARQL"))
+    add(
+        service,
+        DCTERMS + "description",
+        fr("Requêtes SPARQL 1.1 sur le jeu de données public (lecture seule)."),
+    )
+    common(service)
+    licence(service, CATALOGUE_LICENCE)
     # The whole public dataset: VoID statistics and the full dump.
     add(catalog, DCAT + "dataset", dataset)
     for cls in (DCAT + "Dataset", VOID + "Dataset"):
         add(dataset, RDF + "type", _n(cls))
-    add(dataset, DCTERMS + "title", ox.Literal("Comm'un Services — jeu de données public", language="fr"))
-    add(dataset, DCTERMS + "publisher", publisher)
+    add(dataset, DCTERMS + "title", fr("Comm'un Services — jeu de données public"))
+    add(dataset, DCTERMS + "description", fr(DATASET_TEXT))
+    common(dataset)
+    add(dataset, DCTERMS + "spatial", france)
     add(dataset, VOID + "sparqlEndpoint", service)
     add(dataset, VOID + "triples", ox.Literal(stats["triples"]))
     add(dataset, VOID + "uriSpace", ox.Literal(base + "id/"))
-    dump = _n(site + "telechargements/" + NQUADS)
+    dump = _n(base + "telechargements/" + NQUADS)
     add(dataset, VOID + "dataDump", dump)
-    dist = ox.BlankNode()
-    add(dataset, DCAT + "distribution", dist)
-    add(dist, RDF + "type", _n(DCAT + "Distribution"))
-    add(dist, DCAT + "downloadURL", dump)
-    add(dist, DCAT + "mediaType", _n("https://www.iana.org/assignments/media-types/application/n-quads"))
-    add(dist, DCAT + "compressFormat", _n("https://www.iana.org/assignments/media-types/application/gzip"))
+    distribution(dataset, dump, "application/n-quads", None)
     for example in ("id/commune/73054", "id/organisation/adrets", "id/departement/73"):
         add(dataset, VOID + "exampleResource", _n(base + example))
     vocabularies = set()
@@ -128,39 +276,40 @@ def describe(store: Store, site: str) -> tuple[list[ox.Triple], dict]:
         add(dataset, VOID + "subset", node)
         for cls in (DCAT + "Dataset", VOID + "Dataset"):
             add(node, RDF + "type", _n(cls))
-        add(node, DCTERMS + "title", ox.Literal(meta.get("label", g), language="fr"))
-        if meta.get("description"):
-            add(node, DCTERMS + "description", ox.Literal(meta["description"], language="fr"))
-        add(node, DCTERMS + "publisher", publisher)
+        title = meta.get("label", g)
+        add(node, DCTERMS + "title", fr(title))
+        add(node, DCTERMS + "description", fr(meta.get("description") or f"{title} : graphe {g}."))
+        common(node)
         add(node, VOID + "triples", ox.Literal(stats["counts"][g]))
         add(node, VOID + "sparqlEndpoint", service)
         if meta.get("modified"):
             add(node, DCTERMS + "modified", ox.Literal(meta["modified"], datatype=_n(XSD + "dateTime")))
         if meta.get("source"):
+            # A page or file, not a DCAT dataset described here: provenance, not dct:source.
             src = meta["source"]
-            add(node, DCTERMS + "source", _n(src) if "://" in src else ox.Literal(src))
-        licence = meta.get("license")
-        # No licence IRI (the association publishes without one): the terms are stated as rights.
-        rights = ox.Literal(meta.get("description") or "Licence non précisée par la source.", language="fr")
-        add(node, *((DCTERMS + "license", _n(licence)) if licence else (DCTERMS + "rights", rights)))
-        spatial = "http://publications.europa.eu/resource/authority/country/FRA"
-        add(node, DCTERMS + "spatial", _n(spatial))
+            statement = ox.BlankNode()
+            add(node, DCTERMS + "provenance", statement)
+            add(statement, RDF + "type", _n(DCTERMS + "ProvenanceStatement"))
+            add(statement, RDFS + "label", fr(f"Chargé depuis {src}."))
+            if "://" in src:
+                add(node, PROV + "wasDerivedFrom", _n(src))
+        licence_iri = meta.get("license")
+        if licence_iri:
+            licence(node, licence_iri)
+        else:  # the association publishes without a licence: the terms are stated as rights
+            rights(node, meta.get("description") or NO_LICENCE)
+        add(node, DCTERMS + "spatial", france)
         if g in stats["periods"]:
             start, end = stats["periods"][g]
             period = ox.BlankNode()
             add(node, DCTERMS + "temporal", period)
             add(period, RDF + "type", _n(DCTERMS + "PeriodOfTime"))
-            add(period, DCAT + "startDate", ox.Literal(start))
-            add(period, DCAT + "endDate", ox.Literal(end))
-        file_url = _n(site + "telechargements/" + graph_file(store, g))
+            add(period, DCAT + "startDate", _date(start))
+            add(period, DCAT + "endDate", _date(end))
+        file_url = _n(base + "telechargements/" + graph_file(store, g))
         add(node, VOID + "dataDump", file_url)
-        d = ox.BlankNode()
-        add(node, DCAT + "distribution", d)
-        add(d, RDF + "type", _n(DCAT + "Distribution"))
-        add(d, DCAT + "downloadURL", file_url)
-        add(d, DCAT + "mediaType", _n("https://www.iana.org/assignments/media-types/text/turtle"))
-        add(d, *((DCTERMS + "license", _n(licence)) if licence else (DCTERMS + "rights", rights)))
-        add(node, RDFS + "seeAlso", _n(site + "sparql"))
+        distribution(node, file_url, "text/turtle", licence_iri)
+        add(node, RDFS + "seeAlso", service)
     with _lock:
         _cache.clear()
         _cache[key] = (t, stats)

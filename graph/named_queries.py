@@ -195,7 +195,10 @@ def term(p: Param, value: str, minter: Minter) -> ox.NamedNode | ox.Literal:
                 raise ValueError(f"not an integer between -{INTEGER_LIMIT} and {INTEGER_LIMIT}")
             return ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer"))
         if p.type == "decimal":
-            number = Decimal(value)
+            try:
+                number = Decimal(value)
+            except InvalidOperation:  # its text is Python's internals ([<class 'decimal.ConversionSyntax'>])
+                raise ValueError("not a decimal number, e.g. 1500 or 12.5") from None
             if not number.is_finite():
                 raise ValueError("not a finite number")
             return ox.Literal(format(number, "f"), datatype=ox.NamedNode(XSD + "decimal"))

@@ -519,10 +519,12 @@ class RemoteStore(Store):
     def replace_graph(self, graph, triples, meta=None):
         g = ox.NamedNode(graph)
         lines = {str(t) for t in triples}  # materialised first: a failing source never touches the store
-        forget_meta = f"DELETE WHERE {{ GRAPH {ox.NamedNode(self.meta_graph)} {{ {g} ?p ?o }} }}"
+        forget_meta = self.forget_meta(g)
         meta_body = " .\n".join(str(t) for t in self.meta_triples(graph, meta, len(lines))) if meta else ""
         meta_ops = (
-            f"{forget_meta} ;\nINSERT DATA {{ GRAPH <{self.meta_graph}> {{ {meta_body} }} }}" if meta else ""
+            f"{forget_meta} ;\nINSERT DATA {{ GRAPH <{self.meta_graph_of(graph)}> {{ {meta_body} }} }}"
+            if meta
+            else ""
         )
         dialect = self.dialect
         if dialect.gsp_url:
@@ -550,7 +552,7 @@ class RemoteStore(Store):
 
     def drop_graph(self, graph):
         g = ox.NamedNode(graph)
-        self.update(f"DROP SILENT GRAPH {g} ;\nDELETE WHERE {{ GRAPH <{self.meta_graph}> {{ {g} ?p ?o }} }}")
+        self.update(f"DROP SILENT GRAPH {g} ;\n{self.forget_meta(g)}")
 
     @property
     def version(self):

@@ -35,6 +35,7 @@ from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
@@ -56,6 +57,24 @@ GENERIC_WORDS = {
 KINDS = ("text", "iri", "url", "date", "boolean", "decimal", "integer")
 
 
+def web_address(text: str, handle: str | None = None) -> str:
+    """An absolute http(s) URL from a cell: ``www.x.fr/a`` gains ``http://``; a bare name (``konkarlab``,
+    ``@konkarlab``) is a handle on the ``handle`` site, else no address (ValueError): never ``http://konkarlab``."""
+    if not re.match(r"^https?://", text, re.IGNORECASE):
+        bare = text.strip().lstrip("/@")
+        first = re.split(r"[/?#]", bare, maxsplit=1)[0]
+        if "." in first:
+            text = "http://" + bare
+        elif handle and re.fullmatch(r"[\w.\-]+(/.*)?", bare):
+            text = handle + bare
+        else:
+            raise ValueError("not a web address")
+    parts = urlsplit(text)
+    if "." not in (parts.hostname or "") or any(c in text for c in ' <>"{}|\\^`'):
+        raise ValueError("not a web address")
+    return text
+
+
 @dataclass
 class Entry:
     """One column → one property."""
@@ -68,6 +87,7 @@ class Entry:
     pattern: str | None = None  # regex whose groups feed ``format``
     format: str | None = None
     split: str | None = None  # several values in one cell
+    handle: str | None = None  # kind url: a bare name is a handle on this site ("https://www.facebook.com/")
 
 
 @dataclass
@@ -257,7 +277,7 @@ class Builder:
         if e.kind == "iri":
             return self.resolve(text)
         if e.kind == "url":
-            return ox.NamedNode(text if re.match(r"^https?://", text) else "http://" + text.lstrip("/"))
+            return ox.NamedNode(web_address(text, e.handle))
         if e.kind == "date":
             return lit(dt.date.fromisoformat(text))
         if e.kind == "boolean":

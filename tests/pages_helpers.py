@@ -36,12 +36,14 @@ def pages_store(base_iri: str, territory_triples: list) -> OxigraphStore:
 
 
 @contextmanager
-def serve(store: OxigraphStore, tmp_path: Path) -> Iterator[str]:
+def serve(store: OxigraphStore, tmp_path: Path, **overrides: str) -> Iterator[str]:
+    """``overrides``: other settings (e.g. ``cors_origins``)."""
     settings = Settings(
         store=":memory:",
         base_iri=store.minter.base,
         uploads_dir=str(tmp_path / "uploads"),
         secret_key="p" * 32,
+        **overrides,
     )
     app = create_app(settings, store)
     with socket.socket() as s:

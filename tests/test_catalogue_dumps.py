@@ -8,9 +8,11 @@ import gzip
 import io
 import json
 import time
+from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
+import pyshacl
 import pytest
 import rdflib
 from pages_helpers import serve
@@ -52,14 +54,17 @@ def _ready(url: str) -> dict:
 
 def test_void_and_dcat(site):
     url, store = site
-    ttl = httpx.get(url + "/.well-known/void")
+    # Identifiers come from the configured base, whoever the client says it asked.
+    ttl = httpx.get(url + "/.well-known/void", headers={"Host": "data.example.org"})
+    assert "example.org" not in ttl.text
     assert ttl.status_code == 200 and ttl.headers["content-type"].startswith("text/turtle")
     g = rdflib.Graph().parse(data=ttl.text, format="turtle")
     VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
     DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
     dataset = rdflib.URIRef(store.minter.base + "jeu-de-donnees")
-    assert (dataset, VOID.sparqlEndpoint, rdflib.URIRef(url + "/sparql")) in g
-    assert (dataset, VOID.dataDump, rdflib.URIRef(url + "/telechargements/communs-services.nq.gz")) in g
+    base = store.minter.base
+    assert (dataset, VOID.sparqlEndpoint, rdflib.URIRef(base + "sparql")) in g
+    assert (dataset, VOID.dataDump, rdflib.URIRef(base + "telechargements/communs-services.nq.gz")) in g
     assert len(list(g.objects(dataset, VOID.classPartition))) > 10
     assert len(list(g.objects(dataset, VOID.propertyPartition))) > 20
     assert rdflib.URIRef("http://rdf.insee.fr/def/geo#") in set(g.objects(dataset, VOID.vocabulary))
@@ -70,7 +75,8 @@ def test_void_and_dcat(site):
     assert lic is not None
     # Every dataset states its terms: a licence, or the source's rights when it publishes without one.
     catalogue = rdflib.URIRef(store.minter.graph("catalogue"))
-    assert "sans licence explicite" in str(g.value(catalogue, rdflib.DCTERMS.rights))
+    statement = g.value(catalogue, rdflib.DCTERMS.rights)
+    assert "sans licence explicite" in str(g.value(statement, rdflib.RDFS.label))
     for d in datasets - {dataset}:
         assert g.value(d, rdflib.DCTERMS.license) or g.value(d, rdflib.DCTERMS.rights), d
     jsonld = httpx.get(url + "/catalogue", headers={"Accept": "application/ld+json"})
@@ -80,6 +86,54 @@ def test_void_and_dcat(site):
     page = httpx.get(url + "/catalogue")
     assert page.headers["content-type"].startswith("text/html") and "Licence" in page.text
     assert PRIVATE_MARK not in page.text + ttl.text
+
+
+SHAPES = Path(__file__).parent / "dcat-ap"
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+
+
+def test_catalogue_conforms_to_dcat_ap_3(site):
+    """The official DCAT-AP 3.0.1 shapes (tests/dcat-ap/README.md): no violation; of the recommended
+    properties only a period (graphs without dated things) and a licence (sources that publish without
+    one: their terms are stated as rights) may be missing."""
+    url, store = site
+    data = rdflib.Graph().parse(data=httpx.get(url + "/catalogue?format=ttl").text, format="turtle")
+    shapes = rdflib.Graph()
+    for name in ("shapes.ttl", "range.ttl", "shapes_recommended.ttl"):
+        shapes.parse(SHAPES / name, format="turtle")
+    _, report, text = pyshacl.validate(data, shacl_graph=shapes, allow_warnings=True)
+    results = list(report.subjects(rdflib.RDF.type, SH.ValidationResult))
+    violations = [r for r in results if report.value(r, SH.resultSeverity) == SH.Violation]
+    assert not violations, text
+    allowed = {rdflib.DCTERMS.temporal, rdflib.DCTERMS.license}
+    missing = {report.value(r, SH.resultPath) for r in results} - allowed
+    assert not missing, text
+    # The check can fail: a literal licence is a violation.
+    data.add(
+        (rdflib.URIRef(store.minter.base + "catalogue"), rdflib.DCTERMS.license, rdflib.Literal("CC BY"))
+    )
+    assert not pyshacl.validate(data, shacl_graph=shapes, allow_warnings=True)[0]
+
+
+def test_sparql_count_equals_void_triples(site):
+    """Nothing about private graphs is public: not even the metadata graph's lines about them."""
+    url, store = site
+    void = rdflib.Graph().parse(data=httpx.get(url + "/.well-known/void").text, format="turtle")
+    total = void.value(
+        rdflib.URIRef(store.minter.base + "jeu-de-donnees"), rdflib.URIRef("http://rdfs.org/ns/void#triples")
+    )
+    answer = httpx.get(
+        url + "/sparql",
+        params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+        headers={"Accept": "application/sparql-results+json"},
+    ).json()
+    assert int(answer["results"]["bindings"][0]["n"]["value"]) == int(total)
+    meta = httpx.get(
+        url + "/sparql",
+        params={"query": f"SELECT ?s WHERE {{ GRAPH <{store.meta_graph}> {{ ?s ?p ?o }} }}"},
+        headers={"Accept": "text/csv"},
+    ).text
+    assert "/graph/prive/" not in meta and "/graph/" in meta
 
 
 def test_downloads_page_files_etag_and_ranges(site):

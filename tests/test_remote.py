@@ -134,6 +134,12 @@ def test_the_dataset_is_spelled_out_and_private_graphs_stay_private(store, serve
     assert SECRET not in dump
     assert store.ask(f'ASK {{ ?s ?p "{SECRET}" }}', public=False)
     assert not store.ask(f'ASK {{ ?s ?p "{SECRET}" }}')
+    # Nor a private graph's name, label or size in the public metadata graph.
+    private_meta = (
+        f"ASK {{ GRAPH <{store.meta_graph}> {{ ?g ?p ?o FILTER(CONTAINS(STR(?g), '/graph/prive/')) }} }}"
+    )
+    assert not store.ask(private_meta, public=False)
+    assert store.ask(f"ASK {{ GRAPH <{store.private_meta_graph}> {{ ?g ?p ?o }} }}", public=False)
     # The version lives in the server: a second client sees the first one's writes.
     other = RemoteStore(store.minter.base, server.location)
     before = other.version

@@ -9,6 +9,8 @@ import pytest
 
 from graph.store import GraphMeta, OxigraphStore
 
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+
 
 def label_triple(store, key: str, text: str) -> ox.Triple:
     return ox.Triple(
@@ -120,3 +122,30 @@ def test_a_binding_used_only_in_a_filter_or_aggregate_query_is_bound(store):
     assert [r["n"].value for r in store.select(grouped, {"part": ox.Literal("Is")})] == ["1"]
     built = store.construct("CONSTRUCT { ?s ?p ?l } WHERE { ?s ?p ?l FILTER(?l = ?name) }", {"name": name})
     assert len(built) == 1
+
+
+def test_private_graphs_metadata_is_never_public(base_iri, tmp_path):
+    """A private graph's label, file name and size go to a private metadata graph; a store written
+    before that rule has them moved there when it is opened."""
+    path = tmp_path / "store"
+    store = OxigraphStore(base_iri, path)
+    private = store.minter.private_graph("contacts")
+    store.replace_graph(private, [label_triple(store, "p", "P")], GraphMeta("contacts nominatifs", "c.csv"))
+    public_count = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].value
+    assert not store.ask(f"ASK {{ GRAPH <{store.meta_graph}> {{ <{private}> ?p ?o }} }}", public=False)
+    assert store.ask(f"ASK {{ GRAPH <{store.private_meta_graph}> {{ <{private}> ?p ?o }} }}", public=False)
+    assert public_count == "0" and "contacts nominatifs" not in str(store.select("SELECT * { ?s ?p ?o }"))
+    # An older store: its public metadata graph still describes the private graph.
+    old = ox.Quad(
+        ox.NamedNode(private), ox.NamedNode(RDFS_LABEL), ox.Literal("ancien"), ox.NamedNode(store.meta_graph)
+    )
+    store.oxigraph.add(old)
+    store.close()
+    reopened = OxigraphStore(base_iri, path)
+    assert old not in set(
+        reopened.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(reopened.meta_graph))
+    )
+    assert reopened.ask(
+        f'ASK {{ GRAPH <{reopened.private_meta_graph}> {{ <{private}> ?p "ancien" }} }}', public=False
+    )
+    reopened.close()
