@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import weakref
 from typing import Any
 from urllib.parse import urlencode
 
@@ -109,7 +110,9 @@ LONG_TEXT = {
 }
 
 _ontology_lock = threading.Lock()
-_ontology_cache: dict[int, tuple[int, dict[str, dict[str, str]], dict[str, float]]] = {}
+_ontology_cache: weakref.WeakKeyDictionary[Store, tuple[int, dict[str, dict[str, str]], dict[str, float]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def store_of(request: Request) -> Store:
@@ -134,7 +137,7 @@ def base_of(request: Request) -> str:
 def ontology_labels(store: Store) -> tuple[dict[str, dict[str, str]], dict[str, float]]:
     """Property labels (per language) and ``cs:displayOrder`` from the ontology, per store version."""
     with _ontology_lock:
-        cached = _ontology_cache.get(id(store))
+        cached = _ontology_cache.get(store)
         if cached and cached[0] == store.version:
             return cached[1], cached[2]
         labels: dict[str, dict[str, str]] = {}
@@ -152,7 +155,7 @@ def ontology_labels(store: Store) -> tuple[dict[str, dict[str, str]], dict[str, 
             if "o" in r:
                 with contextlib.suppress(ValueError):
                     order[p] = float(r["o"].value)
-        _ontology_cache[id(store)] = (store.version, labels, order)
+        _ontology_cache[store] = (store.version, labels, order)
         return labels, order
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 
 import pyoxigraph as ox
 
@@ -29,7 +30,8 @@ DATASET_TEXT = (
 NO_LICENCE = "Licence non précisée par la source : réutilisation à confirmer auprès d'elle."
 _P = sparql_prefixes()
 _lock = threading.Lock()
-_cache: dict[tuple[int, int], tuple[list[ox.Triple], dict]] = {}
+# Per store object (weakly) and version: an id() could be reused by a new store.
+_cache: weakref.WeakKeyDictionary[Store, tuple[int, list[ox.Triple], dict]] = weakref.WeakKeyDictionary()
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -111,10 +113,11 @@ def _date(text: str) -> ox.Literal:
 def describe(store: Store) -> tuple[list[ox.Triple], dict]:
     """(triples, statistics) of the catalogue, DCAT-AP 3 conformant (``tests/test_dcat_ap.py``). Every
     identifier is under the configured base: none depends on the Host a client sent."""
-    key = (id(store), store.version)
+    version = store.version
     with _lock:
-        if key in _cache:
-            return _cache[key]
+        cached = _cache.get(store)
+        if cached is not None and cached[0] == version:
+            return cached[1], cached[2]
     stats = statistics(store)
     base = store.minter.base
     t: list[ox.Triple] = []
@@ -311,6 +314,5 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
         distribution(node, file_url, "text/turtle", licence_iri)
         add(node, RDFS + "seeAlso", service)
     with _lock:
-        _cache.clear()
-        _cache[key] = (t, stats)
+        _cache[store] = (version, t, stats)
     return t, stats

@@ -15,6 +15,7 @@ import re
 import sqlite3
 import threading
 import time
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -369,8 +370,9 @@ class Catalog:
 
 
 _lock = threading.Lock()
-_cache: dict[int, tuple[int, Catalog, TextIndex]] = {}
-_building: dict[int, threading.Event] = {}  # stores whose index is being built, set when done
+# Kept per store object, weakly: an id() could be reused by a new store and serve the old one's index.
+_cache: weakref.WeakKeyDictionary[Store, tuple[int, Catalog, TextIndex]] = weakref.WeakKeyDictionary()
+_building: weakref.WeakKeyDictionary[Store, threading.Event] = weakref.WeakKeyDictionary()  # set when built
 
 
 class IndexNotReady(StoreUnavailable):
@@ -397,7 +399,7 @@ def start(store: Store) -> None:
     """Build the first index in the background: at 20M quads it takes ~12 min, during which the server
     answers SPARQL, resource pages and dumps, and index pages wait up to FIRST_BUILD_WAIT then say 503."""
     with _lock:
-        if id(store) not in _cache and id(store) not in _building:
+        if store not in _cache and store not in _building:
             _spawn(store)
 
 
@@ -405,13 +407,13 @@ def finish(store: Store, timeout: float) -> None:
     """Before the store closes: let a build under way end (a few seconds below 1M quads; a bigger one is
     left to the process's exit rather than make the shutdown wait for it)."""
     with _lock:
-        building = _building.get(id(store))
+        building = _building.get(store)
     if building is not None:
         building.wait(timeout)
 
 
 def _spawn(store: Store) -> None:
-    _building[id(store)] = threading.Event()
+    _building[store] = threading.Event()
     threading.Thread(target=_rebuild, args=(store,), daemon=True, name="search-index").start()
 
 
@@ -423,7 +425,7 @@ def _current(store: Store, wait: float | None = None) -> tuple[Catalog, TextInde
     Only the very first build, with nothing to serve, is waited for: built here, or for at most ``wait``
     seconds (FIRST_BUILD_WAIT) when :func:`start` began it.
     """
-    key = id(store)
+    key = store
     with _lock:
         cached = _cache.get(key)
         if cached and (cached[0] == store.version or key in _building):
@@ -445,7 +447,7 @@ def _current(store: Store, wait: float | None = None) -> tuple[Catalog, TextInde
 def _build(store: Store) -> tuple[Catalog, TextIndex]:
     cat = Catalog(store)
     idx = TextIndex(store, cat)
-    _cache[id(store)] = (cat.version, cat, idx)
+    _cache[store] = (cat.version, cat, idx)
     return cat, idx
 
 
@@ -454,14 +456,14 @@ def _rebuild(store: Store) -> None:
         cat = Catalog(store)
         idx = TextIndex(store, cat)
         with _lock:
-            _cache[id(store)] = (cat.version, cat, idx)
+            _cache[store] = (cat.version, cat, idx)
     except StoreError:
         pass  # a remote store down or closed: the previous index is served; the next read tries again
     except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
         log.exception("the index could not be built")
     finally:
         with _lock:
-            _building.pop(id(store)).set()
+            _building.pop(store).set()
 
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
