@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import gc
-
 import pyoxigraph as ox
 
 from graph import catalog
@@ -22,17 +20,12 @@ def _store(n: int) -> OxigraphStore:
     return store
 
 
-def test_a_new_store_at_a_reused_address_gets_its_own_catalogue() -> None:
-    seen: dict[int, str] = {}
-    reused = False
-    for n in range(50):
-        store = _store(n)
-        triples, _ = catalog.describe(store)
-        graphs = {t.object.value for t in triples if t.object.value.endswith(f"/graph/essai-{n}")}
-        assert graphs, f"store {n} described without its own graph"
-        assert not any(t.object.value.endswith(f"/graph/essai-{n - 1}") for t in triples) or n == 0
-        reused = reused or id(store) in seen
-        seen[id(store)] = str(n)
-        del store, triples
-        gc.collect()
-    assert reused, "no address was reused: the check above proved nothing"
+def test_a_new_store_at_a_reused_address_gets_its_own_catalogue(monkeypatch) -> None:
+    """Every store at one address, as CPython may give a new object the memory of a freed one: a cache
+    keyed by id() would answer the second store with the first one's catalogue."""
+    monkeypatch.setattr(catalog, "id", lambda _obj: 4096, raising=False)
+    first, second = _store(0), _store(1)
+    assert first.version == second.version  # only the object tells them apart
+    catalog.describe(first)
+    objects = {t.object.value for t in catalog.describe(second)[0]}
+    assert second.minter.graph("essai-1") in objects and second.minter.graph("essai-0") not in objects
