@@ -8,6 +8,7 @@ says so. An IRI without public data is a 404 in the asked format.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, fields
 from urllib.parse import quote
 
 import mimeparse
@@ -15,6 +16,8 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api import cards
+from api.contributions import _model as contributions_model
 from api.i18n import language
 from api.pages import (
     LONG_TEXT,
@@ -27,6 +30,7 @@ from api.pages import (
     store_of,
 )
 from graph import search
+from graph.contributions import Contributions
 from graph.describe import describe, group_by_predicate, incoming, pick
 from graph.namespaces import DCTERMS, PREFIXES, RDF, RDFS, SCHEMA
 
@@ -113,7 +117,9 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     lang = language(request)
     if not desc.exists:
         return render(request, "not_found.html", {"iri": iri}, status_code=404)
-    return render(request, "resource.html", page_context(request, store, desc, lang))
+    page = page_context(request, store, desc, lang)
+    template = page.card.template if page.card else "resource.html"
+    return render(request, template, page.context())
 
 
 def value_view(store, desc, obj, lang: str, predicate: str) -> dict:
@@ -141,7 +147,29 @@ def value_view(store, desc, obj, lang: str, predicate: str) -> dict:
     return {"text": text, "long": predicate in LONG_TEXT or len(text) > 200, "lang": obj.language}
 
 
-def page_context(request: Request, store, desc, lang: str) -> dict:
+@dataclass
+class ResourcePage:
+    """What every resource page gets (the model is Datasette's RowContext): the card of its kind on top,
+    then the full property table ("Toutes les données"), incoming links and the RDF formats."""
+
+    iri: str
+    title: str
+    types: list[str]
+    props: list[dict]
+    incoming: list[dict]
+    jsonld: str
+    formats: list[tuple[str, str]]
+    path: str
+    sparql_href: str
+    description: str  # for Open Graph
+    index_building: bool = False
+    card: cards.Card | None = None
+
+    def context(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
     base = store.minter.base
     iri = desc.iri.value
     title = pick(desc.labels.get(iri), lang, curie(iri))
@@ -168,13 +196,12 @@ def page_context(request: Request, store, desc, lang: str) -> dict:
             }
         )
     types = [pick(desc.labels.get(t), lang, curie(t)) for t in desc.types()]
-    # Only a territory's page needs the index (its roll-ups). During the server's first build it shows
-    # after FIRST_BUILD_WAIT without them, and says they are coming.
-    is_territory = any(t in search.TERRITORY_CLASSES for t in desc.types())
-    cat = search.catalog_within(store, search.FIRST_BUILD_WAIT) if is_territory else None
+    kind = cards.kind_of(desc.types())
+    # Territory and place cards need the index (roll-ups, neighbours). During the server's first build
+    # such a page shows after FIRST_BUILD_WAIT without its card, and says it is coming.
+    needs_index = kind in ("territoire", "lieu", "projet")
+    cat = search.catalog_within(store, search.FIRST_BUILD_WAIT) if needs_index else None
     territory = cat.territories.get(iri) if cat else None
-    ctx: dict = {"iri": iri, "title": title, "types": types, "props": props, "territory": None}
-    ctx["index_building"] = is_territory and cat is None
     # Incoming links, per predicate, paged.
     chosen = request.query_params.get("entrants")
     page = max(1, int(request.query_params.get("page", "1") or 1)) if chosen else 1
@@ -196,39 +223,55 @@ def page_context(request: Request, store, desc, lang: str) -> dict:
                 ],
             }
         )
-    ctx["incoming"] = groups
-    if territory:
-        ctx["territory"] = territory_context(request, cat, territory, lang)
-    ctx["jsonld"] = schema_jsonld(desc, title, iri, grouped, territory, lang)
-    ctx["formats"] = [(ext, media) for ext, (media, _) in FORMATS.items()]
-    ctx["path"] = local_path(iri, base)
-    ctx["sparql_href"] = "/sparql?query=" + quote(f"DESCRIBE <{iri}>")
-    return ctx
+    texts = [v.value for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
+    return ResourcePage(
+        iri=iri,
+        title=title,
+        types=types,
+        props=props,
+        incoming=groups,
+        jsonld=schema_jsonld(desc, title, iri, grouped, territory, lang),
+        formats=[(ext, media) for ext, (media, _) in FORMATS.items()],
+        path=local_path(iri, base),
+        sparql_href="/sparql?query=" + quote(f"DESCRIBE <{iri}>"),
+        description=cards.summary(texts[0], 200) if texts else ", ".join(types),
+        index_building=needs_index and cat is None,
+        card=card_of(request, store, desc, lang, kind, cat, territory),
+    )
 
 
-WIKIDATA_PROPERTY = {"commune": "P374", "departement": "P2586", "region": "P2585", "epci": "P1616"}
+def card_of(request: Request, store, desc, lang: str, kind: str, cat, territory) -> cards.Card | None:
+    if kind == "territoire":
+        if territory is None:
+            return None
+        page = request.query_params.get("sous_page", "1")
+        return cards.territory_card(
+            store, cat, territory, lang, int(page) if page.isdigit() else 1, rollups(cat, territory, lang)
+        )
+    if kind == "projet":
+        return cards.project_card(store, desc, lang, cat)
+    if kind == "lieu":
+        return cards.place_card(store, desc, lang, cat)
+    if kind == "ressource":
+        return cards.resource_card(store, desc, lang, contributions_of(request))
+    if kind == "organisation":
+        return cards.organisation_card(store, desc, lang)
+    if kind == "evenement":
+        return cards.event_card(store, desc, lang)
+    return None
 
 
-def territory_context(request: Request, cat: search.Catalog, territory: search.Territory, lang: str) -> dict:
+def contributions_of(request: Request) -> Contributions | None:
+    """The contributions model, for a contributed resource's history (absent in apps built without it)."""
+    try:
+        return contributions_model(request)
+    except AttributeError:
+        return None
+
+
+def rollups(cat: search.Catalog, territory: search.Territory, lang: str) -> list[dict]:
     base = cat.base
-    up = []
-    frontier = list(territory.parents)
-    seen: set[str] = set()
-    while frontier:
-        p = frontier.pop(0)
-        if p in seen or p not in cat.territories:
-            continue
-        seen.add(p)
-        t = cat.territories[p]
-        up.append({"href": local_path(p, base), "label": t.label, "level": t.level})
-        frontier.extend(t.parents)
-    children = sorted(cat.children.get(territory.iri, ()), key=lambda c: cat.territories[c].label)
-    page = max(1, int(request.query_params.get("sous_page", "1") or 1))
-    down = [
-        {"href": local_path(c, base), "label": cat.territories[c].label, "level": cat.territories[c].level}
-        for c in children[(page - 1) * 100 : page * 100]
-    ]
-    rollups = []
+    out = []
     for kind in search.ROLLUP_KINDS:
         numbers = [n for n in cat.rollup.get(territory.iri, ()) if cat.items[n].kind == kind]
         if not numbers:
@@ -239,7 +282,7 @@ def territory_context(request: Request, cat: search.Catalog, territory: search.T
         see_all = f"/{kind}?{facet}={quote(territory.code)}" if facet and kind != "territoires" else None
         if facet == "region" and kind != "territoires":
             see_all = None  # lists have no région facet except territories
-        rollups.append(
+        out.append(
             {
                 "kind": kind,
                 "count": len(items),
@@ -255,25 +298,7 @@ def territory_context(request: Request, cat: search.Catalog, territory: search.T
                 ],
             }
         )
-    code = territory.code
-    wikidata = WIKIDATA_PROPERTY.get(territory.level)
-    return {
-        "level": territory.level,
-        "code": code,
-        "population": territory.population,
-        "up": up,
-        "down": down,
-        "down_count": len(children),
-        "down_page": page,
-        "down_pages": (len(children) + 99) // 100,
-        "rollups": rollups,
-        "insee": f"https://www.insee.fr/fr/recherche?q={quote(code)}" if code else None,
-        "wikidata": (
-            f"https://www.wikidata.org/w/index.php?search={quote(f'haswbstatement:{wikidata}={code}')}"
-            if wikidata and code
-            else None
-        ),
-    }
+    return out
 
 
 SCHEMA_TYPES = {
