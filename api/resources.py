@@ -122,11 +122,19 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     return render(request, template, page.context())
 
 
+VALUE_KEYS = ("href", "label", "iri", "nested", "external", "text", "long", "lang")
+
+
+def view(**given) -> dict:
+    """One value of the property table, every key present (tests render templates under StrictUndefined)."""
+    return {**dict.fromkeys(VALUE_KEYS), **given}
+
+
 def value_view(store, desc, obj, lang: str, predicate: str) -> dict:
     base = store.minter.base
     if isinstance(obj, ox.NamedNode):
         label = pick(desc.labels.get(obj.value), lang, "")
-        return {"href": local_path(obj.value, base), "label": label or curie(obj.value), "iri": obj.value}
+        return view(href=local_path(obj.value, base), label=label or curie(obj.value), iri=obj.value)
     if isinstance(obj, ox.BlankNode):
         rows = []
         for p, values in sorted(
@@ -138,13 +146,13 @@ def value_view(store, desc, obj, lang: str, predicate: str) -> dict:
                     "values": [value_view(store, desc, v, lang, p) for v in values],
                 }
             )
-        return {"nested": rows}
+        return view(nested=rows)
     text = obj.value
     if obj.datatype and obj.datatype.value.endswith("#decimal") and predicate == SCHEMA + "value":
         text = f"{float(text):,.2f}".replace(",", "\u202f").replace(".", ",")
     if text.startswith(("http://", "https://")):
-        return {"href": text, "label": text, "external": True}
-    return {"text": text, "long": predicate in LONG_TEXT or len(text) > 200, "lang": obj.language}
+        return view(href=text, label=text, external=True)
+    return view(text=text, long=predicate in LONG_TEXT or len(text) > 200, lang=obj.language)
 
 
 @dataclass

@@ -1,0 +1,29 @@
+"""The page-fixture store plus tests/fixtures/cards/cards.ttl: one resource of every card kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pages_helpers import pages_store
+
+from graph.store import OxigraphStore
+from loaders import rdf as rdf_loader
+
+CARDS = Path(__file__).parent / "fixtures" / "cards" / "cards.ttl"
+# One page per kind: the facts each must show, by visible text (French, English).
+PAGES = {
+    "projet": "/id/projet/tremplin-saison",
+    "lieu": "/id/lieu/espace-saisonniers-bourg",
+    "ressource": "/id/ressource/guide-saisonniers",
+    "territoire-departement": "/id/departement/73",
+    "territoire-commune": "/id/commune/73054",
+    "organisation": "/id/organisation/mission-locale",
+    "evenement": "/id/evenement/rencontre-2023",
+}
+
+
+def cards_store(base_iri: str, territory_triples: list) -> OxigraphStore:
+    store = pages_store(base_iri, territory_triples)
+    for load in rdf_loader.build(CARDS, store.minter, graph=store.minter.graph("essai-fiches")).graphs:
+        store.replace_graph(load.graph, load.triples, load.meta)
+    return store
