@@ -205,10 +205,11 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
         )
     types = [pick(desc.labels.get(t), lang, curie(t)) for t in desc.types()]
     kind = cards.kind_of(desc.types())
-    # Territory and place cards need the index (roll-ups, neighbours). During the server's first build
-    # such a page shows after FIRST_BUILD_WAIT without its card, and says it is coming.
-    needs_index = kind in ("territoire", "lieu", "projet")
-    cat = search.catalog_within(store, search.FIRST_BUILD_WAIT) if needs_index else None
+    # A territory's card is its roll-ups: during the server's first index build its page waits up to
+    # FIRST_BUILD_WAIT, then shows without them and says they are coming. Project and place cards only take
+    # their map and neighbours from the index: they never wait for it.
+    wait = {"territoire": search.FIRST_BUILD_WAIT, "lieu": 0.0, "projet": 0.0}.get(kind)
+    cat = search.catalog_within(store, wait) if wait is not None else None
     territory = cat.territories.get(iri) if cat else None
     # Incoming links, per predicate, paged.
     chosen = request.query_params.get("entrants")
@@ -243,7 +244,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
         path=local_path(iri, base),
         sparql_href="/sparql?query=" + quote(f"DESCRIBE <{iri}>"),
         description=cards.summary(texts[0], 200) if texts else ", ".join(types),
-        index_building=needs_index and cat is None,
+        index_building=kind == "territoire" and cat is None,
         card=card_of(request, store, desc, lang, kind, cat, territory),
     )
 

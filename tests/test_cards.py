@@ -12,7 +12,7 @@ from html import unescape
 import httpx
 import jinja2
 import pytest
-from cards_helpers import PAGES, cards_store
+from cards_helpers import PAGES, cards_store, wait_for_index
 from jinja2 import meta, nodes
 from pages_helpers import serve
 
@@ -54,6 +54,7 @@ def site(base_iri, territory_triples, tmp_path_factory):
     templates.env.undefined = jinja2.StrictUndefined
     try:
         with serve(store, tmp_path_factory.mktemp("cards")) as url:
+            wait_for_index(url)
             yield url, store
     finally:
         templates.env.undefined = before

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cards_helpers import PAGES, cards_store
+from cards_helpers import PAGES, cards_store, wait_for_index
 from pages_helpers import serve
 from test_browser import ARGS, CHROMIUM
 
@@ -56,6 +56,7 @@ def test_every_kind_reads_well_and_passes_axe(base_iri, territory_triples, tmp_p
     store = cards_store(base_iri, territory_triples)
     report: dict[str, dict[str, list[dict]]] = {}
     with serve(store, tmp_path) as url, playwright.sync_playwright() as p:
+        wait_for_index(url)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         for name, path in {**PAGES, **OTHERS}.items():
