@@ -465,7 +465,7 @@ def place_card(
         telephone=f.text(SCHEMA + "telephone"),
         website=f.text(SCHEMA + "url") or f.text(CS + "website"),
         appointment=appointment,
-        map=maps.render(title, departements, points),
+        map=maps.render(title, departements, points, around_points=True),
         same_commune=sorted((f.link(p, labels) for p in same_commune), key=lambda link: link.label.lower())[
             :LIST_CAP
         ],

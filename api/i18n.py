@@ -125,6 +125,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "items": ("éléments", "items"),
     # Resource cards (api/cards.py, templates projet/lieu/ressource/territoire/organisation/evenement.html)
     "card_summary": ("L'essentiel", "At a glance"),
+    "colon": ("\u00a0:", ":"),
     "activity_line": ("Ligne d'activité", "Activity line"),
     "period": ("Période", "Period"),
     "stated": ("indiquée par la source", "stated by the source"),
@@ -142,8 +143,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "related_events": ("Événements liés", "Related events"),
     "project_map": ("Départements du projet.", "The project's départements."),
     "place_map": (
-        "Position du lieu (point foncé) et autres lieux proches.",
-        "The place (dark dot) and others nearby.",
+        "Le lieu (grand point rouge) et les autres lieux proches.",
+        "The place (large red dot) and others nearby.",
     ),
     "territory_map": ("Lieux de services du territoire.", "Service places of the territory."),
     "open_now": ("Ouvert maintenant", "Open now"),

@@ -23,6 +23,7 @@ OUTLINES = DATA_DIR / "france-departements-svg" / "france.departments.svg"
 GEO_BOX = (-5.143751, 51.089397, 9.560416, 41.366550)  # MapSVG's geoViewBox of this map
 PATH = re.compile(r'<path\s+id="([0-9AB]{2,3})"\s+aria-label="([^"]*)"\s+d="([^"]*)"\s*/>', re.S)
 TOKEN = re.compile(r"[mlzMLZ]|-?\d+(?:\.\d+)?(?:e-?\d+)?")
+MIN_SPAN = 24.0  # the narrowest frame around points, in map units (about 50 km)
 Box = tuple[float, float, float, float]  # min x, min y, max x, max y
 
 
@@ -135,18 +136,26 @@ def _union(boxes: list[Box]) -> Box | None:
     )
 
 
-def render(title: str, departements: list[str], points: list[MapPoint]) -> Markup | None:
+def render(
+    title: str, departements: list[str], points: list[MapPoint], around_points: bool = False
+) -> Markup | None:
     """An SVG framed on the given départements and points, neighbours drawn lighter; None when there is
-    nothing on the metropolitan map to show. Points carry their label as a <title> (a tooltip); the
-    page lists the same places as links, so the map adds no information that only the eye can get."""
+    nothing on the metropolitan map to show. ``around_points`` frames the points alone (a place and its
+    neighbours), at least MIN_SPAN wide. Points carry their label as a <title> (a tooltip); the page
+    lists the same places as links, so the map adds no information that only the eye can get."""
     shapes = outlines()
     shown = [shapes[c] for c in departements if c in shapes]
     w, h = view_size()
     projected = [(project(p.lon, p.lat), p) for p in points]
     projected = [((x, y), p) for (x, y), p in projected if 0 <= x <= w and 0 <= y <= h]
-    box = _union([o.box for o in shown] + [(x, y, x, y) for (x, y), _ in projected])
+    dots = [(x, y, x, y) for (x, y), _ in projected]
+    box = _union(dots) if around_points and dots else _union([o.box for o in shown] + dots)
     if box is None:
         return None
+    if around_points and dots:
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        half = max(MIN_SPAN, box[2] - box[0], box[3] - box[1]) / 2
+        box = (cx - half, cy - half, cx + half, cy + half)
     pad = max(6.0, 0.08 * max(box[2] - box[0], box[3] - box[1]))
     x0, y0, x1, y1 = box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad
     span = max(x1 - x0, y1 - y0)
