@@ -78,6 +78,16 @@ def test_every_kind_reads_well_and_passes_axe(base_iri, territory_triples, tmp_p
         assert page.evaluate("document.activeElement.getAttribute('href')") == "#contenu"
         page.keyboard.press("Enter")
         assert page.url.endswith("#contenu")
+        # Facets work from the keyboard: Space ticks a value, Enter on the button applies it.
+        page.goto(url + "/projets")
+        box = page.locator("form.facets input[type=checkbox]").first
+        value = box.get_attribute("value")
+        box.focus()
+        page.keyboard.press("Space")
+        page.locator("form.facets button[type=submit]").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"**/projets?*{value}*")
+        assert page.locator("form.facets input[type=checkbox]:checked").count() == 1
         browser.close()
     RESULTS.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     bad = {
