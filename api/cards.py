@@ -603,24 +603,27 @@ def population(cat: search.Catalog, iri: str) -> int | None:
 
 
 # --- organisation ----------------------------------------------------------------------------------------
-ORG_PROJECTS = f"""SELECT DISTINCT ?project ?role WHERE {{
-  {{ ?project <{CS}participant> ?org BIND("partner" AS ?role) }}
-  UNION {{ ?project <{SCHEMA}funding> ?g . ?g <{SCHEMA}funder> ?org BIND("funder" AS ?role) }}
-  UNION {{ ?g <{SCHEMA}fundedItem> ?project ; <{SCHEMA}funder> ?org BIND("funder" AS ?role) }}
-  UNION {{ ?project <{SCHEMA}mentions> ?org BIND("mentioned" AS ?role) }}
-  ?project <{RDF}type> <{SCHEMA}Project> }}"""
+# No BIND in UNION branches and no aggregate alias in ORDER BY: Virtuoso's compiler refuses both.
+ORG_PROJECTS = f"""SELECT DISTINCT ?project ?p WHERE {{
+  VALUES ?p {{ <{CS}participant> <{SCHEMA}mentions> }}
+  ?project ?p ?org . ?project <{RDF}type> <{SCHEMA}Project> }}"""
+ORG_FUNDED = f"""SELECT DISTINCT ?project WHERE {{
+  {{ ?project <{SCHEMA}funding> ?g }} UNION {{ ?g <{SCHEMA}fundedItem> ?project }}
+  ?g <{SCHEMA}funder> ?org . ?project <{RDF}type> <{SCHEMA}Project> }}"""
 ORG_PARTNERS = f"""SELECT ?other (COUNT(DISTINCT ?project) AS ?n) WHERE {{
   ?project <{CS}participant> ?org . ?project <{CS}participant> ?other FILTER(?other != ?org)
-}} GROUP BY ?other ORDER BY DESC(?n) LIMIT 12"""
+}} GROUP BY ?other ORDER BY DESC(COUNT(DISTINCT ?project)) ?other LIMIT 12"""
 ROLE_ORDER = ("partner", "funder", "mentioned")
+ROLE_OF = {CS + "participant": "partner", SCHEMA + "mentions": "mentioned"}
 
 
 def organisation_card(store: Store, desc: Description, lang: str) -> OrganisationCard:
     f = Facts(store, desc, lang)
     bound = {"org": desc.iri}
     roles: dict[str, str] = {}
-    for r in store.select(ORG_PROJECTS, bound):
-        project, role = r["project"].value, r["role"].value
+    found = [(r["project"].value, ROLE_OF[r["p"].value]) for r in store.select(ORG_PROJECTS, bound)]
+    found += [(r["project"].value, "funder") for r in store.select(ORG_FUNDED, bound)]
+    for project, role in found:
         if project not in roles or ROLE_ORDER.index(role) < ROLE_ORDER.index(roles[project]):
             roles[project] = role
     counts = [(r["other"].value, int(r["n"].value)) for r in store.select(ORG_PARTNERS, bound)]

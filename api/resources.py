@@ -170,6 +170,7 @@ class ResourcePage:
     path: str
     sparql_href: str
     description: str  # for Open Graph
+    kind: str = ""  # the card's kind, named in the header ("projet", "lieu", a territory's level…)
     index_building: bool = False
     card: cards.Card | None = None
 
@@ -244,6 +245,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
         path=local_path(iri, base),
         sparql_href="/sparql?query=" + quote(f"DESCRIBE <{iri}>"),
         description=cards.summary(texts[0], 200) if texts else ", ".join(types),
+        kind=territory.level if territory else kind,
         index_building=kind == "territoire" and cat is None,
         card=card_of(request, store, desc, lang, kind, cat, territory),
     )

@@ -78,6 +78,14 @@ def test_every_kind_reads_well_and_passes_axe(base_iri, territory_triples, tmp_p
         assert page.evaluate("document.activeElement.getAttribute('href')") == "#contenu"
         page.keyboard.press("Enter")
         assert page.url.endswith("#contenu")
+        # Printed, a project is its card: no navigation, no data tables.
+        page.emulate_media(media="print")
+        page.goto(url + PAGES["projet"] + "?lang=fr")
+        assert page.get_by_text("87\u202f500,50\u00a0€").is_visible()
+        assert not page.locator("header.site").is_visible()
+        assert not page.locator("section.all-data").is_visible()
+        page.screenshot(path=str(SHOTS / "projet-fr-print.png"), full_page=True)
+        page.emulate_media(media="screen")
         # Facets work from the keyboard: Space ticks a value, Enter on the button applies it.
         page.goto(url + "/projets")
         box = page.locator("form.facets input[type=checkbox]").first
