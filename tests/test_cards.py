@@ -12,7 +12,7 @@ from html import unescape
 import httpx
 import jinja2
 import pytest
-from cards_helpers import PAGES, cards_store, wait_for_index
+from cards_helpers import CONTRIBUTOR_EMAIL, PAGES, cards_store, wait_for_index
 from jinja2 import meta, nodes
 from pages_helpers import serve
 
@@ -117,6 +117,18 @@ FACTS = {
         ],
         ["Made by", "Licence", "Seasonality", "Seasonal workers"],
     ),
+    "ressource-contribuee": (
+        [
+            "Fiche covoiturage",
+            "Historique de la contribution",
+            "Acceptation",
+            "par Équipe de modération",
+            "Camille Martin",
+            "Voir l'historique complet",
+            "https://example.org/covoiturage",
+        ],
+        ["Contribution history", "See the full history"],
+    ),
     "territoire-departement": (
         [
             "Savoie (73)",
@@ -170,6 +182,7 @@ def test_each_card_shows_its_facts_in_both_languages(site, kind):
         for fact in facts:
             assert fact in seen, f"{kind} ({lang}) lacks {fact!r}"
         assert '<meta property="og:title" content="' in r.text
+        assert CONTRIBUTOR_EMAIL not in r.text
         assert 'style="' not in r.text and "<script>" not in r.text  # the CSP allows neither
 
 

@@ -23,6 +23,7 @@ VISIBLE = {  # one fact per page, as a reader sees it (French)
     "projet": "87\u202f500,50\u00a0€",
     "lieu": "Horaires de la semaine",
     "ressource": "CC BY 4.0",
+    "ressource-contribuee": "Historique de la contribution",
     "territoire-departement": "Intercommunalités (EPCI)",
     "territoire-commune": "Chiffres clés",
     "organisation": "Travaille le plus avec",
