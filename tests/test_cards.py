@@ -18,6 +18,7 @@ from pages_helpers import serve
 
 from api import cards, maps
 from api.deps import templates
+from api.i18n import STRINGS
 from api.resources import ResourcePage
 from graph.describe import describe
 from graph.settings import DATA_DIR
@@ -43,6 +44,18 @@ def test_templates_use_only_the_page_context():
         macros = {n if isinstance(n, str) else n[1] for i in tree.find_all(nodes.FromImport) for n in i.names}
         used = meta.find_undeclared_variables(tree) - macros
         assert used <= allowed, f"{name} uses {sorted(used - allowed)}, not in ResourcePage"
+
+
+def test_every_string_of_the_cards_is_translated():
+    for name in KIND_TEMPLATES:
+        source = templates.env.loader.get_source(templates.env, name)[0]
+        keys = set(re.findall(r"t\('([a-z_0-9]+)'\)", source))
+        keys |= {
+            "kind_" + k for k in ("projet", "lieu", "ressource", "organisation", "evenement", "territoire")
+        }
+        keys |= {"kind_" + k for k in ("commune", "epci", "departement", "region")}
+        keys |= {"role_" + r for r in cards.ROLE_ORDER}
+        assert keys <= set(STRINGS), f"{name}: {sorted(keys - set(STRINGS))} missing from api/i18n.py"
 
 
 @pytest.fixture(scope="module")
