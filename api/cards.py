@@ -318,6 +318,10 @@ FUNDINGS = f"""SELECT DISTINCT ?grant ?funder ?value ?currency WHERE {{
   OPTIONAL {{ ?grant <{SCHEMA}amount> ?a . ?a <{SCHEMA}value> ?value
              OPTIONAL {{ ?a <{SCHEMA}currency> ?currency }} }}
 }}"""
+# Informal areas (a valley, a "pays") are not in the territorial reference: their map shows what they are
+# part of or cover.
+AREA_TERRITORIES = f"""SELECT DISTINCT ?area ?t WHERE {{
+  ?item <{DCTERMS}spatial> ?area . ?area <{DCTERMS}isPartOf>|<{CS}covers> ?t }}"""
 RELATED = f"""SELECT DISTINCT ?x ?type WHERE {{
   {{ ?x <{DCTERMS}relation> ?item }} UNION {{ ?item <{DCTERMS}relation> ?x }}
   UNION {{ ?x <{SCHEMA}about> ?item }} UNION {{ ?x <{SCHEMA}subjectOf> ?item }}
@@ -364,6 +368,9 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
         elif kind == "ressource":
             related["resources"].append(iri)
     territories = [v.value for v in f.all(DCTERMS + "spatial") if isinstance(v, ox.NamedNode)]
+    if cat is not None and any(t not in cat.territories for t in territories):
+        rows = store.select(AREA_TERRITORIES, item)
+        territories += [r["t"].value for r in rows if r["area"].value not in cat.territories]
     inferred = {role: "" for role in ("start", "end")}
     for prop, role in INFERRED_DATES.items():
         value = f.text(prop)

@@ -20,6 +20,7 @@ from api import cards, maps
 from api.deps import templates
 from api.i18n import STRINGS
 from api.resources import ResourcePage
+from graph import search
 from graph.describe import describe
 from graph.settings import DATA_DIR
 
@@ -209,6 +210,16 @@ def test_open_now_follows_paris_time(base_iri, territory_triples):
     sunday = dt.datetime(2026, 12, 6, 10, 0, tzinfo=cards.PARIS)
     assert not cards.place_card(store, desc, "en", None, now=sunday).open_now
     assert card.map is not None and 'class="pt-main"' in card.map
+
+
+def test_a_project_map_shows_the_departements_of_its_territories(base_iri, territory_triples):
+    """Named territories, and an informal area (not in the reference) through what it is part of."""
+    store = cards_store(base_iri, territory_triples)
+    card = cards.project_card(
+        store, describe(store, base_iri + "id/projet/telecentres-alpins"), "fr", search.catalog(store)
+    )
+    highlighted = re.findall(r'<path class="dep-hl" d="[^"]*"><title>([^<]+)</title>', card.map)
+    assert sorted(highlighted) == ["Alpes-de-Haute-Provence", "Hautes-Alpes"]
 
 
 def test_projection_puts_places_in_their_departement():
