@@ -582,7 +582,12 @@ def territory_card(
         communes_count=len(communes),
         communes_page=page,
         communes_pages=pages,
-        map=maps.render(territory.label, deps, _points(store, cat, places, lang)),
+        map=maps.render(
+            territory.label,
+            deps,
+            _points(store, cat, places, lang),
+            around_points=territory.level == "commune",
+        ),
         rollups=rollups,
         insee=f"https://www.insee.fr/fr/recherche?q={quote(code)}" if code else None,
         wikidata=(
