@@ -116,6 +116,7 @@ class PlaceCard:
 @dataclass
 class ResourceCard:
     kind: list[Link]
+    classes: list[str]  # i18n keys of its schema.org classes, shown when it names no kind
     summary: str
     creators: list[Link]
     license: Link | None
@@ -511,6 +512,11 @@ def resource_card(
             history_href = f"/ressources/{rid}/historique"
     return ResourceCard(
         kind=f.links(DCTERMS + "type"),
+        classes=sorted(
+            "class_" + t.removeprefix(SCHEMA)
+            for t in desc.types()
+            if t.removeprefix(SCHEMA) in search.CREATIVE_WORKS
+        ),
         summary=summary(f.text(SCHEMA + "description") or f.text(DCTERMS + "description")),
         creators=f.links(*CREATOR_PROPS, PROV + "wasAttributedTo"),
         license=licenses[0] if licenses else None,

@@ -56,6 +56,7 @@ def test_every_string_of_the_cards_is_translated():
         }
         keys |= {"kind_" + k for k in ("commune", "epci", "departement", "region")}
         keys |= {"role_" + r for r in cards.ROLE_ORDER}
+        keys |= {"class_" + c for c in search.CREATIVE_WORKS}
         assert keys <= set(STRINGS), f"{name}: {sorted(keys - set(STRINGS))} missing from api/i18n.py"
 
 
