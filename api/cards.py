@@ -163,6 +163,7 @@ class OrganisationCard:
     sites: list[Link]
     partners: list[tuple[Link, int]]  # organisation, projects in common
     territories: list[Link]
+    map: Markup | None  # its sites
     template: str = "organisation.html"
 
 
@@ -650,11 +651,18 @@ def organisation_card(store: Store, desc: Description, lang: str) -> Organisatio
         ((f.link(p, labels), role) for p, role in roles.items()),
         key=lambda pr: (ROLE_ORDER.index(pr[1]), pr[0].label.lower()),
     )
+    site_iris = [v.value for v in f.all(ORG + "hasSite") if isinstance(v, ox.NamedNode)]
+    points = [
+        maps.MapPoint(lon, lat, f.link(iri).label)
+        for iri, (lon, lat) in _coordinates(store, site_iris).items()
+    ]
+    title = pick(desc.labels.get(desc.iri.value), lang, "")
     return OrganisationCard(
         projects=projects,
         sites=f.links(ORG + "hasSite"),
         partners=[(f.link(o, labels), n) for o, n in counts],
         territories=f.links(DCTERMS + "spatial"),
+        map=maps.render(title, [], points, around_points=True),
     )
 
 

@@ -210,6 +210,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role_funder": ("financeur", "funder"),
     "role_mentioned": ("cité", "mentioned"),
     "its_sites": ("Ses sites", "Its sites"),
+    "sites_map": ("Ses sites sur la carte.", "Its sites on the map."),
     "works_with": ("Travaille le plus avec", "Works most with"),
     "projects_in_common": ("{n} projet(s) en commun", "{n} project(s) in common"),
     "nothing_yet": ("Aucun projet ni site enregistré pour l'instant.", "No project or site recorded yet."),

@@ -223,6 +223,16 @@ def test_a_project_map_shows_the_departements_of_its_territories(base_iri, terri
     assert sorted(highlighted) == ["Alpes-de-Haute-Provence", "Hautes-Alpes"]
 
 
+def test_an_organisation_map_shows_its_sites(base_iri, territory_triples):
+    store = cards_store(base_iri, territory_triples)
+    card = cards.organisation_card(store, describe(store, base_iri + "id/organisation/mission-locale"), "fr")
+    assert re.findall(r'<circle class="pt"[^>]*><title>([^<]+)</title>', card.map) == [
+        "Espace saisonniers de Bourg"
+    ]
+    lonely = cards.organisation_card(store, describe(store, base_iri + "id/organisation/etat"), "fr")
+    assert lonely.map is None and lonely.sites == []
+
+
 def test_projection_puts_places_in_their_departement():
     """The outlines' geo calibration: France Services points land inside their own département."""
     shapes = maps.outlines()
