@@ -486,25 +486,23 @@ def place_card(
 
 
 # --- ressource -------------------------------------------------------------------------------------------
-def resource_card(
-    store: Store, desc: Description, lang: str, contributions: Contributions | None
-) -> ResourceCard:
+def resource_card(store: Store, desc: Description, lang: str, contributions: Contributions) -> ResourceCard:
     f = Facts(store, desc, lang)
     licenses = []
     for v in f.all(DCTERMS + "license"):
         label = LICENSES.get(v.value) or pick(desc.labels.get(v.value), lang, v.value)
         licenses.append(Link(v.value, label))
-    media = next(iter(f.all(SCHEMA + "associatedMedia")), None)
-    file = None
-    if media is not None:
-        url = f.text(SCHEMA + "contentUrl", media) or (media.value if isinstance(media, ox.NamedNode) else "")
-        file = Link(local_path(url, f.base), f.text(SCHEMA + "name", media) or url) if url else None
+    # A contributed file is a schema:MediaObject named by its download URL (graph/contributions.py).
+    media = [v.value for v in f.all(SCHEMA + "associatedMedia") if isinstance(v, ox.NamedNode)]
+    file = (
+        Link(local_path(media[0], f.base), pick(desc.labels.get(media[0]), lang, media[0])) if media else None
+    )
     url = next((v.value for v in f.all(SCHEMA + "url")), "")
     history: list[HistoryEntry] = []
     history_href = ""
     prefix = store.minter.thing("ressource", "")
     rid = desc.iri.value.removeprefix(prefix) if desc.iri.value.startswith(prefix) else ""
-    if contributions is not None and rid:
+    if rid:
         for c in contributions.history(rid):
             # The public sees the changes that made a public version (as on the history page).
             if c.state_after == model.ACCEPTED and (c.version or c.action == "acceptation"):

@@ -30,7 +30,6 @@ from api.pages import (
     store_of,
 )
 from graph import search
-from graph.contributions import Contributions
 from graph.describe import describe, group_by_predicate, incoming, pick
 from graph.namespaces import DCTERMS, PREFIXES, RDF, RDFS, SCHEMA
 
@@ -264,20 +263,12 @@ def card_of(request: Request, store, desc, lang: str, kind: str, cat, territory)
     if kind == "lieu":
         return cards.place_card(store, desc, lang, cat)
     if kind == "ressource":
-        return cards.resource_card(store, desc, lang, contributions_of(request))
+        return cards.resource_card(store, desc, lang, contributions_model(request))
     if kind == "organisation":
         return cards.organisation_card(store, desc, lang)
     if kind == "evenement":
         return cards.event_card(store, desc, lang)
     return None
-
-
-def contributions_of(request: Request) -> Contributions | None:
-    """The contributions model, for a contributed resource's history (absent in apps built without it)."""
-    try:
-        return contributions_model(request)
-    except AttributeError:
-        return None
 
 
 def rollups(cat: search.Catalog, territory: search.Territory, lang: str) -> list[dict]:

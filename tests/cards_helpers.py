@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from pages_helpers import pages_store
 
-from graph.contributions import Content, Contributions, Contributor
+from graph.contributions import Content, Contributions, Contributor, StoredFile
 from graph.store import OxigraphStore
 from loaders import rdf as rdf_loader
 
@@ -46,6 +46,9 @@ def cards_store(base_iri: str, territory_triples: list) -> OxigraphStore:
         "fiche-pratique",
         url="https://example.org/covoiturage",
         territories=[store.minter.base + "id/commune/73054"],
+        file=StoredFile(
+            store.minter.base + "fichiers/fiche-covoiturage/fiche.pdf", "fiche.pdf", "application/pdf", 9
+        ),
     )
     contributor = Contributor("Camille Martin", CONTRIBUTOR_EMAIL, show_name=True)
     rid, _ = m.propose(content, contributor, rid="fiche-covoiturage")

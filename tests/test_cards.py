@@ -198,6 +198,8 @@ def test_each_card_shows_its_facts_in_both_languages(site, kind):
             assert fact in seen, f"{kind} ({lang}) lacks {fact!r}"
         assert '<meta property="og:title" content="' in r.text
         assert CONTRIBUTOR_EMAIL not in r.text
+        if kind == "ressource-contribuee":
+            assert 'href="/fichiers/fiche-covoiturage/fiche.pdf"' in r.text
         assert 'style="' not in r.text and "<script>" not in r.text  # the CSP allows neither
 
 
