@@ -40,7 +40,7 @@ def svg_map(counts: dict[str, int], base: str, title: str, unit: str) -> Markup:
     view_box, paths = map_paths()
     top = max(counts.values(), default=0)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{escape(view_box)}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{escape(view_box)}" role="group" '
         f'aria-labelledby="map-title"><title id="map-title">{escape(title)}</title>'
     ]
     for code, name, d in paths:

@@ -227,6 +227,19 @@ def paragraphs(text: str) -> Markup:
     return Markup("".join(out))
 
 
+def number(value: float, lang: str, decimals: int = 0) -> str:
+    """French: 75 000,5 (narrow no-break space); English: 75,000.5."""
+    text = f"{value:,.{decimals}f}"
+    return text if lang == "en" else text.replace(",", "\u202f").replace(".", ",")
+
+
+def money(value: float, currency: str, lang: str) -> str:
+    whole = value == int(value)
+    amount = number(value, lang, 0 if whole else 2)
+    symbol = "€" if currency in ("EUR", "") else currency
+    return f"{symbol}{amount}" if lang == "en" else f"{amount}\u00a0{symbol}"
+
+
 def with_query(request: Request, **changes: Any) -> str:
     """The current URL with some parameters changed (None removes one)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
@@ -249,6 +262,8 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
         "t": translator(lang),
         "local": lambda iri: local_path(iri, base),
         "paragraphs": paragraphs,
+        "num": lambda n: number(n, lang),
+        "money": lambda n, currency="EUR": money(n, currency, lang),
         "with_query": lambda **kw: with_query(request, **kw),
         "other_lang": "en" if lang == "fr" else "fr",
         **context,

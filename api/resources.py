@@ -8,6 +8,7 @@ says so. An IRI without public data is a 404 in the asked format.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, fields
 from urllib.parse import quote
 
 import mimeparse
@@ -15,6 +16,8 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api import cards
+from api.contributions import _model as contributions_model
 from api.i18n import language
 from api.pages import (
     LONG_TEXT,
@@ -127,14 +130,24 @@ def _page(request: Request, store, iri: str, fmt: str, lang: str) -> Response:
         return Response(body, status_code=status, media_type=media, headers=headers)
     if not desc.exists:
         return render(request, "not_found.html", {"iri": iri}, status_code=404)
-    return render(request, "resource.html", page_context(request, store, desc, lang))
+    page = page_context(request, store, desc, lang)
+    template = page.card.template if page.card else "resource.html"
+    return render(request, template, page.context())
+
+
+VALUE_KEYS = ("href", "label", "iri", "nested", "external", "text", "long", "lang")
+
+
+def view(**given) -> dict:
+    """One value of the property table, every key present (tests render templates under StrictUndefined)."""
+    return {**dict.fromkeys(VALUE_KEYS), **given}
 
 
 def value_view(store, desc, obj, lang: str, predicate: str) -> dict:
     base = store.minter.base
     if isinstance(obj, ox.NamedNode):
         label = pick(desc.labels.get(obj.value), lang, "")
-        return {"href": local_path(obj.value, base), "label": label or curie(obj.value), "iri": obj.value}
+        return view(href=local_path(obj.value, base), label=label or curie(obj.value), iri=obj.value)
     if isinstance(obj, ox.BlankNode):
         rows = []
         for p, values in sorted(
@@ -146,16 +159,39 @@ def value_view(store, desc, obj, lang: str, predicate: str) -> dict:
                     "values": [value_view(store, desc, v, lang, p) for v in values],
                 }
             )
-        return {"nested": rows}
+        return view(nested=rows)
     text = obj.value
     if obj.datatype and obj.datatype.value.endswith("#decimal") and predicate == SCHEMA + "value":
         text = f"{float(text):,.2f}".replace(",", "\u202f").replace(".", ",")
     if text.startswith(("http://", "https://")):
-        return {"href": text, "label": text, "external": True}
-    return {"text": text, "long": predicate in LONG_TEXT or len(text) > 200, "lang": obj.language}
+        return view(href=text, label=text, external=True)
+    return view(text=text, long=predicate in LONG_TEXT or len(text) > 200, lang=obj.language)
 
 
-def page_context(request: Request, store, desc, lang: str) -> dict:
+@dataclass
+class ResourcePage:
+    """What every resource page gets (the model is Datasette's RowContext): the card of its kind on top,
+    then the full property table ("Toutes les données"), incoming links and the RDF formats."""
+
+    iri: str
+    title: str
+    types: list[str]
+    props: list[dict]
+    incoming: list[dict]
+    jsonld: str
+    formats: list[tuple[str, str]]
+    path: str
+    sparql_href: str
+    description: str  # for Open Graph
+    kind: str = ""  # the card's kind, named in the header ("projet", "lieu", a territory's level…)
+    index_building: bool = False
+    card: cards.Card | None = None
+
+    def context(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
     base = store.minter.base
     iri = desc.iri.value
     title = pick(desc.labels.get(iri), lang, curie(iri))
@@ -182,13 +218,13 @@ def page_context(request: Request, store, desc, lang: str) -> dict:
             }
         )
     types = [pick(desc.labels.get(t), lang, curie(t)) for t in desc.types()]
-    # Only a territory's page needs the index (its roll-ups). During the server's first build it shows
-    # after FIRST_BUILD_WAIT without them, and says they are coming.
-    is_territory = any(t in search.TERRITORY_CLASSES for t in desc.types())
-    cat = search.catalog_within(store, search.FIRST_BUILD_WAIT) if is_territory else None
+    kind = cards.kind_of(desc.types())
+    # A territory's card is its roll-ups: during the server's first index build its page waits up to
+    # FIRST_BUILD_WAIT, then shows without them and says they are coming. Project and place cards only take
+    # their map and neighbours from the index: they never wait for it.
+    wait = {"territoire": search.FIRST_BUILD_WAIT, "lieu": 0.0, "projet": 0.0}.get(kind)
+    cat = search.catalog_within(store, wait) if wait is not None else None
     territory = cat.territories.get(iri) if cat else None
-    ctx: dict = {"iri": iri, "title": title, "types": types, "props": props, "territory": None}
-    ctx["index_building"] = is_territory and cat is None
     # Incoming links, per predicate, paged.
     chosen = request.query_params.get("entrants")
     page = number_param(request, "page", 1) if chosen else 1
@@ -210,39 +246,47 @@ def page_context(request: Request, store, desc, lang: str) -> dict:
                 ],
             }
         )
-    ctx["incoming"] = groups
-    if territory:
-        ctx["territory"] = territory_context(request, cat, territory, lang)
-    ctx["jsonld"] = schema_jsonld(store, desc, title, iri, grouped, territory, lang)
-    ctx["formats"] = [(ext, media) for ext, (media, _) in FORMATS.items()]
-    ctx["path"] = local_path(iri, base)
-    ctx["sparql_href"] = "/sparql?query=" + quote(f"DESCRIBE <{iri}>")
-    return ctx
+    texts = [v.value for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
+    return ResourcePage(
+        iri=iri,
+        title=title,
+        types=types,
+        props=props,
+        incoming=groups,
+        jsonld=schema_jsonld(store, desc, title, iri, grouped, territory, lang),
+        formats=[(ext, media) for ext, (media, _) in FORMATS.items()],
+        path=local_path(iri, base),
+        sparql_href="/sparql?query=" + quote(f"DESCRIBE <{iri}>"),
+        description=cards.summary(texts[0], 200) if texts else ", ".join(types),
+        kind=territory.level if territory else kind,
+        index_building=kind == "territoire" and cat is None,
+        card=card_of(request, store, desc, lang, kind, cat, territory),
+    )
 
 
-WIKIDATA_PROPERTY = {"commune": "P374", "departement": "P2586", "region": "P2585", "epci": "P1616"}
+def card_of(request: Request, store, desc, lang: str, kind: str, cat, territory) -> cards.Card | None:
+    if kind == "territoire":
+        if territory is None:
+            return None
+        return cards.territory_card(
+            store, cat, territory, lang, number_param(request, "sous_page", 1), rollups(cat, territory, lang)
+        )
+    if kind == "projet":
+        return cards.project_card(store, desc, lang, cat)
+    if kind == "lieu":
+        return cards.place_card(store, desc, lang, cat)
+    if kind == "ressource":
+        return cards.resource_card(store, desc, lang, contributions_model(request))
+    if kind == "organisation":
+        return cards.organisation_card(store, desc, lang)
+    if kind == "evenement":
+        return cards.event_card(store, desc, lang)
+    return None
 
 
-def territory_context(request: Request, cat: search.Catalog, territory: search.Territory, lang: str) -> dict:
+def rollups(cat: search.Catalog, territory: search.Territory, lang: str) -> list[dict]:
     base = cat.base
-    up = []
-    frontier = list(territory.parents)
-    seen: set[str] = set()
-    while frontier:
-        p = frontier.pop(0)
-        if p in seen or p not in cat.territories:
-            continue
-        seen.add(p)
-        t = cat.territories[p]
-        up.append({"href": local_path(p, base), "label": t.label, "level": t.level})
-        frontier.extend(t.parents)
-    children = sorted(cat.children.get(territory.iri, ()), key=lambda c: cat.territories[c].label)
-    page = number_param(request, "sous_page", 1)
-    down = [
-        {"href": local_path(c, base), "label": cat.territories[c].label, "level": cat.territories[c].level}
-        for c in children[(page - 1) * 100 : page * 100]
-    ]
-    rollups = []
+    out = []
     for kind in search.ROLLUP_KINDS:
         numbers = [n for n in cat.rollup.get(territory.iri, ()) if cat.items[n].kind == kind]
         if not numbers:
@@ -253,7 +297,7 @@ def territory_context(request: Request, cat: search.Catalog, territory: search.T
         see_all = f"/{kind}?{facet}={quote(territory.code)}" if facet and kind != "territoires" else None
         if facet == "region" and kind != "territoires":
             see_all = None  # lists have no région facet except territories
-        rollups.append(
+        out.append(
             {
                 "kind": kind,
                 "count": len(items),
@@ -269,25 +313,7 @@ def territory_context(request: Request, cat: search.Catalog, territory: search.T
                 ],
             }
         )
-    code = territory.code
-    wikidata = WIKIDATA_PROPERTY.get(territory.level)
-    return {
-        "level": territory.level,
-        "code": code,
-        "population": territory.population,
-        "up": up,
-        "down": down,
-        "down_count": len(children),
-        "down_page": page,
-        "down_pages": (len(children) + 99) // 100,
-        "rollups": rollups,
-        "insee": f"https://www.insee.fr/fr/recherche?q={quote(code)}" if code else None,
-        "wikidata": (
-            f"https://www.wikidata.org/w/index.php?search={quote(f'haswbstatement:{wikidata}={code}')}"
-            if wikidata and code
-            else None
-        ),
-    }
+    return out
 
 
 SCHEMA_TYPES = {

