@@ -463,3 +463,21 @@ def test_an_accepted_resource_is_public_at_once_and_a_pending_one_never(client, 
     login(client, app)
     moderate(client, rid, action="accepter")
     assert client.get("/sparql", params={"query": query}).json()["boolean"] is True
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u200f", "\u2066", "\u0000", "\ud800"])
+def test_titles_with_direction_control_or_lone_surrogate_characters_are_refused(client, char):
+    """U+202E reverses what follows on every page that shows the title; a lone surrogate cannot be
+    written out at all."""
+    body = {
+        "titre": f"Guide {char}des saisonniers",
+        "resume": "Un guide pour les travailleurs saisonniers.",
+        "type": "guide",
+        "url": "https://example.org/guide",
+        "nom": "Ana",
+        "courriel": "ana@example.net",
+    }
+    r = client.post(
+        "/api/contributions", content=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 422 and "titre" in r.json()["erreurs"], r.text
