@@ -14,7 +14,9 @@ from starlette.types import Receive, Scope, Send
 
 from api import catalogue, contributions, downloads, home, lists, named_queries, resources, sparql
 from api.lane import Lanes
+from api.linking import router as linking_router
 from api.pages import render
+from api.reconcile import router as reconcile_router
 from graph import search
 from graph.remote import RemoteRunner, RemoteStore
 from graph.runner import QueryRunner, Reader
@@ -108,6 +110,8 @@ def create_app(
     app.include_router(named_queries.router)  # /api, /api/{name}, /openapi.json
     app.include_router(catalogue.router)  # /catalogue, /.well-known/void
     app.include_router(downloads.router)  # /telechargements
+    app.include_router(reconcile_router)  # /reconcile: the W3C reconciliation API (OpenRefine)
+    app.include_router(linking_router)  # /rapprochement: link a spreadsheet's names to our IRIs
     return app
 
 
