@@ -473,10 +473,10 @@ def _place(entities: dict[str, Entity]) -> None:
         if e.type == "commune":
             e.epci = next((p for p in e.parents if level.get(p) == "epci"), "")
     by_dep = {e.code: e for e in entities.values() if e.type == "departement"}
+    for e in by_dep.values():
+        e.region = next((p for p in e.parents if level.get(p) == "region"), "")
     for e in entities.values():
-        if e.type == "departement":
-            e.region = next((p for p in e.parents if level.get(p) == "region"), "")
-        elif e.departements:
+        if e.type != "departement" and e.departements:
             regions = {by_dep[d].region for d in e.departements if d in by_dep}
             e.region = regions.pop() if len(regions) == 1 else ""
         if e.type in ("projet", "lieu"):
