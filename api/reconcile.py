@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.i18n import language
-from api.pages import base_of, render, store_of
+from api.pages import base_of, render
 from graph import matching
 from graph.matching import TYPES, Entity, NameIndex
 
@@ -260,7 +260,9 @@ def proposed_properties(t: str | None, lang: str, limit: int) -> dict[str, Any]:
 
 # --- routes -----------------------------------------------------------------------------------------------
 def _index(request: Request) -> NameIndex:
-    return matching.index_of(store_of(request))
+    """Read from the store itself (public graphs only, as every Store read): the platform's own bulk
+    read, like the contribution form's, cached per store version rather than per reader object."""
+    return matching.index_of(request.app.state.store)
 
 
 def _json_param(raw: str, field: str) -> Any:
