@@ -151,7 +151,8 @@ class Entity:
 
     iri: str
     type: str  # a key of TYPES
-    name: str
+    name: str  # the official name (igeo:nom), else the label
+    label: str = ""  # the display label (rdfs:label: "Savoie (73)")
     code: str = ""  # INSEE code; an EPCI's SIREN
     siren: str = ""
     population: int | None = None
@@ -419,6 +420,7 @@ def read_index(store: Store) -> NameIndex:
             iri=iri,
             type=t,
             name=name,
+            label=labels.get(iri, name),
             code=(codes.get(iri) or [""])[0],
             siren=(sirens.get(iri) or [""])[0],
             population=int(pop) if pop and pop.isdigit() else None,
