@@ -301,7 +301,7 @@ def resolve_territories(request: Request, values: list[str]) -> tuple[list[str],
                 found.append(by_code[0][4] if by_code else candidates[0].entity.iri)
                 continue
             options = by_code or [by_iri[c.entity.iri] for c in candidates if c.entity.iri in by_iri]
-            if by_code or (candidates and candidates[0].score >= matching.AMBIGUOUS):
+            if len(by_code) > 1 or sum(c.exact for c in candidates) > 1:
                 lines = " ; ".join(territory_line(e) for e in options[:6])
                 errors.append(f"« {value} » désigne plusieurs territoires, précisez lequel : {lines}.")
             elif options:

@@ -172,6 +172,7 @@ class Candidate:
     score: float
     match: bool
     matched_name: str  # the name that matched (a delegated commune's, an alternative label…)
+    exact: bool = False  # its key is the query's (certain when alone in scope; else a homonym)
 
 
 def normalize_code(value: str, width: int) -> str:
@@ -276,11 +277,13 @@ class NameIndex:
             top = [i for i, (s, _) in exact.items() if s == best]
             if best >= FORMER and len(top) == 1 and len(exact) == 1:
                 iri = top[0]
-                return [Candidate(self.entities[iri], exact[iri][0], True, exact[iri][1])]
+                return [Candidate(self.entities[iri], exact[iri][0], True, exact[iri][1], True)]
             # Several in scope: none is certain; the reference names before former ones, then by size.
             ranked = sorted(exact, key=lambda i: (-exact[i][0], -(self.entities[i].population or 0)))
             out = [
-                Candidate(self.entities[i], AMBIGUOUS if len(ranked) > 1 else exact[i][0], False, exact[i][1])
+                Candidate(
+                    self.entities[i], AMBIGUOUS if len(ranked) > 1 else exact[i][0], False, exact[i][1], True
+                )
                 for i in ranked
             ]
             return out[:limit]

@@ -409,3 +409,19 @@ def test_pasted_column_and_clear_refusals(client):
     assert r.status_code == 400 and "a, b" in r.text
     r = client.post("/rapprochement.csv", data={"colle": "Gap", "type": "ville"})
     assert r.status_code == 400
+
+
+# --- the contribution form's territory field: the same matching ------------------------------------------
+def test_contribution_territories_resolve_as_reconcile_does(client):
+    def territory_errors(value: str) -> list[str]:
+        r = client.post("/api/contributions", json={"titre": "A", "territoires": [value]})
+        assert r.status_code == 422  # other fields are missing on purpose: nothing is written
+        return r.json()["erreurs"].get("territoires", [])
+
+    assert territory_errors("Seynod") == []  # a delegated commune: Annecy
+    assert territory_errors("Bourg St Maurice") == []
+    typo = territory_errors("Chamberry")
+    assert "vouliez-vous dire" in typo[0] and "Chambéry [commune 73065]" in typo[0]
+    assert "plusieurs territoires" in territory_errors("Beaufort")[0]
+    names = [t["label"] for t in client.get("/territoires/autocomplete", params={"q": "bourg st mau"}).json()]
+    assert names[0] == "Bourg-Saint-Maurice"
