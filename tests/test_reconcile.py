@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 
 import httpx
@@ -425,3 +426,55 @@ def test_contribution_territories_resolve_as_reconcile_does(client):
     assert "plusieurs territoires" in territory_errors("Beaufort")[0]
     names = [t["label"] for t in client.get("/territoires/autocomplete", params={"q": "bourg st mau"}).json()]
     assert names[0] == "Bourg-Saint-Maurice"
+
+
+# --- the page in a real browser, under a strict Content-Security-Policy ----------------------------------
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CSP = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed (make system-deps)")
+def test_page_links_a_file_in_a_browser_under_a_strict_csp(site, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    url = site[1]
+    names = tmp_path / "liste.csv"
+    names.write_text("commune;dep\nBourg St Maurice;73\nBeaufort;38\nLes 2 Alpes;\n", encoding="utf-8")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(accept_downloads=True)
+            violations: list[str] = []
+            page.on(
+                "console",
+                lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+            )
+
+            def with_csp(route):
+                response = route.fetch()
+                route.fulfill(response=response, headers={**response.headers, "content-security-policy": CSP})
+
+            page.route(f"{url}/rapprochement", with_csp)  # the document: its CSP governs the page
+            page.on("console", lambda m: violations.append(m.text) if m.type == "error" else None)
+            page.goto(f"{url}/rapprochement")
+            page.set_input_files("#fichier", str(names))
+            page.wait_for_function("document.querySelectorAll('#colonnes option').length === 2")
+            page.fill("#colonne", "commune")
+            page.fill("#colonne_departement", "dep")
+            page.check("input[value=population]")
+            page.click("button[type=submit]")
+            try:
+                page.wait_for_selector("#lien", state="visible", timeout=60000)
+            except sync_api.TimeoutError:
+                raise AssertionError(f"{page.inner_text('#etat')!r} {violations}") from None
+            assert page.get_attribute("#barre", "value") == "3"
+            assert "3" in page.inner_text("#lien")
+            with page.expect_download() as download:
+                page.click("#lien")
+            text = Path(download.value.path()).read_text(encoding="utf-8")
+        finally:
+            browser.close()
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert [r["code_insee"] for r in rows] == ["73054", "38032", "38253"]
+    assert rows[0]["population"] and not violations, violations
