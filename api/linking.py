@@ -47,11 +47,14 @@ def read_table(text: str) -> tuple[list[str], list[list[str]], str]:
     first = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first.count) if any(d in first for d in ";,\t") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader, None)
-    if not header:
-        raise BadUpload("le fichier est vide.")
-    header = [h.strip() for h in header]
-    return header, [r for r in reader if any(cell.strip() for cell in r)], delimiter
+    try:
+        header = next(reader, None)
+        if not header:
+            raise BadUpload("le fichier est vide.")
+        rows = [r for r in reader if any(cell.strip() for cell in r)]
+    except csv.Error as e:  # a field of more than 128 KB, a quote left open…
+        raise BadUpload(f"CSV illisible à la ligne {reader.line_num} : {e}.") from None
+    return [h.strip() for h in header], rows, delimiter
 
 
 def extension_columns(props: list[str]) -> list[str]:

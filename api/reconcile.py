@@ -95,7 +95,7 @@ def manifest(base: str, lang: str) -> dict[str, Any]:
     root = base.rstrip("/")
     return {
         "versions": ["0.2"],
-        "name": "Comm'un Services" + (" (territories, projects, places)" if lang == "en" else ""),
+        "name": "Comm'un Services",
         "identifierSpace": f"{base}id/",
         "schemaSpace": f"{base}reconcile",
         "documentation": f"{base}rapprochement",

@@ -410,6 +410,16 @@ def test_pasted_column_and_clear_refusals(client):
     assert r.status_code == 400 and "a, b" in r.text
     r = client.post("/rapprochement.csv", data={"colle": "Gap", "type": "ville"})
     assert r.status_code == 400
+    r = client.post(
+        "/rapprochement.csv", files={"fichier": ("a.csv", b'nom\n"' + b"a" * 200_000 + b'"\n', "text/csv")}
+    )
+    assert r.status_code == 400 and "ligne" in r.text
+    for bad in (
+        {"queries": '{"q0": {"query": "Gap", "limit": "5"}}'},
+        {"extend": '{"ids": [1], "properties": []}'},
+    ):
+        assert client.post("/reconcile", data=bad).status_code == 400
+    assert client.post("/reconcile", json={"queries": {}}).status_code == 400
 
 
 # --- the contribution form's territory field: the same matching ------------------------------------------
