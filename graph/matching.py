@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
@@ -495,17 +496,21 @@ def _place(entities: dict[str, Entity]) -> None:
 
 
 _lock = threading.Lock()
-_cache: dict[int, tuple[int, NameIndex]] = {}
+_cache: dict[int, tuple[int, NameIndex, float]] = {}  # id(store) → (version, index, when it was read)
 _building: set[int] = set()
+REFRESH_INTERVAL = 30.0  # seconds: a burst of contributions costs one re-read, not one per write
 
 
 def index_of(store: Store) -> NameIndex:
-    """The index of the store's current version. After a write the previous index answers while the new
-    one is read in the background (seconds at national scale); only the first read waits."""
+    """The index of the store's version. After a write the previous index answers while the new one is
+    read in the background (seconds at national scale), at most every REFRESH_INTERVAL; only the first
+    read waits. Names are thus eventually current, as the lists and search are (graph.search)."""
     key = id(store)
     with _lock:
         cached = _cache.get(key)
-        if cached and (cached[0] == store.version or key in _building):
+        if cached and (
+            cached[0] == store.version or key in _building or time.monotonic() - cached[2] < REFRESH_INTERVAL
+        ):
             return cached[1]
         if cached:
             _building.add(key)
@@ -513,7 +518,7 @@ def index_of(store: Store) -> NameIndex:
             return cached[1]
         version = store.version
         index = read_index(store)
-        _cache[key] = (version, index)
+        _cache[key] = (version, index, time.monotonic())
         return index
 
 
@@ -522,7 +527,7 @@ def _refresh(store: Store) -> None:
         version = store.version
         index = read_index(store)
         with _lock:
-            _cache[id(store)] = (version, index)
+            _cache[id(store)] = (version, index, time.monotonic())
     except StoreError:
         pass  # a remote store down: the previous index answers; the next read tries again
     except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
