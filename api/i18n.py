@@ -125,6 +125,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "items": ("éléments", "items"),
     # /rapprochement (api/linking.py)
     "link_title": ("Rapprocher un tableur", "Link a spreadsheet"),
+    "link_service": ("Service de réconciliation (OpenRefine)", "Reconciliation service (OpenRefine)"),
     "link_lead": (
         "Une colonne de noms tapés à la main (« Bourg St Maurice », « CC de Haute Tarentaise ») : "
         "recevez en retour le même fichier avec l'IRI, le code INSEE et le nom officiel de chaque ligne, "

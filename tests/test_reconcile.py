@@ -357,6 +357,7 @@ def test_page_in_french_and_english_without_inline_script_or_style(client):
         assert "<script>" not in r.text and "<script " in r.text  # scripts only by src
         assert "style=" not in r.text and "<style" not in r.text and "onclick" not in r.text.lower()
     assert client.get("/static/rapprochement.js").status_code == 200
+    assert 'href="/rapprochement"' in client.get("/").text  # found from the home page
 
 
 def test_csv_round_trip_with_departement_column_and_extensions(client):
