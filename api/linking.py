@@ -20,7 +20,7 @@ from starlette.datastructures import UploadFile
 
 from api.i18n import language
 from api.pages import render
-from api.reconcile import EXTENSION_PROPERTIES, _index, extension_values, type_name
+from api.reconcile import EXTENSION_PROPERTIES, extension_values, name_index, type_name
 from graph.matching import TYPES, NameIndex
 
 router = APIRouter()
@@ -200,7 +200,7 @@ async def linked_csv(request: Request) -> Response:
         form = await _form(request)
     except BadUpload as e:
         return PlainTextResponse(f"Requête refusée : {e}\n", 400)
-    index = await run_in_threadpool(_index, request)  # the first read of the index takes seconds
+    index = await run_in_threadpool(name_index, request)  # the first read of the index takes seconds
     stream = linked_rows(
         index,
         form["header"],

@@ -259,7 +259,7 @@ def proposed_properties(t: str | None, lang: str, limit: int) -> dict[str, Any]:
 
 
 # --- routes -----------------------------------------------------------------------------------------------
-def _index(request: Request) -> NameIndex:
+def name_index(request: Request) -> NameIndex:
     """Read from the store itself (public graphs only, as every Store read): the platform's own bulk
     read, like the contribution form's, cached per store version rather than per reader object."""
     return matching.index_of(request.app.state.store)
@@ -280,9 +280,9 @@ def _dispatch(request: Request, queries: str | None, extension: str | None) -> R
     lang = language(request)
     try:
         if queries is not None:
-            return JSONResponse(answer_batch(_index(request), _json_param(queries, "queries"), lang))
+            return JSONResponse(answer_batch(name_index(request), _json_param(queries, "queries"), lang))
         if extension is not None:
-            return JSONResponse(extend(_index(request), _json_param(extension, "extend"), lang))
+            return JSONResponse(extend(name_index(request), _json_param(extension, "extend"), lang))
     except BadQuery as e:
         return _bad(e)
     return JSONResponse(manifest(base_of(request), lang))
@@ -314,7 +314,7 @@ def suggest_entity(request: Request, prefix: str = "", type: str | None = None, 
     lang = language(request)
     if type is not None and type not in TYPES:
         return _bad(BadQuery(f"unknown type {type!r}"))
-    index = _index(request)
+    index = name_index(request)
     cursor = max(0, cursor)
     found = index.suggest(prefix[:200], (type,) if type else None, limit=cursor + 10)[cursor:]
     return JSONResponse(
@@ -370,7 +370,7 @@ def propose_properties(request: Request, type: str | None = None, limit: int = 2
 @router.get("/reconcile/preview", response_class=HTMLResponse)
 def preview(request: Request, id: str = "") -> Response:
     """A small card for OpenRefine's preview frame; every value escaped by the template."""
-    index = _index(request)
+    index = name_index(request)
     e = index.entities.get(id)
     if e is None:
         return JSONResponse({"error": "not found", "message": "unknown id"}, 404)

@@ -334,11 +334,11 @@ class NameIndex:
                     add(choice, PREFIX, t)
         return out
 
-    def _prefixed(self, t: str, prefix: str) -> list[str]:
+    def _prefixed(self, t: str, prefix: str, most: int = 200) -> list[str]:
         keys = self._sorted.get(t, [])
         start = bisect_left(keys, prefix)
         out = []
-        for k in keys[start : start + 200]:
+        for k in keys[start : start + most]:
             if not k.startswith(prefix):
                 break
             out.append(k)
@@ -351,17 +351,14 @@ class NameIndex:
             return []
         found: dict[str, Entity] = {}
         for t in types or TYPES:
-            for k in self._prefixed(t, key):
+            for k in self._prefixed(t, key, 2000):  # then the most populous of those
                 for iri, s, _ in self._keys[k]:
                     e = self.entities[iri]
                     if e.type == t and s == EXACT:
                         found[iri] = e
         ranked = sorted(found.values(), key=lambda e: (-(e.population or 0), e.name))
         if len(ranked) < limit:  # then names close to the typed text
-            for c in self.match(prefix, types, limit=limit):
-                found.setdefault(c.entity.iri, c.entity)
-                if c.entity not in ranked:
-                    ranked.append(c.entity)
+            ranked += [c.entity for c in self.match(prefix, types, limit=limit) if c.entity.iri not in found]
         return ranked[:limit]
 
 
