@@ -17,7 +17,7 @@ from api.lane import Lanes
 from api.linking import router as linking_router
 from api.pages import render
 from api.reconcile import router as reconcile_router
-from graph import search
+from graph import matching, search
 from graph.remote import RemoteRunner, RemoteStore
 from graph.runner import QueryRunner, Reader
 from graph.settings import Settings
@@ -59,6 +59,8 @@ def create_app(
                 lanes.stop()
             if hasattr(app.state, "reader"):  # embedded: a remote store's build fails once it is closed
                 search.finish(app.state.reader, timeout=10)
+            if hasattr(app.state, "store"):
+                matching.finish(app.state.store, timeout=10)
             if app.state.runner is not None:
                 app.state.runner.close()
             if store is None and hasattr(app.state, "store"):
@@ -87,6 +89,7 @@ def create_app(
         # The list/search index of the object pages read through (api.pages.store_of: it is kept per store
         # object), begun now but not waited for: SPARQL and resource pages answer during its build.
         search.start(getattr(app.state, "reader", None) or app.state.store)
+        matching.start(app.state.store)  # the names /reconcile and the contribution form resolve
 
     app = App(
         title="Comm'un Services",

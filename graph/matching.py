@@ -493,30 +493,58 @@ def _place(entities: dict[str, Entity]) -> None:
 
 
 _lock = threading.Lock()
+_read = threading.Condition(_lock)  # notified when a read of an index ends (done or failed)
 _cache: dict[int, tuple[int, NameIndex, float]] = {}  # id(store) → (version, index, when it was read)
 _building: set[int] = set()
 REFRESH_INTERVAL = 30.0  # seconds: a burst of contributions costs one re-read, not one per write
 
 
+def start(store: Store) -> None:
+    """Begin the first read in the background at server start (4 s for the territorial reference on an
+    idle machine, several times that beside the browsing index's build), so no visitor waits for all of it."""
+    with _lock:
+        if id(store) in _cache or id(store) in _building:
+            return
+        _building.add(id(store))
+    threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
+
+
+def finish(store: Store, timeout: float) -> None:
+    """Before the store closes: let a read under way end (a store closed under it would fail it)."""
+    deadline = time.monotonic() + timeout
+    with _lock:
+        while id(store) in _building and time.monotonic() < deadline:
+            _read.wait(max(0.0, deadline - time.monotonic()))
+
+
 def index_of(store: Store) -> NameIndex:
     """The index of the store's version. After a write the previous index answers while the new one is
-    read in the background (seconds at national scale), at most every REFRESH_INTERVAL; only the first
-    read waits. Names are thus eventually current, as the lists and search are (graph.search)."""
+    read in the background, at most every REFRESH_INTERVAL; only the first read is waited for. Names are
+    thus eventually current, as the lists and search are (graph.search)."""
     key = id(store)
     with _lock:
-        cached = _cache.get(key)
-        if cached and (
-            cached[0] == store.version or key in _building or time.monotonic() - cached[2] < REFRESH_INTERVAL
-        ):
-            return cached[1]
-        if cached:
-            _building.add(key)
-            threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
-            return cached[1]
+        while True:
+            cached = _cache.get(key)
+            if cached:
+                fresh = cached[0] == store.version or time.monotonic() - cached[2] < REFRESH_INTERVAL
+                if not fresh and key not in _building:
+                    _building.add(key)
+                    threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
+                return cached[1]
+            if key not in _building:
+                break
+            _read.wait()  # the first read, begun by start() or another request
+        _building.add(key)
+    try:  # the first read, here: a store that cannot be read raises to the caller
         version = store.version
         index = read_index(store)
-        _cache[key] = (version, index, time.monotonic())
+        with _lock:
+            _cache[key] = (version, index, time.monotonic())
         return index
+    finally:
+        with _lock:
+            _building.discard(key)
+            _read.notify_all()
 
 
 def _refresh(store: Store) -> None:
@@ -526,9 +554,10 @@ def _refresh(store: Store) -> None:
         with _lock:
             _cache[id(store)] = (version, index, time.monotonic())
     except StoreError:
-        pass  # a remote store down: the previous index answers; the next read tries again
+        pass  # a remote store down: the previous index answers (or the next request reads it itself)
     except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
         log.exception("the name index could not be read")
     finally:
         with _lock:
             _building.discard(id(store))
+            _read.notify_all()
