@@ -8,6 +8,7 @@ spreadsheet and OpenRefine get the same answer for the same name.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
@@ -34,12 +35,13 @@ class BadUpload(ValueError):
     """The file or the form cannot be used: answered 400 with the reason, in French."""
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM) as most tools write it, else Windows-1252 as French Excel does."""
+def _decode(data: bytes) -> tuple[str, bool]:
+    """(text, whether the answer should start with a BOM): UTF-8 as most tools write it, else
+    Windows-1252 as French Excel does; Excel reads UTF-8 back only after a BOM, so its files get one."""
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), data.startswith(codecs.BOM_UTF8)
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return data.decode("cp1252", errors="replace"), True
 
 
 def read_table(text: str) -> tuple[list[str], list[list[str]], str]:
@@ -89,6 +91,7 @@ def linked_rows(
     types: tuple[str, ...],
     departement_column: int | None,
     props: list[str],
+    bom: bool = False,
 ) -> Iterator[str]:
     """The CSV out, a chunk of rows at a time; a name seen twice (in one département) is matched once."""
     seen: dict[tuple[str, str | None], list[str]] = {}
@@ -96,6 +99,8 @@ def linked_rows(
     blank = [""] * (len(ADDED) + len(extension_columns(props)))
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    if bom:
+        buffer.write("\ufeff")
     writer.writerow(header + list(ADDED) + extension_columns(props))
     for n, row in enumerate(rows, 1):
         row = row + [""] * (len(header) - len(row))
@@ -138,10 +143,11 @@ async def _form(request: Request) -> dict[str, Any]:
         data = await upload.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
             raise BadUpload(f"le fichier dépasse {MAX_BYTES // (1024 * 1024)} Mo.")
-        header, rows, delimiter = read_table(_decode(data))
+        text, bom = _decode(data)
+        header, rows, delimiter = read_table(text)
     elif isinstance(pasted, str) and pasted.strip():
         lines = [line.strip() for line in pasted.splitlines() if line.strip()]
-        header, rows, delimiter = [PASTED_COLUMN], [[line] for line in lines], ","
+        header, rows, delimiter, bom = [PASTED_COLUMN], [[line] for line in lines], ",", False
     else:
         raise BadUpload(
             "joignez un fichier CSV (champ « fichier ») ou collez une colonne de noms (« colle »)."
@@ -167,6 +173,7 @@ async def _form(request: Request) -> dict[str, Any]:
         "types": (t,),
         "departement_column": departement_column,
         "props": list(dict.fromkeys(props)),
+        "bom": bom,
     }
 
 
@@ -210,6 +217,7 @@ async def linked_csv(request: Request) -> Response:
         form["types"],
         form["departement_column"],
         form["props"],
+        form["bom"],
     )
     return StreamingResponse(
         stream,

@@ -373,7 +373,8 @@ def test_csv_round_trip_with_departement_column_and_extensions(client):
         },
     )
     assert r.status_code == 200, r.text
-    rows = list(csv.DictReader(io.StringIO(r.text), delimiter=";"))
+    assert r.text.startswith("\ufeff")  # a Windows-1252 file comes from Excel: UTF-8 back with a BOM
+    rows = list(csv.DictReader(io.StringIO(r.text[1:]), delimiter=";"))
     assert list(rows[0]) == [
         "nom",
         "dep",
