@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.i18n import language
-from api.pages import render
+from api.pages import base_of, render
 from api.reconcile import EXTENSION_PROPERTIES, extension_values, name_index, type_name
 from graph.matching import TYPES, NameIndex
 
@@ -195,6 +195,7 @@ def page(request: Request) -> HTMLResponse:
         {
             "types": [(t, type_name(t, lang)) for t in TYPES],
             "extensions": [(p, v[1] if lang == "en" else v[0]) for p, v in EXTENSION_PROPERTIES.items()],
+            "base": base_of(request),
         },
     )
 
