@@ -59,7 +59,6 @@ def create_app(
                 lanes.stop()
             if hasattr(app.state, "reader"):  # embedded: a remote store's build fails once it is closed
                 search.finish(app.state.reader, timeout=10)
-            if hasattr(app.state, "store"):
                 matching.finish(app.state.store, timeout=10)
             if app.state.runner is not None:
                 app.state.runner.close()
