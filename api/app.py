@@ -26,9 +26,11 @@ from api import (
     sparql,
 )
 from api.guards import Guards
+from api.linking import router as linking_router
 from api.pages import render
 from api.public_http import PublicHttp, public_routes
-from graph import search
+from api.reconcile import router as reconcile_router
+from graph import matching, search
 from graph.remote import RemoteRunner, RemoteStore
 from graph.runner import QueryRunner, Reader
 from graph.settings import Settings
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         finally:
             if hasattr(app.state, "reader"):  # embedded: a remote store's build fails once it is closed
                 search.finish(app.state.reader, timeout=10)
+                matching.finish(app.state.store, timeout=10)
             if app.state.runner is not None:
                 app.state.runner.close()
             if store is None and hasattr(app.state, "store"):
@@ -74,6 +77,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         # The list/search index of the object pages read through (api.pages.store_of: it is kept per store
         # object), begun now but not waited for: SPARQL and resource pages answer during its build.
         search.start(getattr(app.state, "reader", None) or app.state.store)
+        matching.start(app.state.store)  # the names /reconcile and the contribution form resolve
 
     app = FastAPI(
         title="Comm'un Services",
@@ -98,12 +102,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(named_queries.router)  # /api, /api/{name}, /openapi.json
     app.include_router(catalogue.router)  # /catalogue, /.well-known/void
     app.include_router(downloads.router)  # /telechargements
+    app.include_router(reconcile_router)  # /reconcile: the W3C reconciliation API (OpenRefine)
+    app.include_router(linking_router)  # /rapprochement: link a spreadsheet's names to our IRIs
     app.include_router(ontology.router)  # /def: the ontology
     app.include_router(crawlers.router)  # /robots.txt, /sitemap.xml
     app.add_exception_handler(HTTPException, not_found)
     public = public_routes(
         [home.router, resources.router, lists.router, named_queries.router, catalogue.router]
-        + [downloads.router, ontology.router, crawlers.router]
+        + [downloads.router, ontology.router, crawlers.router, reconcile_router]
     )
     app.add_middleware(PublicHttp, routes=public, origins=settings.cors_origins)
     return app

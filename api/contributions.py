@@ -14,7 +14,6 @@ import base64
 import binascii
 import re
 import threading
-import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +46,7 @@ from api.security_forms import (
 )
 from api.uploads import ALLOWED, INLINE, UploadError, check, locate, save
 from graph import contributions as model
+from graph import matching
 from graph.contributions import (
     KINDS,
     LICENSES,
@@ -57,7 +57,7 @@ from graph.contributions import (
     Contributor,
     StoredFile,
 )
-from graph.namespaces import DCTERMS, IGEO, RDF, RDFS, SCHEMA, SKOS
+from graph.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS
 from graph.settings import ONTOLOGY_DIR, Settings
 from graph.store import Store
 from loaders.gazetteer import normalize
@@ -105,12 +105,7 @@ PUBLICS = {
     "allophones-illettrisme": "Allophones, illettrisme",
     "tous-publics": "Tous publics",
 }
-TERRITORY_CLASSES = {
-    IGEO + "Region": ("region", 0),
-    IGEO + "Departement": ("departement", 1),
-    IGEO + "Intercommunalite": ("epci", 2),
-    IGEO + "Commune": ("commune", 3),
-}
+TERRITORY_RANKS = {"region": 0, "departement": 1, "epci": 2, "commune": 3}  # the autocomplete's order
 KIND_WORDS = {
     "region": "région",
     "departement": "département",
@@ -163,7 +158,7 @@ class ContribState:
     submit_limit: RateLimiter
     login_limit: RateLimiter
     model: Contributions | None = None
-    territories: tuple[float, list[tuple]] | None = None
+    territories: tuple[matching.NameIndex, list[tuple]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -222,28 +217,29 @@ def entities(store: Store, cls: str) -> list[tuple[str, str]]:
 
 
 def territory_index(request: Request) -> list[tuple]:
-    """(normalized name, label, kind, code, IRI, rank, population) of every territory, cached 5 minutes."""
+    """(name key, label, kind, code, IRI, rank, population) of every territory, ranked: régions,
+    départements, EPCI, then communes by population; from graph.matching's index (one per store version)."""
     st = _state(request)
+    index = matching.index_of(request.app.state.store)
     cached = st.territories
-    if cached and time.monotonic() - cached[0] < 300 and cached[1]:
+    if cached and cached[0] is index:
         return cached[1]
-    store: Store = request.app.state.store
-    rows = store.select(
-        f"""SELECT ?s ?type ?nom ?label ?code ?pop WHERE {{
-              VALUES ?type {{ {" ".join(f"<{c}>" for c in TERRITORY_CLASSES)} }}
-              ?s a ?type ; <{RDFS}label> ?label ; <{IGEO}codeINSEE> ?code .
-              OPTIONAL {{ ?s <{IGEO}nom> ?nom }}
-              OPTIONAL {{ ?s <https://w3id.org/communs-services/def#population> ?pop }} }}"""
-    )
-    index = []
-    for r in rows:
-        kind, rank = TERRITORY_CLASSES[r["type"].value]
-        name = r["nom"].value if "nom" in r else r["label"].value
-        pop = int(r["pop"].value) if "pop" in r else 0
-        index.append((normalize(name), r["label"].value, kind, r["code"].value, r["s"].value, rank, pop))
-    index.sort(key=lambda e: (e[5], -e[6]))
-    st.territories = (time.monotonic(), index)
-    return index
+    entries = [
+        (
+            matching.name_key(e.name),
+            e.label or e.name,
+            e.type,
+            e.code,
+            e.iri,
+            TERRITORY_RANKS[e.type],
+            e.population or 0,
+        )
+        for e in index.entities.values()
+        if e.type in TERRITORY_RANKS and e.code
+    ]
+    entries.sort(key=lambda e: (e[5], -e[6]))
+    st.territories = (index, entries)
+    return entries
 
 
 def territory_line(entry: tuple) -> str:
@@ -252,7 +248,7 @@ def territory_line(entry: tuple) -> str:
 
 
 def search_territories(request: Request, q: str, limit: int = 12) -> list[tuple]:
-    key = normalize(q)
+    key = matching.name_key(q)
     if not key:
         return []
     code = q.strip().upper()
@@ -271,9 +267,14 @@ LINE = re.compile(r"\[(region|departement|epci|commune) ([0-9A-Za-z]+)\]\s*$")
 
 
 def resolve_territories(request: Request, values: list[str]) -> tuple[list[str], list[str]]:
-    """Lines typed or picked in the form (or IRIs from the API) → (IRIs, French errors)."""
+    """Lines typed or picked in the form (or IRIs from the API) → (IRIs, French errors).
+
+    A typed name is resolved as /reconcile resolves it (graph.matching): accepted only when certain (its
+    name, unique among territories: a former commune's name gives its current commune); homonyms and near
+    names are offered as choices instead."""
     index = territory_index(request)
     by_iri = {e[4]: e for e in index}
+    names = matching.index_of(request.app.state.store)
     store: Store = request.app.state.store
     found, errors = [], []
     for raw in values:
@@ -287,17 +288,23 @@ def resolve_territories(request: Request, values: list[str]) -> tuple[list[str],
             target = value
         else:
             # A name, or a bare code as reusers send them ("73054"; "84" is a région and a département).
-            key, code = normalize(value), value.upper()
-            matches = [e for e in index if e[0] == key or e[3] == code]
-            if len(matches) == 1:
-                found.append(matches[0][4])
-            elif not matches:
+            code = value.upper()
+            by_code = [e for e in index if e[3] == code]
+            candidates = [] if by_code else names.match(value, TERRITORY_RANKS, limit=6)
+            if len(by_code) == 1 or (candidates and candidates[0].match):
+                found.append(by_code[0][4] if by_code else candidates[0].entity.iri)
+                continue
+            options = by_code or [by_iri[c.entity.iri] for c in candidates if c.entity.iri in by_iri]
+            if len(by_code) > 1 or sum(c.exact for c in candidates) > 1:
+                lines = " ; ".join(territory_line(e) for e in options[:6])
+                errors.append(f"« {value} » désigne plusieurs territoires, précisez lequel : {lines}.")
+            elif options:
+                lines = " ; ".join(territory_line(e) for e in options[:3])
+                errors.append(f"« {value} » : territoire inconnu ; vouliez-vous dire : {lines} ?")
+            else:
                 errors.append(
                     f"« {value} » : territoire inconnu ; choisissez-le dans la liste des suggestions."
                 )
-            else:
-                options = " ; ".join(territory_line(e) for e in matches[:6])
-                errors.append(f"« {value} » désigne plusieurs territoires, précisez lequel : {options}.")
             continue
         if target in by_iri:
             found.append(target)

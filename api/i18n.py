@@ -220,6 +220,35 @@ STRINGS: dict[str, tuple[str, str]] = {
     "organizers": ("Organisé par", "Organised by"),
     "about": ("À propos de", "About"),
     "follow_ups": ("Suites", "Follow-ups"),
+    # /rapprochement (api/linking.py)
+    "link_title": ("Rapprocher un tableur", "Link a spreadsheet"),
+    "link_service": ("Service de réconciliation (OpenRefine)", "Reconciliation service (OpenRefine)"),
+    "link_lead": (
+        "Une colonne de noms tapés à la main (« Bourg St Maurice », « CC de Haute Tarentaise ») : "
+        "recevez en retour le même fichier avec l'IRI, le code INSEE et le nom officiel de chaque ligne, "
+        "un score (0 à 100) et « certain » quand le nom ne peut désigner qu'une entité.",
+        "A column of names typed by hand (“Bourg St Maurice”, “CC de Haute Tarentaise”): get the same file "
+        "back with each row's IRI, INSEE code and official name, a score (0 to 100) and “certain” when the "
+        "name can only mean one entity.",
+    ),
+    "link_file": ("Fichier CSV (virgule, point-virgule ou tabulation)", "CSV file (comma, semicolon or tab)"),
+    "link_paste": ("ou collez une colonne de noms, un par ligne", "or paste a column of names, one a line"),
+    "link_column": ("Colonne des noms (la première si vide)", "Column of names (the first if empty)"),
+    "link_type": ("Ce sont des", "These are"),
+    "link_departement": (
+        "Colonne du département (facultative : sépare les homonymes)",
+        "Département column (optional: tells homonyms apart)",
+    ),
+    "link_extensions": ("Colonnes à ajouter", "Columns to add"),
+    "link_submit": ("Rapprocher et télécharger", "Link and download"),
+    "link_progress": ("Progression", "Progress"),
+    "link_done": ("Terminé : {n} lignes. Télécharger le résultat", "Done: {n} rows. Download the result"),
+    "link_scripts": (
+        "Pour un script : POST multipart vers /rapprochement.csv avec les mêmes champs ; pour OpenRefine, "
+        "le service de réconciliation est à l'adresse",
+        "For a script: a multipart POST to /rapprochement.csv with the same fields; for OpenRefine, the "
+        "reconciliation service is at",
+    ),
 }
 
 

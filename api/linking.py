@@ -1,0 +1,230 @@
+"""``/rapprochement``: link a spreadsheet's column of names to our IRIs, and ``POST /rapprochement.csv``
+for scripts. The CSV comes back with ``iri``, ``code_insee``, ``libelle``, ``score``, ``certain`` and
+the extension columns asked, streamed as it is matched (a file of every commune name is 35,000 rows).
+
+Matching and extension values are those of ``/reconcile`` (graph.matching, api.reconcile), so a
+spreadsheet and OpenRefine get the same answer for the same name.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from api.i18n import language
+from api.pages import base_of, render
+from api.reconcile import EXTENSION_PROPERTIES, extension_values, name_index, type_name
+from graph.matching import TYPES, NameIndex
+
+router = APIRouter()
+MAX_BYTES = 32 * 1024 * 1024  # a CSV of every commune with a dozen columns is ~5 MB
+ROWS_PER_CHUNK = 500  # rows matched between two writes of the stream
+ADDED = ("iri", "code_insee", "libelle", "score", "certain")
+PASTED_COLUMN = "nom"
+
+
+class BadUpload(ValueError):
+    """The file or the form cannot be used: answered 400 with the reason, in French."""
+
+
+def _decode(data: bytes) -> tuple[str, bool]:
+    """(text, whether the answer should start with a BOM): UTF-8 as most tools write it, else
+    Windows-1252 as French Excel does; Excel reads UTF-8 back only after a BOM, so its files get one."""
+    try:
+        return data.decode("utf-8-sig"), data.startswith(codecs.BOM_UTF8)
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), True
+
+
+def read_table(text: str) -> tuple[list[str], list[list[str]], str]:
+    """(header, rows, delimiter) of a CSV whose delimiter is a comma, semicolon or tab."""
+    first = text.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first.count) if any(d in first for d in ";,\t") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader, None)
+        if not header:
+            raise BadUpload("le fichier est vide.")
+        rows = [r for r in reader if any(cell.strip() for cell in r)]
+    except csv.Error as e:  # a field of more than 128 KB, a quote left open…
+        raise BadUpload(f"CSV illisible à la ligne {reader.line_num} : {e}.") from None
+    return [h.strip() for h in header], rows, delimiter
+
+
+def extension_columns(props: list[str]) -> list[str]:
+    """Entity-valued properties give two columns: the name and the code."""
+    out: list[str] = []
+    for p in props:
+        out.append(p)
+        if p in ("epci", "departement", "region"):
+            out.append(f"code_{p}")
+    return out
+
+
+def _cells(index: NameIndex, iri: str, props: list[str]) -> list[str]:
+    e = index.entities[iri]
+    out: list[str] = []
+    for p in props:
+        values = extension_values(index, e, p)
+        if p in ("epci", "departement", "region"):
+            related = [index.entities[v["id"]] for v in values if v["id"] in index.entities]
+            out += [" | ".join(r.name for r in related), " | ".join(r.code for r in related)]
+        else:
+            out.append(" | ".join(str(next(iter(v.values()))) for v in values))
+    return out
+
+
+def linked_rows(
+    index: NameIndex,
+    header: list[str],
+    rows: list[list[str]],
+    delimiter: str,
+    column: int,
+    types: tuple[str, ...],
+    departement_column: int | None,
+    props: list[str],
+    bom: bool = False,
+) -> Iterator[str]:
+    """The CSV out, a chunk of rows at a time; a name seen twice (in one département) is matched once."""
+    seen: dict[tuple[str, str | None], list[str]] = {}
+    departements: dict[str, str | None] = {}
+    blank = [""] * (len(ADDED) + len(extension_columns(props)))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    if bom:
+        buffer.write("\ufeff")
+    writer.writerow(header + list(ADDED) + extension_columns(props))
+    for n, row in enumerate(rows, 1):
+        row = row + [""] * (len(header) - len(row))
+        name = row[column].strip() if column < len(row) else ""
+        dep = None
+        if departement_column is not None and row[departement_column].strip():
+            raw = row[departement_column].strip()
+            if raw not in departements:
+                departements[raw] = index.departement_code(raw)
+            dep = departements[raw]
+        key = (name, dep)
+        if key not in seen:
+            found = index.match(name, types, dep, limit=1) if name else []
+            if found:
+                c = found[0]
+                seen[key] = [
+                    c.entity.iri,
+                    c.entity.code,
+                    c.entity.name,
+                    f"{c.score:g}",
+                    "true" if c.match else "false",
+                    *_cells(index, c.entity.iri, props),
+                ]
+            else:
+                seen[key] = blank
+        writer.writerow(row + seen[key])
+        if n % ROWS_PER_CHUNK == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+async def _form(request: Request) -> dict[str, Any]:
+    """The posted form → table and choices; every refusal says what to change."""
+    form = await request.form(max_part_size=MAX_BYTES)
+    upload = form.get("fichier")
+    pasted = form.get("colle")
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise BadUpload(f"le fichier dépasse {MAX_BYTES // (1024 * 1024)} Mo.")
+        text, bom = _decode(data)
+        header, rows, delimiter = read_table(text)
+    elif isinstance(pasted, str) and pasted.strip():
+        lines = [line.strip() for line in pasted.splitlines() if line.strip()]
+        header, rows, delimiter, bom = [PASTED_COLUMN], [[line] for line in lines], ",", False
+    else:
+        raise BadUpload(
+            "joignez un fichier CSV (champ « fichier ») ou collez une colonne de noms (« colle »)."
+        )
+    chosen = str(form.get("colonne") or "").strip()
+    if isinstance(pasted, str) and not (isinstance(upload, UploadFile) and upload.filename):
+        chosen = PASTED_COLUMN
+    column = _column(header, chosen or header[0], "colonne")
+    dep_name = str(form.get("colonne_departement") or "").strip()
+    departement_column = _column(header, dep_name, "colonne_departement") if dep_name else None
+    t = str(form.get("type") or "commune")
+    if t not in TYPES:
+        raise BadUpload(f"type inconnu « {t} » : {', '.join(TYPES)}.")
+    props = [str(p) for p in form.getlist("extension")]
+    unknown = [p for p in props if p not in EXTENSION_PROPERTIES]
+    if unknown:
+        raise BadUpload(f"colonne d'extension inconnue « {unknown[0]} » : {', '.join(EXTENSION_PROPERTIES)}.")
+    return {
+        "header": header,
+        "rows": rows,
+        "delimiter": delimiter,
+        "column": column,
+        "types": (t,),
+        "departement_column": departement_column,
+        "props": list(dict.fromkeys(props)),
+        "bom": bom,
+    }
+
+
+def _column(header: list[str], name: str, field: str) -> int:
+    if name in header:
+        return header.index(name)
+    lowered = [h.lower() for h in header]
+    if name.lower() in lowered:
+        return lowered.index(name.lower())
+    raise BadUpload(f"{field} : pas de colonne « {name} » ; les colonnes sont : {', '.join(header)}.")
+
+
+@router.get("/rapprochement", response_class=HTMLResponse)
+def page(request: Request) -> HTMLResponse:
+    lang = language(request)
+    return render(
+        request,
+        "rapprochement.html",
+        {
+            "types": [(t, type_name(t, lang)) for t in TYPES],
+            "extensions": [(p, v[1] if lang == "en" else v[0]) for p, v in EXTENSION_PROPERTIES.items()],
+            "base": base_of(request),
+        },
+    )
+
+
+@router.post("/rapprochement.csv")
+async def linked_csv(request: Request) -> Response:
+    """Multipart form: ``fichier`` (CSV) or ``colle`` (one name a line), ``colonne``, ``type``,
+    ``colonne_departement``, ``extension`` (repeated)."""
+    try:
+        form = await _form(request)
+    except BadUpload as e:
+        return PlainTextResponse(f"Requête refusée : {e}\n", 400)
+    index = await run_in_threadpool(name_index, request)  # the first read of the index takes seconds
+    stream = linked_rows(
+        index,
+        form["header"],
+        form["rows"],
+        form["delimiter"],
+        form["column"],
+        form["types"],
+        form["departement_column"],
+        form["props"],
+        form["bom"],
+    )
+    return StreamingResponse(
+        stream,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="rapprochement.csv"',
+            "X-Rows": str(len(form["rows"])),
+        },
+    )

@@ -1,0 +1,387 @@
+"""``/reconcile``: the Reconciliation Service API 0.2 (W3C Entity Reconciliation CG), as OpenRefine speaks
+it: the manifest, batches of queries (GET or POST ``queries=``), suggest, preview and data extension.
+
+Candidates come from :mod:`graph.matching`, the platform's one notion of which entity a name means; a
+candidate's ``id`` is the entity's IRI. Every URL the manifest gives is built from the configured base
+IRI, never from the request's Host header, so a proxy or a forged header cannot redirect clients.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.i18n import language
+from api.pages import base_of, render
+from graph import matching
+from graph.matching import TYPES, Entity, NameIndex
+
+router = APIRouter()
+SCHEMAS = Path(__file__).parent / "schemas"
+MAX_QUERIES = 1000  # per batch: OpenRefine sends 10
+MAX_IDS = 1000  # per extension request
+MAX_LIMIT = 25  # candidates per query
+DEFAULT_LIMIT = 5
+
+# Properties a query may carry: id → (French, English).
+QUERY_PROPERTIES: dict[str, tuple[str, str]] = {
+    "departement": ("Département (code INSEE)", "Département (INSEE code)"),
+    "code_postal": ("Code postal", "Postal code"),
+    "code_insee": ("Code INSEE", "INSEE code"),
+    "siren": ("SIREN", "SIREN"),
+}
+# Properties data extension returns: id → (French, English, the types that have it).
+EXTENSION_PROPERTIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "code_insee": ("Code INSEE", "INSEE code", ("commune", "epci", "departement", "region")),
+    "siren": ("SIREN", "SIREN", ("commune", "epci")),
+    "population": ("Population", "Population", ("commune", "epci")),
+    "epci": ("Intercommunalité (EPCI)", "Inter-municipality (EPCI)", ("commune",)),
+    "departement": (
+        "Département",
+        "Département",
+        tuple(t for t in TYPES if t not in ("departement", "region")),
+    ),
+    "region": ("Région", "Region", tuple(t for t in TYPES if t != "region")),
+    "projets": ("Nombre de projets", "Number of projects", ("commune",)),
+    "lieux": ("Nombre de lieux de services", "Number of service places", ("commune",)),
+}
+ENTITY_VALUED = {"epci": "epci", "departement": "departement", "region": "region"}
+
+
+class BadQuery(ValueError):
+    """A request the spec or our types refuse: answered 400 with the reason."""
+
+
+@cache
+def _schema(name: str) -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(json.loads((SCHEMAS / name).read_text(encoding="utf-8")))
+
+
+def _check(name: str, document: Any) -> None:
+    error = jsonschema.exceptions.best_match(_schema(name).iter_errors(document))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path)
+        raise BadQuery(f"{where or 'the request'}: {error.message}")
+
+
+def _name(pair: tuple[str, ...], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def type_name(t: str, lang: str) -> str:
+    return _name(TYPES[t][1:], lang)
+
+
+def describe(index: NameIndex, e: Entity, lang: str) -> str:
+    """What tells homonyms apart: the type, the département(s) and the code."""
+    parts = [type_name(e.type, lang)]
+    for d in e.departements[:3]:
+        dep = index.lookup_code(d, ("departement",))
+        parts.append(f"{dep[0].name} ({d})" if dep else d)
+    if e.code:
+        parts.append(e.code)
+    return " · ".join(parts)
+
+
+# --- manifest ---------------------------------------------------------------------------------------------
+def manifest(base: str, lang: str) -> dict[str, Any]:
+    root = base.rstrip("/")
+    return {
+        "versions": ["0.2"],
+        "name": "Comm'un Services",
+        "identifierSpace": f"{base}id/",
+        "schemaSpace": f"{base}reconcile",
+        "documentation": f"{base}rapprochement",
+        "view": {"url": "{{id}}"},
+        "defaultTypes": [{"id": t, "name": type_name(t, lang)} for t in TYPES],
+        "preview": {"url": f"{base}reconcile/preview?id={{{{id}}}}", "width": 400, "height": 120},
+        "suggest": {
+            kind: {"service_url": root, "service_path": f"/reconcile/suggest/{kind}"}
+            for kind in ("entity", "type", "property")
+        },
+        "extend": {
+            "propose_properties": {"service_url": root, "service_path": "/reconcile/properties"},
+            "property_settings": [],
+        },
+    }
+
+
+# --- queries ----------------------------------------------------------------------------------------------
+def _values(v: Any) -> list[str]:
+    """A property's value(s) as strings: an entity given as {id, name} counts by its id."""
+    items = v if isinstance(v, list) else [v]
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("id", "")
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, float) and item.is_integer():
+            item = int(item)
+        text = str(item).strip()
+        if text:
+            out.append(text)
+    return out
+
+
+def _types(q: dict[str, Any]) -> tuple[str, ...]:
+    """The asked types we know (a type of another service finds nothing here: an empty result, as the
+    spec's own examples expect to be accepted); every type when none is asked."""
+    asked = q.get("type")
+    if asked is None:
+        return tuple(TYPES)
+    names = [asked] if isinstance(asked, str) else list(asked)
+    return tuple(t for t in names if t in TYPES) if names else tuple(TYPES)
+
+
+def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
+    """One query → its candidates, best first (codes first: a code names one entity for certain)."""
+    types = _types(q)
+    if not types:
+        return []
+    limit = q.get("limit", DEFAULT_LIMIT)
+    limit = max(1, min(MAX_LIMIT, int(limit))) if isinstance(limit, int | float) else DEFAULT_LIMIT
+    props: dict[str, list[str]] = {}
+    for p in q.get("properties", ()):  # a property we do not have cannot narrow anything: ignored
+        if p["pid"] in QUERY_PROPERTIES:
+            props.setdefault(p["pid"], []).extend(_values(p["v"]))
+    for pid in ("code_insee", "siren"):
+        found = {e.iri: e for v in props.get(pid, ()) for e in index.lookup_code(v, types)}
+        if found:
+            certain = len(found) == 1
+            return [matching.Candidate(e, 100.0, certain, e.name) for e in found.values()][:limit]
+    name = q.get("query", "")
+    if not name.strip():
+        return []
+    departement, unresolved = None, False
+    for v in props.get("departement", ())[:1]:
+        departement = index.departement_code(v)
+        unresolved = departement is None
+    postal = next(iter(props.get("code_postal", ())), None)
+    found = index.match(
+        name, types, departement, matching.normalize_code(postal, 5) if postal else None, limit
+    )
+    if unresolved:  # a département we cannot read: nothing is certain
+        found = [matching.Candidate(c.entity, c.score, False, c.matched_name) for c in found]
+    return found
+
+
+def result(index: NameIndex, c: matching.Candidate, lang: str) -> dict[str, Any]:
+    e = c.entity
+    return {
+        "id": e.iri,
+        "name": e.name,
+        "description": describe(index, e, lang),
+        "score": c.score,
+        "match": c.match,
+        "type": [{"id": e.type, "name": type_name(e.type, lang)}],
+        "features": [{"id": "name", "value": c.score}],
+    }
+
+
+def answer_batch(index: NameIndex, batch: Any, lang: str) -> dict[str, Any]:
+    _check("reconciliation-query-batch.json", batch)
+    if len(batch) > MAX_QUERIES:
+        raise BadQuery(f"at most {MAX_QUERIES} queries per batch")
+    return {
+        key: {"result": [result(index, c, lang) for c in candidates(index, q)]} for key, q in batch.items()
+    }
+
+
+# --- data extension ---------------------------------------------------------------------------------------
+def extension_values(index: NameIndex, e: Entity, prop: str) -> list[dict[str, Any]]:
+    """One property of one entity, in the spec's value shapes ({str}, {int}, {id, name})."""
+    if e.type not in EXTENSION_PROPERTIES[prop][2]:
+        return []
+    if prop == "code_insee":
+        return [{"str": e.code}] if e.code else []
+    if prop == "siren":
+        return [{"str": e.siren}] if e.siren else []
+    if prop == "population":
+        return [{"int": e.population}] if e.population is not None else []
+    if prop == "projets":
+        return [{"int": e.projects}]
+    if prop == "lieux":
+        return [{"int": e.places}]
+    return [{"id": t.iri, "name": t.name} for t in related(index, e, prop)]
+
+
+def related(index: NameIndex, e: Entity, level: str) -> list[Entity]:
+    """The EPCI, départements or région of an entity."""
+    if level == "epci":
+        iris = [e.epci] if e.epci else []
+    elif level == "departement":
+        return [d for code in e.departements for d in index.lookup_code(code, ("departement",))]
+    else:
+        iris = [e.region] if e.region else []
+    return [index.entities[i] for i in iris if i in index.entities]
+
+
+def extend(index: NameIndex, query: Any, lang: str) -> dict[str, Any]:
+    _check("data-extension-query.json", query)
+    if len(query["ids"]) > MAX_IDS:
+        raise BadQuery(f"at most {MAX_IDS} ids per request")
+    props = list(dict.fromkeys(p["id"] for p in query["properties"]))
+    meta = []
+    for p in props:  # a property we do not have: named by its id, with no values
+        known = EXTENSION_PROPERTIES.get(p)
+        item: dict[str, Any] = {"id": p, "name": _name(known, lang) if known else p}
+        if p in ENTITY_VALUED:
+            item["type"] = {"id": ENTITY_VALUED[p], "name": type_name(ENTITY_VALUED[p], lang)}
+        meta.append(item)
+    rows = {}
+    for iri in query["ids"]:
+        e = index.entities.get(iri)
+        rows[iri] = {
+            p: extension_values(index, e, p) if e and p in EXTENSION_PROPERTIES else [] for p in props
+        }
+    return {"meta": meta, "rows": rows}
+
+
+def proposed_properties(t: str | None, lang: str, limit: int) -> dict[str, Any]:
+    if t is not None and t not in TYPES:
+        raise BadQuery(f"unknown type {t!r}: the types are {', '.join(TYPES)}")
+    found = [
+        {"id": p, "name": _name(v, lang)} for p, v in EXTENSION_PROPERTIES.items() if t is None or t in v[2]
+    ]
+    out: dict[str, Any] = {"properties": found[:limit]}
+    if t is not None:
+        out["type"] = t
+    out["limit"] = limit
+    return out
+
+
+# --- routes -----------------------------------------------------------------------------------------------
+def name_index(request: Request) -> NameIndex:
+    """Read from the store itself (public graphs only, as every Store read): the platform's own bulk
+    read, like the contribution form's, cached per store version rather than per reader object."""
+    return matching.index_of(request.app.state.store)
+
+
+def _json_param(raw: str, field: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise BadQuery(f"{field}: not JSON ({e})") from None
+
+
+def _bad(e: BadQuery) -> JSONResponse:
+    return JSONResponse({"error": "bad request", "message": str(e)}, 400)
+
+
+def _dispatch(request: Request, queries: str | None, extension: str | None) -> Response:
+    lang = language(request)
+    try:
+        if queries is not None:
+            return JSONResponse(answer_batch(name_index(request), _json_param(queries, "queries"), lang))
+        if extension is not None:
+            return JSONResponse(extend(name_index(request), _json_param(extension, "extend"), lang))
+    except BadQuery as e:
+        return _bad(e)
+    return JSONResponse(manifest(base_of(request), lang))
+
+
+@router.get("/reconcile")
+def reconcile_get(request: Request, queries: str | None = None, extend: str | None = None) -> Response:
+    """The manifest; with ``queries=`` a batch of queries, with ``extend=`` a data extension."""
+    return _dispatch(request, queries, extend)
+
+
+@router.post("/reconcile")
+async def reconcile_post(request: Request) -> Response:
+    """OpenRefine posts ``queries=`` (or ``extend=``) as a form field."""
+    form = await request.form()
+    queries, extension = form.get("queries"), form.get("extend")
+    if not isinstance(queries, str) and not isinstance(extension, str):
+        return _bad(BadQuery("a form field 'queries' or 'extend' (JSON) is required"))
+    return await run_in_threadpool(
+        _dispatch,
+        request,
+        queries if isinstance(queries, str) else None,
+        extension if isinstance(extension, str) else None,
+    )
+
+
+@router.get("/reconcile/suggest/entity")
+def suggest_entity(request: Request, prefix: str = "", type: str | None = None, cursor: int = 0) -> Response:
+    lang = language(request)
+    if type is not None and type not in TYPES:
+        return _bad(BadQuery(f"unknown type {type!r}"))
+    index = name_index(request)
+    cursor = max(0, cursor)
+    found = index.suggest(prefix[:200], (type,) if type else None, limit=cursor + 10)[cursor:]
+    return JSONResponse(
+        {
+            "result": [
+                {
+                    "id": e.iri,
+                    "name": e.name,
+                    "description": describe(index, e, lang),
+                    "notable": [{"id": e.type, "name": type_name(e.type, lang)}],
+                }
+                for e in found
+            ]
+        }
+    )
+
+
+def _starts(prefix: str, *names: str) -> bool:
+    key = matching.fold(prefix)
+    return any(matching.fold(n).startswith(key) or f" {key}" in f" {matching.fold(n)}" for n in names)
+
+
+@router.get("/reconcile/suggest/type")
+def suggest_type(request: Request, prefix: str = "") -> Response:
+    lang = language(request)
+    return JSONResponse(
+        {
+            "result": [
+                {"id": t, "name": type_name(t, lang)}
+                for t, (_, fr, en) in TYPES.items()
+                if _starts(prefix, t, fr, en)
+            ]
+        }
+    )
+
+
+@router.get("/reconcile/suggest/property")
+def suggest_property(request: Request, prefix: str = "") -> Response:
+    lang = language(request)
+    names = {p: _name(v, lang) for p, v in QUERY_PROPERTIES.items()}
+    names.update({p: _name(v, lang) for p, v in EXTENSION_PROPERTIES.items() if p not in names})
+    return JSONResponse({"result": [{"id": p, "name": n} for p, n in names.items() if _starts(prefix, p, n)]})
+
+
+@router.get("/reconcile/properties")
+def propose_properties(request: Request, type: str | None = None, limit: int = 20) -> Response:
+    try:
+        return JSONResponse(proposed_properties(type, language(request), max(1, min(limit, 100))))
+    except BadQuery as e:
+        return _bad(e)
+
+
+@router.get("/reconcile/preview", response_class=HTMLResponse)
+def preview(request: Request, id: str = "") -> Response:
+    """A small card for OpenRefine's preview frame; every value escaped by the template."""
+    index = name_index(request)
+    e = index.entities.get(id)
+    if e is None:
+        return JSONResponse({"error": "not found", "message": "unknown id"}, 404)
+    lang = language(request)
+    facts = [
+        (_name(EXTENSION_PROPERTIES[p], lang), values)
+        for p in EXTENSION_PROPERTIES
+        if (values := extension_values(index, e, p))
+    ]
+    return render(
+        request,
+        "reconcile_preview.html",
+        {"entity": e, "description": describe(index, e, lang), "facts": facts},
+    )

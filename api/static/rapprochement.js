@@ -1,0 +1,68 @@
+// /rapprochement: offers the file's columns, posts the form with fetch and shows the progress of the
+// streamed answer (rows received / rows sent), then a link to download it. Without this script the form
+// posts as usual and the browser downloads the CSV when it is complete.
+(function () {
+  "use strict";
+  const form = document.getElementById("rapprochement");
+  if (!form || !window.fetch || !window.TextDecoder) return;
+  const file = document.getElementById("fichier");
+  const pasted = document.getElementById("colle");
+  const columns = document.getElementById("colonnes");
+  const progress = document.getElementById("progression");
+  const bar = document.getElementById("barre");
+  const state = document.getElementById("etat");
+  const result = document.getElementById("resultat");
+  const link = document.getElementById("lien");
+  let rows = 0;
+
+  function countLines(text) {
+    return text.split("\n").filter((line) => line.trim() !== "").length;
+  }
+
+  file.addEventListener("change", () => {
+    const chosen = file.files[0];
+    if (!chosen) return;
+    chosen.text().then((text) => {
+      rows = Math.max(0, countLines(text) - 1);
+      const first = text.split("\n", 1)[0].replace(/^\ufeff/, "");
+      const delimiter = [";", "\t", ","].reduce((a, b) => (first.split(b).length > first.split(a).length ? b : a), ",");
+      columns.replaceChildren(...first.split(delimiter).map((name) => {
+        const option = document.createElement("option");
+        option.value = name.trim().replace(/^"|"$/g, "");
+        return option;
+      }));
+    });
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!(file.files[0])) rows = countLines(pasted.value);
+    progress.hidden = false;
+    result.hidden = true;
+    bar.max = Math.max(rows, 1);
+    bar.value = 0;
+    state.textContent = "0 / " + rows;
+    const response = await fetch(form.action, { method: "POST", body: new FormData(form) });
+    if (!response.ok) {
+      state.textContent = await response.text();
+      return;
+    }
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    const parts = [];
+    let received = -1; // the header line
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const text = decoder.decode(value, { stream: true });
+      parts.push(text);
+      received += text.split("\n").length - 1;
+      bar.value = Math.min(received, bar.max);
+      state.textContent = received + " / " + rows;
+    }
+    const blob = new Blob(parts, { type: "text/csv" });
+    link.href = URL.createObjectURL(blob);
+    link.textContent = form.dataset.done.replace("{n}", String(received));
+    result.hidden = false;
+  });
+})();

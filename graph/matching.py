@@ -1,0 +1,563 @@
+"""Which entity does this name mean: one answer for the reconciliation service, the "link my spreadsheet"
+page and the contribution form's territory field.
+
+Names typed by hand differ from the reference in ways that carry no meaning (accents, case, hyphens,
+"St"/"Saint", articles, "2" for "Deux", "CC" for "Communauté de communes"); :func:`name_key` removes
+exactly those, so two names with the same key are the same name. A delegated or associated commune's name
+and a merged commune's former code name the current commune. A candidate is certain (``match``) only when
+its key equals the query's and no other entity in scope (types, département) has that key: a homonym
+without its département is never certain. Anything else is scored by edit similarity, below any exact
+name, so that scores (0-100) compare across queries.
+
+The index is read from the store (flat SPARQL patterns through :meth:`Store.scan`, the public dataset
+only) once per store version: the IRIs it answers are those the store serves.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from rapidfuzz import fuzz, process
+
+from graph.namespaces import CS, DCTERMS, IGEO, ORG, RDFS, SCHEMA, SKOS
+from graph.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+# Type id → (class IRI, French name, English name), in the order a page lists them.
+TYPES: dict[str, tuple[str, str, str]] = {
+    "commune": (IGEO + "Commune", "Commune", "Municipality"),
+    "epci": (IGEO + "Intercommunalite", "Intercommunalité (EPCI)", "Inter-municipality (EPCI)"),
+    "departement": (IGEO + "Departement", "Département", "Département"),
+    "region": (IGEO + "Region", "Région", "Region"),
+    "organisation": (ORG + "Organization", "Organisation", "Organisation"),
+    "projet": (SCHEMA + "Project", "Projet", "Project"),
+    "lieu": (CS + "ServicePlace", "Lieu de services", "Service place"),
+}
+TERRITORY_TYPES = ("commune", "epci", "departement", "region")
+# Former units whose names name a current commune.
+FORMER_CLASSES = (IGEO + "CommuneDeleguee", IGEO + "CommuneAssociee", IGEO + "ArrondissementMunicipal")
+SPATIAL = (DCTERMS + "spatial", SCHEMA + "location", SCHEMA + "areaServed")
+
+EXACT = 100.0  # the reference name, key for key
+VARIANT = 96.0  # same key, written otherwise (articles, digits, "CC" for "Communauté de communes")
+FORMER = 94.0  # the name of a delegated/associated commune, for its current commune
+AMBIGUOUS = 80.0  # an exact key shared by several entities in scope
+FUZZY_MAX = 89.0  # edit similarity never reaches an exact name
+PREFIX = 85.0  # the query is the first words of the name
+FUZZY_FLOOR = 60.0  # below this, a candidate is noise
+OUT_OF_SCOPE = 30.0  # taken off a candidate outside the asked département
+
+NUMBERS = [
+    "zero",
+    "un",
+    "deux",
+    "trois",
+    "quatre",
+    "cinq",
+    "six",
+    "sept",
+    "huit",
+    "neuf",
+    "dix",
+    "onze",
+    "douze",
+    "treize",
+    "quatorze",
+    "quinze",
+    "seize",
+    "dix-sept",
+    "dix-huit",
+    "dix-neuf",
+    "vingt",
+]
+ABBREVIATIONS = {
+    "st": "saint",
+    "ste": "sainte",
+    "sts": "saints",
+    "stes": "saintes",
+    "mt": "mont",
+    "mts": "monts",
+    "hte": "haute",
+    "htes": "hautes",
+    "ht": "haut",
+    "gd": "grand",
+    "gde": "grande",
+    "nd": "notre dame",
+    "s": "sur",
+    "ss": "sous",
+    "1er": "premier",
+}
+ARTICLES = frozenset(["le", "la", "les", "l", "de", "du", "des", "d", "et", "en", "a", "au", "aux", "lez"])
+# Words of an EPCI's kind, as written in full or abbreviated; the kind is a property, not part of a name.
+EPCI_KINDS = (
+    ("communaute de communes", "CC"),
+    ("communaute d agglomeration", "CA"),
+    ("communaute urbaine", "CU"),
+    ("metropole", "METRO"),
+    ("cc", "CC"),
+    ("ca", "CA"),
+    ("cu", "CU"),
+)
+_EPCI_PREFIX = re.compile(r"^(" + "|".join(k for k, _ in EPCI_KINDS) + r")\b\s*")
+_EPCI_KIND = dict(EPCI_KINDS)
+_FOLD = re.compile(r"[^a-z0-9]+")
+
+
+def fold(name: str) -> str:
+    """Lower-case ASCII words: accents, ligatures, case and punctuation carry no meaning in a name."""
+    text = name.replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return _FOLD.sub(" ", text).strip()
+
+
+def _words(name: str) -> list[str]:
+    words: list[str] = []
+    for w in fold(name).split():
+        w = ABBREVIATIONS.get(w, w)
+        if w.isdigit() and int(w) < len(NUMBERS):
+            w = NUMBERS[int(w)]
+        words.extend(w.replace("-", " ").split())
+    return words
+
+
+def name_key(name: str) -> str:
+    """The name once every difference without meaning is gone ("Les 2 Alpes" = "Les Deux-Alpes")."""
+    words = _words(name)
+    kept = [w for w in words if w not in ARTICLES]
+    return " ".join(kept or words)
+
+
+def epci_key(name: str) -> tuple[str, str | None]:
+    """(key of the name without its kind, the kind it states: CC, CA, CU, METRO or None)."""
+    text = " ".join(_words(name))
+    m = _EPCI_PREFIX.match(text)
+    if not m:
+        return name_key(text), None
+    return name_key(text[m.end() :]) or name_key(text), _EPCI_KIND[m.group(1)]
+
+
+@dataclass
+class Entity:
+    """What the service answers about one thing: its IRI, names, codes and where it is."""
+
+    iri: str
+    type: str  # a key of TYPES
+    name: str  # the official name (igeo:nom), else the label
+    label: str = ""  # the display label (rdfs:label: "Savoie (73)")
+    code: str = ""  # INSEE code; an EPCI's SIREN
+    siren: str = ""
+    population: int | None = None
+    postal_codes: tuple[str, ...] = ()
+    departements: tuple[str, ...] = ()  # INSEE codes
+    region: str = ""  # IRI
+    epci: str = ""  # IRI (a commune's)
+    epci_kind: str | None = None
+    parents: list[str] = field(default_factory=list)  # IRIs it is part of / located in
+    projects: int = 0  # for a commune: projects and service places located there
+    places: int = 0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entity: Entity
+    score: float
+    match: bool
+    matched_name: str  # the name that matched (a delegated commune's, an alternative label…)
+    exact: bool = False  # its key is the query's (certain when alone in scope; else a homonym)
+
+
+def normalize_code(value: str, width: int) -> str:
+    """Spreadsheets drop leading zeros: '5023' is the commune 05023, '5' the département 05."""
+    value = value.strip().upper()
+    return value.zfill(width) if value.isdigit() and len(value) < width else value
+
+
+class NameIndex:
+    """Every entity of the seven types with its names, keyed for exact and fuzzy look-ups."""
+
+    def __init__(self, entities: Iterable[Entity], aliases: Iterable[tuple[str, str]] = ()):
+        self.entities: dict[str, Entity] = {e.iri: e for e in entities}
+        # key → [(iri, score if that key matches, the name)]
+        self._keys: dict[str, list[tuple[str, float, str]]] = defaultdict(list)
+        for e in self.entities.values():
+            if e.type == "epci":
+                self._add(epci_key(e.name)[0], e.iri, EXACT, e.name)
+            self._add(name_key(e.name), e.iri, EXACT, e.name)
+        for name, iri in aliases:  # (name, IRI): former communes, alternative labels
+            if iri in self.entities:
+                key = epci_key(name)[0] if self.entities[iri].type == "epci" else name_key(name)
+                self._add(key, iri, FORMER, name)
+        self.by_code: dict[tuple[str, str], list[str]] = defaultdict(list)  # (type, code) → IRIs
+        for e in self.entities.values():
+            for code in {e.code, e.siren} - {""}:
+                self.by_code[(e.type, code)].append(e.iri)
+        self.by_postal_code: dict[str, set[str]] = defaultdict(set)
+        for e in self.entities.values():
+            for pc in e.postal_codes:
+                self.by_postal_code[pc].add(e.iri)
+        # Per type, the keys for fuzzy and prefix search.
+        self._choices: dict[str, list[str]] = defaultdict(list)
+        self._sorted: dict[str, list[str]] = defaultdict(list)
+        for key, targets in self._keys.items():
+            for t in {self.entities[iri].type for iri, _, _ in targets}:
+                self._choices[t].append(key)
+                self._sorted[t].append(key)
+        for t in self._sorted:
+            self._sorted[t].sort()
+
+    def _add(self, key: str, iri: str, score: float, name: str) -> None:
+        if not key:
+            return
+        entries = self._keys[key]
+        for i, (other, s, _) in enumerate(entries):
+            if other == iri:
+                if score > s:
+                    entries[i] = (iri, score, name)
+                return
+        entries.append((iri, score, name))
+
+    # --- look-ups ---------------------------------------------------------------------------------
+    def departement_code(self, value: str) -> str | None:
+        """A département given as a code ('73', '5', '2a'), an IRI or a name ('Hte Savoie')."""
+        value = value.strip()
+        if "/" in value:
+            value = value.rstrip("/").rsplit("/", 1)[1]
+        code = normalize_code(value, 2)
+        if self.by_code.get(("departement", code)):
+            return code
+        found = [c for c in self.match(value, ("departement",), limit=1) if c.match]
+        return found[0].entity.code if found else None
+
+    def lookup_code(self, code: str, types: tuple[str, ...]) -> list[Entity]:
+        """Entities with that INSEE code or SIREN (a merged commune's former code: its current one)."""
+        found: list[Entity] = []
+        for t in types:
+            width = {"commune": 5, "departement": 2, "region": 2, "epci": 9}.get(t, 0)
+            value = normalize_code(code, width) if width else code.strip()
+            found += [self.entities[i] for i in self.by_code.get((t, value), ())]
+        return found
+
+    def match(
+        self,
+        name: str,
+        types: Iterable[str] | None = None,
+        departement: str | None = None,
+        postal_code: str | None = None,
+        limit: int = 5,
+    ) -> list[Candidate]:
+        """Candidates for a name, best first; ``departement`` is an INSEE code (homonyms apart)."""
+        scope = tuple(types or TYPES)
+        plain = name_key(name)
+        core, stated_kind = epci_key(name) if "epci" in scope else (plain, None)
+        folded = fold(name)
+        found: dict[str, tuple[float, str]] = {}
+        for key in dict.fromkeys((plain, core)):
+            for iri, s, matched in self._keys.get(key, ()):
+                e = self.entities[iri]
+                if e.type not in scope or (e.type != "epci" and key != plain):
+                    continue
+                if s == EXACT and fold(matched) != folded:
+                    s = VARIANT
+                if e.type == "epci" and stated_kind and e.epci_kind and stated_kind != e.epci_kind:
+                    s -= 10  # "CA" for a communauté de communes: the same core name, another kind
+                if s > found.get(iri, (0.0, ""))[0]:
+                    found[iri] = (s, matched)
+        exact = {i: v for i, v in found.items() if self._in_scope(i, departement, postal_code)}
+        if exact:
+            best = max(s for s, _ in exact.values())
+            top = [i for i, (s, _) in exact.items() if s == best]
+            if best >= FORMER and len(top) == 1 and len(exact) == 1:
+                iri = top[0]
+                return [Candidate(self.entities[iri], exact[iri][0], True, exact[iri][1], True)]
+            # Several in scope: none is certain; the reference names before former ones, then by size.
+            ranked = sorted(exact, key=lambda i: (-exact[i][0], -(self.entities[i].population or 0)))
+            out = [
+                Candidate(
+                    self.entities[i], AMBIGUOUS if len(ranked) > 1 else exact[i][0], False, exact[i][1], True
+                )
+                for i in ranked
+            ]
+            return out[:limit]
+        candidates = {
+            i: (s - OUT_OF_SCOPE, m) for i, (s, m) in found.items()
+        }  # exact names elsewhere, penalised
+        for i, (s, m) in self._fuzzy(list(dict.fromkeys((plain, core))), scope, limit * 4).items():
+            penalty = 0.0 if self._in_scope(i, departement, postal_code) else OUT_OF_SCOPE
+            if s - penalty > candidates.get(i, (0.0, ""))[0]:
+                candidates[i] = (s - penalty, m)
+        ranked = sorted(
+            (i for i in candidates if candidates[i][0] >= FUZZY_FLOOR - OUT_OF_SCOPE),
+            key=lambda i: (-candidates[i][0], -(self.entities[i].population or 0)),
+        )
+        return [
+            Candidate(self.entities[i], round(candidates[i][0], 1), False, candidates[i][1])
+            for i in ranked[:limit]
+        ]
+
+    def _in_scope(self, iri: str, departement: str | None, postal_code: str | None) -> bool:
+        e = self.entities[iri]
+        if departement and e.departements and departement not in e.departements:
+            return False
+        return not (postal_code and e.postal_codes and postal_code not in e.postal_codes)
+
+    def _fuzzy(self, keys: list[str], scope: tuple[str, ...], limit: int) -> dict[str, tuple[float, str]]:
+        """Edit similarity of whole keys (typos), and names the query begins ("Évian" for "Évian-les-Bains")
+        just below: a short name found inside a longer one elsewhere ("Rians" in "Brianson") is not one."""
+        out: dict[str, tuple[float, str]] = {}
+
+        def add(choice: str, score: float, t: str) -> None:
+            for iri, _, matched in self._keys[choice]:
+                if self.entities[iri].type == t and score > out.get(iri, (0.0, ""))[0]:
+                    out[iri] = (score, matched)
+
+        for t in scope:
+            choices = self._choices.get(t)
+            if not choices:
+                continue
+            for key in filter(None, keys):
+                close = process.extract(
+                    key, choices, scorer=fuzz.ratio, limit=limit, score_cutoff=FUZZY_FLOOR * 100 / FUZZY_MAX
+                )
+                for choice, s, _ in close:
+                    add(choice, s * FUZZY_MAX / 100, t)
+                for choice in self._prefixed(t, key + " ")[:limit]:
+                    add(choice, PREFIX, t)
+        return out
+
+    def _prefixed(self, t: str, prefix: str, most: int = 200) -> list[str]:
+        keys = self._sorted.get(t, [])
+        start = bisect_left(keys, prefix)
+        out = []
+        for k in keys[start : start + most]:
+            if not k.startswith(prefix):
+                break
+            out.append(k)
+        return out
+
+    def suggest(self, prefix: str, types: Iterable[str] | None = None, limit: int = 10) -> list[Entity]:
+        """Entities whose name starts with ``prefix`` (key for key), the most populous first."""
+        key = name_key(prefix)
+        if not key:
+            return []
+        found: dict[str, Entity] = {}
+        for t in types or TYPES:
+            for k in self._prefixed(t, key, 2000):  # then the most populous of those
+                for iri, s, _ in self._keys[k]:
+                    e = self.entities[iri]
+                    if e.type == t and s == EXACT:
+                        found[iri] = e
+        ranked = sorted(found.values(), key=lambda e: (-(e.population or 0), e.name))
+        if len(ranked) < limit:  # then names close to the typed text
+            ranked += [c.entity for c in self.match(prefix, types, limit=limit) if c.entity.iri not in found]
+        return ranked[:limit]
+
+
+# --- reading the index from the store ------------------------------------------------------------------
+def _pairs(store: Store, predicate: str) -> list[tuple[ox.Term | None, ...]]:
+    return store.scan(f"SELECT ?x ?v WHERE {{ ?x <{predicate}> ?v }}", ("x", "v"))
+
+
+def _instances(store: Store, cls: str) -> list[str]:
+    rows = store.scan(f"SELECT ?x WHERE {{ ?x a <{cls}> }}", ("x",))
+    return [x.value for (x,) in rows if isinstance(x, ox.NamedNode)]
+
+
+def read_index(store: Store) -> NameIndex:
+    """The index of the store's public data: a dozen flat patterns, joined here (as graph.search does)."""
+    type_of: dict[str, str] = {}
+    for t, (cls, _, _) in TYPES.items():
+        for iri in _instances(store, cls):
+            type_of.setdefault(iri, t)
+    former = {iri for cls in FORMER_CLASSES for iri in _instances(store, cls)}
+
+    def literals(predicate: str, wanted: set[str] | dict[str, str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for x, v in _pairs(store, predicate):
+            if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal) and x.value in wanted:
+                out[x.value].append(v.value)
+        return out
+
+    wanted = set(type_of) | former
+    official = literals(IGEO + "nom", wanted)
+    labels: dict[str, str] = {}
+    for x, v in _pairs(store, RDFS + "label"):
+        named = isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal) and x.value in wanted
+        if named and (x.value not in labels or v.language == "fr"):
+            labels[x.value] = v.value
+    codes = literals(IGEO + "codeINSEE", wanted)
+    sirens = literals(CS + "siren", type_of)
+    populations = literals(CS + "population", type_of)
+    postal = literals(SCHEMA + "postalCode", type_of)
+    former_codes = literals(CS + "ancienCodeINSEE", type_of)
+    alt = literals(SKOS + "altLabel", type_of)
+    kinds = {x.value: v.value.rsplit("/", 1)[-1].upper() for x, v in _pairs(store, IGEO + "typeDEPCI")}
+    parents: dict[str, list[str]] = defaultdict(list)
+    for x, v in _pairs(store, DCTERMS + "isPartOf"):
+        if isinstance(v, ox.NamedNode) and x.value in wanted:
+            parents[x.value].append(v.value)
+    located: dict[str, list[str]] = defaultdict(list)
+    for p in SPATIAL:
+        for x, v in _pairs(store, p):
+            if isinstance(v, ox.NamedNode) and x.value in type_of:
+                located[x.value].append(v.value)
+
+    entities: dict[str, Entity] = {}
+    for iri, t in type_of.items():
+        name = (official.get(iri) or [labels.get(iri, "")])[0]
+        if not name:
+            continue
+        pop = populations.get(iri, [None])[0]
+        entities[iri] = Entity(
+            iri=iri,
+            type=t,
+            name=name,
+            label=labels.get(iri, name),
+            code=(codes.get(iri) or [""])[0],
+            siren=(sirens.get(iri) or [""])[0],
+            population=int(pop) if pop and pop.isdigit() else None,
+            postal_codes=tuple(sorted(postal.get(iri, ()))),
+            epci_kind={"METRO": "METRO"}.get(kinds.get(iri, ""), kinds.get(iri)) if t == "epci" else None,
+            parents=parents.get(iri, []) + located.get(iri, []),
+        )
+    _place(entities)
+    aliases: list[tuple[str, str]] = []
+    for iri in former:  # a delegated commune's name names its current commune
+        name = (official.get(iri) or [labels.get(iri, "")])[0]
+        current = next((p for p in parents.get(iri, ()) if p in entities), None)
+        if name and current:
+            aliases.append((name, current))
+    for iri, names in alt.items():
+        aliases += [(n, iri) for n in names if iri in entities]
+    index = NameIndex(entities.values(), aliases)
+    for iri, olds in former_codes.items():  # a merged commune's former code: its current commune
+        if iri in entities:
+            for old in olds:
+                index.by_code[("commune", old)].append(iri)
+    for iri in former:
+        current = next((p for p in parents.get(iri, ()) if p in entities), None)
+        for code in codes.get(iri, ()):
+            if current and current not in index.by_code[("commune", code)]:
+                index.by_code[("commune", code)].append(current)
+    return index
+
+
+def _place(entities: dict[str, Entity]) -> None:
+    """Départements, région and EPCI of every entity, from the territories it is part of or located in;
+    and each commune's count of projects and service places."""
+    level = {iri: e.type for iri, e in entities.items() if e.type in TERRITORY_TYPES}
+
+    def departements_of(iri: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        e = entities.get(iri)
+        if e is None or iri in seen:
+            return set()
+        if e.type == "departement":
+            return {e.code}
+        if e.type == "region":
+            return set()
+        out: set[str] = set()
+        for p in e.parents:
+            if e.type == "commune" and level.get(p) == "epci":
+                continue  # a commune's département is its own, not its EPCI's others
+            out |= departements_of(p, seen | {iri})
+        return out
+
+    for e in entities.values():
+        e.departements = tuple(sorted(departements_of(e.iri)))
+        if e.type == "commune":
+            e.epci = next((p for p in e.parents if level.get(p) == "epci"), "")
+    by_dep = {e.code: e for e in entities.values() if e.type == "departement"}
+    for e in by_dep.values():
+        e.region = next((p for p in e.parents if level.get(p) == "region"), "")
+    for e in entities.values():
+        if e.type != "departement" and e.departements:
+            regions = {by_dep[d].region for d in e.departements if d in by_dep}
+            e.region = regions.pop() if len(regions) == 1 else ""
+        if e.type in ("projet", "lieu"):
+            for p in e.parents:
+                target = entities.get(p)
+                if target is not None and target.type == "commune":
+                    if e.type == "projet":
+                        target.projects += 1
+                    else:
+                        target.places += 1
+
+
+_lock = threading.Lock()
+_read = threading.Condition(_lock)  # notified when a read of an index ends (done or failed)
+_cache: dict[int, tuple[int, NameIndex, float]] = {}  # id(store) → (version, index, when it was read)
+_building: set[int] = set()
+REFRESH_INTERVAL = 30.0  # seconds: a burst of contributions costs one re-read, not one per write
+
+
+def start(store: Store) -> None:
+    """Begin the first read in the background at server start (4 s for the territorial reference on an
+    idle machine, several times that beside the browsing index's build), so no visitor waits for all of it."""
+    with _lock:
+        if id(store) in _cache or id(store) in _building:
+            return
+        _building.add(id(store))
+    threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
+
+
+def finish(store: Store, timeout: float) -> None:
+    """Before the store closes: let a read under way end (a store closed under it would fail it)."""
+    deadline = time.monotonic() + timeout
+    with _lock:
+        while id(store) in _building and time.monotonic() < deadline:
+            _read.wait(max(0.0, deadline - time.monotonic()))
+
+
+def index_of(store: Store) -> NameIndex:
+    """The index of the store's version. After a write the previous index answers while the new one is
+    read in the background, at most every REFRESH_INTERVAL; only the first read is waited for. Names are
+    thus eventually current, as the lists and search are (graph.search)."""
+    key = id(store)
+    with _lock:
+        while True:
+            cached = _cache.get(key)
+            if cached:
+                fresh = cached[0] == store.version or time.monotonic() - cached[2] < REFRESH_INTERVAL
+                if not fresh and key not in _building:
+                    _building.add(key)
+                    threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
+                return cached[1]
+            if key not in _building:
+                break
+            _read.wait()  # the first read, begun by start() or another request
+        _building.add(key)
+    try:  # the first read, here: a store that cannot be read raises to the caller
+        version = store.version
+        index = read_index(store)
+        with _lock:
+            _cache[key] = (version, index, time.monotonic())
+        return index
+    finally:
+        with _lock:
+            _building.discard(key)
+            _read.notify_all()
+
+
+def _refresh(store: Store) -> None:
+    try:
+        version = store.version
+        index = read_index(store)
+        with _lock:
+            _cache[id(store)] = (version, index, time.monotonic())
+    except StoreError:
+        pass  # a remote store down: the previous index answers (or the next request reads it itself)
+    except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
+        log.exception("the name index could not be read")
+    finally:
+        with _lock:
+            _building.discard(id(store))
+            _read.notify_all()

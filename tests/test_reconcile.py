@@ -1,0 +1,492 @@
+"""/reconcile and /rapprochement through a real uvicorn: every answer checked against the JSON Schemas of
+the Reconciliation Service API 0.2 (shared/specs), the spec's own query examples, OpenRefine's request
+shapes replayed, and the accuracy on a test set of messy names written before the matcher was tuned."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import httpx
+import jsonschema
+import pyoxigraph as ox
+import pytest
+from pages_helpers import pages_store, serve
+from referencing import Registry
+from referencing.jsonschema import DRAFT7
+
+from graph.namespaces import ORG, RDFS
+
+SPEC = Path(__file__).parent / "fixtures" / "reconciliation-api-0.2"  # a copy of shared/specs/…
+NAMES = Path(__file__).parent / "fixtures" / "reconcile-names.csv"
+
+
+def _registry() -> Registry:
+    resources = []
+    for path in (SPEC / "schemas").glob("*.json"):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((schema["$id"].rstrip("#"), DRAFT7.create_resource(schema)))
+    return Registry().with_resources(resources)
+
+
+REGISTRY = _registry()
+
+
+def validator(name: str) -> jsonschema.Draft7Validator:
+    schema = json.loads((SPEC / "schemas" / name).read_text(encoding="utf-8"))
+    return jsonschema.Draft7Validator(schema, registry=REGISTRY)
+
+
+def valid(name: str, document: object) -> None:
+    errors = [e.message for e in validator(name).iter_errors(document)]
+    assert not errors, f"{name}: {errors[:3]}"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, territory_triples):
+    store = pages_store("https://data.adrets-asso.fr/", territory_triples)
+    # A name a page must escape, for the preview.
+    org = ox.NamedNode(store.minter.thing("organisation", "balise"))
+    store.replace_graph(
+        store.minter.graph("essai-echappement"),
+        [
+            ox.Triple(
+                org,
+                ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                ox.NamedNode(ORG + "Organization"),
+            ),
+            ox.Triple(org, ox.NamedNode(RDFS + "label"), ox.Literal("<b>Énergie & Cie</b>", language="fr")),
+        ],
+    )
+    with serve(store, tmp_path_factory.mktemp("reconcile")) as url:
+        yield store, url
+
+
+@pytest.fixture(scope="module")
+def client(site):
+    with httpx.Client(base_url=site[1], timeout=60) as c:
+        yield c
+
+
+def reconcile(client: httpx.Client, queries: dict) -> dict:
+    r = client.post("/reconcile", data={"queries": json.dumps(queries)})
+    assert r.status_code == 200, r.text
+    valid("reconciliation-result-batch.json", r.json())
+    return r.json()
+
+
+# --- manifest ---------------------------------------------------------------------------------------------
+def test_manifest_validates_and_names_the_configured_base_never_the_host(client):
+    r = client.get("/reconcile", headers={"Host": "evil.example"})
+    assert r.status_code == 200
+    m = r.json()
+    valid("manifest.json", m)
+    assert m["identifierSpace"] == "https://data.adrets-asso.fr/id/"
+    assert "evil" not in r.text
+    assert {t["id"] for t in m["defaultTypes"]} == {
+        "commune",
+        "epci",
+        "departement",
+        "region",
+        "organisation",
+        "projet",
+        "lieu",
+    }
+    assert m["suggest"]["entity"]["service_url"] == "https://data.adrets-asso.fr"
+    # The extension metadata is the manifest's "extend" object: valid by the manifest schema's own part.
+    extend_schema = json.loads((SPEC / "schemas" / "manifest.json").read_text())["properties"]["extend"]
+    jsonschema.Draft7Validator(extend_schema).validate(m["extend"])
+    for path in (SPEC / "examples" / "data-extension-metadata" / "valid").glob("*.json"):
+        jsonschema.Draft7Validator(extend_schema).validate(json.loads(path.read_text()))  # the check bites
+
+
+def test_the_schemas_refuse_the_specs_invalid_examples():
+    """The validators used here are not vacuous: each refuses the spec's invalid examples."""
+    folders = {
+        "manifest": "manifest.json",
+        "reconciliation-result-batch": "reconciliation-result-batch.json",
+        "data-extension-response": "data-extension-response.json",
+    }
+    for folder, schema in folders.items():
+        invalid = list((SPEC / "examples" / folder / "invalid").glob("*.json"))
+        assert invalid
+        for path in invalid:
+            assert list(validator(schema).iter_errors(json.loads(path.read_text()))), path.name
+
+
+# --- the spec's own query examples ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "path",
+    sorted((SPEC / "examples" / "reconciliation-query-batch").glob("*/*.json")),
+    ids=lambda p: f"{p.parent.name}-{p.stem}",
+)
+def test_specs_query_examples_are_accepted_or_refused(client, path):
+    body = path.read_text(encoding="utf-8")
+    r = client.post("/reconcile", data={"queries": body})
+    if path.parent.name == "valid":
+        assert r.status_code == 200, r.text
+        valid("reconciliation-result-batch.json", r.json())
+        assert set(r.json()) == set(json.loads(body))
+    else:
+        assert r.status_code == 400, r.text
+        assert r.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "path", sorted((SPEC / "examples" / "data-extension-query").glob("*/*.json")), ids=lambda p: p.stem
+)
+def test_specs_extension_query_examples_are_accepted(client, path):
+    r = client.post("/reconcile", data={"extend": path.read_text(encoding="utf-8")})
+    assert r.status_code == 200, r.text
+    valid("data-extension-response.json", r.json())
+
+
+def test_bad_requests_get_a_clear_400(client):
+    for data in ({"queries": "{not json"}, {"queries": "[1, 2]"}, {"extend": '{"ids": []}'}, {}):
+        r = client.post("/reconcile", data=data)
+        assert r.status_code == 400, (data, r.text)
+        assert r.json()["message"]
+    r = client.get("/reconcile", params={"queries": json.dumps({"q0": {"limit": 1}})})
+    assert r.status_code == 400
+
+
+# --- matching ---------------------------------------------------------------------------------------------
+def test_messy_names_top1_accuracy_and_certain_precision(client, capsys):
+    """The test set (tests/fixtures/reconcile-names.csv) was committed before any tuning."""
+    rows = list(csv.DictReader(NAMES.open(encoding="utf-8")))
+    assert len(rows) >= 60
+    batch = {}
+    for n, row in enumerate(rows):
+        q: dict = {"query": row["query"], "type": row["type"]}
+        if row["departement"]:
+            q["properties"] = [{"pid": "departement", "v": row["departement"]}]
+        batch[f"q{n}"] = q
+    answers = reconcile(client, batch)
+    right = certain = certain_right = 0
+    misses = []
+    for n, row in enumerate(rows):
+        result = answers[f"q{n}"]["result"]
+        top = result[0] if result else None
+        code = top["id"].rstrip("/").rsplit("/", 1)[1] if top else ""
+        # Where no right answer exists, a candidate may be offered, never as certain.
+        ok = code == row["expected"] if row["expected"] else top is None or not top["match"]
+        right += ok
+        if not ok:
+            misses.append((row["query"], row["expected"], code))
+        for c in result:
+            assert not (c["match"] and c["id"].rsplit("/", 1)[1] != row["expected"]), (row, c)
+        if top and top["match"]:
+            certain += 1
+            certain_right += code == row["expected"]
+    with capsys.disabled():
+        print(
+            f"\nreconcile test set: top-1 {right}/{len(rows)} = {right / len(rows):.1%}; "
+            f"match:true {certain_right}/{certain} correct; misses: {misses}"
+        )
+    assert right / len(rows) >= 0.95
+    assert certain_right == certain > len(rows) // 2
+
+
+def test_homonyms_are_never_certain_without_their_departement(client):
+    answers = reconcile(
+        client,
+        {
+            "a": {"query": "Beaufort", "type": "commune"},
+            "b": {"query": "Beaufort", "type": "commune", "properties": [{"pid": "departement", "v": "73"}]},
+            "c": {"query": "Vars", "type": "commune", "properties": [{"pid": "departement", "v": 5}]},
+            "d": {
+                "query": "Vars",
+                "type": "commune",
+                "properties": [{"pid": "departement", "v": "Hautes-Alpes"}],
+            },
+            "e": {
+                "query": "Beaufort",
+                "type": "commune",
+                "properties": [{"pid": "departement", "v": "nowhere"}],
+            },
+        },
+    )
+    assert len(answers["a"]["result"]) >= 4 and not any(c["match"] for c in answers["a"]["result"])
+    assert {c["score"] for c in answers["a"]["result"]} == {80.0}  # the same, below any certain name
+    best = answers["b"]["result"][0]
+    assert best["match"] and best["id"].endswith("/id/commune/73034") and best["score"] >= 94
+    assert (
+        answers["c"]["result"][0]["id"].endswith("/id/commune/05177") and answers["c"]["result"][0]["match"]
+    )
+    assert answers["d"]["result"][0]["id"].endswith("/id/commune/05177")
+    assert not any(c["match"] for c in answers["e"]["result"])
+
+
+def test_codes_and_other_types(client):
+    answers = reconcile(
+        client,
+        {
+            "insee": {"properties": [{"pid": "code_insee", "v": "73054"}], "type": "commune"},
+            "zeros": {"properties": [{"pid": "code_insee", "v": 5023}], "type": "commune"},
+            "former": {"properties": [{"pid": "code_insee", "v": "74011"}], "type": "commune"},
+            "siren": {"properties": [{"pid": "siren", "v": "247300254"}], "type": "epci"},
+            "projet": {"query": "tremplin saison", "type": "projet"},
+            "lieu": {"query": "France services Chambery", "type": "lieu"},
+            "org": {"query": "Adrets", "type": "organisation"},
+            "any": {"query": "Bourg-Saint-Maurice"},
+        },
+    )
+    top = {k: v["result"][0] for k, v in answers.items()}
+    assert top["insee"]["id"].endswith("/id/commune/73054") and top["insee"]["match"]
+    assert top["zeros"]["id"].endswith("/id/commune/05023")
+    assert top["former"]["id"].endswith("/id/commune/74010")  # Annecy-le-Vieux's code: Annecy
+    assert top["siren"]["id"].endswith("/id/epci/247300254")
+    assert top["projet"]["id"].endswith("/id/projet/tremplin-saison") and top["projet"]["match"]
+    assert top["lieu"]["id"].endswith("/id/lieu/france-services-chambery")
+    assert top["org"]["id"].endswith("/id/organisation/adrets")
+    assert top["any"]["type"][0]["id"] == "commune"
+
+
+# --- suggest, preview, extension --------------------------------------------------------------------------
+def test_suggest_answers_validate(client):
+    r = client.get("/reconcile/suggest/entity", params={"prefix": "bourg st m", "type": "commune"})
+    valid("suggest-entities-response.json", r.json())
+    assert r.json()["result"][0]["name"] == "Bourg-Saint-Maurice"
+    r = client.get("/reconcile/suggest/entity", params={"prefix": "cham"})
+    valid("suggest-entities-response.json", r.json())
+    assert len(r.json()["result"]) == 10
+    r = client.get("/reconcile/suggest/type", params={"prefix": "comm"})
+    valid("suggest-types-response.json", r.json())
+    assert [t["id"] for t in r.json()["result"]] == ["commune"]
+    r = client.get("/reconcile/suggest/property", params={"prefix": "code"})
+    valid("suggest-properties-response.json", r.json())
+    assert {"code_insee", "code_postal"} <= {p["id"] for p in r.json()["result"]}
+    r = client.get("/reconcile/properties", params={"type": "commune"})
+    valid("data-extension-property-proposal.json", r.json())
+    assert "population" in {p["id"] for p in r.json()["properties"]}
+
+
+def test_preview_is_a_small_escaped_card(client, site):
+    store = site[0]
+    r = client.get("/reconcile/preview", params={"id": store.minter.thing("commune", "73054")})
+    assert r.status_code == 200 and "Bourg-Saint-Maurice" in r.text and "Savoie (73)" in r.text
+    r = client.get("/reconcile/preview", params={"id": store.minter.thing("organisation", "balise")})
+    assert "&lt;b&gt;Énergie &amp; Cie&lt;/b&gt;" in r.text and "<b>" not in r.text
+    assert "<script" not in r.text and "style=" not in r.text
+    assert client.get("/reconcile/preview", params={"id": "https://nowhere.example/x"}).status_code == 404
+
+
+def test_extension_gives_codes_population_and_parents(client, site):
+    store = site[0]
+    commune, epci = store.minter.thing("commune", "73054"), store.minter.thing("epci", "247300254")
+    query = {
+        "ids": [commune, epci, "https://nowhere.example/x"],
+        "properties": [
+            {"id": p}
+            for p in (
+                "code_insee",
+                "siren",
+                "population",
+                "epci",
+                "departement",
+                "region",
+                "projets",
+                "lieux",
+            )
+        ],
+    }
+    r = client.post("/reconcile", data={"extend": json.dumps(query)})
+    valid("data-extension-response.json", r.json())
+    rows = r.json()["rows"]
+    c = rows[commune]
+    assert c["code_insee"] == [{"str": "73054"}] and c["population"][0]["int"] > 5000
+    assert c["epci"] == [{"id": epci, "name": "CC de Haute-Tarentaise"}]
+    assert c["departement"][0]["name"] == "Savoie" and c["region"][0]["name"] == "Auvergne-Rhône-Alpes"
+    assert c["projets"] == [{"int": 1}] and c["lieux"] == [{"int": 0}]
+    assert rows[epci]["siren"] == [{"str": "247300254"}] and rows[epci]["projets"] == []
+    assert all(v == [] for v in rows["https://nowhere.example/x"].values())
+
+
+# --- OpenRefine's requests, replayed ----------------------------------------------------------------------
+def test_openrefine_round_trip(client, site):
+    """The requests OpenRefine 3.x sends (form-encoded, batches of 10 named q0…q9), in its order."""
+    manifest = client.get("/reconcile").json()
+    assert "0.2" in manifest["versions"]
+    names = [
+        "Bourg St Maurice",
+        "Briancon",
+        "Les 2 Alpes",
+        "Chamberry",
+        "Moutiers",
+        "Seynod",
+        "Tignes",
+        "Val d'Isere",
+        "Aime",
+        "Modane",
+    ]
+    queries = {
+        f"q{n}": {
+            "query": name,
+            "type": "commune",
+            "type_strict": "should",
+            "limit": 3,
+            "properties": [{"pid": "departement", "v": "73"}] if n % 2 else [],
+        }
+        for n, name in enumerate(names)
+    }
+    r = client.post(
+        "/reconcile",
+        content=httpx.QueryParams({"queries": json.dumps(queries)}).__str__(),
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8", "Accept": "*/*"},
+    )
+    assert r.status_code == 200
+    results = r.json()
+    valid("reconciliation-result-batch.json", results)
+    ids = [results[f"q{n}"]["result"][0]["id"] for n in range(10) if results[f"q{n}"]["result"]]
+    assert ids[0].endswith("/73054") and len(ids) >= 8
+    proposal = client.get("/reconcile/properties", params={"type": "commune", "limit": 10}).json()
+    extend = {"ids": ids, "properties": [{"id": p["id"]} for p in proposal["properties"][:3]]}
+    r = client.post("/reconcile", data={"extend": json.dumps(extend)})
+    valid("data-extension-response.json", r.json())
+    assert set(r.json()["rows"]) == set(ids)
+
+
+# --- the spreadsheet page ---------------------------------------------------------------------------------
+def test_page_in_french_and_english_without_inline_script_or_style(client):
+    for lang, word in (("fr", "Rapprocher un tableur"), ("en", "Link a spreadsheet")):
+        r = client.get("/rapprochement", params={"lang": lang})
+        assert r.status_code == 200 and word in r.text
+        assert "<script>" not in r.text and "<script " in r.text  # scripts only by src
+        assert "style=" not in r.text and "<style" not in r.text and "onclick" not in r.text.lower()
+    assert client.get("/static/rapprochement.js").status_code == 200
+    assert 'href="/rapprochement"' in client.get("/").text  # found from the home page
+
+
+def test_csv_round_trip_with_departement_column_and_extensions(client):
+    text = "nom;dep;autre\nBourg St Maurice;73;x\nBeaufort;38;y\nBeaufort;;z\n;;vide\nÉvian;;w\n"
+    r = client.post(
+        "/rapprochement.csv",
+        files={"fichier": ("liste.csv", text.encode("cp1252"), "text/csv")},
+        data={
+            "colonne": "nom",
+            "colonne_departement": "dep",
+            "type": "commune",
+            "extension": ["population", "epci"],
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.text.startswith("\ufeff")  # a Windows-1252 file comes from Excel: UTF-8 back with a BOM
+    rows = list(csv.DictReader(io.StringIO(r.text[1:]), delimiter=";"))
+    assert list(rows[0]) == [
+        "nom",
+        "dep",
+        "autre",
+        "iri",
+        "code_insee",
+        "libelle",
+        "score",
+        "certain",
+        "population",
+        "epci",
+        "code_epci",
+    ]
+    assert (
+        rows[0]["code_insee"] == "73054"
+        and rows[0]["certain"] == "true"
+        and rows[0]["code_epci"] == "247300254"
+    )
+    assert rows[1]["code_insee"] == "38032" and rows[1]["certain"] == "true"
+    assert rows[2]["certain"] == "false"  # a homonym without its département
+    assert rows[3]["iri"] == "" and rows[3]["autre"] == "vide"
+    assert rows[4]["code_insee"] == "74119" and rows[4]["certain"] == "false"
+
+
+def test_pasted_column_and_clear_refusals(client):
+    r = client.post(
+        "/rapprochement.csv", data={"colle": "CC de Haute Tarentaise\nCA Grand Chambery\n", "type": "epci"}
+    )
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [x["code_insee"] for x in rows] == ["247300254", "200069110"]
+    assert client.post("/rapprochement.csv", data={"type": "commune"}).status_code == 400
+    r = client.post(
+        "/rapprochement.csv", files={"fichier": ("a.csv", b"a,b\n1,2\n", "text/csv")}, data={"colonne": "nom"}
+    )
+    assert r.status_code == 400 and "a, b" in r.text
+    r = client.post("/rapprochement.csv", data={"colle": "Gap", "type": "ville"})
+    assert r.status_code == 400
+    r = client.post(
+        "/rapprochement.csv", files={"fichier": ("a.csv", b'nom\n"' + b"a" * 200_000 + b'"\n', "text/csv")}
+    )
+    assert r.status_code == 400 and "ligne" in r.text
+    for bad in (
+        {"queries": '{"q0": {"query": "Gap", "limit": "5"}}'},
+        {"extend": '{"ids": [1], "properties": []}'},
+    ):
+        assert client.post("/reconcile", data=bad).status_code == 400
+    assert client.post("/reconcile", json={"queries": {}}).status_code == 400
+
+
+# --- the contribution form's territory field: the same matching ------------------------------------------
+def test_contribution_territories_resolve_as_reconcile_does(client):
+    def territory_errors(value: str) -> list[str]:
+        r = client.post("/api/contributions", json={"titre": "A", "territoires": [value]})
+        assert r.status_code == 422  # other fields are missing on purpose: nothing is written
+        return r.json()["erreurs"].get("territoires", [])
+
+    assert territory_errors("Seynod") == []  # a delegated commune: Annecy
+    assert territory_errors("Bourg St Maurice") == []
+    typo = territory_errors("Chamberry")
+    assert "vouliez-vous dire" in typo[0] and "Chambéry [commune 73065]" in typo[0]
+    assert "plusieurs territoires" in territory_errors("Beaufort")[0]
+    names = [t["label"] for t in client.get("/territoires/autocomplete", params={"q": "bourg st mau"}).json()]
+    assert names[0] == "Bourg-Saint-Maurice"
+
+
+# --- the page in a real browser, under a strict Content-Security-Policy ----------------------------------
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CSP = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed (make system-deps)")
+def test_page_links_a_file_in_a_browser_under_a_strict_csp(site, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    url = site[1]
+    names = tmp_path / "liste.csv"
+    names.write_text("commune;dep\nBourg St Maurice;73\nBeaufort;38\nLes 2 Alpes;\n", encoding="utf-8")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(accept_downloads=True)
+            violations: list[str] = []
+            page.on(
+                "console",
+                lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+            )
+
+            def with_csp(route):
+                response = route.fetch()
+                route.fulfill(response=response, headers={**response.headers, "content-security-policy": CSP})
+
+            page.route(f"{url}/rapprochement", with_csp)  # the document: its CSP governs the page
+            page.on("console", lambda m: violations.append(m.text) if m.type == "error" else None)
+            page.goto(f"{url}/rapprochement")
+            page.set_input_files("#fichier", str(names))
+            page.wait_for_function("document.querySelectorAll('#colonnes option').length === 2")
+            page.fill("#colonne", "commune")
+            page.fill("#colonne_departement", "dep")
+            page.check("input[value=population]")
+            page.click("button[type=submit]")
+            try:
+                page.wait_for_selector("#lien", state="visible", timeout=60000)
+            except sync_api.TimeoutError:
+                raise AssertionError(f"{page.inner_text('#etat')!r} {violations}") from None
+            assert page.get_attribute("#barre", "value") == "3"
+            assert "3" in page.inner_text("#lien")
+            with page.expect_download() as download:
+                page.click("#lien")
+            text = Path(download.value.path()).read_text(encoding="utf-8")
+        finally:
+            browser.close()
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert [r["code_insee"] for r in rows] == ["73054", "38032", "38253"]
+    assert rows[0]["population"] and not violations, violations
