@@ -20,6 +20,7 @@ import re
 import threading
 import time
 import unicodedata
+import weakref
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
@@ -494,8 +495,9 @@ def _place(entities: dict[str, Entity]) -> None:
 
 _lock = threading.Lock()
 _read = threading.Condition(_lock)  # notified when a read of an index ends (done or failed)
-_cache: dict[int, tuple[int, NameIndex, float]] = {}  # id(store) → (version, index, when it was read)
-_building: set[int] = set()
+# Per store object, weakly (an id() could be reused by a new store): (version, index, when it was read).
+_cache: weakref.WeakKeyDictionary[Store, tuple[int, NameIndex, float]] = weakref.WeakKeyDictionary()
+_building: weakref.WeakSet[Store] = weakref.WeakSet()
 REFRESH_INTERVAL = 30.0  # seconds: a burst of contributions costs one re-read, not one per write
 
 
@@ -503,9 +505,9 @@ def start(store: Store) -> None:
     """Begin the first read in the background at server start (4 s for the territorial reference on an
     idle machine, several times that beside the browsing index's build), so no visitor waits for all of it."""
     with _lock:
-        if id(store) in _cache or id(store) in _building:
+        if store in _cache or store in _building:
             return
-        _building.add(id(store))
+        _building.add(store)
     threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
 
 
@@ -513,7 +515,7 @@ def finish(store: Store, timeout: float) -> None:
     """Before the store closes: let a read under way end (a store closed under it would fail it)."""
     deadline = time.monotonic() + timeout
     with _lock:
-        while id(store) in _building and time.monotonic() < deadline:
+        while store in _building and time.monotonic() < deadline:
             _read.wait(max(0.0, deadline - time.monotonic()))
 
 
@@ -521,7 +523,7 @@ def index_of(store: Store) -> NameIndex:
     """The index of the store's version. After a write the previous index answers while the new one is
     read in the background, at most every REFRESH_INTERVAL; only the first read is waited for. Names are
     thus eventually current, as the lists and search are (graph.search)."""
-    key = id(store)
+    key = store
     with _lock:
         while True:
             cached = _cache.get(key)
@@ -552,12 +554,12 @@ def _refresh(store: Store) -> None:
         version = store.version
         index = read_index(store)
         with _lock:
-            _cache[id(store)] = (version, index, time.monotonic())
+            _cache[store] = (version, index, time.monotonic())
     except StoreError:
         pass  # a remote store down: the previous index answers (or the next request reads it itself)
     except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
         log.exception("the name index could not be read")
     finally:
         with _lock:
-            _building.discard(id(store))
+            _building.discard(store)
             _read.notify_all()

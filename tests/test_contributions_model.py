@@ -95,7 +95,7 @@ def test_change_sets_are_prov_activities_chained_by_revisions(model: Contributio
     )
     assert [int(r["n"].value) for r in rows] == [1, 2, 3]
     assert rows[0]["who"].value.startswith(model.minter.thing("contributeur", ""))
-    assert rows[1]["who"].value == model.minter.thing("compte", "modo")
+    assert rows[1]["who"].value == model.account_agent("modo")  # a pseudonym, never the login
     assert "prev" not in rows[0]
     assert rows[2]["prev"] == rows[1]["v"] and rows[1]["prev"] == rows[0]["v"]
 

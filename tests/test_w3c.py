@@ -64,6 +64,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Suit
     port = _free_port()
     env = {
         **os.environ,
+        # The service description names the endpoint by the configured base (never the Host header): the
+        # suite's check that it names the URL queried holds where the base is the server's own address.
+        "COMMUNS_BASE_IRI": f"http://127.0.0.1:{port}/",
         "COMMUNS_UPDATE_TOKEN": TOKEN,
         "COMMUNS_SECRET_KEY": "w" * 32,
         "COMMUNS_UPLOADS_DIR": str(tmp / "uploads"),
