@@ -4,8 +4,7 @@
 
 Builds ~1M quads with bench/synthetic.py (real territories + synthetic projects over real communes),
 bulk-loads them into one store directory, then serves it with ``communs serve`` (the console script, as
-deployed), a copy with ``communs serve --processes 2`` (ours-2p) and another with ``oxigraph
-serve-read-only --union-default-graph``; rdflib-endpoint gets
+deployed) and a copy with ``oxigraph serve-read-only --union-default-graph``; rdflib-endpoint gets
 a smaller slice (it holds everything in Python objects). All servers are up at once (idle ones cost no
 CPU) and each row is measured on every server back to back, in a rotating order, after a short warm-up:
 on a shared machine the background load drifts, so a ratio measured within one row is the number to
@@ -23,6 +22,7 @@ wrk shares the 2 cores with the server under test: numbers are relative, not abs
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -155,6 +155,24 @@ def ask(url: str, query: str, timeout: float = 120) -> tuple[int, int]:
         return e.code, 0
 
 
+def tree_rss(root: int) -> int:
+    """Bytes resident in ``root`` and all its descendants (query workers, compaction)."""
+    pids, frontier = [], [root]
+    while frontier:
+        pid = frontier.pop()
+        pids.append(pid)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                frontier += [int(c) for c in (task / "children").read_text().split()]
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+    return total
+
+
 @dataclass
 class Server:
     name: str
@@ -163,8 +181,7 @@ class Server:
     port: int
     env: dict | None = None
     note: str = ""
-    # Also wait for these lines in the log, each seen so many times (ours: its snapshot compacted and held
-    # in memory by each of its HTTP processes).
+    # Also wait for these lines in the log, each seen so many times (ours: its snapshot compacted).
     ready_lines: tuple[tuple[str, int], ...] = ()
     ready_path: str = ""  # and for this page to answer 200 (ours: its list index, built in the background)
 
@@ -334,31 +351,20 @@ def servers(store: Path, small: Path, work: Path) -> list[Server]:
     ox_store = work / "store-oxigraph"
     shutil.rmtree(ox_store, ignore_errors=True)
     shutil.copytree(store, ox_store)
-    found = []
-    # ours twice: default settings (one HTTP process), and --processes 2 (a lane beside it, api/lane.py)
-    # on a copy of its own (a store is opened read-write by one process only).
-    two = work / "store-2p"
-    shutil.rmtree(two, ignore_errors=True)
-    shutil.copytree(store, two)
     # No access log: Oxigraph writes none either (without it, ours did 11-48 % more lookups at one
     # connection in a noisy A/B).
-    quiet = ["--no-access-log"]
-    for name, path, extra, processes in (
-        ("ours", store, quiet, 1),
-        ("ours-2p", two, [*quiet, "--processes", "2"], 2),
-    ):
-        port = free_port()
-        found.append(
-            Server(
-                name,
-                [*serve, "serve", "--store", str(path), "--port", str(port), *extra],
-                "/sparql",
-                port,
-                env,
-                ready_lines=(("compacted in", 1), ("held in memory", processes)),
-                ready_path="/projets.json",
-            )
+    port = free_port()
+    found = [
+        Server(
+            "ours",
+            [*serve, "serve", "--store", str(store), "--port", str(port), "--no-access-log"],
+            "/sparql",
+            port,
+            env,
+            ready_lines=(("compacted in", 1),),
+            ready_path="/projets.json",
         )
+    ]
     found.append(
         Server(
             "oxigraph",
@@ -431,7 +437,7 @@ KINDS = {
     "aggregate": "(c) aggregate per département, unique",
     "repeated": "repeated mix (8 queries)",
 }
-OURS = ("ours", "ours-2p")
+OURS = ("ours",)
 GOALS = {"lookup": 0.5, "search": 0.5, "aggregate": 0.9, "repeated": 1.0}  # issue 4, ours/oxigraph req/s
 
 
@@ -510,6 +516,12 @@ def main(argv: list[str] | None = None) -> None:
                         f"load {os.getloadavg()[0]:.1f}",
                         flush=True,
                     )
+        for server, proc in live:
+            notes.append(
+                f"- {server.name}: serving RSS after the runs {tree_rss(proc.pid) / 2**20:,.0f} MB "
+                "(the server and every process it started)"
+            )
+            print(notes[-1])
     finally:
         for _, proc in launched:
             if proc.poll() is None:
@@ -540,11 +552,9 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"- Data: {args.triples:,} quads from bench/synthetic.py (real territories + synthetic "
         "projects), one bulk-loaded store directory served by `communs serve --no-access-log` (ours, "
-        "`/sparql`, otherwise default settings; Oxigraph logs no request either), by the same with "
-        "`--processes 2` (ours-2p: a lane process beside it, api/lane.py) and by `oxigraph serve-read-only "
-        "--union-default-graph` (`/query`), each on a copy of its own. Ours is measured once its "
-        "snapshot is compacted and each of its HTTP processes holds it in memory (COMMUNS_MEMORY_QUADS, "
-        "for one-pattern queries; the other rows read RocksDB in worker processes).",
+        "`/sparql`, otherwise default settings; Oxigraph logs no request either) and by `oxigraph "
+        "serve-read-only --union-default-graph` (`/query`), each on a copy of its own. Ours is measured "
+        "once its snapshot is compacted; every query runs in a worker process on it.",
         f"- All servers run at once; each row is measured on each server back to back (order rotating "
         f"per row), {args.duration} s per run after {args.warmup} s of unrecorded warm-up.",
         f"- rdflib-endpoint serves a {args.rdflib_triples:,}-quad slice only (in-memory rdflib Dataset; the "
