@@ -15,18 +15,17 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
-import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from serving import serve_in_thread  # noqa: E402  (bench/serving.py: scripts run from bench/)
 
 from api.app import create_app  # noqa: E402
 from graph import search  # noqa: E402
@@ -50,14 +49,7 @@ def main() -> None:
     cold = time.perf_counter() - started
     project = next(cat.items[n].iri for n in cat.by_kind["projets"])
     app = create_app(Settings(store=":memory:", secret_key="x" * 32), store)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
+    url, server = serve_in_thread(app)
     pages = {
         "resource page": project.replace(DEFAULT_BASE_IRI, "/"),
         "list, two facets": "/projets?theme=mobilite&departement=73",

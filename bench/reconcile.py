@@ -16,16 +16,15 @@ import io
 import json
 import os
 import platform
-import socket
 import sys
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from serving import serve_in_thread  # noqa: E402  (bench/serving.py: scripts run from bench/)
 
 from api.app import create_app  # noqa: E402
 from graph import matching  # noqa: E402
@@ -57,14 +56,7 @@ def main() -> None:
     body = text.getvalue().encode("utf-8")
 
     app = create_app(Settings(store=":memory:", secret_key="x" * 32), store)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
+    url, server = serve_in_thread(app)
     results = []
     with httpx.Client(base_url=url, timeout=300) as client:
         for label, data in (
