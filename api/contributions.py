@@ -14,7 +14,6 @@ import base64
 import binascii
 import re
 import threading
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from api.accounts import (
     uses_cookie_auth,
 )
 from api.deps import templates
+from api.guards import unsafe_text
 from api.security_forms import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -313,15 +313,6 @@ def resolve_territories(request: Request, values: list[str]) -> tuple[list[str],
     return list(dict.fromkeys(found)), errors
 
 
-def unsafe_text(value: str) -> bool:
-    """Control characters (but tab and line ends), bidirectional and other invisible formatting
-    characters (U+202E reverses what follows on every page) and lone surrogates: never in a text field."""
-    return any(
-        unicodedata.category(c) in ("Cf", "Cs") or (unicodedata.category(c) == "Cc" and c not in "\t\n\r")
-        for c in value
-    )
-
-
 # --- reading and checking a submission ---------------------------------------------------------------
 @dataclass
 class Submission:
@@ -374,7 +365,7 @@ def validate(
             err(name, "Ce champ est obligatoire." if not value else f"Au moins {low} caractères.")
         elif len(value) > high:
             err(name, f"Au plus {high} caractères ({len(value)} saisis).")
-        elif unsafe_text(value):
+        elif unsafe_text(value, allowed="\t\n\r"):
             err(name, "Caractères de contrôle, de direction ou invalides non autorisés.")
     choices = _choices(request)
     kinds = {c.rsplit("/", 1)[-1] for c, _ in choices["kinds"]}

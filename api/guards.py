@@ -25,6 +25,15 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def unsafe_text(value: str, allowed: str = "") -> bool:
+    """Control characters (but those ``allowed``), bidirectional and other invisible formatting
+    characters (U+202E reverses what follows on every page) and lone surrogates."""
+    return any(
+        unicodedata.category(c) in ("Cf", "Cs") or (unicodedata.category(c) == "Cc" and c not in allowed)
+        for c in value
+    )
+
+
 def path_problem(raw: bytes) -> str | None:
     """Why a request path cannot name anything here, or None."""
     raw = raw.split(b"?", 1)[0]
@@ -34,7 +43,7 @@ def path_problem(raw: bytes) -> str | None:
         path = unquote_to_bytes(raw).decode("utf-8")
     except UnicodeDecodeError:
         return "the path is not UTF-8 once percent-decoded"
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in path):
+    if unsafe_text(path):
         return "the path holds a control or formatting character"
     return None
 

@@ -397,60 +397,46 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     cached = cache.get(etag)
     if cached:
         return Response(cached[1], 200, headers, media_type=cached[0])
+    # The client's share is held until its answer is complete: here, or at the end of a streamed one.
     shares, client = _shares(request), request.client.host if request.client else ""
     shares.enter(client)
+    streaming = False
     try:
-        return await _run_query(request, runner, job, timeout, headers, etag, sent, query, graph_type)
-    except BaseException:
-        shares.leave(client)
-        raise
-
-
-async def _run_query(
-    request: Request,
-    runner: QueryRunner | RemoteRunner,
-    job: Job,
-    timeout: float,
-    headers: dict[str, str],
-    etag: str,
-    sent: str,
-    query: str,
-    graph_type: str | None,
-) -> Response:
-    """The query run and answered; the client's share is given back once the answer is complete."""
-    client = request.client.host if request.client else ""
-    try:
-        answer, head, done = await _start(runner, job, timeout)
-    except NotAcceptable as e:
-        wanted = "a SPARQL results format" if e.kind != "graph" else "an RDF format"
-        raise Problem(406, f"this {e.kind} result needs {wanted}; none is acceptable to the client") from e
-    except QueryTimeout as e:
-        raise Problem(504, str(e)) from e
-    except StoreError as e:
-        raise _store_problem(e if sent == query else _as_written(query, e)) from e
-    media = answer.head.media_type
-    if answer.head.kind == "graph" and graph_type == "application/ld+json":
-        if not done:
-            head, done = head + list(answer.chunks), True  # compaction needs the whole graph
         try:
-            body = conneg.jsonld(ox.parse(b"".join(head), ox.RdfFormat.N_TRIPLES))
-        except ValueError as e:
-            raise Problem(406, str(e)) from e
-        media = "application/ld+json"
-        head = [body]
-    content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
-    if request.method == "HEAD":
-        answer.close()
-        _shares(request).leave(client)
-        return Response(status_code=200, headers=headers, media_type=content_type)
-    if done:
-        body = b"".join(head)
-        _cache(request).put(etag, content_type, body)
-        _shares(request).leave(client)
-        return Response(body, 200, headers, media_type=content_type)
-    return StreamingResponse(
-        _stream(head, answer, lambda: _shares(request).leave(client)), 200, headers, media_type=content_type
-    )
+            answer, head, done = await _start(runner, job, timeout)
+        except NotAcceptable as e:
+            wanted = "a SPARQL results format" if e.kind != "graph" else "an RDF format"
+            raise Problem(
+                406, f"this {e.kind} result needs {wanted}; none is acceptable to the client"
+            ) from e
+        except QueryTimeout as e:
+            raise Problem(504, str(e)) from e
+        except StoreError as e:
+            raise _store_problem(e if sent == query else _as_written(query, e)) from e
+        media = answer.head.media_type
+        if answer.head.kind == "graph" and graph_type == "application/ld+json":
+            if not done:
+                head, done = head + list(answer.chunks), True  # compaction needs the whole graph
+            try:
+                body = conneg.jsonld(ox.parse(b"".join(head), ox.RdfFormat.N_TRIPLES))
+            except ValueError as e:
+                raise Problem(406, str(e)) from e
+            media = "application/ld+json"
+            head = [body]
+        content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
+        if request.method == "HEAD":
+            answer.close()
+            return Response(status_code=200, headers=headers, media_type=content_type)
+        if done:
+            body = b"".join(head)
+            cache.put(etag, content_type, body)
+            return Response(body, 200, headers, media_type=content_type)
+        streaming = True
+        rest = _stream(head, answer, lambda: shares.leave(client))
+        return StreamingResponse(rest, 200, headers, media_type=content_type)
+    finally:
+        if not streaming:
+            shares.leave(client)
 
 
 def _stream(head: list[bytes], answer: Answer, done: Callable[[], None] = lambda: None) -> Iterator[bytes]:

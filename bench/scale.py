@@ -62,6 +62,7 @@ sys.path.insert(1, str(ROOT / "tests"))
 
 import sparql as sparql_bench  # noqa: E402  (bench/sparql.py: query templates and the wrk driver)
 from remote_servers import virtuoso_ini  # noqa: E402  (tests/remote_servers.py: one Virtuoso configuration)
+from serving import status_kb, tree  # noqa: E402  (bench/serving.py)
 
 BIN = Path(sys.executable).parent
 OXIGRAPH = BIN / "oxigraph"
@@ -122,28 +123,6 @@ def du(path: Path) -> int:
 
 
 # --- processes and memory --------------------------------------------------------------------------
-def tree(root: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            with contextlib.suppress(OSError, IndexError):
-                parents[int(d.name)] = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(c for c, pp in parents.items() if pp == pid)
-    return found
-
-
-def status_kb(pid: int, key: str) -> int:
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 class Sampler:
     """Peak of the summed RSS of named process trees, sampled every 0.5 s in a thread."""
 

@@ -22,7 +22,6 @@ wrk shares the 2 cores with the server under test: numbers are relative, not abs
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -41,6 +40,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://data.adrets-asso.fr/"
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import tree_rss  # noqa: E402  (bench/serving.py)
+
 PREFIXES = (
     "PREFIX schema: <http://schema.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
     "PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX igeo: <http://rdf.insee.fr/def/geo#> "
@@ -153,24 +155,6 @@ def ask(url: str, query: str, timeout: float = 120) -> tuple[int, int]:
             return resp.status, len(doc.get("results", {}).get("bindings", []))
     except urllib.error.HTTPError as e:
         return e.code, 0
-
-
-def tree_rss(root: int) -> int:
-    """Bytes resident in ``root`` and all its descendants (query workers, compaction)."""
-    pids, frontier = [], [root]
-    while frontier:
-        pid = frontier.pop()
-        pids.append(pid)
-        with contextlib.suppress(OSError):
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                frontier += [int(c) for c in (task / "children").read_text().split()]
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-    return total
 
 
 @dataclass

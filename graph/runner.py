@@ -39,7 +39,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from graph.store import Bindings, OxigraphStore, QueryTimeout, Store, StoreError, bind
+from graph.sparql_text import bind
+from graph.store import Bindings, OxigraphStore, QueryTimeout, Store, StoreError
 
 log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
@@ -327,7 +328,6 @@ class QueryRunner:
         self._compacting = False  # a thread runs _compact
         self._compactor: multiprocessing.process.BaseProcess | None = None  # its process (killed by close)
         self.compacted: int | None = None  # the version whose compacted snapshot is served
-        # For snapshot_store() and one-pattern queries (these from an in-memory copy when small enough).
         self._opened = OpenSnapshot()  # for snapshot_store()
         self._memory: tuple[int, ox.Store] | None = None
         if self.disk:
