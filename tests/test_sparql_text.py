@@ -181,7 +181,7 @@ def test_the_w3c_syntax_suites_tokenise_to_the_keywords_the_grammar_reads() -> N
     """Every positive syntax test the grammar's parser (rdflib) reads has as many SERVICE/LOAD keywords
     to our lexer; a query with any of them is refused without an allow-list."""
     if not W3C.is_dir():
-        pytest.skip(f"W3C test suite not found at {W3C}")  # as tests/test_w3c.py: ../shared is beside the clone
+        pytest.skip(f"W3C test suite not found at {W3C}")  # as in tests/test_w3c.py
     texts = _w3c_texts()
     assert len(texts) > 100
     compared = federating = 0
