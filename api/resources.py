@@ -376,8 +376,10 @@ def schema_jsonld(store, desc, title: str, iri: str, grouped: dict, territory, l
     """schema.org for search engines and harvesters: what the RDF says in schema.org terms (a place's
     address, coordinates, telephone and opening hours; a project's dates, URL and funders), the
     territories served as places, the description."""
-    kinds = [SCHEMA_TYPES.get(curie(t)) for t in desc.types()]
-    kinds = [k for k in kinds if k] or (["AdministrativeArea"] if territory else ["Thing"])
+    # The most specific type, in SCHEMA_TYPES' order: the store's order of a thing's types is not fixed.
+    declared = {curie(t) for t in desc.types()}
+    kinds = [k for c, k in SCHEMA_TYPES.items() if c in declared]
+    kinds = kinds or (["AdministrativeArea"] if territory else ["Thing"])
     data: dict = {"@context": "https://schema.org", **_schema_node(desc, desc.iri, lang)}
     data.update({"@type": kinds[0], "@id": iri, "name": title})
     texts = [v.value for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
