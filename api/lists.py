@@ -43,6 +43,7 @@ LEVEL_NAMES = {
     "departement": ("Département", "Département"),
     "epci": ("EPCI", "EPCI"),
     "commune": ("Commune", "Municipality"),
+    "zone": ("Territoire vécu", "Named area"),
 }
 KIND_NAMES = {
     "projets": ("Projets", "Projects"),

@@ -25,21 +25,45 @@ from graph.store import Store
 NQUADS = "communs-services.nq.gz"
 DATA_INCLUSION_DIR = "data-inclusion"  # /telechargements/data-inclusion/structures.json …
 _P = sparql_prefixes()
+
+
+def _label(v: str) -> tuple[str, str]:
+    """Patterns and expression choosing a label as the browsing index does (rdfs:label, else
+    skos:prefLabel, else schema:name; French, else untagged), so the download and the list agree."""
+    patterns, names = [], []
+    for i, prop in enumerate(("rdfs:label", "skos:prefLabel", "schema:name")):
+        for lang in ("fr", ""):
+            name = f"{v}_{i}{lang}"
+            patterns.append(f'OPTIONAL {{ {v} {prop} {name} FILTER(lang({name}) = "{lang}") }}')
+            names.append(name)
+    return " ".join(patterns), f"COALESCE({', '.join(names)}, STR({v}))"
+
+
+def _project_column(name: str, pattern: str, year: bool = False) -> str:
+    """One multi-valued column of projets.csv: ``pattern`` links ?iri to its values ?v."""
+    patterns, expr = ("", "SUBSTR(STR(?v), 1, 4)") if year else _label("?v")
+    return f"""{{ SELECT ?iri (GROUP_CONCAT(DISTINCT ?shown; separator=" | ") AS ?{name}) WHERE {{
+      ?iri a schema:Project OPTIONAL {{ {pattern} {patterns} BIND({expr} AS ?shown) }} }} GROUP BY ?iri }}"""
+
+
+_ITEM_PATTERNS, _ITEM_LABEL = _label("?iri")
+# The same columns as the list's CSV twin (/projets.csv): the facets of the projects list.
+_PROJECTS = (
+    _P
+    + f"""SELECT ?iri ?label ?axe ?departement ?theme ?public ?annee ?financeur WHERE {{
+  {{ SELECT ?iri (SAMPLE(?l) AS ?label) WHERE {{
+     ?iri a schema:Project {_ITEM_PATTERNS} BIND({_ITEM_LABEL} AS ?l) }} GROUP BY ?iri }}
+  {_project_column("axe", "?iri dcterms:type ?v")}
+  {_project_column("departement", "?iri dcterms:spatial/dcterms:isPartOf* ?v . ?v a igeo:Departement")}
+  {_project_column("theme", "?iri dcterms:subject ?v")}
+  {_project_column("public", "?iri schema:audience ?v")}
+  {_project_column("annee", "?iri schema:startDate|dcterms:temporal/dcat:startDate ?v", year=True)}
+  {_project_column("financeur", "?iri schema:funding/schema:funder ?v")}
+}} ORDER BY ?iri"""
+)
 # One CSV per main class: (file, title, query). Multi-valued columns are joined with " | ".
 CSV_QUERIES: list[tuple[str, str, str]] = [
-    (
-        "projets.csv",
-        "Projets",
-        _P
-        + """SELECT ?iri ?nom ?axe ?debut ?fin
-          (GROUP_CONCAT(DISTINCT STR(?th); separator=" | ") AS ?themes)
-          (GROUP_CONCAT(DISTINCT STR(?t); separator=" | ") AS ?territoires) WHERE {
-          ?iri a schema:Project ; rdfs:label ?nom .
-          OPTIONAL { ?iri dcterms:type ?axe } OPTIONAL { ?iri schema:startDate ?debut }
-          OPTIONAL { ?iri schema:endDate ?fin } OPTIONAL { ?iri dcterms:subject ?th }
-          OPTIONAL { ?iri dcterms:spatial ?t }
-        } GROUP BY ?iri ?nom ?axe ?debut ?fin ORDER BY ?iri""",
-    ),
+    ("projets.csv", "Projets", _PROJECTS),
     (
         "organisations.csv",
         "Organisations",

@@ -146,13 +146,33 @@ def test_downloads_page_files_etag_and_ranges(site):
     page = httpx.get(url + "/telechargements")
     assert "projets.csv" in page.text and 'lang="fr"' in page.text
     r = httpx.get(url + "/telechargements/projets.csv")
-    assert r.status_code == 200 and r.text.startswith("iri,nom")
+    assert r.status_code == 200 and r.text.startswith("iri,label,axe,")
     etag = r.headers["etag"]
     assert httpx.get(url + "/telechargements/projets.csv", headers={"If-None-Match": etag}).status_code == 304
     part = httpx.get(url + "/telechargements/projets.csv", headers={"Range": "bytes=0-9"})
     assert part.status_code == 206 and part.content == r.content[:10]
     assert httpx.get(url + "/telechargements/../../etc/passwd").status_code == 404
     assert httpx.get(url + "/telechargements/inconnu.csv").status_code == 404
+
+
+def _cells(text: str) -> dict[str, dict[str, set[str]]]:
+    """CSV rows by IRI, each multi-valued cell as a set (the order inside a cell is not a promise)."""
+    return {
+        row["iri"]: {k: set(v.split(" | ")) - {""} for k, v in row.items()}
+        for row in csv.DictReader(io.StringIO(text))
+    }
+
+
+def test_projects_download_and_list_twin_agree(site):
+    """A reuser who takes /telechargements/projets.csv and one who takes /projets.csv get the same table."""
+    url, _ = site
+    _ready(url)
+    download = httpx.get(url + "/telechargements/projets.csv").text
+    twin = httpx.get(url + "/projets.csv", params={"limit": 10000}).text
+    assert download.splitlines()[0] == twin.splitlines()[0]
+    ours, theirs = _cells(download), _cells(twin)
+    assert len(ours) >= 30 and ours == theirs
+    assert any(row["annee"] for row in ours.values()) and any(row["departement"] for row in ours.values())
 
 
 QUERIES = {
