@@ -144,10 +144,17 @@ def dates(store: OxigraphStore) -> dict[str, set]:
 
 
 def gold_dates(name: str) -> dict[str, set]:
+    """As `dates`, each side by its basis: the stated period (start and end rows the annotator calls stated),
+    the inferred dates (years mentioned and inferred starts), and the start year whatever its basis."""
     gold = rows(name)
-    period = {(r["record_line"], r["role"], r["value"]) for r in gold if r["role"] in ("start", "end")}
-    mentioned = {(r["record_line"], r["value"]) for r in gold if r["role"] == "year_mentioned"}
-    starts = {(rec, v[:4]) for rec, role, v in period if role == "start"}
+    stated = [r for r in gold if r["role"] in ("start", "end") and r["basis"] == "stated"]
+    period = {(r["record_line"], r["role"], r["value"]) for r in stated}
+    mentioned = {
+        (r["record_line"], r["value"])
+        for r in gold
+        if r["role"] == "year_mentioned" or (r["role"] == "start" and r["basis"] == "inferred")
+    }
+    starts = {(r["record_line"], r["value"][:4]) for r in gold if r["role"] == "start"}
     first = defaultdict(list)
     for rec, v in mentioned:
         if rec not in {s[0] for s in starts}:
