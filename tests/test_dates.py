@@ -207,6 +207,9 @@ def test_projects_active_in_a_year_include_inferred_ones(store) -> None:
     got = {(r["nom"].value.split(" ")[0], r["fondement"].value) for r in rows}
     assert {("INTESI", "inferred"), ("Acoumpagna", "stated"), ("Formations", "stated")} <= got
     assert ("Plan", "inferred") not in got  # the 2017 of PPNG is a study's
+    # an inferred period runs to its end: the DREETS convention of 2023-10 → 2024-09
+    rows = store.select(q.sparql, named_queries.bindings(q, {"annee": "2024"}, store.minter))
+    assert ("Prestation", "inferred") in {(r["nom"].value.split(" ")[0], r["fondement"].value) for r in rows}
 
 
 def test_the_cli_report_prints_the_coverage(tmp_path: Path) -> None:
