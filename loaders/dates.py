@@ -1,13 +1,14 @@
 """When a catalogue record says its project happened, each date with its source line and how sure it is.
 
 Stated (the project's own start/end, ``schema:startDate``/``schema:endDate``): a line of the dates section
-("Durée et déroulement": "2017-2019", "- 2016-2017", "Date du Forum : 21/01/2021", "Mars 2021"), a title's
-"(2023 -2028)", or an explicit period anywhere ("du 1er septembre 2018 au 31 août 2021", "d'octobre 2023 à
-septembre 2024", "de mars à juin 2021", "entre avril 2015 et l'été 2016", "depuis le 1er février 2022").
+("Durée et déroulement": "2017-2019", "Date du Forum : 21/01/2021", "Mars 2021"), a title's "(2023 -2028)", or
+an explicit period of the description whose sentence names the project's own actor ("Entre avril 2015 et
+l'été 2016, l'ADRETS a…", "Notre plan d'actions … du 1er septembre 2018 au 31 août 2021").
 
-Inferred (kept apart, never passed off as a start): a year the text places the project's own work in ("En
-2016, l'ADRETS a réalisé…", "durant toute l'année 2017", "2017 sera le temps de…", "deux sessions se sont
-déroulées en 2016", "la restitution en 2022", "(juin 2020)").
+Inferred (kept apart, never passed off as a start): an explicit period told of another body ("La DREETS …
+via cette convention … d'octobre 2023 à septembre 2024", "Opendata France pilote … durant toute l'année
+2017"), and a year the text places the project's own work in ("En 2016, l'ADRETS a réalisé…", "2017 sera le
+temps de…", "deux sessions se sont déroulées en 2016", "la restitution en 2022", "(juin 2020)").
 
 Years of other things match none of these forms and are not taken: a cited study ("(ADEME, 2020)", "une
 étude réalisée en septembre 2017"), a partner's history ("Initiée en 2007", "adopté en 2018", "depuis
@@ -48,6 +49,10 @@ PERIODS = [  # an explicit period, wherever it is written
     re.compile(rf"\bdu\s+(?P<start>{DATE})\s+au\s+(?P<end>{DATE})", re.I),
     re.compile(rf"\bd(?:e\s+|['’]\s*)(?P<start>{DATE})\s+à\s+(?P<end>{DATE})", re.I),
     re.compile(rf"\bentre\s+(?P<start>{DATE})\s+et\s+(?P<end>{DATE})", re.I),
+    re.compile(  # a whole year: "durant toute l'année 2017"
+        rf"\b(?:durant|pendant|tout au long de)\s+(?:toute\s+)?l['’]\s*année\s+(?P<start>(?P<year>{YEAR}))",
+        re.I,
+    ),
     # a start only; "depuis 2018" alone is left out: it is how a text tells someone's history
     re.compile(rf"\bdepuis\s+(?P<start>(?:le\s+\d{{1,2}}(?:er)?\s+)?{_M}\s+{YEAR})", re.I),
 ]
@@ -56,31 +61,23 @@ PERIODS = [  # an explicit period, wherever it is written
 # février 2021")
 Y = r"(?P<y>(?:19|20)\d\d)(?!\d)"  # the year a period's two ends share
 SHARED_YEAR = [
-    re.compile(
+    re.compile(pattern, re.I)
+    for pattern in (
         rf"\b(?:de\s+|d['’]\s*|entre\s+)(?P<m1>{_M})\s+(?:à|et)\s+(?P<m2>{_M})\s+{Y}",
-        re.I,
-    ),
-    re.compile(
         rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_M})\s+{Y}",
-        re.I,
-    ),
-    re.compile(
         rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+(?P<m1>{_M})\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_M})\s+{Y}",
-        re.I,
-    ),
+    )
 ]
 YEAR_RANGE = re.compile(rf"(?<!\d){YEAR}\s*[-–/]\s*{YEAR}")
 MILESTONE = re.compile(r"^Date\s+(?:du|de la|de l['’]|des|de)\s*(.+?)\s*:\s*(\d{1,2}/\d{1,2}/\d{4})\s*$")
 LONE_DATE = re.compile(rf"^[-•\s]*(?P<start>{DATE})\s*\.?$", re.I)
 TITLE_YEAR = re.compile(rf"\(\s*{YEAR}\s*\)")
+# the project's own actor, in the sentence of a period the description writes
+OWN = re.compile(r"\bADRETS\b|\b(?:nous|notre|nos)\b|\b(?:le|ce|du|au) projet\b", re.I)
 INFERRED = [  # a year of the project's own work, told in its description
     re.compile(
-        rf"\ben\s+(?P<when>(?:{_M}\s+)?{YEAR})\s*,?\s+(?:l['’]\s*ADRETS|l['’]association|nous|elle|il|"
-        r"(?:le|ce) projet)\b",
-        re.I,
-    ),
-    re.compile(
-        rf"\b(?:durant|pendant|tout au long de)\s+(?:toute\s+)?l['’]\s*année\s+(?P<when>{YEAR})",
+        rf"\ben\s+(?P<when>(?:{_M}\s+)?{YEAR})\s*,?\s+(?:dans le cadre d[^,.]*?)?"
+        r"(?:l['’]\s*ADRETS|l['’]association|nous|elle|il|(?:le|ce) projet)\b",
         re.I,
     ),
     re.compile(rf"(?:^|[.:]\s+)(?P<when>{YEAR})\s+sera\b", re.I),
@@ -142,22 +139,26 @@ def _stated_in_section(line: int, text: str) -> Dated | None:
     return _period(line, text)
 
 
-def _period(line: int, text: str) -> Dated | None:
-    for pattern in PERIODS:
+def _period(line: int, text: str, prose: bool = False) -> Dated | None:
+    """An explicit period of the line; in a description, stated only when its sentence names the project's
+    own actor, else the period of another body the project is tied to (inferred)."""
+    for pattern in PERIODS + SHARED_YEAR:
         m = pattern.search(text)
-        if m:
-            end = m.groupdict().get("end")
-            return Dated(typed(m.group("start")), typed(end) if end else None, True, line, text)
-    for pattern in SHARED_YEAR:
-        m = pattern.search(text)
-        if m:
-            parts = m.groupdict()
+        if not m:
+            continue
+        parts = m.groupdict()
+        if "y" in parts:  # the start borrows the end's year
             year = int(parts["y"])
             m1, m2 = parts.get("m1") or parts["m2"], parts["m2"]
             start_year = year - 1 if MONTHS[m1.lower()] > MONTHS[m2.lower()] else year
             day1, day2 = (f"{parts['d1']} ", f"{parts['d2']} ") if parts.get("d1") else ("", "")
             start, end = typed(f"{day1}{m1} {start_year}"), typed(f"{day2}{m2} {year}")
-            return Dated(start, end, True, line, text)
+        else:
+            end_text = parts.get("end") or parts.get("year")
+            start, end = typed(parts["start"]), typed(end_text) if end_text else None
+        end_at = text.find(". ", m.end())
+        sentence = text[text.rfind(". ", 0, m.start()) + 1 : end_at if end_at >= 0 else None]
+        return Dated(start, end, not prose or bool(OWN.search(sentence)), line, text)
     return None
 
 
@@ -175,23 +176,22 @@ def record_dates(
     dates_section: Iterable[tuple[int, str]],
     prose: Iterable[tuple[int, str]],
 ) -> list[Dated]:
-    """Every date of one record. Stated ones come from the dates section and the title first; explicit
-    periods written in the prose count as stated only when neither gave one (a description also tells the
-    history of what the project continues). Inferred years come from the prose lines that state nothing."""
-    stated = [d for line, text in dates_section if (d := _stated_in_section(line, text))]
+    """Every date of one record. Those of the dates section and the title come first; explicit periods
+    written in the prose count only when neither gave one (a description also tells the history of what the
+    project continues). Inferred years come from the prose lines that give no period."""
+    periods = [d for line, text in dates_section if (d := _stated_in_section(line, text))]
     line, text = title
     years = YEAR_RANGE.findall(text)
     if years:
-        stated.append(Dated(typed(years[0][0]), typed(years[-1][1]), True, line, text))
+        periods.append(Dated(typed(years[0][0]), typed(years[-1][1]), True, line, text))
     elif m := TITLE_YEAR.search(text):
-        stated.append(Dated(typed(m.group(1)), None, True, line, text))
+        periods.append(Dated(typed(m.group(1)), None, True, line, text))
     prose = list(prose)
-    from_prose = [d for line, text in prose if (d := _period(line, text))]
-    if not stated:
-        stated = from_prose
-    stating = {d.line for d in stated} | {d.line for d in from_prose}
-    inferred = [d for line, text in prose if line not in stating for d in _inferred(line, text)]
-    return stated + inferred
+    from_prose = [d for line, text in prose if (d := _period(line, text, prose=True))]
+    periods = periods or from_prose
+    with_period = {d.line for d in periods + from_prose}
+    inferred = [d for line, text in prose if line not in with_period for d in _inferred(line, text)]
+    return periods + inferred
 
 
 def period(found: list[Dated]) -> tuple[ox.Literal | None, ox.Literal | None]:

@@ -144,10 +144,17 @@ def dates(store: OxigraphStore) -> dict[str, set]:
 
 
 def gold_dates(name: str) -> dict[str, set]:
+    """As `dates`, each side by its basis: the stated period (start and end rows the annotator calls stated),
+    the inferred dates (years mentioned and inferred starts), and the start year whatever its basis."""
     gold = rows(name)
-    period = {(r["record_line"], r["role"], r["value"]) for r in gold if r["role"] in ("start", "end")}
-    mentioned = {(r["record_line"], r["value"]) for r in gold if r["role"] == "year_mentioned"}
-    starts = {(rec, v[:4]) for rec, role, v in period if role == "start"}
+    stated = [r for r in gold if r["role"] in ("start", "end") and r["basis"] == "stated"]
+    period = {(r["record_line"], r["role"], r["value"]) for r in stated}
+    mentioned = {
+        (r["record_line"], r["value"])
+        for r in gold
+        if r["role"] == "year_mentioned" or (r["role"] == "start" and r["basis"] == "inferred")
+    }
+    starts = {(r["record_line"], r["value"][:4]) for r in gold if r["role"] == "start"}
     first = defaultdict(list)
     for rec, v in mentioned:
         if rec not in {s[0] for s in starts}:
@@ -162,8 +169,8 @@ def gold_dates(name: str) -> dict[str, set]:
 @pytest.mark.parametrize(
     ("source", "floors"),
     [
-        ("seed", {"period": (0.8, 0.75), "inferred": (0.8, 0.6), "start_year": (0.9, 0.95)}),
-        ("catalogue-2", {"period": (0.95, 0.75), "inferred": (0.45, 0.45), "start_year": (0.95, 0.95)}),
+        ("seed", {"period": (0.8, 0.75), "inferred": (0.8, 0.7), "start_year": (0.9, 0.95)}),
+        ("catalogue-2", {"period": (0.95, 0.9), "inferred": (0.95, 0.45), "start_year": (0.95, 0.95)}),
     ],
 )
 def test_dates_against_the_blind_annotation(stores, capsys, source, floors) -> None:
@@ -183,7 +190,7 @@ def test_stated_and_inferred_agree_with_the_annotator_on_most_start_dates(stores
     same = [rec for rec in both if (gold[rec] == "stated") == (rec in ours)]
     with capsys.disabled():
         print(f"\nseed dates basis agreement on starts       {len(same)}/{len(both)}", end="")
-    assert len(both) >= 8 and len(same) >= len(both) - 2
+    assert len(both) >= 8 and len(same) >= len(both) - 1
 
 
 # --- amounts -------------------------------------------------------------------------------------

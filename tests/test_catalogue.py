@@ -158,7 +158,6 @@ def test_french_amounts(text, value):
     "title, start, end",
     [
         ("Co-animation du réseau des chef.fe.s de projet Espaces Valléens", "2023", "2028"),
-        ("Prestation d’accompagnement à la préfiguration d’un centre de ressources", "2023-10", "2024-09"),
         ("AJITeR", "2018-09-01", "2021-08-31"),
         ("Acoumpagna", "2017", "2019"),
         ("Schéma de services du Pays de Maurienne", "2015-04", "2016"),
