@@ -325,23 +325,19 @@ class NameIndex:
         name: str,
         types: Iterable[str] | None = None,
         departements: Collection[str] = (),
+        postal_code: str | None = None,
         in_text: bool = False,
     ) -> list[Candidate]:
         """The entities the name names, key for key, in scope (in one of ``departements`` when given),
         best first. One alone is certain (``match``); several are homonyms, none certain."""
-        return self._in_scope_ranked(self._named(name, tuple(types or TYPES), in_text), departements, None)
-
-    def _in_scope_ranked(
-        self, found: dict[str, tuple[float, str]], departements: Collection[str], postal_code: str | None
-    ) -> list[Candidate]:
+        found = self._named(name, tuple(types or TYPES), in_text)
         exact = {i: v for i, v in found.items() if self._in_scope(i, departements, postal_code)}
         if not exact:
             return []
         best = max(s for s, _ in exact.values())
-        top = [i for i, (s, _) in exact.items() if s == best]
-        if best >= FORMER and len(top) == 1 and len(exact) == 1:
-            iri = top[0]
-            return [Candidate(self.entities[iri], exact[iri][0], True, exact[iri][1], True)]
+        if best >= FORMER and len(exact) == 1:
+            ((iri, (score, matched)),) = exact.items()
+            return [Candidate(self.entities[iri], score, True, matched, True)]
         # Several in scope: none is certain; the reference names before former ones, then by size.
         ranked = sorted(exact, key=lambda i: (-exact[i][0], -(self.entities[i].population or 0)))
         score = AMBIGUOUS if len(ranked) > 1 else None
@@ -358,13 +354,11 @@ class NameIndex:
         """Candidates for a name, best first; ``departement`` is an INSEE code (homonyms apart)."""
         scope = tuple(types or TYPES)
         departements = (departement,) if departement else ()
-        found = self._named(name, scope)
-        exact = self._in_scope_ranked(found, departements, postal_code)
+        exact = self.exact(name, scope, departements, postal_code)
         if exact:
             return exact[:limit]
-        candidates = {
-            i: (s - OUT_OF_SCOPE, m) for i, (s, m) in found.items()
-        }  # exact names elsewhere, penalised
+        # exact names elsewhere, penalised
+        candidates = {i: (s - OUT_OF_SCOPE, m) for i, (s, m) in self._named(name, scope).items()}
         keys = dict.fromkeys((name_key(name), epci_key(name)[0] if "epci" in scope else ""))
         for i, (s, m) in self._fuzzy(list(keys), scope, limit * 4).items():
             penalty = 0.0 if self._in_scope(i, departements, postal_code) else OUT_OF_SCOPE

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from graph.matching import Candidate, Entity, NameIndex, epci_key, fold, key_of, words
+from graph.matching import EPCI_KINDS, Candidate, Entity, NameIndex, epci_key, fold, key_of, words
 from graph.namespaces import Minter, slugify
 from graph.settings import DATA_DIR
 from graph.terms import Triples
@@ -146,19 +146,22 @@ def _key(name: str) -> str:
 
 # The reference's levels in the order a name is tried ("Vienne" is the département before the commune).
 REFERENCE_LEVELS = ("region", "departement", "epci", "commune")
-EPCI_WORDS = frozenset(["communaute", "cc", "ca", "cu", "metropole"])
+EPCI_WORDS = frozenset(k.split()[0] for k, _ in EPCI_KINDS)  # a span that begins so may state a kind
 
 
 def reference_index(gz: Gazetteer) -> NameIndex:
     """The Etalab reference as graph.matching's index, without a store (the loaders resolve before they
     write): entities are keyed "kind:code"; a delegated or associated commune's name names its commune."""
-    deps = {c.code: c.departement for (kind, _), c in gz.communes.items() if kind == "commune-actuelle"}
-    entities = [Entity(f"region:{r.code}", "region", r.name, code=r.code) for r in gz.regions.values()]
-    entities += [
-        Entity(f"departement:{d.code}", "departement", d.name, code=d.code, departements=(d.code,))
-        for d in gz.departements.values()
+    current = [c for (kind, _), c in gz.communes.items() if kind == "commune-actuelle"]
+    dep_of = {c.code: c.departement for c in current}
+    entities = [
+        Entity(
+            f"{kind}:{u.code}", kind, u.name, code=u.code, departements=(u.code,) * (kind == "departement")
+        )
+        for kind, units in (("region", gz.regions), ("departement", gz.departements))
+        for u in units.values()
+        if u.code not in OVERSEAS_COLLECTIVITIES
     ]
-    entities = [e for e in entities if e.code not in OVERSEAS_COLLECTIVITIES]
     entities += [
         Entity(
             f"epci:{e.siren}",
@@ -166,20 +169,20 @@ def reference_index(gz: Gazetteer) -> NameIndex:
             e.name,
             code=e.siren,
             epci_kind="METRO" if e.type.startswith("MET") else e.type,
-            departements=tuple(sorted({deps[m] for m in e.members if m in deps})),
+            departements=tuple(sorted({dep_of[m] for m in e.members if m in dep_of})),
         )
         for e in gz.epcis.values()
     ]
     entities += [
         Entity(
-            f"commune:{code}",
+            f"commune:{c.code}",
             "commune",
-            gz.communes[("commune-actuelle", code)].name,
-            code=code,
-            population=gz.communes[("commune-actuelle", code)].population,
-            departements=(dep,),
+            c.name,
+            code=c.code,
+            population=c.population,
+            departements=(c.departement,),
         )
-        for code, dep in deps.items()
+        for c in current
     ]
     aliases = [
         (c.name, f"commune:{c.parent}")
