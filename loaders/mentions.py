@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -318,14 +319,7 @@ class Resolver:
         line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
 
         def line_of(pos: int) -> int:
-            lo, hi = 0, len(line_starts) - 1
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                if line_starts[mid] <= pos:
-                    lo = mid
-                else:
-                    hi = mid - 1
-            return first_line + lo
+            return first_line + bisect_right(line_starts, pos) - 1
 
         tokens = _tokens(masked)
         epci_spans: list[tuple[int, int]] = []
