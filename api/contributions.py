@@ -60,7 +60,6 @@ from graph.contributions import (
 from graph.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS
 from graph.settings import ONTOLOGY_DIR, Settings
 from graph.store import Store
-from loaders.gazetteer import normalize
 
 router = APIRouter()
 
@@ -205,7 +204,7 @@ def concepts(store: Store, kind: str, fallback: dict[str, str]) -> list[tuple[st
         f"""SELECT ?c (SAMPLE(?l) AS ?label) WHERE {{ ?c <{SKOS}prefLabel> ?l
             FILTER(STRSTARTS(STR(?c), "{prefix}") && LANGMATCHES(LANG(?l), "fr")) }} GROUP BY ?c"""
     )
-    found = sorted(((r["c"].value, r["label"].value) for r in rows), key=lambda x: normalize(x[1]))
+    found = sorted(((r["c"].value, r["label"].value) for r in rows), key=lambda x: matching.fold(x[1]))
     return found or [(prefix + slug, label) for slug, label in fallback.items()]
 
 
@@ -213,7 +212,7 @@ def entities(store: Store, cls: str) -> list[tuple[str, str]]:
     rows = store.select(
         f"SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{ ?s a <{cls}> ; <{RDFS}label> ?l }} GROUP BY ?s LIMIT 2000"
     )
-    return sorted(((r["s"].value, r["label"].value) for r in rows), key=lambda x: normalize(x[1]))
+    return sorted(((r["s"].value, r["label"].value) for r in rows), key=lambda x: matching.fold(x[1]))
 
 
 def territory_index(request: Request) -> list[tuple]:

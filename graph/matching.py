@@ -10,7 +10,9 @@ without its département is never certain. Anything else is scored by edit simil
 name, so that scores (0-100) compare across queries.
 
 The index is read from the store (flat SPARQL patterns through :meth:`Store.scan`, the public dataset
-only) once per store version: the IRIs it answers are those the store serves.
+only) once per store version: the IRIs it answers are those the store serves. The document loaders build
+the same index from the Etalab reference (loaders.mentions) and ask it, span by span of running text, the
+same question (:meth:`NameIndex.exact`), with the départements the text names as the scope.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import unicodedata
 import weakref
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -57,6 +59,9 @@ FUZZY_MAX = 89.0  # edit similarity never reaches an exact name
 PREFIX = 85.0  # the query is the first words of the name
 FUZZY_FLOOR = 60.0  # below this, a candidate is noise
 OUT_OF_SCOPE = 30.0  # taken off a candidate outside the asked département
+# Taken off an EPCI whose kind is not the one written: ranked below the right kind, still certain when its
+# name is unique ("communauté de communes de Manosque" for the agglomeration: writers do not know kinds).
+KIND_MISMATCH = 2.0
 
 NUMBERS = [
     "zero",
@@ -112,35 +117,68 @@ EPCI_KINDS = (
 _EPCI_PREFIX = re.compile(r"^(" + "|".join(k for k, _ in EPCI_KINDS) + r")\b\s*")
 _EPCI_KIND = dict(EPCI_KINDS)
 _FOLD = re.compile(r"[^a-z0-9]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f\u0300-\u036f]")  # the accents NFKD splits off are dropped after
+_EPCI_SUFFIX = re.compile(r'\s*["(].*$')
+_ACRONYM = re.compile(r"\(([A-Z]{3,})\)")
 
 
 def fold(name: str) -> str:
-    """Lower-case ASCII words: accents, ligatures, case and punctuation carry no meaning in a name."""
+    """Lower-case ASCII words: accents, ligatures, case and punctuation carry no meaning in a name (a
+    typographic apostrophe separates words as a straight one does: "d’Apt" is "d Apt")."""
     text = name.replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    text = _NON_ASCII.sub(" ", unicodedata.normalize("NFKD", text)).encode("ascii", "ignore").decode().lower()
     return _FOLD.sub(" ", text).strip()
 
 
-def _words(name: str) -> list[str]:
-    words: list[str] = []
+def words(name: str) -> list[str]:
+    """The folded words of a name, abbreviations and small numbers spelled out, articles kept (the
+    loaders read running text word by word, where an article is a boundary)."""
+    out: list[str] = []
     for w in fold(name).split():
         w = ABBREVIATIONS.get(w, w)
         if w.isdigit() and int(w) < len(NUMBERS):
             w = NUMBERS[int(w)]
-        words.extend(w.replace("-", " ").split())
-    return words
+        out.extend(w.replace("-", " ").split())
+    return out
 
 
 def name_key(name: str) -> str:
     """The name once every difference without meaning is gone ("Les 2 Alpes" = "Les Deux-Alpes")."""
-    words = _words(name)
-    kept = [w for w in words if w not in ARTICLES]
-    return " ".join(kept or words)
+    return key_of(words(name))
+
+
+def key_of(name_words: list[str]) -> str:
+    """:func:`name_key` of words already split by :func:`words`."""
+    kept = [w for w in name_words if w not in ARTICLES]
+    return " ".join(kept or name_words)
+
+
+def _as_written(name_words: list[str]) -> tuple[bool, list[str], list[str]]:
+    """(it states an EPCI kind, its leading articles, the rest) of a name's words."""
+    text = " ".join(name_words)
+    m = _EPCI_PREFIX.match(text)
+    rest = text[m.end() :].split() if m else name_words
+    n = 0
+    while n < len(rest) - 1 and rest[n] in ARTICLES:
+        n += 1
+    return bool(m), rest[:n], rest[n:]
+
+
+def _written_as(span: list[str], name: list[str]) -> bool:
+    """A span of running text writes this name: word for word, articles inside included ("Pays de Serre"
+    is not "Pays de la Serre"); the leading article as the name's ("ADRETS" is not Les Adrets, "de
+    Savoie" does not begin Savoie) unless two words remain ("au Pont-de-Montvert"), or any after a kind
+    ("CC Oisans")."""
+    kind, lead, rest = _as_written(span)
+    _, name_lead, name_rest = _as_written(name)
+    if rest != name_rest:
+        return False
+    return kind or lead == name_lead or (bool(name_lead) and len(rest) >= 2)
 
 
 def epci_key(name: str) -> tuple[str, str | None]:
     """(key of the name without its kind, the kind it states: CC, CA, CU, METRO or None)."""
-    text = " ".join(_words(name))
+    text = " ".join(words(name))
     m = _EPCI_PREFIX.match(text)
     if not m:
         return name_key(text), None
@@ -190,9 +228,14 @@ class NameIndex:
         self.entities: dict[str, Entity] = {e.iri: e for e in entities}
         # key → [(iri, score if that key matches, the name)]
         self._keys: dict[str, list[tuple[str, float, str]]] = defaultdict(list)
+        aliases = list(aliases)
         for e in self.entities.values():
             if e.type == "epci":
                 self._add(epci_key(e.name)[0], e.iri, EXACT, e.name)
+                # 'CC Alpes-Provence-Verdon "Sources de lumière"', 'CA Porte de l'Isère (CAPI)'
+                aliases += [(_EPCI_SUFFIX.sub("", e.name), e.iri)] + [
+                    (a, e.iri) for a in _ACRONYM.findall(e.name)
+                ]
             self._add(name_key(e.name), e.iri, EXACT, e.name)
         for name, iri in aliases:  # (name, IRI): former communes, alternative labels
             if iri in self.entities:
@@ -248,6 +291,58 @@ class NameIndex:
             found += [self.entities[i] for i in self.by_code.get((t, value), ())]
         return found
 
+    def has(self, key: str) -> bool:
+        """Some entity bears this key (a cheap test before :meth:`exact`, span by span of a text)."""
+        return key in self._keys
+
+    def _named(
+        self, name: str, scope: tuple[str, ...], in_text: bool = False
+    ) -> dict[str, tuple[float, str]]:
+        """Every entity of those types whose key is the name's: IRI → (score, the name that matched).
+        ``in_text``: the name is a span of running text, where articles are words (:func:`_written_as`)."""
+        written = words(name)
+        plain = key_of(written)
+        core, stated_kind = epci_key(name) if "epci" in scope else (plain, None)
+        folded = fold(name)
+        found: dict[str, tuple[float, str]] = {}
+        for key in dict.fromkeys((plain, core)):
+            for iri, s, matched in self._keys.get(key, ()):
+                e = self.entities[iri]
+                if e.type not in scope or (e.type != "epci" and key != plain):
+                    continue
+                if in_text and not _written_as(written, words(matched)):
+                    continue
+                if s == EXACT and fold(matched) != folded:
+                    s = VARIANT
+                if e.type == "epci" and stated_kind and e.epci_kind and stated_kind != e.epci_kind:
+                    s -= KIND_MISMATCH  # "CA" for a communauté de communes: the same name, another kind
+                if s > found.get(iri, (0.0, ""))[0]:
+                    found[iri] = (s, matched)
+        return found
+
+    def exact(
+        self,
+        name: str,
+        types: Iterable[str] | None = None,
+        departements: Collection[str] = (),
+        postal_code: str | None = None,
+        in_text: bool = False,
+    ) -> list[Candidate]:
+        """The entities the name names, key for key, in scope (in one of ``departements`` when given),
+        best first. One alone is certain (``match``); several are homonyms, none certain."""
+        found = self._named(name, tuple(types or TYPES), in_text)
+        exact = {i: v for i, v in found.items() if self._in_scope(i, departements, postal_code)}
+        if not exact:
+            return []
+        best = max(s for s, _ in exact.values())
+        if best >= FORMER and len(exact) == 1:
+            ((iri, (score, matched)),) = exact.items()
+            return [Candidate(self.entities[iri], score, True, matched, True)]
+        # Several in scope: none is certain; the reference names before former ones, then by size.
+        ranked = sorted(exact, key=lambda i: (-exact[i][0], -(self.entities[i].population or 0)))
+        score = AMBIGUOUS if len(ranked) > 1 else None
+        return [Candidate(self.entities[i], score or exact[i][0], False, exact[i][1], True) for i in ranked]
+
     def match(
         self,
         name: str,
@@ -258,42 +353,15 @@ class NameIndex:
     ) -> list[Candidate]:
         """Candidates for a name, best first; ``departement`` is an INSEE code (homonyms apart)."""
         scope = tuple(types or TYPES)
-        plain = name_key(name)
-        core, stated_kind = epci_key(name) if "epci" in scope else (plain, None)
-        folded = fold(name)
-        found: dict[str, tuple[float, str]] = {}
-        for key in dict.fromkeys((plain, core)):
-            for iri, s, matched in self._keys.get(key, ()):
-                e = self.entities[iri]
-                if e.type not in scope or (e.type != "epci" and key != plain):
-                    continue
-                if s == EXACT and fold(matched) != folded:
-                    s = VARIANT
-                if e.type == "epci" and stated_kind and e.epci_kind and stated_kind != e.epci_kind:
-                    s -= 10  # "CA" for a communauté de communes: the same core name, another kind
-                if s > found.get(iri, (0.0, ""))[0]:
-                    found[iri] = (s, matched)
-        exact = {i: v for i, v in found.items() if self._in_scope(i, departement, postal_code)}
+        departements = (departement,) if departement else ()
+        exact = self.exact(name, scope, departements, postal_code)
         if exact:
-            best = max(s for s, _ in exact.values())
-            top = [i for i, (s, _) in exact.items() if s == best]
-            if best >= FORMER and len(top) == 1 and len(exact) == 1:
-                iri = top[0]
-                return [Candidate(self.entities[iri], exact[iri][0], True, exact[iri][1], True)]
-            # Several in scope: none is certain; the reference names before former ones, then by size.
-            ranked = sorted(exact, key=lambda i: (-exact[i][0], -(self.entities[i].population or 0)))
-            out = [
-                Candidate(
-                    self.entities[i], AMBIGUOUS if len(ranked) > 1 else exact[i][0], False, exact[i][1], True
-                )
-                for i in ranked
-            ]
-            return out[:limit]
-        candidates = {
-            i: (s - OUT_OF_SCOPE, m) for i, (s, m) in found.items()
-        }  # exact names elsewhere, penalised
-        for i, (s, m) in self._fuzzy(list(dict.fromkeys((plain, core))), scope, limit * 4).items():
-            penalty = 0.0 if self._in_scope(i, departement, postal_code) else OUT_OF_SCOPE
+            return exact[:limit]
+        # exact names elsewhere, penalised
+        candidates = {i: (s - OUT_OF_SCOPE, m) for i, (s, m) in self._named(name, scope).items()}
+        keys = dict.fromkeys((name_key(name), epci_key(name)[0] if "epci" in scope else ""))
+        for i, (s, m) in self._fuzzy(list(keys), scope, limit * 4).items():
+            penalty = 0.0 if self._in_scope(i, departements, postal_code) else OUT_OF_SCOPE
             if s - penalty > candidates.get(i, (0.0, ""))[0]:
                 candidates[i] = (s - penalty, m)
         ranked = sorted(
@@ -305,9 +373,9 @@ class NameIndex:
             for i in ranked[:limit]
         ]
 
-    def _in_scope(self, iri: str, departement: str | None, postal_code: str | None) -> bool:
+    def _in_scope(self, iri: str, departements: Collection[str], postal_code: str | None) -> bool:
         e = self.entities[iri]
-        if departement and e.departements and departement not in e.departements:
+        if departements and e.departements and not set(e.departements) & set(departements):
             return False
         return not (postal_code and e.postal_codes and postal_code not in e.postal_codes)
 

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
-import unicodedata
-from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -28,14 +25,6 @@ COMMUNE_KINDS = {
     "commune-associee": "commune-associee",
     "arrondissement-municipal": "arrondissement-municipal",
 }
-
-
-def normalize(name: str) -> str:
-    """Key for matching French place names: no accents, case, punctuation or 'Saint'/'St' variance."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    text = re.sub(r"[’'`\-_/.,()]", " ", text)
-    text = re.sub(r"\bste\b", "sainte", re.sub(r"\bst\b", "saint", text))
-    return re.sub(r"\s+", " ", text).strip()
 
 
 @dataclass(frozen=True)
@@ -84,7 +73,6 @@ class Gazetteer:
     communes: dict[tuple[str, str], Commune] = field(default_factory=dict)  # (kind, code)
     epcis: dict[str, Epci] = field(default_factory=dict)
     epci_of_commune: dict[str, str] = field(default_factory=dict)
-    _by_name: dict[str, list[Commune]] = field(default_factory=lambda: defaultdict(list))
     _former: dict[str, str] = field(default_factory=dict)
 
     def current_commune(self, code: str) -> Commune | None:
@@ -99,10 +87,6 @@ class Gazetteer:
         if other and other.parent:
             return self.communes.get(("commune-actuelle", other.parent))
         return None
-
-    def communes_named(self, name: str) -> list[Commune]:
-        """Current communes whose name matches (accent-, case- and hyphen-insensitive)."""
-        return list(self._by_name.get(normalize(name), []))
 
 
 @cache
@@ -134,7 +118,6 @@ def load_gazetteer(directory: Path = REFERENCE_DIR) -> Gazetteer:
         )
         gz.communes[(kind, commune.code)] = commune
         if kind == "commune-actuelle":
-            gz._by_name[normalize(commune.name)].append(commune)
             for old in commune.former_codes:
                 gz._former[old] = commune.code
     for e in read("epci"):

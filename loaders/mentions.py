@@ -1,15 +1,18 @@
 """Names in free French text → territories, informal areas, organisations, themes and publics.
 
-Shared by the catalogue and report loaders. Spellings live in editable tables
-(``data/aliases/territoires.csv``, ``data/aliases/organisations.csv``); the code only knows how to
-find names: longest match first over word tokens, so a name inside a longer name (an EPCI named
-after a town, "GAL Gap Tallard Durance") is never linked on its own, and citations are masked.
+Shared by the catalogue and report loaders. Which territory a name means is graph.matching's answer, the
+one /reconcile gives, asked of the Etalab reference; spellings it cannot know (informal areas, names to
+ignore, misspellings) live in editable tables (``data/aliases/territoires.csv``,
+``data/aliases/organisations.csv``), read first. This module only knows how to find names in text:
+longest match first over word tokens, so a name inside a longer name (an EPCI named after a town, "GAL
+Gap Tallard Durance") is never linked on its own, and citations are masked.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,11 +20,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph.matching import EPCI_KINDS, Candidate, Entity, NameIndex, epci_key, fold, key_of, words
 from graph.namespaces import Minter, slugify
 from graph.settings import DATA_DIR
 from graph.terms import Triples
 from loaders import SourceError
-from loaders.gazetteer import Gazetteer, load_gazetteer, normalize
+from loaders.gazetteer import Gazetteer, load_gazetteer
 
 ALIAS_DIR = DATA_DIR / "aliases"
 TERRITORY_ALIASES = ALIAS_DIR / "territoires.csv"
@@ -101,12 +105,13 @@ class Found:
     publics: set[str] = field(default_factory=set)
 
 
-@dataclass
-class _Candidate:
+@dataclass(frozen=True)
+class Alias:
+    """A row of the territory alias table: a spelling the reference does not know, or one to ignore."""
+
     kind: str
-    targets: tuple[str, ...]  # several for homonym communes
-    context: tuple[str, ...] = ()
-    source: str = "alias"
+    target: str  # "" for ignore
+    context: tuple[str, ...] = ()  # département codes, one of which the text must name
     case: str = ""  # "upper": acronym, written in capitals; "title": starts with a capital
 
 
@@ -123,8 +128,8 @@ def _case_ok(case: str, surface: str) -> bool:
     return surface[:1].isupper() if case == "title" else True
 
 
-def _tokens(text: str) -> list[tuple[str, int, int]]:
-    return [(normalize(m.group()), m.start(), m.end()) for m in WORD.finditer(text)]
+def _tokens(text: str) -> list[tuple[list[str], int, int]]:
+    return [(words(m.group()), m.start(), m.end()) for m in WORD.finditer(text)]
 
 
 PARTICLE = r"(?:de|du|des|la|le|les|en|sur|sous|lès|lez|aux|au|d['’]|l['’])"
@@ -139,15 +144,56 @@ def _inside_compound(text: str, start: int, end: int) -> bool:
 
 
 def _key(name: str) -> str:
-    return " ".join(t for t, _, _ in _tokens(name))
+    return " ".join(words(name))
 
 
-EPCI_PREFIX = re.compile(
-    r"^(?:communaute de communes|communaute d agglomeration|communaute urbaine|metropole|cc|ca|cu)\s+"
-    r"(?:(?:de la|de l|du|des|de|d|le|la|les|l)\s+)?"
-)
-ARTICLE = re.compile(r"^(?:(?:de la|de l|du|des|de|d|le|la|les|l)\s+)")
-EPCI_KEYWORDS = ("communaute de communes", "communaute d agglomeration", "cc", "ca")
+# The reference's levels in the order a name is tried ("Vienne" is the département before the commune).
+REFERENCE_LEVELS = ("region", "departement", "epci", "commune")
+EPCI_WORDS = frozenset(k.split()[0] for k, _ in EPCI_KINDS)  # a span that begins so may state a kind
+
+
+def reference_index(gz: Gazetteer) -> NameIndex:
+    """The Etalab reference as graph.matching's index, without a store (the loaders resolve before they
+    write): entities are keyed "kind:code"; a delegated or associated commune's name names its commune."""
+    current = [c for (kind, _), c in gz.communes.items() if kind == "commune-actuelle"]
+    dep_of = {c.code: c.departement for c in current}
+    entities = [
+        Entity(
+            f"{kind}:{u.code}", kind, u.name, code=u.code, departements=(u.code,) * (kind == "departement")
+        )
+        for kind, units in (("region", gz.regions), ("departement", gz.departements))
+        for u in units.values()
+        if u.code not in OVERSEAS_COLLECTIVITIES
+    ]
+    entities += [
+        Entity(
+            f"epci:{e.siren}",
+            "epci",
+            e.name,
+            code=e.siren,
+            epci_kind="METRO" if e.type.startswith("MET") else e.type,
+            departements=tuple(sorted({dep_of[m] for m in e.members if m in dep_of})),
+        )
+        for e in gz.epcis.values()
+    ]
+    entities += [
+        Entity(
+            f"commune:{c.code}",
+            "commune",
+            c.name,
+            code=c.code,
+            population=c.population,
+            departements=(c.departement,),
+        )
+        for c in current
+    ]
+    aliases = [
+        (c.name, f"commune:{c.parent}")
+        for (kind, _), c in gz.communes.items()
+        if kind in ("commune-deleguee", "commune-associee") and c.parent
+    ]
+    return NameIndex(entities, aliases)
+
 
 # Theme and public keywords (regex on normalised text) → slug of the SKOS concept.
 THEMES = {
@@ -198,12 +244,12 @@ class Resolver:
         organisation_aliases: Path = ORGANISATION_ALIASES,
     ):
         self.gz = gz or load_gazetteer()
-        self.index: dict[str, _Candidate] = {}
+        self.names = reference_index(self.gz)
+        self.aliases: dict[str, Alias] = {}
         self.zones: dict[str, Zone] = {}
         self.orgs: dict[str, Org] = {}
         self.org_index: dict[str, tuple[str, str]] = {}  # key → (slug or "" to ignore, case)
         self._load_territory_aliases(territory_aliases)
-        self._load_reference()
         self._load_organisations(organisation_aliases)
         self.max_org_tokens = max((len(k.split()) for k in self.org_index), default=1)
         self._themes = {k: re.compile(v) for k, v in THEMES.items()}
@@ -217,9 +263,7 @@ class Resolver:
             if kind not in (*LEVELS, "ignore"):
                 raise ValueError(f"{path}: unknown kind '{kind}' for alias '{row['alias']}'")
             context = tuple(row.get("context", "").split())
-            self.index[_key(row["alias"])] = _Candidate(
-                kind, (target,) if target else (), context, case=_case_of(row["alias"])
-            )
+            self.aliases[_key(row["alias"])] = Alias(kind, target, context, _case_of(row["alias"]))
             if kind == "zone":
                 zone_rows[target].append(row)
         for slug, rows in zone_rows.items():
@@ -232,48 +276,6 @@ class Resolver:
                 part_of=tuple(first.get("part_of", "").split()),
                 alt_labels=tuple(r["alias"] for r in rows[1:]),
             )
-
-    def _add(self, key: str, kind: str, code: str, case: str = "title") -> None:
-        """Reference names never override an alias row; homonyms accumulate."""
-        current = self.index.get(key)
-        if current is None:
-            self.index[key] = _Candidate(kind, (code,), source="reference", case=case)
-        elif current.source == "reference" and current.kind == kind and code not in current.targets:
-            current.targets = (*current.targets, code)
-
-    def _load_reference(self) -> None:
-        gz = self.gz
-        for r in gz.regions.values():
-            if r.code not in OVERSEAS_COLLECTIVITIES:
-                self._add(_key(r.name), "region", r.code)
-        for d in gz.departements.values():
-            if d.code not in OVERSEAS_COLLECTIVITIES:
-                self._add(_key(d.name), "departement", d.code)
-        for e in gz.epcis.values():
-            full = _key(re.sub(r'\s*["(].*$', "", e.name))
-            core = EPCI_PREFIX.sub("", full)
-            for kw in EPCI_KEYWORDS:
-                for art in ("", "de ", "du ", "des ", "de la ", "de l ", "d "):
-                    # "la communauté de communes du Diois" is written in lower case mid-sentence
-                    self._add(
-                        f"{kw} {art}{core}", "epci", e.siren, "" if kw.startswith("communaute") else "title"
-                    )
-            self._add(full, "epci", e.siren)
-            if len(core.split()) >= 2:
-                self._add(core, "epci", e.siren)
-            for acronym in re.findall(r"\(([A-Z]{3,})\)", e.name):
-                self._add(_key(acronym), "epci", e.siren)
-        for (kind, _), c in gz.communes.items():
-            if kind == "commune-actuelle":
-                self._add(_key(c.name), "commune", c.code)
-        # a former commune, now delegated or associated, names its commune ("Vicdessos" → Val-de-Sos) unless
-        # a current commune bears that name; "au Pont-de-Montvert" drops the article of "Le Pont-de-Montvert"
-        for (kind, _), c in gz.communes.items():
-            if kind in ("commune-deleguee", "commune-associee") and c.parent:
-                key = _key(c.name)
-                for k in {key, ARTICLE.sub("", key)}:
-                    if k not in self.index and len(k.split()) >= (1 if k == key else 2):
-                        self._add(k, "commune", c.parent)
 
     def _load_organisations(self, path: Path) -> None:
         labels: dict[str, str] = {}
@@ -295,32 +297,14 @@ class Resolver:
 
     # --- finding ------------------------------------------------------------------------------
     def place(self, kind: str, code: str) -> Place:
-        gz = self.gz
-        if kind == "region":
-            return Place(kind, code, gz.regions[code].name)
-        if kind == "departement":
-            return Place(kind, code, gz.departements[code].name)
-        if kind == "epci":
-            return Place(kind, code, gz.epcis[code].name)
-        if kind == "commune":
-            return Place(kind, code, gz.communes[("commune-actuelle", code)].name)
-        return Place(kind, code, self.zones[code].label)
+        if kind == "zone":
+            return Place(kind, code, self.zones[code].label)
+        return Place(kind, code, self.names.entities[f"{kind}:{code}"].name)
 
     def _departements_of(self, place: Place) -> set[str]:
-        gz = self.gz
-        if place.kind == "departement":
-            return {place.code}
-        if place.kind == "commune":
-            return {gz.communes[("commune-actuelle", place.code)].departement}
-        if place.kind == "epci":
-            return {
-                gz.communes[("commune-actuelle", m)].departement
-                for m in gz.epcis[place.code].members
-                if ("commune-actuelle", m) in gz.communes
-            }
         if place.kind == "zone":
             return set(self.zones[place.code].part_of)
-        return set()
+        return set(self.names.entities[f"{place.kind}:{place.code}"].departements)
 
     @staticmethod
     def _mask(text: str) -> str:
@@ -335,19 +319,12 @@ class Resolver:
         line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
 
         def line_of(pos: int) -> int:
-            lo, hi = 0, len(line_starts) - 1
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                if line_starts[mid] <= pos:
-                    lo = mid
-                else:
-                    hi = mid - 1
-            return first_line + lo
+            return first_line + bisect_right(line_starts, pos) - 1
 
         tokens = _tokens(masked)
         epci_spans: list[tuple[int, int]] = []
         known: list[tuple[int, int]] = []  # every span a table or the reference recognised
-        pending: list[tuple[_Candidate, str, int]] = []  # homonyms, resolved once the context is known
+        pending: list[tuple[Alias | list[Candidate], str, int]] = []  # resolved once the context is known
         context: set[str] = set()
 
         def accept(place: Place, line: int) -> None:
@@ -355,38 +332,31 @@ class Resolver:
 
         i = 0
         while i < len(tokens):
-            match = None
             for n in range(min(MAX_TOKENS, len(tokens) - i), 0, -1):
-                key = " ".join(t for t, _, _ in tokens[i : i + n])
-                cand = self.index.get(key)
-                if cand is None:
-                    continue
                 start, end = tokens[i][1], tokens[i + n - 1][2]
-                if not _case_ok(cand.case, masked[start:end]):
-                    continue  # "AURA" is not "aura"; reference names are capitalised
-                if cand.source == "reference" and cand.kind == "commune" and n == 1 and len(key) < 3:
-                    continue
-                if cand.source == "reference" and _inside_compound(masked, start, end):
-                    continue  # "Pont" and "Montvert" are not named by "Pont-de-Montvert"
-                match = (cand, n, start, end)
-                break
-            if match is None:
+                hit = self._named(tokens[i : i + n], masked, start, end)
+                if hit:
+                    break
+            else:
                 i += 1
                 continue
-            cand, n, start, end = match
             i += n
             surface, line = text[start:end], line_of(start)
             known.append((start, end))
-            if cand.kind == "epci":
+            kind = hit.kind if isinstance(hit, Alias) else hit[0].entity.type
+            if kind == "epci":
                 epci_spans.append((start, end))
-            if cand.kind == "ignore":
+            if kind == "ignore":
                 continue
-            if len(cand.targets) == 1 and not cand.context:
-                place = self.place(cand.kind, cand.targets[0])
-                accept(place, line)
-                context |= self._departements_of(place)
+            if isinstance(hit, Alias) and not hit.context:
+                place = self.place(kind, hit.target)
+            elif isinstance(hit, list) and hit[0].match:
+                place = self.place(kind, hit[0].entity.code)
             else:
-                pending.append((cand, surface, line))
+                pending.append((hit, surface, line))
+                continue
+            accept(place, line)
+            context |= self._departements_of(place)
         for m in DEPT_LIST.finditer(masked):
             for code in re.findall(DEPT_CODE, m.group(1)):
                 if code in self.gz.departements:
@@ -395,33 +365,60 @@ class Resolver:
         for m in DEPT_AFTER_POINT.finditer(masked):
             accept(self.place("departement", m.group(1)), line_of(m.start()))
             context.add(m.group(1))
-        for cand, surface, line in pending:
-            if cand.context:
-                if context & set(cand.context) and cand.targets:
-                    accept(self.place(cand.kind, cand.targets[0]), line)
+        for hit, surface, line in pending:
+            if isinstance(hit, Alias):
+                if context & set(hit.context):
+                    accept(self.place(hit.kind, hit.target), line)
                 else:
                     found.unresolved.append((surface, line))
                 continue
-            chosen = self._choose(cand, context)
+            chosen = self._choose(hit[0].entity.type, surface, context)
             if chosen:
-                accept(self.place(cand.kind, chosen), line)
+                accept(self.place(chosen.type, chosen.code), line)
             else:
-                found.unresolved.append((f"{surface} (homonymes : {', '.join(cand.targets)})", line))
+                homonyms = ", ".join(c.entity.code for c in hit)
+                found.unresolved.append((f"{surface} (homonymes : {homonyms})", line))
         found.unresolved.extend(self._unresolved_units(masked, epci_spans, line_of))
         known.extend(self._find_orgs(text, masked, found, line_of))
         found.unresolved.extend(self._unknown_names(masked, known, line_of))
-        norm = normalize(masked)
+        norm = fold(masked)
         found.themes = {slug for slug, rx in self._themes.items() if rx.search(norm)}
         found.publics = {slug for slug, rx in self._publics.items() if rx.search(norm)}
         return found
 
-    def _choose(self, cand: _Candidate, context: set[str]) -> str | None:
-        """A homonym commune: the one in a département the text names, else in the association's area."""
-        depts = {code: self.gz.communes[("commune-actuelle", code)].departement for code in cand.targets}
-        for pool in (context, set(HOME_DEPARTEMENTS)):
-            hits = [code for code, d in depts.items() if d in pool]
-            if len(hits) == 1:
-                return hits[0]
+    def _named(
+        self, span: list[tuple[list[str], int, int]], masked: str, start: int, end: int
+    ) -> Alias | list[Candidate] | None:
+        """What a span of text names: a row of the alias table (it comes before the reference), else
+        the reference entities of the first level bearing its key (graph.matching's notion of a name)."""
+        ws = [w for t, _, _ in span for w in t]
+        surface = masked[start:end]
+        alias = self.aliases.get(" ".join(ws))
+        if alias is not None:
+            return alias if _case_ok(alias.case, surface) else None  # "AURA" is not "aura"
+        plain, stated = key_of(ws), ws[0] in EPCI_WORDS
+        if not self.names.has(plain) and not (stated and self.names.has(epci_key(surface)[0])):
+            return None
+        if len(span) == 1 and len(plain) < 3:
+            return None
+        if not (surface[:1].isupper() or ws[0] == "communaute"):
+            return None  # reference names are capitalised, but "la communauté de communes du Diois"
+        if _inside_compound(masked, start, end):
+            return None  # "Pont" and "Montvert" are not named by "Pont-de-Montvert"
+        for level in REFERENCE_LEVELS:
+            if level == "epci" and not stated and len(plain.split()) < 2:
+                continue  # "Diois" alone is an area; "CC du Diois" the EPCI
+            found = self.names.exact(surface, (level,), in_text=True)
+            if found:
+                return found
+        return None
+
+    def _choose(self, level: str, surface: str, context: set[str]) -> Entity | None:
+        """Homonyms: the one in a département the text names, else in the association's area."""
+        for pool in (context, HOME_DEPARTEMENTS):
+            found = self.names.exact(surface, (level,), pool, in_text=True)
+            if found and found[0].match:
+                return found[0].entity
         return None
 
     UNIT = re.compile(
@@ -460,7 +457,7 @@ class Resolver:
         i = 0
         while i < len(tokens):
             for n in range(min(self.max_org_tokens, len(tokens) - i), 0, -1):
-                key = " ".join(t for t, _, _ in tokens[i : i + n])
+                key = " ".join(w for t, _, _ in tokens[i : i + n] for w in t)
                 hit = self.org_index.get(key)
                 if hit is None:
                     continue

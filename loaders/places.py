@@ -39,11 +39,12 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
+from graph.matching import words
 from graph.namespaces import CS, RDFS, SCHEMA, Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, expand, iri, lit
 from loaders import GraphLoad, ImportResult, SourceError
-from loaders.gazetteer import Gazetteer, load_gazetteer, normalize
+from loaders.gazetteer import Gazetteer, load_gazetteer
 from loaders.hours import DAYS, HoursError, Slot, parse_day, parse_week
 
 SAME_PLACE_METRES = 250.0
@@ -432,9 +433,9 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def name_similarity(a: str, b: str, commune_name: str = "") -> float:
     """1.0 when the distinctive words of one name are all in the other, else their sequence ratio."""
-    drop = GENERIC_WORDS | set(normalize(commune_name).split())
-    wa = [w for w in normalize(a).split() if w not in drop]
-    wb = [w for w in normalize(b).split() if w not in drop]
+    drop = GENERIC_WORDS | set(words(commune_name))
+    wa = [w for w in words(a) if w not in drop]
+    wb = [w for w in words(b) if w not in drop]
     if not wa or not wb:
         return 0.0
     if set(wa) <= set(wb) or set(wb) <= set(wa):

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from graph.matching import fold
 from graph.namespaces import Minter, sparql_prefixes
 from graph.store import OxigraphStore
 from loaders import catalogue, report
-from loaders.mentions import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 BLIND = Path(__file__).resolve().parent / "annotations" / "blind"
@@ -206,7 +206,7 @@ def amounts(store: OxigraphStore) -> dict[tuple[str, Decimal], set[str]]:
     for r in found:
         names = out.setdefault((r["record"], Decimal(r["v"].value).normalize()), set())
         if "name" in r:
-            names.add(normalize(r["name"].value))
+            names.add(fold(r["name"].value))
     return out
 
 
@@ -216,7 +216,7 @@ def amounts(store: OxigraphStore) -> dict[tuple[str, Decimal], set[str]]:
 def test_amounts_against_the_blind_annotation(stores, capsys, source, floors) -> None:
     predicted = amounts(stores[source])
     gold = {
-        (r["record_line"], Decimal(r["amount_eur"]).normalize()): normalize(r["funder"])
+        (r["record_line"], Decimal(r["amount_eur"]).normalize()): fold(r["funder"])
         for r in rows(SOURCES[source][1] + "-amounts.csv")
     }
     s = score(set(predicted), set(gold))

@@ -21,6 +21,7 @@ from graph.store import OxigraphStore
         ("Le Bourg d'Oisans", "Bourg-d'Oisans"),
         ("Hte Savoie", "Haute-Savoie"),
         ("Cœur de Chartreuse", "Coeur de Chartreuse"),
+        ("Pays d’Apt-Luberon", "Pays d'Apt Lubéron"),  # a typographic apostrophe separates words too
     ],
 )
 def test_names_with_the_same_meaning_share_a_key(a, b):

@@ -149,3 +149,21 @@ def test_former_communes_and_hyphenated_names(res):
     assert {("commune", "04018"), ("commune", "04160")} <= codes(
         res, "Le territoire de Banon-Reillane", "commune"
     )
+
+
+def test_running_text_asks_graph_matching(res):
+    """One notion of a name (graph.matching): the text finder keys names as /reconcile does ("Les 2 Alpes",
+    "St Véran", a typographic apostrophe) and takes a homonym only when it is certain in the départements
+    the text names; in running text an article is a word ("ADRETS" is not Les Adrets, "Pays de Serre" not
+    the CC du Pays de la Serre)."""
+    assert ("commune", "38253") in codes(res, "Une station : Les 2 Alpes.")
+    assert ("commune", "05157") in codes(res, "Une permanence à St Véran (05).")
+    assert ("epci", "200040624") in codes(res, "les communes de la CC du Pays d’Apt Lubéron")
+    assert codes(res, "L’ADRETS et l'association ADRETS", "commune") == set()
+    assert ("epci", "240200469") not in codes(res, "la CC du Pays de Serre-Ponçon")
+    assert codes(res, "à Beaufort (73)", "commune") == {("commune", "73034")}
+    assert [c.entity.code for c in res.names.exact("Beaufort", ("commune",), ("38", "05")) if c.match] == [
+        "38032"
+    ]
+    # A kind written wrong does not make a unique name uncertain.
+    assert res.names.exact("Communauté de communes du Grand Chambéry", ("epci",))[0].match
