@@ -223,13 +223,15 @@ async def run_named_query(request: Request, name: str) -> Response:
 
 # --- OpenAPI ------------------------------------------------------------------------------------
 def _param_schema(p: nq.Param) -> dict[str, Any]:
-    schema = dict(TYPE_SCHEMA[p.type])
-    if p.enum:
-        schema = {"type": "string", "enum": p.enum}
+    schema = {"type": "string", "enum": p.enum} if p.enum else dict(TYPE_SCHEMA[p.type])
+    if p.required:
+        if schema["type"] == "string":
+            schema["minLength"] = 1  # an empty value counts as absent
+    else:
+        # An empty value counts as absent (the docs page's "—" option, an empty form field): say so.
+        schema = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
     if p.default is not None:
         schema["default"] = _typed(p, p.default)
-    if p.required and schema["type"] == "string":
-        schema["minLength"] = 1  # an empty value counts as absent
     return schema
 
 

@@ -220,9 +220,12 @@ def test_robots_and_sitemap_under_the_configured_base(site, base_iri):
 
 def test_sparql_client_modes_and_service_description(site):
     query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3"
-    n3 = httpx.get(site + "/sparql", params={"query": query, "format": "n3"})
+    # A functional check, not a timing one: a loaded CI machine may take longer than httpx's 5 s default.
+    n3 = httpx.get(site + "/sparql", params={"query": query, "format": "n3"}, timeout=60)
     assert n3.status_code == 200 and n3.headers["content-type"].startswith("text/turtle")
-    sd = httpx.get(site + "/sparql", headers={"Accept": "text/turtle", "Host": "data.example.org"}).text
+    sd = httpx.get(
+        site + "/sparql", headers={"Accept": "text/turtle", "Host": "data.example.org"}, timeout=60
+    ).text
     assert "example.org" not in sd and "SPARQL11Query" in sd
     assert "SPARQL11Update" not in sd and "BasicFederatedQuery" not in sd
 
