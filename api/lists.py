@@ -14,51 +14,12 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.i18n import language
+from api.i18n import language, translator
 from api.pages import local_path, number_param, render, store_of
 from graph import search
 
 router = APIRouter()
 PER_PAGE = 50
-FACET_NAMES = {
-    "axe": ("Ligne d'activité", "Activity line"),
-    "departement": ("Département", "Département"),
-    "theme": ("Thème", "Theme"),
-    "public": ("Public", "Audience"),
-    "annee": ("Année", "Year"),
-    "financeur": ("Financeur", "Funder"),
-    "type": ("Type", "Type"),
-    "genre": ("Genre", "Kind"),
-    "licence": ("Licence", "Licence"),
-    "reseau": ("Réseau", "Network"),
-    "typologie": ("Typologie", "Typology"),
-    "epci": ("EPCI", "EPCI"),
-    "samedi": ("Ouvert le samedi", "Open on Saturday"),
-    "niveau": ("Niveau", "Level"),
-    "region": ("Région", "Region"),
-    "kind": ("Catégorie", "Category"),
-}
-LEVEL_NAMES = {
-    "region": ("Région", "Region"),
-    "departement": ("Département", "Département"),
-    "epci": ("EPCI", "EPCI"),
-    "commune": ("Commune", "Municipality"),
-    "zone": ("Territoire vécu", "Named area"),
-}
-KIND_NAMES = {
-    "projets": ("Projets", "Projects"),
-    "acteurs": ("Acteurs", "Actors"),
-    "ressources": ("Ressources", "Resources"),
-    "evenements": ("Événements", "Events"),
-    "lieux": ("Lieux de services", "Service places"),
-    "territoires": ("Territoires", "Territories"),
-    "themes": ("Thèmes", "Themes"),
-    "publics": ("Publics", "Audiences"),
-}
-
-
-def _name(pair: tuple[str, str], lang: str) -> str:
-    return pair[1] if lang == "en" else pair[0]
 
 
 def selected_facets(request: Request, facets: list[str]) -> dict[str, list[str]]:
@@ -91,7 +52,7 @@ def facet_view(
             value = cat.facet_values.get((kind, name, key), key)
             label = cat.label(value, lang) if "://" in value else ("oui" if value == "oui" else value)
             if label == value and value in search.TERRITORY_CLASSES:  # igeo: classes carry no label
-                label = _name(LEVEL_NAMES[search.TERRITORY_CLASSES[value]], lang)
+                label = translator(lang)("kind_" + search.TERRITORY_CLASSES[value])
             if name == "samedi":
                 label = "oui" if lang == "fr" else "yes"
             values.append({"key": key, "label": label, "count": n, "checked": key in chosen.get(name, [])})
@@ -100,7 +61,7 @@ def facet_view(
         views.append(
             {
                 "name": name,
-                "label": _name(FACET_NAMES.get(name, (name, name)), lang),
+                "label": translator(lang)("facet_" + name),
                 "values": values,
                 "more": len(counts) > limit,
             }
@@ -178,7 +139,7 @@ def list_page(request: Request, kind_name: str, fmt: str = "html") -> Response:
         "list.html",
         {
             "kind": kind_name,
-            "title": _name(KIND_NAMES[kind_name], lang),
+            "title": translator(lang)(kind_name),
             "rows": rows,
             "total": total,
             "facets": facet_view(cat, kind_name, numbers, facets, chosen, lang),
@@ -250,7 +211,7 @@ def search_page(request: Request, fmt: str = "html") -> Response:
                 "href": local_path(item.iri, cat.base),
                 "label": cat.label(item.iri, lang),
                 "kind": item.kind,
-                "kind_label": _name(KIND_NAMES[item.kind], lang),
+                "kind_label": translator(lang)(item.kind),
                 "snippet": snippets.get(n, ""),
             }
         )
@@ -263,10 +224,10 @@ def search_page(request: Request, fmt: str = "html") -> Response:
     facet_counts.append(
         {
             "name": "kind",
-            "label": _name(FACET_NAMES["kind"], lang),
+            "label": translator(lang)("facet_kind"),
             "more": False,
             "values": [
-                {"key": k, "label": _name(KIND_NAMES[k], lang), "count": c, "checked": k in kinds}
+                {"key": k, "label": translator(lang)(k), "count": c, "checked": k in kinds}
                 for k, c in sorted(kind_counts.items(), key=lambda kv: -kv[1])
             ],
         }
@@ -280,7 +241,7 @@ def search_page(request: Request, fmt: str = "html") -> Response:
             facet_counts.append(
                 {
                     "name": name,
-                    "label": _name(FACET_NAMES[name], lang),
+                    "label": translator(lang)("facet_" + name),
                     "more": False,
                     "values": [
                         {

@@ -259,3 +259,11 @@ def test_map_is_framed_on_its_departements_and_escapes_labels():
     box = maps.outlines()["73"].box
     assert x0 <= box[0] and x0 + w >= box[2] and w < 100  # a département, not the country
     assert maps.render("rien", [], []) is None
+
+
+def test_every_list_facet_level_and_kind_has_its_words():
+    """Lists take their words from the one table of api/i18n.py: a new facet or level without words fails."""
+    keys = {"facet_kind", *search.LISTS}
+    keys |= {"facet_" + f.name for kind in search.LISTS.values() for f in kind.facets}
+    keys |= {"kind_" + level for level in search.TERRITORY_CLASSES.values()}
+    assert keys <= set(STRINGS), sorted(keys - set(STRINGS))
