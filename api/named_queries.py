@@ -204,6 +204,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
             },
             "400": {"description": "Paramètre invalide", "content": problem},
             "404": {"description": "Requête inconnue", "content": problem},
+            "406": {"description": "Aucun format acceptable (en-tête Accept)", "content": problem},
             "504": {"description": "Délai dépassé", "content": problem},
         }
         description = (
