@@ -40,6 +40,7 @@ PREFETCH = 1024 * 1024  # answers up to this size are complete before the status
 CACHE_ENTRIES, CACHE_MAX_BODY = 512, 256 * 1024
 READ_HEADERS = "Accept, Content-Type, If-None-Match, Authorization"
 GRAPHS = (*formats.DESCRIPTION, formats.NQUADS)  # what CONSTRUCT and DESCRIBE answer in
+UPLOADS = (formats.TURTLE, formats.NTRIPLES, formats.RDFXML)  # a graph's triples (no dataset formats)
 
 EXAMPLES = {
     "Projets et leurs territoires": """SELECT ?projet ?label ?territoire WHERE {
@@ -633,19 +634,16 @@ async def _get_graph(request: Request, graph: str | None) -> Response:
     return StreamingResponse(_stream(head, answer), headers=headers, media_type=media)
 
 
-def _parse_rdf(body: bytes, media: str, base: str) -> list[ox.Triple]:
+def _parse_rdf(body: bytes, token: str, base: str) -> list[ox.Triple]:
+    """``token``: the Content-Type, or the extension of an uploaded file's name."""
+    fmt = formats.find(UPLOADS, token) if token else None
+    if fmt is None:
+        offered = ", ".join(f.media_type for f in UPLOADS)
+        raise Problem(415, f"unsupported format {token or '(none)'}: send {offered}")
     try:
-        fmt = ox.RdfFormat.from_media_type(media) if media else None
-    except ValueError:
-        fmt = None
-    if fmt is None or fmt.supports_datasets:
-        raise Problem(
-            415, f"unsupported Content-Type {media or '(none)'}: send Turtle, N-Triples, RDF/XML or JSON-LD"
-        )
-    try:
-        return list(ox.parse(body, fmt, base_iri=base))
+        return list(ox.parse(body, fmt.rdf, base_iri=base))
     except (SyntaxError, ValueError) as e:
-        raise Problem(400, f"invalid {media}: {e}") from e
+        raise Problem(400, f"invalid {fmt.label}: {e}") from e
 
 
 async def _uploaded_triples(request: Request, graph: str) -> list[ox.Triple]:
@@ -664,8 +662,7 @@ async def _uploaded_triples(request: Request, graph: str) -> list[ox.Triple]:
                 continue
             part_media = (part.content_type or "").split(";")[0].strip().lower()
             if part_media in ("", "application/octet-stream") and part.filename:
-                guessed = ox.RdfFormat.from_extension(part.filename.rsplit(".", 1)[-1])
-                part_media = guessed.media_type if guessed else part_media
+                part_media = part.filename.rsplit(".", 1)[-1]
             triples += _parse_rdf(await part.read(), part_media, base)
     return triples
 
