@@ -35,16 +35,16 @@ class FormatError(Exception):
 def negotiate(
     offered: Sequence[Format], accept: str | None, asked: Iterable[str] = (), claimed: Sequence[Format] = ()
 ) -> Format:
-    """The format of ``offered`` to answer in; ``asked`` are names (SPARQLWrapper sends several).
+    """The format of ``offered`` to answer in; ``asked`` are names, the first known one wins.
 
     ``claimed`` are formats offered before these whose media types these do not answer for: on ``/sparql``
     ``Accept: application/json`` asks for SPARQL JSON, not for JSON-LD, whatever the query's form."""
-    tokens = [t for value in asked for t in value.split(",") if t.strip()]
-    for token in tokens:
+    asked = list(asked)
+    for token in asked:
         if fmt := find(offered, token):
             return fmt
-    if tokens:
-        raise FormatError(400, f"format: {', '.join(tokens)} is not one of {names(offered)}")
+    if asked:
+        raise FormatError(400, f"format: {', '.join(map(repr, asked))} is not one of {names(offered)}")
     fmt = _best(tuple(offered), (accept or "").strip() or "*/*", tuple(claimed))
     if fmt is None:
         raise FormatError(406, "no acceptable format; offered: " + ", ".join(f.media_type for f in offered))

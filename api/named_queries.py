@@ -101,7 +101,7 @@ async def run_named_query(request: Request, name: str) -> Response:
     try:
         values = await _values(request)
         given = values.pop("format", None)
-        fmt = conneg.negotiate(formats.ROWS, request.headers.get("accept"), [given] if given else [])
+        fmt = conneg.negotiate(formats.ROWS, request.headers.get("accept"), [] if given is None else [given])
         limit = _int(values.pop("limit", None), "limit", DEFAULT_LIMIT, 1, settings.max_rows)
         offset = _int(values.pop("offset", None), "offset", 0, 0, MAX_OFFSET)
         bindings = nq.bindings(q, values, store_of(request).minter)
@@ -126,7 +126,7 @@ async def run_named_query(request: Request, name: str) -> Response:
     response = Response(body, media_type=fmt.media_type)
     links = []
     params = {k: v for k, v in values.items() if v != ""}
-    if fmt is not formats.JSON or given:
+    if fmt is not formats.JSON or given is not None:
         params["format"] = fmt.name
     base = str(request.url.replace(query=""))
     if more:
@@ -223,7 +223,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
             {
                 "limit": {"type": "integer", "minimum": 1, "maximum": max_rows, "default": DEFAULT_LIMIT},
                 "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
-                "format": {"type": "string", "enum": [f.name for f in formats.ROWS]},
+                "format": {"type": "string", "enum": formats.tokens(formats.ROWS)},
             }
         )
         required = [p.name for p in q.params if p.required]
@@ -277,7 +277,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
                 "format": {
                     "name": "format",
                     "in": "query",
-                    "schema": {"type": "string", "enum": [f.name for f in formats.ROWS]},
+                    "schema": {"type": "string", "enum": formats.tokens(formats.ROWS)},
                 },
             },
             "schemas": {

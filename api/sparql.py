@@ -359,7 +359,9 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         except ValueError as e:
             raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
     timeout = _timeout(request, params)
-    results, graph = _formats(request.headers.get("accept"), [v for k, v in params if k == "format"])
+    # SPARQLWrapper sends several format= values, some of them comma-separated lists.
+    asked = [t for k, v in params if k == "format" for t in v.split(",") if t.strip()]
+    results, graph = _formats(request.headers.get("accept"), asked)
     results_type = results.media_type if results else None
     graph_type = graph.media_type if graph else None
     runner = _runner(request)

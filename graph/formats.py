@@ -82,6 +82,11 @@ def names(offered: Iterable[Format]) -> str:
     return ", ".join(f.name for f in offered)
 
 
+def tokens(offered: Iterable[Format]) -> list[str]:
+    """Every name ``find`` knows for these formats (an OpenAPI enum)."""
+    return list(dict.fromkeys(t for f in offered for t in f.tokens))
+
+
 def curie(iri: str, prefixes: dict[str, str] = PREFIXES) -> str:
     for p, ns in prefixes.items():
         if iri.startswith(ns) and len(iri) > len(ns) and "/" not in iri[len(ns) :]:
