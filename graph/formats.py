@@ -2,9 +2,10 @@
 
 RDF and SPARQL results formats are pyoxigraph's own (``ox.RdfFormat``, ``ox.QueryResultsFormat`` carry the
 media type, file extension, label and W3C IRI); we add only a short name (``?format=``, ``--format``), the
-other names clients send for the same format, and the three formats that are not RDF: HTML, flat JSON
-and CSV rows share pyoxigraph's CSV. A name resolves against a list of offered formats: the first that
-claims it wins, so ``json`` is SPARQL JSON on ``/sparql``, JSON-LD on a resource and flat JSON on ``/api``.
+other names clients send for the same format, and the two formats that are not: HTML pages and flat JSON
+rows (CSV and TSV rows are pyoxigraph's SPARQL CSV and TSV). A name resolves against the formats a route
+offers: the first that claims it wins, so ``json`` is SPARQL JSON on ``/sparql``, JSON-LD on a resource
+and flat JSON on ``/api``. Negotiation itself is api/conneg.py.
 """
 
 from __future__ import annotations
