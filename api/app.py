@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 from api import (
     catalogue,
+    conneg,
     contributions,
     crawlers,
     downloads,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_middleware(Guards)  # bad paths refused, security headers on every answer
     app.add_exception_handler(StoreUnavailable, unavailable)
     app.add_exception_handler(QueryTimeout, unavailable)
+    app.add_exception_handler(conneg.FormatError, conneg.refuse)  # 400 unknown format, 406 unacceptable
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     contributions.setup(app, settings)
     named_queries.setup(app)

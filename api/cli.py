@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
-import json
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pyoxigraph as ox
-
+from graph import formats
 from graph.settings import DATA_DIR, Settings
 from graph.store import OxigraphStore, Store, StoreError, open_store
 from loaders import ImportResult, SourceError, catalogue, data_inclusion, places, report, territories
@@ -33,7 +30,7 @@ class UsageError(Exception):
 
 # --- importers: KIND → function(path, args, store) → ImportResult -------------------------------
 def _import_rdf(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
-    return rdf_loader.build(path, store.minter, graph=args.graph, fmt_name=args.format)
+    return rdf_loader.build(path, store.minter, graph=args.graph, fmt_name=args.format and args.format.name)
 
 
 def _import_territories(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
@@ -138,7 +135,7 @@ def _bulk_import(path: Path, args: argparse.Namespace, store: Store) -> int | No
     goes the transactional way."""
     if not isinstance(store, OxigraphStore):
         return None
-    scanned = rdf_loader.scan(path, store.minter, graph=args.graph, fmt_name=args.format)
+    scanned = rdf_loader.scan(path, store.minter, graph=args.graph, fmt_name=args.format and args.format.name)
     total = store.bulk_import(
         path, scanned.fmt, store.minter.base, list(scanned.counts), scanned.target, scanned.meta
     )
@@ -188,59 +185,40 @@ def _format_table(rows: list[dict], names: list[str]) -> str:
     return "\n".join([line, "  ".join("-" * w for w in widths), *body])
 
 
+QUERY_FORMATS = (formats.SPARQL_JSON, formats.CSV, formats.TSV)  # and "table", the default
+
+
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     text = Path(args.file).read_text(encoding="utf-8") if args.file else args.sparql
     if not text:
         raise UsageError("give a query, or --file FILE.rq")
     store = open_store(settings.store, settings.base_iri, read_only=args.store_read_only)
     try:
-        if args.format == "table":
-            rows = store.select(text, public=not args.private)
-            names = list(dict.fromkeys(k for r in rows for k in r))
-            print(_format_table(rows, names))
-        else:
-            _print_serialized(store, text, args)
+        rows = store.select(text, public=not args.private)
     finally:
         store.close()
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    if args.format is None:
+        print(_format_table(rows, names))
+    else:
+        print(formats.write_rows(args.format, names, rows).decode().rstrip("\n"))
     return 0
 
 
-def _print_serialized(store: Store, text: str, args: argparse.Namespace) -> None:
-    """SPARQL 1.1 JSON, CSV and TSV result formats (TSV keeps N-Triples term syntax, as the spec asks)."""
-    rows = store.select(text, public=not args.private)
-    names = list(dict.fromkeys(k for r in rows for k in r))
-    if args.format == "json":
-        bindings = [{n: _json_term(r[n]) for n in names if n in r} for r in rows]
-        print(json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}, ensure_ascii=False))
-    elif args.format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\r\n")
-        writer.writerow(names)
-        writer.writerows([r[n].value if n in r else "" for n in names] for r in rows)
-    else:
-        print("\t".join("?" + n for n in names))
-        for r in rows:
-            print("\t".join(str(r[n]) if n in r else "" for n in names))
+def format_option(
+    offered: tuple[formats.Format, ...], *others: str
+) -> Callable[[str], formats.Format | None]:
+    """``--format``: a name, extension or media type of graph/formats.py, as ``?format=`` on the web."""
 
+    def parse(token: str) -> formats.Format | None:
+        fmt = formats.find(offered, token)
+        if fmt is None and token not in others:
+            raise argparse.ArgumentTypeError(
+                f"unknown format '{token}' (use one of: {', '.join([*others, formats.names(offered)])})"
+            )
+        return fmt
 
-def _json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    out = {"type": "literal", "value": term.value}
-    if term.language:
-        out["xml:lang"] = term.language
-    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-        out["datatype"] = term.datatype.value
-    return out
-
-
-EXPORT_FORMATS = {
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-}
+    return parse
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -251,9 +229,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(f"<{args.graph}> is not public: add --private to export it")
         if args.output:
             with open(args.output, "wb") as out:
-                store.dump(out, EXPORT_FORMATS[args.format], graphs)
+                store.dump(out, args.format.rdf, graphs)
         else:
-            store.dump(sys.stdout.buffer, EXPORT_FORMATS[args.format], graphs)
+            store.dump(sys.stdout.buffer, args.format.rdf, graphs)
     finally:
         store.close()
     return 0
@@ -343,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("services", nargs="?", help="data-inclusion: the services file next to the structures")
     p.add_argument("--graph", help="target named graph IRI (rdf)")
     p.add_argument(
-        "--format", help=f"RDF format ({', '.join(rdf_loader.FORMATS)}); default: from the extension"
+        "--format", type=format_option(formats.RDF), help="RDF format; default: from the extension"
     )
     p.add_argument("--mapping", help="mapping file (places)")
 
@@ -368,11 +346,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("query", parents=[common], help="run a SPARQL SELECT on the public dataset")
     p.add_argument("sparql", nargs="?")
     p.add_argument("--file", help="read the query from a .rq file")
-    p.add_argument("--format", choices=["table", "json", "csv", "tsv"], default="table")
+    p.add_argument(
+        "--format", type=format_option(QUERY_FORMATS, "table"), help="table (default), json, csv, tsv"
+    )
     p.add_argument("--private", action="store_true", help="include private graphs (administrators only)")
 
     p = verbs.add_parser("export", parents=[common], help="dump the public dataset or one graph")
-    p.add_argument("--format", choices=sorted(EXPORT_FORMATS), default="nquads")
+    p.add_argument(
+        "--format", type=format_option(formats.RDF), default=formats.NQUADS, help="RDF format; nquads"
+    )
     p.add_argument("--graph", help="only this named graph")
     p.add_argument("--output", help="file to write (default: standard output)")
     p.add_argument("--private", action="store_true", help="include private graphs (administrators only)")

@@ -1,146 +1,76 @@
-"""Content negotiation for SPARQL results and RDF, and compacted JSON-LD with the platform's prefixes.
+"""Content negotiation: one rule, for every route and the CLI, over the formats of graph/formats.py.
 
-Accept headers are parsed by python-mimeparse (q-values, wildcards); on a tie the first format listed
-here wins, so the lists start with the format a client that says ``*/*`` should get.
+1. A name asked for (an extension in the path, ``?format=``, ``--format``) picks the first offered format
+   it names; a name that names none of them is a 400 listing the names offered.
+2. Else the ``Accept`` header, read by python-mimeparse (q-values, wildcards, the most specific range).
+   No header, or one that cannot be parsed, means ``*/*``. On a tie the format the route lists first
+   wins: HTML on pages (a browser's ``*/*`` gets a page), Turtle on ``/.well-known/void``, SPARQL JSON
+   on ``/sparql``. A format's own media type beats another's alias (``text/*`` is CSV, not SPARQL XML).
+3. An ``Accept`` that no offered format satisfies is a 406 whose body lists the offered media types,
+   whatever the route: no silent default.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import mimeparse
-import pyoxigraph as ox
+from fastapi import Request
+from fastapi.responses import PlainTextResponse
 
-from graph.namespaces import PREFIXES
-
-# name → media type; the first of each list is the default.
-RESULTS = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
-GRAPHS = {
-    "turtle": "text/turtle",
-    "jsonld": "application/ld+json",
-    "ntriples": "application/n-triples",
-    "rdfxml": "application/rdf+xml",
-    "nquads": "application/n-quads",
-}
-# Other names clients send for the same formats.
-ALIASES = {
-    "application/json": "application/sparql-results+json",
-    "application/xml": "application/sparql-results+xml",
-    "text/xml": "application/sparql-results+xml",
-    "text/plain": "application/n-triples",
-    "application/x-turtle": "text/turtle",
-}
-# ``format=`` values (also the download links' names).
-FORMAT_NAMES = {
-    "json": ("json", None),
-    "srj": ("json", None),
-    "xml": ("xml", "rdfxml"),
-    "srx": ("xml", None),
-    "csv": ("csv", None),
-    "tsv": ("tsv", None),
-    "turtle": (None, "turtle"),
-    "ttl": (None, "turtle"),
-    "n3": (None, "turtle"),  # SPARQLWrapper's N3 mode; Turtle is N3's RDF subset
-    "jsonld": (None, "jsonld"),
-    "json-ld": (None, "jsonld"),
-    "ntriples": (None, "ntriples"),
-    "nt": (None, "ntriples"),
-    "rdfxml": (None, "rdfxml"),
-    "rdf": (None, "rdfxml"),
-    "nquads": (None, "nquads"),
-    "nq": (None, "nquads"),
-}
+from graph.formats import Format, find, names
 
 
-class UnknownFormat(ValueError):
-    """A ``format=`` value we do not know."""
+class FormatError(Exception):
+    """A format nobody offers: 400 for an unknown name, 406 for an unsatisfiable ``Accept``."""
+
+    headers = {"Vary": "Accept"}
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
 
 
-def best(offered: dict[str, str], accept: str | None) -> str | None:
-    """The media type of ``offered`` the Accept header prefers, or None if it accepts none of them."""
-    if not accept or not accept.strip():
-        accept = "*/*"
-    return _best(tuple(offered.values()), accept)
+def negotiate(
+    offered: Sequence[Format], accept: str | None, asked: Iterable[str] = (), claimed: Sequence[Format] = ()
+) -> Format:
+    """The format of ``offered`` to answer in; ``asked`` are names, the first known one wins.
+
+    ``claimed`` are formats offered before these whose media types these do not answer for: on ``/sparql``
+    ``Accept: application/json`` asks for SPARQL JSON, not for JSON-LD, whatever the query's form."""
+    asked = list(asked)
+    for token in asked:
+        if fmt := find(offered, token):
+            return fmt
+    if asked:
+        raise FormatError(400, f"format: {', '.join(map(repr, asked))} is not one of {names(offered)}")
+    fmt = _best(tuple(offered), (accept or "").strip() or "*/*", tuple(claimed))
+    if fmt is None:
+        raise FormatError(406, "no acceptable format; offered: " + ", ".join(f.media_type for f in offered))
+    return fmt
+
+
+def choose(request: Request, offered: Sequence[Format], ext: str | None = None) -> Format:
+    """By the path's extension, else ``?format=``, else ``Accept``."""
+    asked = [ext] if ext else request.query_params.getlist("format")
+    return negotiate(offered, request.headers.get("accept"), asked)
 
 
 @functools.lru_cache(maxsize=512)
-def _best(types: tuple[str, ...], accept: str) -> str | None:
+def _best(offered: tuple[Format, ...], accept: str, claimed: tuple[Format, ...]) -> Format | None:
     # Clients send a handful of distinct Accept headers; parsing one costs more than a cheap query.
-    extra = [a for a, t in ALIASES.items() if t in types]
+    own = [f.media_type for f in offered]
+    taken = own + [t for f in claimed for t in f.tokens]
+    candidates = own + [a for f in offered for a in f.aliases if "/" in a and a not in taken]
     try:
-        # mimeparse prefers the last of equally good candidates: list the default last.
-        match = mimeparse.best_match(list(reversed([*types, *extra])), accept)
-    except (ValueError, IndexError):
-        return None
-    if not match:
-        return None
-    return ALIASES.get(match, match)
+        match = mimeparse.best_match(candidates[::-1], accept)  # the last of a tie wins: list reversed
+    except ValueError:
+        return offered[0]
+    return find(offered, match) if match else None
 
 
-def negotiate(accept: str | None, formats: list[str]) -> tuple[str | None, str | None]:
-    """(media type for SELECT/ASK results, media type for RDF results); either may be None.
-
-    ``formats`` are the ``format=`` values (SPARQLWrapper sends several, some as comma-separated media
-    types): the first one known wins over Accept. An Accept that lists SPARQL result types and no RDF
-    type gets Turtle for CONSTRUCT/DESCRIBE, as Fuseki and Virtuoso do (rdflib's SPARQLStore needs it).
-    """
-    for value in formats:
-        for item in value.split(","):
-            key = item.strip().lower()
-            if key in FORMAT_NAMES:
-                results, graph = FORMAT_NAMES[key]
-                return (RESULTS[results] if results else None, GRAPHS[graph] if graph else None)
-            media = ALIASES.get(key, key)
-            if media in RESULTS.values() or media in GRAPHS.values():
-                return (
-                    media if media in RESULTS.values() else None,
-                    media if media in GRAPHS.values() else None,
-                )
-    if formats:
-        raise UnknownFormat(", ".join(formats))
-    results, graph = best(RESULTS, accept), best(GRAPHS, accept)
-    if graph is None and results is not None:
-        graph = GRAPHS["turtle"]
-    return results, graph
-
-
-def curie(iri: str, prefixes: dict[str, str] = PREFIXES) -> str:
-    for p, ns in prefixes.items():
-        if iri.startswith(ns) and len(iri) > len(ns) and "/" not in iri[len(ns) :]:
-            return f"{p}:{iri[len(ns) :]}"
-    return iri
-
-
-def jsonld(triples: Iterable[ox.Triple], prefixes: dict[str, str] = PREFIXES) -> bytes:
-    """Compacted JSON-LD: the platform's prefixes as inline ``@context``, one node per subject."""
-
-    def ref(t: ox.NamedNode | ox.BlankNode) -> str:
-        return f"_:{t.value}" if isinstance(t, ox.BlankNode) else curie(t.value, prefixes)
-
-    nodes: dict[str, dict] = {}
-    for t in triples:
-        node = nodes.setdefault(ref(t.subject), {"@id": ref(t.subject)})
-        p, o = t.predicate.value, t.object
-        if p == PREFIXES["rdf"] + "type" and not isinstance(o, ox.Literal):
-            node.setdefault("@type", []).append(ref(o))
-            continue
-        if isinstance(o, ox.Literal):
-            value: dict = {"@value": o.value}
-            if o.language:
-                value["@language"] = o.language
-            elif o.datatype.value != PREFIXES["xsd"] + "string":
-                value["@type"] = curie(o.datatype.value, prefixes)
-        elif isinstance(o, ox.Triple):
-            raise ValueError("JSON-LD 1.1 cannot hold RDF 1.2 triple terms: ask for Turtle or N-Triples")
-        else:
-            value = {"@id": ref(o)}
-        node.setdefault(curie(p, prefixes), []).append(value)
-    doc = {"@context": dict(prefixes), "@graph": list(nodes.values())}
-    return json.dumps(doc, ensure_ascii=False, indent=1).encode()
+async def refuse(request: Request, exc: Exception) -> PlainTextResponse:
+    """The app's answer to a FormatError."""
+    assert isinstance(exc, FormatError)
+    return PlainTextResponse(f"{exc}\n", exc.status, exc.headers)

@@ -10,7 +10,9 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from api import conneg
 from api.pages import render
+from graph import formats
 from graph.dumps import DATA_INCLUSION_DIR, Dumps
 
 router = APIRouter()
@@ -35,10 +37,11 @@ def dumps_of(request: Request) -> Dumps:
 
 @router.get("/telechargements", include_in_schema=False)
 async def downloads_page(request: Request) -> Response:
+    fmt = conneg.choose(request, (formats.HTML, formats.JSON))
     dumps = dumps_of(request)
     dumps.ensure()
     manifest = dumps.manifest()
-    if "application/json" in request.headers.get("accept", "") and manifest:
+    if fmt is formats.JSON and manifest:
         return JSONResponse(manifest)
     return render(request, "downloads.html", {"manifest": manifest, "error": dumps.error})
 

@@ -6,8 +6,6 @@ same deadline as ``/sparql``, and every failure is a 400/404/504 with a message 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -15,32 +13,18 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from mimeparse import best_match
 from starlette.concurrency import run_in_threadpool
 
+from api import conneg
 from api.pages import render, store_of
+from graph import formats
 from graph import named_queries as nq
-from graph.namespaces import XSD
 from graph.store import QueryTimeout, StoreError
 
 router = APIRouter()
 
 DEFAULT_LIMIT = 100
 MAX_OFFSET = 10**9
-MEDIA = {
-    "json": "application/json",
-    "sparql-json": "application/sparql-results+json",
-    "csv": "text/csv; charset=utf-8",
-    "tsv": "text/tab-separated-values; charset=utf-8",
-}
-_OFFERED = ["application/json", "application/sparql-results+json", "text/csv", "text/tab-separated-values"]
-_BY_MEDIA = {
-    "application/json": "json",
-    "application/sparql-results+json": "sparql-json",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-}
-_NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger")}
 TYPE_SCHEMA: dict[str, dict[str, Any]] = {
     "iri": {"type": "string", "format": "uri"},
     "string": {"type": "string"},
@@ -72,23 +56,6 @@ def _problem(status: int, message: str) -> JSONResponse:
     return JSONResponse({"detail": message}, status_code=status)
 
 
-def _format(request: Request, given: str | None) -> str:
-    if given is not None:
-        if given not in MEDIA:
-            raise Problem(400, f"format: {given!r} is not one of {', '.join(MEDIA)}")
-        return given
-    accept = request.headers.get("accept", "")
-    if not accept.strip():
-        return "json"
-    try:
-        media = best_match(_OFFERED + ["*/*"], accept)
-    except ValueError:
-        media = ""
-    if not media:
-        return "json"  # an unsatisfiable Accept still gets the default rather than a bare 406
-    return _BY_MEDIA.get(media, "json")
-
-
 def _int(value: str | None, name: str, default: int, low: int, high: int) -> int:
     if value is None:
         return default
@@ -101,59 +68,10 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
     return number
 
 
-def _plain(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Any:
-    """Flat JSON: numbers as numbers, booleans as booleans, everything else as its text."""
-    if isinstance(term, ox.Literal):
-        dt = term.datatype.value
-        if dt in _NUMERIC:
-            try:
-                number = float(term.value)
-                return int(number) if dt.endswith(("integer", "int", "long", "Integer")) else number
-            except ValueError:
-                return term.value
-        if dt == XSD + "boolean":
-            return term.value in ("true", "1")
-    return term.value
-
-
-def _sparql_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    out = {"type": "literal", "value": term.value}
-    if term.language:
-        out["xml:lang"] = term.language
-    elif term.datatype.value != XSD + "string":
-        out["datatype"] = term.datatype.value
-    return out
-
-
 def variables(q: nq.NamedQuery) -> list[str]:
     """Projected variables, in order, as the query declares them."""
     result = ox.Store().query(q.sparql)
     return [v.value for v in result.variables]
-
-
-def serialize(fmt: str, names: list[str], rows: list[dict]) -> bytes:
-    if fmt == "sparql-json":
-        bindings = [{n: _sparql_term(r[n]) for n in names if n in r} for r in rows]
-        body = {"head": {"vars": names}, "results": {"bindings": bindings}}
-        return json.dumps(body, ensure_ascii=False).encode()
-    if fmt == "json":
-        return json.dumps(
-            [{n: _plain(r[n]) for n in names if n in r} for r in rows], ensure_ascii=False
-        ).encode()
-    out = io.StringIO()
-    if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(names)
-        writer.writerows([r[n].value if n in r else "" for n in names] for r in rows)
-    else:
-        out.write("\t".join("?" + n for n in names) + "\n")
-        for r in rows:
-            out.write("\t".join(str(r[n]) if n in r else "" for n in names) + "\n")
-    return out.getvalue().encode()
 
 
 async def _values(request: Request) -> dict[str, str]:
@@ -182,7 +100,8 @@ async def run_named_query(request: Request, name: str) -> Response:
     settings = request.app.state.settings
     try:
         values = await _values(request)
-        fmt = _format(request, values.pop("format", None))
+        given = values.pop("format", None)
+        fmt = conneg.negotiate(formats.ROWS, request.headers.get("accept"), [] if given is None else [given])
         limit = _int(values.pop("limit", None), "limit", DEFAULT_LIMIT, 1, settings.max_rows)
         offset = _int(values.pop("offset", None), "offset", 0, 0, MAX_OFFSET)
         bindings = nq.bindings(q, values, store_of(request).minter)
@@ -193,6 +112,8 @@ async def run_named_query(request: Request, name: str) -> Response:
         )
     except Problem as p:
         return _problem(p.status, p.message)
+    except conneg.FormatError as e:
+        return _problem(e.status, str(e))
     except nq.ParameterError as e:
         return _problem(400, str(e))
     except QueryTimeout:
@@ -201,12 +122,12 @@ async def run_named_query(request: Request, name: str) -> Response:
         return _problem(400, str(e))
     more = len(rows) > limit
     rows = rows[:limit]
-    body = serialize(fmt, variables(q), rows)
-    response = Response(body, media_type=MEDIA[fmt])
+    body = formats.write_rows(fmt, variables(q), rows)
+    response = Response(body, media_type=fmt.media_type)
     links = []
     params = {k: v for k, v in values.items() if v != ""}
-    if fmt != "json" or "format" in request.query_params:
-        params["format"] = fmt
+    if fmt is not formats.JSON or given is not None:
+        params["format"] = fmt.name
     base = str(request.url.replace(query=""))
     if more:
         links.append(
@@ -285,6 +206,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
             },
             "400": {"description": "Paramètre invalide", "content": problem},
             "404": {"description": "Requête inconnue", "content": problem},
+            "406": {"description": "Aucun format acceptable (en-tête Accept)", "content": problem},
             "504": {"description": "Délai dépassé", "content": problem},
         }
         description = (
@@ -303,7 +225,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
             {
                 "limit": {"type": "integer", "minimum": 1, "maximum": max_rows, "default": DEFAULT_LIMIT},
                 "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
-                "format": {"type": "string", "enum": list(MEDIA)},
+                "format": {"type": "string", "enum": formats.tokens(formats.ROWS)},
             }
         )
         required = [p.name for p in q.params if p.required]
@@ -357,7 +279,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
                 "format": {
                     "name": "format",
                     "in": "query",
-                    "schema": {"type": "string", "enum": list(MEDIA)},
+                    "schema": {"type": "string", "enum": formats.tokens(formats.ROWS)},
                 },
             },
             "schemas": {
@@ -398,5 +320,9 @@ async def api_docs(request: Request) -> Response:
     return render(
         request,
         "api_docs.html",
-        {"queries": queries, "formats": list(MEDIA), "variables": {q.name: variables(q) for q in queries}},
+        {
+            "queries": queries,
+            "formats": [f.name for f in formats.ROWS],
+            "variables": {q.name: variables(q) for q in queries},
+        },
     )

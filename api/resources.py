@@ -11,12 +11,11 @@ import json
 from dataclasses import dataclass, fields
 from urllib.parse import quote
 
-import mimeparse
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api import cards
+from api import cards, conneg
 from api.contributions import _model as contributions_model
 from api.i18n import language
 from api.pages import (
@@ -30,30 +29,14 @@ from api.pages import (
     render,
     store_of,
 )
-from graph import search
+from graph import formats, search
 from graph.describe import describe, group_by_predicate, incoming, pick
-from graph.namespaces import CS, DCTERMS, PREFIXES, RDF, RDFS, SCHEMA, XSD
+from graph.namespaces import CS, DCTERMS, RDF, RDFS, SCHEMA, XSD
 
 router = APIRouter()
 
-FORMATS = {  # extension / ?format= → (media type, pyoxigraph format)
-    "ttl": ("text/turtle", ox.RdfFormat.TURTLE),
-    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
-    "nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
-    "rdf": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
-}
-ALIASES = {
-    "turtle": "ttl",
-    "json-ld": "jsonld",
-    "json": "jsonld",
-    "ntriples": "nt",
-    "xml": "rdf",
-    "rdfxml": "rdf",
-    "html": "html",
-}
-BY_MEDIA = {media: ext for ext, (media, _) in FORMATS.items()}
-# On a tie HTML wins: mimeparse prefers the later entry.
-OFFERED = ["application/json", *BY_MEDIA, "application/xhtml+xml", "text/html"]
+# HTML first: on a tie (a browser's */*) the page wins.
+OFFERED = (formats.HTML, *formats.DESCRIPTION)
 PAGE = 20
 URI_SAFE = ":/?#[]@!$&'()*+,;=%~"  # what a URI keeps as is; anything else is percent-encoded
 INCOMING_HIDDEN_ON_TERRITORIES = {
@@ -64,50 +47,18 @@ INCOMING_HIDDEN_ON_TERRITORIES = {
 }
 
 
-def choose_format(request: Request, ext: str | None) -> str:
-    """'html' or an extension of FORMATS; '' when nothing acceptable is offered."""
-    if ext:
-        return ext
-    asked = request.query_params.get("format")
-    if asked:
-        asked = ALIASES.get(asked, asked)
-        return asked if asked in FORMATS or asked == "html" else ""
-    accept = request.headers.get("accept") or "*/*"
-    match = mimeparse.best_match(OFFERED, accept)
-    if match in ("text/html", "application/xhtml+xml"):
-        return "html"
-    if match == "application/json":
-        return "jsonld"
-    return BY_MEDIA.get(match, "")
-
-
-def serialize(triples: list[ox.Triple], fmt: str) -> bytes:
-    media, rdf_format = FORMATS[fmt]
-    prefixes = {p: ns for p, ns in PREFIXES.items() if rdf_format is not ox.RdfFormat.N_TRIPLES}
-    if rdf_format is ox.RdfFormat.JSON_LD:
-        return ox.serialize(triples, format=rdf_format) or b"[]"
-    return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
-
-
 @router.get("/id/{kind}/{key}")
 def dereference(request: Request, kind: str, key: str) -> Response:
     ext = None
     stem, dot, suffix = key.rpartition(".")
-    if dot and (suffix in FORMATS or suffix == "html"):
+    if dot and suffix in [f.extension for f in OFFERED]:
         key, ext = stem, suffix
-    fmt = choose_format(request, ext)
-    if not fmt:
-        return Response(
-            "Formats: text/html, " + ", ".join(m for m, _ in FORMATS.values()),
-            status_code=406,
-            headers={"Vary": "Accept"},
-            media_type="text/plain",
-        )
+    fmt = conneg.choose(request, OFFERED, ext)
     iri = f"{base_of(request)}id/{kind}/{key}"
     store = store_of(request)
     # One version of the store, one page per format and language: a revalidation costs no query.
     lang = language(request)
-    etag = f'"{store.version}-{fmt}-{lang if fmt == "html" else ""}"'
+    etag = f'"{store.version}-{fmt.name}-{lang if fmt is formats.HTML else ""}"'
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
     response = _page(request, store, iri, fmt, lang)
@@ -115,19 +66,18 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     return response
 
 
-def _page(request: Request, store, iri: str, fmt: str, lang: str) -> Response:
+def _page(request: Request, store, iri: str, fmt: formats.Format, lang: str) -> Response:
     desc = describe(store, iri)
     status = 200 if desc.exists else 404
-    if fmt != "html":
-        media = FORMATS[fmt][0]
-        body = serialize(desc.rdf() if desc.exists else [], fmt)
+    if fmt is not formats.HTML:
+        body = formats.serialize(desc.rdf() if desc.exists else [], fmt)
         headers = {
             "Vary": "Accept",
             # Header values are Latin-1: the IRI goes percent-encoded (RFC 3987 → RFC 3986).
             "Link": f'<{quote(local_path(iri, base_of(request)), safe=URI_SAFE)}.html>; rel="alternate"; '
             'type="text/html"',
         }
-        return Response(body, status_code=status, media_type=media, headers=headers)
+        return Response(body, status_code=status, media_type=fmt.media_type, headers=headers)
     if not desc.exists:
         return render(request, "not_found.html", {"iri": iri}, status_code=404)
     page = page_context(request, store, desc, lang)
@@ -254,7 +204,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
         props=props,
         incoming=groups,
         jsonld=schema_jsonld(store, desc, title, iri, grouped, territory, lang),
-        formats=[(ext, media) for ext, (media, _) in FORMATS.items()],
+        formats=[(f.extension, f.media_type) for f in formats.DESCRIPTION],
         path=local_path(iri, base),
         sparql_href="/sparql?query=" + quote(f"DESCRIBE <{iri}>"),
         description=cards.summary(texts[0], 200) if texts else ", ".join(types),

@@ -24,7 +24,7 @@ from starlette.requests import ClientDisconnect
 from api import conneg
 from api.deps import templates
 from api.public_http import cors_headers
-from graph import sparql_text
+from graph import formats, sparql_text
 from graph.namespaces import PREFIXES, sparql_prefixes
 from graph.remote import RemoteRunner
 from graph.runner import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
@@ -39,6 +39,8 @@ GRAPH_MAX_BYTES = 64 * 1024 * 1024  # a Graph Store Protocol upload
 PREFETCH = 1024 * 1024  # answers up to this size are complete before the status line is sent
 CACHE_ENTRIES, CACHE_MAX_BODY = 512, 256 * 1024
 READ_HEADERS = "Accept, Content-Type, If-None-Match, Authorization"
+GRAPHS = (*formats.DESCRIPTION, formats.NQUADS)  # what CONSTRUCT and DESCRIBE answer in
+UPLOADS = (formats.TURTLE, formats.NTRIPLES, formats.RDFXML)  # a graph's triples (no dataset formats)
 
 EXAMPLES = {
     "Projets et leurs territoires": """SELECT ?projet ?label ?territoire WHERE {
@@ -110,8 +112,8 @@ def _cors(request: Request) -> dict[str, str]:
     return cors_headers(_settings(request).cors_origins, request.headers.get("origin", ""))
 
 
-def _problem(request: Request, p: Problem) -> Response:
-    return PlainTextResponse(p.message + "\n", p.status, {**_cors(request), **p.headers})
+def _problem(request: Request, p: Problem | conneg.FormatError) -> Response:
+    return PlainTextResponse(f"{p}\n", p.status, {**_cors(request), **p.headers})
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -332,7 +334,7 @@ async def endpoint(request: Request) -> Response:
         if query is None:
             return _describe_service(request)
         return await _query(request, params, query)
-    except Problem as p:
+    except (Problem, conneg.FormatError) as p:
         return _problem(request, p)
     except sparql_text.Refused as e:
         return _problem(request, _refused(e))
@@ -357,15 +359,11 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         except ValueError as e:
             raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
     timeout = _timeout(request, params)
-    try:
-        formats = [v for k, v in params if k == "format"]
-        results_type, graph_type = conneg.negotiate(request.headers.get("accept"), formats)
-    except conneg.UnknownFormat as e:
-        raise Problem(400, f"unknown format={e}: use one of {', '.join(conneg.FORMAT_NAMES)}") from e
-    if results_type is None and graph_type is None:
-        raise Problem(
-            406, "no acceptable format: " + ", ".join([*conneg.RESULTS.values(), *conneg.GRAPHS.values()])
-        )
+    # SPARQLWrapper sends several format= values, some of them comma-separated lists.
+    asked = [t for k, v in params if k == "format" for t in v.split(",") if t.strip()]
+    results, graph = _formats(request.headers.get("accept"), asked)
+    results_type = results.media_type if results else None
+    graph_type = graph.media_type if graph else None
     runner = _runner(request)
     protocol_dataset = bool(defaults or named)
     own_dataset = sparql_text.has_from(toks)
@@ -418,7 +416,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
             if not done:
                 head, done = head + list(answer.chunks), True  # compaction needs the whole graph
             try:
-                body = conneg.jsonld(ox.parse(b"".join(head), ox.RdfFormat.N_TRIPLES))
+                body = formats.jsonld(ox.parse(b"".join(head), ox.RdfFormat.N_TRIPLES))
             except ValueError as e:
                 raise Problem(406, str(e)) from e
             media = "application/ld+json"
@@ -437,6 +435,22 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     finally:
         if not streaming:
             shares.leave(client)
+
+
+def _formats(accept: str | None, asked: list[str]) -> tuple[formats.Format | None, formats.Format | None]:
+    """(the format for SELECT/ASK, the one for CONSTRUCT/DESCRIBE): the form is known only once it runs.
+    An Accept that lists SPARQL result types and no RDF type gets Turtle for a graph, as Fuseki and
+    Virtuoso do (rdflib's SPARQLStore needs it)."""
+
+    def family(offered: tuple[formats.Format, ...], claimed=()) -> formats.Format | None:
+        try:
+            return conneg.negotiate(offered, accept, asked, claimed)
+        except conneg.FormatError:
+            return None
+
+    conneg.negotiate((*formats.RESULTS, *GRAPHS), accept, asked)  # 400 or 406 when neither has one
+    results, graph = family(formats.RESULTS), family(GRAPHS, formats.RESULTS)
+    return results, graph or (None if asked else formats.TURTLE)
 
 
 def _stream(head: list[bytes], answer: Answer, done: Callable[[], None] = lambda: None) -> Iterator[bytes]:
@@ -488,18 +502,6 @@ def _endpoint(request: Request) -> str:
 
 def _service_triples(endpoint: str, federated: bool) -> str:
     sd = "http://www.w3.org/ns/sparql-service-description#"
-    formats = "http://www.w3.org/ns/formats/"
-    results = [
-        "SPARQL_Results_JSON",
-        "SPARQL_Results_XML",
-        "SPARQL_Results_CSV",
-        "SPARQL_Results_TSV",
-        "Turtle",
-        "N-Triples",
-        "JSON-LD",
-        "RDF_XML",
-        "N-Quads",
-    ]
     return (
         f"@prefix sd: <{sd}> .\n"
         f"<{endpoint}#service> a sd:Service ;\n"
@@ -512,29 +514,22 @@ def _service_triples(endpoint: str, federated: bool) -> str:
             if federated
             else "  sd:feature sd:UnionDefaultGraph ;\n"
         )
-        + "".join(f"  sd:resultFormat <{formats}{f}> ;\n" for f in results)
+        + "".join(f"  sd:resultFormat <{f.iri}> ;\n" for f in (*formats.RESULTS, *GRAPHS))
         + "  sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ] ] .\n"
     )
 
 
 def _describe_service(request: Request) -> Response:
-    accept = request.headers.get("accept")
-    offered = {
-        "html": "text/html",
-        **{k: conneg.GRAPHS[k] for k in ("turtle", "rdfxml", "jsonld", "ntriples")},
-    }
-    choice = conneg.best(offered, accept)
-    if choice is None:
-        raise Problem(406, "the service description is HTML, Turtle, RDF/XML, JSON-LD or N-Triples")
+    fmt = conneg.negotiate((formats.HTML, *formats.DESCRIPTION), request.headers.get("accept"))
     headers = {**_cors(request), "Vary": "Accept"}
-    if choice == "text/html":
+    if fmt is formats.HTML:
         return templates.TemplateResponse(
             request,
             "sparql.html",
             {
                 "prefixes": sparql_prefixes(),
                 "examples": examples(request),
-                "formats": {**conneg.RESULTS, **conneg.GRAPHS},
+                "formats": [*formats.RESULTS, *GRAPHS],
                 "base": _settings(request).base_iri,
                 "timeout": _settings(request).query_timeout,
             },
@@ -543,11 +538,8 @@ def _describe_service(request: Request) -> Response:
     endpoint = _settings(request).base_iri.rstrip("/") + "/sparql"  # the configured base, not the Host
     federated = bool(_settings(request).service_allowlist)
     triples = list(ox.parse(_service_triples(endpoint, federated).encode(), ox.RdfFormat.TURTLE))
-    if choice == "application/ld+json":
-        body = conneg.jsonld(triples, {**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#"})
-    else:
-        body = ox.serialize(triples, format=ox.RdfFormat.from_media_type(choice))
-    return Response(body, headers=headers, media_type=choice)
+    prefixes = {**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#"}
+    return Response(formats.serialize(triples, fmt, prefixes), headers=headers, media_type=fmt.media_type)
 
 
 @router.options("/sparql")
@@ -599,7 +591,7 @@ async def graph_store(request: Request, path: str | None = None) -> Response:
             return await _get_graph(request, graph)
         _authorize(request)
         return await _write_graph(request, graph)
-    except Problem as p:
+    except (Problem, conneg.FormatError) as p:
         return _problem(request, p)
 
 
@@ -609,11 +601,7 @@ async def _get_graph(request: Request, graph: str | None) -> Response:
     store: Store = request.app.state.store
     if graph and (not store.minter.is_public_graph(graph) or not _exists(store, graph)):
         raise Problem(404, f"no public graph <{graph}>")
-    media = conneg.best(
-        {k: v for k, v in conneg.GRAPHS.items() if k != "nquads"}, request.headers.get("accept")
-    )
-    if media is None:
-        raise Problem(406, "graphs are served as Turtle, JSON-LD, N-Triples or RDF/XML")
+    media = conneg.negotiate(formats.DESCRIPTION, request.headers.get("accept")).media_type
     where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
     job = Job(
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}",
@@ -641,27 +629,23 @@ async def _get_graph(request: Request, graph: str | None) -> Response:
         return Response(status_code=200, headers=headers, media_type=media)
     if media == "application/ld+json":
         body = b"".join(head + ([] if done else list(answer.chunks)))
-        return Response(
-            conneg.jsonld(ox.parse(body, ox.RdfFormat.N_TRIPLES)), headers=headers, media_type=media
-        )
+        triples = ox.parse(body, ox.RdfFormat.N_TRIPLES)
+        return Response(formats.serialize(triples, formats.JSONLD), headers=headers, media_type=media)
     if done:
         return Response(b"".join(head), headers=headers, media_type=media)
     return StreamingResponse(_stream(head, answer), headers=headers, media_type=media)
 
 
-def _parse_rdf(body: bytes, media: str, base: str) -> list[ox.Triple]:
+def _parse_rdf(body: bytes, token: str, base: str) -> list[ox.Triple]:
+    """``token``: the Content-Type, or the extension of an uploaded file's name."""
+    fmt = formats.find(UPLOADS, token) if token else None
+    if fmt is None:
+        offered = ", ".join(f.media_type for f in UPLOADS)
+        raise Problem(415, f"unsupported format {token or '(none)'}: send {offered}")
     try:
-        fmt = ox.RdfFormat.from_media_type(media) if media else None
-    except ValueError:
-        fmt = None
-    if fmt is None or fmt.supports_datasets:
-        raise Problem(
-            415, f"unsupported Content-Type {media or '(none)'}: send Turtle, N-Triples, RDF/XML or JSON-LD"
-        )
-    try:
-        return list(ox.parse(body, fmt, base_iri=base))
+        return list(ox.parse(body, fmt.rdf, base_iri=base))
     except (SyntaxError, ValueError) as e:
-        raise Problem(400, f"invalid {media}: {e}") from e
+        raise Problem(400, f"invalid {fmt.label}: {e}") from e
 
 
 async def _uploaded_triples(request: Request, graph: str) -> list[ox.Triple]:
@@ -680,8 +664,7 @@ async def _uploaded_triples(request: Request, graph: str) -> list[ox.Triple]:
                 continue
             part_media = (part.content_type or "").split(";")[0].strip().lower()
             if part_media in ("", "application/octet-stream") and part.filename:
-                guessed = ox.RdfFormat.from_extension(part.filename.rsplit(".", 1)[-1])
-                part_media = guessed.media_type if guessed else part_media
+                part_media = part.filename.rsplit(".", 1)[-1]
             triples += _parse_rdf(await part.read(), part_media, base)
     return triples
 

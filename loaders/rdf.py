@@ -10,36 +10,22 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph import formats
 from graph.namespaces import Minter, slugify
 from graph.settings import ONTOLOGY_DIR
 from graph.store import GraphMeta
 from loaders import GraphLoad, ImportResult, SourceError
 
-FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "trig": ox.RdfFormat.TRIG,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "n3": ox.RdfFormat.N3,
-}
 ONTOLOGY_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 
 
 def rdf_format(path: Path, name: str | None = None) -> ox.RdfFormat:
     """By ``--format`` name, else by extension (a trailing .gz is not supported: decompress first)."""
-    if name:
-        try:
-            return FORMATS[name]
-        except KeyError:
-            raise SourceError(path, f"unknown format '{name}' (use one of: {', '.join(FORMATS)})") from None
-    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".").lower())
+    fmt = formats.find(formats.RDF, name or path.suffix.lstrip("."))
     if fmt is None:
-        raise SourceError(
-            path, f"cannot tell the RDF format from '{path.suffix}': pass --format ({', '.join(FORMATS)})"
-        )
-    return fmt
+        why = f"unknown format '{name}'" if name else f"cannot tell the RDF format from '{path.suffix}'"
+        raise SourceError(path, f"{why}: pass --format ({formats.names(formats.RDF)})")
+    return fmt.rdf
 
 
 def read_quads(path: Path, fmt: ox.RdfFormat, base_iri: str) -> Iterator[ox.Quad]:

@@ -1,0 +1,181 @@
+"""Every format the platform reads or writes, in one registry, as rdflib's plugin registry does.
+
+RDF and SPARQL results formats are pyoxigraph's own (``ox.RdfFormat``, ``ox.QueryResultsFormat`` carry the
+media type, file extension, label and W3C IRI); we add only a short name (``?format=``, ``--format``), the
+other names clients send for the same format, and the two formats that are not: HTML pages and flat JSON
+rows (CSV and TSV rows are pyoxigraph's SPARQL CSV and TSV). A name resolves against the formats a route
+offers: the first that claims it wins, so ``json`` is SPARQL JSON on ``/sparql``, JSON-LD on a resource
+and flat JSON on ``/api``. Negotiation itself is api/conneg.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+
+from graph.namespaces import PREFIXES, XSD
+
+_NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger")}
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    media_type: str  # without parameters
+    extension: str
+    label: str
+    rdf: ox.RdfFormat | None = None
+    results: ox.QueryResultsFormat | None = None
+    aliases: tuple[str, ...] = ()  # other names and media types clients use for it
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        return (self.name, self.extension, self.media_type, *self.aliases)
+
+    @property
+    def iri(self) -> str | None:
+        known = self.rdf or self.results
+        return known.iri if known else None
+
+
+def _rdf(name: str, fmt: ox.RdfFormat, *aliases: str) -> Format:
+    return Format(name, fmt.media_type, fmt.file_extension, fmt.name, rdf=fmt, aliases=aliases)
+
+
+def _results(name: str, fmt: ox.QueryResultsFormat, *aliases: str) -> Format:
+    media = fmt.media_type.split(";")[0]
+    return Format(name, media, fmt.file_extension, fmt.name, results=fmt, aliases=aliases)
+
+
+HTML = Format("html", "text/html", "html", "HTML", aliases=("application/xhtml+xml",))
+JSON = Format("json", "application/json", "json", "JSON")
+# SPARQLWrapper's N3 mode asks for n3: Turtle is N3's RDF subset.
+TURTLE = _rdf("turtle", ox.RdfFormat.TURTLE, "n3", "text/n3", "application/x-turtle")
+JSONLD = _rdf("jsonld", ox.RdfFormat.JSON_LD, "json-ld", "json", "application/json")
+NTRIPLES = _rdf("ntriples", ox.RdfFormat.N_TRIPLES, "text/plain")
+RDFXML = _rdf("rdfxml", ox.RdfFormat.RDF_XML, "xml")
+NQUADS = _rdf("nquads", ox.RdfFormat.N_QUADS)
+TRIG = _rdf("trig", ox.RdfFormat.TRIG)
+SPARQL_JSON = _results("sparql-json", ox.QueryResultsFormat.JSON, "json", "application/json")
+SPARQL_XML = _results("sparql-xml", ox.QueryResultsFormat.XML, "xml", "application/xml", "text/xml")
+CSV = _results("csv", ox.QueryResultsFormat.CSV)
+TSV = _results("tsv", ox.QueryResultsFormat.TSV)
+
+RDF = (TURTLE, JSONLD, NTRIPLES, RDFXML, NQUADS, TRIG)  # what the loaders read and ``export`` writes
+DESCRIPTION = (TURTLE, JSONLD, NTRIPLES, RDFXML)  # a description of something, as data
+RESULTS = (SPARQL_JSON, SPARQL_XML, CSV, TSV)  # SELECT and ASK answers
+ROWS = (JSON, SPARQL_JSON, CSV, TSV)  # named queries' pages of rows
+
+
+def find(offered: Sequence[Format], token: str) -> Format | None:
+    """The first of ``offered`` that a name, extension or media type means (case does not matter)."""
+    token = token.strip().lower()
+    return next((f for f in offered if token in f.tokens), None)
+
+
+def names(offered: Iterable[Format]) -> str:
+    return ", ".join(f.name for f in offered)
+
+
+def tokens(offered: Iterable[Format]) -> list[str]:
+    """Every name ``find`` knows for these formats (an OpenAPI enum)."""
+    return list(dict.fromkeys(t for f in offered for t in f.tokens))
+
+
+def curie(iri: str, prefixes: dict[str, str] = PREFIXES) -> str:
+    for p, ns in prefixes.items():
+        if iri.startswith(ns) and len(iri) > len(ns) and "/" not in iri[len(ns) :]:
+            return f"{p}:{iri[len(ns) :]}"
+    return iri
+
+
+def serialize(triples: Iterable[ox.Triple], fmt: Format, prefixes: dict[str, str] = PREFIXES) -> bytes:
+    """``fmt`` with the platform's prefixes; JSON-LD compacted (pyoxigraph's own is expanded)."""
+    if fmt is JSONLD:
+        return jsonld(triples, prefixes)
+    return ox.serialize(triples, format=fmt.rdf, prefixes=prefixes) or b""
+
+
+def jsonld(triples: Iterable[ox.Triple], prefixes: dict[str, str] = PREFIXES) -> bytes:
+    """Compacted JSON-LD: the prefixes as inline ``@context``, one node per subject."""
+
+    def ref(t: ox.NamedNode | ox.BlankNode) -> str:
+        return f"_:{t.value}" if isinstance(t, ox.BlankNode) else curie(t.value, prefixes)
+
+    nodes: dict[str, dict] = {}
+    for t in triples:
+        node = nodes.setdefault(ref(t.subject), {"@id": ref(t.subject)})
+        p, o = t.predicate.value, t.object
+        if p == PREFIXES["rdf"] + "type" and not isinstance(o, ox.Literal):
+            node.setdefault("@type", []).append(ref(o))
+            continue
+        if isinstance(o, ox.Literal):
+            value: dict = {"@value": o.value}
+            if o.language:
+                value["@language"] = o.language
+            elif o.datatype.value != PREFIXES["xsd"] + "string":
+                value["@type"] = curie(o.datatype.value, prefixes)
+        elif isinstance(o, ox.Triple):
+            raise ValueError("JSON-LD 1.1 cannot hold RDF 1.2 triple terms: ask for Turtle or N-Triples")
+        else:
+            value = {"@id": ref(o)}
+        node.setdefault(curie(p, prefixes), []).append(value)
+    doc = {"@context": dict(prefixes), "@graph": list(nodes.values())}
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode()
+
+
+def write_rows(fmt: Format, names: list[str], rows: list[dict]) -> bytes:
+    """SELECT rows as flat JSON or SPARQL 1.1 JSON, CSV or TSV (TSV keeps N-Triples term syntax)."""
+    if fmt is SPARQL_JSON:
+        bindings = [{n: _sparql_term(r[n]) for n in names if n in r} for r in rows]
+        return json.dumps(
+            {"head": {"vars": names}, "results": {"bindings": bindings}}, ensure_ascii=False
+        ).encode()
+    if fmt is JSON:
+        return json.dumps(
+            [{n: _plain(r[n]) for n in names if n in r} for r in rows], ensure_ascii=False
+        ).encode()
+    out = io.StringIO()
+    if fmt is CSV:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(names)
+        writer.writerows([r[n].value if n in r else "" for n in names] for r in rows)
+    else:
+        out.write("\t".join("?" + n for n in names) + "\n")
+        for r in rows:
+            out.write("\t".join(str(r[n]) if n in r else "" for n in names) + "\n")
+    return out.getvalue().encode()
+
+
+def _plain(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Any:
+    """Flat JSON: numbers as numbers, booleans as booleans, everything else as its text."""
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value
+        if dt in _NUMERIC:
+            try:
+                number = float(term.value)
+                return int(number) if dt.endswith(("integer", "int", "long", "Integer")) else number
+            except ValueError:
+                return term.value
+        if dt == XSD + "boolean":
+            return term.value in ("true", "1")
+    return term.value
+
+
+def _sparql_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != XSD + "string":
+        out["datatype"] = term.datatype.value
+    return out

@@ -1,0 +1,129 @@
+"""One negotiation for every route that picks a format (api/conneg.py over graph/formats.py), through a
+real server: the same Accept header or format name gets the same decision on the resource pages, the
+catalogue and VoID, the ontology, the SPARQL endpoint and Graph Store, the named queries and the dumps;
+and the CLI's ``--format`` resolves names as ``?format=`` does."""
+
+from __future__ import annotations
+
+import argparse
+from urllib.parse import quote
+
+import httpx
+import pytest
+from pages_helpers import pages_store, serve
+
+from api import conneg
+from api.cli import QUERY_FORMATS, format_option
+from graph import formats
+
+BASE = "https://data.adrets-asso.fr/"
+RESOURCE = "/id/projet/tremplin-saison"
+DESCRIBE = "/sparql?query=" + quote(f"DESCRIBE <{BASE}{RESOURCE[1:]}>")
+SELECT = "/sparql?query=" + quote("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+# Every route that describes something as RDF; the first five are pages too.
+PAGES = [RESOURCE, "/catalogue", "/.well-known/void", "/def", "/sparql"]
+RDF_ROUTES = [*PAGES, DESCRIBE, "/store?default"]
+ROWS = "/api/projets-par-theme"
+EVERY_ROUTE = [*RDF_ROUTES, SELECT, ROWS, "/telechargements"]
+NT = "application/n-triples"
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory, territory_triples):
+    with serve(pages_store(BASE, territory_triples), tmp_path_factory.mktemp("formats")) as address:
+        yield address
+
+
+def get(url: str, path: str, accept: str | None = None) -> httpx.Response:
+    return httpx.get(url + path, headers={"Accept": accept} if accept else {}, timeout=30)
+
+
+def media(r: httpx.Response) -> str:
+    return r.headers["content-type"].split(";")[0]
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("text/turtle", "text/turtle"),
+        ("application/ld+json", "application/ld+json"),
+        ("application/n-triples, application/ld+json;q=0.9", "application/n-triples"),
+        ("application/rdf+xml;q=0.9, text/html;q=0.2", "application/rdf+xml"),
+        ("text/n3", "text/turtle"),  # Turtle is N3's RDF subset
+    ],
+)
+def test_an_rdf_accept_gets_the_same_format_on_every_rdf_route(url, accept, expected) -> None:
+    for path in RDF_ROUTES:
+        r = get(url, path, accept)
+        assert (r.status_code, media(r)) == (200, expected), (path, r.text[:200])
+        assert "Accept" in r.headers["vary"], path
+
+
+def test_browsers_get_pages_and_each_route_its_default_on_a_tie(url) -> None:
+    for path in [*PAGES, "/telechargements"]:
+        assert media(get(url, path, BROWSER)) == "text/html", path
+    defaults = {
+        RESOURCE: "text/html",
+        "/catalogue": "text/html",
+        "/def": "text/html",
+        "/sparql": "text/html",
+        "/telechargements": "text/html",
+        "/.well-known/void": "text/turtle",
+        DESCRIBE: "text/turtle",
+        SELECT: "application/sparql-results+json",
+        ROWS: "application/json",
+    }
+    for accept in (None, "*/*", "this is not a media range"):  # no header, or one we cannot read
+        for path, expected in defaults.items():
+            r = get(url, path, accept)
+            assert (r.status_code, media(r)) == (200, expected), (path, accept)
+
+
+def test_application_json_means_the_json_each_route_serves(url) -> None:
+    """The first offered format that claims a media type wins: JSON-LD where only RDF is offered."""
+    for path in [RESOURCE, "/catalogue", "/.well-known/void", "/def"]:
+        assert media(get(url, path, "application/json")) == "application/ld+json", path
+    assert media(get(url, SELECT, "application/json")) == "application/sparql-results+json"
+    assert media(get(url, DESCRIBE, "application/json")) == "text/turtle"  # a results client, as Fuseki
+    assert media(get(url, ROWS, "application/json")) == "application/json"
+
+
+def test_an_unsatisfiable_accept_is_406_listing_the_offered_types_everywhere(url) -> None:
+    for path in EVERY_ROUTE:
+        r = get(url, path, "image/png")
+        assert r.status_code == 406, (path, r.text[:200])
+        assert "offered" in r.text, path
+    assert "text/html" in get(url, RESOURCE, "image/png").text
+    assert "text/csv" in get(url, ROWS, "image/png").text
+    assert get(url, SELECT, "text/turtle").status_code == 406  # rows are no graph
+    assert get(url, ROWS, "text/turtle").status_code == 406
+
+
+def test_format_names_mean_the_same_everywhere(url) -> None:
+    for path in [RESOURCE, "/catalogue", "/.well-known/void", "/def"]:
+        for name, expected in (("ttl", "text/turtle"), ("turtle", "text/turtle"), ("nt", NT)):
+            r = get(url, f"{path}?format={name}", BROWSER)
+            assert media(r) == expected, (path, name)
+        assert get(url, f"{path}?format=png").status_code == get(url, f"{path}?format=").status_code == 400
+    assert media(get(url, DESCRIBE + "&format=ttl")) == "text/turtle"
+    assert media(get(url, ROWS + "?format=tsv")) == "text/tab-separated-values"
+    assert media(get(url, SELECT + "&format=tsv")) == "text/tab-separated-values"
+    for path in (DESCRIBE, SELECT, ROWS + "?"):
+        r = get(url, path + "&format=png")
+        assert r.status_code == 400 and "png" in r.text, path
+    # An extension in the path is a name too.
+    assert media(get(url, RESOURCE + ".nt")) == media(get(url, "/def.nt")) == NT
+
+
+def test_the_cli_resolves_format_names_as_the_web_does() -> None:
+    for offered in (formats.RDF, QUERY_FORMATS):
+        for fmt in offered:
+            for token in fmt.tokens:
+                assert format_option(offered)(token) is conneg.negotiate(offered, None, [token]), token
+    assert format_option(QUERY_FORMATS, "table")("table") is None
+    assert format_option(QUERY_FORMATS)("json") is formats.SPARQL_JSON  # as format=json on /sparql
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown format 'yaml'"):
+        format_option(formats.RDF)("yaml")
+    with pytest.raises(conneg.FormatError, match="yaml"):
+        conneg.negotiate(formats.RDF, None, ["yaml"])
