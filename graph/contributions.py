@@ -90,7 +90,8 @@ class StoredFile:
 
 @dataclass
 class Content:
-    """What a contributor or a moderator writes: the fields of a resource."""
+    """What a contributor or a moderator writes: the fields of a resource. The same shape carries a
+    proposal as posted (territories as typed, api/contributions.py checks it) and as stored."""
 
     title: str
     summary: str
