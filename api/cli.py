@@ -329,6 +329,11 @@ def add_settings(parser: argparse.ArgumentParser, verbs: str) -> None:
             parser.add_argument(*flags, dest=name, default=argparse.SUPPRESS, help=help)
 
 
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The flags given, then the environment, then the declared defaults."""
+    return Settings(**{name: getattr(args, name) for name in Settings.model_fields if name in args})
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     add_settings(common, "all")
@@ -403,8 +408,7 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings(**{name: getattr(args, name) for name in Settings.model_fields if name in args})
-        return COMMANDS[args.verb](args, settings)
+        return COMMANDS[args.verb](args, settings_from(args))
     except ValidationError as e:
         print(f"communs: error: {e}", file=sys.stderr)
     except SourceError as e:
