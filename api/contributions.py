@@ -9,6 +9,7 @@ page, the territory autocomplete, uploaded files), ``api/contribution_api.py`` (
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable
@@ -28,10 +29,11 @@ from api.security_forms import CSRF_FIELD, HONEYPOT_FIELD, Csrf, RateLimiter, is
 from api.uploads import Upload, UploadError, check, save
 from graph import contributions as model
 from graph import matching
-from graph.contributions import KINDS, LICENSES, LINK_FIELDS, Content, Contributions, Contributor, StoredFile
-from graph.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS
+from graph.contributions import LICENSES, LINK_FIELDS, Content, Contributions, Contributor, StoredFile
+from graph.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS, Minter
 from graph.settings import ONTOLOGY_DIR, Settings
 from graph.store import Store
+from loaders import rdf as rdf_loader
 from loaders.gazetteer import normalize
 
 _markdown = MarkdownIt("commonmark", {"html": False})  # raw HTML is escaped, unsafe link schemes refused
@@ -44,44 +46,8 @@ def markdown(text: str | None) -> Markup:
 
 templates.env.filters["markdown"] = markdown
 
-# Fallback labels when the SKOS vocabularies are not loaded (slugs from the vocabulary contract).
-THEMES = {
-    "mobilite": "Mobilité",
-    "securites": "Sécurités",
-    "sante": "Santé",
-    "social": "Social",
-    "education": "Éducation",
-    "communication": "Communication",
-    "emploi-economie-creation-activite": "Emploi, économie, création d'activité",
-    "commerces-services-proximite": "Commerces et services de proximité",
-    "formalites-administratives": "Formalités administratives",
-    "culture-sports-loisirs": "Culture, sports, loisirs",
-    "numerique": "Numérique",
-    "logement": "Logement",
-    "saisonnalite": "Saisonnalité",
-    "tiers-lieux": "Tiers-lieux",
-}
-PUBLICS = {
-    "saisonniers": "Saisonniers",
-    "retraites-seniors": "Retraités, seniors",
-    "jeunes-actifs": "Jeunes actifs",
-    "jeunes-adultes": "Jeunes adultes",
-    "personnes-en-situation-de-handicap": "Personnes en situation de handicap",
-    "personnes-en-difficulte-sociale": "Personnes en difficulté sociale",
-    "demandeurs-emploi": "Demandeurs d'emploi",
-    "createurs-activite": "Créateurs d'activité",
-    "nouveaux-arrivants": "Nouveaux arrivants",
-    "familles": "Familles",
-    "allophones-illettrisme": "Allophones, illettrisme",
-    "tous-publics": "Tous publics",
-}
 TERRITORY_RANKS = {"region": 0, "departement": 1, "epci": 2, "commune": 3}  # the autocomplete's order
-KIND_WORDS = {
-    "region": "région",
-    "departement": "département",
-    "epci": "intercommunalité",
-    "commune": "commune",
-}
+KIND_WORDS = dict(region="région", departement="département", epci="intercommunalité", commune="commune")
 FIELD_LABELS = {
     "titre": "Titre",
     "resume": "Résumé",
@@ -123,10 +89,7 @@ SHACL_FIELDS = {
     SCHEMA + "url": "url",
     DCTERMS + "license": "licence",
     SCHEMA + "associatedMedia": "fichier",
-    **{p: f for f, p in (("themes", LINK_FIELDS["themes"]), ("publics", LINK_FIELDS["publics"]))},
-    LINK_FIELDS["territories"]: "territoires",
-    LINK_FIELDS["projects"]: "projets",
-    LINK_FIELDS["organisations"]: "organisations",
+    **{LINK_FIELDS[a]: name for name, a in FIELDS.items() if a in LINK_FIELDS},
 }
 
 
@@ -182,15 +145,29 @@ def contributions_of(request: Request) -> Contributions:
 
 
 # --- vocabularies and look-ups -------------------------------------------------------------------
-def concepts(store: Store, kind: str, fallback: dict[str, str]) -> list[tuple[str, str]]:
-    """(IRI, label) of the SKOS concepts minted as ``{base}id/<kind>/…``; the fallback if none is loaded."""
+def concepts(store: Store, kind: str) -> list[tuple[str, str]]:
+    """(IRI, label) of the SKOS concepts minted as ``{base}id/<kind>/…``, else the bundled ones."""
     prefix = store.minter.thing(kind, "")
     rows = store.select(
         f"""SELECT ?c (SAMPLE(?l) AS ?label) WHERE {{ ?c <{SKOS}prefLabel> ?l
             FILTER(STRSTARTS(STR(?c), "{prefix}") && LANGMATCHES(LANG(?l), "fr")) }} GROUP BY ?c"""
     )
-    found = sorted(((r["c"].value, r["label"].value) for r in rows), key=lambda x: normalize(x[1]))
-    return found or [(prefix + slug, label) for slug, label in fallback.items()]
+    found = [(r["c"].value, r["label"].value) for r in rows]
+    found = found or [(c, label) for c, label in _bundled_concepts(store.minter.base) if c.startswith(prefix)]
+    return sorted(found, key=lambda x: normalize(x[1]))
+
+
+@functools.cache
+def _bundled_concepts(base: str) -> list[tuple[str, str]]:
+    """(IRI, French label) of the concepts of ontology/vocabularies, as ``communs load`` would write them:
+    the form's lists are never empty on a store without them."""
+    vocabularies = rdf_loader.ontology(Minter(base)).graphs[-1].triples
+    preferred = SKOS + "prefLabel"
+    return [
+        (t.subject.value, t.object.value)
+        for t in vocabularies
+        if t.predicate.value == preferred and t.object.language == "fr"
+    ]
 
 
 def entities(store: Store, cls: str) -> list[tuple[str, str]]:
@@ -301,9 +278,9 @@ def resolve_territories(request: Request, values: list[str]) -> tuple[list[str],
 def choices(request: Request) -> dict:
     store: Store = request.app.state.store
     return {
-        "kinds": concepts(store, "type-ressource", KINDS),
-        "themes": concepts(store, "theme", THEMES),
-        "publics": concepts(store, "public", PUBLICS),
+        "kinds": concepts(store, "type-ressource"),
+        "themes": concepts(store, "theme"),
+        "publics": concepts(store, "public"),
         "licenses": list(LICENSES.items()),
         "projects": entities(store, SCHEMA + "Project"),
         "organisations": entities(store, "http://www.w3.org/ns/org#Organization"),
