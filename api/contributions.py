@@ -111,23 +111,18 @@ class ContribState:
 def setup(app: FastAPI, settings: Settings) -> None:
     """Called by ``create_app``: accounts database, secret, limits, uploads folder."""
     secret = secret_key(settings)
-    uploads = Path(settings.uploads_dir) if settings.uploads_dir else _default_uploads(settings)
+    embedded = settings.store != ":memory:" and "://" not in settings.store
+    uploads = settings.uploads_dir or (Path(settings.store).parent / "uploads" if embedded else "var/uploads")
     app.state.accounts = accounts = Accounts(accounts_path(settings), secret)
     app.state.contrib = ContribState(
         settings=settings,
         accounts=accounts,
         csrf=Csrf(secret),
         secret=secret,
-        uploads=uploads,
+        uploads=Path(uploads),
         submit_limit=RateLimiter(settings.submit_rate, settings.submit_window),
         login_limit=RateLimiter(settings.login_rate, 600.0),
     )
-
-
-def _default_uploads(settings: Settings) -> Path:
-    if settings.store in (None, ":memory:") or "://" in settings.store:
-        return Path("var/uploads")
-    return Path(settings.store).parent / "uploads"
 
 
 def state(request: Request) -> ContribState:

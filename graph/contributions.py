@@ -446,25 +446,9 @@ class Contributions:
     def _attribution(self, rid: str, current: list[ox.Triple]) -> tuple[str, str, str]:
         """(agent IRI, agent label, created) of the original contribution: edits keep them."""
         s = self.iri(rid)
-        agent = next(
-            t.object.value
-            for t in current
-            if t.subject.value == s and t.predicate.value == PROV + "wasAttributedTo"
-        )
-        label = next(
-            (
-                t.object.value
-                for t in current
-                if t.subject.value == agent and t.predicate.value == RDFS + "label"
-            ),
-            ANONYMOUS_LABEL,
-        )
-        created = next(
-            t.object.value
-            for t in current
-            if t.subject.value == s and t.predicate.value == DCTERMS + "created"
-        )
-        return agent, label, created
+        value = {(t.subject.value, t.predicate.value): t.object.value for t in current}
+        agent = value[(s, PROV + "wasAttributedTo")]
+        return agent, value.get((agent, RDFS + "label"), ANONYMOUS_LABEL), value[(s, DCTERMS + "created")]
 
     def _change(
         self,
@@ -621,10 +605,7 @@ class Contributions:
 
     def reason(self, rid: str) -> str | None:
         """The reason of the last rejection or deletion, shown to the contributor."""
-        for cs in reversed(self.history(rid)):
-            if cs.reason:
-                return cs.reason
-        return None
+        return next((cs.reason for cs in reversed(self.history(rid)) if cs.reason), None)
 
 
 def diff(old: list[ox.Triple], new: list[ox.Triple]) -> tuple[list[ox.Triple], list[ox.Triple]]:
