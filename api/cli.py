@@ -331,7 +331,10 @@ def add_settings(parser: argparse.ArgumentParser, verbs: str) -> None:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """The flags given, then the environment, then the declared defaults."""
-    return Settings(**{name: getattr(args, name) for name in Settings.model_fields if name in args})
+    try:
+        return Settings(**{name: getattr(args, name) for name in Settings.model_fields if name in args})
+    except ValidationError as e:
+        raise UsageError(str(e)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -409,8 +412,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.verb](args, settings_from(args))
-    except ValidationError as e:
-        print(f"communs: error: {e}", file=sys.stderr)
     except SourceError as e:
         print(f"communs: error: {e}", file=sys.stderr)
     except (StoreError, UsageError) as e:
