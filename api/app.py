@@ -16,14 +16,18 @@ from starlette.exceptions import HTTPException
 from api import (
     catalogue,
     conneg,
+    contribution_api,
+    contribution_forms,
     contributions,
     crawlers,
     downloads,
     home,
     lists,
+    moderation,
     named_queries,
     ontology,
     resources,
+    sign_in,
     sparql,
 )
 from api.guards import Guards
@@ -96,7 +100,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     contributions.setup(app, settings)
     named_queries.setup(app)
-    app.include_router(contributions.router)  # first: /ressources/proposer before any /ressources/{id}
+    for contributing in (contribution_forms, contribution_api, moderation, sign_in):
+        app.include_router(contributing.router)  # first: /ressources/proposer before any /ressources/{id}
     app.include_router(sparql.router)  # /sparql, /store
     app.include_router(home.router)
     app.include_router(resources.router)  # /id/{kind}/{key}: dereferencing

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from graph import formats
 from graph.settings import DATA_DIR, Settings
 from graph.store import OxigraphStore, Store, StoreError, open_store
@@ -150,20 +152,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.app import create_app
 
-    if args.query_timeout is not None:
-        settings.query_timeout = args.query_timeout
-    if args.workers is not None:
-        settings.query_workers = args.workers
-    if args.workers_max is not None:
-        settings.query_workers_max = args.workers_max
-    if args.no_access_log:
-        settings.access_log = False
     # The store's own news (a snapshot compacted…) in the server's log, formatted like uvicorn's lines.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     for name in ("graph", "api"):
         log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     logs = {"log_level": "info", "log_config": log_config, "access_log": settings.access_log}
-    # X-Forwarded-For is believed only from the proxies named in COMMUNS_TRUSTED_PROXIES (uvicorn's own
+    # X-Forwarded-For is believed only from the proxies named in settings.trusted_proxies (uvicorn's own
     # default believes any loopback client, which let one spoofed header pass the submission limit).
     proxies = settings.trusted_proxies.replace(" ", ",")
     uvicorn.run(
@@ -297,10 +291,34 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # --- argument parsing ----------------------------------------------------------------------
+def add_settings(parser: argparse.ArgumentParser, verbs: str) -> None:
+    """The flags of the settings ``verbs`` take, from their one declaration (graph/settings.py). A flag
+    given wins over the environment; a value is checked as the environment's would be."""
+    for name, f in Settings.model_fields.items():
+        extra = f.json_schema_extra
+        if extra["cli"] != verbs:
+            continue
+        default = "" if f.default in (None, "", ()) else f", default {f.default}"
+        help = f"{f.description} (env {Settings.env_name(name)}{default})"
+        flags = ["--" + name.replace("_", "-"), *extra["aliases"]]
+        if f.annotation is bool:
+            action = argparse.BooleanOptionalAction
+            parser.add_argument(*flags, dest=name, action=action, default=argparse.SUPPRESS, help=help)
+        else:
+            parser.add_argument(*flags, dest=name, default=argparse.SUPPRESS, help=help)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The flags given, then the environment, then the declared defaults."""
+    try:
+        return Settings(**{name: getattr(args, name) for name in Settings.model_fields if name in args})
+    except ValidationError as e:
+        raise UsageError(str(e)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--store", help="store directory, ':memory:' or sparql+http://… (env COMMUNS_STORE)")
-    common.add_argument("--base-iri", help="base of minted IRIs (env COMMUNS_BASE_IRI)")
+    add_settings(common, "all")
     common.add_argument("--report", action="store_true", help="print what was extracted and what was not")
     common.add_argument(
         "--store-read-only",
@@ -328,20 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("serve", parents=[common], help="serve the web pages, SPARQL endpoint and API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--query-timeout", type=float, help="seconds (env COMMUNS_QUERY_TIMEOUT, default 30)")
-    p.add_argument(
-        "--workers", type=int, help="query processes kept ready (env COMMUNS_QUERY_WORKERS, default 2)"
-    )
-    p.add_argument(
-        "--workers-max",
-        type=int,
-        help="queries at once, each in its process (env COMMUNS_QUERY_WORKERS_MAX, default 4 × --workers)",
-    )
-    p.add_argument(
-        "--no-access-log",
-        action="store_true",
-        help="no log line per request, e.g. behind a proxy that logs them (env COMMUNS_ACCESS_LOG=false)",
-    )
+    add_settings(p, "serve")
 
     p = verbs.add_parser("query", parents=[common], help="run a SPARQL SELECT on the public dataset")
     p.add_argument("sparql", nargs="?")
@@ -388,13 +393,8 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
-    if args.store:
-        settings.store = args.store
-    if args.base_iri:
-        settings.base_iri = args.base_iri if args.base_iri.endswith("/") else args.base_iri + "/"
     try:
-        return COMMANDS[args.verb](args, settings)
+        return COMMANDS[args.verb](args, settings_from(args))
     except SourceError as e:
         print(f"communs: error: {e}", file=sys.stderr)
     except (StoreError, UsageError) as e:

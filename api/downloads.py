@@ -3,7 +3,6 @@ range requests (Starlette's FileResponse answers ``Range``)."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -19,13 +18,13 @@ router = APIRouter()
 
 
 def dumps_of(request: Request) -> Dumps:
-    """One Dumps per app, in the configured folder (settings.dumps_dir, env COMMUNS_DUMPS_DIR) or next to
+    """One Dumps per app, in the configured folder (settings.dumps_dir) or next to
     the store (``var/dumps`` for ``var/store``)."""
     app = request.app
     dumps = getattr(app.state, "dumps", None)
     if dumps is None:
         settings = app.state.settings
-        folder = getattr(settings, "dumps_dir", None) or os.environ.get("COMMUNS_DUMPS_DIR")
+        folder = settings.dumps_dir
         if not folder:
             if settings.store in (None, ":memory:") or "://" in str(settings.store):
                 folder = tempfile.mkdtemp(prefix="communs-dumps-")

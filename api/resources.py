@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api import cards, conneg
-from api.contributions import _model as contributions_model
+from api.contributions import contributions_of
 from api.i18n import language
 from api.pages import (
     LONG_TEXT,
@@ -226,7 +226,7 @@ def card_of(request: Request, store, desc, lang: str, kind: str, cat, territory)
     if kind == "lieu":
         return cards.place_card(store, desc, lang, cat)
     if kind == "ressource":
-        return cards.resource_card(store, desc, lang, contributions_model(request))
+        return cards.resource_card(store, desc, lang, contributions_of(request))
     if kind == "organisation":
         return cards.organisation_card(store, desc, lang)
     if kind == "evenement":

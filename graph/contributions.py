@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -36,20 +37,6 @@ LICENSES = {
     "https://www.etalab.gouv.fr/licence-ouverte-open-licence/": "Licence Ouverte 2.0",
 }
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"
-
-# Used when the SKOS vocabulary of resource kinds is not loaded: slug → label.
-KINDS = {
-    "guide": "Guide",
-    "rapport": "Rapport",
-    "outil": "Outil",
-    "formation": "Formation",
-    "video": "Vidéo",
-    "retour-d-experience": "Retour d'expérience",
-    "fiche-pratique": "Fiche pratique",
-    "etude": "Étude",
-    "presentation": "Présentation",
-    "autre": "Autre",
-}
 
 PENDING, ACCEPTED, REJECTED, DELETED = "en-attente", "acceptee", "rejetee", "supprimee"
 STATE_LABELS = {PENDING: "en attente", ACCEPTED: "acceptée", REJECTED: "rejetée", DELETED: "supprimée"}
@@ -90,7 +77,8 @@ class StoredFile:
 
 @dataclass
 class Content:
-    """What a contributor or a moderator writes: the fields of a resource."""
+    """What a contributor or a moderator writes: the fields of a resource. The same shape carries a
+    proposal as posted (territories as typed, api/contributions.py checks it) and as stored."""
 
     title: str
     summary: str
@@ -458,117 +446,77 @@ class Contributions:
     def _attribution(self, rid: str, current: list[ox.Triple]) -> tuple[str, str, str]:
         """(agent IRI, agent label, created) of the original contribution: edits keep them."""
         s = self.iri(rid)
-        agent = next(
-            t.object.value
-            for t in current
-            if t.subject.value == s and t.predicate.value == PROV + "wasAttributedTo"
-        )
-        label = next(
-            (
-                t.object.value
-                for t in current
-                if t.subject.value == agent and t.predicate.value == RDFS + "label"
-            ),
-            ANONYMOUS_LABEL,
-        )
-        created = next(
-            t.object.value
-            for t in current
-            if t.subject.value == s and t.predicate.value == DCTERMS + "created"
-        )
-        return agent, label, created
+        value = {(t.subject.value, t.predicate.value): t.object.value for t in current}
+        agent = value[(s, PROV + "wasAttributedTo")]
+        return agent, value.get((agent, RDFS + "label"), ANONYMOUS_LABEL), value[(s, DCTERMS + "created")]
+
+    def _change(
+        self,
+        rid: str,
+        states: tuple[str, ...],
+        user: str,
+        user_label: str,
+        action: str,
+        state_after: str | None = None,
+        content: Callable[[tuple[str, int, int]], list[ox.Triple]] | None = None,
+        reason: str | None = None,
+        derived_from: int | None = None,
+    ) -> int:
+        """A moderator's change of a resource in one of ``states``: ``content`` makes the new version from
+        the current state (None: the content is unchanged); ``state_after`` None keeps the state."""
+        with self._lock:
+            st = self._require(rid, *states)
+            return self._commit(
+                rid,
+                action=action,
+                agent=self.account_agent(user),
+                agent_label=user_label,
+                before=st,
+                state_after=state_after or st[0],
+                content=content(st) if content else None,
+                reason=reason,
+                derived_from=derived_from,
+            )
+
+    def _rewrite(self, rid: str, st: tuple[str, int, int], content: Content | None, published: bool) -> list:
+        """The triples of ``content`` (None: the current one) under the original attribution and creation
+        date; ``published``: published now, else as published before (if ever)."""
+        current = self._current(rid, st)
+        agent, label, created = self._attribution(rid, current)
+        at = now()
+        c = content or self.read_content(current, rid)
+        triples = self.content_triples(rid, c, agent=agent, agent_label=label, created=created, modified=at)
+        s, date = self.iri(rid), SCHEMA + "datePublished"
+        if published:
+            return [*triples, ox.Triple(ox.NamedNode(s), ox.NamedNode(date), _dt(at))]
+        return [*triples, *(t for t in current if t.subject.value == s and t.predicate.value == date)]
 
     def edit(self, rid: str, content: Content, user: str, user_label: str) -> int:
-        with self._lock:
-            st = self._require(rid, PENDING, ACCEPTED)
-            current = self._current(rid, st)
-            agent, label, created = self._attribution(rid, current)
-            triples = self.content_triples(
-                rid, content, agent=agent, agent_label=label, created=created, modified=now()
-            )
-            published = SCHEMA + "datePublished"
-            triples += [
-                t for t in current if t.subject.value == self.iri(rid) and t.predicate.value == published
-            ]
-            return self._commit(
-                rid,
-                action="modification",
-                agent=self.account_agent(user),
-                agent_label=user_label,
-                before=st,
-                state_after=st[0],
-                content=triples,
-            )
+        def new(st: tuple[str, int, int]) -> list[ox.Triple]:
+            return self._rewrite(rid, st, content, published=False)
+
+        return self._change(rid, (PENDING, ACCEPTED), user, user_label, "modification", content=new)
 
     def accept(self, rid: str, user: str, user_label: str) -> int:
-        with self._lock:
-            st = self._require(rid, PENDING)
-            current = self._current(rid, st)
-            c = self.read_content(current, rid)
-            agent, label, created = self._attribution(rid, current)
-            at = now()
-            triples = self.content_triples(
-                rid, c, agent=agent, agent_label=label, created=created, modified=at
-            )
-            triples.append(
-                ox.Triple(ox.NamedNode(self.iri(rid)), ox.NamedNode(SCHEMA + "datePublished"), _dt(at))
-            )
-            return self._commit(
-                rid,
-                action="acceptation",
-                agent=self.account_agent(user),
-                agent_label=user_label,
-                before=st,
-                state_after=ACCEPTED,
-                content=triples,
-            )
+        def new(st: tuple[str, int, int]) -> list[ox.Triple]:
+            return self._rewrite(rid, st, None, published=True)
+
+        return self._change(rid, (PENDING,), user, user_label, "acceptation", ACCEPTED, new)
 
     def reject(self, rid: str, user: str, user_label: str, reason: str) -> int:
-        with self._lock:
-            st = self._require(rid, PENDING)
-            return self._commit(
-                rid,
-                action="rejet",
-                agent=self.account_agent(user),
-                agent_label=user_label,
-                before=st,
-                state_after=REJECTED,
-                content=None,
-                reason=reason,
-            )
+        return self._change(rid, (PENDING,), user, user_label, "rejet", REJECTED, reason=reason)
 
     def delete(self, rid: str, user: str, user_label: str, reason: str | None = None) -> int:
-        with self._lock:
-            st = self._require(rid, ACCEPTED, PENDING)
-            return self._commit(
-                rid,
-                action="suppression",
-                agent=self.account_agent(user),
-                agent_label=user_label,
-                before=st,
-                state_after=DELETED,
-                content=None,
-                reason=reason,
-            )
+        return self._change(rid, (ACCEPTED, PENDING), user, user_label, "suppression", DELETED, reason=reason)
 
     def restore(self, rid: str, user: str, user_label: str) -> int:
         """Deleted or rejected → accepted again, with the content it had."""
-        with self._lock:
-            st = self._require(rid, DELETED, REJECTED)
-            return self._commit(
-                rid,
-                action="restauration",
-                agent=self.account_agent(user),
-                agent_label=user_label,
-                before=st,
-                state_after=ACCEPTED,
-                content=None,
-            )
+        return self._change(rid, (DELETED, REJECTED), user, user_label, "restauration", ACCEPTED)
 
     def revert(self, rid: str, to_version: int, user: str, user_label: str) -> int:
         """A new version equal to an old one (history only grows), in the current state's graph."""
-        with self._lock:
-            st = self._require(rid, PENDING, ACCEPTED)
+
+        def new(st: tuple[str, int, int]) -> list[ox.Triple]:
             if not 1 <= to_version <= st[1]:
                 raise ContributionError(f"version inconnue : {to_version}")
             old = self.graph_triples(self.version_graph(rid, to_version))
@@ -581,17 +529,11 @@ class Contributions:
                 for t in self._current(rid, st)
                 if t.subject.value == s and t.predicate.value in dates - {DCTERMS + "modified"}
             ]
-            triples.append(ox.Triple(ox.NamedNode(s), ox.NamedNode(DCTERMS + "modified"), _dt(now())))
-            return self._commit(
-                rid,
-                action="retour",
-                agent=self.account_agent(user),
-                agent_label=user_label,
-                before=st,
-                state_after=st[0],
-                content=triples,
-                derived_from=to_version,
-            )
+            return [*triples, ox.Triple(ox.NamedNode(s), ox.NamedNode(DCTERMS + "modified"), _dt(now()))]
+
+        return self._change(
+            rid, (PENDING, ACCEPTED), user, user_label, "retour", content=new, derived_from=to_version
+        )
 
     # --- reading -----------------------------------------------------------------------------
     def record(self, rid: str) -> Record | None:
@@ -663,10 +605,7 @@ class Contributions:
 
     def reason(self, rid: str) -> str | None:
         """The reason of the last rejection or deletion, shown to the contributor."""
-        for cs in reversed(self.history(rid)):
-            if cs.reason:
-                return cs.reason
-        return None
+        return next((cs.reason for cs in reversed(self.history(rid)) if cs.reason), None)
 
 
 def diff(old: list[ox.Triple], new: list[ox.Triple]) -> tuple[list[ox.Triple], list[ox.Triple]]:

@@ -15,9 +15,7 @@ graphs), so no query of ours reads a private graph. The version (cache key, ETag
 in a private graph, so several processes serving one remote store agree on it.
 
 Configuration: the store location ``sparql+http://[user:password@]host:port/path`` and, when the
-defaults do not fit, ``COMMUNS_REMOTE_UPDATE_URL``, ``COMMUNS_REMOTE_GSP_URL``, ``COMMUNS_REMOTE_AUTH``
-(``basic``, ``digest`` or ``bearer``), ``COMMUNS_REMOTE_USER``, ``COMMUNS_REMOTE_PASSWORD``,
-``COMMUNS_REMOTE_TOKEN``, ``COMMUNS_REMOTE_TIMEOUT`` (seconds, per request, default 30).
+defaults do not fit, the ``remote_*`` settings (graph/settings.py: ``COMMUNS_REMOTE_AUTH`` and others).
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +33,7 @@ import httpx
 import pyoxigraph as ox
 
 from graph.runner import EMPTY_GRAPH, Answer, Head, Job, NotAcceptable, threaded_answer
+from graph.settings import Settings
 from graph.sparql_text import bind, named_iris, query_form
 from graph.store import (
     BULK_TIMEOUT,
@@ -99,17 +97,16 @@ class RemoteConfig:
         """``sparql+http://user:pw@host/path`` plus the ``COMMUNS_REMOTE_*`` environment."""
         parts = urlsplit(location.removeprefix("sparql+"))
         netloc = parts.netloc.rsplit("@", 1)[-1]
-        user = unquote(parts.username) if parts.username else os.environ.get("COMMUNS_REMOTE_USER")
-        password = unquote(parts.password) if parts.password else os.environ.get("COMMUNS_REMOTE_PASSWORD")
+        env = Settings()
         return cls(
             query_url=urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")),
-            update_url=os.environ.get("COMMUNS_REMOTE_UPDATE_URL") or None,
-            gsp_url=os.environ.get("COMMUNS_REMOTE_GSP_URL") or None,
-            auth=(os.environ.get("COMMUNS_REMOTE_AUTH") or "").lower() or None,
-            user=user,
-            password=password,
-            token=os.environ.get("COMMUNS_REMOTE_TOKEN") or None,
-            timeout=float(os.environ.get("COMMUNS_REMOTE_TIMEOUT") or 30),
+            update_url=env.remote_update_url,
+            gsp_url=env.remote_gsp_url,
+            auth=(env.remote_auth or "").lower() or None,
+            user=unquote(parts.username) if parts.username else env.remote_user,
+            password=unquote(parts.password) if parts.password else env.remote_password,
+            token=env.remote_token,
+            timeout=env.remote_timeout,
         )
 
     def credentials(self, default: str) -> httpx.Auth | None:

@@ -1,10 +1,14 @@
-"""Runtime settings, read from the environment (``COMMUNS_*``) and overridable by CLI flags."""
+"""Runtime settings, each declared ONCE here: its type, default and help text. It is read from the
+environment as ``COMMUNS_<NAME>`` (pydantic-settings), and ``communs`` builds its flags from the same
+declaration (api/cli.py: ``--<name>``, plus the older spellings kept in ``aliases``)."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -12,67 +16,73 @@ ONTOLOGY_DIR = ROOT / "ontology"
 QUERIES_DIR = ROOT / "queries"
 
 DEFAULT_BASE_IRI = "https://data.adrets-asso.fr/"
+ENV_PREFIX = "COMMUNS_"
 
 
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
+def setting(default: Any, help: str, *aliases: str, cli: str | None = "serve") -> Any:
+    """``cli``: which verbs take the flag (``"all"``, ``"serve"``, or None for the environment only: secrets
+    must not show in ``ps``); ``aliases``: other spellings of the flag that keep working."""
+    return Field(default, description=help, json_schema_extra={"cli": cli, "aliases": list(aliases)})
 
 
-@dataclass
-class Settings:
+class Settings(BaseSettings):
     """Everything a deployment may change; one instance is shared by the CLI and the HTTP app."""
 
-    store: str = field(default_factory=lambda: os.environ.get("COMMUNS_STORE", "var/store"))
-    base_iri: str = field(default_factory=lambda: os.environ.get("COMMUNS_BASE_IRI", DEFAULT_BASE_IRI))
-    query_timeout: float = field(default_factory=lambda: _env_float("COMMUNS_QUERY_TIMEOUT", 30.0))
-    # Query worker processes kept ready (more start while all are busy, so cheap queries never queue).
-    query_workers: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_QUERY_WORKERS", "2")))
-    # At most this many queries run at once (each in its own process); default 4 × query_workers.
-    query_workers_max: int | None = field(
-        default_factory=lambda: (
-            int(os.environ["COMMUNS_QUERY_WORKERS_MAX"])
-            if os.environ.get("COMMUNS_QUERY_WORKERS_MAX")
-            else None
-        )
-    )
-    # One log line per HTTP request (uvicorn's access log); off behind a proxy that keeps its own.
-    access_log: bool = field(
-        default_factory=lambda: (
-            os.environ.get("COMMUNS_ACCESS_LOG", "true").lower() not in ("0", "false", "no")
-        )
-    )
-    # Public SPARQL queries one client may have running or waiting at once; past it → 429 Retry-After.
-    client_queries: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_CLIENT_QUERIES", "2")))
-    # Proxies whose X-Forwarded-For names the client (space-separated addresses); none by default.
-    trusted_proxies: str = field(default_factory=lambda: os.environ.get("COMMUNS_TRUSTED_PROXIES", ""))
-    max_rows: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_MAX_ROWS", "100000")))
-    update_token: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_UPDATE_TOKEN") or None)
-    service_allowlist: tuple[str, ...] = field(
-        default_factory=lambda: tuple(u for u in os.environ.get("COMMUNS_SERVICE_ALLOWLIST", "").split() if u)
-    )
-    cors_origins: str = field(default_factory=lambda: os.environ.get("COMMUNS_CORS_ORIGINS", "*"))
-    # Contributions (api/contributions.py): anonymous proposals always go through moderation anyway.
-    allow_anonymous: bool = field(
-        default_factory=lambda: (
-            os.environ.get("COMMUNS_ALLOW_ANONYMOUS", "true").lower() not in ("0", "false", "no")
-        )
-    )
-    # Signs sessions and CSRF tokens; generated into <store>.secret_key when not given.
-    secret_key: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_SECRET_KEY") or None)
-    # Accounts database (SQLite); default <store>.comptes.sqlite, in memory for an in-memory store.
-    accounts_db: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_ACCOUNTS_DB") or None)
-    # Uploaded files; default var/uploads next to the store directory.
-    uploads_dir: str | None = field(default_factory=lambda: os.environ.get("COMMUNS_UPLOADS_DIR") or None)
-    upload_max_bytes: int = field(
-        default_factory=lambda: int(os.environ.get("COMMUNS_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
-    )
-    # At most this many submissions per client address per window (seconds); over it → 429.
-    submit_rate: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_SUBMIT_RATE", "10")))
-    submit_window: float = field(default_factory=lambda: _env_float("COMMUNS_SUBMIT_WINDOW", 600.0))
-    # Login attempts per address per window, against password guessing.
-    login_rate: int = field(default_factory=lambda: int(os.environ.get("COMMUNS_LOGIN_RATE", "20")))
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True)
 
-    def __post_init__(self) -> None:
-        if not self.base_iri.endswith("/"):
-            self.base_iri += "/"
+    store: str = setting(
+        "var/store", "store directory, ':memory:' or sparql+http://…", "--location", cli="all"
+    )
+    base_iri: str = setting(DEFAULT_BASE_IRI, "base of minted IRIs", cli="all")
+    query_timeout: float = setting(30.0, "seconds a public query may run (504 past it)")
+    query_workers: int = setting(2, "query processes kept ready (more start while all are busy)", "--workers")
+    query_workers_max: int | None = setting(
+        None, "queries at once, each in its own process (default 4 × query workers)", "--workers-max"
+    )
+    access_log: bool = setting(True, "one log line per request (off behind a proxy that logs them)")
+    client_queries: int = setting(2, "public queries one client may have running or waiting (then 429)")
+    trusted_proxies: str = setting("", "proxies whose X-Forwarded-For names the client (space-separated)")
+    max_rows: int = setting(100_000, "rows a named query returns at most")
+    update_token: str | None = setting(None, "bearer token for SPARQL updates and /store", cli=None)
+    service_allowlist: Annotated[tuple[str, ...], NoDecode] = setting(
+        (), "endpoints a query's SERVICE may call (space-separated)"
+    )
+    cors_origins: str = setting(
+        "*", "origins allowed to read public answers: '*', a space-separated list or ''"
+    )
+    allow_anonymous: bool = setting(True, "proposals without an account (all go through moderation anyway)")
+    secret_key: str | None = setting(
+        None, "signs sessions and CSRF tokens (default: generated into <store>.secret_key)", cli=None
+    )
+    accounts_db: str | None = setting(
+        None, "accounts database, SQLite (default <store>.comptes.sqlite)", cli="all"
+    )
+    uploads_dir: str | None = setting(None, "folder of uploaded files (default: uploads beside the store)")
+    upload_max_bytes: int = setting(10 * 1024 * 1024, "largest file a contribution may attach")
+    submit_rate: int = setting(10, "proposals per client address per submit window (then 429)")
+    submit_window: float = setting(600.0, "seconds of the submit rate's window")
+    login_rate: int = setting(20, "sign-in attempts per client address per 10 minutes")
+    dumps_dir: str | None = setting(None, "folder of the dump files (default: dumps beside the store)")
+    # A remote store (graph/remote.py): where updates and the Graph Store Protocol go when the server's
+    # defaults do not fit, and how to authenticate (the URL's user and password come first).
+    remote_update_url: str | None = setting(None, "remote store: SPARQL update URL", cli=None)
+    remote_gsp_url: str | None = setting(None, "remote store: Graph Store Protocol URL", cli=None)
+    remote_auth: str | None = setting(None, "remote store: basic, digest or bearer", cli=None)
+    remote_user: str | None = setting(None, "remote store: user", cli=None)
+    remote_password: str | None = setting(None, "remote store: password", cli=None)
+    remote_token: str | None = setting(None, "remote store: bearer token", cli=None)
+    remote_timeout: float = setting(30.0, "remote store: seconds per request", cli=None)
+
+    @field_validator("base_iri")
+    @classmethod
+    def _ends_with_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("service_allowlist", mode="before")
+    @classmethod
+    def _words(cls, value: Any) -> Any:
+        return tuple(value.split()) if isinstance(value, str) else value
+
+    @staticmethod
+    def env_name(name: str) -> str:
+        return ENV_PREFIX + name.upper()
