@@ -1,23 +1,35 @@
-"""The browsing index: lists, facets, territorial roll-ups and full-text search, built per store version
-(the server's first one in the background, so that a start at national scale is not a long outage).
+"""The browsing index: lists, facets, territorial roll-ups and full-text search, in one SQLite file beside
+the store, kept at the store's version rather than rebuilt.
 
 A million-triple store answers "projects in Savoie about mobility, with counts per theme" badly through
-SPARQL (every facet is a GROUP BY over a property path). So we read each list's items and facet values
-once per store version (a few flat SELECTs), keep postings (facet value → item numbers) in memory, and put
-labels and texts in an SQLite FTS5 table with ``remove_diacritics`` so French search is accent- and
-case-insensitive. Territorial roll-ups come from the ``dcterms:isPartOf`` closure computed in Python.
+SPARQL (every facet is a GROUP BY over a property path). So the items of each list, their facet values,
+the places they name, the ``dcterms:isPartOf`` closure of territories and an FTS5 table (with
+``remove_diacritics``: French search is accent- and case-insensitive) are tables, and a page is a few
+indexed SELECTs (limit, then count): serving memory does not grow with the number of items.
+
+The file records the version it reflects and, per public graph, the fingerprint the metadata graph gives
+it (``dcterms:modified`` and the triple count every load writes), and which graphs state something about
+each item. When the store's version moves (a write of this process, an import done while the server was
+down, another client of a remote server), the graphs whose fingerprint changed are the ones to read
+again: only the items they state something about, before or after, are re-read, in one transaction, so a
+reader (or a crash) sees the old version or the new one. A first start, or a change of most of the store,
+is a full rebuild (in the background on a server: pages wait for it up to FIRST_BUILD_WAIT).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
+import tempfile
 import threading
-import time
 import weakref
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 from markupsafe import Markup, escape
@@ -137,16 +149,54 @@ CONCEPT_FOLDERS = {"themes": "id/theme/", "publics": "id/public/"}
 ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 
+LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
+VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
+SCHEMA_VERSION = "1"
+BATCH = 400  # IRIs per VALUES clause when re-reading some items
+FULL_SHARE = 0.5  # a change of more than this share of the store's triples is rebuilt whole
+stats: Counter[str] = Counter()  # "items_read", "full_builds", "updates": what tests and benchmarks count
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS state(name TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS graph(iri TEXT PRIMARY KEY, fingerprint TEXT, triples INTEGER) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS origin(graph TEXT, iri TEXT, PRIMARY KEY(graph, iri)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS origin_iri ON origin(iri);
+CREATE TABLE IF NOT EXISTS item(
+  n INTEGER PRIMARY KEY, iri TEXT, kind TEXT, labels TEXT, year TEXT, sort_fr TEXT, sort_en TEXT);
+CREATE INDEX IF NOT EXISTS item_iri ON item(iri);
+CREATE INDEX IF NOT EXISTS item_fr ON item(kind, sort_fr);
+CREATE INDEX IF NOT EXISTS item_en ON item(kind, sort_en);
+CREATE INDEX IF NOT EXISTS item_year ON item(kind, year);
+CREATE TABLE IF NOT EXISTS facet(
+  kind TEXT, name TEXT, key TEXT, n INTEGER, value TEXT, PRIMARY KEY(kind, name, key, n)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS facet_n ON facet(n, name, key);
+CREATE TABLE IF NOT EXISTS place(territory TEXT, n INTEGER, PRIMARY KEY(territory, n)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS place_n ON place(n);
+CREATE TABLE IF NOT EXISTS territory(
+  iri TEXT PRIMARY KEY, level TEXT, label TEXT, code TEXT, population INTEGER, key TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS part(child TEXT, parent TEXT, PRIMARY KEY(child, parent)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS closure(ancestor TEXT, territory TEXT, PRIMARY KEY(ancestor, territory))
+  WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS closure_territory ON closure(territory);
+CREATE TABLE IF NOT EXISTS value_label(iri TEXT PRIMARY KEY, labels TEXT) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(label, body, tokenize='unicode61 remove_diacritics 2');
+"""
+DERIVED = ("graph", "origin", "item", "facet", "place", "territory", "part", "closure", "value_label", "doc")
+# The (kind, level) pairs of the lists with a territorial facet, as SQL VALUES.
+LEVEL_KINDS = ", ".join(
+    f"('{k.name}', '{f.name}')" for k in LISTS.values() for f in k.facets if f.name in LEVELS
+)
+
+
 @dataclass
 class Item:
     iri: str
     kind: str
     labels: dict[str, str]
-    types: set[str] = field(default_factory=set)
     facets: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    direct: set[str] = field(default_factory=set)  # territories named by the item
-    within: set[str] = field(default_factory=set)  # those and every territory containing them
+    direct: set[str] = field(default_factory=set)  # places named by the item (territories among them)
     year: str = ""
+    texts: list[str] = field(default_factory=list)
 
 
 def key_of(value: str, base: str) -> str:
@@ -156,6 +206,10 @@ def key_of(value: str, base: str) -> str:
     if value.startswith(SCHEMA):
         return value[len(SCHEMA) :]
     return value
+
+
+def pick(labels: dict[str, str], lang: str, default: str) -> str:
+    return labels.get(lang) or labels.get("fr") or labels.get("") or next(iter(labels.values()), default)
 
 
 @dataclass
@@ -168,87 +222,288 @@ class Territory:
     parents: list[str] = field(default_factory=list)
 
 
-class Catalog:
-    """Items of every list, their facet postings and territorial roll-ups, for one store version."""
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
 
-    def __init__(self, store: Store):
-        started = time.perf_counter()
+
+def _chunks(values: list, size: int = BATCH) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _values(iris: list[str] | None) -> str:
+    """A VALUES clause binding ?x to some IRIs (none: every subject, the full build's flat patterns)."""
+    if iris is None:
+        return ""
+    return "VALUES ?x { " + " ".join(str(ox.NamedNode(i)) for i in iris) + " } "
+
+
+class Catalog:
+    """The index file of one store: read by the pages, brought to the store's version by :meth:`refresh`.
+
+    ``Catalog(store)`` opens the file (beside an on-disk store; a temporary one otherwise) and brings it up
+    to date; ``build=False`` only opens it (the server then refreshes it in the background)."""
+
+    def __init__(self, store: Store, *, build: bool = True):
         self.base = store.minter.base
-        self.version = store.version
+        location = getattr(store, "path", None)
+        if isinstance(location, Path):
+            self.path = location.with_name(location.name + ".index.sqlite")
+        else:  # an in-memory or remote store: a private file, gone with this object
+            folder = tempfile.TemporaryDirectory(prefix="communs-index-")
+            self.path = Path(folder.name) / "index.sqlite"
+            self._folder = folder
+        self.db = self._connect()  # the writer's connection (under self.busy)
+        self.reader = self._connect()  # the pages' connection (under self._read_lock)
+        self._read_lock = threading.Lock()
+        self.busy = threading.Lock()  # one refresh at a time
+        self.ready = threading.Event()  # set once a version is there to read
+        state = dict(self.db.execute("SELECT name, value FROM state"))
+        if state.get("schema") != SCHEMA_VERSION or state.get("base") != self.base:
+            state = {}  # another layout or another base: what the file holds cannot be read
+        self.version: int | None = int(state["version"]) if "version" in state else None
+        self._load_territories()
+        if self.version is not None:
+            self.ready.set()
+        if build:
+            self.refresh(store)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash may lose the last commit, never mix two
+        db.executescript(TABLES)
+        return db
+
+    def close(self) -> None:
+        self.db.close()
+        self.reader.close()
+
+    # --- bringing the file to the store's version ---------------------------------------------
+    def refresh(self, store: Store, *, wait: bool = True) -> None:
+        """Read again what changed since the recorded version; a full build when there is none or when
+        most of the store changed (without ``wait``, that one goes to a thread and the old one is served)."""
+        if not self.busy.acquire(blocking=wait):
+            return  # another thread is at it: its result will be read
+        handed = False
+        try:
+            version = store.version
+            if version == self.version:
+                return
+            prints = _fingerprints(store)
+            known = dict(self.db.execute("SELECT iri, fingerprint FROM graph"))
+            changed = {g for g in prints.keys() | known.keys() if prints.get(g, ("",))[0] != known.get(g)}
+            changed.discard(store.meta_graph)  # it says things about graphs, never about items
+            total = sum(n for _, n in prints.values()) or 1
+            moved = sum(prints.get(g, ("", 0))[1] for g in changed)
+            if self.version is not None and moved / total <= FULL_SHARE:
+                self._apply(store, version, prints, sorted(changed))
+            elif wait:
+                self._apply(store, version, prints, None)
+            else:
+                handed = True
+                threading.Thread(target=self._hand_over, args=(store,), daemon=True, name="index").start()
+        finally:
+            if not handed:
+                self.busy.release()
+
+    def _hand_over(self, store: Store) -> None:
+        try:
+            version = store.version
+            self._apply(store, version, _fingerprints(store), None)
+        except StoreError:
+            pass  # a remote store down or closed: the previous index is served; the next read tries again
+        except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
+            log.exception("the index could not be built")
+        finally:
+            self.busy.release()
+
+    def _apply(
+        self, store: Store, version: int, prints: dict[str, tuple[str, int]], graphs: list[str] | None
+    ) -> None:
+        """One transaction: the items the changed ``graphs`` state something about (all for None) read
+        again, the territories too if some of them are, the fingerprints and the version recorded."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if graphs is None:
+                stats["full_builds"] += 1
+                for table in DERIVED:
+                    db.execute(f"DELETE FROM {table}")
+                iris = None
+                territories = True
+            else:
+                stats["updates"] += 1
+                touched: set[str] = set()
+                for g in graphs:
+                    touched.update(i for (i,) in db.execute("SELECT iri FROM origin WHERE graph = ?", (g,)))
+                    if g in prints:
+                        query = f"SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} FILTER(isIRI(?x)) }}"
+                        touched.update(x.value for (x,) in store.scan(query, ("x",)))
+                iris = sorted(touched)
+                territories = any(
+                    db.execute(
+                        f"SELECT 1 FROM territory WHERE iri IN ({_marks(len(c))}) LIMIT 1", c
+                    ).fetchone()
+                    for c in _chunks(iris, 500)
+                )
+                self._forget(iris)
+            before = db.execute("SELECT COALESCE(MAX(n), 0) FROM item").fetchone()[0]
+            for chunk in [None] if iris is None else _chunks(iris):
+                found = _read_items(store, self.base, chunk)
+                stats["items_read"] += len(found)
+                self._insert(found)
+                territories = territories or any(it.kind == "territoires" for it in found)
+            if territories:
+                self._write_territories(_read_territories(store, self.base))
+                db.execute(f"DELETE FROM facet WHERE name IN ({_marks(len(LEVELS))})", LEVELS)
+                before = 0
+            self._level_facets(before)
+            self._label_values(store)
+            self._origins(store, iris, prints)
+            db.execute(f"DELETE FROM graph WHERE iri IN ({_marks(len(graphs or []))})", graphs or [])
+            db.executemany(
+                "INSERT OR REPLACE INTO graph VALUES (?, ?, ?)", [(g, f, n) for g, (f, n) in prints.items()]
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO state VALUES (?, ?)",
+                [("schema", SCHEMA_VERSION), ("base", self.base), ("version", str(version))],
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self.version = version
+        self._load_territories()
+        self.ready.set()
+
+    def _forget(self, iris: list[str]) -> None:
+        db = self.db
+        for chunk in _chunks(iris, 500):
+            marks = _marks(len(chunk))
+            numbers = [n for (n,) in db.execute(f"SELECT n FROM item WHERE iri IN ({marks})", chunk)]
+            db.execute(f"DELETE FROM value_label WHERE iri IN ({marks})", chunk)
+            db.execute(f"DELETE FROM origin WHERE iri IN ({marks})", chunk)
+            for table, column in (("facet", "n"), ("place", "n"), ("doc", "rowid"), ("item", "n")):
+                db.execute(f"DELETE FROM {table} WHERE {column} IN ({_marks(len(numbers))})", numbers)
+
+    def _insert(self, items: list[Item]) -> None:
+        db = self.db
+        for it in items:
+            n = db.execute(
+                "INSERT INTO item(iri, kind, labels, year, sort_fr, sort_en) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    it.iri,
+                    it.kind,
+                    json.dumps(it.labels, ensure_ascii=False),
+                    it.year,
+                    pick(it.labels, "fr", it.iri).lower(),
+                    pick(it.labels, "en", it.iri).lower(),
+                ),
+            ).lastrowid
+            db.executemany(
+                "INSERT OR IGNORE INTO facet VALUES (?, ?, ?, ?, ?)",
+                [(it.kind, name, key_of(v, self.base), n, v) for name, vs in it.facets.items() for v in vs],
+            )
+            db.executemany("INSERT OR IGNORE INTO place VALUES (?, ?)", [(t, n) for t in it.direct])
+            label = " ".join(dict.fromkeys(it.labels.values()))
+            db.execute(
+                "INSERT INTO doc(rowid, label, body) VALUES (?, ?, ?)", (n, label, "\n".join(it.texts))
+            )
+
+    def _write_territories(self, found: tuple[dict[str, Territory], list[tuple[str, str]]]) -> None:
+        territories, parts = found
+        db = self.db
+        for table in ("territory", "part", "closure"):
+            db.execute(f"DELETE FROM {table}")
+        db.executemany(
+            "INSERT INTO territory VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (t.iri, t.level, t.label, t.code, t.population, key_of(t.iri, self.base))
+                for t in territories.values()
+            ],
+        )
+        db.executemany("INSERT OR IGNORE INTO part VALUES (?, ?)", parts)
+        for c, p in parts:
+            territories[c].parents.append(p)
+        closure = _closures(territories)
+        db.executemany("INSERT INTO closure VALUES (?, ?)", [(a, t) for t, up in closure.items() for a in up])
+
+    def _level_facets(self, after: int) -> None:
+        """The territorial facets of the items numbered above ``after``: their places' closure."""
+        self.db.execute(
+            f"""INSERT OR IGNORE INTO facet
+            WITH wanted(kind, level) AS (VALUES {LEVEL_KINDS})
+            SELECT i.kind, t.level, t.key, i.n, t.iri FROM item i
+            JOIN place p ON p.n = i.n JOIN closure c ON c.territory = p.territory
+            JOIN territory t ON t.iri = c.ancestor JOIN wanted w ON w.kind = i.kind AND w.level = t.level
+            WHERE i.n > ?""",
+            (after,),
+        )
+
+    def _label_values(self, store: Store) -> None:
+        """Labels of the facet values that are neither items nor territories and have none recorded."""
+        db = self.db
+        wanted = [
+            v
+            for (v,) in db.execute(
+                "SELECT DISTINCT value FROM facet WHERE value LIKE '%://%' AND value NOT IN "
+                "(SELECT iri FROM value_label) AND value NOT IN (SELECT iri FROM territory)"
+            )
+        ]
+        found = labels_of(store, [ox.NamedNode(v) for v in wanted])
+        db.executemany(
+            "INSERT OR REPLACE INTO value_label VALUES (?, ?)",
+            [(v, json.dumps(found.get(v, {}), ensure_ascii=False)) for v in wanted],
+        )
+
+    def _origins(self, store: Store, iris: list[str] | None, prints: dict[str, tuple[str, int]]) -> None:
+        """Which public graphs state something about each item or labelled value: the graphs to watch."""
+        db = self.db
+        pairs: list[tuple[str, str]] = []
+        if iris is None:
+            for g in prints:
+                if g != store.meta_graph:
+                    query = f"SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} FILTER(isIRI(?x)) }}"
+                    pairs += [(g, x.value) for (x,) in store.scan(query, ("x",))]
+        else:
+            for chunk in _chunks(iris):
+                query = f"SELECT DISTINCT ?x ?g WHERE {{ {_values(chunk)} GRAPH ?g {{ ?x ?p ?o }} }}"
+                pairs += [(g.value, x.value) for x, g in store.scan(query, ("x", "g"))]
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS seen(graph TEXT, iri TEXT)")
+        db.execute("DELETE FROM seen")
+        db.executemany("INSERT INTO seen VALUES (?, ?)", pairs)
+        db.execute(
+            "INSERT OR IGNORE INTO origin SELECT graph, iri FROM seen WHERE iri IN (SELECT iri FROM item) "
+            "OR iri IN (SELECT iri FROM value_label)"
+        )
+        db.execute("DELETE FROM seen")
+
+    def _load_territories(self) -> None:
+        """Territories stay in memory (a fixed number, ~40,000 for France): cards walk their tree."""
         self.territories: dict[str, Territory] = {}
         self.children: dict[str, list[str]] = defaultdict(list)
-        self.items: list[Item] = []
-        self.by_kind: dict[str, list[int]] = defaultdict(list)
-        self.by_iri: dict[str, list[int]] = defaultdict(list)
-        self.postings: dict[tuple[str, str, str], set[int]] = defaultdict(set)  # (kind, facet, key) → items
-        self.facet_values: dict[tuple[str, str, str], str] = {}  # (kind, facet, key) → value IRI/literal
-        self.rollup: dict[str, list[int]] = defaultdict(list)  # territory → items within it
-        self.value_labels: dict[str, dict[str, str]] = {}
-        self._labels = self._all_labels(store)
-        self._load_territories(store)
-        for kind in LISTS.values():
-            self._load_kind(store, kind)
-        self._label_values(store)
-        # For the home page: counting 20M triples per visit took seconds; once per version is enough.
-        self.triples = int(store.scan("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", ("n",))[0][0].value)
-        del self._labels
-        self.__dict__.pop("_spatial_pairs", None)
-        self.build_seconds = time.perf_counter() - started
-
-    # --- building -------------------------------------------------------------------------
-    @staticmethod
-    def _pairs(store: Store, path: str) -> list[tuple[ox.Term, ox.Term]]:
-        """(subject, value) of one property path, with no join on the item's class.
-
-        Over the public dataset (a list of named graphs) a join costs a lookup per graph and per row: the
-        old ``?t a ?c OPTIONAL {…}`` queries took ~38 s for the territories of a 500k-triple store where
-        these flat patterns take ~0.5 s each; the join with the item index is done here, in Python.
-        """
-        return store.scan(f"SELECT ?x ?v WHERE {{ ?x {path} ?v }}", ("x", "v"))
-
-    def _instances(self, store: Store, classes: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
-        """(IRI, class) of the named instances of each class."""
-        out = []
-        for c in classes:
-            for (x,) in store.scan(f"SELECT ?x WHERE {{ ?x a <{c}> }}", ("x",)):
-                if isinstance(x, ox.NamedNode):
-                    out.append((x.value, c))
-        return out
-
-    def _all_labels(self, store: Store) -> dict[str, dict[str, str]]:
-        """rdfs:label per named subject and language (the first one read wins)."""
-        labels: dict[str, dict[str, str]] = defaultdict(dict)
-        for x, v in self._pairs(store, f"<{RDFS}label>"):
-            if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
-                labels[x.value].setdefault(v.language or "", v.value)
-        return labels
-
-    def _load_territories(self, store: Store) -> None:
-        codes = {x.value: v.value for x, v in self._pairs(store, f"<{IGEO}codeINSEE>")}
-        pops = {x.value: v.value for x, v in self._pairs(store, f"<{CS}population>")}
-        for iri, c in self._instances(store, list(TERRITORY_CLASSES)):
-            names = self._labels.get(iri, {})
-            label = names.get("fr") or names.get("") or next(iter(names.values()), iri)
-            pop = pops.get(iri)
-            try:
-                population = int(pop) if pop is not None else None
-            except ValueError:
-                population = None
-            self.territories[iri] = Territory(
-                iri, TERRITORY_CLASSES[c], label, codes.get(iri, ""), population
-            )
-        for child, parent in store.scan(f"SELECT ?c ?p WHERE {{ ?c <{DCTERMS}isPartOf> ?p }}", ("c", "p")):
-            c, p = child.value, parent.value
-            if c in self.territories and p in self.territories:
-                self.territories[c].parents.append(p)
-                self.children[p].append(c)
         self._closure: dict[str, set[str]] = {}
+        with self._reading() as db:
+            for iri, level, label, code, population in db.execute(
+                "SELECT iri, level, label, code, population FROM territory"
+            ):
+                self.territories[iri] = Territory(iri, level, label, code, population)
+            for child, parent in db.execute("SELECT child, parent FROM part"):
+                self.territories[child].parents.append(parent)
+                self.children[parent].append(child)
+            self.triples = db.execute("SELECT COALESCE(SUM(triples), 0) FROM graph").fetchone()[0]
 
-    def _spatial(self, store: Store) -> list[tuple[ox.Term, ox.Term]]:
-        """Every (item, place) of the spatial properties, read once for all the lists."""
-        if not hasattr(self, "_spatial_pairs"):
-            self._spatial_pairs = self._pairs(store, f"({SPATIAL})")
-        return self._spatial_pairs
+    # --- reading ----------------------------------------------------------------------------
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: the statements of a page see one version, even while a refresh commits."""
+        with self._read_lock:
+            self.reader.execute("BEGIN")
+            try:
+                yield self.reader
+            finally:
+                self.reader.execute("COMMIT")
 
     def closure(self, territory: str) -> set[str]:
         """The territory and every territory containing it (commune → EPCI, département, région).
@@ -265,49 +520,306 @@ class Catalog:
             self._closure[territory] = found
         return found
 
-    def _load_kind(self, store: Store, kind: ListKind) -> None:
-        values = " ".join(f"<{c}>" for c in kind.classes)
-        index: dict[str, Item] = {}
-        folder = self.base + CONCEPT_FOLDERS[kind.name] if kind.name in CONCEPT_FOLDERS else None
-        for iri, c in self._instances(store, kind.classes):
-            if folder and not iri.startswith(folder):
+    def label(self, iri: str, lang: str = "fr") -> str:
+        with self._reading() as db:
+            row = db.execute("SELECT labels FROM item WHERE iri = ? ORDER BY n LIMIT 1", (iri,)).fetchone()
+            if row:
+                return pick(json.loads(row[0]), lang, iri)
+            row = db.execute("SELECT labels FROM value_label WHERE iri = ?", (iri,)).fetchone()
+        if row and row[0] != "{}":
+            return pick(json.loads(row[0]), lang, iri)
+        t = self.territories.get(iri)
+        return t.label if t else iri
+
+    def items_of(self, numbers: Iterable[int]) -> list[Item]:
+        """The items with these numbers, in this order, with their facets and places."""
+        numbers = list(numbers)
+        found: dict[int, Item] = {}
+        with self._reading() as db:
+            for chunk in _chunks(numbers, 500):
+                marks = _marks(len(chunk))
+                for n, iri, kind, labels, year in db.execute(
+                    f"SELECT n, iri, kind, labels, year FROM item WHERE n IN ({marks})", chunk
+                ):
+                    found[n] = Item(iri, kind, json.loads(labels), year=year)
+                for n, name, value in db.execute(
+                    f"SELECT n, name, value FROM facet WHERE n IN ({marks})", chunk
+                ):
+                    found[n].facets[name].add(value)
+                for n, t in db.execute(f"SELECT n, territory FROM place WHERE n IN ({marks})", chunk):
+                    if t in self.territories:
+                        found[n].direct.add(t)
+        return [found[n] for n in numbers if n in found]
+
+    @property
+    def items(self) -> _Items:
+        return _Items(self)
+
+    @property
+    def by_kind(self) -> dict[str, list[int]]:
+        """Item numbers per list (for tests and benchmarks: pages read a window, see :meth:`page`)."""
+        out: dict[str, list[int]] = defaultdict(list)
+        with self._reading() as db:
+            for n, kind in db.execute("SELECT n, kind FROM item ORDER BY n"):
+                out[kind].append(n)
+        return out
+
+    @staticmethod
+    def _matching(kind: str, selected: dict[str, list[str]]) -> tuple[str, list]:
+        """SQL conditions on ``n`` for the items of ``kind`` matching every facet (values of one facet are
+        alternatives), with their arguments."""
+        where, args = ["i.kind = ?"], [kind]
+        for name, keys in selected.items():
+            where.append(
+                f"i.n IN (SELECT n FROM facet WHERE kind = ? AND name = ? AND key IN ({_marks(len(keys))}))"
+            )
+            args += [kind, name, *keys]
+        return " AND ".join(where), args
+
+    def filter(self, kind: str, selected: dict[str, list[str]]) -> list[int]:
+        where, args = self._matching(kind, selected)
+        with self._reading() as db:
+            return [n for (n,) in db.execute(f"SELECT n FROM item i WHERE {where} ORDER BY n", args)]
+
+    def page(
+        self, kind: str, selected: dict[str, list[str]], order: str, lang: str, offset: int, limit: int
+    ) -> tuple[int, list[Item]]:
+        """(how many match, the items of one page) sorted by label, or by year (newest first)."""
+        where, args = self._matching(kind, selected)
+        sort = "sort_en" if lang == "en" else "sort_fr"
+        by = "COALESCE(NULLIF(i.year, ''), '0000') DESC, i.n" if order == "annee" else f"i.{sort}, i.n"
+        with self._reading() as db:
+            total = db.execute(f"SELECT COUNT(*) FROM item i WHERE {where}", args).fetchone()[0]
+            numbers = [
+                n
+                for (n,) in db.execute(
+                    f"SELECT n FROM item i WHERE {where} ORDER BY {by} LIMIT ? OFFSET ?",
+                    [*args, limit, offset],
+                )
+            ]
+        return total, self.items_of(numbers)
+
+    def facet_counts(
+        self, kind: str, selected: dict[str, list[str]], facet: str, limit: int
+    ) -> list[tuple[str, int, str]]:
+        """(key, count, value) of one facet over the matching items, most frequent first."""
+        where, args = self._matching(kind, selected)
+        with self._reading() as db:
+            return db.execute(
+                f"""SELECT f.key, COUNT(*) AS c, MIN(f.value) FROM facet f JOIN item i ON i.n = f.n
+                WHERE f.kind = ? AND f.name = ? AND {where} GROUP BY f.key ORDER BY c DESC, f.key LIMIT ?""",
+                [kind, facet, *args, limit],
+            ).fetchall()
+
+    def value_of(self, kind: str, facet: str, key: str) -> str:
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT value FROM facet WHERE kind = ? AND name = ? AND key = ? LIMIT 1", (kind, facet, key)
+            ).fetchone()
+        return row[0] if row else key
+
+    def count(self, kind: str, facet: str | None = None, key: str | None = None) -> int:
+        """Items of a list, or of a list with one facet value."""
+        with self._reading() as db:
+            if facet is None:
+                return db.execute("SELECT COUNT(*) FROM item WHERE kind = ?", (kind,)).fetchone()[0]
+            query = "SELECT COUNT(*) FROM facet WHERE kind = ? AND name = ? AND key = ?"
+            return db.execute(query, (kind, facet, key)).fetchone()[0]
+
+    def per_departement(self, kind: str) -> dict[str, int]:
+        """Items of a list per département code (the home page's map)."""
+        with self._reading() as db:
+            return dict(
+                db.execute(
+                    "SELECT t.code, COUNT(*) FROM facet f JOIN territory t ON t.iri = f.value "
+                    "WHERE f.kind = ? AND f.name = 'departement' GROUP BY t.code",
+                    (kind,),
+                )
+            )
+
+    def latest(self, kind: str, limit: int) -> list[Item]:
+        with self._reading() as db:
+            query = "SELECT n FROM item WHERE kind = ? ORDER BY year DESC, n LIMIT ?"
+            numbers = [n for (n,) in db.execute(query, (kind, limit))]
+        return self.items_of(numbers)
+
+    def rollup(self, territory: str, kind: str, lang: str, limit: int) -> tuple[int, int, list[Item]]:
+        """(items of ``kind`` within the territory, how many only through a smaller territory, the first
+        ``limit`` by label)."""
+        sort = "sort_en" if lang == "en" else "sort_fr"
+        within = """WITH r AS (SELECT p.n, MAX(p.territory = :t) AS direct FROM closure c
+            JOIN place p ON p.territory = c.territory WHERE c.ancestor = :t GROUP BY p.n)"""
+        args = {"t": territory, "k": kind, "limit": limit}
+        with self._reading() as db:
+            total, indirect = db.execute(
+                f"{within} SELECT COUNT(*), COALESCE(SUM(1 - r.direct), 0) FROM r JOIN item i ON i.n = r.n "
+                "WHERE i.kind = :k",
+                args,
+            ).fetchone()
+            numbers = [
+                n
+                for (n,) in db.execute(
+                    f"{within} SELECT i.n FROM r JOIN item i ON i.n = r.n WHERE i.kind = :k "
+                    f"ORDER BY i.{sort}, i.n LIMIT :limit",
+                    args,
+                )
+            ]
+        return total, indirect, self.items_of(numbers)
+
+    def rollup_iris(self, territory: str, kind: str) -> list[str]:
+        """Every item of ``kind`` within the territory (a map's points)."""
+        with self._reading() as db:
+            return [
+                iri
+                for (iri,) in db.execute(
+                    "SELECT DISTINCT i.iri FROM closure c JOIN place p ON p.territory = c.territory "
+                    "JOIN item i ON i.n = p.n WHERE c.ancestor = ? AND i.kind = ? ORDER BY i.n",
+                    (territory, kind),
+                )
+            ]
+
+    def iris(self, prefix: str, offset: int, limit: int) -> tuple[int, list[str]]:
+        """(how many, a window of) the items' IRIs under ``prefix``, in IRI order (the sitemap)."""
+        within = "SELECT DISTINCT iri FROM item WHERE iri >= ? AND iri < ?"
+        args = (prefix, prefix + "\U0010ffff")
+        with self._reading() as db:
+            total = db.execute(f"SELECT COUNT(*) FROM ({within})", args).fetchone()[0]
+            rows = db.execute(f"{within} ORDER BY iri LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
+        return total, [iri for (iri,) in rows]
+
+    def search(
+        self, text: str, kinds: list[str], selected: dict[str, list[str]], offset: int, limit: int
+    ) -> tuple[int, list[tuple[Item, Markup]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
+        """Full text, every word as a prefix: (how many match, one page of items best first with their
+        snippet, counts per list over every match, counts per facet over the matches kept)."""
+        words = TOKEN.findall(text.lower())
+        if not words:
+            return 0, [], [], {}
+        match = " ".join(f'"{w}"*' for w in words)
+        where, args = ["doc MATCH ?"], [match]
+        if kinds:
+            where.append(f"i.kind IN ({_marks(len(kinds))})")
+            args += kinds
+        for name, keys in selected.items():
+            keyed = f"f.key IN ({_marks(len(keys))})"
+            where.append(f"EXISTS (SELECT 1 FROM facet f WHERE f.n = i.n AND f.name = ? AND {keyed})")
+            args += [name, *keys]
+        hits = f"FROM doc JOIN item i ON i.n = doc.rowid WHERE {' AND '.join(where)}"
+        marks = "\x02", "\x03"
+        with self._reading() as db:
+            by_kind = db.execute(
+                "SELECT i.kind, COUNT(*) AS c FROM doc JOIN item i ON i.n = doc.rowid WHERE doc MATCH ? "
+                "GROUP BY i.kind ORDER BY c DESC, i.kind",
+                (match,),
+            ).fetchall()
+            total = db.execute(f"SELECT COUNT(*) {hits}", args).fetchone()[0]
+            rows = db.execute(
+                f"SELECT i.n, snippet(doc, 1, ?, ?, '…', 20) {hits} ORDER BY bm25(doc, 10.0, 1.0), i.n "
+                "LIMIT ? OFFSET ?",
+                [*marks, *args, limit, offset],
+            ).fetchall()
+            counts = {
+                name: db.execute(
+                    f"SELECT f.value, COUNT(*) AS c FROM facet f WHERE f.name = ? "
+                    f"AND f.n IN (SELECT i.n {hits}) GROUP BY f.value ORDER BY c DESC, f.value LIMIT 30",
+                    [name, *args],
+                ).fetchall()
+                for name in ("departement", "theme")
+            }
+        snippets = [
+            Markup(str(escape(s)).replace(marks[0], "<mark>").replace(marks[1], "</mark>")) for _, s in rows
+        ]
+        items = self.items_of(n for n, _ in rows)
+        return total, list(zip(items, snippets, strict=True)), by_kind, counts
+
+
+class _Items:
+    """``catalog.items[n]``: one item read from the file when asked."""
+
+    def __init__(self, cat: Catalog):
+        self.cat = cat
+
+    def __getitem__(self, n: int) -> Item:
+        found = self.cat.items_of([n])
+        if not found:
+            raise IndexError(n)
+        return found[0]
+
+
+TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+# --- reading the store ------------------------------------------------------------------------
+def _fingerprints(store: Store) -> dict[str, tuple[str, int]]:
+    """Per public graph, (what its metadata says of its last write, its triple count): the metadata graph
+    is where every load records ``dcterms:modified`` and ``void:triples``; a graph with no stated count
+    (the accepted contributions) is counted, which sees a resource come or go."""
+    meta = store.meta_graph
+    modified = {
+        g.value: m.value
+        for g, m in store.scan(
+            f"SELECT ?g ?m WHERE {{ GRAPH <{meta}> {{ ?g <{DCTERMS}modified> ?m }} }}", ("g", "m")
+        )
+    }
+    stated = {
+        g.value: n.value
+        for g, n in store.scan(
+            f"SELECT ?g ?n WHERE {{ GRAPH <{meta}> {{ ?g <{VOID_TRIPLES}> ?n }} }}", ("g", "n")
+        )
+    }
+    out = {}
+    for g in store.public_graphs():
+        try:
+            n = int(stated[g])
+        except (KeyError, ValueError):
+            n = store.count(g)
+        out[g] = (f"{modified.get(g, '')}|{n}", n)
+    return out
+
+
+def _pairs(store: Store, iris: list[str] | None, path: str, extra: str = "") -> list[tuple[ox.Term, ox.Term]]:
+    """(subject, value) of one property path, with no join on the item's class.
+
+    Over the public dataset (a list of named graphs) a join costs a lookup per graph and per row: the
+    old ``?t a ?c OPTIONAL {…}`` queries took ~38 s for the territories of a 500k-triple store where
+    these flat patterns take ~0.5 s each; the join with the items is done here, in Python.
+    """
+    return store.scan(f"SELECT ?x ?v WHERE {{ {_values(iris)}{extra}?x {path} ?v }}", ("x", "v"))
+
+
+def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
+    """The items of every list among ``iris`` (all of them for None), with what the index keeps of them."""
+    classes = {c: [k for k in LISTS.values() if c in k.classes] for k in LISTS.values() for c in k.classes}
+    index: dict[tuple[str, str], Item] = {}
+    by_iri: dict[str, list[Item]] = defaultdict(list)
+    labels: dict[str, dict[str, str]] = defaultdict(dict)
+    for x, v in _pairs(store, iris, f"<{RDFS}label>"):
+        if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
+            labels[x.value].setdefault(v.language or "", v.value)
+    kinds_of = " ".join(f"<{c}>" for c in classes)
+    for x, c in _pairs(store, iris, "a", f"VALUES ?v {{ {kinds_of} }} "):
+        if not isinstance(x, ox.NamedNode):
+            continue
+        for kind in classes[c.value]:
+            folder = CONCEPT_FOLDERS.get(kind.name)
+            if (folder and not x.value.startswith(base + folder)) or (x.value, kind.name) in index:
                 continue
-            item = index.get(iri)
-            if item is None:
-                item = index[iri] = Item(iri, kind.name, dict(self._labels.get(iri, {})))
-            item.types.add(c)
-        if not index:
-            return
-        start = len(self.items)
-        for n, item in enumerate(index.values()):
-            self.items.append(item)
-            self.by_kind[kind.name].append(start + n)
-            self.by_iri[item.iri].append(start + n)
-        numbers = {item.iri: start + n for n, item in enumerate(index.values())}
-        type_filter = f"VALUES ?c {{ {values} }} ?x a ?c ."
-        if kind.name == "territoires":
-            for item in index.values():
-                item.direct = {item.iri}
-        else:
-            for x, t in self._spatial(store):
-                item = index.get(x.value)
-                if item is not None and t.value in self.territories:
-                    item.direct.add(t.value)
-        for item in index.values():
-            for t in item.direct:
-                item.within |= self.closure(t)
-        for facet in kind.facets:
-            if facet.path:
-                if facet.path == f"<{RDF}type>" and kind.name == "territoires":
-                    pairs = [(ox.NamedNode(i.iri), ox.NamedNode(c)) for i in index.values() for c in i.types]
-                elif facet.path == f"<{RDF}type>":  # every type of the items: a join, on a short list
-                    query = f"SELECT DISTINCT ?x ?v WHERE {{ {type_filter} ?x {facet.path} ?v }}"
-                    pairs = store.scan(query, ("x", "v"))
-                else:
-                    pairs = self._pairs(store, facet.path)
-                for x, v in pairs:
-                    item = index.get(x.value)
-                    if item is None:
+            item = index[(x.value, kind.name)] = Item(x.value, kind.name, dict(labels.get(x.value, {})))
+            by_iri[x.value].append(item)
+            if kind.name == "territoires":
+                item.direct.add(x.value)
+    if not index:
+        return []
+    for x, t in _pairs(store, iris, f"({SPATIAL})"):
+        for item in by_iri.get(x.value, ()):
+            if item.kind != "territoires" and isinstance(t, ox.NamedNode):
+                item.direct.add(t.value)
+    paths = {f.path for k in LISTS.values() for f in k.facets if f.path}
+    for path in sorted(paths):
+        for x, v in _pairs(store, iris, path):
+            for item in by_iri.get(x.value, ()):
+                for facet in LISTS[item.kind].facets:
+                    if facet.path != path:
                         continue
                     value = v.value[:4] if facet.year else v.value
                     if facet.name == "samedi":
@@ -315,214 +827,124 @@ class Catalog:
                             continue
                         value = "oui"
                     item.facets[facet.name].add(value)
-                    if facet.year and (not item.year or value > item.year):
+                    if facet.year and value > item.year:
                         item.year = value
-            else:
-                level = facet.name
-                for item in index.values():
-                    item.facets[level] = {t for t in item.within if self.territories[t].level == level}
-        for item in index.values():
-            n = numbers[item.iri]
-            for name, vals in item.facets.items():
-                for v in vals:
-                    key = key_of(v, self.base)
-                    self.postings[(kind.name, name, key)].add(n)
-                    self.facet_values[(kind.name, name, key)] = v
-            if kind.name in ROLLUP_KINDS:
-                for t in item.within:
-                    self.rollup[t].append(n)
-
-    def _label_values(self, store: Store) -> None:
-        wanted = {v for v in self.facet_values.values() if "://" in v and v not in self.territories}
-        self.value_labels = labels_of(store, [ox.NamedNode(v) for v in wanted])
-        for t in self.territories.values():
-            self.value_labels[t.iri] = {"fr": t.label}
-
-    # --- reading ----------------------------------------------------------------------------
-    def label(self, iri: str, lang: str = "fr") -> str:
-        for n in self.by_iri.get(iri, ()):
-            labels = self.items[n].labels
-            return labels.get(lang) or labels.get("fr") or labels.get("") or next(iter(labels.values()), iri)
-        labels = self.value_labels.get(iri)
-        if labels:
-            return labels.get(lang) or labels.get("fr") or labels.get("") or next(iter(labels.values()))
-        return iri
-
-    def filter(self, kind: str, selected: dict[str, list[str]]) -> list[int]:
-        """Items of ``kind`` matching every facet (values of one facet are alternatives)."""
-        result: set[int] | None = None
-        for name, keys in selected.items():
-            matching: set[int] = set()
-            for key in keys:
-                matching |= self.postings.get((kind, name, key), set())
-            result = matching if result is None else result & matching
-        if result is None:
-            return list(self.by_kind.get(kind, ()))
-        return sorted(result)
-
-    def facet_counts(self, kind: str, numbers: list[int], facet: str) -> list[tuple[str, int]]:
-        """(key, count) for one facet over the given items, most frequent first."""
-        counts: dict[str, int] = defaultdict(int)
-        for n in numbers:
-            for v in self.items[n].facets.get(facet, ()):
-                counts[key_of(v, self.base)] += 1
-        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    props = " ".join(f"<{p}>" for p in TEXT_PROPS)
+    for x, t in _pairs(store, iris, "?p", f"VALUES ?p {{ {props} }} "):
+        if isinstance(t, ox.Literal):
+            for item in by_iri.get(x.value, ()):
+                item.texts.append(t.value)
+    return list(index.values())
 
 
+def _read_territories(store: Store, base: str) -> tuple[dict[str, Territory], list[tuple[str, str]]]:
+    """Every territory, and the (child, parent) pairs of ``dcterms:isPartOf`` between territories."""
+    classes = " ".join(f"<{c}>" for c in TERRITORY_CLASSES)
+    kinds = _pairs(store, None, "a", f"VALUES ?v {{ {classes} }} ")
+    names: dict[str, dict[str, str]] = defaultdict(dict)
+    query = f"SELECT ?x ?v WHERE {{ VALUES ?c {{ {classes} }} ?x a ?c . ?x <{RDFS}label> ?v }}"
+    for x, v in store.scan(query, ("x", "v")):
+        names[x.value].setdefault(v.language or "", v.value)
+    codes = {x.value: v.value for x, v in _pairs(store, None, f"<{IGEO}codeINSEE>")}
+    pops = {x.value: v.value for x, v in _pairs(store, None, f"<{CS}population>")}
+    territories = {}
+    for x, c in kinds:
+        if not isinstance(x, ox.NamedNode):
+            continue
+        iri = x.value
+        try:
+            population = int(pops[iri]) if iri in pops else None
+        except ValueError:
+            population = None
+        label = pick(names.get(iri, {}), "fr", iri)
+        territories[iri] = Territory(iri, TERRITORY_CLASSES[c.value], label, codes.get(iri, ""), population)
+    parts = [
+        (c.value, p.value)
+        for c, p in _pairs(store, None, f"<{DCTERMS}isPartOf>")
+        if c.value in territories and p.value in territories
+    ]
+    return territories, parts
+
+
+def _closures(territories: dict[str, Territory]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+
+    def up(t: str) -> set[str]:
+        if t not in found:
+            found[t] = {t}
+            for p in territories[t].parents:
+                found[t] = found[t] | up(p)
+        return found[t]
+
+    for t in territories:
+        up(t)
+    return found
+
+
+# --- the index of each store ------------------------------------------------------------------
 _lock = threading.Lock()
 # Kept per store object, weakly: an id() could be reused by a new store and serve the old one's index.
-_cache: weakref.WeakKeyDictionary[Store, tuple[int, Catalog, TextIndex]] = weakref.WeakKeyDictionary()
-_building: weakref.WeakKeyDictionary[Store, threading.Event] = weakref.WeakKeyDictionary()  # set when built
+_cache: weakref.WeakKeyDictionary[Store, Catalog] = weakref.WeakKeyDictionary()
 
 
 class IndexNotReady(StoreUnavailable):
     """The first index of this store is still being built (a server start at national scale)."""
 
 
+def _opened(store: Store) -> Catalog:
+    with _lock:
+        cat = _cache.get(store)
+        if cat is None:
+            cat = _cache[store] = Catalog(store, build=False)
+        return cat
+
+
+def start(store: Store) -> None:
+    """Open the index at start-up and bring it to the store's version in the background: an index on disk
+    is served at once (the catch-up reads what changed); a first build at 20M quads takes minutes, during
+    which the server answers SPARQL, resource pages and dumps, and index pages wait FIRST_BUILD_WAIT, then
+    say 503."""
+    cat = _opened(store)
+    threading.Thread(target=_catch_up, args=(cat, store), daemon=True, name="index").start()
+
+
+def _catch_up(cat: Catalog, store: Store) -> None:
+    try:
+        cat.refresh(store)
+    except StoreError:
+        pass  # a remote store down: the next read tries again
+    except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
+        log.exception("the index could not be brought up to date")
+
+
+def finish(store: Store, timeout: float) -> None:
+    """Before the store closes: let a refresh under way end (a bigger one is left to the process's exit)."""
+    cat = _cache.get(store)
+    if cat is not None and cat.busy.acquire(timeout=timeout):
+        cat.busy.release()
+
+
 def catalog(store: Store) -> Catalog:
-    return _current(store)[0]
-
-
-def text_index(store: Store) -> TextIndex:
-    return _current(store)[1]
+    """The index at the store's version: what changed since is read now (a full rebuild is done in the
+    background while the previous version is served); the very first build is waited for."""
+    cat = _opened(store)
+    if not cat.ready.is_set():
+        if not cat.busy.locked():
+            cat.refresh(store)
+        elif not cat.ready.wait(FIRST_BUILD_WAIT):
+            raise IndexNotReady(
+                "the index of lists and search is still being built (the server has just started): "
+                "try again in a minute"
+            )
+        return catalog(store)  # built; or failed (a remote server down), and this request tries again
+    if cat.version != store.version:
+        cat.refresh(store, wait=False)
+    return cat
 
 
 def catalog_within(store: Store, wait: float) -> Catalog | None:
     """The index, or None if its first build is still under way after ``wait`` seconds."""
-    try:
-        return _current(store, wait)[0]
-    except IndexNotReady:
+    cat = _opened(store)
+    if not cat.ready.is_set() and cat.busy.locked() and not cat.ready.wait(wait):
         return None
-
-
-def start(store: Store) -> None:
-    """Build the first index in the background: at 20M quads it takes ~12 min, during which the server
-    answers SPARQL, resource pages and dumps, and index pages wait up to FIRST_BUILD_WAIT then say 503."""
-    with _lock:
-        if store not in _cache and store not in _building:
-            _spawn(store)
-
-
-def finish(store: Store, timeout: float) -> None:
-    """Before the store closes: let a build under way end (a few seconds below 1M quads; a bigger one is
-    left to the process's exit rather than make the shutdown wait for it)."""
-    with _lock:
-        building = _building.get(store)
-    if building is not None:
-        building.wait(timeout)
-
-
-def _spawn(store: Store) -> None:
-    _building[store] = threading.Event()
-    threading.Thread(target=_rebuild, args=(store,), daemon=True, name="search-index").start()
-
-
-def _current(store: Store, wait: float | None = None) -> tuple[Catalog, TextIndex]:
-    """The index of the store's version; after a write, the previous one while the new one builds.
-
-    Building takes seconds at scale (~20 s for 1M triples), so a write must not make the next visitor wait:
-    lists and search are eventually consistent (resource pages read the store directly, always fresh).
-    Only the very first build, with nothing to serve, is waited for: built here, or for at most ``wait``
-    seconds (FIRST_BUILD_WAIT) when :func:`start` began it.
-    """
-    key = store
-    with _lock:
-        cached = _cache.get(key)
-        if cached and (cached[0] == store.version or key in _building):
-            return cached[1], cached[2]
-        if cached:
-            _spawn(store)
-            return cached[1], cached[2]
-        building = _building.get(key)
-        if building is None:
-            return _build(store)
-    if not building.wait(FIRST_BUILD_WAIT if wait is None else wait):
-        raise IndexNotReady(
-            "the index of lists and search is still being built (the server has just started): "
-            "try again in a minute"
-        )
-    return _current(store, wait)  # built; or failed (a remote server down), and this request tries again
-
-
-def _build(store: Store) -> tuple[Catalog, TextIndex]:
-    cat = Catalog(store)
-    idx = TextIndex(store, cat)
-    _cache[store] = (cat.version, cat, idx)
-    return cat, idx
-
-
-def _rebuild(store: Store) -> None:
-    try:
-        cat = Catalog(store)
-        idx = TextIndex(store, cat)
-        with _lock:
-            _cache[store] = (cat.version, cat, idx)
-    except StoreError:
-        pass  # a remote store down or closed: the previous index is served; the next read tries again
-    except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
-        log.exception("the index could not be built")
-    finally:
-        with _lock:
-            _building.pop(store).set()
-
-
-TOKEN = re.compile(r"\w+", re.UNICODE)
-
-
-class TextIndex:
-    """SQLite FTS5 over labels (weight 10) and texts (weight 1) of every catalogue item."""
-
-    def __init__(self, store: Store, cat: Catalog):
-        self.catalog = cat
-        self.db = sqlite3.connect(":memory:", check_same_thread=False)
-        self.db.execute(
-            "CREATE VIRTUAL TABLE doc USING fts5(label, body, n UNINDEXED,"
-            " tokenize='unicode61 remove_diacritics 2')"
-        )
-        texts: dict[str, list[str]] = defaultdict(list)
-        props = " ".join(f"<{p}>" for p in TEXT_PROPS)
-        query = f"SELECT ?x ?t WHERE {{ VALUES ?p {{ {props} }} ?x ?p ?t FILTER(isLiteral(?t)) }}"
-        for x, t in store.scan(query, ("x", "t")):
-            if x.value in cat.by_iri:
-                texts[x.value].append(t.value)
-        rows = []
-        for n, item in enumerate(cat.items):
-            label = " ".join(dict.fromkeys(item.labels.values()))
-            rows.append((label, "\n".join(texts.get(item.iri, ())), n))
-        self.db.executemany(
-            "INSERT INTO doc(rowid, label, body, n) VALUES (?, ?, ?, ?)",
-            [(n + 1, *r) for n, r in enumerate(rows)],
-        )
-        self.lock = threading.Lock()
-
-    @staticmethod
-    def fts_query(text: str) -> str:
-        """Every word must match, as a prefix ('saisonnier' finds 'saisonniers')."""
-        return " ".join(f'"{w}"*' for w in TOKEN.findall(text.lower()))
-
-    def search(self, text: str, limit: int = 1000) -> list[tuple[int, float]]:
-        """(item number, rank) best first."""
-        query = self.fts_query(text)
-        if not query:
-            return []
-        with self.lock:
-            rows = self.db.execute(
-                "SELECT n, bm25(doc, 10.0, 1.0) AS r FROM doc WHERE doc MATCH ? ORDER BY r LIMIT ?",
-                (query, limit),
-            ).fetchall()
-        return [(int(n), r) for n, r in rows]
-
-    def snippets(self, numbers: list[int], text: str) -> list[tuple[int, Markup]]:
-        """Escaped excerpts of the texts with the matched words in <mark>."""
-        query = self.fts_query(text)
-        marks = "\x02", "\x03"
-        with self.lock:
-            rows = self.db.execute(
-                f"SELECT n, snippet(doc, 1, ?, ?, '…', 20) FROM doc WHERE doc MATCH ? AND rowid IN "
-                f"({','.join('?' * len(numbers))})",
-                (*marks, query, *(n + 1 for n in numbers)),
-            ).fetchall()
-        return [
-            (int(n), Markup(str(escape(s)).replace(marks[0], "<mark>").replace(marks[1], "</mark>")))
-            for n, s in rows
-        ]
+    return catalog(store)
