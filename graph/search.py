@@ -175,17 +175,13 @@ CREATE INDEX IF NOT EXISTS place_n ON place(n);
 CREATE TABLE IF NOT EXISTS territory(
   iri TEXT PRIMARY KEY, level TEXT, label TEXT, code TEXT, population INTEGER, key TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS part(child TEXT, parent TEXT, PRIMARY KEY(child, parent)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS closure(ancestor TEXT, territory TEXT, PRIMARY KEY(ancestor, territory))
-  WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS closure_territory ON closure(territory);
+CREATE INDEX IF NOT EXISTS part_parent ON part(parent);
 CREATE TABLE IF NOT EXISTS value_label(iri TEXT PRIMARY KEY, labels TEXT) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(label, body, tokenize='unicode61 remove_diacritics 2');
 """
-DERIVED = ("graph", "origin", "item", "facet", "place", "territory", "part", "closure", "value_label", "doc")
-# The (kind, level) pairs of the lists with a territorial facet, as SQL VALUES.
-LEVEL_KINDS = ", ".join(
-    f"('{k.name}', '{f.name}')" for k in LISTS.values() for f in k.facets if f.name in LEVELS
-)
+DERIVED = ("graph", "origin", "item", "facet", "place", "territory", "part", "value_label", "doc")
+# The territory :t and every territory within it.
+DOWN = "WITH RECURSIVE down(t) AS (SELECT :t UNION SELECT child FROM down JOIN part ON part.parent = down.t)"
 
 
 @dataclass
@@ -272,6 +268,7 @@ class Catalog:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash may lose the last commit, never mix two
+        db.execute("PRAGMA cache_size=-65536")  # 64 MB: a full build writes indexes in random order
         db.executescript(TABLES)
         return db
 
@@ -355,7 +352,8 @@ class Catalog:
                 self._insert(found)
                 territories = territories or any(it.kind == "territoires" for it in found)
             if territories:
-                self._write_territories(_read_territories(store, self.base))
+                self._write_territories(store)
+                self._load_territories(db)
                 db.execute(f"DELETE FROM facet WHERE name IN ({_marks(len(LEVELS))})", LEVELS)
                 before = 0
             self._level_facets(before)
@@ -372,9 +370,10 @@ class Catalog:
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
+            self._load_territories()
             raise
         self.version = version
-        self._load_territories()
+        self.triples = sum(n for _, n in prints.values())
         self.ready.set()
 
     def _forget(self, iris: list[str]) -> None:
@@ -389,32 +388,58 @@ class Catalog:
 
     def _insert(self, items: list[Item]) -> None:
         db = self.db
-        for it in items:
-            n = db.execute(
-                "INSERT INTO item(iri, kind, labels, year, sort_fr, sort_en) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    it.iri,
-                    it.kind,
-                    json.dumps(it.labels, ensure_ascii=False),
-                    it.year,
-                    pick(it.labels, "fr", it.iri).lower(),
-                    pick(it.labels, "en", it.iri).lower(),
-                ),
-            ).lastrowid
-            db.executemany(
-                "INSERT OR IGNORE INTO facet VALUES (?, ?, ?, ?, ?)",
-                [(it.kind, name, key_of(v, self.base), n, v) for name, vs in it.facets.items() for v in vs],
-            )
-            db.executemany("INSERT OR IGNORE INTO place VALUES (?, ?)", [(t, n) for t in it.direct])
-            label = " ".join(dict.fromkeys(it.labels.values()))
-            db.execute(
-                "INSERT INTO doc(rowid, label, body) VALUES (?, ?, ?)", (n, label, "\n".join(it.texts))
-            )
+        first = db.execute("SELECT COALESCE(MAX(n), 0) FROM item").fetchone()[0] + 1
+        numbered = list(enumerate(items, first))
+        db.executemany(
+            "INSERT INTO item VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (n, it.iri, it.kind, json.dumps(it.labels, ensure_ascii=False), it.year)
+                + (pick(it.labels, "fr", it.iri).lower(), pick(it.labels, "en", it.iri).lower())
+                for n, it in numbered
+            ],
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO facet VALUES (?, ?, ?, ?, ?)",
+            [
+                (it.kind, name, key_of(v, self.base), n, v)
+                for n, it in numbered
+                for name, vs in it.facets.items()
+                for v in vs
+            ],
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO place VALUES (?, ?)", [(t, n) for n, it in numbered for t in it.direct]
+        )
+        db.executemany(
+            "INSERT INTO doc(rowid, label, body) VALUES (?, ?, ?)",
+            [(n, " ".join(dict.fromkeys(it.labels.values())), "\n".join(it.texts)) for n, it in numbered],
+        )
 
-    def _write_territories(self, found: tuple[dict[str, Territory], list[tuple[str, str]]]) -> None:
-        territories, parts = found
+    def _write_territories(self, store: Store) -> None:
+        """The territories are the items of that list; their codes, populations and ``isPartOf`` are read
+        again whole (flat patterns: a few tens of thousands of rows for France)."""
         db = self.db
-        for table in ("territory", "part", "closure"):
+        codes = {x.value: v.value for x, v in _pairs(store, None, f"<{IGEO}codeINSEE>")}
+        pops = {x.value: v.value for x, v in _pairs(store, None, f"<{CS}population>")}
+        territories: dict[str, Territory] = {}
+        for iri, level, labels in db.execute(
+            "SELECT i.iri, f.value, i.labels FROM item i JOIN facet f ON f.n = i.n "
+            "WHERE i.kind = 'territoires' AND f.kind = 'territoires' AND f.name = 'niveau' ORDER BY i.n"
+        ):
+            try:
+                population = int(pops[iri]) if iri in pops else None
+            except ValueError:
+                population = None
+            label = pick(json.loads(labels), "fr", iri)
+            territories.setdefault(
+                iri, Territory(iri, TERRITORY_CLASSES[level], label, codes.get(iri, ""), population)
+            )
+        parts = [
+            (c.value, p.value)
+            for c, p in _pairs(store, None, f"<{DCTERMS}isPartOf>")
+            if c.value in territories and p.value in territories
+        ]
+        for table in ("territory", "part"):
             db.execute(f"DELETE FROM {table}")
         db.executemany(
             "INSERT INTO territory VALUES (?, ?, ?, ?, ?, ?)",
@@ -424,21 +449,21 @@ class Catalog:
             ],
         )
         db.executemany("INSERT OR IGNORE INTO part VALUES (?, ?)", parts)
-        for c, p in parts:
-            territories[c].parents.append(p)
-        closure = _closures(territories)
-        db.executemany("INSERT INTO closure VALUES (?, ?)", [(a, t) for t, up in closure.items() for a in up])
 
     def _level_facets(self, after: int) -> None:
-        """The territorial facets of the items numbered above ``after``: their places' closure."""
-        self.db.execute(
-            f"""INSERT OR IGNORE INTO facet
-            WITH wanted(kind, level) AS (VALUES {LEVEL_KINDS})
-            SELECT i.kind, t.level, t.key, i.n, t.iri FROM item i
-            JOIN place p ON p.n = i.n JOIN closure c ON c.territory = p.territory
-            JOIN territory t ON t.iri = c.ancestor JOIN wanted w ON w.kind = i.kind AND w.level = t.level
-            WHERE i.n > ?""",
-            (after,),
+        """The territorial facets of the items numbered above ``after``: the closure of their places."""
+        wanted = {(k.name, f.name) for k in LISTS.values() for f in k.facets if f.name in LEVELS}
+        rows = self.db.execute(
+            "SELECT p.n, i.kind, p.territory FROM place p JOIN item i ON i.n = p.n WHERE p.n > ?", (after,)
+        )
+        self.db.executemany(
+            "INSERT OR IGNORE INTO facet VALUES (?, ?, ?, ?, ?)",
+            [
+                (kind, t.level, key_of(t.iri, self.base), n, t.iri)
+                for n, kind, place in rows.fetchall()
+                for t in map(self.territories.get, self.closure(place))
+                if t is not None and (kind, t.level) in wanted
+            ],
         )
 
     def _label_values(self, store: Store) -> None:
@@ -479,20 +504,23 @@ class Catalog:
         )
         db.execute("DELETE FROM seen")
 
-    def _load_territories(self) -> None:
-        """Territories stay in memory (a fixed number, ~40,000 for France): cards walk their tree."""
+    def _load_territories(self, db: sqlite3.Connection | None = None) -> None:
+        """Territories stay in memory (a fixed number, ~40,000 for France): cards walk their tree. Read
+        through the writer's connection while it rewrites them (``db``), else in a read transaction."""
+        if db is None:
+            with self._reading() as reader:
+                return self._load_territories(reader)
         self.territories: dict[str, Territory] = {}
         self.children: dict[str, list[str]] = defaultdict(list)
         self._closure: dict[str, set[str]] = {}
-        with self._reading() as db:
-            for iri, level, label, code, population in db.execute(
-                "SELECT iri, level, label, code, population FROM territory"
-            ):
-                self.territories[iri] = Territory(iri, level, label, code, population)
-            for child, parent in db.execute("SELECT child, parent FROM part"):
-                self.territories[child].parents.append(parent)
-                self.children[parent].append(child)
-            self.triples = db.execute("SELECT COALESCE(SUM(triples), 0) FROM graph").fetchone()[0]
+        for iri, level, label, code, population in db.execute(
+            "SELECT iri, level, label, code, population FROM territory"
+        ):
+            self.territories[iri] = Territory(iri, level, label, code, population)
+        for child, parent in db.execute("SELECT child, parent FROM part"):
+            self.territories[child].parents.append(parent)
+            self.children[parent].append(child)
+        self.triples: int = db.execute("SELECT COALESCE(SUM(triples), 0) FROM graph").fetchone()[0]
 
     # --- reading ----------------------------------------------------------------------------
     @contextmanager
@@ -647,8 +675,8 @@ class Catalog:
         """(items of ``kind`` within the territory, how many only through a smaller territory, the first
         ``limit`` by label)."""
         sort = "sort_en" if lang == "en" else "sort_fr"
-        within = """WITH r AS (SELECT p.n, MAX(p.territory = :t) AS direct FROM closure c
-            JOIN place p ON p.territory = c.territory WHERE c.ancestor = :t GROUP BY p.n)"""
+        within = f"""{DOWN}, r AS (SELECT p.n, MAX(p.territory = :t) AS direct FROM down
+            JOIN place p ON p.territory = down.t GROUP BY p.n)"""
         args = {"t": territory, "k": kind, "limit": limit}
         with self._reading() as db:
             total, indirect = db.execute(
@@ -672,9 +700,9 @@ class Catalog:
             return [
                 iri
                 for (iri,) in db.execute(
-                    "SELECT DISTINCT i.iri FROM closure c JOIN place p ON p.territory = c.territory "
-                    "JOIN item i ON i.n = p.n WHERE c.ancestor = ? AND i.kind = ? ORDER BY i.n",
-                    (territory, kind),
+                    f"{DOWN} SELECT DISTINCT i.iri FROM down JOIN place p ON p.territory = down.t "
+                    "JOIN item i ON i.n = p.n WHERE i.kind = :k ORDER BY i.n",
+                    {"t": territory, "k": kind},
                 )
             ]
 
@@ -797,29 +825,41 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
         if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
             labels[x.value].setdefault(v.language or "", v.value)
     kinds_of = " ".join(f"<{c}>" for c in classes)
-    for x, c in _pairs(store, iris, "a", f"VALUES ?v {{ {kinds_of} }} "):
-        if not isinstance(x, ox.NamedNode):
-            continue
-        for kind in classes[c.value]:
+    instances = [
+        (x.value, c.value)
+        for x, c in _pairs(store, iris, "a", f"VALUES ?v {{ {kinds_of} }} ")
+        if isinstance(x, ox.NamedNode)
+    ]
+    for x, c in instances:
+        for kind in classes[c]:
             folder = CONCEPT_FOLDERS.get(kind.name)
-            if (folder and not x.value.startswith(base + folder)) or (x.value, kind.name) in index:
+            if (folder and not x.startswith(base + folder)) or (x, kind.name) in index:
                 continue
-            item = index[(x.value, kind.name)] = Item(x.value, kind.name, dict(labels.get(x.value, {})))
-            by_iri[x.value].append(item)
+            item = index[(x, kind.name)] = Item(x, kind.name, dict(labels.get(x, {})))
+            by_iri[x].append(item)
             if kind.name == "territoires":
-                item.direct.add(x.value)
+                item.direct.add(x)
     if not index:
         return []
     for x, t in _pairs(store, iris, f"({SPATIAL})"):
         for item in by_iri.get(x.value, ()):
             if item.kind != "territoires" and isinstance(t, ox.NamedNode):
                 item.direct.add(t.value)
-    paths = {f.path for k in LISTS.values() for f in k.facets if f.path}
-    for path in sorted(paths):
-        for x, v in _pairs(store, iris, path):
-            for item in by_iri.get(x.value, ()):
-                for facet in LISTS[item.kind].facets:
-                    if facet.path != path:
+    read: dict[str, list[tuple[ox.Term, ox.Term]]] = {}  # a path several lists share is read once
+    for kind in LISTS.values():
+        for facet in kind.facets:
+            if not facet.path:
+                continue
+            if facet.path != f"<{RDF}type>":
+                pairs = read.get(facet.path) or read.setdefault(facet.path, _pairs(store, iris, facet.path))
+            elif kind.name == "territoires":  # the classes read above
+                pairs = [(ox.NamedNode(x), ox.NamedNode(c)) for x, c in instances if c in TERRITORY_CLASSES]
+            else:  # every type of the items: a join, on a short list
+                values = " ".join(f"<{c}>" for c in kind.classes)
+                pairs = _pairs(store, iris, "a", f"VALUES ?c {{ {values} }} ?x a ?c . ")
+            for x, v in pairs:
+                for item in by_iri.get(x.value, ()):
+                    if item.kind != kind.name:
                         continue
                     value = v.value[:4] if facet.year else v.value
                     if facet.name == "samedi":
@@ -835,50 +875,6 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
             for item in by_iri.get(x.value, ()):
                 item.texts.append(t.value)
     return list(index.values())
-
-
-def _read_territories(store: Store, base: str) -> tuple[dict[str, Territory], list[tuple[str, str]]]:
-    """Every territory, and the (child, parent) pairs of ``dcterms:isPartOf`` between territories."""
-    classes = " ".join(f"<{c}>" for c in TERRITORY_CLASSES)
-    kinds = _pairs(store, None, "a", f"VALUES ?v {{ {classes} }} ")
-    names: dict[str, dict[str, str]] = defaultdict(dict)
-    query = f"SELECT ?x ?v WHERE {{ VALUES ?c {{ {classes} }} ?x a ?c . ?x <{RDFS}label> ?v }}"
-    for x, v in store.scan(query, ("x", "v")):
-        names[x.value].setdefault(v.language or "", v.value)
-    codes = {x.value: v.value for x, v in _pairs(store, None, f"<{IGEO}codeINSEE>")}
-    pops = {x.value: v.value for x, v in _pairs(store, None, f"<{CS}population>")}
-    territories = {}
-    for x, c in kinds:
-        if not isinstance(x, ox.NamedNode):
-            continue
-        iri = x.value
-        try:
-            population = int(pops[iri]) if iri in pops else None
-        except ValueError:
-            population = None
-        label = pick(names.get(iri, {}), "fr", iri)
-        territories[iri] = Territory(iri, TERRITORY_CLASSES[c.value], label, codes.get(iri, ""), population)
-    parts = [
-        (c.value, p.value)
-        for c, p in _pairs(store, None, f"<{DCTERMS}isPartOf>")
-        if c.value in territories and p.value in territories
-    ]
-    return territories, parts
-
-
-def _closures(territories: dict[str, Territory]) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-
-    def up(t: str) -> set[str]:
-        if t not in found:
-            found[t] = {t}
-            for p in territories[t].parents:
-                found[t] = found[t] | up(p)
-        return found[t]
-
-    for t in territories:
-        up(t)
-    return found
 
 
 # --- the index of each store ------------------------------------------------------------------
