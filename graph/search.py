@@ -9,11 +9,12 @@ indexed SELECTs (limit, then count): serving memory does not grow with the numbe
 
 The file records the version it reflects and, per public graph, the fingerprint the metadata graph gives
 it (``dcterms:modified`` and the triple count every load writes), and which graphs state something about
-each item. When the store's version moves (a write of this process, an import done while the server was
-down, another client of a remote server), the graphs whose fingerprint changed are the ones to read
-again: only the items they state something about, before or after, are re-read, in one transaction, so a
-reader (or a crash) sees the old version or the new one. A first start, or a change of most of the store,
-is a full rebuild (in the background on a server: pages wait for it up to FIRST_BUILD_WAIT).
+each item. When the store's version moves, the graphs to read again are those its writes in this process
+named (``Store.written``) and those whose fingerprint changed (an import done while the server was down,
+another client of a remote server, an accepted contribution): only the items they state something about,
+before or after, are re-read, in one transaction, so a reader (or a crash) sees the old version or the new
+one. A first start, or a change of most of the store, is a full rebuild (in the background on a server:
+pages wait for the first one up to FIRST_BUILD_WAIT).
 """
 
 from __future__ import annotations
@@ -287,9 +288,14 @@ class Catalog:
             version = store.version
             if version == self.version:
                 return
+            told = set()
+            written = getattr(store, "written", set())  # named by the store's writes in this process
+            while written:
+                told.add(written.pop())
             prints = _fingerprints(store)
             known = dict(self.db.execute("SELECT iri, fingerprint FROM graph"))
             changed = {g for g in prints.keys() | known.keys() if prints.get(g, ("",))[0] != known.get(g)}
+            changed |= told & (prints.keys() | known.keys())
             changed.discard(store.meta_graph)  # it says things about graphs, never about items
             total = sum(n for _, n in prints.values()) or 1
             moved = sum(prints.get(g, ("", 0))[1] for g in changed)
