@@ -495,20 +495,18 @@ class Catalog:
         if iris is None:
             for g in prints:
                 if g != store.meta_graph:
-                    query = f"SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} FILTER(isIRI(?x)) }}"
+                    query = f"SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} }}"
                     pairs += [(g, x.value) for (x,) in store.scan(query, ("x",))]
         else:
             for chunk in _chunks(iris):
                 query = f"SELECT DISTINCT ?x ?g WHERE {{ {_values(chunk)} GRAPH ?g {{ ?x ?p ?o }} }}"
                 pairs += [(g.value, x.value) for x, g in store.scan(query, ("x", "g"))]
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS seen(graph TEXT, iri TEXT)")
-        db.execute("DELETE FROM seen")
-        db.executemany("INSERT INTO seen VALUES (?, ?)", pairs)
-        db.execute(
-            "INSERT OR IGNORE INTO origin SELECT graph, iri FROM seen WHERE iri IN (SELECT iri FROM item) "
-            "OR iri IN (SELECT iri FROM value_label)"
-        )
-        db.execute("DELETE FROM seen")
+        known: set[str] = set()
+        either = "SELECT iri FROM item {0} UNION SELECT iri FROM value_label {0}"
+        for chunk in [None] if iris is None else _chunks(iris, 400):
+            where = "" if chunk is None else f"WHERE iri IN ({_marks(len(chunk))})"
+            known.update(i for (i,) in db.execute(either.format(where), (chunk or []) * 2))
+        db.executemany("INSERT OR IGNORE INTO origin VALUES (?, ?)", [p for p in pairs if p[1] in known])
 
     def _load_territories(self, db: sqlite3.Connection | None = None) -> None:
         """Territories stay in memory (a fixed number, ~40,000 for France): cards walk their tree. Read
