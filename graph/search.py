@@ -280,10 +280,9 @@ class Catalog:
     # --- bringing the file to the store's version ---------------------------------------------
     def refresh(self, store: Store, *, wait: bool = True) -> None:
         """Read again what changed since the recorded version; a full build when there is none or when
-        most of the store changed (without ``wait``, that one goes to a thread and the old one is served)."""
+        most of the store changed. Without ``wait``, nothing is done if another thread is at it."""
         if not self.busy.acquire(blocking=wait):
             return  # another thread is at it: its result will be read
-        handed = False
         try:
             version = store.version
             if version == self.version:
@@ -303,21 +302,8 @@ class Catalog:
                 self._apply(store, version, prints, sorted(changed))
             elif wait:
                 self._apply(store, version, prints, None)
-            else:
-                handed = True
-                threading.Thread(target=self._hand_over, args=(store,), daemon=True, name="index").start()
-        finally:
-            if not handed:
-                self.busy.release()
-
-    def _hand_over(self, store: Store) -> None:
-        try:
-            version = store.version
-            self._apply(store, version, _fingerprints(store), None)
-        except StoreError:
-            pass  # a remote store down or closed: the previous index is served; the next read tries again
-        except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
-            log.exception("the index could not be built")
+            else:  # a full build on a server: in the background, the old version served meanwhile
+                threading.Thread(target=_catch_up, args=(self, store), daemon=True, name="index").start()
         finally:
             self.busy.release()
 
@@ -344,12 +330,7 @@ class Catalog:
                         query = f"SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} FILTER(isIRI(?x)) }}"
                         touched.update(x.value for (x,) in store.scan(query, ("x",)))
                 iris = sorted(touched)
-                territories = any(
-                    db.execute(
-                        f"SELECT 1 FROM territory WHERE iri IN ({_marks(len(c))}) LIMIT 1", c
-                    ).fetchone()
-                    for c in _chunks(iris, 500)
-                )
+                territories = any(i in self.territories for i in iris)
                 self._forget(iris)
             before = db.execute("SELECT COALESCE(MAX(n), 0) FROM item").fetchone()[0]
             for chunk in [None] if iris is None else _chunks(iris):
@@ -365,7 +346,7 @@ class Catalog:
             self._level_facets(before)
             self._label_values(store)
             self._origins(store, iris, prints)
-            db.execute(f"DELETE FROM graph WHERE iri IN ({_marks(len(graphs or []))})", graphs or [])
+            db.execute("DELETE FROM graph")
             db.executemany(
                 "INSERT OR REPLACE INTO graph VALUES (?, ?, ?)", [(g, f, n) for g, (f, n) in prints.items()]
             )
