@@ -152,13 +152,14 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 BATCH = 400  # IRIs per VALUES clause when re-reading some items
 FULL_SHARE = 0.5  # a change of more than this share of the store's triples is rebuilt whole
 stats: Counter[str] = Counter()  # "items_read", "full_builds", "updates": what tests and benchmarks count
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS state(name TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending(graph TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS graph(iri TEXT PRIMARY KEY, fingerprint TEXT, triples INTEGER) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS origin(graph TEXT, iri TEXT, PRIMARY KEY(graph, iri)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS origin_iri ON origin(iri);
@@ -170,7 +171,7 @@ CREATE INDEX IF NOT EXISTS item_en ON item(kind, sort_en);
 CREATE INDEX IF NOT EXISTS item_year ON item(kind, year);
 CREATE TABLE IF NOT EXISTS facet(
   kind TEXT, name TEXT, key TEXT, n INTEGER, value TEXT, PRIMARY KEY(kind, name, key, n)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS facet_n ON facet(n, name, key);
+CREATE INDEX IF NOT EXISTS facet_n ON facet(n, name, key, value);
 CREATE TABLE IF NOT EXISTS place(territory TEXT, n INTEGER, PRIMARY KEY(territory, n)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS place_n ON place(n);
 CREATE TABLE IF NOT EXISTS territory(
@@ -252,7 +253,8 @@ class Catalog:
             self._folder = folder
         self.db = self._connect()  # the writer's connection (under self.busy)
         self.reader = self._connect()  # the pages' connection (under self._read_lock)
-        self._read_lock = threading.Lock()
+        self._read_lock = threading.RLock()  # a method reading items inside another's transaction
+        self._depth = 0
         self.busy = threading.Lock()  # one refresh at a time
         self.ready = threading.Event()  # set once a version is there to read
         state = dict(self.db.execute("SELECT name, value FROM state"))
@@ -271,6 +273,7 @@ class Catalog:
         db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash may lose the last commit, never mix two
         db.execute("PRAGMA cache_size=-65536")  # 64 MB: a full build writes indexes in random order
         db.executescript(TABLES)
+        db.execute("CREATE TEMP TABLE hit(n INTEGER PRIMARY KEY, r REAL)")  # one search's matches
         return db
 
     def close(self) -> None:
@@ -287,10 +290,10 @@ class Catalog:
             version = store.version
             if version == self.version:
                 return
-            told = set()
             written = getattr(store, "written", set())  # named by the store's writes in this process
-            while written:
-                told.add(written.pop())
+            while written:  # kept in the file until applied: a crash in between does not lose them
+                self.db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (written.pop(),))
+            told = {g for (g,) in self.db.execute("SELECT graph FROM pending")}
             prints = _fingerprints(store)
             known = dict(self.db.execute("SELECT iri, fingerprint FROM graph"))
             changed = {g for g in prints.keys() | known.keys() if prints.get(g, ("",))[0] != known.get(g)}
@@ -347,6 +350,7 @@ class Catalog:
             self._label_values(store)
             self._origins(store, iris, prints)
             db.execute("DELETE FROM graph")
+            db.execute("DELETE FROM pending")
             db.executemany(
                 "INSERT OR REPLACE INTO graph VALUES (?, ?, ?)", [(g, f, n) for g, (f, n) in prints.items()]
             )
@@ -512,11 +516,15 @@ class Catalog:
     def _reading(self) -> Iterator[sqlite3.Connection]:
         """One read transaction: the statements of a page see one version, even while a refresh commits."""
         with self._read_lock:
-            self.reader.execute("BEGIN")
+            self._depth += 1
+            if self._depth == 1:
+                self.reader.execute("BEGIN")
             try:
                 yield self.reader
             finally:
-                self.reader.execute("COMMIT")
+                self._depth -= 1
+                if not self._depth:
+                    self.reader.execute("COMMIT")
 
     def closure(self, territory: str) -> set[str]:
         """The territory and every territory containing it (commune → EPCI, département, région).
@@ -579,49 +587,49 @@ class Catalog:
 
     @staticmethod
     def _matching(kind: str, selected: dict[str, list[str]]) -> tuple[str, list]:
-        """SQL conditions on ``n`` for the items of ``kind`` matching every facet (values of one facet are
-        alternatives), with their arguments."""
-        where, args = ["i.kind = ?"], [kind]
+        """A subquery of the numbers of the items of ``kind`` matching every facet (values of one facet
+        are alternatives), with its arguments: an intersection of postings, read through the index."""
+        if not selected:
+            return "SELECT n FROM item WHERE kind = ?", [kind]
+        parts, args = [], []
         for name, keys in selected.items():
-            where.append(
-                f"i.n IN (SELECT n FROM facet WHERE kind = ? AND name = ? AND key IN ({_marks(len(keys))}))"
-            )
+            parts.append(f"SELECT n FROM facet WHERE kind = ? AND name = ? AND key IN ({_marks(len(keys))})")
             args += [kind, name, *keys]
-        return " AND ".join(where), args
+        return " INTERSECT ".join(parts), args
 
     def filter(self, kind: str, selected: dict[str, list[str]]) -> list[int]:
-        where, args = self._matching(kind, selected)
+        matching, args = self._matching(kind, selected)
         with self._reading() as db:
-            return [n for (n,) in db.execute(f"SELECT n FROM item i WHERE {where} ORDER BY n", args)]
+            return [n for (n,) in db.execute(f"SELECT n FROM ({matching}) ORDER BY n", args)]
 
     def page(
         self, kind: str, selected: dict[str, list[str]], order: str, lang: str, offset: int, limit: int
     ) -> tuple[int, list[Item]]:
         """(how many match, the items of one page) sorted by label, or by year (newest first)."""
-        where, args = self._matching(kind, selected)
+        matching, args = self._matching(kind, selected)
         sort = "sort_en" if lang == "en" else "sort_fr"
-        by = "COALESCE(NULLIF(i.year, ''), '0000') DESC, i.n" if order == "annee" else f"i.{sort}, i.n"
+        by = "COALESCE(NULLIF(year, ''), '0000') DESC, n" if order == "annee" else f"{sort}, n"
         with self._reading() as db:
-            total = db.execute(f"SELECT COUNT(*) FROM item i WHERE {where}", args).fetchone()[0]
-            numbers = [
-                n
-                for (n,) in db.execute(
-                    f"SELECT n FROM item i WHERE {where} ORDER BY {by} LIMIT ? OFFSET ?",
-                    [*args, limit, offset],
-                )
-            ]
-        return total, self.items_of(numbers)
+            total = db.execute(f"SELECT COUNT(*) FROM ({matching})", args).fetchone()[0]
+            # Chosen facets: sort the few matching items; none: walk the list's sorted index, then stop.
+            source = f"item WHERE n IN ({matching})" if selected else "item WHERE kind = ?"
+            query = f"SELECT n FROM {source} ORDER BY {by} LIMIT ? OFFSET ?"
+            numbers = [n for (n,) in db.execute(query, [*args, limit, offset])]
+            return total, self.items_of(numbers)
 
     def facet_counts(
         self, kind: str, selected: dict[str, list[str]], facet: str, limit: int
     ) -> list[tuple[str, int, str]]:
         """(key, count, value) of one facet over the matching items, most frequent first."""
-        where, args = self._matching(kind, selected)
+        where, args = "kind = ? AND name = ?", [kind, facet]
+        if selected:
+            matching, more = self._matching(kind, selected)
+            where, args = f"n IN ({matching}) AND name = ?", [*more, facet]
         with self._reading() as db:
             return db.execute(
-                f"""SELECT f.key, COUNT(*) AS c, MIN(f.value) FROM facet f JOIN item i ON i.n = f.n
-                WHERE f.kind = ? AND f.name = ? AND {where} GROUP BY f.key ORDER BY c DESC, f.key LIMIT ?""",
-                [kind, facet, *args, limit],
+                f"SELECT key, COUNT(*) AS c, MIN(value) FROM facet WHERE {where} "
+                "GROUP BY key ORDER BY c DESC, key LIMIT ?",
+                [*args, limit],
             ).fetchall()
 
     def value_of(self, kind: str, facet: str, key: str) -> str:
@@ -653,8 +661,7 @@ class Catalog:
     def latest(self, kind: str, limit: int) -> list[Item]:
         with self._reading() as db:
             query = "SELECT n FROM item WHERE kind = ? ORDER BY year DESC, n LIMIT ?"
-            numbers = [n for (n,) in db.execute(query, (kind, limit))]
-        return self.items_of(numbers)
+            return self.items_of(n for (n,) in db.execute(query, (kind, limit)).fetchall())
 
     def rollup(self, territory: str, kind: str, lang: str, limit: int) -> tuple[int, int, list[Item]]:
         """(items of ``kind`` within the territory, how many only through a smaller territory, the first
@@ -677,7 +684,7 @@ class Catalog:
                     args,
                 )
             ]
-        return total, indirect, self.items_of(numbers)
+            return total, indirect, self.items_of(numbers)
 
     def rollup_iris(self, territory: str, kind: str) -> list[str]:
         """Every item of ``kind`` within the territory (a map's points)."""
@@ -709,7 +716,7 @@ class Catalog:
         if not words:
             return 0, [], [], {}
         match = " ".join(f'"{w}"*' for w in words)
-        where, args = ["doc MATCH ?"], [match]
+        where, args = [], []
         if kinds:
             where.append(f"i.kind IN ({_marks(len(kinds))})")
             args += kinds
@@ -717,32 +724,43 @@ class Catalog:
             keyed = f"f.key IN ({_marks(len(keys))})"
             where.append(f"EXISTS (SELECT 1 FROM facet f WHERE f.n = i.n AND f.name = ? AND {keyed})")
             args += [name, *keys]
-        hits = f"FROM doc JOIN item i ON i.n = doc.rowid WHERE {' AND '.join(where)}"
+        # CROSS JOIN: SQLite then reads from the matches, not from the whole item or facet table.
+        hits = "temp.hit h CROSS JOIN item i ON i.n = h.n" if where else "temp.hit h"
+        kept = " AND ".join(where) or "1"
         marks = "\x02", "\x03"
         with self._reading() as db:
+            # The matches ranked once (in SQLite's C); counting and paging then read this short table.
+            db.execute("DELETE FROM temp.hit")
+            db.execute(
+                "INSERT INTO temp.hit SELECT rowid, bm25(doc, 10.0, 1.0) FROM doc WHERE doc MATCH ?", (match,)
+            )
             by_kind = db.execute(
-                "SELECT i.kind, COUNT(*) AS c FROM doc JOIN item i ON i.n = doc.rowid WHERE doc MATCH ? "
-                "GROUP BY i.kind ORDER BY c DESC, i.kind",
-                (match,),
+                "SELECT i.kind, COUNT(*) AS c FROM temp.hit h CROSS JOIN item i ON i.n = h.n GROUP BY i.kind "
+                "ORDER BY c DESC, i.kind"
             ).fetchall()
-            total = db.execute(f"SELECT COUNT(*) {hits}", args).fetchone()[0]
-            rows = db.execute(
-                f"SELECT i.n, snippet(doc, 1, ?, ?, '…', 20) {hits} ORDER BY bm25(doc, 10.0, 1.0), i.n "
-                "LIMIT ? OFFSET ?",
-                [*marks, *args, limit, offset],
-            ).fetchall()
+            total = db.execute(f"SELECT COUNT(*) FROM {hits} WHERE {kept}", args).fetchone()[0]
+            page = [
+                n
+                for (n,) in db.execute(
+                    f"SELECT h.n FROM {hits} WHERE {kept} ORDER BY h.r, h.n LIMIT ? OFFSET ?",
+                    [*args, limit, offset],
+                )
+            ]
+            snippet = "SELECT rowid, snippet(doc, 1, ?, ?, '…', 20) FROM doc WHERE doc MATCH ? AND rowid IN "
+            found = dict(db.execute(f"{snippet}({_marks(len(page))})", [*marks, match, *page]))
+            items = self.items_of(page)
             counts = {
                 name: db.execute(
-                    f"SELECT f.value, COUNT(*) AS c FROM facet f WHERE f.name = ? "
-                    f"AND f.n IN (SELECT i.n {hits}) GROUP BY f.value ORDER BY c DESC, f.value LIMIT 30",
+                    f"SELECT f.value, COUNT(*) AS c FROM {hits} CROSS JOIN facet f ON f.n = h.n "
+                    f"AND f.name = ? WHERE {kept} GROUP BY f.value ORDER BY c DESC, f.value LIMIT 30",
                     [name, *args],
                 ).fetchall()
                 for name in ("departement", "theme")
             }
         snippets = [
-            Markup(str(escape(s)).replace(marks[0], "<mark>").replace(marks[1], "</mark>")) for _, s in rows
+            Markup(str(escape(found.get(n, ""))).replace(marks[0], "<mark>").replace(marks[1], "</mark>"))
+            for n in page
         ]
-        items = self.items_of(n for n, _ in rows)
         return total, list(zip(items, snippets, strict=True)), by_kind, counts
 
 
