@@ -153,6 +153,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
 SCHEMA_VERSION = "2"
+LABELS_KEPT = 20_000  # labels cached between two versions
 BATCH = 400  # IRIs per VALUES clause when re-reading some items
 FULL_SHARE = 0.5  # a change of more than this share of the store's triples is rebuilt whole
 stats: Counter[str] = Counter()  # "items_read", "full_builds", "updates": what tests and benchmarks count
@@ -255,11 +256,15 @@ class Catalog:
         self.reader = self._connect()  # the pages' connection (under self._read_lock)
         self._read_lock = threading.RLock()  # a method reading items inside another's transaction
         self._depth = 0
+        self._labels: dict[tuple[str, str], str] = {}
         self.busy = threading.Lock()  # one refresh at a time
         self.ready = threading.Event()  # set once a version is there to read
         state = dict(self.db.execute("SELECT name, value FROM state"))
-        if state.get("schema") != SCHEMA_VERSION or state.get("base") != self.base:
-            state = {}  # another layout or another base: what the file holds cannot be read
+        if state and (state.get("schema") != SCHEMA_VERSION or state.get("base") != self.base):
+            self.close()  # another layout or another base: what the file holds cannot be read
+            for end in ("", "-wal", "-shm"):
+                self.path.with_name(self.path.name + end).unlink(missing_ok=True)
+            self.db, self.reader, state = self._connect(), self._connect(), {}
         self.version: int | None = int(state["version"]) if "version" in state else None
         self._load_territories()
         if self.version is not None:
@@ -364,6 +369,7 @@ class Catalog:
             self._load_territories()
             raise
         self.version = version
+        self._labels.clear()
         self.triples = sum(n for _, n in prints.values())
         self.ready.set()
 
@@ -542,6 +548,15 @@ class Catalog:
         return found
 
     def label(self, iri: str, lang: str = "fr") -> str:
+        """Cached per version (a page asks for the same facet values' labels again and again)."""
+        found = self._labels.get((iri, lang))
+        if found is None:
+            if len(self._labels) > LABELS_KEPT:
+                self._labels.clear()
+            found = self._labels[(iri, lang)] = self._label(iri, lang)
+        return found
+
+    def _label(self, iri: str, lang: str) -> str:
         with self._reading() as db:
             row = db.execute("SELECT labels FROM item WHERE iri = ? ORDER BY n LIMIT 1", (iri,)).fetchone()
             if row:
