@@ -154,6 +154,7 @@ LEVELS = ("region", "departement", "epci")  # the facets a place's territories g
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
 SCHEMA_VERSION = "2"
 LABELS_KEPT = 20_000  # labels cached between two versions
+LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items
 FULL_SHARE = 0.5  # a change of more than this share of the store's triples is rebuilt whole
 stats: Counter[str] = Counter()  # "items_read", "full_builds", "updates": what tests and benchmarks count
@@ -629,7 +630,7 @@ class Catalog:
             # Chosen facets: sort the few matching items; none: walk the list's sorted index, then stop.
             source = f"item WHERE n IN ({matching})" if selected else "item WHERE kind = ?"
             query = f"SELECT n FROM {source} ORDER BY {by} LIMIT ? OFFSET ?"
-            numbers = [n for (n,) in db.execute(query, [*args, limit, offset])]
+            numbers = [n for (n,) in db.execute(query, [*args, limit, min(offset, LAST)])]
             return total, self.items_of(numbers)
 
     def facet_counts(
@@ -719,7 +720,9 @@ class Catalog:
         args = (prefix, prefix + "\U0010ffff")
         with self._reading() as db:
             total = db.execute(f"SELECT COUNT(*) FROM ({within})", args).fetchone()[0]
-            rows = db.execute(f"{within} ORDER BY iri LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
+            rows = db.execute(
+                f"{within} ORDER BY iri LIMIT ? OFFSET ?", (*args, limit, min(offset, LAST))
+            ).fetchall()
         return total, [iri for (iri,) in rows]
 
     def search(
@@ -758,7 +761,7 @@ class Catalog:
                 n
                 for (n,) in db.execute(
                     f"SELECT h.n FROM {hits} WHERE {kept} ORDER BY h.r, h.n LIMIT ? OFFSET ?",
-                    [*args, limit, offset],
+                    [*args, limit, min(offset, LAST)],
                 )
             ]
             snippet = "SELECT rowid, snippet(doc, 1, ?, ?, '…', 20) FROM doc WHERE doc MATCH ? AND rowid IN "
