@@ -310,7 +310,7 @@ def _points(
 
 
 def _rollup(cat: search.Catalog, territory: str, kind: str) -> list[str]:
-    return [cat.items[n].iri for n in cat.rollup.get(territory, ()) if cat.items[n].kind == kind]
+    return cat.rollup_iris(territory, kind)
 
 
 # --- projet ----------------------------------------------------------------------------------------------

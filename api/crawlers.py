@@ -18,7 +18,6 @@ from graph import search
 router = APIRouter()
 PER_FILE = 50_000
 XML = "application/xml"
-_last: tuple[search.Catalog, list[str]] | None = None  # the newest index and its URLs
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 
 
@@ -35,24 +34,19 @@ def robots(request: Request) -> PlainTextResponse:
     return PlainTextResponse("\n".join(lines) + "\n")
 
 
-def _pages(request: Request) -> list[str]:
-    """Every resource page's URL, in a stable order (cached with the index, per store version)."""
-    global _last
+def _pages(request: Request, number: int) -> tuple[int, list[str]]:
+    """(how many resource pages, the URLs of sitemap file ``number``) in a stable order."""
     cat = search.catalog(store_of(request))
-    if _last is None or _last[0] is not cat:
-        prefix = base_of(request) + "id/"
-        found = {it.iri for it in cat.items} | set(cat.territories)
-        _last = (cat, sorted(iri for iri in found if iri.startswith(prefix)))
-    return _last[1]
+    return cat.iris(base_of(request) + "id/", (number - 1) * PER_FILE, PER_FILE if number >= 1 else 0)
 
 
 @router.get("/sitemap.xml", include_in_schema=False)
 async def sitemap_index(request: Request) -> Response:
-    urls = await run_in_threadpool(_pages, request)
+    total, _ = await run_in_threadpool(_pages, request, 0)
     base = base_of(request)
     files = "".join(
         f"<sitemap><loc>{escape(base)}sitemap-{n + 1}.xml</loc></sitemap>"
-        for n in range((len(urls) + PER_FILE - 1) // PER_FILE)
+        for n in range((total + PER_FILE - 1) // PER_FILE)
     )
     body = f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex {NS}>{files}</sitemapindex>\n'
     return Response(body, media_type=XML)
@@ -60,8 +54,7 @@ async def sitemap_index(request: Request) -> Response:
 
 @router.get("/sitemap-{number}.xml", include_in_schema=False)
 async def sitemap(request: Request, number: int) -> Response:
-    urls = await run_in_threadpool(_pages, request)
-    chunk = urls[(number - 1) * PER_FILE : number * PER_FILE] if number >= 1 else []
+    _, chunk = await run_in_threadpool(_pages, request, number)
     if not chunk:
         return PlainTextResponse(f"no sitemap file {number}\n", 404)
     entries = "".join(f"<url><loc>{escape(u)}</loc></url>\n" for u in chunk)

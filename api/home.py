@@ -62,19 +62,12 @@ def home(request: Request) -> HTMLResponse:
         return render(request, "home.html", {"building": True})
     lang = language(request)
     layer = "lieux" if request.query_params.get("carte") == "lieux" else "projets"
-    counts: dict[str, int] = {}
-    for n in cat.by_kind.get(layer, ()):
-        for dep in cat.items[n].facets.get("departement", ()):
-            code = cat.territories[dep].code
-            counts[code] = counts.get(code, 0) + 1
+    counts = cat.per_departement(layer)
     kinds = ["projets", "acteurs", "ressources", "evenements", "lieux", "territoires"]
-    figures = [(k, len(cat.by_kind.get(k, ()))) for k in kinds]
-    latest_items = sorted(
-        (cat.items[n] for n in cat.by_kind.get("projets", ())), key=lambda it: it.year or "", reverse=True
-    )[:8]
+    figures = [(k, cat.count(k)) for k in kinds]
     latest = [
         {"href": local_path(it.iri, cat.base), "label": cat.label(it.iri, lang), "year": it.year}
-        for it in latest_items
+        for it in cat.latest("projets", 8)
     ]
     unit = (
         ("projets" if lang == "fr" else "projects")

@@ -34,22 +34,25 @@ def selected_facets(request: Request, facets: list[str]) -> dict[str, list[str]]
 def facet_view(
     cat: search.Catalog,
     kind: str,
-    numbers: list[int],
     facets: list[str],
     chosen: dict[str, list[str]],
     lang: str,
     limit: int = 40,
 ) -> list[dict]:
-    """Counts per facet over ``numbers``, the chosen values always shown."""
+    """Counts per facet over the matching items, the chosen values always shown."""
     views = []
     for name in facets:
-        counts = cat.facet_counts(kind, numbers, name)
+        counts = cat.facet_counts(kind, chosen, name, limit + 1)
         if not counts and name not in chosen:
             continue
-        shown = counts[:limit] + [(k, 0) for k in chosen.get(name, []) if k not in dict(counts[:limit])]
+        shown = counts[:limit]
+        shown += [
+            (k, 0, cat.value_of(kind, name, k))
+            for k in chosen.get(name, [])
+            if k not in {c[0] for c in shown}
+        ]
         values = []
-        for key, n in shown:
-            value = cat.facet_values.get((kind, name, key), key)
+        for key, n, value in shown:
             label = cat.label(value, lang) if "://" in value else ("oui" if value == "oui" else value)
             if label == value and value in search.TERRITORY_CLASSES:  # igeo: classes carry no label
                 label = translator(lang)("kind_" + search.TERRITORY_CLASSES[value])
@@ -69,13 +72,12 @@ def facet_view(
     return views
 
 
-def rows_for(cat: search.Catalog, numbers: list[int], lang: str, base: str, facets: list[str]) -> list[dict]:
+def rows_for(cat: search.Catalog, items: list[search.Item], lang: str, facets: list[str]) -> list[dict]:
     rows = []
-    for n in numbers:
-        item = cat.items[n]
+    for item in items:
         row = {
             "iri": item.iri,
-            "href": local_path(item.iri, base),
+            "href": local_path(item.iri, cat.base),
             "label": cat.label(item.iri, lang),
             "year": item.year,
         }
@@ -104,34 +106,15 @@ def list_page(request: Request, kind_name: str, fmt: str = "html") -> Response:
     lang = language(request)
     facets = [f.name for f in kind.facets]
     chosen = selected_facets(request, facets)
-    numbers = cat.filter(kind_name, chosen)
     sort = request.query_params.get("tri", "nom")
-    if kind_name in ("themes", "publics"):
-        counts = {
-            n: len(
-                cat.postings.get(
-                    (
-                        "projets",
-                        "theme" if kind_name == "themes" else "public",
-                        search.key_of(cat.items[n].iri, cat.base),
-                    ),
-                    (),
-                )
-            )
-            for n in numbers
-        }
-    if sort == "annee":
-        numbers = sorted(numbers, key=lambda n: cat.items[n].year or "0000", reverse=True)
-    else:
-        numbers = sorted(numbers, key=lambda n: cat.label(cat.items[n].iri, lang).lower())
-    total = len(numbers)
     page = number_param(request, "page", 1)
     per_page = PER_PAGE if fmt == "html" else number_param(request, "limit", 1000, maximum=10000)
-    window = numbers[(page - 1) * per_page : page * per_page]
-    rows = rows_for(cat, window, lang, store.minter.base, facets)
+    total, items = cat.page(kind_name, chosen, sort, lang, (page - 1) * per_page, per_page)
+    rows = rows_for(cat, items, lang, facets)
     if kind_name in ("themes", "publics"):
-        for r, n in zip(rows, window, strict=True):
-            r["projects"] = counts[n]
+        facet = "theme" if kind_name == "themes" else "public"
+        for r in rows:
+            r["projects"] = cat.count("projets", facet, search.key_of(r["iri"], cat.base))
     if fmt != "html":
         return export(rows, facets, fmt, total, {"page": page, "limit": per_page})
     return render(
@@ -142,7 +125,7 @@ def list_page(request: Request, kind_name: str, fmt: str = "html") -> Response:
             "title": translator(lang)(kind_name),
             "rows": rows,
             "total": total,
-            "facets": facet_view(cat, kind_name, numbers, facets, chosen, lang),
+            "facets": facet_view(cat, kind_name, facets, chosen, lang),
             "chosen": chosen,
             "page": page,
             "pages": max(1, (total + PER_PAGE - 1) // PER_PAGE),
@@ -177,67 +160,39 @@ SEARCH_FACETS = ["kind", "departement", "theme"]
 
 
 def search_page(request: Request, fmt: str = "html") -> Response:
-    store = store_of(request)
-    cat = search.catalog(store)
-    index = search.text_index(store)
+    cat = search.catalog(store_of(request))
     lang = language(request)
     q = request.query_params.get("q", "").strip()[:200]
-    hits = index.search(q) if q else []
     chosen = selected_facets(request, SEARCH_FACETS)
-    kinds = set(chosen.get("kind", []))
-    keep = []
-    for n, _ in hits:
-        item = cat.items[n]
-        if kinds and item.kind not in kinds:
-            continue
-        ok = True
-        for name in ("departement", "theme"):
-            if name in chosen and not {search.key_of(v, cat.base) for v in item.facets.get(name, ())} & set(
-                chosen[name]
-            ):
-                ok = False
-        if ok:
-            keep.append(n)
-    total = len(keep)
+    kinds = chosen.pop("kind", [])
     page = number_param(request, "page", 1)
-    window = keep[(page - 1) * PER_PAGE : page * PER_PAGE]
-    snippets = dict(index.snippets(window, q)) if window else {}
-    rows = []
-    for n in window:
-        item = cat.items[n]
-        rows.append(
-            {
-                "iri": item.iri,
-                "href": local_path(item.iri, cat.base),
-                "label": cat.label(item.iri, lang),
-                "kind": item.kind,
-                "kind_label": translator(lang)(item.kind),
-                "snippet": snippets.get(n, ""),
-            }
-        )
+    total, found, kind_counts, counts = cat.search(q, kinds, chosen, (page - 1) * PER_PAGE, PER_PAGE)
+    rows = [
+        {
+            "iri": item.iri,
+            "href": local_path(item.iri, cat.base),
+            "label": cat.label(item.iri, lang),
+            "kind": item.kind,
+            "kind_label": translator(lang)(item.kind),
+            "snippet": snippet,
+        }
+        for item, snippet in found
+    ]
     if fmt != "html":
         return export(rows, [], fmt, total, {"q": q, "page": page})
-    facet_counts = []
-    kind_counts: dict[str, int] = {}
-    for n, _ in hits:
-        kind_counts[cat.items[n].kind] = kind_counts.get(cat.items[n].kind, 0) + 1
-    facet_counts.append(
+    facet_counts = [
         {
             "name": "kind",
             "label": translator(lang)("facet_kind"),
             "more": False,
             "values": [
                 {"key": k, "label": translator(lang)(k), "count": c, "checked": k in kinds}
-                for k, c in sorted(kind_counts.items(), key=lambda kv: -kv[1])
+                for k, c in kind_counts
             ],
         }
-    )
+    ]
     for name in ("departement", "theme"):
-        counts: dict[str, int] = {}
-        for n in keep:
-            for v in cat.items[n].facets.get(name, ()):
-                counts[v] = counts.get(v, 0) + 1
-        if counts:
+        if counts.get(name):
             facet_counts.append(
                 {
                     "name": name,
@@ -250,7 +205,7 @@ def search_page(request: Request, fmt: str = "html") -> Response:
                             "count": c,
                             "checked": search.key_of(v, cat.base) in chosen.get(name, []),
                         }
-                        for v, c in sorted(counts.items(), key=lambda kv: -kv[1])[:30]
+                        for v, c in counts[name]
                     ],
                 }
             )

@@ -235,31 +235,25 @@ def card_of(request: Request, store, desc, lang: str, kind: str, cat, territory)
 
 
 def rollups(cat: search.Catalog, territory: search.Territory, lang: str) -> list[dict]:
-    base = cat.base
     out = []
     for kind in search.ROLLUP_KINDS:
-        numbers = [n for n in cat.rollup.get(territory.iri, ()) if cat.items[n].kind == kind]
-        if not numbers:
+        count, indirect, items = cat.rollup(territory.iri, kind, lang, 30)
+        if not count:
             continue
-        items = sorted((cat.items[n] for n in numbers), key=lambda it: cat.label(it.iri, lang).lower())
-        indirect = sum(1 for it in items if territory.iri not in it.direct)
-        facet = {"departement": "departement", "epci": "epci", "region": "region"}.get(territory.level)
-        see_all = f"/{kind}?{facet}={quote(territory.code)}" if facet and kind != "territoires" else None
-        if facet == "region" and kind != "territoires":
-            see_all = None  # lists have no région facet except territories
+        facet = {"departement": "departement", "epci": "epci"}.get(territory.level)  # lists have no région
         out.append(
             {
                 "kind": kind,
-                "count": len(items),
+                "count": count,
                 "indirect": indirect,
-                "see_all": see_all,
+                "see_all": f"/{kind}?{facet}={quote(territory.code)}" if facet else None,
                 "items": [
                     {
-                        "href": local_path(it.iri, base),
+                        "href": local_path(it.iri, cat.base),
                         "label": cat.label(it.iri, lang),
                         "indirect": territory.iri not in it.direct,
                     }
-                    for it in items[:30]
+                    for it in items
                 ],
             }
         )

@@ -553,7 +553,8 @@ def measure_embedded(n, nq, quads, work, ox_dir, args, maxi, res) -> dict:
         "how": "`communs import rdf FILE --store DIR` (new graphs: a scan, then pyoxigraph's bulk loader)"
     }
     store = work / "embedded"
-    for p in (store, store.with_name("embedded.version")):
+    index = [store.with_name("embedded.index.sqlite" + end) for end in ("", "-wal", "-shm")]
+    for p in (store, store.with_name("embedded.version"), *index):
         if p.is_dir():
             shutil.rmtree(p)
         elif p.exists():
@@ -587,7 +588,7 @@ def measure_embedded(n, nq, quads, work, ox_dir, args, maxi, res) -> dict:
     else:
         served = store
     rec.update(serve_and_measure("embedded", str(served), None, None, work, args, maxi))
-    if "load_error" not in rec:
+    if "load_error" not in rec and not args.keep:
         shutil.rmtree(store, ignore_errors=True)  # disk: it is not needed any more
     return rec
 

@@ -1,23 +1,36 @@
-"""The browsing index: lists, facets, territorial roll-ups and full-text search, built per store version
-(the server's first one in the background, so that a start at national scale is not a long outage).
+"""The browsing index: lists, facets, territorial roll-ups and full-text search, in one SQLite file beside
+the store, kept at the store's version rather than rebuilt.
 
 A million-triple store answers "projects in Savoie about mobility, with counts per theme" badly through
-SPARQL (every facet is a GROUP BY over a property path). So we read each list's items and facet values
-once per store version (a few flat SELECTs), keep postings (facet value → item numbers) in memory, and put
-labels and texts in an SQLite FTS5 table with ``remove_diacritics`` so French search is accent- and
-case-insensitive. Territorial roll-ups come from the ``dcterms:isPartOf`` closure computed in Python.
+SPARQL (every facet is a GROUP BY over a property path). So the items of each list, their facet values,
+the places they name, the ``dcterms:isPartOf`` closure of territories and an FTS5 table (with
+``remove_diacritics``: French search is accent- and case-insensitive) are tables, and a page is a few
+indexed SELECTs (limit, then count): serving memory does not grow with the number of items.
+
+The file records the version it reflects and, per public graph, the fingerprint the metadata graph gives
+it (``dcterms:modified`` and the triple count every load writes), and which graphs state something about
+each item. When the store's version moves, the graphs to read again are those its writes in this process
+named (``Store.written``) and those whose fingerprint changed (an import done while the server was down,
+another client of a remote server, an accepted contribution): only the items they state something about,
+before or after, are re-read, in one transaction, so a reader (or a crash) sees the old version or the new
+one. A first start, or a change of most of the store, is a full rebuild (in the background on a server:
+pages wait for the first one up to FIRST_BUILD_WAIT).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
+import tempfile
 import threading
-import time
 import weakref
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 from markupsafe import Markup, escape
@@ -140,16 +153,53 @@ CONCEPT_FOLDERS = {"themes": "id/theme/", "publics": "id/public/"}
 ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 
+LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
+VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
+SCHEMA_VERSION = "2"
+LABELS_KEPT = 20_000  # labels cached between two versions
+LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
+BATCH = 400  # IRIs per VALUES clause when re-reading some items
+FULL_SHARE = 0.5  # a change of more than this share of the store's triples is rebuilt whole
+stats: Counter[str] = Counter()  # "items_read", "full_builds", "updates": what tests and benchmarks count
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS state(name TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending(graph TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS graph(iri TEXT PRIMARY KEY, fingerprint TEXT, triples INTEGER) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS origin(graph TEXT, iri TEXT, PRIMARY KEY(graph, iri)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS origin_iri ON origin(iri);
+CREATE TABLE IF NOT EXISTS item(
+  n INTEGER PRIMARY KEY, iri TEXT, kind TEXT, labels TEXT, year TEXT, sort_fr TEXT, sort_en TEXT);
+CREATE INDEX IF NOT EXISTS item_iri ON item(iri);
+CREATE INDEX IF NOT EXISTS item_fr ON item(kind, sort_fr);
+CREATE INDEX IF NOT EXISTS item_en ON item(kind, sort_en);
+CREATE INDEX IF NOT EXISTS item_year ON item(kind, year);
+CREATE TABLE IF NOT EXISTS facet(
+  kind TEXT, name TEXT, key TEXT, n INTEGER, value TEXT, PRIMARY KEY(kind, name, key, n)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS facet_n ON facet(n, name, key, value);
+CREATE TABLE IF NOT EXISTS place(territory TEXT, n INTEGER, PRIMARY KEY(territory, n)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS place_n ON place(n);
+CREATE TABLE IF NOT EXISTS territory(
+  iri TEXT PRIMARY KEY, level TEXT, label TEXT, code TEXT, population INTEGER, key TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS part(child TEXT, parent TEXT, PRIMARY KEY(child, parent)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS part_parent ON part(parent);
+CREATE TABLE IF NOT EXISTS value_label(iri TEXT PRIMARY KEY, labels TEXT) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(label, body, tokenize='unicode61 remove_diacritics 2');
+"""
+DERIVED = ("graph", "origin", "item", "facet", "place", "territory", "part", "value_label", "doc")
+# The territory :t and every territory within it.
+DOWN = "WITH RECURSIVE down(t) AS (SELECT :t UNION SELECT child FROM down JOIN part ON part.parent = down.t)"
+
+
 @dataclass
 class Item:
     iri: str
     kind: str
     labels: dict[str, str]
-    types: set[str] = field(default_factory=set)
     facets: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    direct: set[str] = field(default_factory=set)  # territories named by the item
-    within: set[str] = field(default_factory=set)  # those and every territory containing them
+    direct: set[str] = field(default_factory=set)  # places named by the item (territories among them)
     year: str = ""
+    texts: list[str] = field(default_factory=list)
 
 
 def key_of(value: str, base: str) -> str:
@@ -159,6 +209,10 @@ def key_of(value: str, base: str) -> str:
     if value.startswith(SCHEMA):
         return value[len(SCHEMA) :]
     return value
+
+
+def pick(labels: dict[str, str], lang: str, default: str) -> str:
+    return labels.get(lang) or labels.get("fr") or labels.get("") or next(iter(labels.values()), default)
 
 
 @dataclass
@@ -171,87 +225,316 @@ class Territory:
     parents: list[str] = field(default_factory=list)
 
 
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def _chunks(values: list, size: int = BATCH) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _values(iris: list[str] | None) -> str:
+    """A VALUES clause binding ?x to some IRIs (none: every subject, the full build's flat patterns)."""
+    if iris is None:
+        return ""
+    return "VALUES ?x { " + " ".join(str(ox.NamedNode(i)) for i in iris) + " } "
+
+
 class Catalog:
-    """Items of every list, their facet postings and territorial roll-ups, for one store version."""
+    """The index file of one store: read by the pages, brought to the store's version by :meth:`refresh`.
 
-    def __init__(self, store: Store):
-        started = time.perf_counter()
+    ``Catalog(store)`` opens the file (beside an on-disk store; a temporary one otherwise) and brings it up
+    to date; ``build=False`` only opens it (the server then refreshes it in the background)."""
+
+    def __init__(self, store: Store, *, build: bool = True):
         self.base = store.minter.base
-        self.version = store.version
-        self.territories: dict[str, Territory] = {}
-        self.children: dict[str, list[str]] = defaultdict(list)
-        self.items: list[Item] = []
-        self.by_kind: dict[str, list[int]] = defaultdict(list)
-        self.by_iri: dict[str, list[int]] = defaultdict(list)
-        self.postings: dict[tuple[str, str, str], set[int]] = defaultdict(set)  # (kind, facet, key) → items
-        self.facet_values: dict[tuple[str, str, str], str] = {}  # (kind, facet, key) → value IRI/literal
-        self.rollup: dict[str, list[int]] = defaultdict(list)  # territory → items within it
-        self.value_labels: dict[str, dict[str, str]] = {}
-        self._labels = self._all_labels(store)
-        self._load_territories(store)
-        for kind in LISTS.values():
-            self._load_kind(store, kind)
-        self._label_values(store)
-        # For the home page: counting 20M triples per visit took seconds; once per version is enough.
-        self.triples = int(store.scan("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", ("n",))[0][0].value)
-        del self._labels
-        self.__dict__.pop("_spatial_pairs", None)
-        self.build_seconds = time.perf_counter() - started
+        location = getattr(store, "path", None)
+        if isinstance(location, Path):
+            self.path = location.with_name(location.name + ".index.sqlite")
+        else:  # an in-memory or remote store: a private file, gone with this object
+            folder = tempfile.TemporaryDirectory(prefix="communs-index-")
+            self.path = Path(folder.name) / "index.sqlite"
+            self._folder = folder
+        self.db = self._connect()  # the writer's connection (under self.busy)
+        self.reader = self._connect()  # the pages' connection (under self._read_lock)
+        self._read_lock = threading.RLock()  # a method reading items inside another's transaction
+        self._depth = 0
+        self._labels: dict[tuple[str, str], str] = {}
+        self.busy = threading.Lock()  # one refresh at a time
+        self.ready = threading.Event()  # set once a version is there to read
+        state = dict(self.db.execute("SELECT name, value FROM state"))
+        if state and (state.get("schema") != SCHEMA_VERSION or state.get("base") != self.base):
+            self.close()  # another layout or another base: what the file holds cannot be read
+            for end in ("", "-wal", "-shm"):
+                self.path.with_name(self.path.name + end).unlink(missing_ok=True)
+            self.db, self.reader, state = self._connect(), self._connect(), {}
+        self.version: int | None = int(state["version"]) if "version" in state else None
+        self._load_territories()
+        if self.version is not None:
+            self.ready.set()
+        if build:
+            self.refresh(store)
 
-    # --- building -------------------------------------------------------------------------
-    @staticmethod
-    def _pairs(store: Store, path: str) -> list[tuple[ox.Term, ox.Term]]:
-        """(subject, value) of one property path, with no join on the item's class.
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash may lose the last commit, never mix two
+        db.execute("PRAGMA cache_size=-65536")  # 64 MB: a full build writes indexes in random order
+        db.executescript(TABLES)
+        db.execute("CREATE TEMP TABLE hit(n INTEGER PRIMARY KEY, r REAL)")  # one search's matches
+        return db
 
-        Over the public dataset (a list of named graphs) a join costs a lookup per graph and per row: the
-        old ``?t a ?c OPTIONAL {…}`` queries took ~38 s for the territories of a 500k-triple store where
-        these flat patterns take ~0.5 s each; the join with the item index is done here, in Python.
-        """
-        return store.scan(f"SELECT ?x ?v WHERE {{ ?x {path} ?v }}", ("x", "v"))
+    def close(self) -> None:
+        self.db.close()
+        self.reader.close()
 
-    def _instances(self, store: Store, classes: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
-        """(IRI, class) of the named instances of each class."""
-        out = []
-        for c in classes:
-            for (x,) in store.scan(f"SELECT ?x WHERE {{ ?x a <{c}> }}", ("x",)):
-                if isinstance(x, ox.NamedNode):
-                    out.append((x.value, c))
-        return out
+    # --- bringing the file to the store's version ---------------------------------------------
+    def refresh(self, store: Store, *, wait: bool = True) -> None:
+        """Read again what changed since the recorded version; a full build when there is none or when
+        most of the store changed. Without ``wait``, nothing is done if another thread is at it."""
+        if not self.busy.acquire(blocking=wait):
+            return  # another thread is at it: its result will be read
+        try:
+            version = store.version
+            if version == self.version:
+                return
+            written = getattr(store, "written", set())  # named by the store's writes in this process
+            while written:  # kept in the file until applied: a crash in between does not lose them
+                self.db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (written.pop(),))
+            told = {g for (g,) in self.db.execute("SELECT graph FROM pending")}
+            prints = _fingerprints(store)
+            known = dict(self.db.execute("SELECT iri, fingerprint FROM graph"))
+            changed = {g for g in prints.keys() | known.keys() if prints.get(g, ("",))[0] != known.get(g)}
+            changed |= told & (prints.keys() | known.keys())
+            changed.discard(store.meta_graph)  # it says things about graphs, never about items
+            total = sum(n for _, n in prints.values()) or 1
+            moved = sum(prints.get(g, ("", 0))[1] for g in changed)
+            if self.version is not None and moved / total <= FULL_SHARE:
+                self._apply(store, version, prints, sorted(changed))
+            elif wait:
+                self._apply(store, version, prints, None)
+            else:  # a full build on a server: in the background, the old version served meanwhile
+                threading.Thread(target=_catch_up, args=(self, store), daemon=True, name="index").start()
+        finally:
+            self.busy.release()
 
-    def _all_labels(self, store: Store) -> dict[str, dict[str, str]]:
-        """rdfs:label per named subject and language (the first one read wins)."""
-        labels: dict[str, dict[str, str]] = defaultdict(dict)
-        for x, v in self._pairs(store, f"<{RDFS}label>"):
-            if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
-                labels[x.value].setdefault(v.language or "", v.value)
-        return labels
+    def _apply(
+        self, store: Store, version: int, prints: dict[str, tuple[str, int]], graphs: list[str] | None
+    ) -> None:
+        """One transaction: the items the changed ``graphs`` state something about (all for None) read
+        again, the territories too if some of them are, the fingerprints and the version recorded."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if graphs is None:
+                stats["full_builds"] += 1
+                for table in DERIVED:
+                    db.execute(f"DELETE FROM {table}")
+                iris = None
+                territories = True
+            else:
+                stats["updates"] += 1
+                touched: set[str] = set()
+                for g in graphs:
+                    touched.update(i for (i,) in db.execute("SELECT iri FROM origin WHERE graph = ?", (g,)))
+                    if g in prints:
+                        query = f"SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} FILTER(isIRI(?x)) }}"
+                        touched.update(x.value for (x,) in store.scan(query, ("x",)))
+                iris = sorted(touched)
+                territories = any(i in self.territories for i in iris)
+                self._forget(iris)
+            before = db.execute("SELECT COALESCE(MAX(n), 0) FROM item").fetchone()[0]
+            for chunk in [None] if iris is None else _chunks(iris):
+                found = _read_items(store, self.base, chunk)
+                stats["items_read"] += len(found)
+                self._insert(found)
+                territories = territories or any(it.kind == "territoires" for it in found)
+            if territories:
+                self._write_territories(store)
+                self._load_territories(db)
+                db.execute(f"DELETE FROM facet WHERE name IN ({_marks(len(LEVELS))})", LEVELS)
+                before = 0
+            self._level_facets(before)
+            self._label_values(store)
+            self._origins(store, iris, prints)
+            db.execute("DELETE FROM graph")
+            db.execute("DELETE FROM pending")
+            db.executemany(
+                "INSERT OR REPLACE INTO graph VALUES (?, ?, ?)", [(g, f, n) for g, (f, n) in prints.items()]
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO state VALUES (?, ?)",
+                [("schema", SCHEMA_VERSION), ("base", self.base), ("version", str(version))],
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            self._load_territories()
+            raise
+        self.version = version
+        self._labels.clear()
+        self.triples = sum(n for _, n in prints.values())
+        self.ready.set()
 
-    def _load_territories(self, store: Store) -> None:
-        codes = {x.value: v.value for x, v in self._pairs(store, f"<{IGEO}codeINSEE>")}
-        pops = {x.value: v.value for x, v in self._pairs(store, f"<{CS}population>")}
-        for iri, c in self._instances(store, list(TERRITORY_CLASSES)):
-            names = self._labels.get(iri, {})
-            label = names.get("fr") or names.get("") or next(iter(names.values()), iri)
-            pop = pops.get(iri)
+    def _forget(self, iris: list[str]) -> None:
+        db = self.db
+        for chunk in _chunks(iris, 500):
+            marks = _marks(len(chunk))
+            numbers = [n for (n,) in db.execute(f"SELECT n FROM item WHERE iri IN ({marks})", chunk)]
+            db.execute(f"DELETE FROM value_label WHERE iri IN ({marks})", chunk)
+            db.execute(f"DELETE FROM origin WHERE iri IN ({marks})", chunk)
+            for table, column in (("facet", "n"), ("place", "n"), ("doc", "rowid"), ("item", "n")):
+                db.execute(f"DELETE FROM {table} WHERE {column} IN ({_marks(len(numbers))})", numbers)
+
+    def _insert(self, items: list[Item]) -> None:
+        db = self.db
+        first = db.execute("SELECT COALESCE(MAX(n), 0) FROM item").fetchone()[0] + 1
+        numbered = list(enumerate(items, first))
+        db.executemany(
+            "INSERT INTO item VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (n, it.iri, it.kind, json.dumps(it.labels, ensure_ascii=False), it.year)
+                + (pick(it.labels, "fr", it.iri).lower(), pick(it.labels, "en", it.iri).lower())
+                for n, it in numbered
+            ],
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO facet VALUES (?, ?, ?, ?, ?)",
+            [
+                (it.kind, name, key_of(v, self.base), n, v)
+                for n, it in numbered
+                for name, vs in it.facets.items()
+                for v in vs
+            ],
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO place VALUES (?, ?)", [(t, n) for n, it in numbered for t in it.direct]
+        )
+        db.executemany(
+            "INSERT INTO doc(rowid, label, body) VALUES (?, ?, ?)",
+            [(n, " ".join(dict.fromkeys(it.labels.values())), "\n".join(it.texts)) for n, it in numbered],
+        )
+
+    def _write_territories(self, store: Store) -> None:
+        """The territories are the items of that list; their codes, populations and ``isPartOf`` are read
+        again whole (flat patterns: a few tens of thousands of rows for France)."""
+        db = self.db
+        codes = {x.value: v.value for x, v in _pairs(store, None, f"<{IGEO}codeINSEE>")}
+        pops = {x.value: v.value for x, v in _pairs(store, None, f"<{CS}population>")}
+        territories: dict[str, Territory] = {}
+        for iri, level, labels in db.execute(
+            "SELECT i.iri, f.value, i.labels FROM item i JOIN facet f ON f.n = i.n "
+            "WHERE i.kind = 'territoires' AND f.kind = 'territoires' AND f.name = 'niveau' ORDER BY i.n"
+        ):
             try:
-                population = int(pop) if pop is not None else None
+                population = int(pops[iri]) if iri in pops else None
             except ValueError:
                 population = None
-            self.territories[iri] = Territory(
-                iri, TERRITORY_CLASSES[c], label, codes.get(iri, ""), population
+            label = pick(json.loads(labels), "fr", iri)
+            territories.setdefault(
+                iri, Territory(iri, TERRITORY_CLASSES[level], label, codes.get(iri, ""), population)
             )
-        for child, parent in store.scan(f"SELECT ?c ?p WHERE {{ ?c <{DCTERMS}isPartOf> ?p }}", ("c", "p")):
-            c, p = child.value, parent.value
-            if c in self.territories and p in self.territories:
-                self.territories[c].parents.append(p)
-                self.children[p].append(c)
-        self._closure: dict[str, set[str]] = {}
+        parts = [
+            (c.value, p.value)
+            for c, p in _pairs(store, None, f"<{DCTERMS}isPartOf>")
+            if c.value in territories and p.value in territories
+        ]
+        for table in ("territory", "part"):
+            db.execute(f"DELETE FROM {table}")
+        db.executemany(
+            "INSERT INTO territory VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (t.iri, t.level, t.label, t.code, t.population, key_of(t.iri, self.base))
+                for t in territories.values()
+            ],
+        )
+        db.executemany("INSERT OR IGNORE INTO part VALUES (?, ?)", parts)
 
-    def _spatial(self, store: Store) -> list[tuple[ox.Term, ox.Term]]:
-        """Every (item, place) of the spatial properties, read once for all the lists."""
-        if not hasattr(self, "_spatial_pairs"):
-            self._spatial_pairs = self._pairs(store, f"({SPATIAL})")
-        return self._spatial_pairs
+    def _level_facets(self, after: int) -> None:
+        """The territorial facets of the items numbered above ``after``: the closure of their places."""
+        wanted = {(k.name, f.name) for k in LISTS.values() for f in k.facets if f.name in LEVELS}
+        rows = self.db.execute(
+            "SELECT p.n, i.kind, p.territory FROM place p JOIN item i ON i.n = p.n WHERE p.n > ?", (after,)
+        )
+        self.db.executemany(
+            "INSERT OR IGNORE INTO facet VALUES (?, ?, ?, ?, ?)",
+            [
+                (kind, t.level, key_of(t.iri, self.base), n, t.iri)
+                for n, kind, place in rows.fetchall()
+                for t in map(self.territories.get, self.closure(place))
+                if t is not None and (kind, t.level) in wanted
+            ],
+        )
+
+    def _label_values(self, store: Store) -> None:
+        """Labels of the facet values that are neither items nor territories and have none recorded."""
+        db = self.db
+        wanted = [
+            v
+            for (v,) in db.execute(
+                "SELECT DISTINCT value FROM facet WHERE value LIKE '%://%' AND value NOT IN "
+                "(SELECT iri FROM value_label) AND value NOT IN (SELECT iri FROM territory)"
+            )
+        ]
+        found = labels_of(store, [ox.NamedNode(v) for v in wanted])
+        db.executemany(
+            "INSERT OR REPLACE INTO value_label VALUES (?, ?)",
+            [(v, json.dumps(found.get(v, {}), ensure_ascii=False)) for v in wanted],
+        )
+
+    def _origins(self, store: Store, iris: list[str] | None, prints: dict[str, tuple[str, int]]) -> None:
+        """Which public graphs state something about each item or labelled value: the graphs to watch."""
+        db = self.db
+        pairs: list[tuple[str, str]] = []
+        if iris is None:
+            for g in prints:
+                if g != store.meta_graph:
+                    query = f"SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} }}"
+                    pairs += [(g, x.value) for (x,) in store.scan(query, ("x",))]
+        else:
+            for chunk in _chunks(iris):
+                query = f"SELECT DISTINCT ?x ?g WHERE {{ {_values(chunk)} GRAPH ?g {{ ?x ?p ?o }} }}"
+                pairs += [(g.value, x.value) for x, g in store.scan(query, ("x", "g"))]
+        known: set[str] = set()
+        either = "SELECT iri FROM item {0} UNION SELECT iri FROM value_label {0}"
+        for chunk in [None] if iris is None else _chunks(iris, 400):
+            where = "" if chunk is None else f"WHERE iri IN ({_marks(len(chunk))})"
+            known.update(i for (i,) in db.execute(either.format(where), (chunk or []) * 2))
+        db.executemany("INSERT OR IGNORE INTO origin VALUES (?, ?)", [p for p in pairs if p[1] in known])
+
+    def _load_territories(self, db: sqlite3.Connection | None = None) -> None:
+        """Territories stay in memory (a fixed number, ~40,000 for France): cards walk their tree. Read
+        through the writer's connection while it rewrites them (``db``), else in a read transaction."""
+        if db is None:
+            with self._reading() as reader:
+                return self._load_territories(reader)
+        self.territories: dict[str, Territory] = {}
+        self.children: dict[str, list[str]] = defaultdict(list)
+        self._closure: dict[str, set[str]] = {}
+        for iri, level, label, code, population in db.execute(
+            "SELECT iri, level, label, code, population FROM territory"
+        ):
+            self.territories[iri] = Territory(iri, level, label, code, population)
+        for child, parent in db.execute("SELECT child, parent FROM part"):
+            self.territories[child].parents.append(parent)
+            self.children[parent].append(child)
+        self.triples: int = db.execute("SELECT COALESCE(SUM(triples), 0) FROM graph").fetchone()[0]
+
+    # --- reading ----------------------------------------------------------------------------
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: the statements of a page see one version, even while a refresh commits."""
+        with self._read_lock:
+            self._depth += 1
+            if self._depth == 1:
+                self.reader.execute("BEGIN")
+            try:
+                yield self.reader
+            finally:
+                self._depth -= 1
+                if not self._depth:
+                    self.reader.execute("COMMIT")
 
     def closure(self, territory: str) -> set[str]:
         """The territory and every territory containing it (commune → EPCI, département, région).
@@ -268,49 +551,339 @@ class Catalog:
             self._closure[territory] = found
         return found
 
-    def _load_kind(self, store: Store, kind: ListKind) -> None:
-        values = " ".join(f"<{c}>" for c in kind.classes)
-        index: dict[str, Item] = {}
-        folder = self.base + CONCEPT_FOLDERS[kind.name] if kind.name in CONCEPT_FOLDERS else None
-        for iri, c in self._instances(store, kind.classes):
-            if folder and not iri.startswith(folder):
+    def label(self, iri: str, lang: str = "fr") -> str:
+        """Cached per version (a page asks for the same facet values' labels again and again)."""
+        found = self._labels.get((iri, lang))
+        if found is None:
+            if len(self._labels) > LABELS_KEPT:
+                self._labels.clear()
+            found = self._labels[(iri, lang)] = self._label(iri, lang)
+        return found
+
+    def _label(self, iri: str, lang: str) -> str:
+        with self._reading() as db:
+            row = db.execute("SELECT labels FROM item WHERE iri = ? ORDER BY n LIMIT 1", (iri,)).fetchone()
+            if row:
+                return pick(json.loads(row[0]), lang, iri)
+            row = db.execute("SELECT labels FROM value_label WHERE iri = ?", (iri,)).fetchone()
+        if row and row[0] != "{}":
+            return pick(json.loads(row[0]), lang, iri)
+        t = self.territories.get(iri)
+        return t.label if t else iri
+
+    def items_of(self, numbers: Iterable[int]) -> list[Item]:
+        """The items with these numbers, in this order, with their facets and places."""
+        numbers = list(numbers)
+        found: dict[int, Item] = {}
+        with self._reading() as db:
+            for chunk in _chunks(numbers, 500):
+                marks = _marks(len(chunk))
+                for n, iri, kind, labels, year in db.execute(
+                    f"SELECT n, iri, kind, labels, year FROM item WHERE n IN ({marks})", chunk
+                ):
+                    found[n] = Item(iri, kind, json.loads(labels), year=year)
+                for n, name, value in db.execute(
+                    f"SELECT n, name, value FROM facet WHERE n IN ({marks})", chunk
+                ):
+                    found[n].facets[name].add(value)
+                for n, t in db.execute(f"SELECT n, territory FROM place WHERE n IN ({marks})", chunk):
+                    if t in self.territories:
+                        found[n].direct.add(t)
+        return [found[n] for n in numbers if n in found]
+
+    @property
+    def items(self) -> _Items:
+        return _Items(self)
+
+    @property
+    def by_kind(self) -> dict[str, list[int]]:
+        """Item numbers per list (for tests and benchmarks: pages read a window, see :meth:`page`)."""
+        out: dict[str, list[int]] = defaultdict(list)
+        with self._reading() as db:
+            for n, kind in db.execute("SELECT n, kind FROM item ORDER BY n"):
+                out[kind].append(n)
+        return out
+
+    @staticmethod
+    def _matching(kind: str, selected: dict[str, list[str]]) -> tuple[str, list]:
+        """A subquery of the numbers of the items of ``kind`` matching every facet (values of one facet
+        are alternatives), with its arguments: an intersection of postings, read through the index."""
+        if not selected:
+            return "SELECT n FROM item WHERE kind = ?", [kind]
+        parts, args = [], []
+        for name, keys in selected.items():
+            parts.append(f"SELECT n FROM facet WHERE kind = ? AND name = ? AND key IN ({_marks(len(keys))})")
+            args += [kind, name, *keys]
+        return " INTERSECT ".join(parts), args
+
+    def filter(self, kind: str, selected: dict[str, list[str]]) -> list[int]:
+        matching, args = self._matching(kind, selected)
+        with self._reading() as db:
+            return [n for (n,) in db.execute(f"SELECT n FROM ({matching}) ORDER BY n", args)]
+
+    def page(
+        self, kind: str, selected: dict[str, list[str]], order: str, lang: str, offset: int, limit: int
+    ) -> tuple[int, list[Item]]:
+        """(how many match, the items of one page) sorted by label, or by year (newest first)."""
+        matching, args = self._matching(kind, selected)
+        sort = "sort_en" if lang == "en" else "sort_fr"
+        by = "COALESCE(NULLIF(year, ''), '0000') DESC, n" if order == "annee" else f"{sort}, n"
+        with self._reading() as db:
+            total = db.execute(f"SELECT COUNT(*) FROM ({matching})", args).fetchone()[0]
+            # Chosen facets: sort the few matching items; none: walk the list's sorted index, then stop.
+            source = f"item WHERE n IN ({matching})" if selected else "item WHERE kind = ?"
+            query = f"SELECT n FROM {source} ORDER BY {by} LIMIT ? OFFSET ?"
+            numbers = [n for (n,) in db.execute(query, [*args, limit, min(offset, LAST)])]
+            return total, self.items_of(numbers)
+
+    def facet_counts(
+        self, kind: str, selected: dict[str, list[str]], facet: str, limit: int
+    ) -> list[tuple[str, int, str]]:
+        """(key, count, value) of one facet over the matching items, most frequent first."""
+        where, args = "kind = ? AND name = ?", [kind, facet]
+        if selected:
+            matching, more = self._matching(kind, selected)
+            where, args = f"n IN ({matching}) AND name = ?", [*more, facet]
+        with self._reading() as db:
+            return db.execute(
+                f"SELECT key, COUNT(*) AS c, MIN(value) FROM facet WHERE {where} "
+                "GROUP BY key ORDER BY c DESC, key LIMIT ?",
+                [*args, limit],
+            ).fetchall()
+
+    def value_of(self, kind: str, facet: str, key: str) -> str:
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT value FROM facet WHERE kind = ? AND name = ? AND key = ? LIMIT 1", (kind, facet, key)
+            ).fetchone()
+        return row[0] if row else key
+
+    def count(self, kind: str, facet: str | None = None, key: str | None = None) -> int:
+        """Items of a list, or of a list with one facet value."""
+        with self._reading() as db:
+            if facet is None:
+                return db.execute("SELECT COUNT(*) FROM item WHERE kind = ?", (kind,)).fetchone()[0]
+            query = "SELECT COUNT(*) FROM facet WHERE kind = ? AND name = ? AND key = ?"
+            return db.execute(query, (kind, facet, key)).fetchone()[0]
+
+    def per_departement(self, kind: str) -> dict[str, int]:
+        """Items of a list per département code (the home page's map)."""
+        with self._reading() as db:
+            return dict(
+                db.execute(
+                    "SELECT t.code, COUNT(*) FROM facet f JOIN territory t ON t.iri = f.value "
+                    "WHERE f.kind = ? AND f.name = 'departement' GROUP BY t.code",
+                    (kind,),
+                )
+            )
+
+    def latest(self, kind: str, limit: int) -> list[Item]:
+        with self._reading() as db:
+            query = "SELECT n FROM item WHERE kind = ? ORDER BY year DESC, n LIMIT ?"
+            return self.items_of(n for (n,) in db.execute(query, (kind, limit)).fetchall())
+
+    def rollup(self, territory: str, kind: str, lang: str, limit: int) -> tuple[int, int, list[Item]]:
+        """(items of ``kind`` within the territory, how many only through a smaller territory, the first
+        ``limit`` by label)."""
+        sort = "sort_en" if lang == "en" else "sort_fr"
+        within = f"""{DOWN}, r AS (SELECT p.n, MAX(p.territory = :t) AS direct FROM down
+            JOIN place p ON p.territory = down.t GROUP BY p.n)"""
+        args = {"t": territory, "k": kind, "limit": limit}
+        with self._reading() as db:
+            total, indirect = db.execute(
+                f"{within} SELECT COUNT(*), COALESCE(SUM(1 - r.direct), 0) FROM r JOIN item i ON i.n = r.n "
+                "WHERE i.kind = :k",
+                args,
+            ).fetchone()
+            numbers = [
+                n
+                for (n,) in db.execute(
+                    f"{within} SELECT i.n FROM r JOIN item i ON i.n = r.n WHERE i.kind = :k "
+                    f"ORDER BY i.{sort}, i.n LIMIT :limit",
+                    args,
+                )
+            ]
+            return total, indirect, self.items_of(numbers)
+
+    def rollup_iris(self, territory: str, kind: str) -> list[str]:
+        """Every item of ``kind`` within the territory (a map's points)."""
+        with self._reading() as db:
+            return [
+                iri
+                for (iri,) in db.execute(
+                    f"{DOWN} SELECT DISTINCT i.iri FROM down JOIN place p ON p.territory = down.t "
+                    "JOIN item i ON i.n = p.n WHERE i.kind = :k ORDER BY i.n",
+                    {"t": territory, "k": kind},
+                )
+            ]
+
+    def iris(self, prefix: str, offset: int, limit: int) -> tuple[int, list[str]]:
+        """(how many, a window of) the items' IRIs under ``prefix``, in IRI order (the sitemap)."""
+        within = "SELECT DISTINCT iri FROM item WHERE iri >= ? AND iri < ?"
+        args = (prefix, prefix + "\U0010ffff")
+        with self._reading() as db:
+            total = db.execute(f"SELECT COUNT(*) FROM ({within})", args).fetchone()[0]
+            rows = db.execute(
+                f"{within} ORDER BY iri LIMIT ? OFFSET ?", (*args, limit, min(offset, LAST))
+            ).fetchall()
+        return total, [iri for (iri,) in rows]
+
+    def search(
+        self, text: str, kinds: list[str], selected: dict[str, list[str]], offset: int, limit: int
+    ) -> tuple[int, list[tuple[Item, Markup]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
+        """Full text, every word as a prefix: (how many match, one page of items best first with their
+        snippet, counts per list over every match, counts per facet over the matches kept)."""
+        words = TOKEN.findall(text.lower())
+        if not words:
+            return 0, [], [], {}
+        match = " ".join(f'"{w}"*' for w in words)
+        where, args = [], []
+        if kinds:
+            where.append(f"i.kind IN ({_marks(len(kinds))})")
+            args += kinds
+        for name, keys in selected.items():
+            keyed = f"f.key IN ({_marks(len(keys))})"
+            where.append(f"EXISTS (SELECT 1 FROM facet f WHERE f.n = i.n AND f.name = ? AND {keyed})")
+            args += [name, *keys]
+        # CROSS JOIN: SQLite then reads from the matches, not from the whole item or facet table.
+        hits = "temp.hit h CROSS JOIN item i ON i.n = h.n" if where else "temp.hit h"
+        kept = " AND ".join(where) or "1"
+        marks = "\x02", "\x03"
+        with self._reading() as db:
+            # The matches ranked once (in SQLite's C); counting and paging then read this short table.
+            db.execute("DELETE FROM temp.hit")
+            db.execute(
+                "INSERT INTO temp.hit SELECT rowid, bm25(doc, 10.0, 1.0) FROM doc WHERE doc MATCH ?", (match,)
+            )
+            by_kind = db.execute(
+                "SELECT i.kind, COUNT(*) AS c FROM temp.hit h CROSS JOIN item i ON i.n = h.n GROUP BY i.kind "
+                "ORDER BY c DESC, i.kind"
+            ).fetchall()
+            total = db.execute(f"SELECT COUNT(*) FROM {hits} WHERE {kept}", args).fetchone()[0]
+            page = [
+                n
+                for (n,) in db.execute(
+                    f"SELECT h.n FROM {hits} WHERE {kept} ORDER BY h.r, h.n LIMIT ? OFFSET ?",
+                    [*args, limit, min(offset, LAST)],
+                )
+            ]
+            snippet = "SELECT rowid, snippet(doc, 1, ?, ?, '…', 20) FROM doc WHERE doc MATCH ? AND rowid IN "
+            found = dict(db.execute(f"{snippet}({_marks(len(page))})", [*marks, match, *page]))
+            items = self.items_of(page)
+            counts = {
+                name: db.execute(
+                    f"SELECT f.value, COUNT(*) AS c FROM {hits} CROSS JOIN facet f ON f.n = h.n "
+                    f"AND f.name = ? WHERE {kept} GROUP BY f.value ORDER BY c DESC, f.value LIMIT 30",
+                    [name, *args],
+                ).fetchall()
+                for name in ("departement", "theme")
+            }
+        snippets = [
+            Markup(str(escape(found.get(n, ""))).replace(marks[0], "<mark>").replace(marks[1], "</mark>"))
+            for n in page
+        ]
+        return total, list(zip(items, snippets, strict=True)), by_kind, counts
+
+
+class _Items:
+    """``catalog.items[n]``: one item read from the file when asked."""
+
+    def __init__(self, cat: Catalog):
+        self.cat = cat
+
+    def __getitem__(self, n: int) -> Item:
+        found = self.cat.items_of([n])
+        if not found:
+            raise IndexError(n)
+        return found[0]
+
+
+TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+# --- reading the store ------------------------------------------------------------------------
+def _fingerprints(store: Store) -> dict[str, tuple[str, int]]:
+    """Per public graph, (what its metadata says of its last write, its triple count): the metadata graph
+    is where every load records ``dcterms:modified`` and ``void:triples``; a graph with no stated count
+    (the accepted contributions) is counted, which sees a resource come or go."""
+    meta = store.meta_graph
+    modified = {
+        g.value: m.value
+        for g, m in store.scan(
+            f"SELECT ?g ?m WHERE {{ GRAPH <{meta}> {{ ?g <{DCTERMS}modified> ?m }} }}", ("g", "m")
+        )
+    }
+    stated = {
+        g.value: n.value
+        for g, n in store.scan(
+            f"SELECT ?g ?n WHERE {{ GRAPH <{meta}> {{ ?g <{VOID_TRIPLES}> ?n }} }}", ("g", "n")
+        )
+    }
+    out = {}
+    for g in store.public_graphs():
+        try:
+            n = int(stated[g])
+        except (KeyError, ValueError):
+            n = store.count(g)
+        out[g] = (f"{modified.get(g, '')}|{n}", n)
+    return out
+
+
+def _pairs(store: Store, iris: list[str] | None, path: str, extra: str = "") -> list[tuple[ox.Term, ox.Term]]:
+    """(subject, value) of one property path, with no join on the item's class.
+
+    Over the public dataset (a list of named graphs) a join costs a lookup per graph and per row: the
+    old ``?t a ?c OPTIONAL {…}`` queries took ~38 s for the territories of a 500k-triple store where
+    these flat patterns take ~0.5 s each; the join with the items is done here, in Python.
+    """
+    return store.scan(f"SELECT ?x ?v WHERE {{ {_values(iris)}{extra}?x {path} ?v }}", ("x", "v"))
+
+
+def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
+    """The items of every list among ``iris`` (all of them for None), with what the index keeps of them."""
+    classes = {c: [k for k in LISTS.values() if c in k.classes] for k in LISTS.values() for c in k.classes}
+    index: dict[tuple[str, str], Item] = {}
+    by_iri: dict[str, list[Item]] = defaultdict(list)
+    labels: dict[str, dict[str, str]] = defaultdict(dict)
+    for x, v in _pairs(store, iris, f"<{RDFS}label>"):
+        if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
+            labels[x.value].setdefault(v.language or "", v.value)
+    kinds_of = " ".join(f"<{c}>" for c in classes)
+    instances = [
+        (x.value, c.value)
+        for x, c in _pairs(store, iris, "a", f"VALUES ?v {{ {kinds_of} }} ")
+        if isinstance(x, ox.NamedNode)
+    ]
+    for x, c in instances:
+        for kind in classes[c]:
+            folder = CONCEPT_FOLDERS.get(kind.name)
+            if (folder and not x.startswith(base + folder)) or (x, kind.name) in index:
                 continue
-            item = index.get(iri)
-            if item is None:
-                item = index[iri] = Item(iri, kind.name, dict(self._labels.get(iri, {})))
-            item.types.add(c)
-        if not index:
-            return
-        start = len(self.items)
-        for n, item in enumerate(index.values()):
-            self.items.append(item)
-            self.by_kind[kind.name].append(start + n)
-            self.by_iri[item.iri].append(start + n)
-        numbers = {item.iri: start + n for n, item in enumerate(index.values())}
-        type_filter = f"VALUES ?c {{ {values} }} ?x a ?c ."
-        if kind.name == "territoires":
-            for item in index.values():
-                item.direct = {item.iri}
-        else:
-            for x, t in self._spatial(store):
-                item = index.get(x.value)
-                if item is not None and t.value in self.territories:
-                    item.direct.add(t.value)
-        for item in index.values():
-            for t in item.direct:
-                item.within |= self.closure(t)
+            item = index[(x, kind.name)] = Item(x, kind.name, dict(labels.get(x, {})))
+            by_iri[x].append(item)
+            if kind.name == "territoires":
+                item.direct.add(x)
+    if not index:
+        return []
+    for x, t in _pairs(store, iris, f"({SPATIAL})"):
+        for item in by_iri.get(x.value, ()):
+            if item.kind != "territoires" and isinstance(t, ox.NamedNode):
+                item.direct.add(t.value)
+    read: dict[str, list[tuple[ox.Term, ox.Term]]] = {}  # a path several lists share is read once
+    for kind in LISTS.values():
         for facet in kind.facets:
-            if facet.path:
-                if facet.path == f"<{RDF}type>" and kind.name == "territoires":
-                    pairs = [(ox.NamedNode(i.iri), ox.NamedNode(c)) for i in index.values() for c in i.types]
-                elif facet.path == f"<{RDF}type>":  # every type of the items: a join, on a short list
-                    query = f"SELECT DISTINCT ?x ?v WHERE {{ {type_filter} ?x {facet.path} ?v }}"
-                    pairs = store.scan(query, ("x", "v"))
-                else:
-                    pairs = self._pairs(store, facet.path)
-                for x, v in pairs:
-                    item = index.get(x.value)
-                    if item is None:
+            if not facet.path:
+                continue
+            if facet.path != f"<{RDF}type>":
+                pairs = read.get(facet.path) or read.setdefault(facet.path, _pairs(store, iris, facet.path))
+            elif kind.name == "territoires":  # the classes read above
+                pairs = [(ox.NamedNode(x), ox.NamedNode(c)) for x, c in instances if c in TERRITORY_CLASSES]
+            else:  # every type of the items: a join, on a short list
+                values = " ".join(f"<{c}>" for c in kind.classes)
+                pairs = _pairs(store, iris, "a", f"VALUES ?c {{ {values} }} ?x a ?c . ")
+            for x, v in pairs:
+                for item in by_iri.get(x.value, ()):
+                    if item.kind != kind.name:
                         continue
                     value = v.value[:4] if facet.year else v.value
                     if facet.name == "samedi":
@@ -318,214 +891,80 @@ class Catalog:
                             continue
                         value = "oui"
                     item.facets[facet.name].add(value)
-                    if facet.year and (not item.year or value > item.year):
+                    if facet.year and value > item.year:
                         item.year = value
-            else:
-                level = facet.name
-                for item in index.values():
-                    item.facets[level] = {t for t in item.within if self.territories[t].level == level}
-        for item in index.values():
-            n = numbers[item.iri]
-            for name, vals in item.facets.items():
-                for v in vals:
-                    key = key_of(v, self.base)
-                    self.postings[(kind.name, name, key)].add(n)
-                    self.facet_values[(kind.name, name, key)] = v
-            if kind.name in ROLLUP_KINDS:
-                for t in item.within:
-                    self.rollup[t].append(n)
-
-    def _label_values(self, store: Store) -> None:
-        wanted = {v for v in self.facet_values.values() if "://" in v and v not in self.territories}
-        self.value_labels = labels_of(store, [ox.NamedNode(v) for v in wanted])
-        for t in self.territories.values():
-            self.value_labels[t.iri] = {"fr": t.label}
-
-    # --- reading ----------------------------------------------------------------------------
-    def label(self, iri: str, lang: str = "fr") -> str:
-        for n in self.by_iri.get(iri, ()):
-            labels = self.items[n].labels
-            return labels.get(lang) or labels.get("fr") or labels.get("") or next(iter(labels.values()), iri)
-        labels = self.value_labels.get(iri)
-        if labels:
-            return labels.get(lang) or labels.get("fr") or labels.get("") or next(iter(labels.values()))
-        return iri
-
-    def filter(self, kind: str, selected: dict[str, list[str]]) -> list[int]:
-        """Items of ``kind`` matching every facet (values of one facet are alternatives)."""
-        result: set[int] | None = None
-        for name, keys in selected.items():
-            matching: set[int] = set()
-            for key in keys:
-                matching |= self.postings.get((kind, name, key), set())
-            result = matching if result is None else result & matching
-        if result is None:
-            return list(self.by_kind.get(kind, ()))
-        return sorted(result)
-
-    def facet_counts(self, kind: str, numbers: list[int], facet: str) -> list[tuple[str, int]]:
-        """(key, count) for one facet over the given items, most frequent first."""
-        counts: dict[str, int] = defaultdict(int)
-        for n in numbers:
-            for v in self.items[n].facets.get(facet, ()):
-                counts[key_of(v, self.base)] += 1
-        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    props = " ".join(f"<{p}>" for p in TEXT_PROPS)
+    for x, t in _pairs(store, iris, "?p", f"VALUES ?p {{ {props} }} "):
+        if isinstance(t, ox.Literal):
+            for item in by_iri.get(x.value, ()):
+                item.texts.append(t.value)
+    return list(index.values())
 
 
+# --- the index of each store ------------------------------------------------------------------
 _lock = threading.Lock()
 # Kept per store object, weakly: an id() could be reused by a new store and serve the old one's index.
-_cache: weakref.WeakKeyDictionary[Store, tuple[int, Catalog, TextIndex]] = weakref.WeakKeyDictionary()
-_building: weakref.WeakKeyDictionary[Store, threading.Event] = weakref.WeakKeyDictionary()  # set when built
+_cache: weakref.WeakKeyDictionary[Store, Catalog] = weakref.WeakKeyDictionary()
 
 
 class IndexNotReady(StoreUnavailable):
     """The first index of this store is still being built (a server start at national scale)."""
 
 
+def _opened(store: Store) -> Catalog:
+    with _lock:
+        cat = _cache.get(store)
+        if cat is None:
+            cat = _cache[store] = Catalog(store, build=False)
+        return cat
+
+
+def start(store: Store) -> None:
+    """Open the index at start-up and bring it to the store's version in the background: an index on disk
+    is served at once (the catch-up reads what changed); a first build at 20M quads takes minutes, during
+    which the server answers SPARQL, resource pages and dumps, and index pages wait FIRST_BUILD_WAIT, then
+    say 503."""
+    cat = _opened(store)
+    threading.Thread(target=_catch_up, args=(cat, store), daemon=True, name="index").start()
+
+
+def _catch_up(cat: Catalog, store: Store) -> None:
+    try:
+        cat.refresh(store)
+    except StoreError:
+        pass  # a remote store down: the next read tries again
+    except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
+        log.exception("the index could not be brought up to date")
+
+
+def finish(store: Store, timeout: float) -> None:
+    """Before the store closes: let a refresh under way end (a bigger one is left to the process's exit)."""
+    cat = _cache.get(store)
+    if cat is not None and cat.busy.acquire(timeout=timeout):
+        cat.busy.release()
+
+
 def catalog(store: Store) -> Catalog:
-    return _current(store)[0]
-
-
-def text_index(store: Store) -> TextIndex:
-    return _current(store)[1]
+    """The index at the store's version: what changed since is read now (a full rebuild is done in the
+    background while the previous version is served); the very first build is waited for."""
+    cat = _opened(store)
+    if not cat.ready.is_set():
+        if not cat.busy.locked():
+            cat.refresh(store)
+        elif not cat.ready.wait(FIRST_BUILD_WAIT):
+            raise IndexNotReady(
+                "the index of lists and search is still being built (the server has just started): "
+                "try again in a minute"
+            )
+        return catalog(store)  # built; or failed (a remote server down), and this request tries again
+    if cat.version != store.version:
+        cat.refresh(store, wait=False)
+    return cat
 
 
 def catalog_within(store: Store, wait: float) -> Catalog | None:
     """The index, or None if its first build is still under way after ``wait`` seconds."""
-    try:
-        return _current(store, wait)[0]
-    except IndexNotReady:
+    cat = _opened(store)
+    if not cat.ready.is_set() and cat.busy.locked() and not cat.ready.wait(wait):
         return None
-
-
-def start(store: Store) -> None:
-    """Build the first index in the background: at 20M quads it takes ~12 min, during which the server
-    answers SPARQL, resource pages and dumps, and index pages wait up to FIRST_BUILD_WAIT then say 503."""
-    with _lock:
-        if store not in _cache and store not in _building:
-            _spawn(store)
-
-
-def finish(store: Store, timeout: float) -> None:
-    """Before the store closes: let a build under way end (a few seconds below 1M quads; a bigger one is
-    left to the process's exit rather than make the shutdown wait for it)."""
-    with _lock:
-        building = _building.get(store)
-    if building is not None:
-        building.wait(timeout)
-
-
-def _spawn(store: Store) -> None:
-    _building[store] = threading.Event()
-    threading.Thread(target=_rebuild, args=(store,), daemon=True, name="search-index").start()
-
-
-def _current(store: Store, wait: float | None = None) -> tuple[Catalog, TextIndex]:
-    """The index of the store's version; after a write, the previous one while the new one builds.
-
-    Building takes seconds at scale (~20 s for 1M triples), so a write must not make the next visitor wait:
-    lists and search are eventually consistent (resource pages read the store directly, always fresh).
-    Only the very first build, with nothing to serve, is waited for: built here, or for at most ``wait``
-    seconds (FIRST_BUILD_WAIT) when :func:`start` began it.
-    """
-    key = store
-    with _lock:
-        cached = _cache.get(key)
-        if cached and (cached[0] == store.version or key in _building):
-            return cached[1], cached[2]
-        if cached:
-            _spawn(store)
-            return cached[1], cached[2]
-        building = _building.get(key)
-        if building is None:
-            return _build(store)
-    if not building.wait(FIRST_BUILD_WAIT if wait is None else wait):
-        raise IndexNotReady(
-            "the index of lists and search is still being built (the server has just started): "
-            "try again in a minute"
-        )
-    return _current(store, wait)  # built; or failed (a remote server down), and this request tries again
-
-
-def _build(store: Store) -> tuple[Catalog, TextIndex]:
-    cat = Catalog(store)
-    idx = TextIndex(store, cat)
-    _cache[store] = (cat.version, cat, idx)
-    return cat, idx
-
-
-def _rebuild(store: Store) -> None:
-    try:
-        cat = Catalog(store)
-        idx = TextIndex(store, cat)
-        with _lock:
-            _cache[store] = (cat.version, cat, idx)
-    except StoreError:
-        pass  # a remote store down or closed: the previous index is served; the next read tries again
-    except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
-        log.exception("the index could not be built")
-    finally:
-        with _lock:
-            _building.pop(store).set()
-
-
-TOKEN = re.compile(r"\w+", re.UNICODE)
-
-
-class TextIndex:
-    """SQLite FTS5 over labels (weight 10) and texts (weight 1) of every catalogue item."""
-
-    def __init__(self, store: Store, cat: Catalog):
-        self.catalog = cat
-        self.db = sqlite3.connect(":memory:", check_same_thread=False)
-        self.db.execute(
-            "CREATE VIRTUAL TABLE doc USING fts5(label, body, n UNINDEXED,"
-            " tokenize='unicode61 remove_diacritics 2')"
-        )
-        texts: dict[str, list[str]] = defaultdict(list)
-        props = " ".join(f"<{p}>" for p in TEXT_PROPS)
-        query = f"SELECT ?x ?t WHERE {{ VALUES ?p {{ {props} }} ?x ?p ?t FILTER(isLiteral(?t)) }}"
-        for x, t in store.scan(query, ("x", "t")):
-            if x.value in cat.by_iri:
-                texts[x.value].append(t.value)
-        rows = []
-        for n, item in enumerate(cat.items):
-            label = " ".join(dict.fromkeys(item.labels.values()))
-            rows.append((label, "\n".join(texts.get(item.iri, ())), n))
-        self.db.executemany(
-            "INSERT INTO doc(rowid, label, body, n) VALUES (?, ?, ?, ?)",
-            [(n + 1, *r) for n, r in enumerate(rows)],
-        )
-        self.lock = threading.Lock()
-
-    @staticmethod
-    def fts_query(text: str) -> str:
-        """Every word must match, as a prefix ('saisonnier' finds 'saisonniers')."""
-        return " ".join(f'"{w}"*' for w in TOKEN.findall(text.lower()))
-
-    def search(self, text: str, limit: int = 1000) -> list[tuple[int, float]]:
-        """(item number, rank) best first."""
-        query = self.fts_query(text)
-        if not query:
-            return []
-        with self.lock:
-            rows = self.db.execute(
-                "SELECT n, bm25(doc, 10.0, 1.0) AS r FROM doc WHERE doc MATCH ? ORDER BY r LIMIT ?",
-                (query, limit),
-            ).fetchall()
-        return [(int(n), r) for n, r in rows]
-
-    def snippets(self, numbers: list[int], text: str) -> list[tuple[int, Markup]]:
-        """Escaped excerpts of the texts with the matched words in <mark>."""
-        query = self.fts_query(text)
-        marks = "\x02", "\x03"
-        with self.lock:
-            rows = self.db.execute(
-                f"SELECT n, snippet(doc, 1, ?, ?, '…', 20) FROM doc WHERE doc MATCH ? AND rowid IN "
-                f"({','.join('?' * len(numbers))})",
-                (*marks, query, *(n + 1 for n in numbers)),
-            ).fetchall()
-        return [
-            (int(n), Markup(str(escape(s)).replace(marks[0], "<mark>").replace(marks[1], "</mark>")))
-            for n, s in rows
-        ]
+    return catalog(store)

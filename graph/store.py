@@ -64,6 +64,7 @@ class Store(ABC):
         self.minter = Minter(base_iri)
         self.meta_graph = self.minter.graph("meta")
         self.private_meta_graph = self.minter.private_graph("meta")
+        self.written: set[str] = set()  # graphs replaced or dropped since graph.search last took them
 
     def meta_graph_of(self, graph: str) -> str:
         """Where a graph's provenance goes: a private graph's label, file name and triple count are not
@@ -330,6 +331,7 @@ class OxigraphStore(Store):
                     + (f"{forget_meta} ;\n" if meta else "")
                     + f"INSERT DATA {{ GRAPH {g} {{ {body} }} GRAPH <{meta_graph}> {{ {meta_body} }} }}"
                 )
+            self.written.add(graph)
             self._bump()
         return len(lines)
 
@@ -379,6 +381,7 @@ class OxigraphStore(Store):
                 raise
             finally:
                 self._pending.unlink(missing_ok=True)
+            self.written.update(graphs)
             self._bump()
         return total
 
@@ -432,6 +435,7 @@ class OxigraphStore(Store):
             if self._store.contains_named_graph(g):
                 self._store.remove_graph(g)
             self._store.update(self.forget_meta(g))
+            self.written.add(graph)
             self._bump()
 
     @property

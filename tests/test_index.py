@@ -1,0 +1,130 @@
+"""The browsing index is kept on disk beside the store and follows its writes graph by graph: a write
+re-reads the items of the graph it changed, a restart after an offline import catches up without a full
+rebuild, and a process killed in the middle of an update leaves the old version, whole."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from graph import search
+from graph.store import GraphMeta, OxigraphStore
+
+BASE = "https://data.adrets-asso.fr/"
+PREFIXES = f"""@prefix schema: <http://schema.org/> . @prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix igeo: <http://rdf.insee.fr/def/geo#> .
+@prefix region: <{BASE}id/region/> . @prefix dep: <{BASE}id/departement/> .
+@prefix commune: <{BASE}id/commune/> . @prefix projet: <{BASE}id/projet/> .
+"""
+TERRITORIES = """
+region:84 a igeo:Region ; rdfs:label "Auvergne-Rhône-Alpes"@fr ; igeo:codeINSEE "84" .
+dep:73 a igeo:Departement ; rdfs:label "Savoie"@fr ; igeo:codeINSEE "73" ;
+  dcterms:isPartOf region:84 .
+commune:73054 a igeo:Commune ; rdfs:label "Bourg-Saint-Maurice"@fr ; igeo:codeINSEE "73054" ;
+  dcterms:isPartOf dep:73 .
+"""
+
+
+def project(key: str, label: str, text: str = "") -> str:
+    return (
+        f'projet:{key} a schema:Project ; rdfs:label "{label}"@fr ; schema:description "{text or label}"@fr ;'
+        " dcterms:spatial commune:73054 .\n"
+    )
+
+
+def triples(ttl: str) -> list[ox.Triple]:
+    return [q.triple for q in ox.parse((PREFIXES + ttl).encode(), ox.RdfFormat.TURTLE)]
+
+
+def write(store: OxigraphStore, name: str, ttl: str) -> None:
+    store.replace_graph(BASE + "graph/" + name, triples(ttl), GraphMeta(name, f"{name}.ttl"))
+
+
+def labels(cat: search.Catalog, kind: str = "projets") -> set[str]:
+    return {cat.label(cat.items[n].iri) for n in cat.filter(kind, {})}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> OxigraphStore:
+    """On disk, as a server's: its index file lives beside it."""
+    store = OxigraphStore(BASE, tmp_path / "store")
+    write(store, "territoires", TERRITORIES)
+    write(store, "catalogue", "".join(project(f"p{i}", f"Projet {i}") for i in range(20)))
+    write(store, "saison", project("tremplin", "Tremplin Saison", "Accueil des saisonniers"))
+    return store
+
+
+def test_a_write_to_one_graph_rereads_only_the_items_it_touches(store: OxigraphStore) -> None:
+    cat = search.Catalog(store)
+    assert cat.path == store.path.with_name("store.index.sqlite") and cat.version == store.version
+    assert len(labels(cat)) == 21 and cat.rollup(BASE + "id/departement/73", "projets", "fr", 30)[0] == 21
+    search.stats.clear()
+    write(store, "saison", project("tremplin", "Tremplin Hiver", "Accueil des travailleurs mobiles"))
+    cat.refresh(store)
+    assert search.stats == {"updates": 1, "items_read": 1}  # the one project of that graph, not 21
+    assert cat.version == store.version
+    assert "Tremplin Hiver" in labels(cat) and "Tremplin Saison" not in labels(cat)
+    assert cat.search("saisonniers", [], {}, 0, 10)[0] == 0
+    total, found, by_kind, counts = cat.search("travailleurs mobiles", [], {"departement": ["73"]}, 0, 10)
+    assert total == 1 and found[0][0].iri == BASE + "id/projet/tremplin" and "<mark>" in found[0][1]
+    assert by_kind == [("projets", 1)] and counts["departement"] == [(BASE + "id/departement/73", 1)]
+    assert cat.facet_counts("projets", {}, "departement", 10) == [("73", 21, BASE + "id/departement/73")]
+    store.drop_graph(BASE + "graph/saison")
+    cat.refresh(store)
+    assert len(labels(cat)) == 20 and search.stats["full_builds"] == 0
+
+
+def test_a_restart_after_an_offline_import_catches_up(store: OxigraphStore) -> None:
+    search.Catalog(store).close()
+    old = store.version
+    write(store, "evenements", project("forum", "Forum des saisonniers"))  # the CLI: no index open
+    path = store.path
+    store.close()
+    store = OxigraphStore(BASE, path)
+    search.stats.clear()
+    cat = search.Catalog(store, build=False)
+    assert cat.ready.is_set() and cat.version == old  # served at once, as it was
+    assert "Forum des saisonniers" not in labels(cat)
+    cat.refresh(store)
+    assert cat.version == store.version and "Forum des saisonniers" in labels(cat)
+    assert search.stats == {"updates": 1, "items_read": 1}
+
+
+CRASH = """
+import os, signal, sys
+from graph import search
+from graph.store import OxigraphStore
+sys.path.insert(0, {tests!r})
+from test_index import BASE, project, write
+
+store = OxigraphStore(BASE, {path!r})
+write(store, "saison", project("tremplin", "Tremplin Hiver"))
+insert = search.Catalog._insert
+
+def insert_then_die(self, items):
+    insert(self, items)  # written, not committed
+    os.kill(os.getpid(), signal.SIGKILL)
+
+search.Catalog._insert = insert_then_die
+search.Catalog(store)
+"""
+
+
+def test_a_process_killed_during_an_update_leaves_the_old_version(store: OxigraphStore) -> None:
+    search.Catalog(store).close()
+    old, path = store.version, store.path
+    store.close()
+    script = CRASH.format(tests=str(Path(__file__).parent), path=str(path))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == -9, done.stderr
+    store = OxigraphStore(BASE, path)
+    assert store.version == old + 1  # the store's write went through; the index's did not
+    cat = search.Catalog(store, build=False)
+    assert cat.version == old and len(labels(cat)) == 21 and "Tremplin Saison" in labels(cat)
+    assert cat.search("tremplin", [], {}, 0, 10)[0] == 1
+    cat.refresh(store)
+    assert cat.version == store.version and "Tremplin Hiver" in labels(cat) and len(labels(cat)) == 21
