@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import httpx
 import pyoxigraph as ox
 
-from graph.runner import EMPTY_GRAPH, Answer, Head, Job, NotAcceptable, threaded_answer
+from graph.pool import EMPTY_GRAPH, Answer, Head, Job, NotAcceptable, threaded_answer
 from graph.sparql_text import bind, named_iris, query_form
 from graph.store import (
     BULK_TIMEOUT,
@@ -581,7 +581,7 @@ def _parse_graph(response: httpx.Response) -> Iterator[ox.Triple]:
 
 
 class RemoteRunner:
-    """The endpoint's reads on a remote server: the same :class:`Answer` as ``graph.runner``.
+    """The endpoint's reads on a remote server: the same :class:`Answer` as ``graph.pool``.
 
     The server's answer is parsed and written again in the client's format by pyoxigraph, in a thread,
     as it arrives: one code path for every server's quirks (ASK as a table, legacy JSON), and results
