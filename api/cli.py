@@ -161,7 +161,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.query_workers_max = args.workers_max
     if args.no_access_log:
         settings.access_log = False
-    # The store's own news (a snapshot compacted…) in the server's log, formatted like uvicorn's lines.
+    # The platform's own news (an index build that failed…) in the server's log, like uvicorn's lines.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     for name in ("graph", "api"):
         log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
