@@ -369,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sparql", nargs="?")
     p.add_argument("--file", help="read the query from a .rq file")
     p.add_argument("--format", choices=["table", "json", "csv", "tsv"], default="table")
-    p.add_argument("--private", action="store_true", help="include private graphs (administrators only)")
+    p.add_argument("--private", action="store_true", help="query the private graphs (administrators only)")
 
     p = verbs.add_parser("export", parents=[common], help="dump the public dataset or one graph")
     p.add_argument("--format", choices=sorted(EXPORT_FORMATS), default="nquads")
