@@ -352,27 +352,31 @@ class OxigraphStore(Store):
     ) -> int | None:
         """Load a whole file into graphs that do not exist yet, without holding it in memory: pyoxigraph's
         bulk loader (at 5M quads the transactional path peaked at 9.6 GB). Returns None, writing
-        nothing, when a graph exists (replacing one must stay atomic: use :meth:`replace_graph`) or when
-        the file mixes public and private graphs (one bulk load fills one engine).
+        nothing, when a graph exists (replacing one must stay atomic: use :meth:`replace_graph`). A file
+        mixing public and private graphs is read twice, each engine taking its own graphs' quads.
 
         The bulk loader is not transactional, so a file beside the store names the graphs until the
         end: if the process dies meanwhile, the next opening drops them (they were new), and the store
         is as before. ``graphs`` are the file's graphs (from a scan, e.g. ``loaders.rdf.scan``)."""
         if self.path is None or self.read_only or self._pending is None:
             return None
-        engines = {id(self._of(g)): self._of(g) for g in [*graphs, target]}
-        if len(engines) != 1:
-            return None
-        (store,) = engines.values()
+        engines = {id(self._of(g)): self._of(g) for g in graphs} or {0: self._of(target)}
         with self._write_lock:
-            if any(store.contains_named_graph(ox.NamedNode(g)) for g in graphs):
+            if any(self.has_graph(g) for g in graphs):
                 return None
             _write_aside(self._pending, json.dumps(sorted(graphs)))
             try:
-                store.bulk_load(path=str(path), format=fmt, base_iri=base_iri, to_graph=ox.NamedNode(target))
+                if len(engines) == 1:
+                    (engine,) = engines.values()
+                    engine.bulk_load(
+                        path=str(path), format=fmt, base_iri=base_iri, to_graph=ox.NamedNode(target)
+                    )
+                else:
+                    for engine in engines.values():
+                        engine.bulk_extend(self._quads_for(engine, path, fmt, base_iri, ox.NamedNode(target)))
                 total = 0
                 for graph in graphs:
-                    g = ox.NamedNode(graph)
+                    g, store = ox.NamedNode(graph), self._of(graph)
                     # Counted again: duplicates in the file are stored once.
                     counted = store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {g} {{ ?s ?p ?o }} }}")
                     count = int(next(iter(counted))["n"].value)
@@ -384,7 +388,8 @@ class OxigraphStore(Store):
                             ox.Quad(t.subject, t.predicate, t.object, mg)
                             for t in self.meta_triples(graph, meta, count)
                         )
-                store.flush()
+                for engine in engines.values():
+                    engine.flush()
             except BaseException:
                 self._drop_graphs(graphs)
                 raise
@@ -392,6 +397,16 @@ class OxigraphStore(Store):
                 self._pending.unlink(missing_ok=True)
             self._bump()
         return total
+
+    def _quads_for(
+        self, engine: ox.Store, path: Path, fmt: ox.RdfFormat, base_iri: str, target: ox.NamedNode
+    ) -> Iterator[ox.Quad]:
+        """The file's quads that go to ``engine``, its default graph read as ``target``."""
+        for q in ox.parse(path=str(path), format=fmt, base_iri=base_iri, rename_blank_nodes=True):
+            if isinstance(q.graph_name, ox.DefaultGraph):
+                q = ox.Quad(q.subject, q.predicate, q.object, target)
+            if self._of(q.graph_name.value) is engine:
+                yield q
 
     def _move_private(self) -> None:
         """A store written before private graphs had their own engine (or their own metadata graph):

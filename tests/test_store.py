@@ -179,3 +179,19 @@ def test_private_graphs_live_in_their_own_engine(base_iri, tmp_path):
     assert old not in set(reopened.oxigraph) and reopened.count(private) == 2
     assert reopened.ask('ASK { ?s ?p "q" }', public=False) and not reopened.ask('ASK { ?s ?p "q" }')
     reopened.close()
+
+
+def test_a_bulk_import_mixing_public_and_private_graphs_fills_each_engine(base_iri, tmp_path):
+    store = OxigraphStore(base_iri, tmp_path / "store")
+    public, private = store.minter.graph("fichier"), store.minter.private_graph("fichier")
+    source = tmp_path / "mixed.nq"
+    source.write_text(
+        f'<http://example.org/a> <http://example.org/p> "public" <{public}> .\n'
+        f'<http://example.org/a> <http://example.org/m> "secret" <{private}> .\n'
+        f'<http://example.org/a> <http://example.org/m> "secret" <{private}> .\n'
+    )
+    total = store.bulk_import(source, ox.RdfFormat.N_QUADS, base_iri, [public, private], public, None)
+    assert total == 2 and store.count(public) == 1 and store.count(private) == 1
+    assert not store.ask('ASK { ?s ?p "secret" }') and store.ask('ASK { ?s ?p "secret" }', public=False)
+    assert ox.NamedNode(private) not in set(store.oxigraph.named_graphs())
+    store.close()
