@@ -269,7 +269,8 @@ class Answer:
 
 
 class QueryRunner:
-    """Deadline-enforcing reads of the public dataset. Thread-safe; call :meth:`publish` after writes."""
+    """Deadline-enforcing reads of the public dataset. Thread-safe; a query runs on the snapshot of the
+    store's version at its start (published then if need be)."""
 
     def __init__(self, store: Store, workers: int = 2, max_busy: int | None = None, *, network: bool = False):
         """``network``: whether queries may open connections (SERVICE to allow-listed endpoints)."""
@@ -617,7 +618,7 @@ class Reader(Store):
 
     def _direct(self, bindings: Bindings | None, public: bool) -> bool:
         # Private reads need the store; VALUES cannot hold blank nodes (the store substitutes them);
-        # an in-memory store has no workers to gain from (and copying it per version would cost more).
+        # an in-memory store has no workers to gain from.
         return (
             not public
             or not self.runner.disk
