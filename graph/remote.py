@@ -12,7 +12,9 @@ Any server works through the standard protocols; what differs between servers is
 
 The public dataset is always spelled out (``default-graph-uri`` / ``named-graph-uri`` = the public
 graphs), so no query of ours reads a private graph. The version (cache key, ETag) lives in the server,
-in a private graph, so several processes serving one remote store agree on it.
+in a private graph, so several processes serving one remote store agree on it. Unlike the embedded
+store, private graphs stay on the server: there is no snapshot to publish here, and a local private store
+would split one deployment's data and backups between two places and two hosts' processes.
 
 Configuration: the store location ``sparql+http://[user:password@]host:port/path`` and, when the
 defaults do not fit, ``COMMUNS_REMOTE_UPDATE_URL``, ``COMMUNS_REMOTE_GSP_URL``, ``COMMUNS_REMOTE_AUTH``
