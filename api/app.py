@@ -36,8 +36,8 @@ from api.pages import render
 from api.public_http import PublicHttp, public_routes
 from api.reconcile import router as reconcile_router
 from graph import matching, search
+from graph.pool import QueryRunner, Reader
 from graph.remote import RemoteRunner, RemoteStore
-from graph.runner import QueryRunner, Reader
 from graph.settings import Settings
 from graph.store import OxigraphStore, QueryTimeout, Store, StoreUnavailable, open_store
 

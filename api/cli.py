@@ -152,7 +152,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.app import create_app
 
-    # The store's own news (a snapshot compacted…) in the server's log, formatted like uvicorn's lines.
+    # The platform's own news (an index build that failed…) in the server's log, like uvicorn's lines.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     for name in ("graph", "api"):
         log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
@@ -354,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format", type=format_option(QUERY_FORMATS, "table"), help="table (default), json, csv, tsv"
     )
-    p.add_argument("--private", action="store_true", help="include private graphs (administrators only)")
+    p.add_argument("--private", action="store_true", help="query the private graphs (administrators only)")
 
     p = verbs.add_parser("export", parents=[common], help="dump the public dataset or one graph")
     p.add_argument(

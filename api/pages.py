@@ -116,7 +116,7 @@ _ontology_cache: weakref.WeakKeyDictionary[Store, tuple[int, dict[str, dict[str,
 
 
 def store_of(request: Request) -> Store:
-    """The deadline-enforcing reader (graph.runner.Reader) once the app started, else the store."""
+    """The deadline-enforcing reader (graph.pool.Reader) once the app started, else the store."""
     return getattr(request.app.state, "reader", None) or request.app.state.store
 
 

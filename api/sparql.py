@@ -1,6 +1,6 @@
 """The SPARQL 1.1 endpoint (``/sparql``) and the Graph Store Protocol (``/store``).
 
-Queries run through the deadline-enforcing runner (``app.state.runner``, graph/runner.py) on public-only
+Queries run through the deadline-enforcing pool (``app.state.runner``, graph/pool.py) on public-only
 snapshots, so no query text can reach a private graph. Updates need the configured bearer token, may
 not name a private graph, and are written by the single writer (``app.state.store``) then published.
 """
@@ -26,8 +26,8 @@ from api.deps import templates
 from api.public_http import cors_headers
 from graph import formats, sparql_text
 from graph.namespaces import PREFIXES, sparql_prefixes
+from graph.pool import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
 from graph.remote import RemoteRunner
-from graph.runner import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
 from graph.settings import Settings
 from graph.sparql_text import bind
 from graph.store import QueryTimeout, Store, StoreError, StoreUnavailable

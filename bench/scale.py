@@ -378,9 +378,6 @@ def communs_env(work: Path, workers: int | None = None) -> dict:
     return env
 
 
-COMPACTED = re.compile(r"snapshot of version \d+ compacted in ([\d.]+) s")
-
-
 def start_communs(store: str, work: Path, log: Path, workers: int | None = None, limit: float = 1200):
     port = free_port()
     proc = subprocess.Popen(
@@ -434,17 +431,6 @@ def serve_and_measure(
         return rec
     rec["startup_s"], rec["listen_s"] = round(startup, 1), round(listen, 1)
     print(f"    answering in {listen:.1f} s, index built in {startup:.1f} s", flush=True)
-    if not store.startswith("sparql+"):
-        # Measured on the compacted snapshot, as served once the start-up's compaction is done.
-        started = time.monotonic()
-        while (
-            not (done := COMPACTED.search(log.read_text()))
-            and time.monotonic() - started < args.startup_limit
-        ):
-            time.sleep(1)
-        if done:
-            rec["compact_s"] = float(done[1])  # the server's own figure (it overlaps the start-up)
-            print(f"    snapshot compacted in {rec['compact_s']:.1f} s", flush=True)
     try:
         with Sampler({"communs": proc.pid, **sampler_roots}) as sampler:
             rec["sparql"] = sparql_mix(f"http://127.0.0.1:{port}/sparql", args.duration, maxi)

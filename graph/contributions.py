@@ -349,26 +349,30 @@ class Contributions:
         hist.add(r, "cs:nombreModifications", number)
         hist.add(r, "dcterms:modified", _dt(at))
 
-        ops = [
+        # Two updates, as the embedded store keeps private graphs in an engine of their own: the public
+        # one first. If the process dies between them, the record still says the old state and the
+        # moderator's retry rewrites the same public triples; the other order could record a resource
+        # as accepted whose content never reached the public graph.
+        private = [
             f"DELETE WHERE {{ GRAPH <{h}> {{ {r} <{CS}etat> ?a ; <{CS}versionCourante> ?b ; "
             f"<{CS}nombreModifications> ?c ; <{DCTERMS}modified> ?d }} }}"
         ]
+        published: list[str] = []
         public = self.public_graph()
         if state_before == PENDING:
-            ops.append(f"DROP SILENT GRAPH <{self.pending_graph(rid)}>")
+            private.append(f"DROP SILENT GRAPH <{self.pending_graph(rid)}>")
         elif state_before == ACCEPTED:
             # The shared public graph holds exactly the current version: take out what this resource owns
             # (agents may be shared by several resources: they are cleaned up below).
             files = f"{self.minter.base}fichiers/{rid}/"
             owned = [t for t in old if t.subject == r or t.subject.value.startswith(files)]
-            ops.append(f"DELETE DATA {{ {_data(public, owned)} }}")
+            published.append(f"DELETE DATA {{ {_data(public, owned)} }}")
         insert = _data(h, hist)
         if new_version != version:
             insert += _data(self.version_graph(rid, new_version), content or [])
         if state_after == PENDING:
             insert += _data(self.pending_graph(rid), content or [])
         elif state_after == ACCEPTED:
-            insert += _data(public, content or [])
             meta = GraphMeta(
                 label="Ressources partagées par le réseau (contributions acceptées)",
                 source=self.minter.base + "ressources/proposer",
@@ -378,20 +382,23 @@ class Contributions:
             meta_triples = [
                 t for t in self.store.meta_triples(public, meta, 0) if t.predicate.value != void_triples
             ]
-            ops.append(f"DELETE WHERE {{ GRAPH <{self.store.meta_graph}> {{ <{public}> ?p ?o }} }}")
-            insert += _data(self.store.meta_graph, meta_triples)
+            published.append(f"DELETE WHERE {{ GRAPH <{self.store.meta_graph}> {{ <{public}> ?p ?o }} }}")
+            shown = _data(public, content or []) + _data(self.store.meta_graph, meta_triples)
+            published.append(f"INSERT DATA {{ {shown} }}")
         insert += _data(self.private_graph, extra_private or [])
-        ops.append(f"INSERT DATA {{ {insert} }}")
+        private.append(f"INSERT DATA {{ {insert} }}")
         if state_before == ACCEPTED:
             agents = " ".join(
                 str(t.object) for t in old if t.subject == r and t.predicate.value == PROV + "wasAttributedTo"
             )
-            ops.append(
+            published.append(
                 f"DELETE {{ GRAPH <{public}> {{ ?a ?p ?o }} }} WHERE {{ VALUES ?a {{ {agents} }} "
                 f"GRAPH <{public}> {{ ?a ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{public}> "
                 f"{{ ?x <{PROV}wasAttributedTo> ?a }} }} }}"
             )
-        self.store.update(" ;\n".join(ops))
+        if published:
+            self.store.update(" ;\n".join(published))
+        self.store.update(" ;\n".join(private))
         return number
 
     # --- operations ---------------------------------------------------------------------------

@@ -12,7 +12,9 @@ Any server works through the standard protocols; what differs between servers is
 
 The public dataset is always spelled out (``default-graph-uri`` / ``named-graph-uri`` = the public
 graphs), so no query of ours reads a private graph. The version (cache key, ETag) lives in the server,
-in a private graph, so several processes serving one remote store agree on it.
+in a private graph, so several processes serving one remote store agree on it. Unlike the embedded
+store, private graphs stay on the server: there is no snapshot to publish here, and a local private store
+would split one deployment's data and backups between two places and two hosts' processes.
 
 Configuration: the store location ``sparql+http://[user:password@]host:port/path`` and, when the
 defaults do not fit, the ``remote_*`` settings (graph/settings.py: ``COMMUNS_REMOTE_AUTH`` and others).
@@ -32,7 +34,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import httpx
 import pyoxigraph as ox
 
-from graph.runner import EMPTY_GRAPH, Answer, Head, Job, NotAcceptable, threaded_answer
+from graph.pool import EMPTY_GRAPH, Answer, Head, Job, NotAcceptable, threaded_answer
 from graph.settings import Settings
 from graph.sparql_text import bind, named_iris, query_form
 from graph.store import (
@@ -578,7 +580,7 @@ def _parse_graph(response: httpx.Response) -> Iterator[ox.Triple]:
 
 
 class RemoteRunner:
-    """The endpoint's reads on a remote server: the same :class:`Answer` as ``graph.runner``.
+    """The endpoint's reads on a remote server: the same :class:`Answer` as ``graph.pool``.
 
     The server's answer is parsed and written again in the client's format by pyoxigraph, in a thread,
     as it arrives: one code path for every server's quirks (ASK as a table, legacy JSON), and results

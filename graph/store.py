@@ -6,14 +6,16 @@ memory, or a remote SPARQL 1.1 server (``graph.remote``).
 
 Reads through :meth:`Store.select` / :meth:`ask` / :meth:`construct` see only the public dataset: the
 union of public named graphs as default graph, and only public graphs as named graphs. Private graphs
-(personal data, pending contributions) are reachable only with ``public=False``, which no anonymous
-HTTP path passes.
+(personal data, pending contributions, histories) are reachable only with ``public=False``, which no
+anonymous HTTP path passes. The embedded store keeps them in a store of their own beside the public one,
+so a public snapshot is a checkpoint of the public store and nothing has to be removed from it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import threading
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph import sparql_text
 from graph.namespaces import DCTERMS, PROV, RDF, RDFS, XSD, Minter, sparql_prefixes
 from graph.sparql_text import bind
 
@@ -184,63 +187,61 @@ class Store(ABC):
 
 
 class OxigraphStore(Store):
-    """pyoxigraph, on disk (RocksDB directory) or in memory (``path=None``, for tests)."""
+    """pyoxigraph, on disk (RocksDB directories) or in memory (``path=None``, for tests).
+
+    Two engines: the public graphs in ``path``, the private ones in ``path.private`` beside it. Privacy
+    then holds by construction: a checkpoint of the public store is a public snapshot as it is, with no
+    deletion (whose tombstones made each snapshot need a compaction). ``public=False`` reads the private
+    store only: a private graph must be readable on its own (it carries the types of what it describes).
+    A write names its graphs, which pick the engine; one write never spans both (see :meth:`update`)."""
 
     def __init__(self, base_iri: str, path: str | Path | None = None, *, read_only: bool = False):
         super().__init__(base_iri)
         self.path = Path(path) if path is not None else None
         self.read_only = read_only
-        if self.path is None:
-            self._store = ox.Store()
-        elif read_only:
-            self._store = ox.Store.read_only(str(self.path))
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                self._store = ox.Store(str(self.path))
-            except OSError as e:
-                raise StoreUnavailable(
-                    f"cannot open the store at {self.path}: {e} (is another 'communs' process using it?)"
-                ) from e
+        private = self.path.with_name(self.path.name + ".private") if self.path else None
+        self._store = self._open(self.path)
+        self._private = self._open(private if private is None or private.exists() or not read_only else None)
         self._version_file = self.path.with_name(self.path.name + ".version") if self.path else None
         self._version = self._read_version()
         self._write_lock = threading.Lock()
-        self._public_cache: tuple[int, list[ox.NamedNode]] | None = None
         self._pending = self.path.with_name(self.path.name + ".bulk-pending") if self.path else None
         if self._pending and not read_only:
             self._drop_unfinished_bulk()
         if not read_only:
-            self._hide_private_meta()
+            self._move_private()
+
+    def _open(self, path: Path | None) -> ox.Store:
+        if path is None:
+            return ox.Store()
+        if self.read_only:
+            return ox.Store.read_only(str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return ox.Store(str(path))
+        except OSError as e:
+            raise StoreUnavailable(
+                f"cannot open the store at {path}: {e} (is another 'communs' process using it?)"
+            ) from e
 
     @property
     def oxigraph(self) -> ox.Store:
-        """The underlying pyoxigraph store, for the modules of ``graph/`` that need it (snapshots)."""
+        """The public pyoxigraph store, for the modules of ``graph/`` that need it (snapshots)."""
         return self._store
 
+    def _of(self, graph: str) -> ox.Store:
+        """The engine that holds ``graph``."""
+        return self._store if self.minter.is_public_graph(graph) else self._private
+
     # --- reading ---------------------------------------------------------------------------
-    def _public_nodes(self) -> list[ox.NamedNode]:
-        cached = self._public_cache
-        if cached and cached[0] == self._version:
-            return cached[1]
-        nodes = [ox.NamedNode(g) for g in self.public_graphs()]
-        self._public_cache = (self._version, nodes)
-        return nodes
-
-    def _dataset_args(self, public: bool) -> dict:
-        if not public:
-            return {"use_default_graph_as_union": True}
-        nodes = self._public_nodes()
-        # An empty list would mean "no default graph at all" to pyoxigraph; keep the empty default graph.
-        return {"default_graph": nodes or [ox.DefaultGraph()], "named_graphs": nodes}
-
     def _run(self, query: str, bindings: Bindings | None, public: bool):
-        args = self._dataset_args(public)
+        store = self._store if public else self._private
         try:
             if bindings and any(isinstance(v, ox.BlankNode) for v in bindings.values()):
                 # VALUES cannot hold blank nodes; pyoxigraph substitutes them (pattern variables only).
                 subs = {ox.Variable(k): v for k, v in bindings.items()}
-                return self._store.query(query, substitutions=subs, **args)
-            return self._store.query(bind(query, bindings or {}), **args)
+                return store.query(query, substitutions=subs, use_default_graph_as_union=True)
+            return store.query(bind(query, bindings or {}), use_default_graph_as_union=True)
         except SyntaxError as e:
             raise StoreError(f"invalid SPARQL: {e}") from e
 
@@ -264,33 +265,39 @@ class OxigraphStore(Store):
         return list(self._run(query, bindings, public))
 
     def graphs(self):
+        return [
+            g.value
+            for s in (self._store, self._private)
+            for g in s.named_graphs()
+            if isinstance(g, ox.NamedNode)
+        ]
+
+    def public_graphs(self):
         return [g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
 
     def has_graph(self, graph):
-        return self._store.contains_named_graph(ox.NamedNode(graph))
+        return self._of(graph).contains_named_graph(ox.NamedNode(graph))
 
     def count(self, graph=None):
         if graph is None:
-            return len(self._store)
+            return len(self._store) + len(self._private)
         # Counted by the engine: iterating the quads in Python made the first /catalogue take 20 s.
-        counted = self._store.query(
+        counted = self._of(graph).query(
             f"SELECT (COUNT(*) AS ?n) {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
         )
         return int(next(iter(counted))["n"].value)
 
     def dump(self, output, fmt, graphs=None):
-        if graphs is None and fmt.supports_datasets:
-            self._store.dump(output, fmt)
-            return
-        names = [ox.NamedNode(g) for g in (graphs if graphs is not None else self.graphs())]
-        quads = (q for g in names for q in self._store.quads_for_pattern(None, None, None, g))
+        quads = self.quads() if graphs is None else (q for g in graphs for q in self.quads(g))
         if fmt.supports_datasets:
             ox.serialize(quads, output, fmt)
         else:
             ox.serialize((q.triple for q in quads), output, fmt)
 
     def quads(self, graph=None):
-        return self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph) if graph else None)
+        if graph is None:
+            return itertools.chain(self._store, self._private)
+        return self._of(graph).quads_for_pattern(None, None, None, ox.NamedNode(graph))
 
     # --- writing ---------------------------------------------------------------------------
     def _read_version(self) -> int:
@@ -310,23 +317,24 @@ class OxigraphStore(Store):
 
     def replace_graph(self, graph, triples, meta=None):
         g = ox.NamedNode(graph)
+        store = self._of(graph)
         lines = {str(t) for t in triples}  # materialised first: a failing source never touches the store
         meta_lines = [str(t) for t in self.meta_triples(graph, meta, len(lines))] if meta else []
         forget_meta = self.forget_meta(g)
         meta_graph = self.meta_graph_of(graph)
         with self._write_lock:
-            if not self._store.contains_named_graph(g):
+            if not store.contains_named_graph(g):
                 # One load is one transaction, and ~4x faster than INSERT DATA on disk.
-                self._store.update(forget_meta)
+                store.update(forget_meta)
                 mg = f" <{meta_graph}> .\n"
                 data = "".join(f"{line} {g} .\n" for line in lines) + "".join(m + mg for m in meta_lines)
                 if data:
-                    self._store.load(data.encode(), ox.RdfFormat.N_QUADS)
+                    store.load(data.encode(), ox.RdfFormat.N_QUADS)
             else:
                 # Drop and insert in a single update, so readers see the old graph or the new one.
                 body = " .\n".join(lines)
                 meta_body = " .\n".join(meta_lines)
-                self._store.update(
+                store.update(
                     f"DROP SILENT GRAPH {g} ;\n"
                     + (f"{forget_meta} ;\n" if meta else "")
                     + f"INSERT DATA {{ GRAPH {g} {{ {body} }} GRAPH <{meta_graph}> {{ {meta_body} }} }}"
@@ -346,36 +354,44 @@ class OxigraphStore(Store):
     ) -> int | None:
         """Load a whole file into graphs that do not exist yet, without holding it in memory: pyoxigraph's
         bulk loader (at 5M quads the transactional path peaked at 9.6 GB). Returns None, writing
-        nothing, when a graph exists (replacing one must stay atomic: use :meth:`replace_graph`).
+        nothing, when a graph exists (replacing one must stay atomic: use :meth:`replace_graph`). A file
+        mixing public and private graphs is read twice, each engine taking its own graphs' quads.
 
         The bulk loader is not transactional, so a file beside the store names the graphs until the
         end: if the process dies meanwhile, the next opening drops them (they were new), and the store
         is as before. ``graphs`` are the file's graphs (from a scan, e.g. ``loaders.rdf.scan``)."""
         if self.path is None or self.read_only or self._pending is None:
             return None
+        engines = {id(self._of(g)): self._of(g) for g in graphs} or {0: self._of(target)}
         with self._write_lock:
-            if any(self._store.contains_named_graph(ox.NamedNode(g)) for g in graphs):
+            if any(self.has_graph(g) for g in graphs):
                 return None
             _write_aside(self._pending, json.dumps(sorted(graphs)))
             try:
-                self._store.bulk_load(
-                    path=str(path), format=fmt, base_iri=base_iri, to_graph=ox.NamedNode(target)
-                )
+                if len(engines) == 1:
+                    (engine,) = engines.values()
+                    engine.bulk_load(
+                        path=str(path), format=fmt, base_iri=base_iri, to_graph=ox.NamedNode(target)
+                    )
+                else:
+                    for engine in engines.values():
+                        engine.bulk_extend(self._quads_for(engine, path, fmt, base_iri, ox.NamedNode(target)))
                 total = 0
                 for graph in graphs:
-                    g = ox.NamedNode(graph)
+                    g, store = ox.NamedNode(graph), self._of(graph)
                     # Counted again: duplicates in the file are stored once.
-                    counted = self._store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {g} {{ ?s ?p ?o }} }}")
+                    counted = store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {g} {{ ?s ?p ?o }} }}")
                     count = int(next(iter(counted))["n"].value)
                     total += count
-                    self._store.update(self.forget_meta(g))
+                    store.update(self.forget_meta(g))
                     if meta:
                         mg = ox.NamedNode(self.meta_graph_of(graph))
-                        self._store.extend(
+                        store.extend(
                             ox.Quad(t.subject, t.predicate, t.object, mg)
                             for t in self.meta_triples(graph, meta, count)
                         )
-                self._store.flush()
+                for engine in engines.values():
+                    engine.flush()
             except BaseException:
                 self._drop_graphs(graphs)
                 raise
@@ -385,20 +401,38 @@ class OxigraphStore(Store):
             self._bump()
         return total
 
-    def _hide_private_meta(self) -> None:
-        """A store written before private graphs had their own metadata graph: move what the public one
-        says about them (labels, file names, counts) to the private one, once."""
-        public, private = ox.NamedNode(self.meta_graph), ox.NamedNode(self.private_meta_graph)
+    def _quads_for(
+        self, engine: ox.Store, path: Path, fmt: ox.RdfFormat, base_iri: str, target: ox.NamedNode
+    ) -> Iterator[ox.Quad]:
+        """The file's quads that go to ``engine``, its default graph read as ``target``."""
+        for q in ox.parse(path=str(path), format=fmt, base_iri=base_iri, rename_blank_nodes=True):
+            if isinstance(q.graph_name, ox.DefaultGraph):
+                q = ox.Quad(q.subject, q.predicate, q.object, target)
+            if self._of(q.graph_name.value) is engine:
+                yield q
+
+    def _move_private(self) -> None:
+        """A store written before private graphs had their own engine (or their own metadata graph):
+        move them, and what the public metadata graph says about them, to the private store, once."""
+        public_meta = ox.NamedNode(self.meta_graph)
         moved = [
             q
-            for q in self._store.quads_for_pattern(None, None, None, public)
+            for q in self._store.quads_for_pattern(None, None, None, public_meta)
             if isinstance(q.subject, ox.NamedNode) and not self.minter.is_public_graph(q.subject.value)
         ]
-        if not moved:
+        private_meta = ox.NamedNode(self.private_meta_graph)
+        self._private.extend(ox.Quad(q.subject, q.predicate, q.object, private_meta) for q in moved)
+        graphs = [g for g in self._store.named_graphs() if not self.minter.is_public_graph(g.value)]
+        for g in graphs:
+            self._private.extend(self._store.quads_for_pattern(None, None, None, g))
+        if not moved and not graphs:
             return
+        self._private.flush()
         for q in moved:
             self._store.remove(q)
-            self._store.add(ox.Quad(q.subject, q.predicate, q.object, private))
+        for g in graphs:
+            self._store.remove_graph(g)
+        self._store.flush()
         self._bump()
 
     def _drop_unfinished_bulk(self) -> None:
@@ -412,29 +446,42 @@ class OxigraphStore(Store):
             graphs = []  # cut while being written: nothing was loaded yet
         self._drop_graphs(graphs)
         self._store.flush()
+        self._private.flush()
         self._pending.unlink()
         self._bump()
 
     def _drop_graphs(self, graphs: list[str]) -> None:
         for graph in graphs:
             g = ox.NamedNode(graph)
-            self._store.remove_graph(g)
-            self._store.update(self.forget_meta(g))
+            self._of(graph).remove_graph(g)
+            self._of(graph).update(self.forget_meta(g))
 
     def update(self, sparql):
+        """Run on the engine of the graphs the update names: the private one if it names a private
+        graph, else the public one (the endpoint's updates name public graphs only). An update naming
+        both is refused: no transaction spans two engines, so such a change is two updates, written in
+        an order that loses nothing if the second never happens (see ``Contributions._commit``)."""
+        iris = sparql_text.named_iris(sparql)
+        private = [i for i in iris if not self.minter.is_public_graph(i)]
+        graph_prefix = self.minter.graph("")
+        if private and any(i.startswith(graph_prefix) and self.minter.is_public_graph(i) for i in iris):
+            raise StoreError(f"an update names both a private graph (<{private[0]}>) and public graphs")
         with self._write_lock:
             try:
-                self._store.update(sparql)
+                (self._private if private else self._store).update(sparql)
             except SyntaxError as e:
                 raise StoreError(f"invalid SPARQL Update: {e}") from e
+            if not private:  # the browsing index re-reads what these graphs describe
+                self.written.update(i for i in iris if i.startswith(graph_prefix))
             self._bump()
 
     def drop_graph(self, graph):
         with self._write_lock:
             g = ox.NamedNode(graph)
-            if self._store.contains_named_graph(g):
-                self._store.remove_graph(g)
-            self._store.update(self.forget_meta(g))
+            store = self._of(graph)
+            if store.contains_named_graph(g):
+                store.remove_graph(g)
+            store.update(self.forget_meta(g))
             self.written.add(graph)
             self._bump()
 
@@ -445,7 +492,8 @@ class OxigraphStore(Store):
     def close(self):
         if self.path is not None and not self.read_only:
             self._store.flush()  # a read-only instance has nothing to flush (and refuses to)
-        del self._store
+            self._private.flush()
+        del self._store, self._private
 
 
 def _write_aside(path: Path, text: str) -> None:

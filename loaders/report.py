@@ -287,6 +287,8 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 pub.label(person, m.group(1))
                 pub.add(person, "foaf:name", m.group(1))
                 pub.add(subject, predicate, person)
+                # The private graph is read on its own (its own store): it says what it describes.
+                priv.a(person, "foaf:Person")
                 priv.add(person, "schema:email", email_of(m.group(2)))
                 priv.add(person, "cs:sourceLines", str(n))
                 people += 1

@@ -78,6 +78,22 @@ def test_a_write_to_one_graph_rereads_only_the_items_it_touches(store: OxigraphS
     assert len(labels(cat)) == 20 and search.stats["full_builds"] == 0
 
 
+def test_a_sparql_update_names_the_graphs_the_index_rereads(store: OxigraphStore) -> None:
+    """An update (the endpoint's, a moderator's edit) keeps its graph's triple count and may land within
+    the metadata's second: the store names its graphs, so the index does not depend on a fingerprint."""
+    cat = search.Catalog(store)
+    search.stats.clear()
+    store.update(
+        f"""DELETE DATA {{ GRAPH <{BASE}graph/saison> {{ <{BASE}id/projet/tremplin>
+              <http://www.w3.org/2000/01/rdf-schema#label> "Tremplin Saison"@fr }} }} ;
+            INSERT DATA {{ GRAPH <{BASE}graph/saison> {{ <{BASE}id/projet/tremplin>
+              <http://www.w3.org/2000/01/rdf-schema#label> "Tremplin Été"@fr }} }}"""
+    )
+    cat.refresh(store)
+    assert "Tremplin Été" in labels(cat) and "Tremplin Saison" not in labels(cat)
+    assert search.stats.get("full_builds", 0) == 0 and search.stats["items_read"] == 1
+
+
 def test_a_restart_after_an_offline_import_catches_up(store: OxigraphStore) -> None:
     search.Catalog(store).close()
     old = store.version

@@ -11,7 +11,8 @@ import pyoxigraph as ox
 import pytest
 from sparql_helpers import BASE, PRIVATE, PROJECTS, PUBLIC, SECRET, build_store
 
-from graph.runner import SNAPSHOTS_KEPT, Job, QueryRunner, Reader, Slots
+from graph.pool import Job, QueryRunner, Reader, Slots
+from graph.snapshots import SNAPSHOTS_KEPT
 from graph.store import OxigraphStore, QueryTimeout, StoreError
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -63,28 +64,25 @@ def test_writes_are_published_to_new_snapshots(reader: Reader) -> None:
     assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS + 1
     reader.store.drop_graph(graph)
     assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS
-    # The last snapshots served, plus at most the checkpoints waiting for compaction and being compacted.
-    snapshots = [p for p in Path(reader.runner.snapshot_dir).iterdir() if p.is_dir()]
-    assert len(snapshots) <= SNAPSHOTS_KEPT + 2
+    # Only the last snapshots served are kept.
+    snapshots = [p for p in Path(reader.runner.snapshots.dir).iterdir() if p.is_dir()]
+    assert len(snapshots) <= SNAPSHOTS_KEPT
 
 
-def test_snapshots_are_compacted_then_served(reader: Reader) -> None:
-    graph = BASE + "graph/essai-compaction"
-    for i in range(2):  # the second write supersedes the first one's compaction
-        project = f"<{BASE}id/projet/compact-{i}>"
-        reader.store.update(
-            f"INSERT DATA {{ GRAPH <{graph}> {{ {project} a <http://schema.org/Project> }} }}"
-        )
-        assert reader.ask("ASK {}")  # publishes
-    version = reader.store.version
-    deadline = time.monotonic() + 60
-    while reader.runner.compacted != version:
-        assert time.monotonic() < deadline, "the snapshot was not compacted within 60 s"
-        time.sleep(0.05)
-    assert reader.runner.snapshot_path.endswith("-compact")
-    assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS + 2
-    assert reader.select(f"SELECT * WHERE {{ GRAPH <{PRIVATE}> {{ ?s ?p ?o }} }}") == []
-    reader.store.drop_graph(graph)
+def test_a_snapshot_is_the_public_store_as_it_is(reader: Reader) -> None:
+    """Private graphs live in their own engine beside the public one: a snapshot is a checkpoint of the
+    public engine, with nothing removed from it, and no private quad in it."""
+    store = reader.store
+    assert isinstance(store, OxigraphStore) and store.path is not None
+    project = f"<{BASE}id/projet/cliche>"
+    store.update(f"INSERT DATA {{ GRAPH <{PRIVATE}> {{ {project} <{BASE}def/note> 'privée' }} }}")
+    store.update(f"INSERT DATA {{ GRAPH <{PUBLIC}> {{ {project} a <http://schema.org/Project> }} }}")
+    snapshot = ox.Store.read_only(reader.runner.snapshots.current()[1])
+    assert len(snapshot) == len(store.oxigraph) and ox.NamedNode(PRIVATE) not in set(snapshot.named_graphs())
+    assert not any(isinstance(o, ox.Literal) and o.value in (SECRET, "privée") for _, _, o, _ in snapshot)
+    assert store.path.with_name(store.path.name + ".private").is_dir()
+    assert reader.ask(f"ASK {{ {project} a <http://schema.org/Project> }}")
+    store.update(f"DELETE DATA {{ GRAPH <{PUBLIC}> {{ {project} a <http://schema.org/Project> }} }}")
     assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS
 
 

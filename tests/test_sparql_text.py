@@ -21,7 +21,7 @@ from sparql_helpers import BASE, PRIVATE, PUBLIC, build_store
 
 from graph import sparql_text
 from graph.namespaces import Minter
-from graph.runner import RESULTS_JSON, Job, QueryRunner
+from graph.pool import RESULTS_JSON, Job, QueryRunner
 from graph.sparql_text import Refused, canonical, check_remote, check_update_scope, rewrite_update, tokens
 from graph.store import OxigraphStore, StoreError
 

@@ -7,7 +7,7 @@ import io
 import pyoxigraph as ox
 import pytest
 
-from graph.store import GraphMeta, OxigraphStore
+from graph.store import GraphMeta, OxigraphStore, StoreError
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
@@ -149,3 +149,49 @@ def test_private_graphs_metadata_is_never_public(base_iri, tmp_path):
         f'ASK {{ GRAPH <{reopened.private_meta_graph}> {{ <{private}> ?p "ancien" }} }}', public=False
     )
     reopened.close()
+
+
+def test_private_graphs_live_in_their_own_engine(base_iri, tmp_path):
+    """The public engine never holds a private quad: writes are routed by the graphs they name, one
+    naming both is refused whole, and a store written before the split has its private graphs moved."""
+    path = tmp_path / "store"
+    store = OxigraphStore(base_iri, path)
+    public, private = store.minter.graph("catalogue"), store.minter.private_graph("contacts")
+    store.update(
+        f'INSERT DATA {{ GRAPH <{private}> {{ <http://example.org/p> <http://example.org/m> "m" }} }}'
+    )
+    store.replace_graph(public, [label_triple(store, "a", "A")])
+    assert store.public_graphs() == [public] and private in store.graphs()
+    assert not any(q.graph_name == ox.NamedNode(private) for q in store.oxigraph)
+    xy = "<http://example.org/x> <http://example.org/y>"
+    both = f"INSERT DATA {{ GRAPH <{public}> {{ {xy} 1 }} GRAPH <{private}> {{ {xy} 2 }} }}"
+    version = store.version
+    with pytest.raises(StoreError, match="both"):
+        store.update(both)
+    assert store.version == version and store.count(public) == 1 and store.count(private) == 1
+    # An older store: the private graph in the public engine.
+    old = ox.Quad(
+        ox.NamedNode("http://example.org/q"), ox.NamedNode(RDFS_LABEL), ox.Literal("q"), ox.NamedNode(private)
+    )
+    store.oxigraph.add(old)
+    store.close()
+    reopened = OxigraphStore(base_iri, path)
+    assert old not in set(reopened.oxigraph) and reopened.count(private) == 2
+    assert reopened.ask('ASK { ?s ?p "q" }', public=False) and not reopened.ask('ASK { ?s ?p "q" }')
+    reopened.close()
+
+
+def test_a_bulk_import_mixing_public_and_private_graphs_fills_each_engine(base_iri, tmp_path):
+    store = OxigraphStore(base_iri, tmp_path / "store")
+    public, private = store.minter.graph("fichier"), store.minter.private_graph("fichier")
+    source = tmp_path / "mixed.nq"
+    source.write_text(
+        f'<http://example.org/a> <http://example.org/p> "public" <{public}> .\n'
+        f'<http://example.org/a> <http://example.org/m> "secret" <{private}> .\n'
+        f'<http://example.org/a> <http://example.org/m> "secret" <{private}> .\n'
+    )
+    total = store.bulk_import(source, ox.RdfFormat.N_QUADS, base_iri, [public, private], public, None)
+    assert total == 2 and store.count(public) == 1 and store.count(private) == 1
+    assert not store.ask('ASK { ?s ?p "secret" }') and store.ask('ASK { ?s ?p "secret" }', public=False)
+    assert ox.NamedNode(private) not in set(store.oxigraph.named_graphs())
+    store.close()

@@ -1,18 +1,12 @@
-"""Read queries with real deadlines: worker processes on public-only snapshots of the store.
+"""The query pool: read queries with real deadlines, in worker processes on the public snapshots.
 
 pyoxigraph has no query timeout and an abandoned thread keeps burning CPU, so a public endpoint runs
-each query in a worker process the parent can kill. The writer (the app's store) publishes, after each
-committed change, a RocksDB checkpoint (hard links, a few ms) from which the non-public graphs are then
-dropped: a worker can only ever see public data, whatever the query asks (``GRAPH ?g``, ``FROM NAMED``).
-Workers open the newest snapshot read-only and stream serialised results back over a pipe.
+each query in a worker process the parent can kill. Workers open the newest public snapshot
+(graph.snapshots) read-only and stream serialised results back over a pipe; the parent waits for each
+message in :meth:`QueryRunner.within_deadline`, the one place where a query meets its deadline.
 
-A fresh snapshot carries the private graphs' deletions as tombstones and the writer's unmerged files: at 1M
-quads an aggregate took 90 ms on it against 54 ms once compacted. So each published snapshot is also
-checkpointed aside and compacted by a low-priority process; the compacted copy replaces it when done
-(if no newer version was published meanwhile).
-
-An in-memory store (tests, ``--store :memory:``) has no checkpoint: queries then run in threads on a
-public-only in-memory copy; the deadline is still answered on time but the abandoned work is not stopped.
+An in-memory store (tests, ``--store :memory:``) has no checkpoint: queries then run in threads on its
+public engine; the deadline is still answered on time but the abandoned work is not stopped.
 """
 
 from __future__ import annotations
@@ -21,13 +15,12 @@ import asyncio
 import collections
 import contextlib
 import errno
+import functools
 import io
-import logging
 import multiprocessing
 import os
 import queue
 import re
-import shutil
 import socket
 import sys
 import threading
@@ -35,16 +28,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph.snapshots import Snapshots
 from graph.sparql_text import bind
 from graph.store import Bindings, OxigraphStore, QueryTimeout, Store, StoreError
 
-log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
-SNAPSHOTS_KEPT = 3
 HEAVY_AFTER = 1.0  # seconds: a query still running then gets a lower CPU priority
 HEAVY_NICE = 10
 RESULTS_JSON = "application/sparql-results+json"
@@ -198,35 +189,7 @@ def _worker_main(conn: Connection, network: bool) -> None:
             conn.send(("error", f"{type(e).__name__}: {e}"))
 
 
-def _compact_main(path: str) -> None:
-    """A process of its own at the lowest priority: a full compaction burns a core for seconds (1M quads)
-    to minutes, and must neither hold the parent's GIL nor slow the queries."""
-    os.nice(19)
-    store = ox.Store(path)
-    store.optimize()
-    store.flush()
-
-
 # --- the parent side ----------------------------------------------------------------------------------
-class OpenSnapshot:
-    """The published snapshot opened read-only in this process, for the platform's trusted bulk reads
-    (the browsing index): reopened only when a newer one is published."""
-
-    def __init__(self) -> None:
-        self._open: tuple[str, ox.Store] | None = None
-        self._lock = threading.Lock()
-
-    def now(self, path: str) -> ox.Store:
-        with self._lock:
-            if self._open is None or self._open[0] != path:
-                self._open = (path, ox.Store.read_only(path))
-            return self._open[1]
-
-    def close(self) -> None:
-        with self._lock:
-            self._open = None
-
-
 class Slots:
     """At most ``n`` holders, and a freed slot goes to the longest waiter. With a semaphore, a query
     arriving just as a slot freed took it before those already waiting: at 8 connections on one worker,
@@ -306,7 +269,8 @@ class Answer:
 
 
 class QueryRunner:
-    """Deadline-enforcing reads of the public dataset. Thread-safe; call :meth:`publish` after writes."""
+    """Deadline-enforcing reads of the public dataset. Thread-safe; a query runs on the snapshot of the
+    store's version at its start (published then if need be)."""
 
     def __init__(self, store: Store, workers: int = 2, max_busy: int | None = None, *, network: bool = False):
         """``network``: whether queries may open connections (SERVICE to allow-listed endpoints)."""
@@ -321,127 +285,22 @@ class QueryRunner:
         # storm of anonymous queries never makes a page wait for a worker.
         self._sparql, self._pages = Slots(self.max_busy), Slots(self.max_busy)
         self.kills = 0
-        self._lock = threading.Lock()
-        self._snapshot: tuple[int, str] | None = None
-        self._published: list[str] = []  # snapshot paths served, oldest first
-        self._to_compact: tuple[int, Path] | None = None  # the newest snapshot's checkpoint, to compact
-        self._compacting = False  # a thread runs _compact
-        self._compactor: multiprocessing.process.BaseProcess | None = None  # its process (killed by close)
-        self.compacted: int | None = None  # the version whose compacted snapshot is served
-        self._opened = OpenSnapshot()  # for snapshot_store()
-        self._memory: tuple[int, ox.Store] | None = None
         if self.disk:
-            assert isinstance(store, OxigraphStore) and store.path is not None
-            self.snapshot_dir = store.path.with_name(store.path.name + ".snapshots")
-            shutil.rmtree(self.snapshot_dir, ignore_errors=True)
-            self.snapshot_dir.mkdir(parents=True)
+            assert isinstance(store, OxigraphStore)
+            self.snapshots = Snapshots(store)
             # forkserver: never fork a process holding RocksDB, yet start a worker in ~10 ms, not ~150.
             self._ctx = multiprocessing.get_context("forkserver")
             # A child re-runs the parent's main module (e.g. api.cli): preloaded, that costs ~1 ms, not ~300.
             main = getattr(getattr(sys.modules["__main__"], "__spec__", None), "name", None)
-            self._ctx.set_forkserver_preload(["graph.runner", *([main] if main else [])])
+            self._ctx.set_forkserver_preload(["graph.pool", *([main] if main else [])])
             self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
             for _ in range(workers):
                 self._idle.put(_Worker(self._ctx, self.network))
-            self.publish()
-
-    # --- snapshots ----------------------------------------------------------------------------
-    def publish(self) -> None:
-        """Make the store's current version the one queries see (a new public-only checkpoint)."""
-        if not self.disk:
-            return
-        store = self.store
-        assert isinstance(store, OxigraphStore)
-        with self._lock:
-            if self._snapshot and self._snapshot[0] == store.version:
-                return
-            with store._write_lock:
-                version = store.version
-                path = self.snapshot_dir / f"{version}-{time.monotonic_ns()}"
-                store.oxigraph.backup(str(path))
-            copy = ox.Store(str(path))
-            private = [g for g in copy.named_graphs() if not store.minter.is_public_graph(g.value)]
-            for g in private:
-                copy.remove_graph(g)
-            if private:
-                # Flushed once here rather than replayed from the WAL by every worker that opens the
-                # snapshot: at 500k private quads (5M store) each open took 3.5 s unflushed, 6 ms flushed.
-                copy.flush()
-            aside = path.with_name(path.name + "-compact")
-            copy.backup(str(aside))  # hard links again: compacting it leaves the served snapshot alone
-            del copy
-            self._snapshot = (version, str(path))
-            self._published.append(str(path))
-            if self._to_compact:
-                shutil.rmtree(self._to_compact[1], ignore_errors=True)  # superseded before its turn
-            self._to_compact = (version, aside)
-            self._forget_old()
-            if not self._compacting:
-                self._compacting = True
-                threading.Thread(target=self._compact, daemon=True, name="communs-compact").start()
-
-    def _compact(self) -> None:
-        """Compact the newest snapshot's checkpoint, swap it in, and go on while newer ones were published."""
-        while True:
-            with self._lock:
-                if self._to_compact is None:
-                    self._compacting = False
-                    return
-                version, aside = self._to_compact
-                self._to_compact = None
-                process = self._ctx.Process(target=_compact_main, args=(str(aside),), daemon=True)
-                self._compactor = process
-            started = time.monotonic()
-            with contextlib.suppress(Exception):
-                process.start()
-                process.join()
-            with self._lock:
-                if process.exitcode == 0 and self._snapshot and self._snapshot[0] == version:
-                    self._snapshot = (version, str(aside))
-                    self._published.append(str(aside))
-                    self.compacted = version
-                    self._forget_old()
-                    log.info(
-                        "snapshot of version %d compacted in %.1f s", version, time.monotonic() - started
-                    )
-                else:
-                    shutil.rmtree(aside, ignore_errors=True)
-
-    def _forget_old(self) -> None:
-        """Delete all but the last snapshots served: open readers keep their files (POSIX)."""
-        for old in self._published[:-SNAPSHOTS_KEPT]:
-            shutil.rmtree(old, ignore_errors=True)
-        del self._published[:-SNAPSHOTS_KEPT]
-
-    def snapshot_store(self) -> ox.Store:
-        """The current public snapshot opened read-only here, for the platform's trusted bulk reads."""
-        return self._opened.now(self._current()[1])
-
-    def _current(self) -> tuple[int, str]:
-        if self._snapshot is None or self._snapshot[0] != self.store.version:
-            self.publish()
-        assert self._snapshot is not None
-        return self._snapshot
-
-    def _memory_copy(self) -> tuple[int, ox.Store]:
-        with self._lock:
-            version = self.store.version
-            if self._memory is None or self._memory[0] != version:
-                copy = ox.Store()
-                buf = io.BytesIO()
-                self.store.dump(buf, ox.RdfFormat.N_QUADS, self.store.public_graphs())
-                copy.load(buf.getvalue(), ox.RdfFormat.N_QUADS)
-                self._memory = (version, copy)
-            return self._memory
+            self.snapshots.current()
 
     @property
     def version(self) -> int:
         return self.store.version
-
-    @property
-    def snapshot_path(self) -> str | None:
-        """The snapshot queries are sent to now (the compacted one once it is ready)."""
-        return self._snapshot[1] if self._snapshot else None
 
     def pids(self) -> list[int]:
         """Idle workers' process ids (tests check that a killed worker is really gone)."""
@@ -498,25 +357,20 @@ class QueryRunner:
             os.setpriority(os.PRIO_PROCESS, worker.process.pid, HEAVY_NICE)
             worker.niced = True
 
-    def _receiver(self, worker: _Worker, release, deadline: float, timeout: float) -> Callable[[], tuple]:
-        def receive():
+    def within_deadline(self, worker: _Worker, release, deadline: float, timeout: float) -> tuple:
+        """The worker's next message, or the worker killed: where every query meets its deadline.
+
+        Each message of an answer (its head, then each chunk of a long one) is waited for here. A query
+        still running after HEAVY_AFTER gets a lower CPU priority; one still running at ``deadline`` has
+        its worker killed (and replaced off the path of the next query) and its client gets QueryTimeout."""
+        left = deadline - time.monotonic()
+        if not worker.niced and left > HEAVY_AFTER and not worker.conn.poll(HEAVY_AFTER):
+            self._heavy(worker)
             left = deadline - time.monotonic()
-            if not worker.niced and left > HEAVY_AFTER and not worker.conn.poll(HEAVY_AFTER):
-                self._heavy(worker)
-                left = deadline - time.monotonic()
-            if left <= 0 or not worker.conn.poll(left):
-                raise self._late(release, timeout)
-            return self._recv(worker, release)
-
-        return receive
-
-    def _late(self, release, timeout: float) -> QueryTimeout:
-        self.kills += 1
-        release(False)
-        return QueryTimeout(f"the query ran past its {timeout:g} s deadline and was stopped")
-
-    @staticmethod
-    def _recv(worker: _Worker, release) -> tuple:
+        if left <= 0 or not worker.conn.poll(left):
+            self.kills += 1
+            release(False)
+            raise QueryTimeout(f"the query ran past its {timeout:g} s deadline and was stopped")
         try:
             return worker.conn.recv()
         except (EOFError, OSError) as e:
@@ -569,7 +423,7 @@ class QueryRunner:
         return Answer(value, chunks(), version, [release])
 
     def _run_worker(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
-        version, snapshot = self._current()
+        version, snapshot = self.snapshots.current()
         if not slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise QueryTimeout(f"all {self.max_busy} query workers stayed busy for {timeout:g} s")
         try:
@@ -579,7 +433,7 @@ class QueryRunner:
             raise
         worker = self._send(worker, snapshot, job, slots)
         release = self._checkout(worker, slots)
-        receive = self._receiver(worker, release, deadline, timeout)
+        receive = functools.partial(self.within_deadline, worker, release, deadline, timeout)
         return self._answer(receive(), receive, release, version)
 
     def _take_now(self) -> _Worker | None:
@@ -597,10 +451,11 @@ class QueryRunner:
         """A public SPARQL query, from the event loop. With a snapshot published and a worker idle, the
         worker's pipe is awaited on the loop: two process wake-ups (parent, worker, parent), not four
         through a thread. Anything that could block (publishing, starting a worker, waiting for one) goes
-        to a thread."""
+        to a thread. The loop only waits for the worker to be readable: the deadline is still met in
+        :meth:`within_deadline`, which then never blocks."""
         deadline = time.monotonic() + timeout
-        snapshot = self._snapshot
-        current = self.disk and snapshot is not None and snapshot[0] == self.store.version
+        snapshot = self.snapshots.published if self.disk else None
+        current = snapshot is not None and snapshot[0] == self.store.version
         worker = self._take_now() if current else None
         if worker is None:
             return await asyncio.to_thread(self._run_until, job, deadline, timeout, self._sparql)
@@ -610,39 +465,32 @@ class QueryRunner:
         try:
             if timeout > HEAVY_AFTER and not await _readable(worker.conn, HEAVY_AFTER):
                 self._heavy(worker)
-            if not await _readable(worker.conn, deadline - time.monotonic()):
-                raise self._late(release, timeout)
-            first = self._recv(worker, release)
+            await _readable(worker.conn, deadline - time.monotonic())
         except asyncio.CancelledError:  # the client went away: the worker is killed, not drained
             release(False)
             raise
-        receive = self._receiver(worker, release, deadline, timeout)
-        return self._answer(first, receive, release, snapshot[0])
+        receive = functools.partial(self.within_deadline, worker, release, deadline, timeout)
+        return self._answer(receive(), receive, release, snapshot[0])
 
     def _run_thread(self, job: Job, deadline: float, timeout: float) -> Answer:
-        version, copy = self._memory_copy()
+        assert isinstance(self.store, OxigraphStore)
+        public = self.store.oxigraph  # holds only the public graphs: read as it is
         return threaded_answer(
-            lambda head, writer: _execute(copy, job, head, writer),
+            lambda head, writer: _execute(public, job, head, writer),
             deadline,
             f"the query ran past its {timeout:g} s deadline",
-            version,
+            self.store.version,
         )
 
     def close(self) -> None:
         if not self.disk:
             return
-        with self._lock:
-            self._to_compact = None
-            self._opened.close()
-            if self._compactor is not None:
-                with contextlib.suppress(Exception):
-                    self._compactor.kill()
         while True:
             try:
                 self._idle.get_nowait().kill()
             except queue.Empty:
                 break
-        shutil.rmtree(self.snapshot_dir, ignore_errors=True)
+        self.snapshots.close()
 
 
 def threaded_answer(
@@ -770,7 +618,7 @@ class Reader(Store):
 
     def _direct(self, bindings: Bindings | None, public: bool) -> bool:
         # Private reads need the store; VALUES cannot hold blank nodes (the store substitutes them);
-        # an in-memory store has no workers to gain from (and copying it per version would cost more).
+        # an in-memory store has no workers to gain from.
         return (
             not public
             or not self.runner.disk
@@ -791,7 +639,7 @@ class Reader(Store):
             return self.store.scan(query, names)
         # In this process, on the public snapshot: no worker to serialise and this process to parse
         # (about 40 % of the index build's time at 1M quads), and no public deadline.
-        snapshot = self.runner.snapshot_store()
+        snapshot = self.runner.snapshots.opened()
         return [tuple(s[n] for n in names) for s in snapshot.query(query, use_default_graph_as_union=True)]
 
     def ask(self, query, bindings=None, *, public=True, timeout=None):
