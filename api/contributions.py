@@ -25,6 +25,7 @@ from markupsafe import Markup
 from api.accounts import Accounts, accounts_path, current_user, secret_key
 from api.deps import templates
 from api.guards import unsafe_text
+from api.pages import render
 from api.security_forms import CSRF_FIELD, HONEYPOT_FIELD, Csrf, RateLimiter, is_secure
 from api.uploads import Upload, UploadError, check, save
 from graph import contributions as model
@@ -471,9 +472,8 @@ def page(request: Request, name: str, context: dict, status: int = 200) -> HTMLR
     st = state(request)
     token, fresh = st.csrf.token(request)
     user = current_user(request)
-    response = templates.TemplateResponse(
-        request, name, {"csrf": token, "csrf_field": CSRF_FIELD, "user": user, **context}, status_code=status
-    )
+    context = {"csrf": token, "csrf_field": CSRF_FIELD, "user": user, **context}
+    response = render(request, name, context, status)
     st.csrf.set_cookie(response, fresh, is_secure(request))
     response.headers["Cache-Control"] = "no-store"
     return response

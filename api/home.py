@@ -81,6 +81,7 @@ def home(request: Request) -> HTMLResponse:
         request,
         "home.html",
         {
+            "building": False,
             "triples": cat.triples,
             "figures": figures,
             "latest": latest,

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from api import conneg
-from api.deps import templates
+from api.pages import render
 from api.public_http import cors_headers
 from graph import formats, sparql_text
 from graph.namespaces import PREFIXES, sparql_prefixes
@@ -523,7 +523,7 @@ def _describe_service(request: Request) -> Response:
     fmt = conneg.negotiate((formats.HTML, *formats.DESCRIPTION), request.headers.get("accept"))
     headers = {**_cors(request), "Vary": "Accept"}
     if fmt is formats.HTML:
-        return templates.TemplateResponse(
+        response = render(
             request,
             "sparql.html",
             {
@@ -533,8 +533,9 @@ def _describe_service(request: Request) -> Response:
                 "base": _settings(request).base_iri,
                 "timeout": _settings(request).query_timeout,
             },
-            headers=headers,
         )
+        response.headers.update({k: v for k, v in headers.items() if k != "Vary"})  # render's Vary has Accept
+        return response
     endpoint = _settings(request).base_iri.rstrip("/") + "/sparql"  # the configured base, not the Host
     federated = bool(_settings(request).service_allowlist)
     triples = list(ox.parse(_service_triples(endpoint, federated).encode(), ox.RdfFormat.TURTLE))
