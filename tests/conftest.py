@@ -8,10 +8,11 @@ import pytest
 
 from graph.settings import DEFAULT_BASE_IRI
 from graph.store import OxigraphStore
+from loaders import places, territories
 from loaders import rdf as rdf_loader
-from loaders import territories
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +32,18 @@ def load_reference(store: OxigraphStore, territory_triples: list) -> OxigraphSto
     store.replace_graph(store.minter.graph(territories.GRAPH_NAME), territory_triples, territories.META)
     for load in rdf_loader.ontology(store.minter).graphs:
         store.replace_graph(load.graph, load.triples, load.meta)
+    return store
+
+
+def load_bundled_places(store: OxigraphStore) -> OxigraphStore:
+    """The two bundled lists of places (France Services, tiers-lieux 2019), through their mappings."""
+    for folder, csv_name, mapping in (
+        ("france-services", "liste-fs-20240801.csv.gz", "france-services.toml"),
+        ("tiers-lieux-2019", "CGET_TiersLieux_2019.csv.gz", "tiers-lieux-2019.toml"),
+    ):
+        result = places.build(DATA / folder / csv_name, DATA / "mappings" / mapping, store.minter, store)
+        for load in result.graphs:
+            store.replace_graph(load.graph, load.triples, load.meta)
     return store
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import load_reference
+from conftest import load_bundled_places, load_reference
 
 from api import cli
 from graph import named_queries, search
@@ -217,13 +217,7 @@ def test_france_services_savoie_and_haute_tarentaise(base_iri: str, territory_tr
 def test_named_queries_on_both_bundled_lists(base_iri: str, territory_triples: list) -> None:
     """'France Services open on Saturday morning in a département', and a territory's places, one row each."""
     store = load_reference(OxigraphStore(base_iri), territory_triples)
-    for folder, csv_name, mapping in (
-        ("france-services", "liste-fs-20240801.csv.gz", "france-services.toml"),
-        ("tiers-lieux-2019", "CGET_TiersLieux_2019.csv.gz", "tiers-lieux-2019.toml"),
-    ):
-        result = places.build(DATA / folder / csv_name, DATA / "mappings" / mapping, store.minter, store)
-        for load in result.graphs:
-            store.replace_graph(load.graph, load.triples, load.meta)
+    load_bundled_places(store)
     queries = named_queries.load_all()
 
     def run(name: str, **values: str) -> list[dict]:

@@ -12,12 +12,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import load_reference
+from conftest import load_bundled_places, load_reference
 
 from graph.namespaces import Minter, sparql_prefixes
 from graph.store import OxigraphStore
 from graph.validation import validate_graph
-from loaders import catalogue, places, report
+from loaders import catalogue, report
 from loaders.gazetteer import load_gazetteer
 from loaders.mentions import resolver
 
@@ -29,13 +29,7 @@ CHARTREUSE = "200040111"  # CC Cœur de Chartreuse, Isère and Savoie
 @pytest.fixture(scope="module")
 def store(base_iri: str, territory_triples: list) -> OxigraphStore:
     store = load_reference(OxigraphStore(base_iri), territory_triples)
-    for folder, csv_name, mapping in (
-        ("france-services", "liste-fs-20240801.csv.gz", "france-services.toml"),
-        ("tiers-lieux-2019", "CGET_TiersLieux_2019.csv.gz", "tiers-lieux-2019.toml"),
-    ):
-        result = places.build(DATA / folder / csv_name, DATA / "mappings" / mapping, store.minter, store)
-        for load in result.graphs:
-            store.replace_graph(load.graph, load.triples, load.meta)
+    load_bundled_places(store)
     for result in (
         catalogue.build(DATA / "seeds" / "adrets-catalogue-projets.txt", store.minter),
         report.build(DATA / "seeds" / "adrets-web-atelier-1-compte-rendu.txt", store.minter),
