@@ -19,6 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph import data_inclusion
+from graph.describe import LABEL_PROPS
 from graph.namespaces import sparql_prefixes
 from graph.store import Store
 
@@ -31,10 +32,10 @@ def _label(v: str) -> tuple[str, str]:
     """Patterns and expression choosing a label as the browsing index does (rdfs:label, else
     skos:prefLabel, else schema:name; French, else untagged), so the download and the list agree."""
     patterns, names = [], []
-    for i, prop in enumerate(("rdfs:label", "skos:prefLabel", "schema:name")):
+    for i, prop in enumerate(LABEL_PROPS):
         for lang in ("fr", ""):
             name = f"{v}_{i}{lang}"
-            patterns.append(f'OPTIONAL {{ {v} {prop} {name} FILTER(lang({name}) = "{lang}") }}')
+            patterns.append(f'OPTIONAL {{ {v} <{prop}> {name} FILTER(lang({name}) = "{lang}") }}')
             names.append(name)
     return " ".join(patterns), f"COALESCE({', '.join(names)}, STR({v}))"
 
