@@ -40,13 +40,6 @@ class User:
         return self.role in ("moderateur", "admin")
 
 
-def _beside_store(settings: Settings, suffix: str) -> Path:
-    """``<store>.<suffix>`` for an embedded store; ``var/<suffix>`` for a remote one."""
-    if "://" in settings.store:
-        return Path("var") / suffix
-    return Path(settings.store).with_name(Path(settings.store).name + "." + suffix)
-
-
 def secret_key(settings: Settings) -> bytes:
     """COMMUNS_SECRET_KEY, else a key generated once into ``<store>.secret_key`` (mode 600), else (in-memory
     store) a key for this process only."""
@@ -54,7 +47,7 @@ def secret_key(settings: Settings) -> bytes:
         return settings.secret_key.encode()
     if settings.store in (None, ":memory:"):
         return secrets.token_bytes(32)
-    path = _beside_store(settings, "secret_key")
+    path = settings.beside_store("secret_key")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -69,7 +62,7 @@ def accounts_path(settings: Settings) -> str:
         return settings.accounts_db
     if settings.store in (None, ":memory:"):
         return ":memory:"
-    return str(_beside_store(settings, "comptes.sqlite"))
+    return str(settings.beside_store("comptes.sqlite"))
 
 
 class AccountError(Exception):

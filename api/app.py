@@ -56,9 +56,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             _start(app)
             yield
         finally:
-            if hasattr(app.state, "reader"):  # embedded: a remote store's build fails once it is closed
+            if hasattr(app.state, "reader"):  # embedded: a refresh under way is let finish
                 search.finish(app.state.reader, timeout=10)
                 matching.finish(app.state.store, timeout=10)
+            elif hasattr(app.state, "store"):  # remote: one under way fails once the store is closed
+                search.finish(app.state.store, timeout=0)
             if app.state.runner is not None:
                 app.state.runner.close()
             if store is None and hasattr(app.state, "store"):
@@ -81,7 +83,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.state.runner = runner
         # The list/search index of the object pages read through (api.pages.store_of: it is kept per store
         # object), begun now but not waited for: SPARQL and resource pages answer during its build.
-        search.start(getattr(app.state, "reader", None) or app.state.store)
+        search.start(getattr(app.state, "reader", None) or app.state.store, settings.index_path())
         matching.start(app.state.store)  # the names /reconcile and the contribution form resolve
 
     app = FastAPI(

@@ -514,6 +514,9 @@ class RemoteStore(Store):
                 self._send(request, idempotent=False, auth=self._writer()).close()
             finally:
                 self._version = None
+            # The browsing index re-reads what these graphs describe (graph/search.py).
+            prefix = self.minter.graph("")
+            self.written.update(g for g in named_iris(sparql) if g.startswith(prefix))
 
     def replace_graph(self, graph, triples, meta=None):
         g = ox.NamedNode(graph)

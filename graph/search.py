@@ -244,13 +244,16 @@ def _values(iris: list[str] | None) -> str:
 class Catalog:
     """The index file of one store: read by the pages, brought to the store's version by :meth:`refresh`.
 
-    ``Catalog(store)`` opens the file (beside an on-disk store; a temporary one otherwise) and brings it up
-    to date; ``build=False`` only opens it (the server then refreshes it in the background)."""
+    ``Catalog(store)`` opens the file (``path``, else beside an on-disk store, else a temporary one) and
+    brings it up to date; ``build=False`` only opens it (the server then refreshes it in the background)."""
 
-    def __init__(self, store: Store, *, build: bool = True):
+    def __init__(self, store: Store, path: Path | None = None, *, build: bool = True):
         self.base = store.minter.base
         location = getattr(store, "path", None)
-        if isinstance(location, Path):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.path = path
+        elif isinstance(location, Path):
             self.path = location.with_name(location.name + ".index.sqlite")
         else:  # an in-memory or remote store: a private file, gone with this object
             folder = tempfile.TemporaryDirectory(prefix="communs-index-")
@@ -368,10 +371,14 @@ class Catalog:
                 [("schema", SCHEMA_VERSION), ("base", self.base), ("version", str(version))],
             )
             db.execute("COMMIT")
+            if graphs is None:  # a whole copy went through the WAL: give its space back
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except BaseException:
             db.execute("ROLLBACK")
             self._load_territories()
             raise
+        if graphs is None:
+            log.info("the lists and search index built whole at version %s", version)
         self.version = version
         self._labels.clear()
         self.triples = sum(n for _, n in prints.values())
@@ -911,20 +918,20 @@ class IndexNotReady(StoreUnavailable):
     """The first index of this store is still being built (a server start at national scale)."""
 
 
-def _opened(store: Store) -> Catalog:
+def _opened(store: Store, path: Path | None = None) -> Catalog:
     with _lock:
         cat = _cache.get(store)
         if cat is None:
-            cat = _cache[store] = Catalog(store, build=False)
+            cat = _cache[store] = Catalog(store, path, build=False)
         return cat
 
 
-def start(store: Store) -> None:
+def start(store: Store, path: Path | None = None) -> None:
     """Open the index at start-up and bring it to the store's version in the background: an index on disk
     is served at once (the catch-up reads what changed); a first build at 20M quads takes minutes, during
     which the server answers SPARQL, resource pages and dumps, and index pages wait FIRST_BUILD_WAIT, then
     say 503."""
-    cat = _opened(store)
+    cat = _opened(store, path)
     threading.Thread(target=_catch_up, args=(cat, store), daemon=True, name="index").start()
 
 
@@ -938,10 +945,15 @@ def _catch_up(cat: Catalog, store: Store) -> None:
 
 
 def finish(store: Store, timeout: float) -> None:
-    """Before the store closes: let a refresh under way end (a bigger one is left to the process's exit)."""
-    cat = _cache.get(store)
+    """Before the store closes: let a refresh under way end, then close the file, which folds its WAL
+    into it (a bigger refresh is left to the process's exit: the file keeps the version before it)."""
+    with _lock:
+        cat = _cache.pop(store, None)
     if cat is not None and cat.busy.acquire(timeout=timeout):
-        cat.busy.release()
+        try:
+            cat.close()
+        finally:
+            cat.busy.release()
 
 
 def catalog(store: Store) -> Catalog:

@@ -4,6 +4,7 @@ declaration (api/cli.py: ``--<name>``, plus the older spellings kept in ``aliase
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,6 +58,11 @@ class Settings(BaseSettings):
     accounts_db: str | None = setting(
         None, "accounts database, SQLite (default <store>.comptes.sqlite)", cli="all"
     )
+    index_db: str | None = setting(
+        None,
+        "lists and search index (default <store>.index.sqlite; remote: var/index-<hash>.sqlite)",
+        cli="all",
+    )
     uploads_dir: str | None = setting(None, "folder of uploaded files (default: uploads beside the store)")
     upload_max_bytes: int = setting(10 * 1024 * 1024, "largest file a contribution may attach")
     submit_rate: int = setting(10, "proposals per client address per submit window (then 429)")
@@ -82,6 +88,21 @@ class Settings(BaseSettings):
     @classmethod
     def _words(cls, value: Any) -> Any:
         return tuple(value.split()) if isinstance(value, str) else value
+
+    def beside_store(self, suffix: str) -> Path:
+        """``<store>.<suffix>`` for an embedded store; ``var/<suffix>`` for a remote one."""
+        if "://" in self.store:
+            return Path("var") / suffix
+        return Path(self.store).with_name(Path(self.store).name + "." + suffix)
+
+    def index_path(self) -> Path | None:
+        """Where a remote store's browsing index is kept, named after its location so that pointing at
+        another server never reads this one's (None: beside an embedded store, graph/search.py)."""
+        if self.index_db:
+            return Path(self.index_db)
+        if "://" in self.store:
+            return self.beside_store(f"index-{hashlib.sha256(self.store.encode()).hexdigest()[:12]}.sqlite")
+        return None
 
     @staticmethod
     def env_name(name: str) -> str:

@@ -149,19 +149,19 @@ def test_the_dataset_is_spelled_out_and_private_graphs_stay_private(store, serve
     other.close()
 
 
-@pytest.fixture(scope="module")
-def served(server, store, tmp_path_factory):
-    """A real `communs serve --store sparql+http://…` process (the CLI path), with an update token."""
+def start_serve(location: str, tmp: Path, ready: str = "/") -> tuple[subprocess.Popen, str]:
+    """A real `communs serve --store sparql+http://…` process (the CLI path), with an update token, once
+    ``ready`` answers 200."""
     port = free_port()
-    tmp = tmp_path_factory.mktemp("served")
     env = {
         **os.environ,
         "COMMUNS_UPDATE_TOKEN": "jeton-distant",
         "COMMUNS_SECRET_KEY": "r" * 32,
         "COMMUNS_ACCOUNTS_DB": str(tmp / "comptes.sqlite"),
+        "COMMUNS_INDEX_DB": str(tmp / "index.sqlite"),
         "COMMUNS_UPLOADS_DIR": str(tmp / "uploads"),
     }
-    cmd = [sys.executable, "-m", "api.cli", "serve", "--store", server.location, "--port", str(port)]
+    cmd = [sys.executable, "-m", "api.cli", "serve", "--store", location, "--port", str(port)]
     with (tmp / "serve.log").open("w") as log:
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     address = f"http://127.0.0.1:{port}"
@@ -169,15 +169,36 @@ def served(server, store, tmp_path_factory):
     while True:
         assert proc.poll() is None, (tmp / "serve.log").read_text()[-2000:]
         try:
-            if httpx.get(address + "/", timeout=5).status_code == 200:
-                break
+            if httpx.get(address + ready, timeout=60).status_code == 200:
+                return proc, address
         except httpx.TransportError:
             pass
         assert time.monotonic() < deadline, "communs serve did not start"
         time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def served(server, store, tmp_path_factory):
+    proc, address = start_serve(server.location, tmp_path_factory.mktemp("served"))
     yield address
     proc.terminate()
     proc.wait(15)
+
+
+def test_a_restarted_server_reads_its_index_from_disk(server, store, tmp_path):
+    # The index of a remote store is kept in a file (COMMUNS_INDEX_DB, else var/index-<hash>.sqlite): a
+    # restart opens it at the server's version instead of reading every list again.
+    logs = []
+    for _ in range(2):
+        proc, address = start_serve(server.location, tmp_path, ready="/projets.json")
+        assert httpx.get(address + "/recherche.json", params={"q": "saisonniers"}).json()["total"] > 0
+        proc.terminate()
+        proc.wait(15)
+        logs.append((tmp_path / "serve.log").read_text())
+        # Closed on the way out: its WAL folded into it, the file alone on disk.
+        assert not (tmp_path / "index.sqlite-wal").exists()
+    assert "index built whole" in logs[0]
+    assert "index built whole" not in logs[1], logs[1][-2000:]
 
 
 def test_real_clients_through_communs_serve(served):
