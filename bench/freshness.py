@@ -74,6 +74,40 @@ def until(seen: Callable[[], bool], since: float) -> float:
     return float("inf")
 
 
+def moderator_token(env: dict) -> str:
+    """A moderator's API token, made with the CLI in the accounts database ``env`` names."""
+    run = {"cwd": ROOT, "env": env, "check": True, "capture_output": True, "text": True}
+    subprocess.run(
+        [*COMMUNS, "user", "add", "modo", "--role", "moderateur", "--password-stdin"], input="x" * 16, **run
+    )
+    return subprocess.run([*COMMUNS, "user", "token", "modo"], **run).stdout.strip()
+
+
+def measure(client: httpx.Client, rounds: int) -> dict[str, list[float]]:
+    """Seconds from acceptance to visibility, per place and round (``client`` carries a moderator's token)."""
+    figures: dict[str, list[float]] = {"sparql": [], "list": [], "search": [], "territory": []}
+    for i in range(rounds):
+        word = f"fraicheur{i}x{int(time.time())}"
+        title = f"Guide {word}"
+        body = {
+            "titre": title,
+            "resume": f"Mesure de fraîcheur {word}.",
+            "type": "guide",
+            "url": "https://example.org/guide",
+            "territoires": f"Chambéry [commune {COMMUNE}]",
+        }
+        proposed = client.post("/api/contributions", json=body)
+        proposed.raise_for_status()
+        rid, iri = proposed.json()["id"], proposed.json()["iri"]
+        client.post(f"/api/contributions/{rid}/accepter").raise_for_status()
+        accepted = time.perf_counter()
+        seen = {place: until(check, accepted) for place, check in places(client, iri, title, word).items()}
+        for place, seconds in seen.items():
+            figures[place].append(seconds)
+        print(f"round {i}: " + ", ".join(f"{p} {s * 1000:.0f} ms" for p, s in seen.items()), flush=True)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("store", type=Path, help="a loaded store folder (copied, never written)")
@@ -83,13 +117,7 @@ def main() -> None:
         store = Path(tmp) / "store"
         copy_store(args.store.resolve(), store)
         env = {**os.environ, "COMMUNS_STORE": str(store)}
-        run = {"cwd": ROOT, "env": env, "check": True, "capture_output": True, "text": True}
-        subprocess.run(
-            [*COMMUNS, "user", "add", "modo", "--role", "moderateur", "--password-stdin"],
-            input="x" * 16,
-            **run,
-        )
-        token = subprocess.run([*COMMUNS, "user", "token", "modo"], **run).stdout.strip()
+        token = moderator_token(env)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         started = time.perf_counter()
@@ -103,31 +131,10 @@ def main() -> None:
         try:
             until(lambda: _ok(client, "/recherche.json?q=saisonniers"), started)
             print(f"server answering lists and search {time.perf_counter() - started:.1f} s after its start")
-            rounds: dict[str, list[float]] = {"sparql": [], "list": [], "search": [], "territory": []}
             cpu_before = cpu_seconds(server.pid)
-            for i in range(args.rounds):
-                word = f"fraicheur{i}x{int(time.time())}"
-                title = f"Guide {word}"
-                body = {
-                    "titre": title,
-                    "resume": f"Mesure de fraîcheur {word}.",
-                    "type": "guide",
-                    "url": "https://example.org/guide",
-                    "territoires": f"Chambéry [commune {COMMUNE}]",
-                }
-                proposed = client.post("/api/contributions", json=body)
-                proposed.raise_for_status()
-                rid, iri = proposed.json()["id"], proposed.json()["iri"]
-                client.post(f"/api/contributions/{rid}/accepter").raise_for_status()
-                accepted = time.perf_counter()
-                figures = {
-                    place: until(check, accepted) for place, check in places(client, iri, title, word).items()
-                }
-                for place, seconds in figures.items():
-                    rounds[place].append(seconds)
-                print(f"round {i}: " + ", ".join(f"{p} {s * 1000:.0f} ms" for p, s in figures.items()))
+            figures = measure(client, args.rounds)
             cpu = (cpu_seconds(server.pid) - cpu_before) / args.rounds
-            for place, times in rounds.items():
+            for place, times in figures.items():
                 median, worst = statistics.median(times) * 1000, max(times) * 1000
                 print(f"accept → visible in {place}: median {median:.0f} ms, max {worst:.0f} ms")
             print(f"CPU of the server's process tree: {cpu:.2f} s per round (the polls' answers included)")

@@ -60,6 +60,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(1, str(ROOT / "tests"))
 
+import freshness  # noqa: E402  (bench/freshness.py: accept a contribution, poll until it shows)
 import sparql as sparql_bench  # noqa: E402  (bench/sparql.py: query templates and the wrk driver)
 from remote_servers import virtuoso_ini  # noqa: E402  (tests/remote_servers.py: one Virtuoso configuration)
 from serving import status_kb, tree  # noqa: E402  (bench/serving.py)
@@ -82,6 +83,8 @@ PAGES = {
     "territory (Savoie)": "/id/departement/73",
     "search": "/recherche?q=saisonniers+mobilite",
 }
+GOAL_PAGES = ("search", "territory (Savoie)", "list, two facets")
+FRESH = ("sparql", "list", "search", "territory")  # bench/freshness.py's places, in its order
 KINDS = {"lookup": "lookup", "search": "label FILTER search", "aggregate": "aggregate per département"}
 MB = 1024 * 1024
 
@@ -380,9 +383,12 @@ def communs_env(work: Path, workers: int | None = None) -> dict:
 
 def start_communs(store: str, work: Path, log: Path, workers: int | None = None, limit: float = 1200):
     port = free_port()
+    env = communs_env(work, workers)
+    if "://" in store:  # a remote store's index: in the work folder, not in the checkout's var/
+        env["COMMUNS_INDEX_DB"] = str(work / "index-remote.sqlite")
     proc = subprocess.Popen(
         [str(COMMUNS), "serve", "--store", store, "--port", str(port)],
-        env=communs_env(work, workers),
+        env=env,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         cwd=ROOT,
@@ -423,6 +429,10 @@ def serve_and_measure(
                 rec["sparql_direct"] = sparql_mix(direct, args.duration, maxi)
             rec["direct_rss"] = sampler.peak["server"]
         return rec
+    env = communs_env(work)
+    for p in [*work.glob("comptes.sqlite*"), *work.glob("index-remote.sqlite*")]:
+        p.unlink()
+    token = freshness.moderator_token(env)
     try:
         proc, port, listen, startup = start_communs(store, work, log, limit=args.startup_limit)
     except RuntimeError as e:
@@ -438,10 +448,21 @@ def serve_and_measure(
             if direct:
                 print(f"  direct to {direct}", flush=True)
                 rec["sparql_direct"] = sparql_mix(direct, args.duration, maxi)
+            headers = {"Authorization": f"Bearer {token}"}
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120, headers=headers) as client:
+                rec["freshness"] = freshness.measure(client, args.freshness_rounds)
         rec["serve_rss"] = {k: v for k, v in sampler.peak.items()}
         rec["serve_procs"] = sampler.procs["communs"]
     finally:
         stop(proc, 20)
+    # Again, now that the index is on disk: the start-up a deployment sees after a restart.
+    try:
+        proc, port, listen, startup = start_communs(store, work, log, limit=args.startup_limit)
+        rec["restart_s"] = round(startup, 1)
+        print(f"    restarted: lists and search answering in {startup:.1f} s", flush=True)
+        stop(proc, 20)
+    except RuntimeError as e:
+        rec["restart_error"] = str(e)[:300]
     return rec
 
 
@@ -780,6 +801,32 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
     def metric(key, fmt):
         return lambda r, c: cell(r["backends"].get(c), key, fmt)
 
+    def goal_row(r, c):
+        b = r["backends"].get(c) or {}
+        pages = b.get("pages", {})
+        f = b.get("freshness")
+        rss = sum((b.get("serve_rss") or {}).values())
+        ref = (r["backends"].get("oxigraph-load") or {}).get("disk")
+        cells = [
+            f"{max(max(v) for v in f.values()):.2f}" if f else "–",
+            cell(b, "restart_s"),
+            *(str(pages.get(p, {}).get("p95", "–")) for p in GOAL_PAGES),
+            fmt_mb(rss) if rss else "–",
+            f"{b['disk'] / ref:.2f}×" if c == "embedded" and b.get("disk") and ref else "–",
+        ]
+        return f"| {size_name(r['size'])} | {LABELS[c]} | " + " | ".join(cells) + " |"
+
+    L += [
+        "",
+        "## Against issue 21's goals",
+        "",
+        "| size | backend | accepted → visible everywhere, worst round (s; goal ≤ 2) | restart start-up "
+        "(s; ≤ 30 at 20M) | search p95 (ms; ≤ 200) | territory page p95 (ms; ≤ 150) | list with two facets "
+        "p95 (ms; ≤ 100) | serving RSS, process tree (MB; ≤ 2,560 at 20M) | disk / `oxigraph load` "
+        "(≤ 1.3×) |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *(goal_row(r, c) for r in sizes for c in ("embedded", "oxigraph") if r["backends"].get(c)),
+    ]
     table(
         "## Load throughput (quads/s; in parentheses: wall time, and ratio to `oxigraph load`)",
         cols,
@@ -788,19 +835,28 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
     table("## Peak memory while loading (MB, RSS)", cols, metric("load_rss", fmt_mb))
     table("## Disk (MB)", cols, metric("disk", fmt_mb))
     table(
-        "## `communs serve` start-up (s, until the list/search index is built; since 2026-12-02 the server "
-        "answers SPARQL and resource pages during the build, after the time in brackets; embedded: then "
-        "the first snapshot's compaction, in the background from the start, waited for before measuring)",
+        "## `communs serve` start-up (s until lists and search answer: first start, the index built from "
+        "nothing / restart, the index on disk; in brackets, when SPARQL answered at the first start)",
         serve_cols,
         lambda r, c: (
             cell(r["backends"].get(c), "startup_s", lambda v: f"{v:,}")
+            + " / "
+            + cell(r["backends"].get(c), "restart_s", lambda v: f"{v:,}")
             + (f" [{r['backends'][c]['listen_s']:,}]" if "listen_s" in r["backends"].get(c, {}) else "")
-            + (
-                f" (compaction {r['backends'][c]['compact_s']:,})"
-                if "compact_s" in r["backends"].get(c, {})
-                else ""
-            )
         ),
+    )
+
+    def fresh(r, c):
+        f = (r["backends"].get(c) or {}).get("freshness")
+        if not f:
+            return "not measured"
+        return " / ".join(f"{statistics.median(f[p]) * 1000:,.0f} ({max(f[p]) * 1000:,.0f})" for p in FRESH)
+
+    table(
+        "## Accepted contribution → visible (ms from the moderator's acceptance to the first poll that "
+        "sees it: " + " / ".join(FRESH) + "; median of the rounds, max in brackets)",
+        serve_cols,
+        fresh,
     )
     table(
         "## Peak memory while serving (MB, RSS of the process tree: communs serve + SPARQL server)",
@@ -1083,6 +1139,7 @@ def main(argv: list[str] | None = None) -> None:
         type=parse_size,
         help="measure communs serve only up to this size (direct queries still)",
     )
+    p.add_argument("--freshness-rounds", type=int, default=3, help="contributions accepted per backend")
     p.add_argument("--keep", action="store_true", help="keep the generated files and stores in --work")
     p.add_argument("--results", type=Path, default=RESULTS)
     p.add_argument("--report-only", action="store_true", help="rewrite scale.md/svg from scale.json")
