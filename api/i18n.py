@@ -28,6 +28,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "search_button": ("Rechercher", "Search"),
     "results": ("résultats", "results"),
     "no_results": ("Aucun résultat.", "No results."),
+    "more_than": ("plus de {n}", "more than {n}"),
+    "ranked_among": (
+        "Classement et décomptes portent sur les {n} premiers résultats.",
+        "Ranking and counts cover the first {n} results.",
+    ),
     "facets": ("Filtrer", "Filter"),
     "apply": ("Appliquer", "Apply"),
     "clear": ("Tout effacer", "Clear all"),

@@ -178,8 +178,10 @@ def search_page(request: Request, fmt: str = "html") -> Response:
         }
         for item, snippet in found
     ]
+    complete = not search.more_than(total)
     if fmt != "html":
-        return export(rows, [], fmt, total, {"q": q, "page": page})
+        shown = total if complete else search.COUNTED
+        return export(rows, [], fmt, shown, {"q": q, "page": page, "complete": complete})
     facet_counts = [
         {
             "name": "kind",
@@ -215,7 +217,8 @@ def search_page(request: Request, fmt: str = "html") -> Response:
         {
             "q": q,
             "rows": rows,
-            "total": total,
+            "total": total if complete else translator(lang)("more_than", n=search.COUNTED),
+            "ranked_among": search.RANKED if total > search.RANKED else None,
             "facets": facet_counts,
             "page": page,
             "pages": max(1, (total + PER_PAGE - 1) // PER_PAGE),

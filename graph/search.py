@@ -25,6 +25,7 @@ import re
 import sqlite3
 import tempfile
 import threading
+import unicodedata
 import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -155,11 +156,14 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items
+RANKED = 2_000  # matches of one search ranked and counted per facet (its cost does not grow with the data)
+COUNTED = 10_000  # matches of one search counted; past it, "more than"
 FULL_SHARE = 0.5  # a change of more than this share of the store's triples is rebuilt whole
+PREFIXED = "SELECT term FROM word WHERE term >= ? AND term < ? ORDER BY LENGTH(term), term LIMIT ?"
 stats: Counter[str] = Counter()  # "items_read", "full_builds", "updates": what tests and benchmarks count
 
 TABLES = """
@@ -184,9 +188,10 @@ CREATE TABLE IF NOT EXISTS territory(
 CREATE TABLE IF NOT EXISTS part(child TEXT, parent TEXT, PRIMARY KEY(child, parent)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS part_parent ON part(parent);
 CREATE TABLE IF NOT EXISTS value_label(iri TEXT PRIMARY KEY, labels TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS word(term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(label, body, tokenize='unicode61 remove_diacritics 2');
 """
-DERIVED = ("graph", "origin", "item", "facet", "place", "territory", "part", "value_label", "doc")
+DERIVED = ("graph", "origin", "item", "facet", "place", "territory", "part", "value_label", "word", "doc")
 # The territory :t and every territory within it.
 DOWN = "WITH RECURSIVE down(t) AS (SELECT :t UNION SELECT child FROM down JOIN part ON part.parent = down.t)"
 
@@ -285,7 +290,9 @@ class Catalog:
         db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash may lose the last commit, never mix two
         db.execute("PRAGMA cache_size=-65536")  # 64 MB: a full build writes indexes in random order
         db.executescript(TABLES)
-        db.execute("CREATE TEMP TABLE hit(n INTEGER PRIMARY KEY, r REAL)")  # one search's matches
+        db.execute(
+            "CREATE TEMP TABLE hit(n INTEGER PRIMARY KEY, tier INTEGER, r REAL)"
+        )  # one search's ranked
         return db
 
     def close(self) -> None:
@@ -418,10 +425,12 @@ class Catalog:
         db.executemany(
             "INSERT OR IGNORE INTO place VALUES (?, ?)", [(t, n) for n, it in numbered for t in it.direct]
         )
-        db.executemany(
-            "INSERT INTO doc(rowid, label, body) VALUES (?, ?, ?)",
-            [(n, " ".join(dict.fromkeys(it.labels.values())), "\n".join(it.texts)) for n, it in numbered],
-        )
+        docs = [(n, " ".join(dict.fromkeys(it.labels.values())), "\n".join(it.texts)) for n, it in numbered]
+        db.executemany("INSERT INTO doc(rowid, label, body) VALUES (?, ?, ?)", docs)
+        # The words the table holds, so that a search expands a prefix into words (a prefix query of
+        # FTS5 reads every posting of its words before the first match; a word query streams them).
+        found = {w for _, label, body in docs for w in words_of(f"{label} {body}")}
+        db.executemany("INSERT OR IGNORE INTO word VALUES (?)", [(w,) for w in found])
 
     def _write_territories(self, store: Store) -> None:
         """The territories are the items of that list; their codes, populations and ``isPartOf`` are read
@@ -739,49 +748,68 @@ class Catalog:
         self, text: str, kinds: list[str], selected: dict[str, list[str]], offset: int, limit: int
     ) -> tuple[int, list[tuple[Item, Markup]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
         """Full text, every word as a prefix: (how many match, one page of items best first with their
-        snippet, counts per list over every match, counts per facet over the matches kept)."""
-        words = TOKEN.findall(text.lower())
+        snippet, counts per list, counts per facet over the matches kept).
+
+        Its cost does not grow with the number of matches: the first :data:`RANKED` of them (those with
+        every word in their label first, then the others, in index order) are ranked and counted per list
+        and facet, the next ones follow in index order, and the total is counted up to :data:`COUNTED`.
+        A page says so when there are more (:func:`more_than`)."""
+        words = words_of(text)
         if not words:
             return 0, [], [], {}
-        match = " ".join(f'"{w}"*' for w in words)
+        with self._reading() as db:
+            expanded = [
+                [t for (t,) in db.execute(PREFIXED, (w, w + "\U0010ffff", PREFIXES))]
+                for w in dict.fromkeys(words)
+            ]
+        if not all(expanded):
+            return 0, [], [], {}
+        match = " AND ".join("(" + " OR ".join(f'"{t}"' for t in terms) + ")" for terms in expanded)
         where, args = [], []
-        if kinds:
-            where.append(f"i.kind IN ({_marks(len(kinds))})")
-            args += kinds
         for name, keys in selected.items():
             keyed = f"f.key IN ({_marks(len(keys))})"
             where.append(f"EXISTS (SELECT 1 FROM facet f WHERE f.n = i.n AND f.name = ? AND {keyed})")
             args += [name, *keys]
-        # CROSS JOIN: SQLite then reads from the matches, not from the whole item or facet table.
-        hits = "temp.hit h CROSS JOIN item i ON i.n = h.n" if where else "temp.hit h"
-        kept = " AND ".join(where) or "1"
+        of_kind = f"i.kind IN ({_marks(len(kinds))})" if kinds else "1"
+        # Matches in index order, the facets applied as they stream: SQLite stops at the LIMIT.
+        matches = (
+            f"FROM doc CROSS JOIN item i ON i.n = doc.rowid WHERE doc MATCH ? AND {' AND '.join(where) or 1}"
+        )
+        fresh = f"{matches} AND doc.rowid NOT IN (SELECT n FROM temp.hit)"
+        kept = f"temp.hit h CROSS JOIN item i ON i.n = h.n WHERE {of_kind}"
         marks = "\x02", "\x03"
         with self._reading() as db:
-            # The matches ranked once (in SQLite's C); counting and paging then read this short table.
             db.execute("DELETE FROM temp.hit")
-            db.execute(
-                "INSERT INTO temp.hit SELECT rowid, bm25(doc, 10.0, 1.0) FROM doc WHERE doc MATCH ?", (match,)
-            )
+            for tier, terms in enumerate((f"{{label}} : ({match})", match)):
+                room = RANKED - db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0]
+                if room > 0:
+                    query = f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {fresh} LIMIT ?"
+                    db.execute(query, [tier, terms, *args, room])
+            capped = db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0] == RANKED
+            ranked = db.execute(f"SELECT COUNT(*) FROM {kept}", kinds).fetchone()[0]
+            total = ranked
+            if capped:
+                query = f"SELECT COUNT(*) FROM (SELECT 1 {matches} AND {of_kind} LIMIT ?)"
+                total = db.execute(query, [match, *args, *kinds, COUNTED + 1]).fetchone()[0]
             by_kind = db.execute(
                 "SELECT i.kind, COUNT(*) AS c FROM temp.hit h CROSS JOIN item i ON i.n = h.n GROUP BY i.kind "
                 "ORDER BY c DESC, i.kind"
             ).fetchall()
-            total = db.execute(f"SELECT COUNT(*) FROM {hits} WHERE {kept}", args).fetchone()[0]
-            page = [
-                n
-                for (n,) in db.execute(
-                    f"SELECT h.n FROM {hits} WHERE {kept} ORDER BY h.r, h.n LIMIT ? OFFSET ?",
-                    [*args, limit, min(offset, LAST)],
-                )
-            ]
+            query = f"SELECT h.n FROM {kept} ORDER BY h.tier, h.r, h.n LIMIT ? OFFSET ?"
+            page = [n for (n,) in db.execute(query, [*kinds, limit, min(offset, LAST)])]
+            if capped and len(page) < limit and offset < COUNTED:  # past the ranked ones: index order
+                query = f"SELECT doc.rowid {fresh} AND {of_kind} LIMIT ? OFFSET ?"
+                rest = [match, *args, *kinds, limit - len(page), max(0, offset - ranked)]
+                page += [n for (n,) in db.execute(query, rest)]
             snippet = "SELECT rowid, snippet(doc, 1, ?, ?, '…', 20) FROM doc WHERE doc MATCH ? AND rowid IN "
             found = dict(db.execute(f"{snippet}({_marks(len(page))})", [*marks, match, *page]))
             items = self.items_of(page)
             counts = {
                 name: db.execute(
-                    f"SELECT f.value, COUNT(*) AS c FROM {hits} CROSS JOIN facet f ON f.n = h.n "
-                    f"AND f.name = ? WHERE {kept} GROUP BY f.value ORDER BY c DESC, f.value LIMIT 30",
-                    [name, *args],
+                    "SELECT f.value, COUNT(*) AS c FROM temp.hit h CROSS JOIN item i ON i.n = h.n "
+                    f"CROSS JOIN facet f ON f.n = h.n AND f.name = ? WHERE {of_kind} "
+                    "GROUP BY f.value ORDER BY c DESC, f.value LIMIT 30",
+                    [name, *kinds],
                 ).fetchall()
                 for name in ("departement", "theme")
             }
@@ -790,6 +818,11 @@ class Catalog:
             for n in page
         ]
         return total, list(zip(items, snippets, strict=True)), by_kind, counts
+
+
+def more_than(total: int) -> bool:
+    """Whether a search's total was cut at :data:`COUNTED` (the page then says "more than")."""
+    return total > COUNTED
 
 
 class _Items:
@@ -805,7 +838,14 @@ class _Items:
         return found[0]
 
 
-TOKEN = re.compile(r"\w+", re.UNICODE)
+WORD = re.compile(r"[^\W_]+")
+ACCENTS = re.compile(r"[\u0300-\u036f]")
+PREFIXES = 30  # words of the index a word of a search stands for at most (the shortest ones)
+
+
+def words_of(text: str) -> list[str]:
+    """Words as the full-text table cuts them (unicode61, diacritics removed): lower case, no accents."""
+    return WORD.findall(ACCENTS.sub("", unicodedata.normalize("NFKD", text.lower())))
 
 
 # --- reading the store ------------------------------------------------------------------------
