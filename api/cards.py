@@ -19,11 +19,12 @@ import pyoxigraph as ox
 from markupsafe import Markup
 
 from api import maps
-from api.pages import curie, local_path, number
+from api.pages import local_path, number
 from graph import contributions as model
 from graph import search
 from graph.contributions import LICENSES, Contributions
 from graph.describe import Description, group_by_predicate, labels_of, pick
+from graph.formats import curie
 from graph.namespaces import CS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
 from graph.store import Store, Term
 

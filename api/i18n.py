@@ -238,6 +238,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "organizers": ("Organisé par", "Organised by"),
     "about": ("À propos de", "About"),
     "follow_ups": ("Suites", "Follow-ups"),
+    # /def (api/ontology.py)
+    "namespace": ("Espace de noms", "Namespace"),
+    "also_as": ("Aussi en", "Also as"),
+    "onto_classes": ("Classes", "Classes"),
+    "onto_properties": ("Propriétés", "Properties"),
     # /rapprochement (api/linking.py)
     "link_title": ("Rapprocher un tableur", "Link a spreadsheet"),
     "link_service": ("Service de réconciliation (OpenRefine)", "Reconciliation service (OpenRefine)"),
