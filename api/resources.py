@@ -211,28 +211,20 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
 
 
 def rollups(cat: search.Catalog, territory: search.Territory, lang: str) -> list[dict]:
+    facet = territory.level if territory.level in ("departement", "epci") else None  # lists have no région
     out = []
     for kind in search.ROLLUP_KINDS:
         count, indirect, items = cat.rollup(territory.iri, kind, lang, 30)
-        if not count:
-            continue
-        facet = {"departement": "departement", "epci": "epci"}.get(territory.level)  # lists have no région
-        out.append(
-            {
-                "kind": kind,
-                "count": count,
-                "indirect": indirect,
-                "see_all": f"/{kind}?{facet}={quote(territory.code)}" if facet else None,
-                "items": [
-                    {
-                        "href": local_path(it.iri, cat.base),
-                        "label": cat.label(it.iri, lang),
-                        "indirect": territory.iri not in it.direct,
-                    }
-                    for it in items
-                ],
-            }
-        )
+        if count:
+            rows = [
+                {"href": local_path(it.iri, cat.base), "label": cat.label(it.iri, lang)}
+                | {"indirect": territory.iri not in it.direct}
+                for it in items
+            ]
+            see_all = f"/{kind}?{facet}={quote(territory.code)}" if facet else None
+            out.append(
+                {"kind": kind, "count": count, "indirect": indirect, "see_all": see_all, "items": rows}
+            )
     return out
 
 
