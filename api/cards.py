@@ -194,11 +194,9 @@ class Facts:
     def text(self, prop: str, node: Term | None = None) -> str:
         """The value in the page's language, else French, else any."""
         values = [v for v in self.all(prop, node) if isinstance(v, ox.Literal)]
-        for wanted in (self.lang, "fr", None):
-            for v in values:
-                if v.language == wanted or wanted is None:
-                    return v.value
-        return ""
+        return next(
+            (v.value for want in (self.lang, "fr", None) for v in values if want in (None, v.language)), ""
+        )
 
     def iris(self, prop: str) -> list[str]:
         return [v.value for v in self.all(prop) if isinstance(v, ox.NamedNode)]
@@ -276,10 +274,8 @@ def _coordinates(store: Store, places: list[str]) -> dict[str, tuple[float, floa
             f"?x <{SCHEMA}geo> ?g . ?g <{SCHEMA}latitude> ?lat ; <{SCHEMA}longitude> ?lon }}"
         )
         for r in rows:
-            try:
+            with contextlib.suppress(ValueError):
                 found[r["x"].value] = (float(r["lon"].value), float(r["lat"].value))
-            except ValueError:
-                continue
     return found
 
 
@@ -287,10 +283,7 @@ def _points(
     store: Store, cat: search.Catalog, places: list[str], lang: str, main: str = ""
 ) -> list[maps.MapPoint]:
     coords = _coordinates(store, places[:3000])
-    return [
-        maps.MapPoint(lon, lat, cat.label(p, lang) if cat else p, p == main)
-        for p, (lon, lat) in coords.items()
-    ]
+    return [maps.MapPoint(lon, lat, cat.label(p, lang), p == main) for p, (lon, lat) in coords.items()]
 
 
 # --- projet ----------------------------------------------------------------------------------------------
@@ -572,9 +565,8 @@ def organisation_card(store: Store, desc: Description, lang: str) -> Organisatio
     roles: dict[str, str] = {}
     found = [(r["project"].value, ROLE_OF[r["p"].value]) for r in store.select(ORG_PROJECTS, bound)]
     found += [(r["project"].value, "funder") for r in store.select(ORG_FUNDED, bound)]
-    for project, role in found:
-        if project not in roles or ROLE_ORDER.index(role) < ROLE_ORDER.index(roles[project]):
-            roles[project] = role
+    for project, role in sorted(found, key=lambda pr: ROLE_ORDER.index(pr[1])):  # a project's first role
+        roles.setdefault(project, role)
     counts = [(r["other"].value, int(r["n"].value)) for r in store.select(ORG_PARTNERS, bound)]
     labels = labels_of(store, [ox.NamedNode(i) for i in [*roles, *(o for o, _ in counts)]])
     projects = sorted(

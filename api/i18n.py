@@ -245,6 +245,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "organizers": ("Organisé par", "Organised by"),
     "about": ("À propos de", "About"),
     "follow_ups": ("Suites", "Follow-ups"),
+    # /catalogue (api/catalogue.py)
+    "catalogue": ("Catalogue des données", "Data catalogue"),
+    "catalogue_holds": ("Le jeu de données public compte", "The public dataset holds"),
+    "triples_in": ("triplets dans {n} graphes.", "triples in {n} graphs."),
+    "also_rdf": ("Aussi en RDF (DCAT 3 + VoID) :", "Also as RDF (DCAT 3 + VoID):"),
+    "graph": ("Graphe", "Graph"),
+    "triples_column": ("Triplets", "Triples"),
+    "updated": ("Mis à jour", "Updated"),
+    "not_stated": ("non précisée", "not stated"),
     # /def (api/ontology.py)
     "namespace": ("Espace de noms", "Namespace"),
     "also_as": ("Aussi en", "Also as"),
@@ -294,12 +303,9 @@ STRINGS: dict[str, tuple[str, str]] = {
 
 
 def language(request: Request) -> str:
-    asked = request.query_params.get("lang")
-    if asked in LANGS:
-        return asked
-    cookie = request.cookies.get("lang")
-    if cookie in LANGS:
-        return cookie
+    for asked in (request.query_params.get("lang"), request.cookies.get("lang")):
+        if asked in LANGS:
+            return asked
     best, best_q = "fr", 0.0
     for part in request.headers.get("accept-language", "").split(","):
         tag, _, params = part.strip().partition(";")

@@ -45,6 +45,9 @@ EXTENSION_PROPERTIES: dict[str, tuple[str, ...]] = {
     "projets": ("commune",),
     "lieux": ("commune",),
 }
+# Extension properties with one value of the entity's own: id → (the spec's value shape, Entity attribute).
+SCALARS = {"code_insee": ("str", "code"), "siren": ("str", "siren"), "population": ("int", "population")}
+SCALARS |= {"projets": ("int", "projects"), "lieux": ("int", "places")}
 ENTITY_VALUED = {"epci": "epci", "departement": "departement", "region": "region"}
 
 
@@ -193,16 +196,9 @@ def extension_values(index: NameIndex, e: Entity, prop: str) -> list[dict[str, A
     """One property of one entity, in the spec's value shapes ({str}, {int}, {id, name})."""
     if e.type not in EXTENSION_PROPERTIES[prop]:
         return []
-    if prop == "code_insee":
-        return [{"str": e.code}] if e.code else []
-    if prop == "siren":
-        return [{"str": e.siren}] if e.siren else []
-    if prop == "population":
-        return [{"int": e.population}] if e.population is not None else []
-    if prop == "projets":
-        return [{"int": e.projects}]
-    if prop == "lieux":
-        return [{"int": e.places}]
+    if prop in SCALARS:
+        shape, value = SCALARS[prop][0], getattr(e, SCALARS[prop][1])
+        return [] if value in (None, "") else [{shape: value}]
     return [{"id": t.iri, "name": t.name} for t in related(index, e, prop)]
 
 
