@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.i18n import language, translator
+from api.i18n import LANGS, language, translator
 from api.pages import base_of, render
 from graph import matching
 from graph.matching import TYPES, Entity, NameIndex
@@ -68,7 +68,7 @@ def _check(name: str, document: Any) -> None:
 
 
 def type_name(t: str, lang: str) -> str:
-    return TYPES[t][2 if lang == "en" else 1]
+    return translator(lang)("kind_" + t)  # the site's words for the kinds (graph.matching.TYPES has others)
 
 
 def property_name(p: str, lang: str) -> str:
@@ -334,8 +334,8 @@ def suggest_type(request: Request, prefix: str = "") -> Response:
         {
             "result": [
                 {"id": t, "name": type_name(t, lang)}
-                for t, (_, fr, en) in TYPES.items()
-                if _starts(prefix, t, fr, en)
+                for t in TYPES
+                if _starts(prefix, t, *(type_name(t, other) for other in LANGS))
             ]
         }
     )
