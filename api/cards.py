@@ -19,23 +19,18 @@ import pyoxigraph as ox
 from markupsafe import Markup
 
 from api import maps
-from api.pages import curie, local_path, number
+from api.i18n import translator
+from api.pages import local_path, number
 from graph import contributions as model
 from graph import search
 from graph.contributions import LICENSES, Contributions
 from graph.describe import Description, group_by_predicate, labels_of, pick
+from graph.formats import curie
 from graph.namespaces import CS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
 from graph.store import Store, Term
 
 PARIS = ZoneInfo("Europe/Paris")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-DAY_NAMES = {
-    "fr": ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
-# Dates a loader inferred from the text rather than read as stated. Issue 22 adds them as properties of
-# their own; list them here (property → "start" or "end") and the card shows them marked as inferred.
-INFERRED_DATES: dict[str, str] = {}
 CREATOR_PROPS = (SCHEMA + "author", SCHEMA + "creator", DCTERMS + "creator", SCHEMA + "publisher")
 LIST_CAP = 30  # items of a related list shown on a card; the rest is a link to the full list
 
@@ -75,8 +70,6 @@ class ProjectCard:
     summary: str
     start: str
     end: str
-    inferred_start: str
-    inferred_end: str
     territories: list[Link]
     map: Markup | None
     fundings: list[Funding]
@@ -201,28 +194,34 @@ class Facts:
     def text(self, prop: str, node: Term | None = None) -> str:
         """The value in the page's language, else French, else any."""
         values = [v for v in self.all(prop, node) if isinstance(v, ox.Literal)]
-        for wanted in (self.lang, "fr", None):
-            for v in values:
-                if v.language == wanted or wanted is None:
-                    return v.value
-        return ""
+        return next(
+            (v.value for want in (self.lang, "fr", None) for v in values if want in (None, v.language)), ""
+        )
+
+    def iris(self, prop: str) -> list[str]:
+        return [v.value for v in self.all(prop) if isinstance(v, ox.NamedNode)]
+
+    def title(self) -> str:
+        return pick(self.desc.labels.get(self.desc.iri.value), self.lang, "")
 
     def link(self, iri: str, labels: dict[str, dict[str, str]] | None = None) -> Link:
         names = (labels or self.desc.labels).get(iri)
         return Link(local_path(iri, self.base), pick(names, self.lang, curie(iri)))
 
     def links(self, *props: str) -> list[Link]:
-        seen: dict[str, Link] = {}
-        for prop in props:
-            for v in self.all(prop):
-                if isinstance(v, ox.NamedNode) and v.value not in seen:
-                    seen[v.value] = self.link(v.value)
-        return sorted(seen.values(), key=lambda link: link.label.lower())
+        return by_label({self.link(i) for prop in props for i in self.iris(prop)})
+
+    def first(self, prop: str) -> Link | None:
+        return next(iter(self.links(prop)), None)
 
     def linked(self, iris: list[str]) -> list[Link]:
         """Links to resources the description does not name itself: their labels are read in one go."""
         labels = labels_of(self.store, [ox.NamedNode(i) for i in iris])
-        return [self.link(i, labels) for i in iris]
+        return by_label(self.link(i, labels) for i in iris)
+
+
+def by_label(links) -> list[Link]:
+    return sorted(links, key=lambda link: link.label.lower())
 
 
 def summary(text: str, limit: int = 700) -> str:
@@ -255,31 +254,14 @@ def kind_of(types: list[str]) -> str:
 
 
 def _departements(cat: search.Catalog | None, territories: list[str]) -> list[str]:
-    """INSEE codes of the départements the territories are in or contain (a région: its départements)."""
-    if cat is None:
-        return []
-    codes: set[str] = set()
-    for iri in territories:
-        t = cat.territories.get(iri)
-        if t is None:
-            continue
-        if t.level == "region":
-            codes |= {
-                cat.territories[c].code
-                for c in cat.children.get(iri, ())
-                if cat.territories[c].level == "departement"
-            }
-        elif t.level == "epci":
-            for c in cat.children.get(iri, ()):
-                codes |= {
-                    cat.territories[x].code
-                    for x in cat.closure(c)
-                    if cat.territories[x].level == "departement"
-                }
-        codes |= {
-            cat.territories[x].code for x in cat.closure(iri) if cat.territories[x].level == "departement"
-        }
-    return sorted(codes)
+    """INSEE codes of the départements the territories are in or contain (a région, an EPCI: through
+    what they contain; not a département's children, which may straddle into its neighbours)."""
+    known = [iri for iri in territories if cat and iri in cat.territories]
+    down = [
+        c for i in known if cat.territories[i].level in ("region", "epci") for c in cat.children.get(i, ())
+    ]
+    found = {x for i in known + down for x in cat.closure(i)} if cat else set()
+    return sorted({cat.territories[x].code for x in found if cat.territories[x].level == "departement"})
 
 
 def _coordinates(store: Store, places: list[str]) -> dict[str, tuple[float, float]]:
@@ -292,10 +274,8 @@ def _coordinates(store: Store, places: list[str]) -> dict[str, tuple[float, floa
             f"?x <{SCHEMA}geo> ?g . ?g <{SCHEMA}latitude> ?lat ; <{SCHEMA}longitude> ?lon }}"
         )
         for r in rows:
-            try:
+            with contextlib.suppress(ValueError):
                 found[r["x"].value] = (float(r["lon"].value), float(r["lat"].value))
-            except ValueError:
-                continue
     return found
 
 
@@ -303,14 +283,7 @@ def _points(
     store: Store, cat: search.Catalog, places: list[str], lang: str, main: str = ""
 ) -> list[maps.MapPoint]:
     coords = _coordinates(store, places[:3000])
-    return [
-        maps.MapPoint(lon, lat, cat.label(p, lang) if cat else p, p == main)
-        for p, (lon, lat) in coords.items()
-    ]
-
-
-def _rollup(cat: search.Catalog, territory: str, kind: str) -> list[str]:
-    return cat.rollup_iris(territory, kind)
+    return [maps.MapPoint(lon, lat, cat.label(p, lang), p == main) for p, (lon, lat) in coords.items()]
 
 
 # --- projet ----------------------------------------------------------------------------------------------
@@ -337,67 +310,45 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
     grants: dict[str, dict] = {}
     for r in store.select(FUNDINGS, item):
         g = grants.setdefault(r["grant"].value, {"funder": None, "value": None, "currency": ""})
-        if "funder" in r:
-            g["funder"] = r["funder"].value
+        g["funder"] = r["funder"].value if "funder" in r else g["funder"]
         if "value" in r:
             with contextlib.suppress(ValueError):
                 g["value"] = float(r["value"].value)
             g["currency"] = r["currency"].value if "currency" in r else "EUR"
     names = labels_of(
-        store,
-        [ox.NamedNode(i) for g in grants.values() for i in [g["funder"]] if i]
-        + [ox.NamedNode(i) for i in grants],
+        store, [ox.NamedNode(i) for i in [*grants, *(g["funder"] for g in grants.values())] if i]
     )
     fundings = [
         Funding(
-            f.link(g["funder"], names) if g["funder"] else None,
-            pick(names.get(iri), lang, ""),
-            g["value"],
-            g["currency"],
+            g["funder"] and f.link(g["funder"], names), pick(names.get(iri), lang), g["value"], g["currency"]
         )
         for iri, g in grants.items()
     ]
     fundings.sort(key=lambda x: (-(x.amount or 0), x.funder.label if x.funder else x.label))
     amounts = [x.amount for x in fundings if x.amount is not None]
-    related = {"resources": [], "events": []}
-    types: dict[str, set[str]] = {}
+    related: dict[str, set[str]] = {}
     for r in store.select(RELATED, item):
-        types.setdefault(r["x"].value, set()).add(r["type"].value)
-    for iri, ts in types.items():
-        kind = kind_of(list(ts))
-        if kind == "evenement":
-            related["events"].append(iri)
-        elif kind == "ressource":
-            related["resources"].append(iri)
-    territories = [v.value for v in f.all(DCTERMS + "spatial") if isinstance(v, ox.NamedNode)]
+        related.setdefault(r["x"].value, set()).add(r["type"].value)
+    kinds = {iri: kind_of(list(types)) for iri, types in related.items()}
+    territories = f.iris(DCTERMS + "spatial")
     if cat is not None and any(t not in cat.territories for t in territories):
         rows = store.select(AREA_TERRITORIES, item)
         territories += [r["t"].value for r in rows if r["area"].value not in cat.territories]
-    inferred = {role: "" for role in ("start", "end")}
-    for prop, role in INFERRED_DATES.items():
-        value = f.text(prop)
-        if value:
-            inferred[role] = value
-    activity = f.links(DCTERMS + "type")
-    source = f.links(PROV + "wasDerivedFrom")
-    title = pick(desc.labels.get(desc.iri.value), lang, "")
     return ProjectCard(
-        activity=activity[0] if activity else None,
+        activity=f.first(DCTERMS + "type"),
         activity_text=f.text(CS + "activityLine"),
         summary=summary(f.text(SCHEMA + "description") or f.text(CS + "objectives")),
         start=f.text(SCHEMA + "startDate"),
         end=f.text(SCHEMA + "endDate"),
-        inferred_start=inferred["start"],
-        inferred_end=inferred["end"],
         territories=f.links(DCTERMS + "spatial"),
-        map=maps.render(title, _departements(cat, territories), []),
+        map=maps.render(f.title(), _departements(cat, territories), []),
         fundings=fundings,
         total=sum(amounts) if amounts else None,
         currency=next((x.currency for x in fundings if x.currency), "EUR"),
         partners=f.links(CS + "participant"),
-        resources=sorted(f.linked(related["resources"]), key=lambda link: link.label.lower()),
-        events=sorted(f.linked(related["events"]), key=lambda link: link.label.lower()),
-        source=source[0] if source else None,
+        resources=f.linked([i for i, k in kinds.items() if k == "ressource"]),
+        events=f.linked([i for i, k in kinds.items() if k == "evenement"]),
+        source=f.first(PROV + "wasDerivedFrom"),
         source_lines=f.text(CS + "sourceLines"),
     )
 
@@ -417,10 +368,9 @@ def week(f: Facts, now: dt.datetime) -> tuple[list[DayHours], bool]:
     today = DAYS[now.weekday()]
     clock = now.strftime("%H:%M")
     open_now = any(o <= clock < c for o, c in ranges[today])
-    names = DAY_NAMES.get(f.lang, DAY_NAMES["fr"])
+    t = translator(f.lang)
     days = [
-        DayHours(names[i], [f"{o}–{c}" for o, c in sorted(set(ranges[d]))], d == today)
-        for i, d in enumerate(DAYS)
+        DayHours(t("day_" + d), [f"{o}–{c}" for o, c in sorted(set(ranges[d]))], d == today) for d in DAYS
     ]
     return days, open_now
 
@@ -432,37 +382,31 @@ def place_card(
     now = now or dt.datetime.now(PARIS)
     days, open_now = week(f, now)
     address = next(iter(f.all(SCHEMA + "address")), None)
-    communes = [v.value for v in f.all(DCTERMS + "spatial") if isinstance(v, ox.NamedNode)]
+    street, postal_code, locality = (
+        f.text(SCHEMA + p, address) if address is not None else ""
+        for p in ("streetAddress", "postalCode", "addressLocality")
+    )
+    communes = f.iris(DCTERMS + "spatial")
     commune = communes[0] if communes else ""
-    epci = ""
-    same_commune: list[str] = []
-    same_epci: list[str] = []
-    points: list[maps.MapPoint] = []
     here = desc.iri.value
+    epci, same_commune, same_epci, neighbours = "", [], [], {}
     if cat is not None and commune in cat.territories:
-        epci = next(
-            (
-                p
-                for p in cat.territories[commune].parents
-                if cat.territories.get(p) and cat.territories[p].level == "epci"
-            ),
-            "",
-        )
-        same_commune = [p for p in _rollup(cat, commune, "lieux") if p != here]
+        levels = {
+            p: cat.territories[p].level for p in cat.territories[commune].parents if p in cat.territories
+        }
+        epci = next((p for p, level in levels.items() if level == "epci"), "")
+        same_commune = [p for p in cat.rollup_iris(commune, "lieux") if p != here]
         same_epci = (
-            [p for p in _rollup(cat, epci, "lieux") if p != here and p not in same_commune] if epci else []
+            [p for p in cat.rollup_iris(epci, "lieux") if p != here and p not in same_commune] if epci else []
         )
         points = _points(store, cat, [here, *same_commune, *same_epci], lang, main=here)
-    elif (coords := _coordinates(store, [here])).get(here):
-        points = [maps.MapPoint(*coords[here], pick(desc.labels.get(here), lang, here), True)]
-    departements = _departements(cat, communes)
-    title = pick(desc.labels.get(here), lang, "")
-    appointment = any(isinstance(v, ox.Literal) and v.value == "true" for v in f.all(CS + "appointment"))
-    labels = {p: {"": cat.label(p, lang)} for p in [*same_commune, *same_epci]} if cat else {}
+        neighbours = {p: {"": cat.label(p, lang)} for p in [*same_commune, *same_epci]}
+    else:
+        points = [maps.MapPoint(*xy, f.title() or here, True) for xy in _coordinates(store, [here]).values()]
     return PlaceCard(
-        street=f.text(SCHEMA + "streetAddress", address) if address is not None else "",
-        postal_code=f.text(SCHEMA + "postalCode", address) if address is not None else "",
-        locality=f.text(SCHEMA + "addressLocality", address) if address is not None else "",
+        street=street,
+        postal_code=postal_code,
+        locality=locality,
         commune=f.link(commune) if commune else None,
         week=days,
         has_hours=any(d.ranges for d in days),
@@ -473,31 +417,23 @@ def place_card(
         email=f.text(SCHEMA + "email"),
         telephone=f.text(SCHEMA + "telephone"),
         website=f.text(SCHEMA + "url") or f.text(CS + "website"),
-        appointment=appointment,
-        map=maps.render(title, departements, points, around_points=True),
-        same_commune=sorted((f.link(p, labels) for p in same_commune), key=lambda link: link.label.lower())[
-            :LIST_CAP
-        ],
-        same_epci=sorted((f.link(p, labels) for p in same_epci), key=lambda link: link.label.lower())[
-            :LIST_CAP
-        ],
-        epci=Link(local_path(epci, f.base), cat.territories[epci].label) if epci and cat else None,
+        appointment=any(isinstance(v, ox.Literal) and v.value == "true" for v in f.all(CS + "appointment")),
+        map=maps.render(f.title(), _departements(cat, communes), points, around_points=True),
+        same_commune=by_label(f.link(p, neighbours) for p in same_commune)[:LIST_CAP],
+        same_epci=by_label(f.link(p, neighbours) for p in same_epci)[:LIST_CAP],
+        epci=Link(local_path(epci, f.base), cat.territories[epci].label) if epci else None,
     )
 
 
 # --- ressource -------------------------------------------------------------------------------------------
 def resource_card(store: Store, desc: Description, lang: str, contributions: Contributions) -> ResourceCard:
     f = Facts(store, desc, lang)
-    licenses = []
-    for v in f.all(DCTERMS + "license"):
-        label = LICENSES.get(v.value) or pick(desc.labels.get(v.value), lang, v.value)
-        licenses.append(Link(v.value, label))
+    licenses = [
+        Link(v.value, LICENSES.get(v.value) or pick(desc.labels.get(v.value), lang, v.value))
+        for v in f.all(DCTERMS + "license")
+    ]
     # A contributed file is a schema:MediaObject named by its download URL (graph/contributions.py).
-    media = [v.value for v in f.all(SCHEMA + "associatedMedia") if isinstance(v, ox.NamedNode)]
-    file = (
-        Link(local_path(media[0], f.base), pick(desc.labels.get(media[0]), lang, media[0])) if media else None
-    )
-    url = next((v.value for v in f.all(SCHEMA + "url")), "")
+    media = f.iris(SCHEMA + "associatedMedia")
     history: list[HistoryEntry] = []
     history_href = ""
     prefix = store.minter.thing("ressource", "")
@@ -518,9 +454,11 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
         ),
         summary=summary(f.text(SCHEMA + "description") or f.text(DCTERMS + "description")),
         creators=f.links(*CREATOR_PROPS, PROV + "wasAttributedTo"),
-        license=licenses[0] if licenses else None,
-        url=url,
-        file=file,
+        license=next(iter(licenses), None),
+        url=next((v.value for v in f.all(SCHEMA + "url")), ""),
+        file=Link(local_path(media[0], f.base), pick(desc.labels.get(media[0]), lang, media[0]))
+        if media
+        else None,
         themes=f.links(DCTERMS + "subject"),
         publics=f.links(SCHEMA + "audience"),
         territories=f.links(DCTERMS + "spatial"),
@@ -541,65 +479,52 @@ def territory_card(
     communes_page: int,
     rollups: list[dict],
 ) -> TerritoryCard:
-    base = cat.base
-    link = lambda iri: Link(local_path(iri, base), cat.territories[iri].label)  # noqa: E731
-    parents, frontier, seen = [], list(territory.parents), set()
-    while frontier:
-        p = frontier.pop(0)
-        if p in seen or p not in cat.territories:
-            continue
-        seen.add(p)
-        parents.append(p)
-        frontier.extend(cat.territories[p].parents)
+    def link(iri: str) -> Link:
+        return Link(local_path(iri, cat.base), cat.territories[iri].label)
+
+    def level_of(iri: str) -> str:
+        return cat.territories[iri].level
+
     order = {"epci": 0, "departement": 1, "region": 2}
-    parents.sort(key=lambda p: order.get(cat.territories[p].level, 3))
-    children = cat.children.get(territory.iri, ())
-    level_of = lambda iri: cat.territories[iri].level  # noqa: E731
-    communes = sorted(
-        (c for c in children if level_of(c) == "commune"), key=lambda c: cat.territories[c].label
-    )
-    departements = sorted(
-        (c for c in children if level_of(c) == "departement"), key=lambda c: cat.territories[c].label
-    )
+    parents = [p for p in cat.closure(territory.iri) - {territory.iri} if p in cat.territories]
+    parents.sort(key=lambda p: (order.get(level_of(p), 3), cat.territories[p].label))
+    children = sorted(cat.children.get(territory.iri, ()), key=lambda c: cat.territories[c].label)
+    communes = [c for c in children if level_of(c) == "commune"]
+    departements = [c for c in children if level_of(c) == "departement"]
     if territory.level == "departement":
         # An EPCI belongs to a département's list when one of its communes is in the département: the
         # communes' own links, so a straddling EPCI shows in both, and only there.
         epcis = {p for c in communes for p in cat.territories[c].parents if level_of(p) == "epci"}
     else:
         epcis = {c for c in children if level_of(c) == "epci"}
-    places = _rollup(cat, territory.iri, "lieux")
-    projects = _rollup(cat, territory.iri, "projets")
+    places = cat.rollup_iris(territory.iri, "lieux")
+    projects = cat.rollup_iris(territory.iri, "projets")
     pop = territory.population or population(cat, territory.iri)
     per = number(len(places) / pop * 10000, lang, 1) if pop else ""
     pages = max(1, (len(communes) + 99) // 100)
     page = min(max(1, communes_page), pages)
     deps = [territory.code] if territory.level == "departement" else _departements(cat, [territory.iri])
-    code = territory.code
-    wikidata = WIKIDATA_PROPERTY.get(territory.level)
+    code, wikidata = territory.code, WIKIDATA_PROPERTY.get(territory.level)
+    search_wikidata = "https://www.wikidata.org/w/index.php?search=" + quote(
+        f"haswbstatement:{wikidata}={code}"
+    )
     return TerritoryCard(
         level=territory.level,
         code=code,
         figures=Figures(pop, len(projects), len(places), per),
         parents=[link(p) for p in parents],
         departements=[link(d) for d in departements],
-        epcis=sorted((link(e) for e in epcis), key=lambda x: x.label),
+        epcis=by_label(link(e) for e in epcis),
         communes=[link(c) for c in communes[(page - 1) * 100 : page * 100]],
         communes_count=len(communes),
         communes_page=page,
         communes_pages=pages,
         map=maps.render(
-            territory.label,
-            deps,
-            _points(store, cat, places, lang),
-            around_points=territory.level == "commune",
+            territory.label, deps, _points(store, cat, places, lang), territory.level == "commune"
         ),
         rollups=rollups,
         insee=f"https://www.insee.fr/fr/recherche?q={quote(code)}" if code else None,
-        wikidata=(
-            f"https://www.wikidata.org/w/index.php?search={quote(f'haswbstatement:{wikidata}={code}')}"
-            if wikidata and code
-            else None
-        ),
+        wikidata=search_wikidata if wikidata and code else None,
     )
 
 
@@ -640,34 +565,28 @@ def organisation_card(store: Store, desc: Description, lang: str) -> Organisatio
     roles: dict[str, str] = {}
     found = [(r["project"].value, ROLE_OF[r["p"].value]) for r in store.select(ORG_PROJECTS, bound)]
     found += [(r["project"].value, "funder") for r in store.select(ORG_FUNDED, bound)]
-    for project, role in found:
-        if project not in roles or ROLE_ORDER.index(role) < ROLE_ORDER.index(roles[project]):
-            roles[project] = role
+    for project, role in sorted(found, key=lambda pr: ROLE_ORDER.index(pr[1])):  # a project's first role
+        roles.setdefault(project, role)
     counts = [(r["other"].value, int(r["n"].value)) for r in store.select(ORG_PARTNERS, bound)]
     labels = labels_of(store, [ox.NamedNode(i) for i in [*roles, *(o for o, _ in counts)]])
     projects = sorted(
         ((f.link(p, labels), role) for p, role in roles.items()),
         key=lambda pr: (ROLE_ORDER.index(pr[1]), pr[0].label.lower()),
     )
-    site_iris = [v.value for v in f.all(ORG + "hasSite") if isinstance(v, ox.NamedNode)]
-    points = [
-        maps.MapPoint(lon, lat, f.link(iri).label)
-        for iri, (lon, lat) in _coordinates(store, site_iris).items()
-    ]
-    title = pick(desc.labels.get(desc.iri.value), lang, "")
+    sites = _coordinates(store, f.iris(ORG + "hasSite"))
+    points = [maps.MapPoint(lon, lat, f.link(iri).label) for iri, (lon, lat) in sites.items()]
     return OrganisationCard(
         projects=projects,
         sites=f.links(ORG + "hasSite"),
         partners=[(f.link(o, labels), n) for o, n in counts],
         territories=f.links(DCTERMS + "spatial"),
-        map=maps.render(title, [], points, around_points=True),
+        map=maps.render(f.title(), [], points, around_points=True),
     )
 
 
 # --- événement -------------------------------------------------------------------------------------------
 def event_card(store: Store, desc: Description, lang: str) -> EventCard:
     f = Facts(store, desc, lang)
-    source = f.links(PROV + "wasDerivedFrom")
     return EventCard(
         start=f.text(SCHEMA + "startDate"),
         end=f.text(SCHEMA + "endDate"),
@@ -679,6 +598,6 @@ def event_card(store: Store, desc: Description, lang: str) -> EventCard:
         organizers=f.links(SCHEMA + "organizer"),
         about=f.links(SCHEMA + "about", SCHEMA + "mentions"),
         follow_ups=f.links(CS + "followUp"),
-        source=source[0] if source else None,
+        source=f.first(PROV + "wasDerivedFrom"),
         source_lines=f.text(CS + "sourceLines"),
     )

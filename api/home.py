@@ -3,30 +3,30 @@ shaded by number of projects (or of service places), every département linking 
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
+from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
-from api.i18n import language
+from api import maps
+from api.i18n import language, translator
 from api.pages import local_path, render, store_of
 from graph import search
-from graph.settings import DATA_DIR
 
 router = APIRouter()
-MAP_FILE = DATA_DIR / "france-departements-svg" / "france.departments.svg"
-PATH = re.compile(r'<path\s+id="([0-9AB]{2,3})"\s+aria-label="([^"]*)"\s+d="([^"]*)"\s*/>', re.S)
-BUCKETS = (0, 1, 3, 10, 30)  # lower bounds of classes b0..b4
+KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux", "territoires")
 
 
-@lru_cache(maxsize=1)
-def map_paths() -> tuple[str, list[tuple[str, str, str]]]:
-    """(viewBox, [(INSEE code, name, path data)]) from the bundled SVG (ids are INSEE codes)."""
-    text = MAP_FILE.read_text(encoding="utf-8")
-    view_box = re.search(r'viewBox="([^"]+)"', text).group(1)
-    return view_box, PATH.findall(text)
+@dataclass
+class Home:
+    building: bool  # the server has just started: the page without its figures, map and latest
+    triples: int = 0
+    figures: list[tuple[str, int]] = field(default_factory=list)
+    latest: list[dict] = field(default_factory=list)
+    layer: str = "projets"
+    map: Markup | None = None
+    top: int = 0
 
 
 def bucket(n: int, top: int) -> int:
@@ -37,18 +37,18 @@ def bucket(n: int, top: int) -> int:
 
 
 def svg_map(counts: dict[str, int], base: str, title: str, unit: str) -> Markup:
-    view_box, paths = map_paths()
+    w, h = maps.view_size()
     top = max(counts.values(), default=0)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{escape(view_box)}" role="group" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:g} {h:g}" role="group" '
         f'aria-labelledby="map-title"><title id="map-title">{escape(title)}</title>'
     ]
-    for code, name, d in paths:
+    for code, o in maps.outlines().items():
         n = counts.get(code, 0)
         href = local_path(f"{base}id/departement/{code}", base)
         parts.append(
-            f'<a href="{escape(href)}"><title>{escape(name)} ({code}) : {n} {escape(unit)}</title>'
-            f'<path id="dep-{code}" class="b{bucket(n, top)}" d="{escape(d)}"/></a>'
+            f'<a href="{escape(href)}"><title>{escape(o.name)} ({code}) : {n} {escape(unit)}</title>'
+            f'<path id="dep-{code}" class="b{bucket(n, top)}" d="{escape(o.d)}"/></a>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -56,37 +56,28 @@ def svg_map(counts: dict[str, int], base: str, title: str, unit: str) -> Markup:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
-    store = store_of(request)
-    cat = search.catalog_within(store, search.FIRST_BUILD_WAIT)
-    if cat is None:  # the server has just started: the page without its figures, map and latest
-        return render(request, "home.html", {"building": True})
+    cat = search.catalog_within(store_of(request), search.FIRST_BUILD_WAIT)
+    if cat is None:
+        return render(request, "home.html", Home(building=True))
     lang = language(request)
+    t = translator(lang)
     layer = "lieux" if request.query_params.get("carte") == "lieux" else "projets"
     counts = cat.per_departement(layer)
-    kinds = ["projets", "acteurs", "ressources", "evenements", "lieux", "territoires"]
-    figures = [(k, cat.count(k)) for k in kinds]
     latest = [
         {"href": local_path(it.iri, cat.base), "label": cat.label(it.iri, lang), "year": it.year}
         for it in cat.latest("projets", 8)
     ]
-    unit = (
-        ("projets" if lang == "fr" else "projects")
-        if layer == "projets"
-        else ("lieux" if lang == "fr" else "places")
-    )
-    title = ("Départements " if lang == "en" else "Départements ") + (
-        ("by number of " if lang == "en" else "par nombre de ") + unit
-    )
+    title = "Départements " + t("map_" + layer)
     return render(
         request,
         "home.html",
-        {
-            "building": False,
-            "triples": cat.triples,
-            "figures": figures,
-            "latest": latest,
-            "layer": layer,
-            "map": svg_map(counts, cat.base, title, unit),
-            "top": max(counts.values(), default=0),
-        },
+        Home(
+            building=False,
+            triples=cat.triples,
+            figures=[(k, cat.count(k)) for k in KINDS],
+            latest=latest,
+            layer=layer,
+            map=svg_map(counts, cat.base, title, t(layer).lower()),
+            top=max(counts.values(), default=0),
+        ),
     )

@@ -11,7 +11,6 @@ LANGS = ("fr", "en")
 
 STRINGS: dict[str, tuple[str, str]] = {
     "skip": ("Aller au contenu", "Skip to content"),
-    "nav": ("Navigation principale", "Main navigation"),
     "projets": ("Projets", "Projects"),
     "territoires": ("Territoires", "Territories"),
     "acteurs": ("Acteurs", "Actors"),
@@ -47,24 +46,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     "formats": ("Cette ressource en données", "This resource as data"),
     "query_sparql": ("L'interroger en SPARQL", "Query it in SPARQL"),
     "cited_by": ("Cité par", "Cited by"),
-    "incoming": ("Liens entrants", "Incoming links"),
     "properties": ("Toutes les données", "All the data"),
     "type": ("Type", "Type"),
-    "hierarchy": ("Hiérarchie", "Hierarchy"),
     "part_of": ("Fait partie de", "Part of"),
-    "contains": ("Comprend", "Contains"),
     "code": ("Code", "Code"),
     "population": ("Population", "Population"),
     "indirect": ("indirect", "indirect"),
     "indirect_help": ("rattaché à un territoire inclus", "attached to a territory within"),
-    "here": ("sur ce territoire", "in this territory"),
     "projets_here": ("Projets sur ce territoire", "Projects in this territory"),
     "acteurs_here": ("Acteurs sur ce territoire", "Actors in this territory"),
     "ressources_here": ("Ressources sur ce territoire", "Resources in this territory"),
     "evenements_here": ("Événements sur ce territoire", "Events in this territory"),
     "lieux_here": ("Lieux de services sur ce territoire", "Service places in this territory"),
     "see_all": ("Tout voir", "See all"),
-    "elsewhere": ("Ailleurs", "Elsewhere"),
     "insee": ("Fiche INSEE", "INSEE record"),
     "wikidata": ("Recherche Wikidata par code", "Wikidata search by code"),
     "not_found": ("Ressource inconnue", "Unknown resource"),
@@ -109,8 +103,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "counts": ("En chiffres", "In figures"),
     "latest": ("Derniers ajouts", "Latest additions"),
     "map": ("Carte des départements", "Map of départements"),
-    "map_projects": ("par nombre de projets", "by number of projects"),
-    "map_places": ("par nombre de lieux de services", "by number of service places"),
+    "map_projets": ("par nombre de projets", "by number of projects"),
+    "map_lieux": ("par nombre de lieux de services", "by number of service places"),
     "map_switch_projects": ("Voir les projets", "Show projects"),
     "map_switch_places": ("Voir les lieux", "Show places"),
     "map_credit": (
@@ -122,10 +116,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "api": ("API", "API"),
     "dumps": ("Téléchargements", "Downloads"),
     "language": ("Langue", "Language"),
-    "footer": (
-        "Comm'un Services — un commun de données ouvertes porté par le réseau de l'ADRETS.",
-        "Comm'un Services — an open data commons run by the ADRETS network.",
-    ),
     "indirect_count": ("dont {n} par un territoire inclus", "of which {n} through a territory within"),
     "items": ("éléments", "items"),
     # Resource cards (api/cards.py, templates projet/lieu/ressource/territoire/organisation/evenement.html)
@@ -156,6 +146,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "facet_typologie": ("Typologie", "Typology"),
     "facet_epci": ("EPCI", "EPCI"),
     "facet_samedi": ("Ouvert le samedi", "Open on Saturday"),
+    "yes": ("oui", "yes"),
     "facet_niveau": ("Niveau", "Level"),
     "facet_region": ("Région", "Region"),
     "facet_kind": ("Catégorie", "Category"),
@@ -175,7 +166,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "activity_line": ("Ligne d'activité", "Activity line"),
     "period": ("Période", "Period"),
     "stated": ("indiquée par la source", "stated by the source"),
-    "inferred": ("déduite du texte", "inferred from the text"),
     "territories": ("Territoires", "Territories"),
     "partners": ("Partenaires", "Partners"),
     "source": ("Source", "Source"),
@@ -207,6 +197,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "appointment": ("Rendez-vous possible", "Appointments available"),
     "hours": ("Horaires de la semaine", "Opening hours this week"),
     "day": ("Jour", "Day"),
+    "day_Monday": ("Lundi", "Monday"),
+    "day_Tuesday": ("Mardi", "Tuesday"),
+    "day_Wednesday": ("Mercredi", "Wednesday"),
+    "day_Thursday": ("Jeudi", "Thursday"),
+    "day_Friday": ("Vendredi", "Friday"),
+    "day_Saturday": ("Samedi", "Saturday"),
+    "day_Sunday": ("Dimanche", "Sunday"),
     "opening": ("Ouverture", "Open"),
     "today": ("aujourd'hui", "today"),
     "closed": ("fermé", "closed"),
@@ -243,6 +240,31 @@ STRINGS: dict[str, tuple[str, str]] = {
     "organizers": ("Organisé par", "Organised by"),
     "about": ("À propos de", "About"),
     "follow_ups": ("Suites", "Follow-ups"),
+    # /catalogue (api/catalogue.py)
+    "catalogue": ("Catalogue des données", "Data catalogue"),
+    "catalogue_holds": ("Le jeu de données public compte", "The public dataset holds"),
+    "triples_in": ("triplets dans {n} graphes.", "triples in {n} graphs."),
+    "also_rdf": ("Aussi en RDF (DCAT 3 + VoID) :", "Also as RDF (DCAT 3 + VoID):"),
+    "graph": ("Graphe", "Graph"),
+    "triples_column": ("Triplets", "Triples"),
+    "updated": ("Mis à jour", "Updated"),
+    "not_stated": ("non précisée", "not stated"),
+    # /def (api/ontology.py)
+    "namespace": ("Espace de noms", "Namespace"),
+    "also_as": ("Aussi en", "Also as"),
+    "onto_classes": ("Classes", "Classes"),
+    "onto_properties": ("Propriétés", "Properties"),
+    # Properties of /reconcile (api/reconcile.py) and of /rapprochement's added columns, by id
+    "rp_dep_code": ("Département (code INSEE)", "Département (INSEE code)"),
+    "rp_code_postal": ("Code postal", "Postal code"),
+    "rp_code_insee": ("Code INSEE", "INSEE code"),
+    "rp_siren": ("SIREN", "SIREN"),
+    "rp_population": ("Population", "Population"),
+    "rp_epci": ("Intercommunalité (EPCI)", "Inter-municipality (EPCI)"),
+    "rp_departement": ("Département", "Département"),
+    "rp_region": ("Région", "Region"),
+    "rp_projets": ("Nombre de projets", "Number of projects"),
+    "rp_lieux": ("Nombre de lieux de services", "Number of service places"),
     # /rapprochement (api/linking.py)
     "link_title": ("Rapprocher un tableur", "Link a spreadsheet"),
     "link_service": ("Service de réconciliation (OpenRefine)", "Reconciliation service (OpenRefine)"),
@@ -276,12 +298,9 @@ STRINGS: dict[str, tuple[str, str]] = {
 
 
 def language(request: Request) -> str:
-    asked = request.query_params.get("lang")
-    if asked in LANGS:
-        return asked
-    cookie = request.cookies.get("lang")
-    if cookie in LANGS:
-        return cookie
+    for asked in (request.query_params.get("lang"), request.cookies.get("lang")):
+        if asked in LANGS:
+            return asked
     best, best_q = "fr", 0.0
     for part in request.headers.get("accept-language", "").split(","):
         tag, _, params = part.strip().partition(";")

@@ -21,7 +21,14 @@ from starlette.datastructures import UploadFile
 
 from api.i18n import language
 from api.pages import base_of, render
-from api.reconcile import EXTENSION_PROPERTIES, extension_values, name_index, type_name
+from api.reconcile import (
+    ENTITY_VALUED,
+    EXTENSION_PROPERTIES,
+    extension_values,
+    name_index,
+    property_name,
+    type_name,
+)
 from graph.matching import TYPES, NameIndex
 
 router = APIRouter()
@@ -64,7 +71,7 @@ def extension_columns(props: list[str]) -> list[str]:
     out: list[str] = []
     for p in props:
         out.append(p)
-        if p in ("epci", "departement", "region"):
+        if p in ENTITY_VALUED:
             out.append(f"code_{p}")
     return out
 
@@ -74,7 +81,7 @@ def _cells(index: NameIndex, iri: str, props: list[str]) -> list[str]:
     out: list[str] = []
     for p in props:
         values = extension_values(index, e, p)
-        if p in ("epci", "departement", "region"):
+        if p in ENTITY_VALUED:
             related = [index.entities[v["id"]] for v in values if v["id"] in index.entities]
             out += [" | ".join(r.name for r in related), " | ".join(r.code for r in related)]
         else:
@@ -165,16 +172,16 @@ async def _form(request: Request) -> dict[str, Any]:
     unknown = [p for p in props if p not in EXTENSION_PROPERTIES]
     if unknown:
         raise BadUpload(f"colonne d'extension inconnue « {unknown[0]} » : {', '.join(EXTENSION_PROPERTIES)}.")
-    return {
-        "header": header,
-        "rows": rows,
-        "delimiter": delimiter,
-        "column": column,
-        "types": (t,),
-        "departement_column": departement_column,
-        "props": list(dict.fromkeys(props)),
-        "bom": bom,
-    }
+    return dict(
+        header=header,
+        rows=rows,
+        delimiter=delimiter,
+        column=column,
+        types=(t,),
+        departement_column=departement_column,
+        props=list(dict.fromkeys(props)),
+        bom=bom,
+    )
 
 
 def _column(header: list[str], name: str, field: str) -> int:
@@ -194,7 +201,7 @@ def page(request: Request) -> HTMLResponse:
         "rapprochement.html",
         {
             "types": [(t, type_name(t, lang)) for t in TYPES],
-            "extensions": [(p, v[1] if lang == "en" else v[0]) for p, v in EXTENSION_PROPERTIES.items()],
+            "extensions": [(p, property_name(p, lang)) for p in EXTENSION_PROPERTIES],
             "base": base_of(request),
         },
     )
@@ -209,19 +216,8 @@ async def linked_csv(request: Request) -> Response:
     except BadUpload as e:
         return PlainTextResponse(f"Requête refusée : {e}\n", 400)
     index = await run_in_threadpool(name_index, request)  # the first read of the index takes seconds
-    stream = linked_rows(
-        index,
-        form["header"],
-        form["rows"],
-        form["delimiter"],
-        form["column"],
-        form["types"],
-        form["departement_column"],
-        form["props"],
-        form["bom"],
-    )
     return StreamingResponse(
-        stream,
+        linked_rows(index, **form),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": 'attachment; filename="rapprochement.csv"',

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -20,15 +22,43 @@ from graph import search
 
 router = APIRouter()
 PER_PAGE = 50
+SEARCH_FACETS = ["kind", "departement", "theme"]
+
+
+@dataclass
+class Listing:
+    """What list.html and search.html get: one page of results with their facets."""
+
+    rows: list[dict]
+    total: int
+    facets: list[dict]
+    page: int
+    query: str
+    title: str = ""  # a list's
+    path: str = ""
+    sort: str = ""
+    has_year: bool = False
+    q: str = ""  # a search's
+    more_than: int | None = None  # a search's total was counted up to this
+    ranked_among: int | None = None  # a search's ranking and counts cover this many matches
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = max(1, (self.total + PER_PAGE - 1) // PER_PAGE)
 
 
 def selected_facets(request: Request, facets: list[str]) -> dict[str, list[str]]:
-    chosen = {}
-    for name in facets:
-        values = [v for v in request.query_params.getlist(name) if v]
-        if values:
-            chosen[name] = values
-    return chosen
+    chosen = {name: [v for v in request.query_params.getlist(name) if v] for name in facets}
+    return {name: values for name, values in chosen.items() if values}
+
+
+def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list[str]) -> dict:
+    """One facet of the form: its values as (key, label, count), the chosen ones checked."""
+    return {
+        "name": name,
+        "label": translator(lang)("facet_" + name),
+        "values": [{"key": k, "label": lb, "count": n, "checked": k in chosen} for k, lb, n in values],
+    }
 
 
 def facet_view(
@@ -40,56 +70,33 @@ def facet_view(
     limit: int = 40,
 ) -> list[dict]:
     """Counts per facet over the matching items, the chosen values always shown."""
+    t = translator(lang)
     views = []
     for name in facets:
-        counts = cat.facet_counts(kind, chosen, name, limit + 1)
+        counts = cat.facet_counts(kind, chosen, name, limit)
         if not counts and name not in chosen:
             continue
-        shown = counts[:limit]
-        shown += [
-            (k, 0, cat.value_of(kind, name, k))
-            for k in chosen.get(name, [])
-            if k not in {c[0] for c in shown}
-        ]
+        shown = {c[0] for c in counts}
+        counts += [(k, 0, cat.value_of(kind, name, k)) for k in chosen.get(name, []) if k not in shown]
         values = []
-        for key, n, value in shown:
-            label = cat.label(value, lang) if "://" in value else ("oui" if value == "oui" else value)
+        for key, n, value in counts:
+            label = cat.label(value, lang) if "://" in value else value
             if label == value and value in search.TERRITORY_CLASSES:  # igeo: classes carry no label
-                label = translator(lang)("kind_" + search.TERRITORY_CLASSES[value])
-            if name == "samedi":
-                label = "oui" if lang == "fr" else "yes"
-            values.append({"key": key, "label": label, "count": n, "checked": key in chosen.get(name, [])})
+                label = t("kind_" + search.TERRITORY_CLASSES[value])
+            values.append((key, t("yes") if name == "samedi" else label, n))
         if name == "annee":
-            values.sort(key=lambda v: v["key"], reverse=True)
-        views.append(
-            {
-                "name": name,
-                "label": translator(lang)("facet_" + name),
-                "values": values,
-                "more": len(counts) > limit,
-            }
-        )
+            values.sort(reverse=True)
+        views.append(facet(name, lang, values, chosen.get(name, [])))
     return views
 
 
-def rows_for(cat: search.Catalog, items: list[search.Item], lang: str, facets: list[str]) -> list[dict]:
-    rows = []
-    for item in items:
-        row = {
-            "iri": item.iri,
-            "href": local_path(item.iri, cat.base),
-            "label": cat.label(item.iri, lang),
-            "year": item.year,
-        }
-        for name in facets:
-            row[name] = sorted(cat.label(v, lang) if "://" in v else v for v in item.facets.get(name, ()))
-        rows.append(row)
-    return rows
+def row(cat: search.Catalog, iri: str, lang: str, **more: object) -> dict:
+    return {"iri": iri, "href": local_path(iri, cat.base), "label": cat.label(iri, lang), **more}
 
 
-def export(rows: list[dict], facets: list[str], fmt: str, total: int, extra: dict | None = None) -> Response:
+def export(rows: list[dict], facets: list[str], fmt: str, total: int, extra: dict) -> Response:
     if fmt == "json":
-        body = {"total": total, **(extra or {}), "items": rows}
+        body = {"total": total, **extra, "items": rows}
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
     out = io.StringIO()
     writer = csv.writer(out)
@@ -99,9 +106,8 @@ def export(rows: list[dict], facets: list[str], fmt: str, total: int, extra: dic
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
 
 
-def list_page(request: Request, kind_name: str, fmt: str = "html") -> Response:
-    store = store_of(request)
-    cat = search.catalog(store)
+def list_page(request: Request, fmt: str, kind_name: str) -> Response:
+    cat = search.catalog(store_of(request))
     kind = search.LISTS[kind_name]
     lang = language(request)
     facets = [f.name for f in kind.facets]
@@ -110,133 +116,62 @@ def list_page(request: Request, kind_name: str, fmt: str = "html") -> Response:
     page = number_param(request, "page", 1)
     per_page = PER_PAGE if fmt == "html" else number_param(request, "limit", 1000, maximum=10000)
     total, items = cat.page(kind_name, chosen, sort, lang, (page - 1) * per_page, per_page)
-    rows = rows_for(cat, items, lang, facets)
+    rows = [row(cat, it.iri, lang, year=it.year) for it in items]
+    for r, it in zip(rows, items, strict=True):
+        r |= {
+            name: sorted(cat.label(v, lang) if "://" in v else v for v in it.facets.get(name, ()))
+            for name in facets
+        }
     if kind_name in ("themes", "publics"):
-        facet = "theme" if kind_name == "themes" else "public"
         for r in rows:
-            r["projects"] = cat.count("projets", facet, search.key_of(r["iri"], cat.base))
+            r["projects"] = cat.count("projets", kind_name[:-1], search.key_of(r["iri"], cat.base))
     if fmt != "html":
         return export(rows, facets, fmt, total, {"page": page, "limit": per_page})
-    return render(
-        request,
-        "list.html",
-        {
-            "kind": kind_name,
-            "title": translator(lang)(kind_name),
-            "rows": rows,
-            "total": total,
-            "facets": facet_view(cat, kind_name, facets, chosen, lang),
-            "chosen": chosen,
-            "page": page,
-            "pages": max(1, (total + PER_PAGE - 1) // PER_PAGE),
-            "sort": sort,
-            "has_year": any(f.year for f in kind.facets),
-            "path": request.url.path,
-            "query": request.url.query,
-        },
-    )
+    views = facet_view(cat, kind_name, facets, chosen, lang)
+    title, year = translator(lang)(kind_name), any(f.year for f in kind.facets)
+    listing = Listing(rows, total, views, page, request.url.query, title, request.url.path, sort, year)
+    return render(request, "list.html", listing)
 
 
-def _register(kind_name: str) -> None:
-    def html(request: Request) -> Response:
-        return list_page(request, kind_name)
-
-    def json_twin(request: Request) -> Response:
-        return list_page(request, kind_name, "json")
-
-    def csv_twin(request: Request) -> Response:
-        return list_page(request, kind_name, "csv")
-
-    router.add_api_route(f"/{kind_name}", html, methods=["GET"], include_in_schema=False)
-    router.add_api_route(f"/{kind_name}.json", json_twin, methods=["GET"], include_in_schema=False)
-    router.add_api_route(f"/{kind_name}.csv", csv_twin, methods=["GET"], include_in_schema=False)
-
-
-for _kind in search.LISTS:
-    _register(_kind)
-
-
-SEARCH_FACETS = ["kind", "departement", "theme"]
-
-
-def search_page(request: Request, fmt: str = "html") -> Response:
+def search_page(request: Request, fmt: str) -> Response:
     cat = search.catalog(store_of(request))
     lang = language(request)
+    t = translator(lang)
     q = request.query_params.get("q", "").strip()[:200]
     chosen = selected_facets(request, SEARCH_FACETS)
     kinds = chosen.pop("kind", [])
     page = number_param(request, "page", 1)
     total, found, kind_counts, counts = cat.search(q, kinds, chosen, (page - 1) * PER_PAGE, PER_PAGE)
     rows = [
-        {
-            "iri": item.iri,
-            "href": local_path(item.iri, cat.base),
-            "label": cat.label(item.iri, lang),
-            "kind": item.kind,
-            "kind_label": translator(lang)(item.kind),
-            "snippet": snippet,
-        }
-        for item, snippet in found
+        row(cat, it.iri, lang, kind=it.kind, kind_label=t(it.kind), snippet=snippet) for it, snippet in found
     ]
     complete = not search.more_than(total)
     if fmt != "html":
         shown = total if complete else search.COUNTED
         return export(rows, [], fmt, shown, {"q": q, "page": page, "complete": complete})
-    facet_counts = [
-        {
-            "name": "kind",
-            "label": translator(lang)("facet_kind"),
-            "more": False,
-            "values": [
-                {"key": k, "label": translator(lang)(k), "count": c, "checked": k in kinds}
-                for k, c in kind_counts
-            ],
-        }
-    ]
+    facets = [facet("kind", lang, [(k, t(k), c) for k, c in kind_counts], kinds)]
     for name in ("departement", "theme"):
-        if counts.get(name):
-            facet_counts.append(
-                {
-                    "name": name,
-                    "label": translator(lang)("facet_" + name),
-                    "more": False,
-                    "values": [
-                        {
-                            "key": search.key_of(v, cat.base),
-                            "label": cat.label(v, lang),
-                            "count": c,
-                            "checked": search.key_of(v, cat.base) in chosen.get(name, []),
-                        }
-                        for v, c in counts[name]
-                    ],
-                }
-            )
-    return render(
-        request,
-        "search.html",
-        {
-            "q": q,
-            "rows": rows,
-            "total": total if complete else translator(lang)("more_than", n=search.COUNTED),
-            "ranked_among": search.RANKED if total > search.RANKED else None,
-            "facets": facet_counts,
-            "page": page,
-            "pages": max(1, (total + PER_PAGE - 1) // PER_PAGE),
-            "query": request.url.query,
-        },
-    )
+        values = [(search.key_of(v, cat.base), cat.label(v, lang), c) for v, c in counts.get(name, ())]
+        if values:
+            facets.append(facet(name, lang, values, chosen.get(name, [])))
+    listing = Listing(rows, total, facets, page, request.url.query, q=q)
+    listing.more_than = None if complete else search.COUNTED
+    listing.ranked_among = search.RANKED if total > search.RANKED else None
+    return render(request, "search.html", listing)
 
 
-@router.get("/recherche", include_in_schema=False)
-def recherche(request: Request) -> Response:
-    return search_page(request)
+def _endpoint(build: Callable[[Request, str], Response], fmt: str) -> Callable[[Request], Response]:
+    def endpoint(request: Request) -> Response:
+        return build(request, fmt)
+
+    return endpoint
 
 
-@router.get("/recherche.json", include_in_schema=False)
-def recherche_json(request: Request) -> Response:
-    return search_page(request, "json")
-
-
-@router.get("/recherche.csv", include_in_schema=False)
-def recherche_csv(request: Request) -> Response:
-    return search_page(request, "csv")
+# Every list and the search: the page and its .json and .csv twins, taking the same filters.
+for _path, _build in [("/recherche", search_page)] + [
+    (f"/{k}", lambda request, fmt, k=k: list_page(request, fmt, k)) for k in search.LISTS
+]:
+    for _suffix, _fmt in (("", "html"), (".json", "json"), (".csv", "csv")):
+        router.add_api_route(
+            _path + _suffix, _endpoint(_build, _fmt), methods=["GET"], include_in_schema=False
+        )

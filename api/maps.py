@@ -128,12 +128,8 @@ def contains(outline: Outline, x: float, y: float) -> bool:
 def _union(boxes: list[Box]) -> Box | None:
     if not boxes:
         return None
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
+    x0, y0, x1, y1 = zip(*boxes, strict=True)
+    return min(x0), min(y0), max(x1), max(y1)
 
 
 def render(

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from api import conneg
 from api.pages import render
 from graph import formats
+from graph.describe import pick
 from graph.namespaces import CS, OWL, RDF, RDFS
 from graph.settings import ONTOLOGY_DIR
 
@@ -84,7 +85,29 @@ def ontology(request: Request, ext: str | None = None) -> Response:
     if fmt is not formats.HTML:
         return Response(formats.serialize(triples(), fmt), media_type=fmt.media_type, headers=headers)
     header, classes, properties = terms()
-    context = {"header": header, "classes": classes, "properties": properties, "namespace": CS}
+    sections = (("onto_classes", classes), ("onto_properties", properties))
+    context = {"header": header, "sections": sections, "namespace": CS}
     response = render(request, "ontology.html", context)
     response.headers["Link"] = headers["Link"]
     return response
+
+
+@functools.cache
+def _display() -> tuple[dict[str, dict[str, str]], dict[str, float]]:
+    """Every property's labels and ``cs:displayOrder``: the ontology file labels the reused terms too."""
+    labels: dict[str, dict[str, str]] = {}
+    order: dict[str, float] = {}
+    for t in triples():
+        if t.predicate.value == RDFS + "label":
+            labels.setdefault(t.subject.value, {})[t.object.language or ""] = t.object.value
+        elif t.predicate.value == CS + "displayOrder":
+            order[t.subject.value] = float(t.object.value)
+    return labels, order
+
+
+def property_label(predicate: str, lang: str) -> str:
+    return pick(_display()[0].get(predicate), lang, formats.curie(predicate))
+
+
+def property_rank(predicate: str) -> tuple[float, str]:
+    return (_display()[1].get(predicate, 1000.0), predicate)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.i18n import language
+from api.i18n import LANGS, language, translator
 from api.pages import base_of, render
 from graph import matching
 from graph.matching import TYPES, Entity, NameIndex
@@ -30,28 +30,24 @@ MAX_IDS = 1000  # per extension request
 MAX_LIMIT = 25  # candidates per query
 DEFAULT_LIMIT = 5
 
-# Properties a query may carry: id → (French, English).
-QUERY_PROPERTIES: dict[str, tuple[str, str]] = {
-    "departement": ("Département (code INSEE)", "Département (INSEE code)"),
-    "code_postal": ("Code postal", "Postal code"),
-    "code_insee": ("Code INSEE", "INSEE code"),
-    "siren": ("SIREN", "SIREN"),
+# Properties a query may carry: id → its name's key in api/i18n.py.
+QUERY_PROPERTIES = {p: "rp_" + p for p in ("code_postal", "code_insee", "siren")} | {
+    "departement": "rp_dep_code"
 }
-# Properties data extension returns: id → (French, English, the types that have it).
-EXTENSION_PROPERTIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "code_insee": ("Code INSEE", "INSEE code", ("commune", "epci", "departement", "region")),
-    "siren": ("SIREN", "SIREN", ("commune", "epci")),
-    "population": ("Population", "Population", ("commune", "epci")),
-    "epci": ("Intercommunalité (EPCI)", "Inter-municipality (EPCI)", ("commune",)),
-    "departement": (
-        "Département",
-        "Département",
-        tuple(t for t in TYPES if t not in ("departement", "region")),
-    ),
-    "region": ("Région", "Region", tuple(t for t in TYPES if t != "region")),
-    "projets": ("Nombre de projets", "Number of projects", ("commune",)),
-    "lieux": ("Nombre de lieux de services", "Number of service places", ("commune",)),
+# Properties data extension returns (named "rp_" + id in api/i18n.py): id → the types that have it.
+EXTENSION_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "code_insee": ("commune", "epci", "departement", "region"),
+    "siren": ("commune", "epci"),
+    "population": ("commune", "epci"),
+    "epci": ("commune",),
+    "departement": tuple(t for t in TYPES if t not in ("departement", "region")),
+    "region": tuple(t for t in TYPES if t != "region"),
+    "projets": ("commune",),
+    "lieux": ("commune",),
 }
+# Extension properties with one value of the entity's own: id → (the spec's value shape, Entity attribute).
+SCALARS = {"code_insee": ("str", "code"), "siren": ("str", "siren"), "population": ("int", "population")}
+SCALARS |= {"projets": ("int", "projects"), "lieux": ("int", "places")}
 ENTITY_VALUED = {"epci": "epci", "departement": "departement", "region": "region"}
 
 
@@ -71,12 +67,12 @@ def _check(name: str, document: Any) -> None:
         raise BadQuery(f"{where or 'the request'}: {error.message}")
 
 
-def _name(pair: tuple[str, ...], lang: str) -> str:
-    return pair[1] if lang == "en" else pair[0]
-
-
 def type_name(t: str, lang: str) -> str:
-    return _name(TYPES[t][1:], lang)
+    return translator(lang)("kind_" + t)  # the site's words for the kinds (graph.matching.TYPES has others)
+
+
+def property_name(p: str, lang: str) -> str:
+    return translator(lang)("rp_" + p)
 
 
 def describe(index: NameIndex, e: Entity, lang: str) -> str:
@@ -198,18 +194,11 @@ def answer_batch(index: NameIndex, batch: Any, lang: str) -> dict[str, Any]:
 # --- data extension ---------------------------------------------------------------------------------------
 def extension_values(index: NameIndex, e: Entity, prop: str) -> list[dict[str, Any]]:
     """One property of one entity, in the spec's value shapes ({str}, {int}, {id, name})."""
-    if e.type not in EXTENSION_PROPERTIES[prop][2]:
+    if e.type not in EXTENSION_PROPERTIES[prop]:
         return []
-    if prop == "code_insee":
-        return [{"str": e.code}] if e.code else []
-    if prop == "siren":
-        return [{"str": e.siren}] if e.siren else []
-    if prop == "population":
-        return [{"int": e.population}] if e.population is not None else []
-    if prop == "projets":
-        return [{"int": e.projects}]
-    if prop == "lieux":
-        return [{"int": e.places}]
+    if prop in SCALARS:
+        shape, value = SCALARS[prop][0], getattr(e, SCALARS[prop][1])
+        return [] if value in (None, "") else [{shape: value}]
     return [{"id": t.iri, "name": t.name} for t in related(index, e, prop)]
 
 
@@ -231,8 +220,7 @@ def extend(index: NameIndex, query: Any, lang: str) -> dict[str, Any]:
     props = list(dict.fromkeys(p["id"] for p in query["properties"]))
     meta = []
     for p in props:  # a property we do not have: named by its id, with no values
-        known = EXTENSION_PROPERTIES.get(p)
-        item: dict[str, Any] = {"id": p, "name": _name(known, lang) if known else p}
+        item: dict[str, Any] = {"id": p, "name": property_name(p, lang) if p in EXTENSION_PROPERTIES else p}
         if p in ENTITY_VALUED:
             item["type"] = {"id": ENTITY_VALUED[p], "name": type_name(ENTITY_VALUED[p], lang)}
         meta.append(item)
@@ -249,7 +237,9 @@ def proposed_properties(t: str | None, lang: str, limit: int) -> dict[str, Any]:
     if t is not None and t not in TYPES:
         raise BadQuery(f"unknown type {t!r}: the types are {', '.join(TYPES)}")
     found = [
-        {"id": p, "name": _name(v, lang)} for p, v in EXTENSION_PROPERTIES.items() if t is None or t in v[2]
+        {"id": p, "name": property_name(p, lang)}
+        for p, types in EXTENSION_PROPERTIES.items()
+        if t in (None, *types)
     ]
     out: dict[str, Any] = {"properties": found[:limit]}
     if t is not None:
@@ -344,8 +334,8 @@ def suggest_type(request: Request, prefix: str = "") -> Response:
         {
             "result": [
                 {"id": t, "name": type_name(t, lang)}
-                for t, (_, fr, en) in TYPES.items()
-                if _starts(prefix, t, fr, en)
+                for t in TYPES
+                if _starts(prefix, t, *(type_name(t, other) for other in LANGS))
             ]
         }
     )
@@ -354,8 +344,8 @@ def suggest_type(request: Request, prefix: str = "") -> Response:
 @router.get("/reconcile/suggest/property")
 def suggest_property(request: Request, prefix: str = "") -> Response:
     lang = language(request)
-    names = {p: _name(v, lang) for p, v in QUERY_PROPERTIES.items()}
-    names.update({p: _name(v, lang) for p, v in EXTENSION_PROPERTIES.items() if p not in names})
+    names = {p: property_name(p, lang) for p in EXTENSION_PROPERTIES}
+    names |= {p: translator(lang)(key) for p, key in QUERY_PROPERTIES.items()}
     return JSONResponse({"result": [{"id": p, "name": n} for p, n in names.items() if _starts(prefix, p, n)]})
 
 
@@ -376,7 +366,7 @@ def preview(request: Request, id: str = "") -> Response:
         return JSONResponse({"error": "not found", "message": "unknown id"}, 404)
     lang = language(request)
     facts = [
-        (_name(EXTENSION_PROPERTIES[p], lang), values)
+        (property_name(p, lang), values)
         for p in EXTENSION_PROPERTIES
         if (values := extension_values(index, e, p))
     ]

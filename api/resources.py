@@ -8,7 +8,7 @@ says so. An IRI without public data is a 404 in the asked format.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -18,20 +18,12 @@ from fastapi.responses import Response
 from api import cards, conneg
 from api.contributions import contributions_of
 from api.i18n import language
-from api.pages import (
-    LONG_TEXT,
-    base_of,
-    curie,
-    local_path,
-    number_param,
-    property_label,
-    property_rank,
-    render,
-    store_of,
-)
+from api.ontology import property_label, property_rank
+from api.pages import base_of, local_path, number, number_param, render, store_of
 from graph import formats, search
 from graph.describe import describe, group_by_predicate, incoming, pick
-from graph.namespaces import CS, DCTERMS, RDF, RDFS, SCHEMA, XSD
+from graph.formats import curie
+from graph.namespaces import CS, DCTERMS, RDF, RDFS, SCHEMA, SKOS, XSD
 
 router = APIRouter()
 
@@ -82,10 +74,12 @@ def _page(request: Request, store, iri: str, fmt: formats.Format, lang: str) -> 
         return render(request, "not_found.html", {"iri": iri}, status_code=404)
     page = page_context(request, store, desc, lang)
     template = page.card.template if page.card else "resource.html"
-    return render(request, template, page.context())
+    return render(request, template, page)
 
 
 VALUE_KEYS = ("href", "label", "iri", "nested", "external", "text", "long", "lang")
+LONG_TEXT = {SCHEMA + "description", DCTERMS + "description", SKOS + "definition"}
+LONG_TEXT |= {CS + p for p in ("objectives", "stakes", "schedule", "calendar", "budgetText")}
 
 
 def view(**given) -> dict:
@@ -93,26 +87,38 @@ def view(**given) -> dict:
     return {**dict.fromkeys(VALUE_KEYS), **given}
 
 
-def value_view(store, desc, obj, lang: str, predicate: str) -> dict:
-    base = store.minter.base
+def in_language(values: list[ox.Term], lang: str) -> list[ox.Term]:
+    """Texts in the page's language when there are some, else in French; untagged values always."""
+    tags = {v.language for v in values if isinstance(v, ox.Literal) and v.language}
+    keep = next((x for x in (lang, "fr") if x in tags), None)
+    if keep is None:
+        return values
+    return [v for v in values if not (isinstance(v, ox.Literal) and v.language not in (None, keep))]
+
+
+def table(desc, node: ox.NamedNode | ox.BlankNode, lang: str, base: str) -> list[dict]:
+    """The property table of a resource or of one of its blank nodes, in the ontology's display order."""
+    grouped = group_by_predicate(desc.triples, node)
+    return [
+        {
+            "iri": p,
+            "label": property_label(p, lang),
+            "values": [value_view(desc, v, lang, p, base) for v in in_language(values, lang)],
+        }
+        for p, values in sorted(grouped.items(), key=lambda kv: property_rank(kv[0]))
+        if p != RDFS + "label"
+    ]
+
+
+def value_view(desc, obj, lang: str, predicate: str, base: str) -> dict:
     if isinstance(obj, ox.NamedNode):
         label = pick(desc.labels.get(obj.value), lang, "")
         return view(href=local_path(obj.value, base), label=label or curie(obj.value), iri=obj.value)
     if isinstance(obj, ox.BlankNode):
-        rows = []
-        for p, values in sorted(
-            group_by_predicate(desc.triples, obj).items(), key=lambda kv: property_rank(store, kv[0])
-        ):
-            rows.append(
-                {
-                    "label": property_label(store, p, lang),
-                    "values": [value_view(store, desc, v, lang, p) for v in values],
-                }
-            )
-        return view(nested=rows)
+        return view(nested=table(desc, obj, lang, base))
     text = obj.value
     if obj.datatype and obj.datatype.value.endswith("#decimal") and predicate == SCHEMA + "value":
-        text = f"{float(text):,.2f}".replace(",", "\u202f").replace(".", ",")
+        text = number(float(text), lang, 2)
     if text.startswith(("http://", "https://")):
         return view(href=text, label=text, external=True)
     return view(text=text, long=predicate in LONG_TEXT or len(text) > 200, lang=obj.language)
@@ -137,36 +143,12 @@ class ResourcePage:
     index_building: bool = False
     card: cards.Card | None = None
 
-    def context(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
 
 def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
     base = store.minter.base
     iri = desc.iri.value
     title = pick(desc.labels.get(iri), lang, curie(iri))
     grouped = group_by_predicate(desc.triples, desc.iri)
-    # Show texts in the page language when both exist.
-    props = []
-    for p, values in sorted(grouped.items(), key=lambda kv: property_rank(store, kv[0])):
-        if p == RDFS + "label":
-            continue
-        literals = [v for v in values if isinstance(v, ox.Literal) and v.language]
-        if literals and any(v.language == lang for v in literals):
-            values = [
-                v for v in values if not (isinstance(v, ox.Literal) and v.language and v.language != lang)
-            ]
-        elif literals and any(v.language == "fr" for v in literals):
-            values = [
-                v for v in values if not (isinstance(v, ox.Literal) and v.language and v.language != "fr")
-            ]
-        props.append(
-            {
-                "iri": p,
-                "label": property_label(store, p, lang),
-                "values": [value_view(store, desc, v, lang, p) for v in values],
-            }
-        )
     types = [pick(desc.labels.get(t), lang, curie(t)) for t in desc.types()]
     kind = cards.kind_of(desc.types())
     # A territory's card is its roll-ups: during the server's first index build its page waits up to
@@ -187,7 +169,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
         groups.append(
             {
                 "predicate": p,
-                "label": property_label(store, p, lang),
+                "label": property_label(p, lang),
                 "count": count,
                 "page": this_page,
                 "pages": (count + PAGE - 1) // PAGE,
@@ -197,11 +179,25 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
             }
         )
     texts = [v.value for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
+    card: cards.Card | None = None
+    if territory:
+        sub_page = number_param(request, "sous_page", 1)
+        card = cards.territory_card(store, cat, territory, lang, sub_page, rollups(cat, territory, lang))
+    elif kind == "projet":
+        card = cards.project_card(store, desc, lang, cat)
+    elif kind == "lieu":
+        card = cards.place_card(store, desc, lang, cat)
+    elif kind == "ressource":
+        card = cards.resource_card(store, desc, lang, contributions_of(request))
+    elif kind == "organisation":
+        card = cards.organisation_card(store, desc, lang)
+    elif kind == "evenement":
+        card = cards.event_card(store, desc, lang)
     return ResourcePage(
         iri=iri,
         title=title,
         types=types,
-        props=props,
+        props=table(desc, desc.iri, lang, base),
         incoming=groups,
         jsonld=schema_jsonld(store, desc, title, iri, grouped, territory, lang),
         formats=[(f.extension, f.media_type) for f in formats.DESCRIPTION],
@@ -210,53 +206,25 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
         description=cards.summary(texts[0], 200) if texts else ", ".join(types),
         kind=territory.level if territory else kind,
         index_building=kind == "territoire" and cat is None,
-        card=card_of(request, store, desc, lang, kind, cat, territory),
+        card=card,
     )
 
 
-def card_of(request: Request, store, desc, lang: str, kind: str, cat, territory) -> cards.Card | None:
-    if kind == "territoire":
-        if territory is None:
-            return None
-        return cards.territory_card(
-            store, cat, territory, lang, number_param(request, "sous_page", 1), rollups(cat, territory, lang)
-        )
-    if kind == "projet":
-        return cards.project_card(store, desc, lang, cat)
-    if kind == "lieu":
-        return cards.place_card(store, desc, lang, cat)
-    if kind == "ressource":
-        return cards.resource_card(store, desc, lang, contributions_of(request))
-    if kind == "organisation":
-        return cards.organisation_card(store, desc, lang)
-    if kind == "evenement":
-        return cards.event_card(store, desc, lang)
-    return None
-
-
 def rollups(cat: search.Catalog, territory: search.Territory, lang: str) -> list[dict]:
+    facet = territory.level if territory.level in ("departement", "epci") else None  # lists have no région
     out = []
     for kind in search.ROLLUP_KINDS:
         count, indirect, items = cat.rollup(territory.iri, kind, lang, 30)
-        if not count:
-            continue
-        facet = {"departement": "departement", "epci": "epci"}.get(territory.level)  # lists have no région
-        out.append(
-            {
-                "kind": kind,
-                "count": count,
-                "indirect": indirect,
-                "see_all": f"/{kind}?{facet}={quote(territory.code)}" if facet else None,
-                "items": [
-                    {
-                        "href": local_path(it.iri, cat.base),
-                        "label": cat.label(it.iri, lang),
-                        "indirect": territory.iri not in it.direct,
-                    }
-                    for it in items
-                ],
-            }
-        )
+        if count:
+            rows = [
+                {"href": local_path(it.iri, cat.base), "label": cat.label(it.iri, lang)}
+                | {"indirect": territory.iri not in it.direct}
+                for it in items
+            ]
+            see_all = f"/{kind}?{facet}={quote(territory.code)}" if facet else None
+            out.append(
+                {"kind": kind, "count": count, "indirect": indirect, "see_all": see_all, "items": rows}
+            )
     return out
 
 
@@ -301,16 +269,8 @@ def _schema_node(desc, node: ox.NamedNode | ox.BlankNode, lang: str, depth: int 
             if kinds:
                 out["@type"] = kinds[0]
         elif p.startswith(SCHEMA) and p != SCHEMA + "description":
-            literals = [v for v in values if isinstance(v, ox.Literal) and v.language]
-            if any(v.language == lang for v in literals):  # texts in the page's language when there
-                values = [
-                    v
-                    for v in values
-                    if not (isinstance(v, ox.Literal) and v.language not in (None, "", lang))
-                ]
-            found = [
-                x for x in (_schema_value(desc, v, lang, depth) for v in values[:MAX_VALUES]) if x is not None
-            ]
+            values = in_language(values, lang)[:MAX_VALUES]
+            found = [x for x in (_schema_value(desc, v, lang, depth) for v in values) if x is not None]
             if found:
                 out[p.removeprefix(SCHEMA)] = found[0] if len(found) == 1 else found
     return out
