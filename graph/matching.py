@@ -27,6 +27,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from itertools import takewhile
 
 import pyoxigraph as ox
 from rapidfuzz import fuzz, process
@@ -63,46 +64,15 @@ OUT_OF_SCOPE = 30.0  # taken off a candidate outside the asked département
 # name is unique ("communauté de communes de Manosque" for the agglomeration: writers do not know kinds).
 KIND_MISMATCH = 2.0
 
-NUMBERS = [
-    "zero",
-    "un",
-    "deux",
-    "trois",
-    "quatre",
-    "cinq",
-    "six",
-    "sept",
-    "huit",
-    "neuf",
-    "dix",
-    "onze",
-    "douze",
-    "treize",
-    "quatorze",
-    "quinze",
-    "seize",
-    "dix-sept",
-    "dix-huit",
-    "dix-neuf",
-    "vingt",
-]
-ABBREVIATIONS = {
-    "st": "saint",
-    "ste": "sainte",
-    "sts": "saints",
-    "stes": "saintes",
-    "mt": "mont",
-    "mts": "monts",
-    "hte": "haute",
-    "htes": "hautes",
-    "ht": "haut",
-    "gd": "grand",
-    "gde": "grande",
-    "nd": "notre dame",
-    "s": "sur",
-    "ss": "sous",
-    "1er": "premier",
-}
+NUMBERS = (  # noqa: SIM905 - a table
+    "zero un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize dix-sept"
+    " dix-huit dix-neuf vingt"
+).split()
+_ABBREVIATED = (  # noqa: SIM905 - a table
+    "st:saint ste:sainte sts:saints stes:saintes mt:mont mts:monts hte:haute htes:hautes ht:haut gd:grand"
+    " gde:grande nd:notre_dame s:sur ss:sous 1er:premier"
+).split()
+ABBREVIATIONS = dict(pair.replace("_", " ").split(":") for pair in _ABBREVIATED)
 ARTICLES = frozenset(["le", "la", "les", "l", "de", "du", "des", "d", "et", "en", "a", "au", "aux", "lez"])
 # Words of an EPCI's kind, as written in full or abbreviated; the kind is a property, not part of a name.
 EPCI_KINDS = (
@@ -245,19 +215,12 @@ class NameIndex:
         for e in self.entities.values():
             for code in {e.code, e.siren} - {""}:
                 self.by_code[(e.type, code)].append(e.iri)
-        self.by_postal_code: dict[str, set[str]] = defaultdict(set)
-        for e in self.entities.values():
-            for pc in e.postal_codes:
-                self.by_postal_code[pc].add(e.iri)
-        # Per type, the keys for fuzzy and prefix search.
+        # Per type, the keys for fuzzy search (in insertion order, which breaks score ties) and sorted.
         self._choices: dict[str, list[str]] = defaultdict(list)
-        self._sorted: dict[str, list[str]] = defaultdict(list)
         for key, targets in self._keys.items():
             for t in {self.entities[iri].type for iri, _, _ in targets}:
                 self._choices[t].append(key)
-                self._sorted[t].append(key)
-        for t in self._sorted:
-            self._sorted[t].sort()
+        self._sorted = {t: sorted(keys) for t, keys in self._choices.items()}
 
     def _add(self, key: str, iri: str, score: float, name: str) -> None:
         if not key:
@@ -406,12 +369,7 @@ class NameIndex:
     def _prefixed(self, t: str, prefix: str, most: int = 200) -> list[str]:
         keys = self._sorted.get(t, [])
         start = bisect_left(keys, prefix)
-        out = []
-        for k in keys[start : start + most]:
-            if not k.startswith(prefix):
-                break
-            out.append(k)
-        return out
+        return list(takewhile(lambda k: k.startswith(prefix), keys[start : start + most]))
 
     def suggest(self, prefix: str, types: Iterable[str] | None = None, limit: int = 10) -> list[Entity]:
         """Entities whose name starts with ``prefix`` (key for key), the most populous first."""
@@ -495,27 +453,21 @@ def read_index(store: Store) -> NameIndex:
             siren=(sirens.get(iri) or [""])[0],
             population=int(pop) if pop and pop.isdigit() else None,
             postal_codes=tuple(sorted(postal.get(iri, ()))),
-            epci_kind={"METRO": "METRO"}.get(kinds.get(iri, ""), kinds.get(iri)) if t == "epci" else None,
+            epci_kind=kinds.get(iri) if t == "epci" else None,
             parents=parents.get(iri, []) + located.get(iri, []),
         )
     _place(entities)
-    aliases: list[tuple[str, str]] = []
-    for iri in former:  # a delegated commune's name names its current commune
-        name = (official.get(iri) or [labels.get(iri, "")])[0]
-        current = next((p for p in parents.get(iri, ()) if p in entities), None)
-        if name and current:
-            aliases.append((name, current))
-    for iri, names in alt.items():
-        aliases += [(n, iri) for n in names if iri in entities]
+    # A delegated commune's name and code name its current commune, as does a merged commune's former code.
+    current_of = {i: c for i in former if (c := next((p for p in parents.get(i, ()) if p in entities), None))}
+    aliases = [(n, c) for i, c in current_of.items() if (n := (official.get(i) or [labels.get(i, "")])[0])]
+    aliases += [(n, iri) for iri, names in alt.items() if iri in entities for n in names]
     index = NameIndex(entities.values(), aliases)
-    for iri, olds in former_codes.items():  # a merged commune's former code: its current commune
-        if iri in entities:
-            for old in olds:
-                index.by_code[("commune", old)].append(iri)
-    for iri in former:
-        current = next((p for p in parents.get(iri, ()) if p in entities), None)
+    for iri, olds in former_codes.items():
+        for old in olds if iri in entities else ():
+            index.by_code[("commune", old)].append(iri)
+    for iri, current in current_of.items():
         for code in codes.get(iri, ()):
-            if current and current not in index.by_code[("commune", code)]:
+            if current not in index.by_code[("commune", code)]:
                 index.by_code[("commune", code)].append(current)
     return index
 
@@ -570,8 +522,7 @@ REFRESH_INTERVAL = 30.0  # seconds: a burst of contributions costs one re-read, 
 
 
 def start(store: Store) -> None:
-    """Begin the first read in the background at server start (4 s for the territorial reference on an
-    idle machine, several times that beside the browsing index's build), so no visitor waits for all of it."""
+    """Begin the first read in the background at server start, so no visitor waits for all of it."""
     with _lock:
         if store in _cache or store in _building:
             return
@@ -591,43 +542,40 @@ def index_of(store: Store) -> NameIndex:
     """The index of the store's version. After a write the previous index answers while the new one is
     read in the background, at most every REFRESH_INTERVAL; only the first read is waited for. Names are
     thus eventually current, as the lists and search are (graph.search)."""
-    key = store
     with _lock:
         while True:
-            cached = _cache.get(key)
+            cached = _cache.get(store)
             if cached:
                 fresh = cached[0] == store.version or time.monotonic() - cached[2] < REFRESH_INTERVAL
-                if not fresh and key not in _building:
-                    _building.add(key)
+                if not fresh and store not in _building:
+                    _building.add(store)
                     threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
                 return cached[1]
-            if key not in _building:
+            if store not in _building:
                 break
             _read.wait()  # the first read, begun by start() or another request
-        _building.add(key)
-    try:  # the first read, here: a store that cannot be read raises to the caller
-        version = store.version
-        index = read_index(store)
-        with _lock:
-            _cache[key] = (version, index, time.monotonic())
-        return index
-    finally:
-        with _lock:
-            _building.discard(key)
-            _read.notify_all()
+        _building.add(store)
+    return _load(store)  # the first read, here: a store that cannot be read raises to the caller
 
 
-def _refresh(store: Store) -> None:
+def _load(store: Store) -> NameIndex:
+    """Read and cache the index of ``store``, which the caller has put in ``_building``."""
     try:
         version = store.version
         index = read_index(store)
         with _lock:
             _cache[store] = (version, index, time.monotonic())
-    except StoreError:
-        pass  # a remote store down: the previous index answers (or the next request reads it itself)
-    except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
-        log.exception("the name index could not be read")
+        return index
     finally:
         with _lock:
             _building.discard(store)
             _read.notify_all()
+
+
+def _refresh(store: Store) -> None:
+    try:
+        _load(store)
+    except StoreError:
+        pass  # a remote store down: the previous index answers (or the next request reads it itself)
+    except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
+        log.exception("the name index could not be read")
