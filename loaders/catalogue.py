@@ -16,18 +16,16 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.namespaces import Minter, slugify
-from graph.store import GraphMeta
 from graph.terms import Triples
-from loaders import GraphLoad, ImportResult, SourceError, dates
+from loaders import ImportResult, SourceError, dates
 from loaders.mentions import (
     ADRETS,
     PHONE,
-    RIGHTS,
     Found,
     Resolver,
     describe_document,
-    describe_org,
-    describe_zone,
+    describe_person,
+    document_graphs,
     email_of,
     phone_of,
     place_iri,
@@ -331,10 +329,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             email, phone = email_of(PHONE.sub(" ", text)), phone_of(text)
             if m and (email or phone):
                 name = m.group(1)
-                person = ox.NamedNode(minter.thing("personne", slugify(name)))
-                pub.a(person, "foaf:Person")
-                pub.label(person, name)
-                pub.add(person, "foaf:name", name)
+                person = describe_person(pub, minter, name)
                 pub.add(p, "cs:contactPerson", person)
                 priv.add(person, "schema:email", email)
                 priv.add(person, "schema:telephone", phone)
@@ -346,10 +341,6 @@ def build(path: Path, minter: Minter) -> ImportResult:
         report.append(_record_report(rec, found, project_grants, start, end, persons, res))
         report.extend(f"    non résolu : {name} (ligne {line})" for name, line in found.unresolved)
         report.extend(f"    {note}" for note in notes)
-    for slug in sorted(zones):
-        describe_zone(pub, minter, res, slug)
-    for slug in sorted(orgs):
-        describe_org(pub, minter, res, slug)
     report.insert(
         0,
         f"{path.name} : {len(records)} projets, {totals['grants']} financements, {len(orgs)} organisations, "
@@ -361,21 +352,8 @@ def build(path: Path, minter: Minter) -> ImportResult:
         f"dates : {coverage['stated'] + coverage['inferred']} projets sur {len(records)} ont une année de "
         f"début ({coverage['stated']} énoncées, {coverage['inferred']} déduites de la description)",
     )
-    meta = GraphMeta(
-        label="Catalogue des projets de l'ADRETS",
-        source=path.name,
-        description=RIGHTS,
-    )
-    private_meta = GraphMeta(
-        label="Catalogue des projets de l'ADRETS : coordonnées personnelles (non public)", source=path.name
-    )
-    return ImportResult(
-        [
-            GraphLoad(minter.graph(GRAPH_NAME), list(dict.fromkeys(pub)), meta),  # each triple once
-            GraphLoad(minter.private_graph(GRAPH_NAME), list(dict.fromkeys(priv)), private_meta),
-        ],
-        report,
-    )
+    label = "Catalogue des projets de l'ADRETS"
+    return document_graphs(minter, res, pub, priv, (zones, orgs), GRAPH_NAME, label, path.name, report)
 
 
 def _record_report(

@@ -23,8 +23,9 @@ import pyoxigraph as ox
 from graph.matching import EPCI_KINDS, Candidate, Entity, NameIndex, epci_key, fold, key_of, words
 from graph.namespaces import Minter, slugify
 from graph.settings import DATA_DIR
+from graph.store import GraphMeta
 from graph.terms import Triples
-from loaders import SourceError
+from loaders import GraphLoad, ImportResult, SourceError
 from loaders.gazetteer import Gazetteer, load_gazetteer
 
 ALIAS_DIR = DATA_DIR / "aliases"
@@ -429,11 +430,11 @@ class Resolver:
 
     def _unresolved_units(self, masked: str, epci_spans: list[tuple[int, int]], line_of) -> list:
         """EPCI-like phrases ("communauté de communes X") that no EPCI name covered: worth reporting."""
-        out = []
-        for m in self.UNIT.finditer(masked):
-            if not any(s < m.end() and m.start() < e for s, e in epci_spans):
-                out.append((m.group(0), line_of(m.start())))
-        return out
+        return [
+            (m.group(0), line_of(m.start()))
+            for m in self.UNIT.finditer(masked)
+            if not any(s < m.end() and m.start() < e for s, e in epci_spans)
+        ]
 
     def _unknown_names(self, masked: str, known: list[tuple[int, int]], line_of) -> list[tuple[str, int]]:
         """Names nothing recognised, for the import report: a capitalised name after 'à', 'en', 'dans
@@ -494,17 +495,15 @@ class Resolver:
     def _involved(text: str, pos: int, pattern: re.Pattern = INVOLVEMENT) -> bool:
         """The sentence around ``pos`` says the organisation acts (funds, carries, supports...)."""
         left = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos))
-        right_candidates = [p for p in (text.find(". ", pos), text.find("\n", pos)) if p != -1]
-        right = min(right_candidates) if right_candidates else len(text)
+        right = min((p for p in (text.find(". ", pos), text.find("\n", pos)) if p != -1), default=len(text))
         return bool(pattern.search(text[left + 1 : right]))
 
     def org_for(self, name: str) -> str | None:
         """The slug of an organisation named exactly ``name`` (a funder on a budget line)."""
-        key = _key(name)
-        for n in range(len(key.split()), 0, -1):
-            words = key.split()
-            for s in range(0, len(words) - n + 1):
-                hit = self.org_index.get(" ".join(words[s : s + n]))
+        ws = _key(name).split()
+        for n in range(len(ws), 0, -1):
+            for s in range(len(ws) - n + 1):
+                hit = self.org_index.get(" ".join(ws[s : s + n]))
                 if hit and hit[0]:
                     return hit[0]
         return None
@@ -561,36 +560,50 @@ def place_iri(minter: Minter, place: Place) -> ox.NamedNode:
     return ox.NamedNode(minter.thing(place.kind, place.code))
 
 
-def describe_zone(t: Triples, minter: Minter, res: Resolver, slug: str) -> None:
-    """An informal area: its names, the units it consists of, the départements it is in or overlaps."""
-    zone = res.zones[slug]
-    s = ox.NamedNode(minter.thing("territoire", slug))
-    t.a(s, "cs:InformalArea", "schema:Place")
-    t.label(s, zone.label)
-    t.add(s, "skos:prefLabel", zone.label, "fr")
-    for alt in zone.alt_labels:
-        t.add(s, "skos:altLabel", alt, "fr")
-    for kind, code in zone.covers:
-        t.add(s, "cs:covers", ox.NamedNode(minter.thing(kind, code)))
-    # isPartOf only when the area lies in one département (rolls up strictly); Bauges (73, 74) overlaps both
-    relation = "dcterms:isPartOf" if len(zone.part_of) == 1 else "schema:geoOverlaps"
-    for dep in zone.part_of:
-        t.add(s, relation, ox.NamedNode(minter.thing("departement", dep)))
+def describe_person(t: Triples, minter: Minter, name: str) -> ox.NamedNode:
+    """A person named in a document: the name is public, the caller puts any contact in the private graph."""
+    person = ox.NamedNode(minter.thing("personne", slugify(name)))
+    t.a(person, "foaf:Person")
+    t.label(person, name)
+    t.add(person, "foaf:name", name)
+    return person
 
 
-def describe_org(t: Triples, minter: Minter, res: Resolver, slug: str) -> None:
-    org = res.orgs[slug]
-    s = ox.NamedNode(minter.thing("organisation", slug))
-    t.a(s, "org:Organization")
-    t.label(s, org.label)
-    t.add(s, "skos:prefLabel", org.label, "fr")
-    for alt in org.alt_labels:
-        t.add(s, "skos:altLabel", alt, "fr")
+def document_graphs(
+    minter: Minter, res: Resolver, pub: Triples, priv: Triples, names: tuple[set[str], set[str]], graph: str,
+    label: str, source: str, report: list[str],
+) -> ImportResult:  # fmt: skip
+    """A document's public graph, with the informal areas and organisations it ``names`` (their slugs),
+    and its private graph of personal contacts."""
+    zones, orgs = names
+    named = [("territoire", res.zones[z], ("cs:InformalArea", "schema:Place")) for z in sorted(zones)]
+    named += [("organisation", res.orgs[o], ("org:Organization",)) for o in sorted(orgs)]
+    for kind, thing, types in named:
+        s = ox.NamedNode(minter.thing(kind, thing.slug))
+        pub.a(s, *types)
+        pub.label(s, thing.label)
+        pub.add(s, "skos:prefLabel", thing.label, "fr")
+        for alt in thing.alt_labels:
+            pub.add(s, "skos:altLabel", alt, "fr")
+        for k, code in getattr(thing, "covers", ()):
+            pub.add(s, "cs:covers", ox.NamedNode(minter.thing(k, code)))
+        # isPartOf only when an area lies in one département (rolls up strictly): Bauges (73, 74) overlaps
+        for dep in getattr(thing, "part_of", ()):
+            relation = "dcterms:isPartOf" if len(thing.part_of) == 1 else "schema:geoOverlaps"
+            pub.add(s, relation, ox.NamedNode(minter.thing("departement", dep)))
+    meta = GraphMeta(label=label, source=source, description=RIGHTS)
+    private_meta = GraphMeta(label=f"{label} : coordonnées personnelles (non public)", source=source)
+    return ImportResult(
+        [  # each triple once
+            GraphLoad(minter.graph(graph), list(dict.fromkeys(pub)), meta),
+            GraphLoad(minter.private_graph(graph), list(dict.fromkeys(priv)), private_meta),
+        ],
+        report,
+    )
 
 
 def describe_document(t: Triples, minter: Minter, path: Path, label: str) -> ox.NamedNode:
     """The source file as a node every extracted statement points back to (prov:wasDerivedFrom)."""
-
     doc = ox.NamedNode(minter.thing("document", slugify(path.stem)))
     t.a(doc, "schema:DigitalDocument")
     t.label(doc, label)

@@ -16,9 +16,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.namespaces import Minter, slugify
-from graph.store import GraphMeta
 from graph.terms import Triples, lit
-from loaders import GraphLoad, ImportResult, SourceError
+from loaders import ImportResult, SourceError
 from loaders.dates import MONTH, MONTHS
 from loaders.mentions import (
     ADRETS,
@@ -26,8 +25,8 @@ from loaders.mentions import (
     RIGHTS,
     Place,
     describe_document,
-    describe_org,
-    describe_zone,
+    describe_person,
+    document_graphs,
     email_of,
     place_iri,
     read_lines,
@@ -55,6 +54,7 @@ DAY_DATE = re.compile(
 LATER = re.compile(r"(?:en\s+)?fin d['’]année\s+(\d{4})(?:\s*\(([^)]*)\))?", re.I)
 PERSON_LINE = re.compile(r"^([A-ZÉÈ][\wéèëïô'-]+(?:[ -][A-ZÉÈ][\wéèëïô'-]+)+)\s*[–—-]\s*(\S+@\S+)$")
 BOLD = re.compile(r"\*\*(.+?)\*\*")
+ONLINE = ox.NamedNode("http://schema.org/OnlineEventAttendanceMode")
 QUOTED = re.compile(r"[\"“«]\s*(.+?)\s*[\"”»]")
 
 
@@ -155,13 +155,14 @@ def build(path: Path, minter: Minter) -> ImportResult:
     pub.add(ev, "schema:alternateName", rep.subtitle, "fr")
     pub.add(ev, "schema:abstract", rep.summary and scrub(rep.summary), "fr")
     if online:
-        pub.add(ev, "schema:eventAttendanceMode", ox.NamedNode("http://schema.org/OnlineEventAttendanceMode"))
+        pub.add(ev, "schema:eventAttendanceMode", ONLINE)
     if ym:
         pub.add(ev, "schema:startDate", lit(ym, datatype="xsd:gYearMonth"))
     pub.add(ev, "cs:sourceLines", f"{rep.title_line}-{rep.last_line}")
     pub.add(ev, "prov:wasDerivedFrom", doc)
     pub.add(doc, "schema:about", ev)
     orgs: set[str] = {ADRETS}
+    adrets = ox.NamedNode(minter.thing("organisation", ADRETS))
     zones: set[str] = set()
 
     def link_place(s: ox.NamedNode, predicate: str, place: Place) -> None:
@@ -206,7 +207,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(r, "schema:name", name, "fr")
             quoted = QUOTED.search(text)
             pub.add(r, "schema:alternativeHeadline", quoted.group(1) if quoted else None, "fr")
-            pub.add(r, "schema:publisher", ox.NamedNode(minter.thing("organisation", ADRETS)))
+            pub.add(r, "schema:publisher", adrets)
             # No licence is stated for the association's own works: say so rather than invent one.
             pub.add(r, "dcterms:rights", RIGHTS, "fr")
             pub.add(r, "cs:sourceLines", str(n))
@@ -226,11 +227,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(f, "schema:alternateName", quoted.group(1) if quoted else None, "fr")
             pub.add(f, "schema:description", scrub(plain), "fr")
             if re.search(r"web\s*@|visio", label, re.I):
-                pub.add(
-                    f,
-                    "schema:eventAttendanceMode",
-                    ox.NamedNode("http://schema.org/OnlineEventAttendanceMode"),
-                )
+                pub.add(f, "schema:eventAttendanceMode", ONLINE)
             for place in res.find(re.split(r"\brencontre\b", text, flags=re.I)[-1], n).places:
                 link_place(f, "schema:location", place)
             pub.add(f, "cs:sourceLines", str(n))
@@ -282,10 +279,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
         for n, text in rep.sections.get(section, []):
             m = PERSON_LINE.match(text)
             if m:
-                person = ox.NamedNode(minter.thing("personne", slugify(m.group(1))))
-                pub.a(person, "foaf:Person")
-                pub.label(person, m.group(1))
-                pub.add(person, "foaf:name", m.group(1))
+                person = describe_person(pub, minter, m.group(1))
                 pub.add(subject, predicate, person)
                 # The private graph is read on its own (its own store): it says what it describes.
                 priv.a(person, "foaf:Person")
@@ -294,30 +288,17 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 people += 1
             elif EMAIL.fullmatch(text):
                 # A desk address with no person's name: the association's public contact.
-                pub.add(ox.NamedNode(minter.thing("organisation", ADRETS)), "schema:email", email_of(text))
-            elif re.fullmatch(r"<?(https?://[^>\s]+)>?", text):
-                url = re.fullmatch(r"<?(https?://[^>\s]+)>?", text).group(1)
-                pub.add(ox.NamedNode(minter.thing("organisation", ADRETS)), "schema:url", ox.NamedNode(url))
-    for z in sorted(zones):
-        describe_zone(pub, minter, res, z)
-    for org in sorted(orgs):
-        describe_org(pub, minter, res, org)
+                pub.add(adrets, "schema:email", email_of(text))
+            elif url := re.fullmatch(r"<?(https?://[^>\s]+)>?", text):
+                pub.add(adrets, "schema:url", ox.NamedNode(url[1]))
     report_lines.insert(
         0,
         f"{path.name} : événement « {rep.name} » ({ym or 'date inconnue'}), {announced} événements annoncés, "
         f"{people} mentions de personnes, {len(orgs)} organisations",
     )
-    graph = f"rapport/{slug}"
-    meta = GraphMeta(label=f"Compte rendu – {rep.name}", source=path.name, description=RIGHTS)
-    private_meta = GraphMeta(
-        label=f"Compte rendu – {rep.name} : coordonnées personnelles (non public)", source=path.name
-    )
-    return ImportResult(
-        [
-            GraphLoad(minter.graph(graph), list(dict.fromkeys(pub)), meta),  # each triple once
-            GraphLoad(minter.private_graph(graph), list(dict.fromkeys(priv)), private_meta),
-        ],
-        report_lines,
+    label = f"Compte rendu – {rep.name}"
+    return document_graphs(
+        minter, res, pub, priv, (zones, orgs), f"rapport/{slug}", label, path.name, report_lines
     )
 
 
