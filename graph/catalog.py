@@ -211,11 +211,8 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
     for cls in (FOAF + "Organization", FOAF + "Agent"):
         a(publisher, cls)
     add(publisher, FOAF + "name", ox.Literal("ADRETS"))
-    add(
-        publisher,
-        DCTERMS + "type",
-        concept(ADMS_PUBLISHER + "NonProfitOrganisation", "Non-Profit Organisation"),
-    )
+    non_profit = concept(ADMS_PUBLISHER + "NonProfitOrganisation", "Non-Profit Organisation")
+    add(publisher, DCTERMS + "type", non_profit)
     for cls in (VCARD + "Organization", VCARD + "Kind"):
         a(contact, cls)
     add(contact, VCARD + "fn", ox.Literal("ADRETS"))
@@ -225,11 +222,8 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
     add(service, DCAT + "endpointURL", service)
     # The SPARQL 1.1 service description, which GET /sparql answers in Turtle.
     add(service, DCAT + "endpointDescription", service)
-    add(
-        service,
-        DCTERMS + "conformsTo",
-        a(_n("https://www.w3.org/TR/sparql11-protocol/"), DCTERMS + "Standard"),
-    )
+    protocol = a(_n("https://www.w3.org/TR/sparql11-protocol/"), DCTERMS + "Standard")
+    add(service, DCTERMS + "conformsTo", protocol)
     add(service, DCAT + "servesDataset", dataset)
     add(service, DCTERMS + "title", fr("Point d'accès SPARQL"))
     add(

@@ -1,15 +1,10 @@
 """Our service places as data·inclusion *structures*, and what they offer as *services*.
 
-Every place of the public dataset (``cs:ServicePlace``, whatever its list) is one structure; its services
-are those given at the place (``cs:offeredAt``, e.g. imported ones) and those of its networks
-(``cs:networkService``: a France Services site offers the national bundle of its partners). Each record
-is checked with the ``data-inclusion-schema`` package itself: a record the schema refuses is never
-written (it is counted and listed), an optional value it refuses is left out (counted too), and the
-package's *avertissements* are counted.
-
-Identifiers are stable: a place imported from a data·inclusion source keeps that ``source`` and ``id``;
-any other gets ``source`` = :data:`SOURCE` and ``id`` = ``communs-services--<key of its IRI>``, which
-``communs import data-inclusion`` turns back into the same IRI.
+Every public ``cs:ServicePlace`` is a structure; its services are those offered at it (``cs:offeredAt``)
+and those of its networks (``cs:networkService``). Records are checked with the ``data-inclusion-schema``
+package: one it refuses is never written (it is listed), an optional value it refuses is left out.
+Identifiers are stable: an imported place keeps its ``source`` and ``id``; any other gets ``source`` =
+:data:`SOURCE` and an ``id`` from its IRI, which ``communs import data-inclusion`` turns back into it.
 """
 
 from __future__ import annotations
@@ -136,11 +131,16 @@ SERVICE_PROPERTIES = {
 }
 
 
-def _values(store: Store, subjects: str, props: dict[str, str]) -> dict[str, dict[str, list[str]]]:
-    """subject IRI → field → values (sorted), for the subjects matched by the ``subjects`` pattern."""
+def _values(
+    store: Store, subjects: str, props: dict[str, str], node: str = "?s"
+) -> dict[str, dict[str, list[str]]]:
+    """subject IRI → field → values (sorted), for the subjects matched by the ``subjects`` pattern; the
+    values are those of ``node`` (a node of the pattern, the subject's address for instance)."""
     names = {iri: name for name, iri in props.items()}
     in_list = ", ".join(f"<{p}>" for p in props.values())
-    rows = store.select(f"SELECT DISTINCT ?s ?p ?o WHERE {{ {subjects} ?s ?p ?o FILTER(?p IN ({in_list})) }}")
+    rows = store.select(
+        f"SELECT DISTINCT ?s ?p ?o WHERE {{ {subjects} {node} ?p ?o FILTER(?p IN ({in_list})) }}"
+    )
     out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         out[r["s"].value][names[r["p"].value]].append(r["o"].value)
@@ -196,7 +196,7 @@ def export(store: Store, today: dt.date | None = None) -> Export:
     result = Export(package=vocab.package_version())
     place_pattern = f"?s a <{CS}ServicePlace> ."
     places = _values(store, place_pattern, PLACE_PROPERTIES)
-    address = _address(store)
+    address = _values(store, f"{place_pattern} ?s <{SCHEMA}address> ?a .", ADDRESS_PROPERTIES, "?a")
     coords = {
         r["s"].value: (float(r["lat"].value), float(r["lon"].value))
         for r in store.select(
@@ -274,19 +274,6 @@ def _identity(
     if source != graph and source != SOURCE and identifiers:
         return source, next((i for i in identifiers if i.startswith(source + "--")), identifiers[0])
     return SOURCE, f"{SOURCE}--{key_of(minter, iri, kind)}"
-
-
-def _address(store: Store) -> dict[str, dict[str, list[str]]]:
-    names = {iri: name for name, iri in ADDRESS_PROPERTIES.items()}
-    in_list = ", ".join(f"<{p}>" for p in ADDRESS_PROPERTIES.values())
-    rows = store.select(
-        f"""SELECT DISTINCT ?s ?p ?o WHERE {{ ?s a <{CS}ServicePlace> ; <{SCHEMA}address> ?a .
-              ?a ?p ?o FILTER(?p IN ({in_list})) }}"""
-    )
-    out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for r in rows:
-        out[r["s"].value][names[r["p"].value]].append(r["o"].value)
-    return out
 
 
 def _name(text: str) -> str:
@@ -414,12 +401,7 @@ def _one(minter: Minter, list_name: str, iris: list[str]) -> str | None:
 def _zone(minter: Minter, areas: list[str]) -> list[str] | None:
     """Territory IRIs back to COG codes (commune, département, EPCI); literals ('france', a country
     code) as they are."""
-    codes = []
-    for a in areas:
-        if a.startswith(minter.base + "id/"):
-            codes.append(a.rsplit("/", 1)[1])
-        else:
-            codes.append(a)
+    codes = [a.rsplit("/", 1)[1] if a.startswith(minter.base + "id/") else a for a in areas]
     return sorted(codes) or None
 
 

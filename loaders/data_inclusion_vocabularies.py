@@ -1,16 +1,9 @@
-"""data·inclusion's reference lists as SKOS, generated from the installed ``data-inclusion-schema`` package.
+"""data·inclusion's reference lists as SKOS, generated from the installed ``data-inclusion-schema`` package
+(not from a copy), so the schemes follow the version the export validates against and state it.
 
-The lists are the package's enumerations (thématiques and their catégories, publics, types de services,
-frais, modes d'accueil, modes de mobilisation, personnes mobilisatrices, réseaux porteurs): reading them
-from the package, not from a copy, keeps the schemes in step with the version the export validates
-against, and each scheme states that version. One scheme per list, at
-``{base}id/schema/data-inclusion-<list>``;
-its concepts at ``{base}id/data-inclusion-<item>/<value>`` with the wire value as ``skos:notation``, so
-the import and the export translate a value to a concept and back without a table.
-
-``ALIGNMENTS`` says which of our concepts (themes, publics, typologies, networks) correspond to which of
-theirs; it is written as ``skos:exactMatch``/``skos:closeMatch`` triples in the same graph, and the
-export and import translate through it (``to_theirs``, ``to_ours``).
+One scheme per list; its concepts carry the wire value as ``skos:notation``, so import and export
+translate a value to a concept and back without a table. ``ALIGNMENTS`` maps our concepts to theirs
+(``skos:exactMatch``/``closeMatch``), and the export and import translate through it.
 """
 
 from __future__ import annotations

@@ -85,13 +85,8 @@ def territory_triples(
         t.add(s, "cs:siren", e.siren)
         t.add(s, "igeo:typeDEPCI", iri(EPCI_TYPES + EPCI_TYPE_CODES[e.type]))
         t.add(s, "cs:population", e.population)
-        depts = sorted(
-            {
-                gz.communes[("commune-actuelle", m)].departement
-                for m in e.members
-                if ("commune-actuelle", m) in gz.communes
-            }
-        )
+        members = [gz.communes.get(("commune-actuelle", m)) for m in e.members]
+        depts = sorted({c.departement for c in members if c})
         regions = sorted({gz.departements[d].region for d in depts if d in gz.departements})
         if len(depts) == 1:
             t.add(s, "dcterms:isPartOf", territory_iri(minter, "departement", depts[0]))
