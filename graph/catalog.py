@@ -249,20 +249,16 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
     distribution(dataset, dump, "application/n-quads", None)
     for example in ("id/commune/73054", "id/organisation/adrets", "id/departement/73"):
         add(dataset, VOID + "exampleResource", _n(base + example))
-    vocabularies = set()
-    for i, (cls, n) in enumerate(stats["classes"]):
-        part = _n(f"{base}jeu-de-donnees#classe-{i}")
-        add(dataset, VOID + "classPartition", part)
-        add(part, VOID + "class", _n(cls))
-        add(part, VOID + "entities", ox.Literal(n))
-    for i, (prop, n) in enumerate(stats["properties"]):
-        part = _n(f"{base}jeu-de-donnees#propriete-{i}")
-        add(dataset, VOID + "propertyPartition", part)
-        add(part, VOID + "property", _n(prop))
-        add(part, VOID + "triples", ox.Literal(n))
-        for ns in PREFIXES.values():
-            if prop.startswith(ns):
-                vocabularies.add(ns)
+    for key, word, (partition, kind, count) in (
+        ("classes", "classe", ("classPartition", "class", "entities")),
+        ("properties", "propriete", ("propertyPartition", "property", "triples")),
+    ):
+        for i, (item, n) in enumerate(stats[key]):
+            part = _n(f"{base}jeu-de-donnees#{word}-{i}")
+            add(dataset, VOID + partition, part)
+            add(part, VOID + kind, _n(item))
+            add(part, VOID + count, ox.Literal(n))
+    vocabularies = {ns for prop, _ in stats["properties"] for ns in PREFIXES.values() if prop.startswith(ns)}
     for ns in sorted(vocabularies):
         add(dataset, VOID + "vocabulary", _n(ns))
     # One DCAT dataset (and VoID subset) per public graph, with its Turtle file and its licence.

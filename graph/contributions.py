@@ -152,7 +152,6 @@ class Contributions:
         self._lock = threading.Lock()  # one change at a time per process: read state, then write
         self.private_graph = self.minter.private_graph("contributions")
 
-    # --- names ---------------------------------------------------------------------------
     def iri(self, rid: str) -> str:
         return self.minter.thing("ressource", rid)
 
@@ -170,9 +169,6 @@ class Contributions:
 
     def version_iri(self, rid: str, n: int) -> str:
         return f"{self.iri(rid)}/version/{n}"
-
-    def change_iri(self, rid: str, n: int) -> str:
-        return f"{self.iri(rid)}/modification/{n}"
 
     def state_iri(self, state: str) -> str:
         return self.minter.thing("statut", state)
@@ -197,7 +193,6 @@ class Contributions:
     def _pseudonym(self, kind: str, key: str) -> str:
         return self.minter.thing(kind, hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest()[:20])
 
-    # --- content ↔ triples --------------------------------------------------------------------
     def content_triples(
         self, rid: str, c: Content, *, agent: str, agent_label: str, created: str, modified: str
     ) -> list[ox.Triple]:
@@ -263,7 +258,6 @@ class Contributions:
             )
         return c
 
-    # --- state -----------------------------------------------------------------------------
     def _state(self, rid: str) -> tuple[str, int, int] | None:
         """(state, current version, number of change sets), or None if the resource is unknown."""
         rows = self.store.select(
@@ -281,7 +275,6 @@ class Contributions:
         st = self._state(rid)
         return st[0] if st else None
 
-    # --- the one write path ----------------------------------------------------------------------
     def _commit(
         self,
         rid: str,
@@ -303,7 +296,7 @@ class Contributions:
         number = count + 1
         r = ox.NamedNode(self.iri(rid))
         h = self.history_graph(rid)
-        cs_node = ox.NamedNode(self.change_iri(rid, number))
+        cs_node = ox.NamedNode(f"{self.iri(rid)}/modification/{number}")
         new_version = version + 1 if content is not None else version
         old = self.version_content(rid, version) if version else []
         if content is None:
@@ -397,7 +390,6 @@ class Contributions:
         self.store.update(" ;\n".join(private))
         return number
 
-    # --- operations ---------------------------------------------------------------------------
     @staticmethod
     def new_id(title: str) -> str:
         """Readable and unguessable enough to never collide: 'guide-des-saisonniers-3fa2c1'."""
@@ -532,7 +524,6 @@ class Contributions:
             rid, (PENDING, ACCEPTED), user, user_label, "retour", content=new, derived_from=to_version
         )
 
-    # --- reading -----------------------------------------------------------------------------
     def record(self, rid: str) -> Record | None:
         st = self._state(rid)
         if st is None:

@@ -42,7 +42,6 @@ SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday
 FILES = ("structures.json", "services.json", "structures.csv", "services.csv")
 
 
-# --- checking with the package ---------------------------------------------------------------------
 def check(model: type[pydantic.BaseModel], record: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(errors, warnings) as the package sees the record; warnings are its ``avertissement`` errors,
     raised only when asked for (``ignore_warnings`` False)."""
@@ -57,7 +56,6 @@ def check(model: type[pydantic.BaseModel], record: dict[str, Any]) -> tuple[list
     return [], []
 
 
-# --- opening hours -------------------------------------------------------------------------------------
 def osm_hours(week: dict[str, list[tuple[str, str]]]) -> str | None:
     """schema.org slots per day → OSM ``opening_hours``: one rule per distinct set of slots, its days as
     runs ("Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00", "Tu,Th 14:00-18:00")."""
@@ -86,7 +84,6 @@ def _hhmm(xsd_time: str) -> str:
     return "24:00" if xsd_time.startswith("23:59") else xsd_time[:5]
 
 
-# --- reading the store -----------------------------------------------------------------------------------
 PLACE_PROPERTIES = {
     "label": RDFS + "label",
     "description": SCHEMA + "description",
@@ -238,7 +235,7 @@ def export(store: Store, today: dt.date | None = None) -> Export:
             "id": local_id,
             "nom": _name(_first(f, "label") or local_id),
             "date_maj": min(date_maj[:10], today.isoformat()),
-            "description": _long_enough(_first(f, "description")),
+            "description": d if (d := _first(f, "description")) and len(d.strip()) >= 5 else None,
             "lien_source": _first(f, "source") or iri,
             "siret": _first(f, "siret"),
             "commune": _first(a, "locality"),
@@ -288,10 +285,6 @@ def _name(text: str) -> str:
 def _postal_code(text: str | None) -> str | None:
     """Spreadsheets drop the leading zero of 01000…09999: '6400' is 06400."""
     return text.zfill(5) if text and text.isdigit() and len(text) == 4 else text
-
-
-def _long_enough(text: str | None) -> str | None:
-    return text if text and len(text.strip()) >= 5 else None
 
 
 def _keep_valid(model: type[pydantic.BaseModel], record: dict[str, Any], result: Export) -> bool:
@@ -405,7 +398,6 @@ def _zone(minter: Minter, areas: list[str]) -> list[str] | None:
     return sorted(codes) or None
 
 
-# --- writing -------------------------------------------------------------------------------------------
 def write(result: Export, folder: Path) -> list[str]:
     """structures/services as JSON (the full model, nulls included, as data·inclusion publishes) and CSV
     (lists joined by ','); returns the file names written."""
@@ -420,7 +412,7 @@ def write(result: Export, folder: Path) -> list[str]:
             writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
             writer.writeheader()
             for r in rows:
-                writer.writerow({k: _cell(v) for k, v in r.items()})
+                writer.writerow({k: ",".join(v) if isinstance(v, list) else v for k, v in r.items()})
     return list(FILES)
 
 
@@ -434,11 +426,3 @@ def summary(result: Export) -> dict[str, Any]:
         "dropped": len(result.dropped),
         "refused": len(result.errors),
     }
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ",".join(value)
-    return str(value)

@@ -48,7 +48,7 @@ class Description:
                 t = ox.Triple(
                     ox.NamedNode(target),
                     ox.NamedNode(RDFS + "label"),
-                    ox.Literal(text, language=lang or None) if lang else ox.Literal(text),
+                    ox.Literal(text, language=lang or None),
                 )
                 if str(t) not in seen:
                     out.append(t)

@@ -233,7 +233,6 @@ class NameIndex:
                 return
         entries.append((iri, score, name))
 
-    # --- look-ups ---------------------------------------------------------------------------------
     def departement_code(self, value: str) -> str | None:
         """A département given as a code ('73', '5', '2a'), an IRI or a name ('Hte Savoie')."""
         value = value.strip()
@@ -389,7 +388,6 @@ class NameIndex:
         return ranked[:limit]
 
 
-# --- reading the index from the store ------------------------------------------------------------------
 def _pairs(store: Store, predicate: str) -> list[tuple[ox.Term | None, ...]]:
     return store.scan(f"SELECT ?x ?v WHERE {{ ?x <{predicate}> ?v }}", ("x", "v"))
 

@@ -45,7 +45,6 @@ SERVICE_LISTS = (
 )
 
 
-# --- reading ---------------------------------------------------------------------------------------------
 def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(line, record) from a .json array, .jsonl/.ndjson or .csv file (each optionally .gz)."""
     name = path.name.lower().removesuffix(".gz")
@@ -62,11 +61,7 @@ def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
                 raise SourceError(path, f"unreadable cell: {e}", reader.line_num) from None
         return rows
     if name.endswith((".jsonl", ".ndjson")):
-        out = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                out.append((number, _json(path, line, number)))
-        return out
+        return [(n, _json(path, line, n)) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
     if name.endswith(".json"):
         data = _json(path, text, None)
         if not isinstance(data, list):
@@ -111,7 +106,6 @@ def _list(text: str) -> list[str]:
     return [v.strip().strip('"') for v in text.strip("{}").split(",") if v.strip()]
 
 
-# --- building ------------------------------------------------------------------------------------------
 @dataclass
 class SourceBuild:
     """One source's graphs and figures."""
@@ -294,7 +288,6 @@ class Builder:
         return ox.Literal(code)
 
 
-# --- entry point -------------------------------------------------------------------------------------------
 def build(
     structures_path: Path, services_path: Path | None, minter: Minter, store: Store | None = None
 ) -> ImportResult:
@@ -311,9 +304,9 @@ def build(
     for line, record in services:
         b.service(services_name, line, record)
     loads, links_report = [], []
-    for source in sorted(b.sources):
-        build_ = b.sources[source]
-        graph = minter.graph(IMPORT_GRAPH_PREFIX + slugify(source))
+    for source, build_ in sorted(b.sources.items()):
+        name = IMPORT_GRAPH_PREFIX + slugify(source)
+        graph = minter.graph(name)
         links_report += link_same_places(build_.public, build_.places, store, graph, gz, minter)
         meta = GraphMeta(
             label=f"data·inclusion : {source}",
@@ -327,13 +320,7 @@ def build(
         private_meta = GraphMeta(
             label=f"data·inclusion : {source} — contacts nominatifs (privé)", source=meta.source
         )
-        loads.append(
-            GraphLoad(
-                minter.private_graph(IMPORT_GRAPH_PREFIX + slugify(source)),
-                list(build_.private),
-                private_meta,
-            )
-        )
+        loads.append(GraphLoad(minter.private_graph(name), list(build_.private), private_meta))
     sources = ", ".join(
         f"{s} ({b.sources[s].structures} structures, {b.sources[s].services} services)"
         for s in sorted(b.sources)

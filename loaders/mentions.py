@@ -256,7 +256,6 @@ class Resolver:
         self._themes = {k: re.compile(v) for k, v in THEMES.items()}
         self._publics = {k: re.compile(v) for k, v in PUBLICS.items()}
 
-    # --- tables -----------------------------------------------------------------------------
     def _load_territory_aliases(self, path: Path) -> None:
         zone_rows: dict[str, list[dict[str, str]]] = defaultdict(list)
         for row in _read_csv(path):
@@ -296,27 +295,17 @@ class Resolver:
             label = labels.get(slug, names[0])
             self.orgs[slug] = Org(slug, label, tuple(n for n in names if n != label), slug in territorial)
 
-    # --- finding ------------------------------------------------------------------------------
     def place(self, kind: str, code: str) -> Place:
         if kind == "zone":
             return Place(kind, code, self.zones[code].label)
         return Place(kind, code, self.names.entities[f"{kind}:{code}"].name)
 
-    def _departements_of(self, place: Place) -> set[str]:
-        if place.kind == "zone":
-            return set(self.zones[place.code].part_of)
-        return set(self.names.entities[f"{place.kind}:{place.code}"].departements)
-
-    @staticmethod
-    def _mask(text: str) -> str:
-        for pattern in CITATIONS:
-            text = pattern.sub(lambda m: " " * len(m.group()), text)
-        return text
-
     def find(self, text: str, first_line: int = 1) -> Found:
         """Every place and organisation named in ``text`` (whose first line is ``first_line``)."""
         found = Found()
-        masked = self._mask(text)
+        masked = text
+        for pattern in CITATIONS:
+            masked = pattern.sub(lambda m: " " * len(m.group()), masked)
         line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
 
         def line_of(pos: int) -> int:
@@ -357,7 +346,10 @@ class Resolver:
                 pending.append((hit, surface, line))
                 continue
             accept(place, line)
-            context |= self._departements_of(place)
+            if place.kind == "zone":
+                context |= set(self.zones[place.code].part_of)
+            else:
+                context |= set(self.names.entities[f"{place.kind}:{place.code}"].departements)
         for m in DEPT_LIST.finditer(masked):
             for code in re.findall(DEPT_CODE, m.group(1)):
                 if code in self.gz.departements:
@@ -514,7 +506,6 @@ def resolver() -> Resolver:
     return Resolver()
 
 
-# --- shared by the document loaders: reading, and the nodes every document links to ------------------
 EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[ .\u00a0]?\d{2}){4}(?!\d)")
 ADRETS = "adrets"

@@ -149,12 +149,8 @@ def read_mapping(path: Path) -> Mapping:
             slug=place.get("slug", "{" + place["name"] + "}"),
             types=place.get("types", ["schema:Place", "cs:ServicePlace"]),
             required=required,
-            commune=place.get("commune"),
-            latitude=place.get("latitude"),
-            longitude=place.get("longitude"),
+            **{k: place.get(k) for k in ("commune", "latitude", "longitude", "postal_code", "locality")},
             street=[street] if isinstance(street, str) else street,
-            postal_code=place.get("postal_code"),
-            locality=place.get("locality"),
             delimiter=src.get("delimiter", ","),
             encoding=src.get("encoding", "utf-8"),
             constants=data.get("constants", {}),
@@ -186,7 +182,6 @@ def read_rows(path: Path, mapping: Mapping) -> list[tuple[int, dict[str, str]]]:
     return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
 
 
-# --- building --------------------------------------------------------------------------------------
 @dataclass
 class Place:
     iri: ox.NamedNode
@@ -410,7 +405,6 @@ def slugs(mapping: Mapping, rows: list[tuple[int, dict[str, str]]]) -> list[str]
     ]
 
 
-# --- same place in two lists -----------------------------------------------------------------------
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     r = 6_371_000.0
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -485,7 +479,6 @@ def same_places(
     return pairs
 
 
-# --- entry point -----------------------------------------------------------------------------------
 def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = None) -> ImportResult:
     """A CSV and its mapping → the list's public graph, its private graph (if any contact), a report."""
     mapping = read_mapping(mapping_path)
