@@ -405,36 +405,31 @@ def read_index(store: Store) -> NameIndex:
             type_of.setdefault(iri, t)
     former = {iri for cls in FORMER_CLASSES for iri in _instances(store, cls)}
 
-    def literals(predicate: str, wanted: set[str] | dict[str, str]) -> dict[str, list[str]]:
+    def objects(wanted: Collection[str], *predicates: str, kind: type = ox.Literal) -> dict[str, list[str]]:
+        """The objects of ``kind`` of the predicates, per subject IRI in ``wanted``."""
         out: dict[str, list[str]] = defaultdict(list)
-        for x, v in _pairs(store, predicate):
-            if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal) and x.value in wanted:
-                out[x.value].append(v.value)
+        for p in predicates:
+            for x, v in _pairs(store, p):
+                if isinstance(x, ox.NamedNode) and isinstance(v, kind) and x.value in wanted:
+                    out[x.value].append(v.value)
         return out
 
     wanted = set(type_of) | former
-    official = literals(IGEO + "nom", wanted)
+    official = objects(wanted, IGEO + "nom")
     labels: dict[str, str] = {}
     for x, v in _pairs(store, RDFS + "label"):
         named = isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal) and x.value in wanted
         if named and (x.value not in labels or v.language == "fr"):
             labels[x.value] = v.value
-    codes = literals(IGEO + "codeINSEE", wanted)
-    sirens = literals(CS + "siren", type_of)
-    populations = literals(CS + "population", type_of)
-    postal = literals(SCHEMA + "postalCode", type_of)
-    former_codes = literals(CS + "ancienCodeINSEE", type_of)
-    alt = literals(SKOS + "altLabel", type_of)
+    codes = objects(wanted, IGEO + "codeINSEE")
+    sirens = objects(type_of, CS + "siren")
+    populations = objects(type_of, CS + "population")
+    postal = objects(type_of, SCHEMA + "postalCode")
+    former_codes = objects(type_of, CS + "ancienCodeINSEE")
+    alt = objects(type_of, SKOS + "altLabel")
     kinds = {x.value: v.value.rsplit("/", 1)[-1].upper() for x, v in _pairs(store, IGEO + "typeDEPCI")}
-    parents: dict[str, list[str]] = defaultdict(list)
-    for x, v in _pairs(store, DCTERMS + "isPartOf"):
-        if isinstance(v, ox.NamedNode) and x.value in wanted:
-            parents[x.value].append(v.value)
-    located: dict[str, list[str]] = defaultdict(list)
-    for p in SPATIAL:
-        for x, v in _pairs(store, p):
-            if isinstance(v, ox.NamedNode) and x.value in type_of:
-                located[x.value].append(v.value)
+    parents = objects(wanted, DCTERMS + "isPartOf", kind=ox.NamedNode)
+    located = objects(type_of, *SPATIAL, kind=ox.NamedNode)
 
     entities: dict[str, Entity] = {}
     for iri, t in type_of.items():
@@ -501,14 +496,11 @@ def _place(entities: dict[str, Entity]) -> None:
         if e.type != "departement" and e.departements:
             regions = {by_dep[d].region for d in e.departements if d in by_dep}
             e.region = regions.pop() if len(regions) == 1 else ""
-        if e.type in ("projet", "lieu"):
-            for p in e.parents:
-                target = entities.get(p)
-                if target is not None and target.type == "commune":
-                    if e.type == "projet":
-                        target.projects += 1
-                    else:
-                        target.places += 1
+        for p in e.parents if e.type in ("projet", "lieu") else ():
+            target = entities.get(p)
+            if target is not None and target.type == "commune":
+                target.projects += e.type == "projet"
+                target.places += e.type == "lieu"
 
 
 _lock = threading.Lock()

@@ -317,9 +317,6 @@ class Resolver:
         pending: list[tuple[Alias | list[Candidate], str, int]] = []  # resolved once the context is known
         context: set[str] = set()
 
-        def accept(place: Place, line: int) -> None:
-            found.places.setdefault(place, line)
-
         i = 0
         while i < len(tokens):
             for n in range(min(MAX_TOKENS, len(tokens) - i), 0, -1):
@@ -345,7 +342,7 @@ class Resolver:
             else:
                 pending.append((hit, surface, line))
                 continue
-            accept(place, line)
+            found.places.setdefault(place, line)
             if place.kind == "zone":
                 context |= set(self.zones[place.code].part_of)
             else:
@@ -353,21 +350,21 @@ class Resolver:
         for m in DEPT_LIST.finditer(masked):
             for code in re.findall(DEPT_CODE, m.group(1)):
                 if code in self.gz.departements:
-                    accept(self.place("departement", code), line_of(m.start()))
+                    found.places.setdefault(self.place("departement", code), line_of(m.start()))
                     context.add(code)
         for m in DEPT_AFTER_POINT.finditer(masked):
-            accept(self.place("departement", m.group(1)), line_of(m.start()))
+            found.places.setdefault(self.place("departement", m.group(1)), line_of(m.start()))
             context.add(m.group(1))
         for hit, surface, line in pending:
             if isinstance(hit, Alias):
                 if context & set(hit.context):
-                    accept(self.place(hit.kind, hit.target), line)
+                    found.places.setdefault(self.place(hit.kind, hit.target), line)
                 else:
                     found.unresolved.append((surface, line))
                 continue
             chosen = self._choose(hit[0].entity.type, surface, context)
             if chosen:
-                accept(self.place(chosen.type, chosen.code), line)
+                found.places.setdefault(self.place(chosen.type, chosen.code), line)
             else:
                 homonyms = ", ".join(c.entity.code for c in hit)
                 found.unresolved.append((f"{surface} (homonymes : {homonyms})", line))
