@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
@@ -13,11 +14,16 @@ from graph.settings import ONTOLOGY_DIR
 from graph.store import Store
 
 
-@functools.cache
 def shapes_graph(base_iri: str) -> rdflib.Graph:
-    """The shapes, relative IRIs resolved against the base; parsed once, as every proposal is checked.
-    ``sh:class`` is checked against the data, which must then carry the types of the concepts it links."""
-    return rdflib.Graph().parse(ONTOLOGY_DIR / "shapes.ttl", format="turtle", publicID=base_iri)
+    """The shapes (relative IRIs resolved against the base). ``sh:class`` is checked against the data,
+    so the data given to :func:`validate_graph` carries the types of the concepts it links to."""
+    return _parsed_shapes(ONTOLOGY_DIR, base_iri)
+
+
+@functools.cache
+def _parsed_shapes(directory: Path, base_iri: str) -> rdflib.Graph:
+    """Parsed once per folder (a test points ONTOLOGY_DIR elsewhere) and base: every proposal is checked."""
+    return rdflib.Graph().parse(directory / "shapes.ttl", format="turtle", publicID=base_iri)
 
 
 def validate_graph(
