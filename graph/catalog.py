@@ -211,11 +211,8 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
     for cls in (FOAF + "Organization", FOAF + "Agent"):
         a(publisher, cls)
     add(publisher, FOAF + "name", ox.Literal("ADRETS"))
-    add(
-        publisher,
-        DCTERMS + "type",
-        concept(ADMS_PUBLISHER + "NonProfitOrganisation", "Non-Profit Organisation"),
-    )
+    non_profit = concept(ADMS_PUBLISHER + "NonProfitOrganisation", "Non-Profit Organisation")
+    add(publisher, DCTERMS + "type", non_profit)
     for cls in (VCARD + "Organization", VCARD + "Kind"):
         a(contact, cls)
     add(contact, VCARD + "fn", ox.Literal("ADRETS"))
@@ -225,11 +222,8 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
     add(service, DCAT + "endpointURL", service)
     # The SPARQL 1.1 service description, which GET /sparql answers in Turtle.
     add(service, DCAT + "endpointDescription", service)
-    add(
-        service,
-        DCTERMS + "conformsTo",
-        a(_n("https://www.w3.org/TR/sparql11-protocol/"), DCTERMS + "Standard"),
-    )
+    protocol = a(_n("https://www.w3.org/TR/sparql11-protocol/"), DCTERMS + "Standard")
+    add(service, DCTERMS + "conformsTo", protocol)
     add(service, DCAT + "servesDataset", dataset)
     add(service, DCTERMS + "title", fr("Point d'accès SPARQL"))
     add(
@@ -255,20 +249,16 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
     distribution(dataset, dump, "application/n-quads", None)
     for example in ("id/commune/73054", "id/organisation/adrets", "id/departement/73"):
         add(dataset, VOID + "exampleResource", _n(base + example))
-    vocabularies = set()
-    for i, (cls, n) in enumerate(stats["classes"]):
-        part = _n(f"{base}jeu-de-donnees#classe-{i}")
-        add(dataset, VOID + "classPartition", part)
-        add(part, VOID + "class", _n(cls))
-        add(part, VOID + "entities", ox.Literal(n))
-    for i, (prop, n) in enumerate(stats["properties"]):
-        part = _n(f"{base}jeu-de-donnees#propriete-{i}")
-        add(dataset, VOID + "propertyPartition", part)
-        add(part, VOID + "property", _n(prop))
-        add(part, VOID + "triples", ox.Literal(n))
-        for ns in PREFIXES.values():
-            if prop.startswith(ns):
-                vocabularies.add(ns)
+    for key, word, (partition, kind, count) in (
+        ("classes", "classe", ("classPartition", "class", "entities")),
+        ("properties", "propriete", ("propertyPartition", "property", "triples")),
+    ):
+        for i, (item, n) in enumerate(stats[key]):
+            part = _n(f"{base}jeu-de-donnees#{word}-{i}")
+            add(dataset, VOID + partition, part)
+            add(part, VOID + kind, _n(item))
+            add(part, VOID + count, ox.Literal(n))
+    vocabularies = {ns for prop, _ in stats["properties"] for ns in PREFIXES.values() if prop.startswith(ns)}
     for ns in sorted(vocabularies):
         add(dataset, VOID + "vocabulary", _n(ns))
     # One DCAT dataset (and VoID subset) per public graph, with its Turtle file and its licence.

@@ -152,13 +152,10 @@ class Contributions:
         self._lock = threading.Lock()  # one change at a time per process: read state, then write
         self.private_graph = self.minter.private_graph("contributions")
 
-    # --- names ---------------------------------------------------------------------------
     def iri(self, rid: str) -> str:
         return self.minter.thing("ressource", rid)
 
-    def public_graph(self, rid: str | None = None) -> str:
-        """One public graph for every accepted resource: the public dataset's default graph is the union of
-        the public graphs, so a graph per resource would make every public query scan thousands of them."""
+    def public_graph(self) -> str:
         return self.minter.graph("contributions")
 
     def pending_graph(self, rid: str) -> str:
@@ -173,9 +170,6 @@ class Contributions:
     def version_iri(self, rid: str, n: int) -> str:
         return f"{self.iri(rid)}/version/{n}"
 
-    def change_iri(self, rid: str, n: int) -> str:
-        return f"{self.iri(rid)}/modification/{n}"
-
     def state_iri(self, state: str) -> str:
         return self.minter.thing("statut", state)
 
@@ -185,18 +179,20 @@ class Contributions:
     def account_agent(self, username: str) -> str:
         """A pseudonymous IRI: the login name is a credential half and is never published (the agent's
         public label is the display name the person chose)."""
-        key = f"compte|{username}".encode()
-        return self.minter.thing("compte", hmac.new(self._secret, key, hashlib.sha256).hexdigest()[:20])
+        return self._pseudonym("compte", f"compte|{username}")
 
     def contributor_agent(self, c: Contributor) -> str:
         """A pseudonym: the same email gives the same agent, but a named and an anonymous contribution
         of one person never share an agent (that would unmask the anonymous one)."""
         if c.account:
             return self.account_agent(c.account)
-        key = f"{c.email.strip().lower()}|{'nom' if c.show_name else 'anonyme'}".encode()
-        return self.minter.thing("contributeur", hmac.new(self._secret, key, hashlib.sha256).hexdigest()[:20])
+        return self._pseudonym(
+            "contributeur", f"{c.email.strip().lower()}|{'nom' if c.show_name else 'anonyme'}"
+        )
 
-    # --- content ↔ triples --------------------------------------------------------------------
+    def _pseudonym(self, kind: str, key: str) -> str:
+        return self.minter.thing(kind, hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest()[:20])
+
     def content_triples(
         self, rid: str, c: Content, *, agent: str, agent_label: str, created: str, modified: str
     ) -> list[ox.Triple]:
@@ -262,12 +258,6 @@ class Contributions:
             )
         return c
 
-    def graph_triples(self, graph: str) -> list[ox.Triple]:
-        return self.store.construct(
-            "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": ox.NamedNode(graph)}, public=False
-        )
-
-    # --- state -----------------------------------------------------------------------------
     def _state(self, rid: str) -> tuple[str, int, int] | None:
         """(state, current version, number of change sets), or None if the resource is unknown."""
         rows = self.store.select(
@@ -285,7 +275,6 @@ class Contributions:
         st = self._state(rid)
         return st[0] if st else None
 
-    # --- the one write path ----------------------------------------------------------------------
     def _commit(
         self,
         rid: str,
@@ -307,9 +296,9 @@ class Contributions:
         number = count + 1
         r = ox.NamedNode(self.iri(rid))
         h = self.history_graph(rid)
-        cs_node = ox.NamedNode(self.change_iri(rid, number))
+        cs_node = ox.NamedNode(f"{self.iri(rid)}/modification/{number}")
         new_version = version + 1 if content is not None else version
-        old = self.graph_triples(self.version_graph(rid, version)) if version else []
+        old = self.version_content(rid, version) if version else []
         if content is None:
             content = old
 
@@ -401,7 +390,6 @@ class Contributions:
         self.store.update(" ;\n".join(private))
         return number
 
-    # --- operations ---------------------------------------------------------------------------
     @staticmethod
     def new_id(title: str) -> str:
         """Readable and unguessable enough to never collide: 'guide-des-saisonniers-3fa2c1'."""
@@ -412,11 +400,8 @@ class Contributions:
         rid = rid or self.new_id(content.title)
         token = secrets.token_urlsafe(24)
         agent = self.contributor_agent(contributor)
-        label = (
-            contributor.name
-            if (contributor.show_name or contributor.account) and contributor.name
-            else (ANONYMOUS_LABEL)
-        )
+        named = (contributor.show_name or contributor.account) and contributor.name
+        label = contributor.name if named else ANONYMOUS_LABEL
         at = now()
         triples = self.content_triples(rid, content, agent=agent, agent_label=label, created=at, modified=at)
         r = iri(self.iri(rid))
@@ -446,9 +431,6 @@ class Contributions:
         if states and st[0] not in states:
             raise ContributionError(f"impossible : la ressource est {STATE_LABELS[st[0]]}")
         return st
-
-    def _current(self, rid: str, st: tuple[str, int, int]) -> list[ox.Triple]:
-        return self.graph_triples(self.version_graph(rid, st[1]))
 
     def _attribution(self, rid: str, current: list[ox.Triple]) -> tuple[str, str, str]:
         """(agent IRI, agent label, created) of the original contribution: edits keep them."""
@@ -488,7 +470,7 @@ class Contributions:
     def _rewrite(self, rid: str, st: tuple[str, int, int], content: Content | None, published: bool) -> list:
         """The triples of ``content`` (None: the current one) under the original attribution and creation
         date; ``published``: published now, else as published before (if ever)."""
-        current = self._current(rid, st)
+        current = self.version_content(rid, st[1])
         agent, label, created = self._attribution(rid, current)
         at = now()
         c = content or self.read_content(current, rid)
@@ -526,14 +508,14 @@ class Contributions:
         def new(st: tuple[str, int, int]) -> list[ox.Triple]:
             if not 1 <= to_version <= st[1]:
                 raise ContributionError(f"version inconnue : {to_version}")
-            old = self.graph_triples(self.version_graph(rid, to_version))
+            old = self.version_content(rid, to_version)
             s = self.iri(rid)
             # Dates describe the resource, not a version: they come from now and the current version.
             dates = {DCTERMS + "modified", DCTERMS + "created", SCHEMA + "datePublished"}
             triples = [t for t in old if not (t.subject.value == s and t.predicate.value in dates)]
             triples += [
                 t
-                for t in self._current(rid, st)
+                for t in self.version_content(rid, st[1])
                 if t.subject.value == s and t.predicate.value in dates - {DCTERMS + "modified"}
             ]
             return [*triples, ox.Triple(ox.NamedNode(s), ox.NamedNode(DCTERMS + "modified"), _dt(now()))]
@@ -542,17 +524,19 @@ class Contributions:
             rid, (PENDING, ACCEPTED), user, user_label, "retour", content=new, derived_from=to_version
         )
 
-    # --- reading -----------------------------------------------------------------------------
     def record(self, rid: str) -> Record | None:
         st = self._state(rid)
         if st is None:
             return None
-        current = self._current(rid, st)
+        current = self.version_content(rid, st[1])
         agent, label, created = self._attribution(rid, current)
         return Record(rid, self.iri(rid), st[0], st[1], self.read_content(current, rid), created, label)
 
     def version_content(self, rid: str, n: int) -> list[ox.Triple]:
-        return self.graph_triples(self.version_graph(rid, n))
+        graph = ox.NamedNode(self.version_graph(rid, n))
+        return self.store.construct(
+            "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph}, public=False
+        )
 
     def history(self, rid: str) -> list[ChangeSet]:
         rows = self.store.select(
@@ -566,22 +550,20 @@ class Contributions:
             {"h": ox.NamedNode(self.history_graph(rid))},
             public=False,
         )
-        out = []
-        for r in rows:
-            out.append(
-                ChangeSet(
-                    number=int(r["n"].value),
-                    action=r["action"].value,
-                    at=r["at"].value,
-                    agent=r["agent"].value,
-                    agent_label=r["label"].value if "label" in r else r["agent"].value,
-                    state_after=r["apres"].value.rsplit("/", 1)[-1],
-                    version=int(r["gen"].value.rsplit("/", 1)[-1]) if "gen" in r else None,
-                    reason=r["motif"].value if "motif" in r else None,
-                    derived_from=int(r["retour"].value.rsplit("/", 1)[-1]) if "retour" in r else None,
-                )
+        return [
+            ChangeSet(
+                number=int(r["n"].value),
+                action=r["action"].value,
+                at=r["at"].value,
+                agent=r["agent"].value,
+                agent_label=r["label"].value if "label" in r else r["agent"].value,
+                state_after=r["apres"].value.rsplit("/", 1)[-1],
+                version=int(r["gen"].value.rsplit("/", 1)[-1]) if "gen" in r else None,
+                reason=r["motif"].value if "motif" in r else None,
+                derived_from=int(r["retour"].value.rsplit("/", 1)[-1]) if "retour" in r else None,
             )
-        return out
+            for r in rows
+        ]
 
     def by_state(self, state: str) -> list[tuple[str, str, str]]:
         """(id, title, last modified) of every resource in ``state``, most recent first, in one query."""
@@ -606,9 +588,7 @@ class Contributions:
             {"g": ox.NamedNode(self.private_graph), "h": ox.Literal(digest)},
             public=False,
         )
-        if not rows:
-            return None
-        return rows[0]["r"].value.removeprefix(self.minter.thing("ressource", ""))
+        return rows[0]["r"].value.removeprefix(self.minter.thing("ressource", "")) if rows else None
 
     def reason(self, rid: str) -> str | None:
         """The reason of the last rejection or deletion, shown to the contributor."""
@@ -618,5 +598,4 @@ class Contributions:
 def diff(old: list[ox.Triple], new: list[ox.Triple]) -> tuple[list[ox.Triple], list[ox.Triple]]:
     """(removed, added) between two versions, in a stable order."""
     a, b = set(old), set(new)
-    key = str
-    return sorted(a - b, key=key), sorted(b - a, key=key)
+    return sorted(a - b, key=str), sorted(b - a, key=str)

@@ -1,15 +1,10 @@
 """Our service places as data·inclusion *structures*, and what they offer as *services*.
 
-Every place of the public dataset (``cs:ServicePlace``, whatever its list) is one structure; its services
-are those given at the place (``cs:offeredAt``, e.g. imported ones) and those of its networks
-(``cs:networkService``: a France Services site offers the national bundle of its partners). Each record
-is checked with the ``data-inclusion-schema`` package itself: a record the schema refuses is never
-written (it is counted and listed), an optional value it refuses is left out (counted too), and the
-package's *avertissements* are counted.
-
-Identifiers are stable: a place imported from a data·inclusion source keeps that ``source`` and ``id``;
-any other gets ``source`` = :data:`SOURCE` and ``id`` = ``communs-services--<key of its IRI>``, which
-``communs import data-inclusion`` turns back into the same IRI.
+Every public ``cs:ServicePlace`` is a structure; its services are those offered at it (``cs:offeredAt``)
+and those of its networks (``cs:networkService``). Records are checked with the ``data-inclusion-schema``
+package: one it refuses is never written (it is listed), an optional value it refuses is left out.
+Identifiers are stable: an imported place keeps its ``source`` and ``id``; any other gets ``source`` =
+:data:`SOURCE` and an ``id`` from its IRI, which ``communs import data-inclusion`` turns back into it.
 """
 
 from __future__ import annotations
@@ -47,7 +42,6 @@ SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday
 FILES = ("structures.json", "services.json", "structures.csv", "services.csv")
 
 
-# --- checking with the package ---------------------------------------------------------------------
 def check(model: type[pydantic.BaseModel], record: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(errors, warnings) as the package sees the record; warnings are its ``avertissement`` errors,
     raised only when asked for (``ignore_warnings`` False)."""
@@ -62,7 +56,6 @@ def check(model: type[pydantic.BaseModel], record: dict[str, Any]) -> tuple[list
     return [], []
 
 
-# --- opening hours -------------------------------------------------------------------------------------
 def osm_hours(week: dict[str, list[tuple[str, str]]]) -> str | None:
     """schema.org slots per day → OSM ``opening_hours``: one rule per distinct set of slots, its days as
     runs ("Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00", "Tu,Th 14:00-18:00")."""
@@ -91,7 +84,6 @@ def _hhmm(xsd_time: str) -> str:
     return "24:00" if xsd_time.startswith("23:59") else xsd_time[:5]
 
 
-# --- reading the store -----------------------------------------------------------------------------------
 PLACE_PROPERTIES = {
     "label": RDFS + "label",
     "description": SCHEMA + "description",
@@ -136,11 +128,16 @@ SERVICE_PROPERTIES = {
 }
 
 
-def _values(store: Store, subjects: str, props: dict[str, str]) -> dict[str, dict[str, list[str]]]:
-    """subject IRI → field → values (sorted), for the subjects matched by the ``subjects`` pattern."""
+def _values(
+    store: Store, subjects: str, props: dict[str, str], node: str = "?s"
+) -> dict[str, dict[str, list[str]]]:
+    """subject IRI → field → values (sorted), for the subjects matched by the ``subjects`` pattern; the
+    values are those of ``node`` (a node of the pattern, the subject's address for instance)."""
     names = {iri: name for name, iri in props.items()}
     in_list = ", ".join(f"<{p}>" for p in props.values())
-    rows = store.select(f"SELECT DISTINCT ?s ?p ?o WHERE {{ {subjects} ?s ?p ?o FILTER(?p IN ({in_list})) }}")
+    rows = store.select(
+        f"SELECT DISTINCT ?s ?p ?o WHERE {{ {subjects} {node} ?p ?o FILTER(?p IN ({in_list})) }}"
+    )
     out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         out[r["s"].value][names[r["p"].value]].append(r["o"].value)
@@ -196,7 +193,7 @@ def export(store: Store, today: dt.date | None = None) -> Export:
     result = Export(package=vocab.package_version())
     place_pattern = f"?s a <{CS}ServicePlace> ."
     places = _values(store, place_pattern, PLACE_PROPERTIES)
-    address = _address(store)
+    address = _values(store, f"{place_pattern} ?s <{SCHEMA}address> ?a .", ADDRESS_PROPERTIES, "?a")
     coords = {
         r["s"].value: (float(r["lat"].value), float(r["lon"].value))
         for r in store.select(
@@ -238,7 +235,7 @@ def export(store: Store, today: dt.date | None = None) -> Export:
             "id": local_id,
             "nom": _name(_first(f, "label") or local_id),
             "date_maj": min(date_maj[:10], today.isoformat()),
-            "description": _long_enough(_first(f, "description")),
+            "description": d if (d := _first(f, "description")) and len(d.strip()) >= 5 else None,
             "lien_source": _first(f, "source") or iri,
             "siret": _first(f, "siret"),
             "commune": _first(a, "locality"),
@@ -276,19 +273,6 @@ def _identity(
     return SOURCE, f"{SOURCE}--{key_of(minter, iri, kind)}"
 
 
-def _address(store: Store) -> dict[str, dict[str, list[str]]]:
-    names = {iri: name for name, iri in ADDRESS_PROPERTIES.items()}
-    in_list = ", ".join(f"<{p}>" for p in ADDRESS_PROPERTIES.values())
-    rows = store.select(
-        f"""SELECT DISTINCT ?s ?p ?o WHERE {{ ?s a <{CS}ServicePlace> ; <{SCHEMA}address> ?a .
-              ?a ?p ?o FILTER(?p IN ({in_list})) }}"""
-    )
-    out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for r in rows:
-        out[r["s"].value][names[r["p"].value]].append(r["o"].value)
-    return out
-
-
 def _name(text: str) -> str:
     """The schema wants 3 to 150 characters: a longer name is cut at a word, a shorter one padded by
     nothing we could invent, so it stays and the record is reported."""
@@ -301,10 +285,6 @@ def _name(text: str) -> str:
 def _postal_code(text: str | None) -> str | None:
     """Spreadsheets drop the leading zero of 01000…09999: '6400' is 06400."""
     return text.zfill(5) if text and text.isdigit() and len(text) == 4 else text
-
-
-def _long_enough(text: str | None) -> str | None:
-    return text if text and len(text.strip()) >= 5 else None
 
 
 def _keep_valid(model: type[pydantic.BaseModel], record: dict[str, Any], result: Export) -> bool:
@@ -414,16 +394,10 @@ def _one(minter: Minter, list_name: str, iris: list[str]) -> str | None:
 def _zone(minter: Minter, areas: list[str]) -> list[str] | None:
     """Territory IRIs back to COG codes (commune, département, EPCI); literals ('france', a country
     code) as they are."""
-    codes = []
-    for a in areas:
-        if a.startswith(minter.base + "id/"):
-            codes.append(a.rsplit("/", 1)[1])
-        else:
-            codes.append(a)
+    codes = [a.rsplit("/", 1)[1] if a.startswith(minter.base + "id/") else a for a in areas]
     return sorted(codes) or None
 
 
-# --- writing -------------------------------------------------------------------------------------------
 def write(result: Export, folder: Path) -> list[str]:
     """structures/services as JSON (the full model, nulls included, as data·inclusion publishes) and CSV
     (lists joined by ','); returns the file names written."""
@@ -438,7 +412,7 @@ def write(result: Export, folder: Path) -> list[str]:
             writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
             writer.writeheader()
             for r in rows:
-                writer.writerow({k: _cell(v) for k, v in r.items()})
+                writer.writerow({k: ",".join(v) if isinstance(v, list) else v for k, v in r.items()})
     return list(FILES)
 
 
@@ -452,11 +426,3 @@ def summary(result: Export) -> dict[str, Any]:
         "dropped": len(result.dropped),
         "refused": len(result.errors),
     }
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ",".join(value)
-    return str(value)

@@ -48,7 +48,7 @@ class Description:
                 t = ox.Triple(
                     ox.NamedNode(target),
                     ox.NamedNode(RDFS + "label"),
-                    ox.Literal(text, language=lang or None) if lang else ox.Literal(text),
+                    ox.Literal(text, language=lang or None),
                 )
                 if str(t) not in seen:
                     out.append(t)
@@ -70,16 +70,8 @@ def labels_of(store: Store, nodes: list[ox.NamedNode]) -> dict[str, dict[str, st
         values = " ".join(str(n) for n in chunk)
         rows = []
         for prop in LABEL_PROPS:
-            rows += [
-                {**r, "p": ox.NamedNode(prop)}
-                for r in store.select(
-                    "SELECT ?x ?l WHERE { VALUES ?x { "
-                    + values
-                    + " } ?x <"
-                    + prop
-                    + "> ?l FILTER(isLiteral(?l)) }"
-                )
-            ]
+            query = f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} ?x <{prop}> ?l FILTER(isLiteral(?l)) }}"
+            rows += [{**r, "p": ox.NamedNode(prop)} for r in store.select(query)]
         rank: dict[tuple[str, str], int] = {}
         for r in rows:
             key = (r["x"].value, r["l"].language or "")
@@ -125,11 +117,8 @@ def incoming(
     """One page of the subjects linking to ``iri`` through ``predicate``, sorted by label, with labels."""
     rows = store.select(
         # The aggregate is repeated in ORDER BY rather than named by its alias: Virtuoso refuses the alias.
-        "SELECT ?o ?p ?s (MIN(STR(?l)) AS ?label) WHERE { ?s ?p ?o OPTIONAL { ?s <" + RDFS + "label> ?l } }"
-        " GROUP BY ?o ?p ?s ORDER BY LCASE(MIN(STR(?l))) ?s LIMIT "
-        + str(int(limit))
-        + " OFFSET "
-        + str(int(offset)),
+        f"SELECT ?o ?p ?s (MIN(STR(?l)) AS ?label) WHERE {{ ?s ?p ?o OPTIONAL {{ ?s <{RDFS}label> ?l }} }}"
+        f" GROUP BY ?o ?p ?s ORDER BY LCASE(MIN(STR(?l))) ?s LIMIT {int(limit)} OFFSET {int(offset)}",
         {"o": ox.NamedNode(iri), "p": ox.NamedNode(predicate)},
     )
     subjects = [r["s"] for r in rows if isinstance(r["s"], ox.NamedNode)]

@@ -27,6 +27,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from itertools import takewhile
 
 import pyoxigraph as ox
 from rapidfuzz import fuzz, process
@@ -63,46 +64,15 @@ OUT_OF_SCOPE = 30.0  # taken off a candidate outside the asked département
 # name is unique ("communauté de communes de Manosque" for the agglomeration: writers do not know kinds).
 KIND_MISMATCH = 2.0
 
-NUMBERS = [
-    "zero",
-    "un",
-    "deux",
-    "trois",
-    "quatre",
-    "cinq",
-    "six",
-    "sept",
-    "huit",
-    "neuf",
-    "dix",
-    "onze",
-    "douze",
-    "treize",
-    "quatorze",
-    "quinze",
-    "seize",
-    "dix-sept",
-    "dix-huit",
-    "dix-neuf",
-    "vingt",
-]
-ABBREVIATIONS = {
-    "st": "saint",
-    "ste": "sainte",
-    "sts": "saints",
-    "stes": "saintes",
-    "mt": "mont",
-    "mts": "monts",
-    "hte": "haute",
-    "htes": "hautes",
-    "ht": "haut",
-    "gd": "grand",
-    "gde": "grande",
-    "nd": "notre dame",
-    "s": "sur",
-    "ss": "sous",
-    "1er": "premier",
-}
+NUMBERS = (  # noqa: SIM905 - a table
+    "zero un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize dix-sept"
+    " dix-huit dix-neuf vingt"
+).split()
+_ABBREVIATED = (  # noqa: SIM905 - a table
+    "st:saint ste:sainte sts:saints stes:saintes mt:mont mts:monts hte:haute htes:hautes ht:haut gd:grand"
+    " gde:grande nd:notre_dame s:sur ss:sous 1er:premier"
+).split()
+ABBREVIATIONS = dict(pair.replace("_", " ").split(":") for pair in _ABBREVIATED)
 ARTICLES = frozenset(["le", "la", "les", "l", "de", "du", "des", "d", "et", "en", "a", "au", "aux", "lez"])
 # Words of an EPCI's kind, as written in full or abbreviated; the kind is a property, not part of a name.
 EPCI_KINDS = (
@@ -245,19 +215,12 @@ class NameIndex:
         for e in self.entities.values():
             for code in {e.code, e.siren} - {""}:
                 self.by_code[(e.type, code)].append(e.iri)
-        self.by_postal_code: dict[str, set[str]] = defaultdict(set)
-        for e in self.entities.values():
-            for pc in e.postal_codes:
-                self.by_postal_code[pc].add(e.iri)
-        # Per type, the keys for fuzzy and prefix search.
+        # Per type, the keys for fuzzy search (in insertion order, which breaks score ties) and sorted.
         self._choices: dict[str, list[str]] = defaultdict(list)
-        self._sorted: dict[str, list[str]] = defaultdict(list)
         for key, targets in self._keys.items():
             for t in {self.entities[iri].type for iri, _, _ in targets}:
                 self._choices[t].append(key)
-                self._sorted[t].append(key)
-        for t in self._sorted:
-            self._sorted[t].sort()
+        self._sorted = {t: sorted(keys) for t, keys in self._choices.items()}
 
     def _add(self, key: str, iri: str, score: float, name: str) -> None:
         if not key:
@@ -270,7 +233,6 @@ class NameIndex:
                 return
         entries.append((iri, score, name))
 
-    # --- look-ups ---------------------------------------------------------------------------------
     def departement_code(self, value: str) -> str | None:
         """A département given as a code ('73', '5', '2a'), an IRI or a name ('Hte Savoie')."""
         value = value.strip()
@@ -406,12 +368,7 @@ class NameIndex:
     def _prefixed(self, t: str, prefix: str, most: int = 200) -> list[str]:
         keys = self._sorted.get(t, [])
         start = bisect_left(keys, prefix)
-        out = []
-        for k in keys[start : start + most]:
-            if not k.startswith(prefix):
-                break
-            out.append(k)
-        return out
+        return list(takewhile(lambda k: k.startswith(prefix), keys[start : start + most]))
 
     def suggest(self, prefix: str, types: Iterable[str] | None = None, limit: int = 10) -> list[Entity]:
         """Entities whose name starts with ``prefix`` (key for key), the most populous first."""
@@ -431,7 +388,6 @@ class NameIndex:
         return ranked[:limit]
 
 
-# --- reading the index from the store ------------------------------------------------------------------
 def _pairs(store: Store, predicate: str) -> list[tuple[ox.Term | None, ...]]:
     return store.scan(f"SELECT ?x ?v WHERE {{ ?x <{predicate}> ?v }}", ("x", "v"))
 
@@ -449,36 +405,31 @@ def read_index(store: Store) -> NameIndex:
             type_of.setdefault(iri, t)
     former = {iri for cls in FORMER_CLASSES for iri in _instances(store, cls)}
 
-    def literals(predicate: str, wanted: set[str] | dict[str, str]) -> dict[str, list[str]]:
+    def objects(wanted: Collection[str], *predicates: str, kind: type = ox.Literal) -> dict[str, list[str]]:
+        """The objects of ``kind`` of the predicates, per subject IRI in ``wanted``."""
         out: dict[str, list[str]] = defaultdict(list)
-        for x, v in _pairs(store, predicate):
-            if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal) and x.value in wanted:
-                out[x.value].append(v.value)
+        for p in predicates:
+            for x, v in _pairs(store, p):
+                if isinstance(x, ox.NamedNode) and isinstance(v, kind) and x.value in wanted:
+                    out[x.value].append(v.value)
         return out
 
     wanted = set(type_of) | former
-    official = literals(IGEO + "nom", wanted)
+    official = objects(wanted, IGEO + "nom")
     labels: dict[str, str] = {}
     for x, v in _pairs(store, RDFS + "label"):
         named = isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal) and x.value in wanted
         if named and (x.value not in labels or v.language == "fr"):
             labels[x.value] = v.value
-    codes = literals(IGEO + "codeINSEE", wanted)
-    sirens = literals(CS + "siren", type_of)
-    populations = literals(CS + "population", type_of)
-    postal = literals(SCHEMA + "postalCode", type_of)
-    former_codes = literals(CS + "ancienCodeINSEE", type_of)
-    alt = literals(SKOS + "altLabel", type_of)
+    codes = objects(wanted, IGEO + "codeINSEE")
+    sirens = objects(type_of, CS + "siren")
+    populations = objects(type_of, CS + "population")
+    postal = objects(type_of, SCHEMA + "postalCode")
+    former_codes = objects(type_of, CS + "ancienCodeINSEE")
+    alt = objects(type_of, SKOS + "altLabel")
     kinds = {x.value: v.value.rsplit("/", 1)[-1].upper() for x, v in _pairs(store, IGEO + "typeDEPCI")}
-    parents: dict[str, list[str]] = defaultdict(list)
-    for x, v in _pairs(store, DCTERMS + "isPartOf"):
-        if isinstance(v, ox.NamedNode) and x.value in wanted:
-            parents[x.value].append(v.value)
-    located: dict[str, list[str]] = defaultdict(list)
-    for p in SPATIAL:
-        for x, v in _pairs(store, p):
-            if isinstance(v, ox.NamedNode) and x.value in type_of:
-                located[x.value].append(v.value)
+    parents = objects(wanted, DCTERMS + "isPartOf", kind=ox.NamedNode)
+    located = objects(type_of, *SPATIAL, kind=ox.NamedNode)
 
     entities: dict[str, Entity] = {}
     for iri, t in type_of.items():
@@ -495,27 +446,21 @@ def read_index(store: Store) -> NameIndex:
             siren=(sirens.get(iri) or [""])[0],
             population=int(pop) if pop and pop.isdigit() else None,
             postal_codes=tuple(sorted(postal.get(iri, ()))),
-            epci_kind={"METRO": "METRO"}.get(kinds.get(iri, ""), kinds.get(iri)) if t == "epci" else None,
+            epci_kind=kinds.get(iri) if t == "epci" else None,
             parents=parents.get(iri, []) + located.get(iri, []),
         )
     _place(entities)
-    aliases: list[tuple[str, str]] = []
-    for iri in former:  # a delegated commune's name names its current commune
-        name = (official.get(iri) or [labels.get(iri, "")])[0]
-        current = next((p for p in parents.get(iri, ()) if p in entities), None)
-        if name and current:
-            aliases.append((name, current))
-    for iri, names in alt.items():
-        aliases += [(n, iri) for n in names if iri in entities]
+    # A delegated commune's name and code name its current commune, as does a merged commune's former code.
+    current_of = {i: c for i in former if (c := next((p for p in parents.get(i, ()) if p in entities), None))}
+    aliases = [(n, c) for i, c in current_of.items() if (n := (official.get(i) or [labels.get(i, "")])[0])]
+    aliases += [(n, iri) for iri, names in alt.items() if iri in entities for n in names]
     index = NameIndex(entities.values(), aliases)
-    for iri, olds in former_codes.items():  # a merged commune's former code: its current commune
-        if iri in entities:
-            for old in olds:
-                index.by_code[("commune", old)].append(iri)
-    for iri in former:
-        current = next((p for p in parents.get(iri, ()) if p in entities), None)
+    for iri, olds in former_codes.items():
+        for old in olds if iri in entities else ():
+            index.by_code[("commune", old)].append(iri)
+    for iri, current in current_of.items():
         for code in codes.get(iri, ()):
-            if current and current not in index.by_code[("commune", code)]:
+            if current not in index.by_code[("commune", code)]:
                 index.by_code[("commune", code)].append(current)
     return index
 
@@ -551,14 +496,11 @@ def _place(entities: dict[str, Entity]) -> None:
         if e.type != "departement" and e.departements:
             regions = {by_dep[d].region for d in e.departements if d in by_dep}
             e.region = regions.pop() if len(regions) == 1 else ""
-        if e.type in ("projet", "lieu"):
-            for p in e.parents:
-                target = entities.get(p)
-                if target is not None and target.type == "commune":
-                    if e.type == "projet":
-                        target.projects += 1
-                    else:
-                        target.places += 1
+        for p in e.parents if e.type in ("projet", "lieu") else ():
+            target = entities.get(p)
+            if target is not None and target.type == "commune":
+                target.projects += e.type == "projet"
+                target.places += e.type == "lieu"
 
 
 _lock = threading.Lock()
@@ -570,8 +512,7 @@ REFRESH_INTERVAL = 30.0  # seconds: a burst of contributions costs one re-read, 
 
 
 def start(store: Store) -> None:
-    """Begin the first read in the background at server start (4 s for the territorial reference on an
-    idle machine, several times that beside the browsing index's build), so no visitor waits for all of it."""
+    """Begin the first read in the background at server start, so no visitor waits for all of it."""
     with _lock:
         if store in _cache or store in _building:
             return
@@ -591,43 +532,40 @@ def index_of(store: Store) -> NameIndex:
     """The index of the store's version. After a write the previous index answers while the new one is
     read in the background, at most every REFRESH_INTERVAL; only the first read is waited for. Names are
     thus eventually current, as the lists and search are (graph.search)."""
-    key = store
     with _lock:
         while True:
-            cached = _cache.get(key)
+            cached = _cache.get(store)
             if cached:
                 fresh = cached[0] == store.version or time.monotonic() - cached[2] < REFRESH_INTERVAL
-                if not fresh and key not in _building:
-                    _building.add(key)
+                if not fresh and store not in _building:
+                    _building.add(store)
                     threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
                 return cached[1]
-            if key not in _building:
+            if store not in _building:
                 break
             _read.wait()  # the first read, begun by start() or another request
-        _building.add(key)
-    try:  # the first read, here: a store that cannot be read raises to the caller
-        version = store.version
-        index = read_index(store)
-        with _lock:
-            _cache[key] = (version, index, time.monotonic())
-        return index
-    finally:
-        with _lock:
-            _building.discard(key)
-            _read.notify_all()
+        _building.add(store)
+    return _load(store)  # the first read, here: a store that cannot be read raises to the caller
 
 
-def _refresh(store: Store) -> None:
+def _load(store: Store) -> NameIndex:
+    """Read and cache the index of ``store``, which the caller has put in ``_building``."""
     try:
         version = store.version
         index = read_index(store)
         with _lock:
             _cache[store] = (version, index, time.monotonic())
-    except StoreError:
-        pass  # a remote store down: the previous index answers (or the next request reads it itself)
-    except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
-        log.exception("the name index could not be read")
+        return index
     finally:
         with _lock:
             _building.discard(store)
             _read.notify_all()
+
+
+def _refresh(store: Store) -> None:
+    try:
+        _load(store)
+    except StoreError:
+        pass  # a remote store down: the previous index answers (or the next request reads it itself)
+    except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
+        log.exception("the name index could not be read")

@@ -22,7 +22,7 @@ def shapes_graph(base_iri: str) -> rdflib.Graph:
 
 @functools.cache
 def _parsed_shapes(directory: Path, base_iri: str) -> rdflib.Graph:
-    """Parsed once per folder and base: a proposal is checked on every submission."""
+    """Parsed once per folder (a test points ONTOLOGY_DIR elsewhere) and base: every proposal is checked."""
     return rdflib.Graph().parse(directory / "shapes.ttl", format="turtle", publicID=base_iri)
 
 

@@ -6,6 +6,7 @@ memory, and ``api.cli`` replaces each graph atomically. So bad input fails befor
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,3 +37,13 @@ class SourceError(Exception):
         self.path, self.line, self.message = str(path), line, message
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {message}")
+
+
+def read_text(path: Path, encoding: str = "utf-8", what: str = "file") -> str:
+    """A text file, gzipped when its name ends in .gz; unreadable → SourceError."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding=encoding, newline="") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise SourceError(path, f"unreadable {what}: {e}") from None

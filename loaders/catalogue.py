@@ -16,25 +16,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.namespaces import Minter, slugify
-from graph.store import GraphMeta
 from graph.terms import Triples
-from loaders import GraphLoad, ImportResult, SourceError, dates
-from loaders.mentions import (
-    ADRETS,
-    PHONE,
-    RIGHTS,
-    Found,
-    Resolver,
-    describe_document,
-    describe_org,
-    describe_zone,
-    email_of,
-    phone_of,
-    place_iri,
-    read_lines,
-    resolver,
-    scrub,
-)
+from loaders import ImportResult, SourceError, dates, mentions
+from loaders.mentions import Resolver
 
 GRAPH_NAME = "catalogue"
 ACTIVITY_LINES = {
@@ -104,7 +88,7 @@ def _is_title(line: str) -> bool:
 
 
 def parse(path: Path) -> list[Record]:
-    lines = read_lines(path)
+    lines = mentions.read_lines(path)
     nb = [i for i, line in enumerate(lines) if line.strip()]
     headers: list[tuple[int, int, str, str | None]] = []  # (index in nb, span, title, activity)
     k = 0
@@ -178,14 +162,14 @@ def grants(rec: Record, res: Resolver) -> list[Grant]:
         if not amounts:
             if re.search(r"financ", text, re.I):
                 for slug in res.find(text, line).orgs:
-                    if slug != ADRETS:
+                    if slug != mentions.ADRETS:
                         out.append(Grant(line, slug, res.orgs[slug].label, None, None, text))
             continue
         m = amounts[0]
         before = text[: m.start()]
         if re.search(r"pour l['’]\s*adrets|cela représente", text, re.I):
             role = "part-association"
-            named = [s for s in res.find(text, line).orgs if s != ADRETS]
+            named = [s for s in res.find(text, line).orgs if s != mentions.ADRETS]
             funder, funder_text = (named[0], text) if named else (previous, "")
         else:
             role = "contribution" if re.search(r"contribution|^\s*-", text, re.I) else "total"
@@ -212,12 +196,12 @@ def record_dates(rec: Record) -> list[dates.Dated]:
 
 def build(path: Path, minter: Minter) -> ImportResult:
     records = parse(path)
-    res = resolver()
+    res = mentions.resolver()
     pub, priv = Triples(), Triples()
-    doc = describe_document(pub, minter, path, f"Catalogue des projets de l'ADRETS ({path.name})")
+    doc = mentions.describe_document(pub, minter, path, f"Catalogue des projets de l'ADRETS ({path.name})")
     report: list[str] = []
     zones: set[str] = set()
-    orgs: set[str] = {ADRETS}
+    orgs: set[str] = {mentions.ADRETS}
     seen_slugs: dict[str, int] = {}
     totals = {"grants": 0, "places": 0, "persons": 0}
     coverage = {"stated": 0, "inferred": 0}
@@ -251,7 +235,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             elif name == "Site web" and re.fullmatch(r"https?://\S+", text):
                 pub.add(p, "schema:url", ox.NamedNode(text))
             else:
-                pub.add(p, predicate, scrub(text), "fr")
+                pub.add(p, predicate, mentions.scrub(text), "fr")
         found_dates = record_dates(rec)
         start, end = dates.period(found_dates)
         pub.add(p, "schema:startDate", start)
@@ -267,7 +251,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(node, "dcat:endDate", d.end)
             pub.add(node, "cs:dateBasis", basis)
             pub.add(node, "cs:sourceLines", str(d.line))
-            pub.add(node, "cs:sourceText", scrub(d.text.strip()), "fr")
+            pub.add(node, "cs:sourceText", mentions.scrub(d.text.strip()), "fr")
             pub.add(node, "prov:wasDerivedFrom", doc)
         year, stated = dates.start_year(found_dates)
         if year:
@@ -276,9 +260,9 @@ def build(path: Path, minter: Minter) -> ImportResult:
         public_text = "\n".join(
             "" if rec.first + k in private_lines else line for k, line in enumerate(rec.raw)
         )  # line for line, so that what is found keeps its line number
-        found: Found = res.find(public_text, rec.first)
+        found: mentions.Found = res.find(public_text, rec.first)
         for place in found.places:
-            pub.add(p, "dcterms:spatial", place_iri(minter, place))
+            pub.add(p, "dcterms:spatial", mentions.place_iri(minter, place))
             if place.kind == "zone":
                 zones.add(place.code)
         for slug in found.orgs:
@@ -299,7 +283,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(gi, "schema:fundedItem", p)
             pub.add(gi, "cs:sourceLines", str(g.line))
             pub.add(gi, "prov:wasDerivedFrom", doc)
-            pub.add(gi, "cs:sourceText", scrub(g.source.strip()), "fr")
+            pub.add(gi, "cs:sourceText", mentions.scrub(g.source.strip()), "fr")
             pub.add(gi, "cs:amountRole", g.role)
             if g.funder:
                 fi = ox.NamedNode(minter.thing("organisation", g.funder))
@@ -328,13 +312,10 @@ def build(path: Path, minter: Minter) -> ImportResult:
         persons = []
         for line, text in rec.sections.get("Contact & informations", []):
             m = PERSON.match(text)
-            email, phone = email_of(PHONE.sub(" ", text)), phone_of(text)
+            email, phone = mentions.email_of(mentions.PHONE.sub(" ", text)), mentions.phone_of(text)
             if m and (email or phone):
                 name = m.group(1)
-                person = ox.NamedNode(minter.thing("personne", slugify(name)))
-                pub.a(person, "foaf:Person")
-                pub.label(person, name)
-                pub.add(person, "foaf:name", name)
+                person = mentions.describe_person(pub, minter, name)
                 pub.add(p, "cs:contactPerson", person)
                 priv.add(person, "schema:email", email)
                 priv.add(person, "schema:telephone", phone)
@@ -346,10 +327,6 @@ def build(path: Path, minter: Minter) -> ImportResult:
         report.append(_record_report(rec, found, project_grants, start, end, persons, res))
         report.extend(f"    non résolu : {name} (ligne {line})" for name, line in found.unresolved)
         report.extend(f"    {note}" for note in notes)
-    for slug in sorted(zones):
-        describe_zone(pub, minter, res, slug)
-    for slug in sorted(orgs):
-        describe_org(pub, minter, res, slug)
     report.insert(
         0,
         f"{path.name} : {len(records)} projets, {totals['grants']} financements, {len(orgs)} organisations, "
@@ -361,25 +338,12 @@ def build(path: Path, minter: Minter) -> ImportResult:
         f"dates : {coverage['stated'] + coverage['inferred']} projets sur {len(records)} ont une année de "
         f"début ({coverage['stated']} énoncées, {coverage['inferred']} déduites de la description)",
     )
-    meta = GraphMeta(
-        label="Catalogue des projets de l'ADRETS",
-        source=path.name,
-        description=RIGHTS,
-    )
-    private_meta = GraphMeta(
-        label="Catalogue des projets de l'ADRETS : coordonnées personnelles (non public)", source=path.name
-    )
-    return ImportResult(
-        [
-            GraphLoad(minter.graph(GRAPH_NAME), list(dict.fromkeys(pub)), meta),  # each triple once
-            GraphLoad(minter.private_graph(GRAPH_NAME), list(dict.fromkeys(priv)), private_meta),
-        ],
-        report,
-    )
+    label, names = "Catalogue des projets de l'ADRETS", (zones, orgs)
+    return mentions.document_graphs(minter, res, pub, priv, names, GRAPH_NAME, label, path.name, report)
 
 
 def _record_report(
-    rec: Record, found: Found, gs: list[Grant], start, end, persons: list[str], res: Resolver
+    rec: Record, found: mentions.Found, gs: list[Grant], start, end, persons: list[str], res: Resolver
 ) -> str:
     places = ", ".join(
         sorted(f"{p.label} ({p.kind} {p.code})" if p.kind != "zone" else p.label for p in found.places)

@@ -1,28 +1,17 @@
-"""data·inclusion structures and services files → service places and their services.
+"""data·inclusion structures and services files (JSON array, JSON Lines or CSV, as data·inclusion
+publishes them) → service places and their services.
 
-The files are the schema's own format, as data·inclusion publishes them: a JSON array, JSON Lines, or CSV
-(lists joined by ','). Each record is checked with the ``data-inclusion-schema`` package: one it refuses is
-rejected and reported with its line, the rest load; its *avertissements* are counted.
-
-A structure becomes a place of the same model as ``communs import places`` (``schema:Place`` +
-``cs:ServicePlace``, address, coordinates, current commune from the INSEE code, a merged commune's former
-code included, opening hours from OSM ``opening_hours``), linked with ``owl:sameAs`` to a place of another
-list already loaded when it is the same (``loaders.places.same_places``). A service becomes a
-``schema:Service`` ``cs:offeredAt`` its structure's place, with data·inclusion's concepts
-(``loaders.data_inclusion_vocabularies``). Each ``source`` goes into its own graph
-``{base}graph/data-inclusion/<source>``; a service's named contact (``contact_nom_prenom``, with the
-service's e-mail and phone, which are then that person's) only into
-``{base}graph/prive/data-inclusion/<source>``.
-
-A record whose ``source`` is ours (``graph.data_inclusion.SOURCE``) gets back the IRI it was exported
-from, so importing our export gives back the same places.
+Each record is checked with the ``data-inclusion-schema`` package: one it refuses is rejected and
+reported with its line, the rest load. A structure becomes a place of the same model as ``communs import
+places``; a service a ``schema:Service`` ``cs:offeredAt`` its place. Each ``source`` gets its own graph;
+a service's named contact (and the e-mail and phone given with it) goes only to the private graph. A
+record whose ``source`` is ours gets back the IRI it was exported from, so an export imports back as is.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
 import io
 import json
 from collections import defaultdict
@@ -36,12 +25,12 @@ from data_inclusion.schema import v1
 from graph.data_inclusion import IMPORT_GRAPH_PREFIX, LIST_FIELDS, SOURCE, check, iri_of
 from graph.namespaces import Minter, slugify
 from graph.store import GraphMeta, Store
-from graph.terms import Triples, iri, lit
-from loaders import GraphLoad, ImportResult, SourceError
+from graph.terms import Triples, lit
+from loaders import GraphLoad, ImportResult, SourceError, read_text
 from loaders import data_inclusion_vocabularies as vocab
 from loaders.gazetteer import Gazetteer, load_gazetteer
 from loaders.hours import HoursError, parse_week
-from loaders.places import Place, places_in_store, same_places
+from loaders.places import Place, add_coordinates, add_hours, link_same_places, number
 
 NUMBERS = {"latitude", "longitude", "volume_horaire_hebdomadaire"}
 INTEGERS = {"nombre_semaines"}
@@ -56,16 +45,10 @@ SERVICE_LISTS = (
 )
 
 
-# --- reading ---------------------------------------------------------------------------------------------
 def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(line, record) from a .json array, .jsonl/.ndjson or .csv file (each optionally .gz)."""
     name = path.name.lower().removesuffix(".gz")
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise SourceError(path, f"unreadable file: {e}") from None
+    text = read_text(path, "utf-8-sig")
     if name.endswith(".csv"):
         reader = csv.DictReader(io.StringIO(text))
         if not reader.fieldnames or "id" not in reader.fieldnames:
@@ -78,11 +61,7 @@ def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
                 raise SourceError(path, f"unreadable cell: {e}", reader.line_num) from None
         return rows
     if name.endswith((".jsonl", ".ndjson")):
-        out = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                out.append((number, _json(path, line, number)))
-        return out
+        return [(n, _json(path, line, n)) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
     if name.endswith(".json"):
         data = _json(path, text, None)
         if not isinstance(data, list):
@@ -112,7 +91,7 @@ def _from_csv(row: dict[str, str | None]) -> dict[str, Any]:
         elif key in LIST_FIELDS:
             record[key] = _list(text)
         elif key in NUMBERS:
-            record[key] = float(text.replace(",", ".")) if _is_number(text) else text
+            record[key] = text if (value := number(text)) is None else float(value)
         elif key in INTEGERS:
             record[key] = int(text) if text.isdigit() else text
         else:
@@ -127,15 +106,6 @@ def _list(text: str) -> list[str]:
     return [v.strip().strip('"') for v in text.strip("{}").split(",") if v.strip()]
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text.replace(",", "."))
-    except ValueError:
-        return False
-    return True
-
-
-# --- building ------------------------------------------------------------------------------------------
 @dataclass
 class SourceBuild:
     """One source's graphs and figures."""
@@ -195,22 +165,9 @@ class Builder:
         if len(kept) != len([r for r in text.split(";") if r.strip()]):
             self.report.append(f"{where} : règles de jours fériés ignorées dans « {text} »")
         try:
-            week = parse_week("; ".join(kept))
+            add_hours(t, s, prop, parse_week("; ".join(kept)))
         except HoursError as e:
             self.report.append(f"{where} : {e} — horaires non chargés")
-            return
-        days_of: dict[tuple[str, str], list[str]] = {}
-        for day, slots in week.items():
-            for slot in slots:
-                days_of.setdefault(slot, []).append(day)
-        for (opens, closes), days in sorted(days_of.items()):
-            spec = ox.BlankNode()
-            t.add(s, prop, spec)
-            t.a(spec, "schema:OpeningHoursSpecification")
-            for day in days:
-                t.add(spec, "schema:dayOfWeek", iri("schema:" + day))
-            t.add(spec, "schema:opens", lit(opens, datatype="xsd:time"))
-            t.add(spec, "schema:closes", lit(closes, datatype="xsd:time"))
 
     def structure(self, path: Path, line: int, r: dict[str, Any]) -> None:
         if not self.checked("structures", v1.Structure, path, line, r):
@@ -243,14 +200,7 @@ class Builder:
         lat, lon = r.get("latitude"), r.get("longitude")
         has_coords = lat is not None and lon is not None
         if has_coords:
-            coords, geometry = ox.BlankNode(), ox.BlankNode()
-            t.add(s, "schema:geo", coords)
-            t.a(coords, "schema:GeoCoordinates")
-            t.add(coords, "schema:latitude", float(lat))
-            t.add(coords, "schema:longitude", float(lon))
-            t.add(s, "geo:hasGeometry", geometry)
-            t.a(geometry, "geo:Geometry")
-            t.add(geometry, "geo:asWKT", lit(f"POINT({lon} {lat})", datatype="geo:wktLiteral"))
+            add_coordinates(t, s, float(lat), float(lon))
         t.add(s, "schema:telephone", r.get("telephone"))
         t.add(s, "schema:email", r.get("courriel"))
         if r.get("site_web"):
@@ -338,7 +288,6 @@ class Builder:
         return ox.Literal(code)
 
 
-# --- entry point -------------------------------------------------------------------------------------------
 def build(
     structures_path: Path, services_path: Path | None, minter: Minter, store: Store | None = None
 ) -> ImportResult:
@@ -355,17 +304,10 @@ def build(
     for line, record in services:
         b.service(services_name, line, record)
     loads, links_report = [], []
-    links_total = 0
-    for source in sorted(b.sources):
-        build_ = b.sources[source]
-        graph = minter.graph(IMPORT_GRAPH_PREFIX + slugify(source))
-        links = (
-            same_places(build_.places, places_in_store(store, graph), gz, minter) if store is not None else []
-        )
-        links_total += len(links)
-        for p, q in links:
-            build_.public.add(p.iri, "owl:sameAs", q.iri)
-            links_report.append(f"même lieu : <{p.iri.value}> « {p.label} » = <{q.iri.value}> « {q.label} »")
+    for source, build_ in sorted(b.sources.items()):
+        name = IMPORT_GRAPH_PREFIX + slugify(source)
+        graph = minter.graph(name)
+        links_report += link_same_places(build_.public, build_.places, store, graph, gz, minter)
         meta = GraphMeta(
             label=f"data·inclusion : {source}",
             source=structures_path.name,
@@ -378,13 +320,7 @@ def build(
         private_meta = GraphMeta(
             label=f"data·inclusion : {source} — contacts nominatifs (privé)", source=meta.source
         )
-        loads.append(
-            GraphLoad(
-                minter.private_graph(IMPORT_GRAPH_PREFIX + slugify(source)),
-                list(build_.private),
-                private_meta,
-            )
-        )
+        loads.append(GraphLoad(minter.private_graph(name), list(build_.private), private_meta))
     sources = ", ".join(
         f"{s} ({b.sources[s].structures} structures, {b.sources[s].services} services)"
         for s in sorted(b.sources)
@@ -395,7 +331,7 @@ def build(
         f"lieux chargés, {b.rejected['structures']} rejetées ; {len(services)} services lus, "
         f"{sum(x.services for x in b.sources.values())} chargés, {b.rejected['services']} rejetés ; "
         f"{b.warnings} avertissements du schéma ; {b.former_codes} codes commune résolus par un ancien code "
-        f"ou une commune déléguée ; {links_total} liens owl:sameAs",
+        f"ou une commune déléguée ; {len(links_report)} liens owl:sameAs",
         f"sources : {sources or 'aucune'}",
         *links_report,
         *b.report,

@@ -1,16 +1,9 @@
-"""data·inclusion's reference lists as SKOS, generated from the installed ``data-inclusion-schema`` package.
+"""data·inclusion's reference lists as SKOS, generated from the installed ``data-inclusion-schema`` package
+(not from a copy), so the schemes follow the version the export validates against and state it.
 
-The lists are the package's enumerations (thématiques and their catégories, publics, types de services,
-frais, modes d'accueil, modes de mobilisation, personnes mobilisatrices, réseaux porteurs): reading them
-from the package, not from a copy, keeps the schemes in step with the version the export validates
-against, and each scheme states that version. One scheme per list, at
-``{base}id/schema/data-inclusion-<list>``;
-its concepts at ``{base}id/data-inclusion-<item>/<value>`` with the wire value as ``skos:notation``, so
-the import and the export translate a value to a concept and back without a table.
-
-``ALIGNMENTS`` says which of our concepts (themes, publics, typologies, networks) correspond to which of
-theirs; it is written as ``skos:exactMatch``/``skos:closeMatch`` triples in the same graph, and the
-export and import translate through it (``to_theirs``, ``to_ours``).
+One scheme per list; its concepts carry the wire value as ``skos:notation``, so import and export
+translate a value to a concept and back without a table. ``ALIGNMENTS`` maps our concepts to theirs
+(``skos:exactMatch``/``closeMatch``), and the export and import translate through it.
 """
 
 from __future__ import annotations
@@ -44,70 +37,58 @@ class ReferenceList:
 
 
 LISTS = [
-    ReferenceList("categories", "data-inclusion-categorie", v1.Categorie, "Catégories de thématiques"),
-    ReferenceList("thematiques", "data-inclusion-thematique", v1.Thematique, "Thématiques"),
-    ReferenceList("publics", "data-inclusion-public", v1.Public, "Publics"),
-    ReferenceList("types-de-services", "data-inclusion-type-service", v1.TypeService, "Types de services"),
-    ReferenceList("frais", "data-inclusion-frais", v1.Frais, "Frais"),
-    ReferenceList("modes-accueil", "data-inclusion-mode-accueil", v1.ModeAccueil, "Modes d'accueil"),
-    ReferenceList(
-        "modes-mobilisation", "data-inclusion-mode-mobilisation", v1.ModeMobilisation, "Modes de mobilisation"
-    ),
-    ReferenceList(
-        "personnes-mobilisatrices",
-        "data-inclusion-mobilisateur",
-        v1.PersonneMobilisatrice,
-        "Personnes mobilisatrices",
-    ),
-    ReferenceList("reseaux-porteurs", "data-inclusion-reseau", v1.ReseauPorteur, "Réseaux porteurs"),
+    ReferenceList(name, "data-inclusion-" + item, enum, label)
+    for name, item, enum, label in (
+        ("categories", "categorie", v1.Categorie, "Catégories de thématiques"),
+        ("thematiques", "thematique", v1.Thematique, "Thématiques"),
+        ("publics", "public", v1.Public, "Publics"),
+        ("types-de-services", "type-service", v1.TypeService, "Types de services"),
+        ("frais", "frais", v1.Frais, "Frais"),
+        ("modes-accueil", "mode-accueil", v1.ModeAccueil, "Modes d'accueil"),
+        ("modes-mobilisation", "mode-mobilisation", v1.ModeMobilisation, "Modes de mobilisation"),
+        ("personnes-mobilisatrices", "mobilisateur", v1.PersonneMobilisatrice, "Personnes mobilisatrices"),
+        ("reseaux-porteurs", "reseau", v1.ReseauPorteur, "Réseaux porteurs"),
+    )
 ]
 BY_NAME = {r.name: r for r in LISTS}
 VALUES = {r.name: frozenset(e.value for e in r.enum) for r in LISTS}
 
 # (our concept, relative to the base; their list; their value; "exact" or "close"). Exact pairs that are
 # one-to-one are also how an imported value comes back as our concept (``to_ours``).
+ADMIN = "difficultes-administratives-ou-juridiques--"
 ALIGNMENTS: list[tuple[str, str, str, str]] = [
-    ("id/public/retraites-seniors", "publics", "seniors", "close"),
-    ("id/public/jeunes-actifs", "publics", "jeunes", "close"),
-    ("id/public/jeunes-actifs", "publics", "actifs", "close"),
-    ("id/public/jeunes-adultes", "publics", "jeunes", "close"),
-    (
-        "id/public/personnes-en-situation-de-handicap",
-        "publics",
-        "personnes-en-situation-de-handicap",
-        "exact",
-    ),
-    ("id/public/personnes-en-difficulte-sociale", "publics", "beneficiaires-des-minimas-sociaux", "close"),
-    ("id/public/demandeurs-emploi", "publics", "demandeurs-emploi", "exact"),
-    ("id/public/familles", "publics", "familles", "exact"),
-    ("id/public/tous-publics", "publics", "tous-publics", "exact"),
-    ("id/theme/mobilite", "categories", "mobilite", "close"),
-    ("id/theme/numerique", "categories", "numerique", "close"),
-    ("id/theme/logement", "categories", "logement-hebergement", "close"),
-    ("id/theme/sante", "categories", "sante", "close"),
-    ("id/theme/education", "categories", "se-former", "close"),
-    ("id/theme/emploi-economie-creation-activite", "categories", "trouver-un-emploi", "close"),
-    ("id/theme/emploi-economie-creation-activite", "categories", "creer-une-entreprise", "close"),
-    (
-        "id/theme/formalites-administratives",
-        "thematiques",
-        "difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives",
-        "close",
-    ),
-    (
-        "id/theme/social",
-        "thematiques",
-        "difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-aux-droits",
-        "close",
-    ),
-    ("id/reseau/france-services", "reseaux-porteurs", "france-service", "exact"),
-    ("id/reseau/espaces-publics-numeriques", "reseaux-porteurs", "espaces-publics-numeriques", "exact"),
-    ("id/reseau/conseillers-numeriques", "reseaux-porteurs", "conseillers-numeriques", "exact"),
-    ("id/reseau/aidants-connect", "reseaux-porteurs", "aidants-connect", "exact"),
-    ("id/reseau/pimms", "reseaux-porteurs", "pimms-mediation", "exact"),
-    ("id/reseau/la-poste", "reseaux-porteurs", "la-poste", "exact"),
-    ("id/reseau/mission-locale", "reseaux-porteurs", "mission-locale", "exact"),
-    ("id/typologie-lieu/france-services", "reseaux-porteurs", "france-service", "close"),
+    ("id/" + ours, name, value, kind)
+    for ours, name, value, kind in (
+        line.split()
+        for line in f"""
+        public/retraites-seniors publics seniors close
+        public/jeunes-actifs publics jeunes close
+        public/jeunes-actifs publics actifs close
+        public/jeunes-adultes publics jeunes close
+        public/personnes-en-situation-de-handicap publics personnes-en-situation-de-handicap exact
+        public/personnes-en-difficulte-sociale publics beneficiaires-des-minimas-sociaux close
+        public/demandeurs-emploi publics demandeurs-emploi exact
+        public/familles publics familles exact
+        public/tous-publics publics tous-publics exact
+        theme/mobilite categories mobilite close
+        theme/numerique categories numerique close
+        theme/logement categories logement-hebergement close
+        theme/sante categories sante close
+        theme/education categories se-former close
+        theme/emploi-economie-creation-activite categories trouver-un-emploi close
+        theme/emploi-economie-creation-activite categories creer-une-entreprise close
+        theme/formalites-administratives thematiques {ADMIN}accompagnement-aux-demarches-administratives close
+        theme/social thematiques {ADMIN}accompagnement-pour-lacces-aux-droits close
+        reseau/france-services reseaux-porteurs france-service exact
+        reseau/espaces-publics-numeriques reseaux-porteurs espaces-publics-numeriques exact
+        reseau/conseillers-numeriques reseaux-porteurs conseillers-numeriques exact
+        reseau/aidants-connect reseaux-porteurs aidants-connect exact
+        reseau/pimms reseaux-porteurs pimms-mediation exact
+        reseau/la-poste reseaux-porteurs la-poste exact
+        reseau/mission-locale reseaux-porteurs mission-locale exact
+        typologie-lieu/france-services reseaux-porteurs france-service close
+        """.strip().splitlines()
+    )
 ]
 
 

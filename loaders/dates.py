@@ -1,22 +1,12 @@
 """When a catalogue record says its project happened, each date with its source line and how sure it is.
 
-Stated (the project's own start/end, ``schema:startDate``/``schema:endDate``): a line of the dates section
-("Durée et déroulement": "2017-2019", "Date du Forum : 21/01/2021", "Mars 2021"), a title's "(2023 -2028)", or
-an explicit period of the description whose sentence names the project's own actor ("Entre avril 2015 et
-l'été 2016, l'ADRETS a…", "Notre plan d'actions … du 1er septembre 2018 au 31 août 2021").
-
-Inferred (kept apart, never passed off as a start): an explicit period told of another body ("La DREETS …
-via cette convention … d'octobre 2023 à septembre 2024", "Opendata France pilote … durant toute l'année
-2017"), and a year the text places the project's own work in ("En 2016, l'ADRETS a réalisé…", "2017 sera le
-temps de…", "deux sessions se sont déroulées en 2016", "la restitution en 2022", "(juin 2020)").
-
-Years of other things match none of these forms and are not taken: a cited study ("(ADEME, 2020)", "une
-étude réalisée en septembre 2017"), a partner's history ("Initiée en 2007", "adopté en 2018", "depuis
-2018"), a programme's period inside a description ("Convention … 2021-2027"). A record that gives no date
-gets none: a phrase is read only when it holds a four-digit year, so nothing is resolved against today.
-
-``dateparser`` reads the French date phrases located here and tells their precision (day, month, year),
-which becomes the literal's type (``xsd:date``, ``xsd:gYearMonth``, ``xsd:gYear``).
+Stated (the project's own ``schema:startDate``/``endDate``): a line of the dates section ("2017-2019",
+"Date du Forum : 21/01/2021"), a title's "(2023 -2028)", or a period of the description whose sentence
+names the project's own actor ("Entre avril 2015 et l'été 2016, l'ADRETS a…"). Inferred, never passed off
+as a start: a period told of another body, and a year the text places the project's work in ("En 2016,
+l'ADRETS a réalisé…", "2017 sera…"). Years of other things (a cited study, a partner's history, "depuis
+2018") match none of these forms. Only phrases with a four-digit year are read, so nothing depends on
+today; ``dateparser`` reads them and tells their precision (``xsd:date``, ``gYearMonth``, ``gYear``).
 """
 
 from __future__ import annotations

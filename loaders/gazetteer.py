@@ -48,9 +48,7 @@ class Commune:
     kind: str  # a key of COMMUNE_KINDS
     departement: str
     region: str
-    parent: str | None = (
-        None  # the current commune a delegated/associated commune or arrondissement belongs to
-    )
+    parent: str | None = None  # the current commune of a delegated/associated commune or arrondissement
     siren: str | None = None
     population: int | None = None
     postal_codes: tuple[str, ...] = ()

@@ -23,8 +23,9 @@ import pyoxigraph as ox
 from graph.matching import EPCI_KINDS, Candidate, Entity, NameIndex, epci_key, fold, key_of, words
 from graph.namespaces import Minter, slugify
 from graph.settings import DATA_DIR
+from graph.store import GraphMeta
 from graph.terms import Triples
-from loaders import SourceError
+from loaders import GraphLoad, ImportResult, SourceError
 from loaders.gazetteer import Gazetteer, load_gazetteer
 
 ALIAS_DIR = DATA_DIR / "aliases"
@@ -255,7 +256,6 @@ class Resolver:
         self._themes = {k: re.compile(v) for k, v in THEMES.items()}
         self._publics = {k: re.compile(v) for k, v in PUBLICS.items()}
 
-    # --- tables -----------------------------------------------------------------------------
     def _load_territory_aliases(self, path: Path) -> None:
         zone_rows: dict[str, list[dict[str, str]]] = defaultdict(list)
         for row in _read_csv(path):
@@ -295,27 +295,17 @@ class Resolver:
             label = labels.get(slug, names[0])
             self.orgs[slug] = Org(slug, label, tuple(n for n in names if n != label), slug in territorial)
 
-    # --- finding ------------------------------------------------------------------------------
     def place(self, kind: str, code: str) -> Place:
         if kind == "zone":
             return Place(kind, code, self.zones[code].label)
         return Place(kind, code, self.names.entities[f"{kind}:{code}"].name)
 
-    def _departements_of(self, place: Place) -> set[str]:
-        if place.kind == "zone":
-            return set(self.zones[place.code].part_of)
-        return set(self.names.entities[f"{place.kind}:{place.code}"].departements)
-
-    @staticmethod
-    def _mask(text: str) -> str:
-        for pattern in CITATIONS:
-            text = pattern.sub(lambda m: " " * len(m.group()), text)
-        return text
-
     def find(self, text: str, first_line: int = 1) -> Found:
         """Every place and organisation named in ``text`` (whose first line is ``first_line``)."""
         found = Found()
-        masked = self._mask(text)
+        masked = text
+        for pattern in CITATIONS:
+            masked = pattern.sub(lambda m: " " * len(m.group()), masked)
         line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
 
         def line_of(pos: int) -> int:
@@ -326,9 +316,6 @@ class Resolver:
         known: list[tuple[int, int]] = []  # every span a table or the reference recognised
         pending: list[tuple[Alias | list[Candidate], str, int]] = []  # resolved once the context is known
         context: set[str] = set()
-
-        def accept(place: Place, line: int) -> None:
-            found.places.setdefault(place, line)
 
         i = 0
         while i < len(tokens):
@@ -355,26 +342,29 @@ class Resolver:
             else:
                 pending.append((hit, surface, line))
                 continue
-            accept(place, line)
-            context |= self._departements_of(place)
+            found.places.setdefault(place, line)
+            if place.kind == "zone":
+                context |= set(self.zones[place.code].part_of)
+            else:
+                context |= set(self.names.entities[f"{place.kind}:{place.code}"].departements)
         for m in DEPT_LIST.finditer(masked):
             for code in re.findall(DEPT_CODE, m.group(1)):
                 if code in self.gz.departements:
-                    accept(self.place("departement", code), line_of(m.start()))
+                    found.places.setdefault(self.place("departement", code), line_of(m.start()))
                     context.add(code)
         for m in DEPT_AFTER_POINT.finditer(masked):
-            accept(self.place("departement", m.group(1)), line_of(m.start()))
+            found.places.setdefault(self.place("departement", m.group(1)), line_of(m.start()))
             context.add(m.group(1))
         for hit, surface, line in pending:
             if isinstance(hit, Alias):
                 if context & set(hit.context):
-                    accept(self.place(hit.kind, hit.target), line)
+                    found.places.setdefault(self.place(hit.kind, hit.target), line)
                 else:
                     found.unresolved.append((surface, line))
                 continue
             chosen = self._choose(hit[0].entity.type, surface, context)
             if chosen:
-                accept(self.place(chosen.type, chosen.code), line)
+                found.places.setdefault(self.place(chosen.type, chosen.code), line)
             else:
                 homonyms = ", ".join(c.entity.code for c in hit)
                 found.unresolved.append((f"{surface} (homonymes : {homonyms})", line))
@@ -429,11 +419,11 @@ class Resolver:
 
     def _unresolved_units(self, masked: str, epci_spans: list[tuple[int, int]], line_of) -> list:
         """EPCI-like phrases ("communauté de communes X") that no EPCI name covered: worth reporting."""
-        out = []
-        for m in self.UNIT.finditer(masked):
-            if not any(s < m.end() and m.start() < e for s, e in epci_spans):
-                out.append((m.group(0), line_of(m.start())))
-        return out
+        return [
+            (m.group(0), line_of(m.start()))
+            for m in self.UNIT.finditer(masked)
+            if not any(s < m.end() and m.start() < e for s, e in epci_spans)
+        ]
 
     def _unknown_names(self, masked: str, known: list[tuple[int, int]], line_of) -> list[tuple[str, int]]:
         """Names nothing recognised, for the import report: a capitalised name after 'à', 'en', 'dans
@@ -494,17 +484,15 @@ class Resolver:
     def _involved(text: str, pos: int, pattern: re.Pattern = INVOLVEMENT) -> bool:
         """The sentence around ``pos`` says the organisation acts (funds, carries, supports...)."""
         left = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos))
-        right_candidates = [p for p in (text.find(". ", pos), text.find("\n", pos)) if p != -1]
-        right = min(right_candidates) if right_candidates else len(text)
+        right = min((p for p in (text.find(". ", pos), text.find("\n", pos)) if p != -1), default=len(text))
         return bool(pattern.search(text[left + 1 : right]))
 
     def org_for(self, name: str) -> str | None:
         """The slug of an organisation named exactly ``name`` (a funder on a budget line)."""
-        key = _key(name)
-        for n in range(len(key.split()), 0, -1):
-            words = key.split()
-            for s in range(0, len(words) - n + 1):
-                hit = self.org_index.get(" ".join(words[s : s + n]))
+        ws = _key(name).split()
+        for n in range(len(ws), 0, -1):
+            for s in range(len(ws) - n + 1):
+                hit = self.org_index.get(" ".join(ws[s : s + n]))
                 if hit and hit[0]:
                     return hit[0]
         return None
@@ -515,7 +503,6 @@ def resolver() -> Resolver:
     return Resolver()
 
 
-# --- shared by the document loaders: reading, and the nodes every document links to ------------------
 EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[ .\u00a0]?\d{2}){4}(?!\d)")
 ADRETS = "adrets"
@@ -561,36 +548,50 @@ def place_iri(minter: Minter, place: Place) -> ox.NamedNode:
     return ox.NamedNode(minter.thing(place.kind, place.code))
 
 
-def describe_zone(t: Triples, minter: Minter, res: Resolver, slug: str) -> None:
-    """An informal area: its names, the units it consists of, the départements it is in or overlaps."""
-    zone = res.zones[slug]
-    s = ox.NamedNode(minter.thing("territoire", slug))
-    t.a(s, "cs:InformalArea", "schema:Place")
-    t.label(s, zone.label)
-    t.add(s, "skos:prefLabel", zone.label, "fr")
-    for alt in zone.alt_labels:
-        t.add(s, "skos:altLabel", alt, "fr")
-    for kind, code in zone.covers:
-        t.add(s, "cs:covers", ox.NamedNode(minter.thing(kind, code)))
-    # isPartOf only when the area lies in one département (rolls up strictly); Bauges (73, 74) overlaps both
-    relation = "dcterms:isPartOf" if len(zone.part_of) == 1 else "schema:geoOverlaps"
-    for dep in zone.part_of:
-        t.add(s, relation, ox.NamedNode(minter.thing("departement", dep)))
+def describe_person(t: Triples, minter: Minter, name: str) -> ox.NamedNode:
+    """A person named in a document: the name is public, the caller puts any contact in the private graph."""
+    person = ox.NamedNode(minter.thing("personne", slugify(name)))
+    t.a(person, "foaf:Person")
+    t.label(person, name)
+    t.add(person, "foaf:name", name)
+    return person
 
 
-def describe_org(t: Triples, minter: Minter, res: Resolver, slug: str) -> None:
-    org = res.orgs[slug]
-    s = ox.NamedNode(minter.thing("organisation", slug))
-    t.a(s, "org:Organization")
-    t.label(s, org.label)
-    t.add(s, "skos:prefLabel", org.label, "fr")
-    for alt in org.alt_labels:
-        t.add(s, "skos:altLabel", alt, "fr")
+def document_graphs(
+    minter: Minter, res: Resolver, pub: Triples, priv: Triples, names: tuple[set[str], set[str]], graph: str,
+    label: str, source: str, report: list[str],
+) -> ImportResult:  # fmt: skip
+    """A document's public graph, with the informal areas and organisations it ``names`` (their slugs),
+    and its private graph of personal contacts."""
+    zones, orgs = names
+    named = [("territoire", res.zones[z], ("cs:InformalArea", "schema:Place")) for z in sorted(zones)]
+    named += [("organisation", res.orgs[o], ("org:Organization",)) for o in sorted(orgs)]
+    for kind, thing, types in named:
+        s = ox.NamedNode(minter.thing(kind, thing.slug))
+        pub.a(s, *types)
+        pub.label(s, thing.label)
+        pub.add(s, "skos:prefLabel", thing.label, "fr")
+        for alt in thing.alt_labels:
+            pub.add(s, "skos:altLabel", alt, "fr")
+        for k, code in getattr(thing, "covers", ()):
+            pub.add(s, "cs:covers", ox.NamedNode(minter.thing(k, code)))
+        # isPartOf only when an area lies in one département (rolls up strictly): Bauges (73, 74) overlaps
+        for dep in getattr(thing, "part_of", ()):
+            relation = "dcterms:isPartOf" if len(thing.part_of) == 1 else "schema:geoOverlaps"
+            pub.add(s, relation, ox.NamedNode(minter.thing("departement", dep)))
+    meta = GraphMeta(label=label, source=source, description=RIGHTS)
+    private_meta = GraphMeta(label=f"{label} : coordonnées personnelles (non public)", source=source)
+    return ImportResult(
+        [  # each triple once
+            GraphLoad(minter.graph(graph), list(dict.fromkeys(pub)), meta),
+            GraphLoad(minter.private_graph(graph), list(dict.fromkeys(priv)), private_meta),
+        ],
+        report,
+    )
 
 
 def describe_document(t: Triples, minter: Minter, path: Path, label: str) -> ox.NamedNode:
     """The source file as a node every extracted statement points back to (prov:wasDerivedFrom)."""
-
     doc = ox.NamedNode(minter.thing("document", slugify(path.stem)))
     t.a(doc, "schema:DigitalDocument")
     t.label(doc, label)

@@ -1,35 +1,22 @@
-"""Any CSV list of service places → ``schema:Place`` resources, through a declarative TOML mapping.
+"""Any CSV list of service places → ``schema:Place`` resources, through a declarative TOML mapping
+(``data/mappings/*.toml``): a new spreadsheet needs a mapping, not code.
 
-A new spreadsheet needs a mapping file (see ``data/mappings/*.toml``), not code: the mapping names the id,
-name, commune-code, coordinate and address columns, the per-day opening-hours columns (or one OSM-style
-week column), constants (the network), column → property entries (value lists → SKOS concepts, dates,
-booleans, URLs), the structure a site belongs to (``[organisation]`` → ``org:Organization`` with
-``org:hasSite``) and which columns hold a named person's contact (→ ``{base}graph/prive/<list>`` only).
-
-Rows: a row missing a ``required`` field (name, coordinates, commune) is rejected and reported with its
-line number; a problem in an optional field (hours, a value outside its list, an unresolved commune when
-not required) drops that field and is reported; the rest of the file loads. A file whose header lacks
-a mapped column is not the mapped shape: :class:`SourceError`, nothing loaded.
-
-Communes are resolved by INSEE code through the gazetteer (current code, then a merger's former code,
-then a delegated commune's or arrondissement's parent); a code that resolves nowhere is reported.
-
-Same place in two lists (a France Services that is also a tiers-lieu): compared with the places already
-in the store from *other* lists, two places are the same when all three hold — same current commune,
-coordinates within ``SAME_PLACE_METRES``, and similar names (``name_similarity`` ≥ ``SAME_NAME_SCORE``
-after dropping network words and the commune's name). They are linked with ``owl:sameAs`` in the graph of
-the list being loaded, and every link is listed in the report.
+A row missing a ``required`` field is rejected and reported with its line; a bad optional field (hours, a
+value outside its list, an unknown commune) is dropped and reported; the rest loads. A header that lacks a
+mapped column is another shape: :class:`SourceError`, nothing loaded. A named person's contact goes only
+to the private graph. Two places of different lists are the same (``owl:sameAs``, listed in the report)
+when they share their current commune, lie within ``SAME_PLACE_METRES`` and have similar names.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
 import io
 import math
 import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
@@ -43,7 +30,7 @@ from graph.matching import words
 from graph.namespaces import CS, RDFS, SCHEMA, Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, expand, iri, lit
-from loaders import GraphLoad, ImportResult, SourceError
+from loaders import GraphLoad, ImportResult, SourceError, read_text
 from loaders.gazetteer import Gazetteer, load_gazetteer
 from loaders.hours import DAYS, HoursError, Slot, parse_day, parse_week
 
@@ -162,12 +149,8 @@ def read_mapping(path: Path) -> Mapping:
             slug=place.get("slug", "{" + place["name"] + "}"),
             types=place.get("types", ["schema:Place", "cs:ServicePlace"]),
             required=required,
-            commune=place.get("commune"),
-            latitude=place.get("latitude"),
-            longitude=place.get("longitude"),
+            **{k: place.get(k) for k in ("commune", "latitude", "longitude", "postal_code", "locality")},
             street=[street] if isinstance(street, str) else street,
-            postal_code=place.get("postal_code"),
-            locality=place.get("locality"),
             delimiter=src.get("delimiter", ","),
             encoding=src.get("encoding", "utf-8"),
             constants=data.get("constants", {}),
@@ -185,12 +168,7 @@ def read_mapping(path: Path) -> Mapping:
 
 def read_rows(path: Path, mapping: Mapping) -> list[tuple[int, dict[str, str]]]:
     """(line number, row) for a .csv or .csv.gz; the header must hold every mapped column."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt", encoding=mapping.encoding, newline="") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise SourceError(path, f"unreadable CSV ({mapping.encoding}): {e}") from None
+    text = read_text(path, mapping.encoding, f"CSV ({mapping.encoding})")
     reader = csv.DictReader(io.StringIO(text), delimiter=mapping.delimiter)
     header = reader.fieldnames or []
     missing = sorted(mapping.columns() - set(header))
@@ -204,7 +182,6 @@ def read_rows(path: Path, mapping: Mapping) -> list[tuple[int, dict[str, str]]]:
     return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
 
 
-# --- building --------------------------------------------------------------------------------------
 @dataclass
 class Place:
     iri: ox.NamedNode
@@ -215,7 +192,7 @@ class Place:
     graph: str
 
 
-def _number(text: str) -> Decimal | None:
+def number(text: str) -> Decimal | None:
     try:
         return Decimal(text.replace(",", ".")) if text else None
     except InvalidOperation:
@@ -284,10 +261,10 @@ class Builder:
         if e.kind == "boolean":
             return lit(text.lower() in ("oui", "yes", "true", "1", "vrai"))
         if e.kind == "decimal":
-            number = _number(text)
-            if number is None:
+            value = number(text)
+            if value is None:
                 raise ValueError(text)
-            return lit(number)
+            return lit(value)
         if e.kind == "integer":
             return lit(int(text))
         return lit(text, e.lang)
@@ -312,8 +289,8 @@ class Builder:
         problems = []
         if not label:
             problems.append("nom manquant")
-        lat = _number(row[m.latitude]) if m.latitude else None
-        lon = _number(row[m.longitude]) if m.longitude else None
+        lat = number(row[m.latitude]) if m.latitude else None
+        lon = number(row[m.longitude]) if m.longitude else None
         has_coords = lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180
         if (lat is not None or lon is not None) and not has_coords:
             problems.append(f"coordonnées invalides « {row[m.latitude]} ; {row[m.longitude]} »")
@@ -344,28 +321,8 @@ class Builder:
         if commune is not None:
             t.add(s, "dcterms:spatial", commune)
         if has_coords:
-            coords, geometry = ox.BlankNode(), ox.BlankNode()
-            t.add(s, "schema:geo", coords)
-            t.a(coords, "schema:GeoCoordinates")
-            t.add(coords, "schema:latitude", lat)
-            t.add(coords, "schema:longitude", lon)
-            t.add(s, "geo:hasGeometry", geometry)
-            t.a(geometry, "geo:Geometry")
-            t.add(geometry, "geo:asWKT", lit(f"POINT({lon} {lat})", datatype="geo:wktLiteral"))
-        # One specification per slot, with every day that has it: "09:00-12:00" Monday to Friday is
-        # one node with five schema:dayOfWeek, not five nodes (the list has ~2.5x fewer triples).
-        days_of: dict[Slot, list[str]] = {}
-        for day, slots in self.hours(line, row).items():
-            for slot in slots:
-                days_of.setdefault(slot, []).append(day)
-        for (opens, closes), days in sorted(days_of.items()):
-            spec = ox.BlankNode()
-            t.add(s, "schema:openingHoursSpecification", spec)
-            t.a(spec, "schema:OpeningHoursSpecification")
-            for day in days:
-                t.add(spec, "schema:dayOfWeek", iri("schema:" + day))
-            t.add(spec, "schema:opens", lit(opens, datatype="xsd:time"))
-            t.add(spec, "schema:closes", lit(closes, datatype="xsd:time"))
+            add_coordinates(t, s, lat, lon)
+        add_hours(t, s, "schema:openingHoursSpecification", self.hours(line, row))
         for e in m.entries:
             for v in self.value(e, row[e.column], line):
                 t.add(s, e.property, v)
@@ -409,20 +366,45 @@ class Builder:
             self.private.add(point, "schema:" + key, values.get(key))
 
 
+def add_coordinates(t: Triples, s: ox.NamedNode, lat: Any, lon: Any) -> None:
+    coords, geometry = ox.BlankNode(), ox.BlankNode()
+    t.add(s, "schema:geo", coords)
+    t.a(coords, "schema:GeoCoordinates")
+    t.add(coords, "schema:latitude", lat)
+    t.add(coords, "schema:longitude", lon)
+    t.add(s, "geo:hasGeometry", geometry)
+    t.a(geometry, "geo:Geometry")
+    t.add(geometry, "geo:asWKT", lit(f"POINT({lon} {lat})", datatype="geo:wktLiteral"))
+
+
+def add_hours(t: Triples, s: ox.NamedNode, prop: str, week: dict[str, list[Slot]]) -> None:
+    """One specification per slot with every day that has it ("09:00-12:00" Monday to Friday is one node
+    with five schema:dayOfWeek, not five nodes)."""
+    days_of: dict[Slot, list[str]] = {}
+    for day, slots in week.items():
+        for slot in slots:
+            days_of.setdefault(slot, []).append(day)
+    for (opens, closes), days in sorted(days_of.items()):
+        spec = ox.BlankNode()
+        t.add(s, prop, spec)
+        t.a(spec, "schema:OpeningHoursSpecification")
+        for day in days:
+            t.add(spec, "schema:dayOfWeek", iri("schema:" + day))
+        t.add(spec, "schema:opens", lit(opens, datatype="xsd:time"))
+        t.add(spec, "schema:closes", lit(closes, datatype="xsd:time"))
+
+
 def slugs(mapping: Mapping, rows: list[tuple[int, dict[str, str]]]) -> list[str]:
     """Readable slugs from the mapping's template; one used twice in the file gets the row's id, so
     a slug does not depend on row order."""
     base = [slugify(mapping.slug.format_map(row)) for _, row in rows]
-    seen: dict[str, int] = {}
-    for b in base:
-        seen[b] = seen.get(b, 0) + 1
+    seen = Counter(base)
     return [
         b if seen[b] == 1 else f"{b}-{slugify(row[mapping.id])}"
         for b, (_, row) in zip(base, rows, strict=True)
     ]
 
 
-# --- same place in two lists -----------------------------------------------------------------------
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     r = 6_371_000.0
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -456,6 +438,16 @@ def places_in_store(store: Store, exclude_graph: str) -> list[Place]:
     ]
 
 
+def link_same_places(
+    t: Triples, new: list[Place], store: Store | None, graph: str, gz: Gazetteer, minter: Minter
+) -> list[str]:
+    """``owl:sameAs`` from new places to the same places of the other lists in ``store``; the report lines."""
+    links = same_places(new, places_in_store(store, graph), gz, minter) if store is not None else []
+    for p, q in links:
+        t.add(p.iri, "owl:sameAs", q.iri)
+    return [f"même lieu : <{p.iri.value}> « {p.label} » = <{q.iri.value}> « {q.label} »" for p, q in links]
+
+
 def same_places(
     new: list[Place], known: list[Place], gz: Gazetteer, minter: Minter
 ) -> list[tuple[Place, Place]]:
@@ -487,7 +479,6 @@ def same_places(
     return pairs
 
 
-# --- entry point -----------------------------------------------------------------------------------
 def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = None) -> ImportResult:
     """A CSV and its mapping → the list's public graph, its private graph (if any contact), a report."""
     mapping = read_mapping(mapping_path)
@@ -499,14 +490,12 @@ def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = 
     for (line, row), slug in zip(rows, slugs(mapping, rows), strict=True):
         b.row(line, row, slug)
     graph = minter.graph(mapping.name)
-    links = same_places(b.places, places_in_store(store, graph), gz, minter) if store is not None else []
-    for p, q in links:
-        b.public.add(p.iri, "owl:sameAs", q.iri)
+    links = link_same_places(b.public, b.places, store, graph, gz, minter)
     report = [
         f"{mapping.name} : {len(rows)} lignes, {len(b.places)} lieux chargés, {b.rejected} lignes rejetées, "
         f"{b.former_codes} codes commune résolus par un ancien code ou une commune déléguée, "
         f"{len(b.organisations)} structures, {len(links)} liens owl:sameAs",
-        *(f"même lieu : <{p.iri.value}> « {p.label} » = <{q.iri.value}> « {q.label} »" for p, q in links),
+        *links,
         *b.report,
     ]
     loads = [GraphLoad(graph, list(dict.fromkeys(b.public)), mapping.meta)]  # a group repeats its communes

@@ -40,18 +40,13 @@ def read_quads(path: Path, fmt: ox.RdfFormat, base_iri: str) -> Iterator[ox.Quad
         raise SourceError(path, f"unreadable RDF: {e}") from None
 
 
-def parse_file(path: Path, fmt: ox.RdfFormat, base_iri: str) -> list[ox.Quad]:
-    """Parse the whole file before anything is written."""
-    return list(read_quads(path, fmt, base_iri))
-
-
 def build(path: Path, minter: Minter, graph: str | None = None, fmt_name: str | None = None) -> ImportResult:
     """Triples go to ``graph`` (default ``{base}graph/import/<file-stem>``); quads keep their graph,
     and quads in the default graph go to ``graph`` too."""
     fmt = rdf_format(path, fmt_name)
     target = graph or minter.graph("import/" + slugify(path.stem))
     by_graph: dict[str, list[ox.Triple]] = defaultdict(list)
-    for item in parse_file(path, fmt, minter.base):
+    for item in read_quads(path, fmt, minter.base):
         name = item.graph_name.value if isinstance(item.graph_name, ox.NamedNode) else target
         by_graph[name].append(item.triple)
     meta = GraphMeta(label=f"Import de {path.name}", source=path.name)
@@ -93,7 +88,7 @@ def ontology(minter: Minter, directory: Path = ONTOLOGY_DIR) -> ImportResult:
     for name, (files, label) in parts.items():
         triples: list[ox.Triple] = []
         for f in files:
-            triples.extend(q.triple for q in parse_file(f, ox.RdfFormat.TURTLE, minter.base))
+            triples.extend(q.triple for q in read_quads(f, ox.RdfFormat.TURTLE, minter.base))
         meta = GraphMeta(
             label=label, source="https://w3id.org/communs-services/def", license=ONTOLOGY_LICENSE
         )

@@ -16,24 +16,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.namespaces import Minter, slugify
-from graph.store import GraphMeta
 from graph.terms import Triples, lit
-from loaders import GraphLoad, ImportResult, SourceError
+from loaders import ImportResult, SourceError, mentions
 from loaders.dates import MONTH, MONTHS
-from loaders.mentions import (
-    ADRETS,
-    EMAIL,
-    RIGHTS,
-    Place,
-    describe_document,
-    describe_org,
-    describe_zone,
-    email_of,
-    place_iri,
-    read_lines,
-    resolver,
-    scrub,
-)
 
 TITLE = re.compile(r"^Compte[ -]rendu\s*[–—-]\s*(.+)$", re.I)
 MONTH_LINE = re.compile(rf"^{MONTH}\s+(\d{{4}})$", re.I)
@@ -55,6 +40,7 @@ DAY_DATE = re.compile(
 LATER = re.compile(r"(?:en\s+)?fin d['’]année\s+(\d{4})(?:\s*\(([^)]*)\))?", re.I)
 PERSON_LINE = re.compile(r"^([A-ZÉÈ][\wéèëïô'-]+(?:[ -][A-ZÉÈ][\wéèëïô'-]+)+)\s*[–—-]\s*(\S+@\S+)$")
 BOLD = re.compile(r"\*\*(.+?)\*\*")
+ONLINE = ox.NamedNode("http://schema.org/OnlineEventAttendanceMode")
 QUOTED = re.compile(r"[\"“«]\s*(.+?)\s*[\"”»]")
 
 
@@ -71,7 +57,7 @@ class Report:
 
 
 def parse(path: Path) -> Report:
-    lines = read_lines(path)
+    lines = mentions.read_lines(path)
     content = [(i + 1, line.strip()) for i, line in enumerate(lines) if line.strip()]
     if not content:
         raise SourceError(path, "empty document", 1)
@@ -137,12 +123,12 @@ def _date_after(report_month: tuple[int, int] | None, day: int, month: int, year
 
 def build(path: Path, minter: Minter) -> ImportResult:
     rep = parse(path)
-    res = resolver()
+    res = mentions.resolver()
     ym = f"{rep.month[0]}-{rep.month[1]:02d}" if rep.month else None
     slug = slugify(f"{rep.name} {ym or ''}")
     pub, priv = Triples(), Triples()
     report_lines: list[str] = []
-    doc = describe_document(pub, minter, path, f"Compte rendu – {rep.name} ({path.name})")
+    doc = mentions.describe_document(pub, minter, path, f"Compte rendu – {rep.name} ({path.name})")
     ev = ox.NamedNode(minter.thing("evenement", slug))
     all_parts = [(n, t) for part in [rep.head, *rep.sections.values()] for n, t in part]
     all_text = "\n".join(t for _, t in all_parts)
@@ -153,19 +139,20 @@ def build(path: Path, minter: Minter) -> ImportResult:
     pub.label(ev, rep.name)
     pub.add(ev, "schema:name", rep.name, "fr")
     pub.add(ev, "schema:alternateName", rep.subtitle, "fr")
-    pub.add(ev, "schema:abstract", rep.summary and scrub(rep.summary), "fr")
+    pub.add(ev, "schema:abstract", rep.summary and mentions.scrub(rep.summary), "fr")
     if online:
-        pub.add(ev, "schema:eventAttendanceMode", ox.NamedNode("http://schema.org/OnlineEventAttendanceMode"))
+        pub.add(ev, "schema:eventAttendanceMode", ONLINE)
     if ym:
         pub.add(ev, "schema:startDate", lit(ym, datatype="xsd:gYearMonth"))
     pub.add(ev, "cs:sourceLines", f"{rep.title_line}-{rep.last_line}")
     pub.add(ev, "prov:wasDerivedFrom", doc)
     pub.add(doc, "schema:about", ev)
-    orgs: set[str] = {ADRETS}
+    orgs: set[str] = {mentions.ADRETS}
+    adrets = ox.NamedNode(minter.thing("organisation", mentions.ADRETS))
     zones: set[str] = set()
 
-    def link_place(s: ox.NamedNode, predicate: str, place: Place) -> None:
-        pub.add(s, predicate, place_iri(minter, place))
+    def link_place(s: ox.NamedNode, predicate: str, place: mentions.Place) -> None:
+        pub.add(s, predicate, mentions.place_iri(minter, place))
         if place.kind == "zone":
             zones.add(place.code)
 
@@ -176,7 +163,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 pub.add(ev, "schema:organizer", ox.NamedNode(minter.thing("organisation", org)))
                 orgs.add(org)
     intro_text = "\n".join(t for _, t in intro if not NUMBER.match(t) and len(t) > 60)
-    pub.add(ev, "schema:description", scrub(intro_text), "fr")
+    pub.add(ev, "schema:description", mentions.scrub(intro_text), "fr")
     for n, value, label in figures(intro):
         q = ox.NamedNode(minter.thing("evenement", f"{slug}-chiffre-{slugify(label.split('(')[0])}"))
         pub.a(q, "schema:QuantitativeValue")
@@ -206,9 +193,9 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(r, "schema:name", name, "fr")
             quoted = QUOTED.search(text)
             pub.add(r, "schema:alternativeHeadline", quoted.group(1) if quoted else None, "fr")
-            pub.add(r, "schema:publisher", ox.NamedNode(minter.thing("organisation", ADRETS)))
+            pub.add(r, "schema:publisher", adrets)
             # No licence is stated for the association's own works: say so rather than invent one.
-            pub.add(r, "dcterms:rights", RIGHTS, "fr")
+            pub.add(r, "dcterms:rights", mentions.RIGHTS, "fr")
             pub.add(r, "cs:sourceLines", str(n))
             pub.add(r, "prov:wasDerivedFrom", doc)
             pub.add(ev, "schema:workFeatured", r)
@@ -224,13 +211,9 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(f, "schema:eventStatus", ox.NamedNode("http://schema.org/EventScheduled"))
             quoted = QUOTED.search(text)
             pub.add(f, "schema:alternateName", quoted.group(1) if quoted else None, "fr")
-            pub.add(f, "schema:description", scrub(plain), "fr")
+            pub.add(f, "schema:description", mentions.scrub(plain), "fr")
             if re.search(r"web\s*@|visio", label, re.I):
-                pub.add(
-                    f,
-                    "schema:eventAttendanceMode",
-                    ox.NamedNode("http://schema.org/OnlineEventAttendanceMode"),
-                )
+                pub.add(f, "schema:eventAttendanceMode", ONLINE)
             for place in res.find(re.split(r"\brencontre\b", text, flags=re.I)[-1], n).places:
                 link_place(f, "schema:location", place)
             pub.add(f, "cs:sourceLines", str(n))
@@ -249,13 +232,13 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.a(qi, "schema:Question")
             pub.label(qi, heading)
             pub.add(qi, "schema:name", heading, "fr")
-            pub.add(qi, "schema:text", scrub(question), "fr")
+            pub.add(qi, "schema:text", mentions.scrub(question), "fr")
             pub.add(qi, "cs:sourceLines", f"{n}-{last}")
             pub.add(qi, "prov:wasDerivedFrom", doc)
             if answer:
                 pub.a(ai, "schema:Answer")
                 pub.label(ai, f"Réponse : {heading}")
-                pub.add(ai, "schema:text", scrub(answer), "fr")
+                pub.add(ai, "schema:text", mentions.scrub(answer), "fr")
                 pub.add(qi, "schema:acceptedAnswer", ai)
             pub.add(ev, "cs:surveyQuestion" if kind == "sondage" else "cs:question", qi)
             report_lines.append(f"{kind} {k} : {heading[:70]} (lignes {n}-{last})")
@@ -282,42 +265,26 @@ def build(path: Path, minter: Minter) -> ImportResult:
         for n, text in rep.sections.get(section, []):
             m = PERSON_LINE.match(text)
             if m:
-                person = ox.NamedNode(minter.thing("personne", slugify(m.group(1))))
-                pub.a(person, "foaf:Person")
-                pub.label(person, m.group(1))
-                pub.add(person, "foaf:name", m.group(1))
+                person = mentions.describe_person(pub, minter, m.group(1))
                 pub.add(subject, predicate, person)
                 # The private graph is read on its own (its own store): it says what it describes.
                 priv.a(person, "foaf:Person")
-                priv.add(person, "schema:email", email_of(m.group(2)))
+                priv.add(person, "schema:email", mentions.email_of(m.group(2)))
                 priv.add(person, "cs:sourceLines", str(n))
                 people += 1
-            elif EMAIL.fullmatch(text):
+            elif mentions.EMAIL.fullmatch(text):
                 # A desk address with no person's name: the association's public contact.
-                pub.add(ox.NamedNode(minter.thing("organisation", ADRETS)), "schema:email", email_of(text))
-            elif re.fullmatch(r"<?(https?://[^>\s]+)>?", text):
-                url = re.fullmatch(r"<?(https?://[^>\s]+)>?", text).group(1)
-                pub.add(ox.NamedNode(minter.thing("organisation", ADRETS)), "schema:url", ox.NamedNode(url))
-    for z in sorted(zones):
-        describe_zone(pub, minter, res, z)
-    for org in sorted(orgs):
-        describe_org(pub, minter, res, org)
+                pub.add(adrets, "schema:email", mentions.email_of(text))
+            elif url := re.fullmatch(r"<?(https?://[^>\s]+)>?", text):
+                pub.add(adrets, "schema:url", ox.NamedNode(url[1]))
     report_lines.insert(
         0,
         f"{path.name} : événement « {rep.name} » ({ym or 'date inconnue'}), {announced} événements annoncés, "
         f"{people} mentions de personnes, {len(orgs)} organisations",
     )
-    graph = f"rapport/{slug}"
-    meta = GraphMeta(label=f"Compte rendu – {rep.name}", source=path.name, description=RIGHTS)
-    private_meta = GraphMeta(
-        label=f"Compte rendu – {rep.name} : coordonnées personnelles (non public)", source=path.name
-    )
-    return ImportResult(
-        [
-            GraphLoad(minter.graph(graph), list(dict.fromkeys(pub)), meta),  # each triple once
-            GraphLoad(minter.private_graph(graph), list(dict.fromkeys(priv)), private_meta),
-        ],
-        report_lines,
+    label = f"Compte rendu – {rep.name}"
+    return mentions.document_graphs(
+        minter, res, pub, priv, (zones, orgs), f"rapport/{slug}", label, path.name, report_lines
     )
 
 

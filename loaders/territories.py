@@ -56,42 +56,34 @@ def territory_triples(
 ) -> Iterable[ox.Triple]:
     gz = gz or load_gazetteer()
     t = Triples()
+
+    def unit(kind: str, code: str, cls: str, name: str, label: str | None = None) -> ox.NamedNode:
+        s = territory_iri(minter, kind, code)
+        t.a(s, cls)
+        t.label(s, label or name)
+        t.add(s, "igeo:nom", name)
+        t.add(s, "igeo:codeINSEE", code)
+        return s
+
     for code, label in EPCI_TYPE_LABELS.items():
         concept = iri(EPCI_TYPES + code)
         t.a(concept, "skos:Concept")
         t.add(concept, "skos:prefLabel", label, "fr")
         t.label(concept, label)
     for r in gz.regions.values():
-        s = territory_iri(minter, "region", r.code)
-        t.a(s, "igeo:Region")
-        t.label(s, r.name)
-        t.add(s, "igeo:nom", r.name)
-        t.add(s, "igeo:codeINSEE", r.code)
+        unit("region", r.code, "igeo:Region", r.name)
     for d in gz.departements.values():
-        s = territory_iri(minter, "departement", d.code)
-        t.a(s, "igeo:Departement")
-        t.label(s, f"{d.name} ({d.code})")
-        t.add(s, "igeo:nom", d.name)
-        t.add(s, "igeo:codeINSEE", d.code)
+        s = unit("departement", d.code, "igeo:Departement", d.name, f"{d.name} ({d.code})")
         t.add(s, "dcterms:isPartOf", territory_iri(minter, "region", d.region))
         if d.chef_lieu:
             t.add(s, "igeo:chefLieu", territory_iri(minter, "commune", d.chef_lieu))
     for e in gz.epcis.values():
-        s = territory_iri(minter, "epci", e.siren)
-        t.a(s, "igeo:Intercommunalite")
-        t.label(s, e.name)
-        t.add(s, "igeo:nom", e.name)
-        t.add(s, "igeo:codeINSEE", e.siren)
+        s = unit("epci", e.siren, "igeo:Intercommunalite", e.name)
         t.add(s, "cs:siren", e.siren)
         t.add(s, "igeo:typeDEPCI", iri(EPCI_TYPES + EPCI_TYPE_CODES[e.type]))
         t.add(s, "cs:population", e.population)
-        depts = sorted(
-            {
-                gz.communes[("commune-actuelle", m)].departement
-                for m in e.members
-                if ("commune-actuelle", m) in gz.communes
-            }
-        )
+        members = [gz.communes.get(("commune-actuelle", m)) for m in e.members]
+        depts = sorted({c.departement for c in members if c})
         regions = sorted({gz.departements[d].region for d in depts if d in gz.departements})
         if len(depts) == 1:
             t.add(s, "dcterms:isPartOf", territory_iri(minter, "departement", depts[0]))
@@ -104,11 +96,7 @@ def territory_triples(
                 t.add(s, "schema:geoOverlaps", territory_iri(minter, "region", region))
     communes = list(gz.communes.values())
     for c in tqdm(communes, desc="communes", unit=" communes", disable=not progress):
-        s = territory_iri(minter, COMMUNE_KINDS[c.kind], c.code)
-        t.a(s, COMMUNE_CLASSES[c.kind])
-        t.label(s, c.name)
-        t.add(s, "igeo:nom", c.name)
-        t.add(s, "igeo:codeINSEE", c.code)
+        s = unit(COMMUNE_KINDS[c.kind], c.code, COMMUNE_CLASSES[c.kind], c.name)
         t.add(s, "cs:siren", c.siren)
         t.add(s, "cs:population", c.population)
         for pc in c.postal_codes:
