@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from graph import formats
+from graph import formats, search
 from graph.settings import DATA_DIR, Settings
 from graph.store import OxigraphStore, Store, StoreError, open_store
 from loaders import ImportResult, SourceError, catalogue, data_inclusion, places, report, territories
@@ -107,6 +107,7 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
             total += write(store, IMPORTERS[kind](DATA_DIR / rel, args, store), args.report)
         elapsed = time.perf_counter() - started
         print(f"{total} triplets chargés en {elapsed:.1f} s ; {store.count()} dans le store")
+        _index(store, settings)
     finally:
         store.close()
     return 0
@@ -126,9 +127,20 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             result = IMPORTERS[args.kind](path, args, store)
             total = write(store, result, args.report)
         print(f"{total} triplets importés depuis {path}")
+        _index(store, settings)
     finally:
         store.close()
     return 0
+
+
+def _index(store: Store, settings: Settings) -> None:
+    """Offline writes bring the lists and search index along: a server started next opens it at the
+    store's version instead of building it while it serves."""
+    if settings.store == ":memory:":
+        return  # nothing serves it next
+    started = time.perf_counter()
+    search.Catalog(store, settings.index_path()).close()
+    print(f"index des listes et de la recherche à jour en {time.perf_counter() - started:.1f} s")
 
 
 def _bulk_import(path: Path, args: argparse.Namespace, store: Store) -> int | None:
