@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from sparql_helpers import BASE, PRIVATE, PUBLIC, build_store
 
 from graph import sparql_text
-from graph.namespaces import Minter
 from graph.formats import SPARQL_JSON
+from graph.namespaces import Minter
 from graph.pool import Job, QueryRunner
 from graph.sparql_text import Refused, canonical, check_remote, check_update_scope, rewrite_update, tokens
 from graph.store import OxigraphStore, StoreError
