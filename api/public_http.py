@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -97,6 +97,12 @@ class PublicHttp:
 def public_routes(routers: Iterable[APIRouter]) -> list[BaseRoute]:
     """These routers' routes: the public read-only ones, marked once at set-up."""
     return [route for router in routers for route in router.routes]
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag`` (weakly, as RFC 9110 compares it) or is ``*``."""
+    header = request.headers.get("if-none-match", "").strip()
+    return header == "*" or etag in [t.strip().removeprefix("W/") for t in header.split(",")]
 
 
 def _header(scope: Scope, name: bytes) -> str:

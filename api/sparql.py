@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -23,8 +24,9 @@ from starlette.requests import ClientDisconnect
 
 from api import conneg
 from api.pages import render
-from api.public_http import cors_headers
+from api.public_http import cors_headers, etag_matches
 from graph import formats, sparql_text
+from graph import named_queries as nq
 from graph.namespaces import PREFIXES, sparql_prefixes
 from graph.pool import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
 from graph.remote import RemoteRunner
@@ -33,6 +35,7 @@ from graph.sparql_text import bind
 from graph.store import QueryTimeout, Store, StoreError, StoreUnavailable
 
 router = APIRouter()
+T = TypeVar("T")
 
 QUERY_MAX_BYTES = 1024 * 1024  # a query or update text
 GRAPH_MAX_BYTES = 64 * 1024 * 1024  # a Graph Store Protocol upload
@@ -67,41 +70,37 @@ EXAMPLES = {
 }
 
 
+def _kept(request: Request, name: str, make: Callable[[], T]) -> T:
+    """What this app keeps under ``name`` in its state, made on first use."""
+    state = request.app.state
+    if getattr(state, name, None) is None:
+        setattr(state, name, make())
+    return getattr(state, name)
+
+
 def examples(request: Request) -> dict[str, str]:
     """The built-in examples, then each named query of ``queries/`` with its example values bound."""
     state = request.app.state
-    cached = getattr(state, "sparql_examples", None)
-    if cached is not None:
-        return cached
-    found = dict(EXAMPLES)
-    try:
-        from graph import named_queries  # the named-queries feature (queries/*.rq), when present
-
-        queries = named_queries.load_all()
-    except Exception:  # noqa: BLE001 - optional here: a broken file must not take the query page down
-        queries = {}
-    for q in queries.values():
-        try:
-            values = named_queries.bindings(q, q.example_values(), state.store.minter)
-            found[q.summary or q.name] = bind(q.sparql, values)
-        except (ValueError, StoreError):
-            continue  # a required parameter without an example: not runnable as is
-    state.sparql_examples = found
-    return found
+    minter = state.store.minter
+    return _kept(
+        request,
+        "sparql_examples",
+        lambda: (
+            EXAMPLES
+            | {
+                q.summary: bind(q.sparql, nq.bindings(q, q.example_values(), minter))
+                for q in state.named_queries.values()
+            }
+        ),
+    )
 
 
-class Problem(Exception):
-    """An HTTP error with a message the client can act on."""
+class Problem(sparql_text.Refused):
+    """A refusal with HTTP headers of its own (Retry-After, Allow…)."""
 
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+        super().__init__(status, message)
         self.headers = headers or {}
-
-
-def _refused(e: sparql_text.Refused) -> Problem:
-    return Problem(e.status, e.message)
 
 
 def _settings(request: Request) -> Settings:
@@ -112,8 +111,8 @@ def _cors(request: Request) -> dict[str, str]:
     return cors_headers(_settings(request).cors_origins, request.headers.get("origin", ""))
 
 
-def _problem(request: Request, p: Problem | conneg.FormatError) -> Response:
-    return PlainTextResponse(f"{p}\n", p.status, {**_cors(request), **p.headers})
+def _problem(request: Request, p: sparql_text.Refused | conneg.FormatError) -> Response:
+    return PlainTextResponse(f"{p}\n", p.status, {**_cors(request), **getattr(p, "headers", {})})
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -220,27 +219,6 @@ class _Shares:
                 self._held[client] = held
 
 
-def _shares(request: Request) -> _Shares:
-    state = request.app.state
-    if getattr(state, "sparql_shares", None) is None:
-        state.sparql_shares = _Shares(_settings(request).client_queries)
-    return state.sparql_shares
-
-
-def _cache(request: Request) -> _Cache:
-    state = request.app.state
-    if getattr(state, "sparql_cache", None) is None:
-        state.sparql_cache = _Cache()
-    return state.sparql_cache
-
-
-def _etag_matches(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    return header.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in header.split(",")]
-
-
 # --- /sparql -------------------------------------------------------------------------------------------
 async def _params(request: Request) -> list[tuple[str, str]]:
     query_string = request.scope["query_string"]
@@ -304,18 +282,52 @@ def _collect(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
 
 
 async def _start(
-    runner: QueryRunner | RemoteRunner, job: Job, timeout: float
+    runner: QueryRunner | RemoteRunner, job: Job, timeout: float, written: str
 ) -> tuple[Answer, list[bytes], bool]:
-    """The answer and its first PREFETCH bytes: all of a small one, read without leaving the loop."""
-    answer = await runner.run_async(job, timeout)
-    if answer.complete:
-        return answer, list(answer.chunks), True
+    """The answer and its first PREFETCH bytes (all of a small one), or the error as a Problem.
+    ``written``: the query as the client sent it, where its syntax errors are placed."""
     try:
-        head, done = await run_in_threadpool(_collect, answer, PREFETCH)
-    except BaseException:
-        answer.close()
-        raise
+        answer = await runner.run_async(job, timeout)
+        if answer.complete:
+            return answer, list(answer.chunks), True
+        try:
+            head, done = await run_in_threadpool(_collect, answer, PREFETCH)
+        except BaseException:
+            answer.close()
+            raise
+    except NotAcceptable as e:
+        wanted = "a SPARQL results format" if e.kind != "graph" else "an RDF format"
+        raise Problem(406, f"this {e.kind} result needs {wanted}; none is acceptable to the client") from e
+    except QueryTimeout as e:
+        raise Problem(504, str(e)) from e
+    except StoreError as e:
+        raise _store_problem(e if written == job.query else _as_written(written, e)) from e
     return answer, head, done
+
+
+def _reply(
+    request: Request,
+    started: tuple[Answer, list[bytes], bool],
+    headers: dict[str, str],
+    compact: bool,
+    done: Callable[[], None] = lambda: None,
+) -> Response:
+    """The answer begun by :func:`_start`; ``compact``: a graph as compacted JSON-LD (the engine's own is
+    expanded, so it is written here from N-Triples). ``done`` is called once a streamed answer ends."""
+    answer, head, complete = started
+    media = answer.head.media_type
+    if compact and answer.head.kind == "graph":
+        try:
+            head = [formats.jsonld(ox.parse(b"".join(head + list(answer.chunks)), ox.RdfFormat.N_TRIPLES))]
+        except ValueError as e:
+            raise Problem(406, str(e)) from e
+        media, complete = formats.JSONLD.media_type, True
+    content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
+    if request.method == "HEAD" or complete:
+        answer.close()
+        body = b"" if request.method == "HEAD" else b"".join(head)
+        return Response(body, 200, headers, media_type=content_type)
+    return StreamingResponse(_stream(head, answer, done), 200, headers, media_type=content_type)
 
 
 @router.api_route("/sparql", methods=["GET", "POST", "HEAD"])
@@ -334,10 +346,8 @@ async def endpoint(request: Request) -> Response:
         if query is None:
             return _describe_service(request)
         return await _query(request, params, query)
-    except (Problem, conneg.FormatError) as p:
+    except (sparql_text.Refused, conneg.FormatError) as p:
         return _problem(request, p)
-    except sparql_text.Refused as e:
-        return _problem(request, _refused(e))
     except StoreError as e:
         return _problem(request, _store_problem(e))
     except ClientDisconnect:
@@ -367,12 +377,10 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     runner = _runner(request)
     protocol_dataset = bool(defaults or named)
     own_dataset = sparql_text.has_from(toks)
-    sent = sparql_text.as_sparql11(checked)
     job = Job(
-        sent,
+        sparql_text.as_sparql11(checked),
         results_format=results_type,
-        # JSON-LD is compacted here from N-Triples; the engine's own JSON-LD is expanded.
-        graph_format="application/n-triples" if graph_type == "application/ld+json" else graph_type,
+        graph_format=_engine_format(graph),
         default_graphs=defaults if protocol_dataset else None,
         named_graphs=named if protocol_dataset else None,
         union_default=not protocol_dataset and not own_dataset,
@@ -389,52 +397,31 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         "Cache-Control": "public, max-age=0, must-revalidate",
         "Vary": "Accept, Origin",
     }
-    if _etag_matches(request, etag):
+    if etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
-    cache = _cache(request)
+    cache = _kept(request, "sparql_cache", _Cache)
     cached = cache.get(etag)
     if cached:
         return Response(cached[1], 200, headers, media_type=cached[0])
     # The client's share is held until its answer is complete: here, or at the end of a streamed one.
-    shares, client = _shares(request), request.client.host if request.client else ""
+    shares = _kept(request, "sparql_shares", lambda: _Shares(_settings(request).client_queries))
+    client = request.client.host if request.client else ""
     shares.enter(client)
-    streaming = False
+    response: Response | None = None
     try:
-        try:
-            answer, head, done = await _start(runner, job, timeout)
-        except NotAcceptable as e:
-            wanted = "a SPARQL results format" if e.kind != "graph" else "an RDF format"
-            raise Problem(
-                406, f"this {e.kind} result needs {wanted}; none is acceptable to the client"
-            ) from e
-        except QueryTimeout as e:
-            raise Problem(504, str(e)) from e
-        except StoreError as e:
-            raise _store_problem(e if sent == query else _as_written(query, e)) from e
-        media = answer.head.media_type
-        if answer.head.kind == "graph" and graph_type == "application/ld+json":
-            if not done:
-                head, done = head + list(answer.chunks), True  # compaction needs the whole graph
-            try:
-                body = formats.jsonld(ox.parse(b"".join(head), ox.RdfFormat.N_TRIPLES))
-            except ValueError as e:
-                raise Problem(406, str(e)) from e
-            media = "application/ld+json"
-            head = [body]
-        content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
-        if request.method == "HEAD":
-            answer.close()
-            return Response(status_code=200, headers=headers, media_type=content_type)
-        if done:
-            body = b"".join(head)
-            cache.put(etag, content_type, body)
-            return Response(body, 200, headers, media_type=content_type)
-        streaming = True
-        rest = _stream(head, answer, lambda: shares.leave(client))
-        return StreamingResponse(rest, 200, headers, media_type=content_type)
+        started = await _start(runner, job, timeout, query)
+        response = _reply(request, started, headers, graph is formats.JSONLD, lambda: shares.leave(client))
+        if not isinstance(response, StreamingResponse) and request.method != "HEAD":
+            cache.put(etag, str(response.media_type), response.body)
+        return response
     finally:
-        if not streaming:
+        if not isinstance(response, StreamingResponse):
             shares.leave(client)
+
+
+def _engine_format(fmt: formats.Format | None) -> str | None:
+    """What the engine writes for ``fmt``: N-Triples for JSON-LD, which :func:`_reply` compacts."""
+    return formats.NTRIPLES.media_type if fmt is formats.JSONLD else fmt.media_type if fmt else None
 
 
 def _formats(accept: str | None, asked: list[str]) -> tuple[formats.Format | None, formats.Format | None]:
@@ -536,9 +523,8 @@ def _describe_service(request: Request) -> Response:
         )
         response.headers.update({k: v for k, v in headers.items() if k != "Vary"})  # render's Vary has Accept
         return response
-    endpoint = _settings(request).base_iri.rstrip("/") + "/sparql"  # the configured base, not the Host
     federated = bool(_settings(request).service_allowlist)
-    triples = list(ox.parse(_service_triples(endpoint, federated).encode(), ox.RdfFormat.TURTLE))
+    triples = list(ox.parse(_service_triples(_endpoint(request), federated).encode(), ox.RdfFormat.TURTLE))
     prefixes = {**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#"}
     return Response(formats.serialize(triples, fmt, prefixes), headers=headers, media_type=fmt.media_type)
 
@@ -592,7 +578,7 @@ async def graph_store(request: Request, path: str | None = None) -> Response:
             return await _get_graph(request, graph)
         _authorize(request)
         return await _write_graph(request, graph)
-    except (Problem, conneg.FormatError) as p:
+    except (sparql_text.Refused, conneg.FormatError) as p:
         return _problem(request, p)
 
 
@@ -602,39 +588,22 @@ async def _get_graph(request: Request, graph: str | None) -> Response:
     store: Store = request.app.state.store
     if graph and (not store.minter.is_public_graph(graph) or not _exists(store, graph)):
         raise Problem(404, f"no public graph <{graph}>")
-    media = conneg.negotiate(formats.DESCRIPTION, request.headers.get("accept")).media_type
+    fmt = conneg.negotiate(formats.DESCRIPTION, request.headers.get("accept"))
     where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}"
     job = Job(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}",
+        query,
         results_format=None,
-        graph_format="application/n-triples" if media == "application/ld+json" else media,
+        graph_format=_engine_format(fmt),
         default_graphs=[] if not graph else None,
         named_graphs=[] if not graph else None,
         union_default=False,
     )
     runner = _runner(request)
-    timeout = _settings(request).query_timeout
-    try:
-        answer, head, done = await _start(runner, job, timeout)
-    except QueryTimeout as e:
-        raise Problem(504, str(e)) from e
-    except StoreError as e:
-        raise _store_problem(e) from e
-    headers = {
-        **_cors(request),
-        "Vary": "Accept",
-        "ETag": f'"g{runner.version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{media}"',
-    }
-    if request.method == "HEAD":
-        answer.close()
-        return Response(status_code=200, headers=headers, media_type=media)
-    if media == "application/ld+json":
-        body = b"".join(head + ([] if done else list(answer.chunks)))
-        triples = ox.parse(body, ox.RdfFormat.N_TRIPLES)
-        return Response(formats.serialize(triples, formats.JSONLD), headers=headers, media_type=media)
-    if done:
-        return Response(b"".join(head), headers=headers, media_type=media)
-    return StreamingResponse(_stream(head, answer), headers=headers, media_type=media)
+    started = await _start(runner, job, _settings(request).query_timeout, query)
+    tag = f"g{runner.version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{fmt.media_type}"
+    headers = {**_cors(request), "Vary": "Accept", "ETag": f'"{tag}"'}
+    return _reply(request, started, headers, fmt is formats.JSONLD)
 
 
 def _parse_rdf(body: bytes, token: str, base: str) -> list[ox.Triple]:
