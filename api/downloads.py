@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api import conneg
 from api.pages import render
+from api.public_http import etag_matches
 from graph import formats
 from graph.dumps import DATA_INCLUSION_DIR, Dumps
 
@@ -66,7 +67,7 @@ async def download(request: Request, name: str) -> Response:
             f"Pas de fichier « {name} ».", status_code=404, media_type="text/plain; charset=utf-8"
         )
     etag = f'"{manifest["version"]}-{name}"'
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
     media = next(f["media"] for f in manifest["files"] if f["name"] == name)
     headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}

@@ -10,7 +10,6 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +18,7 @@ from api import conneg
 from api.pages import render, store_of
 from graph import formats
 from graph import named_queries as nq
+from graph.sparql_text import Refused as Problem
 from graph.store import QueryTimeout, StoreError
 
 router = APIRouter()
@@ -34,13 +34,6 @@ TYPE_SCHEMA: dict[str, dict[str, Any]] = {
     "langString": {"type": "string"},
     "territory": {"type": "string", "pattern": nq.TERRITORY_CODE.pattern},
 }
-
-
-class Problem(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def setup(app: FastAPI) -> None:
@@ -66,12 +59,6 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
     if not low <= number <= high:
         raise Problem(400, f"{name}: must be between {low} and {high}")
     return number
-
-
-def variables(q: nq.NamedQuery) -> list[str]:
-    """Projected variables, in order, as the query declares them."""
-    result = ox.Store().query(q.sparql)
-    return [v.value for v in result.variables]
 
 
 async def _values(request: Request) -> dict[str, str]:
@@ -110,19 +97,15 @@ async def run_named_query(request: Request, name: str) -> Response:
         rows = await run_in_threadpool(
             store_of(request).select, text, bindings, timeout=settings.query_timeout
         )
-    except Problem as p:
-        return _problem(p.status, p.message)
-    except conneg.FormatError as e:
+    except (Problem, conneg.FormatError) as e:
         return _problem(e.status, str(e))
-    except nq.ParameterError as e:
-        return _problem(400, str(e))
     except QueryTimeout:
         return _problem(504, f"the query ran past the {settings.query_timeout:g} s deadline")
-    except StoreError as e:
+    except (nq.ParameterError, StoreError) as e:
         return _problem(400, str(e))
     more = len(rows) > limit
     rows = rows[:limit]
-    body = formats.write_rows(fmt, variables(q), rows)
+    body = formats.write_rows(fmt, q.variables, rows)
     response = Response(body, media_type=fmt.media_type)
     links = []
     params = {k: v for k, v in values.items() if v != ""}
@@ -166,11 +149,11 @@ def _typed(p: nq.Param, value: str) -> Any:
 
 def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> dict[str, Any]:
     problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    common = [
-        {"$ref": "#/components/parameters/limit"},
-        {"$ref": "#/components/parameters/offset"},
-        {"$ref": "#/components/parameters/format"},
-    ]
+    paging: dict[str, dict[str, Any]] = {
+        "limit": {"type": "integer", "minimum": 1, "maximum": max_rows, "default": DEFAULT_LIMIT},
+        "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+        "format": {"type": "string", "enum": formats.tokens(formats.ROWS)},
+    }
     paths: dict[str, Any] = {}
     for q in queries.values():
         params = [
@@ -184,8 +167,11 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
             }
             for p in q.params
         ]
-        names = variables(q)
-        row = {"type": "object", "properties": {n: {} for n in names}, "additionalProperties": False}
+        row = {"type": "object", "properties": {n: {} for n in q.variables}, "additionalProperties": False}
+        schemas = {
+            formats.JSON: {"type": "array", "items": row},
+            formats.SPARQL_JSON: {"$ref": "#/components/schemas/SparqlResults"},
+        }
         responses = {
             "200": {
                 "description": "Résultats (une page)",
@@ -196,12 +182,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
                     }
                 },
                 "content": {
-                    "application/json": {"schema": {"type": "array", "items": row}},
-                    "application/sparql-results+json": {
-                        "schema": {"$ref": "#/components/schemas/SparqlResults"}
-                    },
-                    "text/csv": {"schema": {"type": "string"}},
-                    "text/tab-separated-values": {"schema": {"type": "string"}},
+                    f.media_type: {"schema": schemas.get(f, {"type": "string"})} for f in formats.ROWS
                 },
             },
             "400": {"description": "Paramètre invalide", "content": problem},
@@ -220,24 +201,15 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
             "x-sparql": q.sparql,
             "responses": responses,
         }
-        form_props = {p.name: _param_schema(p) for p in q.params}
-        form_props.update(
-            {
-                "limit": {"type": "integer", "minimum": 1, "maximum": max_rows, "default": DEFAULT_LIMIT},
-                "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
-                "format": {"type": "string", "enum": formats.tokens(formats.ROWS)},
-            }
-        )
         required = [p.name for p in q.params if p.required]
         form_schema: dict[str, Any] = {
             "type": "object",
-            "properties": form_props,
+            "properties": {p.name: _param_schema(p) for p in q.params} | paging,
             "additionalProperties": False,
+            **({"required": required} if required else {}),
         }
-        if required:
-            form_schema["required"] = required
         paths[f"/api/{q.name}"] = {
-            "get": {**op, "parameters": params + common},
+            "get": {**op, "parameters": params + [{"$ref": f"#/components/parameters/{n}"} for n in paging]},
             "post": {
                 **op,
                 "operationId": op["operationId"] + "_post",
@@ -260,28 +232,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
         "servers": [{"url": server}],
         "paths": paths,
         "components": {
-            "parameters": {
-                "limit": {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": max_rows,
-                        "default": DEFAULT_LIMIT,
-                    },
-                },
-                "offset": {
-                    "name": "offset",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
-                },
-                "format": {
-                    "name": "format",
-                    "in": "query",
-                    "schema": {"type": "string", "enum": formats.tokens(formats.ROWS)},
-                },
-            },
+            "parameters": {n: {"name": n, "in": "query", "schema": schema} for n, schema in paging.items()},
             "schemas": {
                 "Problem": {
                     "type": "object",
@@ -323,6 +274,6 @@ async def api_docs(request: Request) -> Response:
         {
             "queries": queries,
             "formats": [f.name for f in formats.ROWS],
-            "variables": {q.name: variables(q) for q in queries},
+            "variables": {q.name: q.variables for q in queries},
         },
     )

@@ -23,7 +23,7 @@ Token = tuple[str, str]  # (kind, text): kind is iri, name or other
 
 
 class Refused(ValueError):
-    """A query or update the endpoint will not run, with the HTTP status and a message saying why."""
+    """A query, an update or a request the platform will not run: the HTTP status and a message saying why."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
