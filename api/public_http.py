@@ -5,8 +5,7 @@ is run as the GET it stands for and its body dropped (status and headers stay th
 included). Public read-only routes (the routers given at set-up) share one CORS policy,
 ``COMMUNS_CORS_ORIGINS``; authenticated routes (contributions, moderation, the Graph Store) get none, so
 a browser application on another site can read the commons but never act as a logged-in user.
-``/sparql`` and ``/store`` answer before this layer (``api.app.App``) and apply the same policy through
-:func:`cors_headers`.
+``/sparql`` and ``/store`` apply the same policy themselves (:func:`cors_headers`), with their own methods.
 """
 
 from __future__ import annotations

@@ -226,26 +226,29 @@ async def _params(request: Request) -> list[tuple[str, str]]:
     if request.method != "POST":
         return params
     media = _media(request)
-    body = await _read_body(request, QUERY_MAX_BYTES)
-    if media == "application/x-www-form-urlencoded":
+    accepted = ("application/x-www-form-urlencoded", "application/sparql-query", "application/sparql-update")
+    if media not in accepted:
+        raise Problem(415, f"unsupported Content-Type {media or '(none)'}: use {', '.join(accepted)}")
+    try:
+        text = (await _read_body(request, QUERY_MAX_BYTES)).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise Problem(400, "the request body is not UTF-8") from e
+    if media == accepted[0]:
+        return params + parse_qsl(text, keep_blank_values=True)
+    if any(k in ("query", "update") for k, _ in params):
+        raise Problem(400, f"a {media} body and a query/update parameter at once")
+    return [*params, ("query" if media == accepted[1] else "update", text)]
+
+
+def _graph_iris(params: list[tuple[str, str]], name: str) -> list[str]:
+    """The values of ``name``, each a valid IRI."""
+    iris = [v for k, v in params if k == name]
+    for g in iris:
         try:
-            return params + parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-        except UnicodeDecodeError as e:
-            raise Problem(400, "the form is not UTF-8") from e
-    if media in ("application/sparql-query", "application/sparql-update"):
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise Problem(400, "the request body is not UTF-8") from e
-        name = "query" if media == "application/sparql-query" else "update"
-        if any(k in ("query", "update") for k, _ in params):
-            raise Problem(400, f"a {media} body and a query/update parameter at once")
-        return [*params, (name, text)]
-    raise Problem(
-        415,
-        f"unsupported Content-Type {media or '(none)'}: use application/x-www-form-urlencoded, "
-        "application/sparql-query or application/sparql-update",
-    )
+            ox.NamedNode(g)
+        except ValueError as e:
+            raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
+    return iris
 
 
 def _one(params: list[tuple[str, str]], name: str) -> str | None:
@@ -361,13 +364,8 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     sparql_text.check_remote(checked, settings.service_allowlist, base)
     toks = sparql_text.tokens(checked)
     sparql_text.check_extensions(toks)
-    defaults = [v for k, v in params if k == "default-graph-uri"]
-    named = [v for k, v in params if k == "named-graph-uri"]
-    for g in defaults + named:
-        try:
-            ox.NamedNode(g)
-        except ValueError as e:
-            raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
+    defaults = _graph_iris(params, "default-graph-uri")
+    named = _graph_iris(params, "named-graph-uri")
     timeout = _timeout(request, params)
     # SPARQLWrapper sends several format= values, some of them comma-separated lists.
     asked = [t for k, v in params if k == "format" for t in v.split(",") if t.strip()]
@@ -453,15 +451,11 @@ def _stream(head: list[bytes], answer: Answer, done: Callable[[], None] = lambda
 async def _update(request: Request, params: list[tuple[str, str]], text: str) -> Response:
     _authorize(request)
     store = request.app.state.store
-    using = [v for k, v in params if k == "using-graph-uri"]
-    using_named = [v for k, v in params if k == "using-named-graph-uri"]
+    using = _graph_iris(params, "using-graph-uri")
+    using_named = _graph_iris(params, "using-named-graph-uri")
     for g in using + using_named:
         if not store.minter.is_public_graph(g):
             raise Problem(403, f"<{g}> is not a public graph: updates cannot read it")
-        try:
-            ox.NamedNode(g)
-        except ValueError as e:
-            raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
     base = _endpoint(request)
     text = sparql_text.canonical(text)
     text = sparql_text.rewrite_update(text, store.public_graphs(), using, using_named, EMPTY_GRAPH)
@@ -553,16 +547,8 @@ def _target(request: Request, path: str | None) -> str | None:
             raise Problem(400, "give either ?default or ?graph=, not both")
         return ""
     if "graph" in params:
-        iri = params["graph"]
-    elif path:
-        iri = str(request.url).split("?")[0]
-    else:
-        return None
-    try:
-        ox.NamedNode(iri)
-    except ValueError as e:
-        raise Problem(400, f"invalid graph IRI {iri!r}: {e}") from e
-    return iri
+        return _graph_iris([("graph", params["graph"])], "graph")[0]
+    return _graph_iris([("graph", str(request.url).split("?")[0])], "graph")[0] if path else None
 
 
 def _exists(store: Store, graph: str) -> bool:

@@ -158,11 +158,9 @@ def _execute(store: ox.Store, job: Job, head, write) -> None:
     if media is None:
         raise NotAcceptable(kind)
     head(Head(kind, media))
-    if kind == "graph":
-        fmt = ox.RdfFormat.from_media_type(media)
-        result.serialize(write, fmt)
-    else:
-        result.serialize(write, ox.QueryResultsFormat.from_media_type(media))
+    result.serialize(
+        write, (ox.RdfFormat if kind == "graph" else ox.QueryResultsFormat).from_media_type(media)
+    )
 
 
 def _no_network() -> None:
