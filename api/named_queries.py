@@ -107,21 +107,18 @@ async def run_named_query(request: Request, name: str) -> Response:
     rows = rows[:limit]
     body = formats.write_rows(fmt, q.variables, rows)
     response = Response(body, media_type=fmt.media_type)
-    links = []
     params = {k: v for k, v in values.items() if v != ""}
     if fmt is not formats.JSON or given is not None:
         params["format"] = fmt.name
     base = str(request.url.replace(query=""))
-    if more:
-        links.append(
-            f'<{base}?{urlencode({**params, "limit": limit, "offset": offset + limit})}>; rel="next"'
-        )
+    pages = {"next": offset + limit} if more else {}
     if offset > 0:
-        prev = max(0, offset - limit)
-        links.append(f'<{base}?{urlencode({**params, "limit": limit, "offset": prev})}>; rel="prev"')
-        links.append(f'<{base}?{urlencode({**params, "limit": limit, "offset": 0})}>; rel="first"')
-    if links:
-        response.headers["Link"] = ", ".join(links)
+        pages |= {"prev": max(0, offset - limit), "first": 0}
+    if pages:
+        response.headers["Link"] = ", ".join(
+            f'<{base}?{urlencode({**params, "limit": limit, "offset": at})}>; rel="{rel}"'
+            for rel, at in pages.items()
+        )
     return response
 
 

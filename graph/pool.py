@@ -300,10 +300,6 @@ class QueryRunner:
     def version(self) -> int:
         return self.store.version
 
-    def pids(self) -> list[int]:
-        """Idle workers' process ids (tests check that a killed worker is really gone)."""
-        return [w.process.pid for w in list(self._idle.queue)]
-
     # --- running ------------------------------------------------------------------------------
     def run(self, job: Job, timeout: float) -> Answer:
         """A read of the platform's own (pages, named queries): blocks until the head is known (the whole

@@ -562,8 +562,6 @@ class RemoteRunner:
     still stream. The deadline is enforced here; stopping the server's own work is the server's job
     (Virtuoso: ``MaxQueryExecutionTime``)."""
 
-    disk = False
-
     def __init__(self, store: RemoteStore):
         self.store = store
 
