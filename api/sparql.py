@@ -42,6 +42,7 @@ GRAPH_MAX_BYTES = 64 * 1024 * 1024  # a Graph Store Protocol upload
 PREFETCH = 1024 * 1024  # answers up to this size are complete before the status line is sent
 CACHE_ENTRIES, CACHE_MAX_BODY = 512, 256 * 1024
 READ_HEADERS = "Accept, Content-Type, If-None-Match, Authorization"
+SD = "http://www.w3.org/ns/sparql-service-description#"
 GRAPHS = (*formats.DESCRIPTION, formats.NQUADS)  # what CONSTRUCT and DESCRIBE answer in
 UPLOADS = (formats.TURTLE, formats.NTRIPLES, formats.RDFXML)  # a graph's triples (no dataset formats)
 
@@ -374,16 +375,16 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     graph_type = graph.media_type if graph else None
     runner = _runner(request)
     protocol_dataset = bool(defaults or named)
-    own_dataset = sparql_text.has_from(toks)
+    own_dataset = sparql_text.from_graphs(toks, base)
     job = Job(
         sparql_text.as_sparql11(checked),
         results_format=results_type,
         graph_format=_engine_format(graph),
         default_graphs=defaults if protocol_dataset else None,
         named_graphs=named if protocol_dataset else None,
-        union_default=not protocol_dataset and not own_dataset,
+        union_default=not protocol_dataset and own_dataset is None,
         base_iri=base,
-        from_graphs=sparql_text.from_graphs(toks, base) if own_dataset else None,
+        from_graphs=own_dataset,
     )
     key = "\x00".join(
         [str(runner.version), query, *defaults, "|", *named, str(results_type), str(graph_type), str(timeout)]
@@ -481,25 +482,6 @@ def _endpoint(request: Request) -> str:
     return _settings(request).base_iri + "sparql"
 
 
-def _service_triples(endpoint: str, federated: bool) -> str:
-    sd = "http://www.w3.org/ns/sparql-service-description#"
-    return (
-        f"@prefix sd: <{sd}> .\n"
-        f"<{endpoint}#service> a sd:Service ;\n"
-        f"  sd:endpoint <{endpoint}> ;\n"
-        # What an anonymous client gets: queries only (updates need a token), and SERVICE only towards
-        # the allowlisted endpoints, so no BasicFederatedQuery unless some are.
-        "  sd:supportedLanguage sd:SPARQL11Query ;\n"
-        + (
-            "  sd:feature sd:UnionDefaultGraph, sd:BasicFederatedQuery ;\n"
-            if federated
-            else "  sd:feature sd:UnionDefaultGraph ;\n"
-        )
-        + "".join(f"  sd:resultFormat <{f.iri}> ;\n" for f in (*formats.RESULTS, *GRAPHS))
-        + "  sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ] ] .\n"
-    )
-
-
 def _describe_service(request: Request) -> Response:
     fmt = conneg.negotiate((formats.HTML, *formats.DESCRIPTION), request.headers.get("accept"))
     headers = {**_cors(request), "Vary": "Accept"}
@@ -517,10 +499,19 @@ def _describe_service(request: Request) -> Response:
         )
         response.headers.update({k: v for k, v in headers.items() if k != "Vary"})  # render's Vary has Accept
         return response
-    federated = bool(_settings(request).service_allowlist)
-    triples = list(ox.parse(_service_triples(_endpoint(request), federated).encode(), ox.RdfFormat.TURTLE))
-    prefixes = {**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#"}
-    return Response(formats.serialize(triples, fmt, prefixes), headers=headers, media_type=fmt.media_type)
+    # What an anonymous client gets: queries only (updates need a token), and SERVICE only towards the
+    # allowlisted endpoints, so no BasicFederatedQuery unless some are.
+    federated = ", sd:BasicFederatedQuery" if _settings(request).service_allowlist else ""
+    results = "".join(f"  sd:resultFormat <{f.iri}> ;\n" for f in (*formats.RESULTS, *GRAPHS))
+    endpoint = _endpoint(request)
+    description = (
+        f"@prefix sd: <{SD}> .\n<{endpoint}#service> a sd:Service ; sd:endpoint <{endpoint}> ;\n"
+        f"  sd:supportedLanguage sd:SPARQL11Query ; sd:feature sd:UnionDefaultGraph{federated} ;\n{results}"
+        "  sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ] ] .\n"
+    )
+    triples = ox.parse(description.encode(), ox.RdfFormat.TURTLE)
+    body = formats.serialize(triples, fmt, {**PREFIXES, "sd": SD})
+    return Response(body, headers=headers, media_type=fmt.media_type)
 
 
 @router.options("/sparql")

@@ -88,7 +88,7 @@ def parse(path: Path) -> NamedQuery:
     body_start = 0
     for i, line in enumerate(lines):
         if line.startswith("#+"):
-            header.append(line[2:].removeprefix(" ") if line[2:3] == " " else line[2:])
+            header.append(line[2:].removeprefix(" "))
             body_start = i + 1
         elif line.strip() == "" and not header:
             continue
@@ -244,8 +244,4 @@ def bindings(q: NamedQuery, values: dict[str, str], minter: Minter) -> Bindings:
 
 def load_all(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
     """Every ``*.rq`` of the folder, validated: called at start-up so a bad file stops the server."""
-    queries = {}
-    for path in sorted(directory.glob("*.rq")):
-        q = parse(path)
-        queries[q.name] = q
-    return queries
+    return {q.name: q for q in map(parse, sorted(directory.glob("*.rq")))}
