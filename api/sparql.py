@@ -79,21 +79,12 @@ def _kept(request: Request, name: str, make: Callable[[], T]) -> T:
     return getattr(state, name)
 
 
-def examples(request: Request) -> dict[str, str]:
+def _examples(request: Request) -> dict[str, str]:
     """The built-in examples, then each named query of ``queries/`` with its example values bound."""
     state = request.app.state
     minter = state.store.minter
-    return _kept(
-        request,
-        "sparql_examples",
-        lambda: (
-            EXAMPLES
-            | {
-                q.summary: bind(q.sparql, nq.bindings(q, q.example_values(), minter))
-                for q in state.named_queries.values()
-            }
-        ),
-    )
+    queries = state.named_queries.values()
+    return EXAMPLES | {q.summary: bind(q.sparql, nq.bindings(q, q.example_values(), minter)) for q in queries}
 
 
 class Problem(sparql_text.Refused):
@@ -387,7 +378,16 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         from_graphs=own_dataset,
     )
     key = "\x00".join(
-        [str(runner.version), query, *defaults, "|", *named, str(results_type), str(graph_type), str(timeout)]
+        [
+            str(runner.store.version),
+            query,
+            *defaults,
+            "|",
+            *named,
+            str(results_type),
+            str(graph_type),
+            str(timeout),
+        ]
     )
     etag = '"' + hashlib.sha1(key.encode()).hexdigest()[:24] + '"'
     headers = {
@@ -491,7 +491,7 @@ def _describe_service(request: Request) -> Response:
             "sparql.html",
             {
                 "prefixes": sparql_prefixes(),
-                "examples": examples(request),
+                "examples": _examples(request),
                 "formats": [*formats.RESULTS, *GRAPHS],
                 "base": _settings(request).base_iri,
                 "timeout": _settings(request).query_timeout,
@@ -578,7 +578,7 @@ async def _get_graph(request: Request, graph: str | None) -> Response:
     )
     runner = _runner(request)
     started = await _start(runner, job, _settings(request).query_timeout, query)
-    tag = f"g{runner.version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{fmt.media_type}"
+    tag = f"g{runner.store.version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{fmt.media_type}"
     headers = {**_cors(request), "Vary": "Accept", "ETag": f'"{tag}"'}
     return _reply(request, started, headers, fmt is formats.JSONLD)
 

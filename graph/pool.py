@@ -255,7 +255,6 @@ class Answer:
 
     head: Head
     chunks: Iterator[bytes]
-    version: int
     _release: list = field(default_factory=list)
     complete: bool = False  # the whole body is in ``chunks`` already: reading it never waits
 
@@ -295,10 +294,6 @@ class QueryRunner:
             for _ in range(workers):
                 self._idle.put(_Worker(self._ctx, self.network))
             self.snapshots.current()
-
-    @property
-    def version(self) -> int:
-        return self.store.version
 
     # --- running ------------------------------------------------------------------------------
     def run(self, job: Job, timeout: float) -> Answer:
@@ -386,7 +381,7 @@ class QueryRunner:
         return worker
 
     def _run_worker(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
-        version, snapshot = self.snapshots.current()
+        _, snapshot = self.snapshots.current()
         if not slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise QueryTimeout(f"all {self.max_busy} query workers stayed busy for {timeout:g} s")
         try:
@@ -396,9 +391,7 @@ class QueryRunner:
             raise
         worker = self._send(worker, snapshot, job, slots)
         release = self._checkout(worker, slots)
-        return _answer(
-            functools.partial(self.within_deadline, worker, release, deadline, timeout), release, version
-        )
+        return _answer(functools.partial(self.within_deadline, worker, release, deadline, timeout), release)
 
     def _take_now(self) -> _Worker | None:
         """An idle worker with its slot, without waiting; None if either is missing or queries already
@@ -434,7 +427,7 @@ class QueryRunner:
             release(False)
             raise
         receive = functools.partial(self.within_deadline, worker, release, deadline, timeout)
-        return _answer(receive, release, snapshot[0])
+        return _answer(receive, release)
 
     def _run_thread(self, job: Job, deadline: float, timeout: float) -> Answer:
         assert isinstance(self.store, OxigraphStore)
@@ -443,7 +436,6 @@ class QueryRunner:
             lambda head, writer: _execute(public, job, head, writer),
             deadline,
             f"the query ran past its {timeout:g} s deadline",
-            self.store.version,
         )
 
     def close(self) -> None:
@@ -457,7 +449,7 @@ class QueryRunner:
         self.snapshots.close()
 
 
-def _answer(receive: Callable[[], tuple], release: Callable[[bool], None], version: int) -> Answer:
+def _answer(receive: Callable[[], tuple], release: Callable[[bool], None]) -> Answer:
     """The answer whose messages ``receive`` gives (within the deadline): the whole of a small one."""
     tag, value = receive()
     if tag != "head":
@@ -465,7 +457,7 @@ def _answer(receive: Callable[[], tuple], release: Callable[[bool], None], versi
         if tag == "error":
             raise value
         head, body = value
-        return Answer(head, iter([body] if body else []), version, complete=True)
+        return Answer(head, iter([body] if body else []), complete=True)
 
     def chunks() -> Iterator[bytes]:
         while True:
@@ -478,14 +470,13 @@ def _answer(receive: Callable[[], tuple], release: Callable[[bool], None], versi
                 raise value
             return
 
-    return Answer(value, chunks(), version, [release])
+    return Answer(value, chunks(), [release])
 
 
 def threaded_answer(
     produce: Callable[[Callable[[Head], None], io.RawIOBase], None],
     deadline: float,
     late: str,
-    version: int,
     stop: Callable[[], None] = lambda: None,
 ) -> Answer:
     """``produce(head, writer)`` run in a thread, its answer read here within the deadline.
@@ -502,7 +493,7 @@ def threaded_answer(
             stop()
             raise QueryTimeout(late) from None
 
-    return _answer(receive, lambda reusable: None if reusable else stop(), version)
+    return _answer(receive, lambda reusable: None if reusable else stop())
 
 
 async def _readable(conn: Connection, timeout: float) -> bool:

@@ -51,7 +51,6 @@ from graph.store import (
 XML = formats.SPARQL_XML.media_type  # what we ask a server for: every server writes it, ASK included
 NT = formats.NTRIPLES.media_type
 GRAPH_ACCEPT = f"{NT}, {formats.TURTLE.media_type};q=0.5"
-GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
 RETRIES = 2  # extra attempts for a read that met a transient failure
 BACKOFF = 0.3  # seconds before the first retry, doubled each time
 DOWN_FOR = 1.0  # seconds during which a server that refused a connection is not asked again
@@ -565,10 +564,6 @@ class RemoteRunner:
     def __init__(self, store: RemoteStore):
         self.store = store
 
-    @property
-    def version(self) -> int:
-        return self.store.version
-
     def close(self) -> None:
         """The store owns the connections."""
 
@@ -597,10 +592,9 @@ class RemoteRunner:
     def run(self, job: Job, timeout: float) -> Answer:
         deadline = time.monotonic() + timeout
         text = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
-        version = self.store.version
         dataset = self._dataset(job)
         # Asked for what the form gives: Virtuoso answers 406 to a CONSTRUCT sent a results type first.
-        accept = GRAPH_ACCEPT if query_form(job.query) in GRAPH_FORMS else XML
+        accept = GRAPH_ACCEPT if query_form(job.query) in ("CONSTRUCT", "DESCRIBE") else XML
         holder: list[httpx.Response] = []
 
         def produce(head, writer) -> None:
@@ -617,7 +611,7 @@ class RemoteRunner:
                     response.close()
 
         late = f"the query ran past its {timeout:g} s deadline and was stopped"
-        return threaded_answer(produce, deadline, late, version, stop)
+        return threaded_answer(produce, deadline, late, stop)
 
     async def run_async(self, job: Job, timeout: float) -> Answer:
         """:meth:`run` from the event loop (the HTTP call and its deadline live in threads)."""
