@@ -356,7 +356,7 @@ class RemoteStore(Store):
         rows = [
             r
             for at in range(0, total, page)
-            for r in super().scan(f"{query} LIMIT {page} OFFSET {at}", names)
+            for r in Store.scan(self, f"{query} LIMIT {page} OFFSET {at}", names)
         ]
         if len(rows) != total or len(set(rows)) != distinct:
             raise StoreError(
