@@ -41,10 +41,6 @@ def setup(app: FastAPI) -> None:
     app.state.named_queries = nq.load_all()
 
 
-def _queries(request: Request) -> dict[str, nq.NamedQuery]:
-    return request.app.state.named_queries
-
-
 def _problem(status: int, message: str) -> JSONResponse:
     return JSONResponse({"detail": message}, status_code=status)
 
@@ -81,7 +77,7 @@ async def _values(request: Request) -> dict[str, str]:
 
 @router.api_route("/api/{name}", methods=["GET", "POST"], include_in_schema=False)
 async def run_named_query(request: Request, name: str) -> Response:
-    q = _queries(request).get(name)
+    q = request.app.state.named_queries.get(name)
     if q is None:
         return _problem(404, f"no named query {name!r}; see /openapi.json for the list")
     settings = request.app.state.settings
@@ -258,13 +254,13 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
 @router.get("/openapi.json", include_in_schema=False)
 async def openapi_json(request: Request) -> JSONResponse:
     server = str(request.base_url).rstrip("/")
-    doc = openapi(_queries(request), server, request.app.state.settings.max_rows)
+    doc = openapi(request.app.state.named_queries, server, request.app.state.settings.max_rows)
     return JSONResponse(doc)
 
 
 @router.get("/api", include_in_schema=False)
 async def api_docs(request: Request) -> Response:
-    queries = sorted(_queries(request).values(), key=lambda q: (q.tags[:1], q.name))
+    queries = sorted(request.app.state.named_queries.values(), key=lambda q: (q.tags[:1], q.name))
     return render(
         request,
         "api_docs.html",

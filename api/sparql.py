@@ -377,17 +377,9 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         base_iri=base,
         from_graphs=own_dataset,
     )
+    version = runner.store.version
     key = "\x00".join(
-        [
-            str(runner.store.version),
-            query,
-            *defaults,
-            "|",
-            *named,
-            str(results_type),
-            str(graph_type),
-            str(timeout),
-        ]
+        [str(version), query, *defaults, "|", *named, str(results_type), str(graph_type), str(timeout)]
     )
     etag = '"' + hashlib.sha1(key.encode()).hexdigest()[:24] + '"'
     headers = {

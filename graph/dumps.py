@@ -161,13 +161,6 @@ def graph_file(store: Store, graph: str) -> str:
     return f"graphe-{safe or 'defaut'}.ttl"
 
 
-def licenses(store: Store) -> dict[str, str]:
-    rows = store.select(
-        _P + f"SELECT ?g ?l WHERE {{ GRAPH <{store.meta_graph}> {{ ?g dcterms:license ?l }} }}"
-    )
-    return {r["g"].value: r["l"].value for r in rows}
-
-
 class Dumps:
     """The downloads folder of one store."""
 
@@ -218,7 +211,8 @@ class Dumps:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         graphs = sorted(store.public_graphs())
-        lic = licenses(store)
+        query = f"SELECT ?g ?l WHERE {{ GRAPH <{store.meta_graph}> {{ ?g dcterms:license ?l }} }}"
+        lic = {r["g"].value: r["l"].value for r in store.select(_P + query)}
         files: list[DumpFile] = []
         counts = public_counts(store)
         total = sum(counts.values())

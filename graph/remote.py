@@ -665,11 +665,6 @@ def read_results(body: bytes) -> list[dict[str, Term]] | bool:
     raise StoreError(message)
 
 
-def _boolean(value: bool):
-    """pyoxigraph has no constructor for a boolean result: an empty store answers the right ASK."""
-    return ox.Store().query("ASK {}" if value else "ASK { FILTER(false) }")
-
-
 def _transcode(response: httpx.Response, job: Job, head, write) -> None:
     media = response.headers.get("content-type", "").split(";")[0].strip().lower()
     body = io.BufferedReader(_Reader(response))
@@ -677,7 +672,9 @@ def _transcode(response: httpx.Response, job: Job, head, write) -> None:
     if results_format is not None:
         result = ox.parse_query_results(body, results_format)
         if isinstance(result, ox.QuerySolutions) and [v.value for v in result.variables] == [ASK_COLUMN]:
-            result = _boolean(any(s[ASK_COLUMN] is not None and s[ASK_COLUMN].value != "0" for s in result))
+            true = any(s[ASK_COLUMN] is not None and s[ASK_COLUMN].value != "0" for s in result)
+            # pyoxigraph has no constructor for a boolean result: an empty store answers the right ASK.
+            result = ox.Store().query("ASK {}" if true else "ASK { FILTER(false) }")
         kind = "boolean" if isinstance(result, ox.QueryBoolean) else "solutions"
         if job.results_format is None:
             raise NotAcceptable(kind)
