@@ -41,7 +41,11 @@ QUERY_MAX_BYTES = 1024 * 1024  # a query or update text
 GRAPH_MAX_BYTES = 64 * 1024 * 1024  # a Graph Store Protocol upload
 PREFETCH = 1024 * 1024  # answers up to this size are complete before the status line is sent
 CACHE_ENTRIES, CACHE_MAX_BODY = 512, 256 * 1024
-READ_HEADERS = "Accept, Content-Type, If-None-Match, Authorization"
+PREFLIGHT = {
+    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Content-Type, If-None-Match, Authorization",
+    "Access-Control-Max-Age": "600",
+}
 SD = "http://www.w3.org/ns/sparql-service-description#"
 GRAPHS = (*formats.DESCRIPTION, formats.NQUADS)  # what CONSTRUCT and DESCRIBE answer in
 UPLOADS = (formats.TURTLE, formats.NTRIPLES, formats.RDFXML)  # a graph's triples (no dataset formats)
@@ -197,11 +201,8 @@ class _Shares:
         with self._lock:
             held = self._held.get(client, 0)
             if held >= self.limit:
-                raise Problem(
-                    429,
-                    f"{held} of your queries are running already: retry once one of them has answered",
-                    {"Retry-After": "5"},
-                )
+                message = f"{held} of your queries are running already: retry once one of them has answered"
+                raise Problem(429, message, {"Retry-After": "5"})
             self._held[client] = held + 1
 
     def leave(self, client: str) -> None:
@@ -510,15 +511,7 @@ def _describe_service(request: Request) -> Response:
 @router.options("/store")
 @router.options("/store/{path:path}")
 async def preflight(request: Request) -> Response:
-    return Response(
-        status_code=204,
-        headers={
-            **_cors(request),
-            "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, HEAD, OPTIONS",
-            "Access-Control-Allow-Headers": READ_HEADERS,
-            "Access-Control-Max-Age": "600",
-        },
-    )
+    return Response(status_code=204, headers={**_cors(request), **PREFLIGHT})
 
 
 # --- /store: the Graph Store Protocol --------------------------------------------------------------------
@@ -529,13 +522,8 @@ def _target(request: Request, path: str | None) -> str | None:
         if "graph" in params:
             raise Problem(400, "give either ?default or ?graph=, not both")
         return ""
-    if "graph" in params:
-        return _graph_iris([("graph", params["graph"])], "graph")[0]
-    return _graph_iris([("graph", str(request.url).split("?")[0])], "graph")[0] if path else None
-
-
-def _exists(store: Store, graph: str) -> bool:
-    return graph == "" or store.has_graph(graph)
+    iri = params["graph"] if "graph" in params else str(request.url).split("?")[0] if path else None
+    return None if iri is None else _graph_iris([("graph", iri)], "graph")[0]
 
 
 @router.api_route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
@@ -543,19 +531,19 @@ def _exists(store: Store, graph: str) -> bool:
 async def graph_store(request: Request, path: str | None = None) -> Response:
     try:
         graph = _target(request, path)
-        if request.method in ("GET", "HEAD"):
-            return await _get_graph(request, graph)
-        _authorize(request)
-        return await _write_graph(request, graph)
+        reading = request.method in ("GET", "HEAD")
+        if not reading:
+            _authorize(request)
+        if graph is None and request.method != "POST":  # a POST to the store itself makes a new graph
+            raise Problem(400, "name a graph: ?graph=<IRI> or ?default")
+        return await (_get_graph if reading else _write_graph)(request, graph)
     except (sparql_text.Refused, conneg.FormatError) as p:
         return _problem(request, p)
 
 
-async def _get_graph(request: Request, graph: str | None) -> Response:
-    if graph is None:
-        raise Problem(400, "name a graph: ?graph=<IRI> or ?default")
+async def _get_graph(request: Request, graph: str) -> Response:
     store: Store = request.app.state.store
-    if graph and (not store.minter.is_public_graph(graph) or not _exists(store, graph)):
+    if graph and (not store.minter.is_public_graph(graph) or not store.has_graph(graph)):
         raise Problem(404, f"no public graph <{graph}>")
     fmt = conneg.negotiate(formats.DESCRIPTION, request.headers.get("accept"))
     where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
@@ -612,13 +600,10 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
     store: Store = request.app.state.store
     location = None
     if graph is None:
-        if request.method != "POST":
-            raise Problem(400, "name a graph: ?graph=<IRI> or ?default")
-        graph = str(request.base_url) + "store/" + uuid.uuid4().hex
-        location = graph
+        graph = location = str(request.base_url) + "store/" + uuid.uuid4().hex
     if graph and not store.minter.is_public_graph(graph):
         raise Problem(403, f"<{graph}> is not a public graph: it cannot be written here")
-    existed = _exists(store, graph)
+    existed = graph == "" or store.has_graph(graph)
     if request.method == "DELETE":
         if not existed:
             raise Problem(404, f"no graph <{graph}>")
@@ -627,17 +612,15 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
     triples = await _uploaded_triples(request, graph)
     data = " .\n".join(str(t) for t in triples)
     inner = f"GRAPH <{graph}> {{ {data} }}" if graph else data
-    steps = []
-    if request.method == "PUT":
-        steps.append(f"DROP SILENT GRAPH <{graph}>" if graph else "DROP SILENT DEFAULT")
-    if graph:
-        steps.append(f"CREATE SILENT GRAPH <{graph}>")
-    steps.append(f"INSERT DATA {{ {inner} }}")
+    steps = (
+        [f"DROP SILENT GRAPH <{graph}>" if graph else "DROP SILENT DEFAULT"]
+        if request.method == "PUT"
+        else []
+    )
+    steps += [f"CREATE SILENT GRAPH <{graph}>"] if graph else []
     try:
-        await run_in_threadpool(store.update, " ;\n".join(steps))
+        await run_in_threadpool(store.update, " ;\n".join([*steps, f"INSERT DATA {{ {inner} }}"]))
     except StoreError as e:
         raise _store_problem(e) from e
-    headers = _cors(request)
-    if location:
-        headers["Location"] = location
+    headers = {**_cors(request), **({"Location": location} if location else {})}
     return Response(status_code=204 if existed and not location else 201, headers=headers)

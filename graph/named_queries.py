@@ -38,8 +38,6 @@ class QueryFileError(Exception):
     def __init__(self, path: Path, message: str, line: int | None = None):
         where = f"{path}:{line}" if line else str(path)
         super().__init__(f"{where}: {message}")
-        self.path = path
-        self.line = line
 
 
 class ParameterError(ValueError):

@@ -543,11 +543,8 @@ class Reader:
     def _direct(self, bindings: Bindings | None, public: bool) -> bool:
         # Private reads need the store; VALUES cannot hold blank nodes (the store substitutes them);
         # an in-memory store has no workers to gain from.
-        return (
-            not public
-            or not self.runner.disk
-            or any(isinstance(v, ox.BlankNode) for v in (bindings or {}).values())
-        )
+        blank = any(isinstance(v, ox.BlankNode) for v in (bindings or {}).values())
+        return not public or not self.runner.disk or blank
 
     def select(self, query, bindings=None, *, public=True, timeout=None):
         if self._direct(bindings, public):

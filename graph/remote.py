@@ -287,8 +287,7 @@ class RemoteStore(Store):
         return EMPTY_GRAPH
 
     def _dataset(self, public: bool) -> dict[str, list[str]]:
-        graphs = self.public_graphs() if public else self.graphs()
-        graphs = graphs or [self.empty_graph()]
+        graphs = (self.public_graphs() if public else self.graphs()) or [self.empty_graph()]
         return {"default-graph-uri": graphs, "named-graph-uri": graphs}
 
     def post_query(
