@@ -11,8 +11,9 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api import conneg
 from api.pages import render
+from api.public_http import etag_matches
 from graph import formats
-from graph.dumps import DATA_INCLUSION_DIR, Dumps
+from graph.dumps import Dumps
 
 router = APIRouter()
 
@@ -45,13 +46,7 @@ async def downloads_page(request: Request) -> Response:
     return render(request, "downloads.html", {"manifest": manifest, "error": dumps.error})
 
 
-@router.get("/telechargements/data-inclusion/{name}", include_in_schema=False)
-async def download_data_inclusion(request: Request, name: str) -> Response:
-    """The national exchange files live in their own folder of the build."""
-    return await download(request, f"{DATA_INCLUSION_DIR}/{name}")
-
-
-@router.get("/telechargements/{name}", include_in_schema=False)
+@router.get("/telechargements/{name:path}", include_in_schema=False)  # data-inclusion/… included
 async def download(request: Request, name: str) -> Response:
     dumps = dumps_of(request)
     dumps.ensure()
@@ -66,7 +61,7 @@ async def download(request: Request, name: str) -> Response:
             f"Pas de fichier « {name} ».", status_code=404, media_type="text/plain; charset=utf-8"
         )
     etag = f'"{manifest["version"]}-{name}"'
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
     media = next(f["media"] for f in manifest["files"] if f["name"] == name)
     headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}

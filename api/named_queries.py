@@ -10,7 +10,6 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +18,7 @@ from api import conneg
 from api.pages import render, store_of
 from graph import formats
 from graph import named_queries as nq
+from graph.sparql_text import Refused as Problem
 from graph.store import QueryTimeout, StoreError
 
 router = APIRouter()
@@ -36,20 +36,9 @@ TYPE_SCHEMA: dict[str, dict[str, Any]] = {
 }
 
 
-class Problem(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 def setup(app: FastAPI) -> None:
     """Read and validate every query file at start-up: a bad file stops the app with its name and line."""
     app.state.named_queries = nq.load_all()
-
-
-def _queries(request: Request) -> dict[str, nq.NamedQuery]:
-    return request.app.state.named_queries
 
 
 def _problem(status: int, message: str) -> JSONResponse:
@@ -66,12 +55,6 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
     if not low <= number <= high:
         raise Problem(400, f"{name}: must be between {low} and {high}")
     return number
-
-
-def variables(q: nq.NamedQuery) -> list[str]:
-    """Projected variables, in order, as the query declares them."""
-    result = ox.Store().query(q.sparql)
-    return [v.value for v in result.variables]
 
 
 async def _values(request: Request) -> dict[str, str]:
@@ -94,7 +77,7 @@ async def _values(request: Request) -> dict[str, str]:
 
 @router.api_route("/api/{name}", methods=["GET", "POST"], include_in_schema=False)
 async def run_named_query(request: Request, name: str) -> Response:
-    q = _queries(request).get(name)
+    q = request.app.state.named_queries.get(name)
     if q is None:
         return _problem(404, f"no named query {name!r}; see /openapi.json for the list")
     settings = request.app.state.settings
@@ -110,35 +93,28 @@ async def run_named_query(request: Request, name: str) -> Response:
         rows = await run_in_threadpool(
             store_of(request).select, text, bindings, timeout=settings.query_timeout
         )
-    except Problem as p:
-        return _problem(p.status, p.message)
-    except conneg.FormatError as e:
+    except (Problem, conneg.FormatError) as e:
         return _problem(e.status, str(e))
-    except nq.ParameterError as e:
-        return _problem(400, str(e))
     except QueryTimeout:
         return _problem(504, f"the query ran past the {settings.query_timeout:g} s deadline")
-    except StoreError as e:
+    except (nq.ParameterError, StoreError) as e:
         return _problem(400, str(e))
     more = len(rows) > limit
     rows = rows[:limit]
-    body = formats.write_rows(fmt, variables(q), rows)
+    body = formats.write_rows(fmt, q.variables, rows)
     response = Response(body, media_type=fmt.media_type)
-    links = []
     params = {k: v for k, v in values.items() if v != ""}
     if fmt is not formats.JSON or given is not None:
         params["format"] = fmt.name
     base = str(request.url.replace(query=""))
-    if more:
-        links.append(
-            f'<{base}?{urlencode({**params, "limit": limit, "offset": offset + limit})}>; rel="next"'
-        )
+    pages = {"next": offset + limit} if more else {}
     if offset > 0:
-        prev = max(0, offset - limit)
-        links.append(f'<{base}?{urlencode({**params, "limit": limit, "offset": prev})}>; rel="prev"')
-        links.append(f'<{base}?{urlencode({**params, "limit": limit, "offset": 0})}>; rel="first"')
-    if links:
-        response.headers["Link"] = ", ".join(links)
+        pages |= {"prev": max(0, offset - limit), "first": 0}
+    if pages:
+        response.headers["Link"] = ", ".join(
+            f'<{base}?{urlencode({**params, "limit": limit, "offset": at})}>; rel="{rel}"'
+            for rel, at in pages.items()
+        )
     return response
 
 
@@ -166,11 +142,11 @@ def _typed(p: nq.Param, value: str) -> Any:
 
 def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> dict[str, Any]:
     problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    common = [
-        {"$ref": "#/components/parameters/limit"},
-        {"$ref": "#/components/parameters/offset"},
-        {"$ref": "#/components/parameters/format"},
-    ]
+    paging: dict[str, dict[str, Any]] = {
+        "limit": {"type": "integer", "minimum": 1, "maximum": max_rows, "default": DEFAULT_LIMIT},
+        "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+        "format": {"type": "string", "enum": formats.tokens(formats.ROWS)},
+    }
     paths: dict[str, Any] = {}
     for q in queries.values():
         params = [
@@ -184,8 +160,11 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
             }
             for p in q.params
         ]
-        names = variables(q)
-        row = {"type": "object", "properties": {n: {} for n in names}, "additionalProperties": False}
+        row = {"type": "object", "properties": {n: {} for n in q.variables}, "additionalProperties": False}
+        schemas = {
+            formats.JSON: {"type": "array", "items": row},
+            formats.SPARQL_JSON: {"$ref": "#/components/schemas/SparqlResults"},
+        }
         responses = {
             "200": {
                 "description": "Résultats (une page)",
@@ -196,12 +175,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
                     }
                 },
                 "content": {
-                    "application/json": {"schema": {"type": "array", "items": row}},
-                    "application/sparql-results+json": {
-                        "schema": {"$ref": "#/components/schemas/SparqlResults"}
-                    },
-                    "text/csv": {"schema": {"type": "string"}},
-                    "text/tab-separated-values": {"schema": {"type": "string"}},
+                    f.media_type: {"schema": schemas.get(f, {"type": "string"})} for f in formats.ROWS
                 },
             },
             "400": {"description": "Paramètre invalide", "content": problem},
@@ -220,24 +194,15 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
             "x-sparql": q.sparql,
             "responses": responses,
         }
-        form_props = {p.name: _param_schema(p) for p in q.params}
-        form_props.update(
-            {
-                "limit": {"type": "integer", "minimum": 1, "maximum": max_rows, "default": DEFAULT_LIMIT},
-                "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
-                "format": {"type": "string", "enum": formats.tokens(formats.ROWS)},
-            }
-        )
         required = [p.name for p in q.params if p.required]
         form_schema: dict[str, Any] = {
             "type": "object",
-            "properties": form_props,
+            "properties": {p.name: _param_schema(p) for p in q.params} | paging,
             "additionalProperties": False,
+            **({"required": required} if required else {}),
         }
-        if required:
-            form_schema["required"] = required
         paths[f"/api/{q.name}"] = {
-            "get": {**op, "parameters": params + common},
+            "get": {**op, "parameters": params + [{"$ref": f"#/components/parameters/{n}"} for n in paging]},
             "post": {
                 **op,
                 "operationId": op["operationId"] + "_post",
@@ -260,28 +225,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
         "servers": [{"url": server}],
         "paths": paths,
         "components": {
-            "parameters": {
-                "limit": {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": max_rows,
-                        "default": DEFAULT_LIMIT,
-                    },
-                },
-                "offset": {
-                    "name": "offset",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
-                },
-                "format": {
-                    "name": "format",
-                    "in": "query",
-                    "schema": {"type": "string", "enum": formats.tokens(formats.ROWS)},
-                },
-            },
+            "parameters": {n: {"name": n, "in": "query", "schema": schema} for n, schema in paging.items()},
             "schemas": {
                 "Problem": {
                     "type": "object",
@@ -310,19 +254,19 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
 @router.get("/openapi.json", include_in_schema=False)
 async def openapi_json(request: Request) -> JSONResponse:
     server = str(request.base_url).rstrip("/")
-    doc = openapi(_queries(request), server, request.app.state.settings.max_rows)
+    doc = openapi(request.app.state.named_queries, server, request.app.state.settings.max_rows)
     return JSONResponse(doc)
 
 
 @router.get("/api", include_in_schema=False)
 async def api_docs(request: Request) -> Response:
-    queries = sorted(_queries(request).values(), key=lambda q: (q.tags[:1], q.name))
+    queries = sorted(request.app.state.named_queries.values(), key=lambda q: (q.tags[:1], q.name))
     return render(
         request,
         "api_docs.html",
         {
             "queries": queries,
             "formats": [f.name for f in formats.ROWS],
-            "variables": {q.name: variables(q) for q in queries},
+            "variables": {q.name: q.variables for q in queries},
         },
     )

@@ -5,15 +5,14 @@ is run as the GET it stands for and its body dropped (status and headers stay th
 included). Public read-only routes (the routers given at set-up) share one CORS policy,
 ``COMMUNS_CORS_ORIGINS``; authenticated routes (contributions, moderation, the Graph Store) get none, so
 a browser application on another site can read the commons but never act as a logged-in user.
-``/sparql`` and ``/store`` answer before this layer (``api.app.App``) and apply the same policy through
-:func:`cors_headers`.
+``/sparql`` and ``/store`` apply the same policy themselves (:func:`cors_headers`), with their own methods.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,13 +23,15 @@ READ_METHODS = "GET, HEAD, POST, OPTIONS"
 def cors_headers(origins: str, origin: str) -> dict[str, str]:
     """The CORS answer for a request from ``origin``: ``origins`` is ``*``, a space-separated list of
     allowed origins, or empty (no cross-origin reads at all)."""
-    if not origins.strip():
-        return {}
-    if origins.strip() == "*":
+    listed = origins.split()
+    if listed == ["*"]:
         return {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": EXPOSED}
-    if origin in origins.split():
-        allowed = {"Access-Control-Allow-Origin": origin, "Access-Control-Expose-Headers": EXPOSED}
-        return {**allowed, "Vary": "Origin"}
+    if origin in listed:
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Expose-Headers": EXPOSED,
+            "Vary": "Origin",
+        }
     return {}
 
 
@@ -97,6 +98,12 @@ class PublicHttp:
 def public_routes(routers: Iterable[APIRouter]) -> list[BaseRoute]:
     """These routers' routes: the public read-only ones, marked once at set-up."""
     return [route for router in routers for route in router.routes]
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag`` (weakly, as RFC 9110 compares it) or is ``*``."""
+    header = request.headers.get("if-none-match", "").strip()
+    return header == "*" or etag in [t.strip().removeprefix("W/") for t in header.split(",")]
 
 
 def _header(scope: Scope, name: bytes) -> str:

@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -23,8 +24,9 @@ from starlette.requests import ClientDisconnect
 
 from api import conneg
 from api.pages import render
-from api.public_http import cors_headers
+from api.public_http import cors_headers, etag_matches
 from graph import formats, sparql_text
+from graph import named_queries as nq
 from graph.namespaces import PREFIXES, sparql_prefixes
 from graph.pool import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
 from graph.remote import RemoteRunner
@@ -33,12 +35,18 @@ from graph.sparql_text import bind
 from graph.store import QueryTimeout, Store, StoreError, StoreUnavailable
 
 router = APIRouter()
+T = TypeVar("T")
 
 QUERY_MAX_BYTES = 1024 * 1024  # a query or update text
 GRAPH_MAX_BYTES = 64 * 1024 * 1024  # a Graph Store Protocol upload
 PREFETCH = 1024 * 1024  # answers up to this size are complete before the status line is sent
 CACHE_ENTRIES, CACHE_MAX_BODY = 512, 256 * 1024
-READ_HEADERS = "Accept, Content-Type, If-None-Match, Authorization"
+PREFLIGHT = {
+    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Content-Type, If-None-Match, Authorization",
+    "Access-Control-Max-Age": "600",
+}
+SD = "http://www.w3.org/ns/sparql-service-description#"
 GRAPHS = (*formats.DESCRIPTION, formats.NQUADS)  # what CONSTRUCT and DESCRIBE answer in
 UPLOADS = (formats.TURTLE, formats.NTRIPLES, formats.RDFXML)  # a graph's triples (no dataset formats)
 
@@ -67,41 +75,28 @@ EXAMPLES = {
 }
 
 
-def examples(request: Request) -> dict[str, str]:
+def _kept(request: Request, name: str, make: Callable[[], T]) -> T:
+    """What this app keeps under ``name`` in its state, made on first use."""
+    state = request.app.state
+    if getattr(state, name, None) is None:
+        setattr(state, name, make())
+    return getattr(state, name)
+
+
+def _examples(request: Request) -> dict[str, str]:
     """The built-in examples, then each named query of ``queries/`` with its example values bound."""
     state = request.app.state
-    cached = getattr(state, "sparql_examples", None)
-    if cached is not None:
-        return cached
-    found = dict(EXAMPLES)
-    try:
-        from graph import named_queries  # the named-queries feature (queries/*.rq), when present
-
-        queries = named_queries.load_all()
-    except Exception:  # noqa: BLE001 - optional here: a broken file must not take the query page down
-        queries = {}
-    for q in queries.values():
-        try:
-            values = named_queries.bindings(q, q.example_values(), state.store.minter)
-            found[q.summary or q.name] = bind(q.sparql, values)
-        except (ValueError, StoreError):
-            continue  # a required parameter without an example: not runnable as is
-    state.sparql_examples = found
-    return found
+    minter = state.store.minter
+    queries = state.named_queries.values()
+    return EXAMPLES | {q.summary: bind(q.sparql, nq.bindings(q, q.example_values(), minter)) for q in queries}
 
 
-class Problem(Exception):
-    """An HTTP error with a message the client can act on."""
+class Problem(sparql_text.Refused):
+    """A refusal with HTTP headers of its own (Retry-After, Allow…)."""
 
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+        super().__init__(status, message)
         self.headers = headers or {}
-
-
-def _refused(e: sparql_text.Refused) -> Problem:
-    return Problem(e.status, e.message)
 
 
 def _settings(request: Request) -> Settings:
@@ -112,8 +107,8 @@ def _cors(request: Request) -> dict[str, str]:
     return cors_headers(_settings(request).cors_origins, request.headers.get("origin", ""))
 
 
-def _problem(request: Request, p: Problem | conneg.FormatError) -> Response:
-    return PlainTextResponse(f"{p}\n", p.status, {**_cors(request), **p.headers})
+def _problem(request: Request, p: sparql_text.Refused | conneg.FormatError) -> Response:
+    return PlainTextResponse(f"{p}\n", p.status, {**_cors(request), **getattr(p, "headers", {})})
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -206,11 +201,8 @@ class _Shares:
         with self._lock:
             held = self._held.get(client, 0)
             if held >= self.limit:
-                raise Problem(
-                    429,
-                    f"{held} of your queries are running already: retry once one of them has answered",
-                    {"Retry-After": "5"},
-                )
+                message = f"{held} of your queries are running already: retry once one of them has answered"
+                raise Problem(429, message, {"Retry-After": "5"})
             self._held[client] = held + 1
 
     def leave(self, client: str) -> None:
@@ -220,27 +212,6 @@ class _Shares:
                 self._held[client] = held
 
 
-def _shares(request: Request) -> _Shares:
-    state = request.app.state
-    if getattr(state, "sparql_shares", None) is None:
-        state.sparql_shares = _Shares(_settings(request).client_queries)
-    return state.sparql_shares
-
-
-def _cache(request: Request) -> _Cache:
-    state = request.app.state
-    if getattr(state, "sparql_cache", None) is None:
-        state.sparql_cache = _Cache()
-    return state.sparql_cache
-
-
-def _etag_matches(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    return header.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in header.split(",")]
-
-
 # --- /sparql -------------------------------------------------------------------------------------------
 async def _params(request: Request) -> list[tuple[str, str]]:
     query_string = request.scope["query_string"]
@@ -248,26 +219,29 @@ async def _params(request: Request) -> list[tuple[str, str]]:
     if request.method != "POST":
         return params
     media = _media(request)
-    body = await _read_body(request, QUERY_MAX_BYTES)
-    if media == "application/x-www-form-urlencoded":
+    accepted = ("application/x-www-form-urlencoded", "application/sparql-query", "application/sparql-update")
+    if media not in accepted:
+        raise Problem(415, f"unsupported Content-Type {media or '(none)'}: use {', '.join(accepted)}")
+    try:
+        text = (await _read_body(request, QUERY_MAX_BYTES)).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise Problem(400, "the request body is not UTF-8") from e
+    if media == accepted[0]:
+        return params + parse_qsl(text, keep_blank_values=True)
+    if any(k in ("query", "update") for k, _ in params):
+        raise Problem(400, f"a {media} body and a query/update parameter at once")
+    return [*params, ("query" if media == accepted[1] else "update", text)]
+
+
+def _graph_iris(params: list[tuple[str, str]], name: str) -> list[str]:
+    """The values of ``name``, each a valid IRI."""
+    iris = [v for k, v in params if k == name]
+    for g in iris:
         try:
-            return params + parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-        except UnicodeDecodeError as e:
-            raise Problem(400, "the form is not UTF-8") from e
-    if media in ("application/sparql-query", "application/sparql-update"):
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise Problem(400, "the request body is not UTF-8") from e
-        name = "query" if media == "application/sparql-query" else "update"
-        if any(k in ("query", "update") for k, _ in params):
-            raise Problem(400, f"a {media} body and a query/update parameter at once")
-        return [*params, (name, text)]
-    raise Problem(
-        415,
-        f"unsupported Content-Type {media or '(none)'}: use application/x-www-form-urlencoded, "
-        "application/sparql-query or application/sparql-update",
-    )
+            ox.NamedNode(g)
+        except ValueError as e:
+            raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
+    return iris
 
 
 def _one(params: list[tuple[str, str]], name: str) -> str | None:
@@ -304,18 +278,52 @@ def _collect(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
 
 
 async def _start(
-    runner: QueryRunner | RemoteRunner, job: Job, timeout: float
+    runner: QueryRunner | RemoteRunner, job: Job, timeout: float, written: str
 ) -> tuple[Answer, list[bytes], bool]:
-    """The answer and its first PREFETCH bytes: all of a small one, read without leaving the loop."""
-    answer = await runner.run_async(job, timeout)
-    if answer.complete:
-        return answer, list(answer.chunks), True
+    """The answer and its first PREFETCH bytes (all of a small one), or the error as a Problem.
+    ``written``: the query as the client sent it, where its syntax errors are placed."""
     try:
-        head, done = await run_in_threadpool(_collect, answer, PREFETCH)
-    except BaseException:
-        answer.close()
-        raise
+        answer = await runner.run_async(job, timeout)
+        if answer.complete:
+            return answer, list(answer.chunks), True
+        try:
+            head, done = await run_in_threadpool(_collect, answer, PREFETCH)
+        except BaseException:
+            answer.close()
+            raise
+    except NotAcceptable as e:
+        wanted = "a SPARQL results format" if e.kind != "graph" else "an RDF format"
+        raise Problem(406, f"this {e.kind} result needs {wanted}; none is acceptable to the client") from e
+    except QueryTimeout as e:
+        raise Problem(504, str(e)) from e
+    except StoreError as e:
+        raise _store_problem(e if written == job.query else _as_written(written, e)) from e
     return answer, head, done
+
+
+def _reply(
+    request: Request,
+    started: tuple[Answer, list[bytes], bool],
+    headers: dict[str, str],
+    compact: bool,
+    done: Callable[[], None] = lambda: None,
+) -> Response:
+    """The answer begun by :func:`_start`; ``compact``: a graph as compacted JSON-LD (the engine's own is
+    expanded, so it is written here from N-Triples). ``done`` is called once a streamed answer ends."""
+    answer, head, complete = started
+    media = answer.head.media_type
+    if compact and answer.head.kind == "graph":
+        try:
+            head = [formats.jsonld(ox.parse(b"".join(head + list(answer.chunks)), ox.RdfFormat.N_TRIPLES))]
+        except ValueError as e:
+            raise Problem(406, str(e)) from e
+        media, complete = formats.JSONLD.media_type, True
+    content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
+    if request.method == "HEAD" or complete:
+        answer.close()
+        body = b"" if request.method == "HEAD" else b"".join(head)
+        return Response(body, 200, headers, media_type=content_type)
+    return StreamingResponse(_stream(head, answer, done), 200, headers, media_type=content_type)
 
 
 @router.api_route("/sparql", methods=["GET", "POST", "HEAD"])
@@ -334,10 +342,8 @@ async def endpoint(request: Request) -> Response:
         if query is None:
             return _describe_service(request)
         return await _query(request, params, query)
-    except (Problem, conneg.FormatError) as p:
+    except (sparql_text.Refused, conneg.FormatError) as p:
         return _problem(request, p)
-    except sparql_text.Refused as e:
-        return _problem(request, _refused(e))
     except StoreError as e:
         return _problem(request, _store_problem(e))
     except ClientDisconnect:
@@ -351,13 +357,8 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     sparql_text.check_remote(checked, settings.service_allowlist, base)
     toks = sparql_text.tokens(checked)
     sparql_text.check_extensions(toks)
-    defaults = [v for k, v in params if k == "default-graph-uri"]
-    named = [v for k, v in params if k == "named-graph-uri"]
-    for g in defaults + named:
-        try:
-            ox.NamedNode(g)
-        except ValueError as e:
-            raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
+    defaults = _graph_iris(params, "default-graph-uri")
+    named = _graph_iris(params, "named-graph-uri")
     timeout = _timeout(request, params)
     # SPARQLWrapper sends several format= values, some of them comma-separated lists.
     asked = [t for k, v in params if k == "format" for t in v.split(",") if t.strip()]
@@ -366,21 +367,20 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     graph_type = graph.media_type if graph else None
     runner = _runner(request)
     protocol_dataset = bool(defaults or named)
-    own_dataset = sparql_text.has_from(toks)
-    sent = sparql_text.as_sparql11(checked)
+    own_dataset = sparql_text.from_graphs(toks, base)
     job = Job(
-        sent,
+        sparql_text.as_sparql11(checked),
         results_format=results_type,
-        # JSON-LD is compacted here from N-Triples; the engine's own JSON-LD is expanded.
-        graph_format="application/n-triples" if graph_type == "application/ld+json" else graph_type,
+        graph_format=_engine_format(graph),
         default_graphs=defaults if protocol_dataset else None,
         named_graphs=named if protocol_dataset else None,
-        union_default=not protocol_dataset and not own_dataset,
+        union_default=not protocol_dataset and own_dataset is None,
         base_iri=base,
-        from_graphs=sparql_text.from_graphs(toks, base) if own_dataset else None,
+        from_graphs=own_dataset,
     )
+    version = runner.store.version
     key = "\x00".join(
-        [str(runner.version), query, *defaults, "|", *named, str(results_type), str(graph_type), str(timeout)]
+        [str(version), query, *defaults, "|", *named, str(results_type), str(graph_type), str(timeout)]
     )
     etag = '"' + hashlib.sha1(key.encode()).hexdigest()[:24] + '"'
     headers = {
@@ -389,52 +389,31 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         "Cache-Control": "public, max-age=0, must-revalidate",
         "Vary": "Accept, Origin",
     }
-    if _etag_matches(request, etag):
+    if etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
-    cache = _cache(request)
+    cache = _kept(request, "sparql_cache", _Cache)
     cached = cache.get(etag)
     if cached:
         return Response(cached[1], 200, headers, media_type=cached[0])
     # The client's share is held until its answer is complete: here, or at the end of a streamed one.
-    shares, client = _shares(request), request.client.host if request.client else ""
+    shares = _kept(request, "sparql_shares", lambda: _Shares(_settings(request).client_queries))
+    client = request.client.host if request.client else ""
     shares.enter(client)
-    streaming = False
+    response: Response | None = None
     try:
-        try:
-            answer, head, done = await _start(runner, job, timeout)
-        except NotAcceptable as e:
-            wanted = "a SPARQL results format" if e.kind != "graph" else "an RDF format"
-            raise Problem(
-                406, f"this {e.kind} result needs {wanted}; none is acceptable to the client"
-            ) from e
-        except QueryTimeout as e:
-            raise Problem(504, str(e)) from e
-        except StoreError as e:
-            raise _store_problem(e if sent == query else _as_written(query, e)) from e
-        media = answer.head.media_type
-        if answer.head.kind == "graph" and graph_type == "application/ld+json":
-            if not done:
-                head, done = head + list(answer.chunks), True  # compaction needs the whole graph
-            try:
-                body = formats.jsonld(ox.parse(b"".join(head), ox.RdfFormat.N_TRIPLES))
-            except ValueError as e:
-                raise Problem(406, str(e)) from e
-            media = "application/ld+json"
-            head = [body]
-        content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
-        if request.method == "HEAD":
-            answer.close()
-            return Response(status_code=200, headers=headers, media_type=content_type)
-        if done:
-            body = b"".join(head)
-            cache.put(etag, content_type, body)
-            return Response(body, 200, headers, media_type=content_type)
-        streaming = True
-        rest = _stream(head, answer, lambda: shares.leave(client))
-        return StreamingResponse(rest, 200, headers, media_type=content_type)
+        started = await _start(runner, job, timeout, query)
+        response = _reply(request, started, headers, graph is formats.JSONLD, lambda: shares.leave(client))
+        if not isinstance(response, StreamingResponse) and request.method != "HEAD":
+            cache.put(etag, str(response.media_type), response.body)
+        return response
     finally:
-        if not streaming:
+        if not isinstance(response, StreamingResponse):
             shares.leave(client)
+
+
+def _engine_format(fmt: formats.Format | None) -> str | None:
+    """What the engine writes for ``fmt``: N-Triples for JSON-LD, which :func:`_reply` compacts."""
+    return formats.NTRIPLES.media_type if fmt is formats.JSONLD else fmt.media_type if fmt else None
 
 
 def _formats(accept: str | None, asked: list[str]) -> tuple[formats.Format | None, formats.Format | None]:
@@ -466,15 +445,11 @@ def _stream(head: list[bytes], answer: Answer, done: Callable[[], None] = lambda
 async def _update(request: Request, params: list[tuple[str, str]], text: str) -> Response:
     _authorize(request)
     store = request.app.state.store
-    using = [v for k, v in params if k == "using-graph-uri"]
-    using_named = [v for k, v in params if k == "using-named-graph-uri"]
+    using = _graph_iris(params, "using-graph-uri")
+    using_named = _graph_iris(params, "using-named-graph-uri")
     for g in using + using_named:
         if not store.minter.is_public_graph(g):
             raise Problem(403, f"<{g}> is not a public graph: updates cannot read it")
-        try:
-            ox.NamedNode(g)
-        except ValueError as e:
-            raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
     base = _endpoint(request)
     text = sparql_text.canonical(text)
     text = sparql_text.rewrite_update(text, store.public_graphs(), using, using_named, EMPTY_GRAPH)
@@ -500,25 +475,6 @@ def _endpoint(request: Request) -> str:
     return _settings(request).base_iri + "sparql"
 
 
-def _service_triples(endpoint: str, federated: bool) -> str:
-    sd = "http://www.w3.org/ns/sparql-service-description#"
-    return (
-        f"@prefix sd: <{sd}> .\n"
-        f"<{endpoint}#service> a sd:Service ;\n"
-        f"  sd:endpoint <{endpoint}> ;\n"
-        # What an anonymous client gets: queries only (updates need a token), and SERVICE only towards
-        # the allowlisted endpoints, so no BasicFederatedQuery unless some are.
-        "  sd:supportedLanguage sd:SPARQL11Query ;\n"
-        + (
-            "  sd:feature sd:UnionDefaultGraph, sd:BasicFederatedQuery ;\n"
-            if federated
-            else "  sd:feature sd:UnionDefaultGraph ;\n"
-        )
-        + "".join(f"  sd:resultFormat <{f.iri}> ;\n" for f in (*formats.RESULTS, *GRAPHS))
-        + "  sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ] ] .\n"
-    )
-
-
 def _describe_service(request: Request) -> Response:
     fmt = conneg.negotiate((formats.HTML, *formats.DESCRIPTION), request.headers.get("accept"))
     headers = {**_cors(request), "Vary": "Accept"}
@@ -528,7 +484,7 @@ def _describe_service(request: Request) -> Response:
             "sparql.html",
             {
                 "prefixes": sparql_prefixes(),
-                "examples": examples(request),
+                "examples": _examples(request),
                 "formats": [*formats.RESULTS, *GRAPHS],
                 "base": _settings(request).base_iri,
                 "timeout": _settings(request).query_timeout,
@@ -536,26 +492,26 @@ def _describe_service(request: Request) -> Response:
         )
         response.headers.update({k: v for k, v in headers.items() if k != "Vary"})  # render's Vary has Accept
         return response
-    endpoint = _settings(request).base_iri.rstrip("/") + "/sparql"  # the configured base, not the Host
-    federated = bool(_settings(request).service_allowlist)
-    triples = list(ox.parse(_service_triples(endpoint, federated).encode(), ox.RdfFormat.TURTLE))
-    prefixes = {**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#"}
-    return Response(formats.serialize(triples, fmt, prefixes), headers=headers, media_type=fmt.media_type)
+    # What an anonymous client gets: queries only (updates need a token), and SERVICE only towards the
+    # allowlisted endpoints, so no BasicFederatedQuery unless some are.
+    federated = ", sd:BasicFederatedQuery" if _settings(request).service_allowlist else ""
+    results = "".join(f"  sd:resultFormat <{f.iri}> ;\n" for f in (*formats.RESULTS, *GRAPHS))
+    endpoint = _endpoint(request)
+    description = (
+        f"@prefix sd: <{SD}> .\n<{endpoint}#service> a sd:Service ; sd:endpoint <{endpoint}> ;\n"
+        f"  sd:supportedLanguage sd:SPARQL11Query ; sd:feature sd:UnionDefaultGraph{federated} ;\n{results}"
+        "  sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ] ] .\n"
+    )
+    triples = ox.parse(description.encode(), ox.RdfFormat.TURTLE)
+    body = formats.serialize(triples, fmt, {**PREFIXES, "sd": SD})
+    return Response(body, headers=headers, media_type=fmt.media_type)
 
 
 @router.options("/sparql")
 @router.options("/store")
 @router.options("/store/{path:path}")
 async def preflight(request: Request) -> Response:
-    return Response(
-        status_code=204,
-        headers={
-            **_cors(request),
-            "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, HEAD, OPTIONS",
-            "Access-Control-Allow-Headers": READ_HEADERS,
-            "Access-Control-Max-Age": "600",
-        },
-    )
+    return Response(status_code=204, headers={**_cors(request), **PREFLIGHT})
 
 
 # --- /store: the Graph Store Protocol --------------------------------------------------------------------
@@ -566,21 +522,8 @@ def _target(request: Request, path: str | None) -> str | None:
         if "graph" in params:
             raise Problem(400, "give either ?default or ?graph=, not both")
         return ""
-    if "graph" in params:
-        iri = params["graph"]
-    elif path:
-        iri = str(request.url).split("?")[0]
-    else:
-        return None
-    try:
-        ox.NamedNode(iri)
-    except ValueError as e:
-        raise Problem(400, f"invalid graph IRI {iri!r}: {e}") from e
-    return iri
-
-
-def _exists(store: Store, graph: str) -> bool:
-    return graph == "" or store.has_graph(graph)
+    iri = params["graph"] if "graph" in params else str(request.url).split("?")[0] if path else None
+    return None if iri is None else _graph_iris([("graph", iri)], "graph")[0]
 
 
 @router.api_route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
@@ -588,53 +531,36 @@ def _exists(store: Store, graph: str) -> bool:
 async def graph_store(request: Request, path: str | None = None) -> Response:
     try:
         graph = _target(request, path)
-        if request.method in ("GET", "HEAD"):
-            return await _get_graph(request, graph)
-        _authorize(request)
-        return await _write_graph(request, graph)
-    except (Problem, conneg.FormatError) as p:
+        reading = request.method in ("GET", "HEAD")
+        if not reading:
+            _authorize(request)
+        if graph is None and request.method != "POST":  # a POST to the store itself makes a new graph
+            raise Problem(400, "name a graph: ?graph=<IRI> or ?default")
+        return await (_get_graph if reading else _write_graph)(request, graph)
+    except (sparql_text.Refused, conneg.FormatError) as p:
         return _problem(request, p)
 
 
-async def _get_graph(request: Request, graph: str | None) -> Response:
-    if graph is None:
-        raise Problem(400, "name a graph: ?graph=<IRI> or ?default")
+async def _get_graph(request: Request, graph: str) -> Response:
     store: Store = request.app.state.store
-    if graph and (not store.minter.is_public_graph(graph) or not _exists(store, graph)):
+    if graph and (not store.minter.is_public_graph(graph) or not store.has_graph(graph)):
         raise Problem(404, f"no public graph <{graph}>")
-    media = conneg.negotiate(formats.DESCRIPTION, request.headers.get("accept")).media_type
+    fmt = conneg.negotiate(formats.DESCRIPTION, request.headers.get("accept"))
     where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}"
     job = Job(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}",
+        query,
         results_format=None,
-        graph_format="application/n-triples" if media == "application/ld+json" else media,
+        graph_format=_engine_format(fmt),
         default_graphs=[] if not graph else None,
         named_graphs=[] if not graph else None,
         union_default=False,
     )
     runner = _runner(request)
-    timeout = _settings(request).query_timeout
-    try:
-        answer, head, done = await _start(runner, job, timeout)
-    except QueryTimeout as e:
-        raise Problem(504, str(e)) from e
-    except StoreError as e:
-        raise _store_problem(e) from e
-    headers = {
-        **_cors(request),
-        "Vary": "Accept",
-        "ETag": f'"g{runner.version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{media}"',
-    }
-    if request.method == "HEAD":
-        answer.close()
-        return Response(status_code=200, headers=headers, media_type=media)
-    if media == "application/ld+json":
-        body = b"".join(head + ([] if done else list(answer.chunks)))
-        triples = ox.parse(body, ox.RdfFormat.N_TRIPLES)
-        return Response(formats.serialize(triples, formats.JSONLD), headers=headers, media_type=media)
-    if done:
-        return Response(b"".join(head), headers=headers, media_type=media)
-    return StreamingResponse(_stream(head, answer), headers=headers, media_type=media)
+    started = await _start(runner, job, _settings(request).query_timeout, query)
+    tag = f"g{runner.store.version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{fmt.media_type}"
+    headers = {**_cors(request), "Vary": "Accept", "ETag": f'"{tag}"'}
+    return _reply(request, started, headers, fmt is formats.JSONLD)
 
 
 def _parse_rdf(body: bytes, token: str, base: str) -> list[ox.Triple]:
@@ -674,13 +600,10 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
     store: Store = request.app.state.store
     location = None
     if graph is None:
-        if request.method != "POST":
-            raise Problem(400, "name a graph: ?graph=<IRI> or ?default")
-        graph = str(request.base_url) + "store/" + uuid.uuid4().hex
-        location = graph
+        graph = location = str(request.base_url) + "store/" + uuid.uuid4().hex
     if graph and not store.minter.is_public_graph(graph):
         raise Problem(403, f"<{graph}> is not a public graph: it cannot be written here")
-    existed = _exists(store, graph)
+    existed = graph == "" or store.has_graph(graph)
     if request.method == "DELETE":
         if not existed:
             raise Problem(404, f"no graph <{graph}>")
@@ -689,17 +612,15 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
     triples = await _uploaded_triples(request, graph)
     data = " .\n".join(str(t) for t in triples)
     inner = f"GRAPH <{graph}> {{ {data} }}" if graph else data
-    steps = []
-    if request.method == "PUT":
-        steps.append(f"DROP SILENT GRAPH <{graph}>" if graph else "DROP SILENT DEFAULT")
-    if graph:
-        steps.append(f"CREATE SILENT GRAPH <{graph}>")
-    steps.append(f"INSERT DATA {{ {inner} }}")
+    steps = (
+        [f"DROP SILENT GRAPH <{graph}>" if graph else "DROP SILENT DEFAULT"]
+        if request.method == "PUT"
+        else []
+    )
+    steps += [f"CREATE SILENT GRAPH <{graph}>"] if graph else []
     try:
-        await run_in_threadpool(store.update, " ;\n".join(steps))
+        await run_in_threadpool(store.update, " ;\n".join([*steps, f"INSERT DATA {{ {inner} }}"]))
     except StoreError as e:
         raise _store_problem(e) from e
-    headers = _cors(request)
-    if location:
-        headers["Location"] = location
+    headers = {**_cors(request), **({"Location": location} if location else {})}
     return Response(status_code=204 if existed and not location else 201, headers=headers)

@@ -6,7 +6,6 @@ pointer, so a reader always sees one complete set. Only public graphs are ever d
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 import os
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from graph import data_inclusion
+from graph import data_inclusion, formats
 from graph.describe import LABEL_PROPS
 from graph.namespaces import sparql_prefixes
 from graph.store import Store
@@ -162,13 +161,6 @@ def graph_file(store: Store, graph: str) -> str:
     return f"graphe-{safe or 'defaut'}.ttl"
 
 
-def licenses(store: Store) -> dict[str, str]:
-    rows = store.select(
-        _P + f"SELECT ?g ?l WHERE {{ GRAPH <{store.meta_graph}> {{ ?g dcterms:license ?l }} }}"
-    )
-    return {r["g"].value: r["l"].value for r in rows}
-
-
 class Dumps:
     """The downloads folder of one store."""
 
@@ -219,7 +211,8 @@ class Dumps:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         graphs = sorted(store.public_graphs())
-        lic = licenses(store)
+        query = f"SELECT ?g ?l WHERE {{ GRAPH <{store.meta_graph}> {{ ?g dcterms:license ?l }} }}"
+        lic = {r["g"].value: r["l"].value for r in store.select(_P + query)}
         files: list[DumpFile] = []
         counts = public_counts(store)
         total = sum(counts.values())
@@ -230,7 +223,7 @@ class Dumps:
             DumpFile(
                 NQUADS,
                 "Jeu de données public complet (N-Quads, gzip)",
-                "application/n-quads",
+                formats.NQUADS.media_type,
                 0,
                 triples=total,
             )
@@ -240,19 +233,18 @@ class Dumps:
             with open(tmp / name, "wb") as out:
                 ox.serialize((q.triple for q in public_quads(store, g)), out, ox.RdfFormat.TURTLE)
             files.append(
-                DumpFile(name, f"Graphe <{g}> (Turtle)", "text/turtle", 0, g, lic.get(g), counts.get(g))
+                DumpFile(
+                    name, f"Graphe <{g}> (Turtle)", formats.TURTLE.media_type, 0, g, lic.get(g), counts.get(g)
+                )
             )
         for name, title, query in CSV_QUERIES:
             rows = store.select(query)
             names = list(dict.fromkeys(k for r in rows for k in r)) or ["iri"]
-            with open(tmp / name, "w", encoding="utf-8", newline="") as out:
-                writer = csv.writer(out, lineterminator="\r\n")
-                writer.writerow(names)
-                writer.writerows([r[n].value if n in r else "" for n in names] for r in rows)
-            files.append(DumpFile(name, title, "text/csv", 0))
+            (tmp / name).write_bytes(formats.write_rows(formats.CSV, names, rows))
+            files.append(DumpFile(name, title, formats.CSV.media_type, 0))
         exchange = data_inclusion.export(store)
         for name in data_inclusion.write(exchange, tmp / DATA_INCLUSION_DIR):
-            media = "application/json" if name.endswith(".json") else "text/csv"
+            media = (formats.JSON if name.endswith(".json") else formats.CSV).media_type
             title = f"Lieux et services au schéma data·inclusion {exchange.package} : {name}"
             files.append(DumpFile(f"{DATA_INCLUSION_DIR}/{name}", title, media, 0))
         for f in files:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import yaml
 
 from graph.namespaces import XSD, Minter
 from graph.settings import QUERIES_DIR
+from graph.sparql_text import query_form
 from graph.store import Bindings
 
 INTEGER_LIMIT = 10**17  # what the OpenAPI document promises (api/named_queries.py)
@@ -28,7 +29,6 @@ TERRITORY_CODE = re.compile(
 )
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_FORM = re.compile(r"^\s*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE | re.MULTILINE)
 _TRAILING_PAGING = re.compile(r"\b(LIMIT|OFFSET)\s+\d+\s*$", re.IGNORECASE)
 
 
@@ -38,8 +38,6 @@ class QueryFileError(Exception):
     def __init__(self, path: Path, message: str, line: int | None = None):
         where = f"{path}:{line}" if line else str(path)
         super().__init__(f"{where}: {message}")
-        self.path = path
-        self.line = line
 
 
 class ParameterError(ValueError):
@@ -68,6 +66,7 @@ class NamedQuery:
     sparql: str
     tags: list[str] = field(default_factory=list)
     params: list[Param] = field(default_factory=list)
+    variables: list[str] = field(default_factory=list)  # projected, in the query's order
 
     def example_values(self) -> dict[str, str]:
         return {p.name: p.example for p in self.params if p.example is not None}
@@ -87,7 +86,7 @@ def parse(path: Path) -> NamedQuery:
     body_start = 0
     for i, line in enumerate(lines):
         if line.startswith("#+"):
-            header.append(line[2:].removeprefix(" ") if line[2:3] == " " else line[2:])
+            header.append(line[2:].removeprefix(" "))
             body_start = i + 1
         elif line.strip() == "" and not header:
             continue
@@ -109,17 +108,15 @@ def parse(path: Path) -> NamedQuery:
     if not isinstance(meta.get("summary"), str) or not meta["summary"].strip():
         raise QueryFileError(path, "'#+ summary:' is required", 1)
     sparql = "\n".join(lines[body_start:]).strip() + "\n"
-    if not _FORM.search(sparql):
-        raise QueryFileError(path, "no SELECT query after the header", body_start + 1)
-    form = _FORM.search(sparql).group(1).upper()
-    if form != "SELECT":
-        raise QueryFileError(path, f"only SELECT queries can be named queries (found {form})", body_start + 1)
     if _TRAILING_PAGING.search(sparql):
         raise QueryFileError(path, "no final LIMIT/OFFSET: the API pages with ?limit= and ?offset=")
     try:
-        ox.Store().query(sparql)
+        result = ox.Store().query(sparql)
     except SyntaxError as e:
         raise QueryFileError(path, f"invalid SPARQL: {e}", body_start + 1) from e
+    if not isinstance(result, ox.QuerySolutions):
+        form = query_form(sparql)
+        raise QueryFileError(path, f"only a SELECT query can be a named query (found {form})", body_start + 1)
     tags = meta.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise QueryFileError(path, "'tags' must be a list of words", 1)
@@ -135,13 +132,14 @@ def parse(path: Path) -> NamedQuery:
         sparql=sparql,
         tags=tags,
         params=params,
+        variables=[v.value for v in result.variables],
     )
 
 
 def _param(path: Path, spec: object, sparql: str) -> Param:
     if not isinstance(spec, dict) or "name" not in spec:
         raise QueryFileError(path, f"each parameter needs at least 'name' (got {spec!r})", 1)
-    known = {"name", "type", "description", "required", "default", "enum", "example", "lang", "level"}
+    known = {f.name for f in fields(Param)}
     if set(spec) - known:
         raise QueryFileError(path, f"parameter {spec['name']}: unknown key(s) {sorted(set(spec) - known)}", 1)
     name = str(spec["name"])
@@ -244,8 +242,4 @@ def bindings(q: NamedQuery, values: dict[str, str], minter: Minter) -> Bindings:
 
 def load_all(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
     """Every ``*.rq`` of the folder, validated: called at start-up so a bad file stops the server."""
-    queries = {}
-    for path in sorted(directory.glob("*.rq")):
-        q = parse(path)
-        queries[q.name] = q
-    return queries
+    return {q.name: q for q in map(parse, sorted(directory.glob("*.rq")))}

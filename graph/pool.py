@@ -31,6 +31,7 @@ from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 
+from graph import formats
 from graph.snapshots import Snapshots
 from graph.sparql_text import bind
 from graph.store import Bindings, OxigraphStore, QueryTimeout, Store, StoreError
@@ -38,8 +39,6 @@ from graph.store import Bindings, OxigraphStore, QueryTimeout, Store, StoreError
 CHUNK = 64 * 1024
 HEAVY_AFTER = 1.0  # seconds: a query still running then gets a lower CPU priority
 HEAVY_NICE = 10
-RESULTS_JSON = "application/sparql-results+json"
-N_TRIPLES = "application/n-triples"
 EMPTY_GRAPH = "urn:x-communs:empty"  # a graph nothing is ever written to: "no graphs" for pyoxigraph
 
 
@@ -73,13 +72,13 @@ class NotAcceptable(StoreError):
         self.kind = kind
 
 
-# --- executed in the worker (and in threads for in-memory stores) -----------------------------------
-class _PipeWriter(io.RawIOBase):
-    """The head is held back until a chunk must go: a small answer crosses the pipe as one message
-    ("all": head and body), not three (head, chunk, done), which is most of a cheap query's cost."""
+# --- executed in the worker (and in threads for in-memory stores and remote servers) --------------------
+class _Writer(io.RawIOBase):
+    """An answer as messages through ``send``. The head is held back until a chunk must go: a small answer
+    is one message ("all": head and body), not three (head, chunk, done), most of a cheap query's cost."""
 
-    def __init__(self, conn: Connection):
-        self.conn = conn
+    def __init__(self, send: Callable[[tuple], None]):
+        self.send = send
         self.buf = bytearray()
         self.head: Head | None = None
 
@@ -89,28 +88,40 @@ class _PipeWriter(io.RawIOBase):
     def write(self, b) -> int:
         self.buf += b
         if len(self.buf) >= CHUNK:
-            self._send_head()
-            self.conn.send(("chunk", bytes(self.buf)))
+            if self.head is not None:
+                self.send(("head", self.head))
+                self.head = None
+            self.send(("chunk", bytes(self.buf)))
             self.buf.clear()
         return len(b)
 
     def hold_head(self, head: Head) -> None:
         self.head = head
 
-    def _send_head(self) -> None:
-        if self.head is not None:
-            self.conn.send(("head", self.head))
-            self.head = None
-
     def finish(self) -> None:
         if self.head is not None:
-            self.conn.send(("all", (self.head, bytes(self.buf))))
-            self.head = None
+            self.send(("all", (self.head, bytes(self.buf))))
             return
         if self.buf:
-            self.conn.send(("chunk", bytes(self.buf)))
-            self.buf.clear()
-        self.conn.send(("done", None))
+            self.send(("chunk", bytes(self.buf)))
+        self.send(("done", None))
+
+
+def _serve(
+    produce: Callable[[Callable[[Head], None], io.RawIOBase], None], send: Callable[[tuple], None]
+) -> None:
+    """``produce(head, writer)``'s answer, or its error, sent as messages. An error goes as a fresh
+    exception: a traceback would keep pyoxigraph objects, which must not be dropped on another thread."""
+    writer = _Writer(send)
+    try:
+        produce(writer.hold_head, writer)
+        writer.finish()
+    except StoreError as e:  # NotAcceptable, QueryTimeout, StoreUnavailable included
+        send(("error", type(e)(*e.args)))
+    except SyntaxError as e:
+        send(("error", StoreError(f"invalid SPARQL: {e}")))
+    except Exception as e:  # noqa: BLE001 - reported to the caller
+        send(("error", StoreError(f"{type(e).__name__}: {e}")))
 
 
 _UNKNOWN_FUNCTION = re.compile(r"The custom function <([^>]*)> is not supported")
@@ -147,11 +158,9 @@ def _execute(store: ox.Store, job: Job, head, write) -> None:
     if media is None:
         raise NotAcceptable(kind)
     head(Head(kind, media))
-    if kind == "graph":
-        fmt = ox.RdfFormat.from_media_type(media)
-        result.serialize(write, fmt)
-    else:
-        result.serialize(write, ox.QueryResultsFormat.from_media_type(media))
+    result.serialize(
+        write, (ox.RdfFormat if kind == "graph" else ox.QueryResultsFormat).from_media_type(media)
+    )
 
 
 def _no_network() -> None:
@@ -168,51 +177,40 @@ def _no_network() -> None:
 def _worker_main(conn: Connection, network: bool) -> None:
     if not network:
         _no_network()
-    opened: tuple[str, ox.Store] | None = None
+    opened: dict[str, ox.Store] = {}  # the snapshot in use
     while True:
         try:
-            message = conn.recv()
+            snapshot, job = conn.recv()
         except EOFError:
             return
-        snapshot, job = message
-        try:
-            if opened is None or opened[0] != snapshot:
-                opened = (snapshot, ox.Store.read_only(snapshot))
-            writer = _PipeWriter(conn)
-            _execute(opened[1], job, writer.hold_head, writer)
-            writer.finish()
-        except NotAcceptable as e:
-            conn.send(("not-acceptable", e.kind))
-        except SyntaxError as e:
-            conn.send(("syntax", str(e)))
-        except Exception as e:  # noqa: BLE001 - reported to the parent as a query error
-            conn.send(("error", f"{type(e).__name__}: {e}"))
+
+        def produce(head, writer, snapshot=snapshot, job=job) -> None:
+            if snapshot not in opened:
+                opened.clear()
+                opened[snapshot] = ox.Store.read_only(snapshot)
+            _execute(opened[snapshot], job, head, writer)
+
+        _serve(produce, conn.send)
 
 
 # --- the parent side ----------------------------------------------------------------------------------
 class Slots:
-    """At most ``n`` holders, and a freed slot goes to the longest waiter. With a semaphore, a query
-    arriving just as a slot freed took it before those already waiting: at 8 connections on one worker,
-    lookups' p99 reached 2.4-3.1 s."""
+    """At most ``n`` holders, and a freed slot goes to the longest waiter: with a semaphore, a query
+    arriving just as a slot freed took it before those already waiting."""
 
     def __init__(self, n: int):
         self._free = n
         self._lock = threading.Lock()
         self._waiters: collections.deque[threading.Lock] = collections.deque()
 
-    def acquire_now(self) -> bool:
-        """A slot if one is free and nobody waits for one."""
-        with self._lock:
-            if self._free and not self._waiters:
-                self._free -= 1
-                return True
-            return False
-
     def acquire(self, timeout: float) -> bool:
+        """A slot within ``timeout`` seconds; with 0, only one that is free and that nobody waits for."""
         with self._lock:
             if self._free and not self._waiters:
                 self._free -= 1
                 return True
+            if timeout <= 0:
+                return False
             handed = threading.Lock()
             handed.acquire()
             self._waiters.append(handed)
@@ -257,7 +255,6 @@ class Answer:
 
     head: Head
     chunks: Iterator[bytes]
-    version: int
     _release: list = field(default_factory=list)
     complete: bool = False  # the whole body is in ``chunks`` already: reading it never waits
 
@@ -288,23 +285,15 @@ class QueryRunner:
         if self.disk:
             assert isinstance(store, OxigraphStore)
             self.snapshots = Snapshots(store)
-            # forkserver: never fork a process holding RocksDB, yet start a worker in ~10 ms, not ~150.
+            # forkserver: never fork a process holding RocksDB, yet start a worker fast.
             self._ctx = multiprocessing.get_context("forkserver")
-            # A child re-runs the parent's main module (e.g. api.cli): preloaded, that costs ~1 ms, not ~300.
+            # A child re-runs the parent's main module (e.g. api.cli): preloaded once, not per worker.
             main = getattr(getattr(sys.modules["__main__"], "__spec__", None), "name", None)
             self._ctx.set_forkserver_preload(["graph.pool", *([main] if main else [])])
             self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
             for _ in range(workers):
                 self._idle.put(_Worker(self._ctx, self.network))
             self.snapshots.current()
-
-    @property
-    def version(self) -> int:
-        return self.store.version
-
-    def pids(self) -> list[int]:
-        """Idle workers' process ids (tests check that a killed worker is really gone)."""
-        return [w.process.pid for w in list(self._idle.queue)]
 
     # --- running ------------------------------------------------------------------------------
     def run(self, job: Job, timeout: float) -> Answer:
@@ -338,8 +327,7 @@ class QueryRunner:
             if done[0]:
                 return
             done[0] = True
-            # A worker started for a burst is kept (up to max_busy): at 8 connections, killing the extra
-            # ones after each query made every query pay a process start (~60 ms).
+            # A worker started for a burst is kept (up to max_busy), or every query would pay a process start.
             if reusable and not worker.niced and self._idle.qsize() < self.max_busy:
                 self._idle.put(worker)
             else:
@@ -392,38 +380,8 @@ class QueryRunner:
             raise
         return worker
 
-    @staticmethod
-    def _answer(first: tuple, receive, release, version: int) -> Answer:
-        """The answer that begins with the worker's first message (the whole of a small one)."""
-        tag, value = first
-        if tag == "all":
-            release(True)
-            head, body = value
-            return Answer(head, iter([body] if body else []), version, complete=True)
-        if tag != "head":
-            release(True)
-            if tag == "not-acceptable":
-                raise NotAcceptable(value)
-            if tag == "syntax":
-                raise StoreError(f"invalid SPARQL: {value}")
-            raise StoreError(value)
-
-        def chunks() -> Iterator[bytes]:
-            while True:
-                tag, value = receive()
-                if tag == "chunk":
-                    yield value
-                elif tag == "done":
-                    release(True)
-                    return
-                else:
-                    release(True)
-                    raise StoreError(value)
-
-        return Answer(value, chunks(), version, [release])
-
     def _run_worker(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
-        version, snapshot = self.snapshots.current()
+        _, snapshot = self.snapshots.current()
         if not slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise QueryTimeout(f"all {self.max_busy} query workers stayed busy for {timeout:g} s")
         try:
@@ -433,13 +391,12 @@ class QueryRunner:
             raise
         worker = self._send(worker, snapshot, job, slots)
         release = self._checkout(worker, slots)
-        receive = functools.partial(self.within_deadline, worker, release, deadline, timeout)
-        return self._answer(receive(), receive, release, version)
+        return _answer(functools.partial(self.within_deadline, worker, release, deadline, timeout), release)
 
     def _take_now(self) -> _Worker | None:
         """An idle worker with its slot, without waiting; None if either is missing or queries already
         wait for one (they go first: taking a free worker here would starve them)."""
-        if not self._sparql.acquire_now():
+        if not self._sparql.acquire(0):
             return None
         try:
             return self._idle.get_nowait()
@@ -470,7 +427,7 @@ class QueryRunner:
             release(False)
             raise
         receive = functools.partial(self.within_deadline, worker, release, deadline, timeout)
-        return self._answer(receive(), receive, release, snapshot[0])
+        return _answer(receive, release)
 
     def _run_thread(self, job: Job, deadline: float, timeout: float) -> Answer:
         assert isinstance(self.store, OxigraphStore)
@@ -479,7 +436,6 @@ class QueryRunner:
             lambda head, writer: _execute(public, job, head, writer),
             deadline,
             f"the query ran past its {timeout:g} s deadline",
-            self.store.version,
         )
 
     def close(self) -> None:
@@ -493,78 +449,51 @@ class QueryRunner:
         self.snapshots.close()
 
 
-def threaded_answer(
-    produce: Callable[[Callable[[Head], None], io.RawIOBase], None],
-    deadline: float,
-    late: str,
-    version: int,
-    stop: Callable[[], None] | None = None,
-) -> Answer:
-    """``produce(head, writer)`` run in a thread, its head and chunks read here within the deadline.
-
-    For work that cannot be killed (an in-memory store, a remote server's answer): past the deadline the
-    caller gets ``QueryTimeout(late)`` and ``stop`` is called to cut what can be cut."""
-    out: queue.Queue = queue.Queue()
-
-    def work() -> None:
-        writer = _QueueWriter(out)
-        try:
-            produce(lambda h: out.put(("head", h)), writer)
-            writer.flush()
-            out.put(("done", None))
-        except StoreError as e:  # NotAcceptable, QueryTimeout, StoreUnavailable included
-            # A fresh exception: the traceback would keep pyoxigraph objects, which must not be
-            # dropped on another thread.
-            out.put(("error", type(e)(*e.args)))
-        except SyntaxError as e:
-            out.put(("error", StoreError(f"invalid SPARQL: {e}")))
-        except Exception as e:  # noqa: BLE001 - reported to the caller
-            out.put(("error", StoreError(f"{type(e).__name__}: {e}")))
-
-    threading.Thread(target=work, daemon=True, name="communs-query").start()
-
-    def receive() -> tuple[str, object]:
-        try:
-            tag, value = out.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            if stop is not None:
-                stop()
-            raise QueryTimeout(late) from None
+def _answer(receive: Callable[[], tuple], release: Callable[[bool], None]) -> Answer:
+    """The answer whose messages ``receive`` gives (within the deadline): the whole of a small one."""
+    tag, value = receive()
+    if tag != "head":
+        release(True)
         if tag == "error":
-            raise value  # type: ignore[misc]
-        return tag, value
-
-    _, head = receive()
+            raise value
+        head, body = value
+        return Answer(head, iter([body] if body else []), complete=True)
 
     def chunks() -> Iterator[bytes]:
         while True:
             tag, value = receive()
-            if tag == "done":
-                return
-            yield value  # type: ignore[misc]
+            if tag == "chunk":
+                yield value
+                continue
+            release(True)
+            if tag == "error":
+                raise value
+            return
 
-    return Answer(head, chunks(), version, [lambda _reusable: stop()] if stop else [])  # type: ignore[arg-type]
+    return Answer(value, chunks(), [release])
 
 
-class _QueueWriter(io.RawIOBase):
-    def __init__(self, out: queue.Queue):
-        self.out = out
-        self.buf = bytearray()
+def threaded_answer(
+    produce: Callable[[Callable[[Head], None], io.RawIOBase], None],
+    deadline: float,
+    late: str,
+    stop: Callable[[], None] = lambda: None,
+) -> Answer:
+    """``produce(head, writer)`` run in a thread, its answer read here within the deadline.
 
-    def writable(self) -> bool:
-        return True
+    For work that cannot be killed (an in-memory store, a remote server's answer): past the deadline the
+    caller gets ``QueryTimeout(late)`` and ``stop`` is called to cut what can be cut."""
+    out: queue.Queue = queue.Queue()
+    threading.Thread(target=_serve, args=(produce, out.put), daemon=True, name="communs-query").start()
 
-    def write(self, b) -> int:
-        self.buf += b
-        if len(self.buf) >= CHUNK:
-            self.out.put(("chunk", bytes(self.buf)))
-            self.buf.clear()
-        return len(b)
+    def receive() -> tuple:
+        try:
+            return out.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            stop()
+            raise QueryTimeout(late) from None
 
-    def flush(self) -> None:
-        if self.buf:
-            self.out.put(("chunk", bytes(self.buf)))
-            self.buf.clear()
+    return _answer(receive, lambda reusable: None if reusable else stop())
 
 
 async def _readable(conn: Connection, timeout: float) -> bool:
@@ -591,15 +520,11 @@ async def _readable(conn: Connection, timeout: float) -> bool:
         os.set_blocking(fd, True)  # uvloop made it non-blocking; the rest is read with blocking calls
 
 
-class Reader(Store):
-    """What ``api.pages.store_of`` returns: the store's read methods, public reads through the runner.
-
-    Public select/ask/construct get a real deadline (the runner's workers); ``public=False`` reads
-    (moderation) and everything else (graphs, version, dump, writes) go to the store itself.
-    """
+class Reader:
+    """What ``api.pages.store_of`` returns: the store, but for its public select/ask/construct, which get
+    a real deadline in the runner's workers (``public=False`` reads, for moderation, go to the store)."""
 
     def __init__(self, store: Store, runner: QueryRunner, timeout: float):
-        super().__init__(store.minter.base)
         self.store = store
         self.runner = runner
         self.timeout = timeout
@@ -610,20 +535,16 @@ class Reader(Store):
         return getattr(self.store, name)
 
     def _body(self, query: str, bindings: Bindings | None, timeout: float | None, results: bool) -> bytes:
-        job = Job(
-            bind(query, bindings or {}), RESULTS_JSON if results else None, None if results else N_TRIPLES
-        )
+        media = formats.SPARQL_JSON.media_type if results else None
+        job = Job(bind(query, bindings or {}), media, None if results else formats.NTRIPLES.media_type)
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         return b"".join(self.runner.run(job, limit).chunks)
 
     def _direct(self, bindings: Bindings | None, public: bool) -> bool:
         # Private reads need the store; VALUES cannot hold blank nodes (the store substitutes them);
         # an in-memory store has no workers to gain from.
-        return (
-            not public
-            or not self.runner.disk
-            or any(isinstance(v, ox.BlankNode) for v in (bindings or {}).values())
-        )
+        blank = any(isinstance(v, ox.BlankNode) for v in (bindings or {}).values())
+        return not public or not self.runner.disk or blank
 
     def select(self, query, bindings=None, *, public=True, timeout=None):
         if self._direct(bindings, public):
@@ -637,8 +558,8 @@ class Reader(Store):
     def scan(self, query, names):
         if not self.runner.disk:
             return self.store.scan(query, names)
-        # In this process, on the public snapshot: no worker to serialise and this process to parse
-        # (about 40 % of the index build's time at 1M quads), and no public deadline.
+        # In this process, on the public snapshot: no worker to serialise and this process to parse, and
+        # no public deadline (the index build reads whole lists).
         snapshot = self.runner.snapshots.opened()
         return [tuple(s[n] for n in names) for s in snapshot.query(query, use_default_graph_as_union=True)]
 
@@ -652,31 +573,3 @@ class Reader(Store):
         if self._direct(bindings, public):
             return self.store.construct(query, bindings, public=public)
         return list(ox.parse(self._body(query, bindings, timeout, False), ox.RdfFormat.N_TRIPLES))
-
-    def graphs(self):
-        return self.store.graphs()
-
-    def has_graph(self, graph):
-        return self.store.has_graph(graph)
-
-    def quads(self, graph=None):
-        return self.store.quads(graph)
-
-    def count(self, graph=None):
-        return self.store.count(graph)
-
-    def dump(self, output, fmt, graphs=None):
-        self.store.dump(output, fmt, graphs)
-
-    def replace_graph(self, graph, triples, meta=None):
-        return self.store.replace_graph(graph, triples, meta)
-
-    def update(self, sparql):
-        self.store.update(sparql)
-
-    def drop_graph(self, graph):
-        self.store.drop_graph(graph)
-
-    @property
-    def version(self):
-        return self.store.version

@@ -34,6 +34,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import httpx
 import pyoxigraph as ox
 
+from graph import formats
 from graph.pool import EMPTY_GRAPH, Answer, Head, Job, NotAcceptable, threaded_answer
 from graph.settings import Settings
 from graph.sparql_text import bind, named_iris, query_form
@@ -47,9 +48,9 @@ from graph.store import (
     Term,
 )
 
-RESULTS_XML = "application/sparql-results+xml"
-N_TRIPLES = "application/n-triples"
-GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
+XML = formats.SPARQL_XML.media_type  # what we ask a server for: every server writes it, ASK included
+NT = formats.NTRIPLES.media_type
+GRAPH_ACCEPT = f"{NT}, {formats.TURTLE.media_type};q=0.5"
 RETRIES = 2  # extra attempts for a read that met a transient failure
 BACKOFF = 0.3  # seconds before the first retry, doubled each time
 DOWN_FOR = 1.0  # seconds during which a server that refused a connection is not asked again
@@ -68,6 +69,7 @@ class Dialect:
     update_url: str
     gsp_url: str | None  # None: graphs are read and written with SPARQL only
     gsp_graph_param: str = "graph"
+    auth: httpx.Auth | None = None  # for writes and graph reads (Virtuoso: digest); queries go anonymous
     # Virtuoso adds FROM graphs to the protocol's dataset: such queries must name public graphs only.
     from_adds_to_dataset: bool = False
     # Virtuoso reads a dataset that names only absent graphs as no restriction at all (the whole store):
@@ -77,9 +79,8 @@ class Dialect:
     # table). Virtuoso answers that with nothing, and a scan of every quad for its graph times out at a
     # million quads, so there every write also records the graphs it names in a registry.
     graph_registry: bool = False
-    # Virtuoso answers no graph read of much more than a million triples: a GSP GET or CONSTRUCT of 2.5M
-    # fails with "The result vector is too large", LIMIT 1,048,575 with "max vector length". There a
-    # larger graph is read in CONSTRUCT pages of this many triples (LIMIT/OFFSET, checked by a count).
+    # Virtuoso answers no graph read of much more than a million triples ("The result vector is too
+    # large"): there a larger graph is read in CONSTRUCT pages of this many triples (checked by a count).
     graph_page: int | None = None
 
 
@@ -116,7 +117,13 @@ class RemoteConfig:
         if kind == "bearer":
             if not self.token:
                 raise StoreError("COMMUNS_REMOTE_AUTH=bearer needs COMMUNS_REMOTE_TOKEN")
-            return _Bearer(self.token)
+            token = self.token
+
+            def bearer(request: httpx.Request) -> httpx.Request:
+                request.headers["Authorization"] = f"Bearer {token}"
+                return request
+
+            return httpx.FunctionAuth(bearer)
         if kind in ("basic", "digest"):
             if not self.user:
                 raise StoreError(
@@ -132,22 +139,13 @@ class RemoteConfig:
 class ResultsCut(StoreError):
     """The server answered only its first ``rows`` rows (Virtuoso's ``X-SPARQL-MaxRows``)."""
 
-    def __init__(self, message: str, rows: int):
+    def __init__(self, message: str, rows: int = 0):
         super().__init__(message)
         self.rows = rows
 
 
 class _NotFound(StoreError):
     """The server has no such graph (Graph Store Protocol 404)."""
-
-
-class _Bearer(httpx.Auth):
-    def __init__(self, token: str):
-        self.token = token
-
-    def auth_flow(self, request: httpx.Request):
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        yield request
 
 
 def _sibling(url: str, path: str) -> str:
@@ -168,7 +166,6 @@ class RemoteStore(Store):
         )
         self.state_graph = self.minter.private_graph("etat")
         self._dialect: Dialect | None = None
-        self._writer_auth: httpx.Auth | None = None
         self._down_until = 0.0
         self._version: tuple[float, int] | None = None  # (read at, value)
         self._graphs: tuple[int, list[str]] | None = None
@@ -245,7 +242,7 @@ class RemoteStore(Store):
         """Found out once, from the server's own answer to a trivial query."""
         if self._dialect is None:
             request = self.client.build_request(
-                "GET", self.config.query_url, params={"query": "ASK {}"}, headers={"Accept": RESULTS_XML}
+                "GET", self.config.query_url, params={"query": "ASK {}"}, headers={"Accept": XML}
             )
             response = self._send(request, idempotent=True)
             server = response.headers.get("server", "")
@@ -262,8 +259,8 @@ class RemoteStore(Store):
                     graph_registry=True,
                     absent_graph_means_all=True,
                     graph_page=1_000_000,
+                    auth=self.config.credentials("digest"),
                 )
-                self._writer_auth = self.config.credentials("digest")
             else:
                 path = urlsplit(url).path
                 oxigraph_like = path.endswith("/query")
@@ -274,8 +271,8 @@ class RemoteStore(Store):
                     or (_sibling(url, stem + "/update") if oxigraph_like else url),
                     gsp_url=self.config.gsp_url
                     or (_sibling(url, stem + "/store") if oxigraph_like else None),
+                    auth=self.config.credentials("basic"),
                 )
-                self._writer_auth = self.config.credentials("basic")
             self._dialect = dialect
         return self._dialect
 
@@ -290,8 +287,7 @@ class RemoteStore(Store):
         return EMPTY_GRAPH
 
     def _dataset(self, public: bool) -> dict[str, list[str]]:
-        graphs = self.public_graphs() if public else self.graphs()
-        graphs = graphs or [self.empty_graph()]
+        graphs = (self.public_graphs() if public else self.graphs()) or [self.empty_graph()]
         return {"default-graph-uri": graphs, "named-graph-uri": graphs}
 
     def post_query(
@@ -323,22 +319,26 @@ class RemoteStore(Store):
             )
         return response
 
-    def _results(self, query: str, bindings: Bindings | None, public: bool, timeout: float | None):
+    def _rows(self, query: str, dataset: dict[str, list[str]], timeout: float | None = None):
+        return read_results(_bnodes_fixed(self.post_query(query, XML, dataset, timeout=timeout).content))
+
+    @staticmethod
+    def _bound(query: str, bindings: Bindings | None) -> str:
         if bindings and any(isinstance(v, ox.BlankNode) for v in bindings.values()):
             raise StoreError("a blank node cannot be sent to a remote SPARQL server as a value")
-        response = self.post_query(
-            bind(query, bindings or {}), RESULTS_XML, self._dataset(public), timeout=timeout
-        )
-        return read_results(_bnodes_fixed(response.content))
+        return bind(query, bindings or {})
+
+    def _count(self, where: str, dataset: dict[str, list[str]]) -> int:
+        rows = self._rows(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}", dataset, BULK_TIMEOUT)
+        return int(rows[0]["n"].value) if isinstance(rows, list) and rows else 0
 
     # --- reading ---------------------------------------------------------------------------------
     def scan(self, query, names):
         """Whole lists, even from a server that cuts long answers (Virtuoso: at 1,048,576 rows whatever
         its ResultSetMaxRows). Once it has cut one, a list longer than its cut is read in LIMIT/OFFSET
         pages, as Virtuoso's maintainers advise: without ORDER BY (sorting millions of rows runs into
-        its MaxSortedTopRows) its scans come in a stable order and skipping the offset is cheap (2.5M
-        labels: 3 pages in 26 s, where 16 MD5-prefix parts took 87 s, each rescanning the whole list).
-        The pages must add up to the list's count and its count of distinct rows, or the read fails."""
+        its MaxSortedTopRows) its scans come in a stable order and skipping the offset is cheap. The
+        pages must add up to the list's count and its count of distinct rows, or the read fails."""
         if self._cut is None:
             try:
                 return super().scan(query, names)
@@ -346,13 +346,17 @@ class RemoteStore(Store):
                 if e.rows < 2:
                     raise
                 self._cut = e.rows
-        total = self._count(query)
+        total = self._count(query, self._dataset(True))
         page = self._cut - 1  # a page of exactly the cut is flagged as cut
         if total <= page:
             return super().scan(query, names)
-        # Not COUNT(DISTINCT *): Virtuoso's is approximate (2,498,435 for 2.5M distinct rows).
-        distinct = self._count(f"SELECT DISTINCT * WHERE {{ {query} }}")
-        rows = [row for offset in range(0, total, page) for row in self._page(query, names, page, offset)]
+        # Not COUNT(DISTINCT *): Virtuoso's is approximate.
+        distinct = self._count(f"SELECT DISTINCT * WHERE {{ {query} }}", self._dataset(True))
+        rows = [
+            r
+            for at in range(0, total, page)
+            for r in Store.scan(self, f"{query} LIMIT {page} OFFSET {at}", names)
+        ]
         if len(rows) != total or len(set(rows)) != distinct:
             raise StoreError(
                 f"the SPARQL server's pages of {page} rows did not add up ({len(rows)} rows, "
@@ -361,32 +365,22 @@ class RemoteStore(Store):
             )
         return rows
 
-    def _count(self, query: str) -> int:
-        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {query} }}", timeout=BULK_TIMEOUT)
-        return int(rows[0]["n"].value)
-
-    def _page(self, query: str, names, page: int, offset: int) -> list:
-        return super().scan(f"{query} LIMIT {page} OFFSET {offset}", names)
-
     def select(self, query, bindings=None, *, public=True, timeout=None):
-        result = self._results(query, bindings, public, timeout)
+        result = self._rows(self._bound(query, bindings), self._dataset(public), timeout)
         if isinstance(result, bool):
             raise StoreError("a SELECT was expected, the server answered a boolean")
         return result
 
     def ask(self, query, bindings=None, *, public=True):
-        result = self._results(query, bindings, public, None)
+        result = self._rows(self._bound(query, bindings), self._dataset(public))
         if isinstance(result, bool):
             return result
         return any(ASK_COLUMN in r and r[ASK_COLUMN].value not in ("0", "false") for r in result)
 
     def construct(self, query, bindings=None, *, public=True):
-        if bindings and any(isinstance(v, ox.BlankNode) for v in bindings.values()):
-            raise StoreError("a blank node cannot be sent to a remote SPARQL server as a value")
-        response = self.post_query(
-            bind(query, bindings or {}), f"{N_TRIPLES}, text/turtle;q=0.5", self._dataset(public)
+        return list(
+            _parse_graph(self.post_query(self._bound(query, bindings), GRAPH_ACCEPT, self._dataset(public)))
         )
-        return list(_parse_graph(response))
 
     def graphs(self):
         version = self.version
@@ -401,8 +395,7 @@ class RemoteStore(Store):
             )
         else:
             query = "SELECT ?g WHERE { GRAPH ?g { } }"
-        response = self.post_query(query, RESULTS_XML, {})
-        found = {row["g"].value for row in read_results(response.content)}  # type: ignore[union-attr]
+        found = {row["g"].value for row in self._rows(query, {})}  # type: ignore[union-attr]
         ours = sorted(g for g in found if g.startswith(self.minter.base))  # not the server's own graphs
         self._graphs = (version, ours)
         return ours
@@ -413,10 +406,7 @@ class RemoteStore(Store):
     def count(self, graph=None):
         if graph is None:
             return sum(self.count(g) for g in self.graphs())
-        rows = self.select(
-            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}", public=False
-        )
-        return int(rows[0]["n"].value) if rows else 0
+        return self._count(f"GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }}", {})
 
     def quads(self, graph=None):
         for g in [graph] if graph else self.graphs():
@@ -427,7 +417,7 @@ class RemoteStore(Store):
     def _graph_triples(self, graph: str) -> Iterator[ox.Triple]:
         dialect = self.dialect
         if dialect.graph_page:
-            size = self._graph_size(graph)
+            size = self.count(graph)
             if size > dialect.graph_page:
                 return self._graph_pages(graph, dialect.graph_page, size)
         if dialect.gsp_url:
@@ -435,21 +425,14 @@ class RemoteStore(Store):
                 "GET",
                 dialect.gsp_url,
                 params={dialect.gsp_graph_param: graph},
-                headers={"Accept": f"{N_TRIPLES}, text/turtle;q=0.5"},
+                headers={"Accept": GRAPH_ACCEPT},
             )
             try:
-                return _parse_graph(self._send(request, idempotent=True, auth=self._writer()))
+                return _parse_graph(self._send(request, idempotent=True, auth=self.dialect.auth))
             except _NotFound:
                 return iter(())
-        response = self.post_query(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}", N_TRIPLES, {}
-        )
-        return _parse_graph(response)
-
-    def _graph_size(self, graph: str) -> int:
-        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
-        rows = read_results(self.post_query(query, RESULTS_XML, {}, timeout=BULK_TIMEOUT).content)
-        return int(rows[0]["n"].value) if isinstance(rows, list) and rows else 0
+        query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
+        return _parse_graph(self.post_query(query, NT, {}))
 
     def _graph_pages(self, graph: str, page: int, size: int) -> Iterator[ox.Triple]:
         """One page in memory at a time; a count that moved meanwhile fails the read (a dump then keeps
@@ -458,7 +441,7 @@ class RemoteStore(Store):
         read = 0
         for offset in range(0, size, page):
             query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }} LIMIT {page} OFFSET {offset}"
-            for triple in _parse_graph(self.post_query(query, N_TRIPLES, {}, timeout=BULK_TIMEOUT)):
+            for triple in _parse_graph(self.post_query(query, NT, {}, timeout=BULK_TIMEOUT)):
                 read += 1
                 yield triple
         if read != size:
@@ -470,17 +453,9 @@ class RemoteStore(Store):
     def dump(self, output, fmt, graphs=None):
         names = graphs if graphs is not None else self.graphs()
         quads = (q for g in names for q in self.quads(g))
-        if fmt.supports_datasets:
-            ox.serialize(quads, output, fmt)
-        else:
-            ox.serialize((q.triple for q in quads), output, fmt)
+        ox.serialize(quads if fmt.supports_datasets else (q.triple for q in quads), output, fmt)
 
     # --- writing ---------------------------------------------------------------------------------
-    def _writer(self) -> httpx.Auth | None:
-        """Credentials for writes and graph reads (Virtuoso: digest); queries go anonymous."""
-        self.dialect  # noqa: B018 - found with the dialect
-        return self._writer_auth
-
     def _bump_text(self) -> str:
         s, v = ox.NamedNode(self.state_graph), ox.NamedNode(VERSION_PREDICATE)
         # An aggregate, not OPTIONAL: Virtuoso finds no solution to a lone OPTIONAL that matches nothing.
@@ -511,7 +486,7 @@ class RemoteStore(Store):
         )
         with self._lock:
             try:
-                self._send(request, idempotent=False, auth=self._writer()).close()
+                self._send(request, idempotent=False, auth=self.dialect.auth).close()
             finally:
                 self._version = None
             # The browsing index re-reads what these graphs describe (graph/search.py).
@@ -521,13 +496,12 @@ class RemoteStore(Store):
     def replace_graph(self, graph, triples, meta=None):
         g = ox.NamedNode(graph)
         lines = {str(t) for t in triples}  # materialised first: a failing source never touches the store
-        forget_meta = self.forget_meta(g)
-        meta_body = " .\n".join(str(t) for t in self.meta_triples(graph, meta, len(lines))) if meta else ""
-        meta_ops = (
-            f"{forget_meta} ;\nINSERT DATA {{ GRAPH <{self.meta_graph_of(graph)}> {{ {meta_body} }} }}"
-            if meta
-            else ""
-        )
+        meta_ops = ""
+        if meta:
+            body = " .\n".join(str(t) for t in self.meta_triples(graph, meta, len(lines)))
+            meta_ops = (
+                f"{self.forget_meta(g)} ;\nINSERT DATA {{ GRAPH <{self.meta_graph_of(graph)}> {{ {body} }} }}"
+            )
         dialect = self.dialect
         if dialect.gsp_url:
             # One PUT replaces the graph in one transaction of the server; the metadata follows.
@@ -537,11 +511,11 @@ class RemoteStore(Store):
                 dialect.gsp_url,
                 params={dialect.gsp_graph_param: graph},
                 content=body,
-                headers={"Content-Type": N_TRIPLES},
+                headers={"Content-Type": NT},
                 timeout=httpx.Timeout(max(self.config.timeout, 600.0), connect=5.0),
             )
             with self._lock:
-                self._send(request, idempotent=True, auth=self._writer()).close()
+                self._send(request, idempotent=True, auth=self.dialect.auth).close()
             # The graph is named here too, so that a registry records it.
             self.update(meta_ops or f"CREATE SILENT GRAPH {g}")
         else:
@@ -563,8 +537,7 @@ class RemoteStore(Store):
         if cached and now - cached[0] < VERSION_TTL:
             return cached[1]
         s, v = ox.NamedNode(self.state_graph), ox.NamedNode(VERSION_PREDICATE)
-        response = self.post_query(f"SELECT ?v WHERE {{ GRAPH {s} {{ {s} {v} ?v }} }}", RESULTS_XML, {})
-        rows = read_results(response.content)
+        rows = self._rows(f"SELECT ?v WHERE {{ GRAPH {s} {{ {s} {v} ?v }} }}", {})
         value = int(rows[0]["v"].value) if rows else 0
         self._version = (now, value)
         return value
@@ -574,8 +547,8 @@ class RemoteStore(Store):
 
 
 def _parse_graph(response: httpx.Response) -> Iterator[ox.Triple]:
-    media = response.headers.get("content-type", N_TRIPLES).split(";")[0].strip()
-    fmt = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
+    media = response.headers.get("content-type", NT).split(";")[0].strip()
+    fmt = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.NT
     try:
         return iter(list(ox.parse(response.content, fmt)))
     except SyntaxError as e:
@@ -590,14 +563,8 @@ class RemoteRunner:
     still stream. The deadline is enforced here; stopping the server's own work is the server's job
     (Virtuoso: ``MaxQueryExecutionTime``)."""
 
-    disk = False
-
     def __init__(self, store: RemoteStore):
         self.store = store
-
-    @property
-    def version(self) -> int:
-        return self.store.version
 
     def close(self) -> None:
         """The store owns the connections."""
@@ -605,7 +572,6 @@ class RemoteRunner:
     def _dataset(self, job: Job) -> dict[str, list[str]]:
         public = self.store.minter.is_public_graph
         empty = self.store.empty_graph()
-        safe = lambda graphs: [g if public(g) else empty for g in graphs] or [empty]  # noqa: E731
         if job.from_graphs is not None and self.store.dialect.from_adds_to_dataset:
             # A server that adds the query's FROM graphs to the protocol's dataset would read them
             # whatever we send: there a non-public (or unresolved, relative) FROM graph is refused.
@@ -613,32 +579,24 @@ class RemoteRunner:
                 if "://" not in g or not public(g):
                     raise StoreError(f"FROM <{g}>: only the public graphs, by absolute IRI, can be read")
         if job.default_graphs is not None or job.named_graphs is not None:
-            return {
-                "default-graph-uri": safe(job.default_graphs or []),
-                "named-graph-uri": safe(job.named_graphs or []),
-            }
-        if job.from_graphs is not None:
-            # The query's own FROM / FROM NAMED, sent as the protocol's dataset: the same meaning.
-            return {
-                "default-graph-uri": safe(job.from_graphs[0]),
-                "named-graph-uri": safe(job.from_graphs[1]),
-            }
-        if job.union_default:
-            graphs = self.store.public_graphs() or [empty]
-            return {"default-graph-uri": graphs, "named-graph-uri": graphs}
-        # The query's default graph only (Graph Store reads): ours are all named, so it is empty here.
+            default, named = job.default_graphs or [], job.named_graphs or []
+        elif job.from_graphs is not None:
+            default, named = job.from_graphs  # the query's own FROM / FROM NAMED, as the protocol's dataset
+        elif job.union_default:
+            default = named = self.store.public_graphs()
+        else:  # the query's default graph only (Graph Store reads): ours are all named, so it is empty here
+            default, named = [], self.store.public_graphs()
         return {
-            "default-graph-uri": [empty],
-            "named-graph-uri": self.store.public_graphs() or [empty],
+            "default-graph-uri": [g if public(g) else empty for g in default] or [empty],
+            "named-graph-uri": [g if public(g) else empty for g in named] or [empty],
         }
 
     def run(self, job: Job, timeout: float) -> Answer:
         deadline = time.monotonic() + timeout
         text = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
-        version = self.store.version
         dataset = self._dataset(job)
         # Asked for what the form gives: Virtuoso answers 406 to a CONSTRUCT sent a results type first.
-        accept = f"{N_TRIPLES}, text/turtle;q=0.5" if query_form(job.query) in GRAPH_FORMS else RESULTS_XML
+        accept = GRAPH_ACCEPT if query_form(job.query) in ("CONSTRUCT", "DESCRIBE") else XML
         holder: list[httpx.Response] = []
 
         def produce(head, writer) -> None:
@@ -655,7 +613,7 @@ class RemoteRunner:
                     response.close()
 
         late = f"the query ran past its {timeout:g} s deadline and was stopped"
-        return threaded_answer(produce, deadline, late, version, stop)
+        return threaded_answer(produce, deadline, late, stop)
 
     async def run_async(self, job: Job, timeout: float) -> Answer:
         """:meth:`run` from the event loop (the HTTP call and its deadline live in threads)."""
@@ -709,11 +667,6 @@ def read_results(body: bytes) -> list[dict[str, Term]] | bool:
     raise StoreError(message)
 
 
-def _boolean(value: bool):
-    """pyoxigraph has no constructor for a boolean result: an empty store answers the right ASK."""
-    return ox.Store().query("ASK {}" if value else "ASK { FILTER(false) }")
-
-
 def _transcode(response: httpx.Response, job: Job, head, write) -> None:
     media = response.headers.get("content-type", "").split(";")[0].strip().lower()
     body = io.BufferedReader(_Reader(response))
@@ -721,14 +674,16 @@ def _transcode(response: httpx.Response, job: Job, head, write) -> None:
     if results_format is not None:
         result = ox.parse_query_results(body, results_format)
         if isinstance(result, ox.QuerySolutions) and [v.value for v in result.variables] == [ASK_COLUMN]:
-            result = _boolean(any(s[ASK_COLUMN] is not None and s[ASK_COLUMN].value != "0" for s in result))
+            true = any(s[ASK_COLUMN] is not None and s[ASK_COLUMN].value != "0" for s in result)
+            # pyoxigraph has no constructor for a boolean result: an empty store answers the right ASK.
+            result = ox.Store().query("ASK {}" if true else "ASK { FILTER(false) }")
         kind = "boolean" if isinstance(result, ox.QueryBoolean) else "solutions"
         if job.results_format is None:
             raise NotAcceptable(kind)
         head(Head(kind, job.results_format))
         result.serialize(write, ox.QueryResultsFormat.from_media_type(job.results_format))
         return
-    fmt = ox.RdfFormat.from_media_type(media or N_TRIPLES)
+    fmt = ox.RdfFormat.from_media_type(media or NT)
     if fmt is None:
         raise StoreError(f"the SPARQL server answered {media!r}, neither SPARQL results nor RDF")
     if job.graph_format is None:

@@ -23,7 +23,7 @@ Token = tuple[str, str]  # (kind, text): kind is iri, name or other
 
 
 class Refused(ValueError):
-    """A query or update the endpoint will not run, with the HTTP status and a message saying why."""
+    """A query, an update or a request the platform will not run: the HTTP status and a message saying why."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -94,7 +94,6 @@ class Prologue:
         self.base = base
         self.prefixes: dict[str, str] = {}
         self.iris: list[str | None] = []  # each token's IRI, resolved with the declarations before it
-        i = 0
         for i, tok in enumerate(toks):
             word = _word(tok)
             nxt = toks[i + 1] if i + 1 < len(toks) else ("", "")
@@ -193,12 +192,10 @@ def check_extensions(toks: list[Token]) -> None:
             raise Refused(400, f"{text} is a vendor extension, not SPARQL 1.1: it is refused here")
 
 
-def has_from(toks: list[Token]) -> bool:
-    return any(_word(t) == "FROM" for t in toks)
-
-
-def from_graphs(toks: list[Token], base: str | None = None) -> tuple[list[str], list[str]]:
-    """The IRIs of the query's FROM and FROM NAMED clauses, resolved."""
+def from_graphs(toks: list[Token], base: str | None = None) -> tuple[list[str], list[str]] | None:
+    """The IRIs of the query's FROM and FROM NAMED clauses, resolved; None if it has none."""
+    if not any(_word(t) == "FROM" for t in toks):
+        return None
     prologue = Prologue(toks, base)
     default: list[str] = []
     named: list[str] = []

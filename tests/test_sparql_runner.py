@@ -88,7 +88,7 @@ def test_a_snapshot_is_the_public_store_as_it_is(reader: Reader) -> None:
 
 def test_slots_go_to_the_longest_waiter() -> None:
     slots = Slots(1)
-    assert slots.acquire(0) and not slots.acquire_now()
+    assert slots.acquire(0) and not slots.acquire(0)
     order: list[int] = []
 
     def wait(i: int) -> None:
@@ -101,7 +101,7 @@ def test_slots_go_to_the_longest_waiter() -> None:
         t.start()
         time.sleep(0.05)  # they queue in this order
     slots.release()
-    assert not slots.acquire_now()  # handed to the first waiter, never free: a newcomer cannot take it
+    assert not slots.acquire(0)  # handed to the first waiter, never free: a newcomer cannot take it
     for t in threads:
         t.join()
     assert order == [0, 1, 2, 3, 4]
@@ -109,7 +109,7 @@ def test_slots_go_to_the_longest_waiter() -> None:
     started = time.monotonic()
     assert not slots.acquire(0.2) and 0.15 < time.monotonic() - started < 2
     slots.release()  # the timed-out waiter left the queue: the slot is free again
-    assert slots.acquire_now()
+    assert slots.acquire(0)
 
 
 def test_memory_store_runs_in_threads() -> None:

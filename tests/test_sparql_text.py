@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from sparql_helpers import BASE, PRIVATE, PUBLIC, build_store
 
 from graph import sparql_text
+from graph.formats import SPARQL_JSON
 from graph.namespaces import Minter
-from graph.pool import RESULTS_JSON, Job, QueryRunner
+from graph.pool import Job, QueryRunner
 from graph.sparql_text import Refused, canonical, check_remote, check_update_scope, rewrite_update, tokens
 from graph.store import OxigraphStore, StoreError
 
@@ -206,7 +207,7 @@ def test_workers_open_no_socket_unless_an_allow_list_is_set(tmp_path: Path, list
     the worker and the listener sees no connection; with an allow-list, workers may connect."""
     build_store(tmp_path / "store")
     store = OxigraphStore(BASE, tmp_path / "store")
-    job = Job(f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?a ?b ?c }} }}", RESULTS_JSON, None)
+    job = Job(f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?a ?b ?c }} }}", SPARQL_JSON.media_type, None)
     try:
         for network, expected in ((False, 0), (True, 1)):
             runner = QueryRunner(store, workers=1, network=network)
