@@ -354,7 +354,7 @@ class Catalog:
                 iris = sorted(touched)
                 territories = any(i in self.territories for i in iris)
                 self._forget(iris)
-            before = db.execute("SELECT COALESCE(MAX(n), 0) FROM item").fetchone()[0]
+            before = read_after = db.execute("SELECT COALESCE(MAX(n), 0) FROM item").fetchone()[0]
             for chunk in [None] if iris is None else _chunks(iris):
                 found = _read_items(store, self.base, chunk)
                 stats["items_read"] += len(found)
@@ -366,7 +366,7 @@ class Catalog:
                 db.execute(f"DELETE FROM facet WHERE name IN ({_marks(len(LEVELS))})", LEVELS)
                 before = 0
             self._level_facets(before)
-            self._label_values(store)
+            self._label_values(store, read_after)
             self._origins(store, iris, prints)
             db.execute("DELETE FROM graph")
             db.execute("DELETE FROM pending")
@@ -483,14 +483,16 @@ class Catalog:
             ],
         )
 
-    def _label_values(self, store: Store) -> None:
-        """Labels of the facet values that are neither items nor territories and have none recorded."""
+    def _label_values(self, store: Store, after: int) -> None:
+        """Labels of the facet values of the items numbered above ``after`` that are neither items nor
+        territories and have none recorded."""
         db = self.db
         wanted = [
             v
             for (v,) in db.execute(
-                "SELECT DISTINCT value FROM facet WHERE value LIKE '%://%' AND value NOT IN "
-                "(SELECT iri FROM value_label) AND value NOT IN (SELECT iri FROM territory)"
+                "SELECT DISTINCT value FROM facet WHERE n > ? AND value LIKE '%://%' AND value NOT IN "
+                "(SELECT iri FROM value_label) AND value NOT IN (SELECT iri FROM territory)",
+                (after,),
             )
         ]
         found = labels_of(store, [ox.NamedNode(v) for v in wanted])
