@@ -498,7 +498,6 @@ def territory_card(
     else:
         epcis = {c for c in children if level_of(c) == "epci"}
     places = cat.rollup_iris(territory.iri, "lieux")
-    projects = cat.rollup_iris(territory.iri, "projets")
     pop = territory.population or population(cat, territory.iri)
     per = number(len(places) / pop * 10000, lang, 1) if pop else ""
     pages = max(1, (len(communes) + 99) // 100)
@@ -511,7 +510,7 @@ def territory_card(
     return TerritoryCard(
         level=territory.level,
         code=code,
-        figures=Figures(pop, len(projects), len(places), per),
+        figures=Figures(pop, sum(r["count"] for r in rollups if r["kind"] == "projets"), len(places), per),
         parents=[link(p) for p in parents],
         departements=[link(d) for d in departements],
         epcis=by_label(link(e) for e in epcis),

@@ -213,8 +213,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
 def rollups(cat: search.Catalog, territory: search.Territory, lang: str) -> list[dict]:
     facet = territory.level if territory.level in ("departement", "epci") else None  # lists have no région
     out = []
-    for kind in search.ROLLUP_KINDS:
-        count, indirect, items = cat.rollup(territory.iri, kind, lang, 30)
+    for kind, (count, indirect, items) in cat.rollups(territory.iri, lang, 30).items():
         if count:
             rows = [
                 {"href": local_path(it.iri, cat.base), "label": cat.label(it.iri, lang)}

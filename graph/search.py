@@ -156,7 +156,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items
@@ -181,6 +181,15 @@ CREATE INDEX IF NOT EXISTS item_year ON item(kind, year);
 CREATE TABLE IF NOT EXISTS facet(
   kind TEXT, name TEXT, key TEXT, n INTEGER, value TEXT, PRIMARY KEY(kind, name, key, n)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS facet_n ON facet(n, name, key, value);
+CREATE TABLE IF NOT EXISTS facet_count(
+  kind TEXT, name TEXT, key TEXT, value TEXT, c INTEGER, PRIMARY KEY(kind, name, key)) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS facet_in AFTER INSERT ON facet BEGIN
+  INSERT INTO facet_count VALUES (new.kind, new.name, new.key, new.value, 1)
+  ON CONFLICT DO UPDATE SET c = c + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS facet_out AFTER DELETE ON facet BEGIN
+  UPDATE facet_count SET c = c - 1 WHERE kind = old.kind AND name = old.name AND key = old.key;
+END;
 CREATE TABLE IF NOT EXISTS place(territory TEXT, n INTEGER, PRIMARY KEY(territory, n)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS place_n ON place(n);
 CREATE TABLE IF NOT EXISTS territory(
@@ -191,7 +200,19 @@ CREATE TABLE IF NOT EXISTS value_label(iri TEXT PRIMARY KEY, labels TEXT) WITHOU
 CREATE TABLE IF NOT EXISTS word(term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(label, body, tokenize='unicode61 remove_diacritics 2');
 """
-DERIVED = ("graph", "origin", "item", "facet", "place", "territory", "part", "value_label", "word", "doc")
+DERIVED = (
+    "graph",
+    "origin",
+    "item",
+    "facet_count",
+    "facet",
+    "place",
+    "territory",
+    "part",
+    "value_label",
+    "word",
+    "doc",
+)
 # The territory :t and every territory within it.
 DOWN = "WITH RECURSIVE down(t) AS (SELECT :t UNION SELECT child FROM down JOIN part ON part.parent = down.t)"
 
@@ -269,6 +290,7 @@ class Catalog:
         self._read_lock = threading.RLock()  # a method reading items inside another's transaction
         self._depth = 0
         self._labels: dict[tuple[str, str], str] = {}
+        self._chosen: tuple | None = None  # the filters temp.chosen holds the items of
         self.busy = threading.Lock()  # one refresh at a time
         self.ready = threading.Event()  # set once a version is there to read
         state = dict(self.db.execute("SELECT name, value FROM state"))
@@ -290,9 +312,11 @@ class Catalog:
         db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash may lose the last commit, never mix two
         db.execute("PRAGMA cache_size=-65536")  # 64 MB: a full build writes indexes in random order
         db.executescript(TABLES)
-        db.execute(
-            "CREATE TEMP TABLE hit(n INTEGER PRIMARY KEY, tier INTEGER, r REAL)"
-        )  # one search's ranked
+        db.executescript(
+            "CREATE TEMP TABLE hit(n INTEGER PRIMARY KEY, tier INTEGER, r REAL);"  # one search's ranked
+            "CREATE TEMP TABLE within(n INTEGER PRIMARY KEY, direct INTEGER);"  # one territory's items
+            "CREATE TEMP TABLE chosen(n INTEGER PRIMARY KEY);"  # one list's items matching its facets
+        )
         return db
 
     def close(self) -> None:
@@ -622,34 +646,58 @@ class Catalog:
                 out[kind].append(n)
         return out
 
-    @staticmethod
-    def _matching(kind: str, selected: dict[str, list[str]]) -> tuple[str, list]:
-        """A subquery of the numbers of the items of ``kind`` matching every facet (values of one facet
-        are alternatives), with its arguments: an intersection of postings, read through the index."""
-        if not selected:
-            return "SELECT n FROM item WHERE kind = ?", [kind]
-        parts, args = [], []
-        for name, keys in selected.items():
-            parts.append(f"SELECT n FROM facet WHERE kind = ? AND name = ? AND key IN ({_marks(len(keys))})")
-            args += [kind, name, *keys]
-        return " INTERSECT ".join(parts), args
+    def _choose(self, db: sqlite3.Connection, kind: str, selected: dict[str, list[str]]) -> None:
+        """``temp.chosen``: the items of ``kind`` matching every facet (values of one facet are
+        alternatives), read from the facet with the fewest items, the others looked up for each. Kept for
+        the next call with the same filters on the same data (a page, then its facets' counts)."""
+        version = db.execute("PRAGMA data_version").fetchone()[0]  # moves with another connection's commit
+        key = (version, kind, sorted((name, sorted(keys)) for name, keys in selected.items()))
+        if self._chosen == key:
+            return
+
+        def posting(alias: str, name: str) -> tuple[str, list]:
+            where = (
+                f"{alias}.kind = ? AND {alias}.name = ? AND {alias}.key IN ({_marks(len(selected[name]))})"
+            )
+            return f"FROM facet {alias} WHERE {where}", [kind, name, *selected[name]]
+
+        sizes = sorted(
+            (db.execute(f"SELECT COUNT(*) {q}", a).fetchone()[0], n)
+            for n in selected
+            for q, a in [posting("f", n)]
+        )
+        (_, first), *others = sizes
+        query, args = posting("f", first)
+        query = f"INSERT INTO temp.chosen SELECT DISTINCT f.n {query}"
+        for _, name in others:
+            more, more_args = posting("g", name)
+            query += f" AND EXISTS (SELECT 1 {more} AND g.n = f.n)"
+            args += more_args
+        db.execute("DELETE FROM temp.chosen")
+        db.execute(query, args)
+        self._chosen = key
 
     def filter(self, kind: str, selected: dict[str, list[str]]) -> list[int]:
-        matching, args = self._matching(kind, selected)
         with self._reading() as db:
-            return [n for (n,) in db.execute(f"SELECT n FROM ({matching}) ORDER BY n", args)]
+            if not selected:
+                return [n for (n,) in db.execute("SELECT n FROM item WHERE kind = ? ORDER BY n", (kind,))]
+            self._choose(db, kind, selected)
+            return [n for (n,) in db.execute("SELECT n FROM temp.chosen ORDER BY n")]
 
     def page(
         self, kind: str, selected: dict[str, list[str]], order: str, lang: str, offset: int, limit: int
     ) -> tuple[int, list[Item]]:
         """(how many match, the items of one page) sorted by label, or by year (newest first)."""
-        matching, args = self._matching(kind, selected)
         sort = "sort_en" if lang == "en" else "sort_fr"
         by = "COALESCE(NULLIF(year, ''), '0000') DESC, n" if order == "annee" else f"{sort}, n"
         with self._reading() as db:
-            total = db.execute(f"SELECT COUNT(*) FROM ({matching})", args).fetchone()[0]
-            # Chosen facets: sort the few matching items; none: walk the list's sorted index, then stop.
-            source = f"item WHERE n IN ({matching})" if selected else "item WHERE kind = ?"
+            if selected:  # sort the few matching items
+                self._choose(db, kind, selected)
+                total = db.execute("SELECT COUNT(*) FROM temp.chosen").fetchone()[0]
+                source, args = "item WHERE n IN (SELECT n FROM temp.chosen)", []
+            else:  # walk the list's sorted index, then stop
+                total = db.execute("SELECT COUNT(*) FROM item WHERE kind = ?", (kind,)).fetchone()[0]
+                source, args = "item WHERE kind = ?", [kind]
             query = f"SELECT n FROM {source} ORDER BY {by} LIMIT ? OFFSET ?"
             numbers = [n for (n,) in db.execute(query, [*args, limit, min(offset, LAST)])]
             return total, self.items_of(numbers)
@@ -657,16 +705,20 @@ class Catalog:
     def facet_counts(
         self, kind: str, selected: dict[str, list[str]], facet: str, limit: int
     ) -> list[tuple[str, int, str]]:
-        """(key, count, value) of one facet over the matching items, most frequent first."""
-        where, args = "kind = ? AND name = ?", [kind, facet]
-        if selected:
-            matching, more = self._matching(kind, selected)
-            where, args = f"n IN ({matching}) AND name = ?", [*more, facet]
+        """(key, count, value) of one facet over the matching items, most frequent first: kept counts for
+        a whole list (``facet_count``, by triggers), the chosen items' facets otherwise."""
         with self._reading() as db:
+            if not selected:
+                return db.execute(
+                    "SELECT key, c, value FROM facet_count WHERE kind = ? AND name = ? AND c > 0 "
+                    "ORDER BY c DESC, key LIMIT ?",
+                    (kind, facet, limit),
+                ).fetchall()
+            self._choose(db, kind, selected)
             return db.execute(
-                f"SELECT key, COUNT(*) AS c, MIN(value) FROM facet WHERE {where} "
-                "GROUP BY key ORDER BY c DESC, key LIMIT ?",
-                [*args, limit],
+                "SELECT f.key, COUNT(*) AS c, MIN(f.value) FROM temp.chosen s JOIN facet f ON f.n = s.n "
+                "AND f.name = ? GROUP BY f.key ORDER BY c DESC, f.key LIMIT ?",
+                (facet, limit),
             ).fetchall()
 
     def value_of(self, kind: str, facet: str, key: str) -> str:
@@ -681,16 +733,16 @@ class Catalog:
         with self._reading() as db:
             if facet is None:
                 return db.execute("SELECT COUNT(*) FROM item WHERE kind = ?", (kind,)).fetchone()[0]
-            query = "SELECT COUNT(*) FROM facet WHERE kind = ? AND name = ? AND key = ?"
-            return db.execute(query, (kind, facet, key)).fetchone()[0]
+            query = "SELECT c FROM facet_count WHERE kind = ? AND name = ? AND key = ?"
+            return (db.execute(query, (kind, facet, key)).fetchone() or (0,))[0]
 
     def per_departement(self, kind: str) -> dict[str, int]:
         """Items of a list per département code (the home page's map)."""
         with self._reading() as db:
             return dict(
                 db.execute(
-                    "SELECT t.code, COUNT(*) FROM facet f JOIN territory t ON t.iri = f.value "
-                    "WHERE f.kind = ? AND f.name = 'departement' GROUP BY t.code",
+                    "SELECT t.code, SUM(f.c) FROM facet_count f JOIN territory t ON t.iri = f.value "
+                    "WHERE f.kind = ? AND f.name = 'departement' AND f.c > 0 GROUP BY t.code",
                     (kind,),
                 )
             )
@@ -700,28 +752,30 @@ class Catalog:
             query = "SELECT n FROM item WHERE kind = ? ORDER BY year DESC, n LIMIT ?"
             return self.items_of(n for (n,) in db.execute(query, (kind, limit)).fetchall())
 
-    def rollup(self, territory: str, kind: str, lang: str, limit: int) -> tuple[int, int, list[Item]]:
-        """(items of ``kind`` within the territory, how many only through a smaller territory, the first
-        ``limit`` by label)."""
+    def rollups(self, territory: str, lang: str, limit: int) -> dict[str, tuple[int, int, list[Item]]]:
+        """Per list of :data:`ROLLUP_KINDS`: (its items within the territory, how many only through a
+        smaller territory, the first ``limit`` by label). The items within are found once for all lists."""
         sort = "sort_en" if lang == "en" else "sort_fr"
-        within = f"""{DOWN}, r AS (SELECT p.n, MAX(p.territory = :t) AS direct FROM down
-            JOIN place p ON p.territory = down.t GROUP BY p.n)"""
-        args = {"t": territory, "k": kind, "limit": limit}
+        out = {}
         with self._reading() as db:
-            total, indirect = db.execute(
-                f"{within} SELECT COUNT(*), COALESCE(SUM(1 - r.direct), 0) FROM r JOIN item i ON i.n = r.n "
-                "WHERE i.kind = :k",
-                args,
-            ).fetchone()
-            numbers = [
-                n
-                for (n,) in db.execute(
-                    f"{within} SELECT i.n FROM r JOIN item i ON i.n = r.n WHERE i.kind = :k "
-                    f"ORDER BY i.{sort}, i.n LIMIT :limit",
-                    args,
+            db.execute("DELETE FROM temp.within")
+            db.execute(
+                f"{DOWN} INSERT INTO temp.within SELECT p.n, MAX(p.territory = :t) FROM down "
+                "JOIN place p ON p.territory = down.t GROUP BY p.n",
+                {"t": territory},
+            )
+            for kind in ROLLUP_KINDS:
+                total, indirect = db.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(1 - w.direct), 0) FROM temp.within w "
+                    "JOIN item i ON i.n = w.n WHERE i.kind = ?",
+                    (kind,),
+                ).fetchone()
+                query = (
+                    f"SELECT i.n FROM temp.within w JOIN item i ON i.n = w.n WHERE i.kind = ? "
+                    f"ORDER BY i.{sort}, i.n LIMIT ?"
                 )
-            ]
-            return total, indirect, self.items_of(numbers)
+                out[kind] = (total, indirect, self.items_of(n for (n,) in db.execute(query, (kind, limit))))
+        return out
 
     def rollup_iris(self, territory: str, kind: str) -> list[str]:
         """Every item of ``kind`` within the territory (a map's points)."""

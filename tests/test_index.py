@@ -61,7 +61,7 @@ def store(tmp_path: Path) -> OxigraphStore:
 def test_a_write_to_one_graph_rereads_only_the_items_it_touches(store: OxigraphStore) -> None:
     cat = search.Catalog(store)
     assert cat.path == store.path.with_name("store.index.sqlite") and cat.version == store.version
-    assert len(labels(cat)) == 21 and cat.rollup(BASE + "id/departement/73", "projets", "fr", 30)[0] == 21
+    assert len(labels(cat)) == 21 and cat.rollups(BASE + "id/departement/73", "fr", 30)["projets"][0] == 21
     search.stats.clear()
     write(store, "saison", project("tremplin", "Tremplin Hiver", "Accueil des travailleurs mobiles"))
     cat.refresh(store)
