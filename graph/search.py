@@ -716,8 +716,8 @@ class Catalog:
                 ).fetchall()
             self._choose(db, kind, selected)
             return db.execute(
-                "SELECT f.key, COUNT(*) AS c, MIN(f.value) FROM temp.chosen s JOIN facet f ON f.n = s.n "
-                "AND f.name = ? GROUP BY f.key ORDER BY c DESC, f.key LIMIT ?",
+                "SELECT f.key, COUNT(*) AS c, MIN(f.value) FROM temp.chosen s CROSS JOIN facet f "
+                "ON f.n = s.n AND f.name = ? GROUP BY f.key ORDER BY c DESC, f.key LIMIT ?",
                 (facet, limit),
             ).fetchall()
 
