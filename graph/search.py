@@ -767,11 +767,11 @@ class Catalog:
             for kind in ROLLUP_KINDS:
                 total, indirect = db.execute(
                     "SELECT COUNT(*), COALESCE(SUM(1 - w.direct), 0) FROM temp.within w "
-                    "JOIN item i ON i.n = w.n WHERE i.kind = ?",
+                    "CROSS JOIN item i ON i.n = w.n WHERE i.kind = ?",
                     (kind,),
                 ).fetchone()
                 query = (
-                    f"SELECT i.n FROM temp.within w JOIN item i ON i.n = w.n WHERE i.kind = ? "
+                    f"SELECT i.n FROM temp.within w CROSS JOIN item i ON i.n = w.n WHERE i.kind = ? "
                     f"ORDER BY i.{sort}, i.n LIMIT ?"
                 )
                 out[kind] = (total, indirect, self.items_of(n for (n,) in db.execute(query, (kind, limit))))
