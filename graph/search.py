@@ -764,17 +764,24 @@ class Catalog:
                 "JOIN place p ON p.territory = down.t GROUP BY p.n",
                 {"t": territory},
             )
-            for kind in ROLLUP_KINDS:
-                total, indirect = db.execute(
-                    "SELECT COUNT(*), COALESCE(SUM(1 - w.direct), 0) FROM temp.within w "
-                    "CROSS JOIN item i ON i.n = w.n WHERE i.kind = ?",
-                    (kind,),
-                ).fetchone()
-                query = (
-                    f"SELECT i.n FROM temp.within w CROSS JOIN item i ON i.n = w.n WHERE i.kind = ? "
-                    f"ORDER BY i.{sort}, i.n LIMIT ?"
+            counts = {
+                kind: (total, indirect)
+                for kind, total, indirect in db.execute(
+                    "SELECT i.kind, COUNT(*), SUM(1 - w.direct) FROM temp.within w "
+                    "CROSS JOIN item i ON i.n = w.n GROUP BY i.kind"
                 )
-                out[kind] = (total, indirect, self.items_of(n for (n,) in db.execute(query, (kind, limit))))
+            }
+            first: dict[str, list[int]] = defaultdict(list)
+            for kind, n in db.execute(
+                f"SELECT kind, n FROM (SELECT i.kind, i.n, ROW_NUMBER() OVER (PARTITION BY i.kind "
+                f"ORDER BY i.{sort}, i.n) AS rank FROM temp.within w CROSS JOIN item i ON i.n = w.n) "
+                "WHERE rank <= ? ORDER BY rank",
+                (limit,),
+            ):
+                first[kind].append(n)
+            for kind in ROLLUP_KINDS:
+                total, indirect = counts.get(kind, (0, 0))
+                out[kind] = (total, indirect, self.items_of(first[kind]))
         return out
 
     def rollup_iris(self, territory: str, kind: str) -> list[str]:
