@@ -506,9 +506,11 @@ def _place(entities: dict[str, Entity]) -> None:
 _lock = threading.Lock()
 _read = threading.Condition(_lock)  # notified when a read of an index ends (done or failed)
 # Per store object, weakly (an id() could be reused by a new store): (version, index, when it was read).
-_cache: weakref.WeakKeyDictionary[Store, tuple[int, NameIndex, float]] = weakref.WeakKeyDictionary()
+# (version, index, when it was read, how long the read took)
+_cache: weakref.WeakKeyDictionary[Store, tuple[int, NameIndex, float, float]] = weakref.WeakKeyDictionary()
 _building: weakref.WeakSet[Store] = weakref.WeakSet()
 REFRESH_INTERVAL = 30.0  # seconds: a burst of contributions costs one re-read, not one per write
+REFRESH_SHARE = 10  # and at least this many times the last read's duration: re-reads take at most a tenth
 
 
 def start(store: Store) -> None:
@@ -536,7 +538,8 @@ def index_of(store: Store) -> NameIndex:
         while True:
             cached = _cache.get(store)
             if cached:
-                fresh = cached[0] == store.version or time.monotonic() - cached[2] < REFRESH_INTERVAL
+                wait = max(REFRESH_INTERVAL, REFRESH_SHARE * cached[3])
+                fresh = cached[0] == store.version or time.monotonic() - cached[2] < wait
                 if not fresh and store not in _building:
                     _building.add(store)
                     threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
@@ -551,10 +554,10 @@ def index_of(store: Store) -> NameIndex:
 def _load(store: Store) -> NameIndex:
     """Read and cache the index of ``store``, which the caller has put in ``_building``."""
     try:
-        version = store.version
+        version, started = store.version, time.monotonic()
         index = read_index(store)
         with _lock:
-            _cache[store] = (version, index, time.monotonic())
+            _cache[store] = (version, index, time.monotonic(), time.monotonic() - started)
         return index
     finally:
         with _lock:
