@@ -291,6 +291,7 @@ class Catalog:
         self._depth = 0
         self._labels: dict[tuple[str, str], str] = {}
         self._chosen: tuple | None = None  # the filters temp.chosen holds the items of
+        self._within_of: tuple | None = None  # the territory temp.within holds the items of
         self.busy = threading.Lock()  # one refresh at a time
         self.ready = threading.Event()  # set once a version is there to read
         state = dict(self.db.execute("SELECT name, value FROM state"))
@@ -758,12 +759,7 @@ class Catalog:
         sort = "sort_en" if lang == "en" else "sort_fr"
         out = {}
         with self._reading() as db:
-            db.execute("DELETE FROM temp.within")
-            db.execute(
-                f"{DOWN} INSERT INTO temp.within SELECT p.n, MAX(p.territory = :t) FROM down "
-                "JOIN place p ON p.territory = down.t GROUP BY p.n",
-                {"t": territory},
-            )
+            self._within(db, territory)
             counts = {
                 kind: (total, indirect)
                 for kind, total, indirect in db.execute(
@@ -787,14 +783,25 @@ class Catalog:
     def rollup_iris(self, territory: str, kind: str) -> list[str]:
         """Every item of ``kind`` within the territory (a map's points)."""
         with self._reading() as db:
-            return [
-                iri
-                for (iri,) in db.execute(
-                    f"{DOWN} SELECT DISTINCT i.iri FROM down JOIN place p ON p.territory = down.t "
-                    "JOIN item i ON i.n = p.n WHERE i.kind = :k ORDER BY i.n",
-                    {"t": territory, "k": kind},
-                )
-            ]
+            self._within(db, territory)
+            query = (
+                "SELECT i.iri FROM temp.within w CROSS JOIN item i ON i.n = w.n WHERE i.kind = ? ORDER BY i.n"
+            )
+            return [iri for (iri,) in db.execute(query, (kind,))]
+
+    def _within(self, db: sqlite3.Connection, territory: str) -> None:
+        """``temp.within``: the items within the territory, each marked if it names the territory itself.
+        Kept for the next call on the same territory and data (its roll-ups, then its map)."""
+        key = (db.execute("PRAGMA data_version").fetchone()[0], territory)
+        if self._within_of == key:
+            return
+        db.execute("DELETE FROM temp.within")
+        db.execute(
+            f"{DOWN} INSERT INTO temp.within SELECT p.n, MAX(p.territory = :t) FROM down "
+            "JOIN place p ON p.territory = down.t GROUP BY p.n",
+            {"t": territory},
+        )
+        self._within_of = key
 
     def iris(self, prefix: str, offset: int, limit: int) -> tuple[int, list[str]]:
         """(how many, a window of) the items' IRIs under ``prefix``, in IRI order (the sitemap)."""
