@@ -562,7 +562,7 @@ def measure_embedded(n, nq, quads, work, ox_dir, args, maxi, res) -> dict:
     }
     store = work / "embedded"
     index = [store.with_name("embedded.index.sqlite" + end) for end in ("", "-wal", "-shm")]
-    beside = [store.with_name(f"embedded.{end}") for end in ("version", "private", "snapshots", "bulk-pending")]
+    beside = [store.with_name(f"embedded.{e}") for e in ("version", "private", "snapshots", "bulk-pending")]
     for p in (store, *beside, *index):  # a private engine left by a kept run would turn the import away
         if p.is_dir():
             shutil.rmtree(p)
