@@ -338,8 +338,12 @@ class Catalog:
             while written:  # kept in the file until applied: a crash in between does not lose them
                 self.db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (written.pop(),))
             told = {g for (g,) in self.db.execute("SELECT graph FROM pending")}
-            prints = _fingerprints(store)
-            known = dict(self.db.execute("SELECT iri, fingerprint FROM graph"))
+            rows = self.db.execute("SELECT iri, fingerprint, triples FROM graph")
+            recorded = {g: (f, n) for g, f, n in rows}
+            # Our own writes named their graphs: the others keep their recorded counts (counting every
+            # graph a load did not describe costs a scan of it); a change by another hand is read whole.
+            prints = _fingerprints(store, recorded if told else {}, told)
+            known = {g: f for g, (f, _) in recorded.items()}
             changed = {g for g in prints.keys() | known.keys() if prints.get(g, ("",))[0] != known.get(g)}
             changed |= told & (prints.keys() | known.keys())
             changed.discard(store.meta_graph)  # it says things about graphs, never about items
@@ -919,10 +923,13 @@ def words_of(text: str) -> list[str]:
 
 
 # --- reading the store ------------------------------------------------------------------------
-def _fingerprints(store: Store) -> dict[str, tuple[str, int]]:
+def _fingerprints(
+    store: Store, recorded: dict[str, tuple[str, int]], told: set[str]
+) -> dict[str, tuple[str, int]]:
     """Per public graph, (what its metadata says of its last write, its triple count): the metadata graph
     is where every load records ``dcterms:modified`` and ``void:triples``; a graph with no stated count
-    (the accepted contributions) is counted, which sees a resource come or go."""
+    (the accepted contributions, a graph loaded by another tool) is counted, which sees a resource come or
+    go, unless its ``recorded`` fingerprint is kept (a graph no write was ``told`` of)."""
     meta = store.meta_graph
     modified = {
         g.value: m.value
@@ -941,6 +948,9 @@ def _fingerprints(store: Store) -> dict[str, tuple[str, int]]:
         try:
             n = int(stated[g])
         except (KeyError, ValueError):
+            if g in recorded and g not in told:
+                out[g] = recorded[g]
+                continue
             n = store.count(g)
         out[g] = (f"{modified.get(g, '')}|{n}", n)
     return out
