@@ -814,8 +814,8 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
             text += f" ({ours['disk_served'] / ref['disk_served']:.2f}× once served)"
         return text
 
-    def goal_row(r, c):
-        b = r["backends"].get(c) or {}
+    def goal_row(r, c, b=None, size=""):
+        b = b or r["backends"].get(c) or {}
         pages = b.get("pages", {})
         f = b.get("freshness")
         rss = sum((b.get("serve_rss") or {}).values())
@@ -826,7 +826,7 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
             fmt_mb(rss) if rss else "–",
             disk_ratio(r) if c == "embedded" else "–",
         ]
-        return f"| {size_name(r['size'])} | {LABELS[c]} | " + " | ".join(cells) + " |"
+        return f"| {size or size_name(r['size'])} | {LABELS[c]} | " + " | ".join(cells) + " |"
 
     L += [
         "",
@@ -838,6 +838,7 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
         "(≤ 1.3×) |",
         "|---|---|---|---|---|---|---|---|---|",
         *(goal_row(r, c) for r in sizes for c in ("embedded", "oxigraph") if r["backends"].get(c)),
+        *(goal_row({"backends": {}}, "embedded", x, x["note"]) for x in data.get("checks", [])),
     ]
     table(
         "## Load throughput (quads/s; in parentheses: wall time, and ratio to `oxigraph load`)",
