@@ -20,6 +20,7 @@ from api.contributions import contributions_of
 from api.i18n import language
 from api.ontology import property_label, property_rank
 from api.pages import base_of, local_path, number, number_param, render, store_of
+from api.public_http import etag_matches
 from graph import formats, search
 from graph.describe import describe, group_by_predicate, incoming, pick
 from graph.formats import curie
@@ -51,7 +52,7 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     # One version of the store, one page per format and language: a revalidation costs no query.
     lang = language(request)
     etag = f'"{store.version}-{fmt.name}-{lang if fmt is formats.HTML else ""}"'
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
     response = _page(request, store, iri, fmt, lang)
     response.headers["ETag"] = etag
