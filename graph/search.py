@@ -290,8 +290,7 @@ class Catalog:
         self._read_lock = threading.RLock()  # a method reading items inside another's transaction
         self._depth = 0
         self._labels: dict[tuple[str, str], str] = {}
-        self._chosen: tuple | None = None  # the filters temp.chosen holds the items of
-        self._within_of: tuple | None = None  # the territory temp.within holds the items of
+        self._filled: dict[str, object] = {}  # what temp.chosen and temp.within hold the items of
         self.busy = threading.Lock()  # one refresh at a time
         self.ready = threading.Event()  # set once a version is there to read
         state = dict(self.db.execute("SELECT name, value FROM state"))
@@ -655,32 +654,27 @@ class Catalog:
         """``temp.chosen``: the items of ``kind`` matching every facet (values of one facet are
         alternatives), read from the facet with the fewest items, the others looked up for each. Kept for
         the next call with the same filters on the same data (a page, then its facets' counts)."""
-        version = db.execute("PRAGMA data_version").fetchone()[0]  # moves with another connection's commit
-        key = (version, kind, sorted((name, sorted(keys)) for name, keys in selected.items()))
-        if self._chosen == key:
+        if not self._stale(db, "chosen", (kind, sorted((n, sorted(keys)) for n, keys in selected.items()))):
             return
 
         def posting(alias: str, name: str) -> tuple[str, list]:
-            where = (
-                f"{alias}.kind = ? AND {alias}.name = ? AND {alias}.key IN ({_marks(len(selected[name]))})"
-            )
-            return f"FROM facet {alias} WHERE {where}", [kind, name, *selected[name]]
+            keys = selected[name]
+            where = f"{alias}.kind = ? AND {alias}.name = ? AND {alias}.key IN ({_marks(len(keys))})"
+            return f"FROM facet {alias} WHERE {where}", [kind, name, *keys]
 
-        sizes = sorted(
-            (db.execute(f"SELECT COUNT(*) {q}", a).fetchone()[0], n)
-            for n in selected
-            for q, a in [posting("f", n)]
-        )
-        (_, first), *others = sizes
+        def size(name: str) -> int:
+            query, args = posting("f", name)
+            return db.execute(f"SELECT COUNT(*) {query}", args).fetchone()[0]
+
+        first, *others = sorted(selected, key=size)
         query, args = posting("f", first)
         query = f"INSERT INTO temp.chosen SELECT DISTINCT f.n {query}"
-        for _, name in others:
+        for name in others:
             more, more_args = posting("g", name)
             query += f" AND EXISTS (SELECT 1 {more} AND g.n = f.n)"
             args += more_args
         db.execute("DELETE FROM temp.chosen")
         db.execute(query, args)
-        self._chosen = key
 
     def filter(self, kind: str, selected: dict[str, list[str]]) -> list[int]:
         with self._reading() as db:
@@ -796,8 +790,7 @@ class Catalog:
     def _within(self, db: sqlite3.Connection, territory: str) -> None:
         """``temp.within``: the items within the territory, each marked if it names the territory itself.
         Kept for the next call on the same territory and data (its roll-ups, then its map)."""
-        key = (db.execute("PRAGMA data_version").fetchone()[0], territory)
-        if self._within_of == key:
+        if not self._stale(db, "within", territory):
             return
         db.execute("DELETE FROM temp.within")
         db.execute(
@@ -805,7 +798,13 @@ class Catalog:
             "JOIN place p ON p.territory = down.t GROUP BY p.n",
             {"t": territory},
         )
-        self._within_of = key
+
+    def _stale(self, db: sqlite3.Connection, table: str, key: object) -> bool:
+        """Whether the temporary ``table`` must be filled again for ``key``: it was filled for another one,
+        or before another connection's commit (``data_version`` moves with them). Records ``key``."""
+        key = (db.execute("PRAGMA data_version").fetchone()[0], key)
+        stale, self._filled[table] = self._filled.get(table) != key, key
+        return stale
 
     def iris(self, prefix: str, offset: int, limit: int) -> tuple[int, list[str]]:
         """(how many, a window of) the items' IRIs under ``prefix``, in IRI order (the sitemap)."""
