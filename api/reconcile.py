@@ -68,11 +68,19 @@ def _check(name: str, document: Any) -> None:
 
 
 def type_name(t: str, lang: str) -> str:
-    return translator(lang)("kind_" + t)  # the site's words for the kinds (graph.matching.TYPES has others)
+    return translator(lang)("kind_" + t)
 
 
 def property_name(p: str, lang: str) -> str:
     return translator(lang)("rp_" + p)
+
+
+def _type(t: str, lang: str) -> dict[str, str]:
+    return {"id": t, "name": type_name(t, lang)}
+
+
+def _entity(index: NameIndex, e: Entity, lang: str) -> dict[str, Any]:
+    return {"id": e.iri, "name": e.name, "description": describe(index, e, lang)}
 
 
 def describe(index: NameIndex, e: Entity, lang: str) -> str:
@@ -96,7 +104,7 @@ def manifest(base: str, lang: str) -> dict[str, Any]:
         "schemaSpace": f"{base}reconcile",
         "documentation": f"{base}rapprochement",
         "view": {"url": "{{id}}"},
-        "defaultTypes": [{"id": t, "name": type_name(t, lang)} for t in TYPES],
+        "defaultTypes": [_type(t, lang) for t in TYPES],
         "preview": {"url": f"{base}reconcile/preview?id={{{{id}}}}", "width": 400, "height": 120},
         "suggest": {
             kind: {"service_url": root, "service_path": f"/reconcile/suggest/{kind}"}
@@ -170,14 +178,10 @@ def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
 
 
 def result(index: NameIndex, c: matching.Candidate, lang: str) -> dict[str, Any]:
-    e = c.entity
-    return {
-        "id": e.iri,
-        "name": e.name,
-        "description": describe(index, e, lang),
+    return _entity(index, c.entity, lang) | {
         "score": c.score,
         "match": c.match,
-        "type": [{"id": e.type, "name": type_name(e.type, lang)}],
+        "type": [_type(c.entity.type, lang)],
         "features": [{"id": "name", "value": c.score}],
     }
 
@@ -199,18 +203,11 @@ def extension_values(index: NameIndex, e: Entity, prop: str) -> list[dict[str, A
     if prop in SCALARS:
         shape, value = SCALARS[prop][0], getattr(e, SCALARS[prop][1])
         return [] if value in (None, "") else [{shape: value}]
-    return [{"id": t.iri, "name": t.name} for t in related(index, e, prop)]
-
-
-def related(index: NameIndex, e: Entity, level: str) -> list[Entity]:
-    """The EPCI, départements or région of an entity."""
-    if level == "epci":
-        iris = [e.epci] if e.epci else []
-    elif level == "departement":
-        return [d for code in e.departements for d in index.lookup_code(code, ("departement",))]
-    else:
-        iris = [e.region] if e.region else []
-    return [index.entities[i] for i in iris if i in index.entities]
+    if prop == "departement":
+        found = [d for code in e.departements for d in index.lookup_code(code, ("departement",))]
+    else:  # the EPCI or région: an IRI, or ""
+        found = [index.entities[i] for i in (getattr(e, prop),) if i in index.entities]
+    return [{"id": t.iri, "name": t.name} for t in found]
 
 
 def extend(index: NameIndex, query: Any, lang: str) -> dict[str, Any]:
@@ -222,7 +219,7 @@ def extend(index: NameIndex, query: Any, lang: str) -> dict[str, Any]:
     for p in props:  # a property we do not have: named by its id, with no values
         item: dict[str, Any] = {"id": p, "name": property_name(p, lang) if p in EXTENSION_PROPERTIES else p}
         if p in ENTITY_VALUED:
-            item["type"] = {"id": ENTITY_VALUED[p], "name": type_name(ENTITY_VALUED[p], lang)}
+            item["type"] = _type(ENTITY_VALUED[p], lang)
         meta.append(item)
     rows = {}
     for iri in query["ids"]:
@@ -233,25 +230,9 @@ def extend(index: NameIndex, query: Any, lang: str) -> dict[str, Any]:
     return {"meta": meta, "rows": rows}
 
 
-def proposed_properties(t: str | None, lang: str, limit: int) -> dict[str, Any]:
-    if t is not None and t not in TYPES:
-        raise BadQuery(f"unknown type {t!r}: the types are {', '.join(TYPES)}")
-    found = [
-        {"id": p, "name": property_name(p, lang)}
-        for p, types in EXTENSION_PROPERTIES.items()
-        if t in (None, *types)
-    ]
-    out: dict[str, Any] = {"properties": found[:limit]}
-    if t is not None:
-        out["type"] = t
-    out["limit"] = limit
-    return out
-
-
 # --- routes -----------------------------------------------------------------------------------------------
 def name_index(request: Request) -> NameIndex:
-    """Read from the store itself (public graphs only, as every Store read): the platform's own bulk
-    read, like the contribution form's, cached per store version rather than per reader object."""
+    """Read from the store (public graphs only), cached per store version."""
     return matching.index_of(request.app.state.store)
 
 
@@ -288,15 +269,10 @@ def reconcile_get(request: Request, queries: str | None = None, extend: str | No
 async def reconcile_post(request: Request) -> Response:
     """OpenRefine posts ``queries=`` (or ``extend=``) as a form field."""
     form = await request.form()
-    queries, extension = form.get("queries"), form.get("extend")
-    if not isinstance(queries, str) and not isinstance(extension, str):
+    fields = [v if isinstance(v := form.get(k), str) else None for k in ("queries", "extend")]
+    if fields == [None, None]:
         return _bad(BadQuery("a form field 'queries' or 'extend' (JSON) is required"))
-    return await run_in_threadpool(
-        _dispatch,
-        request,
-        queries if isinstance(queries, str) else None,
-        extension if isinstance(extension, str) else None,
-    )
+    return await run_in_threadpool(_dispatch, request, *fields)
 
 
 @router.get("/reconcile/suggest/entity")
@@ -308,17 +284,7 @@ def suggest_entity(request: Request, prefix: str = "", type: str | None = None, 
     cursor = max(0, cursor)
     found = index.suggest(prefix[:200], (type,) if type else None, limit=cursor + 10)[cursor:]
     return JSONResponse(
-        {
-            "result": [
-                {
-                    "id": e.iri,
-                    "name": e.name,
-                    "description": describe(index, e, lang),
-                    "notable": [{"id": e.type, "name": type_name(e.type, lang)}],
-                }
-                for e in found
-            ]
-        }
+        {"result": [_entity(index, e, lang) | {"notable": [_type(e.type, lang)]} for e in found]}
     )
 
 
@@ -330,15 +296,8 @@ def _starts(prefix: str, *names: str) -> bool:
 @router.get("/reconcile/suggest/type")
 def suggest_type(request: Request, prefix: str = "") -> Response:
     lang = language(request)
-    return JSONResponse(
-        {
-            "result": [
-                {"id": t, "name": type_name(t, lang)}
-                for t in TYPES
-                if _starts(prefix, t, *(type_name(t, other) for other in LANGS))
-            ]
-        }
-    )
+    found = [t for t in TYPES if _starts(prefix, t, *(type_name(t, other) for other in LANGS))]
+    return JSONResponse({"result": [_type(t, lang) for t in found]})
 
 
 @router.get("/reconcile/suggest/property")
@@ -351,10 +310,16 @@ def suggest_property(request: Request, prefix: str = "") -> Response:
 
 @router.get("/reconcile/properties")
 def propose_properties(request: Request, type: str | None = None, limit: int = 20) -> Response:
-    try:
-        return JSONResponse(proposed_properties(type, language(request), max(1, min(limit, 100))))
-    except BadQuery as e:
-        return _bad(e)
+    if type is not None and type not in TYPES:
+        return _bad(BadQuery(f"unknown type {type!r}: the types are {', '.join(TYPES)}"))
+    lang, limit = language(request), max(1, min(limit, 100))
+    found = [
+        {"id": p, "name": property_name(p, lang)}
+        for p, types in EXTENSION_PROPERTIES.items()
+        if type in (None, *types)
+    ]
+    answer = {"properties": found[:limit], "type": type, "limit": limit}
+    return JSONResponse({k: v for k, v in answer.items() if v is not None})
 
 
 @router.get("/reconcile/preview", response_class=HTMLResponse)

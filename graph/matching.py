@@ -1,18 +1,10 @@
 """Which entity does this name mean: one answer for the reconciliation service, the "link my spreadsheet"
-page and the contribution form's territory field.
+page, the contribution form's territory field and the document loaders (loaders.mentions, span by span).
 
-Names typed by hand differ from the reference in ways that carry no meaning (accents, case, hyphens,
-"St"/"Saint", articles, "2" for "Deux", "CC" for "Communauté de communes"); :func:`name_key` removes
-exactly those, so two names with the same key are the same name. A delegated or associated commune's name
-and a merged commune's former code name the current commune. A candidate is certain (``match``) only when
-its key equals the query's and no other entity in scope (types, département) has that key: a homonym
-without its département is never certain. Anything else is scored by edit similarity, below any exact
-name, so that scores (0-100) compare across queries.
-
-The index is read from the store (flat SPARQL patterns through :meth:`Store.scan`, the public dataset
-only) once per store version: the IRIs it answers are those the store serves. The document loaders build
-the same index from the Etalab reference (loaders.mentions) and ask it, span by span of running text, the
-same question (:meth:`NameIndex.exact`), with the départements the text names as the scope.
+:func:`name_key` removes exactly the differences without meaning (accents, case, hyphens, "St"/"Saint",
+articles, "2" for "Deux", "CC" for "Communauté de communes"). A candidate is certain (``match``) only when
+its key equals the query's and no other entity in scope (types, département) has that key; anything else is
+scored by edit similarity, below any exact name, so that scores (0-100) compare across queries.
 """
 
 from __future__ import annotations
@@ -37,15 +29,15 @@ from graph.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
-# Type id → (class IRI, French name, English name), in the order a page lists them.
-TYPES: dict[str, tuple[str, str, str]] = {
-    "commune": (IGEO + "Commune", "Commune", "Municipality"),
-    "epci": (IGEO + "Intercommunalite", "Intercommunalité (EPCI)", "Inter-municipality (EPCI)"),
-    "departement": (IGEO + "Departement", "Département", "Département"),
-    "region": (IGEO + "Region", "Région", "Region"),
-    "organisation": (ORG + "Organization", "Organisation", "Organisation"),
-    "projet": (SCHEMA + "Project", "Projet", "Project"),
-    "lieu": (CS + "ServicePlace", "Lieu de services", "Service place"),
+# Type id → class IRI, in the order a page lists them (their names: "kind_" + id in api/i18n.py).
+TYPES = {
+    "commune": IGEO + "Commune",
+    "epci": IGEO + "Intercommunalite",
+    "departement": IGEO + "Departement",
+    "region": IGEO + "Region",
+    "organisation": ORG + "Organization",
+    "projet": SCHEMA + "Project",
+    "lieu": CS + "ServicePlace",
 }
 TERRITORY_TYPES = ("commune", "epci", "departement", "region")
 # Former units whose names name a current commune.
@@ -400,7 +392,7 @@ def _instances(store: Store, cls: str) -> list[str]:
 def read_index(store: Store) -> NameIndex:
     """The index of the store's public data: a dozen flat patterns, joined here (as graph.search does)."""
     type_of: dict[str, str] = {}
-    for t, (cls, _, _) in TYPES.items():
+    for t, cls in TYPES.items():
         for iri in _instances(store, cls):
             type_of.setdefault(iri, t)
     former = {iri for cls in FORMER_CLASSES for iri in _instances(store, cls)}
@@ -505,8 +497,8 @@ def _place(entities: dict[str, Entity]) -> None:
 
 _lock = threading.Lock()
 _read = threading.Condition(_lock)  # notified when a read of an index ends (done or failed)
-# Per store object, weakly (an id() could be reused by a new store): (version, index, when it was read).
-# (version, index, when it was read, how long the read took)
+# Per store object, weakly (an id() could be reused by a new store): (version, index, when it was read,
+# how long the read took).
 _cache: weakref.WeakKeyDictionary[Store, tuple[int, NameIndex, float, float]] = weakref.WeakKeyDictionary()
 _building: weakref.WeakSet[Store] = weakref.WeakSet()
 REFRESH_INTERVAL = 30.0  # seconds: a burst of contributions costs one re-read, not one per write

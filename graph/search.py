@@ -1,20 +1,11 @@
 """The browsing index: lists, facets, territorial roll-ups and full-text search, in one SQLite file beside
 the store, kept at the store's version rather than rebuilt.
 
-A million-triple store answers "projects in Savoie about mobility, with counts per theme" badly through
-SPARQL (every facet is a GROUP BY over a property path). So the items of each list, their facet values,
-the places they name, the ``dcterms:isPartOf`` closure of territories and an FTS5 table (with
-``remove_diacritics``: French search is accent- and case-insensitive) are tables, and a page is a few
-indexed SELECTs (limit, then count): serving memory does not grow with the number of items.
-
-The file records the version it reflects and, per public graph, the fingerprint the metadata graph gives
-it (``dcterms:modified`` and the triple count every load writes), and which graphs state something about
-each item. When the store's version moves, the graphs to read again are those its writes in this process
-named (``Store.written``) and those whose fingerprint changed (an import done while the server was down,
-another client of a remote server, an accepted contribution): only the items they state something about,
-before or after, are re-read, in one transaction, so a reader (or a crash) sees the old version or the new
-one. A first start, or a change of most of the store, is a full rebuild (in the background on a server:
-pages wait for the first one up to FIRST_BUILD_WAIT).
+Facets over SPARQL are a GROUP BY over a property path each; here a page is a few indexed SELECTs, and
+serving memory does not grow with the number of items. When the store's version moves, only the items of
+the graphs its writes named (``Store.written``) or whose fingerprint in the metadata graph changed are read
+again, in one transaction: a reader, or a crash, sees the old version or the new one. A first start, or a
+change of most of the store, is a full rebuild (in the background on a server).
 """
 
 from __future__ import annotations
@@ -52,29 +43,14 @@ TERRITORY_CLASSES = {
     CS + "InformalArea": "zone",
 }
 SPATIAL = f"<{DCTERMS}spatial>|<{SCHEMA}location>|<{SCHEMA}areaServed>"
-TEXT_PROPS = (
-    SCHEMA + "description",
-    CS + "objectives",
-    CS + "stakes",
-    SKOS + "definition",
-    SKOS + "altLabel",
-    DCTERMS + "description",
-    SCHEMA + "abstract",
+TEXT_PROPS = (  # searched beside the labels
+    f"<{SCHEMA}description> <{CS}objectives> <{CS}stakes> <{SKOS}definition> <{SKOS}altLabel>"
+    f" <{DCTERMS}description> <{SCHEMA}abstract>"
 )
-CREATIVE_WORKS = (
-    "CreativeWork",
-    "DigitalDocument",
-    "Report",
-    "Article",
-    "Dataset",
-    "WebPage",
-    "HowTo",
-    "VideoObject",
-    "Book",
-    "Guide",
-    "PresentationDigitalDocument",
-    "SoftwareSourceCode",
-)
+CREATIVE_WORKS = (  # noqa: SIM905 - a table
+    "CreativeWork DigitalDocument Report Article Dataset WebPage HowTo VideoObject Book Guide"
+    " PresentationDigitalDocument SoftwareSourceCode"
+).split()
 
 
 @dataclass(frozen=True)
@@ -200,19 +176,9 @@ CREATE TABLE IF NOT EXISTS value_label(iri TEXT PRIMARY KEY, labels TEXT) WITHOU
 CREATE TABLE IF NOT EXISTS word(term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(label, body, tokenize='unicode61 remove_diacritics 2');
 """
-DERIVED = (
-    "graph",
-    "origin",
-    "item",
-    "facet_count",
-    "facet",
-    "place",
-    "territory",
-    "part",
-    "value_label",
-    "word",
-    "doc",
-)
+DERIVED = (  # noqa: SIM905 - every table but state and pending
+    "graph origin item facet_count facet place territory part value_label word doc"
+).split()
 # The territory :t and every territory within it.
 DOWN = "WITH RECURSIVE down(t) AS (SELECT :t UNION SELECT child FROM down JOIN part ON part.parent = down.t)"
 
@@ -583,11 +549,8 @@ class Catalog:
                     self.reader.execute("COMMIT")
 
     def closure(self, territory: str) -> set[str]:
-        """The territory and every territory containing it (commune → EPCI, département, région).
-
-        Plain closure: the territories graph keeps ``isPartOf`` strict (an EPCI straddling two départements
-        only ``geoOverlaps`` them), so a commune reaches its own département and no other.
-        """
+        """The territory and every territory containing it: ``isPartOf`` is strict in the territories graph
+        (an EPCI straddling two départements only ``geoOverlaps`` them)."""
         found = self._closure.get(territory)
         if found is None:
             found = {territory}
@@ -929,19 +892,12 @@ def _fingerprints(
     is where every load records ``dcterms:modified`` and ``void:triples``; a graph with no stated count
     (the accepted contributions, a graph loaded by another tool) is counted, which sees a resource come or
     go, unless its ``recorded`` fingerprint is kept (a graph no write was ``told`` of)."""
-    meta = store.meta_graph
-    modified = {
-        g.value: m.value
-        for g, m in store.scan(
-            f"SELECT ?g ?m WHERE {{ GRAPH <{meta}> {{ ?g <{DCTERMS}modified> ?m }} }}", ("g", "m")
-        )
-    }
-    stated = {
-        g.value: n.value
-        for g, n in store.scan(
-            f"SELECT ?g ?n WHERE {{ GRAPH <{meta}> {{ ?g <{VOID_TRIPLES}> ?n }} }}", ("g", "n")
-        )
-    }
+
+    def said(predicate: str) -> dict[str, str]:
+        query = f"SELECT ?g ?v WHERE {{ GRAPH <{store.meta_graph}> {{ ?g <{predicate}> ?v }} }}"
+        return {g.value: v.value for g, v in store.scan(query, ("g", "v"))}
+
+    modified, stated = said(DCTERMS + "modified"), said(VOID_TRIPLES)
     out = {}
     for g in store.public_graphs():
         try:
@@ -956,12 +912,8 @@ def _fingerprints(
 
 
 def _pairs(store: Store, iris: list[str] | None, path: str, extra: str = "") -> list[tuple[ox.Term, ox.Term]]:
-    """(subject, value) of one property path, with no join on the item's class.
-
-    Over the public dataset (a list of named graphs) a join costs a lookup per graph and per row: the
-    old ``?t a ?c OPTIONAL {…}`` queries took ~38 s for the territories of a 500k-triple store where
-    these flat patterns take ~0.5 s each; the join with the items is done here, in Python.
-    """
+    """(subject, value) of one property path, flat: over the public dataset (a list of named graphs) a join
+    costs a lookup per graph and per row, so the join with the items is done here, in Python."""
     return store.scan(f"SELECT ?x ?v WHERE {{ {_values(iris)}{extra}?x {path} ?v }}", ("x", "v"))
 
 
@@ -1019,8 +971,7 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
                     item.facets[facet.name].add(value)
                     if facet.year and value > item.year:
                         item.year = value
-    props = " ".join(f"<{p}>" for p in TEXT_PROPS)
-    for x, t in _pairs(store, iris, "?p", f"VALUES ?p {{ {props} }} "):
+    for x, t in _pairs(store, iris, "?p", f"VALUES ?p {{ {TEXT_PROPS} }} "):
         if isinstance(t, ox.Literal):
             for item in by_iri.get(x.value, ()):
                 item.texts.append(t.value)
