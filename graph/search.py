@@ -234,10 +234,8 @@ def _values(iris: list[str] | None) -> str:
 
 
 class Catalog:
-    """The index file of one store: read by the pages, brought to the store's version by :meth:`refresh`.
-
-    ``Catalog(store)`` opens the file (``path``, else beside an on-disk store, else a temporary one) and
-    brings it up to date; ``build=False`` only opens it (the server then refreshes it in the background)."""
+    """The index file of one store (``path``, else beside an on-disk store, else a temporary one), read by
+    the pages; ``build=False`` only opens it (the server then refreshes it in the background)."""
 
     def __init__(self, store: Store, path: Path | None = None, *, build: bool = True):
         self.base = store.minter.base
@@ -432,7 +430,7 @@ class Catalog:
         db = self.db
         codes = {x.value: v.value for x, v in _pairs(store, None, f"<{IGEO}codeINSEE>")}
         pops = {x.value: v.value for x, v in _pairs(store, None, f"<{CS}population>")}
-        territories: dict[str, Territory] = {}
+        territories: dict[str, tuple] = {}  # the first level of an IRI that has two
         for iri, level, labels in db.execute(
             "SELECT i.iri, f.value, i.labels FROM item i JOIN facet f ON f.n = i.n "
             "WHERE i.kind = 'territoires' AND f.kind = 'territoires' AND f.name = 'niveau' ORDER BY i.n"
@@ -442,9 +440,15 @@ class Catalog:
             except ValueError:
                 population = None
             label = pick(json.loads(labels), "fr", iri)
-            territories.setdefault(
-                iri, Territory(iri, TERRITORY_CLASSES[level], label, codes.get(iri, ""), population)
+            row = (
+                iri,
+                TERRITORY_CLASSES[level],
+                label,
+                codes.get(iri, ""),
+                population,
+                key_of(iri, self.base),
             )
+            territories.setdefault(iri, row)
         parts = [
             (c.value, p.value)
             for c, p in _pairs(store, None, f"<{DCTERMS}isPartOf>")
@@ -452,13 +456,7 @@ class Catalog:
         ]
         for table in ("territory", "part"):
             db.execute(f"DELETE FROM {table}")
-        db.executemany(
-            "INSERT INTO territory VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (t.iri, t.level, t.label, t.code, t.population, key_of(t.iri, self.base))
-                for t in territories.values()
-            ],
-        )
+        db.executemany("INSERT INTO territory VALUES (?, ?, ?, ?, ?, ?)", territories.values())
         db.executemany("INSERT OR IGNORE INTO part VALUES (?, ?)", parts)
 
     def _level_facets(self, after: int) -> None:
@@ -510,7 +508,7 @@ class Catalog:
                 pairs += [(g.value, x.value) for x, g in store.scan(query, ("x", "g"))]
         known: set[str] = set()
         either = "SELECT iri FROM item {0} UNION SELECT iri FROM value_label {0}"
-        for chunk in [None] if iris is None else _chunks(iris, 400):
+        for chunk in [None] if iris is None else _chunks(iris):
             where = "" if chunk is None else f"WHERE iri IN ({_marks(len(chunk))})"
             known.update(i for (i,) in db.execute(either.format(where), (chunk or []) * 2))
         db.executemany("INSERT OR IGNORE INTO origin VALUES (?, ?)", [p for p in pairs if p[1] in known])
@@ -562,23 +560,21 @@ class Catalog:
 
     def label(self, iri: str, lang: str = "fr") -> str:
         """Cached per version (a page asks for the same facet values' labels again and again)."""
-        found = self._labels.get((iri, lang))
-        if found is None:
-            if len(self._labels) > LABELS_KEPT:
-                self._labels.clear()
-            found = self._labels[(iri, lang)] = self._label(iri, lang)
-        return found
-
-    def _label(self, iri: str, lang: str) -> str:
+        if (iri, lang) in self._labels:
+            return self._labels[(iri, lang)]
+        if len(self._labels) > LABELS_KEPT:
+            self._labels.clear()
         with self._reading() as db:
             row = db.execute("SELECT labels FROM item WHERE iri = ? ORDER BY n LIMIT 1", (iri,)).fetchone()
-            if row:
-                return pick(json.loads(row[0]), lang, iri)
-            row = db.execute("SELECT labels FROM value_label WHERE iri = ?", (iri,)).fetchone()
-        if row and row[0] != "{}":
-            return pick(json.loads(row[0]), lang, iri)
-        t = self.territories.get(iri)
-        return t.label if t else iri
+            if row is None:
+                query = "SELECT labels FROM value_label WHERE iri = ? AND labels != '{}'"
+                row = db.execute(query, (iri,)).fetchone()
+        if row:
+            found = pick(json.loads(row[0]), lang, iri)
+        else:
+            found = self.territories[iri].label if iri in self.territories else iri
+        self._labels[(iri, lang)] = found
+        return found
 
     def items_of(self, numbers: Iterable[int]) -> list[Item]:
         """The items with these numbers, in this order, with their facets and places."""
@@ -599,19 +595,6 @@ class Catalog:
                     if t in self.territories:
                         found[n].direct.add(t)
         return [found[n] for n in numbers if n in found]
-
-    @property
-    def items(self) -> _Items:
-        return _Items(self)
-
-    @property
-    def by_kind(self) -> dict[str, list[int]]:
-        """Item numbers per list (for tests and benchmarks: pages read a window, see :meth:`page`)."""
-        out: dict[str, list[int]] = defaultdict(list)
-        with self._reading() as db:
-            for n, kind in db.execute("SELECT n, kind FROM item ORDER BY n"):
-                out[kind].append(n)
-        return out
 
     def _choose(self, db: sqlite3.Connection, kind: str, selected: dict[str, list[str]]) -> None:
         """``temp.chosen``: the items of ``kind`` matching every facet (values of one facet are
@@ -638,13 +621,6 @@ class Catalog:
             args += more_args
         db.execute("DELETE FROM temp.chosen")
         db.execute(query, args)
-
-    def filter(self, kind: str, selected: dict[str, list[str]]) -> list[int]:
-        with self._reading() as db:
-            if not selected:
-                return [n for (n,) in db.execute("SELECT n FROM item WHERE kind = ? ORDER BY n", (kind,))]
-            self._choose(db, kind, selected)
-            return [n for (n,) in db.execute("SELECT n FROM temp.chosen ORDER BY n")]
 
     def page(
         self, kind: str, selected: dict[str, list[str]], order: str, lang: str, offset: int, limit: int
@@ -784,12 +760,9 @@ class Catalog:
         self, text: str, kinds: list[str], selected: dict[str, list[str]], offset: int, limit: int
     ) -> tuple[int, list[tuple[Item, Markup]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
         """Full text, every word as a prefix: (how many match, one page of items best first with their
-        snippet, counts per list, counts per facet over the matches kept).
-
-        Its cost does not grow with the number of matches: the first :data:`RANKED` of them (those with
-        every word in their label first, then the others, in index order) are ranked and counted per list
-        and facet, the next ones follow in index order, and the total is counted up to :data:`COUNTED`.
-        A page says so when there are more (:func:`more_than`)."""
+        snippet, counts per list, counts per facet). Bounded: only the first :data:`RANKED` matches (every
+        word in the label first) are ranked and counted per list and facet, and the total up to
+        :data:`COUNTED`; later pages follow in index order."""
         words = words_of(text)
         if not words:
             return 0, [], [], {}
@@ -861,19 +834,6 @@ def more_than(total: int) -> bool:
     return total > COUNTED
 
 
-class _Items:
-    """``catalog.items[n]``: one item read from the file when asked."""
-
-    def __init__(self, cat: Catalog):
-        self.cat = cat
-
-    def __getitem__(self, n: int) -> Item:
-        found = self.cat.items_of([n])
-        if not found:
-            raise IndexError(n)
-        return found[0]
-
-
 WORD = re.compile(r"[^\W_]+")
 ACCENTS = re.compile(r"[\u0300-\u036f]")
 PREFIXES = 30  # words of the index a word of a search stands for at most (the shortest ones)
@@ -888,10 +848,8 @@ def words_of(text: str) -> list[str]:
 def _fingerprints(
     store: Store, recorded: dict[str, tuple[str, int]], told: set[str]
 ) -> dict[str, tuple[str, int]]:
-    """Per public graph, (what its metadata says of its last write, its triple count): the metadata graph
-    is where every load records ``dcterms:modified`` and ``void:triples``; a graph with no stated count
-    (the accepted contributions, a graph loaded by another tool) is counted, which sees a resource come or
-    go, unless its ``recorded`` fingerprint is kept (a graph no write was ``told`` of)."""
+    """Per public graph, (its ``dcterms:modified`` and ``void:triples`` in the metadata graph, its triple
+    count); a graph with no stated count is counted, unless no write was ``told`` of it since ``recorded``."""
 
     def said(predicate: str) -> dict[str, str]:
         query = f"SELECT ?g ?v WHERE {{ GRAPH <{store.meta_graph}> {{ ?g <{predicate}> ?v }} }}"
@@ -998,9 +956,7 @@ def _opened(store: Store, path: Path | None = None) -> Catalog:
 
 def start(store: Store, path: Path | None = None) -> None:
     """Open the index at start-up and bring it to the store's version in the background: an index on disk
-    is served at once (the catch-up reads what changed); a first build at 20M quads takes minutes, during
-    which the server answers SPARQL, resource pages and dumps, and index pages wait FIRST_BUILD_WAIT, then
-    say 503."""
+    is served at once; during a first build, index pages wait FIRST_BUILD_WAIT, then say 503."""
     cat = _opened(store, path)
     threading.Thread(target=_catch_up, args=(cat, store), daemon=True, name="index").start()
 
@@ -1015,8 +971,8 @@ def _catch_up(cat: Catalog, store: Store) -> None:
 
 
 def finish(store: Store, timeout: float) -> None:
-    """Before the store closes: let a refresh under way end, then close the file, which folds its WAL
-    into it (a bigger refresh is left to the process's exit: the file keeps the version before it)."""
+    """Before the store closes: let a refresh under way end, then close the file (which folds its WAL into
+    it); a longer refresh is left to the process's exit, and the file keeps the version before it."""
     with _lock:
         cat = _cache.pop(store, None)
     if cat is not None and cat.busy.acquire(timeout=timeout):

@@ -244,8 +244,8 @@ def test_the_year_facet_of_the_project_list_sees_inferred_years(store) -> None:
     from graph import search
 
     cat = search.Catalog(store)
-    in_2016 = {cat.label(cat.items[n].iri) for n in cat.filter("projets", {"annee": ["2016"]})}
+    in_2016 = {cat.label(item.iri) for item in cat.page("projets", {"annee": ["2016"]}, "", "fr", 0, 1000)[1]}
     assert any(label.startswith("INTESI") for label in in_2016)  # inferred: "En 2016, l'ADRETS a réalisé"
     assert any(label.startswith("Formations destinées") for label in in_2016)  # stated: "- 2016-2017"
-    dated = [n for n in cat.by_kind["projets"] if cat.items[n].facets.get("annee")]
+    dated = [item for item in cat.page("projets", {}, "", "fr", 0, 1000)[1] if item.facets.get("annee")]
     assert len(dated) == 15  # was 7: the stated starts only

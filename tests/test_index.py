@@ -45,7 +45,7 @@ def write(store: OxigraphStore, name: str, ttl: str) -> None:
 
 
 def labels(cat: search.Catalog, kind: str = "projets") -> set[str]:
-    return {cat.label(cat.items[n].iri) for n in cat.filter(kind, {})}
+    return {cat.label(item.iri) for item in cat.page(kind, {}, "", "fr", 0, 1000)[1]}
 
 
 @pytest.fixture

@@ -200,15 +200,15 @@ def test_france_services_savoie_and_haute_tarentaise(base_iri: str, territory_tr
     (load,) = result.graphs
     store.replace_graph(load.graph, load.triples, load.meta)
     cat = search.Catalog(store)
-    savoie = cat.filter("lieux", {"departement": ["73"], "reseau": ["france-services"]})
-    assert len(savoie) == 31  # as in the file: Cœur de Chartreuse's Isère communes are not in the Savoie
-    haute_tarentaise = cat.filter("lieux", {"epci": ["247300254"]})
-    assert {cat.label(cat.items[n].iri) for n in haute_tarentaise} == {
+    savoie, _ = cat.page("lieux", {"departement": ["73"], "reseau": ["france-services"]}, "", "fr", 0, 100)
+    assert savoie == 31  # as in the file: Cœur de Chartreuse's Isère communes are not in the Savoie
+    _, haute_tarentaise = cat.page("lieux", {"epci": ["247300254"]}, "", "fr", 0, 100)
+    assert {cat.label(item.iri) for item in haute_tarentaise} == {
         "France services Bourg-Saint-Maurice",
         "France services de Tignes",
         "France services Val d'Isère",
     }
-    assert len(cat.filter("lieux", {"departement": ["73"], "samedi": ["oui"]})) == 3
+    assert cat.page("lieux", {"departement": ["73"], "samedi": ["oui"]}, "", "fr", 0, 100)[0] == 3
     group = store.minter.slug("organisation", "France services Pays Ségali (groupement)")
     sites = store.select(PREFIXES + f"SELECT ?s WHERE {{ <{group}> a org:Organization ; org:hasSite ?s }}")
     assert len(sites) == 6  # the main site and its five branches
