@@ -335,8 +335,5 @@ def preview(request: Request, id: str = "") -> Response:
         for p in EXTENSION_PROPERTIES
         if (values := extension_values(index, e, p))
     ]
-    return render(
-        request,
-        "reconcile_preview.html",
-        {"entity": e, "description": describe(index, e, lang), "facts": facts},
-    )
+    context = {"entity": e, "description": describe(index, e, lang), "facts": facts}
+    return render(request, "reconcile_preview.html", context)

@@ -67,11 +67,9 @@ class ListKind:
     facets: tuple[Facet, ...]
 
 
-F_AXE = Facet("axe", f"<{DCTERMS}type>")
 F_THEME = Facet("theme", f"<{DCTERMS}subject>")
 F_PUBLIC = Facet("public", f"<{SCHEMA}audience>")
 F_DEP = Facet("departement", "")
-F_EPCI = Facet("epci", "")
 F_REGION = Facet("region", "")
 F_TYPE = Facet("type", f"<{RDF}type>")
 
@@ -82,7 +80,7 @@ LISTS: dict[str, ListKind] = {
             "projets",
             (SCHEMA + "Project",),
             (
-                F_AXE,
+                Facet("axe", f"<{DCTERMS}type>"),
                 F_DEP,
                 F_THEME,
                 F_PUBLIC,
@@ -116,7 +114,7 @@ LISTS: dict[str, ListKind] = {
                 Facet("reseau", f"<{CS}network>"),
                 Facet("typologie", f"<{CS}typology>"),
                 F_DEP,
-                F_EPCI,
+                Facet("epci", ""),
                 Facet("samedi", f"<{SCHEMA}openingHoursSpecification>/<{SCHEMA}dayOfWeek>"),
             ),
         ),
@@ -179,6 +177,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(label, body, tokenize='unicode
 DERIVED = (  # noqa: SIM905 - every table but state and pending
     "graph origin item facet_count facet place territory part value_label word doc"
 ).split()
+WITHIN = "temp.within w CROSS JOIN item i ON i.n = w.n"  # the items of the territory last asked
 # The territory :t and every territory within it.
 DOWN = "WITH RECURSIVE down(t) AS (SELECT :t UNION SELECT child FROM down JOIN part ON part.parent = down.t)"
 
@@ -440,15 +439,9 @@ class Catalog:
             except ValueError:
                 population = None
             label = pick(json.loads(labels), "fr", iri)
-            row = (
-                iri,
-                TERRITORY_CLASSES[level],
-                label,
-                codes.get(iri, ""),
-                population,
-                key_of(iri, self.base),
+            territories.setdefault(
+                iri, (iri, TERRITORY_CLASSES[level], label, codes.get(iri, ""), population)
             )
-            territories.setdefault(iri, row)
         parts = [
             (c.value, p.value)
             for c, p in _pairs(store, None, f"<{DCTERMS}isPartOf>")
@@ -456,7 +449,8 @@ class Catalog:
         ]
         for table in ("territory", "part"):
             db.execute(f"DELETE FROM {table}")
-        db.executemany("INSERT INTO territory VALUES (?, ?, ?, ?, ?, ?)", territories.values())
+        rows = [(*t, key_of(t[0], self.base)) for t in territories.values()]
+        db.executemany("INSERT INTO territory VALUES (?, ?, ?, ?, ?, ?)", rows)
         db.executemany("INSERT OR IGNORE INTO part VALUES (?, ?)", parts)
 
     def _level_facets(self, after: int) -> None:
@@ -479,14 +473,11 @@ class Catalog:
         """Labels of the facet values of the items numbered above ``after`` that are neither items nor
         territories and have none recorded."""
         db = self.db
-        wanted = [
-            v
-            for (v,) in db.execute(
-                "SELECT DISTINCT value FROM facet WHERE n > ? AND value LIKE '%://%' AND value NOT IN "
-                "(SELECT iri FROM value_label) AND value NOT IN (SELECT iri FROM territory)",
-                (after,),
-            )
-        ]
+        query = (
+            "SELECT DISTINCT value FROM facet WHERE n > ? AND value LIKE '%://%' AND value NOT IN "
+            "(SELECT iri FROM value_label) AND value NOT IN (SELECT iri FROM territory)"
+        )
+        wanted = [v for (v,) in db.execute(query, (after,))]
         found = labels_of(store, [ox.NamedNode(v) for v in wanted])
         db.executemany(
             "INSERT OR REPLACE INTO value_label VALUES (?, ?)",
@@ -660,10 +651,9 @@ class Catalog:
             ).fetchall()
 
     def value_of(self, kind: str, facet: str, key: str) -> str:
+        query = "SELECT value FROM facet WHERE kind = ? AND name = ? AND key = ? LIMIT 1"
         with self._reading() as db:
-            row = db.execute(
-                "SELECT value FROM facet WHERE kind = ? AND name = ? AND key = ? LIMIT 1", (kind, facet, key)
-            ).fetchone()
+            row = db.execute(query, (kind, facet, key)).fetchone()
         return row[0] if row else key
 
     def count(self, kind: str, facet: str | None = None, key: str | None = None) -> int:
@@ -676,14 +666,12 @@ class Catalog:
 
     def per_departement(self, kind: str) -> dict[str, int]:
         """Items of a list per département code (the home page's map)."""
+        query = (
+            "SELECT t.code, SUM(f.c) FROM facet_count f JOIN territory t ON t.iri = f.value "
+            "WHERE f.kind = ? AND f.name = 'departement' AND f.c > 0 GROUP BY t.code"
+        )
         with self._reading() as db:
-            return dict(
-                db.execute(
-                    "SELECT t.code, SUM(f.c) FROM facet_count f JOIN territory t ON t.iri = f.value "
-                    "WHERE f.kind = ? AND f.name = 'departement' AND f.c > 0 GROUP BY t.code",
-                    (kind,),
-                )
-            )
+            return dict(db.execute(query, (kind,)))
 
     def latest(self, kind: str, limit: int) -> list[Item]:
         with self._reading() as db:
@@ -697,20 +685,14 @@ class Catalog:
         out = {}
         with self._reading() as db:
             self._within(db, territory)
-            counts = {
-                kind: (total, indirect)
-                for kind, total, indirect in db.execute(
-                    "SELECT i.kind, COUNT(*), SUM(1 - w.direct) FROM temp.within w "
-                    "CROSS JOIN item i ON i.n = w.n GROUP BY i.kind"
-                )
-            }
+            query = f"SELECT i.kind, COUNT(*), SUM(1 - w.direct) FROM {WITHIN} GROUP BY i.kind"
+            counts = {kind: (total, indirect) for kind, total, indirect in db.execute(query)}
             first: dict[str, list[int]] = defaultdict(list)
-            for kind, n in db.execute(
+            query = (
                 f"SELECT kind, n FROM (SELECT i.kind, i.n, ROW_NUMBER() OVER (PARTITION BY i.kind "
-                f"ORDER BY i.{sort}, i.n) AS rank FROM temp.within w CROSS JOIN item i ON i.n = w.n) "
-                "WHERE rank <= ? ORDER BY rank",
-                (limit,),
-            ):
+                f"ORDER BY i.{sort}, i.n) AS rank FROM {WITHIN}) WHERE rank <= ? ORDER BY rank"
+            )
+            for kind, n in db.execute(query, (limit,)):
                 first[kind].append(n)
             for kind in ROLLUP_KINDS:
                 total, indirect = counts.get(kind, (0, 0))
@@ -721,9 +703,7 @@ class Catalog:
         """Every item of ``kind`` within the territory (a map's points)."""
         with self._reading() as db:
             self._within(db, territory)
-            query = (
-                "SELECT i.iri FROM temp.within w CROSS JOIN item i ON i.n = w.n WHERE i.kind = ? ORDER BY i.n"
-            )
+            query = f"SELECT i.iri FROM {WITHIN} WHERE i.kind = ? ORDER BY i.n"
             return [iri for (iri,) in db.execute(query, (kind,))]
 
     def _within(self, db: sqlite3.Connection, territory: str) -> None:
@@ -751,10 +731,8 @@ class Catalog:
         args = (prefix, prefix + "\U0010ffff")
         with self._reading() as db:
             total = db.execute(f"SELECT COUNT(*) FROM ({within})", args).fetchone()[0]
-            rows = db.execute(
-                f"{within} ORDER BY iri LIMIT ? OFFSET ?", (*args, limit, min(offset, LAST))
-            ).fetchall()
-        return total, [iri for (iri,) in rows]
+            rows = db.execute(f"{within} ORDER BY iri LIMIT ? OFFSET ?", (*args, limit, min(offset, LAST)))
+            return total, [iri for (iri,) in rows]
 
     def search(
         self, text: str, kinds: list[str], selected: dict[str, list[str]], offset: int, limit: int
@@ -785,7 +763,8 @@ class Catalog:
             f"FROM doc CROSS JOIN item i ON i.n = doc.rowid WHERE doc MATCH ? AND {' AND '.join(where) or 1}"
         )
         fresh = f"{matches} AND doc.rowid NOT IN (SELECT n FROM temp.hit)"
-        kept = f"temp.hit h CROSS JOIN item i ON i.n = h.n WHERE {of_kind}"
+        hits = "temp.hit h CROSS JOIN item i ON i.n = h.n"
+        kept = f"{hits} WHERE {of_kind}"
         marks = "\x02", "\x03"
         with self._reading() as db:
             db.execute("DELETE FROM temp.hit")
@@ -800,10 +779,8 @@ class Catalog:
             if capped:
                 query = f"SELECT COUNT(*) FROM (SELECT 1 {matches} AND {of_kind} LIMIT ?)"
                 total = db.execute(query, [match, *args, *kinds, COUNTED + 1]).fetchone()[0]
-            by_kind = db.execute(
-                "SELECT i.kind, COUNT(*) AS c FROM temp.hit h CROSS JOIN item i ON i.n = h.n GROUP BY i.kind "
-                "ORDER BY c DESC, i.kind"
-            ).fetchall()
+            query = f"SELECT i.kind, COUNT(*) AS c FROM {hits} GROUP BY i.kind ORDER BY c DESC, i.kind"
+            by_kind = db.execute(query).fetchall()
             query = f"SELECT h.n FROM {kept} ORDER BY h.tier, h.r, h.n LIMIT ? OFFSET ?"
             page = [n for (n,) in db.execute(query, [*kinds, limit, min(offset, LAST)])]
             if capped and len(page) < limit and offset < COUNTED:  # past the ranked ones: index order
@@ -813,15 +790,11 @@ class Catalog:
             snippet = "SELECT rowid, snippet(doc, 1, ?, ?, '…', 20) FROM doc WHERE doc MATCH ? AND rowid IN "
             found = dict(db.execute(f"{snippet}({_marks(len(page))})", [*marks, match, *page]))
             items = self.items_of(page)
-            counts = {
-                name: db.execute(
-                    "SELECT f.value, COUNT(*) AS c FROM temp.hit h CROSS JOIN item i ON i.n = h.n "
-                    f"CROSS JOIN facet f ON f.n = h.n AND f.name = ? WHERE {of_kind} "
-                    "GROUP BY f.value ORDER BY c DESC, f.value LIMIT 30",
-                    [name, *kinds],
-                ).fetchall()
-                for name in ("departement", "theme")
-            }
+            query = (
+                f"SELECT f.value, COUNT(*) AS c FROM {hits} CROSS JOIN facet f ON f.n = h.n AND f.name = ? "
+                f"WHERE {of_kind} GROUP BY f.value ORDER BY c DESC, f.value LIMIT 30"
+            )
+            counts = {name: db.execute(query, [name, *kinds]).fetchall() for name in ("departement", "theme")}
         snippets = [
             Markup(str(escape(found.get(n, ""))).replace(marks[0], "<mark>").replace(marks[1], "</mark>"))
             for n in page
