@@ -523,9 +523,8 @@ def finish(store: Store, timeout: float) -> None:
 
 
 def index_of(store: Store) -> NameIndex:
-    """The index of the store's version. After a write the previous index answers while the new one is
-    read in the background, at most every REFRESH_INTERVAL; only the first read is waited for. Names are
-    thus eventually current, as the lists and search are (graph.search)."""
+    """The index of the store's version, eventually: after a write the previous index answers while the new
+    one is read in the background, at most every REFRESH_INTERVAL; only the first read is waited for."""
     with _lock:
         while True:
             cached = _cache.get(store)

@@ -245,9 +245,8 @@ class Catalog:
         elif isinstance(location, Path):
             self.path = location.with_name(location.name + ".index.sqlite")
         else:  # an in-memory or remote store: a private file, gone with this object
-            folder = tempfile.TemporaryDirectory(prefix="communs-index-")
-            self.path = Path(folder.name) / "index.sqlite"
-            self._folder = folder
+            self._folder = tempfile.TemporaryDirectory(prefix="communs-index-")
+            self.path = Path(self._folder.name) / "index.sqlite"
         self.db = self._connect()  # the writer's connection (under self.busy)
         self.reader = self._connect()  # the pages' connection (under self._read_lock)
         self._read_lock = threading.RLock()  # a method reading items inside another's transaction
@@ -361,9 +360,7 @@ class Catalog:
             self._origins(store, iris, prints)
             db.execute("DELETE FROM graph")
             db.execute("DELETE FROM pending")
-            db.executemany(
-                "INSERT OR REPLACE INTO graph VALUES (?, ?, ?)", [(g, f, n) for g, (f, n) in prints.items()]
-            )
+            db.executemany("INSERT INTO graph VALUES (?, ?, ?)", [(g, *p) for g, p in prints.items()])
             db.executemany(
                 "INSERT OR REPLACE INTO state VALUES (?, ?)",
                 [("schema", SCHEMA_VERSION), ("base", self.base), ("version", str(version))],
@@ -884,7 +881,9 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
             if not facet.path:
                 continue
             if facet.path != f"<{RDF}type>":
-                pairs = read.get(facet.path) or read.setdefault(facet.path, _pairs(store, iris, facet.path))
+                if facet.path not in read:
+                    read[facet.path] = _pairs(store, iris, facet.path)
+                pairs = read[facet.path]
             elif kind.name == "territoires":  # the classes read above
                 pairs = [(ox.NamedNode(x), ox.NamedNode(c)) for x, c in instances if c in TERRITORY_CLASSES]
             else:  # every type of the items: a join, on a short list
