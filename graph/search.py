@@ -133,7 +133,7 @@ VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
 SCHEMA_VERSION = "4"
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
-BATCH = 400  # IRIs per VALUES clause when re-reading some items
+BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
 RANKED = 2_000  # matches of one search ranked and counted per facet (its cost does not grow with the data)
 COUNTED = 10_000  # matches of one search counted; past it, "more than"
 FULL_SHARE = 0.5  # a change of more than this share of the store's triples is rebuilt whole
@@ -220,9 +220,9 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-def _chunks(values: list, size: int = BATCH) -> Iterator[list]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def _chunks(values: list) -> Iterator[list]:
+    for start in range(0, len(values), BATCH):
+        yield values[start : start + BATCH]
 
 
 def _values(iris: list[str] | None) -> str:
@@ -381,7 +381,7 @@ class Catalog:
 
     def _forget(self, iris: list[str]) -> None:
         db = self.db
-        for chunk in _chunks(iris, 500):
+        for chunk in _chunks(iris):
             marks = _marks(len(chunk))
             numbers = [n for (n,) in db.execute(f"SELECT n FROM item WHERE iri IN ({marks})", chunk)]
             db.execute(f"DELETE FROM value_label WHERE iri IN ({marks})", chunk)
@@ -569,17 +569,14 @@ class Catalog:
         numbers = list(numbers)
         found: dict[int, Item] = {}
         with self._reading() as db:
-            for chunk in _chunks(numbers, 500):
-                marks = _marks(len(chunk))
-                for n, iri, kind, labels, year in db.execute(
-                    f"SELECT n, iri, kind, labels, year FROM item WHERE n IN ({marks})", chunk
-                ):
+            for chunk in _chunks(numbers):
+                where = f"WHERE n IN ({_marks(len(chunk))})"
+                rows = db.execute(f"SELECT n, iri, kind, labels, year FROM item {where}", chunk)
+                for n, iri, kind, labels, year in rows:
                     found[n] = Item(iri, kind, json.loads(labels), year=year)
-                for n, name, value in db.execute(
-                    f"SELECT n, name, value FROM facet WHERE n IN ({marks})", chunk
-                ):
+                for n, name, value in db.execute(f"SELECT n, name, value FROM facet {where}", chunk):
                     found[n].facets[name].add(value)
-                for n, t in db.execute(f"SELECT n, territory FROM place WHERE n IN ({marks})", chunk):
+                for n, t in db.execute(f"SELECT n, territory FROM place {where}", chunk):
                     if t in self.territories:
                         found[n].direct.add(t)
         return [found[n] for n in numbers if n in found]
@@ -622,7 +619,7 @@ class Catalog:
                 total = db.execute("SELECT COUNT(*) FROM temp.chosen").fetchone()[0]
                 source, args = "item WHERE n IN (SELECT n FROM temp.chosen)", []
             else:  # walk the list's sorted index, then stop
-                total = db.execute("SELECT COUNT(*) FROM item WHERE kind = ?", (kind,)).fetchone()[0]
+                total = self.count(kind)
                 source, args = "item WHERE kind = ?", [kind]
             query = f"SELECT n FROM {source} ORDER BY {by} LIMIT ? OFFSET ?"
             numbers = [n for (n,) in db.execute(query, [*args, limit, min(offset, LAST)])]
@@ -653,13 +650,9 @@ class Catalog:
             row = db.execute(query, (kind, facet, key)).fetchone()
         return row[0] if row else key
 
-    def count(self, kind: str, facet: str | None = None, key: str | None = None) -> int:
-        """Items of a list, or of a list with one facet value."""
+    def count(self, kind: str) -> int:
         with self._reading() as db:
-            if facet is None:
-                return db.execute("SELECT COUNT(*) FROM item WHERE kind = ?", (kind,)).fetchone()[0]
-            query = "SELECT c FROM facet_count WHERE kind = ? AND name = ? AND key = ?"
-            return (db.execute(query, (kind, facet, key)).fetchone() or (0,))[0]
+            return db.execute("SELECT COUNT(*) FROM item WHERE kind = ?", (kind,)).fetchone()[0]
 
     def per_departement(self, kind: str) -> dict[str, int]:
         """Items of a list per département code (the home page's map)."""
