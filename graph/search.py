@@ -650,9 +650,13 @@ class Catalog:
             row = db.execute(query, (kind, facet, key)).fetchone()
         return row[0] if row else key
 
-    def count(self, kind: str) -> int:
+    def count(self, kind: str, facet: str | None = None, key: str | None = None) -> int:
+        """Items of a list, or of a list with one facet value."""
         with self._reading() as db:
-            return db.execute("SELECT COUNT(*) FROM item WHERE kind = ?", (kind,)).fetchone()[0]
+            if facet is None:
+                return db.execute("SELECT COUNT(*) FROM item WHERE kind = ?", (kind,)).fetchone()[0]
+            query = "SELECT c FROM facet_count WHERE kind = ? AND name = ? AND key = ?"
+            return (db.execute(query, (kind, facet, key)).fetchone() or (0,))[0]
 
     def per_departement(self, kind: str) -> dict[str, int]:
         """Items of a list per département code (the home page's map)."""
