@@ -1,9 +1,7 @@
 """The association's project catalogue (plain text) → projects, grants, places, organisations, people.
 
-Shape: each record opens with its title, its activity line, and the title again (one record of the
-seed has no activity line: title twice). Then sections ("Objectifs:", "Description:", "Enjeux:",
-"Budget", "Durée et déroulement", "Calendrier", "Site web", "Contact & informations"), any of which
-may be missing or empty. Text is kept as written (duplicated or cut passages included).
+A record opens with its title, its activity line and the title again (or the title twice), then optional
+sections ("Objectifs:", "Budget", "Contact & informations"…). Text is kept as written.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ import pyoxigraph as ox
 
 from graph.namespaces import Minter, slugify
 from graph.terms import Triples
-from loaders import ImportResult, SourceError, dates, mentions
+from loaders import ImportResult, SourceError, dates, mentions, named
 from loaders.mentions import Resolver
 
 GRAPH_NAME = "catalogue"
@@ -210,9 +208,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
         seen_slugs[base_slug] = seen_slugs.get(base_slug, 0) + 1
         pslug = base_slug if seen_slugs[base_slug] == 1 else f"{base_slug}-{seen_slugs[base_slug]}"
         p = ox.NamedNode(minter.thing("projet", pslug))
-        pub.a(p, "schema:Project")
-        pub.label(p, rec.title)
-        pub.add(p, "schema:name", rec.title, "fr")
+        named(pub, p, rec.title, "schema:Project")
         pub.add(p, "cs:sourceLines", f"{rec.first}-{rec.last}")
         pub.add(p, "prov:wasDerivedFrom", doc)
         notes: list[str] = []

@@ -1,11 +1,9 @@
-"""Names in free French text → territories, informal areas, organisations, themes and publics.
+"""Names in free French text → territories, informal areas, organisations, themes and publics (for the
+catalogue and report loaders).
 
-Shared by the catalogue and report loaders. Which territory a name means is graph.matching's answer, the
-one /reconcile gives, asked of the Etalab reference; spellings it cannot know (informal areas, names to
-ignore, misspellings) live in editable tables (``data/aliases/territoires.csv``,
-``data/aliases/organisations.csv``), read first. This module only knows how to find names in text:
-longest match first over word tokens, so a name inside a longer name (an EPCI named after a town, "GAL
-Gap Tallard Durance") is never linked on its own, and citations are masked.
+Which territory a name means is graph.matching's answer (the one /reconcile gives); spellings it cannot
+know live in ``data/aliases/*.csv``, read first. Names are matched longest first, so a name inside a longer
+one ("GAL Gap Tallard Durance") is never linked on its own; citations are masked.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """The territorial reference → RDF: régions, départements, EPCI and communes of France.
 
-Contract (ontology/ontology.ttl): ``igeo:`` classes with ``igeo:codeINSEE`` (EPCI: SIREN) and ``igeo:nom``.
-``dcterms:isPartOf`` is strict containment, so that ``dcterms:isPartOf+`` rolls up without leaking: commune to
-its département and its EPCI, département to région, EPCI to its département only when all its communes lie
-in it (else to its région when they all lie in one). An EPCI that straddles a boundary is related to each
-département (and région) it overlaps by ``schema:geoOverlaps``, never ``isPartOf``: the Isère communes of the
-CC Cœur de Chartreuse (38, 73) must not count in the Savoie.
+``dcterms:isPartOf`` is strict containment, so that ``isPartOf+`` rolls up without leaking: an EPCI that
+straddles a boundary is only ``schema:geoOverlaps`` each département (and région) it touches, so the Isère
+communes of the CC Cœur de Chartreuse (38, 73) do not count in the Savoie.
 """
 
 from __future__ import annotations
