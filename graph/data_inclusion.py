@@ -22,6 +22,7 @@ from data_inclusion.schema import v1
 from graph.namespaces import CS, DCTERMS, RDFS, SCHEMA, Minter
 from graph.store import Store
 from loaders import data_inclusion_vocabularies as vocab
+from loaders.hours import DAYS
 
 SOURCE = "communs-services"
 IMPORT_GRAPH_PREFIX = "data-inclusion/"  # {base}graph/data-inclusion/<source>: one graph per source
@@ -42,8 +43,7 @@ SERVICE_TEXTS = {
     "mobilisation_precisions": CS + "mobilisationDetails",
 }
 LIST_FIELDS = {"reseaux_porteurs", "zone_eligibilite", *(name for name, _, _ in SERVICE_LISTS)}
-OSM_DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
-SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+OSM_DAYS = tuple(day[:2] for day in DAYS)  # Mo, Tu… as OpenStreetMap writes them
 FILES = ("structures.json", "services.json", "structures.csv", "services.csv")
 
 
@@ -65,7 +65,7 @@ def osm_hours(week: dict[str, list[tuple[str, str]]]) -> str | None:
     """schema.org slots per day → OSM ``opening_hours``: one rule per distinct set of slots, its days as
     runs ("Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00", "Tu,Th 14:00-18:00")."""
     runs: dict[str, list[list[int]]] = {}  # slots text → runs of consecutive days, in week order
-    for i, day in enumerate(SCHEMA_DAYS):
+    for i, day in enumerate(DAYS):
         slots = sorted(week.get(day, []))
         if not slots:
             continue
@@ -89,25 +89,29 @@ def _hhmm(xsd_time: str) -> str:
     return "24:00" if xsd_time.startswith("23:59") else xsd_time[:5]
 
 
+# A structure's fields that are their property's first value, as they are.
+PLACE_AS_IS = {
+    "siret": CS + "siret",
+    "telephone": SCHEMA + "telephone",
+    "courriel": SCHEMA + "email",
+    "site_web": SCHEMA + "url",
+    "accessibilite_lieu": CS + "accessibilityPage",
+}
 PLACE_PROPERTIES = {
     "label": RDFS + "label",
     "description": SCHEMA + "description",
     "identifier": SCHEMA + "identifier",
     "modified": DCTERMS + "modified",
     "source": DCTERMS + "source",
-    "siret": CS + "siret",
-    "telephone": SCHEMA + "telephone",
-    "email": SCHEMA + "email",
-    "url": SCHEMA + "url",
     "network": CS + "network",
     "commune": DCTERMS + "spatial",
-    "accessibility": CS + "accessibilityPage",
+    **PLACE_AS_IS,
 }
 ADDRESS_PROPERTIES = {
-    "street": SCHEMA + "streetAddress",
-    "complement": CS + "addressComplement",
-    "postal_code": SCHEMA + "postalCode",
-    "locality": SCHEMA + "addressLocality",
+    "adresse": SCHEMA + "streetAddress",
+    "complement_adresse": CS + "addressComplement",
+    "code_postal": SCHEMA + "postalCode",
+    "commune": SCHEMA + "addressLocality",
 }
 SERVICE_PROPERTIES = {
     "label": RDFS + "label",
@@ -236,19 +240,13 @@ def export(store: Store, today: dt.date | None = None) -> Export:
             "date_maj": min(date_maj[:10], today.isoformat()),
             "description": d if (d := _first(f, "description")) and len(d.strip()) >= 5 else None,
             "lien_source": _first(f, "source") or iri,
-            "siret": _first(f, "siret"),
-            "commune": _first(a, "locality"),
-            "code_postal": _postal_code(_first(a, "postal_code")),
+            **{name: _first(f, name) for name in PLACE_AS_IS},
+            **{name: _first(a, name) for name in ADDRESS_PROPERTIES},
+            "code_postal": _postal_code(_first(a, "code_postal")),
             "code_insee": communes[0] if communes else None,
-            "adresse": _first(a, "street"),
-            "complement_adresse": _first(a, "complement"),
             "longitude": lat_lon[1] if lat_lon else None,
             "latitude": lat_lon[0] if lat_lon else None,
-            "telephone": _first(f, "telephone"),
-            "courriel": _first(f, "email"),
-            "site_web": _first(f, "url"),
             "horaires_accueil": osm_hours(hours.get(iri, {})),
-            "accessibilite_lieu": _first(f, "accessibility"),
             "reseaux_porteurs": networks or None,
         }
         if _keep_valid(v1.Structure, record, result):

@@ -117,7 +117,7 @@ def parse(path: Path) -> list[Record]:
     for n, (k, span, title, activity) in enumerate(headers):
         end_k = headers[n + 1][0] if n + 1 < len(headers) else len(nb)
         body = nb[k + span : end_k]
-        rec = Record(title, activity, nb[k] + 1, (nb[end_k - 1] if end_k > k else nb[k]) + 1)
+        rec = Record(title, activity, nb[k] + 1, nb[end_k - 1] + 1)
         rec.raw = lines[rec.first - 1 : rec.last]
         current: list[tuple[int, str]] = rec.preamble
         for i in body:

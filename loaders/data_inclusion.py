@@ -159,7 +159,6 @@ class Builder(CommuneResolver):
         t.add(s, "schema:description", r.get("description"), "fr")
         if r.get("lien_source") and r["lien_source"] != s.value:
             t.add(s, "dcterms:source", ox.NamedNode(r["lien_source"]))
-        t.add(s, "cs:siret", r.get("siret"))
         address = ox.BlankNode()
         t.add(s, "schema:address", address)
         t.a(address, "schema:PostalAddress")
@@ -174,12 +173,10 @@ class Builder(CommuneResolver):
         coords = (float(lat), float(lon)) if lat is not None and lon is not None else (None, None)
         if coords[0] is not None:
             add_coordinates(t, s, *coords)
-        t.add(s, "schema:telephone", r.get("telephone"))
-        t.add(s, "schema:email", r.get("courriel"))
-        if r.get("site_web"):
-            t.add(s, "schema:url", ox.NamedNode(str(r["site_web"])))
-        if r.get("accessibilite_lieu"):
-            t.add(s, "cs:accessibilityPage", ox.NamedNode(str(r["accessibilite_lieu"])))
+        for key, prop in di.PLACE_AS_IS.items():
+            value = r.get(key)
+            is_url = key in ("site_web", "accessibilite_lieu")
+            t.add(s, prop, ox.NamedNode(str(value)) if value and is_url else value)
         for value in r.get("reseaux_porteurs") or []:
             t.add(s, "cs:network", ox.NamedNode(vocab.to_ours(self.minter, "reseaux-porteurs", value)))
         self.hours(

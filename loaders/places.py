@@ -294,9 +294,7 @@ class Builder(CommuneResolver):
     def row(self, line: int, row: dict[str, str], slug: str) -> None:
         m, t = self.m, self.public
         label = row[m.label]
-        problems = []
-        if not label:
-            problems.append("nom manquant")
+        problems = [] if label else ["nom manquant"]
         lat = number(row[m.latitude]) if m.latitude else None
         lon = number(row[m.longitude]) if m.longitude else None
         has_coords = lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180

@@ -62,19 +62,16 @@ def parse(path: Path) -> Report:
     if title is None:
         raise SourceError(path, "not a meeting report: no 'Compte rendu – <event>' title line", content[0][0])
     first, m = title
-    if any(n < first for n, _ in content):
-        before = next(n for n, _ in content if n < first)
-        raise SourceError(path, "text before the 'Compte rendu – …' title line", before)
+    if content[0][0] < first:
+        raise SourceError(path, "text before the 'Compte rendu – …' title line", content[0][0])
     rep = Report(m.group(1).strip(), first, last_line=content[-1][0])
     current = rep.head
-    for n, text in content:
-        if n == first:
-            continue
+    for n, text in content[1:]:
         name = next((k for k, rx in HEADINGS.items() if rx.match(text)), None)
-        if name and not (name == "compte-rendu" and n == first):
+        if name:
             current = rep.sections.setdefault(name, [])
-            continue
-        current.append((n, text))
+        else:
+            current.append((n, text))
     for _, text in rep.head:
         mm = MONTH_LINE.match(text)
         if mm and rep.month is None:
