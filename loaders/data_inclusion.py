@@ -28,11 +28,10 @@ from loaders import GraphLoad, ImportResult, SourceError, named, read_text
 from loaders import data_inclusion_vocabularies as vocab
 from loaders.gazetteer import Gazetteer, load_gazetteer
 from loaders.hours import HoursError, parse_week
-from loaders.places import CommuneResolver, Place, add_coordinates, add_hours, link_same_places, number
+from loaders.places import Place, PlaceBuilder, add_coordinates, add_hours, link_same_places, number
 
 NUMBERS = {"latitude", "longitude", "volume_horaire_hebdomadaire"}
 INTEGERS = {"nombre_semaines"}
-LICENSE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
 
 
 def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -107,7 +106,7 @@ class SourceBuild:
     services: int = 0
 
 
-class Builder(CommuneResolver):
+class Builder(PlaceBuilder):
     def __init__(self, minter: Minter, gz: Gazetteer):
         super().__init__(minter, gz)
         self.sources: dict[str, SourceBuild] = defaultdict(SourceBuild)
@@ -269,16 +268,12 @@ def build(
         meta = GraphMeta(
             label=f"data·inclusion : {source}",
             source=structures_path.name,
-            license=LICENSE,
+            license=vocab.LICENSE,
             description=f"Structures et services de la source « {source} » au schéma data·inclusion "
             f"({vocab.PACKAGE} {vocab.package_version()}).",
         )
         loads.append(GraphLoad(graph, list(dict.fromkeys(build_.public)), meta))
-        # always replaced, so a contact removed from the source leaves the store too
-        private_meta = GraphMeta(
-            label=f"data·inclusion : {source} — contacts nominatifs (privé)", source=meta.source
-        )
-        loads.append(GraphLoad(minter.private_graph(name), list(build_.private), private_meta))
+        loads.append(b.contact_graph(name, build_.private, meta))
     sources = ", ".join(
         f"{s} ({b.sources[s].structures} structures, {b.sources[s].services} services)"
         for s in sorted(b.sources)

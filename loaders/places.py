@@ -197,8 +197,8 @@ def number(text: str) -> Decimal | None:
         return None
 
 
-class CommuneResolver:
-    """What the builders of places share: INSEE codes to current communes, a miss reported."""
+class PlaceBuilder:
+    """What the builders of places (CSV lists, data·inclusion files) share."""
 
     def __init__(self, minter: Minter, gz: Gazetteer):
         self.minter, self.gz = minter, gz
@@ -206,6 +206,7 @@ class CommuneResolver:
         self.former_codes = 0  # resolved through a former code or a delegated commune
 
     def commune(self, where: str, raw: str | None) -> ox.NamedNode | None:
+        """An INSEE code's current commune; a miss is reported."""
         if not raw:
             return None
         code = raw.zfill(5) if raw.isdigit() else raw  # spreadsheets drop the leading zero of 01…09
@@ -217,8 +218,14 @@ class CommuneResolver:
             self.former_codes += 1
         return ox.NamedNode(self.minter.thing("commune", found.code))
 
+    def contact_graph(self, name: str, triples: list[ox.Triple], meta: GraphMeta) -> GraphLoad:
+        """The private graph of a list's named contacts, always replaced: a contact removed from the source
+        leaves the store too."""
+        private = GraphMeta(label=f"{meta.label} — contacts nominatifs (privé)", source=meta.source)
+        return GraphLoad(self.minter.private_graph(name), list(triples), private)
 
-class Builder(CommuneResolver):
+
+class Builder(PlaceBuilder):
     def __init__(self, mapping: Mapping, minter: Minter, gz: Gazetteer):
         super().__init__(minter, gz)
         self.m = mapping
@@ -496,9 +503,6 @@ def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = 
         *b.report,
     ]
     loads = [GraphLoad(graph, list(dict.fromkeys(b.public)), mapping.meta)]  # a group repeats its communes
-    if mapping.contact:  # always replaced, so a contact removed from the source leaves the store too
-        meta = GraphMeta(
-            label=f"{mapping.meta.label} — contacts nominatifs (privé)", source=mapping.meta.source
-        )
-        loads.append(GraphLoad(minter.private_graph(mapping.name), list(b.private), meta))
+    if mapping.contact:
+        loads.append(b.contact_graph(mapping.name, b.private, mapping.meta))
     return ImportResult(loads, report)
