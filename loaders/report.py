@@ -134,10 +134,8 @@ def build(path: Path, minter: Minter) -> ImportResult:
     named(pub, ev, rep.name, "schema:Event")
     pub.add(ev, "schema:alternateName", rep.subtitle, "fr")
     pub.add(ev, "schema:abstract", rep.summary and mentions.scrub(rep.summary), "fr")
-    if online:
-        pub.add(ev, "schema:eventAttendanceMode", ONLINE)
-    if ym:
-        pub.add(ev, "schema:startDate", lit(ym, datatype="xsd:gYearMonth"))
+    pub.add(ev, "schema:eventAttendanceMode", ONLINE if online else None)
+    pub.add(ev, "schema:startDate", lit(ym, datatype="xsd:gYearMonth") if ym else None)
     pub.add(ev, "cs:sourceLines", f"{rep.title_line}-{rep.last_line}")
     pub.add(ev, "prov:wasDerivedFrom", doc)
     pub.add(doc, "schema:about", ev)
