@@ -238,14 +238,13 @@ def build(path: Path, minter: Minter) -> ImportResult:
         pub.add(p, "schema:endDate", end)
         for n, d in enumerate(found_dates, 1):
             node = ox.NamedNode(minter.thing("periode", f"{pslug}-{n}"))
-            basis = "stated" if d.stated else "inferred"
             pub.a(node, "dcterms:PeriodOfTime")
             when = "–".join(x.value for x in (d.start, d.end) if x is not None)
             pub.label(node, f"{when} ({'énoncée' if d.stated else 'déduite'}) – {rec.title}")
             pub.add(p, "dcterms:temporal", node)
             pub.add(node, "dcat:startDate", d.start)
             pub.add(node, "dcat:endDate", d.end)
-            pub.add(node, "cs:dateBasis", basis)
+            pub.add(node, "cs:dateBasis", "stated" if d.stated else "inferred")
             pub.add(node, "cs:sourceLines", str(d.line))
             pub.add(node, "cs:sourceText", mentions.scrub(d.text.strip()), "fr")
             pub.add(node, "prov:wasDerivedFrom", doc)
@@ -323,17 +322,13 @@ def build(path: Path, minter: Minter) -> ImportResult:
         report.append(_record_report(rec, found, project_grants, start, end, persons, res))
         report.extend(f"    non résolu : {name} (ligne {line})" for name, line in found.unresolved)
         report.extend(f"    {note}" for note in notes)
-    report.insert(
-        0,
+    report[:0] = [
         f"{path.name} : {len(records)} projets, {totals['grants']} financements, {len(orgs)} organisations, "
         f"{totals['places']} liens territoriaux, {len(zones)} territoires informels, "
         f"{totals['persons']} personnes",
-    )
-    report.insert(
-        1,
         f"dates : {coverage['stated'] + coverage['inferred']} projets sur {len(records)} ont une année de "
         f"début ({coverage['stated']} énoncées, {coverage['inferred']} déduites de la description)",
-    )
+    ]
     label, names = "Catalogue des projets de l'ADRETS", (zones, orgs)
     return mentions.document_graphs(minter, res, pub, priv, names, GRAPH_NAME, label, path.name, report)
 

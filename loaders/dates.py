@@ -187,10 +187,7 @@ def period(found: list[Dated]) -> tuple[ox.Literal | None, ox.Literal | None]:
     """The project's stated period: earliest stated start, latest stated end (an end alone is kept)."""
     starts = [d.start for d in found if d.stated and d.start is not None]
     ends = [d.end for d in found if d.stated and d.end is not None]
-    return (
-        min(starts, key=lambda x: x.value) if starts else None,
-        max(ends, key=lambda x: x.value) if ends else None,
-    )
+    return min(starts, key=lambda x: x.value, default=None), max(ends, key=lambda x: x.value, default=None)
 
 
 def start_year(found: list[Dated]) -> tuple[str | None, bool]:
@@ -200,4 +197,4 @@ def start_year(found: list[Dated]) -> tuple[str | None, bool]:
     if start is not None:
         return start.value[:4], True
     years = [d.start.value[:4] for d in found if not d.stated and d.start is not None]
-    return (min(years) if years else None), False
+    return min(years, default=None), False
