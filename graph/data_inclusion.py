@@ -347,12 +347,7 @@ def _services(store: Store, structures: dict[str, dict[str, Any]], result: Expor
             "frais": None if free is None else ("gratuit" if free == "true" else "payant"),
             **{name: _first(f, name) for name in SERVICE_TEXTS},
             **{name: _many(minter, list_name, f.get(name, [])) for name, list_name, _ in SERVICE_LISTS},
-            **{
-                k: structure[k]
-                for k in ("commune", "code_postal", "code_insee", "adresse", "complement_adresse")
-            },
-            "longitude": structure["longitude"],
-            "latitude": structure["latitude"],
+            **{k: structure[k] for k in (*ADDRESS_PROPERTIES, "code_insee", "longitude", "latitude")},
             "telephone": _first(f, "telephone") if own else structure["telephone"],
             "courriel": _first(f, "email") if own else structure["courriel"],
             "zone_eligibilite": _zone(minter, f.get("area", [])),

@@ -217,21 +217,16 @@ class Builder(PlaceBuilder):
         if r.get("lien_mobilisation"):
             t.add(s, "schema:url", ox.NamedNode(str(r["lien_mobilisation"])))
         for code in r.get("zone_eligibilite") or []:
-            t.add(s, "schema:areaServed", self.area(path.name, line, code))
-        contact = r.get("contact_nom_prenom")
-        if contact:  # the e-mail and phone given with a named person are that person's
-            point = ox.BlankNode()
-            build.private.add(s, "schema:contactPoint", point)
-            build.private.a(point, "schema:ContactPoint")
-            build.private.add(point, "schema:name", contact)
-            build.private.add(point, "schema:email", r.get("courriel"))
-            build.private.add(point, "schema:telephone", r.get("telephone"))
+            t.add(s, "schema:areaServed", self.area(f"{path.name} ligne {line}", code))
+        name, email, phone = r.get("contact_nom_prenom"), r.get("courriel"), r.get("telephone")
+        if name:  # the e-mail and phone given with a named person are that person's
+            self.add_contact(build.private, s, {"name": name, "email": email, "telephone": phone})
         else:
-            t.add(s, "schema:telephone", r.get("telephone"))
-            t.add(s, "schema:email", r.get("courriel"))
+            t.add(s, "schema:telephone", phone)
+            t.add(s, "schema:email", email)
         self.hours(t, s, "schema:hoursAvailable", r.get("horaires_accueil"), f"{path.name} ligne {line}")
 
-    def area(self, name: str, line: int, code: str) -> ox.NamedNode | ox.Literal:
+    def area(self, where: str, code: str) -> ox.NamedNode | ox.Literal:
         """A COG code → our territory: a commune (current one for a former code), an EPCI (SIREN), a
         département; 'france' and a country code stay as they are."""
         if len(code) == 9 and code.isdigit():
@@ -239,7 +234,7 @@ class Builder(PlaceBuilder):
         if len(code) in (2, 3) and code != "99":
             return ox.NamedNode(self.minter.thing("departement", code))
         if len(code) == 5 and not code.startswith("99"):
-            commune = self.commune(f"{name} ligne {line}", code)
+            commune = self.commune(where, code)
             if commune is not None:
                 return commune
         return ox.Literal(code)

@@ -218,6 +218,15 @@ class PlaceBuilder:
             self.former_codes += 1
         return ox.NamedNode(self.minter.thing("commune", found.code))
 
+    @staticmethod
+    def add_contact(t: Triples, s: ox.NamedNode, values: dict[str, str | None]) -> None:
+        """A named person's contact point (name, email, telephone), for a private graph."""
+        point = ox.BlankNode()
+        t.add(s, "schema:contactPoint", point)
+        t.a(point, "schema:ContactPoint")
+        for key in ("name", "email", "telephone"):
+            t.add(point, "schema:" + key, values.get(key))
+
     def contact_graph(self, name: str, triples: list[ox.Triple], meta: GraphMeta) -> GraphLoad:
         """The private graph of a list's named contacts, always replaced: a contact removed from the source
         leaves the store too."""
@@ -337,7 +346,9 @@ class Builder(PlaceBuilder):
         for e in m.entries:
             for v in self.value(e, row[e.column], line):
                 t.add(s, e.property, v)
-        self.contact(s, row)
+        contact = {k: row[c] for k, c in m.contact.items() if row.get(c)}
+        if contact:  # a named person's: private graph only
+            self.add_contact(self.private, s, contact)
         self.organisation(s, row, commune)
         coords = (float(lat), float(lon)) if has_coords else (None, None)
         graph = self.minter.graph(m.name)
@@ -357,17 +368,6 @@ class Builder(PlaceBuilder):
         self.public.add(o, "org:hasSite", s)
         self.public.add(s, "org:siteOf", o)
         self.public.add(o, "dcterms:spatial", commune)
-
-    def contact(self, s: ox.NamedNode, row: dict[str, str]) -> None:
-        """A named person's contact: private graph only."""
-        values = {k: row[c] for k, c in self.m.contact.items() if row.get(c)}
-        if not values:
-            return
-        point = ox.BlankNode()
-        self.private.add(s, "schema:contactPoint", point)
-        self.private.a(point, "schema:ContactPoint")
-        for key in ("name", "email", "telephone"):
-            self.private.add(point, "schema:" + key, values.get(key))
 
 
 def add_coordinates(t: Triples, s: ox.NamedNode, lat: Any, lon: Any) -> None:
