@@ -1,10 +1,9 @@
-"""Our service places as data·inclusion *structures*, and what they offer as *services*.
+"""Our service places as data·inclusion *structures*, and what they offer (``cs:offeredAt``, or through
+their networks' ``cs:networkService``) as *services*.
 
-Every public ``cs:ServicePlace`` is a structure; its services are those offered at it (``cs:offeredAt``)
-and those of its networks (``cs:networkService``). Records are checked with the ``data-inclusion-schema``
-package: one it refuses is never written (it is listed), an optional value it refuses is left out.
-Identifiers are stable: an imported place keeps its ``source`` and ``id``; any other gets ``source`` =
-:data:`SOURCE` and an ``id`` from its IRI, which ``communs import data-inclusion`` turns back into it.
+Records are checked with the ``data-inclusion-schema`` package: a refused record is listed, never written.
+Ids are stable: an imported place keeps its ``source`` and ``id``; ours get :data:`SOURCE` and an ``id``
+from the IRI, which ``communs import data-inclusion`` turns back into it.
 """
 
 from __future__ import annotations
@@ -23,22 +22,28 @@ from data_inclusion.schema import v1
 from graph.namespaces import CS, DCTERMS, RDFS, SCHEMA, Minter
 from graph.store import Store
 from loaders import data_inclusion_vocabularies as vocab
+from loaders.hours import DAYS
 
 SOURCE = "communs-services"
 IMPORT_GRAPH_PREFIX = "data-inclusion/"  # {base}graph/data-inclusion/<source>: one graph per source
 STRUCTURE_FIELDS = list(v1.Structure.model_fields)
 SERVICE_FIELDS = list(v1.Service.model_fields)
-LIST_FIELDS = {
-    "reseaux_porteurs",
-    "thematiques",
-    "publics",
-    "modes_accueil",
-    "zone_eligibilite",
-    "modes_mobilisation",
-    "mobilisable_par",
+# A service's lists: (field, reference list, property), and its free texts: field → property.
+SERVICE_LISTS = (
+    ("thematiques", "thematiques", DCTERMS + "subject"),
+    ("publics", "publics", SCHEMA + "audience"),
+    ("modes_accueil", "modes-accueil", CS + "receptionMode"),
+    ("modes_mobilisation", "modes-mobilisation", CS + "mobilisationMode"),
+    ("mobilisable_par", "personnes-mobilisatrices", CS + "mobilisableBy"),
+)
+SERVICE_TEXTS = {
+    "frais_precisions": CS + "feesDetails",
+    "publics_precisions": CS + "audienceDetails",
+    "conditions_acces": CS + "accessConditions",
+    "mobilisation_precisions": CS + "mobilisationDetails",
 }
-OSM_DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
-SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+LIST_FIELDS = {"reseaux_porteurs", "zone_eligibilite", *(name for name, _, _ in SERVICE_LISTS)}
+OSM_DAYS = tuple(day[:2] for day in DAYS)  # Mo, Tu… as OpenStreetMap writes them
 FILES = ("structures.json", "services.json", "structures.csv", "services.csv")
 
 
@@ -60,7 +65,7 @@ def osm_hours(week: dict[str, list[tuple[str, str]]]) -> str | None:
     """schema.org slots per day → OSM ``opening_hours``: one rule per distinct set of slots, its days as
     runs ("Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00", "Tu,Th 14:00-18:00")."""
     runs: dict[str, list[list[int]]] = {}  # slots text → runs of consecutive days, in week order
-    for i, day in enumerate(SCHEMA_DAYS):
+    for i, day in enumerate(DAYS):
         slots = sorted(week.get(day, []))
         if not slots:
             continue
@@ -84,25 +89,29 @@ def _hhmm(xsd_time: str) -> str:
     return "24:00" if xsd_time.startswith("23:59") else xsd_time[:5]
 
 
+# A structure's fields that are their property's first value, as they are.
+PLACE_AS_IS = {
+    "siret": CS + "siret",
+    "telephone": SCHEMA + "telephone",
+    "courriel": SCHEMA + "email",
+    "site_web": SCHEMA + "url",
+    "accessibilite_lieu": CS + "accessibilityPage",
+}
 PLACE_PROPERTIES = {
     "label": RDFS + "label",
     "description": SCHEMA + "description",
     "identifier": SCHEMA + "identifier",
     "modified": DCTERMS + "modified",
     "source": DCTERMS + "source",
-    "siret": CS + "siret",
-    "telephone": SCHEMA + "telephone",
-    "email": SCHEMA + "email",
-    "url": SCHEMA + "url",
     "network": CS + "network",
     "commune": DCTERMS + "spatial",
-    "accessibility": CS + "accessibilityPage",
+    **PLACE_AS_IS,
 }
 ADDRESS_PROPERTIES = {
-    "street": SCHEMA + "streetAddress",
-    "complement": CS + "addressComplement",
-    "postal_code": SCHEMA + "postalCode",
-    "locality": SCHEMA + "addressLocality",
+    "adresse": SCHEMA + "streetAddress",
+    "complement_adresse": CS + "addressComplement",
+    "code_postal": SCHEMA + "postalCode",
+    "commune": SCHEMA + "addressLocality",
 }
 SERVICE_PROPERTIES = {
     "label": RDFS + "label",
@@ -111,20 +120,13 @@ SERVICE_PROPERTIES = {
     "modified": DCTERMS + "modified",
     "source": DCTERMS + "source",
     "type": DCTERMS + "type",
-    "subject": DCTERMS + "subject",
-    "audience": SCHEMA + "audience",
     "free": SCHEMA + "isAccessibleForFree",
-    "fees": CS + "feesDetails",
-    "audience_details": CS + "audienceDetails",
-    "conditions": CS + "accessConditions",
-    "reception": CS + "receptionMode",
-    "mobilisation": CS + "mobilisationMode",
-    "mobilisable": CS + "mobilisableBy",
-    "mobilisation_details": CS + "mobilisationDetails",
     "area": SCHEMA + "areaServed",
     "url": SCHEMA + "url",
     "telephone": SCHEMA + "telephone",
     "email": SCHEMA + "email",
+    **SERVICE_TEXTS,
+    **{name: prop for name, _, prop in SERVICE_LISTS},
 }
 
 
@@ -156,6 +158,12 @@ def _hours(store: Store, subjects: str, prop: str) -> dict[str, dict[str, list[t
     for r in rows:
         out[r["s"].value][r["d"].value.removeprefix(SCHEMA)].append((r["o"].value, r["c"].value))
     return out
+
+
+def _graph_of(store: Store, pattern: str) -> dict[str, str]:
+    """subject → the graph it comes from (the first by name, when several say it)."""
+    query = f"SELECT ?s (MIN(STR(?g)) AS ?graph) WHERE {{ GRAPH ?g {{ {pattern} }} }} GROUP BY ?s"
+    return {r["s"].value: r["graph"].value for r in store.select(query)}
 
 
 def _first(fields: dict[str, list[str]], name: str) -> str | None:
@@ -202,12 +210,7 @@ def export(store: Store, today: dt.date | None = None) -> Export:
         )
     }
     hours = _hours(store, place_pattern, SCHEMA + "openingHoursSpecification")
-    graph_of = {
-        r["s"].value: r["graph"].value
-        for r in store.select(
-            f"SELECT ?s (MIN(STR(?g)) AS ?graph) WHERE {{ GRAPH ?g {{ {place_pattern} }} }} GROUP BY ?s"
-        )
-    }
+    graph_of = _graph_of(store, place_pattern)
     loaded = {
         r["g"].value: r["d"].value[:10]
         for r in store.select(
@@ -237,19 +240,13 @@ def export(store: Store, today: dt.date | None = None) -> Export:
             "date_maj": min(date_maj[:10], today.isoformat()),
             "description": d if (d := _first(f, "description")) and len(d.strip()) >= 5 else None,
             "lien_source": _first(f, "source") or iri,
-            "siret": _first(f, "siret"),
-            "commune": _first(a, "locality"),
-            "code_postal": _postal_code(_first(a, "postal_code")),
+            **{name: _first(f, name) for name in PLACE_AS_IS},
+            **{name: _first(a, name) for name in ADDRESS_PROPERTIES},
+            "code_postal": _postal_code(_first(a, "code_postal")),
             "code_insee": communes[0] if communes else None,
-            "adresse": _first(a, "street"),
-            "complement_adresse": _first(a, "complement"),
             "longitude": lat_lon[1] if lat_lon else None,
             "latitude": lat_lon[0] if lat_lon else None,
-            "telephone": _first(f, "telephone"),
-            "courriel": _first(f, "email"),
-            "site_web": _first(f, "url"),
             "horaires_accueil": osm_hours(hours.get(iri, {})),
-            "accessibilite_lieu": _first(f, "accessibility"),
             "reseaux_porteurs": networks or None,
         }
         if _keep_valid(v1.Structure, record, result):
@@ -319,12 +316,7 @@ def _services(store: Store, structures: dict[str, dict[str, Any]], result: Expor
     pattern = f"{{ ?s <{CS}offeredAt> ?x }} UNION {{ ?x <{CS}networkService> ?s }}"
     fields = _values(store, pattern, SERVICE_PROPERTIES)
     hours = _hours(store, f"?s a <{SCHEMA}Service> .", SCHEMA + "hoursAvailable")
-    service_graph = {
-        r["s"].value: r["graph"].value
-        for r in store.select(
-            f"SELECT ?s (MIN(STR(?g)) AS ?graph) WHERE {{ GRAPH ?g {{ ?s <{CS}offeredAt> ?x }} }} GROUP BY ?s"
-        )
-    }
+    service_graph = _graph_of(store, f"?s <{CS}offeredAt> ?x")
     seen: set[str] = set()
     pairs = [(r["s"].value, r["place"].value, True) for r in offered]
     pairs += [(r["s"].value, r["place"].value, False) for r in by_network]
@@ -352,27 +344,15 @@ def _services(store: Store, structures: dict[str, dict[str, Any]], result: Expor
             "lien_source": _first(f, "source") if own else None,
             "date_maj": (_first(f, "modified") or structure["date_maj"])[:10],
             "type": _one(minter, "types-de-services", f.get("type", [])),
-            "thematiques": _many(minter, "thematiques", f.get("subject", [])),
             "frais": None if free is None else ("gratuit" if free == "true" else "payant"),
-            "frais_precisions": _first(f, "fees"),
-            "publics": _many(minter, "publics", f.get("audience", [])),
-            "publics_precisions": _first(f, "audience_details"),
-            "conditions_acces": _first(f, "conditions"),
-            **{
-                k: structure[k]
-                for k in ("commune", "code_postal", "code_insee", "adresse", "complement_adresse")
-            },
-            "longitude": structure["longitude"],
-            "latitude": structure["latitude"],
+            **{name: _first(f, name) for name in SERVICE_TEXTS},
+            **{name: _many(minter, list_name, f.get(name, [])) for name, list_name, _ in SERVICE_LISTS},
+            **{k: structure[k] for k in (*ADDRESS_PROPERTIES, "code_insee", "longitude", "latitude")},
             "telephone": _first(f, "telephone") if own else structure["telephone"],
             "courriel": _first(f, "email") if own else structure["courriel"],
-            "modes_accueil": _many(minter, "modes-accueil", f.get("reception", [])),
             "zone_eligibilite": _zone(minter, f.get("area", [])),
             "contact_nom_prenom": None,  # a named person stays in the private graph
             "lien_mobilisation": _first(f, "url"),
-            "modes_mobilisation": _many(minter, "modes-mobilisation", f.get("mobilisation", [])),
-            "mobilisable_par": _many(minter, "personnes-mobilisatrices", f.get("mobilisable", [])),
-            "mobilisation_precisions": _first(f, "mobilisation_details"),
             "volume_horaire_hebdomadaire": None,
             "nombre_semaines": None,
             "horaires_accueil": osm_hours(hours.get(service, {})) if own else structure["horaires_accueil"],

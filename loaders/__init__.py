@@ -13,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.store import GraphMeta
+from graph.terms import Triples
 
 
 @dataclass
@@ -47,3 +48,10 @@ def read_text(path: Path, encoding: str = "utf-8", what: str = "file") -> str:
             return f.read()
     except (OSError, UnicodeDecodeError) as e:
         raise SourceError(path, f"unreadable {what}: {e}") from None
+
+
+def named(t: Triples, s: ox.NamedNode, label: str, *classes: str) -> None:
+    """A resource of ``classes`` with its French name, as rdfs:label and schema:name."""
+    t.a(s, *classes)
+    t.label(s, label)
+    t.add(s, "schema:name", label, "fr")

@@ -1,9 +1,7 @@
 """The association's project catalogue (plain text) → projects, grants, places, organisations, people.
 
-Shape: each record opens with its title, its activity line, and the title again (one record of the
-seed has no activity line: title twice). Then sections ("Objectifs:", "Description:", "Enjeux:",
-"Budget", "Durée et déroulement", "Calendrier", "Site web", "Contact & informations"), any of which
-may be missing or empty. Text is kept as written (duplicated or cut passages included).
+A record opens with its title, its activity line and the title again (or the title twice), then optional
+sections ("Objectifs:", "Budget", "Contact & informations"…). Text is kept as written.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ import pyoxigraph as ox
 
 from graph.namespaces import Minter, slugify
 from graph.terms import Triples
-from loaders import ImportResult, SourceError, dates, mentions
+from loaders import ImportResult, SourceError, dates, mentions, named
 from loaders.mentions import Resolver
 
 GRAPH_NAME = "catalogue"
@@ -119,7 +117,7 @@ def parse(path: Path) -> list[Record]:
     for n, (k, span, title, activity) in enumerate(headers):
         end_k = headers[n + 1][0] if n + 1 < len(headers) else len(nb)
         body = nb[k + span : end_k]
-        rec = Record(title, activity, nb[k] + 1, (nb[end_k - 1] if end_k > k else nb[k]) + 1)
+        rec = Record(title, activity, nb[k] + 1, nb[end_k - 1] + 1)
         rec.raw = lines[rec.first - 1 : rec.last]
         current: list[tuple[int, str]] = rec.preamble
         for i in body:
@@ -210,9 +208,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
         seen_slugs[base_slug] = seen_slugs.get(base_slug, 0) + 1
         pslug = base_slug if seen_slugs[base_slug] == 1 else f"{base_slug}-{seen_slugs[base_slug]}"
         p = ox.NamedNode(minter.thing("projet", pslug))
-        pub.a(p, "schema:Project")
-        pub.label(p, rec.title)
-        pub.add(p, "schema:name", rec.title, "fr")
+        named(pub, p, rec.title, "schema:Project")
         pub.add(p, "cs:sourceLines", f"{rec.first}-{rec.last}")
         pub.add(p, "prov:wasDerivedFrom", doc)
         notes: list[str] = []
@@ -242,14 +238,13 @@ def build(path: Path, minter: Minter) -> ImportResult:
         pub.add(p, "schema:endDate", end)
         for n, d in enumerate(found_dates, 1):
             node = ox.NamedNode(minter.thing("periode", f"{pslug}-{n}"))
-            basis = "stated" if d.stated else "inferred"
             pub.a(node, "dcterms:PeriodOfTime")
             when = "–".join(x.value for x in (d.start, d.end) if x is not None)
             pub.label(node, f"{when} ({'énoncée' if d.stated else 'déduite'}) – {rec.title}")
             pub.add(p, "dcterms:temporal", node)
             pub.add(node, "dcat:startDate", d.start)
             pub.add(node, "dcat:endDate", d.end)
-            pub.add(node, "cs:dateBasis", basis)
+            pub.add(node, "cs:dateBasis", "stated" if d.stated else "inferred")
             pub.add(node, "cs:sourceLines", str(d.line))
             pub.add(node, "cs:sourceText", mentions.scrub(d.text.strip()), "fr")
             pub.add(node, "prov:wasDerivedFrom", doc)
@@ -327,17 +322,13 @@ def build(path: Path, minter: Minter) -> ImportResult:
         report.append(_record_report(rec, found, project_grants, start, end, persons, res))
         report.extend(f"    non résolu : {name} (ligne {line})" for name, line in found.unresolved)
         report.extend(f"    {note}" for note in notes)
-    report.insert(
-        0,
+    report[:0] = [
         f"{path.name} : {len(records)} projets, {totals['grants']} financements, {len(orgs)} organisations, "
         f"{totals['places']} liens territoriaux, {len(zones)} territoires informels, "
         f"{totals['persons']} personnes",
-    )
-    report.insert(
-        1,
         f"dates : {coverage['stated'] + coverage['inferred']} projets sur {len(records)} ont une année de "
         f"début ({coverage['stated']} énoncées, {coverage['inferred']} déduites de la description)",
-    )
+    ]
     label, names = "Catalogue des projets de l'ADRETS", (zones, orgs)
     return mentions.document_graphs(minter, res, pub, priv, names, GRAPH_NAME, label, path.name, report)
 

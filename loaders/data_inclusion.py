@@ -1,11 +1,9 @@
-"""data·inclusion structures and services files (JSON array, JSON Lines or CSV, as data·inclusion
-publishes them) → service places and their services.
+"""data·inclusion structures and services files (JSON array, JSON Lines or CSV) → service places (the model
+of ``communs import places``) and their services, one graph per ``source``.
 
-Each record is checked with the ``data-inclusion-schema`` package: one it refuses is rejected and
-reported with its line, the rest load. A structure becomes a place of the same model as ``communs import
-places``; a service a ``schema:Service`` ``cs:offeredAt`` its place. Each ``source`` gets its own graph;
-a service's named contact (and the e-mail and phone given with it) goes only to the private graph. A
-record whose ``source`` is ours gets back the IRI it was exported from, so an export imports back as is.
+A record the ``data-inclusion-schema`` package refuses is rejected and reported, the rest load. A
+service's named contact (with its e-mail and phone) goes only to the private graph. A record whose
+``source`` is ours gets back the IRI it was exported from, so an export imports back as is.
 """
 
 from __future__ import annotations
@@ -22,27 +20,18 @@ from typing import Any
 import pyoxigraph as ox
 from data_inclusion.schema import v1
 
-from graph.data_inclusion import IMPORT_GRAPH_PREFIX, LIST_FIELDS, SOURCE, check, iri_of
+from graph import data_inclusion as di
 from graph.namespaces import Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, lit
-from loaders import GraphLoad, ImportResult, SourceError, read_text
+from loaders import GraphLoad, ImportResult, SourceError, named, read_text
 from loaders import data_inclusion_vocabularies as vocab
 from loaders.gazetteer import Gazetteer, load_gazetteer
 from loaders.hours import HoursError, parse_week
-from loaders.places import Place, add_coordinates, add_hours, link_same_places, number
+from loaders.places import Place, PlaceBuilder, add_coordinates, add_hours, link_same_places, number
 
 NUMBERS = {"latitude", "longitude", "volume_horaire_hebdomadaire"}
 INTEGERS = {"nombre_semaines"}
-LICENSE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
-# A service's list fields: (field, reference list, property).
-SERVICE_LISTS = (
-    ("thematiques", "thematiques", "dcterms:subject"),
-    ("publics", "publics", "schema:audience"),
-    ("modes_accueil", "modes-accueil", "cs:receptionMode"),
-    ("modes_mobilisation", "modes-mobilisation", "cs:mobilisationMode"),
-    ("mobilisable_par", "personnes-mobilisatrices", "cs:mobilisableBy"),
-)
 
 
 def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -88,7 +77,7 @@ def _from_csv(row: dict[str, str | None]) -> dict[str, Any]:
         text = (raw or "").strip()
         if not text:
             record[key] = None
-        elif key in LIST_FIELDS:
+        elif key in di.LIST_FIELDS:
             record[key] = _list(text)
         elif key in NUMBERS:
             record[key] = text if (value := number(text)) is None else float(value)
@@ -117,18 +106,16 @@ class SourceBuild:
     services: int = 0
 
 
-class Builder:
+class Builder(PlaceBuilder):
     def __init__(self, minter: Minter, gz: Gazetteer):
-        self.minter, self.gz = minter, gz
+        super().__init__(minter, gz)
         self.sources: dict[str, SourceBuild] = defaultdict(SourceBuild)
-        self.report: list[str] = []
         self.rejected = {"structures": 0, "services": 0}
         self.warnings = 0
-        self.former_codes = 0
         self.place_of: dict[str, ox.NamedNode] = {}  # structure id → place IRI
 
     def checked(self, kind: str, model: type, path: Path, line: int, record: dict[str, Any]) -> bool:
-        errors, warnings = check(model, record)
+        errors, warnings = di.check(model, record)
         self.warnings += len(warnings)
         for w in warnings:
             self.report.append(f"{path.name} ligne {line} : avertissement {w}")
@@ -139,22 +126,9 @@ class Builder:
 
     def iri(self, source: str, local_id: str, kind: str) -> ox.NamedNode:
         """Ours back to the IRI it was exported from; another source's from its id."""
-        if source == SOURCE and local_id.startswith(SOURCE + "--"):
-            return ox.NamedNode(iri_of(self.minter, local_id.removeprefix(SOURCE + "--"), kind))
+        if source == di.SOURCE and local_id.startswith(di.SOURCE + "--"):
+            return ox.NamedNode(di.iri_of(self.minter, local_id.removeprefix(di.SOURCE + "--"), kind))
         return ox.NamedNode(self.minter.thing(kind, slugify(local_id, 120)))
-
-    def commune(self, name: str, line: int, code: str | None) -> ox.NamedNode | None:
-        if not code:
-            return None
-        found = self.gz.current_commune(code)
-        if found is None:
-            self.report.append(
-                f"{name} ligne {line} : code commune « {code} » introuvable dans le référentiel"
-            )
-            return None
-        if found.code != code:
-            self.former_codes += 1
-        return ox.NamedNode(self.minter.thing("commune", found.code))
 
     def hours(self, t: Triples, s: ox.NamedNode, prop: str, text: str | None, where: str) -> None:
         """OSM opening_hours → one specification per slot with its days; what our model cannot say
@@ -178,15 +152,12 @@ class Builder:
         s = self.iri(source, local_id, "lieu")
         self.place_of[local_id] = s
         build.structures += 1
-        t.a(s, "schema:Place", "cs:ServicePlace")
-        t.label(s, r["nom"])
-        t.add(s, "schema:name", r["nom"], "fr")
+        named(t, s, r["nom"], "schema:Place", "cs:ServicePlace")
         t.add(s, "schema:identifier", local_id)
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
         t.add(s, "schema:description", r.get("description"), "fr")
         if r.get("lien_source") and r["lien_source"] != s.value:
             t.add(s, "dcterms:source", ox.NamedNode(r["lien_source"]))
-        t.add(s, "cs:siret", r.get("siret"))
         address = ox.BlankNode()
         t.add(s, "schema:address", address)
         t.a(address, "schema:PostalAddress")
@@ -195,33 +166,23 @@ class Builder:
         t.add(address, "schema:postalCode", r.get("code_postal"))
         t.add(address, "schema:addressLocality", r.get("commune"))
         t.add(address, "schema:addressCountry", "FR")
-        commune = self.commune(path.name, line, r.get("code_insee"))
+        commune = self.commune(f"{path.name} ligne {line}", r.get("code_insee"))
         t.add(s, "dcterms:spatial", commune)
         lat, lon = r.get("latitude"), r.get("longitude")
-        has_coords = lat is not None and lon is not None
-        if has_coords:
-            add_coordinates(t, s, float(lat), float(lon))
-        t.add(s, "schema:telephone", r.get("telephone"))
-        t.add(s, "schema:email", r.get("courriel"))
-        if r.get("site_web"):
-            t.add(s, "schema:url", ox.NamedNode(str(r["site_web"])))
-        if r.get("accessibilite_lieu"):
-            t.add(s, "cs:accessibilityPage", ox.NamedNode(str(r["accessibilite_lieu"])))
+        coords = (float(lat), float(lon)) if lat is not None and lon is not None else (None, None)
+        if coords[0] is not None:
+            add_coordinates(t, s, *coords)
+        for key, prop in di.PLACE_AS_IS.items():
+            value = r.get(key)
+            is_url = key in ("site_web", "accessibilite_lieu")
+            t.add(s, prop, ox.NamedNode(str(value)) if value and is_url else value)
         for value in r.get("reseaux_porteurs") or []:
             t.add(s, "cs:network", ox.NamedNode(vocab.to_ours(self.minter, "reseaux-porteurs", value)))
         self.hours(
             t, s, "schema:openingHoursSpecification", r.get("horaires_accueil"), f"{path.name} ligne {line}"
         )
-        build.places.append(
-            Place(
-                s,
-                r["nom"],
-                commune.value if commune else None,
-                float(lat) if has_coords else None,
-                float(lon) if has_coords else None,
-                self.minter.graph(IMPORT_GRAPH_PREFIX + slugify(source)),
-            )
-        )
+        graph = self.minter.graph(di.IMPORT_GRAPH_PREFIX + slugify(source))
+        build.places.append(Place(s, r["nom"], commune.value if commune else None, *coords, graph))
 
     def service(self, path: Path, line: int, r: dict[str, Any]) -> None:
         if not self.checked("services", v1.Service, path, line, r):
@@ -237,9 +198,7 @@ class Builder:
         t, m = build.public, self.minter
         s = self.iri(r["source"], r["id"], "service")
         build.services += 1
-        t.a(s, "schema:Service")
-        t.label(s, r["nom"])
-        t.add(s, "schema:name", r["nom"], "fr")
+        named(t, s, r["nom"], "schema:Service")
         t.add(s, "schema:identifier", r["id"])
         t.add(s, "cs:offeredAt", place)
         t.add(s, "schema:description", r["description"], "fr")
@@ -248,33 +207,26 @@ class Builder:
             t.add(s, "dcterms:source", ox.NamedNode(str(r["lien_source"])))
         if r.get("type"):
             t.add(s, "dcterms:type", ox.NamedNode(vocab.concept(m, "types-de-services", r["type"])))
-        for key, list_name, prop in SERVICE_LISTS:
+        for key, list_name, prop in di.SERVICE_LISTS:
             for value in r.get(key) or []:
                 t.add(s, prop, ox.NamedNode(vocab.to_ours(m, list_name, value)))
         if r.get("frais"):
             t.add(s, "schema:isAccessibleForFree", r["frais"] == "gratuit")
-        t.add(s, "cs:feesDetails", r.get("frais_precisions"), "fr")
-        t.add(s, "cs:audienceDetails", r.get("publics_precisions"), "fr")
-        t.add(s, "cs:accessConditions", r.get("conditions_acces"), "fr")
-        t.add(s, "cs:mobilisationDetails", r.get("mobilisation_precisions"), "fr")
+        for key, prop in di.SERVICE_TEXTS.items():
+            t.add(s, prop, r.get(key), "fr")
         if r.get("lien_mobilisation"):
             t.add(s, "schema:url", ox.NamedNode(str(r["lien_mobilisation"])))
         for code in r.get("zone_eligibilite") or []:
-            t.add(s, "schema:areaServed", self.area(path.name, line, code))
-        contact = r.get("contact_nom_prenom")
-        if contact:  # the e-mail and phone given with a named person are that person's
-            point = ox.BlankNode()
-            build.private.add(s, "schema:contactPoint", point)
-            build.private.a(point, "schema:ContactPoint")
-            build.private.add(point, "schema:name", contact)
-            build.private.add(point, "schema:email", r.get("courriel"))
-            build.private.add(point, "schema:telephone", r.get("telephone"))
+            t.add(s, "schema:areaServed", self.area(f"{path.name} ligne {line}", code))
+        name, email, phone = r.get("contact_nom_prenom"), r.get("courriel"), r.get("telephone")
+        if name:  # the e-mail and phone given with a named person are that person's
+            self.add_contact(build.private, s, {"name": name, "email": email, "telephone": phone})
         else:
-            t.add(s, "schema:telephone", r.get("telephone"))
-            t.add(s, "schema:email", r.get("courriel"))
+            t.add(s, "schema:telephone", phone)
+            t.add(s, "schema:email", email)
         self.hours(t, s, "schema:hoursAvailable", r.get("horaires_accueil"), f"{path.name} ligne {line}")
 
-    def area(self, name: str, line: int, code: str) -> ox.NamedNode | ox.Literal:
+    def area(self, where: str, code: str) -> ox.NamedNode | ox.Literal:
         """A COG code → our territory: a commune (current one for a former code), an EPCI (SIREN), a
         département; 'france' and a country code stay as they are."""
         if len(code) == 9 and code.isdigit():
@@ -282,7 +234,7 @@ class Builder:
         if len(code) in (2, 3) and code != "99":
             return ox.NamedNode(self.minter.thing("departement", code))
         if len(code) == 5 and not code.startswith("99"):
-            commune = self.commune(name, line, code)
+            commune = self.commune(where, code)
             if commune is not None:
                 return commune
         return ox.Literal(code)
@@ -305,22 +257,18 @@ def build(
         b.service(services_name, line, record)
     loads, links_report = [], []
     for source, build_ in sorted(b.sources.items()):
-        name = IMPORT_GRAPH_PREFIX + slugify(source)
+        name = di.IMPORT_GRAPH_PREFIX + slugify(source)
         graph = minter.graph(name)
         links_report += link_same_places(build_.public, build_.places, store, graph, gz, minter)
         meta = GraphMeta(
             label=f"data·inclusion : {source}",
             source=structures_path.name,
-            license=LICENSE,
+            license=vocab.LICENSE,
             description=f"Structures et services de la source « {source} » au schéma data·inclusion "
             f"({vocab.PACKAGE} {vocab.package_version()}).",
         )
         loads.append(GraphLoad(graph, list(dict.fromkeys(build_.public)), meta))
-        # always replaced, so a contact removed from the source leaves the store too
-        private_meta = GraphMeta(
-            label=f"data·inclusion : {source} — contacts nominatifs (privé)", source=meta.source
-        )
-        loads.append(GraphLoad(minter.private_graph(name), list(build_.private), private_meta))
+        loads.append(b.contact_graph(name, build_.private, meta))
     sources = ", ".join(
         f"{s} ({b.sources[s].structures} structures, {b.sources[s].services} services)"
         for s in sorted(b.sources)

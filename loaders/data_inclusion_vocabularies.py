@@ -1,9 +1,6 @@
-"""data·inclusion's reference lists as SKOS, generated from the installed ``data-inclusion-schema`` package
-(not from a copy), so the schemes follow the version the export validates against and state it.
-
-One scheme per list; its concepts carry the wire value as ``skos:notation``, so import and export
-translate a value to a concept and back without a table. ``ALIGNMENTS`` maps our concepts to theirs
-(``skos:exactMatch``/``closeMatch``), and the export and import translate through it.
+"""data·inclusion's reference lists as SKOS, generated from the installed ``data-inclusion-schema`` package,
+so the schemes follow the version the export validates against. A concept's ``skos:notation`` is its wire
+value; ``ALIGNMENTS`` maps our concepts to theirs, and import and export translate through it.
 """
 
 from __future__ import annotations
@@ -141,13 +138,8 @@ def build(minter: Minter) -> ImportResult:
         t.add(scheme, "owl:versionInfo", release)
         t.add(scheme, "dcterms:source", ox.NamedNode(f"{REPOSITORY}/tree/v{release}"))
         t.add(scheme, "dcterms:license", ox.NamedNode(LICENSE))
-        t.add(
-            scheme,
-            "skos:definition",
-            f"Liste de référence « {ref.name} » du schéma data·inclusion, version {release} du paquet "
-            f"{PACKAGE}.",
-            "fr",
-        )
+        definition = f"Liste de référence « {ref.name} » du schéma data·inclusion, version {release}"
+        t.add(scheme, "skos:definition", f"{definition} du paquet {PACKAGE}.", "fr")
         for item in ref.enum:
             c = ox.NamedNode(concept(minter, ref.name, item.value))
             t.a(c, "skos:Concept")
@@ -176,8 +168,7 @@ def build(minter: Minter) -> ImportResult:
         source=REPOSITORY,
         license=LICENSE,
         description=f"Générées depuis le paquet Python {PACKAGE} {release} installé ; "
-        "alignées sur nos thèmes, "
-        "publics, typologies et réseaux.",
+        "alignées sur nos thèmes, publics, typologies et réseaux.",
     )
     counts = ", ".join(f"{r.name} {len(r.enum)}" for r in LISTS)
     report = [

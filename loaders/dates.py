@@ -1,12 +1,9 @@
-"""When a catalogue record says its project happened, each date with its source line and how sure it is.
+"""When a catalogue record says its project happened: each date with its source line and how sure it is.
 
-Stated (the project's own ``schema:startDate``/``endDate``): a line of the dates section ("2017-2019",
-"Date du Forum : 21/01/2021"), a title's "(2023 -2028)", or a period of the description whose sentence
-names the project's own actor ("Entre avril 2015 et l'été 2016, l'ADRETS a…"). Inferred, never passed off
-as a start: a period told of another body, and a year the text places the project's work in ("En 2016,
-l'ADRETS a réalisé…", "2017 sera…"). Years of other things (a cited study, a partner's history, "depuis
-2018") match none of these forms. Only phrases with a four-digit year are read, so nothing depends on
-today; ``dateparser`` reads them and tells their precision (``xsd:date``, ``gYearMonth``, ``gYear``).
+Stated (the project's own start and end): the dates section, a title's "(2023 -2028)", or a period whose
+sentence names the project's own actor. Inferred, never passed off as a start: a period told of another
+body, a year the text places the project's work in ("En 2016, l'ADRETS a réalisé…"). Only phrases with a
+four-digit year are read, so nothing depends on today.
 """
 
 from __future__ import annotations
@@ -116,13 +113,17 @@ def typed(phrase: str) -> ox.Literal:
     return lit(year.group(), datatype="xsd:gYear")
 
 
+def _year_range(line: int, text: str) -> Dated | None:
+    years = YEAR_RANGE.findall(text)
+    return Dated(typed(years[0][0]), typed(years[-1][1]), True, line, text) if years else None
+
+
 def _stated_in_section(line: int, text: str) -> Dated | None:
     m = MILESTONE.match(text.strip())
     if m:
         return Dated(typed(m.group(2)), None, True, line, text)
-    years = YEAR_RANGE.findall(text)
-    if years:
-        return Dated(typed(years[0][0]), typed(years[-1][1]), True, line, text)
+    if years := _year_range(line, text):
+        return years
     m = LONE_DATE.match(text.strip())
     if m:
         return Dated(typed(m.group("start")), None, True, line, text)
@@ -166,14 +167,12 @@ def record_dates(
     dates_section: Iterable[tuple[int, str]],
     prose: Iterable[tuple[int, str]],
 ) -> list[Dated]:
-    """Every date of one record. Those of the dates section and the title come first; explicit periods
-    written in the prose count only when neither gave one (a description also tells the history of what the
-    project continues). Inferred years come from the prose lines that give no period."""
+    """Every date of one record. Periods of the prose count only when the dates section and the title give
+    none (a description also tells the history of what the project continues)."""
     periods = [d for line, text in dates_section if (d := _stated_in_section(line, text))]
     line, text = title
-    years = YEAR_RANGE.findall(text)
-    if years:
-        periods.append(Dated(typed(years[0][0]), typed(years[-1][1]), True, line, text))
+    if years := _year_range(line, text):
+        periods.append(years)
     elif m := TITLE_YEAR.search(text):
         periods.append(Dated(typed(m.group(1)), None, True, line, text))
     prose = list(prose)
@@ -188,10 +187,7 @@ def period(found: list[Dated]) -> tuple[ox.Literal | None, ox.Literal | None]:
     """The project's stated period: earliest stated start, latest stated end (an end alone is kept)."""
     starts = [d.start for d in found if d.stated and d.start is not None]
     ends = [d.end for d in found if d.stated and d.end is not None]
-    return (
-        min(starts, key=lambda x: x.value) if starts else None,
-        max(ends, key=lambda x: x.value) if ends else None,
-    )
+    return min(starts, key=lambda x: x.value, default=None), max(ends, key=lambda x: x.value, default=None)
 
 
 def start_year(found: list[Dated]) -> tuple[str | None, bool]:
@@ -201,4 +197,4 @@ def start_year(found: list[Dated]) -> tuple[str | None, bool]:
     if start is not None:
         return start.value[:4], True
     years = [d.start.value[:4] for d in found if not d.stated and d.start is not None]
-    return (min(years) if years else None), False
+    return min(years, default=None), False

@@ -1,7 +1,5 @@
-"""The French territorial reference (Etalab ``decoupage-administratif``) as in-memory look-ups.
-
-Shared by every loader that must resolve a place: the territory loader writes it to the store, the
-document and place loaders resolve names and INSEE codes against it without a store round trip.
+"""The French territorial reference (Etalab ``decoupage-administratif``) as in-memory look-ups, so loaders
+resolve names and INSEE codes without a store round trip.
 """
 
 from __future__ import annotations

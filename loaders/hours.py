@@ -1,10 +1,8 @@
-"""Opening hours as written in French lists → (day, opens, closes) slots for schema:OpeningHoursSpecification.
+"""Opening hours as written in French lists → (opens, closes) slots per day.
 
-One day's cell: "09:00 - 12:00 / 13:30 - 17:00", "9h-12h et 14h-17h30", "8h30 à 12h", "fermé", "".
-A whole week in one cell (data·inclusion and the digital-mediation standard use the OpenStreetMap
-syntax): "Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00" or "lundi-vendredi 9h-12h ; samedi 9h-12h".
-"00:00 - 00:00" is how the France Services export writes an empty slot: it is skipped, not an error.
-Anything else that does not parse raises :class:`HoursError`, so the caller can report the row.
+A day's cell ("9h-12h et 14h-17h30", "fermé") or a whole week in the OpenStreetMap syntax ("Mo-Fr
+09:00-12:00; Sa 09:00-12:00"). "00:00 - 00:00" is the France Services export's empty slot, skipped;
+anything else unreadable raises :class:`HoursError`, so the caller reports the row rather than guess.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
-"""Names in free French text → territories, informal areas, organisations, themes and publics.
+"""Names in free French text → territories, informal areas, organisations, themes and publics (for the
+catalogue and report loaders).
 
-Shared by the catalogue and report loaders. Which territory a name means is graph.matching's answer, the
-one /reconcile gives, asked of the Etalab reference; spellings it cannot know (informal areas, names to
-ignore, misspellings) live in editable tables (``data/aliases/territoires.csv``,
-``data/aliases/organisations.csv``), read first. This module only knows how to find names in text:
-longest match first over word tokens, so a name inside a longer name (an EPCI named after a town, "GAL
-Gap Tallard Durance") is never linked on its own, and citations are masked.
+Which territory a name means is graph.matching's answer (the one /reconcile gives); spellings it cannot
+know live in ``data/aliases/*.csv``, read first. Names are matched longest first, so a name inside a longer
+one ("GAL Gap Tallard Durance") is never linked on its own; citations are masked.
 """
 
 from __future__ import annotations
@@ -238,20 +236,15 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 class Resolver:
     """Finds names of places and organisations in text. Built once per process (see :func:`resolver`)."""
 
-    def __init__(
-        self,
-        gz: Gazetteer | None = None,
-        territory_aliases: Path = TERRITORY_ALIASES,
-        organisation_aliases: Path = ORGANISATION_ALIASES,
-    ):
-        self.gz = gz or load_gazetteer()
+    def __init__(self) -> None:
+        self.gz = load_gazetteer()
         self.names = reference_index(self.gz)
         self.aliases: dict[str, Alias] = {}
         self.zones: dict[str, Zone] = {}
         self.orgs: dict[str, Org] = {}
         self.org_index: dict[str, tuple[str, str]] = {}  # key → (slug or "" to ignore, case)
-        self._load_territory_aliases(territory_aliases)
-        self._load_organisations(organisation_aliases)
+        self._load_territory_aliases(TERRITORY_ALIASES)
+        self._load_organisations(ORGANISATION_ALIASES)
         self.max_org_tokens = max((len(k.split()) for k in self.org_index), default=1)
         self._themes = {k: re.compile(v) for k, v in THEMES.items()}
         self._publics = {k: re.compile(v) for k, v in PUBLICS.items()}
@@ -347,14 +340,12 @@ class Resolver:
                 context |= set(self.zones[place.code].part_of)
             else:
                 context |= set(self.names.entities[f"{place.kind}:{place.code}"].departements)
-        for m in DEPT_LIST.finditer(masked):
-            for code in re.findall(DEPT_CODE, m.group(1)):
-                if code in self.gz.departements:
-                    found.places.setdefault(self.place("departement", code), line_of(m.start()))
-                    context.add(code)
-        for m in DEPT_AFTER_POINT.finditer(masked):
-            found.places.setdefault(self.place("departement", m.group(1)), line_of(m.start()))
-            context.add(m.group(1))
+        codes = [(m, code) for m in DEPT_LIST.finditer(masked) for code in re.findall(DEPT_CODE, m.group(1))]
+        codes += [(m, m.group(1)) for m in DEPT_AFTER_POINT.finditer(masked)]
+        for m, code in codes:
+            if code in self.gz.departements:
+                found.places.setdefault(self.place("departement", code), line_of(m.start()))
+                context.add(code)
         for hit, surface, line in pending:
             if isinstance(hit, Alias):
                 if context & set(hit.context):

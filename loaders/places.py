@@ -1,11 +1,9 @@
-"""Any CSV list of service places → ``schema:Place`` resources, through a declarative TOML mapping
+"""Any CSV list of service places → ``schema:Place`` resources, through a TOML mapping
 (``data/mappings/*.toml``): a new spreadsheet needs a mapping, not code.
 
-A row missing a ``required`` field is rejected and reported with its line; a bad optional field (hours, a
-value outside its list, an unknown commune) is dropped and reported; the rest loads. A header that lacks a
-mapped column is another shape: :class:`SourceError`, nothing loaded. A named person's contact goes only
-to the private graph. Two places of different lists are the same (``owl:sameAs``, listed in the report)
-when they share their current commune, lie within ``SAME_PLACE_METRES`` and have similar names.
+A row missing a required field is rejected, a bad optional value dropped, both reported; the rest loads. A
+named person's contact goes only to the private graph. Places of two lists are linked by ``owl:sameAs``
+when they share their commune, lie within ``SAME_PLACE_METRES`` and have similar names.
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ from graph.matching import words
 from graph.namespaces import CS, RDFS, SCHEMA, Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, expand, iri, lit
-from loaders import GraphLoad, ImportResult, SourceError, read_text
+from loaders import GraphLoad, ImportResult, SourceError, named, read_text
 from loaders.gazetteer import Gazetteer, load_gazetteer
 from loaders.hours import DAYS, HoursError, Slot, parse_day, parse_week
 
@@ -199,14 +197,50 @@ def number(text: str) -> Decimal | None:
         return None
 
 
-class Builder:
-    def __init__(self, mapping: Mapping, minter: Minter, gz: Gazetteer):
-        self.m, self.minter, self.gz = mapping, minter, gz
-        self.public, self.private = Triples(), Triples()
+class PlaceBuilder:
+    """What the builders of places (CSV lists, data·inclusion files) share."""
+
+    def __init__(self, minter: Minter, gz: Gazetteer):
+        self.minter, self.gz = minter, gz
         self.report: list[str] = []
+        self.former_codes = 0  # resolved through a former code or a delegated commune
+
+    def commune(self, where: str, raw: str | None) -> ox.NamedNode | None:
+        """An INSEE code's current commune; a miss is reported."""
+        if not raw:
+            return None
+        code = raw.zfill(5) if raw.isdigit() else raw  # spreadsheets drop the leading zero of 01…09
+        found = self.gz.current_commune(code)
+        if found is None:
+            self.report.append(f"{where} : code commune « {raw} » introuvable dans le référentiel")
+            return None
+        if found.code != code:
+            self.former_codes += 1
+        return ox.NamedNode(self.minter.thing("commune", found.code))
+
+    @staticmethod
+    def add_contact(t: Triples, s: ox.NamedNode, values: dict[str, str | None]) -> None:
+        """A named person's contact point (name, email, telephone), for a private graph."""
+        point = ox.BlankNode()
+        t.add(s, "schema:contactPoint", point)
+        t.a(point, "schema:ContactPoint")
+        for key in ("name", "email", "telephone"):
+            t.add(point, "schema:" + key, values.get(key))
+
+    def contact_graph(self, name: str, triples: list[ox.Triple], meta: GraphMeta) -> GraphLoad:
+        """The private graph of a list's named contacts, always replaced: a contact removed from the source
+        leaves the store too."""
+        private = GraphMeta(label=f"{meta.label} — contacts nominatifs (privé)", source=meta.source)
+        return GraphLoad(self.minter.private_graph(name), list(triples), private)
+
+
+class Builder(PlaceBuilder):
+    def __init__(self, mapping: Mapping, minter: Minter, gz: Gazetteer):
+        super().__init__(minter, gz)
+        self.m = mapping
+        self.public, self.private = Triples(), Triples()
         self.places: list[Place] = []
         self.rejected = 0
-        self.former_codes = 0
         self.organisations: set[str] = set()
 
     def resolve(self, value: Any) -> ox.NamedNode | ox.Literal:
@@ -217,16 +251,6 @@ class Builder:
             if value.startswith(("http://", "https://")) or (":" in value and expand(value) != value):
                 return iri(value)
         return lit(value)
-
-    def commune_of(self, line: int, raw: str) -> ox.NamedNode | None:
-        code = raw.zfill(5) if raw.isdigit() else raw  # spreadsheets drop the leading zero of 01…09
-        found = self.gz.current_commune(code)
-        if found is None:
-            self.report.append(f"ligne {line} : code commune « {raw} » introuvable dans le référentiel")
-            return None
-        if found.code != code:
-            self.former_codes += 1
-        return ox.NamedNode(self.minter.thing("commune", found.code))
 
     def value(self, e: Entry, raw: str, line: int) -> list[ox.NamedNode | ox.Literal]:
         out: list[ox.NamedNode | ox.Literal] = []
@@ -286,9 +310,7 @@ class Builder:
     def row(self, line: int, row: dict[str, str], slug: str) -> None:
         m, t = self.m, self.public
         label = row[m.label]
-        problems = []
-        if not label:
-            problems.append("nom manquant")
+        problems = [] if label else ["nom manquant"]
         lat = number(row[m.latitude]) if m.latitude else None
         lon = number(row[m.longitude]) if m.longitude else None
         has_coords = lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180
@@ -296,7 +318,7 @@ class Builder:
             problems.append(f"coordonnées invalides « {row[m.latitude]} ; {row[m.longitude]} »")
         elif not has_coords and "coordinates" in m.required:
             problems.append("coordonnées manquantes")
-        commune = self.commune_of(line, row[m.commune]) if m.commune and row[m.commune] else None
+        commune = self.commune(f"ligne {line}", row[m.commune]) if m.commune else None
         if commune is None and "commune" in m.required:
             problems.append("commune non résolue")
         if problems:
@@ -304,9 +326,7 @@ class Builder:
             self.report.append(f"ligne {line} : rejetée ({'; '.join(problems)})")
             return
         s = ox.NamedNode(self.minter.thing("lieu", slug))
-        t.a(s, *m.types)
-        t.label(s, label)
-        t.add(s, "schema:name", label, "fr")
+        named(t, s, label, *m.types)
         t.add(s, "schema:identifier", row[m.id])
         for prop, value in m.constants.items():
             for v in value if isinstance(value, list) else [value]:
@@ -326,18 +346,13 @@ class Builder:
         for e in m.entries:
             for v in self.value(e, row[e.column], line):
                 t.add(s, e.property, v)
-        self.contact(s, row)
+        contact = {k: row[c] for k, c in m.contact.items() if row.get(c)}
+        if contact:  # a named person's: private graph only
+            self.add_contact(self.private, s, contact)
         self.organisation(s, row, commune)
-        self.places.append(
-            Place(
-                s,
-                label,
-                commune.value if commune else None,
-                float(lat) if has_coords else None,
-                float(lon) if has_coords else None,
-                self.minter.graph(m.name),
-            )
-        )
+        coords = (float(lat), float(lon)) if has_coords else (None, None)
+        graph = self.minter.graph(m.name)
+        self.places.append(Place(s, label, commune.value if commune else None, *coords, graph))
 
     def organisation(self, s: ox.NamedNode, row: dict[str, str], commune: ox.NamedNode | None) -> None:
         """The structure a site belongs to (a France Services group: main site and branches)."""
@@ -353,17 +368,6 @@ class Builder:
         self.public.add(o, "org:hasSite", s)
         self.public.add(s, "org:siteOf", o)
         self.public.add(o, "dcterms:spatial", commune)
-
-    def contact(self, s: ox.NamedNode, row: dict[str, str]) -> None:
-        """A named person's contact: private graph only."""
-        values = {k: row[c] for k, c in self.m.contact.items() if row.get(c)}
-        if not values:
-            return
-        point = ox.BlankNode()
-        self.private.add(s, "schema:contactPoint", point)
-        self.private.a(point, "schema:ContactPoint")
-        for key in ("name", "email", "telephone"):
-            self.private.add(point, "schema:" + key, values.get(key))
 
 
 def add_coordinates(t: Triples, s: ox.NamedNode, lat: Any, lon: Any) -> None:
@@ -499,9 +503,6 @@ def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = 
         *b.report,
     ]
     loads = [GraphLoad(graph, list(dict.fromkeys(b.public)), mapping.meta)]  # a group repeats its communes
-    if mapping.contact:  # always replaced, so a contact removed from the source leaves the store too
-        meta = GraphMeta(
-            label=f"{mapping.meta.label} — contacts nominatifs (privé)", source=mapping.meta.source
-        )
-        loads.append(GraphLoad(minter.private_graph(mapping.name), list(b.private), meta))
+    if mapping.contact:
+        loads.append(b.contact_graph(mapping.name, b.private, mapping.meta))
     return ImportResult(loads, report)

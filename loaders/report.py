@@ -1,9 +1,6 @@
-"""A meeting report of the association ("Compte rendu – <event>") → the event, its figures, what it presented,
-the events it announced, the questions exchanged, the survey, and who took the notes.
-
-Shape (blank lines are not significant): a title line "Compte rendu – <event name>", a subtitle, a summary,
-a month line ("Janvier 2023"); headings "Introduction", "Compte-rendu", "Echanges …", "Résultats … sondage …",
-"Prise de note :", "Rédaction finale … :". Figures are a number alone on its line followed by its label.
+"""A meeting report ("Compte rendu – <event>") → the event, its figures, what it presented, the events it
+announced, the questions exchanged, the survey, and who took the notes. Headings are matched by
+``HEADINGS``; a figure is a number alone on its line followed by its label.
 """
 
 from __future__ import annotations
@@ -17,7 +14,7 @@ import pyoxigraph as ox
 
 from graph.namespaces import Minter, slugify
 from graph.terms import Triples, lit
-from loaders import ImportResult, SourceError, mentions
+from loaders import ImportResult, SourceError, mentions, named
 from loaders.dates import MONTH, MONTHS
 
 TITLE = re.compile(r"^Compte[ -]rendu\s*[–—-]\s*(.+)$", re.I)
@@ -65,19 +62,16 @@ def parse(path: Path) -> Report:
     if title is None:
         raise SourceError(path, "not a meeting report: no 'Compte rendu – <event>' title line", content[0][0])
     first, m = title
-    if any(n < first for n, _ in content):
-        before = next(n for n, _ in content if n < first)
-        raise SourceError(path, "text before the 'Compte rendu – …' title line", before)
+    if content[0][0] < first:
+        raise SourceError(path, "text before the 'Compte rendu – …' title line", content[0][0])
     rep = Report(m.group(1).strip(), first, last_line=content[-1][0])
     current = rep.head
-    for n, text in content:
-        if n == first:
-            continue
+    for n, text in content[1:]:
         name = next((k for k, rx in HEADINGS.items() if rx.match(text)), None)
-        if name and not (name == "compte-rendu" and n == first):
+        if name:
             current = rep.sections.setdefault(name, [])
-            continue
-        current.append((n, text))
+        else:
+            current.append((n, text))
     for _, text in rep.head:
         mm = MONTH_LINE.match(text)
         if mm and rep.month is None:
@@ -114,11 +108,13 @@ def _plain(text: str) -> str:
     return re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", BOLD.sub(r"\1", text)).replace("☞", "").strip(" -:")
 
 
-def _date_after(report_month: tuple[int, int] | None, day: int, month: int, year: str | None) -> dt.date:
-    if year:
-        return dt.date(int(year), month, day)
+def _date_after(report_month: tuple[int, int] | None, m: re.Match) -> ox.Literal:
+    """A DAY_DATE match; without a year, the first such day after the report's month."""
+    day, month = int(m.group(1)), MONTHS[m.group(2).lower()]
+    if m.group(3):
+        return lit(dt.date(int(m.group(3)), month, day))
     ref_year, ref_month = report_month or (dt.date.today().year, 1)
-    return dt.date(ref_year + (1 if month < ref_month else 0), month, day)
+    return lit(dt.date(ref_year + (1 if month < ref_month else 0), month, day))
 
 
 def build(path: Path, minter: Minter) -> ImportResult:
@@ -135,15 +131,11 @@ def build(path: Path, minter: Minter) -> ImportResult:
     # line k of all_text (from 1) → its line in the file, blank lines being left out of all_text
     file_line = [n + k for n, t in all_parts for k in range(t.count("\n") + 1)]
     online = bool(re.search(r"\bvisio|à distance|en ligne|web\s*@", all_text + rep.name, re.I))
-    pub.a(ev, "schema:Event")
-    pub.label(ev, rep.name)
-    pub.add(ev, "schema:name", rep.name, "fr")
+    named(pub, ev, rep.name, "schema:Event")
     pub.add(ev, "schema:alternateName", rep.subtitle, "fr")
     pub.add(ev, "schema:abstract", rep.summary and mentions.scrub(rep.summary), "fr")
-    if online:
-        pub.add(ev, "schema:eventAttendanceMode", ONLINE)
-    if ym:
-        pub.add(ev, "schema:startDate", lit(ym, datatype="xsd:gYearMonth"))
+    pub.add(ev, "schema:eventAttendanceMode", ONLINE if online else None)
+    pub.add(ev, "schema:startDate", lit(ym, datatype="xsd:gYearMonth") if ym else None)
     pub.add(ev, "cs:sourceLines", f"{rep.title_line}-{rep.last_line}")
     pub.add(ev, "prov:wasDerivedFrom", doc)
     pub.add(doc, "schema:about", ev)
@@ -203,9 +195,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
         for when, label, note in _announcements(text, rep):
             announced += 1
             f = ox.NamedNode(minter.thing("evenement", slugify(f"{label} {when.value}")))
-            pub.a(f, "schema:Event")
-            pub.label(f, label)
-            pub.add(f, "schema:name", label, "fr")
+            named(pub, f, label, "schema:Event")
             pub.add(f, "schema:startDate", when)
             pub.add(f, "cs:dateNote", note, "fr")
             pub.add(f, "schema:eventStatus", ox.NamedNode("http://schema.org/EventScheduled"))
@@ -229,9 +219,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
         ):
             qi = ox.NamedNode(minter.thing("evenement", f"{slug}-{kind}-{k}"))
             ai = ox.NamedNode(minter.thing("evenement", f"{slug}-{kind}-{k}-reponse"))
-            pub.a(qi, "schema:Question")
-            pub.label(qi, heading)
-            pub.add(qi, "schema:name", heading, "fr")
+            named(pub, qi, heading, "schema:Question")
             pub.add(qi, "schema:text", mentions.scrub(question), "fr")
             pub.add(qi, "cs:sourceLines", f"{n}-{last}")
             pub.add(qi, "prov:wasDerivedFrom", doc)
@@ -289,10 +277,8 @@ def build(path: Path, minter: Minter) -> ImportResult:
 
 
 def _announcements(text: str, rep: Report) -> list[tuple[ox.Literal, str, str | None]]:
-    """Events a bullet announces: 'Prochain web @atelier le jeudi 23 mars',
-    '1 rencontre X : … le mardi 6 juin',
-    '1 rencontre Y : en fin d'année 2023 (date à fixer)'."""
-    out = []
+    """Events a bullet announces: 'Prochain web @atelier le jeudi 23 mars', '1 rencontre X : … le mardi
+    6 juin', '1 rencontre Y : en fin d'année 2023 (date à fixer)'."""
     plain = _plain(text)
     nxt = re.search(r"prochaine?s?\s+(web\s*@\s*t?ate?lier|rencontre|visio[\w-]*)", plain, re.I)
     day = DAY_DATE.search(plain[nxt.end() :] if nxt else plain)
@@ -303,19 +289,15 @@ def _announcements(text: str, rep: Report) -> list[tuple[ox.Literal, str, str | 
         label = (
             f"{series} n°{int(number.group(1)) + 1}" if number and same_series else f"Prochain {nxt.group(1)}"
         )
-        when = _date_after(rep.month, int(day.group(1)), MONTHS[day.group(2).lower()], day.group(3))
-        return [(lit(when), label, None)]
+        return [(_date_after(rep.month, day), label, None)]
     m = re.match(r"^\d+\s+(rencontre[^:]*?)\s*:", plain, re.I)
-    if m:
-        label = m.group(1)[:1].upper() + m.group(1)[1:]
-        later = LATER.search(plain)
-        day = DAY_DATE.search(plain[m.end() :])
-        if day:
-            when = _date_after(rep.month, int(day.group(1)), MONTHS[day.group(2).lower()], day.group(3))
-            out.append((lit(when), label, None))
-        elif later:
-            out.append((lit(later.group(1), datatype="xsd:gYear"), label, later.group(0)))
-    return out
+    if not m:
+        return []
+    label = m.group(1)[:1].upper() + m.group(1)[1:]
+    if day := DAY_DATE.search(plain[m.end() :]):
+        return [(_date_after(rep.month, day), label, None)]
+    later = LATER.search(plain)
+    return [(lit(later.group(1), datatype="xsd:gYear"), label, later.group(0))] if later else []
 
 
 def _qa(lines: list[tuple[int, str]], opener: re.Pattern) -> list[tuple[int, str, str, str, int]]:

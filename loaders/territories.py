@@ -1,16 +1,12 @@
 """The territorial reference → RDF: régions, départements, EPCI and communes of France.
 
-Contract (ontology/ontology.ttl): ``igeo:`` classes with ``igeo:codeINSEE`` (EPCI: SIREN) and ``igeo:nom``.
-``dcterms:isPartOf`` is strict containment, so that ``dcterms:isPartOf+`` rolls up without leaking: commune to
-its département and its EPCI, département to région, EPCI to its département only when all its communes lie
-in it (else to its région when they all lie in one). An EPCI that straddles a boundary is related to each
-département (and région) it overlaps by ``schema:geoOverlaps``, never ``isPartOf``: the Isère communes of the
-CC Cœur de Chartreuse (38, 73) must not count in the Savoie.
+``dcterms:isPartOf`` is strict containment, so that ``isPartOf+`` rolls up without leaking: an EPCI that
+straddles a boundary is only ``schema:geoOverlaps`` each département (and région) it touches, so the Isère
+communes of the CC Cœur de Chartreuse (38, 73) do not count in the Savoie.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -20,7 +16,7 @@ from graph.namespaces import Minter
 from graph.store import GraphMeta
 from graph.terms import Triples, iri
 from loaders import GraphLoad, ImportResult, SourceError
-from loaders.gazetteer import COMMUNE_KINDS, LICENSE_IRI, REFERENCE_DIR, SOURCE_IRI, Gazetteer, load_gazetteer
+from loaders.gazetteer import COMMUNE_KINDS, LICENSE_IRI, REFERENCE_DIR, SOURCE_IRI, load_gazetteer
 
 GRAPH_NAME = "territoires"
 EPCI_TYPES = "http://id.insee.fr/codes/geo/typesDEPCI/"
@@ -46,19 +42,19 @@ META = GraphMeta(
 )
 
 
-def territory_iri(minter: Minter, kind: str, code: str) -> ox.NamedNode:
-    """kind: region, departement, epci, or a value of COMMUNE_KINDS."""
-    return ox.NamedNode(minter.thing(kind, code))
-
-
-def territory_triples(
-    minter: Minter, gz: Gazetteer | None = None, progress: bool = False
-) -> Iterable[ox.Triple]:
-    gz = gz or load_gazetteer()
+def build(directory: Path, minter: Minter, progress: bool = False) -> ImportResult:
+    """A folder of the Etalab files (the bundled copy by default) → the 'territoires' graph."""
+    for name in ("regions", "departements", "communes", "epci"):
+        if not (directory / f"{name}.json.gz").is_file():
+            raise SourceError(directory, f"not a decoupage-administratif folder: {name}.json.gz is missing")
+    gz = load_gazetteer(directory) if directory.resolve() != REFERENCE_DIR.resolve() else load_gazetteer()
     t = Triples()
 
+    def territory_iri(kind: str, code: str) -> ox.NamedNode:
+        return ox.NamedNode(minter.thing(kind, code))
+
     def unit(kind: str, code: str, cls: str, name: str, label: str | None = None) -> ox.NamedNode:
-        s = territory_iri(minter, kind, code)
+        s = territory_iri(kind, code)
         t.a(s, cls)
         t.label(s, label or name)
         t.add(s, "igeo:nom", name)
@@ -74,9 +70,9 @@ def territory_triples(
         unit("region", r.code, "igeo:Region", r.name)
     for d in gz.departements.values():
         s = unit("departement", d.code, "igeo:Departement", d.name, f"{d.name} ({d.code})")
-        t.add(s, "dcterms:isPartOf", territory_iri(minter, "region", d.region))
+        t.add(s, "dcterms:isPartOf", territory_iri("region", d.region))
         if d.chef_lieu:
-            t.add(s, "igeo:chefLieu", territory_iri(minter, "commune", d.chef_lieu))
+            t.add(s, "igeo:chefLieu", territory_iri("commune", d.chef_lieu))
     for e in gz.epcis.values():
         s = unit("epci", e.siren, "igeo:Intercommunalite", e.name)
         t.add(s, "cs:siren", e.siren)
@@ -86,14 +82,14 @@ def territory_triples(
         depts = sorted({c.departement for c in members if c})
         regions = sorted({gz.departements[d].region for d in depts if d in gz.departements})
         if len(depts) == 1:
-            t.add(s, "dcterms:isPartOf", territory_iri(minter, "departement", depts[0]))
+            t.add(s, "dcterms:isPartOf", territory_iri("departement", depts[0]))
         else:
             for dep in depts:
-                t.add(s, "schema:geoOverlaps", territory_iri(minter, "departement", dep))
+                t.add(s, "schema:geoOverlaps", territory_iri("departement", dep))
             if len(regions) == 1:
-                t.add(s, "dcterms:isPartOf", territory_iri(minter, "region", regions[0]))
+                t.add(s, "dcterms:isPartOf", territory_iri("region", regions[0]))
             for region in regions if len(regions) > 1 else ():
-                t.add(s, "schema:geoOverlaps", territory_iri(minter, "region", region))
+                t.add(s, "schema:geoOverlaps", territory_iri("region", region))
     communes = list(gz.communes.values())
     for c in tqdm(communes, desc="communes", unit=" communes", disable=not progress):
         s = unit(COMMUNE_KINDS[c.kind], c.code, COMMUNE_CLASSES[c.kind], c.name)
@@ -104,24 +100,14 @@ def territory_triples(
         for old in c.former_codes:
             t.add(s, "cs:ancienCodeINSEE", old)
         if c.kind == "commune-actuelle":
-            t.add(s, "dcterms:isPartOf", territory_iri(minter, "departement", c.departement))
+            t.add(s, "dcterms:isPartOf", territory_iri("departement", c.departement))
             epci = gz.epci_of_commune.get(c.code)
             if epci:
-                t.add(s, "dcterms:isPartOf", territory_iri(minter, "epci", epci))
+                t.add(s, "dcterms:isPartOf", territory_iri("epci", epci))
         elif c.parent:
-            t.add(s, "dcterms:isPartOf", territory_iri(minter, "commune", c.parent))
-    return t
-
-
-def build(directory: Path, minter: Minter, progress: bool = False) -> ImportResult:
-    """A folder of the Etalab files (the bundled copy by default) → the 'territoires' graph."""
-    for name in ("regions", "departements", "communes", "epci"):
-        if not (directory / f"{name}.json.gz").is_file():
-            raise SourceError(directory, f"not a decoupage-administratif folder: {name}.json.gz is missing")
-    gz = load_gazetteer(directory) if directory.resolve() != REFERENCE_DIR.resolve() else load_gazetteer()
-    triples = list(territory_triples(minter, gz, progress=progress))
+            t.add(s, "dcterms:isPartOf", territory_iri("commune", c.parent))
     report = [
         f"{len(gz.regions)} régions, {len(gz.departements)} départements, {len(gz.epcis)} EPCI, "
         f"{len(gz.communes)} communes (dont déléguées, associées, arrondissements municipaux)"
     ]
-    return ImportResult([GraphLoad(minter.graph(GRAPH_NAME), triples, META)], report)
+    return ImportResult([GraphLoad(minter.graph(GRAPH_NAME), list(t), META)], report)
