@@ -30,7 +30,6 @@ class Outline:
     code: str
     name: str
     d: str
-    rings: tuple[tuple[tuple[float, float], ...], ...]
     box: Box
 
 
@@ -72,12 +71,8 @@ def outlines() -> dict[str, Outline]:
     text = OUTLINES.read_text(encoding="utf-8")
     found = {}
     for code, name, d in PATH.findall(text):
-        rings = rings_of(d)
-        xs = [p[0] for r in rings for p in r]
-        ys = [p[1] for r in rings for p in r]
-        found[code] = Outline(
-            code, name, d, tuple(tuple(r) for r in rings), (min(xs), min(ys), max(xs), max(ys))
-        )
+        xs, ys = zip(*(point for ring in rings_of(d) for point in ring), strict=True)
+        found[code] = Outline(code, name, d, (min(xs), min(ys), max(xs), max(ys)))
     return found
 
 
@@ -99,16 +94,6 @@ def project(lon: float, lat: float) -> tuple[float, float]:
     x = (lon - west) / (east - west) * w
     y = (_mercator(north) - _mercator(lat)) / (_mercator(north) - _mercator(south)) * h
     return x, y
-
-
-def contains(outline: Outline, x: float, y: float) -> bool:
-    """Even-odd point-in-polygon over every ring of the outline."""
-    inside = False
-    for ring in outline.rings:
-        for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
-            if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
-                inside = not inside
-    return inside
 
 
 def _union(boxes: list[Box]) -> Box | None:

@@ -37,20 +37,16 @@ class Description:
 
     def rdf(self) -> list[ox.Triple]:
         """The triples to serialise: the description plus one label triple per linked resource."""
-        out = list(self.triples)
-        seen = {str(t) for t in out}
-        for target, by_lang in self.labels.items():
-            if target == self.iri.value:
-                continue
-            for lang, text in by_lang.items():
-                t = ox.Triple(
-                    ox.NamedNode(target),
-                    ox.NamedNode(RDFS + "label"),
-                    ox.Literal(text, language=lang or None),
-                )
-                if str(t) not in seen:
-                    out.append(t)
-        return out
+        seen = {str(t) for t in self.triples}
+        labels = (
+            ox.Triple(
+                ox.NamedNode(target), ox.NamedNode(RDFS + "label"), ox.Literal(text, language=lang or None)
+            )
+            for target, by_lang in self.labels.items()
+            if target != self.iri.value
+            for lang, text in by_lang.items()
+        )
+        return self.triples + [t for t in labels if str(t) not in seen]
 
 
 def outgoing(store: Store, node: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
@@ -120,10 +116,7 @@ def pick(labels: dict[str, str] | None, lang: str, fallback: str = "") -> str:
     """The label in ``lang``, else French, else untagged, else any."""
     if not labels:
         return fallback
-    for key in (lang, "fr", ""):
-        if key in labels:
-            return labels[key]
-    return next(iter(labels.values()))
+    return next((labels[key] for key in (lang, "fr", "") if key in labels), next(iter(labels.values())))
 
 
 def group_by_predicate(triples: list[ox.Triple], subject: Term) -> dict[str, list[Term]]:
