@@ -1,9 +1,6 @@
 """The card at the top of a resource page: the facts a person reads that kind of resource for, in the order
-they ask, one typed context per kind (each template's keys are checked against it in tests/test_cards.py).
-
-Everything comes from the page's :class:`~graph.describe.Description` (outgoing triples, blank nodes closed)
-plus a few SELECTs with the resource bound as a value (never written into the query text), and the browsing
-index for what is counted or rolled up over territories. The full property table stays below the card.
+they ask, one typed context per kind. It reads the page's Description, a few SELECTs with the resource
+bound as a value (never written into the query text) and the browsing index; the full table stays below.
 """
 
 from __future__ import annotations
@@ -12,6 +9,7 @@ import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -35,29 +33,25 @@ CREATOR_PROPS = (SCHEMA + "author", SCHEMA + "creator", DCTERMS + "creator", SCH
 LIST_CAP = 30  # items of a related list shown on a card; the rest is a link to the full list
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     href: str
     label: str
 
 
-@dataclass(frozen=True)
-class Funding:
+class Funding(NamedTuple):
     funder: Link | None
     label: str
     amount: float | None
     currency: str
 
 
-@dataclass(frozen=True)
-class DayHours:
+class DayHours(NamedTuple):
     name: str
     ranges: list[str]
     today: bool
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(NamedTuple):
     action: str
     at: str
     by: str
@@ -235,22 +229,19 @@ def summary(text: str, limit: int = 700) -> str:
     return (cut[: end + 1] if end > limit // 2 else cut.rsplit(" ", 1)[0] + " …").strip()
 
 
+# Which card a resource gets, from its classes: the first kind whose classes it has.
+KINDS = (
+    ("projet", {SCHEMA + "Project"}),
+    ("lieu", {CS + "ServicePlace"}),
+    ("territoire", set(search.TERRITORY_CLASSES)),
+    ("evenement", {SCHEMA + "Event"}),
+    ("organisation", {ORG + "Organization", FOAF + "Person"}),
+    ("ressource", {SCHEMA + c for c in search.CREATIVE_WORKS}),
+)
+
+
 def kind_of(types: list[str]) -> str:
-    """Which card a resource gets, from its classes ('' for the plain page)."""
-    kinds = set(types)
-    if SCHEMA + "Project" in kinds:
-        return "projet"
-    if CS + "ServicePlace" in kinds:
-        return "lieu"
-    if kinds & set(search.TERRITORY_CLASSES):
-        return "territoire"
-    if SCHEMA + "Event" in kinds:
-        return "evenement"
-    if kinds & {ORG + "Organization", FOAF + "Person"}:
-        return "organisation"
-    if kinds & {SCHEMA + c for c in search.CREATIVE_WORKS}:
-        return "ressource"
-    return ""
+    return next((kind for kind, classes in KINDS if classes.intersection(types)), "")
 
 
 def _departements(cat: search.Catalog | None, territories: list[str]) -> list[str]:
@@ -434,17 +425,13 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
     ]
     # A contributed file is a schema:MediaObject named by its download URL (graph/contributions.py).
     media = f.iris(SCHEMA + "associatedMedia")
-    history: list[HistoryEntry] = []
-    history_href = ""
     prefix = store.minter.thing("ressource", "")
     rid = desc.iri.value.removeprefix(prefix) if desc.iri.value.startswith(prefix) else ""
-    if rid:
-        for c in contributions.history(rid):
-            # The public sees the changes that made a public version (as on the history page).
-            if c.state_after == model.ACCEPTED and (c.version or c.action == "acceptation"):
-                history.append(HistoryEntry(model.ACTION_LABELS[c.action], c.at[:10], c.agent_label))
-        if history:
-            history_href = f"/ressources/{rid}/historique"
+    history = [  # the changes that made a public version, as on the history page
+        HistoryEntry(model.ACTION_LABELS[c.action], c.at[:10], c.agent_label)
+        for c in (contributions.history(rid) if rid else [])
+        if c.state_after == model.ACCEPTED and (c.version or c.action == "acceptation")
+    ]
     return ResourceCard(
         kind=f.links(DCTERMS + "type"),
         classes=sorted(
@@ -463,7 +450,7 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
         publics=f.links(SCHEMA + "audience"),
         territories=f.links(DCTERMS + "spatial"),
         history=history,
-        history_href=history_href,
+        history_href=f"/ressources/{rid}/historique" if history else "",
     )
 
 
@@ -534,11 +521,7 @@ def population(cat: search.Catalog, iri: str) -> int | None:
     below = {"region": "departement", "departement": "commune", "epci": "commune"}.get(t.level)
     if below is None:
         return t.population
-    parts = [
-        population(cat, c) if below != "commune" else cat.territories[c].population
-        for c in cat.children.get(iri, ())
-        if cat.territories[c].level == below
-    ]
+    parts = [population(cat, c) for c in cat.children.get(iri, ()) if cat.territories[c].level == below]
     known = [p for p in parts if p]
     return sum(known) if known else None
 

@@ -1,8 +1,5 @@
-"""``/robots.txt`` and the sitemap of the resource pages: search engines are reusers too.
-
-The sitemap lists every item of the browsing index (projects, actors, places, resources, events) and every
-territory, under the configured base; at most 50,000 URLs per file (the protocol's limit), so
-``/sitemap.xml`` is an index of ``/sitemap-N.xml`` pages."""
+"""``/robots.txt`` and the sitemap of the resource pages (every item of the browsing index and every
+territory): at most 50,000 URLs per file, so ``/sitemap.xml`` is an index of ``/sitemap-N.xml`` pages."""
 
 from __future__ import annotations
 

@@ -11,6 +11,12 @@ LANGS = ("fr", "en")
 
 STRINGS: dict[str, tuple[str, str]] = {
     "skip": ("Aller au contenu", "Skip to content"),
+    "nav_main": ("Navigation principale", "Main navigation"),
+    "nav_lieux": ("Lieux", "Places"),
+    "footer": (
+        "Comm'un Services — un commun de données ouvertes porté par le réseau de l'ADRETS.",
+        "Comm'un Services — an open data commons run by the ADRETS network.",
+    ),
     "projets": ("Projets", "Projects"),
     "territoires": ("Territoires", "Territories"),
     "acteurs": ("Acteurs", "Actors"),
@@ -47,10 +53,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "query_sparql": ("L'interroger en SPARQL", "Query it in SPARQL"),
     "cited_by": ("Cité par", "Cited by"),
     "properties": ("Toutes les données", "All the data"),
-    "type": ("Type", "Type"),
     "part_of": ("Fait partie de", "Part of"),
     "code": ("Code", "Code"),
-    "population": ("Population", "Population"),
     "indirect": ("indirect", "indirect"),
     "indirect_help": ("rattaché à un territoire inclus", "attached to a territory within"),
     "projets_here": ("Projets sur ce territoire", "Projects in this territory"),
@@ -115,9 +119,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sparql": ("Point d'accès SPARQL", "SPARQL endpoint"),
     "api": ("API", "API"),
     "dumps": ("Téléchargements", "Downloads"),
-    "language": ("Langue", "Language"),
     "indirect_count": ("dont {n} par un territoire inclus", "of which {n} through a territory within"),
-    "items": ("éléments", "items"),
     # Resource cards (api/cards.py, templates projet/lieu/ressource/territoire/organisation/evenement.html)
     "card_summary": ("L'essentiel", "At a glance"),
     "colon": ("\u00a0:", ":"),
@@ -163,15 +165,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "class_Guide": ("Guide", "Guide"),
     "class_PresentationDigitalDocument": ("Présentation", "Presentation"),
     "class_SoftwareSourceCode": ("Logiciel", "Software"),
-    "activity_line": ("Ligne d'activité", "Activity line"),
     "period": ("Période", "Period"),
     "stated": ("indiquée par la source", "stated by the source"),
-    "territories": ("Territoires", "Territories"),
     "partners": ("Partenaires", "Partners"),
     "source": ("Source", "Source"),
     "lines": ("lignes", "lines"),
     "funders": ("Financeurs", "Funders"),
-    "funder": ("Financeur", "Funder"),
     "amount": ("Montant", "Amount"),
     "amount_unknown": ("montant non précisé", "amount not stated"),
     "total": ("Total", "Total"),
@@ -187,9 +186,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "closed_now": ("Fermé en ce moment", "Closed now"),
     "paris_time": ("il est {time}, heure de Paris", "it is {time}, Paris time"),
     "address": ("Adresse", "Address"),
-    "commune": ("Commune", "Municipality"),
-    "network": ("Réseau", "Network"),
-    "typology": ("Typologie", "Typology"),
     "desk": ("Accueil et contact", "Desk and contact"),
     "phone": ("Téléphone", "Phone"),
     "email": ("Courriel", "Email"),
@@ -211,7 +207,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "other_places_epci": ("Autres lieux de l'intercommunalité", "Other places in the intercommunality"),
     "what_it_is": ("Ce que c'est", "What it is"),
     "made_by": ("Réalisé par", "Made by"),
-    "licence": ("Licence", "Licence"),
     "link": ("Lien", "Link"),
     "file": ("Fichier", "File"),
     "contribution_history": ("Historique de la contribution", "Contribution history"),
@@ -249,6 +244,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "triples_column": ("Triplets", "Triples"),
     "updated": ("Mis à jour", "Updated"),
     "not_stated": ("non précisée", "not stated"),
+    # /api (api/named_queries.py); the lead is our own markup
+    "api_title": ("API des requêtes nommées", "Named queries API"),
+    "api_lead": (
+        "Chaque requête ci-dessous est une opération REST à <code>/api/&lt;nom&gt;</code> (GET, ou POST "
+        "pour les valeurs longues). Formats : <code>format=json</code> (liste d'objets), "
+        "<code>sparql-json</code>, <code>csv</code>, <code>tsv</code> ou l'en-tête Accept ; pagination par "
+        "<code>limit</code>/<code>offset</code> et en-têtes <code>Link</code>.",
+        "Each query below is a REST operation at <code>/api/&lt;name&gt;</code> (GET, or POST for long "
+        "values). Formats: <code>format=json</code> (list of objects), <code>sparql-json</code>, "
+        "<code>csv</code>, <code>tsv</code> or the Accept header; paging with <code>limit</code>/"
+        "<code>offset</code> and <code>Link</code> headers.",
+    ),
+    "api_machines": ("Description pour les machines :", "Machine-readable description:"),
+    "api_catalogue": ("Catalogue des jeux de données", "Dataset catalogue"),
+    "api_queries": ("Requêtes", "Queries"),
+    "run": ("Exécuter", "Run"),
+    "columns": ("Colonnes", "Columns"),
     # /def (api/ontology.py)
     "namespace": ("Espace de noms", "Namespace"),
     "also_as": ("Aussi en", "Also as"),
@@ -304,12 +316,11 @@ def language(request: Request) -> str:
     best, best_q = "fr", 0.0
     for part in request.headers.get("accept-language", "").split(","):
         tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
+        params = params.strip()
+        try:
+            q = float(params[2:]) if params.startswith("q=") else 1.0
+        except ValueError:
+            q = 0.0
         primary = tag.strip().lower().split("-")[0]
         if primary in LANGS and q > best_q:
             best, best_q = primary, q

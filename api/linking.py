@@ -1,15 +1,13 @@
-"""``/rapprochement``: link a spreadsheet's column of names to our IRIs, and ``POST /rapprochement.csv``
-for scripts. The CSV comes back with ``iri``, ``code_insee``, ``libelle``, ``score``, ``certain`` and
-the extension columns asked, streamed as it is matched (a file of every commune name is 35,000 rows).
-
-Matching and extension values are those of ``/reconcile`` (graph.matching, api.reconcile), so a
-spreadsheet and OpenRefine get the same answer for the same name.
+"""``/rapprochement``: link a spreadsheet's column of names to our IRIs (``POST /rapprochement.csv`` for
+scripts); the CSV comes back with the columns of ``ADDED`` and the extensions asked, streamed as it is
+matched. Matching and extension values are those of ``/reconcile``: OpenRefine gets the same answer.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -68,12 +66,7 @@ def read_table(text: str) -> tuple[list[str], list[list[str]], str]:
 
 def extension_columns(props: list[str]) -> list[str]:
     """Entity-valued properties give two columns: the name and the code."""
-    out: list[str] = []
-    for p in props:
-        out.append(p)
-        if p in ENTITY_VALUED:
-            out.append(f"code_{p}")
-    return out
+    return [c for p in props for c in ([p, f"code_{p}"] if p in ENTITY_VALUED else [p])]
 
 
 def _cells(index: NameIndex, iri: str, props: list[str]) -> list[str]:
@@ -101,9 +94,24 @@ def linked_rows(
     bom: bool = False,
 ) -> Iterator[str]:
     """The CSV out, a chunk of rows at a time; a name seen twice (in one département) is matched once."""
-    seen: dict[tuple[str, str | None], list[str]] = {}
-    departements: dict[str, str | None] = {}
+    departement_code = functools.cache(index.departement_code)
     blank = [""] * (len(ADDED) + len(extension_columns(props)))
+
+    @functools.cache
+    def added(name: str, departement: str | None) -> list[str]:
+        found = index.match(name, types, departement, limit=1) if name else []
+        if not found:
+            return blank
+        c = found[0]
+        return [
+            c.entity.iri,
+            c.entity.code,
+            c.entity.name,
+            f"{c.score:g}",
+            "true" if c.match else "false",
+            *_cells(index, c.entity.iri, props),
+        ]
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
     if bom:
@@ -111,29 +119,8 @@ def linked_rows(
     writer.writerow(header + list(ADDED) + extension_columns(props))
     for n, row in enumerate(rows, 1):
         row = row + [""] * (len(header) - len(row))
-        name = row[column].strip() if column < len(row) else ""
-        dep = None
-        if departement_column is not None and row[departement_column].strip():
-            raw = row[departement_column].strip()
-            if raw not in departements:
-                departements[raw] = index.departement_code(raw)
-            dep = departements[raw]
-        key = (name, dep)
-        if key not in seen:
-            found = index.match(name, types, dep, limit=1) if name else []
-            if found:
-                c = found[0]
-                seen[key] = [
-                    c.entity.iri,
-                    c.entity.code,
-                    c.entity.name,
-                    f"{c.score:g}",
-                    "true" if c.match else "false",
-                    *_cells(index, c.entity.iri, props),
-                ]
-            else:
-                seen[key] = blank
-        writer.writerow(row + seen[key])
+        raw = row[departement_column].strip() if departement_column is not None else ""
+        writer.writerow(row + added(row[column].strip(), departement_code(raw) if raw else None))
         if n % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -146,7 +133,8 @@ async def _form(request: Request) -> dict[str, Any]:
     form = await request.form(max_part_size=MAX_BYTES)
     upload = form.get("fichier")
     pasted = form.get("colle")
-    if isinstance(upload, UploadFile) and upload.filename:
+    uploaded = isinstance(upload, UploadFile) and upload.filename
+    if uploaded:
         data = await upload.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
             raise BadUpload(f"le fichier dépasse {MAX_BYTES // (1024 * 1024)} Mo.")
@@ -159,9 +147,7 @@ async def _form(request: Request) -> dict[str, Any]:
         raise BadUpload(
             "joignez un fichier CSV (champ « fichier ») ou collez une colonne de noms (« colle »)."
         )
-    chosen = str(form.get("colonne") or "").strip()
-    if isinstance(pasted, str) and not (isinstance(upload, UploadFile) and upload.filename):
-        chosen = PASTED_COLUMN
+    chosen = str(form.get("colonne") or "").strip() if uploaded else PASTED_COLUMN
     column = _column(header, chosen or header[0], "colonne")
     dep_name = str(form.get("colonne_departement") or "").strip()
     departement_column = _column(header, dep_name, "colonne_departement") if dep_name else None

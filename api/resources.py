@@ -149,7 +149,6 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
     base = store.minter.base
     iri = desc.iri.value
     title = pick(desc.labels.get(iri), lang, curie(iri))
-    grouped = group_by_predicate(desc.triples, desc.iri)
     types = [pick(desc.labels.get(t), lang, curie(t)) for t in desc.types()]
     kind = cards.kind_of(desc.types())
     # A territory's card is its roll-ups: during the server's first index build its page waits up to
@@ -179,6 +178,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
                 ],
             }
         )
+    grouped = group_by_predicate(desc.triples, desc.iri)
     texts = [v.value for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
     card: cards.Card | None = None
     if territory:
@@ -200,7 +200,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
         types=types,
         props=table(desc, desc.iri, lang, base),
         incoming=groups,
-        jsonld=schema_jsonld(store, desc, title, iri, grouped, territory, lang),
+        jsonld=schema_jsonld(store, desc, title, territory, lang),
         formats=[(f.extension, f.media_type) for f in formats.DESCRIPTION],
         path=local_path(iri, base),
         sparql_href="/sparql?query=" + quote(f"DESCRIBE <{iri}>"),
@@ -276,16 +276,17 @@ def _schema_node(desc, node: ox.NamedNode | ox.BlankNode, lang: str, depth: int 
     return out
 
 
-def schema_jsonld(store, desc, title: str, iri: str, grouped: dict, territory, lang: str) -> str:
+def schema_jsonld(store, desc, title: str, territory, lang: str) -> str:
     """schema.org for search engines and harvesters: what the RDF says in schema.org terms (a place's
     address, coordinates, telephone and opening hours; a project's dates, URL and funders), the
     territories served as places, the description."""
     # The most specific type, in SCHEMA_TYPES' order: the store's order of a thing's types is not fixed.
+    grouped = group_by_predicate(desc.triples, desc.iri)
     declared = {curie(t) for t in desc.types()}
     kinds = [k for c, k in SCHEMA_TYPES.items() if c in declared]
     kinds = kinds or (["AdministrativeArea"] if territory else ["Thing"])
     data: dict = {"@context": "https://schema.org", **_schema_node(desc, desc.iri, lang)}
-    data.update({"@type": kinds[0], "@id": iri, "name": title})
+    data.update({"@type": kinds[0], "@id": desc.iri.value, "name": title})
     texts = [v.value for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
     if texts:
         data["description"] = texts[0][:1000]

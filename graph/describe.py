@@ -1,8 +1,6 @@
-"""The public description of one resource: what a dereferenced IRI returns.
-
-Outgoing triples, blank nodes closed (so a reader gets whole structures), the labels of everything it
-links to, and incoming links counted per predicate and paged, so a département with thousands of
-communes never yields a page of thousands of rows. Only the public dataset is read (``public=True``).
+"""The public description of one resource, what a dereferenced IRI returns: outgoing triples with blank
+nodes closed, the labels of everything it links to, and incoming links counted per predicate and paged
+(a département with thousands of communes never yields a page of thousands of rows).
 """
 
 from __future__ import annotations
@@ -39,20 +37,16 @@ class Description:
 
     def rdf(self) -> list[ox.Triple]:
         """The triples to serialise: the description plus one label triple per linked resource."""
-        out = list(self.triples)
-        seen = {str(t) for t in out}
-        for target, by_lang in self.labels.items():
-            if target == self.iri.value:
-                continue
-            for lang, text in by_lang.items():
-                t = ox.Triple(
-                    ox.NamedNode(target),
-                    ox.NamedNode(RDFS + "label"),
-                    ox.Literal(text, language=lang or None),
-                )
-                if str(t) not in seen:
-                    out.append(t)
-        return out
+        seen = {str(t) for t in self.triples}
+        labels = (
+            ox.Triple(
+                ox.NamedNode(target), ox.NamedNode(RDFS + "label"), ox.Literal(text, language=lang or None)
+            )
+            for target, by_lang in self.labels.items()
+            if target != self.iri.value
+            for lang, text in by_lang.items()
+        )
+        return self.triples + [t for t in labels if str(t) not in seen]
 
 
 def outgoing(store: Store, node: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
@@ -65,20 +59,12 @@ def labels_of(store: Store, nodes: list[ox.NamedNode]) -> dict[str, dict[str, st
     found: dict[str, dict[str, str]] = {}
     unique = list(dict.fromkeys(n for n in nodes if isinstance(n, ox.NamedNode)))
     for start in range(0, len(unique), 400):
-        chunk = unique[start : start + 400]
         # IRIs from the store itself, serialised by pyoxigraph (escaped): not user text.
-        values = " ".join(str(n) for n in chunk)
-        rows = []
-        for prop in LABEL_PROPS:
+        values = " ".join(str(n) for n in unique[start : start + 400])
+        for prop in LABEL_PROPS:  # in order of preference: the first label found in a language stays
             query = f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} ?x <{prop}> ?l FILTER(isLiteral(?l)) }}"
-            rows += [{**r, "p": ox.NamedNode(prop)} for r in store.select(query)]
-        rank: dict[tuple[str, str], int] = {}
-        for r in rows:
-            key = (r["x"].value, r["l"].language or "")
-            prio = LABEL_PROPS.index(r["p"].value)
-            if prio < rank.get(key, 99):
-                rank[key] = prio
-                found.setdefault(key[0], {})[key[1]] = r["l"].value
+            for r in store.select(query):
+                found.setdefault(r["x"].value, {}).setdefault(r["l"].language or "", r["l"].value)
     return found
 
 
@@ -130,10 +116,7 @@ def pick(labels: dict[str, str] | None, lang: str, fallback: str = "") -> str:
     """The label in ``lang``, else French, else untagged, else any."""
     if not labels:
         return fallback
-    for key in (lang, "fr", ""):
-        if key in labels:
-            return labels[key]
-    return next(iter(labels.values()))
+    return next((labels[key] for key in (lang, "fr", "") if key in labels), next(iter(labels.values())))
 
 
 def group_by_predicate(triples: list[ox.Triple], subject: Term) -> dict[str, list[Term]]:
