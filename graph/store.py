@@ -343,18 +343,10 @@ class OxigraphStore(Store):
                         engine.bulk_extend(self._quads_for(engine, path, fmt, base_iri, ox.NamedNode(target)))
                 total = 0
                 for graph in graphs:
-                    g, store = ox.NamedNode(graph), self._of(graph)
-                    # Counted again: duplicates in the file are stored once.
-                    counted = store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {g} {{ ?s ?p ?o }} }}")
-                    count = int(next(iter(counted))["n"].value)
+                    count = self.count(graph)  # counted again: duplicates in the file are stored once
                     total += count
-                    store.update(self.forget_meta(g))
-                    if meta:
-                        mg = ox.NamedNode(self.meta_graph_of(graph))
-                        store.extend(
-                            ox.Quad(t.subject, t.predicate, t.object, mg)
-                            for t in self.meta_triples(graph, meta, count)
-                        )
+                    forget = self.forget_meta(ox.NamedNode(graph))
+                    self._of(graph).update(self.meta_update(graph, meta, count) if meta else forget)
                 for engine in engines.values():
                     engine.flush()
             except BaseException:
