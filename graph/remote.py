@@ -397,6 +397,13 @@ class RemoteStore(Store):
             for t in self._graph_triples(g):
                 yield ox.Quad(t.subject, t.predicate, t.object, name)
 
+    def _gsp(self, method: str, graph: str, **request) -> httpx.Response:
+        """A Graph Store Protocol request on ``graph``, authenticated as writes are."""
+        gsp = self.client.build_request(
+            method, self.dialect.gsp_url, params={self.dialect.gsp_graph_param: graph}, **request
+        )
+        return self._send(gsp, idempotent=True, auth=self.dialect.auth)
+
     def _graph_triples(self, graph: str) -> Iterator[ox.Triple]:
         dialect = self.dialect
         if dialect.graph_page:
@@ -404,14 +411,8 @@ class RemoteStore(Store):
             if size > dialect.graph_page:
                 return self._graph_pages(graph, dialect.graph_page, size)
         if dialect.gsp_url:
-            request = self.client.build_request(
-                "GET",
-                dialect.gsp_url,
-                params={dialect.gsp_graph_param: graph},
-                headers={"Accept": GRAPH_ACCEPT},
-            )
             try:
-                return _parse_graph(self._send(request, idempotent=True, auth=self.dialect.auth))
+                return _parse_graph(self._gsp("GET", graph, headers={"Accept": GRAPH_ACCEPT}))
             except _NotFound:
                 return iter(())
         query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
@@ -477,16 +478,9 @@ class RemoteStore(Store):
         if dialect.gsp_url:
             # One PUT replaces the graph in one transaction of the server; the metadata follows.
             body = "".join(line + " .\n" for line in lines).encode()
-            request = self.client.build_request(
-                "PUT",
-                dialect.gsp_url,
-                params={dialect.gsp_graph_param: graph},
-                content=body,
-                headers={"Content-Type": NT},
-                timeout=httpx.Timeout(max(self.config.timeout, 600.0), connect=5.0),
-            )
+            timeout = httpx.Timeout(max(self.config.timeout, 600.0), connect=5.0)
             with self._lock:
-                self._send(request, idempotent=True, auth=self.dialect.auth).close()
+                self._gsp("PUT", graph, content=body, headers={"Content-Type": NT}, timeout=timeout).close()
             # The graph is named here too, so that a registry records it.
             named = f"CREATE SILENT GRAPH {ox.NamedNode(graph)}"
             self.update(self.meta_update(graph, meta, len(lines)) if meta else named)
