@@ -1,10 +1,7 @@
-"""Local accounts: argon2 password hashes, signed session cookies, API tokens, roles.
+"""Local accounts: argon2 password hashes, server-side sessions, API tokens, roles.
 
-Accounts live in a SQLite file next to the store (``<store>.comptes.sqlite``; ``var/comptes.sqlite``
-with a remote store; COMMUNS_ACCOUNTS_DB overrides), not in the triple
-store: password hashes and token hashes are not linked data, and SQLite gives transactions and a
-unique username for free. Sessions are stateless cookies signed with HMAC-SHA256 over the secret key;
-the signature also covers a fingerprint of the password hash, so changing a password ends sessions.
+Accounts live in a SQLite file beside the store (``<store>.comptes.sqlite``), not in the triple store:
+password and token hashes are not linked data, and SQLite gives transactions and unique names for free.
 """
 
 from __future__ import annotations
@@ -74,13 +71,12 @@ UNNAMED = "Compte du réseau"
 
 
 class Accounts:
-    def __init__(self, path: str, secret: bytes):
+    def __init__(self, path: str):
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._lock = threading.Lock()
-        self._secret = secret
         with self._lock:
             self._db.executescript(
                 """CREATE TABLE IF NOT EXISTS users (
@@ -97,42 +93,37 @@ class Accounts:
     def close(self) -> None:
         self._db.close()
 
+    def _sql(self, sql: str, *params: object) -> tuple | None:
+        """One statement under the lock (the connection is shared by threads); its first row."""
+        with self._lock:
+            return self._db.execute(sql, params).fetchone()
+
     # --- users -------------------------------------------------------------------------------
     def add(self, username: str, password: str, role: str = "contributeur", name: str = "") -> User:
-        if role not in ROLES:
-            raise AccountError(f"rôle inconnu « {role} » (rôles : {', '.join(ROLES)})")
+        _check_role(role)
         if not username or len(password) < 10:
             raise AccountError("un identifiant et un mot de passe d'au moins 10 caractères sont requis")
         try:
-            with self._lock:
-                self._db.execute(
-                    "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
-                    (username, name or UNNAMED, _hasher.hash(password), role, time.time()),
-                )
+            self._sql(
+                "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
+                *(username, name or UNNAMED, _hasher.hash(password), role, time.time()),
+            )
         except sqlite3.IntegrityError:
             raise AccountError(f"le compte « {username} » existe déjà") from None
         return User(username, name or UNNAMED, role)
 
     def get(self, username: str) -> User | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT username, name, role FROM users WHERE username = ?", (username,)
-            ).fetchone()
+        row = self._sql("SELECT username, name, role FROM users WHERE username = ?", username)
         return User(*row) if row else None
 
     def set_role(self, username: str, role: str) -> None:
-        if role not in ROLES:
-            raise AccountError(f"rôle inconnu « {role} » (rôles : {', '.join(ROLES)})")
-        with self._lock:
-            if (
-                self._db.execute("UPDATE users SET role = ? WHERE username = ?", (role, username)).rowcount
-                == 0
-            ):
-                raise AccountError(f"compte inconnu « {username} »")
+        _check_role(role)
+        if self.get(username) is None:
+            raise AccountError(f"compte inconnu « {username} »")
+        self._sql("UPDATE users SET role = ? WHERE username = ?", role, username)
 
     def authenticate(self, username: str, password: str) -> User | None:
-        with self._lock:
-            row = self._db.execute("SELECT password FROM users WHERE username = ?", (username,)).fetchone()
+        row = self._sql("SELECT password FROM users WHERE username = ?", username)
         if row is None:
             _hasher.hash(password)  # same cost whether the user exists or not
             return None
@@ -141,10 +132,7 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             return None
         if _hasher.check_needs_rehash(row[0]):
-            with self._lock:
-                self._db.execute(
-                    "UPDATE users SET password = ? WHERE username = ?", (_hasher.hash(password), username)
-                )
+            self._sql("UPDATE users SET password = ? WHERE username = ?", _hasher.hash(password), username)
         return self.get(username)
 
     # --- API tokens ----------------------------------------------------------------------------
@@ -153,17 +141,11 @@ class Accounts:
         if self.get(username) is None:
             raise AccountError(f"compte inconnu « {username} »")
         token = "cs_" + secrets.token_urlsafe(32)
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO tokens VALUES (?, ?, ?, ?)", (_digest(token), username, label, time.time())
-            )
+        self._sql("INSERT INTO tokens VALUES (?, ?, ?, ?)", _digest(token), username, label, time.time())
         return token
 
     def by_token(self, token: str) -> User | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT username FROM tokens WHERE digest = ?", (_digest(token),)
-            ).fetchone()
+        row = self._sql("SELECT username FROM tokens WHERE digest = ?", _digest(token))
         return self.get(row[0]) if row else None
 
     # --- sessions ------------------------------------------------------------------------------
@@ -182,17 +164,19 @@ class Accounts:
     def from_cookie(self, cookie: str | None) -> User | None:
         if not cookie:
             return None
-        with self._lock:
-            row = self._db.execute(
-                "SELECT username FROM sessions WHERE digest = ? AND expires >= ?",
-                (_digest(cookie), time.time()),
-            ).fetchone()
+        row = self._sql(
+            "SELECT username FROM sessions WHERE digest = ? AND expires >= ?", _digest(cookie), time.time()
+        )
         return self.get(row[0]) if row else None
 
     def end_session(self, cookie: str | None) -> None:
         if cookie:
-            with self._lock:
-                self._db.execute("DELETE FROM sessions WHERE digest = ?", (_digest(cookie),))
+            self._sql("DELETE FROM sessions WHERE digest = ?", _digest(cookie))
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"rôle inconnu « {role} » (rôles : {', '.join(ROLES)})")
 
 
 def _digest(token: str) -> str:

@@ -1,12 +1,11 @@
 """``communs``: load, import, serve, query, export, validate, stats — the same flags everywhere.
 
-Every verb takes ``--store`` (a directory, ``:memory:`` or ``sparql+http://…``) and ``--base-iri``.
-Bad input prints one line naming the file (and line) and exits 2 with the store untouched.
-"""
+Bad input prints one line naming the file (and line) and exits 2 with the store untouched."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import sys
 import time
@@ -31,42 +30,26 @@ class UsageError(Exception):
 
 
 # --- importers: KIND → function(path, args, store) → ImportResult -------------------------------
-def _import_rdf(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
-    return rdf_loader.build(path, store.minter, graph=args.graph, fmt_name=args.format and args.format.name)
-
-
-def _import_territories(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
-    return territories.build(path, store.minter, progress=True)
-
-
-def _import_catalogue(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
-    return catalogue.build(path, store.minter)
-
-
-def _import_report(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
-    return report.build(path, store.minter)
-
-
 def _import_places(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
     if not args.mapping:
         raise UsageError("places needs --mapping MAPPING.toml (see data/mappings/)")
     return places.build(path, Path(args.mapping), store.minter, store)
 
 
-def _import_data_inclusion(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
-    return data_inclusion.build(path, Path(args.services) if args.services else None, store.minter, store)
-
-
 IMPORTERS: dict[str, Callable[[Path, argparse.Namespace, Store], ImportResult]] = {
-    "rdf": _import_rdf,
-    "territories": _import_territories,
-    "catalogue": _import_catalogue,
-    "report": _import_report,
+    "rdf": lambda path, args, store: rdf_loader.build(
+        path, store.minter, graph=args.graph, fmt_name=args.format and args.format.name
+    ),
+    "territories": lambda path, args, store: territories.build(path, store.minter, progress=True),
+    "catalogue": lambda path, args, store: catalogue.build(path, store.minter),
+    "report": lambda path, args, store: report.build(path, store.minter),
     "places": _import_places,
-    "data-inclusion": _import_data_inclusion,
+    "data-inclusion": lambda path, args, store: data_inclusion.build(
+        path, Path(args.services) if args.services else None, store.minter, store
+    ),
 }
 
-# What `communs load` reads: (kind, path relative to data/ or None) in dependency order.
+# What `communs load` reads: (kind, path relative to data/) in dependency order.
 BUNDLED: list[tuple[str, str]] = [
     ("territories", "decoupage-administratif"),
     ("catalogue", "seeds/adrets-catalogue-projets.txt"),
@@ -93,9 +76,12 @@ def write(store: Store, result: ImportResult, show_report: bool) -> int:
 
 
 # --- verbs ---------------------------------------------------------------------------------
+def _opened(settings: Settings, read_only: bool = False) -> contextlib.closing[Store]:
+    return contextlib.closing(open_store(settings.store, settings.base_iri, read_only=read_only))
+
+
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.store, settings.base_iri)
-    try:
+    with _opened(settings) as store:
         started = time.perf_counter()
         print("ontologie et vocabulaires")
         total = write(store, rdf_loader.ontology(store.minter), args.report)
@@ -108,8 +94,6 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
         elapsed = time.perf_counter() - started
         print(f"{total} triplets chargés en {elapsed:.1f} s ; {store.count()} dans le store")
         _index(store, settings)
-    finally:
-        store.close()
     return 0
 
 
@@ -120,16 +104,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             raise SourceError(given, "no such file or directory")
     if args.services and args.kind != "data-inclusion":
         raise UsageError(f"{args.kind} takes one file")
-    store = open_store(settings.store, settings.base_iri)
-    try:
+    with _opened(settings) as store:
         total = _bulk_import(path, args, store) if args.kind == "rdf" else None
         if total is None:
-            result = IMPORTERS[args.kind](path, args, store)
-            total = write(store, result, args.report)
+            total = write(store, IMPORTERS[args.kind](path, args, store), args.report)
         print(f"{total} triplets importés depuis {path}")
         _index(store, settings)
-    finally:
-        store.close()
     return 0
 
 
@@ -168,7 +148,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     for name in ("graph", "api"):
         log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    logs = {"log_level": "info", "log_config": log_config, "access_log": settings.access_log}
     # X-Forwarded-For is believed only from the proxies named in settings.trusted_proxies (uvicorn's own
     # default believes any loopback client, which let one spoofed header pass the submission limit).
     proxies = settings.trusted_proxies.replace(" ", ",")
@@ -178,7 +157,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
-        **logs,
+        log_level="info",
+        log_config=log_config,
+        access_log=settings.access_log,
     )
     return 0
 
@@ -198,11 +179,8 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     text = Path(args.file).read_text(encoding="utf-8") if args.file else args.sparql
     if not text:
         raise UsageError("give a query, or --file FILE.rq")
-    store = open_store(settings.store, settings.base_iri, read_only=args.store_read_only)
-    try:
+    with _opened(settings, read_only=args.store_read_only) as store:
         rows = store.select(text, public=not args.private)
-    finally:
-        store.close()
     names = list(dict.fromkeys(k for r in rows for k in r))
     if args.format is None:
         print(_format_table(rows, names))
@@ -228,24 +206,17 @@ def format_option(
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.store, settings.base_iri, read_only=args.store_read_only)
-    try:
+    with _opened(settings, read_only=args.store_read_only) as store:
         graphs = [args.graph] if args.graph else (store.graphs() if args.private else store.public_graphs())
         if args.graph and not args.private and not store.minter.is_public_graph(args.graph):
             raise UsageError(f"<{args.graph}> is not public: add --private to export it")
-        if args.output:
-            with open(args.output, "wb") as out:
-                store.dump(out, args.format.rdf, graphs)
-        else:
-            store.dump(sys.stdout.buffer, args.format.rdf, graphs)
-    finally:
-        store.close()
+        with open(args.output, "wb") if args.output else contextlib.nullcontext(sys.stdout.buffer) as out:
+            store.dump(out, args.format.rdf, graphs)
     return 0
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.store, settings.base_iri, read_only=args.store_read_only)
-    try:
+    with _opened(settings, read_only=args.store_read_only) as store:
         print(f"{store.count()} quads, version {store.version}")
         for g in sorted(store.graphs()):
             visibility = "public" if store.minter.is_public_graph(g) else "privé"
@@ -256,19 +227,14 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         print("classes :")
         for r in rows[:30]:
             print(f"  {r['n'].value:>9}  <{r['class'].value}>")
-    finally:
-        store.close()
     return 0
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     from graph.validation import validate_store
 
-    store = open_store(settings.store, settings.base_iri, read_only=args.store_read_only)
-    try:
+    with _opened(settings, read_only=args.store_read_only) as store:
         conforms, report = validate_store(store, graph=args.graph)
-    finally:
-        store.close()
     print(report)
     return 0 if conforms else EXIT_INVALID
 
@@ -277,9 +243,9 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     """Accounts live next to the store (SQLite), so this works while a server runs."""
     import getpass
 
-    from api.accounts import AccountError, Accounts, accounts_path, secret_key
+    from api.accounts import AccountError, Accounts, accounts_path
 
-    accounts = Accounts(accounts_path(settings), secret_key(settings))
+    accounts = Accounts(accounts_path(settings))
     try:
         if args.action == "add":
             if args.password_stdin:
@@ -313,11 +279,8 @@ def add_settings(parser: argparse.ArgumentParser, verbs: str) -> None:
         default = "" if f.default in (None, "", ()) else f", default {f.default}"
         help = f"{f.description} (env {Settings.env_name(name)}{default})"
         flags = ["--" + name.replace("_", "-"), *extra["aliases"]]
-        if f.annotation is bool:
-            action = argparse.BooleanOptionalAction
-            parser.add_argument(*flags, dest=name, action=action, default=argparse.SUPPRESS, help=help)
-        else:
-            parser.add_argument(*flags, dest=name, default=argparse.SUPPRESS, help=help)
+        action = argparse.BooleanOptionalAction if f.annotation is bool else "store"
+        parser.add_argument(*flags, dest=name, action=action, default=argparse.SUPPRESS, help=help)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -407,9 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.verb](args, settings_from(args))
-    except SourceError as e:
-        print(f"communs: error: {e}", file=sys.stderr)
-    except (StoreError, UsageError) as e:
+    except (SourceError, StoreError, UsageError) as e:
         print(f"communs: error: {e}", file=sys.stderr)
     except BrokenPipeError:
         return 0

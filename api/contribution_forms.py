@@ -10,22 +10,8 @@ import threading
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from api import contributions as shared
 from api.accounts import current_user
-from api.contributions import (
-    KIND_WORDS,
-    check_body_size,
-    contributions_of,
-    form_context,
-    form_upload,
-    labels,
-    page,
-    posted,
-    propose,
-    search_territories,
-    state,
-    territory_index,
-    territory_line,
-)
 from api.security_forms import CSRF_FIELD, HONEYPOT_FIELD, client_address
 from api.uploads import ALLOWED, INLINE, locate
 from graph import contributions as model
@@ -36,17 +22,18 @@ router = APIRouter()
 
 @router.get("/ressources/proposer", response_class=HTMLResponse)
 def propose_form(request: Request) -> HTMLResponse:
-    if current_user(request) is None and not state(request).settings.allow_anonymous:
+    if current_user(request) is None and not shared.state(request).settings.allow_anonymous:
         return RedirectResponse("/connexion?suite=/ressources/proposer", status_code=303)
-    if state(request).territories is None:  # build the autocomplete index while the visitor reads the form
-        threading.Thread(target=territory_index, args=(request,), daemon=True).start()
-    return page(request, "contrib_form.html", form_context(request, Content("", "", ""), {}))
+    # The autocomplete's index is built while the visitor reads the form.
+    if shared.state(request).territories is None:
+        threading.Thread(target=shared.territory_index, args=(request,), daemon=True).start()
+    return shared.page(request, "contrib_form.html", shared.form_context(request, Content("", "", ""), {}))
 
 
 @router.post("/ressources/proposer", response_class=HTMLResponse)
 async def propose_post(request: Request) -> Response:
-    check_body_size(request)
-    st = state(request)
+    shared.check_body_size(request)
+    st = shared.state(request)
     form = await request.form()
     st.csrf.check(request, form.get(CSRF_FIELD))
     if current_user(request) is None and not st.settings.allow_anonymous:
@@ -54,17 +41,17 @@ async def propose_post(request: Request) -> Response:
     if form.get(HONEYPOT_FIELD):
         raise HTTPException(400, "Proposition refusée.")
     st.submit_limit.hit(client_address(request))
-    content, contributor = posted(lambda name: [str(v) for v in form.getlist(name)])
-    result = propose(request, content, contributor, await form_upload(request, form))
+    content, contributor = shared.posted(lambda name: [str(v) for v in form.getlist(name)])
+    result = shared.propose(request, content, contributor, await shared.form_upload(request, form))
     if isinstance(result, dict):
-        context = form_context(request, content, result, contributor)
-        return page(request, "contrib_form.html", context, status=422)
+        context = shared.form_context(request, content, result, contributor)
+        return shared.page(request, "contrib_form.html", context, status=422)
     return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1", status_code=303)
 
 
 @router.get("/suivi/{token}", response_class=HTMLResponse)
 def follow(request: Request, token: str) -> HTMLResponse:
-    m = contributions_of(request)
+    m = shared.contributions_of(request)
     rid = m.by_token(token)
     record = m.record(rid) if rid else None
     if record is None:
@@ -76,10 +63,10 @@ def follow(request: Request, token: str) -> HTMLResponse:
         "history": m.history(rid),
         "actions": model.ACTION_LABELS,
         "new": request.query_params.get("nouvelle") == "1",
-        "labels": (names := labels(request)),
+        "labels": (names := shared.labels(request)),
         "kind_label": names.get(m.kind_iri(record.content.kind), record.content.kind),
     }
-    response = page(request, "suivi.html", context)
+    response = shared.page(request, "suivi.html", context)
     response.headers["Referrer-Policy"] = "no-referrer"  # the address is the secret
     response.headers["X-Robots-Tag"] = "noindex"
     return response
@@ -87,16 +74,16 @@ def follow(request: Request, token: str) -> HTMLResponse:
 
 @router.get("/territoires/autocomplete")
 def autocomplete(request: Request, q: str = "") -> JSONResponse:
-    found = search_territories(request, q[:100])
+    found = shared.search_territories(request, q[:100])
     return JSONResponse(
         [
             {
                 "iri": e[4],
                 "label": e[1],
                 "type": e[2],
-                "type_libelle": KIND_WORDS[e[2]],
+                "type_libelle": shared.KIND_WORDS[e[2]],
                 "code": e[3],
-                "valeur": territory_line(e),
+                "valeur": shared.territory_line(e),
             }
             for e in found
         ]
@@ -105,12 +92,12 @@ def autocomplete(request: Request, q: str = "") -> JSONResponse:
 
 @router.get("/fichiers/{rid}/{name}")
 def uploaded_file(request: Request, rid: str, name: str) -> FileResponse:
-    m = contributions_of(request)
+    m = shared.contributions_of(request)
     state_now = m.state(rid) if re.fullmatch(r"[a-z0-9-]+", rid) else None
     user = current_user(request) if state_now != model.ACCEPTED else None
     if state_now is None or (state_now != model.ACCEPTED and not (user and user.is_moderator)):
         raise HTTPException(404, "Fichier inconnu.")
-    path = locate(state(request).uploads, rid, name)
+    path = locate(shared.state(request).uploads, rid, name)
     if path is None:
         raise HTTPException(404, "Fichier inconnu.")
     media_type = ALLOWED.get(name.rsplit(".", 1)[-1], "application/octet-stream")

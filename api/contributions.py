@@ -1,11 +1,7 @@
 """What every contribution page shares: the app's contribution state, the look-ups of the form's
-fields (vocabularies, territories), and the ONE check of a proposal, whether it comes from the HTML form,
-the JSON API or a moderator's edit.
-
-The routes live by audience: ``api/contribution_forms.py`` (the proposal form, the private follow-up
-page, the territory autocomplete, uploaded files), ``api/contribution_api.py`` (the same in JSON),
-``api/moderation.py`` (queue, edits, decisions, history) and ``api/sign_in.py`` (``/connexion``).
-"""
+fields (vocabularies, territories), and the ONE check of a proposal, whether it comes from the HTML form
+(``api/contribution_forms.py``), the JSON API (``api/contribution_api.py``) or a moderator's edit
+(``api/moderation.py``)."""
 
 from __future__ import annotations
 
@@ -113,7 +109,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
     secret = secret_key(settings)
     embedded = settings.store != ":memory:" and "://" not in settings.store
     uploads = settings.uploads_dir or (Path(settings.store).parent / "uploads" if embedded else "var/uploads")
-    app.state.accounts = accounts = Accounts(accounts_path(settings), secret)
+    app.state.accounts = accounts = Accounts(accounts_path(settings))
     app.state.contrib = ContribState(
         settings=settings,
         accounts=accounts,
@@ -223,11 +219,8 @@ LINE = re.compile(r"\[(region|departement|epci|commune) ([0-9A-Za-z]+)\]\s*$")
 
 
 def resolve_territories(request: Request, values: list[str]) -> tuple[list[str], list[str]]:
-    """Lines typed or picked in the form (or IRIs from the API) → (IRIs, French errors).
-
-    A typed name is resolved as /reconcile resolves it (graph.matching): accepted only when certain (its
-    name, unique among territories: a former commune's name gives its current commune); homonyms and near
-    names are offered as choices instead."""
+    """Lines typed or picked in the form (or IRIs from the API) → (IRIs, French errors). A typed name is
+    resolved as /reconcile resolves it, only when certain; homonyms and near names are offered instead."""
     index = territory_index(request)
     by_iri = {e[4]: e for e in index}
     names = matching.index_of(request.app.state.store)
@@ -394,16 +387,9 @@ def shacl_errors(request: Request, m: Contributions, content: Content) -> dict[s
     )
     store: Store = request.app.state.store
     objects = {t.object for t in triples if isinstance(t.object, ox.NamedNode)}
-    typed: list[ox.Triple] = []
-    for o in objects:
-        typed += [
-            ox.Triple(o, t.predicate, t.object)
-            for t in store.construct(
-                "CONSTRUCT { ?o a ?t . ?o <http://www.w3.org/2004/02/skos/core#inScheme> ?s } WHERE "
-                "{ ?o a ?t OPTIONAL { ?o <http://www.w3.org/2004/02/skos/core#inScheme> ?s } }",
-                {"o": o},
-            )
-        ]
+    scheme = f"<{SKOS}inScheme>"
+    types = f"CONSTRUCT {{ ?o a ?t . ?o {scheme} ?s }} WHERE {{ ?o a ?t OPTIONAL {{ ?o {scheme} ?s }} }}"
+    typed = [t for o in objects for t in store.construct(types, {"o": o})]
     data = rdflib.Graph()
     data.parse(data="\n".join(f"{t} ." for t in [*triples, *typed]), format="nt")
     focus = [t.subject.value for t in triples if t.predicate.value == RDF + "type"]

@@ -11,21 +11,8 @@ import pyoxigraph as ox
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api import contributions as shared
 from api.accounts import User, current_user
-from api.contributions import (
-    check_body_size,
-    contributions_of,
-    form_context,
-    form_upload,
-    labels,
-    page,
-    posted,
-    state,
-    store_file,
-    territory_index,
-    territory_line,
-    validate,
-)
 from api.security_forms import CSRF_FIELD
 from api.sign_in import moderator, moderator_page
 from graph import contributions as model
@@ -48,29 +35,29 @@ def queue(request: Request) -> Response:
     user = moderator_page(request)
     if isinstance(user, Response):
         return user
-    m = contributions_of(request)
+    m = shared.contributions_of(request)
     lists = {s: m.by_state(s) for s in (model.PENDING, model.ACCEPTED, model.REJECTED, model.DELETED)}
-    return page(request, "moderation.html", {"lists": lists, "state_labels": model.STATE_LABELS})
+    return shared.page(request, "moderation.html", {"lists": lists, "state_labels": model.STATE_LABELS})
 
 
 def _as_form(request: Request, record: model.Record) -> Content:
     """The stored content as the form shows it: territories as the lines the autocomplete writes."""
-    by_iri = {e[4]: e for e in territory_index(request)}
-    lines = [territory_line(by_iri[t]) if t in by_iri else t for t in record.content.territories]
+    by_iri = {e[4]: e for e in shared.territory_index(request)}
+    lines = [shared.territory_line(by_iri[t]) if t in by_iri else t for t in record.content.territories]
     return replace(record.content, territories=lines)
 
 
 def _edit_page(request: Request, record: model.Record, content: Content, errors: dict, status: int = 200):
-    context = form_context(
+    context = shared.form_context(
         request,
         content,
         errors,
         record=record,
         state_label=model.STATE_LABELS[record.state],
-        history=contributions_of(request).history(record.id),
+        history=shared.contributions_of(request).history(record.id),
         actions=model.ACTION_LABELS,
     )
-    return page(request, "moderation_edit.html", context, status=status)
+    return shared.page(request, "moderation_edit.html", context, status=status)
 
 
 @router.get("/moderation/{rid}", response_class=HTMLResponse)
@@ -78,7 +65,7 @@ def moderate_form(request: Request, rid: str) -> Response:
     user = moderator_page(request)
     if isinstance(user, Response):
         return user
-    record = contributions_of(request).record(rid)
+    record = shared.contributions_of(request).record(rid)
     if record is None:
         raise HTTPException(404, "Ressource inconnue.")
     return _edit_page(request, record, _as_form(request, record), {})
@@ -86,11 +73,11 @@ def moderate_form(request: Request, rid: str) -> Response:
 
 @router.post("/moderation/{rid}", response_class=HTMLResponse)
 async def moderate(request: Request, rid: str) -> Response:
-    check_body_size(request)
+    shared.check_body_size(request)
     user = moderator(request)
     form = await request.form()
-    state(request).csrf.check(request, form.get(CSRF_FIELD))
-    m = contributions_of(request)
+    shared.state(request).csrf.check(request, form.get(CSRF_FIELD))
+    m = shared.contributions_of(request)
     record = m.record(rid)
     if record is None:
         raise HTTPException(404, "Ressource inconnue.")
@@ -98,14 +85,14 @@ async def moderate(request: Request, rid: str) -> Response:
     reason = str(form.get("motif", "")).strip()[:2000]
     try:
         if action in ("enregistrer", "enregistrer_accepter"):
-            content, contributor = posted(lambda name: [str(v) for v in form.getlist(name)])
+            content, contributor = shared.posted(lambda name: [str(v) for v in form.getlist(name)])
             content.file = record.content.file if not form.get("retirer_fichier") else None
-            upload = await form_upload(request, form)
-            checked, errors, file = validate(request, content, contributor, upload, need_contact=False)
+            upload = await shared.form_upload(request, form)
+            checked, errors, file = shared.validate(request, content, contributor, upload, need_contact=False)
             if checked is None:
                 return _edit_page(request, record, content, errors, status=422)
             if file is not None:
-                checked.file = store_file(request, rid, file)
+                checked.file = shared.store_file(request, rid, file)
             m.edit(rid, checked, user.username, user.name)
             if action == "enregistrer_accepter" and record.state == model.PENDING:
                 m.accept(rid, user.username, user.name)
@@ -157,7 +144,7 @@ def _readable(triples: list[ox.Triple], subject: str, names: dict[str, str]) -> 
 @router.get("/ressources/{rid}/historique", response_class=HTMLResponse)
 def history(request: Request, rid: str) -> HTMLResponse:
     """Everyone sees the versions that were public; moderators see every version and can revert."""
-    m = contributions_of(request)
+    m = shared.contributions_of(request)
     record = m.record(rid)
     user = current_user(request)
     is_moderator = bool(user and user.is_moderator)
@@ -165,7 +152,7 @@ def history(request: Request, rid: str) -> HTMLResponse:
         raise HTTPException(404, "Ressource inconnue.")
     changes = m.history(rid)
     public_versions = {c.version for c in changes if c.version and c.state_after == model.ACCEPTED}
-    names = labels(request)
+    names = shared.labels(request)
     entries, previous = [], []
     for c in changes:
         entry = {"change": c, "label": model.ACTION_LABELS[c.action], "removed": [], "added": []}
@@ -184,17 +171,17 @@ def history(request: Request, rid: str) -> HTMLResponse:
         "moderator": is_moderator,
         "state_label": model.STATE_LABELS[record.state],
     }
-    return page(request, "historique.html", context)
+    return shared.page(request, "historique.html", context)
 
 
 @router.post("/ressources/{rid}/historique")
 async def revert(request: Request, rid: str) -> Response:
     user = moderator(request)
     form = await request.form()
-    state(request).csrf.check(request, form.get(CSRF_FIELD))
+    shared.state(request).csrf.check(request, form.get(CSRF_FIELD))
     try:
         version = int(str(form.get("version", "")))
-        contributions_of(request).revert(rid, version, user.username, user.name)
+        shared.contributions_of(request).revert(rid, version, user.username, user.name)
     except ValueError:
         raise HTTPException(400, "Version invalide.") from None
     except ContributionError as e:

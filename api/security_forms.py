@@ -1,9 +1,7 @@
 """Abuse controls for the forms: CSRF tokens, a honeypot field, a per-address rate limit.
 
 CSRF: a random nonce lives in an HttpOnly, SameSite=Strict cookie; each form carries
-``timestamp.HMAC(secret, nonce.timestamp)``. A forged cross-site post has neither the cookie's value
-nor the secret, so it cannot produce a matching token.
-"""
+``timestamp.HMAC(secret, nonce.timestamp)``, which a forged cross-site post cannot produce."""
 
 from __future__ import annotations
 

@@ -1,22 +1,21 @@
 """Contributed resources: proposals, moderation and history, each change a PROV-O change set.
 
-Where a resource ``<id>`` lives (all writes of one change go in ONE SPARQL Update, so a crash leaves
-the resource as it was before or after the change, never in between):
+Where a resource ``<id>`` lives (a change is written so that a crash leaves it before or after, see
+:meth:`Contributions._commit`):
 
 - content, while pending: ``{base}graph/en-attente/<id>`` (not public);
-- content, once accepted: ``{base}graph/contributions``, shared by all accepted resources (public; a
-  change deletes exactly the triples of the current version and inserts the new ones, in the same
-  update; one graph per resource would make every public query scan thousands of graphs);
-- rejected or deleted: no content graph; the content survives in its version graphs (nothing is lost);
+- content, once accepted: ``{base}graph/contributions``, shared by all accepted resources (public: one
+  graph per resource would make every public query scan thousands of graphs);
+- rejected or deleted: no content graph; the content survives in its version graphs;
 - every version of the content: ``{base}graph/historique/<id>/v<n>`` (not public);
-- change sets (``prov:Activity``: who, when, what, from which version) and the current state:
-  ``{base}graph/historique/<id>`` (not public);
+- change sets and the current state: ``{base}graph/historique/<id>`` (not public);
 - the contributor's email, name and tracking-token hash: ``{base}graph/prive/contributions`` only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -481,15 +480,11 @@ class Contributions:
         return [*triples, *(t for t in current if t.subject.value == s and t.predicate.value == date)]
 
     def edit(self, rid: str, content: Content, user: str, user_label: str) -> int:
-        def new(st: tuple[str, int, int]) -> list[ox.Triple]:
-            return self._rewrite(rid, st, content, published=False)
-
+        new = functools.partial(self._rewrite, rid, content=content, published=False)
         return self._change(rid, (PENDING, ACCEPTED), user, user_label, "modification", content=new)
 
     def accept(self, rid: str, user: str, user_label: str) -> int:
-        def new(st: tuple[str, int, int]) -> list[ox.Triple]:
-            return self._rewrite(rid, st, None, published=True)
-
+        new = functools.partial(self._rewrite, rid, content=None, published=True)
         return self._change(rid, (PENDING,), user, user_label, "acceptation", ACCEPTED, new)
 
     def reject(self, rid: str, user: str, user_label: str, reason: str) -> int:

@@ -1,23 +1,11 @@
 """A SPARQL 1.1 server as the platform's store: Query, Update and the Graph Store Protocol over HTTP.
 
-Any server works through the standard protocols; what differs between servers is found out once (the
-``Server`` header) and kept in :class:`Dialect`, not scattered in ``if`` statements:
-
-- Oxigraph server: ``/query``, ``/update``, ``/store?graph=``; honours the protocol's dataset.
-- Virtuoso: updates and graph writes need digest authentication (``/sparql-auth``,
-  ``/sparql-graph-crud-auth?graph-uri=``); it *adds* a query's ``FROM`` graphs to the protocol's
-  dataset instead of replacing them, answers ASK as a one-row table, and may cut results at its
-  ``ResultSetMaxRows`` (it says so in ``X-SPARQL-MaxRows``; we refuse the cut answer rather than
-  return part of it).
-
+What differs between servers is found out once (the ``Server`` header) and kept in :class:`Dialect`.
 The public dataset is always spelled out (``default-graph-uri`` / ``named-graph-uri`` = the public
 graphs), so no query of ours reads a private graph. The version (cache key, ETag) lives in the server,
-in a private graph, so several processes serving one remote store agree on it. Unlike the embedded
-store, private graphs stay on the server: there is no snapshot to publish here, and a local private store
-would split one deployment's data and backups between two places and two hosts' processes.
-
-Configuration: the store location ``sparql+http://[user:password@]host:port/path`` and, when the
-defaults do not fit, the ``remote_*`` settings (graph/settings.py: ``COMMUNS_REMOTE_AUTH`` and others).
+in a private graph, so several processes serving one remote store agree on it; private graphs stay on
+the server too. Configured by the location ``sparql+http://[user:password@]host:port/path`` and the
+``remote_*`` settings (graph/settings.py).
 """
 
 from __future__ import annotations
@@ -72,15 +60,12 @@ class Dialect:
     auth: httpx.Auth | None = None  # for writes and graph reads (Virtuoso: digest); queries go anonymous
     # Virtuoso adds FROM graphs to the protocol's dataset: such queries must name public graphs only.
     from_adds_to_dataset: bool = False
-    # Virtuoso reads a dataset that names only absent graphs as no restriction at all (the whole store):
-    # there, "no graph" is a graph that exists and holds one harmless triple.
+    # Virtuoso reads a dataset naming only absent graphs as the whole store: "no graph" is then a graph
+    # that exists and holds one harmless triple.
     absent_graph_means_all: bool = False
-    # How the named graphs are listed. Standard: ``GRAPH ?g {}`` (Oxigraph answers it from its graph
-    # table). Virtuoso answers that with nothing, and a scan of every quad for its graph times out at a
-    # million quads, so there every write also records the graphs it names in a registry.
+    # Virtuoso lists no graphs for ``GRAPH ?g {}``: there every write records the graphs it names.
     graph_registry: bool = False
-    # Virtuoso answers no graph read of much more than a million triples ("The result vector is too
-    # large"): there a larger graph is read in CONSTRUCT pages of this many triples (checked by a count).
+    # Virtuoso reads no graph of much more than a million triples at once: larger ones come in pages.
     graph_page: int | None = None
 
 
@@ -334,11 +319,9 @@ class RemoteStore(Store):
 
     # --- reading ---------------------------------------------------------------------------------
     def scan(self, query, names):
-        """Whole lists, even from a server that cuts long answers (Virtuoso: at 1,048,576 rows whatever
-        its ResultSetMaxRows). Once it has cut one, a list longer than its cut is read in LIMIT/OFFSET
-        pages, as Virtuoso's maintainers advise: without ORDER BY (sorting millions of rows runs into
-        its MaxSortedTopRows) its scans come in a stable order and skipping the offset is cheap. The
-        pages must add up to the list's count and its count of distinct rows, or the read fails."""
+        """Whole lists, even from a server that cuts long answers (Virtuoso): once it has cut one, a
+        longer list is read in LIMIT/OFFSET pages without ORDER BY (Virtuoso's advice: its scans keep
+        their order); the pages must add up to the list's count and distinct count, or the read fails."""
         if self._cut is None:
             try:
                 return super().scan(query, names)
@@ -414,6 +397,13 @@ class RemoteStore(Store):
             for t in self._graph_triples(g):
                 yield ox.Quad(t.subject, t.predicate, t.object, name)
 
+    def _gsp(self, method: str, graph: str, **request) -> httpx.Response:
+        """A Graph Store Protocol request on ``graph``, authenticated as writes are."""
+        gsp = self.client.build_request(
+            method, self.dialect.gsp_url, params={self.dialect.gsp_graph_param: graph}, **request
+        )
+        return self._send(gsp, idempotent=True, auth=self.dialect.auth)
+
     def _graph_triples(self, graph: str) -> Iterator[ox.Triple]:
         dialect = self.dialect
         if dialect.graph_page:
@@ -421,14 +411,8 @@ class RemoteStore(Store):
             if size > dialect.graph_page:
                 return self._graph_pages(graph, dialect.graph_page, size)
         if dialect.gsp_url:
-            request = self.client.build_request(
-                "GET",
-                dialect.gsp_url,
-                params={dialect.gsp_graph_param: graph},
-                headers={"Accept": GRAPH_ACCEPT},
-            )
             try:
-                return _parse_graph(self._send(request, idempotent=True, auth=self.dialect.auth))
+                return _parse_graph(self._gsp("GET", graph, headers={"Accept": GRAPH_ACCEPT}))
             except _NotFound:
                 return iter(())
         query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
@@ -449,11 +433,6 @@ class RemoteStore(Store):
                 f"<{graph}> was read in pages of {page} triples: {read} read where the server counts "
                 f"{size} (written to meanwhile?): read it again"
             )
-
-    def dump(self, output, fmt, graphs=None):
-        names = graphs if graphs is not None else self.graphs()
-        quads = (q for g in names for q in self.quads(g))
-        ox.serialize(quads if fmt.supports_datasets else (q.triple for q in quads), output, fmt)
 
     # --- writing ---------------------------------------------------------------------------------
     def _bump_text(self) -> str:
@@ -494,36 +473,19 @@ class RemoteStore(Store):
             self.written.update(g for g in named_iris(sparql) if g.startswith(prefix))
 
     def replace_graph(self, graph, triples, meta=None):
-        g = ox.NamedNode(graph)
         lines = {str(t) for t in triples}  # materialised first: a failing source never touches the store
-        meta_ops = ""
-        if meta:
-            body = " .\n".join(str(t) for t in self.meta_triples(graph, meta, len(lines)))
-            meta_ops = (
-                f"{self.forget_meta(g)} ;\nINSERT DATA {{ GRAPH <{self.meta_graph_of(graph)}> {{ {body} }} }}"
-            )
         dialect = self.dialect
         if dialect.gsp_url:
             # One PUT replaces the graph in one transaction of the server; the metadata follows.
             body = "".join(line + " .\n" for line in lines).encode()
-            request = self.client.build_request(
-                "PUT",
-                dialect.gsp_url,
-                params={dialect.gsp_graph_param: graph},
-                content=body,
-                headers={"Content-Type": NT},
-                timeout=httpx.Timeout(max(self.config.timeout, 600.0), connect=5.0),
-            )
+            timeout = httpx.Timeout(max(self.config.timeout, 600.0), connect=5.0)
             with self._lock:
-                self._send(request, idempotent=True, auth=self.dialect.auth).close()
+                self._gsp("PUT", graph, content=body, headers={"Content-Type": NT}, timeout=timeout).close()
             # The graph is named here too, so that a registry records it.
-            self.update(meta_ops or f"CREATE SILENT GRAPH {g}")
+            named = f"CREATE SILENT GRAPH {ox.NamedNode(graph)}"
+            self.update(self.meta_update(graph, meta, len(lines)) if meta else named)
         else:
-            data = " .\n".join(lines)
-            self.update(
-                f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{ {data} }} }}"
-                + (f" ;\n{meta_ops}" if meta else "")
-            )
+            self.update(self.replacement(graph, lines, meta))
         return len(lines)
 
     def drop_graph(self, graph):
@@ -556,12 +518,9 @@ def _parse_graph(response: httpx.Response) -> Iterator[ox.Triple]:
 
 
 class RemoteRunner:
-    """The endpoint's reads on a remote server: the same :class:`Answer` as ``graph.pool``.
-
-    The server's answer is parsed and written again in the client's format by pyoxigraph, in a thread,
-    as it arrives: one code path for every server's quirks (ASK as a table, legacy JSON), and results
-    still stream. The deadline is enforced here; stopping the server's own work is the server's job
-    (Virtuoso: ``MaxQueryExecutionTime``)."""
+    """The endpoint's reads on a remote server: the same :class:`Answer` as ``graph.pool``. The answer is
+    transcoded by pyoxigraph as it streams in (one path for every server's quirks); the deadline is
+    enforced here, stopping the server's own work is its job (Virtuoso: ``MaxQueryExecutionTime``)."""
 
     def __init__(self, store: RemoteStore):
         self.store = store

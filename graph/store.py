@@ -1,14 +1,8 @@
-"""One interface over the triple stores the platform can run on.
+"""One interface over the triple stores the platform can run on: pyoxigraph on disk or in memory, or a
+remote SPARQL 1.1 server (``graph.remote``). Terms are pyoxigraph's value types everywhere.
 
-Terms are pyoxigraph's value types (NamedNode, Literal, BlankNode, Triple, Quad) everywhere, because
-they validate IRIs and escape literals; the *store* behind the interface may be pyoxigraph on disk, in
-memory, or a remote SPARQL 1.1 server (``graph.remote``).
-
-Reads through :meth:`Store.select` / :meth:`ask` / :meth:`construct` see only the public dataset: the
-union of public named graphs as default graph, and only public graphs as named graphs. Private graphs
-(personal data, pending contributions, histories) are reachable only with ``public=False``, which no
-anonymous HTTP path passes. The embedded store keeps them in a store of their own beside the public one,
-so a public snapshot is a checkpoint of the public store and nothing has to be removed from it.
+Reads see only the public dataset (the union of public named graphs) unless ``public=False``, which no
+anonymous HTTP path passes: private graphs hold personal data, pending contributions and histories.
 """
 
 from __future__ import annotations
@@ -28,8 +22,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph import sparql_text
-from graph.namespaces import DCTERMS, PROV, RDF, RDFS, XSD, Minter, sparql_prefixes
+from graph.namespaces import XSD, Minter
 from graph.sparql_text import bind
+from graph.terms import Triples
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Bindings = dict[str, Term]
@@ -95,8 +90,7 @@ class Store(ABC):
 
     def scan(self, query: str, names: tuple[str, ...]) -> list[tuple[Term | None, ...]]:
         """A whole public SELECT for the platform's own bulk reads (the browsing index), as tuples in
-        ``names`` order. These are trusted queries reading whole lists: at 20M quads one can outlast the
-        public deadline, so they get :data:`BULK_TIMEOUT`; the runner's reader reads its snapshot directly."""
+        ``names`` order: trusted queries reading whole lists, so past the public deadline."""
         return [tuple(r.get(n) for n in names) for r in self.select(query, timeout=BULK_TIMEOUT)]
 
     @abstractmethod
@@ -126,10 +120,11 @@ class Store(ABC):
     def count(self, graph: str | None = None) -> int:
         """Number of quads in one graph, or in the whole store."""
 
-    @abstractmethod
     def dump(self, output: io.BufferedIOBase, fmt: ox.RdfFormat, graphs: list[str] | None = None) -> None:
         """Serialise the given named graphs (all graphs if None, private ones included: callers filter).
         Quad formats keep graph names; triple formats merge the graphs."""
+        quads = self.quads() if graphs is None else (q for g in graphs for q in self.quads(g))
+        ox.serialize(quads if fmt.supports_datasets else (q.triple for q in quads), output, fmt)
 
     # --- writing ---------------------------------------------------------------------------
     @abstractmethod
@@ -153,47 +148,44 @@ class Store(ABC):
         """Release files or connections."""
 
     # --- shared helpers -----------------------------------------------------------------
+    def replacement(self, graph: str, lines: set[str], meta: GraphMeta | None) -> str:
+        """The one SPARQL Update replacing ``graph`` by ``lines`` (N-Triples), so readers see the old
+        graph or the new one, and with ``meta`` its provenance."""
+        g = ox.NamedNode(graph)
+        body = " .\n".join(lines)
+        update = f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{ {body} }} }}"
+        return f"{update} ;\n{self.meta_update(graph, meta, len(lines))}" if meta else update
+
+    def meta_update(self, graph: str, meta: GraphMeta, count: int) -> str:
+        """The SPARQL Update replacing what the metadata graphs say about ``graph``."""
+        body = " .\n".join(str(t) for t in self.meta_triples(graph, meta, count))
+        insert = f"INSERT DATA {{ GRAPH <{self.meta_graph_of(graph)}> {{ {body} }} }}"
+        return f"{self.forget_meta(ox.NamedNode(graph))} ;\n{insert}"
+
     def meta_triples(self, graph: str, meta: GraphMeta, count: int) -> list[ox.Triple]:
         g = ox.NamedNode(graph)
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        at = ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))
         source = ox.NamedNode(meta.source) if "://" in meta.source else ox.Literal(meta.source)
-        triples = [
-            ox.Triple(g, ox.NamedNode(RDF + "type"), ox.NamedNode(PROV + "Entity")),
-            ox.Triple(g, ox.NamedNode(RDFS + "label"), ox.Literal(meta.label, language="fr")),
-            ox.Triple(g, ox.NamedNode(DCTERMS + "source"), source),
-            ox.Triple(
-                g,
-                ox.NamedNode(PROV + "generatedAtTime"),
-                ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime")),
-            ),
-            ox.Triple(
-                g,
-                ox.NamedNode(DCTERMS + "modified"),
-                ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime")),
-            ),
-            ox.Triple(g, ox.NamedNode("http://rdfs.org/ns/void#triples"), ox.Literal(count)),
-        ]
+        t = Triples()
+        t.a(g, "prov:Entity")
+        t.label(g, meta.label)
+        t.add(g, "dcterms:source", source)
+        t.add(g, "prov:generatedAtTime", at)
+        t.add(g, "dcterms:modified", at)
+        t.add(g, "void:triples", count)
         if isinstance(source, ox.NamedNode):
-            triples.append(ox.Triple(g, ox.NamedNode(PROV + "wasDerivedFrom"), source))
+            t.add(g, "prov:wasDerivedFrom", source)
         if meta.license:
-            triples.append(ox.Triple(g, ox.NamedNode(DCTERMS + "license"), ox.NamedNode(meta.license)))
-        if meta.description:
-            triples.append(
-                ox.Triple(
-                    g, ox.NamedNode(DCTERMS + "description"), ox.Literal(meta.description, language="fr")
-                )
-            )
-        return triples
+            t.add(g, "dcterms:license", ox.NamedNode(meta.license))
+        t.add(g, "dcterms:description", meta.description, "fr")
+        return t
 
 
 class OxigraphStore(Store):
-    """pyoxigraph, on disk (RocksDB directories) or in memory (``path=None``, for tests).
-
-    Two engines: the public graphs in ``path``, the private ones in ``path.private`` beside it. Privacy
-    then holds by construction: a checkpoint of the public store is a public snapshot as it is, with no
-    deletion (whose tombstones made each snapshot need a compaction). ``public=False`` reads the private
-    store only: a private graph must be readable on its own (it carries the types of what it describes).
-    A write names its graphs, which pick the engine; one write never spans both (see :meth:`update`)."""
+    """pyoxigraph, on disk or in memory (``path=None``), as two engines: the public graphs in ``path``,
+    the private ones in ``path.private``, so a checkpoint of the public one is a public snapshot as it is.
+    ``public=False`` reads the private engine only; a write's graphs pick its engine, never both."""
 
     def __init__(self, base_iri: str, path: str | Path | None = None, *, read_only: bool = False):
         super().__init__(base_iri)
@@ -248,15 +240,7 @@ class OxigraphStore(Store):
     def select(self, query, bindings=None, *, public=True, timeout=None):
         result = self._run(query, bindings, public)
         names = [v.value for v in result.variables]
-        rows = []
-        for solution in result:
-            row = {}
-            for name in names:
-                value = solution[name]
-                if value is not None:
-                    row[name] = value
-            rows.append(row)
-        return rows
+        return [{n: s[n] for n in names if s[n] is not None} for s in result]
 
     def ask(self, query, bindings=None, *, public=True):
         return bool(self._run(query, bindings, public))
@@ -281,18 +265,11 @@ class OxigraphStore(Store):
     def count(self, graph=None):
         if graph is None:
             return len(self._store) + len(self._private)
-        # Counted by the engine: iterating the quads in Python made the first /catalogue take 20 s.
+        # Counted by the engine: iterating the quads in Python is far slower.
         counted = self._of(graph).query(
             f"SELECT (COUNT(*) AS ?n) {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
         )
         return int(next(iter(counted))["n"].value)
-
-    def dump(self, output, fmt, graphs=None):
-        quads = self.quads() if graphs is None else (q for g in graphs for q in self.quads(g))
-        if fmt.supports_datasets:
-            ox.serialize(quads, output, fmt)
-        else:
-            ox.serialize((q.triple for q in quads), output, fmt)
 
     def quads(self, graph=None):
         if graph is None:
@@ -319,26 +296,18 @@ class OxigraphStore(Store):
         g = ox.NamedNode(graph)
         store = self._of(graph)
         lines = {str(t) for t in triples}  # materialised first: a failing source never touches the store
-        meta_lines = [str(t) for t in self.meta_triples(graph, meta, len(lines))] if meta else []
-        forget_meta = self.forget_meta(g)
-        meta_graph = self.meta_graph_of(graph)
         with self._write_lock:
-            if not store.contains_named_graph(g):
-                # One load is one transaction, and ~4x faster than INSERT DATA on disk.
-                store.update(forget_meta)
-                mg = f" <{meta_graph}> .\n"
-                data = "".join(f"{line} {g} .\n" for line in lines) + "".join(m + mg for m in meta_lines)
+            if store.contains_named_graph(g):
+                store.update(self.replacement(graph, lines, meta))
+            else:
+                # One load is one transaction, and much faster than INSERT DATA on disk.
+                store.update(self.forget_meta(g))
+                data = "".join(f"{line} {g} .\n" for line in lines)
+                if meta:
+                    mg = self.meta_graph_of(graph)
+                    data += "".join(f"{t} <{mg}> .\n" for t in self.meta_triples(graph, meta, len(lines)))
                 if data:
                     store.load(data.encode(), ox.RdfFormat.N_QUADS)
-            else:
-                # Drop and insert in a single update, so readers see the old graph or the new one.
-                body = " .\n".join(lines)
-                meta_body = " .\n".join(meta_lines)
-                store.update(
-                    f"DROP SILENT GRAPH {g} ;\n"
-                    + (f"{forget_meta} ;\n" if meta else "")
-                    + f"INSERT DATA {{ GRAPH {g} {{ {body} }} GRAPH <{meta_graph}> {{ {meta_body} }} }}"
-                )
             self.written.add(graph)
             self._bump()
         return len(lines)
@@ -352,14 +321,10 @@ class OxigraphStore(Store):
         target: str,
         meta: GraphMeta | None,
     ) -> int | None:
-        """Load a whole file into graphs that do not exist yet, without holding it in memory: pyoxigraph's
-        bulk loader (at 5M quads the transactional path peaked at 9.6 GB). Returns None, writing
-        nothing, when a graph exists (replacing one must stay atomic: use :meth:`replace_graph`). A file
-        mixing public and private graphs is read twice, each engine taking its own graphs' quads.
-
-        The bulk loader is not transactional, so a file beside the store names the graphs until the
-        end: if the process dies meanwhile, the next opening drops them (they were new), and the store
-        is as before. ``graphs`` are the file's graphs (from a scan, e.g. ``loaders.rdf.scan``)."""
+        """Load a whole file into its ``graphs`` (from ``loaders.rdf.scan``), all new, with pyoxigraph's bulk
+        loader instead of holding it in memory; None, writing nothing, when one exists (a replacement
+        must stay atomic). The loader is not transactional, so a file beside the store names the graphs
+        until the end: after a crash, the next opening drops them and the store is as before."""
         if self.path is None or self.read_only or self._pending is None:
             return None
         engines = {id(self._of(g)): self._of(g) for g in graphs} or {0: self._of(target)}
@@ -378,18 +343,10 @@ class OxigraphStore(Store):
                         engine.bulk_extend(self._quads_for(engine, path, fmt, base_iri, ox.NamedNode(target)))
                 total = 0
                 for graph in graphs:
-                    g, store = ox.NamedNode(graph), self._of(graph)
-                    # Counted again: duplicates in the file are stored once.
-                    counted = store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {g} {{ ?s ?p ?o }} }}")
-                    count = int(next(iter(counted))["n"].value)
+                    count = self.count(graph)  # counted again: duplicates in the file are stored once
                     total += count
-                    store.update(self.forget_meta(g))
-                    if meta:
-                        mg = ox.NamedNode(self.meta_graph_of(graph))
-                        store.extend(
-                            ox.Quad(t.subject, t.predicate, t.object, mg)
-                            for t in self.meta_triples(graph, meta, count)
-                        )
+                    forget = self.forget_meta(ox.NamedNode(graph))
+                    self._of(graph).update(self.meta_update(graph, meta, count) if meta else forget)
                 for engine in engines.values():
                     engine.flush()
             except BaseException:
@@ -512,17 +469,3 @@ def open_store(location: str | None, base_iri: str, *, read_only: bool = False) 
 
         return RemoteStore(base_iri, location.removeprefix("sparql+"))
     return OxigraphStore(base_iri, location, read_only=read_only)
-
-
-__all__ = [
-    "Bindings",
-    "GraphMeta",
-    "OxigraphStore",
-    "QueryTimeout",
-    "Store",
-    "StoreError",
-    "StoreUnavailable",
-    "Term",
-    "open_store",
-    "sparql_prefixes",
-]

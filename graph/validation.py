@@ -14,15 +14,10 @@ from graph.settings import ONTOLOGY_DIR
 from graph.store import Store
 
 
-def shapes_graph(base_iri: str) -> rdflib.Graph:
-    """The shapes (relative IRIs resolved against the base). ``sh:class`` is checked against the data,
-    so the data given to :func:`validate_graph` carries the types of the concepts it links to."""
-    return _parsed_shapes(ONTOLOGY_DIR, base_iri)
-
-
 @functools.cache
-def _parsed_shapes(directory: Path, base_iri: str) -> rdflib.Graph:
-    """Parsed once per folder (a test points ONTOLOGY_DIR elsewhere) and base: every proposal is checked."""
+def _shapes(directory: Path, base_iri: str) -> rdflib.Graph:
+    """Parsed once per folder (a test points ONTOLOGY_DIR elsewhere) and base: every proposal is checked.
+    ``sh:class`` is checked against the data, so the data carries the types of the concepts it links to."""
     return rdflib.Graph().parse(directory / "shapes.ttl", format="turtle", publicID=base_iri)
 
 
@@ -32,7 +27,7 @@ def validate_graph(
     """``focus_nodes`` limits the check to those nodes: their neighbours may be present only partially."""
     conforms, results, text = validate(
         data,
-        shacl_graph=shapes_graph(base_iri),
+        shacl_graph=_shapes(ONTOLOGY_DIR, base_iri),
         inference="none",
         inplace=True,  # the data graph is built for this check: no need to copy it
         allow_warnings=True,
