@@ -46,6 +46,19 @@ def _project_column(name: str, pattern: str, year: bool = False) -> str:
       ?iri a schema:Project OPTIONAL {{ {pattern} {patterns} BIND({expr} AS ?shown) }} }} GROUP BY ?iri }}"""
 
 
+def _items(cls: str, **columns: tuple[str, str]) -> str:
+    """A class's IRIs and labels, and per column ``(aggregate of ?v, property)``: ?v are its values."""
+    aggregates = " ".join(
+        f"({agg.replace('?v', f'?{name}_')} AS ?{name})" for name, (agg, _) in columns.items()
+    )
+    patterns = " ".join(f"OPTIONAL {{ ?iri {prop} ?{name}_ }}" for name, (_, prop) in columns.items())
+    return (
+        _P
+        + f"""SELECT ?iri ?nom {aggregates} WHERE {{ ?iri a {cls} ; rdfs:label ?nom . {patterns} }}
+        GROUP BY ?iri ?nom ORDER BY ?iri"""
+    )
+
+
 _ITEM_PATTERNS, _ITEM_LABEL = _label("?iri")
 # The same columns as the list's CSV twin (/projets.csv): the facets of the projects list.
 _PROJECTS = (
@@ -67,10 +80,7 @@ CSV_QUERIES: list[tuple[str, str, str]] = [
     (
         "organisations.csv",
         "Organisations",
-        _P
-        + """SELECT ?iri ?nom (COUNT(DISTINCT ?p) AS ?projets) WHERE {
-          ?iri a org:Organization ; rdfs:label ?nom . OPTIONAL { ?p cs:participant ?iri }
-        } GROUP BY ?iri ?nom ORDER BY ?iri""",
+        _items("org:Organization", projets=("COUNT(DISTINCT ?v)", "^cs:participant")),
     ),
     *[
         (
@@ -94,30 +104,27 @@ CSV_QUERIES: list[tuple[str, str, str]] = [
     (
         "ressources.csv",
         "Ressources",
-        _P
-        + """SELECT ?iri ?nom (SAMPLE(?l) AS ?licence) (SAMPLE(?r) AS ?droits) WHERE {
-          ?iri a schema:CreativeWork ; rdfs:label ?nom .
-          OPTIONAL { ?iri dcterms:license ?l } OPTIONAL { ?iri dcterms:rights ?r }
-        } GROUP BY ?iri ?nom ORDER BY ?iri""",
+        _items(
+            "schema:CreativeWork",
+            licence=("SAMPLE(?v)", "dcterms:license"),
+            droits=("SAMPLE(?v)", "dcterms:rights"),
+        ),
     ),
     (
         "evenements.csv",
         "Événements",
-        _P
-        + """SELECT ?iri ?nom (SAMPLE(?d) AS ?date) (SAMPLE(?lieu) AS ?lieu) WHERE {
-          ?iri a schema:Event ; rdfs:label ?nom .
-          OPTIONAL { ?iri schema:startDate ?d } OPTIONAL { ?iri schema:location ?lieu }
-        } GROUP BY ?iri ?nom ORDER BY ?iri""",
+        _items(
+            "schema:Event", date=("SAMPLE(?v)", "schema:startDate"), lieu=("SAMPLE(?v)", "schema:location")
+        ),
     ),
     (
         "lieux.csv",
         "Lieux de services",
-        _P
-        + """SELECT ?iri ?nom (SAMPLE(?c) AS ?commune)
-          (GROUP_CONCAT(DISTINCT STR(?r); separator=" | ") AS ?reseaux) WHERE {
-          ?iri a cs:ServicePlace ; rdfs:label ?nom .
-          OPTIONAL { ?iri dcterms:spatial ?c } OPTIONAL { ?iri cs:network ?r }
-        } GROUP BY ?iri ?nom ORDER BY ?iri""",
+        _items(
+            "cs:ServicePlace",
+            commune=("SAMPLE(?v)", "dcterms:spatial"),
+            reseaux=('GROUP_CONCAT(DISTINCT STR(?v); separator=" | ")', "cs:network"),
+        ),
     ),
 ]
 

@@ -393,41 +393,10 @@ class QueryRunner:
         release = self._checkout(worker, slots)
         return _answer(functools.partial(self.within_deadline, worker, release, deadline, timeout), release)
 
-    def _take_now(self) -> _Worker | None:
-        """An idle worker with its slot, without waiting; None if either is missing or queries already
-        wait for one (they go first: taking a free worker here would starve them)."""
-        if not self._sparql.acquire(0):
-            return None
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            self._sparql.release()
-            return None
-
     async def run_async(self, job: Job, timeout: float) -> Answer:
-        """A public SPARQL query, from the event loop. With a snapshot published and a worker idle, the
-        worker's pipe is awaited on the loop: two process wake-ups (parent, worker, parent), not four
-        through a thread. Anything that could block (publishing, starting a worker, waiting for one) goes
-        to a thread. The loop only waits for the worker to be readable: the deadline is still met in
-        :meth:`within_deadline`, which then never blocks."""
+        """A public SPARQL query, from the event loop: it waits in a thread, with slots of its own."""
         deadline = time.monotonic() + timeout
-        snapshot = self.snapshots.published if self.disk else None
-        current = snapshot is not None and snapshot[0] == self.store.version
-        worker = self._take_now() if current else None
-        if worker is None:
-            return await asyncio.to_thread(self._run_until, job, deadline, timeout, self._sparql)
-        assert snapshot is not None
-        worker = self._send(worker, snapshot[1], job, self._sparql)
-        release = self._checkout(worker, self._sparql)
-        try:
-            if timeout > HEAVY_AFTER and not await _readable(worker.conn, HEAVY_AFTER):
-                self._heavy(worker)
-            await _readable(worker.conn, deadline - time.monotonic())
-        except asyncio.CancelledError:  # the client went away: the worker is killed, not drained
-            release(False)
-            raise
-        receive = functools.partial(self.within_deadline, worker, release, deadline, timeout)
-        return _answer(receive, release)
+        return await asyncio.to_thread(self._run_until, job, deadline, timeout, self._sparql)
 
     def _run_thread(self, job: Job, deadline: float, timeout: float) -> Answer:
         assert isinstance(self.store, OxigraphStore)
@@ -494,30 +463,6 @@ def threaded_answer(
             raise QueryTimeout(late) from None
 
     return _answer(receive, lambda reusable: None if reusable else stop())
-
-
-async def _readable(conn: Connection, timeout: float) -> bool:
-    """Whether ``conn`` has a message within ``timeout`` seconds, awaited without a thread."""
-    if conn.poll(0):
-        return True
-    if timeout <= 0:
-        return False
-    loop = asyncio.get_running_loop()
-    ready = loop.create_future()
-
-    def settle(value: bool) -> None:
-        if not ready.done():
-            ready.set_result(value)
-
-    fd = conn.fileno()
-    loop.add_reader(fd, settle, True)
-    timer = loop.call_later(timeout, settle, False)
-    try:
-        return await ready
-    finally:
-        timer.cancel()
-        loop.remove_reader(fd)
-        os.set_blocking(fd, True)  # uvloop made it non-blocking; the rest is read with blocking calls
 
 
 class Reader:
