@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import threading
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 from urllib.parse import parse_qsl
@@ -194,22 +194,21 @@ class _Shares:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._held: dict[str, int] = {}
+        self._held: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def enter(self, client: str) -> None:
         with self._lock:
-            held = self._held.get(client, 0)
-            if held >= self.limit:
+            if (held := self._held[client]) >= self.limit:
                 message = f"{held} of your queries are running already: retry once one of them has answered"
                 raise Problem(429, message, {"Retry-After": "5"})
-            self._held[client] = held + 1
+            self._held[client] += 1
 
     def leave(self, client: str) -> None:
         with self._lock:
-            held = self._held.pop(client, 1) - 1
-            if held > 0:
-                self._held[client] = held
+            self._held[client] -= 1
+            if not self._held[client]:
+                del self._held[client]
 
 
 # --- /sparql -------------------------------------------------------------------------------------------
@@ -254,7 +253,7 @@ def _one(params: list[tuple[str, str]], name: str) -> str | None:
 def _timeout(request: Request, params: list[tuple[str, str]]) -> float:
     limit = _settings(request).query_timeout
     asked = _one(params, "timeout")
-    if asked is None or asked == "":
+    if not asked:
         return limit
     try:
         value = float(asked)
@@ -604,20 +603,17 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
     if graph and not store.minter.is_public_graph(graph):
         raise Problem(403, f"<{graph}> is not a public graph: it cannot be written here")
     existed = graph == "" or store.has_graph(graph)
+    target = f"GRAPH <{graph}>" if graph else "DEFAULT"
     if request.method == "DELETE":
         if not existed:
             raise Problem(404, f"no graph <{graph}>")
-        await run_in_threadpool(store.update, f"DROP GRAPH <{graph}>" if graph else "DROP DEFAULT")
+        await run_in_threadpool(store.update, f"DROP {target}")
         return Response(status_code=204, headers=_cors(request))
     triples = await _uploaded_triples(request, graph)
     data = " .\n".join(str(t) for t in triples)
     inner = f"GRAPH <{graph}> {{ {data} }}" if graph else data
-    steps = (
-        [f"DROP SILENT GRAPH <{graph}>" if graph else "DROP SILENT DEFAULT"]
-        if request.method == "PUT"
-        else []
-    )
-    steps += [f"CREATE SILENT GRAPH <{graph}>"] if graph else []
+    steps = [f"DROP SILENT {target}"] if request.method == "PUT" else []
+    steps += [f"CREATE SILENT {target}"] if graph else []
     try:
         await run_in_threadpool(store.update, " ;\n".join([*steps, f"INSERT DATA {{ {inner} }}"]))
     except StoreError as e:

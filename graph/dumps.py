@@ -46,12 +46,12 @@ def _project_column(name: str, pattern: str, year: bool = False) -> str:
       ?iri a schema:Project OPTIONAL {{ {pattern} {patterns} BIND({expr} AS ?shown) }} }} GROUP BY ?iri }}"""
 
 
-def _items(cls: str, **columns: tuple[str, str]) -> str:
-    """A class's IRIs and labels, and per column ``(aggregate of ?v, property)``: ?v are its values."""
-    aggregates = " ".join(
-        f"({agg.replace('?v', f'?{name}_')} AS ?{name})" for name, (agg, _) in columns.items()
-    )
-    patterns = " ".join(f"OPTIONAL {{ ?iri {prop} ?{name}_ }}" for name, (_, prop) in columns.items())
+def _items(cls: str, **columns: str | tuple[str, str]) -> str:
+    """A class's IRIs and labels, and a column per property: one value of it, or ``(aggregate, property)``
+    for another aggregate of its values ``?v``."""
+    specs = {n: ("SAMPLE(?v)", c) if isinstance(c, str) else c for n, c in columns.items()}
+    aggregates = " ".join(f"({agg.replace('?v', f'?{n}_')} AS ?{n})" for n, (agg, _) in specs.items())
+    patterns = " ".join(f"OPTIONAL {{ ?iri {prop} ?{n}_ }}" for n, (_, prop) in specs.items())
     return (
         _P
         + f"""SELECT ?iri ?nom {aggregates} WHERE {{ ?iri a {cls} ; rdfs:label ?nom . {patterns} }}
@@ -59,6 +59,11 @@ def _items(cls: str, **columns: tuple[str, str]) -> str:
     )
 
 
+_ORGANISATIONS = _items("org:Organization", projets=("COUNT(DISTINCT ?v)", "^cs:participant"))
+_RESOURCES = _items("schema:CreativeWork", licence="dcterms:license", droits="dcterms:rights")
+_EVENTS = _items("schema:Event", date="schema:startDate", lieu="schema:location")
+_NETWORKS = 'GROUP_CONCAT(DISTINCT STR(?v); separator=" | ")', "cs:network"
+_PLACES = _items("cs:ServicePlace", commune="dcterms:spatial", reseaux=_NETWORKS)
 _ITEM_PATTERNS, _ITEM_LABEL = _label("?iri")
 # The same columns as the list's CSV twin (/projets.csv): the facets of the projects list.
 _PROJECTS = (
@@ -77,11 +82,7 @@ _PROJECTS = (
 # One CSV per main class: (file, title, query). Multi-valued columns are joined with " | ".
 CSV_QUERIES: list[tuple[str, str, str]] = [
     ("projets.csv", "Projets", _PROJECTS),
-    (
-        "organisations.csv",
-        "Organisations",
-        _items("org:Organization", projets=("COUNT(DISTINCT ?v)", "^cs:participant")),
-    ),
+    ("organisations.csv", "Organisations", _ORGANISATIONS),
     *[
         (
             f"territoires-{level}.csv",
@@ -101,31 +102,9 @@ CSV_QUERIES: list[tuple[str, str, str]] = [
             ("communes", "communes", "Commune"),
         )
     ],
-    (
-        "ressources.csv",
-        "Ressources",
-        _items(
-            "schema:CreativeWork",
-            licence=("SAMPLE(?v)", "dcterms:license"),
-            droits=("SAMPLE(?v)", "dcterms:rights"),
-        ),
-    ),
-    (
-        "evenements.csv",
-        "Événements",
-        _items(
-            "schema:Event", date=("SAMPLE(?v)", "schema:startDate"), lieu=("SAMPLE(?v)", "schema:location")
-        ),
-    ),
-    (
-        "lieux.csv",
-        "Lieux de services",
-        _items(
-            "cs:ServicePlace",
-            commune=("SAMPLE(?v)", "dcterms:spatial"),
-            reseaux=('GROUP_CONCAT(DISTINCT STR(?v); separator=" | ")', "cs:network"),
-        ),
-    ),
+    ("ressources.csv", "Ressources", _RESOURCES),
+    ("evenements.csv", "Événements", _EVENTS),
+    ("lieux.csv", "Lieux de services", _PLACES),
 ]
 
 

@@ -1,12 +1,10 @@
 """The query pool: read queries with real deadlines, in worker processes on the public snapshots.
 
-pyoxigraph has no query timeout and an abandoned thread keeps burning CPU, so a public endpoint runs
-each query in a worker process the parent can kill. Workers open the newest public snapshot
-(graph.snapshots) read-only and stream serialised results back over a pipe; the parent waits for each
-message in :meth:`QueryRunner.within_deadline`, the one place where a query meets its deadline.
-
-An in-memory store (tests, ``--store :memory:``) has no checkpoint: queries then run in threads on its
-public engine; the deadline is still answered on time but the abandoned work is not stopped.
+pyoxigraph has no query timeout and an abandoned thread keeps burning CPU, so each query runs in a worker
+process the parent can kill. Workers open the newest public snapshot (graph.snapshots) read-only and
+stream serialised results back over a pipe; :meth:`QueryRunner.within_deadline` is the one place where a
+query meets its deadline. An in-memory store (tests) has no snapshot: its queries run in threads, answered
+on time but not stopped.
 """
 
 from __future__ import annotations
@@ -53,8 +51,7 @@ class Job:
     named_graphs: list[str] | None = None  # protocol's named-graph-uri
     union_default: bool = True  # no protocol dataset and no FROM: default graph = union of public graphs
     base_iri: str | None = None
-    # The query's own FROM and FROM NAMED graphs, when it has some (remote servers get them as the
-    # protocol's dataset; the embedded engine reads them from the query).
+    # The query's own FROM and FROM NAMED graphs: a remote server gets them as the protocol's dataset.
     from_graphs: tuple[list[str], list[str]] | None = None
 
 
@@ -270,16 +267,16 @@ class QueryRunner:
     store's version at its start (published then if need be)."""
 
     def __init__(self, store: Store, workers: int = 2, max_busy: int | None = None, *, network: bool = False):
-        """``network``: whether queries may open connections (SERVICE to allow-listed endpoints)."""
+        """``network``: whether queries may open connections (SERVICE to allow-listed endpoints).
+        ``workers`` are kept ready; more start while all are busy, up to ``max_busy`` at once (then a query
+        waits for one until its deadline), so cheap queries never queue behind heavy ones."""
         self.store = store
         self.network = network
         self.disk = isinstance(store, OxigraphStore) and store.path is not None
         self.max_idle = workers
-        # Beyond the ready pool, extra workers start while all are busy (cheap queries never queue behind
-        # heavy ones), up to this many at once; past it a query waits for a free one until its deadline.
         self.max_busy = max_busy or 4 * workers
-        # Public SPARQL and the platform's own reads (pages, named queries) have slots of their own: a
-        # storm of anonymous queries never makes a page wait for a worker.
+        # Public SPARQL and the platform's own reads (pages) have slots of their own: a storm of anonymous
+        # queries never makes a page wait for a worker.
         self._sparql, self._pages = Slots(self.max_busy), Slots(self.max_busy)
         self.kills = 0
         if self.disk:
@@ -297,8 +294,7 @@ class QueryRunner:
 
     # --- running ------------------------------------------------------------------------------
     def run(self, job: Job, timeout: float) -> Answer:
-        """A read of the platform's own (pages, named queries): blocks until the head is known (the whole
-        work, for non-streaming queries) or the deadline."""
+        """A read of the platform's own (pages, named queries): blocks until the head is known."""
         return self._run_until(job, time.monotonic() + timeout, timeout, self._pages)
 
     def _run_until(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
@@ -313,7 +309,6 @@ class QueryRunner:
                 self._idle.put(_Worker(self._ctx, self.network))
 
     def _take(self) -> _Worker:
-        # Every worker busy with heavy queries: start one more rather than make cheap queries wait.
         try:
             return self._idle.get_nowait()
         except queue.Empty:
@@ -346,11 +341,8 @@ class QueryRunner:
             worker.niced = True
 
     def within_deadline(self, worker: _Worker, release, deadline: float, timeout: float) -> tuple:
-        """The worker's next message, or the worker killed: where every query meets its deadline.
-
-        Each message of an answer (its head, then each chunk of a long one) is waited for here. A query
-        still running after HEAVY_AFTER gets a lower CPU priority; one still running at ``deadline`` has
-        its worker killed (and replaced off the path of the next query) and its client gets QueryTimeout."""
+        """The worker's next message (an answer's head, then each chunk of a long one), or the worker
+        killed at ``deadline`` and QueryTimeout raised: where every query meets its deadline."""
         left = deadline - time.monotonic()
         if not worker.niced and left > HEAVY_AFTER and not worker.conn.poll(HEAVY_AFTER):
             self._heavy(worker)
