@@ -113,7 +113,7 @@ class DumpFile:
     name: str
     title: str
     media: str
-    bytes: int
+    bytes: int = 0  # known once written
     graph: str | None = None
     license: str | None = None
     triples: int | None = None
@@ -205,44 +205,35 @@ class Dumps:
         with gzip.open(tmp / NQUADS, "wb", compresslevel=6) as out:
             for g in graphs:
                 ox.serialize(public_quads(store, g), out, ox.RdfFormat.N_QUADS)
-        files.append(
-            DumpFile(
-                NQUADS,
-                "Jeu de données public complet (N-Quads, gzip)",
-                formats.NQUADS.media_type,
-                0,
-                triples=total,
-            )
-        )
+        title = "Jeu de données public complet (N-Quads, gzip)"
+        files.append(DumpFile(NQUADS, title, formats.NQUADS.media_type, triples=total))
         for g in graphs:
             name = graph_file(store, g)
             with open(tmp / name, "wb") as out:
                 ox.serialize((q.triple for q in public_quads(store, g)), out, ox.RdfFormat.TURTLE)
-            files.append(
-                DumpFile(
-                    name, f"Graphe <{g}> (Turtle)", formats.TURTLE.media_type, 0, g, lic.get(g), counts.get(g)
-                )
-            )
+            title = f"Graphe <{g}> (Turtle)"
+            files.append(DumpFile(name, title, formats.TURTLE.media_type, 0, g, lic.get(g), counts.get(g)))
         for name, title, query in CSV_QUERIES:
             rows = store.select(query)
             names = list(dict.fromkeys(k for r in rows for k in r)) or ["iri"]
             (tmp / name).write_bytes(formats.write_rows(formats.CSV, names, rows))
-            files.append(DumpFile(name, title, formats.CSV.media_type, 0))
+            files.append(DumpFile(name, title, formats.CSV.media_type))
         exchange = data_inclusion.export(store)
         for name in data_inclusion.write(exchange, tmp / DATA_INCLUSION_DIR):
             media = (formats.JSON if name.endswith(".json") else formats.CSV).media_type
             title = f"Lieux et services au schéma data·inclusion {exchange.package} : {name}"
-            files.append(DumpFile(f"{DATA_INCLUSION_DIR}/{name}", title, media, 0))
+            files.append(DumpFile(f"{DATA_INCLUSION_DIR}/{name}", title, media))
         for f in files:
             f.bytes = (tmp / f.name).stat().st_size
         manifest = {"version": version, "triples": total, "graphs": graphs, "files": [vars(f) for f in files]}
         manifest["data_inclusion"] = data_inclusion.summary(exchange)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        text = json.dumps(manifest, ensure_ascii=False)
+        (tmp / "manifest.json").write_text(text, encoding="utf-8")
         final = self.directory / f"v{version}"
         shutil.rmtree(final, ignore_errors=True)
         os.rename(tmp, final)
         pointer = self.directory / f".current-{os.getpid()}.json"
-        pointer.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        pointer.write_text(text, encoding="utf-8")
         os.replace(pointer, self.directory / "current.json")
         # Keep the previous build for downloads in flight; older ones go.
         builds = sorted(

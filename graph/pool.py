@@ -322,8 +322,8 @@ class QueryRunner:
             if done[0]:
                 return
             done[0] = True
-            # A worker started for a burst is kept (up to max_busy), or every query would pay a process start.
-            if reusable and not worker.niced and self._idle.qsize() < self.max_busy:
+            # Workers started for a burst end with it: each holds its own snapshot caches (memory).
+            if reusable and not worker.niced and self._idle.qsize() < self.max_idle:
                 self._idle.put(worker)
             else:
                 worker.kill()
