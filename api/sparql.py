@@ -266,11 +266,10 @@ def _timeout(request: Request, params: list[tuple[str, str]]) -> float:
 def _collect(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
     """Read the answer until ``limit`` bytes or its end, so errors before that get a proper status."""
     head: list[bytes] = []
-    size = 0
     for chunk in answer.chunks:
         head.append(chunk)
-        size += len(chunk)
-        if size >= limit:
+        limit -= len(chunk)
+        if limit <= 0:
             return head, False
     return head, True
 

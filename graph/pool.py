@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
@@ -252,14 +252,12 @@ class Answer:
 
     head: Head
     chunks: Iterator[bytes]
-    _release: list = field(default_factory=list)
+    release: Callable[[bool], None] = lambda reusable: None  # ``release(False)`` stops the work
     complete: bool = False  # the whole body is in ``chunks`` already: reading it never waits
 
     def close(self) -> None:
         """Stop early (client gone): the worker is killed rather than drained."""
-        for release in self._release:
-            release(False)
-        self._release.clear()
+        self.release(False)
 
 
 class QueryRunner:
@@ -431,7 +429,7 @@ def _answer(receive: Callable[[], tuple], release: Callable[[bool], None]) -> An
                 raise value
             return
 
-    return Answer(value, chunks(), [release])
+    return Answer(value, chunks(), release)
 
 
 def threaded_answer(
