@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,12 +31,11 @@ from api import (
     sign_in,
     sparql,
 )
-from api.guards import Guards
 from api.linking import router as linking_router
 from api.pages import render
-from api.public_http import PublicHttp, public_routes
+from api.public_http import PublicHttp
 from api.reconcile import router as reconcile_router
-from graph import matching, search
+from graph import formats, matching, search
 from graph.pool import QueryRunner, Reader
 from graph.remote import RemoteRunner, RemoteStore
 from graph.settings import Settings
@@ -95,7 +95,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         openapi_url=None,  # /openapi.json describes the named queries (api/named_queries.py)
     )
     app.state.settings = settings
-    app.add_middleware(Guards)  # bad paths refused, security headers on every answer
     app.add_exception_handler(StoreUnavailable, unavailable)
     app.add_exception_handler(QueryTimeout, unavailable)
     app.add_exception_handler(conneg.FormatError, conneg.refuse)  # 400 unknown format, 406 unacceptable
@@ -116,20 +115,19 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(ontology.router)  # /def: the ontology
     app.include_router(crawlers.router)  # /robots.txt, /sitemap.xml
     app.add_exception_handler(HTTPException, not_found)
-    public = public_routes(
-        [home.router, resources.router, lists.router, named_queries.router, catalogue.router]
-        + [downloads.router, ontology.router, crawlers.router, reconcile_router]
-    )
-    app.add_middleware(PublicHttp, routes=public, origins=settings.cors_origins)
+    # Bad paths refused, security headers on every answer, HEAD, and CORS on these public routers.
+    public = [home.router, resources.router, lists.router, named_queries.router, catalogue.router]
+    public += [downloads.router, ontology.router, crawlers.router, reconcile_router]
+    app.add_middleware(PublicHttp, routers=public, origins=settings.cors_origins)
     return app
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
-    """A browser asking for a page that does not exist gets a page (JSON clients keep FastAPI's JSON)."""
+    """A browser asking for a page that does not exist gets a page (other clients keep FastAPI's JSON)."""
     assert isinstance(exc, HTTPException)
-    accept = request.headers.get("accept", "")
-    if exc.status_code == 404 and "text/html" in accept:
-        return render(request, "not_found.html", {"iri": request.url.path}, status_code=404)
+    with contextlib.suppress(conneg.FormatError):
+        if exc.status_code == 404 and conneg.choose(request, (formats.JSON, formats.HTML)) is formats.HTML:
+            return render(request, "not_found.html", {"iri": request.url.path}, status_code=404)
     return await http_exception_handler(request, exc)
 
 

@@ -20,8 +20,8 @@ from markupsafe import Markup
 
 from api.accounts import Accounts, accounts_path, current_user, secret_key
 from api.deps import templates
-from api.guards import unsafe_text
 from api.pages import render
+from api.public_http import unsafe_text
 from api.security_forms import CSRF_FIELD, HONEYPOT_FIELD, Csrf, RateLimiter, is_secure
 from api.uploads import Upload, UploadError, check, save
 from graph import contributions as model

@@ -19,8 +19,8 @@ router = APIRouter()
 
 
 def dumps_of(request: Request) -> Dumps:
-    """One Dumps per app, in the configured folder (settings.dumps_dir) or next to
-    the store (``var/dumps`` for ``var/store``)."""
+    """One Dumps per app, in the configured folder (settings.dumps_dir) or next to the store (``var/dumps``
+    for ``var/store``)."""
     app = request.app
     dumps = getattr(app.state, "dumps", None)
     if dumps is None:
@@ -50,26 +50,19 @@ async def downloads_page(request: Request) -> Response:
 async def download(request: Request, name: str) -> Response:
     dumps = dumps_of(request)
     dumps.ensure()
-    path = dumps.path(name)
     manifest = dumps.manifest()
-    if path is None or manifest is None or not path.is_file():
-        if manifest is None:
-            return Response(
-                "Les fichiers sont en préparation.", status_code=503, headers={"Retry-After": "10"}
-            )
-        return Response(
-            f"Pas de fichier « {name} ».", status_code=404, media_type="text/plain; charset=utf-8"
-        )
+    if manifest is None:
+        return Response("Les fichiers sont en préparation.", status_code=503, headers={"Retry-After": "10"})
+    path = dumps.path(name)
+    if path is None or not path.is_file():
+        return Response(f"Pas de fichier « {name} ».", 404, media_type="text/plain; charset=utf-8")
     etag = f'"{manifest["version"]}-{name}"'
     if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
     media = next(f["media"] for f in manifest["files"] if f["name"] == name)
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
     if name.endswith(".gz"):
-        return FileResponse(path, media_type="application/gzip", filename=name, headers=headers)
-    return FileResponse(
-        path,
-        media_type=media + ("; charset=utf-8" if media.startswith("text/") else ""),
-        filename=name.rsplit("/", 1)[-1],
-        headers=headers,
-    )
+        media = "application/gzip"
+    elif media.startswith("text/"):
+        media += "; charset=utf-8"
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
+    return FileResponse(path, media_type=media, filename=name.rsplit("/", 1)[-1], headers=headers)

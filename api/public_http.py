@@ -1,23 +1,65 @@
-"""HEAD and CORS for the whole application, in one ASGI middleware.
+"""What every request and response gets, whatever the route, in one ASGI middleware.
 
-RFC 9110 asks every GET resource to answer HEAD; FastAPI routes declared with GET answer it 405, so a HEAD
-is run as the GET it stands for and its body dropped (status and headers stay the GET's, Content-Length
-included). Public read-only routes (the routers given at set-up) share one CORS policy,
-``COMMUNS_CORS_ORIGINS``; authenticated routes (contributions, moderation, the Graph Store) get none, so
-a browser application on another site can read the commons but never act as a logged-in user.
-``/sparql`` and ``/store`` apply the same policy themselves (:func:`cors_headers`), with their own methods.
+- A path that is not valid percent-encoded UTF-8, or holds a control character, is refused with a 400
+  before any route sees it (it could only ever fail later, as a 500 somewhere deep).
+- Security headers: ``nosniff`` everywhere; pages forbid framing, send no referrer elsewhere and run only
+  the platform's own scripts and styles (the templates hold no inline script or style).
+- HEAD: RFC 9110 asks every GET resource to answer it, FastAPI's GET routes answer 405, so a HEAD runs as
+  its GET and the body is dropped (status and headers stay the GET's, Content-Length included).
+- CORS: public read-only routes share one policy, ``COMMUNS_CORS_ORIGINS``; authenticated routes get
+  none, so a site elsewhere can read the commons but never act as a logged-in user. ``/sparql`` and
+  ``/store`` apply the same policy themselves (:func:`cors_headers`), with their own methods.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
+from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Request
-from starlette.routing import BaseRoute, Match
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 EXPOSED = "ETag, Content-Type, Link, Content-Disposition, Retry-After"
-READ_METHODS = "GET, HEAD, POST, OPTIONS"
+PREFLIGHT = {
+    "Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Type, If-None-Match",
+    "Access-Control-Max-Age": "600",
+}
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+]
+CONTENT_SECURITY_POLICY = (
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def unsafe_text(value: str, allowed: str = "") -> bool:
+    """Control characters (but those ``allowed``), bidirectional and other invisible formatting
+    characters (U+202E reverses what follows on every page) and lone surrogates."""
+    return any(
+        unicodedata.category(c) in ("Cf", "Cs") or (unicodedata.category(c) == "Cc" and c not in allowed)
+        for c in value
+    )
+
+
+def path_problem(raw: bytes) -> str | None:
+    """Why a request path cannot name anything here, or None."""
+    raw = raw.split(b"?", 1)[0]
+    if re.search(rb"%(?![0-9A-Fa-f]{2})", raw):
+        return "a % in the path is not followed by two hexadecimal digits"
+    try:
+        path = unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return "the path is not UTF-8 once percent-decoded"
+    if unsafe_text(path):
+        return "the path holds a control or formatting character"
+    return None
 
 
 def cors_headers(origins: str, origin: str) -> dict[str, str]:
@@ -36,45 +78,63 @@ def cors_headers(origins: str, origin: str) -> dict[str, str]:
 
 
 class PublicHttp:
-    """``routes`` are the public read-only routes; ``origins`` is the policy."""
+    """``routers`` hold the public read-only routes; ``origins`` is the CORS policy."""
 
-    def __init__(self, app: ASGIApp, routes: list[BaseRoute], origins: str) -> None:
-        self.app, self.routes, self.origins = app, routes, origins
-        self.public = {getattr(route, "endpoint", None) for route in routes} - {None}
+    def __init__(self, app: ASGIApp, routers: Iterable[APIRouter], origins: str) -> None:
+        self.app, self.origins = app, origins
+        self.routes = [route for router in routers for route in router.routes]
+        self.public = {getattr(route, "endpoint", None) for route in self.routes} - {None}
         self.listed = bool(origins.strip()) and origins.strip() != "*"  # answers depend on Origin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        head = scope["method"] == "HEAD"
+        origin = _header(scope, b"origin")
         if scope["method"] == "OPTIONS" and self._is_public(scope):
-            await self._preflight(scope, send)
+            await _respond(send, 204, {**cors_headers(self.origins, origin), **PREFLIGHT}.items(), b"")
             return
+        head = scope["method"] == "HEAD"
         if head:
             scope = {**scope, "method": "GET"}
-        origin = _header(scope, b"origin")
 
         async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start" and scope.get("endpoint") in self.public:
-                headers = list(message.get("headers", []))
-                cors = cors_headers(self.origins, origin)
-                if self.listed:
-                    cors["Vary"] = "Origin"
-                for name, value in cors.items():
-                    key = name.lower().encode("latin-1")
-                    if key == b"vary":
-                        _add_vary(headers, value)
-                    elif not any(k == key for k, _ in headers):
-                        headers.append((key, value.encode("latin-1")))
-                message = {**message, "headers": headers}
+            if message["type"] == "http.response.start":
+                message = {
+                    **message,
+                    "headers": self._headers(scope, origin, list(message.get("headers", []))),
+                }
             elif message["type"] == "http.response.body" and head:
                 if message.get("more_body", False):
                     return
                 message = {"type": "http.response.body", "body": b""}
             await send(message)
 
+        problem = path_problem(scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape"))
+        if problem:
+            headers = [("content-type", "text/plain; charset=utf-8")]
+            await _respond(sending, 400, headers, f"400 Bad Request: {problem}\n".encode())
+            return
         await self.app(scope, receive, sending)
+
+    def _headers(self, scope: Scope, origin: str, headers: list[tuple[bytes, bytes]]) -> list:
+        names = {k.lower() for k, _ in headers}
+        headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+        media = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+        if media.startswith(b"text/html") and b"content-security-policy" not in names:
+            headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY))
+        if scope.get("endpoint") not in self.public:
+            return headers
+        cors = cors_headers(self.origins, origin)
+        if self.listed:
+            cors["Vary"] = "Origin"
+        for name, value in cors.items():
+            key = name.lower().encode("latin-1")
+            if key == b"vary":
+                _add_vary(headers, value)
+            elif key not in names:
+                headers.append((key, value.encode("latin-1")))
+        return headers
 
     def _is_public(self, scope: Scope) -> bool:
         """Whether a GET at this path reaches a public route (a preflight carries no endpoint yet)."""
@@ -83,21 +143,13 @@ class PublicHttp:
         probe = {**scope, "method": "GET"}
         return any(route.matches(probe)[0] is Match.FULL for route in self.routes)
 
-    async def _preflight(self, scope: Scope, send: Send) -> None:
-        headers = {
-            **cors_headers(self.origins, _header(scope, b"origin")),
-            "Access-Control-Allow-Methods": READ_METHODS,
-            "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Type, If-None-Match",
-            "Access-Control-Max-Age": "600",
-        }
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        await send({"type": "http.response.start", "status": 204, "headers": raw})
-        await send({"type": "http.response.body", "body": b""})
 
-
-def public_routes(routers: Iterable[APIRouter]) -> list[BaseRoute]:
-    """These routers' routes: the public read-only ones, marked once at set-up."""
-    return [route for router in routers for route in router.routes]
+async def _respond(send: Send, status: int, headers: Iterable[tuple[str, str]], body: bytes) -> None:
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    if body:
+        raw.append((b"content-length", b"%d" % len(body)))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
 
 
 def etag_matches(request: Request, etag: str) -> bool:

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import threading
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 from urllib.parse import parse_qsl
@@ -115,13 +115,12 @@ async def _read_body(request: Request, limit: int) -> bytes:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
         raise Problem(413, f"request body over the limit of {limit} bytes")
-    chunks, size = [], 0
+    body = bytearray()
     async for chunk in request.stream():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
+        body += chunk
+        if len(body) > limit:
             raise Problem(413, f"request body over the limit of {limit} bytes")
-    return b"".join(chunks)
+    return bytes(body)
 
 
 def _media(request: Request) -> str:
@@ -194,22 +193,21 @@ class _Shares:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._held: dict[str, int] = {}
+        self._held: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def enter(self, client: str) -> None:
         with self._lock:
-            held = self._held.get(client, 0)
-            if held >= self.limit:
+            if (held := self._held[client]) >= self.limit:
                 message = f"{held} of your queries are running already: retry once one of them has answered"
                 raise Problem(429, message, {"Retry-After": "5"})
-            self._held[client] = held + 1
+            self._held[client] += 1
 
     def leave(self, client: str) -> None:
         with self._lock:
-            held = self._held.pop(client, 1) - 1
-            if held > 0:
-                self._held[client] = held
+            self._held[client] -= 1
+            if not self._held[client]:
+                del self._held[client]
 
 
 # --- /sparql -------------------------------------------------------------------------------------------
@@ -254,7 +252,7 @@ def _one(params: list[tuple[str, str]], name: str) -> str | None:
 def _timeout(request: Request, params: list[tuple[str, str]]) -> float:
     limit = _settings(request).query_timeout
     asked = _one(params, "timeout")
-    if asked is None or asked == "":
+    if not asked:
         return limit
     try:
         value = float(asked)
@@ -268,11 +266,10 @@ def _timeout(request: Request, params: list[tuple[str, str]]) -> float:
 def _collect(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
     """Read the answer until ``limit`` bytes or its end, so errors before that get a proper status."""
     head: list[bytes] = []
-    size = 0
     for chunk in answer.chunks:
         head.append(chunk)
-        size += len(chunk)
-        if size >= limit:
+        limit -= len(chunk)
+        if limit <= 0:
             return head, False
     return head, True
 
@@ -319,10 +316,8 @@ def _reply(
             raise Problem(406, str(e)) from e
         media, complete = formats.JSONLD.media_type, True
     content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
-    if request.method == "HEAD" or complete:
-        answer.close()
-        body = b"" if request.method == "HEAD" else b"".join(head)
-        return Response(body, 200, headers, media_type=content_type)
+    if complete:  # HEAD too: the middleware (api/public_http.py) runs it as a GET and drops the body
+        return Response(b"".join(head), 200, headers, media_type=content_type)
     return StreamingResponse(_stream(head, answer, done), 200, headers, media_type=content_type)
 
 
@@ -403,7 +398,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     try:
         started = await _start(runner, job, timeout, query)
         response = _reply(request, started, headers, graph is formats.JSONLD, lambda: shares.leave(client))
-        if not isinstance(response, StreamingResponse) and request.method != "HEAD":
+        if not isinstance(response, StreamingResponse):
             cache.put(etag, str(response.media_type), response.body)
         return response
     finally:
@@ -531,7 +526,7 @@ def _target(request: Request, path: str | None) -> str | None:
 async def graph_store(request: Request, path: str | None = None) -> Response:
     try:
         graph = _target(request, path)
-        reading = request.method in ("GET", "HEAD")
+        reading = request.method == "GET"  # HEAD included (api/public_http.py)
         if not reading:
             _authorize(request)
         if graph is None and request.method != "POST":  # a POST to the store itself makes a new graph
@@ -604,20 +599,17 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
     if graph and not store.minter.is_public_graph(graph):
         raise Problem(403, f"<{graph}> is not a public graph: it cannot be written here")
     existed = graph == "" or store.has_graph(graph)
+    target = f"GRAPH <{graph}>" if graph else "DEFAULT"
     if request.method == "DELETE":
         if not existed:
             raise Problem(404, f"no graph <{graph}>")
-        await run_in_threadpool(store.update, f"DROP GRAPH <{graph}>" if graph else "DROP DEFAULT")
+        await run_in_threadpool(store.update, f"DROP {target}")
         return Response(status_code=204, headers=_cors(request))
     triples = await _uploaded_triples(request, graph)
     data = " .\n".join(str(t) for t in triples)
     inner = f"GRAPH <{graph}> {{ {data} }}" if graph else data
-    steps = (
-        [f"DROP SILENT GRAPH <{graph}>" if graph else "DROP SILENT DEFAULT"]
-        if request.method == "PUT"
-        else []
-    )
-    steps += [f"CREATE SILENT GRAPH <{graph}>"] if graph else []
+    steps = [f"DROP SILENT {target}"] if request.method == "PUT" else []
+    steps += [f"CREATE SILENT {target}"] if graph else []
     try:
         await run_in_threadpool(store.update, " ;\n".join([*steps, f"INSERT DATA {{ {inner} }}"]))
     except StoreError as e:

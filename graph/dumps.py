@@ -46,6 +46,24 @@ def _project_column(name: str, pattern: str, year: bool = False) -> str:
       ?iri a schema:Project OPTIONAL {{ {pattern} {patterns} BIND({expr} AS ?shown) }} }} GROUP BY ?iri }}"""
 
 
+def _items(cls: str, **columns: str | tuple[str, str]) -> str:
+    """A class's IRIs and labels, and a column per property: one value of it, or ``(aggregate, property)``
+    for another aggregate of its values ``?v``."""
+    specs = {n: ("SAMPLE(?v)", c) if isinstance(c, str) else c for n, c in columns.items()}
+    aggregates = " ".join(f"({agg.replace('?v', f'?{n}_')} AS ?{n})" for n, (agg, _) in specs.items())
+    patterns = " ".join(f"OPTIONAL {{ ?iri {prop} ?{n}_ }}" for n, (_, prop) in specs.items())
+    return (
+        _P
+        + f"""SELECT ?iri ?nom {aggregates} WHERE {{ ?iri a {cls} ; rdfs:label ?nom . {patterns} }}
+        GROUP BY ?iri ?nom ORDER BY ?iri"""
+    )
+
+
+_ORGANISATIONS = _items("org:Organization", projets=("COUNT(DISTINCT ?v)", "^cs:participant"))
+_RESOURCES = _items("schema:CreativeWork", licence="dcterms:license", droits="dcterms:rights")
+_EVENTS = _items("schema:Event", date="schema:startDate", lieu="schema:location")
+_NETWORKS = 'GROUP_CONCAT(DISTINCT STR(?v); separator=" | ")', "cs:network"
+_PLACES = _items("cs:ServicePlace", commune="dcterms:spatial", reseaux=_NETWORKS)
 _ITEM_PATTERNS, _ITEM_LABEL = _label("?iri")
 # The same columns as the list's CSV twin (/projets.csv): the facets of the projects list.
 _PROJECTS = (
@@ -64,14 +82,7 @@ _PROJECTS = (
 # One CSV per main class: (file, title, query). Multi-valued columns are joined with " | ".
 CSV_QUERIES: list[tuple[str, str, str]] = [
     ("projets.csv", "Projets", _PROJECTS),
-    (
-        "organisations.csv",
-        "Organisations",
-        _P
-        + """SELECT ?iri ?nom (COUNT(DISTINCT ?p) AS ?projets) WHERE {
-          ?iri a org:Organization ; rdfs:label ?nom . OPTIONAL { ?p cs:participant ?iri }
-        } GROUP BY ?iri ?nom ORDER BY ?iri""",
-    ),
+    ("organisations.csv", "Organisations", _ORGANISATIONS),
     *[
         (
             f"territoires-{level}.csv",
@@ -91,34 +102,9 @@ CSV_QUERIES: list[tuple[str, str, str]] = [
             ("communes", "communes", "Commune"),
         )
     ],
-    (
-        "ressources.csv",
-        "Ressources",
-        _P
-        + """SELECT ?iri ?nom (SAMPLE(?l) AS ?licence) (SAMPLE(?r) AS ?droits) WHERE {
-          ?iri a schema:CreativeWork ; rdfs:label ?nom .
-          OPTIONAL { ?iri dcterms:license ?l } OPTIONAL { ?iri dcterms:rights ?r }
-        } GROUP BY ?iri ?nom ORDER BY ?iri""",
-    ),
-    (
-        "evenements.csv",
-        "Événements",
-        _P
-        + """SELECT ?iri ?nom (SAMPLE(?d) AS ?date) (SAMPLE(?lieu) AS ?lieu) WHERE {
-          ?iri a schema:Event ; rdfs:label ?nom .
-          OPTIONAL { ?iri schema:startDate ?d } OPTIONAL { ?iri schema:location ?lieu }
-        } GROUP BY ?iri ?nom ORDER BY ?iri""",
-    ),
-    (
-        "lieux.csv",
-        "Lieux de services",
-        _P
-        + """SELECT ?iri ?nom (SAMPLE(?c) AS ?commune)
-          (GROUP_CONCAT(DISTINCT STR(?r); separator=" | ") AS ?reseaux) WHERE {
-          ?iri a cs:ServicePlace ; rdfs:label ?nom .
-          OPTIONAL { ?iri dcterms:spatial ?c } OPTIONAL { ?iri cs:network ?r }
-        } GROUP BY ?iri ?nom ORDER BY ?iri""",
-    ),
+    ("ressources.csv", "Ressources", _RESOURCES),
+    ("evenements.csv", "Événements", _EVENTS),
+    ("lieux.csv", "Lieux de services", _PLACES),
 ]
 
 
@@ -127,7 +113,7 @@ class DumpFile:
     name: str
     title: str
     media: str
-    bytes: int
+    bytes: int = 0  # known once written
     graph: str | None = None
     license: str | None = None
     triples: int | None = None
@@ -219,44 +205,35 @@ class Dumps:
         with gzip.open(tmp / NQUADS, "wb", compresslevel=6) as out:
             for g in graphs:
                 ox.serialize(public_quads(store, g), out, ox.RdfFormat.N_QUADS)
-        files.append(
-            DumpFile(
-                NQUADS,
-                "Jeu de données public complet (N-Quads, gzip)",
-                formats.NQUADS.media_type,
-                0,
-                triples=total,
-            )
-        )
+        title = "Jeu de données public complet (N-Quads, gzip)"
+        files.append(DumpFile(NQUADS, title, formats.NQUADS.media_type, triples=total))
         for g in graphs:
             name = graph_file(store, g)
             with open(tmp / name, "wb") as out:
                 ox.serialize((q.triple for q in public_quads(store, g)), out, ox.RdfFormat.TURTLE)
-            files.append(
-                DumpFile(
-                    name, f"Graphe <{g}> (Turtle)", formats.TURTLE.media_type, 0, g, lic.get(g), counts.get(g)
-                )
-            )
+            title = f"Graphe <{g}> (Turtle)"
+            files.append(DumpFile(name, title, formats.TURTLE.media_type, 0, g, lic.get(g), counts.get(g)))
         for name, title, query in CSV_QUERIES:
             rows = store.select(query)
             names = list(dict.fromkeys(k for r in rows for k in r)) or ["iri"]
             (tmp / name).write_bytes(formats.write_rows(formats.CSV, names, rows))
-            files.append(DumpFile(name, title, formats.CSV.media_type, 0))
+            files.append(DumpFile(name, title, formats.CSV.media_type))
         exchange = data_inclusion.export(store)
         for name in data_inclusion.write(exchange, tmp / DATA_INCLUSION_DIR):
             media = (formats.JSON if name.endswith(".json") else formats.CSV).media_type
             title = f"Lieux et services au schéma data·inclusion {exchange.package} : {name}"
-            files.append(DumpFile(f"{DATA_INCLUSION_DIR}/{name}", title, media, 0))
+            files.append(DumpFile(f"{DATA_INCLUSION_DIR}/{name}", title, media))
         for f in files:
             f.bytes = (tmp / f.name).stat().st_size
         manifest = {"version": version, "triples": total, "graphs": graphs, "files": [vars(f) for f in files]}
         manifest["data_inclusion"] = data_inclusion.summary(exchange)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        text = json.dumps(manifest, ensure_ascii=False)
+        (tmp / "manifest.json").write_text(text, encoding="utf-8")
         final = self.directory / f"v{version}"
         shutil.rmtree(final, ignore_errors=True)
         os.rename(tmp, final)
         pointer = self.directory / f".current-{os.getpid()}.json"
-        pointer.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        pointer.write_text(text, encoding="utf-8")
         os.replace(pointer, self.directory / "current.json")
         # Keep the previous build for downloads in flight; older ones go.
         builds = sorted(

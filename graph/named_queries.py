@@ -150,17 +150,15 @@ def _param(path: Path, spec: object, sparql: str) -> Param:
     kind = str(spec.get("type", "string"))
     if kind not in TYPES:
         raise QueryFileError(path, f"parameter {name}: type {kind!r} is not one of {', '.join(TYPES)}", 1)
-    enum = spec.get("enum")
     p = Param(
         name=name,
         type=kind,
         description=str(spec.get("description") or ""),
         required=bool(spec.get("required", False)),
-        default=None if spec.get("default") is None else str(spec["default"]),
-        enum=[str(v) for v in enum] if enum else None,
-        example=None if spec.get("example") is None else str(spec["example"]),
+        enum=[str(v) for v in spec["enum"]] if spec.get("enum") else None,
         lang=str(spec.get("lang", "fr")),
         level=spec.get("level"),
+        **{k: str(spec[k]) for k in ("default", "example") if spec.get(k) is not None},
     )
     if p.level is not None and p.level not in TERRITORY_LEVELS:
         raise QueryFileError(path, f"parameter {name}: level must be one of {TERRITORY_LEVELS}", 1)

@@ -1,12 +1,10 @@
 """The query pool: read queries with real deadlines, in worker processes on the public snapshots.
 
-pyoxigraph has no query timeout and an abandoned thread keeps burning CPU, so a public endpoint runs
-each query in a worker process the parent can kill. Workers open the newest public snapshot
-(graph.snapshots) read-only and stream serialised results back over a pipe; the parent waits for each
-message in :meth:`QueryRunner.within_deadline`, the one place where a query meets its deadline.
-
-An in-memory store (tests, ``--store :memory:``) has no checkpoint: queries then run in threads on its
-public engine; the deadline is still answered on time but the abandoned work is not stopped.
+pyoxigraph has no query timeout and an abandoned thread keeps burning CPU, so each query runs in a worker
+process the parent can kill. Workers open the newest public snapshot (graph.snapshots) read-only and
+stream serialised results back over a pipe; :meth:`QueryRunner.within_deadline` is the one place where a
+query meets its deadline. An in-memory store (tests) has no snapshot: its queries run in threads, answered
+on time but not stopped.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
@@ -53,8 +51,7 @@ class Job:
     named_graphs: list[str] | None = None  # protocol's named-graph-uri
     union_default: bool = True  # no protocol dataset and no FROM: default graph = union of public graphs
     base_iri: str | None = None
-    # The query's own FROM and FROM NAMED graphs, when it has some (remote servers get them as the
-    # protocol's dataset; the embedded engine reads them from the query).
+    # The query's own FROM and FROM NAMED graphs: a remote server gets them as the protocol's dataset.
     from_graphs: tuple[list[str], list[str]] | None = None
 
 
@@ -255,14 +252,12 @@ class Answer:
 
     head: Head
     chunks: Iterator[bytes]
-    _release: list = field(default_factory=list)
+    release: Callable[[bool], None] = lambda reusable: None  # ``release(False)`` stops the work
     complete: bool = False  # the whole body is in ``chunks`` already: reading it never waits
 
     def close(self) -> None:
         """Stop early (client gone): the worker is killed rather than drained."""
-        for release in self._release:
-            release(False)
-        self._release.clear()
+        self.release(False)
 
 
 class QueryRunner:
@@ -270,16 +265,16 @@ class QueryRunner:
     store's version at its start (published then if need be)."""
 
     def __init__(self, store: Store, workers: int = 2, max_busy: int | None = None, *, network: bool = False):
-        """``network``: whether queries may open connections (SERVICE to allow-listed endpoints)."""
+        """``network``: whether queries may open connections (SERVICE to allow-listed endpoints).
+        ``workers`` are kept ready; more start while all are busy, up to ``max_busy`` at once (then a query
+        waits for one until its deadline), so cheap queries never queue behind heavy ones."""
         self.store = store
         self.network = network
         self.disk = isinstance(store, OxigraphStore) and store.path is not None
         self.max_idle = workers
-        # Beyond the ready pool, extra workers start while all are busy (cheap queries never queue behind
-        # heavy ones), up to this many at once; past it a query waits for a free one until its deadline.
         self.max_busy = max_busy or 4 * workers
-        # Public SPARQL and the platform's own reads (pages, named queries) have slots of their own: a
-        # storm of anonymous queries never makes a page wait for a worker.
+        # Public SPARQL and the platform's own reads (pages) have slots of their own: a storm of anonymous
+        # queries never makes a page wait for a worker.
         self._sparql, self._pages = Slots(self.max_busy), Slots(self.max_busy)
         self.kills = 0
         if self.disk:
@@ -297,8 +292,7 @@ class QueryRunner:
 
     # --- running ------------------------------------------------------------------------------
     def run(self, job: Job, timeout: float) -> Answer:
-        """A read of the platform's own (pages, named queries): blocks until the head is known (the whole
-        work, for non-streaming queries) or the deadline."""
+        """A read of the platform's own (pages, named queries): blocks until the head is known."""
         return self._run_until(job, time.monotonic() + timeout, timeout, self._pages)
 
     def _run_until(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
@@ -313,7 +307,6 @@ class QueryRunner:
                 self._idle.put(_Worker(self._ctx, self.network))
 
     def _take(self) -> _Worker:
-        # Every worker busy with heavy queries: start one more rather than make cheap queries wait.
         try:
             return self._idle.get_nowait()
         except queue.Empty:
@@ -327,8 +320,8 @@ class QueryRunner:
             if done[0]:
                 return
             done[0] = True
-            # A worker started for a burst is kept (up to max_busy), or every query would pay a process start.
-            if reusable and not worker.niced and self._idle.qsize() < self.max_busy:
+            # Workers started for a burst end with it: each holds its own snapshot caches (memory).
+            if reusable and not worker.niced and self._idle.qsize() < self.max_idle:
                 self._idle.put(worker)
             else:
                 worker.kill()
@@ -346,11 +339,8 @@ class QueryRunner:
             worker.niced = True
 
     def within_deadline(self, worker: _Worker, release, deadline: float, timeout: float) -> tuple:
-        """The worker's next message, or the worker killed: where every query meets its deadline.
-
-        Each message of an answer (its head, then each chunk of a long one) is waited for here. A query
-        still running after HEAVY_AFTER gets a lower CPU priority; one still running at ``deadline`` has
-        its worker killed (and replaced off the path of the next query) and its client gets QueryTimeout."""
+        """The worker's next message (an answer's head, then each chunk of a long one), or the worker
+        killed at ``deadline`` and QueryTimeout raised: where every query meets its deadline."""
         left = deadline - time.monotonic()
         if not worker.niced and left > HEAVY_AFTER and not worker.conn.poll(HEAVY_AFTER):
             self._heavy(worker)
@@ -393,41 +383,10 @@ class QueryRunner:
         release = self._checkout(worker, slots)
         return _answer(functools.partial(self.within_deadline, worker, release, deadline, timeout), release)
 
-    def _take_now(self) -> _Worker | None:
-        """An idle worker with its slot, without waiting; None if either is missing or queries already
-        wait for one (they go first: taking a free worker here would starve them)."""
-        if not self._sparql.acquire(0):
-            return None
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            self._sparql.release()
-            return None
-
     async def run_async(self, job: Job, timeout: float) -> Answer:
-        """A public SPARQL query, from the event loop. With a snapshot published and a worker idle, the
-        worker's pipe is awaited on the loop: two process wake-ups (parent, worker, parent), not four
-        through a thread. Anything that could block (publishing, starting a worker, waiting for one) goes
-        to a thread. The loop only waits for the worker to be readable: the deadline is still met in
-        :meth:`within_deadline`, which then never blocks."""
+        """A public SPARQL query, from the event loop: it waits in a thread, with slots of its own."""
         deadline = time.monotonic() + timeout
-        snapshot = self.snapshots.published if self.disk else None
-        current = snapshot is not None and snapshot[0] == self.store.version
-        worker = self._take_now() if current else None
-        if worker is None:
-            return await asyncio.to_thread(self._run_until, job, deadline, timeout, self._sparql)
-        assert snapshot is not None
-        worker = self._send(worker, snapshot[1], job, self._sparql)
-        release = self._checkout(worker, self._sparql)
-        try:
-            if timeout > HEAVY_AFTER and not await _readable(worker.conn, HEAVY_AFTER):
-                self._heavy(worker)
-            await _readable(worker.conn, deadline - time.monotonic())
-        except asyncio.CancelledError:  # the client went away: the worker is killed, not drained
-            release(False)
-            raise
-        receive = functools.partial(self.within_deadline, worker, release, deadline, timeout)
-        return _answer(receive, release)
+        return await asyncio.to_thread(self._run_until, job, deadline, timeout, self._sparql)
 
     def _run_thread(self, job: Job, deadline: float, timeout: float) -> Answer:
         assert isinstance(self.store, OxigraphStore)
@@ -470,7 +429,7 @@ def _answer(receive: Callable[[], tuple], release: Callable[[bool], None]) -> An
                 raise value
             return
 
-    return Answer(value, chunks(), [release])
+    return Answer(value, chunks(), release)
 
 
 def threaded_answer(
@@ -494,30 +453,6 @@ def threaded_answer(
             raise QueryTimeout(late) from None
 
     return _answer(receive, lambda reusable: None if reusable else stop())
-
-
-async def _readable(conn: Connection, timeout: float) -> bool:
-    """Whether ``conn`` has a message within ``timeout`` seconds, awaited without a thread."""
-    if conn.poll(0):
-        return True
-    if timeout <= 0:
-        return False
-    loop = asyncio.get_running_loop()
-    ready = loop.create_future()
-
-    def settle(value: bool) -> None:
-        if not ready.done():
-            ready.set_result(value)
-
-    fd = conn.fileno()
-    loop.add_reader(fd, settle, True)
-    timer = loop.call_later(timeout, settle, False)
-    try:
-        return await ready
-    finally:
-        timer.cancel()
-        loop.remove_reader(fd)
-        os.set_blocking(fd, True)  # uvloop made it non-blocking; the rest is read with blocking calls
 
 
 class Reader:

@@ -34,11 +34,6 @@ class Snapshots:
         self._published: list[str] = []  # paths, oldest first
         self._opened: tuple[str, ox.Store] | None = None
 
-    @property
-    def published(self) -> tuple[int, str] | None:
-        """The newest snapshot, without publishing one (for the event loop, which must not block)."""
-        return self._current
-
     def current(self) -> tuple[int, str]:
         """(version, path) of the snapshot of the store's current version, published on first demand."""
         with self._lock:

@@ -5,14 +5,9 @@
   "use strict";
   const form = document.getElementById("rapprochement");
   if (!form || !window.fetch || !window.TextDecoder) return;
-  const file = document.getElementById("fichier");
-  const pasted = document.getElementById("colle");
-  const columns = document.getElementById("colonnes");
-  const progress = document.getElementById("progression");
-  const bar = document.getElementById("barre");
-  const state = document.getElementById("etat");
-  const result = document.getElementById("resultat");
-  const link = document.getElementById("lien");
+  const [file, pasted, columns, progress, bar, state, result, link] = [
+    "fichier", "colle", "colonnes", "progression", "barre", "etat", "resultat", "lien",
+  ].map((id) => document.getElementById(id));
   let rows = 0;
 
   function countLines(text) {
