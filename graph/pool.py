@@ -320,8 +320,9 @@ class QueryRunner:
             if done[0]:
                 return
             done[0] = True
-            # Workers started for a burst end with it: each holds its own snapshot caches (memory).
-            if reusable and not worker.niced and self._idle.qsize() < self.max_idle:
+            # A worker started for a burst is kept (up to max_busy): ending it with the burst halves the
+            # memory but makes every query of the next burst pay a process start (seconds of p99 tail).
+            if reusable and not worker.niced and self._idle.qsize() < self.max_busy:
                 self._idle.put(worker)
             else:
                 worker.kill()
