@@ -209,8 +209,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
         pslug = base_slug if seen_slugs[base_slug] == 1 else f"{base_slug}-{seen_slugs[base_slug]}"
         p = ox.NamedNode(minter.thing("projet", pslug))
         named(pub, p, rec.title, "schema:Project")
-        pub.add(p, "cs:sourceLines", f"{rec.first}-{rec.last}")
-        pub.add(p, "prov:wasDerivedFrom", doc)
+        mentions.derived(pub, p, doc, f"{rec.first}-{rec.last}")
         notes: list[str] = []
         if rec.activity:
             pub.add(p, "cs:activityLine", rec.activity, "fr")
@@ -245,9 +244,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(node, "dcat:startDate", d.start)
             pub.add(node, "dcat:endDate", d.end)
             pub.add(node, "cs:dateBasis", "stated" if d.stated else "inferred")
-            pub.add(node, "cs:sourceLines", str(d.line))
-            pub.add(node, "cs:sourceText", mentions.scrub(d.text.strip()), "fr")
-            pub.add(node, "prov:wasDerivedFrom", doc)
+            mentions.derived(pub, node, doc, d.line, d.text)
         year, stated = dates.start_year(found_dates)
         if year:
             coverage["stated" if stated else "inferred"] += 1
@@ -276,9 +273,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.label(gi, f"Financement {funder_label} – {rec.title}")
             pub.add(p, "schema:funding", gi)
             pub.add(gi, "schema:fundedItem", p)
-            pub.add(gi, "cs:sourceLines", str(g.line))
-            pub.add(gi, "prov:wasDerivedFrom", doc)
-            pub.add(gi, "cs:sourceText", mentions.scrub(g.source.strip()), "fr")
+            mentions.derived(pub, gi, doc, g.line, g.source)
             pub.add(gi, "cs:amountRole", g.role)
             if g.funder:
                 fi = ox.NamedNode(minter.thing("organisation", g.funder))
@@ -301,8 +296,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 pub.a(ev, "schema:Event")
                 pub.label(ev, f"{label[:1].upper()}{label[1:]} – {rec.title}")
                 pub.add(ev, "schema:startDate", dates.typed(m.group(2)))
-                pub.add(ev, "cs:sourceLines", str(line))
-                pub.add(ev, "prov:wasDerivedFrom", doc)
+                mentions.derived(pub, ev, doc, line)
                 pub.add(p, "cs:milestone", ev)
         persons = []
         for line, text in rec.sections.get("Contact & informations", []):

@@ -593,6 +593,14 @@ def describe_document(t: Triples, minter: Minter, path: Path, label: str) -> ox.
     return doc
 
 
+def derived(t: Triples, s: ox.NamedNode, doc: ox.NamedNode, line: int | str, text: str | None = None) -> None:
+    """Where a statement comes from (the document, its lines, their words), so a reader can check it."""
+    t.add(s, "cs:sourceLines", str(line))
+    if text is not None:
+        t.add(s, "cs:sourceText", scrub(text.strip()), "fr")
+    t.add(s, "prov:wasDerivedFrom", doc)
+
+
 RIGHTS = (
     "Contenu public de l'association ADRETS (https://www.adrets-asso.fr/), publié sans licence explicite : "
     "réutilisation à confirmer auprès de l'association."

@@ -136,8 +136,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
     pub.add(ev, "schema:abstract", rep.summary and mentions.scrub(rep.summary), "fr")
     pub.add(ev, "schema:eventAttendanceMode", ONLINE if online else None)
     pub.add(ev, "schema:startDate", lit(ym, datatype="xsd:gYearMonth") if ym else None)
-    pub.add(ev, "cs:sourceLines", f"{rep.title_line}-{rep.last_line}")
-    pub.add(ev, "prov:wasDerivedFrom", doc)
+    mentions.derived(pub, ev, doc, f"{rep.title_line}-{rep.last_line}")
     pub.add(doc, "schema:about", ev)
     orgs: set[str] = {mentions.ADRETS}
     adrets = ox.NamedNode(minter.thing("organisation", mentions.ADRETS))
@@ -188,8 +187,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(r, "schema:publisher", adrets)
             # No licence is stated for the association's own works: say so rather than invent one.
             pub.add(r, "dcterms:rights", mentions.RIGHTS, "fr")
-            pub.add(r, "cs:sourceLines", str(n))
-            pub.add(r, "prov:wasDerivedFrom", doc)
+            mentions.derived(pub, r, doc, n)
             pub.add(ev, "schema:workFeatured", r)
             report_lines.append(f"ressource présentée : {name} (ligne {n})")
         for when, label, note in _announcements(text, rep):
@@ -206,8 +204,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 pub.add(f, "schema:eventAttendanceMode", ONLINE)
             for place in res.find(re.split(r"\brencontre\b", text, flags=re.I)[-1], n).places:
                 link_place(f, "schema:location", place)
-            pub.add(f, "cs:sourceLines", str(n))
-            pub.add(f, "prov:wasDerivedFrom", doc)
+            mentions.derived(pub, f, doc, n)
             pub.add(ev, "cs:followUp", f)
             report_lines.append(
                 f"événement annoncé : {label}, {when.value}{' (' + note + ')' if note else ''} (ligne {n})"
@@ -221,8 +218,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             ai = ox.NamedNode(minter.thing("evenement", f"{slug}-{kind}-{k}-reponse"))
             named(pub, qi, heading, "schema:Question")
             pub.add(qi, "schema:text", mentions.scrub(question), "fr")
-            pub.add(qi, "cs:sourceLines", f"{n}-{last}")
-            pub.add(qi, "prov:wasDerivedFrom", doc)
+            mentions.derived(pub, qi, doc, f"{n}-{last}")
             if answer:
                 pub.a(ai, "schema:Answer")
                 pub.label(ai, f"Réponse : {heading}")
