@@ -27,8 +27,8 @@ from graph.terms import Triples, lit
 from loaders import GraphLoad, ImportResult, SourceError, named, read_text
 from loaders import data_inclusion_vocabularies as vocab
 from loaders.gazetteer import Gazetteer, load_gazetteer
-from loaders.hours import HoursError, parse_week
-from loaders.places import Place, PlaceBuilder, add_coordinates, add_hours, link_same_places, number
+from loaders.hours import parse_week
+from loaders.places import Place, PlaceBuilder, add_coordinates, link_same_places, number
 
 NUMBERS = {"latitude", "longitude", "volume_horaire_hebdomadaire"}
 INTEGERS = {"nombre_semaines"}
@@ -138,10 +138,7 @@ class Builder(PlaceBuilder):
         kept = [r for r in text.split(";") if r.strip() and not r.strip().upper().startswith(("PH", "SH"))]
         if len(kept) != len([r for r in text.split(";") if r.strip()]):
             self.report.append(f"{where} : règles de jours fériés ignorées dans « {text} »")
-        try:
-            add_hours(t, s, prop, parse_week("; ".join(kept)))
-        except HoursError as e:
-            self.report.append(f"{where} : {e} — horaires non chargés")
+        self.opening_hours(t, s, prop, where, parse_week, "; ".join(kept))
 
     def structure(self, path: Path, line: int, r: dict[str, Any]) -> None:
         if not self.checked("structures", v1.Structure, path, line, r):

@@ -15,6 +15,7 @@ import math
 import re
 import tomllib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
@@ -233,6 +234,15 @@ class PlaceBuilder:
         private = GraphMeta(label=f"{meta.label} — contacts nominatifs (privé)", source=meta.source)
         return GraphLoad(self.minter.private_graph(name), list(triples), private)
 
+    def opening_hours(
+        self, t: Triples, s: ox.NamedNode, prop: str, where: str, parse: Callable[[Any], dict], source: Any
+    ) -> None:
+        """Unreadable hours are reported and left out whole, rather than guessed."""
+        try:
+            add_hours(t, s, prop, parse(source))
+        except HoursError as e:
+            self.report.append(f"{where} : {e} — horaires non chargés")
+
 
 class Builder(PlaceBuilder):
     def __init__(self, mapping: Mapping, minter: Minter, gz: Gazetteer):
@@ -293,19 +303,9 @@ class Builder(PlaceBuilder):
             return lit(int(text))
         return lit(text, e.lang)
 
-    def hours(self, line: int, row: dict[str, str]) -> dict[str, list[Slot]]:
-        week: dict[str, list[Slot]] = {}
-        try:
-            if self.m.week_column:
-                week.update(parse_week(row[self.m.week_column]))
-            for day, column in self.m.day_columns.items():
-                slots = parse_day(row[column])
-                if slots:
-                    week[day] = slots
-        except HoursError as e:
-            self.report.append(f"ligne {line} : {e} — horaires non chargés")
-            return {}
-        return week
+    def week(self, row: dict[str, str]) -> dict[str, list[Slot]]:
+        week = parse_week(row[self.m.week_column]) if self.m.week_column else {}
+        return week | {day: s for day, col in self.m.day_columns.items() if (s := parse_day(row[col]))}
 
     def row(self, line: int, row: dict[str, str], slug: str) -> None:
         m, t = self.m, self.public
@@ -342,7 +342,7 @@ class Builder(PlaceBuilder):
             t.add(s, "dcterms:spatial", commune)
         if has_coords:
             add_coordinates(t, s, lat, lon)
-        add_hours(t, s, "schema:openingHoursSpecification", self.hours(line, row))
+        self.opening_hours(t, s, "schema:openingHoursSpecification", f"ligne {line}", self.week, row)
         for e in m.entries:
             for v in self.value(e, row[e.column], line):
                 t.add(s, e.property, v)
