@@ -534,9 +534,7 @@ def phone_of(text: str) -> str | None:
 
 
 def place_iri(minter: Minter, place: Place) -> ox.NamedNode:
-    if place.kind == "zone":
-        return ox.NamedNode(minter.thing("territoire", place.code))
-    return ox.NamedNode(minter.thing(place.kind, place.code))
+    return ox.NamedNode(minter.thing("territoire" if place.kind == "zone" else place.kind, place.code))
 
 
 def describe_person(t: Triples, minter: Minter, name: str) -> ox.NamedNode:
