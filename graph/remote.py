@@ -488,10 +488,6 @@ class RemoteStore(Store):
             self.update(self.replacement(graph, lines, meta))
         return len(lines)
 
-    def drop_graph(self, graph):
-        g = ox.NamedNode(graph)
-        self.update(f"DROP SILENT GRAPH {g} ;\n{self.forget_meta(g)}")
-
     @property
     def version(self):
         cached = self._version
