@@ -365,9 +365,6 @@ class RemoteStore(Store):
         self._graphs = (version, ours)
         return ours
 
-    def has_graph(self, graph):
-        return graph in self.graphs()
-
     def count(self, graph=None):
         if graph is None:
             return sum(self.count(g) for g in self.graphs())

@@ -105,9 +105,9 @@ class Store(ABC):
     def graphs(self) -> list[str]:
         """Every named graph, public or not."""
 
-    @abstractmethod
     def has_graph(self, graph: str) -> bool:
         """Whether the named graph exists (public or not)."""
+        return graph in self.graphs()
 
     @abstractmethod
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
