@@ -357,9 +357,9 @@ class Contributions:
             published.append(f"DELETE DATA {{ {_data(public, owned)} }}")
         insert = _data(h, hist)
         if new_version != version:
-            insert += _data(self.version_graph(rid, new_version), content or [])
+            insert += _data(self.version_graph(rid, new_version), content)
         if state_after == PENDING:
-            insert += _data(self.pending_graph(rid), content or [])
+            insert += _data(self.pending_graph(rid), content)
         elif state_after == ACCEPTED:
             meta = GraphMeta(
                 label="Ressources partagées par le réseau (contributions acceptées)",
@@ -371,7 +371,7 @@ class Contributions:
                 t for t in self.store.meta_triples(public, meta, 0) if t.predicate.value != void_triples
             ]
             published.append(f"DELETE WHERE {{ GRAPH <{self.store.meta_graph}> {{ <{public}> ?p ?o }} }}")
-            shown = _data(public, content or []) + _data(self.store.meta_graph, meta_triples)
+            shown = _data(public, content) + _data(self.store.meta_graph, meta_triples)
             published.append(f"INSERT DATA {{ {shown} }}")
         insert += _data(self.private_graph, extra_private or [])
         private.append(f"INSERT DATA {{ {insert} }}")

@@ -69,58 +69,6 @@ class Dialect:
     graph_page: int | None = None
 
 
-@dataclass
-class RemoteConfig:
-    query_url: str
-    update_url: str | None = None
-    gsp_url: str | None = None
-    auth: str | None = None  # basic, digest or bearer
-    user: str | None = None
-    password: str | None = None
-    token: str | None = None
-    timeout: float = 30.0
-
-    @classmethod
-    def from_location(cls, location: str) -> RemoteConfig:
-        """``sparql+http://user:pw@host/path`` plus the ``COMMUNS_REMOTE_*`` environment."""
-        parts = urlsplit(location.removeprefix("sparql+"))
-        netloc = parts.netloc.rsplit("@", 1)[-1]
-        env = Settings()
-        return cls(
-            query_url=urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")),
-            update_url=env.remote_update_url,
-            gsp_url=env.remote_gsp_url,
-            auth=(env.remote_auth or "").lower() or None,
-            user=unquote(parts.username) if parts.username else env.remote_user,
-            password=unquote(parts.password) if parts.password else env.remote_password,
-            token=env.remote_token,
-            timeout=env.remote_timeout,
-        )
-
-    def credentials(self, default: str) -> httpx.Auth | None:
-        kind = self.auth or ("bearer" if self.token else default if self.user else None)
-        if kind == "bearer":
-            if not self.token:
-                raise StoreError("COMMUNS_REMOTE_AUTH=bearer needs COMMUNS_REMOTE_TOKEN")
-            token = self.token
-
-            def bearer(request: httpx.Request) -> httpx.Request:
-                request.headers["Authorization"] = f"Bearer {token}"
-                return request
-
-            return httpx.FunctionAuth(bearer)
-        if kind in ("basic", "digest"):
-            if not self.user:
-                raise StoreError(
-                    f"COMMUNS_REMOTE_AUTH={kind} needs a user (in the URL or COMMUNS_REMOTE_USER)"
-                )
-            make = httpx.BasicAuth if kind == "basic" else httpx.DigestAuth
-            return make(self.user, self.password or "")
-        if kind:
-            raise StoreError(f"COMMUNS_REMOTE_AUTH={kind!r}: use basic, digest or bearer")
-        return None
-
-
 class ResultsCut(StoreError):
     """The server answered only its first ``rows`` rows (Virtuoso's ``X-SPARQL-MaxRows``)."""
 
@@ -141,11 +89,18 @@ def _sibling(url: str, path: str) -> str:
 class RemoteStore(Store):
     """The :class:`graph.store.Store` interface over HTTP. Thread-safe (one pooled client)."""
 
-    def __init__(self, base_iri: str, config: RemoteConfig | str):
+    def __init__(self, base_iri: str, location: str):
+        """``location`` is ``sparql+http://user:pw@host/path``; the rest comes from ``COMMUNS_REMOTE_*``."""
         super().__init__(base_iri)
-        self.config = config if isinstance(config, RemoteConfig) else RemoteConfig.from_location(config)
+        parts = urlsplit(location.removeprefix("sparql+"))
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        self.query_url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+        self.settings = Settings()
+        self.user = unquote(parts.username) if parts.username else self.settings.remote_user
+        self.password = unquote(parts.password) if parts.password else self.settings.remote_password
+        self.timeout = self.settings.remote_timeout
         self.client = httpx.Client(
-            timeout=httpx.Timeout(self.config.timeout, connect=min(5.0, self.config.timeout)),
+            timeout=httpx.Timeout(self.timeout, connect=min(5.0, self.timeout)),
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
             follow_redirects=False,
         )
@@ -159,7 +114,33 @@ class RemoteStore(Store):
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"RemoteStore({self.config.query_url})"
+        return f"RemoteStore({self.query_url})"
+
+    def credentials(self, default: str) -> httpx.Auth | None:
+        """What writes send: ``COMMUNS_REMOTE_AUTH``, else bearer with a token, else ``default``."""
+        token = self.settings.remote_token
+        kind = (self.settings.remote_auth or "").lower() or (
+            "bearer" if token else default if self.user else None
+        )
+        if kind == "bearer":
+            if not token:
+                raise StoreError("COMMUNS_REMOTE_AUTH=bearer needs COMMUNS_REMOTE_TOKEN")
+
+            def bearer(request: httpx.Request) -> httpx.Request:
+                request.headers["Authorization"] = f"Bearer {token}"
+                return request
+
+            return httpx.FunctionAuth(bearer)
+        if kind in ("basic", "digest"):
+            if not self.user:
+                raise StoreError(
+                    f"COMMUNS_REMOTE_AUTH={kind} needs a user (in the URL or COMMUNS_REMOTE_USER)"
+                )
+            make = httpx.BasicAuth if kind == "basic" else httpx.DigestAuth
+            return make(self.user, self.password or "")
+        if kind:
+            raise StoreError(f"COMMUNS_REMOTE_AUTH={kind!r}: use basic, digest or bearer")
+        return None
 
     # --- HTTP ------------------------------------------------------------------------------------
     def _send(
@@ -172,9 +153,9 @@ class RemoteStore(Store):
     ) -> httpx.Response:
         """One request with retries on transient failures; errors become the store's exceptions."""
         if self.client.is_closed:
-            raise StoreUnavailable(f"the connection to {self.config.query_url} is closed")
+            raise StoreUnavailable(f"the connection to {self.query_url} is closed")
         if time.monotonic() < self._down_until:
-            raise StoreUnavailable(f"the SPARQL server at {self.config.query_url} is not answering")
+            raise StoreUnavailable(f"the SPARQL server at {self.query_url} is not answering")
         attempts = 1 + RETRIES
         for attempt in range(attempts):
             last = attempt == attempts - 1
@@ -186,7 +167,7 @@ class RemoteStore(Store):
                 if isinstance(e, httpx.ConnectTimeout | httpx.PoolTimeout):
                     self._down_until = time.monotonic() + DOWN_FOR
                     raise StoreUnavailable(f"the SPARQL server at {request.url.host} is not answering") from e
-                wait = request.extensions.get("timeout", {}).get("read") or self.config.timeout
+                wait = request.extensions.get("timeout", {}).get("read") or self.timeout
                 raise QueryTimeout(f"the SPARQL server did not answer within {wait:g} s") from e
             except httpx.TransportError as e:
                 # Nothing reached the server on a connection error: even a write may be sent again.
@@ -227,24 +208,25 @@ class RemoteStore(Store):
         """Found out once, from the server's own answer to a trivial query."""
         if self._dialect is None:
             request = self.client.build_request(
-                "GET", self.config.query_url, params={"query": "ASK {}"}, headers={"Accept": XML}
+                "GET", self.query_url, params={"query": "ASK {}"}, headers={"Accept": XML}
             )
             response = self._send(request, idempotent=True)
             server = response.headers.get("server", "")
-            url = self.config.query_url
+            url = self.query_url
             if "virtuoso" in server.lower():
-                auth = self.config.user or self.config.token
+                auth = self.user or self.settings.remote_token
                 dialect = Dialect(
                     "virtuoso",
-                    update_url=self.config.update_url or _sibling(url, "/sparql-auth" if auth else "/sparql"),
-                    gsp_url=self.config.gsp_url
+                    update_url=self.settings.remote_update_url
+                    or _sibling(url, "/sparql-auth" if auth else "/sparql"),
+                    gsp_url=self.settings.remote_gsp_url
                     or _sibling(url, "/sparql-graph-crud-auth" if auth else "/sparql-graph-crud"),
                     gsp_graph_param="graph-uri",
                     from_adds_to_dataset=True,
                     graph_registry=True,
                     absent_graph_means_all=True,
                     graph_page=1_000_000,
-                    auth=self.config.credentials("digest"),
+                    auth=self.credentials("digest"),
                 )
             else:
                 path = urlsplit(url).path
@@ -252,11 +234,11 @@ class RemoteStore(Store):
                 stem = path[: -len("/query")] if oxigraph_like else path
                 dialect = Dialect(
                     "oxigraph" if "oxigraph" in server.lower() else "sparql",
-                    update_url=self.config.update_url
+                    update_url=self.settings.remote_update_url
                     or (_sibling(url, stem + "/update") if oxigraph_like else url),
-                    gsp_url=self.config.gsp_url
+                    gsp_url=self.settings.remote_gsp_url
                     or (_sibling(url, stem + "/store") if oxigraph_like else None),
-                    auth=self.config.credentials("basic"),
+                    auth=self.credentials("basic"),
                 )
             self._dialect = dialect
         return self._dialect
@@ -288,10 +270,10 @@ class RemoteStore(Store):
         self.dialect  # noqa: B018 - the dialect is needed to read the answer
         request = self.client.build_request(
             "POST",
-            self.config.query_url,
+            self.query_url,
             data={"query": query, **dataset},
             headers={"Accept": accept},
-            timeout=httpx.Timeout(timeout or self.config.timeout, connect=min(5.0, self.config.timeout)),
+            timeout=httpx.Timeout(timeout or self.timeout, connect=min(5.0, self.timeout)),
         )
         response = self._send(request, idempotent=True, stream=stream)
         cut = response.headers.get("x-sparql-maxrows")
@@ -383,9 +365,6 @@ class RemoteStore(Store):
         self._graphs = (version, ours)
         return ours
 
-    def has_graph(self, graph):
-        return graph in self.graphs()
-
     def count(self, graph=None):
         if graph is None:
             return sum(self.count(g) for g in self.graphs())
@@ -461,7 +440,7 @@ class RemoteStore(Store):
             "POST",
             self.dialect.update_url,
             data={"update": f"{self._registration(sparql)}{sparql} ;\n{self._bump_text()}"},
-            timeout=httpx.Timeout(max(self.config.timeout, 120.0), connect=5.0),
+            timeout=httpx.Timeout(max(self.timeout, 120.0), connect=5.0),
         )
         with self._lock:
             try:
@@ -478,7 +457,7 @@ class RemoteStore(Store):
         if dialect.gsp_url:
             # One PUT replaces the graph in one transaction of the server; the metadata follows.
             body = "".join(line + " .\n" for line in lines).encode()
-            timeout = httpx.Timeout(max(self.config.timeout, 600.0), connect=5.0)
+            timeout = httpx.Timeout(max(self.timeout, 600.0), connect=5.0)
             with self._lock:
                 self._gsp("PUT", graph, content=body, headers={"Content-Type": NT}, timeout=timeout).close()
             # The graph is named here too, so that a registry records it.
@@ -487,10 +466,6 @@ class RemoteStore(Store):
         else:
             self.update(self.replacement(graph, lines, meta))
         return len(lines)
-
-    def drop_graph(self, graph):
-        g = ox.NamedNode(graph)
-        self.update(f"DROP SILENT GRAPH {g} ;\n{self.forget_meta(g)}")
 
     @property
     def version(self):

@@ -105,9 +105,9 @@ class Store(ABC):
     def graphs(self) -> list[str]:
         """Every named graph, public or not."""
 
-    @abstractmethod
     def has_graph(self, graph: str) -> bool:
         """Whether the named graph exists (public or not)."""
+        return graph in self.graphs()
 
     @abstractmethod
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
@@ -135,9 +135,6 @@ class Store(ABC):
     @abstractmethod
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update atomically."""
-
-    @abstractmethod
-    def drop_graph(self, graph: str) -> None: ...
 
     @property
     @abstractmethod
@@ -430,16 +427,6 @@ class OxigraphStore(Store):
                 raise StoreError(f"invalid SPARQL Update: {e}") from e
             if not private:  # the browsing index re-reads what these graphs describe
                 self.written.update(i for i in iris if i.startswith(graph_prefix))
-            self._bump()
-
-    def drop_graph(self, graph):
-        with self._write_lock:
-            g = ox.NamedNode(graph)
-            store = self._of(graph)
-            if store.contains_named_graph(g):
-                store.remove_graph(g)
-            store.update(self.forget_meta(g))
-            self.written.add(graph)
             self._bump()
 
     @property

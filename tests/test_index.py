@@ -73,7 +73,8 @@ def test_a_write_to_one_graph_rereads_only_the_items_it_touches(store: OxigraphS
     assert total == 1 and found[0][0].iri == BASE + "id/projet/tremplin" and "<mark>" in found[0][1]
     assert by_kind == [("projets", 1)] and counts["departement"] == [(BASE + "id/departement/73", 1)]
     assert cat.facet_counts("projets", {}, "departement", 10) == [("73", 21, BASE + "id/departement/73")]
-    store.drop_graph(BASE + "graph/saison")
+    saison = ox.NamedNode(BASE + "graph/saison")
+    store.update(f"DROP GRAPH {saison} ;\nDELETE WHERE {{ GRAPH <{store.meta_graph}> {{ {saison} ?p ?o }} }}")
     cat.refresh(store)
     assert len(labels(cat)) == 20 and search.stats["full_builds"] == 0
 

@@ -192,7 +192,10 @@ def test_a_new_resource_reaches_lists_search_and_territories(site):
             time.sleep(0.2)
         assert all(found), found
     finally:
-        store.drop_graph(BASE + "graph/fiche-neuve")
+        neuve = ox.NamedNode(BASE + "graph/fiche-neuve")
+        store.update(
+            f"DROP GRAPH {neuve} ;\nDELETE WHERE {{ GRAPH <{store.meta_graph}> {{ {neuve} ?p ?o }} }}"
+        )
 
 
 def test_during_the_first_index_build_index_pages_say_503_and_the_rest_answers(

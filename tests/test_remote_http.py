@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from graph.remote import RemoteConfig, RemoteStore
+from graph.remote import RemoteStore
 from graph.settings import DEFAULT_BASE_IRI, Settings
 from graph.store import QueryTimeout, StoreUnavailable
 
@@ -91,12 +91,13 @@ def recorder() -> Iterator[Recorder]:
 def test_location_and_environment_configure_the_store(monkeypatch):
     monkeypatch.setenv("COMMUNS_REMOTE_UPDATE_URL", "http://h:1/maj")
     monkeypatch.setenv("COMMUNS_REMOTE_TIMEOUT", "7")
-    config = RemoteConfig.from_location("sparql+https://ana:p%40ss@h:1/ds/query")
-    assert (config.query_url, config.user, config.password) == ("https://h:1/ds/query", "ana", "p@ss")
-    assert (config.update_url, config.timeout) == ("http://h:1/maj", 7.0)
+    store = RemoteStore(DEFAULT_BASE_IRI, "sparql+https://ana:p%40ss@h:1/ds/query")
+    assert (store.query_url, store.user, store.password) == ("https://h:1/ds/query", "ana", "p@ss")
+    assert (store.settings.remote_update_url, store.timeout) == ("http://h:1/maj", 7.0)
+    store.close()
     monkeypatch.setenv("COMMUNS_REMOTE_AUTH", "kerberos")
     with pytest.raises(Exception, match="basic, digest or bearer"):
-        RemoteConfig.from_location("sparql+http://h/query").credentials("basic")
+        RemoteStore(DEFAULT_BASE_IRI, "sparql+http://h/query").credentials("basic")
 
 
 @pytest.mark.parametrize(
@@ -130,7 +131,7 @@ def test_transient_failures_are_retried_and_a_dead_server_is_unavailable():
         with pytest.raises(StoreUnavailable, match="failed \\(503\\)"):
             store.select("SELECT ?v WHERE { ?v ?p ?o }")
         url = srv.url
-    store.config.query_url = url + "/query"  # the server is gone now
+    store.query_url = url + "/query"  # the server is gone now
     started = time.monotonic()
     with pytest.raises(StoreUnavailable):
         store.select("SELECT ?v WHERE { ?v ?p ?o }")

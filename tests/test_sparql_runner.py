@@ -62,7 +62,7 @@ def test_writes_are_published_to_new_snapshots(reader: Reader) -> None:
         f"INSERT DATA {{ GRAPH <{graph}> {{ <{BASE}id/projet/neuf> a <http://schema.org/Project> }} }}"
     )
     assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS + 1
-    reader.store.drop_graph(graph)
+    reader.store.update(f"DROP GRAPH <{graph}>")
     assert len(reader.construct("CONSTRUCT WHERE { ?s a <http://schema.org/Project> }")) == PROJECTS
     # Only the last snapshots served are kept.
     snapshots = [p for p in Path(reader.runner.snapshots.dir).iterdir() if p.is_dir()]
