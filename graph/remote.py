@@ -26,15 +26,7 @@ from graph import formats
 from graph.pool import EMPTY_GRAPH, Answer, Head, Job, NotAcceptable, threaded_answer
 from graph.settings import Settings
 from graph.sparql_text import bind, named_iris, query_form
-from graph.store import (
-    BULK_TIMEOUT,
-    Bindings,
-    QueryTimeout,
-    Store,
-    StoreError,
-    StoreUnavailable,
-    Term,
-)
+from graph.store import BULK_TIMEOUT, Bindings, QueryTimeout, Store, StoreError, StoreUnavailable, Term
 
 XML = formats.SPARQL_XML.media_type  # what we ask a server for: every server writes it, ASK included
 NT = formats.NTRIPLES.media_type
