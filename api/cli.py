@@ -130,9 +130,7 @@ def _bulk_import(path: Path, args: argparse.Namespace, store: Store) -> int | No
     if not isinstance(store, OxigraphStore):
         return None
     scanned = rdf_loader.scan(path, store.minter, graph=args.graph, fmt_name=args.format and args.format.name)
-    total = store.bulk_import(
-        path, scanned.fmt, store.minter.base, list(scanned.counts), scanned.target, scanned.meta
-    )
+    total = store.bulk_import(path, scanned.fmt, list(scanned.counts), scanned.target, scanned.meta)
     if total is not None:
         for graph, count in scanned.counts.items():
             print(f"  <{graph}>: {count} quads lus")

@@ -97,12 +97,16 @@ PLACE_AS_IS = {
     "site_web": SCHEMA + "url",
     "accessibilite_lieu": CS + "accessibilityPage",
 }
-PLACE_PROPERTIES = {
+# What structures and services both say, then each its own.
+RECORD_PROPERTIES = {
     "label": RDFS + "label",
     "description": SCHEMA + "description",
     "identifier": SCHEMA + "identifier",
     "modified": DCTERMS + "modified",
     "source": DCTERMS + "source",
+}
+PLACE_PROPERTIES = {
+    **RECORD_PROPERTIES,
     "network": CS + "network",
     "commune": DCTERMS + "spatial",
     **PLACE_AS_IS,
@@ -114,11 +118,7 @@ ADDRESS_PROPERTIES = {
     "commune": SCHEMA + "addressLocality",
 }
 SERVICE_PROPERTIES = {
-    "label": RDFS + "label",
-    "description": SCHEMA + "description",
-    "identifier": SCHEMA + "identifier",
-    "modified": DCTERMS + "modified",
-    "source": DCTERMS + "source",
+    **RECORD_PROPERTIES,
     "type": DCTERMS + "type",
     "free": SCHEMA + "isAccessibleForFree",
     "area": SCHEMA + "areaServed",
@@ -167,8 +167,7 @@ def _graph_of(store: Store, pattern: str) -> dict[str, str]:
 
 
 def _first(fields: dict[str, list[str]], name: str) -> str | None:
-    values = fields.get(name) or []
-    return values[0] if values else None
+    return next(iter(fields.get(name, ())), None)
 
 
 @dataclass
@@ -182,8 +181,7 @@ class Export:
 
 
 def key_of(minter: Minter, iri: str, kind: str = "lieu") -> str:
-    """The part of an IRI its data·inclusion id carries: 'id/lieu/x' → 'x', 'id/k/x' → 'k/x' (for a place;
-    ``kind`` 'service' for a service)."""
+    """The part of an IRI its data·inclusion id carries: 'id/lieu/x' → 'x', 'id/k/x' → 'k/x'."""
     return iri.removeprefix(minter.base + "id/").removeprefix(kind + "/")
 
 
@@ -288,15 +286,13 @@ def _keep_valid(model: type[pydantic.BaseModel], record: dict[str, Any], result:
     """An optional value the schema refuses (a malformed e-mail or URL in a source list) is left out and
     listed in ``dropped``; any other refusal leaves the whole record out, listed in ``errors``."""
     errors, warnings = check(model, record)
-    optional = [
-        p
-        for p in errors
-        if (f := model.model_fields.get(p.split(" ", 1)[0].split(".", 1)[0])) and not f.is_required()
-    ]
-    if optional:
-        for problem in optional:
-            record[problem.split(" ", 1)[0].split(".", 1)[0]] = None
+    dropped = len(result.dropped)
+    for problem in errors:
+        name = problem.split(" ", 1)[0].split(".", 1)[0]
+        if (f := model.model_fields.get(name)) and not f.is_required():
+            record[name] = None
             result.dropped.append(f"{record['id']} : {problem} — champ omis")
+    if len(result.dropped) > dropped:
         errors, warnings = check(model, record)
     result.errors.extend(f"{record['id']} : {e}" for e in errors)
     result.warnings.extend(f"{record['id']} : {w}" for w in warnings)

@@ -26,15 +26,7 @@ from graph import formats
 from graph.pool import EMPTY_GRAPH, Answer, Head, Job, NotAcceptable, threaded_answer
 from graph.settings import Settings
 from graph.sparql_text import bind, named_iris, query_form
-from graph.store import (
-    BULK_TIMEOUT,
-    Bindings,
-    QueryTimeout,
-    Store,
-    StoreError,
-    StoreUnavailable,
-    Term,
-)
+from graph.store import BULK_TIMEOUT, Bindings, QueryTimeout, Store, StoreError, StoreUnavailable, Term
 
 XML = formats.SPARQL_XML.media_type  # what we ask a server for: every server writes it, ASK included
 NT = formats.NTRIPLES.media_type
@@ -45,28 +37,24 @@ DOWN_FOR = 1.0  # seconds during which a server that refused a connection is not
 VERSION_TTL = 1.0  # seconds a version read from the server is trusted (other processes may write)
 VERSION_PREDICATE = "https://w3id.org/communs-services/def#versionDuStore"
 KNOWN_GRAPH = "https://w3id.org/communs-services/def#grapheConnu"
-ASK_COLUMN = "__ASK_RETVAL"  # Virtuoso's one-row answer to ASK
+ASK_COLUMN = "__ASK_RETVAL"
 VIRTUOSO_BNODE = b"nodeID://"
 
 
 @dataclass
 class Dialect:
-    """What this server needs that the standard leaves open."""
+    """What this server needs that the standard leaves open (Virtuoso's quirks: see ``virtuoso``)."""
 
     name: str
     update_url: str
     gsp_url: str | None  # None: graphs are read and written with SPARQL only
-    gsp_graph_param: str = "graph"
     auth: httpx.Auth | None = None  # for writes and graph reads (Virtuoso: digest); queries go anonymous
-    # Virtuoso adds FROM graphs to the protocol's dataset: such queries must name public graphs only.
-    from_adds_to_dataset: bool = False
-    # Virtuoso reads a dataset naming only absent graphs as the whole store: "no graph" is then a graph
-    # that exists and holds one harmless triple.
-    absent_graph_means_all: bool = False
-    # Virtuoso lists no graphs for ``GRAPH ?g {}``: there every write records the graphs it names.
-    graph_registry: bool = False
     # Virtuoso reads no graph of much more than a million triples at once: larger ones come in pages.
     graph_page: int | None = None
+
+    @property
+    def virtuoso(self) -> bool:
+        return self.name == "virtuoso"
 
 
 class ResultsCut(StoreError):
@@ -156,9 +144,8 @@ class RemoteStore(Store):
             raise StoreUnavailable(f"the connection to {self.query_url} is closed")
         if time.monotonic() < self._down_until:
             raise StoreUnavailable(f"the SPARQL server at {self.query_url} is not answering")
-        attempts = 1 + RETRIES
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
+        for attempt in range(RETRIES + 1):
+            last = attempt == RETRIES
             try:
                 response = self.client.send(request, stream=stream, auth=auth)
             except httpx.TimeoutException as e:
@@ -206,46 +193,35 @@ class RemoteStore(Store):
     @property
     def dialect(self) -> Dialect:
         """Found out once, from the server's own answer to a trivial query."""
-        if self._dialect is None:
-            request = self.client.build_request(
-                "GET", self.query_url, params={"query": "ASK {}"}, headers={"Accept": XML}
-            )
-            response = self._send(request, idempotent=True)
-            server = response.headers.get("server", "")
-            url = self.query_url
-            if "virtuoso" in server.lower():
-                auth = self.user or self.settings.remote_token
-                dialect = Dialect(
-                    "virtuoso",
-                    update_url=self.settings.remote_update_url
-                    or _sibling(url, "/sparql-auth" if auth else "/sparql"),
-                    gsp_url=self.settings.remote_gsp_url
-                    or _sibling(url, "/sparql-graph-crud-auth" if auth else "/sparql-graph-crud"),
-                    gsp_graph_param="graph-uri",
-                    from_adds_to_dataset=True,
-                    graph_registry=True,
-                    absent_graph_means_all=True,
-                    graph_page=1_000_000,
-                    auth=self.credentials("digest"),
-                )
-            else:
-                path = urlsplit(url).path
-                oxigraph_like = path.endswith("/query")
-                stem = path[: -len("/query")] if oxigraph_like else path
-                dialect = Dialect(
-                    "oxigraph" if "oxigraph" in server.lower() else "sparql",
-                    update_url=self.settings.remote_update_url
-                    or (_sibling(url, stem + "/update") if oxigraph_like else url),
-                    gsp_url=self.settings.remote_gsp_url
-                    or (_sibling(url, stem + "/store") if oxigraph_like else None),
-                    auth=self.credentials("basic"),
-                )
-            self._dialect = dialect
+        if self._dialect is not None:
+            return self._dialect
+        request = self.client.build_request(
+            "GET", self.query_url, params={"query": "ASK {}"}, headers={"Accept": XML}
+        )
+        server = self._send(request, idempotent=True).headers.get("server", "").lower()
+        name = "virtuoso" if "virtuoso" in server else "oxigraph" if "oxigraph" in server else "sparql"
+        url, path = self.query_url, urlsplit(self.query_url).path
+        if name == "virtuoso":
+            auth = "-auth" if self.user or self.settings.remote_token else ""
+            update, gsp = _sibling(url, "/sparql" + auth), _sibling(url, "/sparql-graph-crud" + auth)
+        elif path.endswith("/query"):  # Oxigraph's layout: /query, /update, /store
+            stem = path.removesuffix("/query")
+            update, gsp = _sibling(url, stem + "/update"), _sibling(url, stem + "/store")
+        else:
+            update, gsp = url, None
+        self._dialect = Dialect(
+            name,
+            update_url=self.settings.remote_update_url or update,
+            gsp_url=self.settings.remote_gsp_url or gsp,
+            auth=self.credentials("digest" if name == "virtuoso" else "basic"),
+            graph_page=1_000_000 if name == "virtuoso" else None,
+        )
         return self._dialect
 
     def empty_graph(self) -> str:
-        """The graph to name for "no graph" in a protocol dataset (see ``Dialect``)."""
-        if self.dialect.absent_graph_means_all and not self._empty_ready:
+        """The graph to name for "no graph" in a protocol dataset: Virtuoso reads a dataset naming only
+        absent graphs as the whole store, so there it is a graph that holds one harmless triple."""
+        if self.dialect.virtuoso and not self._empty_ready:
             e = ox.NamedNode(EMPTY_GRAPH)
             comment = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
             sentinel = ox.Literal("graphe vide : nommé quand une requête ne doit lire aucun graphe")
@@ -337,10 +313,7 @@ class RemoteStore(Store):
         return result
 
     def ask(self, query, bindings=None, *, public=True):
-        result = self._rows(self._bound(query, bindings), self._dataset(public))
-        if isinstance(result, bool):
-            return result
-        return any(ASK_COLUMN in r and r[ASK_COLUMN].value not in ("0", "false") for r in result)
+        return self._rows(self._bound(query, bindings), self._dataset(public)) is True
 
     def construct(self, query, bindings=None, *, public=True):
         return list(
@@ -352,7 +325,7 @@ class RemoteStore(Store):
         cached = self._graphs
         if cached and cached[0] == version:
             return cached[1]
-        if self.dialect.graph_registry:
+        if self.dialect.virtuoso:  # it lists no graphs for ``GRAPH ?g {}``: writes record theirs
             s, known = ox.NamedNode(self.state_graph), ox.NamedNode(KNOWN_GRAPH)
             query = (
                 f"SELECT ?g WHERE {{ GRAPH {s} {{ {s} {known} ?g }} "
@@ -378,9 +351,8 @@ class RemoteStore(Store):
 
     def _gsp(self, method: str, graph: str, **request) -> httpx.Response:
         """A Graph Store Protocol request on ``graph``, authenticated as writes are."""
-        gsp = self.client.build_request(
-            method, self.dialect.gsp_url, params={self.dialect.gsp_graph_param: graph}, **request
-        )
+        param = "graph-uri" if self.dialect.virtuoso else "graph"
+        gsp = self.client.build_request(method, self.dialect.gsp_url, params={param: graph}, **request)
         return self._send(gsp, idempotent=True, auth=self.dialect.auth)
 
     def _graph_triples(self, graph: str) -> Iterator[ox.Triple]:
@@ -424,9 +396,9 @@ class RemoteStore(Store):
         )
 
     def _registration(self, sparql: str) -> str:
-        """For a server without a graph list: record every graph of ours the update names (an IRI
+        """For Virtuoso, which lists no graphs: record every graph of ours the update names (an IRI
         mentioned but never written costs nothing: ``graphs`` lists only graphs that hold triples)."""
-        if not self.dialect.graph_registry:
+        if not self.dialect.virtuoso:
             return ""
         named = named_iris(sparql)
         ours = sorted({self.state_graph} | {g for g in named if g.startswith(self.minter.base + "graph/")})
@@ -506,7 +478,7 @@ class RemoteRunner:
     def _dataset(self, job: Job) -> dict[str, list[str]]:
         public = self.store.minter.is_public_graph
         empty = self.store.empty_graph()
-        if job.from_graphs is not None and self.store.dialect.from_adds_to_dataset:
+        if job.from_graphs is not None and self.store.dialect.virtuoso:
             # A server that adds the query's FROM graphs to the protocol's dataset would read them
             # whatever we send: there a non-public (or unresolved, relative) FROM graph is refused.
             for g in job.from_graphs[0] + job.from_graphs[1]:
@@ -591,7 +563,7 @@ def read_results(body: bytes) -> list[dict[str, Term]] | bool:
     """SPARQL XML results as rows (or a boolean), parsed and dropped in the calling thread: pyoxigraph's
     result objects must not reach another thread, even inside an exception's traceback."""
     try:
-        result = ox.parse_query_results(body, ox.QueryResultsFormat.XML)
+        result = _virtuoso_ask(ox.parse_query_results(body, ox.QueryResultsFormat.XML))
         if isinstance(result, ox.QueryBoolean):
             return bool(result)
         names = [v.value for v in result.variables]
@@ -601,16 +573,21 @@ def read_results(body: bytes) -> list[dict[str, Term]] | bool:
     raise StoreError(message)
 
 
+def _virtuoso_ask(result):
+    """Virtuoso answers ASK with one row of ``__ASK_RETVAL``: the boolean it means."""
+    if isinstance(result, ox.QuerySolutions) and [v.value for v in result.variables] == [ASK_COLUMN]:
+        true = any(s[ASK_COLUMN] is not None and s[ASK_COLUMN].value not in ("0", "false") for s in result)
+        # pyoxigraph has no constructor for a boolean result: an empty store answers the right ASK.
+        return ox.Store().query("ASK {}" if true else "ASK { FILTER(false) }")
+    return result
+
+
 def _transcode(response: httpx.Response, job: Job, head, write) -> None:
     media = response.headers.get("content-type", "").split(";")[0].strip().lower()
     body = io.BufferedReader(_Reader(response))
     results_format = ox.QueryResultsFormat.from_media_type(media) if "sparql-results" in media else None
     if results_format is not None:
-        result = ox.parse_query_results(body, results_format)
-        if isinstance(result, ox.QuerySolutions) and [v.value for v in result.variables] == [ASK_COLUMN]:
-            true = any(s[ASK_COLUMN] is not None and s[ASK_COLUMN].value != "0" for s in result)
-            # pyoxigraph has no constructor for a boolean result: an empty store answers the right ASK.
-            result = ox.Store().query("ASK {}" if true else "ASK { FILTER(false) }")
+        result = _virtuoso_ask(ox.parse_query_results(body, results_format))
         kind = "boolean" if isinstance(result, ox.QueryBoolean) else "solutions"
         if job.results_format is None:
             raise NotAcceptable(kind)

@@ -310,13 +310,7 @@ class OxigraphStore(Store):
         return len(lines)
 
     def bulk_import(
-        self,
-        path: Path,
-        fmt: ox.RdfFormat,
-        base_iri: str,
-        graphs: list[str],
-        target: str,
-        meta: GraphMeta | None,
+        self, path: Path, fmt: ox.RdfFormat, graphs: list[str], target: str, meta: GraphMeta | None
     ) -> int | None:
         """Load a whole file into its ``graphs`` (from ``loaders.rdf.scan``), all new, with pyoxigraph's bulk
         loader instead of holding it in memory; None, writing nothing, when one exists (a replacement
@@ -332,12 +326,11 @@ class OxigraphStore(Store):
             try:
                 if len(engines) == 1:
                     (engine,) = engines.values()
-                    engine.bulk_load(
-                        path=str(path), format=fmt, base_iri=base_iri, to_graph=ox.NamedNode(target)
-                    )
+                    base, to = self.minter.base, ox.NamedNode(target)
+                    engine.bulk_load(path=str(path), format=fmt, base_iri=base, to_graph=to)
                 else:
                     for engine in engines.values():
-                        engine.bulk_extend(self._quads_for(engine, path, fmt, base_iri, ox.NamedNode(target)))
+                        engine.bulk_extend(self._quads_for(engine, path, fmt, ox.NamedNode(target)))
                 total = 0
                 for graph in graphs:
                     count = self.count(graph)  # counted again: duplicates in the file are stored once
@@ -356,10 +349,10 @@ class OxigraphStore(Store):
         return total
 
     def _quads_for(
-        self, engine: ox.Store, path: Path, fmt: ox.RdfFormat, base_iri: str, target: ox.NamedNode
+        self, engine: ox.Store, path: Path, fmt: ox.RdfFormat, target: ox.NamedNode
     ) -> Iterator[ox.Quad]:
         """The file's quads that go to ``engine``, its default graph read as ``target``."""
-        for q in ox.parse(path=str(path), format=fmt, base_iri=base_iri, rename_blank_nodes=True):
+        for q in ox.parse(path=str(path), format=fmt, base_iri=self.minter.base, rename_blank_nodes=True):
             if isinstance(q.graph_name, ox.DefaultGraph):
                 q = ox.Quad(q.subject, q.predicate, q.object, target)
             if self._of(q.graph_name.value) is engine:

@@ -190,7 +190,7 @@ def test_a_bulk_import_mixing_public_and_private_graphs_fills_each_engine(base_i
         f'<http://example.org/a> <http://example.org/m> "secret" <{private}> .\n'
         f'<http://example.org/a> <http://example.org/m> "secret" <{private}> .\n'
     )
-    total = store.bulk_import(source, ox.RdfFormat.N_QUADS, base_iri, [public, private], public, None)
+    total = store.bulk_import(source, ox.RdfFormat.N_QUADS, [public, private], public, None)
     assert total == 2 and store.count(public) == 1 and store.count(private) == 1
     assert not store.ask('ASK { ?s ?p "secret" }') and store.ask('ASK { ?s ?p "secret" }', public=False)
     assert ox.NamedNode(private) not in set(store.oxigraph.named_graphs())
