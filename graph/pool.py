@@ -290,27 +290,45 @@ class QueryRunner:
                 self._idle.put(_Worker(self._ctx, self.network))
             self.snapshots.current()
 
-    # --- running ------------------------------------------------------------------------------
     def run(self, job: Job, timeout: float) -> Answer:
         """A read of the platform's own (pages, named queries): blocks until the head is known."""
-        return self._run_until(job, time.monotonic() + timeout, timeout, self._pages)
+        return self._run(job, time.monotonic() + timeout, timeout, self._pages)
 
-    def _run_until(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
-        if self.disk:
-            return self._run_worker(job, deadline, timeout, slots)
-        return self._run_thread(job, deadline, timeout)
+    async def run_async(self, job: Job, timeout: float) -> Answer:
+        """A public SPARQL query, from the event loop: it waits in a thread, with slots of its own."""
+        deadline = time.monotonic() + timeout
+        return await asyncio.to_thread(self._run, job, deadline, timeout, self._sparql)
 
-    def _replenish(self) -> None:
-        """Start a worker to replace a killed one, off the path of the next query."""
-        with contextlib.suppress(Exception):
-            if self._idle.qsize() < self.max_idle:
-                self._idle.put(_Worker(self._ctx, self.network))
-
-    def _take(self) -> _Worker:
+    def _run(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
+        if not self.disk:
+            assert isinstance(self.store, OxigraphStore)
+            public = self.store.oxigraph  # holds only the public graphs: read as it is
+            late = f"the query ran past its {timeout:g} s deadline"
+            return threaded_answer(lambda head, writer: _execute(public, job, head, writer), deadline, late)
+        _, snapshot = self.snapshots.current()
+        if not slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise QueryTimeout(f"all {self.max_busy} query workers stayed busy for {timeout:g} s")
         try:
-            return self._idle.get_nowait()
+            worker = self._send(snapshot, job)
+        except BaseException:
+            slots.release()
+            raise
+        release = self._checkout(worker, slots)
+        return _answer(functools.partial(self.within_deadline, worker, release, deadline, timeout), release)
+
+    def _send(self, snapshot: str, job: Job) -> _Worker:
+        """The worker that took the job: an idle one, or a new one if none is idle or it had died (OOM)."""
+        try:
+            worker = self._idle.get_nowait()
+            worker.conn.send((snapshot, job))
+            return worker
         except queue.Empty:
-            return _Worker(self._ctx, self.network)
+            pass
+        except OSError:
+            worker.kill()
+        worker = _Worker(self._ctx, self.network)
+        worker.conn.send((snapshot, job))
+        return worker
 
     def _checkout(self, worker: _Worker, slots: Slots) -> Callable[[bool], None]:
         """The ``release(reusable)`` that gives ``worker`` back (or kills it) and frees its slot, once."""
@@ -332,19 +350,21 @@ class QueryRunner:
 
         return release
 
-    def _heavy(self, worker: _Worker) -> None:
-        """A query still running after HEAVY_AFTER: lower its CPU priority so that cheap ones keep
-        answering fast. The worker cannot get its priority back, so it is replaced after this query."""
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, worker.process.pid, HEAVY_NICE)
-            worker.niced = True
+    def _replenish(self) -> None:
+        """Start a worker to replace a killed one, off the path of the next query."""
+        with contextlib.suppress(Exception):
+            if self._idle.qsize() < self.max_idle:
+                self._idle.put(_Worker(self._ctx, self.network))
 
     def within_deadline(self, worker: _Worker, release, deadline: float, timeout: float) -> tuple:
         """The worker's next message (an answer's head, then each chunk of a long one), or the worker
-        killed at ``deadline`` and QueryTimeout raised: where every query meets its deadline."""
+        killed at ``deadline`` and QueryTimeout raised: where every query meets its deadline. A query still
+        running after HEAVY_AFTER gets a lower CPU priority, for good: its worker is replaced after it."""
         left = deadline - time.monotonic()
         if not worker.niced and left > HEAVY_AFTER and not worker.conn.poll(HEAVY_AFTER):
-            self._heavy(worker)
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, worker.process.pid, HEAVY_NICE)
+                worker.niced = True
             left = deadline - time.monotonic()
         if left <= 0 or not worker.conn.poll(left):
             self.kills += 1
@@ -356,56 +376,12 @@ class QueryRunner:
             release(False)
             raise StoreError("the query worker process died") from e
 
-    def _send(self, worker: _Worker, snapshot: str, job: Job, slots: Slots) -> _Worker:
-        """The worker that took the job: ``worker``, or its replacement if it had died (OOM killer)."""
-        try:
-            try:
-                worker.conn.send((snapshot, job))
-            except OSError:
-                worker.kill()
-                worker = _Worker(self._ctx, self.network)
-                worker.conn.send((snapshot, job))
-        except BaseException:
-            worker.kill()
-            slots.release()
-            raise
-        return worker
-
-    def _run_worker(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
-        _, snapshot = self.snapshots.current()
-        if not slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise QueryTimeout(f"all {self.max_busy} query workers stayed busy for {timeout:g} s")
-        try:
-            worker = self._take()
-        except BaseException:
-            slots.release()
-            raise
-        worker = self._send(worker, snapshot, job, slots)
-        release = self._checkout(worker, slots)
-        return _answer(functools.partial(self.within_deadline, worker, release, deadline, timeout), release)
-
-    async def run_async(self, job: Job, timeout: float) -> Answer:
-        """A public SPARQL query, from the event loop: it waits in a thread, with slots of its own."""
-        deadline = time.monotonic() + timeout
-        return await asyncio.to_thread(self._run_until, job, deadline, timeout, self._sparql)
-
-    def _run_thread(self, job: Job, deadline: float, timeout: float) -> Answer:
-        assert isinstance(self.store, OxigraphStore)
-        public = self.store.oxigraph  # holds only the public graphs: read as it is
-        return threaded_answer(
-            lambda head, writer: _execute(public, job, head, writer),
-            deadline,
-            f"the query ran past its {timeout:g} s deadline",
-        )
-
     def close(self) -> None:
         if not self.disk:
             return
-        while True:
-            try:
+        with contextlib.suppress(queue.Empty):
+            while True:
                 self._idle.get_nowait().kill()
-            except queue.Empty:
-                break
         self.snapshots.close()
 
 
