@@ -71,10 +71,10 @@ class NotAcceptable(StoreError):
 
 # --- executed in the worker (and in threads for in-memory stores and remote servers) --------------------
 class _Writer(io.RawIOBase):
-    """An answer as messages through ``send``. The head is held back until a chunk must go: a small answer
-    is one message ("all": head and body), not three (head, chunk, done), most of a cheap query's cost."""
+    """An answer as messages ``(head, bytes, more)`` through ``send``: a small answer is one message, not
+    three (head, body, end), most of a cheap query's cost."""
 
-    def __init__(self, send: Callable[[tuple], None]):
+    def __init__(self, send: Callable[[object], None]):
         self.send = send
         self.buf = bytearray()
         self.head: Head | None = None
@@ -85,40 +85,32 @@ class _Writer(io.RawIOBase):
     def write(self, b) -> int:
         self.buf += b
         if len(self.buf) >= CHUNK:
-            if self.head is not None:
-                self.send(("head", self.head))
-                self.head = None
-            self.send(("chunk", bytes(self.buf)))
-            self.buf.clear()
+            self.part(more=True)
         return len(b)
 
     def hold_head(self, head: Head) -> None:
         self.head = head
 
-    def finish(self) -> None:
-        if self.head is not None:
-            self.send(("all", (self.head, bytes(self.buf))))
-            return
-        if self.buf:
-            self.send(("chunk", bytes(self.buf)))
-        self.send(("done", None))
+    def part(self, more: bool) -> None:
+        self.send((self.head, bytes(self.buf), more))
+        self.buf.clear()
 
 
 def _serve(
-    produce: Callable[[Callable[[Head], None], io.RawIOBase], None], send: Callable[[tuple], None]
+    produce: Callable[[Callable[[Head], None], io.RawIOBase], None], send: Callable[[object], None]
 ) -> None:
     """``produce(head, writer)``'s answer, or its error, sent as messages. An error goes as a fresh
     exception: a traceback would keep pyoxigraph objects, which must not be dropped on another thread."""
     writer = _Writer(send)
     try:
         produce(writer.hold_head, writer)
-        writer.finish()
+        writer.part(more=False)
     except StoreError as e:  # NotAcceptable, QueryTimeout, StoreUnavailable included
-        send(("error", type(e)(*e.args)))
+        send(type(e)(*e.args))
     except SyntaxError as e:
-        send(("error", StoreError(f"invalid SPARQL: {e}")))
+        send(StoreError(f"invalid SPARQL: {e}"))
     except Exception as e:  # noqa: BLE001 - reported to the caller
-        send(("error", StoreError(f"{type(e).__name__}: {e}")))
+        send(StoreError(f"{type(e).__name__}: {e}"))
 
 
 _UNKNOWN_FUNCTION = re.compile(r"The custom function <([^>]*)> is not supported")
@@ -356,7 +348,7 @@ class QueryRunner:
             if self._idle.qsize() < self.max_idle:
                 self._idle.put(_Worker(self._ctx, self.network))
 
-    def within_deadline(self, worker: _Worker, release, deadline: float, timeout: float) -> tuple:
+    def within_deadline(self, worker: _Worker, release, deadline: float, timeout: float) -> object:
         """The worker's next message (an answer's head, then each chunk of a long one), or the worker
         killed at ``deadline`` and QueryTimeout raised: where every query meets its deadline. A query still
         running after HEAVY_AFTER gets a lower CPU priority, for good: its worker is replaced after it."""
@@ -385,28 +377,31 @@ class QueryRunner:
         self.snapshots.close()
 
 
-def _answer(receive: Callable[[], tuple], release: Callable[[bool], None]) -> Answer:
+def _answer(receive: Callable[[], object], release: Callable[[bool], None]) -> Answer:
     """The answer whose messages ``receive`` gives (within the deadline): the whole of a small one."""
-    tag, value = receive()
-    if tag != "head":
+
+    def part() -> tuple[Head, bytes, bool]:
+        message = receive()
+        if isinstance(message, Exception):
+            release(True)
+            raise message
+        return message  # type: ignore[return-value]
+
+    head, first, more = part()
+    if not more:
         release(True)
-        if tag == "error":
-            raise value
-        head, body = value
-        return Answer(head, iter([body] if body else []), complete=True)
+        return Answer(head, iter([first] if first else []), complete=True)
 
     def chunks() -> Iterator[bytes]:
-        while True:
-            tag, value = receive()
-            if tag == "chunk":
-                yield value
-                continue
-            release(True)
-            if tag == "error":
-                raise value
-            return
+        body, more = first, True
+        while more:
+            yield body
+            _, body, more = part()
+        release(True)
+        if body:
+            yield body
 
-    return Answer(value, chunks(), release)
+    return Answer(head, chunks(), release)
 
 
 def threaded_answer(
@@ -422,7 +417,7 @@ def threaded_answer(
     out: queue.Queue = queue.Queue()
     threading.Thread(target=_serve, args=(produce, out.put), daemon=True, name="communs-query").start()
 
-    def receive() -> tuple:
+    def receive() -> object:
         try:
             return out.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
