@@ -139,7 +139,7 @@ class PublicHttp:
 
     def _is_public(self, scope: Scope) -> bool:
         """Whether a GET at this path reaches a public route (a preflight carries no endpoint yet)."""
-        if "access-control-request-method" not in Headers(scope=scope):
+        if not Headers(scope=scope).get("access-control-request-method"):
             return False
         probe = {**scope, "method": "GET"}
         return any(route.matches(probe)[0] is Match.FULL for route in self.routes)

@@ -356,11 +356,11 @@ async def _run(
     try:
         answer = await runner.run_async(job, timeout)
         compact = compact and answer.head.kind == "graph"
-        try:
+        limit = sys.maxsize if compact else PREFETCH
+        try:  # a complete answer is read here: it never waits
             if answer.complete:
-                first, complete = list(answer.chunks), True
+                first, complete = _prefetch(answer, limit)
             else:
-                limit = sys.maxsize if compact else PREFETCH
                 first, complete = await run_in_threadpool(_prefetch, answer, limit)
         except BaseException:
             answer.close()
@@ -455,17 +455,11 @@ def _describe_service(request: Request) -> Response:
     fmt = conneg.negotiate((formats.HTML, *formats.DESCRIPTION), request.headers.get("accept"))
     settings = _settings(request)
     if fmt is formats.HTML:
-        context = {
-            "prefixes": sparql_prefixes(),
-            "examples": _examples(request),
-            "formats": [*formats.RESULTS, *GRAPHS],
-        }
-        response = render(
-            request, "sparql.html", {**context, "base": settings.base_iri, "timeout": settings.query_timeout}
-        )
-        response.headers.update(
-            {k: v for k, v in _cors(request).items() if k != "Vary"}
-        )  # render's has Accept
+        context = {"prefixes": sparql_prefixes(), "examples": _examples(request), "base": settings.base_iri}
+        context |= {"formats": [*formats.RESULTS, *GRAPHS], "timeout": settings.query_timeout}
+        response = render(request, "sparql.html", context)
+        # CORS, but the Vary of render (Accept, Accept-Language, Cookie) stays.
+        response.headers.update({k: v for k, v in _cors(request).items() if k != "Vary"})
         return response
     # What an anonymous client gets: queries only (updates need a token), and SERVICE only towards the
     # allowlisted endpoints, so no BasicFederatedQuery unless some are.

@@ -314,11 +314,8 @@ def bind(query: str, bindings: dict[str, ox.NamedNode | ox.Literal | ox.BlankNod
 
 def query_form(query: str) -> str | None:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the first of those words outside strings, IRIs and comments."""
-    for m in spans(query):
-        word = m.group().upper() if m.lastgroup == "name" else ""
-        if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-            return word
-    return None
+    words = (m.group().upper() for m in spans(query) if m.lastgroup == "name")
+    return next((w for w in words if w in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")), None)
 
 
 def named_iris(text: str) -> set[str]:
