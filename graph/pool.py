@@ -189,35 +189,25 @@ class Slots:
 
     def __init__(self, n: int):
         self._free = n
-        self._lock = threading.Lock()
-        self._waiters: collections.deque[threading.Lock] = collections.deque()
+        self._changed = threading.Condition()
+        self._waiters: collections.deque[object] = collections.deque()
 
     def acquire(self, timeout: float) -> bool:
         """A slot within ``timeout`` seconds; with 0, only one that is free and that nobody waits for."""
-        with self._lock:
-            if self._free and not self._waiters:
+        me = object()
+        with self._changed:
+            self._waiters.append(me)
+            got = self._changed.wait_for(lambda: self._free > 0 and self._waiters[0] is me, timeout)
+            self._waiters.remove(me)
+            if got:
                 self._free -= 1
-                return True
-            if timeout <= 0:
-                return False
-            handed = threading.Lock()
-            handed.acquire()
-            self._waiters.append(handed)
-        if handed.acquire(timeout=timeout):
-            return True
-        with self._lock:
-            if handed in self._waiters:
-                self._waiters.remove(handed)
-                return False
-        self.release()  # handed over just as the wait ended: too late to use, so passed on
-        return False
+            self._changed.notify_all()  # the next waiter is first now
+            return got
 
     def release(self) -> None:
-        with self._lock:
-            if self._waiters:
-                self._waiters.popleft().release()  # the slot changes hands without ever being free
-            else:
-                self._free += 1
+        with self._changed:
+            self._free += 1
+            self._changed.notify_all()
 
 
 class _Worker:
