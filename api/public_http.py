@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,14 +30,14 @@ PREFLIGHT = {
     "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Type, If-None-Match",
     "Access-Control-Max-Age": "600",
 }
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"strict-origin-when-cross-origin"),
-]
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "strict-origin-when-cross-origin",
+}
 CONTENT_SECURITY_POLICY = (
-    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    b"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
 
@@ -90,9 +92,10 @@ class PublicHttp:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        origin = _header(scope, b"origin")
+        origin = Headers(scope=scope).get("origin", "")
         if scope["method"] == "OPTIONS" and self._is_public(scope):
-            await _respond(send, 204, {**cors_headers(self.origins, origin), **PREFLIGHT}.items(), b"")
+            preflight = Response(status_code=204, headers={**cors_headers(self.origins, origin), **PREFLIGHT})
+            await preflight(scope, receive, send)
             return
         head = scope["method"] == "HEAD"
         if head:
@@ -100,10 +103,8 @@ class PublicHttp:
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {
-                    **message,
-                    "headers": self._headers(scope, origin, list(message.get("headers", []))),
-                }
+                headers = self._headers(scope, origin, list(message.get("headers", [])))
+                message = {**message, "headers": headers}
             elif message["type"] == "http.response.body" and head:
                 if message.get("more_body", False):
                     return
@@ -112,60 +113,39 @@ class PublicHttp:
 
         problem = path_problem(scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape"))
         if problem:
-            headers = [("content-type", "text/plain; charset=utf-8")]
-            await _respond(sending, 400, headers, f"400 Bad Request: {problem}\n".encode())
+            await PlainTextResponse(f"400 Bad Request: {problem}\n", 400)(scope, receive, sending)
             return
         await self.app(scope, receive, sending)
 
-    def _headers(self, scope: Scope, origin: str, headers: list[tuple[bytes, bytes]]) -> list:
-        names = {k.lower() for k, _ in headers}
-        headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
-        media = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-        if media.startswith(b"text/html") and b"content-security-policy" not in names:
-            headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY))
+    def _headers(
+        self, scope: Scope, origin: str, raw: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
+        headers = MutableHeaders(raw=raw)
+        for name, value in SECURITY_HEADERS.items():
+            headers.setdefault(name, value)
+        if headers.get("content-type", "").startswith("text/html"):
+            headers.setdefault("content-security-policy", CONTENT_SECURITY_POLICY)
         if scope.get("endpoint") not in self.public:
-            return headers
+            return headers.raw
         cors = cors_headers(self.origins, origin)
         if self.listed:
             cors["Vary"] = "Origin"
         for name, value in cors.items():
-            key = name.lower().encode("latin-1")
-            if key == b"vary":
-                _add_vary(headers, value)
-            elif key not in names:
-                headers.append((key, value.encode("latin-1")))
-        return headers
+            if name != "Vary":
+                headers.setdefault(name, value)
+            elif value.lower() not in (vary := headers.get("vary", "")).lower():
+                headers["vary"] = f"{vary}, {value}" if vary else value
+        return headers.raw
 
     def _is_public(self, scope: Scope) -> bool:
         """Whether a GET at this path reaches a public route (a preflight carries no endpoint yet)."""
-        if not _header(scope, b"access-control-request-method"):
+        if not Headers(scope=scope).get("access-control-request-method"):
             return False
         probe = {**scope, "method": "GET"}
         return any(route.matches(probe)[0] is Match.FULL for route in self.routes)
-
-
-async def _respond(send: Send, status: int, headers: Iterable[tuple[str, str]], body: bytes) -> None:
-    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-    if body:
-        raw.append((b"content-length", b"%d" % len(body)))
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
 
 
 def etag_matches(request: Request, etag: str) -> bool:
     """Whether ``If-None-Match`` names ``etag`` (weakly, as RFC 9110 compares it) or is ``*``."""
     header = request.headers.get("if-none-match", "").strip()
     return header == "*" or etag in [t.strip().removeprefix("W/") for t in header.split(",")]
-
-
-def _header(scope: Scope, name: bytes) -> str:
-    return next((v.decode("latin-1") for k, v in scope["headers"] if k == name), "")
-
-
-def _add_vary(headers: list[tuple[bytes, bytes]], value: str) -> None:
-    for i, (k, v) in enumerate(headers):
-        if k == b"vary":
-            if value.lower() not in v.decode("latin-1").lower():
-                headers[i] = (k, v + b", " + value.encode("latin-1"))
-            return
-    headers.append((b"vary", value.encode("latin-1")))

@@ -7,8 +7,10 @@ not name a private graph, and are written by the single writer (``app.state.stor
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import sys
 import threading
 import uuid
 from collections import Counter, OrderedDict
@@ -31,7 +33,7 @@ from graph.namespaces import PREFIXES, sparql_prefixes
 from graph.pool import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
 from graph.remote import RemoteRunner
 from graph.settings import Settings
-from graph.sparql_text import bind
+from graph.sparql_text import Refused, bind
 from graph.store import QueryTimeout, Store, StoreError, StoreUnavailable
 
 router = APIRouter()
@@ -91,14 +93,6 @@ def _examples(request: Request) -> dict[str, str]:
     return EXAMPLES | {q.summary: bind(q.sparql, nq.bindings(q, q.example_values(), minter)) for q in queries}
 
 
-class Problem(sparql_text.Refused):
-    """A refusal with HTTP headers of its own (Retry-After, Allow…)."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
-        super().__init__(status, message)
-        self.headers = headers or {}
-
-
 def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
@@ -107,19 +101,25 @@ def _cors(request: Request) -> dict[str, str]:
     return cors_headers(_settings(request).cors_origins, request.headers.get("origin", ""))
 
 
-def _problem(request: Request, p: sparql_text.Refused | conneg.FormatError) -> Response:
-    return PlainTextResponse(f"{p}\n", p.status, {**_cors(request), **getattr(p, "headers", {})})
+def _problem(request: Request, p: Refused | conneg.FormatError) -> Response:
+    return PlainTextResponse(f"{p}\n", p.status, {**_cors(request), **p.headers})
+
+
+def _endpoint(request: Request) -> str:
+    """The endpoint's IRI, the base of relative IRIs: from the configured base, never from the Host header
+    (a check and the engine must resolve alike, whoever asks)."""
+    return _settings(request).base_iri + "sparql"
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
-        raise Problem(413, f"request body over the limit of {limit} bytes")
+        raise Refused(413, f"request body over the limit of {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise Problem(413, f"request body over the limit of {limit} bytes")
+            raise Refused(413, f"request body over the limit of {limit} bytes")
     return bytes(body)
 
 
@@ -127,64 +127,48 @@ def _media(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def _as_written(query: str, e: StoreError) -> StoreError:
-    """A syntax error in a query :func:`as_sparql11` rewrote, placed in the text the client sent (the
-    rewrite keeps a valid query valid, so only an invalid one gets here and fails at parsing)."""
-    if not str(e).startswith("invalid SPARQL:"):
-        return e
-    try:
-        ox.Store().query(query)
-    except SyntaxError as original:
-        return StoreError(f"invalid SPARQL: {original}")
-    return e
-
-
-def _store_problem(e: StoreError) -> Problem:
+def _store_problem(e: StoreError) -> Refused:
     """The store's error as an answer: its server unreachable is a 503 to retry, the rest a 400."""
     if isinstance(e, StoreUnavailable):
-        return Problem(503, str(e), {"Retry-After": "5"})
-    return Problem(400, str(e))
+        return Refused(503, str(e), {"Retry-After": "5"})
+    return Refused(400, str(e))
 
 
 def _authorize(request: Request) -> None:
     token = _settings(request).update_token
     if not token:
-        raise Problem(403, "updates are disabled on this server (no update token is configured)")
+        raise Refused(403, "updates are disabled on this server (no update token is configured)")
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
-        raise Problem(401, "updates need 'Authorization: Bearer <token>'", {"WWW-Authenticate": "Bearer"})
+        raise Refused(401, "updates need 'Authorization: Bearer <token>'", {"WWW-Authenticate": "Bearer"})
     if not hmac.compare_digest(header[7:].strip().encode(), token.encode()):
-        raise Problem(403, "wrong update token")
+        raise Refused(403, "wrong update token")
 
 
 def _runner(request: Request) -> QueryRunner | RemoteRunner:
     runner = getattr(request.app.state, "runner", None)
     if runner is None:
-        raise Problem(503, "the SPARQL endpoint is not ready yet: try again in a moment")
+        raise Refused(503, "the SPARQL endpoint is not ready yet: try again in a moment")
     return runner
 
 
-class _Cache:
-    """Small complete answers by ETag (which includes the store version): repeated queries cost a lookup."""
+def _iri(g: str) -> str:
+    try:
+        ox.NamedNode(g)
+    except ValueError as e:
+        raise Refused(400, f"invalid graph IRI {g!r}: {e}") from e
+    return g
 
-    def __init__(self) -> None:
-        self._items: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get(self, key: str) -> tuple[str, bytes] | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-            return item
+def _graph_iris(params: list[tuple[str, str]], name: str) -> list[str]:
+    return [_iri(v) for k, v in params if k == name]
 
-    def put(self, key: str, media: str, body: bytes) -> None:
-        if len(body) > CACHE_MAX_BODY:
-            return
-        with self._lock:
-            self._items[key] = (media, body)
-            while len(self._items) > CACHE_ENTRIES:
-                self._items.popitem(last=False)
+
+def _one(params: list[tuple[str, str]], name: str) -> str | None:
+    values = list(dict.fromkeys(v for k, v in params if k == name))  # SPARQLWrapper repeats format=
+    if len(values) > 1:
+        raise Refused(400, f"'{name}' given {len(values)} times")
+    return values[0] if values else None
 
 
 class _Shares:
@@ -194,16 +178,18 @@ class _Shares:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._held: Counter[str] = Counter()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # a streamed answer ends in a thread
 
-    def enter(self, client: str) -> None:
+    def enter(self, client: str) -> Callable[[], None]:
+        """Hold one of ``client``'s shares: the function that gives it back."""
         with self._lock:
             if (held := self._held[client]) >= self.limit:
                 message = f"{held} of your queries are running already: retry once one of them has answered"
-                raise Problem(429, message, {"Retry-After": "5"})
+                raise Refused(429, message, {"Retry-After": "5"})
             self._held[client] += 1
+        return functools.partial(self._leave, client)
 
-    def leave(self, client: str) -> None:
+    def _leave(self, client: str) -> None:
         with self._lock:
             self._held[client] -= 1
             if not self._held[client]:
@@ -211,42 +197,47 @@ class _Shares:
 
 
 # --- /sparql -------------------------------------------------------------------------------------------
+@router.api_route("/sparql", methods=["GET", "POST", "HEAD"])
+async def endpoint(request: Request) -> Response:
+    """The SPARQL 1.1 Protocol: queries (GET, POST form or body), updates (POST, with the token), and the
+    service description when neither is given."""
+    try:
+        params = await _params(request)
+        query, update = _one(params, "query"), _one(params, "update")
+        if query is not None and update is not None:
+            raise Refused(400, "give either a query or an update, not both")
+        if update is not None:
+            if request.method != "POST":
+                raise Refused(405, "updates are sent with POST", {"Allow": "POST"})
+            return await _update(request, params, update)
+        if query is None:
+            return _describe_service(request)
+        return await _query(request, params, query)
+    except (Refused, conneg.FormatError) as p:
+        return _problem(request, p)
+    except StoreError as e:
+        return _problem(request, _store_problem(e))
+    except ClientDisconnect:
+        return Response(status_code=400)
+
+
 async def _params(request: Request) -> list[tuple[str, str]]:
-    query_string = request.scope["query_string"]
-    params = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if query_string else []
+    params = request.query_params.multi_items()
     if request.method != "POST":
         return params
     media = _media(request)
     accepted = ("application/x-www-form-urlencoded", "application/sparql-query", "application/sparql-update")
     if media not in accepted:
-        raise Problem(415, f"unsupported Content-Type {media or '(none)'}: use {', '.join(accepted)}")
+        raise Refused(415, f"unsupported Content-Type {media or '(none)'}: use {', '.join(accepted)}")
     try:
         text = (await _read_body(request, QUERY_MAX_BYTES)).decode("utf-8")
     except UnicodeDecodeError as e:
-        raise Problem(400, "the request body is not UTF-8") from e
+        raise Refused(400, "the request body is not UTF-8") from e
     if media == accepted[0]:
         return params + parse_qsl(text, keep_blank_values=True)
     if any(k in ("query", "update") for k, _ in params):
-        raise Problem(400, f"a {media} body and a query/update parameter at once")
+        raise Refused(400, f"a {media} body and a query/update parameter at once")
     return [*params, ("query" if media == accepted[1] else "update", text)]
-
-
-def _graph_iris(params: list[tuple[str, str]], name: str) -> list[str]:
-    """The values of ``name``, each a valid IRI."""
-    iris = [v for k, v in params if k == name]
-    for g in iris:
-        try:
-            ox.NamedNode(g)
-        except ValueError as e:
-            raise Problem(400, f"invalid graph IRI {g!r}: {e}") from e
-    return iris
-
-
-def _one(params: list[tuple[str, str]], name: str) -> str | None:
-    values = list(dict.fromkeys(v for k, v in params if k == name))  # SPARQLWrapper repeats format=
-    if len(values) > 1:
-        raise Problem(400, f"'{name}' given {len(values)} times")
-    return values[0] if values else None
 
 
 def _timeout(request: Request, params: list[tuple[str, str]]) -> float:
@@ -257,99 +248,16 @@ def _timeout(request: Request, params: list[tuple[str, str]]) -> float:
     try:
         value = float(asked)
     except ValueError as e:
-        raise Problem(400, f"timeout={asked!r} is not a number of seconds") from e
+        raise Refused(400, f"timeout={asked!r} is not a number of seconds") from e
     if not value > 0:
-        raise Problem(400, "timeout must be a positive number of seconds")
+        raise Refused(400, "timeout must be a positive number of seconds")
     return min(value, limit)
 
 
-def _collect(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
-    """Read the answer until ``limit`` bytes or its end, so errors before that get a proper status."""
-    head: list[bytes] = []
-    for chunk in answer.chunks:
-        head.append(chunk)
-        limit -= len(chunk)
-        if limit <= 0:
-            return head, False
-    return head, True
-
-
-async def _start(
-    runner: QueryRunner | RemoteRunner, job: Job, timeout: float, written: str
-) -> tuple[Answer, list[bytes], bool]:
-    """The answer and its first PREFETCH bytes (all of a small one), or the error as a Problem.
-    ``written``: the query as the client sent it, where its syntax errors are placed."""
-    try:
-        answer = await runner.run_async(job, timeout)
-        if answer.complete:
-            return answer, list(answer.chunks), True
-        try:
-            head, done = await run_in_threadpool(_collect, answer, PREFETCH)
-        except BaseException:
-            answer.close()
-            raise
-    except NotAcceptable as e:
-        wanted = "a SPARQL results format" if e.kind != "graph" else "an RDF format"
-        raise Problem(406, f"this {e.kind} result needs {wanted}; none is acceptable to the client") from e
-    except QueryTimeout as e:
-        raise Problem(504, str(e)) from e
-    except StoreError as e:
-        raise _store_problem(e if written == job.query else _as_written(written, e)) from e
-    return answer, head, done
-
-
-def _reply(
-    request: Request,
-    started: tuple[Answer, list[bytes], bool],
-    headers: dict[str, str],
-    compact: bool,
-    done: Callable[[], None] = lambda: None,
-) -> Response:
-    """The answer begun by :func:`_start`; ``compact``: a graph as compacted JSON-LD (the engine's own is
-    expanded, so it is written here from N-Triples). ``done`` is called once a streamed answer ends."""
-    answer, head, complete = started
-    media = answer.head.media_type
-    if compact and answer.head.kind == "graph":
-        try:
-            head = [formats.jsonld(ox.parse(b"".join(head + list(answer.chunks)), ox.RdfFormat.N_TRIPLES))]
-        except ValueError as e:
-            raise Problem(406, str(e)) from e
-        media, complete = formats.JSONLD.media_type, True
-    content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
-    if complete:  # HEAD too: the middleware (api/public_http.py) runs it as a GET and drops the body
-        return Response(b"".join(head), 200, headers, media_type=content_type)
-    return StreamingResponse(_stream(head, answer, done), 200, headers, media_type=content_type)
-
-
-@router.api_route("/sparql", methods=["GET", "POST", "HEAD"])
-async def endpoint(request: Request) -> Response:
-    """The SPARQL 1.1 Protocol: queries (GET, POST form or body), updates (POST, with the token), and the
-    service description when neither is given."""
-    try:
-        params = await _params(request)
-        query, update = _one(params, "query"), _one(params, "update")
-        if query is not None and update is not None:
-            raise Problem(400, "give either a query or an update, not both")
-        if update is not None:
-            if request.method != "POST":
-                raise Problem(405, "updates are sent with POST", {"Allow": "POST"})
-            return await _update(request, params, update)
-        if query is None:
-            return _describe_service(request)
-        return await _query(request, params, query)
-    except (sparql_text.Refused, conneg.FormatError) as p:
-        return _problem(request, p)
-    except StoreError as e:
-        return _problem(request, _store_problem(e))
-    except ClientDisconnect:
-        return Response(status_code=400)
-
-
 async def _query(request: Request, params: list[tuple[str, str]], query: str) -> Response:
-    settings = _settings(request)
     checked = sparql_text.canonical(query)  # what is checked is what runs
     base = _endpoint(request)
-    sparql_text.check_remote(checked, settings.service_allowlist, base)
+    sparql_text.check_remote(checked, _settings(request).service_allowlist, base)
     toks = sparql_text.tokens(checked)
     sparql_text.check_extensions(toks)
     defaults = _graph_iris(params, "default-graph-uri")
@@ -358,14 +266,12 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     # SPARQLWrapper sends several format= values, some of them comma-separated lists.
     asked = [t for k, v in params if k == "format" for t in v.split(",") if t.strip()]
     results, graph = _formats(request.headers.get("accept"), asked)
-    results_type = results.media_type if results else None
-    graph_type = graph.media_type if graph else None
     runner = _runner(request)
     protocol_dataset = bool(defaults or named)
     own_dataset = sparql_text.from_graphs(toks, base)
     job = Job(
         sparql_text.as_sparql11(checked),
-        results_format=results_type,
+        results_format=results.media_type if results else None,
         graph_format=_engine_format(graph),
         default_graphs=defaults if protocol_dataset else None,
         named_graphs=named if protocol_dataset else None,
@@ -373,11 +279,16 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         base_iri=base,
         from_graphs=own_dataset,
     )
-    version = runner.store.version
-    key = "\x00".join(
-        [str(version), query, *defaults, "|", *named, str(results_type), str(graph_type), str(timeout)]
-    )
-    etag = '"' + hashlib.sha1(key.encode()).hexdigest()[:24] + '"'
+    key = [
+        runner.store.version,
+        query,
+        *defaults,
+        "|",
+        *named,
+        job.results_format,
+        graph and graph.media_type,
+    ]
+    etag = '"' + hashlib.sha1("\x00".join(map(str, [*key, timeout])).encode()).hexdigest()[:24] + '"'
     headers = {
         **_cors(request),
         "ETag": etag,
@@ -386,28 +297,25 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     }
     if etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
-    cache = _kept(request, "sparql_cache", _Cache)
-    cached = cache.get(etag)
-    if cached:
-        return Response(cached[1], 200, headers, media_type=cached[0])
+    # Small complete answers by ETag (the store version is in it): a repeated query costs a lookup. Only
+    # the event loop reads and writes it.
+    cache: OrderedDict[str, tuple[str, bytes]] = _kept(request, "sparql_cache", OrderedDict)
+    if etag in cache:
+        cache.move_to_end(etag)
+        return Response(cache[etag][1], 200, headers, media_type=cache[etag][0])
     # The client's share is held until its answer is complete: here, or at the end of a streamed one.
     shares = _kept(request, "sparql_shares", lambda: _Shares(_settings(request).client_queries))
-    client = request.client.host if request.client else ""
-    shares.enter(client)
-    response: Response | None = None
-    try:
-        started = await _start(runner, job, timeout, query)
-        response = _reply(request, started, headers, graph is formats.JSONLD, lambda: shares.leave(client))
-        if not isinstance(response, StreamingResponse):
-            cache.put(etag, str(response.media_type), response.body)
-        return response
-    finally:
-        if not isinstance(response, StreamingResponse):
-            shares.leave(client)
+    leave = shares.enter(request.client.host if request.client else "")
+    response = await _reply(request, job, timeout, headers, graph is formats.JSONLD, query, leave)
+    if not isinstance(response, StreamingResponse) and len(response.body) <= CACHE_MAX_BODY:
+        cache[etag] = (str(response.media_type), bytes(response.body))
+        if len(cache) > CACHE_ENTRIES:
+            cache.popitem(last=False)
+    return response
 
 
 def _engine_format(fmt: formats.Format | None) -> str | None:
-    """What the engine writes for ``fmt``: N-Triples for JSON-LD, which :func:`_reply` compacts."""
+    """What the engine writes for ``fmt``: N-Triples for JSON-LD, which :func:`_run` compacts."""
     return formats.NTRIPLES.media_type if fmt is formats.JSONLD else fmt.media_type if fmt else None
 
 
@@ -427,14 +335,94 @@ def _formats(accept: str | None, asked: list[str]) -> tuple[formats.Format | Non
     return results, graph or (None if asked else formats.TURTLE)
 
 
-def _stream(head: list[bytes], answer: Answer, done: Callable[[], None] = lambda: None) -> Iterator[bytes]:
-    """The rest of a large answer; past the deadline the connection is cut (never a silent short 200)."""
+def _prefetch(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
+    """The answer's first ``limit`` bytes (or all of it), and whether that is all of it."""
+    first: list[bytes] = []
+    for chunk in answer.chunks:
+        first.append(chunk)
+        limit -= len(chunk)
+        if limit <= 0:
+            return first, False
+    return first, True
+
+
+async def _run(
+    runner: QueryRunner | RemoteRunner, job: Job, timeout: float, written: str, compact: bool
+) -> tuple[Answer, str, list[bytes], bool]:
+    """The answer, its media type, its first PREFETCH bytes (all of a small one) and whether they are all
+    of it: an error before them gets a proper status. ``written``: the query as the client sent it, where
+    its syntax errors are placed. ``compact``: a graph as compacted JSON-LD (the engine's own is expanded,
+    so it is written here from N-Triples)."""
     try:
-        yield from head
+        answer = await runner.run_async(job, timeout)
+        compact = compact and answer.head.kind == "graph"
+        limit = sys.maxsize if compact else PREFETCH
+        try:  # a complete answer is read here: it never waits
+            if answer.complete:
+                first, complete = _prefetch(answer, limit)
+            else:
+                first, complete = await run_in_threadpool(_prefetch, answer, limit)
+        except BaseException:
+            answer.close()
+            raise
+    except NotAcceptable as e:
+        wanted = "a SPARQL results format" if e.kind != "graph" else "an RDF format"
+        raise Refused(406, f"this {e.kind} result needs {wanted}; none is acceptable to the client") from e
+    except QueryTimeout as e:
+        raise Refused(504, str(e)) from e
+    except StoreError as e:
+        raise _store_problem(e if written == job.query else _as_written(written, e)) from e
+    if not compact:
+        return answer, answer.head.media_type, first, complete
+    try:
+        graph = ox.parse(b"".join(first), ox.RdfFormat.N_TRIPLES)
+        return answer, formats.JSONLD.media_type, [formats.jsonld(graph)], True
+    except ValueError as e:
+        raise Refused(406, str(e)) from e
+
+
+async def _reply(
+    request: Request,
+    job: Job,
+    timeout: float,
+    headers: dict[str, str],
+    compact: bool,
+    written: str,
+    done: Callable[[], None] = lambda: None,
+) -> Response:
+    """The answer of :func:`_run`; ``done`` is called once it has ended (now, or at the end of a stream:
+    past its deadline, the connection is cut, never a silent short 200)."""
+    try:
+        answer, media, first, complete = await _run(_runner(request), job, timeout, written, compact)
+    except BaseException:
+        done()
+        raise
+    content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
+    if complete:  # HEAD too: the middleware (api/public_http.py) runs it as a GET and drops the body
+        done()
+        return Response(b"".join(first), 200, headers, media_type=content_type)
+    return StreamingResponse(_stream(first, answer, done), 200, headers, media_type=content_type)
+
+
+def _stream(first: list[bytes], answer: Answer, done: Callable[[], None]) -> Iterator[bytes]:
+    try:
+        yield from first
         yield from answer.chunks
     finally:
         answer.close()
         done()
+
+
+def _as_written(query: str, e: StoreError) -> StoreError:
+    """A syntax error in a query :func:`as_sparql11` rewrote, placed in the text the client sent (the
+    rewrite keeps a valid query valid, so only an invalid one gets here and fails at parsing)."""
+    if not str(e).startswith("invalid SPARQL:"):
+        return e
+    try:
+        ox.Store().query(query)
+    except SyntaxError as original:
+        return StoreError(f"invalid SPARQL: {original}")
+    return e
 
 
 async def _update(request: Request, params: list[tuple[str, str]], text: str) -> Response:
@@ -444,7 +432,7 @@ async def _update(request: Request, params: list[tuple[str, str]], text: str) ->
     using_named = _graph_iris(params, "using-named-graph-uri")
     for g in using + using_named:
         if not store.minter.is_public_graph(g):
-            raise Problem(403, f"<{g}> is not a public graph: updates cannot read it")
+            raise Refused(403, f"<{g}> is not a public graph: updates cannot read it")
     base = _endpoint(request)
     text = sparql_text.canonical(text)
     text = sparql_text.rewrite_update(text, store.public_graphs(), using, using_named, EMPTY_GRAPH)
@@ -454,42 +442,28 @@ async def _update(request: Request, params: list[tuple[str, str]], text: str) ->
         sparql_text.tokens(text), store.minter.is_public_graph, base, graph_variables=bool(using_named)
     )
     # Relative IRIs resolve against the endpoint (a BASE in the update still wins), as checked above.
-    text = f"BASE <{base}>\n{text}"
     try:
-        await run_in_threadpool(store.update, text)
+        await run_in_threadpool(store.update, f"BASE <{base}>\n{text}")
     except StoreError as e:
         raise _store_problem(e) from e
     except (ValueError, OSError, RuntimeError) as e:
-        raise Problem(400, f"update failed: {e}") from e
+        raise Refused(400, f"update failed: {e}") from e
     return Response(status_code=204, headers=_cors(request))
-
-
-def _endpoint(request: Request) -> str:
-    """The endpoint's IRI, the base of relative IRIs: from the configured base, never from the Host header
-    (a check and the engine must resolve alike, whoever asks)."""
-    return _settings(request).base_iri + "sparql"
 
 
 def _describe_service(request: Request) -> Response:
     fmt = conneg.negotiate((formats.HTML, *formats.DESCRIPTION), request.headers.get("accept"))
-    headers = {**_cors(request), "Vary": "Accept"}
+    settings = _settings(request)
     if fmt is formats.HTML:
-        response = render(
-            request,
-            "sparql.html",
-            {
-                "prefixes": sparql_prefixes(),
-                "examples": _examples(request),
-                "formats": [*formats.RESULTS, *GRAPHS],
-                "base": _settings(request).base_iri,
-                "timeout": _settings(request).query_timeout,
-            },
-        )
-        response.headers.update({k: v for k, v in headers.items() if k != "Vary"})  # render's Vary has Accept
+        context = {"prefixes": sparql_prefixes(), "examples": _examples(request), "base": settings.base_iri}
+        context |= {"formats": [*formats.RESULTS, *GRAPHS], "timeout": settings.query_timeout}
+        response = render(request, "sparql.html", context)
+        # CORS, but the Vary of render (Accept, Accept-Language, Cookie) stays.
+        response.headers.update({k: v for k, v in _cors(request).items() if k != "Vary"})
         return response
     # What an anonymous client gets: queries only (updates need a token), and SERVICE only towards the
     # allowlisted endpoints, so no BasicFederatedQuery unless some are.
-    federated = ", sd:BasicFederatedQuery" if _settings(request).service_allowlist else ""
+    federated = ", sd:BasicFederatedQuery" if settings.service_allowlist else ""
     results = "".join(f"  sd:resultFormat <{f.iri}> ;\n" for f in (*formats.RESULTS, *GRAPHS))
     endpoint = _endpoint(request)
     description = (
@@ -499,7 +473,7 @@ def _describe_service(request: Request) -> Response:
     )
     triples = ox.parse(description.encode(), ox.RdfFormat.TURTLE)
     body = formats.serialize(triples, fmt, {**PREFIXES, "sd": SD})
-    return Response(body, headers=headers, media_type=fmt.media_type)
+    return Response(body, headers={**_cors(request), "Vary": "Accept"}, media_type=fmt.media_type)
 
 
 @router.options("/sparql")
@@ -515,10 +489,10 @@ def _target(request: Request, path: str | None) -> str | None:
     params = request.query_params
     if "default" in params:
         if "graph" in params:
-            raise Problem(400, "give either ?default or ?graph=, not both")
+            raise Refused(400, "give either ?default or ?graph=, not both")
         return ""
     iri = params["graph"] if "graph" in params else str(request.url).split("?")[0] if path else None
-    return None if iri is None else _graph_iris([("graph", iri)], "graph")[0]
+    return None if iri is None else _iri(iri)
 
 
 @router.api_route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
@@ -530,16 +504,16 @@ async def graph_store(request: Request, path: str | None = None) -> Response:
         if not reading:
             _authorize(request)
         if graph is None and request.method != "POST":  # a POST to the store itself makes a new graph
-            raise Problem(400, "name a graph: ?graph=<IRI> or ?default")
+            raise Refused(400, "name a graph: ?graph=<IRI> or ?default")
         return await (_get_graph if reading else _write_graph)(request, graph)
-    except (sparql_text.Refused, conneg.FormatError) as p:
+    except (Refused, conneg.FormatError) as p:
         return _problem(request, p)
 
 
 async def _get_graph(request: Request, graph: str) -> Response:
     store: Store = request.app.state.store
     if graph and (not store.minter.is_public_graph(graph) or not store.has_graph(graph)):
-        raise Problem(404, f"no public graph <{graph}>")
+        raise Refused(404, f"no public graph <{graph}>")
     fmt = conneg.negotiate(formats.DESCRIPTION, request.headers.get("accept"))
     where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
     query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}"
@@ -551,11 +525,11 @@ async def _get_graph(request: Request, graph: str) -> Response:
         named_graphs=[] if not graph else None,
         union_default=False,
     )
-    runner = _runner(request)
-    started = await _start(runner, job, _settings(request).query_timeout, query)
-    tag = f"g{runner.store.version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{fmt.media_type}"
+    tag = (
+        f"g{_runner(request).store.version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{fmt.media_type}"
+    )
     headers = {**_cors(request), "Vary": "Accept", "ETag": f'"{tag}"'}
-    return _reply(request, started, headers, fmt is formats.JSONLD)
+    return await _reply(request, job, _settings(request).query_timeout, headers, fmt is formats.JSONLD, query)
 
 
 def _parse_rdf(body: bytes, token: str, base: str) -> list[ox.Triple]:
@@ -563,11 +537,11 @@ def _parse_rdf(body: bytes, token: str, base: str) -> list[ox.Triple]:
     fmt = formats.find(UPLOADS, token) if token else None
     if fmt is None:
         offered = ", ".join(f.media_type for f in UPLOADS)
-        raise Problem(415, f"unsupported format {token or '(none)'}: send {offered}")
+        raise Refused(415, f"unsupported format {token or '(none)'}: send {offered}")
     try:
         return list(ox.parse(body, fmt.rdf, base_iri=base))
     except (SyntaxError, ValueError) as e:
-        raise Problem(400, f"invalid {fmt.label}: {e}") from e
+        raise Refused(400, f"invalid {fmt.label}: {e}") from e
 
 
 async def _uploaded_triples(request: Request, graph: str) -> list[ox.Triple]:
@@ -578,7 +552,7 @@ async def _uploaded_triples(request: Request, graph: str) -> list[ox.Triple]:
         return _parse_rdf(await _read_body(request, GRAPH_MAX_BYTES), media, base)
     length = request.headers.get("content-length", "")
     if not length.isdigit() or int(length) > GRAPH_MAX_BYTES:
-        raise Problem(413, f"multipart uploads need a Content-Length of at most {GRAPH_MAX_BYTES} bytes")
+        raise Refused(413, f"multipart uploads need a Content-Length of at most {GRAPH_MAX_BYTES} bytes")
     triples: list[ox.Triple] = []
     async with request.form() as form:
         for _, part in form.multi_items():
@@ -597,12 +571,12 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
     if graph is None:
         graph = location = str(request.base_url) + "store/" + uuid.uuid4().hex
     if graph and not store.minter.is_public_graph(graph):
-        raise Problem(403, f"<{graph}> is not a public graph: it cannot be written here")
+        raise Refused(403, f"<{graph}> is not a public graph: it cannot be written here")
     existed = graph == "" or store.has_graph(graph)
     target = f"GRAPH <{graph}>" if graph else "DEFAULT"
     if request.method == "DELETE":
         if not existed:
-            raise Problem(404, f"no graph <{graph}>")
+            raise Refused(404, f"no graph <{graph}>")
         await run_in_threadpool(store.update, f"DROP {target}")
         return Response(status_code=204, headers=_cors(request))
     triples = await _uploaded_triples(request, graph)

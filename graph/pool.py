@@ -71,10 +71,10 @@ class NotAcceptable(StoreError):
 
 # --- executed in the worker (and in threads for in-memory stores and remote servers) --------------------
 class _Writer(io.RawIOBase):
-    """An answer as messages through ``send``. The head is held back until a chunk must go: a small answer
-    is one message ("all": head and body), not three (head, chunk, done), most of a cheap query's cost."""
+    """An answer as messages ``(head, bytes, more)`` through ``send``: a small answer is one message, not
+    three (head, body, end), most of a cheap query's cost."""
 
-    def __init__(self, send: Callable[[tuple], None]):
+    def __init__(self, send: Callable[[object], None]):
         self.send = send
         self.buf = bytearray()
         self.head: Head | None = None
@@ -85,40 +85,32 @@ class _Writer(io.RawIOBase):
     def write(self, b) -> int:
         self.buf += b
         if len(self.buf) >= CHUNK:
-            if self.head is not None:
-                self.send(("head", self.head))
-                self.head = None
-            self.send(("chunk", bytes(self.buf)))
-            self.buf.clear()
+            self.part(more=True)
         return len(b)
 
     def hold_head(self, head: Head) -> None:
         self.head = head
 
-    def finish(self) -> None:
-        if self.head is not None:
-            self.send(("all", (self.head, bytes(self.buf))))
-            return
-        if self.buf:
-            self.send(("chunk", bytes(self.buf)))
-        self.send(("done", None))
+    def part(self, more: bool) -> None:
+        self.send((self.head, bytes(self.buf), more))
+        self.buf.clear()
 
 
 def _serve(
-    produce: Callable[[Callable[[Head], None], io.RawIOBase], None], send: Callable[[tuple], None]
+    produce: Callable[[Callable[[Head], None], io.RawIOBase], None], send: Callable[[object], None]
 ) -> None:
     """``produce(head, writer)``'s answer, or its error, sent as messages. An error goes as a fresh
     exception: a traceback would keep pyoxigraph objects, which must not be dropped on another thread."""
     writer = _Writer(send)
     try:
         produce(writer.hold_head, writer)
-        writer.finish()
+        writer.part(more=False)
     except StoreError as e:  # NotAcceptable, QueryTimeout, StoreUnavailable included
-        send(("error", type(e)(*e.args)))
+        send(type(e)(*e.args))
     except SyntaxError as e:
-        send(("error", StoreError(f"invalid SPARQL: {e}")))
+        send(StoreError(f"invalid SPARQL: {e}"))
     except Exception as e:  # noqa: BLE001 - reported to the caller
-        send(("error", StoreError(f"{type(e).__name__}: {e}")))
+        send(StoreError(f"{type(e).__name__}: {e}"))
 
 
 _UNKNOWN_FUNCTION = re.compile(r"The custom function <([^>]*)> is not supported")
@@ -197,35 +189,25 @@ class Slots:
 
     def __init__(self, n: int):
         self._free = n
-        self._lock = threading.Lock()
-        self._waiters: collections.deque[threading.Lock] = collections.deque()
+        self._changed = threading.Condition()
+        self._waiters: collections.deque[object] = collections.deque()
 
     def acquire(self, timeout: float) -> bool:
         """A slot within ``timeout`` seconds; with 0, only one that is free and that nobody waits for."""
-        with self._lock:
-            if self._free and not self._waiters:
+        me = object()
+        with self._changed:
+            self._waiters.append(me)
+            got = self._changed.wait_for(lambda: self._free > 0 and self._waiters[0] is me, timeout)
+            self._waiters.remove(me)
+            if got:
                 self._free -= 1
-                return True
-            if timeout <= 0:
-                return False
-            handed = threading.Lock()
-            handed.acquire()
-            self._waiters.append(handed)
-        if handed.acquire(timeout=timeout):
-            return True
-        with self._lock:
-            if handed in self._waiters:
-                self._waiters.remove(handed)
-                return False
-        self.release()  # handed over just as the wait ended: too late to use, so passed on
-        return False
+            self._changed.notify_all()  # the next waiter is first now
+            return got
 
     def release(self) -> None:
-        with self._lock:
-            if self._waiters:
-                self._waiters.popleft().release()  # the slot changes hands without ever being free
-            else:
-                self._free += 1
+        with self._changed:
+            self._free += 1
+            self._changed.notify_all()
 
 
 class _Worker:
@@ -290,27 +272,45 @@ class QueryRunner:
                 self._idle.put(_Worker(self._ctx, self.network))
             self.snapshots.current()
 
-    # --- running ------------------------------------------------------------------------------
     def run(self, job: Job, timeout: float) -> Answer:
         """A read of the platform's own (pages, named queries): blocks until the head is known."""
-        return self._run_until(job, time.monotonic() + timeout, timeout, self._pages)
+        return self._run(job, time.monotonic() + timeout, timeout, self._pages)
 
-    def _run_until(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
-        if self.disk:
-            return self._run_worker(job, deadline, timeout, slots)
-        return self._run_thread(job, deadline, timeout)
+    async def run_async(self, job: Job, timeout: float) -> Answer:
+        """A public SPARQL query, from the event loop: it waits in a thread, with slots of its own."""
+        deadline = time.monotonic() + timeout
+        return await asyncio.to_thread(self._run, job, deadline, timeout, self._sparql)
 
-    def _replenish(self) -> None:
-        """Start a worker to replace a killed one, off the path of the next query."""
-        with contextlib.suppress(Exception):
-            if self._idle.qsize() < self.max_idle:
-                self._idle.put(_Worker(self._ctx, self.network))
-
-    def _take(self) -> _Worker:
+    def _run(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
+        if not self.disk:
+            assert isinstance(self.store, OxigraphStore)
+            public = self.store.oxigraph  # holds only the public graphs: read as it is
+            late = f"the query ran past its {timeout:g} s deadline"
+            return threaded_answer(lambda head, writer: _execute(public, job, head, writer), deadline, late)
+        _, snapshot = self.snapshots.current()
+        if not slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise QueryTimeout(f"all {self.max_busy} query workers stayed busy for {timeout:g} s")
         try:
-            return self._idle.get_nowait()
+            worker = self._send(snapshot, job)
+        except BaseException:
+            slots.release()
+            raise
+        release = self._checkout(worker, slots)
+        return _answer(functools.partial(self.within_deadline, worker, release, deadline, timeout), release)
+
+    def _send(self, snapshot: str, job: Job) -> _Worker:
+        """The worker that took the job: an idle one, or a new one if none is idle or it had died (OOM)."""
+        try:
+            worker = self._idle.get_nowait()
+            worker.conn.send((snapshot, job))
+            return worker
         except queue.Empty:
-            return _Worker(self._ctx, self.network)
+            pass
+        except OSError:
+            worker.kill()
+        worker = _Worker(self._ctx, self.network)
+        worker.conn.send((snapshot, job))
+        return worker
 
     def _checkout(self, worker: _Worker, slots: Slots) -> Callable[[bool], None]:
         """The ``release(reusable)`` that gives ``worker`` back (or kills it) and frees its slot, once."""
@@ -332,19 +332,21 @@ class QueryRunner:
 
         return release
 
-    def _heavy(self, worker: _Worker) -> None:
-        """A query still running after HEAVY_AFTER: lower its CPU priority so that cheap ones keep
-        answering fast. The worker cannot get its priority back, so it is replaced after this query."""
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, worker.process.pid, HEAVY_NICE)
-            worker.niced = True
+    def _replenish(self) -> None:
+        """Start a worker to replace a killed one, off the path of the next query."""
+        with contextlib.suppress(Exception):
+            if self._idle.qsize() < self.max_idle:
+                self._idle.put(_Worker(self._ctx, self.network))
 
-    def within_deadline(self, worker: _Worker, release, deadline: float, timeout: float) -> tuple:
+    def within_deadline(self, worker: _Worker, release, deadline: float, timeout: float) -> object:
         """The worker's next message (an answer's head, then each chunk of a long one), or the worker
-        killed at ``deadline`` and QueryTimeout raised: where every query meets its deadline."""
+        killed at ``deadline`` and QueryTimeout raised: where every query meets its deadline. A query still
+        running after HEAVY_AFTER gets a lower CPU priority, for good: its worker is replaced after it."""
         left = deadline - time.monotonic()
         if not worker.niced and left > HEAVY_AFTER and not worker.conn.poll(HEAVY_AFTER):
-            self._heavy(worker)
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, worker.process.pid, HEAVY_NICE)
+                worker.niced = True
             left = deadline - time.monotonic()
         if left <= 0 or not worker.conn.poll(left):
             self.kills += 1
@@ -356,81 +358,40 @@ class QueryRunner:
             release(False)
             raise StoreError("the query worker process died") from e
 
-    def _send(self, worker: _Worker, snapshot: str, job: Job, slots: Slots) -> _Worker:
-        """The worker that took the job: ``worker``, or its replacement if it had died (OOM killer)."""
-        try:
-            try:
-                worker.conn.send((snapshot, job))
-            except OSError:
-                worker.kill()
-                worker = _Worker(self._ctx, self.network)
-                worker.conn.send((snapshot, job))
-        except BaseException:
-            worker.kill()
-            slots.release()
-            raise
-        return worker
-
-    def _run_worker(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
-        _, snapshot = self.snapshots.current()
-        if not slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise QueryTimeout(f"all {self.max_busy} query workers stayed busy for {timeout:g} s")
-        try:
-            worker = self._take()
-        except BaseException:
-            slots.release()
-            raise
-        worker = self._send(worker, snapshot, job, slots)
-        release = self._checkout(worker, slots)
-        return _answer(functools.partial(self.within_deadline, worker, release, deadline, timeout), release)
-
-    async def run_async(self, job: Job, timeout: float) -> Answer:
-        """A public SPARQL query, from the event loop: it waits in a thread, with slots of its own."""
-        deadline = time.monotonic() + timeout
-        return await asyncio.to_thread(self._run_until, job, deadline, timeout, self._sparql)
-
-    def _run_thread(self, job: Job, deadline: float, timeout: float) -> Answer:
-        assert isinstance(self.store, OxigraphStore)
-        public = self.store.oxigraph  # holds only the public graphs: read as it is
-        return threaded_answer(
-            lambda head, writer: _execute(public, job, head, writer),
-            deadline,
-            f"the query ran past its {timeout:g} s deadline",
-        )
-
     def close(self) -> None:
         if not self.disk:
             return
-        while True:
-            try:
+        with contextlib.suppress(queue.Empty):
+            while True:
                 self._idle.get_nowait().kill()
-            except queue.Empty:
-                break
         self.snapshots.close()
 
 
-def _answer(receive: Callable[[], tuple], release: Callable[[bool], None]) -> Answer:
+def _answer(receive: Callable[[], object], release: Callable[[bool], None]) -> Answer:
     """The answer whose messages ``receive`` gives (within the deadline): the whole of a small one."""
-    tag, value = receive()
-    if tag != "head":
+
+    def part() -> tuple[Head, bytes, bool]:
+        message = receive()
+        if isinstance(message, Exception):
+            release(True)
+            raise message
+        return message  # type: ignore[return-value]
+
+    head, first, more = part()
+    if not more:
         release(True)
-        if tag == "error":
-            raise value
-        head, body = value
-        return Answer(head, iter([body] if body else []), complete=True)
+        return Answer(head, iter([first] if first else []), complete=True)
 
     def chunks() -> Iterator[bytes]:
-        while True:
-            tag, value = receive()
-            if tag == "chunk":
-                yield value
-                continue
-            release(True)
-            if tag == "error":
-                raise value
-            return
+        body, more = first, True
+        while more:
+            yield body
+            _, body, more = part()
+        release(True)
+        if body:
+            yield body
 
-    return Answer(value, chunks(), release)
+    return Answer(head, chunks(), release)
 
 
 def threaded_answer(
@@ -446,7 +407,7 @@ def threaded_answer(
     out: queue.Queue = queue.Queue()
     threading.Thread(target=_serve, args=(produce, out.put), daemon=True, name="communs-query").start()
 
-    def receive() -> tuple:
+    def receive() -> object:
         try:
             return out.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:

@@ -1,15 +1,10 @@
 """SPARQL text as the engine reads it: one lexer, the checks made on its tokens, and the rewrites.
 
-Every place that reads a query's text goes through here: the endpoint's checks (SERVICE, LOAD, vendor
-extensions, the graphs an update touches), parameter binding, the remote store's graph registry. The
-lexer follows the SPARQL 1.1 grammar's terminals: ``\\u``/``\\U`` escapes are read before anything else
-(§19.2), EOL is CR or LF and ends a comment, WS is space, tab, CR and LF, a bare word never holds a dot.
-
-A check that read the text differently from the engine let a SERVICE through (a comment ended by CR), so
-the text a check accepts is the text the engine is given (:func:`canonical`), and the SERVICE check has
-a second, independent reader: rdflib's parser of the whole grammar, which knows when ``<`` is an IRI
-and when it is "less than", something no lexer can tell. A query either reader finds federating is
-refused; the query workers cannot open network sockets anyway (graph.pool).
+The endpoint's checks (SERVICE, LOAD, vendor extensions, the graphs an update touches), parameter binding
+and the remote store's graph registry all read text here. The lexer follows the SPARQL 1.1 grammar's
+terminals (``\\u`` escapes read first, EOL is CR or LF, a bare word never holds a dot). A check that read
+the text differently from the engine once let a SERVICE through, so the text a check accepts is the text
+the engine runs (:func:`canonical`), and rdflib's parser of the whole grammar counts SERVICE patterns too.
 """
 
 from __future__ import annotations
@@ -23,11 +18,13 @@ Token = tuple[str, str]  # (kind, text): kind is iri, name or other
 
 
 class Refused(ValueError):
-    """A query, an update or a request the platform will not run: the HTTP status and a message saying why."""
+    """A query, an update or a request the platform will not run: the HTTP status, a message saying why and
+    the answer's own headers (Retry-After, Allow…)."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
 
 
 _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
@@ -317,11 +314,8 @@ def bind(query: str, bindings: dict[str, ox.NamedNode | ox.Literal | ox.BlankNod
 
 def query_form(query: str) -> str | None:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the first of those words outside strings, IRIs and comments."""
-    for m in spans(query):
-        word = m.group().upper() if m.lastgroup == "name" else ""
-        if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-            return word
-    return None
+    words = (m.group().upper() for m in spans(query) if m.lastgroup == "name")
+    return next((w for w in words if w in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")), None)
 
 
 def named_iris(text: str) -> set[str]:
