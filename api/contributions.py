@@ -1,7 +1,6 @@
 """What every contribution page shares: the app's contribution state, the look-ups of the form's
 fields (vocabularies, territories), and the ONE check of a proposal, whether it comes from the HTML form
-(``api/contribution_forms.py``), the JSON API (``api/contribution_api.py``) or a moderator's edit
-(``api/moderation.py``)."""
+or the JSON API (``api/contribution_forms.py``) or a moderator's edit (``api/moderation.py``)."""
 
 from __future__ import annotations
 
@@ -18,11 +17,24 @@ from fastapi.responses import HTMLResponse
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from api.accounts import Accounts, accounts_path, current_user, secret_key
+from api.accounts import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    HONEYPOT_FIELD,
+    SESSION_COOKIE,
+    Accounts,
+    Csrf,
+    RateLimiter,
+    accounts_path,
+    client_address,
+    current_user,
+    is_secure,
+    secret_key,
+    uses_cookie_auth,
+)
 from api.deps import templates
 from api.pages import render
 from api.public_http import unsafe_text
-from api.security_forms import CSRF_FIELD, HONEYPOT_FIELD, Csrf, RateLimiter, is_secure
 from api.uploads import Upload, UploadError, check, save
 from graph import contributions as model
 from graph import matching
@@ -93,7 +105,6 @@ SHACL_FIELDS = {
 @dataclass
 class ContribState:
     settings: Settings
-    accounts: Accounts
     csrf: Csrf
     secret: bytes
     uploads: Path
@@ -109,10 +120,9 @@ def setup(app: FastAPI, settings: Settings) -> None:
     secret = secret_key(settings)
     embedded = settings.store != ":memory:" and "://" not in settings.store
     uploads = settings.uploads_dir or (Path(settings.store).parent / "uploads" if embedded else "var/uploads")
-    app.state.accounts = accounts = Accounts(accounts_path(settings))
+    app.state.accounts = Accounts(accounts_path(settings))
     app.state.contrib = ContribState(
         settings=settings,
-        accounts=accounts,
         csrf=Csrf(secret),
         secret=secret,
         uploads=Path(uploads),
@@ -418,6 +428,24 @@ async def form_upload(request: Request, form) -> tuple[str, bytes] | None:
     return (upload.filename, data) if data else None
 
 
+def api_guard(request: Request) -> None:
+    """A cookie-authenticated API call must carry the CSRF header (scripts use a Bearer token)."""
+    if uses_cookie_auth(request) and request.cookies.get(SESSION_COOKIE):
+        state(request).csrf.check(request, request.headers.get(CSRF_HEADER))
+
+
+async def json_body(request: Request) -> dict:
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        raise HTTPException(415, "Envoyez du JSON (Content-Type: application/json).")
+    try:
+        body = await request.json()
+    except (ValueError, RecursionError):  # RecursionError: an array nested thousands deep
+        raise HTTPException(400, "Corps JSON illisible.") from None
+    if not isinstance(body, dict):
+        raise HTTPException(400, "Le corps doit être un objet JSON.")
+    return body
+
+
 def check_body_size(request: Request) -> None:
     limit = state(request).settings.upload_max_bytes + 256 * 1024
     length = request.headers.get("content-length")
@@ -432,9 +460,17 @@ def store_file(request: Request, rid: str, upload: Upload) -> StoredFile:
 
 
 def propose(
-    request: Request, content: Content, contributor: Contributor, upload: tuple[str, bytes] | None
+    request: Request,
+    content: Content,
+    contributor: Contributor,
+    upload: tuple[str, bytes] | None,
+    honeypot: object,
 ) -> tuple[str, str] | dict[str, list[str]]:
-    """(id, tracking token) of the new pending resource, or the errors per field."""
+    """(id, tracking token) of the new pending resource, or the errors per field; bots (the honeypot
+    filled) and senders over the rate limit are refused."""
+    if honeypot:
+        raise HTTPException(400, "Proposition refusée.")
+    state(request).submit_limit.hit(client_address(request))
     user = current_user(request)
     checked, errors, file = validate(request, content, contributor, upload, need_contact=user is None)
     if checked is None:
