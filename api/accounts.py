@@ -196,11 +196,6 @@ def current_user(request: Request) -> User | None:
     return accounts.from_cookie(request.cookies.get(SESSION_COOKIE))
 
 
-def uses_cookie_auth(request: Request) -> bool:
-    """Cookie-authenticated requests are the ones a forged cross-site request could ride on."""
-    return not request.headers.get("authorization", "").lower().startswith("bearer ")
-
-
 # --- abuse controls of the forms ---------------------------------------------------------------
 CSRF_COOKIE = "communs_csrf"
 CSRF_FIELD = "csrf_token"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import threading
 
 from fastapi import APIRouter, HTTPException, Request
@@ -129,13 +128,10 @@ def autocomplete(request: Request, q: str = "") -> JSONResponse:
 
 @router.get("/fichiers/{rid}/{name}")
 def uploaded_file(request: Request, rid: str, name: str) -> FileResponse:
-    m = shared.contributions_of(request)
-    state_now = m.state(rid) if re.fullmatch(r"[a-z0-9-]+", rid) else None
-    user = current_user(request) if state_now != model.ACCEPTED else None
-    if state_now is None or (state_now != model.ACCEPTED and not (user and user.is_moderator)):
-        raise HTTPException(404, "Fichier inconnu.")
-    path = locate(shared.state(request).uploads, rid, name)
-    if path is None:
+    path = locate(shared.state(request).uploads, rid, name)  # None unless both names are safe
+    state_now = shared.contributions_of(request).state(rid) if path else None
+    user = current_user(request) if state_now not in (None, model.ACCEPTED) else None
+    if state_now != model.ACCEPTED and not (user and user.is_moderator):
         raise HTTPException(404, "Fichier inconnu.")
     media_type = ALLOWED.get(name.rsplit(".", 1)[-1], "application/octet-stream")
     return FileResponse(

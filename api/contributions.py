@@ -17,21 +17,8 @@ from fastapi.responses import HTMLResponse
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from api.accounts import (
-    CSRF_FIELD,
-    CSRF_HEADER,
-    HONEYPOT_FIELD,
-    SESSION_COOKIE,
-    Accounts,
-    Csrf,
-    RateLimiter,
-    accounts_path,
-    client_address,
-    current_user,
-    is_secure,
-    secret_key,
-    uses_cookie_auth,
-)
+from api import accounts
+from api.accounts import current_user
 from api.deps import templates
 from api.pages import render
 from api.public_http import unsafe_text
@@ -105,11 +92,11 @@ SHACL_FIELDS = {
 @dataclass
 class ContribState:
     settings: Settings
-    csrf: Csrf
+    csrf: accounts.Csrf
     secret: bytes
     uploads: Path
-    submit_limit: RateLimiter
-    login_limit: RateLimiter
+    submit_limit: accounts.RateLimiter
+    login_limit: accounts.RateLimiter
     model: Contributions | None = None
     territories: tuple[matching.NameIndex, list[tuple]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -117,17 +104,17 @@ class ContribState:
 
 def setup(app: FastAPI, settings: Settings) -> None:
     """Called by ``create_app``: accounts database, secret, limits, uploads folder."""
-    secret = secret_key(settings)
+    secret = accounts.secret_key(settings)
     embedded = settings.store != ":memory:" and "://" not in settings.store
     uploads = settings.uploads_dir or (Path(settings.store).parent / "uploads" if embedded else "var/uploads")
-    app.state.accounts = Accounts(accounts_path(settings))
+    app.state.accounts = accounts.Accounts(accounts.accounts_path(settings))
     app.state.contrib = ContribState(
         settings=settings,
-        csrf=Csrf(secret),
+        csrf=accounts.Csrf(secret),
         secret=secret,
         uploads=Path(uploads),
-        submit_limit=RateLimiter(settings.submit_rate, settings.submit_window),
-        login_limit=RateLimiter(settings.login_rate, 600.0),
+        submit_limit=accounts.RateLimiter(settings.submit_rate, settings.submit_window),
+        login_limit=accounts.RateLimiter(settings.login_rate, 600.0),
     )
 
 
@@ -429,9 +416,11 @@ async def form_upload(request: Request, form) -> tuple[str, bytes] | None:
 
 
 def api_guard(request: Request) -> None:
-    """A cookie-authenticated API call must carry the CSRF header (scripts use a Bearer token)."""
-    if uses_cookie_auth(request) and request.cookies.get(SESSION_COOKIE):
-        state(request).csrf.check(request, request.headers.get(CSRF_HEADER))
+    """A cookie-authenticated API call (one a forged cross-site request could ride on) must carry the CSRF
+    header; scripts use a Bearer token."""
+    bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
+    if not bearer and request.cookies.get(accounts.SESSION_COOKIE):
+        state(request).csrf.check(request, request.headers.get(accounts.CSRF_HEADER))
 
 
 async def json_body(request: Request) -> dict:
@@ -470,7 +459,7 @@ def propose(
     filled) and senders over the rate limit are refused."""
     if honeypot:
         raise HTTPException(400, "Proposition refusée.")
-    state(request).submit_limit.hit(client_address(request))
+    state(request).submit_limit.hit(accounts.client_address(request))
     user = current_user(request)
     checked, errors, file = validate(request, content, contributor, upload, need_contact=user is None)
     if checked is None:
@@ -494,9 +483,9 @@ def page(request: Request, name: str, context: dict, status: int = 200) -> HTMLR
     st = state(request)
     token, fresh = st.csrf.token(request)
     user = current_user(request)
-    context = {"csrf": token, "csrf_field": CSRF_FIELD, "user": user, **context}
+    context = {"csrf": token, "csrf_field": accounts.CSRF_FIELD, "user": user, **context}
     response = render(request, name, context, status)
-    st.csrf.set_cookie(response, fresh, is_secure(request))
+    st.csrf.set_cookie(response, fresh, accounts.is_secure(request))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -509,7 +498,7 @@ def form_context(
         "contributor": contributor or Contributor(),
         "errors": errors,
         "choices": choices(request),
-        "honeypot": HONEYPOT_FIELD,
+        "honeypot": accounts.HONEYPOT_FIELD,
         "field_labels": FIELD_LABELS,
         "allow_anonymous": state(request).settings.allow_anonymous,
         "max_mb": state(request).settings.upload_max_bytes / 1024 / 1024,

@@ -11,16 +11,9 @@ import pyoxigraph as ox
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from api import accounts
 from api import contributions as shared
-from api.accounts import (
-    CSRF_FIELD,
-    SESSION_COOKIE,
-    SESSION_SECONDS,
-    User,
-    client_address,
-    current_user,
-    is_secure,
-)
+from api.accounts import CSRF_FIELD, User, current_user
 from graph import contributions as model
 from graph.contributions import Content, ContributionError, Contributions
 from graph.namespaces import DCTERMS, RDFS, SCHEMA
@@ -53,21 +46,21 @@ async def login(request: Request) -> Response:
     st = shared.state(request)
     form = await request.form()
     st.csrf.check(request, form.get(CSRF_FIELD))
-    st.login_limit.hit("login:" + client_address(request))
-    accounts = request.app.state.accounts
-    user = accounts.authenticate(str(form.get("identifiant", "")), str(form.get("mot_de_passe", "")))
+    st.login_limit.hit("login:" + accounts.client_address(request))
+    users: accounts.Accounts = request.app.state.accounts
+    user = users.authenticate(str(form.get("identifiant", "")), str(form.get("mot_de_passe", "")))
     suite = _next(str(form.get("suite", "")))
     if user is None:
         context = {"suite": suite, "erreur": "Identifiant ou mot de passe incorrect."}
         return shared.page(request, "connexion.html", context, status=401)
     response = RedirectResponse(suite, status_code=303)
     response.set_cookie(
-        SESSION_COOKIE,
-        accounts.session_cookie(user),
+        accounts.SESSION_COOKIE,
+        users.session_cookie(user),
         httponly=True,
         samesite="lax",
-        secure=is_secure(request),
-        max_age=SESSION_SECONDS,
+        secure=accounts.is_secure(request),
+        max_age=accounts.SESSION_SECONDS,
     )
     return response
 
@@ -76,9 +69,9 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     form = await request.form()
     shared.state(request).csrf.check(request, form.get(CSRF_FIELD))
-    request.app.state.accounts.end_session(request.cookies.get(SESSION_COOKIE))
+    request.app.state.accounts.end_session(request.cookies.get(accounts.SESSION_COOKIE))
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(accounts.SESSION_COOKIE)
     return response
 
 
@@ -100,8 +93,6 @@ def moderator_page(request: Request) -> User | Response:
 
 
 # --- the queue and decisions ----------------------------------------------------------------------------
-
-
 @router.get("/moderation", response_class=HTMLResponse)
 def queue(request: Request) -> Response:
     user = moderator_page(request)
