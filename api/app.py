@@ -17,7 +17,6 @@ from starlette.exceptions import HTTPException
 from api import (
     catalogue,
     conneg,
-    contribution_api,
     contribution_forms,
     contributions,
     crawlers,
@@ -28,7 +27,6 @@ from api import (
     named_queries,
     ontology,
     resources,
-    sign_in,
     sparql,
 )
 from api.linking import router as linking_router
@@ -101,7 +99,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     contributions.setup(app, settings)
     named_queries.setup(app)
-    for contributing in (contribution_forms, contribution_api, moderation, sign_in):
+    for contributing in (contribution_forms, moderation):
         app.include_router(contributing.router)  # first: /ressources/proposer before any /ressources/{id}
     app.include_router(sparql.router)  # /sparql, /store
     app.include_router(home.router)

@@ -1,18 +1,18 @@
-"""The contributor's pages: the proposal form (``/ressources/proposer``), the private follow-up page
-(``/suivi/<jeton>``), the form's territory autocomplete and the files of accepted resources. They work
-without JavaScript; ``api/contribution_api.py`` says the same in JSON."""
+"""The contributor's side: the proposal form (``/ressources/proposer``, without JavaScript) and its JSON
+twin (``/api/contributions``), the private follow-up page (``/suivi/<jeton>``), the form's territory
+autocomplete and the files of accepted resources."""
 
 from __future__ import annotations
 
-import re
+import base64
+import binascii
 import threading
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api import contributions as shared
-from api.accounts import current_user
-from api.security_forms import CSRF_FIELD, HONEYPOT_FIELD, client_address
+from api.accounts import CSRF_FIELD, HONEYPOT_FIELD, current_user
 from api.uploads import ALLOWED, INLINE, locate
 from graph import contributions as model
 from graph.contributions import Content
@@ -38,15 +38,51 @@ async def propose_post(request: Request) -> Response:
     st.csrf.check(request, form.get(CSRF_FIELD))
     if current_user(request) is None and not st.settings.allow_anonymous:
         raise HTTPException(403, "Connectez-vous pour proposer une ressource.")
-    if form.get(HONEYPOT_FIELD):
-        raise HTTPException(400, "Proposition refusée.")
-    st.submit_limit.hit(client_address(request))
     content, contributor = shared.posted(lambda name: [str(v) for v in form.getlist(name)])
-    result = shared.propose(request, content, contributor, await shared.form_upload(request, form))
+    upload = await shared.form_upload(request, form)
+    result = shared.propose(request, content, contributor, upload, form.get(HONEYPOT_FIELD))
     if isinstance(result, dict):
         context = shared.form_context(request, content, result, contributor)
         return shared.page(request, "contrib_form.html", context, status=422)
     return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1", status_code=303)
+
+
+def _strings(body: dict, key: str) -> list[str]:
+    """A JSON value as the form's strings: a list or one value; ``true`` reads as the checkbox's "true"."""
+    value = body.get(key)
+    values = value if isinstance(value, list) else [] if value is None else [value]
+    return [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+
+
+def _file(body: dict) -> tuple[str, bytes] | None:
+    f = body.get("fichier")
+    if not isinstance(f, dict):
+        return None
+    try:
+        data = base64.b64decode(str(f.get("contenu_base64", "")))
+    except (binascii.Error, ValueError):
+        return None
+    return (str(f.get("nom", "")), data) if data else None
+
+
+@router.post("/api/contributions")
+async def api_propose(request: Request) -> JSONResponse:
+    """201 with the private tracking address; 422 with errors per field."""
+    shared.check_body_size(request)
+    shared.api_guard(request)
+    user = current_user(request)
+    if user is None and request.headers.get("authorization"):
+        raise HTTPException(401, "Jeton d'API inconnu.")
+    if user is None and not shared.state(request).settings.allow_anonymous:
+        raise HTTPException(401, "Authentifiez-vous (jeton d'API) pour proposer une ressource.")
+    body = await shared.json_body(request)
+    content, contributor = shared.posted(lambda key: _strings(body, key))
+    result = shared.propose(request, content, contributor, _file(body), body.get(HONEYPOT_FIELD))
+    if isinstance(result, dict):
+        return JSONResponse({"valide": False, "erreurs": result}, status_code=422)
+    rid, token = result
+    iri = shared.contributions_of(request).iri(rid)
+    return JSONResponse({"id": rid, "iri": iri, "etat": model.PENDING, "suivi": f"/suivi/{token}"}, 201)
 
 
 @router.get("/suivi/{token}", response_class=HTMLResponse)
@@ -92,13 +128,10 @@ def autocomplete(request: Request, q: str = "") -> JSONResponse:
 
 @router.get("/fichiers/{rid}/{name}")
 def uploaded_file(request: Request, rid: str, name: str) -> FileResponse:
-    m = shared.contributions_of(request)
-    state_now = m.state(rid) if re.fullmatch(r"[a-z0-9-]+", rid) else None
-    user = current_user(request) if state_now != model.ACCEPTED else None
-    if state_now is None or (state_now != model.ACCEPTED and not (user and user.is_moderator)):
-        raise HTTPException(404, "Fichier inconnu.")
-    path = locate(shared.state(request).uploads, rid, name)
-    if path is None:
+    path = locate(shared.state(request).uploads, rid, name)  # None unless both names are safe
+    state_now = shared.contributions_of(request).state(rid) if path else None
+    user = current_user(request) if state_now not in (None, model.ACCEPTED) else None
+    if state_now != model.ACCEPTED and not (user and user.is_moderator):
         raise HTTPException(404, "Fichier inconnu.")
     media_type = ALLOWED.get(name.rsplit(".", 1)[-1], "application/octet-stream")
     return FileResponse(

@@ -1,7 +1,6 @@
 """What every contribution page shares: the app's contribution state, the look-ups of the form's
 fields (vocabularies, territories), and the ONE check of a proposal, whether it comes from the HTML form
-(``api/contribution_forms.py``), the JSON API (``api/contribution_api.py``) or a moderator's edit
-(``api/moderation.py``)."""
+or the JSON API (``api/contribution_forms.py``) or a moderator's edit (``api/moderation.py``)."""
 
 from __future__ import annotations
 
@@ -18,11 +17,11 @@ from fastapi.responses import HTMLResponse
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from api.accounts import Accounts, accounts_path, current_user, secret_key
+from api import accounts
+from api.accounts import current_user
 from api.deps import templates
 from api.pages import render
 from api.public_http import unsafe_text
-from api.security_forms import CSRF_FIELD, HONEYPOT_FIELD, Csrf, RateLimiter, is_secure
 from api.uploads import Upload, UploadError, check, save
 from graph import contributions as model
 from graph import matching
@@ -93,12 +92,11 @@ SHACL_FIELDS = {
 @dataclass
 class ContribState:
     settings: Settings
-    accounts: Accounts
-    csrf: Csrf
+    csrf: accounts.Csrf
     secret: bytes
     uploads: Path
-    submit_limit: RateLimiter
-    login_limit: RateLimiter
+    submit_limit: accounts.RateLimiter
+    login_limit: accounts.RateLimiter
     model: Contributions | None = None
     territories: tuple[matching.NameIndex, list[tuple]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -106,18 +104,17 @@ class ContribState:
 
 def setup(app: FastAPI, settings: Settings) -> None:
     """Called by ``create_app``: accounts database, secret, limits, uploads folder."""
-    secret = secret_key(settings)
+    secret = accounts.secret_key(settings)
     embedded = settings.store != ":memory:" and "://" not in settings.store
     uploads = settings.uploads_dir or (Path(settings.store).parent / "uploads" if embedded else "var/uploads")
-    app.state.accounts = accounts = Accounts(accounts_path(settings))
+    app.state.accounts = accounts.Accounts(accounts.accounts_path(settings))
     app.state.contrib = ContribState(
         settings=settings,
-        accounts=accounts,
-        csrf=Csrf(secret),
+        csrf=accounts.Csrf(secret),
         secret=secret,
         uploads=Path(uploads),
-        submit_limit=RateLimiter(settings.submit_rate, settings.submit_window),
-        login_limit=RateLimiter(settings.login_rate, 600.0),
+        submit_limit=accounts.RateLimiter(settings.submit_rate, settings.submit_window),
+        login_limit=accounts.RateLimiter(settings.login_rate, 600.0),
     )
 
 
@@ -418,6 +415,26 @@ async def form_upload(request: Request, form) -> tuple[str, bytes] | None:
     return (upload.filename, data) if data else None
 
 
+def api_guard(request: Request) -> None:
+    """A cookie-authenticated API call (one a forged cross-site request could ride on) must carry the CSRF
+    header; scripts use a Bearer token."""
+    bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
+    if not bearer and request.cookies.get(accounts.SESSION_COOKIE):
+        state(request).csrf.check(request, request.headers.get(accounts.CSRF_HEADER))
+
+
+async def json_body(request: Request) -> dict:
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        raise HTTPException(415, "Envoyez du JSON (Content-Type: application/json).")
+    try:
+        body = await request.json()
+    except (ValueError, RecursionError):  # RecursionError: an array nested thousands deep
+        raise HTTPException(400, "Corps JSON illisible.") from None
+    if not isinstance(body, dict):
+        raise HTTPException(400, "Le corps doit être un objet JSON.")
+    return body
+
+
 def check_body_size(request: Request) -> None:
     limit = state(request).settings.upload_max_bytes + 256 * 1024
     length = request.headers.get("content-length")
@@ -432,9 +449,17 @@ def store_file(request: Request, rid: str, upload: Upload) -> StoredFile:
 
 
 def propose(
-    request: Request, content: Content, contributor: Contributor, upload: tuple[str, bytes] | None
+    request: Request,
+    content: Content,
+    contributor: Contributor,
+    upload: tuple[str, bytes] | None,
+    honeypot: object,
 ) -> tuple[str, str] | dict[str, list[str]]:
-    """(id, tracking token) of the new pending resource, or the errors per field."""
+    """(id, tracking token) of the new pending resource, or the errors per field; bots (the honeypot
+    filled) and senders over the rate limit are refused."""
+    if honeypot:
+        raise HTTPException(400, "Proposition refusée.")
+    state(request).submit_limit.hit(accounts.client_address(request))
     user = current_user(request)
     checked, errors, file = validate(request, content, contributor, upload, need_contact=user is None)
     if checked is None:
@@ -458,9 +483,9 @@ def page(request: Request, name: str, context: dict, status: int = 200) -> HTMLR
     st = state(request)
     token, fresh = st.csrf.token(request)
     user = current_user(request)
-    context = {"csrf": token, "csrf_field": CSRF_FIELD, "user": user, **context}
+    context = {"csrf": token, "csrf_field": accounts.CSRF_FIELD, "user": user, **context}
     response = render(request, name, context, status)
-    st.csrf.set_cookie(response, fresh, is_secure(request))
+    st.csrf.set_cookie(response, fresh, accounts.is_secure(request))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -473,7 +498,7 @@ def form_context(
         "contributor": contributor or Contributor(),
         "errors": errors,
         "choices": choices(request),
-        "honeypot": HONEYPOT_FIELD,
+        "honeypot": accounts.HONEYPOT_FIELD,
         "field_labels": FIELD_LABELS,
         "allow_anonymous": state(request).settings.allow_anonymous,
         "max_mb": state(request).settings.upload_max_bytes / 1024 / 1024,

@@ -1,6 +1,6 @@
-"""Moderation: the queue (``/moderation``), a resource's edit form and decisions (``/moderation/<id>``),
-and its history with diffs (``/ressources/<id>/historique``: public versions for everyone, every
-version and revert for moderators). The same decisions in JSON are in ``api/contribution_api.py``."""
+"""Moderation: signing in (``/connexion``, ``/deconnexion``), the queue (``/moderation``), a resource's edit
+form and decisions (``/moderation/<id>``, in JSON ``/api/contributions/<id>``), and its history with diffs
+(``/ressources/<id>/historique``: public versions for everyone, every version and revert for moderators)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from dataclasses import replace
 
 import pyoxigraph as ox
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from api import accounts
 from api import contributions as shared
-from api.accounts import User, current_user
-from api.security_forms import CSRF_FIELD
-from api.sign_in import moderator, moderator_page
+from api.accounts import CSRF_FIELD, User, current_user
 from graph import contributions as model
 from graph.contributions import Content, ContributionError, Contributions
 from graph.namespaces import DCTERMS, RDFS, SCHEMA
@@ -30,6 +29,70 @@ DECISIONS: dict[str, Callable[[Contributions, str, User, str], object]] = {
 }
 
 
+# --- signing in ---------------------------------------------------------------------------------------------
+def _next(value: str | None) -> str:
+    """Only local paths: never an open redirect."""
+    return value if value and value.startswith("/") and not value.startswith("//") else "/moderation"
+
+
+@router.get("/connexion", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    suite = _next(request.query_params.get("suite"))
+    return shared.page(request, "connexion.html", {"suite": suite, "erreur": None})
+
+
+@router.post("/connexion", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    st = shared.state(request)
+    form = await request.form()
+    st.csrf.check(request, form.get(CSRF_FIELD))
+    st.login_limit.hit("login:" + accounts.client_address(request))
+    users: accounts.Accounts = request.app.state.accounts
+    user = users.authenticate(str(form.get("identifiant", "")), str(form.get("mot_de_passe", "")))
+    suite = _next(str(form.get("suite", "")))
+    if user is None:
+        context = {"suite": suite, "erreur": "Identifiant ou mot de passe incorrect."}
+        return shared.page(request, "connexion.html", context, status=401)
+    response = RedirectResponse(suite, status_code=303)
+    response.set_cookie(
+        accounts.SESSION_COOKIE,
+        users.session_cookie(user),
+        httponly=True,
+        samesite="lax",
+        secure=accounts.is_secure(request),
+        max_age=accounts.SESSION_SECONDS,
+    )
+    return response
+
+
+@router.post("/deconnexion")
+async def logout(request: Request) -> Response:
+    form = await request.form()
+    shared.state(request).csrf.check(request, form.get(CSRF_FIELD))
+    request.app.state.accounts.end_session(request.cookies.get(accounts.SESSION_COOKIE))
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(accounts.SESSION_COOKIE)
+    return response
+
+
+def moderator(request: Request) -> User:
+    """The signed-in moderator, else 401 (nobody signed in) or 403 (not a moderator)."""
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(401, "Connectez-vous avec un compte de modération.")
+    if not user.is_moderator:
+        raise HTTPException(403, "Réservé aux modérateurs.")
+    return user
+
+
+def moderator_page(request: Request) -> User | Response:
+    """As :func:`moderator`, but a browser nobody signed in on is sent to the sign-in page."""
+    if current_user(request) is None:
+        return RedirectResponse(f"/connexion?suite={request.url.path}", status_code=303)
+    return moderator(request)
+
+
+# --- the queue and decisions ----------------------------------------------------------------------------
 @router.get("/moderation", response_class=HTMLResponse)
 def queue(request: Request) -> Response:
     user = moderator_page(request)
@@ -187,3 +250,55 @@ async def revert(request: Request, rid: str) -> Response:
     except ContributionError as e:
         raise HTTPException(409, str(e).capitalize() + ".") from None
     return RedirectResponse(f"/ressources/{rid}/historique", status_code=303)
+
+
+# --- the same in JSON ---------------------------------------------------------------------------------------
+@router.post("/api/contributions/{rid}/{action}")
+async def api_moderate(request: Request, rid: str, action: str) -> JSONResponse:
+    """``accepter``, ``rejeter`` (body {"motif": …}), ``supprimer``, ``restaurer``: moderators only."""
+    shared.api_guard(request)
+    user = moderator(request)
+    m = shared.contributions_of(request)
+    body = await shared.json_body(request) if action in ("rejeter", "supprimer") else {}
+    reason = str(body.get("motif", "")).strip()[:2000]
+    if action not in DECISIONS:
+        raise HTTPException(404, "Action inconnue.")
+    if action == "rejeter" and not reason:
+        return JSONResponse({"valide": False, "erreurs": {"motif": ["Le motif est obligatoire."]}}, 422)
+    try:
+        DECISIONS[action](m, rid, user, reason)
+    except ContributionError as e:
+        raise HTTPException(404 if "inconnue" in str(e) else 409, str(e).capitalize() + ".") from None
+    return JSONResponse({"id": rid, "etat": m.state(rid)})
+
+
+@router.get("/api/contributions/{rid}")
+def api_record(request: Request, rid: str) -> JSONResponse:
+    """Pending content is not public; the contributor's email is never in it."""
+    moderator(request)
+    m = shared.contributions_of(request)
+    record = m.record(rid)
+    if record is None:
+        raise HTTPException(404, "Ressource inconnue.")
+    c = record.content
+    return JSONResponse(
+        {
+            "id": rid,
+            "iri": record.iri,
+            "etat": record.state,
+            "version": record.version,
+            **{name: getattr(c, attribute) for name, attribute in shared.FIELDS.items()},
+            "fichier": c.file.url if c.file else None,
+            "historique": [
+                {
+                    "numero": h.number,
+                    "action": h.action,
+                    "date": h.at,
+                    "par": h.agent_label,
+                    "version": h.version,
+                    "motif": h.reason,
+                }
+                for h in m.history(rid)
+            ],
+        }
+    )

@@ -31,6 +31,18 @@ ALLOWED = {
     "ppt": "application/vnd.ms-powerpoint",
 }
 OOXML_PARTS = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
+OLE, ZIP = rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", rb"PK\x03\x04"
+# extension → how its files begin (OpenDocument and OOXML files are zips: their parts are checked too)
+MAGIC = {
+    "pdf": rb"%PDF-",
+    "png": rb"\x89PNG\r\n\x1a\n",
+    "jpg": rb"\xff\xd8\xff",
+    "jpeg": rb"\xff\xd8\xff",
+    "gif": rb"GIF8[79]a",
+    "webp": rb"RIFF.{4}WEBP",
+    **dict.fromkeys(("doc", "xls", "ppt"), OLE),
+    **dict.fromkeys(("odt", "ods", "odp", "docx", "xlsx", "pptx"), ZIP),
+}
 INLINE = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
@@ -47,22 +59,7 @@ class Upload:
 
 def sniff(data: bytes, ext: str) -> str | None:
     """The media type if the bytes are really a file of kind ``ext``, else None."""
-    if ext == "pdf":
-        ok = data.startswith(b"%PDF-")
-    elif ext == "png":
-        ok = data.startswith(b"\x89PNG\r\n\x1a\n")
-    elif ext in ("jpg", "jpeg"):
-        ok = data.startswith(b"\xff\xd8\xff")
-    elif ext == "gif":
-        ok = data.startswith((b"GIF87a", b"GIF89a"))
-    elif ext == "webp":
-        ok = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
-    elif ext in ("doc", "xls", "ppt"):
-        ok = data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
-    elif ext in ("odt", "ods", "odp", "docx", "xlsx", "pptx"):
-        ok = data.startswith(b"PK\x03\x04") and _zip_kind_ok(data, ext)
-    else:
-        ok = False
+    ok = re.match(MAGIC[ext], data, re.DOTALL) and (MAGIC[ext] != ZIP or _zip_kind_ok(data, ext))
     return ALLOWED[ext] if ok else None
 
 

@@ -107,7 +107,6 @@ class ChangeSet:
     number: int
     action: str
     at: str
-    agent: str
     agent_label: str
     state_after: str
     version: int | None  # version generated, if the content changed
@@ -498,22 +497,14 @@ class Contributions:
         return self._change(rid, (DELETED, REJECTED), user, user_label, "restauration", ACCEPTED)
 
     def revert(self, rid: str, to_version: int, user: str, user_label: str) -> int:
-        """A new version equal to an old one (history only grows), in the current state's graph."""
+        """A new version with an old one's content (history only grows), in the current state's graph; the
+        dates describe the resource, not a version: they stay the current ones."""
 
         def new(st: tuple[str, int, int]) -> list[ox.Triple]:
             if not 1 <= to_version <= st[1]:
                 raise ContributionError(f"version inconnue : {to_version}")
-            old = self.version_content(rid, to_version)
-            s = self.iri(rid)
-            # Dates describe the resource, not a version: they come from now and the current version.
-            dates = {DCTERMS + "modified", DCTERMS + "created", SCHEMA + "datePublished"}
-            triples = [t for t in old if not (t.subject.value == s and t.predicate.value in dates)]
-            triples += [
-                t
-                for t in self.version_content(rid, st[1])
-                if t.subject.value == s and t.predicate.value in dates - {DCTERMS + "modified"}
-            ]
-            return [*triples, ox.Triple(ox.NamedNode(s), ox.NamedNode(DCTERMS + "modified"), _dt(now()))]
+            old = self.read_content(self.version_content(rid, to_version), rid)
+            return self._rewrite(rid, st, old, published=False)
 
         return self._change(
             rid, (PENDING, ACCEPTED), user, user_label, "retour", content=new, derived_from=to_version
@@ -550,7 +541,6 @@ class Contributions:
                 number=int(r["n"].value),
                 action=r["action"].value,
                 at=r["at"].value,
-                agent=r["agent"].value,
                 agent_label=r["label"].value if "label" in r else r["agent"].value,
                 state_after=r["apres"].value.rsplit("/", 1)[-1],
                 version=int(r["gen"].value.rsplit("/", 1)[-1]) if "gen" in r else None,
