@@ -218,9 +218,8 @@ def territory_iri(code: str, minter: Minter, level: str | None = None) -> ox.Nam
     m = TERRITORY_CODE.match(code.strip())
     if not m:
         raise ValueError("expected an INSEE code (région/, departement/, epci/, commune/ prefix optional)")
-    kind, bare = m.group(1) or level, m.group(2)
-    if kind is None:
-        kind = {9: "epci", 5: "commune"}.get(len(bare), "departement")
+    bare = m.group(2)
+    kind = m.group(1) or level or {9: "epci", 5: "commune"}.get(len(bare), "departement")
     return ox.NamedNode(minter.thing(kind, bare))
 
 
@@ -231,9 +230,7 @@ def bindings(q: NamedQuery, values: dict[str, str], minter: Minter) -> Bindings:
         raise ParameterError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
     out: Bindings = {}
     for p in q.params:
-        value = values.get(p.name)
-        if value is None or value == "":
-            value = p.default
+        value = values.get(p.name) or p.default  # an empty value counts as absent
         if value is None:
             if p.required:
                 raise ParameterError(f"{p.name}: required")
