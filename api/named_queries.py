@@ -252,12 +252,4 @@ async def openapi_json(request: Request) -> JSONResponse:
 @router.get("/api", include_in_schema=False)
 async def api_docs(request: Request) -> Response:
     queries = sorted(request.app.state.named_queries.values(), key=lambda q: (q.tags[:1], q.name))
-    return render(
-        request,
-        "api_docs.html",
-        {
-            "queries": queries,
-            "formats": [f.name for f in formats.ROWS],
-            "variables": {q.name: q.variables for q in queries},
-        },
-    )
+    return render(request, "api_docs.html", {"queries": queries, "formats": [f.name for f in formats.ROWS]})
