@@ -20,7 +20,7 @@ router = APIRouter()
 
 def dumps_of(request: Request) -> Dumps:
     """One Dumps per app, in the configured folder (settings.dumps_dir) or next to the store (``var/dumps``
-    for ``var/store``)."""
+    for ``var/store``), its rebuild started when the store moved on."""
     app = request.app
     dumps = getattr(app.state, "dumps", None)
     if dumps is None:
@@ -32,6 +32,7 @@ def dumps_of(request: Request) -> Dumps:
             else:
                 folder = str(Path(settings.store).parent / "dumps")
         dumps = app.state.dumps = Dumps(app.state.store, Path(folder))
+    dumps.ensure()
     return dumps
 
 
@@ -39,7 +40,6 @@ def dumps_of(request: Request) -> Dumps:
 async def downloads_page(request: Request) -> Response:
     fmt = conneg.choose(request, (formats.HTML, formats.JSON))
     dumps = dumps_of(request)
-    dumps.ensure()
     manifest = dumps.manifest()
     if fmt is formats.JSON and manifest:
         return JSONResponse(manifest)
@@ -49,17 +49,17 @@ async def downloads_page(request: Request) -> Response:
 @router.get("/telechargements/{name:path}", include_in_schema=False)  # data-inclusion/… included
 async def download(request: Request, name: str) -> Response:
     dumps = dumps_of(request)
-    dumps.ensure()
     manifest = dumps.manifest()
     if manifest is None:
         return Response("Les fichiers sont en préparation.", status_code=503, headers={"Retry-After": "10"})
-    path = dumps.path(name)
-    if path is None or not path.is_file():
+    # Only the names of the current build's manifest resolve: never a path of the client's making.
+    media = next((f["media"] for f in manifest["files"] if f["name"] == name), None)
+    path = dumps.directory / f"v{manifest['version']}" / name
+    if media is None or not path.is_file():
         return Response(f"Pas de fichier « {name} ».", 404, media_type="text/plain; charset=utf-8")
     etag = f'"{manifest["version"]}-{name}"'
     if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
-    media = next(f["media"] for f in manifest["files"] if f["name"] == name)
     if name.endswith(".gz"):
         media = "application/gzip"
     elif media.startswith("text/"):

@@ -119,6 +119,25 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sparql": ("Point d'accès SPARQL", "SPARQL endpoint"),
     "api": ("API", "API"),
     "dumps": ("Téléchargements", "Downloads"),
+    "dumps_lead": (
+        "Données publiques uniquement ; régénérées après chaque modification. Licences par graphe : voir le",
+        "Public data only; regenerated after every change. Licences per graph: see the",
+    ),
+    "dumps_failed": ("La dernière génération a échoué :", "The last build failed:"),
+    "dumps_preparing": (
+        "Les fichiers sont en préparation ; revenez dans quelques secondes.",
+        "Files are being prepared; come back in a few seconds.",
+    ),
+    "dumps_content": ("Contenu", "Content"),
+    "dumps_size": ("Taille", "Size"),
+    "dumps_see_catalogue": ("voir le catalogue", "see catalogue"),
+    "dumps_per_graph": ("selon le graphe", "per graph"),
+    "dumps_data_inclusion": (
+        "{structures} structures, {services} services, {warnings} avertissements du schéma, "
+        "{dropped} valeurs refusées par le schéma omises, {refused} enregistrements refusés",
+        "{structures} structures, {services} services, {warnings} schema warnings, "
+        "{dropped} values the schema refuses left out, {refused} records refused",
+    ),
     "indirect_count": ("dont {n} par un territoire inclus", "of which {n} through a territory within"),
     # Resource cards (api/cards.py, templates projet/lieu/ressource/territoire/organisation/evenement.html)
     "card_summary": ("L'essentiel", "At a glance"),

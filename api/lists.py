@@ -23,6 +23,7 @@ from graph import search
 router = APIRouter()
 PER_PAGE = 50
 SEARCH_FACETS = ["kind", "departement", "theme"]
+FACET_VALUES = 40  # the most frequent values a facet shows (the chosen ones always show)
 
 
 @dataclass
@@ -62,18 +63,13 @@ def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list
 
 
 def facet_view(
-    cat: search.Catalog,
-    kind: str,
-    facets: list[str],
-    chosen: dict[str, list[str]],
-    lang: str,
-    limit: int = 40,
+    cat: search.Catalog, kind: str, facets: list[str], chosen: dict[str, list[str]], lang: str
 ) -> list[dict]:
     """Counts per facet over the matching items, the chosen values always shown."""
     t = translator(lang)
     views = []
     for name in facets:
-        counts = cat.facet_counts(kind, chosen, name, limit)
+        counts = cat.facet_counts(kind, chosen, name, FACET_VALUES)
         if not counts and name not in chosen:
             continue
         shown = {c[0] for c in counts}

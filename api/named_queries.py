@@ -25,14 +25,11 @@ router = APIRouter()
 
 DEFAULT_LIMIT = 100
 MAX_OFFSET = 10**9
-TYPE_SCHEMA: dict[str, dict[str, Any]] = {
-    "iri": {"type": "string", "format": "uri"},
-    "string": {"type": "string"},
-    "integer": {"type": "integer", "minimum": -nq.INTEGER_LIMIT, "maximum": nq.INTEGER_LIMIT},
-    "decimal": {"type": "number"},
-    "date": {"type": "string", "format": "date"},
-    "langString": {"type": "string"},
-    "territory": {"type": "string", "pattern": nq.TERRITORY_CODE.pattern},
+ERRORS = {
+    "400": "Paramètre invalide",
+    "404": "Requête inconnue",
+    "406": "Aucun format acceptable (en-tête Accept)",
+    "504": "Délai dépassé",
 }
 
 
@@ -120,7 +117,7 @@ async def run_named_query(request: Request, name: str) -> Response:
 
 # --- OpenAPI ------------------------------------------------------------------------------------
 def _param_schema(p: nq.Param) -> dict[str, Any]:
-    schema = {"type": "string", "enum": p.enum} if p.enum else dict(TYPE_SCHEMA[p.type])
+    schema = {"type": "string", "enum": p.enum} if p.enum else dict(nq.TYPES[p.type])
     if p.required:
         if schema["type"] == "string":
             schema["minLength"] = 1  # an empty value counts as absent
@@ -133,11 +130,8 @@ def _param_schema(p: nq.Param) -> dict[str, Any]:
 
 
 def _typed(p: nq.Param, value: str) -> Any:
-    if p.type == "integer" and not p.enum:
-        return int(value)
-    if p.type == "decimal" and not p.enum:
-        return float(value)
-    return value
+    """A default or example as the JSON value its schema describes (enum values stay strings)."""
+    return value if p.enum else {"integer": int, "decimal": float}.get(p.type, str)(value)
 
 
 def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> dict[str, Any]:
@@ -178,10 +172,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
                     f.media_type: {"schema": schemas.get(f, {"type": "string"})} for f in formats.ROWS
                 },
             },
-            "400": {"description": "Paramètre invalide", "content": problem},
-            "404": {"description": "Requête inconnue", "content": problem},
-            "406": {"description": "Aucun format acceptable (en-tête Accept)", "content": problem},
-            "504": {"description": "Délai dépassé", "content": problem},
+            **{code: {"description": text, "content": problem} for code, text in ERRORS.items()},
         }
         description = (
             q.description + "\n\n" if q.description else ""
@@ -261,12 +252,4 @@ async def openapi_json(request: Request) -> JSONResponse:
 @router.get("/api", include_in_schema=False)
 async def api_docs(request: Request) -> Response:
     queries = sorted(request.app.state.named_queries.values(), key=lambda q: (q.tags[:1], q.name))
-    return render(
-        request,
-        "api_docs.html",
-        {
-            "queries": queries,
-            "formats": [f.name for f in formats.ROWS],
-            "variables": {q.name: q.variables for q in queries},
-        },
-    )
+    return render(request, "api_docs.html", {"queries": queries, "formats": [f.name for f in formats.ROWS]})

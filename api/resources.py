@@ -283,10 +283,10 @@ def schema_jsonld(store, desc, title: str, territory, lang: str) -> str:
     # The most specific type, in SCHEMA_TYPES' order: the store's order of a thing's types is not fixed.
     grouped = group_by_predicate(desc.triples, desc.iri)
     declared = {curie(t) for t in desc.types()}
-    kinds = [k for c, k in SCHEMA_TYPES.items() if c in declared]
-    kinds = kinds or (["AdministrativeArea"] if territory else ["Thing"])
+    fallback = "AdministrativeArea" if territory else "Thing"
+    kind = next((k for c, k in SCHEMA_TYPES.items() if c in declared), fallback)
     data: dict = {"@context": "https://schema.org", **_schema_node(desc, desc.iri, lang)}
-    data.update({"@type": kinds[0], "@id": desc.iri.value, "name": title})
+    data.update({"@type": kind, "@id": desc.iri.value, "name": title})
     texts = [v.value for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
     if texts:
         data["description"] = texts[0][:1000]
@@ -300,7 +300,7 @@ def schema_jsonld(store, desc, title: str, territory, lang: str) -> str:
     websites = [v.value for v in grouped.get(CS + "website", []) if isinstance(v, ox.NamedNode)]
     if websites and "url" not in data:
         data["url"] = websites[0]
-    if kinds[0] == "Project":
+    if kind == "Project":
         funders = store.select(
             f"SELECT DISTINCT ?f ?l WHERE {{ ?s <{SCHEMA}funding>/<{SCHEMA}funder> ?f "
             f"OPTIONAL {{ ?f <{RDFS}label> ?l }} }} LIMIT {MAX_VALUES}",

@@ -164,24 +164,14 @@ class Dumps:
         except (OSError, ValueError):
             return None
 
-    def path(self, name: str) -> Path | None:
-        """The file of the current build, or None (names outside the manifest never resolve)."""
-        m = self.manifest()
-        if not m or name not in {f["name"] for f in m["files"]}:
-            return None
-        return self.directory / f"v{m['version']}" / name
-
-    def ensure(self, wait: bool = False) -> None:
-        """Start a rebuild when the store moved on; ``wait`` blocks until the build is current."""
+    def ensure(self) -> None:
+        """Start a rebuild in the background when the store moved on."""
         with self._lock:
             m = self.manifest()
             fresh = m is not None and m["version"] == self.store.version
             if not fresh and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._build, daemon=True, name="dumps")
                 self._thread.start()
-            thread = self._thread
-        if wait and thread is not None:
-            thread.join()
 
     def _build(self) -> None:
         try:
@@ -196,12 +186,11 @@ class Dumps:
         tmp = self.directory / f".v{version}-{os.getpid()}-{threading.get_ident()}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        graphs = sorted(store.public_graphs())
+        counts = public_counts(store)
+        graphs, total = list(counts), sum(counts.values())
         query = f"SELECT ?g ?l WHERE {{ GRAPH <{store.meta_graph}> {{ ?g dcterms:license ?l }} }}"
         lic = {r["g"].value: r["l"].value for r in store.select(_P + query)}
         files: list[DumpFile] = []
-        counts = public_counts(store)
-        total = sum(counts.values())
         with gzip.open(tmp / NQUADS, "wb", compresslevel=6) as out:
             for g in graphs:
                 ox.serialize(public_quads(store, g), out, ox.RdfFormat.N_QUADS)

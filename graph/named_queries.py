@@ -11,7 +11,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
+from itertools import takewhile
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import yaml
@@ -21,12 +23,21 @@ from graph.settings import QUERIES_DIR
 from graph.sparql_text import query_form
 from graph.store import Bindings
 
-INTEGER_LIMIT = 10**17  # what the OpenAPI document promises (api/named_queries.py)
-TYPES = ("iri", "string", "integer", "decimal", "date", "langString", "territory")
+INTEGER_LIMIT = 10**17
 TERRITORY_LEVELS = ("region", "departement", "epci", "commune")
 TERRITORY_CODE = re.compile(
     r"^(?:(region|departement|epci|commune)/)?([0-9]{2}|2[AB]|[0-9]{3}|[0-9AB]{5}|[0-9]{9})$"
 )
+# The types a parameter may declare, with the JSON Schema of the values ``term`` accepts (for OpenAPI).
+TYPES: dict[str, dict[str, Any]] = {
+    "iri": {"type": "string", "format": "uri"},
+    "string": {"type": "string"},
+    "integer": {"type": "integer", "minimum": -INTEGER_LIMIT, "maximum": INTEGER_LIMIT},
+    "decimal": {"type": "number"},
+    "date": {"type": "string", "format": "date"},
+    "langString": {"type": "string"},
+    "territory": {"type": "string", "pattern": TERRITORY_CODE.pattern},
+}
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TRAILING_PAGING = re.compile(r"\b(LIMIT|OFFSET)\s+\d+\s*$", re.IGNORECASE)
@@ -82,16 +93,9 @@ def parse(path: Path) -> NamedQuery:
     except (OSError, UnicodeDecodeError) as e:
         raise QueryFileError(path, f"cannot read: {e}") from e
     lines = text.splitlines()
-    header: list[str] = []
-    body_start = 0
-    for i, line in enumerate(lines):
-        if line.startswith("#+"):
-            header.append(line[2:].removeprefix(" "))
-            body_start = i + 1
-        elif line.strip() == "" and not header:
-            continue
-        else:
-            break
+    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))  # blank lines may lead
+    header = [line[2:].removeprefix(" ") for line in takewhile(lambda x: x.startswith("#+"), lines[start:])]
+    body_start = start + len(header)
     if not header:
         raise QueryFileError(path, "no '#+' decorator header (summary, description, tags, params)", 1)
     try:
@@ -214,9 +218,8 @@ def territory_iri(code: str, minter: Minter, level: str | None = None) -> ox.Nam
     m = TERRITORY_CODE.match(code.strip())
     if not m:
         raise ValueError("expected an INSEE code (région/, departement/, epci/, commune/ prefix optional)")
-    kind, bare = m.group(1) or level, m.group(2)
-    if kind is None:
-        kind = {9: "epci", 5: "commune"}.get(len(bare), "departement")
+    bare = m.group(2)
+    kind = m.group(1) or level or {9: "epci", 5: "commune"}.get(len(bare), "departement")
     return ox.NamedNode(minter.thing(kind, bare))
 
 
@@ -227,9 +230,7 @@ def bindings(q: NamedQuery, values: dict[str, str], minter: Minter) -> Bindings:
         raise ParameterError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
     out: Bindings = {}
     for p in q.params:
-        value = values.get(p.name)
-        if value is None or value == "":
-            value = p.default
+        value = values.get(p.name) or p.default  # an empty value counts as absent
         if value is None:
             if p.required:
                 raise ParameterError(f"{p.name}: required")
