@@ -138,21 +138,12 @@ def build(path: Path, minter: Minter) -> ImportResult:
     pub.add(ev, "schema:startDate", lit(ym, datatype="xsd:gYearMonth") if ym else None)
     mentions.derived(pub, ev, doc, f"{rep.title_line}-{rep.last_line}")
     pub.add(doc, "schema:about", ev)
-    orgs: set[str] = {mentions.ADRETS}
     adrets = ox.NamedNode(minter.thing("organisation", mentions.ADRETS))
-    zones: set[str] = set()
-
-    def link_place(s: ox.NamedNode, predicate: str, place: mentions.Place) -> None:
-        pub.add(s, predicate, mentions.place_iri(minter, place))
-        if place.kind == "zone":
-            zones.add(place.code)
-
     intro = rep.sections.get("introduction", [])
     for n, text in intro:
         if re.search(r"organis", text, re.I):
             for org in res.find(text, n).orgs:
                 pub.add(ev, "schema:organizer", ox.NamedNode(minter.thing("organisation", org)))
-                orgs.add(org)
     intro_text = "\n".join(t for _, t in intro if not NUMBER.match(t) and len(t) > 60)
     pub.add(ev, "schema:description", mentions.scrub(intro_text), "fr")
     for n, value, label in figures(intro):
@@ -165,7 +156,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
         pub.add(ev, "cs:indicator", q)
         report_lines.append(f"chiffre : {value} {label} (ligne {n})")
         for place in res.find(label, n).places:
-            link_place(ev, "dcterms:spatial", place)
+            pub.add(ev, "dcterms:spatial", mentions.place_iri(minter, place))
             report_lines.append(f"  représenté : {place.label} ({place.kind} {place.code})")
     # What was presented, and what is announced.
     announced = 0
@@ -203,7 +194,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             if re.search(r"web\s*@|visio", label, re.I):
                 pub.add(f, "schema:eventAttendanceMode", ONLINE)
             for place in res.find(re.split(r"\brencontre\b", text, flags=re.I)[-1], n).places:
-                link_place(f, "schema:location", place)
+                pub.add(f, "schema:location", mentions.place_iri(minter, place))
             mentions.derived(pub, f, doc, n)
             pub.add(ev, "cs:followUp", f)
             report_lines.append(
@@ -231,15 +222,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
         pub.add(ev, "cs:surveyTheme", ox.NamedNode(minter.thing("theme", theme)))
         report_lines.append(f"thème du sondage : {theme}")
     found = res.find(all_text, 1)
-    for theme in sorted(found.themes):
-        pub.add(ev, "schema:about", ox.NamedNode(minter.thing("theme", theme)))
-    for public in sorted(found.publics):
-        pub.add(ev, "schema:audience", ox.NamedNode(minter.thing("public", public)))
-    for org in found.orgs:
-        pub.add(ev, "schema:mentions", ox.NamedNode(minter.thing("organisation", org)))
-        orgs.add(org)
-    for place in found.places:
-        link_place(ev, "schema:mentions", place)
+    mentions.link(pub, minter, ev, found, "schema:mentions", "schema:about", "schema:mentions")
     report_lines.extend(
         f"  non résolu : {name} (ligne {file_line[line - 1]})" for name, line in found.unresolved
     )
@@ -261,15 +244,14 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 pub.add(adrets, "schema:email", mentions.email_of(text))
             elif url := re.fullmatch(r"<?(https?://[^>\s]+)>?", text):
                 pub.add(adrets, "schema:url", ox.NamedNode(url[1]))
+    _, orgs = mentions.named_in(pub, minter)
     report_lines.insert(
         0,
         f"{path.name} : événement « {rep.name} » ({ym or 'date inconnue'}), {announced} événements annoncés, "
         f"{people} mentions de personnes, {len(orgs)} organisations",
     )
     label = f"Compte rendu – {rep.name}"
-    return mentions.document_graphs(
-        minter, res, pub, priv, (zones, orgs), f"rapport/{slug}", label, path.name, report_lines
-    )
+    return mentions.document_graphs(minter, res, pub, priv, f"rapport/{slug}", label, path.name, report_lines)
 
 
 def _announcements(text: str, rep: Report) -> list[tuple[ox.Literal, str, str | None]]:
