@@ -558,9 +558,8 @@ def named_in(pub: Triples, minter: Minter) -> tuple[set[str], set[str]]:
     """The slugs of the informal areas and of the organisations a document graph points to."""
     objects = {t.object.value for t in pub if isinstance(t.object, ox.NamedNode)}
     zone, org = minter.thing("territoire", ""), minter.thing("organisation", "")
-    return {o.removeprefix(zone) for o in objects if o.startswith(zone)}, {
-        o.removeprefix(org) for o in objects if o.startswith(org)
-    }
+    zones = {o.removeprefix(zone) for o in objects if o.startswith(zone)}
+    return zones, {o.removeprefix(org) for o in objects if o.startswith(org)}
 
 
 def document_graphs(

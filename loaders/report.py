@@ -72,10 +72,8 @@ def parse(path: Path) -> Report:
             current = rep.sections.setdefault(name, [])
         else:
             current.append((n, text))
-    for _, text in rep.head:
-        mm = MONTH_LINE.match(text)
-        if mm and rep.month is None:
-            rep.month = (int(mm.group(2)), MONTHS[mm.group(1).lower()])
+    if mm := next(filter(None, (MONTH_LINE.match(t) for _, t in rep.head)), None):
+        rep.month = (int(mm.group(2)), MONTHS[mm.group(1).lower()])
     body = [t for n, t in rep.head if not MONTH_LINE.match(t)]
     rep.subtitle = body[0] if body else None
     rep.summary = next((t for t in body[1:] if len(t) > 60), None)
@@ -161,7 +159,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
     # What was presented, and what is announced.
     announced = 0
     for n, text in rep.sections.get("compte-rendu", []):
-        plain = _plain(text)
+        plain, quoted = _plain(text), QUOTED.search(text)
         if "consultable" in text.lower():
             bold = BOLD.search(text)
             name = bold.group(1) if bold else re.split(r"\s+sur\s+|\s*☞|\s*:", plain)[0]
@@ -173,7 +171,6 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 pub.a(r, "schema:Report")
             pub.label(r, name)
             pub.add(r, "schema:name", name, "fr")
-            quoted = QUOTED.search(text)
             pub.add(r, "schema:alternativeHeadline", quoted.group(1) if quoted else None, "fr")
             pub.add(r, "schema:publisher", adrets)
             # No licence is stated for the association's own works: say so rather than invent one.
@@ -188,7 +185,6 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(f, "schema:startDate", when)
             pub.add(f, "cs:dateNote", note, "fr")
             pub.add(f, "schema:eventStatus", ox.NamedNode("http://schema.org/EventScheduled"))
-            quoted = QUOTED.search(text)
             pub.add(f, "schema:alternateName", quoted.group(1) if quoted else None, "fr")
             pub.add(f, "schema:description", mentions.scrub(plain), "fr")
             if re.search(r"web\s*@|visio", label, re.I):
