@@ -101,8 +101,7 @@ class SourceBuild:
 
     public: Triples = field(default_factory=Triples)
     private: Triples = field(default_factory=Triples)
-    places: list[Place] = field(default_factory=list)
-    structures: int = 0
+    places: list[Place] = field(default_factory=list)  # one per structure
     services: int = 0
 
 
@@ -148,7 +147,6 @@ class Builder(PlaceBuilder):
         t = build.public
         s = self.iri(source, local_id, "lieu")
         self.place_of[local_id] = s
-        build.structures += 1
         address = {
             "schema:streetAddress": r.get("adresse"),
             "cs:addressComplement": r.get("complement_adresse"),
@@ -261,12 +259,12 @@ def build(
         loads.append(GraphLoad(graph, list(dict.fromkeys(build_.public)), meta))
         loads.append(b.contact_graph(name, build_.private, meta))
     sources = ", ".join(
-        f"{s} ({b.sources[s].structures} structures, {b.sources[s].services} services)"
+        f"{s} ({len(b.sources[s].places)} structures, {b.sources[s].services} services)"
         for s in sorted(b.sources)
     )
     report = [
         f"data-inclusion : {len(structures)} structures lues, "
-        f"{sum(x.structures for x in b.sources.values())} "
+        f"{sum(len(x.places) for x in b.sources.values())} "
         f"lieux chargés, {b.rejected['structures']} rejetées ; {len(services)} services lus, "
         f"{sum(x.services for x in b.sources.values())} chargés, {b.rejected['services']} rejetés ; "
         f"{b.warnings} avertissements du schéma ; {b.former_codes} codes commune résolus par un ancien code "

@@ -23,7 +23,7 @@ from graph.namespaces import Minter, slugify
 from graph.settings import DATA_DIR
 from graph.store import GraphMeta
 from graph.terms import Triples
-from loaders import GraphLoad, ImportResult, SourceError
+from loaders import GraphLoad, ImportResult, SourceError, named
 from loaders.gazetteer import Gazetteer, load_gazetteer
 
 ALIAS_DIR = DATA_DIR / "aliases"
@@ -241,8 +241,6 @@ class Resolver:
         self._load_territory_aliases(TERRITORY_ALIASES)
         self._load_organisations(ORGANISATION_ALIASES)
         self.max_org_tokens = max((len(k.split()) for k in self.org_index), default=1)
-        self._themes = {k: re.compile(v) for k, v in THEMES.items()}
-        self._publics = {k: re.compile(v) for k, v in PUBLICS.items()}
 
     def _load_territory_aliases(self, path: Path) -> None:
         zone_rows: dict[str, list[dict[str, str]]] = defaultdict(list)
@@ -355,8 +353,8 @@ class Resolver:
         known.extend(self._find_orgs(text, masked, found, line_of))
         found.unresolved.extend(self._unknown_names(masked, known, line_of))
         norm = fold(masked)
-        found.themes = {slug for slug, rx in self._themes.items() if rx.search(norm)}
-        found.publics = {slug for slug, rx in self._publics.items() if rx.search(norm)}
+        found.themes = {slug for slug, rx in THEMES.items() if re.search(rx, norm)}
+        found.publics = {slug for slug, rx in PUBLICS.items() if re.search(rx, norm)}
         return found
 
     def _named(
@@ -569,13 +567,11 @@ def document_graphs(
     """A document's public graph, with the informal areas and organisations it names, and its private
     graph of personal contacts."""
     zones, orgs = named_in(pub, minter)
-    named = [("territoire", res.zones[z], ("cs:InformalArea", "schema:Place")) for z in sorted(zones)]
-    named += [("organisation", res.orgs[o], ("org:Organization",)) for o in sorted(orgs)]
-    for kind, thing, types in named:
+    things = [("territoire", res.zones[z], ("cs:InformalArea", "schema:Place")) for z in sorted(zones)]
+    things += [("organisation", res.orgs[o], ("org:Organization",)) for o in sorted(orgs)]
+    for kind, thing, types in things:
         s = ox.NamedNode(minter.thing(kind, thing.slug))
-        pub.a(s, *types)
-        pub.label(s, thing.label)
-        pub.add(s, "skos:prefLabel", thing.label, "fr")
+        named(pub, s, thing.label, *types, prop="skos:prefLabel")
         for alt in thing.alt_labels:
             pub.add(s, "skos:altLabel", alt, "fr")
         for k, code in thing.covers:

@@ -166,11 +166,9 @@ def build(path: Path, minter: Minter) -> ImportResult:
             name = re.sub(r"^Présentation\s+(?:de\s+l['’]|de\s+la\s+|du\s+|des\s+|de\s+)", "", name).strip()
             r = ox.NamedNode(minter.thing("ressource", slugify(name)))
             website = bool(re.search(r"plateforme|site", text, re.I))
-            pub.a(r, "schema:WebSite" if website else "schema:CreativeWork")
+            named(pub, r, name, "schema:WebSite" if website else "schema:CreativeWork")
             if re.search(r"état des lieux|rapport|étude", name, re.I):
                 pub.a(r, "schema:Report")
-            pub.label(r, name)
-            pub.add(r, "schema:name", name, "fr")
             pub.add(r, "schema:alternativeHeadline", quoted.group(1) if quoted else None, "fr")
             pub.add(r, "schema:publisher", adrets)
             # No licence is stated for the association's own works: say so rather than invent one.
