@@ -50,8 +50,8 @@ def read_text(path: Path, encoding: str = "utf-8", what: str = "file") -> str:
         raise SourceError(path, f"unreadable {what}: {e}") from None
 
 
-def named(t: Triples, s: ox.NamedNode, label: str, *classes: str) -> None:
-    """A resource of ``classes`` with its French name, as rdfs:label and schema:name."""
+def named(t: Triples, s: ox.NamedNode, label: str, *classes: str, prop: str = "schema:name") -> None:
+    """A resource of ``classes`` with its French name, as rdfs:label and ``prop``."""
     t.a(s, *classes)
     t.label(s, label)
-    t.add(s, "schema:name", label, "fr")
+    t.add(s, prop, label, "fr")

@@ -59,9 +59,6 @@ class Record:
     preamble: list[tuple[int, str]] = field(default_factory=list)
     raw: list[str] = field(default_factory=list)  # lines first..last as in the file
 
-    def text(self, name: str) -> str:
-        return "\n".join(t for _, t in self.sections.get(name, [])).strip()
-
 
 @dataclass
 class Grant:
@@ -198,8 +195,6 @@ def build(path: Path, minter: Minter) -> ImportResult:
     pub, priv = Triples(), Triples()
     doc = mentions.describe_document(pub, minter, path, f"Catalogue des projets de l'ADRETS ({path.name})")
     report: list[str] = []
-    zones: set[str] = set()
-    orgs: set[str] = {mentions.ADRETS}
     seen_slugs: dict[str, int] = {}
     totals = {"grants": 0, "places": 0, "persons": 0}
     coverage = {"stated": 0, "inferred": 0}
@@ -220,7 +215,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 notes.append(f"ligne d'activité inconnue : {rec.activity!r}")
         preamble = "\n".join(t for _, t in rec.preamble).strip()
         for name, predicate in SECTIONS.items():
-            text = rec.text(name)
+            text = "\n".join(t for _, t in rec.sections.get(name, [])).strip()
             if name == "Description" and preamble:
                 text = (preamble + "\n" + text).strip()
             if not text:
@@ -253,18 +248,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             "" if rec.first + k in private_lines else line for k, line in enumerate(rec.raw)
         )  # line for line, so that what is found keeps its line number
         found: mentions.Found = res.find(public_text, rec.first)
-        for place in found.places:
-            pub.add(p, "dcterms:spatial", mentions.place_iri(minter, place))
-            if place.kind == "zone":
-                zones.add(place.code)
-        for slug in found.orgs:
-            predicate = "cs:participant" if slug in found.participants else "schema:mentions"
-            pub.add(p, predicate, ox.NamedNode(minter.thing("organisation", slug)))
-            orgs.add(slug)
-        for theme in sorted(found.themes):
-            pub.add(p, "dcterms:subject", ox.NamedNode(minter.thing("theme", theme)))
-        for public in sorted(found.publics):
-            pub.add(p, "schema:audience", ox.NamedNode(minter.thing("public", public)))
+        mentions.link(pub, minter, p, found, "dcterms:spatial", "dcterms:subject", "cs:participant")
         project_grants = grants(rec, res)
         for n, g in enumerate(project_grants, 1):
             gi = ox.NamedNode(minter.thing("financement", f"{pslug}-{n}"))
@@ -279,7 +263,6 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 fi = ox.NamedNode(minter.thing("organisation", g.funder))
                 pub.add(gi, "schema:funder", fi)
                 pub.add(p, "cs:participant", fi)
-                orgs.add(g.funder)
             elif g.funder_text:
                 notes.append(f"financeur non résolu : {g.funder_text!r} (ligne {g.line})")
             if g.value is not None:
@@ -316,6 +299,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
         report.append(_record_report(rec, found, project_grants, start, end, persons, res))
         report.extend(f"    non résolu : {name} (ligne {line})" for name, line in found.unresolved)
         report.extend(f"    {note}" for note in notes)
+    zones, orgs = mentions.named_in(pub, minter)
     report[:0] = [
         f"{path.name} : {len(records)} projets, {totals['grants']} financements, {len(orgs)} organisations, "
         f"{totals['places']} liens territoriaux, {len(zones)} territoires informels, "
@@ -323,8 +307,8 @@ def build(path: Path, minter: Minter) -> ImportResult:
         f"dates : {coverage['stated'] + coverage['inferred']} projets sur {len(records)} ont une année de "
         f"début ({coverage['stated']} énoncées, {coverage['inferred']} déduites de la description)",
     ]
-    label, names = "Catalogue des projets de l'ADRETS", (zones, orgs)
-    return mentions.document_graphs(minter, res, pub, priv, names, GRAPH_NAME, label, path.name, report)
+    label = "Catalogue des projets de l'ADRETS"
+    return mentions.document_graphs(minter, res, pub, priv, GRAPH_NAME, label, path.name, report)
 
 
 def _record_report(

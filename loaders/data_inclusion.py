@@ -28,7 +28,7 @@ from loaders import GraphLoad, ImportResult, SourceError, named, read_text
 from loaders import data_inclusion_vocabularies as vocab
 from loaders.gazetteer import Gazetteer, load_gazetteer
 from loaders.hours import parse_week
-from loaders.places import Place, PlaceBuilder, add_coordinates, link_same_places, number
+from loaders.places import Place, PlaceBuilder, link_same_places, number
 
 NUMBERS = {"latitude", "longitude", "volume_horaire_hebdomadaire"}
 INTEGERS = {"nombre_semaines"}
@@ -101,8 +101,7 @@ class SourceBuild:
 
     public: Triples = field(default_factory=Triples)
     private: Triples = field(default_factory=Triples)
-    places: list[Place] = field(default_factory=list)
-    structures: int = 0
+    places: list[Place] = field(default_factory=list)  # one per structure
     services: int = 0
 
 
@@ -148,27 +147,22 @@ class Builder(PlaceBuilder):
         t = build.public
         s = self.iri(source, local_id, "lieu")
         self.place_of[local_id] = s
-        build.structures += 1
-        named(t, s, r["nom"], "schema:Place", "cs:ServicePlace")
-        t.add(s, "schema:identifier", local_id)
+        address = {
+            "schema:streetAddress": r.get("adresse"),
+            "cs:addressComplement": r.get("complement_adresse"),
+            "schema:postalCode": r.get("code_postal"),
+            "schema:addressLocality": r.get("commune"),
+        }
+        commune = self.commune(f"{path.name} ligne {line}", r.get("code_insee"))
+        lat, lon = r.get("latitude"), r.get("longitude")
+        coords = (float(lat), float(lon)) if lat is not None and lon is not None else (None, None)
+        graph = self.minter.graph(di.IMPORT_GRAPH_PREFIX + slugify(source))
+        types = ["schema:Place", "cs:ServicePlace"]
+        build.places.append(self.place(t, s, r["nom"], types, local_id, address, commune, *coords, graph))
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
         t.add(s, "schema:description", r.get("description"), "fr")
         if r.get("lien_source") and r["lien_source"] != s.value:
             t.add(s, "dcterms:source", ox.NamedNode(r["lien_source"]))
-        address = ox.BlankNode()
-        t.add(s, "schema:address", address)
-        t.a(address, "schema:PostalAddress")
-        t.add(address, "schema:streetAddress", r.get("adresse"))
-        t.add(address, "cs:addressComplement", r.get("complement_adresse"))
-        t.add(address, "schema:postalCode", r.get("code_postal"))
-        t.add(address, "schema:addressLocality", r.get("commune"))
-        t.add(address, "schema:addressCountry", "FR")
-        commune = self.commune(f"{path.name} ligne {line}", r.get("code_insee"))
-        t.add(s, "dcterms:spatial", commune)
-        lat, lon = r.get("latitude"), r.get("longitude")
-        coords = (float(lat), float(lon)) if lat is not None and lon is not None else (None, None)
-        if coords[0] is not None:
-            add_coordinates(t, s, *coords)
         for key, prop in di.PLACE_AS_IS.items():
             value = r.get(key)
             is_url = key in ("site_web", "accessibilite_lieu")
@@ -178,8 +172,6 @@ class Builder(PlaceBuilder):
         self.hours(
             t, s, "schema:openingHoursSpecification", r.get("horaires_accueil"), f"{path.name} ligne {line}"
         )
-        graph = self.minter.graph(di.IMPORT_GRAPH_PREFIX + slugify(source))
-        build.places.append(Place(s, r["nom"], commune.value if commune else None, *coords, graph))
 
     def service(self, path: Path, line: int, r: dict[str, Any]) -> None:
         if not self.checked("services", v1.Service, path, line, r):
@@ -267,12 +259,12 @@ def build(
         loads.append(GraphLoad(graph, list(dict.fromkeys(build_.public)), meta))
         loads.append(b.contact_graph(name, build_.private, meta))
     sources = ", ".join(
-        f"{s} ({b.sources[s].structures} structures, {b.sources[s].services} services)"
+        f"{s} ({len(b.sources[s].places)} structures, {b.sources[s].services} services)"
         for s in sorted(b.sources)
     )
     report = [
         f"data-inclusion : {len(structures)} structures lues, "
-        f"{sum(x.structures for x in b.sources.values())} "
+        f"{sum(len(x.places) for x in b.sources.values())} "
         f"lieux chargés, {b.rejected['structures']} rejetées ; {len(services)} services lus, "
         f"{sum(x.services for x in b.sources.values())} chargés, {b.rejected['services']} rejetés ; "
         f"{b.warnings} avertissements du schéma ; {b.former_codes} codes commune résolus par un ancien code "

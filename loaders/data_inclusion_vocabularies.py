@@ -14,7 +14,7 @@ from data_inclusion.schema import v1
 from graph.namespaces import Minter
 from graph.store import GraphMeta
 from graph.terms import Triples
-from loaders import GraphLoad, ImportResult
+from loaders import GraphLoad, ImportResult, named
 
 PACKAGE = "data-inclusion-schema"
 GRAPH_NAME = "vocabulaires-data-inclusion"
@@ -131,10 +131,7 @@ def build(minter: Minter) -> ImportResult:
     release = package_version()
     for ref in LISTS:
         scheme = ox.NamedNode(minter.thing("schema", "data-inclusion-" + ref.name))
-        t.a(scheme, "skos:ConceptScheme")
-        title = f"data·inclusion : {ref.label.lower()}"
-        t.label(scheme, title)
-        t.add(scheme, "skos:prefLabel", title, "fr")
+        named(t, scheme, f"data·inclusion : {ref.label.lower()}", "skos:ConceptScheme", prop="skos:prefLabel")
         t.add(scheme, "owl:versionInfo", release)
         t.add(scheme, "dcterms:source", ox.NamedNode(f"{REPOSITORY}/tree/v{release}"))
         t.add(scheme, "dcterms:license", ox.NamedNode(LICENSE))
@@ -142,10 +139,8 @@ def build(minter: Minter) -> ImportResult:
         t.add(scheme, "skos:definition", f"{definition} du paquet {PACKAGE}.", "fr")
         for item in ref.enum:
             c = ox.NamedNode(concept(minter, ref.name, item.value))
-            t.a(c, "skos:Concept")
+            named(t, c, item.label, "skos:Concept", prop="skos:prefLabel")
             t.add(c, "skos:inScheme", scheme)
-            t.label(c, item.label)
-            t.add(c, "skos:prefLabel", item.label, "fr")
             t.add(c, "skos:notation", item.value)
             t.add(c, "skos:definition", item.description, "fr")
             category, sep, _ = item.value.partition("--")

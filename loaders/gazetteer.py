@@ -16,13 +16,8 @@ REFERENCE_DIR = DATA_DIR / "decoupage-administratif"
 SOURCE_IRI = "https://github.com/etalab/decoupage-administratif"
 LICENSE_IRI = "https://opensource.org/licenses/MIT"
 
-# Etalab commune types → URL word of the minted IRI.
-COMMUNE_KINDS = {
-    "commune-actuelle": "commune",
-    "commune-deleguee": "commune-deleguee",
-    "commune-associee": "commune-associee",
-    "arrondissement-municipal": "arrondissement-municipal",
-}
+# Etalab's types of the units within a current commune.
+INNER_KINDS = ("commune-deleguee", "commune-associee", "arrondissement-municipal")
 
 
 @dataclass(frozen=True)
@@ -43,7 +38,7 @@ class Departement:
 class Commune:
     code: str
     name: str
-    kind: str  # a key of COMMUNE_KINDS
+    kind: str  # commune-actuelle or one of INNER_KINDS
     departement: str
     region: str
     parent: str | None = None  # the current commune of a delegated/associated commune or arrondissement
@@ -79,7 +74,7 @@ class Gazetteer:
         successor = self._former.get(code)
         if successor:
             return self.communes.get(("commune-actuelle", successor))
-        other = next((self.communes[(k, code)] for k in COMMUNE_KINDS if (k, code) in self.communes), None)
+        other = next((self.communes[(k, code)] for k in INNER_KINDS if (k, code) in self.communes), None)
         if other and other.parent:
             return self.communes.get(("commune-actuelle", other.parent))
         return None

@@ -23,7 +23,7 @@ from graph.namespaces import Minter, slugify
 from graph.settings import DATA_DIR
 from graph.store import GraphMeta
 from graph.terms import Triples
-from loaders import GraphLoad, ImportResult, SourceError
+from loaders import GraphLoad, ImportResult, SourceError, named
 from loaders.gazetteer import Gazetteer, load_gazetteer
 
 ALIAS_DIR = DATA_DIR / "aliases"
@@ -76,20 +76,15 @@ class Place:
 
 
 @dataclass(frozen=True)
-class Zone:
-    slug: str
-    label: str
-    covers: tuple[tuple[str, str], ...]  # (kind, code) of the official units it consists of
-    part_of: tuple[str, ...]  # département codes
-    alt_labels: tuple[str, ...] = ()
+class Named:
+    """An informal area or an organisation of the alias tables."""
 
-
-@dataclass(frozen=True)
-class Org:
     slug: str
     label: str
     alt_labels: tuple[str, ...]
-    territorial: bool = False
+    covers: tuple[tuple[str, str], ...] = ()  # an area's official units: (kind, code)
+    part_of: tuple[str, ...] = ()  # an area's département codes
+    territorial: bool = False  # an organisation whose name is also a place
 
 
 @dataclass
@@ -240,14 +235,12 @@ class Resolver:
         self.gz = load_gazetteer()
         self.names = reference_index(self.gz)
         self.aliases: dict[str, Alias] = {}
-        self.zones: dict[str, Zone] = {}
-        self.orgs: dict[str, Org] = {}
+        self.zones: dict[str, Named] = {}
+        self.orgs: dict[str, Named] = {}
         self.org_index: dict[str, tuple[str, str]] = {}  # key → (slug or "" to ignore, case)
         self._load_territory_aliases(TERRITORY_ALIASES)
         self._load_organisations(ORGANISATION_ALIASES)
         self.max_org_tokens = max((len(k.split()) for k in self.org_index), default=1)
-        self._themes = {k: re.compile(v) for k, v in THEMES.items()}
-        self._publics = {k: re.compile(v) for k, v in PUBLICS.items()}
 
     def _load_territory_aliases(self, path: Path) -> None:
         zone_rows: dict[str, list[dict[str, str]]] = defaultdict(list)
@@ -262,13 +255,9 @@ class Resolver:
         for slug, rows in zone_rows.items():
             first = rows[0]
             covers = tuple(tuple(c.split(":", 1)) for c in first.get("covers", "").split())
-            self.zones[slug] = Zone(
-                slug=slug,
-                label=first["alias"],
-                covers=covers,  # type: ignore[arg-type]
-                part_of=tuple(first.get("part_of", "").split()),
-                alt_labels=tuple(r["alias"] for r in rows[1:]),
-            )
+            alt_labels = tuple(r["alias"] for r in rows[1:])
+            part_of = tuple(first.get("part_of", "").split())
+            self.zones[slug] = Named(slug, first["alias"], alt_labels, covers, part_of)  # type: ignore[arg-type]
 
     def _load_organisations(self, path: Path) -> None:
         labels: dict[str, str] = {}
@@ -286,7 +275,8 @@ class Resolver:
                 territorial.add(slug)
         for slug, names in alts.items():
             label = labels.get(slug, names[0])
-            self.orgs[slug] = Org(slug, label, tuple(n for n in names if n != label), slug in territorial)
+            alt_labels = tuple(n for n in names if n != label)
+            self.orgs[slug] = Named(slug, label, alt_labels, territorial=slug in territorial)
 
     def place(self, kind: str, code: str) -> Place:
         if kind == "zone":
@@ -363,8 +353,8 @@ class Resolver:
         known.extend(self._find_orgs(text, masked, found, line_of))
         found.unresolved.extend(self._unknown_names(masked, known, line_of))
         norm = fold(masked)
-        found.themes = {slug for slug, rx in self._themes.items() if rx.search(norm)}
-        found.publics = {slug for slug, rx in self._publics.items() if rx.search(norm)}
+        found.themes = {slug for slug, rx in THEMES.items() if re.search(rx, norm)}
+        found.publics = {slug for slug, rx in PUBLICS.items() if re.search(rx, norm)}
         return found
 
     def _named(
@@ -546,26 +536,48 @@ def describe_person(t: Triples, minter: Minter, name: str) -> ox.NamedNode:
     return person
 
 
+def link(
+    t: Triples, minter: Minter, s: ox.NamedNode, found: Found, places: str, themes: str, participants: str
+) -> None:
+    """``s`` to what ``found`` names: places, organisations (those taking part by ``participants``),
+    themes and publics."""
+    for place in found.places:
+        t.add(s, places, place_iri(minter, place))
+    for slug in found.orgs:
+        predicate = participants if slug in found.participants else "schema:mentions"
+        t.add(s, predicate, ox.NamedNode(minter.thing("organisation", slug)))
+    for theme in found.themes:
+        t.add(s, themes, ox.NamedNode(minter.thing("theme", theme)))
+    for public in found.publics:
+        t.add(s, "schema:audience", ox.NamedNode(minter.thing("public", public)))
+
+
+def named_in(pub: Triples, minter: Minter) -> tuple[set[str], set[str]]:
+    """The slugs of the informal areas and of the organisations a document graph points to."""
+    objects = {t.object.value for t in pub if isinstance(t.object, ox.NamedNode)}
+    zone, org = minter.thing("territoire", ""), minter.thing("organisation", "")
+    zones = {o.removeprefix(zone) for o in objects if o.startswith(zone)}
+    return zones, {o.removeprefix(org) for o in objects if o.startswith(org)}
+
+
 def document_graphs(
-    minter: Minter, res: Resolver, pub: Triples, priv: Triples, names: tuple[set[str], set[str]], graph: str,
-    label: str, source: str, report: list[str],
+    minter: Minter, res: Resolver, pub: Triples, priv: Triples, graph: str, label: str, source: str,
+    report: list[str],
 ) -> ImportResult:  # fmt: skip
-    """A document's public graph, with the informal areas and organisations it ``names`` (their slugs),
-    and its private graph of personal contacts."""
-    zones, orgs = names
-    named = [("territoire", res.zones[z], ("cs:InformalArea", "schema:Place")) for z in sorted(zones)]
-    named += [("organisation", res.orgs[o], ("org:Organization",)) for o in sorted(orgs)]
-    for kind, thing, types in named:
+    """A document's public graph, with the informal areas and organisations it names, and its private
+    graph of personal contacts."""
+    zones, orgs = named_in(pub, minter)
+    things = [("territoire", res.zones[z], ("cs:InformalArea", "schema:Place")) for z in sorted(zones)]
+    things += [("organisation", res.orgs[o], ("org:Organization",)) for o in sorted(orgs)]
+    for kind, thing, types in things:
         s = ox.NamedNode(minter.thing(kind, thing.slug))
-        pub.a(s, *types)
-        pub.label(s, thing.label)
-        pub.add(s, "skos:prefLabel", thing.label, "fr")
+        named(pub, s, thing.label, *types, prop="skos:prefLabel")
         for alt in thing.alt_labels:
             pub.add(s, "skos:altLabel", alt, "fr")
-        for k, code in getattr(thing, "covers", ()):
+        for k, code in thing.covers:
             pub.add(s, "cs:covers", ox.NamedNode(minter.thing(k, code)))
         # isPartOf only when an area lies in one département (rolls up strictly): Bauges (73, 74) overlaps
-        for dep in getattr(thing, "part_of", ()):
+        for dep in thing.part_of:
             relation = "dcterms:isPartOf" if len(thing.part_of) == 1 else "schema:geoOverlaps"
             pub.add(s, relation, ox.NamedNode(minter.thing("departement", dep)))
     meta = GraphMeta(label=label, source=source, description=RIGHTS)

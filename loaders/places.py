@@ -219,6 +219,31 @@ class PlaceBuilder:
             self.former_codes += 1
         return ox.NamedNode(self.minter.thing("commune", found.code))
 
+    def place(
+        self, t: Triples, s: ox.NamedNode, label: str, types: list[str], identifier: str,
+        address: dict[str, str | None], commune: ox.NamedNode | None, lat: Any, lon: Any, graph: str,
+    ) -> Place:  # fmt: skip
+        """A service place with its name, address, commune and coordinates (as the source writes them)."""
+        named(t, s, label, *types)
+        t.add(s, "schema:identifier", identifier)
+        node = ox.BlankNode()
+        t.add(s, "schema:address", node)
+        t.a(node, "schema:PostalAddress")
+        for prop, value in (address | {"schema:addressCountry": "FR"}).items():
+            t.add(node, prop, value)
+        t.add(s, "dcterms:spatial", commune)
+        if lat is None:
+            return Place(s, label, commune and commune.value, None, None, graph)
+        coords, geometry = ox.BlankNode(), ox.BlankNode()
+        t.add(s, "schema:geo", coords)
+        t.a(coords, "schema:GeoCoordinates")
+        t.add(coords, "schema:latitude", lat)
+        t.add(coords, "schema:longitude", lon)
+        t.add(s, "geo:hasGeometry", geometry)
+        t.a(geometry, "geo:Geometry")
+        t.add(geometry, "geo:asWKT", lit(f"POINT({lon} {lat})", datatype="geo:wktLiteral"))
+        return Place(s, label, commune and commune.value, float(lat), float(lon), graph)
+
     @staticmethod
     def add_contact(t: Triples, s: ox.NamedNode, values: dict[str, str | None]) -> None:
         """A named person's contact point (name, email, telephone), for a private graph."""
@@ -326,22 +351,17 @@ class Builder(PlaceBuilder):
             self.report.append(f"ligne {line} : rejetée ({'; '.join(problems)})")
             return
         s = ox.NamedNode(self.minter.thing("lieu", slug))
-        named(t, s, label, *m.types)
-        t.add(s, "schema:identifier", row[m.id])
+        address = {
+            "schema:streetAddress": ", ".join(row[c] for c in m.street if row[c]),
+            "schema:postalCode": row[m.postal_code] if m.postal_code else None,
+            "schema:addressLocality": row[m.locality] if m.locality else None,
+        }
+        coords = (lat, lon) if has_coords else (None, None)
+        graph = self.minter.graph(m.name)
+        self.places.append(self.place(t, s, label, m.types, row[m.id], address, commune, *coords, graph))
         for prop, value in m.constants.items():
             for v in value if isinstance(value, list) else [value]:
                 t.add(s, prop, self.resolve(v))
-        address = ox.BlankNode()
-        t.add(s, "schema:address", address)
-        t.a(address, "schema:PostalAddress")
-        t.add(address, "schema:streetAddress", ", ".join(row[c] for c in m.street if row[c]) or None)
-        t.add(address, "schema:postalCode", row[m.postal_code] if m.postal_code else None)
-        t.add(address, "schema:addressLocality", row[m.locality] if m.locality else None)
-        t.add(address, "schema:addressCountry", "FR")
-        if commune is not None:
-            t.add(s, "dcterms:spatial", commune)
-        if has_coords:
-            add_coordinates(t, s, lat, lon)
         self.opening_hours(t, s, "schema:openingHoursSpecification", f"ligne {line}", self.week, row)
         for e in m.entries:
             for v in self.value(e, row[e.column], line):
@@ -350,9 +370,6 @@ class Builder(PlaceBuilder):
         if contact:  # a named person's: private graph only
             self.add_contact(self.private, s, contact)
         self.organisation(s, row, commune)
-        coords = (float(lat), float(lon)) if has_coords else (None, None)
-        graph = self.minter.graph(m.name)
-        self.places.append(Place(s, label, commune.value if commune else None, *coords, graph))
 
     def organisation(self, s: ox.NamedNode, row: dict[str, str], commune: ox.NamedNode | None) -> None:
         """The structure a site belongs to (a France Services group: main site and branches)."""
@@ -368,17 +385,6 @@ class Builder(PlaceBuilder):
         self.public.add(o, "org:hasSite", s)
         self.public.add(s, "org:siteOf", o)
         self.public.add(o, "dcterms:spatial", commune)
-
-
-def add_coordinates(t: Triples, s: ox.NamedNode, lat: Any, lon: Any) -> None:
-    coords, geometry = ox.BlankNode(), ox.BlankNode()
-    t.add(s, "schema:geo", coords)
-    t.a(coords, "schema:GeoCoordinates")
-    t.add(coords, "schema:latitude", lat)
-    t.add(coords, "schema:longitude", lon)
-    t.add(s, "geo:hasGeometry", geometry)
-    t.a(geometry, "geo:Geometry")
-    t.add(geometry, "geo:asWKT", lit(f"POINT({lon} {lat})", datatype="geo:wktLiteral"))
 
 
 def add_hours(t: Triples, s: ox.NamedNode, prop: str, week: dict[str, list[Slot]]) -> None:
@@ -445,20 +451,13 @@ def places_in_store(store: Store, exclude_graph: str) -> list[Place]:
 def link_same_places(
     t: Triples, new: list[Place], store: Store | None, graph: str, gz: Gazetteer, minter: Minter
 ) -> list[str]:
-    """``owl:sameAs`` from new places to the same places of the other lists in ``store``; the report lines."""
-    links = same_places(new, places_in_store(store, graph), gz, minter) if store is not None else []
-    for p, q in links:
-        t.add(p.iri, "owl:sameAs", q.iri)
-    return [f"même lieu : <{p.iri.value}> « {p.label} » = <{q.iri.value}> « {q.label} »" for p, q in links]
-
-
-def same_places(
-    new: list[Place], known: list[Place], gz: Gazetteer, minter: Minter
-) -> list[tuple[Place, Place]]:
-    """At most one partner per place on each side: owl:sameAs is transitive, so linking one tiers-lieu
+    """``owl:sameAs`` from new places to the same places of the other lists in ``store``; the report lines.
+    At most one partner per place on each side: owl:sameAs is transitive, so linking one tiers-lieu
     to a France Services desk *and* its bus would declare the desk and the bus the same."""
+    if store is None:
+        return []
     by_commune: dict[str, list[Place]] = {}
-    for p in known:
+    for p in places_in_store(store, graph):
         by_commune.setdefault(p.commune or "", []).append(p)
     prefix = minter.thing("commune", "")
     candidates = []
@@ -480,7 +479,9 @@ def same_places(
         if p.iri.value not in taken and q.iri.value not in taken:
             taken |= {p.iri.value, q.iri.value}
             pairs.append((p, q))
-    return pairs
+    for p, q in pairs:
+        t.add(p.iri, "owl:sameAs", q.iri)
+    return [f"même lieu : <{p.iri.value}> « {p.label} » = <{q.iri.value}> « {q.label} »" for p, q in pairs]
 
 
 def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = None) -> ImportResult:

@@ -72,10 +72,8 @@ def parse(path: Path) -> Report:
             current = rep.sections.setdefault(name, [])
         else:
             current.append((n, text))
-    for _, text in rep.head:
-        mm = MONTH_LINE.match(text)
-        if mm and rep.month is None:
-            rep.month = (int(mm.group(2)), MONTHS[mm.group(1).lower()])
+    if mm := next(filter(None, (MONTH_LINE.match(t) for _, t in rep.head)), None):
+        rep.month = (int(mm.group(2)), MONTHS[mm.group(1).lower()])
     body = [t for n, t in rep.head if not MONTH_LINE.match(t)]
     rep.subtitle = body[0] if body else None
     rep.summary = next((t for t in body[1:] if len(t) > 60), None)
@@ -138,21 +136,12 @@ def build(path: Path, minter: Minter) -> ImportResult:
     pub.add(ev, "schema:startDate", lit(ym, datatype="xsd:gYearMonth") if ym else None)
     mentions.derived(pub, ev, doc, f"{rep.title_line}-{rep.last_line}")
     pub.add(doc, "schema:about", ev)
-    orgs: set[str] = {mentions.ADRETS}
     adrets = ox.NamedNode(minter.thing("organisation", mentions.ADRETS))
-    zones: set[str] = set()
-
-    def link_place(s: ox.NamedNode, predicate: str, place: mentions.Place) -> None:
-        pub.add(s, predicate, mentions.place_iri(minter, place))
-        if place.kind == "zone":
-            zones.add(place.code)
-
     intro = rep.sections.get("introduction", [])
     for n, text in intro:
         if re.search(r"organis", text, re.I):
             for org in res.find(text, n).orgs:
                 pub.add(ev, "schema:organizer", ox.NamedNode(minter.thing("organisation", org)))
-                orgs.add(org)
     intro_text = "\n".join(t for _, t in intro if not NUMBER.match(t) and len(t) > 60)
     pub.add(ev, "schema:description", mentions.scrub(intro_text), "fr")
     for n, value, label in figures(intro):
@@ -165,24 +154,21 @@ def build(path: Path, minter: Minter) -> ImportResult:
         pub.add(ev, "cs:indicator", q)
         report_lines.append(f"chiffre : {value} {label} (ligne {n})")
         for place in res.find(label, n).places:
-            link_place(ev, "dcterms:spatial", place)
+            pub.add(ev, "dcterms:spatial", mentions.place_iri(minter, place))
             report_lines.append(f"  représenté : {place.label} ({place.kind} {place.code})")
     # What was presented, and what is announced.
     announced = 0
     for n, text in rep.sections.get("compte-rendu", []):
-        plain = _plain(text)
+        plain, quoted = _plain(text), QUOTED.search(text)
         if "consultable" in text.lower():
             bold = BOLD.search(text)
             name = bold.group(1) if bold else re.split(r"\s+sur\s+|\s*☞|\s*:", plain)[0]
             name = re.sub(r"^Présentation\s+(?:de\s+l['’]|de\s+la\s+|du\s+|des\s+|de\s+)", "", name).strip()
             r = ox.NamedNode(minter.thing("ressource", slugify(name)))
             website = bool(re.search(r"plateforme|site", text, re.I))
-            pub.a(r, "schema:WebSite" if website else "schema:CreativeWork")
+            named(pub, r, name, "schema:WebSite" if website else "schema:CreativeWork")
             if re.search(r"état des lieux|rapport|étude", name, re.I):
                 pub.a(r, "schema:Report")
-            pub.label(r, name)
-            pub.add(r, "schema:name", name, "fr")
-            quoted = QUOTED.search(text)
             pub.add(r, "schema:alternativeHeadline", quoted.group(1) if quoted else None, "fr")
             pub.add(r, "schema:publisher", adrets)
             # No licence is stated for the association's own works: say so rather than invent one.
@@ -197,13 +183,12 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(f, "schema:startDate", when)
             pub.add(f, "cs:dateNote", note, "fr")
             pub.add(f, "schema:eventStatus", ox.NamedNode("http://schema.org/EventScheduled"))
-            quoted = QUOTED.search(text)
             pub.add(f, "schema:alternateName", quoted.group(1) if quoted else None, "fr")
             pub.add(f, "schema:description", mentions.scrub(plain), "fr")
             if re.search(r"web\s*@|visio", label, re.I):
                 pub.add(f, "schema:eventAttendanceMode", ONLINE)
             for place in res.find(re.split(r"\brencontre\b", text, flags=re.I)[-1], n).places:
-                link_place(f, "schema:location", place)
+                pub.add(f, "schema:location", mentions.place_iri(minter, place))
             mentions.derived(pub, f, doc, n)
             pub.add(ev, "cs:followUp", f)
             report_lines.append(
@@ -231,15 +216,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
         pub.add(ev, "cs:surveyTheme", ox.NamedNode(minter.thing("theme", theme)))
         report_lines.append(f"thème du sondage : {theme}")
     found = res.find(all_text, 1)
-    for theme in sorted(found.themes):
-        pub.add(ev, "schema:about", ox.NamedNode(minter.thing("theme", theme)))
-    for public in sorted(found.publics):
-        pub.add(ev, "schema:audience", ox.NamedNode(minter.thing("public", public)))
-    for org in found.orgs:
-        pub.add(ev, "schema:mentions", ox.NamedNode(minter.thing("organisation", org)))
-        orgs.add(org)
-    for place in found.places:
-        link_place(ev, "schema:mentions", place)
+    mentions.link(pub, minter, ev, found, "schema:mentions", "schema:about", "schema:mentions")
     report_lines.extend(
         f"  non résolu : {name} (ligne {file_line[line - 1]})" for name, line in found.unresolved
     )
@@ -261,15 +238,14 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 pub.add(adrets, "schema:email", mentions.email_of(text))
             elif url := re.fullmatch(r"<?(https?://[^>\s]+)>?", text):
                 pub.add(adrets, "schema:url", ox.NamedNode(url[1]))
+    _, orgs = mentions.named_in(pub, minter)
     report_lines.insert(
         0,
         f"{path.name} : événement « {rep.name} » ({ym or 'date inconnue'}), {announced} événements annoncés, "
         f"{people} mentions de personnes, {len(orgs)} organisations",
     )
     label = f"Compte rendu – {rep.name}"
-    return mentions.document_graphs(
-        minter, res, pub, priv, (zones, orgs), f"rapport/{slug}", label, path.name, report_lines
-    )
+    return mentions.document_graphs(minter, res, pub, priv, f"rapport/{slug}", label, path.name, report_lines)
 
 
 def _announcements(text: str, rep: Report) -> list[tuple[ox.Literal, str, str | None]]:

@@ -16,22 +16,24 @@ from graph.namespaces import Minter
 from graph.store import GraphMeta
 from graph.terms import Triples, iri
 from loaders import GraphLoad, ImportResult, SourceError
-from loaders.gazetteer import COMMUNE_KINDS, LICENSE_IRI, REFERENCE_DIR, SOURCE_IRI, load_gazetteer
+from loaders.gazetteer import LICENSE_IRI, REFERENCE_DIR, SOURCE_IRI, load_gazetteer
 
 GRAPH_NAME = "territoires"
 EPCI_TYPES = "http://id.insee.fr/codes/geo/typesDEPCI/"
-EPCI_TYPE_CODES = {"CC": "CC", "CA": "CA", "CU": "CU", "METRO": "Metro", "MET69": "Metro"}
-EPCI_TYPE_LABELS = {
-    "CC": "Communauté de communes",
-    "CA": "Communauté d'agglomération",
-    "CU": "Communauté urbaine",
-    "Metro": "Métropole",
+# Etalab's EPCI type → INSEE's code and label of it
+EPCI_TYPE = {
+    "CC": ("CC", "Communauté de communes"),
+    "CA": ("CA", "Communauté d'agglomération"),
+    "CU": ("CU", "Communauté urbaine"),
+    "METRO": ("Metro", "Métropole"),
+    "MET69": ("Metro", "Métropole"),
 }
-COMMUNE_CLASSES = {
-    "commune-actuelle": "igeo:Commune",
-    "commune-deleguee": "igeo:CommuneDeleguee",
-    "commune-associee": "igeo:CommuneAssociee",
-    "arrondissement-municipal": "igeo:ArrondissementMunicipal",
+# Etalab's commune type → the URL word of its IRI and its class
+COMMUNE_KINDS = {
+    "commune-actuelle": ("commune", "igeo:Commune"),
+    "commune-deleguee": ("commune-deleguee", "igeo:CommuneDeleguee"),
+    "commune-associee": ("commune-associee", "igeo:CommuneAssociee"),
+    "arrondissement-municipal": ("arrondissement-municipal", "igeo:ArrondissementMunicipal"),
 }
 
 META = GraphMeta(
@@ -53,7 +55,7 @@ def build(directory: Path, minter: Minter, progress: bool = False) -> ImportResu
     def territory_iri(kind: str, code: str) -> ox.NamedNode:
         return ox.NamedNode(minter.thing(kind, code))
 
-    def unit(kind: str, code: str, cls: str, name: str, label: str | None = None) -> ox.NamedNode:
+    def unit(kind: str, cls: str, code: str, name: str, label: str | None = None) -> ox.NamedNode:
         s = territory_iri(kind, code)
         t.a(s, cls)
         t.label(s, label or name)
@@ -61,22 +63,22 @@ def build(directory: Path, minter: Minter, progress: bool = False) -> ImportResu
         t.add(s, "igeo:codeINSEE", code)
         return s
 
-    for code, label in EPCI_TYPE_LABELS.items():
+    for code, label in dict(EPCI_TYPE.values()).items():
         concept = iri(EPCI_TYPES + code)
         t.a(concept, "skos:Concept")
         t.add(concept, "skos:prefLabel", label, "fr")
         t.label(concept, label)
     for r in gz.regions.values():
-        unit("region", r.code, "igeo:Region", r.name)
+        unit("region", "igeo:Region", r.code, r.name)
     for d in gz.departements.values():
-        s = unit("departement", d.code, "igeo:Departement", d.name, f"{d.name} ({d.code})")
+        s = unit("departement", "igeo:Departement", d.code, d.name, f"{d.name} ({d.code})")
         t.add(s, "dcterms:isPartOf", territory_iri("region", d.region))
         if d.chef_lieu:
             t.add(s, "igeo:chefLieu", territory_iri("commune", d.chef_lieu))
     for e in gz.epcis.values():
-        s = unit("epci", e.siren, "igeo:Intercommunalite", e.name)
+        s = unit("epci", "igeo:Intercommunalite", e.siren, e.name)
         t.add(s, "cs:siren", e.siren)
-        t.add(s, "igeo:typeDEPCI", iri(EPCI_TYPES + EPCI_TYPE_CODES[e.type]))
+        t.add(s, "igeo:typeDEPCI", iri(EPCI_TYPES + EPCI_TYPE[e.type][0]))
         t.add(s, "cs:population", e.population)
         members = [gz.communes.get(("commune-actuelle", m)) for m in e.members]
         depts = sorted({c.departement for c in members if c})
@@ -92,7 +94,7 @@ def build(directory: Path, minter: Minter, progress: bool = False) -> ImportResu
                 t.add(s, "schema:geoOverlaps", territory_iri("region", region))
     communes = list(gz.communes.values())
     for c in tqdm(communes, desc="communes", unit=" communes", disable=not progress):
-        s = unit(COMMUNE_KINDS[c.kind], c.code, COMMUNE_CLASSES[c.kind], c.name)
+        s = unit(*COMMUNE_KINDS[c.kind], c.code, c.name)
         t.add(s, "cs:siren", c.siren)
         t.add(s, "cs:population", c.population)
         for pc in c.postal_codes:
