@@ -847,7 +847,7 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
     ]
     for x, c in instances:
         for kind in classes[c]:
-            if not x.startswith(base + kind.folder) or (x, kind.name) in index:
+            if (kind.folder and not x.startswith(base + kind.folder)) or (x, kind.name) in index:
                 continue
             item = index[(x, kind.name)] = Item(x, kind.name, dict(labels.get(x, {})))
             by_iri[x].append(item)
