@@ -128,28 +128,21 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
     def fr(text: str) -> ox.Literal:
         return ox.Literal(text, language="fr")
 
-    typed: set[tuple[str, str]] = set()
-
+    # A node typed (or labelled) again adds a triple already there: they are dropped at the end.
     def a(node: ox.NamedNode, cls: str) -> ox.NamedNode:
-        """``node`` typed ``cls`` once: the shapes check the class of licences, media types, places."""
-        if (node.value, cls) not in typed:
-            typed.add((node.value, cls))
-            add(node, RDF + "type", _n(cls))
+        """``node`` typed ``cls``: the shapes check the class of licences, media types, places."""
+        add(node, RDF + "type", _n(cls))
         return node
 
     def concept(iri: str, label: str) -> ox.NamedNode:
         """A term of a shared vocabulary (EU authority tables, ADMS), with its label (the shapes ask)."""
         node = a(_n(iri), SKOS + "Concept")
-        if (iri, "label") not in typed:
-            typed.add((iri, "label"))
-            add(node, SKOS + "prefLabel", ox.Literal(label, language="en"))
+        add(node, SKOS + "prefLabel", ox.Literal(label, language="en"))
         return node
 
     def licence(node: ox.NamedNode | ox.BlankNode, iri: str) -> None:
         add(node, DCTERMS + "license", a(_n(iri), DCTERMS + "LicenseDocument"))
-        if (iri, "type") not in typed:
-            typed.add((iri, "type"))
-            add(_n(iri), DCTERMS + "type", concept(ATTRIBUTION, "Attribution"))
+        add(_n(iri), DCTERMS + "type", concept(ATTRIBUTION, "Attribution"))
 
     def rights(node: ox.NamedNode | ox.BlankNode, text: str) -> None:
         statement = ox.BlankNode()
@@ -303,6 +296,7 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
         add(node, VOID + "dataDump", file_url)
         distribution(node, file_url, "text/turtle", licence_iri)
         add(node, RDFS + "seeAlso", service)
+    t = list(dict.fromkeys(t))
     with _lock:
         _cache[store] = (version, t, stats)
     return t, stats
