@@ -489,6 +489,7 @@ def territory_card(
     pages = max(1, (len(communes) + 99) // 100)
     page = min(max(1, communes_page), pages)
     deps = [territory.code] if territory.level == "departement" else _departements(cat, [territory.iri])
+    points = _points(store, places, lambda p: cat.label(p, lang))
     code, wikidata = territory.code, WIKIDATA_PROPERTY.get(territory.level)
     search_wikidata = "https://www.wikidata.org/w/index.php?search=" + quote(
         f"haswbstatement:{wikidata}={code}"
@@ -504,12 +505,7 @@ def territory_card(
         communes_count=len(communes),
         communes_page=page,
         communes_pages=pages,
-        map=maps.render(
-            territory.label,
-            deps,
-            _points(store, places, lambda p: cat.label(p, lang)),
-            territory.level == "commune",
-        ),
+        map=maps.render(territory.label, deps, points, territory.level == "commune"),
         rollups=rollups,
         insee=f"https://www.insee.fr/fr/recherche?q={quote(code)}" if code else None,
         wikidata=search_wikidata if wikidata and code else None,
