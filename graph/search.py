@@ -421,10 +421,7 @@ class Catalog:
             "SELECT i.iri, f.value, i.labels FROM item i JOIN facet f ON f.n = i.n "
             "WHERE i.kind = 'territoires' AND f.kind = 'territoires' AND f.name = 'niveau' ORDER BY i.n"
         ):
-            try:
-                population = int(pops[iri]) if iri in pops else None
-            except ValueError:
-                population = None
+            population = int(pops[iri]) if pops.get(iri, "").isdigit() else None
             label = pick(json.loads(labels), "fr", iri)
             territories.setdefault(
                 iri, (iri, TERRITORY_CLASSES[level], label, codes.get(iri, ""), population)
@@ -483,12 +480,11 @@ class Catalog:
             for chunk in _chunks(iris):
                 query = f"SELECT DISTINCT ?x ?g WHERE {{ {_values(chunk)} GRAPH ?g {{ ?x ?p ?o }} }}"
                 pairs += [(g.value, x.value) for x, g in store.scan(query, ("x", "g"))]
-        known: set[str] = set()
-        either = "SELECT iri FROM item {0} UNION SELECT iri FROM value_label {0}"
-        for chunk in [None] if iris is None else _chunks(iris):
-            where = "" if chunk is None else f"WHERE iri IN ({_marks(len(chunk))})"
-            known.update(i for (i,) in db.execute(either.format(where), (chunk or []) * 2))
-        db.executemany("INSERT OR IGNORE INTO origin VALUES (?, ?)", [p for p in pairs if p[1] in known])
+        db.executemany(
+            "INSERT OR IGNORE INTO origin SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM item WHERE iri = ?2) "
+            "OR EXISTS (SELECT 1 FROM value_label WHERE iri = ?2)",
+            pairs,
+        )
 
     def _load_territories(self, db: sqlite3.Connection | None = None) -> None:
         """Territories stay in memory (a fixed number, ~40,000 for France): cards walk their tree. Read
