@@ -1,13 +1,12 @@
 """The card at the top of a resource page: the facts a person reads that kind of resource for, in the order
-they ask, one typed context per kind. It reads the page's Description, a few SELECTs with the resource
-bound as a value (never written into the query text) and the browsing index; the full table stays below.
-"""
+they ask, one typed context per kind (from the Description, a few bound SELECTs and the browsing index)."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import quote
@@ -271,10 +270,10 @@ def _coordinates(store: Store, places: list[str]) -> dict[str, tuple[float, floa
 
 
 def _points(
-    store: Store, cat: search.Catalog, places: list[str], lang: str, main: str = ""
+    store: Store, places: list[str], label: Callable[[str], str], main: str = ""
 ) -> list[maps.MapPoint]:
     coords = _coordinates(store, places[:3000])
-    return [maps.MapPoint(lon, lat, cat.label(p, lang), p == main) for p, (lon, lat) in coords.items()]
+    return [maps.MapPoint(lon, lat, label(p), p == main) for p, (lon, lat) in coords.items()]
 
 
 # --- projet ----------------------------------------------------------------------------------------------
@@ -390,10 +389,10 @@ def place_card(
         same_epci = (
             [p for p in cat.rollup_iris(epci, "lieux") if p != here and p not in same_commune] if epci else []
         )
-        points = _points(store, cat, [here, *same_commune, *same_epci], lang, main=here)
+        points = _points(store, [here, *same_commune, *same_epci], lambda p: cat.label(p, lang), here)
         neighbours = {p: {"": cat.label(p, lang)} for p in [*same_commune, *same_epci]}
     else:
-        points = [maps.MapPoint(*xy, f.title() or here, True) for xy in _coordinates(store, [here]).values()]
+        points = _points(store, [here], lambda _: f.title() or here, here)
     return PlaceCard(
         street=street,
         postal_code=postal_code,
@@ -490,6 +489,7 @@ def territory_card(
     pages = max(1, (len(communes) + 99) // 100)
     page = min(max(1, communes_page), pages)
     deps = [territory.code] if territory.level == "departement" else _departements(cat, [territory.iri])
+    points = _points(store, places, lambda p: cat.label(p, lang))
     code, wikidata = territory.code, WIKIDATA_PROPERTY.get(territory.level)
     search_wikidata = "https://www.wikidata.org/w/index.php?search=" + quote(
         f"haswbstatement:{wikidata}={code}"
@@ -505,9 +505,7 @@ def territory_card(
         communes_count=len(communes),
         communes_page=page,
         communes_pages=pages,
-        map=maps.render(
-            territory.label, deps, _points(store, cat, places, lang), territory.level == "commune"
-        ),
+        map=maps.render(territory.label, deps, points, territory.level == "commune"),
         rollups=rollups,
         insee=f"https://www.insee.fr/fr/recherche?q={quote(code)}" if code else None,
         wikidata=search_wikidata if wikidata and code else None,
@@ -555,8 +553,7 @@ def organisation_card(store: Store, desc: Description, lang: str) -> Organisatio
         ((f.link(p, labels), role) for p, role in roles.items()),
         key=lambda pr: (ROLE_ORDER.index(pr[1]), pr[0].label.lower()),
     )
-    sites = _coordinates(store, f.iris(ORG + "hasSite"))
-    points = [maps.MapPoint(lon, lat, f.link(iri).label) for iri, (lon, lat) in sites.items()]
+    points = _points(store, f.iris(ORG + "hasSite"), lambda p: f.link(p).label)
     return OrganisationCard(
         projects=projects,
         sites=f.links(ORG + "hasSite"),

@@ -128,34 +128,31 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
     def fr(text: str) -> ox.Literal:
         return ox.Literal(text, language="fr")
 
-    typed: set[tuple[str, str]] = set()
-
+    # A node typed (or labelled) again adds a triple already there: they are dropped at the end.
     def a(node: ox.NamedNode, cls: str) -> ox.NamedNode:
-        """``node`` typed ``cls`` once: the shapes check the class of licences, media types, places."""
-        if (node.value, cls) not in typed:
-            typed.add((node.value, cls))
-            add(node, RDF + "type", _n(cls))
+        """``node`` typed ``cls``: the shapes check the class of licences, media types, places."""
+        add(node, RDF + "type", _n(cls))
         return node
 
     def concept(iri: str, label: str) -> ox.NamedNode:
         """A term of a shared vocabulary (EU authority tables, ADMS), with its label (the shapes ask)."""
         node = a(_n(iri), SKOS + "Concept")
-        if (iri, "label") not in typed:
-            typed.add((iri, "label"))
-            add(node, SKOS + "prefLabel", ox.Literal(label, language="en"))
+        add(node, SKOS + "prefLabel", ox.Literal(label, language="en"))
         return node
 
     def licence(node: ox.NamedNode | ox.BlankNode, iri: str) -> None:
         add(node, DCTERMS + "license", a(_n(iri), DCTERMS + "LicenseDocument"))
-        if (iri, "type") not in typed:
-            typed.add((iri, "type"))
-            add(_n(iri), DCTERMS + "type", concept(ATTRIBUTION, "Attribution"))
+        add(_n(iri), DCTERMS + "type", concept(ATTRIBUTION, "Attribution"))
+
+    def blank(node: ox.NamedNode | ox.BlankNode, prop: str, cls: str) -> ox.BlankNode:
+        """A new node of ``cls``, the value of ``prop``: a statement, a period, a distribution."""
+        value = ox.BlankNode()
+        add(node, prop, value)
+        add(value, RDF + "type", _n(cls))
+        return value
 
     def rights(node: ox.NamedNode | ox.BlankNode, text: str) -> None:
-        statement = ox.BlankNode()
-        add(node, DCTERMS + "rights", statement)
-        add(statement, RDF + "type", _n(DCTERMS + "RightsStatement"))
-        add(statement, RDFS + "label", fr(text))
+        add(blank(node, DCTERMS + "rights", DCTERMS + "RightsStatement"), RDFS + "label", fr(text))
 
     def common(node: ox.NamedNode) -> None:
         """What DCAT-AP recommends on every dataset and service: publisher, contact, themes, keywords."""
@@ -167,9 +164,7 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
             add(node, DCAT + "keyword", fr(word))
 
     def distribution(node: ox.NamedNode, url: ox.NamedNode, media: str, licence_iri: str | None) -> None:
-        d = ox.BlankNode()
-        add(node, DCAT + "distribution", d)
-        add(d, RDF + "type", _n(DCAT + "Distribution"))
+        d = blank(node, DCAT + "distribution", DCAT + "Distribution")
         add(d, DCAT + "accessURL", url)
         add(d, DCAT + "downloadURL", url)
         add(d, DCTERMS + "description", fr("Fichier complet, mis à jour à chaque modification des données."))
@@ -280,9 +275,7 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
         if meta.get("source"):
             # A page or file, not a DCAT dataset described here: provenance, not dct:source.
             src = meta["source"]
-            statement = ox.BlankNode()
-            add(node, DCTERMS + "provenance", statement)
-            add(statement, RDF + "type", _n(DCTERMS + "ProvenanceStatement"))
+            statement = blank(node, DCTERMS + "provenance", DCTERMS + "ProvenanceStatement")
             add(statement, RDFS + "label", fr(f"Chargé depuis {src}."))
             if "://" in src:
                 add(node, PROV + "wasDerivedFrom", _n(src))
@@ -294,15 +287,14 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
         add(node, DCTERMS + "spatial", france)
         if g in stats["periods"]:
             start, end = stats["periods"][g]
-            period = ox.BlankNode()
-            add(node, DCTERMS + "temporal", period)
-            add(period, RDF + "type", _n(DCTERMS + "PeriodOfTime"))
+            period = blank(node, DCTERMS + "temporal", DCTERMS + "PeriodOfTime")
             add(period, DCAT + "startDate", _date(start))
             add(period, DCAT + "endDate", _date(end))
         file_url = _n(base + "telechargements/" + graph_file(store, g))
         add(node, VOID + "dataDump", file_url)
         distribution(node, file_url, "text/turtle", licence_iri)
         add(node, RDFS + "seeAlso", service)
+    t = list(dict.fromkeys(t))
     with _lock:
         _cache[store] = (version, t, stats)
     return t, stats

@@ -188,8 +188,8 @@ class NameIndex:
 
     def __init__(self, entities: Iterable[Entity], aliases: Iterable[tuple[str, str]] = ()):
         self.entities: dict[str, Entity] = {e.iri: e for e in entities}
-        # key → [(iri, score if that key matches, the name)]
-        self._keys: dict[str, list[tuple[str, float, str]]] = defaultdict(list)
+        # key → {iri: (score if that key matches, the name)}
+        self._keys: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
         aliases = list(aliases)
         for e in self.entities.values():
             if e.type == "epci":
@@ -210,7 +210,7 @@ class NameIndex:
         # Per type, the keys for fuzzy search (in insertion order, which breaks score ties) and sorted.
         self._choices: dict[str, list[str]] = defaultdict(list)
         for key, targets in self._keys.items():
-            for t in {self.entities[iri].type for iri, _, _ in targets}:
+            for t in {self.entities[iri].type for iri in targets}:
                 self._choices[t].append(key)
         self._sorted = {t: sorted(keys) for t, keys in self._choices.items()}
 
@@ -218,12 +218,8 @@ class NameIndex:
         if not key:
             return
         entries = self._keys[key]
-        for i, (other, s, _) in enumerate(entries):
-            if other == iri:
-                if score > s:
-                    entries[i] = (iri, score, name)
-                return
-        entries.append((iri, score, name))
+        if score > entries.get(iri, (0.0, ""))[0]:
+            entries[iri] = (score, name)
 
     def departement_code(self, value: str) -> str | None:
         """A département given as a code ('73', '5', '2a'), an IRI or a name ('Hte Savoie')."""
@@ -260,7 +256,7 @@ class NameIndex:
         folded = fold(name)
         found: dict[str, tuple[float, str]] = {}
         for key in dict.fromkeys((plain, core)):
-            for iri, s, matched in self._keys.get(key, ()):
+            for iri, (s, matched) in self._keys.get(key, {}).items():
                 e = self.entities[iri]
                 if e.type not in scope or (e.type != "epci" and key != plain):
                     continue
@@ -339,7 +335,7 @@ class NameIndex:
         out: dict[str, tuple[float, str]] = {}
 
         def add(choice: str, score: float, t: str) -> None:
-            for iri, _, matched in self._keys[choice]:
+            for iri, (_, matched) in self._keys[choice].items():
                 if self.entities[iri].type == t and score > out.get(iri, (0.0, ""))[0]:
                     out[iri] = (score, matched)
 
@@ -370,7 +366,7 @@ class NameIndex:
         found: dict[str, Entity] = {}
         for t in types or TYPES:
             for k in self._prefixed(t, key, 2000):  # then the most populous of those
-                for iri, s, _ in self._keys[k]:
+                for iri, (s, _) in self._keys[k].items():
                     e = self.entities[iri]
                     if e.type == t and s == EXACT:
                         found[iri] = e

@@ -1,10 +1,6 @@
 """The browsing index: lists, facets, territorial roll-ups and full-text search, in one SQLite file beside
-the store, kept at the store's version rather than rebuilt.
-
-Facets over SPARQL are a GROUP BY over a property path each; here a page is a few indexed SELECTs, and
-serving memory does not grow with the number of items. When the store's version moves, only the items of
-the graphs its writes named (``Store.written``) or whose fingerprint in the metadata graph changed are read
-again, in one transaction: a reader, or a crash, sees the old version or the new one. A first start, or a
+the store (a page is a few indexed SELECTs, not a GROUP BY per facet over SPARQL). When the store's version
+moves, only the items of the graphs that changed are read again, in one transaction; a first start, or a
 change of most of the store, is a full rebuild (in the background on a server).
 """
 
@@ -27,7 +23,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from markupsafe import Markup, escape
 
-from graph.describe import labels_of
+from graph.describe import labels_of, pick
 from graph.namespaces import CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, RDFS, SCHEMA, SKOS
 from graph.store import Store, StoreError, StoreUnavailable
 
@@ -65,6 +61,7 @@ class ListKind:
     name: str  # URL word: projets, acteurs...
     classes: tuple[str, ...]
     facets: tuple[Facet, ...]
+    folder: str = ""  # the concept lists are the concepts under one IRI folder of the base
 
 
 F_THEME = Facet("theme", f"<{DCTERMS}subject>")
@@ -119,18 +116,16 @@ LISTS: dict[str, ListKind] = {
             ),
         ),
         ListKind("territoires", tuple(TERRITORY_CLASSES), (Facet("niveau", f"<{RDF}type>"), F_REGION, F_DEP)),
-        ListKind("themes", (SKOS + "Concept",), ()),
-        ListKind("publics", (SKOS + "Concept",), ()),
+        ListKind("themes", (SKOS + "Concept",), (), "id/theme/"),
+        ListKind("publics", (SKOS + "Concept",), (), "id/public/"),
     )
 }
-# The concept lists are the concepts under one IRI folder of the base.
-CONCEPT_FOLDERS = {"themes": "id/theme/", "publics": "id/public/"}
 ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
@@ -167,7 +162,7 @@ END;
 CREATE TABLE IF NOT EXISTS place(territory TEXT, n INTEGER, PRIMARY KEY(territory, n)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS place_n ON place(n);
 CREATE TABLE IF NOT EXISTS territory(
-  iri TEXT PRIMARY KEY, level TEXT, label TEXT, code TEXT, population INTEGER, key TEXT) WITHOUT ROWID;
+  iri TEXT PRIMARY KEY, level TEXT, label TEXT, code TEXT, population INTEGER) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS part(child TEXT, parent TEXT, PRIMARY KEY(child, parent)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS part_parent ON part(parent);
 CREATE TABLE IF NOT EXISTS value_label(iri TEXT PRIMARY KEY, labels TEXT) WITHOUT ROWID;
@@ -200,10 +195,6 @@ def key_of(value: str, base: str) -> str:
     if value.startswith(SCHEMA):
         return value[len(SCHEMA) :]
     return value
-
-
-def pick(labels: dict[str, str], lang: str, default: str) -> str:
-    return labels.get(lang) or labels.get("fr") or labels.get("") or next(iter(labels.values()), default)
 
 
 @dataclass
@@ -250,7 +241,6 @@ class Catalog:
         self.db = self._connect()  # the writer's connection (under self.busy)
         self.reader = self._connect()  # the pages' connection (under self._read_lock)
         self._read_lock = threading.RLock()  # a method reading items inside another's transaction
-        self._depth = 0
         self._labels: dict[tuple[str, str], str] = {}
         self._filled: dict[str, object] = {}  # what temp.chosen and temp.within hold the items of
         self.busy = threading.Lock()  # one refresh at a time
@@ -431,10 +421,7 @@ class Catalog:
             "SELECT i.iri, f.value, i.labels FROM item i JOIN facet f ON f.n = i.n "
             "WHERE i.kind = 'territoires' AND f.kind = 'territoires' AND f.name = 'niveau' ORDER BY i.n"
         ):
-            try:
-                population = int(pops[iri]) if iri in pops else None
-            except ValueError:
-                population = None
+            population = int(pops[iri]) if pops.get(iri, "").isdigit() else None
             label = pick(json.loads(labels), "fr", iri)
             territories.setdefault(
                 iri, (iri, TERRITORY_CLASSES[level], label, codes.get(iri, ""), population)
@@ -446,8 +433,7 @@ class Catalog:
         ]
         for table in ("territory", "part"):
             db.execute(f"DELETE FROM {table}")
-        rows = [(*t, key_of(t[0], self.base)) for t in territories.values()]
-        db.executemany("INSERT INTO territory VALUES (?, ?, ?, ?, ?, ?)", rows)
+        db.executemany("INSERT INTO territory VALUES (?, ?, ?, ?, ?)", territories.values())
         db.executemany("INSERT OR IGNORE INTO part VALUES (?, ?)", parts)
 
     def _level_facets(self, after: int) -> None:
@@ -494,12 +480,11 @@ class Catalog:
             for chunk in _chunks(iris):
                 query = f"SELECT DISTINCT ?x ?g WHERE {{ {_values(chunk)} GRAPH ?g {{ ?x ?p ?o }} }}"
                 pairs += [(g.value, x.value) for x, g in store.scan(query, ("x", "g"))]
-        known: set[str] = set()
-        either = "SELECT iri FROM item {0} UNION SELECT iri FROM value_label {0}"
-        for chunk in [None] if iris is None else _chunks(iris):
-            where = "" if chunk is None else f"WHERE iri IN ({_marks(len(chunk))})"
-            known.update(i for (i,) in db.execute(either.format(where), (chunk or []) * 2))
-        db.executemany("INSERT OR IGNORE INTO origin VALUES (?, ?)", [p for p in pairs if p[1] in known])
+        db.executemany(
+            "INSERT OR IGNORE INTO origin SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM item WHERE iri = ?2) "
+            "OR EXISTS (SELECT 1 FROM value_label WHERE iri = ?2)",
+            pairs,
+        )
 
     def _load_territories(self, db: sqlite3.Connection | None = None) -> None:
         """Territories stay in memory (a fixed number, ~40,000 for France): cards walk their tree. Read
@@ -524,15 +509,14 @@ class Catalog:
     def _reading(self) -> Iterator[sqlite3.Connection]:
         """One read transaction: the statements of a page see one version, even while a refresh commits."""
         with self._read_lock:
-            self._depth += 1
-            if self._depth == 1:
-                self.reader.execute("BEGIN")
+            if self.reader.in_transaction:  # inside another method's
+                yield self.reader
+                return
+            self.reader.execute("BEGIN")
             try:
                 yield self.reader
             finally:
-                self._depth -= 1
-                if not self._depth:
-                    self.reader.execute("COMMIT")
+                self.reader.execute("COMMIT")
 
     def closure(self, territory: str) -> set[str]:
         """The territory and every territory containing it: ``isPartOf`` is strict in the territories graph
@@ -859,8 +843,7 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
     ]
     for x, c in instances:
         for kind in classes[c]:
-            folder = CONCEPT_FOLDERS.get(kind.name)
-            if (folder and not x.startswith(base + folder)) or (x, kind.name) in index:
+            if (kind.folder and not x.startswith(base + kind.folder)) or (x, kind.name) in index:
                 continue
             item = index[(x, kind.name)] = Item(x, kind.name, dict(labels.get(x, {})))
             by_iri[x].append(item)
