@@ -81,6 +81,17 @@ def test_browsers_get_html_and_unknown_iris_404_in_the_asked_format(url):
     assert httpx.get(f"{url}/id/projet/tremplin-saison", headers={"Accept": "image/png"}).status_code == 406
 
 
+def test_an_unknown_path_404s_as_a_page_for_browsers_and_as_json_for_the_rest(url):
+    path = "/pas-de-page-ici/<b>x</b>"
+    r = httpx.get(url + path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "Ressource inconnue" in r.text and "<b>x</b>" not in r.text  # the path is escaped
+    for accept in ("application/json", "*/*"):
+        r = httpx.get(url + path, headers={"Accept": accept})
+        assert r.status_code == 404 and r.headers["content-type"].startswith("application/json")
+        assert r.json() == {"detail": "Not Found"}
+
+
 def test_resource_page_renders_labels_texts_links_and_escapes(url):
     html = httpx.get(f"{url}/id/projet/tremplin-saison").text
     assert "<h1>Tremplin Saison</h1>" in html
