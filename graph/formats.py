@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -158,11 +159,13 @@ def _plain(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Any:
     if isinstance(term, ox.Literal):
         dt = term.datatype.value
         if dt in _NUMERIC:
-            try:
+            try:  # an integer read as one: through a float, past 2^53 it would lose its last digits
+                if dt.endswith(("integer", "int", "long", "Integer")):
+                    return int(term.value)
                 number = float(term.value)
-                return int(number) if dt.endswith(("integer", "int", "long", "Integer")) else number
             except ValueError:
                 return term.value
+            return number if math.isfinite(number) else term.value  # JSON has no NaN nor INF
         if dt == XSD + "boolean":
             return term.value in ("true", "1")
     return term.value

@@ -6,9 +6,11 @@ and the CLI's ``--format`` resolves names as ``?format=`` does."""
 from __future__ import annotations
 
 import argparse
+import json
 from urllib.parse import quote
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from pages_helpers import pages_store, serve
 
@@ -127,3 +129,18 @@ def test_the_cli_resolves_format_names_as_the_web_does() -> None:
         format_option(formats.RDF)("yaml")
     with pytest.raises(conneg.FormatError, match="yaml"):
         conneg.negotiate(formats.RDF, None, ["yaml"])
+
+
+def test_flat_json_keeps_big_integers_exact_and_is_valid_json() -> None:
+    def row(value: str, datatype: str) -> dict:
+        return {"v": ox.Literal(value, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#" + datatype))}
+
+    values = [("12345678901234567891", "integer"), ("2.5", "decimal"), ("NaN", "double"), ("x", "int")]
+    rows = [row(*v) for v in values]
+    body = formats.write_rows(formats.JSON, ["v"], rows)
+    assert json.loads(body, parse_constant=lambda c: pytest.fail(f"{c} is not JSON")) == [
+        {"v": 12345678901234567891},
+        {"v": 2.5},
+        {"v": "NaN"},
+        {"v": "x"},
+    ]
