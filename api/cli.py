@@ -105,7 +105,16 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     if args.services and args.kind != "data-inclusion":
         raise UsageError(f"{args.kind} takes one file")
     with _opened(settings) as store:
-        total = _bulk_import(path, args, store) if args.kind == "rdf" else None
+        total = None
+        if args.kind == "rdf" and isinstance(store, OxigraphStore):
+            # Into new graphs of an embedded store: streamed (scanned, then bulk-loaded) instead of held
+            # in memory. None when graphs are to be replaced: then the transactional way.
+            fmt_name = args.format and args.format.name
+            scanned = rdf_loader.scan(path, store.minter, graph=args.graph, fmt_name=fmt_name)
+            total = store.bulk_import(path, scanned.fmt, list(scanned.counts), scanned.target, scanned.meta)
+            if total is not None:
+                for graph, count in scanned.counts.items():
+                    print(f"  <{graph}>: {count} quads lus")
         if total is None:
             total = write(store, IMPORTERS[args.kind](path, args, store), args.report)
         print(f"{total} triplets importés depuis {path}")
@@ -121,20 +130,6 @@ def _index(store: Store, settings: Settings) -> None:
     started = time.perf_counter()
     search.Catalog(store, settings.index_path()).close()
     print(f"index des listes et de la recherche à jour en {time.perf_counter() - started:.1f} s")
-
-
-def _bulk_import(path: Path, args: argparse.Namespace, store: Store) -> int | None:
-    """An RDF file into new graphs of an embedded store: streamed (scanned, then bulk-loaded) instead of
-    held in memory. None when that does not apply (graphs to replace, remote store): the caller then
-    goes the transactional way."""
-    if not isinstance(store, OxigraphStore):
-        return None
-    scanned = rdf_loader.scan(path, store.minter, graph=args.graph, fmt_name=args.format and args.format.name)
-    total = store.bulk_import(path, scanned.fmt, list(scanned.counts), scanned.target, scanned.meta)
-    if total is not None:
-        for graph, count in scanned.counts.items():
-            print(f"  <{graph}>: {count} quads lus")
-    return total
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

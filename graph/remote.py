@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import threading
 import time
@@ -60,7 +61,7 @@ class Dialect:
 class ResultsCut(StoreError):
     """The server answered only its first ``rows`` rows (Virtuoso's ``X-SPARQL-MaxRows``)."""
 
-    def __init__(self, message: str, rows: int = 0):
+    def __init__(self, message: str, rows: int):
         super().__init__(message)
         self.rows = rows
 
@@ -93,7 +94,6 @@ class RemoteStore(Store):
             follow_redirects=False,
         )
         self.state_graph = self.minter.private_graph("etat")
-        self._dialect: Dialect | None = None
         self._down_until = 0.0
         self._version: tuple[float, int] | None = None  # (read at, value)
         self._graphs: tuple[int, list[str]] | None = None
@@ -190,11 +190,9 @@ class RemoteStore(Store):
             raise StoreError(f"the SPARQL server rejected the request: {text}")
         raise StoreUnavailable(f"the SPARQL server failed ({status}): {text[:300]}")
 
-    @property
+    @functools.cached_property
     def dialect(self) -> Dialect:
         """Found out once, from the server's own answer to a trivial query."""
-        if self._dialect is not None:
-            return self._dialect
         request = self.client.build_request(
             "GET", self.query_url, params={"query": "ASK {}"}, headers={"Accept": XML}
         )
@@ -209,14 +207,13 @@ class RemoteStore(Store):
             update, gsp = _sibling(url, stem + "/update"), _sibling(url, stem + "/store")
         else:
             update, gsp = url, None
-        self._dialect = Dialect(
+        return Dialect(
             name,
             update_url=self.settings.remote_update_url or update,
             gsp_url=self.settings.remote_gsp_url or gsp,
             auth=self.credentials("digest" if name == "virtuoso" else "basic"),
             graph_page=1_000_000 if name == "virtuoso" else None,
         )
-        return self._dialect
 
     def empty_graph(self) -> str:
         """The graph to name for "no graph" in a protocol dataset: Virtuoso reads a dataset naming only
@@ -262,8 +259,21 @@ class RemoteStore(Store):
             )
         return response
 
-    def _rows(self, query: str, dataset: dict[str, list[str]], timeout: float | None = None):
-        return read_results(_bnodes_fixed(self.post_query(query, XML, dataset, timeout=timeout).content))
+    def _rows(
+        self, query: str, dataset: dict[str, list[str]], timeout: float | None = None
+    ) -> list[dict[str, Term]] | bool:
+        """SPARQL XML results as rows (or a boolean), parsed and dropped in the calling thread: pyoxigraph's
+        result objects must not reach another thread, even inside an exception's traceback."""
+        body = _bnodes_fixed(self.post_query(query, XML, dataset, timeout=timeout).content)
+        try:
+            result = _virtuoso_ask(ox.parse_query_results(body, ox.QueryResultsFormat.XML))
+            if isinstance(result, ox.QueryBoolean):
+                return bool(result)
+            names = [v.value for v in result.variables]
+            return [{n: s[n] for n in names if s[n] is not None} for s in result]
+        except SyntaxError as e:
+            message = f"the SPARQL server's answer is not SPARQL XML results: {e}"
+        raise StoreError(message)
 
     @staticmethod
     def _bound(query: str, bindings: Bindings | None) -> str:
@@ -273,7 +283,7 @@ class RemoteStore(Store):
 
     def _count(self, where: str, dataset: dict[str, list[str]]) -> int:
         rows = self._rows(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}", dataset, BULK_TIMEOUT)
-        return int(rows[0]["n"].value) if isinstance(rows, list) and rows else 0
+        return int(rows[0]["n"].value) if rows else 0
 
     # --- reading ---------------------------------------------------------------------------------
     def scan(self, query, names):
@@ -386,15 +396,6 @@ class RemoteStore(Store):
             )
 
     # --- writing ---------------------------------------------------------------------------------
-    def _bump_text(self) -> str:
-        s, v = ox.NamedNode(self.state_graph), ox.NamedNode(VERSION_PREDICATE)
-        # An aggregate, not OPTIONAL: Virtuoso finds no solution to a lone OPTIONAL that matches nothing.
-        return (
-            f"DELETE {{ GRAPH {s} {{ {s} {v} ?old }} }} INSERT {{ GRAPH {s} {{ {s} {v} ?new }} }} "
-            f"WHERE {{ {{ SELECT (MAX(?o) AS ?old) WHERE {{ GRAPH {s} {{ {s} {v} ?o }} }} }} "
-            "BIND(COALESCE(?old, 0) + 1 AS ?new) }"
-        )
-
     def _registration(self, sparql: str) -> str:
         """For Virtuoso, which lists no graphs: record every graph of ours the update names (an IRI
         mentioned but never written costs nothing: ``graphs`` lists only graphs that hold triples)."""
@@ -408,10 +409,17 @@ class RemoteStore(Store):
 
     def update(self, sparql):
         """The update and the version bump in one request: the server runs them as one transaction."""
+        s, v = ox.NamedNode(self.state_graph), ox.NamedNode(VERSION_PREDICATE)
+        # An aggregate, not OPTIONAL: Virtuoso finds no solution to a lone OPTIONAL that matches nothing.
+        bump = (
+            f"DELETE {{ GRAPH {s} {{ {s} {v} ?old }} }} INSERT {{ GRAPH {s} {{ {s} {v} ?new }} }} "
+            f"WHERE {{ {{ SELECT (MAX(?o) AS ?old) WHERE {{ GRAPH {s} {{ {s} {v} ?o }} }} }} "
+            "BIND(COALESCE(?old, 0) + 1 AS ?new) }"
+        )
         request = self.client.build_request(
             "POST",
             self.dialect.update_url,
-            data={"update": f"{self._registration(sparql)}{sparql} ;\n{self._bump_text()}"},
+            data={"update": f"{self._registration(sparql)}{sparql} ;\n{bump}"},
             timeout=httpx.Timeout(max(self.timeout, 120.0), connect=5.0),
         )
         with self._lock:
@@ -557,20 +565,6 @@ class _Reader(io.RawIOBase):
 def _bnodes_fixed(data: bytes) -> bytes:
     """Virtuoso labels blank nodes ``nodeID://b123``, which is no blank node label: ``b123`` is."""
     return data.replace(VIRTUOSO_BNODE, b"")
-
-
-def read_results(body: bytes) -> list[dict[str, Term]] | bool:
-    """SPARQL XML results as rows (or a boolean), parsed and dropped in the calling thread: pyoxigraph's
-    result objects must not reach another thread, even inside an exception's traceback."""
-    try:
-        result = _virtuoso_ask(ox.parse_query_results(body, ox.QueryResultsFormat.XML))
-        if isinstance(result, ox.QueryBoolean):
-            return bool(result)
-        names = [v.value for v in result.variables]
-        return [{n: s[n] for n in names if s[n] is not None} for s in result]
-    except SyntaxError as e:
-        message = f"the SPARQL server's answer is not SPARQL XML results: {e}"
-    raise StoreError(message)
 
 
 def _virtuoso_ask(result):

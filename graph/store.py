@@ -195,8 +195,8 @@ class OxigraphStore(Store):
         self._version = self._read_version()
         self._write_lock = threading.Lock()
         self._pending = self.path.with_name(self.path.name + ".bulk-pending") if self.path else None
-        if self._pending and not read_only:
-            self._drop_unfinished_bulk()
+        if self._pending and self._pending.exists() and not read_only:
+            self._drop_unfinished_bulk(self._pending)
         if not read_only:
             self._move_private()
 
@@ -316,7 +316,7 @@ class OxigraphStore(Store):
         loader instead of holding it in memory; None, writing nothing, when one exists (a replacement
         must stay atomic). The loader is not transactional, so a file beside the store names the graphs
         until the end: after a crash, the next opening drops them and the store is as before."""
-        if self.path is None or self.read_only or self._pending is None:
+        if self.read_only or self._pending is None:  # in memory, or read-only
             return None
         engines = {id(self._of(g)): self._of(g) for g in graphs} or {0: self._of(target)}
         with self._write_lock:
@@ -382,19 +382,16 @@ class OxigraphStore(Store):
         self._store.flush()
         self._bump()
 
-    def _drop_unfinished_bulk(self) -> None:
+    def _drop_unfinished_bulk(self, pending: Path) -> None:
         """Graphs of a bulk import the process did not finish (see :meth:`bulk_import`) are dropped."""
-        assert self._pending is not None
-        if not self._pending.exists():
-            return
         try:
-            graphs = json.loads(self._pending.read_text() or "[]")
+            graphs = json.loads(pending.read_text() or "[]")
         except ValueError:
             graphs = []  # cut while being written: nothing was loaded yet
         self._drop_graphs(graphs)
         self._store.flush()
         self._private.flush()
-        self._pending.unlink()
+        pending.unlink()
         self._bump()
 
     def _drop_graphs(self, graphs: list[str]) -> None:
@@ -447,5 +444,5 @@ def open_store(location: str | None, base_iri: str, *, read_only: bool = False) 
     if location.startswith(("sparql+http://", "sparql+https://")):
         from graph.remote import RemoteStore
 
-        return RemoteStore(base_iri, location.removeprefix("sparql+"))
+        return RemoteStore(base_iri, location)
     return OxigraphStore(base_iri, location, read_only=read_only)
