@@ -29,11 +29,7 @@ class Description:
         return bool(self.triples or self.incoming_counts)
 
     def types(self) -> list[str]:
-        return [
-            t.object.value
-            for t in self.triples
-            if t.subject == self.iri and t.predicate.value == RDF + "type"
-        ]
+        return [o.value for o in group_by_predicate(self.triples, self.iri).get(RDF + "type", ())]
 
     def rdf(self) -> list[ox.Triple]:
         """The triples to serialise: the description plus one label triple per linked resource."""
