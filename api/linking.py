@@ -75,7 +75,7 @@ def _cells(index: NameIndex, iri: str, props: list[str]) -> list[str]:
     for p in props:
         values = extension_values(index, e, p)
         if p in ENTITY_VALUED:
-            related = [index.entities[v["id"]] for v in values if v["id"] in index.entities]
+            related = [index.entities[v["id"]] for v in values]
             out += [" | ".join(r.name for r in related), " | ".join(r.code for r in related)]
         else:
             out.append(" | ".join(str(next(iter(v.values()))) for v in values))

@@ -141,7 +141,7 @@ def search_page(request: Request, fmt: str) -> Response:
     rows = [
         row(cat, it.iri, lang, kind=it.kind, kind_label=t(it.kind), snippet=snippet) for it, snippet in found
     ]
-    complete = not search.more_than(total)
+    complete = total <= search.COUNTED  # else the page says "more than"
     if fmt != "html":
         shown = total if complete else search.COUNTED
         return export(rows, [], fmt, shown, {"q": q, "page": page, "complete": complete})

@@ -48,7 +48,7 @@ EXTENSION_PROPERTIES: dict[str, tuple[str, ...]] = {
 # Extension properties with one value of the entity's own: id → (the spec's value shape, Entity attribute).
 SCALARS = {"code_insee": ("str", "code"), "siren": ("str", "siren"), "population": ("int", "population")}
 SCALARS |= {"projets": ("int", "projects"), "lieux": ("int", "places")}
-ENTITY_VALUED = {"epci": "epci", "departement": "departement", "region": "region"}
+ENTITY_VALUED = ("epci", "departement", "region")  # each names an entity of its own type
 
 
 class BadQuery(ValueError):
@@ -219,7 +219,7 @@ def extend(index: NameIndex, query: Any, lang: str) -> dict[str, Any]:
     for p in props:  # a property we do not have: named by its id, with no values
         item: dict[str, Any] = {"id": p, "name": property_name(p, lang) if p in EXTENSION_PROPERTIES else p}
         if p in ENTITY_VALUED:
-            item["type"] = _type(ENTITY_VALUED[p], lang)
+            item["type"] = _type(p, lang)
         meta.append(item)
     rows = {}
     for iri in query["ids"]:

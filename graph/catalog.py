@@ -140,10 +140,6 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
         add(node, SKOS + "prefLabel", ox.Literal(label, language="en"))
         return node
 
-    def licence(node: ox.NamedNode | ox.BlankNode, iri: str) -> None:
-        add(node, DCTERMS + "license", a(_n(iri), DCTERMS + "LicenseDocument"))
-        add(_n(iri), DCTERMS + "type", concept(ATTRIBUTION, "Attribution"))
-
     def blank(node: ox.NamedNode | ox.BlankNode, prop: str, cls: str) -> ox.BlankNode:
         """A new node of ``cls``, the value of ``prop``: a statement, a period, a distribution."""
         value = ox.BlankNode()
@@ -151,8 +147,13 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
         add(value, RDF + "type", _n(cls))
         return value
 
-    def rights(node: ox.NamedNode | ox.BlankNode, text: str) -> None:
-        add(blank(node, DCTERMS + "rights", DCTERMS + "RightsStatement"), RDFS + "label", fr(text))
+    def licence(node: ox.NamedNode | ox.BlankNode, iri: str | None, terms: str = NO_LICENCE) -> None:
+        """The licence, else the ``terms`` stated as rights."""
+        if iri:
+            add(node, DCTERMS + "license", a(_n(iri), DCTERMS + "LicenseDocument"))
+            add(_n(iri), DCTERMS + "type", concept(ATTRIBUTION, "Attribution"))
+        else:
+            add(blank(node, DCTERMS + "rights", DCTERMS + "RightsStatement"), RDFS + "label", fr(terms))
 
     def common(node: ox.NamedNode) -> None:
         """What DCAT-AP recommends on every dataset and service: publisher, contact, themes, keywords."""
@@ -174,10 +175,7 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
         add(d, DCATAP + "availability", concept(EU + "planned-availability/STABLE", "stable"))
         if media.endswith("n-quads"):
             add(d, DCAT + "compressFormat", a(_n(IANA + "application/gzip"), DCTERMS + "MediaType"))
-        if licence_iri:
-            licence(d, licence_iri)
-        else:
-            rights(d, NO_LICENCE)
+        licence(d, licence_iri)
 
     catalog = _n(base + "catalogue")
     dataset = _n(base + "jeu-de-donnees")
@@ -231,7 +229,7 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
     # The whole public dataset: VoID statistics and the full dump.
     add(catalog, DCAT + "dataset", dataset)
     for cls in (DCAT + "Dataset", VOID + "Dataset"):
-        add(dataset, RDF + "type", _n(cls))
+        a(dataset, cls)
     add(dataset, DCTERMS + "title", fr("Comm'un Services — jeu de données public"))
     add(dataset, DCTERMS + "description", fr(DATASET_TEXT))
     common(dataset)
@@ -263,7 +261,7 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
         add(catalog, DCAT + "dataset", node)
         add(dataset, VOID + "subset", node)
         for cls in (DCAT + "Dataset", VOID + "Dataset"):
-            add(node, RDF + "type", _n(cls))
+            a(node, cls)
         title = meta.get("label", g)
         add(node, DCTERMS + "title", fr(title))
         add(node, DCTERMS + "description", fr(meta.get("description") or f"{title} : graphe {g}."))
@@ -279,11 +277,8 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
             add(statement, RDFS + "label", fr(f"Chargé depuis {src}."))
             if "://" in src:
                 add(node, PROV + "wasDerivedFrom", _n(src))
-        licence_iri = meta.get("license")
-        if licence_iri:
-            licence(node, licence_iri)
-        else:  # the association publishes without a licence: the terms are stated as rights
-            rights(node, meta.get("description") or NO_LICENCE)
+        # The association publishes without a licence: its terms are then stated as rights.
+        licence(node, meta.get("license"), meta.get("description") or NO_LICENCE)
         add(node, DCTERMS + "spatial", france)
         if g in stats["periods"]:
             start, end = stats["periods"][g]
@@ -292,7 +287,7 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
             add(period, DCAT + "endDate", _date(end))
         file_url = _n(base + "telechargements/" + graph_file(store, g))
         add(node, VOID + "dataDump", file_url)
-        distribution(node, file_url, "text/turtle", licence_iri)
+        distribution(node, file_url, "text/turtle", meta.get("license"))
         add(node, RDFS + "seeAlso", service)
     t = list(dict.fromkeys(t))
     with _lock:

@@ -26,14 +26,10 @@ class Description:
 
     @property
     def exists(self) -> bool:
-        return bool(self.triples) or bool(self.incoming_counts)
+        return bool(self.triples or self.incoming_counts)
 
     def types(self) -> list[str]:
-        return [
-            t.object.value
-            for t in self.triples
-            if t.subject == self.iri and t.predicate.value == RDF + "type"
-        ]
+        return [o.value for o in group_by_predicate(self.triples, self.iri).get(RDF + "type", ())]
 
     def rdf(self) -> list[ox.Triple]:
         """The triples to serialise: the description plus one label triple per linked resource."""
@@ -47,11 +43,6 @@ class Description:
             for lang, text in by_lang.items()
         )
         return self.triples + [t for t in labels if str(t) not in seen]
-
-
-def outgoing(store: Store, node: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
-    rows = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", {"s": node})
-    return [ox.Triple(node, r["p"], r["o"]) for r in rows]
 
 
 def labels_of(store: Store, nodes: list[ox.NamedNode]) -> dict[str, dict[str, str]]:
@@ -86,7 +77,8 @@ def closure_query(node: ox.NamedNode, depth: int = MAX_BNODE_DEPTH) -> str:
 
 def describe(store: Store, iri: str) -> Description:
     node = ox.NamedNode(iri)
-    desc = Description(node, outgoing(store, node))
+    rows = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", {"s": node})
+    desc = Description(node, [ox.Triple(node, r["p"], r["o"]) for r in rows])
     if any(isinstance(t.object, ox.BlankNode) for t in desc.triples):
         desc.triples.extend(ox.Triple(r["b"], r["p"], r["o"]) for r in store.select(closure_query(node)))
     for r in store.select("SELECT ?o ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?o ?p", {"o": node}):

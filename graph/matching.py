@@ -512,28 +512,23 @@ def start(store: Store) -> None:
 
 def finish(store: Store, timeout: float) -> None:
     """Before the store closes: let a read under way end (a store closed under it would fail it)."""
-    deadline = time.monotonic() + timeout
     with _lock:
-        while store in _building and time.monotonic() < deadline:
-            _read.wait(max(0.0, deadline - time.monotonic()))
+        _read.wait_for(lambda: store not in _building, timeout)
 
 
 def index_of(store: Store) -> NameIndex:
     """The index of the store's version, eventually: after a write the previous index answers while the new
     one is read in the background, at most every REFRESH_INTERVAL; only the first read is waited for."""
     with _lock:
-        while True:
-            cached = _cache.get(store)
-            if cached:
-                wait = max(REFRESH_INTERVAL, REFRESH_SHARE * cached[3])
-                fresh = cached[0] == store.version or time.monotonic() - cached[2] < wait
-                if not fresh and store not in _building:
-                    _building.add(store)
-                    threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
-                return cached[1]
-            if store not in _building:
-                break
-            _read.wait()  # the first read, begun by start() or another request
+        _read.wait_for(lambda: store in _cache or store not in _building)  # a first read begun elsewhere
+        cached = _cache.get(store)
+        if cached:
+            wait = max(REFRESH_INTERVAL, REFRESH_SHARE * cached[3])
+            fresh = cached[0] == store.version or time.monotonic() - cached[2] < wait
+            if not fresh and store not in _building:
+                _building.add(store)
+                threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
+            return cached[1]
         _building.add(store)
     return _load(store)  # the first read, here: a store that cannot be read raises to the caller
 

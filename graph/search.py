@@ -780,11 +780,6 @@ class Catalog:
         return total, list(zip(items, snippets, strict=True)), by_kind, counts
 
 
-def more_than(total: int) -> bool:
-    """Whether a search's total was cut at :data:`COUNTED` (the page then says "more than")."""
-    return total > COUNTED
-
-
 WORD = re.compile(r"[^\W_]+")
 ACCENTS = re.compile(r"[\u0300-\u036f]")
 PREFIXES = 30  # words of the index a word of a search stands for at most (the shortest ones)
