@@ -6,7 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -130,15 +130,17 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 
 async def unavailable(request: Request, exc: Exception) -> Response:
-    """A remote store down or too slow: say so, in the asked format, and invite to retry (never hang)."""
+    """A remote store down or too slow, or the index not built yet: say so in the asked format (plain text
+    to a client that takes neither a page nor JSON) and invite to retry (never hang)."""
     headers = {"Retry-After": "5"}
-    accept = request.headers.get("accept", "")
-    path = request.url.path
-    if path.endswith(".json") or "application/json" in accept:
+    ext = PurePosixPath(request.url.path).suffix[1:] or None
+    try:
+        fmt = conneg.choose(request, (formats.HTML, formats.JSON), ext)
+    except conneg.FormatError:
+        return PlainTextResponse(f"{exc}\n", 503, headers=headers)
+    if fmt is formats.JSON:
         return JSONResponse({"error": "unavailable", "message": str(exc)}, 503, headers=headers)
-    if "text/html" in accept:
-        text = "index_building_text" if isinstance(exc, search.IndexNotReady) else "unavailable_text"
-        response = render(request, "unavailable.html", {"detail": str(exc), "text": text}, status_code=503)
-        response.headers.update(headers)
-        return response
-    return PlainTextResponse(f"{exc}\n", 503, headers=headers)
+    text = "index_building_text" if isinstance(exc, search.IndexNotReady) else "unavailable_text"
+    response = render(request, "unavailable.html", {"detail": str(exc), "text": text}, status_code=503)
+    response.headers.update(headers)
+    return response

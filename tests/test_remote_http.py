@@ -151,6 +151,10 @@ def test_a_slow_server_gives_a_503_page_not_a_hang(monkeypatch, tmp_path):
             r = client.get("/id/projet/tremplin-saison", headers={"Accept": "text/html"})
             assert r.status_code == 503 and "indisponible" in r.text
             assert time.monotonic() - started < 8
+            # In the asked format: JSON to a JSON client, plain text to one taking neither JSON nor a page.
+            assert client.get("/projets.json").json()["error"] == "unavailable"
+            r = client.get("/id/projet/tremplin-saison", headers={"Accept": "text/turtle"})
+            assert r.status_code == 503 and r.headers["content-type"].startswith("text/plain")
             srv.delay = 0.0
             time.sleep(1.1)
             assert client.get("/id/projet/tremplin-saison").status_code == 404  # back, and nothing there
