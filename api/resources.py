@@ -183,7 +183,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
     card: cards.Card | None = None
     if territory:
         sub_page = number_param(request, "sous_page", 1)
-        card = cards.territory_card(store, cat, territory, lang, sub_page, rollups(cat, territory, lang))
+        card = cards.territory_card(store, cat, territory, lang, sub_page)
     elif kind == "projet":
         card = cards.project_card(store, desc, lang, cat)
     elif kind == "lieu":
@@ -209,23 +209,6 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
         index_building=kind == "territoire" and cat is None,
         card=card,
     )
-
-
-def rollups(cat: search.Catalog, territory: search.Territory, lang: str) -> list[dict]:
-    facet = territory.level if territory.level in ("departement", "epci") else None  # lists have no région
-    out = []
-    for kind, (count, indirect, items) in cat.rollups(territory.iri, lang, 30).items():
-        if count:
-            rows = [
-                {"href": local_path(it.iri, cat.base), "label": cat.label(it.iri, lang)}
-                | {"indirect": territory.iri not in it.direct}
-                for it in items
-            ]
-            see_all = f"/{kind}?{facet}={quote(territory.code)}" if facet else None
-            out.append(
-                {"kind": kind, "count": count, "indirect": indirect, "see_all": see_all, "items": rows}
-            )
-    return out
 
 
 SCHEMA_TYPES = {
