@@ -435,9 +435,7 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
         creators=f.links(*CREATOR_PROPS, PROV + "wasAttributedTo"),
         license=next(iter(licenses), None),
         url=next((v.value for v in f.all(SCHEMA + "url")), ""),
-        file=Link(local_path(media[0], f.base), pick(desc.labels.get(media[0]), lang, media[0]))
-        if media
-        else None,
+        file=f.link(media[0]) if media else None,
         themes=f.links(DCTERMS + "subject"),
         publics=f.links(SCHEMA + "audience"),
         territories=f.links(DCTERMS + "spatial"),

@@ -54,28 +54,24 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     etag = f'"{store.version}-{fmt.name}-{lang if fmt is formats.HTML else ""}"'
     if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
-    response = _page(request, store, iri, fmt, lang)
-    response.headers["ETag"] = etag
-    return response
-
-
-def _page(request: Request, store, iri: str, fmt: formats.Format, lang: str) -> Response:
     desc = describe(store, iri)
-    status = 200 if desc.exists else 404
     if fmt is not formats.HTML:
-        body = formats.serialize(desc.rdf() if desc.exists else [], fmt)
         headers = {
+            "ETag": etag,
             "Vary": "Accept",
             # Header values are Latin-1: the IRI goes percent-encoded (RFC 3987 → RFC 3986).
             "Link": f'<{quote(local_path(iri, base_of(request)), safe=URI_SAFE)}.html>; rel="alternate"; '
             'type="text/html"',
         }
-        return Response(body, status_code=status, media_type=fmt.media_type, headers=headers)
+        body = formats.serialize(desc.rdf() if desc.exists else [], fmt)
+        return Response(body, 200 if desc.exists else 404, headers=headers, media_type=fmt.media_type)
     if not desc.exists:
-        return render(request, "not_found.html", {"iri": iri}, status_code=404)
-    page = page_context(request, store, desc, lang)
-    template = page.card.template if page.card else "resource.html"
-    return render(request, template, page)
+        response = render(request, "not_found.html", {"iri": iri}, status_code=404)
+    else:
+        page = page_context(request, store, desc, lang)
+        response = render(request, page.card.template if page.card else "resource.html", page)
+    response.headers["ETag"] = etag
+    return response
 
 
 VALUE_KEYS = ("href", "label", "iri", "nested", "external", "text", "long", "lang")
