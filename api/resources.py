@@ -74,7 +74,7 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     return response
 
 
-VALUE_KEYS = ("href", "label", "iri", "nested", "external", "text", "long", "lang")
+VALUE_KEYS = ("href", "label", "nested", "external", "text", "long", "lang")
 LONG_TEXT = {SCHEMA + "description", DCTERMS + "description", SKOS + "definition"}
 LONG_TEXT |= {CS + p for p in ("objectives", "stakes", "schedule", "calendar", "budgetText")}
 
@@ -110,7 +110,7 @@ def table(desc, node: ox.NamedNode | ox.BlankNode, lang: str, base: str) -> list
 def value_view(desc, obj, lang: str, predicate: str, base: str) -> dict:
     if isinstance(obj, ox.NamedNode):
         label = pick(desc.labels.get(obj.value), lang, "")
-        return view(href=local_path(obj.value, base), label=label or curie(obj.value), iri=obj.value)
+        return view(href=local_path(obj.value, base), label=label or curie(obj.value))
     if isinstance(obj, ox.BlankNode):
         return view(nested=table(desc, obj, lang, base))
     text = obj.value
