@@ -245,11 +245,13 @@ def kind_of(types: list[str]) -> str:
 def _departements(cat: search.Catalog | None, territories: list[str]) -> list[str]:
     """INSEE codes of the départements the territories are in or contain (a région, an EPCI: through
     what they contain; not a département's children, which may straddle into its neighbours)."""
-    known = [iri for iri in territories if cat and iri in cat.territories]
+    if cat is None:
+        return []
+    known = [iri for iri in territories if iri in cat.territories]
     down = [
         c for i in known if cat.territories[i].level in ("region", "epci") for c in cat.children.get(i, ())
     ]
-    found = {x for i in known + down for x in cat.closure(i)} if cat else set()
+    found = {x for i in known + down for x in cat.closure(i)}
     return sorted({cat.territories[x].code for x in found if cat.territories[x].level == "departement"})
 
 
