@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -126,7 +126,6 @@ class Figures:
 
 @dataclass
 class TerritoryCard:
-    level: str
     code: str
     figures: Figures
     parents: list[Link]
@@ -137,9 +136,9 @@ class TerritoryCard:
     communes_page: int
     communes_pages: int
     map: Markup | None
-    rollups: list[dict] = field(default_factory=list)
-    insee: str | None = None
-    wikidata: str | None = None
+    rollups: list[dict]
+    insee: str | None
+    wikidata: str | None
     template: str = "territoire.html"
 
 
@@ -246,17 +245,22 @@ def kind_of(types: list[str]) -> str:
 def _departements(cat: search.Catalog | None, territories: list[str]) -> list[str]:
     """INSEE codes of the départements the territories are in or contain (a région, an EPCI: through
     what they contain; not a département's children, which may straddle into its neighbours)."""
-    known = [iri for iri in territories if cat and iri in cat.territories]
+    if cat is None:
+        return []
+    known = [iri for iri in territories if iri in cat.territories]
     down = [
         c for i in known if cat.territories[i].level in ("region", "epci") for c in cat.children.get(i, ())
     ]
-    found = {x for i in known + down for x in cat.closure(i)} if cat else set()
+    found = {x for i in known + down for x in cat.closure(i)}
     return sorted({cat.territories[x].code for x in found if cat.territories[x].level == "departement"})
 
 
-def _coordinates(store: Store, places: list[str]) -> dict[str, tuple[float, float]]:
-    """Longitude and latitude of places, in chunks of store IRIs (serialised by pyoxigraph, escaped)."""
+def _points(
+    store: Store, places: list[str], label: Callable[[str], str], main: str = ""
+) -> list[maps.MapPoint]:
+    """The places that have coordinates, in chunks of store IRIs (serialised by pyoxigraph, escaped)."""
     found: dict[str, tuple[float, float]] = {}
+    places = places[:3000]
     for start in range(0, len(places), 400):
         values = " ".join(str(ox.NamedNode(p)) for p in places[start : start + 400])
         rows = store.select(
@@ -266,14 +270,7 @@ def _coordinates(store: Store, places: list[str]) -> dict[str, tuple[float, floa
         for r in rows:
             with contextlib.suppress(ValueError):
                 found[r["x"].value] = (float(r["lon"].value), float(r["lat"].value))
-    return found
-
-
-def _points(
-    store: Store, places: list[str], label: Callable[[str], str], main: str = ""
-) -> list[maps.MapPoint]:
-    coords = _coordinates(store, places[:3000])
-    return [maps.MapPoint(lon, lat, label(p), p == main) for p, (lon, lat) in coords.items()]
+    return [maps.MapPoint(lon, lat, label(p), p == main) for p, (lon, lat) in found.items()]
 
 
 # --- projet ----------------------------------------------------------------------------------------------
@@ -381,10 +378,8 @@ def place_card(
     here = desc.iri.value
     epci, same_commune, same_epci, neighbours = "", [], [], {}
     if cat is not None and commune in cat.territories:
-        levels = {
-            p: cat.territories[p].level for p in cat.territories[commune].parents if p in cat.territories
-        }
-        epci = next((p for p, level in levels.items() if level == "epci"), "")
+        parents = [cat.territories[p] for p in cat.territories[commune].parents if p in cat.territories]
+        epci = next((p.iri for p in parents if p.level == "epci"), "")
         same_commune = [p for p in cat.rollup_iris(commune, "lieux") if p != here]
         same_epci = (
             [p for p in cat.rollup_iris(epci, "lieux") if p != here and p not in same_commune] if epci else []
@@ -442,9 +437,7 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
         creators=f.links(*CREATOR_PROPS, PROV + "wasAttributedTo"),
         license=next(iter(licenses), None),
         url=next((v.value for v in f.all(SCHEMA + "url")), ""),
-        file=Link(local_path(media[0], f.base), pick(desc.labels.get(media[0]), lang, media[0]))
-        if media
-        else None,
+        file=f.link(media[0]) if media else None,
         themes=f.links(DCTERMS + "subject"),
         publics=f.links(SCHEMA + "audience"),
         territories=f.links(DCTERMS + "spatial"),
@@ -463,7 +456,6 @@ def territory_card(
     territory: search.Territory,
     lang: str,
     communes_page: int,
-    rollups: list[dict],
 ) -> TerritoryCard:
     def link(iri: str) -> Link:
         return Link(local_path(iri, cat.base), cat.territories[iri].label)
@@ -494,8 +486,23 @@ def territory_card(
     search_wikidata = "https://www.wikidata.org/w/index.php?search=" + quote(
         f"haswbstatement:{wikidata}={code}"
     )
+    facet = territory.level if territory.level in ("departement", "epci") else None  # lists have no région
+    rollups = []
+    for kind, (count, indirect, items) in cat.rollups(territory.iri, lang, 30).items():
+        if count:
+            rows = [
+                {
+                    "href": local_path(it.iri, cat.base),
+                    "label": cat.label(it.iri, lang),
+                    "indirect": territory.iri not in it.direct,
+                }
+                for it in items
+            ]
+            see_all = f"/{kind}?{facet}={quote(code)}" if facet else None
+            rollups.append(
+                {"kind": kind, "count": count, "indirect": indirect, "see_all": see_all, "items": rows}
+            )
     return TerritoryCard(
-        level=territory.level,
         code=code,
         figures=Figures(pop, sum(r["count"] for r in rollups if r["kind"] == "projets"), len(places), per),
         parents=[link(p) for p in parents],

@@ -96,13 +96,6 @@ def project(lon: float, lat: float) -> tuple[float, float]:
     return x, y
 
 
-def _union(boxes: list[Box]) -> Box | None:
-    if not boxes:
-        return None
-    x0, y0, x1, y1 = zip(*boxes, strict=True)
-    return min(x0), min(y0), max(x1), max(y1)
-
-
 def render(
     title: str, departements: list[str], points: list[MapPoint], around_points: bool = False
 ) -> Markup | None:
@@ -116,9 +109,11 @@ def render(
     projected = [(project(p.lon, p.lat), p) for p in points]
     projected = [((x, y), p) for (x, y), p in projected if 0 <= x <= w and 0 <= y <= h]
     dots = [(x, y, x, y) for (x, y), _ in projected]
-    box = _union(dots) if around_points and dots else _union([o.box for o in shown] + dots)
-    if box is None:
+    boxes = dots if around_points and dots else [o.box for o in shown] + dots
+    if not boxes:
         return None
+    x0s, y0s, x1s, y1s = zip(*boxes, strict=True)
+    box = (min(x0s), min(y0s), max(x1s), max(y1s))
     if around_points and dots:
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         half = max(MIN_SPAN, box[2] - box[0], box[3] - box[1]) / 2

@@ -47,33 +47,26 @@ BULLET = re.compile(r"^\s*(?:[-•→*]|\d+[.)])\s+")
 def paragraphs(text: str) -> Markup:
     """Paragraphs from lines, and runs of '- '/'• ' lines as lists; everything escaped."""
     out: list[str] = []
-    items: list[str] = []
-    para: list[str] = []
+    block: list[str] = []  # the lines of the paragraph, or the items of the list, being read
+    in_list = False
 
-    def flush_para() -> None:
-        if para:
-            out.append("<p>" + "<br>".join(str(escape(x)) for x in para) + "</p>")
-            para.clear()
-
-    def flush_items() -> None:
-        if items:
-            out.append("<ul>" + "".join(f"<li>{escape(x)}</li>" for x in items) + "</ul>")
-            items.clear()
+    def flush() -> None:
+        if block and in_list:
+            out.append("<ul>" + "".join(f"<li>{escape(x)}</li>" for x in block) + "</ul>")
+        elif block:
+            out.append("<p>" + "<br>".join(str(escape(x)) for x in block) + "</p>")
+        block.clear()
 
     for line in text.splitlines():
-        if not line.strip():
-            flush_para()
-            flush_items()
-        elif BULLET.match(line):
-            flush_para()
-            items.append(BULLET.sub("", line, count=1).strip())
-        else:
-            flush_items()
-            para.append(line.strip())
-            if len(line) > 80:  # one paragraph per long line: the sources write one paragraph a line
-                flush_para()
-    flush_para()
-    flush_items()
+        bullet = bool(BULLET.match(line))
+        if not line.strip() or bullet != in_list:
+            flush()
+        in_list = bullet
+        if line.strip():
+            block.append(BULLET.sub("", line, count=1).strip())
+        if not bullet and len(line) > 80:  # one paragraph per long line: the sources write one a line
+            flush()
+    flush()
     return Markup("".join(out))
 
 

@@ -54,31 +54,27 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     etag = f'"{store.version}-{fmt.name}-{lang if fmt is formats.HTML else ""}"'
     if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
-    response = _page(request, store, iri, fmt, lang)
-    response.headers["ETag"] = etag
-    return response
-
-
-def _page(request: Request, store, iri: str, fmt: formats.Format, lang: str) -> Response:
     desc = describe(store, iri)
-    status = 200 if desc.exists else 404
     if fmt is not formats.HTML:
-        body = formats.serialize(desc.rdf() if desc.exists else [], fmt)
         headers = {
+            "ETag": etag,
             "Vary": "Accept",
             # Header values are Latin-1: the IRI goes percent-encoded (RFC 3987 → RFC 3986).
             "Link": f'<{quote(local_path(iri, base_of(request)), safe=URI_SAFE)}.html>; rel="alternate"; '
             'type="text/html"',
         }
-        return Response(body, status_code=status, media_type=fmt.media_type, headers=headers)
+        body = formats.serialize(desc.rdf() if desc.exists else [], fmt)
+        return Response(body, 200 if desc.exists else 404, headers=headers, media_type=fmt.media_type)
     if not desc.exists:
-        return render(request, "not_found.html", {"iri": iri}, status_code=404)
-    page = page_context(request, store, desc, lang)
-    template = page.card.template if page.card else "resource.html"
-    return render(request, template, page)
+        response = render(request, "not_found.html", {"iri": iri}, status_code=404)
+    else:
+        page = page_context(request, store, desc, lang)
+        response = render(request, page.card.template if page.card else "resource.html", page)
+    response.headers["ETag"] = etag
+    return response
 
 
-VALUE_KEYS = ("href", "label", "iri", "nested", "external", "text", "long", "lang")
+VALUE_KEYS = ("href", "label", "nested", "external", "text", "long", "lang")
 LONG_TEXT = {SCHEMA + "description", DCTERMS + "description", SKOS + "definition"}
 LONG_TEXT |= {CS + p for p in ("objectives", "stakes", "schedule", "calendar", "budgetText")}
 
@@ -114,7 +110,7 @@ def table(desc, node: ox.NamedNode | ox.BlankNode, lang: str, base: str) -> list
 def value_view(desc, obj, lang: str, predicate: str, base: str) -> dict:
     if isinstance(obj, ox.NamedNode):
         label = pick(desc.labels.get(obj.value), lang, "")
-        return view(href=local_path(obj.value, base), label=label or curie(obj.value), iri=obj.value)
+        return view(href=local_path(obj.value, base), label=label or curie(obj.value))
     if isinstance(obj, ox.BlankNode):
         return view(nested=table(desc, obj, lang, base))
     text = obj.value
@@ -183,7 +179,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
     card: cards.Card | None = None
     if territory:
         sub_page = number_param(request, "sous_page", 1)
-        card = cards.territory_card(store, cat, territory, lang, sub_page, rollups(cat, territory, lang))
+        card = cards.territory_card(store, cat, territory, lang, sub_page)
     elif kind == "projet":
         card = cards.project_card(store, desc, lang, cat)
     elif kind == "lieu":
@@ -209,23 +205,6 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
         index_building=kind == "territoire" and cat is None,
         card=card,
     )
-
-
-def rollups(cat: search.Catalog, territory: search.Territory, lang: str) -> list[dict]:
-    facet = territory.level if territory.level in ("departement", "epci") else None  # lists have no région
-    out = []
-    for kind, (count, indirect, items) in cat.rollups(territory.iri, lang, 30).items():
-        if count:
-            rows = [
-                {"href": local_path(it.iri, cat.base), "label": cat.label(it.iri, lang)}
-                | {"indirect": territory.iri not in it.direct}
-                for it in items
-            ]
-            see_all = f"/{kind}?{facet}={quote(territory.code)}" if facet else None
-            out.append(
-                {"kind": kind, "count": count, "indirect": indirect, "see_all": see_all, "items": rows}
-            )
-    return out
 
 
 SCHEMA_TYPES = {
