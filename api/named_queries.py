@@ -18,7 +18,7 @@ from api import conneg
 from api.pages import render, store_of
 from graph import formats
 from graph import named_queries as nq
-from graph.sparql_text import Refused as Problem
+from graph.sparql_text import Refused
 from graph.store import QueryTimeout, StoreError
 
 router = APIRouter()
@@ -48,9 +48,9 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
     try:
         number = int(value)
     except ValueError:
-        raise Problem(400, f"{name}: {value!r} is not an integer") from None
+        raise Refused(400, f"{name}: {value!r} is not an integer") from None
     if not low <= number <= high:
-        raise Problem(400, f"{name}: must be between {low} and {high}")
+        raise Refused(400, f"{name}: must be between {low} and {high}")
     return number
 
 
@@ -62,9 +62,9 @@ async def _values(request: Request) -> dict[str, str]:
             try:
                 body = json.loads(await request.body() or b"{}")
             except ValueError:
-                raise Problem(400, "the JSON body is not valid JSON") from None
+                raise Refused(400, "the JSON body is not valid JSON") from None
             if not isinstance(body, dict):
-                raise Problem(400, "the JSON body must be an object of parameter values")
+                raise Refused(400, "the JSON body must be an object of parameter values")
             values.update({str(k): "" if v is None else str(v) for k, v in body.items()})
         else:
             form = await request.form()
@@ -90,7 +90,7 @@ async def run_named_query(request: Request, name: str) -> Response:
         rows = await run_in_threadpool(
             store_of(request).select, text, bindings, timeout=settings.query_timeout
         )
-    except (Problem, conneg.FormatError) as e:
+    except (Refused, conneg.FormatError) as e:
         return _problem(e.status, str(e))
     except QueryTimeout:
         return _problem(504, f"the query ran past the {settings.query_timeout:g} s deadline")
