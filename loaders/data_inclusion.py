@@ -134,8 +134,9 @@ class Builder(PlaceBuilder):
         (public holidays, months, weeks) is dropped and reported, the week's hours kept."""
         if not text:
             return
-        kept = [r for r in text.split(";") if r.strip() and not r.strip().upper().startswith(("PH", "SH"))]
-        if len(kept) != len([r for r in text.split(";") if r.strip()]):
+        rules = [r for r in text.split(";") if r.strip()]
+        kept = [r for r in rules if not r.strip().upper().startswith(("PH", "SH"))]
+        if len(kept) != len(rules):
             self.report.append(f"{where} : règles de jours fériés ignorées dans « {text} »")
         self.opening_hours(t, s, prop, where, parse_week, "; ".join(kept))
 
