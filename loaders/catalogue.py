@@ -7,6 +7,7 @@ sections ("Objectifs:", "Budget", "Contact & informations"…). Text is kept as 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -183,24 +184,17 @@ def grants(rec: Record, res: Resolver) -> list[Grant]:
 PROSE = ("Objectifs", "Description", "Enjeux", "Durée et déroulement", "Calendrier")
 
 
-def record_dates(rec: Record) -> list[dates.Dated]:
-    """The record's dates: its dates section ('Durée et déroulement'), its title, its prose."""
-    prose = rec.preamble + [x for name in PROSE for x in rec.sections.get(name, [])]
-    return dates.record_dates((rec.first, rec.title), rec.sections.get("Durée et déroulement", []), prose)
-
-
 def build(path: Path, minter: Minter) -> ImportResult:
     records = parse(path)
     res = mentions.resolver()
     pub, priv = Triples(), Triples()
     doc = mentions.describe_document(pub, minter, path, f"Catalogue des projets de l'ADRETS ({path.name})")
     report: list[str] = []
-    seen_slugs: dict[str, int] = {}
-    totals = {"grants": 0, "places": 0, "persons": 0}
-    coverage = {"stated": 0, "inferred": 0}
+    seen_slugs: Counter[str] = Counter()
+    totals: Counter[str] = Counter()  # grants, places, persons; start years stated or inferred
     for rec in records:
         base_slug = slugify(rec.title)
-        seen_slugs[base_slug] = seen_slugs.get(base_slug, 0) + 1
+        seen_slugs[base_slug] += 1
         pslug = base_slug if seen_slugs[base_slug] == 1 else f"{base_slug}-{seen_slugs[base_slug]}"
         p = ox.NamedNode(minter.thing("projet", pslug))
         named(pub, p, rec.title, "schema:Project")
@@ -226,7 +220,9 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 pub.add(p, "schema:url", ox.NamedNode(text))
             else:
                 pub.add(p, predicate, mentions.scrub(text), "fr")
-        found_dates = record_dates(rec)
+        prose = rec.preamble + [x for name in PROSE for x in rec.sections.get(name, [])]
+        schedule = rec.sections.get("Durée et déroulement", [])
+        found_dates = dates.record_dates((rec.first, rec.title), schedule, prose)
         start, end = dates.period(found_dates)
         pub.add(p, "schema:startDate", start)
         pub.add(p, "schema:endDate", end)
@@ -240,9 +236,10 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(node, "dcat:endDate", d.end)
             pub.add(node, "cs:dateBasis", "stated" if d.stated else "inferred")
             mentions.derived(pub, node, doc, d.line, d.text)
-        year, stated = dates.start_year(found_dates)
-        if year:
-            coverage["stated" if stated else "inferred"] += 1
+        if start is not None:  # a start year, stated, or else the earliest year of work the text tells
+            totals["stated"] += 1
+        elif any(not d.stated and d.start is not None for d in found_dates):
+            totals["inferred"] += 1
         private_lines = {n for n, _ in rec.sections.get("Contact & informations", [])}
         public_text = "\n".join(
             "" if rec.first + k in private_lines else line for k, line in enumerate(rec.raw)
@@ -253,8 +250,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
         for n, g in enumerate(project_grants, 1):
             gi = ox.NamedNode(minter.thing("financement", f"{pslug}-{n}"))
             pub.a(gi, "schema:MonetaryGrant")
-            funder_label = res.orgs[g.funder].label if g.funder else (g.funder_text or "financeur non nommé")
-            pub.label(gi, f"Financement {funder_label} – {rec.title}")
+            pub.label(gi, f"Financement {_funder(g, res, 'financeur non nommé')} – {rec.title}")
             pub.add(p, "schema:funding", gi)
             pub.add(gi, "schema:fundedItem", p)
             mentions.derived(pub, gi, doc, g.line, g.source)
@@ -271,7 +267,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 pub.add(gi, "schema:amount", amount)
                 pub.add(amount, "schema:value", g.value)
                 pub.add(amount, "schema:currency", "EUR")
-        for line, text in rec.sections.get("Durée et déroulement", []):
+        for line, text in schedule:
             m = dates.MILESTONE.match(text.strip())
             if m:
                 label = m.group(1)
@@ -304,11 +300,15 @@ def build(path: Path, minter: Minter) -> ImportResult:
         f"{path.name} : {len(records)} projets, {totals['grants']} financements, {len(orgs)} organisations, "
         f"{totals['places']} liens territoriaux, {len(zones)} territoires informels, "
         f"{totals['persons']} personnes",
-        f"dates : {coverage['stated'] + coverage['inferred']} projets sur {len(records)} ont une année de "
-        f"début ({coverage['stated']} énoncées, {coverage['inferred']} déduites de la description)",
+        f"dates : {totals['stated'] + totals['inferred']} projets sur {len(records)} ont une année de "
+        f"début ({totals['stated']} énoncées, {totals['inferred']} déduites de la description)",
     ]
     label = "Catalogue des projets de l'ADRETS"
     return mentions.document_graphs(minter, res, pub, priv, GRAPH_NAME, label, path.name, report)
+
+
+def _funder(g: Grant, res: Resolver, unnamed: str) -> str:
+    return res.orgs[g.funder].label if g.funder else g.funder_text or unnamed
 
 
 def _record_report(
@@ -318,11 +318,9 @@ def _record_report(
         sorted(f"{p.label} ({p.kind} {p.code})" if p.kind != "zone" else p.label for p in found.places)
     )
     money = "; ".join(
-        f"{g.value} EUR"
-        + (f" [{g.role}]" if g.role else "")
-        + f" ← {res.orgs[g.funder].label if g.funder else g.funder_text or '?'}"
+        f"{g.value} EUR{f' [{g.role}]' if g.role else ''} ← {_funder(g, res, '?')}"
         if g.value is not None
-        else f"financeur {res.orgs[g.funder].label if g.funder else '?'}"
+        else f"financeur {_funder(g, res, '?')}"  # a grant without amount always names its funder
         for g in gs
     )
     when = f"{start.value if start else '?'} → {end.value if end else '?'}" if start or end else "-"

@@ -113,14 +113,14 @@ class Builder(PlaceBuilder):
         self.warnings = 0
         self.place_of: dict[str, ox.NamedNode] = {}  # structure id → place IRI
 
-    def checked(self, kind: str, model: type, path: Path, line: int, record: dict[str, Any]) -> bool:
+    def checked(self, kind: str, model: type, where: str, record: dict[str, Any]) -> bool:
         errors, warnings = di.check(model, record)
         self.warnings += len(warnings)
         for w in warnings:
-            self.report.append(f"{path.name} ligne {line} : avertissement {w}")
+            self.report.append(f"{where} : avertissement {w}")
         if errors:
             self.rejected[kind] += 1
-            self.report.append(f"{path.name} ligne {line} : rejetée ({'; '.join(errors)})")
+            self.report.append(f"{where} : rejetée ({'; '.join(errors)})")
         return not errors
 
     def iri(self, source: str, local_id: str, kind: str) -> ox.NamedNode:
@@ -134,13 +134,14 @@ class Builder(PlaceBuilder):
         (public holidays, months, weeks) is dropped and reported, the week's hours kept."""
         if not text:
             return
-        kept = [r for r in text.split(";") if r.strip() and not r.strip().upper().startswith(("PH", "SH"))]
-        if len(kept) != len([r for r in text.split(";") if r.strip()]):
+        rules = [r for r in text.split(";") if r.strip()]
+        kept = [r for r in rules if not r.strip().upper().startswith(("PH", "SH"))]
+        if len(kept) != len(rules):
             self.report.append(f"{where} : règles de jours fériés ignorées dans « {text} »")
         self.opening_hours(t, s, prop, where, parse_week, "; ".join(kept))
 
-    def structure(self, path: Path, line: int, r: dict[str, Any]) -> None:
-        if not self.checked("structures", v1.Structure, path, line, r):
+    def structure(self, where: str, r: dict[str, Any]) -> None:
+        if not self.checked("structures", v1.Structure, where, r):
             return
         source, local_id = r["source"], r["id"]
         build = self.sources[source]
@@ -153,12 +154,11 @@ class Builder(PlaceBuilder):
             "schema:postalCode": r.get("code_postal"),
             "schema:addressLocality": r.get("commune"),
         }
-        commune = self.commune(f"{path.name} ligne {line}", r.get("code_insee"))
+        commune = self.commune(where, r.get("code_insee"))
         lat, lon = r.get("latitude"), r.get("longitude")
         coords = (float(lat), float(lon)) if lat is not None and lon is not None else (None, None)
-        graph = self.minter.graph(di.IMPORT_GRAPH_PREFIX + slugify(source))
         types = ["schema:Place", "cs:ServicePlace"]
-        build.places.append(self.place(t, s, r["nom"], types, local_id, address, commune, *coords, graph))
+        build.places.append(self.place(t, s, r["nom"], types, local_id, address, commune, *coords))
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
         t.add(s, "schema:description", r.get("description"), "fr")
         if r.get("lien_source") and r["lien_source"] != s.value:
@@ -169,19 +169,15 @@ class Builder(PlaceBuilder):
             t.add(s, prop, ox.NamedNode(str(value)) if value and is_url else value)
         for value in r.get("reseaux_porteurs") or []:
             t.add(s, "cs:network", ox.NamedNode(vocab.to_ours(self.minter, "reseaux-porteurs", value)))
-        self.hours(
-            t, s, "schema:openingHoursSpecification", r.get("horaires_accueil"), f"{path.name} ligne {line}"
-        )
+        self.hours(t, s, "schema:openingHoursSpecification", r.get("horaires_accueil"), where)
 
-    def service(self, path: Path, line: int, r: dict[str, Any]) -> None:
-        if not self.checked("services", v1.Service, path, line, r):
+    def service(self, where: str, r: dict[str, Any]) -> None:
+        if not self.checked("services", v1.Service, where, r):
             return
         place = self.place_of.get(r["structure_id"])
         if place is None:
             self.rejected["services"] += 1
-            self.report.append(
-                f"{path.name} ligne {line} : rejetée (structure « {r['structure_id']} » absente)"
-            )
+            self.report.append(f"{where} : rejetée (structure « {r['structure_id']} » absente)")
             return
         build = self.sources[r["source"]]
         t, m = build.public, self.minter
@@ -206,14 +202,14 @@ class Builder(PlaceBuilder):
         if r.get("lien_mobilisation"):
             t.add(s, "schema:url", ox.NamedNode(str(r["lien_mobilisation"])))
         for code in r.get("zone_eligibilite") or []:
-            t.add(s, "schema:areaServed", self.area(f"{path.name} ligne {line}", code))
+            t.add(s, "schema:areaServed", self.area(where, code))
         name, email, phone = r.get("contact_nom_prenom"), r.get("courriel"), r.get("telephone")
         if name:  # the e-mail and phone given with a named person are that person's
             self.add_contact(build.private, s, {"name": name, "email": email, "telephone": phone})
         else:
             t.add(s, "schema:telephone", phone)
             t.add(s, "schema:email", email)
-        self.hours(t, s, "schema:hoursAvailable", r.get("horaires_accueil"), f"{path.name} ligne {line}")
+        self.hours(t, s, "schema:hoursAvailable", r.get("horaires_accueil"), where)
 
     def area(self, where: str, code: str) -> ox.NamedNode | ox.Literal:
         """A COG code → our territory: a commune (current one for a former code), an EPCI (SIREN), a
@@ -237,13 +233,12 @@ def build(
     if not structures:
         raise SourceError(structures_path, "no records")
     services = read_records(services_path) if services_path else []
-    services_name = services_path or structures_path  # only read when there are services
     gz = load_gazetteer()
     b = Builder(minter, gz)
     for line, record in structures:
-        b.structure(structures_path, line, record)
+        b.structure(f"{structures_path.name} ligne {line}", record)
     for line, record in services:
-        b.service(services_name, line, record)
+        b.service(f"{services_path.name} ligne {line}", record)
     loads, links_report = [], []
     for source, build_ in sorted(b.sources.items()):
         name = di.IMPORT_GRAPH_PREFIX + slugify(source)

@@ -97,20 +97,11 @@ def concept(minter: Minter, list_name: str, value: str) -> str:
     return minter.thing(BY_NAME[list_name].item, value)
 
 
-def value_of(minter: Minter, list_name: str, iri: str) -> str | None:
-    """The wire value of one of their concepts, or None when ``iri`` is not in that list."""
-    prefix = minter.thing(BY_NAME[list_name].item, "")
-    if not iri.startswith(prefix):
-        return None
-    value = iri.removeprefix(prefix)
-    return value if value in VALUES[list_name] else None
-
-
 def to_theirs(minter: Minter, list_name: str, iri: str) -> list[str]:
     """Values of ``list_name`` for a concept: its own value if it is theirs, else its aligned values."""
-    own = value_of(minter, list_name, iri)
-    if own is not None:
-        return [own]
+    prefix = minter.thing(BY_NAME[list_name].item, "")
+    if iri.startswith(prefix) and iri.removeprefix(prefix) in VALUES[list_name]:
+        return [iri.removeprefix(prefix)]
     rel = iri.removeprefix(minter.base)
     return [value for ours, name, value, _ in ALIGNMENTS if ours == rel and name == list_name]
 

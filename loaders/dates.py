@@ -188,13 +188,3 @@ def period(found: list[Dated]) -> tuple[ox.Literal | None, ox.Literal | None]:
     starts = [d.start for d in found if d.stated and d.start is not None]
     ends = [d.end for d in found if d.stated and d.end is not None]
     return min(starts, key=lambda x: x.value, default=None), max(ends, key=lambda x: x.value, default=None)
-
-
-def start_year(found: list[Dated]) -> tuple[str | None, bool]:
-    """The project's start year and whether it is stated; else the earliest year of work the text tells
-    (inferred), else none."""
-    start, _ = period(found)
-    if start is not None:
-        return start.value[:4], True
-    years = [d.start.value[:4] for d in found if not d.stated and d.start is not None]
-    return min(years, default=None), False

@@ -64,6 +64,11 @@ AFTER_PREPOSITION = re.compile(
     r"\b(?:à|en|dans l[ea]s?|vers)[ \t]+"
     r"((?:l['’])?[A-ZÉÈÎ][\w’'-]+(?:[ \t]+(?:d[eu]s?[ \t]+)?[A-ZÉÈÎ][\w’'-]+)*)"
 )
+UNIT = re.compile(
+    r"\b(?:[Cc]ommunauté de communes|[Cc]ommunauté d['’]agglomération|CC|CA)\s+"
+    r"(?:d[eu]s?\s+|de\s+la\s+|de\s+l['’]|d['’])?"
+    r"[A-ZÉÈÎ][\w'’-]*(?:\s+(?:(?:d[eu]s?|de la|et)\s+)?[A-ZÉÈÎ][\w'’-]*)*"
+)
 ACRONYM = re.compile(r"(?<![A-Z] )\b((?!EUR\b)[A-Z]{3,})\b(?! [A-Z]{2,})")  # not a word of a line in capitals
 LEVELS = ("region", "departement", "epci", "commune", "zone")
 
@@ -120,10 +125,6 @@ def _case_ok(case: str, surface: str) -> bool:
     if case == "upper":
         return all(c.isupper() for c in surface if c.isalpha())
     return surface[:1].isupper() if case == "title" else True
-
-
-def _tokens(text: str) -> list[tuple[list[str], int, int]]:
-    return [(words(m.group()), m.start(), m.end()) for m in WORD.finditer(text)]
 
 
 PARTICLE = r"(?:de|du|des|la|le|les|en|sur|sous|lès|lez|aux|au|d['’]|l['’])"
@@ -294,7 +295,7 @@ class Resolver:
         def line_of(pos: int) -> int:
             return first_line + bisect_right(line_starts, pos) - 1
 
-        tokens = _tokens(masked)
+        tokens = [(words(m.group()), m.start(), m.end()) for m in WORD.finditer(masked)]
         epci_spans: list[tuple[int, int]] = []
         known: list[tuple[int, int]] = []  # every span a table or the reference recognised
         pending: list[tuple[Alias | list[Candidate], str, int]] = []  # resolved once the context is known
@@ -349,8 +350,13 @@ class Resolver:
             else:
                 homonyms = ", ".join(c.entity.code for c in hit)
                 found.unresolved.append((f"{surface} (homonymes : {homonyms})", line))
-        found.unresolved.extend(self._unresolved_units(masked, epci_spans, line_of))
-        known.extend(self._find_orgs(text, masked, found, line_of))
+        # EPCI-like phrases ("communauté de communes X") that no EPCI name covered: worth reporting
+        found.unresolved += [
+            (m.group(0), line_of(m.start()))
+            for m in UNIT.finditer(masked)
+            if not any(s < m.end() and m.start() < e for s, e in epci_spans)
+        ]
+        known.extend(self._find_orgs(text, masked, tokens, found, line_of))
         found.unresolved.extend(self._unknown_names(masked, known, line_of))
         norm = fold(masked)
         found.themes = {slug for slug, rx in THEMES.items() if re.search(rx, norm)}
@@ -392,20 +398,6 @@ class Resolver:
                 return found[0].entity
         return None
 
-    UNIT = re.compile(
-        r"\b(?:[Cc]ommunauté de communes|[Cc]ommunauté d['’]agglomération|CC|CA)\s+"
-        r"(?:d[eu]s?\s+|de\s+la\s+|de\s+l['’]|d['’])?"
-        r"[A-ZÉÈÎ][\w'’-]*(?:\s+(?:(?:d[eu]s?|de la|et)\s+)?[A-ZÉÈÎ][\w'’-]*)*"
-    )
-
-    def _unresolved_units(self, masked: str, epci_spans: list[tuple[int, int]], line_of) -> list:
-        """EPCI-like phrases ("communauté de communes X") that no EPCI name covered: worth reporting."""
-        return [
-            (m.group(0), line_of(m.start()))
-            for m in self.UNIT.finditer(masked)
-            if not any(s < m.end() and m.start() < e for s, e in epci_spans)
-        ]
-
     def _unknown_names(self, masked: str, known: list[tuple[int, int]], line_of) -> list[tuple[str, int]]:
         """Names nothing recognised, for the import report: a capitalised name after 'à', 'en', 'dans
         le'…, and acronyms. Some are not places nor organisations (SDAASP, MSAP); the report says so."""
@@ -421,10 +413,11 @@ class Resolver:
                 out.append((f"{name} ({what})", line_of(start)))
         return out
 
-    def _find_orgs(self, text: str, masked: str, found: Found, line_of) -> list[tuple[int, int]]:
+    def _find_orgs(
+        self, text: str, masked: str, tokens: list, found: Found, line_of
+    ) -> list[tuple[int, int]]:
         """Organisations named in ``text`` into ``found``; returns the spans of every alias seen."""
         spans: list[tuple[int, int]] = []
-        tokens = _tokens(masked)
         i = 0
         while i < len(tokens):
             for n in range(min(self.max_org_tokens, len(tokens) - i), 0, -1):

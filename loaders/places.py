@@ -188,7 +188,6 @@ class Place:
     commune: str | None
     lat: float | None
     lon: float | None
-    graph: str
 
 
 def number(text: str) -> Decimal | None:
@@ -221,7 +220,7 @@ class PlaceBuilder:
 
     def place(
         self, t: Triples, s: ox.NamedNode, label: str, types: list[str], identifier: str,
-        address: dict[str, str | None], commune: ox.NamedNode | None, lat: Any, lon: Any, graph: str,
+        address: dict[str, str | None], commune: ox.NamedNode | None, lat: Any, lon: Any,
     ) -> Place:  # fmt: skip
         """A service place with its name, address, commune and coordinates (as the source writes them)."""
         named(t, s, label, *types)
@@ -233,7 +232,7 @@ class PlaceBuilder:
             t.add(node, prop, value)
         t.add(s, "dcterms:spatial", commune)
         if lat is None:
-            return Place(s, label, commune and commune.value, None, None, graph)
+            return Place(s, label, commune and commune.value, None, None)
         coords, geometry = ox.BlankNode(), ox.BlankNode()
         t.add(s, "schema:geo", coords)
         t.a(coords, "schema:GeoCoordinates")
@@ -242,7 +241,7 @@ class PlaceBuilder:
         t.add(s, "geo:hasGeometry", geometry)
         t.a(geometry, "geo:Geometry")
         t.add(geometry, "geo:asWKT", lit(f"POINT({lon} {lat})", datatype="geo:wktLiteral"))
-        return Place(s, label, commune and commune.value, float(lat), float(lon), graph)
+        return Place(s, label, commune and commune.value, float(lat), float(lon))
 
     @staticmethod
     def add_contact(t: Triples, s: ox.NamedNode, values: dict[str, str | None]) -> None:
@@ -262,11 +261,26 @@ class PlaceBuilder:
     def opening_hours(
         self, t: Triples, s: ox.NamedNode, prop: str, where: str, parse: Callable[[Any], dict], source: Any
     ) -> None:
-        """Unreadable hours are reported and left out whole, rather than guessed."""
+        """One specification per slot with every day that has it ("09:00-12:00" Monday to Friday is one
+        node with five schema:dayOfWeek, not five nodes). Unreadable hours are reported and left out
+        whole, rather than guessed."""
         try:
-            add_hours(t, s, prop, parse(source))
+            week: dict[str, list[Slot]] = parse(source)
         except HoursError as e:
             self.report.append(f"{where} : {e} — horaires non chargés")
+            return
+        days_of: dict[Slot, list[str]] = {}
+        for day, slots in week.items():
+            for slot in slots:
+                days_of.setdefault(slot, []).append(day)
+        for (opens, closes), days in sorted(days_of.items()):
+            spec = ox.BlankNode()
+            t.add(s, prop, spec)
+            t.a(spec, "schema:OpeningHoursSpecification")
+            for day in days:
+                t.add(spec, "schema:dayOfWeek", iri("schema:" + day))
+            t.add(spec, "schema:opens", lit(opens, datatype="xsd:time"))
+            t.add(spec, "schema:closes", lit(closes, datatype="xsd:time"))
 
 
 class Builder(PlaceBuilder):
@@ -357,8 +371,7 @@ class Builder(PlaceBuilder):
             "schema:addressLocality": row[m.locality] if m.locality else None,
         }
         coords = (lat, lon) if has_coords else (None, None)
-        graph = self.minter.graph(m.name)
-        self.places.append(self.place(t, s, label, m.types, row[m.id], address, commune, *coords, graph))
+        self.places.append(self.place(t, s, label, m.types, row[m.id], address, commune, *coords))
         for prop, value in m.constants.items():
             for v in value if isinstance(value, list) else [value]:
                 t.add(s, prop, self.resolve(v))
@@ -385,23 +398,6 @@ class Builder(PlaceBuilder):
         self.public.add(o, "org:hasSite", s)
         self.public.add(s, "org:siteOf", o)
         self.public.add(o, "dcterms:spatial", commune)
-
-
-def add_hours(t: Triples, s: ox.NamedNode, prop: str, week: dict[str, list[Slot]]) -> None:
-    """One specification per slot with every day that has it ("09:00-12:00" Monday to Friday is one node
-    with five schema:dayOfWeek, not five nodes)."""
-    days_of: dict[Slot, list[str]] = {}
-    for day, slots in week.items():
-        for slot in slots:
-            days_of.setdefault(slot, []).append(day)
-    for (opens, closes), days in sorted(days_of.items()):
-        spec = ox.BlankNode()
-        t.add(s, prop, spec)
-        t.a(spec, "schema:OpeningHoursSpecification")
-        for day in days:
-            t.add(spec, "schema:dayOfWeek", iri("schema:" + day))
-        t.add(spec, "schema:opens", lit(opens, datatype="xsd:time"))
-        t.add(spec, "schema:closes", lit(closes, datatype="xsd:time"))
 
 
 def slugs(mapping: Mapping, rows: list[tuple[int, dict[str, str]]]) -> list[str]:
@@ -435,19 +431,6 @@ def name_similarity(a: str, b: str, commune_name: str = "") -> float:
     return SequenceMatcher(None, " ".join(wa), " ".join(wb)).ratio()
 
 
-def places_in_store(store: Store, exclude_graph: str) -> list[Place]:
-    rows = store.select(
-        f"""SELECT ?g ?p ?l ?c ?lat ?lon WHERE {{ GRAPH ?g {{
-              ?p a <{CS}ServicePlace> ; <{RDFS}label> ?l ; <http://purl.org/dc/terms/spatial> ?c ;
-                 <{SCHEMA}geo> [ <{SCHEMA}latitude> ?lat ; <{SCHEMA}longitude> ?lon ] }}
-              FILTER(?g != <{exclude_graph}>) }}"""
-    )
-    return [
-        Place(r["p"], r["l"].value, r["c"].value, float(r["lat"].value), float(r["lon"].value), r["g"].value)
-        for r in rows
-    ]
-
-
 def link_same_places(
     t: Triples, new: list[Place], store: Store | None, graph: str, gz: Gazetteer, minter: Minter
 ) -> list[str]:
@@ -456,9 +439,16 @@ def link_same_places(
     to a France Services desk *and* its bus would declare the desk and the bus the same."""
     if store is None:
         return []
+    rows = store.select(
+        f"""SELECT ?g ?p ?l ?c ?lat ?lon WHERE {{ GRAPH ?g {{
+              ?p a <{CS}ServicePlace> ; <{RDFS}label> ?l ; <http://purl.org/dc/terms/spatial> ?c ;
+                 <{SCHEMA}geo> [ <{SCHEMA}latitude> ?lat ; <{SCHEMA}longitude> ?lon ] }}
+              FILTER(?g != <{graph}>) }}"""
+    )
     by_commune: dict[str, list[Place]] = {}
-    for p in places_in_store(store, graph):
-        by_commune.setdefault(p.commune or "", []).append(p)
+    for r in rows:
+        lat, lon = float(r["lat"].value), float(r["lon"].value)
+        by_commune.setdefault(r["c"].value, []).append(Place(r["p"], r["l"].value, r["c"].value, lat, lon))
     prefix = minter.thing("commune", "")
     candidates = []
     for p in new:
@@ -466,7 +456,7 @@ def link_same_places(
             continue
         commune = gz.communes.get(("commune-actuelle", p.commune.removeprefix(prefix)))
         for q in by_commune.get(p.commune, ()):
-            if q.iri == p.iri or q.lat is None:
+            if q.iri == p.iri:
                 continue
             metres = distance_m(p.lat, p.lon, q.lat, q.lon)
             if metres > SAME_PLACE_METRES:

@@ -58,7 +58,6 @@ def build(path: Path, minter: Minter, graph: str | None = None, fmt_name: str | 
 class FileScan:
     """What a file holds, read once without keeping it: its graphs and their quad counts."""
 
-    path: Path
     fmt: ox.RdfFormat
     target: str  # the graph of its triples (and of the default graph's quads)
     counts: dict[str, int]
@@ -70,12 +69,12 @@ def scan(path: Path, minter: Minter, graph: str | None = None, fmt_name: str | N
     its quads counted per graph, in constant memory, so that a big file can then be bulk-loaded."""
     fmt = rdf_format(path, fmt_name)
     target = graph or minter.graph("import/" + slugify(path.stem))
-    counts = Counter(item.graph_name for item in read_quads(path, fmt, minter.base))
-    by_graph: Counter = Counter()
-    for name, n in counts.items():
-        by_graph[name.value if isinstance(name, ox.NamedNode) else target] += n
+    counts = Counter(
+        q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else target
+        for q in read_quads(path, fmt, minter.base)
+    )
     meta = GraphMeta(label=f"Import de {path.name}", source=path.name)
-    return FileScan(path, fmt, target, dict(by_graph), meta)
+    return FileScan(fmt, target, dict(counts), meta)
 
 
 def ontology(minter: Minter, directory: Path = ONTOLOGY_DIR) -> ImportResult:

@@ -126,8 +126,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
     ev = ox.NamedNode(minter.thing("evenement", slug))
     all_parts = [(n, t) for part in [rep.head, *rep.sections.values()] for n, t in part]
     all_text = "\n".join(t for _, t in all_parts)
-    # line k of all_text (from 1) → its line in the file, blank lines being left out of all_text
-    file_line = [n + k for n, t in all_parts for k in range(t.count("\n") + 1)]
+    file_line = [n for n, _ in all_parts]  # line k of all_text (from 1) → its line in the file
     online = bool(re.search(r"\bvisio|à distance|en ligne|web\s*@", all_text + rep.name, re.I))
     named(pub, ev, rep.name, "schema:Event")
     pub.add(ev, "schema:alternateName", rep.subtitle, "fr")

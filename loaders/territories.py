@@ -83,15 +83,12 @@ def build(directory: Path, minter: Minter, progress: bool = False) -> ImportResu
         members = [gz.communes.get(("commune-actuelle", m)) for m in e.members]
         depts = sorted({c.departement for c in members if c})
         regions = sorted({gz.departements[d].region for d in depts if d in gz.departements})
-        if len(depts) == 1:
-            t.add(s, "dcterms:isPartOf", territory_iri("departement", depts[0]))
-        else:
-            for dep in depts:
-                t.add(s, "schema:geoOverlaps", territory_iri("departement", dep))
-            if len(regions) == 1:
-                t.add(s, "dcterms:isPartOf", territory_iri("region", regions[0]))
-            for region in regions if len(regions) > 1 else ():
-                t.add(s, "schema:geoOverlaps", territory_iri("region", region))
+        for kind, codes in (("departement", depts), ("region", regions)):
+            relation = "dcterms:isPartOf" if len(codes) == 1 else "schema:geoOverlaps"
+            for code in codes:
+                t.add(s, relation, territory_iri(kind, code))
+            if len(codes) == 1:
+                break  # within one département: its région follows by isPartOf+
     communes = list(gz.communes.values())
     for c in tqdm(communes, desc="communes", unit=" communes", disable=not progress):
         s = unit(*COMMUNE_KINDS[c.kind], c.code, c.name)
