@@ -92,11 +92,14 @@ def follow(request: Request, token: str) -> HTMLResponse:
     record = m.record(rid) if rid else None
     if record is None:
         raise HTTPException(404, "Lien de suivi inconnu.")
+    history = m.history(rid)
+    # The reason of the last rejection or deletion.
+    reason = next((c.reason for c in reversed(history) if c.reason), None)
     context = {
         "record": record,
         "state_label": model.STATE_LABELS[record.state],
-        "reason": m.reason(rid) if record.state in (model.REJECTED, model.DELETED) else None,
-        "history": m.history(rid),
+        "reason": reason if record.state in (model.REJECTED, model.DELETED) else None,
+        "history": history,
         "actions": model.ACTION_LABELS,
         "new": request.query_params.get("nouvelle") == "1",
         "labels": (names := shared.labels(request)),
@@ -114,12 +117,12 @@ def autocomplete(request: Request, q: str = "") -> JSONResponse:
     return JSONResponse(
         [
             {
-                "iri": e[4],
-                "label": e[1],
-                "type": e[2],
-                "type_libelle": shared.KIND_WORDS[e[2]],
-                "code": e[3],
-                "valeur": shared.territory_line(e),
+                "iri": e.iri,
+                "label": e.label,
+                "type": e.kind,
+                "type_libelle": shared.KIND_WORDS[e.kind],
+                "code": e.code,
+                "valeur": e.line,
             }
             for e in found
         ]

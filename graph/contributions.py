@@ -422,14 +422,6 @@ class Contributions:
             )
         return rid, token
 
-    def _require(self, rid: str, *states: str) -> tuple[str, int, int]:
-        st = self._state(rid)
-        if st is None:
-            raise ContributionError(f"ressource inconnue : {rid}")
-        if states and st[0] not in states:
-            raise ContributionError(f"impossible : la ressource est {STATE_LABELS[st[0]]}")
-        return st
-
     def _attribution(self, rid: str, current: list[ox.Triple]) -> tuple[str, str, str]:
         """(agent IRI, agent label, created) of the original contribution: edits keep them."""
         s = self.iri(rid)
@@ -452,7 +444,11 @@ class Contributions:
         """A moderator's change of a resource in one of ``states``: ``content`` makes the new version from
         the current state (None: the content is unchanged); ``state_after`` None keeps the state."""
         with self._lock:
-            st = self._require(rid, *states)
+            st = self._state(rid)
+            if st is None:
+                raise ContributionError(f"ressource inconnue : {rid}")
+            if st[0] not in states:
+                raise ContributionError(f"impossible : la ressource est {STATE_LABELS[st[0]]}")
             return self._commit(
                 rid,
                 action=action,
@@ -574,13 +570,3 @@ class Contributions:
             public=False,
         )
         return rows[0]["r"].value.removeprefix(self.minter.thing("ressource", "")) if rows else None
-
-    def reason(self, rid: str) -> str | None:
-        """The reason of the last rejection or deletion, shown to the contributor."""
-        return next((cs.reason for cs in reversed(self.history(rid)) if cs.reason), None)
-
-
-def diff(old: list[ox.Triple], new: list[ox.Triple]) -> tuple[list[ox.Triple], list[ox.Triple]]:
-    """(removed, added) between two versions, in a stable order."""
-    a, b = set(old), set(new)
-    return sorted(a - b, key=str), sorted(b - a, key=str)
