@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from api import contributions as shared
 from api.accounts import CSRF_FIELD, HONEYPOT_FIELD, current_user
-from api.uploads import ALLOWED, INLINE, locate
+from api.uploads import INLINE, TYPES, locate
 from graph import contributions as model
 from graph.contributions import Content
 
@@ -136,7 +136,7 @@ def uploaded_file(request: Request, rid: str, name: str) -> FileResponse:
     user = current_user(request) if state_now not in (None, model.ACCEPTED) else None
     if state_now != model.ACCEPTED and not (user and user.is_moderator):
         raise HTTPException(404, "Fichier inconnu.")
-    media_type = ALLOWED.get(name.rsplit(".", 1)[-1], "application/octet-stream")
+    media_type, _ = TYPES.get(name.rsplit(".", 1)[-1], ("application/octet-stream", None))
     return FileResponse(
         path,
         media_type=media_type,

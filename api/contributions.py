@@ -32,15 +32,8 @@ from graph.settings import ONTOLOGY_DIR, Settings
 from graph.store import Store
 from loaders import rdf as rdf_loader
 
-_markdown = MarkdownIt("commonmark", {"html": False})  # raw HTML is escaped, unsafe link schemes refused
-
-
-def markdown(text: str | None) -> Markup:
-    """Markdown → safe HTML: the parser never passes HTML through and refuses javascript:/data: links."""
-    return Markup(_markdown.render(text or ""))
-
-
-templates.env.filters["markdown"] = markdown
+_markdown = MarkdownIt("commonmark", {"html": False})  # raw HTML is escaped, javascript:/data: links refused
+templates.env.filters["markdown"] = lambda text: Markup(_markdown.render(text or ""))
 
 TERRITORY_RANKS = {"region": 0, "departement": 1, "epci": 2, "commune": 3}  # the autocomplete's order
 KIND_WORDS = dict(region="région", departement="département", epci="intercommunalité", commune="commune")
@@ -359,11 +352,11 @@ def validate(
         territories=territories,
         **picked,
     )
-    errors = shacl_errors(request, contributions_of(request), clean)
+    errors = shacl_errors(request, clean)
     return (None if errors else clean), errors, checked
 
 
-def shacl_errors(request: Request, m: Contributions, content: Content) -> dict[str, list[str]]:
+def shacl_errors(request: Request, content: Content) -> dict[str, list[str]]:
     """The SHACL shapes' own verdict on the content, mapped back to form fields (plain French messages)."""
     if not (ONTOLOGY_DIR / "shapes.ttl").is_file():
         return {}
@@ -371,6 +364,7 @@ def shacl_errors(request: Request, m: Contributions, content: Content) -> dict[s
 
     from graph.validation import validate_graph
 
+    m = contributions_of(request)
     triples = m.content_triples(
         "verification",
         content,
@@ -497,7 +491,6 @@ def form_context(
         "choices": choices(request),
         "honeypot": accounts.HONEYPOT_FIELD,
         "field_labels": FIELD_LABELS,
-        "allow_anonymous": state(request).settings.allow_anonymous,
         "max_mb": state(request).settings.upload_max_bytes / 1024 / 1024,
         **extra,
     }
