@@ -155,14 +155,10 @@ class Accounts:
     # --- sessions ------------------------------------------------------------------------------
     def session_cookie(self, user: User) -> str:
         """A random session id, kept server-side by its SHA-256: signing out ends it for good."""
-        session = secrets.token_urlsafe(32)
-        with self._lock:
-            now = time.time()
-            self._db.execute("DELETE FROM sessions WHERE expires < ?", (now,))
-            self._db.execute(
-                "INSERT INTO sessions VALUES (?, ?, ?)",
-                (_digest(session), user.username, now + SESSION_SECONDS),
-            )
+        session, now = secrets.token_urlsafe(32), time.time()
+        self._sql("DELETE FROM sessions WHERE expires < ?", now)
+        expires = now + SESSION_SECONDS
+        self._sql("INSERT INTO sessions VALUES (?, ?, ?)", _digest(session), user.username, expires)
         return session
 
     def from_cookie(self, cookie: str | None) -> User | None:

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from api import contributions as shared
 from api.accounts import CSRF_FIELD, HONEYPOT_FIELD, current_user
-from api.uploads import ALLOWED, INLINE, locate
+from api.uploads import INLINE, TYPES, locate
 from graph import contributions as model
 from graph.contributions import Content
 
@@ -92,11 +92,14 @@ def follow(request: Request, token: str) -> HTMLResponse:
     record = m.record(rid) if rid else None
     if record is None:
         raise HTTPException(404, "Lien de suivi inconnu.")
+    history = m.history(rid)
+    # The reason of the last rejection or deletion.
+    reason = next((c.reason for c in reversed(history) if c.reason), None)
     context = {
         "record": record,
         "state_label": model.STATE_LABELS[record.state],
-        "reason": m.reason(rid) if record.state in (model.REJECTED, model.DELETED) else None,
-        "history": m.history(rid),
+        "reason": reason if record.state in (model.REJECTED, model.DELETED) else None,
+        "history": history,
         "actions": model.ACTION_LABELS,
         "new": request.query_params.get("nouvelle") == "1",
         "labels": (names := shared.labels(request)),
@@ -114,12 +117,12 @@ def autocomplete(request: Request, q: str = "") -> JSONResponse:
     return JSONResponse(
         [
             {
-                "iri": e[4],
-                "label": e[1],
-                "type": e[2],
-                "type_libelle": shared.KIND_WORDS[e[2]],
-                "code": e[3],
-                "valeur": shared.territory_line(e),
+                "iri": e.iri,
+                "label": e.label,
+                "type": e.kind,
+                "type_libelle": shared.KIND_WORDS[e.kind],
+                "code": e.code,
+                "valeur": e.line,
             }
             for e in found
         ]
@@ -133,7 +136,7 @@ def uploaded_file(request: Request, rid: str, name: str) -> FileResponse:
     user = current_user(request) if state_now not in (None, model.ACCEPTED) else None
     if state_now != model.ACCEPTED and not (user and user.is_moderator):
         raise HTTPException(404, "Fichier inconnu.")
-    media_type = ALLOWED.get(name.rsplit(".", 1)[-1], "application/octet-stream")
+    media_type, _ = TYPES.get(name.rsplit(".", 1)[-1], ("application/octet-stream", None))
     return FileResponse(
         path,
         media_type=media_type,

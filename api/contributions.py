@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph as ox
 from fastapi import FastAPI, HTTPException, Request
@@ -31,15 +32,8 @@ from graph.settings import ONTOLOGY_DIR, Settings
 from graph.store import Store
 from loaders import rdf as rdf_loader
 
-_markdown = MarkdownIt("commonmark", {"html": False})  # raw HTML is escaped, unsafe link schemes refused
-
-
-def markdown(text: str | None) -> Markup:
-    """Markdown → safe HTML: the parser never passes HTML through and refuses javascript:/data: links."""
-    return Markup(_markdown.render(text or ""))
-
-
-templates.env.filters["markdown"] = markdown
+_markdown = MarkdownIt("commonmark", {"html": False})  # raw HTML is escaped, javascript:/data: links refused
+templates.env.filters["markdown"] = lambda text: Markup(_markdown.render(text or ""))
 
 TERRITORY_RANKS = {"region": 0, "departement": 1, "epci": 2, "commune": 3}  # the autocomplete's order
 KIND_WORDS = dict(region="région", departement="département", epci="intercommunalité", commune="commune")
@@ -98,7 +92,7 @@ class ContribState:
     submit_limit: accounts.RateLimiter
     login_limit: accounts.RateLimiter
     model: Contributions | None = None
-    territories: tuple[matching.NameIndex, list[tuple]] | None = None
+    territories: tuple[matching.NameIndex, list[Territory]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -165,49 +159,45 @@ def entities(store: Store, cls: str) -> list[tuple[str, str]]:
     return sorted(((r["s"].value, r["label"].value) for r in rows), key=lambda x: matching.fold(x[1]))
 
 
-def territory_index(request: Request) -> list[tuple]:
-    """(name key, label, kind, code, IRI, rank, population) of every territory, ranked: régions,
-    départements, EPCI, then communes by population; from graph.matching's index (one per store version)."""
+class Territory(NamedTuple):
+    key: str  # matching.name_key of the name
+    label: str
+    kind: str  # a key of TERRITORY_RANKS
+    code: str
+    iri: str
+
+    @property
+    def line(self) -> str:
+        """What the form shows and parses back: 'Chambéry [commune 73065]'."""
+        return f"{self.label} [{self.kind} {self.code}]"
+
+
+def territory_index(request: Request) -> list[Territory]:
+    """Every territory, ranked: régions, départements, EPCI, then communes by population; from
+    graph.matching's index (one per store version)."""
     st = state(request)
     index = matching.index_of(request.app.state.store)
-    cached = st.territories
-    if cached and cached[0] is index:
-        return cached[1]
-    entries = [
-        (
-            matching.name_key(e.name),
-            e.label or e.name,
-            e.type,
-            e.code,
-            e.iri,
-            TERRITORY_RANKS[e.type],
-            e.population or 0,
-        )
-        for e in index.entities.values()
-        if e.type in TERRITORY_RANKS and e.code
-    ]
-    entries.sort(key=lambda e: (e[5], -e[6]))
+    if st.territories and st.territories[0] is index:
+        return st.territories[1]
+    found = [e for e in index.entities.values() if e.type in TERRITORY_RANKS and e.code]
+    found.sort(key=lambda e: (TERRITORY_RANKS[e.type], -(e.population or 0)))
+    entries = [Territory(matching.name_key(e.name), e.label or e.name, e.type, e.code, e.iri) for e in found]
     st.territories = (index, entries)
     return entries
 
 
-def territory_line(entry: tuple) -> str:
-    """What the form shows and parses back: 'Chambéry [commune 73065]'."""
-    return f"{entry[1]} [{entry[2]} {entry[3]}]"
-
-
-def search_territories(request: Request, q: str, limit: int = 12) -> list[tuple]:
+def search_territories(request: Request, q: str, limit: int = 12) -> list[Territory]:
     key = matching.name_key(q)
     if not key:
         return []
     code = q.strip().upper()
     exact, prefix, words = [], [], []
     for e in territory_index(request):  # ranked: régions, départements, EPCI, then communes by population
-        if e[0] == key or e[3] == code:
+        if e.key == key or e.code == code:
             exact.append(e)
-        elif e[0].startswith(key):
+        elif e.key.startswith(key):
             prefix.append(e)
-        elif len(words) < limit and f" {key}" in f" {e[0]}":
+        elif len(words) < limit and f" {key}" in f" {e.key}":
             words.append(e)
     return (exact + prefix + words)[:limit]
 
@@ -219,7 +209,7 @@ def resolve_territories(request: Request, values: list[str]) -> tuple[list[str],
     """Lines typed or picked in the form (or IRIs from the API) → (IRIs, French errors). A typed name is
     resolved as /reconcile resolves it, only when certain; homonyms and near names are offered instead."""
     index = territory_index(request)
-    by_iri = {e[4]: e for e in index}
+    by_iri = {e.iri: e for e in index}
     names = matching.index_of(request.app.state.store)
     store: Store = request.app.state.store
     found, errors = [], []
@@ -235,17 +225,17 @@ def resolve_territories(request: Request, values: list[str]) -> tuple[list[str],
         else:
             # A name, or a bare code as reusers send them ("73054"; "84" is a région and a département).
             code = value.upper()
-            by_code = [e for e in index if e[3] == code]
+            by_code = [e for e in index if e.code == code]
             candidates = [] if by_code else names.match(value, TERRITORY_RANKS, limit=6)
             if len(by_code) == 1 or (candidates and candidates[0].match):
-                found.append(by_code[0][4] if by_code else candidates[0].entity.iri)
+                found.append(by_code[0].iri if by_code else candidates[0].entity.iri)
                 continue
             options = by_code or [by_iri[c.entity.iri] for c in candidates if c.entity.iri in by_iri]
             if len(by_code) > 1 or sum(c.exact for c in candidates) > 1:
-                lines = " ; ".join(territory_line(e) for e in options[:6])
+                lines = " ; ".join(e.line for e in options[:6])
                 errors.append(f"« {value} » désigne plusieurs territoires, précisez lequel : {lines}.")
             elif options:
-                lines = " ; ".join(territory_line(e) for e in options[:3])
+                lines = " ; ".join(e.line for e in options[:3])
                 errors.append(f"« {value} » : territoire inconnu ; vouliez-vous dire : {lines} ?")
             else:
                 errors.append(
@@ -362,11 +352,11 @@ def validate(
         territories=territories,
         **picked,
     )
-    errors = shacl_errors(request, contributions_of(request), clean)
+    errors = shacl_errors(request, clean)
     return (None if errors else clean), errors, checked
 
 
-def shacl_errors(request: Request, m: Contributions, content: Content) -> dict[str, list[str]]:
+def shacl_errors(request: Request, content: Content) -> dict[str, list[str]]:
     """The SHACL shapes' own verdict on the content, mapped back to form fields (plain French messages)."""
     if not (ONTOLOGY_DIR / "shapes.ttl").is_file():
         return {}
@@ -374,6 +364,7 @@ def shacl_errors(request: Request, m: Contributions, content: Content) -> dict[s
 
     from graph.validation import validate_graph
 
+    m = contributions_of(request)
     triples = m.content_triples(
         "verification",
         content,
@@ -500,7 +491,6 @@ def form_context(
         "choices": choices(request),
         "honeypot": accounts.HONEYPOT_FIELD,
         "field_labels": FIELD_LABELS,
-        "allow_anonymous": state(request).settings.allow_anonymous,
         "max_mb": state(request).settings.upload_max_bytes / 1024 / 1024,
         **extra,
     }
@@ -510,5 +500,5 @@ def labels(request: Request) -> dict[str, str]:
     """IRI → French label of everything a content may link to."""
     out = {iri: label for pairs in choices(request).values() for iri, label in pairs}
     for e in territory_index(request):
-        out[e[4]] = f"{e[1]} ({KIND_WORDS[e[2]]})"
+        out[e.iri] = f"{e.label} ({KIND_WORDS[e.kind]})"
     return out

@@ -105,8 +105,8 @@ def queue(request: Request) -> Response:
 
 def _as_form(request: Request, record: model.Record) -> Content:
     """The stored content as the form shows it: territories as the lines the autocomplete writes."""
-    by_iri = {e[4]: e for e in shared.territory_index(request)}
-    lines = [shared.territory_line(by_iri[t]) if t in by_iri else t for t in record.content.territories]
+    by_iri = {e.iri: e for e in shared.territory_index(request)}
+    lines = [by_iri[t].line if t in by_iri else t for t in record.content.territories]
     return replace(record.content, territories=lines)
 
 
@@ -192,9 +192,10 @@ PREDICATE_LABELS = {
 }
 
 
-def _readable(triples: list[ox.Triple], subject: str, names: dict[str, str]) -> list[tuple[str, str]]:
+def _readable(triples: set[ox.Triple], subject: str, names: dict[str, str]) -> list[tuple[str, str]]:
+    """(field, value) of the triples of ``subject``, in a stable order."""
     out = []
-    for t in triples:
+    for t in sorted(triples, key=str):
         if t.subject.value != subject or t.predicate.value not in PREDICATE_LABELS:
             continue
         value = names.get(t.object.value, t.object.value)
@@ -216,16 +217,15 @@ def history(request: Request, rid: str) -> HTMLResponse:
     changes = m.history(rid)
     public_versions = {c.version for c in changes if c.version and c.state_after == model.ACCEPTED}
     names = shared.labels(request)
-    entries, previous = [], []
+    entries, previous = [], set()
     for c in changes:
         entry = {"change": c, "label": model.ACTION_LABELS[c.action], "removed": [], "added": []}
         entry["shown"] = shown = is_moderator or c.version in public_versions
         if c.version and shown:
             # The public compares public versions only: a pending draft never leaks through a diff.
-            current = m.version_content(rid, c.version)
-            removed, added = model.diff(previous, current)
-            entry["removed"] = _readable(removed, m.iri(rid), names)
-            entry["added"] = _readable(added, m.iri(rid), names)
+            current = set(m.version_content(rid, c.version))
+            entry["removed"] = _readable(previous - current, m.iri(rid), names)
+            entry["added"] = _readable(current - previous, m.iri(rid), names)
             previous = current
         entries.append(entry)
     context = {

@@ -12,37 +12,27 @@ from pathlib import Path
 
 from graph.namespaces import slugify
 
-# extension → media type; the sniffed type must agree with the extension.
-ALLOWED = {
-    "pdf": "application/pdf",
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "gif": "image/gif",
-    "webp": "image/webp",
-    "odt": "application/vnd.oasis.opendocument.text",
-    "ods": "application/vnd.oasis.opendocument.spreadsheet",
-    "odp": "application/vnd.oasis.opendocument.presentation",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "doc": "application/msword",
-    "xls": "application/vnd.ms-excel",
-    "ppt": "application/vnd.ms-powerpoint",
+OLE, ZIP = rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", rb"PK\x03\x04"
+# extension → (media type, how its files begin): the bytes must agree with the extension. OpenDocument and
+# OOXML files are zips: their parts are checked too.
+TYPES = {
+    "pdf": ("application/pdf", rb"%PDF-"),
+    "png": ("image/png", rb"\x89PNG\r\n\x1a\n"),
+    "jpg": ("image/jpeg", rb"\xff\xd8\xff"),
+    "jpeg": ("image/jpeg", rb"\xff\xd8\xff"),
+    "gif": ("image/gif", rb"GIF8[79]a"),
+    "webp": ("image/webp", rb"RIFF.{4}WEBP"),
+    "odt": ("application/vnd.oasis.opendocument.text", ZIP),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", ZIP),
+    "odp": ("application/vnd.oasis.opendocument.presentation", ZIP),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ZIP),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ZIP),
+    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", ZIP),
+    "doc": ("application/msword", OLE),
+    "xls": ("application/vnd.ms-excel", OLE),
+    "ppt": ("application/vnd.ms-powerpoint", OLE),
 }
 OOXML_PARTS = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
-OLE, ZIP = rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", rb"PK\x03\x04"
-# extension → how its files begin (OpenDocument and OOXML files are zips: their parts are checked too)
-MAGIC = {
-    "pdf": rb"%PDF-",
-    "png": rb"\x89PNG\r\n\x1a\n",
-    "jpg": rb"\xff\xd8\xff",
-    "jpeg": rb"\xff\xd8\xff",
-    "gif": rb"GIF8[79]a",
-    "webp": rb"RIFF.{4}WEBP",
-    **dict.fromkeys(("doc", "xls", "ppt"), OLE),
-    **dict.fromkeys(("odt", "ods", "odp", "docx", "xlsx", "pptx"), ZIP),
-}
 INLINE = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
@@ -57,19 +47,13 @@ class Upload:
     data: bytes
 
 
-def sniff(data: bytes, ext: str) -> str | None:
-    """The media type if the bytes are really a file of kind ``ext``, else None."""
-    ok = re.match(MAGIC[ext], data, re.DOTALL) and (MAGIC[ext] != ZIP or _zip_kind_ok(data, ext))
-    return ALLOWED[ext] if ok else None
-
-
 def _zip_kind_ok(data: bytes, ext: str) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = z.namelist()
             if ext in OOXML_PARTS:
                 return "[Content_Types].xml" in names and any(n.startswith(OOXML_PARTS[ext]) for n in names)
-            return "mimetype" in names and z.read("mimetype").decode("ascii", "replace") == ALLOWED[ext]
+            return "mimetype" in names and z.read("mimetype").decode("ascii", "replace") == TYPES[ext][0]
     except (zipfile.BadZipFile, KeyError, OSError):
         return False
 
@@ -77,7 +61,7 @@ def _zip_kind_ok(data: bytes, ext: str) -> bool:
 def check(filename: str, data: bytes, max_bytes: int) -> Upload:
     stem, dot, ext = (filename or "").rpartition(".")
     ext = ext.lower()
-    if not dot or ext not in ALLOWED:
+    if not dot or ext not in TYPES:
         raise UploadError(
             "type de fichier non accepté : PDF, images (PNG, JPEG, GIF, WebP) ou documents bureautiques "
             "(ODT, ODS, ODP, DOCX, XLSX, PPTX, DOC, XLS, PPT)"
@@ -88,8 +72,8 @@ def check(filename: str, data: bytes, max_bytes: int) -> Upload:
         )
     if not data:
         raise UploadError("le fichier est vide")
-    media_type = sniff(data, ext)
-    if media_type is None:
+    media_type, magic = TYPES[ext]
+    if not re.match(magic, data, re.DOTALL) or (magic == ZIP and not _zip_kind_ok(data, ext)):
         raise UploadError(f"le contenu du fichier ne correspond pas à son extension .{ext}")
     return Upload(f"{slugify(stem, 60)}.{ext}", media_type, data)
 

@@ -15,12 +15,10 @@ Where a resource ``<id>`` lives (a change is written so that a crash leaves it b
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import hmac
 import secrets
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -422,14 +420,6 @@ class Contributions:
             )
         return rid, token
 
-    def _require(self, rid: str, *states: str) -> tuple[str, int, int]:
-        st = self._state(rid)
-        if st is None:
-            raise ContributionError(f"ressource inconnue : {rid}")
-        if states and st[0] not in states:
-            raise ContributionError(f"impossible : la ressource est {STATE_LABELS[st[0]]}")
-        return st
-
     def _attribution(self, rid: str, current: list[ox.Triple]) -> tuple[str, str, str]:
         """(agent IRI, agent label, created) of the original contribution: edits keep them."""
         s = self.iri(rid)
@@ -445,14 +435,39 @@ class Contributions:
         user_label: str,
         action: str,
         state_after: str | None = None,
-        content: Callable[[tuple[str, int, int]], list[ox.Triple]] | None = None,
+        *,
+        rewrite: bool = False,
+        content: Content | None = None,
         reason: str | None = None,
         derived_from: int | None = None,
     ) -> int:
-        """A moderator's change of a resource in one of ``states``: ``content`` makes the new version from
-        the current state (None: the content is unchanged); ``state_after`` None keeps the state."""
+        """A moderator's change of a resource in one of ``states`` (``state_after`` None keeps the state).
+        ``rewrite``: a new version with ``content`` (None: that of version ``derived_from``, else the current
+        one) under the original attribution and creation date, published now if accepted now."""
         with self._lock:
-            st = self._require(rid, *states)
+            st = self._state(rid)
+            if st is None:
+                raise ContributionError(f"ressource inconnue : {rid}")
+            if st[0] not in states:
+                raise ContributionError(f"impossible : la ressource est {STATE_LABELS[st[0]]}")
+            triples = None
+            if rewrite:
+                if derived_from is not None and not 1 <= derived_from <= st[1]:
+                    raise ContributionError(f"version inconnue : {derived_from}")
+                current = self.version_content(rid, st[1])
+                agent, label, created = self._attribution(rid, current)
+                if content is None:
+                    old = self.version_content(rid, derived_from) if derived_from else current
+                    content = self.read_content(old, rid)
+                at = now()
+                triples = self.content_triples(
+                    rid, content, agent=agent, agent_label=label, created=created, modified=at
+                )
+                s, date = ox.NamedNode(self.iri(rid)), ox.NamedNode(SCHEMA + "datePublished")
+                if state_after == ACCEPTED:
+                    triples.append(ox.Triple(s, date, _dt(at)))
+                else:
+                    triples += [t for t in current if t.subject == s and t.predicate == date]
             return self._commit(
                 rid,
                 action=action,
@@ -460,31 +475,17 @@ class Contributions:
                 agent_label=user_label,
                 before=st,
                 state_after=state_after or st[0],
-                content=content(st) if content else None,
+                content=triples,
                 reason=reason,
                 derived_from=derived_from,
             )
 
-    def _rewrite(self, rid: str, st: tuple[str, int, int], content: Content | None, published: bool) -> list:
-        """The triples of ``content`` (None: the current one) under the original attribution and creation
-        date; ``published``: published now, else as published before (if ever)."""
-        current = self.version_content(rid, st[1])
-        agent, label, created = self._attribution(rid, current)
-        at = now()
-        c = content or self.read_content(current, rid)
-        triples = self.content_triples(rid, c, agent=agent, agent_label=label, created=created, modified=at)
-        s, date = self.iri(rid), SCHEMA + "datePublished"
-        if published:
-            return [*triples, ox.Triple(ox.NamedNode(s), ox.NamedNode(date), _dt(at))]
-        return [*triples, *(t for t in current if t.subject.value == s and t.predicate.value == date)]
-
     def edit(self, rid: str, content: Content, user: str, user_label: str) -> int:
-        new = functools.partial(self._rewrite, rid, content=content, published=False)
-        return self._change(rid, (PENDING, ACCEPTED), user, user_label, "modification", content=new)
+        states = (PENDING, ACCEPTED)
+        return self._change(rid, states, user, user_label, "modification", rewrite=True, content=content)
 
     def accept(self, rid: str, user: str, user_label: str) -> int:
-        new = functools.partial(self._rewrite, rid, content=None, published=True)
-        return self._change(rid, (PENDING,), user, user_label, "acceptation", ACCEPTED, new)
+        return self._change(rid, (PENDING,), user, user_label, "acceptation", ACCEPTED, rewrite=True)
 
     def reject(self, rid: str, user: str, user_label: str, reason: str) -> int:
         return self._change(rid, (PENDING,), user, user_label, "rejet", REJECTED, reason=reason)
@@ -499,16 +500,8 @@ class Contributions:
     def revert(self, rid: str, to_version: int, user: str, user_label: str) -> int:
         """A new version with an old one's content (history only grows), in the current state's graph; the
         dates describe the resource, not a version: they stay the current ones."""
-
-        def new(st: tuple[str, int, int]) -> list[ox.Triple]:
-            if not 1 <= to_version <= st[1]:
-                raise ContributionError(f"version inconnue : {to_version}")
-            old = self.read_content(self.version_content(rid, to_version), rid)
-            return self._rewrite(rid, st, old, published=False)
-
-        return self._change(
-            rid, (PENDING, ACCEPTED), user, user_label, "retour", content=new, derived_from=to_version
-        )
+        states = (PENDING, ACCEPTED)
+        return self._change(rid, states, user, user_label, "retour", rewrite=True, derived_from=to_version)
 
     def record(self, rid: str) -> Record | None:
         st = self._state(rid)
@@ -574,13 +567,3 @@ class Contributions:
             public=False,
         )
         return rows[0]["r"].value.removeprefix(self.minter.thing("ressource", "")) if rows else None
-
-    def reason(self, rid: str) -> str | None:
-        """The reason of the last rejection or deletion, shown to the contributor."""
-        return next((cs.reason for cs in reversed(self.history(rid)) if cs.reason), None)
-
-
-def diff(old: list[ox.Triple], new: list[ox.Triple]) -> tuple[list[ox.Triple], list[ox.Triple]]:
-    """(removed, added) between two versions, in a stable order."""
-    a, b = set(old), set(new)
-    return sorted(a - b, key=str), sorted(b - a, key=str)
