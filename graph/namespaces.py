@@ -45,11 +45,11 @@ def sparql_prefixes(names: list[str] | None = None) -> str:
     return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in (names or PREFIXES))
 
 
-def slugify(text: str) -> str:
+def slugify(text: str, max_length: int = 80) -> str:
     """Readable, stable ASCII slug: 'Tremplin Saison - Étude' -> 'tremplin-saison-etude'."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:80].rstrip("-") or "sans-titre"
+    return slug[:max_length].rstrip("-") or "sans-titre"
 
 
 class Minter:

@@ -61,7 +61,7 @@ class Dialect:
 class ResultsCut(StoreError):
     """The server answered only its first ``rows`` rows (Virtuoso's ``X-SPARQL-MaxRows``)."""
 
-    def __init__(self, message: str, rows: int):
+    def __init__(self, message: str, rows: int = 0):
         super().__init__(message)
         self.rows = rows
 
