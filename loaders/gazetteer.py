@@ -40,6 +40,7 @@ class Commune:
     name: str
     kind: str  # commune-actuelle or one of INNER_KINDS
     departement: str
+    region: str
     parent: str | None = None  # the current commune of a delegated/associated commune or arrondissement
     siren: str | None = None
     population: int | None = None
@@ -99,6 +100,7 @@ def load_gazetteer(directory: Path = REFERENCE_DIR) -> Gazetteer:
             name=c["nom"],
             kind=kind,
             departement=c["departement"],
+            region=c["region"],
             parent=c.get("chefLieu") or c.get("commune"),
             siren=c.get("siren"),
             population=c.get("population"),
