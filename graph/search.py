@@ -172,9 +172,12 @@ CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(label, body, tokenize='unicode
 DERIVED = (  # noqa: SIM905 - every table but state and pending
     "graph origin item facet_count facet place territory part value_label word doc"
 ).split()
-WITHIN = "temp.within w CROSS JOIN item i ON i.n = w.n"  # the items of the territory last asked
-# The territory :t and every territory within it.
-DOWN = "WITH RECURSIVE down(t) AS (SELECT :t UNION SELECT child FROM down JOIN part ON part.parent = down.t)"
+# The items within the territory :t (it and every territory within it), each marked if it names :t itself.
+WITHIN = (
+    "WITH RECURSIVE down(t) AS (SELECT :t UNION SELECT child FROM down JOIN part ON part.parent = down.t), "
+    "within(n, direct) AS (SELECT p.n, MAX(p.territory = :t) FROM down JOIN place p ON p.territory = down.t "
+    "GROUP BY p.n) "
+)
 
 
 @dataclass
@@ -242,7 +245,6 @@ class Catalog:
         self.reader = self._connect()  # the pages' connection (under self._read_lock)
         self._read_lock = threading.RLock()  # a method reading items inside another's transaction
         self._labels: dict[tuple[str, str], str] = {}
-        self._filled: dict[str, object] = {}  # what temp.chosen and temp.within hold the items of
         self.busy = threading.Lock()  # one refresh at a time
         self.ready = threading.Event()  # set once a version is there to read
         state = dict(self.db.execute("SELECT name, value FROM state"))
@@ -264,11 +266,9 @@ class Catalog:
         db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash may lose the last commit, never mix two
         db.execute("PRAGMA cache_size=-65536")  # 64 MB: a full build writes indexes in random order
         db.executescript(TABLES)
-        db.executescript(
-            "CREATE TEMP TABLE hit(n INTEGER PRIMARY KEY, tier INTEGER, r REAL);"  # one search's ranked
-            "CREATE TEMP TABLE within(n INTEGER PRIMARY KEY, direct INTEGER);"  # one territory's items
-            "CREATE TEMP TABLE chosen(n INTEGER PRIMARY KEY);"  # one list's items matching its facets
-        )
+        db.execute(
+            "CREATE TEMP TABLE hit(n INTEGER PRIMARY KEY, tier INTEGER, r REAL)"
+        )  # one search's ranked
         return db
 
     def close(self) -> None:
@@ -565,31 +565,17 @@ class Catalog:
                         found[n].direct.add(t)
         return [found[n] for n in numbers if n in found]
 
-    def _choose(self, db: sqlite3.Connection, kind: str, selected: dict[str, list[str]]) -> None:
-        """``temp.chosen``: the items of ``kind`` matching every facet (values of one facet are
-        alternatives), read from the facet with the fewest items, the others looked up for each. Kept for
-        the next call with the same filters on the same data (a page, then its facets' counts)."""
-        if not self._stale(db, "chosen", (kind, sorted((n, sorted(keys)) for n, keys in selected.items()))):
-            return
-
-        def posting(alias: str, name: str) -> tuple[str, list]:
-            keys = selected[name]
-            where = f"{alias}.kind = ? AND {alias}.name = ? AND {alias}.key IN ({_marks(len(keys))})"
-            return f"FROM facet {alias} WHERE {where}", [kind, name, *keys]
-
-        def size(name: str) -> int:
-            query, args = posting("f", name)
-            return db.execute(f"SELECT COUNT(*) {query}", args).fetchone()[0]
-
-        first, *others = sorted(selected, key=size)
-        query, args = posting("f", first)
-        query = f"INSERT INTO temp.chosen SELECT DISTINCT f.n {query}"
-        for name in others:
-            more, more_args = posting("g", name)
-            query += f" AND EXISTS (SELECT 1 {more} AND g.n = f.n)"
-            args += more_args
-        db.execute("DELETE FROM temp.chosen")
-        db.execute(query, args)
+    @staticmethod
+    def _chosen(kind: str, selected: dict[str, list[str]]) -> tuple[str, list]:
+        """A ``chosen`` CTE: the items of ``kind`` matching every facet (values of one facet are
+        alternatives), and its arguments."""
+        postings, args = [], []
+        for name, keys in selected.items():
+            postings.append(
+                f"SELECT DISTINCT n FROM facet WHERE kind = ? AND name = ? AND key IN ({_marks(len(keys))})"
+            )
+            args += [kind, name, *keys]
+        return f"WITH chosen(n) AS ({' INTERSECT '.join(postings)}) ", args
 
     def page(
         self, kind: str, selected: dict[str, list[str]], order: str, lang: str, offset: int, limit: int
@@ -599,13 +585,12 @@ class Catalog:
         by = "COALESCE(NULLIF(year, ''), '0000') DESC, n" if order == "annee" else f"{sort}, n"
         with self._reading() as db:
             if selected:  # sort the few matching items
-                self._choose(db, kind, selected)
-                total = db.execute("SELECT COUNT(*) FROM temp.chosen").fetchone()[0]
-                source, args = "item WHERE n IN (SELECT n FROM temp.chosen)", []
+                chosen, args = self._chosen(kind, selected)
+                total = db.execute(f"{chosen}SELECT COUNT(*) FROM chosen", args).fetchone()[0]
+                query = f"{chosen}SELECT n FROM item WHERE n IN chosen"
             else:  # walk the list's sorted index, then stop
-                total = self.count(kind)
-                source, args = "item WHERE kind = ?", [kind]
-            query = f"SELECT n FROM {source} ORDER BY {by} LIMIT ? OFFSET ?"
+                total, query, args = self.count(kind), "SELECT n FROM item WHERE kind = ?", [kind]
+            query += f" ORDER BY {by} LIMIT ? OFFSET ?"
             numbers = [n for (n,) in db.execute(query, [*args, limit, min(offset, LAST)])]
             return total, self.items_of(numbers)
 
@@ -621,11 +606,11 @@ class Catalog:
                     "ORDER BY c DESC, key LIMIT ?",
                     (kind, facet, limit),
                 ).fetchall()
-            self._choose(db, kind, selected)
+            chosen, args = self._chosen(kind, selected)
             return db.execute(
-                "SELECT f.key, COUNT(*) AS c, MIN(f.value) FROM temp.chosen s CROSS JOIN facet f "
+                f"{chosen}SELECT f.key, COUNT(*) AS c, MIN(f.value) FROM chosen s CROSS JOIN facet f "
                 "ON f.n = s.n AND f.name = ? GROUP BY f.key ORDER BY c DESC, f.key LIMIT ?",
-                (facet, limit),
+                [*args, facet, limit],
             ).fetchall()
 
     def value_of(self, kind: str, facet: str, key: str) -> str:
@@ -660,48 +645,28 @@ class Catalog:
         """Per list of :data:`ROLLUP_KINDS`: (its items within the territory, how many only through a
         smaller territory, the first ``limit`` by label). The items within are found once for all lists."""
         sort = "sort_en" if lang == "en" else "sort_fr"
-        out = {}
+        query = (
+            f"{WITHIN}SELECT kind, n, total, indirect FROM (SELECT i.kind, i.n, COUNT(*) OVER k AS total, "
+            f"SUM(1 - w.direct) OVER k AS indirect, ROW_NUMBER() OVER (k ORDER BY i.{sort}, i.n) AS rank "
+            "FROM within w CROSS JOIN item i ON i.n = w.n WINDOW k AS (PARTITION BY i.kind)) "
+            "WHERE rank <= :limit ORDER BY rank"
+        )
+        counts: dict[str, tuple[int, int]] = {}
+        first: dict[str, list[int]] = defaultdict(list)
         with self._reading() as db:
-            self._within(db, territory)
-            query = f"SELECT i.kind, COUNT(*), SUM(1 - w.direct) FROM {WITHIN} GROUP BY i.kind"
-            counts = {kind: (total, indirect) for kind, total, indirect in db.execute(query)}
-            first: dict[str, list[int]] = defaultdict(list)
-            query = (
-                f"SELECT kind, n FROM (SELECT i.kind, i.n, ROW_NUMBER() OVER (PARTITION BY i.kind "
-                f"ORDER BY i.{sort}, i.n) AS rank FROM {WITHIN}) WHERE rank <= ? ORDER BY rank"
-            )
-            for kind, n in db.execute(query, (limit,)):
+            for kind, n, total, indirect in db.execute(query, {"t": territory, "limit": limit}):
+                counts[kind] = (total, indirect)
                 first[kind].append(n)
-            for kind in ROLLUP_KINDS:
-                total, indirect = counts.get(kind, (0, 0))
-                out[kind] = (total, indirect, self.items_of(first[kind]))
-        return out
+            return {kind: (*counts.get(kind, (0, 0)), self.items_of(first[kind])) for kind in ROLLUP_KINDS}
 
     def rollup_iris(self, territory: str, kind: str) -> list[str]:
         """Every item of ``kind`` within the territory (a map's points)."""
-        with self._reading() as db:
-            self._within(db, territory)
-            query = f"SELECT i.iri FROM {WITHIN} WHERE i.kind = ? ORDER BY i.n"
-            return [iri for (iri,) in db.execute(query, (kind,))]
-
-    def _within(self, db: sqlite3.Connection, territory: str) -> None:
-        """``temp.within``: the items within the territory, each marked if it names the territory itself.
-        Kept for the next call on the same territory and data (its roll-ups, then its map)."""
-        if not self._stale(db, "within", territory):
-            return
-        db.execute("DELETE FROM temp.within")
-        db.execute(
-            f"{DOWN} INSERT INTO temp.within SELECT p.n, MAX(p.territory = :t) FROM down "
-            "JOIN place p ON p.territory = down.t GROUP BY p.n",
-            {"t": territory},
+        query = (
+            f"{WITHIN}SELECT i.iri FROM within w CROSS JOIN item i ON i.n = w.n WHERE i.kind = :k "
+            "ORDER BY i.n"
         )
-
-    def _stale(self, db: sqlite3.Connection, table: str, key: object) -> bool:
-        """Whether the temporary ``table`` must be filled again for ``key``: it was filled for another one,
-        or before another connection's commit (``data_version`` moves with them). Records ``key``."""
-        key = (db.execute("PRAGMA data_version").fetchone()[0], key)
-        stale, self._filled[table] = self._filled.get(table) != key, key
-        return stale
+        with self._reading() as db:
+            return [iri for (iri,) in db.execute(query, {"t": territory, "k": kind})]
 
     def iris(self, prefix: str, offset: int, limit: int) -> tuple[int, list[str]]:
         """(how many, a window of) the items' IRIs under ``prefix``, in IRI order (the sitemap)."""
