@@ -6,6 +6,7 @@ change of most of the store, is a full rebuild (in the background on a server).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -67,7 +68,6 @@ class ListKind:
 F_THEME = Facet("theme", f"<{DCTERMS}subject>")
 F_PUBLIC = Facet("public", f"<{SCHEMA}audience>")
 F_DEP = Facet("departement", "")
-F_REGION = Facet("region", "")
 F_TYPE = Facet("type", f"<{RDF}type>")
 
 LISTS: dict[str, ListKind] = {
@@ -115,7 +115,11 @@ LISTS: dict[str, ListKind] = {
                 Facet("samedi", f"<{SCHEMA}openingHoursSpecification>/<{SCHEMA}dayOfWeek>"),
             ),
         ),
-        ListKind("territoires", tuple(TERRITORY_CLASSES), (Facet("niveau", f"<{RDF}type>"), F_REGION, F_DEP)),
+        ListKind(
+            "territoires",
+            tuple(TERRITORY_CLASSES),
+            (Facet("niveau", f"<{RDF}type>"), Facet("region", ""), F_DEP),
+        ),
         ListKind("themes", (SKOS + "Concept",), (), "id/theme/"),
         ListKind("publics", (SKOS + "Concept",), (), "id/public/"),
     )
@@ -126,7 +130,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
 SCHEMA_VERSION = "5"
-LABELS_KEPT = 20_000  # labels cached between two versions
+LABELS_KEPT = 20_000  # labels cached within a version
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
 RANKED = 2_000  # matches of one search ranked and counted per facet (its cost does not grow with the data)
@@ -226,6 +230,18 @@ def _values(iris: list[str] | None) -> str:
     return "VALUES ?x { " + " ".join(str(ox.NamedNode(i)) for i in iris) + " } "
 
 
+def _chosen(kind: str, selected: dict[str, list[str]]) -> tuple[str, list]:
+    """A ``chosen`` CTE: the items of ``kind`` matching every facet (values of one facet are
+    alternatives), and its arguments."""
+    postings, args = [], []
+    for name, keys in selected.items():
+        postings.append(
+            f"SELECT DISTINCT n FROM facet WHERE kind = ? AND name = ? AND key IN ({_marks(len(keys))})"
+        )
+        args += [kind, name, *keys]
+    return f"WITH chosen(n) AS ({' INTERSECT '.join(postings)}) ", args
+
+
 class Catalog:
     """The index file of one store (``path``, else beside an on-disk store, else a temporary one), read by
     the pages; ``build=False`` only opens it (the server then refreshes it in the background)."""
@@ -244,7 +260,8 @@ class Catalog:
         self.db = self._connect()  # the writer's connection (under self.busy)
         self.reader = self._connect()  # the pages' connection (under self._read_lock)
         self._read_lock = threading.RLock()  # a method reading items inside another's transaction
-        self._labels: dict[tuple[str, str], str] = {}
+        # Labels are cached per version: a page asks for the same facet values' labels again and again.
+        self.label = functools.lru_cache(LABELS_KEPT)(self._label)
         self.busy = threading.Lock()  # one refresh at a time
         self.ready = threading.Event()  # set once a version is there to read
         state = dict(self.db.execute("SELECT name, value FROM state"))
@@ -365,7 +382,7 @@ class Catalog:
         if graphs is None:
             log.info("the lists and search index built whole at version %s", version)
         self.version = version
-        self._labels.clear()
+        self.label.cache_clear()
         self.triples = sum(n for _, n in prints.values())
         self.ready.set()
 
@@ -530,23 +547,15 @@ class Catalog:
             self._closure[territory] = found
         return found
 
-    def label(self, iri: str, lang: str = "fr") -> str:
-        """Cached per version (a page asks for the same facet values' labels again and again)."""
-        if (iri, lang) in self._labels:
-            return self._labels[(iri, lang)]
-        if len(self._labels) > LABELS_KEPT:
-            self._labels.clear()
+    def _label(self, iri: str, lang: str = "fr") -> str:
         with self._reading() as db:
             row = db.execute("SELECT labels FROM item WHERE iri = ? ORDER BY n LIMIT 1", (iri,)).fetchone()
             if row is None:
                 query = "SELECT labels FROM value_label WHERE iri = ? AND labels != '{}'"
                 row = db.execute(query, (iri,)).fetchone()
         if row:
-            found = pick(json.loads(row[0]), lang, iri)
-        else:
-            found = self.territories[iri].label if iri in self.territories else iri
-        self._labels[(iri, lang)] = found
-        return found
+            return pick(json.loads(row[0]), lang, iri)
+        return self.territories[iri].label if iri in self.territories else iri
 
     def items_of(self, numbers: Iterable[int]) -> list[Item]:
         """The items with these numbers, in this order, with their facets and places."""
@@ -565,18 +574,6 @@ class Catalog:
                         found[n].direct.add(t)
         return [found[n] for n in numbers if n in found]
 
-    @staticmethod
-    def _chosen(kind: str, selected: dict[str, list[str]]) -> tuple[str, list]:
-        """A ``chosen`` CTE: the items of ``kind`` matching every facet (values of one facet are
-        alternatives), and its arguments."""
-        postings, args = [], []
-        for name, keys in selected.items():
-            postings.append(
-                f"SELECT DISTINCT n FROM facet WHERE kind = ? AND name = ? AND key IN ({_marks(len(keys))})"
-            )
-            args += [kind, name, *keys]
-        return f"WITH chosen(n) AS ({' INTERSECT '.join(postings)}) ", args
-
     def page(
         self, kind: str, selected: dict[str, list[str]], order: str, lang: str, offset: int, limit: int
     ) -> tuple[int, list[Item]]:
@@ -585,7 +582,7 @@ class Catalog:
         by = "COALESCE(NULLIF(year, ''), '0000') DESC, n" if order == "annee" else f"{sort}, n"
         with self._reading() as db:
             if selected:  # sort the few matching items
-                chosen, args = self._chosen(kind, selected)
+                chosen, args = _chosen(kind, selected)
                 total = db.execute(f"{chosen}SELECT COUNT(*) FROM chosen", args).fetchone()[0]
                 query = f"{chosen}SELECT n FROM item WHERE n IN chosen"
             else:  # walk the list's sorted index, then stop
@@ -606,7 +603,7 @@ class Catalog:
                     "ORDER BY c DESC, key LIMIT ?",
                     (kind, facet, limit),
                 ).fetchall()
-            chosen, args = self._chosen(kind, selected)
+            chosen, args = _chosen(kind, selected)
             return db.execute(
                 f"{chosen}SELECT f.key, COUNT(*) AS c, MIN(f.value) FROM chosen s CROSS JOIN facet f "
                 "ON f.n = s.n AND f.name = ? GROUP BY f.key ORDER BY c DESC, f.key LIMIT ?",
@@ -713,9 +710,8 @@ class Catalog:
             db.execute("DELETE FROM temp.hit")
             for tier, terms in enumerate((f"{{label}} : ({match})", match)):
                 room = RANKED - db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0]
-                if room > 0:
-                    query = f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {fresh} LIMIT ?"
-                    db.execute(query, [tier, terms, *args, room])
+                query = f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {fresh} LIMIT ?"
+                db.execute(query, [tier, terms, *args, room])
             capped = db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0] == RANKED
             ranked = db.execute(f"SELECT COUNT(*) FROM {kept}", kinds).fetchone()[0]
             total = ranked
@@ -830,17 +826,13 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
                 values = " ".join(f"<{c}>" for c in kind.classes)
                 pairs = _pairs(store, iris, "a", f"VALUES ?c {{ {values} }} ?x a ?c . ")
             for x, v in pairs:
-                for item in by_iri.get(x.value, ()):
-                    if item.kind != kind.name:
-                        continue
-                    value = v.value[:4] if facet.year else v.value
-                    if facet.name == "samedi":
-                        if value != SCHEMA + "Saturday":
-                            continue
-                        value = "oui"
-                    item.facets[facet.name].add(value)
-                    if facet.year and value > item.year:
-                        item.year = value
+                item = index.get((x.value, kind.name))
+                value = v.value[:4] if facet.year else v.value
+                if item is None or (facet.name == "samedi" and value != SCHEMA + "Saturday"):
+                    continue
+                item.facets[facet.name].add("oui" if facet.name == "samedi" else value)
+                if facet.year and value > item.year:
+                    item.year = value
     for x, t in _pairs(store, iris, "?p", f"VALUES ?p {{ {TEXT_PROPS} }} "):
         if isinstance(t, ox.Literal):
             for item in by_iri.get(x.value, ()):
