@@ -509,13 +509,10 @@ class Catalog:
         if db is None:
             with self._reading() as reader:
                 return self._load_territories(reader)
-        self.territories: dict[str, Territory] = {}
+        rows = db.execute("SELECT iri, level, label, code, population FROM territory")
+        self.territories = {row[0]: Territory(*row) for row in rows}
         self.children: dict[str, list[str]] = defaultdict(list)
-        self._closure: dict[str, set[str]] = {}
-        for iri, level, label, code, population in db.execute(
-            "SELECT iri, level, label, code, population FROM territory"
-        ):
-            self.territories[iri] = Territory(iri, level, label, code, population)
+        self.closure = functools.cache(self._closure)  # cached until the territories are read again
         for child, parent in db.execute("SELECT child, parent FROM part"):
             self.territories[child].parents.append(parent)
             self.children[parent].append(child)
@@ -535,16 +532,12 @@ class Catalog:
             finally:
                 self.reader.execute("COMMIT")
 
-    def closure(self, territory: str) -> set[str]:
+    def _closure(self, territory: str) -> set[str]:
         """The territory and every territory containing it: ``isPartOf`` is strict in the territories graph
         (an EPCI straddling two départements only ``geoOverlaps`` them)."""
-        found = self._closure.get(territory)
-        if found is None:
-            found = {territory}
-            t = self.territories.get(territory)
-            for p in t.parents if t else ():
-                found |= self.closure(p)
-            self._closure[territory] = found
+        found = {territory}
+        for p in self.territories[territory].parents if territory in self.territories else ():
+            found |= self.closure(p)
         return found
 
     def _label(self, iri: str, lang: str = "fr") -> str:
