@@ -145,7 +145,7 @@ class Contributions:
         self.store = store
         self.minter: Minter = store.minter
         self._secret = secret
-        self._lock = threading.Lock()  # one change at a time per process: read state, then write
+        self._lock = threading.Lock()
         self.private_graph = self.minter.private_graph("contributions")
 
     def iri(self, rid: str) -> str:
@@ -274,117 +274,144 @@ class Contributions:
     def _commit(
         self,
         rid: str,
-        *,
         action: str,
         agent: str,
         agent_label: str,
-        before: tuple[str, int, int] | None,
-        state_after: str,
-        content: list[ox.Triple] | None,
+        states: tuple[str, ...] | None,
+        state_after: str | None = None,
+        *,
+        rewrite: bool = False,
+        content: Content | None = None,
         reason: str | None = None,
         derived_from: int | None = None,
-        extra_private: list[ox.Triple] | None = None,
+        private: list[ox.Triple] | None = None,
     ) -> int:
-        """Write one change set. ``content`` is the new content (None: unchanged). The content graph of
-        the old state is dropped and the content is written to the graph of the new state (if any)."""
-        at = now()
-        state_before, version, count = before or (None, 0, 0)
-        number = count + 1
-        r = ox.NamedNode(self.iri(rid))
-        h = self.history_graph(rid)
-        cs_node = ox.NamedNode(f"{self.iri(rid)}/modification/{number}")
-        new_version = version + 1 if content is not None else version
-        old = self.version_content(rid, version) if version else []
-        if content is None:
-            content = old
+        """Write one change set of a resource in one of ``states`` (None: a new resource) by ``agent``;
+        ``state_after`` None keeps the state. ``rewrite``: a new version with ``content`` (None: that of
+        version ``derived_from``, else the current one) under the original attribution and creation date,
+        published now if accepted now. The content graph of the old state is dropped and the content is
+        written to the graph of the new state (if any)."""
+        with self._lock:  # one change at a time per process: read the state, then write
+            state_before, version, count = None, 0, 0
+            if states is not None:
+                st = self._state(rid)
+                if st is None:
+                    raise ContributionError(f"ressource inconnue : {rid}")
+                if st[0] not in states:
+                    raise ContributionError(f"impossible : la ressource est {STATE_LABELS[st[0]]}")
+                state_before, version, count = st
+            state_after = state_after or state_before
+            at, number = now(), count + 1
+            r = ox.NamedNode(self.iri(rid))
+            old = self.version_content(rid, version) if version else []
+            content_now, new_version = old, version
+            if rewrite:
+                if derived_from is not None and not 1 <= derived_from <= version:
+                    raise ContributionError(f"version inconnue : {derived_from}")
+                if content is None:
+                    source = self.version_content(rid, derived_from) if derived_from else old
+                    content = self.read_content(source, rid)
+                creator, label, created = self._attribution(rid, old) if old else (agent, agent_label, at)
+                content_now = self.content_triples(
+                    rid, content, agent=creator, agent_label=label, created=created, modified=at
+                )
+                published_on = ox.NamedNode(SCHEMA + "datePublished")
+                if state_after == ACCEPTED and state_before != ACCEPTED:  # accepted now
+                    content_now.append(ox.Triple(r, published_on, _dt(at)))
+                else:
+                    content_now += [t for t in old if t.subject == r and t.predicate == published_on]
+                new_version = version + 1
 
-        hist = Triples()
-        hist.a(cs_node, "prov:Activity", "cs:Modification")
-        hist.label(cs_node, ACTION_LABELS[action])
-        hist.add(cs_node, "cs:action", action)
-        hist.add(cs_node, "cs:numero", number)
-        hist.add(cs_node, "prov:startedAtTime", _dt(at))
-        hist.add(cs_node, "prov:endedAtTime", _dt(at))
-        hist.add(cs_node, "prov:wasAssociatedWith", iri(agent))
-        hist.label(iri(agent), agent_label)
-        hist.add(cs_node, "cs:etatApres", iri(self.state_iri(state_after)))
-        if state_before:
-            hist.add(cs_node, "cs:etatAvant", iri(self.state_iri(state_before)))
-        hist.add(cs_node, "cs:motif", reason, "fr")
-        if version:
-            hist.add(cs_node, "prov:used", iri(self.version_iri(rid, version)))
-        if derived_from:
-            hist.add(cs_node, "cs:retourA", iri(self.version_iri(rid, derived_from)))
-        if new_version != version:
-            v = iri(self.version_iri(rid, new_version))
-            hist.a(v, "prov:Entity")
-            hist.label(v, f"Version {new_version}")
-            hist.add(v, "prov:specializationOf", r)
-            hist.add(v, "prov:wasGeneratedBy", cs_node)
-            hist.add(v, "prov:generatedAtTime", _dt(at))
-            hist.add(v, "prov:wasAttributedTo", iri(agent))
-            hist.add(v, "cs:graphe", iri(self.version_graph(rid, new_version)))
-            hist.add(cs_node, "prov:generated", v)
+            cs_node = ox.NamedNode(f"{self.iri(rid)}/modification/{number}")
+            hist = Triples()
+            hist.a(cs_node, "prov:Activity", "cs:Modification")
+            hist.label(cs_node, ACTION_LABELS[action])
+            hist.add(cs_node, "cs:action", action)
+            hist.add(cs_node, "cs:numero", number)
+            hist.add(cs_node, "prov:startedAtTime", _dt(at))
+            hist.add(cs_node, "prov:endedAtTime", _dt(at))
+            hist.add(cs_node, "prov:wasAssociatedWith", iri(agent))
+            hist.label(iri(agent), agent_label)
+            hist.add(cs_node, "cs:etatApres", iri(self.state_iri(state_after)))
+            if state_before:
+                hist.add(cs_node, "cs:etatAvant", iri(self.state_iri(state_before)))
+            hist.add(cs_node, "cs:motif", reason, "fr")
             if version:
-                hist.add(v, "prov:wasRevisionOf", iri(self.version_iri(rid, version)))
+                hist.add(cs_node, "prov:used", iri(self.version_iri(rid, version)))
             if derived_from:
-                hist.add(v, "prov:wasDerivedFrom", iri(self.version_iri(rid, derived_from)))
-        hist.add(r, "cs:etat", iri(self.state_iri(state_after)))
-        hist.add(r, "cs:versionCourante", new_version)
-        hist.add(r, "cs:nombreModifications", number)
-        hist.add(r, "dcterms:modified", _dt(at))
+                hist.add(cs_node, "cs:retourA", iri(self.version_iri(rid, derived_from)))
+            if rewrite:
+                v = iri(self.version_iri(rid, new_version))
+                hist.a(v, "prov:Entity")
+                hist.label(v, f"Version {new_version}")
+                hist.add(v, "prov:specializationOf", r)
+                hist.add(v, "prov:wasGeneratedBy", cs_node)
+                hist.add(v, "prov:generatedAtTime", _dt(at))
+                hist.add(v, "prov:wasAttributedTo", iri(agent))
+                hist.add(v, "cs:graphe", iri(self.version_graph(rid, new_version)))
+                hist.add(cs_node, "prov:generated", v)
+                if version:
+                    hist.add(v, "prov:wasRevisionOf", iri(self.version_iri(rid, version)))
+                if derived_from:
+                    hist.add(v, "prov:wasDerivedFrom", iri(self.version_iri(rid, derived_from)))
+            hist.add(r, "cs:etat", iri(self.state_iri(state_after)))
+            hist.add(r, "cs:versionCourante", new_version)
+            hist.add(r, "cs:nombreModifications", number)
+            hist.add(r, "dcterms:modified", _dt(at))
 
-        # Two updates, as the embedded store keeps private graphs in an engine of their own: the public
-        # one first. If the process dies between them, the record still says the old state and the
-        # moderator's retry rewrites the same public triples; the other order could record a resource
-        # as accepted whose content never reached the public graph.
-        private = [
-            f"DELETE WHERE {{ GRAPH <{h}> {{ {r} <{CS}etat> ?a ; <{CS}versionCourante> ?b ; "
-            f"<{CS}nombreModifications> ?c ; <{DCTERMS}modified> ?d }} }}"
-        ]
-        published: list[str] = []
-        public = self.public_graph()
-        if state_before == PENDING:
-            private.append(f"DROP SILENT GRAPH <{self.pending_graph(rid)}>")
-        elif state_before == ACCEPTED:
-            # The shared public graph holds exactly the current version: take out what this resource owns
-            # (agents may be shared by several resources: they are cleaned up below).
-            files = f"{self.minter.base}fichiers/{rid}/"
-            owned = [t for t in old if t.subject == r or t.subject.value.startswith(files)]
-            published.append(f"DELETE DATA {{ {_data(public, owned)} }}")
-        insert = _data(h, hist)
-        if new_version != version:
-            insert += _data(self.version_graph(rid, new_version), content)
-        if state_after == PENDING:
-            insert += _data(self.pending_graph(rid), content)
-        elif state_after == ACCEPTED:
-            meta = GraphMeta(
-                label="Ressources partagées par le réseau (contributions acceptées)",
-                source=self.minter.base + "ressources/proposer",
-                description="Chaque ressource porte sa propre licence (dcterms:license).",
-            )
-            void_triples = "http://rdfs.org/ns/void#triples"
-            meta_triples = [
-                t for t in self.store.meta_triples(public, meta, 0) if t.predicate.value != void_triples
+            # Two updates, as the embedded store keeps private graphs in an engine of their own: the public
+            # one first. If the process dies between them, the record still says the old state and the
+            # moderator's retry rewrites the same public triples; the other order could record a resource
+            # as accepted whose content never reached the public graph.
+            h, public, published = self.history_graph(rid), self.public_graph(), []
+            updates = [
+                f"DELETE WHERE {{ GRAPH <{h}> {{ {r} <{CS}etat> ?a ; <{CS}versionCourante> ?b ; "
+                f"<{CS}nombreModifications> ?c ; <{DCTERMS}modified> ?d }} }}"
             ]
-            published.append(f"DELETE WHERE {{ GRAPH <{self.store.meta_graph}> {{ <{public}> ?p ?o }} }}")
-            shown = _data(public, content) + _data(self.store.meta_graph, meta_triples)
-            published.append(f"INSERT DATA {{ {shown} }}")
-        insert += _data(self.private_graph, extra_private or [])
-        private.append(f"INSERT DATA {{ {insert} }}")
-        if state_before == ACCEPTED:
-            agents = " ".join(
-                str(t.object) for t in old if t.subject == r and t.predicate.value == PROV + "wasAttributedTo"
-            )
-            published.append(
-                f"DELETE {{ GRAPH <{public}> {{ ?a ?p ?o }} }} WHERE {{ VALUES ?a {{ {agents} }} "
-                f"GRAPH <{public}> {{ ?a ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{public}> "
-                f"{{ ?x <{PROV}wasAttributedTo> ?a }} }} }}"
-            )
-        if published:
-            self.store.update(" ;\n".join(published))
-        self.store.update(" ;\n".join(private))
-        return number
+            if state_before == PENDING:
+                updates.append(f"DROP SILENT GRAPH <{self.pending_graph(rid)}>")
+            elif state_before == ACCEPTED:
+                # The shared public graph holds exactly the current version: take out what this resource
+                # owns (agents may be shared by several resources: they are cleaned up below).
+                files = f"{self.minter.base}fichiers/{rid}/"
+                owned = [t for t in old if t.subject == r or t.subject.value.startswith(files)]
+                published.append(f"DELETE DATA {{ {_data(public, owned)} }}")
+            insert = _data(h, hist) + _data(self.private_graph, private or [])
+            if rewrite:
+                insert += _data(self.version_graph(rid, new_version), content_now)
+            if state_after == PENDING:
+                insert += _data(self.pending_graph(rid), content_now)
+            elif state_after == ACCEPTED:
+                meta = GraphMeta(
+                    label="Ressources partagées par le réseau (contributions acceptées)",
+                    source=self.minter.base + "ressources/proposer",
+                    description="Chaque ressource porte sa propre licence (dcterms:license).",
+                )
+                void_triples = "http://rdfs.org/ns/void#triples"
+                meta_triples = [
+                    t for t in self.store.meta_triples(public, meta, 0) if t.predicate.value != void_triples
+                ]
+                meta_graph = self.store.meta_graph
+                published.append(f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{public}> ?p ?o }} }}")
+                published.append(
+                    f"INSERT DATA {{ {_data(public, content_now)}{_data(meta_graph, meta_triples)} }}"
+                )
+            updates.append(f"INSERT DATA {{ {insert} }}")
+            if state_before == ACCEPTED:
+                agents = " ".join(
+                    str(t.object)
+                    for t in old
+                    if t.subject == r and t.predicate.value == PROV + "wasAttributedTo"
+                )
+                published.append(
+                    f"DELETE {{ GRAPH <{public}> {{ ?a ?p ?o }} }} WHERE {{ VALUES ?a {{ {agents} }} "
+                    f"GRAPH <{public}> {{ ?a ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{public}> "
+                    f"{{ ?x <{PROV}wasAttributedTo> ?a }} }} }}"
+                )
+            if published:
+                self.store.update(" ;\n".join(published))
+            self.store.update(" ;\n".join(updates))
+            return number
 
     @staticmethod
     def new_id(title: str) -> str:
@@ -397,9 +424,6 @@ class Contributions:
         token = secrets.token_urlsafe(24)
         agent = self.contributor_agent(contributor)
         named = (contributor.show_name or contributor.account) and contributor.name
-        label = contributor.name if named else ANONYMOUS_LABEL
-        at = now()
-        triples = self.content_triples(rid, content, agent=agent, agent_label=label, created=at, modified=at)
         r = iri(self.iri(rid))
         private = Triples()
         private.add(r, "cs:courriel", contributor.email.strip())
@@ -407,17 +431,10 @@ class Contributions:
         private.add(r, "cs:nomPublic", contributor.show_name)
         private.add(r, "cs:jetonSuivi", hashlib.sha256(token.encode()).hexdigest())
         private.add(r, "prov:wasAttributedTo", iri(agent))
-        with self._lock:
-            self._commit(
-                rid,
-                action="proposition",
-                agent=agent,
-                agent_label=label,
-                before=None,
-                state_after=PENDING,
-                content=triples,
-                extra_private=private,
-            )
+        label = contributor.name if named else ANONYMOUS_LABEL
+        self._commit(
+            rid, "proposition", agent, label, None, PENDING, rewrite=True, content=content, private=private
+        )
         return rid, token
 
     def _attribution(self, rid: str, current: list[ox.Triple]) -> tuple[str, str, str]:
@@ -427,81 +444,33 @@ class Contributions:
         agent = value[(s, PROV + "wasAttributedTo")]
         return agent, value.get((agent, RDFS + "label"), ANONYMOUS_LABEL), value[(s, DCTERMS + "created")]
 
-    def _change(
-        self,
-        rid: str,
-        states: tuple[str, ...],
-        user: str,
-        user_label: str,
-        action: str,
-        state_after: str | None = None,
-        *,
-        rewrite: bool = False,
-        content: Content | None = None,
-        reason: str | None = None,
-        derived_from: int | None = None,
-    ) -> int:
-        """A moderator's change of a resource in one of ``states`` (``state_after`` None keeps the state).
-        ``rewrite``: a new version with ``content`` (None: that of version ``derived_from``, else the current
-        one) under the original attribution and creation date, published now if accepted now."""
-        with self._lock:
-            st = self._state(rid)
-            if st is None:
-                raise ContributionError(f"ressource inconnue : {rid}")
-            if st[0] not in states:
-                raise ContributionError(f"impossible : la ressource est {STATE_LABELS[st[0]]}")
-            triples = None
-            if rewrite:
-                if derived_from is not None and not 1 <= derived_from <= st[1]:
-                    raise ContributionError(f"version inconnue : {derived_from}")
-                current = self.version_content(rid, st[1])
-                agent, label, created = self._attribution(rid, current)
-                if content is None:
-                    old = self.version_content(rid, derived_from) if derived_from else current
-                    content = self.read_content(old, rid)
-                at = now()
-                triples = self.content_triples(
-                    rid, content, agent=agent, agent_label=label, created=created, modified=at
-                )
-                s, date = ox.NamedNode(self.iri(rid)), ox.NamedNode(SCHEMA + "datePublished")
-                if state_after == ACCEPTED:
-                    triples.append(ox.Triple(s, date, _dt(at)))
-                else:
-                    triples += [t for t in current if t.subject == s and t.predicate == date]
-            return self._commit(
-                rid,
-                action=action,
-                agent=self.account_agent(user),
-                agent_label=user_label,
-                before=st,
-                state_after=state_after or st[0],
-                content=triples,
-                reason=reason,
-                derived_from=derived_from,
-            )
+    def _change(self, rid: str, user: str, user_label: str, action: str, *args, **kwargs) -> int:
+        """A moderator's change: under the pseudonym of their account."""
+        return self._commit(rid, action, self.account_agent(user), user_label, *args, **kwargs)
 
     def edit(self, rid: str, content: Content, user: str, user_label: str) -> int:
-        states = (PENDING, ACCEPTED)
-        return self._change(rid, states, user, user_label, "modification", rewrite=True, content=content)
+        return self._change(
+            rid, user, user_label, "modification", (PENDING, ACCEPTED), rewrite=True, content=content
+        )
 
     def accept(self, rid: str, user: str, user_label: str) -> int:
-        return self._change(rid, (PENDING,), user, user_label, "acceptation", ACCEPTED, rewrite=True)
+        return self._change(rid, user, user_label, "acceptation", (PENDING,), ACCEPTED, rewrite=True)
 
     def reject(self, rid: str, user: str, user_label: str, reason: str) -> int:
-        return self._change(rid, (PENDING,), user, user_label, "rejet", REJECTED, reason=reason)
+        return self._change(rid, user, user_label, "rejet", (PENDING,), REJECTED, reason=reason)
 
     def delete(self, rid: str, user: str, user_label: str, reason: str | None = None) -> int:
-        return self._change(rid, (ACCEPTED, PENDING), user, user_label, "suppression", DELETED, reason=reason)
+        return self._change(rid, user, user_label, "suppression", (ACCEPTED, PENDING), DELETED, reason=reason)
 
     def restore(self, rid: str, user: str, user_label: str) -> int:
         """Deleted or rejected → accepted again, with the content it had."""
-        return self._change(rid, (DELETED, REJECTED), user, user_label, "restauration", ACCEPTED)
+        return self._change(rid, user, user_label, "restauration", (DELETED, REJECTED), ACCEPTED)
 
     def revert(self, rid: str, to_version: int, user: str, user_label: str) -> int:
         """A new version with an old one's content (history only grows), in the current state's graph; the
         dates describe the resource, not a version: they stay the current ones."""
         states = (PENDING, ACCEPTED)
-        return self._change(rid, states, user, user_label, "retour", rewrite=True, derived_from=to_version)
+        return self._change(rid, user, user_label, "retour", states, rewrite=True, derived_from=to_version)
 
     def record(self, rid: str) -> Record | None:
         st = self._state(rid)
