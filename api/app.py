@@ -35,7 +35,6 @@ from api.public_http import PublicHttp
 from api.reconcile import router as reconcile_router
 from graph import formats, matching, search
 from graph.pool import QueryRunner, Reader
-from graph.remote import RemoteRunner, RemoteStore
 from graph.settings import Settings
 from graph.store import OxigraphStore, QueryTimeout, Store, StoreUnavailable, open_store
 
@@ -51,7 +50,20 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runner = None
         try:
-            _start(app)
+            app.state.store = store or open_store(settings.store, settings.base_iri)
+            # Public reads (/sparql, pages) go through worker processes with real deadlines.
+            app.state.runner = QueryRunner(
+                app.state.store,
+                workers=settings.query_workers,
+                max_busy=settings.query_workers_max,
+                network=bool(settings.service_allowlist),
+            )
+            if isinstance(app.state.store, OxigraphStore):  # a remote server is read directly by the pages
+                app.state.reader = Reader(app.state.store, app.state.runner, settings.query_timeout)
+            # The list/search index of the object pages read through (api.pages.store_of: it is kept per
+            # store object), begun now but not waited for: SPARQL and resource pages answer during its build.
+            search.start(getattr(app.state, "reader", None) or app.state.store, settings.index_path())
+            matching.start(app.state.store)  # the names /reconcile and the contribution form resolve
             yield
         finally:
             if hasattr(app.state, "reader"):  # embedded: a refresh under way is let finish
@@ -63,26 +75,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 app.state.runner.close()
             if store is None and hasattr(app.state, "store"):
                 app.state.store.close()
-
-    def _start(app: FastAPI) -> None:
-        app.state.store = store or open_store(settings.store, settings.base_iri)
-        # Public reads (/sparql, pages) go through worker processes with real deadlines.
-        runner: QueryRunner | RemoteRunner | None = None
-        if isinstance(app.state.store, OxigraphStore):
-            runner = QueryRunner(
-                app.state.store,
-                workers=settings.query_workers,
-                max_busy=settings.query_workers_max,
-                network=bool(settings.service_allowlist),
-            )
-            app.state.reader = Reader(app.state.store, runner, settings.query_timeout)
-        elif isinstance(app.state.store, RemoteStore):
-            runner = RemoteRunner(app.state.store)  # the server is the snapshot; pages read it directly
-        app.state.runner = runner
-        # The list/search index of the object pages read through (api.pages.store_of: it is kept per store
-        # object), begun now but not waited for: SPARQL and resource pages answer during its build.
-        search.start(getattr(app.state, "reader", None) or app.state.store, settings.index_path())
-        matching.start(app.state.store)  # the names /reconcile and the contribution form resolve
 
     app = FastAPI(
         title="Comm'un Services",

@@ -49,19 +49,14 @@ IMPORTERS: dict[str, Callable[[Path, argparse.Namespace, Store], ImportResult]] 
     ),
 }
 
-# What `communs load` reads: (kind, path relative to data/) in dependency order.
-BUNDLED: list[tuple[str, str]] = [
-    ("territories", "decoupage-administratif"),
-    ("catalogue", "seeds/adrets-catalogue-projets.txt"),
-    ("report", "seeds/adrets-web-atelier-1-compte-rendu.txt"),
-    ("places", "france-services/liste-fs-20240801.csv.gz"),
-    ("places", "tiers-lieux-2019/CGET_TiersLieux_2019.csv.gz"),
+# What `communs load` reads: (kind, path relative to data/, mapping of a list of places) in dependency order.
+BUNDLED: list[tuple[str, str, str | None]] = [
+    ("territories", "decoupage-administratif", None),
+    ("catalogue", "seeds/adrets-catalogue-projets.txt", None),
+    ("report", "seeds/adrets-web-atelier-1-compte-rendu.txt", None),
+    ("places", "france-services/liste-fs-20240801.csv.gz", "mappings/france-services.toml"),
+    ("places", "tiers-lieux-2019/CGET_TiersLieux_2019.csv.gz", "mappings/tiers-lieux-2019.toml"),
 ]
-# Mapping of each bundled list of places (the folder name of the file).
-BUNDLED_MAPPINGS = {
-    "france-services": "mappings/france-services.toml",
-    "tiers-lieux-2019": "mappings/tiers-lieux-2019.toml",
-}
 
 
 def write(store: Store, result: ImportResult, show_report: bool) -> int:
@@ -86,10 +81,10 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
         print("ontologie et vocabulaires")
         total = write(store, rdf_loader.ontology(store.minter), args.report)
         total += write(store, data_inclusion_vocab.build(store.minter), args.report)
-        for kind, rel in BUNDLED:
+        for kind, rel, mapping in BUNDLED:
             print(f"{kind}: {rel}")
-            if kind == "places":
-                args.mapping = str(DATA_DIR / BUNDLED_MAPPINGS[rel.split("/")[0]])
+            if mapping:
+                args.mapping = str(DATA_DIR / mapping)
             total += write(store, IMPORTERS[kind](DATA_DIR / rel, args, store), args.report)
         elapsed = time.perf_counter() - started
         print(f"{total} triplets chargés en {elapsed:.1f} s ; {store.count()} dans le store")

@@ -31,7 +31,6 @@ from graph import formats, sparql_text
 from graph import named_queries as nq
 from graph.namespaces import PREFIXES, sparql_prefixes
 from graph.pool import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
-from graph.remote import RemoteRunner
 from graph.settings import Settings
 from graph.sparql_text import Refused, bind
 from graph.store import QueryTimeout, Store, StoreError, StoreUnavailable
@@ -145,7 +144,7 @@ def _authorize(request: Request) -> None:
         raise Refused(403, "wrong update token")
 
 
-def _runner(request: Request) -> QueryRunner | RemoteRunner:
+def _runner(request: Request) -> QueryRunner:
     runner = getattr(request.app.state, "runner", None)
     if runner is None:
         raise Refused(503, "the SPARQL endpoint is not ready yet: try again in a moment")
@@ -347,7 +346,7 @@ def _prefetch(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
 
 
 async def _run(
-    runner: QueryRunner | RemoteRunner, job: Job, timeout: float, written: str, compact: bool
+    runner: QueryRunner, job: Job, timeout: float, written: str, compact: bool
 ) -> tuple[Answer, str, list[bytes], bool]:
     """The answer, its media type, its first PREFETCH bytes (all of a small one) and whether they are all
     of it: an error before them gets a proper status. ``written``: the query as the client sent it, where

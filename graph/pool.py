@@ -32,7 +32,7 @@ import pyoxigraph as ox
 from graph import formats
 from graph.snapshots import Snapshots
 from graph.sparql_text import bind
-from graph.store import Bindings, OxigraphStore, QueryTimeout, Store, StoreError
+from graph.store import Bindings, OxigraphStore, QueryTimeout, Store, StoreError, as_rows
 
 CHUNK = 64 * 1024
 HEAVY_AFTER = 1.0  # seconds: a query still running then gets a lower CPU priority
@@ -138,18 +138,25 @@ def _execute(store: ox.Store, job: Job, head, write) -> None:
         args["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or []]
     elif job.union_default:
         args["use_default_graph_as_union"] = True
-    result = _query(store, job.query, args)
-    if isinstance(result, ox.QueryTriples):
-        kind, media = "graph", job.graph_format
-    else:
+    serialize(_query(store, job.query, args), job, head, write)
+
+
+def serialize(result, job: Job, head, write) -> None:
+    """A query's result in the format the job asks for its kind: ``head(Head)`` once, then the body
+    through ``write``. ``result`` is pyoxigraph's, or triples parsed from a remote server's answer."""
+    if isinstance(result, ox.QueryBoolean | ox.QuerySolutions):
         kind = "boolean" if isinstance(result, ox.QueryBoolean) else "solutions"
         media = job.results_format
+    else:
+        kind, media = "graph", job.graph_format
     if media is None:
         raise NotAcceptable(kind)
     head(Head(kind, media))
-    result.serialize(
-        write, (ox.RdfFormat if kind == "graph" else ox.QueryResultsFormat).from_media_type(media)
-    )
+    fmt = (ox.RdfFormat if kind == "graph" else ox.QueryResultsFormat).from_media_type(media)
+    if isinstance(result, ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples):
+        result.serialize(write, fmt)
+    else:
+        ox.serialize(result, write, fmt)
 
 
 def _no_network() -> None:
@@ -244,7 +251,7 @@ class Answer:
 
 class QueryRunner:
     """Deadline-enforcing reads of the public dataset. Thread-safe; a query runs on the snapshot of the
-    store's version at its start (published then if need be)."""
+    store's version at its start (published then if need be), or on the remote server."""
 
     def __init__(self, store: Store, workers: int = 2, max_busy: int | None = None, *, network: bool = False):
         """``network``: whether queries may open connections (SERVICE to allow-listed endpoints).
@@ -282,8 +289,9 @@ class QueryRunner:
         return await asyncio.to_thread(self._run, job, deadline, timeout, self._sparql)
 
     def _run(self, job: Job, deadline: float, timeout: float, slots: Slots) -> Answer:
+        if not isinstance(self.store, OxigraphStore):  # a remote server (graph.remote): it is the snapshot
+            return self.store.answer(job, deadline, timeout)  # type: ignore[attr-defined]
         if not self.disk:
-            assert isinstance(self.store, OxigraphStore)
             public = self.store.oxigraph  # holds only the public graphs: read as it is
             late = f"the query ran past its {timeout:g} s deadline"
             return threaded_answer(lambda head, writer: _execute(public, job, head, writer), deadline, late)
@@ -446,11 +454,8 @@ class Reader:
     def select(self, query, bindings=None, *, public=True, timeout=None):
         if self._direct(bindings, public):
             return self.store.select(query, bindings, public=public, timeout=timeout)
-        solutions = ox.parse_query_results(
-            self._body(query, bindings, timeout, True), ox.QueryResultsFormat.JSON
-        )
-        names = [v.value for v in solutions.variables]
-        return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+        body = self._body(query, bindings, timeout, True)
+        return as_rows(ox.parse_query_results(body, ox.QueryResultsFormat.JSON))
 
     def scan(self, query, names):
         if not self.runner.disk:

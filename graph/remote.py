@@ -10,7 +10,6 @@ the server too. Configured by the location ``sparql+http://[user:password@]host:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import io
@@ -24,10 +23,10 @@ import httpx
 import pyoxigraph as ox
 
 from graph import formats
-from graph.pool import EMPTY_GRAPH, Answer, Head, Job, NotAcceptable, threaded_answer
+from graph.pool import EMPTY_GRAPH, Answer, Job, serialize, threaded_answer
 from graph.settings import Settings
 from graph.sparql_text import bind, named_iris, query_form
-from graph.store import BULK_TIMEOUT, Bindings, QueryTimeout, Store, StoreError, StoreUnavailable, Term
+from graph.store import BULK_TIMEOUT, Bindings, QueryTimeout, Store, StoreError, StoreUnavailable, as_rows
 
 XML = formats.SPARQL_XML.media_type  # what we ask a server for: every server writes it, ASK included
 NT = formats.NTRIPLES.media_type
@@ -240,7 +239,6 @@ class RemoteStore(Store):
         stream: bool = False,
     ) -> httpx.Response:
         """A query with an explicit dataset; the answer checked for a server-side cut."""
-        self.dialect  # noqa: B018 - the dialect is needed to read the answer
         request = self.client.build_request(
             "POST",
             self.query_url,
@@ -261,7 +259,7 @@ class RemoteStore(Store):
 
     def _rows(
         self, query: str, dataset: dict[str, list[str]], timeout: float | None = None
-    ) -> list[dict[str, Term]] | bool:
+    ) -> list[dict] | bool:
         """SPARQL XML results as rows (or a boolean), parsed and dropped in the calling thread: pyoxigraph's
         result objects must not reach another thread, even inside an exception's traceback."""
         body = _bnodes_fixed(self.post_query(query, XML, dataset, timeout=timeout).content)
@@ -269,8 +267,7 @@ class RemoteStore(Store):
             result = _virtuoso_ask(ox.parse_query_results(body, ox.QueryResultsFormat.XML))
             if isinstance(result, ox.QueryBoolean):
                 return bool(result)
-            names = [v.value for v in result.variables]
-            return [{n: s[n] for n in names if s[n] is not None} for s in result]
+            return as_rows(result)
         except SyntaxError as e:
             message = f"the SPARQL server's answer is not SPARQL XML results: {e}"
         raise StoreError(message)
@@ -395,6 +392,55 @@ class RemoteStore(Store):
                 f"{size} (written to meanwhile?): read it again"
             )
 
+    # --- the endpoint's reads (graph.pool.QueryRunner) -------------------------------------------------
+    def _job_dataset(self, job: Job) -> dict[str, list[str]]:
+        public = self.minter.is_public_graph
+        empty = self.empty_graph()
+        if job.from_graphs is not None and self.dialect.virtuoso:
+            # A server that adds the query's FROM graphs to the protocol's dataset would read them
+            # whatever we send: there a non-public (or unresolved, relative) FROM graph is refused.
+            for g in job.from_graphs[0] + job.from_graphs[1]:
+                if "://" not in g or not public(g):
+                    raise StoreError(f"FROM <{g}>: only the public graphs, by absolute IRI, can be read")
+        if job.default_graphs is not None or job.named_graphs is not None:
+            default, named = job.default_graphs or [], job.named_graphs or []
+        elif job.from_graphs is not None:
+            default, named = job.from_graphs  # the query's own FROM / FROM NAMED, as the protocol's dataset
+        elif job.union_default:
+            default = named = self.public_graphs()
+        else:  # the query's default graph only (Graph Store reads): ours are all named, so it is empty here
+            default, named = [], self.public_graphs()
+        return {
+            "default-graph-uri": [g if public(g) else empty for g in default] or [empty],
+            "named-graph-uri": [g if public(g) else empty for g in named] or [empty],
+        }
+
+    def answer(self, job: Job, deadline: float, timeout: float) -> Answer:
+        """The same :class:`Answer` as ``graph.pool``'s workers. The answer is transcoded by pyoxigraph as
+        it streams in (one path for every server's quirks); the deadline is enforced here, stopping the
+        server's own work is its job (Virtuoso: ``MaxQueryExecutionTime``)."""
+        text = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
+        dataset = self._job_dataset(job)
+        # Asked for what the form gives: Virtuoso answers 406 to a CONSTRUCT sent a results type first.
+        accept = GRAPH_ACCEPT if query_form(job.query) in ("CONSTRUCT", "DESCRIBE") else XML
+        holder: list[httpx.Response] = []
+
+        def produce(head, writer) -> None:
+            response = self.post_query(text, accept, dataset, timeout=timeout, stream=True)
+            holder.append(response)
+            try:
+                _transcode(response, job, head, writer)
+            finally:
+                response.close()
+
+        def stop() -> None:
+            for response in holder:
+                with contextlib.suppress(Exception):
+                    response.close()
+
+        late = f"the query ran past its {timeout:g} s deadline and was stopped"
+        return threaded_answer(produce, deadline, late, stop)
+
     # --- writing ---------------------------------------------------------------------------------
     def _registration(self, sparql: str) -> str:
         """For Virtuoso, which lists no graphs: record every graph of ours the update names (an IRI
@@ -472,68 +518,6 @@ def _parse_graph(response: httpx.Response) -> Iterator[ox.Triple]:
         raise StoreError(f"the SPARQL server's graph answer is not {fmt.name}: {e}") from e
 
 
-class RemoteRunner:
-    """The endpoint's reads on a remote server: the same :class:`Answer` as ``graph.pool``. The answer is
-    transcoded by pyoxigraph as it streams in (one path for every server's quirks); the deadline is
-    enforced here, stopping the server's own work is its job (Virtuoso: ``MaxQueryExecutionTime``)."""
-
-    def __init__(self, store: RemoteStore):
-        self.store = store
-
-    def close(self) -> None:
-        """The store owns the connections."""
-
-    def _dataset(self, job: Job) -> dict[str, list[str]]:
-        public = self.store.minter.is_public_graph
-        empty = self.store.empty_graph()
-        if job.from_graphs is not None and self.store.dialect.virtuoso:
-            # A server that adds the query's FROM graphs to the protocol's dataset would read them
-            # whatever we send: there a non-public (or unresolved, relative) FROM graph is refused.
-            for g in job.from_graphs[0] + job.from_graphs[1]:
-                if "://" not in g or not public(g):
-                    raise StoreError(f"FROM <{g}>: only the public graphs, by absolute IRI, can be read")
-        if job.default_graphs is not None or job.named_graphs is not None:
-            default, named = job.default_graphs or [], job.named_graphs or []
-        elif job.from_graphs is not None:
-            default, named = job.from_graphs  # the query's own FROM / FROM NAMED, as the protocol's dataset
-        elif job.union_default:
-            default = named = self.store.public_graphs()
-        else:  # the query's default graph only (Graph Store reads): ours are all named, so it is empty here
-            default, named = [], self.store.public_graphs()
-        return {
-            "default-graph-uri": [g if public(g) else empty for g in default] or [empty],
-            "named-graph-uri": [g if public(g) else empty for g in named] or [empty],
-        }
-
-    def run(self, job: Job, timeout: float) -> Answer:
-        deadline = time.monotonic() + timeout
-        text = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
-        dataset = self._dataset(job)
-        # Asked for what the form gives: Virtuoso answers 406 to a CONSTRUCT sent a results type first.
-        accept = GRAPH_ACCEPT if query_form(job.query) in ("CONSTRUCT", "DESCRIBE") else XML
-        holder: list[httpx.Response] = []
-
-        def produce(head, writer) -> None:
-            response = self.store.post_query(text, accept, dataset, timeout=timeout, stream=True)
-            holder.append(response)
-            try:
-                _transcode(response, job, head, writer)
-            finally:
-                response.close()
-
-        def stop() -> None:
-            for response in holder:
-                with contextlib.suppress(Exception):
-                    response.close()
-
-        late = f"the query ran past its {timeout:g} s deadline and was stopped"
-        return threaded_answer(produce, deadline, late, stop)
-
-    async def run_async(self, job: Job, timeout: float) -> Answer:
-        """:meth:`run` from the event loop (the HTTP call and its deadline live in threads)."""
-        return await asyncio.to_thread(self.run, job, timeout)
-
-
 class _Reader(io.RawIOBase):
     """A streamed HTTP body as a file, for pyoxigraph's parsers."""
 
@@ -580,18 +564,10 @@ def _transcode(response: httpx.Response, job: Job, head, write) -> None:
     media = response.headers.get("content-type", "").split(";")[0].strip().lower()
     body = io.BufferedReader(_Reader(response))
     results_format = ox.QueryResultsFormat.from_media_type(media) if "sparql-results" in media else None
-    if results_format is not None:
-        result = _virtuoso_ask(ox.parse_query_results(body, results_format))
-        kind = "boolean" if isinstance(result, ox.QueryBoolean) else "solutions"
-        if job.results_format is None:
-            raise NotAcceptable(kind)
-        head(Head(kind, job.results_format))
-        result.serialize(write, ox.QueryResultsFormat.from_media_type(job.results_format))
-        return
     fmt = ox.RdfFormat.from_media_type(media or NT)
-    if fmt is None:
+    if results_format is not None:
+        serialize(_virtuoso_ask(ox.parse_query_results(body, results_format)), job, head, write)
+    elif fmt is None:
         raise StoreError(f"the SPARQL server answered {media!r}, neither SPARQL results nor RDF")
-    if job.graph_format is None:
-        raise NotAcceptable("graph")
-    head(Head("graph", job.graph_format))
-    ox.serialize(ox.parse(body, fmt), write, ox.RdfFormat.from_media_type(job.graph_format))
+    else:
+        serialize(ox.parse(body, fmt), job, head, write)

@@ -30,6 +30,12 @@ Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Bindings = dict[str, Term]
 
 
+def as_rows(solutions: ox.QuerySolutions) -> list[dict[str, Term]]:
+    """Query solutions as a list of rows, unbound variables absent from the row."""
+    names = [v.value for v in solutions.variables]
+    return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+
+
 class StoreError(Exception):
     """A store operation failed for a reason the user can act on (bad query, bad data)."""
 
@@ -189,7 +195,7 @@ class OxigraphStore(Store):
         self.path = Path(path) if path is not None else None
         self.read_only = read_only
         private = self.path.with_name(self.path.name + ".private") if self.path else None
-        self._store = self._open(self.path)
+        self.oxigraph = self._open(self.path)  # the public engine (graph.snapshots checkpoints it)
         self._private = self._open(private if private is None or private.exists() or not read_only else None)
         self._version_file = self.path.with_name(self.path.name + ".version") if self.path else None
         self._version = self._read_version()
@@ -213,18 +219,13 @@ class OxigraphStore(Store):
                 f"cannot open the store at {path}: {e} (is another 'communs' process using it?)"
             ) from e
 
-    @property
-    def oxigraph(self) -> ox.Store:
-        """The public pyoxigraph store, for the modules of ``graph/`` that need it (snapshots)."""
-        return self._store
-
     def _of(self, graph: str) -> ox.Store:
         """The engine that holds ``graph``."""
-        return self._store if self.minter.is_public_graph(graph) else self._private
+        return self.oxigraph if self.minter.is_public_graph(graph) else self._private
 
     # --- reading ---------------------------------------------------------------------------
     def _run(self, query: str, bindings: Bindings | None, public: bool):
-        store = self._store if public else self._private
+        store = self.oxigraph if public else self._private
         try:
             if bindings and any(isinstance(v, ox.BlankNode) for v in bindings.values()):
                 # VALUES cannot hold blank nodes; pyoxigraph substitutes them (pattern variables only).
@@ -235,9 +236,7 @@ class OxigraphStore(Store):
             raise StoreError(f"invalid SPARQL: {e}") from e
 
     def select(self, query, bindings=None, *, public=True, timeout=None):
-        result = self._run(query, bindings, public)
-        names = [v.value for v in result.variables]
-        return [{n: s[n] for n in names if s[n] is not None} for s in result]
+        return as_rows(self._run(query, bindings, public))
 
     def ask(self, query, bindings=None, *, public=True):
         return bool(self._run(query, bindings, public))
@@ -248,20 +247,20 @@ class OxigraphStore(Store):
     def graphs(self):
         return [
             g.value
-            for s in (self._store, self._private)
+            for s in (self.oxigraph, self._private)
             for g in s.named_graphs()
             if isinstance(g, ox.NamedNode)
         ]
 
     def public_graphs(self):
-        return [g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
+        return [g.value for g in self.oxigraph.named_graphs() if isinstance(g, ox.NamedNode)]
 
     def has_graph(self, graph):
         return self._of(graph).contains_named_graph(ox.NamedNode(graph))
 
     def count(self, graph=None):
         if graph is None:
-            return len(self._store) + len(self._private)
+            return len(self.oxigraph) + len(self._private)
         # Counted by the engine: iterating the quads in Python is far slower.
         counted = self._of(graph).query(
             f"SELECT (COUNT(*) AS ?n) {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
@@ -270,7 +269,7 @@ class OxigraphStore(Store):
 
     def quads(self, graph=None):
         if graph is None:
-            return itertools.chain(self._store, self._private)
+            return itertools.chain(self.oxigraph, self._private)
         return self._of(graph).quads_for_pattern(None, None, None, ox.NamedNode(graph))
 
     # --- writing ---------------------------------------------------------------------------
@@ -364,22 +363,22 @@ class OxigraphStore(Store):
         public_meta = ox.NamedNode(self.meta_graph)
         moved = [
             q
-            for q in self._store.quads_for_pattern(None, None, None, public_meta)
+            for q in self.oxigraph.quads_for_pattern(None, None, None, public_meta)
             if isinstance(q.subject, ox.NamedNode) and not self.minter.is_public_graph(q.subject.value)
         ]
         private_meta = ox.NamedNode(self.private_meta_graph)
         self._private.extend(ox.Quad(q.subject, q.predicate, q.object, private_meta) for q in moved)
-        graphs = [g for g in self._store.named_graphs() if not self.minter.is_public_graph(g.value)]
+        graphs = [g for g in self.oxigraph.named_graphs() if not self.minter.is_public_graph(g.value)]
         for g in graphs:
-            self._private.extend(self._store.quads_for_pattern(None, None, None, g))
+            self._private.extend(self.oxigraph.quads_for_pattern(None, None, None, g))
         if not moved and not graphs:
             return
         self._private.flush()
         for q in moved:
-            self._store.remove(q)
+            self.oxigraph.remove(q)
         for g in graphs:
-            self._store.remove_graph(g)
-        self._store.flush()
+            self.oxigraph.remove_graph(g)
+        self.oxigraph.flush()
         self._bump()
 
     def _drop_unfinished_bulk(self, pending: Path) -> None:
@@ -389,7 +388,7 @@ class OxigraphStore(Store):
         except ValueError:
             graphs = []  # cut while being written: nothing was loaded yet
         self._drop_graphs(graphs)
-        self._store.flush()
+        self.oxigraph.flush()
         self._private.flush()
         pending.unlink()
         self._bump()
@@ -412,7 +411,7 @@ class OxigraphStore(Store):
             raise StoreError(f"an update names both a private graph (<{private[0]}>) and public graphs")
         with self._write_lock:
             try:
-                (self._private if private else self._store).update(sparql)
+                (self._private if private else self.oxigraph).update(sparql)
             except SyntaxError as e:
                 raise StoreError(f"invalid SPARQL Update: {e}") from e
             if not private:  # the browsing index re-reads what these graphs describe
@@ -425,9 +424,9 @@ class OxigraphStore(Store):
 
     def close(self):
         if self.path is not None and not self.read_only:
-            self._store.flush()  # a read-only instance has nothing to flush (and refuses to)
+            self.oxigraph.flush()  # a read-only instance has nothing to flush (and refuses to)
             self._private.flush()
-        del self._store, self._private
+        del self.oxigraph, self._private
 
 
 def _write_aside(path: Path, text: str) -> None:

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from pages_helpers import serve
 from schemathesis import GenerationMode
 
-from api.cli import BUNDLED, BUNDLED_MAPPINGS, IMPORTERS
+from api.cli import BUNDLED, IMPORTERS
 from graph import named_queries as nq
 from graph.namespaces import IGEO, Minter
 from graph.settings import DATA_DIR
@@ -53,10 +53,9 @@ def alpine(territory_triples: list, base: str) -> list:
 def load_bundle(store: Store, territory_triples: list) -> None:
     """What `communs load` writes, with the territories cut to the Alpine départements."""
     load_reference(store, alpine(territory_triples, store.minter.base))
-    for kind, rel in BUNDLED:
+    for kind, rel, mapping in BUNDLED:
         if kind == "territories":
             continue
-        mapping = BUNDLED_MAPPINGS.get(rel.split("/")[0])
         args = argparse.Namespace(
             mapping=str(DATA_DIR / mapping) if mapping else None, graph=None, format=None
         )

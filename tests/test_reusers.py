@@ -17,7 +17,7 @@ import rdflib
 from pages_helpers import pages_store, serve
 
 from api.app import create_app
-from api.cli import BUNDLED_MAPPINGS
+from api.cli import BUNDLED
 from graph.settings import DATA_DIR, Settings
 from graph.store import OxigraphStore
 from loaders import catalogue, places, report
@@ -240,9 +240,9 @@ def test_every_iri_of_the_bundled_sources_is_a_web_address(store):
     results = [catalogue.build(DATA_DIR / "seeds/adrets-catalogue-projets.txt", store.minter)]
     results.append(report.build(DATA_DIR / "seeds/adrets-web-atelier-1-compte-rendu.txt", store.minter))
     results.append(rdf_loader.ontology(store.minter))
-    for folder, mapping in BUNDLED_MAPPINGS.items():
-        csv_file = next((DATA_DIR / folder).glob("*.csv.gz"))
-        results.append(places.build(csv_file, DATA_DIR / mapping, store.minter, store))
+    for _, rel, mapping in BUNDLED:
+        if mapping:  # the national lists of places
+            results.append(places.build(DATA_DIR / rel, DATA_DIR / mapping, store.minter, store))
     bad = set()
     count = 0
     for result in results:
