@@ -339,17 +339,15 @@ class Resolver:
                 context.add(code)
         for hit, surface, line in pending:
             if isinstance(hit, Alias):
-                if context & set(hit.context):
-                    found.places.setdefault(self.place(hit.kind, hit.target), line)
-                else:
-                    found.unresolved.append((surface, line))
-                continue
-            chosen = self._choose(hit[0].entity.type, surface, context)
-            if chosen:
-                found.places.setdefault(self.place(chosen.type, chosen.code), line)
+                place = self.place(hit.kind, hit.target) if context & set(hit.context) else None
             else:
-                homonyms = ", ".join(c.entity.code for c in hit)
-                found.unresolved.append((f"{surface} (homonymes : {homonyms})", line))
+                chosen = self._choose(hit[0].entity.type, surface, context)
+                place = chosen and self.place(chosen.type, chosen.code)
+                surface += f" (homonymes : {', '.join(c.entity.code for c in hit)})"
+            if place:
+                found.places.setdefault(place, line)
+            else:
+                found.unresolved.append((surface, line))
         # EPCI-like phrases ("communauté de communes X") that no EPCI name covered: worth reporting
         found.unresolved += [
             (m.group(0), line_of(m.start()))
