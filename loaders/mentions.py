@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import re
-from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -152,34 +151,28 @@ def reference_index(gz: Gazetteer) -> NameIndex:
     write): entities are keyed "kind:code"; a delegated or associated commune's name names its commune."""
     current = [c for (kind, _), c in gz.communes.items() if kind == "commune-actuelle"]
     dep_of = {c.code: c.departement for c in current}
+
+    def entity(kind: str, code: str, name: str, **more) -> Entity:
+        return Entity(f"{kind}:{code}", kind, name, code=code, **more)
+
     entities = [
-        Entity(
-            f"{kind}:{u.code}", kind, u.name, code=u.code, departements=(u.code,) * (kind == "departement")
-        )
+        entity(kind, u.code, u.name, departements=(u.code,) * (kind == "departement"))
         for kind, units in (("region", gz.regions), ("departement", gz.departements))
         for u in units.values()
         if u.code not in OVERSEAS_COLLECTIVITIES
     ]
     entities += [
-        Entity(
-            f"epci:{e.siren}",
+        entity(
             "epci",
+            e.siren,
             e.name,
-            code=e.siren,
             epci_kind="METRO" if e.type.startswith("MET") else e.type,
             departements=tuple(sorted({dep_of[m] for m in e.members if m in dep_of})),
         )
         for e in gz.epcis.values()
     ]
     entities += [
-        Entity(
-            f"commune:{c.code}",
-            "commune",
-            c.name,
-            code=c.code,
-            population=c.population,
-            departements=(c.departement,),
-        )
+        entity("commune", c.code, c.name, population=c.population, departements=(c.departement,))
         for c in current
     ]
     aliases = [
@@ -290,10 +283,9 @@ class Resolver:
         masked = text
         for pattern in CITATIONS:
             masked = pattern.sub(lambda m: " " * len(m.group()), masked)
-        line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
 
         def line_of(pos: int) -> int:
-            return first_line + bisect_right(line_starts, pos) - 1
+            return first_line + text.count("\n", 0, pos)
 
         tokens = [(words(m.group()), m.start(), m.end()) for m in WORD.finditer(masked)]
         epci_spans: list[tuple[int, int]] = []
@@ -421,12 +413,10 @@ class Resolver:
             for n in range(min(self.max_org_tokens, len(tokens) - i), 0, -1):
                 key = " ".join(w for t, _, _ in tokens[i : i + n] for w in t)
                 hit = self.org_index.get(key)
-                if hit is None:
-                    continue
-                slug, case = hit
                 start, end = tokens[i][1], tokens[i + n - 1][2]
-                if not _case_ok(case, text[start:end]):
+                if hit is None or not _case_ok(hit[1], text[start:end]):
                     continue
+                slug = hit[0]
                 spans.append((start, end))
                 if slug and self.orgs[slug].territorial and not self._involved(masked, start):
                     break
