@@ -137,6 +137,26 @@ def _inside_compound(text: str, start: int, end: int) -> bool:
     return bool(before or after)
 
 
+def _takes_part(text: str, pos: int) -> bool:
+    """Its sentence says it takes part, or it is an item of a list headed '… partenaires … :'."""
+    if _involved(text, pos, PARTICIPATION):
+        return True
+    before = text[:pos].split("\n")[-9:-1]
+    for line in reversed(before):
+        if line.rstrip().endswith(":"):
+            return "partenaire" in line.lower()
+        if len(line) > 80:
+            return False
+    return False
+
+
+def _involved(text: str, pos: int, pattern: re.Pattern = INVOLVEMENT) -> bool:
+    """The sentence around ``pos`` says the organisation acts (funds, carries, supports...)."""
+    left = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos))
+    right = min((p for p in (text.find(". ", pos), text.find("\n", pos)) if p != -1), default=len(text))
+    return bool(pattern.search(text[left + 1 : right]))
+
+
 def _key(name: str) -> str:
     return " ".join(words(name))
 
@@ -418,36 +438,16 @@ class Resolver:
                     continue
                 slug = hit[0]
                 spans.append((start, end))
-                if slug and self.orgs[slug].territorial and not self._involved(masked, start):
+                if slug and self.orgs[slug].territorial and not _involved(masked, start):
                     break
                 if slug:
                     found.orgs.setdefault(slug, line_of(start))
-                    if self.orgs[slug].territorial or self._takes_part(masked, start):
+                    if self.orgs[slug].territorial or _takes_part(masked, start):
                         found.participants.add(slug)
                 i += n - 1
                 break
             i += 1
         return spans
-
-    @staticmethod
-    def _takes_part(text: str, pos: int) -> bool:
-        """Its sentence says it takes part, or it is an item of a list headed '… partenaires … :'."""
-        if Resolver._involved(text, pos, PARTICIPATION):
-            return True
-        before = text[:pos].split("\n")[-9:-1]
-        for line in reversed(before):
-            if line.rstrip().endswith(":"):
-                return "partenaire" in line.lower()
-            if len(line) > 80:
-                return False
-        return False
-
-    @staticmethod
-    def _involved(text: str, pos: int, pattern: re.Pattern = INVOLVEMENT) -> bool:
-        """The sentence around ``pos`` says the organisation acts (funds, carries, supports...)."""
-        left = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos))
-        right = min((p for p in (text.find(". ", pos), text.find("\n", pos)) if p != -1), default=len(text))
-        return bool(pattern.search(text[left + 1 : right]))
 
     def org_for(self, name: str) -> str | None:
         """The slug of an organisation named exactly ``name`` (a funder on a budget line)."""
