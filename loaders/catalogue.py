@@ -145,27 +145,22 @@ def grants(rec: Record, res: Resolver) -> list[Grant]:
     out: list[Grant] = []
     previous: str | None = None
     for line, text in rec.sections.get("Budget", []):
-        amounts = list(AMOUNT.finditer(text))
-        if not amounts:
+        m = AMOUNT.search(text)
+        funders = [s for s in res.find(text, line).orgs if s != mentions.ADRETS]
+        if not m:
             if re.search(r"financ", text, re.I):
-                for slug in res.find(text, line).orgs:
-                    if slug != mentions.ADRETS:
-                        out.append(Grant(line, slug, res.orgs[slug].label, None, None, text))
+                out += [Grant(line, slug, res.orgs[slug].label, None, None, text) for slug in funders]
             continue
-        m = amounts[0]
-        before = text[: m.start()]
         if re.search(r"pour l['’]\s*adrets|cela représente", text, re.I):
             role = "part-association"
-            named = [s for s in res.find(text, line).orgs if s != mentions.ADRETS]
-            funder, funder_text = (named[0], text) if named else (previous, "")
+            funder, funder_text = (funders[0], text) if funders else (previous, "")
         else:
             role = "contribution" if re.search(r"contribution|^\s*-", text, re.I) else "total"
             funder_text = re.sub(
                 r"^\s*[-•]\s*|\b(?:Financement|Contribution)\s+(?:de\s+l['’]|de\s+la\s+|de\s+|du\s+)?",
                 "",
-                before,
-            )
-            funder_text = funder_text.strip(" :\t")
+                text[: m.start()],
+            ).strip(" :\t")
             funder = res.org_for(funder_text) if funder_text else None
         out.append(Grant(line, funder, funder_text, parse_amount(text[m.start() :]), role, text))
         previous = funder or previous
