@@ -37,10 +37,8 @@ SECTIONS = {
     "Site web": "cs:website",
     "Contact & informations": None,
 }
-HEADING = re.compile(
-    r"^(Objectifs|Description|Enjeux|Budget|Durée et déroulement|Calendrier(?: du projet)?|Site web"
-    r"|Contact & informations)\s*(?::\s*(.*))?$"
-)
+# "Calendrier du projet" is the Calendrier section.
+HEADING = re.compile(rf"^({'|'.join(SECTIONS)})(?:(?<=Calendrier) du projet)?\s*(?::\s*(.*))?$")
 # A heading glued to the end of the previous paragraph ("…lien social.Durée et déroulement").
 GLUED_HEADING = re.compile(r"^(.*[.!?…])\s*(Durée et déroulement|Budget|Site web|Contact & informations)$")
 
@@ -86,57 +84,50 @@ def _is_title(line: str) -> bool:
 def parse(path: Path) -> list[Record]:
     lines = mentions.read_lines(path)
     nb = [i for i, line in enumerate(lines) if line.strip()]
-    headers: list[tuple[int, int, str, str | None]] = []  # (index in nb, span, title, activity)
+    records: list[Record] = []
+    current: list[tuple[int, str]] = []
     k = 0
     while k < len(nb):
-        title = lines[nb[k]].strip()
-        if (
-            k + 2 < len(nb)
-            and lines[nb[k + 2]].strip() == title
-            and _is_title(title)
-            and _is_activity(lines[nb[k + 1]])
-        ):
-            headers.append((k, 3, title, lines[nb[k + 1]].strip()))
-            k += 3
-        elif k + 1 < len(nb) and lines[nb[k + 1]].strip() == title and _is_title(title):
-            headers.append((k, 2, title, None))
-            k += 2
+        i, title = nb[k], lines[nb[k]].strip()
+        following = [lines[j].strip() for j in nb[k + 1 : k + 3]]
+        span = 0
+        if _is_title(title) and following[1:] == [title] and _is_activity(following[0]):
+            span, activity = 3, following[0]
+        elif _is_title(title) and following[:1] == [title]:
+            span, activity = 2, None
+        if span:
+            if k > 0 and not records:
+                raise SourceError(path, "text before the first project record", nb[0] + 1)
+            records.append(Record(title, activity, i + 1, nb[k + span - 1] + 1))
+            current = records[-1].preamble
+            k += span
+            continue
+        k += 1
+        if not records:
+            continue
+        rec, raw = records[-1], lines[i].rstrip()
+        rec.last = i + 1
+        if raw.strip().lower() in ACTIVITY_LINES:
+            raise SourceError(path, f"activity line '{raw.strip()}' without a project title before it", i + 1)
+        glued = GLUED_HEADING.match(raw)
+        if glued:
+            current.append((i + 1, glued.group(1)))
+            raw = glued.group(2)
+        m = HEADING.match(raw.strip())
+        if m:
+            current = rec.sections.setdefault(m.group(1), [])
+            if m.group(2):
+                current.append((i + 1, m.group(2)))
         else:
-            k += 1
-    if not headers:
+            current.append((i + 1, raw))
+    if not records:
         raise SourceError(
             path,
             "no project record found (a record opens with its title, its activity line, the title again)",
             1,
         )
-    if headers[0][0] > 0:
-        raise SourceError(path, "text before the first project record", nb[0] + 1)
-    records = []
-    for n, (k, span, title, activity) in enumerate(headers):
-        end_k = headers[n + 1][0] if n + 1 < len(headers) else len(nb)
-        body = nb[k + span : end_k]
-        rec = Record(title, activity, nb[k] + 1, nb[end_k - 1] + 1)
+    for rec in records:
         rec.raw = lines[rec.first - 1 : rec.last]
-        current: list[tuple[int, str]] = rec.preamble
-        for i in body:
-            raw = lines[i].rstrip()
-            if raw.strip().lower() in ACTIVITY_LINES:
-                raise SourceError(
-                    path, f"activity line '{raw.strip()}' without a project title before it", i + 1
-                )
-            glued = GLUED_HEADING.match(raw)
-            if glued:
-                current.append((i + 1, glued.group(1)))
-                raw = glued.group(2)
-            m = HEADING.match(raw.strip())
-            if m:
-                name = "Calendrier" if m.group(1).startswith("Calendrier") else m.group(1)
-                current = rec.sections.setdefault(name, [])
-                if m.group(2):
-                    current.append((i + 1, m.group(2)))
-            else:
-                current.append((i + 1, raw))
-        records.append(rec)
     return records
 
 
@@ -154,27 +145,22 @@ def grants(rec: Record, res: Resolver) -> list[Grant]:
     out: list[Grant] = []
     previous: str | None = None
     for line, text in rec.sections.get("Budget", []):
-        amounts = list(AMOUNT.finditer(text))
-        if not amounts:
+        m = AMOUNT.search(text)
+        funders = [s for s in res.find(text, line).orgs if s != mentions.ADRETS]
+        if not m:
             if re.search(r"financ", text, re.I):
-                for slug in res.find(text, line).orgs:
-                    if slug != mentions.ADRETS:
-                        out.append(Grant(line, slug, res.orgs[slug].label, None, None, text))
+                out += [Grant(line, slug, res.orgs[slug].label, None, None, text) for slug in funders]
             continue
-        m = amounts[0]
-        before = text[: m.start()]
         if re.search(r"pour l['’]\s*adrets|cela représente", text, re.I):
             role = "part-association"
-            named = [s for s in res.find(text, line).orgs if s != mentions.ADRETS]
-            funder, funder_text = (named[0], text) if named else (previous, "")
+            funder, funder_text = (funders[0], text) if funders else (previous, "")
         else:
             role = "contribution" if re.search(r"contribution|^\s*-", text, re.I) else "total"
             funder_text = re.sub(
                 r"^\s*[-•]\s*|\b(?:Financement|Contribution)\s+(?:de\s+l['’]|de\s+la\s+|de\s+|du\s+)?",
                 "",
-                before,
-            )
-            funder_text = funder_text.strip(" :\t")
+                text[: m.start()],
+            ).strip(" :\t")
             funder = res.org_for(funder_text) if funder_text else None
         out.append(Grant(line, funder, funder_text, parse_amount(text[m.start() :]), role, text))
         previous = funder or previous

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import re
-from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -138,6 +137,26 @@ def _inside_compound(text: str, start: int, end: int) -> bool:
     return bool(before or after)
 
 
+def _takes_part(text: str, pos: int) -> bool:
+    """Its sentence says it takes part, or it is an item of a list headed '… partenaires … :'."""
+    if _involved(text, pos, PARTICIPATION):
+        return True
+    before = text[:pos].split("\n")[-9:-1]
+    for line in reversed(before):
+        if line.rstrip().endswith(":"):
+            return "partenaire" in line.lower()
+        if len(line) > 80:
+            return False
+    return False
+
+
+def _involved(text: str, pos: int, pattern: re.Pattern = INVOLVEMENT) -> bool:
+    """The sentence around ``pos`` says the organisation acts (funds, carries, supports...)."""
+    left = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos))
+    right = min((p for p in (text.find(". ", pos), text.find("\n", pos)) if p != -1), default=len(text))
+    return bool(pattern.search(text[left + 1 : right]))
+
+
 def _key(name: str) -> str:
     return " ".join(words(name))
 
@@ -152,34 +171,28 @@ def reference_index(gz: Gazetteer) -> NameIndex:
     write): entities are keyed "kind:code"; a delegated or associated commune's name names its commune."""
     current = [c for (kind, _), c in gz.communes.items() if kind == "commune-actuelle"]
     dep_of = {c.code: c.departement for c in current}
+
+    def entity(kind: str, code: str, name: str, **more) -> Entity:
+        return Entity(f"{kind}:{code}", kind, name, code=code, **more)
+
     entities = [
-        Entity(
-            f"{kind}:{u.code}", kind, u.name, code=u.code, departements=(u.code,) * (kind == "departement")
-        )
+        entity(kind, u.code, u.name, departements=(u.code,) * (kind == "departement"))
         for kind, units in (("region", gz.regions), ("departement", gz.departements))
         for u in units.values()
         if u.code not in OVERSEAS_COLLECTIVITIES
     ]
     entities += [
-        Entity(
-            f"epci:{e.siren}",
+        entity(
             "epci",
+            e.siren,
             e.name,
-            code=e.siren,
             epci_kind="METRO" if e.type.startswith("MET") else e.type,
             departements=tuple(sorted({dep_of[m] for m in e.members if m in dep_of})),
         )
         for e in gz.epcis.values()
     ]
     entities += [
-        Entity(
-            f"commune:{c.code}",
-            "commune",
-            c.name,
-            code=c.code,
-            population=c.population,
-            departements=(c.departement,),
-        )
+        entity("commune", c.code, c.name, population=c.population, departements=(c.departement,))
         for c in current
     ]
     aliases = [
@@ -290,10 +303,9 @@ class Resolver:
         masked = text
         for pattern in CITATIONS:
             masked = pattern.sub(lambda m: " " * len(m.group()), masked)
-        line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
 
         def line_of(pos: int) -> int:
-            return first_line + bisect_right(line_starts, pos) - 1
+            return first_line + text.count("\n", 0, pos)
 
         tokens = [(words(m.group()), m.start(), m.end()) for m in WORD.finditer(masked)]
         epci_spans: list[tuple[int, int]] = []
@@ -339,17 +351,15 @@ class Resolver:
                 context.add(code)
         for hit, surface, line in pending:
             if isinstance(hit, Alias):
-                if context & set(hit.context):
-                    found.places.setdefault(self.place(hit.kind, hit.target), line)
-                else:
-                    found.unresolved.append((surface, line))
-                continue
-            chosen = self._choose(hit[0].entity.type, surface, context)
-            if chosen:
-                found.places.setdefault(self.place(chosen.type, chosen.code), line)
+                place = self.place(hit.kind, hit.target) if context & set(hit.context) else None
             else:
-                homonyms = ", ".join(c.entity.code for c in hit)
-                found.unresolved.append((f"{surface} (homonymes : {homonyms})", line))
+                chosen = self._choose(hit[0].entity.type, surface, context)
+                place = chosen and self.place(chosen.type, chosen.code)
+                surface += f" (homonymes : {', '.join(c.entity.code for c in hit)})"
+            if place:
+                found.places.setdefault(place, line)
+            else:
+                found.unresolved.append((surface, line))
         # EPCI-like phrases ("communauté de communes X") that no EPCI name covered: worth reporting
         found.unresolved += [
             (m.group(0), line_of(m.start()))
@@ -423,43 +433,21 @@ class Resolver:
             for n in range(min(self.max_org_tokens, len(tokens) - i), 0, -1):
                 key = " ".join(w for t, _, _ in tokens[i : i + n] for w in t)
                 hit = self.org_index.get(key)
-                if hit is None:
-                    continue
-                slug, case = hit
                 start, end = tokens[i][1], tokens[i + n - 1][2]
-                if not _case_ok(case, text[start:end]):
+                if hit is None or not _case_ok(hit[1], text[start:end]):
                     continue
+                slug = hit[0]
                 spans.append((start, end))
-                if slug and self.orgs[slug].territorial and not self._involved(masked, start):
+                if slug and self.orgs[slug].territorial and not _involved(masked, start):
                     break
                 if slug:
                     found.orgs.setdefault(slug, line_of(start))
-                    if self.orgs[slug].territorial or self._takes_part(masked, start):
+                    if self.orgs[slug].territorial or _takes_part(masked, start):
                         found.participants.add(slug)
                 i += n - 1
                 break
             i += 1
         return spans
-
-    @staticmethod
-    def _takes_part(text: str, pos: int) -> bool:
-        """Its sentence says it takes part, or it is an item of a list headed '… partenaires … :'."""
-        if Resolver._involved(text, pos, PARTICIPATION):
-            return True
-        before = text[:pos].split("\n")[-9:-1]
-        for line in reversed(before):
-            if line.rstrip().endswith(":"):
-                return "partenaire" in line.lower()
-            if len(line) > 80:
-                return False
-        return False
-
-    @staticmethod
-    def _involved(text: str, pos: int, pattern: re.Pattern = INVOLVEMENT) -> bool:
-        """The sentence around ``pos`` says the organisation acts (funds, carries, supports...)."""
-        left = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos))
-        right = min((p for p in (text.find(". ", pos), text.find("\n", pos)) if p != -1), default=len(text))
-        return bool(pattern.search(text[left + 1 : right]))
 
     def org_for(self, name: str) -> str | None:
         """The slug of an organisation named exactly ``name`` (a funder on a budget line)."""

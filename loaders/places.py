@@ -469,8 +469,7 @@ def link_same_places(
         if p.iri.value not in taken and q.iri.value not in taken:
             taken |= {p.iri.value, q.iri.value}
             pairs.append((p, q))
-    for p, q in pairs:
-        t.add(p.iri, "owl:sameAs", q.iri)
+            t.add(p.iri, "owl:sameAs", q.iri)
     return [f"même lieu : <{p.iri.value}> « {p.label} » = <{q.iri.value}> « {q.label} »" for p, q in pairs]
 
 

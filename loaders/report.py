@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from itertools import takewhile
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -85,19 +86,12 @@ def parse(path: Path) -> Report:
 def figures(lines: list[tuple[int, str]]) -> list[tuple[int, int, str]]:
     """(line, value, label): a number alone on its line, then its label lines (up to the next number)."""
     out: list[tuple[int, int, str]] = []
-    k = 0
-    while k < len(lines):
-        n, text = lines[k]
+    for k, (n, text) in enumerate(lines):
         if NUMBER.match(text):
-            label: list[str] = []
-            k += 1
-            while k < len(lines) and not NUMBER.match(lines[k][1]) and len(lines[k][1]) <= 60:
-                label.append(lines[k][1])
-                k += 1
+            following = (t for _, t in lines[k + 1 :])
+            label = list(takewhile(lambda t: not NUMBER.match(t) and len(t) <= 60, following))
             if label:
                 out.append((n, int(text), re.sub(r"\s+", " ", " ".join(label)).strip()))
-            continue
-        k += 1
     return out
 
 
