@@ -7,7 +7,6 @@ not name a private graph, and are written by the single writer (``app.state.stor
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import sys
@@ -170,29 +169,28 @@ def _one(params: list[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-class _Shares:
-    """Public queries running or waiting, per client address: past ``limit`` a client is told to come back
-    (429, Retry-After) instead of queueing before everybody else (a storm from one client)."""
+_shares_lock = threading.Lock()  # a streamed answer ends in a thread
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._held: Counter[str] = Counter()
-        self._lock = threading.Lock()  # a streamed answer ends in a thread
 
-    def enter(self, client: str) -> Callable[[], None]:
-        """Hold one of ``client``'s shares: the function that gives it back."""
-        with self._lock:
-            if (held := self._held[client]) >= self.limit:
-                message = f"{held} of your queries are running already: retry once one of them has answered"
-                raise Refused(429, message, {"Retry-After": "5"})
-            self._held[client] += 1
-        return functools.partial(self._leave, client)
+def _take_share(request: Request) -> Callable[[], None]:
+    """Hold one of the client's shares, given back by the function returned: past ``client_queries``
+    public queries running or waiting, a client is told to come back (429, Retry-After) instead of
+    queueing before everybody else (a storm from one client)."""
+    held: Counter[str] = _kept(request, "sparql_shares", Counter)
+    client = request.client.host if request.client else ""
+    with _shares_lock:
+        if (running := held[client]) >= _settings(request).client_queries:
+            message = f"{running} of your queries are running already: retry once one of them has answered"
+            raise Refused(429, message, {"Retry-After": "5"})
+        held[client] += 1
 
-    def _leave(self, client: str) -> None:
-        with self._lock:
-            self._held[client] -= 1
-            if not self._held[client]:
-                del self._held[client]
+    def leave() -> None:
+        with _shares_lock:
+            held[client] -= 1
+            if not held[client]:
+                del held[client]
+
+    return leave
 
 
 # --- /sparql -------------------------------------------------------------------------------------------
@@ -303,8 +301,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         cache.move_to_end(etag)
         return Response(cache[etag][1], 200, headers, media_type=cache[etag][0])
     # The client's share is held until its answer is complete: here, or at the end of a streamed one.
-    shares = _kept(request, "sparql_shares", lambda: _Shares(_settings(request).client_queries))
-    leave = shares.enter(request.client.host if request.client else "")
+    leave = _take_share(request)
     response = await _reply(request, job, timeout, headers, graph is formats.JSONLD, query, leave)
     if not isinstance(response, StreamingResponse) and len(response.body) <= CACHE_MAX_BODY:
         cache[etag] = (str(response.media_type), bytes(response.body))

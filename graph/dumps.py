@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,25 +118,9 @@ class DumpFile:
     triples: int | None = None
 
 
-def public_quads(store: Store, graph: str) -> Iterator[ox.Quad]:
-    """A public graph's quads, streamed (a national graph of 20M quads held as a list would take
-    gigabytes); in the metadata graph, what describes non-public graphs stays out."""
-    quads = iter(store.quads(graph))
-    if graph != store.meta_graph:
-        return quads
-    return (
-        q
-        for q in quads
-        if not isinstance(q.subject, ox.NamedNode) or store.minter.is_public_graph(q.subject.value)
-    )
-
-
 def public_counts(store: Store) -> dict[str, int]:
     """Triples per public graph as the dumps hold them (VoID states the same numbers)."""
-    return {
-        g: sum(1 for _ in public_quads(store, g)) if g == store.meta_graph else store.count(g)
-        for g in sorted(store.public_graphs())
-    }
+    return {g: store.count(g) for g in sorted(store.public_graphs())}
 
 
 def graph_file(store: Store, graph: str) -> str:
@@ -193,13 +176,13 @@ class Dumps:
         files: list[DumpFile] = []
         with gzip.open(tmp / NQUADS, "wb", compresslevel=6) as out:
             for g in graphs:
-                ox.serialize(public_quads(store, g), out, ox.RdfFormat.N_QUADS)
+                ox.serialize(store.quads(g), out, ox.RdfFormat.N_QUADS)
         title = "Jeu de données public complet (N-Quads, gzip)"
         files.append(DumpFile(NQUADS, title, formats.NQUADS.media_type, triples=total))
         for g in graphs:
             name = graph_file(store, g)
             with open(tmp / name, "wb") as out:
-                ox.serialize((q.triple for q in public_quads(store, g)), out, ox.RdfFormat.TURTLE)
+                ox.serialize((q.triple for q in store.quads(g)), out, ox.RdfFormat.TURTLE)
             title = f"Graphe <{g}> (Turtle)"
             files.append(DumpFile(name, title, formats.TURTLE.media_type, 0, g, lic.get(g), counts.get(g)))
         for name, title, query in CSV_QUERIES:
