@@ -15,7 +15,7 @@ from api import accounts
 from api import contributions as shared
 from api.accounts import CSRF_FIELD, User, current_user
 from graph import contributions as model
-from graph.contributions import Content, ContributionError, Contributions
+from graph.contributions import Content, ContributionError, Contributions, UnknownContribution
 from graph.namespaces import DCTERMS, RDFS, SCHEMA
 
 router = APIRouter()
@@ -27,6 +27,12 @@ DECISIONS: dict[str, Callable[[Contributions, str, User, str], object]] = {
     "supprimer": lambda m, rid, u, reason: m.delete(rid, u.username, u.name, reason or None),
     "restaurer": lambda m, rid, u, reason: m.restore(rid, u.username, u.name),
 }
+
+
+def _refused(e: ContributionError) -> HTTPException:
+    """The same status in the pages and the JSON API: 404 for what does not exist, 409 for a state the
+    operation does not apply to (accepting an accepted resource)."""
+    return HTTPException(404 if isinstance(e, UnknownContribution) else 409, str(e).capitalize() + ".")
 
 
 # --- signing in ---------------------------------------------------------------------------------------------
@@ -167,7 +173,7 @@ async def moderate(request: Request, rid: str) -> Response:
         else:
             raise HTTPException(400, "Action inconnue.")
     except ContributionError as e:
-        raise HTTPException(409, str(e).capitalize() + ".") from None
+        raise _refused(e) from None
     return RedirectResponse(f"/moderation/{rid}", status_code=303)
 
 
@@ -248,7 +254,7 @@ async def revert(request: Request, rid: str) -> Response:
     except ValueError:
         raise HTTPException(400, "Version invalide.") from None
     except ContributionError as e:
-        raise HTTPException(409, str(e).capitalize() + ".") from None
+        raise _refused(e) from None
     return RedirectResponse(f"/ressources/{rid}/historique", status_code=303)
 
 
@@ -268,7 +274,7 @@ async def api_moderate(request: Request, rid: str, action: str) -> JSONResponse:
     try:
         DECISIONS[action](m, rid, user, reason)
     except ContributionError as e:
-        raise HTTPException(404 if "inconnue" in str(e) else 409, str(e).capitalize() + ".") from None
+        raise _refused(e) from None
     return JSONResponse({"id": rid, "etat": m.state(rid)})
 
 

@@ -62,6 +62,10 @@ class ContributionError(Exception):
     """An operation that does not apply to the resource in its current state."""
 
 
+class UnknownContribution(ContributionError):
+    """What the operation names (a resource, one of its versions) does not exist."""
+
+
 @dataclass
 class StoredFile:
     """A file kept under the uploads folder, published at ``url`` once the resource is accepted."""
@@ -296,7 +300,7 @@ class Contributions:
             if states is not None:
                 st = self._state(rid)
                 if st is None:
-                    raise ContributionError(f"ressource inconnue : {rid}")
+                    raise UnknownContribution(f"ressource inconnue : {rid}")
                 if st[0] not in states:
                     raise ContributionError(f"impossible : la ressource est {STATE_LABELS[st[0]]}")
                 state_before, version, count = st
@@ -307,7 +311,7 @@ class Contributions:
             content_now, new_version = old, version
             if rewrite:
                 if derived_from is not None and not 1 <= derived_from <= version:
-                    raise ContributionError(f"version inconnue : {derived_from}")
+                    raise UnknownContribution(f"version inconnue : {derived_from}")
                 if content is None:
                     source = self.version_content(rid, derived_from) if derived_from else old
                     content = self.read_content(source, rid)

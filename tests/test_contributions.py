@@ -293,6 +293,15 @@ def test_edit_accept_history_revert_delete_restore(client, app, store):
     ]
     actions = [h["action"] for h in client.get(f"/api/contributions/{rid}").json()["historique"]]
     assert actions == ["proposition", "modification", "acceptation", "retour", "suppression", "restauration"]
+    # What cannot be done answers the same in the pages as in the JSON API: 409 for a state it does not apply
+    # to, 404 for a version that does not exist; and nothing is written.
+    assert moderate(client, rid, action="restaurer").status_code == 409
+    history = client.get(f"/ressources/{rid}/historique")
+    r = client.post(
+        f"/ressources/{rid}/historique", data={"csrf_token": csrf_of(history.text), "version": "9"}
+    )
+    assert r.status_code == 404 and "Version inconnue : 9" in r.text
+    assert [h["action"] for h in client.get(f"/api/contributions/{rid}").json()["historique"]] == actions
 
 
 def test_rejection_reason_reaches_the_contributor_page(client, app, store):
