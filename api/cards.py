@@ -25,9 +25,9 @@ from graph.describe import Description, group_by_predicate, labels_of, pick
 from graph.formats import curie
 from graph.namespaces import CS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
 from graph.store import Store, Term
+from loaders.hours import DAYS
 
 PARIS = ZoneInfo("Europe/Paris")
-DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 CREATOR_PROPS = (SCHEMA + "author", SCHEMA + "creator", DCTERMS + "creator", SCHEMA + "publisher")
 LIST_CAP = 30  # items of a related list shown on a card; the rest is a link to the full list
 
@@ -451,11 +451,7 @@ WIKIDATA_PROPERTY = {"commune": "P374", "departement": "P2586", "region": "P2585
 
 
 def territory_card(
-    store: Store,
-    cat: search.Catalog,
-    territory: search.Territory,
-    lang: str,
-    communes_page: int,
+    store: Store, cat: search.Catalog, territory: search.Territory, lang: str, communes_page: int
 ) -> TerritoryCard:
     def link(iri: str) -> Link:
         return Link(local_path(iri, cat.base), cat.territories[iri].label)
