@@ -30,8 +30,8 @@ from loaders.gazetteer import Gazetteer, load_gazetteer
 from loaders.hours import parse_week
 from loaders.places import Place, PlaceBuilder, link_same_places, number
 
+# a decimal comma is read here; the package's own lax parsing reads the rest ("12" for an int)
 NUMBERS = {"latitude", "longitude", "volume_horaire_hebdomadaire"}
-INTEGERS = {"nombre_semaines"}
 
 
 def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -81,8 +81,6 @@ def _from_csv(row: dict[str, str | None]) -> dict[str, Any]:
             record[key] = _list(text)
         elif key in NUMBERS:
             record[key] = text if (value := number(text)) is None else float(value)
-        elif key in INTEGERS:
-            record[key] = int(text) if text.isdigit() else text
         else:
             record[key] = text
     return record
