@@ -185,11 +185,6 @@ def key_of(minter: Minter, iri: str, kind: str = "lieu") -> str:
     return iri.removeprefix(minter.base + "id/").removeprefix(kind + "/")
 
 
-def iri_of(minter: Minter, key: str, kind: str = "lieu") -> str:
-    """The inverse of :func:`key_of`."""
-    return minter.base + "id/" + (key if "/" in key else f"{kind}/{key}")
-
-
 def export(store: Store, today: dt.date | None = None) -> Export:
     """Every public service place and its services, as records checked by the package. A record the
     package refuses is left out and listed in ``errors`` (with its services): nothing invalid is
@@ -227,9 +222,6 @@ def export(store: Store, today: dt.date | None = None) -> Export:
             c.removeprefix(commune_prefix) for c in f.get("commune", []) if c.startswith(commune_prefix)
         ]
         lat_lon = coords.get(iri)
-        networks = sorted(
-            {v for n in f.get("network", []) for v in vocab.to_theirs(minter, "reseaux-porteurs", n)}
-        )
         date_maj = _first(f, "modified") or loaded.get(graph) or today.isoformat()
         record = {
             "source": source,
@@ -245,7 +237,7 @@ def export(store: Store, today: dt.date | None = None) -> Export:
             "longitude": lat_lon[1] if lat_lon else None,
             "latitude": lat_lon[0] if lat_lon else None,
             "horaires_accueil": osm_hours(hours.get(iri, {})),
-            "reseaux_porteurs": networks or None,
+            "reseaux_porteurs": _many(minter, "reseaux-porteurs", f.get("network", [])),
         }
         if _keep_valid(v1.Structure, record, result):
             result.structures.append(record)

@@ -30,8 +30,8 @@ from loaders.gazetteer import Gazetteer, load_gazetteer
 from loaders.hours import parse_week
 from loaders.places import Place, PlaceBuilder, link_same_places, number
 
+# a decimal comma is read here; the package's own lax parsing reads the rest ("12" for an int)
 NUMBERS = {"latitude", "longitude", "volume_horaire_hebdomadaire"}
-INTEGERS = {"nombre_semaines"}
 
 
 def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -81,8 +81,6 @@ def _from_csv(row: dict[str, str | None]) -> dict[str, Any]:
             record[key] = _list(text)
         elif key in NUMBERS:
             record[key] = text if (value := number(text)) is None else float(value)
-        elif key in INTEGERS:
-            record[key] = int(text) if text.isdigit() else text
         else:
             record[key] = text
     return record
@@ -93,6 +91,10 @@ def _list(text: str) -> list[str]:
     if text.startswith("["):
         return [str(v) for v in json.loads(text)]
     return [v.strip().strip('"') for v in text.strip("{}").split(",") if v.strip()]
+
+
+def _link(value: Any) -> ox.NamedNode | None:
+    return ox.NamedNode(str(value)) if value else None
 
 
 @dataclass
@@ -126,7 +128,8 @@ class Builder(PlaceBuilder):
     def iri(self, source: str, local_id: str, kind: str) -> ox.NamedNode:
         """Ours back to the IRI it was exported from; another source's from its id."""
         if source == di.SOURCE and local_id.startswith(di.SOURCE + "--"):
-            return ox.NamedNode(di.iri_of(self.minter, local_id.removeprefix(di.SOURCE + "--"), kind))
+            key = local_id.removeprefix(di.SOURCE + "--")  # what di.key_of kept of the IRI
+            return ox.NamedNode(self.minter.base + "id/" + (key if "/" in key else f"{kind}/{key}"))
         return ox.NamedNode(self.minter.thing(kind, slugify(local_id, 120)))
 
     def hours(self, t: Triples, s: ox.NamedNode, prop: str, text: str | None, where: str) -> None:
@@ -148,12 +151,7 @@ class Builder(PlaceBuilder):
         t = build.public
         s = self.iri(source, local_id, "lieu")
         self.place_of[local_id] = s
-        address = {
-            "schema:streetAddress": r.get("adresse"),
-            "cs:addressComplement": r.get("complement_adresse"),
-            "schema:postalCode": r.get("code_postal"),
-            "schema:addressLocality": r.get("commune"),
-        }
+        address = {prop: r.get(key) for key, prop in di.ADDRESS_PROPERTIES.items()}
         commune = self.commune(where, r.get("code_insee"))
         lat, lon = r.get("latitude"), r.get("longitude")
         coords = (float(lat), float(lon)) if lat is not None and lon is not None else (None, None)
@@ -161,12 +159,10 @@ class Builder(PlaceBuilder):
         build.places.append(self.place(t, s, r["nom"], types, local_id, address, commune, *coords))
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
         t.add(s, "schema:description", r.get("description"), "fr")
-        if r.get("lien_source") and r["lien_source"] != s.value:
-            t.add(s, "dcterms:source", ox.NamedNode(r["lien_source"]))
+        if r.get("lien_source") != s.value:
+            t.add(s, "dcterms:source", _link(r.get("lien_source")))
         for key, prop in di.PLACE_AS_IS.items():
-            value = r.get(key)
-            is_url = key in ("site_web", "accessibilite_lieu")
-            t.add(s, prop, ox.NamedNode(str(value)) if value and is_url else value)
+            t.add(s, prop, _link(r.get(key)) if key in ("site_web", "accessibilite_lieu") else r.get(key))
         for value in r.get("reseaux_porteurs") or []:
             t.add(s, "cs:network", ox.NamedNode(vocab.to_ours(self.minter, "reseaux-porteurs", value)))
         self.hours(t, s, "schema:openingHoursSpecification", r.get("horaires_accueil"), where)
@@ -188,8 +184,7 @@ class Builder(PlaceBuilder):
         t.add(s, "cs:offeredAt", place)
         t.add(s, "schema:description", r["description"], "fr")
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
-        if r.get("lien_source"):
-            t.add(s, "dcterms:source", ox.NamedNode(str(r["lien_source"])))
+        t.add(s, "dcterms:source", _link(r.get("lien_source")))
         if r.get("type"):
             t.add(s, "dcterms:type", ox.NamedNode(vocab.concept(m, "types-de-services", r["type"])))
         for key, list_name, prop in di.SERVICE_LISTS:
@@ -199,8 +194,7 @@ class Builder(PlaceBuilder):
             t.add(s, "schema:isAccessibleForFree", r["frais"] == "gratuit")
         for key, prop in di.SERVICE_TEXTS.items():
             t.add(s, prop, r.get(key), "fr")
-        if r.get("lien_mobilisation"):
-            t.add(s, "schema:url", ox.NamedNode(str(r["lien_mobilisation"])))
+        t.add(s, "schema:url", _link(r.get("lien_mobilisation")))
         for code in r.get("zone_eligibilite") or []:
             t.add(s, "schema:areaServed", self.area(where, code))
         name, email, phone = r.get("contact_nom_prenom"), r.get("courriel"), r.get("telephone")
