@@ -149,8 +149,6 @@ def epci_key(name: str) -> tuple[str, str | None]:
 
 @dataclass
 class Entity:
-    """What the service answers about one thing: its IRI, names, codes and where it is."""
-
     iri: str
     type: str  # a key of TYPES
     name: str  # the official name (igeo:nom), else the label
@@ -394,7 +392,6 @@ def read_index(store: Store) -> NameIndex:
     former = {iri for cls in FORMER_CLASSES for iri in _instances(store, cls)}
 
     def objects(wanted: Collection[str], *predicates: str, kind: type = ox.Literal) -> dict[str, list[str]]:
-        """The objects of ``kind`` of the predicates, per subject IRI in ``wanted``."""
         out: dict[str, list[str]] = defaultdict(list)
         for p in predicates:
             for x, v in _pairs(store, p):
