@@ -9,6 +9,7 @@ IRI, never from the request's Host header, so a proxy or a forged header cannot 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from api.i18n import LANGS, language, translator
 from api.pages import base_of, render
 from graph import matching
-from graph.matching import TYPES, Entity, NameIndex
+from graph.matching import TERRITORY_TYPES, TYPES, Entity, NameIndex
 
 router = APIRouter()
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -34,21 +35,20 @@ DEFAULT_LIMIT = 5
 QUERY_PROPERTIES = {p: "rp_" + p for p in ("code_postal", "code_insee", "siren")} | {
     "departement": "rp_dep_code"
 }
-# Properties data extension returns (named "rp_" + id in api/i18n.py): id → the types that have it.
-EXTENSION_PROPERTIES: dict[str, tuple[str, ...]] = {
-    "code_insee": ("commune", "epci", "departement", "region"),
-    "siren": ("commune", "epci"),
-    "population": ("commune", "epci"),
-    "epci": ("commune",),
-    "departement": tuple(t for t in TYPES if t not in ("departement", "region")),
-    "region": tuple(t for t in TYPES if t != "region"),
-    "projets": ("commune",),
-    "lieux": ("commune",),
+# Properties data extension returns (named "rp_" + id in api/i18n.py): id → (the types that have it, the
+# Entity attribute holding its value, the spec's value shape: "str", "int", or "id" for entities of the
+# type named by the property's id).
+EXTENSION_PROPERTIES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "code_insee": (TERRITORY_TYPES, "code", "str"),
+    "siren": (("commune", "epci"), "siren", "str"),
+    "population": (("commune", "epci"), "population", "int"),
+    "epci": (("commune",), "epci", "id"),
+    "departement": (tuple(t for t in TYPES if t not in ("departement", "region")), "departements", "id"),
+    "region": (tuple(t for t in TYPES if t != "region"), "region", "id"),
+    "projets": (("commune",), "projects", "int"),
+    "lieux": (("commune",), "places", "int"),
 }
-# Extension properties with one value of the entity's own: id → (the spec's value shape, Entity attribute).
-SCALARS = {"code_insee": ("str", "code"), "siren": ("str", "siren"), "population": ("int", "population")}
-SCALARS |= {"projets": ("int", "projects"), "lieux": ("int", "places")}
-ENTITY_VALUED = ("epci", "departement", "region")  # each names an entity of its own type
+ENTITY_VALUED = tuple(p for p, (_, _, shape) in EXTENSION_PROPERTIES.items() if shape == "id")
 
 
 class BadQuery(ValueError):
@@ -173,7 +173,7 @@ def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
         name, types, departement, matching.normalize_code(postal, 5) if postal else None, limit
     )
     if unresolved:  # a département we cannot read: nothing is certain
-        found = [matching.Candidate(c.entity, c.score, False, c.matched_name) for c in found]
+        found = [replace(c, match=False) for c in found]
     return found
 
 
@@ -198,15 +198,16 @@ def answer_batch(index: NameIndex, batch: Any, lang: str) -> dict[str, Any]:
 # --- data extension ---------------------------------------------------------------------------------------
 def extension_values(index: NameIndex, e: Entity, prop: str) -> list[dict[str, Any]]:
     """One property of one entity, in the spec's value shapes ({str}, {int}, {id, name})."""
-    if e.type not in EXTENSION_PROPERTIES[prop]:
+    types, attribute, shape = EXTENSION_PROPERTIES[prop]
+    value = getattr(e, attribute)
+    if e.type not in types or value in (None, ""):
         return []
-    if prop in SCALARS:
-        shape, value = SCALARS[prop][0], getattr(e, SCALARS[prop][1])
-        return [] if value in (None, "") else [{shape: value}]
-    if prop == "departement":
-        found = [d for code in e.departements for d in index.lookup_code(code, ("departement",))]
-    else:  # the EPCI or région: an IRI, or ""
-        found = [index.entities[i] for i in (getattr(e, prop),) if i in index.entities]
+    if shape != "id":
+        return [{shape: value}]
+    if prop == "departement":  # INSEE codes
+        found = [d for code in value for d in index.lookup_code(code, ("departement",))]
+    else:  # the EPCI or région's IRI
+        found = [index.entities[value]] if value in index.entities else []
     return [{"id": t.iri, "name": t.name} for t in found]
 
 
@@ -315,7 +316,7 @@ def propose_properties(request: Request, type: str | None = None, limit: int = 2
     lang, limit = language(request), max(1, min(limit, 100))
     found = [
         {"id": p, "name": property_name(p, lang)}
-        for p, types in EXTENSION_PROPERTIES.items()
+        for p, (types, _, _) in EXTENSION_PROPERTIES.items()
         if type in (None, *types)
     ]
     answer = {"properties": found[:limit], "type": type, "limit": limit}

@@ -149,8 +149,6 @@ def epci_key(name: str) -> tuple[str, str | None]:
 
 @dataclass
 class Entity:
-    """What the service answers about one thing: its IRI, names, codes and where it is."""
-
     iri: str
     type: str  # a key of TYPES
     name: str  # the official name (igeo:nom), else the label
@@ -175,6 +173,11 @@ class Candidate:
     match: bool
     matched_name: str  # the name that matched (a delegated commune's, an alternative label…)
     exact: bool = False  # its key is the query's (certain when alone in scope; else a homonym)
+
+
+def _keep_best(found: dict[str, tuple[float, str]], iri: str, score: float, name: str) -> None:
+    if score > found.get(iri, (0.0, ""))[0]:
+        found[iri] = (score, name)
 
 
 def normalize_code(value: str, width: int) -> str:
@@ -215,11 +218,8 @@ class NameIndex:
         self._sorted = {t: sorted(keys) for t, keys in self._choices.items()}
 
     def _add(self, key: str, iri: str, score: float, name: str) -> None:
-        if not key:
-            return
-        entries = self._keys[key]
-        if score > entries.get(iri, (0.0, ""))[0]:
-            entries[iri] = (score, name)
+        if key:
+            _keep_best(self._keys[key], iri, score, name)
 
     def departement_code(self, value: str) -> str | None:
         """A département given as a code ('73', '5', '2a'), an IRI or a name ('Hte Savoie')."""
@@ -266,8 +266,7 @@ class NameIndex:
                     s = VARIANT
                 if e.type == "epci" and stated_kind and e.epci_kind and stated_kind != e.epci_kind:
                     s -= KIND_MISMATCH  # "CA" for a communauté de communes: the same name, another kind
-                if s > found.get(iri, (0.0, ""))[0]:
-                    found[iri] = (s, matched)
+                _keep_best(found, iri, s, matched)
         return found
 
     def exact(
@@ -312,8 +311,7 @@ class NameIndex:
         keys = dict.fromkeys((name_key(name), epci_key(name)[0] if "epci" in scope else ""))
         for i, (s, m) in self._fuzzy(list(keys), scope, limit * 4).items():
             penalty = 0.0 if self._in_scope(i, departements, postal_code) else OUT_OF_SCOPE
-            if s - penalty > candidates.get(i, (0.0, ""))[0]:
-                candidates[i] = (s - penalty, m)
+            _keep_best(candidates, i, s - penalty, m)
         ranked = sorted(
             (i for i in candidates if candidates[i][0] >= FUZZY_FLOOR - OUT_OF_SCOPE),
             key=lambda i: (-candidates[i][0], -(self.entities[i].population or 0)),
@@ -336,8 +334,8 @@ class NameIndex:
 
         def add(choice: str, score: float, t: str) -> None:
             for iri, (_, matched) in self._keys[choice].items():
-                if self.entities[iri].type == t and score > out.get(iri, (0.0, ""))[0]:
-                    out[iri] = (score, matched)
+                if self.entities[iri].type == t:
+                    _keep_best(out, iri, score, matched)
 
         for t in scope:
             choices = self._choices.get(t)
@@ -394,7 +392,6 @@ def read_index(store: Store) -> NameIndex:
     former = {iri for cls in FORMER_CLASSES for iri in _instances(store, cls)}
 
     def objects(wanted: Collection[str], *predicates: str, kind: type = ox.Literal) -> dict[str, list[str]]:
-        """The objects of ``kind`` of the predicates, per subject IRI in ``wanted``."""
         out: dict[str, list[str]] = defaultdict(list)
         for p in predicates:
             for x, v in _pairs(store, p):
