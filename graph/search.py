@@ -6,7 +6,6 @@ change of most of the store, is a full rebuild (in the background on a server).
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
@@ -68,6 +67,7 @@ class ListKind:
 F_THEME = Facet("theme", f"<{DCTERMS}subject>")
 F_PUBLIC = Facet("public", f"<{SCHEMA}audience>")
 F_DEP = Facet("departement", "")
+F_REGION = Facet("region", "")
 F_TYPE = Facet("type", f"<{RDF}type>")
 
 LISTS: dict[str, ListKind] = {
@@ -115,11 +115,7 @@ LISTS: dict[str, ListKind] = {
                 Facet("samedi", f"<{SCHEMA}openingHoursSpecification>/<{SCHEMA}dayOfWeek>"),
             ),
         ),
-        ListKind(
-            "territoires",
-            tuple(TERRITORY_CLASSES),
-            (Facet("niveau", f"<{RDF}type>"), Facet("region", ""), F_DEP),
-        ),
+        ListKind("territoires", tuple(TERRITORY_CLASSES), (Facet("niveau", f"<{RDF}type>"), F_REGION, F_DEP)),
         ListKind("themes", (SKOS + "Concept",), (), "id/theme/"),
         ListKind("publics", (SKOS + "Concept",), (), "id/public/"),
     )
@@ -130,7 +126,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
 SCHEMA_VERSION = "5"
-LABELS_KEPT = 20_000  # labels cached within a version
+LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
 RANKED = 2_000  # matches of one search ranked and counted per facet (its cost does not grow with the data)
@@ -176,12 +172,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(label, body, tokenize='unicode
 DERIVED = (  # noqa: SIM905 - every table but state and pending
     "graph origin item facet_count facet place territory part value_label word doc"
 ).split()
-# The items within the territory :t (it and every territory within it), each marked if it names :t itself.
-WITHIN = (
-    "WITH RECURSIVE down(t) AS (SELECT :t UNION SELECT child FROM down JOIN part ON part.parent = down.t), "
-    "within(n, direct) AS (SELECT p.n, MAX(p.territory = :t) FROM down JOIN place p ON p.territory = down.t "
-    "GROUP BY p.n) "
-)
+WITHIN = "temp.within w CROSS JOIN item i ON i.n = w.n"  # the items of the territory last asked
+# The territory :t and every territory within it.
+DOWN = "WITH RECURSIVE down(t) AS (SELECT :t UNION SELECT child FROM down JOIN part ON part.parent = down.t)"
 
 
 @dataclass
@@ -230,18 +223,6 @@ def _values(iris: list[str] | None) -> str:
     return "VALUES ?x { " + " ".join(str(ox.NamedNode(i)) for i in iris) + " } "
 
 
-def _chosen(kind: str, selected: dict[str, list[str]]) -> tuple[str, list]:
-    """A ``chosen`` CTE: the items of ``kind`` matching every facet (values of one facet are
-    alternatives), and its arguments."""
-    postings, args = [], []
-    for name, keys in selected.items():
-        postings.append(
-            f"SELECT DISTINCT n FROM facet WHERE kind = ? AND name = ? AND key IN ({_marks(len(keys))})"
-        )
-        args += [kind, name, *keys]
-    return f"WITH chosen(n) AS ({' INTERSECT '.join(postings)}) ", args
-
-
 class Catalog:
     """The index file of one store (``path``, else beside an on-disk store, else a temporary one), read by
     the pages; ``build=False`` only opens it (the server then refreshes it in the background)."""
@@ -260,8 +241,8 @@ class Catalog:
         self.db = self._connect()  # the writer's connection (under self.busy)
         self.reader = self._connect()  # the pages' connection (under self._read_lock)
         self._read_lock = threading.RLock()  # a method reading items inside another's transaction
-        # Labels are cached per version: a page asks for the same facet values' labels again and again.
-        self.label = functools.lru_cache(LABELS_KEPT)(self._label)
+        self._labels: dict[tuple[str, str], str] = {}
+        self._filled: dict[str, object] = {}  # what temp.chosen and temp.within hold the items of
         self.busy = threading.Lock()  # one refresh at a time
         self.ready = threading.Event()  # set once a version is there to read
         state = dict(self.db.execute("SELECT name, value FROM state"))
@@ -283,9 +264,11 @@ class Catalog:
         db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash may lose the last commit, never mix two
         db.execute("PRAGMA cache_size=-65536")  # 64 MB: a full build writes indexes in random order
         db.executescript(TABLES)
-        db.execute(
-            "CREATE TEMP TABLE hit(n INTEGER PRIMARY KEY, tier INTEGER, r REAL)"
-        )  # one search's ranked
+        db.executescript(
+            "CREATE TEMP TABLE hit(n INTEGER PRIMARY KEY, tier INTEGER, r REAL);"  # one search's ranked
+            "CREATE TEMP TABLE within(n INTEGER PRIMARY KEY, direct INTEGER);"  # one territory's items
+            "CREATE TEMP TABLE chosen(n INTEGER PRIMARY KEY);"  # one list's items matching its facets
+        )
         return db
 
     def close(self) -> None:
@@ -382,7 +365,7 @@ class Catalog:
         if graphs is None:
             log.info("the lists and search index built whole at version %s", version)
         self.version = version
-        self.label.cache_clear()
+        self._labels.clear()
         self.triples = sum(n for _, n in prints.values())
         self.ready.set()
 
@@ -509,10 +492,13 @@ class Catalog:
         if db is None:
             with self._reading() as reader:
                 return self._load_territories(reader)
-        rows = db.execute("SELECT iri, level, label, code, population FROM territory")
-        self.territories = {row[0]: Territory(*row) for row in rows}
+        self.territories: dict[str, Territory] = {}
         self.children: dict[str, list[str]] = defaultdict(list)
-        self.closure = functools.cache(self._closure)  # cached until the territories are read again
+        self._closure: dict[str, set[str]] = {}
+        for iri, level, label, code, population in db.execute(
+            "SELECT iri, level, label, code, population FROM territory"
+        ):
+            self.territories[iri] = Territory(iri, level, label, code, population)
         for child, parent in db.execute("SELECT child, parent FROM part"):
             self.territories[child].parents.append(parent)
             self.children[parent].append(child)
@@ -532,23 +518,35 @@ class Catalog:
             finally:
                 self.reader.execute("COMMIT")
 
-    def _closure(self, territory: str) -> set[str]:
+    def closure(self, territory: str) -> set[str]:
         """The territory and every territory containing it: ``isPartOf`` is strict in the territories graph
         (an EPCI straddling two départements only ``geoOverlaps`` them)."""
-        found = {territory}
-        for p in self.territories[territory].parents if territory in self.territories else ():
-            found |= self.closure(p)
+        found = self._closure.get(territory)
+        if found is None:
+            found = {territory}
+            t = self.territories.get(territory)
+            for p in t.parents if t else ():
+                found |= self.closure(p)
+            self._closure[territory] = found
         return found
 
-    def _label(self, iri: str, lang: str = "fr") -> str:
+    def label(self, iri: str, lang: str = "fr") -> str:
+        """Cached per version (a page asks for the same facet values' labels again and again)."""
+        if (iri, lang) in self._labels:
+            return self._labels[(iri, lang)]
+        if len(self._labels) > LABELS_KEPT:
+            self._labels.clear()
         with self._reading() as db:
             row = db.execute("SELECT labels FROM item WHERE iri = ? ORDER BY n LIMIT 1", (iri,)).fetchone()
             if row is None:
                 query = "SELECT labels FROM value_label WHERE iri = ? AND labels != '{}'"
                 row = db.execute(query, (iri,)).fetchone()
         if row:
-            return pick(json.loads(row[0]), lang, iri)
-        return self.territories[iri].label if iri in self.territories else iri
+            found = pick(json.loads(row[0]), lang, iri)
+        else:
+            found = self.territories[iri].label if iri in self.territories else iri
+        self._labels[(iri, lang)] = found
+        return found
 
     def items_of(self, numbers: Iterable[int]) -> list[Item]:
         """The items with these numbers, in this order, with their facets and places."""
@@ -567,6 +565,32 @@ class Catalog:
                         found[n].direct.add(t)
         return [found[n] for n in numbers if n in found]
 
+    def _choose(self, db: sqlite3.Connection, kind: str, selected: dict[str, list[str]]) -> None:
+        """``temp.chosen``: the items of ``kind`` matching every facet (values of one facet are
+        alternatives), read from the facet with the fewest items, the others looked up for each. Kept for
+        the next call with the same filters on the same data (a page, then its facets' counts)."""
+        if not self._stale(db, "chosen", (kind, sorted((n, sorted(keys)) for n, keys in selected.items()))):
+            return
+
+        def posting(alias: str, name: str) -> tuple[str, list]:
+            keys = selected[name]
+            where = f"{alias}.kind = ? AND {alias}.name = ? AND {alias}.key IN ({_marks(len(keys))})"
+            return f"FROM facet {alias} WHERE {where}", [kind, name, *keys]
+
+        def size(name: str) -> int:
+            query, args = posting("f", name)
+            return db.execute(f"SELECT COUNT(*) {query}", args).fetchone()[0]
+
+        first, *others = sorted(selected, key=size)
+        query, args = posting("f", first)
+        query = f"INSERT INTO temp.chosen SELECT DISTINCT f.n {query}"
+        for name in others:
+            more, more_args = posting("g", name)
+            query += f" AND EXISTS (SELECT 1 {more} AND g.n = f.n)"
+            args += more_args
+        db.execute("DELETE FROM temp.chosen")
+        db.execute(query, args)
+
     def page(
         self, kind: str, selected: dict[str, list[str]], order: str, lang: str, offset: int, limit: int
     ) -> tuple[int, list[Item]]:
@@ -575,12 +599,13 @@ class Catalog:
         by = "COALESCE(NULLIF(year, ''), '0000') DESC, n" if order == "annee" else f"{sort}, n"
         with self._reading() as db:
             if selected:  # sort the few matching items
-                chosen, args = _chosen(kind, selected)
-                total = db.execute(f"{chosen}SELECT COUNT(*) FROM chosen", args).fetchone()[0]
-                query = f"{chosen}SELECT n FROM item WHERE n IN chosen"
+                self._choose(db, kind, selected)
+                total = db.execute("SELECT COUNT(*) FROM temp.chosen").fetchone()[0]
+                source, args = "item WHERE n IN (SELECT n FROM temp.chosen)", []
             else:  # walk the list's sorted index, then stop
-                total, query, args = self.count(kind), "SELECT n FROM item WHERE kind = ?", [kind]
-            query += f" ORDER BY {by} LIMIT ? OFFSET ?"
+                total = self.count(kind)
+                source, args = "item WHERE kind = ?", [kind]
+            query = f"SELECT n FROM {source} ORDER BY {by} LIMIT ? OFFSET ?"
             numbers = [n for (n,) in db.execute(query, [*args, limit, min(offset, LAST)])]
             return total, self.items_of(numbers)
 
@@ -596,11 +621,11 @@ class Catalog:
                     "ORDER BY c DESC, key LIMIT ?",
                     (kind, facet, limit),
                 ).fetchall()
-            chosen, args = _chosen(kind, selected)
+            self._choose(db, kind, selected)
             return db.execute(
-                f"{chosen}SELECT f.key, COUNT(*) AS c, MIN(f.value) FROM chosen s CROSS JOIN facet f "
+                "SELECT f.key, COUNT(*) AS c, MIN(f.value) FROM temp.chosen s CROSS JOIN facet f "
                 "ON f.n = s.n AND f.name = ? GROUP BY f.key ORDER BY c DESC, f.key LIMIT ?",
-                [*args, facet, limit],
+                (facet, limit),
             ).fetchall()
 
     def value_of(self, kind: str, facet: str, key: str) -> str:
@@ -635,28 +660,48 @@ class Catalog:
         """Per list of :data:`ROLLUP_KINDS`: (its items within the territory, how many only through a
         smaller territory, the first ``limit`` by label). The items within are found once for all lists."""
         sort = "sort_en" if lang == "en" else "sort_fr"
-        query = (
-            f"{WITHIN}SELECT kind, n, total, indirect FROM (SELECT i.kind, i.n, COUNT(*) OVER k AS total, "
-            f"SUM(1 - w.direct) OVER k AS indirect, ROW_NUMBER() OVER (k ORDER BY i.{sort}, i.n) AS rank "
-            "FROM within w CROSS JOIN item i ON i.n = w.n WINDOW k AS (PARTITION BY i.kind)) "
-            "WHERE rank <= :limit ORDER BY rank"
-        )
-        counts: dict[str, tuple[int, int]] = {}
-        first: dict[str, list[int]] = defaultdict(list)
+        out = {}
         with self._reading() as db:
-            for kind, n, total, indirect in db.execute(query, {"t": territory, "limit": limit}):
-                counts[kind] = (total, indirect)
+            self._within(db, territory)
+            query = f"SELECT i.kind, COUNT(*), SUM(1 - w.direct) FROM {WITHIN} GROUP BY i.kind"
+            counts = {kind: (total, indirect) for kind, total, indirect in db.execute(query)}
+            first: dict[str, list[int]] = defaultdict(list)
+            query = (
+                f"SELECT kind, n FROM (SELECT i.kind, i.n, ROW_NUMBER() OVER (PARTITION BY i.kind "
+                f"ORDER BY i.{sort}, i.n) AS rank FROM {WITHIN}) WHERE rank <= ? ORDER BY rank"
+            )
+            for kind, n in db.execute(query, (limit,)):
                 first[kind].append(n)
-            return {kind: (*counts.get(kind, (0, 0)), self.items_of(first[kind])) for kind in ROLLUP_KINDS}
+            for kind in ROLLUP_KINDS:
+                total, indirect = counts.get(kind, (0, 0))
+                out[kind] = (total, indirect, self.items_of(first[kind]))
+        return out
 
     def rollup_iris(self, territory: str, kind: str) -> list[str]:
         """Every item of ``kind`` within the territory (a map's points)."""
-        query = (
-            f"{WITHIN}SELECT i.iri FROM within w CROSS JOIN item i ON i.n = w.n WHERE i.kind = :k "
-            "ORDER BY i.n"
-        )
         with self._reading() as db:
-            return [iri for (iri,) in db.execute(query, {"t": territory, "k": kind})]
+            self._within(db, territory)
+            query = f"SELECT i.iri FROM {WITHIN} WHERE i.kind = ? ORDER BY i.n"
+            return [iri for (iri,) in db.execute(query, (kind,))]
+
+    def _within(self, db: sqlite3.Connection, territory: str) -> None:
+        """``temp.within``: the items within the territory, each marked if it names the territory itself.
+        Kept for the next call on the same territory and data (its roll-ups, then its map)."""
+        if not self._stale(db, "within", territory):
+            return
+        db.execute("DELETE FROM temp.within")
+        db.execute(
+            f"{DOWN} INSERT INTO temp.within SELECT p.n, MAX(p.territory = :t) FROM down "
+            "JOIN place p ON p.territory = down.t GROUP BY p.n",
+            {"t": territory},
+        )
+
+    def _stale(self, db: sqlite3.Connection, table: str, key: object) -> bool:
+        """Whether the temporary ``table`` must be filled again for ``key``: it was filled for another one,
+        or before another connection's commit (``data_version`` moves with them). Records ``key``."""
+        key = (db.execute("PRAGMA data_version").fetchone()[0], key)
+        stale, self._filled[table] = self._filled.get(table) != key, key
+        return stale
 
     def iris(self, prefix: str, offset: int, limit: int) -> tuple[int, list[str]]:
         """(how many, a window of) the items' IRIs under ``prefix``, in IRI order (the sitemap)."""
@@ -703,8 +748,9 @@ class Catalog:
             db.execute("DELETE FROM temp.hit")
             for tier, terms in enumerate((f"{{label}} : ({match})", match)):
                 room = RANKED - db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0]
-                query = f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {fresh} LIMIT ?"
-                db.execute(query, [tier, terms, *args, room])
+                if room > 0:
+                    query = f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {fresh} LIMIT ?"
+                    db.execute(query, [tier, terms, *args, room])
             capped = db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0] == RANKED
             ranked = db.execute(f"SELECT COUNT(*) FROM {kept}", kinds).fetchone()[0]
             total = ranked
@@ -819,13 +865,17 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
                 values = " ".join(f"<{c}>" for c in kind.classes)
                 pairs = _pairs(store, iris, "a", f"VALUES ?c {{ {values} }} ?x a ?c . ")
             for x, v in pairs:
-                item = index.get((x.value, kind.name))
-                value = v.value[:4] if facet.year else v.value
-                if item is None or (facet.name == "samedi" and value != SCHEMA + "Saturday"):
-                    continue
-                item.facets[facet.name].add("oui" if facet.name == "samedi" else value)
-                if facet.year and value > item.year:
-                    item.year = value
+                for item in by_iri.get(x.value, ()):
+                    if item.kind != kind.name:
+                        continue
+                    value = v.value[:4] if facet.year else v.value
+                    if facet.name == "samedi":
+                        if value != SCHEMA + "Saturday":
+                            continue
+                        value = "oui"
+                    item.facets[facet.name].add(value)
+                    if facet.year and value > item.year:
+                        item.year = value
     for x, t in _pairs(store, iris, "?p", f"VALUES ?p {{ {TEXT_PROPS} }} "):
         if isinstance(t, ox.Literal):
             for item in by_iri.get(x.value, ()):
