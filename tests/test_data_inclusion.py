@@ -6,6 +6,7 @@ rules.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import time
@@ -255,6 +256,24 @@ def test_rejected_record_and_bad_file(base_iri: str, tmp_path: Path, capsys) -> 
     broken.write_text('[{"id": ', encoding="utf-8")
     code = cli.main(["import", "data-inclusion", str(broken), "--store", ":memory:"])
     assert code == cli.EXIT_BAD_INPUT and "broken.json" in capsys.readouterr().err
+
+
+def test_an_unreadable_number_rejects_its_record_only(imported, base_iri: str, tmp_path: Path) -> None:
+    """A CSV cell the package cannot read as a number (a digit-like '²') costs its service, not the file;
+    a plain '12' is read."""
+    store, _ = imported
+    di.write(di.export(store), tmp_path)
+    with (tmp_path / "services.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    rows[0]["nombre_semaines"], rows[1]["nombre_semaines"] = "²", "12"
+    with (tmp_path / "services.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    again = with_vocabularies(OxigraphStore(base_iri))
+    result = data_inclusion.build(tmp_path / "structures.csv", tmp_path / "services.csv", again.minter, again)
+    assert f"{len(rows)} services lus, {len(rows) - 1} chargés, 1 rejetés" in result.report[0]
+    assert any("services.csv ligne 2 : rejetée (nombre_semaines" in line for line in result.report)
 
 
 def test_downloads_and_sparql_over_http(imported, tmp_path: Path, monkeypatch) -> None:
