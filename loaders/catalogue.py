@@ -269,11 +269,8 @@ def build(path: Path, minter: Minter) -> ImportResult:
             email, phone = mentions.email_of(mentions.PHONE.sub(" ", text)), mentions.phone_of(text)
             if m and (email or phone):
                 name = m.group(1)
-                person = mentions.describe_person(pub, minter, name)
-                pub.add(p, "cs:contactPerson", person)
-                priv.add(person, "schema:email", email)
-                priv.add(person, "schema:telephone", phone)
-                priv.add(person, "cs:sourceLines", str(line))
+                contacts = {"schema:email": email, "schema:telephone": phone}
+                pub.add(p, "cs:contactPerson", mentions.describe_person(pub, priv, minter, name, line, contacts))
                 persons.append(name)
         totals["grants"] += len(project_grants)
         totals["places"] += len(found.places)

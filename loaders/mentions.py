@@ -508,12 +508,19 @@ def place_iri(minter: Minter, place: Place) -> ox.NamedNode:
     return ox.NamedNode(minter.thing("territoire" if place.kind == "zone" else place.kind, place.code))
 
 
-def describe_person(t: Triples, minter: Minter, name: str) -> ox.NamedNode:
-    """A person named in a document: the name is public, the caller puts any contact in the private graph."""
+def describe_person(
+    pub: Triples, priv: Triples, minter: Minter, name: str, line: int, contacts: dict[str, str | None]
+) -> ox.NamedNode:
+    """A person named at ``line`` of a document: the name is public, ``contacts`` (property → value) only
+    private. The private graph is read on its own (its own store): it says what it describes too."""
     person = ox.NamedNode(minter.thing("personne", slugify(name)))
-    t.a(person, "foaf:Person")
-    t.label(person, name)
-    t.add(person, "foaf:name", name)
+    for t in (pub, priv):
+        t.a(person, "foaf:Person")
+    pub.label(person, name)
+    pub.add(person, "foaf:name", name)
+    for prop, value in contacts.items():
+        priv.add(person, prop, value)
+    priv.add(person, "cs:sourceLines", str(line))
     return person
 
 

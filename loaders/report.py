@@ -219,12 +219,9 @@ def build(path: Path, minter: Minter) -> ImportResult:
         for n, text in rep.sections.get(section, []):
             m = PERSON_LINE.match(text)
             if m:
-                person = mentions.describe_person(pub, minter, m.group(1))
+                email = mentions.email_of(m.group(2))
+                person = mentions.describe_person(pub, priv, minter, m.group(1), n, {"schema:email": email})
                 pub.add(subject, predicate, person)
-                # The private graph is read on its own (its own store): it says what it describes.
-                priv.a(person, "foaf:Person")
-                priv.add(person, "schema:email", mentions.email_of(m.group(2)))
-                priv.add(person, "cs:sourceLines", str(n))
                 people += 1
             elif mentions.EMAIL.fullmatch(text):
                 # A desk address with no person's name: the association's public contact.

@@ -297,6 +297,9 @@ def test_contacts_are_private(store, minter):
     assert {"cbelet@adrets-asso.fr", "06 10 56 94 99"} <= set(private)
     # The person herself is public, linked to the project; only her addresses are not.
     assert store.ask(P + 'ASK { ?p cs:contactPerson ?c . ?c a foaf:Person ; foaf:name "Claire Belet" }')
+    # The private graph says what it describes, as the report loader's does: a person, with her line.
+    in_private = "SELECT ?x WHERE { GRAPH ?g { ?c a foaf:Person ; schema:telephone ?t ; cs:sourceLines ?x } }"
+    assert values(store, in_private, public=False)
 
 
 def test_report_lists_extractions(result):
