@@ -266,12 +266,12 @@ def build(path: Path, minter: Minter) -> ImportResult:
         persons = []
         for line, text in rec.sections.get("Contact & informations", []):
             m = PERSON.match(text)
-            email, phone = mentions.email_of(mentions.PHONE.sub(" ", text)), mentions.phone_of(text)
-            if m and (email or phone):
-                name = m.group(1)
-                contacts = {"schema:email": email, "schema:telephone": phone}
-                pub.add(p, "cs:contactPerson", mentions.describe_person(pub, priv, minter, name, line, contacts))
-                persons.append(name)
+            contacts = {"schema:email": mentions.email_of(mentions.PHONE.sub(" ", text))}
+            contacts["schema:telephone"] = mentions.phone_of(text)
+            if m and any(contacts.values()):
+                person = mentions.describe_person(pub, priv, minter, m[1], line, contacts)
+                pub.add(p, "cs:contactPerson", person)
+                persons.append(m[1])
         totals["grants"] += len(project_grants)
         totals["places"] += len(found.places)
         totals["persons"] += len(persons)
