@@ -23,13 +23,12 @@ MONTHS = {
     "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
     "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
 }  # fmt: skip
-MONTH = "(" + "|".join(MONTHS) + ")"
 YEAR = r"((?:19|20)\d\d)(?!\d)"
-_M = "(?:" + "|".join(MONTHS) + ")"
+MONTH = "(?:" + "|".join(MONTHS) + ")"
 _SEASON = r"(?:l['’]\s*)?(?:été|hiver|printemps|automne)"
 # One date of a period: "1er février 2022", "octobre 2023", "l'été 2016", "fin 2018", "2019", "21/01/2021".
 DATE = (
-    rf"(?:\d{{1,2}}/\d{{1,2}}/\d{{4}}|(?:(?:le\s+)?\d{{1,2}}(?:er)?\s+)?(?:{_M}\s+|{_SEASON}\s+|(?:fin|début|mi-)\s*)?"
+    rf"(?:\d{{1,2}}/\d{{1,2}}/\d{{4}}|(?:(?:le\s+)?\d{{1,2}}(?:er)?\s+)?(?:{MONTH}\s+|{_SEASON}\s+|(?:fin|début|mi-)\s*)?"
     r"(?:19|20)\d\d)(?!\d)"
 )
 PERIODS = [  # an explicit period, wherever it is written
@@ -41,7 +40,7 @@ PERIODS = [  # an explicit period, wherever it is written
         re.I,
     ),
     # a start only; "depuis 2018" alone is left out: it is how a text tells someone's history
-    re.compile(rf"\bdepuis\s+(?P<start>(?:le\s+\d{{1,2}}(?:er)?\s+)?{_M}\s+{YEAR})", re.I),
+    re.compile(rf"\bdepuis\s+(?P<start>(?:le\s+\d{{1,2}}(?:er)?\s+)?{MONTH}\s+{YEAR})", re.I),
 ]
 # a period whose start borrows the end's year (and month): "de mars à juin 2021", "du 3 au 15 mars 2021",
 # "du 3 mars au 15 juin 2021"; a start month after the end month is of the year before ("de novembre à
@@ -50,9 +49,9 @@ Y = r"(?P<y>(?:19|20)\d\d)(?!\d)"  # the year a period's two ends share
 SHARED_YEAR = [
     re.compile(pattern, re.I)
     for pattern in (
-        rf"\b(?:de\s+|d['’]\s*|entre\s+)(?P<m1>{_M})\s+(?:à|et)\s+(?P<m2>{_M})\s+{Y}",
-        rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_M})\s+{Y}",
-        rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+(?P<m1>{_M})\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_M})\s+{Y}",
+        rf"\b(?:de\s+|d['’]\s*|entre\s+)(?P<m1>{MONTH})\s+(?:à|et)\s+(?P<m2>{MONTH})\s+{Y}",
+        rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{MONTH})\s+{Y}",
+        rf"\bdu\s+(?P<d1>\d{{1,2}})(?:er)?\s+(?P<m1>{MONTH})\s+au\s+(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{MONTH})\s+{Y}",
     )
 ]
 YEAR_RANGE = re.compile(rf"(?<!\d){YEAR}\s*[-–/]\s*{YEAR}")
@@ -63,19 +62,22 @@ TITLE_YEAR = re.compile(rf"\(\s*{YEAR}\s*\)")
 OWN = re.compile(r"\bADRETS\b|\b(?:nous|notre|nos)\b|\b(?:le|ce|du|au) projet\b", re.I)
 INFERRED = [  # a year of the project's own work, told in its description
     re.compile(
-        rf"\ben\s+(?P<when>(?:{_M}\s+)?{YEAR})\s*,?\s+(?:dans le cadre d[^,.]*?)?"
+        rf"\ben\s+(?P<when>(?:{MONTH}\s+)?{YEAR})\s*,?\s+(?:dans le cadre d[^,.]*?)?"
         r"(?:l['’]\s*ADRETS|l['’]association|nous|elle|il|(?:le|ce) projet)\b",
         re.I,
     ),
     re.compile(rf"(?:^|[.:]\s+)(?P<when>{YEAR})\s+sera\b", re.I),
     re.compile(
         rf"\b(?:se\s+sont\s+déroulée?s|s['’]est\s+déroulée?|a\s+eu\s+lieu|ont\s+eu\s+lieu|avoir\s+lieu)\s+"
-        rf"(?:en|au)\s+(?:ce\s+)?(?:{_SEASON}\s+|{_M}\s+)?(?P<when>{YEAR})",
+        rf"(?:en|au)\s+(?:ce\s+)?(?:{_SEASON}\s+|{MONTH}\s+)?(?P<when>{YEAR})",
         re.I,
     ),
-    re.compile(rf"\b(?:restitution|lancement|démarrage|clôture)\s+en\s+(?P<when>(?:{_M}\s+)?{YEAR})", re.I),
+    re.compile(
+        rf"\b(?:restitution|lancement|démarrage|clôture)\s+en\s+(?P<when>(?:{MONTH}\s+)?{YEAR})", re.I
+    ),
     re.compile(rf"^[-•\s]*Participation\s+(?:à|au|aux)\b.*?\b(?P<when>{YEAR})", re.I),
-    re.compile(rf"\((?P<when>{_M}\s+{YEAR})\)", re.I),  # a step's month: "(juin 2020)", not "(ADEME, 2020)"
+    # a step's month: "(juin 2020)", not "(ADEME, 2020)"
+    re.compile(rf"\((?P<when>{MONTH}\s+{YEAR})\)", re.I),
 ]
 
 
@@ -108,7 +110,7 @@ def typed(phrase: str) -> ox.Literal:
         return lit(year.group(), datatype="xsd:gYear")
     if data.period == "day" and re.search(r"\d{1,2}(?:er)?\s+\D|/", cleaned):
         return lit(when.date())
-    if data.period in ("day", "month") and re.search(_M, cleaned, re.I):
+    if data.period in ("day", "month") and re.search(MONTH, cleaned, re.I):
         return lit(f"{when.year}-{when.month:02d}", datatype="xsd:gYearMonth")
     return lit(year.group(), datatype="xsd:gYear")
 

@@ -19,7 +19,7 @@ from loaders import ImportResult, SourceError, mentions, named
 from loaders.dates import MONTH, MONTHS
 
 TITLE = re.compile(r"^Compte[ -]rendu\s*[–—-]\s*(.+)$", re.I)
-MONTH_LINE = re.compile(rf"^{MONTH}\s+(\d{{4}})$", re.I)
+MONTH_LINE = re.compile(rf"^({MONTH})\s+(\d{{4}})$", re.I)
 HEADINGS = {
     "introduction": re.compile(r"^Introduction$", re.I),
     "compte-rendu": re.compile(r"^Compte[ -]rendu$", re.I),
@@ -32,7 +32,7 @@ PART = re.compile(r"^Partie\s+(\d+)\s*:\s*(.+)$", re.I)
 SURVEY_QUESTION = re.compile(r"^(\d+)\s*[-–.)]\s*(.+)$")
 NUMBER = re.compile(r"^\d{1,6}$")
 DAY_DATE = re.compile(
-    rf"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)?\s*(\d{{1,2}})(?:er)?\s+{MONTH}(?:\s+(\d{{4}}))?",
+    rf"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)?\s*(\d{{1,2}})(?:er)?\s+({MONTH})(?:\s+(\d{{4}}))?",
     re.I,
 )
 LATER = re.compile(r"(?:en\s+)?fin d['’]année\s+(\d{4})(?:\s*\(([^)]*)\))?", re.I)
