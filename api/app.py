@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(linking_router)  # /rapprochement: link a spreadsheet's names to our IRIs
     app.include_router(ontology.router)  # /def: the ontology
     app.include_router(crawlers.router)  # /robots.txt, /sitemap.xml
-    app.add_exception_handler(HTTPException, not_found)
+    app.add_exception_handler(HTTPException, refused)
     # Bad paths refused, security headers on every answer, HEAD, and CORS on these public routers.
     public = [home.router, resources.router, lists.router, named_queries.router, catalogue.router]
     public += [downloads.router, ontology.router, crawlers.router, reconcile_router]
@@ -112,12 +112,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     return app
 
 
-async def not_found(request: Request, exc: Exception) -> Response:
-    """A browser asking for a page that does not exist gets a page (other clients keep FastAPI's JSON)."""
+async def refused(request: Request, exc: Exception) -> Response:
+    """A browser gets a page, with the message the route wrote for people (an expired form, a state a
+    moderation no longer applies to, too many proposals); other clients keep FastAPI's JSON."""
     assert isinstance(exc, HTTPException)
     with contextlib.suppress(conneg.FormatError):
-        if exc.status_code == 404 and conneg.choose(request, (formats.JSON, formats.HTML)) is formats.HTML:
-            return render(request, "not_found.html", {"iri": request.url.path}, status_code=404)
+        if conneg.choose(request, (formats.JSON, formats.HTML)) is formats.HTML:
+            if exc.status_code == 404:
+                return render(request, "not_found.html", {"iri": request.url.path}, status_code=404)
+            context = {"status": exc.status_code, "message": str(exc.detail)}
+            response = render(request, "refused.html", context, status_code=exc.status_code)
+            response.headers.update(exc.headers or {})
+            return response
     return await http_exception_handler(request, exc)
 
 

@@ -66,6 +66,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "insee": ("Fiche INSEE", "INSEE record"),
     "wikidata": ("Recherche Wikidata par code", "Wikidata search by code"),
     "not_found": ("Ressource inconnue", "Unknown resource"),
+    "refused": ("La demande n'a pas abouti", "The request did not go through"),
     "unavailable": ("Service momentanément indisponible", "Service temporarily unavailable"),
     "unavailable_text": (
         "La base de données ne répond pas pour le moment. Réessayez dans quelques instants.",

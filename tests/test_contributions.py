@@ -219,6 +219,22 @@ def test_rate_limit_answers_429(store, tmp_path):
         assert client.post("/api/contributions", json={}).status_code == 429
 
 
+def test_a_browser_reads_a_refusal_in_a_page(store, tmp_path):
+    """The form's refusals are written for people: a browser gets them as a page, with their status and
+    headers (scripts keep the JSON, as above)."""
+    app = make_app(store, tmp_path, submit_rate=1, submit_window=3600)
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    with TestClient(app) as client:
+        r = client.post("/ressources/proposer", data=form_data(), headers=browser)
+        assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+        assert "rechargez la page du formulaire" in r.text
+        assert propose(client).status_code == 303
+        token = csrf_of(client.get("/ressources/proposer").text)
+        r = client.post("/ressources/proposer", data=form_data(csrf_token=token), headers=browser)
+        assert r.status_code == 429 and r.headers["content-type"].startswith("text/html")
+        assert "Trop de propositions" in r.text and int(r.headers["retry-after"]) > 0
+
+
 def test_script_in_a_title_is_shown_as_text(client, app):
     evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     r = propose(client, titre=evil, resume="Résumé <script>alert(2)</script> [lien](javascript:alert(3))")
