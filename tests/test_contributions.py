@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import zipfile
 
 import pyoxigraph as ox
 import pytest
@@ -12,6 +13,7 @@ from conftest import load_reference
 from contrib_helpers import PDF, csrf_of, form_data
 from fastapi.testclient import TestClient
 
+from api import uploads
 from api.app import create_app
 from api.cli import main as cli_main
 from graph.contributions import Content, Contributions, Contributor
@@ -217,6 +219,37 @@ def test_rate_limit_answers_429(store, tmp_path):
         r = propose(client)
         assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
         assert client.post("/api/contributions", json={}).status_code == 429
+
+
+def zipped(*parts: tuple[str, str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, text in parts:
+            z.writestr(name, text)
+    return out.getvalue()
+
+
+ODT = "application/vnd.oasis.opendocument.text"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "accepted"),
+    [
+        ("note.docx", zipped(("[Content_Types].xml", "<Types/>"), ("word/document.xml", "<w/>")), True),
+        ("note.docx", zipped(("[Content_Types].xml", "<Types/>"), ("xl/workbook.xml", "<x/>")), False),
+        ("note.docx", zipped(("lisez-moi.txt", "un zip quelconque")), False),
+        ("note.odt", zipped(("mimetype", ODT), ("content.xml", "<office/>")), True),
+        ("note.odt", zipped(("mimetype", ODT.replace("text", "spreadsheet"))), False),
+        ("note.odt", b"PK\x03\x04 pas un zip", False),
+    ],
+)
+def test_office_files_are_checked_inside_their_zip(name, data, accepted):
+    """A .docx must hold a Word part and an .odt name its own type: a zip's first bytes alone say nothing."""
+    if accepted:
+        assert uploads.check(name, data, 10_000).name == name
+    else:
+        with pytest.raises(uploads.UploadError, match="ne correspond pas"):
+            uploads.check(name, data, 10_000)
 
 
 def test_a_browser_reads_a_refusal_in_a_page(store, tmp_path):

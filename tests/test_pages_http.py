@@ -145,6 +145,9 @@ def test_lists_facets_and_twins(url):
     rows = list(csv.DictReader(io.StringIO(httpx.get(f"{url}/lieux.csv", params={"samedi": "oui"}).text)))
     assert [r["label"] for r in rows] == ["France Services de Chambéry"] and rows[0]["departement"]
     assert httpx.get(f"{url}/lieux.json", params={"departement": "05"}).json()["total"] == 0
+    # A choice that leaves nothing stays shown, checked and named, so that it can be unchecked.
+    none = httpx.get(f"{url}/projets", params={"theme": "numerique", "departement": "2A"}).text
+    assert re.search(r'value="numerique" checked> Numérique <span class="count">\(0\)', none)
     levels = httpx.get(f"{url}/territoires").text
     assert "> Commune <span" in levels and "geo#Commune <span" not in levels  # level names, not IRIs
     themes = httpx.get(f"{url}/themes.json").json()
