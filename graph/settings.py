@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     )
     allow_anonymous: bool = setting(True, "proposals without an account (all go through moderation anyway)")
     secret_key: str | None = setting(
-        None, "signs sessions and CSRF tokens (default: generated into <store>.secret_key)", cli=None
+        None, "signs form tokens, keys pseudonyms (default: generated into <store>.secret_key)", cli=None
     )
     accounts_db: str | None = setting(
         None, "accounts database, SQLite (default <store>.comptes.sqlite)", cli="all"

@@ -13,7 +13,7 @@ from conftest import load_reference
 from contrib_helpers import PDF, csrf_of, form_data
 from fastapi.testclient import TestClient
 
-from api import uploads
+from api import accounts, uploads
 from api.app import create_app
 from api.cli import main as cli_main
 from graph.contributions import Content, Contributions, Contributor
@@ -219,6 +219,17 @@ def test_rate_limit_answers_429(store, tmp_path):
         r = propose(client)
         assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
         assert client.post("/api/contributions", json={}).status_code == 429
+
+
+def test_the_secret_key_outlives_a_restart(tmp_path, monkeypatch):
+    """Without COMMUNS_SECRET_KEY the key is made once beside the store, readable by its owner only:
+    sessions, form tokens and contributors' pseudonyms (an HMAC of their email) survive a restart."""
+    monkeypatch.delenv("COMMUNS_SECRET_KEY", raising=False)
+    key = accounts.secret_key(Settings(store=str(tmp_path / "store")))
+    assert accounts.secret_key(Settings(store=str(tmp_path / "store"))) == key
+    assert (tmp_path / "store.secret_key").stat().st_mode & 0o777 == 0o600
+    assert accounts.secret_key(Settings(store=str(tmp_path / "autre"))) != key
+    assert accounts.secret_key(Settings(store=":memory:")) != accounts.secret_key(Settings(store=":memory:"))
 
 
 def zipped(*parts: tuple[str, str]) -> bytes:
