@@ -181,6 +181,53 @@ def test_wrong_shape_is_refused(base_iri: str, tmp_path: Path) -> None:
         places.build(FIXTURES / "espaces.csv", partial, store.minter, store)
 
 
+MAPPING = """[source]
+name = "test-typees"
+label = "Valeurs typées (essai)"
+
+[place]
+id = "id"
+name = "nom"
+latitude = "lat"
+longitude = "lon"
+
+[[properties]]
+column = "accessible"
+property = "cs:accessible"
+kind = "boolean"
+
+[[properties]]
+column = "surface"
+property = "schema:floorSize"
+kind = "decimal"
+
+[[properties]]
+column = "places"
+property = "schema:maximumAttendeeCapacity"
+kind = "integer"
+"""
+
+
+def test_typed_columns_are_read_or_reported(base_iri: str, tmp_path: Path) -> None:
+    """A cell its kind cannot read is named in the report with its line, and its place is kept."""
+    (tmp_path / "m.toml").write_text(MAPPING, encoding="utf-8")
+    rows = 'id,nom,lat,lon,accessible,surface,places\nA,Salle A,45.6,6.7,oui,"12,5",20\n'
+    (tmp_path / "l.csv").write_text(rows + "B,Salle B,45.6,6.8,non,grand,vingt\n", encoding="utf-8")
+    store = OxigraphStore(base_iri)
+    result = places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
+    for g in result.graphs:
+        store.replace_graph(g.graph, g.triples, g.meta)
+    query = PREFIXES + "SELECT ?n ?a ?s ?c WHERE { ?p rdfs:label ?n ; cs:accessible ?a "
+    query += "OPTIONAL { ?p schema:floorSize ?s } OPTIONAL { ?p schema:maximumAttendeeCapacity ?c } }"
+    got = {r["n"].value: tuple(r[k].value if k in r else None for k in "asc") for r in store.select(query)}
+    assert got == {"Salle A": ("true", "12.5", "20"), "Salle B": ("false", None, None)}
+    assert "ligne 3 : surface = « grand » n'est pas un decimal valide" in result.report
+    assert "ligne 3 : places = « vingt » n'est pas un integer valide" in result.report
+    (tmp_path / "m.toml").write_text(MAPPING.replace('"integer"', '"entier"'), encoding="utf-8")
+    with pytest.raises(SourceError, match="m.toml: property schema:maximumAttendeeCapacity: kind must be"):
+        places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
+
+
 def test_cli_needs_a_mapping(capsys) -> None:
     code = cli.main(["import", "places", str(FIXTURES / "espaces.csv"), "--store", ":memory:"])
     assert code == cli.EXIT_BAD_INPUT
