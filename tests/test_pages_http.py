@@ -166,6 +166,20 @@ def test_search_is_accent_and_case_insensitive(url):
     assert "<script>" not in html.split("<main", 1)[1]
 
 
+def test_a_search_past_its_ranked_matches_pages_through_all_of_them(url):
+    """Only the first RANKED matches are ranked; the pages after them follow in index order. Walked to the
+    end, the pages hold every match once, as many as the total says."""
+    first = httpx.get(f"{url}/recherche.json", params={"q": "saint"}, timeout=60).json()
+    assert search.RANKED < first["total"] <= search.COUNTED and first["complete"]
+    iris, page = [], 1
+    while items := httpx.get(f"{url}/recherche.json", params={"q": "saint", "page": page}).json()["items"]:
+        iris += [i["iri"] for i in items]
+        page += 1
+    assert len(iris) == len(set(iris)) == first["total"]
+    html = httpx.get(f"{url}/recherche", params={"q": "saint"}).text
+    assert f"portent sur les {search.RANKED} premiers résultats" in html  # the page says so
+
+
 def test_home_map_links_every_departement(url):
     html = httpx.get(f"{url}/").text
     assert html.count('<a href="/id/departement/') == 96
