@@ -25,6 +25,7 @@ router = APIRouter()
 
 DEFAULT_LIMIT = 100
 MAX_OFFSET = 10**9
+BODIES = ("application/x-www-form-urlencoded", "application/json")  # what a POST may send its values in
 ERRORS = {
     "400": "Paramètre invalide",
     "404": "Requête inconnue",
@@ -199,7 +200,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
                 "operationId": op["operationId"] + "_post",
                 "requestBody": {
                     "required": True,
-                    "content": {"application/x-www-form-urlencoded": {"schema": form_schema}},
+                    "content": {kind: {"schema": form_schema} for kind in BODIES},
                 },
             },
         }

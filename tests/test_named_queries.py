@@ -21,6 +21,7 @@ from pages_helpers import serve
 from schemathesis import GenerationMode
 
 from api.cli import BUNDLED, IMPORTERS
+from api.named_queries import BODIES
 from graph import named_queries as nq
 from graph.namespaces import IGEO, Minter
 from graph.settings import DATA_DIR
@@ -100,6 +101,18 @@ def test_every_operation_answers_its_example(api_url, spec):
         assert isinstance(r.json(), list)
         r = httpx.post(api_url + path, data=params, timeout=30)
         assert r.status_code == 200, (path, r.text)
+        assert httpx.post(api_url + path, json=params, timeout=30).json() == r.json(), path
+
+
+def test_a_json_body_is_read_as_the_form_is(api_url, spec):
+    assert set(spec["paths"]["/api/projets-territoire"]["post"]["requestBody"]["content"]) == set(BODIES)
+    r = httpx.post(api_url + "/api/projets-territoire", json={"territoire": "04", "limit": 2})
+    assert r.status_code == 200 and len(r.json()) == 2
+    for body, message in ((b"{", "not valid JSON"), (b"[1]", "must be an object")):
+        r = httpx.post(
+            api_url + "/api/projets-territoire", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert r.status_code == 400 and message in r.json()["detail"]
 
 
 def test_projects_of_a_departement_include_its_communes_and_epci(api_url):
