@@ -4,6 +4,7 @@ rebuild, and a process killed in the middle of an update leaves the old version,
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -145,3 +146,20 @@ def test_a_process_killed_during_an_update_leaves_the_old_version(store: Oxigrap
     assert cat.search("tremplin", [], {}, 0, 10)[0] == 1
     cat.refresh(store)
     assert cat.version == store.version and "Tremplin Hiver" in labels(cat) and len(labels(cat)) == 21
+
+
+def test_an_index_of_another_layout_is_built_again(store: OxigraphStore) -> None:
+    """After an upgrade that changes the index's tables (or a change of base IRI), the old file is
+    dropped and built again from the store, never read as if it were of this layout."""
+    search.Catalog(store).close()
+    path = store.path.with_name(store.path.name + ".index.sqlite")
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE state SET value = 'ancien' WHERE name = 'schema'")
+        db.execute("DELETE FROM item")  # what an old layout held is not read
+    db.close()
+    search.stats.clear()
+    cat = search.Catalog(store, build=False)
+    assert not cat.ready.is_set() and cat.version is None
+    cat.refresh(store)
+    assert len(labels(cat)) == 21 and search.stats["full_builds"] == 1
