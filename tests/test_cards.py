@@ -279,3 +279,18 @@ def test_every_list_facet_level_and_kind_has_its_words():
     keys |= {"facet_" + f.name for kind in search.LISTS.values() for f in kind.facets}
     keys |= {"kind_" + level for level in search.TERRITORY_CLASSES.values()}
     assert keys <= set(STRINGS), sorted(keys - set(STRINGS))
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("Une phrase assez longue. Une autre, plus longue que la limite.", 40, "Une phrase assez longue."),
+        ("Premier paragraphe. Suite.\n\nSecond paragraphe.", 200, "Premier paragraphe. Suite."),
+        ("Un titre\n- une liste", 200, "Un titre"),
+        ("Un texte sans point qui ne finit jamais avant la limite", 30, "Un texte sans point qui ne …"),
+        ("Court. Puis une phrase qui passe la limite", 30, "Court. Puis une phrase qui …"),
+    ],
+)
+def test_a_summary_ends_at_a_sentence_or_a_word(text: str, limit: int, expected: str) -> None:
+    """A long first paragraph is cut at the last sentence end past half the limit, else at a word."""
+    assert cards.summary(text, limit) == expected
