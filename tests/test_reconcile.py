@@ -436,6 +436,10 @@ def test_contribution_territories_resolve_as_reconcile_does(client):
     typo = territory_errors("Chamberry")
     assert "vouliez-vous dire" in typo[0] and "Chambéry [commune 73065]" in typo[0]
     assert "plusieurs territoires" in territory_errors("Beaufort")[0]
+    assert "choisissez-le dans la liste" in territory_errors("Xqzwvbk")[0]  # nothing near it
+    for unknown in ("https://example.org/ailleurs", "[commune 99999]"):
+        assert territory_errors(unknown) == [f"« {unknown} » : territoire inconnu du référentiel."]
+    assert territory_errors("https://data.adrets-asso.fr/id/commune/73065") == []
     names = [t["label"] for t in client.get("/territoires/autocomplete", params={"q": "bourg st mau"}).json()]
     assert names[0] == "Bourg-Saint-Maurice"
 
