@@ -258,6 +258,28 @@ def test_rejected_record_and_bad_file(base_iri: str, tmp_path: Path, capsys) -> 
     assert code == cli.EXIT_BAD_INPUT and "broken.json" in capsys.readouterr().err
 
 
+def test_a_service_of_no_structure_is_rejected_and_holiday_rules_are_reported(base_iri: str, tmp_path: Path):
+    """What the model cannot hold is named in the report: a service whose structure is not in the file
+    (rejected), public-holiday rules of opening hours (dropped; the week's hours are kept)."""
+    structure = {**fixture_records("structures.json")[0], "horaires_accueil": "Mo-Fr 09:00-12:00; PH off"}
+    service = fixture_records("services.jsonl")[0]
+    orphan = {**service, "id": "dora--sans-structure", "structure_id": "dora--nulle-part"}
+    (tmp_path / "structures.json").write_text(json.dumps([structure]), encoding="utf-8")
+    (tmp_path / "services.jsonl").write_text(f"{json.dumps(service)}\n{json.dumps(orphan)}\n", "utf-8")
+    store = with_vocabularies(OxigraphStore(base_iri))
+    result = data_inclusion.build(
+        tmp_path / "structures.json", tmp_path / "services.jsonl", store.minter, store
+    )
+    assert "2 services lus, 1 chargés, 1 rejetés" in result.report[0]
+    assert any("ligne 2 : rejetée (structure « dora--nulle-part » absente)" in line for line in result.report)
+    assert any(
+        "règles de jours fériés ignorées dans « Mo-Fr 09:00-12:00; PH off »" in r for r in result.report
+    )
+    write(store, result)
+    query = "ASK { ?p <http://schema.org/openingHoursSpecification>/<http://schema.org/opens> ?o }"
+    assert store.ask(query)
+
+
 def test_an_unreadable_number_rejects_its_record_only(imported, base_iri: str, tmp_path: Path) -> None:
     """A CSV cell the package cannot read as a number (a digit-like '²') costs its service, not the file;
     a plain '12' is read."""
