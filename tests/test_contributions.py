@@ -314,6 +314,31 @@ def test_cookie_authenticated_api_calls_need_the_csrf_header(client, app):
 
 
 # --- moderation, history, revert ----------------------------------------------------------------------
+def test_a_moderator_s_edit_is_checked_as_a_proposal_and_may_replace_the_file(client, app, store):
+    rid = pending_id(
+        app, propose(client, files={"fichier": ("guide.pdf", PDF, "application/pdf")}).headers["location"]
+    )
+    login(client, app)
+    before = Contributions(store, b"").record(rid)
+    r = moderate(client, rid, **form_data(titre="", action="enregistrer"))
+    assert r.status_code == 422 and "Ce champ est obligatoire." in r.text  # the edit page, with what to fix
+    assert Contributions(store, b"").record(rid) == before  # nothing written
+    page = client.get(f"/moderation/{rid}")
+    data = form_data(csrf_token=csrf_of(page.text), action="enregistrer_accepter")
+    r = client.post(f"/moderation/{rid}", data=data, files={"fichier": ("carte.png", PNG, "image/png")})
+    assert r.status_code == 200  # followed to the moderation page
+    record = Contributions(store, b"").record(rid)
+    assert record.state == "acceptee" and record.content.file.name == "carte.png"
+    served = client.get(f"/fichiers/{rid}/carte.png")
+    assert served.status_code == 200 and served.content == PNG
+    assert moderate(client, rid, action="envoler").status_code == 400
+    page = client.get(f"/ressources/{rid}/historique")
+    bad = client.post(
+        f"/ressources/{rid}/historique", data={"csrf_token": csrf_of(page.text), "version": "x"}
+    )
+    assert bad.status_code == 400
+
+
 def test_edit_accept_history_revert_delete_restore(client, app, store):
     r = propose(client)
     rid = pending_id(app, r.headers["location"])
