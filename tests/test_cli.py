@@ -108,6 +108,9 @@ def test_unparsable_rdf_names_file_and_line_and_touches_nothing(small_store, tmp
         (["import", "rdf", "{tmp}/data.xyz"], "cannot tell the RDF format"),
         (["import", "rdf", "{tmp}/data.xyz", "--format", "yaml"], "unknown format 'yaml'"),
         (["import", "territories", "{tmp}"], "not a decoupage-administratif folder"),
+        (["query"], "give a query, or --file FILE.rq"),
+        (["export", "--graph", "https://data.adrets-asso.fr/graph/prive/x"], "is not public: add --private"),
+        (["user", "role", "quelquun"], "give --role"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_2(small_store, tmp_path, args, message):
