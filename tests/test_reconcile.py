@@ -18,6 +18,7 @@ from pages_helpers import pages_store, serve
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
+from api import linking
 from graph.namespaces import ORG, RDFS
 
 SPEC = Path(__file__).parent / "fixtures" / "reconciliation-api-0.2"  # a copy of shared/specs/…
@@ -397,6 +398,29 @@ def test_csv_round_trip_with_departement_column_and_extensions(client):
     assert rows[2]["certain"] == "false"  # a homonym without its département
     assert rows[3]["iri"] == "" and rows[3]["autre"] == "vide"
     assert rows[4]["code_insee"] == "74119" and rows[4]["certain"] == "false"
+
+
+def test_a_long_table_streams_back_every_row_in_order(client):
+    """More rows than one chunk of the stream: every row comes back once, in order, beside its match."""
+    names = ["Chambéry", "Gap", "Bourg-Saint-Maurice"] * (linking.ROWS_PER_CHUNK // 2 + 1)
+    body = ("n,Nom\n" + "".join(f"{i},{name}\n" for i, name in enumerate(names))).encode()
+    r = client.post(
+        "/rapprochement.csv", files={"fichier": ("t.csv", body, "text/csv")}, data={"colonne": "NOM"}
+    )
+    rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+    assert [row["n"] for row in rows] == [str(i) for i in range(len(names))]
+    assert {row["Nom"]: row["code_insee"] for row in rows} == {
+        "Chambéry": "73065",
+        "Gap": "05061",
+        "Bourg-Saint-Maurice": "73054",
+    }
+    for data, message in (
+        ({"extension": "altitude"}, "colonne d'extension inconnue"),
+        ({}, "fichier est vide"),
+    ):
+        empty = b"" if not data else body
+        r = client.post("/rapprochement.csv", files={"fichier": ("t.csv", empty, "text/csv")}, data=data)
+        assert r.status_code == 400 and message in r.text
 
 
 def test_pasted_column_and_clear_refusals(client):
