@@ -19,6 +19,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
 from api import linking
+from api.reconcile import MAX_IDS, MAX_QUERIES
 from graph.namespaces import ORG, RDFS
 
 SPEC = Path(__file__).parent / "fixtures" / "reconciliation-api-0.2"  # a copy of shared/specs/…
@@ -263,6 +264,20 @@ def test_suggest_answers_validate(client):
     r = client.get("/reconcile/properties", params={"type": "commune"})
     valid("data-extension-property-proposal.json", r.json())
     assert "population" in {p["id"] for p in r.json()["properties"]}
+    for path in ("/reconcile/suggest/entity", "/reconcile/properties"):  # a type we do not have: said so
+        r = client.get(path, params={"prefix": "a", "type": "ville"})
+        assert r.status_code == 400 and "unknown type 'ville'" in r.json()["message"]
+
+
+def test_a_batch_too_large_is_refused_whole(client):
+    queries = {f"q{i}": {"query": "Gap"} for i in range(MAX_QUERIES + 1)}
+    r = client.post("/reconcile", data={"queries": json.dumps(queries)})
+    assert r.status_code == 400 and f"at most {MAX_QUERIES} queries" in r.json()["message"]
+    ids = [f"https://data.adrets-asso.fr/id/commune/{i}" for i in range(MAX_IDS + 1)]
+    r = client.post(
+        "/reconcile", data={"extend": json.dumps({"ids": ids, "properties": [{"id": "population"}]})}
+    )
+    assert r.status_code == 400 and f"at most {MAX_IDS} ids" in r.json()["message"]
 
 
 def test_preview_is_a_small_escaped_card(client, site):
