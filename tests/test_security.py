@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pytest
 from sparql_helpers import BASE, PRIVATE, PUBLIC, SECRET, TOKEN, Server, request, serve
@@ -40,6 +41,22 @@ def test_a_forwarded_address_from_a_trusted_proxy_names_the_client(tmp_path: Pat
 def update(srv: Server, text: str) -> int:
     headers = {"Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"}
     return request("POST", srv.sparql, text.encode(), headers)[0]
+
+
+def test_an_update_cannot_read_a_private_graph_named_by_the_protocol(server: Server) -> None:
+    """``using-graph-uri`` (or ``using-named-graph-uri``) naming a private graph is refused: else an
+    update could copy it into a public one."""
+    copy = f"INSERT {{ GRAPH <{PUBLIC}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}"
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Bearer {TOKEN}"}
+    for param in ("using-graph-uri", "using-named-graph-uri"):
+        body = urlencode({"update": copy, param: PRIVATE}).encode()
+        status, _, answer = request("POST", server.sparql, body, headers)
+        assert status == 403 and b"not a public graph" in answer
+    query = "?query=" + quote(f"ASK {{ GRAPH <{PUBLIC}> {{ ?s ?p {json.dumps(SECRET)} }} }}")
+    status, _, answer = request(
+        "GET", server.sparql + query, None, {"Accept": "application/sparql-results+json"}
+    )
+    assert status == 200 and json.loads(answer)["boolean"] is False
 
 
 @pytest.mark.parametrize(
