@@ -427,6 +427,27 @@ def test_graph_store_protocol(server: Server) -> None:
     )
 
 
+def test_graph_store_upload_form_and_protocol_mistakes(server: Server) -> None:
+    """An HTML upload form may carry several files, a file's type read from its name when the browser
+    sends none; what the protocols forbid is a 400 that says why."""
+    target = server.url + "/store?graph=" + quote("http://example.org/formulaire")
+    files = [
+        ("a", ("a.ttl", b'<http://example.org/a> <http://example.org/p> "1" .', "text/turtle")),
+        ("b", ("b.nt", b'<http://example.org/b> <http://example.org/p> "2" .\n', "application/octet-stream")),
+    ]
+    r = httpx.put(target, files=files, data={"note": "ignorée"}, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 201, r.text
+    assert len(httpx.get(target, headers={"Accept": "application/n-triples"}).text.strip().splitlines()) == 2
+    assert httpx.delete(target, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 204
+    both = httpx.get(server.url + "/store", params={"default": "", "graph": "http://example.org/x"})
+    assert both.status_code == 400 and "either ?default or ?graph" in both.text
+    r = httpx.post(server.sparql, data={"query": "ASK {}", "update": "CLEAR ALL"})
+    assert r.status_code == 400 and "either a query or an update" in r.text
+    headers = {"Content-Type": "application/sparql-query"}
+    r = httpx.post(server.sparql, params={"query": "ASK {}"}, content=b"ASK {}", headers=headers)
+    assert r.status_code == 400 and "at once" in r.text
+
+
 def test_no_token_configured_means_no_updates(tmp_path: Path) -> None:
     with serve(tmp_path, token=None) as srv:
         status, _, body = update(
