@@ -103,7 +103,6 @@ def export(rows: list[dict], facets: list[str], fmt: str, total: int, extra: dic
 
 
 def list_page(request: Request, fmt: str, kind_name: str) -> Response:
-    cat = search.catalog(store_of(request))
     kind = search.LISTS[kind_name]
     lang = language(request)
     facets = [f.name for f in kind.facets]
@@ -111,6 +110,7 @@ def list_page(request: Request, fmt: str, kind_name: str) -> Response:
     sort = request.query_params.get("tri", "nom")
     page = number_param(request, "page", 1)
     per_page = PER_PAGE if fmt == "html" else number_param(request, "limit", 1000, maximum=10000)
+    cat = search.catalog(store_of(request))  # after the parameters: a bad one never waits for the index
     total, items = cat.page(kind_name, chosen, sort, lang, (page - 1) * per_page, per_page)
     rows = [row(cat, it.iri, lang, year=it.year) for it in items]
     for r, it in zip(rows, items, strict=True):
@@ -130,13 +130,13 @@ def list_page(request: Request, fmt: str, kind_name: str) -> Response:
 
 
 def search_page(request: Request, fmt: str) -> Response:
-    cat = search.catalog(store_of(request))
     lang = language(request)
     t = translator(lang)
     q = request.query_params.get("q", "").strip()[:200]
     chosen = selected_facets(request, SEARCH_FACETS)
     kinds = chosen.pop("kind", [])
     page = number_param(request, "page", 1)
+    cat = search.catalog(store_of(request))
     total, found, kind_counts, counts = cat.search(q, kinds, chosen, (page - 1) * PER_PAGE, PER_PAGE)
     rows = [
         row(cat, it.iri, lang, kind=it.kind, kind_label=t(it.kind), snippet=snippet) for it, snippet in found
