@@ -445,14 +445,12 @@ class Reader:
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         return b"".join(self.runner.run(job, limit).chunks)
 
-    def _direct(self, bindings: Bindings | None, public: bool) -> bool:
-        # Private reads need the store; VALUES cannot hold blank nodes (the store substitutes them);
-        # an in-memory store has no workers to gain from.
-        blank = any(isinstance(v, ox.BlankNode) for v in (bindings or {}).values())
-        return not public or not self.runner.disk or blank
+    def _direct(self, public: bool) -> bool:
+        # Private reads need the store; an in-memory store has no workers to gain from.
+        return not public or not self.runner.disk
 
     def select(self, query, bindings=None, *, public=True, timeout=None):
-        if self._direct(bindings, public):
+        if self._direct(public):
             return self.store.select(query, bindings, public=public, timeout=timeout)
         body = self._body(query, bindings, timeout, True)
         return as_rows(ox.parse_query_results(body, ox.QueryResultsFormat.JSON))
@@ -466,12 +464,12 @@ class Reader:
         return [tuple(s[n] for n in names) for s in snapshot.query(query, use_default_graph_as_union=True)]
 
     def ask(self, query, bindings=None, *, public=True, timeout=None):
-        if self._direct(bindings, public):
+        if self._direct(public):
             return self.store.ask(query, bindings, public=public)
         body = self._body(query, bindings, timeout, True)
         return bool(ox.parse_query_results(body, ox.QueryResultsFormat.JSON))
 
     def construct(self, query, bindings=None, *, public=True, timeout=None):
-        if self._direct(bindings, public):
+        if self._direct(public):
             return self.store.construct(query, bindings, public=public)
         return list(ox.parse(self._body(query, bindings, timeout, False), ox.RdfFormat.N_TRIPLES))

@@ -26,7 +26,7 @@ from graph import formats
 from graph.pool import EMPTY_GRAPH, Answer, Job, serialize, threaded_answer
 from graph.settings import Settings
 from graph.sparql_text import bind, named_iris, query_form
-from graph.store import BULK_TIMEOUT, Bindings, QueryTimeout, Store, StoreError, StoreUnavailable, as_rows
+from graph.store import BULK_TIMEOUT, QueryTimeout, Store, StoreError, StoreUnavailable, as_rows
 
 XML = formats.SPARQL_XML.media_type  # what we ask a server for: every server writes it, ASK included
 NT = formats.NTRIPLES.media_type
@@ -272,12 +272,6 @@ class RemoteStore(Store):
             message = f"the SPARQL server's answer is not SPARQL XML results: {e}"
         raise StoreError(message)
 
-    @staticmethod
-    def _bound(query: str, bindings: Bindings | None) -> str:
-        if bindings and any(isinstance(v, ox.BlankNode) for v in bindings.values()):
-            raise StoreError("a blank node cannot be sent to a remote SPARQL server as a value")
-        return bind(query, bindings or {})
-
     def _count(self, where: str, dataset: dict[str, list[str]]) -> int:
         rows = self._rows(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}", dataset, BULK_TIMEOUT)
         return int(rows[0]["n"].value) if rows else 0
@@ -314,17 +308,17 @@ class RemoteStore(Store):
         return rows
 
     def select(self, query, bindings=None, *, public=True, timeout=None):
-        result = self._rows(self._bound(query, bindings), self._dataset(public), timeout)
+        result = self._rows(bind(query, bindings or {}), self._dataset(public), timeout)
         if isinstance(result, bool):
             raise StoreError("a SELECT was expected, the server answered a boolean")
         return result
 
     def ask(self, query, bindings=None, *, public=True):
-        return self._rows(self._bound(query, bindings), self._dataset(public)) is True
+        return self._rows(bind(query, bindings or {}), self._dataset(public)) is True
 
     def construct(self, query, bindings=None, *, public=True):
         return list(
-            _parse_graph(self.post_query(self._bound(query, bindings), GRAPH_ACCEPT, self._dataset(public)))
+            _parse_graph(self.post_query(bind(query, bindings or {}), GRAPH_ACCEPT, self._dataset(public)))
         )
 
     def graphs(self):

@@ -292,10 +292,13 @@ def bind(query: str, bindings: dict[str, ox.NamedNode | ox.Literal | ox.BlankNod
 
     Placed first in the group, the values are joined before its FILTERs run, so a variable used only in a
     FILTER is bound too (pyoxigraph's ``substitutions`` and a trailing VALUES join after them). Terms are
-    written by pyoxigraph (escaped), never user text, so a binding cannot inject SPARQL.
+    written by pyoxigraph (escaped), never user text, so a binding cannot inject SPARQL. VALUES holds no
+    blank node (nor could a remote server's label be sent back): graph.describe reaches them by paths.
     """
     if not bindings:
         return query
+    if any(isinstance(v, ox.BlankNode) for v in bindings.values()):
+        raise ValueError("a blank node cannot be bound to a query's variable")
     names = list(bindings)
     clause = (
         " VALUES ("

@@ -227,10 +227,6 @@ class OxigraphStore(Store):
     def _run(self, query: str, bindings: Bindings | None, public: bool):
         store = self.oxigraph if public else self._private
         try:
-            if bindings and any(isinstance(v, ox.BlankNode) for v in bindings.values()):
-                # VALUES cannot hold blank nodes; pyoxigraph substitutes them (pattern variables only).
-                subs = {ox.Variable(k): v for k, v in bindings.items()}
-                return store.query(query, substitutions=subs, use_default_graph_as_union=True)
             return store.query(bind(query, bindings or {}), use_default_graph_as_union=True)
         except SyntaxError as e:
             raise StoreError(f"invalid SPARQL: {e}") from e

@@ -110,6 +110,8 @@ def test_bindings_are_values_not_code(store):
     attack = ox.Literal('A"@fr } ; DROP ALL ; SELECT * { "')
     rows = store.select("SELECT ?s WHERE { ?s ?p ?l }", {"l": attack})
     assert rows == [] and store.count(g) == 1
+    with pytest.raises(ValueError, match="blank node"):  # VALUES holds none: one rule for every store
+        store.select("SELECT ?p WHERE { ?s ?p ?o }", {"s": ox.BlankNode()})
 
 
 def test_a_binding_used_only_in_a_filter_or_aggregate_query_is_bound(store):
