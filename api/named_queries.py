@@ -10,6 +10,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+import jsonschema
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -55,7 +56,7 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
     return number
 
 
-async def _values(request: Request) -> dict[str, str]:
+async def _values(request: Request, q: nq.NamedQuery) -> dict[str, str]:
     values = dict(request.query_params)
     if request.method == "POST":
         kind = request.headers.get("content-type", "").split(";")[0].strip()
@@ -66,7 +67,15 @@ async def _values(request: Request) -> dict[str, str]:
                 raise Refused(400, "the JSON body is not valid JSON") from None
             if not isinstance(body, dict):
                 raise Refused(400, "the JSON body must be an object of parameter values")
-            values.update({str(k): "" if v is None else str(v) for k, v in body.items()})
+            # Checked against the schema the OpenAPI document publishes for it: typed values, no others.
+            schema = body_schema(q, request.app.state.settings.max_rows)
+            if error := jsonschema.exceptions.best_match(
+                jsonschema.Draft7Validator(schema).iter_errors(body)
+            ):
+                raise Refused(400, f"the JSON body: {error.message}")
+            values.update(
+                {k: str(int(v) if isinstance(v, float) and v.is_integer() else v) for k, v in body.items()}
+            )
         else:
             form = await request.form()
             values.update({k: v for k, v in form.items() if isinstance(v, str)})
@@ -80,7 +89,7 @@ async def run_named_query(request: Request, name: str) -> Response:
         return _problem(404, f"no named query {name!r}; see /openapi.json for the list")
     settings = request.app.state.settings
     try:
-        values = await _values(request)
+        values = await _values(request, q)
         given = values.pop("format", None)
         fmt = conneg.negotiate(formats.ROWS, request.headers.get("accept"), [] if given is None else [given])
         limit = _int(values.pop("limit", None), "limit", DEFAULT_LIMIT, 1, settings.max_rows)
@@ -135,13 +144,28 @@ def _typed(p: nq.Param, value: str) -> Any:
     return value if p.enum else {"integer": int, "decimal": float}.get(p.type, str)(value)
 
 
-def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> dict[str, Any]:
-    problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    paging: dict[str, dict[str, Any]] = {
+def _paging(max_rows: int) -> dict[str, dict[str, Any]]:
+    return {
         "limit": {"type": "integer", "minimum": 1, "maximum": max_rows, "default": DEFAULT_LIMIT},
         "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
         "format": {"type": "string", "enum": formats.tokens(formats.ROWS)},
     }
+
+
+def body_schema(q: nq.NamedQuery, max_rows: int) -> dict[str, Any]:
+    """What a POST body holds: the query's parameters and the paging ones."""
+    required = [p.name for p in q.params if p.required]
+    return {
+        "type": "object",
+        "properties": {p.name: _param_schema(p) for p in q.params} | _paging(max_rows),
+        "additionalProperties": False,
+        **({"required": required} if required else {}),
+    }
+
+
+def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> dict[str, Any]:
+    problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    paging = _paging(max_rows)
     paths: dict[str, Any] = {}
     for q in queries.values():
         params = [
@@ -186,13 +210,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
             "x-sparql": q.sparql,
             "responses": responses,
         }
-        required = [p.name for p in q.params if p.required]
-        form_schema: dict[str, Any] = {
-            "type": "object",
-            "properties": {p.name: _param_schema(p) for p in q.params} | paging,
-            "additionalProperties": False,
-            **({"required": required} if required else {}),
-        }
+        form_schema = body_schema(q, max_rows)
         paths[f"/api/{q.name}"] = {
             "get": {**op, "parameters": params + [{"$ref": f"#/components/parameters/{n}"} for n in paging]},
             "post": {
