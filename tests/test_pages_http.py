@@ -25,6 +25,9 @@ PROJECT = rdflib.URIRef(BASE + "id/projet/tremplin-saison")
 def site(tmp_path_factory, territory_triples):
     store = pages_store(BASE, territory_triples)
     with serve(store, tmp_path_factory.mktemp("pages")) as address:
+        # The first list read waits for the index's first build: done here, so that any test may run alone
+        # with httpx's default timeout.
+        httpx.get(f"{address}/projets.json", timeout=60).raise_for_status()
         yield address, store
 
 
