@@ -326,6 +326,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "For a script: a multipart POST to /rapprochement.csv with the same fields; for OpenRefine, the "
         "reconciliation service is at",
     ),
+    "link_types": (
+        "Un type (champ « type », ou type d'une requête de réconciliation) se donne par son identifiant ou "
+        "par l'IRI de sa classe, en entier ou abrégée (igeo:Commune) :",
+        "A type (the “type” field, or a reconciliation query's type) is given by its id or by its class "
+        "IRI, in full or as a CURIE (igeo:Commune):",
+    ),
 }
 
 

@@ -20,11 +20,13 @@ from starlette.datastructures import UploadFile
 from api.i18n import language
 from api.pages import base_of, render
 from api.reconcile import (
+    ACCEPTED_TYPES,
     ENTITY_VALUED,
     EXTENSION_PROPERTIES,
     extension_values,
     name_index,
     property_name,
+    type_id,
     type_name,
 )
 from graph.matching import TYPES, NameIndex
@@ -151,9 +153,9 @@ async def _form(request: Request) -> dict[str, Any]:
     column = _column(header, chosen or header[0], "colonne")
     dep_name = str(form.get("colonne_departement") or "").strip()
     departement_column = _column(header, dep_name, "colonne_departement") if dep_name else None
-    t = str(form.get("type") or "commune")
-    if t not in TYPES:
-        raise BadUpload(f"type inconnu « {t} » : {', '.join(TYPES)}.")
+    asked = str(form.get("type") or "commune")
+    if (t := type_id(asked)) is None:
+        raise BadUpload(f"type inconnu « {asked} » : {ACCEPTED_TYPES}.")
     props = [str(p) for p in form.getlist("extension")]
     unknown = [p for p in props if p not in EXTENSION_PROPERTIES]
     if unknown:
@@ -186,7 +188,7 @@ def page(request: Request) -> HTMLResponse:
         request,
         "rapprochement.html",
         {
-            "types": [(t, type_name(t, lang)) for t in TYPES],
+            "types": [(t, type_name(t, lang), cls) for t, cls in TYPES.items()],
             "extensions": [(p, property_name(p, lang)) for p in EXTENSION_PROPERTIES],
             "base": base_of(request),
         },

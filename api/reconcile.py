@@ -23,6 +23,7 @@ from api.i18n import LANGS, language, translator
 from api.pages import base_of, render
 from graph import matching
 from graph.matching import TERRITORY_TYPES, TYPES, Entity, NameIndex
+from graph.terms import expand
 
 router = APIRouter()
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -49,6 +50,9 @@ EXTENSION_PROPERTIES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "lieux": (("commune",), "places", "int"),
 }
 ENTITY_VALUED = tuple(p for p, (_, _, shape) in EXTENSION_PROPERTIES.items() if shape == "id")
+# A type is asked by its id or its class IRI (in full or as a CURIE: igeo:Commune); answers give the id.
+TYPE_IDS = {t: t for t in TYPES} | {cls: t for t, cls in TYPES.items()}
+ACCEPTED_TYPES = ", ".join(f"{t} ({cls})" for t, cls in TYPES.items())
 
 
 class BadQuery(ValueError):
@@ -65,6 +69,14 @@ def _check(name: str, document: Any) -> None:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path)
         raise BadQuery(f"{where or 'the request'}: {error.message}")
+
+
+def type_id(asked: str) -> str | None:
+    return TYPE_IDS.get(expand(asked))
+
+
+def unknown_type(asked: str) -> BadQuery:
+    return BadQuery(f"unknown type {asked!r}: the types are {ACCEPTED_TYPES}")
 
 
 def type_name(t: str, lang: str) -> str:
@@ -136,13 +148,14 @@ def _values(v: Any) -> list[str]:
 
 
 def _types(q: dict[str, Any]) -> tuple[str, ...]:
-    """The asked types we know (a type of another service finds nothing here: an empty result, as the
-    spec's own examples expect to be accepted); every type when none is asked."""
+    """The asked types we know; every type when none is asked. A type of another service finds nothing
+    here, not a 400 that would sink the whole batch: the spec's valid example batches ask for one
+    ("DifferentiatedPerson"), and a result batch has no place for a message."""
     asked = q.get("type")
     if asked is None:
         return tuple(TYPES)
     names = [asked] if isinstance(asked, str) else list(asked)
-    return tuple(t for t in names if t in TYPES) if names else tuple(TYPES)
+    return tuple(t for t in map(type_id, names) if t) if names else tuple(TYPES)
 
 
 def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
@@ -279,11 +292,12 @@ async def reconcile_post(request: Request) -> Response:
 @router.get("/reconcile/suggest/entity")
 def suggest_entity(request: Request, prefix: str = "", type: str | None = None, cursor: int = 0) -> Response:
     lang = language(request)
-    if type is not None and type not in TYPES:
-        return _bad(BadQuery(f"unknown type {type!r}"))
+    t = None if type is None else type_id(type)
+    if type is not None and t is None:
+        return _bad(unknown_type(type))
     index = name_index(request)
     cursor = max(0, cursor)
-    found = index.suggest(prefix[:200], (type,) if type else None, limit=cursor + 10)[cursor:]
+    found = index.suggest(prefix[:200], (t,) if t else None, limit=cursor + 10)[cursor:]
     return JSONResponse(
         {"result": [_entity(index, e, lang) | {"notable": [_type(e.type, lang)]} for e in found]}
     )
@@ -311,15 +325,16 @@ def suggest_property(request: Request, prefix: str = "") -> Response:
 
 @router.get("/reconcile/properties")
 def propose_properties(request: Request, type: str | None = None, limit: int = 20) -> Response:
-    if type is not None and type not in TYPES:
-        return _bad(BadQuery(f"unknown type {type!r}: the types are {', '.join(TYPES)}"))
+    t = None if type is None else type_id(type)
+    if type is not None and t is None:
+        return _bad(unknown_type(type))
     lang, limit = language(request), max(1, min(limit, 100))
     found = [
         {"id": p, "name": property_name(p, lang)}
         for p, (types, _, _) in EXTENSION_PROPERTIES.items()
-        if type in (None, *types)
+        if t in (None, *types)
     ]
-    answer = {"properties": found[:limit], "type": type, "limit": limit}
+    answer = {"properties": found[:limit], "type": t, "limit": limit}
     return JSONResponse({k: v for k, v in answer.items() if v is not None})
 
 

@@ -20,7 +20,8 @@ from referencing.jsonschema import DRAFT7
 
 from api import linking
 from api.reconcile import MAX_IDS, MAX_QUERIES
-from graph.namespaces import ORG, RDFS
+from graph.matching import TYPES
+from graph.namespaces import IGEO, ORG, RDFS
 
 SPEC = Path(__file__).parent / "fixtures" / "reconciliation-api-0.2"  # a copy of shared/specs/…
 NAMES = Path(__file__).parent / "fixtures" / "reconcile-names.csv"
@@ -267,6 +268,39 @@ def test_suggest_answers_validate(client):
     for path in ("/reconcile/suggest/entity", "/reconcile/properties"):  # a type we do not have: said so
         r = client.get(path, params={"prefix": "a", "type": "ville"})
         assert r.status_code == 400 and "unknown type 'ville'" in r.json()["message"]
+        assert all(f"{t} ({cls})" in r.json()["message"] for t, cls in TYPES.items())  # what to write
+
+
+def test_a_type_may_be_given_by_its_class_iri(client):
+    """Linked-data clients name a type by its class IRI, in full or as a CURIE: an alias of its id, which
+    the answers keep giving (the manifest's defaultTypes)."""
+    answers = reconcile(
+        client,
+        {
+            "iri": {"query": "Bourg St Maurice", "type": IGEO + "Commune"},
+            "curie": {"query": "Bourg St Maurice", "type": ["igeo:Commune"]},
+            "code": {"properties": [{"pid": "siren", "v": "247300254"}], "type": IGEO + "Intercommunalite"},
+            "foreign": {"query": "Bourg St Maurice", "type": "DifferentiatedPerson"},  # another service's
+        },
+    )
+    for key in ("iri", "curie"):
+        top = answers[key]["result"][0]
+        assert top["id"].endswith("/id/commune/73054") and top["match"]
+        assert top["type"] == [{"id": "commune", "name": "Commune"}]
+    assert answers["code"]["result"][0]["id"].endswith("/id/epci/247300254")
+    assert answers["foreign"]["result"] == []
+    r = client.get("/reconcile/suggest/entity", params={"prefix": "bourg st m", "type": IGEO + "Commune"})
+    assert r.status_code == 200 and r.json()["result"][0]["name"] == "Bourg-Saint-Maurice"
+    assert {e["notable"][0]["id"] for e in r.json()["result"]} == {"commune"}
+    r = client.get("/reconcile/properties", params={"type": "igeo:Commune"})
+    valid("data-extension-property-proposal.json", r.json())
+    assert r.json()["type"] == "commune" and "population" in {p["id"] for p in r.json()["properties"]}
+    r = client.get("/reconcile/properties", params={"type": IGEO + "Region"})
+    assert r.json()["type"] == "region" and "population" not in {p["id"] for p in r.json()["properties"]}
+    r = client.post(
+        "/rapprochement.csv", data={"colle": "CC de Haute Tarentaise", "type": "igeo:Intercommunalite"}
+    )
+    assert [x["code_insee"] for x in csv.DictReader(io.StringIO(r.text))] == ["247300254"]
 
 
 def test_a_batch_too_large_is_refused_whole(client):
@@ -370,6 +404,7 @@ def test_page_in_french_and_english_without_inline_script_or_style(client):
     for lang, word in (("fr", "Rapprocher un tableur"), ("en", "Link a spreadsheet")):
         r = client.get("/rapprochement", params={"lang": lang})
         assert r.status_code == 200 and word in r.text
+        assert "igeo:Commune" in r.text and all(cls in r.text for cls in TYPES.values())  # IRIs accepted
         assert "<script>" not in r.text and "<script " in r.text  # scripts only by src
         assert "style=" not in r.text and "<style" not in r.text and "onclick" not in r.text.lower()
     assert client.get("/static/rapprochement.js").status_code == 200
@@ -450,7 +485,7 @@ def test_pasted_column_and_clear_refusals(client):
     )
     assert r.status_code == 400 and "a, b" in r.text
     r = client.post("/rapprochement.csv", data={"colle": "Gap", "type": "ville"})
-    assert r.status_code == 400
+    assert r.status_code == 400 and "commune (http://rdf.insee.fr/def/geo#Commune)" in r.text
     r = client.post(
         "/rapprochement.csv", files={"fichier": ("a.csv", b'nom\n"' + b"a" * 200_000 + b'"\n', "text/csv")}
     )
