@@ -137,7 +137,7 @@ def search_page(request: Request, fmt: str) -> Response:
     kinds = chosen.pop("kind", [])
     page = number_param(request, "page", 1)
     cat = search.catalog(store_of(request))
-    total, found, kind_counts, counts = cat.search(q, kinds, chosen, (page - 1) * PER_PAGE, PER_PAGE)
+    total, found, kind_counts, counts = cat.search(q, kinds, chosen, (page - 1) * PER_PAGE, PER_PAGE, lang)
     rows = [
         row(cat, it.iri, lang, kind=it.kind, kind_label=t(it.kind), snippet=snippet) for it, snippet in found
     ]

@@ -125,7 +125,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
@@ -167,8 +167,10 @@ CREATE TABLE IF NOT EXISTS part(child TEXT, parent TEXT, PRIMARY KEY(child, pare
 CREATE INDEX IF NOT EXISTS part_parent ON part(parent);
 CREATE TABLE IF NOT EXISTS value_label(iri TEXT PRIMARY KEY, labels TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS word(term TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(label, body, tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(
+  label, body, body_fr, body_en, tokenize='unicode61 remove_diacritics 2');
 """
+BODIES = ("", "fr", "en")  # doc's text columns: in no page language (untagged, or another), French, English
 DERIVED = (  # noqa: SIM905 - every table but state and pending
     "graph origin item facet_count facet place territory part value_label word doc"
 ).split()
@@ -185,7 +187,7 @@ class Item:
     facets: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     direct: set[str] = field(default_factory=set)  # places named by the item (territories among them)
     year: str = ""
-    texts: list[str] = field(default_factory=list)
+    texts: list[tuple[str, str]] = field(default_factory=list)  # (a language of BODIES, text)
 
 
 def key_of(value: str, base: str) -> str:
@@ -403,11 +405,15 @@ class Catalog:
         db.executemany(
             "INSERT OR IGNORE INTO place VALUES (?, ?)", [(t, n) for n, it in numbered for t in it.direct]
         )
-        docs = [(n, " ".join(dict.fromkeys(it.labels.values())), "\n".join(it.texts)) for n, it in numbered]
-        db.executemany("INSERT INTO doc(rowid, label, body) VALUES (?, ?, ?)", docs)
+        docs = [
+            (n, " ".join(dict.fromkeys(it.labels.values())))
+            + tuple("\n".join(t for lang, t in it.texts if lang == body) for body in BODIES)
+            for n, it in numbered
+        ]
+        db.executemany("INSERT INTO doc(rowid, label, body, body_fr, body_en) VALUES (?, ?, ?, ?, ?)", docs)
         # The words the table holds, so that a search expands a prefix into words (a prefix query of
         # FTS5 reads every posting of its words before the first match; a word query streams them).
-        found = {w for _, label, body in docs for w in words_of(f"{label} {body}")}
+        found = {w for _, *texts in docs for w in words_of(" ".join(texts))}
         db.executemany("INSERT OR IGNORE INTO word VALUES (?)", [(w,) for w in found])
 
     def _write_territories(self, store: Store) -> None:
@@ -713,12 +719,20 @@ class Catalog:
             return total, [iri for (iri,) in rows]
 
     def search(
-        self, text: str, kinds: list[str], selected: dict[str, list[str]], offset: int, limit: int
+        self,
+        text: str,
+        kinds: list[str],
+        selected: dict[str, list[str]],
+        offset: int,
+        limit: int,
+        lang: str = "fr",
     ) -> tuple[int, list[tuple[Item, Markup]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
         """Full text, every word as a prefix: (how many match, one page of items best first with their
         snippet, counts per list, counts per facet). Bounded: only the first :data:`RANKED` matches (every
         word in the label first) are ranked and counted per list and facet, and the total up to
-        :data:`COUNTED`; later pages follow in index order."""
+        :data:`COUNTED`; later pages follow in index order. Every language is searched; the snippet is
+        from the text in ``lang`` (or in none), unless only the other language's text holds the match:
+        that text then tells why the item was found (the page's, without a highlight, would not)."""
         words = words_of(text)
         if not words:
             return 0, [], [], {}
@@ -765,8 +779,13 @@ class Catalog:
                 query = f"SELECT doc.rowid {fresh} AND {of_kind} LIMIT ? OFFSET ?"
                 rest = [match, *args, *kinds, limit - len(page), max(0, offset - ranked)]
                 page += [n for (n,) in db.execute(query, rest)]
-            snippet = "SELECT rowid, snippet(doc, 1, ?, ?, '…', 20) FROM doc WHERE doc MATCH ? AND rowid IN "
-            found = dict(db.execute(f"{snippet}({_marks(len(page))})", [*marks, match, *page]))
+            order = (3, 1, 2) if lang == "en" else (2, 1, 3)  # the page's language, none, the other
+            snippets = ", ".join(f"snippet(doc, {c}, ?, ?, '…', 20)" for c in order)
+            query = f"SELECT rowid, {snippets} FROM doc WHERE doc MATCH ? AND rowid IN ({_marks(len(page))})"
+            found = {
+                n: next((t for t in texts if marks[0] in t), None) or next((t for t in texts if t), "")
+                for n, *texts in db.execute(query, [*marks * 3, match, *page])
+            }
             items = self.items_of(page)
             query = (
                 f"SELECT f.value, COUNT(*) AS c FROM {hits} CROSS JOIN facet f ON f.n = h.n AND f.name = ? "
@@ -878,8 +897,9 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
                         item.year = value
     for x, t in _pairs(store, iris, "?p", f"VALUES ?p {{ {TEXT_PROPS} }} "):
         if isinstance(t, ox.Literal):
+            lang = (t.language or "").split("-")[0]
             for item in by_iri.get(x.value, ()):
-                item.texts.append(t.value)
+                item.texts.append((lang if lang in BODIES else "", t.value))
     return list(index.values())
 
 

@@ -169,6 +169,18 @@ def test_search_is_accent_and_case_insensitive(url):
     assert "<script>" not in html.split("<main", 1)[1]
 
 
+def test_a_search_snippet_is_in_the_language_of_the_page(url):
+    """A theme's definition is stated in French and in English: found by either, shown in the page's."""
+    for q, fr, en in [
+        ("profession", "soins, <mark>professionnels</mark>", "health <mark>professionals</mark>"),
+        ("mobilite", "Se déplacer pour accéder", "Getting around to reach"),  # found by its label
+    ]:
+        french = httpx.get(f"{url}/recherche", params={"q": q}).text.split("<main", 1)[1]
+        english = httpx.get(f"{url}/recherche", params={"q": q, "lang": "en"}).text.split("<main", 1)[1]
+        assert fr in french and en not in french
+        assert en in english and fr not in english
+
+
 def test_a_search_past_its_ranked_matches_pages_through_all_of_them(url):
     """Only the first RANKED matches are ranked; the pages after them follow in index order. Walked to the
     end, the pages hold every match once, as many as the total says."""
