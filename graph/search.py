@@ -23,8 +23,8 @@ from pathlib import Path
 import pyoxigraph as ox
 from markupsafe import Markup, escape
 
-from graph.describe import labels_of, pick
-from graph.namespaces import CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, RDFS, SCHEMA, SKOS
+from graph.describe import LABEL_PROPS, labels_of, pick
+from graph.namespaces import CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, SCHEMA, SKOS
 from graph.store import Store, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -846,9 +846,10 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
     index: dict[tuple[str, str], Item] = {}
     by_iri: dict[str, list[Item]] = defaultdict(list)
     labels: dict[str, dict[str, str]] = defaultdict(dict)
-    for x, v in _pairs(store, iris, f"<{RDFS}label>"):
-        if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
-            labels[x.value].setdefault(v.language or "", v.value)
+    for prop in LABEL_PROPS:  # the pages' rule: per language, the first of these found
+        for x, v in _pairs(store, iris, f"<{prop}>"):
+            if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
+                labels[x.value].setdefault(v.language or "", v.value)
     kinds_of = " ".join(f"<{c}>" for c in classes)
     instances = [
         (x.value, c.value)

@@ -181,6 +181,17 @@ def test_a_search_snippet_is_in_the_language_of_the_page(url):
         assert en in english and fr not in english
 
 
+def test_lists_and_search_name_items_as_their_pages_do(url):
+    """A theme's English name is its skos:prefLabel (its rdfs:label is French only): the English list
+    shows it, sorts by it, and search finds the theme by it, as the theme's page names it."""
+    themes = httpx.get(f"{url}/themes.json", params={"lang": "en"}).json()["items"]
+    assert "Mobility" in [i["label"] for i in themes] and "Mobilité" not in [i["label"] for i in themes]
+    labels = [i["label"].lower() for i in themes]
+    assert labels == sorted(labels)
+    found = httpx.get(f"{url}/recherche.json", params={"q": "mobility", "lang": "en"}).json()["items"]
+    assert [i["label"] for i in found if i["iri"].endswith("/id/theme/mobilite")] == ["Mobility"]
+
+
 def test_a_search_past_its_ranked_matches_pages_through_all_of_them(url):
     """Only the first RANKED matches are ranked; the pages after them follow in index order. Walked to the
     end, the pages hold every match once, as many as the total says."""
