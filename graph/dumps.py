@@ -18,7 +18,8 @@ import pyoxigraph as ox
 
 from graph import data_inclusion, formats
 from graph.describe import LABEL_PROPS
-from graph.namespaces import sparql_prefixes
+from graph.namespaces import ORG, sparql_prefixes
+from graph.search import LISTS
 from graph.store import Store
 
 NQUADS = "communs-services.nq.gz"
@@ -45,25 +46,29 @@ def _project_column(name: str, pattern: str, year: bool = False) -> str:
       ?iri a schema:Project OPTIONAL {{ {pattern} {patterns} BIND({expr} AS ?shown) }} }} GROUP BY ?iri }}"""
 
 
-def _items(cls: str, **columns: str | tuple[str, str]) -> str:
-    """A class's IRIs and labels, and a column per property: one value of it, or ``(aggregate, property)``
-    for another aggregate of its values ``?v``."""
+_ITEM_PATTERNS, _ITEM_LABEL = _label("?iri")
+
+
+def _items(classes: tuple[str, ...], **columns: str | tuple[str, str]) -> str:
+    """The items of some classes (a list's: the download and the list hold the same items) with their
+    labels, and a column per property: one value of it, or ``(aggregate, property)`` for another aggregate
+    of its values ``?v``."""
     specs = {n: ("SAMPLE(?v)", c) if isinstance(c, str) else c for n, c in columns.items()}
     aggregates = " ".join(f"({agg.replace('?v', f'?{n}_')} AS ?{n})" for n, (agg, _) in specs.items())
     patterns = " ".join(f"OPTIONAL {{ ?iri {prop} ?{n}_ }}" for n, (_, prop) in specs.items())
     return (
         _P
-        + f"""SELECT ?iri ?nom {aggregates} WHERE {{ ?iri a {cls} ; rdfs:label ?nom . {patterns} }}
-        GROUP BY ?iri ?nom ORDER BY ?iri"""
+        + f"""SELECT ?iri (SAMPLE(?l) AS ?nom) {aggregates} WHERE {{
+        VALUES ?class {{ {" ".join(f"<{c}>" for c in classes)} }} ?iri a ?class .
+        {_ITEM_PATTERNS} BIND({_ITEM_LABEL} AS ?l) {patterns} }} GROUP BY ?iri ORDER BY ?iri"""
     )
 
 
-_ORGANISATIONS = _items("org:Organization", projets=("COUNT(DISTINCT ?v)", "^cs:participant"))
-_RESOURCES = _items("schema:CreativeWork", licence="dcterms:license", droits="dcterms:rights")
-_EVENTS = _items("schema:Event", date="schema:startDate", lieu="schema:location")
+_ORGANISATIONS = _items((ORG + "Organization",), projets=("COUNT(DISTINCT ?v)", "^cs:participant"))
+_RESOURCES = _items(LISTS["ressources"].classes, licence="dcterms:license", droits="dcterms:rights")
+_EVENTS = _items(LISTS["evenements"].classes, date="schema:startDate", lieu="schema:location")
 _NETWORKS = 'GROUP_CONCAT(DISTINCT STR(?v); separator=" | ")', "cs:network"
-_PLACES = _items("cs:ServicePlace", commune="dcterms:spatial", reseaux=_NETWORKS)
-_ITEM_PATTERNS, _ITEM_LABEL = _label("?iri")
+_PLACES = _items(LISTS["lieux"].classes, commune="dcterms:spatial", reseaux=_NETWORKS)
 # The same columns as the list's CSV twin (/projets.csv): the facets of the projects list.
 _PROJECTS = (
     _P

@@ -175,6 +175,18 @@ def test_projects_download_and_list_twin_agree(site):
     assert any(row["annee"] for row in ours.values()) and any(row["departement"] for row in ours.values())
 
 
+def test_each_download_holds_the_items_of_its_list(site):
+    """/telechargements/ressources.csv held schema:CreativeWork alone while the list holds its subclasses
+    (a report, a guide…): the download and the list must count the same items."""
+    url, _ = site
+    _ready(url)
+    for download, kind in (("ressources", "ressources"), ("evenements", "evenements"), ("lieux", "lieux")):
+        rows = _cells(httpx.get(f"{url}/telechargements/{download}.csv").text)
+        listed = httpx.get(f"{url}/{kind}.json", params={"limit": 10000}).json()["items"]
+        assert len(rows) == len(listed) and set(rows) == {i["iri"] for i in listed}, kind
+    assert len(rows) > 0 and any(r["nom"] for r in rows.values())
+
+
 QUERIES = {
     "epci-commune": {"commune": "73054"},
     "financements-par-financeur": {},
