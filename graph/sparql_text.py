@@ -287,7 +287,10 @@ def rewrite_update(
     return text
 
 
-def bind(query: str, bindings: dict[str, ox.NamedNode | ox.Literal | ox.BlankNode]) -> str:
+Bindings = dict[str, ox.NamedNode | ox.Literal]
+
+
+def bind(query: str, bindings: Bindings) -> str:
     """The query with ``VALUES`` for the bindings opening its WHERE group.
 
     Placed first in the group, the values are joined before its FILTERs run, so a variable used only in a
