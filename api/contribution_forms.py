@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api import contributions as shared
-from api.accounts import CSRF_FIELD, HONEYPOT_FIELD, current_user
+from api.accounts import CSRF_FIELD, current_user
 from api.uploads import INLINE, TYPES, locate
 from graph import contributions as model
 from graph.contributions import Content
@@ -39,8 +39,9 @@ async def propose_post(request: Request) -> Response:
     if current_user(request) is None and not st.settings.allow_anonymous:
         raise HTTPException(403, "Connectez-vous pour proposer une ressource.")
     content, contributor = shared.posted(lambda name: [str(v) for v in form.getlist(name)])
+    shared.refuse_bots(form)
     upload = await shared.form_upload(request, form)
-    result = shared.propose(request, content, contributor, upload, form.get(HONEYPOT_FIELD))
+    result = shared.propose(request, content, contributor, upload)
     if isinstance(result, dict):
         context = shared.form_context(request, content, result, contributor)
         return shared.page(request, "contrib_form.html", context, status=422)
@@ -77,7 +78,8 @@ async def api_propose(request: Request) -> JSONResponse:
         raise HTTPException(401, "Authentifiez-vous (jeton d'API) pour proposer une ressource.")
     body = await shared.json_body(request)
     content, contributor = shared.posted(lambda key: _strings(body, key))
-    result = shared.propose(request, content, contributor, _file(body), body.get(HONEYPOT_FIELD))
+    shared.refuse_bots(body)
+    result = shared.propose(request, content, contributor, _file(body))
     if isinstance(result, dict):
         return JSONResponse({"valide": False, "erreurs": result}, status_code=422)
     rid, token = result

@@ -397,6 +397,12 @@ def shacl_errors(request: Request, content: Content) -> dict[str, list[str]]:
     return errors
 
 
+def refuse_bots(fields) -> None:
+    """Bots fill every field, the hidden honeypot too: refused before their file is read."""
+    if fields.get(accounts.HONEYPOT_FIELD):
+        raise HTTPException(400, "Proposition refusée.")
+
+
 async def form_upload(request: Request, form) -> tuple[str, bytes] | None:
     """The form's file, read up to one byte more than allowed (enough to refuse it)."""
     upload = form.get("fichier")
@@ -444,12 +450,9 @@ def propose(
     content: Content,
     contributor: Contributor,
     upload: tuple[str, bytes] | None,
-    honeypot: object,
 ) -> tuple[str, str] | dict[str, list[str]]:
-    """(id, tracking token) of the new pending resource, or the errors per field; bots (the honeypot
-    filled) and senders over the rate limit are refused."""
-    if honeypot:
-        raise HTTPException(400, "Proposition refusée.")
+    """(id, tracking token) of the new pending resource, or the errors per field; senders over the rate
+    limit are refused."""
     state(request).submit_limit.hit(accounts.client_address(request))
     user = current_user(request)
     checked, errors, file = validate(request, content, contributor, upload, need_contact=user is None)

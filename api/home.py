@@ -61,7 +61,7 @@ def home(request: Request) -> HTMLResponse:
             latest=latest,
             layer=layer,
             outlines=list(maps.outlines().values()),
-            view=maps.view_size(),
+            view=maps.VIEW_SIZE,
             counts=counts,
             shades={code: bucket(n, top) for code, n in counts.items()},
             top=top,

@@ -19,6 +19,7 @@ from graph.settings import DATA_DIR
 
 OUTLINES = DATA_DIR / "france-departements-svg" / "france.departments.svg"
 GEO_BOX = (-5.143751, 51.089397, 9.560416, 41.366550)  # MapSVG's geoViewBox of this map
+VIEW_SIZE = (613.0, 585.0)  # the width and height of this map's viewBox
 PATH = re.compile(r'<path\s+id="([0-9AB]{2,3})"\s+aria-label="([^"]*)"\s+d="([^"]*)"\s*/>', re.S)
 TOKEN = re.compile(r"[mlzMLZ]|-?\d+(?:\.\d+)?(?:e-?\d+)?")
 MIN_SPAN = 24.0  # the narrowest frame around points, in map units (about 50 km)
@@ -68,19 +69,11 @@ def rings_of(d: str) -> list[list[tuple[float, float]]]:
 @lru_cache(maxsize=1)
 def outlines() -> dict[str, Outline]:
     """INSEE code → outline (the package's path ids are INSEE codes)."""
-    text = OUTLINES.read_text(encoding="utf-8")
     found = {}
-    for code, name, d in PATH.findall(text):
+    for code, name, d in PATH.findall(OUTLINES.read_text(encoding="utf-8")):
         xs, ys = zip(*(point for ring in rings_of(d) for point in ring), strict=True)
         found[code] = Outline(code, name, d, (min(xs), min(ys), max(xs), max(ys)))
     return found
-
-
-@lru_cache(maxsize=1)
-def view_size() -> tuple[float, float]:
-    text = OUTLINES.read_text(encoding="utf-8")
-    _, _, w, h = (float(v) for v in re.search(r'viewBox="([^"]+)"', text).group(1).split())
-    return w, h
 
 
 def _mercator(lat: float) -> float:
@@ -90,7 +83,7 @@ def _mercator(lat: float) -> float:
 def project(lon: float, lat: float) -> tuple[float, float]:
     """Longitude/latitude (WGS 84) → the outlines' SVG coordinates."""
     west, north, east, south = GEO_BOX
-    w, h = view_size()
+    w, h = VIEW_SIZE
     x = (lon - west) / (east - west) * w
     y = (_mercator(north) - _mercator(lat)) / (_mercator(north) - _mercator(south)) * h
     return x, y
@@ -105,7 +98,7 @@ def render(
     lists the same places as links, so the map adds no information that only the eye can get."""
     shapes = outlines()
     shown = [shapes[c] for c in departements if c in shapes]
-    w, h = view_size()
+    w, h = VIEW_SIZE
     projected = [(project(p.lon, p.lat), p) for p in points]
     projected = [((x, y), p) for (x, y), p in projected if 0 <= x <= w and 0 <= y <= h]
     dots = [(x, y, x, y) for (x, y), _ in projected]

@@ -61,6 +61,9 @@ class Head:
     media_type: str
 
 
+Message = tuple[Head, bytes, bool] | Exception  # from a query's thread or worker: an answer's part, or error
+
+
 class NotAcceptable(StoreError):
     """The query's kind of result has no format the client accepts."""
 
@@ -346,7 +349,7 @@ class QueryRunner:
             if self._idle.qsize() < self.max_idle:
                 self._idle.put(_Worker(self._ctx, self.network))
 
-    def within_deadline(self, worker: _Worker, release, deadline: float, timeout: float) -> object:
+    def within_deadline(self, worker: _Worker, release, deadline: float, timeout: float) -> Message:
         """The worker's next message (an answer's head, then each chunk of a long one), or the worker
         killed at ``deadline`` and QueryTimeout raised: where every query meets its deadline. A query still
         running after HEAVY_AFTER gets a lower CPU priority, for good: its worker is replaced after it."""
@@ -375,7 +378,7 @@ class QueryRunner:
         self.snapshots.close()
 
 
-def _answer(receive: Callable[[], object], release: Callable[[bool], None]) -> Answer:
+def _answer(receive: Callable[[], Message], release: Callable[[bool], None]) -> Answer:
     """The answer whose messages ``receive`` gives (within the deadline): the whole of a small one."""
 
     def part() -> tuple[Head, bytes, bool]:
@@ -383,7 +386,7 @@ def _answer(receive: Callable[[], object], release: Callable[[bool], None]) -> A
         if isinstance(message, Exception):
             release(True)
             raise message
-        return message  # type: ignore[return-value]
+        return message
 
     head, first, more = part()
     if not more:
@@ -415,7 +418,7 @@ def threaded_answer(
     out: queue.Queue = queue.Queue()
     threading.Thread(target=_serve, args=(produce, out.put), daemon=True, name="communs-query").start()
 
-    def receive() -> object:
+    def receive() -> Message:
         try:
             return out.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:

@@ -121,7 +121,7 @@ class Prologue:
 def _services_by_grammar(text: str, update: bool) -> int | None:
     """How many SERVICE patterns rdflib's parser of the full grammar finds; None if it cannot parse."""
     from rdflib.plugins.sparql import parser
-    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.plugins.sparql.parserutils import CompValue, ParseResults
 
     try:
         tree = parser.parseUpdate(text) if update else parser.parseQuery(text)
@@ -134,8 +134,8 @@ def _services_by_grammar(text: str, update: bool) -> int | None:
         if isinstance(node, CompValue):
             found += node.name in ("ServiceGraphPattern", "Load")
             stack.extend(node.values())
-        elif isinstance(node, list | tuple) or type(node).__name__ == "ParseResults":
-            stack.extend(node)  # type: ignore[arg-type]
+        elif isinstance(node, list | tuple | ParseResults):
+            stack.extend(node)
     return found
 
 
@@ -287,7 +287,10 @@ def rewrite_update(
     return text
 
 
-def bind(query: str, bindings: dict[str, ox.NamedNode | ox.Literal | ox.BlankNode]) -> str:
+Bindings = dict[str, ox.NamedNode | ox.Literal]
+
+
+def bind(query: str, bindings: Bindings) -> str:
     """The query with ``VALUES`` for the bindings opening its WHERE group.
 
     Placed first in the group, the values are joined before its FILTERs run, so a variable used only in a

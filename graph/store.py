@@ -23,11 +23,10 @@ import pyoxigraph as ox
 
 from graph import sparql_text
 from graph.namespaces import XSD, Minter
-from graph.sparql_text import bind
+from graph.sparql_text import Bindings, bind
 from graph.terms import Triples
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
-Bindings = dict[str, Term]
 
 
 def as_rows(solutions: ox.QuerySolutions) -> list[dict[str, Term]]:

@@ -209,6 +209,8 @@ def test_submission_without_or_with_a_forged_csrf_token_is_refused(client, store
 def test_honeypot_filled_is_refused(client, store):
     before = len(store.graphs())
     assert propose(client, site_web="http://spam.example").status_code == 400
+    upload = {"fichier": ("guide.pdf", PDF, "application/pdf")}
+    assert propose(client, files=upload, site_web="http://spam.example").status_code == 400
     assert len(store.graphs()) == before
 
 
