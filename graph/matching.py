@@ -19,7 +19,6 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from itertools import takewhile
 
 import pyoxigraph as ox
 from rapidfuzz import fuzz, process
@@ -210,12 +209,14 @@ class NameIndex:
         for e in self.entities.values():
             for code in {e.code, e.siren} - {""}:
                 self.by_code[(e.type, code)].append(e.iri)
-        # Per type, the keys for fuzzy search (in insertion order, which breaks score ties) and sorted.
-        self._choices: dict[str, list[str]] = defaultdict(list)
+        # The keys for fuzzy search (in insertion order, which breaks score ties) and sorted, per type (None)
+        # and per type and département ("" for none): a search in scope reads its own département's alone.
+        self._choices: dict[tuple[str, str | None], list[str]] = defaultdict(list)
         for key, targets in self._keys.items():
-            for t in {self.entities[iri].type for iri in targets}:
-                self._choices[t].append(key)
-        self._sorted = {t: sorted(keys) for t, keys in self._choices.items()}
+            entities = [self.entities[iri] for iri in targets]
+            for pool in {(e.type, d) for e in entities for d in (None, *(e.departements or ("",)))}:
+                self._choices[pool].append(key)
+        self._sorted = {pool: sorted(keys) for pool, keys in self._choices.items()}
 
     def _add(self, key: str, iri: str, score: float, name: str) -> None:
         if key:
@@ -308,10 +309,15 @@ class NameIndex:
             return exact[:limit]
         # exact names elsewhere, penalised
         candidates = {i: (s - OUT_OF_SCOPE, m) for i, (s, m) in self._named(name, scope).items()}
-        keys = dict.fromkeys((name_key(name), epci_key(name)[0] if "epci" in scope else ""))
-        for i, (s, m) in self._fuzzy(list(keys), scope, limit * 4).items():
-            penalty = 0.0 if self._in_scope(i, departements, postal_code) else OUT_OF_SCOPE
-            _keep_best(candidates, i, s - penalty, m)
+        keys = list(dict.fromkeys((name_key(name), epci_key(name)[0] if "epci" in scope else "")))
+        # The asked département's names first; everywhere only when too few were found: a name outside it
+        # scores below FUZZY_FLOOR, under any in it, so the ranking is the same whatever the limit.
+        for searched in dict.fromkeys((departements, ())):
+            if searched != departements and sum(s >= FUZZY_FLOOR for s, _ in candidates.values()) >= limit:
+                break
+            for i, (s, m) in self._fuzzy(keys, scope, searched).items():
+                penalty = 0.0 if self._in_scope(i, departements, postal_code) else OUT_OF_SCOPE
+                _keep_best(candidates, i, s - penalty, m)
         ranked = sorted(
             (i for i in candidates if candidates[i][0] >= FUZZY_FLOOR - OUT_OF_SCOPE),
             key=lambda i: (-candidates[i][0], -(self.entities[i].population or 0)),
@@ -327,9 +333,13 @@ class NameIndex:
             return False
         return not (postal_code and e.postal_codes and postal_code not in e.postal_codes)
 
-    def _fuzzy(self, keys: list[str], scope: tuple[str, ...], limit: int) -> dict[str, tuple[float, str]]:
+    def _fuzzy(
+        self, keys: list[str], scope: tuple[str, ...], departements: Collection[str] = ()
+    ) -> dict[str, tuple[float, str]]:
         """Edit similarity of whole keys (typos), and names the query begins ("Évian" for "Évian-les-Bains")
-        just below: a short name found inside a longer one elsewhere ("Rians" in "Brianson") is not one."""
+        just below: a short name found inside a longer one elsewhere ("Rians" in "Brianson") is not one.
+        Among the keys of those départements (and of entities in none) when given, else all; every key above
+        the floor, never a shortlist: France has 230 "Saint-Martin…", the one asked for must not be cut."""
         out: dict[str, tuple[float, str]] = {}
 
         def add(choice: str, score: float, t: str) -> None:
@@ -337,24 +347,22 @@ class NameIndex:
                 if self.entities[iri].type == t:
                     _keep_best(out, iri, score, matched)
 
-        for t in scope:
-            choices = self._choices.get(t)
-            if not choices:
-                continue
-            for key in filter(None, keys):
+        for t, d in ((t, d) for t in scope for d in ([*departements, ""] if departements else [None])):
+            choices = self._choices.get((t, d))
+            for key in filter(None, keys) if choices else ():
                 close = process.extract(
-                    key, choices, scorer=fuzz.ratio, limit=limit, score_cutoff=FUZZY_FLOOR * 100 / FUZZY_MAX
+                    key, choices, scorer=fuzz.ratio, limit=None, score_cutoff=FUZZY_FLOOR * 100 / FUZZY_MAX
                 )
                 for choice, s, _ in close:
                     add(choice, s * FUZZY_MAX / 100, t)
-                for choice in self._prefixed(t, key + " ")[:limit]:
+                for choice in self._prefixed((t, d), key + " "):
                     add(choice, PREFIX, t)
         return out
 
-    def _prefixed(self, t: str, prefix: str, most: int = 200) -> list[str]:
-        keys = self._sorted.get(t, [])
-        start = bisect_left(keys, prefix)
-        return list(takewhile(lambda k: k.startswith(prefix), keys[start : start + most]))
+    def _prefixed(self, pool: tuple[str, str | None], prefix: str) -> list[str]:
+        """Every key of the pool that begins with the prefix (keys are ASCII: all sort before DEL, 0x7f)."""
+        keys = self._sorted.get(pool, [])
+        return keys[bisect_left(keys, prefix) : bisect_left(keys, prefix + "\x7f")]
 
     def suggest(self, prefix: str, types: Iterable[str] | None = None, limit: int = 10) -> list[Entity]:
         """Entities whose name starts with ``prefix`` (key for key), the most populous first."""
@@ -363,7 +371,7 @@ class NameIndex:
             return []
         found: dict[str, Entity] = {}
         for t in types or TYPES:
-            for k in self._prefixed(t, key, 2000):  # then the most populous of those
+            for k in self._prefixed((t, None), key):  # all of them, then the most populous
                 for iri, (s, _) in self._keys[k].items():
                     e = self.entities[iri]
                     if e.type == t and s == EXACT:

@@ -248,6 +248,38 @@ def test_codes_and_other_types(client):
     assert top["any"]["type"][0]["id"] == "commune"
 
 
+def test_the_scope_narrows_before_any_cut_so_the_ranking_is_the_same_at_any_limit(client):
+    """France has about 230 "Saint-Martin…": a shortlist cut before the département was weighed lost the
+    ones in it, and the top answer changed with the limit."""
+
+    def ranked(dep: str, limit: int | None, pid: str = "departement") -> list[tuple[str, float]]:
+        query = {"query": "Saint-Martin", "type": "commune", "properties": [{"pid": pid, "v": dep}]}
+        answer = reconcile(client, {"q": query | ({"limit": limit} if limit else {})})["q"]["result"]
+        return [(c["id"].rsplit("/", 1)[1], c["score"]) for c in answer]
+
+    isere = ranked("38", 25)
+    assert isere[0] == ("38421", 85.0)  # Saint-Martin-d'Hères, the most populous of them
+    assert all(code.startswith("38") for code, score in isere if score == 85)  # names it begins, in 38
+    for limit in (None, 1, 5, 10):
+        assert ranked("38", limit) == isere[: limit or 5]
+    for limit in (1, 5, 25):  # the only one of the Hautes-Alpes, ahead of every homonym elsewhere
+        assert ranked("05", limit)[0] == ("05151", 85.0)
+    assert ranked("05120", 1, "code_postal") == [("05151", 85.0)]
+    r = client.post(
+        "/rapprochement.csv",
+        files={"fichier": ("l.csv", b"nom;dep\nSaint-Martin;05\n", "text/csv")},
+        data={"colonne": "nom", "colonne_departement": "dep", "type": "commune"},
+    )
+    row = next(csv.DictReader(io.StringIO(r.text), delimiter=";"))
+    assert r.status_code == 200 and row["code_insee"] == "05151"
+
+
+def test_suggest_ranks_every_name_with_the_prefix_not_the_first_ones_in_alphabetical_order(client):
+    r = client.get("/reconcile/suggest/entity", params={"prefix": "Saint", "type": "commune"})
+    names = [e["name"] for e in r.json()["result"]]
+    assert names[:5] == ["Saint-Étienne", "Saint-Denis", "Saint-Denis", "Saint-Paul", "Saint-Pierre"], names
+
+
 # --- suggest, preview, extension --------------------------------------------------------------------------
 def test_suggest_answers_validate(client):
     r = client.get("/reconcile/suggest/entity", params={"prefix": "bourg st m", "type": "commune"})
