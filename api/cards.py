@@ -465,10 +465,14 @@ def territory_card(
     children = sorted(cat.children.get(territory.iri, ()), key=lambda c: cat.territories[c].label)
     communes = [c for c in children if level_of(c) == "commune"]
     departements = [c for c in children if level_of(c) == "departement"]
-    if territory.level == "departement":
-        # An EPCI belongs to a département's list when one of its communes is in the département: the
-        # communes' own links, so a straddling EPCI shows in both, and only there.
-        epcis = {p for c in communes for p in cat.territories[c].parents if level_of(p) == "epci"}
+    if territory.level in ("departement", "region"):
+        # An EPCI belongs to a département's or a région's list when one of its communes is in it: the
+        # communes' own links, so a straddling EPCI shows in each, and only there (a région's own children
+        # are only the EPCIs straddling two of its départements).
+        within = communes + [
+            c for d in departements for c in cat.children.get(d, ()) if level_of(c) == "commune"
+        ]
+        epcis = {p for c in within for p in cat.territories[c].parents if level_of(p) == "epci"}
     else:
         epcis = {c for c in children if level_of(c) == "epci"}
     places = cat.rollup_iris(territory.iri, "lieux")

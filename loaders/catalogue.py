@@ -297,8 +297,9 @@ def _funder(g: Grant, res: Resolver, unnamed: str) -> str:
 def _record_report(
     rec: Record, found: mentions.Found, gs: list[Grant], start, end, persons: list[str], res: Resolver
 ) -> str:
-    places = ", ".join(
-        sorted(f"{p.label} ({p.kind} {p.code})" if p.kind != "zone" else p.label for p in found.places)
+    places, landmarks = (
+        ", ".join(sorted(f"{p.label} ({p.kind} {p.code})" if p.kind != "zone" else p.label for p in ps))
+        for ps in (found.places, found.landmarks)
     )
     money = "; ".join(
         f"{g.value} EUR{f' [{g.role}]' if g.role else ''} ← {_funder(g, res, '?')}"
@@ -310,6 +311,7 @@ def _record_report(
     return (
         f"L{rec.first}-{rec.last} {rec.title} [{rec.activity or 'sans ligne d’activité'}] "
         f"sections: {', '.join(rec.sections) or '-'} | période: {when} | lieux: {places or '-'} | "
-        f"organisations: {', '.join(sorted(found.orgs)) or '-'} | financements: {money or '-'}"
+        + (f"repères (mentionnés) : {landmarks} | " if landmarks else "")
+        + f"organisations: {', '.join(sorted(found.orgs)) or '-'} | financements: {money or '-'}"
         + (f" | contacts: {', '.join(persons)}" if persons else "")
     )

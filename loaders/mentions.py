@@ -68,6 +68,15 @@ UNIT = re.compile(
     r"(?:d[eu]s?\s+|de\s+la\s+|de\s+l['’]|d['’])?"
     r"[A-ZÉÈÎ][\w'’-]*(?:\s+(?:(?:d[eu]s?|de la|et)\s+)?[A-ZÉÈÎ][\w'’-]*)*"
 )
+# A place named only as a landmark is mentioned, not the text's territory: "sa position stratégique entre
+# les agglomérations de Lyon, Chambéry et Grenoble", "près de Riom-ès-Montagnes", "trop éloigné des villes
+# d'Apt et de Forcalquier", "tournés vers le Vaucluse". The cue governs the list of names that follows it.
+LANDMARK_CUE = (
+    r"à proximité|aux portes|près|proches?|non loin|à \d+\s*(?:km|kilomètres|minutes)|éloigné(?:e|s|es)?"
+    r"|tourné(?:e|s|es)?\s+(?:vers|sur)|(?:position|situation|situé(?:e|s|es)?|mi-chemin)\b[^.;:\n]{0,40}?\bentre"
+)
+LIST_WORD = r"(?:et|ou|les?|la|d[eu]s?|[dl]['’]|villes?|agglomérations?|pôles?|métropoles?|[A-ZÉÈÎ][\w'’-]*)"
+LANDMARK = re.compile(rf"\b(?:{LANDMARK_CUE})(?:(?:[\s,/]+|(?<=['’])){LIST_WORD})*(?:[\s,/]+|(?<=['’]))$")
 ACRONYM = re.compile(r"(?<![A-Z] )\b((?!EUR\b)[A-Z]{3,})\b(?! [A-Z]{2,})")  # not a word of a line in capitals
 LEVELS = ("region", "departement", "epci", "commune", "zone")
 
@@ -96,6 +105,7 @@ class Found:
     """What one text yields: every linked name with its line, and names left unresolved."""
 
     places: dict[Place, int] = field(default_factory=dict)  # → first line where it is named
+    landmarks: dict[Place, int] = field(default_factory=dict)  # named only as a landmark (LANDMARK)
     orgs: dict[str, int] = field(default_factory=dict)  # org slug → first line, every one named
     participants: set[str] = field(default_factory=set)  # those the text says take part
     unresolved: list[tuple[str, int]] = field(default_factory=list)
@@ -310,8 +320,13 @@ class Resolver:
         tokens = [(words(m.group()), m.start(), m.end()) for m in WORD.finditer(masked)]
         epci_spans: list[tuple[int, int]] = []
         known: list[tuple[int, int]] = []  # every span a table or the reference recognised
-        pending: list[tuple[Alias | list[Candidate], str, int]] = []  # resolved once the context is known
+        pending: list[
+            tuple[Alias | list[Candidate], str, int, bool]
+        ] = []  # resolved once the context is known
         context: set[str] = set()
+
+        def note(place: Place, line: int, landmark: bool = False) -> None:
+            (found.landmarks if landmark else found.places).setdefault(place, line)
 
         i = 0
         while i < len(tokens):
@@ -325,6 +340,7 @@ class Resolver:
                 continue
             i += n
             surface, line = text[start:end], line_of(start)
+            landmark = bool(LANDMARK.search(masked, max(0, start - 200), start))
             known.append((start, end))
             kind = hit.kind if isinstance(hit, Alias) else hit[0].entity.type
             if kind == "epci":
@@ -336,9 +352,9 @@ class Resolver:
             elif isinstance(hit, list) and hit[0].match:
                 place = self.place(kind, hit[0].entity.code)
             else:
-                pending.append((hit, surface, line))
+                pending.append((hit, surface, line, landmark))
                 continue
-            found.places.setdefault(place, line)
+            note(place, line, landmark)
             if place.kind == "zone":
                 context |= set(self.zones[place.code].part_of)
             else:
@@ -347,9 +363,9 @@ class Resolver:
         codes += [(m, m.group(1)) for m in DEPT_AFTER_POINT.finditer(masked)]
         for m, code in codes:
             if code in self.gz.departements:
-                found.places.setdefault(self.place("departement", code), line_of(m.start()))
+                note(self.place("departement", code), line_of(m.start()))
                 context.add(code)
-        for hit, surface, line in pending:
+        for hit, surface, line, landmark in pending:
             if isinstance(hit, Alias):
                 place = self.place(hit.kind, hit.target) if context & set(hit.context) else None
             else:
@@ -357,9 +373,10 @@ class Resolver:
                 place = chosen and self.place(chosen.type, chosen.code)
                 surface += f" (homonymes : {', '.join(c.entity.code for c in hit)})"
             if place:
-                found.places.setdefault(place, line)
+                note(place, line, landmark)
             else:
                 found.unresolved.append((surface, line))
+        found.landmarks = {p: n for p, n in found.landmarks.items() if p not in found.places}
         # EPCI-like phrases ("communauté de communes X") that no EPCI name covered: worth reporting
         found.unresolved += [
             (m.group(0), line_of(m.start()))
@@ -527,10 +544,12 @@ def describe_person(
 def link(
     t: Triples, minter: Minter, s: ox.NamedNode, found: Found, places: str, themes: str, participants: str
 ) -> None:
-    """``s`` to what ``found`` names: places, organisations (those taking part by ``participants``),
-    themes and publics."""
+    """``s`` to what ``found`` names: places (landmarks are only mentioned), organisations (those taking
+    part by ``participants``), themes and publics."""
     for place in found.places:
         t.add(s, places, place_iri(minter, place))
+    for place in found.landmarks:
+        t.add(s, "schema:mentions", place_iri(minter, place))
     for slug in found.orgs:
         predicate = participants if slug in found.participants else "schema:mentions"
         t.add(s, predicate, ox.NamedNode(minter.thing("organisation", slug)))

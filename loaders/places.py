@@ -30,7 +30,7 @@ from graph.namespaces import CS, RDFS, SCHEMA, Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, expand, iri, lit
 from loaders import GraphLoad, ImportResult, SourceError, named, read_text
-from loaders.gazetteer import Gazetteer, load_gazetteer
+from loaders.gazetteer import Commune, Gazetteer, load_gazetteer
 from loaders.hours import DAYS, HoursError, Slot, parse_day, parse_week
 
 SAME_PLACE_METRES = 250.0
@@ -87,7 +87,7 @@ class Mapping:
     slug: str
     types: list[str]
     required: list[str]
-    commune: str | None
+    commune: list[str]  # INSEE code columns: the first, else a later one the address agrees with
     latitude: str | None
     longitude: str | None
     street: list[str]
@@ -103,7 +103,7 @@ class Mapping:
     organisation: dict[str, Any] = field(default_factory=dict)  # column, label template, types
 
     def columns(self) -> set[str]:
-        cols = {self.id, self.label, self.commune, self.latitude, self.longitude, self.postal_code}
+        cols = {self.id, self.label, *self.commune, self.latitude, self.longitude, self.postal_code}
         cols |= {self.locality, self.week_column, *self.street, *self.day_columns.values()}
         cols |= {e.column for e in self.entries} | set(self.contact.values())
         cols.add(self.organisation.get("column"))
@@ -136,7 +136,12 @@ def read_mapping(path: Path) -> Mapping:
         unknown = set(required) - {"name", "coordinates", "commune"}
         if unknown:
             raise SourceError(path, f"required: unknown field(s) {', '.join(sorted(unknown))}")
-        street = place.get("street", [])
+        street, commune = (
+            [v] if isinstance(v, str) else v for v in (place.get("street", []), place.get("commune", []))
+        )
+        for key, value in (("street", street), ("commune", commune)):
+            if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+                raise SourceError(path, f"{key}: a column name or a list of column names")
         if "organisation" in data and "column" not in data["organisation"]:
             raise SourceError(path, "[organisation] needs the 'column' naming the structure")
         return Mapping(
@@ -148,8 +153,9 @@ def read_mapping(path: Path) -> Mapping:
             slug=place.get("slug", "{" + place["name"] + "}"),
             types=place.get("types", ["schema:Place", "cs:ServicePlace"]),
             required=required,
-            **{k: place.get(k) for k in ("commune", "latitude", "longitude", "postal_code", "locality")},
-            street=[street] if isinstance(street, str) else street,
+            **{k: place.get(k) for k in ("latitude", "longitude", "postal_code", "locality")},
+            street=street,
+            commune=commune,
             delimiter=src.get("delimiter", ","),
             encoding=src.get("encoding", "utf-8"),
             constants=data.get("constants", {}),
@@ -190,6 +196,10 @@ class Place:
     lon: float | None
 
 
+def insee_code(raw: str) -> str:
+    return raw.zfill(5) if raw.isdigit() else raw  # spreadsheets drop the leading zero of 01…09
+
+
 def number(text: str) -> Decimal | None:
     try:
         return Decimal(text.replace(",", ".")) if text else None
@@ -209,7 +219,7 @@ class PlaceBuilder:
         """An INSEE code's current commune; a miss is reported."""
         if not raw:
             return None
-        code = raw.zfill(5) if raw.isdigit() else raw  # spreadsheets drop the leading zero of 01…09
+        code = insee_code(raw)
         found = self.gz.current_commune(code)
         if found is None:
             self.report.append(f"{where} : code commune « {raw} » introuvable dans le référentiel")
@@ -357,7 +367,7 @@ class Builder(PlaceBuilder):
             problems.append(f"coordonnées invalides « {row[m.latitude]} ; {row[m.longitude]} »")
         elif not has_coords and "coordinates" in m.required:
             problems.append("coordonnées manquantes")
-        commune = self.commune(f"ligne {line}", row[m.commune]) if m.commune else None
+        commune = self.commune_of(f"ligne {line}", row) if m.commune else None
         if commune is None and "commune" in m.required:
             problems.append("commune non résolue")
         if problems:
@@ -383,6 +393,30 @@ class Builder(PlaceBuilder):
         if contact:  # a named person's: private graph only
             self.add_contact(self.private, s, contact)
         self.organisation(s, row, commune)
+
+    def commune_of(self, where: str, row: dict[str, str]) -> ox.NamedNode | None:
+        """The commune of the first commune column. Where it names none (the tiers-lieux' INSEECOM is 0 for
+        157 places), a later column's, if the row's postal code or locality agrees with it or the row
+        has neither: INSEEMETRO is a geocoder's metropolitan commune, Bonifacio for a place in La Réunion."""
+        first, *others = self.m.commune
+        if self.gz.current_commune(insee_code(row[first])) is None:
+            for column in others:
+                found = self.gz.current_commune(insee_code(row[column])) if row[column] else None
+                if found is not None and self.address_agrees(found, row):
+                    return self.commune(where, row[column])
+                if found is not None:
+                    self.report.append(
+                        f"{where} : {column} « {row[column]} » ({found.name}) contredit l'adresse"
+                    )
+        return self.commune(where, row[first])
+
+    def address_agrees(self, commune: Commune, row: dict[str, str]) -> bool:
+        postal = row[self.m.postal_code] if self.m.postal_code else ""
+        postal = postal if re.fullmatch(r"\d{5}", postal) else ""  # not "0"
+        locality = row[self.m.locality] if self.m.locality else ""
+        if not postal and not locality:
+            return True
+        return postal in commune.postal_codes or set(words(commune.name)) <= set(words(locality))
 
     def organisation(self, s: ox.NamedNode, row: dict[str, str], commune: ox.NamedNode | None) -> None:
         """The structure a site belongs to (a France Services group: main site and branches)."""

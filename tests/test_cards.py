@@ -23,6 +23,7 @@ from api.resources import ResourcePage
 from graph import search
 from graph.describe import describe
 from graph.settings import DATA_DIR
+from loaders.gazetteer import load_gazetteer
 
 KIND_TEMPLATES = ["projet.html", "lieu.html", "ressource.html", "territoire.html", "organisation.html"]
 KIND_TEMPLATES += ["evenement.html", "resource.html", "_card.html"]
@@ -203,6 +204,26 @@ def test_each_card_shows_its_facts_in_both_languages(site, kind):
         if kind == "ressource-contribuee":
             assert 'href="/fichiers/fiche-covoiturage/fiche.pdf"' in r.text
         assert 'style="' not in r.text and "<script>" not in r.text  # the CSP allows neither
+
+
+def test_a_region_and_a_departement_list_every_epci_with_a_commune_in_them(territory_store):
+    """Not only the EPCIs stated part of the région (those straddling two of its départements): every EPCI
+    with a member commune in it, those of its départements and those overlapping a neighbour."""
+    gz = load_gazetteer()
+    cat = search.catalog(territory_store)
+    m = territory_store.minter
+    for level, code, departements in (
+        ("region", "84", {d.code for d in gz.departements.values() if d.region == "84"}),
+        ("departement", "73", {"73"}),
+    ):
+        expected = {
+            m.thing("epci", e.siren)
+            for e in gz.epcis.values()
+            if any(gz.communes[("commune-actuelle", c)].departement in departements for c in e.members)
+        }
+        card = cards.territory_card(territory_store, cat, cat.territories[m.thing(level, code)], "fr", 1)
+        assert {m.base + e.href.lstrip("/") for e in card.epcis} == expected
+        assert len(expected) > (150 if level == "region" else 10)
 
 
 def test_open_now_follows_paris_time(base_iri, territory_triples):

@@ -404,3 +404,17 @@ def test_malformed_file_leaves_the_previous_graph_intact(tmp_path, base_iri, res
         for g in new.graphs:
             store.replace_graph(g.graph, g.triples, g.meta)
     assert store.count(minter.graph("catalogue")) == before > 1000
+
+
+def test_places_named_only_as_landmarks_are_mentioned_not_the_project_territory(store, minter):
+    """Val Guiers lies "entre les agglomérations de Lyon, Chambéry et Grenoble": none is its territory."""
+    project = ox.NamedNode(
+        minter.thing(
+            "projet", "schema-territorial-des-services-au-public-de-la-communaute-de-communes-val-guier"
+        )
+    )
+    spatial = values(store, "SELECT ?x WHERE { ?p dcterms:spatial ?x }", bindings={"p": project})
+    mentioned = values(store, "SELECT ?x WHERE { ?p schema:mentions ?x }", bindings={"p": project})
+    cities = {minter.thing("commune", c) for c in ("69123", "73065", "38185")}
+    assert spatial and not cities & set(spatial)
+    assert cities <= set(mentioned)

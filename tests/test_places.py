@@ -287,3 +287,71 @@ def test_named_queries_on_both_bundled_lists(base_iri: str, territory_triples: l
         "France services de Tignes",
         "France services Val d'Isère",
     }
+
+
+COMMUNES = """[source]
+name = "test-communes"
+label = "Communes en deux colonnes (essai)"
+
+[place]
+id = "id"
+name = "nom"
+commune = ["insee", "insee_geo"]
+latitude = "lat"
+longitude = "lon"
+postal_code = "cp"
+locality = "ville"
+"""
+
+
+def test_a_later_commune_column_stands_in_where_the_address_agrees(base_iri: str, tmp_path: Path) -> None:
+    """The first column's commune; a later column's where the first names none and the row's postal code
+    or locality agrees with it (or the row has neither); else none, reported."""
+    (tmp_path / "m.toml").write_text(COMMUNES, encoding="utf-8")
+    (tmp_path / "l.csv").write_text(
+        "id,nom,insee,insee_geo,lat,lon,cp,ville\n"
+        "A,Salle A,73054,73285,45.6,6.7,73700,Bourg-Saint-Maurice\n"
+        "B,Salle B,0,73285,45.6,6.8,73700,\n"
+        "C,Salle C,,73285,45.6,6.8,0,Séez\n"
+        "D,Salle D,0,73054,45.6,6.8,0,\n"
+        "E,Salle E,0,2A041,-21.2,55.5,97418,Le Tampon\n",
+        encoding="utf-8",
+    )
+    store = OxigraphStore(base_iri)
+    result = places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
+    spatial = {
+        t.subject.value.rsplit("/", 1)[1]: t.object.value.rsplit("/", 1)[1]
+        for t in result.graphs[0].triples
+        if t.predicate.value.endswith("/spatial")
+    }
+    assert spatial == {"salle-a": "73054", "salle-b": "73285", "salle-c": "73285", "salle-d": "73054"}
+    assert "ligne 6 : insee_geo « 2A041 » (Bonifacio) contredit l'adresse" in result.report
+    assert "ligne 6 : code commune « 0 » introuvable dans le référentiel" in result.report
+    (tmp_path / "m.toml").write_text(COMMUNES.replace('["insee", "insee_geo"]', "5"), encoding="utf-8")
+    with pytest.raises(SourceError, match="m.toml: commune: a column name or a list of column names"):
+        places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
+
+
+def test_tiers_lieux_without_insee_com_take_insee_metro(base_iri: str, territory_triples: list) -> None:
+    """148 of the 157 tiers-lieux whose INSEECOM is 0 are in their commune, hence in its département's
+    facet; the overseas ones, given a metropolitan commune by INSEEMETRO, stay without one."""
+    store = load_reference(OxigraphStore(base_iri), territory_triples)
+    result = places.build(
+        DATA / "tiers-lieux-2019" / "CGET_TiersLieux_2019.csv.gz",
+        DATA / "mappings" / "tiers-lieux-2019.toml",
+        store.minter,
+        store,
+    )
+    (load,) = (g for g in result.graphs if g.graph == store.minter.graph("tiers-lieux-2019"))
+    store.replace_graph(load.graph, load.triples, load.meta)
+    lonely = store.select(
+        PREFIXES + "SELECT ?p WHERE { ?p a cs:ServicePlace FILTER NOT EXISTS { ?p dcterms:spatial ?c } }"
+    )
+    assert len(lonely) == 9
+    assert sum("contredit l'adresse" in line for line in result.report) == 9
+    place = store.minter.thing("lieu", "art-prestige-perpignan")
+    assert store.ask(
+        PREFIXES + f"ASK {{ <{place}> dcterms:spatial <{store.minter.thing('commune', '66136')}> }}"
+    )
+    _, found = search.Catalog(store).page("lieux", {"departement": ["66"]}, "", "fr", 0, 500)
+    assert place in {item.iri for item in found}

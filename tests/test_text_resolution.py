@@ -167,3 +167,23 @@ def test_running_text_asks_graph_matching(res):
     ]
     # A kind written wrong does not make a unique name uncertain.
     assert res.names.exact("Communauté de communes du Grand Chambéry", ("epci",))[0].match
+
+
+def test_a_place_named_only_as_a_landmark_is_mentioned_not_the_territory(res):
+    """A landmark cue governs the list of names after it; the text's own places stay its territory."""
+    seed = (
+        "Le territoire de Val Guiers bénéficie de nombreux atouts, de par sa position stratégique entre les "
+        "agglomérations de Lyon, Chambéry et Grenoble, et grâce à une attractivité naturelle."
+    )
+    found = res.find(seed)
+    assert {(p.kind, p.code) for p in found.places} == {("epci", "247300528")}
+    assert {p.code for p in found.landmarks} == {"69123", "73065", "38185"}
+    found = res.find("Un tiers-lieu ouvert à Embrun, à proximité de Gap et non loin de Briançon.")
+    assert {p.code for p in found.places} == {"05046"}
+    assert {p.code for p in found.landmarks} == {"05061", "05023"}
+    found = res.find("Le secteur d'Annot, tourné vers le Vaucluse et les Alpes Maritimes.")
+    assert {p.code for p in found.places} == {"04008"} and {p.code for p in found.landmarks} == {"84", "06"}
+    # Named as a landmark and as a place of the project: the project's. "Entre" alone is no landmark.
+    found = res.find("Une permanence à Gap, près de Briançon. Un atelier à Briançon.")
+    assert {p.code for p in found.places} == {"05061", "05023"} and not found.landmarks
+    assert {p.code for p in res.find("Une navette entre Gap et Briançon.").places} == {"05061", "05023"}
