@@ -65,11 +65,14 @@ def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list
 def facet_view(
     cat: search.Catalog, kind: str, facets: list[str], chosen: dict[str, list[str]], lang: str
 ) -> list[dict]:
-    """Counts per facet over the matching items, the chosen values always shown."""
+    """Counts per facet (what ticking a value gives: the other facets' choices applied), the chosen values
+    always shown. The facets without a choice are counted first: over the page's items, already chosen."""
     t = translator(lang)
     views = []
+    order = sorted(facets, key=lambda name: name in chosen)
+    counted = {name: cat.facet_counts(kind, chosen, name, FACET_VALUES) for name in order}
     for name in facets:
-        counts = cat.facet_counts(kind, chosen, name, FACET_VALUES)
+        counts = counted[name]
         if not counts and name not in chosen:
             continue
         shown = {c[0] for c in counts}

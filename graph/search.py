@@ -618,8 +618,12 @@ class Catalog:
     def facet_counts(
         self, kind: str, selected: dict[str, list[str]], facet: str, limit: int
     ) -> list[tuple[str, int, str]]:
-        """(key, count, value) of one facet over the matching items, most frequent first: kept counts for
-        a whole list (``facet_count``, by triggers), the chosen items' facets otherwise."""
+        """(key, count, value) of one facet, most frequent first, over the items matching the OTHER facets'
+        choices: a value's count is then what ticking it gives (its values are alternatives), and a chosen
+        one's its share. Kept counts when no other facet is chosen (``facet_count``, by triggers), the
+        chosen items' facets otherwise (``temp.chosen``: ask the facets without a choice first, whose
+        items are the page's)."""
+        selected = {name: keys for name, keys in selected.items() if name != facet}
         with self._reading() as db:
             if not selected:
                 return db.execute(

@@ -143,6 +143,10 @@ def test_lists_facets_and_twins(url):
     html = httpx.get(f"{url}/projets", params={"departement": "73"}).text
     assert "Tremplin Saison" in html and "télécentres" not in html
     assert 'name="theme" value="saisonnalite"' in html
+    # A facet's counts ignore its own choice: the count beside 05 is what ticking it adds (values of one
+    # facet are alternatives), not the items in both 73 and 05.
+    hautes_alpes = httpx.get(f"{url}/projets.json", params={"departement": "05"}).json()["total"]
+    assert hautes_alpes and f'value="05"> Hautes-Alpes (05) <span class="count">({hautes_alpes})' in html
     data = httpx.get(f"{url}/projets.json", params={"departement": ["73", "05"], "theme": "numerique"}).json()
     assert data["total"] == 1 and data["items"][0]["label"] == "Réseau des télécentres alpins"
     rows = list(csv.DictReader(io.StringIO(httpx.get(f"{url}/lieux.csv", params={"samedi": "oui"}).text)))
