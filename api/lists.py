@@ -1,8 +1,10 @@
 """Lists with facets (``/projets``, ``/territoires``, ``/acteurs``, ``/ressources``, ``/evenements``,
 ``/lieux``, ``/themes``, ``/publics``) and full-text search (``/recherche``).
 
-Every list URL has ``.json`` and ``.csv`` twins taking the same filters. Facet values are short keys
-(``?theme=mobilite&departement=73``); values of one facet are alternatives, facets combine with AND.
+Every list URL has ``.json`` and ``.csv`` twins taking the same filters, in pages of ``limit`` rows (at
+most the ``list_rows`` setting: the whole list when it fits, else a ``Link: rel=next``). Facet values are
+short keys (``?theme=mobilite&departement=73``); values of one facet are alternatives, facets combine with
+AND, and a facet's counts apply the other facets' choices only (what ticking a value gives).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.i18n import language, translator
-from api.pages import local_path, number_param, render, store_of
+from api.pages import local_path, number_param, render, store_of, with_query
 from graph import search
 
 router = APIRouter()
@@ -34,8 +36,10 @@ class Listing:
     total: int
     facets: list[dict]
     page: int
-    query: str
+    query: str  # this page's (a search's twins give its rows)
     title: str = ""  # a list's
+    whole: str = ""  # the query of a list's twins giving the whole list (up to ``cap`` rows)
+    cap: int = 0
     path: str = ""
     sort: str = ""
     has_year: bool = False
@@ -112,7 +116,8 @@ def list_page(request: Request, fmt: str, kind_name: str) -> Response:
     chosen = selected_facets(request, facets)
     sort = request.query_params.get("tri", "nom")
     page = number_param(request, "page", 1)
-    per_page = PER_PAGE if fmt == "html" else number_param(request, "limit", 1000, maximum=10000)
+    cap = request.app.state.settings.list_rows
+    per_page = PER_PAGE if fmt == "html" else number_param(request, "limit", cap, maximum=cap)
     cat = search.catalog(store_of(request))  # after the parameters: a bad one never waits for the index
     total, items = cat.page(kind_name, chosen, sort, lang, (page - 1) * per_page, per_page)
     rows = [row(cat, it.iri, lang, year=it.year) for it in items]
@@ -124,11 +129,17 @@ def list_page(request: Request, fmt: str, kind_name: str) -> Response:
     if kind_name in ("themes", "publics"):
         for r in rows:
             r["projects"] = cat.count("projets", kind_name[:-1], search.key_of(r["iri"], cat.base))
-    if fmt != "html":
-        return export(rows, facets, fmt, total, {"page": page, "limit": per_page})
+    if fmt != "html":  # pages of ``limit`` rows: the first is the whole list when it fits
+        following = with_query(request, page=page + 1) if page * per_page < total else None
+        response = export(rows, facets, fmt, total, {"page": page, "limit": per_page, "next": following})
+        if following:
+            response.headers["Link"] = f'<{following}>; rel="next"'
+        return response
     views = facet_view(cat, kind_name, facets, chosen, lang)
     title, year = translator(lang)(kind_name), any(f.year for f in kind.facets)
-    listing = Listing(rows, total, views, page, request.url.query, title, request.url.path, sort, year)
+    this_page = with_query(request, page=page, limit=PER_PAGE).partition("?")[2]  # the twins' same rows
+    whole = with_query(request, page=None, limit=None).partition("?")[2]
+    listing = Listing(rows, total, views, page, this_page, title, whole, cap, request.url.path, sort, year)
     return render(request, "list.html", listing)
 
 

@@ -302,3 +302,26 @@ def test_during_the_first_index_build_index_pages_say_503_and_the_rest_answers(
         public = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].value
         shown = re.search(r'<strong id="triples">([^<]*)</strong>', home)
         assert shown and int(re.sub(r"\D", "", shown[1])) == int(public) > 300_000
+
+
+def test_a_lists_twins_give_its_page_and_the_whole_list_says_where_it_is_cut(url):
+    """The page's CSV and JSON links give its rows; "the whole list" gives up to list_rows rows (10,000),
+    and a Link rel=next header leads to the rest (the territories: the whole country's communes)."""
+    html = httpx.get(f"{url}/territoires", params={"tri": "nom", "page": 2}).text
+    shown = re.findall(r'<li><a href="(/id/[^"]+)">', html.split('class="results"', 1)[1])
+    twin = re.search(r'href="(/territoires\.json\?[^"]*)">JSON</a><br>', html)[1].replace("&amp;", "&")
+    assert "page=2" in twin and "limit=50" in twin
+    assert [i["href"] for i in httpx.get(url + twin).json()["items"]] == shown and len(shown) == 50
+    first = httpx.get(f"{url}/territoires.csv", params={"tri": "nom"}, timeout=60)
+    total = httpx.get(f"{url}/territoires.json", params={"limit": 1}).json()["total"]
+    rows = list(csv.DictReader(io.StringIO(first.text)))
+    assert total > len(rows) == 10_000 and "(les 10\u202f000 premières lignes" in html
+    following = re.fullmatch(r'<(/territoires\.csv\?[^>]*page=2[^>]*)>; rel="next"', first.headers["link"])[1]
+    rest = list(csv.DictReader(io.StringIO(httpx.get(url + following, timeout=60).text)))
+    assert rest and not {r["iri"] for r in rest} & {r["iri"] for r in rows}
+    whole = httpx.get(f"{url}/lieux.csv")  # fits: the whole list, no Link
+    assert "link" not in whole.headers
+    assert (
+        len(list(csv.DictReader(io.StringIO(whole.text)))) == httpx.get(f"{url}/lieux.json").json()["total"]
+    )
+    assert "premières lignes" not in httpx.get(f"{url}/lieux").text
