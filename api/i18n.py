@@ -47,6 +47,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "previous": ("Page précédente", "Previous page"),
     "next": ("Page suivante", "Next page"),
     "page": ("Page", "Page"),
+    "page_past_end": (
+        "Il n'y a pas de page {page} : cette liste en a {pages}.",
+        "There is no page {page}: this list has {pages}.",
+    ),
     "of": ("sur", "of"),
     "download": ("Télécharger cette page", "Download this page"),
     "download_all": ("Toute la liste", "The whole list"),

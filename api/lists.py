@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from api.i18n import language, translator
@@ -93,6 +93,14 @@ def facet_view(
     return views
 
 
+def within_pages(page: int, total: int, lang: str) -> None:
+    """A page past the last is a dead link: 404 (page 1 of an empty list is an answer, "no results"). The
+    JSON and CSV twins answer it with no rows: a client reads pages until one is empty."""
+    if page > 1 and (page - 1) * PER_PAGE >= total:
+        pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
+        raise HTTPException(404, translator(lang)("page_past_end", page=page, pages=pages))
+
+
 def row(cat: search.Catalog, iri: str, lang: str, **more: object) -> dict:
     return {"iri": iri, "href": local_path(iri, cat.base), "label": cat.label(iri, lang), **more}
 
@@ -135,6 +143,7 @@ def list_page(request: Request, fmt: str, kind_name: str) -> Response:
         if following:
             response.headers["Link"] = f'<{following}>; rel="next"'
         return response
+    within_pages(page, total, lang)
     views = facet_view(cat, kind_name, facets, chosen, lang)
     title, year = translator(lang)(kind_name), any(f.year for f in kind.facets)
     this_page = with_query(request, page=page, limit=PER_PAGE).partition("?")[2]  # the twins' same rows
@@ -159,6 +168,7 @@ def search_page(request: Request, fmt: str) -> Response:
     if fmt != "html":
         shown = total if complete else search.COUNTED
         return export(rows, [], fmt, shown, {"q": q, "page": page, "complete": complete})
+    within_pages(page, total, lang)
     facets = [facet("kind", lang, [(k, t(k), c) for k, c in kind_counts], kinds)]
     for name in ("departement", "theme"):
         values = [(search.key_of(v, cat.base), cat.label(v, lang), c) for v, c in counts.get(name, ())]

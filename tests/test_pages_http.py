@@ -325,3 +325,21 @@ def test_a_lists_twins_give_its_page_and_the_whole_list_says_where_it_is_cut(url
         len(list(csv.DictReader(io.StringIO(whole.text)))) == httpx.get(f"{url}/lieux.json").json()["total"]
     )
     assert "premières lignes" not in httpx.get(f"{url}/lieux").text
+
+
+def test_a_page_past_the_last_is_a_404_that_says_how_many_there_are(url):
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    total = httpx.get(f"{url}/territoires.json", params={"limit": 1}).json()["total"]
+    last = (total + 49) // 50
+    assert httpx.get(f"{url}/territoires", params={"page": last}).status_code == 200
+    r = httpx.get(f"{url}/territoires", params={"page": last + 1}, headers=browser)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert f"Il n&#39;y a pas de page {last + 1} : cette liste en a {last}." in r.text
+    r = httpx.get(f"{url}/recherche", params={"q": "saint", "page": 999, "lang": "en"}, headers=browser)
+    assert r.status_code == 404 and "There is no page 999: this list has" in r.text
+    assert httpx.get(f"{url}/recherche", params={"q": "saint", "page": 999}).json()["detail"]
+    empty = httpx.get(f"{url}/projets", params={"departement": "2A"}, headers=browser)  # no results: 200
+    assert empty.status_code == 200 and "Aucun résultat" in empty.text
+    assert httpx.get(f"{url}/projets", params={"departement": "2A", "page": 2}).status_code == 404
+    # The twins answer no rows: a client reads pages until one is empty.
+    assert httpx.get(f"{url}/territoires.json", params={"page": 10_000}).json()["items"] == []
