@@ -389,7 +389,7 @@ class Catalog:
             "INSERT INTO item VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (n, it.iri, it.kind, json.dumps(it.labels, ensure_ascii=False), it.year)
-                + (pick(it.labels, "fr", it.iri).lower(), pick(it.labels, "en", it.iri).lower())
+                + (folded(pick(it.labels, "fr", it.iri)), folded(pick(it.labels, "en", it.iri)))
                 for n, it in numbered
             ],
         )
@@ -808,9 +808,14 @@ ACCENTS = re.compile(r"[\u0300-\u036f]")
 PREFIXES = 30  # words of the index a word of a search stands for at most (the shortest ones)
 
 
+def folded(text: str) -> str:
+    """Lower case, no accents: the lists' sort key (É sorts with E) and what words are cut from."""
+    return ACCENTS.sub("", unicodedata.normalize("NFKD", text.lower()))
+
+
 def words_of(text: str) -> list[str]:
     """Words as the full-text table cuts them (unicode61, diacritics removed): lower case, no accents."""
-    return WORD.findall(ACCENTS.sub("", unicodedata.normalize("NFKD", text.lower())))
+    return WORD.findall(folded(text))
 
 
 # --- reading the store ------------------------------------------------------------------------

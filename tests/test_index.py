@@ -199,3 +199,20 @@ def test_a_facets_counts_are_what_ticking_its_values_gives(store: OxigraphStore)
     }
     # Ticking a second value of a facet gives the union of both.
     assert cat.page("projets", {"theme": ["mobilite", "numerique"]}, "", "fr", 0, 10)[0] == 3
+
+
+def test_lists_sort_by_label_whatever_its_accents(store: OxigraphStore) -> None:
+    """French order: É with E, not after Z (the sort key was the lower-cased label)."""
+    names = ["Éducation populaire", "Diagnostic territorial", "Démarche Smart Villages", "Fête", "Eau"]
+    write(store, "accents", "".join(project(f"a{i}", name) for i, name in enumerate(names)))
+    cat = search.Catalog(store)
+    shown = [
+        cat.label(it.iri) for it in cat.page("projets", {}, "", "fr", 0, 100)[1] if "/projet/a" in it.iri
+    ]
+    assert shown == [
+        "Démarche Smart Villages",
+        "Diagnostic territorial",
+        "Eau",
+        "Éducation populaire",
+        "Fête",
+    ]
