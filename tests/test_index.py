@@ -216,3 +216,22 @@ def test_lists_sort_by_label_whatever_its_accents(store: OxigraphStore) -> None:
         "Éducation populaire",
         "Fête",
     ]
+
+
+def test_a_projects_shown_year_is_its_stated_start_and_its_facet_every_year(store: OxigraphStore) -> None:
+    """A project stated to start in 2015-04 whose text tells of work in 2017 (an inferred period) shows
+    2015, as its page does, and is found under both years; with no stated start, its earliest inferred."""
+    period = '<http://purl.org/dc/terms/temporal> [ <http://www.w3.org/ns/dcat#startDate> "{}" ]'
+    ttl = (
+        'projet:maurienne a schema:Project ; rdfs:label "Schéma de services" ; schema:startDate "2015-04" ;'
+        f" {period.format('2015')} ; {period.format('2017')} .\n"
+        f'projet:deduit a schema:Project ; rdfs:label "Déduit" ;'
+        f" {period.format('2019')} ; {period.format('2018')} .\n"
+    )
+    write(store, "periodes", ttl)
+    cat = search.Catalog(store)
+    shown = {it.iri.rsplit("/", 1)[1]: it.year for it in cat.page("projets", {}, "", "fr", 0, 100)[1]}
+    assert shown["maurienne"] == "2015" and shown["deduit"] == "2018"
+    for year in ("2015", "2017"):
+        found = cat.page("projets", {"annee": [year]}, "", "fr", 0, 100)[1]
+        assert [it.iri.rsplit("/", 1)[1] for it in found] == ["maurienne"]
