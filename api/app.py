@@ -113,12 +113,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
 
 async def refused(request: Request, exc: Exception) -> Response:
-    """A browser gets a page, with the message the route wrote for people (an expired form, a state a
-    moderation no longer applies to, too many proposals); other clients keep FastAPI's JSON."""
+    """A browser gets a page, with the message the route wrote for people (an expired form, a page past a
+    list's end, a state a moderation no longer applies to, too many proposals): "Unknown resource" only for
+    a path no route knows; other clients keep FastAPI's JSON."""
     assert isinstance(exc, HTTPException)
     with contextlib.suppress(conneg.FormatError):
         if conneg.choose(request, (formats.JSON, formats.HTML)) is formats.HTML:
-            if exc.status_code == 404:
+            if exc.status_code == 404 and exc.detail == "Not Found":  # no route's message (Starlette's)
                 return render(request, "not_found.html", {"iri": request.url.path}, status_code=404)
             context = {"status": exc.status_code, "message": str(exc.detail)}
             response = render(request, "refused.html", context, status_code=exc.status_code)

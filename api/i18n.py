@@ -47,8 +47,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "previous": ("Page précédente", "Previous page"),
     "next": ("Page suivante", "Next page"),
     "page": ("Page", "Page"),
+    "page_past_end": (
+        "Il n'y a pas de page {page} : cette liste en a {pages}.",
+        "There is no page {page}: this list has {pages}.",
+    ),
     "of": ("sur", "of"),
-    "download": ("Télécharger cette liste", "Download this list"),
+    "download": ("Télécharger cette page", "Download this page"),
+    "download_all": ("Toute la liste", "The whole list"),
+    "download_cut": (
+        "les {n} premières lignes ; l'en-tête Link rel=next de la réponse mène à la suite",
+        "the first {n} rows; the response's Link rel=next header leads to the rest",
+    ),
     "formats": ("Cette ressource en données", "This resource as data"),
     "query_sparql": ("L'interroger en SPARQL", "Query it in SPARQL"),
     "cited_by": ("Cité par", "Cited by"),

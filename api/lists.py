@@ -1,8 +1,10 @@
 """Lists with facets (``/projets``, ``/territoires``, ``/acteurs``, ``/ressources``, ``/evenements``,
 ``/lieux``, ``/themes``, ``/publics``) and full-text search (``/recherche``).
 
-Every list URL has ``.json`` and ``.csv`` twins taking the same filters. Facet values are short keys
-(``?theme=mobilite&departement=73``); values of one facet are alternatives, facets combine with AND.
+Every list URL has ``.json`` and ``.csv`` twins taking the same filters, in pages of ``limit`` rows (at
+most the ``list_rows`` setting: the whole list when it fits, else a ``Link: rel=next``). Facet values are
+short keys (``?theme=mobilite&departement=73``); values of one facet are alternatives, facets combine with
+AND, and a facet's counts apply the other facets' choices only (what ticking a value gives).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from api.i18n import language, translator
-from api.pages import local_path, number_param, render, store_of
+from api.pages import local_path, number_param, render, store_of, with_query
 from graph import search
 
 router = APIRouter()
@@ -34,8 +36,10 @@ class Listing:
     total: int
     facets: list[dict]
     page: int
-    query: str
+    query: str  # this page's (a search's twins give its rows)
     title: str = ""  # a list's
+    whole: str = ""  # the query of a list's twins giving the whole list (up to ``cap`` rows)
+    cap: int = 0
     path: str = ""
     sort: str = ""
     has_year: bool = False
@@ -65,11 +69,14 @@ def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list
 def facet_view(
     cat: search.Catalog, kind: str, facets: list[str], chosen: dict[str, list[str]], lang: str
 ) -> list[dict]:
-    """Counts per facet over the matching items, the chosen values always shown."""
+    """Counts per facet (what ticking a value gives: the other facets' choices applied), the chosen values
+    always shown. The facets without a choice are counted first: over the page's items, already chosen."""
     t = translator(lang)
     views = []
+    order = sorted(facets, key=lambda name: name in chosen)
+    counted = {name: cat.facet_counts(kind, chosen, name, FACET_VALUES) for name in order}
     for name in facets:
-        counts = cat.facet_counts(kind, chosen, name, FACET_VALUES)
+        counts = counted[name]
         if not counts and name not in chosen:
             continue
         shown = {c[0] for c in counts}
@@ -84,6 +91,14 @@ def facet_view(
             values.sort(reverse=True)
         views.append(facet(name, lang, values, chosen.get(name, [])))
     return views
+
+
+def within_pages(page: int, total: int, lang: str) -> None:
+    """A page past the last is a dead link: 404 (page 1 of an empty list is an answer, "no results"). The
+    JSON and CSV twins answer it with no rows: a client reads pages until one is empty."""
+    if page > 1 and (page - 1) * PER_PAGE >= total:
+        pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
+        raise HTTPException(404, translator(lang)("page_past_end", page=page, pages=pages))
 
 
 def row(cat: search.Catalog, iri: str, lang: str, **more: object) -> dict:
@@ -109,7 +124,8 @@ def list_page(request: Request, fmt: str, kind_name: str) -> Response:
     chosen = selected_facets(request, facets)
     sort = request.query_params.get("tri", "nom")
     page = number_param(request, "page", 1)
-    per_page = PER_PAGE if fmt == "html" else number_param(request, "limit", 1000, maximum=10000)
+    cap = request.app.state.settings.list_rows
+    per_page = PER_PAGE if fmt == "html" else number_param(request, "limit", cap, maximum=cap)
     cat = search.catalog(store_of(request))  # after the parameters: a bad one never waits for the index
     total, items = cat.page(kind_name, chosen, sort, lang, (page - 1) * per_page, per_page)
     rows = [row(cat, it.iri, lang, year=it.year) for it in items]
@@ -121,11 +137,18 @@ def list_page(request: Request, fmt: str, kind_name: str) -> Response:
     if kind_name in ("themes", "publics"):
         for r in rows:
             r["projects"] = cat.count("projets", kind_name[:-1], search.key_of(r["iri"], cat.base))
-    if fmt != "html":
-        return export(rows, facets, fmt, total, {"page": page, "limit": per_page})
+    if fmt != "html":  # pages of ``limit`` rows: the first is the whole list when it fits
+        following = with_query(request, page=page + 1) if page * per_page < total else None
+        response = export(rows, facets, fmt, total, {"page": page, "limit": per_page, "next": following})
+        if following:
+            response.headers["Link"] = f'<{following}>; rel="next"'
+        return response
+    within_pages(page, total, lang)
     views = facet_view(cat, kind_name, facets, chosen, lang)
     title, year = translator(lang)(kind_name), any(f.year for f in kind.facets)
-    listing = Listing(rows, total, views, page, request.url.query, title, request.url.path, sort, year)
+    this_page = with_query(request, page=page, limit=PER_PAGE).partition("?")[2]  # the twins' same rows
+    whole = with_query(request, page=None, limit=None).partition("?")[2]
+    listing = Listing(rows, total, views, page, this_page, title, whole, cap, request.url.path, sort, year)
     return render(request, "list.html", listing)
 
 
@@ -145,6 +168,7 @@ def search_page(request: Request, fmt: str) -> Response:
     if fmt != "html":
         shown = total if complete else search.COUNTED
         return export(rows, [], fmt, shown, {"q": q, "page": page, "complete": complete})
+    within_pages(page, total, lang)
     facets = [facet("kind", lang, [(k, t(k), c) for k, c in kind_counts], kinds)]
     for name in ("departement", "theme"):
         values = [(search.key_of(v, cat.base), cat.label(v, lang), c) for v, c in counts.get(name, ())]

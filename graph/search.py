@@ -81,7 +81,7 @@ LISTS: dict[str, ListKind] = {
                 F_DEP,
                 F_THEME,
                 F_PUBLIC,
-                # stated periods and years inferred from the description (dcterms:temporal) alike
+                # every year of a stated or inferred period (dcterms:temporal); shown: the stated start
                 Facet("annee", f"<{SCHEMA}startDate>|<{DCTERMS}temporal>/<{DCAT}startDate>", year=True),
                 Facet("financeur", f"<{SCHEMA}funding>/<{SCHEMA}funder>"),
             ),
@@ -389,7 +389,7 @@ class Catalog:
             "INSERT INTO item VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (n, it.iri, it.kind, json.dumps(it.labels, ensure_ascii=False), it.year)
-                + (pick(it.labels, "fr", it.iri).lower(), pick(it.labels, "en", it.iri).lower())
+                + (folded(pick(it.labels, "fr", it.iri)), folded(pick(it.labels, "en", it.iri)))
                 for n, it in numbered
             ],
         )
@@ -618,8 +618,12 @@ class Catalog:
     def facet_counts(
         self, kind: str, selected: dict[str, list[str]], facet: str, limit: int
     ) -> list[tuple[str, int, str]]:
-        """(key, count, value) of one facet over the matching items, most frequent first: kept counts for
-        a whole list (``facet_count``, by triggers), the chosen items' facets otherwise."""
+        """(key, count, value) of one facet, most frequent first, over the items matching the OTHER facets'
+        choices: a value's count is then what ticking it gives (its values are alternatives), and a chosen
+        one's its share. Kept counts when no other facet is chosen (``facet_count``, by triggers), the
+        chosen items' facets otherwise (``temp.chosen``: ask the facets without a choice first, whose
+        items are the page's)."""
+        selected = {name: keys for name, keys in selected.items() if name != facet}
         with self._reading() as db:
             if not selected:
                 return db.execute(
@@ -804,9 +808,14 @@ ACCENTS = re.compile(r"[\u0300-\u036f]")
 PREFIXES = 30  # words of the index a word of a search stands for at most (the shortest ones)
 
 
+def folded(text: str) -> str:
+    """Lower case, no accents: the lists' sort key (É sorts with E) and what words are cut from."""
+    return ACCENTS.sub("", unicodedata.normalize("NFKD", text.lower()))
+
+
 def words_of(text: str) -> list[str]:
     """Words as the full-text table cuts them (unicode61, diacritics removed): lower case, no accents."""
-    return WORD.findall(ACCENTS.sub("", unicodedata.normalize("NFKD", text.lower())))
+    return WORD.findall(folded(text))
 
 
 # --- reading the store ------------------------------------------------------------------------
@@ -871,20 +880,28 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
             if item.kind != "territoires" and isinstance(t, ox.NamedNode):
                 item.direct.add(t.value)
     read: dict[str, list[tuple[ox.Term, ox.Term]]] = {}  # a path several lists share is read once
+    # An item's shown year: the earliest of the first alternative of its year facet's path that gives one
+    # (a project's stated start before the years inferred from its text); its facet keeps every year.
+    years: dict[tuple[str, str], tuple[int, str]] = {}
     for kind in LISTS.values():
         for facet in kind.facets:
             if not facet.path:
                 continue
             if facet.path != f"<{RDF}type>":
-                if facet.path not in read:
-                    read[facet.path] = _pairs(store, iris, facet.path)
-                pairs = read[facet.path]
+                for alternative in facet.path.split("|"):
+                    if alternative not in read:
+                        read[alternative] = _pairs(store, iris, alternative)
+                pairs = [(x, v, rank) for rank, alt in enumerate(facet.path.split("|")) for x, v in read[alt]]
             elif kind.name == "territoires":  # the classes read above
-                pairs = [(ox.NamedNode(x), ox.NamedNode(c)) for x, c in instances if c in TERRITORY_CLASSES]
+                pairs = [
+                    (ox.NamedNode(x), ox.NamedNode(c), 0) for x, c in instances if c in TERRITORY_CLASSES
+                ]
             else:  # every type of the items: a join, on a short list
                 values = " ".join(f"<{c}>" for c in kind.classes)
-                pairs = _pairs(store, iris, "a", f"VALUES ?c {{ {values} }} ?x a ?c . ")
-            for x, v in pairs:
+                pairs = [
+                    (x, v, 0) for x, v in _pairs(store, iris, "a", f"VALUES ?c {{ {values} }} ?x a ?c . ")
+                ]
+            for x, v, rank in pairs:
                 for item in by_iri.get(x.value, ()):
                     if item.kind != kind.name:
                         continue
@@ -894,8 +911,11 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
                             continue
                         value = "oui"
                     item.facets[facet.name].add(value)
-                    if facet.year and value > item.year:
-                        item.year = value
+                    if facet.year:
+                        key = (item.iri, item.kind)
+                        years[key] = min(years.get(key, (rank, value)), (rank, value))
+    for key, (_, year) in years.items():
+        index[key].year = year
     for x, t in _pairs(store, iris, "?p", f"VALUES ?p {{ {TEXT_PROPS} }} "):
         if isinstance(t, ox.Literal):
             lang = (t.language or "").split("-")[0]

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     client_queries: int = setting(2, "public queries one client may have running or waiting (then 429)")
     trusted_proxies: str = setting("", "proxies whose X-Forwarded-For names the client (space-separated)")
     max_rows: int = setting(100_000, "rows a named query returns at most")
+    list_rows: int = setting(
+        10_000, "rows a list's .json/.csv gives at most per request (a Link rel=next header to the rest)"
+    )
     update_token: str | None = setting(None, "bearer token for SPARQL updates and /store", cli=None)
     service_allowlist: Annotated[tuple[str, ...], NoDecode] = setting(
         (), "endpoints a query's SERVICE may call (space-separated)"

@@ -163,3 +163,75 @@ def test_an_index_of_another_layout_is_built_again(store: OxigraphStore) -> None
     assert not cat.ready.is_set() and cat.version is None
     cat.refresh(store)
     assert len(labels(cat)) == 21 and search.stats["full_builds"] == 1
+
+
+def test_a_facets_counts_are_what_ticking_its_values_gives(store: OxigraphStore) -> None:
+    """Values of one facet are alternatives (OR), facets combine with AND: a facet's counts apply the other
+    facets' choices and not its own, so that an unticked value's count is the total its ticking gives."""
+    theme, public = f"{BASE}id/theme/", f"{BASE}id/public/"
+    ttl = "".join(
+        f"projet:{key} a schema:Project ; rdfs:label {key!r} ; dcterms:subject {themes} ;"
+        f" schema:audience <{public}{audience}> .\n"
+        for key, themes, audience in [
+            ("a", f"<{theme}mobilite>, <{theme}numerique>", "jeunes"),
+            ("b", f"<{theme}mobilite>", "aines"),
+            ("c", f"<{theme}numerique>", "jeunes"),
+            ("d", f"<{theme}sante>", "jeunes"),
+        ]
+    ).replace("'", '"')
+    write(store, "facettes", ttl)
+    cat = search.Catalog(store)
+
+    def counts(selected: dict[str, list[str]], facet: str) -> dict[str, int]:
+        return {key: c for key, c, _ in cat.facet_counts("projets", selected, facet, 10)}
+
+    assert counts({"theme": ["mobilite"]}, "theme") == {"mobilite": 2, "numerique": 2, "sante": 1}
+    assert counts({"theme": ["mobilite"]}, "public") == {"jeunes": 1, "aines": 1}
+    for selected in ({"theme": ["mobilite"], "public": ["jeunes"]}, {"theme": ["numerique", "sante"]}):
+        for facet in ("theme", "public"):
+            for key, c in counts(selected, facet).items():
+                alone = {**selected, facet: [key]}  # ticked alone in its facet: the count is its share
+                assert cat.page("projets", alone, "", "fr", 0, 10)[0] == c, (selected, facet, key)
+    assert counts({"theme": ["mobilite"], "public": ["jeunes"]}, "theme") == {
+        "mobilite": 1,
+        "numerique": 2,
+        "sante": 1,
+    }
+    # Ticking a second value of a facet gives the union of both.
+    assert cat.page("projets", {"theme": ["mobilite", "numerique"]}, "", "fr", 0, 10)[0] == 3
+
+
+def test_lists_sort_by_label_whatever_its_accents(store: OxigraphStore) -> None:
+    """French order: É with E, not after Z (the sort key was the lower-cased label)."""
+    names = ["Éducation populaire", "Diagnostic territorial", "Démarche Smart Villages", "Fête", "Eau"]
+    write(store, "accents", "".join(project(f"a{i}", name) for i, name in enumerate(names)))
+    cat = search.Catalog(store)
+    shown = [
+        cat.label(it.iri) for it in cat.page("projets", {}, "", "fr", 0, 100)[1] if "/projet/a" in it.iri
+    ]
+    assert shown == [
+        "Démarche Smart Villages",
+        "Diagnostic territorial",
+        "Eau",
+        "Éducation populaire",
+        "Fête",
+    ]
+
+
+def test_a_projects_shown_year_is_its_stated_start_and_its_facet_every_year(store: OxigraphStore) -> None:
+    """A project stated to start in 2015-04 whose text tells of work in 2017 (an inferred period) shows
+    2015, as its page does, and is found under both years; with no stated start, its earliest inferred."""
+    period = '<http://purl.org/dc/terms/temporal> [ <http://www.w3.org/ns/dcat#startDate> "{}" ]'
+    ttl = (
+        'projet:maurienne a schema:Project ; rdfs:label "Schéma de services" ; schema:startDate "2015-04" ;'
+        f" {period.format('2015')} ; {period.format('2017')} .\n"
+        f'projet:deduit a schema:Project ; rdfs:label "Déduit" ;'
+        f" {period.format('2019')} ; {period.format('2018')} .\n"
+    )
+    write(store, "periodes", ttl)
+    cat = search.Catalog(store)
+    shown = {it.iri.rsplit("/", 1)[1]: it.year for it in cat.page("projets", {}, "", "fr", 0, 100)[1]}
+    assert shown["maurienne"] == "2015" and shown["deduit"] == "2018"
+    for year in ("2015", "2017"):
+        found = cat.page("projets", {"annee": [year]}, "", "fr", 0, 100)[1]
+        assert [it.iri.rsplit("/", 1)[1] for it in found] == ["maurienne"]

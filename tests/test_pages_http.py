@@ -143,6 +143,10 @@ def test_lists_facets_and_twins(url):
     html = httpx.get(f"{url}/projets", params={"departement": "73"}).text
     assert "Tremplin Saison" in html and "télécentres" not in html
     assert 'name="theme" value="saisonnalite"' in html
+    # A facet's counts ignore its own choice: the count beside 05 is what ticking it adds (values of one
+    # facet are alternatives), not the items in both 73 and 05.
+    hautes_alpes = httpx.get(f"{url}/projets.json", params={"departement": "05"}).json()["total"]
+    assert hautes_alpes and f'value="05"> Hautes-Alpes (05) <span class="count">({hautes_alpes})' in html
     data = httpx.get(f"{url}/projets.json", params={"departement": ["73", "05"], "theme": "numerique"}).json()
     assert data["total"] == 1 and data["items"][0]["label"] == "Réseau des télécentres alpins"
     rows = list(csv.DictReader(io.StringIO(httpx.get(f"{url}/lieux.csv", params={"samedi": "oui"}).text)))
@@ -298,3 +302,44 @@ def test_during_the_first_index_build_index_pages_say_503_and_the_rest_answers(
         public = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].value
         shown = re.search(r'<strong id="triples">([^<]*)</strong>', home)
         assert shown and int(re.sub(r"\D", "", shown[1])) == int(public) > 300_000
+
+
+def test_a_lists_twins_give_its_page_and_the_whole_list_says_where_it_is_cut(url):
+    """The page's CSV and JSON links give its rows; "the whole list" gives up to list_rows rows (10,000),
+    and a Link rel=next header leads to the rest (the territories: the whole country's communes)."""
+    html = httpx.get(f"{url}/territoires", params={"tri": "nom", "page": 2}).text
+    shown = re.findall(r'<li><a href="(/id/[^"]+)">', html.split('class="results"', 1)[1])
+    twin = re.search(r'href="(/territoires\.json\?[^"]*)">JSON</a><br>', html)[1].replace("&amp;", "&")
+    assert "page=2" in twin and "limit=50" in twin
+    assert [i["href"] for i in httpx.get(url + twin).json()["items"]] == shown and len(shown) == 50
+    first = httpx.get(f"{url}/territoires.csv", params={"tri": "nom"}, timeout=60)
+    total = httpx.get(f"{url}/territoires.json", params={"limit": 1}).json()["total"]
+    rows = list(csv.DictReader(io.StringIO(first.text)))
+    assert total > len(rows) == 10_000 and "(les 10\u202f000 premières lignes" in html
+    following = re.fullmatch(r'<(/territoires\.csv\?[^>]*page=2[^>]*)>; rel="next"', first.headers["link"])[1]
+    rest = list(csv.DictReader(io.StringIO(httpx.get(url + following, timeout=60).text)))
+    assert rest and not {r["iri"] for r in rest} & {r["iri"] for r in rows}
+    whole = httpx.get(f"{url}/lieux.csv")  # fits: the whole list, no Link
+    assert "link" not in whole.headers
+    assert (
+        len(list(csv.DictReader(io.StringIO(whole.text)))) == httpx.get(f"{url}/lieux.json").json()["total"]
+    )
+    assert "premières lignes" not in httpx.get(f"{url}/lieux").text
+
+
+def test_a_page_past_the_last_is_a_404_that_says_how_many_there_are(url):
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    total = httpx.get(f"{url}/territoires.json", params={"limit": 1}).json()["total"]
+    last = (total + 49) // 50
+    assert httpx.get(f"{url}/territoires", params={"page": last}).status_code == 200
+    r = httpx.get(f"{url}/territoires", params={"page": last + 1}, headers=browser)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert f"Il n&#39;y a pas de page {last + 1} : cette liste en a {last}." in r.text
+    r = httpx.get(f"{url}/recherche", params={"q": "saint", "page": 999, "lang": "en"}, headers=browser)
+    assert r.status_code == 404 and "There is no page 999: this list has" in r.text
+    assert httpx.get(f"{url}/recherche", params={"q": "saint", "page": 999}).json()["detail"]
+    empty = httpx.get(f"{url}/projets", params={"departement": "2A"}, headers=browser)  # no results: 200
+    assert empty.status_code == 200 and "Aucun résultat" in empty.text
+    assert httpx.get(f"{url}/projets", params={"departement": "2A", "page": 2}).status_code == 404
+    # The twins answer no rows: a client reads pages until one is empty.
+    assert httpx.get(f"{url}/territoires.json", params={"page": 10_000}).json()["items"] == []
