@@ -1,8 +1,8 @@
 """Dereferencing: ``/id/{kind}/{key}`` is the IRI ``{base}id/{kind}/{key}``, served as HTML or RDF.
 
-Format by extension (``.ttl``, ``.jsonld``, ``.nt``, ``.rdf``, ``.html``), else ``?format=``, else
-``Accept``; always ``Vary: Accept``. 200 on the IRI itself (no 303): the page describes the thing and
-says so. An IRI without public data is a 404 in the asked format.
+Format by a format name as extension (``.ttl``, ``.jsonld`` or ``.json``, ``.nt``, ``.rdf``, ``.html``…),
+else ``?format=``, else ``Accept``; always ``Vary: Accept``. 200 on the IRI itself (no 303): the page
+describes the thing and says so. An IRI without public data is a 404 in the asked format.
 """
 
 from __future__ import annotations
@@ -43,12 +43,15 @@ INCOMING_HIDDEN_ON_TERRITORIES = {
 @router.get("/id/{kind}/{key}")
 def dereference(request: Request, kind: str, key: str) -> Response:
     ext = None
+    store = store_of(request)
     stem, dot, suffix = key.rpartition(".")
-    if dot and suffix in [f.extension for f in OFFERED]:
+    # Any format name the route knows is an extension (json is JSON-LD here); another one is a 400 that
+    # lists them, unless the whole key names something (a key may hold a dot).
+    unknown = dot and suffix and not formats.find(OFFERED, suffix)
+    if dot and suffix and not (unknown and describe(store, f"{base_of(request)}id/{kind}/{key}").exists):
         key, ext = stem, suffix
     fmt = conneg.choose(request, OFFERED, ext)
     iri = f"{base_of(request)}id/{kind}/{key}"
-    store = store_of(request)
     # One version of the store, one page per format and language: a revalidation costs no query.
     lang = language(request)
     etag = f'"{store.version}-{fmt.name}-{lang if fmt is formats.HTML else ""}"'

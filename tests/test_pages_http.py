@@ -45,6 +45,8 @@ def url(site):
         ({"headers": {"Accept": "application/rdf+xml;q=0.9, text/html;q=0.2"}}, "application/rdf+xml", "xml"),
         ({"params": {"format": "ttl"}}, "text/turtle", "turtle"),
         ({"suffix": ".jsonld"}, "application/ld+json", "json-ld"),
+        ({"suffix": ".json"}, "application/ld+json", "json-ld"),  # json means JSON-LD here, as on /def
+        ({"suffix": ".ttl"}, "text/turtle", "turtle"),
         ({"suffix": ".nt"}, "application/n-triples", "nt"),
         ({"suffix": ".rdf"}, "application/rdf+xml", "xml"),
     ],
@@ -82,6 +84,28 @@ def test_browsers_get_html_and_unknown_iris_404_in_the_asked_format(url):
     r = httpx.get(f"{url}/id/projet/inconnu")
     assert r.status_code == 404 and "Ressource inconnue" in r.text
     assert httpx.get(f"{url}/id/projet/tremplin-saison", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_an_unknown_format_name_as_extension_is_a_400_listing_the_names(site):
+    url, store = site
+    for path in ("/id/commune/73054.xyz", "/id/projet/inconnu.xyz"):
+        r = httpx.get(url + path)
+        assert r.status_code == 400, path
+        assert "'xyz'" in r.text and "html, turtle, jsonld, ntriples, rdfxml" in r.text
+    assert httpx.get(f"{url}/id/commune/73054.json").json()["@graph"]  # a known name still works
+    # A key may hold a dot: what it names is served, in the format its own extension then names.
+    dotted = ox.NamedNode(BASE + "id/ressource/guide-v2.1")
+    label = ox.Literal("Guide 2.1", language="fr")
+    triples = [ox.Triple(dotted, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), label)]
+    store.replace_graph(BASE + "graph/guide", triples, GraphMeta("guide", "test"))
+    try:
+        assert "Guide 2.1" in httpx.get(f"{url}/id/ressource/guide-v2.1").text
+        assert "Guide 2.1" in httpx.get(f"{url}/id/ressource/guide-v2.1.ttl").text
+    finally:
+        graph = ox.NamedNode(BASE + "graph/guide")
+        store.update(
+            f"DROP GRAPH {graph} ;\nDELETE WHERE {{ GRAPH <{store.meta_graph}> {{ {graph} ?p ?o }} }}"
+        )
 
 
 def test_an_unknown_path_404s_as_a_page_for_browsers_and_as_json_for_the_rest(url):
