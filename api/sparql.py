@@ -448,7 +448,7 @@ async def _update(request: Request, params: list[tuple[str, str]], text: str) ->
 
 
 def _describe_service(request: Request) -> Response:
-    fmt = conneg.negotiate((formats.HTML, *formats.DESCRIPTION), request.headers.get("accept"))
+    fmt = conneg.choose(request, (formats.HTML, *formats.DESCRIPTION))
     settings = _settings(request)
     if fmt is formats.HTML:
         context = {"prefixes": sparql_prefixes(), "examples": _examples(request), "base": settings.base_iri}

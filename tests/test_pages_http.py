@@ -129,6 +129,39 @@ def test_a_refused_page_request_is_a_page_for_browsers_and_json_for_the_rest(url
     assert r.status_code == 400 and "un nombre entier positif est attendu" in r.json()["detail"]
 
 
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("path", ["/", "/projets", "/lieux", "/recherche?q=saison", "/api", "/rapprochement"])
+def test_every_page_negotiates_its_format(url, path):
+    for accept in (BROWSER, "*/*", "text/html"):
+        r = httpx.get(url + path, headers={"Accept": accept})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), accept
+        assert "Accept" in r.headers["vary"]
+    r = httpx.get(url + path, headers={"Accept": "image/png"})
+    assert r.status_code == 406 and "text/html" in r.text and "Accept" in r.headers["vary"]
+    twins = path.startswith(("/projets", "/lieux", "/recherche"))
+    r = httpx.get(url + path, headers={"Accept": "application/json"})
+    assert r.status_code == (200 if twins else 406)
+    if twins:  # the list's own URL answers with its JSON twin, and says it varies
+        twin = httpx.get(url + path.replace("?", ".json?") if "?" in path else url + path + ".json")
+        assert r.headers["content-type"] == "application/json" and "Accept" in r.headers["vary"]
+        assert r.json() == twin.json() and r.json()["total"] > 0
+        csv_answer = httpx.get(url + path, headers={"Accept": "text/csv"})
+        assert csv_answer.headers["content-type"].startswith("text/csv")
+        assert csv_answer.text.startswith("iri,label")
+        by_name = httpx.get(url + path + ("&" if "?" in path else "?") + "format=csv")
+        assert by_name.text == csv_answer.text
+
+
+def test_an_extension_wins_over_accept_on_pages_too(url):
+    r = httpx.get(url + "/id/projet/tremplin-saison.html", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    r = httpx.get(url + "/projets.json", headers={"Accept": "text/html"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert httpx.get(url + "/projets", params={"format": "xyz"}).status_code == 400
+
+
 def test_resource_page_renders_labels_texts_links_and_escapes(url):
     html = httpx.get(f"{url}/id/projet/tremplin-saison").text
     assert "<h1>Tremplin Saison</h1>" in html

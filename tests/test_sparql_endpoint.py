@@ -155,6 +155,10 @@ def test_unknown_format_and_get_without_query(server: Server) -> None:
         endpoint = rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#endpoint")
         # The configured base names the endpoint, whatever Host the client used.
         assert (None, endpoint, rdflib.URIRef(BASE + "sparql")) in sd
+    # Named, as on every route that negotiates, and an Accept without HTML nor RDF is a 406.
+    status, headers, _ = request("GET", server.sparql + "?format=ttl", headers={"Accept": "text/html"})
+    assert status == 200 and headers["content-type"].startswith("text/turtle")
+    assert request("GET", server.sparql, headers={"Accept": "image/png"})[0] == 406
 
 
 def test_get_and_sparql_query_body_and_default_graph_uri(server: Server) -> None:
