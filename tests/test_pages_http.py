@@ -86,6 +86,20 @@ def test_browsers_get_html_and_unknown_iris_404_in_the_asked_format(url):
     assert httpx.get(f"{url}/id/projet/tremplin-saison", headers={"Accept": "image/png"}).status_code == 406
 
 
+def test_a_former_commune_code_moves_to_its_current_commune(url):
+    """Merged communes (Meythet, Hauteville-Gondon) and Paris' arrondissements: a 301, the format and the
+    query kept; what no commune ever was stays a 404."""
+    for old, current in (("74182", "74010"), ("73134", "73054"), ("75101", "75056")):
+        r = httpx.get(f"{url}/id/commune/{old}")
+        assert r.status_code == 301 and r.headers["location"] == f"/id/commune/{current}", old
+    r = httpx.get(f"{url}/id/commune/74182.ttl?lang=en")
+    assert r.status_code == 301 and r.headers["location"] == "/id/commune/74010.ttl?lang=en"
+    r = httpx.get(f"{url}/id/commune/74182", headers={"Accept": "text/turtle"}, follow_redirects=True)
+    assert r.status_code == 200 and "Annecy" in r.text
+    for path in ("/id/commune/99999", "/id/epci/74182", "/id/commune/74010x"):
+        assert httpx.get(url + path).status_code == 404, path
+
+
 def test_an_unknown_format_name_as_extension_is_a_400_listing_the_names(site):
     url, store = site
     for path in ("/id/commune/73054.xyz", "/id/projet/inconnu.xyz"):
