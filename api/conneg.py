@@ -19,7 +19,7 @@ import mimeparse
 from fastapi import Request
 from fastapi.responses import PlainTextResponse
 
-from graph.formats import Format, find, names
+from graph.formats import HTML, Format, find, names
 
 
 class FormatError(Exception):
@@ -52,9 +52,18 @@ def negotiate(
 
 
 def choose(request: Request, offered: Sequence[Format], ext: str | None = None) -> Format:
-    """By the path's extension, else ``?format=``, else ``Accept``."""
+    """By the path's extension, else ``?format=``, else ``Accept``; remembered for :func:`page`."""
     asked = [ext] if ext else request.query_params.getlist("format")
-    return negotiate(offered, request.headers.get("accept"), asked)
+    request.state.format = negotiate(offered, request.headers.get("accept"), asked)
+    return request.state.format
+
+
+def page(request: Request) -> None:
+    """A page about to be rendered: a route that offers nothing else (the home page, a form) negotiates
+    here, so that an ``Accept`` without HTML is a 406 there too; one that chose HTML already is not
+    asked again (``/id/….html`` with ``Accept: text/turtle``)."""
+    if getattr(request.state, "format", None) is None:
+        choose(request, (HTML,))
 
 
 @functools.lru_cache(maxsize=512)

@@ -55,15 +55,18 @@ def _strings(body: dict, key: str) -> list[str]:
     return [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
 
 
-def _file(body: dict) -> tuple[str, bytes] | None:
+def _file(body: dict) -> tuple[str, bytes] | str | None:
+    """The attached file, or why ``fichier`` cannot be one (blamed on it, not on the missing link)."""
     f = body.get("fichier")
+    if f is None:
+        return None
     if not isinstance(f, dict):
-        return None
-    try:
-        data = base64.b64decode(str(f.get("contenu_base64", "")))
+        return 'Le fichier est un objet {"nom": "guide.pdf", "contenu_base64": "…"}.'
+    try:  # strictly: b64decode would drop what is not base64 and read "!!!" as an empty file
+        data = base64.b64decode("".join(str(f.get("contenu_base64", "")).split()), validate=True)
     except (binascii.Error, ValueError):
-        return None
-    return (str(f.get("nom", "")), data) if data else None
+        return "contenu_base64 n'est pas du base64 valide."
+    return str(f.get("nom", "")), data
 
 
 @router.post("/api/contributions")

@@ -290,12 +290,13 @@ def validate(
     request: Request,
     content: Content,
     contributor: Contributor,
-    upload: tuple[str, bytes] | None,
+    upload: tuple[str, bytes] | str | None,
     *,
     need_contact: bool,
 ) -> tuple[Content | None, dict[str, list[str]], Upload | None]:
     """Field-by-field French errors, then the SHACL shapes' verdict; when there are none, the content as it
-    will be stored (territories resolved to IRIs). The upload is checked but not saved."""
+    will be stored (territories resolved to IRIs). The upload is checked but not saved; a text is why the
+    request's file could not even be read."""
     errors: dict[str, list[str]] = {}
 
     def err(name: str, message: str) -> None:
@@ -335,7 +336,9 @@ def validate(
         if not EMAIL.match(contributor.email.strip()):
             err("courriel", "Indiquez une adresse électronique valide (elle ne sera jamais publiée).")
     checked = None
-    if upload:
+    if isinstance(upload, str):
+        err("fichier", upload)
+    elif upload:
         try:
             checked = check(*upload, state(request).settings.upload_max_bytes)
         except UploadError as e:
@@ -449,7 +452,7 @@ def propose(
     request: Request,
     content: Content,
     contributor: Contributor,
-    upload: tuple[str, bytes] | None,
+    upload: tuple[str, bytes] | str | None,
 ) -> tuple[str, str] | dict[str, list[str]]:
     """(id, tracking token) of the new pending resource, or the errors per field; senders over the rate
     limit are refused."""

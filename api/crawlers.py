@@ -6,7 +6,7 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.pages import base_of, store_of
@@ -16,6 +16,12 @@ router = APIRouter()
 PER_FILE = 50_000
 XML = "application/xml"
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> RedirectResponse:
+    """What browsers ask for where a page names no icon (a JSON or Turtle answer shown in a tab)."""
+    return RedirectResponse("/static/favicon.svg", 301)
 
 
 @router.get("/robots.txt", include_in_schema=False)

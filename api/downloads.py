@@ -6,7 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api import conneg
@@ -56,7 +56,7 @@ async def download(request: Request, name: str) -> Response:
     media = next((f["media"] for f in manifest["files"] if f["name"] == name), None)
     path = dumps.directory / f"v{manifest['version']}" / name
     if media is None or not path.is_file():
-        return Response(f"Pas de fichier « {name} ».", 404, media_type="text/plain; charset=utf-8")
+        raise HTTPException(404, f"Pas de fichier « {name} ».")  # a page for a browser, as every 404
     etag = f'"{manifest["version"]}-{name}"'
     if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag})

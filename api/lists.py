@@ -1,10 +1,11 @@
 """Lists with facets (``/projets``, ``/territoires``, ``/acteurs``, ``/ressources``, ``/evenements``,
 ``/lieux``, ``/themes``, ``/publics``) and full-text search (``/recherche``).
 
-Every list URL has ``.json`` and ``.csv`` twins taking the same filters, in pages of ``limit`` rows (at
-most the ``list_rows`` setting: the whole list when it fits, else a ``Link: rel=next``). Facet values are
-short keys (``?theme=mobilite&departement=73``); values of one facet are alternatives, facets combine with
-AND, and a facet's counts apply the other facets' choices only (what ticking a value gives).
+Every list URL has ``.json`` and ``.csv`` twins taking the same filters, which the list's own URL also
+answers by ``?format=`` or ``Accept`` (api/conneg.py), in pages of ``limit`` rows (at most the
+``list_rows`` setting: the whole list when it fits, else a ``Link: rel=next``). Facet values are short keys
+(``?theme=mobilite&departement=73``); values of one facet are alternatives, facets combine with AND, and a
+facet's counts apply the other facets' choices only (what ticking a value gives).
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from api import conneg
 from api.i18n import language, translator
 from api.pages import local_path, number_param, render, store_of, with_query
-from graph import search
+from graph import formats, search
 
 router = APIRouter()
 PER_PAGE = 50
 SEARCH_FACETS = ["kind", "departement", "theme"]
 FACET_VALUES = 40  # the most frequent values a facet shows (the chosen ones always show)
+OFFERED = (formats.HTML, formats.JSON, formats.CSV)  # HTML first: a browser's */* gets the page
 
 
 @dataclass
@@ -105,19 +108,20 @@ def row(cat: search.Catalog, iri: str, lang: str, **more: object) -> dict:
     return {"iri": iri, "href": local_path(iri, cat.base), "label": cat.label(iri, lang), **more}
 
 
-def export(rows: list[dict], facets: list[str], fmt: str, total: int, extra: dict) -> Response:
-    if fmt == "json":
+def export(rows: list[dict], facets: list[str], fmt: formats.Format, total: int, extra: dict) -> Response:
+    headers = {"Vary": "Accept"}
+    if fmt is formats.JSON:
         body = {"total": total, **extra, "items": rows}
-        return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+        return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["iri", "label", *facets])
     for r in rows:
         writer.writerow([r["iri"], r["label"], *(" | ".join(r.get(f, [])) for f in facets)])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
-def list_page(request: Request, fmt: str, kind_name: str) -> Response:
+def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response:
     kind = search.LISTS[kind_name]
     lang = language(request)
     facets = [f.name for f in kind.facets]
@@ -125,7 +129,7 @@ def list_page(request: Request, fmt: str, kind_name: str) -> Response:
     sort = request.query_params.get("tri", "nom")
     page = number_param(request, "page", 1)
     cap = request.app.state.settings.list_rows
-    per_page = PER_PAGE if fmt == "html" else number_param(request, "limit", cap, maximum=cap)
+    per_page = PER_PAGE if fmt is formats.HTML else number_param(request, "limit", cap, maximum=cap)
     cat = search.catalog(store_of(request))  # after the parameters: a bad one never waits for the index
     total, items = cat.page(kind_name, chosen, sort, lang, (page - 1) * per_page, per_page)
     rows = [row(cat, it.iri, lang, year=it.year) for it in items]
@@ -137,7 +141,7 @@ def list_page(request: Request, fmt: str, kind_name: str) -> Response:
     if kind_name in ("themes", "publics"):
         for r in rows:
             r["projects"] = cat.count("projets", kind_name[:-1], search.key_of(r["iri"], cat.base))
-    if fmt != "html":  # pages of ``limit`` rows: the first is the whole list when it fits
+    if fmt is not formats.HTML:  # pages of ``limit`` rows: the first is the whole list when it fits
         following = with_query(request, page=page + 1) if page * per_page < total else None
         response = export(rows, facets, fmt, total, {"page": page, "limit": per_page, "next": following})
         if following:
@@ -152,7 +156,7 @@ def list_page(request: Request, fmt: str, kind_name: str) -> Response:
     return render(request, "list.html", listing)
 
 
-def search_page(request: Request, fmt: str) -> Response:
+def search_page(request: Request, fmt: formats.Format) -> Response:
     lang = language(request)
     t = translator(lang)
     q = request.query_params.get("q", "").strip()[:200]
@@ -165,7 +169,7 @@ def search_page(request: Request, fmt: str) -> Response:
         row(cat, it.iri, lang, kind=it.kind, kind_label=t(it.kind), snippet=snippet) for it, snippet in found
     ]
     complete = total <= search.COUNTED  # else the page says "more than"
-    if fmt != "html":
+    if fmt is not formats.HTML:
         shown = total if complete else search.COUNTED
         return export(rows, [], fmt, shown, {"q": q, "page": page, "complete": complete})
     within_pages(page, total, lang)
@@ -180,9 +184,9 @@ def search_page(request: Request, fmt: str) -> Response:
     return render(request, "search.html", listing)
 
 
-def _endpoint(build: Callable[[Request, str], Response], fmt: str) -> Callable[[Request], Response]:
+def _endpoint(build: Callable[[Request, formats.Format], Response], ext: str | None) -> Callable:
     def endpoint(request: Request) -> Response:
-        return build(request, fmt)
+        return build(request, conneg.choose(request, OFFERED, ext))
 
     return endpoint
 
@@ -191,7 +195,6 @@ def _endpoint(build: Callable[[Request, str], Response], fmt: str) -> Callable[[
 for _path, _build in [("/recherche", search_page)] + [
     (f"/{k}", lambda request, fmt, k=k: list_page(request, fmt, k)) for k in search.LISTS
 ]:
-    for _suffix, _fmt in (("", "html"), (".json", "json"), (".csv", "csv")):
-        router.add_api_route(
-            _path + _suffix, _endpoint(_build, _fmt), methods=["GET"], include_in_schema=False
-        )
+    for _ext in (None, "json", "csv"):
+        _route = _path + (f".{_ext}" if _ext else "")
+        router.add_api_route(_route, _endpoint(_build, _ext), methods=["GET"], include_in_schema=False)

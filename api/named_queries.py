@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import conneg
-from api.pages import render, store_of
+from api.pages import base_of, render, store_of
 from graph import formats
 from graph import named_queries as nq
 from graph.sparql_text import Refused
@@ -113,7 +113,7 @@ async def run_named_query(request: Request, name: str) -> Response:
     params = {k: v for k, v in values.items() if v != ""}
     if fmt is not formats.JSON or given is not None:
         params["format"] = fmt.name
-    base = str(request.url.replace(query=""))
+    base = f"{base_of(request)}api/{name}"  # the configured base, never the request's Host
     pages = {"next": offset + limit} if more else {}
     if offset > 0:
         pages |= {"prev": max(0, offset - limit), "first": 0}
@@ -263,7 +263,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
 
 @router.get("/openapi.json", include_in_schema=False)
 async def openapi_json(request: Request) -> JSONResponse:
-    server = str(request.base_url).rstrip("/")
+    server = base_of(request).rstrip("/")
     doc = openapi(request.app.state.named_queries, server, request.app.state.settings.max_rows)
     return JSONResponse(doc)
 

@@ -10,6 +10,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
+from api import conneg
 from api.deps import templates
 from api.i18n import language, translator
 from graph.store import Store
@@ -94,6 +95,7 @@ def with_query(request: Request, **changes: Any) -> str:
 
 def render(request: Request, template: str, context: Any, status_code: int = 200) -> HTMLResponse:
     """``context``: a dict, or a page's typed context (a dataclass: its fields are the template's keys)."""
+    conneg.page(request)
     lang = language(request)
     base = base_of(request)
     ctx = {

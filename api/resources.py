@@ -1,8 +1,8 @@
 """Dereferencing: ``/id/{kind}/{key}`` is the IRI ``{base}id/{kind}/{key}``, served as HTML or RDF.
 
-Format by extension (``.ttl``, ``.jsonld``, ``.nt``, ``.rdf``, ``.html``), else ``?format=``, else
-``Accept``; always ``Vary: Accept``. 200 on the IRI itself (no 303): the page describes the thing and
-says so. An IRI without public data is a 404 in the asked format.
+Format by a format name as extension (``.ttl``, ``.jsonld`` or ``.json``, ``.nt``, ``.rdf``, ``.html``…),
+else ``?format=``, else ``Accept``; always ``Vary: Accept``. 200 on the IRI itself (no 303): the page
+describes the thing and says so. An IRI without public data is a 404 in the asked format.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from api import cards, conneg
 from api.contributions import contributions_of
@@ -21,7 +21,7 @@ from api.i18n import language
 from api.ontology import property_label, property_rank
 from api.pages import base_of, local_path, number, number_param, render, store_of
 from api.public_http import etag_matches
-from graph import formats, search
+from graph import formats, matching, search
 from graph.describe import describe, group_by_predicate, incoming, pick
 from graph.formats import curie
 from graph.namespaces import CS, DCTERMS, RDF, RDFS, SCHEMA, SKOS, XSD
@@ -43,18 +43,25 @@ INCOMING_HIDDEN_ON_TERRITORIES = {
 @router.get("/id/{kind}/{key}")
 def dereference(request: Request, kind: str, key: str) -> Response:
     ext = None
+    store = store_of(request)
     stem, dot, suffix = key.rpartition(".")
-    if dot and suffix in [f.extension for f in OFFERED]:
+    # Any format name the route knows is an extension (json is JSON-LD here); another one is a 400 that
+    # lists them, unless the whole key names something (a key may hold a dot).
+    unknown = dot and suffix and not formats.find(OFFERED, suffix)
+    if dot and suffix and not (unknown and describe(store, f"{base_of(request)}id/{kind}/{key}").exists):
         key, ext = stem, suffix
     fmt = conneg.choose(request, OFFERED, ext)
     iri = f"{base_of(request)}id/{kind}/{key}"
-    store = store_of(request)
     # One version of the store, one page per format and language: a revalidation costs no query.
     lang = language(request)
     etag = f'"{store.version}-{fmt.name}-{lang if fmt is formats.HTML else ""}"'
     if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
     desc = describe(store, iri)
+    if not desc.exists and (current := merged_into(request, kind, key, iri)):
+        target = local_path(current, base_of(request)) + (f".{ext}" if ext else "")
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(target + query, 301, headers={"Vary": "Accept"})
     if fmt is not formats.HTML:
         headers = {
             "ETag": etag,
@@ -72,6 +79,15 @@ def dereference(request: Request, kind: str, key: str) -> Response:
         response = render(request, page.card.template if page.card else "resource.html", page)
     response.headers["ETag"] = etag
     return response
+
+
+def merged_into(request: Request, kind: str, key: str, iri: str) -> str | None:
+    """The current commune a former commune's code now names (the name index reads the reference's
+    former codes, as reconciliation does): its old IRI moves there for good rather than a dead end."""
+    if kind != "commune":
+        return None
+    found = {e.iri for e in matching.index_of(request.app.state.store).lookup_code(key, ("commune",))}
+    return found.pop() if len(found) == 1 and iri not in found else None
 
 
 VALUE_KEYS = ("href", "label", "nested", "external", "text", "long", "lang")

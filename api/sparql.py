@@ -448,7 +448,7 @@ async def _update(request: Request, params: list[tuple[str, str]], text: str) ->
 
 
 def _describe_service(request: Request) -> Response:
-    fmt = conneg.negotiate((formats.HTML, *formats.DESCRIPTION), request.headers.get("accept"))
+    fmt = conneg.choose(request, (formats.HTML, *formats.DESCRIPTION))
     settings = _settings(request)
     if fmt is formats.HTML:
         context = {"prefixes": sparql_prefixes(), "examples": _examples(request), "base": settings.base_iri}
@@ -487,7 +487,9 @@ def _target(request: Request, path: str | None) -> str | None:
         if "graph" in params:
             raise Refused(400, "give either ?default or ?graph=, not both")
         return ""
-    iri = params["graph"] if "graph" in params else str(request.url).split("?")[0] if path else None
+    # Direct identification: the graph's IRI is the request's, under the configured base, not the Host.
+    direct = _settings(request).base_iri + request.url.path.lstrip("/") if path else None
+    iri = params.get("graph", direct)
     return None if iri is None else _iri(iri)
 
 
@@ -565,7 +567,7 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
     store: Store = request.app.state.store
     location = None
     if graph is None:
-        graph = location = str(request.base_url) + "store/" + uuid.uuid4().hex
+        graph = location = _settings(request).base_iri + "store/" + uuid.uuid4().hex
     if graph and not store.minter.is_public_graph(graph):
         raise Refused(403, f"<{graph}> is not a public graph: it cannot be written here")
     existed = graph == "" or store.has_graph(graph)

@@ -153,6 +153,13 @@ def test_downloads_page_files_etag_and_ranges(site):
     assert part.status_code == 206 and part.content == r.content[:10]
     assert httpx.get(url + "/telechargements/../../etc/passwd").status_code == 404
     assert httpx.get(url + "/telechargements/inconnu.csv").status_code == 404
+    # A 404 like every other: a page for a browser, JSON that says which file for the rest.
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    lost = httpx.get(url + "/telechargements/inconnu.csv", headers=browser)
+    assert lost.status_code == 404 and lost.headers["content-type"].startswith("text/html")
+    assert "/telechargements/inconnu.csv" in lost.text and "Ressource inconnue" in lost.text
+    lost = httpx.get(url + "/telechargements/inconnu.csv", headers={"Accept": "application/json"})
+    assert "inconnu.csv" in lost.json()["detail"]
 
 
 def _cells(text: str) -> dict[str, dict[str, set[str]]]:

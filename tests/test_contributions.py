@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
 import zipfile
 
+import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import load_reference
 from contrib_helpers import PDF, csrf_of, form_data
 from fastapi.testclient import TestClient
+from pages_helpers import serve
 
 from api import accounts, uploads
 from api.app import create_app
@@ -176,6 +179,35 @@ def test_json_api_reports_the_same_errors_and_accepts_files(client, app, store):
     out = r.json()
     assert out["etat"] == "en-attente" and out["suivi"].startswith("/suivi/")
     assert EMAIL not in r.text
+
+
+def test_json_api_blames_a_bad_file_on_the_file_not_on_the_link(store, tmp_path):
+    """Over a real server: an unreadable ``fichier`` is an error on ``fichier``, and on nothing else."""
+    body = {
+        "titre": "Carte des tiers-lieux de Savoie",
+        "resume": "Où trouver un tiers-lieu près de chez soi en Savoie.",
+        "type": "outil",
+        "licence": "https://creativecommons.org/publicdomain/zero/1.0/",
+        "territoires": ["https://data.adrets-asso.fr/id/departement/73"],
+        "nom": "Jo",
+        "courriel": EMAIL,
+    }
+    with serve(store, tmp_path) as url:
+        for fichier, message in [
+            ({"nom": "x.pdf", "contenu_base64": "!!!"}, "base64"),
+            ("abc", "objet"),
+            ({"nom": "x.pdf", "contenu_base64": ""}, "vide"),
+            ({"nom": "x.pdf", "contenu_base64": base64.b64encode(PNG).decode()}, "ne correspond pas"),
+        ]:
+            r = httpx.post(url + "/api/contributions", json={**body, "fichier": fichier}, timeout=60)
+            assert r.status_code == 422, (fichier, r.text)
+            errors = r.json()["erreurs"]
+            assert set(errors) == {"fichier"} and message in errors["fichier"][0], (fichier, errors)
+        # Base64 wrapped over lines, as MIME writes it, is base64.
+        wrapped = "\n".join(re.findall(".{1,8}", base64.b64encode(PDF).decode()))
+        fichier = {"nom": "g.pdf", "contenu_base64": wrapped}
+        r = httpx.post(url + "/api/contributions", json={**body, "fichier": fichier}, timeout=60)
+        assert r.status_code == 201, r.text
 
 
 @pytest.mark.parametrize(

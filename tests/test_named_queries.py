@@ -134,7 +134,7 @@ def test_formats_and_paging(api_url):
     page = httpx.get(url, params={"departement": "05", "limit": 10})
     assert page.status_code == 200 and len(page.json()) == 10
     assert 'rel="next"' in page.headers["link"]
-    nxt = httpx.get(page.links["next"]["url"])
+    nxt = httpx.get(api_url + "/api/" + page.links["next"]["url"].split("/api/", 1)[1])  # under the base IRI
     assert nxt.json()[0] != page.json()[0] and 'rel="prev"' in nxt.headers["link"]
     sj = httpx.get(
         url, params={"departement": "05", "limit": 3}, headers={"Accept": "application/sparql-results+json"}
@@ -149,6 +149,16 @@ def test_formats_and_paging(api_url):
     )
     assert tsv.text.splitlines()[1].startswith("<")
     assert isinstance(page.json()[0]["population"], int)
+
+
+def test_links_and_servers_name_the_configured_base_never_the_host(api_url, base_iri):
+    """Behind a proxy, or to a client that forged it, the Host header is not the site's address."""
+    params = {"departement": "05", "limit": 10, "offset": 10}
+    page = httpx.get(api_url + "/api/communes-departement", params=params, headers={"Host": "evil.example"})
+    assert set(page.links) == {"next", "prev", "first"} and "evil" not in page.headers["link"]
+    assert all(link["url"].startswith(base_iri + "api/communes-departement?") for link in page.links.values())
+    spec = httpx.get(api_url + "/openapi.json", headers={"Host": "evil.example"}).json()
+    assert spec["servers"] == [{"url": base_iri.rstrip("/")}]
 
 
 @pytest.mark.parametrize(

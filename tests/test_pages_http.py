@@ -45,6 +45,8 @@ def url(site):
         ({"headers": {"Accept": "application/rdf+xml;q=0.9, text/html;q=0.2"}}, "application/rdf+xml", "xml"),
         ({"params": {"format": "ttl"}}, "text/turtle", "turtle"),
         ({"suffix": ".jsonld"}, "application/ld+json", "json-ld"),
+        ({"suffix": ".json"}, "application/ld+json", "json-ld"),  # json means JSON-LD here, as on /def
+        ({"suffix": ".ttl"}, "text/turtle", "turtle"),
         ({"suffix": ".nt"}, "application/n-triples", "nt"),
         ({"suffix": ".rdf"}, "application/rdf+xml", "xml"),
     ],
@@ -84,6 +86,42 @@ def test_browsers_get_html_and_unknown_iris_404_in_the_asked_format(url):
     assert httpx.get(f"{url}/id/projet/tremplin-saison", headers={"Accept": "image/png"}).status_code == 406
 
 
+def test_a_former_commune_code_moves_to_its_current_commune(url):
+    """Merged communes (Meythet, Hauteville-Gondon) and Paris' arrondissements: a 301, the format and the
+    query kept; what no commune ever was stays a 404."""
+    for old, current in (("74182", "74010"), ("73134", "73054"), ("75101", "75056")):
+        r = httpx.get(f"{url}/id/commune/{old}")
+        assert r.status_code == 301 and r.headers["location"] == f"/id/commune/{current}", old
+    r = httpx.get(f"{url}/id/commune/74182.ttl?lang=en")
+    assert r.status_code == 301 and r.headers["location"] == "/id/commune/74010.ttl?lang=en"
+    r = httpx.get(f"{url}/id/commune/74182", headers={"Accept": "text/turtle"}, follow_redirects=True)
+    assert r.status_code == 200 and "Annecy" in r.text
+    for path in ("/id/commune/99999", "/id/epci/74182", "/id/commune/74010x"):
+        assert httpx.get(url + path).status_code == 404, path
+
+
+def test_an_unknown_format_name_as_extension_is_a_400_listing_the_names(site):
+    url, store = site
+    for path in ("/id/commune/73054.xyz", "/id/projet/inconnu.xyz"):
+        r = httpx.get(url + path)
+        assert r.status_code == 400, path
+        assert "'xyz'" in r.text and "html, turtle, jsonld, ntriples, rdfxml" in r.text
+    assert httpx.get(f"{url}/id/commune/73054.json").json()["@graph"]  # a known name still works
+    # A key may hold a dot: what it names is served, in the format its own extension then names.
+    dotted = ox.NamedNode(BASE + "id/ressource/guide-v2.1")
+    label = ox.Literal("Guide 2.1", language="fr")
+    triples = [ox.Triple(dotted, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), label)]
+    store.replace_graph(BASE + "graph/guide", triples, GraphMeta("guide", "test"))
+    try:
+        assert "Guide 2.1" in httpx.get(f"{url}/id/ressource/guide-v2.1").text
+        assert "Guide 2.1" in httpx.get(f"{url}/id/ressource/guide-v2.1.ttl").text
+    finally:
+        graph = ox.NamedNode(BASE + "graph/guide")
+        store.update(
+            f"DROP GRAPH {graph} ;\nDELETE WHERE {{ GRAPH <{store.meta_graph}> {{ {graph} ?p ?o }} }}"
+        )
+
+
 def test_an_unknown_path_404s_as_a_page_for_browsers_and_as_json_for_the_rest(url):
     path = "/pas-de-page-ici/<b>x</b>"
     r = httpx.get(url + path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
@@ -103,6 +141,39 @@ def test_a_refused_page_request_is_a_page_for_browsers_and_json_for_the_rest(url
     assert "&lt;b&gt;x&lt;/b&gt;" in r.text and "<b>x</b>" not in r.text  # what was sent is escaped
     r = httpx.get(url + path, headers={"Accept": "application/json"})
     assert r.status_code == 400 and "un nombre entier positif est attendu" in r.json()["detail"]
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("path", ["/", "/projets", "/lieux", "/recherche?q=saison", "/api", "/rapprochement"])
+def test_every_page_negotiates_its_format(url, path):
+    for accept in (BROWSER, "*/*", "text/html"):
+        r = httpx.get(url + path, headers={"Accept": accept})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), accept
+        assert "Accept" in r.headers["vary"]
+    r = httpx.get(url + path, headers={"Accept": "image/png"})
+    assert r.status_code == 406 and "text/html" in r.text and "Accept" in r.headers["vary"]
+    twins = path.startswith(("/projets", "/lieux", "/recherche"))
+    r = httpx.get(url + path, headers={"Accept": "application/json"})
+    assert r.status_code == (200 if twins else 406)
+    if twins:  # the list's own URL answers with its JSON twin, and says it varies
+        twin = httpx.get(url + path.replace("?", ".json?") if "?" in path else url + path + ".json")
+        assert r.headers["content-type"] == "application/json" and "Accept" in r.headers["vary"]
+        assert r.json() == twin.json() and r.json()["total"] > 0
+        csv_answer = httpx.get(url + path, headers={"Accept": "text/csv"})
+        assert csv_answer.headers["content-type"].startswith("text/csv")
+        assert csv_answer.text.startswith("iri,label")
+        by_name = httpx.get(url + path + ("&" if "?" in path else "?") + "format=csv")
+        assert by_name.text == csv_answer.text
+
+
+def test_an_extension_wins_over_accept_on_pages_too(url):
+    r = httpx.get(url + "/id/projet/tremplin-saison.html", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    r = httpx.get(url + "/projets.json", headers={"Accept": "text/html"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert httpx.get(url + "/projets", params={"format": "xyz"}).status_code == 400
 
 
 def test_resource_page_renders_labels_texts_links_and_escapes(url):

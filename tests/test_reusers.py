@@ -207,6 +207,15 @@ def test_resource_pages_etag_and_browser_404(site):
     assert httpx.get(site + "/nulle-part", headers={"Accept": "application/json"}).json()
 
 
+def test_pages_name_their_icon_and_favicon_ico_leads_to_it(site):
+    """Else every page logs a 404 for /favicon.ico in the browser's console."""
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in httpx.get(site + "/").text
+    for path in ("/favicon.ico", "/static/favicon.svg"):
+        icon = httpx.get(site + path, follow_redirects=True)
+        assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+        assert icon.text.startswith("<svg")
+
+
 def test_robots_and_sitemap_under_the_configured_base(site, base_iri):
     robots = httpx.get(site + "/robots.txt", headers={"Host": "data.example.org"}).text
     assert f"Sitemap: {base_iri}sitemap.xml" in robots and "Disallow: /moderation" in robots

@@ -155,6 +155,10 @@ def test_unknown_format_and_get_without_query(server: Server) -> None:
         endpoint = rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#endpoint")
         # The configured base names the endpoint, whatever Host the client used.
         assert (None, endpoint, rdflib.URIRef(BASE + "sparql")) in sd
+    # Named, as on every route that negotiates, and an Accept without HTML nor RDF is a 406.
+    status, headers, _ = request("GET", server.sparql + "?format=ttl", headers={"Accept": "text/html"})
+    assert status == 200 and headers["content-type"].startswith("text/turtle")
+    assert request("GET", server.sparql, headers={"Accept": "image/png"})[0] == 406
 
 
 def test_get_and_sparql_query_body_and_default_graph_uri(server: Server) -> None:
@@ -417,10 +421,13 @@ def test_graph_store_protocol(server: Server) -> None:
     assert request("DELETE", target, None, auth)[0] == 204
     assert request("GET", target)[0] == 404
     assert request("DELETE", target, None, auth)[0] == 404
-    status, headers, _ = request("POST", store, ttl, auth)
-    assert status == 201 and headers["location"].startswith(server.url + "/store/")
-    assert request("GET", headers["location"], headers={"Accept": "text/turtle"})[0] == 200
-    assert request("DELETE", headers["location"], None, auth)[0] == 204
+    # A new graph's IRI is under the configured base, whatever Host the client sent.
+    status, headers, _ = request("POST", store, ttl, {**auth, "Host": "evil.example"})
+    assert status == 201 and headers["location"].startswith(BASE + "store/")
+    direct = server.url + "/" + headers["location"].removeprefix(BASE)
+    assert request("GET", direct, headers={"Accept": "text/turtle", "Host": "evil.example"})[0] == 200
+    assert count(server, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{headers['location']}> {{ ?s ?p ?o }} }}") == 1
+    assert request("DELETE", direct, None, auth)[0] == 204
     assert (
         count(server, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{PUBLIC}> {{ ?s ?p ?o }} }}")
         == 2 * PROJECTS + 2
