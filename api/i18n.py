@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from fastapi import Request
+
+from graph.search import TERRITORY_CLASSES
 
 LANGS = ("fr", "en")
 
@@ -172,7 +175,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "facet_niveau": ("Niveau", "Level"),
     "facet_region": ("Région", "Region"),
     "facet_kind": ("Catégorie", "Category"),
-    # A resource's class, when it names no kind of its own (graph/search.py CREATIVE_WORKS)
+    # A class the data gives no label, by its local name (class_name): the classes of the resources
+    # (graph/search.py CREATIVE_WORKS), of the actors and of the concepts
     "class_CreativeWork": ("Œuvre ou document", "Work or document"),
     "class_DigitalDocument": ("Document numérique", "Digital document"),
     "class_Report": ("Rapport", "Report"),
@@ -185,6 +189,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "class_Guide": ("Guide", "Guide"),
     "class_PresentationDigitalDocument": ("Présentation", "Presentation"),
     "class_SoftwareSourceCode": ("Logiciel", "Software"),
+    "class_Organization": ("Organisation", "Organisation"),
+    "class_Person": ("Personne", "Person"),
+    "class_Concept": ("Concept", "Concept"),
+    "class_ConceptScheme": ("Schéma de concepts", "Concept scheme"),
     "period": ("Période", "Period"),
     "stated": ("indiquée par la source", "stated by the source"),
     "partners": ("Partenaires", "Partners"),
@@ -333,6 +341,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "IRI, in full or as a CURIE (igeo:Commune):",
     ),
 }
+
+
+def class_name(iri: str, lang: str) -> str:
+    """The name of a class the data gives no label (igeo: levels, org:Organization, skos:Concept…), ''
+    if the table has none: pages and lists name a type, never show its IRI."""
+    level = TERRITORY_CLASSES.get(iri)
+    key = f"kind_{level}" if level else "class_" + re.split(r"[#/]", iri)[-1]
+    return translator(lang)(key) if key in STRINGS else ""
 
 
 def language(request: Request) -> str:

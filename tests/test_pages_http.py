@@ -157,6 +157,25 @@ def test_lists_facets_and_twins(url):
     assert {i["label"] for i in themes["items"]} >= {"Saisonnalité", "Numérique"}
 
 
+def test_class_facets_name_their_values_on_the_page_and_in_the_twins(url):
+    """The type and level facets' values are classes, which the data gives no label: named from
+    api/i18n.py on the page and, as every other facet's values, in the JSON and CSV twins."""
+    actors = httpx.get(f"{url}/acteurs").text
+    assert "> Organisation <span" in actors and "org#Organization <span" not in actors
+    items = httpx.get(f"{url}/acteurs.json").json()["items"]
+    assert {i["label"]: i["type"] for i in items}["ADRETS"] == ["Organisation"]
+    savoie = {"departement": "73"}
+    levels = {
+        i["label"]: i["niveau"] for i in httpx.get(f"{url}/territoires.json", params=savoie).json()["items"]
+    }
+    assert levels["Bourg-Saint-Maurice"] == ["Commune"]
+    assert {"Commune", "Intercommunalité (EPCI)"} <= {n for v in levels.values() for n in v}
+    english = httpx.get(f"{url}/territoires.json", params={**savoie, "lang": "en"}).json()["items"]
+    assert {i["label"]: i["niveau"] for i in english}["Bourg-Saint-Maurice"] == ["Municipality"]
+    rows = csv.DictReader(io.StringIO(httpx.get(f"{url}/acteurs.csv").text))
+    assert {r["label"]: r["type"] for r in rows}["ADRETS"] == "Organisation"
+
+
 def test_search_is_accent_and_case_insensitive(url):
     hits = httpx.get(f"{url}/recherche.json", params={"q": "saisonnier"}).json()
     labels = [i["label"] for i in hits["items"]]
