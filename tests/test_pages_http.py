@@ -123,6 +123,19 @@ def test_resource_page_renders_labels_texts_links_and_escapes(url):
     assert "Saisonniers" in french and "Seasonal workers" not in french
 
 
+def test_a_concept_page_names_its_kind_by_its_scheme_and_a_class_by_its_name(url):
+    """The header's kind line is never a CURIE: a concept is named by its scheme, a class the data
+    gives no label by its name in api/i18n.py."""
+    kind = re.compile(r'<p class="kind">([^<]*)</p>')
+    for path, fr, en in [
+        ("/id/theme/numerique", "Thèmes des services au public", "Themes of public services"),
+        ("/id/public/saisonniers", "Publics cibles", "Target publics"),
+        ("/id/schema/themes", "Schéma de concepts", "Concept scheme"),
+    ]:
+        assert kind.findall(httpx.get(url + path).text) == [fr]
+        assert kind.findall(httpx.get(url + path, params={"lang": "en"}).text) == [en]
+
+
 def test_territory_pages_roll_up_with_indirect_marks(url):
     # A territory page waits for the first index build (up to FIRST_BUILD_WAIT): more than httpx's 5 s
     # default on a busy machine.
