@@ -26,7 +26,18 @@ from graph.settings import DATA_DIR
 
 KIND_TEMPLATES = ["projet.html", "lieu.html", "ressource.html", "territoire.html", "organisation.html"]
 KIND_TEMPLATES += ["evenement.html", "resource.html", "_card.html"]
-RENDER_GLOBALS = {"lang", "t", "local", "paragraphs", "with_query", "other_lang", "num", "money", "request"}
+RENDER_GLOBALS = {
+    "lang",
+    "t",
+    "local",
+    "paragraphs",
+    "with_query",
+    "other_lang",
+    "num",
+    "counted",
+    "money",
+    "request",
+}
 
 
 def text_of(html: str) -> str:
@@ -50,7 +61,7 @@ def test_templates_use_only_the_page_context():
 def test_every_string_of_the_cards_is_translated():
     for name in KIND_TEMPLATES:
         source = templates.env.loader.get_source(templates.env, name)[0]
-        keys = set(re.findall(r"t\('([a-z_0-9]+)'\)", source))
+        keys = set(re.findall(r"\bt\('([a-z_0-9]+)'[,)]", source))
         keys |= {
             "kind_" + k for k in ("projet", "lieu", "ressource", "organisation", "evenement", "territoire")
         }
@@ -175,9 +186,9 @@ FACTS = {
             "Espace saisonniers de Bourg",
             "Travaille le plus avec",
             "ADRETS",
-            "2 projet(s) en commun",
+            "2 projets en commun",
         ],
-        ["Its projects", "Its sites", "Works most with", "2 project(s) in common"],
+        ["Its projects", "Its sites", "Works most with", "2 projects in common"],
     ),
     "evenement": (
         ["Rencontre des espaces saisonniers 2023", "2023-10-12", "À propos de", "Tremplin Saison"],

@@ -14,6 +14,7 @@ import pytest
 import rdflib
 from pages_helpers import pages_store, serve
 
+from api.i18n import translator
 from graph import search
 from graph.store import GraphMeta
 
@@ -236,6 +237,28 @@ def test_a_search_past_its_ranked_matches_pages_through_all_of_them(url):
     assert len(iris) == len(set(iris)) == first["total"]
     html = httpx.get(f"{url}/recherche", params={"q": "saint"}).text
     assert f"portent sur les {search.RANKED} premiers résultats" in html  # the page says so
+
+
+def test_counted_words_agree_with_their_count():
+    """French: 0 and 1 take the singular; English: 1 alone. No count given: the plural."""
+    fr, en = translator("fr"), translator("en")
+    assert [fr("count_projets", n=n) for n in (0, 1, 2, 1000)] == ["projet", "projet", "projets", "projets"]
+    assert [en("count_projets", n=n) for n in (0, 1, 2)] == ["projects", "project", "projects"]
+    assert fr("projects_in_common", n=1) == "1 projet en commun" and fr("results") == "résultats"
+
+
+def test_pages_write_one_thing_in_the_singular(url):
+    """One project in the Hautes-Alpes, one on the theme Numérique, one in Bourg-Saint-Maurice."""
+    assert "Hautes-Alpes (05)\u00a0: 1 projet</title>" in httpx.get(f"{url}/").text
+    assert "Hautes-Alpes (05): 1 project</title>" in httpx.get(f"{url}/", params={"lang": "en"}).text
+    themes = httpx.get(f"{url}/themes").text
+    assert '>Numérique</a> <span class="count">— 1 projet</span>' in themes
+    commune = httpx.get(f"{url}/id/commune/73054", timeout=60).text
+    assert "<strong>1</strong> projet</li>" in commune
+    english = httpx.get(f"{url}/id/commune/73054", params={"lang": "en"}).text
+    assert "<strong>1</strong> project</li>" in english
+    one = httpx.get(f"{url}/projets", params={"theme": "numerique"}).text
+    assert '<h2 id="h-results" class="count">1 résultat</h2>' in one
 
 
 def test_home_map_links_every_departement(url):
