@@ -20,7 +20,7 @@ from api.i18n import translator
 from api.pages import local_path, number
 from graph import contributions as model
 from graph import search
-from graph.contributions import LICENSES, Contributions
+from graph.contributions import LICENSE_NAMES, Contributions
 from graph.describe import Description, group_by_predicate, labels_of, pick
 from graph.formats import curie
 from graph.namespaces import CS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
@@ -414,7 +414,7 @@ def place_card(
 def resource_card(store: Store, desc: Description, lang: str, contributions: Contributions) -> ResourceCard:
     f = Facts(store, desc, lang)
     licenses = [
-        Link(v.value, LICENSES.get(v.value) or pick(desc.labels.get(v.value), lang, v.value))
+        Link(v.value, LICENSE_NAMES.get(v.value) or pick(desc.labels.get(v.value), lang, v.value))
         for v in f.all(DCTERMS + "license")
     ]
     # A contributed file is a schema:MediaObject named by its download URL (graph/contributions.py).

@@ -139,6 +139,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dumps_content": ("Contenu", "Content"),
     "dumps_size": ("Taille", "Size"),
     "dumps_see_catalogue": ("voir le catalogue", "see catalogue"),
+    "size_units": ("o Kio Mio Gio", "B KiB MiB GiB"),
+    # The files' titles (graph/dumps.py writes them in French in the manifest), by file name
+    "dump_all": ("Jeu de données public complet (N-Quads, gzip)", "Complete public dataset (N-Quads, gzip)"),
+    "dump_graph": ("Graphe <{graph}> (Turtle)", "Graph <{graph}> (Turtle)"),
+    "dump_data_inclusion": (
+        "Lieux et services au schéma data·inclusion : {name}",
+        "Places and services in the data·inclusion schema: {name}",
+    ),
+    "dump_projets.csv": ("Projets", "Projects"),
+    "dump_organisations.csv": ("Organisations", "Organisations"),
+    "dump_territoires-regions.csv": ("Territoires : régions", "Territories: regions"),
+    "dump_territoires-departements.csv": ("Territoires : départements", "Territories: départements"),
+    "dump_territoires-epci.csv": ("Territoires : EPCI", "Territories: EPCI"),
+    "dump_territoires-communes.csv": ("Territoires : communes", "Territories: municipalities"),
+    "dump_ressources.csv": ("Ressources", "Resources"),
+    "dump_evenements.csv": ("Événements", "Events"),
+    "dump_lieux.csv": ("Lieux de services", "Service places"),
     "dumps_per_graph": ("selon le graphe", "per graph"),
     # data·inclusion's summary (graph/data_inclusion.py summary), by its keys
     "di_structures": ("structure|structures", "structure|structures"),
