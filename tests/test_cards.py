@@ -191,10 +191,25 @@ FACTS = {
         ["Its projects", "Its sites", "Works most with", "2 projects in common"],
     ),
     "evenement": (
-        ["Rencontre des espaces saisonniers 2023", "2023-10-12", "À propos de", "Tremplin Saison"],
-        ["About", "Date"],
+        [
+            "Rencontre des espaces saisonniers 2023",
+            "2023-10-12",
+            "À propos de",
+            "Tremplin Saison",
+            "ligne 12",
+        ],
+        ["About", "Date", "line 12"],
     ),
 }
+
+
+def test_a_place_address_names_its_town_once(site):
+    """The address's town is the commune's link; the line under it adds the EPCI, not the town again."""
+    url, _ = site
+    html = httpx.get(url + PAGES["lieu"]).text
+    address = re.search(r"<dt>Adresse</dt><dd>(.*?)</dd>", html, re.S).group(1)
+    assert '73700 <a href="/id/commune/73054">Bourg-Saint-Maurice</a></address>' in address
+    assert address.count("Bourg-Saint-Maurice") == 1 and '<a href="/id/epci/' in address
 
 
 @pytest.mark.parametrize("kind", list(PAGES))
