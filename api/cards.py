@@ -82,6 +82,7 @@ class PlaceCard:
     postal_code: str
     locality: str
     commune: Link | None
+    town: bool  # the locality is the commune's name: linked in the address, not repeated under it
     week: list[DayHours]
     has_hours: bool
     open_now: bool
@@ -388,11 +389,13 @@ def place_card(
         neighbours = {p: {"": cat.label(p, lang)} for p in [*same_commune, *same_epci]}
     else:
         points = _points(store, [here], lambda _: f.title() or here, here)
+    commune_link = f.link(commune) if commune else None
     return PlaceCard(
         street=street,
         postal_code=postal_code,
         locality=locality,
-        commune=f.link(commune) if commune else None,
+        commune=commune_link,
+        town=commune_link is not None and commune_link.label.lower() == locality.lower(),
         week=days,
         has_hours=any(d.ranges for d in days),
         open_now=open_now,
