@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from markupsafe import Markup
 
 from api import maps
-from api.i18n import translator
+from api.i18n import date_text, translator
 from api.pages import local_path, number
 from graph import contributions as model
 from graph import search
@@ -191,6 +191,9 @@ class Facts:
             (v.value for want in (self.lang, "fr", None) for v in values if want in (None, v.language)), ""
         )
 
+    def date(self, prop: str) -> str:
+        return date_text(self.text(prop), self.lang)
+
     def iris(self, prop: str) -> list[str]:
         return [v.value for v in self.all(prop) if isinstance(v, ox.NamedNode)]
 
@@ -326,8 +329,8 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
         activity=f.first(DCTERMS + "type"),
         activity_text=f.text(CS + "activityLine"),
         summary=summary(f.text(SCHEMA + "description") or f.text(CS + "objectives")),
-        start=f.text(SCHEMA + "startDate"),
-        end=f.text(SCHEMA + "endDate"),
+        start=f.date(SCHEMA + "startDate"),
+        end=f.date(SCHEMA + "endDate"),
         territories=f.links(DCTERMS + "spatial"),
         map=maps.render(f.title(), _departements(cat, territories), []),
         fundings=fundings,
@@ -425,7 +428,7 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
     prefix = store.minter.thing("ressource", "")
     rid = desc.iri.value.removeprefix(prefix) if desc.iri.value.startswith(prefix) else ""
     history = [  # the changes that made a public version, as on the history page
-        HistoryEntry(model.ACTION_LABELS[c.action], c.at[:10], c.agent_label)
+        HistoryEntry(model.ACTION_LABELS[c.action], date_text(c.at[:10], lang), c.agent_label)
         for c in (contributions.history(rid) if rid else [])
         if c.state_after == model.ACCEPTED and (c.version or c.action == "acceptation")
     ]
@@ -573,8 +576,8 @@ def organisation_card(store: Store, desc: Description, lang: str) -> Organisatio
 def event_card(store: Store, desc: Description, lang: str) -> EventCard:
     f = Facts(store, desc, lang)
     return EventCard(
-        start=f.text(SCHEMA + "startDate"),
-        end=f.text(SCHEMA + "endDate"),
+        start=f.date(SCHEMA + "startDate"),
+        end=f.date(SCHEMA + "endDate"),
         summary=summary(f.text(SCHEMA + "description")),
         location=f.links(SCHEMA + "location", DCTERMS + "spatial"),
         online=any(

@@ -290,6 +290,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "nothing_yet": ("Aucun projet ni site enregistré pour l'instant.", "No project or site recorded yet."),
     "date": ("Date", "Date"),
+    "months": (
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+        "January February March April May June July August September October November December",
+    ),
     "where": ("Lieu", "Where"),
     "online": ("en ligne", "online"),
     "organizers": ("Organisé par", "Organised by"),
@@ -384,6 +388,17 @@ def class_name(iri: str, lang: str) -> str:
     level = TERRITORY_CLASSES.get(iri)
     key = f"kind_{level}" if level else "class_" + re.split(r"[#/]", iri)[-1]
     return translator(lang)(key) if key in STRINGS else ""
+
+
+def date_text(iso: str, lang: str) -> str:
+    """An ISO date for people: '12 octobre 2023' / '12 October 2023', 'janvier 2023' / 'January 2023';
+    a year, a date with a time or a free text as given."""
+    m = re.fullmatch(r"(\d{4})-(\d\d)(?:-(\d\d))?", iso.strip())
+    if not m or not 1 <= int(m[2]) <= 12:
+        return iso
+    month = translator(lang)("months").split()[int(m[2]) - 1]
+    day = "" if m[3] is None else "1er" if lang == "fr" and m[3] == "01" else str(int(m[3]))
+    return f"{day} {month} {m[1]}".strip()
 
 
 def language(request: Request) -> str:

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from api import cards, conneg
 from api.contributions import contributions_of
-from api.i18n import class_name, language
+from api.i18n import class_name, date_text, language
 from api.ontology import property_label, property_rank
 from api.pages import base_of, local_path, number, number_param, render, store_of
 from api.public_http import etag_matches
@@ -118,6 +118,8 @@ def value_view(desc, obj, lang: str, predicate: str, base: str) -> dict:
         text = number(float(text), lang, 2)
     if text.startswith(("http://", "https://")):
         return view(href=text, label=text, external=True)
+    if obj.datatype.value in DATES:
+        text = date_text(text, lang)
     return view(text=text, long=predicate in LONG_TEXT or len(text) > 200, lang=obj.language)
 
 
@@ -225,6 +227,7 @@ SCHEMA_TYPES = {
     "schema:CreativeWork": "CreativeWork",
 }
 NUMBERS = {XSD + "decimal", XSD + "double", XSD + "float", XSD + "integer"}
+DATES = {XSD + "date", XSD + "gYearMonth"}  # shown for people in the property table
 MAX_VALUES = 50  # per property: a page's JSON-LD stays small whatever links to it
 
 

@@ -193,12 +193,13 @@ FACTS = {
     "evenement": (
         [
             "Rencontre des espaces saisonniers 2023",
-            "2023-10-12",
+            "Date 12 octobre 2023",
+            "début 12 octobre 2023",  # the property table too
             "À propos de",
             "Tremplin Saison",
             "ligne 12",
         ],
-        ["About", "Date", "line 12"],
+        ["About", "Date 12 October 2023", "start 12 October 2023", "line 12"],
     ),
 }
 

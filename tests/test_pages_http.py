@@ -14,7 +14,7 @@ import pytest
 import rdflib
 from pages_helpers import pages_store, serve
 
-from api.i18n import translator
+from api.i18n import date_text, translator
 from graph import search
 from graph.store import GraphMeta
 
@@ -135,6 +135,21 @@ def test_a_concept_page_names_its_kind_by_its_scheme_and_a_class_by_its_name(url
     ]:
         assert kind.findall(httpx.get(url + path).text) == [fr]
         assert kind.findall(httpx.get(url + path, params={"lang": "en"}).text) == [en]
+
+
+def test_dates_read_as_people_write_them_in_the_page_language():
+    assert [date_text(d, "fr") for d in ("2023-10-12", "2021-01-01", "2023-01", "2023")] == [
+        "12 octobre 2023",
+        "1er janvier 2021",
+        "janvier 2023",
+        "2023",
+    ]
+    assert [date_text(d, "en") for d in ("2023-10-12", "2023-01", "2023-13", "x")] == [
+        "12 October 2023",
+        "January 2023",
+        "2023-13",
+        "x",
+    ]
 
 
 def test_territory_pages_roll_up_with_indirect_marks(url):
