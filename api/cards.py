@@ -16,11 +16,11 @@ import pyoxigraph as ox
 from markupsafe import Markup
 
 from api import maps
-from api.i18n import translator
+from api.i18n import date_text, translator
 from api.pages import local_path, number
 from graph import contributions as model
 from graph import search
-from graph.contributions import LICENSES, Contributions
+from graph.contributions import LICENSE_NAMES, Contributions
 from graph.describe import Description, group_by_predicate, labels_of, pick
 from graph.formats import curie
 from graph.namespaces import CS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
@@ -82,6 +82,7 @@ class PlaceCard:
     postal_code: str
     locality: str
     commune: Link | None
+    town: bool  # the locality is the commune's name: linked in the address, not repeated under it
     week: list[DayHours]
     has_hours: bool
     open_now: bool
@@ -189,6 +190,9 @@ class Facts:
         return next(
             (v.value for want in (self.lang, "fr", None) for v in values if want in (None, v.language)), ""
         )
+
+    def date(self, prop: str) -> str:
+        return date_text(self.text(prop), self.lang)
 
     def iris(self, prop: str) -> list[str]:
         return [v.value for v in self.all(prop) if isinstance(v, ox.NamedNode)]
@@ -325,8 +329,8 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
         activity=f.first(DCTERMS + "type"),
         activity_text=f.text(CS + "activityLine"),
         summary=summary(f.text(SCHEMA + "description") or f.text(CS + "objectives")),
-        start=f.text(SCHEMA + "startDate"),
-        end=f.text(SCHEMA + "endDate"),
+        start=f.date(SCHEMA + "startDate"),
+        end=f.date(SCHEMA + "endDate"),
         territories=f.links(DCTERMS + "spatial"),
         map=maps.render(f.title(), _departements(cat, territories), []),
         fundings=fundings,
@@ -388,11 +392,13 @@ def place_card(
         neighbours = {p: {"": cat.label(p, lang)} for p in [*same_commune, *same_epci]}
     else:
         points = _points(store, [here], lambda _: f.title() or here, here)
+    commune_link = f.link(commune) if commune else None
     return PlaceCard(
         street=street,
         postal_code=postal_code,
         locality=locality,
-        commune=f.link(commune) if commune else None,
+        commune=commune_link,
+        town=commune_link is not None and commune_link.label.lower() == locality.lower(),
         week=days,
         has_hours=any(d.ranges for d in days),
         open_now=open_now,
@@ -414,7 +420,7 @@ def place_card(
 def resource_card(store: Store, desc: Description, lang: str, contributions: Contributions) -> ResourceCard:
     f = Facts(store, desc, lang)
     licenses = [
-        Link(v.value, LICENSES.get(v.value) or pick(desc.labels.get(v.value), lang, v.value))
+        Link(v.value, LICENSE_NAMES.get(v.value) or pick(desc.labels.get(v.value), lang, v.value))
         for v in f.all(DCTERMS + "license")
     ]
     # A contributed file is a schema:MediaObject named by its download URL (graph/contributions.py).
@@ -422,7 +428,7 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
     prefix = store.minter.thing("ressource", "")
     rid = desc.iri.value.removeprefix(prefix) if desc.iri.value.startswith(prefix) else ""
     history = [  # the changes that made a public version, as on the history page
-        HistoryEntry(model.ACTION_LABELS[c.action], c.at[:10], c.agent_label)
+        HistoryEntry(model.ACTION_LABELS[c.action], date_text(c.at[:10], lang), c.agent_label)
         for c in (contributions.history(rid) if rid else [])
         if c.state_after == model.ACCEPTED and (c.version or c.action == "acceptation")
     ]
@@ -574,8 +580,8 @@ def organisation_card(store: Store, desc: Description, lang: str) -> Organisatio
 def event_card(store: Store, desc: Description, lang: str) -> EventCard:
     f = Facts(store, desc, lang)
     return EventCard(
-        start=f.text(SCHEMA + "startDate"),
-        end=f.text(SCHEMA + "endDate"),
+        start=f.date(SCHEMA + "startDate"),
+        end=f.date(SCHEMA + "endDate"),
         summary=summary(f.text(SCHEMA + "description")),
         location=f.links(SCHEMA + "location", DCTERMS + "spatial"),
         online=any(

@@ -10,10 +10,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api import conneg
-from api.pages import render
+from api.i18n import STRINGS, language, translator
+from api.pages import number, render
 from api.public_http import etag_matches
 from graph import formats
-from graph.dumps import Dumps
+from graph.dumps import DATA_INCLUSION_DIR, NQUADS, Dumps
 
 router = APIRouter()
 
@@ -43,7 +44,34 @@ async def downloads_page(request: Request) -> Response:
     manifest = dumps.manifest()
     if fmt is formats.JSON and manifest:
         return JSONResponse(manifest)
-    return render(request, "downloads.html", {"manifest": manifest, "error": dumps.error})
+    lang = language(request)
+    files = [file_view(f, lang) for f in manifest["files"]] if manifest else []
+    return render(request, "downloads.html", {"manifest": manifest, "files": files, "error": dumps.error})
+
+
+def file_view(f: dict, lang: str) -> dict:
+    """A file as the page shows it: its title in the page's language (the manifest's are French, for
+    machines), its size for people."""
+    t = translator(lang)
+    name = f["name"]
+    if name == NQUADS:
+        title = t("dump_all")
+    elif f.get("graph"):
+        title = t("dump_graph", graph=f["graph"])
+    elif name.startswith(DATA_INCLUSION_DIR + "/"):
+        title = t("dump_data_inclusion", name=name.removeprefix(DATA_INCLUSION_DIR + "/"))
+    else:
+        title = t("dump_" + name) if "dump_" + name in STRINGS else f["title"]
+    return {**f, "title": title, "size": file_size(f["bytes"], lang)}
+
+
+def file_size(size: int, lang: str) -> str:
+    """Binary units, one decimal: '5,4 Mio' / '5.4 MiB'."""
+    units = translator(lang)("size_units").split()
+    value, unit = float(size), 0
+    while value >= 1024 and unit < len(units) - 1:
+        value, unit = value / 1024, unit + 1
+    return f"{number(value, lang, 1 if unit else 0)}\u00a0{units[unit]}"
 
 
 @router.get("/telechargements/{name:path}", include_in_schema=False)  # data-inclusion/… included

@@ -1,11 +1,18 @@
 """French/English interface strings; the language comes from ``?lang=``, then the ``lang`` cookie, then
-``Accept-Language``; French by default (the commons' first users are French)."""
+``Accept-Language``; French by default (the commons' first users are French).
+
+A string said of a count has its singular and plural forms, "projet|projets": ``t(key, n=count)`` picks
+one by the language's rule (French: 0 and 1 are singular; English: 1 alone); in templates,
+``counted(n, key)`` (api/pages.py) writes the number with it: "1 projet", "2 000 résultats"."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from fastapi import Request
+
+from graph.search import TERRITORY_CLASSES
 
 LANGS = ("fr", "en")
 
@@ -31,7 +38,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Search projects, territories, actors, places and resources",
     ),
     "search_button": ("Rechercher", "Search"),
-    "results": ("résultats", "results"),
+    "results": ("résultat|résultats", "result|results"),
     "no_results": ("Aucun résultat.", "No results."),
     "more_than": ("plus de {n}", "more than {n}"),
     "ranked_among": (
@@ -113,7 +120,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "For France Services and seasonal-worker desk staff, local authorities, researchers and open-data "
         "reusers.",
     ),
-    "triples": ("triplets publiés", "published triples"),
+    "triples": ("triplet publié|triplets publiés", "published triple|published triples"),
     "counts": ("En chiffres", "In figures"),
     "latest": ("Derniers ajouts", "Latest additions"),
     "map": ("Carte des départements", "Map of départements"),
@@ -141,13 +148,33 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dumps_content": ("Contenu", "Content"),
     "dumps_size": ("Taille", "Size"),
     "dumps_see_catalogue": ("voir le catalogue", "see catalogue"),
-    "dumps_per_graph": ("selon le graphe", "per graph"),
-    "dumps_data_inclusion": (
-        "{structures} structures, {services} services, {warnings} avertissements du schéma, "
-        "{dropped} valeurs refusées par le schéma omises, {refused} enregistrements refusés",
-        "{structures} structures, {services} services, {warnings} schema warnings, "
-        "{dropped} values the schema refuses left out, {refused} records refused",
+    "size_units": ("o Kio Mio Gio", "B KiB MiB GiB"),
+    # The files' titles (graph/dumps.py writes them in French in the manifest), by file name
+    "dump_all": ("Jeu de données public complet (N-Quads, gzip)", "Complete public dataset (N-Quads, gzip)"),
+    "dump_graph": ("Graphe <{graph}> (Turtle)", "Graph <{graph}> (Turtle)"),
+    "dump_data_inclusion": (
+        "Lieux et services au schéma data·inclusion : {name}",
+        "Places and services in the data·inclusion schema: {name}",
     ),
+    "dump_projets.csv": ("Projets", "Projects"),
+    "dump_organisations.csv": ("Organisations", "Organisations"),
+    "dump_territoires-regions.csv": ("Territoires : régions", "Territories: regions"),
+    "dump_territoires-departements.csv": ("Territoires : départements", "Territories: départements"),
+    "dump_territoires-epci.csv": ("Territoires : EPCI", "Territories: EPCI"),
+    "dump_territoires-communes.csv": ("Territoires : communes", "Territories: municipalities"),
+    "dump_ressources.csv": ("Ressources", "Resources"),
+    "dump_evenements.csv": ("Événements", "Events"),
+    "dump_lieux.csv": ("Lieux de services", "Service places"),
+    "dumps_per_graph": ("selon le graphe", "per graph"),
+    # data·inclusion's summary (graph/data_inclusion.py summary), by its keys
+    "di_structures": ("structure|structures", "structure|structures"),
+    "di_services": ("service|services", "service|services"),
+    "di_warnings": ("avertissement du schéma|avertissements du schéma", "schema warning|schema warnings"),
+    "di_dropped": (
+        "valeur refusée par le schéma omise|valeurs refusées par le schéma omises",
+        "value the schema refuses left out|values the schema refuses left out",
+    ),
+    "di_refused": ("enregistrement refusé|enregistrements refusés", "record refused|records refused"),
     "indirect_count": ("dont {n} par un territoire inclus", "of which {n} through a territory within"),
     # Resource cards (api/cards.py, templates projet/lieu/ressource/territoire/organisation/evenement.html)
     "card_summary": ("L'essentiel", "At a glance"),
@@ -181,7 +208,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "facet_niveau": ("Niveau", "Level"),
     "facet_region": ("Région", "Region"),
     "facet_kind": ("Catégorie", "Category"),
-    # A resource's class, when it names no kind of its own (graph/search.py CREATIVE_WORKS)
+    # A class the data gives no label, by its local name (class_name): the classes of the resources
+    # (graph/search.py CREATIVE_WORKS), of the actors and of the concepts
     "class_CreativeWork": ("Œuvre ou document", "Work or document"),
     "class_DigitalDocument": ("Document numérique", "Digital document"),
     "class_Report": ("Rapport", "Report"),
@@ -194,11 +222,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "class_Guide": ("Guide", "Guide"),
     "class_PresentationDigitalDocument": ("Présentation", "Presentation"),
     "class_SoftwareSourceCode": ("Logiciel", "Software"),
+    "class_Organization": ("Organisation", "Organisation"),
+    "class_Person": ("Personne", "Person"),
+    "class_Concept": ("Concept", "Concept"),
+    "class_ConceptScheme": ("Schéma de concepts", "Concept scheme"),
     "period": ("Période", "Period"),
     "stated": ("indiquée par la source", "stated by the source"),
     "partners": ("Partenaires", "Partners"),
     "source": ("Source", "Source"),
-    "lines": ("lignes", "lines"),
+    "lines": ("ligne|lignes", "line|lines"),
     "funders": ("Financeurs", "Funders"),
     "amount": ("Montant", "Amount"),
     "amount_unknown": ("montant non précisé", "amount not stated"),
@@ -242,9 +274,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "by": ("par", "by"),
     "history_full": ("Voir l'historique complet", "See the full history"),
     "key_figures": ("Chiffres clés", "Key figures"),
-    "inhabitants": ("habitants", "inhabitants"),
-    "projects_count": ("projets", "projects"),
-    "places_count": ("lieux de services", "service places"),
+    "inhabitants": ("habitant|habitants", "inhabitant|inhabitants"),
+    # Counted items of each list (home page, map, key figures), by the list's URL word
+    "count_projets": ("projet|projets", "project|projects"),
+    "count_acteurs": ("acteur|acteurs", "actor|actors"),
+    "count_ressources": ("ressource|ressources", "resource|resources"),
+    "count_evenements": ("événement|événements", "event|events"),
+    "count_lieux": ("lieu de services|lieux de services", "service place|service places"),
+    "count_territoires": ("territoire|territoires", "territory|territories"),
     "places_per_10k": ("lieux pour 10 000 habitants", "places per 10,000 inhabitants"),
     "departements": ("Départements", "Départements"),
     "epcis": ("Intercommunalités (EPCI)", "Intercommunalities (EPCI)"),
@@ -256,9 +293,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "its_sites": ("Ses sites", "Its sites"),
     "sites_map": ("Ses sites sur la carte.", "Its sites on the map."),
     "works_with": ("Travaille le plus avec", "Works most with"),
-    "projects_in_common": ("{n} projet(s) en commun", "{n} project(s) in common"),
+    "projects_in_common": (
+        "{n} projet en commun|{n} projets en commun",
+        "{n} project in common|{n} projects in common",
+    ),
     "nothing_yet": ("Aucun projet ni site enregistré pour l'instant.", "No project or site recorded yet."),
     "date": ("Date", "Date"),
+    "months": (
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+        "January February March April May June July August September October November December",
+    ),
     "where": ("Lieu", "Where"),
     "online": ("en ligne", "online"),
     "organizers": ("Organisé par", "Organised by"),
@@ -267,7 +311,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     # /catalogue (api/catalogue.py)
     "catalogue": ("Catalogue des données", "Data catalogue"),
     "catalogue_holds": ("Le jeu de données public compte", "The public dataset holds"),
-    "triples_in": ("triplets dans {n} graphes.", "triples in {n} graphs."),
+    "triples_in": (
+        "triplets dans {n} graphe.|triplets dans {n} graphes.",
+        "triples in {n} graph.|triples in {n} graphs.",
+    ),
     "also_rdf": ("Aussi en RDF (DCAT 3 + VoID) :", "Also as RDF (DCAT 3 + VoID):"),
     "graph": ("Graphe", "Graph"),
     "triples_column": ("Triplets", "Triples"),
@@ -344,6 +391,25 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 
+def class_name(iri: str, lang: str) -> str:
+    """The name of a class the data gives no label (igeo: levels, org:Organization, skos:Concept…), ''
+    if the table has none: pages and lists name a type, never show its IRI."""
+    level = TERRITORY_CLASSES.get(iri)
+    key = f"kind_{level}" if level else "class_" + re.split(r"[#/]", iri)[-1]
+    return translator(lang)(key) if key in STRINGS else ""
+
+
+def date_text(iso: str, lang: str) -> str:
+    """An ISO date for people: '12 octobre 2023' / '12 October 2023', 'janvier 2023' / 'January 2023';
+    a year, a date with a time or a free text as given."""
+    m = re.fullmatch(r"(\d{4})-(\d\d)(?:-(\d\d))?", iso.strip())
+    if not m or not 1 <= int(m[2]) <= 12:
+        return iso
+    month = translator(lang)("months").split()[int(m[2]) - 1]
+    day = "" if m[3] is None else "1er" if lang == "fr" and m[3] == "01" else str(int(m[3]))
+    return f"{day} {month} {m[1]}".strip()
+
+
 def language(request: Request) -> str:
     for asked in (request.query_params.get("lang"), request.cookies.get("lang")):
         if asked in LANGS:
@@ -362,12 +428,20 @@ def language(request: Request) -> str:
     return best
 
 
+def singular(n: object, lang: str) -> bool:
+    return isinstance(n, int | float) and (n == 1 if lang == "en" else abs(n) < 2)
+
+
 def translator(lang: str) -> Callable[..., str]:
-    index = LANGS.index(lang) if lang in LANGS else 0
+    lang = lang if lang in LANGS else "fr"
+    index = LANGS.index(lang)
 
     def t(key: str, **kwargs: object) -> str:
         pair = STRINGS.get(key)
         text = pair[index] if pair else key
+        if "|" in text:  # a counted string: the form for n (none given: the plural)
+            one, many = text.split("|")
+            text = one if singular(kwargs.get("n"), lang) else many
         return text.format(**kwargs) if kwargs else text
 
     return t

@@ -20,7 +20,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from api import conneg
-from api.i18n import language, translator
+from api.i18n import class_name, language, translator
 from api.pages import local_path, number_param, render, store_of, with_query
 from graph import formats, search
 
@@ -69,6 +69,15 @@ def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list
     }
 
 
+def value_label(cat: search.Catalog, value: str, lang: str) -> str:
+    """A facet value's name, on the page and in the twins alike: its label, else a class's name (the
+    type and level facets), else the value itself."""
+    if "://" not in value:
+        return value
+    label = cat.label(value, lang)
+    return label if label != value else class_name(value, lang) or value
+
+
 def facet_view(
     cat: search.Catalog, kind: str, facets: list[str], chosen: dict[str, list[str]], lang: str
 ) -> list[dict]:
@@ -86,10 +95,7 @@ def facet_view(
         counts += [(k, 0, cat.value_of(kind, name, k)) for k in chosen.get(name, []) if k not in shown]
         values = []
         for key, n, value in counts:
-            label = cat.label(value, lang) if "://" in value else value
-            if label == value and value in search.TERRITORY_CLASSES:  # igeo: classes carry no label
-                label = t("kind_" + search.TERRITORY_CLASSES[value])
-            values.append((key, t("yes") if name == "samedi" else label, n))
+            values.append((key, t("yes") if name == "samedi" else value_label(cat, value, lang), n))
         if name == "annee":
             values.sort(reverse=True)
         views.append(facet(name, lang, values, chosen.get(name, [])))
@@ -134,10 +140,7 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     total, items = cat.page(kind_name, chosen, sort, lang, (page - 1) * per_page, per_page)
     rows = [row(cat, it.iri, lang, year=it.year) for it in items]
     for r, it in zip(rows, items, strict=True):
-        r |= {
-            name: sorted(cat.label(v, lang) if "://" in v else v for v in it.facets.get(name, ()))
-            for name in facets
-        }
+        r |= {name: sorted(value_label(cat, v, lang) for v in it.facets.get(name, ())) for name in facets}
     if kind_name in ("themes", "publics"):
         for r in rows:
             r["projects"] = cat.count("projets", kind_name[:-1], search.key_of(r["iri"], cat.base))

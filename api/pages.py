@@ -98,12 +98,14 @@ def render(request: Request, template: str, context: Any, status_code: int = 200
     conneg.page(request)
     lang = language(request)
     base = base_of(request)
+    t = translator(lang)
     ctx = {
         "lang": lang,
-        "t": translator(lang),
+        "t": t,
         "local": lambda iri: local_path(iri, base),
         "paragraphs": paragraphs,
         "num": lambda n: number(n, lang),
+        "counted": lambda n, key: f"{number(n, lang)} {t(key, n=n)}",  # "1 projet", "2 000 résultats"
         "money": lambda n, currency="EUR": money(n, currency, lang),
         "with_query": lambda **kw: with_query(request, **kw),
         "other_lang": "en" if lang == "fr" else "fr",

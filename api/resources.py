@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import cards, conneg
 from api.contributions import contributions_of
-from api.i18n import language
+from api.i18n import class_name, date_text, language
 from api.ontology import property_label, property_rank
 from api.pages import base_of, local_path, number, number_param, render, store_of
 from api.public_http import etag_matches
@@ -134,6 +134,8 @@ def value_view(desc, obj, lang: str, predicate: str, base: str) -> dict:
         text = number(float(text), lang, 2)
     if text.startswith(("http://", "https://")):
         return view(href=text, label=text, external=True)
+    if obj.datatype.value in DATES:
+        text = date_text(text, lang)
     return view(text=text, long=predicate in LONG_TEXT or len(text) > 200, lang=obj.language)
 
 
@@ -161,7 +163,12 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
     base = store.minter.base
     iri = desc.iri.value
     title = pick(desc.labels.get(iri), lang, curie(iri))
-    types = [pick(desc.labels.get(t), lang, curie(t)) for t in desc.types()]
+    grouped = group_by_predicate(desc.triples, desc.iri)
+    # The header names the kind: a concept by its scheme ("Thèmes des services au public"), else the
+    # classes by their labels, else by their names in api/i18n.py (skos:ConceptScheme…), else CURIEs.
+    schemes = [pick(desc.labels.get(s.value), lang, "") for s in grouped.get(SKOS + "inScheme", [])]
+    names = [pick(desc.labels.get(t), lang, class_name(t, lang) or curie(t)) for t in desc.types()]
+    types = list(dict.fromkeys([s for s in schemes if s] or names))  # a type stated in two graphs: once
     kind = cards.kind_of(desc.types())
     # A territory's card is its roll-ups: during the server's first index build its page waits up to
     # FIRST_BUILD_WAIT, then shows without them and says they are coming. Project and place cards only take
@@ -190,7 +197,6 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
                 ],
             }
         )
-    grouped = group_by_predicate(desc.triples, desc.iri)
     texts = [v.value for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
     card: cards.Card | None = None
     if territory:
@@ -237,6 +243,7 @@ SCHEMA_TYPES = {
     "schema:CreativeWork": "CreativeWork",
 }
 NUMBERS = {XSD + "decimal", XSD + "double", XSD + "float", XSD + "integer"}
+DATES = {XSD + "date", XSD + "gYearMonth"}  # shown for people in the property table
 MAX_VALUES = 50  # per property: a page's JSON-LD stays small whatever links to it
 
 

@@ -34,6 +34,12 @@ LICENSES = {
     "https://www.etalab.gouv.fr/licence-ouverte-open-licence/": "Licence Ouverte 2.0",
 }
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"
+# Names of the licences pages show: those a contribution may take, and those of the loaded sources.
+LICENSE_NAMES = {
+    **LICENSES,
+    "https://opensource.org/licenses/MIT": "MIT",
+    "https://opendatacommons.org/licenses/odbl/1-0/": "ODbL 1.0",
+}
 
 PENDING, ACCEPTED, REJECTED, DELETED = "en-attente", "acceptee", "rejetee", "supprimee"
 STATE_LABELS = {PENDING: "en attente", ACCEPTED: "acceptée", REJECTED: "rejetée", DELETED: "supprimée"}

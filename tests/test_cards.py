@@ -27,7 +27,18 @@ from loaders.gazetteer import load_gazetteer
 
 KIND_TEMPLATES = ["projet.html", "lieu.html", "ressource.html", "territoire.html", "organisation.html"]
 KIND_TEMPLATES += ["evenement.html", "resource.html", "_card.html"]
-RENDER_GLOBALS = {"lang", "t", "local", "paragraphs", "with_query", "other_lang", "num", "money", "request"}
+RENDER_GLOBALS = {
+    "lang",
+    "t",
+    "local",
+    "paragraphs",
+    "with_query",
+    "other_lang",
+    "num",
+    "counted",
+    "money",
+    "request",
+}
 
 
 def text_of(html: str) -> str:
@@ -51,7 +62,7 @@ def test_templates_use_only_the_page_context():
 def test_every_string_of_the_cards_is_translated():
     for name in KIND_TEMPLATES:
         source = templates.env.loader.get_source(templates.env, name)[0]
-        keys = set(re.findall(r"t\('([a-z_0-9]+)'\)", source))
+        keys = set(re.findall(r"\bt\('([a-z_0-9]+)'[,)]", source))
         keys |= {
             "kind_" + k for k in ("projet", "lieu", "ressource", "organisation", "evenement", "territoire")
         }
@@ -176,15 +187,31 @@ FACTS = {
             "Espace saisonniers de Bourg",
             "Travaille le plus avec",
             "ADRETS",
-            "2 projet(s) en commun",
+            "2 projets en commun",
         ],
-        ["Its projects", "Its sites", "Works most with", "2 project(s) in common"],
+        ["Its projects", "Its sites", "Works most with", "2 projects in common"],
     ),
     "evenement": (
-        ["Rencontre des espaces saisonniers 2023", "2023-10-12", "À propos de", "Tremplin Saison"],
-        ["About", "Date"],
+        [
+            "Rencontre des espaces saisonniers 2023",
+            "Date 12 octobre 2023",
+            "début 12 octobre 2023",  # the property table too
+            "À propos de",
+            "Tremplin Saison",
+            "ligne 12",
+        ],
+        ["About", "Date 12 October 2023", "start 12 October 2023", "line 12"],
     ),
 }
+
+
+def test_a_place_address_names_its_town_once(site):
+    """The address's town is the commune's link; the line under it adds the EPCI, not the town again."""
+    url, _ = site
+    html = httpx.get(url + PAGES["lieu"]).text
+    address = re.search(r"<dt>Adresse</dt><dd>(.*?)</dd>", html, re.S).group(1)
+    assert '73700 <a href="/id/commune/73054">Bourg-Saint-Maurice</a></address>' in address
+    assert address.count("Bourg-Saint-Maurice") == 1 and '<a href="/id/epci/' in address
 
 
 @pytest.mark.parametrize("kind", list(PAGES))

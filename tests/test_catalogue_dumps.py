@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import time
 from pathlib import Path
 
@@ -160,6 +161,24 @@ def test_downloads_page_files_etag_and_ranges(site):
     assert "/telechargements/inconnu.csv" in lost.text and "Ressource inconnue" in lost.text
     lost = httpx.get(url + "/telechargements/inconnu.csv", headers={"Accept": "application/json"})
     assert "inconnu.csv" in lost.json()["detail"]
+
+
+def test_downloads_page_speaks_the_page_language_sizes_and_licences_for_people(site):
+    """Titles in the page's language (the manifest's stay French, for machines), sizes in binary units
+    with the language's decimal mark, licences by name linked to their text."""
+    url, _ = site
+    _ready(url)
+    french, english = (
+        httpx.get(url + "/telechargements", params={"lang": lang}).text for lang in ("fr", "en")
+    )
+    assert "Jeu de données public complet" in french and "Graphe &lt;" in french
+    assert "Complete public dataset" in english and "Graph &lt;" in english
+    assert "Jeu de données" not in english and "Graphe" not in english
+    assert re.search(r"<td>\d+,\d\u00a0(Kio|Mio)</td>", french) and "Kio" not in english
+    assert re.search(r"<td>\d+\.\d\u00a0(KiB|MiB)</td>", english)
+    licence = '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>'
+    assert licence in english and ">https://creativecommons" not in english
+    assert licence in httpx.get(url + "/catalogue").text
 
 
 def _cells(text: str) -> dict[str, dict[str, set[str]]]:

@@ -14,6 +14,7 @@ import pytest
 import rdflib
 from pages_helpers import pages_store, serve
 
+from api.i18n import date_text, translator
 from graph import search
 from graph.store import GraphMeta
 
@@ -194,6 +195,34 @@ def test_resource_page_renders_labels_texts_links_and_escapes(url):
     assert "Saisonniers" in french and "Seasonal workers" not in french
 
 
+def test_a_concept_page_names_its_kind_by_its_scheme_and_a_class_by_its_name(url):
+    """The header's kind line is never a CURIE: a concept is named by its scheme, a class the data
+    gives no label by its name in api/i18n.py."""
+    kind = re.compile(r'<p class="kind">([^<]*)</p>')
+    for path, fr, en in [
+        ("/id/theme/numerique", "Thèmes des services au public", "Themes of public services"),
+        ("/id/public/saisonniers", "Publics cibles", "Target publics"),
+        ("/id/schema/themes", "Schéma de concepts", "Concept scheme"),
+    ]:
+        assert kind.findall(httpx.get(url + path).text) == [fr]
+        assert kind.findall(httpx.get(url + path, params={"lang": "en"}).text) == [en]
+
+
+def test_dates_read_as_people_write_them_in_the_page_language():
+    assert [date_text(d, "fr") for d in ("2023-10-12", "2021-01-01", "2023-01", "2023")] == [
+        "12 octobre 2023",
+        "1er janvier 2021",
+        "janvier 2023",
+        "2023",
+    ]
+    assert [date_text(d, "en") for d in ("2023-10-12", "2023-01", "2023-13", "x")] == [
+        "12 October 2023",
+        "January 2023",
+        "2023-13",
+        "x",
+    ]
+
+
 def test_territory_pages_roll_up_with_indirect_marks(url):
     # A territory page waits for the first index build (up to FIRST_BUILD_WAIT): more than httpx's 5 s
     # default on a busy machine.
@@ -230,6 +259,25 @@ def test_lists_facets_and_twins(url):
     assert "> Commune <span" in levels and "geo#Commune <span" not in levels  # level names, not IRIs
     themes = httpx.get(f"{url}/themes.json").json()
     assert {i["label"] for i in themes["items"]} >= {"Saisonnalité", "Numérique"}
+
+
+def test_class_facets_name_their_values_on_the_page_and_in_the_twins(url):
+    """The type and level facets' values are classes, which the data gives no label: named from
+    api/i18n.py on the page and, as every other facet's values, in the JSON and CSV twins."""
+    actors = httpx.get(f"{url}/acteurs").text
+    assert "> Organisation <span" in actors and "org#Organization <span" not in actors
+    items = httpx.get(f"{url}/acteurs.json").json()["items"]
+    assert {i["label"]: i["type"] for i in items}["ADRETS"] == ["Organisation"]
+    savoie = {"departement": "73"}
+    levels = {
+        i["label"]: i["niveau"] for i in httpx.get(f"{url}/territoires.json", params=savoie).json()["items"]
+    }
+    assert levels["Bourg-Saint-Maurice"] == ["Commune"]
+    assert {"Commune", "Intercommunalité (EPCI)"} <= {n for v in levels.values() for n in v}
+    english = httpx.get(f"{url}/territoires.json", params={**savoie, "lang": "en"}).json()["items"]
+    assert {i["label"]: i["niveau"] for i in english}["Bourg-Saint-Maurice"] == ["Municipality"]
+    rows = csv.DictReader(io.StringIO(httpx.get(f"{url}/acteurs.csv").text))
+    assert {r["label"]: r["type"] for r in rows}["ADRETS"] == "Organisation"
 
 
 def test_search_is_accent_and_case_insensitive(url):
@@ -279,6 +327,28 @@ def test_a_search_past_its_ranked_matches_pages_through_all_of_them(url):
     assert len(iris) == len(set(iris)) == first["total"]
     html = httpx.get(f"{url}/recherche", params={"q": "saint"}).text
     assert f"portent sur les {search.RANKED} premiers résultats" in html  # the page says so
+
+
+def test_counted_words_agree_with_their_count():
+    """French: 0 and 1 take the singular; English: 1 alone. No count given: the plural."""
+    fr, en = translator("fr"), translator("en")
+    assert [fr("count_projets", n=n) for n in (0, 1, 2, 1000)] == ["projet", "projet", "projets", "projets"]
+    assert [en("count_projets", n=n) for n in (0, 1, 2)] == ["projects", "project", "projects"]
+    assert fr("projects_in_common", n=1) == "1 projet en commun" and fr("results") == "résultats"
+
+
+def test_pages_write_one_thing_in_the_singular(url):
+    """One project in the Hautes-Alpes, one on the theme Numérique, one in Bourg-Saint-Maurice."""
+    assert "Hautes-Alpes (05)\u00a0: 1 projet</title>" in httpx.get(f"{url}/").text
+    assert "Hautes-Alpes (05): 1 project</title>" in httpx.get(f"{url}/", params={"lang": "en"}).text
+    themes = httpx.get(f"{url}/themes").text
+    assert '>Numérique</a> <span class="count">— 1 projet</span>' in themes
+    commune = httpx.get(f"{url}/id/commune/73054", timeout=60).text
+    assert "<strong>1</strong> projet</li>" in commune
+    english = httpx.get(f"{url}/id/commune/73054", params={"lang": "en"}).text
+    assert "<strong>1</strong> project</li>" in english
+    one = httpx.get(f"{url}/projets", params={"theme": "numerique"}).text
+    assert '<h2 id="h-results" class="count">1 résultat</h2>' in one
 
 
 def test_home_map_links_every_departement(url):
