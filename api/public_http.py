@@ -1,8 +1,7 @@
 """What every request and response gets, whatever the route, in one ASGI middleware.
 
 - A path that is not valid percent-encoded UTF-8, or holds a control character, is refused with a 400
-  before any route sees it (it could only ever fail later, as a 500 somewhere deep); so is a query
-  parameter that is not UTF-8 or holds one (a NUL echoed into a page, a U+FFFD read for a byte), by name.
+  before any route sees it (it could only ever fail later, as a 500 somewhere deep).
 - Security headers: ``nosniff`` everywhere; pages forbid framing, send no referrer elsewhere and run only
   the platform's own scripts and styles (the templates hold no inline script or style).
 - HEAD: RFC 9110 asks every GET resource to answer it, FastAPI's GET routes answer 405, so a HEAD runs as
@@ -65,21 +64,6 @@ def path_problem(raw: bytes) -> str | None:
     return None
 
 
-def query_problem(raw: bytes) -> str | None:
-    """Why a query string cannot be read, or None: each name and value must be UTF-8 once
-    percent-decoded, without control or formatting characters (but tabs and line breaks: a SPARQL query)."""
-    for pair in raw.split(b"&"):
-        name, _, value = pair.partition(b"=")
-        texts = [unquote_to_bytes(x.replace(b"+", b" ")) for x in (name, value)]
-        shown = repr(texts[0].decode("utf-8", "replace")[:40])
-        try:
-            if any(unsafe_text(t.decode("utf-8"), "\t\n\r") for t in texts):
-                return f"the query parameter {shown} holds a control or formatting character"
-        except UnicodeDecodeError:
-            return f"the query parameter {shown} is not UTF-8 once percent-decoded"
-    return None
-
-
 def cors_headers(origins: str, origin: str) -> dict[str, str]:
     """The CORS answer for a request from ``origin``: ``origins`` is ``*``, a space-separated list of
     allowed origins, or empty (no cross-origin reads at all)."""
@@ -128,7 +112,6 @@ class PublicHttp:
             await send(message)
 
         problem = path_problem(scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape"))
-        problem = problem or query_problem(scope.get("query_string", b""))
         if problem:
             await PlainTextResponse(f"400 Bad Request: {problem}\n", 400)(scope, receive, sending)
             return
