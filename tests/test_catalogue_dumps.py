@@ -158,7 +158,7 @@ def test_downloads_page_files_etag_and_ranges(site):
     browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
     lost = httpx.get(url + "/telechargements/inconnu.csv", headers=browser)
     assert lost.status_code == 404 and lost.headers["content-type"].startswith("text/html")
-    assert "/telechargements/inconnu.csv" in lost.text and "Ressource inconnue" in lost.text
+    assert "Pas de fichier « inconnu.csv »" in lost.text  # the route's message, in a page
     lost = httpx.get(url + "/telechargements/inconnu.csv", headers={"Accept": "application/json"})
     assert "inconnu.csv" in lost.json()["detail"]
 
