@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 app.state.runner.close()
             if store is None and hasattr(app.state, "store"):
                 app.state.store.close()
+            if hasattr(app.state, "dumps_folder"):  # the downloads of an in-memory or remote store
+                app.state.dumps_folder.cleanup()
 
     app = FastAPI(
         title="Comm'un Services",

@@ -29,7 +29,11 @@ def dumps_of(request: Request) -> Dumps:
         folder = settings.dumps_dir
         if not folder:
             if settings.store in (None, ":memory:") or "://" in str(settings.store):
-                folder = tempfile.mkdtemp(prefix="communs-dumps-")
+                # Nothing on disk to keep them beside: a folder removed when the app stops (api.app).
+                app.state.dumps_folder = tempfile.TemporaryDirectory(
+                    prefix="communs-dumps-", ignore_cleanup_errors=True
+                )
+                folder = app.state.dumps_folder.name
             else:
                 folder = str(Path(settings.store).parent / "dumps")
         dumps = app.state.dumps = Dumps(app.state.store, Path(folder))

@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import re
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pyoxigraph as ox
 import pyshacl
 import pytest
 import rdflib
-from pages_helpers import serve
+from pages_helpers import pages_store, serve
 from test_named_queries import loaded_store
 
 from graph import named_queries as nq
@@ -179,6 +180,17 @@ def test_downloads_page_speaks_the_page_language_sizes_and_licences_for_people(s
     licence = '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>'
     assert licence in english and ">https://creativecommons" not in english
     assert licence in httpx.get(url + "/catalogue").text
+
+
+def test_an_in_memory_stores_downloads_go_with_the_server(base_iri, territory_triples, tmp_path, monkeypatch):
+    """With no store folder to keep them beside, the files are built in a temporary folder: removed when
+    the server stops (each test server and each restart over a remote store left one in /tmp)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("COMMUNS_DUMPS_DIR", raising=False)  # this module's site sets one
+    with serve(pages_store(base_iri, territory_triples), tmp_path / "app") as url:
+        _ready(url)
+        assert [p.name for p in tmp_path.glob("communs-dumps-*/current.json")] == ["current.json"]
+    assert not list(tmp_path.glob("communs-dumps-*"))
 
 
 def _cells(text: str) -> dict[str, dict[str, set[str]]]:
