@@ -66,6 +66,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             matching.start(app.state.store)  # the names /reconcile and the contribution form resolve
             yield
         finally:
+            if hasattr(app.state, "dumps_folder"):  # the downloads of an in-memory or remote store
+                app.state.dumps_folder.cleanup()
             if hasattr(app.state, "reader"):  # embedded: a refresh under way is let finish
                 search.finish(app.state.reader, timeout=10)
                 matching.finish(app.state.store, timeout=10)
@@ -75,8 +77,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 app.state.runner.close()
             if store is None and hasattr(app.state, "store"):
                 app.state.store.close()
-            if hasattr(app.state, "dumps_folder"):  # the downloads of an in-memory or remote store
-                app.state.dumps_folder.cleanup()
 
     app = FastAPI(
         title="Comm'un Services",

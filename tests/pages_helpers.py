@@ -60,4 +60,4 @@ def serve(store: OxigraphStore, tmp_path: Path, **overrides: str) -> Iterator[st
         yield f"http://127.0.0.1:{port}"
     finally:
         srv.should_exit = True
-        thread.join(10)
+        thread.join(60)  # the lifespan lets an index build under way finish (up to 10 s each)
