@@ -733,10 +733,11 @@ class Catalog:
     ) -> tuple[int, list[tuple[Item, Markup]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
         """Full text, every word as a prefix: (how many match, one page of items best first with their
         snippet, counts per list, counts per facet). Bounded: only the first :data:`RANKED` matches (every
-        word in the label first) are ranked and counted per list and facet, and the total up to
-        :data:`COUNTED`; later pages follow in index order. Every language is searched; the snippet is
-        from the text in ``lang`` (or in none), unless only the other language's text holds the match:
-        that text then tells why the item was found (the page's, without a highlight, would not)."""
+        word in the label first) are ranked and counted per list and facet (a facet's counts apply the
+        other facets' choices only: what ticking a value gives), and the total up to :data:`COUNTED`;
+        later pages follow in index order. Every language is searched; the snippet is from the text in
+        ``lang`` (or in none), unless only the other language's text holds the match: that text then tells
+        why the item was found (the page's, without a highlight, would not)."""
         words = words_of(text)
         if not words:
             return 0, [], [], {}
@@ -748,27 +749,44 @@ class Catalog:
         if not all(expanded):
             return 0, [], [], {}
         match = " AND ".join("(" + " OR ".join(f'"{t}"' for t in terms) + ")" for terms in expanded)
-        where, args = [], []
-        for name, keys in selected.items():
-            keyed = f"f.key IN ({_marks(len(keys))})"
-            where.append(f"EXISTS (SELECT 1 FROM facet f WHERE f.n = i.n AND f.name = ? AND {keyed})")
-            args += [name, *keys]
         of_kind = f"i.kind IN ({_marks(len(kinds))})" if kinds else "1"
-        # Matches in index order, the facets applied as they stream: SQLite stops at the LIMIT.
-        matches = (
-            f"FROM doc CROSS JOIN item i ON i.n = doc.rowid WHERE doc MATCH ? AND {' AND '.join(where) or 1}"
-        )
-        fresh = f"{matches} AND doc.rowid NOT IN (SELECT n FROM temp.hit)"
         hits = "temp.hit h CROSS JOIN item i ON i.n = h.n"
         kept = f"{hits} WHERE {of_kind}"
         marks = "\x02", "\x03"
-        with self._reading() as db:
+        counted_by = (
+            f"SELECT f.value, COUNT(*) AS c FROM {hits} CROSS JOIN facet f ON f.n = h.n AND f.name = ? "
+            f"WHERE {of_kind} GROUP BY f.value ORDER BY c DESC, f.value LIMIT 30"
+        )
+
+        def rank(db: sqlite3.Connection, chosen: dict[str, list[str]]) -> tuple[str, list[str]]:
+            """``temp.hit``: the first RANKED matches of the facets ``chosen``, those with every word in the
+            label first; and the matches' SQL (facets applied as they stream: SQLite stops at a LIMIT)."""
+            where, args = [], []
+            for name, keys in chosen.items():
+                keyed = f"f.key IN ({_marks(len(keys))})"
+                where.append(f"EXISTS (SELECT 1 FROM facet f WHERE f.n = i.n AND f.name = ? AND {keyed})")
+                args += [name, *keys]
+            where_facets = " AND ".join(where) or "1"
+            matches = f"FROM doc CROSS JOIN item i ON i.n = doc.rowid WHERE doc MATCH ? AND {where_facets}"
             db.execute("DELETE FROM temp.hit")
             for tier, terms in enumerate((f"{{label}} : ({match})", match)):
                 room = RANKED - db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0]
                 if room > 0:
-                    query = f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {fresh} LIMIT ?"
+                    query = (
+                        f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {matches} "
+                        "AND doc.rowid NOT IN (SELECT n FROM temp.hit) LIMIT ?"
+                    )
                     db.execute(query, [tier, terms, *args, room])
+            return matches, args
+
+        with self._reading() as db:
+            counts = {}  # a ticked facet's values counted with the other facets' choices only
+            for name in ("departement", "theme"):
+                if name in selected:
+                    rank(db, {other: keys for other, keys in selected.items() if other != name})
+                    counts[name] = db.execute(counted_by, [name, *kinds]).fetchall()
+            matches, args = rank(db, selected)
+            fresh = f"{matches} AND doc.rowid NOT IN (SELECT n FROM temp.hit)"
             capped = db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0] == RANKED
             ranked = db.execute(f"SELECT COUNT(*) FROM {kept}", kinds).fetchone()[0]
             total = ranked
@@ -791,11 +809,8 @@ class Catalog:
                 for n, *texts in db.execute(query, [*marks * 3, match, *page])
             }
             items = self.items_of(page)
-            query = (
-                f"SELECT f.value, COUNT(*) AS c FROM {hits} CROSS JOIN facet f ON f.n = h.n AND f.name = ? "
-                f"WHERE {of_kind} GROUP BY f.value ORDER BY c DESC, f.value LIMIT 30"
-            )
-            counts = {name: db.execute(query, [name, *kinds]).fetchall() for name in ("departement", "theme")}
+            for name in ("departement", "theme"):
+                counts.setdefault(name, db.execute(counted_by, [name, *kinds]).fetchall())
         snippets = [
             Markup(str(escape(found.get(n, ""))).replace(marks[0], "<mark>").replace(marks[1], "</mark>"))
             for n in page

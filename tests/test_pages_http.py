@@ -484,3 +484,26 @@ def test_a_page_past_the_last_is_a_404_that_says_how_many_there_are(url):
     assert httpx.get(f"{url}/projets", params={"departement": "2A", "page": 2}).status_code == 404
     # The twins answer no rows: a client reads pages until one is empty.
     assert httpx.get(f"{url}/territoires.json", params={"page": 10_000}).json()["items"] == []
+
+
+def test_search_facets_count_what_ticking_a_value_gives(url):
+    """As in the lists, a search's facet counts apply the other facets' choices only: with one département
+    ticked, the count beside another is what ticking that one gives (it was 0 or that of both)."""
+
+    def counts(params: dict) -> dict[str, int]:
+        html = httpx.get(f"{url}/recherche", params=params).text
+        found = re.findall(
+            r'name="departement" value="(\w+)"(?: checked)?> [^<]* <span class="count">\((\d+)\)', html
+        )
+        return {key: int(n) for key, n in found}
+
+    def total(params: dict) -> int:
+        return httpx.get(f"{url}/recherche.json", params=params).json()["total"]
+
+    q = {"q": "bourg"}
+    alone = counts(q)
+    assert len(alone) >= 2, alone
+    ticked, other = sorted(alone, key=alone.get)[:2]
+    both = counts({**q, "departement": ticked})
+    assert both[ticked] == alone[ticked] == total({**q, "departement": ticked})
+    assert both[other] == alone[other] == total({**q, "departement": other})
