@@ -58,6 +58,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Il n'y a pas de page {page} : cette liste en a {pages}.",
         "There is no page {page}: this list has {pages}.",
     ),
+    "facet_unknown": (
+        "Filtre « {facet} » : aucune valeur « {value} ». Cochez les valeurs dans la page de la liste.",
+        "Filter “{facet}”: no value “{value}”. Tick the values on the list's page.",
+    ),
     "of": ("sur", "of"),
     "download": ("Télécharger cette page", "Download this page"),
     "download_all": ("Toute la liste", "The whole list"),

@@ -60,6 +60,12 @@ def selected_facets(request: Request, facets: list[str]) -> dict[str, list[str]]
     return {name: values for name, values in chosen.items() if values}
 
 
+def known_facets(cat: search.Catalog, chosen: dict[str, list[str]], lang: str) -> None:
+    """A value no item has is a mistyped URL: a 400 that names it, not a list ticked with nothing in it."""
+    if wrong := cat.unknown(chosen):
+        raise HTTPException(400, translator(lang)("facet_unknown", facet=wrong[0], value=wrong[1][:60]))
+
+
 def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list[str]) -> dict:
     """One facet of the form: its values as (key, label, count), the chosen ones checked."""
     return {
@@ -137,6 +143,7 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     cap = request.app.state.settings.list_rows
     per_page = PER_PAGE if fmt is formats.HTML else number_param(request, "limit", cap, maximum=cap)
     cat = search.catalog(store_of(request))  # after the parameters: a bad one never waits for the index
+    known_facets(cat, chosen, lang)
     total, items = cat.page(kind_name, chosen, sort, lang, (page - 1) * per_page, per_page)
     rows = [row(cat, it.iri, lang, year=it.year) for it in items]
     for r, it in zip(rows, items, strict=True):
@@ -166,7 +173,10 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     chosen = selected_facets(request, SEARCH_FACETS)
     kinds = chosen.pop("kind", [])
     page = number_param(request, "page", 1)
+    if wrong := next((k for k in kinds if k not in search.LISTS), None):
+        raise HTTPException(400, t("facet_unknown", facet="kind", value=wrong[:60]))
     cat = search.catalog(store_of(request))
+    known_facets(cat, chosen, lang)
     total, found, kind_counts, counts = cat.search(q, kinds, chosen, (page - 1) * PER_PAGE, PER_PAGE, lang)
     rows = [
         row(cat, it.iri, lang, kind=it.kind, kind_label=t(it.kind), snippet=snippet) for it, snippet in found

@@ -638,6 +638,24 @@ class Catalog:
                 (facet, limit),
             ).fetchall()
 
+    def unknown(self, selected: dict[str, list[str]]) -> tuple[str, str] | None:
+        """A (facet, key) no item of any list has, nor a territory of that level: a mistyped URL (e.g.
+        ``niveau=Commune``), not a choice that happens to leave nothing (``departement=2A`` on projects)."""
+        kinds = list(LISTS)
+        have = f"SELECT 1 FROM facet_count WHERE kind IN ({_marks(len(kinds))}) AND name = ? AND key = ?"
+        with self._reading() as db:
+            for name, keys in selected.items():
+                for key in keys:
+                    if db.execute(have, [*kinds, name, key]).fetchone():
+                        continue
+                    iri = f"{self.base}id/{name}/{key}"
+                    if (
+                        name not in LEVELS
+                        or not db.execute("SELECT 1 FROM territory WHERE iri = ?", (iri,)).fetchone()
+                    ):
+                        return name, key
+        return None
+
     def value_of(self, kind: str, facet: str, key: str) -> str:
         query = "SELECT value FROM facet WHERE kind = ? AND name = ? AND key = ? LIMIT 1"
         with self._reading() as db:

@@ -507,3 +507,21 @@ def test_search_facets_count_what_ticking_a_value_gives(url):
     both = counts({**q, "departement": ticked})
     assert both[ticked] == alone[ticked] == total({**q, "departement": ticked})
     assert both[other] == alone[other] == total({**q, "departement": other})
+
+
+def test_a_facet_value_no_item_has_is_refused(url):
+    """A mistyped filter (the level's class name for its key) showed a list ticked with nothing in it; a
+    value no list item has, nor a territory of that level, is a 400 that names it."""
+    for path, params in [
+        ("/territoires", {"niveau": "Commune"}),
+        ("/projets.json", {"theme": "mobilty"}),
+        ("/recherche", {"q": "bourg", "departement": "999"}),
+        ("/recherche.json", {"q": "bourg", "kind": "projet"}),
+    ]:
+        r = httpx.get(url + path, params=params)
+        assert r.status_code == 400 and list(params.values())[-1] in r.text, (path, r.status_code)
+    page = httpx.get(f"{url}/projets", params={"theme": "<b>x"}, headers={"Accept": "text/html"}).text
+    assert page.count("<b>") == 0 and "&lt;b&gt;x" in page
+    # A real value that leaves nothing is an answer: no project in Corse-du-Sud.
+    assert httpx.get(f"{url}/projets.json", params={"departement": "2A"}).json()["total"] == 0
+    assert httpx.get(f"{url}/recherche.json", params={"q": "bourg", "departement": "2A"}).status_code == 200
