@@ -217,6 +217,13 @@ class NameIndex:
             for pool in {(e.type, d) for e in entities for d in (None, *(e.departements or ("",)))}:
                 self._choices[pool].append(key)
         self._sorted = {pool: sorted(keys) for pool, keys in self._choices.items()}
+        # The names as written, per type, for suggest: a prefix being typed is not yet a key ("Le" is the
+        # start of "Le Mans", whose key has no article; "S" of "Strasbourg", not "sur").
+        self._written: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for e in self.entities.values():
+            self._written[e.type].append((fold(e.name), e.iri))
+        for names in self._written.values():
+            names.sort()
 
     def _add(self, key: str, iri: str, score: float, name: str) -> None:
         if key:
@@ -365,21 +372,30 @@ class NameIndex:
         return keys[bisect_left(keys, prefix) : bisect_left(keys, prefix + "\x7f")]
 
     def suggest(self, prefix: str, types: Iterable[str] | None = None, limit: int = 10) -> list[Entity]:
-        """Entities whose name starts with ``prefix`` (key for key), the most populous first."""
-        key = name_key(prefix)
+        """Entities whose name starts with ``prefix`` as typed, then key for key ("st m" for "Saint-M…",
+        "le ma" for "Le Mans" and "Marseille"), each the most populous first; then names close to it."""
+        key, typed = name_key(prefix), fold(prefix)
         if not key:
             return []
-        found: dict[str, Entity] = {}
+        as_typed: dict[str, Entity] = {}
+        by_key: dict[str, Entity] = {}
         for t in types or TYPES:
+            names = self._written.get(t, [])
+            for _, iri in names[bisect_left(names, (typed,)) : bisect_left(names, (typed + "\x7f",))]:
+                as_typed[iri] = self.entities[iri]
             for k in self._prefixed((t, None), key):  # all of them, then the most populous
                 for iri, (s, _) in self._keys[k].items():
                     e = self.entities[iri]
                     if e.type == t and s == EXACT:
-                        found[iri] = e
-        ranked = sorted(found.values(), key=lambda e: (-(e.population or 0), e.name))
-        if len(ranked) < limit:  # then names close to the typed text
-            ranked += [c.entity for c in self.match(prefix, types, limit=limit) if c.entity.iri not in found]
-        return ranked[:limit]
+                        by_key[iri] = e
+        ranked = [
+            e
+            for found in (as_typed, by_key)
+            for e in sorted(found.values(), key=lambda e: (-(e.population or 0), e.name))
+        ]
+        if len(ranked) < limit:
+            ranked += [c.entity for c in self.match(prefix, types, limit=limit)]
+        return list({e.iri: e for e in ranked}.values())[:limit]  # each at its first place
 
 
 def _pairs(store: Store, predicate: str) -> list[tuple[ox.Term | None, ...]]:

@@ -280,6 +280,20 @@ def test_suggest_ranks_every_name_with_the_prefix_not_the_first_ones_in_alphabet
     assert names[:5] == ["Saint-Étienne", "Saint-Denis", "Saint-Denis", "Saint-Paul", "Saint-Pierre"], names
 
 
+def test_suggest_reads_a_prefix_as_typed_too(client):
+    """A prefix is a name being typed: "Le" is the start of Le Havre and Le Mans (whose keys drop the
+    article), "S" of Strasbourg (not the abbreviation of "sur"); what it stands for follows ("St-É")."""
+
+    def names(prefix: str) -> list[str]:
+        r = client.get("/reconcile/suggest/entity", params={"prefix": prefix, "type": "commune"})
+        return [e["name"] for e in r.json()["result"]]
+
+    assert names("Le")[:2] == ["Le Havre", "Le Mans"], names("Le")
+    assert names("S")[:2] == ["Strasbourg", "Saint-Étienne"], names("S")
+    assert names("St")[0] == "Strasbourg" and names("St-É")[0] == "Saint-Étienne"
+    assert names("le ma")[0] == "Le Mans"  # then Marseille, whose key begins with "ma" too
+
+
 # --- suggest, preview, extension --------------------------------------------------------------------------
 def test_suggest_answers_validate(client):
     r = client.get("/reconcile/suggest/entity", params={"prefix": "bourg st m", "type": "commune"})
