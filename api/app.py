@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path, PurePosixPath
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -31,7 +31,7 @@ from api import (
 )
 from api.linking import router as linking_router
 from api.pages import render
-from api.public_http import PublicHttp
+from api.public_http import PublicHttp, readable_query
 from api.reconcile import router as reconcile_router
 from graph import formats, matching, search
 from graph.pool import QueryRunner, Reader
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         docs_url=None,
         redoc_url=None,
         openapi_url=None,  # /openapi.json describes the named queries (api/named_queries.py)
+        dependencies=[Depends(readable_query)],
     )
     app.state.settings = settings
     app.add_exception_handler(StoreUnavailable, unavailable)

@@ -18,11 +18,13 @@ import unicodedata
 from collections.abc import Iterable
 from urllib.parse import unquote_to_bytes
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph.named_queries import CONTROL
 
 EXPOSED = "ETag, Content-Type, Link, Content-Disposition, Retry-After"
 PREFLIGHT = {
@@ -62,6 +64,24 @@ def path_problem(raw: bytes) -> str | None:
     if unsafe_text(path):
         return "the path holds a control or formatting character"
     return None
+
+
+def readable_query(request: Request) -> None:
+    """Every route's dependency: a query parameter whose name or value is not UTF-8 once percent-decoded,
+    or holds a control character, is a 400 that names it (a NUL was echoed into pages, ``%FF`` read as
+    U+FFFD). A dependency, not this middleware: the refusal takes the asked format, as the named queries'
+    OpenAPI document describes it (graph.named_queries.TEXT)."""
+    for pair in request.scope.get("query_string", b"").split(b"&"):
+        name, _, value = pair.partition(b"=")
+        texts = [unquote_to_bytes(x.replace(b"+", b" ")) for x in (name, value)]
+        shown = repr(texts[0].decode("utf-8", "replace")[:40])
+        try:
+            if any(re.search(f"[{CONTROL}]", t.decode("utf-8")) for t in texts):
+                raise HTTPException(400, f"the query parameter {shown} holds a control character")
+        except UnicodeDecodeError:
+            raise HTTPException(
+                400, f"the query parameter {shown} is not UTF-8 once percent-decoded"
+            ) from None
 
 
 def cors_headers(origins: str, origin: str) -> dict[str, str]:

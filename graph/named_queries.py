@@ -28,14 +28,18 @@ TERRITORY_LEVELS = ("region", "departement", "epci", "commune")
 TERRITORY_CODE = re.compile(
     r"^(?:(region|departement|epci|commune)/)?([0-9]{2}|2[AB]|[0-9]{3}|[0-9AB]{5}|[0-9]{9})$"
 )
+# A text value holds no control character (tabs and line breaks are text): the OpenAPI document says so
+# (``pattern``), term() and every query string (api.public_http.readable_query) hold to it.
+CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+TEXT = {"type": "string", "pattern": f"^[^{CONTROL}]*$"}
 # The types a parameter may declare, with the JSON Schema of the values ``term`` accepts (for OpenAPI).
 TYPES: dict[str, dict[str, Any]] = {
     "iri": {"type": "string", "format": "uri"},
-    "string": {"type": "string"},
+    "string": TEXT,
     "integer": {"type": "integer", "minimum": -INTEGER_LIMIT, "maximum": INTEGER_LIMIT},
     "decimal": {"type": "number"},
     "date": {"type": "string", "format": "date"},
-    "langString": {"type": "string"},
+    "langString": TEXT,
     "territory": {"type": "string", "pattern": TERRITORY_CODE.pattern},
 }
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -185,6 +189,8 @@ def term(p: Param, value: str, minter: Minter) -> ox.NamedNode | ox.Literal:
     """A request value → an RDF term of the parameter's type (ParameterError when it does not fit)."""
     if p.enum and value not in p.enum:
         raise ParameterError(f"{p.name}: {value!r} is not one of {', '.join(p.enum)}")
+    if re.search(f"[{CONTROL}]", value):
+        raise ParameterError(f"{p.name}: {value!r} holds a control character")
     try:
         if p.type == "iri":
             if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$", value):

@@ -158,3 +158,26 @@ def test_every_answer_carries_the_security_headers(site) -> None:
     for path in ("/sparql?query=ASK%7B%7D", "/projets.json", "/id/commune/73065.ttl", "/%00"):
         _, headers, _ = send(site, "GET", path)
         assert headers["x-content-type-options"] == "nosniff", path
+
+
+def test_a_query_parameter_with_a_control_byte_or_not_utf8_is_a_400_naming_it(site) -> None:
+    """No route echoes a NUL into a page or reads U+FFFD for a byte: a 400 names the parameter, a page for
+    a browser, the named queries' documented problem (JSON) for other clients."""
+    for path, name, why in [
+        ("/recherche?q=x%00y", "'q'", "control"),
+        ("/recherche?q=%FF", "'q'", "UTF-8"),
+        ("/projets.json?tri=nom&theme=a%1Bb", "'theme'", "control"),
+        ("/id/commune/73065?lang=fr%C2%85", "'lang'", "control"),
+        ("/recherche?x%00=1", "'x" + "\\" * 2 + "x00'", "control"),  # JSON doubles the repr's backslash
+        ("/api/recherche-libelle?texte=a%07", "'texte'", "control"),
+    ]:
+        for method in ("GET", "POST") if path.startswith("/api/") else ("GET",):
+            status, headers, body = send(site, method, path, b"" if method == "POST" else None)
+            assert status == 400 and name in body.decode() and why in body.decode(), (path, body)
+            assert b"\x00" not in body and headers["content-type"].startswith("application/json")
+    status, headers, body = send(site, "GET", "/recherche?q=x%00y", None, {"Accept": "text/html"})
+    assert status == 400 and headers["content-type"].startswith("text/html") and b"\x00" not in body
+    # What people do send still reads: accents, line breaks of a SPARQL query, a + for a space.
+    for path in ("/recherche?q=%C3%A9t%C3%A9+saison", "/sparql?query=ASK%0D%0A%7B%09%7D"):
+        status, _, _ = send(site, "GET", path, None, {"Accept": "*/*"})
+        assert status == 200, path
