@@ -184,7 +184,20 @@ def read_rows(path: Path, mapping: Mapping) -> list[tuple[int, dict[str, str]]]:
             f"(header: {', '.join(header[:12]) or 'empty'})",
             1,
         )
-    return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+    return [
+        (reader.line_num, {k: repaired((v or "").strip()) for k, v in row.items() if k}) for row in reader
+    ]
+
+
+def repaired(cell: str) -> str:
+    """A cell some tool wrote as UTF-8 read as Windows-1252 ("ThÃ©Ã¢tre", "|Â Coworking") is read back:
+    only when the whole cell then decodes as UTF-8, which French text never does ("CHÂTEAUROUX")."""
+    if "Ã" not in cell and "Â" not in cell:
+        return cell
+    try:
+        return cell.encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        return cell
 
 
 @dataclass

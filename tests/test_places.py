@@ -355,3 +355,8 @@ def test_tiers_lieux_without_insee_com_take_insee_metro(base_iri: str, territory
     )
     _, found = search.Catalog(store).page("lieux", {"departement": ["66"]}, "", "fr", 0, 500)
     assert place in {item.iri for item in found}
+    # Cells once read as Windows-1252 by a tool before us are read back; names in capitals stay.
+    assert "ROCHER concept |\xa0Coworking" in labels(store, "?p a cs:ServicePlace .")
+    rows = store.select(f"SELECT ?o WHERE {{ GRAPH <{load.graph}> {{ ?s ?p ?o }} }}")
+    assert not [r["o"].value for r in rows if "Ã" in r["o"].value or "Â\xa0" in r["o"].value]
+    assert any("Libourne" in r["o"].value for r in rows)
