@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 app.state.dumps_folder.cleanup()
             if hasattr(app.state, "reader"):  # embedded: a refresh under way is let finish
                 search.finish(app.state.reader, timeout=10)
-                matching.finish(app.state.store, timeout=10)
+                if store is None:  # then closed below: not under a read of the names
+                    matching.finish(app.state.store, timeout=10)
             elif hasattr(app.state, "store"):  # remote: one under way fails once the store is closed
                 search.finish(app.state.store, timeout=0)
             if app.state.runner is not None:

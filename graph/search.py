@@ -232,6 +232,8 @@ class Catalog:
     def __init__(self, store: Store, path: Path | None = None, *, build: bool = True):
         self.base = store.minter.base
         location = getattr(store, "path", None)
+        self.temporary = path is None and not isinstance(location, Path)
+        self.closed = False  # set by finish(): a build under way stops at its next read of the store
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.path = path
@@ -283,6 +285,7 @@ class Catalog:
         most of the store changed. Without ``wait``, nothing is done if another thread is at it."""
         if not self.busy.acquire(blocking=wait):
             return  # another thread is at it: its result will be read
+        store = _Watched(store, self)
         try:
             version = store.version
             if version == self.version:
@@ -967,6 +970,28 @@ class IndexNotReady(StoreUnavailable):
     """The first index of this store is still being built (a server start at national scale)."""
 
 
+class Abandoned(Exception):
+    """The index was closed during its build (the server stops): the build ends, the file keeps its
+    previous version."""
+
+
+class _Watched:
+    """The store as a build reads it: each scan first checks that the index is still wanted, so a build
+    left behind by a stopping server stops instead of reading on (on an in-memory store, for ever so many
+    seconds, in the process's other threads' time)."""
+
+    def __init__(self, store: Store, cat: Catalog):
+        self.store, self.cat = store, cat
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def scan(self, query: str, names: tuple[str, ...]) -> list:
+        if self.cat.closed:
+            raise Abandoned
+        return self.store.scan(query, names)
+
+
 def _opened(store: Store, path: Path | None = None) -> Catalog:
     with _lock:
         cat = _cache.get(store)
@@ -985,18 +1010,23 @@ def start(store: Store, path: Path | None = None) -> None:
 def _catch_up(cat: Catalog, store: Store) -> None:
     try:
         cat.refresh(store)
-    except StoreError:
-        pass  # a remote store down: the next read tries again
+    except (StoreError, Abandoned):
+        pass  # a remote store down: the next read tries again; or the server stops
     except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
         log.exception("the index could not be brought up to date")
 
 
 def finish(store: Store, timeout: float) -> None:
     """Before the store closes: let a refresh under way end, then close the file (which folds its WAL into
-    it); a longer refresh is left to the process's exit, and the file keeps the version before it."""
+    it); a longer refresh is left to the process's exit, and the file keeps the version before it. A
+    temporary file (an in-memory or remote store's) has nothing to keep: its refresh is not waited for
+    and stops at its next read of the store."""
     with _lock:
         cat = _cache.pop(store, None)
-    if cat is not None and cat.busy.acquire(timeout=timeout):
+    if cat is None:
+        return
+    cat.closed = cat.temporary  # a kept file's build is let finish within the timeout
+    if cat.busy.acquire(timeout=0 if cat.temporary else timeout):
         try:
             cat.close()
         finally:
