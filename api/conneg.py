@@ -32,20 +32,15 @@ class FormatError(Exception):
         self.status = status
 
 
-def negotiate(
-    offered: Sequence[Format], accept: str | None, asked: Iterable[str] = (), claimed: Sequence[Format] = ()
-) -> Format:
-    """The format of ``offered`` to answer in; ``asked`` are names, the first known one wins.
-
-    ``claimed`` are formats offered before these whose media types these do not answer for: on ``/sparql``
-    ``Accept: application/json`` asks for SPARQL JSON, not for JSON-LD, whatever the query's form."""
+def negotiate(offered: Sequence[Format], accept: str | None, asked: Iterable[str] = ()) -> Format:
+    """The format of ``offered`` to answer in; ``asked`` are names, the first known one wins."""
     asked = list(asked)
     for token in asked:
         if fmt := find(offered, token):
             return fmt
     if asked:
         raise FormatError(400, f"format: {', '.join(map(repr, asked))} is not one of {names(offered)}")
-    fmt = _best(tuple(offered), (accept or "").strip() or "*/*", tuple(claimed))
+    fmt = _best(tuple(offered), (accept or "").strip() or "*/*")
     if fmt is None:
         raise FormatError(406, "no acceptable format; offered: " + ", ".join(f.media_type for f in offered))
     return fmt
@@ -67,11 +62,10 @@ def page(request: Request) -> None:
 
 
 @functools.lru_cache(maxsize=512)
-def _best(offered: tuple[Format, ...], accept: str, claimed: tuple[Format, ...]) -> Format | None:
+def _best(offered: tuple[Format, ...], accept: str) -> Format | None:
     # Clients send a handful of distinct Accept headers; parsing one costs more than a cheap query.
     own = [f.media_type for f in offered]
-    taken = own + [t for f in claimed for t in f.tokens]
-    candidates = own + [a for f in offered for a in f.aliases if "/" in a and a not in taken]
+    candidates = own + [a for f in offered for a in f.aliases if "/" in a and a not in own]
     try:
         match = mimeparse.best_match(candidates[::-1], accept)  # the last of a tie wins: list reversed
     except ValueError:

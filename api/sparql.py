@@ -316,19 +316,19 @@ def _engine_format(fmt: formats.Format | None) -> str | None:
 
 
 def _formats(accept: str | None, asked: list[str]) -> tuple[formats.Format | None, formats.Format | None]:
-    """(the format for SELECT/ASK, the one for CONSTRUCT/DESCRIBE): the form is known only once it runs.
-    An Accept that lists SPARQL result types and no RDF type gets Turtle for a graph, as Fuseki and
-    Virtuoso do (rdflib's SPARQLStore needs it)."""
+    """(the format for SELECT/ASK, the one for CONSTRUCT/DESCRIBE): the form is known only once it runs,
+    so both are negotiated from the same Accept or format= (``application/json``, ``json``: SPARQL JSON
+    for rows, JSON-LD for a graph). A client naming results formats only gets Turtle for a graph, as
+    Fuseki and Virtuoso do: rdflib's SPARQLStore asks a CONSTRUCT with its results type alone."""
 
-    def family(offered: tuple[formats.Format, ...], claimed=()) -> formats.Format | None:
+    def family(offered: tuple[formats.Format, ...]) -> formats.Format | None:
         try:
-            return conneg.negotiate(offered, accept, asked, claimed)
+            return conneg.negotiate(offered, accept, asked)
         except conneg.FormatError:
             return None
 
     conneg.negotiate((*formats.RESULTS, *GRAPHS), accept, asked)  # 400 or 406 when neither has one
-    results, graph = family(formats.RESULTS), family(GRAPHS, formats.RESULTS)
-    return results, graph or (None if asked else formats.TURTLE)
+    return family(formats.RESULTS), family(GRAPHS) or formats.TURTLE
 
 
 def _prefetch(answer: Answer, limit: int) -> tuple[list[bytes], bool]:

@@ -87,7 +87,8 @@ def test_application_json_means_the_json_each_route_serves(url) -> None:
     for path in [RESOURCE, "/catalogue", "/.well-known/void", "/def"]:
         assert media(get(url, path, "application/json")) == "application/ld+json", path
     assert media(get(url, SELECT, "application/json")) == "application/sparql-results+json"
-    assert media(get(url, DESCRIBE, "application/json")) == "text/turtle"  # a results client, as Fuseki
+    assert media(get(url, DESCRIBE, "application/json")) == "application/ld+json"  # as format=json
+    assert media(get(url, DESCRIBE + "&format=json")) == "application/ld+json"
     assert media(get(url, ROWS, "application/json")) == "application/json"
 
 
