@@ -252,6 +252,10 @@ def _timeout(request: Request, params: list[tuple[str, str]]) -> float:
 
 
 async def _query(request: Request, params: list[tuple[str, str]], query: str) -> Response:
+    # SPARQLWrapper sends several format= values, some of them comma-separated lists.
+    asked = [t for k, v in params if k == "format" for t in v.split(",") if t.strip()]
+    if request.method != "POST" and not asked and _wants_page(request.headers.get("accept")):
+        return _page(request, query)  # a browser following a link to a query
     checked = sparql_text.canonical(query)  # what is checked is what runs
     base = _endpoint(request)
     sparql_text.check_remote(checked, _settings(request).service_allowlist, base)
@@ -260,8 +264,6 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     defaults = _graph_iris(params, "default-graph-uri")
     named = _graph_iris(params, "named-graph-uri")
     timeout = _timeout(request, params)
-    # SPARQLWrapper sends several format= values, some of them comma-separated lists.
-    asked = [t for k, v in params if k == "format" for t in v.split(",") if t.strip()]
     results, graph = _formats(request.headers.get("accept"), asked)
     runner = _runner(request)
     protocol_dataset = bool(defaults or named)
@@ -451,16 +453,32 @@ async def _update(request: Request, params: list[tuple[str, str]], text: str) ->
     return Response(status_code=204, headers=_cors(request))
 
 
+def _wants_page(accept: str | None) -> bool:
+    """Whether HTML is the client's first choice over every answer format (a browser's Accept puts
+    text/html before application/xml); a tie, as ``*/*``, goes to the answer formats."""
+    try:
+        return conneg.negotiate((*formats.RESULTS, *GRAPHS, formats.HTML), accept) is formats.HTML
+    except conneg.FormatError:
+        return False
+
+
+def _page(request: Request, query: str | None = None) -> Response:
+    """The query page; with ``query``, filled in and run by the page."""
+    request.state.format = formats.HTML
+    settings = _settings(request)
+    context = {"prefixes": sparql_prefixes(), "examples": _examples(request), "base": settings.base_iri}
+    context |= {"formats": [*formats.RESULTS, *GRAPHS], "timeout": settings.query_timeout, "query": query}
+    response = render(request, "sparql.html", context)
+    # CORS, but the Vary of render (Accept, Accept-Language, Cookie) stays.
+    response.headers.update({k: v for k, v in _cors(request).items() if k != "Vary"})
+    return response
+
+
 def _describe_service(request: Request) -> Response:
     fmt = conneg.choose(request, (formats.HTML, *formats.DESCRIPTION))
     settings = _settings(request)
     if fmt is formats.HTML:
-        context = {"prefixes": sparql_prefixes(), "examples": _examples(request), "base": settings.base_iri}
-        context |= {"formats": [*formats.RESULTS, *GRAPHS], "timeout": settings.query_timeout}
-        response = render(request, "sparql.html", context)
-        # CORS, but the Vary of render (Accept, Accept-Language, Cookie) stays.
-        response.headers.update({k: v for k, v in _cors(request).items() if k != "Vary"})
-        return response
+        return _page(request)
     # What an anonymous client gets: queries only (updates need a token), and SERVICE only towards the
     # allowlisted endpoints, so no BasicFederatedQuery unless some are.
     federated = ", sd:BasicFederatedQuery" if settings.service_allowlist else ""

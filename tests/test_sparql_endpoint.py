@@ -473,6 +473,27 @@ def test_no_token_configured_means_no_updates(tmp_path: Path) -> None:
         assert count(srv) == PROJECTS
 
 
+CHROMIUM = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+def test_a_browser_following_a_query_link_gets_the_page_with_the_query(server: Server) -> None:
+    """HTML at q=1 beats SPARQL XML's application/xml at 0.9; a name, a POST or */* still get data."""
+    text = "SELECT ?s WHERE { ?s ?p '<b>' } LIMIT 1"
+    link = server.sparql + "?query=" + quote(text)
+    status, headers, body = request("GET", link, headers={"Accept": CHROMIUM})
+    assert status == 200 and headers["content-type"].startswith("text/html"), headers
+    page = body.decode()
+    assert "?s ?p &#39;&lt;b&gt;&#39; } LIMIT 1</textarea>" in page and "data-run" in page
+    assert request("GET", link + "&format=xml", headers={"Accept": CHROMIUM})[1]["content-type"].startswith(
+        "application/sparql-results+xml"
+    )
+    assert query(server, text, CHROMIUM)[1]["content-type"].startswith("application/sparql-results+xml")
+    assert request("GET", link, headers={"Accept": "*/*"})[1]["content-type"].startswith(
+        "application/sparql-results+json"
+    )
+    assert "data-run" not in request("GET", server.sparql, headers={"Accept": CHROMIUM})[2].decode()
+
+
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="chromium is not installed")
 def test_query_page_in_a_browser(server: Server) -> None:
     from playwright.sync_api import sync_playwright
@@ -492,6 +513,11 @@ def test_query_page_in_a_browser(server: Server) -> None:
         assert "csv" in page.inner_text("#downloads")
         page.select_option("#examples", "1")
         assert "igeo:Commune" in page.input_value("#query")
+        linked = "SELECT ?s WHERE { ?s a <http://schema.org/Project> } LIMIT 3"
+        page.goto(server.sparql + "?query=" + quote(linked), wait_until="networkidle")
+        assert page.input_value("#query") == linked
+        page.wait_for_selector("#results table", timeout=10_000)
+        assert "3 résultat" in page.inner_text("#status")
         browser.close()
     assert errors == []
 

@@ -99,4 +99,5 @@
     results.innerHTML = `<table><thead><tr>${vars.map((v) => `<th>?${esc(v)}</th>`).join("")}</tr></thead><tbody>` +
       rows.slice(0, 5000).map((b) => `<tr>${vars.map((v) => `<td>${cell(b[v], names)}</td>`).join("")}</tr>`).join("") + "</tbody></table>";
   });
+  if (form.hasAttribute("data-run")) form.requestSubmit();  // a link to a query: its results at once
 })();
