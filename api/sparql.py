@@ -163,9 +163,9 @@ def _graph_iris(params: list[tuple[str, str]], name: str) -> list[str]:
 
 
 def _one(params: list[tuple[str, str]], name: str) -> str | None:
-    values = list(dict.fromkeys(v for k, v in params if k == name))  # SPARQLWrapper repeats format=
+    values = [v for k, v in params if k == name]  # the SPARQL 1.1 Protocol: exactly one query or update
     if len(values) > 1:
-        raise Refused(400, f"'{name}' given {len(values)} times")
+        raise Refused(400, f"'{name}' given {len(values)} times: give it once")
     return values[0] if values else None
 
 
@@ -479,14 +479,15 @@ def _describe_service(request: Request) -> Response:
     settings = _settings(request)
     if fmt is formats.HTML:
         return _page(request)
-    # What an anonymous client gets: queries only (updates need a token), and SERVICE only towards the
-    # allowlisted endpoints, so no BasicFederatedQuery unless some are.
+    # Updates only where a token is configured (a client without it gets a 401), and SERVICE only towards
+    # the allowlisted endpoints, so no BasicFederatedQuery unless some are.
     federated = ", sd:BasicFederatedQuery" if settings.service_allowlist else ""
+    languages = "sd:SPARQL11Query" + (", sd:SPARQL11Update" if settings.update_token else "")
     results = "".join(f"  sd:resultFormat <{f.iri}> ;\n" for f in (*formats.RESULTS, *GRAPHS))
     endpoint = _endpoint(request)
     description = (
         f"@prefix sd: <{SD}> .\n<{endpoint}#service> a sd:Service ; sd:endpoint <{endpoint}> ;\n"
-        f"  sd:supportedLanguage sd:SPARQL11Query ; sd:feature sd:UnionDefaultGraph{federated} ;\n{results}"
+        f"  sd:supportedLanguage {languages} ; sd:feature sd:UnionDefaultGraph{federated} ;\n{results}"
         "  sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ] ] .\n"
     )
     triples = ox.parse(description.encode(), ox.RdfFormat.TURTLE)

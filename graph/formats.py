@@ -41,6 +41,9 @@ class Format:
 
     @property
     def iri(self) -> str | None:
+        """Its IRI in https://www.w3.org/ns/formats/ (pyoxigraph gives JSON-LD another one)."""
+        if self.rdf == ox.RdfFormat.JSON_LD:
+            return "http://www.w3.org/ns/formats/JSON-LD"
         known = self.rdf or self.results
         return known.iri if known else None
 

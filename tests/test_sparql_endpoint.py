@@ -462,8 +462,30 @@ def test_graph_store_upload_form_and_protocol_mistakes(server: Server) -> None:
     assert r.status_code == 400 and "at once" in r.text
 
 
+W3C_FORMATS = "http://www.w3.org/ns/formats/"  # the W3C's names, https://www.w3.org/ns/formats/
+KNOWN_FORMATS = {"JSON-LD", "N-Triples", "N-Quads", "RDF_XML", "Turtle", "TriG", "N3"} | {
+    f"SPARQL_Results_{n}" for n in ("XML", "JSON", "CSV", "TSV")
+}
+
+
+def test_protocol_details_and_service_description(server: Server) -> None:
+    """Exactly one query (SPARQL 1.1 Protocol, 2.1.1); the description declares updates where a token
+    is configured and names every format by its W3C IRI."""
+    twice = f"{server.sparql}?query={quote(COUNT_PROJECTS)}&query={quote(COUNT_PROJECTS)}"
+    status, _, body = request("GET", twice)
+    assert status == 400 and b"'query' given 2 times" in body
+    status, _, body = request("GET", server.sparql, headers={"Accept": "application/n-triples"})
+    sd = rdflib.Graph().parse(data=body, format="nt")
+    sdns = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    assert set(sd.objects(None, sdns.supportedLanguage)) == {sdns.SPARQL11Query, sdns.SPARQL11Update}
+    named = {str(o) for o in sd.objects(None, sdns.resultFormat)}
+    assert {n.removeprefix(W3C_FORMATS) for n in named} <= KNOWN_FORMATS and len(named) == 9, named
+
+
 def test_no_token_configured_means_no_updates(tmp_path: Path) -> None:
     with serve(tmp_path, token=None) as srv:
+        sd = request("GET", srv.sparql, headers={"Accept": "text/turtle"})[2]
+        assert b"SPARQL11Query" in sd and b"SPARQL11Update" not in sd
         status, _, body = update(
             srv, f"INSERT DATA {{ GRAPH <{PUBLIC}> {{ <http://a> <http://b> 1 }} }}", token=""
         )
