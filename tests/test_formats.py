@@ -24,7 +24,8 @@ DESCRIBE = "/sparql?query=" + quote(f"DESCRIBE <{BASE}{RESOURCE[1:]}>")
 SELECT = "/sparql?query=" + quote("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
 # Every route that describes something as RDF; the first five are pages too.
 PAGES = [RESOURCE, "/catalogue", "/.well-known/void", "/def", "/sparql"]
-RDF_ROUTES = [*PAGES, DESCRIBE, "/store?default"]
+# A named graph: /store?default is the whole public dataset, as SPARQL's default graph.
+RDF_ROUTES = [*PAGES, DESCRIBE, "/store?graph=" + quote(BASE + "graph/essai")]
 ROWS = "/api/projets-par-theme"
 EVERY_ROUTE = [*RDF_ROUTES, SELECT, ROWS, "/telechargements"]
 NT = "application/n-triples"
