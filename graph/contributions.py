@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from graph.namespaces import CS, DCTERMS, PROV, RDFS, SCHEMA, XSD, Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, iri
+from loaders.mentions import scrub
 
 LICENSES = {
     "https://creativecommons.org/licenses/by-sa/4.0/": "CC BY-SA 4.0",
@@ -425,8 +426,9 @@ class Contributions:
 
     @staticmethod
     def new_id(title: str) -> str:
-        """Readable and unguessable enough to never collide: 'guide-des-saisonniers-3fa2c1'."""
-        return f"{slugify(title, 60)}-{secrets.token_hex(3)}"
+        """Readable and unguessable enough to never collide: 'guide-des-saisonniers-3fa2c1'. The IRI outlives
+        any edit of the title: an email address or a phone number typed in it never reaches the IRI."""
+        return f"{slugify(scrub(title, '', ''), 60)}-{secrets.token_hex(3)}"
 
     def propose(self, content: Content, contributor: Contributor, rid: str | None = None) -> tuple[str, str]:
         """A new pending resource → (id, private tracking token)."""

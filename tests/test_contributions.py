@@ -609,3 +609,12 @@ def test_titles_with_direction_control_or_lone_surrogate_characters_are_refused(
         "/api/contributions", content=json.dumps(body), headers={"Content-Type": "application/json"}
     )
     assert r.status_code == 422 and "titre" in r.json()["erreurs"], r.text
+
+
+def test_an_email_or_phone_number_in_a_title_never_reaches_the_iri(client):
+    """The IRI is minted from the proposed title and outlives the moderator's correction of it."""
+    for title in ("QA-API4 Saisonniers 06 98 76 54 32", "Guide jean.secret@example.org +33 6-12-34-56-78"):
+        body = {**form_data(titre=title), "territoires": [], "nom": "Ana", "courriel": "ana@example.net"}
+        r = client.post("/api/contributions", json=body)
+        assert r.status_code == 201, r.text
+        assert not re.search(r"\d{2}-\d{2}|secret|example", r.json()["id"]), r.json()["id"]
