@@ -17,6 +17,7 @@ from api.accounts import CSRF_FIELD, User, current_user
 from graph import contributions as model
 from graph.contributions import Content, ContributionError, Contributions, UnknownContribution
 from graph.namespaces import DCTERMS, RDFS, SCHEMA
+from loaders.mentions import scrub
 
 router = APIRouter()
 
@@ -117,6 +118,9 @@ def _as_form(request: Request, record: model.Record) -> Content:
 
 
 def _edit_page(request: Request, record: model.Record, content: Content, errors: dict, status: int = 200):
+    """The moderator is warned of public fields that look like they hold an email address or a phone
+    number: they would be published as typed."""
+    public = {"titre": content.title, "resume": content.summary, "url": content.url or ""}
     context = shared.form_context(
         request,
         content,
@@ -125,6 +129,7 @@ def _edit_page(request: Request, record: model.Record, content: Content, errors:
         state_label=model.STATE_LABELS[record.state],
         history=shared.contributions_of(request).history(record.id),
         actions=model.ACTION_LABELS,
+        personal=[shared.FIELD_LABELS[name] for name, text in public.items() if scrub(text) != text],
     )
     return shared.page(request, "moderation_edit.html", context, status=status)
 

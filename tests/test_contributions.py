@@ -618,3 +618,13 @@ def test_an_email_or_phone_number_in_a_title_never_reaches_the_iri(client):
         r = client.post("/api/contributions", json=body)
         assert r.status_code == 201, r.text
         assert not re.search(r"\d{2}-\d{2}|secret|example", r.json()["id"]), r.json()["id"]
+
+
+def test_the_moderation_screen_warns_of_contact_details_in_public_fields(client, app):
+    summary = "Écrire à jean.secret@example.org ou appeler le 06 12 34 56 78 pour le guide."
+    flagged = pending_id(app, propose(client, resume=summary).headers["location"])
+    clean = pending_id(app, propose(client).headers["location"])
+    login(client, app)
+    page = client.get(f"/moderation/{flagged}").text
+    assert re.search(r"numéro de téléphone probable dans : Résumé\.", page), page
+    assert "téléphone probable" not in client.get(f"/moderation/{clean}").text
