@@ -112,6 +112,12 @@ def setup(app: FastAPI, settings: Settings) -> None:
     )
 
 
+def converge(app: FastAPI) -> None:
+    """At start-up: the public contributions in today's form (see ``Contributions.converge``)."""
+    if not getattr(app.state.store, "read_only", False):
+        Contributions(app.state.store, app.state.contrib.secret).converge()
+
+
 def state(request: Request) -> ContribState:
     return request.app.state.contrib
 
@@ -318,6 +324,8 @@ def validate(
         err("type", "Choisissez un type de ressource dans la liste.")
     if url and not re.match(r"^https?://[^\s/$.?#][^\s<>\"]*$", url):
         err("url", "Le lien doit être une adresse web complète commençant par https:// ou http://.")
+    elif url and not _is_iri(url):  # it is published as an IRI
+        err("url", "Le lien n'est pas une adresse web valide : encodez ses espaces et | { } ^ ` \\ (%XX).")
     if content.license not in LICENSES:
         err("licence", "Choisissez une licence dans la liste.")
     picked = {}
@@ -357,6 +365,14 @@ def validate(
     )
     errors = shacl_errors(request, clean)
     return (None if errors else clean), errors, checked
+
+
+def _is_iri(text: str) -> bool:
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
 
 
 def shacl_errors(request: Request, content: Content) -> dict[str, list[str]]:

@@ -212,7 +212,7 @@ class Contributions:
         t.add(s, "dcterms:type", iri(self.kind_iri(c.kind)))
         t.add(s, "dcterms:license", iri(c.license))
         if c.url:
-            t.add(s, "schema:url", ox.Literal(c.url, datatype=ox.NamedNode(XSD + "anyURI")))
+            t.add(s, "schema:url", iri(c.url))  # an IRI, as in every other graph
         for name, predicate in LINK_FIELDS.items():
             for value in getattr(c, name):
                 t.add(s, predicate, iri(value))
@@ -387,6 +387,8 @@ class Contributions:
                 files = f"{self.minter.base}fichiers/{rid}/"
                 owned = [t for t in old if t.subject == r or t.subject.value.startswith(files)]
                 published.append(f"DELETE DATA {{ {_data(public, owned)} }}")
+                # The link, whatever its form (a literal until 2026-12: converge() rewrites it as an IRI).
+                published.append(f"DELETE WHERE {{ GRAPH <{public}> {{ {r} <{SCHEMA}url> ?u }} }}")
             insert = _data(h, hist) + _data(self.private_graph, private or [])
             if rewrite:
                 insert += _data(self.version_graph(rid, new_version), content_now)
@@ -423,6 +425,17 @@ class Contributions:
                 self.store.update(" ;\n".join(published))
             self.store.update(" ;\n".join(updates))
             return number
+
+    def converge(self) -> None:
+        """What earlier versions published, brought to today's form at start-up (the version graphs stay
+        as they were written): links as IRIs, as in every other graph."""
+        public, url = self.public_graph(), f"<{SCHEMA}url>"
+        old = f"GRAPH <{public}> {{ ?s {url} ?u FILTER(isLiteral(?u)) }}"
+        if self.store.select(f"SELECT ?s WHERE {{ {old} }} LIMIT 1"):
+            self.store.update(
+                f"DELETE {{ GRAPH <{public}> {{ ?s {url} ?u }} }}"
+                f" INSERT {{ GRAPH <{public}> {{ ?s {url} ?i }} }} WHERE {{ {old} BIND(IRI(STR(?u)) AS ?i) }}"
+            )
 
     @staticmethod
     def new_id(title: str) -> str:

@@ -628,3 +628,39 @@ def test_the_moderation_screen_warns_of_contact_details_in_public_fields(client,
     page = client.get(f"/moderation/{flagged}").text
     assert re.search(r"numéro de téléphone probable dans : Résumé\.", page), page
     assert "téléphone probable" not in client.get(f"/moderation/{clean}").text
+
+
+def test_links_are_iris_and_links_published_as_literals_converge(store, tmp_path):
+    """schema:url is an IRI in every other graph; earlier versions wrote an xsd:anyURI literal, in the
+    public graph and in the version graphs: the next start rewrites the public one, and an edit then
+    leaves one link."""
+    m = Contributions(store, b"")
+    app = make_app(store, tmp_path, submit_rate=1000)
+    with TestClient(app) as client:
+        bad = client.post(
+            "/api/contributions", json={**form_data(url="https://example.org/a|b"), "territoires": []}
+        )
+        assert bad.status_code == 422 and list(bad.json()["erreurs"]) == ["url"], bad.text
+        rid = pending_id(app, propose(client, url="https://example.org/lien").headers["location"])
+        login(client, app)
+        moderate(client, rid, action="accepter")
+    s, url, public = ox.NamedNode(m.iri(rid)), ox.NamedNode("http://schema.org/url"), m.public_graph()
+
+    def links() -> list:
+        return [q.object for q in store.oxigraph.quads_for_pattern(s, url, None, ox.NamedNode(public))]
+
+    assert links() == [ox.NamedNode("https://example.org/lien")]
+    literal = ox.Literal(
+        "https://example.org/lien", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#anyURI")
+    )
+    for graph in (public, m.version_graph(rid, 2)):
+        store.update(
+            f"DELETE DATA {{ GRAPH <{graph}> {{ {s} {url} <https://example.org/lien> }} }} ;"
+            f"INSERT DATA {{ GRAPH <{graph}> {{ {s} {url} {literal} }} }}"
+        )
+    app = make_app(store, tmp_path, submit_rate=1000)
+    with TestClient(app) as client:
+        assert links() == [ox.NamedNode("https://example.org/lien")]
+        login(client, app)
+        moderate(client, rid, **form_data(url="https://example.org/autre", action="enregistrer"))
+        assert links() == [ox.NamedNode("https://example.org/autre")]
