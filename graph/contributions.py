@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from graph.namespaces import CS, DCTERMS, PROV, RDFS, SCHEMA, XSD, Minter, slugify
+from graph.namespaces import CS, DCTERMS, PREFIXES, PROV, RDFS, SCHEMA, XSD, Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, iri
 from loaders.mentions import scrub
 
+VOID = PREFIXES["void"]
 LICENSES = {
     "https://creativecommons.org/licenses/by-sa/4.0/": "CC BY-SA 4.0",
     "https://creativecommons.org/licenses/by/4.0/": "CC BY 4.0",
@@ -395,20 +396,7 @@ class Contributions:
             if state_after == PENDING:
                 insert += _data(self.pending_graph(rid), content_now)
             elif state_after == ACCEPTED:
-                meta = GraphMeta(
-                    label="Ressources partagées par le réseau (contributions acceptées)",
-                    source=self.minter.base + "ressources/proposer",
-                    description="Chaque ressource porte sa propre licence (dcterms:license).",
-                )
-                void_triples = "http://rdfs.org/ns/void#triples"
-                meta_triples = [
-                    t for t in self.store.meta_triples(public, meta, 0) if t.predicate.value != void_triples
-                ]
-                meta_graph = self.store.meta_graph
-                published.append(f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{public}> ?p ?o }} }}")
-                published.append(
-                    f"INSERT DATA {{ {_data(public, content_now)}{_data(meta_graph, meta_triples)} }}"
-                )
+                published.append(f"INSERT DATA {{ {_data(public, content_now)} }}")
             updates.append(f"INSERT DATA {{ {insert} }}")
             if state_before == ACCEPTED:
                 agents = " ".join(
@@ -422,20 +410,44 @@ class Contributions:
                     f"{{ ?x <{PROV}wasAttributedTo> ?a }} }} }}"
                 )
             if published:
-                self.store.update(" ;\n".join(published))
+                self.store.update(" ;\n".join([*published, self._provenance()]))
             self.store.update(" ;\n".join(updates))
             return number
 
     def converge(self) -> None:
         """What earlier versions published, brought to today's form at start-up (the version graphs stay
-        as they were written): links as IRIs, as in every other graph."""
-        public, url = self.public_graph(), f"<{SCHEMA}url>"
+        as they were written): links as IRIs, as in every other graph; the graph's licence and triple count
+        in graph/meta."""
+        public, url, meta = self.public_graph(), f"<{SCHEMA}url>", self.store.meta_graph
         old = f"GRAPH <{public}> {{ ?s {url} ?u FILTER(isLiteral(?u)) }}"
-        if self.store.select(f"SELECT ?s WHERE {{ {old} }} LIMIT 1"):
+        described = f"GRAPH <{meta}> {{ <{public}> <{VOID}triples> ?n ; <{DCTERMS}license> ?l }}"
+        stale = f"{{ {old} }} UNION {{ GRAPH <{public}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ {described} }} }}"
+        if self.store.select(f"SELECT ?s WHERE {{ {stale} }} LIMIT 1"):
             self.store.update(
                 f"DELETE {{ GRAPH <{public}> {{ ?s {url} ?u }} }}"
-                f" INSERT {{ GRAPH <{public}> {{ ?s {url} ?i }} }} WHERE {{ {old} BIND(IRI(STR(?u)) AS ?i) }}"
+                f" INSERT {{ GRAPH <{public}> {{ ?s {url} ?i }} }}"
+                f" WHERE {{ {old} BIND(IRI(STR(?u)) AS ?i) }} ;\n{self._provenance()}"
             )
+
+    def _provenance(self) -> str:
+        """The update saying in graph/meta what it says of every graph (source, licence, time, triple count),
+        the count taken after the changes before it in the same update. The graph's licence is the one a
+        compilation of resources under any of LICENSES may take."""
+        public, meta = self.public_graph(), self.store.meta_graph
+        about = GraphMeta(
+            label="Ressources partagées par le réseau (contributions acceptées)",
+            source=self.minter.base + "ressources/proposer",
+            license=DEFAULT_LICENSE,
+            description="Chaque ressource porte sa propre licence (dcterms:license).",
+        )
+        void = f"<{VOID}triples>"
+        described = [t for t in self.store.meta_triples(public, about, 0) if str(t.predicate) != void]
+        return (
+            f"DELETE WHERE {{ GRAPH <{meta}> {{ <{public}> ?p ?o }} }} ;\n"
+            f"INSERT DATA {{ {_data(meta, described)} }} ;\n"
+            f"INSERT {{ GRAPH <{meta}> {{ <{public}> {void} ?n }} }} "
+            f"WHERE {{ SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{public}> {{ ?s ?p ?o }} }} }}"
+        )
 
     @staticmethod
     def new_id(title: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import json
 import re
@@ -664,3 +665,23 @@ def test_links_are_iris_and_links_published_as_literals_converge(store, tmp_path
         login(client, app)
         moderate(client, rid, **form_data(url="https://example.org/autre", action="enregistrer"))
         assert links() == [ox.NamedNode("https://example.org/autre")]
+
+
+def test_the_contributions_graph_states_its_licence_and_triple_count_after_each_change(client, app, store):
+    """graph/meta holds each graph's source, licence, load time and triple count (README)."""
+    public = Contributions(store, b"").public_graph()
+
+    def described() -> dict:
+        r = client.get("/api/graphes-sources?format=csv")
+        return next(row for row in csv.DictReader(io.StringIO(r.text)) if row["graphe"] == public)
+
+    ids = [pending_id(app, propose(client, titre=f"Guide {n}").headers["location"]) for n in "AB"]
+    login(client, app)
+    for rid in ids:
+        moderate(client, rid, action="accepter")
+    row = described()
+    assert row["licence"] == "https://creativecommons.org/licenses/by-sa/4.0/"
+    assert int(row["triplets"]) == store.count(public)
+    moderate(client, ids[0], **form_data(titre="Guide A corrigé", action="enregistrer"))
+    moderate(client, ids[1], action="supprimer")
+    assert int(described()["triplets"]) == store.count(public)
