@@ -471,8 +471,9 @@ def propose(
     upload: tuple[str, bytes] | str | None,
 ) -> tuple[str, str] | dict[str, list[str]]:
     """(id, tracking token) of the new pending resource, or the errors per field; senders over the rate
-    limit are refused."""
-    state(request).submit_limit.hit(accounts.client_address(request))
+    limit are refused. Only proposals stored count: a refused one is corrected and sent again."""
+    limit, address = state(request).submit_limit, accounts.client_address(request)
+    limit.hit(address, count=False)
     user = current_user(request)
     checked, errors, file = validate(request, content, contributor, upload, need_contact=user is None)
     if checked is None:
@@ -483,6 +484,7 @@ def propose(
         show_name=contributor.show_name or user is not None,
         account=user.username if user else None,
     )
+    limit.hit(address)
     m = contributions_of(request)
     rid = m.new_id(checked.title)
     if file is not None:

@@ -256,6 +256,14 @@ def test_rate_limit_answers_429(store, tmp_path):
         assert client.post("/api/contributions", json={}).status_code == 429
 
 
+def test_only_stored_proposals_count_against_the_rate_limit(store, tmp_path):
+    app = make_app(store, tmp_path, submit_rate=3, submit_window=3600)
+    with TestClient(app) as client:
+        assert [propose(client, titre="").status_code for _ in range(3)] == [422] * 3
+        assert [propose(client).status_code for _ in range(3)] == [303] * 3
+        assert propose(client, titre="").status_code == 429
+
+
 def test_the_secret_key_outlives_a_restart(tmp_path, monkeypatch):
     """Without COMMUNS_SECRET_KEY the key is made once beside the store, readable by its owner only:
     sessions, form tokens and contributors' pseudonyms (an HMAC of their email) survive a restart."""
