@@ -182,6 +182,15 @@ def test_json_api_reports_the_same_errors_and_accepts_files(client, app, store):
     assert EMAIL not in r.text
 
 
+def test_json_api_refuses_unknown_fields_and_a_name_consent_that_is_not_a_boolean(client):
+    body = {**form_data(territoires=[]), "nom": "Jo", "courriel": EMAIL}
+    r = client.post("/api/contributions", json={**body, "date": "2023-13-45", "foo": 1})
+    assert r.status_code == 400 and "date, foo" in r.json()["detail"], r.text
+    r = client.post("/api/contributions", json={**body, "nom_public": "oui"})
+    assert r.status_code == 400 and "nom_public" in r.json()["detail"], r.text
+    assert client.post("/api/contributions", json={**body, "nom_public": True}).status_code == 201
+
+
 def test_json_api_blames_a_bad_file_on_the_file_not_on_the_link(store, tmp_path):
     """Over a real server: an unreadable ``fichier`` is an error on ``fichier``, and on nothing else."""
     body = {
