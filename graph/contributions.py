@@ -540,7 +540,7 @@ class Contributions:
                 number=int(r["n"].value),
                 action=r["action"].value,
                 at=r["at"].value,
-                agent_label=r["label"].value if "label" in r else r["agent"].value,
+                agent_label=r["label"].value if "label" in r else ANONYMOUS_LABEL,
                 state_after=r["apres"].value.rsplit("/", 1)[-1],
                 version=int(r["gen"].value.rsplit("/", 1)[-1]) if "gen" in r else None,
                 reason=r["motif"].value if "motif" in r else None,

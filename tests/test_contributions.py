@@ -469,6 +469,18 @@ def test_public_history_shows_only_public_versions(client, app):
     assert "Revenir à la version" not in anonymous
 
 
+def test_public_history_names_the_contributor_as_they_chose_never_by_iri(client, app):
+    anonymous = pending_id(app, propose(client).headers["location"])
+    named = pending_id(app, propose(client, nom="Lucie Publique", nom_public="on").headers["location"])
+    login(client, app)
+    for rid in (anonymous, named):
+        moderate(client, rid, action="accepter")
+    pages = [TestClient(app).get(f"/ressources/{rid}/historique").text for rid in (anonymous, named)]
+    assert all("/id/contributeur/" not in page for page in pages)
+    assert re.search(r"Proposée par</td><td><ins>Contributeur·rice du réseau<", pages[0]), pages[0]
+    assert re.search(r"Proposée par</td><td><ins>Lucie Publique<", pages[1]), pages[1]
+
+
 def test_moderation_needs_a_moderator(client, app):
     assert client.get("/moderation", follow_redirects=False).status_code == 303
     login(client, app, "simple", "contributeur")
