@@ -688,9 +688,15 @@ def test_links_are_iris_and_links_published_as_literals_converge(store, tmp_path
             f"DELETE DATA {{ GRAPH <{graph}> {{ {s} {url} <https://example.org/lien> }} }} ;"
             f"INSERT DATA {{ GRAPH <{graph}> {{ {s} {url} {literal} }} }}"
         )
+    store.update(
+        f"DELETE WHERE {{ GRAPH <{store.meta_graph}> {{ <{public}> ?p ?o }} }}"
+    )  # no count, no licence
     app = make_app(store, tmp_path, submit_rate=1000)
     with TestClient(app) as client:
         assert links() == [ox.NamedNode("https://example.org/lien")]
+        void = "<http://rdfs.org/ns/void#triples>"
+        count = f"SELECT ?n WHERE {{ GRAPH <{store.meta_graph}> {{ <{public}> {void} ?n }} }}"
+        assert [int(r["n"].value) for r in store.select(count)] == [store.count(public)]
         login(client, app)
         moderate(client, rid, **form_data(url="https://example.org/autre", action="enregistrer"))
         assert links() == [ox.NamedNode("https://example.org/autre")]
