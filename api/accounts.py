@@ -250,8 +250,9 @@ class RateLimiter:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, key: str) -> None:
-        """Count one hit, or raise 429 with Retry-After when over the limit."""
+    def hit(self, key: str, count: bool = True) -> None:
+        """Count one hit (or only check, when ``count`` is false), or raise 429 with Retry-After when over
+        the limit."""
         now = time.monotonic()
         with self._lock:
             hits = self._hits.setdefault(key, deque())
@@ -264,7 +265,8 @@ class RateLimiter:
                     f"Trop de propositions depuis votre adresse : réessayez dans {retry} secondes.",
                     headers={"Retry-After": str(retry)},
                 )
-            hits.append(now)
+            if count:
+                hits.append(now)
             if len(self._hits) > 10000:  # forget idle addresses
                 for k in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
                     del self._hits[k]

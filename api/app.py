@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.state.runner = None
         try:
             app.state.store = store or open_store(settings.store, settings.base_iri)
+            contributions.converge(app)
             # Public reads (/sparql, pages) go through worker processes with real deadlines.
             app.state.runner = QueryRunner(
                 app.state.store,

@@ -48,6 +48,9 @@ async def propose_post(request: Request) -> Response:
     return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1", status_code=303)
 
 
+API_FIELDS = [*shared.FIELDS, "nom", "courriel", "nom_public", "fichier"]  # what the JSON API reads
+
+
 def _strings(body: dict, key: str) -> list[str]:
     """A JSON value as the form's strings: a list or one value; ``true`` reads as the checkbox's "true"."""
     value = body.get(key)
@@ -80,6 +83,12 @@ async def api_propose(request: Request) -> JSONResponse:
     if user is None and not shared.state(request).settings.allow_anonymous:
         raise HTTPException(401, "Authentifiez-vous (jeton d'API) pour proposer une ressource.")
     body = await shared.json_body(request)
+    if unknown := sorted(set(body).difference(API_FIELDS)):
+        raise HTTPException(
+            400, f"Champs inconnus : {', '.join(unknown)} ; attendus : {', '.join(API_FIELDS)}."
+        )
+    if not isinstance(body.get("nom_public", False), bool):
+        raise HTTPException(400, "nom_public vaut true ou false.")
     content, contributor = shared.posted(lambda key: _strings(body, key))
     shared.refuse_bots(body)
     result = shared.propose(request, content, contributor, _file(body))

@@ -112,6 +112,12 @@ def setup(app: FastAPI, settings: Settings) -> None:
     )
 
 
+def converge(app: FastAPI) -> None:
+    """At start-up: the public contributions in today's form (see ``Contributions.converge``)."""
+    if not getattr(app.state.store, "read_only", False):
+        Contributions(app.state.store, app.state.contrib.secret).converge()
+
+
 def state(request: Request) -> ContribState:
     return request.app.state.contrib
 
@@ -318,6 +324,8 @@ def validate(
         err("type", "Choisissez un type de ressource dans la liste.")
     if url and not re.match(r"^https?://[^\s/$.?#][^\s<>\"]*$", url):
         err("url", "Le lien doit être une adresse web complète commençant par https:// ou http://.")
+    elif url and not _is_iri(url):  # it is published as an IRI
+        err("url", "Le lien n'est pas une adresse web valide : encodez ses espaces et | { } ^ ` \\ (%XX).")
     if content.license not in LICENSES:
         err("licence", "Choisissez une licence dans la liste.")
     picked = {}
@@ -357,6 +365,14 @@ def validate(
     )
     errors = shacl_errors(request, clean)
     return (None if errors else clean), errors, checked
+
+
+def _is_iri(text: str) -> bool:
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
 
 
 def shacl_errors(request: Request, content: Content) -> dict[str, list[str]]:
@@ -455,8 +471,9 @@ def propose(
     upload: tuple[str, bytes] | str | None,
 ) -> tuple[str, str] | dict[str, list[str]]:
     """(id, tracking token) of the new pending resource, or the errors per field; senders over the rate
-    limit are refused."""
-    state(request).submit_limit.hit(accounts.client_address(request))
+    limit are refused. Only proposals stored count: a refused one is corrected and sent again."""
+    limit, address = state(request).submit_limit, accounts.client_address(request)
+    limit.hit(address, count=False)
     user = current_user(request)
     checked, errors, file = validate(request, content, contributor, upload, need_contact=user is None)
     if checked is None:
@@ -467,6 +484,7 @@ def propose(
         show_name=contributor.show_name or user is not None,
         account=user.username if user else None,
     )
+    limit.hit(address)
     m = contributions_of(request)
     rid = m.new_id(checked.title)
     if file is not None:

@@ -16,7 +16,8 @@ from api import contributions as shared
 from api.accounts import CSRF_FIELD, User, current_user
 from graph import contributions as model
 from graph.contributions import Content, ContributionError, Contributions, UnknownContribution
-from graph.namespaces import DCTERMS, RDFS, SCHEMA
+from graph.namespaces import DCTERMS, PROV, RDFS, SCHEMA
+from loaders.mentions import scrub
 
 router = APIRouter()
 
@@ -117,6 +118,9 @@ def _as_form(request: Request, record: model.Record) -> Content:
 
 
 def _edit_page(request: Request, record: model.Record, content: Content, errors: dict, status: int = 200):
+    """The moderator is warned of public fields that look like they hold an email address or a phone
+    number: they would be published as typed."""
+    public = {"titre": content.title, "resume": content.summary, "url": content.url or ""}
     context = shared.form_context(
         request,
         content,
@@ -125,6 +129,7 @@ def _edit_page(request: Request, record: model.Record, content: Content, errors:
         state_label=model.STATE_LABELS[record.state],
         history=shared.contributions_of(request).history(record.id),
         actions=model.ACTION_LABELS,
+        personal=[shared.FIELD_LABELS[name] for name, text in public.items() if scrub(text) != text],
     )
     return shared.page(request, "moderation_edit.html", context, status=status)
 
@@ -194,7 +199,7 @@ PREDICATE_LABELS = {
     DCTERMS + "created": "Proposée le",
     DCTERMS + "modified": "Modifiée le",
     SCHEMA + "datePublished": "Publiée le",
-    "http://www.w3.org/ns/prov#wasAttributedTo": "Proposée par",
+    PROV + "wasAttributedTo": "Proposée par",
 }
 
 
@@ -205,6 +210,8 @@ def _readable(triples: set[ox.Triple], subject: str, names: dict[str, str]) -> l
         if t.subject.value != subject or t.predicate.value not in PREDICATE_LABELS:
             continue
         value = names.get(t.object.value, t.object.value)
+        if t.predicate.value == PROV + "wasAttributedTo":  # the name the contributor made public, if any
+            value = names.get(t.object.value, model.ANONYMOUS_LABEL)
         if t.predicate.value == SCHEMA + "associatedMedia":
             value = t.object.value.rsplit("/", 1)[-1]
         out.append((PREDICATE_LABELS[t.predicate.value], value))
@@ -230,6 +237,7 @@ def history(request: Request, rid: str) -> HTMLResponse:
         if c.version and shown:
             # The public compares public versions only: a pending draft never leaks through a diff.
             current = set(m.version_content(rid, c.version))
+            names |= {t.subject.value: t.object.value for t in current if t.predicate.value == RDFS + "label"}
             entry["removed"] = _readable(previous - current, m.iri(rid), names)
             entry["added"] = _readable(current - previous, m.iri(rid), names)
             previous = current

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from graph.namespaces import CS, DCTERMS, PROV, RDFS, SCHEMA, XSD, Minter, slugify
+from graph.namespaces import CS, DCTERMS, PREFIXES, PROV, RDFS, SCHEMA, XSD, Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, iri
+from loaders.mentions import scrub
 
+VOID = PREFIXES["void"]
 LICENSES = {
     "https://creativecommons.org/licenses/by-sa/4.0/": "CC BY-SA 4.0",
     "https://creativecommons.org/licenses/by/4.0/": "CC BY 4.0",
@@ -211,7 +213,7 @@ class Contributions:
         t.add(s, "dcterms:type", iri(self.kind_iri(c.kind)))
         t.add(s, "dcterms:license", iri(c.license))
         if c.url:
-            t.add(s, "schema:url", ox.Literal(c.url, datatype=ox.NamedNode(XSD + "anyURI")))
+            t.add(s, "schema:url", iri(c.url))  # an IRI, as in every other graph
         for name, predicate in LINK_FIELDS.items():
             for value in getattr(c, name):
                 t.add(s, predicate, iri(value))
@@ -386,26 +388,15 @@ class Contributions:
                 files = f"{self.minter.base}fichiers/{rid}/"
                 owned = [t for t in old if t.subject == r or t.subject.value.startswith(files)]
                 published.append(f"DELETE DATA {{ {_data(public, owned)} }}")
+                # The link, whatever its form (a literal until 2026-12: converge() rewrites it as an IRI).
+                published.append(f"DELETE WHERE {{ GRAPH <{public}> {{ {r} <{SCHEMA}url> ?u }} }}")
             insert = _data(h, hist) + _data(self.private_graph, private or [])
             if rewrite:
                 insert += _data(self.version_graph(rid, new_version), content_now)
             if state_after == PENDING:
                 insert += _data(self.pending_graph(rid), content_now)
             elif state_after == ACCEPTED:
-                meta = GraphMeta(
-                    label="Ressources partagées par le réseau (contributions acceptées)",
-                    source=self.minter.base + "ressources/proposer",
-                    description="Chaque ressource porte sa propre licence (dcterms:license).",
-                )
-                void_triples = "http://rdfs.org/ns/void#triples"
-                meta_triples = [
-                    t for t in self.store.meta_triples(public, meta, 0) if t.predicate.value != void_triples
-                ]
-                meta_graph = self.store.meta_graph
-                published.append(f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{public}> ?p ?o }} }}")
-                published.append(
-                    f"INSERT DATA {{ {_data(public, content_now)}{_data(meta_graph, meta_triples)} }}"
-                )
+                published.append(f"INSERT DATA {{ {_data(public, content_now)} }}")
             updates.append(f"INSERT DATA {{ {insert} }}")
             if state_before == ACCEPTED:
                 agents = " ".join(
@@ -419,14 +410,50 @@ class Contributions:
                     f"{{ ?x <{PROV}wasAttributedTo> ?a }} }} }}"
                 )
             if published:
-                self.store.update(" ;\n".join(published))
+                self.store.update(" ;\n".join([*published, self._provenance()]))
             self.store.update(" ;\n".join(updates))
             return number
 
+    def converge(self) -> None:
+        """What earlier versions published, brought to today's form at start-up (the version graphs stay
+        as they were written): links as IRIs, as in every other graph; the graph's licence and triple count
+        in graph/meta."""
+        public, url, meta = self.public_graph(), f"<{SCHEMA}url>", self.store.meta_graph
+        old = f"GRAPH <{public}> {{ ?s {url} ?u FILTER(isLiteral(?u)) }}"
+        described = f"GRAPH <{meta}> {{ <{public}> <{VOID}triples> ?n ; <{DCTERMS}license> ?l }}"
+        stale = f"{{ {old} }} UNION {{ GRAPH <{public}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ {described} }} }}"
+        if self.store.select(f"SELECT ?s WHERE {{ {stale} }} LIMIT 1"):
+            self.store.update(
+                f"DELETE {{ GRAPH <{public}> {{ ?s {url} ?u }} }}"
+                f" INSERT {{ GRAPH <{public}> {{ ?s {url} ?i }} }}"
+                f" WHERE {{ {old} BIND(IRI(STR(?u)) AS ?i) }} ;\n{self._provenance()}"
+            )
+
+    def _provenance(self) -> str:
+        """The update saying in graph/meta what it says of every graph (source, licence, time, triple count),
+        the count taken after the changes before it in the same update. The graph's licence is the one a
+        compilation of resources under any of LICENSES may take."""
+        public, meta = self.public_graph(), self.store.meta_graph
+        about = GraphMeta(
+            label="Ressources partagées par le réseau (contributions acceptées)",
+            source=self.minter.base + "ressources/proposer",
+            license=DEFAULT_LICENSE,
+            description="Chaque ressource porte sa propre licence (dcterms:license).",
+        )
+        void = f"<{VOID}triples>"
+        described = [t for t in self.store.meta_triples(public, about, 0) if str(t.predicate) != void]
+        return (
+            f"DELETE WHERE {{ GRAPH <{meta}> {{ <{public}> ?p ?o }} }} ;\n"
+            f"INSERT DATA {{ {_data(meta, described)} }} ;\n"
+            f"INSERT {{ GRAPH <{meta}> {{ <{public}> {void} ?n }} }} "
+            f"WHERE {{ SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{public}> {{ ?s ?p ?o }} }} }}"
+        )
+
     @staticmethod
     def new_id(title: str) -> str:
-        """Readable and unguessable enough to never collide: 'guide-des-saisonniers-3fa2c1'."""
-        return f"{slugify(title, 60)}-{secrets.token_hex(3)}"
+        """Readable and unguessable enough to never collide: 'guide-des-saisonniers-3fa2c1'. The IRI outlives
+        any edit of the title: an email address or a phone number typed in it never reaches the IRI."""
+        return f"{slugify(scrub(title, '', ''), 60)}-{secrets.token_hex(3)}"
 
     def propose(self, content: Content, contributor: Contributor, rid: str | None = None) -> tuple[str, str]:
         """A new pending resource → (id, private tracking token)."""
@@ -513,7 +540,7 @@ class Contributions:
                 number=int(r["n"].value),
                 action=r["action"].value,
                 at=r["at"].value,
-                agent_label=r["label"].value if "label" in r else r["agent"].value,
+                agent_label=r["label"].value if "label" in r else ANONYMOUS_LABEL,
                 state_after=r["apres"].value.rsplit("/", 1)[-1],
                 version=int(r["gen"].value.rsplit("/", 1)[-1]) if "gen" in r else None,
                 reason=r["motif"].value if "motif" in r else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import json
 import re
@@ -181,6 +182,15 @@ def test_json_api_reports_the_same_errors_and_accepts_files(client, app, store):
     assert EMAIL not in r.text
 
 
+def test_json_api_refuses_unknown_fields_and_a_name_consent_that_is_not_a_boolean(client):
+    body = {**form_data(territoires=[]), "nom": "Jo", "courriel": EMAIL}
+    r = client.post("/api/contributions", json={**body, "date": "2023-13-45", "foo": 1})
+    assert r.status_code == 400 and "date, foo" in r.json()["detail"], r.text
+    r = client.post("/api/contributions", json={**body, "nom_public": "oui"})
+    assert r.status_code == 400 and "nom_public" in r.json()["detail"], r.text
+    assert client.post("/api/contributions", json={**body, "nom_public": True}).status_code == 201
+
+
 def test_json_api_blames_a_bad_file_on_the_file_not_on_the_link(store, tmp_path):
     """Over a real server: an unreadable ``fichier`` is an error on ``fichier``, and on nothing else."""
     body = {
@@ -253,6 +263,14 @@ def test_rate_limit_answers_429(store, tmp_path):
         r = propose(client)
         assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
         assert client.post("/api/contributions", json={}).status_code == 429
+
+
+def test_only_stored_proposals_count_against_the_rate_limit(store, tmp_path):
+    app = make_app(store, tmp_path, submit_rate=3, submit_window=3600)
+    with TestClient(app) as client:
+        assert [propose(client, titre="").status_code for _ in range(3)] == [422] * 3
+        assert [propose(client).status_code for _ in range(3)] == [303] * 3
+        assert propose(client, titre="").status_code == 429
 
 
 def test_the_secret_key_outlives_a_restart(tmp_path, monkeypatch):
@@ -451,6 +469,18 @@ def test_public_history_shows_only_public_versions(client, app):
     assert "Revenir à la version" not in anonymous
 
 
+def test_public_history_names_the_contributor_as_they_chose_never_by_iri(client, app):
+    anonymous = pending_id(app, propose(client).headers["location"])
+    named = pending_id(app, propose(client, nom="Lucie Publique", nom_public="on").headers["location"])
+    login(client, app)
+    for rid in (anonymous, named):
+        moderate(client, rid, action="accepter")
+    pages = [TestClient(app).get(f"/ressources/{rid}/historique").text for rid in (anonymous, named)]
+    assert all("/id/contributeur/" not in page for page in pages)
+    assert re.search(r"Proposée par</td><td><ins>Contributeur·rice du réseau<", pages[0]), pages[0]
+    assert re.search(r"Proposée par</td><td><ins>Lucie Publique<", pages[1]), pages[1]
+
+
 def test_moderation_needs_a_moderator(client, app):
     assert client.get("/moderation", follow_redirects=False).status_code == 303
     login(client, app, "simple", "contributeur")
@@ -609,3 +639,84 @@ def test_titles_with_direction_control_or_lone_surrogate_characters_are_refused(
         "/api/contributions", content=json.dumps(body), headers={"Content-Type": "application/json"}
     )
     assert r.status_code == 422 and "titre" in r.json()["erreurs"], r.text
+
+
+def test_an_email_or_phone_number_in_a_title_never_reaches_the_iri(client):
+    """The IRI is minted from the proposed title and outlives the moderator's correction of it."""
+    for title in ("QA-API4 Saisonniers 06 98 76 54 32", "Guide jean.secret@example.org +33 6-12-34-56-78"):
+        body = {**form_data(titre=title), "territoires": [], "nom": "Ana", "courriel": "ana@example.net"}
+        r = client.post("/api/contributions", json=body)
+        assert r.status_code == 201, r.text
+        assert not re.search(r"\d{2}-\d{2}|secret|example", r.json()["id"]), r.json()["id"]
+
+
+def test_the_moderation_screen_warns_of_contact_details_in_public_fields(client, app):
+    summary = "Écrire à jean.secret@example.org ou appeler le 06 12 34 56 78 pour le guide."
+    flagged = pending_id(app, propose(client, resume=summary).headers["location"])
+    clean = pending_id(app, propose(client).headers["location"])
+    login(client, app)
+    page = client.get(f"/moderation/{flagged}").text
+    assert re.search(r"numéro de téléphone probable dans : Résumé\.", page), page
+    assert "téléphone probable" not in client.get(f"/moderation/{clean}").text
+
+
+def test_links_are_iris_and_links_published_as_literals_converge(store, tmp_path):
+    """schema:url is an IRI in every other graph; earlier versions wrote an xsd:anyURI literal, in the
+    public graph and in the version graphs: the next start rewrites the public one, and an edit then
+    leaves one link."""
+    m = Contributions(store, b"")
+    app = make_app(store, tmp_path, submit_rate=1000)
+    with TestClient(app) as client:
+        bad = client.post(
+            "/api/contributions", json={**form_data(url="https://example.org/a|b"), "territoires": []}
+        )
+        assert bad.status_code == 422 and list(bad.json()["erreurs"]) == ["url"], bad.text
+        rid = pending_id(app, propose(client, url="https://example.org/lien").headers["location"])
+        login(client, app)
+        moderate(client, rid, action="accepter")
+    s, url, public = ox.NamedNode(m.iri(rid)), ox.NamedNode("http://schema.org/url"), m.public_graph()
+
+    def links() -> list:
+        return [q.object for q in store.oxigraph.quads_for_pattern(s, url, None, ox.NamedNode(public))]
+
+    assert links() == [ox.NamedNode("https://example.org/lien")]
+    literal = ox.Literal(
+        "https://example.org/lien", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#anyURI")
+    )
+    for graph in (public, m.version_graph(rid, 2)):
+        store.update(
+            f"DELETE DATA {{ GRAPH <{graph}> {{ {s} {url} <https://example.org/lien> }} }} ;"
+            f"INSERT DATA {{ GRAPH <{graph}> {{ {s} {url} {literal} }} }}"
+        )
+    store.update(
+        f"DELETE WHERE {{ GRAPH <{store.meta_graph}> {{ <{public}> ?p ?o }} }}"
+    )  # no count, no licence
+    app = make_app(store, tmp_path, submit_rate=1000)
+    with TestClient(app) as client:
+        assert links() == [ox.NamedNode("https://example.org/lien")]
+        void = "<http://rdfs.org/ns/void#triples>"
+        count = f"SELECT ?n WHERE {{ GRAPH <{store.meta_graph}> {{ <{public}> {void} ?n }} }}"
+        assert [int(r["n"].value) for r in store.select(count)] == [store.count(public)]
+        login(client, app)
+        moderate(client, rid, **form_data(url="https://example.org/autre", action="enregistrer"))
+        assert links() == [ox.NamedNode("https://example.org/autre")]
+
+
+def test_the_contributions_graph_states_its_licence_and_triple_count_after_each_change(client, app, store):
+    """graph/meta holds each graph's source, licence, load time and triple count (README)."""
+    public = Contributions(store, b"").public_graph()
+
+    def described() -> dict:
+        r = client.get("/api/graphes-sources?format=csv")
+        return next(row for row in csv.DictReader(io.StringIO(r.text)) if row["graphe"] == public)
+
+    ids = [pending_id(app, propose(client, titre=f"Guide {n}").headers["location"]) for n in "AB"]
+    login(client, app)
+    for rid in ids:
+        moderate(client, rid, action="accepter")
+    row = described()
+    assert row["licence"] == "https://creativecommons.org/licenses/by-sa/4.0/"
+    assert int(row["triplets"]) == store.count(public)
+    moderate(client, ids[0], **form_data(titre="Guide A corrigé", action="enregistrer"))
+    moderate(client, ids[1], action="supprimer")
+    assert int(described()["triplets"]) == store.count(public)
