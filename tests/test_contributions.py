@@ -609,3 +609,12 @@ def test_titles_with_direction_control_or_lone_surrogate_characters_are_refused(
         "/api/contributions", content=json.dumps(body), headers={"Content-Type": "application/json"}
     )
     assert r.status_code == 422 and "titre" in r.json()["erreurs"], r.text
+
+
+def test_every_field_in_error_references_its_message_and_keeps_its_help(client):
+    r = propose(client, resume="", territoires="Nullepartville")
+    assert r.status_code == 422
+    for name in ("resume", "territoires"):
+        field = re.search(rf'<textarea id="{name}"[^>]*>', r.text)[0]
+        assert 'aria-invalid="true"' in field and f'aria-describedby="aide-{name} err-{name}"' in field
+        assert f'id="err-{name}"' in r.text
