@@ -618,3 +618,7 @@ def test_every_field_in_error_references_its_message_and_keeps_its_help(client):
         field = re.search(rf'<textarea id="{name}"[^>]*>', r.text)[0]
         assert 'aria-invalid="true"' in field and f'aria-describedby="aide-{name} err-{name}"' in field
         assert f'id="err-{name}"' in r.text
+
+
+def test_the_form_promises_no_markdown_since_nothing_renders_it(client):
+    assert "Markdown" not in client.get("/ressources/proposer").text
