@@ -43,7 +43,8 @@ async def propose_post(request: Request) -> Response:
     upload = await shared.form_upload(request, form)
     result = shared.propose(request, content, contributor, upload)
     if isinstance(result, dict):
-        context = shared.form_context(request, content, result, contributor)
+        # A browser never sends a file back: say so beside the field.
+        context = shared.form_context(request, content, result, contributor, file_lost=upload is not None)
         return shared.page(request, "contrib_form.html", context, status=422)
     return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1", status_code=303)
 

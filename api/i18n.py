@@ -274,6 +274,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "made_by": ("Réalisé par", "Made by"),
     "link": ("Lien", "Link"),
     "file": ("Fichier", "File"),
+    # The contribution form (templates contrib_form/contrib_champs.html)
+    "file_lost": (
+        "Le fichier choisi n'a pas été conservé : joignez-le à nouveau avant d'envoyer.",
+        "The chosen file was not kept: attach it again before sending.",
+    ),
     "contribution_history": ("Historique de la contribution", "Contribution history"),
     "by": ("par", "by"),
     "history_full": ("Voir l'historique complet", "See the full history"),

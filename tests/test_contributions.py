@@ -622,3 +622,10 @@ def test_every_field_in_error_references_its_message_and_keeps_its_help(client):
 
 def test_the_form_promises_no_markdown_since_nothing_renders_it(client):
     assert "Markdown" not in client.get("/ressources/proposer").text
+
+
+def test_a_refused_form_asks_for_the_file_again(client):
+    files = {"fichier": ("guide.pdf", PDF, "application/pdf")}
+    r = propose(client, files=files, titre="")
+    assert r.status_code == 422 and 'id="fichier-perdu"' in r.text and "joignez-le à nouveau" in r.text
+    assert 'id="fichier-perdu"' not in propose(client, titre="").text  # no file, nothing lost
