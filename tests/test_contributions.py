@@ -629,3 +629,32 @@ def test_a_refused_form_asks_for_the_file_again(client):
     r = propose(client, files=files, titre="")
     assert r.status_code == 422 and 'id="fichier-perdu"' in r.text and "joignez-le à nouveau" in r.text
     assert 'id="fichier-perdu"' not in propose(client, titre="").text  # no file, nothing lost
+
+
+def test_contribution_pages_in_english_say_nothing_in_french(client, app):
+    r = propose(client, files=None, titre="", resume="", courriel="x")
+    assert r.status_code == 422 and "3 champs à corriger" in r.text
+    assert "1 champ à corriger" in propose(client, titre="").text
+    english = client.get("/ressources/proposer?lang=en")
+    token = csrf_of(english.text)
+    r = client.post("/ressources/proposer", data=form_data(csrf_token=token, titre=""))
+    assert r.status_code == 422 and "1 field to correct" in r.text and "Propose a resource" in r.text
+    follow = propose(client).headers["location"]
+    rid = pending_id(app, follow)
+    login(client, app)
+    staff = client.get("/moderation?lang=en").text  # French, and says so
+    assert "(modérateur·rice)" in staff and '<html lang="fr"' in staff
+    moderate(client, rid, action="accepter")
+    pages = {
+        "/ressources/proposer": ["Proposer", "obligatoire", "Résumé", "Territoires concernés", "Thèmes"],
+        "/connexion": ["Connexion", "Identifiant", "Mot de passe", "moderateur", "modérateur"],
+        follow: ["Suivi", "État", "acceptée", "Étapes", "Résumé", "(commune)", "Proposition"],
+        f"/ressources/{rid}/historique": ["Historique", "Modifiée le", "Proposée le", "état", "Acceptation"],
+        "/sparql": ["Interrogez", "Délai", "Exemples"],
+    }
+    for path, french in pages.items():
+        text = client.get(path + ("&" if "?" in path else "?") + "lang=en").text
+        assert '<html lang="en"' in text, path
+        assert [w for w in french if w in text] == [], path
+    assert "Municipality" not in client.get(f"{follow.split('?')[0]}?lang=en").text
+    assert "(municipality)" in client.get(f"{follow.split('?')[0]}?lang=en").text
