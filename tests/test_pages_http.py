@@ -525,3 +525,15 @@ def test_a_facet_value_no_item_has_is_refused(url):
     # A real value that leaves nothing is an answer: no project in Corse-du-Sud.
     assert httpx.get(f"{url}/projets.json", params={"departement": "2A"}).json()["total"] == 0
     assert httpx.get(f"{url}/recherche.json", params={"q": "bourg", "departement": "2A"}).status_code == 200
+
+
+
+def test_a_licence_is_named_in_the_facet_and_the_twins_as_on_its_card(url):
+    resources = httpx.get(f"{url}/ressources").text
+    facet = re.search(r'name="licence" value="[^"]*"> (.*?) <span', resources)[1]
+    assert facet == "CC BY 4.0"
+    items = httpx.get(f"{url}/ressources.json").json()["items"]
+    rows = list(csv.DictReader(io.StringIO(httpx.get(f"{url}/ressources.csv").text)))
+    assert "CC BY 4.0" in [v for i in items for v in i.get("licence", [])]
+    assert "CC BY 4.0" in [r["licence"] for r in rows]
+    assert "creativecommons.org" not in str(items) + str(rows)
