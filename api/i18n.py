@@ -315,6 +315,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "One territory a line: the name of a municipality, intercommunality, département or region (e.g. "
         "“Chambéry” or “Savoie”). Add the code when names are shared, e.g. “Saint-Martin [commune 73xxx]”.",
     ),
+    "territory_search": ("Chercher un territoire à ajouter", "Search a territory to add"),
+    "territory_hint": (
+        "Chercher une commune, une intercommunalité, un département…",
+        "Search a municipality, an intercommunality, a département…",
+    ),
     "file_lost": (
         "Le fichier choisi n'a pas été conservé : joignez-le à nouveau avant d'envoyer.",
         "The chosen file was not kept: attach it again before sending.",

@@ -636,6 +636,7 @@ def test_contribution_pages_in_english_say_nothing_in_french(client, app):
     assert r.status_code == 422 and "3 champs à corriger" in r.text
     assert "1 champ à corriger" in propose(client, titre="").text
     english = client.get("/ressources/proposer?lang=en")
+    assert 'data-search-label="Search a territory to add"' in english.text  # contrib.js's words
     token = csrf_of(english.text)
     r = client.post("/ressources/proposer", data=form_data(csrf_token=token, titre=""))
     assert r.status_code == 422 and "1 field to correct" in r.text and "Propose a resource" in r.text
