@@ -427,8 +427,13 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
     media = f.iris(SCHEMA + "associatedMedia")
     prefix = store.minter.thing("ressource", "")
     rid = desc.iri.value.removeprefix(prefix) if desc.iri.value.startswith(prefix) else ""
+    t = translator(lang)
     history = [  # the changes that made a public version, as on the history page
-        HistoryEntry(model.ACTION_LABELS[c.action], date_text(c.at[:10], lang), c.agent_label)
+        HistoryEntry(
+            t("action_" + c.action),
+            date_text(c.at[:10], lang),
+            t("anonymous") if c.agent_label == model.ANONYMOUS_LABEL else c.agent_label,
+        )
         for c in (contributions.history(rid) if rid else [])
         if c.state_after == model.ACCEPTED and (c.version or c.action == "acceptation")
     ]

@@ -43,7 +43,7 @@ async def propose_post(request: Request) -> Response:
     upload = await shared.form_upload(request, form)
     result = shared.propose(request, content, contributor, upload)
     if isinstance(result, dict):
-        context = shared.form_context(request, content, result, contributor)
+        context = shared.form_context(request, content, result, contributor, file_lost=upload is not None)
         return shared.page(request, "contrib_form.html", context, status=422)
     return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1", status_code=303)
 
@@ -111,10 +111,8 @@ def follow(request: Request, token: str) -> HTMLResponse:
     reason = next((c.reason for c in reversed(history) if c.reason), None)
     context = {
         "record": record,
-        "state_label": model.STATE_LABELS[record.state],
         "reason": reason if record.state in (model.REJECTED, model.DELETED) else None,
         "history": history,
-        "actions": model.ACTION_LABELS,
         "new": request.query_params.get("nouvelle") == "1",
         "labels": (names := shared.labels(request)),
         "kind_label": names.get(m.kind_iri(record.content.kind), record.content.kind),

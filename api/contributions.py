@@ -21,6 +21,7 @@ from markupsafe import Markup
 from api import accounts
 from api.accounts import current_user
 from api.deps import templates
+from api.i18n import language, translator
 from api.pages import render
 from api.public_http import unsafe_text
 from api.uploads import Upload, UploadError, check, save
@@ -37,23 +38,6 @@ templates.env.filters["markdown"] = lambda text: Markup(_markdown.render(text or
 
 TERRITORY_RANKS = {"region": 0, "departement": 1, "epci": 2, "commune": 3}  # the autocomplete's order
 KIND_WORDS = dict(region="région", departement="département", epci="intercommunalité", commune="commune")
-FIELD_LABELS = {
-    "titre": "Titre",
-    "resume": "Résumé",
-    "type": "Type de ressource",
-    "url": "Lien",
-    "fichier": "Fichier",
-    "themes": "Thèmes",
-    "publics": "Publics",
-    "territoires": "Territoires",
-    "projets": "Projets liés",
-    "organisations": "Organisations liées",
-    "licence": "Licence",
-    "nom": "Nom ou pseudonyme",
-    "courriel": "Adresse électronique",
-    "motif": "Motif",
-    "general": "Ressource",
-}
 # Form field (and JSON key) → attribute of graph.contributions.Content: French on the wire, English in code.
 FIELDS = {
     "titre": "title",
@@ -514,15 +498,16 @@ def form_context(
         "errors": errors,
         "choices": choices(request),
         "honeypot": accounts.HONEYPOT_FIELD,
-        "field_labels": FIELD_LABELS,
         "max_mb": state(request).settings.upload_max_bytes / 1024 / 1024,
+        "file_lost": False,  # a file was sent with a refused form: browsers never send it again
         **extra,
     }
 
 
 def labels(request: Request) -> dict[str, str]:
-    """IRI → French label of everything a content may link to."""
+    """IRI → label of everything a content may link to; a territory's level in the page's language."""
+    t = translator(language(request))
     out = {iri: label for pairs in choices(request).values() for iri, label in pairs}
     for e in territory_index(request):
-        out[e.iri] = f"{e.label} ({KIND_WORDS[e.kind]})"
+        out[e.iri] = f"{e.label} ({t('word_' + e.kind)})"
     return out

@@ -23,6 +23,7 @@ from api import conneg
 from api.i18n import class_name, language, translator
 from api.pages import local_path, number_param, render, store_of, with_query
 from graph import formats, search
+from graph.contributions import LICENSE_NAMES
 
 router = APIRouter()
 PER_PAGE = 50
@@ -76,11 +77,11 @@ def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list
 
 
 def value_label(cat: search.Catalog, value: str, lang: str) -> str:
-    """A facet value's name, on the page and in the twins alike: its label, else a class's name (the
-    type and level facets), else the value itself."""
+    """A facet value's name, on the page and in the twins alike: a licence's short name (as on cards), its
+    label, else a class's name (the type and level facets), else the value itself."""
     if "://" not in value:
         return value
-    label = cat.label(value, lang)
+    label = LICENSE_NAMES.get(value) or cat.label(value, lang)
     return label if label != value else class_name(value, lang) or value
 
 

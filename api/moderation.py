@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from api import accounts
 from api import contributions as shared
 from api.accounts import CSRF_FIELD, User, current_user
+from api.i18n import language, translator
 from graph import contributions as model
 from graph.contributions import Content, ContributionError, Contributions, UnknownContribution
 from graph.namespaces import DCTERMS, PROV, RDFS, SCHEMA
@@ -58,7 +59,7 @@ async def login(request: Request) -> Response:
     user = users.authenticate(str(form.get("identifiant", "")), str(form.get("mot_de_passe", "")))
     suite = _next(str(form.get("suite", "")))
     if user is None:
-        context = {"suite": suite, "erreur": "Identifiant ou mot de passe incorrect."}
+        context = {"suite": suite, "erreur": translator(language(request))("login_failed")}
         return shared.page(request, "connexion.html", context, status=401)
     response = RedirectResponse(suite, status_code=303)
     response.set_cookie(
@@ -100,6 +101,10 @@ def moderator_page(request: Request) -> User | Response:
 
 
 # --- the queue and decisions ----------------------------------------------------------------------------
+# The association's staff work in French: their pages say so in any language rather than claim English.
+STAFF = {"lang": "fr", "t": translator("fr")}
+
+
 @router.get("/moderation", response_class=HTMLResponse)
 def queue(request: Request) -> Response:
     user = moderator_page(request)
@@ -107,7 +112,8 @@ def queue(request: Request) -> Response:
         return user
     m = shared.contributions_of(request)
     lists = {s: m.by_state(s) for s in (model.PENDING, model.ACCEPTED, model.REJECTED, model.DELETED)}
-    return shared.page(request, "moderation.html", {"lists": lists, "state_labels": model.STATE_LABELS})
+    context = {"lists": lists, "state_labels": model.STATE_LABELS, **STAFF}
+    return shared.page(request, "moderation.html", context)
 
 
 def _as_form(request: Request, record: model.Record) -> Content:
@@ -129,7 +135,8 @@ def _edit_page(request: Request, record: model.Record, content: Content, errors:
         state_label=model.STATE_LABELS[record.state],
         history=shared.contributions_of(request).history(record.id),
         actions=model.ACTION_LABELS,
-        personal=[shared.FIELD_LABELS[name] for name, text in public.items() if scrub(text) != text],
+        personal=[STAFF["t"]("field_" + name) for name, text in public.items() if scrub(text) != text],
+        **STAFF,
     )
     return shared.page(request, "moderation_edit.html", context, status=status)
 
@@ -183,23 +190,23 @@ async def moderate(request: Request, rid: str) -> Response:
 
 
 # --- history ------------------------------------------------------------------------------------------------
-PREDICATE_LABELS = {
-    RDFS + "label": "Libellé",
-    SCHEMA + "name": "Titre",
-    SCHEMA + "description": "Résumé",
-    DCTERMS + "type": "Type",
-    DCTERMS + "license": "Licence",
-    SCHEMA + "url": "Lien",
-    DCTERMS + "subject": "Thème",
-    SCHEMA + "audience": "Public",
-    DCTERMS + "spatial": "Territoire",
-    DCTERMS + "relation": "Projet lié",
-    SCHEMA + "mentions": "Organisation liée",
-    SCHEMA + "associatedMedia": "Fichier",
-    DCTERMS + "created": "Proposée le",
-    DCTERMS + "modified": "Modifiée le",
-    SCHEMA + "datePublished": "Publiée le",
-    PROV + "wasAttributedTo": "Proposée par",
+PREDICATE_LABELS = {  # their names, by key of api/i18n.py
+    RDFS + "label": "field_label",
+    SCHEMA + "name": "field_titre",
+    SCHEMA + "description": "field_resume",
+    DCTERMS + "type": "field_kind",
+    DCTERMS + "license": "field_licence",
+    SCHEMA + "url": "field_url",
+    DCTERMS + "subject": "field_theme",
+    SCHEMA + "audience": "field_public",
+    DCTERMS + "spatial": "field_territoire",
+    DCTERMS + "relation": "field_projet",
+    SCHEMA + "mentions": "field_organisation",
+    SCHEMA + "associatedMedia": "field_fichier",
+    DCTERMS + "created": "field_created",
+    DCTERMS + "modified": "field_modified",
+    SCHEMA + "datePublished": "field_published",
+    PROV + "wasAttributedTo": "field_proposed_by",
 }
 
 
@@ -232,7 +239,7 @@ def history(request: Request, rid: str) -> HTMLResponse:
     names = shared.labels(request)
     entries, previous = [], set()
     for c in changes:
-        entry = {"change": c, "label": model.ACTION_LABELS[c.action], "removed": [], "added": []}
+        entry = {"change": c, "removed": [], "added": []}
         entry["shown"] = shown = is_moderator or c.version in public_versions
         if c.version and shown:
             # The public compares public versions only: a pending draft never leaks through a diff.
@@ -246,7 +253,7 @@ def history(request: Request, rid: str) -> HTMLResponse:
         "record": record,
         "entries": [e for e in reversed(entries) if e["shown"]],
         "moderator": is_moderator,
-        "state_label": model.STATE_LABELS[record.state],
+        "anonymous": model.ANONYMOUS_LABEL,
     }
     return shared.page(request, "historique.html", context)
 

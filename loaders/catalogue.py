@@ -217,6 +217,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.a(node, "dcterms:PeriodOfTime")
             when = "–".join(x.value for x in (d.start, d.end) if x is not None)
             pub.label(node, f"{when} ({'énoncée' if d.stated else 'déduite'}) – {rec.title}")
+            pub.label(node, f"{when} ({'stated' if d.stated else 'inferred'}) – {rec.title}", "en")
             pub.add(p, "dcterms:temporal", node)
             pub.add(node, "dcat:startDate", d.start)
             pub.add(node, "dcat:endDate", d.end)

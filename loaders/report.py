@@ -200,6 +200,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             if answer:
                 pub.a(ai, "schema:Answer")
                 pub.label(ai, f"Réponse : {heading}")
+                pub.label(ai, f"Answer: {heading}", "en")  # our word; the heading is the report's
                 pub.add(ai, "schema:text", mentions.scrub(answer), "fr")
                 pub.add(qi, "schema:acceptedAnswer", ai)
             pub.add(ev, "cs:surveyQuestion" if kind == "sondage" else "cs:question", qi)

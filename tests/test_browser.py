@@ -59,3 +59,34 @@ def test_home_map_savoie_project_organisation_search(base_iri, territory_triples
         assert page.locator("html").get_attribute("lang") == "en"
         page.screenshot(path=str(SHOTS / "browse-6-phone-en.png"), full_page=True)
         browser.close()
+
+
+# The pages a tester found wider than a phone; the JS names the widest elements when one is.
+NARROW = [
+    "/catalogue",
+    "/rapprochement",
+    "/telechargements",
+    "/id/theme/mobilite",
+    "/sparql",
+    "/def",
+    "/ressources",
+    "/territoires",
+    "/id/projet/tremplin-saison",
+    "/ressources/proposer",
+]
+WIDEST = """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 376)
+    .slice(-3).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
+def test_pages_fit_a_375_px_phone_without_scrolling_sideways(base_iri, territory_triples, tmp_path):
+    store = pages_store(base_iri, territory_triples)
+    with serve(store, tmp_path) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 375, "height": 800})
+        wide = {}
+        for path in NARROW:
+            page.goto(url + path)
+            if page.evaluate("document.documentElement.scrollWidth") > 375:
+                wide[path] = (page.evaluate("document.documentElement.scrollWidth"), page.evaluate(WIDEST))
+        browser.close()
+    assert wide == {}

@@ -154,7 +154,7 @@ FACTS = {
             "Voir l'historique complet",
             "https://example.org/covoiturage",
         ],
-        ["Contribution history", "See the full history"],
+        ["Contribution history", "See the full history", "Acceptance —"],
     ),
     "territoire-departement": (
         [

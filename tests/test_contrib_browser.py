@@ -74,7 +74,7 @@ def test_propose_fix_moderate_accept_history_revert(server, tmp_path):
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            page = browser.new_page()
+            page = browser.new_page(locale="fr-FR")  # a French contributor: the pages follow Accept-Language
             page.goto(f"{url}/ressources/proposer")
             page.fill("#titre", "Guide d'accueil des saisonniers")
             page.fill(
@@ -103,7 +103,7 @@ def test_propose_fix_moderate_accept_history_revert(server, tmp_path):
             follow_url = page.url.split("?")[0]
             assert titles_on_territory(store, "https://data.adrets-asso.fr/id/departement/73") == []
 
-            moderator = browser.new_context().new_page()
+            moderator = browser.new_context(locale="fr-FR").new_page()
             moderator.goto(f"{url}/moderation")
             moderator.fill("#identifiant", "camille")
             moderator.fill("#mot_de_passe", "mot-de-passe-moderation")

@@ -720,3 +720,53 @@ def test_the_contributions_graph_states_its_licence_and_triple_count_after_each_
     moderate(client, ids[0], **form_data(titre="Guide A corrigé", action="enregistrer"))
     moderate(client, ids[1], action="supprimer")
     assert int(described()["triplets"]) == store.count(public)
+
+
+def test_every_field_in_error_references_its_message_and_keeps_its_help(client):
+    r = propose(client, resume="", territoires="Nullepartville")
+    assert r.status_code == 422
+    for name in ("resume", "territoires"):
+        field = re.search(rf'<textarea id="{name}"[^>]*>', r.text)[0]
+        assert 'aria-invalid="true"' in field and f'aria-describedby="aide-{name} err-{name}"' in field
+        assert f'id="err-{name}"' in r.text
+
+
+def test_the_form_promises_no_markdown_since_nothing_renders_it(client):
+    assert "Markdown" not in client.get("/ressources/proposer").text
+
+
+def test_a_refused_form_asks_for_the_file_again(client):
+    files = {"fichier": ("guide.pdf", PDF, "application/pdf")}
+    r = propose(client, files=files, titre="")
+    assert r.status_code == 422 and 'id="fichier-perdu"' in r.text and "joignez-le à nouveau" in r.text
+    assert 'id="fichier-perdu"' not in propose(client, titre="").text  # no file, nothing lost
+
+
+def test_contribution_pages_in_english_say_nothing_in_french(client, app):
+    r = propose(client, files=None, titre="", resume="", courriel="x")
+    assert r.status_code == 422 and "3 champs à corriger" in r.text
+    assert "1 champ à corriger" in propose(client, titre="").text
+    english = client.get("/ressources/proposer?lang=en")
+    assert 'data-search-label="Search a territory to add"' in english.text  # contrib.js's words
+    token = csrf_of(english.text)
+    r = client.post("/ressources/proposer", data=form_data(csrf_token=token, titre=""))
+    assert r.status_code == 422 and "1 field to correct" in r.text and "Propose a resource" in r.text
+    follow = propose(client).headers["location"]
+    rid = pending_id(app, follow)
+    login(client, app)
+    staff = client.get("/moderation?lang=en").text  # French, and says so
+    assert "(modérateur·rice)" in staff and '<html lang="fr"' in staff
+    moderate(client, rid, action="accepter")
+    pages = {
+        "/ressources/proposer": ["Proposer", "obligatoire", "Résumé", "Territoires concernés", "Thèmes"],
+        "/connexion": ["Connexion", "Identifiant", "Mot de passe", "moderateur", "modérateur"],
+        follow: ["Suivi", "État", "acceptée", "Étapes", "Résumé", "(commune)", "Proposition"],
+        f"/ressources/{rid}/historique": ["Historique", "Modifiée le", "Proposée le", "état", "Acceptation"],
+        "/sparql": ["Interrogez", "Délai", "Exemples"],
+    }
+    for path, french in pages.items():
+        text = client.get(path + ("&" if "?" in path else "?") + "lang=en").text
+        assert '<html lang="en"' in text, path
+        assert [w for w in french if w in text] == [], path
+    assert "Municipality" not in client.get(f"{follow.split('?')[0]}?lang=en").text
+    assert "(municipality)" in client.get(f"{follow.split('?')[0]}?lang=en").text

@@ -249,3 +249,16 @@ def test_the_year_facet_of_the_project_list_sees_inferred_years(store) -> None:
     assert any(label.startswith("Formations destinées") for label in in_2016)  # stated: "- 2016-2017"
     dated = [item for item in cat.page("projets", {}, "", "fr", 0, 1000)[1] if item.facets.get("annee")]
     assert len(dated) == 15  # was 7: the stated starts only
+
+
+def test_a_period_has_an_english_label_besides_the_french_one(store) -> None:
+    """Its words are ours ("déduite"), so English pages get them in English; the title is the source's."""
+    rows = store.select(
+        "SELECT ?fr ?en WHERE { ?t a <http://purl.org/dc/terms/PeriodOfTime> ; "
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?fr, ?en "
+        'FILTER(lang(?fr) = "fr" && lang(?en) = "en") }'
+    )
+    assert rows and all(
+        r["en"].value == r["fr"].value.replace("(déduite)", "(inferred)").replace("(énoncée)", "(stated)")
+        for r in rows
+    )

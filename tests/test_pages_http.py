@@ -525,3 +525,27 @@ def test_a_facet_value_no_item_has_is_refused(url):
     # A real value that leaves nothing is an answer: no project in Corse-du-Sud.
     assert httpx.get(f"{url}/projets.json", params={"departement": "2A"}).json()["total"] == 0
     assert httpx.get(f"{url}/recherche.json", params={"q": "bourg", "departement": "2A"}).status_code == 200
+
+
+@pytest.mark.parametrize(("lang", "sep"), [("fr", "\u202f"), ("en", ",")])
+def test_every_count_shown_is_written_with_thousands_separated(url, lang, sep):
+    """Counts of a list's title, facets and the catalogue read like the downloads' sizes: 36 377, 36,377."""
+    big = re.compile(r"\d{4,}")
+    territories = httpx.get(f"{url}/territoires", params={"lang": lang}, timeout=60).text
+    title = re.search(r'<h1>.*?<span class="count">\((.*?)\)</span></h1>', territories)[1]
+    facets = re.findall(r'<span class="count">\((.*?)\)</span></label>', territories)
+    assert sep in title and facets and not [c for c in [title, *facets] if big.search(c)]
+    catalogue = httpx.get(f"{url}/catalogue", params={"lang": lang}, timeout=60).text
+    cells = re.findall(r"<strong>(.*?)</strong>|<td>([\d\s\u202f,]+)</td>", catalogue)
+    assert cells and not [c for c in cells if big.search("".join(c))]
+
+
+def test_a_licence_is_named_in_the_facet_and_the_twins_as_on_its_card(url):
+    resources = httpx.get(f"{url}/ressources").text
+    facet = re.search(r'name="licence" value="[^"]*"> (.*?) <span', resources)[1]
+    assert facet == "CC BY 4.0"
+    items = httpx.get(f"{url}/ressources.json").json()["items"]
+    rows = list(csv.DictReader(io.StringIO(httpx.get(f"{url}/ressources.csv").text)))
+    assert "CC BY 4.0" in [v for i in items for v in i.get("licence", [])]
+    assert "CC BY 4.0" in [r["licence"] for r in rows]
+    assert "creativecommons.org" not in str(items) + str(rows)

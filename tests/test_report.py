@@ -136,6 +136,13 @@ def test_questions_and_answers(store, event):
     assert any("Aidants Connect" in r["answer"].value for r in rows)
     survey = one(store, "SELECT ?q WHERE { ?e cs:surveyQuestion ?q }", e=event)
     assert len(survey) == 3
+    answers = one(
+        store,
+        """SELECT ?en WHERE { ?e cs:surveyQuestion/schema:acceptedAnswer ?a . ?a rdfs:label ?en
+        FILTER(lang(?en) = "en") }""",
+        e=event,
+    )
+    assert answers and all(r["en"].value.startswith("Answer: ") for r in answers)
     themes = {
         r["t"].value.rsplit("/", 1)[1]
         for r in one(store, "SELECT ?t WHERE { ?e cs:surveyTheme ?t }", e=event)

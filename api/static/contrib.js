@@ -9,9 +9,9 @@
   search.type = "search";
   search.id = "territoire-recherche";
   search.setAttribute("autocomplete", "off");
-  search.setAttribute("aria-label", "Chercher un territoire à ajouter");
+  search.setAttribute("aria-label", box.dataset.searchLabel);  // the page's words (api/i18n.py)
   search.setAttribute("aria-controls", "territoire-suggestions");
-  search.placeholder = "Chercher une commune, une intercommunalité, un département…";
+  search.placeholder = box.dataset.searchHint;
   const list = document.createElement("ul");
   list.id = "territoire-suggestions";
   list.className = "suggestions";
