@@ -193,6 +193,38 @@ def test_an_in_memory_stores_downloads_go_with_the_server(base_iri, territory_tr
     assert not list(tmp_path.glob("communs-dumps-*"))
 
 
+FORMULA = '=HYPERLINK("http://evil.example/","Cliquez")'
+
+
+def test_spreadsheet_csvs_do_not_run_formulas(base_iri, territory_triples, tmp_path, monkeypatch):
+    """A title a spreadsheet would run (OWASP "CSV injection") comes out behind a ' in the CSVs made for
+    spreadsheets (list and search twins, downloads per class), a signed number as it is; SPARQL CSV
+    results stay raw, as their format says."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("COMMUNS_DUMPS_DIR", raising=False)  # not this module's site's downloads
+    store = pages_store(base_iri, territory_triples)
+    doc, quoted = f"{base_iri}id/ressource/formule", FORMULA.replace('"', '\\"')
+    store.update(
+        f"""INSERT DATA {{ GRAPH <{store.minter.graph("essai")}> {{ <{doc}>
+        a <http://schema.org/DigitalDocument> ; <http://www.w3.org/2000/01/rdf-schema#label> "{quoted}"@fr ;
+        <http://purl.org/dc/terms/rights> "-5" }} }}"""
+    )
+    with serve(store, tmp_path / "app") as url:
+        _ready(url)
+        for path, params in (
+            ("/ressources.csv", {}),
+            ("/recherche.csv", {"q": "HYPERLINK"}),
+            ("/telechargements/ressources.csv", {}),
+        ):
+            text = httpx.get(url + path, params=params, timeout=60).text
+            row = next(r for r in csv.DictReader(io.StringIO(text)) if r["iri"] == doc)
+            assert row.get("label", row.get("nom")) == "'" + FORMULA, path
+        assert row["droits"] == "-5"
+        query = f"SELECT ?l WHERE {{ <{doc}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }}"
+        raw = httpx.get(url + "/sparql", params={"query": query}, headers={"Accept": "text/csv"}).text
+        assert list(csv.reader(io.StringIO(raw))) == [["l"], [FORMULA]]
+
+
 def _cells(text: str) -> dict[str, dict[str, set[str]]]:
     """CSV rows by IRI, each multi-valued cell as a set (the order inside a cell is not a promise)."""
     return {
