@@ -90,6 +90,50 @@ def test_void_and_dcat(site):
     assert PRIVATE_MARK not in page.text + ttl.text
 
 
+def test_graph_and_dataset_iris_dereference(site):
+    """Each public graph's IRI gives its dataset of the catalogue (licence or rights, triples, modified) in
+    every RDF format of /id/…, a browser the catalogue; the dataset's IRI goes to the catalogue; a private
+    graph's IRI stays unknown."""
+    url, store = site
+    VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+    turtle = {"Accept": "text/turtle"}
+    counts = {
+        r["g"].value: int(r["n"].value)
+        for r in store.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    }
+    graphs = store.public_graphs()
+    assert len(graphs) >= 5 and store.minter.graph("meta") in graphs
+    for g in graphs:
+        path = g.removeprefix(store.minter.base.removesuffix("/"))
+        r = httpx.get(url + path, headers=turtle)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle"), g
+        data = rdflib.Graph().parse(data=r.text, format="turtle")
+        node = rdflib.URIRef(g)
+        assert int(data.value(node, VOID.triples)) == counts[g], g
+        assert data.value(node, rdflib.DCTERMS.license) or data.value(node, rdflib.DCTERMS.rights), g
+        page = httpx.get(url + path, headers={"Accept": "text/html"})
+        assert page.status_code == 303 and page.headers["location"] == "/catalogue", g
+    territories = store.minter.graph("territoires").removeprefix(store.minter.base.removesuffix("/"))
+    assert json.loads(httpx.get(url + territories + ".jsonld").content)
+    assert rdflib.Graph().parse(data=httpx.get(url + territories, params={"format": "nt"}).text, format="nt")
+    assert httpx.get(url + territories, headers={"Accept": "application/rdf+xml"}).status_code == 200
+    assert "modified" in httpx.get(url + territories + ".ttl").text
+    dataset = httpx.get(url + "/jeu-de-donnees", headers=turtle, follow_redirects=True)
+    assert dataset.history[0].status_code == 303 and dataset.url.path == "/catalogue"
+    described = rdflib.Graph().parse(data=dataset.text, format="turtle")
+    assert (rdflib.URIRef(store.minter.base + "jeu-de-donnees"), VOID.triples, None) in described
+    private = store.minter.private_graph("essai-dumps")
+    assert private in store.graphs()
+    for headers in (turtle, {"Accept": "text/html"}):
+        for path in (
+            private.removeprefix(store.minter.base.removesuffix("/")),
+            "/graph/prive/essai-dumps.ttl",
+        ):
+            r = httpx.get(url + path, headers=headers)
+            assert r.status_code == 404 and PRIVATE_MARK not in r.text, path
+            assert not r.headers["content-type"].startswith("text/turtle")
+
+
 SHAPES = Path(__file__).parent / "dcat-ap"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
