@@ -1,9 +1,12 @@
-"""``/catalogue`` and ``/.well-known/void``: the DCAT 3 + VoID description, as HTML or RDF by conneg."""
+"""``/catalogue`` and ``/.well-known/void``: the DCAT 3 + VoID description, as HTML or RDF by conneg; the
+IRIs it describes under the base dereference: the whole dataset's (303 to the catalogue) and each public
+graph's."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+import pyoxigraph as ox
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import conneg
@@ -34,3 +37,35 @@ async def catalogue(request: Request) -> Response:
 @router.get("/.well-known/void", include_in_schema=False)
 async def well_known_void(request: Request) -> Response:
     return await _answer(request, (*formats.DESCRIPTION, formats.HTML))
+
+
+@router.get("/jeu-de-donnees", include_in_schema=False)
+async def dataset(request: Request) -> Response:
+    """The whole dataset's IRI: the catalogue describes it, in the format asked there."""
+    return RedirectResponse("/catalogue" + (f"?{request.url.query}" if request.url.query else ""), 303)
+
+
+@router.get("/graph/{name:path}", include_in_schema=False)
+async def graph(request: Request, name: str) -> Response:
+    """A public graph's IRI: its dataset in the catalogue (title, source, licence, modified, triples, file)
+    in the RDF formats of ``/id/…`` (``.ttl``… or conneg); a browser goes to the catalogue (303). Any other
+    IRI under ``graph/``, a private graph's too, is unknown: 404, never a word about it."""
+    store = request.app.state.store
+    triples, stats = await run_in_threadpool(describe, store)
+    stem, _, ext = name.rpartition(".")
+    if f"{store.minter.base}graph/{name}" in stats["graphs"] or not formats.find(formats.DESCRIPTION, ext):
+        stem, ext = name, ""
+    iri = f"{store.minter.base}graph/{stem}"
+    if iri not in stats["graphs"]:
+        raise HTTPException(404)
+    fmt = conneg.choose(request, (formats.HTML, *formats.DESCRIPTION), ext or None)
+    if fmt is formats.HTML:
+        return RedirectResponse("/catalogue", 303, headers={"Vary": "Accept"})
+
+    def about(node: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
+        found = [t for t in triples if t.subject == node]
+        return found + [x for t in found if isinstance(t.object, ox.BlankNode) for x in about(t.object)]
+
+    body = formats.serialize(about(ox.NamedNode(iri)), fmt)
+    headers = {"Vary": "Accept", "ETag": f'"void-{store.version}-{fmt.name}"'}
+    return Response(body, media_type=fmt.media_type, headers=headers)

@@ -3,6 +3,7 @@ territory): at most 50,000 URLs per file, so ``/sitemap.xml`` is an index of ``/
 
 from __future__ import annotations
 
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request
@@ -10,12 +11,18 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.pages import base_of, store_of
+from api.resources import URI_SAFE
 from graph import search
 
 router = APIRouter()
 PER_FILE = 50_000
 XML = "application/xml"
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+
+
+def loc(url: str) -> str:
+    """A sitemap's URL: escaped (RFC 3986, as the protocol asks: no "ç" left), then as XML text."""
+    return f"<loc>{escape(quote(url, safe=URI_SAFE))}</loc>"
 
 
 @router.get("/favicon.ico", include_in_schema=False)
@@ -48,7 +55,7 @@ async def sitemap_index(request: Request) -> Response:
     total, _ = await run_in_threadpool(_pages, request, 0)
     base = base_of(request)
     files = "".join(
-        f"<sitemap><loc>{escape(base)}sitemap-{n + 1}.xml</loc></sitemap>"
+        f"<sitemap>{loc(f'{base}sitemap-{n + 1}.xml')}</sitemap>"
         for n in range((total + PER_FILE - 1) // PER_FILE)
     )
     body = f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex {NS}>{files}</sitemapindex>\n'
@@ -60,6 +67,6 @@ async def sitemap(request: Request, number: int) -> Response:
     _, chunk = await run_in_threadpool(_pages, request, number)
     if not chunk:
         return PlainTextResponse(f"no sitemap file {number}\n", 404)
-    entries = "".join(f"<url><loc>{escape(u)}</loc></url>\n" for u in chunk)
+    entries = "".join(f"<url>{loc(u)}</url>\n" for u in chunk)
     body = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset {NS}>\n{entries}</urlset>\n'
     return Response(body, media_type=XML)

@@ -10,8 +10,6 @@ facet's counts apply the other facets' choices only (what ticking a value gives)
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -126,12 +124,9 @@ def export(rows: list[dict], facets: list[str], fmt: formats.Format, total: int,
     if fmt is formats.JSON:
         body = {"total": total, **extra, "items": rows}
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["iri", "label", *facets])
-    for r in rows:
-        writer.writerow([r["iri"], r["label"], *(" | ".join(r.get(f, [])) for f in facets)])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+    cells = ([r["iri"], r["label"], *(" | ".join(r.get(f, [])) for f in facets)] for r in rows)
+    body = formats.spreadsheet_csv(["iri", "label", *facets], cells)
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response:

@@ -24,7 +24,7 @@ from api.public_http import etag_matches
 from graph import formats, matching, search
 from graph.describe import describe, group_by_predicate, incoming, pick
 from graph.formats import curie
-from graph.namespaces import CS, DCTERMS, RDF, RDFS, SCHEMA, SKOS, XSD
+from graph.namespaces import CS, DCTERMS, RDF, RDFS, SCHEMA, SKOS, XSD, slugify
 
 router = APIRouter()
 
@@ -82,8 +82,12 @@ def dereference(request: Request, kind: str, key: str) -> Response:
 
 
 def merged_into(request: Request, kind: str, key: str, iri: str) -> str | None:
-    """The current commune a former commune's code now names (the name index reads the reference's
-    former codes, as reconciliation does): its old IRI moves there for good rather than a dead end."""
+    """Where an IRI naming nothing moved for good, rather than a dead end: a key minted before slugs were
+    ASCII (territoire/grand-briançonnais) to its slug; a former commune's code to the current commune it
+    now names (the name index reads the reference's former codes, as reconciliation does)."""
+    if not key.isascii():
+        moved = f"{base_of(request)}id/{kind}/{slugify(key)}"
+        return moved if store_of(request).ask("ASK { ?s ?p ?o }", {"s": ox.NamedNode(moved)}) else None
     if kind != "commune":
         return None
     found = {e.iri for e in matching.index_of(request.app.state.store).lookup_code(key, ("commune",))}

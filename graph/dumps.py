@@ -193,7 +193,8 @@ class Dumps:
         for name, title, query in CSV_QUERIES:
             rows = store.select(query)
             names = list(dict.fromkeys(k for r in rows for k in r)) or ["iri"]
-            (tmp / name).write_bytes(formats.write_rows(formats.CSV, names, rows))
+            cells = ([r[n].value if n in r else "" for n in names] for r in rows)
+            (tmp / name).write_text(formats.spreadsheet_csv(names, cells), encoding="utf-8", newline="")
             files.append(DumpFile(name, title, formats.CSV.media_type))
         exchange = data_inclusion.export(store)
         for name in data_inclusion.write(exchange, tmp / DATA_INCLUSION_DIR):

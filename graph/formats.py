@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -155,6 +156,23 @@ def write_rows(fmt: Format, names: list[str], rows: list[dict]) -> bytes:
         for r in rows:
             out.write("\t".join(str(r[n]) if n in r else "" for n in names) + "\n")
     return out.getvalue().encode()
+
+
+_SIGNED_NUMBER = re.compile(r"[+-]\d[\d .,]*")  # -5, +33 4 76 00 00 00
+
+
+def spreadsheet_csv(header: list[str], rows: Iterable[Iterable[str]]) -> str:
+    """CSV for spreadsheets (the lists' twins, the downloads per class): a cell a spreadsheet would run as a
+    formula (=, +, -, @, tab or CR first) gets a leading ' (OWASP "CSV injection"), a signed number stays.
+    SPARQL CSV results (write_rows) stay raw: their format says a cell is the term's text."""
+
+    def cell(c: str) -> str:
+        formula = c.startswith(("=", "+", "-", "@", "\t", "\r")) and not _SIGNED_NUMBER.fullmatch(c)
+        return "'" + c if formula else c
+
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([cell(c) for c in r] for r in [header, *rows])
+    return out.getvalue()
 
 
 def _plain(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Any:

@@ -272,6 +272,8 @@ class Resolver:
             kind, target = row["kind"], row.get("target", "")
             if kind not in (*LEVELS, "ignore"):
                 raise ValueError(f"{path}: unknown kind '{kind}' for alias '{row['alias']}'")
+            if kind == "zone":  # the slug of an IRI: ASCII whatever the table says ("briançonnais")
+                target = slugify(target)
             context = tuple(row.get("context", "").split())
             self.aliases[_key(row["alias"])] = Alias(kind, target, context, _case_of(row["alias"]))
             if kind == "zone":

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import pyoxigraph as ox
 
 from graph.matching import words
-from graph.namespaces import CS, RDFS, SCHEMA, Minter, slugify
+from graph.namespaces import CS, OWL, RDFS, SCHEMA, Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, expand, iri, lit
 from loaders import GraphLoad, ImportResult, SourceError, named, read_text
@@ -475,7 +475,7 @@ def name_similarity(a: str, b: str, commune_name: str = "") -> float:
         return 0.0
     if set(wa) <= set(wb) or set(wb) <= set(wa):
         return 1.0
-    return SequenceMatcher(None, " ".join(wa), " ".join(wb)).ratio()
+    return SequenceMatcher(None, *sorted((" ".join(wa), " ".join(wb)))).ratio()  # the same both ways
 
 
 def link_same_places(
@@ -483,9 +483,15 @@ def link_same_places(
 ) -> list[str]:
     """``owl:sameAs`` from new places to the same places of the other lists in ``store``; the report lines.
     At most one partner per place on each side: owl:sameAs is transitive, so linking one tiers-lieu
-    to a France Services desk *and* its bus would declare the desk and the bus the same."""
+    to a France Services desk *and* its bus would declare the desk and the bus the same. A place another
+    list already links (that list was loaded after this one) is taken: a reload then states no link
+    twice nor a second partner, and gives the same graph as the first load."""
     if store is None:
         return []
+    linked = store.select(
+        f"""SELECT ?a ?b WHERE {{ GRAPH ?g {{ ?a <{OWL}sameAs> ?b }} FILTER(?g != <{graph}>)
+              ?a a <{CS}ServicePlace> . ?b a <{CS}ServicePlace> }}"""
+    )
     rows = store.select(
         f"""SELECT ?g ?p ?l ?c ?lat ?lon WHERE {{ GRAPH ?g {{
               ?p a <{CS}ServicePlace> ; <{RDFS}label> ?l ; <http://purl.org/dc/terms/spatial> ?c ;
@@ -511,7 +517,7 @@ def link_same_places(
             score = name_similarity(p.label, q.label, commune.name if commune else "")
             if score >= SAME_NAME_SCORE:
                 candidates.append((-score, round(metres / 50), len(q.label), p.iri.value, q.iri.value, p, q))
-    pairs, taken = [], set()
+    pairs, taken = [], {r[v].value for r in linked for v in ("a", "b")}
     for *_, p, q in sorted(candidates, key=lambda c: c[:5]):
         if p.iri.value not in taken and q.iri.value not in taken:
             taken |= {p.iri.value, q.iri.value}

@@ -90,6 +90,50 @@ def test_void_and_dcat(site):
     assert PRIVATE_MARK not in page.text + ttl.text
 
 
+def test_graph_and_dataset_iris_dereference(site):
+    """Each public graph's IRI gives its dataset of the catalogue (licence or rights, triples, modified) in
+    every RDF format of /id/…, a browser the catalogue; the dataset's IRI goes to the catalogue; a private
+    graph's IRI stays unknown."""
+    url, store = site
+    VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+    turtle = {"Accept": "text/turtle"}
+    counts = {
+        r["g"].value: int(r["n"].value)
+        for r in store.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    }
+    graphs = store.public_graphs()
+    assert len(graphs) >= 5 and store.minter.graph("meta") in graphs
+    for g in graphs:
+        path = g.removeprefix(store.minter.base.removesuffix("/"))
+        r = httpx.get(url + path, headers=turtle)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle"), g
+        data = rdflib.Graph().parse(data=r.text, format="turtle")
+        node = rdflib.URIRef(g)
+        assert int(data.value(node, VOID.triples)) == counts[g], g
+        assert data.value(node, rdflib.DCTERMS.license) or data.value(node, rdflib.DCTERMS.rights), g
+        page = httpx.get(url + path, headers={"Accept": "text/html"})
+        assert page.status_code == 303 and page.headers["location"] == "/catalogue", g
+    territories = store.minter.graph("territoires").removeprefix(store.minter.base.removesuffix("/"))
+    assert json.loads(httpx.get(url + territories + ".jsonld").content)
+    assert rdflib.Graph().parse(data=httpx.get(url + territories, params={"format": "nt"}).text, format="nt")
+    assert httpx.get(url + territories, headers={"Accept": "application/rdf+xml"}).status_code == 200
+    assert "modified" in httpx.get(url + territories + ".ttl").text
+    dataset = httpx.get(url + "/jeu-de-donnees", headers=turtle, follow_redirects=True)
+    assert dataset.history[0].status_code == 303 and dataset.url.path == "/catalogue"
+    described = rdflib.Graph().parse(data=dataset.text, format="turtle")
+    assert (rdflib.URIRef(store.minter.base + "jeu-de-donnees"), VOID.triples, None) in described
+    private = store.minter.private_graph("essai-dumps")
+    assert private in store.graphs()
+    for headers in (turtle, {"Accept": "text/html"}):
+        for path in (
+            private.removeprefix(store.minter.base.removesuffix("/")),
+            "/graph/prive/essai-dumps.ttl",
+        ):
+            r = httpx.get(url + path, headers=headers)
+            assert r.status_code == 404 and PRIVATE_MARK not in r.text, path
+            assert not r.headers["content-type"].startswith("text/turtle")
+
+
 SHAPES = Path(__file__).parent / "dcat-ap"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
@@ -191,6 +235,38 @@ def test_an_in_memory_stores_downloads_go_with_the_server(base_iri, territory_tr
         _ready(url)
         assert [p.name for p in tmp_path.glob("communs-dumps-*/current.json")] == ["current.json"]
     assert not list(tmp_path.glob("communs-dumps-*"))
+
+
+FORMULA = '=HYPERLINK("http://evil.example/","Cliquez")'
+
+
+def test_spreadsheet_csvs_do_not_run_formulas(base_iri, territory_triples, tmp_path, monkeypatch):
+    """A title a spreadsheet would run (OWASP "CSV injection") comes out behind a ' in the CSVs made for
+    spreadsheets (list and search twins, downloads per class), a signed number as it is; SPARQL CSV
+    results stay raw, as their format says."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("COMMUNS_DUMPS_DIR", raising=False)  # not this module's site's downloads
+    store = pages_store(base_iri, territory_triples)
+    doc, quoted = f"{base_iri}id/ressource/formule", FORMULA.replace('"', '\\"')
+    store.update(
+        f"""INSERT DATA {{ GRAPH <{store.minter.graph("essai")}> {{ <{doc}>
+        a <http://schema.org/DigitalDocument> ; <http://www.w3.org/2000/01/rdf-schema#label> "{quoted}"@fr ;
+        <http://purl.org/dc/terms/rights> "-5" }} }}"""
+    )
+    with serve(store, tmp_path / "app") as url:
+        _ready(url)
+        for path, params in (
+            ("/ressources.csv", {}),
+            ("/recherche.csv", {"q": "HYPERLINK"}),
+            ("/telechargements/ressources.csv", {}),
+        ):
+            text = httpx.get(url + path, params=params, timeout=60).text
+            row = next(r for r in csv.DictReader(io.StringIO(text)) if r["iri"] == doc)
+            assert row.get("label", row.get("nom")) == "'" + FORMULA, path
+        assert row["droits"] == "-5"
+        query = f"SELECT ?l WHERE {{ <{doc}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }}"
+        raw = httpx.get(url + "/sparql", params={"query": query}, headers={"Accept": "text/csv"}).text
+        assert list(csv.reader(io.StringIO(raw))) == [["l"], [FORMULA]]
 
 
 def _cells(text: str) -> dict[str, dict[str, set[str]]]:

@@ -360,3 +360,20 @@ def test_tiers_lieux_without_insee_com_take_insee_metro(base_iri: str, territory
     rows = store.select(f"SELECT ?o WHERE {{ GRAPH <{load.graph}> {{ ?s ?p ?o }} }}")
     assert not [r["o"].value for r in rows if "Ã" in r["o"].value or "Â\xa0" in r["o"].value]
     assert any("Libourne" in r["o"].value for r in rows)
+
+
+def test_reload_gives_the_same_graphs(base_iri: str) -> None:
+    """A list reloaded while the other list (and its links to this one) is in the store: same triples, and
+    no place with two partners (a France Services bus and its fixed desk linked to one tiers-lieu)."""
+    store = load_bundled_places(OxigraphStore(base_iri))
+    same_as = PREFIXES + "SELECT ?a ?b WHERE { ?a owl:sameAs ?b }"
+
+    def state() -> tuple[dict[str, int], set[tuple[str, str]]]:
+        counts = {g: store.count(g) for g in store.graphs()}
+        return counts, {(r["a"].value, r["b"].value) for r in store.select(same_as)}
+
+    first = state()
+    load_bundled_places(store)
+    assert state() == first
+    linked = [iri for pair in first[1] for iri in pair]
+    assert len(first[1]) == 3 and len(linked) == len(set(linked))

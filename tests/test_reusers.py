@@ -227,6 +227,27 @@ def test_robots_and_sitemap_under_the_configured_base(site, base_iri):
     assert httpx.get(site + "/sitemap-99.xml").status_code == 404
 
 
+def test_non_ascii_iris_escaped_in_the_sitemap_and_former_ones_moved(base_iri, territory_triples, tmp_path):
+    """The sitemaps protocol asks for escaped URLs (RFC 3986); a territory IRI minted before slugs were
+    ASCII (…/territoire/grand-briançonnais) moves for good to its ASCII slug."""
+    store = pages_store(base_iri, territory_triples)
+    summer, area = f"{base_iri}id/ressource/été", f"{base_iri}id/territoire/grand-brianconnais"
+    store.update(
+        f"""PREFIX schema: <http://schema.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        INSERT DATA {{ GRAPH <{store.minter.graph("essai")}> {{
+          <{summer}> a schema:DigitalDocument ; rdfs:label "Guide de l'été"@fr .
+          <{area}> a <{CS}InformalArea> ; rdfs:label "Grand Briançonnais"@fr }} }}"""
+    )
+    with serve(store, tmp_path) as url:
+        urls = httpx.get(url + "/sitemap-1.xml", timeout=60).text
+        assert f"<loc>{base_iri}id/ressource/%C3%A9t%C3%A9</loc>" in urls and urls.isascii()
+        assert httpx.get(url + "/id/ressource/%C3%A9t%C3%A9").status_code == 200
+        moved = httpx.get(url + "/id/territoire/grand-brian%C3%A7onnais.ttl", params={"lang": "en"})
+        assert moved.status_code == 301
+        assert moved.headers["location"] == "/id/territoire/grand-brianconnais.ttl?lang=en"
+        assert httpx.get(url + "/id/territoire/%C3%A9t%C3%A9").status_code == 404  # nothing there either
+
+
 def test_sparql_client_modes_and_service_description(site):
     query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3"
     # A functional check, not a timing one: a loaded CI machine may take longer than httpx's 5 s default.
@@ -263,6 +284,16 @@ def test_every_iri_of_the_bundled_sources_is_a_web_address(store):
                     if parts.scheme not in ("http", "https") or "." not in (parts.hostname or ""):
                         bad.add(t.object.value)
     assert count > 50_000 and not bad, sorted(bad)[:20]
+    minted = {
+        n.value
+        for r in results
+        for load in r.graphs
+        for t in load.triples
+        for n in (t.subject, t.object)
+        if isinstance(n, ox.NamedNode) and n.value.startswith(store.minter.base)
+    }
+    assert store.minter.thing("territoire", "grand-brianconnais") in minted  # not "grand-briançonnais"
+    assert all(iri.isascii() for iri in minted), sorted(i for i in minted if not i.isascii())[:20]
     assert "https://www.facebook.com/konkarlab" in {
         t.object.value for r in results for load in r.graphs for t in load.triples
     }
