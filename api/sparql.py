@@ -29,7 +29,7 @@ from api.public_http import cors_headers, etag_matches
 from graph import formats, sparql_text
 from graph import named_queries as nq
 from graph.namespaces import PREFIXES, sparql_prefixes
-from graph.pool import Answer, Job, NotAcceptable, QueryRunner
+from graph.pool import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
 from graph.settings import Settings
 from graph.sparql_text import Refused, bind
 from graph.store import QueryTimeout, Store, StoreError, StoreUnavailable
@@ -423,12 +423,6 @@ def _as_written(query: str, e: StoreError) -> StoreError:
     return e
 
 
-def _check_scope(store: Store, text: str, base: str | None, graph_variables: bool = False) -> None:
-    """The one check of what an update (or a Graph Store write, as its DROP) may touch."""
-    toks, public, meta = sparql_text.tokens(text), store.minter.is_public_graph, (store.meta_graph,)
-    sparql_text.check_update_scope(toks, public, base, graph_variables=graph_variables, maintained=meta)
-
-
 async def _update(request: Request, params: list[tuple[str, str]], text: str) -> Response:
     _authorize(request)
     store = request.app.state.store
@@ -439,10 +433,12 @@ async def _update(request: Request, params: list[tuple[str, str]], text: str) ->
             raise Refused(403, f"<{g}> is not a public graph: updates cannot read it")
     base = _endpoint(request)
     text = sparql_text.canonical(text)
-    text = sparql_text.rewrite_update(text, using, using_named)
+    text = sparql_text.rewrite_update(text, store.public_graphs(), using, using_named, EMPTY_GRAPH)
     sparql_text.check_remote(text, _settings(request).service_allowlist, base, update=True)
     # GRAPH ?g only ranges over the USING NAMED graphs when the request gives them.
-    _check_scope(store, text, base, graph_variables=bool(using_named))
+    sparql_text.check_update_scope(
+        sparql_text.tokens(text), store.minter.is_public_graph, base, graph_variables=bool(using_named)
+    )
     # Relative IRIs resolve against the endpoint (a BASE in the update still wins), as checked above.
     try:
         await run_in_threadpool(store.update, f"BASE <{base}>\n{text}")
@@ -504,8 +500,7 @@ async def preflight(request: Request) -> Response:
 
 # --- /store: the Graph Store Protocol --------------------------------------------------------------------
 def _target(request: Request, path: str | None) -> str | None:
-    """The graph IRI, ``""`` for the default graph (the union of the public graphs, as on ``/sparql``:
-    read, never written), or None for the store itself."""
+    """The graph IRI, ``""`` for the default graph, or None for the store itself."""
     params = request.query_params
     if "default" in params:
         if "graph" in params:
@@ -537,9 +532,16 @@ async def _get_graph(request: Request, graph: str) -> Response:
     if graph and (not store.minter.is_public_graph(graph) or not store.has_graph(graph)):
         raise Refused(404, f"no public graph <{graph}>")
     fmt = conneg.negotiate(formats.DESCRIPTION, request.headers.get("accept"))
-    where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"  # ?default: the public union
+    where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
     query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}"
-    job = Job(query, results_format=None, graph_format=_engine_format(fmt), union_default=not graph)
+    job = Job(
+        query,
+        results_format=None,
+        graph_format=_engine_format(fmt),
+        default_graphs=[] if not graph else None,
+        named_graphs=[] if not graph else None,
+        union_default=False,
+    )
     tag = (
         f"g{_runner(request).store.version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{fmt.media_type}"
     )
@@ -585,9 +587,10 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
     location = None
     if graph is None:
         graph = location = _settings(request).base_iri + "store/" + uuid.uuid4().hex
-    target = f"GRAPH <{graph}>"
-    _check_scope(store, f"DROP {target if graph else 'DEFAULT'}", None)
-    existed = store.has_graph(graph)
+    if graph and not store.minter.is_public_graph(graph):
+        raise Refused(403, f"<{graph}> is not a public graph: it cannot be written here")
+    existed = graph == "" or store.has_graph(graph)
+    target = f"GRAPH <{graph}>" if graph else "DEFAULT"
     if request.method == "DELETE":
         if not existed:
             raise Refused(404, f"no graph <{graph}>")
@@ -595,10 +598,11 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
         return Response(status_code=204, headers=_cors(request))
     triples = await _uploaded_triples(request, graph)
     data = " .\n".join(str(t) for t in triples)
+    inner = f"GRAPH <{graph}> {{ {data} }}" if graph else data
     steps = [f"DROP SILENT {target}"] if request.method == "PUT" else []
-    steps += [f"CREATE SILENT {target}", f"INSERT DATA {{ {target} {{ {data} }} }}"]
+    steps += [f"CREATE SILENT {target}"] if graph else []
     try:
-        await run_in_threadpool(store.update, " ;\n".join(steps))
+        await run_in_threadpool(store.update, " ;\n".join([*steps, f"INSERT DATA {{ {inner} }}"]))
     except StoreError as e:
         raise _store_problem(e) from e
     headers = {**_cors(request), **({"Location": location} if location else {})}

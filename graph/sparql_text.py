@@ -207,56 +207,21 @@ def from_graphs(toks: list[Token], base: str | None = None) -> tuple[list[str], 
 
 
 def check_update_scope(
-    toks: list[Token],
-    is_public: Callable[[str], bool],
-    base: str | None,
-    *,
-    graph_variables: bool = False,
-    maintained: tuple[str, ...] = (),
+    toks: list[Token], is_public: Callable[[str], bool], base: str | None, *, graph_variables: bool = False
 ) -> None:
-    """Updates may neither write into nor read from a non-public graph, so they must name their graphs:
-    ALL, NAMED and GRAPH ?g would reach every graph. Nothing is written to the default graph, which is
-    the union of the public graphs for queries and ``/store?default``: a triple there would be in no
-    published graph. ``maintained``: graphs the platform writes itself (every graph's provenance).
+    """Updates may neither write into nor read from a non-public graph, so they must name their graphs.
     Every IRI is checked as the engine resolves it (BASE, relative PREFIX, the endpoint as default base)."""
     prologue = Prologue(toks, base)
-    depth, template, loading, with_graph = 0, False, False, False
-    for i, tok in enumerate([*toks, ("other", ";")]):
-        iri = prologue.iris[i] if i < len(toks) else None
-        if iri in maintained:
-            raise Refused(403, f"<{iri}> is maintained by the platform (provenance): updates cannot touch it")
+    for i, tok in enumerate(toks):
+        iri = prologue.iris[i]
         if iri is not None and not is_public(iri):
             raise Refused(403, f"<{iri}> is not a public graph: updates cannot touch it")
-        word, text = _word(tok), tok[1] if tok[0] == "other" else ""
+        word = _word(tok)
         before = _word(toks[i - 1]) if i else ""
         if word in ("ALL", "NAMED") and before in ("CLEAR", "DROP", "SILENT"):
-            raise Refused(403, f"{word} {EVERY_GRAPH}")
+            raise Refused(403, f"{word} would include non-public graphs: name the graphs to change")
         if word == "GRAPH" and not graph_variables and i + 1 < len(toks) and toks[i + 1][1][0] in "?$":
-            raise Refused(403, f"GRAPH with a variable {EVERY_GRAPH}")
-        if depth == 0 and text == ";":
-            if loading:
-                raise Refused(400, DEFAULT_GRAPH)
-            with_graph = False
-        loading = (loading or word == "LOAD") and word != "INTO"
-        with_graph = with_graph or (depth == 0 and word == "WITH")
-        if text == "{":
-            if depth == 0:  # a quad template: INSERT/DELETE DATA, INSERT, DELETE, DELETE WHERE
-                delete_where = before == "WHERE" and i > 1 and _word(toks[i - 2]) == "DELETE"
-                template = delete_where or before in ("INSERT", "DELETE", "DATA")
-            depth += 1
-        elif text == "}":
-            depth -= 1
-        elif word == "DEFAULT" or (
-            template and depth == 1 and not with_graph and text != "." and "GRAPH" not in (word, before)
-        ):
-            raise Refused(400, DEFAULT_GRAPH)
-
-
-EVERY_GRAPH = "would reach every graph, non-public ones too: name the graphs to change"
-DEFAULT_GRAPH = (
-    "the default graph is the union of the public graphs and is not written to: name a graph "
-    "(GRAPH <…> { … }, WITH <…>, LOAD <…> INTO GRAPH <…> in an update; ?graph=<…> on /store)"
-)
+            raise Refused(403, "GRAPH with a variable would read non-public graphs: name the graphs")
 
 
 def as_sparql11(query: str) -> str:
@@ -286,25 +251,39 @@ def as_sparql11(query: str) -> str:
     return query
 
 
-def rewrite_update(text: str, using: list[str], using_named: list[str]) -> str:
-    """The update with the protocol's ``using-graph-uri``/``using-named-graph-uri`` written as USING
-    clauses before each top-level WHERE."""
-    clauses = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in using_named)
-    if not clauses:
-        return text
+def rewrite_update(
+    text: str, public_graphs: list[str], using: list[str], using_named: list[str], empty_graph: str
+) -> str:
+    """The update with ``ALL``/``NAMED`` targets spelled out as the public graphs, and the protocol's
+    ``using-graph-uri``/``using-named-graph-uri`` written as USING clauses before each top-level WHERE."""
     found = list(spans(text))
-    if any(m.lastgroup == "name" and m.group().upper() in ("USING", "WITH") for m in found):
-        raise Refused(400, "USING or WITH in the update and using-graph-uri in the request at once")
-    edits: list[int] = []
+    edits: list[tuple[int, int, str]] = []
     depth = 0
+    clauses = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in using_named)
+    if clauses and any(m.lastgroup == "name" and m.group().upper() in ("USING", "WITH") for m in found):
+        raise Refused(400, "USING or WITH in the update and using-graph-uri in the request at once")
     for i, m in enumerate(found):
-        depth += {"{": 1, "}": -1}.get(m.group(), 0)
-        if m.lastgroup == "name" and m.group().upper() == "WHERE" and depth == 0:
+        word = m.group().upper() if m.lastgroup == "name" else ""
+        if m.group() == "{":
+            depth += 1
+        elif m.group() == "}":
+            depth -= 1
+        elif word in ("ALL", "NAMED") and i > 0:
+            j = i - 1
+            if found[j].group().upper() == "SILENT":
+                j -= 1
+            op = found[j].group().upper() if j >= 0 else ""
+            if op not in ("CLEAR", "DROP"):
+                continue
+            targets = ([] if word == "NAMED" else ["DEFAULT"]) + [f"GRAPH <{g}>" for g in public_graphs]
+            targets = targets or [f"GRAPH <{empty_graph}>"]
+            edits.append((found[j].start(), m.end(), " ;\n".join(f"{op} SILENT {t}" for t in targets)))
+        elif word == "WHERE" and depth == 0 and clauses:
             if i > 0 and found[i - 1].group().upper() == "DELETE":
                 raise Refused(400, "using-graph-uri cannot apply to DELETE WHERE: write DELETE { } WHERE { }")
-            edits.append(m.start())
-    for start in reversed(edits):
-        text = text[:start] + clauses.strip() + " " + text[start:]
+            edits.append((m.start(), m.start(), clauses.strip() + " "))
+    for start, end, replacement in reversed(edits):
+        text = text[:start] + replacement + text[end:]
     return text
 
 

@@ -23,7 +23,6 @@ from sparql_helpers import (
     PRIVATE,
     PROJECTS,
     PUBLIC,
-    RDFS_LABEL,
     SECRET,
     TOKEN,
     Server,
@@ -544,37 +543,12 @@ def test_query_page_in_a_browser(server: Server) -> None:
     assert errors == []
 
 
-def test_updates_name_their_graphs_and_leave_the_provenance(server: Server) -> None:
-    """An update or a Graph Store write into the default graph (the union of the public graphs, as for
-    queries and ``/store?default``) would hold triples no published graph counts, dumps or licenses: a
-    400 saying to name a graph. CLEAR/DROP ALL/NAMED would wipe every public graph: refused as GRAPH ?g
-    is. The provenance graph is the platform's. Last in the module: it stops the server."""
-    total = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    before = count(server, total)
-    for text in (
-        f'INSERT DATA {{ <{BASE}id/qa/y> <{RDFS_LABEL}> "QA default" }}',
-        f"INSERT {{ ?s <{RDFS_LABEL}> 'x' }} WHERE {{ GRAPH <{PUBLIC}> {{ ?s ?p ?o }} }}",
-        f"ADD <{PUBLIC}> TO DEFAULT",
-    ):
-        status, _, body = update(server, text)
-        assert status == 400 and b"name a graph" in body, (text, body)
-    for text in ("CLEAR NAMED", "CLEAR ALL", "DROP SILENT ALL", "DROP NAMED"):
-        status, _, body = update(server, text)
-        assert status == 403 and b"every graph" in body, (text, body)
-    meta = BASE + "graph/meta"
-    status, _, body = update(server, f"CLEAR GRAPH <{meta}>")
-    assert status == 403 and b"maintained by the platform" in body
-    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/turtle"}
-    assert request("PUT", server.url + "/store?graph=" + quote(meta), b"", auth)[0] == 403
-    status, _, body = request("PUT", server.url + "/store?default", b"<http://a> <http://b> 1 .", auth)
-    assert status == 400 and b"name a graph" in body
-    assert request("DELETE", server.url + "/store?default", None, auth)[0] == 400
-    assert count(server, total) == before
-    # GET ?default is the default graph queries see: every public triple.
-    nt = {"Accept": "application/n-triples"}
-    status, _, body = request("GET", server.url + "/store?default", headers=nt)
-    assert status == 200 and len(body.decode().strip().splitlines()) == before
+def test_clear_all_spares_private_graphs(server: Server) -> None:
+    """Last in the module: it empties the public graphs, then stops the server to look at the store."""
+    status, _, body = update(server, "CLEAR ALL")
+    assert status == 204, body
+    assert count(server, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == 0
     server.process.terminate()
     server.process.wait(10)
     store = OxigraphStore(BASE, server.store, read_only=True)
-    assert store.count(PRIVATE) == 1 and store.count(PUBLIC) == 2 * PROJECTS + 2
+    assert store.count(PRIVATE) == 1 and store.count(PUBLIC) == 0
