@@ -5,6 +5,7 @@ or the JSON API (``api/contribution_forms.py``) or a moderator's edit (``api/mod
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import threading
 from collections.abc import Callable
@@ -30,9 +31,10 @@ from graph import matching
 from graph.contributions import LICENSES, LINK_FIELDS, Content, Contributions, Contributor, StoredFile
 from graph.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS, Minter
 from graph.settings import ONTOLOGY_DIR, Settings
-from graph.store import Store
+from graph.store import Store, StoreError
 from loaders import rdf as rdf_loader
 
+log = logging.getLogger(__name__)
 _markdown = MarkdownIt("commonmark", {"html": False})  # raw HTML is escaped, javascript:/data: links refused
 templates.env.filters["markdown"] = lambda text: Markup(_markdown.render(text or ""))
 
@@ -97,9 +99,20 @@ def setup(app: FastAPI, settings: Settings) -> None:
 
 
 def converge(app: FastAPI) -> None:
-    """At start-up: the public contributions in today's form (see ``Contributions.converge``)."""
-    if not getattr(app.state.store, "read_only", False):
-        Contributions(app.state.store, app.state.contrib.secret).converge()
+    """At start-up, in the background (a slow remote server must not hold the start): the public
+    contributions in today's form (see ``Contributions.converge``); a store that fails is tried again at
+    the next start."""
+    if getattr(app.state.store, "read_only", False):
+        return
+    model = Contributions(app.state.store, app.state.contrib.secret)
+
+    def run() -> None:
+        try:
+            model.converge()
+        except StoreError as e:
+            log.warning("the contributions could not be brought to today's form: %s", e)
+
+    threading.Thread(target=run, daemon=True, name="converge").start()
 
 
 def state(request: Request) -> ContribState:

@@ -22,6 +22,7 @@ import pyoxigraph as ox
 
 from graph.settings import DEFAULT_BASE_IRI
 from graph.store import OxigraphStore
+from loaders import rdf
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = DEFAULT_BASE_IRI
@@ -39,8 +40,12 @@ def _t(s: str, p: str, o: ox.NamedNode | ox.Literal) -> ox.Triple:
     return ox.Triple(ox.NamedNode(s), ox.NamedNode(p), o)
 
 
-def build_store(path: Path) -> None:
+def build_store(path: Path, vocabularies: bool = False) -> None:
+    """``vocabularies``: the SKOS vocabularies too (a contribution's type must be one of their concepts)."""
     store = OxigraphStore(BASE, path)
+    if vocabularies:
+        for load in rdf.ontology(store.minter).graphs:
+            store.replace_graph(load.graph, load.triples, load.meta)
     projects = []
     for i in range(PROJECTS):
         s = f"{BASE}id/projet/essai-{i}"
@@ -93,8 +98,9 @@ def serve(
     timeout: float = 2.0,
     extra: tuple[str, ...] = (),
     env_extra: dict[str, str] | None = None,
+    vocabularies: bool = False,
 ) -> Iterator[Server]:
-    build_store(tmp / "store")
+    build_store(tmp / "store", vocabularies)
     port = free_port()
     env = {
         **os.environ,

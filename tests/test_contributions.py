@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+import time
 import zipfile
 
 import httpx
@@ -693,6 +694,10 @@ def test_links_are_iris_and_links_published_as_literals_converge(store, tmp_path
     )  # no count, no licence
     app = make_app(store, tmp_path, submit_rate=1000)
     with TestClient(app) as client:
+        for _ in range(100):  # brought to today's form in the background, not holding the start
+            if links() == [ox.NamedNode("https://example.org/lien")]:
+                break
+            time.sleep(0.1)
         assert links() == [ox.NamedNode("https://example.org/lien")]
         void = "<http://rdfs.org/ns/void#triples>"
         count = f"SELECT ?n WHERE {{ GRAPH <{store.meta_graph}> {{ <{public}> {void} ?n }} }}"

@@ -14,12 +14,23 @@ from sparql_helpers import BASE, PRIVATE, PUBLIC, SECRET, TOKEN, Server, request
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serve(tmp_path_factory.mktemp("security"), env_extra={"COMMUNS_SUBMIT_RATE": "2"}) as srv:
+    with serve(
+        tmp_path_factory.mktemp("security"), env_extra={"COMMUNS_SUBMIT_RATE": "2"}, vocabularies=True
+    ) as srv:
         yield srv
 
 
 def propose(srv: Server, forwarded: str, title: str = "Un guide") -> int:
-    body = json.dumps({"titre": title, "resume": "Un résumé assez long.", "type": "guide"}).encode()
+    # A proposal that is stored: only those count against the limit.
+    fields = {
+        "titre": title,
+        "resume": "Un résumé assez long.",
+        "type": "guide",
+        "nom": "Jo",
+        "courriel": "jo@example.org",
+        "url": "https://example.org/guide",
+    }
+    body = json.dumps(fields).encode()
     headers = {"Content-Type": "application/json", "X-Forwarded-For": forwarded}
     return request("POST", srv.url + "/api/contributions", body, headers)[0]
 
@@ -33,7 +44,7 @@ def test_a_forwarded_address_from_an_untrusted_client_is_not_believed(server: Se
 
 def test_a_forwarded_address_from_a_trusted_proxy_names_the_client(tmp_path: Path) -> None:
     env = {"COMMUNS_SUBMIT_RATE": "2", "COMMUNS_TRUSTED_PROXIES": "127.0.0.1"}
-    with serve(tmp_path, env_extra=env) as srv:
+    with serve(tmp_path, env_extra=env, vocabularies=True) as srv:
         statuses = [propose(srv, f"203.0.113.{i}") for i in range(3)]
     assert 429 not in statuses, statuses
 
