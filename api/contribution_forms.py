@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from api import contributions as shared
 from api.accounts import CSRF_FIELD, current_user
+from api.i18n import language, translator
 from api.uploads import INLINE, TYPES, locate
 from graph import contributions as model
 from graph.contributions import Content
@@ -126,13 +127,14 @@ def follow(request: Request, token: str) -> HTMLResponse:
 @router.get("/territoires/autocomplete")
 def autocomplete(request: Request, q: str = "") -> JSONResponse:
     found = shared.search_territories(request, q[:100])
+    t = translator(language(request))
     return JSONResponse(
         [
             {
                 "iri": e.iri,
                 "label": e.label,
                 "type": e.kind,
-                "type_libelle": shared.KIND_WORDS[e.kind],
+                "type_libelle": t("word_" + e.kind),
                 "code": e.code,
                 "valeur": e.line,
             }

@@ -39,7 +39,6 @@ _markdown = MarkdownIt("commonmark", {"html": False})  # raw HTML is escaped, ja
 templates.env.filters["markdown"] = lambda text: Markup(_markdown.render(text or ""))
 
 TERRITORY_RANKS = {"region": 0, "departement": 1, "epci": 2, "commune": 3}  # the autocomplete's order
-KIND_WORDS = dict(region="région", departement="département", epci="intercommunalité", commune="commune")
 # Form field (and JSON key) → attribute of graph.contributions.Content: French on the wire, English in code.
 FIELDS = {
     "titre": "title",

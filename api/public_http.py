@@ -24,7 +24,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graph.named_queries import CONTROL
+from graph.named_queries import CONTROL_CHAR
 
 EXPOSED = "ETag, Content-Type, Link, Content-Disposition, Retry-After"
 PREFLIGHT = {
@@ -76,7 +76,7 @@ def readable_query(request: Request) -> None:
         texts = [unquote_to_bytes(x.replace(b"+", b" ")) for x in (name, value)]
         shown = repr(texts[0].decode("utf-8", "replace")[:40])
         try:
-            if any(re.search(f"[{CONTROL}]", t.decode("utf-8")) for t in texts):
+            if any(CONTROL_CHAR.search(t.decode("utf-8")) for t in texts):
                 raise HTTPException(400, f"the query parameter {shown} holds a control character")
         except UnicodeDecodeError:
             raise HTTPException(

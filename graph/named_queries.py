@@ -32,6 +32,7 @@ TERRITORY_CODE = re.compile(
 # (``pattern``), term() and every query string (api.public_http.readable_query) hold to it.
 CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 TEXT = {"type": "string", "pattern": f"^[^{CONTROL}]*$"}
+CONTROL_CHAR = re.compile(f"[{CONTROL}]")
 # The types a parameter may declare, with the JSON Schema of the values ``term`` accepts (for OpenAPI).
 TYPES: dict[str, dict[str, Any]] = {
     "iri": {"type": "string", "format": "uri"},
@@ -189,7 +190,7 @@ def term(p: Param, value: str, minter: Minter) -> ox.NamedNode | ox.Literal:
     """A request value → an RDF term of the parameter's type (ParameterError when it does not fit)."""
     if p.enum and value not in p.enum:
         raise ParameterError(f"{p.name}: {value!r} is not one of {', '.join(p.enum)}")
-    if re.search(f"[{CONTROL}]", value):
+    if CONTROL_CHAR.search(value):
         raise ParameterError(f"{p.name}: {value!r} holds a control character")
     try:
         if p.type == "iri":
