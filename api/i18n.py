@@ -156,6 +156,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # The files' titles (graph/dumps.py writes them in French in the manifest), by file name
     "dump_all": ("Jeu de données public complet (N-Quads, gzip)", "Complete public dataset (N-Quads, gzip)"),
     "dump_graph": ("Graphe <{graph}> (Turtle)", "Graph <{graph}> (Turtle)"),
+    "dump_graphe-defaut.ttl": ("Graphe par défaut (Turtle)", "Default graph (Turtle)"),
     "dump_data_inclusion": (
         "Lieux et services au schéma data·inclusion : {name}",
         "Places and services in the data·inclusion schema: {name}",

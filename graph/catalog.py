@@ -12,7 +12,7 @@ import pyoxigraph as ox
 
 from graph.dumps import graph_file, public_counts
 from graph.namespaces import DCAT, DCTERMS, PREFIXES, PROV, RDF, RDFS, XSD, sparql_prefixes
-from graph.store import Store
+from graph.store import DEFAULT_GRAPH, Store
 
 VOID = PREFIXES["void"]
 DCATAP = "http://data.europa.eu/r5r/"
@@ -21,6 +21,10 @@ FIXED = Path(__file__).with_name("catalogue.ttl")  # catalogue, publisher, conta
 # What each public graph's dataset takes from the whole dataset's description in FIXED.
 SHARED = {DCTERMS + "publisher", DCAT + "contactPoint", DCAT + "theme", DCAT + "keyword", DCTERMS + "spatial"}
 NO_LICENCE = "Licence non précisée par la source : réutilisation à confirmer auprès d'elle."
+DEFAULT_DESCRIPTION = (
+    "Triplets écrits sans nommer de graphe (mise à jour SPARQL ou /store?default d'un détenteur de jeton) : "
+    "les requêtes publiques les lisent avec les graphes nommés."
+)
 _P = sparql_prefixes()
 _lock = threading.Lock()
 # Per store object (weakly) and version: an id() could be reused by a new store.
@@ -34,8 +38,11 @@ def _n(iri: str) -> ox.NamedNode:
 def statistics(store: Store) -> dict:
     """Per public graph: meta (label, licence, source, modified, description) and triple count; classes
     and properties of the public dataset."""
-    graphs = sorted(store.public_graphs())
+    counts = public_counts(store)
+    graphs = list(counts)
     meta: dict[str, dict[str, str]] = {g: {} for g in graphs}
+    if DEFAULT_GRAPH in meta:
+        meta[DEFAULT_GRAPH] = {"label": "Graphe par défaut", "description": DEFAULT_DESCRIPTION}
     rows = store.select(
         _P
         + f"""SELECT ?g ?p ?o WHERE {{ GRAPH <{store.meta_graph}> {{ ?g ?p ?o }}
@@ -44,7 +51,6 @@ def statistics(store: Store) -> dict:
     for r in rows:
         if r["g"].value in meta:
             meta[r["g"].value][r["p"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1]] = r["o"].value
-    counts = public_counts(store)
     classes = store.select(
         "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)"
     )
@@ -142,7 +148,7 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
     turtle = _n("https://www.iana.org/assignments/media-types/text/turtle")
     turtle_type = _n(EU + "file-type/RDF_TURTLE")
     for g in stats["graphs"]:
-        node = _n(g)
+        node = _n(g or base + "jeu-de-donnees#graphe-par-defaut")
         meta = stats["meta"].get(g, {})
         add(catalog, DCAT + "dataset", node)
         add(dataset, VOID + "subset", node)

@@ -20,7 +20,7 @@ from graph import data_inclusion, formats
 from graph.describe import LABEL_PROPS
 from graph.namespaces import ORG, sparql_prefixes
 from graph.search import LISTS
-from graph.store import Store
+from graph.store import DEFAULT_GRAPH, Store
 
 NQUADS = "communs-services.nq.gz"
 DATA_INCLUSION_DIR = "data-inclusion"  # /telechargements/data-inclusion/structures.json …
@@ -124,8 +124,11 @@ class DumpFile:
 
 
 def public_counts(store: Store) -> dict[str, int]:
-    """Triples per public graph as the dumps hold them (VoID states the same numbers)."""
-    return {g: store.count(g) for g in sorted(store.public_graphs())}
+    """Triples per public graph as the dumps hold them (VoID states the same numbers), the default graph
+    (``""``) first when public queries read triples there, so that every count adds up to theirs."""
+    default = store.public_default_count()
+    named = {g: store.count(g) for g in sorted(store.public_graphs())}
+    return {DEFAULT_GRAPH: default, **named} if default else named
 
 
 def graph_file(store: Store, graph: str) -> str:
@@ -188,7 +191,7 @@ class Dumps:
             name = graph_file(store, g)
             with open(tmp / name, "wb") as out:
                 ox.serialize((q.triple for q in store.quads(g)), out, ox.RdfFormat.TURTLE)
-            title = f"Graphe <{g}> (Turtle)"
+            title = f"Graphe <{g}> (Turtle)" if g else "Graphe par défaut (Turtle)"
             files.append(DumpFile(name, title, formats.TURTLE.media_type, 0, g, lic.get(g), counts.get(g)))
         for name, title, query in CSV_QUERIES:
             rows = store.select(query)

@@ -58,6 +58,7 @@ class GraphMeta:
 
 
 BULK_TIMEOUT = 600.0  # seconds: Store.scan, the platform's own whole-list reads
+DEFAULT_GRAPH = ""  # the unnamed default graph, where a graph IRI is expected (count, quads, dumps)
 
 
 class Store(ABC):
@@ -116,10 +117,16 @@ class Store(ABC):
 
     @abstractmethod
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
-        """Every quad of one named graph, or of the whole store."""
+        """Every quad of one graph, or of the whole store."""
 
     def public_graphs(self) -> list[str]:
         return [g for g in self.graphs() if self.minter.is_public_graph(g)]
+
+    def public_default_count(self) -> int:
+        """Triples of an unnamed default graph that public queries read besides the named graphs (a token
+        holder's update without ``GRAPH`` writes there): none here, as a remote store's public default
+        graph is the union of its public named graphs."""
+        return 0
 
     @abstractmethod
     def count(self, graph: str | None = None) -> int:
@@ -253,19 +260,22 @@ class OxigraphStore(Store):
     def has_graph(self, graph):
         return self._of(graph).contains_named_graph(ox.NamedNode(graph))
 
+    def public_default_count(self):
+        return self.count(DEFAULT_GRAPH)
+
     def count(self, graph=None):
         if graph is None:
             return len(self.oxigraph) + len(self._private)
         # Counted by the engine: iterating the quads in Python is far slower.
-        counted = self._of(graph).query(
-            f"SELECT (COUNT(*) AS ?n) {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
-        )
+        pattern = f"GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
+        counted = self._of(graph).query(f"SELECT (COUNT(*) AS ?n) {{ {pattern} }}")
         return int(next(iter(counted))["n"].value)
 
     def quads(self, graph=None):
         if graph is None:
             return itertools.chain(self.oxigraph, self._private)
-        return self._of(graph).quads_for_pattern(None, None, None, ox.NamedNode(graph))
+        name = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+        return self._of(graph).quads_for_pattern(None, None, None, name)
 
     # --- writing ---------------------------------------------------------------------------
     def _read_version(self) -> int:

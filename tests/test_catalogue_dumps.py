@@ -23,6 +23,9 @@ from test_named_queries import loaded_store
 from graph import named_queries as nq
 
 PRIVATE_MARK = "secret-ne-pas-publier@example.org"
+DEFAULT_MARK = "écrit dans le graphe par défaut"
+RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+VOID_NS = "http://rdfs.org/ns/void#"
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +36,8 @@ def site(base_iri, territory_triples, tmp_path_factory, monkeypatch_module):
         f"INSERT DATA {{ GRAPH <{private}> {{ <{base_iri}id/personne/x> <http://schema.org/email> "
         f'"{PRIVATE_MARK}" }} }}'
     )
+    # A token holder's update without GRAPH: public queries read it, so counts and dumps must hold it too.
+    store.update(f'INSERT DATA {{ <{base_iri}id/note/x> <{RDFS_COMMENT}> "{DEFAULT_MARK}" }}')
     monkeypatch_module.setenv("COMMUNS_DUMPS_DIR", str(tmp_path_factory.mktemp("dumps")))
     with serve(store, tmp_path_factory.mktemp("site")) as url:
         yield url, store
@@ -321,6 +326,15 @@ def test_reuser_dump_gives_the_live_answers_and_void_count(site):
         rdflib.URIRef(store.minter.base + "jeu-de-donnees"), rdflib.URIRef("http://rdfs.org/ns/void#triples")
     )
     assert int(total) == len(lines) == manifest["triples"]
+    assert sum(1 for line in lines if DEFAULT_MARK in line and line.endswith('" .')) == 1  # no graph name
+    default = next(f for f in manifest["files"] if f["name"] == "graphe-defaut.ttl")
+    assert (
+        default["triples"] == 1 and DEFAULT_MARK in httpx.get(url + "/telechargements/graphe-defaut.ttl").text
+    )
+    subsets = void.objects(
+        rdflib.URIRef(store.minter.base + "jeu-de-donnees"), rdflib.URIRef(VOID_NS + "subset")
+    )
+    assert sum(int(void.value(s, rdflib.URIRef(VOID_NS + "triples"))) for s in subsets) == int(total)
     ds = rdflib.Dataset(default_union=True)
     ds.parse(io.StringIO(text), format="nquads")
     queries = nq.load_all()
