@@ -221,13 +221,20 @@ def by_label(links) -> list[Link]:
 
 
 def summary(text: str, limit: int = 700) -> str:
-    """The first paragraph, cut at a sentence end near ``limit``: the card's one-paragraph summary."""
+    """The first paragraph, cut at a sentence end near ``limit``: the card's one-paragraph summary. A last
+    sentence announcing what the card does not show ("… répondre à un triple besoin :") is left out."""
     first = next((p.strip() for p in re.split(r"\n\s*\n|\n(?=[-•→*])", text) if p.strip()), "")
     first = " ".join(first.split())
+
+    def sentence_end(text: str) -> int:
+        return max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+
+    if first.endswith(":") and (end := sentence_end(first)) > 0:
+        first = first[: end + 1]
     if len(first) <= limit:
         return first
     cut = first[:limit]
-    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+    end = sentence_end(cut)
     return (cut[: end + 1] if end > limit // 2 else cut.rsplit(" ", 1)[0] + " …").strip()
 
 

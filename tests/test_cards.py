@@ -337,6 +337,8 @@ def test_every_list_facet_level_and_kind_has_its_words():
         ("Un titre\n- une liste", 200, "Un titre"),
         ("Un texte sans point qui ne finit jamais avant la limite", 30, "Un texte sans point qui ne …"),
         ("Court. Puis une phrase qui passe la limite", 30, "Court. Puis une phrase qui …"),
+        ("Le contexte, etc. Elle répond à un triple besoin :\n- • un\n- • deux", 200, "Le contexte, etc."),
+        ("Un seul besoin :\n- un", 200, "Un seul besoin :"),
     ],
 )
 def test_a_summary_ends_at_a_sentence_or_a_word(text: str, limit: int, expected: str) -> None:
