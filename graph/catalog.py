@@ -21,10 +21,16 @@ FIXED = Path(__file__).with_name("catalogue.ttl")  # catalogue, publisher, conta
 # What each public graph's dataset takes from the whole dataset's description in FIXED.
 SHARED = {DCTERMS + "publisher", DCAT + "contactPoint", DCAT + "theme", DCAT + "keyword", DCTERMS + "spatial"}
 NO_LICENCE = "Licence non précisée par la source : réutilisation à confirmer auprès d'elle."
-DEFAULT_DESCRIPTION = (
-    "Triplets écrits sans nommer de graphe (mise à jour SPARQL ou /store?default d'un détenteur de jeton) : "
-    "les requêtes publiques les lisent avec les graphes nommés."
-)
+DEFAULT = {
+    "label": "Graphe par défaut",
+    "description": "Triplets écrits sans nommer de graphe (mise à jour SPARQL ou /store?default d'un "
+    "détenteur de jeton) : les requêtes publiques les lisent avec les graphes nommés.",
+}
+META = {
+    "label": "Provenance des graphes",
+    "description": "Pour chaque graphe public : son titre, sa source, sa licence, sa date de mise à jour et "
+    "son nombre de triplets.",
+}
 _P = sparql_prefixes()
 _lock = threading.Lock()
 # Per store object (weakly) and version: an id() could be reused by a new store.
@@ -41,8 +47,9 @@ def statistics(store: Store) -> dict:
     counts = public_counts(store)
     graphs = list(counts)
     meta: dict[str, dict[str, str]] = {g: {} for g in graphs}
-    if DEFAULT_GRAPH in meta:
-        meta[DEFAULT_GRAPH] = {"label": "Graphe par défaut", "description": DEFAULT_DESCRIPTION}
+    for g, described in {DEFAULT_GRAPH: DEFAULT, store.meta_graph: META}.items():
+        if g in meta:  # graphs no source describes: described here
+            meta[g] = dict(described)
     rows = store.select(
         _P
         + f"""SELECT ?g ?p ?o WHERE {{ GRAPH <{store.meta_graph}> {{ ?g ?p ?o }}

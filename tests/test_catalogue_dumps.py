@@ -116,6 +116,7 @@ def test_graph_and_dataset_iris_dereference(site):
         node = rdflib.URIRef(g)
         assert int(data.value(node, VOID.triples)) == counts[g], g
         assert data.value(node, rdflib.DCTERMS.license) or data.value(node, rdflib.DCTERMS.rights), g
+        assert "://" not in str(data.value(node, rdflib.DCTERMS.title)), g
         page = httpx.get(url + path, headers={"Accept": "text/html"})
         assert page.status_code == 303 and page.headers["location"] == "/catalogue", g
     territories = store.minter.graph("territoires").removeprefix(store.minter.base.removesuffix("/"))
