@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from api import conneg
+from api.catalogue import for_browsers
 from api.pages import render
 from api.public_http import cors_headers, etag_matches
 from graph import formats, sparql_text
@@ -531,7 +532,11 @@ async def _get_graph(request: Request, graph: str) -> Response:
     store: Store = request.app.state.store
     if graph and (not store.minter.is_public_graph(graph) or not store.has_graph(graph)):
         raise Refused(404, f"no public graph <{graph}>")
-    fmt = conneg.negotiate(formats.DESCRIPTION, request.headers.get("accept"))
+    # HTML last: a tie (*/*, no Accept) is Turtle for RDF clients; a browser prefers text/html to the
+    # application/xml of RDF/XML, and gets what it gets on the graph's own IRI (/graph/…).
+    fmt = conneg.negotiate((*formats.DESCRIPTION, formats.HTML), request.headers.get("accept"))
+    if fmt is formats.HTML:
+        return for_browsers(_cors(request))
     where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
     query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}"
     job = Job(

@@ -83,6 +83,26 @@ def test_browsers_get_pages_and_each_route_its_default_on_a_tie(url) -> None:
             assert (r.status_code, media(r)) == (200, expected), (path, accept)
 
 
+def test_a_browser_on_the_graph_store_gets_what_the_graphs_iri_gives_it(url) -> None:
+    """A browser's Accept names application/xml (RDF/XML) after text/html: on /store?graph=… it got RDF/XML,
+    on /graph/… the catalogue. RDF clients keep what they ask for, and Turtle on a tie."""
+    graph = BASE + "graph/essai"
+    for path in ("/store?graph=" + quote(graph), "/store?default", "/" + graph.removeprefix(BASE)):
+        r = get(url, path, BROWSER)
+        assert r.status_code == 303 and r.headers["location"] == "/catalogue", path
+        assert r.headers["vary"] == "Accept", path
+    store = "/store?graph=" + quote(graph)
+    for accept, expected in (
+        (None, "text/turtle"),
+        ("*/*", "text/turtle"),
+        ("application/xml", "application/rdf+xml"),
+        ("application/rdf+xml", "application/rdf+xml"),
+        ("text/html;q=0.5, application/rdf+xml", "application/rdf+xml"),
+    ):
+        r = get(url, store, accept)
+        assert (r.status_code, media(r)) == (200, expected), accept
+
+
 def test_application_json_means_the_json_each_route_serves(url) -> None:
     """The first offered format that claims a media type wins: JSON-LD where only RDF is offered."""
     for path in [RESOURCE, "/catalogue", "/.well-known/void", "/def"]:
