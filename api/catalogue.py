@@ -45,6 +45,11 @@ async def dataset(request: Request) -> Response:
     return RedirectResponse("/catalogue" + (f"?{request.url.query}" if request.url.query else ""), 303)
 
 
+def for_browsers(headers: dict[str, str] | None = None) -> RedirectResponse:
+    """A browser asking for a graph (its IRI, or ``/store?graph=``) is shown the catalogue, which lists it."""
+    return RedirectResponse("/catalogue", 303, headers={**(headers or {}), "Vary": "Accept"})
+
+
 @router.get("/graph/{name:path}", include_in_schema=False)
 async def graph(request: Request, name: str) -> Response:
     """A public graph's IRI: its dataset in the catalogue (title, source, licence, modified, triples, file)
@@ -60,7 +65,7 @@ async def graph(request: Request, name: str) -> Response:
         raise HTTPException(404)
     fmt = conneg.choose(request, (formats.HTML, *formats.DESCRIPTION), ext or None)
     if fmt is formats.HTML:
-        return RedirectResponse("/catalogue", 303, headers={"Vary": "Accept"})
+        return for_browsers()
 
     def about(node: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
         found = [t for t in triples if t.subject == node]

@@ -29,6 +29,7 @@ from api.reconcile import (
     type_id,
     type_name,
 )
+from graph.formats import spreadsheet_cells
 from graph.matching import TYPES, NameIndex
 
 router = APIRouter()
@@ -118,11 +119,12 @@ def linked_rows(
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
     if bom:
         buffer.write("\ufeff")
-    writer.writerow(header + list(ADDED) + extension_columns(props))
+    writer.writerow(spreadsheet_cells(header + list(ADDED) + extension_columns(props)))
     for n, row in enumerate(rows, 1):
         row = row + [""] * (len(header) - len(row))
         raw = row[departement_column].strip() if departement_column is not None else ""
-        writer.writerow(row + added(row[column].strip(), departement_code(raw) if raw else None))
+        found = added(row[column].strip(), departement_code(raw) if raw else None)
+        writer.writerow(spreadsheet_cells(row + found))
         if n % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import conneg
+from api.i18n import language
 from api.pages import base_of, render, store_of
 from graph import formats
 from graph import named_queries as nq
@@ -270,5 +271,7 @@ async def openapi_json(request: Request) -> JSONResponse:
 
 @router.get("/api", include_in_schema=False)
 async def api_docs(request: Request) -> Response:
-    queries = sorted(request.app.state.named_queries.values(), key=lambda q: (q.tags[:1], q.name))
+    lang = language(request)
+    queries = [nq.in_language(q, lang) for q in request.app.state.named_queries.values()]
+    queries.sort(key=lambda q: (q.tags[:1], q.name))
     return render(request, "api_docs.html", {"queries": queries, "formats": [f.name for f in formats.ROWS]})

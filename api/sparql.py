@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import sys
 import threading
 import uuid
 from collections import Counter, OrderedDict
@@ -24,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from api import conneg
+from api.catalogue import for_browsers
 from api.pages import render
 from api.public_http import cors_headers, etag_matches
 from graph import formats, sparql_text
@@ -271,7 +271,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     job = Job(
         sparql_text.as_sparql11(checked),
         results_format=results.media_type if results else None,
-        graph_format=_engine_format(graph),
+        graph_format=graph.media_type,
         default_graphs=defaults if protocol_dataset else None,
         named_graphs=named if protocol_dataset else None,
         union_default=not protocol_dataset and own_dataset is None,
@@ -304,17 +304,12 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         return Response(cache[etag][1], 200, headers, media_type=cache[etag][0])
     # The client's share is held until its answer is complete: here, or at the end of a streamed one.
     leave = _take_share(request)
-    response = await _reply(request, job, timeout, headers, graph is formats.JSONLD, query, leave)
+    response = await _reply(request, job, timeout, headers, query, leave)
     if not isinstance(response, StreamingResponse) and len(response.body) <= CACHE_MAX_BODY:
         cache[etag] = (str(response.media_type), bytes(response.body))
         if len(cache) > CACHE_ENTRIES:
             cache.popitem(last=False)
     return response
-
-
-def _engine_format(fmt: formats.Format | None) -> str | None:
-    """What the engine writes for ``fmt``: N-Triples for JSON-LD, which :func:`_run` compacts."""
-    return formats.NTRIPLES.media_type if fmt is formats.JSONLD else fmt.media_type if fmt else None
 
 
 def _formats(accept: str | None, asked: list[str]) -> tuple[formats.Format | None, formats.Format | None]:
@@ -345,38 +340,32 @@ def _prefetch(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
 
 
 async def _run(
-    runner: QueryRunner, job: Job, timeout: float, written: str, compact: bool
-) -> tuple[Answer, str, list[bytes], bool]:
-    """The answer, its media type, its first PREFETCH bytes (all of a small one) and whether they are all
-    of it: an error before them gets a proper status. ``written``: the query as the client sent it, where
-    its syntax errors are placed. ``compact``: a graph as compacted JSON-LD (the engine's own is expanded,
-    so it is written here from N-Triples)."""
+    runner: QueryRunner, job: Job, timeout: float, written: str
+) -> tuple[Answer, list[bytes], bool]:
+    """The answer, its first PREFETCH bytes (all of a small one) and whether they are all of it: an error
+    before them gets a proper status. The answer is written off the event loop (in the query's worker or
+    thread), JSON-LD as every format. ``written``: the query as the client sent it, where its syntax errors
+    are placed."""
     try:
         answer = await runner.run_async(job, timeout)
-        compact = compact and answer.head.kind == "graph"
-        limit = sys.maxsize if compact else PREFETCH
         try:  # a complete answer is read here: it never waits
             if answer.complete:
-                first, complete = _prefetch(answer, limit)
+                first, complete = _prefetch(answer, PREFETCH)
             else:
-                first, complete = await run_in_threadpool(_prefetch, answer, limit)
+                first, complete = await run_in_threadpool(_prefetch, answer, PREFETCH)
         except BaseException:
             answer.close()
             raise
     except NotAcceptable as e:
         wanted = "a SPARQL results format" if e.kind != "graph" else "an RDF format"
-        raise Refused(406, f"this {e.kind} result needs {wanted}; none is acceptable to the client") from e
+        raise Refused(
+            406, e.reason or f"this {e.kind} result needs {wanted}; none is acceptable to the client"
+        ) from e
     except QueryTimeout as e:
         raise Refused(504, str(e)) from e
     except StoreError as e:
         raise _store_problem(e if written == job.query else _as_written(written, e)) from e
-    if not compact:
-        return answer, answer.head.media_type, first, complete
-    try:
-        graph = ox.parse(b"".join(first), ox.RdfFormat.N_TRIPLES)
-        return answer, formats.JSONLD.media_type, [formats.jsonld(graph)], True
-    except ValueError as e:
-        raise Refused(406, str(e)) from e
+    return answer, first, complete
 
 
 async def _reply(
@@ -384,17 +373,17 @@ async def _reply(
     job: Job,
     timeout: float,
     headers: dict[str, str],
-    compact: bool,
     written: str,
     done: Callable[[], None] = lambda: None,
 ) -> Response:
     """The answer of :func:`_run`; ``done`` is called once it has ended (now, or at the end of a stream:
     past its deadline, the connection is cut, never a silent short 200)."""
     try:
-        answer, media, first, complete = await _run(_runner(request), job, timeout, written, compact)
+        answer, first, complete = await _run(_runner(request), job, timeout, written)
     except BaseException:
         done()
         raise
+    media = answer.head.media_type
     content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
     if complete:  # HEAD too: the middleware (api/public_http.py) runs it as a GET and drops the body
         done()
@@ -531,13 +520,17 @@ async def _get_graph(request: Request, graph: str) -> Response:
     store: Store = request.app.state.store
     if graph and (not store.minter.is_public_graph(graph) or not store.has_graph(graph)):
         raise Refused(404, f"no public graph <{graph}>")
-    fmt = conneg.negotiate(formats.DESCRIPTION, request.headers.get("accept"))
+    # HTML last: a tie (*/*, no Accept) is Turtle for RDF clients; a browser prefers text/html to the
+    # application/xml of RDF/XML, and gets what it gets on the graph's own IRI (/graph/…).
+    fmt = conneg.negotiate((*formats.DESCRIPTION, formats.HTML), request.headers.get("accept"))
+    if fmt is formats.HTML:
+        return for_browsers(_cors(request))
     where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
     query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}"
     job = Job(
         query,
         results_format=None,
-        graph_format=_engine_format(fmt),
+        graph_format=fmt.media_type,
         default_graphs=[] if not graph else None,
         named_graphs=[] if not graph else None,
         union_default=False,
@@ -546,7 +539,7 @@ async def _get_graph(request: Request, graph: str) -> Response:
         f"g{_runner(request).store.version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{fmt.media_type}"
     )
     headers = {**_cors(request), "Vary": "Accept", "ETag": f'"{tag}"'}
-    return await _reply(request, job, _settings(request).query_timeout, headers, fmt is formats.JSONLD, query)
+    return await _reply(request, job, _settings(request).query_timeout, headers, query)
 
 
 def _parse_rdf(body: bytes, token: str, base: str) -> list[ox.Triple]:

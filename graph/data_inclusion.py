@@ -8,7 +8,6 @@ from the IRI, which ``communs import data-inclusion`` turns back into it.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections import defaultdict
@@ -19,6 +18,7 @@ from typing import Any
 import pydantic
 from data_inclusion.schema import v1
 
+from graph.formats import spreadsheet_csv
 from graph.namespaces import CS, DCTERMS, RDFS, SCHEMA, Minter
 from graph.store import Store
 from loaders import data_inclusion_vocabularies as vocab
@@ -376,11 +376,8 @@ def write(result: Export, folder: Path) -> list[str]:
     ):
         rows = [{k: r.get(k) for k in fields} for r in records]
         (folder / f"{name}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-        with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
-            writer.writeheader()
-            for r in rows:
-                writer.writerow({k: ",".join(v) if isinstance(v, list) else v for k, v in r.items()})
+        cells = ([",".join(v) if isinstance(v, list) else v for v in r.values()] for r in rows)
+        (folder / f"{name}.csv").write_text(spreadsheet_csv(fields, cells), encoding="utf-8", newline="")
     return list(FILES)
 
 

@@ -161,17 +161,27 @@ def write_rows(fmt: Format, names: list[str], rows: list[dict]) -> bytes:
 _SIGNED_NUMBER = re.compile(r"[+-]\d[\d .,]*")  # -5, +33 4 76 00 00 00
 
 
-def spreadsheet_csv(header: list[str], rows: Iterable[Iterable[str]]) -> str:
-    """CSV for spreadsheets (the lists' twins, the downloads per class): a cell a spreadsheet would run as a
-    formula (=, +, -, @, tab or CR first) gets a leading ' (OWASP "CSV injection"), a signed number stays.
-    SPARQL CSV results (write_rows) stay raw: their format says a cell is the term's text."""
+def spreadsheet_cells(row: Iterable[Any]) -> list[str]:
+    """A row of a CSV made for spreadsheets (the lists' twins, the downloads, the data·inclusion exports,
+    /rapprochement.csv): a cell a spreadsheet would run as a formula (=, +, -, @, tab or CR first) gets a
+    leading ' (OWASP "CSV injection"), a signed number stays; None is empty. SPARQL CSV results (write_rows)
+    stay raw: their format says a cell is the term's text."""
 
     def cell(c: str) -> str:
         formula = c.startswith(("=", "+", "-", "@", "\t", "\r")) and not _SIGNED_NUMBER.fullmatch(c)
         return "'" + c if formula else c
 
+    return ["" if c is None else cell(str(c)) for c in row]
+
+
+def spreadsheet_text(cell: str) -> str:
+    """A cell :func:`spreadsheet_cells` wrote, back to its text (our CSV exports are read back too)."""
+    return cell[1:] if cell.startswith("'") and spreadsheet_cells([cell[1:]]) == [cell] else cell
+
+
+def spreadsheet_csv(header: list[str], rows: Iterable[Iterable[Any]]) -> str:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows([cell(c) for c in r] for r in [header, *rows])
+    csv.writer(out, lineterminator="\r\n").writerows(map(spreadsheet_cells, [header, *rows]))
     return out.getvalue()
 
 

@@ -1,15 +1,17 @@
 """Named queries: one ``.rq`` file in ``queries/`` = one documented API operation.
 
 A file opens with ``#+`` comment lines holding YAML (grlc's decorators: summary, description, tags,
-params), then the SPARQL. Parameters are turned into RDF terms here and given to the store as bindings,
-so a value can only ever be a value: it never becomes query text.
+params), then the SPARQL. Texts are French; ``summary_en`` and ``description_en`` (of the query and of a
+parameter) give them in English, for the English pages (:func:`in_language`). Parameters are turned into
+RDF terms here and given to the store as bindings, so a value can only ever be a value: it never becomes
+query text.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from itertools import takewhile
 from pathlib import Path
@@ -65,6 +67,7 @@ class Param:
     name: str
     type: str = "string"
     description: str = ""
+    description_en: str = ""
     required: bool = False
     default: str | None = None
     enum: list[str] | None = None
@@ -83,6 +86,8 @@ class NamedQuery:
     tags: list[str] = field(default_factory=list)
     params: list[Param] = field(default_factory=list)
     variables: list[str] = field(default_factory=list)  # projected, in the query's order
+    summary_en: str = ""
+    description_en: str = ""
 
     def example_values(self) -> dict[str, str]:
         return {p.name: p.example for p in self.params if p.example is not None}
@@ -111,7 +116,7 @@ def parse(path: Path) -> NamedQuery:
         raise QueryFileError(path, f"decorator header is not valid YAML: {e}", line) from e
     if not isinstance(meta, dict):
         raise QueryFileError(path, "decorator header must be 'key: value' lines", 1)
-    unknown = set(meta) - {"summary", "description", "tags", "params"}
+    unknown = set(meta) - {"summary", "summary_en", "description", "description_en", "tags", "params"}
     if unknown:
         raise QueryFileError(path, f"unknown decorator(s): {', '.join(sorted(unknown))}", 1)
     if not isinstance(meta.get("summary"), str) or not meta["summary"].strip():
@@ -142,6 +147,8 @@ def parse(path: Path) -> NamedQuery:
         tags=tags,
         params=params,
         variables=[v.value for v in result.variables],
+        summary_en=str(meta.get("summary_en") or "").strip(),
+        description_en=str(meta.get("description_en") or "").strip(),
     )
 
 
@@ -162,7 +169,8 @@ def _param(path: Path, spec: object, sparql: str) -> Param:
     p = Param(
         name=name,
         type=kind,
-        description=str(spec.get("description") or ""),
+        description=str(spec.get("description") or "").strip(),
+        description_en=str(spec.get("description_en") or "").strip(),
         required=bool(spec.get("required", False)),
         enum=[str(v) for v in spec["enum"]] if spec.get("enum") else None,
         lang=str(spec.get("lang", "fr")),
@@ -244,6 +252,15 @@ def bindings(q: NamedQuery, values: dict[str, str], minter: Minter) -> Bindings:
             continue
         out[p.name] = term(p, value, minter)
     return out
+
+
+def in_language(q: NamedQuery, lang: str) -> NamedQuery:
+    """``q`` with its texts in ``lang``: the English ones where the header gives them, else the French."""
+    if lang != "en":
+        return q
+    params = [replace(p, description=p.description_en or p.description) for p in q.params]
+    summary, description = q.summary_en or q.summary, q.description_en or q.description
+    return replace(q, summary=summary, description=description, params=params)
 
 
 def load_all(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:

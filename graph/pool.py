@@ -65,11 +65,12 @@ Message = tuple[Head, bytes, bool] | Exception  # from a query's thread or worke
 
 
 class NotAcceptable(StoreError):
-    """The query's kind of result has no format the client accepts."""
+    """The query's kind of result has no format the client accepts, or (``reason``) that format cannot
+    hold this result."""
 
-    def __init__(self, kind: str):
-        super().__init__(kind)
-        self.kind = kind
+    def __init__(self, kind: str, reason: str = ""):
+        super().__init__(kind, reason)
+        self.kind, self.reason = kind, reason
 
 
 # --- executed in the worker (and in threads for in-memory stores and remote servers) --------------------
@@ -156,7 +157,12 @@ def serialize(result, job: Job, head, write) -> None:
         raise NotAcceptable(kind)
     head(Head(kind, media))
     fmt = (ox.RdfFormat if kind == "graph" else ox.QueryResultsFormat).from_media_type(media)
-    if isinstance(result, ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples):
+    if fmt == ox.RdfFormat.JSON_LD:  # compacted, as all our JSON-LD (pyoxigraph writes it expanded)
+        try:
+            write.write(formats.jsonld(result))
+        except ValueError as e:
+            raise NotAcceptable(kind, str(e)) from e
+    elif isinstance(result, ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples):
         result.serialize(write, fmt)
     else:
         ox.serialize(result, write, fmt)

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from data_inclusion.schema import v1
 
 from graph import data_inclusion as di
+from graph.formats import spreadsheet_text
 from graph.namespaces import Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, lit
@@ -74,7 +75,7 @@ def _from_csv(row: dict[str, str | None]) -> dict[str, Any]:
     for key, raw in row.items():
         if not key:
             continue
-        text = (raw or "").strip()
+        text = spreadsheet_text(raw or "").strip()
         if not text:
             record[key] = None
         elif key in di.LIST_FIELDS:

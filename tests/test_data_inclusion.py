@@ -280,6 +280,31 @@ def test_a_service_of_no_structure_is_rejected_and_holiday_rules_are_reported(ba
     assert store.ask(query)
 
 
+def test_csv_exports_do_not_run_formulas_and_read_back(imported, base_iri: str, tmp_path: Path) -> None:
+    """A text a spreadsheet would run (OWASP "CSV injection") is written behind a ' as in every CSV made for
+    spreadsheets (graph.formats.spreadsheet_cells), a signed number as it is; the import reads it back."""
+    store, _ = imported
+    exported = di.export(store)
+    formula, bullets = '=HYPERLINK("http://evil.example/","Cliquez")', "- sur place\n- par téléphone"
+    exported.services[0] |= {
+        "description": formula,
+        "conditions_acces": bullets,
+        "telephone": "+33 4 70 00 10 20",
+    }
+    di.write(exported, tmp_path)
+    with (tmp_path / "services.csv").open(encoding="utf-8", newline="") as f:
+        row = next(r for r in csv.DictReader(f) if r["id"] == exported.services[0]["id"])
+    assert (row["description"], row["conditions_acces"]) == ("'" + formula, "'" + bullets)
+    assert row["telephone"] == "+33 4 70 00 10 20" and row["longitude"].startswith(("-", "5", "6", "7"))
+    again = with_vocabularies(OxigraphStore(base_iri))
+    write(
+        again,
+        data_inclusion.build(tmp_path / "structures.csv", tmp_path / "services.csv", again.minter, again),
+    )
+    back = next(r for r in di.export(again).services if r["id"] == exported.services[0]["id"])
+    assert (back["description"], back["conditions_acces"]) == (formula, bullets)
+
+
 def test_an_unreadable_number_rejects_its_record_only(imported, base_iri: str, tmp_path: Path) -> None:
     """A CSV cell the package cannot read as a number (a digit-like '²') costs its service, not the file;
     a plain '12' is read."""

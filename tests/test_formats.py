@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import threading
+import time
+import traceback
 from urllib.parse import quote
 
 import httpx
@@ -81,6 +85,58 @@ def test_browsers_get_pages_and_each_route_its_default_on_a_tie(url) -> None:
         for path, expected in defaults.items():
             r = get(url, path, accept)
             assert (r.status_code, media(r)) == (200, expected), (path, accept)
+
+
+def test_a_browser_on_the_graph_store_gets_what_the_graphs_iri_gives_it(url) -> None:
+    """A browser's Accept names application/xml (RDF/XML) after text/html: on /store?graph=… it got RDF/XML,
+    on /graph/… the catalogue. RDF clients keep what they ask for, and Turtle on a tie."""
+    graph = BASE + "graph/essai"
+    for path in ("/store?graph=" + quote(graph), "/store?default", "/" + graph.removeprefix(BASE)):
+        r = get(url, path, BROWSER)
+        assert r.status_code == 303 and r.headers["location"] == "/catalogue", path
+        assert r.headers["vary"] == "Accept", path
+    store = "/store?graph=" + quote(graph)
+    for accept, expected in (
+        (None, "text/turtle"),
+        ("*/*", "text/turtle"),
+        ("application/xml", "application/rdf+xml"),
+        ("application/rdf+xml", "application/rdf+xml"),
+        ("text/html;q=0.5, application/rdf+xml", "application/rdf+xml"),
+    ):
+        r = get(url, store, accept)
+        assert (r.status_code, media(r)) == (200, expected), accept
+
+
+def _running(function) -> bool:
+    """Whether ``function`` is running in some thread of this process (the test server's are)."""
+    stacks = sys._current_frames().values()
+    return any(frame.f_code is function.__code__ for top in stacks for frame, _ in traceback.walk_stack(top))
+
+
+def test_a_big_json_ld_answer_is_written_while_the_server_answers_others(url) -> None:
+    """JSON-LD was compacted inside the async handler: while a big answer was written, the server answered
+    nobody. It is written where every other format is (the query's worker or thread): another request is
+    answered while it is still being written."""
+    side = "{{ SELECT DISTINCT ?{0} WHERE {{ ?{0} ?p{0} ?o{0} }} }}"  # every subject
+    big = f"CONSTRUCT {{ ?a <urn:x:near> ?b }} WHERE {{ {side.format('a')} {side.format('b')} }} LIMIT 200000"
+    answer: list[httpx.Response] = []
+    params = {"query": big}
+    jsonld = {"Accept": "application/ld+json"}
+    big_one = threading.Thread(
+        target=lambda: answer.append(httpx.get(url + "/sparql", params=params, headers=jsonld, timeout=300))
+    )
+    big_one.start()
+    while not _running(formats.jsonld):
+        assert big_one.is_alive(), "the JSON-LD answer was never seen being written"
+        time.sleep(0.005)
+    other = get(url, "/sparql", "text/turtle")  # the service description
+    assert other.status_code == 200 and _running(formats.jsonld), "the other request waited for the JSON-LD"
+    big_one.join()
+    assert answer[0].status_code == 200 and len(answer[0].json()["@graph"]) > 10
+    # A result JSON-LD 1.1 cannot hold is still a 406 that says why.
+    term = "CONSTRUCT { ?s <urn:x:says> <<( ?s ?p ?o )>> } WHERE { ?s ?p ?o } LIMIT 1"
+    refused = httpx.get(url + "/sparql", params={"query": term}, headers=jsonld)
+    assert refused.status_code == 406 and "triple terms" in refused.text, refused.text
 
 
 def test_application_json_means_the_json_each_route_serves(url) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import html
 import io
 from pathlib import Path
 
@@ -198,6 +199,22 @@ def test_docs_page_is_french_with_forms_and_sparql(api_url):
     assert page.status_code == 200 and 'lang="fr"' in page.text
     assert 'action="/api/epci-commune"' in page.text and "igeo:Intercommunalite" in page.text
     assert "cdn" not in page.text.lower()
+
+
+def test_docs_page_in_english_gives_each_query_its_english_texts(api_url):
+    """The .rq headers were French only, and /api?lang=en showed French titles and descriptions: each query
+    and each described parameter has its ``summary_en`` / ``description_en``, shown on English pages."""
+    for q in nq.load_all().values():
+        assert q.summary_en and (q.description_en or not q.description), q.name
+        assert all(p.description_en for p in q.params if p.description), (q.name, q.params)
+    pages = (httpx.get(api_url + "/api", params={"lang": lang}).text for lang in ("en", "fr"))
+    english, french = map(html.unescape, pages)
+    q = nq.load_all()["projets-par-theme"]
+    for text in (q.summary, q.description, q.params[0].description):
+        assert text in french and text not in english, text
+    for text in (q.summary_en, q.description_en, q.params[0].description_en):
+        assert text in english and text not in french, text
+    assert "Number of projects by theme" in english and 'lang="en"' in english
 
 
 def test_bad_query_file_is_named_at_start_up(tmp_path: Path):

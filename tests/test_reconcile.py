@@ -496,6 +496,18 @@ def test_csv_round_trip_with_departement_column_and_extensions(client):
     assert rows[4]["code_insee"] == "74119" and rows[4]["certain"] == "false"
 
 
+def test_linked_csv_does_not_run_formulas(client):
+    """The table comes back for a spreadsheet: a cell it would run (OWASP "CSV injection"), the client's own
+    included, gets a leading ' as in every CSV made for spreadsheets; a signed number stays."""
+    text = 'nom,note,=cmd\nGap,"=HYPERLINK(""http://evil.example/"")",-5\nChambéry,@SUM(A1),+33 4 76\n'
+    r = client.post("/rapprochement.csv", files={"fichier": ("t.csv", text.encode(), "text/csv")})
+    assert r.status_code == 200, r.text
+    rows = list(csv.reader(io.StringIO(r.text)))
+    assert rows[0][:3] == ["nom", "note", "'=cmd"]
+    assert rows[1][:3] == ["Gap", '\'=HYPERLINK("http://evil.example/")', "-5"] and rows[1][4] == "05061"
+    assert rows[2][:3] == ["Chambéry", "'@SUM(A1)", "+33 4 76"]
+
+
 def test_a_long_table_streams_back_every_row_in_order(client):
     """More rows than one chunk of the stream: every row comes back once, in order, beside its match."""
     names = ["Chambéry", "Gap", "Bourg-Saint-Maurice"] * (linking.ROWS_PER_CHUNK // 2 + 1)
