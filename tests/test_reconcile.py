@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -20,8 +21,9 @@ from referencing.jsonschema import DRAFT7
 
 from api import linking
 from api.reconcile import MAX_IDS, MAX_QUERIES
+from graph.contributions import Content, Contributions, Contributor
 from graph.matching import TYPES
-from graph.namespaces import IGEO, ORG, RDFS
+from graph.namespaces import IGEO, ORG, RDFS, SCHEMA
 
 SPEC = Path(__file__).parent / "fixtures" / "reconciliation-api-0.2"  # a copy of shared/specs/…
 NAMES = Path(__file__).parent / "fixtures" / "reconcile-names.csv"
@@ -97,6 +99,7 @@ def test_manifest_validates_and_names_the_configured_base_never_the_host(client)
         "organisation",
         "projet",
         "lieu",
+        "ressource",
     }
     assert m["suggest"]["entity"]["service_url"] == "https://data.adrets-asso.fr"
     # The extension metadata is the manifest's "extend" object: valid by the manifest schema's own part.
@@ -347,6 +350,45 @@ def test_a_type_may_be_given_by_its_class_iri(client):
         "/rapprochement.csv", data={"colle": "CC de Haute Tarentaise", "type": "igeo:Intercommunalite"}
     )
     assert [x["code_insee"] for x in csv.DictReader(io.StringIO(r.text))] == ["247300254"]
+
+
+def test_resources_are_a_type_and_an_accepted_one_is_found_at_once(client, site):
+    """Shared resources are reconciled as the other types (any kind of work the resources list shows); the
+    promise "an accepted resource shows everywhere at once" holds for /reconcile: right after the accept, a
+    title edit or a deletion, without a restart or a wait for the whole index to be read again."""
+    store, title = site[0], "Répertoire des permanences itinérantes"
+    guide = {"query": "guide d'accueil des saisonniers", "type": "ressource"}
+    answers = reconcile(client, {"g": guide, "c": {"query": title, "type": ["schema:CreativeWork"]}})
+    top = answers["g"]["result"][0]
+    assert top["id"] == store.minter.thing("ressource", "guide-saisonniers") and top["match"]
+    assert top["type"] == [{"id": "ressource", "name": "Ressource"}]
+    assert answers["c"]["result"] == []  # the index is read: what follows must not wait for a new read
+    assert reconcile(client, {"d": {"query": "guide saisonniers", "type": SCHEMA + "DigitalDocument"}})["d"][
+        "result"
+    ][0]["id"].endswith("/id/ressource/guide-saisonniers")
+
+    m = Contributions(store, b"s" * 32)
+    content = Content(title, "Les lieux et jours des permanences.", "guide", "https://example.org/p")
+    content.territories = [store.minter.thing("commune", "73054")]
+    rid, _ = m.propose(content, Contributor("Alex", "alex@example.org"))
+    assert reconcile(client, {"q": {"query": title}})["q"]["result"] == []  # pending: not public
+    m.accept(rid, "mod", "Modératrice")
+    found = reconcile(client, {"q": {"query": title.lower(), "type": "ressource"}})["q"]["result"]
+    assert [(c["id"], c["match"]) for c in found] == [(m.iri(rid), True)]
+    assert "Savoie (73)" in found[0]["description"]
+    suggested = client.get("/reconcile/suggest/entity", params={"prefix": "repertoire des perm"}).json()
+    assert suggested["result"][0]["id"] == m.iri(rid)
+    assert suggested["result"][0]["notable"] == [{"id": "ressource", "name": "Ressource"}]
+    r = client.get("/reconcile/preview", params={"id": m.iri(rid)})
+    assert r.status_code == 200 and title in r.text and "Savoie (73)" in r.text
+
+    m.edit(rid, replace(content, title="Carte des permanences itinérantes"), "mod", "Modératrice")
+    found = reconcile(client, {"q": {"query": "carte des permanences itinerantes"}})["q"]["result"]
+    assert found[0]["id"] == m.iri(rid) and found[0]["match"]
+    m.delete(rid, "mod", "Modératrice", "doublon")
+    found = reconcile(client, {"q": {"query": "carte des permanences itinerantes", "type": "ressource"}})
+    assert found["q"]["result"] == []
+    assert client.get("/reconcile/preview", params={"id": m.iri(rid)}).status_code == 404
 
 
 def test_a_batch_too_large_is_refused_whole(client):
