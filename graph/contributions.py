@@ -55,7 +55,6 @@ ACTION_LABELS = {
     "retour": "Retour à une version antérieure",
 }
 ANONYMOUS_LABEL = "Contributeur·rice du réseau"
-PUBLIC_GRAPH = "contributions"  # the accepted resources ({base}graph/…): graph.matching follows it
 
 # Predicates of the content whose objects are IRIs chosen in lists: field name → predicate.
 LINK_FIELDS = {
@@ -165,7 +164,7 @@ class Contributions:
         return self.minter.thing("ressource", rid)
 
     def public_graph(self) -> str:
-        return self.minter.graph(PUBLIC_GRAPH)
+        return self.minter.graph("contributions")
 
     def pending_graph(self, rid: str) -> str:
         return self.minter.graph(f"en-attente/{rid}")

@@ -9,7 +9,6 @@ scored by edit similarity, below any exact name, so that scores (0-100) compare 
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 import threading
@@ -17,9 +16,9 @@ import time
 import unicodedata
 import weakref
 from bisect import bisect_left
-from collections import ChainMap, defaultdict
+from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from rapidfuzz import fuzz, process
@@ -196,13 +195,21 @@ class NameIndex:
 
     def __init__(self, entities: Iterable[Entity], aliases: Iterable[tuple[str, str]] = ()):
         self.entities: dict[str, Entity] = {e.iri: e for e in entities}
-        self.aliases: dict[str, list[str]] = defaultdict(list)  # IRI → its former and alternative names
-        for name, iri in aliases:
-            if iri in self.entities:
-                self.aliases[iri].append(name)
         # key → {iri: (score if that key matches, the name)}
         self._keys: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
-        self._add_names(self.entities.values())
+        aliases = list(aliases)
+        for e in self.entities.values():
+            if e.type == "epci":
+                self._add(epci_key(e.name)[0], e.iri, EXACT, e.name)
+                # 'CC Alpes-Provence-Verdon "Sources de lumière"', 'CA Porte de l'Isère (CAPI)'
+                aliases += [(_EPCI_SUFFIX.sub("", e.name), e.iri)] + [
+                    (a, e.iri) for a in _ACRONYM.findall(e.name)
+                ]
+            self._add(name_key(e.name), e.iri, EXACT, e.name)
+        for name, iri in aliases:  # (name, IRI): former communes, alternative labels
+            if iri in self.entities:
+                key = epci_key(name)[0] if self.entities[iri].type == "epci" else name_key(name)
+                self._add(key, iri, FORMER, name)
         self.by_code: dict[tuple[str, str], list[str]] = defaultdict(list)  # (type, code) → IRIs
         for e in self.entities.values():
             for code in {e.code, e.siren} - {""}:
@@ -210,8 +217,9 @@ class NameIndex:
         # The keys for fuzzy search (in insertion order, which breaks score ties) and sorted, per type (None)
         # and per type and département ("" for none): a search in scope reads its own département's alone.
         self._choices: dict[tuple[str, str | None], list[str]] = defaultdict(list)
-        for key in self._keys:
-            for pool in self._pools(key):
+        for key, targets in self._keys.items():
+            entities = [self.entities[iri] for iri in targets]
+            for pool in {(e.type, d) for e in entities for d in (None, *(e.departements or ("",)))}:
                 self._choices[pool].append(key)
         self._sorted = {pool: sorted(keys) for pool, keys in self._choices.items()}
         # The names as written, per type, for suggest: a prefix being typed is not yet a key ("Le" is the
@@ -222,78 +230,9 @@ class NameIndex:
         for names in self._written.values():
             names.sort()
 
-    def _names(self, e: Entity) -> list[tuple[str, float, str]]:
-        """(key, score, name) of each name of an entity: its own, then its others; an EPCI's also without
-        its kind, its nickname or its acronym ('CC Alpes-Provence-Verdon "Sources de lumière"', 'CA Porte
-        de l'Isère (CAPI)')."""
-        key, own, others = name_key, [name_key(e.name)], list(self.aliases.get(e.iri, ()))
-        if e.type == "epci":
-            key = lambda name: epci_key(name)[0]  # noqa: E731
-            own.insert(0, key(e.name))
-            others += [_EPCI_SUFFIX.sub("", e.name), *_ACRONYM.findall(e.name)]
-        return [(k, EXACT, e.name) for k in own] + [(key(name), FORMER, name) for name in others]
-
-    def _pools(self, key: str) -> set[tuple[str, str | None]]:
-        """The fuzzy search pools a key is in: its entities' types, with and without their départements."""
-        entities = [self.entities[iri] for iri in self._keys.get(key, ())]
-        return {(e.type, d) for e in entities for d in (None, *(e.departements or ("",)))}
-
-    def _add_names(self, entities: Iterable[Entity]) -> None:
-        named = [(e.iri, self._names(e)) for e in entities]
-        for own in (True, False):  # every entity's own name before any other name
-            for iri, names in named:
-                for key, score, name in names:
-                    if key and (score == EXACT) == own:
-                        _keep_best(self._keys[key], iri, score, name)
-
-    def patched(
-        self, removed: Collection[str], added: Collection[Entity], aliases: Iterable[tuple[str, str]] = ()
-    ) -> NameIndex:
-        """This index with some entities taken out and others put in or replaced, the rest not read again
-        (an accepted resource is found at once). A copy, for readers may be using this one: the tables are
-        copied, only what the change touches is built again."""
-        new = copy.copy(self)
-        removed = set(removed) | {e.iri for e in added}
-        gone = [self.entities[iri] for iri in removed if iri in self.entities]
-        new.entities = dict(self.entities)
-        new.aliases = defaultdict(list, self.aliases)
-        for iri in removed:
-            new.entities.pop(iri, None)
-            new.aliases.pop(iri, None)
-        new.entities |= {e.iri: e for e in added}
-        put_in = {e.iri for e in added}
-        for name, iri in aliases:
-            if iri in put_in:
-                new.aliases[iri].append(name)
-        keys = {k for e in gone for k, _, _ in self._names(e)}
-        keys |= {k for e in added for k, _, _ in new._names(e)}
-        new._keys = defaultdict(dict, self._keys)
-        for k in keys:  # copied before they change
-            new._keys[k] = {iri: v for iri, v in self._keys.get(k, {}).items() if iri not in removed}
-        new._add_names(added)
-        new._choices, new._sorted, moved = defaultdict(list, self._choices), dict(self._sorted), set()
-        for k in keys:
-            if not new._keys[k]:
-                del new._keys[k]
-            before, after = self._pools(k), new._pools(k)
-            for pool in before - after:
-                new._choices[pool] = [c for c in new._choices[pool] if c != k]
-            for pool in after - before:
-                new._choices[pool] = [*new._choices[pool], k]
-            moved |= before ^ after
-        new._sorted |= {pool: sorted(new._choices[pool]) for pool in moved}
-        new.by_code = defaultdict(list, self.by_code)
-        for e in gone:
-            for code in {e.code, e.siren} - {""}:
-                new.by_code[(e.type, code)] = [i for i in new.by_code[(e.type, code)] if i != e.iri]
-        for e in added:
-            for code in {e.code, e.siren} - {""}:
-                new.by_code[(e.type, code)] = [*new.by_code[(e.type, code)], e.iri]
-        new._written = defaultdict(list, self._written)
-        for t in {e.type for e in [*gone, *added]}:
-            kept = [(n, iri) for n, iri in self._written.get(t, []) if iri not in removed]
-            new._written[t] = sorted(kept + [(fold(e.name), e.iri) for e in added if e.type == t])
-        return new
+    def _add(self, key: str, iri: str, score: float, name: str) -> None:
+        if key:
+            _keep_best(self._keys[key], iri, score, name)
 
     def departement_code(self, value: str) -> str | None:
         """A département given as a code ('73', '5', '2a'), an IRI or a name ('Hte Savoie')."""
@@ -464,50 +403,27 @@ class NameIndex:
         return list({e.iri: e for e in ranked}.values())[:limit]  # each at its first place
 
 
-def _within(pattern: str, graph: str | None) -> str:
-    return f"GRAPH <{graph}> {{ {pattern} }}" if graph else pattern
+def _pairs(store: Store, predicate: str) -> list[tuple[ox.Term | None, ...]]:
+    return store.scan(f"SELECT ?x ?v WHERE {{ ?x <{predicate}> ?v }}", ("x", "v"))
 
 
-def _pairs(store: Store, predicate: str, graph: str | None = None) -> list[tuple[ox.Term | None, ...]]:
-    return store.scan(f"SELECT ?x ?v WHERE {{ {_within(f'?x <{predicate}> ?v', graph)} }}", ("x", "v"))
-
-
-def _instances(store: Store, cls: str, graph: str | None = None) -> list[str]:
-    rows = store.scan(f"SELECT ?x WHERE {{ {_within(f'?x a <{cls}>', graph)} }}", ("x",))
+def _instances(store: Store, cls: str) -> list[str]:
+    rows = store.scan(f"SELECT ?x WHERE {{ ?x a <{cls}> }}", ("x",))
     return [x.value for (x,) in rows if isinstance(x, ox.NamedNode)]
 
 
 def read_index(store: Store) -> NameIndex:
     """The index of the store's public data: a dozen flat patterns, joined here (as graph.search does)."""
-    entities, aliases, codes = read_entities(store)
-    index = NameIndex(entities.values(), aliases)
-    for code, iri in codes:
-        if iri not in index.by_code[("commune", code)]:
-            index.by_code[("commune", code)].append(iri)
-    return index
-
-
-def _typed(store: Store, graph: str | None = None) -> dict[str, str]:
-    """IRI → type id of every instance of the types' classes (its first type's, for one of several)."""
     type_of: dict[str, str] = {}
     for t, classes in TYPE_CLASSES.items():
-        for iri in (iri for cls in classes for iri in _instances(store, cls, graph)):
+        for iri in (iri for cls in classes for iri in _instances(store, cls)):
             type_of.setdefault(iri, t)
-    return type_of
-
-
-def read_entities(
-    store: Store, graph: str | None = None, known: NameIndex | None = None
-) -> tuple[dict[str, Entity], list[tuple[str, str]], list[tuple[str, str]]]:
-    """(the entities, their other names as (name, IRI), the former codes of communes as (code, IRI)), of
-    the public data or of what one ``graph`` says, placed in the territories of ``known``."""
-    type_of = _typed(store, graph)
-    former = {iri for cls in FORMER_CLASSES for iri in _instances(store, cls, graph)}
+    former = {iri for cls in FORMER_CLASSES for iri in _instances(store, cls)}
 
     def objects(wanted: Collection[str], *predicates: str, kind: type = ox.Literal) -> dict[str, list[str]]:
         out: dict[str, list[str]] = defaultdict(list)
         for p in predicates:
-            for x, v in _pairs(store, p, graph):
+            for x, v in _pairs(store, p):
                 if isinstance(x, ox.NamedNode) and isinstance(v, kind) and x.value in wanted:
                     out[x.value].append(v.value)
         return out
@@ -515,7 +431,7 @@ def read_entities(
     wanted = set(type_of) | former
     official = objects(wanted, IGEO + "nom")
     labels: dict[str, str] = {}
-    for x, v in _pairs(store, RDFS + "label", graph):
+    for x, v in _pairs(store, RDFS + "label"):
         named = isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal) and x.value in wanted
         if named and (x.value not in labels or v.language == "fr"):
             labels[x.value] = v.value
@@ -525,7 +441,7 @@ def read_entities(
     postal = objects(type_of, SCHEMA + "postalCode")
     former_codes = objects(type_of, CS + "ancienCodeINSEE")
     alt = objects(type_of, SKOS + "altLabel")
-    kinds = {x.value: v.value.rsplit("/", 1)[-1].upper() for x, v in _pairs(store, IGEO + "typeDEPCI", graph)}
+    kinds = {x.value: v.value.rsplit("/", 1)[-1].upper() for x, v in _pairs(store, IGEO + "typeDEPCI")}
     parents = objects(wanted, DCTERMS + "isPartOf", kind=ox.NamedNode)
     located = objects(type_of, *SPATIAL, kind=ox.NamedNode)
 
@@ -547,27 +463,29 @@ def read_entities(
             epci_kind=kinds.get(iri) if t == "epci" else None,
             parents=parents.get(iri, []) + located.get(iri, []),
         )
-    _place(entities, known)
+    _place(entities)
     # A delegated commune's name and code name its current commune, as does a merged commune's former code.
     current_of = {i: c for i in former if (c := next((p for p in parents.get(i, ()) if p in entities), None))}
     aliases = [(n, c) for i, c in current_of.items() if (n := (official.get(i) or [labels.get(i, "")])[0])]
     aliases += [(n, iri) for iri, names in alt.items() if iri in entities for n in names]
-    former_of = [(old, iri) for iri, olds in former_codes.items() if iri in entities for old in olds]
-    former_of += [(code, current) for iri, current in current_of.items() for code in codes.get(iri, ())]
-    return entities, aliases, former_of
+    index = NameIndex(entities.values(), aliases)
+    for iri, olds in former_codes.items():
+        for old in olds if iri in entities else ():
+            index.by_code[("commune", old)].append(iri)
+    for iri, current in current_of.items():
+        for code in codes.get(iri, ()):
+            if current not in index.by_code[("commune", code)]:
+                index.by_code[("commune", code)].append(current)
+    return index
 
 
-def _place(entities: dict[str, Entity], known: NameIndex | None = None) -> None:
-    """Départements, région and EPCI of every entity, from the territories it is part of or located in
-    (among them and those ``known``); and each commune's count of projects and service places."""
-    every = ChainMap(entities, known.entities if known else {})
-
-    def level(iri: str) -> str | None:
-        e = every.get(iri)
-        return e.type if e is not None and e.type in TERRITORY_TYPES else None
+def _place(entities: dict[str, Entity]) -> None:
+    """Départements, région and EPCI of every entity, from the territories it is part of or located in;
+    and each commune's count of projects and service places."""
+    level = {iri: e.type for iri, e in entities.items() if e.type in TERRITORY_TYPES}
 
     def departements_of(iri: str, seen: frozenset[str] = frozenset()) -> set[str]:
-        e = every.get(iri)
+        e = entities.get(iri)
         if e is None or iri in seen:
             return set()
         if e.type == "departement":
@@ -576,7 +494,7 @@ def _place(entities: dict[str, Entity], known: NameIndex | None = None) -> None:
             return set()
         out: set[str] = set()
         for p in e.parents:
-            if e.type == "commune" and level(p) == "epci":
+            if e.type == "commune" and level.get(p) == "epci":
                 continue  # a commune's département is its own, not its EPCI's others
             out |= departements_of(p, seen | {iri})
         return out
@@ -584,12 +502,10 @@ def _place(entities: dict[str, Entity], known: NameIndex | None = None) -> None:
     for e in entities.values():
         e.departements = tuple(sorted(departements_of(e.iri)))
         if e.type == "commune":
-            e.epci = next((p for p in e.parents if level(p) == "epci"), "")
+            e.epci = next((p for p in e.parents if level.get(p) == "epci"), "")
     by_dep = {e.code: e for e in entities.values() if e.type == "departement"}
     for e in by_dep.values():
-        e.region = next((p for p in e.parents if level(p) == "region"), "")
-    for d in {d for e in entities.values() for d in e.departements} - by_dep.keys() if known else ():
-        by_dep.update((d, e) for e in known.lookup_code(d, ("departement",))[:1])
+        e.region = next((p for p in e.parents if level.get(p) == "region"), "")
     for e in entities.values():
         if e.type != "departement" and e.departements:
             regions = {by_dep[d].region for d in e.departements if d in by_dep}
@@ -603,33 +519,12 @@ def _place(entities: dict[str, Entity], known: NameIndex | None = None) -> None:
 
 _lock = threading.Lock()
 _read = threading.Condition(_lock)  # notified when a read of an index ends (done or failed)
-_following = threading.Lock()  # one read of the followed graph at a time: the others wait for its answer
-REFRESH_INTERVAL = 30.0  # seconds: a burst of writes costs one re-read, not one per write
-REFRESH_SHARE = 10  # and at least this many times the last read's duration: re-reads take at most a tenth
-
-
-@dataclass(frozen=True)
-class _Cached:
-    version: int  # the store's, when the whole index was read
-    index: NameIndex
-    at: float  # when it was read (time.monotonic())
-    took: float  # how long the read took
-    followed: int  # the store's version when the followed graph was last read into ``index``
-    contributed: frozenset[str]  # the entities of the followed graph then
-
-
-# Per store object, weakly (an id() could be reused by a new store).
-_cache: weakref.WeakKeyDictionary[Store, _Cached] = weakref.WeakKeyDictionary()
+# Per store object, weakly (an id() could be reused by a new store): (version, index, when it was read,
+# how long the read took).
+_cache: weakref.WeakKeyDictionary[Store, tuple[int, NameIndex, float, float]] = weakref.WeakKeyDictionary()
 _building: weakref.WeakSet[Store] = weakref.WeakSet()
-
-
-def _followed(store: Store) -> str:
-    """The graph read again at once after a write: the accepted contributions (graph.contributions, which
-    imports this module through loaders.mentions: imported here). An accepted resource shows everywhere at
-    once, /reconcile included; a few flat patterns over one graph of human-sized writes."""
-    from graph.contributions import PUBLIC_GRAPH  # noqa: PLC0415
-
-    return store.minter.graph(PUBLIC_GRAPH)
+REFRESH_INTERVAL = 30.0  # seconds: a burst of contributions costs one re-read, not one per write
+REFRESH_SHARE = 10  # and at least this many times the last read's duration: re-reads take at most a tenth
 
 
 def start(store: Store) -> None:
@@ -648,23 +543,20 @@ def finish(store: Store, timeout: float) -> None:
 
 
 def index_of(store: Store) -> NameIndex:
-    """The index of the store's version: what the followed graph says at once, the rest eventually (after a
-    write the previous index answers while the new one is read in the background, at most every
-    REFRESH_INTERVAL); only the first read is waited for."""
+    """The index of the store's version, eventually: after a write the previous index answers while the new
+    one is read in the background, at most every REFRESH_INTERVAL; only the first read is waited for."""
     with _lock:
         _read.wait_for(lambda: store in _cache or store not in _building)  # a first read begun elsewhere
         cached = _cache.get(store)
         if cached:
-            wait = max(REFRESH_INTERVAL, REFRESH_SHARE * cached.took)
-            fresh = cached.version == store.version or time.monotonic() - cached.at < wait
+            wait = max(REFRESH_INTERVAL, REFRESH_SHARE * cached[3])
+            fresh = cached[0] == store.version or time.monotonic() - cached[2] < wait
             if not fresh and store not in _building:
                 _building.add(store)
                 threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
-        else:
-            _building.add(store)
-    if cached is None:
-        return _load(store)  # the first read, here: a store that cannot be read raises to the caller
-    return cached.index if cached.followed == store.version else _follow(store)
+            return cached[1]
+        _building.add(store)
+    return _load(store)  # the first read, here: a store that cannot be read raises to the caller
 
 
 def _load(store: Store) -> NameIndex:
@@ -672,34 +564,13 @@ def _load(store: Store) -> NameIndex:
     try:
         version, started = store.version, time.monotonic()
         index = read_index(store)
-        contributed = frozenset(_typed(store, _followed(store)))
         with _lock:
-            took = time.monotonic() - started
-            _cache[store] = _Cached(version, index, time.monotonic(), took, version, contributed)
+            _cache[store] = (version, index, time.monotonic(), time.monotonic() - started)
         return index
     finally:
         with _lock:
             _building.discard(store)
             _read.notify_all()
-
-
-def _follow(store: Store) -> NameIndex:
-    """The cached index with the entities of the followed graph as it is now, those that changed put in."""
-    with _following:
-        cached, version = _cache[store], store.version
-        if cached.followed == version:  # read by the thread this one waited for
-            return cached.index
-        try:
-            found, aliases, _ = read_entities(store, _followed(store), cached.index)
-        except StoreError:
-            return cached.index  # a remote store down: the index as it was
-        changed = [e for iri, e in found.items() if cached.index.entities.get(iri) != e]
-        gone = cached.contributed - found.keys()
-        index = cached.index.patched(gone, changed, aliases) if changed or gone else cached.index
-        with _lock:
-            if _cache.get(store) is cached:  # else a whole read replaced it meanwhile: the next call follows
-                _cache[store] = replace(cached, index=index, followed=version, contributed=frozenset(found))
-        return index
 
 
 def _refresh(store: Store) -> None:

@@ -84,29 +84,3 @@ def test_certain_only_when_unique_in_scope_and_the_index_follows_writes(monkeypa
     found = fresh.match("maison des saisonniers", ("projet",))
     assert found[0].match and found[0].entity.departements == ("73",)
     assert fresh.entities[store.minter.thing("commune", "73034")].projects == 1
-
-
-def test_a_patched_index_is_the_index_read_whole_and_leaves_the_old_one_as_it_was():
-    """The followed graph's entities are put in, replaced and taken out without the others being read
-    again (graph.matching._follow): the tables are those of an index built from the same entities."""
-    dep = matching.Entity("d73", "departement", "Savoie", code="73")
-    commune = matching.Entity("c1", "commune", "Chambéry", code="73065", departements=("73",))
-    kept = matching.Entity("r0", "ressource", "Annuaire des saisonniers", departements=("73",))
-    old = matching.Entity("r1", "ressource", "Guide des saisonniers", departements=("73",))
-    renamed = matching.Entity("r1", "ressource", "Carte des saisonniers")
-    added = matching.Entity("r2", "ressource", "Guide de Chambéry", departements=("73",))
-    gone = matching.Entity("r3", "ressource", "Lettre du réseau", departements=("73",))
-    base = matching.NameIndex([dep, commune, kept, old, gone], [("Lettre", "r3")])
-    patched = base.patched({"r3"}, [renamed, added], [("Guide Chambéry", "r2")])
-    whole = matching.NameIndex([dep, commune, kept, renamed, added], [("Guide Chambéry", "r2")])
-    for table in ("entities", "aliases", "_keys", "by_code", "_sorted", "_written"):
-        assert {k: v for k, v in getattr(patched, table).items() if v} == dict(getattr(whole, table)), table
-    assert {k: set(v) for k, v in patched._choices.items() if v} == {
-        k: set(v) for k, v in whole._choices.items()
-    }
-    assert [c.entity.iri for c in patched.match("carte des saisonniers")] == ["r1"]
-    assert [e.iri for e in patched.suggest("guide", ("ressource",))] == ["r2"]
-    assert patched.match("lettre du reseau", ("ressource",)) == []
-    # The old index, which readers may be using, is as it was.
-    assert [c.entity.name for c in base.match("guide des saisonniers")][:1] == ["Guide des saisonniers"]
-    assert base.match("lettre")[0].entity.iri == "r3" and "r2" not in base.entities
