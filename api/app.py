@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url=None,  # /openapi.json describes the named queries (api/named_queries.py)
+        openapi_url=None,  # /openapi.json: the named queries and the JSON API (api/named_queries.py)
         dependencies=[Depends(readable_query)],
     )
     app.state.settings = settings
@@ -98,6 +98,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     named_queries.setup(app)
     for contributing in (contribution_forms, moderation):
         app.include_router(contributing.router)  # first: /ressources/proposer before any /ressources/{id}
+    # /openapi.json: the named queries and these routes of the JSON API, each declaring itself.
+    app.state.documented = [
+        r for m in (contribution_forms, moderation) for r in m.router.routes if r.path.startswith("/api/")
+    ]
     app.include_router(sparql.router)  # /sparql, /store
     app.include_router(home.router)
     app.include_router(resources.router)  # /id/{kind}/{key}: dereferencing

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -14,6 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from api import contributions as shared
 from api.accounts import CSRF_FIELD, current_user
 from api.i18n import language, translator
+from api.named_queries import refusals
 from api.uploads import INLINE, TYPES, locate
 from graph import contributions as model
 from graph.contributions import Content
@@ -49,7 +51,42 @@ async def propose_post(request: Request) -> Response:
     return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1", status_code=303)
 
 
-API_FIELDS = [*shared.FIELDS, "nom", "courriel", "nom_public", "fichier"]  # what the JSON API reads
+# The JSON API's proposal, as /openapi.json publishes it: its fields are the form's (api/contributions.py
+# FIELDS) and the contributor's. Another field, or a nom_public that is no boolean, is a 400 naming it; the
+# values are then checked as the form's are (422, errors per field).
+PROPOSAL: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        **{name: {"type": "string"} for name in (*shared.FIELDS, "nom", "courriel")},
+        **{
+            name: {"type": "array", "items": {"type": "string"}}
+            for name, attribute in shared.FIELDS.items()
+            if attribute in model.LINK_FIELDS  # IRIs; territories also as names or codes
+        },
+        "nom_public": {"type": "boolean", "description": "Montrer le nom (sinon : anonyme)."},
+        "fichier": {
+            "type": "object",
+            "properties": {"nom": {"type": "string"}, "contenu_base64": {"type": "string", "format": "byte"}},
+            "required": ["nom", "contenu_base64"],
+        },
+    },
+    "additionalProperties": False,
+}
+API_FIELDS = list(PROPOSAL["properties"])  # what the JSON API reads
+STRING = {"type": "string"}
+PROPOSED = {  # the 201's body
+    "type": "object",
+    "properties": {"id": STRING, "iri": STRING, "etat": STRING, "suivi": STRING},
+    "required": ["id", "iri", "etat", "suivi"],
+}
+ERRORS = {  # a 422's body: what to fix, per field
+    "type": "object",
+    "properties": {
+        "valide": {"type": "boolean"},
+        "erreurs": {"type": "object", "additionalProperties": {"type": "array", "items": STRING}},
+    },
+    "required": ["valide", "erreurs"],
+}
 
 
 def _strings(body: dict, key: str) -> list[str]:
@@ -73,7 +110,32 @@ def _file(body: dict) -> tuple[str, bytes] | str | None:
     return str(f.get("nom", "")), data
 
 
-@router.post("/api/contributions")
+@router.post(
+    "/api/contributions",
+    status_code=201,
+    summary="Proposer une ressource",
+    description="Une proposition, publiée une fois acceptée par la modération. Sans compte (si le site "
+    "l'accepte), nom et courriel sont requis. La réponse donne l'adresse privée de suivi.",
+    tags=["contributions"],
+    responses={
+        201: {"description": "Proposée", "content": {"application/json": {"schema": PROPOSED}}},
+        422: {"description": "À corriger", "content": {"application/json": {"schema": ERRORS}}},
+        **refusals(
+            {
+                400: "Champ inconnu, ou corps illisible",
+                401: "Jeton inconnu, ou compte requis",
+                403: "Jeton CSRF absent (session)",
+                413: "Envoi trop volumineux",
+                415: "Corps non JSON",
+                429: "Trop de propositions",
+            }
+        ),
+    },
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": PROPOSAL}}},
+        "security": [{}, {"jeton": []}, {"session": []}],
+    },
+)
 async def api_propose(request: Request) -> JSONResponse:
     """201 with the private tracking address; 422 with errors per field."""
     shared.check_body_size(request)

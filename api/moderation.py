@@ -8,13 +8,15 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pyoxigraph as ox
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api import accounts
 from api import contributions as shared
 from api.accounts import CSRF_FIELD, User, current_user
+from api.contribution_forms import ERRORS, STRING
 from api.i18n import language, translator
+from api.named_queries import refusals
 from graph import contributions as model
 from graph.contributions import Content, ContributionError, Contributions, UnknownContribution
 from graph.namespaces import DCTERMS, PROV, RDFS, SCHEMA
@@ -274,8 +276,46 @@ async def revert(request: Request, rid: str) -> Response:
 
 
 # --- the same in JSON ---------------------------------------------------------------------------------------
-@router.post("/api/contributions/{rid}/{action}")
-async def api_moderate(request: Request, rid: str, action: str) -> JSONResponse:
+MODERATORS = [{"jeton": []}, {"session": []}]  # who may (/openapi.json): a moderator's token or session
+# A resource's id, as Contributions.new_id mints it (documented, not enforced: another is a 404).
+RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": "^[a-z0-9-]+$"})
+
+
+@router.post(
+    "/api/contributions/{rid}/{action}",
+    summary="Accepter, rejeter, supprimer ou restaurer une ressource",
+    description="Réservé à la modération. rejeter demande un motif (montré au contributeur), supprimer "
+    "l'accepte.",
+    responses={
+        200: {
+            "description": "Fait : l'état de la ressource",
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "properties": {"id": STRING, "etat": STRING}}
+                }
+            },
+        },
+        422: {"description": "Motif manquant", "content": {"application/json": {"schema": ERRORS}}},
+        **refusals(
+            {
+                401: "Non connecté",
+                403: "Pas modérateur",
+                404: "Ressource ou action inconnue",
+                409: "Impossible dans cet état",
+            }
+        ),
+    },
+    openapi_extra={
+        "security": MODERATORS,
+        "requestBody": {
+            "content": {"application/json": {"schema": {"type": "object", "properties": {"motif": STRING}}}}
+        },
+    },
+    tags=["modération"],
+)
+async def api_moderate(
+    request: Request, rid: str = RID, action: str = Path(json_schema_extra={"enum": list(DECISIONS)})
+) -> JSONResponse:
     """``accepter``, ``rejeter`` (body {"motif": …}), ``supprimer``, ``restaurer``: moderators only."""
     shared.api_guard(request)
     user = moderator(request)
@@ -293,8 +333,17 @@ async def api_moderate(request: Request, rid: str, action: str) -> JSONResponse:
     return JSONResponse({"id": rid, "etat": m.state(rid)})
 
 
-@router.get("/api/contributions/{rid}")
-def api_record(request: Request, rid: str) -> JSONResponse:
+@router.get(
+    "/api/contributions/{rid}",
+    summary="Une ressource proposée, son état et son historique",
+    response_description="La ressource : état, version, champs, historique",
+    description="Réservé à la modération (le contenu en attente n'est pas public ; le courriel du "
+    "contributeur n'y est jamais).",
+    responses=refusals({401: "Non connecté", 403: "Pas modérateur", 404: "Ressource inconnue"}),
+    openapi_extra={"security": MODERATORS},
+    tags=["modération"],
+)
+def api_record(request: Request, rid: str = RID) -> JSONResponse:
     """Pending content is not public; the contributor's email is never in it."""
     moderator(request)
     m = shared.contributions_of(request)

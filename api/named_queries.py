@@ -12,10 +12,12 @@ from urllib.parse import urlencode
 
 import jsonschema
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import conneg
+from api.accounts import CSRF_HEADER, SESSION_COOKIE
 from api.i18n import language
 from api.pages import base_of, render, store_of
 from graph import formats
@@ -34,6 +36,26 @@ ERRORS = {
     "406": "Aucun format acceptable (en-tête Accept)",
     "504": "Délai dépassé",
 }
+PROBLEM = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+# Who a route of the JSON API (under /api/, declared at the route) serves: a script's token or a signed-in
+# browser's session, whose writes carry the CSRF header (api.contributions.api_guard).
+AUTH = {
+    "jeton": {"type": "http", "scheme": "bearer", "description": "Jeton d'API (communs user token)."},
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": SESSION_COOKIE,
+        "description": f"Session d'un navigateur (/connexion), ses envois avec l'en-tête {CSRF_HEADER}.",
+    },
+}
+
+
+def refusals(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses`` when refused: each a problem (``{"detail": message}``), as any other 4xx."""
+    described = {code: {"description": text, "content": PROBLEM} for code, text in texts.items()}
+    # A path no route can read (a control character in it) is refused before any route, in plain text.
+    refused = PROBLEM | {"text/plain": {"schema": {"type": "string"}}}
+    return {**described, "4XX": {"description": "Requête refusée", "content": refused}}
 
 
 def setup(app: FastAPI) -> None:
@@ -165,7 +187,6 @@ def body_schema(q: nq.NamedQuery, max_rows: int) -> dict[str, Any]:
 
 
 def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> dict[str, Any]:
-    problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     paging = _paging(max_rows)
     paths: dict[str, Any] = {}
     for q in queries.values():
@@ -198,7 +219,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
                     f.media_type: {"schema": schemas.get(f, {"type": "string"})} for f in formats.ROWS
                 },
             },
-            **{code: {"description": text, "content": problem} for code, text in ERRORS.items()},
+            **{code: {"description": text, "content": PROBLEM} for code, text in ERRORS.items()},
         }
         description = (
             q.description + "\n\n" if q.description else ""
@@ -226,16 +247,18 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
     return {
         "openapi": "3.0.3",
         "info": {
-            "title": "Comm'un Services — requêtes nommées",
+            "title": "Comm'un Services — API",
             "version": "1",
             "description": "Chaque requête SPARQL du dossier queries/ est une opération. Formats : JSON "
             "(liste d'objets), SPARQL JSON, CSV, TSV (paramètre format ou en-tête Accept). Pagination "
-            "par limit/offset et en-têtes Link.",
+            "par limit/offset et en-têtes Link. S'y ajoutent les contributions : proposer une ressource, "
+            "et sa modération.",
             "license": {"name": "Licences par source : voir /catalogue"},
         },
         "servers": [{"url": server}],
         "paths": paths,
         "components": {
+            "securitySchemes": AUTH,
             "parameters": {n: {"name": n, "in": "query", "schema": schema} for n, schema in paging.items()},
             "schemas": {
                 "Problem": {
@@ -264,8 +287,10 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
 
 @router.get("/openapi.json", include_in_schema=False)
 async def openapi_json(request: Request) -> JSONResponse:
+    """The named queries, and the JSON API's routes (api.app: each declares its body, answers and auth)."""
     server = base_of(request).rstrip("/")
     doc = openapi(request.app.state.named_queries, server, request.app.state.settings.max_rows)
+    doc["paths"] |= get_openapi(title="", version="", routes=request.app.state.documented)["paths"]
     return JSONResponse(doc)
 
 

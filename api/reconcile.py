@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from api.i18n import LANGS, language, translator
 from api.pages import base_of, render
 from graph import matching
-from graph.matching import TERRITORY_TYPES, TYPES, Entity, NameIndex
+from graph.matching import TERRITORY_TYPES, TYPE_CLASSES, TYPES, Entity, NameIndex
 from graph.terms import expand
 
 router = APIRouter()
@@ -50,8 +50,8 @@ EXTENSION_PROPERTIES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "lieux": (("commune",), "places", "int"),
 }
 ENTITY_VALUED = tuple(p for p, (_, _, shape) in EXTENSION_PROPERTIES.items() if shape == "id")
-# A type is asked by its id or its class IRI (in full or as a CURIE: igeo:Commune); answers give the id.
-TYPE_IDS = {t: t for t in TYPES} | {cls: t for t, cls in TYPES.items()}
+# A type is asked by its id or a class's IRI (in full or as a CURIE: igeo:Commune); answers give the id.
+TYPE_IDS = {t: t for t in TYPES} | {cls: t for t, classes in TYPE_CLASSES.items() for cls in classes}
 ACCEPTED_TYPES = ", ".join(f"{t} ({cls})" for t, cls in TYPES.items())
 
 

@@ -24,20 +24,25 @@ import pyoxigraph as ox
 from rapidfuzz import fuzz, process
 
 from graph.namespaces import CS, DCTERMS, IGEO, ORG, RDFS, SCHEMA, SKOS
+from graph.search import CREATIVE_WORKS
 from graph.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
-# Type id → class IRI, in the order a page lists them (their names: "kind_" + id in api/i18n.py).
-TYPES = {
-    "commune": IGEO + "Commune",
-    "epci": IGEO + "Intercommunalite",
-    "departement": IGEO + "Departement",
-    "region": IGEO + "Region",
-    "organisation": ORG + "Organization",
-    "projet": SCHEMA + "Project",
-    "lieu": CS + "ServicePlace",
+# Type id → its classes, in the order a page lists them (their names: "kind_" + id in api/i18n.py); the first
+# class names the type (/reconcile's manifest), any of them asks for it. A resource is any kind of work the
+# resources list shows (graph.search.CREATIVE_WORKS): bundled ones and accepted contributions alike.
+TYPE_CLASSES: dict[str, tuple[str, ...]] = {
+    "commune": (IGEO + "Commune",),
+    "epci": (IGEO + "Intercommunalite",),
+    "departement": (IGEO + "Departement",),
+    "region": (IGEO + "Region",),
+    "organisation": (ORG + "Organization",),
+    "projet": (SCHEMA + "Project",),
+    "lieu": (CS + "ServicePlace",),
+    "ressource": tuple(SCHEMA + c for c in CREATIVE_WORKS),
 }
+TYPES = {t: classes[0] for t, classes in TYPE_CLASSES.items()}  # type id → the class that names it
 TERRITORY_TYPES = ("commune", "epci", "departement", "region")
 # Former units whose names name a current commune.
 FORMER_CLASSES = (IGEO + "CommuneDeleguee", IGEO + "CommuneAssociee", IGEO + "ArrondissementMunicipal")
@@ -186,7 +191,7 @@ def normalize_code(value: str, width: int) -> str:
 
 
 class NameIndex:
-    """Every entity of the seven types with its names, keyed for exact and fuzzy look-ups."""
+    """Every entity of the eight types with its names, keyed for exact and fuzzy look-ups."""
 
     def __init__(self, entities: Iterable[Entity], aliases: Iterable[tuple[str, str]] = ()):
         self.entities: dict[str, Entity] = {e.iri: e for e in entities}
@@ -410,8 +415,8 @@ def _instances(store: Store, cls: str) -> list[str]:
 def read_index(store: Store) -> NameIndex:
     """The index of the store's public data: a dozen flat patterns, joined here (as graph.search does)."""
     type_of: dict[str, str] = {}
-    for t, cls in TYPES.items():
-        for iri in _instances(store, cls):
+    for t, classes in TYPE_CLASSES.items():
+        for iri in (iri for cls in classes for iri in _instances(store, cls)):
             type_of.setdefault(iri, t)
     former = {iri for cls in FORMER_CLASSES for iri in _instances(store, cls)}
 

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -20,8 +21,11 @@ from referencing.jsonschema import DRAFT7
 
 from api import linking
 from api.reconcile import MAX_IDS, MAX_QUERIES
+from graph import matching
+from graph.contributions import Content, Contributions, Contributor
 from graph.matching import TYPES
-from graph.namespaces import IGEO, ORG, RDFS
+from graph.namespaces import IGEO, ORG, RDFS, SCHEMA
+from graph.store import Store
 
 SPEC = Path(__file__).parent / "fixtures" / "reconciliation-api-0.2"  # a copy of shared/specs/…
 NAMES = Path(__file__).parent / "fixtures" / "reconcile-names.csv"
@@ -97,6 +101,7 @@ def test_manifest_validates_and_names_the_configured_base_never_the_host(client)
         "organisation",
         "projet",
         "lieu",
+        "ressource",
     }
     assert m["suggest"]["entity"]["service_url"] == "https://data.adrets-asso.fr"
     # The extension metadata is the manifest's "extend" object: valid by the manifest schema's own part.
@@ -347,6 +352,66 @@ def test_a_type_may_be_given_by_its_class_iri(client):
         "/rapprochement.csv", data={"colle": "CC de Haute Tarentaise", "type": "igeo:Intercommunalite"}
     )
     assert [x["code_insee"] for x in csv.DictReader(io.StringIO(r.text))] == ["247300254"]
+
+
+def read_again(client: httpx.Client, store: Store) -> None:
+    """A look-up after a write begins the background re-read of the name index (REFRESH_INTERVAL lowered by
+    the caller): wait for that read to end, as the server's own shutdown does (graph.matching.finish)."""
+    reconcile(client, {"q": {"query": "Gap"}})
+    matching.finish(store, timeout=120)
+    assert matching._cache[store][0] == store.version  # the index is the store's as it is now
+
+
+def test_resources_are_a_type_and_an_accepted_one_is_found_once_the_index_is_read_again(
+    client, site, monkeypatch
+):
+    """Shared resources are reconciled as the other types (any kind of work the resources list shows); an
+    accepted one, its new title or its deletion reach /reconcile through the background re-read of the name
+    index, as every write does; a pending one is never found."""
+    store, title = site[0], "Répertoire des permanences itinérantes"
+    guide = {"query": "guide d'accueil des saisonniers", "type": "ressource"}
+    answers = reconcile(client, {"g": guide, "c": {"query": title, "type": ["schema:CreativeWork"]}})
+    top = answers["g"]["result"][0]
+    assert top["id"] == store.minter.thing("ressource", "guide-saisonniers") and top["match"]
+    assert top["type"] == [{"id": "ressource", "name": "Ressource"}]
+    assert answers["c"]["result"] == []
+    assert reconcile(client, {"d": {"query": "guide saisonniers", "type": SCHEMA + "DigitalDocument"}})["d"][
+        "result"
+    ][0]["id"].endswith("/id/ressource/guide-saisonniers")
+
+    monkeypatch.setattr(matching, "REFRESH_INTERVAL", 0.0)
+    monkeypatch.setattr(matching, "REFRESH_SHARE", 0)
+    m = Contributions(store, b"s" * 32)
+    content = Content(title, "Les lieux et jours des permanences.", "guide", "https://example.org/p")
+    content.territories = [store.minter.thing("commune", "73054")]
+    rid, _ = m.propose(content, Contributor("Alex", "alex@example.org"))
+    read_again(client, store)
+    assert reconcile(client, {"q": {"query": title}})["q"]["result"] == []  # pending: not public
+    assert (
+        client.get("/reconcile/suggest/entity", params={"prefix": "repertoire des perm"}).json()["result"]
+        == []
+    )
+    assert client.get("/reconcile/preview", params={"id": m.iri(rid)}).status_code == 404
+    m.accept(rid, "mod", "Modératrice")
+    read_again(client, store)
+    found = reconcile(client, {"q": {"query": title.lower(), "type": "ressource"}})["q"]["result"]
+    assert [(c["id"], c["match"]) for c in found] == [(m.iri(rid), True)]
+    assert "Savoie (73)" in found[0]["description"]
+    suggested = client.get("/reconcile/suggest/entity", params={"prefix": "repertoire des perm"}).json()
+    assert suggested["result"][0]["id"] == m.iri(rid)
+    assert suggested["result"][0]["notable"] == [{"id": "ressource", "name": "Ressource"}]
+    r = client.get("/reconcile/preview", params={"id": m.iri(rid)})
+    assert r.status_code == 200 and title in r.text and "Savoie (73)" in r.text
+
+    m.edit(rid, replace(content, title="Carte des permanences itinérantes"), "mod", "Modératrice")
+    read_again(client, store)
+    found = reconcile(client, {"q": {"query": "carte des permanences itinerantes"}})["q"]["result"]
+    assert found[0]["id"] == m.iri(rid) and found[0]["match"]
+    m.delete(rid, "mod", "Modératrice", "doublon")
+    read_again(client, store)
+    found = reconcile(client, {"q": {"query": "carte des permanences itinerantes", "type": "ressource"}})
+    assert found["q"]["result"] == []
+    assert client.get("/reconcile/preview", params={"id": m.iri(rid)}).status_code == 404
 
 
 def test_a_batch_too_large_is_refused_whole(client):
