@@ -23,6 +23,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from markupsafe import Markup, escape
 
+from graph import matching
 from graph.describe import LABEL_PROPS, labels_of, pick
 from graph.namespaces import CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, SCHEMA, SKOS
 from graph.store import Store, StoreError, StoreUnavailable
@@ -743,6 +744,13 @@ class Catalog:
             rows = db.execute(f"{within} ORDER BY iri LIMIT ? OFFSET ?", (*args, limit, min(offset, LAST)))
             return total, [iri for (iri,) in rows]
 
+    def _terms(self, db: sqlite3.Connection, word: str) -> list[str]:
+        """The index's words a word of a search stands for: those it begins, and its other spellings as the
+        reconciliation reads names ("st" is "saint" and "saint" "st", "2" is "deux"), whole words."""
+        full = " ".join(matching.words(word))
+        others = {full, SPELLED.get(full, full)} - {word, ""}
+        return [t for (t,) in db.execute(PREFIXED, (word, word + "\U0010ffff", PREFIXES))] + sorted(others)
+
     def search(
         self,
         text: str,
@@ -763,10 +771,7 @@ class Catalog:
         if not words:
             return 0, [], [], {}
         with self._reading() as db:
-            expanded = [
-                [t for (t,) in db.execute(PREFIXED, (w, w + "\U0010ffff", PREFIXES))]
-                for w in dict.fromkeys(words)
-            ]
+            expanded = [self._terms(db, w) for w in dict.fromkeys(words)]
         if not all(expanded):
             return 0, [], [], {}
         match = " AND ".join("(" + " OR ".join(f'"{t}"' for t in terms) + ")" for terms in expanded)
@@ -842,6 +847,7 @@ class Catalog:
 WORD = re.compile(r"[^\W_]+")
 ACCENTS = re.compile(r"[\u0300-\u036f]")
 PREFIXES = 30  # words of the index a word of a search stands for at most (the shortest ones)
+SPELLED = {full: short for short, full in matching.ABBREVIATIONS.items() if " " not in full}  # saint: st
 
 
 def folded(text: str) -> str:

@@ -235,3 +235,16 @@ def test_a_projects_shown_year_is_its_stated_start_and_its_facet_every_year(stor
     for year in ("2015", "2017"):
         found = cat.page("projets", {"annee": [year]}, "", "fr", 0, 100)[1]
         assert [it.iri.rsplit("/", 1)[1] for it in found] == ["maurienne"]
+
+
+def found(cat: search.Catalog, text: str) -> list[str]:
+    return [cat.label(it.iri) for it, _ in cat.search(text, [], {}, 0, 20)[1]]
+
+
+def test_a_search_reads_st_as_saint_as_the_reconciliation_does(store: OxigraphStore) -> None:
+    """graph.matching's spellings: "St" is "Saint" (and "Saint" "St"), "Ste" "Sainte", whole words."""
+    write(store, "lieux", project("msap", "MSAP de St-Martin", "Maison de services à Ste Foy"))
+    cat = search.Catalog(store)
+    assert found(cat, "Bourg St Maurice") == found(cat, "bourg saint maurice") == ["Bourg-Saint-Maurice"]
+    assert found(cat, "saint martin") == found(cat, "st martin") == ["MSAP de St-Martin"]
+    assert found(cat, "sainte foy") == ["MSAP de St-Martin"]
