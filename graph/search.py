@@ -126,7 +126,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
@@ -168,12 +168,14 @@ CREATE TABLE IF NOT EXISTS part(child TEXT, parent TEXT, PRIMARY KEY(child, pare
 CREATE INDEX IF NOT EXISTS part_parent ON part(parent);
 CREATE TABLE IF NOT EXISTS value_label(iri TEXT PRIMARY KEY, labels TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS word(term TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS name(key TEXT, n INTEGER, PRIMARY KEY(key, n)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS name_n ON name(n);
 CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(
   label, body, body_fr, body_en, tokenize='unicode61 remove_diacritics 2');
 """
 BODIES = ("", "fr", "en")  # doc's text columns: in no page language (untagged, or another), French, English
 DERIVED = (  # noqa: SIM905 - every table but state and pending
-    "graph origin item facet_count facet place territory part value_label word doc"
+    "graph origin item facet_count facet place territory part value_label word name doc"
 ).split()
 WITHIN = "temp.within w CROSS JOIN item i ON i.n = w.n"  # the items of the territory last asked
 # The territory :t and every territory within it.
@@ -189,6 +191,7 @@ class Item:
     direct: set[str] = field(default_factory=set)  # places named by the item (territories among them)
     year: str = ""
     texts: list[tuple[str, str]] = field(default_factory=list)  # (a language of BODIES, text)
+    names: set[str] = field(default_factory=set)  # keys of its labels, alternate labels and acronyms
 
 
 def key_of(value: str, base: str) -> str:
@@ -382,7 +385,13 @@ class Catalog:
             numbers = [n for (n,) in db.execute(f"SELECT n FROM item WHERE iri IN ({marks})", chunk)]
             db.execute(f"DELETE FROM value_label WHERE iri IN ({marks})", chunk)
             db.execute(f"DELETE FROM origin WHERE iri IN ({marks})", chunk)
-            for table, column in (("facet", "n"), ("place", "n"), ("doc", "rowid"), ("item", "n")):
+            for table, column in (
+                ("facet", "n"),
+                ("place", "n"),
+                ("name", "n"),
+                ("doc", "rowid"),
+                ("item", "n"),
+            ):
                 db.execute(f"DELETE FROM {table} WHERE {column} IN ({_marks(len(numbers))})", numbers)
 
     def _insert(self, items: list[Item]) -> None:
@@ -408,6 +417,9 @@ class Catalog:
         )
         db.executemany(
             "INSERT OR IGNORE INTO place VALUES (?, ?)", [(t, n) for n, it in numbered for t in it.direct]
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO name VALUES (?, ?)", [(k, n) for n, it in numbered for k in it.names]
         )
         docs = [
             (n, " ".join(dict.fromkeys(it.labels.values())))
@@ -761,12 +773,12 @@ class Catalog:
         lang: str = "fr",
     ) -> tuple[int, list[tuple[Item, Markup]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
         """Full text, every word as a prefix: (how many match, one page of items best first with their
-        snippet, counts per list, counts per facet). Bounded: only the first :data:`RANKED` matches (every
-        word in the label first) are ranked and counted per list and facet (a facet's counts apply the
-        other facets' choices only: what ticking a value gives), and the total up to :data:`COUNTED`;
-        later pages follow in index order. Every language is searched; the snippet is from the text in
-        ``lang`` (or in none), unless only the other language's text holds the match: that text then tells
-        why the item was found (the page's, without a highlight, would not)."""
+        snippet, counts per list, counts per facet). Bounded: only the first :data:`RANKED` matches (a
+        whole name equal to the search, then every word in the label) are ranked and counted per list and
+        facet (a facet's counts apply the other facets' choices only: what ticking a value gives), and the
+        total up to :data:`COUNTED`; later pages follow in index order. Every language is searched; the
+        snippet is from the text in ``lang`` (or in none), unless only the other language's text holds the
+        match: that text then tells why the item was found (the page's, without a highlight, would not)."""
         words = words_of(text)
         if not words:
             return 0, [], [], {}
@@ -785,8 +797,9 @@ class Catalog:
         )
 
         def rank(db: sqlite3.Connection, chosen: dict[str, list[str]]) -> tuple[str, list[str]]:
-            """``temp.hit``: the first RANKED matches of the facets ``chosen``, those with every word in the
-            label first; and the matches' SQL (facets applied as they stream: SQLite stops at a LIMIT)."""
+            """``temp.hit``: the first RANKED matches of the facets ``chosen``: those a whole name of which
+            (label, alternate label, acronym) is the search first, then those with every word in the label;
+            and the matches' SQL (facets applied as they stream: SQLite stops at a LIMIT)."""
             where, args = [], []
             for name, keys in chosen.items():
                 keyed = f"f.key IN ({_marks(len(keys))})"
@@ -795,14 +808,17 @@ class Catalog:
             where_facets = " AND ".join(where) or "1"
             matches = f"FROM doc CROSS JOIN item i ON i.n = doc.rowid WHERE doc MATCH ? AND {where_facets}"
             db.execute("DELETE FROM temp.hit")
-            for tier, terms in enumerate((f"{{label}} : ({match})", match)):
+            named = ("AND doc.rowid IN (SELECT n FROM name WHERE key = ?)", match, [name_key(text)])
+            for tier, (where, terms, more) in enumerate(
+                (named, ("", f"{{label}} : ({match})", []), ("", match, []))
+            ):
                 room = RANKED - db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0]
                 if room > 0:
                     query = (
-                        f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {matches} "
+                        f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {matches} {where} "
                         "AND doc.rowid NOT IN (SELECT n FROM temp.hit) LIMIT ?"
                     )
-                    db.execute(query, [tier, terms, *args, room])
+                    db.execute(query, [tier, terms, *args, *more, room])
             return matches, args
 
         with self._reading() as db:
@@ -855,6 +871,18 @@ def folded(text: str) -> str:
     return ACCENTS.sub("", unicodedata.normalize("NFKD", text.lower()))
 
 
+def name_key(name: str) -> str:
+    """A whole name as graph.matching spells its words ("St" is "Saint"), articles kept: "ADRETS" is not
+    "Les Adrets"."""
+    return " ".join(matching.words(name))
+
+
+def names_of(names: list[str]) -> set[str]:
+    """The keys an exact search finds an item by: its labels, alternate labels and the acronyms they
+    give in brackets ("Caisse d'allocations familiales (CAF)")."""
+    return {name_key(a) for n in names for a in (n, *matching._ACRONYM.findall(n))} - {""}
+
+
 def words_of(text: str) -> list[str]:
     """Words as the full-text table cuts them (unicode61, diacritics removed): lower case, no accents."""
     return WORD.findall(folded(text))
@@ -901,6 +929,10 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
         for x, v in _pairs(store, iris, f"<{prop}>"):
             if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
                 labels[x.value].setdefault(v.language or "", v.value)
+    alternates: dict[str, list[str]] = defaultdict(list)
+    for x, v in _pairs(store, iris, f"<{SKOS}altLabel>"):
+        if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
+            alternates[x.value].append(v.value)
     kinds_of = " ".join(f"<{c}>" for c in classes)
     instances = [
         (x.value, c.value)
@@ -912,6 +944,7 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
             if (kind.folder and not x.startswith(base + kind.folder)) or (x, kind.name) in index:
                 continue
             item = index[(x, kind.name)] = Item(x, kind.name, dict(labels.get(x, {})))
+            item.names = names_of([*item.labels.values(), *alternates.get(x, ())])
             by_iri[x].append(item)
             if kind.name == "territoires":
                 item.direct.add(x)

@@ -248,3 +248,26 @@ def test_a_search_reads_st_as_saint_as_the_reconciliation_does(store: OxigraphSt
     assert found(cat, "Bourg St Maurice") == found(cat, "bourg saint maurice") == ["Bourg-Saint-Maurice"]
     assert found(cat, "saint martin") == found(cat, "st martin") == ["MSAP de St-Martin"]
     assert found(cat, "sainte foy") == ["MSAP de St-Martin"]
+
+
+def test_a_search_ranks_an_exact_name_first(store: OxigraphStore) -> None:
+    """A whole label, alternate label or bracketed acronym equal to the search comes before the labels that
+    merely hold its words (shorter ones first): « CAF » is the Caisse, not « Café … »; « ADRETS » the
+    association, not the commune « Les Adrets »."""
+    org, skos = "<http://www.w3.org/ns/org#Organization>", "<http://www.w3.org/2004/02/skos/core#altLabel>"
+    ttl = "".join(project(f"cafe{i}", f"Café {i}") for i in range(3)) + (
+        f'commune:38002 a igeo:Commune ; rdfs:label "Les Adrets"@fr ; igeo:codeINSEE "38002" .\n'
+        f'<{BASE}id/organisation/caf> a {org} ; rdfs:label "Caisse d\'allocations familiales (CAF)"@fr .\n'
+        f'<{BASE}id/organisation/adrets> a {org} ; {skos} "ADRETS" ;\n'
+        '  rdfs:label "ADRETS - Association de Développement en Réseau des Territoires"@fr .\n'
+    )
+    write(store, "noms", ttl)
+    cat = search.Catalog(store)
+    assert found(cat, "CAF")[0] == "Caisse d'allocations familiales (CAF)"
+    assert found(cat, "caisse d'allocations familiales (caf)")[0] == "Caisse d'allocations familiales (CAF)"
+    assert found(cat, "Adrets")[:2] == [
+        "ADRETS - Association de Développement en Réseau des Territoires",
+        "Les Adrets",
+    ]
+    assert found(cat, "les adrets")[0] == "Les Adrets"
+    assert found(cat, "bourg st maurice") == ["Bourg-Saint-Maurice"]
