@@ -194,6 +194,31 @@ class Item:
     names: set[str] = field(default_factory=set)  # keys of its labels, alternate labels and acronyms
 
 
+@dataclass(frozen=True)
+class Snippet:
+    """A search hit's text and its highlights as (start, end) offsets: a page marks them, JSON gives them."""
+
+    text: str = ""
+    spans: tuple[tuple[int, int], ...] = ()
+
+    @classmethod
+    def of(cls, marked: str, marks: tuple[str, str]) -> Snippet:
+        """From FTS5's snippet(), whose highlights open and close with ``marks``."""
+        text, spans = "", []
+        for i, part in enumerate(re.split(f"[{''.join(marks)}]", marked)):
+            if i % 2:
+                spans.append((len(text), len(text) + len(part)))
+            text += part
+        return cls(text, tuple(spans))
+
+    def html(self) -> Markup:
+        out, at = Markup(), 0
+        for start, end in self.spans:
+            out += escape(self.text[at:start]) + Markup("<mark>%s</mark>") % self.text[start:end]
+            at = end
+        return out + escape(self.text[at:])
+
+
 def key_of(value: str, base: str) -> str:
     """A short URL key for a facet value: the last segment of an IRI of ours, else the value itself."""
     if value.startswith(base + "id/"):
@@ -771,7 +796,7 @@ class Catalog:
         offset: int,
         limit: int,
         lang: str = "fr",
-    ) -> tuple[int, list[tuple[Item, Markup]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
+    ) -> tuple[int, list[tuple[Item, Snippet]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
         """Full text, every word as a prefix: (how many match, one page of items best first with their
         snippet, counts per list, counts per facet). Bounded: only the first :data:`RANKED` matches (a
         whole name equal to the search, then every word in the label) are ranked and counted per list and
@@ -853,10 +878,7 @@ class Catalog:
             items = self.items_of(page)
             for name in ("departement", "theme"):
                 counts.setdefault(name, db.execute(counted_by, [name, *kinds]).fetchall())
-        snippets = [
-            Markup(str(escape(found.get(n, ""))).replace(marks[0], "<mark>").replace(marks[1], "</mark>"))
-            for n in page
-        ]
+        snippets = [Snippet.of(found.get(n, ""), marks) for n in page]
         return total, list(zip(items, snippets, strict=True)), by_kind, counts
 
 

@@ -71,7 +71,7 @@ def test_a_write_to_one_graph_rereads_only_the_items_it_touches(store: OxigraphS
     assert "Tremplin Hiver" in labels(cat) and "Tremplin Saison" not in labels(cat)
     assert cat.search("saisonniers", [], {}, 0, 10)[0] == 0
     total, found, by_kind, counts = cat.search("travailleurs mobiles", [], {"departement": ["73"]}, 0, 10)
-    assert total == 1 and found[0][0].iri == BASE + "id/projet/tremplin" and "<mark>" in found[0][1]
+    assert total == 1 and found[0][0].iri == BASE + "id/projet/tremplin" and "<mark>" in found[0][1].html()
     assert by_kind == [("projets", 1)] and counts["departement"] == [(BASE + "id/departement/73", 1)]
     assert cat.facet_counts("projets", {}, "departement", 10) == [("73", 21, BASE + "id/departement/73")]
     saison = ox.NamedNode(BASE + "graph/saison")
