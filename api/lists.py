@@ -48,6 +48,7 @@ class Listing:
     q: str = ""  # a search's
     more_than: int | None = None  # a search's total was counted up to this
     ranked_among: int | None = None  # a search's ranking and counts cover this many matches
+    suggestion: str | None = None  # a search finding nothing: the same with its unknown words corrected
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -188,9 +189,10 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         for it, s in found
     ]
     complete = total <= search.COUNTED  # else the page says "more than"
+    suggestion = cat.suggest(q) if total == 0 else None
     if fmt is not formats.HTML:
         shown = total if complete else search.COUNTED
-        extra = {"q": q, "page": page, "limit": per_page, "complete": complete}
+        extra = {"q": q, "page": page, "limit": per_page, "complete": complete, "suggestion": suggestion}
         return export(request, rows, ["kind", "snippet"], fmt, shown, extra)
     within_pages(page, total, lang)
     for r, (_, s) in zip(rows, found, strict=True):
@@ -200,7 +202,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         values = [(search.key_of(v, cat.base), cat.label(v, lang), c) for v, c in counts.get(name, ())]
         if values:
             facets.append(facet(name, lang, values, chosen.get(name, [])))
-    listing = Listing(rows, total, facets, page, request.url.query, q=q)
+    listing = Listing(rows, total, facets, page, request.url.query, q=q, suggestion=suggestion)
     listing.more_than = None if complete else search.COUNTED
     listing.ranked_among = search.RANKED if total > search.RANKED else None
     return render(request, "search.html", listing)

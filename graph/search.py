@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from markupsafe import Markup, escape
+from rapidfuzz import fuzz, process
 
 from graph import matching
 from graph.describe import LABEL_PROPS, labels_of, pick
@@ -788,6 +789,23 @@ class Catalog:
         others = {full, SPELLED.get(full, full)} - {word, ""}
         return [t for (t,) in db.execute(PREFIXED, (word, word + "\U0010ffff", PREFIXES))] + sorted(others)
 
+    def suggest(self, text: str) -> str | None:
+        """What a search finding nothing may have meant: each of its words that no word of the index begins
+        ("brinacon", "servics") replaced by the most similar one of about its length ("briancon"), when
+        every such word has one (SQLite's FTS5 has no spelling correction; the index's words are a few
+        tens of thousands, compared in milliseconds)."""
+        said, changed = [], False
+        with self._reading() as db:
+            for w in words_of(text):
+                if not self._terms(db, w):
+                    near = [t for (t,) in db.execute(NEAR, (len(w) - 2, len(w) + 2))]
+                    best = len(w) > 3 and process.extractOne(w, near, scorer=fuzz.ratio, score_cutoff=SIMILAR)
+                    if not best:
+                        return None
+                    w, changed = best[0], True
+                said.append(w)
+        return " ".join(said) if changed else None
+
     def search(
         self,
         text: str,
@@ -885,6 +903,8 @@ class Catalog:
 WORD = re.compile(r"[^\W_]+")
 ACCENTS = re.compile(r"[\u0300-\u036f]")
 PREFIXES = 30  # words of the index a word of a search stands for at most (the shortest ones)
+NEAR = "SELECT term FROM word WHERE LENGTH(term) BETWEEN ? AND ?"  # the words a misspelt one may be
+SIMILAR = 80  # edit similarity (0-100) of a word suggested for a misspelt one ("briancon" for "brinacon": 88)
 SPELLED = {full: short for short, full in matching.ABBREVIATIONS.items() if " " not in full}  # saint: st
 
 

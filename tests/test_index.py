@@ -271,3 +271,13 @@ def test_a_search_ranks_an_exact_name_first(store: OxigraphStore) -> None:
     ]
     assert found(cat, "les adrets")[0] == "Les Adrets"
     assert found(cat, "bourg st maurice") == ["Bourg-Saint-Maurice"]
+
+
+def test_a_search_finding_nothing_suggests_the_words_of_the_index(store: OxigraphStore) -> None:
+    """A misspelt word no word of the index begins gets the most similar one, if near enough."""
+    cat = search.Catalog(store)
+    assert cat.search("Bourg Saint Mauirce", [], {}, 0, 10)[0] == 0
+    assert cat.suggest("Bourg Saint Mauirce") == "bourg saint maurice"
+    assert found(cat, "bourg saint maurice") == ["Bourg-Saint-Maurice"]
+    assert cat.suggest("tremplin saisonn") is None  # every word begins one: nothing to correct
+    assert cat.suggest("Bourg xqzwv") is None and cat.suggest("Bourg Mau") is None

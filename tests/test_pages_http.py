@@ -357,6 +357,14 @@ def test_a_search_twin_pages_as_the_lists_do_and_gives_its_snippets_as_text(url)
     assert "l&#39;emploi" in html and "<mark>saisonniers</mark>" in html
 
 
+def test_a_search_finding_nothing_suggests_a_spelling(url):
+    hits = httpx.get(f"{url}/recherche.json", params={"q": "Brinaçon"}).json()
+    assert hits["total"] == 0 and hits["suggestion"] == "briancon"
+    html = httpx.get(f"{url}/recherche", params={"q": "Brinaçon", "lang": "en"}).text
+    assert 'Did you mean: <a href="/recherche?q=briancon">briancon</a>' in html
+    assert httpx.get(f"{url}/recherche.json", params={"q": "Briançon"}).json()["suggestion"] is None
+
+
 def test_counted_words_agree_with_their_count():
     """French: 0 and 1 take the singular; English: 1 alone. No count given: the plural."""
     fr, en = translator("fr"), translator("en")
