@@ -7,6 +7,7 @@ same deadline as ``/sparql``, and every failure is a 400/404/504 with a message 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
@@ -56,8 +57,16 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
     return number
 
 
+def _once(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Every parameter takes one value: a repeated one (?departement=05&departement=73) is a 400 that names
+    it, never its last value used in silence."""
+    if repeated := next((k for k, n in Counter(k for k, _ in items).items() if n > 1), None):
+        raise Refused(400, f"{repeated}: given several times; it takes one value")
+    return dict(items)
+
+
 async def _values(request: Request, q: nq.NamedQuery) -> dict[str, str]:
-    values = dict(request.query_params)
+    values = _once(request.query_params.multi_items())
     if request.method == "POST":
         kind = request.headers.get("content-type", "").split(";")[0].strip()
         if kind == "application/json":
@@ -78,7 +87,7 @@ async def _values(request: Request, q: nq.NamedQuery) -> dict[str, str]:
             )
         else:
             form = await request.form()
-            values.update({k: v for k, v in form.items() if isinstance(v, str)})
+            values.update(_once([(k, v) for k, v in form.multi_items() if isinstance(v, str)]))
     return values
 
 

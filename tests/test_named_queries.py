@@ -221,6 +221,17 @@ def test_territory_codes_resolve_by_level():
         nq.territory_iri("73 } ?s ?p ?o {", m)
 
 
+def test_a_repeated_parameter_is_a_400_that_names_it(api_url):
+    """?departement=05&departement=73 used 73 in silence: each parameter takes one value."""
+    pairs = [("departement", "05"), ("departement", "73")]
+    r = httpx.get(f"{api_url}/api/communes-departement", params=pairs)
+    assert (
+        r.status_code == 400 and r.json()["detail"] == "departement: given several times; it takes one value"
+    )
+    r = httpx.post(f"{api_url}/api/communes-departement", data={"departement": ["05", "73"]})
+    assert r.status_code == 400 and r.json()["detail"].startswith("departement: given several times")
+
+
 def test_france_services_open_saturday_morning(base_iri):
     """Written against the places' shape (schema:openingHoursSpecification); checked on a small graph."""
     store = OxigraphStore(base_iri)
