@@ -852,13 +852,13 @@ class Catalog:
             matches = f"FROM doc CROSS JOIN item i ON i.n = doc.rowid WHERE doc MATCH ? AND {where_facets}"
             db.execute("DELETE FROM temp.hit")
             named = ("AND doc.rowid IN (SELECT n FROM name WHERE key = ?)", match, [name_key(text)])
-            for tier, (where, terms, more) in enumerate(
+            for tier, (also, terms, more) in enumerate(
                 (named, ("", f"{{label}} : ({match})", []), ("", match, []))
             ):
                 room = RANKED - db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0]
                 if room > 0:
                     query = (
-                        f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {matches} {where} "
+                        f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {matches} {also} "
                         "AND doc.rowid NOT IN (SELECT n FROM temp.hit) LIMIT ?"
                     )
                     db.execute(query, [tier, terms, *args, *more, room])
