@@ -40,6 +40,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "search_button": ("Rechercher", "Search"),
     "results": ("résultat|résultats", "result|results"),
     "no_results": ("Aucun résultat.", "No results."),
+    "did_you_mean": ("Vouliez-vous dire :", "Did you mean:"),
     "more_than": ("plus de {n}", "more than {n}"),
     "ranked_among": (
         "Classement et décomptes portent sur les {n} premiers résultats.",

@@ -48,6 +48,7 @@ class Listing:
     q: str = ""  # a search's
     more_than: int | None = None  # a search's total was counted up to this
     ranked_among: int | None = None  # a search's ranking and counts cover this many matches
+    suggestion: str | None = None  # a search finding nothing: the same with its unknown words corrected
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -119,13 +120,23 @@ def row(cat: search.Catalog, iri: str, lang: str, **more: object) -> dict:
     return {"iri": iri, "href": local_path(iri, cat.base), "label": cat.label(iri, lang), **more}
 
 
-def export(rows: list[dict], facets: list[str], fmt: formats.Format, total: int, extra: dict) -> Response:
-    headers = {"Vary": "Accept"}
+def _cell(value: str | list[str]) -> str:
+    return value if isinstance(value, str) else " | ".join(value)
+
+
+def export(
+    request: Request, rows: list[dict], columns: list[str], fmt: formats.Format, total: int, extra: dict
+) -> Response:
+    """One page of ``limit`` rows of a list or search: the next page named in the body and by a ``Link``
+    header (the first is the whole list when it fits). A column's several values are joined by " | "."""
+    page, limit = extra["page"], extra["limit"]
+    following = with_query(request, page=page + 1) if page * limit < total else None
+    headers = {"Vary": "Accept"} | ({"Link": f'<{following}>; rel="next"'} if following else {})
     if fmt is formats.JSON:
-        body = {"total": total, **extra, "items": rows}
+        body = {"total": total, **extra, "next": following, "items": rows}
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)
-    cells = ([r["iri"], r["label"], *(" | ".join(r.get(f, [])) for f in facets)] for r in rows)
-    body = formats.spreadsheet_csv(["iri", "label", *facets], cells)
+    cells = ([r["iri"], r["label"], *(_cell(r.get(c, [])) for c in columns)] for r in rows)
+    body = formats.spreadsheet_csv(["iri", "label", *columns], cells)
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
@@ -147,12 +158,8 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     if kind_name in ("themes", "publics"):
         for r in rows:
             r["projects"] = cat.count("projets", kind_name[:-1], search.key_of(r["iri"], cat.base))
-    if fmt is not formats.HTML:  # pages of ``limit`` rows: the first is the whole list when it fits
-        following = with_query(request, page=page + 1) if page * per_page < total else None
-        response = export(rows, facets, fmt, total, {"page": page, "limit": per_page, "next": following})
-        if following:
-            response.headers["Link"] = f'<{following}>; rel="next"'
-        return response
+    if fmt is not formats.HTML:
+        return export(request, rows, facets, fmt, total, {"page": page, "limit": per_page})
     within_pages(page, total, lang)
     views = facet_view(cat, kind_name, facets, chosen, lang)
     title, year = translator(lang)(kind_name), any(f.year for f in kind.facets)
@@ -169,25 +176,33 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     chosen = selected_facets(request, SEARCH_FACETS)
     kinds = chosen.pop("kind", [])
     page = number_param(request, "page", 1)
+    most = min(request.app.state.settings.list_rows, search.COUNTED)
+    per_page = PER_PAGE if fmt is formats.HTML else number_param(request, "limit", PER_PAGE, maximum=most)
     if wrong := next((k for k in kinds if k not in search.LISTS), None):
         raise HTTPException(400, t("facet_unknown", facet="kind", value=wrong[:60]))
     cat = search.catalog(store_of(request))
     known_facets(cat, chosen, lang)
-    total, found, kind_counts, counts = cat.search(q, kinds, chosen, (page - 1) * PER_PAGE, PER_PAGE, lang)
+    total, found, kind_counts, counts = cat.search(q, kinds, chosen, (page - 1) * per_page, per_page, lang)
+    # The twins give a snippet's text and its highlights' offsets (characters), the page marks them.
     rows = [
-        row(cat, it.iri, lang, kind=it.kind, kind_label=t(it.kind), snippet=snippet) for it, snippet in found
+        row(cat, it.iri, lang, kind=it.kind, kind_label=t(it.kind), snippet=s.text, highlights=s.spans)
+        for it, s in found
     ]
     complete = total <= search.COUNTED  # else the page says "more than"
+    suggestion = cat.suggest(q) if total == 0 else None
     if fmt is not formats.HTML:
         shown = total if complete else search.COUNTED
-        return export(rows, [], fmt, shown, {"q": q, "page": page, "complete": complete})
+        extra = {"q": q, "page": page, "limit": per_page, "complete": complete, "suggestion": suggestion}
+        return export(request, rows, ["kind", "snippet"], fmt, shown, extra)
     within_pages(page, total, lang)
+    for r, (_, s) in zip(rows, found, strict=True):
+        r["snippet"] = s.html()
     facets = [facet("kind", lang, [(k, t(k), c) for k, c in kind_counts], kinds)]
     for name in ("departement", "theme"):
         values = [(search.key_of(v, cat.base), cat.label(v, lang), c) for v, c in counts.get(name, ())]
         if values:
             facets.append(facet(name, lang, values, chosen.get(name, [])))
-    listing = Listing(rows, total, facets, page, request.url.query, q=q)
+    listing = Listing(rows, total, facets, page, request.url.query, q=q, suggestion=suggestion)
     listing.more_than = None if complete else search.COUNTED
     listing.ranked_among = search.RANKED if total > search.RANKED else None
     return render(request, "search.html", listing)

@@ -7,6 +7,7 @@ same deadline as ``/sparql``, and every failure is a 400/404/504 with a message 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +21,7 @@ from api import conneg
 from api.accounts import CSRF_HEADER, SESSION_COOKIE
 from api.i18n import language
 from api.pages import base_of, render, store_of
-from graph import formats
+from graph import formats, matching
 from graph import named_queries as nq
 from graph.sparql_text import Refused
 from graph.store import QueryTimeout, StoreError
@@ -32,7 +33,7 @@ MAX_OFFSET = 10**9
 BODIES = ("application/x-www-form-urlencoded", "application/json")  # what a POST may send its values in
 ERRORS = {
     "400": "Paramètre invalide",
-    "404": "Requête inconnue",
+    "404": "Requête inconnue, ou aucun territoire n'a (ni n'a eu) ce code",
     "406": "Aucun format acceptable (en-tête Accept)",
     "504": "Délai dépassé",
 }
@@ -79,8 +80,16 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
     return number
 
 
+def _once(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Every parameter takes one value: a repeated one (?departement=05&departement=73) is a 400 that names
+    it, never its last value used in silence."""
+    if repeated := next((k for k, n in Counter(k for k, _ in items).items() if n > 1), None):
+        raise Refused(400, f"{repeated}: given several times; it takes one value")
+    return dict(items)
+
+
 async def _values(request: Request, q: nq.NamedQuery) -> dict[str, str]:
-    values = dict(request.query_params)
+    values = _once(request.query_params.multi_items())
     if request.method == "POST":
         kind = request.headers.get("content-type", "").split(";")[0].strip()
         if kind == "application/json":
@@ -101,7 +110,7 @@ async def _values(request: Request, q: nq.NamedQuery) -> dict[str, str]:
             )
         else:
             form = await request.form()
-            values.update({k: v for k, v in form.items() if isinstance(v, str)})
+            values.update(_once([(k, v) for k, v in form.multi_items() if isinstance(v, str)]))
     return values
 
 
@@ -117,14 +126,18 @@ async def run_named_query(request: Request, name: str) -> Response:
         fmt = conneg.negotiate(formats.ROWS, request.headers.get("accept"), [] if given is None else [given])
         limit = _int(values.pop("limit", None), "limit", DEFAULT_LIMIT, 1, settings.max_rows)
         offset = _int(values.pop("offset", None), "offset", 0, 0, MAX_OFFSET)
-        bindings = nq.bindings(q, values, store_of(request).minter)
+        store = store_of(request)
+        # A territory's code is checked against the territories (a former code names today's commune).
+        coded = any(p.type == "territory" and values.get(p.name) for p in q.params)
+        names = await run_in_threadpool(matching.index_of, store) if coded else None
+        bindings = nq.bindings(q, values, store.minter, names)
         # Only validated integers are appended to our own query text; user values travel as bindings.
         text = f"{q.sparql}LIMIT {limit + 1} OFFSET {offset}\n"
-        rows = await run_in_threadpool(
-            store_of(request).select, text, bindings, timeout=settings.query_timeout
-        )
+        rows = await run_in_threadpool(store.select, text, bindings, timeout=settings.query_timeout)
     except (Refused, conneg.FormatError) as e:
         return _problem(e.status, str(e))
+    except nq.UnknownTerritory as e:
+        return _problem(404, str(e))
     except QueryTimeout:
         return _problem(504, f"the query ran past the {settings.query_timeout:g} s deadline")
     except (nq.ParameterError, StoreError) as e:

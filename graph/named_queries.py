@@ -20,6 +20,7 @@ from typing import Any
 import pyoxigraph as ox
 import yaml
 
+from graph.matching import NameIndex, normalize_code
 from graph.namespaces import XSD, Minter
 from graph.settings import QUERIES_DIR
 from graph.sparql_text import query_form
@@ -27,9 +28,13 @@ from graph.store import Bindings
 
 INTEGER_LIMIT = 10**17
 TERRITORY_LEVELS = ("region", "departement", "epci", "commune")
-TERRITORY_CODE = re.compile(
-    r"^(?:(region|departement|epci|commune)/)?([0-9]{2}|2[AB]|[0-9]{3}|[0-9AB]{5}|[0-9]{9})$"
-)
+# Each level's codes: their width (a code given without its leading zeros, as spreadsheets keep them, is
+# padded to it: 5 is 05, 5023 is 05023) and their shape, after their level or alone (then 9 digits are an
+# EPCI's SIREN, 4 or 5 characters a commune's code, fewer a département's, or the parameter's level's).
+CODES = {"region": (2, "[0-9]{1,2}"), "departement": (2, "[0-9]{1,3}|2[AB]"), "epci": (9, "[0-9]{1,9}")}
+CODES["commune"] = (5, "[0-9]{4,5}|2[AB][0-9]{3}")
+ALONE = f"[0-9]{{9}}|{CODES['departement'][1]}|{CODES['commune'][1]}"
+TERRITORY_CODE = re.compile("^(?:" + "|".join(f"{k}/(?:{s})" for k, (_, s) in CODES.items()) + f"|{ALONE})$")
 # A text value holds no control character (tabs and line breaks are text): the OpenAPI document says so
 # (``pattern``), term() and every query string (api.public_http.readable_query) hold to it.
 CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
@@ -60,6 +65,10 @@ class QueryFileError(Exception):
 
 class ParameterError(ValueError):
     """A request gave a parameter value that does not fit its declared type: answered with a 400."""
+
+
+class UnknownTerritory(LookupError):
+    """A territory code of the right shape that no territory has, nor had: answered with a 404."""
 
 
 @dataclass
@@ -194,8 +203,9 @@ def _param(path: Path, spec: object, sparql: str) -> Param:
     return p
 
 
-def term(p: Param, value: str, minter: Minter) -> ox.NamedNode | ox.Literal:
-    """A request value → an RDF term of the parameter's type (ParameterError when it does not fit)."""
+def term(p: Param, value: str, minter: Minter, names: NameIndex | None = None) -> ox.NamedNode | ox.Literal:
+    """A request value → an RDF term of the parameter's type (ParameterError when it does not fit); with
+    ``names``, a territory's code must be one's, today or formerly."""
     if p.enum and value not in p.enum:
         raise ParameterError(f"{p.name}: {value!r} is not one of {', '.join(p.enum)}")
     if CONTROL_CHAR.search(value):
@@ -222,23 +232,43 @@ def term(p: Param, value: str, minter: Minter) -> ox.NamedNode | ox.Literal:
         if p.type == "langString":
             return ox.Literal(value, language=p.lang)
         if p.type == "territory":
-            return territory_iri(value, minter, p.level)
+            return territory_iri(value, minter, p.level, names)
         return ox.Literal(value)
     except (ValueError, InvalidOperation) as e:
         raise ParameterError(f"{p.name}: {value!r} is not a valid {p.type} ({e})") from e
+    except UnknownTerritory as e:
+        raise UnknownTerritory(f"{p.name}: {value!r}: {e}") from None
 
 
-def territory_iri(code: str, minter: Minter, level: str | None = None) -> ox.NamedNode:
-    """'73' → département 73, '73054' → commune, 9 digits → EPCI (SIREN), 'region/84' → région 84."""
-    m = TERRITORY_CODE.match(code.strip())
-    if not m:
-        raise ValueError("expected an INSEE code (région/, departement/, epci/, commune/ prefix optional)")
-    bare = m.group(2)
-    kind = m.group(1) or level or {9: "epci", 5: "commune"}.get(len(bare), "departement")
-    return ox.NamedNode(minter.thing(kind, bare))
+def territory_iri(
+    code: str, minter: Minter, level: str | None = None, names: NameIndex | None = None
+) -> ox.NamedNode:
+    """'73' or '5' (05) → a département, '73054' → a commune, 9 digits → an EPCI (SIREN), 'region/84' → a
+    région. With ``names``, a code no territory has is UnknownTerritory (an empty answer would say "none
+    there"), unless it is a former one: a merged or delegated commune's, a Paris arrondissement's, which
+    names today's commune, as for the reconciliation."""
+    code = code.strip()
+    if not TERRITORY_CODE.match(code):
+        raise ValueError(
+            "expected an INSEE code or SIREN (05, 2A, 73054, 200023414), or a level and its code: "
+            "region/84, departement/73, commune/73054, epci/200023414"
+        )
+    kind, _, given = code.rpartition("/")
+    if not kind:
+        kind = "epci" if len(given) == 9 else "commune" if len(given) > 3 else level or "departement"
+    bare = normalize_code(given, CODES[kind][0])
+    iri = minter.thing(kind, bare)
+    if names is None or iri in names.entities:
+        return ox.NamedNode(iri)
+    found = names.lookup_code(bare, (kind,))
+    if len(found) != 1:
+        raise UnknownTerritory(f"no {kind} has or had the code {bare}")
+    return ox.NamedNode(found[0].iri)
 
 
-def bindings(q: NamedQuery, values: dict[str, str], minter: Minter) -> Bindings:
+def bindings(
+    q: NamedQuery, values: dict[str, str], minter: Minter, names: NameIndex | None = None
+) -> Bindings:
     """Request values (with defaults) → store bindings; unknown names are rejected, not ignored."""
     unknown = set(values) - {p.name for p in q.params}
     if unknown:
@@ -250,7 +280,7 @@ def bindings(q: NamedQuery, values: dict[str, str], minter: Minter) -> Bindings:
             if p.required:
                 raise ParameterError(f"{p.name}: required")
             continue
-        out[p.name] = term(p, value, minter)
+        out[p.name] = term(p, value, minter, names)
     return out
 
 

@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from markupsafe import Markup, escape
+from rapidfuzz import fuzz, process
 
+from graph import matching
 from graph.describe import LABEL_PROPS, labels_of, pick
 from graph.namespaces import CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, SCHEMA, SKOS
 from graph.store import Store, StoreError, StoreUnavailable
@@ -125,7 +127,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
@@ -167,12 +169,14 @@ CREATE TABLE IF NOT EXISTS part(child TEXT, parent TEXT, PRIMARY KEY(child, pare
 CREATE INDEX IF NOT EXISTS part_parent ON part(parent);
 CREATE TABLE IF NOT EXISTS value_label(iri TEXT PRIMARY KEY, labels TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS word(term TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS name(key TEXT, n INTEGER, PRIMARY KEY(key, n)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS name_n ON name(n);
 CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(
   label, body, body_fr, body_en, tokenize='unicode61 remove_diacritics 2');
 """
 BODIES = ("", "fr", "en")  # doc's text columns: in no page language (untagged, or another), French, English
 DERIVED = (  # noqa: SIM905 - every table but state and pending
-    "graph origin item facet_count facet place territory part value_label word doc"
+    "graph origin item facet_count facet place territory part value_label word name doc"
 ).split()
 WITHIN = "temp.within w CROSS JOIN item i ON i.n = w.n"  # the items of the territory last asked
 # The territory :t and every territory within it.
@@ -188,6 +192,32 @@ class Item:
     direct: set[str] = field(default_factory=set)  # places named by the item (territories among them)
     year: str = ""
     texts: list[tuple[str, str]] = field(default_factory=list)  # (a language of BODIES, text)
+    names: set[str] = field(default_factory=set)  # keys of its labels, alternate labels and acronyms
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A search hit's text and its highlights as (start, end) offsets: a page marks them, JSON gives them."""
+
+    text: str = ""
+    spans: tuple[tuple[int, int], ...] = ()
+
+    @classmethod
+    def of(cls, marked: str, marks: tuple[str, str]) -> Snippet:
+        """From FTS5's snippet(), whose highlights open and close with ``marks``."""
+        text, spans = "", []
+        for i, part in enumerate(re.split(f"[{''.join(marks)}]", marked)):
+            if i % 2:
+                spans.append((len(text), len(text) + len(part)))
+            text += part
+        return cls(text, tuple(spans))
+
+    def html(self) -> Markup:
+        out, at = Markup(), 0
+        for start, end in self.spans:
+            out += escape(self.text[at:start]) + Markup("<mark>%s</mark>") % self.text[start:end]
+            at = end
+        return out + escape(self.text[at:])
 
 
 def key_of(value: str, base: str) -> str:
@@ -381,7 +411,13 @@ class Catalog:
             numbers = [n for (n,) in db.execute(f"SELECT n FROM item WHERE iri IN ({marks})", chunk)]
             db.execute(f"DELETE FROM value_label WHERE iri IN ({marks})", chunk)
             db.execute(f"DELETE FROM origin WHERE iri IN ({marks})", chunk)
-            for table, column in (("facet", "n"), ("place", "n"), ("doc", "rowid"), ("item", "n")):
+            for table, column in (
+                ("facet", "n"),
+                ("place", "n"),
+                ("name", "n"),
+                ("doc", "rowid"),
+                ("item", "n"),
+            ):
                 db.execute(f"DELETE FROM {table} WHERE {column} IN ({_marks(len(numbers))})", numbers)
 
     def _insert(self, items: list[Item]) -> None:
@@ -407,6 +443,9 @@ class Catalog:
         )
         db.executemany(
             "INSERT OR IGNORE INTO place VALUES (?, ?)", [(t, n) for n, it in numbered for t in it.direct]
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO name VALUES (?, ?)", [(k, n) for n, it in numbered for k in it.names]
         )
         docs = [
             (n, " ".join(dict.fromkeys(it.labels.values())))
@@ -743,6 +782,30 @@ class Catalog:
             rows = db.execute(f"{within} ORDER BY iri LIMIT ? OFFSET ?", (*args, limit, min(offset, LAST)))
             return total, [iri for (iri,) in rows]
 
+    def _terms(self, db: sqlite3.Connection, word: str) -> list[str]:
+        """The index's words a word of a search stands for: those it begins, and its other spellings as the
+        reconciliation reads names ("st" is "saint" and "saint" "st", "2" is "deux"), whole words."""
+        full = " ".join(matching.words(word))
+        others = {full, SPELLED.get(full, full)} - {word, ""}
+        return [t for (t,) in db.execute(PREFIXED, (word, word + "\U0010ffff", PREFIXES))] + sorted(others)
+
+    def suggest(self, text: str) -> str | None:
+        """What a search finding nothing may have meant: each of its words that no word of the index begins
+        ("brinacon", "servics") replaced by the most similar one of about its length ("briancon"), when
+        every such word has one (SQLite's FTS5 has no spelling correction; the index's words are a few
+        tens of thousands, compared in milliseconds)."""
+        said, changed = [], False
+        with self._reading() as db:
+            for w in words_of(text):
+                if not self._terms(db, w):
+                    near = [t for (t,) in db.execute(NEAR, (len(w) - 2, len(w) + 2))]
+                    best = len(w) > 3 and process.extractOne(w, near, scorer=fuzz.ratio, score_cutoff=SIMILAR)
+                    if not best:
+                        return None
+                    w, changed = best[0], True
+                said.append(w)
+        return " ".join(said) if changed else None
+
     def search(
         self,
         text: str,
@@ -751,22 +814,19 @@ class Catalog:
         offset: int,
         limit: int,
         lang: str = "fr",
-    ) -> tuple[int, list[tuple[Item, Markup]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
+    ) -> tuple[int, list[tuple[Item, Snippet]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
         """Full text, every word as a prefix: (how many match, one page of items best first with their
-        snippet, counts per list, counts per facet). Bounded: only the first :data:`RANKED` matches (every
-        word in the label first) are ranked and counted per list and facet (a facet's counts apply the
-        other facets' choices only: what ticking a value gives), and the total up to :data:`COUNTED`;
-        later pages follow in index order. Every language is searched; the snippet is from the text in
-        ``lang`` (or in none), unless only the other language's text holds the match: that text then tells
-        why the item was found (the page's, without a highlight, would not)."""
+        snippet, counts per list, counts per facet). Bounded: only the first :data:`RANKED` matches (a
+        whole name equal to the search, then every word in the label) are ranked and counted per list and
+        facet (a facet's counts apply the other facets' choices only: what ticking a value gives), and the
+        total up to :data:`COUNTED`; later pages follow in index order. Every language is searched; the
+        snippet is from the text in ``lang`` (or in none), unless only the other language's text holds the
+        match: that text then tells why the item was found (the page's, without a highlight, would not)."""
         words = words_of(text)
         if not words:
             return 0, [], [], {}
         with self._reading() as db:
-            expanded = [
-                [t for (t,) in db.execute(PREFIXED, (w, w + "\U0010ffff", PREFIXES))]
-                for w in dict.fromkeys(words)
-            ]
+            expanded = [self._terms(db, w) for w in dict.fromkeys(words)]
         if not all(expanded):
             return 0, [], [], {}
         match = " AND ".join("(" + " OR ".join(f'"{t}"' for t in terms) + ")" for terms in expanded)
@@ -780,8 +840,9 @@ class Catalog:
         )
 
         def rank(db: sqlite3.Connection, chosen: dict[str, list[str]]) -> tuple[str, list[str]]:
-            """``temp.hit``: the first RANKED matches of the facets ``chosen``, those with every word in the
-            label first; and the matches' SQL (facets applied as they stream: SQLite stops at a LIMIT)."""
+            """``temp.hit``: the first RANKED matches of the facets ``chosen``: those a whole name of which
+            (label, alternate label, acronym) is the search first, then those with every word in the label;
+            and the matches' SQL (facets applied as they stream: SQLite stops at a LIMIT)."""
             where, args = [], []
             for name, keys in chosen.items():
                 keyed = f"f.key IN ({_marks(len(keys))})"
@@ -790,14 +851,17 @@ class Catalog:
             where_facets = " AND ".join(where) or "1"
             matches = f"FROM doc CROSS JOIN item i ON i.n = doc.rowid WHERE doc MATCH ? AND {where_facets}"
             db.execute("DELETE FROM temp.hit")
-            for tier, terms in enumerate((f"{{label}} : ({match})", match)):
+            named = ("AND doc.rowid IN (SELECT n FROM name WHERE key = ?)", match, [name_key(text)])
+            for tier, (also, terms, more) in enumerate(
+                (named, ("", f"{{label}} : ({match})", []), ("", match, []))
+            ):
                 room = RANKED - db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0]
                 if room > 0:
                     query = (
-                        f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {matches} "
+                        f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {matches} {also} "
                         "AND doc.rowid NOT IN (SELECT n FROM temp.hit) LIMIT ?"
                     )
-                    db.execute(query, [tier, terms, *args, room])
+                    db.execute(query, [tier, terms, *args, *more, room])
             return matches, args
 
         with self._reading() as db:
@@ -832,21 +896,33 @@ class Catalog:
             items = self.items_of(page)
             for name in ("departement", "theme"):
                 counts.setdefault(name, db.execute(counted_by, [name, *kinds]).fetchall())
-        snippets = [
-            Markup(str(escape(found.get(n, ""))).replace(marks[0], "<mark>").replace(marks[1], "</mark>"))
-            for n in page
-        ]
+        snippets = [Snippet.of(found.get(n, ""), marks) for n in page]
         return total, list(zip(items, snippets, strict=True)), by_kind, counts
 
 
 WORD = re.compile(r"[^\W_]+")
 ACCENTS = re.compile(r"[\u0300-\u036f]")
 PREFIXES = 30  # words of the index a word of a search stands for at most (the shortest ones)
+NEAR = "SELECT term FROM word WHERE LENGTH(term) BETWEEN ? AND ?"  # the words a misspelt one may be
+SIMILAR = 80  # edit similarity (0-100) of a word suggested for a misspelt one ("briancon" for "brinacon": 88)
+SPELLED = {full: short for short, full in matching.ABBREVIATIONS.items() if " " not in full}  # saint: st
 
 
 def folded(text: str) -> str:
     """Lower case, no accents: the lists' sort key (É sorts with E) and what words are cut from."""
     return ACCENTS.sub("", unicodedata.normalize("NFKD", text.lower()))
+
+
+def name_key(name: str) -> str:
+    """A whole name as graph.matching spells its words ("St" is "Saint"), articles kept: "ADRETS" is not
+    "Les Adrets"."""
+    return " ".join(matching.words(name))
+
+
+def names_of(names: list[str]) -> set[str]:
+    """The keys an exact search finds an item by: its labels, alternate labels and the acronyms they
+    give in brackets ("Caisse d'allocations familiales (CAF)")."""
+    return {name_key(a) for n in names for a in (n, *matching._ACRONYM.findall(n))} - {""}
 
 
 def words_of(text: str) -> list[str]:
@@ -895,6 +971,10 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
         for x, v in _pairs(store, iris, f"<{prop}>"):
             if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
                 labels[x.value].setdefault(v.language or "", v.value)
+    alternates: dict[str, list[str]] = defaultdict(list)
+    for x, v in _pairs(store, iris, f"<{SKOS}altLabel>"):
+        if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
+            alternates[x.value].append(v.value)
     kinds_of = " ".join(f"<{c}>" for c in classes)
     instances = [
         (x.value, c.value)
@@ -906,6 +986,7 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
             if (kind.folder and not x.startswith(base + kind.folder)) or (x, kind.name) in index:
                 continue
             item = index[(x, kind.name)] = Item(x, kind.name, dict(labels.get(x, {})))
+            item.names = names_of([*item.labels.values(), *alternates.get(x, ())])
             by_iri[x].append(item)
             if kind.name == "territoires":
                 item.direct.add(x)

@@ -71,7 +71,7 @@ def test_a_write_to_one_graph_rereads_only_the_items_it_touches(store: OxigraphS
     assert "Tremplin Hiver" in labels(cat) and "Tremplin Saison" not in labels(cat)
     assert cat.search("saisonniers", [], {}, 0, 10)[0] == 0
     total, found, by_kind, counts = cat.search("travailleurs mobiles", [], {"departement": ["73"]}, 0, 10)
-    assert total == 1 and found[0][0].iri == BASE + "id/projet/tremplin" and "<mark>" in found[0][1]
+    assert total == 1 and found[0][0].iri == BASE + "id/projet/tremplin" and "<mark>" in found[0][1].html()
     assert by_kind == [("projets", 1)] and counts["departement"] == [(BASE + "id/departement/73", 1)]
     assert cat.facet_counts("projets", {}, "departement", 10) == [("73", 21, BASE + "id/departement/73")]
     saison = ox.NamedNode(BASE + "graph/saison")
@@ -235,3 +235,49 @@ def test_a_projects_shown_year_is_its_stated_start_and_its_facet_every_year(stor
     for year in ("2015", "2017"):
         found = cat.page("projets", {"annee": [year]}, "", "fr", 0, 100)[1]
         assert [it.iri.rsplit("/", 1)[1] for it in found] == ["maurienne"]
+
+
+def found(cat: search.Catalog, text: str) -> list[str]:
+    return [cat.label(it.iri) for it, _ in cat.search(text, [], {}, 0, 20)[1]]
+
+
+def test_a_search_reads_st_as_saint_as_the_reconciliation_does(store: OxigraphStore) -> None:
+    """graph.matching's spellings: "St" is "Saint" (and "Saint" "St"), "Ste" "Sainte", whole words."""
+    write(store, "lieux", project("msap", "MSAP de St-Martin", "Maison de services à Ste Foy"))
+    cat = search.Catalog(store)
+    assert found(cat, "Bourg St Maurice") == found(cat, "bourg saint maurice") == ["Bourg-Saint-Maurice"]
+    assert found(cat, "saint martin") == found(cat, "st martin") == ["MSAP de St-Martin"]
+    assert found(cat, "sainte foy") == ["MSAP de St-Martin"]
+
+
+def test_a_search_ranks_an_exact_name_first(store: OxigraphStore) -> None:
+    """A whole label, alternate label or bracketed acronym equal to the search comes before the labels that
+    merely hold its words (shorter ones first): « CAF » is the Caisse, not « Café … »; « ADRETS » the
+    association, not the commune « Les Adrets »."""
+    org, skos = "<http://www.w3.org/ns/org#Organization>", "<http://www.w3.org/2004/02/skos/core#altLabel>"
+    ttl = "".join(project(f"cafe{i}", f"Café {i}") for i in range(3)) + (
+        f'commune:38002 a igeo:Commune ; rdfs:label "Les Adrets"@fr ; igeo:codeINSEE "38002" .\n'
+        f'<{BASE}id/organisation/caf> a {org} ; rdfs:label "Caisse d\'allocations familiales (CAF)"@fr .\n'
+        f'<{BASE}id/organisation/adrets> a {org} ; {skos} "ADRETS" ;\n'
+        '  rdfs:label "ADRETS - Association de Développement en Réseau des Territoires"@fr .\n'
+    )
+    write(store, "noms", ttl)
+    cat = search.Catalog(store)
+    assert found(cat, "CAF")[0] == "Caisse d'allocations familiales (CAF)"
+    assert found(cat, "caisse d'allocations familiales (caf)")[0] == "Caisse d'allocations familiales (CAF)"
+    assert found(cat, "Adrets")[:2] == [
+        "ADRETS - Association de Développement en Réseau des Territoires",
+        "Les Adrets",
+    ]
+    assert found(cat, "les adrets")[0] == "Les Adrets"
+    assert found(cat, "bourg st maurice") == ["Bourg-Saint-Maurice"]
+
+
+def test_a_search_finding_nothing_suggests_the_words_of_the_index(store: OxigraphStore) -> None:
+    """A misspelt word no word of the index begins gets the most similar one, if near enough."""
+    cat = search.Catalog(store)
+    assert cat.search("Bourg Saint Mauirce", [], {}, 0, 10)[0] == 0
+    assert cat.suggest("Bourg Saint Mauirce") == "bourg saint maurice"
+    assert found(cat, "bourg saint maurice") == ["Bourg-Saint-Maurice"]
+    assert cat.suggest("tremplin saisonn") is None  # every word begins one: nothing to correct
+    assert cat.suggest("Bourg xqzwv") is None and cat.suggest("Bourg Mau") is None

@@ -26,6 +26,7 @@ from api.cli import BUNDLED, IMPORTERS
 from api.contribution_forms import API_FIELDS, PROPOSAL
 from api.named_queries import BODIES
 from graph import named_queries as nq
+from graph.matching import read_index
 from graph.namespaces import IGEO, Minter
 from graph.settings import DATA_DIR
 from graph.store import GraphMeta, OxigraphStore, Store
@@ -268,6 +269,55 @@ def test_territory_codes_resolve_by_level():
     assert nq.territory_iri("2A004", m).value == "https://ex.org/id/commune/2A004"
     with pytest.raises(ValueError):
         nq.territory_iri("73 } ?s ?p ?o {", m)
+
+
+def test_a_repeated_parameter_is_a_400_that_names_it(api_url):
+    """?departement=05&departement=73 used 73 in silence: each parameter takes one value."""
+    pairs = [("departement", "05"), ("departement", "73")]
+    r = httpx.get(f"{api_url}/api/communes-departement", params=pairs)
+    assert (
+        r.status_code == 400 and r.json()["detail"] == "departement: given several times; it takes one value"
+    )
+    r = httpx.post(f"{api_url}/api/communes-departement", data={"departement": ["05", "73"]})
+    assert r.status_code == 400 and r.json()["detail"].startswith("departement: given several times")
+
+
+def test_a_territory_parameter_is_one_code_of_a_territory(api_url):
+    """'5' was refused where /reconcile reads 05; a former code and a path in a code gave an empty 200. Now
+    the unpadded code is read, a former commune's code is its commune's today (Meythet, 74182, is part of
+    Annecy, 74010), a code no territory has or had a 404 saying so, and a code of another shape a 400
+    saying what is expected."""
+
+    def get(name: str, params: object) -> httpx.Response:
+        return httpx.get(f"{api_url}/api/{name}", params=params, timeout=60)
+
+    five = get("communes-departement", {"departement": "5"})
+    assert (
+        five.status_code == 200 and five.json() == get("communes-departement", {"departement": "05"}).json()
+    )
+    assert five.json() and get("communes-departement", {"departement": "2A"}).status_code == 200
+    annecy = get("lieux-territoire", {"territoire": "74010"}).json()
+    assert annecy and get("lieux-territoire", {"territoire": "74182"}).json() == annecy
+    assert (
+        get("territoire-parents", {"territoire": "5023"}).json()
+        == get("territoire-parents", {"territoire": "05023"}).json()
+        != []
+    )
+    r = get("territoire-parents", {"territoire": "99999"})
+    assert r.status_code == 404 and "no commune has or had the code 99999" in r.json()["detail"]
+    r = get("territoire-parents", {"territoire": "region/05023"})
+    assert r.status_code == 400 and "territoire" in r.json()["detail"] and "region/84" in r.json()["detail"]
+
+
+def test_a_former_unit_names_its_commune_today(territory_store):
+    """As the reconciliation reads them: a Paris arrondissement's code names Paris, a merged commune's
+    its commune today."""
+    names, m = read_index(territory_store), territory_store.minter
+    assert nq.territory_iri("75101", m, names=names).value == m.thing("commune", "75056")
+    assert nq.territory_iri("74182", m, names=names).value == m.thing("commune", "74010")
+    assert nq.territory_iri("73054", m, names=names).value == m.thing("commune", "73054")
+    with pytest.raises(nq.UnknownTerritory):
+        nq.territory_iri("region/99", m, names=names)
 
 
 def test_france_services_open_saturday_morning(base_iri):

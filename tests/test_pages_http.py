@@ -329,6 +329,42 @@ def test_a_search_past_its_ranked_matches_pages_through_all_of_them(url):
     assert f"portent sur les {search.RANKED} premiers résultats" in html  # the page says so
 
 
+def test_a_search_twin_pages_as_the_lists_do_and_gives_its_snippets_as_text(url):
+    """The twins gave 50 items and no way to the next; their snippet was HTML (<mark>, &#39;) and the CSV had
+    no kind. Now pages of ``limit`` with ``next`` and ``Link: rel=next``, a snippet's text with its
+    highlights' offsets, and the kind and snippet in the CSV."""
+    r = httpx.get(f"{url}/recherche.json", params={"q": "saint", "limit": 20})
+    first = r.json()
+    assert first["limit"] == 20 and len(first["items"]) == 20 and first["total"] > 40
+    assert first["next"] == "/recherche.json?q=saint&limit=20&page=2"
+    assert r.headers["link"] == f'<{first["next"]}>; rel="next"'
+    second = httpx.get(url + first["next"]).json()
+    assert len(second["items"]) == 20 and second["next"].endswith("page=3")
+    assert not {i["iri"] for i in first["items"]} & {i["iri"] for i in second["items"]}
+    hits = httpx.get(f"{url}/recherche.json", params={"q": "saisonniers"}).json()
+    tremplin = next(i for i in hits["items"] if i["label"] == "Tremplin Saison")
+    assert "l'emploi" in tremplin["snippet"] and "<mark>" not in tremplin["snippet"]
+    assert [tremplin["snippet"][a:b] for a, b in tremplin["highlights"]] == ["saisonniers"]
+    assert (
+        hits["next"] is None and "link" not in httpx.get(f"{url}/recherche.json", params={"q": "x"}).headers
+    )
+    rows = list(
+        csv.DictReader(io.StringIO(httpx.get(f"{url}/recherche.csv", params={"q": "saisonniers"}).text))
+    )
+    assert {r["label"]: r["kind"] for r in rows}["Tremplin Saison"] == "projets"
+    assert "l'emploi" in next(r["snippet"] for r in rows if r["label"] == "Tremplin Saison")
+    html = httpx.get(f"{url}/recherche", params={"q": "saisonniers"}).text
+    assert "l&#39;emploi" in html and "<mark>saisonniers</mark>" in html
+
+
+def test_a_search_finding_nothing_suggests_a_spelling(url):
+    hits = httpx.get(f"{url}/recherche.json", params={"q": "Brinaçon"}).json()
+    assert hits["total"] == 0 and hits["suggestion"] == "briancon"
+    html = httpx.get(f"{url}/recherche", params={"q": "Brinaçon", "lang": "en"}).text
+    assert 'Did you mean: <a href="/recherche?q=briancon">briancon</a>' in html
+    assert httpx.get(f"{url}/recherche.json", params={"q": "Briançon"}).json()["suggestion"] is None
+
+
 def test_counted_words_agree_with_their_count():
     """French: 0 and 1 take the singular; English: 1 alone. No count given: the plural."""
     fr, en = translator("fr"), translator("en")
