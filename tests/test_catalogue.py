@@ -418,3 +418,24 @@ def test_places_named_only_as_landmarks_are_mentioned_not_the_project_territory(
     cities = {minter.thing("commune", c) for c in ("69123", "73065", "38185")}
     assert spatial and not cities & set(spatial)
     assert cities <= set(mentioned)
+
+
+@pytest.mark.parametrize(
+    "slug, territory, context",
+    [  # the INSEE figures the project quotes; where the training was born
+        ("animation-des-espaces-saisonniers-de-tarentaise", ("territoire", "tarentaise"),
+         [("region", "84"), ("territoire", "chablais"), ("territoire", "maurienne"),
+          ("territoire", "mont-blanc"), ("territoire", "vallee-de-l-arve")]),
+        ("animacoop-formation-pour-animer-des-projets-collaboratifs", ("region", "93"),
+         [("commune", "34172")]),
+    ],
+)  # fmt: skip
+def test_places_of_a_quoted_statistic_or_an_origin_are_mentioned_not_the_project_territory(
+    store, minter, slug, territory, context
+):
+    project = {"p": ox.NamedNode(minter.thing("projet", slug))}
+    spatial = set(values(store, "SELECT ?x WHERE { ?p dcterms:spatial ?x }", bindings=project))
+    mentioned = set(values(store, "SELECT ?x WHERE { ?p schema:mentions ?x }", bindings=project))
+    context_iris = {minter.thing(*c) for c in context}
+    assert minter.thing(*territory) in spatial and not context_iris & spatial
+    assert context_iris <= mentioned
