@@ -87,6 +87,9 @@ STATISTIC = re.compile(
     r"\d\s*%|\d\s+ETP\b|\ben moyenne\b|\b(?:deux|trois|un|le|du) (?:tiers|quart)s?(?![\w-])|\bla moitié\b",
     re.I,
 )
+# Capitalised in the middle of a sentence, an article is part of the name that follows ("entre La Plagne et
+# le Puy du Fou"): the name without it ("Plagne", a commune of the Ain) is not the one written.
+ARTICLE_OF_NAME = re.compile(r"[^\s.!?:;(«“\"•→-]\s+(?:La|Le|Les)\s+$|[^\s.!?:;(«“\"•→-]\s+L['’]$")
 ACRONYM = re.compile(r"(?<![A-Z] )\b((?!EUR\b)[A-Z]{3,})\b(?! [A-Z]{2,})")  # not a word of a line in capitals
 LEVELS = ("region", "departement", "epci", "commune", "zone")
 
@@ -329,6 +332,8 @@ class Resolver:
         masked = text
         for pattern in CITATIONS:
             masked = pattern.sub(lambda m: " " * len(m.group()), masked)
+        for person in {m[1] for m in PERSON_WITH_CONTACT.finditer(masked)}:  # "Timothé Digne" is no Digne
+            masked = masked.replace(person, " " * len(person))
 
         def line_of(pos: int) -> int:
             return first_line + text.count("\n", 0, pos)
@@ -426,6 +431,8 @@ class Resolver:
             return None  # reference names are capitalised, but "la communauté de communes du Diois"
         if _inside_compound(masked, start, end):
             return None  # "Pont" and "Montvert" are not named by "Pont-de-Montvert"
+        if ARTICLE_OF_NAME.search(masked, max(0, start - 12), start):
+            return None  # "La Plagne" is not "Plagne"
         for level in REFERENCE_LEVELS:
             if level == "epci" and not stated and len(plain.split()) < 2:
                 continue  # "Diois" alone is an area; "CC du Diois" the EPCI
@@ -501,6 +508,11 @@ def resolver() -> Resolver:
 
 EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[ .\u00a0-]?\d{2}){4}(?!\d)")
+# A name followed by an email address or a phone number is a person's ("Timothé Digne - tdigne@…"): each
+# of its words is a first name or a surname, not a place, wherever the text writes it.
+PERSON_WITH_CONTACT = re.compile(
+    rf"([A-ZÉÈ][\w'’-]*[a-zé](?:[ -][A-ZÉÈ][\w'’-]*[a-zé])+)\s*[,:–—-]?\s*(?={EMAIL.pattern}|{PHONE.pattern})"
+)
 ADRETS = "adrets"
 
 

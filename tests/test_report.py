@@ -271,3 +271,12 @@ def test_non_utf8_report(tmp_path, minter):
     with pytest.raises(SourceError) as e:
         report.build(path, minter)
     assert e.value.line == 1 and "UTF-8" in e.value.message
+
+
+def test_a_note_taker_s_surname_and_a_resort_are_not_communes_of_the_event(store, event, minter):
+    """ "Timothé Digne" is no Digne-les-Bains (04070); "La Plagne" (a Savoie resort) is no Plagne (01298)."""
+    named = {
+        r["x"].value for r in one(store, "SELECT ?x WHERE { ?e schema:mentions|dcterms:spatial ?x }", e=event)
+    }
+    assert not {minter.thing("commune", c) for c in ("04070", "01298")} & named
+    assert minter.thing("departement", "73") in named

@@ -204,3 +204,14 @@ def test_places_of_a_statistic_or_an_origin_are_mentioned_not_the_territory(res)
     found = res.find("Née à Montpellier grâce à Outils-réseaux, la formation est portée en PACA.")
     assert {p.code for p in found.places} == {"93"} and {p.code for p in found.landmarks} == {"34172"}
     assert codes(res, "La préfiguration d'un tiers-lieu à Embrun.") == {("commune", "05046")}
+
+
+def test_a_person_name_and_a_name_with_its_article_are_not_other_places(res):
+    """A name followed by an email address is a person's wherever the text writes it; "La Plagne" is not
+    Plagne (01)."""
+    text = "Une permanence de Timothé Digne.\nPrise de note :\nTimothé Digne - tdigne@adrets-asso.fr"
+    assert codes(res, text) == set()
+    assert codes(res, "Une permanence à Digne (04).", "commune") == {("commune", "04070")}
+    assert codes(res, "Exemple du partenariat entre La Plagne et le Puy du Fou.") == set()
+    assert codes(res, "Le territoire de La Motte du Caire.") == {("commune", "04134")}
+    assert ("commune", "04116") in codes(res, "Les communes de Peyruis, Les Mées et Malijai.")
