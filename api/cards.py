@@ -595,16 +595,18 @@ def organisation_card(store: Store, desc: Description, lang: str) -> Organisatio
 # --- événement -------------------------------------------------------------------------------------------
 def event_card(store: Store, desc: Description, lang: str) -> EventCard:
     f = Facts(store, desc, lang)
+    online = any(v.value.endswith("OnlineEventAttendanceMode") for v in f.all(SCHEMA + "eventAttendanceMode"))
+    # An online event's territories are where its participants are (a web workshop's « 7 Départements »),
+    # not where it takes place: what it is about, not its « Lieu ».
+    spatial = [] if online else [DCTERMS + "spatial"]
     return EventCard(
         start=f.date(SCHEMA + "startDate"),
         end=f.date(SCHEMA + "endDate"),
         summary=summary(f.text(SCHEMA + "description")),
-        location=f.links(SCHEMA + "location", DCTERMS + "spatial"),
-        online=any(
-            v.value.endswith("OnlineEventAttendanceMode") for v in f.all(SCHEMA + "eventAttendanceMode")
-        ),
+        location=f.links(SCHEMA + "location", *spatial),
+        online=online,
         organizers=f.links(SCHEMA + "organizer"),
-        about=f.links(SCHEMA + "about", SCHEMA + "mentions"),
+        about=f.links(SCHEMA + "about", SCHEMA + "mentions", *([DCTERMS + "spatial"] if online else [])),
         follow_ups=f.links(CS + "followUp"),
         source=f.first(PROV + "wasDerivedFrom"),
         source_lines=f.text(CS + "sourceLines"),

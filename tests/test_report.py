@@ -8,6 +8,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from api import cards
+from graph.describe import describe
 from graph.namespaces import Minter, sparql_prefixes
 from graph.store import OxigraphStore
 from loaders import ImportResult, SourceError, report
@@ -280,3 +282,10 @@ def test_a_note_taker_s_surname_and_a_resort_are_not_communes_of_the_event(store
     }
     assert not {minter.thing("commune", c) for c in ("04070", "01298")} & named
     assert minter.thing("departement", "73") in named
+
+
+def test_an_online_event_s_represented_departements_are_what_it_is_about_not_its_place(store, event):
+    """The workshop was online; its « 7 Départements (04,05,…) » count where the participants came from."""
+    card = cards.event_card(store, describe(store, event.value), "fr")
+    assert card.online and card.location == []
+    assert "/id/departement/73" in {link.href for link in card.about}
