@@ -285,9 +285,10 @@ def _points(
 
 
 # --- projet ----------------------------------------------------------------------------------------------
-FUNDINGS = f"""SELECT DISTINCT ?grant ?funder ?value ?currency WHERE {{
+FUNDINGS = f"""SELECT DISTINCT ?grant ?funder ?value ?currency ?whole WHERE {{
   {{ ?item <{SCHEMA}funding> ?grant }} UNION {{ ?grant <{SCHEMA}fundedItem> ?item }}
   OPTIONAL {{ ?grant <{SCHEMA}funder> ?funder }}
+  OPTIONAL {{ ?grant <{CS}shareOf> ?whole }}
   OPTIONAL {{ ?grant <{SCHEMA}amount> ?a . ?a <{SCHEMA}value> ?value
              OPTIONAL {{ ?a <{SCHEMA}currency> ?currency }} }}
 }}"""
@@ -307,8 +308,11 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
     item = {"item": desc.iri}
     grants: dict[str, dict] = {}
     for r in store.select(FUNDINGS, item):
-        g = grants.setdefault(r["grant"].value, {"funder": None, "value": None, "currency": ""})
+        g = grants.setdefault(
+            r["grant"].value, {"funder": None, "value": None, "currency": "", "share": False}
+        )
         g["funder"] = r["funder"].value if "funder" in r else g["funder"]
+        g["share"] = g["share"] or "whole" in r  # a share of a grant listed too: its money counted there
         if "value" in r:
             with contextlib.suppress(ValueError):
                 g["value"] = float(r["value"].value)
@@ -323,7 +327,7 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
         for iri, g in grants.items()
     ]
     fundings.sort(key=lambda x: (-(x.amount or 0), x.funder.label if x.funder else x.label))
-    amounts = [x.amount for x in fundings if x.amount is not None]
+    amounts = [g["value"] for g in grants.values() if g["value"] is not None and not g["share"]]
     related: dict[str, set[str]] = {}
     for r in store.select(RELATED, item):
         related.setdefault(r["x"].value, set()).add(r["type"].value)
@@ -591,16 +595,18 @@ def organisation_card(store: Store, desc: Description, lang: str) -> Organisatio
 # --- événement -------------------------------------------------------------------------------------------
 def event_card(store: Store, desc: Description, lang: str) -> EventCard:
     f = Facts(store, desc, lang)
+    online = any(v.value.endswith("OnlineEventAttendanceMode") for v in f.all(SCHEMA + "eventAttendanceMode"))
+    # An online event's territories are where its participants are (a web workshop's « 7 Départements »),
+    # not where it takes place: what it is about, not its « Lieu ».
+    spatial = [] if online else [DCTERMS + "spatial"]
     return EventCard(
         start=f.date(SCHEMA + "startDate"),
         end=f.date(SCHEMA + "endDate"),
         summary=summary(f.text(SCHEMA + "description")),
-        location=f.links(SCHEMA + "location", DCTERMS + "spatial"),
-        online=any(
-            v.value.endswith("OnlineEventAttendanceMode") for v in f.all(SCHEMA + "eventAttendanceMode")
-        ),
+        location=f.links(SCHEMA + "location", *spatial),
+        online=online,
         organizers=f.links(SCHEMA + "organizer"),
-        about=f.links(SCHEMA + "about", SCHEMA + "mentions"),
+        about=f.links(SCHEMA + "about", SCHEMA + "mentions", *([DCTERMS + "spatial"] if online else [])),
         follow_ups=f.links(CS + "followUp"),
         source=f.first(PROV + "wasDerivedFrom"),
         source_lines=f.text(CS + "sourceLines"),

@@ -65,8 +65,10 @@ class Grant:
     funder: str | None  # organisation slug
     funder_text: str
     value: Decimal | None
-    role: str | None  # total | part-association | contribution
+    role: str | None  # total | part-association | contribution | budget | coverage
     source: str
+    share_of: int | None = None  # index of the grant it is a part of: the same money
+    rate: Decimal | None = None  # the part of the association's budget a funder covers ("à 75%")
 
 
 def _is_activity(line: str) -> bool:
@@ -141,9 +143,14 @@ def parse_amount(text: str) -> Decimal:
 
 
 def grants(rec: Record, res: Resolver) -> list[Grant]:
-    """Funding stated in the Budget section. Amounts elsewhere (wages quoted from a study) are not grants."""
+    """Funding stated in the Budget section. Amounts elsewhere (wages quoted from a study) are not grants.
+
+    The association's share of a grant stated just before ("Financement ERDF : 2.061.999 EUR / Pour l'Adrets
+    cela représente un financement de 217.000€") is part of that grant, not a second one; its budget ("cela
+    représente un budget de 224.929,99€ … avec une prise en charge à 75% par le Fonds…") is no grant (role
+    "budget", no funder): the fund named covers the stated part of it, a grant of no stated amount."""
     out: list[Grant] = []
-    previous: str | None = None
+    previous: int | None = None  # index of the last grant naming its funder
     for line, text in rec.sections.get("Budget", []):
         m = AMOUNT.search(text)
         funders = [s for s in res.find(text, line).orgs if s != mentions.ADRETS]
@@ -151,19 +158,30 @@ def grants(rec: Record, res: Resolver) -> list[Grant]:
             if re.search(r"financ", text, re.I):
                 out += [Grant(line, slug, res.orgs[slug].label, None, None, text) for slug in funders]
             continue
-        if re.search(r"pour l['’]\s*adrets|cela représente", text, re.I):
-            role = "part-association"
-            funder, funder_text = (funders[0], text) if funders else (previous, "")
-        else:
-            role = "contribution" if re.search(r"contribution|^\s*-", text, re.I) else "total"
-            funder_text = re.sub(
-                r"^\s*[-•]\s*|\b(?:Financement|Contribution)\s+(?:de\s+l['’]|de\s+la\s+|de\s+|du\s+)?",
-                "",
-                text[: m.start()],
-            ).strip(" :\t")
-            funder = res.org_for(funder_text) if funder_text else None
-        out.append(Grant(line, funder, funder_text, parse_amount(text[m.start() :]), role, text))
-        previous = funder or previous
+        value = parse_amount(text[m.start() :])
+        share = re.search(r"pour l['’]\s*adrets|cela représente", text, re.I)
+        if share and re.search(r"\bbudget\b", text[: m.start()], re.I):
+            out.append(Grant(line, None, "", value, "budget", text))
+            rate = re.search(r"(\d+(?:,\d+)?)\s*%", text)
+            if rate and funders:
+                pct = Decimal(rate.group(1).replace(",", ".")) / 100
+                out.append(Grant(line, funders[0], "", None, "coverage", text, rate=pct))
+            continue
+        if share:
+            whole = out[previous] if previous is not None else None
+            funder = funders[0] if funders else whole.funder if whole else None
+            part_of = previous if whole and whole.funder == funder else None
+            out.append(Grant(line, funder, "", value, "part-association", text, part_of))
+            continue
+        role = "contribution" if re.search(r"contribution|^\s*-", text, re.I) else "total"
+        funder_text = re.sub(
+            r"^\s*[-•]\s*|\b(?:Financement|Contribution)\s+(?:de\s+l['’]|de\s+la\s+|de\s+|du\s+)?",
+            "",
+            text[: m.start()],
+        ).strip(" :\t")
+        funder = res.org_for(funder_text) if funder_text else None
+        out.append(Grant(line, funder, funder_text, value, role, text))
+        previous = len(out) - 1 if funder else previous
     return out
 
 
@@ -235,6 +253,16 @@ def build(path: Path, minter: Minter) -> ImportResult:
         mentions.link(pub, minter, p, found, "dcterms:spatial", "dcterms:subject", "cs:participant")
         project_grants = grants(rec, res)
         for n, g in enumerate(project_grants, 1):
+            amount = ox.NamedNode(minter.thing("financement", f"{pslug}-{n}-montant"))
+            if g.value is not None:
+                pub.a(amount, "schema:MonetaryAmount")
+                pub.add(amount, "schema:value", g.value)
+                pub.add(amount, "schema:currency", "EUR")
+            if g.role == "budget":  # the association's budget in the project: an amount, no grant
+                pub.label(amount, f"Budget de l'association – {rec.title}")
+                pub.add(p, "cs:budget", amount)
+                mentions.derived(pub, amount, doc, g.line, g.source)
+                continue
             gi = ox.NamedNode(minter.thing("financement", f"{pslug}-{n}"))
             pub.a(gi, "schema:MonetaryGrant")
             pub.label(gi, f"Financement {_funder(g, res, 'financeur non nommé')} – {rec.title}")
@@ -242,6 +270,10 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(gi, "schema:fundedItem", p)
             mentions.derived(pub, gi, doc, g.line, g.source)
             pub.add(gi, "cs:amountRole", g.role)
+            pub.add(gi, "cs:coverageRate", g.rate)
+            if g.share_of is not None:
+                whole = ox.NamedNode(minter.thing("financement", f"{pslug}-{g.share_of + 1}"))
+                pub.add(gi, "cs:shareOf", whole)
             if g.funder:
                 fi = ox.NamedNode(minter.thing("organisation", g.funder))
                 pub.add(gi, "schema:funder", fi)
@@ -249,11 +281,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             elif g.funder_text:
                 notes.append(f"financeur non résolu : {g.funder_text!r} (ligne {g.line})")
             if g.value is not None:
-                amount = ox.NamedNode(minter.thing("financement", f"{pslug}-{n}-montant"))
-                pub.a(amount, "schema:MonetaryAmount")
                 pub.add(gi, "schema:amount", amount)
-                pub.add(amount, "schema:value", g.value)
-                pub.add(amount, "schema:currency", "EUR")
         for line, text in schedule:
             m = dates.MILESTONE.match(text.strip())
             if m:
@@ -273,7 +301,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
                 person = mentions.describe_person(pub, priv, minter, m[1], line, contacts)
                 pub.add(p, "cs:contactPerson", person)
                 persons.append(m[1])
-        totals["grants"] += len(project_grants)
+        totals["grants"] += sum(g.role != "budget" for g in project_grants)
         totals["places"] += len(found.places)
         totals["persons"] += len(persons)
         report.append(_record_report(rec, found, project_grants, start, end, persons, res))
@@ -303,8 +331,12 @@ def _record_report(
         for ps in (found.places, found.landmarks)
     )
     money = "; ".join(
-        f"{g.value} EUR{f' [{g.role}]' if g.role else ''} ← {_funder(g, res, '?')}"
+        f"budget de l'association {g.value} EUR"
+        if g.role == "budget"
+        else f"{g.value} EUR{f' [{g.role}]' if g.role else ''} ← {_funder(g, res, '?')}"
         if g.value is not None
+        else f"{(g.rate * 100).normalize():f} % du budget ← {_funder(g, res, '?')}"
+        if g.rate is not None
         else f"financeur {_funder(g, res, '?')}"  # a grant without amount always names its funder
         for g in gs
     )

@@ -70,13 +70,26 @@ UNIT = re.compile(
 )
 # A place named only as a landmark is mentioned, not the text's territory: "sa position stratégique entre
 # les agglomérations de Lyon, Chambéry et Grenoble", "près de Riom-ès-Montagnes", "trop éloigné des villes
-# d'Apt et de Forcalquier", "tournés vers le Vaucluse". The cue governs the list of names that follows it.
+# d'Apt et de Forcalquier", "tournés vers le Vaucluse"; so is an origin ("Née à Montpellier grâce à
+# Outils-réseaux, la formation…": where it was born, not where the project acts). The cue governs the list
+# of names that follows it.
 LANDMARK_CUE = (
     r"à proximité|aux portes|près|proches?|non loin|à \d+\s*(?:km|kilomètres|minutes)|éloigné(?:e|s|es)?"
+    r"|\b[Nn]ée?s?\s+(?:à|en)|originaires?"
     r"|tourné(?:e|s|es)?\s+(?:vers|sur)|(?:position|situation|situé(?:e|s|es)?|mi-chemin)\b[^.;:\n]{0,40}?\bentre"
 )
 LIST_WORD = r"(?:et|ou|les?|la|d[eu]s?|[dl]['’]|villes?|agglomérations?|pôles?|métropoles?|[A-ZÉÈÎ][\w'’-]*)"
 LANDMARK = re.compile(rf"\b(?:{LANDMARK_CUE})(?:(?:[\s,/]+|(?<=['’])){LIST_WORD})*(?:[\s,/]+|(?<=['’]))$")
+# A place named in a sentence stating a statistic is the statistic's context, not where the project acts
+# ("Les deux tiers de l'emploi saisonnier (soit 12 000 ETP) se concentrent dans … : la Tarentaise, le Mont
+# Blanc, le Chablais…", "le salaire … des saisonniers en Auvergne-Rhône-Alpes (9,9 € en moyenne…)").
+STATISTIC = re.compile(
+    r"\d\s*%|\d\s+ETP\b|\ben moyenne\b|\b(?:deux|trois|un|le|du) (?:tiers|quart)s?(?![\w-])|\bla moitié\b",
+    re.I,
+)
+# Capitalised in the middle of a sentence, an article is part of the name that follows ("entre La Plagne et
+# le Puy du Fou"): the name without it ("Plagne", a commune of the Ain) is not the one written.
+ARTICLE_OF_NAME = re.compile(r"[^\s.!?:;(«“\"•→-]\s+(?:La|Le|Les)\s+$|[^\s.!?:;(«“\"•→-]\s+L['’]$")
 ACRONYM = re.compile(r"(?<![A-Z] )\b((?!EUR\b)[A-Z]{3,})\b(?! [A-Z]{2,})")  # not a word of a line in capitals
 LEVELS = ("region", "departement", "epci", "commune", "zone")
 
@@ -160,11 +173,15 @@ def _takes_part(text: str, pos: int) -> bool:
     return False
 
 
-def _involved(text: str, pos: int, pattern: re.Pattern = INVOLVEMENT) -> bool:
-    """The sentence around ``pos`` says the organisation acts (funds, carries, supports...)."""
+def _sentence(text: str, pos: int) -> str:
     left = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos))
     right = min((p for p in (text.find(". ", pos), text.find("\n", pos)) if p != -1), default=len(text))
-    return bool(pattern.search(text[left + 1 : right]))
+    return text[left + 1 : right]
+
+
+def _involved(text: str, pos: int, pattern: re.Pattern = INVOLVEMENT) -> bool:
+    """The sentence around ``pos`` says the organisation acts (funds, carries, supports...)."""
+    return bool(pattern.search(_sentence(text, pos)))
 
 
 def _key(name: str) -> str:
@@ -315,6 +332,8 @@ class Resolver:
         masked = text
         for pattern in CITATIONS:
             masked = pattern.sub(lambda m: " " * len(m.group()), masked)
+        for person in {m[1] for m in PERSON_WITH_CONTACT.finditer(masked)}:  # "Timothé Digne" is no Digne
+            masked = masked.replace(person, " " * len(person))
 
         def line_of(pos: int) -> int:
             return first_line + text.count("\n", 0, pos)
@@ -343,6 +362,7 @@ class Resolver:
             i += n
             surface, line = text[start:end], line_of(start)
             landmark = bool(LANDMARK.search(masked, max(0, start - 200), start))
+            landmark = landmark or bool(STATISTIC.search(_sentence(masked, start)))
             known.append((start, end))
             kind = hit.kind if isinstance(hit, Alias) else hit[0].entity.type
             if kind == "epci":
@@ -411,6 +431,8 @@ class Resolver:
             return None  # reference names are capitalised, but "la communauté de communes du Diois"
         if _inside_compound(masked, start, end):
             return None  # "Pont" and "Montvert" are not named by "Pont-de-Montvert"
+        if ARTICLE_OF_NAME.search(masked, max(0, start - 12), start):
+            return None  # "La Plagne" is not "Plagne"
         for level in REFERENCE_LEVELS:
             if level == "epci" and not stated and len(plain.split()) < 2:
                 continue  # "Diois" alone is an area; "CC du Diois" the EPCI
@@ -486,6 +508,11 @@ def resolver() -> Resolver:
 
 EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[ .\u00a0-]?\d{2}){4}(?!\d)")
+# A name followed by an email address or a phone number is a person's ("Timothé Digne - tdigne@…"): each
+# of its words is a first name or a surname, not a place, wherever the text writes it.
+PERSON_WITH_CONTACT = re.compile(
+    rf"([A-ZÉÈ][\w'’-]*[a-zé](?:[ -][A-ZÉÈ][\w'’-]*[a-zé])+)\s*[,:–—-]?\s*(?={EMAIL.pattern}|{PHONE.pattern})"
+)
 ADRETS = "adrets"
 
 

@@ -91,7 +91,7 @@ class Mapping:
     latitude: str | None
     longitude: str | None
     street: list[str]
-    postal_code: str | None
+    postal_code: list[str]  # the first column holding a postal code, alone or in an address
     locality: str | None
     delimiter: str = ","
     encoding: str = "utf-8"
@@ -103,7 +103,7 @@ class Mapping:
     organisation: dict[str, Any] = field(default_factory=dict)  # column, label template, types
 
     def columns(self) -> set[str]:
-        cols = {self.id, self.label, *self.commune, self.latitude, self.longitude, self.postal_code}
+        cols = {self.id, self.label, *self.commune, self.latitude, self.longitude, *self.postal_code}
         cols |= {self.locality, self.week_column, *self.street, *self.day_columns.values()}
         cols |= {e.column for e in self.entries} | set(self.contact.values())
         cols.add(self.organisation.get("column"))
@@ -136,10 +136,11 @@ def read_mapping(path: Path) -> Mapping:
         unknown = set(required) - {"name", "coordinates", "commune"}
         if unknown:
             raise SourceError(path, f"required: unknown field(s) {', '.join(sorted(unknown))}")
-        street, commune = (
-            [v] if isinstance(v, str) else v for v in (place.get("street", []), place.get("commune", []))
+        street, commune, postal_code = (
+            [v] if isinstance(v, str) else v
+            for v in (place.get(k, []) for k in ("street", "commune", "postal_code"))
         )
-        for key, value in (("street", street), ("commune", commune)):
+        for key, value in (("street", street), ("commune", commune), ("postal_code", postal_code)):
             if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
                 raise SourceError(path, f"{key}: a column name or a list of column names")
         if "organisation" in data and "column" not in data["organisation"]:
@@ -153,8 +154,9 @@ def read_mapping(path: Path) -> Mapping:
             slug=place.get("slug", "{" + place["name"] + "}"),
             types=place.get("types", ["schema:Place", "cs:ServicePlace"]),
             required=required,
-            **{k: place.get(k) for k in ("latitude", "longitude", "postal_code", "locality")},
+            **{k: place.get(k) for k in ("latitude", "longitude", "locality")},
             street=street,
+            postal_code=postal_code,
             commune=commune,
             delimiter=src.get("delimiter", ","),
             encoding=src.get("encoding", "utf-8"),
@@ -390,7 +392,7 @@ class Builder(PlaceBuilder):
         s = ox.NamedNode(self.minter.thing("lieu", slug))
         address = {
             "schema:streetAddress": ", ".join(row[c] for c in m.street if row[c]),
-            "schema:postalCode": row[m.postal_code] if m.postal_code else None,
+            "schema:postalCode": self.postal_code(row),
             "schema:addressLocality": row[m.locality] if m.locality else None,
         }
         coords = (lat, lon) if has_coords else (None, None)
@@ -423,8 +425,17 @@ class Builder(PlaceBuilder):
                     )
         return self.commune(where, row[first])
 
+    def postal_code(self, row: dict[str, str]) -> str | None:
+        """Five digits, from the first column that holds them, alone or as the last number of an address
+        (a geocoded "… 05100 Briançon"): a "0" is no postal code, and none is better than a wrong one."""
+        for column in self.m.postal_code:
+            if found := re.findall(r"(?<!\d)\d{5}(?!\d)", row[column]):
+                return found[-1]
+        return None
+
     def address_agrees(self, commune: Commune, row: dict[str, str]) -> bool:
-        postal = row[self.m.postal_code] if self.m.postal_code else ""
+        # the row's own postal code: a geocoded address would agree with the geocoder's commune anyway
+        postal = row[self.m.postal_code[0]] if self.m.postal_code else ""
         postal = postal if re.fullmatch(r"\d{5}", postal) else ""  # not "0"
         locality = row[self.m.locality] if self.m.locality else ""
         if not postal and not locality:

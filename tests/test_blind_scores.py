@@ -197,10 +197,11 @@ def test_stated_and_inferred_agree_with_the_annotator_on_most_start_dates(stores
 def amounts(store: OxigraphStore) -> dict[tuple[str, Decimal], set[str]]:
     """(record, amount) → normalised names of its funder (labels, alternative labels; empty when none)."""
     out: dict[tuple[str, Decimal], set[str]] = {}
-    found = project_rows(
+    found = project_rows(  # a grant's amount, or the association's budget (no grant, no funder)
         store,
-        "?p schema:funding ?g . ?g schema:amount/schema:value ?v "
-        "OPTIONAL { ?g schema:funder ?f . ?f rdfs:label|skos:altLabel ?name }",
+        "{ ?p schema:funding ?g . ?g schema:amount/schema:value ?v "
+        "OPTIONAL { ?g schema:funder ?f . ?f rdfs:label|skos:altLabel ?name } } "
+        "UNION { ?p cs:budget/schema:value ?v }",
         "?v ?name",
     )
     for r in found:

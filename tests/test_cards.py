@@ -100,6 +100,7 @@ FACTS = {
             "État",
             "75\u202f000\u00a0€",
             "12\u202f500,50\u00a0€",
+            "30\u202f000\u00a0€",  # the share of the State's 75 000 €, not added to the total
             "montant non précisé",
             "87\u202f500,50\u00a0€",
             "Partenaires",

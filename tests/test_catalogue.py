@@ -11,6 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from graph import named_queries
 from graph.namespaces import Minter, sparql_prefixes
 from graph.store import OxigraphStore
 from loaders import ImportResult, SourceError, catalogue
@@ -97,7 +98,6 @@ EXPECTED_GRANTS = {
     ("tremplin-saison-etude-action-sur-les-parcours-saisonniers-et-pluriactifs", "3000", "contribution",
      "edf-une-riviere-un-territoire"),
     ("smartcommunity", "1884101.06", "total", "feder"),
-    ("smartcommunity", "224929.99", "part-association", "feader"),
     ("smart-villages-pour-une-transformation-numerique-et-societale-reussie", "2061999", "total", "feder"),
     ("smart-villages-pour-une-transformation-numerique-et-societale-reussie", "217000", "part-association",
      "feder"),
@@ -120,6 +120,36 @@ def test_every_stated_amount_is_parsed_exactly(store):
     }
     assert got == EXPECTED_GRANTS
     assert all(r["v"].datatype.value.endswith("#decimal") for r in rows)
+
+
+def test_a_share_of_a_grant_and_a_budget_are_not_grants_of_their_own(store, minter):
+    """Smart Villages: "Financement ERDF : 2.061.999 EUR / Pour l'Adrets cela représente un financement de
+    217.000€" is one FEDER grant and the association's share of it; SmartCommunity: "un budget de
+    224.929,99€ … avec une prise en charge à 75% par le Fonds Européen pour le Développement Rural" is the
+    association's budget, 75 % of it covered by the fund, not a grant of that amount."""
+    villages = minter.thing(
+        "financement", "smart-villages-pour-une-transformation-numerique-et-societale-reussie"
+    )
+    assert store.ask(
+        P + f"ASK {{ <{villages}-2> cs:shareOf <{villages}-1> ; schema:amount/schema:value 217000.0 }}"
+    )
+    smart = {"p": ox.NamedNode(minter.thing("projet", "smartcommunity"))}
+    assert values(store, "SELECT ?x WHERE { ?p cs:budget/schema:value ?x }", bindings=smart) == ["224929.99"]
+    assert not store.ask(P + "ASK { ?p schema:funding/schema:amount/schema:value 224929.99 }", smart)
+    rows = store.select(
+        P + "SELECT ?f ?rate WHERE { ?p schema:funding ?g . ?g schema:funder ?f ; cs:coverageRate ?rate "
+        "FILTER NOT EXISTS { ?g schema:amount ?a } }",
+        smart,
+    )
+    assert [(r["f"].value.rsplit("/", 1)[1], r["rate"].value) for r in rows] == [("feader", "0.75")]
+    # Each funder's money once: FEDER gave the two projects' totals, FEADER no stated amount.
+    query = named_queries.load_all()["financements-par-financeur"]
+    by_funder = {
+        r["financeur"].value.rsplit("/", 1)[1]: (int(r["financements"].value), Decimal(r["montant"].value))
+        for r in store.select(query.sparql, named_queries.bindings(query, {}, minter))
+    }
+    assert by_funder["feder"] == (2, Decimal("3946100.06"))
+    assert by_funder["feader"] == (2, Decimal(0))
 
 
 def test_funders_without_amount_and_amounts_that_are_not_funding(store, minter):
@@ -418,3 +448,24 @@ def test_places_named_only_as_landmarks_are_mentioned_not_the_project_territory(
     cities = {minter.thing("commune", c) for c in ("69123", "73065", "38185")}
     assert spatial and not cities & set(spatial)
     assert cities <= set(mentioned)
+
+
+@pytest.mark.parametrize(
+    "slug, territory, context",
+    [  # the INSEE figures the project quotes; where the training was born
+        ("animation-des-espaces-saisonniers-de-tarentaise", ("territoire", "tarentaise"),
+         [("region", "84"), ("territoire", "chablais"), ("territoire", "maurienne"),
+          ("territoire", "mont-blanc"), ("territoire", "vallee-de-l-arve")]),
+        ("animacoop-formation-pour-animer-des-projets-collaboratifs", ("region", "93"),
+         [("commune", "34172")]),
+    ],
+)  # fmt: skip
+def test_places_of_a_quoted_statistic_or_an_origin_are_mentioned_not_the_project_territory(
+    store, minter, slug, territory, context
+):
+    project = {"p": ox.NamedNode(minter.thing("projet", slug))}
+    spatial = set(values(store, "SELECT ?x WHERE { ?p dcterms:spatial ?x }", bindings=project))
+    mentioned = set(values(store, "SELECT ?x WHERE { ?p schema:mentions ?x }", bindings=project))
+    context_iris = {minter.thing(*c) for c in context}
+    assert minter.thing(*territory) in spatial and not context_iris & spatial
+    assert context_iris <= mentioned

@@ -360,6 +360,13 @@ def test_tiers_lieux_without_insee_com_take_insee_metro(base_iri: str, territory
     rows = store.select(f"SELECT ?o WHERE {{ GRAPH <{load.graph}> {{ ?s ?p ?o }} }}")
     assert not [r["o"].value for r in rows if "Ã" in r["o"].value or "Â\xa0" in r["o"].value]
     assert any("Libourne" in r["o"].value for r in rows)
+    # CP is "0" for 133 rows: the postal code is the geocoded address's (GEOCOD), else there is none.
+    zips = store.select(
+        PREFIXES + "SELECT ?p ?z WHERE { ?p a cs:ServicePlace ; schema:address/schema:postalCode ?z }"
+    )
+    assert all(len(r["z"].value) == 5 and r["z"].value.isdigit() for r in zips)
+    altipolis = store.minter.thing("lieu", "communaute-de-communes-du-brianconnais-altipolis-briancon")
+    assert {r["z"].value for r in zips if r["p"].value == altipolis} == {"05100"}
 
 
 def test_reload_gives_the_same_graphs(base_iri: str) -> None:

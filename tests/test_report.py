@@ -8,6 +8,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from api import cards
+from graph.describe import describe
 from graph.namespaces import Minter, sparql_prefixes
 from graph.store import OxigraphStore
 from loaders import ImportResult, SourceError, report
@@ -271,3 +273,19 @@ def test_non_utf8_report(tmp_path, minter):
     with pytest.raises(SourceError) as e:
         report.build(path, minter)
     assert e.value.line == 1 and "UTF-8" in e.value.message
+
+
+def test_a_note_taker_s_surname_and_a_resort_are_not_communes_of_the_event(store, event, minter):
+    """ "Timothé Digne" is no Digne-les-Bains (04070); "La Plagne" (a Savoie resort) is no Plagne (01298)."""
+    named = {
+        r["x"].value for r in one(store, "SELECT ?x WHERE { ?e schema:mentions|dcterms:spatial ?x }", e=event)
+    }
+    assert not {minter.thing("commune", c) for c in ("04070", "01298")} & named
+    assert minter.thing("departement", "73") in named
+
+
+def test_an_online_event_s_represented_departements_are_what_it_is_about_not_its_place(store, event):
+    """The workshop was online; its « 7 Départements (04,05,…) » count where the participants came from."""
+    card = cards.event_card(store, describe(store, event.value), "fr")
+    assert card.online and card.location == []
+    assert "/id/departement/73" in {link.href for link in card.about}

@@ -187,3 +187,31 @@ def test_a_place_named_only_as_a_landmark_is_mentioned_not_the_territory(res):
     found = res.find("Une permanence à Gap, près de Briançon. Un atelier à Briançon.")
     assert {p.code for p in found.places} == {"05061", "05023"} and not found.landmarks
     assert {p.code for p in res.find("Une navette entre Gap et Briançon.").places} == {"05061", "05023"}
+
+
+def test_places_of_a_statistic_or_an_origin_are_mentioned_not_the_territory(res):
+    """A statistic's places are its context (the INSEE figures the Tarentaise project quotes); so is where
+    something was born. "Un tiers-lieu" states no share."""
+    insee = (
+        "Les espaces saisonniers de Tarentaise.\nLes deux tiers de l’emploi salarié saisonnier"
+        " (soit 12 000 ETP) se concentrent dans les cinq zones d’emploi des Alpes : la Tarentaise,"
+        " le Chablais et la Maurienne."
+        "\nAinsi, le salaire perçu par les saisonniers en Auvergne-Rhône-Alpes est de 9,9 € en moyenne."
+    )
+    found = res.find(insee)
+    assert {p.code for p in found.places} == {"tarentaise"}
+    assert {p.code for p in found.landmarks} == {"chablais", "maurienne", "84"}
+    found = res.find("Née à Montpellier grâce à Outils-réseaux, la formation est portée en PACA.")
+    assert {p.code for p in found.places} == {"93"} and {p.code for p in found.landmarks} == {"34172"}
+    assert codes(res, "La préfiguration d'un tiers-lieu à Embrun.") == {("commune", "05046")}
+
+
+def test_a_person_name_and_a_name_with_its_article_are_not_other_places(res):
+    """A name followed by an email address is a person's wherever the text writes it; "La Plagne" is not
+    Plagne (01)."""
+    text = "Une permanence de Timothé Digne.\nPrise de note :\nTimothé Digne - tdigne@adrets-asso.fr"
+    assert codes(res, text) == set()
+    assert codes(res, "Une permanence à Digne (04).", "commune") == {("commune", "04070")}
+    assert codes(res, "Exemple du partenariat entre La Plagne et le Puy du Fou.") == set()
+    assert codes(res, "Le territoire de La Motte du Caire.") == {("commune", "04134")}
+    assert ("commune", "04116") in codes(res, "Les communes de Peyruis, Les Mées et Malijai.")
