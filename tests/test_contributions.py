@@ -707,6 +707,59 @@ def test_links_are_iris_and_links_published_as_literals_converge(store, tmp_path
         assert links() == [ox.NamedNode("https://example.org/autre")]
 
 
+def test_file_addresses_are_iris_and_those_published_as_literals_converge(store, tmp_path):
+    """schema:contentUrl of an attached file is an IRI, as every other link; earlier versions wrote an
+    xsd:anyURI literal, in the public graph and the version graphs: the next start rewrites the public one,
+    an edit then leaves no stale address, and the readers (page, JSON twin, SPARQL, dump) see the IRI."""
+    m = Contributions(store, b"")
+    content_url = ox.NamedNode("http://schema.org/contentUrl")
+    app = make_app(store, tmp_path, submit_rate=1000)
+    with TestClient(app) as client:
+        files = {"fichier": ("Plan d'accès.pdf", PDF, "application/pdf")}
+        rid = pending_id(app, propose(client, files=files, titre="Plan d'accès").headers["location"])
+        login(client, app)
+        moderate(client, rid, action="accepter")
+    public = ox.NamedNode(m.public_graph())
+    media = ox.NamedNode(f"{store.minter.base}fichiers/{rid}/plan-d-acces.pdf")
+
+    def addresses() -> list:
+        return [q.object for q in store.oxigraph.quads_for_pattern(media, content_url, None, public)]
+
+    assert addresses() == [media]
+    literal = ox.Literal(media.value, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#anyURI"))
+    for graph in (public, ox.NamedNode(m.version_graph(rid, 2))):
+        store.update(
+            f"DELETE DATA {{ GRAPH {graph} {{ {media} {content_url} {media} }} }} ;"
+            f"INSERT DATA {{ GRAPH {graph} {{ {media} {content_url} {literal} }} }}"
+        )
+    app = make_app(store, tmp_path, submit_rate=1000)
+    with TestClient(app) as client:
+        for _ in range(100):  # brought to today's form in the background, not holding the start
+            if addresses() == [media]:
+                break
+            time.sleep(0.1)
+        assert addresses() == [media]
+        page = client.get(f"/id/ressource/{rid}")
+        assert page.status_code == 200 and f'href="/fichiers/{rid}/plan-d-acces.pdf"' in page.text
+        assert media.value in client.get(f"/id/ressource/{rid}.json").text
+        assert f"{media} {content_url} {media} {public} ." in public_text(store)
+        ask = f"ASK {{ ?m <{content_url.value}> ?u FILTER(isIRI(?u) && STR(?u) = STR(?m)) }}"
+        assert client.get("/sparql", params={"query": ask}, headers={"Accept": "application/json"}).json()[
+            "boolean"
+        ]
+        login(client, app)
+        files = {"fichier": ("Plan v2.pdf", PDF, "application/pdf")}
+        page = client.get(f"/moderation/{rid}")
+        data = form_data(titre="Plan d'accès", action="enregistrer", csrf_token=csrf_of(page.text))
+        assert (
+            client.post(f"/moderation/{rid}", data=data, files=files, follow_redirects=False).status_code
+            == 303
+        )
+        assert addresses() == []  # the old file is no longer the resource's: no address left behind
+        new = ox.NamedNode(f"{store.minter.base}fichiers/{rid}/plan-v2.pdf")
+        assert [q.object for q in store.oxigraph.quads_for_pattern(new, content_url, None, public)] == [new]
+
+
 def test_the_contributions_graph_states_its_licence_and_triple_count_after_each_change(client, app, store):
     """graph/meta holds each graph's source, licence, load time and triple count (README)."""
     public = Contributions(store, b"").public_graph()
