@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from api import contributions as shared
 from api.accounts import CSRF_FIELD, current_user
 from api.i18n import language, translator
-from api.uploads import INLINE, TYPES, locate
+from api.uploads import INLINE, TYPES, UploadError, locate
 from graph import contributions as model
 from graph.contributions import Content
 
@@ -59,17 +59,17 @@ def _strings(body: dict, key: str) -> list[str]:
     return [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
 
 
-def _file(body: dict) -> tuple[str, bytes] | str | None:
+def _file(body: dict) -> tuple[str, bytes] | UploadError | None:
     """The attached file, or why ``fichier`` cannot be one (blamed on it, not on the missing link)."""
     f = body.get("fichier")
     if f is None:
         return None
     if not isinstance(f, dict):
-        return 'Le fichier est un objet {"nom": "guide.pdf", "contenu_base64": "…"}.'
+        return UploadError("err_file_object")
     try:  # strictly: b64decode would drop what is not base64 and read "!!!" as an empty file
         data = base64.b64decode("".join(str(f.get("contenu_base64", "")).split()), validate=True)
     except (binascii.Error, ValueError):
-        return "contenu_base64 n'est pas du base64 valide."
+        return UploadError("err_file_base64")
     return str(f.get("nom", "")), data
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import html
 import io
 import json
 import re
@@ -798,6 +799,62 @@ def test_a_refused_form_asks_for_the_file_again(client):
     r = propose(client, files=files, titre="")
     assert r.status_code == 422 and 'id="fichier-perdu"' in r.text and "joignez-le à nouveau" in r.text
     assert 'id="fichier-perdu"' not in propose(client, titre="").text  # no file, nothing lost
+
+
+def test_a_proposal_made_in_english_is_told_its_errors_in_english(client, app):
+    """The page's language (?lang=, the lang cookie, Accept-Language) words the field errors, in the form
+    and in the JSON API's 422; the moderation pages stay French."""
+    bad = {"titre": "", "resume": "court", "url": "pas-une-adresse", "type": "roman", "courriel": "x"}
+    bad |= {
+        "territoires": "Xqzwvbk\nBeaufort",
+        "themes": ["https://example.org/a", "https://example.org/b"],
+    }
+    french = ["obligatoire", "caractères", "territoire", "Choisissez", "Indiquez", "inconnue", "fichier"]
+    body = {
+        **bad,
+        "territoires": bad["territoires"].split("\n"),
+        "fichier": {"nom": "x.pdf", "contenu_base64": "!"},
+    }
+    expected = {
+        "titre": ["This field is required."],
+        "resume": ["At least 10 characters."],
+        "url": ["The link must be a full web address starting with https:// or http://."],
+        "type": ["Choose a kind of resource from the list."],
+        "themes": ["Unknown values: https://example.org/a, https://example.org/b."],
+        "territoires": ["“Xqzwvbk”: unknown territory; pick it from the suggestions."],
+        "nom": ["Give your name or a pseudonym."],
+        "courriel": ["Give a valid email address (it will never be published)."],
+    }
+    for asked in ({"headers": {"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"}}, {"params": {"lang": "en"}}):
+        r = client.post("/api/contributions", json={**body, "nom": ""}, **asked)
+        assert r.status_code == 422, r.text
+        errors = r.json()["erreurs"]
+        assert {k: v[:1] for k, v in errors.items() if k in expected} == expected, errors
+        assert errors["territoires"][1].startswith("“Beaufort” names several territories, say which one: ")
+        assert errors["fichier"] == ["contenu_base64 is not valid base64."]
+        assert [w for w in french if w in json.dumps(list(errors.values()), ensure_ascii=False)] == [], errors
+    assert client.post("/api/contributions", json=body).json()["erreurs"]["titre"] == [
+        "Ce champ est obligatoire."
+    ]
+    token = csrf_of(client.get("/ressources/proposer?lang=en").text)  # the lang cookie from now on
+    files = {"fichier": ("notes.txt", b"du texte", "text/plain")}
+    r = client.post("/ressources/proposer", data=form_data(csrf_token=token, **bad), files=files)
+    assert r.status_code == 422 and '<html lang="en"' in r.text
+    shown = {
+        k: html.unescape(v)
+        for k, v in re.findall(r'<ul class="erreurs" id="err-([a-z]+)"><li>(.*?)</li>', r.text)
+    }
+    assert {k: [v] for k, v in shown.items() if k in expected and k != "nom"} == {
+        k: v for k, v in expected.items() if k != "nom"
+    }, shown
+    assert shown["fichier"].startswith("File type not accepted: PDF")
+    assert "At most 200 characters (201 typed)." in propose(client, titre="x" * 201).text
+    assert "At least 3 characters." in propose(client, titre="ab").text
+    rid = pending_id(app, propose(client).headers["location"])
+    login(client, app)
+    r = moderate(client, rid, **form_data(titre="", territoires="Nullepartville", action="enregistrer"))
+    assert r.status_code == 422 and '<html lang="fr"' in r.text  # the staff's pages: French, and say so
+    assert "Ce champ est obligatoire." in r.text and "territoire inconnu" in r.text
 
 
 def test_contribution_pages_in_english_say_nothing_in_french(client, app):
