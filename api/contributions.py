@@ -449,11 +449,14 @@ async def json_body(request: Request) -> dict:
     return body
 
 
-def check_body_size(request: Request) -> None:
-    limit = state(request).settings.upload_max_bytes + 256 * 1024
+def check_body_size(request: Request, key: str = "body_too_large") -> None:
+    """A body well over the file limit is refused unread (it is never parsed, so no form can be given
+    back): ``key`` says so in the asker's language, and a form's says how to get back what was typed."""
+    max_bytes = state(request).settings.upload_max_bytes
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
-        raise HTTPException(413, f"Envoi trop volumineux ({int(length) // 1024} Kio).")
+    if length and length.isdigit() and int(length) > max_bytes + 256 * 1024:
+        t = translator(language(request))
+        raise HTTPException(413, t(key, kb=int(length) // 1024, max_kb=max_bytes // 1024))
 
 
 def store_file(request: Request, rid: str, upload: Upload) -> StoredFile:
@@ -516,6 +519,7 @@ def form_context(
         "honeypot": accounts.HONEYPOT_FIELD,
         "max_mb": state(request).settings.upload_max_bytes / 1024 / 1024,
         "file_lost": False,  # a file was sent with a refused form: browsers never send it again
+        "refusal": "",  # why the whole form was refused (expired, rate limit), said above its fields
         **extra,
     }
 

@@ -324,6 +324,30 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Le fichier choisi n'a pas été conservé : joignez-le à nouveau avant d'envoyer.",
         "The chosen file was not kept: attach it again before sending.",
     ),
+    "form_expired": (
+        "Le formulaire avait expiré (jeton de sécurité absent ou trop ancien) : votre saisie est conservée "
+        "ci-dessous, vérifiez-la et envoyez-la à nouveau.",
+        "The form had expired (security token missing or too old): what you typed is kept below, check it "
+        "and send it again.",
+    ),
+    "form_too_many": (
+        "Trop de propositions depuis votre adresse : votre saisie est conservée ci-dessous, envoyez-la à "
+        "nouveau dans {wait}.",
+        "Too many proposals from your address: what you typed is kept below, send it again in {wait}.",
+    ),
+    "seconds": ("{n} seconde|{n} secondes", "{n} second|{n} seconds"),
+    "body_too_large": (
+        "Envoi trop volumineux ({kb} Kio ; le fichier joint pèse {max_kb} Kio au plus) : rien n'a été lu.",
+        "Sending too large ({kb} KiB; an attached file weighs {max_kb} KiB at most): nothing was read.",
+    ),
+    "form_too_large": (
+        "Envoi trop volumineux ({kb} Kio ; le fichier joint pèse {max_kb} Kio au plus) : rien n'a été lu ni "
+        "enregistré. Revenez au formulaire avec le bouton Retour du navigateur, qui conserve votre saisie, "
+        "puis joignez un fichier plus léger ou donnez plutôt un lien vers la ressource.",
+        "Sending too large ({kb} KiB; an attached file weighs {max_kb} KiB at most): nothing was read or "
+        "saved. Go back to the form with your browser's Back button, which keeps what you typed, then "
+        "attach a lighter file or give a link to the resource instead.",
+    ),
     # A proposal's errors, by field (api/contributions.py validate, api/uploads.py check)
     "err_required": ("Ce champ est obligatoire.", "This field is required."),
     "err_too_short": (

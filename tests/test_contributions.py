@@ -317,20 +317,67 @@ def test_office_files_are_checked_inside_their_zip(name, data, accepted):
             uploads.check(name, data, 10_000)
 
 
-def test_a_browser_reads_a_refusal_in_a_page(store, tmp_path):
-    """The form's refusals are written for people: a browser gets them as a page, with their status and
-    headers (scripts keep the JSON, as above)."""
+def test_an_expired_form_or_the_rate_limit_gives_the_form_back_with_what_was_typed(store, tmp_path):
+    """A browser whose form expired (no CSRF cookie, or a token too old) or that is over the rate limit
+    gets the form again, filled as it was sent, the refusal stated at the top, the status and Retry-After
+    kept; the fresh token it carries sends the proposal."""
     app = make_app(store, tmp_path, submit_rate=1, submit_window=3600)
     browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    typed = form_data(titre="Guide <des> saisonniers", resume="Un résumé tapé pendant une heure entière.")
+    files = {"fichier": ("guide.pdf", PDF, "application/pdf")}
+
+    def kept(page: str) -> None:
+        assert 'value="Guide &lt;des&gt; saisonniers"' in page and "tapé pendant une heure entière" in page
+        assert 'value="Lucie Contributrice"' in page and "Chambéry [commune 73065]</textarea>" in page
+        assert 'id="fichier-perdu"' in page  # a file is never sent twice: say to attach it again
+
     with TestClient(app) as client:
-        r = client.post("/ressources/proposer", data=form_data(), headers=browser)
+        r = client.post("/ressources/proposer", data=typed, files=files, headers=browser)
         assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
-        assert "rechargez la page du formulaire" in r.text
-        assert propose(client).status_code == 303
+        assert re.search(r'<p id="refus">Le formulaire avait expiré[^<]*envoyez-la à nouveau', r.text)
+        kept(r.text)
+        expired = form_data(csrf_token="1000000000.abc", **typed)  # a token from long ago
+        english = {**browser, "Accept-Language": "en"}
+        r = client.post("/ressources/proposer", data=expired, headers=english)
+        assert r.status_code == 403 and '<p id="refus">The form had expired' in r.text
+        back = {**typed, "csrf_token": csrf_of(r.text)}
+        r = client.post("/ressources/proposer", data=back, follow_redirects=False)
+        assert r.status_code == 303  # the form given back sends
         token = csrf_of(client.get("/ressources/proposer").text)
-        r = client.post("/ressources/proposer", data=form_data(csrf_token=token), headers=browser)
-        assert r.status_code == 429 and r.headers["content-type"].startswith("text/html")
-        assert "Trop de propositions" in r.text and int(r.headers["retry-after"]) > 0
+        r = client.post(
+            "/ressources/proposer", data={**typed, "csrf_token": token}, files=files, headers=browser
+        )
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        assert re.search(r'<p id="refus">Trop de propositions[^<]*dans \d+ secondes\.</p>', r.text)
+        kept(r.text)
+        back = {**typed, "csrf_token": csrf_of(r.text)}
+        r = client.post("/ressources/proposer", data=back, headers=english)
+        assert r.status_code == 429 and re.search(r"Too many proposals[^<]*in \d+ seconds\.", r.text)
+        # Scripts keep the JSON refusals.
+        r = client.post("/api/contributions", json={**typed, "territoires": []})
+        assert r.status_code == 429 and "Trop de propositions" in r.json()["detail"]
+
+
+def test_a_sending_too_large_is_refused_unread_and_says_how_to_get_the_text_back(store, tmp_path):
+    """A body over the limit is never read, so no form can be given back: the page says what happened and
+    that the browser's Back button keeps what was typed (test_contrib_browser checks it does); the JSON
+    API says the same without the Back button."""
+    app = make_app(store, tmp_path, upload_max_bytes=2048)
+    big = {"fichier": ("gros.pdf", PDF + b"0" * 400_000, "application/pdf")}
+    pages = {
+        "fr": "2 Kio au plus) : rien n'a été lu ni enregistré. Revenez au formulaire avec le bouton Retour",
+        "en": "2 KiB at most): nothing was read or saved. Go back to the form with your browser's Back",
+    }
+    with TestClient(app) as client:
+        token = csrf_of(client.get("/ressources/proposer").text)
+        for lang, words in pages.items():
+            headers = {"Accept": "text/html", "Accept-Language": lang}
+            data = form_data(csrf_token=token)
+            r = client.post("/ressources/proposer", data=data, files=big, headers=headers)
+            assert r.status_code == 413 and f'<html lang="{lang}"' in r.text
+            assert words in html.unescape(r.text), r.text
+        r = client.post("/api/contributions", json={**form_data(), "resume": "x" * 400_000})
+        assert r.status_code == 413 and r.json()["detail"].endswith("Kio au plus) : rien n'a été lu."), r.text
 
 
 def test_script_in_a_title_is_shown_as_text(client, app):
