@@ -16,7 +16,7 @@ from api import contributions as shared
 from api.accounts import CSRF_FIELD, current_user
 from api.i18n import language, translator
 from api.named_queries import refusals
-from api.uploads import INLINE, TYPES, locate
+from api.uploads import INLINE, TYPES, UploadError, locate
 from graph import contributions as model
 from graph.contributions import Content
 
@@ -35,19 +35,40 @@ def propose_form(request: Request) -> HTMLResponse:
 
 @router.post("/ressources/proposer", response_class=HTMLResponse)
 async def propose_post(request: Request) -> Response:
-    shared.check_body_size(request)
+    shared.check_body_size(request, "form_too_large")
     st = shared.state(request)
     form = await request.form()
-    st.csrf.check(request, form.get(CSRF_FIELD))
+    content, contributor = shared.posted(lambda name: [str(v) for v in form.getlist(name)])
+    t = translator(language(request))
+
+    def again(status: int, errors: dict, refusal: str = "", headers: dict | None = None) -> Response:
+        """The form again with what was typed (browsers never send a file twice): an expired form or
+        the rate limit must not cost the person their text."""
+        chosen = getattr(form.get("fichier"), "filename", "")
+        context = shared.form_context(
+            request, content, errors, contributor, file_lost=bool(chosen), refusal=refusal
+        )
+        response = shared.page(request, "contrib_form.html", context, status=status)
+        response.headers.update(headers or {})
+        return response
+
+    try:
+        st.csrf.check(request, form.get(CSRF_FIELD))
+    except HTTPException:
+        return again(403, {}, t("form_expired"))
     if current_user(request) is None and not st.settings.allow_anonymous:
         raise HTTPException(403, "Connectez-vous pour proposer une ressource.")
-    content, contributor = shared.posted(lambda name: [str(v) for v in form.getlist(name)])
     shared.refuse_bots(form)
     upload = await shared.form_upload(request, form)
-    result = shared.propose(request, content, contributor, upload)
+    try:
+        result = shared.propose(request, content, contributor, upload)
+    except HTTPException as e:
+        if e.status_code != 429:
+            raise
+        wait = t("seconds", n=int(e.headers["Retry-After"]))
+        return again(429, {}, t("form_too_many", wait=wait), e.headers)
     if isinstance(result, dict):
-        context = shared.form_context(request, content, result, contributor, file_lost=upload is not None)
-        return shared.page(request, "contrib_form.html", context, status=422)
+        return again(422, result)
     return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1", status_code=303)
 
 
@@ -96,17 +117,17 @@ def _strings(body: dict, key: str) -> list[str]:
     return [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
 
 
-def _file(body: dict) -> tuple[str, bytes] | str | None:
+def _file(body: dict) -> tuple[str, bytes] | UploadError | None:
     """The attached file, or why ``fichier`` cannot be one (blamed on it, not on the missing link)."""
     f = body.get("fichier")
     if f is None:
         return None
     if not isinstance(f, dict):
-        return 'Le fichier est un objet {"nom": "guide.pdf", "contenu_base64": "…"}.'
+        return UploadError("err_file_object")
     try:  # strictly: b64decode would drop what is not base64 and read "!!!" as an empty file
         data = base64.b64decode("".join(str(f.get("contenu_base64", "")).split()), validate=True)
     except (binascii.Error, ValueError):
-        return "contenu_base64 n'est pas du base64 valide."
+        return UploadError("err_file_base64")
     return str(f.get("nom", "")), data
 
 

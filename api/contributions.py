@@ -207,9 +207,10 @@ def search_territories(request: Request, q: str, limit: int = 12) -> list[Territ
 LINE = re.compile(r"\[(region|departement|epci|commune) ([0-9A-Za-z]+)\]\s*$")
 
 
-def resolve_territories(request: Request, values: list[str]) -> tuple[list[str], list[str]]:
-    """Lines typed or picked in the form (or IRIs from the API) → (IRIs, French errors). A typed name is
-    resolved as /reconcile resolves it, only when certain; homonyms and near names are offered instead."""
+def resolve_territories(request: Request, values: list[str], lang: str) -> tuple[list[str], list[str]]:
+    """Lines typed or picked in the form (or IRIs from the API) → (IRIs, errors in ``lang``). A typed name
+    is resolved as /reconcile resolves it, only when certain; homonyms and near names are offered instead."""
+    t = translator(lang)
     index = territory_index(request)
     by_iri = {e.iri: e for e in index}
     names = matching.index_of(request.app.state.store)
@@ -235,19 +236,17 @@ def resolve_territories(request: Request, values: list[str]) -> tuple[list[str],
             options = by_code or [by_iri[c.entity.iri] for c in candidates if c.entity.iri in by_iri]
             if len(by_code) > 1 or sum(c.exact for c in candidates) > 1:
                 lines = " ; ".join(e.line for e in options[:6])
-                errors.append(f"« {value} » désigne plusieurs territoires, précisez lequel : {lines}.")
+                errors.append(t("err_territory_ambiguous", value=value, lines=lines))
             elif options:
                 lines = " ; ".join(e.line for e in options[:3])
-                errors.append(f"« {value} » : territoire inconnu ; vouliez-vous dire : {lines} ?")
+                errors.append(t("err_territory_near", value=value, lines=lines))
             else:
-                errors.append(
-                    f"« {value} » : territoire inconnu ; choisissez-le dans la liste des suggestions."
-                )
+                errors.append(t("err_territory_pick", value=value))
             continue
         if target in by_iri:
             found.append(target)
         else:
-            errors.append(f"« {value} » : territoire inconnu du référentiel.")
+            errors.append(t("err_territory_unknown", value=value))
     return list(dict.fromkeys(found)), errors
 
 
@@ -292,13 +291,15 @@ def validate(
     request: Request,
     content: Content,
     contributor: Contributor,
-    upload: tuple[str, bytes] | str | None,
+    upload: tuple[str, bytes] | UploadError | None,
     *,
     need_contact: bool,
+    lang: str,
 ) -> tuple[Content | None, dict[str, list[str]], Upload | None]:
-    """Field-by-field French errors, then the SHACL shapes' verdict; when there are none, the content as it
-    will be stored (territories resolved to IRIs). The upload is checked but not saved; a text is why the
-    request's file could not even be read."""
+    """Field-by-field errors in ``lang``, then the SHACL shapes' verdict; when there are none, the content as
+    it will be stored (territories resolved to IRIs). The upload is checked but not saved; an error is why
+    the request's file could not even be read."""
+    t = translator(lang)
     errors: dict[str, list[str]] = {}
 
     def err(name: str, message: str) -> None:
@@ -310,45 +311,44 @@ def validate(
     for name, (low, high) in LIMITS.items():
         value = texts[name].strip()
         if low and len(value) < low:
-            err(name, "Ce champ est obligatoire." if not value else f"Au moins {low} caractères.")
+            err(name, t("err_required") if not value else t("err_too_short", n=low))
         elif len(value) > high:
-            err(name, f"Au plus {high} caractères ({len(value)} saisis).")
+            err(name, t("err_too_long", high=high, n=len(value)))
         elif unsafe_text(value, allowed="\t\n\r"):
-            err(name, "Caractères de contrôle, de direction ou invalides non autorisés.")
+            err(name, t("err_control"))
     allowed = choices(request)
     if content.kind not in {c.rsplit("/", 1)[-1] for c, _ in allowed["kinds"]}:
-        err("type", "Choisissez un type de ressource dans la liste.")
+        err("type", t("err_kind"))
     if url and not re.match(r"^https?://[^\s/$.?#][^\s<>\"]*$", url):
-        err("url", "Le lien doit être une adresse web complète commençant par https:// ou http://.")
+        err("url", t("err_url_scheme"))
     elif url and not _is_iri(url):  # it is published as an IRI
-        err("url", "Le lien n'est pas une adresse web valide : encodez ses espaces et | { } ^ ` \\ (%XX).")
+        err("url", t("err_url_iri"))
     if content.license not in LICENSES:
-        err("licence", "Choisissez une licence dans la liste.")
+        err("licence", t("err_license"))
     picked = {}
     for name in ("themes", "publics", "projets", "organisations"):
         known = {c for c, _ in allowed[FIELDS[name]]}
         given = getattr(content, FIELDS[name])
         if bad := [v for v in given if v not in known]:
-            err(name, f"Valeur inconnue : {', '.join(bad[:3])}.")
+            err(name, t("err_unknown_values", n=len(bad), values=", ".join(bad[:3])))
         picked[FIELDS[name]] = [v for v in given if v in known]
-    territories, t_errors = resolve_territories(request, content.territories)
+    territories, t_errors = resolve_territories(request, content.territories, lang)
     for message in t_errors:
         err("territoires", message)
     if need_contact:
         if not contributor.name.strip():
-            err("nom", "Indiquez votre nom ou un pseudonyme.")
+            err("nom", t("err_name"))
         if not EMAIL.match(contributor.email.strip()):
-            err("courriel", "Indiquez une adresse électronique valide (elle ne sera jamais publiée).")
+            err("courriel", t("err_email"))
     checked = None
-    if isinstance(upload, str):
-        err("fichier", upload)
-    elif upload:
-        try:
-            checked = check(*upload, state(request).settings.upload_max_bytes)
-        except UploadError as e:
-            err("fichier", str(e).capitalize() + ".")
+    try:
+        if isinstance(upload, UploadError):
+            raise upload
+        checked = check(*upload, state(request).settings.upload_max_bytes) if upload else None
+    except UploadError as e:
+        err("fichier", t(e.key, **e.values))
     if not url and not upload and not content.file and "fichier" not in errors:
-        err("url", "Donnez un lien vers la ressource ou joignez un fichier.")
+        err("url", t("err_link_or_file"))
     if errors:
         return None, errors, None
     clean = replace(
@@ -359,7 +359,7 @@ def validate(
         territories=territories,
         **picked,
     )
-    errors = shacl_errors(request, clean)
+    errors = shacl_errors(request, clean, lang)
     return (None if errors else clean), errors, checked
 
 
@@ -371,8 +371,9 @@ def _is_iri(text: str) -> bool:
     return True
 
 
-def shacl_errors(request: Request, content: Content) -> dict[str, list[str]]:
-    """The SHACL shapes' own verdict on the content, mapped back to form fields (plain French messages)."""
+def shacl_errors(request: Request, content: Content, lang: str) -> dict[str, list[str]]:
+    """The SHACL shapes' own verdict on the content, mapped back to form fields (their messages in ``lang``
+    if they have them, else in French)."""
     if not (ONTOLOGY_DIR / "shapes.ttl").is_file():
         return {}
     import rdflib
@@ -406,8 +407,9 @@ def shacl_errors(request: Request, content: Content) -> dict[str, list[str]]:
             continue
         path = str(results.value(r, sh.resultPath) or "")
         messages = list(results.objects(r, sh.resultMessage))
-        french = [x for x in messages if getattr(x, "language", None) == "fr"]
-        message = str((french or messages or ["Valeur non conforme."])[0])
+        worded = {getattr(x, "language", None): str(x) for x in messages}
+        fallback = next(iter(worded.values()), translator(lang)("err_invalid"))
+        message = worded.get(lang) or worded.get("fr") or fallback
         errors.setdefault(SHACL_FIELDS.get(path, "general"), []).append(message)
     return errors
 
@@ -447,11 +449,14 @@ async def json_body(request: Request) -> dict:
     return body
 
 
-def check_body_size(request: Request) -> None:
-    limit = state(request).settings.upload_max_bytes + 256 * 1024
+def check_body_size(request: Request, key: str = "body_too_large") -> None:
+    """A body well over the file limit is refused unread (it is never parsed, so no form can be given
+    back): ``key`` says so in the asker's language, and a form's says how to get back what was typed."""
+    max_bytes = state(request).settings.upload_max_bytes
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
-        raise HTTPException(413, f"Envoi trop volumineux ({int(length) // 1024} Kio).")
+    if length and length.isdigit() and int(length) > max_bytes + 256 * 1024:
+        t = translator(language(request))
+        raise HTTPException(413, t(key, kb=int(length) // 1024, max_kb=max_bytes // 1024))
 
 
 def store_file(request: Request, rid: str, upload: Upload) -> StoredFile:
@@ -464,14 +469,16 @@ def propose(
     request: Request,
     content: Content,
     contributor: Contributor,
-    upload: tuple[str, bytes] | str | None,
+    upload: tuple[str, bytes] | UploadError | None,
 ) -> tuple[str, str] | dict[str, list[str]]:
     """(id, tracking token) of the new pending resource, or the errors per field; senders over the rate
     limit are refused. Only proposals stored count: a refused one is corrected and sent again."""
     limit, address = state(request).submit_limit, accounts.client_address(request)
     limit.hit(address, count=False)
     user = current_user(request)
-    checked, errors, file = validate(request, content, contributor, upload, need_contact=user is None)
+    checked, errors, file = validate(
+        request, content, contributor, upload, need_contact=user is None, lang=language(request)
+    )
     if checked is None:
         return errors
     who = Contributor(
@@ -512,6 +519,7 @@ def form_context(
         "honeypot": accounts.HONEYPOT_FIELD,
         "max_mb": state(request).settings.upload_max_bytes / 1024 / 1024,
         "file_lost": False,  # a file was sent with a refused form: browsers never send it again
+        "refusal": "",  # why the whole form was refused (expired, rate limit), said above its fields
         **extra,
     }
 

@@ -326,6 +326,108 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Le fichier choisi n'a pas été conservé : joignez-le à nouveau avant d'envoyer.",
         "The chosen file was not kept: attach it again before sending.",
     ),
+    "form_expired": (
+        "Le formulaire avait expiré (jeton de sécurité absent ou trop ancien) : votre saisie est conservée "
+        "ci-dessous, vérifiez-la et envoyez-la à nouveau.",
+        "The form had expired (security token missing or too old): what you typed is kept below, check it "
+        "and send it again.",
+    ),
+    "form_too_many": (
+        "Trop de propositions depuis votre adresse : votre saisie est conservée ci-dessous, envoyez-la à "
+        "nouveau dans {wait}.",
+        "Too many proposals from your address: what you typed is kept below, send it again in {wait}.",
+    ),
+    "seconds": ("{n} seconde|{n} secondes", "{n} second|{n} seconds"),
+    "body_too_large": (
+        "Envoi trop volumineux ({kb} Kio ; le fichier joint pèse {max_kb} Kio au plus) : rien n'a été lu.",
+        "Sending too large ({kb} KiB; an attached file weighs {max_kb} KiB at most): nothing was read.",
+    ),
+    "form_too_large": (
+        "Envoi trop volumineux ({kb} Kio ; le fichier joint pèse {max_kb} Kio au plus) : rien n'a été lu ni "
+        "enregistré. Revenez au formulaire avec le bouton Retour du navigateur, qui conserve votre saisie, "
+        "puis joignez un fichier plus léger ou donnez plutôt un lien vers la ressource.",
+        "Sending too large ({kb} KiB; an attached file weighs {max_kb} KiB at most): nothing was read or "
+        "saved. Go back to the form with your browser's Back button, which keeps what you typed, then "
+        "attach a lighter file or give a link to the resource instead.",
+    ),
+    # A proposal's errors, by field (api/contributions.py validate, api/uploads.py check)
+    "err_required": ("Ce champ est obligatoire.", "This field is required."),
+    "err_too_short": (
+        "Au moins {n} caractère.|Au moins {n} caractères.",
+        "At least {n} character.|At least {n} characters.",
+    ),
+    "err_too_long": (
+        "Au plus {high} caractères ({n} saisi).|Au plus {high} caractères ({n} saisis).",
+        "At most {high} characters ({n} typed).",
+    ),
+    "err_control": (
+        "Caractères de contrôle, de direction ou invalides non autorisés.",
+        "Control, direction or invalid characters are not allowed.",
+    ),
+    "err_kind": (
+        "Choisissez un type de ressource dans la liste.",
+        "Choose a kind of resource from the list.",
+    ),
+    "err_url_scheme": (
+        "Le lien doit être une adresse web complète commençant par https:// ou http://.",
+        "The link must be a full web address starting with https:// or http://.",
+    ),
+    "err_url_iri": (
+        "Le lien n'est pas une adresse web valide : encodez (%XX) ses espaces, barres verticales et "
+        "{ } ^ ` \\.",
+        "The link is not a valid web address: encode (%XX) its spaces, vertical bars and { } ^ ` \\.",
+    ),
+    "err_license": ("Choisissez une licence dans la liste.", "Choose a licence from the list."),
+    "err_unknown_values": (
+        "Valeur inconnue : {values}.|Valeurs inconnues : {values}.",
+        "Unknown value: {values}.|Unknown values: {values}.",
+    ),
+    "err_name": ("Indiquez votre nom ou un pseudonyme.", "Give your name or a pseudonym."),
+    "err_email": (
+        "Indiquez une adresse électronique valide (elle ne sera jamais publiée).",
+        "Give a valid email address (it will never be published).",
+    ),
+    "err_link_or_file": (
+        "Donnez un lien vers la ressource ou joignez un fichier.",
+        "Give a link to the resource or attach a file.",
+    ),
+    "err_territory_ambiguous": (
+        "« {value} » désigne plusieurs territoires, précisez lequel : {lines}.",
+        "“{value}” names several territories, say which one: {lines}.",
+    ),
+    "err_territory_near": (
+        "« {value} » : territoire inconnu ; vouliez-vous dire : {lines} ?",
+        "“{value}”: unknown territory; did you mean: {lines}?",
+    ),
+    "err_territory_pick": (
+        "« {value} » : territoire inconnu ; choisissez-le dans la liste des suggestions.",
+        "“{value}”: unknown territory; pick it from the suggestions.",
+    ),
+    "err_territory_unknown": (
+        "« {value} » : territoire inconnu du référentiel.",
+        "“{value}”: not a territory of the reference data.",
+    ),
+    "err_invalid": ("Valeur non conforme.", "Invalid value."),
+    "err_file_type": (
+        "Type de fichier non accepté : PDF, images (PNG, JPEG, GIF, WebP) ou documents bureautiques "
+        "(ODT, ODS, ODP, DOCX, XLSX, PPTX, DOC, XLS, PPT).",
+        "File type not accepted: PDF, images (PNG, JPEG, GIF, WebP) or office documents "
+        "(ODT, ODS, ODP, DOCX, XLSX, PPTX, DOC, XLS, PPT).",
+    ),
+    "err_file_size": (
+        "Fichier trop lourd : {kb} Kio pour {max_kb} Kio au plus.",
+        "File too large: {kb} KiB for {max_kb} KiB at most.",
+    ),
+    "err_file_empty": ("Le fichier est vide.", "The file is empty."),
+    "err_file_content": (
+        "Le contenu du fichier ne correspond pas à son extension .{ext}.",
+        "The file's content does not match its extension .{ext}.",
+    ),
+    "err_file_object": (
+        'Le fichier est un objet {"nom": "guide.pdf", "contenu_base64": "…"}.',
+        'The file is an object {"nom": "guide.pdf", "contenu_base64": "…"}.',
+    ),
+    "err_file_base64": ("contenu_base64 n'est pas du base64 valide.", "contenu_base64 is not valid base64."),
     # Form fields by name (error summary) and history fields by predicate (api/moderation.py)
     "field_titre": ("Titre", "Title"),
     "field_resume": ("Résumé", "Summary"),

@@ -171,7 +171,9 @@ async def moderate(request: Request, rid: str) -> Response:
             content, contributor = shared.posted(lambda name: [str(v) for v in form.getlist(name)])
             content.file = record.content.file if not form.get("retirer_fichier") else None
             upload = await shared.form_upload(request, form)
-            checked, errors, file = shared.validate(request, content, contributor, upload, need_contact=False)
+            checked, errors, file = shared.validate(
+                request, content, contributor, upload, need_contact=False, lang=STAFF["lang"]
+            )
             if checked is None:
                 return _edit_page(request, record, content, errors, status=422)
             if file is not None:

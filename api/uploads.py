@@ -10,6 +10,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from api.i18n import translator
 from graph.namespaces import slugify
 
 OLE, ZIP = rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", rb"PK\x03\x04"
@@ -37,7 +38,12 @@ INLINE = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp
 
 
 class UploadError(ValueError):
-    """Message in French, shown next to the file field."""
+    """Why a file is refused: a key of api/i18n.py's table and its values, worded next to the file field in
+    the page's language (French in logs)."""
+
+    def __init__(self, key: str, **values: object):
+        super().__init__(translator("fr")(key, **values))
+        self.key, self.values = key, values
 
 
 @dataclass
@@ -62,19 +68,14 @@ def check(filename: str, data: bytes, max_bytes: int) -> Upload:
     stem, dot, ext = (filename or "").rpartition(".")
     ext = ext.lower()
     if not dot or ext not in TYPES:
-        raise UploadError(
-            "type de fichier non accepté : PDF, images (PNG, JPEG, GIF, WebP) ou documents bureautiques "
-            "(ODT, ODS, ODP, DOCX, XLSX, PPTX, DOC, XLS, PPT)"
-        )
+        raise UploadError("err_file_type")
     if len(data) > max_bytes:
-        raise UploadError(
-            f"fichier trop lourd : {len(data) // 1024} Kio pour {max_bytes // 1024} Kio au plus"
-        )
+        raise UploadError("err_file_size", kb=len(data) // 1024, max_kb=max_bytes // 1024)
     if not data:
-        raise UploadError("le fichier est vide")
+        raise UploadError("err_file_empty")
     media_type, magic = TYPES[ext]
     if not re.match(magic, data, re.DOTALL) or (magic == ZIP and not _zip_kind_ok(data, ext)):
-        raise UploadError(f"le contenu du fichier ne correspond pas à son extension .{ext}")
+        raise UploadError("err_file_content", ext=ext)
     return Upload(f"{slugify(stem, 60)}.{ext}", media_type, data)
 
 

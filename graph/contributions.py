@@ -64,6 +64,8 @@ LINK_FIELDS = {
     "projects": DCTERMS + "relation",
     "organisations": SCHEMA + "mentions",
 }
+# Links that versions before 2026-12 wrote as xsd:anyURI literals; IRIs since, as in every other graph.
+LINKS = (SCHEMA + "url", SCHEMA + "contentUrl")
 
 
 class ContributionError(Exception):
@@ -135,6 +137,9 @@ class Record:
     content: Content
     created: str
     contributor_label: str
+
+
+_links = " ".join(f"<{p}>" for p in LINKS)
 
 
 def now() -> str:
@@ -223,7 +228,7 @@ class Contributions:
             t.a(m, "schema:MediaObject")
             t.label(m, c.file.name)
             t.add(m, "schema:name", c.file.name)
-            t.add(m, "schema:contentUrl", ox.Literal(c.file.url, datatype=ox.NamedNode(XSD + "anyURI")))
+            t.add(m, "schema:contentUrl", m)  # the file is named by its download address
             t.add(m, "schema:encodingFormat", c.file.media_type)
             t.add(m, "schema:contentSize", c.file.size)
         a = iri(agent)
@@ -388,8 +393,12 @@ class Contributions:
                 files = f"{self.minter.base}fichiers/{rid}/"
                 owned = [t for t in old if t.subject == r or t.subject.value.startswith(files)]
                 published.append(f"DELETE DATA {{ {_data(public, owned)} }}")
-                # The link, whatever its form (a literal until 2026-12: converge() rewrites it as an IRI).
-                published.append(f"DELETE WHERE {{ GRAPH <{public}> {{ {r} <{SCHEMA}url> ?u }} }}")
+                # The links, whatever their form (literals until 2026-12: converge() rewrites them as IRIs).
+                subjects = " ".join({str(t.subject) for t in owned})
+                published.append(
+                    f"DELETE {{ GRAPH <{public}> {{ ?s ?p ?u }} }} WHERE {{ VALUES ?s {{ {subjects} }} "
+                    f"VALUES ?p {{ {_links} }} GRAPH <{public}> {{ ?s ?p ?u }} }}"
+                )
             insert = _data(h, hist) + _data(self.private_graph, private or [])
             if rewrite:
                 insert += _data(self.version_graph(rid, new_version), content_now)
@@ -418,14 +427,14 @@ class Contributions:
         """What earlier versions published, brought to today's form at start-up (the version graphs stay
         as they were written): links as IRIs, as in every other graph; the graph's licence and triple count
         in graph/meta."""
-        public, url, meta = self.public_graph(), f"<{SCHEMA}url>", self.store.meta_graph
-        old = f"GRAPH <{public}> {{ ?s {url} ?u FILTER(isLiteral(?u)) }}"
+        public, meta = self.public_graph(), self.store.meta_graph
+        old = f"VALUES ?p {{ {_links} }} GRAPH <{public}> {{ ?s ?p ?u FILTER(isLiteral(?u)) }}"
         described = f"GRAPH <{meta}> {{ <{public}> <{VOID}triples> ?n ; <{DCTERMS}license> ?l }}"
         stale = f"{{ {old} }} UNION {{ GRAPH <{public}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ {described} }} }}"
         if self.store.select(f"SELECT ?s WHERE {{ {stale} }} LIMIT 1"):
             self.store.update(
-                f"DELETE {{ GRAPH <{public}> {{ ?s {url} ?u }} }}"
-                f" INSERT {{ GRAPH <{public}> {{ ?s {url} ?i }} }}"
+                f"DELETE {{ GRAPH <{public}> {{ ?s ?p ?u }} }}"
+                f" INSERT {{ GRAPH <{public}> {{ ?s ?p ?i }} }}"
                 f" WHERE {{ {old} BIND(IRI(STR(?u)) AS ?i) }} ;\n{self._provenance()}"
             )
 

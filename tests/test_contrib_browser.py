@@ -135,3 +135,26 @@ def test_propose_fix_moderate_accept_history_revert(server, tmp_path):
             assert download.status == 200 and download.body() == PDF
         finally:
             browser.close()
+
+
+def test_a_sending_too_large_is_explained_and_back_keeps_what_was_typed(server, tmp_path):
+    """The server refuses a body over the limit unread (413): its page says to go back, and the browser's
+    Back button gives the form back as it was typed."""
+    url, _, _ = server
+    big = tmp_path / "trop-gros.pdf"
+    big.write_bytes(PDF + b"0" * (11 * 1024 * 1024))  # over the 10 MiB a file may weigh
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(locale="en-GB")
+            page.goto(f"{url}/ressources/proposer")
+            page.fill("#titre", "A guide typed for an hour")
+            page.fill("#resume", "Everything a seasonal worker needs, written with care.")
+            page.set_input_files("#fichier", str(big))
+            page.click("button[type=submit]")
+            assert "Back button, which keeps what you typed" in page.inner_text("main")
+            page.go_back()
+            assert page.input_value("#titre") == "A guide typed for an hour"
+            assert page.input_value("#resume") == "Everything a seasonal worker needs, written with care."
+        finally:
+            browser.close()

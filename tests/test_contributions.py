@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import html
 import io
 import json
 import re
@@ -316,20 +317,67 @@ def test_office_files_are_checked_inside_their_zip(name, data, accepted):
             uploads.check(name, data, 10_000)
 
 
-def test_a_browser_reads_a_refusal_in_a_page(store, tmp_path):
-    """The form's refusals are written for people: a browser gets them as a page, with their status and
-    headers (scripts keep the JSON, as above)."""
+def test_an_expired_form_or_the_rate_limit_gives_the_form_back_with_what_was_typed(store, tmp_path):
+    """A browser whose form expired (no CSRF cookie, or a token too old) or that is over the rate limit
+    gets the form again, filled as it was sent, the refusal stated at the top, the status and Retry-After
+    kept; the fresh token it carries sends the proposal."""
     app = make_app(store, tmp_path, submit_rate=1, submit_window=3600)
     browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    typed = form_data(titre="Guide <des> saisonniers", resume="Un résumé tapé pendant une heure entière.")
+    files = {"fichier": ("guide.pdf", PDF, "application/pdf")}
+
+    def kept(page: str) -> None:
+        assert 'value="Guide &lt;des&gt; saisonniers"' in page and "tapé pendant une heure entière" in page
+        assert 'value="Lucie Contributrice"' in page and "Chambéry [commune 73065]</textarea>" in page
+        assert 'id="fichier-perdu"' in page  # a file is never sent twice: say to attach it again
+
     with TestClient(app) as client:
-        r = client.post("/ressources/proposer", data=form_data(), headers=browser)
+        r = client.post("/ressources/proposer", data=typed, files=files, headers=browser)
         assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
-        assert "rechargez la page du formulaire" in r.text
-        assert propose(client).status_code == 303
+        assert re.search(r'<p id="refus">Le formulaire avait expiré[^<]*envoyez-la à nouveau', r.text)
+        kept(r.text)
+        expired = form_data(csrf_token="1000000000.abc", **typed)  # a token from long ago
+        english = {**browser, "Accept-Language": "en"}
+        r = client.post("/ressources/proposer", data=expired, headers=english)
+        assert r.status_code == 403 and '<p id="refus">The form had expired' in r.text
+        back = {**typed, "csrf_token": csrf_of(r.text)}
+        r = client.post("/ressources/proposer", data=back, follow_redirects=False)
+        assert r.status_code == 303  # the form given back sends
         token = csrf_of(client.get("/ressources/proposer").text)
-        r = client.post("/ressources/proposer", data=form_data(csrf_token=token), headers=browser)
-        assert r.status_code == 429 and r.headers["content-type"].startswith("text/html")
-        assert "Trop de propositions" in r.text and int(r.headers["retry-after"]) > 0
+        r = client.post(
+            "/ressources/proposer", data={**typed, "csrf_token": token}, files=files, headers=browser
+        )
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        assert re.search(r'<p id="refus">Trop de propositions[^<]*dans \d+ secondes\.</p>', r.text)
+        kept(r.text)
+        back = {**typed, "csrf_token": csrf_of(r.text)}
+        r = client.post("/ressources/proposer", data=back, headers=english)
+        assert r.status_code == 429 and re.search(r"Too many proposals[^<]*in \d+ seconds\.", r.text)
+        # Scripts keep the JSON refusals.
+        r = client.post("/api/contributions", json={**typed, "territoires": []})
+        assert r.status_code == 429 and "Trop de propositions" in r.json()["detail"]
+
+
+def test_a_sending_too_large_is_refused_unread_and_says_how_to_get_the_text_back(store, tmp_path):
+    """A body over the limit is never read, so no form can be given back: the page says what happened and
+    that the browser's Back button keeps what was typed (test_contrib_browser checks it does); the JSON
+    API says the same without the Back button."""
+    app = make_app(store, tmp_path, upload_max_bytes=2048)
+    big = {"fichier": ("gros.pdf", PDF + b"0" * 400_000, "application/pdf")}
+    pages = {
+        "fr": "2 Kio au plus) : rien n'a été lu ni enregistré. Revenez au formulaire avec le bouton Retour",
+        "en": "2 KiB at most): nothing was read or saved. Go back to the form with your browser's Back",
+    }
+    with TestClient(app) as client:
+        token = csrf_of(client.get("/ressources/proposer").text)
+        for lang, words in pages.items():
+            headers = {"Accept": "text/html", "Accept-Language": lang}
+            data = form_data(csrf_token=token)
+            r = client.post("/ressources/proposer", data=data, files=big, headers=headers)
+            assert r.status_code == 413 and f'<html lang="{lang}"' in r.text
+            assert words in html.unescape(r.text), r.text
+        r = client.post("/api/contributions", json={**form_data(), "resume": "x" * 400_000})
+        assert r.status_code == 413 and r.json()["detail"].endswith("Kio au plus) : rien n'a été lu."), r.text
 
 
 def test_script_in_a_title_is_shown_as_text(client, app):
@@ -707,6 +755,59 @@ def test_links_are_iris_and_links_published_as_literals_converge(store, tmp_path
         assert links() == [ox.NamedNode("https://example.org/autre")]
 
 
+def test_file_addresses_are_iris_and_those_published_as_literals_converge(store, tmp_path):
+    """schema:contentUrl of an attached file is an IRI, as every other link; earlier versions wrote an
+    xsd:anyURI literal, in the public graph and the version graphs: the next start rewrites the public one,
+    an edit then leaves no stale address, and the readers (page, JSON twin, SPARQL, dump) see the IRI."""
+    m = Contributions(store, b"")
+    content_url = ox.NamedNode("http://schema.org/contentUrl")
+    app = make_app(store, tmp_path, submit_rate=1000)
+    with TestClient(app) as client:
+        files = {"fichier": ("Plan d'accès.pdf", PDF, "application/pdf")}
+        rid = pending_id(app, propose(client, files=files, titre="Plan d'accès").headers["location"])
+        login(client, app)
+        moderate(client, rid, action="accepter")
+    public = ox.NamedNode(m.public_graph())
+    media = ox.NamedNode(f"{store.minter.base}fichiers/{rid}/plan-d-acces.pdf")
+
+    def addresses() -> list:
+        return [q.object for q in store.oxigraph.quads_for_pattern(media, content_url, None, public)]
+
+    assert addresses() == [media]
+    literal = ox.Literal(media.value, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#anyURI"))
+    for graph in (public, ox.NamedNode(m.version_graph(rid, 2))):
+        store.update(
+            f"DELETE DATA {{ GRAPH {graph} {{ {media} {content_url} {media} }} }} ;"
+            f"INSERT DATA {{ GRAPH {graph} {{ {media} {content_url} {literal} }} }}"
+        )
+    app = make_app(store, tmp_path, submit_rate=1000)
+    with TestClient(app) as client:
+        for _ in range(100):  # brought to today's form in the background, not holding the start
+            if addresses() == [media]:
+                break
+            time.sleep(0.1)
+        assert addresses() == [media]
+        page = client.get(f"/id/ressource/{rid}")
+        assert page.status_code == 200 and f'href="/fichiers/{rid}/plan-d-acces.pdf"' in page.text
+        assert media.value in client.get(f"/id/ressource/{rid}.json").text
+        assert f"{media} {content_url} {media} {public} ." in public_text(store)
+        ask = f"ASK {{ ?m <{content_url.value}> ?u FILTER(isIRI(?u) && STR(?u) = STR(?m)) }}"
+        assert client.get("/sparql", params={"query": ask}, headers={"Accept": "application/json"}).json()[
+            "boolean"
+        ]
+        login(client, app)
+        files = {"fichier": ("Plan v2.pdf", PDF, "application/pdf")}
+        page = client.get(f"/moderation/{rid}")
+        data = form_data(titre="Plan d'accès", action="enregistrer", csrf_token=csrf_of(page.text))
+        assert (
+            client.post(f"/moderation/{rid}", data=data, files=files, follow_redirects=False).status_code
+            == 303
+        )
+        assert addresses() == []  # the old file is no longer the resource's: no address left behind
+        new = ox.NamedNode(f"{store.minter.base}fichiers/{rid}/plan-v2.pdf")
+        assert [q.object for q in store.oxigraph.quads_for_pattern(new, content_url, None, public)] == [new]
+
+
 def test_the_contributions_graph_states_its_licence_and_triple_count_after_each_change(client, app, store):
     """graph/meta holds each graph's source, licence, load time and triple count (README)."""
     public = Contributions(store, b"").public_graph()
@@ -745,6 +846,62 @@ def test_a_refused_form_asks_for_the_file_again(client):
     r = propose(client, files=files, titre="")
     assert r.status_code == 422 and 'id="fichier-perdu"' in r.text and "joignez-le à nouveau" in r.text
     assert 'id="fichier-perdu"' not in propose(client, titre="").text  # no file, nothing lost
+
+
+def test_a_proposal_made_in_english_is_told_its_errors_in_english(client, app):
+    """The page's language (?lang=, the lang cookie, Accept-Language) words the field errors, in the form
+    and in the JSON API's 422; the moderation pages stay French."""
+    bad = {"titre": "", "resume": "court", "url": "pas-une-adresse", "type": "roman", "courriel": "x"}
+    bad |= {
+        "territoires": "Xqzwvbk\nBeaufort",
+        "themes": ["https://example.org/a", "https://example.org/b"],
+    }
+    french = ["obligatoire", "caractères", "territoire", "Choisissez", "Indiquez", "inconnue", "fichier"]
+    body = {
+        **bad,
+        "territoires": bad["territoires"].split("\n"),
+        "fichier": {"nom": "x.pdf", "contenu_base64": "!"},
+    }
+    expected = {
+        "titre": ["This field is required."],
+        "resume": ["At least 10 characters."],
+        "url": ["The link must be a full web address starting with https:// or http://."],
+        "type": ["Choose a kind of resource from the list."],
+        "themes": ["Unknown values: https://example.org/a, https://example.org/b."],
+        "territoires": ["“Xqzwvbk”: unknown territory; pick it from the suggestions."],
+        "nom": ["Give your name or a pseudonym."],
+        "courriel": ["Give a valid email address (it will never be published)."],
+    }
+    for asked in ({"headers": {"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"}}, {"params": {"lang": "en"}}):
+        r = client.post("/api/contributions", json={**body, "nom": ""}, **asked)
+        assert r.status_code == 422, r.text
+        errors = r.json()["erreurs"]
+        assert {k: v[:1] for k, v in errors.items() if k in expected} == expected, errors
+        assert errors["territoires"][1].startswith("“Beaufort” names several territories, say which one: ")
+        assert errors["fichier"] == ["contenu_base64 is not valid base64."]
+        assert [w for w in french if w in json.dumps(list(errors.values()), ensure_ascii=False)] == [], errors
+    assert client.post("/api/contributions", json=body).json()["erreurs"]["titre"] == [
+        "Ce champ est obligatoire."
+    ]
+    token = csrf_of(client.get("/ressources/proposer?lang=en").text)  # the lang cookie from now on
+    files = {"fichier": ("notes.txt", b"du texte", "text/plain")}
+    r = client.post("/ressources/proposer", data=form_data(csrf_token=token, **bad), files=files)
+    assert r.status_code == 422 and '<html lang="en"' in r.text
+    shown = {
+        k: html.unescape(v)
+        for k, v in re.findall(r'<ul class="erreurs" id="err-([a-z]+)"><li>(.*?)</li>', r.text)
+    }
+    assert {k: [v] for k, v in shown.items() if k in expected and k != "nom"} == {
+        k: v for k, v in expected.items() if k != "nom"
+    }, shown
+    assert shown["fichier"].startswith("File type not accepted: PDF")
+    assert "At most 200 characters (201 typed)." in propose(client, titre="x" * 201).text
+    assert "At least 3 characters." in propose(client, titre="ab").text
+    rid = pending_id(app, propose(client).headers["location"])
+    login(client, app)
+    r = moderate(client, rid, **form_data(titre="", territoires="Nullepartville", action="enregistrer"))
+    assert r.status_code == 422 and '<html lang="fr"' in r.text  # the staff's pages: French, and say so
+    assert "Ce champ est obligatoire." in r.text and "territoire inconnu" in r.text
 
 
 def test_contribution_pages_in_english_say_nothing_in_french(client, app):

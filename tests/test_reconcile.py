@@ -624,7 +624,10 @@ def test_pasted_column_and_clear_refusals(client):
 # --- the contribution form's territory field: the same matching ------------------------------------------
 def test_contribution_territories_resolve_as_reconcile_does(client):
     def territory_errors(value: str) -> list[str]:
-        r = client.post("/api/contributions", json={"titre": "A", "territoires": [value]})
+        # In French whatever language cookie an earlier test left (the errors are in the asker's language).
+        r = client.post(
+            "/api/contributions", params={"lang": "fr"}, json={"titre": "A", "territoires": [value]}
+        )
         assert r.status_code == 422  # other fields are missing on purpose: nothing is written
         return r.json()["erreurs"].get("territoires", [])
 
