@@ -226,7 +226,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
         formats=[(f.extension, f.media_type) for f in formats.DESCRIPTION],
         path=local_path(iri, base),
         sparql_href="/sparql?query=" + quote(f"DESCRIBE <{iri}>"),
-        description=cards.summary(texts[0], 200) if texts else ", ".join(types),
+        description=(texts and cards.summary(texts[0], 200)) or ", ".join(types),
         kind=territory.level if territory else kind,
         index_building=kind == "territoire" and cat is None,
         card=card,

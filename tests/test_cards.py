@@ -275,6 +275,20 @@ def test_a_project_map_shows_the_departements_of_its_territories(base_iri, terri
     assert sorted(highlighted) == ["Alpes-de-Haute-Provence", "Hautes-Alpes"]
 
 
+def test_a_project_summary_skips_a_heading_over_a_list(base_iri, territory_triples):
+    """Coeur de Jura's description starts on a phase's heading: its objectives make the summary."""
+    store = cards_store(base_iri, territory_triples)
+    iri = base_iri + "id/projet/cadre-strategique"
+    store.update(
+        f"""PREFIX schema: <http://schema.org/> PREFIX cs: <https://w3id.org/communs-services/def#>
+        INSERT DATA {{ GRAPH <{base_iri}graph/essai> {{ <{iri}> a schema:Project ;
+          schema:description "Phase 1 - Diagnostic\\n- Focus groupes\\n- Analyse des documents"@fr ;
+          cs:objectives "Fruit de la fusion, la communauté veut de meilleurs services."@fr }} }}"""
+    )
+    card = cards.project_card(store, describe(store, iri), "fr", None)
+    assert card.summary == "Fruit de la fusion, la communauté veut de meilleurs services."
+
+
 def test_an_organisation_map_shows_its_sites(base_iri, territory_triples):
     store = cards_store(base_iri, territory_triples)
     card = cards.organisation_card(store, describe(store, base_iri + "id/organisation/mission-locale"), "fr")
@@ -334,11 +348,26 @@ def test_every_list_facet_level_and_kind_has_its_words():
     [
         ("Une phrase assez longue. Une autre, plus longue que la limite.", 40, "Une phrase assez longue."),
         ("Premier paragraphe. Suite.\n\nSecond paragraphe.", 200, "Premier paragraphe. Suite."),
-        ("Un titre\n- une liste", 200, "Un titre"),
+        ("Un titre\n- une liste", 200, ""),  # a heading: the card takes another text
         ("Un texte sans point qui ne finit jamais avant la limite", 30, "Un texte sans point qui ne …"),
         ("Court. Puis une phrase qui passe la limite", 30, "Court. Puis une phrase qui …"),
-        ("Le contexte, etc. Elle répond à un triple besoin :\n- • un\n- • deux", 200, "Le contexte, etc."),
-        ("Un seul besoin :\n- un", 200, "Un seul besoin :"),
+        (
+            "Le contexte, etc. Elle répond à un triple besoin :\n- • un,\n- • deux",
+            200,
+            "Le contexte, etc. Elle répond à un triple besoin : un; deux.",
+        ),
+        ("Un seul besoin :\n- un", 200, "Un seul besoin : un."),
+        (
+            "Elle a réalisé :\n\n- un rapport sur\ndeux lignes.\n- une base.\nAutre chose",
+            200,
+            "Elle a réalisé : un rapport sur deux lignes; une base.",
+        ),
+        (
+            "Trois actions :\n- une première action\n- une deuxième action\n- une troisième",
+            60,
+            "Trois actions : une première action; une deuxième action; …",
+        ),
+        ("Le contexte. Une annonce :\n\nUn autre paragraphe.", 200, "Le contexte."),
     ],
 )
 def test_a_summary_ends_at_a_sentence_or_a_word(text: str, limit: int, expected: str) -> None:
