@@ -7,6 +7,7 @@ describes the thing and says so. An IRI without public data is a 404 in the aske
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -52,12 +53,14 @@ def dereference(request: Request, kind: str, key: str) -> Response:
         key, ext = stem, suffix
     fmt = conneg.choose(request, OFFERED, ext)
     iri = f"{base_of(request)}id/{kind}/{key}"
-    # One version of the store, one page per format and language: a revalidation costs no query.
-    lang = language(request)
-    etag = f'"{store.version}-{fmt.name}-{lang if fmt is formats.HTML else ""}"'
+    desc = describe(store, iri)
+    # One version of the store, one page per format and language: a revalidation costs the description, not
+    # the page. A place's page says whether it is open at the minute it shows: that minute is in its ETag.
+    lang, now = language(request), dt.datetime.now(cards.PARIS)
+    clock = f"-{now:%Y%m%d%H%M}" if fmt is formats.HTML and cards.kind_of(desc.types()) == "lieu" else ""
+    etag = f'"{store.version}-{fmt.name}-{lang if fmt is formats.HTML else ""}{clock}"'
     if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
-    desc = describe(store, iri)
     if not desc.exists and (current := merged_into(request, kind, key, iri)):
         target = local_path(current, base_of(request)) + (f".{ext}" if ext else "")
         query = f"?{request.url.query}" if request.url.query else ""
@@ -75,7 +78,7 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     if not desc.exists:
         response = render(request, "not_found.html", {"iri": iri}, status_code=404)
     else:
-        page = page_context(request, store, desc, lang)
+        page = page_context(request, store, desc, lang, now)
         response = render(request, page.card.template if page.card else "resource.html", page)
     response.headers["ETag"] = etag
     return response
@@ -163,7 +166,7 @@ class ResourcePage:
     card: cards.Card | None = None
 
 
-def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
+def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> ResourcePage:
     base = store.minter.base
     iri = desc.iri.value
     title = pick(desc.labels.get(iri), lang, curie(iri))
@@ -209,7 +212,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
     elif kind == "projet":
         card = cards.project_card(store, desc, lang, cat)
     elif kind == "lieu":
-        card = cards.place_card(store, desc, lang, cat)
+        card = cards.place_card(store, desc, lang, cat, now)
     elif kind == "ressource":
         card = cards.resource_card(store, desc, lang, contributions_of(request))
     elif kind == "organisation":

@@ -214,6 +214,21 @@ def test_a_place_address_names_its_town_once(site):
     assert address.count("Bourg-Saint-Maurice") == 1 and '<a href="/id/epci/' in address
 
 
+def test_a_place_page_is_not_revalidated_by_the_store_version_alone(site):
+    """Open or closed depends on the minute the page shows: a place page's ETag holds that minute, so a
+    browser does not keep an old status while the store stays the same; other pages keep theirs."""
+    url, _ = site
+    place = httpx.get(url + PAGES["lieu"])
+    commune = httpx.get(url + PAGES["territoire-commune"])
+    clock = re.search(r"il est (\d\d):(\d\d)", text_of(place.text))
+    assert clock and "".join(clock.groups()) + '"' in place.headers["etag"]
+    assert place.headers["etag"] != commune.headers["etag"]  # not the version, format and language alone
+    stale = place.headers["etag"][:-5] + ("0000" if clock[1] != "00" else "2359") + '"'  # another minute
+    assert httpx.get(url + PAGES["lieu"], headers={"If-None-Match": stale}).status_code == 200
+    again = httpx.get(url + PAGES["territoire-commune"], headers={"If-None-Match": commune.headers["etag"]})
+    assert again.status_code == 304
+
+
 @pytest.mark.parametrize("kind", list(PAGES))
 def test_each_card_shows_its_facts_in_both_languages(site, kind):
     url, _ = site
