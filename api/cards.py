@@ -10,13 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import pyoxigraph as ox
 from markupsafe import Markup
 
 from api import maps
-from api.i18n import date_text, translator
+from api.i18n import PARIS, date_text, translator
 from api.pages import local_path, number
 from graph import contributions as model
 from graph import search
@@ -27,7 +26,6 @@ from graph.namespaces import CS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
 from graph.store import Store, Term
 from loaders.hours import DAYS
 
-PARIS = ZoneInfo("Europe/Paris")
 CREATOR_PROPS = (SCHEMA + "author", SCHEMA + "creator", DCTERMS + "creator", SCHEMA + "publisher")
 LIST_CAP = 30  # items of a related list shown on a card; the rest is a link to the full list
 

@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import cards, conneg
 from api.contributions import contributions_of
-from api.i18n import class_name, date_text, language
+from api.i18n import date_text, language, term_name, translator
 from api.ontology import property_label, property_rank
 from api.pages import base_of, local_path, number, number_param, render, store_of
 from api.public_http import etag_matches
@@ -131,18 +131,24 @@ def table(desc, node: ox.NamedNode | ox.BlankNode, lang: str, base: str) -> list
 
 
 def value_view(desc, obj, lang: str, predicate: str, base: str) -> dict:
+    """One value for people: a linked thing by its label (else its name in api/i18n.py: a class, a day),
+    dates, times and yes/no in words; a CURIE or a raw literal only when nothing names it."""
     if isinstance(obj, ox.NamedNode):
-        label = pick(desc.labels.get(obj.value), lang, "")
+        label = pick(desc.labels.get(obj.value), lang, "") or term_name(obj.value, lang)
         return view(href=local_path(obj.value, base), label=label or curie(obj.value))
     if isinstance(obj, ox.BlankNode):
         return view(nested=table(desc, obj, lang, base))
-    text = obj.value
-    if obj.datatype and obj.datatype.value.endswith("#decimal") and predicate == SCHEMA + "value":
+    text, datatype = obj.value, obj.datatype.value
+    if datatype.endswith("#decimal") and predicate == SCHEMA + "value":
         text = number(float(text), lang, 2)
     if text.startswith(("http://", "https://")):
         return view(href=text, label=text, external=True)
-    if obj.datatype.value in DATES:
+    if datatype in DATES:
         text = date_text(text, lang)
+    elif datatype == XSD + "time":
+        text = text[:5]  # 09:00, as the card's week
+    elif datatype == XSD + "boolean":
+        text = translator(lang)("yes" if text in ("true", "1") else "no")
     return view(text=text, long=predicate in LONG_TEXT or len(text) > 200, lang=obj.language)
 
 
@@ -174,7 +180,7 @@ def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> 
     # The header names the kind: a concept by its scheme ("Thèmes des services au public"), else the
     # classes by their labels, else by their names in api/i18n.py (skos:ConceptScheme…), else CURIEs.
     schemes = [pick(desc.labels.get(s.value), lang, "") for s in grouped.get(SKOS + "inScheme", [])]
-    names = [pick(desc.labels.get(t), lang, class_name(t, lang) or curie(t)) for t in desc.types()]
+    names = [pick(desc.labels.get(t), lang, term_name(t, lang) or curie(t)) for t in desc.types()]
     types = list(dict.fromkeys([s for s in schemes if s] or names))  # a type stated in two graphs: once
     kind = cards.kind_of(desc.types())
     # A territory's card is its roll-ups: during the server's first index build its page waits up to
@@ -250,7 +256,7 @@ SCHEMA_TYPES = {
     "schema:CreativeWork": "CreativeWork",
 }
 NUMBERS = {XSD + "decimal", XSD + "double", XSD + "float", XSD + "integer"}
-DATES = {XSD + "date", XSD + "gYearMonth"}  # shown for people in the property table
+DATES = {XSD + "date", XSD + "gYearMonth", XSD + "dateTime"}  # shown for people in the property table
 MAX_VALUES = 50  # per property: a page's JSON-LD stays small whatever links to it
 
 

@@ -214,6 +214,44 @@ def test_a_place_address_names_its_town_once(site):
     assert address.count("Bourg-Saint-Maurice") == 1 and '<a href="/id/epci/' in address
 
 
+CURIE = re.compile(r"\b(?:schema|geo|cs|dcterms|skos|prov|rdfs?|org|foaf|igeo|xsd|dcat|owl):\w")
+WORDS = {  # what the raw values of the fixtures read as, in the property table
+    "fr": ["Lundi", "09:00", "Adresse postale", "pays", "non", "prévu", "6 décembre 2026 à 09:54"],
+    "en": ["Monday", "09:00", "Postal address", "country", "no", "scheduled", "6 December 2026, 09:54"],
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_all_data_shows_words_not_curies_or_raw_values(site, lang):
+    """« Toutes les données » is for people: properties, classes and enumeration members by name, times,
+    booleans and date-times formatted; the IRI stays in the title of each property's name."""
+    url, _ = site
+    seen = ""
+    for path in PAGES.values():
+        html = httpx.get(f"{url}{path}?lang={lang}", timeout=30).text
+        section = text_of(re.search(r'<section aria-labelledby="h-props".*?</section>', html, re.S).group(0))
+        assert not CURIE.search(section), (path, CURIE.findall(section), section)
+        assert not re.search(r"\d\d:\d\d:\d\d|\b(?:true|false)\b|\(te?xte?\)", section), (path, section)
+        seen += section
+    for words in WORDS[lang]:
+        assert words in seen, words
+
+
+def test_the_catalogue_names_classes_by_curie_and_dates_for_people(site):
+    url, _ = site
+    html = httpx.get(url + "/catalogue?lang=fr").text
+    assert (
+        '<a href="http://schema.org/Place" title="http://schema.org/Place"><code>schema:Place</code></a>'
+        in html
+    )
+    listed = html[html.index("<h2>Classes") :]
+    assert "<code>http" not in listed  # classes and properties; a graph's IRI is what a query names
+    assert not re.search(r"<td>\d{4}-\d\d-\d\dT", html)
+    assert re.search(r"<td>1?\d(?:er)? \w+ 20\d\d à \d\d:\d\d</td>", html)
+    english = httpx.get(url + "/catalogue?lang=en").text
+    assert re.search(r"<td>\d\d? [A-Z]\w+ 20\d\d, \d\d:\d\d</td>", english)
+
+
 def test_a_place_page_is_not_revalidated_by_the_store_version_alone(site):
     """Open or closed depends on the minute the page shows: a place page's ETag holds that minute, so a
     browser does not keep an old status while the store stays the same; other pages keep theirs."""
