@@ -10,13 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import pyoxigraph as ox
 from markupsafe import Markup
 
 from api import maps
-from api.i18n import date_text, translator
+from api.i18n import PARIS, date_text, translator
 from api.pages import local_path, number
 from graph import contributions as model
 from graph import search
@@ -27,7 +26,6 @@ from graph.namespaces import CS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
 from graph.store import Store, Term
 from loaders.hours import DAYS
 
-PARIS = ZoneInfo("Europe/Paris")
 CREATOR_PROPS = (SCHEMA + "author", SCHEMA + "creator", DCTERMS + "creator", SCHEMA + "publisher")
 LIST_CAP = 30  # items of a related list shown on a card; the rest is a link to the full list
 
@@ -220,16 +218,34 @@ def by_label(links) -> list[Link]:
     return sorted(links, key=lambda link: link.label.lower())
 
 
+BULLET = re.compile(r"^\s*(?:[-•→*]\s*)+")
+
+
 def summary(text: str, limit: int = 700) -> str:
-    """The first paragraph, cut at a sentence end near ``limit``: the card's one-paragraph summary. A last
-    sentence announcing what the card does not show ("… répondre à un triple besoin :") is left out."""
-    first = next((p.strip() for p in re.split(r"\n\s*\n|\n(?=[-•→*])", text) if p.strip()), "")
-    first = " ".join(first.split())
+    """The first paragraph, cut at a sentence end near ``limit``: the card's one-paragraph summary. A
+    paragraph announcing a list ("Ce projet se compose de trois grandes actions :") carries the list, its
+    items joined; a heading over a list ("Phase 1 - Diagnostic") is no summary: '' lets a card take another
+    text. A last sentence announcing a list that does not follow is left out."""
+    block = next((p for p in re.split(r"\n\s*\n(?!\s*[-•→*])", text) if p.strip()), "")
+    lead, *items = re.split(r"\n\s*(?=[-•→*])", block.strip())
+    first = " ".join(lead.split())
 
     def sentence_end(text: str) -> int:
         return max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
 
-    if first.endswith(":") and (end := sentence_end(first)) > 0:
+    if items and first.endswith(":"):
+        # An item is its line and the lines wrapping it, up to one ending a sentence: what follows the
+        # list without a bullet is no longer the list (Smart Villages' "iNotre espace de ressources…").
+        # As many whole items as the limit holds.
+        items = [re.split(r"(?<=[.!?])\n", BULLET.sub("", item), maxsplit=1)[0] for item in items]
+        items = [" ".join(item.split()).rstrip(".,;") for item in items]
+        shown = len(items)
+        while shown > 1 and len(first) + sum(len(item) + 2 for item in items[:shown]) > limit:
+            shown -= 1
+        first = f"{first} {'; '.join(items[:shown])}{'.' if shown == len(items) else '; …'}"
+    elif items and not first.endswith((".", "!", "?", ")")):
+        return ""
+    elif first.endswith(":") and (end := sentence_end(first)) > 0:
         first = first[: end + 1]
     if len(first) <= limit:
         return first
@@ -339,7 +355,7 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
     return ProjectCard(
         activity=f.first(DCTERMS + "type"),
         activity_text=f.text(CS + "activityLine"),
-        summary=summary(f.text(SCHEMA + "description") or f.text(CS + "objectives")),
+        summary=summary(f.text(SCHEMA + "description")) or summary(f.text(CS + "objectives")),
         start=f.date(SCHEMA + "startDate"),
         end=f.date(SCHEMA + "endDate"),
         territories=f.links(DCTERMS + "spatial"),

@@ -7,12 +7,16 @@ one by the language's rule (French: 0 and 1 are singular; English: 1 alone); in 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
 from graph.search import TERRITORY_CLASSES
+
+PARIS = ZoneInfo("Europe/Paris")  # the time pages show
 
 LANGS = ("fr", "en")
 
@@ -211,11 +215,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "facet_epci": ("EPCI", "EPCI"),
     "facet_samedi": ("Ouvert le samedi", "Open on Saturday"),
     "yes": ("oui", "yes"),
+    "no": ("non", "no"),
     "facet_niveau": ("Niveau", "Level"),
     "facet_region": ("Région", "Region"),
     "facet_kind": ("Catégorie", "Category"),
-    # A class the data gives no label, by its local name (class_name): the classes of the resources
-    # (graph/search.py CREATIVE_WORKS), of the actors and of the concepts
+    # A term the data gives no label, by its local name (term_name): the classes of the resources
+    # (graph/search.py CREATIVE_WORKS), of the actors, of the concepts and of the nodes the property table
+    # shows (an address, opening hours…); the members of schema.org's enumerations (days are day_…)
     "class_CreativeWork": ("Œuvre ou document", "Work or document"),
     "class_DigitalDocument": ("Document numérique", "Digital document"),
     "class_Report": ("Rapport", "Report"),
@@ -232,6 +238,32 @@ STRINGS: dict[str, tuple[str, str]] = {
     "class_Person": ("Personne", "Person"),
     "class_Concept": ("Concept", "Concept"),
     "class_ConceptScheme": ("Schéma de concepts", "Concept scheme"),
+    "class_Project": ("Projet", "Project"),
+    "class_Event": ("Événement", "Event"),
+    "class_Place": ("Lieu", "Place"),
+    "class_GovernmentOffice": ("Service public", "Government office"),
+    "class_PostalAddress": ("Adresse postale", "Postal address"),
+    "class_GeoCoordinates": ("Coordonnées géographiques", "Geographic coordinates"),
+    "class_Geometry": ("Géométrie", "Geometry"),
+    "class_OpeningHoursSpecification": ("Horaires d'ouverture", "Opening hours"),
+    "class_MonetaryGrant": ("Financement", "Grant"),
+    "class_MonetaryAmount": ("Montant", "Amount"),
+    "class_QuantitativeValue": ("Quantité", "Quantity"),
+    "class_PeriodOfTime": ("Période", "Period"),
+    "class_Question": ("Question", "Question"),
+    "class_Answer": ("Réponse", "Answer"),
+    "class_WebSite": ("Site web", "Website"),
+    "class_MediaObject": ("Fichier", "File"),
+    "class_Service": ("Service", "Service"),
+    "class_Entity": ("Entité", "Entity"),
+    "value_EventScheduled": ("prévu", "scheduled"),
+    "value_EventCancelled": ("annulé", "cancelled"),
+    "value_EventPostponed": ("reporté", "postponed"),
+    "value_EventRescheduled": ("reprogrammé", "rescheduled"),
+    "value_EventMovedOnline": ("passé en ligne", "moved online"),
+    "value_OfflineEventAttendanceMode": ("sur place", "in person"),
+    "value_OnlineEventAttendanceMode": ("en ligne", "online"),
+    "value_MixedEventAttendanceMode": ("sur place et en ligne", "in person and online"),
     "period": ("Période", "Period"),
     "stated": ("indiquée par la source", "stated by the source"),
     "partners": ("Partenaires", "Partners"),
@@ -636,17 +668,27 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 
-def class_name(iri: str, lang: str) -> str:
-    """The name of a class the data gives no label (igeo: levels, org:Organization, skos:Concept…), ''
-    if the table has none: pages and lists name a type, never show its IRI."""
+def term_name(iri: str, lang: str) -> str:
+    """The name of a term the data gives no label (igeo: levels, org:Organization, skos:Concept,
+    schema:Monday, schema:EventScheduled…), '' if the table has none: pages and lists name a type or a
+    value, never show its IRI."""
     level = TERRITORY_CLASSES.get(iri)
-    key = f"kind_{level}" if level else "class_" + re.split(r"[#/]", iri)[-1]
-    return translator(lang)(key) if key in STRINGS else ""
+    local = re.split(r"[#/]", iri)[-1]
+    keys = [f"kind_{level}"] if level else [f"{kind}_{local}" for kind in ("class", "day", "value")]
+    return next((translator(lang)(key) for key in keys if key in STRINGS), "")
 
 
 def date_text(iso: str, lang: str) -> str:
-    """An ISO date for people: '12 octobre 2023' / '12 October 2023', 'janvier 2023' / 'January 2023';
-    a year, a date with a time or a free text as given."""
+    """An ISO date for people: '12 octobre 2023' / '12 October 2023', 'janvier 2023' / 'January 2023'; a
+    date and time at Paris's time: '6 décembre 2026 à 09:54' / '6 December 2026, 09:54'; a year or a free
+    text as given."""
+    if "T" in iso:
+        try:
+            at = dt.datetime.fromisoformat(iso.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return iso
+        at = at.astimezone(PARIS) if at.tzinfo else at
+        return date_text(at.date().isoformat(), lang) + (" à " if lang == "fr" else ", ") + f"{at:%H:%M}"
     m = re.fullmatch(r"(\d{4})-(\d\d)(?:-(\d\d))?", iso.strip())
     if not m or not 1 <= int(m[2]) <= 12:
         return iso

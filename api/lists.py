@@ -18,7 +18,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from api import conneg
-from api.i18n import class_name, language, translator
+from api.i18n import language, term_name, translator
 from api.pages import local_path, number_param, render, store_of, with_query
 from graph import formats, search
 from graph.contributions import LICENSE_NAMES
@@ -81,7 +81,7 @@ def value_label(cat: search.Catalog, value: str, lang: str) -> str:
     if "://" not in value:
         return value
     label = LICENSE_NAMES.get(value) or cat.label(value, lang)
-    return label if label != value else class_name(value, lang) or value
+    return label if label != value else term_name(value, lang) or value
 
 
 def facet_view(

@@ -94,10 +94,15 @@ def ontology(request: Request, ext: str | None = None) -> Response:
 
 @functools.cache
 def _display() -> tuple[dict[str, dict[str, str]], dict[str, float]]:
-    """Every property's labels and ``cs:displayOrder``: the ontology file labels the reused terms too."""
+    """Every property's labels and ``cs:displayOrder``, from every file of ontology/ the store loads (the
+    services' terms are in services.ttl): the files label the reused terms too."""
     labels: dict[str, dict[str, str]] = {}
     order: dict[str, float] = {}
-    for t in triples():
+    found = []
+    for path in sorted(ONTOLOGY_DIR.glob("*.ttl")):
+        with path.open("rb") as f:
+            found += ox.parse(f, ox.RdfFormat.TURTLE, base_iri=CS)
+    for t in found:
         if t.predicate.value == RDFS + "label":
             labels.setdefault(t.subject.value, {})[t.object.language or ""] = t.object.value
         elif t.predicate.value == CS + "displayOrder":

@@ -7,6 +7,7 @@ describes the thing and says so. An IRI without public data is a 404 in the aske
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -17,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import cards, conneg
 from api.contributions import contributions_of
-from api.i18n import class_name, date_text, language
+from api.i18n import date_text, language, term_name, translator
 from api.ontology import property_label, property_rank
 from api.pages import base_of, local_path, number, number_param, render, store_of
 from api.public_http import etag_matches
@@ -52,12 +53,14 @@ def dereference(request: Request, kind: str, key: str) -> Response:
         key, ext = stem, suffix
     fmt = conneg.choose(request, OFFERED, ext)
     iri = f"{base_of(request)}id/{kind}/{key}"
-    # One version of the store, one page per format and language: a revalidation costs no query.
-    lang = language(request)
-    etag = f'"{store.version}-{fmt.name}-{lang if fmt is formats.HTML else ""}"'
+    desc = describe(store, iri)
+    # One version of the store, one page per format and language: a revalidation costs the description, not
+    # the page. A place's page says whether it is open at the minute it shows: that minute is in its ETag.
+    lang, now = language(request), dt.datetime.now(cards.PARIS)
+    clock = f"-{now:%Y%m%d%H%M}" if fmt is formats.HTML and cards.kind_of(desc.types()) == "lieu" else ""
+    etag = f'"{store.version}-{fmt.name}-{lang if fmt is formats.HTML else ""}{clock}"'
     if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
-    desc = describe(store, iri)
     if not desc.exists and (current := merged_into(request, kind, key, iri)):
         target = local_path(current, base_of(request)) + (f".{ext}" if ext else "")
         query = f"?{request.url.query}" if request.url.query else ""
@@ -75,7 +78,7 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     if not desc.exists:
         response = render(request, "not_found.html", {"iri": iri}, status_code=404)
     else:
-        page = page_context(request, store, desc, lang)
+        page = page_context(request, store, desc, lang, now)
         response = render(request, page.card.template if page.card else "resource.html", page)
     response.headers["ETag"] = etag
     return response
@@ -128,18 +131,24 @@ def table(desc, node: ox.NamedNode | ox.BlankNode, lang: str, base: str) -> list
 
 
 def value_view(desc, obj, lang: str, predicate: str, base: str) -> dict:
+    """One value for people: a linked thing by its label (else its name in api/i18n.py: a class, a day),
+    dates, times and yes/no in words; a CURIE or a raw literal only when nothing names it."""
     if isinstance(obj, ox.NamedNode):
-        label = pick(desc.labels.get(obj.value), lang, "")
+        label = pick(desc.labels.get(obj.value), lang, "") or term_name(obj.value, lang)
         return view(href=local_path(obj.value, base), label=label or curie(obj.value))
     if isinstance(obj, ox.BlankNode):
         return view(nested=table(desc, obj, lang, base))
-    text = obj.value
-    if obj.datatype and obj.datatype.value.endswith("#decimal") and predicate == SCHEMA + "value":
+    text, datatype = obj.value, obj.datatype.value
+    if datatype.endswith("#decimal") and predicate == SCHEMA + "value":
         text = number(float(text), lang, 2)
     if text.startswith(("http://", "https://")):
         return view(href=text, label=text, external=True)
-    if obj.datatype.value in DATES:
+    if datatype in DATES:
         text = date_text(text, lang)
+    elif datatype == XSD + "time":
+        text = text[:5]  # 09:00, as the card's week
+    elif datatype == XSD + "boolean":
+        text = translator(lang)("yes" if text in ("true", "1") else "no")
     return view(text=text, long=predicate in LONG_TEXT or len(text) > 200, lang=obj.language)
 
 
@@ -163,7 +172,7 @@ class ResourcePage:
     card: cards.Card | None = None
 
 
-def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
+def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> ResourcePage:
     base = store.minter.base
     iri = desc.iri.value
     title = pick(desc.labels.get(iri), lang, curie(iri))
@@ -171,7 +180,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
     # The header names the kind: a concept by its scheme ("Thèmes des services au public"), else the
     # classes by their labels, else by their names in api/i18n.py (skos:ConceptScheme…), else CURIEs.
     schemes = [pick(desc.labels.get(s.value), lang, "") for s in grouped.get(SKOS + "inScheme", [])]
-    names = [pick(desc.labels.get(t), lang, class_name(t, lang) or curie(t)) for t in desc.types()]
+    names = [pick(desc.labels.get(t), lang, term_name(t, lang) or curie(t)) for t in desc.types()]
     types = list(dict.fromkeys([s for s in schemes if s] or names))  # a type stated in two graphs: once
     kind = cards.kind_of(desc.types())
     # A territory's card is its roll-ups: during the server's first index build its page waits up to
@@ -209,7 +218,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
     elif kind == "projet":
         card = cards.project_card(store, desc, lang, cat)
     elif kind == "lieu":
-        card = cards.place_card(store, desc, lang, cat)
+        card = cards.place_card(store, desc, lang, cat, now)
     elif kind == "ressource":
         card = cards.resource_card(store, desc, lang, contributions_of(request))
     elif kind == "organisation":
@@ -226,7 +235,7 @@ def page_context(request: Request, store, desc, lang: str) -> ResourcePage:
         formats=[(f.extension, f.media_type) for f in formats.DESCRIPTION],
         path=local_path(iri, base),
         sparql_href="/sparql?query=" + quote(f"DESCRIBE <{iri}>"),
-        description=cards.summary(texts[0], 200) if texts else ", ".join(types),
+        description=(texts and cards.summary(texts[0], 200)) or ", ".join(types),
         kind=territory.level if territory else kind,
         index_building=kind == "territoire" and cat is None,
         card=card,
@@ -247,7 +256,7 @@ SCHEMA_TYPES = {
     "schema:CreativeWork": "CreativeWork",
 }
 NUMBERS = {XSD + "decimal", XSD + "double", XSD + "float", XSD + "integer"}
-DATES = {XSD + "date", XSD + "gYearMonth"}  # shown for people in the property table
+DATES = {XSD + "date", XSD + "gYearMonth", XSD + "dateTime"}  # shown for people in the property table
 MAX_VALUES = 50  # per property: a page's JSON-LD stays small whatever links to it
 
 

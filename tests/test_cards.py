@@ -215,6 +215,59 @@ def test_a_place_address_names_its_town_once(site):
     assert address.count("Bourg-Saint-Maurice") == 1 and '<a href="/id/epci/' in address
 
 
+CURIE = re.compile(r"\b(?:schema|geo|cs|dcterms|skos|prov|rdfs?|org|foaf|igeo|xsd|dcat|owl):\w")
+WORDS = {  # what the raw values of the fixtures read as, in the property table
+    "fr": ["Lundi", "09:00", "Adresse postale", "pays", "non", "prévu", "6 décembre 2026 à 09:54"],
+    "en": ["Monday", "09:00", "Postal address", "country", "no", "scheduled", "6 December 2026, 09:54"],
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_all_data_shows_words_not_curies_or_raw_values(site, lang):
+    """« Toutes les données » is for people: properties, classes and enumeration members by name, times,
+    booleans and date-times formatted; the IRI stays in the title of each property's name."""
+    url, _ = site
+    seen = ""
+    for path in PAGES.values():
+        html = httpx.get(f"{url}{path}?lang={lang}", timeout=30).text
+        section = text_of(re.search(r'<section aria-labelledby="h-props".*?</section>', html, re.S).group(0))
+        assert not CURIE.search(section), (path, CURIE.findall(section), section)
+        assert not re.search(r"\d\d:\d\d:\d\d|\b(?:true|false)\b|\(te?xte?\)", section), (path, section)
+        seen += section
+    for words in WORDS[lang]:
+        assert words in seen, words
+
+
+def test_the_catalogue_names_classes_by_curie_and_dates_for_people(site):
+    url, _ = site
+    html = httpx.get(url + "/catalogue?lang=fr").text
+    assert (
+        '<a href="http://schema.org/Place" title="http://schema.org/Place"><code>schema:Place</code></a>'
+        in html
+    )
+    listed = html[html.index("<h2>Classes") :]
+    assert "<code>http" not in listed  # classes and properties; a graph's IRI is what a query names
+    assert not re.search(r"<td>\d{4}-\d\d-\d\dT", html)
+    assert re.search(r"<td>1?\d(?:er)? \w+ 20\d\d à \d\d:\d\d</td>", html)
+    english = httpx.get(url + "/catalogue?lang=en").text
+    assert re.search(r"<td>\d\d? [A-Z]\w+ 20\d\d, \d\d:\d\d</td>", english)
+
+
+def test_a_place_page_is_not_revalidated_by_the_store_version_alone(site):
+    """Open or closed depends on the minute the page shows: a place page's ETag holds that minute, so a
+    browser does not keep an old status while the store stays the same; other pages keep theirs."""
+    url, _ = site
+    place = httpx.get(url + PAGES["lieu"])
+    commune = httpx.get(url + PAGES["territoire-commune"])
+    clock = re.search(r"il est (\d\d):(\d\d)", text_of(place.text))
+    assert clock and "".join(clock.groups()) + '"' in place.headers["etag"]
+    assert place.headers["etag"] != commune.headers["etag"]  # not the version, format and language alone
+    stale = place.headers["etag"][:-5] + ("0000" if clock[1] != "00" else "2359") + '"'  # another minute
+    assert httpx.get(url + PAGES["lieu"], headers={"If-None-Match": stale}).status_code == 200
+    again = httpx.get(url + PAGES["territoire-commune"], headers={"If-None-Match": commune.headers["etag"]})
+    assert again.status_code == 304
+
+
 @pytest.mark.parametrize("kind", list(PAGES))
 def test_each_card_shows_its_facts_in_both_languages(site, kind):
     url, _ = site
@@ -276,6 +329,20 @@ def test_a_project_map_shows_the_departements_of_its_territories(base_iri, terri
     assert sorted(highlighted) == ["Alpes-de-Haute-Provence", "Hautes-Alpes"]
 
 
+def test_a_project_summary_skips_a_heading_over_a_list(base_iri, territory_triples):
+    """Coeur de Jura's description starts on a phase's heading: its objectives make the summary."""
+    store = cards_store(base_iri, territory_triples)
+    iri = base_iri + "id/projet/cadre-strategique"
+    store.update(
+        f"""PREFIX schema: <http://schema.org/> PREFIX cs: <https://w3id.org/communs-services/def#>
+        INSERT DATA {{ GRAPH <{base_iri}graph/essai> {{ <{iri}> a schema:Project ;
+          schema:description "Phase 1 - Diagnostic\\n- Focus groupes\\n- Analyse des documents"@fr ;
+          cs:objectives "Fruit de la fusion, la communauté veut de meilleurs services."@fr }} }}"""
+    )
+    card = cards.project_card(store, describe(store, iri), "fr", None)
+    assert card.summary == "Fruit de la fusion, la communauté veut de meilleurs services."
+
+
 def test_an_organisation_map_shows_its_sites(base_iri, territory_triples):
     store = cards_store(base_iri, territory_triples)
     card = cards.organisation_card(store, describe(store, base_iri + "id/organisation/mission-locale"), "fr")
@@ -335,11 +402,26 @@ def test_every_list_facet_level_and_kind_has_its_words():
     [
         ("Une phrase assez longue. Une autre, plus longue que la limite.", 40, "Une phrase assez longue."),
         ("Premier paragraphe. Suite.\n\nSecond paragraphe.", 200, "Premier paragraphe. Suite."),
-        ("Un titre\n- une liste", 200, "Un titre"),
+        ("Un titre\n- une liste", 200, ""),  # a heading: the card takes another text
         ("Un texte sans point qui ne finit jamais avant la limite", 30, "Un texte sans point qui ne …"),
         ("Court. Puis une phrase qui passe la limite", 30, "Court. Puis une phrase qui …"),
-        ("Le contexte, etc. Elle répond à un triple besoin :\n- • un\n- • deux", 200, "Le contexte, etc."),
-        ("Un seul besoin :\n- un", 200, "Un seul besoin :"),
+        (
+            "Le contexte, etc. Elle répond à un triple besoin :\n- • un,\n- • deux",
+            200,
+            "Le contexte, etc. Elle répond à un triple besoin : un; deux.",
+        ),
+        ("Un seul besoin :\n- un", 200, "Un seul besoin : un."),
+        (
+            "Elle a réalisé :\n\n- un rapport sur\ndeux lignes.\n- une base.\nAutre chose",
+            200,
+            "Elle a réalisé : un rapport sur deux lignes; une base.",
+        ),
+        (
+            "Trois actions :\n- une première action\n- une deuxième action\n- une troisième",
+            60,
+            "Trois actions : une première action; une deuxième action; …",
+        ),
+        ("Le contexte. Une annonce :\n\nUn autre paragraphe.", 200, "Le contexte."),
     ],
 )
 def test_a_summary_ends_at_a_sentence_or_a_word(text: str, limit: int, expected: str) -> None:

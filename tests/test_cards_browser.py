@@ -19,6 +19,9 @@ RESULTS = SHOTS / "axe.json"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
 # Besides the cards: the pages a person reaches them from, with the facets and the search form.
 OTHERS = {"accueil": "/", "liste-projets": "/projets", "recherche": "/recherche?q=saison"}
+OTHERS["rapprochement"] = "/rapprochement"  # its curl example, a long line
+# A code block whose text is wider than its box is cut where no scrollbar shows (overlay scrollbars).
+CODE_FITS = "[...document.querySelectorAll('main pre')].every(e => e.scrollWidth <= e.clientWidth)"
 VISIBLE = {  # one fact per page, as a reader sees it (French)
     "projet": "87\u202f500,50\u00a0€",
     "lieu": "Horaires de la semaine",
@@ -31,6 +34,7 @@ VISIBLE = {  # one fact per page, as a reader sees it (French)
     "accueil": "En chiffres",
     "liste-projets": "Tremplin Saison",
     "recherche": "Tremplin Saison",
+    "rapprochement": "rapprochement.csv",
 }
 BAD = {"serious", "critical"}
 
@@ -70,8 +74,10 @@ def test_every_kind_reads_well_and_passes_axe(base_iri, territory_triples, tmp_p
                 if lang == "fr":
                     assert page.get_by_text(VISIBLE[name], exact=False).first.is_visible(), name
                 report.setdefault(name, {})[lang] = axe(page)
+                assert page.evaluate(CODE_FITS), f"{name} ({lang}): a code block is cut at 1280 px"
                 page.screenshot(path=str(SHOTS / f"{name}-{lang}-1280.png"), full_page=True)
                 page.set_viewport_size({"width": 390, "height": 844})
+                assert page.evaluate(CODE_FITS), f"{name} ({lang}): a code block is cut at 390 px"
                 page.screenshot(path=str(SHOTS / f"{name}-{lang}-390.png"), full_page=True)
         # The skip link is the first stop of the keyboard and takes it to the content.
         page.set_viewport_size({"width": 1280, "height": 900})
