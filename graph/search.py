@@ -125,7 +125,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
@@ -420,8 +420,8 @@ class Catalog:
         db.executemany("INSERT OR IGNORE INTO word VALUES (?)", [(w,) for w in found])
 
     def _write_territories(self, store: Store) -> None:
-        """The territories are the items of that list; their codes, populations and ``isPartOf`` are read
-        again whole (flat patterns: a few tens of thousands of rows for France)."""
+        """The territories are the items of that list; their codes, populations, ``isPartOf`` and ``covers``
+        are read again whole (flat patterns: a few tens of thousands of rows for France)."""
         db = self.db
         codes = {x.value: v.value for x, v in _pairs(store, None, f"<{IGEO}codeINSEE>")}
         pops = {x.value: v.value for x, v in _pairs(store, None, f"<{CS}population>")}
@@ -435,9 +435,10 @@ class Catalog:
             territories.setdefault(
                 iri, (iri, TERRITORY_CLASSES[level], label, codes.get(iri, ""), population)
             )
+        # An informal area contains the official units it covers: its roll-ups count what is in them.
         parts = [
             (c.value, p.value)
-            for c, p in _pairs(store, None, f"<{DCTERMS}isPartOf>")
+            for c, p in _pairs(store, None, f"<{DCTERMS}isPartOf>|^<{CS}covers>")
             if c.value in territories and p.value in territories
         ]
         for table in ("territory", "part"):
@@ -529,13 +530,15 @@ class Catalog:
 
     def closure(self, territory: str) -> set[str]:
         """The territory and every territory containing it: ``isPartOf`` is strict in the territories graph
-        (an EPCI straddling two départements only ``geoOverlaps`` them)."""
+        (an EPCI straddling two départements only ``geoOverlaps`` them), and an informal area contains what
+        it ``covers`` (a walk, not a recursion: written data may loop: an area covering what holds it)."""
         found = self._closure.get(territory)
         if found is None:
-            found = {territory}
-            t = self.territories.get(territory)
-            for p in t.parents if t else ():
-                found |= self.closure(p)
+            found, todo = set(), [territory]
+            while todo:
+                if (t := todo.pop()) not in found:
+                    found.add(t)
+                    todo += self.territories[t].parents if t in self.territories else ()
             self._closure[territory] = found
         return found
 
