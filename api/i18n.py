@@ -47,6 +47,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "facets": ("Filtrer", "Filter"),
     "apply": ("Appliquer", "Apply"),
+    "facet_more": ("autre valeur|autres valeurs", "more value|more values"),
     "clear": ("Tout effacer", "Clear all"),
     "sort": ("Trier par", "Sort by"),
     "sort_label": ("nom", "name"),

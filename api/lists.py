@@ -5,7 +5,8 @@ Every list URL has ``.json`` and ``.csv`` twins taking the same filters, which t
 answers by ``?format=`` or ``Accept`` (api/conneg.py), in pages of ``limit`` rows (at most the
 ``list_rows`` setting: the whole list when it fits, else a ``Link: rel=next``). Facet values are short keys
 (``?theme=mobilite&departement=73``); values of one facet are alternatives, facets combine with AND, and a
-facet's counts apply the other facets' choices only (what ticking a value gives).
+facet's counts apply the other facets' choices only (what ticking a value gives). The JSON twin gives
+the facets too (``facets``: every value of each, as the page, which folds those past the first 40).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from graph.contributions import LICENSE_NAMES
 router = APIRouter()
 PER_PAGE = 50
 SEARCH_FACETS = ["kind", "departement", "theme"]
-FACET_VALUES = 40  # the most frequent values a facet shows (the chosen ones always show)
+FACET_VALUES = 40  # the most frequent values a facet shows, the chosen ones too; the others folded
 OFFERED = (formats.HTML, formats.JSON, formats.CSV)  # HTML first: a browser's */* gets the page
 
 
@@ -66,12 +67,14 @@ def known_facets(cat: search.Catalog, chosen: dict[str, list[str]], lang: str) -
 
 
 def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list[str]) -> dict:
-    """One facet of the form: its values as (key, label, count), the chosen ones checked."""
-    return {
-        "name": name,
-        "label": translator(lang)("facet_" + name),
-        "values": [{"key": k, "label": lb, "count": n, "checked": k in chosen} for k, lb, n in values],
-    }
+    """One facet of the form: its values as (key, label, count), the chosen ones checked; past the
+    FACET_VALUES first, the values not chosen are ``more``, by name (folded on the page: every value of a
+    facet is reachable, the least frequent département too)."""
+    rows = [{"key": k, "label": lb, "count": n, "checked": k in chosen} for k, lb, n in values]
+    shown = rows[:FACET_VALUES] + [v for v in rows[FACET_VALUES:] if v["checked"]]
+    more = [v for v in rows[FACET_VALUES:] if not v["checked"]]
+    more.sort(key=lambda v: search.folded(v["label"]))
+    return {"name": name, "label": translator(lang)("facet_" + name), "values": shown, "more": more}
 
 
 def value_label(cat: search.Catalog, value: str, lang: str) -> str:
@@ -91,7 +94,7 @@ def facet_view(
     t = translator(lang)
     views = []
     order = sorted(facets, key=lambda name: name in chosen)
-    counted = {name: cat.facet_counts(kind, chosen, name, FACET_VALUES) for name in order}
+    counted = {name: cat.facet_counts(kind, chosen, name) for name in order}
     for name in facets:
         counts = counted[name]
         if not counts and name not in chosen:
@@ -149,7 +152,11 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
             r["projects"] = cat.count("projets", kind_name[:-1], search.key_of(r["iri"], cat.base))
     if fmt is not formats.HTML:  # pages of ``limit`` rows: the first is the whole list when it fits
         following = with_query(request, page=page + 1) if page * per_page < total else None
-        response = export(rows, facets, fmt, total, {"page": page, "limit": per_page, "next": following})
+        extra: dict = {"page": page, "limit": per_page, "next": following}
+        if fmt is formats.JSON:  # the page's facets, every value of each
+            views = facet_view(cat, kind_name, facets, chosen, lang)
+            extra["facets"] = {f["name"]: f["values"] + f["more"] for f in views}
+        response = export(rows, facets, fmt, total, extra)
         if following:
             response.headers["Link"] = f'<{following}>; rel="next"'
         return response

@@ -622,13 +622,13 @@ class Catalog:
             return total, self.items_of(numbers)
 
     def facet_counts(
-        self, kind: str, selected: dict[str, list[str]], facet: str, limit: int
+        self, kind: str, selected: dict[str, list[str]], facet: str, limit: int = -1
     ) -> list[tuple[str, int, str]]:
         """(key, count, value) of one facet, most frequent first, over the items matching the OTHER facets'
         choices: a value's count is then what ticking it gives (its values are alternatives), and a chosen
-        one's its share. Kept counts when no other facet is chosen (``facet_count``, by triggers), the
-        chosen items' facets otherwise (``temp.chosen``: ask the facets without a choice first, whose
-        items are the page's)."""
+        one's its share; every value unless a ``limit`` is given. Kept counts when no other facet is
+        chosen (``facet_count``, by triggers), the chosen items' facets otherwise (``temp.chosen``: ask
+        the facets without a choice first, whose items are the page's)."""
         selected = {name: keys for name, keys in selected.items() if name != facet}
         with self._reading() as db:
             if not selected:

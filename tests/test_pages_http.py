@@ -549,3 +549,19 @@ def test_a_licence_is_named_in_the_facet_and_the_twins_as_on_its_card(url):
     assert "CC BY 4.0" in [v for i in items for v in i.get("licence", [])]
     assert "CC BY 4.0" in [r["licence"] for r in rows]
     assert "creativecommons.org" not in str(items) + str(rows)
+
+
+def test_every_facet_value_is_reachable_on_the_page_and_in_the_json_twin(url):
+    """Past its most frequent values, a facet's others are folded by name, not cut: /territoires listed
+    the 40 largest départements only, none of the Alpine ones (04, 05, 73, 74) among them."""
+    html = httpx.get(f"{url}/territoires", timeout=60).text
+    facets = httpx.get(f"{url}/territoires.json", params={"limit": 1}).json()["facets"]
+    keys = [v["key"] for v in facets["departement"]]
+    assert len(keys) > 100 and {"04", "05", "73", "74"} <= set(keys)
+    assert re.findall(r'name="departement" value="([^"]+)"', html) == keys
+    folded = re.search(r"<summary>(\d+) autres valeurs</summary>\s*<ul>(.*?)</ul>", html, re.S)
+    names = re.findall(r'name="departement" value="[^"]+"> (.*?) <span', folded[2])
+    assert int(folded[1]) == len(keys) - 40 == len(names) and names == sorted(names, key=search.folded)
+    # A chosen value is shown among the first, checked, wherever its count puts it.
+    chosen = httpx.get(f"{url}/territoires", params={"departement": "05"}).text
+    assert re.search(r'value="05" checked> Hautes-Alpes \(05\)', chosen.split("<summary>")[0])
