@@ -222,6 +222,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "class_Article": ("Article", "Article"),
     "class_Dataset": ("Jeu de données", "Dataset"),
     "class_WebPage": ("Page web", "Web page"),
+    "class_WebSite": ("Site web", "Website"),
     "class_HowTo": ("Guide pratique", "How-to"),
     "class_VideoObject": ("Vidéo", "Video"),
     "class_Book": ("Livre", "Book"),

@@ -43,8 +43,10 @@ TEXT_PROPS = (  # searched beside the labels
     f"<{SCHEMA}description> <{CS}objectives> <{CS}stakes> <{SKOS}definition> <{SKOS}altLabel>"
     f" <{DCTERMS}description> <{SCHEMA}abstract>"
 )
+# What a resource is (the list /ressources, its page's card, its dump, the named query
+# ressources-theme-public): a schema:CreativeWork, typed with it or one of these subclasses (no inference).
 CREATIVE_WORKS = (  # noqa: SIM905 - a table
-    "CreativeWork DigitalDocument Report Article Dataset WebPage HowTo VideoObject Book Guide"
+    "CreativeWork DigitalDocument Report Article Dataset WebPage WebSite HowTo VideoObject Book Guide"
     " PresentationDigitalDocument SoftwareSourceCode"
 ).split()
 
@@ -125,7 +127,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
