@@ -12,17 +12,21 @@ the facets too (``facets``: every value of each, as the page, which folds those 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from pyoxigraph import NamedNode
 
 from api import conneg
 from api.i18n import class_name, language, translator
 from api.pages import local_path, number_param, render, store_of, with_query
 from graph import formats, search
 from graph.contributions import LICENSE_NAMES
+from graph.namespaces import SCHEMA
+from graph.store import Store
 
 router = APIRouter()
 PER_PAGE = 50
@@ -122,6 +126,29 @@ def row(cat: search.Catalog, iri: str, lang: str, **more: object) -> dict:
     return {"iri": iri, "href": local_path(iri, cat.base), "label": cat.label(iri, lang), **more}
 
 
+def told_apart(
+    store: Store, cat: search.Catalog, rows: list[dict], items: list[search.Item], lang: str
+) -> None:
+    """Rows of a page with the same label and département get what tells them apart, their street address
+    and the territories they name (three « Anticafé — Paris (75) », two agencies in Bas-Rhin): one query
+    for those few rows only."""
+
+    def same(r: dict) -> tuple:
+        return r["label"], tuple(r.get("departement", ()))
+
+    seen = Counter(map(same, rows))
+    twins = [(r, it) for r, it in zip(rows, items, strict=True) if seen[same(r)] > 1]
+    if not twins:
+        return
+    values = " ".join(str(NamedNode(it.iri)) for _, it in twins)
+    street = f"<{SCHEMA}address>/<{SCHEMA}streetAddress>"
+    query = f"SELECT ?x ?street WHERE {{ VALUES ?x {{ {values} }} ?x {street} ?street }}"
+    streets = {r["x"].value: r["street"].value for r in store.select(query)}
+    for r, it in twins:
+        places = sorted(cat.label(t, lang) for t in it.direct if t != it.iri)
+        r["detail"] = ", ".join(filter(None, [streets.get(it.iri), *places]))
+
+
 def export(rows: list[dict], facets: list[str], fmt: formats.Format, total: int, extra: dict) -> Response:
     headers = {"Vary": "Accept"}
     if fmt is formats.JSON:
@@ -161,6 +188,7 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
             response.headers["Link"] = f'<{following}>; rel="next"'
         return response
     within_pages(page, total, lang)
+    told_apart(store_of(request), cat, rows, items, lang)
     views = facet_view(cat, kind_name, facets, chosen, lang)
     title, year = translator(lang)(kind_name), any(f.year for f in kind.facets)
     this_page = with_query(request, page=page, limit=PER_PAGE).partition("?")[2]  # the twins' same rows
