@@ -5,28 +5,33 @@ Every list URL has ``.json`` and ``.csv`` twins taking the same filters, which t
 answers by ``?format=`` or ``Accept`` (api/conneg.py), in pages of ``limit`` rows (at most the
 ``list_rows`` setting: the whole list when it fits, else a ``Link: rel=next``). Facet values are short keys
 (``?theme=mobilite&departement=73``); values of one facet are alternatives, facets combine with AND, and a
-facet's counts apply the other facets' choices only (what ticking a value gives).
+facet's counts apply the other facets' choices only (what ticking a value gives). The JSON twin gives
+the facets too (``facets``: every value of each, as the page, which folds those past the first 40).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from pyoxigraph import NamedNode
 
 from api import conneg
 from api.i18n import language, term_name, translator
 from api.pages import local_path, number_param, render, store_of, with_query
 from graph import formats, search
 from graph.contributions import LICENSE_NAMES
+from graph.namespaces import SCHEMA
+from graph.store import Store
 
 router = APIRouter()
 PER_PAGE = 50
 SEARCH_FACETS = ["kind", "departement", "theme"]
-FACET_VALUES = 40  # the most frequent values a facet shows (the chosen ones always show)
+FACET_VALUES = 40  # the most frequent values a facet shows, the chosen ones too; the others folded
 OFFERED = (formats.HTML, formats.JSON, formats.CSV)  # HTML first: a browser's */* gets the page
 
 
@@ -67,12 +72,14 @@ def known_facets(cat: search.Catalog, chosen: dict[str, list[str]], lang: str) -
 
 
 def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list[str]) -> dict:
-    """One facet of the form: its values as (key, label, count), the chosen ones checked."""
-    return {
-        "name": name,
-        "label": translator(lang)("facet_" + name),
-        "values": [{"key": k, "label": lb, "count": n, "checked": k in chosen} for k, lb, n in values],
-    }
+    """One facet of the form: its values as (key, label, count), the chosen ones checked; past the
+    FACET_VALUES first, the values not chosen are ``more``, by name (folded on the page: every value of a
+    facet is reachable, the least frequent département too)."""
+    rows = [{"key": k, "label": lb, "count": n, "checked": k in chosen} for k, lb, n in values]
+    shown = rows[:FACET_VALUES] + [v for v in rows[FACET_VALUES:] if v["checked"]]
+    more = [v for v in rows[FACET_VALUES:] if not v["checked"]]
+    more.sort(key=lambda v: search.folded(v["label"]))
+    return {"name": name, "label": translator(lang)("facet_" + name), "values": shown, "more": more}
 
 
 def value_label(cat: search.Catalog, value: str, lang: str) -> str:
@@ -92,7 +99,7 @@ def facet_view(
     t = translator(lang)
     views = []
     order = sorted(facets, key=lambda name: name in chosen)
-    counted = {name: cat.facet_counts(kind, chosen, name, FACET_VALUES) for name in order}
+    counted = {name: cat.facet_counts(kind, chosen, name) for name in order}
     for name in facets:
         counts = counted[name]
         if not counts and name not in chosen:
@@ -118,6 +125,29 @@ def within_pages(page: int, total: int, lang: str) -> None:
 
 def row(cat: search.Catalog, iri: str, lang: str, **more: object) -> dict:
     return {"iri": iri, "href": local_path(iri, cat.base), "label": cat.label(iri, lang), **more}
+
+
+def told_apart(
+    store: Store, cat: search.Catalog, rows: list[dict], items: list[search.Item], lang: str
+) -> None:
+    """Rows of a page with the same label and département get what tells them apart, their street address
+    and the territories they name (three « Anticafé — Paris (75) », two agencies in Bas-Rhin): one query
+    for those few rows only."""
+
+    def same(r: dict) -> tuple:
+        return r["label"], tuple(r.get("departement", ()))
+
+    seen = Counter(map(same, rows))
+    twins = [(r, it) for r, it in zip(rows, items, strict=True) if seen[same(r)] > 1]
+    if not twins:
+        return
+    values = " ".join(str(NamedNode(it.iri)) for _, it in twins)
+    street = f"<{SCHEMA}address>/<{SCHEMA}streetAddress>"
+    query = f"SELECT ?x ?street WHERE {{ VALUES ?x {{ {values} }} ?x {street} ?street }}"
+    streets = {r["x"].value: r["street"].value for r in store.select(query)}
+    for r, it in twins:
+        places = sorted(cat.label(t, lang) for t in it.direct if t != it.iri)
+        r["detail"] = ", ".join(filter(None, [streets.get(it.iri), *places]))
 
 
 def _cell(value: str | list[str]) -> str:
@@ -159,8 +189,13 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
         for r in rows:
             r["projects"] = cat.count("projets", kind_name[:-1], search.key_of(r["iri"], cat.base))
     if fmt is not formats.HTML:
-        return export(request, rows, facets, fmt, total, {"page": page, "limit": per_page})
+        extra: dict = {"page": page, "limit": per_page}
+        if fmt is formats.JSON:  # the page's facets, every value of each
+            views = facet_view(cat, kind_name, facets, chosen, lang)
+            extra["facets"] = {f["name"]: f["values"] + f["more"] for f in views}
+        return export(request, rows, facets, fmt, total, extra)
     within_pages(page, total, lang)
+    told_apart(store_of(request), cat, rows, items, lang)
     views = facet_view(cat, kind_name, facets, chosen, lang)
     title, year = translator(lang)(kind_name), any(f.year for f in kind.facets)
     this_page = with_query(request, page=page, limit=PER_PAGE).partition("?")[2]  # the twins' same rows

@@ -23,15 +23,14 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rapidfuzz import fuzz, process
 
-from graph.namespaces import CS, DCTERMS, IGEO, ORG, RDFS, SCHEMA, SKOS
-from graph.search import CREATIVE_WORKS
+from graph.namespaces import CREATIVE_WORKS, CS, DCTERMS, IGEO, ORG, RDFS, SCHEMA, SKOS
 from graph.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
 # Type id → its classes, in the order a page lists them (their names: "kind_" + id in api/i18n.py); the first
 # class names the type (/reconcile's manifest), any of them asks for it. A resource is any kind of work the
-# resources list shows (graph.search.CREATIVE_WORKS): bundled ones and accepted contributions alike.
+# resources list shows (graph.namespaces.CREATIVE_WORKS): bundled ones and accepted contributions alike.
 TYPE_CLASSES: dict[str, tuple[str, ...]] = {
     "commune": (IGEO + "Commune",),
     "epci": (IGEO + "Intercommunalite",),

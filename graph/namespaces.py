@@ -79,3 +79,11 @@ class Minter:
 
 # Graph name prefixes (under {base}graph/) that anonymous readers never see.
 NON_PUBLIC_GRAPH_PREFIXES = ("prive/", "en-attente/", "comptes", "historique/")
+
+# What a resource is (the list /ressources, its page's card, its dump, the named query
+# ressources-theme-public, /reconcile's type ressource): a schema:CreativeWork, typed with it or one of
+# these subclasses (no inference).
+CREATIVE_WORKS = (  # noqa: SIM905 - a table
+    "CreativeWork DigitalDocument Report Article Dataset WebPage WebSite HowTo VideoObject Book Guide"
+    " PresentationDigitalDocument SoftwareSourceCode"
+).split()

@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 
 from graph import matching
 from graph.describe import LABEL_PROPS, labels_of, pick
-from graph.namespaces import CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, SCHEMA, SKOS
+from graph.namespaces import CREATIVE_WORKS, CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, SCHEMA, SKOS
 from graph.store import Store, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -45,10 +45,6 @@ TEXT_PROPS = (  # searched beside the labels
     f"<{SCHEMA}description> <{CS}objectives> <{CS}stakes> <{SKOS}definition> <{SKOS}altLabel>"
     f" <{DCTERMS}description> <{SCHEMA}abstract>"
 )
-CREATIVE_WORKS = (  # noqa: SIM905 - a table
-    "CreativeWork DigitalDocument Report Article Dataset WebPage HowTo VideoObject Book Guide"
-    " PresentationDigitalDocument SoftwareSourceCode"
-).split()
 
 
 @dataclass(frozen=True)
@@ -127,7 +123,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "9"
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
@@ -459,8 +455,8 @@ class Catalog:
         db.executemany("INSERT OR IGNORE INTO word VALUES (?)", [(w,) for w in found])
 
     def _write_territories(self, store: Store) -> None:
-        """The territories are the items of that list; their codes, populations and ``isPartOf`` are read
-        again whole (flat patterns: a few tens of thousands of rows for France)."""
+        """The territories are the items of that list; their codes, populations, ``isPartOf`` and ``covers``
+        are read again whole (flat patterns: a few tens of thousands of rows for France)."""
         db = self.db
         codes = {x.value: v.value for x, v in _pairs(store, None, f"<{IGEO}codeINSEE>")}
         pops = {x.value: v.value for x, v in _pairs(store, None, f"<{CS}population>")}
@@ -474,9 +470,10 @@ class Catalog:
             territories.setdefault(
                 iri, (iri, TERRITORY_CLASSES[level], label, codes.get(iri, ""), population)
             )
+        # An informal area contains the official units it covers: its roll-ups count what is in them.
         parts = [
             (c.value, p.value)
-            for c, p in _pairs(store, None, f"<{DCTERMS}isPartOf>")
+            for c, p in _pairs(store, None, f"<{DCTERMS}isPartOf>|^<{CS}covers>")
             if c.value in territories and p.value in territories
         ]
         for table in ("territory", "part"):
@@ -568,13 +565,15 @@ class Catalog:
 
     def closure(self, territory: str) -> set[str]:
         """The territory and every territory containing it: ``isPartOf`` is strict in the territories graph
-        (an EPCI straddling two départements only ``geoOverlaps`` them)."""
+        (an EPCI straddling two départements only ``geoOverlaps`` them), and an informal area contains what
+        it ``covers`` (a walk, not a recursion: written data may loop: an area covering what holds it)."""
         found = self._closure.get(territory)
         if found is None:
-            found = {territory}
-            t = self.territories.get(territory)
-            for p in t.parents if t else ():
-                found |= self.closure(p)
+            found, todo = set(), [territory]
+            while todo:
+                if (t := todo.pop()) not in found:
+                    found.add(t)
+                    todo += self.territories[t].parents if t in self.territories else ()
             self._closure[territory] = found
         return found
 
@@ -658,13 +657,13 @@ class Catalog:
             return total, self.items_of(numbers)
 
     def facet_counts(
-        self, kind: str, selected: dict[str, list[str]], facet: str, limit: int
+        self, kind: str, selected: dict[str, list[str]], facet: str, limit: int = -1
     ) -> list[tuple[str, int, str]]:
         """(key, count, value) of one facet, most frequent first, over the items matching the OTHER facets'
         choices: a value's count is then what ticking it gives (its values are alternatives), and a chosen
-        one's its share. Kept counts when no other facet is chosen (``facet_count``, by triggers), the
-        chosen items' facets otherwise (``temp.chosen``: ask the facets without a choice first, whose
-        items are the page's)."""
+        one's its share; every value unless a ``limit`` is given. Kept counts when no other facet is
+        chosen (``facet_count``, by triggers), the chosen items' facets otherwise (``temp.chosen``: ask
+        the facets without a choice first, whose items are the page's)."""
         selected = {name: keys for name, keys in selected.items() if name != facet}
         with self._reading() as db:
             if not selected:

@@ -90,3 +90,28 @@ def test_pages_fit_a_375_px_phone_without_scrolling_sideways(base_iri, territory
                 wide[path] = (page.evaluate("document.documentElement.scrollWidth"), page.evaluate(WIDEST))
         browser.close()
     assert wide == {}
+
+
+# Counts a facet, a list's title or a row shows that span more than one line (« (2 400 ⏎ ) », « (1 11 ⏎ 8) »).
+BROKEN_COUNTS = """() => [...document.querySelectorAll('.count')].filter(e => {
+    const range = document.createRange(); range.selectNodeContents(e);
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1
+}).map(e => e.textContent)"""
+
+
+def test_a_count_never_breaks_across_lines(base_iri, territory_triples, tmp_path):
+    """main's overflow-wrap: anywhere (for IRIs) let a count shrink beside a long facet value."""
+    store = pages_store(base_iri, territory_triples)
+    with serve(store, tmp_path) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        broken = {}
+        for width in (1280, 375):
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            for path in ("/territoires", "/lieux", "/projets", "/themes"):
+                page.goto(url + path, timeout=120_000)
+                assert page.locator("form.facets .count").count() or path == "/themes"
+                if found := page.evaluate(BROKEN_COUNTS):
+                    broken[(width, path)] = found
+            page.close()
+        browser.close()
+    assert broken == {}

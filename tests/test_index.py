@@ -281,3 +281,27 @@ def test_a_search_finding_nothing_suggests_the_words_of_the_index(store: Oxigrap
     assert found(cat, "bourg saint maurice") == ["Bourg-Saint-Maurice"]
     assert cat.suggest("tremplin saisonn") is None  # every word begins one: nothing to correct
     assert cat.suggest("Bourg xqzwv") is None and cat.suggest("Bourg Mau") is None
+
+
+def test_an_informal_area_rolls_up_what_is_in_the_units_it_covers(store: OxigraphStore) -> None:
+    """Tarentaise ``cs:covers`` an EPCI: the places and projects of its communes are within the area (its
+    page said « 0 lieu de services »), not directly; an area covering what it is part of does not loop."""
+    cs, epci = "https://w3id.org/communs-services/def#", f"<{BASE}id/epci/247300817>"
+    write(
+        store,
+        "zones",
+        f"""{epci} a igeo:Intercommunalite ; rdfs:label "CC Haute-Tarentaise"@fr ; dcterms:isPartOf dep:73 .
+        commune:73054 dcterms:isPartOf {epci} .
+        <{BASE}id/territoire/tarentaise> a <{cs}InformalArea> ; rdfs:label "Tarentaise"@fr ;
+          dcterms:isPartOf dep:73 ; <{cs}covers> {epci} .
+        <{BASE}id/territoire/savoie> a <{cs}InformalArea> ; rdfs:label "Savoie vécue"@fr ;
+          dcterms:isPartOf dep:73 ; <{cs}covers> dep:73 .
+        <{BASE}id/lieu/fs> a <{cs}ServicePlace> ; rdfs:label "France Services"@fr ;
+          dcterms:spatial commune:73054 .""",
+    )
+    cat = search.Catalog(store)
+    rollups = cat.rollups(BASE + "id/territoire/tarentaise", "fr", 30)
+    assert rollups["lieux"][:2] == (1, 1) and rollups["projets"][:2] == (21, 21)
+    assert cat.rollups(BASE + "id/territoire/savoie", "fr", 30)["lieux"][0] == 1
+    assert BASE + "id/territoire/tarentaise" in cat.closure(BASE + "id/commune/73054")
+    assert cat.facet_counts("lieux", {}, "epci", 10) == [("247300817", 1, BASE + "id/epci/247300817")]

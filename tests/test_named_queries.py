@@ -11,6 +11,7 @@ import argparse
 import csv
 import html
 import io
+import re
 from pathlib import Path
 
 import httpx
@@ -26,9 +27,10 @@ from api.cli import BUNDLED, IMPORTERS
 from api.contribution_forms import API_FIELDS, PROPOSAL
 from api.named_queries import BODIES
 from graph import named_queries as nq
+from graph import search
 from graph.matching import read_index
-from graph.namespaces import IGEO, Minter
-from graph.settings import DATA_DIR
+from graph.namespaces import IGEO, SCHEMA, Minter
+from graph.settings import DATA_DIR, QUERIES_DIR
 from graph.store import GraphMeta, OxigraphStore, Store
 
 ALPINE = ("04", "05", "06", "26", "38", "73", "74", "84")
@@ -436,3 +438,18 @@ def test_schemathesis_finds_no_server_error_nor_schema_violation(api_url, mode):
         except Exception as e:  # collect every operation's failure, then report them together
             failures.append(f"{operation.label}: {e}")
     assert not failures, "\n".join(failures)
+
+
+def test_the_resources_are_the_same_everywhere(api_url):
+    """One definition of a resource (graph/search.py CREATIVE_WORKS: a schema:CreativeWork or a subclass):
+    the list and its count on the home page, the named query and the sitemap showed 3, 2 and 1 of them
+    (a WebSite was no resource for the list, a DigitalDocument none for the query)."""
+    listed = {i["iri"] for i in httpx.get(api_url + "/ressources.json", timeout=60).json()["items"]}
+    named = [r["ressource"] for r in httpx.get(api_url + "/api/ressources-theme-public").json()]
+    assert len(listed) == 4 and sorted(named) == sorted(listed)
+    assert f"<strong>{len(listed)}</strong> ressources" in httpx.get(api_url + "/", timeout=60).text
+    sitemap = httpx.get(api_url + "/sitemap-1.xml").text
+    assert {iri for iri in listed if f"<loc>{iri}</loc>" in sitemap} == listed
+    text = (QUERIES_DIR / "ressources-theme-public.rq").read_text()
+    kinds = re.search(r"VALUES \?kind \{(.*?)\}", text, re.S)[1].split()
+    assert {SCHEMA + k.removeprefix("schema:") for k in kinds} == set(search.LISTS["ressources"].classes)

@@ -585,3 +585,59 @@ def test_a_licence_is_named_in_the_facet_and_the_twins_as_on_its_card(url):
     assert "CC BY 4.0" in [v for i in items for v in i.get("licence", [])]
     assert "CC BY 4.0" in [r["licence"] for r in rows]
     assert "creativecommons.org" not in str(items) + str(rows)
+
+
+def test_every_facet_value_is_reachable_on_the_page_and_in_the_json_twin(url):
+    """Past its most frequent values, a facet's others are folded by name, not cut: /territoires listed
+    the 40 largest départements only, none of the Alpine ones (04, 05, 73, 74) among them."""
+    html = httpx.get(f"{url}/territoires", timeout=60).text
+    facets = httpx.get(f"{url}/territoires.json", params={"limit": 1}).json()["facets"]
+    keys = [v["key"] for v in facets["departement"]]
+    assert len(keys) > 100 and {"04", "05", "73", "74"} <= set(keys)
+    assert re.findall(r'name="departement" value="([^"]+)"', html) == keys
+    folded = re.search(r"<summary>(\d+) autres valeurs</summary>\s*<ul>(.*?)</ul>", html, re.S)
+    names = re.findall(r'name="departement" value="[^"]+"> (.*?) <span', folded[2])
+    assert int(folded[1]) == len(keys) - 40 == len(names) and names == sorted(names, key=search.folded)
+    # A chosen value is shown among the first, checked, wherever its count puts it.
+    chosen = httpx.get(f"{url}/territoires", params={"departement": "05"}).text
+    assert re.search(r'value="05" checked> Hautes-Alpes \(05\)', chosen.split("<summary>")[0])
+
+
+def test_items_of_a_page_with_one_name_and_place_are_told_apart(site):
+    """Three « Anticafé — Paris (75) » in a row: each gets its street address and commune (a place with a
+    name of its own, nothing more)."""
+    url, store = site
+    place = (
+        "<{base}id/lieu/{key}> a cs:ServicePlace ; rdfs:label {name!r}@fr ;"
+        ' dcterms:spatial <{base}id/commune/{c}> ; schema:address [ schema:streetAddress "{street}" ] .\n'
+    )
+    ttl = "@prefix schema: <http://schema.org/> . @prefix dcterms: <http://purl.org/dc/terms/> .\n"
+    ttl += "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+    ttl += "@prefix cs: <https://w3id.org/communs-services/def#> .\n"
+    for key, name, c, street in [
+        ("cafe-1", "Anticafé", "75056", "10 rue de Richelieu"),
+        ("cafe-2", "Anticafé", "75056", "79 rue Quincampoix"),
+        ("cafe-3", "Anticafé Bordeaux", "33063", "1 quai Richelieu"),
+    ]:
+        ttl += place.format(base=BASE, key=key, name=name, c=c, street=street).replace("'", '"')
+    triples = [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)]
+    store.replace_graph(BASE + "graph/homonymes", triples, GraphMeta("homonymes", "test"))
+    try:
+        for _ in range(300):  # the index follows the write
+            html = httpx.get(f"{url}/lieux", timeout=60).text
+            if "cafe-3" in html:
+                break
+            time.sleep(0.1)
+        shown = re.findall(
+            r'<a href="/id/lieu/cafe-\d">([^<]*)</a>\s*(?:<span class="muted"> — ([^<]*)</span>)?', html
+        )
+        assert sorted(shown) == [
+            ("Anticafé", "10 rue de Richelieu, Paris"),
+            ("Anticafé", "79 rue Quincampoix, Paris"),
+            ("Anticafé Bordeaux", "Gironde (33)"),  # its département: nothing more
+        ]
+    finally:
+        graph = ox.NamedNode(BASE + "graph/homonymes")
+        store.update(
+            f"DROP GRAPH {graph} ;\nDELETE WHERE {{ GRAPH <{store.meta_graph}> {{ {graph} ?p ?o }} }}"
+        )
