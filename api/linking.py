@@ -102,7 +102,7 @@ def linked_rows(
 
     @functools.cache
     def added(name: str, departement: str | None) -> list[str]:
-        found = index.match(name, types, departement, limit=1) if name else []
+        found = index.match(name, types, (departement,) if departement else (), limit=1) if name else []
         if not found:
             return blank
         c = found[0]

@@ -177,15 +177,17 @@ def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
     name = q.get("query", "")
     if not name.strip():
         return []
-    departement, unresolved = None, False
-    for v in props.get("departement", ())[:1]:
-        departement = index.departement_code(v)
-        unresolved = departement is None
+    # Several values (or entries) of a property mean any of them: each département is in scope.
+    departements = [index.departement_code(v) for v in props.get("departement", ())]
     postal = next(iter(props.get("code_postal", ())), None)
     found = index.match(
-        name, types, departement, matching.normalize_code(postal, 5) if postal else None, limit
+        name,
+        types,
+        [d for d in departements if d],
+        matching.normalize_code(postal, 5) if postal else None,
+        limit,
     )
-    if unresolved:  # a département we cannot read: nothing is certain
+    if None in departements:  # a département we cannot read: nothing is certain
         found = [replace(c, match=False) for c in found]
     return found
 

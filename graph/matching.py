@@ -309,13 +309,14 @@ class NameIndex:
         self,
         name: str,
         types: Iterable[str] | None = None,
-        departement: str | None = None,
+        departements: Collection[str] = (),
         postal_code: str | None = None,
         limit: int = 5,
     ) -> list[Candidate]:
-        """Candidates for a name, best first; ``departement`` is an INSEE code (homonyms apart)."""
+        """Candidates for a name, best first; ``departements`` are INSEE codes, any of which the entity may be
+        in (homonyms apart)."""
         scope = tuple(types or TYPES)
-        departements = (departement,) if departement else ()
+        departements = tuple(departements)
         exact = self.exact(name, scope, departements, postal_code)
         if exact:
             return exact[:limit]

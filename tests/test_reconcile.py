@@ -228,6 +228,35 @@ def test_homonyms_are_never_certain_without_their_departement(client):
     assert not any(c["match"] for c in answers["e"]["result"])
 
 
+def _found(answer: dict) -> list[tuple[str, bool]]:
+    """(the last segment of the id, certain) of each candidate."""
+    return [(c["id"].rsplit("/", 1)[1], c["match"]) for c in answer["result"]]
+
+
+def test_several_departements_mean_any_of_them(client):
+    """Several values of a property, or several entries of it, are alternatives: the homonym in each is a
+    candidate, neither certain (the first value used to be the only one: a certain 38032 or 73034)."""
+    one = {"pid": "departement", "v": "73"}, {"pid": "departement", "v": "38"}
+    answers = reconcile(
+        client,
+        {
+            "values": {
+                "query": "Beaufort",
+                "type": "commune",
+                "properties": [{"pid": "departement", "v": ["38", "73"]}],
+            },
+            "reversed": {
+                "query": "Beaufort",
+                "type": "commune",
+                "properties": [{"pid": "departement", "v": ["73", "38"]}],
+            },
+            "entries": {"query": "Beaufort", "type": "commune", "properties": list(one)},
+        },
+    )
+    for answer in answers.values():
+        assert sorted(_found(answer)) == [("38032", False), ("73034", False)], answer
+
+
 def test_codes_and_other_types(client):
     answers = reconcile(
         client,
