@@ -169,12 +169,11 @@ def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
     for p in q.get("properties", ()):  # a property we do not have cannot narrow anything: ignored
         if p["pid"] in QUERY_PROPERTIES:
             props.setdefault(p["pid"], []).extend(_values(p["v"]))
+    name = q.get("query", "")
     for pid in ("code_insee", "siren"):
         found = {e.iri: e for v in props.get(pid, ()) for e in index.lookup_code(v, types)}
         if found:
-            certain = len(found) == 1
-            return [matching.Candidate(e, 100.0, certain, e.name) for e in found.values()][:limit]
-    name = q.get("query", "")
+            return [_coded(index, e, name, len(found) == 1) for e in found.values()][:limit]
     if not name.strip():
         return []
     # Several values (or entries) of a property mean any of them: each département is in scope.
@@ -190,6 +189,14 @@ def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
     if None in departements:  # a département we cannot read: nothing is certain
         found = [replace(c, match=False) for c in found]
     return found
+
+
+def _coded(index: NameIndex, e: Entity, name: str, alone: bool) -> matching.Candidate:
+    """A code names its entity for certain, unless the name given beside it is not one of that entity's
+    names: then one of the two is wrong, and the name's edit similarity scores it, never certain."""
+    if not name.strip() or any(c.entity.iri == e.iri for c in index.exact(name, (e.type,))):
+        return matching.Candidate(e, matching.EXACT, alone, e.name)
+    return matching.Candidate(e, matching.similarity(name, e.name), False, e.name)
 
 
 def result(index: NameIndex, c: matching.Candidate, lang: str) -> dict[str, Any]:

@@ -184,6 +184,11 @@ def _keep_best(found: dict[str, tuple[float, str]], iri: str, score: float, name
         found[iri] = (score, name)
 
 
+def similarity(name: str, other: str) -> float:
+    """Edit similarity of two names' keys, on the scale of fuzzy candidates (never an exact name's)."""
+    return round(fuzz.ratio(name_key(name), name_key(other)) * FUZZY_MAX / 100, 1)
+
+
 def normalize_code(value: str, width: int) -> str:
     """Spreadsheets drop leading zeros: '5023' is the commune 05023, '5' the département 05."""
     value = value.strip().upper()

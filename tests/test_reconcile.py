@@ -282,6 +282,25 @@ def test_codes_and_other_types(client):
     assert top["any"]["type"][0]["id"] == "commune"
 
 
+def test_a_name_that_is_not_the_codes_entity_is_not_certain(client):
+    """« Gap » with Bourg-Saint-Maurice's code was a certain match at 100: one of the two is wrong. The code's
+    entity stays the candidate, scored by the name's similarity, uncertain; a name that fits keeps it
+    certain, a former one included."""
+    code = {"pid": "code_insee", "v": "73054"}
+    answers = reconcile(
+        client,
+        {
+            "conflict": {"query": "Gap", "type": "commune", "properties": [code]},
+            "fits": {"query": "Bourg St Maurice", "type": "commune", "properties": [code]},
+            "former": {"query": "Annecy-le-Vieux", "properties": [{"pid": "code_insee", "v": "74011"}]},
+        },
+    )
+    conflict = answers["conflict"]["result"][0]
+    assert _found(answers["conflict"]) == [("73054", False)] and conflict["score"] < 60, conflict
+    assert _found(answers["fits"]) == [("73054", True)] and answers["fits"]["result"][0]["score"] == 100
+    assert _found(answers["former"]) == [("74010", True)]
+
+
 def test_the_scope_narrows_before_any_cut_so_the_ranking_is_the_same_at_any_limit(client):
     """France has about 230 "Saint-Martin…": a shortlist cut before the département was weighed lost the
     ones in it, and the top answer changed with the limit."""
