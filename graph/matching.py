@@ -3,8 +3,9 @@ page, the contribution form's territory field and the document loaders (loaders.
 
 :func:`name_key` removes exactly the differences without meaning (accents, case, hyphens, "St"/"Saint",
 articles, "2" for "Deux", "CC" for "Communauté de communes"). A candidate is certain (``match``) only when
-its key equals the query's and no other entity in scope (types, département) has that key; anything else is
-scored by edit similarity, below any exact name, so that scores (0-100) compare across queries.
+its key equals the query's, no other entity in scope (types, département) has that key, and the query is not
+only common words written otherwise ("St" for "Le Saint"); anything else is scored by edit similarity,
+below any exact name, so that scores (0-100) compare across queries.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ _ABBREVIATED = (  # noqa: SIM905 - a table
     " gde:grande nd:notre_dame s:sur ss:sous 1er:premier"
 ).split()
 ABBREVIATIONS = dict(pair.replace("_", " ").split(":") for pair in _ABBREVIATED)
+# Words an abbreviation stands for: a query of these alone ("St", "Saint") names nothing in particular.
+GENERIC = frozenset(w for full in ABBREVIATIONS.values() for w in full.split())
 ARTICLES = frozenset(["le", "la", "les", "l", "de", "du", "des", "d", "et", "en", "a", "au", "aux", "lez"])
 # Words of an EPCI's kind, as written in full or abbreviated; the kind is a property, not part of a name.
 EPCI_KINDS = (
@@ -302,12 +305,13 @@ class NameIndex:
         if not exact:
             return []
         best = max(s for s, _ in exact.values())
-        if best >= FORMER and len(exact) == 1:
+        generic = best < EXACT and set(name_key(name).split()) <= GENERIC  # "Saint" for "Le Saint"
+        if best >= FORMER and len(exact) == 1 and not generic:
             ((iri, (score, matched)),) = exact.items()
             return [Candidate(self.entities[iri], score, True, matched, True)]
         # Several in scope: none is certain; the reference names before former ones, then by size.
         ranked = sorted(exact, key=lambda i: (-exact[i][0], -(self.entities[i].population or 0)))
-        score = AMBIGUOUS if len(ranked) > 1 else None
+        score = AMBIGUOUS if len(ranked) > 1 or generic else None
         return [Candidate(self.entities[i], score or exact[i][0], False, exact[i][1], True) for i in ranked]
 
     def match(

@@ -301,6 +301,21 @@ def test_a_name_that_is_not_the_codes_entity_is_not_certain(client):
     assert _found(answers["former"]) == [("74010", True)]
 
 
+def test_a_common_word_alone_is_never_certain(client):
+    """« St » or « Saint » alone was a certain « Le Saint » (96): a common word names nothing in particular.
+    The name as written stays certain."""
+    answers = reconcile(
+        client,
+        {
+            "st": {"query": "St"},
+            "saint": {"query": "Saint", "type": "commune"},
+            "written": {"query": "Le Saint", "type": "commune"},
+        },
+    )
+    assert not any(c["match"] for k in ("st", "saint") for c in answers[k]["result"]), answers
+    assert _found(answers["written"]) == [("56201", True)]
+
+
 def test_the_scope_narrows_before_any_cut_so_the_ranking_is_the_same_at_any_limit(client):
     """France has about 230 "Saint-Martin…": a shortlist cut before the département was weighed lost the
     ones in it, and the top answer changed with the limit."""
