@@ -89,6 +89,11 @@ _FOLD = re.compile(r"[^a-z0-9]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f\u0300-\u036f]")  # the accents NFKD splits off are dropped after
 _EPCI_SUFFIX = re.compile(r'\s*["(].*$')
 _ACRONYM = re.compile(r"\(([A-Z]{3,})\)")
+# A name with a hint beside it: "05000 Gap", "Gap 05000" (a postal code), "Gap (05)", "Gap, Hautes-Alpes".
+_QUALIFIED = re.compile(
+    r"(?:(?P<before>\d{5})\s+)?(?P<name>.*?[^\s,(])(?:\s*\((?P<paren>[^()]+)\)|\s*,\s*(?P<comma>[^,]+)|\s+(?P<after>\d{5}))?"
+)
+_CODE = re.compile(r"\d[\dab]\d{0,7}", re.IGNORECASE)  # an INSEE code or a SIREN as a query
 
 
 def fold(name: str) -> str:
@@ -325,7 +330,10 @@ class NameIndex:
         """Candidates for a name, best first; ``departements`` are INSEE codes, any of which the entity may be
         in (homonyms apart)."""
         scope = tuple(types or TYPES)
-        departements = tuple(departements)
+        if _CODE.fullmatch(name.strip()) and (coded := self.lookup_code(name, scope)):
+            return [Candidate(e, EXACT, len(coded) == 1, e.name) for e in coded[:limit]]
+        name, hinted, hinted_postal = self.qualified(name)
+        departements, postal_code = tuple(departements) or hinted, postal_code or hinted_postal
         exact = self.exact(name, scope, departements, postal_code)
         if exact:
             return exact[:limit]
@@ -348,6 +356,18 @@ class NameIndex:
             Candidate(self.entities[i], round(candidates[i][0], 1), False, candidates[i][1])
             for i in ranked[:limit]
         ]
+
+    def qualified(self, name: str) -> tuple[str, tuple[str, ...], str | None]:
+        """(the name, the départements and postal code written beside it): a hint, as the departement property
+        is, not part of the name; the name as given when what is beside it is no département ("(CAPI)")."""
+        m = _QUALIFIED.fullmatch(name.strip())
+        if m is None:
+            return name, (), None
+        beside = m["paren"] or m["comma"]
+        code = self.departement_code(beside) if beside else None
+        if beside and code is None:
+            return name, (), None
+        return m["name"], (code,) if code else (), m["before"] or m["after"]
 
     def _in_scope(self, iri: str, departements: Collection[str], postal_code: str | None) -> bool:
         e = self.entities[iri]

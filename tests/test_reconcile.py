@@ -316,6 +316,26 @@ def test_a_common_word_alone_is_never_certain(client):
     assert _found(answers["written"]) == [("56201", True)]
 
 
+def test_a_departement_or_postal_code_beside_the_name_is_a_hint(client):
+    """« Gap (05) », « 05000 Gap », « Gap, Hautes-Alpes » found nothing (or Aubenas-les-Alpes): what is
+    beside the name narrows as the departement property does; brackets that are no département stay part of
+    the name. A code alone is a code."""
+    names = ["Gap (05)", "05000 Gap", "Gap 05000", "Gap, Hautes-Alpes", "Beaufort (73)", "Beaufort, Isère"]
+    answers = reconcile(client, {f"q{n}": {"query": name, "type": "commune"} for n, name in enumerate(names)})
+    tops = [_found(answers[f"q{n}"])[:1] for n in range(len(names))]
+    assert tops == [[("05061", True)]] * 4 + [[("73034", True)], [("38032", True)]], tops
+    answers = reconcile(
+        client,
+        {
+            "capi": {"query": "CA Porte de l'Isère (CAPI)", "type": "epci"},
+            "dep": {"query": "05", "type": "departement"},
+            "commune": {"query": "73054"},
+        },
+    )
+    assert answers["capi"]["result"][0]["match"]
+    assert _found(answers["dep"]) == [("05", True)] and _found(answers["commune"]) == [("73054", True)]
+
+
 def test_the_scope_narrows_before_any_cut_so_the_ranking_is_the_same_at_any_limit(client):
     """France has about 230 "Saint-Martin…": a shortlist cut before the département was weighed lost the
     ones in it, and the top answer changed with the limit."""
