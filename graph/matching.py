@@ -10,6 +10,7 @@ below any exact name, so that scores (0-100) compare across queries.
 
 from __future__ import annotations
 
+import csv
 import logging
 import re
 import threading
@@ -26,6 +27,7 @@ from rapidfuzz import fuzz, process
 
 from graph.namespaces import CS, DCTERMS, IGEO, ORG, RDFS, SCHEMA, SKOS
 from graph.search import CREATIVE_WORKS
+from graph.settings import DATA_DIR
 from graph.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,8 @@ TYPES = {t: classes[0] for t, classes in TYPE_CLASSES.items()}  # type id → th
 TERRITORY_TYPES = ("commune", "epci", "departement", "region")
 # Former units whose names name a current commune.
 FORMER_CLASSES = (IGEO + "CommuneDeleguee", IGEO + "CommuneAssociee", IGEO + "ArrondissementMunicipal")
+# The names régions go by (« PACA », « Région Sud »): the curated table the document loaders read too.
+REGION_NAMES = DATA_DIR / "aliases" / "territoires.csv"
 SPATIAL = (DCTERMS + "spatial", SCHEMA + "location", SCHEMA + "areaServed")
 
 EXACT = 100.0  # the reference name, key for key
@@ -498,6 +502,10 @@ def read_index(store: Store) -> NameIndex:
     current_of = {i: c for i in former if (c := next((p for p in parents.get(i, ()) if p in entities), None))}
     aliases = [(n, c) for i, c in current_of.items() if (n := (official.get(i) or [labels.get(i, "")])[0])]
     aliases += [(n, iri) for iri, names in alt.items() if iri in entities for n in names]
+    regions = {e.code: iri for iri, e in entities.items() if e.type == "region"}
+    with REGION_NAMES.open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["kind"] == "region" and r["target"] in regions]
+    aliases += [(r["alias"], regions[r["target"]]) for r in rows]
     index = NameIndex(entities.values(), aliases)
     for iri, olds in former_codes.items():
         for old in olds if iri in entities else ():

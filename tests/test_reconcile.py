@@ -336,6 +336,12 @@ def test_a_departement_or_postal_code_beside_the_name_is_a_hint(client):
     assert _found(answers["dep"]) == [("05", True)] and _found(answers["commune"]) == [("73054", True)]
 
 
+def test_regions_are_found_by_the_names_they_go_by(client):
+    """« PACA » and « Region Sud » found nothing: the alias table data/aliases/territoires.csv names them."""
+    answers = reconcile(client, {"paca": {"query": "PACA"}, "sud": {"query": "Region Sud", "type": "region"}})
+    assert _found(answers["paca"])[:1] == _found(answers["sud"]) == [("93", True)], answers
+
+
 def test_the_scope_narrows_before_any_cut_so_the_ranking_is_the_same_at_any_limit(client):
     """France has about 230 "Saint-Martin…": a shortlist cut before the département was weighed lost the
     ones in it, and the top answer changed with the limit."""
