@@ -412,13 +412,18 @@ class NameIndex:
 
     def suggest(self, prefix: str, types: Iterable[str] | None = None, limit: int = 10) -> list[Entity]:
         """Entities whose name starts with ``prefix`` as typed, then key for key ("st m" for "Saint-M…",
-        "le ma" for "Le Mans" and "Marseille"), each the most populous first; then names close to it."""
+        "le ma" for "Le Mans" and "Marseille"), each the most populous first; then names close to it. A name
+        that is the whole prefix comes before all (Saint-Bonnet before the 90 larger Saint-Bonnet-…), unless
+        the prefix is only common words ("St": Strasbourg, not Le Saint)."""
         key, typed = name_key(prefix), fold(prefix)
         if not key:
             return []
+        scope = tuple(types or TYPES)
+        whole = {} if set(key.split()) <= GENERIC else self._named(prefix, scope)
+        named = {iri: self.entities[iri] for iri in whole}
         as_typed: dict[str, Entity] = {}
         by_key: dict[str, Entity] = {}
-        for t in types or TYPES:
+        for t in scope:
             names = self._written.get(t, [])
             for _, iri in names[bisect_left(names, (typed,)) : bisect_left(names, (typed + "\x7f",))]:
                 as_typed[iri] = self.entities[iri]
@@ -429,7 +434,7 @@ class NameIndex:
                         by_key[iri] = e
         ranked = [
             e
-            for found in (as_typed, by_key)
+            for found in (named, as_typed, by_key)
             for e in sorted(found.values(), key=lambda e: (-(e.population or 0), e.name))
         ]
         if len(ranked) < limit:

@@ -388,6 +388,14 @@ def test_suggest_reads_a_prefix_as_typed_too(client):
     assert names("le ma")[0] == "Le Mans"  # then Marseille, whose key begins with "ma" too
 
 
+def test_suggest_gives_the_name_that_is_the_whole_prefix_first(client):
+    """« st bonnet » or « saint-bonnet »: Saint-Bonnet (16303) was not among the first ten, below the larger
+    Saint-Bonnet-…"""
+    for prefix in ("st bonnet", "saint-bonnet"):
+        r = client.get("/reconcile/suggest/entity", params={"prefix": prefix, "type": "commune"})
+        assert r.json()["result"][0]["id"].endswith("/id/commune/16303"), (prefix, r.json()["result"][:3])
+
+
 # --- suggest, preview, extension --------------------------------------------------------------------------
 def test_suggest_answers_validate(client):
     r = client.get("/reconcile/suggest/entity", params={"prefix": "bourg st m", "type": "commune"})
