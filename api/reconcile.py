@@ -72,7 +72,14 @@ def _check(name: str, document: Any) -> None:
 
 
 def type_id(asked: str) -> str | None:
-    return TYPE_IDS.get(expand(asked))
+    """A type by its id, a class or its name in any language, whatever the case and accents ("Commune"):
+    people write what the manifest shows them."""
+    return TYPE_IDS.get(expand(asked)) or _type_names().get(matching.fold(asked))
+
+
+@cache
+def _type_names() -> dict[str, str]:
+    return {matching.fold(n): t for t in TYPES for n in (t, *(type_name(t, lang) for lang in LANGS))}
 
 
 def unknown_type(asked: str) -> BadQuery:

@@ -451,6 +451,21 @@ def test_a_type_may_be_given_by_its_class_iri(client):
     assert [x["code_insee"] for x in csv.DictReader(io.StringIO(r.text))] == ["247300254"]
 
 
+def test_a_type_may_be_given_by_its_name_whatever_the_case(client):
+    """« Commune » (the name the manifest shows) silently found nothing; any language, case or accent."""
+    names = ["Commune", "COMMUNE", "Municipality", "département"]
+    answers = reconcile(
+        client,
+        {
+            f"q{n}": {"query": "Savoie (73)" if n == 3 else "Bourg St Maurice", "type": t}
+            for n, t in enumerate(names)
+        },
+    )
+    assert [_found(answers[f"q{n}"])[:1] for n in range(4)] == [[("73054", True)]] * 3 + [[("73", True)]]
+    r = client.get("/reconcile/suggest/entity", params={"prefix": "bourg st m", "type": "Commune"})
+    assert r.status_code == 200 and r.json()["result"][0]["name"] == "Bourg-Saint-Maurice"
+
+
 def read_again(client: httpx.Client, store: Store) -> None:
     """A look-up after a write begins the background re-read of the name index (REFRESH_INTERVAL lowered by
     the caller): wait for that read to end, as the server's own shutdown does (graph.matching.finish)."""
