@@ -124,7 +124,8 @@ def manifest(base: str, lang: str) -> dict[str, Any]:
         "documentation": f"{base}rapprochement",
         "view": {"url": "{{id}}"},
         "defaultTypes": [_type(t, lang) for t in TYPES],
-        "preview": {"url": f"{base}reconcile/preview?id={{{{id}}}}", "width": 400, "height": 120},
+        # The frame fits the tallest card, a commune's: its name, description and eight facts (~190 px).
+        "preview": {"url": f"{base}reconcile/preview?id={{{{id}}}}", "width": 400, "height": 210},
         "suggest": {
             kind: {"service_url": root, "service_path": f"/reconcile/suggest/{kind}"}
             for kind in ("entity", "type", "property")

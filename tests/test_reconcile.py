@@ -547,6 +547,27 @@ def test_preview_is_a_small_escaped_card(client, site):
     assert client.get("/reconcile/preview", params={"id": "https://nowhere.example/x"}).status_code == 404
 
 
+def test_the_preview_fits_the_frame_the_manifest_declares(client, site):
+    """The card was 187 px tall in a frame the manifest declared 120 px tall: its last rows were cut."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    frame = client.get("/reconcile").json()["preview"]
+    ids = [site[0].minter.thing(kind, code) for kind, code in (("commune", "73054"), ("epci", "200067452"))]
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": frame["width"], "height": frame["height"]})
+            heights = []
+            for iri in ids:
+                page.goto(f"{site[1]}/reconcile/preview?id={iri}")
+                assert page.locator("dd").count() >= 4
+                heights.append(page.evaluate("document.documentElement.scrollHeight"))
+        finally:
+            browser.close()
+    assert max(heights) <= frame["height"], (heights, frame)
+
+
 def test_extension_gives_codes_population_and_parents(client, site):
     store = site[0]
     commune, epci = store.minter.thing("commune", "73054"), store.minter.thing("epci", "247300254")
