@@ -694,6 +694,19 @@ def test_csv_round_trip_with_departement_column_and_extensions(client):
     assert rows[4]["code_insee"] == "74119" and rows[4]["certain"] == "false"
 
 
+def test_linked_csv_adds_each_column_once_and_no_type_means_any_territory(client):
+    """``extension=code_insee`` gave two code_insee columns; an empty or missing type meant commune, so a
+    mixed column of territories matched « Hautes-Alpes » to a commune. The form offers that choice."""
+    names = "Gap\nHautes-Alpes\nCC de Haute Tarentaise\nProvence-Alpes-Côte d'Azur\n"
+    for data in ({"colle": names, "extension": ["code_insee", "population"]}, {"colle": names, "type": ""}):
+        r = client.post("/rapprochement.csv", data=data)
+        rows = list(csv.DictReader(io.StringIO(r.text)))
+        header = next(csv.reader(io.StringIO(r.text)))
+        assert header.count("code_insee") == 1, header
+        assert [x["code_insee"] for x in rows] == ["05061", "05", "247300254", "93"], rows
+    assert '<option value="">' in client.get("/rapprochement").text
+
+
 def test_linked_csv_does_not_run_formulas(client):
     """The table comes back for a spreadsheet: a cell it would run (OWASP "CSV injection"), the client's own
     included, gets a leading ' as in every CSV made for spreadsheets; a signed number stays."""
