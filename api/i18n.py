@@ -510,10 +510,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "link_paste": ("ou collez une colonne de noms, un par ligne", "or paste a column of names, one a line"),
     "link_column": ("Colonne des noms (la première si vide)", "Column of names (the first if empty)"),
     "link_type": ("Ce sont des", "These are"),
-    "link_type_any": (
-        "territoires de tout niveau (commune, EPCI, département, région)",
-        "territories of any level (municipality, EPCI, département, region)",
-    ),
+    "link_type_any": ("Territoires de tout niveau", "Territories of any level"),
     "link_departement": (
         "Colonne du département (facultative : sépare les homonymes)",
         "Département column (optional: tells homonyms apart)",
