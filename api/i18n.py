@@ -526,10 +526,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "reconciliation service is at",
     ),
     "link_types": (
-        "Un type (champ « type », ou type d'une requête de réconciliation) se donne par son identifiant ou "
-        "par l'IRI de sa classe, en entier ou abrégée (igeo:Commune) :",
-        "A type (the “type” field, or a reconciliation query's type) is given by its id or by its class "
-        "IRI, in full or as a CURIE (igeo:Commune):",
+        "Un type (champ « type », ou type d'une requête de réconciliation) se donne par son identifiant, "
+        "son nom (« Commune ») ou l'IRI de sa classe, en entier ou abrégée (igeo:Commune) :",
+        "A type (the “type” field, or a reconciliation query's type) is given by its id, its name "
+        "(“Municipality”) or its class IRI, in full or as a CURIE (igeo:Commune):",
     ),
 }
 
