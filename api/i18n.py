@@ -646,6 +646,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "link_paste": ("ou collez une colonne de noms, un par ligne", "or paste a column of names, one a line"),
     "link_column": ("Colonne des noms (la première si vide)", "Column of names (the first if empty)"),
     "link_type": ("Ce sont des", "These are"),
+    "link_type_any": ("Territoires de tout niveau", "Territories of any level"),
     "link_departement": (
         "Colonne du département (facultative : sépare les homonymes)",
         "Département column (optional: tells homonyms apart)",
@@ -661,10 +662,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "reconciliation service is at",
     ),
     "link_types": (
-        "Un type (champ « type », ou type d'une requête de réconciliation) se donne par son identifiant ou "
-        "par l'IRI de sa classe, en entier ou abrégée (igeo:Commune) :",
-        "A type (the “type” field, or a reconciliation query's type) is given by its id or by its class "
-        "IRI, in full or as a CURIE (igeo:Commune):",
+        "Un type (champ « type », ou type d'une requête de réconciliation) se donne par son identifiant, "
+        "son nom (« Commune ») ou l'IRI de sa classe, en entier ou abrégée (igeo:Commune) :",
+        "A type (the “type” field, or a reconciliation query's type) is given by its id, its name "
+        "(“Municipality”) or its class IRI, in full or as a CURIE (igeo:Commune):",
     ),
 }
 

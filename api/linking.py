@@ -30,7 +30,7 @@ from api.reconcile import (
     type_name,
 )
 from graph.formats import spreadsheet_cells
-from graph.matching import TYPES, NameIndex
+from graph.matching import TERRITORY_TYPES, TYPES, NameIndex
 
 router = APIRouter()
 MAX_BYTES = 32 * 1024 * 1024  # a CSV of every commune with a dozen columns is ~5 MB
@@ -102,7 +102,7 @@ def linked_rows(
 
     @functools.cache
     def added(name: str, departement: str | None) -> list[str]:
-        found = index.match(name, types, departement, limit=1) if name else []
+        found = index.match(name, types, (departement,) if departement else (), limit=1) if name else []
         if not found:
             return blank
         c = found[0]
@@ -155,8 +155,8 @@ async def _form(request: Request) -> dict[str, Any]:
     column = _column(header, chosen or header[0], "colonne")
     dep_name = str(form.get("colonne_departement") or "").strip()
     departement_column = _column(header, dep_name, "colonne_departement") if dep_name else None
-    asked = str(form.get("type") or "commune")
-    if (t := type_id(asked)) is None:
+    asked = str(form.get("type") or "").strip()  # none: any territory level, a column may mix them
+    if asked and (t := type_id(asked)) is None:
         raise BadUpload(f"type inconnu « {asked} » : {ACCEPTED_TYPES}.")
     props = [str(p) for p in form.getlist("extension")]
     unknown = [p for p in props if p not in EXTENSION_PROPERTIES]
@@ -167,9 +167,9 @@ async def _form(request: Request) -> dict[str, Any]:
         rows=rows,
         delimiter=delimiter,
         column=column,
-        types=(t,),
+        types=(t,) if asked else TERRITORY_TYPES,
         departement_column=departement_column,
-        props=list(dict.fromkeys(props)),
+        props=[p for p in dict.fromkeys(props) if p not in ADDED],  # code_insee is there already
         bom=bom,
     )
 
@@ -199,8 +199,8 @@ def page(request: Request) -> HTMLResponse:
 
 @router.post("/rapprochement.csv")
 async def linked_csv(request: Request) -> Response:
-    """Multipart form: ``fichier`` (CSV) or ``colle`` (one name a line), ``colonne``, ``type``,
-    ``colonne_departement``, ``extension`` (repeated)."""
+    """Multipart form: ``fichier`` (CSV) or ``colle`` (one name a line), ``colonne``, ``type`` (none: any
+    territory level), ``colonne_departement``, ``extension`` (repeated)."""
     try:
         form = await _form(request)
     except BadUpload as e:

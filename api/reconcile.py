@@ -72,7 +72,14 @@ def _check(name: str, document: Any) -> None:
 
 
 def type_id(asked: str) -> str | None:
-    return TYPE_IDS.get(expand(asked))
+    """A type by its id, a class or its name in any language, whatever the case and accents ("Commune"):
+    people write what the manifest shows them."""
+    return TYPE_IDS.get(expand(asked)) or _type_names().get(matching.fold(asked))
+
+
+@cache
+def _type_names() -> dict[str, str]:
+    return {matching.fold(n): t for t in TYPES for n in (t, *(type_name(t, lang) for lang in LANGS))}
 
 
 def unknown_type(asked: str) -> BadQuery:
@@ -117,7 +124,8 @@ def manifest(base: str, lang: str) -> dict[str, Any]:
         "documentation": f"{base}rapprochement",
         "view": {"url": "{{id}}"},
         "defaultTypes": [_type(t, lang) for t in TYPES],
-        "preview": {"url": f"{base}reconcile/preview?id={{{{id}}}}", "width": 400, "height": 120},
+        # The frame fits the tallest card, a commune's: its name, description and eight facts (~190 px).
+        "preview": {"url": f"{base}reconcile/preview?id={{{{id}}}}", "width": 400, "height": 210},
         "suggest": {
             kind: {"service_url": root, "service_path": f"/reconcile/suggest/{kind}"}
             for kind in ("entity", "type", "property")
@@ -169,25 +177,34 @@ def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
     for p in q.get("properties", ()):  # a property we do not have cannot narrow anything: ignored
         if p["pid"] in QUERY_PROPERTIES:
             props.setdefault(p["pid"], []).extend(_values(p["v"]))
+    name = q.get("query", "")
     for pid in ("code_insee", "siren"):
         found = {e.iri: e for v in props.get(pid, ()) for e in index.lookup_code(v, types)}
         if found:
-            certain = len(found) == 1
-            return [matching.Candidate(e, 100.0, certain, e.name) for e in found.values()][:limit]
-    name = q.get("query", "")
+            return [_coded(index, e, name, len(found) == 1) for e in found.values()][:limit]
     if not name.strip():
         return []
-    departement, unresolved = None, False
-    for v in props.get("departement", ())[:1]:
-        departement = index.departement_code(v)
-        unresolved = departement is None
+    # Several values (or entries) of a property mean any of them: each département is in scope.
+    departements = [index.departement_code(v) for v in props.get("departement", ())]
     postal = next(iter(props.get("code_postal", ())), None)
     found = index.match(
-        name, types, departement, matching.normalize_code(postal, 5) if postal else None, limit
+        name,
+        types,
+        [d for d in departements if d],
+        matching.normalize_code(postal, 5) if postal else None,
+        limit,
     )
-    if unresolved:  # a département we cannot read: nothing is certain
+    if None in departements:  # a département we cannot read: nothing is certain
         found = [replace(c, match=False) for c in found]
     return found
+
+
+def _coded(index: NameIndex, e: Entity, name: str, alone: bool) -> matching.Candidate:
+    """A code names its entity for certain, unless the name given beside it is not one of that entity's
+    names: then one of the two is wrong, and the name's edit similarity scores it, never certain."""
+    if not name.strip() or any(c.entity.iri == e.iri for c in index.exact(name, (e.type,))):
+        return matching.Candidate(e, matching.EXACT, alone, e.name)
+    return matching.Candidate(e, matching.similarity(name, e.name), False, e.name)
 
 
 def result(index: NameIndex, c: matching.Candidate, lang: str) -> dict[str, Any]:

@@ -3,12 +3,14 @@ page, the contribution form's territory field and the document loaders (loaders.
 
 :func:`name_key` removes exactly the differences without meaning (accents, case, hyphens, "St"/"Saint",
 articles, "2" for "Deux", "CC" for "Communauté de communes"). A candidate is certain (``match``) only when
-its key equals the query's and no other entity in scope (types, département) has that key; anything else is
-scored by edit similarity, below any exact name, so that scores (0-100) compare across queries.
+its key equals the query's, no other entity in scope (types, département) has that key, and the query is not
+only common words written otherwise ("St" for "Le Saint"); anything else is scored by edit similarity,
+below any exact name, so that scores (0-100) compare across queries.
 """
 
 from __future__ import annotations
 
+import csv
 import logging
 import re
 import threading
@@ -24,6 +26,7 @@ import pyoxigraph as ox
 from rapidfuzz import fuzz, process
 
 from graph.namespaces import CREATIVE_WORKS, CS, DCTERMS, IGEO, ORG, RDFS, SCHEMA, SKOS
+from graph.settings import DATA_DIR
 from graph.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,8 @@ TYPES = {t: classes[0] for t, classes in TYPE_CLASSES.items()}  # type id → th
 TERRITORY_TYPES = ("commune", "epci", "departement", "region")
 # Former units whose names name a current commune.
 FORMER_CLASSES = (IGEO + "CommuneDeleguee", IGEO + "CommuneAssociee", IGEO + "ArrondissementMunicipal")
+# The names régions go by (« PACA », « Région Sud »): the curated table the document loaders read too.
+REGION_NAMES = DATA_DIR / "aliases" / "territoires.csv"
 SPATIAL = (DCTERMS + "spatial", SCHEMA + "location", SCHEMA + "areaServed")
 
 EXACT = 100.0  # the reference name, key for key
@@ -68,6 +73,8 @@ _ABBREVIATED = (  # noqa: SIM905 - a table
     " gde:grande nd:notre_dame s:sur ss:sous 1er:premier"
 ).split()
 ABBREVIATIONS = dict(pair.replace("_", " ").split(":") for pair in _ABBREVIATED)
+# Words an abbreviation stands for: a query of these alone ("St", "Saint") names nothing in particular.
+GENERIC = frozenset(w for full in ABBREVIATIONS.values() for w in full.split())
 ARTICLES = frozenset(["le", "la", "les", "l", "de", "du", "des", "d", "et", "en", "a", "au", "aux", "lez"])
 # Words of an EPCI's kind, as written in full or abbreviated; the kind is a property, not part of a name.
 EPCI_KINDS = (
@@ -85,6 +92,11 @@ _FOLD = re.compile(r"[^a-z0-9]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f\u0300-\u036f]")  # the accents NFKD splits off are dropped after
 _EPCI_SUFFIX = re.compile(r'\s*["(].*$')
 _ACRONYM = re.compile(r"\(([A-Z]{3,})\)")
+# A name with a hint beside it: "05000 Gap", "Gap 05000" (a postal code), "Gap (05)", "Gap, Hautes-Alpes".
+_QUALIFIED = re.compile(
+    r"(?:(?P<before>\d{5})\s+)?(?P<name>.*?[^\s,(])(?:\s*\((?P<paren>[^()]+)\)|\s*,\s*(?P<comma>[^,]+)|\s+(?P<after>\d{5}))?"
+)
+_CODE = re.compile(r"\d[\dab]\d{0,7}", re.IGNORECASE)  # an INSEE code or a SIREN as a query
 
 
 def fold(name: str) -> str:
@@ -181,6 +193,11 @@ class Candidate:
 def _keep_best(found: dict[str, tuple[float, str]], iri: str, score: float, name: str) -> None:
     if score > found.get(iri, (0.0, ""))[0]:
         found[iri] = (score, name)
+
+
+def similarity(name: str, other: str) -> float:
+    """Edit similarity of two names' keys, on the scale of fuzzy candidates (never an exact name's)."""
+    return round(fuzz.ratio(name_key(name), name_key(other)) * FUZZY_MAX / 100, 1)
 
 
 def normalize_code(value: str, width: int) -> str:
@@ -296,25 +313,30 @@ class NameIndex:
         if not exact:
             return []
         best = max(s for s, _ in exact.values())
-        if best >= FORMER and len(exact) == 1:
+        generic = best < EXACT and set(name_key(name).split()) <= GENERIC  # "Saint" for "Le Saint"
+        if best >= FORMER and len(exact) == 1 and not generic:
             ((iri, (score, matched)),) = exact.items()
             return [Candidate(self.entities[iri], score, True, matched, True)]
         # Several in scope: none is certain; the reference names before former ones, then by size.
         ranked = sorted(exact, key=lambda i: (-exact[i][0], -(self.entities[i].population or 0)))
-        score = AMBIGUOUS if len(ranked) > 1 else None
+        score = AMBIGUOUS if len(ranked) > 1 or generic else None
         return [Candidate(self.entities[i], score or exact[i][0], False, exact[i][1], True) for i in ranked]
 
     def match(
         self,
         name: str,
         types: Iterable[str] | None = None,
-        departement: str | None = None,
+        departements: Collection[str] = (),
         postal_code: str | None = None,
         limit: int = 5,
     ) -> list[Candidate]:
-        """Candidates for a name, best first; ``departement`` is an INSEE code (homonyms apart)."""
+        """Candidates for a name, best first; ``departements`` are INSEE codes, any of which the entity may be
+        in (homonyms apart)."""
         scope = tuple(types or TYPES)
-        departements = (departement,) if departement else ()
+        if _CODE.fullmatch(name.strip()) and (coded := self.lookup_code(name, scope)):
+            return [Candidate(e, EXACT, len(coded) == 1, e.name) for e in coded[:limit]]
+        name, hinted, hinted_postal = self.qualified(name)
+        departements, postal_code = tuple(departements) or hinted, postal_code or hinted_postal
         exact = self.exact(name, scope, departements, postal_code)
         if exact:
             return exact[:limit]
@@ -337,6 +359,18 @@ class NameIndex:
             Candidate(self.entities[i], round(candidates[i][0], 1), False, candidates[i][1])
             for i in ranked[:limit]
         ]
+
+    def qualified(self, name: str) -> tuple[str, tuple[str, ...], str | None]:
+        """(the name, the départements and postal code written beside it): a hint, as the departement property
+        is, not part of the name; the name as given when what is beside it is no département ("(CAPI)")."""
+        m = _QUALIFIED.fullmatch(name.strip())
+        if m is None:
+            return name, (), None
+        beside = m["paren"] or m["comma"]
+        code = self.departement_code(beside) if beside else None
+        if beside and code is None:
+            return name, (), None
+        return m["name"], (code,) if code else (), m["before"] or m["after"]
 
     def _in_scope(self, iri: str, departements: Collection[str], postal_code: str | None) -> bool:
         e = self.entities[iri]
@@ -377,13 +411,18 @@ class NameIndex:
 
     def suggest(self, prefix: str, types: Iterable[str] | None = None, limit: int = 10) -> list[Entity]:
         """Entities whose name starts with ``prefix`` as typed, then key for key ("st m" for "Saint-M…",
-        "le ma" for "Le Mans" and "Marseille"), each the most populous first; then names close to it."""
+        "le ma" for "Le Mans" and "Marseille"), each the most populous first; then names close to it. A name
+        that is the whole prefix comes before all (Saint-Bonnet before the 90 larger Saint-Bonnet-…), unless
+        the prefix is only common words ("St": Strasbourg, not Le Saint)."""
         key, typed = name_key(prefix), fold(prefix)
         if not key:
             return []
+        scope = tuple(types or TYPES)
+        whole = {} if set(key.split()) <= GENERIC else self._named(prefix, scope)
+        named = {iri: self.entities[iri] for iri in whole}
         as_typed: dict[str, Entity] = {}
         by_key: dict[str, Entity] = {}
-        for t in types or TYPES:
+        for t in scope:
             names = self._written.get(t, [])
             for _, iri in names[bisect_left(names, (typed,)) : bisect_left(names, (typed + "\x7f",))]:
                 as_typed[iri] = self.entities[iri]
@@ -394,7 +433,7 @@ class NameIndex:
                         by_key[iri] = e
         ranked = [
             e
-            for found in (as_typed, by_key)
+            for found in (named, as_typed, by_key)
             for e in sorted(found.values(), key=lambda e: (-(e.population or 0), e.name))
         ]
         if len(ranked) < limit:
@@ -467,6 +506,10 @@ def read_index(store: Store) -> NameIndex:
     current_of = {i: c for i in former if (c := next((p for p in parents.get(i, ()) if p in entities), None))}
     aliases = [(n, c) for i, c in current_of.items() if (n := (official.get(i) or [labels.get(i, "")])[0])]
     aliases += [(n, iri) for iri, names in alt.items() if iri in entities for n in names]
+    regions = {e.code: iri for iri, e in entities.items() if e.type == "region"}
+    with REGION_NAMES.open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["kind"] == "region" and r["target"] in regions]
+    aliases += [(r["alias"], regions[r["target"]]) for r in rows]
     index = NameIndex(entities.values(), aliases)
     for iri, olds in former_codes.items():
         for old in olds if iri in entities else ():

@@ -57,9 +57,11 @@ def test_certain_only_when_unique_in_scope_and_the_index_follows_writes(monkeypa
     index = matching.index_of(store)
     found = index.match("beaufort", ("commune",))
     assert len(found) == 2 and not any(c.match for c in found) and all(c.exact for c in found)
-    found = index.match("Beaufort", ("commune",), departement="38")
+    found = index.match("Beaufort", ("commune",), departements=("38",))
     assert [c.entity.code for c in found] == ["38032"] and found[0].match and found[0].score == 100
-    assert index.match("Baufort", ("commune",), departement="73")[0].match is False  # a typo: never certain
+    assert (
+        index.match("Baufort", ("commune",), departements=("73",))[0].match is False
+    )  # a typo: never certain
     project = ox.NamedNode(store.minter.thing("projet", "p"))
     store.replace_graph(
         store.minter.graph("p"),

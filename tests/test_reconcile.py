@@ -228,6 +228,35 @@ def test_homonyms_are_never_certain_without_their_departement(client):
     assert not any(c["match"] for c in answers["e"]["result"])
 
 
+def _found(answer: dict) -> list[tuple[str, bool]]:
+    """(the last segment of the id, certain) of each candidate."""
+    return [(c["id"].rsplit("/", 1)[1], c["match"]) for c in answer["result"]]
+
+
+def test_several_departements_mean_any_of_them(client):
+    """Several values of a property, or several entries of it, are alternatives: the homonym in each is a
+    candidate, neither certain (the first value used to be the only one: a certain 38032 or 73034)."""
+    one = {"pid": "departement", "v": "73"}, {"pid": "departement", "v": "38"}
+    answers = reconcile(
+        client,
+        {
+            "values": {
+                "query": "Beaufort",
+                "type": "commune",
+                "properties": [{"pid": "departement", "v": ["38", "73"]}],
+            },
+            "reversed": {
+                "query": "Beaufort",
+                "type": "commune",
+                "properties": [{"pid": "departement", "v": ["73", "38"]}],
+            },
+            "entries": {"query": "Beaufort", "type": "commune", "properties": list(one)},
+        },
+    )
+    for answer in answers.values():
+        assert sorted(_found(answer)) == [("38032", False), ("73034", False)], answer
+
+
 def test_codes_and_other_types(client):
     answers = reconcile(
         client,
@@ -251,6 +280,66 @@ def test_codes_and_other_types(client):
     assert top["lieu"]["id"].endswith("/id/lieu/france-services-chambery")
     assert top["org"]["id"].endswith("/id/organisation/adrets")
     assert top["any"]["type"][0]["id"] == "commune"
+
+
+def test_a_name_that_is_not_the_codes_entity_is_not_certain(client):
+    """« Gap » with Bourg-Saint-Maurice's code was a certain match at 100: one of the two is wrong. The code's
+    entity stays the candidate, scored by the name's similarity, uncertain; a name that fits keeps it
+    certain, a former one included."""
+    code = {"pid": "code_insee", "v": "73054"}
+    answers = reconcile(
+        client,
+        {
+            "conflict": {"query": "Gap", "type": "commune", "properties": [code]},
+            "fits": {"query": "Bourg St Maurice", "type": "commune", "properties": [code]},
+            "former": {"query": "Annecy-le-Vieux", "properties": [{"pid": "code_insee", "v": "74011"}]},
+        },
+    )
+    conflict = answers["conflict"]["result"][0]
+    assert _found(answers["conflict"]) == [("73054", False)] and conflict["score"] < 60, conflict
+    assert _found(answers["fits"]) == [("73054", True)] and answers["fits"]["result"][0]["score"] == 100
+    assert _found(answers["former"]) == [("74010", True)]
+
+
+def test_a_common_word_alone_is_never_certain(client):
+    """« St » or « Saint » alone was a certain « Le Saint » (96): a common word names nothing in particular.
+    The name as written stays certain."""
+    answers = reconcile(
+        client,
+        {
+            "st": {"query": "St"},
+            "saint": {"query": "Saint", "type": "commune"},
+            "written": {"query": "Le Saint", "type": "commune"},
+        },
+    )
+    assert not any(c["match"] for k in ("st", "saint") for c in answers[k]["result"]), answers
+    assert _found(answers["written"]) == [("56201", True)]
+
+
+def test_a_departement_or_postal_code_beside_the_name_is_a_hint(client):
+    """« Gap (05) », « 05000 Gap », « Gap, Hautes-Alpes » found nothing (or Aubenas-les-Alpes): what is
+    beside the name narrows as the departement property does; brackets that are no département stay part of
+    the name. A code alone is a code."""
+    names = ["Gap (05)", "05000 Gap", "Gap 05000", "Gap, Hautes-Alpes", "Beaufort (73)", "Beaufort, Isère"]
+    answers = reconcile(client, {f"q{n}": {"query": name, "type": "commune"} for n, name in enumerate(names)})
+    tops = [_found(answers[f"q{n}"])[:1] for n in range(len(names))]
+    assert tops == [[("05061", True)]] * 4 + [[("73034", True)], [("38032", True)]], tops
+    answers = reconcile(
+        client,
+        {
+            "capi": {"query": "CA Porte de l'Isère (CAPI)", "type": "epci"},
+            "dep": {"query": "05", "type": "departement"},
+            "commune": {"query": "73054"},
+        },
+    )
+    assert answers["capi"]["result"][0]["match"]
+    assert _found(answers["dep"]) == [("05", True)] and _found(answers["commune"]) == [("73054", True)]
+
+
+def test_regions_are_found_by_the_names_they_go_by(client):
+    """« PACA » and « Region Sud » found nothing: the alias table data/aliases/territoires.csv names them."""
+    answers = reconcile(client, {"paca": {"query": "PACA"}, "sud": {"query": "Region Sud", "type": "region"}})
+    assert _found(answers["paca"])[:1] == _found(answers["sud"]) == [("93", True)], answers
 
 
 def test_the_scope_narrows_before_any_cut_so_the_ranking_is_the_same_at_any_limit(client):
@@ -297,6 +386,14 @@ def test_suggest_reads_a_prefix_as_typed_too(client):
     assert names("S")[:2] == ["Strasbourg", "Saint-Étienne"], names("S")
     assert names("St")[0] == "Strasbourg" and names("St-É")[0] == "Saint-Étienne"
     assert names("le ma")[0] == "Le Mans"  # then Marseille, whose key begins with "ma" too
+
+
+def test_suggest_gives_the_name_that_is_the_whole_prefix_first(client):
+    """« st bonnet » or « saint-bonnet »: Saint-Bonnet (16303) was not among the first ten, below the larger
+    Saint-Bonnet-…"""
+    for prefix in ("st bonnet", "saint-bonnet"):
+        r = client.get("/reconcile/suggest/entity", params={"prefix": prefix, "type": "commune"})
+        assert r.json()["result"][0]["id"].endswith("/id/commune/16303"), (prefix, r.json()["result"][:3])
 
 
 # --- suggest, preview, extension --------------------------------------------------------------------------
@@ -352,6 +449,21 @@ def test_a_type_may_be_given_by_its_class_iri(client):
         "/rapprochement.csv", data={"colle": "CC de Haute Tarentaise", "type": "igeo:Intercommunalite"}
     )
     assert [x["code_insee"] for x in csv.DictReader(io.StringIO(r.text))] == ["247300254"]
+
+
+def test_a_type_may_be_given_by_its_name_whatever_the_case(client):
+    """« Commune » (the name the manifest shows) silently found nothing; any language, case or accent."""
+    names = ["Commune", "COMMUNE", "Municipality", "département"]
+    answers = reconcile(
+        client,
+        {
+            f"q{n}": {"query": "Savoie (73)" if n == 3 else "Bourg St Maurice", "type": t}
+            for n, t in enumerate(names)
+        },
+    )
+    assert [_found(answers[f"q{n}"])[:1] for n in range(4)] == [[("73054", True)]] * 3 + [[("73", True)]]
+    r = client.get("/reconcile/suggest/entity", params={"prefix": "bourg st m", "type": "Commune"})
+    assert r.status_code == 200 and r.json()["result"][0]["name"] == "Bourg-Saint-Maurice"
 
 
 def read_again(client: httpx.Client, store: Store) -> None:
@@ -433,6 +545,27 @@ def test_preview_is_a_small_escaped_card(client, site):
     assert "&lt;b&gt;Énergie &amp; Cie&lt;/b&gt;" in r.text and "<b>" not in r.text
     assert "<script" not in r.text and "style=" not in r.text
     assert client.get("/reconcile/preview", params={"id": "https://nowhere.example/x"}).status_code == 404
+
+
+def test_the_preview_fits_the_frame_the_manifest_declares(client, site):
+    """The card was 187 px tall in a frame the manifest declared 120 px tall: its last rows were cut."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    frame = client.get("/reconcile").json()["preview"]
+    ids = [site[0].minter.thing(kind, code) for kind, code in (("commune", "73054"), ("epci", "200067452"))]
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": frame["width"], "height": frame["height"]})
+            heights = []
+            for iri in ids:
+                page.goto(f"{site[1]}/reconcile/preview?id={iri}")
+                assert page.locator("dd").count() >= 4
+                heights.append(page.evaluate("document.documentElement.scrollHeight"))
+        finally:
+            browser.close()
+    assert max(heights) <= frame["height"], (heights, frame)
 
 
 def test_extension_gives_codes_population_and_parents(client, site):
@@ -559,6 +692,19 @@ def test_csv_round_trip_with_departement_column_and_extensions(client):
     assert rows[2]["certain"] == "false"  # a homonym without its département
     assert rows[3]["iri"] == "" and rows[3]["autre"] == "vide"
     assert rows[4]["code_insee"] == "74119" and rows[4]["certain"] == "false"
+
+
+def test_linked_csv_adds_each_column_once_and_no_type_means_any_territory(client):
+    """``extension=code_insee`` gave two code_insee columns; an empty or missing type meant commune, so a
+    mixed column of territories matched « Hautes-Alpes » to a commune. The form offers that choice."""
+    names = "Gap\nHautes-Alpes\nCC de Haute Tarentaise\nProvence-Alpes-Côte d'Azur\n"
+    for data in ({"colle": names, "extension": ["code_insee", "population"]}, {"colle": names, "type": ""}):
+        r = client.post("/rapprochement.csv", data=data)
+        rows = list(csv.DictReader(io.StringIO(r.text)))
+        header = next(csv.reader(io.StringIO(r.text)))
+        assert header.count("code_insee") == 1, header
+        assert [x["code_insee"] for x in rows] == ["05061", "05", "247300254", "93"], rows
+    assert '<option value="">' in client.get("/rapprochement").text
 
 
 def test_linked_csv_does_not_run_formulas(client):
