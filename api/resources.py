@@ -53,14 +53,14 @@ def dereference(request: Request, kind: str, key: str) -> Response:
         key, ext = stem, suffix
     fmt = conneg.choose(request, OFFERED, ext)
     iri = f"{base_of(request)}id/{kind}/{key}"
-    desc = describe(store, iri)
-    # One version of the store, one page per format and language: a revalidation costs the description, not
-    # the page. A place's page says whether it is open at the minute it shows: that minute is in its ETag.
+    # One version of the store, one page per format and language: a revalidation costs no query. A place's
+    # page (its IRI says so) tells whether it is open at the minute it shows: that minute is in its ETag.
     lang, now = language(request), dt.datetime.now(cards.PARIS)
-    clock = f"-{now:%Y%m%d%H%M}" if fmt is formats.HTML and cards.kind_of(desc.types()) == "lieu" else ""
+    clock = f"-{now:%Y%m%d%H%M}" if fmt is formats.HTML and kind == "lieu" else ""
     etag = f'"{store.version}-{fmt.name}-{lang if fmt is formats.HTML else ""}{clock}"'
     if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
+    desc = describe(store, iri)
     if not desc.exists and (current := merged_into(request, kind, key, iri)):
         target = local_path(current, base_of(request)) + (f".{ext}" if ext else "")
         query = f"?{request.url.query}" if request.url.query else ""
