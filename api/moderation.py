@@ -18,9 +18,9 @@ from api.contribution_forms import ERRORS, STRING
 from api.i18n import language, translator
 from api.named_queries import refusals
 from graph import contributions as model
+from graph.contact import scrub
 from graph.contributions import Content, ContributionError, Contributions, UnknownContribution
 from graph.namespaces import DCTERMS, PROV, RDFS, SCHEMA
-from loaders.mentions import scrub
 
 router = APIRouter()
 

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from graph.contact import scrub
 from graph.namespaces import CS, DCTERMS, PREFIXES, PROV, RDFS, SCHEMA, XSD, Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, iri
-from loaders.mentions import scrub
 
 VOID = PREFIXES["void"]
 LICENSES = {

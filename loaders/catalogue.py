@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph import contact
 from graph.namespaces import Minter, slugify
 from graph.terms import Triples
 from loaders import ImportResult, SourceError, dates, mentions, named
@@ -223,7 +224,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             elif name == "Site web" and re.fullmatch(r"https?://\S+", text):
                 pub.add(p, "schema:url", ox.NamedNode(text))
             else:
-                pub.add(p, predicate, mentions.scrub(text), "fr")
+                pub.add(p, predicate, contact.scrub(text), "fr")
         prose = rec.preamble + [x for name in PROSE for x in rec.sections.get(name, [])]
         schedule = rec.sections.get("Durée et déroulement", [])
         found_dates = dates.record_dates((rec.first, rec.title), schedule, prose)
@@ -295,8 +296,8 @@ def build(path: Path, minter: Minter) -> ImportResult:
         persons = []
         for line, text in rec.sections.get("Contact & informations", []):
             m = PERSON.match(text)
-            contacts = {"schema:email": mentions.email_of(mentions.PHONE.sub(" ", text))}
-            contacts["schema:telephone"] = mentions.phone_of(text)
+            contacts = {"schema:email": contact.email_of(contact.PHONE.sub(" ", text))}
+            contacts["schema:telephone"] = contact.phone_of(text)
             if m and any(contacts.values()):
                 person = mentions.describe_person(pub, priv, minter, m[1], line, contacts)
                 pub.add(p, "cs:contactPerson", person)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph.contact import EMAIL, PHONE, scrub
 from graph.matching import EPCI_KINDS, Candidate, Entity, NameIndex, epci_key, fold, key_of, words
 from graph.namespaces import Minter, slugify
 from graph.settings import DATA_DIR
@@ -506,8 +507,6 @@ def resolver() -> Resolver:
     return Resolver()
 
 
-EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[ .\u00a0-]?\d{2}){4}(?!\d)")
 # A name followed by an email address or a phone number is a person's ("Timothé Digne - tdigne@…"): each
 # of its words is a first name or a surname, not a place, wherever the text writes it.
 PERSON_WITH_CONTACT = re.compile(
@@ -533,22 +532,6 @@ def read_lines(path: Path) -> list[str]:
             path, f"not UTF-8 text (byte 0x{data[e.start]:02x}); save the file as UTF-8", line
         ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-
-
-def scrub(text: str, email: str = "[courriel retiré]", phone: str = "[téléphone retiré]") -> str:
-    """Public text never carries an email address or a phone number (they go to the private graph); a
-    text scrub() leaves as it is holds none (the moderation screen warns of the others)."""
-    return PHONE.sub(phone, EMAIL.sub(email, text))
-
-
-def email_of(text: str) -> str | None:
-    m = EMAIL.search(text)
-    return re.sub(r"\s*(?:\[at\]|\(at\))\s*", "@", m.group()).replace(" ", "") if m else None
-
-
-def phone_of(text: str) -> str | None:
-    m = PHONE.search(text)
-    return m.group() if m else None
 
 
 def place_iri(minter: Minter, place: Place) -> ox.NamedNode:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph import contact
 from graph.namespaces import Minter, slugify
 from graph.terms import Triples, lit
 from loaders import ImportResult, SourceError, mentions, named
@@ -124,7 +125,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
     online = bool(re.search(r"\bvisio|à distance|en ligne|web\s*@", all_text + rep.name, re.I))
     named(pub, ev, rep.name, "schema:Event")
     pub.add(ev, "schema:alternateName", rep.subtitle, "fr")
-    pub.add(ev, "schema:abstract", rep.summary and mentions.scrub(rep.summary), "fr")
+    pub.add(ev, "schema:abstract", rep.summary and contact.scrub(rep.summary), "fr")
     pub.add(ev, "schema:eventAttendanceMode", ONLINE if online else None)
     pub.add(ev, "schema:startDate", lit(ym, datatype="xsd:gYearMonth") if ym else None)
     mentions.derived(pub, ev, doc, f"{rep.title_line}-{rep.last_line}")
@@ -136,7 +137,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             for org in res.find(text, n).orgs:
                 pub.add(ev, "schema:organizer", ox.NamedNode(minter.thing("organisation", org)))
     intro_text = "\n".join(t for _, t in intro if not NUMBER.match(t) and len(t) > 60)
-    pub.add(ev, "schema:description", mentions.scrub(intro_text), "fr")
+    pub.add(ev, "schema:description", contact.scrub(intro_text), "fr")
     for n, value, label in figures(intro):
         q = ox.NamedNode(minter.thing("evenement", f"{slug}-chiffre-{slugify(label.split('(')[0])}"))
         pub.a(q, "schema:QuantitativeValue")
@@ -177,7 +178,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             pub.add(f, "cs:dateNote", note, "fr")
             pub.add(f, "schema:eventStatus", ox.NamedNode("http://schema.org/EventScheduled"))
             pub.add(f, "schema:alternateName", quoted.group(1) if quoted else None, "fr")
-            pub.add(f, "schema:description", mentions.scrub(plain), "fr")
+            pub.add(f, "schema:description", contact.scrub(plain), "fr")
             if re.search(r"web\s*@|visio", label, re.I):
                 pub.add(f, "schema:eventAttendanceMode", ONLINE)
             for place in res.find(re.split(r"\brencontre\b", text, flags=re.I)[-1], n).places:
@@ -195,13 +196,13 @@ def build(path: Path, minter: Minter) -> ImportResult:
             qi = ox.NamedNode(minter.thing("evenement", f"{slug}-{kind}-{k}"))
             ai = ox.NamedNode(minter.thing("evenement", f"{slug}-{kind}-{k}-reponse"))
             named(pub, qi, heading, "schema:Question")
-            pub.add(qi, "schema:text", mentions.scrub(question), "fr")
+            pub.add(qi, "schema:text", contact.scrub(question), "fr")
             mentions.derived(pub, qi, doc, f"{n}-{last}")
             if answer:
                 pub.a(ai, "schema:Answer")
                 pub.label(ai, f"Réponse : {heading}")
                 pub.label(ai, f"Answer: {heading}", "en")  # our word; the heading is the report's
-                pub.add(ai, "schema:text", mentions.scrub(answer), "fr")
+                pub.add(ai, "schema:text", contact.scrub(answer), "fr")
                 pub.add(qi, "schema:acceptedAnswer", ai)
             pub.add(ev, "cs:surveyQuestion" if kind == "sondage" else "cs:question", qi)
             report_lines.append(f"{kind} {k} : {heading[:70]} (lignes {n}-{last})")
@@ -220,13 +221,13 @@ def build(path: Path, minter: Minter) -> ImportResult:
         for n, text in rep.sections.get(section, []):
             m = PERSON_LINE.match(text)
             if m:
-                email = mentions.email_of(m.group(2))
+                email = contact.email_of(m.group(2))
                 person = mentions.describe_person(pub, priv, minter, m.group(1), n, {"schema:email": email})
                 pub.add(subject, predicate, person)
                 people += 1
-            elif mentions.EMAIL.fullmatch(text):
+            elif contact.EMAIL.fullmatch(text):
                 # A desk address with no person's name: the association's public contact.
-                pub.add(adrets, "schema:email", mentions.email_of(text))
+                pub.add(adrets, "schema:email", contact.email_of(text))
             elif url := re.fullmatch(r"<?(https?://[^>\s]+)>?", text):
                 pub.add(adrets, "schema:url", ox.NamedNode(url[1]))
     _, orgs = mentions.named_in(pub, minter)
