@@ -91,7 +91,7 @@ _EPCI_KIND = dict(EPCI_KINDS)
 _FOLD = re.compile(r"[^a-z0-9]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f\u0300-\u036f]")  # the accents NFKD splits off are dropped after
 _EPCI_SUFFIX = re.compile(r'\s*["(].*$')
-_ACRONYM = re.compile(r"\(([A-Z]{3,})\)")
+ACRONYM = re.compile(r"\(([A-Z]{3,})\)")
 # A name with a hint beside it: "05000 Gap", "Gap 05000" (a postal code), "Gap (05)", "Gap, Hautes-Alpes".
 _QUALIFIED = re.compile(
     r"(?:(?P<before>\d{5})\s+)?(?P<name>.*?[^\s,(])(?:\s*\((?P<paren>[^()]+)\)|\s*,\s*(?P<comma>[^,]+)|\s+(?P<after>\d{5}))?"
@@ -219,7 +219,7 @@ class NameIndex:
                 self._add(epci_key(e.name)[0], e.iri, EXACT, e.name)
                 # 'CC Alpes-Provence-Verdon "Sources de lumière"', 'CA Porte de l'Isère (CAPI)'
                 aliases += [(_EPCI_SUFFIX.sub("", e.name), e.iri)] + [
-                    (a, e.iri) for a in _ACRONYM.findall(e.name)
+                    (a, e.iri) for a in ACRONYM.findall(e.name)
                 ]
             self._add(name_key(e.name), e.iri, EXACT, e.name)
         for name, iri in aliases:  # (name, IRI): former communes, alternative labels

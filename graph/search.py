@@ -921,7 +921,7 @@ def name_key(name: str) -> str:
 def names_of(names: list[str]) -> set[str]:
     """The keys an exact search finds an item by: its labels, alternate labels and the acronyms they
     give in brackets ("Caisse d'allocations familiales (CAF)")."""
-    return {name_key(a) for n in names for a in (n, *matching._ACRONYM.findall(n))} - {""}
+    return {name_key(a) for n in names for a in (n, *matching.ACRONYM.findall(n))} - {""}
 
 
 def words_of(text: str) -> list[str]:
