@@ -53,6 +53,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "facets": ("Filtrer", "Filter"),
     "apply": ("Appliquer", "Apply"),
     "facet_more": ("autre valeur|autres valeurs", "more value|more values"),
+    "facet_left": ("choisissez d'abord un département, ou", "choose a département first, or"),
+    "facet_all": ("voyez-les toutes", "see them all"),
     "clear": ("Tout effacer", "Clear all"),
     "sort": ("Trier par", "Sort by"),
     "sort_label": ("nom", "name"),

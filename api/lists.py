@@ -5,8 +5,10 @@ Every list URL has ``.json`` and ``.csv`` twins taking the same filters, which t
 answers by ``?format=`` or ``Accept`` (api/conneg.py), in pages of ``limit`` rows (at most the
 ``list_rows`` setting: the whole list when it fits, else a ``Link: rel=next``). Facet values are short keys
 (``?theme=mobilite&departement=73``); values of one facet are alternatives, facets combine with AND, and a
-facet's counts apply the other facets' choices only (what ticking a value gives). The JSON twin gives
-the facets too (``facets``: every value of each, as the page, which folds those past the first 40).
+facet's counts apply the other facets' choices only (what ticking a value gives). A page shows a facet's
+40 most frequent values and folds the others, up to 120; past that (/lieux' 1,194 EPCI), they are left out
+(a département chosen first scopes them) and ``?valeurs=<facet>`` shows them all. The JSON twin gives
+every value of each facet (``facets``) when asked, ``?facets=1``: they would weigh on each of its pages.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ router = APIRouter()
 PER_PAGE = 50
 SEARCH_FACETS = ["kind", "departement", "theme"]
 FACET_VALUES = 40  # the most frequent values a facet shows, the chosen ones too; the others folded
+FOLDED = 120  # values of a facet a page holds at most (every département), unless asked (?valeurs=)
 OFFERED = (formats.HTML, formats.JSON, formats.CSV)  # HTML first: a browser's */* gets the page
 
 
@@ -71,15 +74,18 @@ def known_facets(cat: search.Catalog, chosen: dict[str, list[str]], lang: str) -
         raise HTTPException(400, translator(lang)("facet_unknown", facet=wrong[0], value=wrong[1][:60]))
 
 
-def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list[str]) -> dict:
+def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list[str], whole: bool) -> dict:
     """One facet of the form: its values as (key, label, count), the chosen ones checked; past the
-    FACET_VALUES first, the values not chosen are ``more``, by name (folded on the page: every value of a
-    facet is reachable, the least frequent département too)."""
+    FACET_VALUES first, the values not chosen are ``more``, by name (folded on the page: every département
+    is reachable), or only ``left`` out, counted, when there are more than FOLDED and not the ``whole``
+    facet is asked (1,194 EPCI weighed 160 KB on each page of /lieux)."""
     rows = [{"key": k, "label": lb, "count": n, "checked": k in chosen} for k, lb, n in values]
     shown = rows[:FACET_VALUES] + [v for v in rows[FACET_VALUES:] if v["checked"]]
     more = [v for v in rows[FACET_VALUES:] if not v["checked"]]
-    more.sort(key=lambda v: search.folded(v["label"]))
-    return {"name": name, "label": translator(lang)("facet_" + name), "values": shown, "more": more}
+    left = 0 if whole or len(rows) <= FOLDED else len(more)
+    more = [] if left else sorted(more, key=lambda v: search.folded(v["label"]))
+    label = translator(lang)("facet_" + name)
+    return {"name": name, "label": label, "values": shown, "more": more, "left": left}
 
 
 def value_label(cat: search.Catalog, value: str, lang: str) -> str:
@@ -92,10 +98,16 @@ def value_label(cat: search.Catalog, value: str, lang: str) -> str:
 
 
 def facet_view(
-    cat: search.Catalog, kind: str, facets: list[str], chosen: dict[str, list[str]], lang: str
+    cat: search.Catalog,
+    kind: str,
+    facets: list[str],
+    chosen: dict[str, list[str]],
+    lang: str,
+    whole: list[str],
 ) -> list[dict]:
     """Counts per facet (what ticking a value gives: the other facets' choices applied), the chosen values
-    always shown. The facets without a choice are counted first: over the page's items, already chosen."""
+    always shown, every value of the ``whole`` facets. The facets without a choice are counted first: over
+    the page's items, already chosen."""
     t = translator(lang)
     views = []
     order = sorted(facets, key=lambda name: name in chosen)
@@ -111,7 +123,7 @@ def facet_view(
             values.append((key, t("yes") if name == "samedi" else value_label(cat, value, lang), n))
         if name == "annee":
             values.sort(reverse=True)
-        views.append(facet(name, lang, values, chosen.get(name, [])))
+        views.append(facet(name, lang, values, chosen.get(name, []), name in whole))
     return views
 
 
@@ -179,6 +191,8 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     page = number_param(request, "page", 1)
     cap = request.app.state.settings.list_rows
     per_page = PER_PAGE if fmt is formats.HTML else number_param(request, "limit", cap, maximum=cap)
+    if (asked := request.query_params.get("facets", "0")) not in ("0", "1"):
+        raise HTTPException(400, f"facets={asked[:40]!r} : 1 ou 0 attendu / 1 or 0 expected")
     cat = search.catalog(store_of(request))  # after the parameters: a bad one never waits for the index
     known_facets(cat, chosen, lang)
     total, items = cat.page(kind_name, chosen, sort, lang, (page - 1) * per_page, per_page)
@@ -190,13 +204,13 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
             r["projects"] = cat.count("projets", kind_name[:-1], search.key_of(r["iri"], cat.base))
     if fmt is not formats.HTML:
         extra: dict = {"page": page, "limit": per_page}
-        if fmt is formats.JSON:  # the page's facets, every value of each
-            views = facet_view(cat, kind_name, facets, chosen, lang)
+        if fmt is formats.JSON and asked == "1":  # every value of each facet
+            views = facet_view(cat, kind_name, facets, chosen, lang, facets)
             extra["facets"] = {f["name"]: f["values"] + f["more"] for f in views}
         return export(request, rows, facets, fmt, total, extra)
     within_pages(page, total, lang)
     told_apart(store_of(request), cat, rows, items, lang)
-    views = facet_view(cat, kind_name, facets, chosen, lang)
+    views = facet_view(cat, kind_name, facets, chosen, lang, request.query_params.getlist("valeurs"))
     title, year = translator(lang)(kind_name), any(f.year for f in kind.facets)
     this_page = with_query(request, page=page, limit=PER_PAGE).partition("?")[2]  # the twins' same rows
     whole = with_query(request, page=None, limit=None).partition("?")[2]
@@ -232,11 +246,12 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     within_pages(page, total, lang)
     for r, (_, s) in zip(rows, found, strict=True):
         r["snippet"] = s.html()
-    facets = [facet("kind", lang, [(k, t(k), c) for k, c in kind_counts], kinds)]
+    whole = request.query_params.getlist("valeurs")
+    facets = [facet("kind", lang, [(k, t(k), c) for k, c in kind_counts], kinds, "kind" in whole)]
     for name in ("departement", "theme"):
         values = [(search.key_of(v, cat.base), cat.label(v, lang), c) for v, c in counts.get(name, ())]
         if values:
-            facets.append(facet(name, lang, values, chosen.get(name, [])))
+            facets.append(facet(name, lang, values, chosen.get(name, []), name in whole))
     listing = Listing(rows, total, facets, page, request.url.query, q=q, suggestion=suggestion)
     listing.more_than = None if complete else search.COUNTED
     listing.ranked_among = search.RANKED if total > search.RANKED else None

@@ -14,6 +14,7 @@ import pytest
 import rdflib
 from pages_helpers import pages_store, serve
 
+from api import lists
 from api.i18n import date_text, translator
 from graph import search
 from graph.store import GraphMeta
@@ -591,7 +592,7 @@ def test_every_facet_value_is_reachable_on_the_page_and_in_the_json_twin(url):
     """Past its most frequent values, a facet's others are folded by name, not cut: /territoires listed
     the 40 largest départements only, none of the Alpine ones (04, 05, 73, 74) among them."""
     html = httpx.get(f"{url}/territoires", timeout=60).text
-    facets = httpx.get(f"{url}/territoires.json", params={"limit": 1}).json()["facets"]
+    facets = httpx.get(f"{url}/territoires.json", params={"limit": 1, "facets": 1}).json()["facets"]
     keys = [v["key"] for v in facets["departement"]]
     assert len(keys) > 100 and {"04", "05", "73", "74"} <= set(keys)
     assert re.findall(r'name="departement" value="([^"]+)"', html) == keys
@@ -601,6 +602,57 @@ def test_every_facet_value_is_reachable_on_the_page_and_in_the_json_twin(url):
     # A chosen value is shown among the first, checked, wherever its count puts it.
     chosen = httpx.get(f"{url}/territoires", params={"departement": "05"}).text
     assert re.search(r'value="05" checked> Hautes-Alpes \(05\)', chosen.split("<summary>")[0])
+
+
+def test_a_facet_of_many_values_leaves_them_out_and_the_json_gives_facets_when_asked(site):
+    """1,194 EPCI folded on /lieux made it 183 KB, and every page of /lieux.json carried them (120 KB for
+    5 rows). Past lists.FOLDED values, a page shows the first 40 and says how to reach the others: a
+    département first (whose EPCI are few), or ?valeurs=epci; the JSON gives facets only with facets=1."""
+    url, store = site
+    cat = search.catalog(store)
+    communes = {}  # one commune in each of FOLDED + 10 EPCI
+    for t in cat.territories.values():
+        epci = [p for p in t.parents if cat.territories[p].level == "epci"]
+        if t.level == "commune" and epci and len(communes) < lists.FOLDED + 10:
+            communes.setdefault(epci[0], t.iri)
+    ttl = "".join(
+        f"<{BASE}id/lieu/epci-{i}> a <https://w3id.org/communs-services/def#ServicePlace> ;"
+        f" <http://purl.org/dc/terms/spatial> <{commune}> .\n"
+        for i, commune in enumerate(communes.values())
+    )
+    triples = [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)]
+    graph = BASE + "graph/epci"
+    store.replace_graph(graph, triples, GraphMeta("epci", "test"))
+    try:
+        for _ in range(300):  # the index follows the write
+            if httpx.get(f"{url}/lieux.json", params={"limit": 1}).json()["total"] > len(communes):
+                break
+            time.sleep(0.1)
+        # The JSON gives the facets when asked only, then every value.
+        assert "facets" not in httpx.get(f"{url}/lieux.json", params={"limit": 5}).json()
+        epci = httpx.get(f"{url}/lieux.json", params={"limit": 5, "facets": 1}).json()["facets"]["epci"]
+        assert len(epci) >= len(communes)
+        html = httpx.get(f"{url}/lieux").text
+        assert len(re.findall(r'name="epci"', html)) == lists.FACET_VALUES
+        left = len(epci) - lists.FACET_VALUES
+        assert f"{left} autres valeurs\u00a0: choisissez d&#39;abord un département" in html
+        whole = httpx.get(f"{url}/lieux", params={"valeurs": "epci"}).text
+        assert set(re.findall(r'name="epci" value="([^"]+)"', whole)) == {v["key"] for v in epci}
+        assert len(html) < len(whole) - 100 * left  # each value left out weighs on the page no more
+        # A département chosen first: all of its EPCI on the page.
+        dep = next(
+            p for p in cat.closure(next(iter(communes.values()))) if cat.territories[p].level == "departement"
+        )
+        scoped = httpx.get(f"{url}/lieux", params={"departement": search.key_of(dep, BASE)}).text
+        there = httpx.get(f"{url}/lieux.json", params={"departement": search.key_of(dep, BASE), "facets": 1})
+        keys = [v["key"] for v in there.json()["facets"]["epci"]]
+        assert keys and re.findall(r'name="epci" value="([^"]+)"', scoped) == keys
+        wrong = httpx.get(f"{url}/lieux.json", params={"facets": "oui"})
+        assert wrong.status_code == 400 and "facets" in wrong.json()["detail"]
+    finally:
+        store.update(
+            f"DROP GRAPH <{graph}> ;\nDELETE WHERE {{ GRAPH <{store.meta_graph}> {{ <{graph}> ?p ?o }} }}"
+        )
 
 
 def test_items_of_a_page_with_one_name_and_place_are_told_apart(site):
