@@ -92,8 +92,8 @@ def setup(app: FastAPI, settings: Settings) -> None:
         csrf=accounts.Csrf(secret),
         secret=secret,
         uploads=Path(uploads),
-        submit_limit=accounts.RateLimiter(settings.submit_rate, settings.submit_window),
-        login_limit=accounts.RateLimiter(settings.login_rate, 600.0),
+        submit_limit=accounts.RateLimiter(settings.submit_rate, settings.submit_window, "too_many_proposals"),
+        login_limit=accounts.RateLimiter(settings.login_rate, 600.0, "too_many_logins"),
     )
 
 
@@ -414,10 +414,10 @@ def shacl_errors(request: Request, content: Content, lang: str) -> dict[str, lis
     return errors
 
 
-def refuse_bots(fields) -> None:
+def refuse_bots(request: Request, fields) -> None:
     """Bots fill every field, the hidden honeypot too: refused before their file is read."""
     if fields.get(accounts.HONEYPOT_FIELD):
-        raise HTTPException(400, "Proposition refusée.")
+        raise HTTPException(400, translator(language(request))("bot_refused", field=accounts.HONEYPOT_FIELD))
 
 
 async def form_upload(request: Request, form) -> tuple[str, bytes] | None:
@@ -438,14 +438,15 @@ def api_guard(request: Request) -> None:
 
 
 async def json_body(request: Request) -> dict:
+    t = translator(language(request))
     if not request.headers.get("content-type", "").startswith("application/json"):
-        raise HTTPException(415, "Envoyez du JSON (Content-Type: application/json).")
+        raise HTTPException(415, t("json_required"))
     try:
         body = await request.json()
     except (ValueError, RecursionError):  # RecursionError: an array nested thousands deep
-        raise HTTPException(400, "Corps JSON illisible.") from None
+        raise HTTPException(400, t("json_unreadable")) from None
     if not isinstance(body, dict):
-        raise HTTPException(400, "Le corps doit être un objet JSON.")
+        raise HTTPException(400, t("json_not_object"))
     return body
 
 
@@ -473,11 +474,11 @@ def propose(
 ) -> tuple[str, str] | dict[str, list[str]]:
     """(id, tracking token) of the new pending resource, or the errors per field; senders over the rate
     limit are refused. Only proposals stored count: a refused one is corrected and sent again."""
-    limit, address = state(request).submit_limit, accounts.client_address(request)
-    limit.hit(address, count=False)
+    limit, address, lang = state(request).submit_limit, accounts.client_address(request), language(request)
+    limit.hit(address, lang, count=False)
     user = current_user(request)
     checked, errors, file = validate(
-        request, content, contributor, upload, need_contact=user is None, lang=language(request)
+        request, content, contributor, upload, need_contact=user is None, lang=lang
     )
     if checked is None:
         return errors
@@ -487,7 +488,7 @@ def propose(
         show_name=contributor.show_name or user is not None,
         account=user.username if user else None,
     )
-    limit.hit(address)
+    limit.hit(address, lang)
     m = contributions_of(request)
     rid = m.new_id(checked.title)
     if file is not None:

@@ -1,5 +1,7 @@
 """French/English interface strings; the language comes from ``?lang=``, then the ``lang`` cookie, then
-``Accept-Language``; French by default (the commons' first users are French).
+``Accept-Language``; French by default (the commons' first users are French). The JSON API follows the
+same rule (``language``), so a script sending ``Accept-Language: en`` reads its refusals and errors in
+English, and a page's fetches in the page's language.
 
 A string said of a count has its singular and plural forms, "projet|projets": ``t(key, n=count)`` picks
 one by the language's rule (French: 0 and 1 are singular; English: 1 alone); in templates,
@@ -383,6 +385,49 @@ STRINGS: dict[str, tuple[str, str]] = {
         "saved. Go back to the form with your browser's Back button, which keeps what you typed, then "
         "attach a lighter file or give a link to the resource instead.",
     ),
+    # Refusals of a whole request, before its fields are read (api/accounts.py, api/contributions.py,
+    # api/contribution_forms.py, api/moderation.py): pages and the JSON API word them alike (language())
+    "csrf_refused": (
+        "Jeton de sécurité (CSRF) absent ou expiré : rechargez la page du formulaire et réessayez.",
+        "Security token (CSRF) missing or expired: reload the form's page and try again.",
+    ),
+    "too_many_proposals": (
+        "Trop de propositions depuis votre adresse : réessayez dans {wait}.",
+        "Too many proposals from your address: try again in {wait}.",
+    ),
+    "too_many_logins": (
+        "Trop de tentatives de connexion depuis votre adresse : réessayez dans {wait}.",
+        "Too many sign-in attempts from your address: try again in {wait}.",
+    ),
+    "sign_in_to_propose": ("Connectez-vous pour proposer une ressource.", "Sign in to propose a resource."),
+    "bot_refused": (
+        "Proposition refusée : le champ « {field} », caché aux personnes, doit rester vide.",
+        "Proposal refused: the field “{field}”, hidden from people, must stay empty.",
+    ),
+    "api_token_unknown": ("Jeton d'API inconnu.", "Unknown API token."),
+    "api_sign_in": (
+        "Authentifiez-vous (jeton d'API) pour proposer une ressource.",
+        "Authenticate (API token) to propose a resource.",
+    ),
+    "json_required": (
+        "Envoyez du JSON (Content-Type: application/json).",
+        "Send JSON (Content-Type: application/json).",
+    ),
+    "json_unreadable": ("Corps JSON illisible.", "Unreadable JSON body."),
+    "json_not_object": ("Le corps doit être un objet JSON.", "The body must be a JSON object."),
+    "json_unknown_fields": (
+        "Champs inconnus : {unknown} ; attendus : {expected}.",
+        "Unknown fields: {unknown}; expected: {expected}.",
+    ),
+    "json_not_boolean": ("{field} vaut true ou false.", "{field} is true or false."),
+    "moderators_sign_in": (
+        "Connectez-vous avec un compte de modération.",
+        "Sign in with a moderation account.",
+    ),
+    "moderators_only": ("Réservé aux modérateurs.", "For moderators only."),
+    "follow_unknown": ("Lien de suivi inconnu.", "Unknown tracking link."),
+    "file_unknown": ("Fichier inconnu.", "Unknown file."),
+    "resource_unknown": ("Ressource inconnue.", "Unknown resource."),
     # A proposal's errors, by field (api/contributions.py validate, api/uploads.py check)
     "err_required": ("Ce champ est obligatoire.", "This field is required."),
     "err_too_short": (

@@ -56,7 +56,7 @@ async def login(request: Request) -> Response:
     st = shared.state(request)
     form = await request.form()
     st.csrf.check(request, form.get(CSRF_FIELD))
-    st.login_limit.hit("login:" + accounts.client_address(request))
+    st.login_limit.hit("login:" + accounts.client_address(request), language(request))
     users: accounts.Accounts = request.app.state.accounts
     user = users.authenticate(str(form.get("identifiant", "")), str(form.get("mot_de_passe", "")))
     suite = _next(str(form.get("suite", "")))
@@ -87,11 +87,11 @@ async def logout(request: Request) -> Response:
 
 def moderator(request: Request) -> User:
     """The signed-in moderator, else 401 (nobody signed in) or 403 (not a moderator)."""
-    user = current_user(request)
+    user, t = current_user(request), translator(language(request))
     if user is None:
-        raise HTTPException(401, "Connectez-vous avec un compte de modération.")
+        raise HTTPException(401, t("moderators_sign_in"))
     if not user.is_moderator:
-        raise HTTPException(403, "Réservé aux modérateurs.")
+        raise HTTPException(403, t("moderators_only"))
     return user
 
 
@@ -237,7 +237,7 @@ def history(request: Request, rid: str) -> HTMLResponse:
     user = current_user(request)
     is_moderator = bool(user and user.is_moderator)
     if record is None or (not is_moderator and record.state != model.ACCEPTED):
-        raise HTTPException(404, "Ressource inconnue.")
+        raise HTTPException(404, translator(language(request))("resource_unknown"))
     changes = m.history(rid)
     public_versions = {c.version for c in changes if c.version and c.state_after == model.ACCEPTED}
     names = shared.labels(request)

@@ -932,3 +932,59 @@ def test_contribution_pages_in_english_say_nothing_in_french(client, app):
         assert [w for w in french if w in text] == [], path
     assert "Municipality" not in client.get(f"{follow.split('?')[0]}?lang=en").text
     assert "(municipality)" in client.get(f"{follow.split('?')[0]}?lang=en").text
+
+
+def test_refusals_of_a_whole_request_are_said_in_the_asker_s_language(store, tmp_path):
+    """Not only field errors: the refusals before the fields are read (sign in, bot, CSRF, rate limits, a
+    body that is no JSON object, an unknown token) follow the one rule of the pages, which the JSON API
+    shares: ?lang=, the lang cookie, Accept-Language, else French."""
+    english = {"Accept-Language": "en-GB,en;q=0.9"}
+    body = {**form_data(territoires=[]), "nom": "Jo", "courriel": EMAIL}
+
+    def detail(r: httpx.Response, status: int) -> str:
+        assert r.status_code == status, r.text
+        return r.json()["detail"]
+
+    app = make_app(store, tmp_path, login_rate=1)
+    with TestClient(app) as client:
+        api = "/api/contributions"
+        sent = {"content": "titre=x", "headers": {"Content-Type": "text/plain"}}
+        assert detail(client.post(api, **sent), 415) == "Envoyez du JSON (Content-Type: application/json)."
+        sent["headers"] |= english
+        assert detail(client.post(api, **sent), 415) == "Send JSON (Content-Type: application/json)."
+        json_header = {"Content-Type": "application/json", **english}
+        assert detail(client.post(api, content="{", headers=json_header), 400) == "Unreadable JSON body."
+        assert detail(client.post(api, content="[]", headers=json_header), 400).startswith("The body must")
+        r = client.post(api, json={**body, "foo": 1}, params={"lang": "en"})
+        assert detail(r, 400).startswith("Unknown fields: foo; expected: titre, ")
+        r = client.post(api, json={**body, "nom_public": "oui"}, headers=english)
+        assert detail(r, 400) == "nom_public is true or false."
+        r = client.post(api, json=body, headers={"Authorization": "Bearer cs_nope", **english})
+        assert detail(r, 401) == "Unknown API token."
+        r = client.post("/api/contributions/x/accepter", headers=english)
+        assert detail(r, 401) == "Sign in with a moderation account."
+        # The pages: the bot's refusal, a CSRF refusal outside the proposal form, the sign-in rate limit.
+        token = csrf_of(client.get("/ressources/proposer?lang=en").text)  # the lang cookie from now on
+        r = client.post("/ressources/proposer", data=form_data(csrf_token=token, site_web="http://spam"))
+        assert r.status_code == 400 and "Proposal refused: the field “site_web”" in html.unescape(r.text)
+        assert "site_web" in detail(client.post(api, json={"site_web": "x"}), 400)  # unknown to the API
+        r = client.post("/connexion", data={"csrf_token": "1.2"})
+        assert r.status_code == 403 and "Security token (CSRF) missing or expired" in r.text
+        token = csrf_of(client.get("/connexion").text)
+        login_data = {"csrf_token": token, "identifiant": "x", "mot_de_passe": "y"}
+        assert client.post("/connexion", data=login_data).status_code == 401
+        r = client.post("/connexion", data=login_data)
+        assert r.status_code == 429 and re.search(r"Too many sign-in attempts[^<]*in \d+ seconds?\.", r.text)
+        client.cookies.set("lang", "fr")
+        r = client.post("/connexion", data=login_data)
+        assert r.status_code == 429 and "Trop de tentatives de connexion" in r.text  # not of proposals
+    app = make_app(store, tmp_path, allow_anonymous=False)
+    with TestClient(app) as client:
+        r = client.post("/api/contributions", json=body, headers=english)
+        assert detail(r, 401) == "Authenticate (API token) to propose a resource."
+        token = csrf_of(client.get("/connexion?lang=en").text)
+        r = client.post("/ressources/proposer", data=form_data(csrf_token=token))
+        assert r.status_code == 403 and "Sign in to propose a resource." in r.text
+        client.cookies.set("lang", "fr")
+        r = client.post("/ressources/proposer", data=form_data(csrf_token=token))
+        assert r.status_code == 403 and "Connectez-vous pour proposer une ressource." in r.text
