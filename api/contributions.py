@@ -22,7 +22,7 @@ from markupsafe import Markup
 from api import accounts
 from api.accounts import current_user
 from api.deps import templates
-from api.i18n import language, translator
+from api.i18n import language, listed, translator
 from api.pages import render
 from api.public_http import unsafe_text
 from api.uploads import Upload, UploadError, check, save
@@ -235,10 +235,10 @@ def resolve_territories(request: Request, values: list[str], lang: str) -> tuple
                 continue
             options = by_code or [by_iri[c.entity.iri] for c in candidates if c.entity.iri in by_iri]
             if len(by_code) > 1 or sum(c.exact for c in candidates) > 1:
-                lines = " ; ".join(e.line for e in options[:6])
+                lines = listed((e.line for e in options[:6]), lang)
                 errors.append(t("err_territory_ambiguous", value=value, lines=lines))
             elif options:
-                lines = " ; ".join(e.line for e in options[:3])
+                lines = listed((e.line for e in options[:3]), lang)
                 errors.append(t("err_territory_near", value=value, lines=lines))
             else:
                 errors.append(t("err_territory_pick", value=value))

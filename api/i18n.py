@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -192,6 +192,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # Resource cards (api/cards.py, templates projet/lieu/ressource/territoire/organisation/evenement.html)
     "card_summary": ("L'essentiel", "At a glance"),
     "colon": ("\u00a0:", ":"),
+    "semicolon": ("\u202f;", ";"),  # listed()
     "kind_projet": ("Projet", "Project"),
     "kind_lieu": ("Lieu de services", "Service place"),
     "kind_ressource": ("Ressource", "Resource"),
@@ -760,6 +761,13 @@ def language(request: Request) -> str:
         if primary in LANGS and q > best_q:
             best, best_q = primary, q
     return best
+
+
+def listed(items: Iterable[str], lang: str) -> str:
+    """Items in a sentence, "a ; b": French typography puts a narrow no-break space before « ; » (it keeps
+    the sign off the start of a line), English none. The language is the text's, not always the page's (a
+    French description on an English page stays French)."""
+    return (translator(lang)("semicolon") + " ").join(items)
 
 
 def singular(n: object, lang: str) -> bool:

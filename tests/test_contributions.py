@@ -151,6 +151,7 @@ def test_ambiguous_commune_names_ask_for_the_code(client):
     assert propose(client, territoires="Savoie").status_code == 303  # a département by name
     r = propose(client, territoires="Saint-Pierre")
     assert r.status_code == 422 and "plusieurs territoires" in r.text and "[commune " in r.text
+    assert re.search(r"\[commune \w+\]\u202f; \S", r.text)  # French typography: a narrow no-break space
 
 
 def test_a_bare_code_is_a_territory_and_an_ambiguous_one_is_explained(client):
@@ -878,6 +879,10 @@ def test_a_proposal_made_in_english_is_told_its_errors_in_english(client, app):
         errors = r.json()["erreurs"]
         assert {k: v[:1] for k, v in errors.items() if k in expected} == expected, errors
         assert errors["territoires"][1].startswith("“Beaufort” names several territories, say which one: ")
+        assert (
+            re.search(r"\[commune \w+\]; \S", errors["territoires"][1])
+            and "\u202f" not in errors["territoires"][1]
+        )
         assert errors["fichier"] == ["contenu_base64 is not valid base64."]
         assert [w for w in french if w in json.dumps(list(errors.values()), ensure_ascii=False)] == [], errors
     assert client.post("/api/contributions", json=body).json()["erreurs"]["titre"] == [
