@@ -638,6 +638,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "not_stated": ("non précisée", "not stated"),
     "examples": ("Exemples", "Examples"),
     "sparql_query": ("Requête SPARQL", "SPARQL query"),
+    # The /sparql page's own examples (api/sparql.py EXAMPLES); the named queries' titles are their summaries
+    "example_projects": ("Projets et leurs territoires", "Projects and their territories"),
+    "example_communes": ("Communes par département (nombre)", "Municipalities per département (count)"),
+    "example_themes": ("Projets par thème", "Projects per theme"),
+    "example_organisations": ("Organisations", "Organisations"),
+    "example_graphs": ("Graphes publics", "Public graphs"),
+    "example_construct": ("Décrire une ressource (CONSTRUCT)", "Describe a resource (CONSTRUCT)"),
     "sparql_lead": (
         "Interrogez les graphes publics (SPARQL 1.1). Délai maximal d'une requête : {s} s. Le même point "
         "d'accès répond aux clients (<code>GET/POST /sparql</code>, protocole SPARQL 1.1).",
