@@ -44,10 +44,7 @@ async def propose_post(request: Request) -> Response:
     def again(status: int, errors: dict, refusal: str = "", headers: dict | None = None) -> Response:
         """The form again with what was typed (browsers never send a file twice): an expired form or
         the rate limit must not cost the person their text."""
-        chosen = getattr(form.get("fichier"), "filename", "")
-        context = shared.form_context(
-            request, content, errors, contributor, file_lost=bool(chosen), refusal=refusal
-        )
+        context = shared.form_context(request, content, errors, contributor, form, refusal)
         response = shared.page(request, "contrib_form.html", context, status=status)
         response.headers.update(headers or {})
         return response

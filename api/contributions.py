@@ -18,6 +18,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from starlette.datastructures import FormData
 
 from api import accounts
 from api.accounts import current_user
@@ -510,8 +511,17 @@ def page(request: Request, name: str, context: dict, status: int = 200) -> HTMLR
 
 
 def form_context(
-    request: Request, content: Content, errors: dict, contributor: Contributor | None = None, **extra
+    request: Request,
+    content: Content,
+    errors: dict,
+    contributor: Contributor | None = None,
+    sent: FormData | None = None,
+    refusal: str = "",
+    **extra,
 ) -> dict:
+    """A form's page, filled with ``content``; a refused form (``sent``: errors, expired, rate limit) comes
+    back as it was sent, ``refusal`` saying above its fields why the whole of it was refused, so that no
+    refusal costs what was typed (the proposal form and the moderator's edit alike)."""
     return {
         "content": content,
         "contributor": contributor or Contributor(),
@@ -519,8 +529,9 @@ def form_context(
         "choices": choices(request),
         "honeypot": accounts.HONEYPOT_FIELD,
         "max_mb": state(request).settings.upload_max_bytes / 1024 / 1024,
-        "file_lost": False,  # a file was sent with a refused form: browsers never send it again
-        "refusal": "",  # why the whole form was refused (expired, rate limit), said above its fields
+        # A file was sent with a refused form: browsers never send it again.
+        "file_lost": bool(sent and getattr(sent.get("fichier"), "filename", "")),
+        "refusal": refusal,
         **extra,
     }
 

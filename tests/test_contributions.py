@@ -441,6 +441,32 @@ def test_a_moderator_s_edit_is_checked_as_a_proposal_and_may_replace_the_file(cl
     assert bad.status_code == 400
 
 
+def test_a_moderator_s_expired_edit_comes_back_as_typed(client, app, store):
+    """The moderator's edit form, as the proposal form: an expired token (a long edit) gives the form back
+    filled as sent, the reason at the top, the status kept, and a fresh token that sends it."""
+    rid = pending_id(app, propose(client).headers["location"])
+    login(client, app)
+    before = Contributions(store, b"").record(rid)
+    edited = form_data(titre="Guide <révisé> par la modération", resume="Un résumé réécrit longuement.")
+    files = {"fichier": ("carte.png", PNG, "image/png")}
+    expired = {**edited, "action": "enregistrer", "csrf_token": "1000000000.abc"}
+    r = client.post(f"/moderation/{rid}", data=expired, files=files, follow_redirects=False)
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+    assert re.search(r'<p id="refus">Le formulaire avait expiré[^<]*envoyez-la à nouveau', r.text)
+    assert 'value="Guide &lt;révisé&gt; par la modération"' in r.text and "réécrit longuement" in r.text
+    assert 'id="fichier-perdu"' in r.text  # the chosen file is never sent twice
+    assert Contributions(store, b"").record(rid) == before  # nothing written
+    r = client.post(
+        f"/moderation/{rid}", data={**expired, "csrf_token": csrf_of(r.text)}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert Contributions(store, b"").record(rid).content.title == "Guide <révisé> par la modération"
+    # A decision refused so shows the resource as it is, and decides nothing.
+    r = client.post(f"/moderation/{rid}", data={"action": "accepter"}, follow_redirects=False)
+    assert r.status_code == 403 and '<p id="refus">Le formulaire avait expiré' in r.text
+    assert Contributions(store, b"").record(rid).state == "en-attente"
+
+
 def test_edit_accept_history_revert_delete_restore(client, app, store):
     r = propose(client)
     rid = pending_id(app, r.headers["location"])
