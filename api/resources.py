@@ -210,7 +210,7 @@ def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> 
                 ],
             }
         )
-    texts = [v.value for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
+    texts = [v for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
     card: cards.Card | None = None
     if territory:
         sub_page = number_param(request, "sous_page", 1)

@@ -11,6 +11,7 @@ from html import unescape
 
 import httpx
 import jinja2
+import pyoxigraph as ox
 import pytest
 from cards_helpers import CONTRIBUTOR_EMAIL, PAGES, cards_store, wait_for_index
 from jinja2 import meta, nodes
@@ -408,22 +409,24 @@ def test_every_list_facet_level_and_kind_has_its_words():
         (
             "Le contexte, etc. Elle répond à un triple besoin :\n- • un,\n- • deux",
             200,
-            "Le contexte, etc. Elle répond à un triple besoin : un; deux.",
+            "Le contexte, etc. Elle répond à un triple besoin : un\u202f; deux.",
         ),
         ("Un seul besoin :\n- un", 200, "Un seul besoin : un."),
         (
             "Elle a réalisé :\n\n- un rapport sur\ndeux lignes.\n- une base.\nAutre chose",
             200,
-            "Elle a réalisé : un rapport sur deux lignes; une base.",
+            "Elle a réalisé : un rapport sur deux lignes\u202f; une base.",
         ),
         (
             "Trois actions :\n- une première action\n- une deuxième action\n- une troisième",
             60,
-            "Trois actions : une première action; une deuxième action; …",
+            "Trois actions : une première action\u202f; une deuxième action\u202f; …",
         ),
         ("Le contexte. Une annonce :\n\nUn autre paragraphe.", 200, "Le contexte."),
     ],
 )
 def test_a_summary_ends_at_a_sentence_or_a_word(text: str, limit: int, expected: str) -> None:
     """A long first paragraph is cut at the last sentence end past half the limit, else at a word."""
-    assert cards.summary(text, limit) == expected
+    assert cards.summary(ox.Literal(text), limit) == expected  # a text without a language is French
+    english = cards.summary(ox.Literal(text.replace(" :", ":"), language="en"), limit)
+    assert english == expected.replace("\u202f;", ";").replace(" :", ":")
