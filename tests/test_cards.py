@@ -238,6 +238,24 @@ def test_all_data_shows_words_not_curies_or_raw_values(site, lang):
         assert words in seen, words
 
 
+def test_all_data_lists_days_monday_to_sunday(site):
+    """The store keeps no order: a place's days and its opening hours read as a week, in the table and the
+    JSON-LD alike."""
+    url, _ = site
+    html = httpx.get(url + PAGES["lieu"] + "?lang=en").text
+    section = text_of(re.search(r'<section aria-labelledby="h-props".*?</section>', html, re.S).group(0))
+    days = re.findall(r"day ((?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day ?)+)", section)
+    assert days == ["Monday Tuesday Wednesday Thursday Friday ", "Tuesday Thursday "], section
+    jsonld = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    assert re.findall(r"schema.org/(\w+day)", jsonld)[:5] == [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+    ]
+
+
 def test_the_catalogue_names_classes_by_curie_and_dates_for_people(site):
     url, _ = site
     html = httpx.get(url + "/catalogue?lang=fr").text
