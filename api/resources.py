@@ -33,8 +33,9 @@ router = APIRouter()
 OFFERED = (formats.HTML, *formats.DESCRIPTION)
 PAGE = 20
 URI_SAFE = ":/?#[]@!$&'()*+,;=%~"  # what a URI keeps as is; anything else is percent-encoded
-INCOMING_HIDDEN_ON_TERRITORIES = {
+INCOMING_HIDDEN_ON_TERRITORIES = {  # the card lists them: its parts, its EPCIs (those straddling it too)
     DCTERMS + "isPartOf",
+    SCHEMA + "geoOverlaps",
     DCTERMS + "spatial",
     SCHEMA + "location",
     SCHEMA + "areaServed",

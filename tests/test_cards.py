@@ -305,6 +305,16 @@ def test_each_card_shows_its_facts_in_both_languages(site, kind):
         assert 'style="' not in r.text and "<script>" not in r.text  # the CSP allows neither
 
 
+@pytest.mark.parametrize("path", ["/id/departement/73", "/id/region/84"])
+def test_an_area_page_links_each_epci_once(site, path):
+    """The card lists every EPCI with a commune in the area: those straddling its boundary were listed again
+    among the links to it (``schema:geoOverlaps``), e.g. the CC Cœur de Chartreuse on the Savoie's page."""
+    url, _ = site
+    html = httpx.get(url + path).text
+    epcis = re.findall(r'href="(/id/epci/\d+)"', html)
+    assert epcis and len(epcis) == len(set(epcis)), sorted(e for e in epcis if epcis.count(e) > 1)
+
+
 def test_a_region_and_a_departement_list_every_epci_with_a_commune_in_them(territory_store):
     """Not only the EPCIs stated part of the région (those straddling two of its départements): every EPCI
     with a member commune in it, those of its départements and those overlapping a neighbour."""
