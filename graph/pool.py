@@ -142,6 +142,8 @@ def _execute(store: ox.Store, job: Job, head, write) -> None:
         args["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or []]
     elif job.union_default:
         args["use_default_graph_as_union"] = True
+    # SELECT *'s variables as the engine scopes them, on an empty store: here, under the query's deadline
+    # (an ORDER BY over VALUES evaluates eagerly even there).
     query = star_in_order(
         job.query, lambda probe: [v.value for v in _query(ox.Store(), probe, args).variables]
     )
