@@ -239,6 +239,24 @@ def test_all_data_shows_words_not_curies_or_raw_values(site, lang):
         assert words in seen, words
 
 
+def test_all_data_lists_days_monday_to_sunday(site):
+    """The store keeps no order: a place's days and its opening hours read as a week, in the table and the
+    JSON-LD alike."""
+    url, _ = site
+    html = httpx.get(url + PAGES["lieu"] + "?lang=en").text
+    section = text_of(re.search(r'<section aria-labelledby="h-props".*?</section>', html, re.S).group(0))
+    days = re.findall(r"day ((?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day ?)+)", section)
+    assert days == ["Monday Tuesday Wednesday Thursday Friday ", "Tuesday Thursday "], section
+    jsonld = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    assert re.findall(r"schema.org/(\w+day)", jsonld)[:5] == [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+    ]
+
+
 def test_the_catalogue_names_classes_by_curie_and_dates_for_people(site):
     url, _ = site
     html = httpx.get(url + "/catalogue?lang=fr").text
@@ -286,6 +304,16 @@ def test_each_card_shows_its_facts_in_both_languages(site, kind):
         if kind == "ressource-contribuee":
             assert 'href="/fichiers/fiche-covoiturage/fiche.pdf"' in r.text
         assert 'style="' not in r.text and "<script>" not in r.text  # the CSP allows neither
+
+
+@pytest.mark.parametrize("path", ["/id/departement/73", "/id/region/84"])
+def test_an_area_page_links_each_epci_once(site, path):
+    """The card lists every EPCI with a commune in the area: those straddling its boundary were listed again
+    among the links to it (``schema:geoOverlaps``), e.g. the CC Cœur de Chartreuse on the Savoie's page."""
+    url, _ = site
+    html = httpx.get(url + path).text
+    epcis = re.findall(r'href="(/id/epci/\d+)"', html)
+    assert epcis and len(epcis) == len(set(epcis)), sorted(e for e in epcis if epcis.count(e) > 1)
 
 
 def test_a_region_and_a_departement_list_every_epci_with_a_commune_in_them(territory_store):

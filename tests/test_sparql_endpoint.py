@@ -6,6 +6,7 @@ import csv
 import http.client
 import io
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -342,6 +343,23 @@ def test_group_concat_is_a_simple_literal_as_in_sparql11(server: Server) -> None
     assert status == 400 and b"1:48" in body and b"1:53" not in body, body
 
 
+def test_select_star_columns_follow_the_query(server: Server) -> None:
+    """pyoxigraph sorts the variables of SELECT * by name; the columns follow the order they first appear in
+    the query, in every results format (in-scope variables only: not one seen in a FILTER alone)."""
+    text = (
+        "SELECT DISTINCT * { ?thing ?link ?value BIND(STR(?value) AS ?asText) FILTER(!BOUND(?zz)) } LIMIT 2"
+    )
+    expected = ["thing", "link", "value", "asText"]
+    status, _, body = query(server, text)
+    assert status == 200 and json.loads(body)["head"]["vars"] == expected, body
+    for accept, sep in (("text/csv", ","), ("text/tab-separated-values", "\t")):
+        status, _, body = query(server, text, accept)
+        header = body.decode().splitlines()[0].split(sep)
+        assert status == 200 and [h.lstrip("?") for h in header] == expected, body
+    status, _, body = query(server, text, "application/sparql-results+xml")
+    assert re.findall(rb'<variable name="(\w+)"', body) == [v.encode() for v in expected], body
+
+
 def test_size_limits(server: Server) -> None:
     # Announced size over the limit: refused before the body is read.
     conn = http.client.HTTPConnection(server.url.removeprefix("http://"), timeout=10)
@@ -361,6 +379,18 @@ def test_size_limits(server: Server) -> None:
         "POST", server.sparql, b"query=ASK{}", {"Content-Type": "text/plain", "Accept": "*/*"}
     )
     assert status == 415
+
+
+def test_a_get_too_long_for_the_server_says_to_post(server: Server) -> None:
+    """A URL over what the HTTP parser reads (64 KiB) was uvicorn's bare 400; under it, a GET is answered."""
+    conn = http.client.HTTPConnection(server.url.removeprefix("http://"), timeout=10)
+    text = "ASK { ?s ?p ?o } # " + "x" * 70_000
+    conn.request("GET", "/sparql?" + urlencode({"query": text}), headers={"Accept": "application/json"})
+    response = conn.getresponse()
+    assert response.status == 414 and b"POST" in response.read()
+    conn.close()
+    status, _, _ = request("GET", server.sparql + "?" + urlencode({"query": text[:60_000]}))
+    assert status == 200
 
 
 # --- caching and CORS ---
