@@ -131,7 +131,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from api.app import create_app
-    from api.public_http import HttpProtocol
 
     # The platform's own news (an index build that failed…) in the server's log, like uvicorn's lines.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
@@ -142,7 +141,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     proxies = settings.trusted_proxies.replace(" ", ",")
     uvicorn.run(
         create_app(settings),
-        http=HttpProtocol,
         host=args.host,
         port=args.port,
         proxy_headers=bool(proxies),

@@ -9,8 +9,6 @@
 - CORS: public read-only routes share one policy, ``COMMUNS_CORS_ORIGINS``; authenticated routes get
   none, so a site elsewhere can read the commons but never act as a logged-in user. ``/sparql`` and
   ``/store`` apply the same policy themselves (:func:`cors_headers`), with their own methods.
-- A request line longer than the server reads (httptools: a URL of 64 KiB) is a 414 saying to send the
-  query with POST, not uvicorn's bare « Invalid HTTP request received. » (:class:`HttpProtocol`).
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from graph.named_queries import CONTROL_CHAR
 
@@ -40,11 +37,6 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
     "referrer-policy": "strict-origin-when-cross-origin",
 }
-URL_MAX = 0xFFFF  # httptools' parse_url keeps offsets in 16 bits: a longer URL is a parser error
-LONG_URL = (
-    b"414: the URL is over 64 KiB, more than this server reads: send a long SPARQL query with POST "
-    b"(Content-Type: application/sparql-query, or a form with query=...)\n"
-)
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -171,17 +163,6 @@ class PublicHttp:
             return False
         probe = {**scope, "method": "GET"}
         return any(route.matches(probe)[0] is Match.FULL for route in self.routes)
-
-
-class HttpProtocol(HttpToolsProtocol):
-    """uvicorn's HTTP/1.1 protocol (``communs serve``), its answer to a URL it cannot read made useful."""
-
-    def send_400_response(self, msg: str) -> None:
-        if len(getattr(self, "url", b"")) <= URL_MAX:
-            return super().send_400_response(msg)
-        head = b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\ncontent-length: %d\r\n\r\n"
-        self.transport.write(STATUS_LINE[414] + head % len(LONG_URL) + LONG_URL)
-        self.transport.close()
 
 
 def etag_matches(request: Request, etag: str) -> bool:

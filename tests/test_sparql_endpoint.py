@@ -381,18 +381,6 @@ def test_size_limits(server: Server) -> None:
     assert status == 415
 
 
-def test_a_get_too_long_for_the_server_says_to_post(server: Server) -> None:
-    """A URL over what the HTTP parser reads (64 KiB) was uvicorn's bare 400; under it, a GET is answered."""
-    conn = http.client.HTTPConnection(server.url.removeprefix("http://"), timeout=10)
-    text = "ASK { ?s ?p ?o } # " + "x" * 70_000
-    conn.request("GET", "/sparql?" + urlencode({"query": text}), headers={"Accept": "application/json"})
-    response = conn.getresponse()
-    assert response.status == 414 and b"POST" in response.read()
-    conn.close()
-    status, _, _ = request("GET", server.sparql + "?" + urlencode({"query": text[:60_000]}))
-    assert status == 200
-
-
 # --- caching and CORS ---
 def test_etag_304_and_cors(server: Server) -> None:
     status, headers, _ = query(server, COUNT_PROJECTS)
