@@ -22,9 +22,8 @@ from graph import search
 from graph.contributions import LICENSE_NAMES, Contributions
 from graph.describe import Description, group_by_predicate, labels_of, pick
 from graph.formats import curie
-from graph.namespaces import CS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
+from graph.namespaces import CS, DAYS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
 from graph.store import Store, Term
-from loaders.hours import DAYS
 
 CREATOR_PROPS = (SCHEMA + "author", SCHEMA + "creator", DCTERMS + "creator", SCHEMA + "publisher")
 LIST_CAP = 30  # items of a related list shown on a card; the rest is a link to the full list

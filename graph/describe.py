@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from graph.namespaces import RDF, RDFS, SCHEMA, SKOS
+from graph.namespaces import DAYS, RDF, RDFS, SCHEMA, SKOS
 from graph.store import Store, Term
-from loaders.hours import DAYS
 
 LABEL_PROPS = (RDFS + "label", SKOS + "prefLabel", SCHEMA + "name")
 MAX_BNODE_DEPTH = 4
