@@ -172,7 +172,7 @@ class Entity:
     siren: str = ""
     population: int | None = None
     postal_codes: tuple[str, ...] = ()
-    departements: tuple[str, ...] = ()  # INSEE codes
+    departements: tuple[str, ...] = ()  # INSEE codes: those it is in, overlaps or (a région) covers
     region: str = ""  # IRI
     epci: str = ""  # IRI (a commune's)
     epci_kind: str | None = None
@@ -373,8 +373,12 @@ class NameIndex:
         return m["name"], (code,) if code else (), m["before"] or m["after"]
 
     def _in_scope(self, iri: str, departements: Collection[str], postal_code: str | None) -> bool:
+        """In one of the départements (a région: covering one) and the postal code when given. A territory's
+        place is known: one in no département (Saint-Pierre-et-Miquelon) is in none asked; a thing located
+        nowhere (an organisation) may be anywhere."""
         e = self.entities[iri]
-        if departements and e.departements and not set(e.departements) & set(departements):
+        placed = e.departements or e.type in TERRITORY_TYPES
+        if departements and placed and not set(e.departements) & set(departements):
             return False
         return not (postal_code and e.postal_codes and postal_code not in e.postal_codes)
 
@@ -548,8 +552,11 @@ def _place(entities: dict[str, Entity]) -> None:
     by_dep = {e.code: e for e in entities.values() if e.type == "departement"}
     for e in by_dep.values():
         e.region = next((p for p in e.parents if level.get(p) == "region"), "")
+        if e.region:  # a région covers its départements: asked with one of them, it is in scope
+            region = entities[e.region]
+            region.departements = tuple(sorted((*region.departements, e.code)))
     for e in entities.values():
-        if e.type != "departement" and e.departements:
+        if e.type not in ("departement", "region") and e.departements:
             regions = {by_dep[d].region for d in e.departements if d in by_dep}
             e.region = regions.pop() if len(regions) == 1 else ""
         for p in e.parents if e.type in ("projet", "lieu") else ():

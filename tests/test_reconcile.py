@@ -228,6 +228,34 @@ def test_homonyms_are_never_certain_without_their_departement(client):
     assert not any(c["match"] for c in answers["e"]["result"])
 
 
+def test_a_territory_outside_the_asked_departement_is_never_certain(client):
+    """« Saint-Martin » in Savoie was the overseas Saint-Martin (région 978), certain at 100, and « Mayotte »
+    or « Saint-Barthélemy » in the Hautes-Alpes their régions: a région, in no département, was in every
+    one. A région covers its départements; a territory in none (Saint-Pierre-et-Miquelon) is in none asked."""
+    dep = {"73": [{"pid": "departement", "v": "73"}], "05": [{"pid": "departement", "v": "05"}]}
+    queries = {
+        "martin": ("Saint-Martin", "73"),
+        "mayotte": ("Mayotte", "05"),
+        "barth": ("Saint-Barthélemy", "05"),
+        "miquelon": ("Miquelon-Langlade", "05"),
+        "region": ("Auvergne-Rhône-Alpes", "73"),
+    }
+    answers = reconcile(client, {k: {"query": n, "properties": dep[d]} for k, (n, d) in queries.items()})
+    for k in ("martin", "mayotte", "barth", "miquelon"):
+        assert not any(c["match"] for c in answers[k]["result"]), (k, answers[k])
+        assert all(c["score"] <= 85 for c in answers[k]["result"]), (k, answers[k])
+    assert _found(answers["region"])[:1] == [("84", True)]  # the région of the asked département
+    r = client.post("/rapprochement.csv", data={"colle": "Saint-Martin\nMayotte\n", "type": "region"})
+    assert [row["certain"] for row in csv.DictReader(io.StringIO(r.text))] == ["true", "true"]
+    text = "nom;dep\nSaint-Martin;Savoie\nMayotte;05\n"
+    r = client.post(
+        "/rapprochement.csv",
+        files={"fichier": ("t.csv", text.encode(), "text/csv")},
+        data={"colonne": "nom", "colonne_departement": "dep"},
+    )
+    assert [row["certain"] for row in csv.DictReader(io.StringIO(r.text), delimiter=";")] == ["false"] * 2
+
+
 def _found(answer: dict) -> list[tuple[str, bool]]:
     """(the last segment of the id, certain) of each candidate."""
     return [(c["id"].rsplit("/", 1)[1], c["match"]) for c in answer["result"]]
