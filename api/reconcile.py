@@ -200,9 +200,12 @@ def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
 
 
 def _coded(index: NameIndex, e: Entity, name: str, alone: bool) -> matching.Candidate:
-    """A code names its entity for certain, unless the name given beside it is not one of that entity's
-    names: then one of the two is wrong, and the name's edit similarity scores it, never certain."""
-    if not name.strip() or any(c.entity.iri == e.iri for c in index.exact(name, (e.type,))):
+    """A code names its entity for certain, unless the name given beside it names other entities of that type
+    and not this one (« Gap » with Briançon's code): then one of the two is wrong, and the name's edit
+    similarity scores it, never certain. A name that names no entity (« Ville de Briançon ») contradicts
+    nothing: the code, exact where names are written loosely, decides."""
+    named = {c.entity.iri for c in index.exact(name, (e.type,))} if name.strip() else set()
+    if not named or e.iri in named:
         return matching.Candidate(e, matching.EXACT, alone, e.name)
     return matching.Candidate(e, matching.similarity(name, e.name), False, e.name)
 

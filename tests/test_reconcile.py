@@ -329,6 +329,29 @@ def test_a_name_that_is_not_the_codes_entity_is_not_certain(client):
     assert _found(answers["former"]) == [("74010", True)]
 
 
+def test_a_code_finds_its_entity_for_certain_beside_a_name_written_loosely(client):
+    """« Ville de Briançon » with Briançon's code was 64.7 and uncertain, an EPCI's name abbreviated 66.8,
+    « x » 0: a name that names no entity contradicts nothing, the code decides; one that names another
+    (« Gap ») is still a conflict."""
+    briancon = [{"pid": "code_insee", "v": "05023"}]
+    answers = reconcile(
+        client,
+        {
+            "ville": {"query": "Ville de Briançon", "type": "commune", "properties": briancon},
+            "x": {"query": "x", "type": "commune", "properties": briancon},
+            "epci": {
+                "query": "Com. de communes Brianconnais",
+                "type": "epci",
+                "properties": [{"pid": "siren", "v": "240500439"}],
+            },
+            "gap": {"query": "Gap", "type": "commune", "properties": briancon},
+        },
+    )
+    assert _found(answers["ville"]) == _found(answers["x"]) == [("05023", True)], answers
+    assert _found(answers["epci"]) == [("240500439", True)] and answers["epci"]["result"][0]["score"] == 100
+    assert _found(answers["gap"]) == [("05023", False)] and answers["gap"]["result"][0]["score"] < 60
+
+
 def test_a_common_word_alone_is_never_certain(client):
     """« St » or « Saint » alone was a certain « Le Saint » (96): a common word names nothing in particular.
     The name as written stays certain."""
