@@ -45,7 +45,7 @@ EXTENSION_PROPERTIES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "population": (("commune", "epci"), "population", "int"),
     "epci": (("commune",), "epci", "id"),
     "departement": (tuple(t for t in TYPES if t not in ("departement", "region")), "departements", "id"),
-    "region": (tuple(t for t in TYPES if t != "region"), "region", "id"),
+    "region": (tuple(t for t in TYPES if t != "region"), "regions", "id"),
     "projets": (("commune",), "projects", "int"),
     "lieux": (("commune",), "places", "int"),
 }
@@ -239,8 +239,9 @@ def extension_values(index: NameIndex, e: Entity, prop: str) -> list[dict[str, A
         return [{shape: value}]
     if prop == "departement":  # INSEE codes
         found = [d for code in value for d in index.lookup_code(code, ("departement",))]
-    else:  # the EPCI or région's IRI
-        found = [index.entities[value]] if value in index.entities else []
+    else:  # the EPCI's IRI, the régions' IRIs
+        iris = (value,) if isinstance(value, str) else value
+        found = [index.entities[i] for i in iris if i in index.entities]
     return [{"id": t.iri, "name": t.name} for t in found]
 
 

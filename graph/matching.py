@@ -173,7 +173,7 @@ class Entity:
     population: int | None = None
     postal_codes: tuple[str, ...] = ()
     departements: tuple[str, ...] = ()  # INSEE codes: those it is in, overlaps or (a région) covers
-    region: str = ""  # IRI
+    regions: tuple[str, ...] = ()  # IRIs: its own, or those of its départements (an EPCI may straddle two)
     epci: str = ""  # IRI (a commune's)
     epci_kind: str | None = None
     parents: list[str] = field(default_factory=list)  # IRIs it is part of / located in
@@ -484,7 +484,8 @@ def read_index(store: Store) -> NameIndex:
     former_codes = objects(type_of, CS + "ancienCodeINSEE")
     alt = objects(type_of, SKOS + "altLabel")
     kinds = {x.value: v.value.rsplit("/", 1)[-1].upper() for x, v in _pairs(store, IGEO + "typeDEPCI")}
-    parents = objects(wanted, DCTERMS + "isPartOf", kind=ox.NamedNode)
+    # An EPCI (an area) across a boundary only overlaps the départements it touches: it is in each of them.
+    parents = objects(wanted, DCTERMS + "isPartOf", SCHEMA + "geoOverlaps", kind=ox.NamedNode)
     located = objects(type_of, *SPATIAL, kind=ox.NamedNode)
 
     entities: dict[str, Entity] = {}
@@ -526,8 +527,8 @@ def read_index(store: Store) -> NameIndex:
 
 
 def _place(entities: dict[str, Entity]) -> None:
-    """Départements, région and EPCI of every entity, from the territories it is part of or located in;
-    and each commune's count of projects and service places."""
+    """Départements, régions and EPCI of every entity, from the territories it is part of, overlaps or is
+    located in; and each commune's count of projects and service places."""
     level = {iri: e.type for iri, e in entities.items() if e.type in TERRITORY_TYPES}
 
     def departements_of(iri: str, seen: frozenset[str] = frozenset()) -> set[str]:
@@ -549,16 +550,18 @@ def _place(entities: dict[str, Entity]) -> None:
         e.departements = tuple(sorted(departements_of(e.iri)))
         if e.type == "commune":
             e.epci = next((p for p in e.parents if level.get(p) == "epci"), "")
+
+    def regions_of(e: Entity) -> set[str]:
+        return {p for p in e.parents if level.get(p) == "region"}
+
     by_dep = {e.code: e for e in entities.values() if e.type == "departement"}
-    for e in by_dep.values():
-        e.region = next((p for p in e.parents if level.get(p) == "region"), "")
-        if e.region:  # a région covers its départements: asked with one of them, it is in scope
-            region = entities[e.region]
-            region.departements = tuple(sorted((*region.departements, e.code)))
     for e in entities.values():
-        if e.type not in ("departement", "region") and e.departements:
-            regions = {by_dep[d].region for d in e.departements if d in by_dep}
-            e.region = regions.pop() if len(regions) == 1 else ""
+        if e.type != "region":  # its own, and those of its départements
+            e.regions = tuple(sorted(regions_of(e).union(*(regions_of(by_dep[d]) for d in e.departements))))
+    for d in by_dep.values():  # a région covers its départements: asked with one of them, it is in scope
+        for r in d.regions:
+            entities[r].departements = tuple(sorted((*entities[r].departements, d.code)))
+    for e in entities.values():
         for p in e.parents if e.type in ("projet", "lieu") else ():
             target = entities.get(p)
             if target is not None and target.type == "commune":

@@ -650,6 +650,30 @@ def test_extension_gives_codes_population_and_parents(client, site):
     assert all(v == [] for v in rows["https://nowhere.example/x"].values())
 
 
+def test_an_epci_across_a_boundary_extends_to_each_departement_and_region(client, site):
+    """The CC Cœur de Chartreuse (38, 73) gave no département nor région: an EPCI across a boundary only
+    overlaps (schema:geoOverlaps) its départements, which the index did not read. The CC Ventoux Sud (26, 84)
+    is in two régions: both. And such an EPCI is in each of its départements' scope."""
+    chartreuse, ventoux = (site[0].minter.thing("epci", s) for s in ("200040111", "200035723"))
+    query = {"ids": [chartreuse, ventoux], "properties": [{"id": "departement"}, {"id": "region"}]}
+    rows = client.post("/reconcile", data={"extend": json.dumps(query)}).json()["rows"]
+    codes = {
+        iri: {p: [v["id"].rsplit("/", 1)[1] for v in vs] for p, vs in row.items()}
+        for iri, row in rows.items()
+    }
+    assert codes[chartreuse] == {"departement": ["38", "73"], "region": ["84"]}, codes
+    assert codes[ventoux] == {"departement": ["26", "84"], "region": ["84", "93"]}, codes
+    r = client.post(
+        "/rapprochement.csv",
+        data={"colle": "CC Coeur de Chartreuse\n", "type": "epci", "extension": ["departement", "region"]},
+    )
+    row = next(csv.DictReader(io.StringIO(r.text)))
+    assert (row["code_departement"], row["code_region"]) == ("38 | 73", "84"), row
+    dep = [{"pid": "departement", "v": "73"}]
+    answer = reconcile(client, {"q": {"query": "Coeur de Chartreuse", "type": "epci", "properties": dep}})
+    assert _found(answer["q"]) == [("200040111", True)]
+
+
 # --- OpenRefine's requests, replayed ----------------------------------------------------------------------
 def test_openrefine_round_trip(client, site):
     """The requests OpenRefine 3.x sends (form-encoded, batches of 10 named q0…q9), in its order."""
