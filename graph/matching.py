@@ -190,6 +190,11 @@ class Candidate:
     exact: bool = False  # its key is the query's (certain when alone in scope; else a homonym)
 
 
+def _backwards(key: str) -> str:
+    """A key's words in reverse order: the keys a name ends are those that begin with it backwards."""
+    return " ".join(reversed(key.split()))
+
+
 def _keep_best(found: dict[str, tuple[float, str]], iri: str, score: float, name: str) -> None:
     if score > found.get(iri, (0.0, ""))[0]:
         found[iri] = (score, name)
@@ -238,6 +243,7 @@ class NameIndex:
             for pool in {(e.type, d) for e in entities for d in (None, *(e.departements or ("",)))}:
                 self._choices[pool].append(key)
         self._sorted = {pool: sorted(keys) for pool, keys in self._choices.items()}
+        self._backwards = {pool: sorted(map(_backwards, keys)) for pool, keys in self._choices.items()}
         # The names as written, per type, for suggest: a prefix being typed is not yet a key ("Le" is the
         # start of "Le Mans", whose key has no article; "S" of "Strasbourg", not "sur").
         self._written: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -385,10 +391,12 @@ class NameIndex:
     def _fuzzy(
         self, keys: list[str], scope: tuple[str, ...], departements: Collection[str] = ()
     ) -> dict[str, tuple[float, str]]:
-        """Edit similarity of whole keys (typos), and names the query begins ("Évian" for "Évian-les-Bains")
-        just below: a short name found inside a longer one elsewhere ("Rians" in "Brianson") is not one.
-        Among the keys of those départements (and of entities in none) when given, else all; every key above
-        the floor, never a shortlist: France has 230 "Saint-Martin…", the one asked for must not be cut."""
+        """Edit similarity of whole keys (typos), and names the query begins or ends, word for word, just
+        below ("Évian" for "Évian-les-Bains"; "Pelvoux" for Vallouise-Pelvoux, as merged communes join the
+        names of those they merge): a short name found inside a word elsewhere ("Rians" in "Brianson") is
+        not one. Among the keys of those départements (and of entities in none) when given, else all; every
+        key above the floor, never a shortlist: France has 230 "Saint-Martin…", the one asked for must not
+        be cut."""
         out: dict[str, tuple[float, str]] = {}
 
         def add(choice: str, score: float, t: str) -> None:
@@ -404,7 +412,7 @@ class NameIndex:
                 )
                 for choice, s, _ in close:
                     add(choice, s * FUZZY_MAX / 100, t)
-                for choice in self._prefixed((t, d), key + " "):
+                for choice in self._prefixed((t, d), key + " ") + self._ending((t, d), key):
                     add(choice, PREFIX, t)
         return out
 
@@ -412,6 +420,11 @@ class NameIndex:
         """Every key of the pool that begins with the prefix (keys are ASCII: all sort before DEL, 0x7f)."""
         keys = self._sorted.get(pool, [])
         return keys[bisect_left(keys, prefix) : bisect_left(keys, prefix + "\x7f")]
+
+    def _ending(self, pool: tuple[str, str | None], key: str) -> list[str]:
+        """Every key of the pool whose last words are the key's."""
+        keys, start = self._backwards.get(pool, []), _backwards(key) + " "
+        return [_backwards(k) for k in keys[bisect_left(keys, start) : bisect_left(keys, start + "\x7f")]]
 
     def suggest(self, prefix: str, types: Iterable[str] | None = None, limit: int = 10) -> list[Entity]:
         """Entities whose name starts with ``prefix`` as typed, then key for key ("st m" for "Saint-M…",

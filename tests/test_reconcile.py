@@ -352,6 +352,23 @@ def test_a_code_finds_its_entity_for_certain_beside_a_name_written_loosely(clien
     assert _found(answers["gap"]) == [("05023", False)] and answers["gap"]["result"][0]["score"] < 60
 
 
+def test_a_name_the_query_ends_is_found_as_one_it_begins(client):
+    """« Pelvoux » in the Hautes-Alpes gave Crévoux (63.6), not Vallouise-Pelvoux, the commune that merged it:
+    a merged commune joins the names of those it merged, so the query's words ending a name count as those
+    beginning one (85, not certain); a short name inside a word (« Rians » in « Brianson ») still does not."""
+    dep = [{"pid": "departement", "v": "05"}]
+    answers = reconcile(
+        client,
+        {
+            "pelvoux": {"query": "Pelvoux", "type": "commune", "properties": dep},
+            "brianson": {"query": "Brianson", "type": "commune", "properties": dep},
+        },
+    )
+    assert _found(answers["pelvoux"])[:1] == [("05101", False)], answers["pelvoux"]
+    assert answers["pelvoux"]["result"][0]["score"] == 85
+    assert _found(answers["brianson"])[:1] == [("05023", False)], answers["brianson"]
+
+
 def test_a_common_word_alone_is_never_certain(client):
     """« St » or « Saint » alone was a certain « Le Saint » (96): a common word names nothing in particular.
     The name as written stays certain."""
