@@ -89,6 +89,7 @@ EPCI_KINDS = (
 _EPCI_PREFIX = re.compile(r"^(" + "|".join(k for k, _ in EPCI_KINDS) + r")\b\s*")
 _EPCI_KIND = dict(EPCI_KINDS)
 _FOLD = re.compile(r"[^a-z0-9]+")
+_DIGITS_OR_LETTERS = re.compile(r"[0-9]+|[a-z]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f\u0300-\u036f]")  # the accents NFKD splits off are dropped after
 _EPCI_SUFFIX = re.compile(r'\s*["(].*$')
 ACRONYM = re.compile(r"\(([A-Z]{3,})\)")
@@ -108,14 +109,16 @@ def fold(name: str) -> str:
 
 
 def words(name: str) -> list[str]:
-    """The folded words of a name, abbreviations and small numbers spelled out, articles kept (the
-    loaders read running text word by word, where an article is a boundary)."""
+    """The folded words of a name, abbreviations and small numbers spelled out, digits apart from letters
+    ("Quai9" is "Quai 9"), articles kept (the loaders read running text word by word, where an article is a
+    boundary)."""
     out: list[str] = []
-    for w in fold(name).split():
-        w = ABBREVIATIONS.get(w, w)
-        if w.isdigit() and int(w) < len(NUMBERS):
-            w = NUMBERS[int(w)]
-        out.extend(w.replace("-", " ").split())
+    for written in fold(name).split():
+        for w in [written] if written in ABBREVIATIONS else _DIGITS_OR_LETTERS.findall(written):  # "1er"
+            w = ABBREVIATIONS.get(w, w)
+            if w.isdigit() and int(w) < len(NUMBERS):
+                w = NUMBERS[int(w)]
+            out.extend(w.replace("-", " ").split())
     return out
 
 
