@@ -45,7 +45,7 @@ EXTENSION_PROPERTIES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "population": (("commune", "epci"), "population", "int"),
     "epci": (("commune",), "epci", "id"),
     "departement": (tuple(t for t in TYPES if t not in ("departement", "region")), "departements", "id"),
-    "region": (tuple(t for t in TYPES if t != "region"), "region", "id"),
+    "region": (tuple(t for t in TYPES if t != "region"), "regions", "id"),
     "projets": (("commune",), "projects", "int"),
     "lieux": (("commune",), "places", "int"),
 }
@@ -200,9 +200,12 @@ def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
 
 
 def _coded(index: NameIndex, e: Entity, name: str, alone: bool) -> matching.Candidate:
-    """A code names its entity for certain, unless the name given beside it is not one of that entity's
-    names: then one of the two is wrong, and the name's edit similarity scores it, never certain."""
-    if not name.strip() or any(c.entity.iri == e.iri for c in index.exact(name, (e.type,))):
+    """A code names its entity for certain, unless the name given beside it names other entities of that type
+    and not this one (« Gap » with Briançon's code): then one of the two is wrong, and the name's edit
+    similarity scores it, never certain. A name that names no entity (« Ville de Briançon ») contradicts
+    nothing: the code, exact where names are written loosely, decides."""
+    named = {c.entity.iri for c in index.exact(name, (e.type,))} if name.strip() else set()
+    if not named or e.iri in named:
         return matching.Candidate(e, matching.EXACT, alone, e.name)
     return matching.Candidate(e, matching.similarity(name, e.name), False, e.name)
 
@@ -236,8 +239,9 @@ def extension_values(index: NameIndex, e: Entity, prop: str) -> list[dict[str, A
         return [{shape: value}]
     if prop == "departement":  # INSEE codes
         found = [d for code in value for d in index.lookup_code(code, ("departement",))]
-    else:  # the EPCI or région's IRI
-        found = [index.entities[value]] if value in index.entities else []
+    else:  # the EPCI's IRI, the régions' IRIs
+        iris = (value,) if isinstance(value, str) else value
+        found = [index.entities[i] for i in iris if i in index.entities]
     return [{"id": t.iri, "name": t.name} for t in found]
 
 

@@ -89,6 +89,7 @@ EPCI_KINDS = (
 _EPCI_PREFIX = re.compile(r"^(" + "|".join(k for k, _ in EPCI_KINDS) + r")\b\s*")
 _EPCI_KIND = dict(EPCI_KINDS)
 _FOLD = re.compile(r"[^a-z0-9]+")
+_DIGITS_OR_LETTERS = re.compile(r"[0-9]+|[a-z]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f\u0300-\u036f]")  # the accents NFKD splits off are dropped after
 _EPCI_SUFFIX = re.compile(r'\s*["(].*$')
 ACRONYM = re.compile(r"\(([A-Z]{3,})\)")
@@ -108,14 +109,16 @@ def fold(name: str) -> str:
 
 
 def words(name: str) -> list[str]:
-    """The folded words of a name, abbreviations and small numbers spelled out, articles kept (the
-    loaders read running text word by word, where an article is a boundary)."""
+    """The folded words of a name, abbreviations and small numbers spelled out, digits apart from letters
+    ("Quai9" is "Quai 9"), articles kept (the loaders read running text word by word, where an article is a
+    boundary)."""
     out: list[str] = []
-    for w in fold(name).split():
-        w = ABBREVIATIONS.get(w, w)
-        if w.isdigit() and int(w) < len(NUMBERS):
-            w = NUMBERS[int(w)]
-        out.extend(w.replace("-", " ").split())
+    for written in fold(name).split():
+        for w in [written] if written in ABBREVIATIONS else _DIGITS_OR_LETTERS.findall(written):  # "1er"
+            w = ABBREVIATIONS.get(w, w)
+            if w.isdigit() and int(w) < len(NUMBERS):
+                w = NUMBERS[int(w)]
+            out.extend(w.replace("-", " ").split())
     return out
 
 
@@ -172,8 +175,8 @@ class Entity:
     siren: str = ""
     population: int | None = None
     postal_codes: tuple[str, ...] = ()
-    departements: tuple[str, ...] = ()  # INSEE codes
-    region: str = ""  # IRI
+    departements: tuple[str, ...] = ()  # INSEE codes: those it is in, overlaps or (a région) covers
+    regions: tuple[str, ...] = ()  # IRIs: its own, or those of its départements (an EPCI may straddle two)
     epci: str = ""  # IRI (a commune's)
     epci_kind: str | None = None
     parents: list[str] = field(default_factory=list)  # IRIs it is part of / located in
@@ -188,6 +191,11 @@ class Candidate:
     match: bool
     matched_name: str  # the name that matched (a delegated commune's, an alternative label…)
     exact: bool = False  # its key is the query's (certain when alone in scope; else a homonym)
+
+
+def _backwards(key: str) -> str:
+    """A key's words in reverse order: the keys a name ends are those that begin with it backwards."""
+    return " ".join(reversed(key.split()))
 
 
 def _keep_best(found: dict[str, tuple[float, str]], iri: str, score: float, name: str) -> None:
@@ -238,6 +246,7 @@ class NameIndex:
             for pool in {(e.type, d) for e in entities for d in (None, *(e.departements or ("",)))}:
                 self._choices[pool].append(key)
         self._sorted = {pool: sorted(keys) for pool, keys in self._choices.items()}
+        self._backwards = {pool: sorted(map(_backwards, keys)) for pool, keys in self._choices.items()}
         # The names as written, per type, for suggest: a prefix being typed is not yet a key ("Le" is the
         # start of "Le Mans", whose key has no article; "S" of "Strasbourg", not "sur").
         self._written: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -373,18 +382,24 @@ class NameIndex:
         return m["name"], (code,) if code else (), m["before"] or m["after"]
 
     def _in_scope(self, iri: str, departements: Collection[str], postal_code: str | None) -> bool:
+        """In one of the départements (a région: covering one) and the postal code when given. A territory's
+        place is known: one in no département (Saint-Pierre-et-Miquelon) is in none asked; a thing located
+        nowhere (an organisation) may be anywhere."""
         e = self.entities[iri]
-        if departements and e.departements and not set(e.departements) & set(departements):
+        placed = e.departements or e.type in TERRITORY_TYPES
+        if departements and placed and not set(e.departements) & set(departements):
             return False
         return not (postal_code and e.postal_codes and postal_code not in e.postal_codes)
 
     def _fuzzy(
         self, keys: list[str], scope: tuple[str, ...], departements: Collection[str] = ()
     ) -> dict[str, tuple[float, str]]:
-        """Edit similarity of whole keys (typos), and names the query begins ("Évian" for "Évian-les-Bains")
-        just below: a short name found inside a longer one elsewhere ("Rians" in "Brianson") is not one.
-        Among the keys of those départements (and of entities in none) when given, else all; every key above
-        the floor, never a shortlist: France has 230 "Saint-Martin…", the one asked for must not be cut."""
+        """Edit similarity of whole keys (typos), and names the query begins or ends, word for word, just
+        below ("Évian" for "Évian-les-Bains"; "Pelvoux" for Vallouise-Pelvoux, as merged communes join the
+        names of those they merge): a short name found inside a word elsewhere ("Rians" in "Brianson") is
+        not one. Among the keys of those départements (and of entities in none) when given, else all; every
+        key above the floor, never a shortlist: France has 230 "Saint-Martin…", the one asked for must not
+        be cut."""
         out: dict[str, tuple[float, str]] = {}
 
         def add(choice: str, score: float, t: str) -> None:
@@ -400,7 +415,7 @@ class NameIndex:
                 )
                 for choice, s, _ in close:
                     add(choice, s * FUZZY_MAX / 100, t)
-                for choice in self._prefixed((t, d), key + " "):
+                for choice in self._prefixed((t, d), key + " ") + self._ending((t, d), key):
                     add(choice, PREFIX, t)
         return out
 
@@ -408,6 +423,11 @@ class NameIndex:
         """Every key of the pool that begins with the prefix (keys are ASCII: all sort before DEL, 0x7f)."""
         keys = self._sorted.get(pool, [])
         return keys[bisect_left(keys, prefix) : bisect_left(keys, prefix + "\x7f")]
+
+    def _ending(self, pool: tuple[str, str | None], key: str) -> list[str]:
+        """Every key of the pool whose last words are the key's."""
+        keys, start = self._backwards.get(pool, []), _backwards(key) + " "
+        return [_backwards(k) for k in keys[bisect_left(keys, start) : bisect_left(keys, start + "\x7f")]]
 
     def suggest(self, prefix: str, types: Iterable[str] | None = None, limit: int = 10) -> list[Entity]:
         """Entities whose name starts with ``prefix`` as typed, then key for key ("st m" for "Saint-M…",
@@ -480,7 +500,8 @@ def read_index(store: Store) -> NameIndex:
     former_codes = objects(type_of, CS + "ancienCodeINSEE")
     alt = objects(type_of, SKOS + "altLabel")
     kinds = {x.value: v.value.rsplit("/", 1)[-1].upper() for x, v in _pairs(store, IGEO + "typeDEPCI")}
-    parents = objects(wanted, DCTERMS + "isPartOf", kind=ox.NamedNode)
+    # An EPCI (an area) across a boundary only overlaps the départements it touches: it is in each of them.
+    parents = objects(wanted, DCTERMS + "isPartOf", SCHEMA + "geoOverlaps", kind=ox.NamedNode)
     located = objects(type_of, *SPATIAL, kind=ox.NamedNode)
 
     entities: dict[str, Entity] = {}
@@ -522,8 +543,8 @@ def read_index(store: Store) -> NameIndex:
 
 
 def _place(entities: dict[str, Entity]) -> None:
-    """Départements, région and EPCI of every entity, from the territories it is part of or located in;
-    and each commune's count of projects and service places."""
+    """Départements, régions and EPCI of every entity, from the territories it is part of, overlaps or is
+    located in; and each commune's count of projects and service places."""
     level = {iri: e.type for iri, e in entities.items() if e.type in TERRITORY_TYPES}
 
     def departements_of(iri: str, seen: frozenset[str] = frozenset()) -> set[str]:
@@ -545,13 +566,18 @@ def _place(entities: dict[str, Entity]) -> None:
         e.departements = tuple(sorted(departements_of(e.iri)))
         if e.type == "commune":
             e.epci = next((p for p in e.parents if level.get(p) == "epci"), "")
+
+    def regions_of(e: Entity) -> set[str]:
+        return {p for p in e.parents if level.get(p) == "region"}
+
     by_dep = {e.code: e for e in entities.values() if e.type == "departement"}
-    for e in by_dep.values():
-        e.region = next((p for p in e.parents if level.get(p) == "region"), "")
     for e in entities.values():
-        if e.type != "departement" and e.departements:
-            regions = {by_dep[d].region for d in e.departements if d in by_dep}
-            e.region = regions.pop() if len(regions) == 1 else ""
+        if e.type != "region":  # its own, and those of its départements
+            e.regions = tuple(sorted(regions_of(e).union(*(regions_of(by_dep[d]) for d in e.departements))))
+    for d in by_dep.values():  # a région covers its départements: asked with one of them, it is in scope
+        for r in d.regions:
+            entities[r].departements = tuple(sorted((*entities[r].departements, d.code)))
+    for e in entities.values():
         for p in e.parents if e.type in ("projet", "lieu") else ():
             target = entities.get(p)
             if target is not None and target.type == "commune":

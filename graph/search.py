@@ -123,7 +123,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "9"
+SCHEMA_VERSION = "10"  # the stored name keys follow graph.matching.words
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)

@@ -22,6 +22,8 @@ from graph.store import OxigraphStore
         ("Hte Savoie", "Haute-Savoie"),
         ("Cœur de Chartreuse", "Coeur de Chartreuse"),
         ("Pays d’Apt-Luberon", "Pays d'Apt Lubéron"),  # a typographic apostrophe separates words too
+        ("Quai9", "Quai 9"),  # digits and letters are words apart, written together or not
+        ("Rue du 1er Mai", "rue du premier mai"),  # an abbreviation with a digit stays one word
     ],
 )
 def test_names_with_the_same_meaning_share_a_key(a, b):

@@ -228,6 +228,34 @@ def test_homonyms_are_never_certain_without_their_departement(client):
     assert not any(c["match"] for c in answers["e"]["result"])
 
 
+def test_a_territory_outside_the_asked_departement_is_never_certain(client):
+    """« Saint-Martin » in Savoie was the overseas Saint-Martin (région 978), certain at 100, and « Mayotte »
+    or « Saint-Barthélemy » in the Hautes-Alpes their régions: a région, in no département, was in every
+    one. A région covers its départements; a territory in none (Saint-Pierre-et-Miquelon) is in none asked."""
+    dep = {"73": [{"pid": "departement", "v": "73"}], "05": [{"pid": "departement", "v": "05"}]}
+    queries = {
+        "martin": ("Saint-Martin", "73"),
+        "mayotte": ("Mayotte", "05"),
+        "barth": ("Saint-Barthélemy", "05"),
+        "miquelon": ("Miquelon-Langlade", "05"),
+        "region": ("Auvergne-Rhône-Alpes", "73"),
+    }
+    answers = reconcile(client, {k: {"query": n, "properties": dep[d]} for k, (n, d) in queries.items()})
+    for k in ("martin", "mayotte", "barth", "miquelon"):
+        assert not any(c["match"] for c in answers[k]["result"]), (k, answers[k])
+        assert all(c["score"] <= 85 for c in answers[k]["result"]), (k, answers[k])
+    assert _found(answers["region"])[:1] == [("84", True)]  # the région of the asked département
+    r = client.post("/rapprochement.csv", data={"colle": "Saint-Martin\nMayotte\n", "type": "region"})
+    assert [row["certain"] for row in csv.DictReader(io.StringIO(r.text))] == ["true", "true"]
+    text = "nom;dep\nSaint-Martin;Savoie\nMayotte;05\n"
+    r = client.post(
+        "/rapprochement.csv",
+        files={"fichier": ("t.csv", text.encode(), "text/csv")},
+        data={"colonne": "nom", "colonne_departement": "dep"},
+    )
+    assert [row["certain"] for row in csv.DictReader(io.StringIO(r.text), delimiter=";")] == ["false"] * 2
+
+
 def _found(answer: dict) -> list[tuple[str, bool]]:
     """(the last segment of the id, certain) of each candidate."""
     return [(c["id"].rsplit("/", 1)[1], c["match"]) for c in answer["result"]]
@@ -299,6 +327,46 @@ def test_a_name_that_is_not_the_codes_entity_is_not_certain(client):
     assert _found(answers["conflict"]) == [("73054", False)] and conflict["score"] < 60, conflict
     assert _found(answers["fits"]) == [("73054", True)] and answers["fits"]["result"][0]["score"] == 100
     assert _found(answers["former"]) == [("74010", True)]
+
+
+def test_a_code_finds_its_entity_for_certain_beside_a_name_written_loosely(client):
+    """« Ville de Briançon » with Briançon's code was 64.7 and uncertain, an EPCI's name abbreviated 66.8,
+    « x » 0: a name that names no entity contradicts nothing, the code decides; one that names another
+    (« Gap ») is still a conflict."""
+    briancon = [{"pid": "code_insee", "v": "05023"}]
+    answers = reconcile(
+        client,
+        {
+            "ville": {"query": "Ville de Briançon", "type": "commune", "properties": briancon},
+            "x": {"query": "x", "type": "commune", "properties": briancon},
+            "epci": {
+                "query": "Com. de communes Brianconnais",
+                "type": "epci",
+                "properties": [{"pid": "siren", "v": "240500439"}],
+            },
+            "gap": {"query": "Gap", "type": "commune", "properties": briancon},
+        },
+    )
+    assert _found(answers["ville"]) == _found(answers["x"]) == [("05023", True)], answers
+    assert _found(answers["epci"]) == [("240500439", True)] and answers["epci"]["result"][0]["score"] == 100
+    assert _found(answers["gap"]) == [("05023", False)] and answers["gap"]["result"][0]["score"] < 60
+
+
+def test_a_name_the_query_ends_is_found_as_one_it_begins(client):
+    """« Pelvoux » in the Hautes-Alpes gave Crévoux (63.6), not Vallouise-Pelvoux, the commune that merged it:
+    a merged commune joins the names of those it merged, so the query's words ending a name count as those
+    beginning one (85, not certain); a short name inside a word (« Rians » in « Brianson ») still does not."""
+    dep = [{"pid": "departement", "v": "05"}]
+    answers = reconcile(
+        client,
+        {
+            "pelvoux": {"query": "Pelvoux", "type": "commune", "properties": dep},
+            "brianson": {"query": "Brianson", "type": "commune", "properties": dep},
+        },
+    )
+    assert _found(answers["pelvoux"])[:1] == [("05101", False)], answers["pelvoux"]
+    assert answers["pelvoux"]["result"][0]["score"] == 85
+    assert _found(answers["brianson"])[:1] == [("05023", False)], answers["brianson"]
 
 
 def test_a_common_word_alone_is_never_certain(client):
@@ -597,6 +665,30 @@ def test_extension_gives_codes_population_and_parents(client, site):
     assert c["projets"] == [{"int": 1}] and c["lieux"] == [{"int": 0}]
     assert rows[epci]["siren"] == [{"str": "247300254"}] and rows[epci]["projets"] == []
     assert all(v == [] for v in rows["https://nowhere.example/x"].values())
+
+
+def test_an_epci_across_a_boundary_extends_to_each_departement_and_region(client, site):
+    """The CC Cœur de Chartreuse (38, 73) gave no département nor région: an EPCI across a boundary only
+    overlaps (schema:geoOverlaps) its départements, which the index did not read. The CC Ventoux Sud (26, 84)
+    is in two régions: both. And such an EPCI is in each of its départements' scope."""
+    chartreuse, ventoux = (site[0].minter.thing("epci", s) for s in ("200040111", "200035723"))
+    query = {"ids": [chartreuse, ventoux], "properties": [{"id": "departement"}, {"id": "region"}]}
+    rows = client.post("/reconcile", data={"extend": json.dumps(query)}).json()["rows"]
+    codes = {
+        iri: {p: [v["id"].rsplit("/", 1)[1] for v in vs] for p, vs in row.items()}
+        for iri, row in rows.items()
+    }
+    assert codes[chartreuse] == {"departement": ["38", "73"], "region": ["84"]}, codes
+    assert codes[ventoux] == {"departement": ["26", "84"], "region": ["84", "93"]}, codes
+    r = client.post(
+        "/rapprochement.csv",
+        data={"colle": "CC Coeur de Chartreuse\n", "type": "epci", "extension": ["departement", "region"]},
+    )
+    row = next(csv.DictReader(io.StringIO(r.text)))
+    assert (row["code_departement"], row["code_region"]) == ("38 | 73", "84"), row
+    dep = [{"pid": "departement", "v": "73"}]
+    answer = reconcile(client, {"q": {"query": "Coeur de Chartreuse", "type": "epci", "properties": dep}})
+    assert _found(answer["q"]) == [("200040111", True)]
 
 
 # --- OpenRefine's requests, replayed ----------------------------------------------------------------------
