@@ -40,6 +40,8 @@ class Funding(NamedTuple):
     label: str
     amount: float | None
     currency: str
+    rate: float | None = None  # the part of the association's budget it covers, when that is what is stated
+    shares: tuple[float, ...] = ()  # the association's share of this grant: the same money, shown within it
 
 
 class DayHours(NamedTuple):
@@ -66,6 +68,7 @@ class ProjectCard:
     fundings: list[Funding]
     total: float | None
     currency: str
+    budget: float | None  # the association's budget in the project (cs:budget): an amount, not a grant
     partners: list[Link]
     resources: list[Link]
     events: list[Link]
@@ -301,13 +304,15 @@ def _points(
 
 
 # --- projet ----------------------------------------------------------------------------------------------
-FUNDINGS = f"""SELECT DISTINCT ?grant ?funder ?value ?currency ?whole WHERE {{
+FUNDINGS = f"""SELECT DISTINCT ?grant ?funder ?value ?currency ?whole ?rate WHERE {{
   {{ ?item <{SCHEMA}funding> ?grant }} UNION {{ ?grant <{SCHEMA}fundedItem> ?item }}
   OPTIONAL {{ ?grant <{SCHEMA}funder> ?funder }}
   OPTIONAL {{ ?grant <{CS}shareOf> ?whole }}
+  OPTIONAL {{ ?grant <{CS}coverageRate> ?rate }}
   OPTIONAL {{ ?grant <{SCHEMA}amount> ?a . ?a <{SCHEMA}value> ?value
              OPTIONAL {{ ?a <{SCHEMA}currency> ?currency }} }}
 }}"""
+BUDGET = f"""SELECT ?value WHERE {{ ?item <{CS}budget> ?b . ?b <{SCHEMA}value> ?value }} LIMIT 1"""
 # Informal areas (a valley, a "pays") are not in the territorial reference: their map shows what they are
 # part of or cover.
 AREA_TERRITORIES = f"""SELECT DISTINCT ?area ?t WHERE {{
@@ -324,26 +329,39 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
     item = {"item": desc.iri}
     grants: dict[str, dict] = {}
     for r in store.select(FUNDINGS, item):
-        g = grants.setdefault(
-            r["grant"].value, {"funder": None, "value": None, "currency": "", "share": False}
-        )
-        g["funder"] = r["funder"].value if "funder" in r else g["funder"]
-        g["share"] = g["share"] or "whole" in r  # a share of a grant listed too: its money counted there
-        if "value" in r:
-            with contextlib.suppress(ValueError):
-                g["value"] = float(r["value"].value)
-            g["currency"] = r["currency"].value if "currency" in r else "EUR"
+        g = grants.setdefault(r["grant"].value, dict.fromkeys(("funder", "value", "whole", "rate")))
+        for key in ("funder", "whole"):
+            g[key] = r[key].value if key in r else g[key]
+        for key in ("value", "rate"):
+            with contextlib.suppress(KeyError, ValueError):
+                g[key] = float(r[key].value)
+        g["currency"] = r["currency"].value if "currency" in r else g.get("currency") or "EUR"
     names = labels_of(
         store, [ox.NamedNode(i) for i in [*grants, *(g["funder"] for g in grants.values())] if i]
     )
+    # A share of a grant listed too (cs:shareOf: "Pour l'Adrets cela représente un financement de…") is
+    # the same money: shown within that grant, "dont part ADRETS", and counted once, there.
+    shares: dict[str, list[float]] = {}
+    for g in grants.values():
+        if g["whole"] in grants and g["value"] is not None:
+            shares.setdefault(g["whole"], []).append(g["value"])
     fundings = [
         Funding(
-            g["funder"] and f.link(g["funder"], names), pick(names.get(iri), lang), g["value"], g["currency"]
+            g["funder"] and f.link(g["funder"], names),
+            pick(names.get(iri), lang),
+            g["value"],
+            g["currency"],
+            g["rate"],
+            tuple(shares.get(iri, ())),
         )
         for iri, g in grants.items()
+        if g["whole"] not in grants or g["value"] is None
     ]
-    fundings.sort(key=lambda x: (-(x.amount or 0), x.funder.label if x.funder else x.label))
-    amounts = [g["value"] for g in grants.values() if g["value"] is not None and not g["share"]]
+    fundings.sort(key=lambda x: (-(x.amount or 0), x.rate is None, x.funder.label if x.funder else x.label))
+    amounts = [x.amount for x in fundings if x.amount is not None]
+    budget = None
+    with contextlib.suppress(ValueError):
+        budget = next((float(r["value"].value) for r in store.select(BUDGET, item)), None)
     related: dict[str, set[str]] = {}
     for r in store.select(RELATED, item):
         related.setdefault(r["x"].value, set()).add(r["type"].value)
@@ -363,6 +381,7 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
         fundings=fundings,
         total=sum(amounts) if amounts else None,
         currency=next((x.currency for x in fundings if x.currency), "EUR"),
+        budget=budget,
         partners=f.links(CS + "participant"),
         resources=f.linked([i for i, k in kinds.items() if k == "ressource"]),
         events=f.linked([i for i, k in kinds.items() if k == "evenement"]),

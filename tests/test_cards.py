@@ -206,6 +206,33 @@ FACTS = {
 }
 
 
+def test_a_project_fundings_add_up_and_show_shares_and_coverage(site):
+    """The association's share of a grant (cs:shareOf) is a line within that grant, not a second grant
+    beside it, so the total is the sum of the grants listed; the association's budget (cs:budget) is shown
+    with the part a funder covers (cs:coverageRate) in that funder's line."""
+    url, _ = site
+    for lang, rows, budget in (
+        (
+            "fr",
+            [
+                "État 75\u202f000\u00a0€",
+                "dont part ADRETS 30\u202f000\u00a0€",
+                "Département de la Savoie 12\u202f500,50\u00a0€",
+                "Région Auvergne-Rhône-Alpes 75\u00a0% du budget ADRETS",
+                "Région Auvergne-Rhône-Alpes montant non précisé",
+                "Total 87\u202f500,50\u00a0€",
+            ],
+            "Budget ADRETS 40\u202f000\u00a0€",
+        ),
+        ("en", ["État €75,000", "of which ADRETS's share €30,000"], "ADRETS's budget €40,000"),
+    ):
+        html = httpx.get(f"{url}{PAGES['projet']}?lang={lang}", timeout=30).text
+        table = re.search(r'<table class="fundings">.*?</table>', html, re.S).group(0)
+        seen = [text_of(row) for row in re.findall(r"<tr\b.*?</tr>", table, re.S)[1:]]
+        assert seen[: len(rows)] == rows, seen
+        assert budget in text_of(html)
+
+
 def test_a_place_address_names_its_town_once(site):
     """The address's town is the commune's link; the line under it adds the EPCI, not the town again."""
     url, _ = site
