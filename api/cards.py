@@ -20,7 +20,7 @@ from api.pages import local_path, number
 from graph import contributions as model
 from graph import search
 from graph.contributions import LICENSE_NAMES, Contributions
-from graph.describe import Description, group_by_predicate, labels_of, pick
+from graph.describe import Description, Text, group_by_predicate, labels_of, pick
 from graph.formats import curie
 from graph.namespaces import CS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
 from graph.store import Store, Term
@@ -185,12 +185,15 @@ class Facts:
             return self.grouped.get(prop, [])
         return [t.object for t in self.desc.triples if t.subject == node and t.predicate.value == prop]
 
-    def text(self, prop: str, node: Term | None = None) -> str:
+    def text(self, prop: str, node: Term | None = None) -> Text:
         """The value in the page's language, else French, else any."""
         values = [v for v in self.all(prop, node) if isinstance(v, ox.Literal)]
-        return next(
-            (v.value for want in (self.lang, "fr", None) for v in values if want in (None, v.language)), ""
-        )
+        found = (v for want in (self.lang, "fr", None) for v in values if want in (None, v.language))
+        return next((Text(v.value, v.language) for v in found), Text(""))
+
+    def summary(self, *props: str) -> Text:
+        """The summary of the first of these texts that has one, in its language."""
+        return next((Text(s, t.lang) for t in map(self.text, props) if (s := summary(t))), Text(""))
 
     def date(self, prop: str) -> str:
         return date_text(self.text(prop), self.lang)
@@ -373,7 +376,7 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
     return ProjectCard(
         activity=f.first(DCTERMS + "type"),
         activity_text=f.text(CS + "activityLine"),
-        summary=summary(f.text(SCHEMA + "description")) or summary(f.text(CS + "objectives")),
+        summary=f.summary(SCHEMA + "description", CS + "objectives"),
         start=f.date(SCHEMA + "startDate"),
         end=f.date(SCHEMA + "endDate"),
         territories=f.links(DCTERMS + "spatial"),
@@ -490,7 +493,7 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
             for t in desc.types()
             if t.removeprefix(SCHEMA) in search.CREATIVE_WORKS
         ),
-        summary=summary(f.text(SCHEMA + "description") or f.text(DCTERMS + "description")),
+        summary=f.summary(SCHEMA + "description", DCTERMS + "description"),
         creators=f.links(*CREATOR_PROPS, PROV + "wasAttributedTo"),
         license=next(iter(licenses), None),
         url=next((v.value for v in f.all(SCHEMA + "url")), ""),
@@ -637,7 +640,7 @@ def event_card(store: Store, desc: Description, lang: str) -> EventCard:
     return EventCard(
         start=f.date(SCHEMA + "startDate"),
         end=f.date(SCHEMA + "endDate"),
-        summary=summary(f.text(SCHEMA + "description")),
+        summary=f.summary(SCHEMA + "description"),
         location=f.links(SCHEMA + "location", *spatial),
         online=online,
         organizers=f.links(SCHEMA + "organizer"),

@@ -71,6 +71,13 @@ def paragraphs(text: str) -> Markup:
     return Markup("".join(out))
 
 
+def lang_attr(text: object, page_lang: str) -> Markup:
+    """``lang="…"`` for an element holding a text in another language than the page's (WCAG 3.1.2), read
+    from its literal's tag (graph.describe.Text); nothing for a text in the page's language or untagged."""
+    tag = getattr(text, "lang", "")
+    return Markup(' lang="{}"').format(tag) if tag and tag.split("-")[0].lower() != page_lang else Markup()
+
+
 def number(value: float, lang: str, decimals: int = 0) -> str:
     """French: 75 000,5 (narrow no-break space); English: 75,000.5."""
     text = f"{value:,.{decimals}f}"
@@ -104,6 +111,7 @@ def render(request: Request, template: str, context: Any, status_code: int = 200
         "t": t,
         "local": lambda iri: local_path(iri, base),
         "paragraphs": paragraphs,
+        "lang_attr": lambda text: lang_attr(text, lang),
         "num": lambda n: number(n, lang),
         "counted": lambda n, key: f"{number(n, lang)} {t(key, n=n)}",  # "1 projet", "2 000 résultats"
         "money": lambda n, currency="EUR": money(n, currency, lang),

@@ -38,6 +38,7 @@ RENDER_GLOBALS = {
     "counted",
     "money",
     "request",
+    "lang_attr",
 }
 
 
@@ -231,6 +232,22 @@ def test_a_project_fundings_add_up_and_show_shares_and_coverage(site):
         seen = [text_of(row) for row in re.findall(r"<tr\b.*?</tr>", table, re.S)[1:]]
         assert seen[: len(rows)] == rows, seen
         assert budget in text_of(html)
+
+
+def test_texts_in_another_language_than_the_page_are_marked(site):
+    """WCAG 3.1.2: on an English page the French title, summary, names and descriptions carry lang="fr"
+    (from their literals' tags), the English ones do not; a French page marks none of its French texts."""
+    url, _ = site
+    english = httpx.get(f"{url}{PAGES['projet']}?lang=en").text
+    assert '<h1 lang="fr">Tremplin Saison</h1>' in english
+    assert re.search(r'<p class="summary" lang="fr">Accompagner les saisonniers', english)
+    assert '<a href="/id/organisation/mission-locale" lang="fr">Mission locale Tarentaise</a>' in english
+    assert re.search(r'<div class="text" lang="fr"><p>Accompagner', english)
+    assert re.search(r'<a href="/id/axe/animation-de-reseau">Network facilitation</a>', english)
+    article = re.search(r"<article.*</article>", httpx.get(f"{url}{PAGES['projet']}?lang=fr").text, re.S)[0]
+    assert "Tremplin Saison" in article and ' lang="' not in article
+    event = httpx.get(f"{url}{PAGES['evenement']}?lang=en").text
+    assert '<h1 lang="fr">Rencontre des espaces saisonniers 2023</h1>' in event
 
 
 def test_a_place_address_names_its_town_once(site):
