@@ -38,6 +38,7 @@ RENDER_GLOBALS = {
     "counted",
     "money",
     "request",
+    "inline",
     "lang_attr",
 }
 
