@@ -20,7 +20,7 @@ from api.pages import local_path, number
 from graph import contributions as model
 from graph import search
 from graph.contributions import LICENSE_NAMES, Contributions
-from graph.describe import Description, group_by_predicate, labels_of, pick
+from graph.describe import Description, Text, group_by_predicate, labels_of, pick
 from graph.formats import curie
 from graph.namespaces import CS, DAYS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
 from graph.store import Store, Term
@@ -39,6 +39,8 @@ class Funding(NamedTuple):
     label: str
     amount: float | None
     currency: str
+    rate: float | None = None  # the part of the association's budget it covers, when that is what is stated
+    shares: tuple[float, ...] = ()  # the association's share of this grant: the same money, shown within it
 
 
 class DayHours(NamedTuple):
@@ -65,6 +67,7 @@ class ProjectCard:
     fundings: list[Funding]
     total: float | None
     currency: str
+    budget: float | None  # the association's budget in the project (cs:budget): an amount, not a grant
     partners: list[Link]
     resources: list[Link]
     events: list[Link]
@@ -181,14 +184,15 @@ class Facts:
             return self.grouped.get(prop, [])
         return [t.object for t in self.desc.triples if t.subject == node and t.predicate.value == prop]
 
-    def literal(self, prop: str, node: Term | None = None) -> ox.Literal | None:
+    def text(self, prop: str, node: Term | None = None) -> Text:
         """The value in the page's language, else French, else any."""
         values = [v for v in self.all(prop, node) if isinstance(v, ox.Literal)]
-        wanted = (v for want in (self.lang, "fr", None) for v in values if want in (None, v.language))
-        return next(wanted, None)
+        found = (v for want in (self.lang, "fr", None) for v in values if want in (None, v.language))
+        return next((Text(v.value, v.language) for v in found), Text(""))
 
-    def text(self, prop: str, node: Term | None = None) -> str:
-        return getattr(self.literal(prop, node), "value", "")
+    def summary(self, *props: str) -> Text:
+        """The summary of the first of these texts that has one, in its language."""
+        return next((Text(s, t.lang) for t in map(self.text, props) if (s := summary(t))), Text(""))
 
     def date(self, prop: str) -> str:
         return date_text(self.text(prop), self.lang)
@@ -222,13 +226,13 @@ def by_label(links) -> list[Link]:
 BULLET = re.compile(r"^\s*(?:[-•→*]\s*)+")
 
 
-def summary(literal: ox.Literal | None, limit: int = 700) -> str:
+def summary(text: Text, limit: int = 700) -> str:
     """The first paragraph, cut at a sentence end near ``limit``: the card's one-paragraph summary. A
     paragraph announcing a list ("Ce projet se compose de trois grandes actions :") carries the list, its
     items joined; a heading over a list ("Phase 1 - Diagnostic") is no summary: '' lets a card take another
     text. A last sentence announcing a list that does not follow is left out. The items are joined as the
     text's language writes it (the data's texts without a language are French)."""
-    text, lang = (literal.value, literal.language or "fr") if literal else ("", "fr")
+    lang = text.lang or "fr"
     block = next((p for p in re.split(r"\n\s*\n(?!\s*[-•→*])", text) if p.strip()), "")
     lead, *items = re.split(r"\n\s*(?=[-•→*])", block.strip())
     first = " ".join(lead.split())
@@ -305,13 +309,15 @@ def _points(
 
 
 # --- projet ----------------------------------------------------------------------------------------------
-FUNDINGS = f"""SELECT DISTINCT ?grant ?funder ?value ?currency ?whole WHERE {{
+FUNDINGS = f"""SELECT DISTINCT ?grant ?funder ?value ?currency ?whole ?rate WHERE {{
   {{ ?item <{SCHEMA}funding> ?grant }} UNION {{ ?grant <{SCHEMA}fundedItem> ?item }}
   OPTIONAL {{ ?grant <{SCHEMA}funder> ?funder }}
   OPTIONAL {{ ?grant <{CS}shareOf> ?whole }}
+  OPTIONAL {{ ?grant <{CS}coverageRate> ?rate }}
   OPTIONAL {{ ?grant <{SCHEMA}amount> ?a . ?a <{SCHEMA}value> ?value
              OPTIONAL {{ ?a <{SCHEMA}currency> ?currency }} }}
 }}"""
+BUDGET = f"""SELECT ?value WHERE {{ ?item <{CS}budget> ?b . ?b <{SCHEMA}value> ?value }} LIMIT 1"""
 # Informal areas (a valley, a "pays") are not in the territorial reference: their map shows what they are
 # part of or cover.
 AREA_TERRITORIES = f"""SELECT DISTINCT ?area ?t WHERE {{
@@ -328,26 +334,39 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
     item = {"item": desc.iri}
     grants: dict[str, dict] = {}
     for r in store.select(FUNDINGS, item):
-        g = grants.setdefault(
-            r["grant"].value, {"funder": None, "value": None, "currency": "", "share": False}
-        )
-        g["funder"] = r["funder"].value if "funder" in r else g["funder"]
-        g["share"] = g["share"] or "whole" in r  # a share of a grant listed too: its money counted there
-        if "value" in r:
-            with contextlib.suppress(ValueError):
-                g["value"] = float(r["value"].value)
-            g["currency"] = r["currency"].value if "currency" in r else "EUR"
+        g = grants.setdefault(r["grant"].value, dict.fromkeys(("funder", "value", "whole", "rate")))
+        for key in ("funder", "whole"):
+            g[key] = r[key].value if key in r else g[key]
+        for key in ("value", "rate"):
+            with contextlib.suppress(KeyError, ValueError):
+                g[key] = float(r[key].value)
+        g["currency"] = r["currency"].value if "currency" in r else g.get("currency") or "EUR"
     names = labels_of(
         store, [ox.NamedNode(i) for i in [*grants, *(g["funder"] for g in grants.values())] if i]
     )
+    # A share of a grant listed too (cs:shareOf: "Pour l'Adrets cela représente un financement de…") is
+    # the same money: shown within that grant, "dont part ADRETS", and counted once, there.
+    shares: dict[str, list[float]] = {}
+    for g in grants.values():
+        if g["whole"] in grants and g["value"] is not None:
+            shares.setdefault(g["whole"], []).append(g["value"])
     fundings = [
         Funding(
-            g["funder"] and f.link(g["funder"], names), pick(names.get(iri), lang), g["value"], g["currency"]
+            g["funder"] and f.link(g["funder"], names),
+            pick(names.get(iri), lang),
+            g["value"],
+            g["currency"],
+            g["rate"],
+            tuple(shares.get(iri, ())),
         )
         for iri, g in grants.items()
+        if g["whole"] not in grants or g["value"] is None
     ]
-    fundings.sort(key=lambda x: (-(x.amount or 0), x.funder.label if x.funder else x.label))
-    amounts = [g["value"] for g in grants.values() if g["value"] is not None and not g["share"]]
+    fundings.sort(key=lambda x: (-(x.amount or 0), x.rate is None, x.funder.label if x.funder else x.label))
+    amounts = [x.amount for x in fundings if x.amount is not None]
+    budget = None
+    with contextlib.suppress(ValueError):
+        budget = next((float(r["value"].value) for r in store.select(BUDGET, item)), None)
     related: dict[str, set[str]] = {}
     for r in store.select(RELATED, item):
         related.setdefault(r["x"].value, set()).add(r["type"].value)
@@ -359,7 +378,7 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
     return ProjectCard(
         activity=f.first(DCTERMS + "type"),
         activity_text=f.text(CS + "activityLine"),
-        summary=summary(f.literal(SCHEMA + "description")) or summary(f.literal(CS + "objectives")),
+        summary=f.summary(SCHEMA + "description", CS + "objectives"),
         start=f.date(SCHEMA + "startDate"),
         end=f.date(SCHEMA + "endDate"),
         territories=f.links(DCTERMS + "spatial"),
@@ -367,6 +386,7 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
         fundings=fundings,
         total=sum(amounts) if amounts else None,
         currency=next((x.currency for x in fundings if x.currency), "EUR"),
+        budget=budget,
         partners=f.links(CS + "participant"),
         resources=f.linked([i for i, k in kinds.items() if k == "ressource"]),
         events=f.linked([i for i, k in kinds.items() if k == "evenement"]),
@@ -475,7 +495,7 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
             for t in desc.types()
             if t.removeprefix(SCHEMA) in search.CREATIVE_WORKS
         ),
-        summary=summary(f.literal(SCHEMA + "description") or f.literal(DCTERMS + "description")),
+        summary=f.summary(SCHEMA + "description", DCTERMS + "description"),
         creators=f.links(*CREATOR_PROPS, PROV + "wasAttributedTo"),
         license=next(iter(licenses), None),
         url=next((v.value for v in f.all(SCHEMA + "url")), ""),
@@ -622,7 +642,7 @@ def event_card(store: Store, desc: Description, lang: str) -> EventCard:
     return EventCard(
         start=f.date(SCHEMA + "startDate"),
         end=f.date(SCHEMA + "endDate"),
-        summary=summary(f.literal(SCHEMA + "description")),
+        summary=f.summary(SCHEMA + "description"),
         location=f.links(SCHEMA + "location", *spatial),
         online=online,
         organizers=f.links(SCHEMA + "organizer"),

@@ -16,13 +16,10 @@ from typing import NamedTuple
 import pyoxigraph as ox
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from markdown_it import MarkdownIt
-from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from api import accounts
 from api.accounts import current_user
-from api.deps import templates
 from api.i18n import language, listed, translator
 from api.pages import render
 from api.public_http import unsafe_text
@@ -36,8 +33,6 @@ from graph.store import Store, StoreError
 from loaders import rdf as rdf_loader
 
 log = logging.getLogger(__name__)
-_markdown = MarkdownIt("commonmark", {"html": False})  # raw HTML is escaped, javascript:/data: links refused
-templates.env.filters["markdown"] = lambda text: Markup(_markdown.render(text or ""))
 
 TERRITORY_RANKS = {"region": 0, "departement": 1, "epci": 2, "commune": 3}  # the autocomplete's order
 # Form field (and JSON key) → attribute of graph.contributions.Content: French on the wire, English in code.

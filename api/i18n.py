@@ -279,6 +279,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "amount": ("Montant", "Amount"),
     "amount_unknown": ("montant non précisé", "amount not stated"),
     "total": ("Total", "Total"),
+    "share_association": ("dont part ADRETS", "of which ADRETS's share"),
+    "coverage": ("{rate}\u00a0% du budget ADRETS", "{rate}% of ADRETS's budget"),
+    "budget_association": ("Budget ADRETS", "ADRETS's budget"),
     "related_resources": ("Ressources liées", "Related resources"),
     "related_events": ("Événements liés", "Related events"),
     "project_map": ("Départements du projet.", "The project's départements."),
@@ -338,8 +341,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "proposing_as": ("Vous proposez en tant que", "You are proposing as"),
     "send_proposal": ("Envoyer la proposition", "Send the proposal"),
     "help_resume": (
-        "Quelques phrases : à quoi sert la ressource, pour qui.",
-        "A few sentences: what the resource is for, and for whom.",
+        "Quelques phrases : à quoi sert la ressource, pour qui. Mise en forme (Markdown) : **gras**, "
+        "*italique*, une liste en commençant chaque ligne par « - », un lien en [texte](https://…) ; le "
+        "HTML est affiché tel quel.",
+        "A few sentences: what the resource is for, and for whom. Formatting (Markdown): **bold**, "
+        "*italic*, a list by starting each line with '- ', a link as [text](https://…); HTML is shown as "
+        "typed.",
     ),
     "choose": ("— choisir —", "— choose —"),
     "file_field": (

@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup, escape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from api import conneg
 from api.deps import templates
@@ -42,33 +43,32 @@ def local_path(iri: str, base: str) -> str:
     return iri
 
 
-BULLET = re.compile(r"^\s*(?:[-•→*]|\d+[.)])\s+")
+# Texts are Markdown (CommonMark: **bold**, *italic*, lists, [links](https://…)), the sources' as the
+# contributors': raw HTML is escaped, javascript:/data: links refused, no images (nothing loads from
+# elsewhere) and no headings (they would break the page's outline). Texts are written a line at a time: a
+# line break is kept, "•"/"→" bullets are list items, and a line without a bullet after an item ends the list
+# (Markdown would carry it on in the item: Smart Villages' "iNotre espace de ressources…").
+MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).disable(["image", "heading", "lheading"])
+SOURCE_BULLET = re.compile(r"^(\s*)[•→]\s*", re.M)
+ITEM = r"(?:[-*+]|\d{1,9}[.)])\s"
+LIST_END = re.compile(rf"^(\s*{ITEM}.*)\n(?!\s|{ITEM})", re.M)
 
 
 def paragraphs(text: str) -> Markup:
-    """Paragraphs from lines, and runs of '- '/'• ' lines as lists; everything escaped."""
-    out: list[str] = []
-    block: list[str] = []  # the lines of the paragraph, or the items of the list, being read
-    in_list = False
+    """A long text (a description, a contributor's summary) as HTML, from its Markdown."""
+    return Markup(MARKDOWN.render(LIST_END.sub(r"\1\n\n", SOURCE_BULLET.sub(r"\1- ", text or ""))))
 
-    def flush() -> None:
-        if block and in_list:
-            out.append("<ul>" + "".join(f"<li>{escape(x)}</li>" for x in block) + "</ul>")
-        elif block:
-            out.append("<p>" + "<br>".join(str(escape(x)) for x in block) + "</p>")
-        block.clear()
 
-    for line in text.splitlines():
-        bullet = bool(BULLET.match(line))
-        if not line.strip() or bullet != in_list:
-            flush()
-        in_list = bullet
-        if line.strip():
-            block.append(BULLET.sub("", line, count=1).strip())
-        if not bullet and len(line) > 80:  # one paragraph per long line: the sources write one a line
-            flush()
-    flush()
-    return Markup("".join(out))
+def inline(text: str) -> Markup:
+    """A one-paragraph text (a card's summary) as HTML, its Markdown emphasis and links only."""
+    return Markup(MARKDOWN.renderInline(text or ""))
+
+
+def lang_attr(text: object, page_lang: str) -> Markup:
+    """``lang="…"`` for an element holding a text in another language than the page's (WCAG 3.1.2), read
+    from its literal's tag (graph.describe.Text); nothing for a text in the page's language or untagged."""
+    tag = getattr(text, "lang", "")
+    return Markup(' lang="{}"').format(tag) if tag and tag.split("-")[0].lower() != page_lang else Markup()
 
 
 def number(value: float, lang: str, decimals: int = 0) -> str:
@@ -104,6 +104,8 @@ def render(request: Request, template: str, context: Any, status_code: int = 200
         "t": t,
         "local": lambda iri: local_path(iri, base),
         "paragraphs": paragraphs,
+        "inline": inline,
+        "lang_attr": lambda text: lang_attr(text, lang),
         "num": lambda n: number(n, lang),
         "counted": lambda n, key: f"{number(n, lang)} {t(key, n=n)}",  # "1 projet", "2 000 résultats"
         "money": lambda n, currency="EUR": money(n, currency, lang),

@@ -24,7 +24,7 @@ from api.ontology import property_label, property_rank
 from api.pages import base_of, local_path, number, number_param, render, store_of
 from api.public_http import etag_matches
 from graph import formats, matching, search
-from graph.describe import describe, group_by_predicate, incoming, pick
+from graph.describe import Text, describe, group_by_predicate, incoming, pick
 from graph.formats import curie
 from graph.namespaces import CS, DCTERMS, RDF, RDFS, SCHEMA, SKOS, XSD, slugify
 
@@ -111,7 +111,7 @@ def merged_into(request: Request, kind: str, key: str, iri: str) -> str | None:
     return found.pop() if len(found) == 1 and iri not in found else None
 
 
-VALUE_KEYS = ("href", "label", "nested", "external", "text", "long", "lang")
+VALUE_KEYS = ("href", "label", "nested", "external", "text", "long")
 LONG_TEXT = {SCHEMA + "description", DCTERMS + "description", SKOS + "definition"}
 LONG_TEXT |= {CS + p for p in ("objectives", "stakes", "schedule", "calendar", "budgetText")}
 
@@ -163,7 +163,7 @@ def value_view(desc, obj, lang: str, predicate: str, base: str) -> dict:
         text = text[:5]  # 09:00, as the card's week
     elif datatype == XSD + "boolean":
         text = translator(lang)("yes" if text in ("true", "1") else "no")
-    return view(text=text, long=predicate in LONG_TEXT or len(text) > 200, lang=obj.language)
+    return view(text=Text(text, obj.language), long=predicate in LONG_TEXT or len(text) > 200)
 
 
 @dataclass

@@ -105,11 +105,24 @@ def incoming(
     return [(s.value, labels.get(s.value, {})) for s in subjects]
 
 
+class Text(str):
+    """A literal's text with its language tag ('' untagged): a page shows it marked ``lang="…"`` where that
+    is not the page's own language (WCAG 3.1.2), however the text reached it (api.pages.lang_attr)."""
+
+    lang: str
+
+    def __new__(cls, value: str, lang: str | None = "") -> Text:
+        text = super().__new__(cls, value)
+        text.lang = lang or ""
+        return text
+
+
 def pick(labels: dict[str, str] | None, lang: str, fallback: str = "") -> str:
-    """The label in ``lang``, else French, else untagged, else any."""
+    """The label in ``lang``, else French, else untagged, else any; a Text, with its language."""
     if not labels:
         return fallback
-    return next((labels[key] for key in (lang, "fr", "") if key in labels), next(iter(labels.values())))
+    key = next((key for key in (lang, "fr", "") if key in labels), next(iter(labels)))
+    return Text(labels[key], key)
 
 
 def group_by_predicate(triples: list[ox.Triple], subject: Term) -> dict[str, list[Term]]:

@@ -53,6 +53,36 @@ TYPES: dict[str, dict[str, Any]] = {
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TRAILING_PAGING = re.compile(r"\b(LIMIT|OFFSET)\s+\d+\s*$", re.IGNORECASE)
+_ORDER_BY = re.compile(r"\bORDER\s+BY\s+((?:(?:ASC|DESC)\s*\(\s*\?\w+\s*\)|\?\w+)(?:\s+|$))+$", re.I)
+_ORDER_KEY = re.compile(r"(ASC|DESC)?\s*\(?\s*\?(\w+)\s*\)?", re.I)
+# Letters a French reader sorts with their base letter ("Éourres" among the E, not after "Vitrolles").
+_FOLDS = {"a": "àâäáã", "c": "ç", "e": "éèêë", "i": "îïíì", "o": "ôöóò", "u": "ùûüú", "y": "ÿ"}
+_FOLDS |= {"oe": "œ", "ae": "æ"}
+
+
+def french_order(sparql: str) -> str:
+    """The query with its final ORDER BY sorting texts as a French reader expects: case and accents folded
+    first, the text as written breaking ties. SPARQL compares strings by code point, and a query runs on
+    any store (Oxigraph, a remote endpoint): the fold is standard SPARQL, numbers, dates and IRIs as they
+    were, an aggregate as written (Virtuoso refuses it in an expression). Virtuoso, whose LCASE and
+    regular expressions work on bytes, keeps its code-point order. An ORDER BY of other expressions is
+    left as written."""
+    m = _ORDER_BY.search(sparql)
+    if not m:
+        return sparql
+    keys = []
+    aggregates = set(re.findall(r"\bAS\s+\?(\w+)\s*\)", sparql[: m.start()], re.I))  # Virtuoso: as written
+    for way, var in _ORDER_KEY.findall(m.group(0)[len("ORDER BY") :]):
+        if var in aggregates:
+            keys.append(f"{way.upper() or 'ASC'}(?{var})")
+            continue
+        folded = f"LCASE(STR(?{var}))"
+        for base, letters in _FOLDS.items():
+            folded = f'REPLACE({folded}, "[{letters}]", "{base}")'
+        text = f'isLiteral(?{var}) && (LANG(?{var}) != "" || DATATYPE(?{var}) = <{XSD}string>)'
+        way = way.upper() or "ASC"
+        keys += [f"{way}(IF({text}, {folded}, ?{var}))", f"{way}(?{var})"]
+    return sparql[: m.start()] + "ORDER BY " + " ".join(keys) + "\n"
 
 
 class QueryFileError(Exception):
@@ -133,6 +163,7 @@ def parse(path: Path) -> NamedQuery:
     sparql = "\n".join(lines[body_start:]).strip() + "\n"
     if _TRAILING_PAGING.search(sparql):
         raise QueryFileError(path, "no final LIMIT/OFFSET: the API pages with ?limit= and ?offset=")
+    sparql = french_order(sparql)
     try:
         result = ox.Store().query(sparql)
     except SyntaxError as e:

@@ -39,6 +39,8 @@ RENDER_GLOBALS = {
     "counted",
     "money",
     "request",
+    "inline",
+    "lang_attr",
 }
 
 
@@ -205,6 +207,49 @@ FACTS = {
         ["About", "Date 12 October 2023", "start 12 October 2023", "line 12"],
     ),
 }
+
+
+def test_a_project_fundings_add_up_and_show_shares_and_coverage(site):
+    """The association's share of a grant (cs:shareOf) is a line within that grant, not a second grant
+    beside it, so the total is the sum of the grants listed; the association's budget (cs:budget) is shown
+    with the part a funder covers (cs:coverageRate) in that funder's line."""
+    url, _ = site
+    for lang, rows, budget in (
+        (
+            "fr",
+            [
+                "État 75\u202f000\u00a0€",
+                "dont part ADRETS 30\u202f000\u00a0€",
+                "Département de la Savoie 12\u202f500,50\u00a0€",
+                "Région Auvergne-Rhône-Alpes 75\u00a0% du budget ADRETS",
+                "Région Auvergne-Rhône-Alpes montant non précisé",
+                "Total 87\u202f500,50\u00a0€",
+            ],
+            "Budget ADRETS 40\u202f000\u00a0€",
+        ),
+        ("en", ["État €75,000", "of which ADRETS's share €30,000"], "ADRETS's budget €40,000"),
+    ):
+        html = httpx.get(f"{url}{PAGES['projet']}?lang={lang}", timeout=30).text
+        table = re.search(r'<table class="fundings">.*?</table>', html, re.S).group(0)
+        seen = [text_of(row) for row in re.findall(r"<tr\b.*?</tr>", table, re.S)[1:]]
+        assert seen[: len(rows)] == rows, seen
+        assert budget in text_of(html)
+
+
+def test_texts_in_another_language_than_the_page_are_marked(site):
+    """WCAG 3.1.2: on an English page the French title, summary, names and descriptions carry lang="fr"
+    (from their literals' tags), the English ones do not; a French page marks none of its French texts."""
+    url, _ = site
+    english = httpx.get(f"{url}{PAGES['projet']}?lang=en").text
+    assert '<h1 lang="fr">Tremplin Saison</h1>' in english
+    assert re.search(r'<p class="summary" lang="fr">Accompagner les saisonniers', english)
+    assert '<a href="/id/organisation/mission-locale" lang="fr">Mission locale Tarentaise</a>' in english
+    assert re.search(r'<div class="text" lang="fr"><p>Accompagner', english)
+    assert re.search(r'<a href="/id/axe/animation-de-reseau">Network facilitation</a>', english)
+    article = re.search(r"<article.*</article>", httpx.get(f"{url}{PAGES['projet']}?lang=fr").text, re.S)[0]
+    assert "Tremplin Saison" in article and ' lang="' not in article
+    event = httpx.get(f"{url}{PAGES['evenement']}?lang=en").text
+    assert '<h1 lang="fr">Rencontre des espaces saisonniers 2023</h1>' in event
 
 
 def test_a_place_address_names_its_town_once(site):

@@ -864,8 +864,25 @@ def test_every_field_in_error_references_its_message_and_keeps_its_help(client):
         assert f'id="err-{name}"' in r.text
 
 
-def test_the_form_promises_no_markdown_since_nothing_renders_it(client):
-    assert "Markdown" not in client.get("/ressources/proposer").text
+def test_the_form_names_the_formatting_the_pages_render(client, app):
+    """The summary's help names the Markdown the pages render; a proposed summary reads so on the card and
+    in « Toutes les données » (not a list here and literal asterisks there), its HTML and unsafe links
+    shown as text."""
+    assert "Markdown" in client.get("/ressources/proposer").text
+    assert "**bold**" in client.get("/ressources/proposer?lang=en").text
+    summary = "Un **guide** pour :\n- logement\n- emploi\nÀ lire.\n<script>alert(1)</script> [site](https://example.org)"
+    r = propose(client, resume=summary + " [x](javascript:alert(1))")
+    rid = pending_id(app, r.headers["location"])
+    login(client, app)
+    moderate(client, rid, action="accepter")
+    page = client.get(f"/id/ressource/{rid}").text
+    card = re.search(r'<p class="summary".*?</p>', page, re.S)[0]
+    assert "<strong>guide</strong>" in card and "**" not in card and "logement; emploi" in card
+    data = re.search(r'<section aria-labelledby="h-props".*?</section>', page, re.S)[0]
+    assert "<strong>guide</strong>" in data and "<li>logement</li>" in data and "**" not in data
+    assert "<li>emploi</li>" in data  # a line without a bullet ends the list (not so in CommonMark)
+    assert '<a href="https://example.org">site</a>' in data and "&lt;script&gt;" in data
+    assert "<script>" not in page and 'href="javascript' not in page
 
 
 def test_a_refused_form_asks_for_the_file_again(client):
