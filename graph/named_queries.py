@@ -53,30 +53,6 @@ TYPES: dict[str, dict[str, Any]] = {
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TRAILING_PAGING = re.compile(r"\b(LIMIT|OFFSET)\s+\d+\s*$", re.IGNORECASE)
-_ORDER_BY = re.compile(r"\bORDER\s+BY\s+((?:(?:ASC|DESC)\s*\(\s*\?\w+\s*\)|\?\w+)(?:\s+|$))+$", re.I)
-_ORDER_KEY = re.compile(r"(ASC|DESC)?\s*\(?\s*\?(\w+)\s*\)?", re.I)
-# Letters a French reader sorts with their base letter ("Éourres" among the E, not after "Vitrolles").
-_FOLDS = (("[àâäáã]", "a"), ("ç", "c"), ("[éèêë]", "e"), ("[îïíì]", "i"), ("[ôöóò]", "o"), ("[ùûüú]", "u"))
-_FOLDS += (("ÿ", "y"), ("œ", "oe"), ("æ", "ae"))
-
-
-def french_order(sparql: str) -> str:
-    """The query with its final ORDER BY sorting texts as a French reader expects: case and accents folded
-    first, the text as written breaking ties. SPARQL compares strings by code point, and a query runs on
-    any store (Oxigraph, a remote endpoint): the fold is standard SPARQL, numbers, dates and IRIs as they
-    were. An ORDER BY of other expressions is left as written."""
-    m = _ORDER_BY.search(sparql)
-    if not m:
-        return sparql
-    keys = []
-    for way, var in _ORDER_KEY.findall(m.group(0)[len("ORDER BY") :]):
-        folded = f"LCASE(STR(?{var}))"
-        for letters, base in _FOLDS:
-            folded = f'REPLACE({folded}, "{letters}", "{base}")'
-        text = f'isLiteral(?{var}) && (LANG(?{var}) != "" || DATATYPE(?{var}) = <{XSD}string>)'
-        way = way.upper() or "ASC"
-        keys += [f"{way}(IF({text}, {folded}, ?{var}))", f"{way}(?{var})"]
-    return sparql[: m.start()] + "ORDER BY " + " ".join(keys) + "\n"
 
 
 class QueryFileError(Exception):
@@ -157,7 +133,6 @@ def parse(path: Path) -> NamedQuery:
     sparql = "\n".join(lines[body_start:]).strip() + "\n"
     if _TRAILING_PAGING.search(sparql):
         raise QueryFileError(path, "no final LIMIT/OFFSET: the API pages with ?limit= and ?offset=")
-    sparql = french_order(sparql)
     try:
         result = ox.Store().query(sparql)
     except SyntaxError as e:
