@@ -224,7 +224,11 @@ def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> 
                 ],
             }
         )
-    texts = [v for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
+    texts = [
+        Text(v.value, v.language)
+        for v in grouped.get(SCHEMA + "description", [])
+        if isinstance(v, ox.Literal)
+    ]
     card: cards.Card | None = None
     if territory:
         sub_page = number_param(request, "sous_page", 1)

@@ -11,7 +11,6 @@ from html import unescape
 
 import httpx
 import jinja2
-import pyoxigraph as ox
 import pytest
 from cards_helpers import CONTRIBUTOR_EMAIL, PAGES, cards_store, wait_for_index
 from jinja2 import meta, nodes
@@ -22,7 +21,7 @@ from api.deps import templates
 from api.i18n import STRINGS
 from api.resources import ResourcePage
 from graph import search
-from graph.describe import describe
+from graph.describe import Text, describe
 from graph.settings import DATA_DIR
 from loaders.gazetteer import load_gazetteer
 
@@ -500,6 +499,6 @@ def test_every_list_facet_level_and_kind_has_its_words():
 )
 def test_a_summary_ends_at_a_sentence_or_a_word(text: str, limit: int, expected: str) -> None:
     """A long first paragraph is cut at the last sentence end past half the limit, else at a word."""
-    assert cards.summary(ox.Literal(text), limit) == expected  # a text without a language is French
-    english = cards.summary(ox.Literal(text.replace(" :", ":"), language="en"), limit)
+    assert cards.summary(Text(text), limit) == expected  # a text without a language is French
+    english = cards.summary(Text(text.replace(" :", ":"), "en"), limit)
     assert english == expected.replace("\u202f;", ";").replace(" :", ":")

@@ -877,7 +877,7 @@ def test_the_form_names_the_formatting_the_pages_render(client, app):
     moderate(client, rid, action="accepter")
     page = client.get(f"/id/ressource/{rid}").text
     card = re.search(r'<p class="summary".*?</p>', page, re.S)[0]
-    assert "<strong>guide</strong>" in card and "**" not in card and "logement; emploi" in card
+    assert "<strong>guide</strong>" in card and "**" not in card and "logement\u202f; emploi" in card
     data = re.search(r'<section aria-labelledby="h-props".*?</section>', page, re.S)[0]
     assert "<strong>guide</strong>" in data and "<li>logement</li>" in data and "**" not in data
     assert "<li>emploi</li>" in data  # a line without a bullet ends the list (not so in CommonMark)
