@@ -628,7 +628,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rp_code_insee": ("Code INSEE", "INSEE code"),
     "rp_siren": ("SIREN", "SIREN"),
     "rp_population": ("Population", "Population"),
-    "rp_epci": ("Intercommunalité (EPCI)", "Inter-municipality (EPCI)"),
+    "rp_epci": ("Intercommunalité (EPCI)", "Intercommunality (EPCI)"),
     "rp_departement": ("Département", "Département"),
     "rp_region": ("Région", "Region"),
     "rp_projets": ("Nombre de projets", "Number of projects"),
