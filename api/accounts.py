@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
+from api.i18n import language, translator
 from graph.settings import Settings
 
 ROLES = ("contributeur", "moderateur", "admin")
@@ -236,23 +237,21 @@ class Csrf:
         except ValueError:
             fresh = False
         if not (nonce and fresh and hmac.compare_digest(sig, _sign(self._secret, nonce, ts))):
-            raise HTTPException(
-                403,
-                "Jeton de sécurité (CSRF) absent ou expiré : rechargez la page du formulaire et réessayez.",
-            )
+            raise HTTPException(403, translator(language(request))("csrf_refused"))
 
 
 class RateLimiter:
-    """At most ``limit`` hits per ``window`` seconds per key (the client address), in this process."""
+    """At most ``limit`` hits per ``window`` seconds per key (the client address), in this process;
+    ``refusal`` (a key of api/i18n.py) says what was refused and when to try again."""
 
-    def __init__(self, limit: int, window: float):
-        self.limit, self.window = limit, window
+    def __init__(self, limit: int, window: float, refusal: str):
+        self.limit, self.window, self.refusal = limit, window, refusal
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, key: str, count: bool = True) -> None:
+    def hit(self, key: str, lang: str, count: bool = True) -> None:
         """Count one hit (or only check, when ``count`` is false), or raise 429 with Retry-After when over
-        the limit."""
+        the limit, said in ``lang``."""
         now = time.monotonic()
         with self._lock:
             hits = self._hits.setdefault(key, deque())
@@ -260,11 +259,9 @@ class RateLimiter:
                 hits.popleft()
             if len(hits) >= self.limit:
                 retry = int(hits[0] + self.window - now) + 1
-                raise HTTPException(
-                    429,
-                    f"Trop de propositions depuis votre adresse : réessayez dans {retry} secondes.",
-                    headers={"Retry-After": str(retry)},
-                )
+                t = translator(lang)
+                message = t(self.refusal, wait=t("seconds", n=retry))
+                raise HTTPException(429, message, headers={"Retry-After": str(retry)})
             if count:
                 hits.append(now)
             if len(self._hits) > 10000:  # forget idle addresses

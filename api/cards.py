@@ -15,16 +15,15 @@ import pyoxigraph as ox
 from markupsafe import Markup
 
 from api import maps
-from api.i18n import PARIS, date_text, translator
+from api.i18n import PARIS, date_text, listed, translator
 from api.pages import local_path, number
 from graph import contributions as model
 from graph import search
 from graph.contributions import LICENSE_NAMES, Contributions
 from graph.describe import Description, group_by_predicate, labels_of, pick
 from graph.formats import curie
-from graph.namespaces import CS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
+from graph.namespaces import CS, DAYS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
 from graph.store import Store, Term
-from loaders.hours import DAYS
 
 CREATOR_PROPS = (SCHEMA + "author", SCHEMA + "creator", DCTERMS + "creator", SCHEMA + "publisher")
 LIST_CAP = 30  # items of a related list shown on a card; the rest is a link to the full list
@@ -182,12 +181,14 @@ class Facts:
             return self.grouped.get(prop, [])
         return [t.object for t in self.desc.triples if t.subject == node and t.predicate.value == prop]
 
-    def text(self, prop: str, node: Term | None = None) -> str:
+    def literal(self, prop: str, node: Term | None = None) -> ox.Literal | None:
         """The value in the page's language, else French, else any."""
         values = [v for v in self.all(prop, node) if isinstance(v, ox.Literal)]
-        return next(
-            (v.value for want in (self.lang, "fr", None) for v in values if want in (None, v.language)), ""
-        )
+        wanted = (v for want in (self.lang, "fr", None) for v in values if want in (None, v.language))
+        return next(wanted, None)
+
+    def text(self, prop: str, node: Term | None = None) -> str:
+        return getattr(self.literal(prop, node), "value", "")
 
     def date(self, prop: str) -> str:
         return date_text(self.text(prop), self.lang)
@@ -221,11 +222,13 @@ def by_label(links) -> list[Link]:
 BULLET = re.compile(r"^\s*(?:[-•→*]\s*)+")
 
 
-def summary(text: str, limit: int = 700) -> str:
+def summary(literal: ox.Literal | None, limit: int = 700) -> str:
     """The first paragraph, cut at a sentence end near ``limit``: the card's one-paragraph summary. A
     paragraph announcing a list ("Ce projet se compose de trois grandes actions :") carries the list, its
     items joined; a heading over a list ("Phase 1 - Diagnostic") is no summary: '' lets a card take another
-    text. A last sentence announcing a list that does not follow is left out."""
+    text. A last sentence announcing a list that does not follow is left out. The items are joined as the
+    text's language writes it (the data's texts without a language are French)."""
+    text, lang = (literal.value, literal.language or "fr") if literal else ("", "fr")
     block = next((p for p in re.split(r"\n\s*\n(?!\s*[-•→*])", text) if p.strip()), "")
     lead, *items = re.split(r"\n\s*(?=[-•→*])", block.strip())
     first = " ".join(lead.split())
@@ -242,7 +245,8 @@ def summary(text: str, limit: int = 700) -> str:
         shown = len(items)
         while shown > 1 and len(first) + sum(len(item) + 2 for item in items[:shown]) > limit:
             shown -= 1
-        first = f"{first} {'; '.join(items[:shown])}{'.' if shown == len(items) else '; …'}"
+        first = f"{first} {listed(items[:shown] + ([] if shown == len(items) else ['…']), lang)}"
+        first += "." if shown == len(items) else ""
     elif items and not first.endswith((".", "!", "?", ")")):
         return ""
     elif first.endswith(":") and (end := sentence_end(first)) > 0:
@@ -355,7 +359,7 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
     return ProjectCard(
         activity=f.first(DCTERMS + "type"),
         activity_text=f.text(CS + "activityLine"),
-        summary=summary(f.text(SCHEMA + "description")) or summary(f.text(CS + "objectives")),
+        summary=summary(f.literal(SCHEMA + "description")) or summary(f.literal(CS + "objectives")),
         start=f.date(SCHEMA + "startDate"),
         end=f.date(SCHEMA + "endDate"),
         territories=f.links(DCTERMS + "spatial"),
@@ -471,7 +475,7 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
             for t in desc.types()
             if t.removeprefix(SCHEMA) in search.CREATIVE_WORKS
         ),
-        summary=summary(f.text(SCHEMA + "description") or f.text(DCTERMS + "description")),
+        summary=summary(f.literal(SCHEMA + "description") or f.literal(DCTERMS + "description")),
         creators=f.links(*CREATOR_PROPS, PROV + "wasAttributedTo"),
         license=next(iter(licenses), None),
         url=next((v.value for v in f.all(SCHEMA + "url")), ""),
@@ -618,7 +622,7 @@ def event_card(store: Store, desc: Description, lang: str) -> EventCard:
     return EventCard(
         start=f.date(SCHEMA + "startDate"),
         end=f.date(SCHEMA + "endDate"),
-        summary=summary(f.text(SCHEMA + "description")),
+        summary=summary(f.literal(SCHEMA + "description")),
         location=f.links(SCHEMA + "location", *spatial),
         online=online,
         organizers=f.links(SCHEMA + "organizer"),

@@ -44,10 +44,7 @@ async def propose_post(request: Request) -> Response:
     def again(status: int, errors: dict, refusal: str = "", headers: dict | None = None) -> Response:
         """The form again with what was typed (browsers never send a file twice): an expired form or
         the rate limit must not cost the person their text."""
-        chosen = getattr(form.get("fichier"), "filename", "")
-        context = shared.form_context(
-            request, content, errors, contributor, file_lost=bool(chosen), refusal=refusal
-        )
+        context = shared.form_context(request, content, errors, contributor, form, refusal)
         response = shared.page(request, "contrib_form.html", context, status=status)
         response.headers.update(headers or {})
         return response
@@ -57,8 +54,8 @@ async def propose_post(request: Request) -> Response:
     except HTTPException:
         return again(403, {}, t("form_expired"))
     if current_user(request) is None and not st.settings.allow_anonymous:
-        raise HTTPException(403, "Connectez-vous pour proposer une ressource.")
-    shared.refuse_bots(form)
+        raise HTTPException(403, t("sign_in_to_propose"))
+    shared.refuse_bots(request, form)
     upload = await shared.form_upload(request, form)
     try:
         result = shared.propose(request, content, contributor, upload)
@@ -161,20 +158,20 @@ async def api_propose(request: Request) -> JSONResponse:
     """201 with the private tracking address; 422 with errors per field."""
     shared.check_body_size(request)
     shared.api_guard(request)
-    user = current_user(request)
+    user, t = current_user(request), translator(language(request))
     if user is None and request.headers.get("authorization"):
-        raise HTTPException(401, "Jeton d'API inconnu.")
+        raise HTTPException(401, t("api_token_unknown"))
     if user is None and not shared.state(request).settings.allow_anonymous:
-        raise HTTPException(401, "Authentifiez-vous (jeton d'API) pour proposer une ressource.")
+        raise HTTPException(401, t("api_sign_in"))
     body = await shared.json_body(request)
     if unknown := sorted(set(body).difference(API_FIELDS)):
         raise HTTPException(
-            400, f"Champs inconnus : {', '.join(unknown)} ; attendus : {', '.join(API_FIELDS)}."
+            400, t("json_unknown_fields", unknown=", ".join(unknown), expected=", ".join(API_FIELDS))
         )
     if not isinstance(body.get("nom_public", False), bool):
-        raise HTTPException(400, "nom_public vaut true ou false.")
+        raise HTTPException(400, t("json_not_boolean", field="nom_public"))
     content, contributor = shared.posted(lambda key: _strings(body, key))
-    shared.refuse_bots(body)
+    shared.refuse_bots(request, body)
     result = shared.propose(request, content, contributor, _file(body))
     if isinstance(result, dict):
         return JSONResponse({"valide": False, "erreurs": result}, status_code=422)
@@ -189,7 +186,7 @@ def follow(request: Request, token: str) -> HTMLResponse:
     rid = m.by_token(token)
     record = m.record(rid) if rid else None
     if record is None:
-        raise HTTPException(404, "Lien de suivi inconnu.")
+        raise HTTPException(404, translator(language(request))("follow_unknown"))
     history = m.history(rid)
     # The reason of the last rejection or deletion.
     reason = next((c.reason for c in reversed(history) if c.reason), None)
@@ -232,7 +229,7 @@ def uploaded_file(request: Request, rid: str, name: str) -> FileResponse:
     state_now = shared.contributions_of(request).state(rid) if path else None
     user = current_user(request) if state_now not in (None, model.ACCEPTED) else None
     if state_now != model.ACCEPTED and not (user and user.is_moderator):
-        raise HTTPException(404, "Fichier inconnu.")
+        raise HTTPException(404, translator(language(request))("file_unknown"))
     media_type, _ = TYPES.get(name.rsplit(".", 1)[-1], ("application/octet-stream", None))
     return FileResponse(
         path,

@@ -18,11 +18,12 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from starlette.datastructures import FormData
 
 from api import accounts
 from api.accounts import current_user
 from api.deps import templates
-from api.i18n import language, translator
+from api.i18n import language, listed, translator
 from api.pages import render
 from api.public_http import unsafe_text
 from api.uploads import Upload, UploadError, check, save
@@ -93,8 +94,8 @@ def setup(app: FastAPI, settings: Settings) -> None:
         csrf=accounts.Csrf(secret),
         secret=secret,
         uploads=Path(uploads),
-        submit_limit=accounts.RateLimiter(settings.submit_rate, settings.submit_window),
-        login_limit=accounts.RateLimiter(settings.login_rate, 600.0),
+        submit_limit=accounts.RateLimiter(settings.submit_rate, settings.submit_window, "too_many_proposals"),
+        login_limit=accounts.RateLimiter(settings.login_rate, 600.0, "too_many_logins"),
     )
 
 
@@ -236,10 +237,10 @@ def resolve_territories(request: Request, values: list[str], lang: str) -> tuple
                 continue
             options = by_code or [by_iri[c.entity.iri] for c in candidates if c.entity.iri in by_iri]
             if len(by_code) > 1 or sum(c.exact for c in candidates) > 1:
-                lines = " ; ".join(e.line for e in options[:6])
+                lines = listed((e.line for e in options[:6]), lang)
                 errors.append(t("err_territory_ambiguous", value=value, lines=lines))
             elif options:
-                lines = " ; ".join(e.line for e in options[:3])
+                lines = listed((e.line for e in options[:3]), lang)
                 errors.append(t("err_territory_near", value=value, lines=lines))
             else:
                 errors.append(t("err_territory_pick", value=value))
@@ -417,10 +418,10 @@ def shacl_errors(request: Request, content: Content, lang: str) -> dict[str, lis
     return errors
 
 
-def refuse_bots(fields) -> None:
+def refuse_bots(request: Request, fields) -> None:
     """Bots fill every field, the hidden honeypot too: refused before their file is read."""
     if fields.get(accounts.HONEYPOT_FIELD):
-        raise HTTPException(400, "Proposition refusée.")
+        raise HTTPException(400, translator(language(request))("bot_refused", field=accounts.HONEYPOT_FIELD))
 
 
 async def form_upload(request: Request, form) -> tuple[str, bytes] | None:
@@ -441,14 +442,15 @@ def api_guard(request: Request) -> None:
 
 
 async def json_body(request: Request) -> dict:
+    t = translator(language(request))
     if not request.headers.get("content-type", "").startswith("application/json"):
-        raise HTTPException(415, "Envoyez du JSON (Content-Type: application/json).")
+        raise HTTPException(415, t("json_required"))
     try:
         body = await request.json()
     except (ValueError, RecursionError):  # RecursionError: an array nested thousands deep
-        raise HTTPException(400, "Corps JSON illisible.") from None
+        raise HTTPException(400, t("json_unreadable")) from None
     if not isinstance(body, dict):
-        raise HTTPException(400, "Le corps doit être un objet JSON.")
+        raise HTTPException(400, t("json_not_object"))
     return body
 
 
@@ -476,11 +478,11 @@ def propose(
 ) -> tuple[str, str] | dict[str, list[str]]:
     """(id, tracking token) of the new pending resource, or the errors per field; senders over the rate
     limit are refused. Only proposals stored count: a refused one is corrected and sent again."""
-    limit, address = state(request).submit_limit, accounts.client_address(request)
-    limit.hit(address, count=False)
+    limit, address, lang = state(request).submit_limit, accounts.client_address(request), language(request)
+    limit.hit(address, lang, count=False)
     user = current_user(request)
     checked, errors, file = validate(
-        request, content, contributor, upload, need_contact=user is None, lang=language(request)
+        request, content, contributor, upload, need_contact=user is None, lang=lang
     )
     if checked is None:
         return errors
@@ -490,7 +492,7 @@ def propose(
         show_name=contributor.show_name or user is not None,
         account=user.username if user else None,
     )
-    limit.hit(address)
+    limit.hit(address, lang)
     m = contributions_of(request)
     rid = m.new_id(checked.title)
     if file is not None:
@@ -512,8 +514,17 @@ def page(request: Request, name: str, context: dict, status: int = 200) -> HTMLR
 
 
 def form_context(
-    request: Request, content: Content, errors: dict, contributor: Contributor | None = None, **extra
+    request: Request,
+    content: Content,
+    errors: dict,
+    contributor: Contributor | None = None,
+    sent: FormData | None = None,
+    refusal: str = "",
+    **extra,
 ) -> dict:
+    """A form's page, filled with ``content``; a refused form (``sent``: errors, expired, rate limit) comes
+    back as it was sent, ``refusal`` saying above its fields why the whole of it was refused, so that no
+    refusal costs what was typed (the proposal form and the moderator's edit alike)."""
     return {
         "content": content,
         "contributor": contributor or Contributor(),
@@ -521,8 +532,9 @@ def form_context(
         "choices": choices(request, extra.get("lang")),  # the staff's pages give theirs: French
         "honeypot": accounts.HONEYPOT_FIELD,
         "max_mb": state(request).settings.upload_max_bytes / 1024 / 1024,
-        "file_lost": False,  # a file was sent with a refused form: browsers never send it again
-        "refusal": "",  # why the whole form was refused (expired, rate limit), said above its fields
+        # A file was sent with a refused form: browsers never send it again.
+        "file_lost": bool(sent and getattr(sent.get("fichier"), "filename", "")),
+        "refusal": refusal,
         **extra,
     }
 

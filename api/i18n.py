@@ -1,5 +1,7 @@
 """French/English interface strings; the language comes from ``?lang=``, then the ``lang`` cookie, then
-``Accept-Language``; French by default (the commons' first users are French).
+``Accept-Language``; French by default (the commons' first users are French). The JSON API follows the
+same rule (``language``), so a script sending ``Accept-Language: en`` reads its refusals and errors in
+English, and a page's fetches in the page's language.
 
 A string said of a count has its singular and plural forms, "projet|projets": ``t(key, n=count)`` picks
 one by the language's rule (French: 0 and 1 are singular; English: 1 alone); in templates,
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -192,6 +194,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # Resource cards (api/cards.py, templates projet/lieu/ressource/territoire/organisation/evenement.html)
     "card_summary": ("L'essentiel", "At a glance"),
     "colon": ("\u00a0:", ":"),
+    "semicolon": ("\u202f;", ";"),  # listed()
     "kind_projet": ("Projet", "Project"),
     "kind_lieu": ("Lieu de services", "Service place"),
     "kind_ressource": ("Ressource", "Resource"),
@@ -385,6 +388,49 @@ STRINGS: dict[str, tuple[str, str]] = {
         "saved. Go back to the form with your browser's Back button, which keeps what you typed, then "
         "attach a lighter file or give a link to the resource instead.",
     ),
+    # Refusals of a whole request, before its fields are read (api/accounts.py, api/contributions.py,
+    # api/contribution_forms.py, api/moderation.py): pages and the JSON API word them alike (language())
+    "csrf_refused": (
+        "Jeton de sécurité (CSRF) absent ou expiré : rechargez la page du formulaire et réessayez.",
+        "Security token (CSRF) missing or expired: reload the form's page and try again.",
+    ),
+    "too_many_proposals": (
+        "Trop de propositions depuis votre adresse : réessayez dans {wait}.",
+        "Too many proposals from your address: try again in {wait}.",
+    ),
+    "too_many_logins": (
+        "Trop de tentatives de connexion depuis votre adresse : réessayez dans {wait}.",
+        "Too many sign-in attempts from your address: try again in {wait}.",
+    ),
+    "sign_in_to_propose": ("Connectez-vous pour proposer une ressource.", "Sign in to propose a resource."),
+    "bot_refused": (
+        "Proposition refusée : le champ « {field} », caché aux personnes, doit rester vide.",
+        "Proposal refused: the field “{field}”, hidden from people, must stay empty.",
+    ),
+    "api_token_unknown": ("Jeton d'API inconnu.", "Unknown API token."),
+    "api_sign_in": (
+        "Authentifiez-vous (jeton d'API) pour proposer une ressource.",
+        "Authenticate (API token) to propose a resource.",
+    ),
+    "json_required": (
+        "Envoyez du JSON (Content-Type: application/json).",
+        "Send JSON (Content-Type: application/json).",
+    ),
+    "json_unreadable": ("Corps JSON illisible.", "Unreadable JSON body."),
+    "json_not_object": ("Le corps doit être un objet JSON.", "The body must be a JSON object."),
+    "json_unknown_fields": (
+        "Champs inconnus : {unknown} ; attendus : {expected}.",
+        "Unknown fields: {unknown}; expected: {expected}.",
+    ),
+    "json_not_boolean": ("{field} vaut true ou false.", "{field} is true or false."),
+    "moderators_sign_in": (
+        "Connectez-vous avec un compte de modération.",
+        "Sign in with a moderation account.",
+    ),
+    "moderators_only": ("Réservé aux modérateurs.", "For moderators only."),
+    "follow_unknown": ("Lien de suivi inconnu.", "Unknown tracking link."),
+    "file_unknown": ("Fichier inconnu.", "Unknown file."),
+    "resource_unknown": ("Ressource inconnue.", "Unknown resource."),
     # A proposal's errors, by field (api/contributions.py validate, api/uploads.py check)
     "err_required": ("Ce champ est obligatoire.", "This field is required."),
     "err_too_short": (
@@ -594,6 +640,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "not_stated": ("non précisée", "not stated"),
     "examples": ("Exemples", "Examples"),
     "sparql_query": ("Requête SPARQL", "SPARQL query"),
+    # The /sparql page's own examples (api/sparql.py EXAMPLES); the named queries' titles are their summaries
+    "example_projects": ("Projets et leurs territoires", "Projects and their territories"),
+    "example_communes": ("Communes par département (nombre)", "Municipalities per département (count)"),
+    "example_themes": ("Projets par thème", "Projects per theme"),
+    "example_organisations": ("Organisations", "Organisations"),
+    "example_graphs": ("Graphes publics", "Public graphs"),
+    "example_construct": ("Décrire une ressource (CONSTRUCT)", "Describe a resource (CONSTRUCT)"),
     "sparql_lead": (
         "Interrogez les graphes publics (SPARQL 1.1). Délai maximal d'une requête : {s} s. Le même point "
         "d'accès répond aux clients (<code>GET/POST /sparql</code>, protocole SPARQL 1.1).",
@@ -717,6 +770,13 @@ def language(request: Request) -> str:
         if primary in LANGS and q > best_q:
             best, best_q = primary, q
     return best
+
+
+def listed(items: Iterable[str], lang: str) -> str:
+    """Items in a sentence, "a ; b": French typography puts a narrow no-break space before « ; » (it keeps
+    the sign off the start of a line), English none. The language is the text's, not always the page's (a
+    French description on an English page stays French)."""
+    return (translator(lang)("semicolon") + " ").join(items)
 
 
 def singular(n: object, lang: str) -> bool:

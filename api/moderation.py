@@ -56,7 +56,7 @@ async def login(request: Request) -> Response:
     st = shared.state(request)
     form = await request.form()
     st.csrf.check(request, form.get(CSRF_FIELD))
-    st.login_limit.hit("login:" + accounts.client_address(request))
+    st.login_limit.hit("login:" + accounts.client_address(request), language(request))
     users: accounts.Accounts = request.app.state.accounts
     user = users.authenticate(str(form.get("identifiant", "")), str(form.get("mot_de_passe", "")))
     suite = _next(str(form.get("suite", "")))
@@ -87,11 +87,11 @@ async def logout(request: Request) -> Response:
 
 def moderator(request: Request) -> User:
     """The signed-in moderator, else 401 (nobody signed in) or 403 (not a moderator)."""
-    user = current_user(request)
+    user, t = current_user(request), translator(language(request))
     if user is None:
-        raise HTTPException(401, "Connectez-vous avec un compte de modération.")
+        raise HTTPException(401, t("moderators_sign_in"))
     if not user.is_moderator:
-        raise HTTPException(403, "Réservé aux modérateurs.")
+        raise HTTPException(403, t("moderators_only"))
     return user
 
 
@@ -125,14 +125,17 @@ def _as_form(request: Request, record: model.Record) -> Content:
     return replace(record.content, territories=lines)
 
 
-def _edit_page(request: Request, record: model.Record, content: Content, errors: dict, status: int = 200):
+def _edit_page(
+    request: Request, record: model.Record, content: Content, errors: dict, status: int = 200, **refused
+):
     """The moderator is warned of public fields that look like they hold an email address or a phone
-    number: they would be published as typed."""
+    number: they would be published as typed. ``refused``: the form as sent and why (form_context)."""
     public = {"titre": content.title, "resume": content.summary, "url": content.url or ""}
     context = shared.form_context(
         request,
         content,
         errors,
+        **refused,
         record=record,
         state_label=model.STATE_LABELS[record.state],
         history=shared.contributions_of(request).history(record.id),
@@ -159,23 +162,28 @@ async def moderate(request: Request, rid: str) -> Response:
     shared.check_body_size(request)
     user = moderator(request)
     form = await request.form()
-    shared.state(request).csrf.check(request, form.get(CSRF_FIELD))
     m = shared.contributions_of(request)
     record = m.record(rid)
     if record is None:
         raise HTTPException(404, "Ressource inconnue.")
     action = str(form.get("action", ""))
     reason = str(form.get("motif", "")).strip()[:2000]
+    edit = action in ("enregistrer", "enregistrer_accepter")
+    content, contributor = shared.posted(lambda name: [str(v) for v in form.getlist(name)])
+    content.file = record.content.file if not form.get("retirer_fichier") else None
+    try:  # an edit that took long comes back as typed, as a proposal does (the session cookie is SameSite)
+        shared.state(request).csrf.check(request, form.get(CSRF_FIELD))
+    except HTTPException:
+        shown = content if edit else _as_form(request, record)
+        return _edit_page(request, record, shown, {}, 403, sent=form, refusal=STAFF["t"]("form_expired"))
     try:
-        if action in ("enregistrer", "enregistrer_accepter"):
-            content, contributor = shared.posted(lambda name: [str(v) for v in form.getlist(name)])
-            content.file = record.content.file if not form.get("retirer_fichier") else None
+        if edit:
             upload = await shared.form_upload(request, form)
             checked, errors, file = shared.validate(
                 request, content, contributor, upload, need_contact=False, lang=STAFF["lang"]
             )
             if checked is None:
-                return _edit_page(request, record, content, errors, status=422)
+                return _edit_page(request, record, content, errors, status=422, sent=form)
             if file is not None:
                 checked.file = shared.store_file(request, rid, file)
             m.edit(rid, checked, user.username, user.name)
@@ -237,7 +245,7 @@ def history(request: Request, rid: str) -> HTMLResponse:
     user = current_user(request)
     is_moderator = bool(user and user.is_moderator)
     if record is None or (not is_moderator and record.state != model.ACCEPTED):
-        raise HTTPException(404, "Ressource inconnue.")
+        raise HTTPException(404, translator(language(request))("resource_unknown"))
     changes = m.history(rid)
     public_versions = {c.version for c in changes if c.version and c.state_after == model.ACCEPTED}
     names = shared.labels(request)

@@ -7,6 +7,7 @@ describes the thing and says so. An IRI without public data is a 404 in the aske
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -33,8 +34,9 @@ router = APIRouter()
 OFFERED = (formats.HTML, *formats.DESCRIPTION)
 PAGE = 20
 URI_SAFE = ":/?#[]@!$&'()*+,;=%~"  # what a URI keeps as is; anything else is percent-encoded
-INCOMING_HIDDEN_ON_TERRITORIES = {
+INCOMING_HIDDEN_ON_TERRITORIES = {  # the card lists them: its parts, its EPCIs (those straddling it too)
     DCTERMS + "isPartOf",
+    SCHEMA + "geoOverlaps",
     DCTERMS + "spatial",
     SCHEMA + "location",
     SCHEMA + "areaServed",
@@ -84,13 +86,25 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     return response
 
 
+def unmangled(text: str) -> str | None:
+    """``text`` before its UTF-8 bytes were decoded as Windows-1252 or Latin-1 (Ã© for é), or None."""
+    for codec in ("cp1252", "latin-1"):
+        with contextlib.suppress(UnicodeError):
+            if (fixed := text.encode(codec).decode("utf-8")) != text:
+                return fixed
+    return None
+
+
 def merged_into(request: Request, kind: str, key: str, iri: str) -> str | None:
     """Where an IRI naming nothing moved for good, rather than a dead end: a key minted before slugs were
     ASCII (territoire/grand-briançonnais) to its slug; a former commune's code to the current commune it
-    now names (the name index reads the reference's former codes, as reconciliation does)."""
+    now names (the name index reads the reference's former codes, as reconciliation does); a key whose
+    UTF-8 was read as Latin-1 or Windows-1252 on its way (grand-brianÃ§onnais) to the key it was."""
     if not key.isascii():
-        moved = f"{base_of(request)}id/{kind}/{slugify(key)}"
-        return moved if store_of(request).ask("ASK { ?s ?p ?o }", {"s": ox.NamedNode(moved)}) else None
+        keys = [fixed, slugify(fixed)] if (fixed := unmangled(key)) else [slugify(key)]
+        moved = [f"{base_of(request)}id/{kind}/{k}" for k in dict.fromkeys(keys)]
+        store = store_of(request)
+        return next((m for m in moved if store.ask("ASK { ?s ?p ?o }", {"s": ox.NamedNode(m)})), None)
     if kind != "commune":
         return None
     found = {e.iri for e in matching.index_of(request.app.state.store).lookup_code(key, ("commune",))}
@@ -210,7 +224,7 @@ def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> 
                 ],
             }
         )
-    texts = [v.value for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
+    texts = [v for v in grouped.get(SCHEMA + "description", []) if isinstance(v, ox.Literal)]
     card: cards.Card | None = None
     if territory:
         sub_page = number_param(request, "sous_page", 1)

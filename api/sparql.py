@@ -24,6 +24,7 @@ from starlette.requests import ClientDisconnect
 
 from api import conneg
 from api.catalogue import for_browsers
+from api.i18n import language, translator
 from api.pages import render
 from api.public_http import cors_headers, etag_matches
 from graph import formats, sparql_text
@@ -50,26 +51,26 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 GRAPHS = (*formats.DESCRIPTION, formats.NQUADS)  # what CONSTRUCT and DESCRIBE answer in
 UPLOADS = (formats.TURTLE, formats.NTRIPLES, formats.RDFXML)  # a graph's triples (no dataset formats)
 
-EXAMPLES = {
-    "Projets et leurs territoires": """SELECT ?projet ?label ?territoire WHERE {
+EXAMPLES = {  # by their titles' keys in api/i18n.py
+    "example_projects": """SELECT ?projet ?label ?territoire WHERE {
   ?projet a schema:Project ; rdfs:label ?label .
   OPTIONAL { ?projet dcterms:spatial ?territoire }
 } LIMIT 50""",
-    "Communes par département (nombre)": """SELECT ?dep ?nom (COUNT(?commune) AS ?communes) WHERE {
+    "example_communes": """SELECT ?dep ?nom (COUNT(?commune) AS ?communes) WHERE {
   ?commune a igeo:Commune ; dcterms:isPartOf ?dep .
   ?dep a igeo:Departement ; igeo:nom ?nom .
 } GROUP BY ?dep ?nom ORDER BY DESC(?communes)""",
-    "Projets par thème": """SELECT ?theme ?label (COUNT(?p) AS ?projets) WHERE {
+    "example_themes": """SELECT ?theme ?label (COUNT(?p) AS ?projets) WHERE {
   ?p a schema:Project ; dcterms:subject ?theme .
   ?theme skos:prefLabel ?label .
 } GROUP BY ?theme ?label ORDER BY DESC(?projets)""",
-    "Organisations": """SELECT ?org ?nom WHERE {
+    "example_organisations": """SELECT ?org ?nom WHERE {
   ?org a org:Organization ; rdfs:label ?nom .
 } ORDER BY ?nom LIMIT 100""",
-    "Graphes publics": """SELECT ?g ?label (COUNT(*) AS ?triplets) WHERE {
+    "example_graphs": """SELECT ?g ?label (COUNT(*) AS ?triplets) WHERE {
   GRAPH ?g { ?s ?p ?o } OPTIONAL { ?g rdfs:label ?label }
 } GROUP BY ?g ?label""",
-    "Décrire une ressource (CONSTRUCT)": """CONSTRUCT { ?s ?p ?o } WHERE {
+    "example_construct": """CONSTRUCT { ?s ?p ?o } WHERE {
   ?s a schema:Project ; ?p ?o .
 } LIMIT 200""",
 }
@@ -84,11 +85,14 @@ def _kept(request: Request, name: str, make: Callable[[], T]) -> T:
 
 
 def _examples(request: Request) -> dict[str, str]:
-    """The built-in examples, then each named query of ``queries/`` with its example values bound."""
-    state = request.app.state
-    minter = state.store.minter
-    queries = state.named_queries.values()
-    return EXAMPLES | {q.summary: bind(q.sparql, nq.bindings(q, q.example_values(), minter)) for q in queries}
+    """The built-in examples, then each named query of ``queries/`` with its example values bound, by
+    their titles in the page's language."""
+    state, lang = request.app.state, language(request)
+    minter, t = state.store.minter, translator(lang)
+    named = {nq.in_language(q, lang).summary: q for q in state.named_queries.values()}
+    return {t(key): text for key, text in EXAMPLES.items()} | {
+        title: bind(q.sparql, nq.bindings(q, q.example_values(), minter)) for title, q in named.items()
+    }
 
 
 def _settings(request: Request) -> Settings:

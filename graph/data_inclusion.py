@@ -19,10 +19,9 @@ import pydantic
 from data_inclusion.schema import v1
 
 from graph.formats import spreadsheet_csv
-from graph.namespaces import CS, DCTERMS, RDFS, SCHEMA, Minter
+from graph.namespaces import CS, DAYS, DCTERMS, RDFS, SCHEMA, Minter
 from graph.store import Store
 from loaders import data_inclusion_vocabularies as vocab
-from loaders.hours import DAYS
 
 SOURCE = "communs-services"
 IMPORT_GRAPH_PREFIX = "data-inclusion/"  # {base}graph/data-inclusion/<source>: one graph per source

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from graph.namespaces import RDF, RDFS, SCHEMA, SKOS
+from graph.namespaces import DAYS, RDF, RDFS, SCHEMA, SKOS
 from graph.store import Store, Term
 
 LABEL_PROPS = (RDFS + "label", SKOS + "prefLabel", SCHEMA + "name")
 MAX_BNODE_DEPTH = 4
+WEEK = {SCHEMA + day: i for i, day in enumerate(DAYS)}
 
 
 @dataclass
@@ -112,8 +113,17 @@ def pick(labels: dict[str, str] | None, lang: str, fallback: str = "") -> str:
 
 
 def group_by_predicate(triples: list[ox.Triple], subject: Term) -> dict[str, list[Term]]:
+    """A subject's values per predicate in the store's order, except a week's: the store keeps no order, and
+    people read days Monday→Sunday and opening hours by their first day (tables, JSON-LD alike)."""
     grouped: dict[str, list[Term]] = defaultdict(list)
+    first_day: dict[Term, int] = {}
     for t in triples:
         if t.subject == subject:
             grouped[t.predicate.value].append(t.object)
+        if t.predicate.value == SCHEMA + "dayOfWeek":
+            first_day[t.subject] = min(
+                first_day.get(t.subject, len(DAYS)), WEEK.get(t.object.value, len(DAYS))
+            )
+    for values in grouped.values():
+        values.sort(key=lambda v: WEEK.get(v.value, first_day.get(v, len(DAYS))))
     return grouped

@@ -77,6 +77,8 @@ class Minter:
         return not any(graph_iri.startswith(self.base + "graph/" + p) for p in NON_PUBLIC_GRAPH_PREFIXES)
 
 
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")  # schema:DayOfWeek
+
 # Graph name prefixes (under {base}graph/) that anonymous readers never see.
 NON_PUBLIC_GRAPH_PREFIXES = ("prive/", "en-attente/", "comptes", "historique/")
 

@@ -31,7 +31,7 @@ import pyoxigraph as ox
 
 from graph import formats
 from graph.snapshots import Snapshots
-from graph.sparql_text import bind
+from graph.sparql_text import bind, star_in_order
 from graph.store import Bindings, OxigraphStore, QueryTimeout, Store, StoreError, as_rows
 
 CHUNK = 64 * 1024
@@ -142,7 +142,12 @@ def _execute(store: ox.Store, job: Job, head, write) -> None:
         args["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or []]
     elif job.union_default:
         args["use_default_graph_as_union"] = True
-    serialize(_query(store, job.query, args), job, head, write)
+    # SELECT *'s variables as the engine scopes them, on an empty store: here, under the query's deadline
+    # (an ORDER BY over VALUES evaluates eagerly even there).
+    query = star_in_order(
+        job.query, lambda probe: [v.value for v in _query(ox.Store(), probe, args).variables]
+    )
+    serialize(_query(store, query, args), job, head, write)
 
 
 def serialize(result, job: Job, head, write) -> None:

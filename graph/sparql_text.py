@@ -251,6 +251,38 @@ def as_sparql11(query: str) -> str:
     return query
 
 
+def star_in_order(query: str, in_scope: Callable[[str], list[str]]) -> str:
+    """A top-level ``SELECT *`` with its variables spelled out in the order they first appear: pyoxigraph
+    sorts them by name, where a reader (and a reuser's CSV columns) expects the query's order. Which
+    variables are in scope is the engine's to say: ``in_scope`` gets the query with SERVICE read as GRAPH
+    (same scope, no call); a query it cannot read is left as it is, for the engine to report."""
+    found = list(spans(query))
+    words = [m.group().upper() for m in found]
+    form = next((i for i, w in enumerate(words) if w in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")), None)
+    if form is None or words[form] != "SELECT":
+        return query
+    star = form + 1 + (form + 1 < len(words) and words[form + 1] in ("DISTINCT", "REDUCED"))
+    if star >= len(found) or words[star] != "*":
+        return query
+    probe = query
+    for i in reversed([i for i, w in enumerate(words) if w == "SERVICE"]):
+        end = found[i + (i + 1 < len(words) and words[i + 1] == "SILENT")].end()
+        probe = probe[: found[i].start()] + "GRAPH" + probe[end:]
+    try:
+        names = in_scope(probe)
+    except (SyntaxError, ValueError, RuntimeError, OSError):
+        return query
+    first: dict[str, int] = {}
+    for m in found:
+        if m.lastgroup == "name" and m.group()[0] in "?$":
+            first.setdefault(m.group()[1:], len(first))
+    names = sorted(names, key=lambda n: first.get(n, len(first)))
+    if not names:
+        return query
+    m = found[star]
+    return query[: m.start()] + " ".join("?" + n for n in names) + query[m.end() :]
+
+
 def rewrite_update(
     text: str, public_graphs: list[str], using: list[str], using_named: list[str], empty_graph: str
 ) -> str:

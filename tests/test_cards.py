@@ -11,6 +11,7 @@ from html import unescape
 
 import httpx
 import jinja2
+import pyoxigraph as ox
 import pytest
 from cards_helpers import CONTRIBUTOR_EMAIL, PAGES, cards_store, wait_for_index
 from jinja2 import meta, nodes
@@ -238,6 +239,24 @@ def test_all_data_shows_words_not_curies_or_raw_values(site, lang):
         assert words in seen, words
 
 
+def test_all_data_lists_days_monday_to_sunday(site):
+    """The store keeps no order: a place's days and its opening hours read as a week, in the table and the
+    JSON-LD alike."""
+    url, _ = site
+    html = httpx.get(url + PAGES["lieu"] + "?lang=en").text
+    section = text_of(re.search(r'<section aria-labelledby="h-props".*?</section>', html, re.S).group(0))
+    days = re.findall(r"day ((?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day ?)+)", section)
+    assert days == ["Monday Tuesday Wednesday Thursday Friday ", "Tuesday Thursday "], section
+    jsonld = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    assert re.findall(r"schema.org/(\w+day)", jsonld)[:5] == [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+    ]
+
+
 def test_the_catalogue_names_classes_by_curie_and_dates_for_people(site):
     url, _ = site
     html = httpx.get(url + "/catalogue?lang=fr").text
@@ -285,6 +304,16 @@ def test_each_card_shows_its_facts_in_both_languages(site, kind):
         if kind == "ressource-contribuee":
             assert 'href="/fichiers/fiche-covoiturage/fiche.pdf"' in r.text
         assert 'style="' not in r.text and "<script>" not in r.text  # the CSP allows neither
+
+
+@pytest.mark.parametrize("path", ["/id/departement/73", "/id/region/84"])
+def test_an_area_page_links_each_epci_once(site, path):
+    """The card lists every EPCI with a commune in the area: those straddling its boundary were listed again
+    among the links to it (``schema:geoOverlaps``), e.g. the CC Cœur de Chartreuse on the Savoie's page."""
+    url, _ = site
+    html = httpx.get(url + path).text
+    epcis = re.findall(r'href="(/id/epci/\d+)"', html)
+    assert epcis and len(epcis) == len(set(epcis)), sorted(e for e in epcis if epcis.count(e) > 1)
 
 
 def test_a_region_and_a_departement_list_every_epci_with_a_commune_in_them(territory_store):
@@ -408,22 +437,24 @@ def test_every_list_facet_level_and_kind_has_its_words():
         (
             "Le contexte, etc. Elle répond à un triple besoin :\n- • un,\n- • deux",
             200,
-            "Le contexte, etc. Elle répond à un triple besoin : un; deux.",
+            "Le contexte, etc. Elle répond à un triple besoin : un\u202f; deux.",
         ),
         ("Un seul besoin :\n- un", 200, "Un seul besoin : un."),
         (
             "Elle a réalisé :\n\n- un rapport sur\ndeux lignes.\n- une base.\nAutre chose",
             200,
-            "Elle a réalisé : un rapport sur deux lignes; une base.",
+            "Elle a réalisé : un rapport sur deux lignes\u202f; une base.",
         ),
         (
             "Trois actions :\n- une première action\n- une deuxième action\n- une troisième",
             60,
-            "Trois actions : une première action; une deuxième action; …",
+            "Trois actions : une première action\u202f; une deuxième action\u202f; …",
         ),
         ("Le contexte. Une annonce :\n\nUn autre paragraphe.", 200, "Le contexte."),
     ],
 )
 def test_a_summary_ends_at_a_sentence_or_a_word(text: str, limit: int, expected: str) -> None:
     """A long first paragraph is cut at the last sentence end past half the limit, else at a word."""
-    assert cards.summary(text, limit) == expected
+    assert cards.summary(ox.Literal(text), limit) == expected  # a text without a language is French
+    english = cards.summary(ox.Literal(text.replace(" :", ":"), language="en"), limit)
+    assert english == expected.replace("\u202f;", ";").replace(" :", ":")

@@ -150,6 +150,18 @@ def test_a_share_of_a_grant_and_a_budget_are_not_grants_of_their_own(store, mint
     }
     assert by_funder["feder"] == (2, Decimal("3946100.06"))
     assert by_funder["feader"] == (2, Decimal(0))
+    # Nor is the share a grant of its own in the other named queries: listed once, as the grant.
+    queries = named_queries.load_all()
+    above = queries["financements-montant-minimum"]
+    grants = [
+        r["financement"].value for r in store.select(above.sparql, named_queries.bindings(above, {}, minter))
+    ]
+    assert f"{villages}-1" in grants and f"{villages}-2" not in grants
+    funded = queries["organisation-projets"]
+    feder = {"organisation": minter.thing("organisation", "feder")}
+    rows = store.select(funded.sparql, named_queries.bindings(funded, feder, minter))
+    project = minter.thing("projet", "smart-villages-pour-une-transformation-numerique-et-societale-reussie")
+    assert [r["projet"].value for r in rows if r["role"].value == "financeur"].count(project) == 1
 
 
 def test_funders_without_amount_and_amounts_that_are_not_funding(store, minter):

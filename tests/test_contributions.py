@@ -152,6 +152,7 @@ def test_ambiguous_commune_names_ask_for_the_code(client):
     assert propose(client, territoires="Savoie").status_code == 303  # a département by name
     r = propose(client, territoires="Saint-Pierre")
     assert r.status_code == 422 and "plusieurs territoires" in r.text and "[commune " in r.text
+    assert re.search(r"\[commune \w+\]\u202f; \S", r.text)  # French typography: a narrow no-break space
 
 
 def test_a_bare_code_is_a_territory_and_an_ambiguous_one_is_explained(client):
@@ -439,6 +440,32 @@ def test_a_moderator_s_edit_is_checked_as_a_proposal_and_may_replace_the_file(cl
         f"/ressources/{rid}/historique", data={"csrf_token": csrf_of(page.text), "version": "x"}
     )
     assert bad.status_code == 400
+
+
+def test_a_moderator_s_expired_edit_comes_back_as_typed(client, app, store):
+    """The moderator's edit form, as the proposal form: an expired token (a long edit) gives the form back
+    filled as sent, the reason at the top, the status kept, and a fresh token that sends it."""
+    rid = pending_id(app, propose(client).headers["location"])
+    login(client, app)
+    before = Contributions(store, b"").record(rid)
+    edited = form_data(titre="Guide <révisé> par la modération", resume="Un résumé réécrit longuement.")
+    files = {"fichier": ("carte.png", PNG, "image/png")}
+    expired = {**edited, "action": "enregistrer", "csrf_token": "1000000000.abc"}
+    r = client.post(f"/moderation/{rid}", data=expired, files=files, follow_redirects=False)
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+    assert re.search(r'<p id="refus">Le formulaire avait expiré[^<]*envoyez-la à nouveau', r.text)
+    assert 'value="Guide &lt;révisé&gt; par la modération"' in r.text and "réécrit longuement" in r.text
+    assert 'id="fichier-perdu"' in r.text  # the chosen file is never sent twice
+    assert Contributions(store, b"").record(rid) == before  # nothing written
+    r = client.post(
+        f"/moderation/{rid}", data={**expired, "csrf_token": csrf_of(r.text)}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert Contributions(store, b"").record(rid).content.title == "Guide <révisé> par la modération"
+    # A decision refused so shows the resource as it is, and decides nothing.
+    r = client.post(f"/moderation/{rid}", data={"action": "accepter"}, follow_redirects=False)
+    assert r.status_code == 403 and '<p id="refus">Le formulaire avait expiré' in r.text
+    assert Contributions(store, b"").record(rid).state == "en-attente"
 
 
 def test_edit_accept_history_revert_delete_restore(client, app, store):
@@ -901,6 +928,10 @@ def test_a_proposal_made_in_english_is_told_its_errors_in_english(client, app):
         errors = r.json()["erreurs"]
         assert {k: v[:1] for k, v in errors.items() if k in expected} == expected, errors
         assert errors["territoires"][1].startswith("“Beaufort” names several territories, say which one: ")
+        assert (
+            re.search(r"\[commune \w+\]; \S", errors["territoires"][1])
+            and "\u202f" not in errors["territoires"][1]
+        )
         assert errors["fichier"] == ["contenu_base64 is not valid base64."]
         assert [w for w in french if w in json.dumps(list(errors.values()), ensure_ascii=False)] == [], errors
     assert client.post("/api/contributions", json=body).json()["erreurs"]["titre"] == [
@@ -955,3 +986,59 @@ def test_contribution_pages_in_english_say_nothing_in_french(client, app):
         assert [w for w in french if w in text] == [], path
     assert "Municipality" not in client.get(f"{follow.split('?')[0]}?lang=en").text
     assert "(municipality)" in client.get(f"{follow.split('?')[0]}?lang=en").text
+
+
+def test_refusals_of_a_whole_request_are_said_in_the_asker_s_language(store, tmp_path):
+    """Not only field errors: the refusals before the fields are read (sign in, bot, CSRF, rate limits, a
+    body that is no JSON object, an unknown token) follow the one rule of the pages, which the JSON API
+    shares: ?lang=, the lang cookie, Accept-Language, else French."""
+    english = {"Accept-Language": "en-GB,en;q=0.9"}
+    body = {**form_data(territoires=[]), "nom": "Jo", "courriel": EMAIL}
+
+    def detail(r: httpx.Response, status: int) -> str:
+        assert r.status_code == status, r.text
+        return r.json()["detail"]
+
+    app = make_app(store, tmp_path, login_rate=1)
+    with TestClient(app) as client:
+        api = "/api/contributions"
+        sent = {"content": "titre=x", "headers": {"Content-Type": "text/plain"}}
+        assert detail(client.post(api, **sent), 415) == "Envoyez du JSON (Content-Type: application/json)."
+        sent["headers"] |= english
+        assert detail(client.post(api, **sent), 415) == "Send JSON (Content-Type: application/json)."
+        json_header = {"Content-Type": "application/json", **english}
+        assert detail(client.post(api, content="{", headers=json_header), 400) == "Unreadable JSON body."
+        assert detail(client.post(api, content="[]", headers=json_header), 400).startswith("The body must")
+        r = client.post(api, json={**body, "foo": 1}, params={"lang": "en"})
+        assert detail(r, 400).startswith("Unknown fields: foo; expected: titre, ")
+        r = client.post(api, json={**body, "nom_public": "oui"}, headers=english)
+        assert detail(r, 400) == "nom_public is true or false."
+        r = client.post(api, json=body, headers={"Authorization": "Bearer cs_nope", **english})
+        assert detail(r, 401) == "Unknown API token."
+        r = client.post("/api/contributions/x/accepter", headers=english)
+        assert detail(r, 401) == "Sign in with a moderation account."
+        # The pages: the bot's refusal, a CSRF refusal outside the proposal form, the sign-in rate limit.
+        token = csrf_of(client.get("/ressources/proposer?lang=en").text)  # the lang cookie from now on
+        r = client.post("/ressources/proposer", data=form_data(csrf_token=token, site_web="http://spam"))
+        assert r.status_code == 400 and "Proposal refused: the field “site_web”" in html.unescape(r.text)
+        assert "site_web" in detail(client.post(api, json={"site_web": "x"}), 400)  # unknown to the API
+        r = client.post("/connexion", data={"csrf_token": "1.2"})
+        assert r.status_code == 403 and "Security token (CSRF) missing or expired" in r.text
+        token = csrf_of(client.get("/connexion").text)
+        login_data = {"csrf_token": token, "identifiant": "x", "mot_de_passe": "y"}
+        assert client.post("/connexion", data=login_data).status_code == 401
+        r = client.post("/connexion", data=login_data)
+        assert r.status_code == 429 and re.search(r"Too many sign-in attempts[^<]*in \d+ seconds?\.", r.text)
+        client.cookies.set("lang", "fr")
+        r = client.post("/connexion", data=login_data)
+        assert r.status_code == 429 and "Trop de tentatives de connexion" in r.text  # not of proposals
+    app = make_app(store, tmp_path, allow_anonymous=False)
+    with TestClient(app) as client:
+        r = client.post("/api/contributions", json=body, headers=english)
+        assert detail(r, 401) == "Authenticate (API token) to propose a resource."
+        token = csrf_of(client.get("/connexion?lang=en").text)
+        r = client.post("/ressources/proposer", data=form_data(csrf_token=token))
+        assert r.status_code == 403 and "Sign in to propose a resource." in r.text
+        client.cookies.set("lang", "fr")
+        r = client.post("/ressources/proposer", data=form_data(csrf_token=token))
+        assert r.status_code == 403 and "Connectez-vous pour proposer une ressource." in r.text

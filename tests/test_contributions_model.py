@@ -132,7 +132,8 @@ def test_shacl_messages_are_reported_on_their_field(base_iri, tmp_path, monkeypa
         """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix schema: <http://schema.org/> .
         <#Ressource> a sh:NodeShape ; sh:targetClass schema:CreativeWork ;
           sh:property [ sh:path schema:description ; sh:minLength 60 ;
-                        sh:message "Le résumé doit compter au moins 60 caractères."@fr ] .""",
+                        sh:message "Le résumé doit compter au moins 60 caractères."@fr,
+                          "The summary must have at least 60 characters."@en ] .""",
         encoding="utf-8",
     )
     monkeypatch.setattr(graph.validation, "ONTOLOGY_DIR", tmp_path)
@@ -148,5 +149,10 @@ def test_shacl_messages_are_reported_on_their_field(base_iri, tmp_path, monkeypa
         fields = {k: v for k, v in data.items() if k != "csrf_token"}  # a form field, unknown to the API
         api_answer = client.post("/api/contributions", json={**fields, "territoires": []})
         assert api_answer.json()["erreurs"] == {"resume": ["Le résumé doit compter au moins 60 caractères."]}
+        english = {"Accept-Language": "en"}
+        api_answer = client.post("/api/contributions", json={**fields, "territoires": []}, headers=english)
+        assert api_answer.json()["erreurs"] == {"resume": ["The summary must have at least 60 characters."]}
+        r = client.post("/ressources/proposer?lang=en", data=data)
+        assert re.search(r'id="err-resume"><li>The summary must have at least 60 characters.</li>', r.text)
         data["resume"] = "Un résumé assez long pour satisfaire la forme SHACL de démonstration, enfin."
         assert client.post("/ressources/proposer", data=data, follow_redirects=False).status_code == 303

@@ -252,6 +252,17 @@ def test_docs_page_in_english_gives_each_query_its_english_texts(api_url):
     assert "Number of projects by theme" in english and 'lang="en"' in english
 
 
+def test_the_sparql_page_titles_its_examples_in_the_page_s_language(api_url):
+    """/sparql?lang=en showed the examples' French titles, the named queries' and its own."""
+    pages = (httpx.get(api_url + "/sparql", params={"lang": lang}).text for lang in ("en", "fr"))
+    english, french = map(html.unescape, pages)
+    titles = list(nq.load_all().values())
+    assert all(f">{q.summary_en}</option>" in english and q.summary not in english for q in titles)
+    assert all(f">{q.summary}</option>" in french and q.summary_en not in french for q in titles)
+    assert ">Projects and their territories</option>" in english and "Projets et leurs" not in english
+    assert ">Projets et leurs territoires</option>" in french
+
+
 def test_bad_query_file_is_named_at_start_up(tmp_path: Path):
     (tmp_path / "casse.rq").write_text(
         "#+ summary: x\n#+ params:\n#+   - name: absent\nSELECT ?a WHERE { ?a ?b ?c }\n"

@@ -123,6 +123,23 @@ def test_shapes_reject_a_broken_project_with_one_message_per_fault(reference):
     assert any(focus == "id/ressource/y" for focus, _ in found)  # neither licence nor rights
 
 
+def test_every_shape_message_is_in_french_and_in_english(reference):
+    """SHACL messages reach people (a proposal's errors, in the page's language): each result carries the
+    shape's message in both languages, one of each."""
+    shapes = rdflib.Graph().parse(ONTOLOGY_DIR / "shapes.ttl", format="turtle", publicID=BASE)
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    worded = [sorted(m.language for m in shapes.objects(s, sh.message)) for s in shapes.subjects(sh.message)]
+    assert len(worded) > 40 and all(langs == ["en", "fr"] for langs in worded), worded
+    data = rdflib.Graph().parse(data=BROKEN, format="turtle", publicID=BASE) + reference
+    _, results, _ = validate_graph(data, BASE)
+    messages = [
+        list(results.objects(r, sh.resultMessage))
+        for r in results.subjects(rdflib.RDF.type, sh.ValidationResult)
+    ]
+    ours = [found for found in messages if any(m.language for m in found)]  # not pyshacl's own (sh:node)
+    assert len(ours) >= 5 and all(sorted(m.language for m in found) == ["en", "fr"] for found in ours), ours
+
+
 def test_the_same_project_repaired_conforms(reference):
     fixed = (
         BROKEN.replace('"bientôt"', '"2023-10"^^xsd:gYearMonth')

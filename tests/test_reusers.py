@@ -8,7 +8,7 @@ import json
 import re
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pyoxigraph as ox
@@ -246,6 +246,14 @@ def test_non_ascii_iris_escaped_in_the_sitemap_and_former_ones_moved(base_iri, t
         assert moved.status_code == 301
         assert moved.headers["location"] == "/id/territoire/grand-brianconnais.ttl?lang=en"
         assert httpx.get(url + "/id/territoire/%C3%A9t%C3%A9").status_code == 404  # nothing there either
+        # UTF-8 read as Windows-1252 on its way (« Ã© » for « é »): back to the IRI it was, or to its slug.
+        for path, key, there in (
+            ("/id/ressource/", "été", "/id/ressource/%C3%A9t%C3%A9"),
+            ("/id/territoire/", "grand-briançonnais", "/id/territoire/grand-brianconnais"),
+        ):
+            mangled = quote(key.encode().decode("cp1252"))  # été: %C3%83%C2%A9t%C3%83%C2%A9
+            r = httpx.get(url + path + mangled)
+            assert r.status_code == 301 and r.headers["location"] == there, (key, r.status_code)
 
 
 def test_sparql_client_modes_and_service_description(site):

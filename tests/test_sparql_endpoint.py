@@ -6,6 +6,7 @@ import csv
 import http.client
 import io
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -340,6 +341,23 @@ def test_group_concat_is_a_simple_literal_as_in_sparql11(server: Server) -> None
     bad = "SELECT (GROUP_CONCAT(?o) AS ?g) WHERE { ?s ?p }"
     status, _, body = query(server, bad)
     assert status == 400 and b"1:48" in body and b"1:53" not in body, body
+
+
+def test_select_star_columns_follow_the_query(server: Server) -> None:
+    """pyoxigraph sorts the variables of SELECT * by name; the columns follow the order they first appear in
+    the query, in every results format (in-scope variables only: not one seen in a FILTER alone)."""
+    text = (
+        "SELECT DISTINCT * { ?thing ?link ?value BIND(STR(?value) AS ?asText) FILTER(!BOUND(?zz)) } LIMIT 2"
+    )
+    expected = ["thing", "link", "value", "asText"]
+    status, _, body = query(server, text)
+    assert status == 200 and json.loads(body)["head"]["vars"] == expected, body
+    for accept, sep in (("text/csv", ","), ("text/tab-separated-values", "\t")):
+        status, _, body = query(server, text, accept)
+        header = body.decode().splitlines()[0].split(sep)
+        assert status == 200 and [h.lstrip("?") for h in header] == expected, body
+    status, _, body = query(server, text, "application/sparql-results+xml")
+    assert re.findall(rb'<variable name="(\w+)"', body) == [v.encode() for v in expected], body
 
 
 def test_size_limits(server: Server) -> None:
