@@ -423,6 +423,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Unknown fields: {unknown}; expected: {expected}.",
     ),
     "json_not_boolean": ("{field} vaut true ou false.", "{field} is true or false."),
+    "json_not_string": ("{field} est un texte.", "{field} is a string."),
+    "json_not_list": (
+        '{field} est une liste, même d\'une seule valeur : ["…"].',
+        '{field} is a list, even of one value: ["…"].',
+    ),
     "moderators_sign_in": (
         "Connectez-vous avec un compte de modération.",
         "Sign in with a moderation account.",

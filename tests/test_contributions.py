@@ -195,6 +195,28 @@ def test_json_api_refuses_unknown_fields_and_a_name_consent_that_is_not_a_boolea
     assert client.post("/api/contributions", json={**body, "nom_public": True}).status_code == 201
 
 
+def test_json_api_refuses_a_field_that_is_not_what_its_schema_says(client):
+    """One theme sent as a string where /openapi.json says array is a 400 naming the field, never read as
+    a list of one; so is a number for a text, a list of numbers, or a title given as a list."""
+    body = {**form_data(territoires=["73065"]), "nom": "Jo", "courriel": EMAIL}
+    theme = "https://data.adrets-asso.fr/id/theme/saisonnalite"
+    schema = client.get("/openapi.json").json()["paths"]["/api/contributions"]["post"]["requestBody"]
+    assert schema["content"]["application/json"]["schema"]["properties"]["themes"]["type"] == "array"
+    for field, value, said in [
+        ("themes", theme, "themes est une liste, même d'une seule valeur"),
+        ("territoires", "73065", "territoires est une liste"),
+        ("publics", [1, 2], "publics est une liste"),
+        ("titre", 12345, "titre est un texte."),
+        ("resume", ["Un résumé en liste, pas en texte."], "resume est un texte."),
+        ("nom_public", "oui", "nom_public vaut true ou false."),
+    ]:
+        r = client.post("/api/contributions", json={**body, field: value})
+        assert r.status_code == 400 and said in r.json()["detail"], (field, r.text)
+    r = client.post("/api/contributions?lang=en", json={**body, "themes": theme})
+    assert r.status_code == 400 and r.json()["detail"] == 'themes is a list, even of one value: ["…"].'
+    assert client.post("/api/contributions", json={**body, "themes": [theme]}).status_code == 201
+
+
 def test_json_api_blames_a_bad_file_on_the_file_not_on_the_link(store, tmp_path):
     """Over a real server: an unreadable ``fichier`` is an error on ``fichier``, and on nothing else."""
     body = {
