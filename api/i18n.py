@@ -664,11 +664,17 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Chaque requête ci-dessous est une opération REST à <code>/api/&lt;nom&gt;</code> (GET, ou POST "
         "pour les valeurs longues). Formats : <code>format=json</code> (liste d'objets), "
         "<code>sparql-json</code>, <code>csv</code>, <code>tsv</code> ou l'en-tête Accept ; pagination par "
-        "<code>limit</code>/<code>offset</code> et en-têtes <code>Link</code>.",
+        "<code>limit</code>/<code>offset</code> et en-têtes <code>Link</code>. Un territoire se donne "
+        "par son code (<code>73</code>, <code>73054</code>, <code>region/84</code>) ou son IRI "
+        "(<code>…/id/departement/73</code>), un projet ou une organisation par son IRI ou sa fin "
+        "(<code>solidarites-des-4-rives</code>).",
         "Each query below is a REST operation at <code>/api/&lt;name&gt;</code> (GET, or POST for long "
         "values). Formats: <code>format=json</code> (list of objects), <code>sparql-json</code>, "
         "<code>csv</code>, <code>tsv</code> or the Accept header; paging with <code>limit</code>/"
-        "<code>offset</code> and <code>Link</code> headers.",
+        "<code>offset</code> and <code>Link</code> headers. A territory is given by its code "
+        "(<code>73</code>, <code>73054</code>, <code>region/84</code>) or its IRI "
+        "(<code>…/id/departement/73</code>), a project or an organisation by its IRI or its end "
+        "(<code>solidarites-des-4-rives</code>).",
     ),
     "api_machines": ("Description pour les machines :", "Machine-readable description:"),
     "api_catalogue": ("Catalogue des jeux de données", "Dataset catalogue"),
