@@ -360,6 +360,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Chercher une commune, une intercommunalité, un département…",
         "Search a municipality, an intercommunality, a département…",
     ),
+    "territory_found": (  # {n} is written by contrib.js
+        "Suggestions : {n}. Flèches haut et bas pour choisir, Entrée pour ajouter, Échap pour fermer.",
+        "Suggestions: {n}. Up and down arrows to choose, Enter to add, Escape to close.",
+    ),
+    "territory_none": (
+        "Aucun territoire ne correspond : essayez un autre nom, ou un code INSEE.",
+        "No territory matches: try another name, or an INSEE code.",
+    ),
     "file_lost": (
         "Le fichier choisi n'a pas été conservé : joignez-le à nouveau avant d'envoyer.",
         "The chosen file was not kept: attach it again before sending.",
