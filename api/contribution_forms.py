@@ -9,6 +9,7 @@ import binascii
 import threading
 from typing import Any
 
+import jsonschema
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -70,8 +71,8 @@ async def propose_post(request: Request) -> Response:
 
 
 # The JSON API's proposal, as /openapi.json publishes it: its fields are the form's (api/contributions.py
-# FIELDS) and the contributor's. Another field, or a nom_public that is no boolean, is a 400 naming it; the
-# values are then checked as the form's are (422, errors per field).
+# FIELDS) and the contributor's. Another field, or one that is not what this says (one IRI where a list of
+# them is due), is a 400 naming it; the values are then checked as the form's are (422, errors per field).
 PROPOSAL: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -91,6 +92,7 @@ PROPOSAL: dict[str, Any] = {
     "additionalProperties": False,
 }
 API_FIELDS = list(PROPOSAL["properties"])  # what the JSON API reads
+MALFORMED = {"string": "json_not_string", "array": "json_not_list", "boolean": "json_not_boolean"}
 STRING = {"type": "string"}
 PROPOSED = {  # the 201's body
     "type": "object",
@@ -108,10 +110,10 @@ ERRORS = {  # a 422's body: what to fix, per field
 
 
 def _strings(body: dict, key: str) -> list[str]:
-    """A JSON value as the form's strings: a list or one value; ``true`` reads as the checkbox's "true"."""
+    """A JSON value (checked) as the form's strings; ``true`` reads as the checkbox's "true"."""
     value = body.get(key)
     values = value if isinstance(value, list) else [] if value is None else [value]
-    return [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+    return [str(v).lower() if isinstance(v, bool) else v for v in values]
 
 
 def _file(body: dict) -> tuple[str, bytes] | UploadError | None:
@@ -168,8 +170,10 @@ async def api_propose(request: Request) -> JSONResponse:
         raise HTTPException(
             400, t("json_unknown_fields", unknown=", ".join(unknown), expected=", ".join(API_FIELDS))
         )
-    if not isinstance(body.get("nom_public", False), bool):
-        raise HTTPException(400, t("json_not_boolean", field="nom_public"))
+    for name, value in body.items():  # each as PROPOSAL says; the file's own check says more (422)
+        schema = PROPOSAL["properties"][name]
+        if name != "fichier" and not jsonschema.Draft7Validator(schema).is_valid(value):
+            raise HTTPException(400, t(MALFORMED[schema["type"]], field=name))
     content, contributor = shared.posted(lambda key: _strings(body, key))
     shared.refuse_bots(request, body)
     result = shared.propose(request, content, contributor, _file(body))

@@ -27,6 +27,7 @@ from api.uploads import Upload, UploadError, check, save
 from graph import contributions as model
 from graph import matching
 from graph.contributions import LICENSES, LINK_FIELDS, Content, Contributions, Contributor, StoredFile
+from graph.describe import pick
 from graph.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS, Minter
 from graph.settings import ONTOLOGY_DIR, Settings
 from graph.store import Store, StoreError
@@ -125,29 +126,29 @@ def contributions_of(request: Request) -> Contributions:
 
 
 # --- vocabularies and look-ups -------------------------------------------------------------------
-def concepts(store: Store, kind: str) -> list[tuple[str, str]]:
-    """(IRI, label) of the SKOS concepts minted as ``{base}id/<kind>/…``, else the bundled ones."""
+def concepts(store: Store, kind: str, lang: str = "fr") -> list[tuple[str, str]]:
+    """(IRI, label in ``lang``, else French) of the SKOS concepts minted as ``{base}id/<kind>/…``, else
+    the bundled ones: the vocabularies have their English labels, the English form shows them."""
     prefix = store.minter.thing(kind, "")
     rows = store.select(
-        f"""SELECT ?c (SAMPLE(?l) AS ?label) WHERE {{ ?c <{SKOS}prefLabel> ?l
-            FILTER(STRSTARTS(STR(?c), "{prefix}") && LANGMATCHES(LANG(?l), "fr")) }} GROUP BY ?c"""
+        f"""SELECT ?c ?l WHERE {{ ?c <{SKOS}prefLabel> ?l FILTER(STRSTARTS(STR(?c), "{prefix}")) }}"""
     )
-    found = [(r["c"].value, r["label"].value) for r in rows]
+    found = [(r["c"].value, r["l"]) for r in rows]
     found = found or [(c, label) for c, label in _bundled_concepts(store.minter.base) if c.startswith(prefix)]
-    return sorted(found, key=lambda x: matching.fold(x[1]))
+    labels: dict[str, dict[str, str]] = {}
+    for c, label in found:
+        labels.setdefault(c, {}).setdefault(label.language or "", label.value)
+    named = [(c, pick(by_lang, lang)) for c, by_lang in labels.items()]
+    return sorted(named, key=lambda x: matching.fold(x[1]))
 
 
 @functools.cache
-def _bundled_concepts(base: str) -> list[tuple[str, str]]:
-    """(IRI, French label) of the concepts of ontology/vocabularies, as ``communs load`` would write them:
-    the form's lists are never empty on a store without them."""
+def _bundled_concepts(base: str) -> list[tuple[str, ox.Literal]]:
+    """(IRI, label) of the concepts of ontology/vocabularies, as ``communs load`` would write them: the
+    form's lists are never empty on a store without them."""
     vocabularies = rdf_loader.ontology(Minter(base)).graphs[-1].triples
     preferred = SKOS + "prefLabel"
-    return [
-        (t.subject.value, t.object.value)
-        for t in vocabularies
-        if t.predicate.value == preferred and t.object.language == "fr"
-    ]
+    return [(t.subject.value, t.object) for t in vocabularies if t.predicate.value == preferred]
 
 
 def entities(store: Store, cls: str) -> list[tuple[str, str]]:
@@ -247,12 +248,14 @@ def resolve_territories(request: Request, values: list[str], lang: str) -> tuple
 
 
 # --- reading and checking a proposal ----------------------------------------------------------------
-def choices(request: Request) -> dict:
+def choices(request: Request, lang: str | None = None) -> dict:
+    """What the form's fields offer, labelled in ``lang`` (by default the page's)."""
     store: Store = request.app.state.store
+    lang = lang or language(request)
     return {
-        "kinds": concepts(store, "type-ressource"),
-        "themes": concepts(store, "theme"),
-        "publics": concepts(store, "public"),
+        "kinds": concepts(store, "type-ressource", lang),
+        "themes": concepts(store, "theme", lang),
+        "publics": concepts(store, "public", lang),
         "licenses": list(LICENSES.items()),
         "projects": entities(store, SCHEMA + "Project"),
         "organisations": entities(store, "http://www.w3.org/ns/org#Organization"),
@@ -521,7 +524,7 @@ def form_context(
         "content": content,
         "contributor": contributor or Contributor(),
         "errors": errors,
-        "choices": choices(request),
+        "choices": choices(request, extra.get("lang")),  # the staff's pages give theirs: French
         "honeypot": accounts.HONEYPOT_FIELD,
         "max_mb": state(request).settings.upload_max_bytes / 1024 / 1024,
         # A file was sent with a refused form: browsers never send it again.

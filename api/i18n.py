@@ -367,6 +367,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Chercher une commune, une intercommunalité, un département…",
         "Search a municipality, an intercommunality, a département…",
     ),
+    "territory_found": (  # {n} is written by contrib.js
+        "Suggestions : {n}. Flèches haut et bas pour choisir, Entrée pour ajouter, Échap pour fermer.",
+        "Suggestions: {n}. Up and down arrows to choose, Enter to add, Escape to close.",
+    ),
+    "territory_none": (
+        "Aucun territoire ne correspond : essayez un autre nom, ou un code INSEE.",
+        "No territory matches: try another name, or an INSEE code.",
+    ),
     "file_lost": (
         "Le fichier choisi n'a pas été conservé : joignez-le à nouveau avant d'envoyer.",
         "The chosen file was not kept: attach it again before sending.",
@@ -430,6 +438,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Unknown fields: {unknown}; expected: {expected}.",
     ),
     "json_not_boolean": ("{field} vaut true ou false.", "{field} is true or false."),
+    "json_not_string": ("{field} est un texte.", "{field} is a string."),
+    "json_not_list": (
+        '{field} est une liste, même d\'une seule valeur : ["…"].',
+        '{field} is a list, even of one value: ["…"].',
+    ),
     "moderators_sign_in": (
         "Connectez-vous avec un compte de modération.",
         "Sign in with a moderation account.",
@@ -666,11 +679,17 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Chaque requête ci-dessous est une opération REST à <code>/api/&lt;nom&gt;</code> (GET, ou POST "
         "pour les valeurs longues). Formats : <code>format=json</code> (liste d'objets), "
         "<code>sparql-json</code>, <code>csv</code>, <code>tsv</code> ou l'en-tête Accept ; pagination par "
-        "<code>limit</code>/<code>offset</code> et en-têtes <code>Link</code>.",
+        "<code>limit</code>/<code>offset</code> et en-têtes <code>Link</code>. Un territoire se donne "
+        "par son code (<code>73</code>, <code>73054</code>, <code>region/84</code>) ou son IRI "
+        "(<code>…/id/departement/73</code>), un projet ou une organisation par son IRI ou sa fin "
+        "(<code>solidarites-des-4-rives</code>).",
         "Each query below is a REST operation at <code>/api/&lt;name&gt;</code> (GET, or POST for long "
         "values). Formats: <code>format=json</code> (list of objects), <code>sparql-json</code>, "
         "<code>csv</code>, <code>tsv</code> or the Accept header; paging with <code>limit</code>/"
-        "<code>offset</code> and <code>Link</code> headers.",
+        "<code>offset</code> and <code>Link</code> headers. A territory is given by its code "
+        "(<code>73</code>, <code>73054</code>, <code>region/84</code>) or its IRI "
+        "(<code>…/id/departement/73</code>), a project or an organisation by its IRI or its end "
+        "(<code>solidarites-des-4-rives</code>).",
     ),
     "api_machines": ("Description pour les machines :", "Machine-readable description:"),
     "api_catalogue": ("Catalogue des jeux de données", "Dataset catalogue"),
@@ -688,7 +707,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rp_code_insee": ("Code INSEE", "INSEE code"),
     "rp_siren": ("SIREN", "SIREN"),
     "rp_population": ("Population", "Population"),
-    "rp_epci": ("Intercommunalité (EPCI)", "Inter-municipality (EPCI)"),
+    "rp_epci": ("Intercommunalité (EPCI)", "Intercommunality (EPCI)"),
     "rp_departement": ("Département", "Département"),
     "rp_region": ("Région", "Region"),
     "rp_projets": ("Nombre de projets", "Number of projects"),

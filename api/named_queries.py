@@ -23,6 +23,7 @@ from api.i18n import language
 from api.pages import base_of, render, store_of
 from graph import formats, matching
 from graph import named_queries as nq
+from graph.namespaces import Minter
 from graph.sparql_text import Refused
 from graph.store import QueryTimeout, StoreError
 
@@ -100,7 +101,7 @@ async def _values(request: Request, q: nq.NamedQuery) -> dict[str, str]:
             if not isinstance(body, dict):
                 raise Refused(400, "the JSON body must be an object of parameter values")
             # Checked against the schema the OpenAPI document publishes for it: typed values, no others.
-            schema = body_schema(q, request.app.state.settings.max_rows)
+            schema = body_schema(q, request.app.state.settings.max_rows, store_of(request).minter)
             if error := jsonschema.exceptions.best_match(
                 jsonschema.Draft7Validator(schema).iter_errors(body)
             ):
@@ -162,10 +163,10 @@ async def run_named_query(request: Request, name: str) -> Response:
 
 
 # --- OpenAPI ------------------------------------------------------------------------------------
-def _param_schema(p: nq.Param) -> dict[str, Any]:
-    schema = {"type": "string", "enum": p.enum} if p.enum else dict(nq.TYPES[p.type])
+def _param_schema(p: nq.Param, minter: Minter) -> dict[str, Any]:
+    schema = {"type": "string", "enum": p.enum} if p.enum else nq.value_schema(p, minter)
     if p.required:
-        if schema["type"] == "string":
+        if schema.get("type") == "string":
             schema["minLength"] = 1  # an empty value counts as absent
     else:
         # An empty value counts as absent (the docs page's "—" option, an empty form field): say so.
@@ -188,19 +189,19 @@ def _paging(max_rows: int) -> dict[str, dict[str, Any]]:
     }
 
 
-def body_schema(q: nq.NamedQuery, max_rows: int) -> dict[str, Any]:
+def body_schema(q: nq.NamedQuery, max_rows: int, minter: Minter) -> dict[str, Any]:
     """What a POST body holds: the query's parameters and the paging ones."""
     required = [p.name for p in q.params if p.required]
     return {
         "type": "object",
-        "properties": {p.name: _param_schema(p) for p in q.params} | _paging(max_rows),
+        "properties": {p.name: _param_schema(p, minter) for p in q.params} | _paging(max_rows),
         "additionalProperties": False,
         **({"required": required} if required else {}),
     }
 
 
 def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> dict[str, Any]:
-    paging = _paging(max_rows)
+    paging, minter = _paging(max_rows), Minter(server)
     paths: dict[str, Any] = {}
     for q in queries.values():
         params = [
@@ -209,7 +210,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
                 "in": "query",
                 "required": p.required,
                 "description": p.description or p.type,
-                "schema": _param_schema(p),
+                "schema": _param_schema(p, minter),
                 **({"example": _typed(p, p.example)} if p.example is not None else {}),
             }
             for p in q.params
@@ -245,7 +246,7 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
             "x-sparql": q.sparql,
             "responses": responses,
         }
-        form_schema = body_schema(q, max_rows)
+        form_schema = body_schema(q, max_rows, minter)
         paths[f"/api/{q.name}"] = {
             "get": {**op, "parameters": params + [{"$ref": f"#/components/parameters/{n}"} for n in paging]},
             "post": {

@@ -368,7 +368,7 @@ async def _run(
     except QueryTimeout as e:
         raise Refused(504, str(e)) from e
     except StoreError as e:
-        raise _store_problem(e if written == job.query else _as_written(written, e)) from e
+        raise _store_problem(_as_written(written, e)) from e
     return answer, first, complete
 
 
@@ -405,14 +405,15 @@ def _stream(first: list[bytes], answer: Answer, done: Callable[[], None]) -> Ite
 
 
 def _as_written(query: str, e: StoreError) -> StoreError:
-    """A syntax error in a query :func:`as_sparql11` rewrote, placed in the text the client sent (the
-    rewrite keeps a valid query valid, so only an invalid one gets here and fails at parsing)."""
+    """A syntax error placed in the text the client sent (:func:`as_sparql11` may have rewritten it; the
+    rewrite keeps a valid query valid, so only an invalid one gets here and fails at parsing), and the
+    first word named when it is no query form, where the engine's words would not help."""
     if not str(e).startswith("invalid SPARQL:"):
         return e
     try:
         ox.Store().query(query)
     except SyntaxError as original:
-        return StoreError(f"invalid SPARQL: {original}")
+        return StoreError(f"invalid SPARQL: {sparql_text.no_query_form(query) or original}")
     return e
 
 

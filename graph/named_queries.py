@@ -34,7 +34,12 @@ TERRITORY_LEVELS = ("region", "departement", "epci", "commune")
 CODES = {"region": (2, "[0-9]{1,2}"), "departement": (2, "[0-9]{1,3}|2[AB]"), "epci": (9, "[0-9]{1,9}")}
 CODES["commune"] = (5, "[0-9]{4,5}|2[AB][0-9]{3}")
 ALONE = f"[0-9]{{9}}|{CODES['departement'][1]}|{CODES['commune'][1]}"
-TERRITORY_CODE = re.compile("^(?:" + "|".join(f"{k}/(?:{s})" for k, (_, s) in CODES.items()) + f"|{ALONE})$")
+LEVEL_CODE = "|".join(f"{k}/(?:{s})" for k, (_, s) in CODES.items())
+TERRITORY_CODE = re.compile(f"^(?:{LEVEL_CODE}|{ALONE})$")
+# The site's things are named by their IRI ({base}id/<kind>/<key>) or their short form: a territory by its
+# code, another thing by its key where the parameter says its kind (a project's slug). One rule, term().
+IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
+KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
 # A text value holds no control character (tabs and line breaks are text): the OpenAPI document says so
 # (``pattern``), term() and every query string (api.public_http.readable_query) hold to it.
 CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
@@ -83,6 +88,7 @@ class Param:
     example: str | None = None
     lang: str = "fr"  # for langString
     level: str | None = None  # for territory: force the level when the code alone is ambiguous
+    kind: str | None = None  # for iri: the kind of the site's things it names, then given by their key too
 
 
 @dataclass
@@ -184,10 +190,13 @@ def _param(path: Path, spec: object, sparql: str) -> Param:
         enum=[str(v) for v in spec["enum"]] if spec.get("enum") else None,
         lang=str(spec.get("lang", "fr")),
         level=spec.get("level"),
+        kind=spec.get("kind"),
         **{k: str(spec[k]) for k in ("default", "example") if spec.get(k) is not None},
     )
     if p.level is not None and p.level not in TERRITORY_LEVELS:
         raise QueryFileError(path, f"parameter {name}: level must be one of {TERRITORY_LEVELS}", 1)
+    if p.kind is not None and (p.type != "iri" or not NAME.match(str(p.kind))):
+        raise QueryFileError(path, f"parameter {name}: kind is an iri parameter's, e.g. projet", 1)
     minter = Minter("https://example.org/")
     checks = [("default", p.default), ("example", p.example), *(("enum", v) for v in p.enum or [])]
     for label, value in checks:
@@ -203,6 +212,16 @@ def _param(path: Path, spec: object, sparql: str) -> Param:
     return p
 
 
+def value_schema(p: Param, minter: Minter) -> dict[str, Any]:
+    """The JSON Schema of the values :func:`term` accepts (for OpenAPI): its type's, and the site's IRIs."""
+    if p.type == "territory":
+        site = re.escape(minter.base + "id/")
+        return {"type": "string", "pattern": f"^(?:(?:{site})?(?:{LEVEL_CODE})|{ALONE})$"}
+    if p.kind:
+        return {"anyOf": [TYPES["iri"], {"type": "string", "pattern": KEY.pattern}]}
+    return dict(TYPES[p.type])
+
+
 def term(p: Param, value: str, minter: Minter, names: NameIndex | None = None) -> ox.NamedNode | ox.Literal:
     """A request value → an RDF term of the parameter's type (ParameterError when it does not fit); with
     ``names``, a territory's code must be one's, today or formerly."""
@@ -212,8 +231,10 @@ def term(p: Param, value: str, minter: Minter, names: NameIndex | None = None) -
         raise ParameterError(f"{p.name}: {value!r} holds a control character")
     try:
         if p.type == "iri":
-            if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$", value):
-                raise ValueError("not an absolute IRI")
+            if p.kind and KEY.match(value):
+                value = minter.thing(p.kind, value)
+            if not IRI.match(value):
+                raise ValueError(f"not an absolute IRI{f' nor a {p.kind} key' if p.kind else ''}")
             return ox.NamedNode(value)
         if p.type == "integer":
             if not re.match(r"^[+-]?\d{1,18}$", value) or abs(int(value)) > INTEGER_LIMIT:
@@ -243,15 +264,15 @@ def term(p: Param, value: str, minter: Minter, names: NameIndex | None = None) -
 def territory_iri(
     code: str, minter: Minter, level: str | None = None, names: NameIndex | None = None
 ) -> ox.NamedNode:
-    """'73' or '5' (05) → a département, '73054' → a commune, 9 digits → an EPCI (SIREN), 'region/84' → a
-    région. With ``names``, a code no territory has is UnknownTerritory (an empty answer would say "none
-    there"), unless it is a former one: a merged or delegated commune's, a Paris arrondissement's, which
-    names today's commune, as for the reconciliation."""
-    code = code.strip()
+    """'73' or '5' (05) → a département, '73054' → a commune, 9 digits → an EPCI (SIREN), 'region/84' or
+    its IRI ({base}id/region/84) → a région. With ``names``, a code no territory has is UnknownTerritory
+    (an empty answer would say "none there"), unless it is a former one: a merged or delegated commune's,
+    a Paris arrondissement's, which names today's commune, as for the reconciliation."""
+    code = code.strip().removeprefix(minter.base + "id/")
     if not TERRITORY_CODE.match(code):
         raise ValueError(
-            "expected an INSEE code or SIREN (05, 2A, 73054, 200023414), or a level and its code: "
-            "region/84, departement/73, commune/73054, epci/200023414"
+            "expected an INSEE code or SIREN (05, 2A, 73054, 200023414), a level and its code: region/84, "
+            f"departement/73, commune/73054, epci/200023414, or the IRI: {minter.thing('departement', '73')}"
         )
     kind, _, given = code.rpartition("/")
     if not kind:

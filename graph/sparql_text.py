@@ -350,10 +350,34 @@ def bind(query: str, bindings: Bindings) -> str:
     return query[: start + 1] + clause + query[start + 1 :]
 
 
+QUERY_FORMS = ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE")
+UPDATE_OPERATIONS = ("INSERT", "DELETE", "WITH", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY")
+
+
 def query_form(query: str) -> str | None:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the first of those words outside strings, IRIs and comments."""
     words = (m.group().upper() for m in spans(query) if m.lastgroup == "name")
-    return next((w for w in words if w in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")), None)
+    return next((w for w in words if w in QUERY_FORMS), None)
+
+
+def no_query_form(query: str) -> str | None:
+    """Why a query that opens (after its BASE and PREFIX declarations) with no query form is wrong, naming
+    that word and where it is; the engine guesses past it ("SELEC ?s": "error at 1:10: expected
+    CONSTRUCT"). None when the query opens with one."""
+    text = canonical(query)
+    found = list(spans(text))
+    i = 0
+    while i < len(found) and found[i].group().upper() in ("BASE", "PREFIX"):
+        i += 2 if found[i].group().upper() == "BASE" else 3
+    if i >= len(found) or found[i].group().upper() in QUERY_FORMS:
+        return None
+    word, start = found[i].group(), found[i].start()
+    line, column = text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+    if word.upper() in UPDATE_OPERATIONS:
+        return f"{word} at {line}:{column} opens an update: send it as update=, not query="
+    what = "unknown keyword" if found[i].lastgroup == "name" else "unexpected"
+    forms = ", ".join(QUERY_FORMS[:-1]) + " or " + QUERY_FORMS[-1]
+    return f"{what} {word!r} at {line}:{column}: a query opens with {forms} (after BASE and PREFIX)"
 
 
 def named_iris(text: str) -> set[str]:

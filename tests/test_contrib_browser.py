@@ -83,7 +83,7 @@ def test_propose_fix_moderate_accept_history_revert(server, tmp_path):
             page.select_option("#type", "guide")
             page.fill("#url", "pas une adresse")
             page.fill("#territoire-recherche", "Chambér")  # the autocomplete of contrib.js
-            page.get_by_role("button", name="Chambéry (commune 73065)").click()
+            page.get_by_role("option", name="Chambéry (commune 73065)").click()
             assert page.input_value("#territoires") == "Chambéry [commune 73065]"
             page.check("input[value$='/id/theme/saisonnalite']")
             page.set_input_files("#fichier", str(pdf))
@@ -156,5 +156,64 @@ def test_a_sending_too_large_is_explained_and_back_keeps_what_was_typed(server, 
             page.go_back()
             assert page.input_value("#titre") == "A guide typed for an hour"
             assert page.input_value("#resume") == "Everything a seasonal worker needs, written with care."
+        finally:
+            browser.close()
+
+
+def test_the_territory_search_is_a_combobox_the_keyboard_drives(server):
+    """Down focused the first of 12 suggestions and nothing further, and a search without result showed and
+    said nothing: Down and Up move through them (the focus stays in the box, aria-activedescendant names
+    the one shown), Enter adds it, Escape closes the list, and the status line says how many or none."""
+    url, _, _ = server
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(locale="en-GB")
+            page.goto(f"{url}/ressources/proposer")
+            page.set_default_timeout(120_000)  # the first search builds the territories' index
+            box, options = page.locator("#territoire-recherche"), page.locator("#territoire-suggestions li")
+            found = page.request.get(f"{url}/territoires/autocomplete?q=Saint-Bonnet", timeout=120_000).json()
+            assert len(found) == 12
+            box.fill("Saint-Bonnet")
+            options.nth(11).wait_for()
+            assert box.get_attribute("role") == "combobox" and box.get_attribute("aria-expanded") == "true"
+            assert [options.nth(i).get_attribute("role") for i in range(12)] == ["option"] * 12
+            assert page.inner_text("#territoire-statut").startswith("Suggestions: 12. Up and down arrows")
+
+            def shown() -> int:
+                active = box.get_attribute("aria-activedescendant")
+                selected = [i for i in range(12) if options.nth(i).get_attribute("aria-selected") == "true"]
+                assert selected == [int(active.rsplit("-", 1)[1])], (active, selected)
+                return selected[0]
+
+            for key, index in [("ArrowDown", 0), ("ArrowDown", 1), ("ArrowDown", 2), ("ArrowUp", 1)]:
+                box.press(key)
+                assert shown() == index, key
+            assert page.evaluate("document.activeElement.id") == "territoire-recherche"
+            box.press("Enter")
+            assert page.input_value("#territoires") == found[1]["valeur"]
+            assert options.count() == 0 and box.get_attribute("aria-expanded") == "false"
+            assert box.input_value() == ""
+
+            box.fill("Saint-Bonnet")
+            options.nth(11).wait_for()
+            box.press("ArrowUp")  # before the first: the last
+            assert shown() == 11
+            box.press("Escape")
+            assert options.count() == 0 and box.get_attribute("aria-expanded") == "false"
+            assert box.get_attribute("aria-activedescendant") is None and box.input_value() == "Saint-Bonnet"
+            box.press("ArrowDown")  # opens the list again
+            options.nth(11).wait_for()
+            assert page.input_value("#territoires") == found[1]["valeur"]  # nothing added meanwhile
+
+            box.fill("zzzzqqq")
+            none = "No territory matches: try another name, or an INSEE code."
+            page.locator("#territoire-statut", has_text=none).wait_for()
+            assert page.inner_text("#territoire-statut") == none
+            assert page.get_attribute("#territoire-statut", "role") == "status"
+            assert options.count() == 0 and box.get_attribute("aria-expanded") == "false"
+            box.press("Enter")  # nothing to add, and the form is not sent
+            assert page.url.endswith("/ressources/proposer")
+            assert page.input_value("#territoires") == found[1]["valeur"]
         finally:
             browser.close()

@@ -22,6 +22,7 @@ from pages_helpers import serve
 from api import accounts, uploads
 from api.app import create_app
 from api.cli import main as cli_main
+from api.contributions import concepts
 from graph.contributions import Content, Contributions, Contributor
 from graph.settings import Settings
 from graph.store import OxigraphStore
@@ -192,6 +193,28 @@ def test_json_api_refuses_unknown_fields_and_a_name_consent_that_is_not_a_boolea
     r = client.post("/api/contributions", json={**body, "nom_public": "oui"})
     assert r.status_code == 400 and "nom_public" in r.json()["detail"], r.text
     assert client.post("/api/contributions", json={**body, "nom_public": True}).status_code == 201
+
+
+def test_json_api_refuses_a_field_that_is_not_what_its_schema_says(client):
+    """One theme sent as a string where /openapi.json says array is a 400 naming the field, never read as
+    a list of one; so is a number for a text, a list of numbers, or a title given as a list."""
+    body = {**form_data(territoires=["73065"]), "nom": "Jo", "courriel": EMAIL}
+    theme = "https://data.adrets-asso.fr/id/theme/saisonnalite"
+    schema = client.get("/openapi.json").json()["paths"]["/api/contributions"]["post"]["requestBody"]
+    assert schema["content"]["application/json"]["schema"]["properties"]["themes"]["type"] == "array"
+    for field, value, said in [
+        ("themes", theme, "themes est une liste, même d'une seule valeur"),
+        ("territoires", "73065", "territoires est une liste"),
+        ("publics", [1, 2], "publics est une liste"),
+        ("titre", 12345, "titre est un texte."),
+        ("resume", ["Un résumé en liste, pas en texte."], "resume est un texte."),
+        ("nom_public", "oui", "nom_public vaut true ou false."),
+    ]:
+        r = client.post("/api/contributions", json={**body, field: value})
+        assert r.status_code == 400 and said in r.json()["detail"], (field, r.text)
+    r = client.post("/api/contributions?lang=en", json={**body, "themes": theme})
+    assert r.status_code == 400 and r.json()["detail"] == 'themes is a list, even of one value: ["…"].'
+    assert client.post("/api/contributions", json={**body, "themes": [theme]}).status_code == 201
 
 
 def test_json_api_blames_a_bad_file_on_the_file_not_on_the_link(store, tmp_path):
@@ -890,6 +913,28 @@ def test_a_refused_form_asks_for_the_file_again(client):
     r = propose(client, files=files, titre="")
     assert r.status_code == 422 and 'id="fichier-perdu"' in r.text and "joignez-le à nouveau" in r.text
     assert 'id="fichier-perdu"' not in propose(client, titre="").text  # no file, nothing lost
+
+
+def test_the_vocabularies_are_listed_and_followed_up_in_the_page_s_language(client, app, base_iri):
+    """The kinds, themes and publics have English labels: the English form lists them, sorted by them."""
+    for lang, words, other in (
+        ("en", ["Tool", "Seasonality", "Seasonal workers"], ["Outil", "Saisonnalité", "Saisonniers"]),
+        ("fr", ["Outil", "Saisonnalité", "Saisonniers"], ["Tool", "Seasonality", "Seasonal workers"]),
+    ):
+        text = html.unescape(client.get(f"/ressources/proposer?lang={lang}").text)
+        assert all(w in text for w in words) and not [w for w in other if w in text], lang
+    kinds = re.findall(r'<option value="([a-z-]+)">', client.get("/ressources/proposer?lang=en").text)
+    assert kinds[:2] == ["guide", "retour-d-experience"] and kinds[-2:] == ["formation", "video"]  # by name
+    follow = propose(client, type="outil").headers["location"].split("?")[0]
+    assert "<dd>Tool</dd>" in client.get(f"{follow}?lang=en").text
+    assert "<dd>Outil</dd>" in client.get(f"{follow}?lang=fr").text
+    login(client, app)
+    staff = client.get(f"/moderation/{pending_id(app, follow)}?lang=en").text  # French, whatever the cookie
+    assert ">Outil</option>" in staff and ">Tool</option>" not in staff
+    # A store without the vocabularies lists the bundled ones, in either language too.
+    assert ("https://data.adrets-asso.fr/id/public/saisonniers", "Seasonal workers") in concepts(
+        OxigraphStore(base_iri), "public", "en"
+    )
 
 
 def test_a_proposal_made_in_english_is_told_its_errors_in_english(client, app):

@@ -322,6 +322,45 @@ def test_a_territory_parameter_is_one_code_of_a_territory(api_url):
     assert r.status_code == 400 and "territoire" in r.json()["detail"] and "region/84" in r.json()["detail"]
 
 
+def test_a_parameter_takes_the_site_s_iri_or_its_short_form(api_url, spec, base_iri):
+    """A territory was a code only (its IRI a 400), a project an IRI only (its slug a 400): each takes
+    both, in the query string, a form or a JSON body, and /openapi.json and /api say so."""
+
+    def same(name: str, short: dict, iri: dict) -> list:
+        answers = [httpx.get(f"{api_url}/api/{name}", params=p, timeout=60) for p in (short, iri)]
+        answers.append(httpx.post(f"{api_url}/api/{name}", json=iri, timeout=60))
+        assert [r.status_code for r in answers] == [200] * 3, [r.text for r in answers]
+        assert answers[0].json() == answers[1].json() == answers[2].json() != [], name
+        return answers[0].json()
+
+    m = Minter(base_iri)
+    same("projets-territoire", {"territoire": "05"}, {"territoire": m.thing("departement", "05")})
+    same("projets-territoire", {"territoire": "region/93"}, {"territoire": m.thing("region", "93")})
+    same("territoire-parents", {"territoire": "5023"}, {"territoire": m.thing("commune", "05023")})
+    slug = "solidarites-des-4-rives"
+    same("communes-projet", {"projet": slug}, {"projet": m.thing("projet", slug)})
+    same(
+        "organisation-projets",
+        {"organisation": "adrets"},
+        {"organisation": m.thing("organisation", "adrets")},
+    )
+    for name, params, said in [
+        ("projets-territoire", {"territoire": "https://example.org/id/departement/05"}, "or the IRI: "),
+        ("projets-territoire", {"territoire": f"{base_iri}id/theme/sante"}, "region/84"),
+        ("communes-projet", {"projet": "pas un projet"}, "not an absolute IRI nor a projet key"),
+    ]:
+        r = httpx.get(f"{api_url}/api/{name}", params=params)
+        assert r.status_code == 400 and said in r.json()["detail"], r.text
+    project = spec["paths"]["/api/communes-projet"]["get"]["parameters"][0]
+    assert slug in project["description"] and re.match(project["schema"]["anyOf"][1]["pattern"], slug)
+    assert project["schema"]["anyOf"][0] == {"type": "string", "format": "uri"}
+    territory = spec["paths"]["/api/projets-territoire"]["get"]["parameters"][0]["schema"]["pattern"]
+    assert re.match(territory, f"{base_iri}id/departement/05") and re.match(territory, "05")
+    assert not re.match(territory, "https://example.org/id/departement/05")
+    for lang, words in (("fr", "par son code"), ("en", "by its code")):
+        assert words in httpx.get(f"{api_url}/api", params={"lang": lang}).text
+
+
 def test_a_former_unit_names_its_commune_today(territory_store):
     """As the reconciliation reads them: a Paris arrondissement's code names Paris, a merged commune's
     its commune today."""

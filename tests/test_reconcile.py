@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -743,6 +744,7 @@ def test_page_in_french_and_english_without_inline_script_or_style(client):
         assert "igeo:Commune" in r.text and all(cls in r.text for cls in TYPES.values())  # IRIs accepted
         assert "<script>" not in r.text and "<script " in r.text  # scripts only by src
         assert "style=" not in r.text and "<style" not in r.text and "onclick" not in r.text.lower()
+        assert len(set(re.findall(r"([\w-]+) \(EPCI\)", r.text))) == 1, lang  # one name for them
     assert client.get("/static/rapprochement.js").status_code == 200
     assert 'href="/rapprochement"' in client.get("/").text  # found from the home page
 

@@ -331,6 +331,26 @@ def test_malformed_query_gets_parser_message(server: Server) -> None:
     assert b"1:" in body and b"expected" in body, body
 
 
+FORMS = "a query opens with SELECT, CONSTRUCT, ASK or DESCRIBE (after BASE and PREFIX)"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("SELEC ?s WHERE {?s ?p ?o}", f"unknown keyword 'SELEC' at 1:1: {FORMS}"),
+        ("PREFIX ex: <http://ex.org/>\n  Selct * { ?s ex:p ?o }", f"unknown keyword 'Selct' at 2:3: {FORMS}"),
+        ("# a comment\n{ ?s ?p ?o }", f"unexpected '{{' at 2:1: {FORMS}"),
+        ("INSERT DATA { <a:b> <a:c> 1 }", "INSERT at 1:1 opens an update: send it as update=, not query="),
+    ],
+)
+def test_a_query_that_opens_with_no_query_form_is_told_which_word_and_where(
+    server: Server, text: str, said: str
+) -> None:
+    """The engine guesses past the word ("SELEC ?s": "error at 1:10: expected CONSTRUCT")."""
+    status, _, body = query(server, text)
+    assert status == 400 and body.decode().strip() == f"invalid SPARQL: {said}", body
+
+
 def test_group_concat_is_a_simple_literal_as_in_sparql11(server: Server) -> None:
     # pyoxigraph alone answers "a b"@fr (the SPARQL 1.2 draft's rule); SPARQL 1.1 says a simple literal.
     text = 'SELECT (GROUP_CONCAT(?o; SEPARATOR=" ") AS ?g) WHERE { VALUES ?o { "a"@fr "b"@fr } }'
