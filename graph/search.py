@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -320,14 +321,15 @@ class Catalog:
             while written:  # kept in the file until applied: a crash in between does not lose them
                 self.db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (written.pop(),))
             told = {g for (g,) in self.db.execute("SELECT graph FROM pending")}
-            rows = self.db.execute("SELECT iri, fingerprint, triples FROM graph")
-            recorded = {g: (f, n) for g, f, n in rows}
+            recorded = {
+                g: (f, n) for g, f, n in self.db.execute("SELECT iri, fingerprint, triples FROM graph")
+            }
             # Our own writes named their graphs: the others keep their recorded counts (counting every
             # graph a load did not describe costs a scan of it); a change by another hand is read whole.
             prints = _fingerprints(store, recorded if told else {}, told)
-            known = {g: f for g, (f, _) in recorded.items()}
-            changed = {g for g in prints.keys() | known.keys() if prints.get(g, ("",))[0] != known.get(g)}
-            changed |= told & (prints.keys() | known.keys())
+            changed = {
+                g for g in prints.keys() | recorded.keys() if g in told or prints.get(g) != recorded.get(g)
+            }
             changed.discard(store.meta_graph)  # it says things about graphs, never about items
             total = sum(n for _, n in prints.values()) or 1
             moved = sum(prints.get(g, ("", 0))[1] for g in changed)
@@ -403,18 +405,12 @@ class Catalog:
     def _forget(self, iris: list[str]) -> None:
         db = self.db
         for chunk in _chunks(iris):
-            marks = _marks(len(chunk))
-            numbers = [n for (n,) in db.execute(f"SELECT n FROM item WHERE iri IN ({marks})", chunk)]
-            db.execute(f"DELETE FROM value_label WHERE iri IN ({marks})", chunk)
-            db.execute(f"DELETE FROM origin WHERE iri IN ({marks})", chunk)
-            for table, column in (
-                ("facet", "n"),
-                ("place", "n"),
-                ("name", "n"),
-                ("doc", "rowid"),
-                ("item", "n"),
-            ):
-                db.execute(f"DELETE FROM {table} WHERE {column} IN ({_marks(len(numbers))})", numbers)
+            where = f"IN ({_marks(len(chunk))})"
+            numbers = f"IN (SELECT n FROM item WHERE iri {where})"
+            for table, column in (("facet", "n"), ("place", "n"), ("name", "n"), ("doc", "rowid")):
+                db.execute(f"DELETE FROM {table} WHERE {column} {numbers}", chunk)
+            for table in ("item", "value_label", "origin"):
+                db.execute(f"DELETE FROM {table} WHERE iri {where}", chunk)
 
     def _insert(self, items: list[Item]) -> None:
         db = self.db
@@ -963,23 +959,23 @@ def _pairs(store: Store, iris: list[str] | None, path: str, extra: str = "") -> 
 def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
     """The items of every list among ``iris`` (all of them for None), with what the index keeps of them."""
     classes = {c: [k for k in LISTS.values() if c in k.classes] for k in LISTS.values() for c in k.classes}
-    index: dict[tuple[str, str], Item] = {}
-    by_iri: dict[str, list[Item]] = defaultdict(list)
     labels: dict[str, dict[str, str]] = defaultdict(dict)
-    for prop in LABEL_PROPS:  # the pages' rule: per language, the first of these found
+    alternates: dict[str, list[str]] = defaultdict(list)
+    for prop in (*LABEL_PROPS, SKOS + "altLabel"):  # the pages' rule: per language, the first label found
         for x, v in _pairs(store, iris, f"<{prop}>"):
             if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
-                labels[x.value].setdefault(v.language or "", v.value)
-    alternates: dict[str, list[str]] = defaultdict(list)
-    for x, v in _pairs(store, iris, f"<{SKOS}altLabel>"):
-        if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
-            alternates[x.value].append(v.value)
+                if prop in LABEL_PROPS:
+                    labels[x.value].setdefault(v.language or "", v.value)
+                else:
+                    alternates[x.value].append(v.value)
     kinds_of = " ".join(f"<{c}>" for c in classes)
     instances = [
         (x.value, c.value)
         for x, c in _pairs(store, iris, "a", f"VALUES ?v {{ {kinds_of} }} ")
         if isinstance(x, ox.NamedNode)
     ]
+    index: dict[tuple[str, str], Item] = {}  # by IRI and list: an IRI may be an item of two lists
+    by_iri: dict[str, list[Item]] = defaultdict(list)
     for x, c in instances:
         for kind in classes[c]:
             if (kind.folder and not x.startswith(base + kind.folder)) or (x, kind.name) in index:
@@ -995,41 +991,36 @@ def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
         for item in by_iri.get(x.value, ()):
             if item.kind != "territoires" and isinstance(t, ox.NamedNode):
                 item.direct.add(t.value)
-    read: dict[str, list[tuple[ox.Term, ox.Term]]] = {}  # a path several lists share is read once
+
+    @cache
+    def read(path: str) -> list[tuple[str, str]]:  # a path several lists share is read once
+        return [(x.value, v.value) for x, v in _pairs(store, iris, path)]
+
     # An item's shown year: the earliest of the first alternative of its year facet's path that gives one
     # (a project's stated start before the years inferred from its text); its facet keeps every year.
     years: dict[tuple[str, str], tuple[int, str]] = {}
     for kind in LISTS.values():
         for facet in kind.facets:
-            if not facet.path:
-                continue
-            if facet.path != f"<{RDF}type>":
-                for alternative in facet.path.split("|"):
-                    if alternative not in read:
-                        read[alternative] = _pairs(store, iris, alternative)
-                pairs = [(x, v, rank) for rank, alt in enumerate(facet.path.split("|")) for x, v in read[alt]]
-            elif kind.name == "territoires":  # the classes read above
-                pairs = [
-                    (ox.NamedNode(x), ox.NamedNode(c), 0) for x, c in instances if c in TERRITORY_CLASSES
-                ]
-            else:  # every type of the items: a join, on a short list
+            if facet.path == f"<{RDF}type>" and kind.name == "territoires":  # the classes read above
+                pairs = [(x, c, 0) for x, c in instances if c in TERRITORY_CLASSES]
+            elif facet.path == f"<{RDF}type>":  # every type of the items: a join, on a short list
                 values = " ".join(f"<{c}>" for c in kind.classes)
-                pairs = [
-                    (x, v, 0) for x, v in _pairs(store, iris, "a", f"VALUES ?c {{ {values} }} ?x a ?c . ")
-                ]
-            for x, v, rank in pairs:
-                for item in by_iri.get(x.value, ()):
-                    if item.kind != kind.name:
+                typed = _pairs(store, iris, "a", f"VALUES ?c {{ {values} }} ?x a ?c . ")
+                pairs = [(x.value, v.value, 0) for x, v in typed]
+            else:  # the paths ('' for the computed facets) and their alternatives, in order
+                paths = facet.path.split("|") if facet.path else []
+                pairs = [(x, v, rank) for rank, path in enumerate(paths) for x, v in read(path)]
+            for x, value, rank in pairs:
+                if (item := index.get((x, kind.name))) is None:
+                    continue
+                value = value[:4] if facet.year else value
+                if facet.name == "samedi":
+                    if value != SCHEMA + "Saturday":
                         continue
-                    value = v.value[:4] if facet.year else v.value
-                    if facet.name == "samedi":
-                        if value != SCHEMA + "Saturday":
-                            continue
-                        value = "oui"
-                    item.facets[facet.name].add(value)
-                    if facet.year:
-                        key = (item.iri, item.kind)
-                        years[key] = min(years.get(key, (rank, value)), (rank, value))
+                    value = "oui"
+                item.facets[facet.name].add(value)
+                if facet.year:
+                    years[(x, kind.name)] = min(years.get((x, kind.name), (rank, value)), (rank, value))
     for key, (_, year) in years.items():
         index[key].year = year
     for x, t in _pairs(store, iris, "?p", f"VALUES ?p {{ {TEXT_PROPS} }} "):
@@ -1113,19 +1104,19 @@ def finish(store: Store, timeout: float) -> None:
             cat.busy.release()
 
 
-def catalog(store: Store) -> Catalog:
+def catalog(store: Store, wait: float = FIRST_BUILD_WAIT) -> Catalog:
     """The index at the store's version: what changed since is read now (a full rebuild is done in the
-    background while the previous version is served); the very first build is waited for."""
+    background while the previous version is served); the very first build is waited for ``wait`` s."""
     cat = _opened(store)
     if not cat.ready.is_set():
         if not cat.busy.locked():
             cat.refresh(store)
-        elif not cat.ready.wait(FIRST_BUILD_WAIT):
+        elif not cat.ready.wait(wait):
             raise IndexNotReady(
                 "the index of lists and search is still being built (the server has just started): "
                 "try again in a minute"
             )
-        return catalog(store)  # built; or failed (a remote server down), and this request tries again
+        return catalog(store, wait)  # built; or failed (a remote server down), and this request tries again
     if cat.version != store.version:
         cat.refresh(store, wait=False)
     return cat
@@ -1133,7 +1124,7 @@ def catalog(store: Store) -> Catalog:
 
 def catalog_within(store: Store, wait: float) -> Catalog | None:
     """The index, or None if its first build is still under way after ``wait`` seconds."""
-    cat = _opened(store)
-    if not cat.ready.is_set() and cat.busy.locked() and not cat.ready.wait(wait):
+    try:
+        return catalog(store, wait)
+    except IndexNotReady:
         return None
-    return catalog(store)
