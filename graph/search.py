@@ -683,13 +683,8 @@ class Catalog:
         with self._reading() as db:
             for name, keys in selected.items():
                 for key in keys:
-                    if db.execute(have, [*kinds, name, key]).fetchone():
-                        continue
-                    iri = f"{self.base}id/{name}/{key}"
-                    if (
-                        name not in LEVELS
-                        or not db.execute("SELECT 1 FROM territory WHERE iri = ?", (iri,)).fetchone()
-                    ):
+                    territory = name in LEVELS and f"{self.base}id/{name}/{key}" in self.territories
+                    if not territory and not db.execute(have, [*kinds, name, key]).fetchone():
                         return name, key
         return None
 
@@ -725,7 +720,6 @@ class Catalog:
         """Per list of :data:`ROLLUP_KINDS`: (its items within the territory, how many only through a
         smaller territory, the first ``limit`` by label). The items within are found once for all lists."""
         sort = "sort_en" if lang == "en" else "sort_fr"
-        out = {}
         with self._reading() as db:
             self._within(db, territory)
             query = f"SELECT i.kind, COUNT(*), SUM(1 - w.direct) FROM {WITHIN} GROUP BY i.kind"
@@ -737,10 +731,7 @@ class Catalog:
             )
             for kind, n in db.execute(query, (limit,)):
                 first[kind].append(n)
-            for kind in ROLLUP_KINDS:
-                total, indirect = counts.get(kind, (0, 0))
-                out[kind] = (total, indirect, self.items_of(first[kind]))
-        return out
+            return {kind: (*counts.get(kind, (0, 0)), self.items_of(first[kind])) for kind in ROLLUP_KINDS}
 
     def rollup_iris(self, territory: str, kind: str) -> list[str]:
         """Every item of ``kind`` within the territory (a map's points)."""
