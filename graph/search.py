@@ -322,15 +322,13 @@ class Catalog:
             while written:  # kept in the file until applied: a crash in between does not lose them
                 self.db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (written.pop(),))
             told = {g for (g,) in self.db.execute("SELECT graph FROM pending")}
-            recorded = {
-                g: (f, n) for g, f, n in self.db.execute("SELECT iri, fingerprint, triples FROM graph")
-            }
+            rows = self.db.execute("SELECT iri, fingerprint, triples FROM graph")
+            recorded = {g: (f, n) for g, f, n in rows}
             # Our own writes named their graphs: the others keep their recorded counts (counting every
             # graph a load did not describe costs a scan of it); a change by another hand is read whole.
             prints = self._fingerprints(store, recorded if told else {}, told)
-            changed = {
-                g for g in prints.keys() | recorded.keys() if g in told or prints.get(g) != recorded.get(g)
-            }
+            graphs = prints.keys() | recorded.keys()
+            changed = {g for g in graphs if g in told or prints.get(g) != recorded.get(g)}
             changed.discard(store.meta_graph)  # it says things about graphs, never about items
             total = sum(n for _, n in prints.values()) or 1
             moved = sum(prints.get(g, ("", 0))[1] for g in changed)
@@ -529,9 +527,8 @@ class Catalog:
         )
 
     def _scan(self, store: Store, query: str, names: tuple[str, ...]) -> list:
-        """Every read of the store by a refresh: a build left behind by a stopping server (``closed``) stops
-        here instead of reading on (on an in-memory store, for ever so many seconds, in the process's other
-        threads' time)."""
+        """Every read of the store by a refresh: a closed catalog's build (a stopping server's) stops here
+        instead of reading on, for ever so many seconds of the process's other threads' time."""
         if self.closed:
             raise Abandoned
         return store.scan(query, names)
@@ -921,12 +918,9 @@ class Catalog:
         total up to :data:`COUNTED`; later pages follow in index order. Every language is searched; the
         snippet is from the text in ``lang`` (or in none), unless only the other language's text holds the
         match: that text then tells why the item was found (the page's, without a highlight, would not)."""
-        words = words_of(text)
-        if not words:
-            return 0, [], [], {}
         with self._reading() as db:
-            expanded = [self._terms(db, w) for w in dict.fromkeys(words)]
-        if not all(expanded):
+            expanded = [self._terms(db, w) for w in dict.fromkeys(words_of(text))]
+        if not expanded or not all(expanded):  # no word, or one the index has not
             return 0, [], [], {}
         match = " AND ".join("(" + " OR ".join(f'"{t}"' for t in terms) + ")" for terms in expanded)
         of_kind = f"i.kind IN ({_marks(len(kinds))})" if kinds else "1"
@@ -972,8 +966,7 @@ class Catalog:
             matches, args = rank(db, selected)
             fresh = f"{matches} AND doc.rowid NOT IN (SELECT n FROM temp.hit)"
             capped = db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0] == RANKED
-            ranked = db.execute(f"SELECT COUNT(*) FROM {kept}", kinds).fetchone()[0]
-            total = ranked
+            total = ranked = db.execute(f"SELECT COUNT(*) FROM {kept}", kinds).fetchone()[0]
             if capped:
                 query = f"SELECT COUNT(*) FROM (SELECT 1 {matches} AND {of_kind} LIMIT ?)"
                 total = db.execute(query, [match, *args, *kinds, COUNTED + 1]).fetchone()[0]
@@ -1085,19 +1078,19 @@ def finish(store: Store, timeout: float) -> None:
             cat.busy.release()
 
 
-def catalog(store: Store, wait: float = FIRST_BUILD_WAIT) -> Catalog:
+def catalog(store: Store) -> Catalog:
     """The index at the store's version: what changed since is read now (a full rebuild is done in the
-    background while the previous version is served); the very first build is waited for ``wait`` s."""
+    background while the previous version is served); the very first build is waited for."""
     cat = _opened(store)
     if not cat.ready.is_set():
         if not cat.busy.locked():
             cat.refresh(store)
-        elif not cat.ready.wait(wait):
+        elif not cat.ready.wait(FIRST_BUILD_WAIT):
             raise IndexNotReady(
                 "the index of lists and search is still being built (the server has just started): "
                 "try again in a minute"
             )
-        return catalog(store, wait)  # built; or failed (a remote server down), and this request tries again
+        return catalog(store)  # built; or failed (a remote server down), and this request tries again
     if cat.version != store.version:
         cat.refresh(store, wait=False)
     return cat
@@ -1105,7 +1098,7 @@ def catalog(store: Store, wait: float = FIRST_BUILD_WAIT) -> Catalog:
 
 def catalog_within(store: Store, wait: float) -> Catalog | None:
     """The index, or None if its first build is still under way after ``wait`` seconds."""
-    try:
-        return catalog(store, wait)
-    except IndexNotReady:
+    cat = _opened(store)
+    if not cat.ready.is_set() and cat.busy.locked() and not cat.ready.wait(wait):
         return None
+    return catalog(store)
