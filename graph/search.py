@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -118,6 +119,8 @@ LISTS: dict[str, ListKind] = {
         ListKind("publics", (SKOS + "Concept",), (), "id/public/"),
     )
 }
+# The lists of each class (a skos:Concept is in two, told apart by its IRI's folder).
+CLASSES = {c: [k for k in LISTS.values() if c in k.classes] for k in LISTS.values() for c in k.classes}
 ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 
@@ -311,7 +314,6 @@ class Catalog:
         most of the store changed. Without ``wait``, nothing is done if another thread is at it."""
         if not self.busy.acquire(blocking=wait):
             return  # another thread is at it: its result will be read
-        store = _Watched(store, self)
         try:
             version = store.version
             if version == self.version:
@@ -324,10 +326,9 @@ class Catalog:
             recorded = {g: (f, n) for g, f, n in rows}
             # Our own writes named their graphs: the others keep their recorded counts (counting every
             # graph a load did not describe costs a scan of it); a change by another hand is read whole.
-            prints = _fingerprints(store, recorded if told else {}, told)
-            known = {g: f for g, (f, _) in recorded.items()}
-            changed = {g for g in prints.keys() | known.keys() if prints.get(g, ("",))[0] != known.get(g)}
-            changed |= told & (prints.keys() | known.keys())
+            prints = self._fingerprints(store, recorded if told else {}, told)
+            graphs = prints.keys() | recorded.keys()
+            changed = {g for g in graphs if g in told or prints.get(g) != recorded.get(g)}
             changed.discard(store.meta_graph)  # it says things about graphs, never about items
             total = sum(n for _, n in prints.values()) or 1
             moved = sum(prints.get(g, ("", 0))[1] for g in changed)
@@ -361,13 +362,13 @@ class Catalog:
                     touched.update(i for (i,) in db.execute("SELECT iri FROM origin WHERE graph = ?", (g,)))
                     if g in prints:
                         query = f"SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} FILTER(isIRI(?x)) }}"
-                        touched.update(x.value for (x,) in store.scan(query, ("x",)))
+                        touched.update(x.value for (x,) in self._scan(store, query, ("x",)))
                 iris = sorted(touched)
                 territories = any(i in self.territories for i in iris)
                 self._forget(iris)
             before = read_after = db.execute("SELECT COALESCE(MAX(n), 0) FROM item").fetchone()[0]
             for chunk in [None] if iris is None else _chunks(iris):
-                found = _read_items(store, self.base, chunk)
+                found = self._read_items(store, chunk)
                 stats["items_read"] += len(found)
                 self._insert(found)
                 territories = territories or any(it.kind == "territoires" for it in found)
@@ -403,18 +404,12 @@ class Catalog:
     def _forget(self, iris: list[str]) -> None:
         db = self.db
         for chunk in _chunks(iris):
-            marks = _marks(len(chunk))
-            numbers = [n for (n,) in db.execute(f"SELECT n FROM item WHERE iri IN ({marks})", chunk)]
-            db.execute(f"DELETE FROM value_label WHERE iri IN ({marks})", chunk)
-            db.execute(f"DELETE FROM origin WHERE iri IN ({marks})", chunk)
-            for table, column in (
-                ("facet", "n"),
-                ("place", "n"),
-                ("name", "n"),
-                ("doc", "rowid"),
-                ("item", "n"),
-            ):
-                db.execute(f"DELETE FROM {table} WHERE {column} IN ({_marks(len(numbers))})", numbers)
+            where = f"IN ({_marks(len(chunk))})"
+            numbers = f"IN (SELECT n FROM item WHERE iri {where})"
+            for table, column in (("facet", "n"), ("place", "n"), ("name", "n"), ("doc", "rowid")):
+                db.execute(f"DELETE FROM {table} WHERE {column} {numbers}", chunk)
+            for table in ("item", "value_label", "origin"):
+                db.execute(f"DELETE FROM {table} WHERE iri {where}", chunk)
 
     def _insert(self, items: list[Item]) -> None:
         db = self.db
@@ -458,8 +453,8 @@ class Catalog:
         """The territories are the items of that list; their codes, populations, ``isPartOf`` and ``covers``
         are read again whole (flat patterns: a few tens of thousands of rows for France)."""
         db = self.db
-        codes = {x.value: v.value for x, v in _pairs(store, None, f"<{IGEO}codeINSEE>")}
-        pops = {x.value: v.value for x, v in _pairs(store, None, f"<{CS}population>")}
+        codes = {x.value: v.value for x, v in self._pairs(store, None, f"<{IGEO}codeINSEE>")}
+        pops = {x.value: v.value for x, v in self._pairs(store, None, f"<{CS}population>")}
         territories: dict[str, tuple] = {}  # the first level of an IRI that has two
         for iri, level, labels in db.execute(
             "SELECT i.iri, f.value, i.labels FROM item i JOIN facet f ON f.n = i.n "
@@ -473,7 +468,7 @@ class Catalog:
         # An informal area contains the official units it covers: its roll-ups count what is in them.
         parts = [
             (c.value, p.value)
-            for c, p in _pairs(store, None, f"<{DCTERMS}isPartOf>|^<{CS}covers>")
+            for c, p in self._pairs(store, None, f"<{DCTERMS}isPartOf>|^<{CS}covers>")
             if c.value in territories and p.value in territories
         ]
         for table in ("territory", "part"):
@@ -520,16 +515,127 @@ class Catalog:
             for g in prints:
                 if g != store.meta_graph:
                     query = f"SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} }}"
-                    pairs += [(g, x.value) for (x,) in store.scan(query, ("x",))]
+                    pairs += [(g, x.value) for (x,) in self._scan(store, query, ("x",))]
         else:
             for chunk in _chunks(iris):
                 query = f"SELECT DISTINCT ?x ?g WHERE {{ {_values(chunk)} GRAPH ?g {{ ?x ?p ?o }} }}"
-                pairs += [(g.value, x.value) for x, g in store.scan(query, ("x", "g"))]
+                pairs += [(g.value, x.value) for x, g in self._scan(store, query, ("x", "g"))]
         db.executemany(
             "INSERT OR IGNORE INTO origin SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM item WHERE iri = ?2) "
             "OR EXISTS (SELECT 1 FROM value_label WHERE iri = ?2)",
             pairs,
         )
+
+    def _scan(self, store: Store, query: str, names: tuple[str, ...]) -> list:
+        """Every read of the store by a refresh: a closed catalog's build (a stopping server's) stops here
+        instead of reading on, for ever so many seconds of the process's other threads' time."""
+        if self.closed:
+            raise Abandoned
+        return store.scan(query, names)
+
+    def _fingerprints(
+        self, store: Store, recorded: dict[str, tuple[str, int]], told: set[str]
+    ) -> dict[str, tuple[str, int]]:
+        """Per public graph, (its ``dcterms:modified`` and ``void:triples`` in the metadata graph, its
+        triple count); a graph with no stated count is counted, unless no write was ``told`` of it since
+        ``recorded``."""
+
+        def said(predicate: str) -> dict[str, str]:
+            query = f"SELECT ?g ?v WHERE {{ GRAPH <{store.meta_graph}> {{ ?g <{predicate}> ?v }} }}"
+            return {g.value: v.value for g, v in self._scan(store, query, ("g", "v"))}
+
+        modified, stated = said(DCTERMS + "modified"), said(VOID_TRIPLES)
+        out = {}
+        for g in store.public_graphs():
+            try:
+                n = int(stated[g])
+            except (KeyError, ValueError):
+                if g in recorded and g not in told:
+                    out[g] = recorded[g]
+                    continue
+                n = store.count(g)
+            out[g] = (f"{modified.get(g, '')}|{n}", n)
+        return out
+
+    def _pairs(
+        self, store: Store, iris: list[str] | None, path: str, extra: str = ""
+    ) -> list[tuple[ox.Term, ox.Term]]:
+        """(subject, value) of one property path, flat: over the public dataset (a list of named graphs) a
+        join costs a lookup per graph and per row, so the join with the items is done here, in Python."""
+        return self._scan(store, f"SELECT ?x ?v WHERE {{ {_values(iris)}{extra}?x {path} ?v }}", ("x", "v"))
+
+    def _read_items(self, store: Store, iris: list[str] | None) -> list[Item]:
+        """The items of every list among ``iris`` (all of them for None), with what the index keeps."""
+        labels: dict[str, dict[str, str]] = defaultdict(dict)
+        alternates: dict[str, list[str]] = defaultdict(list)
+        for prop in (*LABEL_PROPS, SKOS + "altLabel"):  # the pages' rule: per language, the first label found
+            for x, v in self._pairs(store, iris, f"<{prop}>"):
+                if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
+                    if prop in LABEL_PROPS:
+                        labels[x.value].setdefault(v.language or "", v.value)
+                    else:
+                        alternates[x.value].append(v.value)
+        kinds_of = " ".join(f"<{c}>" for c in CLASSES)
+        instances = [
+            (x.value, c.value)
+            for x, c in self._pairs(store, iris, "a", f"VALUES ?v {{ {kinds_of} }} ")
+            if isinstance(x, ox.NamedNode)
+        ]
+        index: dict[tuple[str, str], Item] = {}  # by IRI and list: an IRI may be an item of two lists
+        by_iri: dict[str, list[Item]] = defaultdict(list)
+        for x, c in instances:
+            for kind in CLASSES[c]:
+                if (kind.folder and not x.startswith(self.base + kind.folder)) or (x, kind.name) in index:
+                    continue
+                item = index[(x, kind.name)] = Item(x, kind.name, dict(labels.get(x, {})))
+                item.names = names_of([*item.labels.values(), *alternates.get(x, ())])
+                by_iri[x].append(item)
+                if kind.name == "territoires":
+                    item.direct.add(x)
+        if not index:
+            return []
+        for x, t in self._pairs(store, iris, f"({SPATIAL})"):
+            for item in by_iri.get(x.value, ()):
+                if item.kind != "territoires" and isinstance(t, ox.NamedNode):
+                    item.direct.add(t.value)
+
+        @cache
+        def read(path: str) -> list[tuple[str, str]]:  # a path several lists share is read once
+            return [(x.value, v.value) for x, v in self._pairs(store, iris, path)]
+
+        # An item's shown year: the earliest of the first alternative of its year facet's path that gives one
+        # (a project's stated start before the years inferred from its text); its facet keeps every year.
+        years: dict[tuple[str, str], tuple[int, str]] = {}
+        for kind in LISTS.values():
+            for facet in kind.facets:
+                if facet.path == f"<{RDF}type>" and kind.name == "territoires":  # the classes read above
+                    pairs = [(x, c, 0) for x, c in instances if c in TERRITORY_CLASSES]
+                elif facet.path == f"<{RDF}type>":  # every type of the items: a join, on a short list
+                    values = " ".join(f"<{c}>" for c in kind.classes)
+                    typed = self._pairs(store, iris, "a", f"VALUES ?c {{ {values} }} ?x a ?c . ")
+                    pairs = [(x.value, v.value, 0) for x, v in typed]
+                else:  # the paths ('' for the computed facets) and their alternatives, in order
+                    paths = facet.path.split("|") if facet.path else []
+                    pairs = [(x, v, rank) for rank, path in enumerate(paths) for x, v in read(path)]
+                for x, value, rank in pairs:
+                    if (item := index.get((x, kind.name))) is None:
+                        continue
+                    value = value[:4] if facet.year else value
+                    if facet.name == "samedi":
+                        if value != SCHEMA + "Saturday":
+                            continue
+                        value = "oui"
+                    item.facets[facet.name].add(value)
+                    if facet.year:
+                        years[(x, kind.name)] = min(years.get((x, kind.name), (rank, value)), (rank, value))
+        for key, (_, year) in years.items():
+            index[key].year = year
+        for x, t in self._pairs(store, iris, "?p", f"VALUES ?p {{ {TEXT_PROPS} }} "):
+            if isinstance(t, ox.Literal):
+                lang = (t.language or "").split("-")[0]
+                for item in by_iri.get(x.value, ()):
+                    item.texts.append((lang if lang in BODIES else "", t.value))
+        return list(index.values())
 
     def _load_territories(self, db: sqlite3.Connection | None = None) -> None:
         """Territories stay in memory (a fixed number, ~40,000 for France): cards walk their tree. Read
@@ -687,13 +793,8 @@ class Catalog:
         with self._reading() as db:
             for name, keys in selected.items():
                 for key in keys:
-                    if db.execute(have, [*kinds, name, key]).fetchone():
-                        continue
-                    iri = f"{self.base}id/{name}/{key}"
-                    if (
-                        name not in LEVELS
-                        or not db.execute("SELECT 1 FROM territory WHERE iri = ?", (iri,)).fetchone()
-                    ):
+                    territory = name in LEVELS and f"{self.base}id/{name}/{key}" in self.territories
+                    if not territory and not db.execute(have, [*kinds, name, key]).fetchone():
                         return name, key
         return None
 
@@ -729,7 +830,6 @@ class Catalog:
         """Per list of :data:`ROLLUP_KINDS`: (its items within the territory, how many only through a
         smaller territory, the first ``limit`` by label). The items within are found once for all lists."""
         sort = "sort_en" if lang == "en" else "sort_fr"
-        out = {}
         with self._reading() as db:
             self._within(db, territory)
             query = f"SELECT i.kind, COUNT(*), SUM(1 - w.direct) FROM {WITHIN} GROUP BY i.kind"
@@ -741,10 +841,7 @@ class Catalog:
             )
             for kind, n in db.execute(query, (limit,)):
                 first[kind].append(n)
-            for kind in ROLLUP_KINDS:
-                total, indirect = counts.get(kind, (0, 0))
-                out[kind] = (total, indirect, self.items_of(first[kind]))
-        return out
+            return {kind: (*counts.get(kind, (0, 0)), self.items_of(first[kind])) for kind in ROLLUP_KINDS}
 
     def rollup_iris(self, territory: str, kind: str) -> list[str]:
         """Every item of ``kind`` within the territory (a map's points)."""
@@ -821,12 +918,9 @@ class Catalog:
         total up to :data:`COUNTED`; later pages follow in index order. Every language is searched; the
         snippet is from the text in ``lang`` (or in none), unless only the other language's text holds the
         match: that text then tells why the item was found (the page's, without a highlight, would not)."""
-        words = words_of(text)
-        if not words:
-            return 0, [], [], {}
         with self._reading() as db:
-            expanded = [self._terms(db, w) for w in dict.fromkeys(words)]
-        if not all(expanded):
+            expanded = [self._terms(db, w) for w in dict.fromkeys(words_of(text))]
+        if not expanded or not all(expanded):  # no word, or one the index has not
             return 0, [], [], {}
         match = " AND ".join("(" + " OR ".join(f'"{t}"' for t in terms) + ")" for terms in expanded)
         of_kind = f"i.kind IN ({_marks(len(kinds))})" if kinds else "1"
@@ -872,8 +966,7 @@ class Catalog:
             matches, args = rank(db, selected)
             fresh = f"{matches} AND doc.rowid NOT IN (SELECT n FROM temp.hit)"
             capped = db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0] == RANKED
-            ranked = db.execute(f"SELECT COUNT(*) FROM {kept}", kinds).fetchone()[0]
-            total = ranked
+            total = ranked = db.execute(f"SELECT COUNT(*) FROM {kept}", kinds).fetchone()[0]
             if capped:
                 query = f"SELECT COUNT(*) FROM (SELECT 1 {matches} AND {of_kind} LIMIT ?)"
                 total = db.execute(query, [match, *args, *kinds, COUNTED + 1]).fetchone()[0]
@@ -929,117 +1022,6 @@ def words_of(text: str) -> list[str]:
     return WORD.findall(folded(text))
 
 
-# --- reading the store ------------------------------------------------------------------------
-def _fingerprints(
-    store: Store, recorded: dict[str, tuple[str, int]], told: set[str]
-) -> dict[str, tuple[str, int]]:
-    """Per public graph, (its ``dcterms:modified`` and ``void:triples`` in the metadata graph, its triple
-    count); a graph with no stated count is counted, unless no write was ``told`` of it since ``recorded``."""
-
-    def said(predicate: str) -> dict[str, str]:
-        query = f"SELECT ?g ?v WHERE {{ GRAPH <{store.meta_graph}> {{ ?g <{predicate}> ?v }} }}"
-        return {g.value: v.value for g, v in store.scan(query, ("g", "v"))}
-
-    modified, stated = said(DCTERMS + "modified"), said(VOID_TRIPLES)
-    out = {}
-    for g in store.public_graphs():
-        try:
-            n = int(stated[g])
-        except (KeyError, ValueError):
-            if g in recorded and g not in told:
-                out[g] = recorded[g]
-                continue
-            n = store.count(g)
-        out[g] = (f"{modified.get(g, '')}|{n}", n)
-    return out
-
-
-def _pairs(store: Store, iris: list[str] | None, path: str, extra: str = "") -> list[tuple[ox.Term, ox.Term]]:
-    """(subject, value) of one property path, flat: over the public dataset (a list of named graphs) a join
-    costs a lookup per graph and per row, so the join with the items is done here, in Python."""
-    return store.scan(f"SELECT ?x ?v WHERE {{ {_values(iris)}{extra}?x {path} ?v }}", ("x", "v"))
-
-
-def _read_items(store: Store, base: str, iris: list[str] | None) -> list[Item]:
-    """The items of every list among ``iris`` (all of them for None), with what the index keeps of them."""
-    classes = {c: [k for k in LISTS.values() if c in k.classes] for k in LISTS.values() for c in k.classes}
-    index: dict[tuple[str, str], Item] = {}
-    by_iri: dict[str, list[Item]] = defaultdict(list)
-    labels: dict[str, dict[str, str]] = defaultdict(dict)
-    for prop in LABEL_PROPS:  # the pages' rule: per language, the first of these found
-        for x, v in _pairs(store, iris, f"<{prop}>"):
-            if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
-                labels[x.value].setdefault(v.language or "", v.value)
-    alternates: dict[str, list[str]] = defaultdict(list)
-    for x, v in _pairs(store, iris, f"<{SKOS}altLabel>"):
-        if isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal):
-            alternates[x.value].append(v.value)
-    kinds_of = " ".join(f"<{c}>" for c in classes)
-    instances = [
-        (x.value, c.value)
-        for x, c in _pairs(store, iris, "a", f"VALUES ?v {{ {kinds_of} }} ")
-        if isinstance(x, ox.NamedNode)
-    ]
-    for x, c in instances:
-        for kind in classes[c]:
-            if (kind.folder and not x.startswith(base + kind.folder)) or (x, kind.name) in index:
-                continue
-            item = index[(x, kind.name)] = Item(x, kind.name, dict(labels.get(x, {})))
-            item.names = names_of([*item.labels.values(), *alternates.get(x, ())])
-            by_iri[x].append(item)
-            if kind.name == "territoires":
-                item.direct.add(x)
-    if not index:
-        return []
-    for x, t in _pairs(store, iris, f"({SPATIAL})"):
-        for item in by_iri.get(x.value, ()):
-            if item.kind != "territoires" and isinstance(t, ox.NamedNode):
-                item.direct.add(t.value)
-    read: dict[str, list[tuple[ox.Term, ox.Term]]] = {}  # a path several lists share is read once
-    # An item's shown year: the earliest of the first alternative of its year facet's path that gives one
-    # (a project's stated start before the years inferred from its text); its facet keeps every year.
-    years: dict[tuple[str, str], tuple[int, str]] = {}
-    for kind in LISTS.values():
-        for facet in kind.facets:
-            if not facet.path:
-                continue
-            if facet.path != f"<{RDF}type>":
-                for alternative in facet.path.split("|"):
-                    if alternative not in read:
-                        read[alternative] = _pairs(store, iris, alternative)
-                pairs = [(x, v, rank) for rank, alt in enumerate(facet.path.split("|")) for x, v in read[alt]]
-            elif kind.name == "territoires":  # the classes read above
-                pairs = [
-                    (ox.NamedNode(x), ox.NamedNode(c), 0) for x, c in instances if c in TERRITORY_CLASSES
-                ]
-            else:  # every type of the items: a join, on a short list
-                values = " ".join(f"<{c}>" for c in kind.classes)
-                pairs = [
-                    (x, v, 0) for x, v in _pairs(store, iris, "a", f"VALUES ?c {{ {values} }} ?x a ?c . ")
-                ]
-            for x, v, rank in pairs:
-                for item in by_iri.get(x.value, ()):
-                    if item.kind != kind.name:
-                        continue
-                    value = v.value[:4] if facet.year else v.value
-                    if facet.name == "samedi":
-                        if value != SCHEMA + "Saturday":
-                            continue
-                        value = "oui"
-                    item.facets[facet.name].add(value)
-                    if facet.year:
-                        key = (item.iri, item.kind)
-                        years[key] = min(years.get(key, (rank, value)), (rank, value))
-    for key, (_, year) in years.items():
-        index[key].year = year
-    for x, t in _pairs(store, iris, "?p", f"VALUES ?p {{ {TEXT_PROPS} }} "):
-        if isinstance(t, ox.Literal):
-            lang = (t.language or "").split("-")[0]
-            for item in by_iri.get(x.value, ()):
-                item.texts.append((lang if lang in BODIES else "", t.value))
-    return list(index.values())
-
-
 # --- the index of each store ------------------------------------------------------------------
 _lock = threading.Lock()
 # Kept per store object, weakly: an id() could be reused by a new store and serve the old one's index.
@@ -1053,23 +1035,6 @@ class IndexNotReady(StoreUnavailable):
 class Abandoned(Exception):
     """The index was closed during its build (the server stops): the build ends, the file keeps its
     previous version."""
-
-
-class _Watched:
-    """The store as a build reads it: each scan first checks that the index is still wanted, so a build
-    left behind by a stopping server stops instead of reading on (on an in-memory store, for ever so many
-    seconds, in the process's other threads' time)."""
-
-    def __init__(self, store: Store, cat: Catalog):
-        self.store, self.cat = store, cat
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.store, name)
-
-    def scan(self, query: str, names: tuple[str, ...]) -> list:
-        if self.cat.closed:
-            raise Abandoned
-        return self.store.scan(query, names)
 
 
 def _opened(store: Store, path: Path | None = None) -> Catalog:
