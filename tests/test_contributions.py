@@ -22,6 +22,7 @@ from pages_helpers import serve
 from api import accounts, uploads
 from api.app import create_app
 from api.cli import main as cli_main
+from graph import matching
 from graph.contributions import Content, Contributions, Contributor
 from graph.settings import Settings
 from graph.store import OxigraphStore
@@ -670,6 +671,22 @@ def test_an_accepted_resource_is_public_at_once_and_a_pending_one_never(client, 
     login(client, app)
     moderate(client, rid, action="accepter")
     assert client.get("/sparql", params={"query": query}).json()["boolean"] is True
+
+
+def test_an_accepted_resource_reaches_reconcile_and_suggest_without_anyone_asking(client, app, store):
+    """The acceptance itself has the name index read again (it took 4-5 minutes and a look-up to start it):
+    once that read is over, the very first /reconcile and suggest answers hold the resource."""
+    title = "Annuaire des maisons de santé de Maurienne"
+    r = propose(client, titre=title)
+    rid = pending_id(app, r.headers["location"])
+    login(client, app)
+    moderate(client, rid, action="accepter")
+    matching.finish(store, timeout=120)  # the re-read the write began (no request: none began it)
+    queries = {"q": {"query": title.lower(), "type": "ressource"}}
+    found = client.post("/reconcile", data={"queries": json.dumps(queries)}).json()["q"]["result"]
+    assert [(c["id"], c["match"]) for c in found] == [(store.minter.thing("ressource", rid), True)]
+    suggested = client.get("/reconcile/suggest/entity", params={"prefix": "annuaire des maisons de sant"})
+    assert [e["id"] for e in suggested.json()["result"]][:1] == [store.minter.thing("ressource", rid)]
 
 
 @pytest.mark.parametrize("char", ["\u202e", "\u200f", "\u2066", "\u0000", "\ud800"])
