@@ -66,9 +66,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             # store object), begun now but not waited for: SPARQL and resource pages answer during its build.
             search.start(getattr(app.state, "reader", None) or app.state.store, settings.index_path())
             matching.start(app.state.store)  # the names /reconcile and the contribution form resolve
-            # Each write has the name index read again, in the background.
-            app.state.listeners = [functools.partial(matching.changed, app.state.store)]
+            # Each write has the name index read again and the downloads rebuilt, in the background.
+            dumps = downloads.open_dumps(app)
+            app.state.listeners = [functools.partial(matching.changed, app.state.store), dumps.changed]
             app.state.store.listeners += app.state.listeners
+            dumps.changed()  # writes while the server was down (communs load)
             yield
         finally:
             for listener in app.state.listeners:
