@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runner = None
+        app.state.runner, app.state.listeners = None, []
         try:
             app.state.store = store or open_store(settings.store, settings.base_iri)
             contributions.converge(app)
@@ -65,8 +66,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             # store object), begun now but not waited for: SPARQL and resource pages answer during its build.
             search.start(getattr(app.state, "reader", None) or app.state.store, settings.index_path())
             matching.start(app.state.store)  # the names /reconcile and the contribution form resolve
+            # Each write has the name index read again and the downloads rebuilt, in the background.
+            dumps = downloads.open_dumps(app)
+            app.state.listeners = [functools.partial(matching.changed, app.state.store), dumps.changed]
+            app.state.store.listeners += app.state.listeners
+            dumps.changed()  # writes while the server was down (communs load)
             yield
         finally:
+            for listener in app.state.listeners:
+                app.state.store.listeners.remove(listener)
             if hasattr(app.state, "dumps_folder"):  # the downloads of an in-memory or remote store
                 app.state.dumps_folder.cleanup()
             if hasattr(app.state, "reader"):  # embedded: a refresh under way is let finish

@@ -6,7 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api import conneg
@@ -19,24 +19,25 @@ from graph.dumps import DATA_INCLUSION_DIR, NQUADS, Dumps
 router = APIRouter()
 
 
+def open_dumps(app: FastAPI) -> Dumps:
+    """The app's Dumps (at start-up), in the configured folder (settings.dumps_dir) or next to the store
+    (``var/dumps`` for ``var/store``)."""
+    settings = app.state.settings
+    folder = settings.dumps_dir
+    if not folder:
+        if settings.store in (None, ":memory:") or "://" in str(settings.store):
+            # Nothing on disk to keep them beside: a folder removed when the app stops (api.app).
+            temporary = tempfile.TemporaryDirectory(prefix="communs-dumps-", ignore_cleanup_errors=True)
+            app.state.dumps_folder, folder = temporary, temporary.name
+        else:
+            folder = str(Path(settings.store).parent / "dumps")
+    app.state.dumps = Dumps(app.state.store, Path(folder))
+    return app.state.dumps
+
+
 def dumps_of(request: Request) -> Dumps:
-    """One Dumps per app, in the configured folder (settings.dumps_dir) or next to the store (``var/dumps``
-    for ``var/store``), its rebuild started when the store moved on."""
-    app = request.app
-    dumps = getattr(app.state, "dumps", None)
-    if dumps is None:
-        settings = app.state.settings
-        folder = settings.dumps_dir
-        if not folder:
-            if settings.store in (None, ":memory:") or "://" in str(settings.store):
-                # Nothing on disk to keep them beside: a folder removed when the app stops (api.app).
-                app.state.dumps_folder = tempfile.TemporaryDirectory(
-                    prefix="communs-dumps-", ignore_cleanup_errors=True
-                )
-                folder = app.state.dumps_folder.name
-            else:
-                folder = str(Path(settings.store).parent / "dumps")
-        dumps = app.state.dumps = Dumps(app.state.store, Path(folder))
+    """The app's Dumps, its rebuild started when the store moved on (a write the app was not told of)."""
+    dumps: Dumps = request.app.state.dumps
     dumps.ensure()
     return dumps
 
@@ -45,12 +46,13 @@ def dumps_of(request: Request) -> Dumps:
 async def downloads_page(request: Request) -> Response:
     fmt = conneg.choose(request, (formats.HTML, formats.JSON))
     dumps = dumps_of(request)
-    manifest = dumps.manifest()
+    manifest, pending = dumps.manifest(), dumps.pending()
     if fmt is formats.JSON and manifest:
-        return JSONResponse(manifest)
+        return JSONResponse({**manifest, "preparing": pending})
     lang = language(request)
     files = [file_view(f, lang) for f in manifest["files"]] if manifest else []
-    return render(request, "downloads.html", {"manifest": manifest, "files": files, "error": dumps.error})
+    context = {"manifest": manifest, "files": files, "error": dumps.error, "pending": pending}
+    return render(request, "downloads.html", context)
 
 
 def file_view(f: dict, lang: str) -> dict:
@@ -89,12 +91,15 @@ async def download(request: Request, name: str) -> Response:
     path = dumps.directory / f"v{manifest['version']}" / name
     if media is None or not path.is_file():
         raise HTTPException(404, f"Pas de fichier « {name} ».")  # a page for a browser, as every 404
-    etag = f'"{manifest["version"]}-{name}"'
-    if etag_matches(request, etag):
-        return Response(status_code=304, headers={"ETag": etag})
+    # Which version this is, and the newer one being built when there is one: no older file without a word.
+    headers = {"ETag": f'"{manifest["version"]}-{name}"', "Dataset-Version": str(manifest["version"])}
+    if pending := dumps.pending():
+        headers["Dataset-Preparing"] = str(pending)
+    if etag_matches(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
     if name.endswith(".gz"):
         media = "application/gzip"
     elif media.startswith("text/"):
         media += "; charset=utf-8"
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
+    headers["Cache-Control"] = "no-cache" if pending else "public, max-age=60"
     return FileResponse(path, media_type=media, filename=name.rsplit("/", 1)[-1], headers=headers)

@@ -159,6 +159,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Les fichiers sont en préparation ; revenez dans quelques secondes.",
         "Files are being prepared; come back in a few seconds.",
     ),
+    "dumps_pending": (
+        "Ces fichiers sont ceux de la version {served} ; la version {current}, qui tient compte des dernières"
+        " modifications, est en préparation : rechargez cette page dans un moment.",
+        "These files are version {served}; version {current}, with the latest changes, is being prepared:"
+        " reload this page in a moment.",
+    ),
     "dumps_content": ("Contenu", "Content"),
     "dumps_size": ("Taille", "Size"),
     "dumps_see_catalogue": ("voir le catalogue", "see catalogue"),

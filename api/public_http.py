@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.named_queries import CONTROL_CHAR
 
-EXPOSED = "ETag, Content-Type, Link, Content-Disposition, Retry-After"
+EXPOSED = "ETag, Content-Type, Link, Content-Disposition, Retry-After, Dataset-Version, Dataset-Preparing"
 PREFLIGHT = {
     "Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",
     "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Type, If-None-Match",

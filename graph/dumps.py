@@ -1,4 +1,5 @@
-"""Bulk downloads of the public dataset, rebuilt in the background whenever the store version moves.
+"""Bulk downloads of the public dataset, rebuilt in the background after every write (the app's store
+listener) and whenever a request finds the store moved on.
 
 Each build writes into a temporary folder then renames it to ``v<version>`` and swaps the ``current.json``
 pointer, so a reader always sees one complete set. Only public graphs are ever dumped.
@@ -11,6 +12,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from graph.store import DEFAULT_GRAPH, Store
 
 NQUADS = "communs-services.nq.gz"
 DATA_INCLUSION_DIR = "data-inclusion"  # /telechargements/data-inclusion/structures.json …
+SETTLE = 1.0  # seconds after a write before a build: one change is several updates (an acceptance's)
 _P = sparql_prefixes()
 
 
@@ -155,21 +158,40 @@ class Dumps:
         except (OSError, ValueError):
             return None
 
+    def pending(self) -> int | None:
+        """The store's version when the downloads are of an older one (then being built again)."""
+        m, version = self.manifest(), self.store.version
+        return version if m is not None and m["version"] != version else None
+
     def ensure(self) -> None:
-        """Start a rebuild in the background when the store moved on."""
+        """Start a rebuild in the background when the store moved on (one under way builds again when it
+        ends if the store moved meanwhile)."""
         with self._lock:
             m = self.manifest()
-            fresh = m is not None and m["version"] == self.store.version
-            if not fresh and (self._thread is None or not self._thread.is_alive()):
-                self._thread = threading.Thread(target=self._build, daemon=True, name="dumps")
+            if self._thread is None and (m is None or m["version"] != self.store.version):
+                self._thread = threading.Thread(target=self._follow, daemon=True, name="dumps")
                 self._thread.start()
 
-    def _build(self) -> None:
-        try:
-            self.build()
-            self.error = None
-        except Exception as e:  # noqa: BLE001 - a failed build keeps the previous one; the page says why
-            self.error = str(e)
+    def changed(self) -> None:
+        """A write (the app's store listener): rebuild the downloads there are (the first are built when
+        first asked for, not by every write of a test server or a fresh install)."""
+        if self.manifest() is not None:
+            self.ensure()
+
+    def _follow(self) -> None:
+        """Build until the downloads are the store's version; a failed build keeps the previous one and
+        stops (the page says why; the next write or request tries again)."""
+        while True:
+            time.sleep(SETTLE)
+            try:
+                self.build()
+                self.error = None
+            except Exception as e:  # noqa: BLE001
+                self.error = str(e)
+            with self._lock:
+                if self.error or self.pending() is None:
+                    self._thread = None
+                    return
 
     def build(self) -> dict:
         store = self.store

@@ -587,21 +587,24 @@ def _place(entities: dict[str, Entity]) -> None:
 
 _lock = threading.Lock()
 _read = threading.Condition(_lock)  # notified when a read of an index ends (done or failed)
-# Per store object, weakly (an id() could be reused by a new store): (version, index, when it was read,
+# Per store object, weakly (an id() could be reused by a new store): (version, index, when its read ended,
 # how long the read took).
 _cache: weakref.WeakKeyDictionary[Store, tuple[int, NameIndex, float, float]] = weakref.WeakKeyDictionary()
-_building: weakref.WeakSet[Store] = weakref.WeakSet()
-REFRESH_INTERVAL = 30.0  # seconds: a burst of contributions costs one re-read, not one per write
-REFRESH_SHARE = 10  # and at least this many times the last read's duration: re-reads take at most a tenth
+_building: weakref.WeakSet[Store] = weakref.WeakSet()  # a read under way or about to begin
+SETTLE = 1.0  # seconds after a write before the re-read: one change is several updates (an acceptance's)
 
 
 def start(store: Store) -> None:
     """Begin the first read in the background at server start, so no visitor waits for all of it."""
     with _lock:
-        if store in _cache or store in _building:
-            return
-        _building.add(store)
-    threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
+        if store not in _cache:
+            _follow(store)
+
+
+def changed(store: Store) -> None:
+    """A write was committed (the app's store listener): the index is read again in the background."""
+    with _lock:
+        _follow(store)
 
 
 def finish(store: Store, timeout: float) -> None:
@@ -611,40 +614,64 @@ def finish(store: Store, timeout: float) -> None:
 
 
 def index_of(store: Store) -> NameIndex:
-    """The index of the store's version, eventually: after a write the previous index answers while the new
-    one is read in the background, at most every REFRESH_INTERVAL; only the first read is waited for."""
+    """The index of the store's version, eventually: a write begins a re-read in the background
+    (:func:`changed`) while the previous index answers; only the first read is waited for."""
     with _lock:
         _read.wait_for(lambda: store in _cache or store not in _building)  # a first read begun elsewhere
         cached = _cache.get(store)
         if cached:
-            wait = max(REFRESH_INTERVAL, REFRESH_SHARE * cached[3])
-            fresh = cached[0] == store.version or time.monotonic() - cached[2] < wait
-            if not fresh and store not in _building:
-                _building.add(store)
-                threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
+            if cached[0] != store.version:
+                _follow(store)  # a write no listener told of (another process's, on a remote store)
             return cached[1]
         _building.add(store)
-    return _load(store)  # the first read, here: a store that cannot be read raises to the caller
-
-
-def _load(store: Store) -> NameIndex:
-    """Read and cache the index of ``store``, which the caller has put in ``_building``."""
     try:
-        version, started = store.version, time.monotonic()
-        index = read_index(store)
-        with _lock:
-            _cache[store] = (version, index, time.monotonic(), time.monotonic() - started)
-        return index
+        return _load(store)  # the first read, here: a store that cannot be read raises to the caller
     finally:
         with _lock:
             _building.discard(store)
             _read.notify_all()
 
 
+def _follow(store: Store) -> None:
+    """Under ``_lock``: read the index in the background, unless a read is under way (it reads again when
+    it ends if the store moved meanwhile)."""
+    if store not in _building:
+        _building.add(store)
+        threading.Thread(target=_refresh, args=(store,), daemon=True, name="name-index").start()
+
+
+def _load(store: Store) -> NameIndex:
+    version, started = store.version, time.monotonic()
+    index = read_index(store)
+    with _lock:
+        _cache[store] = (version, index, time.monotonic(), time.monotonic() - started)
+        _read.notify_all()
+    return index
+
+
 def _refresh(store: Store) -> None:
+    """Read the index until it is the store's version: SETTLE after the write, and at least as long after
+    the previous read as that read took, so that writes in a row cost reads half the time at most (a write
+    shows within three reads' time: 4-15 s each, at 1M triples)."""
+    current = False
     try:
-        _load(store)
+        while True:
+            with _lock:  # the version read and the end of the build at once: a write between is not lost
+                cached = _cache.get(store)
+                current = cached is not None and cached[0] == store.version
+                if current:
+                    _building.discard(store)
+                    _read.notify_all()
+                    return
+            if cached:
+                time.sleep(max(SETTLE, cached[3] - (time.monotonic() - cached[2])))
+            _load(store)
     except StoreError:
         pass  # a remote store down: the previous index answers (or the next request reads it itself)
     except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
         log.exception("the name index could not be read")
+    finally:
+        if not current:
+            with _lock:
+                _building.discard(store)
+                _read.notify_all()

@@ -470,6 +470,7 @@ class RemoteStore(Store):
             # The browsing index re-reads what these graphs describe (graph/search.py).
             prefix = self.minter.graph("")
             self.written.update(g for g in named_iris(sparql) if g.startswith(prefix))
+        self.changed()
 
     def replace_graph(self, graph, triples, meta=None):
         lines = {str(t) for t in triples}  # materialised first: a failing source never touches the store

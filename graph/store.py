@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +69,14 @@ class Store(ABC):
         self.meta_graph = self.minter.graph("meta")
         self.private_meta_graph = self.minter.private_graph("meta")
         self.written: set[str] = set()  # graphs replaced or dropped since graph.search last took them
+        # Called after every committed change, in the writer's thread (some under its lock): each only
+        # schedules the re-reading of what it derives (the name index, the downloads), never writes.
+        self.listeners: list[Callable[[], None]] = []
+
+    def changed(self) -> None:
+        """Tell the listeners that the version moved."""
+        for listener in list(self.listeners):
+            listener()
 
     def meta_graph_of(self, graph: str) -> str:
         """Where a graph's provenance goes: a private graph's label, file name and triple count are not
@@ -292,6 +300,7 @@ class OxigraphStore(Store):
         self._version += 1
         if self._version_file:
             _write_aside(self._version_file, str(self._version))
+        self.changed()
 
     def replace_graph(self, graph, triples, meta=None):
         g = ox.NamedNode(graph)

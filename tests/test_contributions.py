@@ -23,6 +23,8 @@ from api import accounts, uploads
 from api.app import create_app
 from api.cli import main as cli_main
 from api.contributions import concepts
+from graph import dumps as dumps_module
+from graph import matching
 from graph.contributions import Content, Contributions, Contributor
 from graph.settings import Settings
 from graph.store import OxigraphStore
@@ -720,6 +722,75 @@ def test_an_accepted_resource_is_public_at_once_and_a_pending_one_never(client, 
     login(client, app)
     moderate(client, rid, action="accepter")
     assert client.get("/sparql", params={"query": query}).json()["boolean"] is True
+
+
+def test_an_accepted_resource_reaches_reconcile_and_suggest_without_anyone_asking(client, app, store):
+    """The acceptance itself has the name index read again (it took 4-5 minutes and a look-up to start it):
+    once that read is over, the very first /reconcile and suggest answers hold the resource."""
+    title = "Annuaire des maisons de santé de Maurienne"
+    r = propose(client, titre=title)
+    rid = pending_id(app, r.headers["location"])
+    login(client, app)
+    moderate(client, rid, action="accepter")
+    matching.finish(store, timeout=120)  # the re-read the write began (no request: none began it)
+    queries = {"q": {"query": title.lower(), "type": "ressource"}}
+    found = client.post("/reconcile", data={"queries": json.dumps(queries)}).json()["q"]["result"]
+    assert [(c["id"], c["match"]) for c in found] == [(store.minter.thing("ressource", rid), True)]
+    suggested = client.get("/reconcile/suggest/entity", params={"prefix": "annuaire des maisons de sant"})
+    assert [e["id"] for e in suggested.json()["result"]][:1] == [store.minter.thing("ressource", rid)]
+
+
+def test_a_write_rebuilds_the_downloads_and_until_then_they_say_which_version_they_are(
+    store, tmp_path, monkeypatch
+):
+    """Downloads once built follow every write, nobody opening /telechargements (they waited for a visit);
+    while the rebuild is under way the page, its JSON twin and each file name the version they hold and
+    the one being prepared (the rebuild held back here by a long SETTLE, so that the test sees it)."""
+    folder = tmp_path / "dumps"
+    app = make_app(store, tmp_path, submit_rate=1000, dumps_dir=str(folder))
+    with TestClient(app) as client:
+        for _ in range(1200):  # the first build, begun by the first visit
+            first = client.get("/telechargements", headers={"Accept": "application/json"})
+            if first.headers["content-type"].startswith("application/json"):
+                break
+            time.sleep(0.1)
+        assert first.json()["version"] == store.version
+        title = "Carnet des permanences sociales de Tarentaise"
+        rid = pending_id(app, propose(client, titre=title).headers["location"])
+        login(client, app)
+        moderate(client, rid, action="accepter")
+        iri = store.minter.thing("ressource", rid)
+
+        def built() -> dict:  # read from the folder: a request would begin the rebuild itself
+            return json.loads((folder / "current.json").read_text(encoding="utf-8"))
+
+        deadline = time.monotonic() + 300
+        while built()["version"] != store.version and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert built()["version"] == store.version
+        assert iri in (folder / f"v{store.version}" / "ressources.csv").read_text(encoding="utf-8")
+        now = client.get("/telechargements", headers={"Accept": "application/json"}).json()
+        assert (now["version"], now["preparing"]) == (store.version, None)
+
+        monkeypatch.setattr(dumps_module, "SETTLE", 3600.0)
+        served = store.version
+        rid = pending_id(app, propose(client, titre="Un autre carnet").headers["location"])
+        moderate(client, rid, action="accepter")
+        assert store.version > served
+        page = client.get("/telechargements")
+        notice = f"Ces fichiers sont ceux de la version {served} ; la version {store.version}"
+        assert f"Version {served} —" in page.text and notice in page.text
+        english = client.get("/telechargements", params={"lang": "en"}).text
+        assert f"These files are version {served}; version {store.version}" in english
+        manifest = client.get("/telechargements", headers={"Accept": "application/json"}).json()
+        assert (manifest["version"], manifest["preparing"]) == (served, store.version)
+        r = client.get("/telechargements/ressources.csv")
+        assert r.status_code == 200 and r.headers["etag"] == f'"{served}-ressources.csv"'
+        versions = r.headers["dataset-version"], r.headers["dataset-preparing"]
+        assert versions == (str(served), str(store.version))
+        assert r.headers["cache-control"] == "no-cache"  # no cache keeps it once the new one is there
+        again = client.get("/telechargements/ressources.csv", headers={"If-None-Match": r.headers["etag"]})
+        assert again.status_code == 304 and again.headers["dataset-preparing"] == str(store.version)
 
 
 @pytest.mark.parametrize("char", ["\u202e", "\u200f", "\u2066", "\u0000", "\ud800"])

@@ -50,7 +50,7 @@ def _commune(store: OxigraphStore, code: str, name: str, dep: str) -> list[ox.Tr
     ]
 
 
-def test_certain_only_when_unique_in_scope_and_the_index_follows_writes(monkeypatch):
+def test_certain_only_when_unique_in_scope_and_the_index_follows_writes():
     store = OxigraphStore("https://example.org/")
     store.replace_graph(
         store.minter.graph("t"),
@@ -79,7 +79,6 @@ def test_certain_only_when_unique_in_scope_and_the_index_follows_writes(monkeypa
             ),
         ],
     )
-    monkeypatch.setattr(matching, "REFRESH_INTERVAL", 0.0)
     assert matching.index_of(store) is index  # the previous index answers while the new one is read
     deadline = time.monotonic() + 30
     while matching.index_of(store) is index and time.monotonic() < deadline:

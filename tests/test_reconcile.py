@@ -535,17 +535,14 @@ def test_a_type_may_be_given_by_its_name_whatever_the_case(client):
     assert r.status_code == 200 and r.json()["result"][0]["name"] == "Bourg-Saint-Maurice"
 
 
-def read_again(client: httpx.Client, store: Store) -> None:
-    """A look-up after a write begins the background re-read of the name index (REFRESH_INTERVAL lowered by
-    the caller): wait for that read to end, as the server's own shutdown does (graph.matching.finish)."""
-    reconcile(client, {"q": {"query": "Gap"}})
+def read_again(store: Store) -> None:
+    """A write begins the background re-read of the name index itself (no look-up needed): wait for that
+    read to end, as the server's own shutdown does (graph.matching.finish)."""
     matching.finish(store, timeout=120)
     assert matching._cache[store][0] == store.version  # the index is the store's as it is now
 
 
-def test_resources_are_a_type_and_an_accepted_one_is_found_once_the_index_is_read_again(
-    client, site, monkeypatch
-):
+def test_resources_are_a_type_and_an_accepted_one_is_found_once_the_index_is_read_again(client, site):
     """Shared resources are reconciled as the other types (any kind of work the resources list shows); an
     accepted one, its new title or its deletion reach /reconcile through the background re-read of the name
     index, as every write does; a pending one is never found."""
@@ -560,13 +557,11 @@ def test_resources_are_a_type_and_an_accepted_one_is_found_once_the_index_is_rea
         "result"
     ][0]["id"].endswith("/id/ressource/guide-saisonniers")
 
-    monkeypatch.setattr(matching, "REFRESH_INTERVAL", 0.0)
-    monkeypatch.setattr(matching, "REFRESH_SHARE", 0)
     m = Contributions(store, b"s" * 32)
     content = Content(title, "Les lieux et jours des permanences.", "guide", "https://example.org/p")
     content.territories = [store.minter.thing("commune", "73054")]
     rid, _ = m.propose(content, Contributor("Alex", "alex@example.org"))
-    read_again(client, store)
+    read_again(store)
     assert reconcile(client, {"q": {"query": title}})["q"]["result"] == []  # pending: not public
     assert (
         client.get("/reconcile/suggest/entity", params={"prefix": "repertoire des perm"}).json()["result"]
@@ -574,7 +569,7 @@ def test_resources_are_a_type_and_an_accepted_one_is_found_once_the_index_is_rea
     )
     assert client.get("/reconcile/preview", params={"id": m.iri(rid)}).status_code == 404
     m.accept(rid, "mod", "Modératrice")
-    read_again(client, store)
+    read_again(store)
     found = reconcile(client, {"q": {"query": title.lower(), "type": "ressource"}})["q"]["result"]
     assert [(c["id"], c["match"]) for c in found] == [(m.iri(rid), True)]
     assert "Savoie (73)" in found[0]["description"]
@@ -585,11 +580,11 @@ def test_resources_are_a_type_and_an_accepted_one_is_found_once_the_index_is_rea
     assert r.status_code == 200 and title in r.text and "Savoie (73)" in r.text
 
     m.edit(rid, replace(content, title="Carte des permanences itinérantes"), "mod", "Modératrice")
-    read_again(client, store)
+    read_again(store)
     found = reconcile(client, {"q": {"query": "carte des permanences itinerantes"}})["q"]["result"]
     assert found[0]["id"] == m.iri(rid) and found[0]["match"]
     m.delete(rid, "mod", "Modératrice", "doublon")
-    read_again(client, store)
+    read_again(store)
     found = reconcile(client, {"q": {"query": "carte des permanences itinerantes", "type": "ressource"}})
     assert found["q"]["result"] == []
     assert client.get("/reconcile/preview", params={"id": m.iri(rid)}).status_code == 404
