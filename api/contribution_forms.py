@@ -175,7 +175,6 @@ async def api_propose(request: Request) -> JSONResponse:
         if name != "fichier" and not jsonschema.Draft7Validator(schema).is_valid(value):
             raise HTTPException(400, t(MALFORMED[schema["type"]], field=name))
     content, contributor = shared.posted(lambda key: _strings(body, key))
-    shared.refuse_bots(request, body)
     result = shared.propose(request, content, contributor, _file(body))
     if isinstance(result, dict):
         return JSONResponse({"valide": False, "erreurs": result}, status_code=422)
