@@ -95,7 +95,7 @@ class RemoteStore(Store):
         self.state_graph = self.minter.private_graph("etat")
         self._down_until = 0.0
         self._version: tuple[float, int] | None = None  # (read at, value)
-        self._graphs: tuple[int, list[str]] | None = None
+        self._public_graphs: tuple[int, list[str]] | None = None
         self._cut: int | None = None  # the row count at which the server was seen cutting answers
         self._empty_ready = False
         self._lock = threading.Lock()
@@ -322,10 +322,8 @@ class RemoteStore(Store):
         )
 
     def graphs(self):
-        version = self.version
-        cached = self._graphs
-        if cached and cached[0] == version:
-            return cached[1]
+        """Read each time: a private graph is created without moving the version (which counts public
+        changes), and private reads are few."""
         if self.dialect.virtuoso:  # it lists no graphs for ``GRAPH ?g {}``: writes record theirs
             s, known = ox.NamedNode(self.state_graph), ox.NamedNode(KNOWN_GRAPH)
             query = (
@@ -335,9 +333,20 @@ class RemoteStore(Store):
         else:
             query = "SELECT ?g WHERE { GRAPH ?g { } }"
         found = {row["g"].value for row in self._rows(query, {})}  # type: ignore[union-attr]
-        ours = sorted(g for g in found if g.startswith(self.minter.base))  # not the server's own graphs
-        self._graphs = (version, ours)
-        return ours
+        return sorted(g for g in found if g.startswith(self.minter.base))  # not the server's own graphs
+
+    def public_graphs(self):
+        """The dataset of every public read, kept for the version it was read at."""
+        version = self.version
+        cached = self._public_graphs
+        if cached and cached[0] == version:
+            return cached[1]
+        public = [g for g in self.graphs() if self.minter.is_public_graph(g)]
+        self._public_graphs = (version, public)
+        return public
+
+    def has_graph(self, graph):
+        return graph in (self.public_graphs() if self.minter.is_public_graph(graph) else self.graphs())
 
     def count(self, graph=None):
         if graph is None:
@@ -448,7 +457,12 @@ class RemoteStore(Store):
         return f"INSERT DATA {{ GRAPH {s} {{ {s} {known} {objects} }} }} ;\n"
 
     def update(self, sparql):
-        """The update and the version bump in one request: the server runs them as one transaction."""
+        """The update and, unless it changes private graphs only, the version bump in one request: the
+        server runs them as one transaction."""
+        named_private, public = self.graphs_named(sparql)
+        # Private graphs only: of the public ones, at most the metadata graph, where a private graph's
+        # provenance update deletes what an older release put there (``Store.forget_meta``).
+        private = bool(named_private) and set(public) <= {self.meta_graph}
         s, v = ox.NamedNode(self.state_graph), ox.NamedNode(VERSION_PREDICATE)
         # An aggregate, not OPTIONAL: Virtuoso finds no solution to a lone OPTIONAL that matches nothing.
         bump = (
@@ -459,17 +473,18 @@ class RemoteStore(Store):
         request = self.client.build_request(
             "POST",
             self.dialect.update_url,
-            data={"update": f"{self._registration(sparql)}{sparql} ;\n{bump}"},
+            data={"update": f"{self._registration(sparql)}{sparql}" + ("" if private else f" ;\n{bump}")},
             timeout=httpx.Timeout(max(self.timeout, 120.0), connect=5.0),
         )
         with self._lock:
             try:
                 self._send(request, idempotent=False, auth=self.dialect.auth).close()
             finally:
-                self._version = None
-            # The browsing index re-reads what these graphs describe (graph/search.py).
-            prefix = self.minter.graph("")
-            self.written.update(g for g in named_iris(sparql) if g.startswith(prefix))
+                if not private:
+                    self._version = None
+            if private:
+                return
+            self.written.update(public)  # the browsing index re-reads what these graphs describe
         self.changed()
 
     def replace_graph(self, graph, triples, meta=None):

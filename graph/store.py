@@ -68,15 +68,21 @@ class Store(ABC):
         self.minter = Minter(base_iri)
         self.meta_graph = self.minter.graph("meta")
         self.private_meta_graph = self.minter.private_graph("meta")
-        self.written: set[str] = set()  # graphs replaced or dropped since graph.search last took them
-        # Called after every committed change, in the writer's thread (some under its lock): each only
-        # schedules the re-reading of what it derives (the name index, the downloads), never writes.
+        self.written: set[str] = set()  # public graphs replaced or dropped since graph.search last took them
+        # Called after every committed change to public graphs, in the writer's thread (some under its
+        # lock): each only schedules the re-reading of what it derives (the name index, the downloads).
         self.listeners: list[Callable[[], None]] = []
 
     def changed(self) -> None:
         """Tell the listeners that the version moved."""
         for listener in list(self.listeners):
             listener()
+
+    def graphs_named(self, sparql: str) -> tuple[list[str], list[str]]:
+        """The private and the public graphs of ours an update names."""
+        ours = [i for i in sparql_text.named_iris(sparql) if i.startswith(self.minter.graph(""))]
+        public = [g for g in ours if self.minter.is_public_graph(g)]
+        return [g for g in ours if g not in public], public
 
     def meta_graph_of(self, graph: str) -> str:
         """Where a graph's provenance goes: a private graph's label, file name and triple count are not
@@ -159,7 +165,8 @@ class Store(ABC):
     @property
     @abstractmethod
     def version(self) -> int:
-        """Grows on every committed change: the cache key and ETag of everything derived."""
+        """Grows on every committed change to the public graphs: the cache key and ETag of everything derived
+        from them (a proposal, written to private graphs, leaves the pages, the index and the dumps be)."""
 
     def close(self) -> None:  # noqa: B027 - optional for subclasses
         """Release files or connections."""
@@ -248,6 +255,9 @@ class OxigraphStore(Store):
     def select(self, query, bindings=None, *, public=True, timeout=None):
         return as_rows(self._run(query, bindings, public))
 
+    def scan(self, query, names):
+        return [tuple(s[n] for n in names) for s in self._run(query, None, True)]  # no row dicts on the way
+
     def ask(self, query, bindings=None, *, public=True):
         return bool(self._run(query, bindings, public))
 
@@ -318,8 +328,9 @@ class OxigraphStore(Store):
                     data += "".join(f"{t} <{mg}> .\n" for t in self.meta_triples(graph, meta, len(lines)))
                 if data:
                     store.load(data.encode(), ox.RdfFormat.N_QUADS)
-            self.written.add(graph)
-            self._bump()
+            if self.minter.is_public_graph(graph):
+                self.written.add(graph)
+                self._bump()
         return len(lines)
 
     def bulk_import(
@@ -357,8 +368,9 @@ class OxigraphStore(Store):
                 raise
             finally:
                 self._pending.unlink(missing_ok=True)
-            self.written.update(graphs)
-            self._bump()
+            if public := [g for g in graphs if self.minter.is_public_graph(g)]:
+                self.written.update(public)
+                self._bump()
         return total
 
     def _quads_for(
@@ -415,13 +427,11 @@ class OxigraphStore(Store):
 
     def update(self, sparql):
         """Run on the engine of the graphs the update names: the private one if it names a private
-        graph, else the public one (the endpoint's updates name public graphs only). An update naming
-        both is refused: no transaction spans two engines, so such a change is two updates, written in
-        an order that loses nothing if the second never happens (see ``Contributions._commit``)."""
-        iris = sparql_text.named_iris(sparql)
-        private = [i for i in iris if not self.minter.is_public_graph(i)]
-        graph_prefix = self.minter.graph("")
-        if private and any(i.startswith(graph_prefix) and self.minter.is_public_graph(i) for i in iris):
+        graph, else the public one (the endpoint's updates name public graphs only)."""
+        private, public = self.graphs_named(sparql)
+        if private and public:
+            # No transaction spans the two engines: such a change is two updates, written in an order that
+            # loses nothing if the second never happens (see ``Contributions._commit``).
             raise StoreError(f"an update names both a private graph (<{private[0]}>) and public graphs")
         with self._write_lock:
             try:
@@ -429,8 +439,8 @@ class OxigraphStore(Store):
             except SyntaxError as e:
                 raise StoreError(f"invalid SPARQL Update: {e}") from e
             if not private:  # the browsing index re-reads what these graphs describe
-                self.written.update(i for i in iris if i.startswith(graph_prefix))
-            self._bump()
+                self.written.update(public)
+                self._bump()
 
     @property
     def version(self):

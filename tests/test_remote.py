@@ -146,6 +146,23 @@ def test_the_dataset_is_spelled_out_and_private_graphs_stay_private(store, serve
     store.replace_graph(store.minter.graph("essai-version"), [])
     time.sleep(1.1)  # the version read from the server is trusted for one second
     assert other.version > before
+    # A change to private graphs only (a proposal) moves nothing derived from the public ones.
+    heard: list[int] = []
+
+    def listener() -> None:
+        heard.append(1)
+
+    store.listeners.append(listener)
+    before = other.version
+    private = store.minter.private_graph("essai-version")
+    store.update(
+        f'INSERT DATA {{ GRAPH <{private}> {{ <http://example.org/p> <http://example.org/m> "m" }} }}'
+    )
+    time.sleep(1.1)
+    assert (other.version, heard) == (before, []) and store.ask(
+        'ASK { <http://example.org/p> <http://example.org/m> "m" }', public=False
+    )
+    store.listeners.remove(listener)
     other.close()
 
 

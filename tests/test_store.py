@@ -70,6 +70,21 @@ def test_private_graphs_are_invisible_to_public_reads(store):
     assert private not in store.public_graphs()
 
 
+def test_only_a_change_to_public_graphs_moves_the_version_and_wakes_the_listeners(store):
+    heard: list[int] = []
+    store.listeners.append(lambda: heard.append(store.version))
+    public, private = store.minter.graph("catalogue"), store.minter.private_graph("contributions")
+    store.replace_graph(private, [label_triple(store, "a", "A")])
+    store.update(
+        f'INSERT DATA {{ GRAPH <{private}> {{ <http://example.org/p> <http://example.org/m> "m" }} }}'
+    )
+    assert (store.version, heard, store.written) == (0, [], set())
+    store.replace_graph(public, [label_triple(store, "a", "A")])
+    store.update(f"INSERT DATA {{ GRAPH <{public}> {{ <http://example.org/p> <http://example.org/m> 1 }} }}")
+    store.update("INSERT DATA { <http://example.org/a> <http://example.org/b> 1 }")  # names no graph: public
+    assert (store.version, heard, store.written) == (3, [1, 2, 3], {public})
+
+
 def test_version_grows_and_survives_reopening(base_iri, tmp_path):
     s = OxigraphStore(base_iri, tmp_path / "store")
     s.replace_graph(s.minter.graph("x"), [label_triple(s, "a", "A")])
