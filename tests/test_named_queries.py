@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 import schemathesis
 from conftest import load_reference
@@ -503,3 +504,16 @@ def test_the_resources_are_the_same_everywhere(api_url):
     text = (QUERIES_DIR / "ressources-theme-public.rq").read_text()
     kinds = re.search(r"VALUES \?kind \{(.*?)\}", text, re.S)[1].split()
     assert {SCHEMA + k.removeprefix("schema:") for k in kinds} == set(search.LISTS["ressources"].classes)
+
+
+def test_two_grants_of_one_funder_to_one_project_are_one_row(base_iri):
+    store, m = OxigraphStore(base_iri), Minter(base_iri)
+    project, funder = m.thing("projet", "p"), m.thing("organisation", "f")
+    ttl = f"""@prefix schema: <http://schema.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    <{project}> rdfs:label "Projet"@fr .
+    <{project}#g1> schema:funder <{funder}> ; schema:fundedItem <{project}> .
+    <{project}#g2> schema:funder <{funder}> ; schema:fundedItem <{project}> ."""
+    store.replace_graph(m.graph("essai"), ox.parse(ttl.encode(), ox.RdfFormat.TURTLE))
+    funded = nq.load_all()["organisation-projets"]
+    rows = store.select(funded.sparql, nq.bindings(funded, {"organisation": funder}, m))
+    assert [(r["projet"].value, r["role"].value) for r in rows] == [(project, "financeur")]
