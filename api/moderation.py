@@ -126,10 +126,17 @@ def _as_form(request: Request, record: model.Record) -> Content:
 
 
 def _edit_page(
-    request: Request, record: model.Record, content: Content, errors: dict, status: int = 200, **refused
+    request: Request,
+    record: model.Record,
+    content: Content,
+    errors: dict,
+    status: int = 200,
+    reasons: dict[str, str] | None = None,
+    **refused,
 ):
     """The moderator is warned of public fields that look like they hold an email address or a phone
-    number: they would be published as typed. ``refused``: the form as sent and why (form_context)."""
+    number: they would be published as typed. ``refused``: the form as sent and why (form_context);
+    ``reasons``: the reason typed in a refused decision's form, by action, shown in it again."""
     public = {"titre": content.title, "resume": content.summary, "url": content.url or ""}
     context = shared.form_context(
         request,
@@ -141,6 +148,7 @@ def _edit_page(
         history=shared.contributions_of(request).history(record.id),
         actions=model.ACTION_LABELS,
         personal=[STAFF["t"]("field_" + name) for name, text in public.items() if scrub(text) != text],
+        reasons=reasons or {},
         **STAFF,
     )
     return shared.page(request, "moderation_edit.html", context, status=status)
@@ -175,7 +183,8 @@ async def moderate(request: Request, rid: str) -> Response:
         shared.state(request).csrf.check(request, form.get(CSRF_FIELD))
     except HTTPException:
         shown = content if edit else _as_form(request, record)
-        return _edit_page(request, record, shown, {}, 403, sent=form, refusal=STAFF["t"]("form_expired"))
+        expired = STAFF["t"]("form_expired")
+        return _edit_page(request, record, shown, {}, 403, {action: reason}, sent=form, refusal=expired)
     try:
         if edit:
             upload = await shared.form_upload(request, form)

@@ -490,6 +490,16 @@ def test_a_moderator_s_expired_edit_comes_back_as_typed(client, app, store):
     r = client.post(f"/moderation/{rid}", data={"action": "accepter"}, follow_redirects=False)
     assert r.status_code == 403 and '<p id="refus">Le formulaire avait expiré' in r.text
     assert Contributions(store, b"").record(rid).state == "en-attente"
+    # A rejection's or a deletion's typed reason is kept in its own field, escaped.
+    for action, field in (
+        ("rejeter", r'<textarea id="motif"[^>]*>{}</textarea>'),
+        ("supprimer", r'id="motif-suppression"[^>]*value="{}"'),
+    ):
+        r = client.post(f"/moderation/{rid}", data={"action": action, "motif": "Doublon <de> l'autre"})
+        assert r.status_code == 403 and re.search(
+            field.format("Doublon &lt;de&gt; l(&#39;|&#x27;)autre"), r.text
+        ), action
+    assert Contributions(store, b"").record(rid).state == "en-attente"
 
 
 def test_edit_accept_history_revert_delete_restore(client, app, store):
