@@ -1,7 +1,8 @@
 """What every request and response gets, whatever the route, in one ASGI middleware.
 
 - A path that is not valid percent-encoded UTF-8, or holds a control character, is refused with a 400
-  before any route sees it (it could only ever fail later, as a 500 somewhere deep).
+  before any route sees it (it could only ever fail later, as a 500 somewhere deep); but a path whose UTF-8
+  was read as Latin-1 on its way (É as Ã and U+0089) is sent, 301, to the path it was.
 - Security headers: ``nosniff`` everywhere; pages forbid framing, send no referrer elsewhere and run only
   the platform's own scripts and styles (the templates hold no inline script or style).
 - HEAD: RFC 9110 asks every GET resource to answer it, FastAPI's GET routes answer 405, so a HEAD runs as
@@ -13,14 +14,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Iterable
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote, unquote_to_bytes
 
 from fastapi import APIRouter, HTTPException, Request
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,6 +65,15 @@ def path_problem(raw: bytes) -> str | None:
         return "the path is not UTF-8 once percent-decoded"
     if unsafe_text(path):
         return "the path holds a control or formatting character"
+    return None
+
+
+def meant_path(path: str) -> str | None:
+    """A path with control characters that is UTF-8 read as Latin-1 (« Ã » and U+0089 for « É »): the path
+    it was, percent-encoded (Windows-1252 misreadings hold no control character: the routes repair them)."""
+    with contextlib.suppress(UnicodeError):
+        if not unsafe_text(fixed := path.encode("latin-1").decode("utf-8")):
+            return quote(fixed, safe="/:@!$&'()*+,;=-._~")
     return None
 
 
@@ -132,6 +143,11 @@ class PublicHttp:
             await send(message)
 
         problem = path_problem(scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape"))
+        if problem and (meant := meant_path(scope["path"])):
+            query = scope.get("query_string", b"").decode("latin-1")
+            moved = RedirectResponse(meant + (f"?{query}" if query else ""), 301)
+            await moved(scope, receive, sending)
+            return
         if problem:
             await PlainTextResponse(f"400 Bad Request: {problem}\n", 400)(scope, receive, sending)
             return
