@@ -73,7 +73,7 @@ def meant_path(path: str) -> str | None:
     it was, percent-encoded (Windows-1252 misreadings hold no control character: the routes repair them)."""
     with contextlib.suppress(UnicodeError):
         if not unsafe_text(fixed := path.encode("latin-1").decode("utf-8")):
-            return quote(fixed, safe="/:@!$&'()*+,;=-._~")
+            return "/" + quote(fixed.lstrip("/"), safe="/:@!$&'()*+,;=-._~")  # never //host: no open redirect
     return None
 
 

@@ -262,6 +262,8 @@ def test_non_ascii_iris_escaped_in_the_sitemap_and_former_ones_moved(base_iri, t
                 key,
                 moves,
             )
+        never_away = httpx.get(url + "//example.org/" + quote("É".encode().decode("latin-1")))
+        assert never_away.status_code == 301 and never_away.headers["location"] == "/example.org/%C3%89"
 
 
 def test_sparql_client_modes_and_service_description(site):
