@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from data_inclusion.schema import v1
 
 from graph import data_inclusion as di
+from graph.contact import scrub
 from graph.formats import spreadsheet_text
 from graph.namespaces import Minter, slugify
 from graph.store import GraphMeta, Store
@@ -94,6 +95,12 @@ def _list(text: str) -> list[str]:
     return [v.strip().strip('"') for v in text.strip("{}").split(",") if v.strip()]
 
 
+def _prose(text: str | None) -> str | None:
+    """A free text never publishes an e-mail address or a phone number: a person's may be in it (the
+    structure's own are in their fields)."""
+    return scrub(text) if text else None
+
+
 def _link(value: Any) -> ox.NamedNode | None:
     return ox.NamedNode(str(value)) if value else None
 
@@ -159,7 +166,7 @@ class Builder(PlaceBuilder):
         types = ["schema:Place", "cs:ServicePlace"]
         build.places.append(self.place(t, s, r["nom"], types, local_id, address, commune, *coords))
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
-        t.add(s, "schema:description", r.get("description"), "fr")
+        t.add(s, "schema:description", _prose(r.get("description")), "fr")
         if r.get("lien_source") != s.value:
             t.add(s, "dcterms:source", _link(r.get("lien_source")))
         for key, prop in di.PLACE_AS_IS.items():
@@ -183,7 +190,7 @@ class Builder(PlaceBuilder):
         named(t, s, r["nom"], "schema:Service")
         t.add(s, "schema:identifier", r["id"])
         t.add(s, "cs:offeredAt", place)
-        t.add(s, "schema:description", r["description"], "fr")
+        t.add(s, "schema:description", _prose(r["description"]), "fr")
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
         t.add(s, "dcterms:source", _link(r.get("lien_source")))
         if r.get("type"):
@@ -194,7 +201,7 @@ class Builder(PlaceBuilder):
         if r.get("frais"):
             t.add(s, "schema:isAccessibleForFree", r["frais"] == "gratuit")
         for key, prop in di.SERVICE_TEXTS.items():
-            t.add(s, prop, r.get(key), "fr")
+            t.add(s, prop, _prose(r.get(key)), "fr")
         t.add(s, "schema:url", _link(r.get("lien_mobilisation")))
         for code in r.get("zone_eligibilite") or []:
             t.add(s, "schema:areaServed", self.area(where, code))

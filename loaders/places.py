@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
+from graph.contact import scrub
 from graph.matching import words
 from graph.namespaces import CS, OWL, RDFS, SCHEMA, Minter, slugify
 from graph.store import GraphMeta, Store
@@ -41,6 +42,7 @@ GENERIC_WORDS = {
     *("public", "publics", "msap", "mfs", "bus", "itinerant", "itinerante", "mobile"),
     *("de", "du", "des", "d", "la", "le", "les", "l", "et", "a", "au", "aux", "en", "sur"),
 }
+JS_ESCAPE = re.compile(r"\\x([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})")
 KINDS = ("text", "iri", "url", "date", "boolean", "decimal", "integer")
 
 
@@ -192,8 +194,10 @@ def read_rows(path: Path, mapping: Mapping) -> list[tuple[int, dict[str, str]]]:
 
 
 def repaired(cell: str) -> str:
-    """A cell some tool wrote as UTF-8 read as Windows-1252 ("ThÃ©Ã¢tre", "|Â Coworking") is read back:
-    only when the whole cell then decodes as UTF-8, which French text never does ("CHÂTEAUROUX")."""
+    """A cell some tool wrote JavaScript-escaped ("Le\\x20bus\\x20circule", "d\\u2019Avignon") is unescaped;
+    one written as UTF-8 read as Windows-1252 ("ThÃ©Ã¢tre", "|Â Coworking") is read back, only when the
+    whole cell then decodes as UTF-8, which French text never does ("CHÂTEAUROUX")."""
+    cell = JS_ESCAPE.sub(lambda m: chr(int(m[1] or m[2], 16)), cell)
     if "Ã" not in cell and "Â" not in cell:
         return cell
     try:
@@ -365,7 +369,9 @@ class Builder(PlaceBuilder):
             return lit(value)
         if e.kind == "integer":
             return lit(int(text))
-        return lit(text, e.lang)
+        # A text in a language is prose (a comment): it may name a person's e-mail or phone, which are never
+        # public; the desk's own are in their columns. Bare texts are values (the desk's e-mail, a code).
+        return lit(scrub(text) if e.lang else text, e.lang)
 
     def week(self, row: dict[str, str]) -> dict[str, list[Slot]]:
         week = parse_week(row[self.m.week_column]) if self.m.week_column else {}

@@ -258,6 +258,20 @@ def test_rejected_record_and_bad_file(base_iri: str, tmp_path: Path, capsys) -> 
     assert code == cli.EXIT_BAD_INPUT and "broken.json" in capsys.readouterr().err
 
 
+def test_free_texts_publish_no_contact_details(base_iri: str, tmp_path: Path) -> None:
+    """A description may name a person's e-mail or phone: neither is published; the structure's own
+    e-mail field stays."""
+    structure = fixture_records("structures.json")[0]
+    structure["description"] = "Accueil sur rendez-vous auprès de jean.dupont@laposte.fr (06 12 34 56 78)."
+    (tmp_path / "s.json").write_text(json.dumps([structure]), encoding="utf-8")
+    store = OxigraphStore(base_iri)
+    write(store, data_inclusion.build(tmp_path / "s.json", None, store.minter, store))
+    (record,) = di.export(store).structures
+    removed = "Accueil sur rendez-vous auprès de [courriel retiré] ([téléphone retiré])."
+    assert record["description"] == removed
+    assert record["courriel"] == structure["courriel"]
+
+
 def test_a_service_of_no_structure_is_rejected_and_holiday_rules_are_reported(base_iri: str, tmp_path: Path):
     """What the model cannot hold is named in the report: a service whose structure is not in the file
     (rejected), public-holiday rules of opening hours (dropped; the week's hours are kept)."""

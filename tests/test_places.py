@@ -228,6 +228,28 @@ def test_typed_columns_are_read_or_reported(base_iri: str, tmp_path: Path) -> No
         places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
 
 
+def test_comments_are_unescaped_and_name_no_one(base_iri: str, tmp_path: Path) -> None:
+    """A JavaScript-escaped cell is read as its text; a comment (a text in a language) publishes no e-mail
+    address nor phone number (a person's may be in it), the desk's own e-mail column stays public."""
+    mapping = MAPPING.split("[[properties]]")[0] + (
+        '[[properties]]\ncolumn = "note"\nproperty = "schema:description"\nlang = "fr"\n\n'
+        '[[properties]]\ncolumn = "mail"\nproperty = "schema:email"\n'
+    )
+    (tmp_path / "m.toml").write_text(mapping, encoding="utf-8")
+    (tmp_path / "l.csv").write_text(
+        "id,nom,lat,lon,note,mail\n"
+        "A,Bus\\x20d\\u2019Avignon,45.6,6.7,Le\\x20bus\\x20circule\\xA0: voir jean.dupont@laposte.fr "
+        "ou 04.92.70.14.27,accueil@desk.example.fr\n",
+        encoding="utf-8",
+    )
+    store = OxigraphStore(base_iri)
+    result = places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
+    values = {t.predicate.value.rsplit("/", 1)[1]: t.object.value for t in result.graphs[0].triples}
+    assert values["name"] == "Bus d\u2019Avignon"
+    assert values["description"] == "Le bus circule\xa0: voir [courriel retiré] ou [téléphone retiré]"
+    assert values["email"] == "accueil@desk.example.fr"
+
+
 def test_cli_needs_a_mapping(capsys) -> None:
     code = cli.main(["import", "places", str(FIXTURES / "espaces.csv"), "--store", ":memory:"])
     assert code == cli.EXIT_BAD_INPUT
@@ -256,6 +278,13 @@ def test_france_services_savoie_and_haute_tarentaise(base_iri: str, territory_tr
         "France services Val d'Isère",
     }
     assert cat.page("lieux", {"departement": ["73"], "samedi": ["oui"]}, "", "fr", 0, 100)[0] == 3
+    descriptions = {
+        r["p"].value.rsplit("/", 1)[1]: r["d"].value
+        for r in store.select(PREFIXES + "SELECT ?p ?d WHERE { ?p schema:description ?d }")
+    }
+    assert descriptions["bus-france-services-avignon-avenir-84"].startswith("Le bus circule dans les 3 QPV")
+    assert not [d for d in descriptions.values() if "\\x" in d or "\\u" in d]
+    assert "vincent.carlier" not in descriptions["france-services-la-poste-de-valensole"]
     group = store.minter.slug("organisation", "France services Pays Ségali (groupement)")
     sites = store.select(PREFIXES + f"SELECT ?s WHERE {{ <{group}> a org:Organization ; org:hasSite ?s }}")
     assert len(sites) == 6  # the main site and its five branches
