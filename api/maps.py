@@ -89,6 +89,24 @@ def project(lon: float, lat: float) -> tuple[float, float]:
     return x, y
 
 
+def departement_at(lon: float, lat: float) -> str | None:
+    """The code of the metropolitan département whose outline holds the point (even-odd rule), if any:
+    the loaders check a row's commune code against its coordinates with it."""
+    x, y = project(lon, lat)
+    for o in outlines().values():
+        x0, y0, x1, y1 = o.box
+        if not (x0 <= x <= x1 and y0 <= y <= y1):
+            continue
+        inside = False
+        for ring in rings_of(o.d):
+            for (ax, ay), (bx, by) in zip(ring, ring[1:] + ring[:1], strict=True):
+                if (ay > y) != (by > y) and x < (bx - ax) * (y - ay) / (by - ay) + ax:
+                    inside = not inside
+        if inside:
+            return o.code
+    return None
+
+
 def render(
     title: str, departements: list[str], points: list[MapPoint], around_points: bool = False
 ) -> Markup | None:

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
+from api.maps import departement_at
 from graph.contact import scrub
 from graph.matching import words
 from graph.namespaces import CS, OWL, RDFS, SCHEMA, Minter, slugify
@@ -320,6 +321,7 @@ class Builder(PlaceBuilder):
         self.places: list[Place] = []
         self.rejected = 0
         self.organisations: set[str] = set()
+        self.corrected = 0  # commune codes the coordinates and address contradicted, another column's taken
 
     def resolve(self, value: Any) -> ox.NamedNode | ox.Literal:
         """A mapping value: 'id/…' is relative to the base, a CURIE or http IRI is an IRI, else a literal."""
@@ -388,7 +390,8 @@ class Builder(PlaceBuilder):
             problems.append(f"coordonnées invalides « {row[m.latitude]} ; {row[m.longitude]} »")
         elif not has_coords and "coordinates" in m.required:
             problems.append("coordonnées manquantes")
-        commune = self.commune_of(f"ligne {line}", row) if m.commune else None
+        coords = (lat, lon) if has_coords else (None, None)
+        commune = self.commune_of(f"ligne {line}", row, *coords) if m.commune else None
         if commune is None and "commune" in m.required:
             problems.append("commune non résolue")
         if problems:
@@ -401,7 +404,6 @@ class Builder(PlaceBuilder):
             "schema:postalCode": self.postal_code(row),
             "schema:addressLocality": row[m.locality] if m.locality else None,
         }
-        coords = (lat, lon) if has_coords else (None, None)
         self.places.append(self.place(t, s, label, m.types, row[m.id], address, commune, *coords))
         for prop, value in m.constants.items():
             for v in value if isinstance(value, list) else [value]:
@@ -415,20 +417,40 @@ class Builder(PlaceBuilder):
             self.add_contact(self.private, s, contact)
         self.organisation(s, row, commune)
 
-    def commune_of(self, where: str, row: dict[str, str]) -> ox.NamedNode | None:
-        """The commune of the first commune column. Where it names none (the tiers-lieux' INSEECOM is 0 for
-        157 places), a later column's, if the row's postal code or locality agrees with it or the row
-        has neither: INSEEMETRO is a geocoder's metropolitan commune, Bonifacio for a place in La Réunion."""
+    def commune_of(
+        self, where: str, row: dict[str, str], lat: Decimal | None, lon: Decimal | None
+    ) -> ox.NamedNode | None:
+        """The commune of the first commune column, unless it names none (the tiers-lieux' INSEECOM is 0 for
+        157 places) or the row's coordinates lie in another département and its address does not agree
+        with it either (SICTIAM at Sophia Antipolis given Hérouville-Saint-Clair, Calvados): then a later
+        column's, if the row's postal code or locality agrees with it or the row has neither, or (for a
+        contradicted code) it lies in the coordinates' département. INSEEMETRO is a geocoder's metropolitan
+        commune, Bonifacio for a place in La Réunion. A contradicted code nothing stands in for is
+        reported, and the place has no commune."""
         first, *others = self.m.commune
-        if self.gz.current_commune(insee_code(row[first])) is None:
+        found = self.gz.current_commune(insee_code(row[first]))
+        at = None
+        if found and lat is not None and lon is not None and not self.address_agrees(found, row):
+            at = departement_at(float(lon), float(lat))
+        contradicted = found is not None and at not in (None, found.departement)
+        if found is None or contradicted:
             for column in others:
-                found = self.gz.current_commune(insee_code(row[column])) if row[column] else None
-                if found is not None and self.address_agrees(found, row):
+                other = self.gz.current_commune(insee_code(row[column])) if row[column] else None
+                if other is not None and (
+                    self.address_agrees(other, row) or (contradicted and other.departement == at)
+                ):
+                    self.corrected += contradicted
                     return self.commune(where, row[column])
-                if found is not None:
+                if other is not None:
                     self.report.append(
-                        f"{where} : {column} « {row[column]} » ({found.name}) contredit l'adresse"
+                        f"{where} : {column} « {row[column]} » ({other.name}) contredit l'adresse"
                     )
+        if contradicted:
+            self.report.append(
+                f"{where} : {first} « {row[first]} » ({found.name}) contredit les coordonnées et l'adresse "
+                "— lieu sans commune"
+            )
+            return None
         return self.commune(where, row[first])
 
     def postal_code(self, row: dict[str, str]) -> str | None:
@@ -558,6 +580,7 @@ def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = 
     report = [
         f"{mapping.name} : {len(rows)} lignes, {len(b.places)} lieux chargés, {b.rejected} lignes rejetées, "
         f"{b.former_codes} codes commune résolus par un ancien code ou une commune déléguée, "
+        f"{b.corrected} contredits par les coordonnées et l'adresse remplacés par une autre colonne, "
         f"{len(b.organisations)} structures, {len(links)} liens owl:sameAs",
         *links,
         *b.report,

@@ -343,7 +343,10 @@ def test_a_later_commune_column_stands_in_where_the_address_agrees(base_iri: str
         "B,Salle B,0,73285,45.6,6.8,73700,\n"
         "C,Salle C,,73285,45.6,6.8,0,Séez\n"
         "D,Salle D,0,73054,45.6,6.8,0,\n"
-        "E,Salle E,0,2A041,-21.2,55.5,97418,Le Tampon\n",
+        "E,Salle E,0,2A041,-21.2,55.5,97418,Le Tampon\n"
+        "F,Salle F,14327,06152,43.627,7.041,0,Sophia Antipolis\n"
+        "G,Salle G,14327,,43.627,7.041,0,Sophia Antipolis\n"
+        "H,Salle H,14327,,49.2,-0.33,0,Sophia Antipolis\n",
         encoding="utf-8",
     )
     store = OxigraphStore(base_iri)
@@ -353,7 +356,15 @@ def test_a_later_commune_column_stands_in_where_the_address_agrees(base_iri: str
         for t in result.graphs[0].triples
         if t.predicate.value.endswith("/spatial")
     }
-    assert spatial == {"salle-a": "73054", "salle-b": "73285", "salle-c": "73285", "salle-d": "73054"}
+    assert spatial == {
+        **{"salle-a": "73054", "salle-b": "73285", "salle-c": "73285", "salle-d": "73054"},
+        **{"salle-f": "06152", "salle-h": "14327"},  # F's first code is in Calvados, its coordinates in 06
+    }
+    assert "1 contredits par les coordonnées et l'adresse remplacés par une autre colonne" in result.report[0]
+    assert (
+        "ligne 8 : insee « 14327 » (Hérouville-Saint-Clair) contredit les coordonnées et l'adresse "
+        "— lieu sans commune" in result.report
+    )
     assert "ligne 6 : insee_geo « 2A041 » (Bonifacio) contredit l'adresse" in result.report
     assert "ligne 6 : code commune « 0 » introuvable dans le référentiel" in result.report
     (tmp_path / "m.toml").write_text(COMMUNES.replace('["insee", "insee_geo"]', "5"), encoding="utf-8")
@@ -378,6 +389,16 @@ def test_tiers_lieux_without_insee_com_take_insee_metro(base_iri: str, territory
     )
     assert len(lonely) == 9
     assert sum("contredit l'adresse" in line for line in result.report) == 9
+    # Two INSEECOM codes contradicted by the coordinates' département and the address: INSEEMETRO's instead
+    assert "2 contredits par les coordonnées et l'adresse remplacés par une autre colonne" in result.report[0]
+    for slug, code in (
+        ("sictiam-sophia-antipolis", "06152"),
+        ("be-coworking-porte-montmartre-paris", "75056"),
+    ):
+        spatial = (
+            f"<{store.minter.thing('lieu', slug)}> dcterms:spatial <{store.minter.thing('commune', code)}>"
+        )
+        assert store.ask(PREFIXES + f"ASK {{ {spatial} }}"), slug
     place = store.minter.thing("lieu", "art-prestige-perpignan")
     assert store.ask(
         PREFIXES + f"ASK {{ <{place}> dcterms:spatial <{store.minter.thing('commune', '66136')}> }}"
