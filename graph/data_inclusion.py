@@ -203,11 +203,13 @@ def export(store: Store, today: dt.date | None = None) -> Export:
     }
     hours = _hours(store, place_pattern, SCHEMA + "openingHoursSpecification")
     graph_of = _graph_of(store, place_pattern)
-    loaded = {
+    # A record's date is its own, else its source's publication date (dcterms:issued, from the mapping),
+    # else (a source that states none) the day its graph was written.
+    dated = {
         r["g"].value: r["d"].value[:10]
         for r in store.select(
-            f"SELECT ?g (MAX(?m) AS ?d) WHERE {{ GRAPH <{store.meta_graph}> "
-            f"{{ ?g <{DCTERMS}modified> ?m }} }} GROUP BY ?g"
+            f"SELECT ?g (MAX(COALESCE(?i, ?m)) AS ?d) WHERE {{ GRAPH <{store.meta_graph}> "
+            f"{{ ?g <{DCTERMS}modified> ?m OPTIONAL {{ ?g <{DCTERMS}issued> ?i }} }} }} GROUP BY ?g"
         )
     }
     commune_prefix = minter.thing("commune", "")
@@ -221,7 +223,7 @@ def export(store: Store, today: dt.date | None = None) -> Export:
             c.removeprefix(commune_prefix) for c in f.get("commune", []) if c.startswith(commune_prefix)
         ]
         lat_lon = coords.get(iri)
-        date_maj = _first(f, "modified") or loaded.get(graph) or today.isoformat()
+        date_maj = _first(f, "modified") or dated.get(graph) or today.isoformat()
         record = {
             "source": source,
             "id": local_id,

@@ -55,6 +55,7 @@ class GraphMeta:
     source: str  # IRI or file name of the source document
     license: str | None = None  # IRI of the licence
     description: str | None = None
+    issued: dt.date | None = None  # when the source published this version: its records' date, not the load's
 
 
 BULK_TIMEOUT = 600.0  # seconds: Store.scan, the platform's own whole-list reads
@@ -203,6 +204,7 @@ class Store(ABC):
         if meta.license:
             t.add(g, "dcterms:license", ox.NamedNode(meta.license))
         t.add(g, "dcterms:description", meta.description, "fr")
+        t.add(g, "dcterms:issued", meta.issued)
         return t
 
 

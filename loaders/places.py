@@ -122,11 +122,15 @@ def read_mapping(path: Path) -> Mapping:
         raise SourceError(path, f"unreadable mapping: {e}") from None
     try:
         src, place = data["source"], data["place"]
+        issued = src.get("issued")
+        if issued is not None and type(issued) is not dt.date:
+            raise SourceError(path, "issued: the source's publication date, as a TOML date (2024-08-01)")
         meta = GraphMeta(
             label=src["label"],
             source=src.get("url", path.name),
             license=src.get("license"),
             description=src.get("description"),
+            issued=issued,
         )
         hours = data.get("hours", {})
         entries = []

@@ -137,6 +137,17 @@ def test_bundled_export_validates_and_counts_every_place(bundled) -> None:
     )
     offered = [s for s in exported.services if s["structure_id"] == yenne["id"]]
     assert len(offered) == 9 and {s["horaires_accueil"] for s in offered} == {yenne["horaires_accueil"]}
+    # date_maj is the source's publication date (its mapping's `issued`), never the day it was loaded
+    dates = {(s["reseaux_porteurs"] is not None, s["date_maj"]) for s in exported.structures}
+    assert dates == {(True, "2024-08-01"), (False, "2019-04-27")}  # France Services, tiers-lieux
+    assert {s["date_maj"] for s in exported.services} == {"2024-08-01"}
+
+
+def test_a_mapping_dates_its_source_with_a_date(base_iri: str, tmp_path: Path) -> None:
+    mapping = (DATA / "mappings" / "france-services.toml").read_text(encoding="utf-8")
+    (tmp_path / "m.toml").write_text(mapping.replace("issued = 2024-08-01", 'issued = "août 2024"'), "utf-8")
+    with pytest.raises(SourceError, match="m.toml: issued: the source's publication date, as a TOML date"):
+        places.read_mapping(tmp_path / "m.toml")
 
 
 def test_bundled_export_imports_back_as_the_same_places(bundled, base_iri: str, tmp_path: Path) -> None:
