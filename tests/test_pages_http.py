@@ -393,6 +393,7 @@ def test_home_map_links_every_departement(url):
     assert html.count('<a href="/id/departement/') == 96
     assert 'id="dep-73" class="b' in html and 'id="dep-73" class="b0"' not in html
     assert "CC BY 4.0" in html
+    assert "<title>Paris (75)" in html and "Ville de Paris" not in html  # the name every other page gives
     places = httpx.get(f"{url}/", params={"carte": "lieux"}).text
     assert 'id="dep-73" class="b' in places and 'id="dep-05" class="b0"' in places
 
