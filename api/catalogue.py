@@ -17,11 +17,22 @@ from graph.catalog import describe
 router = APIRouter()
 
 
+async def _describe(request: Request) -> tuple[list[ox.Triple], dict]:
+    """The catalogue (identifiers from the configured base), with the files' sizes once the downloads of
+    the store's version are built (never started here: /telechargements or a write builds them)."""
+    manifest = request.app.state.dumps.manifest()
+    return await run_in_threadpool(describe, request.app.state.store, manifest)
+
+
+def _etag(request: Request, stats: dict, fmt: formats.Format) -> str:
+    """Per store version, and whether the sizes are in: the same version described again with them."""
+    return f'"void-{request.app.state.store.version}{"-tailles" if stats["sizes"] else ""}-{fmt.name}"'
+
+
 async def _answer(request: Request, offered: tuple[formats.Format, ...]) -> Response:
     fmt = conneg.choose(request, offered)
-    store = request.app.state.store
-    triples, stats = await run_in_threadpool(describe, store)  # identifiers from the configured base
-    headers = {"Vary": "Accept", "ETag": f'"void-{store.version}-{fmt.name}"'}
+    triples, stats = await _describe(request)
+    headers = {"Vary": "Accept", "ETag": _etag(request, stats, fmt)}
     if fmt is formats.HTML:
         response = render(request, "catalogue.html", {"stats": stats})
         response.headers.update(headers)
@@ -56,7 +67,7 @@ async def graph(request: Request, name: str) -> Response:
     in the RDF formats of ``/id/…`` (``.ttl``… or conneg); a browser goes to the catalogue (303). Any other
     IRI under ``graph/``, a private graph's too, is unknown: 404, never a word about it."""
     store = request.app.state.store
-    triples, stats = await run_in_threadpool(describe, store)
+    triples, stats = await _describe(request)
     stem, _, ext = name.rpartition(".")
     if f"{store.minter.base}graph/{name}" in stats["graphs"] or not formats.find(formats.DESCRIPTION, ext):
         stem, ext = name, ""
@@ -72,5 +83,5 @@ async def graph(request: Request, name: str) -> Response:
         return found + [x for t in found if isinstance(t.object, ox.BlankNode) for x in about(t.object)]
 
     body = formats.serialize(about(ox.NamedNode(iri)), fmt)
-    headers = {"Vary": "Accept", "ETag": f'"void-{store.version}-{fmt.name}"'}
+    headers = {"Vary": "Accept", "ETag": _etag(request, stats, fmt)}
     return Response(body, media_type=fmt.media_type, headers=headers)

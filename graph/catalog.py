@@ -1,5 +1,6 @@
 """The DCAT 3 catalogue and VoID description of the public dataset, computed from the store and cached per
-store version (the counts are the dump's: quads per public graph)."""
+store version (the counts are the dump's: quads per public graph), the files' sizes once the downloads of
+that version are built."""
 
 from __future__ import annotations
 
@@ -10,13 +11,21 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from graph.dumps import graph_file, public_counts
+from graph import data_inclusion
+from graph.dumps import CSV_QUERIES, DATA_INCLUSION_DIR, DATA_INCLUSION_TITLE, graph_file, public_counts
 from graph.namespaces import DCAT, DCTERMS, PREFIXES, PROV, RDF, RDFS, XSD, sparql_prefixes
 from graph.store import DEFAULT_GRAPH, Store
+from loaders import data_inclusion_vocabularies as vocab
 
 VOID = PREFIXES["void"]
 DCATAP = "http://data.europa.eu/r5r/"
 EU = "http://publications.europa.eu/resource/authority/"
+# A file's media type (IANA) and format (EU file-type authority), by its extension.
+FILE_TYPES = {
+    "ttl": ("text/turtle", "RDF_TURTLE"),
+    "csv": ("text/csv", "CSV"),
+    "json": ("application/json", "JSON"),
+}
 FIXED = Path(__file__).with_name("catalogue.ttl")  # catalogue, publisher, contact, service, whole dataset
 # What each public graph's dataset takes from the whole dataset's description in FIXED.
 SHARED = {DCTERMS + "publisher", DCAT + "contactPoint", DCAT + "theme", DCAT + "keyword", DCTERMS + "spatial"}
@@ -35,6 +44,7 @@ _P = sparql_prefixes()
 _lock = threading.Lock()
 # Per store object (weakly) and version: an id() could be reused by a new store.
 _cache: weakref.WeakKeyDictionary[Store, tuple[int, list[ox.Triple], dict]] = weakref.WeakKeyDictionary()
+UPDATED = "Fichier complet, mis à jour à chaque modification des données."
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -96,15 +106,22 @@ def _date(text: str) -> ox.Literal:
     return ox.Literal(text)
 
 
-def describe(store: Store) -> tuple[list[ox.Triple], dict]:
+def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple], dict]:
     """(triples, statistics) of the catalogue, DCAT-AP 3 conformant (tests/test_catalogue_dumps.py checks
-    it against the official shapes)."""
+    it against the official shapes). ``manifest``, the downloads' (graph/dumps.py), gives each file its
+    dcat:byteSize when it is of the store's version: one described before them is described again once
+    they are (``stats["sizes"]`` says whether it has them)."""
     version = store.version
+    sizes = (
+        {f["name"]: f["bytes"] for f in manifest["files"]}
+        if manifest and manifest["version"] == version
+        else {}
+    )
     with _lock:
         cached = _cache.get(store)
-        if cached is not None and cached[0] == version:
+        if cached is not None and cached[0] == version and (cached[2]["sizes"] or not sizes):
             return cached[1], cached[2]
-    stats = statistics(store)
+    stats = {**statistics(store), "sizes": sizes}
     base = store.minter.base
     t = list(ox.parse(path=str(FIXED), format=ox.RdfFormat.TURTLE, base_iri=base))
     catalog, dataset, service = _n(base + "catalogue"), _n(base + "jeu-de-donnees"), _n(base + "sparql")
@@ -133,10 +150,26 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
         else:
             add(blank(node, DCTERMS + "rights", DCTERMS + "RightsStatement"), RDFS + "label", fr(terms))
 
+    def distribution(node: ox.NamedNode, name: str, description: str) -> ox.BlankNode:
+        """A file of /telechargements, with its size when the downloads of this version are built."""
+        url = _n(base + "telechargements/" + name)
+        media, file_type = (_n(iri) for iri in _file_type(name))
+        d = blank(node, DCAT + "distribution", DCAT + "Distribution")
+        add(d, DCAT + "accessURL", url)
+        add(d, DCAT + "downloadURL", url)
+        add(d, DCTERMS + "description", fr(description))
+        add(d, DCAT + "mediaType", media)
+        add(media, RDF + "type", _n(DCTERMS + "MediaType"))
+        add(d, DCTERMS + "format", file_type)
+        add(file_type, RDF + "type", _n(DCTERMS + "MediaTypeOrExtent"))
+        add(d, DCATAP + "availability", _n(EU + "planned-availability/STABLE"))
+        return d
+
     modified = max((m["modified"] for m in stats["meta"].values() if m.get("modified")), default=None)
     if modified:
         add(catalog, DCTERMS + "modified", ox.Literal(modified, datatype=_n(XSD + "dateTime")))
         add(catalog, DCTERMS + "issued", ox.Literal(modified[:10], datatype=_n(XSD + "date")))
+        add(dataset, DCTERMS + "modified", ox.Literal(modified, datatype=_n(XSD + "dateTime")))
     add(dataset, VOID + "triples", ox.Literal(stats["triples"]))
     add(dataset, VOID + "uriSpace", ox.Literal(base + "id/"))
     for key, word, (partition, kind, count) in (
@@ -151,9 +184,26 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
     vocabularies = {ns for prop, _ in stats["properties"] for ns in PREFIXES.values() if prop.startswith(ns)}
     for ns in sorted(vocabularies):
         add(dataset, VOID + "vocabulary", _n(ns))
+    # The whole dataset's tables (one CSV per main class) and data·inclusion export, beside its N-Quads
+    # file (FIXED): under the same several licences.
+    schema = _n(vocab.REPOSITORY)
+    add(schema, RDF + "type", _n(DCTERMS + "Standard"))
+    add(schema, DCTERMS + "title", fr(f"Schéma data·inclusion {vocab.package_version()}"))
+    exports = [(name, title) for name, title, _ in CSV_QUERIES]
+    exports += [
+        (
+            f"{DATA_INCLUSION_DIR}/{name}",
+            DATA_INCLUSION_TITLE.format(package=vocab.package_version(), name=name),
+        )
+        for name in data_inclusion.FILES
+    ]
+    for name, title in exports:
+        d = distribution(dataset, name, UPDATED)
+        add(d, DCTERMS + "title", fr(title))
+        add(d, DCTERMS + "rights", _n(base + "catalogue#licences"))
+        if name.startswith(DATA_INCLUSION_DIR):
+            add(d, DCTERMS + "conformsTo", schema)
     # One DCAT dataset (and VoID subset) per public graph, with its Turtle file and its licence.
-    turtle = _n("https://www.iana.org/assignments/media-types/text/turtle")
-    turtle_type = _n(EU + "file-type/RDF_TURTLE")
     for g in stats["graphs"]:
         node = _n(g or base + "jeu-de-donnees#graphe-par-defaut")
         meta = stats["meta"].get(g, {})
@@ -183,20 +233,24 @@ def describe(store: Store) -> tuple[list[ox.Triple], dict]:
             period = blank(node, DCTERMS + "temporal", DCTERMS + "PeriodOfTime")
             add(period, DCAT + "startDate", _date(start))
             add(period, DCAT + "endDate", _date(end))
-        file_url = _n(base + "telechargements/" + graph_file(store, g))
-        add(node, VOID + "dataDump", file_url)
-        d = blank(node, DCAT + "distribution", DCAT + "Distribution")
-        add(d, DCAT + "accessURL", file_url)
-        add(d, DCAT + "downloadURL", file_url)
-        add(d, DCTERMS + "description", fr("Fichier complet, mis à jour à chaque modification des données."))
-        add(d, DCAT + "mediaType", turtle)
-        add(turtle, RDF + "type", _n(DCTERMS + "MediaType"))
-        add(d, DCTERMS + "format", turtle_type)
-        add(turtle_type, RDF + "type", _n(DCTERMS + "MediaTypeOrExtent"))
-        add(d, DCATAP + "availability", _n(EU + "planned-availability/STABLE"))
-        licence(d, meta.get("license"))
+        name = graph_file(store, g)
+        add(node, VOID + "dataDump", _n(base + "telechargements/" + name))
+        licence(distribution(node, name, UPDATED), meta.get("license"), meta.get("description") or NO_LICENCE)
         add(node, RDFS + "seeAlso", service)
+    urls = {base + "telechargements/" + name: size for name, size in sizes.items()}
+    byte_size, count = _n(DCAT + "byteSize"), _n(XSD + "nonNegativeInteger")
+    t += [  # the N-Quads file's (FIXED) too
+        ox.Triple(x.subject, byte_size, ox.Literal(str(urls[x.object.value]), datatype=count))
+        for x in t
+        if x.predicate.value == DCAT + "downloadURL" and x.object.value in urls
+    ]
     t = list(dict.fromkeys(t))
     with _lock:
         _cache[store] = (version, t, stats)
     return t, stats
+
+
+def _file_type(name: str) -> tuple[str, str]:
+    """(media type IRI, file type IRI) of a download, by its extension."""
+    media, file_type = FILE_TYPES[name.rsplit(".", 1)[-1]]
+    return f"https://www.iana.org/assignments/media-types/{media}", f"{EU}file-type/{file_type}"

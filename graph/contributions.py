@@ -425,12 +425,14 @@ class Contributions:
 
     def converge(self) -> None:
         """What earlier versions published, brought to today's form at start-up (the version graphs stay
-        as they were written): links as IRIs, as in every other graph; the graph's licence and triple count
-        in graph/meta."""
+        as they were written): links as IRIs, as in every other graph; the graph's triple count in
+        graph/meta, and no graph licence (earlier ones stated one, which some resources' contradicted)."""
         public, meta = self.public_graph(), self.store.meta_graph
         old = f"VALUES ?p {{ {_links} }} GRAPH <{public}> {{ ?s ?p ?u FILTER(isLiteral(?u)) }}"
-        described = f"GRAPH <{meta}> {{ <{public}> <{VOID}triples> ?n ; <{DCTERMS}license> ?l }}"
-        stale = f"{{ {old} }} UNION {{ GRAPH <{public}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ {described} }} }}"
+        counted = f"GRAPH <{meta}> {{ <{public}> <{VOID}triples> ?n }}"
+        licensed = f"GRAPH <{meta}> {{ <{public}> <{DCTERMS}license> ?l }}"
+        described = f"FILTER(NOT EXISTS {{ {counted} }} || EXISTS {{ {licensed} }})"
+        stale = f"{{ {old} }} UNION {{ GRAPH <{public}> {{ ?s ?p ?o }} {described} }}"
         if self.store.select(f"SELECT ?s WHERE {{ {stale} }} LIMIT 1"):
             self.store.update(
                 f"DELETE {{ GRAPH <{public}> {{ ?s ?p ?u }} }}"
@@ -439,15 +441,16 @@ class Contributions:
             )
 
     def _provenance(self) -> str:
-        """The update saying in graph/meta what it says of every graph (source, licence, time, triple count),
-        the count taken after the changes before it in the same update. The graph's licence is the one a
-        compilation of resources under any of LICENSES may take."""
+        """The update saying in graph/meta what it says of every graph (source, time, triple count), the
+        count taken after the changes before it in the same update. No licence for the graph: each resource
+        has its own (any of LICENSES), which one for the whole would contradict; the catalogue states the
+        description as the graph's rights."""
         public, meta = self.public_graph(), self.store.meta_graph
         about = GraphMeta(
             label="Ressources partagées par le réseau (contributions acceptées)",
             source=self.minter.base + "ressources/proposer",
-            license=DEFAULT_LICENSE,
-            description="Chaque ressource porte sa propre licence (dcterms:license).",
+            description="Chaque ressource porte sa propre licence (dcterms:license), choisie par qui l'a "
+            f"proposée parmi : {', '.join(LICENSES.values())}.",
         )
         void = f"<{VOID}triples>"
         described = [t for t in self.store.meta_triples(public, about, 0) if str(t.predicate) != void]

@@ -26,6 +26,7 @@ from graph.store import DEFAULT_GRAPH, Store
 
 NQUADS = "communs-services.nq.gz"
 DATA_INCLUSION_DIR = "data-inclusion"  # /telechargements/data-inclusion/structures.json …
+DATA_INCLUSION_TITLE = "Lieux et services au schéma data·inclusion {package} : {name}"
 SETTLE = 1.0  # seconds after a write before a build: one change is several updates (an acceptance's)
 _P = sparql_prefixes()
 
@@ -224,7 +225,7 @@ class Dumps:
         exchange = data_inclusion.export(store)
         for name in data_inclusion.write(exchange, tmp / DATA_INCLUSION_DIR):
             media = (formats.JSON if name.endswith(".json") else formats.CSV).media_type
-            title = f"Lieux et services au schéma data·inclusion {exchange.package} : {name}"
+            title = DATA_INCLUSION_TITLE.format(package=exchange.package, name=name)
             files.append(DumpFile(f"{DATA_INCLUSION_DIR}/{name}", title, media))
         for f in files:
             f.bytes = (tmp / f.name).stat().st_size

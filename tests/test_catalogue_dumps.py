@@ -20,7 +20,10 @@ import rdflib
 from pages_helpers import pages_store, serve
 from test_named_queries import loaded_store
 
+from graph import catalog, formats
 from graph import named_queries as nq
+from graph.contributions import Content, Contributions, Contributor
+from graph.store import OxigraphStore
 
 PRIVATE_MARK = "secret-ne-pas-publier@example.org"
 DEFAULT_MARK = "écrit dans le graphe par défaut"
@@ -142,29 +145,123 @@ def test_graph_and_dataset_iris_dereference(site):
 
 SHAPES = Path(__file__).parent / "dcat-ap"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+
+
+def _shacl(data: rdflib.Graph) -> tuple[bool, set, str]:
+    """(conforms, paths of the results that are not violations, report) against the official shapes."""
+    shapes = rdflib.Graph()
+    for name in ("shapes.ttl", "range.ttl", "shapes_recommended.ttl"):
+        shapes.parse(SHAPES / name, format="turtle")
+    conforms, report, text = pyshacl.validate(data, shacl_graph=shapes, allow_warnings=True)
+    results = list(report.subjects(rdflib.RDF.type, SH.ValidationResult))
+    violations = [r for r in results if report.value(r, SH.resultSeverity) == SH.Violation]
+    return not violations and conforms, {report.value(r, SH.resultPath) for r in results}, text
 
 
 def test_catalogue_conforms_to_dcat_ap_3(site):
     """The official DCAT-AP 3.0.1 shapes (tests/dcat-ap/README.md): no violation; of the recommended
     properties only a period (graphs without dated things) and a licence (sources that publish without
-    one: their terms are stated as rights) may be missing."""
+    one: their terms are stated as rights) may be missing. Checked with the downloads built: every file
+    with its size, the data·inclusion export with the schema it conforms to."""
     url, store = site
+    _ready(url)
     data = rdflib.Graph().parse(data=httpx.get(url + "/catalogue?format=ttl").text, format="turtle")
-    shapes = rdflib.Graph()
-    for name in ("shapes.ttl", "range.ttl", "shapes_recommended.ttl"):
-        shapes.parse(SHAPES / name, format="turtle")
-    _, report, text = pyshacl.validate(data, shacl_graph=shapes, allow_warnings=True)
-    results = list(report.subjects(rdflib.RDF.type, SH.ValidationResult))
-    violations = [r for r in results if report.value(r, SH.resultSeverity) == SH.Violation]
-    assert not violations, text
-    allowed = {rdflib.DCTERMS.temporal, rdflib.DCTERMS.license}
-    missing = {report.value(r, SH.resultPath) for r in results} - allowed
-    assert not missing, text
-    # The check can fail: a literal licence is a violation.
-    data.add(
-        (rdflib.URIRef(store.minter.base + "catalogue"), rdflib.DCTERMS.license, rdflib.Literal("CC BY"))
+    assert (
+        len(set(data.subject_objects(DCAT.byteSize))) > 20 and (None, rdflib.DCTERMS.conformsTo, None) in data
     )
-    assert not pyshacl.validate(data, shacl_graph=shapes, allow_warnings=True)[0]
+    conforms, paths, text = _shacl(data)
+    assert conforms, text
+    assert not paths - {rdflib.DCTERMS.temporal, rdflib.DCTERMS.license}, text
+    # The check can fail: a literal licence is a violation, so is a size that is not a number.
+    for wrong in (
+        (rdflib.URIRef(store.minter.base + "catalogue"), rdflib.DCTERMS.license, rdflib.Literal("CC BY")),
+        (next(data.subjects(DCAT.byteSize)), DCAT.byteSize, rdflib.Literal("5 Mio")),
+    ):
+        data.add(wrong)
+        assert not _shacl(data)[0]
+        data.remove(wrong)
+
+
+def _downloads(g: rdflib.Graph, base: str) -> dict[str, rdflib.term.Node]:
+    """The distributions of the catalogue by file name under /telechargements/."""
+    return {
+        str(g.value(d, DCAT.downloadURL)).removeprefix(base + "telechargements/"): d
+        for d in g.subjects(rdflib.RDF.type, DCAT.Distribution)
+    }
+
+
+def test_the_catalogue_lists_every_download_with_its_size_once_they_are_built(
+    base_iri, territory_triples, tmp_path, monkeypatch
+):
+    """The tables and the data·inclusion export were offered on /telechargements but not in the catalogue;
+    sizes are stated once the downloads of the store's version are built, and a catalogue described
+    before them is described again (its ETag too), not kept without sizes for the whole version."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("COMMUNS_DUMPS_DIR", raising=False)  # a folder of its own: nothing built yet
+    with serve(pages_store(base_iri, territory_triples), tmp_path / "app") as url:
+        before = httpx.get(url + "/catalogue?format=ttl")
+        g = rdflib.Graph().parse(data=before.text, format="turtle")
+        dataset = rdflib.URIRef(base_iri + "jeu-de-donnees")
+        whole = {str(g.value(d, DCAT.downloadURL)) for d in g.objects(dataset, DCAT.distribution)}
+        names = {u.removeprefix(base_iri + "telechargements/") for u in whole}
+        assert {"communs-services.nq.gz", "projets.csv", "lieux.csv"} <= names
+        assert {
+            f"data-inclusion/{n}.{x}" for n in ("structures", "services") for x in ("json", "csv")
+        } <= names
+        exchange = _downloads(g, base_iri)["data-inclusion/services.json"]
+        schema = g.value(exchange, rdflib.DCTERMS.conformsTo)
+        assert (schema, rdflib.RDF.type, rdflib.DCTERMS.Standard) in g and "data·inclusion" in str(
+            g.value(schema, rdflib.DCTERMS.title)
+        )
+        assert g.value(_downloads(g, base_iri)["projets.csv"], DCAT.mediaType).endswith("/text/csv")
+        graphs = set(g.objects(dataset, rdflib.URIRef(VOID_NS + "subset")))
+        latest = max(m.toPython() for d in graphs for m in g.objects(d, rdflib.DCTERMS.modified))
+        assert g.value(dataset, rdflib.DCTERMS.modified).toPython() == latest
+        assert not list(g.subject_objects(DCAT.byteSize))  # no size before the files are
+        manifest = _ready(url)
+        after = httpx.get(url + "/catalogue?format=ttl")
+        assert after.headers["etag"] != before.headers["etag"]
+        g = rdflib.Graph().parse(data=after.text, format="turtle")
+        sizes = {name: int(g.value(d, DCAT.byteSize)) for name, d in _downloads(g, base_iri).items()}
+        assert sizes == {f["name"]: f["bytes"] for f in manifest["files"]}
+
+
+def test_contributed_resources_keep_their_licences_and_the_graph_states_none(base_iri):
+    """graph/contributions said CC BY-SA 4.0 for the graph beside a CC BY 4.0 resource and its own
+    description « Chaque ressource porte sa propre licence »: the graph states no licence, its rights say
+    each resource has its own, an earlier graph licence goes at start-up (converge), and the catalogue
+    still conforms."""
+    by = "https://creativecommons.org/licenses/by/4.0/"
+    store = OxigraphStore(base_iri)
+    model = Contributions(store, b"secret")
+    rid, _ = model.propose(
+        Content("Guide", "Un guide pour les saisonniers.", "guide", license=by),
+        Contributor("Ana", "ana@example.net"),
+    )
+    model.accept(rid, "modo", "Modé")
+    public = model.public_graph()
+    store.update(  # as earlier versions wrote it
+        f"INSERT DATA {{ GRAPH <{store.meta_graph}> {{ <{public}> <{rdflib.DCTERMS.license}> "
+        "<https://creativecommons.org/licenses/by-sa/4.0/> } }"
+    )
+    model.converge()
+    data = rdflib.Graph().parse(
+        data=formats.serialize(catalog.describe(store)[0], formats.TURTLE), format="turtle"
+    )
+    node = rdflib.URIRef(public)
+    assert (node, rdflib.RDF.type, DCAT.Dataset) in data
+    assert data.value(node, rdflib.DCTERMS.license) is None
+    rights = str(data.value(data.value(node, rdflib.DCTERMS.rights), rdflib.RDFS.label))
+    assert "Chaque ressource porte sa propre licence" in rights and "CC BY 4.0" in rights
+    distribution = data.value(node, DCAT.distribution)
+    assert data.value(distribution, rdflib.DCTERMS.license) is None and data.value(
+        distribution, rdflib.DCTERMS.rights
+    )
+    licences = store.select(f"SELECT ?l WHERE {{ GRAPH <{public}> {{ ?r <{rdflib.DCTERMS.license}> ?l }} }}")
+    assert [r["l"].value for r in licences] == [by]
+    conforms, _, text = _shacl(data)
+    assert conforms, text
 
 
 def test_sparql_count_equals_void_triples(site):

@@ -939,8 +939,10 @@ def test_file_addresses_are_iris_and_those_published_as_literals_converge(store,
         assert [q.object for q in store.oxigraph.quads_for_pattern(new, content_url, None, public)] == [new]
 
 
-def test_the_contributions_graph_states_its_licence_and_triple_count_after_each_change(client, app, store):
-    """graph/meta holds each graph's source, licence, load time and triple count (README)."""
+def test_the_contributions_graph_states_its_triple_count_after_each_change_and_no_licence(client, app, store):
+    """graph/meta holds each graph's source, licence, load time and triple count (README); the
+    contributions graph has none of its own: each resource states its licence, which a graph licence
+    (CC BY-SA 4.0 until now) contradicted for a resource under another."""
     public = Contributions(store, b"").public_graph()
 
     def described() -> dict:
@@ -952,7 +954,7 @@ def test_the_contributions_graph_states_its_licence_and_triple_count_after_each_
     for rid in ids:
         moderate(client, rid, action="accepter")
     row = described()
-    assert row["licence"] == "https://creativecommons.org/licenses/by-sa/4.0/"
+    assert row["licence"] == ""
     assert int(row["triplets"]) == store.count(public)
     moderate(client, ids[0], **form_data(titre="Guide A corrigé", action="enregistrer"))
     moderate(client, ids[1], action="supprimer")

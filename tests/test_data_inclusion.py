@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 import time
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from loaders import rdf as rdf_loader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data-inclusion"
 DATA = Path(__file__).resolve().parent.parent / "data"
+README = DATA.parent / "README.md"
 # Fields our model does not keep, or keeps elsewhere (README, "data·inclusion"): not compared.
 NOT_KEPT = {"contact_nom_prenom", "volume_horaire_hebdomadaire", "nombre_semaines"}
 NAMED = "Maryse Vautrin"
@@ -148,6 +150,23 @@ def test_a_mapping_dates_its_source_with_a_date(base_iri: str, tmp_path: Path) -
     (tmp_path / "m.toml").write_text(mapping.replace("issued = 2024-08-01", 'issued = "août 2024"'), "utf-8")
     with pytest.raises(SourceError, match="m.toml: issued: the source's publication date, as a TOML date"):
         places.read_mapping(tmp_path / "m.toml")
+
+
+def test_readme_states_the_bundled_exports_counts(bundled) -> None:
+    """README's figures are those the downloads page computes (graph/data_inclusion.py summary): it said
+    135 values left out (postal codes "0", which the loader no longer writes) where the page said 2."""
+    summary = di.summary(bundled[1])
+    text = " ".join(README.read_text(encoding="utf-8").split("## data·inclusion", 1)[1].split())
+    stated = {
+        key: int(re.search(rf"([\d,]+) {words}\b", text)[1].replace(",", ""))  # the first: the summary
+        for key, words in (
+            ("structures", "structures"),
+            ("services", "services"),
+            ("warnings", "warnings?"),
+            ("dropped", "values? left out"),
+        )
+    }
+    assert stated == {key: summary[key] for key in stated}
 
 
 def test_bundled_export_imports_back_as_the_same_places(bundled, base_iri: str, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ shapes replayed, and the accuracy on a test set of messy names written before th
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -885,11 +886,17 @@ CSP = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed (make system-deps)")
-def test_page_links_a_file_in_a_browser_under_a_strict_csp(site, tmp_path):
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_page_links_a_file_in_a_browser_under_a_strict_csp(site, tmp_path, encoding):
+    """The page's link gives the bytes a direct POST gives: for a Windows-1252 file (French Excel) UTF-8
+    after a BOM, which the page dropped when it decoded the stream; its accented column names are offered
+    as written, not as UTF-8 misread."""
     sync_api = pytest.importorskip("playwright.sync_api")
     url = site[1]
     names = tmp_path / "liste.csv"
-    names.write_text("commune;dep\nBourg St Maurice;73\nBeaufort;38\nLes 2 Alpes;\n", encoding="utf-8")
+    text = "commune;département\nBourg St Maurice;73\nBeaufort;38\nLes 2 Alpes;\nSéez;73\n"
+    names.write_text(text, encoding=encoding)
+    form = {"colonne": "commune", "colonne_departement": "département", "extension": "population"}
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
@@ -911,21 +918,31 @@ def test_page_links_a_file_in_a_browser_under_a_strict_csp(site, tmp_path):
             page.goto(f"{url}/rapprochement")
             page.set_input_files("#fichier", str(names))
             page.wait_for_function("document.querySelectorAll('#colonnes option').length === 2")
-            page.fill("#colonne", "commune")
-            page.fill("#colonne_departement", "dep")
+            offered = page.eval_on_selector_all("#colonnes option", "options => options.map(o => o.value)")
+            assert offered == ["commune", "département"]
+            page.fill("#colonne", form["colonne"])
+            page.fill("#colonne_departement", form["colonne_departement"])
             page.check("input[value=population]")
             page.click("button[type=submit]")
             try:
                 page.wait_for_selector("#lien", state="visible", timeout=60000)
             except sync_api.TimeoutError:
                 raise AssertionError(f"{page.inner_text('#etat')!r} {violations}") from None
-            assert page.get_attribute("#barre", "value") == "3"
-            assert "3" in page.inner_text("#lien")
+            assert page.get_attribute("#barre", "value") == "4"
+            assert "4" in page.inner_text("#lien")
             with page.expect_download() as download:
                 page.click("#lien")
-            text = Path(download.value.path()).read_text(encoding="utf-8")
+            linked = Path(download.value.path()).read_bytes()
         finally:
             browser.close()
-    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
-    assert [r["code_insee"] for r in rows] == ["73054", "38032", "38253"]
+    posted = httpx.post(
+        f"{url}/rapprochement.csv",
+        files={"fichier": ("liste.csv", names.read_bytes())},
+        data=form,
+        timeout=60,
+    )
+    assert linked == posted.content
+    assert linked.startswith(codecs.BOM_UTF8) == (encoding == "cp1252")
+    rows = list(csv.DictReader(io.StringIO(linked.decode("utf-8-sig")), delimiter=";"))
+    assert [r["code_insee"] for r in rows] == ["73054", "38032", "38253", "73285"]
     assert rows[0]["population"] and not violations, violations
