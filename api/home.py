@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api import maps
 from api.i18n import language
 from api.pages import local_path, render, store_of
 from graph import search
+from graph.outlines import VIEW_SIZE, Outline, outlines
 
 router = APIRouter()
 KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux", "territoires")
@@ -24,7 +24,7 @@ class Home:
     figures: list[tuple[str, int]] = field(default_factory=list)
     latest: list[dict] = field(default_factory=list)
     layer: str = "projets"
-    outlines: list[maps.Outline] = field(default_factory=list)  # the map's départements, drawn by home.html
+    outlines: list[Outline] = field(default_factory=list)  # the map's départements, drawn by home.html
     view: tuple[float, float] = (0.0, 0.0)
     counts: dict[str, int] = field(default_factory=dict)  # per département code
     shades: dict[str, int] = field(default_factory=dict)
@@ -60,8 +60,8 @@ def home(request: Request) -> HTMLResponse:
             figures=[(k, cat.count(k)) for k in KINDS],
             latest=latest,
             layer=layer,
-            outlines=list(maps.outlines().values()),
-            view=maps.VIEW_SIZE,
+            outlines=list(outlines().values()),
+            view=VIEW_SIZE,
             counts=counts,
             shades={code: bucket(n, top) for code, n in counts.items()},
             top=top,

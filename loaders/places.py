@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from api.maps import departement_at
 from graph.contact import scrub
 from graph.matching import words
 from graph.namespaces import CS, OWL, RDFS, SCHEMA, Minter, slugify
+from graph.outlines import departement_at
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, expand, iri, lit
 from loaders import GraphLoad, ImportResult, SourceError, named, read_text

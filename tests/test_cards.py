@@ -20,7 +20,7 @@ from api import cards, maps
 from api.deps import templates
 from api.i18n import STRINGS
 from api.resources import ResourcePage
-from graph import search
+from graph import outlines, search
 from graph.describe import Text, describe
 from graph.settings import DATA_DIR
 from loaders.gazetteer import load_gazetteer
@@ -426,19 +426,9 @@ def test_an_organisation_map_shows_its_sites(base_iri, territory_triples):
     assert lonely.map is None and lonely.sites == []
 
 
-def contains(outline: maps.Outline, x: float, y: float) -> bool:
-    """Even-odd point-in-polygon over every ring of the outline."""
-    inside = False
-    for ring in maps.rings_of(outline.d):
-        for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
-            if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
-                inside = not inside
-    return inside
-
-
 def test_projection_puts_places_in_their_departement():
     """The outlines' geo calibration: France Services points land inside their own département."""
-    shapes = maps.outlines()
+    shapes = outlines.outlines()
     with gzip.open(DATA_DIR / "france-services" / "liste-fs-20240801.csv.gz", "rt", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     inside = total = 0
@@ -449,7 +439,7 @@ def test_projection_puts_places_in_their_departement():
             continue
         if row["insee_dep"] in shapes:
             total += 1
-            inside += contains(shapes[row["insee_dep"]], *maps.project(lon, lat))
+            inside += outlines.departement_at(lon, lat) == row["insee_dep"]
     assert total > 2500 and inside / total >= 0.95, (inside, total)
 
 
@@ -457,7 +447,7 @@ def test_map_is_framed_on_its_departements_and_escapes_labels():
     svg = maps.render("Savoie <73>", ["73"], [maps.MapPoint(6.77, 45.62, "<b>x</b>")])
     assert "Savoie &lt;73&gt;" in svg and "&lt;b&gt;x" in svg and "<b>" not in svg
     x0, y0, w, h = (float(v) for v in re.search(r'viewBox="([^"]+)"', svg).group(1).split())
-    box = maps.outlines()["73"].box
+    box = outlines.outlines()["73"].box
     assert x0 <= box[0] and x0 + w >= box[2] and w < 100  # a département, not the country
     assert maps.render("rien", [], []) is None
 
