@@ -39,6 +39,10 @@ TYPE_CLASSES: dict[str, tuple[str, ...]] = {
     "epci": (IGEO + "Intercommunalite",),
     "departement": (IGEO + "Departement",),
     "region": (IGEO + "Region",),
+    # A lived area the association's documents name (Grand Briançonnais, Bauges): a public territory with
+    # its page and roll-ups, found under its own name rather than as the organisations or communes named
+    # after it.
+    "zone": (CS + "InformalArea",),
     "organisation": (ORG + "Organization",),
     "projet": (SCHEMA + "Project",),
     "lieu": (CS + "ServicePlace",),
@@ -215,7 +219,7 @@ def normalize_code(value: str, width: int) -> str:
 
 
 class NameIndex:
-    """Every entity of the eight types with its names, keyed for exact and fuzzy look-ups."""
+    """Every entity of the nine types with its names, keyed for exact and fuzzy look-ups."""
 
     def __init__(self, entities: Iterable[Entity], aliases: Iterable[tuple[str, str]] = ()):
         self.entities: dict[str, Entity] = {e.iri: e for e in entities}

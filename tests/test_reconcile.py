@@ -99,6 +99,7 @@ def test_manifest_validates_and_names_the_configured_base_never_the_host(client)
         "epci",
         "departement",
         "region",
+        "zone",
         "organisation",
         "projet",
         "lieu",
@@ -588,6 +589,49 @@ def test_resources_are_a_type_and_an_accepted_one_is_found_once_the_index_is_rea
     found = reconcile(client, {"q": {"query": "carte des permanences itinerantes", "type": "ressource"}})
     assert found["q"]["result"] == []
     assert client.get("/reconcile/preview", params={"id": m.iri(rid)}).status_code == 404
+
+
+def test_informal_areas_are_a_type_found_before_what_is_named_after_them(client, site):
+    """« Grand Briançonnais » gave the GAL and the PETR, never the area; « Bauges » gave communes. An informal
+    area (cs:InformalArea, a public territory with its page) is the type « zone » of the manifest, found by
+    its name whatever the type asked, by suggest too."""
+    store, b = site[0], site[0].minter.base
+    ttl = f"""@prefix cs: <https://w3id.org/communs-services/def#> .
+    @prefix dcterms: <http://purl.org/dc/terms/> .
+    @prefix schema: <http://schema.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    @prefix org: <http://www.w3.org/ns/org#> .
+    <{b}id/territoire/grand-brianconnais> a cs:InformalArea, schema:Place ;
+      rdfs:label "Grand Briançonnais"@fr ;
+      cs:covers <{b}id/epci/240500439> ; dcterms:isPartOf <{b}id/departement/05> .
+    <{b}id/territoire/bauges> a cs:InformalArea, schema:Place ; rdfs:label "Bauges"@fr ;
+      schema:geoOverlaps <{b}id/departement/73>, <{b}id/departement/74> .
+    <{b}id/organisation/petr-grand-brianconnais> a org:Organization ;
+      rdfs:label "PETR du Grand Briançonnais"@fr .
+    <{b}id/organisation/gal-grand-brianconnais> a org:Organization ;
+      rdfs:label "GAL Grand Briançonnais"@fr ."""
+    triples = [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)]
+    store.replace_graph(store.minter.graph("essai-zones"), triples)
+    read_again(store)
+    assert "zone" in [t["id"] for t in client.get("/reconcile").json()["defaultTypes"]]
+    area = b + "id/territoire/grand-brianconnais"
+    answers = reconcile(
+        client,
+        {
+            "any": {"query": "Grand Briançonnais"},
+            "typed": {"query": "grand brianconnais", "type": "zone"},
+            "bauges": {"query": "Bauges"},
+            "in73": {"query": "Bauges", "properties": [{"pid": "departement", "v": "73"}]},
+        },
+    )
+    assert [(c["id"], c["match"]) for c in answers["any"]["result"][:1]] == [(area, True)], answers["any"]
+    assert answers["any"]["result"][0]["type"][0]["id"] == "zone"
+    assert answers["typed"]["result"][0]["id"] == area and answers["typed"]["result"][0]["match"]
+    for q in ("bauges", "in73"):
+        top = answers[q]["result"][0]
+        assert top["id"] == b + "id/territoire/bauges" and top["match"], answers[q]
+    suggested = client.get("/reconcile/suggest/entity", params={"prefix": "grand brian"}).json()["result"]
+    assert area in [e["id"] for e in suggested[:3]], suggested
+    assert client.get("/reconcile/preview", params={"id": area}).status_code == 200
 
 
 def test_a_batch_too_large_is_refused_whole(client):
