@@ -435,7 +435,8 @@ class NameIndex:
 
     def suggest(self, prefix: str, types: Iterable[str] | None = None, limit: int = 10) -> list[Entity]:
         """Entities whose name starts with ``prefix`` as typed, then key for key ("st m" for "Saint-M…",
-        "le ma" for "Le Mans" and "Marseille"), each the most populous first; then names close to it. A name
+        "le ma" for "Le Mans" and "Marseille"), each the most populous first; then those with a word that
+        starts so (« zorglub » for « Guide zorglub… »); then names close to it (« Orlu » came first). A name
         that is the whole prefix comes before all (Saint-Bonnet before the 90 larger Saint-Bonnet-…), unless
         the prefix is only common words ("St": Strasbourg, not Le Saint)."""
         key, typed = name_key(prefix), fold(prefix)
@@ -455,9 +456,14 @@ class NameIndex:
                     e = self.entities[iri]
                     if e.type == t and s == EXACT:
                         by_key[iri] = e
+        inside: dict[str, Entity] = {}
+        if len({*named, *as_typed, *by_key}) < limit:  # a scan of every key: only when too few start so
+            for k, targets in self._keys.items():
+                if f" {key}" in f" {k}":
+                    inside |= {i: self.entities[i] for i in targets if self.entities[i].type in scope}
         ranked = [
             e
-            for found in (named, as_typed, by_key)
+            for found in (named, as_typed, by_key, inside)
             for e in sorted(found.values(), key=lambda e: (-(e.population or 0), e.name))
         ]
         if len(ranked) < limit:

@@ -25,7 +25,7 @@ from api.reconcile import MAX_IDS, MAX_QUERIES
 from graph import matching
 from graph.contributions import Content, Contributions, Contributor
 from graph.matching import TYPES
-from graph.namespaces import IGEO, ORG, RDFS, SCHEMA
+from graph.namespaces import IGEO, ORG, RDF, RDFS, SCHEMA
 from graph.store import Store
 
 SPEC = Path(__file__).parent / "fixtures" / "reconciliation-api-0.2"  # a copy of shared/specs/…
@@ -314,8 +314,8 @@ def test_codes_and_other_types(client):
 
 def test_a_name_that_is_not_the_codes_entity_is_not_certain(client):
     """« Gap » with Bourg-Saint-Maurice's code was a certain match at 100: one of the two is wrong. The code's
-    entity stays the candidate, scored by the name's similarity, uncertain; a name that fits keeps it
-    certain, a former one included."""
+    entity and the name's are the candidates, each scored by the name's similarity, uncertain; a name
+    that fits keeps the code's certain, a former one included."""
     code = {"pid": "code_insee", "v": "73054"}
     answers = reconcile(
         client,
@@ -325,8 +325,9 @@ def test_a_name_that_is_not_the_codes_entity_is_not_certain(client):
             "former": {"query": "Annecy-le-Vieux", "properties": [{"pid": "code_insee", "v": "74011"}]},
         },
     )
-    conflict = answers["conflict"]["result"][0]
-    assert _found(answers["conflict"]) == [("73054", False)] and conflict["score"] < 60, conflict
+    conflict = answers["conflict"]["result"]
+    assert _found(answers["conflict"]) == [("05061", False), ("73054", False)], conflict  # Gap, then BSM
+    assert conflict[0]["score"] == matching.FUZZY_MAX and conflict[1]["score"] < 60, conflict
     assert _found(answers["fits"]) == [("73054", True)] and answers["fits"]["result"][0]["score"] == 100
     assert _found(answers["former"]) == [("74010", True)]
 
@@ -351,7 +352,9 @@ def test_a_code_finds_its_entity_for_certain_beside_a_name_written_loosely(clien
     )
     assert _found(answers["ville"]) == _found(answers["x"]) == [("05023", True)], answers
     assert _found(answers["epci"]) == [("240500439", True)] and answers["epci"]["result"][0]["score"] == 100
-    assert _found(answers["gap"]) == [("05023", False)] and answers["gap"]["result"][0]["score"] < 60
+    # Gap was not among the candidates: the name and the code each name one, neither certain.
+    assert _found(answers["gap"]) == [("05061", False), ("05023", False)], answers["gap"]
+    assert answers["gap"]["result"][1]["score"] < 60
 
 
 def test_a_name_the_query_ends_is_found_as_one_it_begins(client):
@@ -464,6 +467,24 @@ def test_suggest_gives_the_name_that_is_the_whole_prefix_first(client):
     for prefix in ("st bonnet", "saint-bonnet"):
         r = client.get("/reconcile/suggest/entity", params={"prefix": prefix, "type": "commune"})
         assert r.json()["result"][0]["id"].endswith("/id/commune/16303"), (prefix, r.json()["result"][:3])
+
+
+def test_suggest_finds_a_word_inside_a_name_before_a_fuzzy_one(client, site):
+    """« zorglub » suggested « Orlu », an unrelated commune, and never « Guide zorglub… », found only from its
+    first word: a name with a word that starts with the prefix comes before names merely close to it."""
+    store = site[0]
+    guide = ox.NamedNode(store.minter.thing("ressource", "guide-zorglub"))
+    store.replace_graph(
+        store.minter.graph("essai-zorglub"),
+        [
+            ox.Triple(guide, ox.NamedNode(RDF + "type"), ox.NamedNode(SCHEMA + "CreativeWork")),
+            ox.Triple(guide, ox.NamedNode(RDFS + "label"), ox.Literal("Guide zorglub", language="fr")),
+        ],
+    )
+    read_again(store)
+    for prefix in ("zorglub", "Zorg"):
+        r = client.get("/reconcile/suggest/entity", params={"prefix": prefix})
+        assert [e["id"] for e in r.json()["result"][:1]] == [guide.value], (prefix, r.json()["result"])
 
 
 # --- suggest, preview, extension --------------------------------------------------------------------------
