@@ -52,8 +52,8 @@ TYPES = {t: classes[0] for t, classes in TYPE_CLASSES.items()}  # type id → th
 TERRITORY_TYPES = ("commune", "epci", "departement", "region")
 # Former units whose names name a current commune.
 FORMER_CLASSES = (IGEO + "CommuneDeleguee", IGEO + "CommuneAssociee", IGEO + "ArrondissementMunicipal")
-# The names régions go by (« PACA », « Région Sud »): the curated table the document loaders read too.
-REGION_NAMES = DATA_DIR / "aliases" / "territoires.csv"
+# The names territories go by (« PACA », « Seyne-les-Alpes »): the curated table the loaders read too.
+TERRITORY_NAMES = DATA_DIR / "aliases" / "territoires.csv"
 SPATIAL = (DCTERMS + "spatial", SCHEMA + "location", SCHEMA + "areaServed")
 
 EXACT = 100.0  # the reference name, key for key
@@ -537,10 +537,11 @@ def read_index(store: Store) -> NameIndex:
     current_of = {i: c for i in former if (c := next((p for p in parents.get(i, ()) if p in entities), None))}
     aliases = [(n, c) for i, c in current_of.items() if (n := (official.get(i) or [labels.get(i, "")])[0])]
     aliases += [(n, iri) for iri, names in alt.items() if iri in entities for n in names]
-    regions = {e.code: iri for iri, e in entities.items() if e.type == "region"}
-    with REGION_NAMES.open(encoding="utf-8", newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["kind"] == "region" and r["target"] in regions]
-    aliases += [(r["alias"], regions[r["target"]]) for r in rows]
+    # A row the loaders apply only beside a département's name (its context: a homonym) is theirs alone.
+    coded = {(e.type, c): iri for iri, e in entities.items() for c in {e.code, e.siren} - {""}}
+    with TERRITORY_NAMES.open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if (r["kind"], r["target"]) in coded and not r.get("context")]
+    aliases += [(r["alias"], coded[(r["kind"], r["target"])]) for r in rows]
     index = NameIndex(entities.values(), aliases)
     for iri, olds in former_codes.items():
         for old in olds if iri in entities else ():

@@ -415,6 +415,24 @@ def test_regions_are_found_by_the_names_they_go_by(client):
     assert _found(answers["paca"])[:1] == _found(answers["sud"]) == [("93", True)], answers
 
 
+def test_every_level_is_found_by_the_names_of_the_alias_table(client):
+    """« Seyne les Alpes », the common name of Seyne (04205), put Berre-les-Alpes first (64.7) and Seyne not
+    in the top 3: the table's rows of every level name their territory, not only the régions' (a row with
+    a context, a homonym, stays the document loaders'); « Berre les Alpes » is still Berre-les-Alpes."""
+    answers = reconcile(
+        client,
+        {
+            "seyne": {"query": "Seyne les Alpes", "type": "commune"},
+            "any": {"query": "Seyne-les-Alpes"},
+            "berre": {"query": "Berre les Alpes", "type": "commune"},
+            "epci": {"query": "DLVA", "type": "epci"},
+        },
+    )
+    assert _found(answers["seyne"])[:1] == _found(answers["any"])[:1] == [("04205", True)], answers
+    assert _found(answers["berre"])[:1] == [("06015", True)]
+    assert _found(answers["epci"])[:1] == [("200034700", True)], answers["epci"]
+
+
 def test_the_scope_narrows_before_any_cut_so_the_ranking_is_the_same_at_any_limit(client):
     """France has about 230 "Saint-Martin…": a shortlist cut before the département was weighed lost the
     ones in it, and the top answer changed with the limit."""
