@@ -582,8 +582,9 @@ def territory_card(
 
 
 def population(cat: search.Catalog, iri: str) -> int | None:
-    """A territory's population as the sum of its communes' when the reference gives none of its own
-    (EPCI, département and région rows carry none): each commune counted once, under its own links."""
+    """A territory's population as the sum of its communes' when the data gives none of its own
+    (département and région rows carry none; an EPCI's is that sum, from the loader): each commune counted
+    once, under its own links."""
     t = cat.territories[iri]
     below = {"region": "departement", "departement": "commune", "epci": "commune"}.get(t.level)
     if below is None:

@@ -686,14 +686,16 @@ STRINGS: dict[str, tuple[str, str]] = {
         "pour les valeurs longues). Formats : <code>format=json</code> (liste d'objets), "
         "<code>sparql-json</code>, <code>csv</code>, <code>tsv</code> ou l'en-tête Accept ; pagination par "
         "<code>limit</code>/<code>offset</code> et en-têtes <code>Link</code>. Un territoire se donne "
-        "par son code (<code>73</code>, <code>73054</code>, <code>region/84</code>) ou son IRI "
+        "par son code (<code>73</code>, <code>73054</code>, <code>region/84</code>, un territoire vécu "
+        "<code>territoire/bauges</code>) ou son IRI "
         "(<code>…/id/departement/73</code>), un projet ou une organisation par son IRI ou sa fin "
         "(<code>solidarites-des-4-rives</code>).",
         "Each query below is a REST operation at <code>/api/&lt;name&gt;</code> (GET, or POST for long "
         "values). Formats: <code>format=json</code> (list of objects), <code>sparql-json</code>, "
         "<code>csv</code>, <code>tsv</code> or the Accept header; paging with <code>limit</code>/"
         "<code>offset</code> and <code>Link</code> headers. A territory is given by its code "
-        "(<code>73</code>, <code>73054</code>, <code>region/84</code>) or its IRI "
+        "(<code>73</code>, <code>73054</code>, <code>region/84</code>, an informal area "
+        "<code>territoire/bauges</code>) or its IRI "
         "(<code>…/id/departement/73</code>), a project or an organisation by its IRI or its end "
         "(<code>solidarites-des-4-rives</code>).",
     ),

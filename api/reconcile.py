@@ -181,7 +181,7 @@ def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
     for pid in ("code_insee", "siren"):
         found = {e.iri: e for v in props.get(pid, ()) for e in index.lookup_code(v, types)}
         if found:
-            return [_coded(index, e, name, len(found) == 1) for e in found.values()][:limit]
+            return _coded(index, list(found.values()), name)[:limit]
     if not name.strip():
         return []
     # Several values (or entries) of a property mean any of them: each département is in scope.
@@ -199,15 +199,20 @@ def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
     return found
 
 
-def _coded(index: NameIndex, e: Entity, name: str, alone: bool) -> matching.Candidate:
+def _coded(index: NameIndex, found: list[Entity], name: str) -> list[matching.Candidate]:
     """A code names its entity for certain, unless the name given beside it names other entities of that type
-    and not this one (« Gap » with Briançon's code): then one of the two is wrong, and the name's edit
-    similarity scores it, never certain. A name that names no entity (« Ville de Briançon ») contradicts
-    nothing: the code, exact where names are written loosely, decides."""
-    named = {c.entity.iri for c in index.exact(name, (e.type,))} if name.strip() else set()
-    if not named or e.iri in named:
-        return matching.Candidate(e, matching.EXACT, alone, e.name)
-    return matching.Candidate(e, matching.similarity(name, e.name), False, e.name)
+    and not this one (« Gap » with Briançon's code): then one of the two is wrong, and both are candidates,
+    each scored by the name's edit similarity, none certain. A name that names no entity (« Ville de
+    Briançon ») contradicts nothing: the code, exact where names are written loosely, decides."""
+    out: dict[str, matching.Candidate] = {}
+    for e in found:
+        named = {c.entity.iri: c for c in index.exact(name, (e.type,))} if name.strip() else {}
+        if not named or e.iri in named:
+            out.setdefault(e.iri, matching.Candidate(e, matching.EXACT, len(found) == 1, e.name))
+            continue
+        for x, said in [(e, e.name)] + [(c.entity, c.matched_name) for c in named.values()]:
+            out.setdefault(x.iri, matching.Candidate(x, matching.similarity(name, said), False, said))
+    return sorted(out.values(), key=lambda c: -c.score)
 
 
 def result(index: NameIndex, c: matching.Candidate, lang: str) -> dict[str, Any]:

@@ -39,6 +39,10 @@ TYPE_CLASSES: dict[str, tuple[str, ...]] = {
     "epci": (IGEO + "Intercommunalite",),
     "departement": (IGEO + "Departement",),
     "region": (IGEO + "Region",),
+    # A lived area the association's documents name (Grand Briançonnais, Bauges): a public territory with
+    # its page and roll-ups, found under its own name rather than as the organisations or communes named
+    # after it.
+    "zone": (CS + "InformalArea",),
     "organisation": (ORG + "Organization",),
     "projet": (SCHEMA + "Project",),
     "lieu": (CS + "ServicePlace",),
@@ -48,8 +52,8 @@ TYPES = {t: classes[0] for t, classes in TYPE_CLASSES.items()}  # type id → th
 TERRITORY_TYPES = ("commune", "epci", "departement", "region")
 # Former units whose names name a current commune.
 FORMER_CLASSES = (IGEO + "CommuneDeleguee", IGEO + "CommuneAssociee", IGEO + "ArrondissementMunicipal")
-# The names régions go by (« PACA », « Région Sud »): the curated table the document loaders read too.
-REGION_NAMES = DATA_DIR / "aliases" / "territoires.csv"
+# The names territories go by (« PACA », « Seyne-les-Alpes »): the curated table the loaders read too.
+TERRITORY_NAMES = DATA_DIR / "aliases" / "territoires.csv"
 SPATIAL = (DCTERMS + "spatial", SCHEMA + "location", SCHEMA + "areaServed")
 
 EXACT = 100.0  # the reference name, key for key
@@ -215,7 +219,7 @@ def normalize_code(value: str, width: int) -> str:
 
 
 class NameIndex:
-    """Every entity of the eight types with its names, keyed for exact and fuzzy look-ups."""
+    """Every entity of the nine types with its names, keyed for exact and fuzzy look-ups."""
 
     def __init__(self, entities: Iterable[Entity], aliases: Iterable[tuple[str, str]] = ()):
         self.entities: dict[str, Entity] = {e.iri: e for e in entities}
@@ -431,7 +435,8 @@ class NameIndex:
 
     def suggest(self, prefix: str, types: Iterable[str] | None = None, limit: int = 10) -> list[Entity]:
         """Entities whose name starts with ``prefix`` as typed, then key for key ("st m" for "Saint-M…",
-        "le ma" for "Le Mans" and "Marseille"), each the most populous first; then names close to it. A name
+        "le ma" for "Le Mans" and "Marseille"), each the most populous first; then those with a word that
+        starts so (« zorglub » for « Guide zorglub… »); then names close to it (« Orlu » came first). A name
         that is the whole prefix comes before all (Saint-Bonnet before the 90 larger Saint-Bonnet-…), unless
         the prefix is only common words ("St": Strasbourg, not Le Saint)."""
         key, typed = name_key(prefix), fold(prefix)
@@ -451,9 +456,14 @@ class NameIndex:
                     e = self.entities[iri]
                     if e.type == t and s == EXACT:
                         by_key[iri] = e
+        inside: dict[str, Entity] = {}
+        if len({*named, *as_typed, *by_key}) < limit:  # a scan of every key: only when too few start so
+            for k, targets in self._keys.items():
+                if f" {key}" in f" {k}":
+                    inside |= {i: self.entities[i] for i in targets if self.entities[i].type in scope}
         ranked = [
             e
-            for found in (named, as_typed, by_key)
+            for found in (named, as_typed, by_key, inside)
             for e in sorted(found.values(), key=lambda e: (-(e.population or 0), e.name))
         ]
         if len(ranked) < limit:
@@ -527,10 +537,11 @@ def read_index(store: Store) -> NameIndex:
     current_of = {i: c for i in former if (c := next((p for p in parents.get(i, ()) if p in entities), None))}
     aliases = [(n, c) for i, c in current_of.items() if (n := (official.get(i) or [labels.get(i, "")])[0])]
     aliases += [(n, iri) for iri, names in alt.items() if iri in entities for n in names]
-    regions = {e.code: iri for iri, e in entities.items() if e.type == "region"}
-    with REGION_NAMES.open(encoding="utf-8", newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["kind"] == "region" and r["target"] in regions]
-    aliases += [(r["alias"], regions[r["target"]]) for r in rows]
+    # A row the loaders apply only beside a département's name (its context: a homonym) is theirs alone.
+    coded = {(e.type, c): iri for iri, e in entities.items() for c in {e.code, e.siren} - {""}}
+    with TERRITORY_NAMES.open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if (r["kind"], r["target"]) in coded and not r.get("context")]
+    aliases += [(r["alias"], coded[(r["kind"], r["target"])]) for r in rows]
     index = NameIndex(entities.values(), aliases)
     for iri, olds in former_codes.items():
         for old in olds if iri in entities else ():

@@ -34,7 +34,8 @@ TERRITORY_LEVELS = ("region", "departement", "epci", "commune")
 CODES = {"region": (2, "[0-9]{1,2}"), "departement": (2, "[0-9]{1,3}|2[AB]"), "epci": (9, "[0-9]{1,9}")}
 CODES["commune"] = (5, "[0-9]{4,5}|2[AB][0-9]{3}")
 ALONE = f"[0-9]{{9}}|{CODES['departement'][1]}|{CODES['commune'][1]}"
-LEVEL_CODE = "|".join(f"{k}/(?:{s})" for k, (_, s) in CODES.items())
+# An informal area (Grand Briançonnais) has no code: its slug, as in its IRI ({base}id/territoire/<slug>).
+LEVEL_CODE = "|".join(f"{k}/(?:{s})" for k, (_, s) in CODES.items()) + "|territoire/[a-z0-9][a-z0-9-]*"
 TERRITORY_CODE = re.compile(f"^(?:{LEVEL_CODE}|{ALONE})$")
 # The site's things are named by their IRI ({base}id/<kind>/<key>) or their short form: a territory by its
 # code, another thing by its key where the parameter says its kind (a project's slug). One rule, term().
@@ -265,16 +266,23 @@ def territory_iri(
     code: str, minter: Minter, level: str | None = None, names: NameIndex | None = None
 ) -> ox.NamedNode:
     """'73' or '5' (05) → a département, '73054' → a commune, 9 digits → an EPCI (SIREN), 'region/84' or
-    its IRI ({base}id/region/84) → a région. With ``names``, a code no territory has is UnknownTerritory
-    (an empty answer would say "none there"), unless it is a former one: a merged or delegated commune's,
-    a Paris arrondissement's, which names today's commune, as for the reconciliation."""
+    its IRI ({base}id/region/84) → a région, 'territoire/bauges' or its IRI → an informal area. With
+    ``names``, a code no territory has is UnknownTerritory (an empty answer would say "none there"), unless
+    it is a former one: a merged or delegated commune's, a Paris arrondissement's, which names today's
+    commune, as for the reconciliation."""
     code = code.strip().removeprefix(minter.base + "id/")
     if not TERRITORY_CODE.match(code):
         raise ValueError(
             "expected an INSEE code or SIREN (05, 2A, 73054, 200023414), a level and its code: region/84, "
-            f"departement/73, commune/73054, epci/200023414, or the IRI: {minter.thing('departement', '73')}"
+            "departement/73, commune/73054, epci/200023414, an informal area: territoire/grand-brianconnais, "
+            f"or the IRI: {minter.thing('departement', '73')}"
         )
     kind, _, given = code.rpartition("/")
+    if kind == "territoire":
+        iri = minter.thing(kind, given)
+        if names is None or iri in names.entities:
+            return ox.NamedNode(iri)
+        raise UnknownTerritory(f"no informal area is named {given}")
     if not kind:
         kind = "epci" if len(given) == 9 else "commune" if len(given) > 3 else level or "departement"
     bare = normalize_code(given, CODES[kind][0])

@@ -79,8 +79,10 @@ def build(directory: Path, minter: Minter, progress: bool = False) -> ImportResu
         s = unit("epci", "igeo:Intercommunalite", e.siren, e.name)
         t.add(s, "cs:siren", e.siren)
         t.add(s, "igeo:typeDEPCI", iri(EPCI_TYPES + EPCI_TYPE[e.type][0]))
-        t.add(s, "cs:population", e.population)
         members = [gz.communes.get(("commune-actuelle", m)) for m in e.members]
+        # The sum of its communes', as a département's page adds them up: the EPCI list's own figure is of
+        # another census year (CC du Briançonnais 18,947 beside its communes' 19,547).
+        t.add(s, "cs:population", sum(c.population for c in members if c and c.population) or None)
         depts = sorted({c.departement for c in members if c})
         regions = sorted({gz.departements[d].region for d in depts if d in gz.departements})
         for kind, codes in (("departement", depts), ("region", regions)):

@@ -338,6 +338,11 @@ def test_a_parameter_takes_the_site_s_iri_or_its_short_form(api_url, spec, base_
     same("projets-territoire", {"territoire": "05"}, {"territoire": m.thing("departement", "05")})
     same("projets-territoire", {"territoire": "region/93"}, {"territoire": m.thing("region", "93")})
     same("territoire-parents", {"territoire": "5023"}, {"territoire": m.thing("commune", "05023")})
+    # An informal area too (its IRI was a 400 « not a valid territory »); one no document names is a 404.
+    area = "territoire/grand-brianconnais"
+    same("projets-territoire", {"territoire": area}, {"territoire": m.base + "id/" + area})
+    r = httpx.get(f"{api_url}/api/lieux-territoire", params={"territoire": "territoire/nulle-part"})
+    assert r.status_code == 404 and "no informal area is named nulle-part" in r.json()["detail"], r.text
     slug = "solidarites-des-4-rives"
     same("communes-projet", {"projet": slug}, {"projet": m.thing("projet", slug)})
     same(

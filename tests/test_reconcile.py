@@ -26,7 +26,7 @@ from api.reconcile import MAX_IDS, MAX_QUERIES
 from graph import matching
 from graph.contributions import Content, Contributions, Contributor
 from graph.matching import TYPES
-from graph.namespaces import IGEO, ORG, RDFS, SCHEMA
+from graph.namespaces import IGEO, ORG, RDF, RDFS, SCHEMA
 from graph.store import Store
 
 SPEC = Path(__file__).parent / "fixtures" / "reconciliation-api-0.2"  # a copy of shared/specs/…
@@ -100,6 +100,7 @@ def test_manifest_validates_and_names_the_configured_base_never_the_host(client)
         "epci",
         "departement",
         "region",
+        "zone",
         "organisation",
         "projet",
         "lieu",
@@ -314,8 +315,8 @@ def test_codes_and_other_types(client):
 
 def test_a_name_that_is_not_the_codes_entity_is_not_certain(client):
     """« Gap » with Bourg-Saint-Maurice's code was a certain match at 100: one of the two is wrong. The code's
-    entity stays the candidate, scored by the name's similarity, uncertain; a name that fits keeps it
-    certain, a former one included."""
+    entity and the name's are the candidates, each scored by the name's similarity, uncertain; a name
+    that fits keeps the code's certain, a former one included."""
     code = {"pid": "code_insee", "v": "73054"}
     answers = reconcile(
         client,
@@ -325,8 +326,9 @@ def test_a_name_that_is_not_the_codes_entity_is_not_certain(client):
             "former": {"query": "Annecy-le-Vieux", "properties": [{"pid": "code_insee", "v": "74011"}]},
         },
     )
-    conflict = answers["conflict"]["result"][0]
-    assert _found(answers["conflict"]) == [("73054", False)] and conflict["score"] < 60, conflict
+    conflict = answers["conflict"]["result"]
+    assert _found(answers["conflict"]) == [("05061", False), ("73054", False)], conflict  # Gap, then BSM
+    assert conflict[0]["score"] == matching.FUZZY_MAX and conflict[1]["score"] < 60, conflict
     assert _found(answers["fits"]) == [("73054", True)] and answers["fits"]["result"][0]["score"] == 100
     assert _found(answers["former"]) == [("74010", True)]
 
@@ -351,7 +353,9 @@ def test_a_code_finds_its_entity_for_certain_beside_a_name_written_loosely(clien
     )
     assert _found(answers["ville"]) == _found(answers["x"]) == [("05023", True)], answers
     assert _found(answers["epci"]) == [("240500439", True)] and answers["epci"]["result"][0]["score"] == 100
-    assert _found(answers["gap"]) == [("05023", False)] and answers["gap"]["result"][0]["score"] < 60
+    # Gap was not among the candidates: the name and the code each name one, neither certain.
+    assert _found(answers["gap"]) == [("05061", False), ("05023", False)], answers["gap"]
+    assert answers["gap"]["result"][1]["score"] < 60
 
 
 def test_a_name_the_query_ends_is_found_as_one_it_begins(client):
@@ -412,6 +416,24 @@ def test_regions_are_found_by_the_names_they_go_by(client):
     assert _found(answers["paca"])[:1] == _found(answers["sud"]) == [("93", True)], answers
 
 
+def test_every_level_is_found_by_the_names_of_the_alias_table(client):
+    """« Seyne les Alpes », the common name of Seyne (04205), put Berre-les-Alpes first (64.7) and Seyne not
+    in the top 3: the table's rows of every level name their territory, not only the régions' (a row with
+    a context, a homonym, stays the document loaders'); « Berre les Alpes » is still Berre-les-Alpes."""
+    answers = reconcile(
+        client,
+        {
+            "seyne": {"query": "Seyne les Alpes", "type": "commune"},
+            "any": {"query": "Seyne-les-Alpes"},
+            "berre": {"query": "Berre les Alpes", "type": "commune"},
+            "epci": {"query": "DLVA", "type": "epci"},
+        },
+    )
+    assert _found(answers["seyne"])[:1] == _found(answers["any"])[:1] == [("04205", True)], answers
+    assert _found(answers["berre"])[:1] == [("06015", True)]
+    assert _found(answers["epci"])[:1] == [("200034700", True)], answers["epci"]
+
+
 def test_the_scope_narrows_before_any_cut_so_the_ranking_is_the_same_at_any_limit(client):
     """France has about 230 "Saint-Martin…": a shortlist cut before the département was weighed lost the
     ones in it, and the top answer changed with the limit."""
@@ -464,6 +486,24 @@ def test_suggest_gives_the_name_that_is_the_whole_prefix_first(client):
     for prefix in ("st bonnet", "saint-bonnet"):
         r = client.get("/reconcile/suggest/entity", params={"prefix": prefix, "type": "commune"})
         assert r.json()["result"][0]["id"].endswith("/id/commune/16303"), (prefix, r.json()["result"][:3])
+
+
+def test_suggest_finds_a_word_inside_a_name_before_a_fuzzy_one(client, site):
+    """« zorglub » suggested « Orlu », an unrelated commune, and never « Guide zorglub… », found only from its
+    first word: a name with a word that starts with the prefix comes before names merely close to it."""
+    store = site[0]
+    guide = ox.NamedNode(store.minter.thing("ressource", "guide-zorglub"))
+    store.replace_graph(
+        store.minter.graph("essai-zorglub"),
+        [
+            ox.Triple(guide, ox.NamedNode(RDF + "type"), ox.NamedNode(SCHEMA + "CreativeWork")),
+            ox.Triple(guide, ox.NamedNode(RDFS + "label"), ox.Literal("Guide zorglub", language="fr")),
+        ],
+    )
+    read_again(store)
+    for prefix in ("zorglub", "Zorg"):
+        r = client.get("/reconcile/suggest/entity", params={"prefix": prefix})
+        assert [e["id"] for e in r.json()["result"][:1]] == [guide.value], (prefix, r.json()["result"])
 
 
 # --- suggest, preview, extension --------------------------------------------------------------------------
@@ -589,6 +629,49 @@ def test_resources_are_a_type_and_an_accepted_one_is_found_once_the_index_is_rea
     found = reconcile(client, {"q": {"query": "carte des permanences itinerantes", "type": "ressource"}})
     assert found["q"]["result"] == []
     assert client.get("/reconcile/preview", params={"id": m.iri(rid)}).status_code == 404
+
+
+def test_informal_areas_are_a_type_found_before_what_is_named_after_them(client, site):
+    """« Grand Briançonnais » gave the GAL and the PETR, never the area; « Bauges » gave communes. An informal
+    area (cs:InformalArea, a public territory with its page) is the type « zone » of the manifest, found by
+    its name whatever the type asked, by suggest too."""
+    store, b = site[0], site[0].minter.base
+    ttl = f"""@prefix cs: <https://w3id.org/communs-services/def#> .
+    @prefix dcterms: <http://purl.org/dc/terms/> .
+    @prefix schema: <http://schema.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    @prefix org: <http://www.w3.org/ns/org#> .
+    <{b}id/territoire/grand-brianconnais> a cs:InformalArea, schema:Place ;
+      rdfs:label "Grand Briançonnais"@fr ;
+      cs:covers <{b}id/epci/240500439> ; dcterms:isPartOf <{b}id/departement/05> .
+    <{b}id/territoire/bauges> a cs:InformalArea, schema:Place ; rdfs:label "Bauges"@fr ;
+      schema:geoOverlaps <{b}id/departement/73>, <{b}id/departement/74> .
+    <{b}id/organisation/petr-grand-brianconnais> a org:Organization ;
+      rdfs:label "PETR du Grand Briançonnais"@fr .
+    <{b}id/organisation/gal-grand-brianconnais> a org:Organization ;
+      rdfs:label "GAL Grand Briançonnais"@fr ."""
+    triples = [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)]
+    store.replace_graph(store.minter.graph("essai-zones"), triples)
+    read_again(store)
+    assert "zone" in [t["id"] for t in client.get("/reconcile").json()["defaultTypes"]]
+    area = b + "id/territoire/grand-brianconnais"
+    answers = reconcile(
+        client,
+        {
+            "any": {"query": "Grand Briançonnais"},
+            "typed": {"query": "grand brianconnais", "type": "zone"},
+            "bauges": {"query": "Bauges"},
+            "in73": {"query": "Bauges", "properties": [{"pid": "departement", "v": "73"}]},
+        },
+    )
+    assert [(c["id"], c["match"]) for c in answers["any"]["result"][:1]] == [(area, True)], answers["any"]
+    assert answers["any"]["result"][0]["type"][0]["id"] == "zone"
+    assert answers["typed"]["result"][0]["id"] == area and answers["typed"]["result"][0]["match"]
+    for q in ("bauges", "in73"):
+        top = answers[q]["result"][0]
+        assert top["id"] == b + "id/territoire/bauges" and top["match"], answers[q]
+    suggested = client.get("/reconcile/suggest/entity", params={"prefix": "grand brian"}).json()["result"]
+    assert area in [e["id"] for e in suggested[:3]], suggested
+    assert client.get("/reconcile/preview", params={"id": area}).status_code == 200
 
 
 def test_a_batch_too_large_is_refused_whole(client):

@@ -14,6 +14,9 @@ import pytest
 import rdflib
 from conftest import load_bundled_places, load_reference
 
+from graph import named_queries as nq
+from graph import search
+from graph.matching import read_index
 from graph.namespaces import Minter, sparql_prefixes
 from graph.store import OxigraphStore
 from graph.validation import validate_graph
@@ -159,3 +162,48 @@ def test_a_straddling_epci_overlaps_its_departements_and_shapes_accept_it(store:
     data = rdflib.Graph().parse(data="\n".join(lines), format="turtle")
     conforms, _, text = validate_graph(data, m.base, focus_nodes=[epci.value, haute_tarentaise.value])
     assert conforms, text[:2000]
+
+
+# The pattern README (Territorial roll-ups) documents: what a territory page counts, list by list.
+ROLLUP = (
+    "SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ VALUES ?class {{ {classes} }} ?x a ?class ; "
+    "(dcterms:spatial|schema:location|schema:areaServed)/(dcterms:isPartOf|^cs:covers)* ?t }}"
+)
+
+
+def test_a_territory_page_counts_what_the_documented_sparql_counts(store: OxigraphStore) -> None:
+    """A commune, an EPCI, a département, a région and an informal area: each list's figure on the page
+    (the index's roll-up) is the documented pattern's count. Grand Briançonnais showed 9 places where
+    ``dcterms:spatial/dcterms:isPartOf*`` gave 0; the région missed an event located (schema:location) in
+    Oisans."""
+    m, names, queries = store.minter, read_index(store), nq.load_all()
+    cat = search.Catalog(store)
+    territories = [
+        m.thing("commune", "05023"),
+        m.thing("epci", "240500439"),
+        m.thing("departement", "05"),
+        m.thing("region", "84"),
+        m.thing("territoire", "grand-brianconnais"),
+    ]
+    for t in territories:
+        shown = cat.rollups(t, "fr", 1)
+        for kind in search.ROLLUP_KINDS:
+            classes = " ".join(f"<{c}>" for c in search.LISTS[kind].classes)
+            rows = store.select(P + ROLLUP.format(classes=classes), {"t": ox.NamedNode(t)})
+            assert int(rows[0]["n"].value) == shown[kind][0], (t, kind)
+        for name, kind, column in (
+            ("projets-territoire", "projets", "projet"),
+            ("lieux-territoire", "lieux", "lieu"),
+        ):
+            q = queries[name]
+            rows = store.select(q.sparql, nq.bindings(q, {"territoire": t}, m, names))
+            assert len({r[column].value for r in rows}) == shown[kind][0], (t, name)
+        q = queries["territoire-parents"]
+        parents = {
+            r["parent"].value for r in store.select(q.sparql, nq.bindings(q, {"territoire": t}, m, names))
+        }
+        assert parents == cat.closure(t) - {t}, t  # the page's « Fait partie de »
+    area = cat.rollups(m.thing("territoire", "grand-brianconnais"), "fr", 1)
+    assert area["lieux"][0] >= 9 and area["projets"][0] >= 4  # the check ran on real counts
+    assert cat.rollups(m.thing("region", "84"), "fr", 1)["evenements"][0] >= 2
+    assert m.thing("territoire", "grand-brianconnais") in cat.closure(m.thing("commune", "05023"))

@@ -70,7 +70,17 @@ def test_communes_carry_population_postal_codes_and_former_codes(territory_store
     assert int(rows[0]["pop"].value) > 5000
 
 
-def test_delegated_commune_belongs_to_its_commune():
+def test_an_epci_s_population_is_the_sum_of_its_communes(territory_store):
+    """CC du Briançonnais showed 18,947 (the EPCI list's own figure, another census year) beside its
+    communes' 19,547; a département is the sum of its communes: an EPCI is too, every one of them."""
+    rows = territory_store.select(
+        P + "SELECT ?e ?pop (SUM(?p) AS ?sum) WHERE { ?e a igeo:Intercommunalite ; cs:population ?pop . "
+        "?c dcterms:isPartOf ?e ; a igeo:Commune ; cs:population ?p } GROUP BY ?e ?pop"
+    )
+    assert len(rows) > 1200 and [r for r in rows if r["pop"].value != r["sum"].value] == []
+    briancon = [r for r in rows if r["e"].value.endswith("/id/epci/240500439")]
+    assert [int(r["pop"].value) for r in briancon] == [19547]
+
     gz = load_gazetteer()
     delegated = next(c for (kind, _), c in gz.communes.items() if kind == "commune-deleguee")
     assert gz.current_commune(delegated.code) is not None
