@@ -108,7 +108,7 @@ class Content:
 class Contributor:
     """Who proposed: ``email`` goes only to the private graph; ``name`` is public only if ``show_name``."""
 
-    name: str = ""
+    name: str = ""  # with an account, its display name
     email: str = ""
     show_name: bool = False
     account: str | None = None  # username, when proposed while logged in
@@ -194,14 +194,19 @@ class Contributions:
         public label is the display name the person chose)."""
         return self._pseudonym("compte", f"compte|{username}")
 
-    def contributor_agent(self, c: Contributor) -> str:
-        """A pseudonym: the same email gives the same agent, but a named and an anonymous contribution
-        of one person never share an agent (that would unmask the anonymous one)."""
+    def contributor_agent(self, c: Contributor) -> tuple[str, str]:
+        """(agent, public label) of who proposed, a pseudonym with ONE label (a label added per change would
+        pile up every name sent on one agent). A name is public only if they chose to show it: their
+        account's display name when signed in (the agent of their moderation changes too), else the name
+        typed (one agent per email and name). An anonymous proposal never shares an agent with a named one
+        (that would unmask it), nor with the account's."""
+        if not (c.show_name and c.name.strip()):
+            who = f"compte|{c.account}" if c.account else c.email.strip().lower()
+            return self._pseudonym("contributeur", f"{who}|anonyme"), ANONYMOUS_LABEL
+        name = c.name.strip()
         if c.account:
-            return self.account_agent(c.account)
-        return self._pseudonym(
-            "contributeur", f"{c.email.strip().lower()}|{'nom' if c.show_name else 'anonyme'}"
-        )
+            return self.account_agent(c.account), name
+        return self._pseudonym("contributeur", f"{c.email.strip().lower()}|nom|{name}"), name
 
     def _pseudonym(self, kind: str, key: str) -> str:
         return self.minter.thing(kind, hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest()[:20])
@@ -468,8 +473,7 @@ class Contributions:
         """A new pending resource → (id, private tracking token)."""
         rid = rid or self.new_id(content.title)
         token = secrets.token_urlsafe(24)
-        agent = self.contributor_agent(contributor)
-        named = (contributor.show_name or contributor.account) and contributor.name
+        agent, label = self.contributor_agent(contributor)
         r = iri(self.iri(rid))
         private = Triples()
         private.add(r, "cs:courriel", contributor.email.strip())
@@ -477,7 +481,6 @@ class Contributions:
         private.add(r, "cs:nomPublic", contributor.show_name)
         private.add(r, "cs:jetonSuivi", hashlib.sha256(token.encode()).hexdigest())
         private.add(r, "prov:wasAttributedTo", iri(agent))
-        label = contributor.name if named else ANONYMOUS_LABEL
         self._commit(
             rid, "proposition", agent, label, None, PENDING, rewrite=True, content=content, private=private
         )
@@ -555,7 +558,8 @@ class Contributions:
                 reason=r["motif"].value if "motif" in r else None,
                 derived_from=int(r["retour"].value.rsplit("/", 1)[-1]) if "retour" in r else None,
             )
-            for r in rows
+            # One row per change set, even where stores written before 2026-12 gave an agent several labels.
+            for r in {r["n"].value: r for r in rows}.values()
         ]
 
     def by_state(self, state: str) -> list[tuple[str, str, str]]:

@@ -641,12 +641,60 @@ def test_contributor_email_is_in_no_public_answer(client, app, store):
 def test_named_contributor_is_public_only_with_consent(store):
     m = Contributions(store, b"secret")
     content = Content("Fiche transport à la demande", "Résumé de la fiche transport.", "guide")
-    named = m.contributor_agent(Contributor("Ana", "ana@example.net", True))
-    hidden = m.contributor_agent(Contributor("Ana", "ana@example.net", False))
+    named = m.contributor_agent(Contributor("Ana", "ana@example.net", True))[0]
+    hidden = m.contributor_agent(Contributor("Ana", "ana@example.net", False))[0]
     assert named != hidden  # an anonymous contribution is never linked to a named one
     rid, _ = m.propose(content, Contributor("Ana", "ana@example.net", True))
     m.accept(rid, "modo", "Modé")
     assert "Ana" in public_text(store) and "ana@example.net" not in public_text(store)
+
+
+def test_an_account_publishes_one_name_its_own_and_only_when_asked(client, app, store):
+    """One account proposing (names sent with nom_public false) and moderating, as an admin script does: no
+    name it sent is published, and each change set has one author, the right one."""
+    app.state.accounts.add("script", "un-mot-de-passe-long", "admin", "Modo Test")
+    auth = {"Authorization": f"Bearer {app.state.accounts.new_token('script')}"}
+    body = {"resume": "Un guide pour les saisonniers.", "type": "guide", "url": "https://example.org/g"}
+    ids = []
+    for title, name in (("Guide Alpha", "Scripteur Secret"), ("Guide Bravo", "Xavier Caché")):
+        r = client.post(
+            "/api/contributions",
+            json={**body, "titre": title, "nom": name, "nom_public": False},
+            headers=auth,
+        )
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    a, b = ids
+    assert client.post(f"/api/contributions/{a}/accepter", headers=auth).status_code == 200
+    assert (
+        client.post(f"/api/contributions/{b}/rejeter", json={"motif": "Hors sujet"}, headers=auth).status_code
+        == 200
+    )
+    account = store.minter.thing("compte", "")
+    public = public_text(store)
+    assert "Scripteur Secret" not in public and "Xavier Caché" not in public and account not in public
+    assert "Modo Test" not in public  # the account's own name too: nom_public was false
+    history = TestClient(app).get(f"/ressources/{a}/historique").text
+    assert history.count("Acceptation") == 1 and "Scripteur" not in history, history
+    changes = client.get(f"/api/contributions/{b}", headers=auth).json()["historique"]
+    assert [(c["action"], c["par"]) for c in changes] == [
+        ("proposition", "Contributeur·rice du réseau"),
+        ("rejet", "Modo Test"),
+    ]
+    # Asked for, the name shown is the account's (the one its moderation changes bear), not the one sent.
+    r = client.post(
+        "/api/contributions",
+        json={**body, "titre": "Guide Charlie", "nom": "Autre Nom", "nom_public": True},
+        headers=auth,
+    )
+    c = r.json()["id"]
+    client.post(f"/api/contributions/{c}/accepter", headers=auth)
+    labels = store.select(
+        "SELECT ?l WHERE { ?r <http://www.w3.org/ns/prov#wasAttributedTo> ?a . "
+        "?a <http://www.w3.org/2000/01/rdf-schema#label> ?l }",
+        {"r": ox.NamedNode(store.minter.thing("ressource", c))},
+    )
+    assert [x["l"].value for x in labels] == ["Modo Test"] and "Autre Nom" not in public_text(store)
 
 
 # --- accounts and the CLI -------------------------------------------------------------------------------
@@ -671,6 +719,7 @@ def test_cli_user_add_role_token_and_api_token_flow(store, tmp_path, monkeypatch
             "resume": "Un rapport sur la mobilité rurale.",
             "type": "rapport",
             "url": "https://example.org/rapport",
+            "nom_public": True,  # credited to the account (else anonymous)
         }
         r = client.post("/api/contributions", json=body, headers=auth)
         assert r.status_code == 201, r.text
