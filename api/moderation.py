@@ -304,7 +304,8 @@ RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": "
     "/api/contributions/{rid}/{action}",
     summary="Accepter, rejeter, supprimer ou restaurer une ressource",
     description="Réservé à la modération. rejeter demande un motif (montré au contributeur), supprimer "
-    "l'accepte.",
+    "l'accepte. restaurer remet la ressource dans l'état d'avant sa suppression ou son rejet : publiée "
+    "seulement si elle l'était, sinon en attente.",
     responses={
         200: {
             "description": "Fait : l'état de la ressource",

@@ -121,6 +121,7 @@ class ChangeSet:
     at: str
     agent_label: str
     state_after: str
+    state_before: str | None  # None: the proposal
     version: int | None  # version generated, if the content changed
     reason: str | None
     derived_from: int | None  # version reverted to
@@ -512,8 +513,12 @@ class Contributions:
         return self._change(rid, user, user_label, "suppression", (ACCEPTED, PENDING), DELETED, reason=reason)
 
     def restore(self, rid: str, user: str, user_label: str) -> int:
-        """Deleted or rejected → accepted again, with the content it had."""
-        return self._change(rid, user, user_label, "restauration", (DELETED, REJECTED), ACCEPTED)
+        """Deleted or rejected → the state it had before, with the content it had: only a resource that was
+        accepted is published again, a pending one waits again for a decision (the last change set is the
+        deletion or rejection: nothing else applies to a deleted or rejected resource)."""
+        last = self.history(rid)[-1:]
+        before = last[0].state_before if last and last[0].state_before in (ACCEPTED, PENDING) else PENDING
+        return self._change(rid, user, user_label, "restauration", (DELETED, REJECTED), before)
 
     def revert(self, rid: str, to_version: int, user: str, user_label: str) -> int:
         """A new version with an old one's content (history only grows), in the current state's graph; the
@@ -537,10 +542,11 @@ class Contributions:
 
     def history(self, rid: str) -> list[ChangeSet]:
         rows = self.store.select(
-            f"""SELECT ?n ?action ?at ?agent ?label ?apres ?gen ?motif ?retour WHERE {{ GRAPH ?h {{
+            f"""SELECT ?n ?action ?at ?agent ?label ?apres ?avant ?gen ?motif ?retour WHERE {{ GRAPH ?h {{
               ?c <{CS}numero> ?n ; <{CS}action> ?action ; <{PROV}endedAtTime> ?at ;
                  <{PROV}wasAssociatedWith> ?agent ; <{CS}etatApres> ?apres .
               OPTIONAL {{ ?agent <{RDFS}label> ?label }}
+              OPTIONAL {{ ?c <{CS}etatAvant> ?avant }}
               OPTIONAL {{ ?c <{PROV}generated> ?gen }}
               OPTIONAL {{ ?c <{CS}motif> ?motif }}
               OPTIONAL {{ ?c <{CS}retourA> ?retour }} }} }} ORDER BY ?n""",
@@ -554,6 +560,7 @@ class Contributions:
                 at=r["at"].value,
                 agent_label=r["label"].value if "label" in r else ANONYMOUS_LABEL,
                 state_after=r["apres"].value.rsplit("/", 1)[-1],
+                state_before=r["avant"].value.rsplit("/", 1)[-1] if "avant" in r else None,
                 version=int(r["gen"].value.rsplit("/", 1)[-1]) if "gen" in r else None,
                 reason=r["motif"].value if "motif" in r else None,
                 derived_from=int(r["retour"].value.rsplit("/", 1)[-1]) if "retour" in r else None,

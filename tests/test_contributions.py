@@ -697,6 +697,29 @@ def test_an_account_publishes_one_name_its_own_and_only_when_asked(client, app, 
     assert [x["l"].value for x in labels] == ["Modo Test"] and "Autre Nom" not in public_text(store)
 
 
+def test_restoring_puts_back_the_state_before_never_publishes_unaccepted(client, app, store):
+    """A rejected proposal, or a pending one deleted, comes back pending (to be edited and accepted); only
+    an accepted one comes back published; the button says which."""
+    login(client, app)
+    published = ox.NamedNode("http://schema.org/datePublished")
+    for first in ("rejeter", "supprimer"):
+        rid = pending_id(app, propose(client, titre=f"Guide à {first}").headers["location"])
+        resource = ox.NamedNode(store.minter.thing("ressource", rid))
+        assert moderate(client, rid, action=first, motif="Hors sujet").status_code == 303
+        assert "Restaurer (en attente de décision)" in client.get(f"/moderation/{rid}").text
+        assert moderate(client, rid, action="restaurer").status_code == 303
+        assert client.get(f"/api/contributions/{rid}").json()["etat"] == "en-attente"
+        assert not store.ask("ASK { ?r ?p ?o }", {"r": resource})  # not public
+        assert "Accepter et publier" in client.get(f"/moderation/{rid}").text
+        assert moderate(client, rid, action="accepter").status_code == 303
+        assert store.ask("ASK { ?r ?p ?d }", {"r": resource, "p": published})
+    assert moderate(client, rid, action="supprimer").status_code == 303
+    assert "Restaurer et publier" in client.get(f"/moderation/{rid}").text
+    assert moderate(client, rid, action="restaurer").status_code == 303
+    assert client.get(f"/api/contributions/{rid}").json()["etat"] == "acceptee"
+    assert store.ask("ASK { ?r ?p ?d }", {"r": resource, "p": published})
+
+
 # --- accounts and the CLI -------------------------------------------------------------------------------
 def test_cli_user_add_role_token_and_api_token_flow(store, tmp_path, monkeypatch, capsys):
     db = tmp_path / "comptes.sqlite"
