@@ -720,6 +720,25 @@ def test_restoring_puts_back_the_state_before_never_publishes_unaccepted(client,
     assert store.ask("ASK { ?r ?p ?d }", {"r": resource, "p": published})
 
 
+def test_every_decision_reads_its_body_by_the_same_rule(client, app):
+    """No body is an empty reason (rejeter then says a reason is needed); a body is JSON, whatever the
+    decision; OpenAPI says the body is optional."""
+    app.state.accounts.add("robot", "un-mot-de-passe-long", "moderateur", "Robot")
+    auth = {"Authorization": f"Bearer {app.state.accounts.new_token('robot')}"}
+    rids = [pending_id(app, propose(client, titre=f"Guide {n}").headers["location"]) for n in "ABC"]
+    api = "/api/contributions/{}/{}".format
+    r = client.post(api(rids[0], "rejeter"), headers=auth)
+    assert r.status_code == 422 and r.json()["erreurs"]["motif"], r.text
+    assert client.post(api(rids[0], "supprimer"), headers=auth).json()["etat"] == "supprimee"
+    text = {**auth, "Content-Type": "text/plain"}
+    for action in ("accepter", "rejeter", "supprimer", "restaurer"):
+        assert client.post(api(rids[1], action), content="x", headers=text).status_code == 415
+    assert client.post(api(rids[1], "accepter"), json={}, headers=auth).json()["etat"] == "acceptee"
+    assert client.post(api(rids[2], "rejeter"), json={"motif": "Doublon"}, headers=auth).status_code == 200
+    spec = client.get("/openapi.json").json()["paths"]["/api/contributions/{rid}/{action}"]["post"]
+    assert spec["requestBody"]["required"] is False and "415" in spec["responses"]
+
+
 # --- accounts and the CLI -------------------------------------------------------------------------------
 def test_cli_user_add_role_token_and_api_token_flow(store, tmp_path, monkeypatch, capsys):
     db = tmp_path / "comptes.sqlite"
