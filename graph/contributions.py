@@ -534,6 +534,11 @@ class Contributions:
         agent, label, created = self._attribution(rid, current)
         return Record(rid, self.iri(rid), st[0], st[1], self.read_content(current, rid), created, label)
 
+    def withdrawn(self, rid: str) -> bool:
+        """Deleted once accepted: its IRI was public (dumps, sitemap), so it is gone rather than unknown. A
+        resource never accepted stays unknown: its IRI, let alone its title, was never published."""
+        return self.state(rid) == DELETED and any(c.state_after == ACCEPTED for c in self.history(rid))
+
     def version_content(self, rid: str, n: int) -> list[ox.Triple]:
         graph = ox.NamedNode(self.version_graph(rid, n))
         return self.store.construct(

@@ -739,6 +739,26 @@ def test_every_decision_reads_its_body_by_the_same_rule(client, app):
     assert spec["requestBody"]["required"] is False and "415" in spec["responses"]
 
 
+def test_a_deleted_public_resource_is_gone_and_a_never_public_one_unknown(client, app):
+    login(client, app)
+    public = pending_id(app, propose(client, titre="Guide publié puis retiré").headers["location"])
+    never = pending_id(app, propose(client, titre="Brouillon jamais publié").headers["location"])
+    moderate(client, public, action="accepter")
+    for rid in (public, never):
+        assert moderate(client, rid, action="supprimer").status_code == 303
+    anonymous = TestClient(app)
+    page = anonymous.get(f"/id/ressource/{public}")
+    assert page.status_code == 410 and "Ressource retirée" in page.text, page.text
+    assert "Guide publié" not in page.text
+    assert anonymous.get(f"/id/ressource/{public}?lang=en").text.count("Resource withdrawn") == 2
+    for ext in ("ttl", "json"):
+        assert anonymous.get(f"/id/ressource/{public}.{ext}").status_code == 410
+    hidden = anonymous.get(f"/id/ressource/{never}")
+    assert hidden.status_code == 404 and "Brouillon" not in hidden.text
+    assert anonymous.get(f"/id/ressource/{never}.ttl").status_code == 404
+    assert anonymous.get("/id/ressource/inconnue-123456").status_code == 404
+
+
 # --- accounts and the CLI -------------------------------------------------------------------------------
 def test_cli_user_add_role_token_and_api_token_flow(store, tmp_path, monkeypatch, capsys):
     db = tmp_path / "comptes.sqlite"
