@@ -759,6 +759,18 @@ def test_a_deleted_public_resource_is_gone_and_a_never_public_one_unknown(client
     assert anonymous.get("/id/ressource/inconnue-123456").status_code == 404
 
 
+def test_a_contributed_resource_names_who_proposed_it_not_an_author_in_the_page_language(client, app):
+    login(client, app)
+    rid = pending_id(app, propose(client, titre="Guide proposé anonymement").headers["location"])
+    moderate(client, rid, action="accepter")
+    english = TestClient(app).get(f"/id/ressource/{rid}?lang=en").text
+    assert re.search(r"<dt>Proposed by</dt><dd><a [^>]+>Network contributor</a></dd>", english), english
+    assert "Made by" not in english  # (the data's own table keeps the agent's label, marked lang="fr")
+    french = TestClient(app).get(f"/id/ressource/{rid}").text
+    assert re.search(r"<dt>Proposée par</dt><dd><a [^>]+>Contributeur·rice du réseau</a></dd>", french)
+    assert "Réalisé par" not in french
+
+
 # --- accounts and the CLI -------------------------------------------------------------------------------
 def test_cli_user_add_role_token_and_api_token_flow(store, tmp_path, monkeypatch, capsys):
     db = tmp_path / "comptes.sqlite"
