@@ -137,7 +137,9 @@ async def refused(request: Request, exc: Exception) -> Response:
     with contextlib.suppress(conneg.FormatError):
         if conneg.choose(request, (formats.JSON, formats.HTML)) is formats.HTML:
             if exc.status_code == 404 and exc.detail == "Not Found":  # no route's message (Starlette's)
-                return render(request, "not_found.html", {"iri": request.url.path}, status_code=404)
+                return render(
+                    request, "not_found.html", {"iri": request.url.path, "gone": False}, status_code=404
+                )
             context = {"status": exc.status_code, "message": str(exc.detail)}
             response = render(request, "refused.html", context, status_code=exc.status_code)
             response.headers.update(exc.headers or {})

@@ -105,7 +105,8 @@ class ResourceCard:
     kind: list[Link]
     classes: list[str]  # i18n keys of its schema.org classes, shown when it names no kind
     summary: str
-    creators: list[Link]
+    creators: list[Link]  # who made it, as the data says
+    proposers: list[Link]  # who proposed it (a contribution): not its author
     license: Link | None
     url: str
     file: Link | None
@@ -496,7 +497,11 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
             if t.removeprefix(SCHEMA) in search.CREATIVE_WORKS
         ),
         summary=f.summary(SCHEMA + "description", DCTERMS + "description"),
-        creators=f.links(*CREATOR_PROPS, PROV + "wasAttributedTo"),
+        creators=f.links(*CREATOR_PROPS),
+        proposers=[
+            Link(x.href, t("anonymous") if x.label == model.ANONYMOUS_LABEL else x.label)
+            for x in f.links(PROV + "wasAttributedTo")
+        ],
         license=next(iter(licenses), None),
         url=next((v.value for v in f.all(SCHEMA + "url")), ""),
         file=f.link(media[0]) if media else None,

@@ -481,12 +481,8 @@ def propose(
     )
     if checked is None:
         return errors
-    who = Contributor(
-        name=contributor.name.strip() or (user.name if user else ""),
-        email=contributor.email.strip(),
-        show_name=contributor.show_name or user is not None,
-        account=user.username if user else None,
-    )
+    # Signed in, the name shown (if they choose to show one) is the account's: the "nom" sent is ignored.
+    who = replace(contributor, name=user.name, account=user.username) if user else contributor
     limit.hit(address, lang)
     m = contributions_of(request)
     rid = m.new_id(checked.title)

@@ -121,6 +121,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Resource pages, the SPARQL endpoint and downloads already answer.",
     ),
     "not_found_text": ("Aucune donnée publique ne décrit cet IRI.", "No public data describes this IRI."),
+    "gone": ("Ressource retirée", "Resource withdrawn"),
+    "gone_text": (
+        "Cette ressource a été publiée, puis retirée par la modération : cet IRI ne décrit plus rien.",
+        "This resource was published, then withdrawn by the moderators: this IRI describes nothing now.",
+    ),
     "home_lead": (
         "Une ressource ouverte et participative sur l'accès aux services au public dans les territoires de "
         "montagne et ruraux : projets, territoires, acteurs, lieux de services et ressources partagées, "

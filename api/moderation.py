@@ -304,7 +304,8 @@ RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": "
     "/api/contributions/{rid}/{action}",
     summary="Accepter, rejeter, supprimer ou restaurer une ressource",
     description="Réservé à la modération. rejeter demande un motif (montré au contributeur), supprimer "
-    "l'accepte.",
+    "l'accepte. restaurer remet la ressource dans l'état d'avant sa suppression ou son rejet : publiée "
+    "seulement si elle l'était, sinon en attente.",
     responses={
         200: {
             "description": "Fait : l'état de la ressource",
@@ -321,13 +322,16 @@ RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": "
                 403: "Pas modérateur",
                 404: "Ressource ou action inconnue",
                 409: "Impossible dans cet état",
+                415: "Corps non JSON (sans corps : pas de motif)",
             }
         ),
     },
     openapi_extra={
         "security": MODERATORS,
         "requestBody": {
-            "content": {"application/json": {"schema": {"type": "object", "properties": {"motif": STRING}}}}
+            "required": False,
+            "description": "Facultatif : le motif (obligatoire pour rejeter).",
+            "content": {"application/json": {"schema": {"type": "object", "properties": {"motif": STRING}}}},
         },
     },
     tags=["modération"],
@@ -339,7 +343,8 @@ async def api_moderate(
     shared.api_guard(request)
     user = moderator(request)
     m = shared.contributions_of(request)
-    body = await shared.json_body(request) if action in ("rejeter", "supprimer") else {}
+    # The same rule for every decision: no body is an empty reason; a body is JSON.
+    body = await shared.json_body(request) if await request.body() else {}
     reason = str(body.get("motif", "")).strip()[:2000]
     if action not in DECISIONS:
         raise HTTPException(404, "Action inconnue.")

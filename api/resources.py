@@ -2,7 +2,8 @@
 
 Format by a format name as extension (``.ttl``, ``.jsonld`` or ``.json``, ``.nt``, ``.rdf``, ``.html``…),
 else ``?format=``, else ``Accept``; always ``Vary: Accept``. 200 on the IRI itself (no 303): the page
-describes the thing and says so. An IRI without public data is a 404 in the asked format.
+describes the thing and says so. An IRI without public data is a 404 in the asked format, a 410 if it
+named a contributed resource that was public and was deleted since.
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ def dereference(request: Request, kind: str, key: str) -> Response:
         target = local_path(current, base_of(request)) + (f".{ext}" if ext else "")
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(target + query, 301, headers={"Vary": "Accept"})
+    # A contributed resource deleted after it was public is gone (410), not unknown.
+    status = (
+        200
+        if desc.exists
+        else 410
+        if kind == "ressource" and contributions_of(request).withdrawn(key)
+        else 404
+    )
     if fmt is not formats.HTML:
         headers = {
             "ETag": etag,
@@ -76,9 +85,9 @@ def dereference(request: Request, kind: str, key: str) -> Response:
             'type="text/html"',
         }
         body = formats.serialize(desc.rdf() if desc.exists else [], fmt)
-        return Response(body, 200 if desc.exists else 404, headers=headers, media_type=fmt.media_type)
+        return Response(body, status, headers=headers, media_type=fmt.media_type)
     if not desc.exists:
-        response = render(request, "not_found.html", {"iri": iri}, status_code=404)
+        response = render(request, "not_found.html", {"iri": iri, "gone": status == 410}, status_code=status)
     else:
         page = page_context(request, store, desc, lang, now)
         response = render(request, page.card.template if page.card else "resource.html", page)

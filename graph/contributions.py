@@ -108,7 +108,7 @@ class Content:
 class Contributor:
     """Who proposed: ``email`` goes only to the private graph; ``name`` is public only if ``show_name``."""
 
-    name: str = ""
+    name: str = ""  # with an account, its display name
     email: str = ""
     show_name: bool = False
     account: str | None = None  # username, when proposed while logged in
@@ -121,6 +121,7 @@ class ChangeSet:
     at: str
     agent_label: str
     state_after: str
+    state_before: str | None  # None: the proposal
     version: int | None  # version generated, if the content changed
     reason: str | None
     derived_from: int | None  # version reverted to
@@ -194,14 +195,19 @@ class Contributions:
         public label is the display name the person chose)."""
         return self._pseudonym("compte", f"compte|{username}")
 
-    def contributor_agent(self, c: Contributor) -> str:
-        """A pseudonym: the same email gives the same agent, but a named and an anonymous contribution
-        of one person never share an agent (that would unmask the anonymous one)."""
+    def contributor_agent(self, c: Contributor) -> tuple[str, str]:
+        """(agent, public label) of who proposed, a pseudonym with ONE label (a label added per change would
+        pile up every name sent on one agent). A name is public only if they chose to show it: their
+        account's display name when signed in (the agent of their moderation changes too), else the name
+        typed (one agent per email and name). An anonymous proposal never shares an agent with a named one
+        (that would unmask it), nor with the account's."""
+        if not (c.show_name and c.name.strip()):
+            who = f"compte|{c.account}" if c.account else c.email.strip().lower()
+            return self._pseudonym("contributeur", f"{who}|anonyme"), ANONYMOUS_LABEL
+        name = c.name.strip()
         if c.account:
-            return self.account_agent(c.account)
-        return self._pseudonym(
-            "contributeur", f"{c.email.strip().lower()}|{'nom' if c.show_name else 'anonyme'}"
-        )
+            return self.account_agent(c.account), name
+        return self._pseudonym("contributeur", f"{c.email.strip().lower()}|nom|{name}"), name
 
     def _pseudonym(self, kind: str, key: str) -> str:
         return self.minter.thing(kind, hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest()[:20])
@@ -471,8 +477,7 @@ class Contributions:
         """A new pending resource → (id, private tracking token)."""
         rid = rid or self.new_id(content.title)
         token = secrets.token_urlsafe(24)
-        agent = self.contributor_agent(contributor)
-        named = (contributor.show_name or contributor.account) and contributor.name
+        agent, label = self.contributor_agent(contributor)
         r = iri(self.iri(rid))
         private = Triples()
         private.add(r, "cs:courriel", contributor.email.strip())
@@ -480,7 +485,6 @@ class Contributions:
         private.add(r, "cs:nomPublic", contributor.show_name)
         private.add(r, "cs:jetonSuivi", hashlib.sha256(token.encode()).hexdigest())
         private.add(r, "prov:wasAttributedTo", iri(agent))
-        label = contributor.name if named else ANONYMOUS_LABEL
         self._commit(
             rid, "proposition", agent, label, None, PENDING, rewrite=True, content=content, private=private
         )
@@ -512,8 +516,12 @@ class Contributions:
         return self._change(rid, user, user_label, "suppression", (ACCEPTED, PENDING), DELETED, reason=reason)
 
     def restore(self, rid: str, user: str, user_label: str) -> int:
-        """Deleted or rejected → accepted again, with the content it had."""
-        return self._change(rid, user, user_label, "restauration", (DELETED, REJECTED), ACCEPTED)
+        """Deleted or rejected → the state it had before, with the content it had: only a resource that was
+        accepted is published again, a pending one waits again for a decision (the last change set is the
+        deletion or rejection: nothing else applies to a deleted or rejected resource)."""
+        last = self.history(rid)[-1:]
+        before = last[0].state_before if last and last[0].state_before in (ACCEPTED, PENDING) else PENDING
+        return self._change(rid, user, user_label, "restauration", (DELETED, REJECTED), before)
 
     def revert(self, rid: str, to_version: int, user: str, user_label: str) -> int:
         """A new version with an old one's content (history only grows), in the current state's graph; the
@@ -529,6 +537,11 @@ class Contributions:
         agent, label, created = self._attribution(rid, current)
         return Record(rid, self.iri(rid), st[0], st[1], self.read_content(current, rid), created, label)
 
+    def withdrawn(self, rid: str) -> bool:
+        """Deleted once accepted: its IRI was public (dumps, sitemap), so it is gone rather than unknown. A
+        resource never accepted stays unknown: its IRI, let alone its title, was never published."""
+        return self.state(rid) == DELETED and any(c.state_after == ACCEPTED for c in self.history(rid))
+
     def version_content(self, rid: str, n: int) -> list[ox.Triple]:
         graph = ox.NamedNode(self.version_graph(rid, n))
         return self.store.construct(
@@ -537,10 +550,11 @@ class Contributions:
 
     def history(self, rid: str) -> list[ChangeSet]:
         rows = self.store.select(
-            f"""SELECT ?n ?action ?at ?agent ?label ?apres ?gen ?motif ?retour WHERE {{ GRAPH ?h {{
+            f"""SELECT ?n ?action ?at ?agent ?label ?apres ?avant ?gen ?motif ?retour WHERE {{ GRAPH ?h {{
               ?c <{CS}numero> ?n ; <{CS}action> ?action ; <{PROV}endedAtTime> ?at ;
                  <{PROV}wasAssociatedWith> ?agent ; <{CS}etatApres> ?apres .
               OPTIONAL {{ ?agent <{RDFS}label> ?label }}
+              OPTIONAL {{ ?c <{CS}etatAvant> ?avant }}
               OPTIONAL {{ ?c <{PROV}generated> ?gen }}
               OPTIONAL {{ ?c <{CS}motif> ?motif }}
               OPTIONAL {{ ?c <{CS}retourA> ?retour }} }} }} ORDER BY ?n""",
@@ -554,11 +568,13 @@ class Contributions:
                 at=r["at"].value,
                 agent_label=r["label"].value if "label" in r else ANONYMOUS_LABEL,
                 state_after=r["apres"].value.rsplit("/", 1)[-1],
+                state_before=r["avant"].value.rsplit("/", 1)[-1] if "avant" in r else None,
                 version=int(r["gen"].value.rsplit("/", 1)[-1]) if "gen" in r else None,
                 reason=r["motif"].value if "motif" in r else None,
                 derived_from=int(r["retour"].value.rsplit("/", 1)[-1]) if "retour" in r else None,
             )
-            for r in rows
+            # One row per change set, even where stores written before 2026-12 gave an agent several labels.
+            for r in {r["n"].value: r for r in rows}.values()
         ]
 
     def by_state(self, state: str) -> list[tuple[str, str, str]]:

@@ -641,12 +641,134 @@ def test_contributor_email_is_in_no_public_answer(client, app, store):
 def test_named_contributor_is_public_only_with_consent(store):
     m = Contributions(store, b"secret")
     content = Content("Fiche transport à la demande", "Résumé de la fiche transport.", "guide")
-    named = m.contributor_agent(Contributor("Ana", "ana@example.net", True))
-    hidden = m.contributor_agent(Contributor("Ana", "ana@example.net", False))
+    named = m.contributor_agent(Contributor("Ana", "ana@example.net", True))[0]
+    hidden = m.contributor_agent(Contributor("Ana", "ana@example.net", False))[0]
     assert named != hidden  # an anonymous contribution is never linked to a named one
     rid, _ = m.propose(content, Contributor("Ana", "ana@example.net", True))
     m.accept(rid, "modo", "Modé")
     assert "Ana" in public_text(store) and "ana@example.net" not in public_text(store)
+
+
+def test_an_account_publishes_one_name_its_own_and_only_when_asked(client, app, store):
+    """One account proposing (names sent with nom_public false) and moderating, as an admin script does: no
+    name it sent is published, and each change set has one author, the right one."""
+    app.state.accounts.add("script", "un-mot-de-passe-long", "admin", "Modo Test")
+    auth = {"Authorization": f"Bearer {app.state.accounts.new_token('script')}"}
+    body = {"resume": "Un guide pour les saisonniers.", "type": "guide", "url": "https://example.org/g"}
+    ids = []
+    for title, name in (("Guide Alpha", "Scripteur Secret"), ("Guide Bravo", "Xavier Caché")):
+        r = client.post(
+            "/api/contributions",
+            json={**body, "titre": title, "nom": name, "nom_public": False},
+            headers=auth,
+        )
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    a, b = ids
+    assert client.post(f"/api/contributions/{a}/accepter", headers=auth).status_code == 200
+    assert (
+        client.post(f"/api/contributions/{b}/rejeter", json={"motif": "Hors sujet"}, headers=auth).status_code
+        == 200
+    )
+    account = store.minter.thing("compte", "")
+    public = public_text(store)
+    assert "Scripteur Secret" not in public and "Xavier Caché" not in public and account not in public
+    assert "Modo Test" not in public  # the account's own name too: nom_public was false
+    history = TestClient(app).get(f"/ressources/{a}/historique").text
+    assert history.count("Acceptation") == 1 and "Scripteur" not in history, history
+    changes = client.get(f"/api/contributions/{b}", headers=auth).json()["historique"]
+    assert [(c["action"], c["par"]) for c in changes] == [
+        ("proposition", "Contributeur·rice du réseau"),
+        ("rejet", "Modo Test"),
+    ]
+    # Asked for, the name shown is the account's (the one its moderation changes bear), not the one sent.
+    r = client.post(
+        "/api/contributions",
+        json={**body, "titre": "Guide Charlie", "nom": "Autre Nom", "nom_public": True},
+        headers=auth,
+    )
+    c = r.json()["id"]
+    client.post(f"/api/contributions/{c}/accepter", headers=auth)
+    labels = store.select(
+        "SELECT ?l WHERE { ?r <http://www.w3.org/ns/prov#wasAttributedTo> ?a . "
+        "?a <http://www.w3.org/2000/01/rdf-schema#label> ?l }",
+        {"r": ox.NamedNode(store.minter.thing("ressource", c))},
+    )
+    assert [x["l"].value for x in labels] == ["Modo Test"] and "Autre Nom" not in public_text(store)
+
+
+def test_restoring_puts_back_the_state_before_never_publishes_unaccepted(client, app, store):
+    """A rejected proposal, or a pending one deleted, comes back pending (to be edited and accepted); only
+    an accepted one comes back published; the button says which."""
+    login(client, app)
+    published = ox.NamedNode("http://schema.org/datePublished")
+    for first in ("rejeter", "supprimer"):
+        rid = pending_id(app, propose(client, titre=f"Guide à {first}").headers["location"])
+        resource = ox.NamedNode(store.minter.thing("ressource", rid))
+        assert moderate(client, rid, action=first, motif="Hors sujet").status_code == 303
+        assert "Restaurer (en attente de décision)" in client.get(f"/moderation/{rid}").text
+        assert moderate(client, rid, action="restaurer").status_code == 303
+        assert client.get(f"/api/contributions/{rid}").json()["etat"] == "en-attente"
+        assert not store.ask("ASK { ?r ?p ?o }", {"r": resource})  # not public
+        assert "Accepter et publier" in client.get(f"/moderation/{rid}").text
+        assert moderate(client, rid, action="accepter").status_code == 303
+        assert store.ask("ASK { ?r ?p ?d }", {"r": resource, "p": published})
+    assert moderate(client, rid, action="supprimer").status_code == 303
+    assert "Restaurer et publier" in client.get(f"/moderation/{rid}").text
+    assert moderate(client, rid, action="restaurer").status_code == 303
+    assert client.get(f"/api/contributions/{rid}").json()["etat"] == "acceptee"
+    assert store.ask("ASK { ?r ?p ?d }", {"r": resource, "p": published})
+
+
+def test_every_decision_reads_its_body_by_the_same_rule(client, app):
+    """No body is an empty reason (rejeter then says a reason is needed); a body is JSON, whatever the
+    decision; OpenAPI says the body is optional."""
+    app.state.accounts.add("robot", "un-mot-de-passe-long", "moderateur", "Robot")
+    auth = {"Authorization": f"Bearer {app.state.accounts.new_token('robot')}"}
+    rids = [pending_id(app, propose(client, titre=f"Guide {n}").headers["location"]) for n in "ABC"]
+    api = "/api/contributions/{}/{}".format
+    r = client.post(api(rids[0], "rejeter"), headers=auth)
+    assert r.status_code == 422 and r.json()["erreurs"]["motif"], r.text
+    assert client.post(api(rids[0], "supprimer"), headers=auth).json()["etat"] == "supprimee"
+    text = {**auth, "Content-Type": "text/plain"}
+    for action in ("accepter", "rejeter", "supprimer", "restaurer"):
+        assert client.post(api(rids[1], action), content="x", headers=text).status_code == 415
+    assert client.post(api(rids[1], "accepter"), json={}, headers=auth).json()["etat"] == "acceptee"
+    assert client.post(api(rids[2], "rejeter"), json={"motif": "Doublon"}, headers=auth).status_code == 200
+    spec = client.get("/openapi.json").json()["paths"]["/api/contributions/{rid}/{action}"]["post"]
+    assert spec["requestBody"]["required"] is False and "415" in spec["responses"]
+
+
+def test_a_deleted_public_resource_is_gone_and_a_never_public_one_unknown(client, app):
+    login(client, app)
+    public = pending_id(app, propose(client, titre="Guide publié puis retiré").headers["location"])
+    never = pending_id(app, propose(client, titre="Brouillon jamais publié").headers["location"])
+    moderate(client, public, action="accepter")
+    for rid in (public, never):
+        assert moderate(client, rid, action="supprimer").status_code == 303
+    anonymous = TestClient(app)
+    page = anonymous.get(f"/id/ressource/{public}")
+    assert page.status_code == 410 and "Ressource retirée" in page.text, page.text
+    assert "Guide publié" not in page.text
+    assert anonymous.get(f"/id/ressource/{public}?lang=en").text.count("Resource withdrawn") == 2
+    for ext in ("ttl", "json"):
+        assert anonymous.get(f"/id/ressource/{public}.{ext}").status_code == 410
+    hidden = anonymous.get(f"/id/ressource/{never}")
+    assert hidden.status_code == 404 and "Brouillon" not in hidden.text
+    assert anonymous.get(f"/id/ressource/{never}.ttl").status_code == 404
+    assert anonymous.get("/id/ressource/inconnue-123456").status_code == 404
+
+
+def test_a_contributed_resource_names_who_proposed_it_not_an_author_in_the_page_language(client, app):
+    login(client, app)
+    rid = pending_id(app, propose(client, titre="Guide proposé anonymement").headers["location"])
+    moderate(client, rid, action="accepter")
+    english = TestClient(app).get(f"/id/ressource/{rid}?lang=en").text
+    assert re.search(r"<dt>Proposed by</dt><dd><a [^>]+>Network contributor</a></dd>", english), english
+    assert "Made by" not in english  # (the data's own table keeps the agent's label, marked lang="fr")
+    french = TestClient(app).get(f"/id/ressource/{rid}").text
+    assert re.search(r"<dt>Proposée par</dt><dd><a [^>]+>Contributeur·rice du réseau</a></dd>", french)
+    assert "Réalisé par" not in french
 
 
 # --- accounts and the CLI -------------------------------------------------------------------------------
@@ -671,6 +793,7 @@ def test_cli_user_add_role_token_and_api_token_flow(store, tmp_path, monkeypatch
             "resume": "Un rapport sur la mobilité rurale.",
             "type": "rapport",
             "url": "https://example.org/rapport",
+            "nom_public": True,  # credited to the account (else anonymous)
         }
         r = client.post("/api/contributions", json=body, headers=auth)
         assert r.status_code == 201, r.text

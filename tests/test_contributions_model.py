@@ -70,7 +70,7 @@ def test_shared_public_graph_holds_exactly_the_current_versions(model: Contribut
     model.edit(a, content("Premier guide, revu"), "modo", "Modé")
     assert store.count(model.public_graph()) == before
     model.delete(a, "modo", "Modé")
-    agent = ox.NamedNode(model.contributor_agent(ana))
+    agent = ox.NamedNode(model.contributor_agent(ana)[0])
     label = "ASK { ?a <http://www.w3.org/2000/01/rdf-schema#label> ?l }"
     assert store.ask(label, {"a": agent})  # still used by the second guide
     titles = store.select("SELECT ?t WHERE { ?r <http://schema.org/name> ?t }")
