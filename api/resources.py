@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api import cards, conneg
@@ -48,6 +48,10 @@ INCOMING_HIDDEN_ON_TERRITORIES = {  # the card lists them: its parts, its EPCIs 
 def dereference(request: Request, kind: str, key: str) -> Response:
     ext = None
     store = store_of(request)
+    try:  # a space, « < », « " »… cannot be in an IRI: nothing is there
+        ox.NamedNode(f"{base_of(request)}id/{kind}/{key}")
+    except ValueError:
+        raise HTTPException(404, 'No IRI holds a space, « < », « > », « " », « { » or « } ».') from None
     stem, dot, suffix = key.rpartition(".")
     # Any format name the route knows is an extension (json is JSON-LD here); another one is a 400 that
     # lists them, unless the whole key names something (a key may hold a dot).

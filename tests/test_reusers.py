@@ -262,6 +262,9 @@ def test_non_ascii_iris_escaped_in_the_sitemap_and_former_ones_moved(base_iri, t
                 key,
                 moves,
             )
+        for key in ("a%20b", "a%3Cb%3E", "a%22b", "a%7Bb%7D"):  # no IRI: nothing there (was a 500)
+            for suffix in ("", ".ttl"):
+                assert httpx.get(f"{url}/id/ressource/{key}{suffix}").status_code == 404, key
         never_away = httpx.get(url + "//example.org/" + quote("É".encode().decode("latin-1")))
         assert never_away.status_code == 301 and never_away.headers["location"] == "/example.org/%C3%89"
 
