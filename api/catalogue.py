@@ -17,8 +17,8 @@ from graph.catalog import describe
 router = APIRouter()
 
 
-async def _answer(request: Request, offered: tuple[formats.Format, ...]) -> Response:
-    fmt = conneg.choose(request, offered)
+async def _answer(request: Request, offered: tuple[formats.Format, ...], ext: str | None = None) -> Response:
+    fmt = conneg.choose(request, offered, ext)
     store = request.app.state.store
     triples, stats = await run_in_threadpool(describe, store)  # identifiers from the configured base
     headers = {"Vary": "Accept", "ETag": f'"void-{store.version}-{fmt.name}"'}
@@ -30,8 +30,9 @@ async def _answer(request: Request, offered: tuple[formats.Format, ...]) -> Resp
 
 
 @router.get("/catalogue", include_in_schema=False)
-async def catalogue(request: Request) -> Response:
-    return await _answer(request, (formats.HTML, *formats.DESCRIPTION))
+@router.get("/catalogue.{ext}", include_in_schema=False)  # .ttl, .json… as every page with twins
+async def catalogue(request: Request, ext: str | None = None) -> Response:
+    return await _answer(request, (formats.HTML, *formats.DESCRIPTION), ext)
 
 
 @router.get("/.well-known/void", include_in_schema=False)

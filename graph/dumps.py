@@ -159,9 +159,9 @@ class Dumps:
             return None
 
     def pending(self) -> int | None:
-        """The store's version when the downloads are of an older one (then being built again)."""
+        """The store's version when the downloads are not of it (none yet, or older ones): being built."""
         m, version = self.manifest(), self.store.version
-        return version if m is not None and m["version"] != version else None
+        return version if m is None or m["version"] != version else None
 
     def ensure(self) -> None:
         """Start a rebuild in the background when the store moved on (one under way builds again when it

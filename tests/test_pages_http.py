@@ -170,12 +170,49 @@ def test_every_page_negotiates_its_format(url, path):
         assert by_name.text == csv_answer.text
 
 
+def test_the_downloads_page_has_its_twins_as_every_page_before_and_after_the_first_build(site):
+    """/telechargements gave HTML to a JSON client until its files were first built, and had no .json or
+    .csv twin: its twins follow the lists' rules (suffix, ?format=, Accept) whether or not files are built."""
+    url, store = site
+    first = httpx.get(url + "/telechargements", headers={"Accept": "application/json"})  # starts the build
+    assert first.headers["content-type"] == "application/json" and "Accept" in first.headers["vary"]
+    assert first.json() | {"error": None} == {
+        "version": None,
+        "files": [],
+        "preparing": store.version,
+        "error": None,
+    }
+    for _ in range(600):
+        manifest = httpx.get(url + "/telechargements.json").json()
+        if manifest["version"] is not None:
+            break
+        time.sleep(0.1)
+    assert (manifest["version"], manifest["preparing"]) == (store.version, None) and manifest["files"]
+    for how in ({"params": {"format": "json"}}, {"headers": {"Accept": "application/json"}}):
+        assert httpx.get(url + "/telechargements", **how).json() == manifest, how
+    table = httpx.get(url + "/telechargements.csv")
+    assert table.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    assert [r["name"] for r in rows] == [f["name"] for f in manifest["files"]]
+    assert httpx.get(url + "/telechargements", headers={"Accept": "text/csv"}).text == table.text
+    assert httpx.get(url + "/telechargements", params={"format": "csv"}).text == table.text
+    page = httpx.get(url + "/telechargements.json", headers={"Accept": "text/html"})
+    assert page.headers["content-type"] == "application/json"  # the suffix wins over Accept
+    assert httpx.get(url + "/telechargements", params={"format": "zzz"}).status_code == 400
+    assert httpx.get(url + "/telechargements", headers={"Accept": "image/png"}).status_code == 406
+
+
 def test_an_extension_wins_over_accept_on_pages_too(url):
     r = httpx.get(url + "/id/projet/tremplin-saison.html", headers={"Accept": "text/turtle"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     r = httpx.get(url + "/projets.json", headers={"Accept": "text/html"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     assert httpx.get(url + "/projets", params={"format": "xyz"}).status_code == 400
+    # The catalogue, which answered Accept: application/json, had no .json: its twins are suffixes too.
+    r = httpx.get(url + "/catalogue.json", headers={"Accept": "text/html"}, timeout=60)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json")
+    assert httpx.get(url + "/catalogue.ttl").headers["content-type"].startswith("text/turtle")
+    assert httpx.get(url + "/catalogue.xyz").status_code == 400
 
 
 def test_resource_page_renders_labels_texts_links_and_escapes(url):
