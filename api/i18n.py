@@ -68,6 +68,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Il n'y a pas de page {page} : cette liste en a {pages}.",
         "There is no page {page}: this list has {pages}.",
     ),
+    "param_unknown": (
+        "Paramètre « {param} » inconnu de cette page ; elle connaît : {known}.",
+        "Unknown parameter “{param}” on this page; it knows: {known}.",
+    ),
     "facet_unknown": (
         "Filtre « {facet} » : aucune valeur « {value} ». Cochez les valeurs dans la page de la liste.",
         "Filter “{facet}”: no value “{value}”. Tick the values on the list's page.",

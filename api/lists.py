@@ -63,7 +63,16 @@ class Listing:
         self.pages = max(1, (self.total + PER_PAGE - 1) // PER_PAGE)
 
 
-def selected_facets(request: Request, facets: list[str]) -> dict[str, list[str]]:
+PARAMETERS = ("page", "limit", "format", "lang", "valeurs")  # every list's and the search's, beside facets
+
+
+def selected_facets(request: Request, facets: list[str], own: tuple[str, ...]) -> dict[str, list[str]]:
+    """The facets' chosen values. A parameter no facet or page reads (a région filter where there was
+    none) was ignored and the whole list came back as if filtered: a 400 that names it and the known ones."""
+    known = [*facets, *own, *PARAMETERS]
+    if wrong := next((k for k in request.query_params if k not in known), None):
+        message = translator(language(request))("param_unknown", param=wrong[:40], known=", ".join(known))
+        raise HTTPException(400, message)
     chosen = {name: [v for v in request.query_params.getlist(name) if v] for name in facets}
     return {name: values for name, values in chosen.items() if values}
 
@@ -186,7 +195,7 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     kind = search.LISTS[kind_name]
     lang = language(request)
     facets = [f.name for f in kind.facets]
-    chosen = selected_facets(request, facets)
+    chosen = selected_facets(request, facets, ("tri", "facets"))
     sort = request.query_params.get("tri", "nom")
     page = number_param(request, "page", 1)
     cap = request.app.state.settings.list_rows
@@ -222,7 +231,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     lang = language(request)
     t = translator(lang)
     q = request.query_params.get("q", "").strip()[:200]
-    chosen = selected_facets(request, SEARCH_FACETS)
+    chosen = selected_facets(request, SEARCH_FACETS, ("q",))
     kinds = chosen.pop("kind", [])
     page = number_param(request, "page", 1)
     most = min(request.app.state.settings.list_rows, search.COUNTED)

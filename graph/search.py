@@ -77,6 +77,7 @@ LISTS: dict[str, ListKind] = {
             (SCHEMA + "Project",),
             (
                 Facet("axe", f"<{DCTERMS}type>"),
+                F_REGION,
                 F_DEP,
                 F_THEME,
                 F_PUBLIC,
@@ -85,7 +86,7 @@ LISTS: dict[str, ListKind] = {
                 Facet("financeur", f"<{SCHEMA}funding>/<{SCHEMA}funder>"),
             ),
         ),
-        ListKind("acteurs", (ORG + "Organization", FOAF + "Person"), (F_TYPE, F_DEP, F_THEME)),
+        ListKind("acteurs", (ORG + "Organization", FOAF + "Person"), (F_TYPE, F_REGION, F_DEP, F_THEME)),
         ListKind(
             "ressources",
             tuple(SCHEMA + c for c in CREATIVE_WORKS),
@@ -93,6 +94,7 @@ LISTS: dict[str, ListKind] = {
                 Facet("genre", f"<{DCTERMS}type>"),
                 F_THEME,
                 F_PUBLIC,
+                F_REGION,
                 F_DEP,
                 Facet("annee", f"<{DCTERMS}created>|<{SCHEMA}datePublished>", year=True),
                 Facet("licence", f"<{DCTERMS}license>"),
@@ -101,7 +103,7 @@ LISTS: dict[str, ListKind] = {
         ListKind(
             "evenements",
             (SCHEMA + "Event",),
-            (F_DEP, F_THEME, Facet("annee", f"<{SCHEMA}startDate>", year=True)),
+            (F_REGION, F_DEP, F_THEME, Facet("annee", f"<{SCHEMA}startDate>", year=True)),
         ),
         ListKind(
             "lieux",
@@ -109,6 +111,7 @@ LISTS: dict[str, ListKind] = {
             (
                 Facet("reseau", f"<{CS}network>"),
                 Facet("typologie", f"<{CS}typology>"),
+                F_REGION,
                 F_DEP,
                 Facet("epci", ""),
                 Facet("samedi", f"<{SCHEMA}openingHoursSpecification>/<{SCHEMA}dayOfWeek>"),
@@ -126,7 +129,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "10"  # the stored name keys follow graph.matching.words
+SCHEMA_VERSION = "11"  # the stored name keys follow graph.matching.words; the lists' région facet
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)

@@ -277,6 +277,39 @@ def test_territory_pages_roll_up_with_indirect_marks(url):
     assert "Tremplin Saison" in region and "Guide d&#39;accueil des saisonniers" in region
 
 
+def test_an_unknown_list_parameter_is_a_400_naming_it_and_the_known_ones(url):
+    """?territoire=… and ?region=… on /projets were ignored: the whole list came back as if filtered."""
+    for path, params in [
+        ("/projets.json", {"territoire": "grand-brianconnais"}),
+        ("/projets", {"departement": "73", "thme": "numerique"}),
+        ("/recherche.csv", {"q": "bourg", "tri": "nom"}),  # a list's sort, not the search's
+    ]:
+        r = httpx.get(url + path, params=params)
+        assert r.status_code == 400 and f"« {list(params)[-1]} »" in r.text, (path, params)
+        assert "departement" in r.text and "page" in r.text
+    page = httpx.get(url + "/lieux", params={"<b>x": "1"}, headers={"Accept": "text/html"})
+    assert page.status_code == 400 and "« &lt;b&gt;x »" in page.text and "<b>" not in page.text
+    english = httpx.get(url + "/projets.json", params={"territoire": "x", "lang": "en"}).json()["detail"]
+    assert english.startswith("Unknown parameter “territoire”") and "region, departement, theme" in english
+    # What a list page's own links and forms send is known: sort, pages, a facet shown whole, language.
+    known = {"tri": "annee", "page": "1", "valeurs": "theme", "lang": "en", "facets": "1", "limit": "5"}
+    assert httpx.get(url + "/projets.json", params=known).status_code == 200
+
+
+def test_a_region_s_roll_ups_are_its_lists_region_facet(url):
+    """A région's page counted projects no list filter could rebuild (05+04+06 ≠ PACA's): the lists of its
+    roll-ups have a région facet."""
+    page = httpx.get(f"{url}/id/region/84", timeout=60).text
+    for kind in search.ROLLUP_KINDS:
+        shown = re.search(rf'<h2 id="h-{kind}">[^<]*\((\d+)\)</h2>', page)
+        total = httpx.get(f"{url}/{kind}.json", params={"region": "84"}).json()["total"]
+        assert total == (int(shown[1]) if shown else 0), kind
+    projects = httpx.get(f"{url}/projets.json", params={"region": "84", "facets": "1"}).json()
+    assert projects["total"] >= 1 and {v["key"] for v in projects["facets"]["region"]} >= {"84"}
+    html = httpx.get(f"{url}/projets").text
+    assert 'name="region" value="84"> Auvergne-Rhône-Alpes' in html
+
+
 def test_lists_facets_and_twins(url):
     html = httpx.get(f"{url}/projets", params={"departement": "73"}).text
     assert "Tremplin Saison" in html and "télécentres" not in html
