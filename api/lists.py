@@ -257,6 +257,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         r["snippet"] = s.html()
     whole = request.query_params.getlist("valeurs")
     facets = [facet("kind", lang, [(k, t(k), c) for k, c in kind_counts], kinds, "kind" in whole)]
+    facets = facets if kind_counts else []  # nothing found: no empty fieldset to tick
     for name in ("departement", "theme"):
         values = [(search.key_of(v, cat.base), cat.label(v, lang), c) for v, c in counts.get(name, ())]
         if values:

@@ -895,14 +895,14 @@ class Catalog:
         tens of thousands, compared in milliseconds)."""
         said, changed = [], False
         with self._reading() as db:
-            for w in words_of(text):
-                if not self._terms(db, w):
+            for written in WORD.findall(unicodedata.normalize("NFC", text)):
+                if not self._terms(db, w := folded(written)):
                     near = [t for (t,) in db.execute(NEAR, (len(w) - 2, len(w) + 2))]
                     best = len(w) > 3 and process.extractOne(w, near, scorer=fuzz.ratio, score_cutoff=SIMILAR)
                     if not best:
                         return None
-                    w, changed = best[0], True
-                said.append(w)
+                    written, changed = as_written(db, best[0]), True
+                said.append(written)
         return " ".join(said) if changed else None
 
     def search(
@@ -999,8 +999,20 @@ WORD = re.compile(r"[^\W_]+")
 ACCENTS = re.compile(r"[\u0300-\u036f]")
 PREFIXES = 30  # words of the index a word of a search stands for at most (the shortest ones)
 NEAR = "SELECT term FROM word WHERE LENGTH(term) BETWEEN ? AND ?"  # the words a misspelt one may be
+WRITTEN = "SELECT label, body, body_fr, body_en FROM doc WHERE doc MATCH ? LIMIT 20"  # a word's spellings
 SIMILAR = 80  # edit similarity (0-100) of a word suggested for a misspelt one ("briancon" for "brinacon": 88)
 SPELLED = {full: short for short, full in matching.ABBREVIATIONS.items() if " " not in full}  # saint: st
+
+
+def as_written(db: sqlite3.Connection, term: str) -> str:
+    """An index word as the texts holding it write it ("Briançon" for "briancon"): its most frequent
+    spelling in the first labels holding it, else in their other texts."""
+    rows = db.execute(WRITTEN, (f'"{term}"',)).fetchall()
+    for texts in ([r[0] for r in rows], [t for r in rows for t in r[1:]]):
+        spellings = Counter(w for text in texts for w in WORD.findall(text or "") if folded(w) == term)
+        if spellings:
+            return spellings.most_common(1)[0][0]
+    return term
 
 
 def folded(text: str) -> str:

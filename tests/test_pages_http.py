@@ -428,12 +428,36 @@ def test_a_search_twin_pages_as_the_lists_do_and_gives_its_snippets_as_text(url)
     assert "l&#39;emploi" in html and "<mark>saisonniers</mark>" in html
 
 
-def test_a_search_finding_nothing_suggests_a_spelling(url):
+def test_a_search_finding_nothing_suggests_a_spelling_as_names_write_it(url):
+    """The suggestion was the index's folded word ("briancon"): now the name as written, the other words as
+    the search wrote them."""
     hits = httpx.get(f"{url}/recherche.json", params={"q": "Brinaçon"}).json()
-    assert hits["total"] == 0 and hits["suggestion"] == "briancon"
+    assert hits["total"] == 0 and hits["suggestion"] == "Briançon"
     html = httpx.get(f"{url}/recherche", params={"q": "Brinaçon", "lang": "en"}).text
-    assert 'Did you mean: <a href="/recherche?q=briancon">briancon</a>' in html
+    assert 'Did you mean: <a href="/recherche?q=Brian%C3%A7on">Briançon</a>' in html
     assert httpx.get(f"{url}/recherche.json", params={"q": "Briançon"}).json()["suggestion"] is None
+    assert (
+        httpx.get(f"{url}/recherche.json", params={"q": "Bourg Mauirce"}).json()["suggestion"]
+        == "Bourg Maurice"
+    )
+
+
+def test_a_search_finding_nothing_shows_no_empty_facets_and_english_pages_no_french_colon(url):
+    """/recherche?q=xqzw showed an empty « Catégorie » fieldset with its buttons; an English page said
+    "Download this page : CSV"."""
+    for lang in ("fr", "en"):
+        html = httpx.get(f"{url}/recherche", params={"q": "xqzw", "lang": lang}).text
+        assert "<fieldset" not in html and 'class="facets"' not in html
+    found = httpx.get(f"{url}/recherche", params={"q": "saison", "lang": "en"}).text
+    assert "<fieldset" in found and "Download this page: <a" in found
+    french = httpx.get(f"{url}/recherche", params={"q": "saison", "lang": "fr"}).text
+    assert "Télécharger cette page\u00a0: <a" in french
+    for path, said in [
+        ("/projets", "The whole list: <a"),
+        ("/def", "Namespace: <code"),
+        ("/api", "Columns: "),
+    ]:
+        assert said in httpx.get(url + path, params={"lang": "en"}).text, path
 
 
 def test_counted_words_agree_with_their_count():
