@@ -272,6 +272,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "class_MediaObject": ("Fichier", "File"),
     "class_Service": ("Service", "Service"),
     "class_Entity": ("Entité", "Entity"),
+    "class_Agent": ("Contributeur ou contributrice", "Contributor"),  # prov:Agent: who a contribution is by
+    "class_Activity": ("Activité", "Activity"),
     "value_EventScheduled": ("prévu", "scheduled"),
     "value_EventCancelled": ("annulé", "cancelled"),
     "value_EventPostponed": ("reporté", "postponed"),

@@ -246,6 +246,26 @@ def test_a_concept_page_names_its_kind_by_its_scheme_and_a_class_by_its_name(url
         assert kind.findall(httpx.get(url + path, params={"lang": "en"}).text) == [en]
 
 
+def test_an_agent_page_names_its_kind_in_words(site):
+    """A contributor's account (/id/compte/…, a prov:Agent) showed « prov:Agent » as its kind."""
+    url, store = site
+    agent = ox.NamedNode(BASE + "id/compte/essai")
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    triples = [ox.Triple(agent, ox.NamedNode(rdf + "type"), ox.NamedNode("http://www.w3.org/ns/prov#Agent"))]
+    store.replace_graph(BASE + "graph/compte", triples, GraphMeta("compte", "test"))
+    try:
+        kind = re.compile(r'<p class="kind">([^<]*)</p>')
+        assert kind.findall(httpx.get(url + "/id/compte/essai").text) == ["Contributeur ou contributrice"]
+        assert kind.findall(httpx.get(url + "/id/compte/essai", params={"lang": "en"}).text) == [
+            "Contributor"
+        ]
+    finally:
+        graph = ox.NamedNode(BASE + "graph/compte")
+        store.update(
+            f"DROP GRAPH {graph} ;\nDELETE WHERE {{ GRAPH <{store.meta_graph}> {{ {graph} ?p ?o }} }}"
+        )
+
+
 def test_dates_read_as_people_write_them_in_the_page_language():
     assert [date_text(d, "fr") for d in ("2023-10-12", "2021-01-01", "2023-01", "2023")] == [
         "12 octobre 2023",
