@@ -88,6 +88,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cited_by": ("Cité par", "Cited by"),
     "properties": ("Toutes les données", "All the data"),
     "part_of": ("Fait partie de", "Part of"),
+    "overlaps": ("À cheval sur", "Straddles"),
     "code": ("Code", "Code"),
     "indirect": ("indirect", "indirect"),
     "indirect_help": ("rattaché à un territoire inclus", "attached to a territory within"),

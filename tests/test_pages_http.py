@@ -330,6 +330,22 @@ def test_a_region_s_roll_ups_are_its_lists_region_facet(url):
     assert 'name="region" value="84"> Auvergne-Rhône-Alpes' in html
 
 
+def test_an_epci_across_two_departements_names_them_and_tells_its_homonym_communes_apart(url):
+    """CC Cœur de Chartreuse (Isère and Savoie) listed « Saint-Pierre-d'Entremont » twice with nothing to
+    tell them apart, and named its départements only in the data table."""
+    page = httpx.get(f"{url}/id/epci/200040111", timeout=60).text
+    communes = page[page.index('id="h-communes"') :]
+    for code, dep in (("38446", "38"), ("73274", "73")):
+        assert f'<a href="/id/commune/{code}">Saint-Pierre-d&#39;Entremont ({dep})</a>' in communes
+    assert communes.count("Saint-Pierre-d&#39;Entremont") == 2 and "Saint-Laurent-du-Pont</a>" in communes
+    straddles = re.search(r"<dt>À cheval sur</dt><dd>(.*?)</dd>", page, re.S)
+    assert straddles and re.findall(r'href="/id/departement/(\w+)"', straddles[1]) == ["38", "73"]
+    english = httpx.get(f"{url}/id/epci/200040111", params={"lang": "en"}).text
+    assert "<dt>Straddles</dt>" in english
+    alone = httpx.get(f"{url}/id/epci/247300817").text  # CC Haute-Tarentaise, in Savoie only
+    assert "À cheval sur" not in alone
+
+
 def test_lists_facets_and_twins(url):
     html = httpx.get(f"{url}/projets", params={"departement": "73"}).text
     assert "Tremplin Saison" in html and "télécentres" not in html
