@@ -4,9 +4,9 @@
 Every list URL has ``.json`` and ``.csv`` twins taking the same filters, which the list's own URL also
 answers by ``?format=`` or ``Accept`` (api/conneg.py), in pages of ``limit`` rows (at most the
 ``list_rows`` setting: the whole list when it fits, else a ``Link: rel=next``). Facet values are short keys
-(``?theme=mobilite&departement=73``); values of one facet are alternatives, facets combine with AND, and a
-facet's counts apply the other facets' choices only (what ticking a value gives). A page shows a facet's
-40 most frequent values and folds the others, up to 120; past that (/lieux' 1,194 EPCI), they are left out
+(``?theme=mobilite&departement=73``, a level ``niveau=commune``; a value's IRI reads as its key); values of
+one facet are alternatives, facets combine with AND, and a facet's counts apply the other facets' choices
+only (what ticking a value gives). A page shows a facet's 40 most frequent values and folds the others, up to 120; past that (/lieux' 1,194 EPCI), they are left out
 (a département chosen first scopes them) and ``?valeurs=<facet>`` shows them all. The JSON twin gives
 every value of each facet (``facets``) when asked, ``?facets=1``: they would weigh on each of its pages.
 """
@@ -78,7 +78,10 @@ def selected_facets(request: Request, facets: list[str], own: tuple[str, ...]) -
 
 
 def known_facets(cat: search.Catalog, chosen: dict[str, list[str]], lang: str) -> None:
-    """A value no item has is a mistyped URL: a 400 that names it, not a list ticked with nothing in it."""
+    """Values given by their IRI read as their keys (``niveau=`` a level's class); a value no item has is a
+    mistyped URL: a 400 that names it, not a list ticked with nothing in it."""
+    for values in chosen.values():
+        values[:] = [search.key_of(v, cat.base) for v in values]
     if wrong := cat.unknown(chosen):
         raise HTTPException(400, translator(lang)("facet_unknown", facet=wrong[0], value=wrong[1][:60]))
 

@@ -129,7 +129,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "11"  # the stored name keys follow graph.matching.words; the lists' région facet
+SCHEMA_VERSION = "12"  # the stored name keys follow graph.matching.words; région facet; level keys
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
@@ -223,7 +223,10 @@ class Snippet:
 
 
 def key_of(value: str, base: str) -> str:
-    """A short URL key for a facet value: the last segment of an IRI of ours, else the value itself."""
+    """A short URL key for a facet value: the last segment of an IRI of ours, a territory class's level
+    (``niveau=commune``), else the value itself. A key is its own key: a URL may name a value by its IRI."""
+    if value in TERRITORY_CLASSES:
+        return TERRITORY_CLASSES[value]
     if value.startswith(base + "id/"):
         return value.rsplit("/", 1)[1]
     if value.startswith(SCHEMA):

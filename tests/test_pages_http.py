@@ -387,6 +387,20 @@ def test_class_facets_name_their_values_on_the_page_and_in_the_twins(url):
     assert {r["label"]: r["type"] for r in rows}["ADRETS"] == "Organisation"
 
 
+def test_the_level_facet_takes_the_levels_short_names_and_their_classes(url):
+    """/territoires' levels were keyed by their class IRIs (?niveau=commune a 400): the keys in URLs are the
+    levels' short names; a class's IRI, as the URLs had it, still reads as its level."""
+    savoie = {"departement": "73"}
+    facets = httpx.get(f"{url}/territoires.json", params={**savoie, "facets": "1"}).json()["facets"]["niveau"]
+    assert {v["key"] for v in facets} >= {"commune", "epci"} and not any("://" in v["key"] for v in facets)
+    communes = httpx.get(f"{url}/territoires.json", params={**savoie, "niveau": "commune"}).json()
+    assert communes["total"] > 200 and {n for i in communes["items"] for n in i["niveau"]} == {"Commune"}
+    by_class = {**savoie, "niveau": "http://rdf.insee.fr/def/geo#Commune"}
+    assert httpx.get(f"{url}/territoires.json", params=by_class).json()["total"] == communes["total"]
+    page = httpx.get(f"{url}/territoires", params={**savoie, "niveau": "epci"}).text
+    assert 'name="niveau" value="epci" checked> Intercommunalité (EPCI)' in page
+
+
 def test_search_is_accent_and_case_insensitive(url):
     hits = httpx.get(f"{url}/recherche.json", params={"q": "saisonnier"}).json()
     labels = [i["label"] for i in hits["items"]]
