@@ -1,14 +1,15 @@
 """Lists with facets (``/projets``, ``/territoires``, ``/acteurs``, ``/ressources``, ``/evenements``,
 ``/lieux``, ``/themes``, ``/publics``) and full-text search (``/recherche``).
 
-Every list URL has ``.json`` and ``.csv`` twins taking the same filters, which the list's own URL also
-answers by ``?format=`` or ``Accept`` (api/conneg.py), in pages of ``limit`` rows (at most the
-``list_rows`` setting: the whole list when it fits, else a ``Link: rel=next``). Facet values are short keys
+Every list URL has ``.json`` and ``.csv`` twins taking the same filters, which the list's own URL also answers
+by ``?format=`` or ``Accept`` (api/conneg.py), in pages of ``limit`` rows (at most the ``list_rows`` setting:
+the whole list when it fits, else a ``Link: rel=next``). Facet values are short keys
 (``?theme=mobilite&departement=73``, a level ``niveau=commune``; a value's IRI reads as its key); values of
-one facet are alternatives, facets combine with AND, and a facet's counts apply the other facets' choices
-only (what ticking a value gives). A page shows a facet's 40 most frequent values and folds the others, up to 120; past that (/lieux' 1,194 EPCI), they are left out
-(a département chosen first scopes them) and ``?valeurs=<facet>`` shows them all. The JSON twin gives
-every value of each facet (``facets``) when asked, ``?facets=1``: they would weigh on each of its pages.
+one facet are alternatives, facets combine with AND, and a facet's counts apply the other facets' choices only
+(what ticking a value gives). A page shows a facet's 40 most frequent values and folds the others, up to 120;
+past that (/lieux' 1,194 EPCI), they are left out (a département chosen first scopes them) and
+``?valeurs=<facet>`` shows them all. The JSON twin gives every value of each facet (``facets``) when asked,
+``?facets=1``: they would weigh on each of its pages.
 """
 
 from __future__ import annotations
