@@ -75,10 +75,11 @@ _PLACES = _items(LISTS["lieux"].classes, commune="dcterms:spatial", reseaux=_NET
 # The same columns as the list's CSV twin (/projets.csv): the facets of the projects list.
 _PROJECTS = (
     _P
-    + f"""SELECT ?iri ?label ?axe ?departement ?theme ?public ?annee ?financeur WHERE {{
+    + f"""SELECT ?iri ?label ?axe ?region ?departement ?theme ?public ?annee ?financeur WHERE {{
   {{ SELECT ?iri (SAMPLE(?l) AS ?label) WHERE {{
      ?iri a schema:Project {_ITEM_PATTERNS} BIND({_ITEM_LABEL} AS ?l) }} GROUP BY ?iri }}
   {_project_column("axe", "?iri dcterms:type ?v")}
+  {_project_column("region", "?iri dcterms:spatial/dcterms:isPartOf* ?v . ?v a igeo:Region")}
   {_project_column("departement", "?iri dcterms:spatial/dcterms:isPartOf* ?v . ?v a igeo:Departement")}
   {_project_column("theme", "?iri dcterms:subject ?v")}
   {_project_column("public", "?iri schema:audience ?v")}
