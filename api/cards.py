@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -131,6 +132,7 @@ class TerritoryCard:
     code: str
     figures: Figures
     parents: list[Link]
+    overlaps: list[Link]  # an EPCI's départements it is not part of
     departements: list[Link]
     epcis: list[Link]
     communes: list[Link]
@@ -523,6 +525,15 @@ def territory_card(
     def link(iri: str) -> Link:
         return Link(local_path(iri, cat.base), cat.territories[iri].label)
 
+    def told_apart(iris: list[str], among: list[str]) -> list[Link]:
+        """Links by name; a name several of ``among`` share gets its départements' codes (the two
+        Saint-Pierre-d'Entremont of an EPCI across Isère and Savoie)."""
+        same = Counter(cat.territories[i].label for i in among)
+        return [
+            Link(x.href, f"{x.label} ({', '.join(_departements(cat, [i]))})") if same[x.label] > 1 else x
+            for i, x in zip(iris, map(link, iris), strict=True)
+        ]
+
     def level_of(iri: str) -> str:
         return cat.territories[iri].level
 
@@ -548,12 +559,14 @@ def territory_card(
     pages = max(1, (len(communes) + 99) // 100)
     page = min(max(1, communes_page), pages)
     deps = [territory.code] if territory.level == "departement" else _departements(cat, [territory.iri])
+    # An EPCI across a boundary is part of no département: the card names those it overlaps.
+    overlaps = [f"{cat.base}id/departement/{c}" for c in deps] if territory.level == "epci" else []
     points = _points(store, places, lambda p: cat.label(p, lang))
     code, wikidata = territory.code, WIKIDATA_PROPERTY.get(territory.level)
     search_wikidata = "https://www.wikidata.org/w/index.php?search=" + quote(
         f"haswbstatement:{wikidata}={code}"
     )
-    facet = territory.level if territory.level in ("departement", "epci") else None  # lists have no région
+    facet = territory.level
     rollups = []
     for kind, (count, indirect, items) in cat.rollups(territory.iri, lang, 30).items():
         if count:
@@ -565,7 +578,8 @@ def territory_card(
                 }
                 for it in items
             ]
-            see_all = f"/{kind}?{facet}={quote(code)}" if facet else None
+            facets = {f.name for f in search.LISTS[kind].facets}  # an EPCI: only /lieux has that facet
+            see_all = f"/{kind}?{facet}={quote(code)}" if facet in facets else None
             rollups.append(
                 {"kind": kind, "count": count, "indirect": indirect, "see_all": see_all, "items": rows}
             )
@@ -574,8 +588,9 @@ def territory_card(
         figures=Figures(pop, sum(r["count"] for r in rollups if r["kind"] == "projets"), len(places), per),
         parents=[link(p) for p in parents],
         departements=[link(d) for d in departements],
-        epcis=by_label(link(e) for e in epcis),
-        communes=[link(c) for c in communes[(page - 1) * 100 : page * 100]],
+        overlaps=[link(d) for d in overlaps if d in cat.territories and d not in parents],
+        epcis=by_label(told_apart(list(epcis), list(epcis))),
+        communes=told_apart(communes[(page - 1) * 100 : page * 100], communes),
         communes_count=len(communes),
         communes_page=page,
         communes_pages=pages,

@@ -29,8 +29,8 @@ def _etag(request: Request, stats: dict, fmt: formats.Format) -> str:
     return f'"void-{request.app.state.store.version}{"-tailles" if stats["sizes"] else ""}-{fmt.name}"'
 
 
-async def _answer(request: Request, offered: tuple[formats.Format, ...]) -> Response:
-    fmt = conneg.choose(request, offered)
+async def _answer(request: Request, offered: tuple[formats.Format, ...], ext: str | None = None) -> Response:
+    fmt = conneg.choose(request, offered, ext)
     triples, stats = await _describe(request)
     headers = {"Vary": "Accept", "ETag": _etag(request, stats, fmt)}
     if fmt is formats.HTML:
@@ -41,8 +41,9 @@ async def _answer(request: Request, offered: tuple[formats.Format, ...]) -> Resp
 
 
 @router.get("/catalogue", include_in_schema=False)
-async def catalogue(request: Request) -> Response:
-    return await _answer(request, (formats.HTML, *formats.DESCRIPTION))
+@router.get("/catalogue.{ext}", include_in_schema=False)  # .ttl, .json… as every page with twins
+async def catalogue(request: Request, ext: str | None = None) -> Response:
+    return await _answer(request, (formats.HTML, *formats.DESCRIPTION), ext)
 
 
 @router.get("/.well-known/void", include_in_schema=False)

@@ -4,6 +4,7 @@ range requests (Starlette's FileResponse answers ``Range``)."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
@@ -42,17 +43,39 @@ def dumps_of(request: Request) -> Dumps:
     return dumps
 
 
-@router.get("/telechargements", include_in_schema=False)
-async def downloads_page(request: Request) -> Response:
-    fmt = conneg.choose(request, (formats.HTML, formats.JSON))
+OFFERED = (formats.HTML, formats.JSON, formats.CSV)  # as a list's: HTML first, a browser's */* gets the page
+COLUMNS = ["name", "title", "media", "bytes", "triples", "graph", "license"]
+
+
+def downloads_page(request: Request, ext: str | None) -> Response:
+    """The page and its twins: the manifest (JSON, with ``preparing``, and a version ``null`` before the
+    first build) or its files (CSV), whether or not the files are built yet."""
+    fmt = conneg.choose(request, OFFERED, ext)
     dumps = dumps_of(request)
     manifest, pending = dumps.manifest(), dumps.pending()
-    if fmt is formats.JSON and manifest:
-        return JSONResponse({**manifest, "preparing": pending})
+    if fmt is formats.JSON:
+        body = {**(manifest or {"version": None, "files": []}), "preparing": pending, "error": dumps.error}
+        return JSONResponse(body, headers={"Vary": "Accept"})
+    if fmt is formats.CSV:
+        rows = ([f.get(c) for c in COLUMNS] for f in (manifest or {"files": []})["files"])
+        body = formats.spreadsheet_csv(COLUMNS, rows)
+        return Response(body, media_type="text/csv; charset=utf-8", headers={"Vary": "Accept"})
     lang = language(request)
     files = [file_view(f, lang) for f in manifest["files"]] if manifest else []
     context = {"manifest": manifest, "files": files, "error": dumps.error, "pending": pending}
     return render(request, "downloads.html", context)
+
+
+def _endpoint(ext: str | None) -> Callable[[Request], Response]:
+    def endpoint(request: Request) -> Response:
+        return downloads_page(request, ext)
+
+    return endpoint
+
+
+for _ext in (None, "json", "csv"):
+    _path = "/telechargements" + (f".{_ext}" if _ext else "")
+    router.add_api_route(_path, _endpoint(_ext), methods=["GET"], include_in_schema=False)
 
 
 def file_view(f: dict, lang: str) -> dict:

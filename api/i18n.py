@@ -68,6 +68,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Il n'y a pas de page {page} : cette liste en a {pages}.",
         "There is no page {page}: this list has {pages}.",
     ),
+    "param_unknown": (
+        "Paramètre « {param} » inconnu de cette page ; elle connaît : {known}.",
+        "Unknown parameter “{param}” on this page; it knows: {known}.",
+    ),
     "facet_unknown": (
         "Filtre « {facet} » : aucune valeur « {value} ». Cochez les valeurs dans la page de la liste.",
         "Filter “{facet}”: no value “{value}”. Tick the values on the list's page.",
@@ -84,6 +88,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cited_by": ("Cité par", "Cited by"),
     "properties": ("Toutes les données", "All the data"),
     "part_of": ("Fait partie de", "Part of"),
+    "overlaps": ("À cheval sur", "Straddles"),
     "code": ("Code", "Code"),
     "indirect": ("indirect", "indirect"),
     "indirect_help": ("rattaché à un territoire inclus", "attached to a territory within"),
@@ -273,6 +278,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "class_MediaObject": ("Fichier", "File"),
     "class_Service": ("Service", "Service"),
     "class_Entity": ("Entité", "Entity"),
+    "class_Agent": ("Contributeur ou contributrice", "Contributor"),  # prov:Agent: who a contribution is by
+    "class_Activity": ("Activité", "Activity"),
     "value_EventScheduled": ("prévu", "scheduled"),
     "value_EventCancelled": ("annulé", "cancelled"),
     "value_EventPostponed": ("reporté", "postponed"),

@@ -1,14 +1,15 @@
 """Lists with facets (``/projets``, ``/territoires``, ``/acteurs``, ``/ressources``, ``/evenements``,
 ``/lieux``, ``/themes``, ``/publics``) and full-text search (``/recherche``).
 
-Every list URL has ``.json`` and ``.csv`` twins taking the same filters, which the list's own URL also
-answers by ``?format=`` or ``Accept`` (api/conneg.py), in pages of ``limit`` rows (at most the
-``list_rows`` setting: the whole list when it fits, else a ``Link: rel=next``). Facet values are short keys
-(``?theme=mobilite&departement=73``); values of one facet are alternatives, facets combine with AND, and a
-facet's counts apply the other facets' choices only (what ticking a value gives). A page shows a facet's
-40 most frequent values and folds the others, up to 120; past that (/lieux' 1,194 EPCI), they are left out
-(a département chosen first scopes them) and ``?valeurs=<facet>`` shows them all. The JSON twin gives
-every value of each facet (``facets``) when asked, ``?facets=1``: they would weigh on each of its pages.
+Every list URL has ``.json`` and ``.csv`` twins taking the same filters, which the list's own URL also answers
+by ``?format=`` or ``Accept`` (api/conneg.py), in pages of ``limit`` rows (at most the ``list_rows`` setting:
+the whole list when it fits, else a ``Link: rel=next``). Facet values are short keys
+(``?theme=mobilite&departement=73``, a level ``niveau=commune``; a value's IRI reads as its key); values of
+one facet are alternatives, facets combine with AND, and a facet's counts apply the other facets' choices only
+(what ticking a value gives). A page shows a facet's 40 most frequent values and folds the others, up to 120;
+past that (/lieux' 1,194 EPCI), they are left out (a département chosen first scopes them) and
+``?valeurs=<facet>`` shows them all. The JSON twin gives every value of each facet (``facets``) when asked,
+``?facets=1``: they would weigh on each of its pages.
 """
 
 from __future__ import annotations
@@ -63,13 +64,25 @@ class Listing:
         self.pages = max(1, (self.total + PER_PAGE - 1) // PER_PAGE)
 
 
-def selected_facets(request: Request, facets: list[str]) -> dict[str, list[str]]:
+PARAMETERS = ("page", "limit", "format", "lang", "valeurs")  # every list's and the search's, beside facets
+
+
+def selected_facets(request: Request, facets: list[str], own: tuple[str, ...]) -> dict[str, list[str]]:
+    """The facets' chosen values. A parameter no facet or page reads (a région filter where there was
+    none) was ignored and the whole list came back as if filtered: a 400 that names it and the known ones."""
+    known = [*facets, *own, *PARAMETERS]
+    if wrong := next((k for k in request.query_params if k not in known), None):
+        message = translator(language(request))("param_unknown", param=wrong[:40], known=", ".join(known))
+        raise HTTPException(400, message)
     chosen = {name: [v for v in request.query_params.getlist(name) if v] for name in facets}
     return {name: values for name, values in chosen.items() if values}
 
 
 def known_facets(cat: search.Catalog, chosen: dict[str, list[str]], lang: str) -> None:
-    """A value no item has is a mistyped URL: a 400 that names it, not a list ticked with nothing in it."""
+    """Values given by their IRI read as their keys (``niveau=`` a level's class); a value no item has is a
+    mistyped URL: a 400 that names it, not a list ticked with nothing in it."""
+    for values in chosen.values():
+        values[:] = [search.key_of(v, cat.base) for v in values]
     if wrong := cat.unknown(chosen):
         raise HTTPException(400, translator(lang)("facet_unknown", facet=wrong[0], value=wrong[1][:60]))
 
@@ -186,7 +199,7 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     kind = search.LISTS[kind_name]
     lang = language(request)
     facets = [f.name for f in kind.facets]
-    chosen = selected_facets(request, facets)
+    chosen = selected_facets(request, facets, ("tri", "facets"))
     sort = request.query_params.get("tri", "nom")
     page = number_param(request, "page", 1)
     cap = request.app.state.settings.list_rows
@@ -222,7 +235,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     lang = language(request)
     t = translator(lang)
     q = request.query_params.get("q", "").strip()[:200]
-    chosen = selected_facets(request, SEARCH_FACETS)
+    chosen = selected_facets(request, SEARCH_FACETS, ("q",))
     kinds = chosen.pop("kind", [])
     page = number_param(request, "page", 1)
     most = min(request.app.state.settings.list_rows, search.COUNTED)
@@ -248,6 +261,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         r["snippet"] = s.html()
     whole = request.query_params.getlist("valeurs")
     facets = [facet("kind", lang, [(k, t(k), c) for k, c in kind_counts], kinds, "kind" in whole)]
+    facets = facets if kind_counts else []  # nothing found: no empty fieldset to tick
     for name in ("departement", "theme"):
         values = [(search.key_of(v, cat.base), cat.label(v, lang), c) for v, c in counts.get(name, ())]
         if values:

@@ -76,10 +76,11 @@ _PLACES = _items(LISTS["lieux"].classes, commune="dcterms:spatial", reseaux=_NET
 # The same columns as the list's CSV twin (/projets.csv): the facets of the projects list.
 _PROJECTS = (
     _P
-    + f"""SELECT ?iri ?label ?axe ?departement ?theme ?public ?annee ?financeur WHERE {{
+    + f"""SELECT ?iri ?label ?axe ?region ?departement ?theme ?public ?annee ?financeur WHERE {{
   {{ SELECT ?iri (SAMPLE(?l) AS ?label) WHERE {{
      ?iri a schema:Project {_ITEM_PATTERNS} BIND({_ITEM_LABEL} AS ?l) }} GROUP BY ?iri }}
   {_project_column("axe", "?iri dcterms:type ?v")}
+  {_project_column("region", "?iri dcterms:spatial/dcterms:isPartOf* ?v . ?v a igeo:Region")}
   {_project_column("departement", "?iri dcterms:spatial/dcterms:isPartOf* ?v . ?v a igeo:Departement")}
   {_project_column("theme", "?iri dcterms:subject ?v")}
   {_project_column("public", "?iri schema:audience ?v")}
@@ -160,9 +161,9 @@ class Dumps:
             return None
 
     def pending(self) -> int | None:
-        """The store's version when the downloads are of an older one (then being built again)."""
+        """The store's version when the downloads are not of it (none yet, or older ones): being built."""
         m, version = self.manifest(), self.store.version
-        return version if m is not None and m["version"] != version else None
+        return version if m is None or m["version"] != version else None
 
     def ensure(self) -> None:
         """Start a rebuild in the background when the store moved on (one under way builds again when it

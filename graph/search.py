@@ -77,6 +77,7 @@ LISTS: dict[str, ListKind] = {
             (SCHEMA + "Project",),
             (
                 Facet("axe", f"<{DCTERMS}type>"),
+                F_REGION,
                 F_DEP,
                 F_THEME,
                 F_PUBLIC,
@@ -85,7 +86,7 @@ LISTS: dict[str, ListKind] = {
                 Facet("financeur", f"<{SCHEMA}funding>/<{SCHEMA}funder>"),
             ),
         ),
-        ListKind("acteurs", (ORG + "Organization", FOAF + "Person"), (F_TYPE, F_DEP, F_THEME)),
+        ListKind("acteurs", (ORG + "Organization", FOAF + "Person"), (F_TYPE, F_REGION, F_DEP, F_THEME)),
         ListKind(
             "ressources",
             tuple(SCHEMA + c for c in CREATIVE_WORKS),
@@ -93,6 +94,7 @@ LISTS: dict[str, ListKind] = {
                 Facet("genre", f"<{DCTERMS}type>"),
                 F_THEME,
                 F_PUBLIC,
+                F_REGION,
                 F_DEP,
                 Facet("annee", f"<{DCTERMS}created>|<{SCHEMA}datePublished>", year=True),
                 Facet("licence", f"<{DCTERMS}license>"),
@@ -101,7 +103,7 @@ LISTS: dict[str, ListKind] = {
         ListKind(
             "evenements",
             (SCHEMA + "Event",),
-            (F_DEP, F_THEME, Facet("annee", f"<{SCHEMA}startDate>", year=True)),
+            (F_REGION, F_DEP, F_THEME, Facet("annee", f"<{SCHEMA}startDate>", year=True)),
         ),
         ListKind(
             "lieux",
@@ -109,6 +111,7 @@ LISTS: dict[str, ListKind] = {
             (
                 Facet("reseau", f"<{CS}network>"),
                 Facet("typologie", f"<{CS}typology>"),
+                F_REGION,
                 F_DEP,
                 Facet("epci", ""),
                 Facet("samedi", f"<{SCHEMA}openingHoursSpecification>/<{SCHEMA}dayOfWeek>"),
@@ -126,7 +129,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "10"  # the stored name keys follow graph.matching.words
+SCHEMA_VERSION = "12"  # the stored name keys follow graph.matching.words; région facet; level keys
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
@@ -220,7 +223,10 @@ class Snippet:
 
 
 def key_of(value: str, base: str) -> str:
-    """A short URL key for a facet value: the last segment of an IRI of ours, else the value itself."""
+    """A short URL key for a facet value: the last segment of an IRI of ours, a territory class's level
+    (``niveau=commune``), else the value itself. A key is its own key: a URL may name a value by its IRI."""
+    if value in TERRITORY_CLASSES:
+        return TERRITORY_CLASSES[value]
     if value.startswith(base + "id/"):
         return value.rsplit("/", 1)[1]
     if value.startswith(SCHEMA):
@@ -892,14 +898,14 @@ class Catalog:
         tens of thousands, compared in milliseconds)."""
         said, changed = [], False
         with self._reading() as db:
-            for w in words_of(text):
-                if not self._terms(db, w):
+            for written in WORD.findall(unicodedata.normalize("NFC", text)):
+                if not self._terms(db, w := folded(written)):
                     near = [t for (t,) in db.execute(NEAR, (len(w) - 2, len(w) + 2))]
                     best = len(w) > 3 and process.extractOne(w, near, scorer=fuzz.ratio, score_cutoff=SIMILAR)
                     if not best:
                         return None
-                    w, changed = best[0], True
-                said.append(w)
+                    written, changed = as_written(db, best[0]), True
+                said.append(written)
         return " ".join(said) if changed else None
 
     def search(
@@ -996,8 +1002,20 @@ WORD = re.compile(r"[^\W_]+")
 ACCENTS = re.compile(r"[\u0300-\u036f]")
 PREFIXES = 30  # words of the index a word of a search stands for at most (the shortest ones)
 NEAR = "SELECT term FROM word WHERE LENGTH(term) BETWEEN ? AND ?"  # the words a misspelt one may be
+WRITTEN = "SELECT label, body, body_fr, body_en FROM doc WHERE doc MATCH ? LIMIT 20"  # a word's spellings
 SIMILAR = 80  # edit similarity (0-100) of a word suggested for a misspelt one ("briancon" for "brinacon": 88)
 SPELLED = {full: short for short, full in matching.ABBREVIATIONS.items() if " " not in full}  # saint: st
+
+
+def as_written(db: sqlite3.Connection, term: str) -> str:
+    """An index word as the texts holding it write it ("Briançon" for "briancon"): its most frequent
+    spelling in the first labels holding it, else in their other texts."""
+    rows = db.execute(WRITTEN, (f'"{term}"',)).fetchall()
+    for texts in ([r[0] for r in rows], [t for r in rows for t in r[1:]]):
+        spellings = Counter(w for text in texts for w in WORD.findall(text or "") if folded(w) == term)
+        if spellings:
+            return spellings.most_common(1)[0][0]
+    return term
 
 
 def folded(text: str) -> str:

@@ -277,7 +277,7 @@ def test_a_search_finding_nothing_suggests_the_words_of_the_index(store: Oxigrap
     """A misspelt word no word of the index begins gets the most similar one, if near enough."""
     cat = search.Catalog(store)
     assert cat.search("Bourg Saint Mauirce", [], {}, 0, 10)[0] == 0
-    assert cat.suggest("Bourg Saint Mauirce") == "bourg saint maurice"
+    assert cat.suggest("Bourg Saint Mauirce") == "Bourg Saint Maurice"  # as the search and the names write it
     assert found(cat, "bourg saint maurice") == ["Bourg-Saint-Maurice"]
     assert cat.suggest("tremplin saisonn") is None  # every word begins one: nothing to correct
     assert cat.suggest("Bourg xqzwv") is None and cat.suggest("Bourg Mau") is None

@@ -170,12 +170,49 @@ def test_every_page_negotiates_its_format(url, path):
         assert by_name.text == csv_answer.text
 
 
+def test_the_downloads_page_has_its_twins_as_every_page_before_and_after_the_first_build(site):
+    """/telechargements gave HTML to a JSON client until its files were first built, and had no .json or
+    .csv twin: its twins follow the lists' rules (suffix, ?format=, Accept) whether or not files are built."""
+    url, store = site
+    first = httpx.get(url + "/telechargements", headers={"Accept": "application/json"})  # starts the build
+    assert first.headers["content-type"] == "application/json" and "Accept" in first.headers["vary"]
+    assert first.json() | {"error": None} == {
+        "version": None,
+        "files": [],
+        "preparing": store.version,
+        "error": None,
+    }
+    for _ in range(600):
+        manifest = httpx.get(url + "/telechargements.json").json()
+        if manifest["version"] is not None:
+            break
+        time.sleep(0.1)
+    assert (manifest["version"], manifest["preparing"]) == (store.version, None) and manifest["files"]
+    for how in ({"params": {"format": "json"}}, {"headers": {"Accept": "application/json"}}):
+        assert httpx.get(url + "/telechargements", **how).json() == manifest, how
+    table = httpx.get(url + "/telechargements.csv")
+    assert table.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    assert [r["name"] for r in rows] == [f["name"] for f in manifest["files"]]
+    assert httpx.get(url + "/telechargements", headers={"Accept": "text/csv"}).text == table.text
+    assert httpx.get(url + "/telechargements", params={"format": "csv"}).text == table.text
+    page = httpx.get(url + "/telechargements.json", headers={"Accept": "text/html"})
+    assert page.headers["content-type"] == "application/json"  # the suffix wins over Accept
+    assert httpx.get(url + "/telechargements", params={"format": "zzz"}).status_code == 400
+    assert httpx.get(url + "/telechargements", headers={"Accept": "image/png"}).status_code == 406
+
+
 def test_an_extension_wins_over_accept_on_pages_too(url):
     r = httpx.get(url + "/id/projet/tremplin-saison.html", headers={"Accept": "text/turtle"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     r = httpx.get(url + "/projets.json", headers={"Accept": "text/html"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     assert httpx.get(url + "/projets", params={"format": "xyz"}).status_code == 400
+    # The catalogue, which answered Accept: application/json, had no .json: its twins are suffixes too.
+    r = httpx.get(url + "/catalogue.json", headers={"Accept": "text/html"}, timeout=60)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json")
+    assert httpx.get(url + "/catalogue.ttl").headers["content-type"].startswith("text/turtle")
+    assert httpx.get(url + "/catalogue.xyz").status_code == 400
 
 
 def test_resource_page_renders_labels_texts_links_and_escapes(url):
@@ -209,6 +246,26 @@ def test_a_concept_page_names_its_kind_by_its_scheme_and_a_class_by_its_name(url
         assert kind.findall(httpx.get(url + path, params={"lang": "en"}).text) == [en]
 
 
+def test_an_agent_page_names_its_kind_in_words(site):
+    """A contributor's account (/id/compte/…, a prov:Agent) showed « prov:Agent » as its kind."""
+    url, store = site
+    agent = ox.NamedNode(BASE + "id/compte/essai")
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    triples = [ox.Triple(agent, ox.NamedNode(rdf + "type"), ox.NamedNode("http://www.w3.org/ns/prov#Agent"))]
+    store.replace_graph(BASE + "graph/compte", triples, GraphMeta("compte", "test"))
+    try:
+        kind = re.compile(r'<p class="kind">([^<]*)</p>')
+        assert kind.findall(httpx.get(url + "/id/compte/essai").text) == ["Contributeur ou contributrice"]
+        assert kind.findall(httpx.get(url + "/id/compte/essai", params={"lang": "en"}).text) == [
+            "Contributor"
+        ]
+    finally:
+        graph = ox.NamedNode(BASE + "graph/compte")
+        store.update(
+            f"DROP GRAPH {graph} ;\nDELETE WHERE {{ GRAPH <{store.meta_graph}> {{ {graph} ?p ?o }} }}"
+        )
+
+
 def test_dates_read_as_people_write_them_in_the_page_language():
     assert [date_text(d, "fr") for d in ("2023-10-12", "2021-01-01", "2023-01", "2023")] == [
         "12 octobre 2023",
@@ -238,6 +295,55 @@ def test_territory_pages_roll_up_with_indirect_marks(url):
     assert "Tremplin Saison</a></li>" in commune  # direct: no "indirect" tag
     region = httpx.get(f"{url}/id/region/84").text
     assert "Tremplin Saison" in region and "Guide d&#39;accueil des saisonniers" in region
+
+
+def test_an_unknown_list_parameter_is_a_400_naming_it_and_the_known_ones(url):
+    """?territoire=… and ?region=… on /projets were ignored: the whole list came back as if filtered."""
+    for path, params in [
+        ("/projets.json", {"territoire": "grand-brianconnais"}),
+        ("/projets", {"departement": "73", "thme": "numerique"}),
+        ("/recherche.csv", {"q": "bourg", "tri": "nom"}),  # a list's sort, not the search's
+    ]:
+        r = httpx.get(url + path, params=params)
+        assert r.status_code == 400 and f"« {list(params)[-1]} »" in r.text, (path, params)
+        assert "departement" in r.text and "page" in r.text
+    page = httpx.get(url + "/lieux", params={"<b>x": "1"}, headers={"Accept": "text/html"})
+    assert page.status_code == 400 and "« &lt;b&gt;x »" in page.text and "<b>" not in page.text
+    english = httpx.get(url + "/projets.json", params={"territoire": "x", "lang": "en"}).json()["detail"]
+    assert english.startswith("Unknown parameter “territoire”") and "region, departement, theme" in english
+    # What a list page's own links and forms send is known: sort, pages, a facet shown whole, language.
+    known = {"tri": "annee", "page": "1", "valeurs": "theme", "lang": "en", "facets": "1", "limit": "5"}
+    assert httpx.get(url + "/projets.json", params=known).status_code == 200
+
+
+def test_a_region_s_roll_ups_are_its_lists_region_facet(url):
+    """A région's page counted projects no list filter could rebuild (05+04+06 ≠ PACA's): the lists of its
+    roll-ups have a région facet."""
+    page = httpx.get(f"{url}/id/region/84", timeout=60).text
+    for kind in search.ROLLUP_KINDS:
+        shown = re.search(rf'<h2 id="h-{kind}">[^<]*\((\d+)\)</h2>', page)
+        total = httpx.get(f"{url}/{kind}.json", params={"region": "84"}).json()["total"]
+        assert total == (int(shown[1]) if shown else 0), kind
+    projects = httpx.get(f"{url}/projets.json", params={"region": "84", "facets": "1"}).json()
+    assert projects["total"] >= 1 and {v["key"] for v in projects["facets"]["region"]} >= {"84"}
+    html = httpx.get(f"{url}/projets").text
+    assert 'name="region" value="84"> Auvergne-Rhône-Alpes' in html
+
+
+def test_an_epci_across_two_departements_names_them_and_tells_its_homonym_communes_apart(url):
+    """CC Cœur de Chartreuse (Isère and Savoie) listed « Saint-Pierre-d'Entremont » twice with nothing to
+    tell them apart, and named its départements only in the data table."""
+    page = httpx.get(f"{url}/id/epci/200040111", timeout=60).text
+    communes = page[page.index('id="h-communes"') :]
+    for code, dep in (("38446", "38"), ("73274", "73")):
+        assert f'<a href="/id/commune/{code}">Saint-Pierre-d&#39;Entremont ({dep})</a>' in communes
+    assert communes.count("Saint-Pierre-d&#39;Entremont") == 2 and "Saint-Laurent-du-Pont</a>" in communes
+    straddles = re.search(r"<dt>À cheval sur</dt><dd>(.*?)</dd>", page, re.S)
+    assert straddles and re.findall(r'href="/id/departement/(\w+)"', straddles[1]) == ["38", "73"]
+    english = httpx.get(f"{url}/id/epci/200040111", params={"lang": "en"}).text
+    assert "<dt>Straddles</dt>" in english
+    alone = httpx.get(f"{url}/id/epci/247300817").text  # CC Haute-Tarentaise, in Savoie only
+    assert "À cheval sur" not in alone
 
 
 def test_lists_facets_and_twins(url):
@@ -279,6 +385,20 @@ def test_class_facets_name_their_values_on_the_page_and_in_the_twins(url):
     assert {i["label"]: i["niveau"] for i in english}["Bourg-Saint-Maurice"] == ["Municipality"]
     rows = csv.DictReader(io.StringIO(httpx.get(f"{url}/acteurs.csv").text))
     assert {r["label"]: r["type"] for r in rows}["ADRETS"] == "Organisation"
+
+
+def test_the_level_facet_takes_the_levels_short_names_and_their_classes(url):
+    """/territoires' levels were keyed by their class IRIs (?niveau=commune a 400): the keys in URLs are the
+    levels' short names; a class's IRI, as the URLs had it, still reads as its level."""
+    savoie = {"departement": "73"}
+    facets = httpx.get(f"{url}/territoires.json", params={**savoie, "facets": "1"}).json()["facets"]["niveau"]
+    assert {v["key"] for v in facets} >= {"commune", "epci"} and not any("://" in v["key"] for v in facets)
+    communes = httpx.get(f"{url}/territoires.json", params={**savoie, "niveau": "commune"}).json()
+    assert communes["total"] > 200 and {n for i in communes["items"] for n in i["niveau"]} == {"Commune"}
+    by_class = {**savoie, "niveau": "http://rdf.insee.fr/def/geo#Commune"}
+    assert httpx.get(f"{url}/territoires.json", params=by_class).json()["total"] == communes["total"]
+    page = httpx.get(f"{url}/territoires", params={**savoie, "niveau": "epci"}).text
+    assert 'name="niveau" value="epci" checked> Intercommunalité (EPCI)' in page
 
 
 def test_search_is_accent_and_case_insensitive(url):
@@ -358,12 +478,36 @@ def test_a_search_twin_pages_as_the_lists_do_and_gives_its_snippets_as_text(url)
     assert "l&#39;emploi" in html and "<mark>saisonniers</mark>" in html
 
 
-def test_a_search_finding_nothing_suggests_a_spelling(url):
+def test_a_search_finding_nothing_suggests_a_spelling_as_names_write_it(url):
+    """The suggestion was the index's folded word ("briancon"): now the name as written, the other words as
+    the search wrote them."""
     hits = httpx.get(f"{url}/recherche.json", params={"q": "Brinaçon"}).json()
-    assert hits["total"] == 0 and hits["suggestion"] == "briancon"
+    assert hits["total"] == 0 and hits["suggestion"] == "Briançon"
     html = httpx.get(f"{url}/recherche", params={"q": "Brinaçon", "lang": "en"}).text
-    assert 'Did you mean: <a href="/recherche?q=briancon">briancon</a>' in html
+    assert 'Did you mean: <a href="/recherche?q=Brian%C3%A7on">Briançon</a>' in html
     assert httpx.get(f"{url}/recherche.json", params={"q": "Briançon"}).json()["suggestion"] is None
+    assert (
+        httpx.get(f"{url}/recherche.json", params={"q": "Bourg Mauirce"}).json()["suggestion"]
+        == "Bourg Maurice"
+    )
+
+
+def test_a_search_finding_nothing_shows_no_empty_facets_and_english_pages_no_french_colon(url):
+    """/recherche?q=xqzw showed an empty « Catégorie » fieldset with its buttons; an English page said
+    "Download this page : CSV"."""
+    for lang in ("fr", "en"):
+        html = httpx.get(f"{url}/recherche", params={"q": "xqzw", "lang": lang}).text
+        assert "<fieldset" not in html and 'class="facets"' not in html
+    found = httpx.get(f"{url}/recherche", params={"q": "saison", "lang": "en"}).text
+    assert "<fieldset" in found and "Download this page: <a" in found
+    french = httpx.get(f"{url}/recherche", params={"q": "saison", "lang": "fr"}).text
+    assert "Télécharger cette page\u00a0: <a" in french
+    for path, said in [
+        ("/projets", "The whole list: <a"),
+        ("/def", "Namespace: <code"),
+        ("/api", "Columns: "),
+    ]:
+        assert said in httpx.get(url + path, params={"lang": "en"}).text, path
 
 
 def test_counted_words_agree_with_their_count():
