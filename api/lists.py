@@ -15,6 +15,7 @@ past that (/lieux' 1,194 EPCI), they are left out (a département chosen first s
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,13 +66,16 @@ class Listing:
 
 
 PARAMETERS = ("page", "limit", "format", "lang", "valeurs")  # every list's and the search's, beside facets
+# What links pick up on their way (campaign tags, click ids): never a filter, and a shared link must open.
+ADDED_ON_THE_WAY = re.compile(r"utm_\w+|fbclid|gclid|msclkid|mc_cid|mc_eid")
 
 
 def selected_facets(request: Request, facets: list[str], own: tuple[str, ...]) -> dict[str, list[str]]:
     """The facets' chosen values. A parameter no facet or page reads (a région filter where there was
     none) was ignored and the whole list came back as if filtered: a 400 that names it and the known ones."""
     known = [*facets, *own, *PARAMETERS]
-    if wrong := next((k for k in request.query_params if k not in known), None):
+    unknown = (k for k in request.query_params if k not in known and not ADDED_ON_THE_WAY.fullmatch(k))
+    if wrong := next(unknown, None):
         message = translator(language(request))("param_unknown", param=wrong[:40], known=", ".join(known))
         raise HTTPException(400, message)
     chosen = {name: [v for v in request.query_params.getlist(name) if v] for name in facets}

@@ -314,6 +314,9 @@ def test_an_unknown_list_parameter_is_a_400_naming_it_and_the_known_ones(url):
     # What a list page's own links and forms send is known: sort, pages, a facet shown whole, language.
     known = {"tri": "annee", "page": "1", "valeurs": "theme", "lang": "en", "facets": "1", "limit": "5"}
     assert httpx.get(url + "/projets.json", params=known).status_code == 200
+    # A shared link's campaign tags and click ids are not filters: the page opens.
+    shared = {"departement": "73", "utm_source": "lettre", "fbclid": "x1"}
+    assert httpx.get(url + "/projets", params=shared).status_code == 200
 
 
 def test_a_region_s_roll_ups_are_its_lists_region_facet(url):
