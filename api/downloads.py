@@ -4,7 +4,6 @@ range requests (Starlette's FileResponse answers ``Range``)."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
@@ -47,7 +46,9 @@ OFFERED = (formats.HTML, formats.JSON, formats.CSV)  # as a list's: HTML first, 
 COLUMNS = ["name", "title", "media", "bytes", "triples", "graph", "license"]
 
 
-def downloads_page(request: Request, ext: str | None) -> Response:
+@router.get("/telechargements", include_in_schema=False)
+@router.get("/telechargements.{ext}", include_in_schema=False)  # .json, .csv as every page with twins
+def downloads_page(request: Request, ext: str | None = None) -> Response:
     """The page and its twins: the manifest (JSON, with ``preparing``, and a version ``null`` before the
     first build) or its files (CSV), whether or not the files are built yet."""
     fmt = conneg.choose(request, OFFERED, ext)
@@ -64,18 +65,6 @@ def downloads_page(request: Request, ext: str | None) -> Response:
     files = [file_view(f, lang) for f in manifest["files"]] if manifest else []
     context = {"manifest": manifest, "files": files, "error": dumps.error, "pending": pending}
     return render(request, "downloads.html", context)
-
-
-def _endpoint(ext: str | None) -> Callable[[Request], Response]:
-    def endpoint(request: Request) -> Response:
-        return downloads_page(request, ext)
-
-    return endpoint
-
-
-for _ext in (None, "json", "csv"):
-    _path = "/telechargements" + (f".{_ext}" if _ext else "")
-    router.add_api_route(_path, _endpoint(_ext), methods=["GET"], include_in_schema=False)
 
 
 def file_view(f: dict, lang: str) -> dict:
