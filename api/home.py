@@ -3,7 +3,7 @@ shaded by number of projects (or of service places), every département linking 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -29,13 +29,6 @@ class Home:
     counts: dict[str, int] = field(default_factory=dict)  # per département code
     shades: dict[str, int] = field(default_factory=dict)
     top: int = 0
-
-
-def named(outline: Outline, cat: search.Catalog) -> Outline:
-    """As every other page names the département (« Paris », where the map's package says « Ville de
-    Paris »): from the index, so that no page loads the territorial reference for a name."""
-    territory = cat.territories.get(f"{cat.base}id/departement/{outline.code}")
-    return replace(outline, name=territory.label) if territory else outline
 
 
 def bucket(n: int, top: int) -> int:
@@ -67,7 +60,7 @@ def home(request: Request) -> HTMLResponse:
             figures=[(k, cat.count(k)) for k in KINDS],
             latest=latest,
             layer=layer,
-            outlines=[named(o, cat) for o in outlines().values()],
+            outlines=list(outlines().values()),
             view=VIEW_SIZE,
             counts=counts,
             shades={code: bucket(n, top) for code, n in counts.items()},
