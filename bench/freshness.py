@@ -3,9 +3,10 @@
 On a copy of a loaded store (``make load`` gives one with the bundled data and its private graphs), a
 real ``communs serve`` on a free loopback port; each round proposes a resource through the JSON API
 with a moderator's token, accepts it, then polls, over HTTP, until each place shows it: SPARQL (ASK),
-its list (``/ressources.json`` filtered on its département), search (``/recherche.json``) and its
-territory's page. A round's figure per place is the time from the acceptance's answer to the first
-poll that sees it. The CPU the server's process tree spent per round is reported too.
+its list (``/ressources.json`` filtered on its département), search (``/recherche.json``), its
+territory's page and the reconciliation service (``/reconcile``, the name index). A round's figure
+per place is the time from the acceptance's answer to the first poll that sees it. The CPU the
+server's process tree spent per round is reported too.
 
     python bench/freshness.py var/store --rounds 5
 """
@@ -13,6 +14,7 @@ poll that sees it. The CPU the server's process tree spent per round is reported
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -85,7 +87,7 @@ def moderator_token(env: dict) -> str:
 
 def measure(client: httpx.Client, rounds: int) -> dict[str, list[float]]:
     """Seconds from acceptance to visibility, per place and round (``client`` carries a moderator's token)."""
-    figures: dict[str, list[float]] = {"sparql": [], "list": [], "search": [], "territory": []}
+    figures: dict[str, list[float]] = {p: [] for p in ("sparql", "list", "search", "territory", "reconcile")}
     for i in range(rounds):
         word = f"fraicheur{i}x{int(time.time())}"
         title = f"Guide {word}"
@@ -131,6 +133,8 @@ def main() -> None:
         try:
             until(lambda: _ok(client, "/recherche.json?q=saisonniers"), started)
             print(f"server answering lists and search {time.perf_counter() - started:.1f} s after its start")
+            until(lambda: _ok(client, "/reconcile?queries=" + json.dumps({"q": {"query": "Gap"}})), started)
+            print(f"and reconciliation {time.perf_counter() - started:.1f} s after its start")
             cpu_before = cpu_seconds(server.pid)
             figures = measure(client, args.rounds)
             cpu = (cpu_seconds(server.pid) - cpu_before) / args.rounds
@@ -149,11 +153,13 @@ def places(client: httpx.Client, iri: str, title: str, word: str) -> dict[str, C
     ask = {"query": f"ASK {{ <{iri}> ?p ?o }}"}
     json_results = {"Accept": "application/sparql-results+json"}
     in_list = {"departement": "73", "limit": 10000}
+    named = {"queries": json.dumps({"q": {"query": title, "type": "ressource"}})}
     return {
         "sparql": lambda: client.get("/sparql", params=ask, headers=json_results).json()["boolean"],
         "list": lambda: title in client.get("/ressources.json", params=in_list).text,
         "search": lambda: title in client.get("/recherche.json", params={"q": word}).text,
         "territory": lambda: title in client.get(f"/id/commune/{COMMUNE}").text,
+        "reconcile": lambda: f'"id":"{iri}"' in client.get("/reconcile", params=named).text.replace(" ", ""),
     }
 
 

@@ -13,6 +13,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,9 +175,9 @@ class Dumps:
                 self._thread = threading.Thread(target=self._follow, daemon=True, name="dumps")
                 self._thread.start()
 
-    def changed(self) -> None:
-        """A write (the app's store listener): rebuild the downloads there are (the first are built when
-        first asked for, not by every write of a test server or a fresh install)."""
+    def changed(self, graphs: Collection[str] = ()) -> None:
+        """A write to public ``graphs`` (the app's store listener): rebuild the downloads there are (the
+        first are built when first asked for, not by every write of a test server or a fresh install)."""
         if self.manifest() is not None:
             self.ensure()
 

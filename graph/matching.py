@@ -10,7 +10,9 @@ below any exact name, so that scores (0-100) compare across queries.
 
 from __future__ import annotations
 
+import copy
 import csv
+import dataclasses
 import logging
 import re
 import threading
@@ -19,13 +21,13 @@ import unicodedata
 import weakref
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from rapidfuzz import fuzz, process
 
-from graph.namespaces import CREATIVE_WORKS, CS, DCTERMS, IGEO, ORG, RDFS, SCHEMA, SKOS
+from graph.namespaces import CREATIVE_WORKS, CS, DCTERMS, IGEO, ORG, RDF, RDFS, SCHEMA, SKOS
 from graph.settings import DATA_DIR
 from graph.store import Store, StoreError
 
@@ -219,49 +221,156 @@ def normalize_code(value: str, width: int) -> str:
 
 
 class NameIndex:
-    """Every entity of the nine types with its names, keyed for exact and fuzzy look-ups."""
+    """Every entity of the nine types with its names, keyed for exact and fuzzy look-ups. A write gives a new
+    index sharing what the write left as it was (:meth:`updated`): readers keep the one they hold, whole."""
 
-    def __init__(self, entities: Iterable[Entity], aliases: Iterable[tuple[str, str]] = ()):
+    def __init__(
+        self,
+        entities: Iterable[Entity],
+        aliases: Iterable[tuple[str, str]] = (),
+        codes: Iterable[tuple[str, str]] = (),
+    ):
         self.entities: dict[str, Entity] = {e.iri: e for e in entities}
-        # key → {iri: (score if that key matches, the name)}
-        self._keys: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
-        aliases = list(aliases)
-        for e in self.entities.values():
-            if e.type == "epci":
-                self._add(epci_key(e.name)[0], e.iri, EXACT, e.name)
-                # 'CC Alpes-Provence-Verdon "Sources de lumière"', 'CA Porte de l'Isère (CAPI)'
-                aliases += [(_EPCI_SUFFIX.sub("", e.name), e.iri)] + [
-                    (a, e.iri) for a in ACRONYM.findall(e.name)
-                ]
-            self._add(name_key(e.name), e.iri, EXACT, e.name)
-        for name, iri in aliases:  # (name, IRI): former communes, alternative labels
+        self.aliases: dict[str, list[str]] = {}  # IRI → other names (former communes', alternative labels)
+        for name, iri in aliases:
             if iri in self.entities:
-                key = epci_key(name)[0] if self.entities[iri].type == "epci" else name_key(name)
-                self._add(key, iri, FORMER, name)
-        self.by_code: dict[tuple[str, str], list[str]] = defaultdict(list)  # (type, code) → IRIs
-        for e in self.entities.values():
-            for code in {e.code, e.siren} - {""}:
-                self.by_code[(e.type, code)].append(e.iri)
-        # The keys for fuzzy search (in insertion order, which breaks score ties) and sorted, per type (None)
-        # and per type and département ("" for none): a search in scope reads its own département's alone.
-        self._choices: dict[tuple[str, str | None], list[str]] = defaultdict(list)
-        for key, targets in self._keys.items():
-            entities = [self.entities[iri] for iri in targets]
-            for pool in {(e.type, d) for e in entities for d in (None, *(e.departements or ("",)))}:
-                self._choices[pool].append(key)
-        self._sorted = {pool: sorted(keys) for pool, keys in self._choices.items()}
-        self._backwards = {pool: sorted(map(_backwards, keys)) for pool, keys in self._choices.items()}
+                self.aliases.setdefault(iri, []).append(name)
+        self._keys: dict[str, dict[str, tuple[float, str]]] = {}  # key → {IRI: (score if it matches, name)}
+        self.by_code: dict[tuple[str, str], list[str]] = {}  # (type, code) → IRIs
         # The names as written, per type, for suggest: a prefix being typed is not yet a key ("Le" is the
         # start of "Le Mans", whose key has no article; "S" of "Strasbourg", not "sur").
-        self._written: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self._written: dict[str, list[tuple[str, str]]] = {}
+        self._children: dict[str, list[str]] = {}  # IRI → the entities part of it or located in it
         for e in self.entities.values():
-            self._written[e.type].append((fold(e.name), e.iri))
+            self._add(e)
+        for code, iri in codes:  # a merged commune's former code, a delegated commune's: its current one
+            if iri not in (found := self.by_code.setdefault((self.entities[iri].type, code), [])):
+                found.append(iri)
         for names in self._written.values():
             names.sort()
+        # The keys sorted per type (None) and per type and département ("" for none), so that a search in
+        # scope reads its own département's alone; and reversed word for word, for the names a query ends.
+        pools: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+        for key in self._keys:
+            for pool in self._pools(key):
+                pools[pool].append(key)
+        self._sorted = {pool: sorted(keys) for pool, keys in pools.items()}
+        self._backwards = {pool: sorted(map(_backwards, keys)) for pool, keys in pools.items()}
+        self.origins: dict[str, set[str]] = {}  # public graph → the entities it says something of
+        self.formers: set[str] = set()  # former communes: their names and codes are their current one's
 
-    def _add(self, key: str, iri: str, score: float, name: str) -> None:
-        if key:
-            _keep_best(self._keys[key], iri, score, name)
+    def _names(self, e: Entity) -> list[tuple[str, float, str]]:
+        """(key, score when it matches, name) of every name the entity goes by."""
+        others = self.aliases.get(e.iri, [])
+        if e.type == "epci":  # 'CC Alpes-Provence-Verdon "Sources de lumière"', 'CA Porte de l'Isère (CAPI)'
+            others = [*others, _EPCI_SUFFIX.sub("", e.name), *ACRONYM.findall(e.name)]
+            keyed = [(epci_key(n)[0], FORMER, n) for n in others]
+            return [(epci_key(e.name)[0], EXACT, e.name), (name_key(e.name), EXACT, e.name), *keyed]
+        return [(name_key(e.name), EXACT, e.name), *((name_key(n), FORMER, n) for n in others)]
+
+    def _add(self, e: Entity) -> None:
+        for key, score, name in self._names(e):
+            if key:
+                _keep_best(self._keys.setdefault(key, {}), e.iri, score, name)
+        for code in {e.code, e.siren} - {""}:
+            self.by_code.setdefault((e.type, code), []).append(e.iri)
+        self._written.setdefault(e.type, []).append((fold(e.name), e.iri))
+        for p in e.parents:
+            self._children.setdefault(p, []).append(e.iri)
+
+    def _drop(self, e: Entity) -> None:
+        for key, _, _ in self._names(e):
+            if self._keys.get(key, {}).pop(e.iri, None) and not self._keys[key]:
+                del self._keys[key]
+        for code in {e.code, e.siren} - {""}:
+            self.by_code[(e.type, code)].remove(e.iri)
+        self._written[e.type].remove((fold(e.name), e.iri))
+        for p in e.parents:
+            self._children[p].remove(e.iri)
+
+    def _pools(self, key: str) -> set[tuple[str, str | None]]:
+        entities = [self.entities[iri] for iri in self._keys.get(key, ())]
+        return {(e.type, d) for e in entities for d in (None, *(e.departements or ("",)))}
+
+    def updated(self, store: Store, graphs: Collection[str]) -> NameIndex | None:
+        """The index once writes to ``graphs`` are read: what they said or say of entities is read again
+        (not the rest of the store), and what is placed through those entities placed again. None when
+        the change reaches a territory or a former commune: a new territorial reference is read whole."""
+        subjects = set().union(*(self.origins.get(g, ()) for g in graphs))
+        for g in graphs:
+            query = f"SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} FILTER(isIRI(?x)) }}"
+            subjects.update(x.value for (x,) in store.scan(query, ("x",)))
+        read = _read_subjects(store, subjects)
+        old = {i: self.entities[i] for i in subjects if i in self.entities}
+        if subjects & (self.formers | read.formers) or any(
+            e.type in TERRITORY_TYPES for e in (*old.values(), *read.entities.values())
+        ):
+            return None
+        new = copy.copy(self)
+        for name in ("entities", "aliases", "_keys", "by_code", "_written", "_children", "origins"):
+            setattr(new, name, dict(getattr(self, name)))
+        for g in {g for g, found in self.origins.items() if found & subjects} | read.origins.keys():
+            new.origins[g] = (self.origins.get(g, set()) - subjects) | read.origins.get(g, set())
+        moved = {
+            i
+            for i in subjects
+            if _stated(old.get(i)) != _stated(read.entities.get(i))
+            or self.aliases.get(i) != read.aliases.get(i)
+        }
+        placed, queue = set(moved), list(moved)  # and what is part of them or located in them, at any depth
+        while queue:
+            for child in self._children.get(queue.pop(), ()):
+                if child not in placed:
+                    placed.add(child)
+                    queue.append(child)
+        before = {i: self.entities[i] for i in placed if i in self.entities}
+        after = {i: read.entities[i] for i in moved if i in read.entities}
+        after |= {i: dataclasses.replace(e) for i, e in before.items() if i not in moved}  # shared: a copy
+        for i in moved:
+            new.aliases.pop(i, None)
+            if i in read.aliases:
+                new.aliases[i] = read.aliases[i]
+            new.entities.pop(i, None)
+        new.entities.update(after)
+        _place(new.entities, after.values(), lambda code: new.entities[new.by_code[("departement", code)][0]])
+        # Every container of the shared tables this change touches is copied before it is changed.
+        keys = {k for e in before.values() for k, _, _ in self._names(e)}
+        keys |= {k for e in after.values() for k, _, _ in new._names(e)}
+        both = (*before.values(), *after.values())
+        for table, touched in (
+            (new._keys, keys),
+            (new.by_code, {(e.type, c) for e in both for c in {e.code, e.siren}}),
+            (new._written, {e.type for e in both}),
+            (new._children, {p for e in both for p in e.parents}),
+        ):
+            for k in touched & table.keys():
+                table[k] = copy.copy(table[k])
+        for e in before.values():
+            new._drop(e)
+        for e in after.values():
+            new._add(e)
+        for t in {e.type for e in after.values()}:
+            new._written[t].sort()
+        for commune, projects, places in _counts(before.values(), after.values(), moved):
+            if (e := new.entities.get(commune)) is not None and e.type == "commune":
+                counted = {"projects": e.projects + projects, "places": e.places + places}
+                new.entities[commune] = dataclasses.replace(e, **counted)
+        added: dict[tuple[str, str | None], set[str]] = defaultdict(set)
+        removed: dict[tuple[str, str | None], set[str]] = defaultdict(set)
+        for key in keys:
+            was, now = self._pools(key), new._pools(key)
+            for pool in now - was:
+                added[pool].add(key)
+            for pool in was - now:
+                removed[pool].add(key)
+        new._sorted, new._backwards = dict(self._sorted), dict(self._backwards)
+        for pool in added.keys() | removed.keys():
+            pooled = (set(self._sorted.get(pool, ())) - removed[pool]) | added[pool]
+            new._sorted[pool] = sorted(pooled)
+            new._backwards[pool] = sorted(map(_backwards, pooled))
+            if not pooled:
+                del new._sorted[pool], new._backwards[pool]
+        return new
 
     def departement_code(self, value: str) -> str | None:
         """A département given as a code ('73', '5', '2a'), an IRI or a name ('Hte Savoie')."""
@@ -412,7 +521,7 @@ class NameIndex:
                     _keep_best(out, iri, score, matched)
 
         for t, d in ((t, d) for t in scope for d in ([*departements, ""] if departements else [None])):
-            choices = self._choices.get((t, d))
+            choices = self._sorted.get((t, d))
             for key in filter(None, keys) if choices else ():
                 close = process.extract(
                     key, choices, scorer=fuzz.ratio, limit=None, score_cutoff=FUZZY_FLOOR * 100 / FUZZY_MAX
@@ -471,48 +580,86 @@ class NameIndex:
         return list({e.iri: e for e in ranked}.values())[:limit]  # each at its first place
 
 
-def _pairs(store: Store, predicate: str) -> list[tuple[ox.Term | None, ...]]:
-    return store.scan(f"SELECT ?x ?v WHERE {{ ?x <{predicate}> ?v }}", ("x", "v"))
+def _stated(e: Entity | None) -> tuple | None:
+    """What the store states of an entity (not what is derived from others: its place, its counts)."""
+    if e is None:
+        return None
+    return e.type, e.name, e.label, e.code, e.siren, e.population, e.postal_codes, e.epci_kind, e.parents
 
 
-def _instances(store: Store, cls: str) -> list[str]:
-    rows = store.scan(f"SELECT ?x WHERE {{ ?x a <{cls}> }}", ("x",))
-    return [x.value for (x,) in rows if isinstance(x, ox.NamedNode)]
+def _counts(
+    before: Iterable[Entity], after: Iterable[Entity], moved: set[str]
+) -> Iterator[tuple[str, int, int]]:
+    """(territory, projects, places) to add to its counts, for the projects and places that moved."""
+    for sign, entities in ((-1, before), (1, after)):
+        for e in entities:
+            if e.iri in moved and e.type in ("projet", "lieu"):
+                for p in e.parents:
+                    yield p, sign * (e.type == "projet"), sign * (e.type == "lieu")
 
 
-def read_index(store: Store) -> NameIndex:
-    """The index of the store's public data: a dozen flat patterns, joined here (as graph.search does)."""
-    type_of: dict[str, str] = {}
-    for t, classes in TYPE_CLASSES.items():
-        for iri in (iri for cls in classes for iri in _instances(store, cls)):
-            type_of.setdefault(iri, t)
-    former = {iri for cls in FORMER_CLASSES for iri in _instances(store, cls)}
+@dataclass
+class _Read:
+    entities: dict[str, Entity]  # not yet placed
+    aliases: dict[str, list[str]]  # IRI → its other names
+    codes: list[tuple[str, str]]  # (a former code, the commune it names)
+    formers: set[str]
+    origins: dict[str, set[str]]  # public graph → the entities (and former communes) it says something of
 
-    def objects(wanted: Collection[str], *predicates: str, kind: type = ox.Literal) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = defaultdict(list)
-        for p in predicates:
-            for x, v in _pairs(store, p):
-                if isinstance(x, ox.NamedNode) and isinstance(v, kind) and x.value in wanted:
-                    out[x.value].append(v.value)
+
+def _read_subjects(store: Store, subjects: Collection[str] | None) -> _Read:
+    """What the public data say of those subjects (of all for None) that the index reads, and the graphs
+    that say it: flat patterns, joined here (as graph.search does)."""
+    origins: dict[str, set[str]] = {g: set() for g in store.public_graphs()}
+    kept: Collection[str] | None = None  # the subjects worth keeping, once their types are known
+
+    def read(predicate: str, kind: type = ox.Literal, values: str = "", terms: bool = False) -> dict:
+        """Subject → values (their text, else the terms), graph by graph: each row's graph is known then."""
+        out: dict[str, list] = defaultdict(list)
+        asked = sorted(subjects if kept is None else kept) if subjects is not None else [None]
+        for g, said in origins.items():
+            for chunk in (asked[n : n + 500] for n in range(0, len(asked), 500)):
+                only = "" if chunk == [None] else "VALUES ?x { " + " ".join(f"<{i}>" for i in chunk) + " } "
+                query = f"SELECT ?x ?v WHERE {{ {only}{values}GRAPH <{g}> {{ ?x <{predicate}> ?v }} }}"
+                for x, v in store.scan(query, ("x", "v")):
+                    iri = x.value
+                    if isinstance(x, ox.NamedNode) and isinstance(v, kind) and (kept is None or iri in kept):
+                        out[iri].append(v if terms else v.value)
+                        said.add(iri)
         return out
 
-    wanted = set(type_of) | former
-    official = objects(wanted, IGEO + "nom")
+    classes = {c: t for t, cs in TYPE_CLASSES.items() for c in cs} | {c: "" for c in FORMER_CLASSES}
+    types = read(RDF + "type", ox.NamedNode, "VALUES ?v { " + " ".join(f"<{c}>" for c in classes) + " } ")
+    rank = {t: n for n, t in enumerate(TYPE_CLASSES)}
+    type_of = {
+        iri: min((classes[c] for c in found if classes[c]), key=rank.__getitem__)
+        for iri, found in types.items()
+        if any(classes[c] for c in found)
+    }
+    former = {iri for iri, found in types.items() if not any(classes[c] for c in found)}
+    kept = set(type_of) | former
+
+    def links(*predicates: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for p in predicates:
+            for x, vs in read(p, ox.NamedNode).items():
+                out[x] += vs
+        return out
+
+    official = read(IGEO + "nom")
     labels: dict[str, str] = {}
-    for x, v in _pairs(store, RDFS + "label"):
-        named = isinstance(x, ox.NamedNode) and isinstance(v, ox.Literal) and x.value in wanted
-        if named and (x.value not in labels or v.language == "fr"):
-            labels[x.value] = v.value
-    codes = objects(wanted, IGEO + "codeINSEE")
-    sirens = objects(type_of, CS + "siren")
-    populations = objects(type_of, CS + "population")
-    postal = objects(type_of, SCHEMA + "postalCode")
-    former_codes = objects(type_of, CS + "ancienCodeINSEE")
-    alt = objects(type_of, SKOS + "altLabel")
-    kinds = {x.value: v.value.rsplit("/", 1)[-1].upper() for x, v in _pairs(store, IGEO + "typeDEPCI")}
+    for x, vs in read(RDFS + "label", terms=True).items():
+        for v in vs:
+            if x not in labels or v.language == "fr":
+                labels[x] = v.value
+    codes, sirens, populations = read(IGEO + "codeINSEE"), read(CS + "siren"), read(CS + "population")
+    postal, former_codes = read(SCHEMA + "postalCode"), read(CS + "ancienCodeINSEE")
+    alt = read(SKOS + "altLabel")
+    epci_kinds = read(IGEO + "typeDEPCI", ox.NamedNode)
+    kinds = {x: v[0].rsplit("/", 1)[-1].upper() for x, v in epci_kinds.items()}
     # An EPCI (an area) across a boundary only overlaps the départements it touches: it is in each of them.
-    parents = objects(wanted, DCTERMS + "isPartOf", SCHEMA + "geoOverlaps", kind=ox.NamedNode)
-    located = objects(type_of, *SPATIAL, kind=ox.NamedNode)
+    parents = links(DCTERMS + "isPartOf", SCHEMA + "geoOverlaps")
+    located = links(*SPATIAL)
 
     entities: dict[str, Entity] = {}
     for iri, t in type_of.items():
@@ -532,31 +679,55 @@ def read_index(store: Store) -> NameIndex:
             epci_kind=kinds.get(iri) if t == "epci" else None,
             parents=parents.get(iri, []) + located.get(iri, []),
         )
-    _place(entities)
     # A delegated commune's name and code name its current commune, as does a merged commune's former code.
     current_of = {i: c for i in former if (c := next((p for p in parents.get(i, ()) if p in entities), None))}
-    aliases = [(n, c) for i, c in current_of.items() if (n := (official.get(i) or [labels.get(i, "")])[0])]
-    aliases += [(n, iri) for iri, names in alt.items() if iri in entities for n in names]
+    aliases: dict[str, list[str]] = defaultdict(list)
+    for i, c in current_of.items():
+        if n := (official.get(i) or [labels.get(i, "")])[0]:
+            aliases[c].append(n)
+    for iri, names in alt.items():
+        if iri in entities:
+            aliases[iri] += names
     # A row the loaders apply only beside a département's name (its context: a homonym) is theirs alone.
     coded = {(e.type, c): iri for iri, e in entities.items() for c in {e.code, e.siren} - {""}}
     with TERRITORY_NAMES.open(encoding="utf-8", newline="") as f:
-        rows = [r for r in csv.DictReader(f) if (r["kind"], r["target"]) in coded and not r.get("context")]
-    aliases += [(r["alias"], coded[(r["kind"], r["target"])]) for r in rows]
-    index = NameIndex(entities.values(), aliases)
-    for iri, olds in former_codes.items():
-        for old in olds if iri in entities else ():
-            index.by_code[("commune", old)].append(iri)
-    for iri, current in current_of.items():
-        for code in codes.get(iri, ()):
-            if current not in index.by_code[("commune", code)]:
-                index.by_code[("commune", code)].append(current)
+        for r in csv.DictReader(f):
+            if (r["kind"], r["target"]) in coded and not r.get("context"):
+                aliases[coded[(r["kind"], r["target"])]].append(r["alias"])
+    codes_of = [(old, iri) for iri, olds in former_codes.items() if iri in entities for old in olds]
+    codes_of += [(code, c) for i, c in current_of.items() for code in codes.get(i, ())]
+    return _Read(entities, dict(aliases), codes_of, former, {g: said for g, said in origins.items() if said})
+
+
+def read_index(store: Store) -> NameIndex:
+    """The index of the store's public data, read whole."""
+    stats["full_reads"] += 1
+    read = _read_subjects(store, None)
+    entities = read.entities
+    by_dep = {e.code: e for e in entities.values() if e.type == "departement"}
+    _place(entities, entities.values(), by_dep.__getitem__)
+    for d in by_dep.values():  # a région covers its départements: asked with one of them, it is in scope
+        for r in d.regions:
+            entities[r].departements = tuple(sorted((*entities[r].departements, d.code)))
+    for commune, projects, places in _counts((), entities.values(), set(entities)):
+        if (e := entities.get(commune)) is not None and e.type == "commune":
+            e.projects += projects
+            e.places += places
+    aliases = [(n, iri) for iri, names in read.aliases.items() for n in names]
+    index = NameIndex(entities.values(), aliases, read.codes)
+    index.origins, index.formers = read.origins, read.formers
     return index
 
 
-def _place(entities: dict[str, Entity]) -> None:
-    """Départements, régions and EPCI of every entity, from the territories it is part of, overlaps or is
-    located in; and each commune's count of projects and service places."""
-    level = {iri: e.type for iri, e in entities.items() if e.type in TERRITORY_TYPES}
+def _place(
+    entities: dict[str, Entity], placing: Iterable[Entity], departement: Callable[[str], Entity]
+) -> None:
+    """Départements, régions and EPCI of the entities ``placing`` (in ``entities``), from the territories
+    they are part of, overlap or are located in."""
+
+    def level(iri: str) -> str | None:
+        e = entities.get(iri)
+        return e.type if e is not None and e.type in TERRITORY_TYPES else None
 
     def departements_of(iri: str, seen: frozenset[str] = frozenset()) -> set[str]:
         e = entities.get(iri)
@@ -568,32 +739,23 @@ def _place(entities: dict[str, Entity]) -> None:
             return set()
         out: set[str] = set()
         for p in e.parents:
-            if e.type == "commune" and level.get(p) == "epci":
+            if e.type == "commune" and level(p) == "epci":
                 continue  # a commune's département is its own, not its EPCI's others
             out |= departements_of(p, seen | {iri})
         return out
 
-    for e in entities.values():
+    def regions_of(e: Entity) -> set[str]:
+        return {p for p in e.parents if level(p) == "region"}
+
+    placing = list(placing)
+    for e in placing:
         e.departements = tuple(sorted(departements_of(e.iri)))
         if e.type == "commune":
-            e.epci = next((p for p in e.parents if level.get(p) == "epci"), "")
-
-    def regions_of(e: Entity) -> set[str]:
-        return {p for p in e.parents if level.get(p) == "region"}
-
-    by_dep = {e.code: e for e in entities.values() if e.type == "departement"}
-    for e in entities.values():
+            e.epci = next((p for p in e.parents if level(p) == "epci"), "")
+    for e in placing:
         if e.type != "region":  # its own, and those of its départements
-            e.regions = tuple(sorted(regions_of(e).union(*(regions_of(by_dep[d]) for d in e.departements))))
-    for d in by_dep.values():  # a région covers its départements: asked with one of them, it is in scope
-        for r in d.regions:
-            entities[r].departements = tuple(sorted((*entities[r].departements, d.code)))
-    for e in entities.values():
-        for p in e.parents if e.type in ("projet", "lieu") else ():
-            target = entities.get(p)
-            if target is not None and target.type == "commune":
-                target.projects += e.type == "projet"
-                target.places += e.type == "lieu"
+            theirs = (regions_of(departement(d)) for d in e.departements)
+            e.regions = tuple(sorted(regions_of(e).union(*theirs)))
 
 
 _lock = threading.Lock()
@@ -602,7 +764,10 @@ _read = threading.Condition(_lock)  # notified when a read of an index ends (don
 # how long the read took).
 _cache: weakref.WeakKeyDictionary[Store, tuple[int, NameIndex, float, float]] = weakref.WeakKeyDictionary()
 _building: weakref.WeakSet[Store] = weakref.WeakSet()  # a read under way or about to begin
-SETTLE = 1.0  # seconds after a write before the re-read: one change is several updates (an acceptance's)
+# Writes told of since the cached version: (how many, the public graphs they changed).
+_told: weakref.WeakKeyDictionary[Store, tuple[int, set[str]]] = weakref.WeakKeyDictionary()
+SETTLE = 1.0  # seconds after a write before a whole re-read: one load is several writes
+stats = {"full_reads": 0, "updates": 0}
 
 
 def start(store: Store) -> None:
@@ -612,9 +777,12 @@ def start(store: Store) -> None:
             _follow(store)
 
 
-def changed(store: Store) -> None:
-    """A write was committed (the app's store listener): the index is read again in the background."""
+def changed(store: Store, graphs: Collection[str]) -> None:
+    """A write to public ``graphs`` was committed (the app's store listener): the index follows it in the
+    background."""
     with _lock:
+        count, told = _told.get(store, (0, set()))
+        _told[store] = (count + 1, told | set(graphs))
         _follow(store)
 
 
@@ -652,7 +820,9 @@ def _follow(store: Store) -> None:
 
 
 def _load(store: Store) -> NameIndex:
-    version, started = store.version, time.monotonic()
+    with _lock:
+        version, started = store.version, time.monotonic()
+        _told.pop(store, None)
     index = read_index(store)
     with _lock:
         _cache[store] = (version, index, time.monotonic(), time.monotonic() - started)
@@ -661,19 +831,30 @@ def _load(store: Store) -> NameIndex:
 
 
 def _refresh(store: Store) -> None:
-    """Read the index until it is the store's version: SETTLE after the write, and at least as long after
-    the previous read as that read took, so that writes in a row cost reads half the time at most (a write
-    shows within three reads' time: 4-15 s each, at 1M triples)."""
+    """Follow the store's version. Writes this process told of (:func:`changed`), and they alone, are read
+    as they come: what they changed alone. Otherwise (another process's writes, a new territorial
+    reference) the index is read whole, SETTLE after the write and at least as long after the previous
+    whole read as that read took, so that writes in a row cost such reads half the time at most."""
     current = False
     try:
         while True:
             with _lock:  # the version read and the end of the build at once: a write between is not lost
                 cached = _cache.get(store)
-                current = cached is not None and cached[0] == store.version
+                version = store.version
+                count, graphs = _told.pop(store, (0, set()))
+                current = cached is not None and cached[0] == version
                 if current:
                     _building.discard(store)
                     _read.notify_all()
                     return
+            told = cached is not None and count and cached[0] + count == version
+            index = cached[1].updated(store, graphs) if told else None
+            if cached and index is not None:
+                stats["updates"] += 1
+                with _lock:
+                    _cache[store] = (version, index, cached[2], cached[3])
+                    _read.notify_all()
+                continue
             if cached:
                 time.sleep(max(SETTLE, cached[3] - (time.monotonic() - cached[2])))
             _load(store)

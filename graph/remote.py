@@ -485,7 +485,7 @@ class RemoteStore(Store):
             if private:
                 return
             self.written.update(public)  # the browsing index re-reads what these graphs describe
-        self.changed()
+        self.changed(public)
 
     def replace_graph(self, graph, triples, meta=None):
         lines = {str(t) for t in triples}  # materialised first: a failing source never touches the store

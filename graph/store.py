@@ -72,12 +72,12 @@ class Store(ABC):
         self.written: set[str] = set()  # public graphs replaced or dropped since graph.search last took them
         # Called after every committed change to public graphs, in the writer's thread (some under its
         # lock): each only schedules the re-reading of what it derives (the name index, the downloads).
-        self.listeners: list[Callable[[], None]] = []
+        self.listeners: list[Callable[[list[str]], None]] = []
 
-    def changed(self) -> None:
-        """Tell the listeners that the version moved."""
+    def changed(self, graphs: list[str]) -> None:
+        """Tell the listeners that the version moved, and which public graphs moved it."""
         for listener in list(self.listeners):
-            listener()
+            listener(graphs)
 
     def graphs_named(self, sparql: str) -> tuple[list[str], list[str]]:
         """The private and the public graphs of ours an update names."""
@@ -308,11 +308,12 @@ class OxigraphStore(Store):
             # above any counted one, so that no ETag or snapshot of before is taken for the current state.
             return time.time_ns() // 1_000_000
 
-    def _bump(self) -> None:
+    def _bump(self, graphs: list[str]) -> None:
         self._version += 1
         if self._version_file:
             _write_aside(self._version_file, str(self._version))
-        self.changed()
+        self.written.update(graphs)  # the browsing index re-reads what these graphs describe
+        self.changed(graphs)
 
     def replace_graph(self, graph, triples, meta=None):
         g = ox.NamedNode(graph)
@@ -331,8 +332,7 @@ class OxigraphStore(Store):
                 if data:
                     store.load(data.encode(), ox.RdfFormat.N_QUADS)
             if self.minter.is_public_graph(graph):
-                self.written.add(graph)
-                self._bump()
+                self._bump([graph])
         return len(lines)
 
     def bulk_import(
@@ -371,8 +371,7 @@ class OxigraphStore(Store):
             finally:
                 self._pending.unlink(missing_ok=True)
             if public := [g for g in graphs if self.minter.is_public_graph(g)]:
-                self.written.update(public)
-                self._bump()
+                self._bump(public)
         return total
 
     def _quads_for(
@@ -407,7 +406,7 @@ class OxigraphStore(Store):
         for g in graphs:
             self.oxigraph.remove_graph(g)
         self.oxigraph.flush()
-        self._bump()
+        self._bump([])
 
     def _drop_unfinished_bulk(self, pending: Path) -> None:
         """Graphs of a bulk import the process did not finish (see :meth:`bulk_import`) are dropped."""
@@ -419,7 +418,7 @@ class OxigraphStore(Store):
         self.oxigraph.flush()
         self._private.flush()
         pending.unlink()
-        self._bump()
+        self._bump([])
 
     def _drop_graphs(self, graphs: list[str]) -> None:
         for graph in graphs:
@@ -440,9 +439,8 @@ class OxigraphStore(Store):
                 (self._private if private else self.oxigraph).update(sparql)
             except SyntaxError as e:
                 raise StoreError(f"invalid SPARQL Update: {e}") from e
-            if not private:  # the browsing index re-reads what these graphs describe
-                self.written.update(public)
-                self._bump()
+            if not private:
+                self._bump(public)
 
     @property
     def version(self):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import functools
 import time
 
 import pyoxigraph as ox
 import pytest
 
 from graph import matching
-from graph.namespaces import IGEO, RDF, RDFS, SCHEMA
+from graph.namespaces import CS, DCTERMS, IGEO, ORG, RDF, RDFS, SCHEMA, SKOS
 from graph.store import OxigraphStore
 
 
@@ -87,3 +90,77 @@ def test_certain_only_when_unique_in_scope_and_the_index_follows_writes():
     found = fresh.match("maison des saisonniers", ("projet",))
     assert found[0].match and found[0].entity.departements == ("73",)
     assert fresh.entities[store.minter.thing("commune", "73034")].projects == 1
+
+
+def _state(index: matching.NameIndex) -> dict:
+    """Everything an index holds, order aside."""
+    return {
+        "entities": {i: dataclasses.asdict(e) for i, e in index.entities.items()},
+        "keys": index._keys,
+        "codes": {k: sorted(v) for k, v in index.by_code.items() if v},
+        "pools": (index._sorted, index._backwards),
+        "written": {t: names for t, names in index._written.items() if names},
+        "children": {k: sorted(v) for k, v in index._children.items() if v},
+        "aliases": index.aliases,
+        "origins": index.origins,
+    }
+
+
+def test_a_write_is_read_alone_and_the_index_then_equals_a_whole_read():
+    store = OxigraphStore("https://example.org/")
+    m = store.minter
+    store.replace_graph(
+        m.graph("t"), _commune(store, "73034", "Beaufort", "73") + _commune(store, "38032", "Autrans", "38")
+    )
+    store.listeners.append(functools.partial(matching.changed, store))
+    first = matching.index_of(store)
+    g, org, project, place = (
+        m.graph("contributions"),
+        m.thing("organisation", "o"),
+        m.thing("projet", "p"),
+        m.thing("lieu", "l"),
+    )
+    beaufort, autrans = m.thing("commune", "73034"), m.thing("commune", "38032")
+    writes = [
+        # an organisation in Beaufort, a project part of it (placed through it), a place in Autrans
+        f"""INSERT DATA {{ GRAPH <{g}> {{
+            <{org}> a <{ORG}Organization> ; <{RDFS}label> "Foyer de ski de fond"@fr ;
+              <{SKOS}altLabel> "FSF" ; <{SCHEMA}location> <{beaufort}> .
+            <{project}> a <{SCHEMA}Project> ; <{RDFS}label> "Maison des saisonniers"@fr ;
+              <{DCTERMS}isPartOf> <{org}> .
+            <{place}> a <{CS}ServicePlace> ; <{RDFS}label> "Espace France Services"@fr ;
+              <{SCHEMA}location> <{autrans}> ; <{SCHEMA}postalCode> "38880" }} }}""",
+        # the organisation moves: its project follows it to the other département
+        f"DELETE WHERE {{ GRAPH <{g}> {{ <{org}> <{SCHEMA}location> ?l }} }} ;"
+        f"INSERT DATA {{ GRAPH <{g}> {{ <{org}> <{SCHEMA}location> <{autrans}> }} }}",
+        # renamed, and given a location of its own in Beaufort
+        f"DELETE WHERE {{ GRAPH <{g}> {{ <{project}> <{RDFS}label> ?l }} }} ;"
+        f'INSERT DATA {{ GRAPH <{g}> {{ <{project}> <{RDFS}label> "Relais saisonniers"@fr ;'
+        f" <{DCTERMS}spatial> <{beaufort}> }} }}",
+        # the place withdrawn
+        f"DELETE WHERE {{ GRAPH <{g}> {{ <{place}> ?p ?o }} }}",
+    ]
+    full_reads, index, untouched = matching.stats["full_reads"], first, copy.deepcopy(_state(first))
+    for update in writes:
+        store.update(update)
+        deadline = time.monotonic() + 30
+        while matching._cache[store][0] != store.version and time.monotonic() < deadline:
+            time.sleep(0.02)
+        index = matching.index_of(store)
+        assert _state(index) == _state(matching.read_index(store)), update
+        full_reads += 1  # the comparison's own whole read
+    assert matching.stats["full_reads"] == full_reads  # the writes were read alone
+    assert index.match("relais saisonniers", ("projet",))[0].entity.departements == ("38", "73")
+    assert not any(c.exact for c in index.match("maison des saisonniers", ("projet",)))
+    assert index.match("FSF", ("organisation",))[0].entity.departements == ("38",)
+    assert (index.entities[beaufort].projects, index.entities[autrans].places) == (1, 0)
+    assert _state(first) == untouched  # readers of the first index kept it whole
+    # A change of a territory is read whole.
+    store.update(
+        f'INSERT DATA {{ GRAPH <{m.graph("t")}> {{ <{beaufort}> <{SKOS}altLabel> "Beaufort-sur-Doron" }} }}'
+    )
+    deadline = time.monotonic() + 30
+    while matching._cache[store][0] != store.version and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert matching.stats["full_reads"] == full_reads + 1
+    assert matching.index_of(store).match("Beaufort-sur-Doron", ("commune",))[0].match

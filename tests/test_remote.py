@@ -149,7 +149,7 @@ def test_the_dataset_is_spelled_out_and_private_graphs_stay_private(store, serve
     # A change to private graphs only (a proposal) moves nothing derived from the public ones.
     heard: list[int] = []
 
-    def listener() -> None:
+    def listener(graphs: list[str]) -> None:
         heard.append(1)
 
     store.listeners.append(listener)

@@ -72,7 +72,7 @@ def test_private_graphs_are_invisible_to_public_reads(store):
 
 def test_only_a_change_to_public_graphs_moves_the_version_and_wakes_the_listeners(store):
     heard: list[int] = []
-    store.listeners.append(lambda: heard.append(store.version))
+    store.listeners.append(lambda graphs: heard.append(store.version))
     public, private = store.minter.graph("catalogue"), store.minter.private_graph("contributions")
     store.replace_graph(private, [label_triple(store, "a", "A")])
     store.update(
