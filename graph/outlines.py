@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from graph.settings import DATA_DIR
-from loaders.gazetteer import load_gazetteer
 
 OUTLINES = DATA_DIR / "france-departements-svg" / "france.departments.svg"
 GEO_BOX = (-5.143751, 51.089397, 9.560416, 41.366550)  # MapSVG's geoViewBox of this map
@@ -58,13 +57,12 @@ def rings_of(d: str) -> list[list[tuple[float, float]]]:
 
 @lru_cache(maxsize=1)
 def outlines() -> dict[str, Outline]:
-    """INSEE code → outline (the package's path ids are INSEE codes), named as the territorial reference
-    names the département everywhere else ("Paris", where the package says "Ville de Paris")."""
-    names = {code: d.name for code, d in load_gazetteer().departements.items()}
+    """INSEE code → outline (the package's path ids are INSEE codes), named by the bundled file, whose names
+    are the territorial reference's (tests/test_cards.py): the pages' maps read no reference for 96 names."""
     found = {}
     for code, name, d in PATH.findall(OUTLINES.read_text(encoding="utf-8")):
         xs, ys = zip(*(point for ring in rings_of(d) for point in ring), strict=True)
-        found[code] = Outline(code, names.get(code, name), d, (min(xs), min(ys), max(xs), max(ys)))
+        found[code] = Outline(code, name, d, (min(xs), min(ys), max(xs), max(ys)))
     return found
 
 

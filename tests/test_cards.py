@@ -443,6 +443,16 @@ def test_projection_puts_places_in_their_departement():
     assert total > 2500 and inside / total >= 0.95, (inside, total)
 
 
+def test_outlines_are_named_as_the_territorial_reference_names_them():
+    """The maps take the départements' names from the bundled outlines (the serving process loads no
+    reference for them): the file's 96 names are the reference's (« Paris », not the package's « Ville de
+    Paris »)."""
+    svg = outlines.OUTLINES.read_text(encoding="utf-8")
+    named = {code: name for code, name, _ in outlines.PATH.findall(svg)}
+    reference = load_gazetteer().departements
+    assert len(named) == 96 and named == {code: reference[code].name for code in named}
+
+
 def test_map_is_framed_on_its_departements_and_escapes_labels():
     svg = maps.render("Savoie <73>", ["73"], [maps.MapPoint(6.77, 45.62, "<b>x</b>")])
     assert "Savoie &lt;73&gt;" in svg and "&lt;b&gt;x" in svg and "<b>" not in svg

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 import time
 
 import httpx
@@ -16,8 +17,9 @@ from pages_helpers import pages_store, serve
 
 from api import lists
 from api.i18n import date_text, translator
-from graph import search
+from graph import outlines, search
 from graph.store import GraphMeta
+from loaders.gazetteer import REFERENCE_DIR, load_gazetteer
 
 BASE = "https://data.adrets-asso.fr/"
 PROJECT = rdflib.URIRef(BASE + "id/projet/tremplin-saison")
@@ -543,6 +545,23 @@ def test_home_map_links_every_departement(url):
     assert "<title>Paris (75)" in html and "Ville de Paris" not in html  # the name every other page gives
     places = httpx.get(f"{url}/", params={"carte": "lieux"}).text
     assert 'id="dep-73" class="b' in places and 'id="dep-05" class="b0"' in places
+
+
+def test_the_home_map_reads_no_territorial_reference(url):
+    """The map named its 96 départements by reading the whole reference (data/decoupage-administratif/)
+    into the serving process: ~1.7 s on each process's first home page, and its memory for good. Every
+    file the process opens while it draws the map from nothing (no outline or reference cached) is seen."""
+    outlines.outlines.cache_clear()
+    load_gazetteer.cache_clear()
+    opened: list[str] = []
+    watching = [True]  # an audit hook stays for the session: it records during this one request
+    sys.addaudithook(lambda event, args: watching and event == "open" and opened.append(str(args[0])))
+    try:
+        assert httpx.get(f"{url}/").status_code == 200
+    finally:
+        watching.clear()
+    assert any(p.endswith("france.departments.svg") for p in opened)  # the map was drawn anew
+    assert not [p for p in opened if p.startswith(str(REFERENCE_DIR))]
 
 
 def test_catalogue_is_read_with_flat_patterns(site):
