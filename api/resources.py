@@ -25,7 +25,7 @@ from api.ontology import property_label, property_rank
 from api.pages import base_of, local_path, number, number_param, render, store_of
 from api.public_http import etag_matches
 from graph import formats, matching, search
-from graph.describe import Text, describe, group_by_predicate, incoming, pick
+from graph.describe import Description, Text, describe, group_by_predicate, incoming, pick
 from graph.formats import curie
 from graph.namespaces import CS, DCTERMS, RDF, RDFS, SCHEMA, SKOS, XSD, slugify
 
@@ -68,7 +68,7 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
     desc = describe(store, iri)
-    if not desc.exists and (current := merged_into(request, kind, key, iri)):
+    if not desc.triples and (current := merged_into(request, kind, key, desc)):
         target = local_path(current, base_of(request)) + (f".{ext}" if ext else "")
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(target + query, 301, headers={"Vary": "Accept"})
@@ -108,15 +108,22 @@ def unmangled(text: str) -> str | None:
     return None
 
 
-def merged_into(request: Request, kind: str, key: str, iri: str) -> str | None:
-    """Where an IRI naming nothing moved for good, rather than a dead end: a key minted before slugs were
-    ASCII (territoire/grand-briançonnais) to its slug; a former commune's code to the current commune it
-    now names (the name index reads the reference's former codes, as reconciliation does); a key whose
-    UTF-8 was read as Latin-1 or Windows-1252 on its way (grand-brianÃ§onnais) to the key it was."""
+def merged_into(request: Request, kind: str, key: str, desc: Description) -> str | None:
+    """Where an IRI describing nothing moved for good, rather than a dead end: to the one resource that
+    replaces it (dcterms:replaces: a slug minted before ligatures were spelled out, lieu/…-cur-de-garonne);
+    a key minted before slugs were ASCII (territoire/grand-briançonnais) to its slug; a former commune's
+    code to the current commune it now names (the name index reads the reference's former codes, as
+    reconciliation does); a key whose UTF-8 was read as Latin-1 or Windows-1252 on its way
+    (grand-brianÃ§onnais) to the key it was."""
+    store, iri, ours = store_of(request), desc.iri.value, f"{base_of(request)}id/"
+    replacing = store.select(f"SELECT ?new WHERE {{ ?new <{DCTERMS}replaces> ?old }}", {"old": desc.iri})
+    if len(new := {r["new"].value for r in replacing if r["new"].value.startswith(ours)}) == 1:
+        return new.pop()
+    if desc.exists:  # linked to, and by no resource replacing it
+        return None
     if not key.isascii():
         keys = [fixed, slugify(fixed)] if (fixed := unmangled(key)) else [slugify(key)]
-        moved = [f"{base_of(request)}id/{kind}/{k}" for k in dict.fromkeys(keys)]
-        store = store_of(request)
+        moved = [f"{ours}{kind}/{k}" for k in dict.fromkeys(keys)]
         return next((m for m in moved if store.ask("ASK { ?s ?p ?o }", {"s": ox.NamedNode(m)})), None)
     if kind != "commune":
         return None

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rapidfuzz import fuzz, process
 
-from graph.namespaces import CREATIVE_WORKS, CS, DCTERMS, IGEO, ORG, RDF, RDFS, SCHEMA, SKOS
+from graph.namespaces import CREATIVE_WORKS, CS, DCTERMS, IGEO, LIGATURES, ORG, RDF, RDFS, SCHEMA, SKOS
 from graph.settings import DATA_DIR
 from graph.store import Store, StoreError
 
@@ -109,8 +109,8 @@ _CODE = re.compile(r"\d[\dab]\d{0,7}", re.IGNORECASE)  # an INSEE code or a SIRE
 def fold(name: str) -> str:
     """Lower-case ASCII words: accents, ligatures, case and punctuation carry no meaning in a name (a
     typographic apostrophe separates words as a straight one does: "d’Apt" is "d Apt")."""
-    text = name.replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
-    text = _NON_ASCII.sub(" ", unicodedata.normalize("NFKD", text)).encode("ascii", "ignore").decode().lower()
+    text = unicodedata.normalize("NFKD", name.translate(LIGATURES))
+    text = _NON_ASCII.sub(" ", text).encode("ascii", "ignore").decode().lower()
     return _FOLD.sub(" ", text).strip()
 
 

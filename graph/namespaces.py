@@ -45,8 +45,17 @@ def sparql_prefixes(names: list[str] | None = None) -> str:
     return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in (names or PREFIXES))
 
 
+LIGATURES = str.maketrans({"œ": "oe", "Œ": "Oe", "æ": "ae", "Æ": "Ae"})  # NFKD leaves them whole
+
+
 def slugify(text: str, max_length: int = 80) -> str:
-    """Readable, stable ASCII slug: 'Tremplin Saison - Étude' -> 'tremplin-saison-etude'."""
+    """Stable ASCII slug: 'Tremplin Saison - Étude' -> 'tremplin-saison-etude', 'Cœur' -> 'coeur'."""
+    return former_slugify(text.translate(LIGATURES), max_length)
+
+
+def former_slugify(text: str, max_length: int = 80) -> str:
+    """The slug as minted before ligatures were spelled out ('Cœur' -> 'cur'): a loader states that the
+    IRI it mints now replaces (dcterms:replaces) that one, so links to the former IRI keep working."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:max_length].rstrip("-") or "sans-titre"

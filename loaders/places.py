@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from graph.contact import scrub
 from graph.matching import words
-from graph.namespaces import CS, OWL, RDFS, SCHEMA, Minter, slugify
+from graph.namespaces import CS, OWL, RDFS, SCHEMA, Minter, former_slugify, slugify
 from graph.outlines import departement_at
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, expand, iri, lit
@@ -383,7 +383,7 @@ class Builder(PlaceBuilder):
         week = parse_week(row[self.m.week_column]) if self.m.week_column else {}
         return week | {day: s for day, col in self.m.day_columns.items() if (s := parse_day(row[col]))}
 
-    def row(self, line: int, row: dict[str, str], slug: str) -> None:
+    def row(self, line: int, row: dict[str, str], slug: str, former: str) -> None:
         m, t = self.m, self.public
         label = row[m.label]
         problems = [] if label else ["nom manquant"]
@@ -402,7 +402,7 @@ class Builder(PlaceBuilder):
             self.rejected += 1
             self.report.append(f"ligne {line} : rejetée ({'; '.join(problems)})")
             return
-        s = ox.NamedNode(self.minter.thing("lieu", slug))
+        s = self.minted("lieu", slug, former)
         address = {
             "schema:streetAddress": ", ".join(row[c] for c in m.street if row[c]),
             "schema:postalCode": self.postal_code(row),
@@ -474,13 +474,21 @@ class Builder(PlaceBuilder):
             return True
         return postal in commune.postal_codes or set(words(commune.name)) <= set(words(locality))
 
+    def minted(self, kind: str, key: str, former: str) -> ox.NamedNode:
+        """The IRI of ``key``; when the former slug differs (« Cœur » was « cur »), it replaces the IRI that
+        slug minted, which then answers 301 to it (a group's repeats go at the end)."""
+        s = ox.NamedNode(self.minter.thing(kind, key))
+        if former != key:
+            self.public.add(s, "dcterms:replaces", ox.NamedNode(self.minter.thing(kind, former)))
+        return s
+
     def organisation(self, s: ox.NamedNode, row: dict[str, str], commune: ox.NamedNode | None) -> None:
         """The structure a site belongs to (a France Services group: main site and branches)."""
         spec = self.m.organisation
         if not spec or not row[spec["column"]]:
             return
         label = spec.get("label", "{" + spec["column"] + "}").format_map(row)
-        o = ox.NamedNode(self.minter.slug("organisation", label))
+        o = self.minted("organisation", slugify(label), former_slugify(label))
         if o.value not in self.organisations:
             self.organisations.add(o.value)
             self.public.a(o, *spec.get("types", ["org:Organization"]))
@@ -490,14 +498,15 @@ class Builder(PlaceBuilder):
         self.public.add(o, "dcterms:spatial", commune)
 
 
-def slugs(mapping: Mapping, rows: list[tuple[int, dict[str, str]]]) -> list[str]:
+def slugs(
+    mapping: Mapping, rows: list[tuple[int, dict[str, str]]], slug: Callable[[str], str] = slugify
+) -> list[str]:
     """Readable slugs from the mapping's template; one used twice in the file gets the row's id, so
     a slug does not depend on row order."""
-    base = [slugify(mapping.slug.format_map(row)) for _, row in rows]
+    base = [slug(mapping.slug.format_map(row)) for _, row in rows]
     seen = Counter(base)
     return [
-        b if seen[b] == 1 else f"{b}-{slugify(row[mapping.id])}"
-        for b, (_, row) in zip(base, rows, strict=True)
+        b if seen[b] == 1 else f"{b}-{slug(row[mapping.id])}" for b, (_, row) in zip(base, rows, strict=True)
     ]
 
 
@@ -577,8 +586,10 @@ def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = 
         raise SourceError(path, "no data rows")
     gz = load_gazetteer()
     b = Builder(mapping, minter, gz)
-    for (line, row), slug in zip(rows, slugs(mapping, rows), strict=True):
-        b.row(line, row, slug)
+    for (line, row), slug, former in zip(
+        rows, slugs(mapping, rows), slugs(mapping, rows, former_slugify), strict=True
+    ):
+        b.row(line, row, slug, former)
     graph = minter.graph(mapping.name)
     links = link_same_places(b.public, b.places, store, graph, gz, minter)
     report = [

@@ -14,10 +14,12 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import load_bundled_places
 from pages_helpers import pages_store, serve
 
 from api.app import create_app
 from api.cli import BUNDLED
+from graph.namespaces import former_slugify, slugify
 from graph.settings import DATA_DIR, Settings
 from graph.store import OxigraphStore
 from loaders import catalogue, places, report
@@ -267,6 +269,35 @@ def test_non_ascii_iris_escaped_in_the_sitemap_and_former_ones_moved(base_iri, t
                 assert httpx.get(f"{url}/id/ressource/{key}{suffix}").status_code == 404, key
         never_away = httpx.get(url + "//example.org/" + quote("É".encode().decode("latin-1")))
         assert never_away.status_code == 301 and never_away.headers["location"] == "/example.org/%C3%89"
+
+
+def test_ligatures_spelled_in_slugs_and_former_iris_moved(base_iri, territory_triples, tmp_path):
+    """NFKD leaves « œ » and « æ » whole, and slugs dropped them (…-cc-cur-de-garonne): spelled out now,
+    as names are folded; the bundled places and groups minted so move for good to their new IRIs, in
+    every format, as the other moved IRIs do. A former IRI still linked from elsewhere moves all the same."""
+    assert slugify("Cœur de Garonne") == "coeur-de-garonne" and slugify("ŒUVRE d'Æsope") == "oeuvre-d-aesope"
+    assert former_slugify("Cœur de Garonne") == "cur-de-garonne"
+    store = load_bundled_places(pages_store(base_iri, territory_triples))
+    new, old = (f"/id/lieu/france-services-de-cazeres-cc-{w}-de-garonne" for w in ("coeur", "cur"))
+    group = "/id/organisation/france-services-{}-du-perche-groupement"
+    store.update(  # a contribution stored before, linking to the former IRI: that link is not rewritten
+        f"""INSERT DATA {{ GRAPH <{store.minter.graph("essai")}> {{
+          <{base_iri}id/evenement/permanence> <http://schema.org/location> <{base_iri}{old[1:]}> }} }}"""
+    )
+    with serve(store, tmp_path) as url:
+        page = httpx.get(url + new, timeout=60)
+        assert page.status_code == 200 and "Cœur de Garonne" in page.text
+        for suffix, accept in (("", "text/html"), ("", "text/turtle"), (".json", "*/*"), (".ttl", "*/*")):
+            moved = httpx.get(url + old + suffix, params={"lang": "en"}, headers={"Accept": accept})
+            assert moved.status_code == 301, (suffix, accept, moved.status_code)
+            assert moved.headers["location"] == f"{new}{suffix}?lang=en"
+        r = httpx.get(
+            url + group.format("cur"), headers={"Accept": "application/ld+json"}, follow_redirects=True
+        )
+        assert r.status_code == 200 and r.url.path == group.format("coeur") and "Perche" in r.text
+        tiers_lieu = httpx.get(url + "/id/lieu/mains-d-uvres", follow_redirects=True)  # the other list's
+        assert tiers_lieu.status_code == 200 and tiers_lieu.url.path == "/id/lieu/mains-d-oeuvres"
+        assert httpx.get(url + "/id/lieu/france-services-de-cazeres-cc-de-garonne").status_code == 404
 
 
 def test_sparql_client_modes_and_service_description(site):
