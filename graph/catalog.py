@@ -20,6 +20,7 @@ from loaders import data_inclusion_vocabularies as vocab
 VOID = PREFIXES["void"]
 DCATAP = "http://data.europa.eu/r5r/"
 EU = "http://publications.europa.eu/resource/authority/"
+IANA = "https://www.iana.org/assignments/media-types/"
 # A file's media type (IANA) and format (EU file-type authority), by its extension.
 FILE_TYPES = {
     "ttl": ("text/turtle", "RDF_TURTLE"),
@@ -44,7 +45,6 @@ _P = sparql_prefixes()
 _lock = threading.Lock()
 # Per store object (weakly) and version: an id() could be reused by a new store.
 _cache: weakref.WeakKeyDictionary[Store, tuple[int, list[ox.Triple], dict]] = weakref.WeakKeyDictionary()
-UPDATED = "Fichier complet, mis à jour à chaque modification des données."
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -150,14 +150,15 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
         else:
             add(blank(node, DCTERMS + "rights", DCTERMS + "RightsStatement"), RDFS + "label", fr(terms))
 
-    def distribution(node: ox.NamedNode, name: str, description: str) -> ox.BlankNode:
-        """A file of /telechargements, with its size when the downloads of this version are built."""
+    def distribution(node: ox.NamedNode, name: str) -> ox.BlankNode:
+        """A file of /telechargements (its size is added at the end, when the downloads are built)."""
         url = _n(base + "telechargements/" + name)
-        media, file_type = (_n(iri) for iri in _file_type(name))
+        media, file_type = FILE_TYPES[name.rsplit(".", 1)[-1]]
+        media, file_type = _n(IANA + media), _n(f"{EU}file-type/{file_type}")
         d = blank(node, DCAT + "distribution", DCAT + "Distribution")
         add(d, DCAT + "accessURL", url)
         add(d, DCAT + "downloadURL", url)
-        add(d, DCTERMS + "description", fr(description))
+        add(d, DCTERMS + "description", fr("Fichier complet, mis à jour à chaque modification des données."))
         add(d, DCAT + "mediaType", media)
         add(media, RDF + "type", _n(DCTERMS + "MediaType"))
         add(d, DCTERMS + "format", file_type)
@@ -186,19 +187,15 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
         add(dataset, VOID + "vocabulary", _n(ns))
     # The whole dataset's tables (one CSV per main class) and data·inclusion export, beside its N-Quads
     # file (FIXED): under the same several licences.
-    schema = _n(vocab.REPOSITORY)
+    schema, package = _n(vocab.REPOSITORY), vocab.package_version()
     add(schema, RDF + "type", _n(DCTERMS + "Standard"))
-    add(schema, DCTERMS + "title", fr(f"Schéma data·inclusion {vocab.package_version()}"))
-    exports = [(name, title) for name, title, _ in CSV_QUERIES]
-    exports += [
-        (
-            f"{DATA_INCLUSION_DIR}/{name}",
-            DATA_INCLUSION_TITLE.format(package=vocab.package_version(), name=name),
-        )
+    add(schema, DCTERMS + "title", fr(f"Schéma data·inclusion {package}"))
+    exports = [(name, title) for name, title, _ in CSV_QUERIES] + [
+        (f"{DATA_INCLUSION_DIR}/{name}", DATA_INCLUSION_TITLE.format(package=package, name=name))
         for name in data_inclusion.FILES
     ]
     for name, title in exports:
-        d = distribution(dataset, name, UPDATED)
+        d = distribution(dataset, name)
         add(d, DCTERMS + "title", fr(title))
         add(d, DCTERMS + "rights", _n(base + "catalogue#licences"))
         if name.startswith(DATA_INCLUSION_DIR):
@@ -235,7 +232,7 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
             add(period, DCAT + "endDate", _date(end))
         name = graph_file(store, g)
         add(node, VOID + "dataDump", _n(base + "telechargements/" + name))
-        licence(distribution(node, name, UPDATED), meta.get("license"), meta.get("description") or NO_LICENCE)
+        licence(distribution(node, name), meta.get("license"), meta.get("description") or NO_LICENCE)
         add(node, RDFS + "seeAlso", service)
     urls = {base + "telechargements/" + name: size for name, size in sizes.items()}
     byte_size, count = _n(DCAT + "byteSize"), _n(XSD + "nonNegativeInteger")
@@ -248,9 +245,3 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
     with _lock:
         _cache[store] = (version, t, stats)
     return t, stats
-
-
-def _file_type(name: str) -> tuple[str, str]:
-    """(media type IRI, file type IRI) of a download, by its extension."""
-    media, file_type = FILE_TYPES[name.rsplit(".", 1)[-1]]
-    return f"https://www.iana.org/assignments/media-types/{media}", f"{EU}file-type/{file_type}"
