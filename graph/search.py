@@ -533,8 +533,7 @@ class Catalog:
         )
 
     def _scan(self, store: Store, query: str, names: tuple[str, ...]) -> list:
-        """Every read of the store by a refresh: a closed catalog's build (a stopping server's) stops here
-        instead of reading on, for ever so many seconds of the process's other threads' time."""
+        """Every read of the store by a refresh: a closed catalog's build (a stopping server's) stops here."""
         if self.closed:
             raise Abandoned
         return store.scan(query, names)
@@ -887,15 +886,14 @@ class Catalog:
     def _terms(self, db: sqlite3.Connection, word: str) -> list[str]:
         """The index's words a word of a search stands for: those it begins, and its other spellings as the
         reconciliation reads names ("st" is "saint" and "saint" "st", "2" is "deux"), whole words."""
-        full = " ".join(matching.words(word))
+        full = name_key(word)
         others = {full, SPELLED.get(full, full)} - {word, ""}
         return [t for (t,) in db.execute(PREFIXED, (word, word + "\U0010ffff", PREFIXES))] + sorted(others)
 
     def suggest(self, text: str) -> str | None:
-        """What a search finding nothing may have meant: each of its words that no word of the index begins
-        ("brinacon", "servics") replaced by the most similar one of about its length ("briancon"), when
-        every such word has one (SQLite's FTS5 has no spelling correction; the index's words are a few
-        tens of thousands, compared in milliseconds)."""
+        """What a search finding nothing may have meant (FTS5 has no spelling correction): each of its words
+        that no word of the index begins ("brinacon") replaced by the most similar one of about its length
+        ("briancon"), when every such word has one."""
         said, changed = [], False
         with self._reading() as db:
             for written in WORD.findall(unicodedata.normalize("NFC", text)):
@@ -920,10 +918,9 @@ class Catalog:
         """Full text, every word as a prefix: (how many match, one page of items best first with their
         snippet, counts per list, counts per facet). Bounded: only the first :data:`RANKED` matches (a
         whole name equal to the search, then every word in the label) are ranked and counted per list and
-        facet (a facet's counts apply the other facets' choices only: what ticking a value gives), and the
-        total up to :data:`COUNTED`; later pages follow in index order. Every language is searched; the
-        snippet is from the text in ``lang`` (or in none), unless only the other language's text holds the
-        match: that text then tells why the item was found (the page's, without a highlight, would not)."""
+        facet, and the total up to :data:`COUNTED`; later pages follow in index order. Every language is
+        searched; the snippet is from the text in ``lang`` (or in none), unless only the other language's
+        text holds the match: that text then tells why the item was found."""
         with self._reading() as db:
             expanded = [self._terms(db, w) for w in dict.fromkeys(words_of(text))]
         if not expanded or not all(expanded):  # no word, or one the index has not
