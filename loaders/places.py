@@ -143,11 +143,9 @@ def read_mapping(path: Path) -> Mapping:
         unknown = set(required) - {"name", "coordinates", "commune"}
         if unknown:
             raise SourceError(path, f"required: unknown field(s) {', '.join(sorted(unknown))}")
-        street, commune, postal_code = (
-            [v] if isinstance(v, str) else v
-            for v in (place.get(k, []) for k in ("street", "commune", "postal_code"))
-        )
-        for key, value in (("street", street), ("commune", commune), ("postal_code", postal_code)):
+        keys = ("street", "commune", "postal_code")  # a column's name or a list of them
+        lists = {k: [v] if isinstance(v := place.get(k, []), str) else v for k in keys}
+        for key, value in lists.items():
             if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
                 raise SourceError(path, f"{key}: a column name or a list of column names")
         if "organisation" in data and "column" not in data["organisation"]:
@@ -162,9 +160,7 @@ def read_mapping(path: Path) -> Mapping:
             types=place.get("types", ["schema:Place", "cs:ServicePlace"]),
             required=required,
             **{k: place.get(k) for k in ("latitude", "longitude", "locality")},
-            street=street,
-            postal_code=postal_code,
-            commune=commune,
+            **lists,
             delimiter=src.get("delimiter", ","),
             encoding=src.get("encoding", "utf-8"),
             constants=data.get("constants", {}),
