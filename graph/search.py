@@ -6,6 +6,7 @@ change of most of the store, is a full rebuild (in the background on a server).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -18,7 +19,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -280,7 +280,8 @@ class Catalog:
         self.db = self._connect()  # the writer's connection (under self.busy)
         self.reader = self._connect()  # the pages' connection (under self._read_lock)
         self._read_lock = threading.RLock()  # a method reading items inside another's transaction
-        self._labels: dict[tuple[str, str], str] = {}
+        # Labels cached per version: a page asks for the same facet values' again and again.
+        self.label = functools.lru_cache(LABELS_KEPT)(self.label)
         self._filled: dict[str, object] = {}  # what temp.chosen and temp.within hold the items of
         self.busy = threading.Lock()  # one refresh at a time
         self.ready = threading.Event()  # set once a version is there to read
@@ -403,7 +404,7 @@ class Catalog:
         if graphs is None:
             log.info("the lists and search index built whole at version %s", version)
         self.version = version
-        self._labels.clear()
+        self.label.cache_clear()
         self.triples = sum(n for _, n in prints.values())
         self.ready.set()
 
@@ -604,7 +605,7 @@ class Catalog:
                 if item.kind != "territoires" and isinstance(t, ox.NamedNode):
                     item.direct.add(t.value)
 
-        @cache
+        @functools.cache
         def read(path: str) -> list[tuple[str, str]]:  # a path several lists share is read once
             return [(x.value, v.value) for x, v in self._pairs(store, iris, path)]
 
@@ -689,22 +690,14 @@ class Catalog:
         return found
 
     def label(self, iri: str, lang: str = "fr") -> str:
-        """Cached per version (a page asks for the same facet values' labels again and again)."""
-        if (iri, lang) in self._labels:
-            return self._labels[(iri, lang)]
-        if len(self._labels) > LABELS_KEPT:
-            self._labels.clear()
         with self._reading() as db:
             row = db.execute("SELECT labels FROM item WHERE iri = ? ORDER BY n LIMIT 1", (iri,)).fetchone()
             if row is None:
                 query = "SELECT labels FROM value_label WHERE iri = ? AND labels != '{}'"
                 row = db.execute(query, (iri,)).fetchone()
         if row:
-            found = pick(json.loads(row[0]), lang, iri)
-        else:
-            found = self.territories[iri].label if iri in self.territories else iri
-        self._labels[(iri, lang)] = found
-        return found
+            return pick(json.loads(row[0]), lang, iri)
+        return self.territories[iri].label if iri in self.territories else iri
 
     def items_of(self, numbers: Iterable[int]) -> list[Item]:
         """The items with these numbers, in this order, with their facets and places."""
