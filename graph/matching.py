@@ -278,15 +278,36 @@ class NameIndex:
         for p in e.parents:
             self._children.setdefault(p, []).append(e.iri)
 
-    def _drop(self, e: Entity) -> None:
-        for key, _, _ in self._names(e):
-            if self._keys.get(key, {}).pop(e.iri, None) and not self._keys[key]:
-                del self._keys[key]
-        for code in {e.code, e.siren} - {""}:
-            self.by_code[(e.type, code)].remove(e.iri)
-        self._written[e.type].remove((fold(e.name), e.iri))
-        for p in e.parents:
-            self._children[p].remove(e.iri)
+    def _edit(self, entities: Iterable[Entity], add: bool) -> set[str]:
+        """Take these entities out of an index made by :meth:`updated` (or put them in), each table entry
+        they touch copied first (it is shared with the index it was made from); their keys."""
+        entities, keys = list(entities), set()
+        for e in entities:
+            names = {k for k, _, _ in self._names(e)}
+            keys |= names
+            for table, k in (
+                *((self._keys, k) for k in names),
+                *((self.by_code, (e.type, c)) for c in {e.code, e.siren}),
+                (self._written, e.type),
+                *((self._children, p) for p in e.parents),
+            ):
+                if k in table:
+                    table[k] = copy.copy(table[k])
+        for e in entities:
+            if add:
+                self._add(e)
+                continue
+            for key, _, _ in self._names(e):
+                if self._keys.get(key, {}).pop(e.iri, None) and not self._keys[key]:
+                    del self._keys[key]
+            for code in {e.code, e.siren} - {""}:
+                self.by_code[(e.type, code)].remove(e.iri)
+            self._written[e.type].remove((fold(e.name), e.iri))
+            for p in e.parents:
+                self._children[p].remove(e.iri)
+        for t in {e.type for e in entities} if add else ():
+            self._written[t].sort()
+        return keys
 
     def _pools(self, key: str) -> set[tuple[str, str | None]]:
         entities = [self.entities[iri] for iri in self._keys.get(key, ())]
@@ -311,6 +332,8 @@ class NameIndex:
             setattr(new, name, dict(getattr(self, name)))
         for g in {g for g, found in self.origins.items() if found & subjects} | read.origins.keys():
             new.origins[g] = (self.origins.get(g, set()) - subjects) | read.origins.get(g, set())
+            if not new.origins[g]:
+                del new.origins[g]
         moved = {
             i
             for i in subjects
@@ -326,6 +349,7 @@ class NameIndex:
         before = {i: self.entities[i] for i in placed if i in self.entities}
         after = {i: read.entities[i] for i in moved if i in read.entities}
         after |= {i: dataclasses.replace(e) for i, e in before.items() if i not in moved}  # shared: a copy
+        keys = new._edit(before.values(), add=False)
         for i in moved:
             new.aliases.pop(i, None)
             if i in read.aliases:
@@ -333,24 +357,7 @@ class NameIndex:
             new.entities.pop(i, None)
         new.entities.update(after)
         _place(new.entities, after.values(), lambda code: new.entities[new.by_code[("departement", code)][0]])
-        # Every container of the shared tables this change touches is copied before it is changed.
-        keys = {k for e in before.values() for k, _, _ in self._names(e)}
-        keys |= {k for e in after.values() for k, _, _ in new._names(e)}
-        both = (*before.values(), *after.values())
-        for table, touched in (
-            (new._keys, keys),
-            (new.by_code, {(e.type, c) for e in both for c in {e.code, e.siren}}),
-            (new._written, {e.type for e in both}),
-            (new._children, {p for e in both for p in e.parents}),
-        ):
-            for k in touched & table.keys():
-                table[k] = copy.copy(table[k])
-        for e in before.values():
-            new._drop(e)
-        for e in after.values():
-            new._add(e)
-        for t in {e.type for e in after.values()}:
-            new._written[t].sort()
+        keys |= new._edit(after.values(), add=True)
         for commune, projects, places in _counts(before.values(), after.values(), moved):
             if (e := new.entities.get(commune)) is not None and e.type == "commune":
                 counted = {"projects": e.projects + projects, "places": e.places + places}
