@@ -96,7 +96,7 @@ def measure(client: httpx.Client, rounds: int) -> dict[str, list[float]]:
             "resume": f"Mesure de fraîcheur {word}.",
             "type": "guide",
             "url": "https://example.org/guide",
-            "territoires": f"Chambéry [commune {COMMUNE}]",
+            "territoires": [COMMUNE],
         }
         proposed = client.post("/api/contributions", json=body)
         proposed.raise_for_status()

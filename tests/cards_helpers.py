@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import httpx
 from pages_helpers import pages_store
 
 from graph.contributions import Content, Contributions, Contributor, StoredFile
@@ -25,13 +23,6 @@ PAGES = {
     "organisation": "/id/organisation/mission-locale",
     "evenement": "/id/evenement/rencontre-2023",
 }
-
-
-def wait_for_index(url: str) -> None:
-    """Place and project cards take neighbours and maps from the index without waiting for its first build."""
-    deadline = time.monotonic() + 60
-    while httpx.get(url + "/projets.json", timeout=60).status_code == 503 and time.monotonic() < deadline:
-        time.sleep(0.2)
 
 
 def cards_store(base_iri: str, territory_triples: list) -> OxigraphStore:

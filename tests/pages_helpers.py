@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import uvicorn
 from conftest import load_reference
 
@@ -36,6 +37,14 @@ def pages_store(base_iri: str, territory_triples: list) -> OxigraphStore:
 
 
 @contextmanager
+def wait_for_index(url: str) -> None:
+    """Lists answer 503 until the index's first build ends (a page waits only so long for it): a module's
+    server is ready for its tests once a list answers, however loaded the machine."""
+    deadline = time.monotonic() + 300
+    while httpx.get(url + "/projets.json", timeout=60).status_code == 503 and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def serve(store: OxigraphStore, tmp_path: Path, **overrides: str) -> Iterator[str]:
     """``overrides``: other settings (e.g. ``cors_origins``)."""
     settings = Settings(

@@ -12,9 +12,9 @@ from html import unescape
 import httpx
 import jinja2
 import pytest
-from cards_helpers import CONTRIBUTOR_EMAIL, PAGES, cards_store, wait_for_index
+from cards_helpers import CONTRIBUTOR_EMAIL, PAGES, cards_store
 from jinja2 import meta, nodes
-from pages_helpers import serve
+from pages_helpers import serve, wait_for_index
 
 from api import cards, maps
 from api.deps import templates

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from cards_helpers import PAGES, cards_store, wait_for_index
-from pages_helpers import serve
+from cards_helpers import PAGES, cards_store
+from pages_helpers import serve, wait_for_index
 from test_browser import ARGS, CHROMIUM
 
 playwright = pytest.importorskip("playwright.sync_api")

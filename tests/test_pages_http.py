@@ -13,7 +13,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from pages_helpers import pages_store, serve
+from pages_helpers import pages_store, serve, wait_for_index
 
 from api import lists
 from api.i18n import date_text, translator
@@ -29,9 +29,7 @@ PROJECT = rdflib.URIRef(BASE + "id/projet/tremplin-saison")
 def site(tmp_path_factory, territory_triples):
     store = pages_store(BASE, territory_triples)
     with serve(store, tmp_path_factory.mktemp("pages")) as address:
-        # The first list read waits for the index's first build: done here, so that any test may run alone
-        # with httpx's default timeout.
-        httpx.get(f"{address}/projets.json", timeout=60).raise_for_status()
+        wait_for_index(address)  # so that any test may run alone with httpx's default timeout
         yield address, store
 
 
