@@ -36,7 +36,6 @@ def pages_store(base_iri: str, territory_triples: list) -> OxigraphStore:
     return store
 
 
-@contextmanager
 def wait_for_index(url: str) -> None:
     """Lists answer 503 until the index's first build ends (a page waits only so long for it): a module's
     server is ready for its tests once a list answers, however loaded the machine."""
@@ -45,6 +44,7 @@ def wait_for_index(url: str) -> None:
         time.sleep(0.2)
 
 
+@contextmanager
 def serve(store: OxigraphStore, tmp_path: Path, **overrides: str) -> Iterator[str]:
     """``overrides``: other settings (e.g. ``cors_origins``)."""
     settings = Settings(
