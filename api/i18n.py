@@ -676,6 +676,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "triples_column": ("Triplets", "Triples"),
     "updated": ("Mis à jour", "Updated"),
     "not_stated": ("non précisée", "not stated"),
+    "licence_per_resource": ("propre à chaque ressource, parmi :", "each resource's own, among:"),
     "examples": ("Exemples", "Examples"),
     "sparql_query": ("Requête SPARQL", "SPARQL query"),
     # The /sparql page's own examples (api/sparql.py EXAMPLES); the named queries' titles are their summaries
