@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
+from graph.contributions import ANONYMOUS_LABEL
 from graph.search import TERRITORY_CLASSES
 
 PARIS = ZoneInfo("Europe/Paris")  # the time pages show
@@ -780,6 +781,12 @@ def term_name(iri: str, lang: str) -> str:
     local = re.split(r"[#/]", iri)[-1]
     keys = [f"kind_{level}"] if level else [f"{kind}_{local}" for kind in ("class", "day", "value")]
     return next((translator(lang)(key) for key in keys if key in STRINGS), "")
+
+
+def data_label(label: str, lang: str) -> str:
+    """A label as pages show it: the one the platform writes in French only for every anonymous contributor
+    (graph/contributions.py) in the page's language, any other as the data has it."""
+    return translator(lang)("anonymous") if label == ANONYMOUS_LABEL else label
 
 
 def date_text(iso: str, lang: str) -> str:
