@@ -52,8 +52,9 @@ async def catalogue(request: Request, ext: str | None = None) -> Response:
 
 
 @router.get("/.well-known/void", include_in_schema=False)
-async def well_known_void(request: Request) -> Response:
-    return await _answer(request, (*formats.DESCRIPTION, formats.HTML))
+@router.get("/.well-known/void.{ext}", include_in_schema=False)
+async def well_known_void(request: Request, ext: str | None = None) -> Response:
+    return await _answer(request, (*formats.DESCRIPTION, formats.HTML), ext)
 
 
 @router.get("/jeu-de-donnees", include_in_schema=False)
