@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from markupsafe import Markup
 
 from api import maps
-from api.i18n import PARIS, date_text, listed, translator
+from api.i18n import PARIS, data_label, date_text, listed, translator
 from api.pages import local_path, number
 from graph import contributions as model
 from graph import search
@@ -208,7 +208,7 @@ class Facts:
 
     def link(self, iri: str, labels: dict[str, dict[str, str]] | None = None) -> Link:
         names = (labels or self.desc.labels).get(iri)
-        return Link(local_path(iri, self.base), pick(names, self.lang, curie(iri)))
+        return Link(local_path(iri, self.base), data_label(pick(names, self.lang, curie(iri)), self.lang))
 
     def links(self, *props: str) -> list[Link]:
         return by_label({self.link(i) for prop in props for i in self.iris(prop)})
@@ -486,7 +486,7 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
         HistoryEntry(
             t("action_" + c.action),
             date_text(c.at[:10], lang),
-            t("anonymous") if c.agent_label == model.ANONYMOUS_LABEL else c.agent_label,
+            data_label(c.agent_label, lang),
         )
         for c in (contributions.history(rid) if rid else [])
         if c.state_after == model.ACCEPTED and (c.version or c.action == "acceptation")
@@ -500,10 +500,7 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
         ),
         summary=f.summary(SCHEMA + "description", DCTERMS + "description"),
         creators=f.links(*CREATOR_PROPS),
-        proposers=[
-            Link(x.href, t("anonymous") if x.label == model.ANONYMOUS_LABEL else x.label)
-            for x in f.links(PROV + "wasAttributedTo")
-        ],
+        proposers=f.links(PROV + "wasAttributedTo"),
         license=next(iter(licenses), None),
         url=next((v.value for v in f.all(SCHEMA + "url")), ""),
         file=f.link(media[0]) if media else None,

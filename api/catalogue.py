@@ -10,9 +10,11 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import conneg
+from api.contributions import contributions_of
 from api.pages import render
 from graph import formats
 from graph.catalog import describe
+from graph.contributions import LICENSES
 
 router = APIRouter()
 
@@ -34,7 +36,10 @@ async def _answer(request: Request, offered: tuple[formats.Format, ...], ext: st
     triples, stats = await _describe(request)
     headers = {"Vary": "Accept", "ETag": _etag(request, stats, fmt)}
     if fmt is formats.HTML:
-        response = render(request, "catalogue.html", {"stats": stats})
+        # The accepted contributions' graph states no licence: each resource has its own, one of LICENSES.
+        contributions = contributions_of(request).public_graph()
+        context = {"stats": stats, "contributions": contributions, "licenses": LICENSES}
+        response = render(request, "catalogue.html", context)
         response.headers.update(headers)
         return response
     return Response(formats.serialize(triples, fmt), media_type=fmt.media_type, headers=headers)
@@ -47,8 +52,9 @@ async def catalogue(request: Request, ext: str | None = None) -> Response:
 
 
 @router.get("/.well-known/void", include_in_schema=False)
-async def well_known_void(request: Request) -> Response:
-    return await _answer(request, (*formats.DESCRIPTION, formats.HTML))
+@router.get("/.well-known/void.{ext}", include_in_schema=False)
+async def well_known_void(request: Request, ext: str | None = None) -> Response:
+    return await _answer(request, (*formats.DESCRIPTION, formats.HTML), ext)
 
 
 @router.get("/jeu-de-donnees", include_in_schema=False)

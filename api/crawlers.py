@@ -10,13 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api import conneg
 from api.pages import base_of, store_of
 from api.resources import URI_SAFE
-from graph import search
+from graph import formats, search
 
 router = APIRouter()
 PER_FILE = 50_000
-XML = "application/xml"
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 
 
@@ -52,6 +52,7 @@ def _pages(request: Request, number: int) -> tuple[int, list[str]]:
 
 @router.get("/sitemap.xml", include_in_schema=False)
 async def sitemap_index(request: Request) -> Response:
+    conneg.choose(request, (formats.XML,))
     total, _ = await run_in_threadpool(_pages, request, 0)
     base = base_of(request)
     files = "".join(
@@ -59,14 +60,15 @@ async def sitemap_index(request: Request) -> Response:
         for n in range((total + PER_FILE - 1) // PER_FILE)
     )
     body = f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex {NS}>{files}</sitemapindex>\n'
-    return Response(body, media_type=XML)
+    return Response(body, media_type=formats.XML.media_type, headers={"Vary": "Accept"})
 
 
 @router.get("/sitemap-{number}.xml", include_in_schema=False)
 async def sitemap(request: Request, number: int) -> Response:
+    conneg.choose(request, (formats.XML,))
     _, chunk = await run_in_threadpool(_pages, request, number)
     if not chunk:
         return PlainTextResponse(f"no sitemap file {number}\n", 404)
     entries = "".join(f"<url>{loc(u)}</url>\n" for u in chunk)
     body = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset {NS}>\n{entries}</urlset>\n'
-    return Response(body, media_type=XML)
+    return Response(body, media_type=formats.XML.media_type, headers={"Vary": "Accept"})

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
+from graph.contributions import ANONYMOUS_LABEL
 from graph.search import TERRITORY_CLASSES
 
 PARIS = ZoneInfo("Europe/Paris")  # the time pages show
@@ -676,6 +677,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "triples_column": ("Triplets", "Triples"),
     "updated": ("Mis à jour", "Updated"),
     "not_stated": ("non précisée", "not stated"),
+    "licence_per_resource": ("propre à chaque ressource, parmi :", "each resource's own, among:"),
     "examples": ("Exemples", "Examples"),
     "sparql_query": ("Requête SPARQL", "SPARQL query"),
     # The /sparql page's own examples (api/sparql.py EXAMPLES); the named queries' titles are their summaries
@@ -779,6 +781,12 @@ def term_name(iri: str, lang: str) -> str:
     local = re.split(r"[#/]", iri)[-1]
     keys = [f"kind_{level}"] if level else [f"{kind}_{local}" for kind in ("class", "day", "value")]
     return next((translator(lang)(key) for key in keys if key in STRINGS), "")
+
+
+def data_label(label: str, lang: str) -> str:
+    """A label as pages show it: the one the platform writes in French only for every anonymous contributor
+    (graph/contributions.py) in the page's language, any other as the data has it."""
+    return translator(lang)("anonymous") if label == ANONYMOUS_LABEL else label
 
 
 def date_text(iso: str, lang: str) -> str:

@@ -274,7 +274,6 @@ def history(request: Request, rid: str) -> HTMLResponse:
         "record": record,
         "entries": [e for e in reversed(entries) if e["shown"]],
         "moderator": is_moderator,
-        "anonymous": model.ANONYMOUS_LABEL,
     }
     return shared.page(request, "historique.html", context)
 

@@ -19,9 +19,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api import conneg
 from api.i18n import LANGS, language, translator
 from api.pages import base_of, render
-from graph import matching
+from graph import formats, matching
 from graph.matching import TERRITORY_TYPES, TYPE_CLASSES, TYPES, Entity, NameIndex
 from graph.terms import expand
 
@@ -301,8 +302,12 @@ def _dispatch(request: Request, queries: str | None, extension: str | None) -> R
 
 @router.get("/reconcile")
 def reconcile_get(request: Request, queries: str | None = None, extend: str | None = None) -> Response:
-    """The manifest; with ``queries=`` a batch of queries, with ``extend=`` a data extension."""
-    return _dispatch(request, queries, extend)
+    """The manifest; with ``queries=`` a batch of queries, with ``extend=`` a data extension: JSON, which an
+    ``Accept`` must take (a 406 otherwise, as on every route)."""
+    conneg.choose(request, (formats.JSON,))
+    response = _dispatch(request, queries, extend)
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 @router.post("/reconcile")

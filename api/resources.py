@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import cards, conneg
 from api.contributions import contributions_of
-from api.i18n import date_text, language, term_name, translator
+from api.i18n import data_label, date_text, language, term_name, translator
 from api.ontology import property_label, property_rank
 from api.pages import base_of, local_path, number, number_param, render, store_of
 from api.public_http import etag_matches
@@ -168,7 +168,7 @@ def value_view(desc, obj, lang: str, predicate: str, base: str) -> dict:
     """One value for people: a linked thing by its label (else its name in api/i18n.py: a class, a day),
     dates, times and yes/no in words; a CURIE or a raw literal only when nothing names it."""
     if isinstance(obj, ox.NamedNode):
-        label = pick(desc.labels.get(obj.value), lang, "") or term_name(obj.value, lang)
+        label = data_label(pick(desc.labels.get(obj.value), lang, ""), lang) or term_name(obj.value, lang)
         return view(href=local_path(obj.value, base), label=label or curie(obj.value))
     if isinstance(obj, ox.BlankNode):
         return view(nested=table(desc, obj, lang, base))
@@ -209,7 +209,7 @@ class ResourcePage:
 def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> ResourcePage:
     base = store.minter.base
     iri = desc.iri.value
-    title = pick(desc.labels.get(iri), lang, curie(iri))
+    title = data_label(pick(desc.labels.get(iri), lang, curie(iri)), lang)
     grouped = group_by_predicate(desc.triples, desc.iri)
     # The header names the kind: a concept by its scheme ("Thèmes des services au public"), else the
     # classes by their labels, else by their names in api/i18n.py (skos:ConceptScheme…), else CURIEs.

@@ -222,6 +222,18 @@ async def endpoint(request: Request) -> Response:
         return Response(status_code=400)
 
 
+@router.api_route("/sparql.{ext}", methods=["GET", "HEAD"])
+async def service_description(request: Request, ext: str) -> Response:
+    """The service description's twins (.ttl, .json…), as every page has: queries and updates go to /sparql,
+    whose ``format=`` names their answer's format."""
+    try:
+        if {"query", "update"} & request.query_params.keys():
+            raise Refused(400, f"send the query or update to /sparql, with format={ext} if it names a format")
+        return _describe_service(request, ext)
+    except (Refused, conneg.FormatError) as p:
+        return _problem(request, p)
+
+
 async def _params(request: Request) -> list[tuple[str, str]]:
     params = request.query_params.multi_items()
     if request.method != "POST":
@@ -464,8 +476,8 @@ def _page(request: Request, query: str | None = None) -> Response:
     return response
 
 
-def _describe_service(request: Request) -> Response:
-    fmt = conneg.choose(request, (formats.HTML, *formats.DESCRIPTION))
+def _describe_service(request: Request, ext: str | None = None) -> Response:
+    fmt = conneg.choose(request, (formats.HTML, *formats.DESCRIPTION), ext)
     settings = _settings(request)
     if fmt is formats.HTML:
         return _page(request)
@@ -478,7 +490,9 @@ def _describe_service(request: Request) -> Response:
     description = (
         f"@prefix sd: <{SD}> .\n<{endpoint}#service> a sd:Service ; sd:endpoint <{endpoint}> ;\n"
         f"  sd:supportedLanguage {languages} ; sd:feature sd:UnionDefaultGraph{federated} ;\n{results}"
-        "  sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ] ] .\n"
+        # Blank nodes named, so that every answer is the same bytes (HEAD's Content-Length is GET's).
+        "  sd:defaultDataset _:dataset .\n_:dataset a sd:Dataset ; sd:defaultGraph _:default .\n"
+        "_:default a sd:Graph .\n"
     )
     triples = ox.parse(description.encode(), ox.RdfFormat.TURTLE)
     body = formats.serialize(triples, fmt, {**PREFIXES, "sd": SD})

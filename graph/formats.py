@@ -2,10 +2,11 @@
 
 RDF and SPARQL results formats are pyoxigraph's own (``ox.RdfFormat``, ``ox.QueryResultsFormat`` carry the
 media type, file extension, label and W3C IRI); we add only a short name (``?format=``, ``--format``), the
-other names clients send for the same format, and the two formats that are not: HTML pages and flat JSON
-rows (CSV and TSV rows are pyoxigraph's SPARQL CSV and TSV). A name resolves against the formats a route
-offers: the first that claims it wins, so ``json`` is SPARQL JSON on ``/sparql``, JSON-LD on a resource
-and flat JSON on ``/api``. Negotiation itself is api/conneg.py.
+other names clients send for the same format, and the three formats that are not: HTML pages, flat JSON
+(rows, the reconciliation service) and plain XML (the sitemaps); CSV and TSV rows are pyoxigraph's SPARQL
+CSV and TSV. A name resolves against the formats a route offers: the first that claims it wins, so ``json``
+is SPARQL JSON on ``/sparql``, JSON-LD on a resource and flat JSON on ``/api``. Negotiation itself is
+api/conneg.py.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def _results(name: str, fmt: ox.QueryResultsFormat, *aliases: str) -> Format:
 
 HTML = Format("html", "text/html", "html", "HTML", aliases=("application/xhtml+xml",))
 JSON = Format("json", "application/json", "json", "JSON")
+XML = Format("xml", "application/xml", "xml", "XML", aliases=("text/xml",))
 # SPARQLWrapper's N3 mode asks for n3: Turtle is N3's RDF subset.
 TURTLE = _rdf("turtle", ox.RdfFormat.TURTLE, "n3", "text/n3", "application/x-turtle")
 JSONLD = _rdf("jsonld", ox.RdfFormat.JSON_LD, "json-ld", "json", "application/json")

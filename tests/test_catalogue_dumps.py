@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import html
 import io
 import json
 import re
@@ -22,7 +23,7 @@ from test_named_queries import loaded_store
 
 from graph import catalog, formats
 from graph import named_queries as nq
-from graph.contributions import Content, Contributions, Contributor
+from graph.contributions import LICENSES, Content, Contributions, Contributor
 from graph.store import OxigraphStore
 
 PRIVATE_MARK = "secret-ne-pas-publier@example.org"
@@ -262,6 +263,32 @@ def test_contributed_resources_keep_their_licences_and_the_graph_states_none(bas
     assert [r["l"].value for r in licences] == [by]
     conforms, _, text = _shacl(data)
     assert conforms, text
+
+
+def test_the_catalogue_page_says_each_contributed_resource_has_its_own_licence(
+    base_iri, tmp_path, monkeypatch
+):
+    """The contributions graph, which states no licence, read « non précisée » on /catalogue beside its
+    description « Chaque ressource porte sa propre licence… »: the page names the allowed ones instead."""
+    monkeypatch.setenv("COMMUNS_DUMPS_DIR", str(tmp_path / "dumps"))  # not the module's site's
+    store = OxigraphStore(base_iri)
+    model = Contributions(store, b"secret")
+    rid, _ = model.propose(Content("Guide", "Un guide.", "guide"), Contributor("Ana", "ana@example.net"))
+    model.accept(rid, "modo", "Modé")
+    with serve(store, tmp_path) as url:
+        for lang, says, not_stated in (
+            ("fr", "propre à chaque ressource", "non précisée"),
+            ("en", "each resource's own", "not stated"),
+        ):
+            page = httpx.get(f"{url}/catalogue?lang={lang}").text
+            row = re.search(
+                rf"<tr><td>[^<]*<br><small><code>{model.public_graph()}</code>.*?</tr>", page, re.S
+            )
+            assert row, page
+            cell = row[0].split("<td>")[3]
+            assert says in html.unescape(cell) and not_stated not in cell, cell
+            for iri, name in LICENSES.items():
+                assert f'<a href="{iri}">{name}</a>' in cell, (name, cell)
 
 
 def test_sparql_count_equals_void_triples(site):

@@ -590,6 +590,9 @@ def test_public_history_names_the_contributor_as_they_chose_never_by_iri(client,
     assert all("/id/contributeur/" not in page for page in pages)
     assert re.search(r"Proposée par</td><td><ins>Contributeur·rice du réseau<", pages[0]), pages[0]
     assert re.search(r"Proposée par</td><td><ins>Lucie Publique<", pages[1]), pages[1]
+    english = TestClient(app).get(f"/ressources/{anonymous}/historique?lang=en").text
+    assert re.search(r"Proposed by</td><td><ins>Network contributor<", english), english
+    assert "Contributeur·rice du réseau" not in english
 
 
 def test_moderation_needs_a_moderator(client, app):
@@ -765,7 +768,13 @@ def test_a_contributed_resource_names_who_proposed_it_not_an_author_in_the_page_
     moderate(client, rid, action="accepter")
     english = TestClient(app).get(f"/id/ressource/{rid}?lang=en").text
     assert re.search(r"<dt>Proposed by</dt><dd><a [^>]+>Network contributor</a></dd>", english), english
-    assert "Made by" not in english  # (the data's own table keeps the agent's label, marked lang="fr")
+    assert "Made by" not in english
+    # « All the data » too (and the agent's own page): the data has the label in French only, pages say it
+    # in their language; the JSON-LD the page embeds is the data.
+    shown = re.sub(r'<script type="application/ld\+json">.*?</script>', "", english, flags=re.S)
+    assert "Contributeur·rice du réseau" not in shown, shown
+    agent = re.search(r'<dt>Proposed by</dt><dd><a href="([^"]+)"', english)[1]
+    assert "<h1>Network contributor" in TestClient(app).get(f"{agent}?lang=en").text
     french = TestClient(app).get(f"/id/ressource/{rid}").text
     assert re.search(r"<dt>Proposée par</dt><dd><a [^>]+>Contributeur·rice du réseau</a></dd>", french)
     assert "Réalisé par" not in french

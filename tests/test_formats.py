@@ -160,6 +160,25 @@ def test_an_unsatisfiable_accept_is_406_listing_the_offered_types_everywhere(url
     assert get(url, ROWS, "text/turtle").status_code == 406
 
 
+def test_the_reconciliation_manifest_and_the_sitemaps_negotiate_as_every_route(url) -> None:
+    """They answered 200 to any Accept; what their clients send (OpenRefine, crawlers, browsers) still
+    works."""
+    cases = {
+        "/reconcile": ("application/json", ["application/json", "application/*", "*/*;q=0.1"]),
+        "/sitemap.xml": ("application/xml", ["application/xml", "text/xml", "text/*"]),
+        "/sitemap-1.xml": ("application/xml", ["text/xml;q=0.5, application/xml"]),
+    }
+    for path, (offered, accepts) in cases.items():
+        for accept in [None, "*/*", BROWSER, *accepts]:
+            r = get(url, path, accept)
+            assert r.status_code == 200 and media(r) == offered, (path, accept, r.text[:200])
+            assert "Accept" in r.headers["vary"], path
+        for accept in ("image/png", "text/html", "text/turtle"):
+            r = get(url, path, accept)
+            assert r.status_code == 406 and offered in r.text and "offered" in r.text, (path, accept)
+    assert "versions" in get(url, "/reconcile", BROWSER).json()
+
+
 def test_format_names_mean_the_same_everywhere(url) -> None:
     for path in [RESOURCE, "/catalogue", "/.well-known/void", "/def"]:
         for name, expected in (("ttl", "text/turtle"), ("turtle", "text/turtle"), ("nt", NT)):

@@ -213,6 +213,17 @@ def test_an_extension_wins_over_accept_on_pages_too(url):
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json")
     assert httpx.get(url + "/catalogue.ttl").headers["content-type"].startswith("text/turtle")
     assert httpx.get(url + "/catalogue.xyz").status_code == 400
+    # VoID and the SPARQL service description had none: the same twins, their JSON as JSON-LD.
+    for path, says in (("/.well-known/void", "void:Dataset"), ("/sparql", "sd:Service")):
+        r = httpx.get(f"{url}{path}.json", headers={"Accept": "text/html"}, timeout=60)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json"), path
+        assert says in r.text, (path, r.text[:300])
+        assert httpx.get(f"{url}{path}.ttl").headers["content-type"].startswith("text/turtle"), path
+        assert httpx.get(f"{url}{path}.html").headers["content-type"].startswith("text/html"), path
+        assert httpx.get(f"{url}{path}.xyz").status_code == 400, path
+        assert httpx.head(f"{url}{path}.json").status_code == 200, path
+    query = httpx.get(url + "/sparql.json", params={"query": "ASK {}"})
+    assert query.status_code == 400 and "/sparql" in query.text  # not the description in its place
 
 
 def test_resource_page_renders_labels_texts_links_and_escapes(url):
