@@ -19,7 +19,7 @@ import threading
 import time
 import unicodedata
 import weakref
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -372,11 +372,15 @@ class NameIndex:
                 removed[pool].add(key)
         new._sorted, new._backwards = dict(self._sorted), dict(self._backwards)
         for pool in added.keys() | removed.keys():
-            pooled = (set(self._sorted.get(pool, ())) - removed[pool]) | added[pool]
-            new._sorted[pool] = sorted(pooled)
-            new._backwards[pool] = sorted(map(_backwards, pooled))
-            if not pooled:
-                del new._sorted[pool], new._backwards[pool]
+            for table, spelt in ((new._sorted, str), (new._backwards, _backwards)):
+                keys = list(table.get(pool, ()))
+                for key in removed[pool]:
+                    del keys[bisect_left(keys, spelt(key))]
+                for key in added[pool]:
+                    insort(keys, spelt(key))
+                table[pool] = keys
+                if not keys:
+                    del table[pool]
         return new
 
     def departement_code(self, value: str) -> str | None:
