@@ -29,6 +29,7 @@ from rapidfuzz import fuzz, process
 
 from graph.namespaces import CREATIVE_WORKS, CS, DCTERMS, IGEO, LIGATURES, ORG, RDF, RDFS, SCHEMA, SKOS
 from graph.settings import DATA_DIR
+from graph.sparql_text import values
 from graph.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -624,14 +625,14 @@ def _read_subjects(store: Store, subjects: Collection[str] | None) -> _Read:
     origins: dict[str, set[str]] = {g: set() for g in store.public_graphs()}
     kept: Collection[str] | None = None  # the subjects worth keeping, once their types are known
 
-    def read(predicate: str, kind: type = ox.Literal, values: str = "", terms: bool = False) -> dict:
+    def read(predicate: str, kind: type = ox.Literal, also: str = "", terms: bool = False) -> dict:
         """Subject → values (their text, else the terms), graph by graph: each row's graph is known then."""
         out: dict[str, list] = defaultdict(list)
         asked = sorted(subjects if kept is None else kept) if subjects is not None else [None]
         for g, said in origins.items():
             for chunk in (asked[n : n + 500] for n in range(0, len(asked), 500)):
-                only = "" if chunk == [None] else "VALUES ?x { " + " ".join(f"<{i}>" for i in chunk) + " } "
-                query = f"SELECT ?x ?v WHERE {{ {only}{values}GRAPH <{g}> {{ ?x <{predicate}> ?v }} }}"
+                only = "" if chunk == [None] else values("x", chunk)
+                query = f"SELECT ?x ?v WHERE {{ {only}{also}GRAPH <{g}> {{ ?x <{predicate}> ?v }} }}"
                 for x, v in store.scan(query, ("x", "v")):
                     iri = x.value
                     if isinstance(x, ox.NamedNode) and isinstance(v, kind) and (kept is None or iri in kept):
@@ -640,7 +641,7 @@ def _read_subjects(store: Store, subjects: Collection[str] | None) -> _Read:
         return out
 
     classes = {c: t for t, cs in TYPE_CLASSES.items() for c in cs} | {c: "" for c in FORMER_CLASSES}
-    types = read(RDF + "type", ox.NamedNode, "VALUES ?v { " + " ".join(f"<{c}>" for c in classes) + " } ")
+    types = read(RDF + "type", ox.NamedNode, values("v", classes))
     rank = {t: n for n, t in enumerate(TYPE_CLASSES)}
     type_of = {
         iri: min((classes[c] for c in found if classes[c]), key=rank.__getitem__)

@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 from graph import matching
 from graph.describe import LABEL_PROPS, labels_of, pick
 from graph.namespaces import CREATIVE_WORKS, CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, SCHEMA, SKOS
+from graph.sparql_text import values
 from graph.store import Store, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -251,13 +252,6 @@ def _marks(n: int) -> str:
 def _chunks(values: list) -> Iterator[list]:
     for start in range(0, len(values), BATCH):
         yield values[start : start + BATCH]
-
-
-def _values(iris: list[str] | None) -> str:
-    """A VALUES clause binding ?x to some IRIs (none: every subject, the full build's flat patterns)."""
-    if iris is None:
-        return ""
-    return "VALUES ?x { " + " ".join(str(ox.NamedNode(i)) for i in iris) + " } "
 
 
 class Catalog:
@@ -525,7 +519,7 @@ class Catalog:
                     pairs += [(g, x.value) for (x,) in self._scan(store, query, ("x",))]
         else:
             for chunk in _chunks(iris):
-                query = f"SELECT DISTINCT ?x ?g WHERE {{ {_values(chunk)} GRAPH ?g {{ ?x ?p ?o }} }}"
+                query = f"SELECT DISTINCT ?x ?g WHERE {{ {values('x', chunk)} GRAPH ?g {{ ?x ?p ?o }} }}"
                 pairs += [(g.value, x.value) for x, g in self._scan(store, query, ("x", "g"))]
         db.executemany(
             "INSERT OR IGNORE INTO origin SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM item WHERE iri = ?2) "
@@ -568,7 +562,8 @@ class Catalog:
     ) -> list[tuple[ox.Term, ox.Term]]:
         """(subject, value) of one property path, flat: over the public dataset (a list of named graphs) a
         join costs a lookup per graph and per row, so the join with the items is done here, in Python."""
-        return self._scan(store, f"SELECT ?x ?v WHERE {{ {_values(iris)}{extra}?x {path} ?v }}", ("x", "v"))
+        only = "" if iris is None else values("x", iris)  # none: every subject (the full build)
+        return self._scan(store, f"SELECT ?x ?v WHERE {{ {only}{extra}?x {path} ?v }}", ("x", "v"))
 
     def _read_items(self, store: Store, iris: list[str] | None) -> list[Item]:
         """The items of every list among ``iris`` (all of them for None), with what the index keeps."""
@@ -617,8 +612,7 @@ class Catalog:
                 if facet.path == f"<{RDF}type>" and kind.name == "territoires":  # the classes read above
                     pairs = [(x, c, 0) for x, c in instances if c in TERRITORY_CLASSES]
                 elif facet.path == f"<{RDF}type>":  # every type of the items: a join, on a short list
-                    values = " ".join(f"<{c}>" for c in kind.classes)
-                    typed = self._pairs(store, iris, "a", f"VALUES ?c {{ {values} }} ?x a ?c . ")
+                    typed = self._pairs(store, iris, "a", f"{values('c', kind.classes)}?x a ?c . ")
                     pairs = [(x.value, v.value, 0) for x, v in typed]
                 else:  # the paths ('' for the computed facets) and their alternatives, in order
                     paths = facet.path.split("|") if facet.path else []

@@ -10,7 +10,7 @@ the engine runs (:func:`canonical`), and rdflib's parser of the whole grammar co
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -320,6 +320,11 @@ def rewrite_update(
 
 
 Bindings = dict[str, ox.NamedNode | ox.Literal]
+
+
+def values(variable: str, iris: Iterable[str]) -> str:
+    """A VALUES clause binding ``?variable`` to these IRIs, each written as the engine reads it."""
+    return f"VALUES ?{variable} {{ " + " ".join(str(ox.NamedNode(i)) for i in iris) + " } "
 
 
 def bind(query: str, bindings: Bindings) -> str:
