@@ -729,6 +729,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rp_code_insee": ("Code INSEE", "INSEE code"),
     "rp_siren": ("SIREN", "SIREN"),
     "rp_population": ("Population", "Population"),
+    "rp_commune": ("Commune", "Municipality"),
     "rp_epci": ("Intercommunalité (EPCI)", "Intercommunality (EPCI)"),
     "rp_departement": ("Département", "Département"),
     "rp_region": ("Région", "Region"),

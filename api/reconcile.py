@@ -44,6 +44,7 @@ EXTENSION_PROPERTIES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "code_insee": (TERRITORY_TYPES, "code", "str"),
     "siren": (("commune", "epci"), "siren", "str"),
     "population": (("commune", "epci"), "population", "int"),
+    "commune": (tuple(t for t in TYPES if t not in TERRITORY_TYPES), "parents", "id"),  # where a thing is
     "epci": (("commune",), "epci", "id"),
     "departement": (tuple(t for t in TYPES if t not in ("departement", "region")), "departements", "id"),
     "region": (tuple(t for t in TYPES if t != "region"), "regions", "id"),
@@ -104,11 +105,18 @@ def _entity(index: NameIndex, e: Entity, lang: str) -> dict[str, Any]:
 
 
 def describe(index: NameIndex, e: Entity, lang: str) -> str:
-    """What tells homonyms apart: the type, the département(s) and the code."""
+    """What tells homonyms apart: the type, the communes a thing is in, the département(s) (a
+    département's région) and the code."""
     parts = [type_name(e.type, lang)]
-    for d in e.departements[:3]:
-        dep = index.lookup_code(d, ("departement",))
-        parts.append(f"{dep[0].name} ({d})" if dep else d)
+    parents = [index.entities[p] for p in e.parents if p in index.entities]
+    if e.type not in TERRITORY_TYPES:
+        parts += [p.name for p in parents if p.type == "commune"][:3]
+    if e.type == "departement":
+        parts += [p.name for p in parents if p.type == "region"]
+    elif e.type != "region":
+        for d in e.departements[:3]:
+            dep = index.lookup_code(d, ("departement",))
+            parts.append(f"{dep[0].name} ({d})" if dep else d)
     if e.code:
         parts.append(e.code)
     return " · ".join(parts)
@@ -188,6 +196,11 @@ def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
     # Several values (or entries) of a property mean any of them: each département is in scope.
     departements = [index.departement_code(v) for v in props.get("departement", ())]
     postal = next(iter(props.get("code_postal", ())), None)
+    # A commune's code beside a thing that has none (a place, a project) says where it is: in that commune's
+    # département, at its postal code.
+    for commune in (c for v in props.get("code_insee", ()) for c in index.lookup_code(v, ("commune",))):
+        departements += commune.departements
+        postal = postal or next(iter(commune.postal_codes), None)
     found = index.match(
         name,
         types,
@@ -245,9 +258,9 @@ def extension_values(index: NameIndex, e: Entity, prop: str) -> list[dict[str, A
         return [{shape: value}]
     if prop == "departement":  # INSEE codes
         found = [d for code in value for d in index.lookup_code(code, ("departement",))]
-    else:  # the EPCI's IRI, the régions' IRIs
+    else:  # the EPCI's IRI, the régions' IRIs, the communes among a thing's parents
         iris = (value,) if isinstance(value, str) else value
-        found = [index.entities[i] for i in iris if i in index.entities]
+        found = [t for i in iris if (t := index.entities.get(i)) is not None and t.type == prop]
     return [{"id": t.iri, "name": t.name} for t in found]
 
 

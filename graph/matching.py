@@ -65,6 +65,7 @@ FORMER = 94.0  # the name of a delegated/associated commune, for its current com
 AMBIGUOUS = 80.0  # an exact key shared by several entities in scope
 FUZZY_MAX = 89.0  # edit similarity never reaches an exact name
 PREFIX = 85.0  # the query is the first words of the name
+GAPPED = 84.0  # the query's words in the name's order, its first and last included, others between
 FUZZY_FLOOR = 60.0  # below this, a candidate is noise
 OUT_OF_SCOPE = 30.0  # taken off a candidate outside the asked département
 # Taken off an EPCI whose kind is not the one written: ranked below the right kind, still certain when its
@@ -507,14 +508,19 @@ class NameIndex:
         return m["name"], (code,) if code else (), m["before"] or m["after"]
 
     def _in_scope(self, iri: str, departements: Collection[str], postal_code: str | None) -> bool:
-        """In one of the départements (a région: covering one) and the postal code when given. A territory's
-        place is known: one in no département (Saint-Pierre-et-Miquelon) is in none asked; a thing located
-        nowhere (an organisation) may be anywhere."""
+        """In one of the départements (a région: covering one) and the postal code when given (a thing's:
+        its communes'). A territory's place is known: one in no département (Saint-Pierre-et-Miquelon) is in
+        none asked; a thing located nowhere (an organisation) may be anywhere."""
         e = self.entities[iri]
         placed = e.departements or e.type in TERRITORY_TYPES
         if departements and placed and not set(e.departements) & set(departements):
             return False
-        return not (postal_code and e.postal_codes and postal_code not in e.postal_codes)
+        if not postal_code:
+            return True
+        codes = e.postal_codes or {
+            c for p in e.parents if p in self.entities for c in self.entities[p].postal_codes
+        }
+        return not codes or postal_code in codes
 
     def _fuzzy(
         self, keys: list[str], scope: tuple[str, ...], departements: Collection[str] = ()
@@ -542,7 +548,23 @@ class NameIndex:
                     add(choice, s * FUZZY_MAX / 100, t)
                 for choice in self._prefixed((t, d), key + " ") + self._ending((t, d), key):
                     add(choice, PREFIX, t)
+                for choice in self._gapped((t, d), key):  # the fewer words between, the closer
+                    add(choice, GAPPED - (choice.count(" ") - key.count(" ")) / 10, t)
         return out
+
+    def _gapped(self, pool: tuple[str, str | None], key: str) -> list[str]:
+        """Every key of the pool with the query's words in order and others between, beginning and ending as
+        the query does: « France services Bozel » for « France services La Poste de Bozel », whose edit
+        similarity is below « France services Briouze »'s."""
+        asked = key.split()
+        if len(asked) < 2:
+            return []
+
+        def in_order(k: str) -> bool:
+            rest = iter(k.split())
+            return all(w in rest for w in asked)
+
+        return [k for k in self._ending(pool, asked[-1]) if k.startswith(asked[0] + " ") and in_order(k)]
 
     def _prefixed(self, pool: tuple[str, str | None], prefix: str) -> list[str]:
         """Every key of the pool that begins with the prefix (keys are ASCII: all sort before DEL, 0x7f)."""

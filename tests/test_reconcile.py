@@ -674,6 +674,65 @@ def test_informal_areas_are_a_type_found_before_what_is_named_after_them(client,
     assert client.get("/reconcile/preview", params={"id": area}).status_code == 200
 
 
+def test_a_place_is_found_by_the_words_of_its_name_and_by_its_commune(client, site):
+    """« france services bozel » gave « France services Briouze » (80.9), never « France services La Poste
+    de Bozel », whose edit similarity is lower; a commune's code or postal code beside a place was ignored;
+    three « La Cordée » read « Lieu de services · Jura (39) », and so on, with no commune. The query's words
+    in the name's order, first and last included, rank just below a name it begins; a commune's code or
+    postal code places a thing; a place's description and extension name its commune."""
+    store, b = site[0], site[0].minter.base
+    places = {
+        "bozel": ("France services La Poste de Bozel", "73055"),
+        "briouze": ("France services Briouze", "61063"),
+        "boves": ("France services de Boves", "80131"),
+        "banon": ("France services La Poste de Banon", "04018"),
+        "annot": ("France services Annot", "04008"),
+    }
+    ttl = "@prefix cs: <https://w3id.org/communs-services/def#> . "
+    ttl += "@prefix dcterms: <http://purl.org/dc/terms/> ."
+    for slug, (name, commune) in places.items():
+        ttl += f"""<{b}id/lieu/{slug}> a cs:ServicePlace ; <{RDFS}label> "{name}"@fr ;
+          dcterms:spatial <{b}id/commune/{commune}> ."""
+    store.replace_graph(
+        store.minter.graph("essai-lieux"), [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)]
+    )
+    read_again(store)
+    lieu = {"type": "lieu", "limit": 3}
+    answers = reconcile(
+        client,
+        {
+            "bozel": {"query": "france services bozel"} | lieu,
+            "banon": {"query": "France services Banon", "properties": [{"pid": "departement", "v": "04"}]}
+            | lieu,
+            "insee": {"query": "france services", "properties": [{"pid": "code_insee", "v": "73055"}]} | lieu,
+            "postal": {"query": "france services", "properties": [{"pid": "code_postal", "v": "04150"}]}
+            | lieu,
+            "one": {"query": "bozel", "type": "commune"},
+        },
+    )
+    tops = {k: _found(a)[0] for k, a in answers.items()}
+    assert tops == {
+        "bozel": ("bozel", False),
+        "banon": ("banon", False),
+        "insee": ("bozel", False),
+        "postal": ("banon", False),
+        "one": ("73055", True),
+    }, answers
+    assert answers["bozel"]["result"][0]["score"] == 83.9  # GAPPED, less a tenth for « poste » between
+    assert answers["bozel"]["result"][0]["description"] == "Lieu de services · Bozel · Savoie (73)"
+    r = client.get("/reconcile/preview", params={"id": f"{b}id/lieu/bozel"})
+    assert r.status_code == 200 and "Bozel" in r.text
+    extended = client.post(
+        "/reconcile",
+        data={"extend": json.dumps({"ids": [f"{b}id/lieu/banon"], "properties": [{"id": "commune"}]})},
+    ).json()
+    assert extended["rows"][f"{b}id/lieu/banon"]["commune"] == [
+        {"id": f"{b}id/commune/04018", "name": "Banon"}
+    ]
+    described = reconcile(client, {"d": {"query": "Savoie", "type": "departement"}})["d"]["result"][0]
+    assert described["description"] == "Département · Auvergne-Rhône-Alpes · 73"
+
+
 def test_a_batch_too_large_is_refused_whole(client):
     queries = {f"q{i}": {"query": "Gap"} for i in range(MAX_QUERIES + 1)}
     r = client.post("/reconcile", data={"queries": json.dumps(queries)})
