@@ -25,6 +25,7 @@ class Home:
     latest: list[dict] = field(default_factory=list)
     layer: str = "projets"
     outlines: list[Outline] = field(default_factory=list)  # the map's départements, drawn by home.html
+    overseas: list[tuple[str, str]] = field(default_factory=list)  # (code, label) of those it does not draw
     view: tuple[float, float] = (0.0, 0.0)
     counts: dict[str, int] = field(default_factory=dict)  # per département code
     shades: dict[str, int] = field(default_factory=dict)
@@ -61,6 +62,11 @@ def home(request: Request) -> HTMLResponse:
             latest=latest,
             layer=layer,
             outlines=list(outlines().values()),
+            overseas=sorted(
+                (t.code, t.label)
+                for t in cat.territories.values()
+                if t.level == "departement" and t.code not in outlines()
+            ),
             view=VIEW_SIZE,
             counts=counts,
             shades={code: bucket(n, top) for code, n in counts.items()},

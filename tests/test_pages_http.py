@@ -547,8 +547,12 @@ def test_pages_write_one_thing_in_the_singular(url):
 
 
 def test_home_map_links_every_departement(url):
+    """The map draws the 96 metropolitan départements; the others (overseas) were nowhere on the page: they
+    are linked under it, with their counts."""
     html = httpx.get(f"{url}/").text
-    assert html.count('<a href="/id/departement/') == 96
+    assert html.split("<svg")[1].split("</svg>")[0].count('<a href="/id/departement/') == 96
+    assert '<a href="/id/departement/974">La Réunion (974)</a>\u00a0: 0 projet' in html
+    assert html.count('<a href="/id/departement/') == 96 + 13
     assert 'id="dep-73" class="b' in html and 'id="dep-73" class="b0"' not in html
     assert "CC BY 4.0" in html
     assert "<title>Paris (75)" in html and "Ville de Paris" not in html  # the name every other page gives
