@@ -18,7 +18,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -41,10 +41,48 @@ OFFERED = (formats.HTML, formats.JSON, formats.CSV)  # HTML first: a browser's *
 
 
 @dataclass
+class ListRow:
+    """One row of a list: every key list.html reads, on every row (the pages render under StrictUndefined
+    in the tests); :meth:`twin` is the row of the .json and .csv twins."""
+
+    iri: str
+    href: str
+    label: str
+    year: str
+    values: dict[str, list[str]]  # each facet's values' names, by facet
+    projects: int | None = None  # a theme's or a public's projects
+    detail: str = ""  # what tells it from rows with the same label and départements (told_apart)
+
+    @property
+    def departement(self) -> list[str]:
+        return self.values.get("departement", [])
+
+    def twin(self) -> dict:
+        row = {"iri": self.iri, "href": self.href, "label": self.label, "year": self.year, **self.values}
+        return row if self.projects is None else row | {"projects": self.projects}
+
+
+@dataclass
+class SearchRow:
+    """One result of a search, as search.html reads it; its fields are the twins' row."""
+
+    iri: str
+    href: str
+    label: str
+    kind: str
+    kind_label: str
+    snippet: str  # the page's is marked up (Markup), the twins' plain
+    highlights: tuple[tuple[int, int], ...]
+
+    def twin(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
 class Listing:
     """What list.html and search.html get: one page of results with their facets."""
 
-    rows: list[dict]
+    rows: list[ListRow] | list[SearchRow]
     total: int
     facets: list[dict]
     page: int
@@ -152,19 +190,15 @@ def within_pages(page: int, total: int, lang: str) -> None:
         raise HTTPException(404, translator(lang)("page_past_end", page=page, pages=pages))
 
 
-def row(cat: search.Catalog, iri: str, lang: str, **more: object) -> dict:
-    return {"iri": iri, "href": local_path(iri, cat.base), "label": cat.label(iri, lang), **more}
-
-
 def told_apart(
-    store: Store, cat: search.Catalog, rows: list[dict], items: list[search.Item], lang: str
+    store: Store, cat: search.Catalog, rows: list[ListRow], items: list[search.Item], lang: str
 ) -> None:
     """Rows of a page with the same label and département get what tells them apart, their street address
     and the territories they name (three « Anticafé — Paris (75) », two agencies in Bas-Rhin): one query
     for those few rows only."""
 
-    def same(r: dict) -> tuple:
-        return r["label"], tuple(r.get("departement", ()))
+    def same(r: ListRow) -> tuple:
+        return r.label, tuple(r.departement)
 
     seen = Counter(map(same, rows))
     twins = [(r, it) for r, it in zip(rows, items, strict=True) if seen[same(r)] > 1]
@@ -176,7 +210,7 @@ def told_apart(
     streets = {r["x"].value: r["street"].value for r in store.select(query)}
     for r, it in twins:
         places = sorted(cat.label(t, lang) for t in it.direct if t != it.iri)
-        r["detail"] = ", ".join(filter(None, [streets.get(it.iri), *places]))
+        r.detail = ", ".join(filter(None, [streets.get(it.iri), *places]))
 
 
 def _cell(value: str | list[str]) -> str:
@@ -184,17 +218,23 @@ def _cell(value: str | list[str]) -> str:
 
 
 def export(
-    request: Request, rows: list[dict], columns: list[str], fmt: formats.Format, total: int, extra: dict
+    request: Request,
+    rows: list[ListRow] | list[SearchRow],
+    columns: list[str],
+    fmt: formats.Format,
+    total: int,
+    extra: dict,
 ) -> Response:
     """One page of ``limit`` rows of a list or search: the next page named in the body and by a ``Link``
     header (the first is the whole list when it fits). A column's several values are joined by " | "."""
     page, limit = extra["page"], extra["limit"]
     following = with_query(request, page=page + 1) if page * limit < total else None
     headers = {"Vary": "Accept"} | ({"Link": f'<{following}>; rel="next"'} if following else {})
+    items = [r.twin() for r in rows]
     if fmt is formats.JSON:
-        body = {"total": total, **extra, "next": following, "items": rows}
+        body = {"total": total, **extra, "next": following, "items": items}
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)
-    cells = ([r["iri"], r["label"], *(_cell(r.get(c, [])) for c in columns)] for r in rows)
+    cells = ([r["iri"], r["label"], *(_cell(r.get(c, [])) for c in columns)] for r in items)
     body = formats.spreadsheet_csv(["iri", "label", *columns], cells)
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
@@ -213,12 +253,18 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     cat = search.catalog(store_of(request))  # after the parameters: a bad one never waits for the index
     known_facets(cat, chosen, lang)
     total, items = cat.page(kind_name, chosen, sort, lang, (page - 1) * per_page, per_page)
-    rows = [row(cat, it.iri, lang, year=it.year) for it in items]
-    for r, it in zip(rows, items, strict=True):
-        r |= {name: sorted(value_label(cat, v, lang) for v in it.facets.get(name, ())) for name in facets}
-    if kind_name in ("themes", "publics"):
-        for r in rows:
-            r["projects"] = cat.count("projets", kind_name[:-1], search.key_of(r["iri"], cat.base))
+    concepts = kind_name in ("themes", "publics")
+    rows = [
+        ListRow(
+            it.iri,
+            local_path(it.iri, cat.base),
+            cat.label(it.iri, lang),
+            it.year,
+            {name: sorted(value_label(cat, v, lang) for v in it.facets.get(name, ())) for name in facets},
+            cat.count("projets", kind_name[:-1], search.key_of(it.iri, cat.base)) if concepts else None,
+        )
+        for it in items
+    ]
     if fmt is not formats.HTML:
         extra: dict = {"page": page, "limit": per_page}
         if fmt is formats.JSON and asked == "1":  # every value of each facet
@@ -251,7 +297,15 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     total, found, kind_counts, counts = cat.search(q, kinds, chosen, (page - 1) * per_page, per_page, lang)
     # The twins give a snippet's text and its highlights' offsets (characters), the page marks them.
     rows = [
-        row(cat, it.iri, lang, kind=it.kind, kind_label=t(it.kind), snippet=s.text, highlights=s.spans)
+        SearchRow(
+            it.iri,
+            local_path(it.iri, cat.base),
+            cat.label(it.iri, lang),
+            it.kind,
+            t(it.kind),
+            s.text,
+            s.spans,
+        )
         for it, s in found
     ]
     complete = total <= search.COUNTED  # else the page says "more than"
@@ -262,7 +316,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         return export(request, rows, ["kind", "snippet"], fmt, shown, extra)
     within_pages(page, total, lang)
     for r, (_, s) in zip(rows, found, strict=True):
-        r["snippet"] = s.html()
+        r.snippet = s.html()
     whole = request.query_params.getlist("valeurs")
     facets = [facet("kind", lang, [(k, t(k), c) for k, c in kind_counts], kinds, "kind" in whole)]
     facets = facets if kind_counts else []  # nothing found: no empty fieldset to tick

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -297,33 +297,47 @@ def _json_param(raw: str, field: str) -> Any:
         raise BadQuery(f"{field}: not JSON ({e})") from None
 
 
+def _negotiated(offered: formats.Format) -> list[Any]:
+    """A route's dependency: its one format negotiated before anything else, as on every route
+    (api/conneg.py): an ``Accept`` without it is a 406. OpenRefine sends ``*/*`` or no ``Accept``."""
+
+    def negotiate(request: Request) -> None:
+        conneg.choose(request, (offered,))
+
+    return [Depends(negotiate)]
+
+
+JSON_ONLY, HTML_ONLY = _negotiated(formats.JSON), _negotiated(formats.HTML)
+
+
+def _json(content: Any, status: int = 200) -> JSONResponse:
+    """Every answer depends on ``Accept`` (a 406 without JSON), and says so to caches."""
+    return JSONResponse(content, status, {"Vary": "Accept"})
+
+
 def _bad(e: BadQuery) -> JSONResponse:
-    return JSONResponse({"error": "bad request", "message": str(e)}, 400)
+    return _json({"error": "bad request", "message": str(e)}, 400)
 
 
 def _dispatch(request: Request, queries: str | None, extension: str | None) -> Response:
     lang = language(request)
     try:
         if queries is not None:
-            return JSONResponse(answer_batch(name_index(request), _json_param(queries, "queries"), lang))
+            return _json(answer_batch(name_index(request), _json_param(queries, "queries"), lang))
         if extension is not None:
-            return JSONResponse(extend(name_index(request), _json_param(extension, "extend"), lang))
+            return _json(extend(name_index(request), _json_param(extension, "extend"), lang))
     except BadQuery as e:
         return _bad(e)
-    return JSONResponse(manifest(base_of(request), lang))
+    return _json(manifest(base_of(request), lang))
 
 
-@router.get("/reconcile")
+@router.get("/reconcile", dependencies=JSON_ONLY)
 def reconcile_get(request: Request, queries: str | None = None, extend: str | None = None) -> Response:
-    """The manifest; with ``queries=`` a batch of queries, with ``extend=`` a data extension: JSON, which an
-    ``Accept`` must take (a 406 otherwise, as on every route)."""
-    conneg.choose(request, (formats.JSON,))
-    response = _dispatch(request, queries, extend)
-    response.headers["Vary"] = "Accept"
-    return response
+    """The manifest; with ``queries=`` a batch of queries, with ``extend=`` a data extension."""
+    return _dispatch(request, queries, extend)
 
 
-@router.post("/reconcile")
+@router.post("/reconcile", dependencies=JSON_ONLY)
 async def reconcile_post(request: Request) -> Response:
     """OpenRefine posts ``queries=`` (or ``extend=``) as a form field."""
     form = await request.form()
@@ -333,7 +347,7 @@ async def reconcile_post(request: Request) -> Response:
     return await run_in_threadpool(_dispatch, request, *fields)
 
 
-@router.get("/reconcile/suggest/entity")
+@router.get("/reconcile/suggest/entity", dependencies=JSON_ONLY)
 def suggest_entity(request: Request, prefix: str = "", type: str | None = None, cursor: int = 0) -> Response:
     lang = language(request)
     t = None if type is None else type_id(type)
@@ -342,9 +356,7 @@ def suggest_entity(request: Request, prefix: str = "", type: str | None = None, 
     index = name_index(request)
     cursor = max(0, cursor)
     found = index.suggest(prefix[:200], (t,) if t else None, limit=cursor + 10)[cursor:]
-    return JSONResponse(
-        {"result": [_entity(index, e, lang) | {"notable": [_type(e.type, lang)]} for e in found]}
-    )
+    return _json({"result": [_entity(index, e, lang) | {"notable": [_type(e.type, lang)]} for e in found]})
 
 
 def _starts(prefix: str, *names: str) -> bool:
@@ -352,22 +364,22 @@ def _starts(prefix: str, *names: str) -> bool:
     return any(matching.fold(n).startswith(key) or f" {key}" in f" {matching.fold(n)}" for n in names)
 
 
-@router.get("/reconcile/suggest/type")
+@router.get("/reconcile/suggest/type", dependencies=JSON_ONLY)
 def suggest_type(request: Request, prefix: str = "") -> Response:
     lang = language(request)
     found = [t for t in TYPES if _starts(prefix, t, *(type_name(t, other) for other in LANGS))]
-    return JSONResponse({"result": [_type(t, lang) for t in found]})
+    return _json({"result": [_type(t, lang) for t in found]})
 
 
-@router.get("/reconcile/suggest/property")
+@router.get("/reconcile/suggest/property", dependencies=JSON_ONLY)
 def suggest_property(request: Request, prefix: str = "") -> Response:
     lang = language(request)
     names = {p: property_name(p, lang) for p in EXTENSION_PROPERTIES}
     names |= {p: translator(lang)(key) for p, key in QUERY_PROPERTIES.items()}
-    return JSONResponse({"result": [{"id": p, "name": n} for p, n in names.items() if _starts(prefix, p, n)]})
+    return _json({"result": [{"id": p, "name": n} for p, n in names.items() if _starts(prefix, p, n)]})
 
 
-@router.get("/reconcile/properties")
+@router.get("/reconcile/properties", dependencies=JSON_ONLY)
 def propose_properties(request: Request, type: str | None = None, limit: int = 20) -> Response:
     t = None if type is None else type_id(type)
     if type is not None and t is None:
@@ -379,16 +391,16 @@ def propose_properties(request: Request, type: str | None = None, limit: int = 2
         if t in (None, *types)
     ]
     answer = {"properties": found[:limit], "type": t, "limit": limit}
-    return JSONResponse({k: v for k, v in answer.items() if v is not None})
+    return _json({k: v for k, v in answer.items() if v is not None})
 
 
-@router.get("/reconcile/preview", response_class=HTMLResponse)
+@router.get("/reconcile/preview", response_class=HTMLResponse, dependencies=HTML_ONLY)
 def preview(request: Request, id: str = "") -> Response:
     """A small card for OpenRefine's preview frame; every value escaped by the template."""
     index = name_index(request)
     e = index.entities.get(id)
     if e is None:
-        return JSONResponse({"error": "not found", "message": "unknown id"}, 404)
+        return _json({"error": "not found", "message": "unknown id"}, 404)
     lang = language(request)
     facts = [
         (property_name(p, lang), values)

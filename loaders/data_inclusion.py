@@ -95,10 +95,10 @@ def _list(text: str) -> list[str]:
     return [v.strip().strip('"') for v in text.strip("{}").split(",") if v.strip()]
 
 
-def _prose(text: str | None) -> str | None:
+def _prose(text: str | None, desk_phone: str | None) -> str | None:
     """A free text never publishes an e-mail address or a phone number: a person's may be in it (the
-    structure's own are in their fields)."""
-    return scrub(text) if text else None
+    structure's own are in their fields, and the number its record publishes stays in its texts too)."""
+    return scrub(text, published=[desk_phone or ""]) if text else None
 
 
 def _link(value: Any) -> ox.NamedNode | None:
@@ -166,7 +166,7 @@ class Builder(PlaceBuilder):
         types = ["schema:Place", "cs:ServicePlace"]
         build.places.append(self.place(t, s, r["nom"], types, local_id, address, commune, *coords))
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
-        t.add(s, "schema:description", _prose(r.get("description")), "fr")
+        t.add(s, "schema:description", _prose(r.get("description"), r.get("telephone")), "fr")
         if r.get("lien_source") != s.value:
             t.add(s, "dcterms:source", _link(r.get("lien_source")))
         for key, prop in di.PLACE_AS_IS.items():
@@ -190,7 +190,9 @@ class Builder(PlaceBuilder):
         named(t, s, r["nom"], "schema:Service")
         t.add(s, "schema:identifier", r["id"])
         t.add(s, "cs:offeredAt", place)
-        t.add(s, "schema:description", _prose(r["description"]), "fr")
+        name, email, phone = r.get("contact_nom_prenom"), r.get("courriel"), r.get("telephone")
+        desk_phone = None if name else phone  # given with a named person, it is that person's
+        t.add(s, "schema:description", _prose(r["description"], desk_phone), "fr")
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
         t.add(s, "dcterms:source", _link(r.get("lien_source")))
         if r.get("type"):
@@ -201,11 +203,10 @@ class Builder(PlaceBuilder):
         if r.get("frais"):
             t.add(s, "schema:isAccessibleForFree", r["frais"] == "gratuit")
         for key, prop in di.SERVICE_TEXTS.items():
-            t.add(s, prop, _prose(r.get(key)), "fr")
+            t.add(s, prop, _prose(r.get(key), desk_phone), "fr")
         t.add(s, "schema:url", _link(r.get("lien_mobilisation")))
         for code in r.get("zone_eligibilite") or []:
             t.add(s, "schema:areaServed", self.area(where, code))
-        name, email, phone = r.get("contact_nom_prenom"), r.get("courriel"), r.get("telephone")
         if name:  # the e-mail and phone given with a named person are that person's
             self.add_contact(build.private, s, {"name": name, "email": email, "telephone": phone})
         else:

@@ -332,7 +332,7 @@ class Builder(PlaceBuilder):
                 return iri(value)
         return lit(value)
 
-    def value(self, e: Entry, raw: str, line: int) -> list[ox.NamedNode | ox.Literal]:
+    def value(self, e: Entry, raw: str, line: int, published: list[str]) -> list[ox.NamedNode | ox.Literal]:
         out: list[ox.NamedNode | ox.Literal] = []
         for text in [v.strip() for v in raw.split(e.split)] if e.split else [raw]:
             if not text:
@@ -350,12 +350,12 @@ class Builder(PlaceBuilder):
                     continue
                 text = (e.format or "{0}").format(m[0], *m.groups())
             try:
-                out.append(self.literal(e, text))
+                out.append(self.literal(e, text, published))
             except ValueError:
                 self.report.append(f"ligne {line} : {e.column} = « {text} » n'est pas un {e.kind} valide")
         return out
 
-    def literal(self, e: Entry, text: str) -> ox.NamedNode | ox.Literal:
+    def literal(self, e: Entry, text: str, published: list[str]) -> ox.NamedNode | ox.Literal:
         if e.kind == "iri":
             return self.resolve(text)
         if e.kind == "url":
@@ -372,8 +372,9 @@ class Builder(PlaceBuilder):
         if e.kind == "integer":
             return lit(int(text))
         # A text in a language is prose (a comment): it may name a person's e-mail or phone, which are never
-        # public; the desk's own are in their columns. Bare texts are values (the desk's e-mail, a code).
-        return lit(scrub(text) if e.lang else text, e.lang)
+        # public; the desk's own are in their columns, and a number of those stays in a comment too. Bare
+        # texts are values (the desk's e-mail and phone, a code).
+        return lit(scrub(text, published=published) if e.lang else text, e.lang)
 
     def week(self, row: dict[str, str]) -> dict[str, list[Slot]]:
         week = parse_week(row[self.m.week_column]) if self.m.week_column else {}
@@ -409,9 +410,11 @@ class Builder(PlaceBuilder):
             for v in value if isinstance(value, list) else [value]:
                 t.add(s, prop, self.resolve(v))
         self.opening_hours(t, s, "schema:openingHoursSpecification", f"ligne {line}", self.week, row)
-        for e in m.entries:
-            for v in self.value(e, row[e.column], line):
+        published: list[str] = []  # the row's public values, read before its prose (entries with a language)
+        for e in sorted(m.entries, key=lambda e: e.lang is not None):
+            for v in self.value(e, row[e.column], line, published):
                 t.add(s, e.property, v)
+                published += [] if e.lang else [v.value]
         contact = {k: row[c] for k, c in m.contact.items() if row.get(c)}
         if contact:  # a named person's: private graph only
             self.add_contact(self.private, s, contact)

@@ -502,3 +502,15 @@ def test_a_summary_ends_at_a_sentence_or_a_word(text: str, limit: int, expected:
     assert cards.summary(Text(text), limit) == expected  # a text without a language is French
     english = cards.summary(Text(text.replace(" :", ":"), "en"), limit)
     assert english == expected.replace("\u202f;", ";").replace(" :", ":")
+
+
+@pytest.mark.parametrize("kind", [*search.LISTS, "recherche"])
+def test_every_list_page_renders_under_strict_undefined(site, kind):
+    """list.html read ``r.detail`` that only rows told apart had (and a theme's row has no ``departement``):
+    every list page was a 500 under StrictUndefined. Rows are typed now: every key on every row."""
+    url, _ = site
+    path = f"/{kind}" + ("?q=saisonniers" if kind == "recherche" else "")
+    for lang in ("fr", "en"):
+        r = httpx.get(f"{url}{path}{'&' if '?' in path else '?'}lang={lang}", timeout=30)
+        assert r.status_code == 200, (kind, lang, r.text[-2000:])
+        assert 'class="results"' in r.text, (kind, lang)  # rows were rendered, not "no results"

@@ -302,6 +302,33 @@ def test_free_texts_publish_no_contact_details(base_iri: str, tmp_path: Path) ->
     assert record["courriel"] == structure["courriel"]
 
 
+def test_free_texts_keep_their_record_s_own_desk_number_and_no_other(base_iri: str, tmp_path: Path) -> None:
+    """The number a record publishes in its telephone field stays in its texts (« rendez-vous au 04 … »);
+    another is removed, and so is a service's number given with a named person (that person's)."""
+    structure = fixture_records("structures.json")[0] | {"telephone": "04 79 00 00 00"}
+    structure["description"] = "Rendez-vous au 04.79.00.00.00 ou au 06 12 34 56 78."
+    desk, person = fixture_records("services.jsonl")[:2]
+    desk |= {"structure_id": structure["id"], "telephone": "04 70 00 10 20", "contact_nom_prenom": None}
+    desk["description"] = "Appelez le 04 70 00 10 20 (le 04 79 00 00 00 est celui de la structure)."
+    person |= {
+        "structure_id": structure["id"],
+        "telephone": "06 98 76 54 32",
+        "contact_nom_prenom": "Jean Dupont",
+    }
+    person["mobilisation_precisions"] = "Appeler Jean Dupont au 06 98 76 54 32"
+    (tmp_path / "s.json").write_text(json.dumps([structure]), encoding="utf-8")
+    (tmp_path / "v.json").write_text(json.dumps([desk, person]), encoding="utf-8")
+    store = OxigraphStore(base_iri)
+    write(store, data_inclusion.build(tmp_path / "s.json", tmp_path / "v.json", store.minter, store))
+    exported = di.export(store)
+    assert exported.structures[0]["description"] == "Rendez-vous au 04.79.00.00.00 ou au [téléphone retiré]."
+    services = {r["nom"]: r for r in exported.services}
+    assert services[desk["nom"]]["description"] == (
+        "Appelez le 04 70 00 10 20 (le [téléphone retiré] est celui de la structure)."
+    )
+    assert services[person["nom"]]["mobilisation_precisions"] == "Appeler Jean Dupont au [téléphone retiré]"
+
+
 def test_a_service_of_no_structure_is_rejected_and_holiday_rules_are_reported(base_iri: str, tmp_path: Path):
     """What the model cannot hold is named in the report: a service whose structure is not in the file
     (rejected), public-holiday rules of opening hours (dropped; the week's hours are kept)."""

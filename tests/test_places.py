@@ -250,6 +250,35 @@ def test_comments_are_unescaped_and_name_no_one(base_iri: str, tmp_path: Path) -
     assert values["email"] == "accueil@desk.example.fr"
 
 
+def test_a_comment_keeps_its_desk_s_own_number_and_no_other(base_iri: str, tmp_path: Path) -> None:
+    """« prendre rendez-vous au 04 … »: a number the row publishes in its own phone column (written any
+    way) is the desk's and stays in its comment; any other is removed: another desk's, a mobile, the named
+    contact's (private, never published)."""
+    mapping = MAPPING.split("[[properties]]")[0] + (
+        '[[properties]]\ncolumn = "note"\nproperty = "schema:description"\nlang = "fr"\n\n'
+        '[[properties]]\ncolumn = "tel"\nproperty = "schema:telephone"\n\n'
+        '[contact]\nname = "contact"\ntelephone = "tel_contact"\n'
+    )
+    (tmp_path / "m.toml").write_text(mapping, encoding="utf-8")
+    (tmp_path / "l.csv").write_text(
+        "id,nom,lat,lon,note,tel,contact,tel_contact\n"
+        "A,Desk A,45.6,6.7,Possibilité de prendre rendez-vous au 04.75.91.40.07 ou 06.38.23.07.34,"
+        "04 75 91 40 07,Jean Dupont,06 38 23 07 34\n"
+        "B,Desk B,45.6,6.8,Rendez-vous au 04 92 70 14 27 ; sinon Desk A au 04 75 91 40 07,"
+        "+33 4 92 70 14 27,,\n",
+        encoding="utf-8",
+    )
+    store = OxigraphStore(base_iri)
+    result = places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
+    public = next(g for g in result.graphs if g.graph.endswith("test-typees"))
+    notes = {t.object.value for t in public.triples if t.predicate.value.endswith("description")}
+    assert notes == {
+        "Possibilité de prendre rendez-vous au 04.75.91.40.07 ou [téléphone retiré]",
+        "Rendez-vous au 04 92 70 14 27 ; sinon Desk A au [téléphone retiré]",
+    }
+    assert not [t for t in public.triples if "06 38 23 07 34" in str(t)]  # the contact's stays private
+
+
 def test_cli_needs_a_mapping(capsys) -> None:
     code = cli.main(["import", "places", str(FIXTURES / "espaces.csv"), "--store", ":memory:"])
     assert code == cli.EXIT_BAD_INPUT
@@ -285,6 +314,10 @@ def test_france_services_savoie_and_haute_tarentaise(base_iri: str, territory_tr
     assert descriptions["bus-france-services-avignon-avenir-84"].startswith("Le bus circule dans les 3 QPV")
     assert not [d for d in descriptions.values() if "\\x" in d or "\\u" in d]
     assert "vincent.carlier" not in descriptions["france-services-la-poste-de-valensole"]
+    # The desk's own number (its telephone column) stays in its comment, another is still removed.
+    assert descriptions["france-services-saint-marcel-d-ardeche"] == (
+        "Possibilité de prendre rendez-vous au 04.75.91.40.07 ou [téléphone retiré]"
+    )
     group = store.minter.slug("organisation", "France services Pays Ségali (groupement)")
     sites = store.select(PREFIXES + f"SELECT ?s WHERE {{ <{group}> a org:Organization ; org:hasSite ?s }}")
     assert len(sites) == 6  # the main site and its five branches

@@ -744,6 +744,39 @@ def test_a_batch_too_large_is_refused_whole(client):
     assert r.status_code == 400 and f"at most {MAX_IDS} ids" in r.json()["message"]
 
 
+def test_every_route_of_the_service_negotiates_as_every_route(client, site):
+    """POST /reconcile, suggest, the property proposal and preview answered any Accept; GET /reconcile gave
+    a 406. What OpenRefine (``*/*`` or none) and browsers send still works; an Accept without the route's
+    format is a 406 naming it, whichever route."""
+    commune = site[0].minter.thing("commune", "73054")
+    queries = {"queries": json.dumps({"q0": {"query": "Bourg-Saint-Maurice"}})}
+    routes = {  # (method, path, params or form): the one media type answered
+        ("GET", "/reconcile", ()): "application/json",
+        ("POST", "/reconcile", tuple(queries.items())): "application/json",
+        ("GET", "/reconcile/suggest/entity", (("prefix", "bourg"),)): "application/json",
+        ("GET", "/reconcile/suggest/type", (("prefix", "comm"),)): "application/json",
+        ("GET", "/reconcile/suggest/property", (("prefix", "code"),)): "application/json",
+        ("GET", "/reconcile/properties", (("type", "commune"),)): "application/json",
+        ("GET", "/reconcile/preview", (("id", commune),)): "text/html",
+    }
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+    for (method, path, fields), offered in routes.items():
+        params, data = (dict(fields), None) if method == "GET" else (None, dict(fields))
+        for accept in (None, "*/*", browser, offered, offered.split("/")[0] + "/*"):
+            request = client.build_request(
+                method, path, params=params, data=data, headers={"Accept": accept or ""}
+            )
+            if accept is None:
+                del request.headers["Accept"]  # httpx would send */*
+            r = client.send(request)
+            assert r.status_code == 200 and r.headers["content-type"].startswith(offered), (path, accept)
+            assert "Accept" in r.headers["vary"], path
+        other = "text/html" if offered == "application/json" else "application/json"
+        for accept in ("image/png", "text/turtle", other):
+            r = client.request(method, path, params=params, data=data, headers={"Accept": accept})
+            assert r.status_code == 406 and offered in r.text and "offered" in r.text, (path, accept, r.text)
+
+
 def test_preview_is_a_small_escaped_card(client, site):
     store = site[0]
     r = client.get("/reconcile/preview", params={"id": store.minter.thing("commune", "73054")})
