@@ -4,6 +4,7 @@ them in the private graph, contributions keep them out of titles and IRIs, moder
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+")
@@ -38,3 +39,46 @@ def email_of(text: str) -> str | None:
 def phone_of(text: str) -> str | None:
     m = PHONE.search(text)
     return m.group() if m else None
+
+
+# Words of a service's or a place's address, not of a person's name: with a word of the desk's own names
+# (its label, commune, group, street), any of them makes a local part a service's ("pole.couches@",
+# "brest.keredern@" in Brest); a longer word holding one of the longer ones too ("cauvaldorservices-…").
+SERVICE_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        """
+        france services service fs mfs efs msap masp msp mds mdr mdf mpt psp sp esp accueil contact
+        mairie ccas cias cc ca maison espace espaces bus relais pole centre social sociale info point
+        numerique public publique emploi direction secretariat agence mediation conseiller itinerant
+        itinerance antenne site guichet cyber epn bij pij csi sci mjc caf msa famillesrurales ville
+        commune communes pays val vallee bassin plateau agglo mont monts lot vignoble nord sud est
+        ouest saint sainte st ste le la les de du des sur sous en habitants usagers relations referent
+        responsable coopr active depar clientel chargeclientel
+        """,
+    )
+)
+LONG_SERVICE_WORDS = tuple(w for w in SERVICE_WORDS if len(w) >= 5)
+SERVICE_PREFIXES = ("bus", "pays")  # "busfsqpv.isere@", "paysdescoteaux@"
+
+
+def _words(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return [w for w in re.split(r"[^a-z0-9]+", folded) if w]
+
+
+def personal_email(address: str, names: str = "") -> bool:
+    """An address of a person, not of a desk: its local part is two or three words of letters ("prénom.nom",
+    "p.nom", "prénom-nom", "jean-marc.nom"), none a service's or a place's word nor one of the desk's
+    ``names``; an acronym ("psp.rosiers", "christelle.espere.cscb") is left aside. Whatever the domain: a
+    webmail's is judged by the same shape. A person's name written as one word ("jdupont@") is not seen."""
+    parts = _words(address.rpartition("@")[0])
+    parts = [p for p in parts if len(p) <= 2 or re.search("[aeiouy]", p)]  # acronyms aside
+    own = {w for w in _words(names) if len(w) > 2}
+    return (
+        2 <= len(parts) <= 3
+        and all(p.isalpha() for p in parts)
+        and not any(p in SERVICE_WORDS or p in own or any(w in p for w in LONG_SERVICE_WORDS) for p in parts)
+        and not any(p.startswith(SERVICE_PREFIXES) for p in parts)
+        and "france-services" not in address.lower().rpartition("@")[2]  # the national network's desks
+    )

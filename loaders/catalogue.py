@@ -299,8 +299,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             contacts = {"schema:email": contact.email_of(contact.PHONE.sub(" ", text))}
             contacts["schema:telephone"] = contact.phone_of(text)
             if m and any(contacts.values()):
-                person = mentions.describe_person(pub, priv, minter, m[1], line, contacts)
-                pub.add(p, "cs:contactPerson", person)
+                priv.add(p, "cs:contactPerson", mentions.describe_person(priv, minter, m[1], line, contacts))
                 persons.append(m[1])
         totals["grants"] += sum(g.role != "budget" for g in project_grants)
         totals["places"] += len(found.places)

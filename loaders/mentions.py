@@ -539,15 +539,16 @@ def place_iri(minter: Minter, place: Place) -> ox.NamedNode:
 
 
 def describe_person(
-    pub: Triples, priv: Triples, minter: Minter, name: str, line: int, contacts: dict[str, str | None]
+    priv: Triples, minter: Minter, name: str, line: int, contacts: dict[str, str | None]
 ) -> ox.NamedNode:
-    """A person named at ``line`` of a document: the name is public, ``contacts`` (property → value) only
-    private. The private graph is read on its own (its own store): it says what it describes too."""
+    """A person named at ``line`` of a document, private whole: a contact named in a document is no actor of
+    the commons, so no public page, list, count or answer names them; what links to them (a project's
+    contact, a note-taker) goes to the private graph too. The private graph is read on its own (its own
+    store): it says what it describes."""
     person = ox.NamedNode(minter.thing("personne", slugify(name)))
-    for t in (pub, priv):
-        t.a(person, "foaf:Person")
-    pub.label(person, name)
-    pub.add(person, "foaf:name", name)
+    priv.a(person, "foaf:Person")
+    priv.label(person, name)
+    priv.add(person, "foaf:name", name)
     for prop, value in contacts.items():
         priv.add(person, prop, value)
     priv.add(person, "cs:sourceLines", str(line))

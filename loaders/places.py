@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from graph.contact import scrub
+from graph.contact import personal_email, scrub
 from graph.matching import words
 from graph.namespaces import CS, OWL, RDFS, SCHEMA, Minter, former_slugify, slugify
 from graph.outlines import departement_at
@@ -410,9 +410,13 @@ class Builder(PlaceBuilder):
             for v in value if isinstance(value, list) else [value]:
                 t.add(s, prop, self.resolve(v))
         self.opening_hours(t, s, "schema:openingHoursSpecification", f"ligne {line}", self.week, row)
+        names = " ".join(row[c] for c in (m.label, m.locality, m.organisation.get("column"), *m.street) if c)
         published: list[str] = []  # the row's public values, read before its prose (entries with a language)
         for e in sorted(m.entries, key=lambda e: e.lang is not None):
             for v in self.value(e, row[e.column], line, published):
+                if e.property == "schema:email" and personal_email(v.value, names):
+                    self.add_contact(self.private, s, {"email": v.value})  # an agent's own: private only
+                    continue
                 t.add(s, e.property, v)
                 published += [] if e.lang else [v.value]
         contact = {k: row[c] for k, c in m.contact.items() if row.get(c)}
@@ -600,6 +604,6 @@ def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = 
         *b.report,
     ]
     loads = [GraphLoad(graph, list(dict.fromkeys(b.public)), mapping.meta)]  # a group repeats its communes
-    if mapping.contact:
+    if mapping.contact or b.private:
         loads.append(b.contact_graph(mapping.name, b.private, mapping.meta))
     return ImportResult(loads, report)

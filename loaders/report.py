@@ -215,15 +215,15 @@ def build(path: Path, minter: Minter) -> ImportResult:
     report_lines.extend(
         f"  non résolu : {name} (ligne {file_line[line - 1]})" for name, line in found.unresolved
     )
-    # People: note-takers and authors; their addresses only in the private graph.
+    # People: note-takers and authors, private whole (mentions.describe_person).
     people = 0
     for section, subject, predicate in (("notes", ev, "cs:noteTaker"), ("redaction", doc, "schema:author")):
         for n, text in rep.sections.get(section, []):
             m = PERSON_LINE.match(text)
             if m:
                 email = contact.email_of(m.group(2))
-                person = mentions.describe_person(pub, priv, minter, m.group(1), n, {"schema:email": email})
-                pub.add(subject, predicate, person)
+                person = mentions.describe_person(priv, minter, m.group(1), n, {"schema:email": email})
+                priv.add(subject, predicate, person)
                 people += 1
             elif contact.EMAIL.fullmatch(text):
                 # A desk address with no person's name: the association's public contact.

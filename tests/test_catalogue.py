@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import defaultdict
 from decimal import Decimal
@@ -337,8 +338,11 @@ def test_contacts_are_private(store, minter):
     assert not [x for x in literals if EMAIL_OR_PHONE.search(x)]
     private = values(store, "SELECT ?x WHERE { ?s ?p ?x FILTER(isLiteral(?x)) }", public=False)
     assert {"cbelet@adrets-asso.fr", "06 10 56 94 99"} <= set(private)
-    # The person herself is public, linked to the project; only her addresses are not.
-    assert store.ask(P + 'ASK { ?p cs:contactPerson ?c . ?c a foaf:Person ; foaf:name "Claire Belet" }')
+    # The person is private whole, with the link from her project: no public answer names her.
+    named = P + 'ASK { ?p cs:contactPerson ?c . ?c a foaf:Person ; foaf:name "Claire Belet" }'
+    assert store.ask(named, public=False) and not store.ask(named)
+    assert not store.ask(P + "ASK { { ?c a foaf:Person } UNION { ?p cs:contactPerson ?c } }")
+    assert not [x for x in literals if "Claire Belet" in x]
     # The private graph says what it describes, as the report loader's does: a person, with her line.
     in_private = "SELECT ?x WHERE { GRAPH ?g { ?c a foaf:Person ; schema:telephone ?t ; cs:sourceLines ?x } }"
     assert values(store, in_private, public=False)
@@ -481,3 +485,40 @@ def test_places_of_a_quoted_statistic_or_an_origin_are_mentioned_not_the_project
     context_iris = {minter.thing(*c) for c in context}
     assert minter.thing(*territory) in spatial and not context_iris & spatial
     assert context_iris <= mentioned
+
+
+def test_contacts_named_by_the_sources_are_no_public_actors(base_iri, territory_triples, tmp_path):
+    """The five ADRETS staff the seeds name as contacts (a project's, the minutes' note-takers) have no
+    public page, no place in the actors' list, its count or search, no SPARQL answer; the pages that named
+    them still answer; the private graphs still hold them."""
+    import httpx
+    from pages_helpers import pages_store, serve, wait_for_index
+
+    from loaders import report
+
+    store = pages_store(base_iri, territory_triples)
+    report_seed = SEED.parent / "adrets-web-atelier-1-compte-rendu.txt"
+    for result in (catalogue.build(SEED, store.minter), report.build(report_seed, store.minter)):
+        for g in result.graphs:
+            store.replace_graph(g.graph, g.triples, g.meta)
+    staff = ["noemie-lechat", "claire-belet", "timothe-digne", "chloe-billod", "lucie-oliveres"]
+    people = {store.minter.thing("personne", slug) for slug in staff}
+    assert set(values(store, "SELECT ?x WHERE { ?x a foaf:Person }", public=False)) == people
+    (project,) = values(store, "SELECT ?x WHERE { ?x cs:contactPerson ?c }", public=False)
+    organisations = len(values(store, "SELECT DISTINCT ?x WHERE { ?x a org:Organization }"))
+    with serve(store, tmp_path) as url:
+        wait_for_index(url)
+        actors = httpx.get(f"{url}/acteurs.json", params={"limit": 1000}).json()
+        assert actors["total"] == organisations and not people & {i["iri"] for i in actors["items"]}
+        assert httpx.get(f"{url}/recherche.json", params={"q": "Claire Belet"}).json()["total"] == 0
+        for iri in people:
+            assert httpx.get(iri.replace(base_iri, url + "/")).status_code == 404
+        page = httpx.get(project.replace(base_iri, url + "/"))
+        assert page.status_code == 200 and "Belet" not in page.text
+        queries = {f"q{i}": {"query": name} for i, name in enumerate(["Claire Belet", "Timothé Digne"])}
+        found = httpx.post(f"{url}/reconcile", data={"queries": json.dumps(queries)}).json()
+        assert not [r for q in found.values() for r in q["result"] if "/personne/" in r["id"]]
+        sparql = "SELECT * WHERE { { ?x a foaf:Person } UNION { ?x ?p ?o "
+        sparql += "FILTER(CONTAINS(STR(?x), '/personne/') || CONTAINS(STR(?o), '/personne/')) } }"
+        rows = httpx.get(f"{url}/sparql", params={"query": P + sparql, "format": "json"}).json()
+        assert rows["results"]["bindings"] == []

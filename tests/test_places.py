@@ -295,8 +295,8 @@ def test_france_services_savoie_and_haute_tarentaise(base_iri: str, territory_tr
         store,
     )
     assert result.report[0].startswith("france-services : 2845 lignes, 2845 lieux chargés, 0 lignes rejetées")
-    (load,) = result.graphs
-    store.replace_graph(load.graph, load.triples, load.meta)
+    for load in result.graphs:
+        store.replace_graph(load.graph, load.triples, load.meta)
     cat = search.Catalog(store)
     savoie, _ = cat.page("lieux", {"departement": ["73"], "reseau": ["france-services"]}, "", "fr", 0, 100)
     assert savoie == 31  # as in the file: Cœur de Chartreuse's Isère communes are not in the Savoie
@@ -321,6 +321,37 @@ def test_france_services_savoie_and_haute_tarentaise(base_iri: str, territory_tr
     group = store.minter.slug("organisation", "France services Pays Ségali (groupement)")
     sites = store.select(PREFIXES + f"SELECT ?s WHERE {{ <{group}> a org:Organization ; org:hasSite ?s }}")
     assert len(sites) == 6  # the main site and its five branches
+
+
+def test_france_services_agents_addresses_are_private(base_iri: str) -> None:
+    """A desk's e-mail column holding an agent's own address (prénom.nom@, p.nom@, on a webmail or the
+    employer's domain) publishes it nowhere: it is a contact point of the private graph; a service's address
+    (franceservices@, accueil@, a commune's or structure's name) stays public."""
+    store = OxigraphStore(base_iri)
+    result = places.build(
+        DATA / "france-services" / "liste-fs-20240801.csv.gz",
+        DATA / "mappings" / "france-services.toml",
+        store.minter,
+        store,
+    )
+    for load in result.graphs:
+        store.replace_graph(load.graph, load.triples, load.meta)
+    assert [g.graph for g in result.graphs][1] == store.minter.private_graph("france-services")
+    public = {r["e"].value for r in store.select(PREFIXES + "SELECT ?e WHERE { ?s schema:email ?e }")}
+    private = PREFIXES + "SELECT ?e WHERE { ?s schema:contactPoint/schema:email ?e }"
+    withheld = {r["e"].value for r in store.select(private, public=False)}
+    agents = {"alex.fronty@hotmail.fr", "coralie.burr@cc2vv.fr", "manon.ancel@ca-saintdie.fr"}
+    agents |= {"sarah.lecomte@msm-normandie.fr", "s.strobel@valdemeusevoiesacree.fr", "latil-p@sisteron.fr"}
+    assert agents <= withheld and not agents & public and not withheld & public
+    desks = {"franceservices@ccpb01.fr", "saint-trivier-de-courtes@france-services.gouv.fr"}
+    desks |= {"mairie.bastelicaccia@wanadoo.fr", "psp.rosiers@sarcelles.fr", "relais.albanais@grand-lac.fr"}
+    assert desks <= public
+    assert (len(public), len(withheld)) == (2621, 77)
+    aucun = store.minter.thing(
+        "lieu", "france-services-multisites-des-vallees-de-haute-pyrenees-site-d-aucun"
+    )
+    assert store.ask(PREFIXES + f"ASK {{ <{aucun}> schema:contactPoint/schema:email ?e }}", public=False)
+    assert not store.ask(PREFIXES + f"ASK {{ <{aucun}> schema:email|schema:contactPoint ?e }}")
 
 
 def test_named_queries_on_both_bundled_lists(base_iri: str, territory_triples: list) -> None:

@@ -152,14 +152,14 @@ def test_questions_and_answers(store, event):
     assert {"mobilite", "tiers-lieux", "numerique", "logement"} <= themes
 
 
-def test_note_takers_public_names_private_addresses(store, event):
-    names = {
-        r["n"].value
-        for r in one(
-            store, "SELECT ?n WHERE { ?e cs:noteTaker ?p . ?p a foaf:Person ; foaf:name ?n }", e=event
-        )
-    }
+def test_note_takers_are_private(store, event):
+    """Note-takers and authors are named as contacts, not actors: they, their addresses and the links to
+    them are only in the private graph."""
+    takers = P + "SELECT ?n WHERE { ?e cs:noteTaker ?p . ?p a foaf:Person ; foaf:name ?n }"
+    names = {r["n"].value for r in store.select(takers, {"e": event}, public=False)}
     assert names == {"Chloé Billod", "Lucie Oliveres", "Timothé Digne", "Noémie Lechat"}
+    assert not store.select(takers, {"e": event})
+    assert not store.ask(P + "ASK { { ?p a foaf:Person } UNION { ?s cs:noteTaker|schema:author ?p } }")
     literals = [r["o"].value for r in one(store, "SELECT ?o WHERE { ?s ?p ?o FILTER(isLiteral(?o)) }")]
     leaks = [x for x in literals if (EMAIL.search(x) and x != DESK) or PHONE.search(x)]
     assert leaks == []
