@@ -173,7 +173,7 @@ def epci_key(name: str) -> tuple[str, str | None]:
     return name_key(text[m.end() :]) or name_key(text), _EPCI_KIND[m.group(1)]
 
 
-@dataclass
+@dataclass(slots=True)
 class Entity:
     iri: str
     type: str  # a key of TYPES
@@ -646,6 +646,8 @@ def _read_subjects(store: Store, subjects: Collection[str] | None) -> _Read:
     that say it: flat patterns, joined here (as graph.search does)."""
     origins: dict[str, set[str]] = {g: set() for g in store.public_graphs()}
     kept: Collection[str] | None = None  # the subjects worth keeping, once their types are known
+    one: dict[str, str] = {}  # one string per IRI or value, however many rows repeat it (an index of 1M
+    # entities names each commune, each département, each name's words thousands of times)
 
     def read(predicate: str, kind: type = ox.Literal, also: str = "", terms: bool = False) -> dict:
         """Subject → values (their text, else the terms), graph by graph: each row's graph is known then."""
@@ -658,7 +660,8 @@ def _read_subjects(store: Store, subjects: Collection[str] | None) -> _Read:
                 for x, v in store.scan(query, ("x", "v")):
                     iri = x.value
                     if isinstance(x, ox.NamedNode) and isinstance(v, kind) and (kept is None or iri in kept):
-                        out[iri].append(v if terms else v.value)
+                        iri = one.setdefault(iri, iri)
+                        out[iri].append(v if terms else one.setdefault(v.value, v.value))
                         said.add(iri)
         return out
 
