@@ -222,7 +222,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kind_epci": ("Intercommunalité (EPCI)", "Intercommunality (EPCI)"),
     "kind_departement": ("Département", "Département"),
     "kind_region": ("Région", "Region"),
-    "kind_zone": ("Territoire vécu", "Named area"),
+    "kind_zone": ("Territoire d'usage", "Informal area"),  # cs:InformalArea's label, capitalised
     # Facets of the lists (api/lists.py), by URL parameter
     "facet_axe": ("Ligne d'activité", "Activity line"),
     "facet_departement": ("Département", "Département"),
@@ -700,7 +700,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "pour les valeurs longues). Formats : <code>format=json</code> (liste d'objets), "
         "<code>sparql-json</code>, <code>csv</code>, <code>tsv</code> ou l'en-tête Accept ; pagination par "
         "<code>limit</code>/<code>offset</code> et en-têtes <code>Link</code>. Un territoire se donne "
-        "par son code (<code>73</code>, <code>73054</code>, <code>region/84</code>, un territoire vécu "
+        "par son code (<code>73</code>, <code>73054</code>, <code>region/84</code>, un territoire d'usage "
         "<code>territoire/bauges</code>) ou son IRI "
         "(<code>…/id/departement/73</code>), un projet ou une organisation par son IRI ou sa fin "
         "(<code>solidarites-des-4-rives</code>).",
