@@ -484,9 +484,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Caractères de contrôle, de direction ou invalides non autorisés.",
         "Control, direction or invalid characters are not allowed.",
     ),
+    # A list's value is given by its name, its identifier (in brackets) or its IRI (api/contributions.py)
     "err_kind": (
-        "Choisissez un type de ressource dans la liste.",
-        "Choose a kind of resource from the list.",
+        "Choisissez un type de ressource parmi : {accepted}.",
+        "Choose a kind of resource among: {accepted}.",
     ),
     "err_url_scheme": (
         "Le lien doit être une adresse web complète commençant par https:// ou http://.",
@@ -497,10 +498,22 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{ } ^ ` \\.",
         "The link is not a valid web address: encode (%XX) its spaces, vertical bars and { } ^ ` \\.",
     ),
-    "err_license": ("Choisissez une licence dans la liste.", "Choose a licence from the list."),
+    "err_license": ("Choisissez une licence parmi : {accepted}.", "Choose a licence among: {accepted}."),
     "err_unknown_values": (
-        "Valeur inconnue : {values}.|Valeurs inconnues : {values}.",
-        "Unknown value: {values}.|Unknown values: {values}.",
+        "Valeur inconnue : {values}. Valeurs possibles (nom, identifiant entre parenthèses ou IRI) : "
+        "{accepted}.|Valeurs inconnues : {values}. Valeurs possibles (nom, identifiant entre parenthèses ou "
+        "IRI) : {accepted}.",
+        "Unknown value: {values}. Possible values (name, identifier in brackets or IRI): {accepted}.|Unknown "
+        "values: {values}. Possible values (name, identifier in brackets or IRI): {accepted}.",
+    ),
+    "err_unknown_near": (
+        "« {value} » : inconnu ; vouliez-vous dire : {names} ? Tous sont sur {url} (nom, fin de l'IRI "
+        "ou IRI).",
+        "“{value}”: unknown; did you mean: {names}? All are on {url} (name, end of the IRI or IRI).",
+    ),
+    "err_unknown_browse": (
+        "« {value} » : inconnu ; cherchez-le sur {url} et donnez son nom, la fin de son IRI ou son IRI.",
+        "“{value}”: unknown; look for it on {url} and give its name, the end of its IRI or its IRI.",
     ),
     "err_name": ("Indiquez votre nom ou un pseudonyme.", "Give your name or a pseudonym."),
     "err_email": (
