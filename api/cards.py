@@ -223,7 +223,8 @@ class Facts:
 
 
 def by_label(links) -> list[Link]:
-    return sorted(links, key=lambda link: link.label.lower())
+    """In the lists' order (graph.search.folded: « Éourres » with the E, not after « Vitrolles »)."""
+    return sorted(links, key=lambda link: (search.folded(link.label), link.href))
 
 
 BULLET = re.compile(r"^\s*(?:[-•→*]\s*)+")
@@ -536,8 +537,11 @@ def territory_card(
 
     order = {"epci": 0, "departement": 1, "region": 2}
     parents = [p for p in cat.closure(territory.iri) - {territory.iri} if p in cat.territories]
-    parents.sort(key=lambda p: (order.get(level_of(p), 3), cat.territories[p].label))
-    children = sorted(cat.children.get(territory.iri, ()), key=lambda c: cat.territories[c].label)
+    parents.sort(key=lambda p: (order.get(level_of(p), 3), search.folded(cat.territories[p].label), p))
+    # In the lists' order, the IRI parting homonyms: each commune on one sub-page only, whatever the request.
+    children = sorted(
+        cat.children.get(territory.iri, ()), key=lambda c: (search.folded(cat.territories[c].label), c)
+    )
     communes = [c for c in children if level_of(c) == "commune"]
     departements = [c for c in children if level_of(c) == "departement"]
     if territory.level in ("departement", "region"):
@@ -638,7 +642,7 @@ def organisation_card(store: Store, desc: Description, lang: str) -> Organisatio
     labels = labels_of(store, [ox.NamedNode(i) for i in [*roles, *(o for o, _ in counts)]])
     projects = sorted(
         ((f.link(p, labels), role) for p, role in roles.items()),
-        key=lambda pr: (ROLE_ORDER.index(pr[1]), pr[0].label.lower()),
+        key=lambda pr: (ROLE_ORDER.index(pr[1]), search.folded(pr[0].label)),
     )
     points = _points(store, f.iris(ORG + "hasSite"), lambda p: f.link(p).label)
     return OrganisationCard(

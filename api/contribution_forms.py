@@ -80,7 +80,7 @@ PROPOSAL: dict[str, Any] = {
         **{
             name: {"type": "array", "items": {"type": "string"}}
             for name, attribute in shared.FIELDS.items()
-            if attribute in model.LINK_FIELDS  # IRIs; territories also as names or codes
+            if attribute in model.LINK_FIELDS  # IRIs, ends or names; territories also as codes
         },
         "nom_public": {"type": "boolean", "description": "Montrer le nom (sinon : anonyme)."},
         "fichier": {
@@ -91,6 +91,10 @@ PROPOSAL: dict[str, Any] = {
     },
     "additionalProperties": False,
 }
+for name in shared.CHOSEN:  # no enum: the lists live in the store (a 422 gives a list's values)
+    PROPOSAL["properties"][name]["description"] = (
+        "Son IRI, la fin de son IRI (mobilite) ou son nom (Mobilité), accents et casse indifférents."
+    )
 API_FIELDS = list(PROPOSAL["properties"])  # what the JSON API reads
 MALFORMED = {"string": "json_not_string", "array": "json_not_list", "boolean": "json_not_boolean"}
 STRING = {"type": "string"}

@@ -11,16 +11,17 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
+from rapidfuzz import fuzz, process
 from starlette.datastructures import FormData
 
 from api import accounts
 from api.accounts import current_user
-from api.i18n import language, listed, translator
+from api.i18n import LANGS, language, listed, translator
 from api.pages import render
 from api.public_http import unsafe_text
 from api.uploads import Upload, UploadError, check, save
@@ -49,6 +50,16 @@ FIELDS = {
     "projets": "projects",
     "organisations": "organisations",
 }
+# Form field → its list in choices(); those too long to list in an error are named by where to browse them.
+CHOSEN = {
+    "type": "kinds",
+    "licence": "licenses",
+    "themes": "themes",
+    "publics": "publics",
+    "projets": "projects",
+    "organisations": "organisations",
+}
+BROWSED = {"projets": "/projets", "organisations": "/acteurs"}
 LIMITS = {"titre": (3, 200), "resume": (10, 5000), "nom": (0, 120), "courriel": (0, 254), "url": (0, 2000)}
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 SHACL_FIELDS = {
@@ -262,6 +273,52 @@ def choices(request: Request, lang: str | None = None) -> dict:
     }
 
 
+def slug(iri: str, base: str) -> str:
+    """The end of one of our IRIs (``mobilite`` for ``{base}id/theme/mobilite``); none for another's (a
+    licence's "4.0" names nothing)."""
+    return iri.rsplit("/", 1)[-1] if iri.startswith(base + "id/") else ""
+
+
+def resolve_choices(
+    values: list[str], pairs: list[tuple[str, str]], base: str
+) -> tuple[list[str], list[str]]:
+    """(IRIs, values naming none or several) of values sent for a list of (IRI, label): the HTML form sends
+    IRIs, a person or a script the slug or the label as well, case and accents aside (graph.matching.fold)."""
+    keys: dict[str, set[str]] = {}
+    for iri, label in pairs:
+        for key in filter(None, (iri, matching.fold(label), matching.fold(slug(iri, base)))):
+            keys.setdefault(key, set()).add(iri)
+    found, bad = [], []
+    for value in values:
+        iris = keys.get(value.strip()) or keys.get(matching.fold(value), set())
+        if len(iris) == 1:
+            found.extend(iris)
+        else:
+            bad.append(value)
+    return list(dict.fromkeys(found)), bad
+
+
+def accepted(pairs: list[tuple[str, str]], base: str, lang: str) -> str:
+    """A short list's values, as an error names them: « Mobilité (mobilite) ; … »."""
+    return listed(
+        (f"{label} ({slug(iri, base)})" if slug(iri, base) else label for iri, label in pairs), lang
+    )
+
+
+def unknown_browsed(value: str, pairs: list[tuple[str, str]], base: str, where: str, lang: str) -> str:
+    """Why a value of a long list (projects, organisations) is unknown: the closest names, where all are."""
+    names = {iri: matching.fold(label) for iri, label in pairs}
+    near = process.extract(matching.fold(value), names, scorer=fuzz.WRatio, limit=3, score_cutoff=70)
+    label = dict(pairs)
+    close = listed((f"{label[iri]} ({slug(iri, base) or iri})" for _, _, iri in near), lang)
+    t = translator(lang)
+    return (
+        t("err_unknown_near", value=value, names=close, url=where)
+        if near
+        else t("err_unknown_browse", value=value, url=where)
+    )
+
+
 def posted(values: Callable[[str], list[str]]) -> tuple[Content, Contributor]:
     """A proposal as sent (``values`` gives a form field's or a JSON key's strings), not yet checked:
     its territories are the lines typed, its contributor what the form says about the person."""
@@ -300,9 +357,10 @@ def validate(
     the request's file could not even be read."""
     t = translator(lang)
     errors: dict[str, list[str]] = {}
+    picked: dict[str, Any] = {}
 
-    def err(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
+    def err(name: str, *messages: str) -> None:
+        errors.setdefault(name, []).extend(messages)
 
     url = (content.url or "").strip()
     texts = {"titre": content.title, "resume": content.summary, "url": url}
@@ -315,22 +373,22 @@ def validate(
             err(name, t("err_too_long", high=high, n=len(value)))
         elif unsafe_text(value, allowed="\t\n\r"):
             err(name, t("err_control"))
-    allowed = choices(request)
-    if content.kind not in {c.rsplit("/", 1)[-1] for c, _ in allowed["kinds"]}:
-        err("type", t("err_kind"))
+    # Each list's values as a person sends them: an IRI, a slug or a label (in either language).
+    named, base = {code: choices(request, code) for code in LANGS}, request.app.state.store.minter.base
+    for name, key in CHOSEN.items():
+        given, pairs = getattr(content, FIELDS[name]), named[lang][key]
+        values = given if isinstance(given, list) else [given]
+        found, bad = resolve_choices(values, [p for code in LANGS for p in named[code][key]], base)
+        if bad and name in BROWSED:
+            err(name, *[unknown_browsed(v, pairs, base, BROWSED[name], lang) for v in bad[:3]])
+        elif bad:
+            said = {"type": "err_kind", "licence": "err_license"}.get(name, "err_unknown_values")
+            err(name, t(said, n=len(bad), values=", ".join(bad[:3]), accepted=accepted(pairs, base, lang)))
+        picked[FIELDS[name]] = found if isinstance(given, list) else next(iter(found), "")
     if url and not re.match(r"^https?://[^\s/$.?#][^\s<>\"]*$", url):
         err("url", t("err_url_scheme"))
     elif url and not _is_iri(url):  # it is published as an IRI
         err("url", t("err_url_iri"))
-    if content.license not in LICENSES:
-        err("licence", t("err_license"))
-    picked = {}
-    for name in ("themes", "publics", "projets", "organisations"):
-        known = {c for c, _ in allowed[FIELDS[name]]}
-        given = getattr(content, FIELDS[name])
-        if bad := [v for v in given if v not in known]:
-            err(name, t("err_unknown_values", n=len(bad), values=", ".join(bad[:3])))
-        picked[FIELDS[name]] = [v for v in given if v in known]
     territories, t_errors = resolve_territories(request, content.territories, lang)
     for message in t_errors:
         err("territoires", message)
@@ -356,7 +414,7 @@ def validate(
         summary=content.summary.strip(),
         url=url or None,
         territories=territories,
-        **picked,
+        **(picked | {"kind": picked["kind"].rsplit("/", 1)[-1]}),
     )
     errors = shacl_errors(request, clean, lang)
     return (None if errors else clean), errors, checked

@@ -223,7 +223,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kind_epci": ("Intercommunalité (EPCI)", "Intercommunality (EPCI)"),
     "kind_departement": ("Département", "Département"),
     "kind_region": ("Région", "Region"),
-    "kind_zone": ("Territoire vécu", "Named area"),
+    "kind_zone": ("Territoire d'usage", "Informal area"),  # cs:InformalArea's label, capitalised
     # Facets of the lists (api/lists.py), by URL parameter
     "facet_axe": ("Ligne d'activité", "Activity line"),
     "facet_departement": ("Département", "Département"),
@@ -485,9 +485,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Caractères de contrôle, de direction ou invalides non autorisés.",
         "Control, direction or invalid characters are not allowed.",
     ),
+    # A list's value is given by its name, its identifier (in brackets) or its IRI (api/contributions.py)
     "err_kind": (
-        "Choisissez un type de ressource dans la liste.",
-        "Choose a kind of resource from the list.",
+        "Choisissez un type de ressource parmi : {accepted}.",
+        "Choose a kind of resource among: {accepted}.",
     ),
     "err_url_scheme": (
         "Le lien doit être une adresse web complète commençant par https:// ou http://.",
@@ -498,10 +499,22 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{ } ^ ` \\.",
         "The link is not a valid web address: encode (%XX) its spaces, vertical bars and { } ^ ` \\.",
     ),
-    "err_license": ("Choisissez une licence dans la liste.", "Choose a licence from the list."),
+    "err_license": ("Choisissez une licence parmi : {accepted}.", "Choose a licence among: {accepted}."),
     "err_unknown_values": (
-        "Valeur inconnue : {values}.|Valeurs inconnues : {values}.",
-        "Unknown value: {values}.|Unknown values: {values}.",
+        "Valeur inconnue : {values}. Valeurs possibles (nom, identifiant entre parenthèses ou IRI) : "
+        "{accepted}.|Valeurs inconnues : {values}. Valeurs possibles (nom, identifiant entre parenthèses ou "
+        "IRI) : {accepted}.",
+        "Unknown value: {values}. Possible values (name, identifier in brackets or IRI): {accepted}.|Unknown "
+        "values: {values}. Possible values (name, identifier in brackets or IRI): {accepted}.",
+    ),
+    "err_unknown_near": (
+        "« {value} » : inconnu ; vouliez-vous dire : {names} ? Tous sont sur {url} (nom, fin de l'IRI "
+        "ou IRI).",
+        "“{value}”: unknown; did you mean: {names}? All are on {url} (name, end of the IRI or IRI).",
+    ),
+    "err_unknown_browse": (
+        "« {value} » : inconnu ; cherchez-le sur {url} et donnez son nom, la fin de son IRI ou son IRI.",
+        "“{value}”: unknown; look for it on {url} and give its name, the end of its IRI or its IRI.",
     ),
     "err_name": ("Indiquez votre nom ou un pseudonyme.", "Give your name or a pseudonym."),
     "err_email": (
@@ -701,7 +714,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "pour les valeurs longues). Formats : <code>format=json</code> (liste d'objets), "
         "<code>sparql-json</code>, <code>csv</code>, <code>tsv</code> ou l'en-tête Accept ; pagination par "
         "<code>limit</code>/<code>offset</code> et en-têtes <code>Link</code>. Un territoire se donne "
-        "par son code (<code>73</code>, <code>73054</code>, <code>region/84</code>, un territoire vécu "
+        "par son code (<code>73</code>, <code>73054</code>, <code>region/84</code>, un territoire d'usage "
         "<code>territoire/bauges</code>) ou son IRI "
         "(<code>…/id/departement/73</code>), un projet ou une organisation par son IRI ou sa fin "
         "(<code>solidarites-des-4-rives</code>).",

@@ -144,12 +144,12 @@ def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list
 
 
 def value_label(cat: search.Catalog, value: str, lang: str) -> str:
-    """A facet value's name, on the page and in the twins alike: a licence's short name (as on cards), its
-    label, else a class's name (the type and level facets), else the value itself."""
+    """A facet value's name, on the page and in the twins alike: a licence's short name (as on cards), a
+    class's name as the platform names its types everywhere (the type and level facets: « Territoire
+    d'usage » beside « Commune », not the ontology's lower-case label), else its label, else the value."""
     if "://" not in value:
         return value
-    label = LICENSE_NAMES.get(value) or cat.label(value, lang)
-    return label if label != value else term_name(value, lang) or value
+    return LICENSE_NAMES.get(value) or term_name(value, lang) or cat.label(value, lang)
 
 
 def facet_view(

@@ -212,9 +212,9 @@ def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> 
     title = data_label(pick(desc.labels.get(iri), lang, curie(iri)), lang)
     grouped = group_by_predicate(desc.triples, desc.iri)
     # The header names the kind: a concept by its scheme ("Thèmes des services au public"), else the
-    # classes by their labels, else by their names in api/i18n.py (skos:ConceptScheme…), else CURIEs.
+    # classes by their names in api/i18n.py (as lists and /reconcile name them), else labels, else CURIEs.
     schemes = [pick(desc.labels.get(s.value), lang, "") for s in grouped.get(SKOS + "inScheme", [])]
-    names = [pick(desc.labels.get(t), lang, term_name(t, lang) or curie(t)) for t in desc.types()]
+    names = [term_name(t, lang) or pick(desc.labels.get(t), lang, curie(t)) for t in desc.types()]
     types = list(dict.fromkeys([s for s in schemes if s] or names))  # a type stated in two graphs: once
     kind = cards.kind_of(desc.types())
     # A territory's card is its roll-ups: during the server's first index build its page waits up to

@@ -42,7 +42,7 @@ TYPE_CLASSES: dict[str, tuple[str, ...]] = {
     "epci": (IGEO + "Intercommunalite",),
     "departement": (IGEO + "Departement",),
     "region": (IGEO + "Region",),
-    # A lived area the association's documents name (Grand Briançonnais, Bauges): a public territory with
+    # An informal area the association's documents name (Grand Briançonnais, Bauges): a public territory with
     # its page and roll-ups, found under its own name rather than as the organisations or communes named
     # after it.
     "zone": (CS + "InformalArea",),

@@ -38,7 +38,7 @@ TERRITORY_CLASSES = {
     IGEO + "Departement": "departement",
     IGEO + "Intercommunalite": "epci",
     IGEO + "Commune": "commune",
-    # Named areas of the association's documents (Chablais, Tarentaise…): part of the roll-ups, as
+    # Informal areas of the association's documents (Chablais, Tarentaise…): part of the roll-ups, as
     # dcterms:isPartOf* makes them for anyone querying SPARQL.
     CS + "InformalArea": "zone",
 }

@@ -514,3 +514,23 @@ def test_every_list_page_renders_under_strict_undefined(site, kind):
         r = httpx.get(f"{url}{path}{'&' if '?' in path else '?'}lang={lang}", timeout=30)
         assert r.status_code == 200, (kind, lang, r.text[-2000:])
         assert 'class="results"' in r.text, (kind, lang)  # rows were rendered, not "no results"
+
+
+def test_a_departement_lists_its_communes_in_the_lists_order_each_once_across_sub_pages(territory_store):
+    """The Hautes-Alpes read « Briançon, Bréziers », « Crots, Crévoux » and put « Éourres » after
+    « Vitrolles » (code-point order): communes and EPCI sort as /territoires.json does (graph.search.folded),
+    and the sub-pages of 100 communes cut that order, each commune on one of them."""
+    cat = search.catalog(territory_store)
+    area = cat.territories[territory_store.minter.thing("departement", "05")]
+    first = cards.territory_card(territory_store, cat, area, "fr", 1)
+    cards_ = [
+        cards.territory_card(territory_store, cat, area, "fr", n) for n in range(1, first.communes_pages + 1)
+    ]
+    communes = [link.label for card in cards_ for link in card.communes]
+    hrefs = [link.href for card in cards_ for link in card.communes]
+    assert len(hrefs) == len(set(hrefs)) == first.communes_count > 100
+    assert communes == sorted(communes, key=search.folded)
+    for before, after in (("Bréziers", "Briançon"), ("Crévoux", "Crots"), ("Éourres", "Vitrolles")):
+        assert communes.index(before) < communes.index(after), (before, after)
+    epcis = [link.label for link in first.epcis]
+    assert epcis == sorted(epcis, key=search.folded)

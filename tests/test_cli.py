@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -56,6 +57,21 @@ def test_validate_passes_on_loaded_data(loaded):
     done = communs("validate", store=loaded)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "conforme" in done.stdout
+
+
+def test_the_readme_s_example_iris_exist_after_load(loaded):
+    """README's example /id/projet/tremplin-saison was a 404: every concrete ``/id/<kind>/<key>`` it gives
+    is in the bundled data once loaded (described, or named by a redirect: a former commune's code)."""
+    keys = re.findall(r"/id/([a-z-]+/[A-Za-z0-9-]+)`", (ROOT / "README.md").read_text(encoding="utf-8"))
+    assert "departement/73" in keys and len(keys) > 5
+    pairs = " ".join(f'(<https://data.adrets-asso.fr/id/{k}> "{k.rsplit("/", 1)[1]}")' for k in set(keys))
+    former = "<https://w3id.org/communs-services/def#ancienCodeINSEE>"
+    rows = select_json(
+        loaded,
+        f"SELECT ?i {{ VALUES (?i ?k) {{ {pairs} }} "
+        f"FILTER NOT EXISTS {{ {{ ?i ?p ?o }} UNION {{ ?s ?p ?i }} UNION {{ ?c {former} ?k }} }} }}",
+    )
+    assert [r["i"]["value"] for r in rows] == []
 
 
 def test_query_formats(loaded):

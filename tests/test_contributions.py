@@ -26,6 +26,7 @@ from api.contributions import concepts
 from graph import dumps as dumps_module
 from graph import matching
 from graph.contributions import Content, Contributions, Contributor
+from graph.namespaces import ORG, RDF, RDFS
 from graph.settings import Settings
 from graph.store import OxigraphStore
 
@@ -186,6 +187,54 @@ def test_json_api_reports_the_same_errors_and_accepts_files(client, app, store):
     out = r.json()
     assert out["etat"] == "en-attente" and out["suivi"].startswith("/suivi/")
     assert EMAIL not in r.text
+
+
+def test_lists_take_a_slug_or_a_label_and_a_422_says_what_they_take(client, app, store):
+    """« mobilite », « CC BY 4.0 », « ADRETS » got « Valeur inconnue » and « Choisissez une licence dans la
+    liste » with nothing to choose from: a list's value is its IRI, its slug or its label, case and accents
+    aside, in the JSON API and the form alike; a 422 lists a short list's values with their slugs, and for
+    organisations and projects (too many) the closest names and where to find them all."""
+    b = store.minter.base
+    adrets = ox.NamedNode(b + "id/organisation/adrets")
+    store.replace_graph(
+        store.minter.graph("essai-acteurs"),
+        [
+            ox.Triple(adrets, ox.NamedNode(RDF + "type"), ox.NamedNode(ORG + "Organization")),
+            ox.Triple(
+                adrets, ox.NamedNode(RDFS + "label"), ox.Literal("ADRETS - Association de Développement")
+            ),
+        ],
+    )
+    body = {**form_data(territoires=["Briancon"]), "nom": "Jo", "courriel": EMAIL, "type": "Fiche PRATIQUE"}
+    body |= {"themes": ["mobilite", "saisonnalité", f"{b}id/theme/sante"], "publics": ["Seasonal workers"]}
+    body |= {"licence": "cc by 4.0", "organisations": ["adrets"]}
+    r = client.post("/api/contributions", json=body)
+    assert r.status_code == 201, r.text
+    content = Contributions(store, b"").record(r.json()["id"]).content
+    assert content.themes == sorted(f"{b}id/theme/{t}" for t in ("mobilite", "saisonnalite", "sante"))
+    assert content.publics == [f"{b}id/public/saisonniers"] and content.organisations == [adrets.value]
+    assert (content.kind, content.license) == (
+        "fiche-pratique",
+        "https://creativecommons.org/licenses/by/4.0/",
+    )
+    bad = {"themes": ["transports"], "licence": "CC-BY", "type": "roman", "organisations": ["Adret", "Zzyzx"]}
+    errors = client.post("/api/contributions", json={**body, **bad}).json()["erreurs"]
+    assert set(errors) == set(bad), errors
+    themes = errors["themes"][0]
+    assert (
+        themes.startswith("Valeur inconnue : transports. Valeurs possibles")
+        and "Mobilité (mobilite)" in themes
+    )
+    assert all(f"{label} ({iri.rsplit('/', 1)[1]})" in themes for iri, label in concepts(store, "theme"))
+    assert "CC BY 4.0" in errors["licence"][0] and "Licence Ouverte 2.0" in errors["licence"][0]
+    assert "Fiche pratique (fiche-pratique)" in errors["type"][0]
+    near, unknown = errors["organisations"]
+    assert "ADRETS - Association de Développement (adrets)" in near and "/acteurs" in near, near
+    assert unknown.startswith("« Zzyzx » : inconnu") and "/acteurs" in unknown, unknown
+    # The form reads its fields through the same look-up.
+    assert propose(client, themes="Mobilité", licence="CC0 1.0", type="guide").status_code == 303
+    r = propose(client, themes="transports")
+    assert r.status_code == 422 and "Mobilité (mobilite)" in html.unescape(r.text)
 
 
 def test_json_api_refuses_unknown_fields_and_a_name_consent_that_is_not_a_boolean(client):
@@ -1161,6 +1210,12 @@ def test_a_proposal_made_in_english_is_told_its_errors_in_english(client, app):
         "themes": ["https://example.org/a", "https://example.org/b"],
     }
     french = ["obligatoire", "caractères", "territoire", "Choisissez", "Indiquez", "inconnue", "fichier"]
+
+    def listed(kind: str) -> str:  # what an error lists: every value, by its English name and its slug
+        return "; ".join(
+            f"{label} ({iri.rsplit('/', 1)[1]})" for iri, label in concepts(app.state.store, kind, "en")
+        )
+
     body = {
         **bad,
         "territoires": bad["territoires"].split("\n"),
@@ -1170,8 +1225,11 @@ def test_a_proposal_made_in_english_is_told_its_errors_in_english(client, app):
         "titre": ["This field is required."],
         "resume": ["At least 10 characters."],
         "url": ["The link must be a full web address starting with https:// or http://."],
-        "type": ["Choose a kind of resource from the list."],
-        "themes": ["Unknown values: https://example.org/a, https://example.org/b."],
+        "type": [f"Choose a kind of resource among: {listed('type-ressource')}."],
+        "themes": [
+            "Unknown values: https://example.org/a, https://example.org/b. Possible values (name, identifier"
+            f" in brackets or IRI): {listed('theme')}."
+        ],
         "territoires": ["“Xqzwvbk”: unknown territory; pick it from the suggestions."],
         "nom": ["Give your name or a pseudonym."],
         "courriel": ["Give a valid email address (it will never be published)."],

@@ -10,6 +10,7 @@ import io
 import json
 import re
 import shutil
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import httpx
 import jsonschema
 import pyoxigraph as ox
 import pytest
+from markupsafe import escape
 from pages_helpers import pages_store, serve
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
@@ -1121,3 +1123,33 @@ def test_page_links_a_file_in_a_browser_under_a_strict_csp(site, tmp_path, encod
     rows = list(csv.DictReader(io.StringIO(linked.decode("utf-8-sig")), delimiter=";"))
     assert [r["code_insee"] for r in rows] == ["73054", "38032", "38253", "73285"]
     assert rows[0]["population"] and not violations, violations
+
+
+def test_an_informal_area_has_one_name_everywhere_as_the_ontology_says(client, site):
+    """It was « Territoire vécu » in the manifest, « territoire d'usage » in the /territoires facet and
+    « Named area » on the English /rapprochement: the ontology's label (cs:InformalArea), capitalised as its
+    siblings « Commune », « Département » are, in each language."""
+    store, b = site[0], site[0].minter.base
+    area = ox.NamedNode(b + "id/territoire/queyras")
+    triples = [
+        ox.Triple(
+            area,
+            ox.NamedNode(RDF + "type"),
+            ox.NamedNode("https://w3id.org/communs-services/def#InformalArea"),
+        ),
+        ox.Triple(area, ox.NamedNode(RDFS + "label"), ox.Literal("Queyras", language="fr")),
+    ]
+    store.replace_graph(store.minter.graph("essai-zone-nom"), triples)
+    read_again(store)
+    for lang, name in (("fr", "Territoire d'usage"), ("en", "Informal area")):
+        manifest = client.get("/reconcile", params={"lang": lang}, headers={"Accept-Language": lang}).json()
+        assert {"id": "zone", "name": name} in manifest["defaultTypes"], manifest["defaultTypes"]
+        assert escape(name) in client.get("/rapprochement", params={"lang": lang}).text
+        deadline = time.monotonic() + 30  # the lists' index reads the new graph in the background
+        while True:
+            facets = client.get("/territoires.json", params={"facets": 1, "lang": lang}).json()["facets"]
+            levels = {v["key"]: v["label"] for v in facets["niveau"]}
+            if "zone" in levels or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert levels["zone"] == name and levels["commune"] == ("Commune" if lang == "fr" else "Municipality")
