@@ -251,6 +251,18 @@ def test_texts_in_another_language_than_the_page_are_marked(site):
     assert '<h1 lang="fr">Rencontre des espaces saisonniers 2023</h1>' in event
 
 
+def test_a_place_card_links_its_website_and_only_a_web_one(site):
+    """The desk's site, an IRI as the places' loader writes it, is a link on the card, escaped; a value of
+    another scheme is no link at all."""
+    url, _ = site
+    html = httpx.get(url + PAGES["lieu"]).text
+    card = html[html.index('<div class="card-grid">') : html.index('"h-props"')]
+    site_link = "http://www.example.org/saisonniers?a=1&amp;b=2"
+    assert f'Site web\u00a0: <a href="{site_link}" rel="nofollow">{site_link}</a>' in card
+    other = httpx.get(url + "/id/lieu/france-services-bourg").text
+    assert "javascript:" not in other[other.index('<div class="card-grid">') : other.index('"h-props"')]
+
+
 def test_a_place_address_names_its_town_once(site):
     """The address's town is the commune's link; the line under it adds the EPCI, not the town again."""
     url, _ = site
