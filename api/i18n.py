@@ -687,6 +687,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "example_organisations": ("Organisations", "Organisations"),
     "example_graphs": ("Graphes publics", "Public graphs"),
     "example_construct": ("Décrire une ressource (CONSTRUCT)", "Describe a resource (CONSTRUCT)"),
+    # api/static/sparql.js's words, given to it by the page ({count} is counted(n, "results"))
+    "sparql_downloads": ("Télécharger\u00a0:", "Download:"),
+    "sparql_running": ("Requête en cours…", "Running the query…"),
+    "sparql_error": ("Erreur {status}\u00a0: {message}", "Error {status}: {message}"),
+    "sparql_graph": ("Graphe RDF ({ms} ms)", "RDF graph ({ms} ms)"),
+    "sparql_answer": ("Réponse\u00a0: {answer} ({ms} ms)", "Answer: {answer} ({ms} ms)"),
+    "sparql_took": ("{count} en {ms} ms", "{count} in {ms} ms"),
     "sparql_lead": (
         "Interrogez les graphes publics (SPARQL 1.1). Délai maximal d'une requête : {s} s. Le même point "
         "d'accès répond aux clients (<code>GET/POST /sparql</code>, protocole SPARQL 1.1).",
