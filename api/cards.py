@@ -200,6 +200,12 @@ class Facts:
     def date(self, prop: str) -> str:
         return date_text(self.text(prop), self.lang)
 
+    def web(self, *props: str) -> str:
+        """The first web address of these properties, an IRI (as the places' loader writes it) or a text; a
+        value of another scheme (``javascript:``) is never a link."""
+        values = (v.value for prop in props for v in self.all(prop) if not isinstance(v, ox.BlankNode))
+        return next((v for v in values if re.match(r"https?://[^\s]+$", v, re.IGNORECASE)), "")
+
     def iris(self, prop: str) -> list[str]:
         return [v.value for v in self.all(prop) if isinstance(v, ox.NamedNode)]
 
@@ -462,7 +468,7 @@ def place_card(
         typology=f.links(CS + "typology"),
         email=f.text(SCHEMA + "email"),
         telephone=f.text(SCHEMA + "telephone"),
-        website=f.text(SCHEMA + "url") or f.text(CS + "website"),
+        website=f.web(SCHEMA + "url", CS + "website"),
         appointment=any(isinstance(v, ox.Literal) and v.value == "true" for v in f.all(CS + "appointment")),
         map=maps.render(f.title(), _departements(cat, communes), points, around_points=True),
         same_commune=by_label(f.link(p, neighbours) for p in same_commune)[:LIST_CAP],
@@ -503,7 +509,7 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
         creators=f.links(*CREATOR_PROPS),
         proposers=f.links(PROV + "wasAttributedTo"),
         license=next(iter(licenses), None),
-        url=next((v.value for v in f.all(SCHEMA + "url")), ""),
+        url=f.web(SCHEMA + "url"),
         file=f.link(media[0]) if media else None,
         themes=f.links(DCTERMS + "subject"),
         publics=f.links(SCHEMA + "audience"),

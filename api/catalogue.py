@@ -15,6 +15,7 @@ from api.pages import render
 from graph import formats
 from graph.catalog import describe
 from graph.contributions import LICENSES
+from graph.store import DEFAULT_GRAPH
 
 router = APIRouter()
 
@@ -38,7 +39,9 @@ async def _answer(request: Request, offered: tuple[formats.Format, ...], ext: st
     if fmt is formats.HTML:
         # The accepted contributions' graph states no licence: each resource has its own, one of LICENSES.
         contributions = contributions_of(request).public_graph()
-        context = {"stats": stats, "contributions": contributions, "licenses": LICENSES}
+        # Graphs no source describes: the platform's own words (graph/catalog.py), in the page's language.
+        own = {DEFAULT_GRAPH: "graph_default", request.app.state.store.meta_graph: "graph_meta"}
+        context = {"stats": stats, "contributions": contributions, "licenses": LICENSES, "own": own}
         response = render(request, "catalogue.html", context)
         response.headers.update(headers)
         return response

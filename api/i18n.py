@@ -691,6 +691,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "triples_column": ("Triplets", "Triples"),
     "updated": ("Mis à jour", "Updated"),
     "not_stated": ("non précisée", "not stated"),
+    # /catalogue: the graphs no source describes (graph/catalog.py DEFAULT, META)
+    "graph_default": ("Graphe par défaut", "Default graph"),
+    "graph_default_description": (
+        "Triplets écrits sans nommer de graphe (mise à jour SPARQL ou /store?default d'un détenteur de "
+        "jeton) : les requêtes publiques les lisent avec les graphes nommés.",
+        "Triples written without naming a graph (a SPARQL update or /store?default by a token holder): "
+        "public queries read them with the named graphs.",
+    ),
+    "graph_meta": ("Provenance des graphes", "Provenance of the graphs"),
+    "graph_meta_description": (
+        "Pour chaque graphe public : son titre, sa source, sa licence, sa date de mise à jour et son nombre "
+        "de triplets.",
+        "For each public graph: its title, source, licence, date of update and number of triples.",
+    ),
     "licence_per_resource": ("propre à chaque ressource, parmi :", "each resource's own, among:"),
     "examples": ("Exemples", "Examples"),
     "sparql_query": ("Requête SPARQL", "SPARQL query"),
@@ -701,6 +715,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "example_organisations": ("Organisations", "Organisations"),
     "example_graphs": ("Graphes publics", "Public graphs"),
     "example_construct": ("Décrire une ressource (CONSTRUCT)", "Describe a resource (CONSTRUCT)"),
+    # api/static/sparql.js's words, given to it by the page ({count} is counted(n, "results"))
+    "sparql_downloads": ("Télécharger\u00a0:", "Download:"),
+    "sparql_running": ("Requête en cours…", "Running the query…"),
+    "sparql_error": ("Erreur {status}\u00a0: {message}", "Error {status}: {message}"),
+    "sparql_graph": ("Graphe RDF ({ms} ms)", "RDF graph ({ms} ms)"),
+    "sparql_answer": ("Réponse\u00a0: {answer} ({ms} ms)", "Answer: {answer} ({ms} ms)"),
+    "sparql_took": ("{count} en {ms} ms", "{count} in {ms} ms"),
     "sparql_lead": (
         "Interrogez les graphes publics (SPARQL 1.1). Délai maximal d'une requête : {s} s. Le même point "
         "d'accès répond aux clients (<code>GET/POST /sparql</code>, protocole SPARQL 1.1).",

@@ -45,9 +45,12 @@ class BadUpload(ValueError):
 
 def _decode(data: bytes) -> tuple[str, bool]:
     """(text, whether the answer should start with a BOM): UTF-8 as most tools write it, else
-    Windows-1252 as French Excel does; Excel reads UTF-8 back only after a BOM, so its files get one."""
+    Windows-1252 as French Excel does; Excel reads UTF-8 back only after a BOM, so its files get one, and so
+    does a file in plain ASCII, which any of them may have written (names typed without accents): the
+    answer adds accented names (« Briançon »), and the BOM must precede the first row streamed. Only UTF-8
+    proved by accented text and no BOM goes back without one."""
     try:
-        return data.decode("utf-8-sig"), data.startswith(codecs.BOM_UTF8)
+        return data.decode("utf-8-sig"), data.startswith(codecs.BOM_UTF8) or data.isascii()
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace"), True
 

@@ -14,6 +14,7 @@ past that (/lieux' 1,194 EPCI), they are left out (a département chosen first s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -27,6 +28,7 @@ from pyoxigraph import NamedNode
 from api import conneg
 from api.i18n import language, term_name, translator
 from api.pages import local_path, number_param, render, store_of, with_query
+from api.public_http import etag_matches
 from graph import formats, search
 from graph.contributions import LICENSE_NAMES
 from graph.namespaces import SCHEMA
@@ -217,8 +219,16 @@ def _cell(value: str | list[str]) -> str:
     return value if isinstance(value, str) else " | ".join(value)
 
 
+def twin_etag(request: Request, cat: search.Catalog, fmt: formats.Format) -> str:
+    """A twin's ETag as a resource page's (api/resources.py): the version its rows were read at (the
+    index's, which may follow the store's by a moment), its format and language, and its query."""
+    query = hashlib.sha1(request.url.query.encode()).hexdigest()[:16]
+    return f'"{cat.version}-{fmt.name}-{language(request)}-{query}"'
+
+
 def export(
     request: Request,
+    cat: search.Catalog,
     rows: list[ListRow] | list[SearchRow],
     columns: list[str],
     fmt: formats.Format,
@@ -229,7 +239,8 @@ def export(
     header (the first is the whole list when it fits). A column's several values are joined by " | "."""
     page, limit = extra["page"], extra["limit"]
     following = with_query(request, page=page + 1) if page * limit < total else None
-    headers = {"Vary": "Accept"} | ({"Link": f'<{following}>; rel="next"'} if following else {})
+    headers = {"Vary": "Accept", "ETag": twin_etag(request, cat, fmt)}
+    headers |= {"Link": f'<{following}>; rel="next"'} if following else {}
     items = [r.twin() for r in rows]
     if fmt is formats.JSON:
         body = {"total": total, **extra, "next": following, "items": items}
@@ -270,7 +281,7 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
         if fmt is formats.JSON and asked == "1":  # every value of each facet
             views = facet_view(cat, kind_name, facets, chosen, lang, facets)
             extra["facets"] = {f["name"]: f["values"] + f["more"] for f in views}
-        return export(request, rows, facets, fmt, total, extra)
+        return export(request, cat, rows, facets, fmt, total, extra)
     within_pages(page, total, lang)
     told_apart(store_of(request), cat, rows, items, lang)
     views = facet_view(cat, kind_name, facets, chosen, lang, request.query_params.getlist("valeurs"))
@@ -313,7 +324,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     if fmt is not formats.HTML:
         shown = total if complete else search.COUNTED
         extra = {"q": q, "page": page, "limit": per_page, "complete": complete, "suggestion": suggestion}
-        return export(request, rows, ["kind", "snippet"], fmt, shown, extra)
+        return export(request, cat, rows, ["kind", "snippet"], fmt, shown, extra)
     within_pages(page, total, lang)
     for r, (_, s) in zip(rows, found, strict=True):
         r.snippet = s.html()
@@ -332,7 +343,12 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
 
 def _endpoint(build: Callable[[Request, formats.Format], Response], ext: str | None) -> Callable:
     def endpoint(request: Request) -> Response:
-        return build(request, conneg.choose(request, OFFERED, ext))
+        fmt = conneg.choose(request, OFFERED, ext)
+        if fmt is not formats.HTML and "if-none-match" in request.headers:  # a twin asked again
+            etag = twin_etag(request, search.catalog(store_of(request)), fmt)
+            if etag_matches(request, etag):
+                return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept"})
+        return build(request, fmt)
 
     return endpoint
 

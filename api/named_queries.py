@@ -34,7 +34,7 @@ MAX_OFFSET = 10**9
 BODIES = ("application/x-www-form-urlencoded", "application/json")  # what a POST may send its values in
 ERRORS = {
     "400": "Paramètre invalide",
-    "404": "Requête inconnue, ou aucun territoire n'a (ni n'a eu) ce code",
+    "404": "Requête inconnue, territoire qui n'a (ni n'a eu) ce code, projet ou organisation inconnus",
     "406": "Aucun format acceptable (en-tête Accept)",
     "504": "Délai dépassé",
 }
@@ -128,8 +128,9 @@ async def run_named_query(request: Request, name: str) -> Response:
         limit = _int(values.pop("limit", None), "limit", DEFAULT_LIMIT, 1, settings.max_rows)
         offset = _int(values.pop("offset", None), "offset", 0, 0, MAX_OFFSET)
         store = store_of(request)
-        # A territory's code is checked against the territories (a former code names today's commune).
-        coded = any(p.type == "territory" and values.get(p.name) for p in q.params)
+        # A territory's code is checked against the territories (a former code names today's commune), a
+        # project or organisation against the site's.
+        coded = any((p.type == "territory" or p.kind) and values.get(p.name) for p in q.params)
         names = await run_in_threadpool(matching.index_of, store) if coded else None
         bindings = nq.bindings(q, values, store.minter, names)
         # Only validated integers are appended to our own query text; user values travel as bindings.
@@ -137,7 +138,7 @@ async def run_named_query(request: Request, name: str) -> Response:
         rows = await run_in_threadpool(store.select, text, bindings, timeout=settings.query_timeout)
     except (Refused, conneg.FormatError) as e:
         return _problem(e.status, str(e))
-    except nq.UnknownTerritory as e:
+    except nq.Unknown as e:
         return _problem(404, str(e))
     except QueryTimeout:
         return _problem(504, f"the query ran past the {settings.query_timeout:g} s deadline")

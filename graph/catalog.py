@@ -12,6 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph import data_inclusion
+from graph.describe import Text
 from graph.dumps import CSV_QUERIES, DATA_INCLUSION_DIR, DATA_INCLUSION_TITLE, graph_file, public_counts
 from graph.namespaces import DCAT, DCTERMS, PREFIXES, PROV, RDF, RDFS, XSD, sparql_prefixes
 from graph.store import DEFAULT_GRAPH, Store
@@ -67,7 +68,10 @@ def statistics(store: Store) -> dict:
     )
     for r in rows:
         if r["g"].value in meta:
-            meta[r["g"].value][r["p"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1]] = r["o"].value
+            key, o = r["p"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1], r["o"]
+            # The sources' titles and descriptions are French (dct:title @fr below): a page marks them so.
+            text = Text(o.value, o.language or "fr") if key in ("label", "description") else o.value
+            meta[r["g"].value][key] = text
     classes = store.select(
         "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)"
     )

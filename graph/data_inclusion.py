@@ -213,6 +213,14 @@ def export(store: Store, today: dt.date | None = None) -> Export:
         )
     }
     commune_prefix = minter.thing("commune", "")
+    # The commune of code_insee by its name in the territorial reference, not the source's text (BRIANCON).
+    commune_names = {
+        r["c"].value.removeprefix(commune_prefix): r["n"].value
+        for r in store.select(
+            f"""SELECT ?c (MIN(?l) AS ?n) WHERE {{ {place_pattern} ?s <{DCTERMS}spatial> ?c .
+                  ?c <{RDFS}label> ?l FILTER(STRSTARTS(STR(?c), "{commune_prefix}")) }} GROUP BY ?c"""
+        )
+    }
     structure_ids: dict[str, dict[str, Any]] = {}
     for iri in sorted(places):
         f = places[iri]
@@ -234,6 +242,7 @@ def export(store: Store, today: dt.date | None = None) -> Export:
             **{name: _first(f, name) for name in PLACE_AS_IS},
             **{name: _first(a, name) for name in ADDRESS_PROPERTIES},
             "code_postal": _postal_code(_first(a, "code_postal")),
+            "commune": communes and commune_names.get(communes[0]) or _first(a, "commune"),
             "code_insee": communes[0] if communes else None,
             "longitude": lat_lon[1] if lat_lon else None,
             "latitude": lat_lon[0] if lat_lon else None,

@@ -73,8 +73,9 @@ class ParameterError(ValueError):
     """A request gave a parameter value that does not fit its declared type: answered with a 400."""
 
 
-class UnknownTerritory(LookupError):
-    """A territory code of the right shape that no territory has, nor had: answered with a 404."""
+class Unknown(LookupError):
+    """A territory code of the right shape that no territory has, nor had, or a project or organisation
+    (a parameter's ``kind``) the site has not: answered with a 404 (an empty answer would say "none")."""
 
 
 @dataclass
@@ -225,7 +226,8 @@ def value_schema(p: Param, minter: Minter) -> dict[str, Any]:
 
 def term(p: Param, value: str, minter: Minter, names: NameIndex | None = None) -> ox.NamedNode | ox.Literal:
     """A request value → an RDF term of the parameter's type (ParameterError when it does not fit); with
-    ``names``, a territory's code must be one's, today or formerly."""
+    ``names``, a territory's code must be one's, today or formerly, and a project or organisation one of
+    the site's."""
     if p.enum and value not in p.enum:
         raise ParameterError(f"{p.name}: {value!r} is not one of {', '.join(p.enum)}")
     if CONTROL_CHAR.search(value):
@@ -236,6 +238,8 @@ def term(p: Param, value: str, minter: Minter, names: NameIndex | None = None) -
                 value = minter.thing(p.kind, value)
             if not IRI.match(value):
                 raise ValueError(f"not an absolute IRI{f' nor a {p.kind} key' if p.kind else ''}")
+            if p.kind and names is not None and getattr(names.entities.get(value), "type", None) != p.kind:
+                raise Unknown(f"no {p.kind} has the IRI {value}")
             return ox.NamedNode(value)
         if p.type == "integer":
             if not re.match(r"^[+-]?\d{1,18}$", value) or abs(int(value)) > INTEGER_LIMIT:
@@ -258,8 +262,8 @@ def term(p: Param, value: str, minter: Minter, names: NameIndex | None = None) -
         return ox.Literal(value)
     except (ValueError, InvalidOperation) as e:
         raise ParameterError(f"{p.name}: {value!r} is not a valid {p.type} ({e})") from e
-    except UnknownTerritory as e:
-        raise UnknownTerritory(f"{p.name}: {value!r}: {e}") from None
+    except Unknown as e:
+        raise Unknown(f"{p.name}: {value!r}: {e}") from None
 
 
 def territory_iri(
@@ -267,7 +271,7 @@ def territory_iri(
 ) -> ox.NamedNode:
     """'73' or '5' (05) → a département, '73054' → a commune, 9 digits → an EPCI (SIREN), 'region/84' or
     its IRI ({base}id/region/84) → a région, 'territoire/bauges' or its IRI → an informal area. With
-    ``names``, a code no territory has is UnknownTerritory (an empty answer would say "none there"), unless
+    ``names``, a code no territory has is Unknown (an empty answer would say "none there"), unless
     it is a former one: a merged or delegated commune's, a Paris arrondissement's, which names today's
     commune, as for the reconciliation."""
     code = code.strip().removeprefix(minter.base + "id/")
@@ -282,7 +286,7 @@ def territory_iri(
         iri = minter.thing(kind, given)
         if names is None or iri in names.entities:
             return ox.NamedNode(iri)
-        raise UnknownTerritory(f"no informal area is named {given}")
+        raise Unknown(f"no informal area is named {given}")
     if not kind:
         kind = "epci" if len(given) == 9 else "commune" if len(given) > 3 else level or "departement"
     bare = normalize_code(given, CODES[kind][0])
@@ -291,7 +295,7 @@ def territory_iri(
         return ox.NamedNode(iri)
     found = names.lookup_code(bare, (kind,))
     if len(found) != 1:
-        raise UnknownTerritory(f"no {kind} has or had the code {bare}")
+        raise Unknown(f"no {kind} has or had the code {bare}")
     return ox.NamedNode(found[0].iri)
 
 

@@ -64,6 +64,7 @@ class Gazetteer:
     communes: dict[tuple[str, str], Commune] = field(default_factory=dict)  # (kind, code)
     epcis: dict[str, Epci] = field(default_factory=dict)
     epci_of_commune: dict[str, str] = field(default_factory=dict)
+    by_postal_code: dict[str, list[Commune]] = field(default_factory=dict)  # current communes
     _former: dict[str, str] = field(default_factory=dict)
 
     def current_commune(self, code: str) -> Commune | None:
@@ -111,6 +112,8 @@ def load_gazetteer(directory: Path = REFERENCE_DIR) -> Gazetteer:
         if kind == "commune-actuelle":
             for old in commune.former_codes:
                 gz._former[old] = commune.code
+            for postal in commune.postal_codes:
+                gz.by_postal_code.setdefault(postal, []).append(commune)
     for e in read("epci"):
         members = tuple(m["code"] for m in e["membres"])
         gz.epcis[e["code"]] = Epci(e["code"], e["nom"], e["type"], members, e.get("populationMunicipale"))

@@ -322,6 +322,7 @@ class Builder(PlaceBuilder):
         self.rejected = 0
         self.organisations: set[str] = set()
         self.corrected = 0  # commune codes the coordinates and address contradicted, another column's taken
+        self.by_address = 0  # communes no column gave, read from the postal code and locality
 
     def resolve(self, value: Any) -> ox.NamedNode | ox.Literal:
         """A mapping value: 'id/…' is relative to the base, a CURIE or http IRI is an IRI, else a literal."""
@@ -452,6 +453,12 @@ class Builder(PlaceBuilder):
                     self.report.append(
                         f"{where} : {column} « {row[column]} » ({other.name}) contredit l'adresse"
                     )
+            if by_address := self.postal_commune(row):
+                self.by_address += 1
+                self.report.append(
+                    f"{where} : commune lue du code postal et de la localité : {by_address.name}"
+                )
+                return self.commune(where, by_address.code)
         if contradicted:
             self.report.append(
                 f"{where} : {first} « {row[first]} » ({found.name}) contredit les coordonnées et l'adresse "
@@ -467,6 +474,19 @@ class Builder(PlaceBuilder):
             if found := re.findall(r"(?<!\d)\d{5}(?!\d)", row[column]):
                 return found[-1]
         return None
+
+    def postal_commune(self, row: dict[str, str]) -> Commune | None:
+        """For a row whose commune columns name none or a wrong one: the commune of one of its postal codes
+        that its locality names (97418 Le Tampon; CP 97129 Lamentin, GEOCOD 97122 Baie-Mahault: the latter
+        for « Baie Mahault Guadeloupe »), else the only commune its postal codes give (97490 for
+        « Sainte-Clotilde », a quarter of Saint-Denis)."""
+        codes = {c for column in self.m.postal_code for c in re.findall(r"(?<!\d)\d{5}(?!\d)", row[column])}
+        communes = {c for code in codes for c in self.gz.by_postal_code.get(code, ())}
+        locality = set(words(row[self.m.locality])) if self.m.locality else set()
+        named = [c for c in communes if set(words(c.name)) <= locality]
+        if named:
+            return max(named, key=lambda c: len(words(c.name)))  # « Saint-Paul », not « Paul »
+        return communes.pop() if len(communes) == 1 else None
 
     def address_agrees(self, commune: Commune, row: dict[str, str]) -> bool:
         # the row's own postal code: a geocoded address would agree with the geocoder's commune anyway
@@ -599,6 +619,7 @@ def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = 
         f"{mapping.name} : {len(rows)} lignes, {len(b.places)} lieux chargés, {b.rejected} lignes rejetées, "
         f"{b.former_codes} codes commune résolus par un ancien code ou une commune déléguée, "
         f"{b.corrected} contredits par les coordonnées et l'adresse remplacés par une autre colonne, "
+        f"{b.by_address} lus du code postal et de la localité, "
         f"{len(b.organisations)} structures, {len(links)} liens owl:sameAs",
         *links,
         *b.report,

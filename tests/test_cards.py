@@ -14,6 +14,7 @@ import jinja2
 import pytest
 from cards_helpers import CONTRIBUTOR_EMAIL, PAGES, cards_store
 from jinja2 import meta, nodes
+from markupsafe import escape
 from pages_helpers import serve, wait_for_index
 
 from api import cards, maps
@@ -251,6 +252,18 @@ def test_texts_in_another_language_than_the_page_are_marked(site):
     assert '<h1 lang="fr">Rencontre des espaces saisonniers 2023</h1>' in event
 
 
+def test_a_place_card_links_its_website_and_only_a_web_one(site):
+    """The desk's site, an IRI as the places' loader writes it, is a link on the card, escaped; a value of
+    another scheme is no link at all."""
+    url, _ = site
+    html = httpx.get(url + PAGES["lieu"]).text
+    card = html[html.index('<div class="card-grid">') : html.index('"h-props"')]
+    site_link = "http://www.example.org/saisonniers?a=1&amp;b=2"
+    assert f'Site web\u00a0: <a href="{site_link}" rel="nofollow">{site_link}</a>' in card
+    other = httpx.get(url + "/id/lieu/france-services-bourg").text
+    assert "javascript:" not in other[other.index('<div class="card-grid">') : other.index('"h-props"')]
+
+
 def test_a_place_address_names_its_town_once(site):
     """The address's town is the commune's link; the line under it adds the EPCI, not the town again."""
     url, _ = site
@@ -314,6 +327,24 @@ def test_the_catalogue_names_classes_by_curie_and_dates_for_people(site):
     assert re.search(r"<td>1?\d(?:er)? \w+ 20\d\d à \d\d:\d\d</td>", html)
     english = httpx.get(url + "/catalogue?lang=en").text
     assert re.search(r"<td>\d\d? [A-Z]\w+ 20\d\d, \d\d:\d\d</td>", english)
+
+
+def test_the_english_catalogue_translates_its_words_and_marks_the_sources_french(site):
+    """The graphs the platform describes itself are in the page's language; a source's title and
+    description, French only (dct:title @fr), are marked lang="fr" on an English page, and only there."""
+    url, store = site
+    english = httpx.get(url + "/catalogue?lang=en").text
+    assert "Provenance of the graphs" in english and "For each public graph" in english
+    assert "Provenance des graphes" not in english and "Pour chaque graphe" not in english
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    sources = store.select(f"SELECT ?l WHERE {{ GRAPH <{store.meta_graph}> {{ ?g {label} ?l }} }}")
+    titles = {r["l"].value for r in sources} - {"Provenance des graphes"}
+    assert titles
+    for title in titles:
+        assert f'<span lang="fr">{escape(title)}</span>' in english, title
+    french = httpx.get(url + "/catalogue?lang=fr").text
+    table = french[french.index("<table>") : french.index("</table>")]
+    assert "Provenance des graphes" in table and ' lang="' not in table
 
 
 def test_a_place_page_is_not_revalidated_by_the_store_version_alone(site):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import load_reference
 from data_inclusion.schema import v1
 from pages_helpers import serve
 
@@ -26,6 +27,7 @@ from graph.store import OxigraphStore
 from loaders import SourceError, data_inclusion, places
 from loaders import data_inclusion_vocabularies as vocab
 from loaders import rdf as rdf_loader
+from loaders.gazetteer import load_gazetteer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data-inclusion"
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -54,10 +56,10 @@ def assert_valid(records: list[dict], model: type) -> None:
 
 
 @pytest.fixture(scope="module")
-def bundled(base_iri: str) -> tuple[OxigraphStore, di.Export]:
-    """The bundled lists of places as `communs load` writes them, and their export (communes are read from
-    the places' IRIs: the territories graph is not needed)."""
-    store = with_vocabularies(OxigraphStore(base_iri))
+def bundled(base_iri: str, territory_triples: list) -> tuple[OxigraphStore, di.Export]:
+    """The bundled lists of places as `communs load` writes them, and their export (code_insee is read from
+    the places' IRIs, the commune's name from the territories graph)."""
+    store = with_vocabularies(load_reference(OxigraphStore(base_iri), territory_triples))
     for csv_name, mapping in (
         ("france-services/liste-fs-20240801.csv.gz", "france-services.toml"),
         ("tiers-lieux-2019/CGET_TiersLieux_2019.csv.gz", "tiers-lieux-2019.toml"),
@@ -143,6 +145,16 @@ def test_bundled_export_validates_and_counts_every_place(bundled) -> None:
     dates = {(s["reseaux_porteurs"] is not None, s["date_maj"]) for s in exported.structures}
     assert dates == {(True, "2024-08-01"), (False, "2019-04-27")}  # France Services, tiers-lieux
     assert {s["date_maj"] for s in exported.services} == {"2024-08-01"}
+    # a structure's commune is its code_insee's name in the territorial reference, not the source's text
+    gz = load_gazetteer()
+    briancon = [s for s in exported.structures if s["code_insee"] == "05023"]
+    assert briancon and {s["commune"] for s in briancon} == {"Briançon"}
+    wrong = [
+        s
+        for s in exported.structures
+        if s["code_insee"] and s["commune"] != gz.current_commune(s["code_insee"]).name
+    ]
+    assert not wrong, wrong[:3]
 
 
 def test_a_mapping_dates_its_source_with_a_date(base_iri: str, tmp_path: Path) -> None:

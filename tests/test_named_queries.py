@@ -343,6 +343,17 @@ def test_a_parameter_takes_the_site_s_iri_or_its_short_form(api_url, spec, base_
     same("projets-territoire", {"territoire": area}, {"territoire": m.base + "id/" + area})
     r = httpx.get(f"{api_url}/api/lieux-territoire", params={"territoire": "territoire/nulle-part"})
     assert r.status_code == 404 and "no informal area is named nulle-part" in r.json()["detail"], r.text
+    # An organisation or a project the site has not is a 404 that says so too (it was a 200 []), by its key
+    # or its IRI, and so is another kind's IRI.
+    for name, param, value in (
+        ("organisation-projets", "organisation", "nope"),
+        ("organisation-projets", "organisation", m.thing("organisation", "nope")),
+        ("organisation-projets", "organisation", m.thing("projet", "solidarites-des-4-rives")),
+        ("communes-projet", "projet", "pas-un-projet"),
+    ):
+        r = httpx.get(f"{api_url}/api/{name}", params={param: value})
+        iri = value if "://" in value else m.thing(param, value)
+        assert r.status_code == 404 and f"no {param} has the IRI {iri}" in r.json()["detail"], r.text
     slug = "solidarites-des-4-rives"
     same("communes-projet", {"projet": slug}, {"projet": m.thing("projet", slug)})
     same(
@@ -374,7 +385,7 @@ def test_a_former_unit_names_its_commune_today(territory_store):
     assert nq.territory_iri("75101", m, names=names).value == m.thing("commune", "75056")
     assert nq.territory_iri("74182", m, names=names).value == m.thing("commune", "74010")
     assert nq.territory_iri("73054", m, names=names).value == m.thing("commune", "73054")
-    with pytest.raises(nq.UnknownTerritory):
+    with pytest.raises(nq.Unknown):
         nq.territory_iri("region/99", m, names=names)
 
 

@@ -382,6 +382,29 @@ def test_lists_facets_and_twins(url):
     assert {i["label"] for i in themes["items"]} >= {"Saisonnalité", "Numérique"}
 
 
+def test_a_lists_twins_carry_an_etag_as_resource_pages_do(url):
+    """/id/… pages had an ETag and answered 304, a list's .json and .csv (and the search's) neither: a
+    reuser polling /projets.json read it whole each time. The tag is per version, format, language and
+    query."""
+    tags = set()
+    for path, params in (
+        ("/projets.json", {"departement": "73"}),
+        ("/projets.json", {"departement": "73", "lang": "en"}),
+        ("/projets.json", {"departement": "05"}),
+        ("/projets.csv", {"departement": "73"}),
+        ("/recherche.json", {"q": "saison"}),
+    ):
+        first = httpx.get(url + path, params=params, timeout=60)
+        etag = first.headers.get("etag")
+        assert first.status_code == 200 and etag, (path, params)
+        again = httpx.get(url + path, params=params, headers={"If-None-Match": etag}, timeout=60)
+        assert again.status_code == 304 and again.headers["etag"] == etag and not again.content
+        tags.add(etag)
+    assert len(tags) == 5
+    other = httpx.get(url + "/projets.json", params={"departement": "73"}, headers={"If-None-Match": '"x"'})
+    assert other.status_code == 200 and other.json()["total"]
+
+
 def test_class_facets_name_their_values_on_the_page_and_in_the_twins(url):
     """The type and level facets' values are classes, which the data gives no label: named from
     api/i18n.py on the page and, as every other facet's values, in the JSON and CSV twins."""

@@ -401,7 +401,8 @@ locality = "ville"
 
 def test_a_later_commune_column_stands_in_where_the_address_agrees(base_iri: str, tmp_path: Path) -> None:
     """The first column's commune; a later column's where the first names none and the row's postal code
-    or locality agrees with it (or the row has neither); else none, reported."""
+    or locality agrees with it (or the row has neither); else the one the postal code and locality name
+    (E: 97418 Le Tampon, not the Bonifacio a metropolitan geocoder gave); else none, reported."""
     (tmp_path / "m.toml").write_text(COMMUNES, encoding="utf-8")
     (tmp_path / "l.csv").write_text(
         "id,nom,insee,insee_geo,lat,lon,cp,ville\n"
@@ -424,23 +425,27 @@ def test_a_later_commune_column_stands_in_where_the_address_agrees(base_iri: str
     }
     assert spatial == {
         **{"salle-a": "73054", "salle-b": "73285", "salle-c": "73285", "salle-d": "73054"},
-        **{"salle-f": "06152", "salle-h": "14327"},  # F's first code is in Calvados, its coordinates in 06
+        **{"salle-e": "97422", "salle-f": "06152", "salle-h": "14327"},  # F's first code is in Calvados
     }
+    assert "1 lus du code postal et de la localité" in result.report[0]
+    assert "ligne 6 : commune lue du code postal et de la localité : Le Tampon" in result.report
     assert "1 contredits par les coordonnées et l'adresse remplacés par une autre colonne" in result.report[0]
     assert (
         "ligne 8 : insee « 14327 » (Hérouville-Saint-Clair) contredit les coordonnées et l'adresse "
         "— lieu sans commune" in result.report
     )
     assert "ligne 6 : insee_geo « 2A041 » (Bonifacio) contredit l'adresse" in result.report
-    assert "ligne 6 : code commune « 0 » introuvable dans le référentiel" in result.report
     (tmp_path / "m.toml").write_text(COMMUNES.replace('["insee", "insee_geo"]', "5"), encoding="utf-8")
     with pytest.raises(SourceError, match="m.toml: commune: a column name or a list of column names"):
         places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
 
 
 def test_tiers_lieux_without_insee_com_take_insee_metro(base_iri: str, territory_triples: list) -> None:
-    """148 of the 157 tiers-lieux whose INSEECOM is 0 are in their commune, hence in its département's
-    facet; the overseas ones, given a metropolitan commune by INSEEMETRO, stay without one."""
+    """148 of the 157 tiers-lieux whose INSEECOM is 0 are in their commune by INSEEMETRO, hence in its
+    département's facet; 7 of the 9 whose address contradicts it by their postal code and locality (the
+    overseas ones, given a metropolitan commune by INSEEMETRO; L'Arobase, Castres). Two stay without one:
+    an address in Tournai (Belgium), and « Sophia Antipolis » without a postal code (a technopole over
+    five communes)."""
     store = load_reference(OxigraphStore(base_iri), territory_triples)
     result = places.build(
         DATA / "tiers-lieux-2019" / "CGET_TiersLieux_2019.csv.gz",
@@ -453,8 +458,21 @@ def test_tiers_lieux_without_insee_com_take_insee_metro(base_iri: str, territory
     lonely = store.select(
         PREFIXES + "SELECT ?p WHERE { ?p a cs:ServicePlace FILTER NOT EXISTS { ?p dcterms:spatial ?c } }"
     )
-    assert len(lonely) == 9
+    assert {r["p"].value.rsplit("/", 1)[1] for r in lonely} == {
+        "spring-box-coworking-tournai",
+        "telecom-valley-so-fab-sophia-antipolis",
+    }
     assert sum("contredit l'adresse" in line for line in result.report) == 9
+    assert "7 lus du code postal et de la localité" in result.report[0]
+    for slug, code in (
+        ("larobase-castres-castres", "81065"),
+        ("up-space-martinique-sainte-luce", "97227"),
+        ("fablab-reunion-le-tampon", "97422"),
+        ("runfablab-solidarnum-sainte-clotilde", "97411"),
+        ("le-fablab-de-jarry-baie-mahault-guadeloupe", "97103"),
+    ):
+        place, commune = store.minter.thing("lieu", slug), store.minter.thing("commune", code)
+        assert store.ask(PREFIXES + f"ASK {{ <{place}> dcterms:spatial <{commune}> }}"), slug
     # Two INSEECOM codes contradicted by the coordinates' département and the address: INSEEMETRO's instead
     assert "2 contredits par les coordonnées et l'adresse remplacés par une autre colonne" in result.report[0]
     for slug, code in (

@@ -961,6 +961,21 @@ def test_csv_round_trip_with_departement_column_and_extensions(client):
     assert rows[4]["code_insee"] == "74119" and rows[4]["certain"] == "false"
 
 
+def test_an_ascii_file_comes_back_with_a_bom_and_only_accented_utf8_without(client):
+    """Names typed without accents give a file in plain ASCII, which Excel may have written: the answer
+    holds « Briançon », which Excel reads as « BrianÃ§on » without a BOM. A file proved UTF-8 by its
+    accents and written without a BOM (a script's, LibreOffice's) goes back as it came."""
+    for text, bom in (("nom\nBriancon\n", True), ("nom\nBriançon\n", False)):
+        r = client.post(
+            "/rapprochement.csv",
+            files={"fichier": ("t.csv", text.encode(), "text/csv")},
+            data={"type": "commune"},
+        )
+        assert r.status_code == 200, r.text
+        assert r.content.startswith(codecs.BOM_UTF8) == bom, text
+        assert "Briançon" in r.content.decode("utf-8-sig").splitlines()[1]
+
+
 def test_linked_csv_adds_each_column_once_and_no_type_means_any_territory(client):
     """``extension=code_insee`` gave two code_insee columns; an empty or missing type meant commune, so a
     mixed column of territories matched « Hautes-Alpes » to a commune. The form offers that choice."""

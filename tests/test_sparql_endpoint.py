@@ -559,7 +559,7 @@ def test_query_page_in_a_browser(server: Server) -> None:
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
-        page = browser.new_page()
+        page = browser.new_page(locale="fr-FR")  # the page's language, which its script now speaks too
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(server.sparql, wait_until="networkidle")
@@ -579,6 +579,32 @@ def test_query_page_in_a_browser(server: Server) -> None:
         assert "3 résultat" in page.inner_text("#status")
         browser.close()
     assert errors == []
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="chromium is not installed")
+def test_query_page_speaks_the_page_language(server: Server) -> None:
+    """The script's words come from api/i18n.py through the page, a count's by the language's rule: an
+    English page said « Télécharger : », « 3 résultat(s) en 17 ms », « Erreur 400 : »."""
+    from playwright.sync_api import sync_playwright
+
+    three = quote("SELECT ?s WHERE { ?s a <http://schema.org/Project> } LIMIT 3")
+    one = quote("SELECT ?s WHERE { ?s a <http://schema.org/Project> } LIMIT 1")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
+        page = browser.new_page()
+        seen = {}
+        for lang, text in (("en", three), ("en", one), ("fr", three), ("fr", one), ("en", quote("SELEC"))):
+            page.goto(f"{server.sparql}?lang={lang}&query={text}", wait_until="networkidle")
+            page.wait_for_function("/\\d/.test(document.getElementById('status').textContent)")
+            seen[lang, text] = page.inner_text("#status"), page.inner_text("#downloads")
+        browser.close()
+    assert re.fullmatch(r"3 results in \d+ ms", seen["en", three][0])
+    assert seen["en", three][1].startswith("Download:")
+    assert re.fullmatch(r"1 result in \d+ ms", seen["en", one][0])
+    assert re.fullmatch(r"3 résultats en \d+ ms", seen["fr", three][0])
+    assert re.fullmatch(r"1 résultat en \d+ ms", seen["fr", one][0])
+    assert seen["fr", three][1].startswith("Télécharger\u00a0:")
+    assert seen["en", quote("SELEC")][0].startswith("Error 400: ")
 
 
 def test_clear_all_spares_private_graphs(server: Server) -> None:

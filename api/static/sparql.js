@@ -10,6 +10,11 @@
   const examples = JSON.parse(document.getElementById("sparql-examples").textContent);
   const prefixes = JSON.parse(document.getElementById("sparql-prefixes").textContent);
   const base = JSON.parse(document.getElementById("sparql-base").textContent);
+  // The page's words (api/i18n.py), "{name}" where a value goes; a count's word by the language's rule.
+  const words = JSON.parse(document.getElementById("sparql-words").textContent);
+  const lang = document.documentElement.lang;
+  const say = (key, values) => words[key].replace(/\{(\w+)\}/g, (m, name) => String(values[name]));
+  const counted = (n) => `${n.toLocaleString(lang)} ${new Intl.PluralRules(lang).select(n) === "one" ? words.one : words.many}`;
   const ns = {};
   prefixes.replace(/PREFIX\s+(\w*):\s*<([^>]*)>/g, (m, p, iri) => { ns[p] = iri; return m; });
 
@@ -70,7 +75,7 @@
 
   function links(text) {
     const q = encodeURIComponent(text);
-    downloads.innerHTML = "Télécharger :" + ["json", "xml", "csv", "tsv", "turtle", "jsonld", "ntriples", "rdfxml", "nquads"]
+    downloads.innerHTML = esc(words.downloads) + ["json", "xml", "csv", "tsv", "turtle", "jsonld", "ntriples", "rdfxml", "nquads"]
       .map((f) => ` <a href="/sparql?query=${q}&amp;format=${f}">${f}</a>`).join("");
   }
 
@@ -78,22 +83,22 @@
     e.preventDefault();
     const text = query.value;
     links(text);
-    status.textContent = "Requête en cours…";
+    status.textContent = words.running;
     results.innerHTML = "";
     const t0 = performance.now();
     const r = await post(text, "application/sparql-results+json, text/turtle;q=0.9");
     const ms = Math.round(performance.now() - t0);
-    if (!r.ok) { status.textContent = `Erreur ${r.status} : ${await r.text()}`; return; }
+    if (!r.ok) { status.textContent = say("error", {status: r.status, message: await r.text()}); return; }
     const type = r.headers.get("Content-Type") || "";
     if (!type.includes("sparql-results+json")) {
-      status.textContent = `Graphe RDF (${ms} ms)`;
+      status.textContent = say("graph", {ms});
       results.innerHTML = `<pre>${esc(await r.text())}</pre>`;
       return;
     }
     const data = await r.json();
-    if ("boolean" in data) { status.textContent = `Réponse : ${data.boolean} (${ms} ms)`; return; }
+    if ("boolean" in data) { status.textContent = say("answer", {answer: data.boolean, ms}); return; }
     const vars = data.head.vars, rows = data.results.bindings;
-    status.textContent = `${rows.length} résultat(s) en ${ms} ms`;
+    status.textContent = say("took", {count: counted(rows.length), ms});
     const iris = [...new Set(rows.flatMap((b) => Object.values(b).filter((t) => t.type === "uri").map((t) => t.value)))];
     const names = await labels(iris);
     results.innerHTML = `<table><thead><tr>${vars.map((v) => `<th>?${esc(v)}</th>`).join("")}</tr></thead><tbody>` +
