@@ -60,6 +60,7 @@ CHOSEN = {
     "organisations": "organisations",
 }
 BROWSED = {"projets": "/projets", "organisations": "/acteurs"}
+SCHEMES = {"kinds": "type-ressource", "themes": "theme", "publics": "public"}  # lists labelled per language
 LIMITS = {"titre": (3, 200), "resume": (10, 5000), "nom": (0, 120), "courriel": (0, 254), "url": (0, 2000)}
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 SHACL_FIELDS = {
@@ -263,10 +264,7 @@ def choices(request: Request, lang: str | None = None) -> dict:
     """What the form's fields offer, labelled in ``lang`` (by default the page's)."""
     store: Store = request.app.state.store
     lang = lang or language(request)
-    return {
-        "kinds": concepts(store, "type-ressource", lang),
-        "themes": concepts(store, "theme", lang),
-        "publics": concepts(store, "public", lang),
+    return {key: concepts(store, scheme, lang) for key, scheme in SCHEMES.items()} | {
         "licenses": list(LICENSES.items()),
         "projects": entities(store, SCHEMA + "Project"),
         "organisations": entities(store, "http://www.w3.org/ns/org#Organization"),
@@ -374,11 +372,18 @@ def validate(
         elif unsafe_text(value, allowed="\t\n\r"):
             err(name, t("err_control"))
     # Each list's values as a person sends them: an IRI, a slug or a label (in either language).
-    named, base = {code: choices(request, code) for code in LANGS}, request.app.state.store.minter.base
+    store: Store = request.app.state.store
+    allowed, base = choices(request, lang), store.minter.base
     for name, key in CHOSEN.items():
-        given, pairs = getattr(content, FIELDS[name]), named[lang][key]
+        given, pairs = getattr(content, FIELDS[name]), allowed[key]
         values = given if isinstance(given, list) else [given]
-        found, bad = resolve_choices(values, [p for code in LANGS for p in named[code][key]], base)
+        other = [
+            p
+            for code in LANGS
+            if code != lang and key in SCHEMES
+            for p in concepts(store, SCHEMES[key], code)
+        ]
+        found, bad = resolve_choices(values, pairs + other, base)
         if bad and name in BROWSED:
             err(name, *[unknown_browsed(v, pairs, base, BROWSED[name], lang) for v in bad[:3]])
         elif bad:
