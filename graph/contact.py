@@ -4,8 +4,9 @@ them in the private graph, contributions keep them out of titles and IRIs, moder
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
+
+from graph.matching import fold
 
 EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[ .\u00a0-]?\d{2}){4}(?!\d)")
@@ -62,19 +63,14 @@ LONG_SERVICE_WORDS = tuple(w for w in SERVICE_WORDS if len(w) >= 5)
 SERVICE_PREFIXES = ("bus", "pays")  # "busfsqpv.isere@", "paysdescoteaux@"
 
 
-def _words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return [w for w in re.split(r"[^a-z0-9]+", folded) if w]
-
-
 def personal_email(address: str, names: str = "") -> bool:
     """An address of a person, not of a desk: its local part is two or three words of letters ("prénom.nom",
     "p.nom", "prénom-nom", "jean-marc.nom"), none a service's or a place's word nor one of the desk's
     ``names``; an acronym ("psp.rosiers", "christelle.espere.cscb") is left aside. Whatever the domain: a
     webmail's is judged by the same shape. A person's name written as one word ("jdupont@") is not seen."""
-    parts = _words(address.rpartition("@")[0])
+    parts = fold(address.rpartition("@")[0]).split()
     parts = [p for p in parts if len(p) <= 2 or re.search("[aeiouy]", p)]  # acronyms aside
-    own = {w for w in _words(names) if len(w) > 2}
+    own = {w for w in fold(names).split() if len(w) > 2}
     return (
         2 <= len(parts) <= 3
         and all(p.isalpha() for p in parts)
