@@ -2,7 +2,8 @@
 of ``communs import places``) and their services, one graph per ``source``.
 
 A record the ``data-inclusion-schema`` package refuses is rejected and reported, the rest load. A
-service's named contact (with its e-mail and phone) goes only to the private graph. A record whose
+service's named contact (with its e-mail and phone), and an e-mail address that is a person's
+(``graph.contact.personal_email``), go only to the private graph. A record whose
 ``source`` is ours gets back the IRI it was exported from, so an export imports back as is.
 """
 
@@ -21,7 +22,7 @@ import pyoxigraph as ox
 from data_inclusion.schema import v1
 
 from graph import data_inclusion as di
-from graph.contact import scrub
+from graph.contact import personal_email, scrub
 from graph.formats import spreadsheet_text
 from graph.namespaces import Minter, slugify
 from graph.store import GraphMeta, Store
@@ -151,6 +152,13 @@ class Builder(PlaceBuilder):
             self.report.append(f"{where} : règles de jours fériés ignorées dans « {text} »")
         self.opening_hours(t, s, prop, where, parse_week, "; ".join(kept))
 
+    def email(self, build: SourceBuild, s: ox.NamedNode, address: str | None, names: str) -> None:
+        """A desk's address is public; an agent's own ("prénom.nom@") is personal data: private only."""
+        if address and personal_email(address, names):
+            self.add_contact(build.private, s, {"email": address})
+        else:
+            build.public.add(s, "schema:email", address)
+
     def structure(self, where: str, r: dict[str, Any]) -> None:
         if not self.checked("structures", v1.Structure, where, r):
             return
@@ -170,6 +178,9 @@ class Builder(PlaceBuilder):
         if r.get("lien_source") != s.value:
             t.add(s, "dcterms:source", _link(r.get("lien_source")))
         for key, prop in di.PLACE_AS_IS.items():
+            if key == "courriel":
+                self.email(build, s, r.get(key), " ".join(filter(None, (r["nom"], r.get("commune")))))
+                continue
             t.add(s, prop, _link(r.get(key)) if key in ("site_web", "accessibilite_lieu") else r.get(key))
         for value in r.get("reseaux_porteurs") or []:
             t.add(s, "cs:network", ox.NamedNode(vocab.to_ours(self.minter, "reseaux-porteurs", value)))
@@ -211,7 +222,7 @@ class Builder(PlaceBuilder):
             self.add_contact(build.private, s, {"name": name, "email": email, "telephone": phone})
         else:
             t.add(s, "schema:telephone", phone)
-            t.add(s, "schema:email", email)
+            self.email(build, s, email, r["nom"])
         self.hours(t, s, "schema:hoursAvailable", r.get("horaires_accueil"), where)
 
     def area(self, where: str, code: str) -> ox.NamedNode | ox.Literal:

@@ -314,6 +314,35 @@ def test_free_texts_publish_no_contact_details(base_iri: str, tmp_path: Path) ->
     assert record["courriel"] == structure["courriel"]
 
 
+def test_an_agent_s_own_address_in_courriel_goes_private_and_a_desk_s_stays(
+    base_iri: str, tmp_path: Path
+) -> None:
+    """« prénom.nom@ » in a structure's or a service's ``courriel`` is a person's: private graph only, as the
+    places loader does; « accueil@ » is the desk's and is published."""
+    structure = fixture_records("structures.json")[0] | {"courriel": "maryse.vautrin@cc-exemple.fr"}
+    desk, agent = fixture_records("services.jsonl")[:2]
+    desk |= {"structure_id": structure["id"], "contact_nom_prenom": None, "courriel": "accueil@cc-exemple.fr"}
+    agent |= {
+        "structure_id": structure["id"],
+        "contact_nom_prenom": None,
+        "courriel": "jean.dupont@laposte.fr",
+    }
+    (tmp_path / "s.json").write_text(json.dumps([structure]), encoding="utf-8")
+    (tmp_path / "v.jsonl").write_text("\n".join(json.dumps(r) for r in (desk, agent)), encoding="utf-8")
+    store = OxigraphStore(base_iri)
+    write(store, data_inclusion.build(tmp_path / "s.json", tmp_path / "v.jsonl", store.minter, store))
+    exported = di.export(store)
+    assert exported.structures[0]["courriel"] is None
+    assert {r["id"]: r["courriel"] for r in exported.services} == {
+        desk["id"]: "accueil@cc-exemple.fr",
+        agent["id"]: None,
+    }
+    query = "SELECT ?e WHERE { GRAPH ?g { ?s <http://schema.org/email> ?e } }"
+    emails = {public: {r["e"].value for r in store.select(query, public=public)} for public in (True, False)}
+    assert emails[True] == {"accueil@cc-exemple.fr"}
+    assert emails[False] - emails[True] == {"maryse.vautrin@cc-exemple.fr", "jean.dupont@laposte.fr"}
+
+
 def test_free_texts_keep_their_record_s_own_desk_number_and_no_other(base_iri: str, tmp_path: Path) -> None:
     """The number a record publishes in its telephone field stays in its texts (« rendez-vous au 04 … »);
     another is removed, and so is a service's number given with a named person (that person's)."""
