@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from api import maps
 from api.i18n import PARIS, data_label, date_text, listed, translator
-from api.pages import local_path, number
+from api.pages import WEB_ADDRESS, local_path, number
 from graph import contributions as model
 from graph import search
 from graph.contributions import LICENSE_NAMES, Contributions
@@ -204,7 +204,7 @@ class Facts:
         """The first web address of these properties, an IRI (as the places' loader writes it) or a text; a
         value of another scheme (``javascript:``) is never a link."""
         values = (v.value for prop in props for v in self.all(prop) if not isinstance(v, ox.BlankNode))
-        return next((v for v in values if re.match(r"https?://[^\s]+$", v, re.IGNORECASE)), "")
+        return next((v for v in values if WEB_ADDRESS.match(v)), "")
 
     def iris(self, prop: str) -> list[str]:
         return [v.value for v in self.all(prop) if isinstance(v, ox.NamedNode)]

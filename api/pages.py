@@ -43,6 +43,9 @@ def local_path(iri: str, base: str) -> str:
     return iri
 
 
+WEB_ADDRESS = re.compile(r"https?://[^\s]+$", re.IGNORECASE)  # what a page links to or shows as a web address
+
+
 # Texts are Markdown (CommonMark: **bold**, *italic*, lists, [links](https://…)), the sources' as the
 # contributors': raw HTML is escaped, javascript:/data: links refused, no images (nothing loads from
 # elsewhere) and no headings (they would break the page's outline). Texts are written a line at a time: a

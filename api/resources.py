@@ -22,7 +22,7 @@ from api import cards, conneg
 from api.contributions import contributions_of
 from api.i18n import data_label, date_text, language, term_name, translator
 from api.ontology import property_label, property_rank
-from api.pages import base_of, local_path, number, number_param, render, store_of
+from api.pages import WEB_ADDRESS, base_of, local_path, number, number_param, render, store_of
 from api.public_http import etag_matches
 from graph import formats, matching, search
 from graph.describe import Description, Text, describe, group_by_predicate, incoming, pick
@@ -323,6 +323,8 @@ def _schema_node(desc, node: ox.NamedNode | ox.BlankNode, lang: str, depth: int 
                 out["@type"] = kinds[0]
         elif p.startswith(SCHEMA) and p != SCHEMA + "description":
             values = in_language(values, lang)[:MAX_VALUES]
+            if p == SCHEMA + "url":  # a harvester follows it: a web address only, never « javascript: »
+                values = [v for v in values if WEB_ADDRESS.match(v.value)]
             found = [x for x in (_schema_value(desc, v, lang, depth) for v in values) if x is not None]
             if found:
                 out[p.removeprefix(SCHEMA)] = found[0] if len(found) == 1 else found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import json
 import re
 from dataclasses import fields
 from html import unescape
@@ -262,6 +263,8 @@ def test_a_place_card_links_its_website_and_only_a_web_one(site):
     assert f'Site web\u00a0: <a href="{site_link}" rel="nofollow">{site_link}</a>' in card
     other = httpx.get(url + "/id/lieu/france-services-bourg").text
     assert "javascript:" not in other[other.index('<div class="card-grid">') : other.index('"h-props"')]
+    jsonld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', other, re.S)[1])
+    assert "url" not in jsonld  # what a harvester follows: not « javascript: » either
 
 
 def test_a_place_address_names_its_town_once(site):
