@@ -149,7 +149,8 @@ async def _form(request: Request) -> dict[str, Any]:
         header, rows, delimiter = read_table(text)
     elif isinstance(pasted, str) and pasted.strip():
         lines = [line.strip() for line in pasted.splitlines() if line.strip()]
-        header, rows, delimiter, bom = [PASTED_COLUMN], [[line] for line in lines], ",", False
+        # a download, opened in Excel as often as not, which reads « Briançon » only after a BOM
+        header, rows, delimiter, bom = [PASTED_COLUMN], [[line] for line in lines], ",", True
     else:
         raise BadUpload(
             "joignez un fichier CSV (champ « fichier ») ou collez une colonne de noms (« colle »)."

@@ -964,7 +964,8 @@ def test_csv_round_trip_with_departement_column_and_extensions(client):
 def test_an_ascii_file_comes_back_with_a_bom_and_only_accented_utf8_without(client):
     """Names typed without accents give a file in plain ASCII, which Excel may have written: the answer
     holds « Briançon », which Excel reads as « BrianÃ§on » without a BOM. A file proved UTF-8 by its
-    accents and written without a BOM (a script's, LibreOffice's) goes back as it came."""
+    accents and written without a BOM (a script's, LibreOffice's) goes back as it came; a pasted column
+    gets one."""
     for text, bom in (("nom\nBriancon\n", True), ("nom\nBriançon\n", False)):
         r = client.post(
             "/rapprochement.csv",
@@ -974,6 +975,8 @@ def test_an_ascii_file_comes_back_with_a_bom_and_only_accented_utf8_without(clie
         assert r.status_code == 200, r.text
         assert r.content.startswith(codecs.BOM_UTF8) == bom, text
         assert "Briançon" in r.content.decode("utf-8-sig").splitlines()[1]
+    pasted = client.post("/rapprochement.csv", data={"colle": "Briancon\n", "type": "commune"})
+    assert pasted.content.startswith(codecs.BOM_UTF8)  # typed in a form: no file said how to write it back
 
 
 def test_linked_csv_adds_each_column_once_and_no_type_means_any_territory(client):
