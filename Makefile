@@ -47,8 +47,11 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Two processes, each taking whole files (their module fixtures load stores once): CI has two cores.
+TEST_PROCESSES ?= 2
+
 test: $(VENV)/.installed-dev system-deps lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
 	$(BIN)/pip install -q -e ".[dev,bench]"
