@@ -130,7 +130,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "12"  # the stored name keys follow graph.matching.words; région facet; level keys
+SCHEMA_VERSION = "13"  # name keys of graph.matching.words; région facet; level keys; ties by IRI
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
@@ -149,8 +149,8 @@ CREATE INDEX IF NOT EXISTS origin_iri ON origin(iri);
 CREATE TABLE IF NOT EXISTS item(
   n INTEGER PRIMARY KEY, iri TEXT, kind TEXT, labels TEXT, year TEXT, sort_fr TEXT, sort_en TEXT);
 CREATE INDEX IF NOT EXISTS item_iri ON item(iri);
-CREATE INDEX IF NOT EXISTS item_fr ON item(kind, sort_fr);
-CREATE INDEX IF NOT EXISTS item_en ON item(kind, sort_en);
+CREATE INDEX IF NOT EXISTS item_fr ON item(kind, sort_fr, iri);
+CREATE INDEX IF NOT EXISTS item_en ON item(kind, sort_en, iri);
 CREATE INDEX IF NOT EXISTS item_year ON item(kind, year);
 CREATE TABLE IF NOT EXISTS facet(
   kind TEXT, name TEXT, key TEXT, n INTEGER, value TEXT, PRIMARY KEY(kind, name, key, n)) WITHOUT ROWID;
@@ -741,7 +741,8 @@ class Catalog:
     ) -> tuple[int, list[Item]]:
         """(how many match, the items of one page) sorted by label, or by year (newest first)."""
         sort = "sort_en" if lang == "en" else "sort_fr"
-        by = "COALESCE(NULLIF(year, ''), '0000') DESC, n" if order == "annee" else f"{sort}, n"
+        # same names (the two « Abancourt ») by IRI: the order of the items' numbers follows the builds
+        by = "COALESCE(NULLIF(year, ''), '0000') DESC, n" if order == "annee" else f"{sort}, iri"
         with self._reading() as db:
             if selected:  # sort the few matching items
                 self._choose(db, kind, selected)
@@ -829,7 +830,7 @@ class Catalog:
             first: dict[str, list[int]] = defaultdict(list)
             query = (
                 f"SELECT kind, n FROM (SELECT i.kind, i.n, ROW_NUMBER() OVER (PARTITION BY i.kind "
-                f"ORDER BY i.{sort}, i.n) AS rank FROM {WITHIN}) WHERE rank <= ? ORDER BY rank"
+                f"ORDER BY i.{sort}, i.iri) AS rank FROM {WITHIN}) WHERE rank <= ? ORDER BY rank"
             )
             for kind, n in db.execute(query, (limit,)):
                 first[kind].append(n)

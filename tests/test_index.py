@@ -218,6 +218,19 @@ def test_lists_sort_by_label_whatever_its_accents(store: OxigraphStore) -> None:
     ]
 
 
+def test_lists_sort_the_same_names_by_iri_whatever_the_order_they_were_read_in(store: OxigraphStore) -> None:
+    """Two « Abancourt »: ties fell to the items' numbers, which follow the order of reading, so a list's
+    rows swapped between builds and after a write touching one of them."""
+    write(store, "a", project("b-homonyme", "Homonyme"))
+    write(store, "b", project("a-homonyme", "Homonyme"))
+    cat = search.Catalog(store)
+    for _ in range(2):
+        shown = [it.iri for it in cat.page("projets", {}, "", "fr", 0, 100)[1] if "homonyme" in it.iri]
+        assert shown == [BASE + "id/projet/a-homonyme", BASE + "id/projet/b-homonyme"]
+        write(store, "b", project("a-homonyme", "Homonyme", "relu"))  # read again: numbered last
+        cat = search.Catalog(store)
+
+
 def test_a_projects_shown_year_is_its_stated_start_and_its_facet_every_year(store: OxigraphStore) -> None:
     """A project stated to start in 2015-04 whose text tells of work in 2017 (an inferred period) shows
     2015, as its page does, and is found under both years; with no stated start, its earliest inferred."""
