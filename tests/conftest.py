@@ -15,6 +15,22 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
+@pytest.fixture
+def record_score(request: pytest.FixtureRequest):
+    """``record_score(line)``: a measured score (precision, recall, accuracy) kept with the test's report
+    and printed after the run, whichever test process ran the test (what a test prints there is lost)."""
+    return lambda line: request.node.user_properties.append(("score", line))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    reports = [r for kind in ("passed", "failed") for r in terminalreporter.stats.get(kind, [])]
+    lines = [v for r in reports for k, v in r.user_properties if k == "score"]
+    if lines:
+        terminalreporter.section("scores")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def base_iri() -> str:
     return DEFAULT_BASE_IRI

@@ -58,9 +58,8 @@ def rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def show(capsys, label: str, s: Score) -> None:
-    with capsys.disabled():
-        print(f"\n{label:38s} {s}", end="")
+def show(record_score, label: str, s: Score) -> None:
+    record_score(f"{label:38s} {s}")
 
 
 @pytest.fixture(scope="module")
@@ -105,14 +104,14 @@ def territories(store: OxigraphStore) -> set[tuple[str, str, str]]:
         ("catalogue-2", {"departement": (0.8, 0.95), "epci": (0.85, 0.95), "commune": (0.7, 0.95)}),
     ],
 )
-def test_territories_against_the_blind_annotation(stores, capsys, source, floors) -> None:
+def test_territories_against_the_blind_annotation(stores, record_score, source, floors) -> None:
     predicted = territories(stores[source])
     gold_name = SOURCES[source][1] + "-territoires.csv"
     gold = {(r["record_line"], r["level"], r["code"]) for r in rows(gold_name)}
     assert {g[0] for g in gold} <= {p["record"] for p in project_rows(stores[source], "", "")}  # real records
     for level in LEVELS:
         s = score({x for x in predicted if x[1] == level}, {x for x in gold if x[1] == level})
-        show(capsys, f"{source} territoires {level}", s)
+        show(record_score, f"{source} territoires {level}", s)
         assert s.precision >= floors[level][0] and s.recall >= floors[level][1], (level, s)
 
 
@@ -173,23 +172,22 @@ def gold_dates(name: str) -> dict[str, set]:
         ("catalogue-2", {"period": (0.95, 0.9), "inferred": (0.95, 0.45), "start_year": (0.95, 0.95)}),
     ],
 )
-def test_dates_against_the_blind_annotation(stores, capsys, source, floors) -> None:
+def test_dates_against_the_blind_annotation(stores, record_score, source, floors) -> None:
     predicted, gold = dates(stores[source]), gold_dates(SOURCES[source][1] + "-dates.csv")
     for part, (p_floor, r_floor) in floors.items():
         s = score(predicted[part], gold[part])
-        show(capsys, f"{source} dates {part}", s)
+        show(record_score, f"{source} dates {part}", s)
         assert s.precision >= p_floor and s.recall >= r_floor, (part, s)
 
 
-def test_stated_and_inferred_agree_with_the_annotator_on_most_start_dates(stores, capsys) -> None:
+def test_stated_and_inferred_agree_with_the_annotator_on_most_start_dates(stores, record_score) -> None:
     """On the seed: where both give a start, is it stated for both, or inferred for both?"""
     gold = {r["record_line"]: r["basis"] for r in rows("catalogue-dates.csv") if r["role"] == "start"}
     ours = {r["record"] for r in project_rows(stores["seed"], "?p schema:startDate ?d", "?d")}
     inferred_only = {r for r, _ in dates(stores["seed"])["inferred"]} - ours
     both = [rec for rec in gold if rec in ours | inferred_only]
     same = [rec for rec in both if (gold[rec] == "stated") == (rec in ours)]
-    with capsys.disabled():
-        print(f"\nseed dates basis agreement on starts       {len(same)}/{len(both)}", end="")
+    record_score(f"seed dates basis agreement on starts       {len(same)}/{len(both)}")
     assert len(both) >= 8 and len(same) >= len(both) - 1
 
 
@@ -214,7 +212,7 @@ def amounts(store: OxigraphStore) -> dict[tuple[str, Decimal], set[str]]:
 @pytest.mark.parametrize(
     ("source", "floors"), [("seed", (0.95, 0.95, 0.85)), ("catalogue-2", (0.95, 0.95, 0.6))]
 )
-def test_amounts_against_the_blind_annotation(stores, capsys, source, floors) -> None:
+def test_amounts_against_the_blind_annotation(stores, record_score, source, floors) -> None:
     predicted = amounts(stores[source])
     gold = {
         (r["record_line"], Decimal(r["amount_eur"]).normalize()): fold(r["funder"])
@@ -227,9 +225,8 @@ def test_amounts_against_the_blind_annotation(stores, capsys, source, floors) ->
         not predicted[k] if not gold[k] else any(gold[k] in n or n in gold[k] for n in predicted[k])
         for k in matched
     )
-    show(capsys, f"{source} montants", s)
-    with capsys.disabled():
-        print(f"\n{source + ' financeur du montant':38s} {agree}/{len(matched)}", end="")
+    show(record_score, f"{source} montants", s)
+    record_score(f"{source + ' financeur du montant':38s} {agree}/{len(matched)}")
     assert s.precision >= floors[0] and s.recall >= floors[1], s
     assert agree >= floors[2] * len(matched)
 
@@ -241,7 +238,7 @@ def report_graph() -> list:
     return report.build(path, Minter("https://data.adrets-asso.fr/")).graphs[0].triples
 
 
-def test_report_against_the_blind_annotation(report_graph, capsys) -> None:
+def test_report_against_the_blind_annotation(report_graph, record_score) -> None:
     """Compared as sets over the whole document (the report is one event): territories and date values."""
     spatial = set()
     for t in report_graph:
@@ -252,7 +249,7 @@ def test_report_against_the_blind_annotation(report_graph, capsys) -> None:
     when = {t.object.value for t in report_graph if re.search(r"(start|end)Date$", t.predicate.value)}
     s_places = score(spatial, {(r["level"], r["code"]) for r in rows("report-territories.csv")})
     s_dates = score(when, {r["value"] for r in rows("report-dates.csv")})
-    show(capsys, "report territoires", s_places)
-    show(capsys, "report dates", s_dates)
+    show(record_score, "report territoires", s_places)
+    show(record_score, "report dates", s_dates)
     assert s_places.precision >= 0.95 and s_places.recall >= 0.95, s_places
     assert s_dates.precision >= 0.95 and s_dates.recall >= 0.75, s_dates

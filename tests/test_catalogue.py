@@ -245,7 +245,7 @@ def _gold() -> dict[str, set[tuple[str, str]]]:
     return gold
 
 
-def test_territory_precision_recall(store, capsys):
+def test_territory_precision_recall(store, record_score):
     rows = store.select(
         P
         + """SELECT ?lines ?t WHERE { ?p a schema:Project ; cs:sourceLines ?lines .
@@ -269,8 +269,8 @@ def test_territory_precision_recall(store, capsys):
             tp, fp, fn = tp + len(p & g), fp + len(p - g), fn + len(g - p)
         precision, recall = tp / (tp + fp), tp / (tp + fn)
         scores[level] = (precision, recall)
-        with capsys.disabled():
-            print(f"\n{level:12s} P={precision:.3f} R={recall:.3f} (tp={tp} fp={fp} fn={fn})", end="")
+        counts = f"(tp={tp} fp={fp} fn={fn})"
+        record_score(f"catalogue territoires {level:12s} P={precision:.3f} R={recall:.3f} {counts}")
     for level, (precision, recall) in scores.items():
         assert precision >= 0.9 and recall >= 0.85, level
 

@@ -167,7 +167,7 @@ def test_bad_requests_get_a_clear_400(client):
 
 
 # --- matching ---------------------------------------------------------------------------------------------
-def test_messy_names_top1_accuracy_and_certain_precision(client, capsys):
+def test_messy_names_top1_accuracy_and_certain_precision(client, record_score):
     """The test set (tests/fixtures/reconcile-names.csv) was committed before any tuning."""
     rows = list(csv.DictReader(NAMES.open(encoding="utf-8")))
     assert len(rows) >= 60
@@ -194,11 +194,10 @@ def test_messy_names_top1_accuracy_and_certain_precision(client, capsys):
         if top and top["match"]:
             certain += 1
             certain_right += code == row["expected"]
-    with capsys.disabled():
-        print(
-            f"\nreconcile test set: top-1 {right}/{len(rows)} = {right / len(rows):.1%}; "
-            f"match:true {certain_right}/{certain} correct; misses: {misses}"
-        )
+    record_score(
+        f"reconcile test set: top-1 {right}/{len(rows)} = {right / len(rows):.1%}; "
+        f"match:true {certain_right}/{certain} correct; misses: {misses}"
+    )
     assert right / len(rows) >= 0.95
     assert certain_right == certain > len(rows) // 2
 
