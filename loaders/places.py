@@ -49,7 +49,8 @@ KINDS = ("text", "iri", "url", "date", "boolean", "decimal", "integer")
 
 def web_address(text: str, handle: str | None = None) -> str:
     """An absolute http(s) URL from a cell: ``www.x.fr/a`` gains ``http://``; a bare name (``konkarlab``,
-    ``@konkarlab``) is a handle on the ``handle`` site, else no address (ValueError): never ``http://konkarlab``."""
+    ``@konkarlab``) is a handle on the ``handle`` site, else no address (ValueError): never ``http://konkarlab``,
+    nor ``http://nomade.lyon@laposte.fr``."""
     if not re.match(r"^https?://", text, re.IGNORECASE):
         bare = text.strip().lstrip("/@")
         first = re.split(r"[/?#]", bare, maxsplit=1)[0]
@@ -62,6 +63,8 @@ def web_address(text: str, handle: str | None = None) -> str:
     parts = urlsplit(text)
     if "." not in (parts.hostname or "") or any(c in text for c in ' <>"{}|\\^`'):
         raise ValueError("not a web address")
+    if parts.username is not None:  # « nomade.lyon@laposte.fr » in a website column: an e-mail address
+        raise ValueError("an e-mail address, not a web address")
     return text
 
 
