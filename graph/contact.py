@@ -43,8 +43,9 @@ def phone_of(text: str) -> str | None:
 
 
 # Words of a service's or a place's address, not of a person's name: with a word of the desk's own names
-# (its label, commune, group, street), any of them makes a local part a service's ("pole.couches@",
-# "brest.keredern@" in Brest); a longer word holding one of the longer ones too ("cauvaldorservices-…").
+# (its label, commune, group; not its street, whose « Route Jean-Pierre … » held an agent's first name), any
+# of them makes a local part a service's ("pole.couches@", "brest.keredern@" in Brest); a longer word
+# holding one of the longer ones too ("cauvaldorservices-…").
 SERVICE_WORDS = frozenset(
     re.findall(
         r"\w+",
@@ -55,7 +56,7 @@ SERVICE_WORDS = frozenset(
         itinerance antenne site guichet cyber epn bij pij csi sci mjc caf msa famillesrurales ville
         commune communes pays val vallee bassin plateau agglo mont monts lot vignoble nord sud est
         ouest saint sainte st ste le la les de du des sur sous en habitants usagers relations referent
-        responsable coopr active depar clientel chargeclientel
+        responsable coopr active depar clientel chargeclientel siege
         """,
     )
 )

@@ -152,9 +152,11 @@ class Builder(PlaceBuilder):
             self.report.append(f"{where} : règles de jours fériés ignorées dans « {text} »")
         self.opening_hours(t, s, prop, where, parse_week, "; ".join(kept))
 
-    def email(self, build: SourceBuild, s: ox.NamedNode, address: str | None, names: str) -> None:
-        """A desk's address is public; an agent's own ("prénom.nom@") is personal data: private only."""
-        if address and personal_email(address, names):
+    def email(self, r: dict[str, Any], s: ox.NamedNode, address: str | None, names: str) -> None:
+        """A desk's address is public; an agent's own ("prénom.nom@") is personal data: private only. Our
+        own export's were judged when loaded, with the desk's group (a name the records do not carry)."""
+        build = self.sources[r["source"]]
+        if address and r["source"] != di.SOURCE and personal_email(address, names):
             self.add_contact(build.private, s, {"email": address})
         else:
             build.public.add(s, "schema:email", address)
@@ -179,7 +181,7 @@ class Builder(PlaceBuilder):
             t.add(s, "dcterms:source", _link(r.get("lien_source")))
         for key, prop in di.PLACE_AS_IS.items():
             if key == "courriel":
-                self.email(build, s, r.get(key), " ".join(filter(None, (r["nom"], r.get("commune")))))
+                self.email(r, s, r.get(key), " ".join(filter(None, (r["nom"], r.get("commune")))))
                 continue
             t.add(s, prop, _link(r.get(key)) if key in ("site_web", "accessibilite_lieu") else r.get(key))
         for value in r.get("reseaux_porteurs") or []:
@@ -222,7 +224,7 @@ class Builder(PlaceBuilder):
             self.add_contact(build.private, s, {"name": name, "email": email, "telephone": phone})
         else:
             t.add(s, "schema:telephone", phone)
-            self.email(build, s, email, r["nom"])
+            self.email(r, s, email, r["nom"])
         self.hours(t, s, "schema:hoursAvailable", r.get("horaires_accueil"), where)
 
     def area(self, where: str, code: str) -> ox.NamedNode | ox.Literal:

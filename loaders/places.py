@@ -414,7 +414,7 @@ class Builder(PlaceBuilder):
             for v in value if isinstance(value, list) else [value]:
                 t.add(s, prop, self.resolve(v))
         self.opening_hours(t, s, "schema:openingHoursSpecification", f"ligne {line}", self.week, row)
-        names = " ".join(row[c] for c in (m.label, m.locality, m.organisation.get("column"), *m.street) if c)
+        names = " ".join(row[c] for c in (m.label, m.locality, m.organisation.get("column")) if c)
         published: list[str] = []  # the row's public values, read before its prose (entries with a language)
         for e in sorted(m.entries, key=lambda e: e.lang is not None):
             for v in self.value(e, row[e.column], line, published):
