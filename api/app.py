@@ -125,7 +125,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # Bad paths refused, security headers on every answer, HEAD, and CORS on these public routers.
     public = [home.router, resources.router, lists.router, named_queries.router, catalogue.router]
     public += [downloads.router, ontology.router, crawlers.router, reconcile_router]
-    app.add_middleware(PublicHttp, routers=public, origins=settings.cors_origins)
+    first = [contribution_forms.router, moderation.router]
+    app.add_middleware(PublicHttp, routers=public, origins=settings.cors_origins, before=first)
     return app
 
 

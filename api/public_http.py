@@ -111,12 +111,16 @@ def cors_headers(origins: str, origin: str) -> dict[str, str]:
 
 
 class PublicHttp:
-    """``routers`` hold the public read-only routes; ``origins`` is the CORS policy."""
+    """``routers`` hold the public read-only routes; ``origins`` is the CORS policy; ``before``, the routers
+    the app tries first (the contribution API's /api/contributions before the named queries' /api/{name})."""
 
-    def __init__(self, app: ASGIApp, routers: Iterable[APIRouter], origins: str) -> None:
+    def __init__(
+        self, app: ASGIApp, routers: Iterable[APIRouter], origins: str, before: Iterable[APIRouter] = ()
+    ) -> None:
         self.app, self.origins = app, origins
         self.routes = [route for router in routers for route in router.routes]
         self.public = {getattr(route, "endpoint", None) for route in self.routes} - {None}
+        self.before = [route for router in before for route in router.routes]
         self.listed = bool(origins.strip()) and origins.strip() != "*"  # answers depend on Origin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -174,10 +178,14 @@ class PublicHttp:
         return headers.raw
 
     def _is_public(self, scope: Scope) -> bool:
-        """Whether a GET at this path reaches a public route (a preflight carries no endpoint yet)."""
-        if not Headers(scope=scope).get("access-control-request-method"):
+        """Whether the method a preflight asks for reaches a public route at this path (a preflight carries
+        no endpoint yet) before any of ``before``: a POST to /api/contributions is not one to /api/{name}."""
+        method = Headers(scope=scope).get("access-control-request-method", "").upper()
+        if not method:
             return False
-        probe = {**scope, "method": "GET"}
+        probe = {**scope, "method": "GET" if method == "HEAD" else method}
+        if any(route.matches(probe)[0] is Match.FULL for route in self.before):
+            return False
         return any(route.matches(probe)[0] is Match.FULL for route in self.routes)
 
 

@@ -123,6 +123,11 @@ def test_one_cors_policy_on_public_reads_none_on_authenticated_routes(site):
     pre = httpx.options(site + "/id/commune/73054", headers=ask)
     assert pre.status_code == 204 and "GET" in pre.headers["access-control-allow-methods"]
     assert httpx.options(site + "/moderation", headers=ask).status_code == 405
+    posting = {**ask, "Access-Control-Request-Method": "POST"}
+    assert httpx.options(site + "/sparql", headers=posting).headers["access-control-allow-origin"] == "*"
+    # a GET of /api/contributions would be the named query /api/{name}; a POST is the contribution API's
+    refused = httpx.options(site + "/api/contributions", headers=posting)
+    assert "access-control-allow-origin" not in refused.headers, refused.headers
 
 
 def test_cors_honours_the_configured_origins(store, tmp_path):
