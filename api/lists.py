@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -98,7 +99,8 @@ class Listing:
     q: str = ""  # a search's
     more_than: int | None = None  # a search's total was counted up to this
     ranked_among: int | None = None  # a search's ranking and counts cover this many matches
-    suggestion: str | None = None  # a search finding nothing: the same with its unknown words corrected
+    suggestion: str | None = None  # a search finding nothing: the same with its unknown words corrected,
+    suggested: str = ""  # or its other words in the département it names: the query string of either
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -320,10 +322,20 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         for it, s in found
     ]
     complete = total <= search.COUNTED  # else the page says "more than"
-    suggestion = cat.suggest(q) if total == 0 else None
+    suggestion, suggested = (cat.suggest(q), "") if total == 0 else (None, "")
+    if suggestion:
+        suggested = urlencode({"q": suggestion})
+    elif total == 0 and "departement" not in chosen and (scope := cat.scope_of(q)):
+        rest, departement = scope
+        within = {**chosen, "departement": [departement.code]}
+        if cat.search(rest, kinds, within, 0, 1, lang)[0]:
+            suggestion = f"{rest} · {departement.label}"
+            params = {"q": rest, "departement": departement.code, "kind": kinds}
+            suggested = urlencode({k: v for k, v in params.items() if v}, doseq=True)
     if fmt is not formats.HTML:
         shown = total if complete else search.COUNTED
         extra = {"q": q, "page": page, "limit": per_page, "complete": complete, "suggestion": suggestion}
+        extra["suggestion_url"] = f"/recherche?{suggested}" if suggested else None
         return export(request, cat, rows, ["kind", "snippet"], fmt, shown, extra)
     within_pages(page, total, lang)
     for r, (_, s) in zip(rows, found, strict=True):
@@ -336,6 +348,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         if values:
             facets.append(facet(name, lang, values, chosen.get(name, []), name in whole))
     listing = Listing(rows, total, facets, page, request.url.query, q=q, suggestion=suggestion)
+    listing.suggested = suggested
     listing.more_than = None if complete else search.COUNTED
     listing.ranked_among = search.RANKED if total > search.RANKED else None
     return render(request, "search.html", listing)

@@ -894,6 +894,21 @@ class Catalog:
                 said.append(written)
         return " ".join(said) if changed else None
 
+    def scope_of(self, text: str) -> tuple[str, Territory] | None:
+        """A search that ends with a département's name ("France services Hautes-Alpes", "tiers-lieux
+        Savoie"): its other words and that département, which a search finding nothing offers as its filter
+        (the items' texts do not name their département)."""
+        words = WORD.findall(unicodedata.normalize("NFC", text))
+        departements = {  # "Savoie (73)": the name before its code
+            name_key(t.label.partition(" (")[0]): t
+            for t in self.territories.values()
+            if t.level == "departement"
+        }
+        for k in range(1, len(words)):
+            if found := departements.get(name_key(" ".join(words[k:]))):
+                return " ".join(words[:k]), found
+        return None
+
     def search(
         self,
         text: str,

@@ -529,6 +529,21 @@ def test_a_search_finding_nothing_suggests_a_spelling_as_names_write_it(url):
     )
 
 
+def test_a_search_naming_a_departement_and_finding_nothing_offers_its_other_words_there(url):
+    """« France services Hautes-Alpes » found nothing (no text names its département) and said only so: the
+    page offers the other words within the département it names, when they find something there."""
+    hits = httpx.get(f"{url}/recherche.json", params={"q": "Tremplin Saison Savoie"}).json()
+    assert hits["total"] == 0 and hits["suggestion"] == "Tremplin Saison · Savoie (73)"
+    assert hits["suggestion_url"] == "/recherche?q=Tremplin+Saison&departement=73"
+    there = httpx.get(url + hits["suggestion_url"].replace("/recherche", "/recherche.json")).json()
+    assert [r["label"] for r in there["items"]] == ["Tremplin Saison"]
+    html = httpx.get(f"{url}/recherche", params={"q": "Tremplin Saison Savoie"}).text
+    link = '<a href="/recherche?q=Tremplin+Saison&amp;departement=73">Tremplin Saison · Savoie (73)</a>'
+    assert link in html
+    nowhere = httpx.get(f"{url}/recherche.json", params={"q": "Tremplin Saison Ardèche"}).json()
+    assert nowhere["suggestion"] is None and nowhere["suggestion_url"] is None  # nothing there either
+
+
 def test_a_search_finding_nothing_shows_no_empty_facets_and_english_pages_no_french_colon(url):
     """/recherche?q=xqzw showed an empty « Catégorie » fieldset with its buttons; an English page said
     "Download this page : CSV"."""
