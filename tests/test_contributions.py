@@ -584,7 +584,7 @@ def test_edit_accept_history_revert_delete_restore(client, app, store):
     assert moderate(client, rid, action="supprimer", motif="doublon").status_code == 303
     assert not store.ask("ASK { ?r ?p ?o }", {"r": resource})
     assert client.get(f"/ressources/{rid}/historique").status_code == 200  # moderators still see it
-    assert TestClient(app).get(f"/ressources/{rid}/historique").status_code == 404
+    assert TestClient(app).get(f"/ressources/{rid}/historique").status_code == 410
     assert moderate(client, rid, action="restaurer").status_code == 303
     assert [x["t"].value for x in store.select(name, {"r": resource})] == [
         "Guide des saisonniers en Maurienne"
@@ -806,8 +806,14 @@ def test_a_deleted_public_resource_is_gone_and_a_never_public_one_unknown(client
     assert anonymous.get(f"/id/ressource/{public}?lang=en").text.count("Resource withdrawn") == 2
     for ext in ("ttl", "json"):
         assert anonymous.get(f"/id/ressource/{public}.{ext}").status_code == 410
+    # Its history is gone with it, as its page says, without the versions it had.
+    history = anonymous.get(f"/ressources/{public}/historique?lang=fr")
+    assert history.status_code == 410 and "Ressource retirée" in history.text, history.text
+    assert "Guide publié" not in history.text
+    assert anonymous.get(f"/ressources/{public}/historique?lang=en").text.count("Resource withdrawn") == 2
     hidden = anonymous.get(f"/id/ressource/{never}")
     assert hidden.status_code == 404 and "Brouillon" not in hidden.text
+    assert anonymous.get(f"/ressources/{never}/historique").status_code == 404
     assert anonymous.get(f"/id/ressource/{never}.ttl").status_code == 404
     assert anonymous.get("/id/ressource/inconnue-123456").status_code == 404
 
