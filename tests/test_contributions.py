@@ -23,6 +23,7 @@ from api import accounts, uploads
 from api.app import create_app
 from api.cli import main as cli_main
 from api.contributions import concepts
+from graph import contributions as model
 from graph import dumps as dumps_module
 from graph import matching
 from graph.contributions import Content, Contributions, Contributor
@@ -628,6 +629,17 @@ def test_public_history_shows_only_public_versions(client, app):
     assert "Titre publié" in anonymous and "Brouillon confidentiel" not in anonymous
     assert "Titre intermédiaire" not in anonymous
     assert "Revenir à la version" not in anonymous
+
+
+def test_the_history_shows_its_times_at_paris_time_as_the_catalogue_does(client, app, monkeypatch):
+    """It showed « 2026-12-06 23:30 UTC » where the catalogue shows Paris time in words, without saying so."""
+    monkeypatch.setattr(model, "now", lambda: "2026-12-06T23:30:00Z")
+    rid = pending_id(app, propose(client).headers["location"])
+    login(client, app)
+    moderate(client, rid, action="accepter")
+    page = TestClient(app).get(f"/ressources/{rid}/historique").text
+    assert "7 décembre 2026 à 00:30" in page and "UTC" not in page, page
+    assert "7 December 2026, 00:30" in TestClient(app).get(f"/ressources/{rid}/historique?lang=en").text
 
 
 def test_public_history_names_the_contributor_as_they_chose_never_by_iri(client, app):
