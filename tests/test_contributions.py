@@ -631,15 +631,21 @@ def test_public_history_shows_only_public_versions(client, app):
     assert "Revenir à la version" not in anonymous
 
 
-def test_the_history_shows_its_times_at_paris_time_as_the_catalogue_does(client, app, monkeypatch):
+def test_pages_show_times_at_paris_time_as_the_catalogue_does(client, app, monkeypatch):
     """It showed « 2026-12-06 23:30 UTC » where the catalogue shows Paris time in words, without saying so."""
     monkeypatch.setattr(model, "now", lambda: "2026-12-06T23:30:00Z")
-    rid = pending_id(app, propose(client).headers["location"])
+    suivi = propose(client).headers["location"]
+    rid = pending_id(app, suivi)
     login(client, app)
     moderate(client, rid, action="accepter")
     page = TestClient(app).get(f"/ressources/{rid}/historique").text
     assert "7 décembre 2026 à 00:30" in page and "UTC" not in page, page
     assert "7 December 2026, 00:30" in TestClient(app).get(f"/ressources/{rid}/historique?lang=en").text
+    # Every page for people shows that moment alike: they gave the UTC date (« 2026-12-06 », « 6 décembre
+    # 2026 ») or time (« 2026-12-06 23:30 »), unlabelled. The store is the module's: others are listed too.
+    for path in (f"/id/ressource/{rid}", suivi, "/moderation", f"/moderation/{rid}"):
+        page = re.sub(r"<script.*?</script>", "", client.get(path).text, flags=re.S)  # JSON-LD keeps ISO UTC
+        assert "7 décembre 2026 à 00:30" in page and "2026-12-06" not in page, path
 
 
 def test_public_history_names_the_contributor_as_they_chose_never_by_iri(client, app):
