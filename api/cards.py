@@ -492,7 +492,7 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
     history = [  # the changes that made a public version, as on the history page
         HistoryEntry(
             t("action_" + c.action),
-            date_text(c.at[:10], lang),
+            date_text(c.at, lang),
             data_label(c.agent_label, lang),
         )
         for c in (contributions.history(rid) if rid else [])

@@ -73,6 +73,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Paramètre « {param} » inconnu de cette page ; elle connaît : {known}.",
         "Unknown parameter “{param}” on this page; it knows: {known}.",
     ),
+    "value_unknown": (
+        "Paramètre « {param} » : aucune valeur « {value} » ; il accepte : {known}.",
+        "Parameter “{param}”: no value “{value}”; it accepts: {known}.",
+    ),
     "facet_unknown": (
         "Filtre « {facet} » : aucune valeur « {value} ». Cochez les valeurs dans la page de la liste.",
         "Filter “{facet}”: no value “{value}”. Tick the values on the list's page.",

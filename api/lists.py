@@ -257,7 +257,13 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     lang = language(request)
     facets = [f.name for f in kind.facets]
     chosen = selected_facets(request, facets, ("tri", "facets"))
-    sort = request.query_params.get("tri", "nom")
+    # By year only where the items have one (the page offers it there); another value was ignored, the
+    # list coming back in its default order as if sorted.
+    year = any(f.year for f in kind.facets)
+    sorts = ("nom", "annee") if year else ("nom",)
+    if (sort := request.query_params.get("tri") or "nom") not in sorts:
+        message = translator(lang)("value_unknown", param="tri", value=sort[:40], known=", ".join(sorts))
+        raise HTTPException(400, message)
     page = number_param(request, "page", 1)
     cap = request.app.state.settings.list_rows
     per_page = PER_PAGE if fmt is formats.HTML else number_param(request, "limit", cap, maximum=cap)
@@ -287,7 +293,7 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     within_pages(page, total, lang)
     told_apart(store_of(request), cat, rows, items, lang)
     views = facet_view(cat, kind_name, facets, chosen, lang, request.query_params.getlist("valeurs"))
-    title, year = translator(lang)(kind_name), any(f.year for f in kind.facets)
+    title = translator(lang)(kind_name)
     this_page = with_query(request, page=page, limit=PER_PAGE).partition("?")[2]  # the twins' same rows
     whole = with_query(request, page=None, limit=None).partition("?")[2]
     listing = Listing(rows, total, views, page, this_page, title, whole, cap, request.url.path, sort, year)

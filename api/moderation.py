@@ -17,6 +17,7 @@ from api.accounts import CSRF_FIELD, User, current_user
 from api.contribution_forms import ERRORS, STRING
 from api.i18n import language, translator
 from api.named_queries import refusals
+from api.pages import render
 from graph import contributions as model
 from graph.contact import scrub
 from graph.contributions import Content, ContributionError, Contributions, UnknownContribution
@@ -253,6 +254,9 @@ def history(request: Request, rid: str) -> HTMLResponse:
     record = m.record(rid)
     user = current_user(request)
     is_moderator = bool(user and user.is_moderator)
+    if not is_moderator and m.withdrawn(rid):
+        # Its IRI was public and now answers 410: its history says the same, and no longer shows its versions.
+        return render(request, "not_found.html", {"iri": m.iri(rid), "gone": True}, status_code=410)
     if record is None or (not is_moderator and record.state != model.ACCEPTED):
         raise HTTPException(404, translator(language(request))("resource_unknown"))
     changes = m.history(rid)

@@ -23,6 +23,7 @@ from api import accounts, uploads
 from api.app import create_app
 from api.cli import main as cli_main
 from api.contributions import concepts
+from graph import contributions as model
 from graph import dumps as dumps_module
 from graph import matching
 from graph.contributions import Content, Contributions, Contributor
@@ -584,7 +585,7 @@ def test_edit_accept_history_revert_delete_restore(client, app, store):
     assert moderate(client, rid, action="supprimer", motif="doublon").status_code == 303
     assert not store.ask("ASK { ?r ?p ?o }", {"r": resource})
     assert client.get(f"/ressources/{rid}/historique").status_code == 200  # moderators still see it
-    assert TestClient(app).get(f"/ressources/{rid}/historique").status_code == 404
+    assert TestClient(app).get(f"/ressources/{rid}/historique").status_code == 410
     assert moderate(client, rid, action="restaurer").status_code == 303
     assert [x["t"].value for x in store.select(name, {"r": resource})] == [
         "Guide des saisonniers en Maurienne"
@@ -628,6 +629,23 @@ def test_public_history_shows_only_public_versions(client, app):
     assert "Titre publié" in anonymous and "Brouillon confidentiel" not in anonymous
     assert "Titre intermédiaire" not in anonymous
     assert "Revenir à la version" not in anonymous
+
+
+def test_pages_show_times_at_paris_time_as_the_catalogue_does(client, app, monkeypatch):
+    """It showed « 2026-12-06 23:30 UTC » where the catalogue shows Paris time in words, without saying so."""
+    monkeypatch.setattr(model, "now", lambda: "2026-12-06T23:30:00Z")
+    suivi = propose(client).headers["location"]
+    rid = pending_id(app, suivi)
+    login(client, app)
+    moderate(client, rid, action="accepter")
+    page = TestClient(app).get(f"/ressources/{rid}/historique").text
+    assert "7 décembre 2026 à 00:30" in page and "UTC" not in page, page
+    assert "7 December 2026, 00:30" in TestClient(app).get(f"/ressources/{rid}/historique?lang=en").text
+    # Every page for people shows that moment alike: they gave the UTC date (« 2026-12-06 », « 6 décembre
+    # 2026 ») or time (« 2026-12-06 23:30 »), unlabelled. The store is the module's: others are listed too.
+    for path in (f"/id/ressource/{rid}", suivi, "/moderation", f"/moderation/{rid}"):
+        page = re.sub(r"<script.*?</script>", "", client.get(path).text, flags=re.S)  # JSON-LD keeps ISO UTC
+        assert "7 décembre 2026 à 00:30" in page and "2026-12-06" not in page, path
 
 
 def test_public_history_names_the_contributor_as_they_chose_never_by_iri(client, app):
@@ -806,8 +824,14 @@ def test_a_deleted_public_resource_is_gone_and_a_never_public_one_unknown(client
     assert anonymous.get(f"/id/ressource/{public}?lang=en").text.count("Resource withdrawn") == 2
     for ext in ("ttl", "json"):
         assert anonymous.get(f"/id/ressource/{public}.{ext}").status_code == 410
+    # Its history is gone with it, as its page says, without the versions it had.
+    history = anonymous.get(f"/ressources/{public}/historique?lang=fr")
+    assert history.status_code == 410 and "Ressource retirée" in history.text, history.text
+    assert "Guide publié" not in history.text
+    assert anonymous.get(f"/ressources/{public}/historique?lang=en").text.count("Resource withdrawn") == 2
     hidden = anonymous.get(f"/id/ressource/{never}")
     assert hidden.status_code == 404 and "Brouillon" not in hidden.text
+    assert anonymous.get(f"/ressources/{never}/historique").status_code == 404
     assert anonymous.get(f"/id/ressource/{never}.ttl").status_code == 404
     assert anonymous.get("/id/ressource/inconnue-123456").status_code == 404
 

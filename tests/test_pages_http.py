@@ -330,6 +330,20 @@ def test_an_unknown_list_parameter_is_a_400_naming_it_and_the_known_ones(url):
     assert httpx.get(url + "/projets", params=shared).status_code == 200
 
 
+def test_an_unknown_sort_is_a_400_naming_it_and_the_accepted_values(url):
+    """?tri=nimporte gave the list in its default order, as if sorted: the page and its twins refuse it."""
+    for path in ("/projets", "/projets.json", "/projets.csv"):
+        r = httpx.get(url + path, params={"tri": "nimporte"}, headers={"Accept": "text/html"})
+        assert r.status_code == 400 and "« tri »" in r.text and "« nimporte »" in r.text, (path, r.text)
+        assert "nom, annee" in r.text
+    english = httpx.get(url + "/projets.json", params={"tri": "x", "lang": "en"}).json()["detail"]
+    assert english == "Parameter “tri”: no value “x”; it accepts: nom, annee."
+    # A list whose items have no year offers no sort by year.
+    places = httpx.get(url + "/lieux.json", params={"tri": "annee"})
+    assert places.status_code == 400 and places.json()["detail"].endswith("il accepte : nom.")
+    assert httpx.get(url + "/projets.csv", params={"tri": "annee"}).status_code == 200
+
+
 def test_a_region_s_roll_ups_are_its_lists_region_facet(url):
     """A région's page counted projects no list filter could rebuild (05+04+06 ≠ PACA's): the lists of its
     roll-ups have a région facet."""
