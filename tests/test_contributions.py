@@ -1012,9 +1012,44 @@ def test_an_email_or_phone_number_in_a_title_never_reaches_the_iri(client):
         assert not re.search(r"\d{2}-\d{2}|secret|example", r.json()["id"]), r.json()["id"]
 
 
+def test_contact_details_typed_in_a_proposal_or_an_edit_are_never_published(client, app, store):
+    """Published, an e-mail address or a phone number would stay in the resource's public history after
+    the moderator took it out: the texts are stored without them, whoever typed them."""
+    summary = "Un guide pour la mobilité. Contact: jean.dupont@gmail.com ou 06 12 34 56 78"
+    body = {**form_data(resume=summary), "territoires": [], "nom": "Ana", "courriel": "ana@example.net"}
+    r = client.post("/api/contributions", json=body)
+    assert r.status_code == 201 and "retirés" in r.json()["avertissement"], r.text
+    plain = client.post("/api/contributions", json={**body, "resume": "Sans contact, un guide."})
+    assert plain.status_code == 201 and "avertissement" not in plain.json(), plain.text
+    rid = r.json()["id"]
+    by_form = propose(client, titre="Guide de marie.martin@example.org", resume=summary)
+    assert "coordonnees=retirees" in by_form.headers["location"]
+    assert "numéros de téléphone du titre et du résumé" in client.get(by_form.headers["location"]).text
+    login(client, app)
+    assert moderate(client, rid, action="accepter").status_code == 303
+    edit = form_data(resume="Un guide. Écrire à paul.durand@example.org, +33 6 98 76 54 32.")
+    assert moderate(client, rid, action="enregistrer", **edit).status_code == 303
+    visitor = TestClient(app)
+    resource = store.minter.thing("ressource", rid)
+    describe = f"SELECT ?d WHERE {{ <{resource}> <http://schema.org/description> ?d }}"
+    found = visitor.get("/sparql", params={"query": describe}, headers={"Accept": "application/json"}).json()
+    assert [b["d"]["value"] for b in found["results"]["bindings"]] == [
+        "Un guide. Écrire à [courriel retiré], [téléphone retiré]."
+    ]
+    pages = [visitor.get(f"/ressources/{rid}/historique"), visitor.get(f"/id/ressource/{rid}")]
+    assert all(page.status_code == 200 for page in pages)
+    pages = [page.text for page in pages]
+    assert "[courriel retiré] ou [téléphone retiré]" in pages[0] and "[téléphone retiré]" in pages[1]
+    for text in (*pages, public_text(store)):
+        for personal in ("dupont", "12 34 56 78", "durand", "98 76 54 32"):
+            assert personal not in text
+
+
 def test_the_moderation_screen_warns_of_contact_details_in_public_fields(client, app):
+    """Stored before proposals were scrubbed, or in a link: the moderator is told before publishing."""
     summary = "Écrire à jean.secret@example.org ou appeler le 06 12 34 56 78 pour le guide."
-    flagged = pending_id(app, propose(client, resume=summary).headers["location"])
+    content = Content("Guide ancien", summary, "guide", url="https://example.org/guide")
+    flagged, _ = Contributions(app.state.store, app.state.contrib.secret).propose(content, Contributor())
     clean = pending_id(app, propose(client).headers["location"])
     login(client, app)
     page = client.get(f"/moderation/{flagged}").text
