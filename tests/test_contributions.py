@@ -792,6 +792,25 @@ def test_every_decision_reads_its_body_by_the_same_rule(client, app):
     assert spec["requestBody"]["required"] is False and "415" in spec["responses"]
 
 
+def test_a_reason_longer_than_the_form_allows_is_refused_not_published(client, app):
+    """The contributor would read a reason the moderation form cannot even hold; cut, half of it."""
+    app.state.accounts.add("robot2", "un-mot-de-passe-long", "moderateur", "Robot")
+    auth = {"Authorization": f"Bearer {app.state.accounts.new_token('robot2')}"}
+    rid = pending_id(app, propose(client).headers["location"])
+    r = client.post(f"/api/contributions/{rid}/rejeter", json={"motif": "x" * 5000}, headers=auth)
+    assert r.status_code == 422 and "Au plus 2000 caractères" in r.json()["erreurs"]["motif"][0], r.text
+    r = client.post(f"/api/contributions/{rid}/supprimer", json={"motif": "x" * 2001}, headers=auth)
+    assert r.status_code == 422, r.text
+    login(client, app)
+    page = client.get(f"/moderation/{rid}").text
+    assert len(re.findall(r'name="motif"[^>]*maxlength="2000"', page)) == 2, page
+    r = moderate(client, rid, action="rejeter", motif="y" * 2001)
+    assert r.status_code == 422 and "Au plus 2000 caractères (2001 saisis)" in r.text
+    assert client.get(f"/api/contributions/{rid}").json()["etat"] == "en-attente"
+    r = client.post(f"/api/contributions/{rid}/rejeter", json={"motif": "x" * 2000}, headers=auth)
+    assert r.json()["etat"] == "rejetee", r.text
+
+
 def test_a_deleted_public_resource_is_gone_and_a_never_public_one_unknown(client, app):
     login(client, app)
     public = pending_id(app, propose(client, titre="Guide publié puis retiré").headers["location"])
