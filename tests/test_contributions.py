@@ -393,6 +393,12 @@ def test_office_files_are_checked_inside_their_zip(name, data, accepted):
             uploads.check(name, data, 10_000)
 
 
+def test_a_file_name_never_publishes_an_email_address_or_a_phone_number():
+    """The file's name is published with it, as its name and in its address."""
+    assert uploads.check("CV jean.dupont@gmail.com 06 12 34 56 78.pdf", PDF, 10_000).name == "cv.pdf"
+    assert uploads.check("jean.dupont@gmail.com.pdf", PDF, 10_000).name == "sans-titre.pdf"
+
+
 def test_an_expired_form_or_the_rate_limit_gives_the_form_back_with_what_was_typed(store, tmp_path):
     """A browser whose form expired (no CSRF cookie, or a token too old) or that is over the rate limit
     gets the form again, filled as it was sent, the refusal stated at the top, the status and Retry-After
