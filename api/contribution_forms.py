@@ -67,7 +67,8 @@ async def propose_post(request: Request) -> Response:
         return again(429, {}, t("form_too_many", wait=wait), e.headers)
     if isinstance(result, dict):
         return again(422, result)
-    return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1", status_code=303)
+    removed = "&coordonnees=retirees" if shared.holds_contact(content) else ""
+    return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1{removed}", status_code=303)
 
 
 # The JSON API's proposal, as /openapi.json publishes it: its fields are the form's (api/contributions.py
@@ -100,7 +101,7 @@ MALFORMED = {"string": "json_not_string", "array": "json_not_list", "boolean": "
 STRING = {"type": "string"}
 PROPOSED = {  # the 201's body
     "type": "object",
-    "properties": {"id": STRING, "iri": STRING, "etat": STRING, "suivi": STRING},
+    "properties": {"id": STRING, "iri": STRING, "etat": STRING, "suivi": STRING, "avertissement": STRING},
     "required": ["id", "iri", "etat", "suivi"],
 }
 ERRORS = {  # a 422's body: what to fix, per field
@@ -184,7 +185,10 @@ async def api_propose(request: Request) -> JSONResponse:
         return JSONResponse({"valide": False, "erreurs": result}, status_code=422)
     rid, token = result
     iri = shared.contributions_of(request).iri(rid)
-    return JSONResponse({"id": rid, "iri": iri, "etat": model.PENDING, "suivi": f"/suivi/{token}"}, 201)
+    answer = {"id": rid, "iri": iri, "etat": model.PENDING, "suivi": f"/suivi/{token}"}
+    if shared.holds_contact(content):
+        answer["avertissement"] = t("contact_removed")
+    return JSONResponse(answer, 201)
 
 
 @router.get("/suivi/{token}", response_class=HTMLResponse)
@@ -202,6 +206,7 @@ def follow(request: Request, token: str) -> HTMLResponse:
         "reason": reason if record.state in (model.REJECTED, model.DELETED) else None,
         "history": history,
         "new": request.query_params.get("nouvelle") == "1",
+        "contact_removed": request.query_params.get("coordonnees") == "retirees",
         "labels": (names := shared.labels(request)),
         "kind_label": names.get(m.kind_iri(record.content.kind), record.content.kind),
     }

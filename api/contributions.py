@@ -27,6 +27,7 @@ from api.public_http import unsafe_text
 from api.uploads import Upload, UploadError, check, save
 from graph import contributions as model
 from graph import matching
+from graph.contact import scrub
 from graph.contributions import LICENSES, LINK_FIELDS, Content, Contributions, Contributor, StoredFile
 from graph.describe import pick
 from graph.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS, Minter
@@ -61,6 +62,8 @@ CHOSEN = {
 }
 BROWSED = {"projets": "/projets", "organisations": "/acteurs"}
 SCHEMES = {"kinds": "type-ressource", "themes": "theme", "publics": "public"}  # lists labelled per language
+# Content's texts a person writes that are published: never with an e-mail address or a phone number in them.
+PUBLIC_TEXTS = ("title", "summary")
 LIMITS = {"titre": (3, 200), "resume": (10, 5000), "nom": (0, 120), "courriel": (0, 254), "url": (0, 2000)}
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 SHACL_FIELDS = {
@@ -352,7 +355,8 @@ def validate(
 ) -> tuple[Content | None, dict[str, list[str]], Upload | None]:
     """Field-by-field errors in ``lang``, then the SHACL shapes' verdict; when there are none, the content as
     it will be stored (territories resolved to IRIs). The upload is checked but not saved; an error is why
-    the request's file could not even be read."""
+    the request's file could not even be read. The public texts are stored scrubbed (graph.contact.scrub):
+    typed by a contributor or a moderator, contact details would be published, then kept in the history."""
     t = translator(lang)
     errors: dict[str, list[str]] = {}
     picked: dict[str, Any] = {}
@@ -415,14 +419,18 @@ def validate(
         return None, errors, None
     clean = replace(
         content,
-        title=content.title.strip(),
-        summary=content.summary.strip(),
+        **{name: scrub(getattr(content, name).strip()) for name in PUBLIC_TEXTS},
         url=url or None,
         territories=territories,
         **(picked | {"kind": picked["kind"].rsplit("/", 1)[-1]}),
     )
     errors = shacl_errors(request, clean, lang)
     return (None if errors else clean), errors, checked
+
+
+def holds_contact(content: Content) -> bool:
+    """Whether validate() takes contact details out of the content's public texts: the person is told."""
+    return any(scrub(text) != text for text in (getattr(content, name) for name in PUBLIC_TEXTS))
 
 
 def _is_iri(text: str) -> bool:

@@ -618,6 +618,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Gardez l'adresse de cette page : elle est privée et vous permet de suivre la relecture.",
         "Keep this page's address: it is private and lets you follow the review.",
     ),
+    "contact_removed": (
+        "Les adresses électroniques et numéros de téléphone du titre et du résumé en ont été retirés : "
+        "ces textes sont publiés.",
+        "E-mail addresses and phone numbers were removed from the title and the summary: these texts are "
+        "published.",
+    ),
     "follow": ("Suivi", "Tracking"),
     "state": ("État", "State"),
     "reason": ("Motif", "Reason"),

@@ -33,6 +33,18 @@ DECISIONS: dict[str, Callable[[Contributions, str, User, str], object]] = {
     "restaurer": lambda m, rid, u, reason: m.restore(rid, u.username, u.name),
 }
 
+REASON_MAX = 2000  # characters of a decision's reason: the form's maxlength, and refused beyond by the server
+
+
+def _reason_errors(action: str, reason: str) -> dict[str, list[str]]:
+    """A decision's reason, checked alike in the form and the JSON API: a rejection needs one (the
+    contributor is told why) and none is cut (they would read half of it)."""
+    if action == "rejeter" and not reason:
+        return {"motif": ["Indiquez le motif du rejet : il sera montré à la personne qui a proposé."]}
+    if len(reason) > REASON_MAX:
+        return {"motif": [STAFF["t"]("err_too_long", high=REASON_MAX, n=len(reason))]}
+    return {}
+
 
 def _refused(e: ContributionError) -> HTTPException:
     """The same status in the pages and the JSON API: 404 for what does not exist, 409 for a state the
@@ -150,6 +162,7 @@ def _edit_page(
         actions=model.ACTION_LABELS,
         personal=[STAFF["t"]("field_" + name) for name, text in public.items() if scrub(text) != text],
         reasons=reasons or {},
+        reason_max=REASON_MAX,
         **STAFF,
     )
     return shared.page(request, "moderation_edit.html", context, status=status)
@@ -176,7 +189,7 @@ async def moderate(request: Request, rid: str) -> Response:
     if record is None:
         raise HTTPException(404, "Ressource inconnue.")
     action = str(form.get("action", ""))
-    reason = str(form.get("motif", "")).strip()[:2000]
+    reason = str(form.get("motif", "")).strip()
     edit = action in ("enregistrer", "enregistrer_accepter")
     content, contributor = shared.posted(lambda name: [str(v) for v in form.getlist(name)])
     content.file = record.content.file if not form.get("retirer_fichier") else None
@@ -199,9 +212,9 @@ async def moderate(request: Request, rid: str) -> Response:
             m.edit(rid, checked, user.username, user.name)
             if action == "enregistrer_accepter" and record.state == model.PENDING:
                 m.accept(rid, user.username, user.name)
-        elif action == "rejeter" and not reason:
-            errors = {"motif": ["Indiquez le motif du rejet : il sera montré à la personne qui a proposé."]}
-            return _edit_page(request, record, _as_form(request, record), errors, status=422)
+        elif action in DECISIONS and (errors := _reason_errors(action, reason)):
+            shown = _as_form(request, record)
+            return _edit_page(request, record, shown, errors, status=422, reasons={action: reason})
         elif action in DECISIONS:
             DECISIONS[action](m, rid, user, reason)
         else:
@@ -318,7 +331,10 @@ RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": "
                 }
             },
         },
-        422: {"description": "Motif manquant", "content": {"application/json": {"schema": ERRORS}}},
+        422: {
+            "description": "Motif manquant ou trop long",
+            "content": {"application/json": {"schema": ERRORS}},
+        },
         **refusals(
             {
                 401: "Non connecté",
@@ -348,11 +364,11 @@ async def api_moderate(
     m = shared.contributions_of(request)
     # The same rule for every decision: no body is an empty reason; a body is JSON.
     body = await shared.json_body(request) if await request.body() else {}
-    reason = str(body.get("motif", "")).strip()[:2000]
+    reason = str(body.get("motif", "")).strip()
     if action not in DECISIONS:
         raise HTTPException(404, "Action inconnue.")
-    if action == "rejeter" and not reason:
-        return JSONResponse({"valide": False, "erreurs": {"motif": ["Le motif est obligatoire."]}}, 422)
+    if errors := _reason_errors(action, reason):
+        return JSONResponse({"valide": False, "erreurs": errors}, 422)
     try:
         DECISIONS[action](m, rid, user, reason)
     except ContributionError as e:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from api.i18n import translator
+from graph.contact import scrub
 from graph.namespaces import slugify
 
 OLE, ZIP = rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", rb"PK\x03\x04"
@@ -76,7 +77,8 @@ def check(filename: str, data: bytes, max_bytes: int) -> Upload:
     media_type, magic = TYPES[ext]
     if not re.match(magic, data, re.DOTALL) or (magic == ZIP and not _zip_kind_ok(data, ext)):
         raise UploadError("err_file_content", ext=ext)
-    return Upload(f"{slugify(stem, 60)}.{ext}", media_type, data)
+    # The name is published with the file (its name, its address): a contact detail in it is not.
+    return Upload(f"{slugify(scrub(stem, '', ''), 60)}.{ext}", media_type, data)
 
 
 def save(root: Path, rid: str, upload: Upload) -> Path:

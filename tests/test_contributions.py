@@ -394,6 +394,12 @@ def test_office_files_are_checked_inside_their_zip(name, data, accepted):
             uploads.check(name, data, 10_000)
 
 
+def test_a_file_name_never_publishes_an_email_address_or_a_phone_number():
+    """The file's name is published with it, as its name and in its address."""
+    assert uploads.check("CV jean.dupont@gmail.com 06 12 34 56 78.pdf", PDF, 10_000).name == "cv.pdf"
+    assert uploads.check("jean.dupont@gmail.com.pdf", PDF, 10_000).name == "sans-titre.pdf"
+
+
 def test_an_expired_form_or_the_rate_limit_gives_the_form_back_with_what_was_typed(store, tmp_path):
     """A browser whose form expired (no CSRF cookie, or a token too old) or that is over the rate limit
     gets the form again, filled as it was sent, the refusal stated at the top, the status and Retry-After
@@ -810,6 +816,25 @@ def test_every_decision_reads_its_body_by_the_same_rule(client, app):
     assert spec["requestBody"]["required"] is False and "415" in spec["responses"]
 
 
+def test_a_reason_longer_than_the_form_allows_is_refused_not_published(client, app):
+    """The contributor would read a reason the moderation form cannot even hold; cut, half of it."""
+    app.state.accounts.add("robot2", "un-mot-de-passe-long", "moderateur", "Robot")
+    auth = {"Authorization": f"Bearer {app.state.accounts.new_token('robot2')}"}
+    rid = pending_id(app, propose(client).headers["location"])
+    r = client.post(f"/api/contributions/{rid}/rejeter", json={"motif": "x" * 5000}, headers=auth)
+    assert r.status_code == 422 and "Au plus 2000 caractères" in r.json()["erreurs"]["motif"][0], r.text
+    r = client.post(f"/api/contributions/{rid}/supprimer", json={"motif": "x" * 2001}, headers=auth)
+    assert r.status_code == 422, r.text
+    login(client, app)
+    page = client.get(f"/moderation/{rid}").text
+    assert len(re.findall(r'name="motif"[^>]*maxlength="2000"', page)) == 2, page
+    r = moderate(client, rid, action="rejeter", motif="y" * 2001)
+    assert r.status_code == 422 and "Au plus 2000 caractères (2001 saisis)" in r.text
+    assert client.get(f"/api/contributions/{rid}").json()["etat"] == "en-attente"
+    r = client.post(f"/api/contributions/{rid}/rejeter", json={"motif": "x" * 2000}, headers=auth)
+    assert r.json()["etat"] == "rejetee", r.text
+
+
 def test_a_deleted_public_resource_is_gone_and_a_never_public_one_unknown(client, app):
     login(client, app)
     public = pending_id(app, propose(client, titre="Guide publié puis retiré").headers["location"])
@@ -1036,9 +1061,44 @@ def test_an_email_or_phone_number_in_a_title_never_reaches_the_iri(client):
         assert not re.search(r"\d{2}-\d{2}|secret|example", r.json()["id"]), r.json()["id"]
 
 
+def test_contact_details_typed_in_a_proposal_or_an_edit_are_never_published(client, app, store):
+    """Published, an e-mail address or a phone number would stay in the resource's public history after
+    the moderator took it out: the texts are stored without them, whoever typed them."""
+    summary = "Un guide pour la mobilité. Contact: jean.dupont@gmail.com ou 06 12 34 56 78"
+    body = {**form_data(resume=summary), "territoires": [], "nom": "Ana", "courriel": "ana@example.net"}
+    r = client.post("/api/contributions", json=body)
+    assert r.status_code == 201 and "retirés" in r.json()["avertissement"], r.text
+    plain = client.post("/api/contributions", json={**body, "resume": "Sans contact, un guide."})
+    assert plain.status_code == 201 and "avertissement" not in plain.json(), plain.text
+    rid = r.json()["id"]
+    by_form = propose(client, titre="Guide de marie.martin@example.org", resume=summary)
+    assert "coordonnees=retirees" in by_form.headers["location"]
+    assert "numéros de téléphone du titre et du résumé" in client.get(by_form.headers["location"]).text
+    login(client, app)
+    assert moderate(client, rid, action="accepter").status_code == 303
+    edit = form_data(resume="Un guide. Écrire à paul.durand@example.org, +33 6 98 76 54 32.")
+    assert moderate(client, rid, action="enregistrer", **edit).status_code == 303
+    visitor = TestClient(app)
+    resource = store.minter.thing("ressource", rid)
+    describe = f"SELECT ?d WHERE {{ <{resource}> <http://schema.org/description> ?d }}"
+    found = visitor.get("/sparql", params={"query": describe}, headers={"Accept": "application/json"}).json()
+    assert [b["d"]["value"] for b in found["results"]["bindings"]] == [
+        "Un guide. Écrire à [courriel retiré], [téléphone retiré]."
+    ]
+    pages = [visitor.get(f"/ressources/{rid}/historique"), visitor.get(f"/id/ressource/{rid}")]
+    assert all(page.status_code == 200 for page in pages)
+    pages = [page.text for page in pages]
+    assert "[courriel retiré] ou [téléphone retiré]" in pages[0] and "[téléphone retiré]" in pages[1]
+    for text in (*pages, public_text(store)):
+        for personal in ("dupont", "12 34 56 78", "durand", "98 76 54 32"):
+            assert personal not in text
+
+
 def test_the_moderation_screen_warns_of_contact_details_in_public_fields(client, app):
+    """Stored before proposals were scrubbed, or in a link: the moderator is told before publishing."""
     summary = "Écrire à jean.secret@example.org ou appeler le 06 12 34 56 78 pour le guide."
-    flagged = pending_id(app, propose(client, resume=summary).headers["location"])
+    content = Content("Guide ancien", summary, "guide", url="https://example.org/guide")
+    flagged, _ = Contributions(app.state.store, app.state.contrib.secret).propose(content, Contributor())
     clean = pending_id(app, propose(client).headers["location"])
     login(client, app)
     page = client.get(f"/moderation/{flagged}").text
