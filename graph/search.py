@@ -653,6 +653,11 @@ class Catalog:
         for child, parent in db.execute("SELECT child, parent FROM part"):
             self.territories[child].parents.append(parent)
             self.children[parent].append(child)
+        self.departements = {  # by the name before their code ("Savoie (73)"), for scope_of
+            name_key(t.label.partition(" (")[0]): t
+            for t in self.territories.values()
+            if t.level == "departement"
+        }
         self.triples: int = db.execute("SELECT COALESCE(SUM(triples), 0) FROM graph").fetchone()[0]
 
     # --- reading ----------------------------------------------------------------------------
@@ -899,13 +904,8 @@ class Catalog:
         Savoie"): its other words and that département, which a search finding nothing offers as its filter
         (the items' texts do not name their département)."""
         words = WORD.findall(unicodedata.normalize("NFC", text))
-        departements = {  # "Savoie (73)": the name before its code
-            name_key(t.label.partition(" (")[0]): t
-            for t in self.territories.values()
-            if t.level == "departement"
-        }
         for k in range(1, len(words)):
-            if found := departements.get(name_key(" ".join(words[k:]))):
+            if found := self.departements.get(name_key(" ".join(words[k:]))):
                 return " ".join(words[:k]), found
         return None
 
