@@ -746,8 +746,8 @@ class Catalog:
     ) -> tuple[int, list[Item]]:
         """(how many match, the items of one page) sorted by label, or by year (newest first)."""
         sort = "sort_en" if lang == "en" else "sort_fr"
-        # same names (the two « Abancourt ») by IRI: the order of the items' numbers follows the builds
-        by = "COALESCE(NULLIF(year, ''), '0000') DESC, n" if order == "annee" else f"{sort}, iri"
+        # same names (the two « Abancourt ») or years by IRI: the items' numbers follow the order of reading
+        by = "COALESCE(NULLIF(year, ''), '0000') DESC, iri" if order == "annee" else f"{sort}, iri"
         with self._reading() as db:
             if selected:  # sort the few matching items
                 self._choose(db, kind, selected)
@@ -821,7 +821,7 @@ class Catalog:
 
     def latest(self, kind: str, limit: int) -> list[Item]:
         with self._reading() as db:
-            query = "SELECT n FROM item WHERE kind = ? ORDER BY year DESC, n LIMIT ?"
+            query = "SELECT n FROM item WHERE kind = ? ORDER BY year DESC, iri LIMIT ?"
             return self.items_of(n for (n,) in db.execute(query, (kind, limit)).fetchall())
 
     def rollups(self, territory: str, lang: str, limit: int) -> dict[str, tuple[int, int, list[Item]]]:
