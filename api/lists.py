@@ -300,6 +300,22 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     return render(request, "list.html", listing)
 
 
+def _suggestion(
+    cat: search.Catalog, q: str, kinds: list[str], chosen: dict[str, list[str]], lang: str
+) -> tuple[str | None, str]:
+    """(what a search finding nothing may have meant, the query string of its page): its unknown words
+    corrected, else its other words within the département it ends with, when they find something there."""
+    if corrected := cat.suggest(q):
+        return corrected, urlencode({"q": corrected})
+    if "departement" in chosen or not (scope := cat.scope_of(q)):
+        return None, ""
+    rest, departement = scope
+    if not cat.search(rest, kinds, {**chosen, "departement": [departement.code]}, 0, 1, lang)[0]:
+        return None, ""
+    params = {"q": rest, "departement": departement.code, "kind": kinds}
+    return f"{rest} · {departement.label}", urlencode({k: v for k, v in params.items() if v}, doseq=True)
+
+
 def search_page(request: Request, fmt: formats.Format) -> Response:
     lang = language(request)
     t = translator(lang)
@@ -328,16 +344,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         for it, s in found
     ]
     complete = total <= search.COUNTED  # else the page says "more than"
-    suggestion, suggested = (cat.suggest(q), "") if total == 0 else (None, "")
-    if suggestion:
-        suggested = urlencode({"q": suggestion})
-    elif total == 0 and "departement" not in chosen and (scope := cat.scope_of(q)):
-        rest, departement = scope
-        within = {**chosen, "departement": [departement.code]}
-        if cat.search(rest, kinds, within, 0, 1, lang)[0]:
-            suggestion = f"{rest} · {departement.label}"
-            params = {"q": rest, "departement": departement.code, "kind": kinds}
-            suggested = urlencode({k: v for k, v in params.items() if v}, doseq=True)
+    suggestion, suggested = _suggestion(cat, q, kinds, chosen, lang) if total == 0 else (None, "")
     if fmt is not formats.HTML:
         shown = total if complete else search.COUNTED
         extra = {"q": q, "page": page, "limit": per_page, "complete": complete, "suggestion": suggestion}
