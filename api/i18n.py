@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
+from graph.catalog import DEFAULT, META
 from graph.contributions import ANONYMOUS_LABEL
 from graph.search import TERRITORY_CLASSES
 
@@ -701,18 +702,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "triples_column": ("Triplets", "Triples"),
     "updated": ("Mis à jour", "Updated"),
     "not_stated": ("non précisée", "not stated"),
-    # /catalogue: the graphs no source describes (graph/catalog.py DEFAULT, META)
-    "graph_default": ("Graphe par défaut", "Default graph"),
+    # /catalogue: the graphs no source describes, in French as graph/catalog.py describes them in RDF
+    "graph_default": (DEFAULT["label"], "Default graph"),
     "graph_default_description": (
-        "Triplets écrits sans nommer de graphe (mise à jour SPARQL ou /store?default d'un détenteur de "
-        "jeton) : les requêtes publiques les lisent avec les graphes nommés.",
+        DEFAULT["description"],
         "Triples written without naming a graph (a SPARQL update or /store?default by a token holder): "
         "public queries read them with the named graphs.",
     ),
-    "graph_meta": ("Provenance des graphes", "Provenance of the graphs"),
+    "graph_meta": (META["label"], "Provenance of the graphs"),
     "graph_meta_description": (
-        "Pour chaque graphe public : son titre, sa source, sa licence, sa date de mise à jour et son nombre "
-        "de triplets.",
+        META["description"],
         "For each public graph: its title, source, licence, date of update and number of triples.",
     ),
     "licence_per_resource": ("propre à chaque ressource, parmi :", "each resource's own, among:"),
