@@ -44,6 +44,9 @@ GENERIC_WORDS = {
     *("de", "du", "des", "d", "la", "le", "les", "l", "et", "a", "au", "aux", "en", "sur"),
 }
 JS_ESCAPE = re.compile(r"\\x([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})")
+# « rv » that a replace-all turned into « rendez-vous » inside words (the ANCT list: « Cerendez-vousières »,
+# « france-serendez-vousices.gouv.fr »): the phrase itself never touches a letter.
+RV_REPLACED = re.compile(r"(?<=[^\W\d_])rendez-vous|rendez-vous(?=[^\W\d_])")
 KINDS = ("text", "iri", "url", "date", "boolean", "decimal", "integer")
 
 
@@ -200,8 +203,9 @@ def read_rows(path: Path, mapping: Mapping) -> list[tuple[int, dict[str, str]]]:
 def repaired(cell: str) -> str:
     """A cell some tool wrote JavaScript-escaped ("Le\\x20bus\\x20circule", "d\\u2019Avignon") is unescaped;
     one written as UTF-8 read as Windows-1252 ("ThÃ©Ã¢tre", "|Â Coworking") is read back, only when the
-    whole cell then decodes as UTF-8, which French text never does ("CHÂTEAUROUX")."""
-    cell = JS_ESCAPE.sub(lambda m: chr(int(m[1] or m[2], 16)), cell)
+    whole cell then decodes as UTF-8, which French text never does ("CHÂTEAUROUX"); a « rv » replaced by
+    « rendez-vous » inside a word is « rv » again."""
+    cell = RV_REPLACED.sub("rv", JS_ESCAPE.sub(lambda m: chr(int(m[1] or m[2], 16)), cell))
     if "Ã" not in cell and "Â" not in cell:
         return cell
     try:

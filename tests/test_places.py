@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from conftest import load_bundled_places, load_reference
 
@@ -313,6 +314,10 @@ def test_france_services_savoie_and_haute_tarentaise(base_iri: str, territory_tr
     }
     assert descriptions["bus-france-services-avignon-avenir-84"].startswith("Le bus circule dans les 3 QPV")
     assert not [d for d in descriptions.values() if "\\x" in d or "\\u" in d]
+    # The list's « rv » replaced by « rendez-vous » inside words, in texts and addresses alike, is « rv ».
+    texts = [t.object.value for g in result.graphs for t in g.triples if isinstance(t.object, ox.Literal)]
+    assert not [v for v in texts if places.RV_REPLACED.search(v)]
+    assert "Cervières" in next(v for v in texts if "Saint André, Cer" in v)
     assert "vincent.carlier" not in descriptions["france-services-la-poste-de-valensole"]
     # The desk's own number (its telephone column) stays in its comment, another is still removed.
     assert descriptions["france-services-saint-marcel-d-ardeche"] == (
