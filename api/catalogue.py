@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api import conneg
 from api.contributions import contributions_of
 from api.pages import render
+from api.public_http import etag_matches
 from graph import formats
 from graph.catalog import describe
 from graph.contributions import LICENSES
@@ -36,6 +37,9 @@ async def _answer(request: Request, offered: tuple[formats.Format, ...], ext: st
     fmt = conneg.choose(request, offered, ext)
     triples, stats = await _describe(request)
     headers = {"Vary": "Accept", "ETag": _etag(request, stats, fmt)}
+    # RDF only, as a list's twins: the page's tag says neither its language nor who is signed in.
+    if fmt is not formats.HTML and etag_matches(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
     if fmt is formats.HTML:
         # The accepted contributions' graph states no licence: each resource has its own, one of LICENSES.
         contributions = contributions_of(request).public_graph()
@@ -88,10 +92,13 @@ async def graph(request: Request, name: str) -> Response:
     if fmt is formats.HTML:
         return for_browsers()
 
+    headers = {"Vary": "Accept", "ETag": _etag(request, stats, fmt)}
+    if etag_matches(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+
     def about(node: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
         found = [t for t in triples if t.subject == node]
         return found + [x for t in found if isinstance(t.object, ox.BlankNode) for x in about(t.object)]
 
     body = formats.serialize(about(ox.NamedNode(iri)), fmt)
-    headers = {"Vary": "Accept", "ETag": _etag(request, stats, fmt)}
     return Response(body, media_type=fmt.media_type, headers=headers)

@@ -6,6 +6,7 @@ same deadline as ``/sparql``, and every failure is a 400/404/504 with a message 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from typing import Any
@@ -21,6 +22,7 @@ from api import conneg
 from api.accounts import CSRF_HEADER, SESSION_COOKIE
 from api.i18n import language
 from api.pages import base_of, render, store_of
+from api.public_http import etag_matches
 from graph import formats, matching
 from graph import named_queries as nq
 from graph.namespaces import Minter
@@ -128,6 +130,11 @@ async def run_named_query(request: Request, name: str) -> Response:
         limit = _int(values.pop("limit", None), "limit", DEFAULT_LIMIT, 1, settings.max_rows)
         offset = _int(values.pop("offset", None), "offset", 0, 0, MAX_OFFSET)
         store = store_of(request)
+        # A GET's answer, as a list's twin's (api/lists.py): the store's version, the format and the query.
+        query = hashlib.sha1(request.url.query.encode()).hexdigest()[:16]
+        etag = f'"{store.version}-{fmt.name}-{query}"' if request.method == "GET" else None
+        if etag and etag_matches(request, etag):
+            return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept"})
         # A territory's code is checked against the territories (a former code names today's commune), a
         # project or organisation against the site's.
         coded = any((p.type == "territory" or p.kind) and values.get(p.name) for p in q.params)
@@ -147,7 +154,9 @@ async def run_named_query(request: Request, name: str) -> Response:
     more = len(rows) > limit
     rows = rows[:limit]
     body = formats.write_rows(fmt, q.variables, rows)
-    response = Response(body, media_type=fmt.media_type)
+    response = Response(
+        body, media_type=fmt.media_type, headers={"ETag": etag, "Vary": "Accept"} if etag else {}
+    )
     params = {k: v for k, v in values.items() if v != ""}
     if fmt is not formats.JSON or given is not None:
         params["format"] = fmt.name

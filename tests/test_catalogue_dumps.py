@@ -144,6 +144,22 @@ def test_graph_and_dataset_iris_dereference(site):
             assert not r.headers["content-type"].startswith("text/turtle")
 
 
+def test_the_catalogue_void_and_graph_iris_answer_304_to_their_etag(site):
+    """/catalogue, /.well-known/void and /graph/… sent an ETag and answered 200 with the whole body to it,
+    where resource pages, the lists' twins and the downloads answer 304: now 304 too, with the ETag."""
+    url, store = site
+    territories = store.minter.graph("territoires").removeprefix(store.minter.base.removesuffix("/"))
+    for path in ("/catalogue", "/.well-known/void", territories):
+        turtle = {"Accept": "text/turtle"}
+        first = httpx.get(url + path, headers=turtle)
+        etag = first.headers["etag"]
+        assert first.status_code == 200 and first.text, path
+        again = httpx.get(url + path, headers={**turtle, "If-None-Match": etag})
+        assert again.status_code == 304 and again.headers["etag"] == etag and not again.content, path
+        other = httpx.get(url + path, headers={"Accept": "application/ld+json", "If-None-Match": etag})
+        assert other.status_code == 200 and other.headers["etag"] != etag, path
+
+
 SHAPES = Path(__file__).parent / "dcat-ap"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")

@@ -188,6 +188,25 @@ def test_formats_and_paging(api_url):
     assert isinstance(page.json()[0]["population"], int)
 
 
+def test_a_named_query_answers_304_to_its_etag(api_url):
+    """/api/{name} sent no ETag, where /sparql and the lists' twins answer 304: a GET's ETag is the store's
+    version, the format and the query, and If-None-Match with it is a 304 without a body."""
+    url = api_url + "/api/communes-departement"
+    first = httpx.get(url, params={"departement": "05", "limit": 3})
+    etag = first.headers["etag"]
+    assert first.status_code == 200 and first.json()
+    again = httpx.get(url, params={"departement": "05", "limit": 3}, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["etag"] == etag and not again.content
+    for params, accept in [
+        ({"departement": "05", "limit": 4}, "*/*"),
+        ({"departement": "05", "limit": 3}, "text/csv"),
+    ]:
+        other = httpx.get(url, params=params, headers={"Accept": accept, "If-None-Match": etag})
+        assert other.status_code == 200 and other.headers["etag"] != etag, (params, accept)
+    posted = httpx.post(url, data={"departement": "05", "limit": 3}, headers={"If-None-Match": etag})
+    assert posted.status_code == 200 and "etag" not in posted.headers
+
+
 def test_links_and_servers_name_the_configured_base_never_the_host(api_url, base_iri):
     """Behind a proxy, or to a client that forged it, the Host header is not the site's address."""
     params = {"departement": "05", "limit": 10, "offset": 10}
