@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response, Streami
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.i18n import language
+from api.i18n import language, translator
 from api.pages import base_of, render
 from api.reconcile import (
     ACCEPTED_TYPES,
@@ -37,6 +37,7 @@ MAX_BYTES = 32 * 1024 * 1024  # a CSV of every commune with a dozen columns is ~
 ROWS_PER_CHUNK = 500  # rows matched between two writes of the stream
 ADDED = ("iri", "code_insee", "libelle", "score", "certain")
 PASTED_COLUMN = "nom"
+FIELDS = ("fichier", "colle", "colonne", "type", "colonne_departement", "extension")  # the form's, no other
 
 
 class BadUpload(ValueError):
@@ -138,6 +139,9 @@ def linked_rows(
 async def _form(request: Request) -> dict[str, Any]:
     """The posted form → table and choices; every refusal says what to change."""
     form = await request.form(max_part_size=MAX_BYTES)
+    if unknown := sorted(set(form.keys()).difference(FIELDS)):  # a misnamed field was ignored in silence
+        t = translator(language(request))
+        raise BadUpload(t("json_unknown_fields", unknown=", ".join(unknown), expected=", ".join(FIELDS)))
     upload = form.get("fichier")
     pasted = form.get("colle")
     uploaded = isinstance(upload, UploadFile) and upload.filename

@@ -1051,6 +1051,27 @@ def test_pasted_column_and_clear_refusals(client):
     assert client.post("/reconcile", json={"queries": {}}).status_code == 400
 
 
+def test_an_unknown_form_field_is_a_400_that_lists_the_form_s_fields(client):
+    """``-F departement=dep`` (the field is colonne_departement) was ignored in silence: Saint-Martin matched
+    without its département. A field the form does not have is a 400 naming it and every field there is, in
+    the asker's language."""
+    file = {"fichier": ("t.csv", b"nom;dep\nSaint-Martin;73\n", "text/csv")}
+    fields = "fichier, colle, colonne, type, colonne_departement, extension"
+    for lang, words in (
+        ("fr", "Champs inconnus : departement ; attendus : "),
+        ("en", "Unknown fields: departement; expected: "),
+    ):
+        r = client.post(
+            "/rapprochement.csv",
+            params={"lang": lang},
+            files=file,
+            data={"colonne": "nom", "departement": "dep"},
+        )
+        assert r.status_code == 400 and words + fields in r.text, r.text
+    r = client.post("/rapprochement.csv", files=file, data={"colonne": "nom", "colonne_departement": "dep"})
+    assert r.status_code == 200 and "Saint-Martin" in r.text
+
+
 # --- the contribution form's territory field: the same matching ------------------------------------------
 def test_contribution_territories_resolve_as_reconcile_does(client):
     def territory_errors(value: str) -> list[str]:
