@@ -20,18 +20,14 @@ router = APIRouter()
 
 
 def open_dumps(app: FastAPI) -> Dumps:
-    """The app's Dumps (at start-up), in the configured folder (settings.dumps_dir) or next to the store
-    (``var/dumps`` for ``var/store``)."""
-    settings = app.state.settings
-    folder = settings.dumps_dir
-    if not folder:
-        if settings.store in (None, ":memory:") or "://" in str(settings.store):
-            # Nothing on disk to keep them beside: a folder removed when the app stops (api.app).
-            temporary = tempfile.TemporaryDirectory(prefix="communs-dumps-", ignore_cleanup_errors=True)
-            app.state.dumps_folder, folder = temporary, temporary.name
-        else:
-            folder = str(Path(settings.store).parent / "dumps")
-    app.state.dumps = Dumps(app.state.store, Path(folder))
+    """The app's Dumps (at start-up), in the folder the settings name (``Settings.dumps_path``: the
+    configured one, else ``var/store.dumps`` for ``var/store``), or a temporary one for a store in memory."""
+    folder = app.state.settings.dumps_path()
+    if folder is None:
+        # Nothing on disk to keep them beside: a folder removed when the app stops (api.app).
+        temporary = tempfile.TemporaryDirectory(prefix="communs-dumps-", ignore_cleanup_errors=True)
+        app.state.dumps_folder, folder = temporary, Path(temporary.name)
+    app.state.dumps = Dumps(app.state.store, folder)
     return app.state.dumps
 
 

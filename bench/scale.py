@@ -384,8 +384,9 @@ def communs_env(work: Path, workers: int | None = None) -> dict:
 def start_communs(store: str, work: Path, log: Path, workers: int | None = None, limit: float = 1200):
     port = free_port()
     env = communs_env(work, workers)
-    if "://" in store:  # a remote store's index: in the work folder, not in the checkout's var/
+    if "://" in store:  # a remote store's index and downloads: in the work folder, not the checkout's var/
         env["COMMUNS_INDEX_DB"] = str(work / "index-remote.sqlite")
+        env["COMMUNS_DUMPS_DIR"] = str(work / "dumps-remote")
     proc = subprocess.Popen(
         [str(COMMUNS), "serve", "--store", store, "--port", str(port)],
         env=env,
@@ -432,6 +433,7 @@ def serve_and_measure(
     env = communs_env(work)
     for p in [*work.glob("comptes.sqlite*"), *work.glob("index-remote.sqlite*")]:
         p.unlink()
+    shutil.rmtree(work / "dumps-remote", ignore_errors=True)  # another server's (both remote ones share work)
     token = freshness.moderator_token(env)
     try:
         proc, port, listen, startup = start_communs(store, work, log, limit=args.startup_limit)

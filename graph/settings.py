@@ -71,7 +71,10 @@ class Settings(BaseSettings):
     submit_rate: int = setting(10, "proposals per client address per submit window (then 429)")
     submit_window: float = setting(600.0, "seconds of the submit rate's window")
     login_rate: int = setting(20, "sign-in attempts per client address per 10 minutes")
-    dumps_dir: str | None = setting(None, "folder of the dump files (default: dumps beside the store)")
+    dumps_dir: str | None = setting(
+        None,
+        "folder of the downloads (default <store>.dumps; remote: var/dumps-<hash>; in memory: temporary)",
+    )
     # A remote store (graph/remote.py): where updates and the Graph Store Protocol go when the server's
     # defaults do not fit, and how to authenticate (the URL's user and password come first).
     remote_update_url: str | None = setting(None, "remote store: SPARQL update URL", cli=None)
@@ -98,14 +101,31 @@ class Settings(BaseSettings):
             return Path("var") / suffix
         return Path(self.store).with_name(Path(self.store).name + "." + suffix)
 
+    def _of_location(self, name: str) -> str:
+        """``name`` for an embedded store (beside it, ``<store>.<name>``); ``<name>-<hash of the location>``
+        for a remote one, so that pointing at another server never reads this one's files."""
+        if "://" in self.store:
+            return f"{name}-{hashlib.sha256(self.store.encode()).hexdigest()[:12]}"
+        return name
+
     def index_path(self) -> Path | None:
-        """Where a remote store's browsing index is kept, named after its location so that pointing at
-        another server never reads this one's (None: beside an embedded store, graph/search.py)."""
+        """Where a remote store's browsing index is kept, named after its location (None: beside an
+        embedded store, graph/search.py)."""
         if self.index_db:
             return Path(self.index_db)
         if "://" in self.store:
-            return self.beside_store(f"index-{hashlib.sha256(self.store.encode()).hexdigest()[:12]}.sqlite")
+            return self.beside_store(self._of_location("index") + ".sqlite")
         return None
+
+    def dumps_path(self) -> Path | None:
+        """The downloads folder (graph/dumps.py): ``<store>.dumps`` beside an embedded store, and
+        ``var/dumps-<hash of the location>`` for a remote one, so that two stores never serve each other's
+        files; None for a store in memory (a temporary folder, api/downloads.py)."""
+        if self.dumps_dir:
+            return Path(self.dumps_dir)
+        if self.store in (None, ":memory:"):
+            return None
+        return self.beside_store(self._of_location("dumps"))
 
     @staticmethod
     def env_name(name: str) -> str:

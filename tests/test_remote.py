@@ -176,6 +176,7 @@ def start_serve(location: str, tmp: Path, ready: str = "/") -> tuple[subprocess.
         "COMMUNS_SECRET_KEY": "r" * 32,
         "COMMUNS_ACCOUNTS_DB": str(tmp / "comptes.sqlite"),
         "COMMUNS_INDEX_DB": str(tmp / "index.sqlite"),
+        "COMMUNS_DUMPS_DIR": str(tmp / "dumps"),  # not the checkout's var/dumps-<hash>
         "COMMUNS_UPLOADS_DIR": str(tmp / "uploads"),
     }
     cmd = [sys.executable, "-m", "api.cli", "serve", "--store", location, "--port", str(port)]

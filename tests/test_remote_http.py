@@ -172,6 +172,7 @@ def test_a_slow_server_does_not_hold_the_start_up_and_a_signal_stops_the_server(
             "COMMUNS_UPLOADS_DIR": str(tmp_path / "uploads"),
             "COMMUNS_ACCOUNTS_DB": str(tmp_path / "comptes.sqlite"),
             "COMMUNS_INDEX_DB": str(tmp_path / "index.sqlite"),
+            "COMMUNS_DUMPS_DIR": str(tmp_path / "dumps"),
             "COMMUNS_REMOTE_TIMEOUT": "60",
         }
         log = tmp_path / "serve.log"

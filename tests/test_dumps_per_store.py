@@ -1,0 +1,90 @@
+"""Each store has its own downloads folder: two embedded stores side by side in one folder (``var/store`` and
+``var/store2``) once shared ``var/dumps``, so whichever built last set the other's downloads (its version,
+its triple count, its N-Quads file; a per-graph file of its catalogue answered 404)."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from graph.dumps import public_counts
+from graph.settings import Settings
+from graph.store import GraphMeta, OxigraphStore
+
+EX = "http://example.org/"
+
+
+def _store(base_iri: str, path: Path, name: str, triples: int, writes: int) -> OxigraphStore:
+    """A store on disk with one public graph of ``triples`` triples marked with its name, written
+    ``writes`` times (so that the two stores' versions differ)."""
+    store = OxigraphStore(base_iri, path)
+    note, mark = ox.NamedNode(EX + "note"), ox.Literal(f"du {name} magasin")
+    rows = [ox.Triple(ox.NamedNode(f"{EX}{name}/{i}"), note, mark) for i in range(triples)]
+    for _ in range(writes):
+        store.replace_graph(store.minter.graph(name), rows, GraphMeta(name, f"{name}.ttl"))
+    return store
+
+
+def _built(client: TestClient, version: int) -> dict:
+    """The downloads manifest once it is of ``version`` (the first request begins the build)."""
+    deadline = time.monotonic() + 300
+    while True:
+        manifest = client.get("/telechargements.json").json()
+        if manifest["version"] == version or time.monotonic() > deadline:
+            return manifest
+        time.sleep(0.1)
+
+
+def test_two_stores_in_one_folder_each_serve_their_own_downloads(base_iri, tmp_path):
+    first = _store(base_iri, tmp_path / "store", "premier", 3, writes=1)
+    second = _store(base_iri, tmp_path / "store2", "second", 5, writes=3)
+    assert first.version != second.version
+    stores = {"premier": first, "second": second}
+    apps = {
+        name: create_app(
+            Settings(store=str(store.path), base_iri=base_iri, secret_key="d" * 32, dumps_dir=None), store
+        )
+        for name, store in stores.items()
+    }
+    try:
+        with TestClient(apps["premier"]) as one, TestClient(apps["second"]) as two:
+            clients = {"premier": one, "second": two}
+            # Built one after the other: the second's must not replace the first's.
+            for name, client in clients.items():
+                assert _built(client, stores[name].version)["version"] == stores[name].version
+            for name, client in clients.items():
+                store, other = stores[name], "second" if name == "premier" else "premier"
+                manifest = client.get("/telechargements.json").json()
+                assert manifest["version"] == store.version
+                assert manifest["triples"] == sum(public_counts(store).values())
+                nq = client.get("/telechargements/communs-services.nq.gz")
+                assert nq.status_code == 200 and nq.headers["Dataset-Version"] == str(store.version)
+                text = gzip.decompress(nq.content).decode()
+                assert f"du {name} magasin" in text and f"du {other} magasin" not in text
+                ttl = client.get(f"/telechargements/graphe-{name}.ttl")
+                assert ttl.status_code == 200 and f"du {name} magasin" in ttl.text
+                assert f"graphe-{name}.ttl" in client.get("/catalogue.ttl").text
+            # Named after their stores, like the index or the accounts beside them.
+            assert (tmp_path / "store.dumps" / "current.json").is_file()
+            assert (tmp_path / "store2.dumps" / "current.json").is_file()
+            assert not (tmp_path / "dumps").exists()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_downloads_folder_is_named_after_the_store():
+    assert Settings(store="var/store", dumps_dir=None).dumps_path() == Path("var/store.dumps")
+    assert Settings(store="var/store", dumps_dir="/srv/dl").dumps_path() == Path("/srv/dl")
+    # A store in memory: a temporary folder (api/downloads.py).
+    assert Settings(store=":memory:", dumps_dir=None).dumps_path() is None
+    # A remote store's, like its index, after its location: two servers never share either.
+    a, b = (Settings(store=f"sparql+http://{h}/query", dumps_dir=None, index_db=None) for h in "ab")
+    assert a.dumps_path() != b.dumps_path() and a.dumps_path().parent == Path("var")
+    index = a.index_path().name.removeprefix("index-").removesuffix(".sqlite")
+    assert a.dumps_path().name == f"dumps-{index}"
