@@ -462,6 +462,27 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Champs inconnus : {unknown} ; attendus : {expected}.",
         "Unknown fields: {unknown}; expected: {expected}.",
     ),
+    # /rapprochement.csv's refusals (api/linking.py)
+    "link_refused": ("Requête refusée : {reason}", "Request refused: {reason}"),
+    "link_empty": ("le fichier est vide.", "the file is empty."),
+    "link_unreadable": (
+        "CSV illisible à la ligne {line} : {error}.",
+        "unreadable CSV at line {line}: {error}.",
+    ),
+    "link_too_big": ("le fichier dépasse {mb} Mo.", "the file is over {mb} MB."),
+    "link_nothing": (
+        "joignez un fichier CSV (champ « fichier ») ou collez une colonne de noms (« colle »).",
+        "attach a CSV file (field « fichier ») or paste a column of names (« colle »).",
+    ),
+    "link_type_unknown": ("type inconnu « {asked} » : {known}.", "unknown type « {asked} »: {known}."),
+    "link_extension_unknown": (
+        "colonne d'extension inconnue « {asked} » : {known}.",
+        "unknown extension column « {asked} »: {known}.",
+    ),
+    "link_no_column": (
+        "{field} : pas de colonne « {name} » ; les colonnes sont : {header}.",
+        "{field}: no column « {name} »; the columns are: {header}.",
+    ),
     "json_not_boolean": ("{field} vaut true ou false.", "{field} is true or false."),
     "json_not_string": ("{field} est un texte.", "{field} is a string."),
     "json_not_list": (

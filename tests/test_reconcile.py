@@ -1022,7 +1022,8 @@ def test_a_long_table_streams_back_every_row_in_order(client):
         ({}, "fichier est vide"),
     ):
         empty = b"" if not data else body
-        r = client.post("/rapprochement.csv", files={"fichier": ("t.csv", empty, "text/csv")}, data=data)
+        files = {"fichier": ("t.csv", empty, "text/csv")}  # in French whatever cookie an earlier test left
+        r = client.post("/rapprochement.csv", params={"lang": "fr"}, files=files, data=data)
         assert r.status_code == 400 and message in r.text
 
 
@@ -1040,7 +1041,9 @@ def test_pasted_column_and_clear_refusals(client):
     r = client.post("/rapprochement.csv", data={"colle": "Gap", "type": "ville"})
     assert r.status_code == 400 and "commune (http://rdf.insee.fr/def/geo#Commune)" in r.text
     r = client.post(
-        "/rapprochement.csv", files={"fichier": ("a.csv", b'nom\n"' + b"a" * 200_000 + b'"\n', "text/csv")}
+        "/rapprochement.csv",
+        params={"lang": "fr"},
+        files={"fichier": ("a.csv", b'nom\n"' + b"a" * 200_000 + b'"\n', "text/csv")},
     )
     assert r.status_code == 400 and "ligne" in r.text
     for bad in (
@@ -1070,6 +1073,20 @@ def test_an_unknown_form_field_is_a_400_that_lists_the_form_s_fields(client):
         assert r.status_code == 400 and words + fields in r.text, r.text
     r = client.post("/rapprochement.csv", files=file, data={"colonne": "nom", "colonne_departement": "dep"})
     assert r.status_code == 200 and "Saint-Martin" in r.text
+
+
+def test_refusals_speak_the_asker_s_language(client):
+    """The page is in English with ?lang=en: so are the reasons its form's answer gives."""
+    csv_ = b"nom\nGap\n"
+    for data, files, fr, en in (
+        ({}, {"fichier": ("t.csv", b"", "text/csv")}, "le fichier est vide", "the file is empty"),
+        ({"type": "commune"}, None, "joignez un fichier CSV", "attach a CSV file"),
+        ({"colonne": "ville"}, {"fichier": ("t.csv", csv_)}, "colonne : pas de", "colonne: no column"),
+        ({"type": "ville"}, {"fichier": ("t.csv", csv_)}, "type inconnu", "unknown type"),
+    ):
+        for lang, words in (("fr", "Requête refusée : " + fr), ("en", "Request refused: " + en)):
+            r = client.post("/rapprochement.csv", params={"lang": lang}, data=data, files=files)
+            assert r.status_code == 400 and words in r.text, r.text
 
 
 # --- the contribution form's territory field: the same matching ------------------------------------------
