@@ -300,20 +300,12 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     return render(request, "list.html", listing)
 
 
-def _suggestion(
-    cat: search.Catalog, q: str, kinds: list[str], chosen: dict[str, list[str]], lang: str
-) -> tuple[str | None, str]:
+def _suggestion(cat: search.Catalog, q: str) -> tuple[str | None, str]:
     """(what a search finding nothing may have meant, the query string of its page): its unknown words
-    corrected, else its other words within the département it ends with, when they find something there."""
+    corrected. (A search naming a territory finds what is there: the items' context holds its name.)"""
     if corrected := cat.suggest(q):
         return corrected, urlencode({"q": corrected})
-    if "departement" in chosen or not (scope := cat.scope_of(q)):
-        return None, ""
-    rest, departement = scope
-    if not cat.search(rest, kinds, {**chosen, "departement": [departement.code]}, 0, 1, lang)[0]:
-        return None, ""
-    params = {"q": rest, "departement": departement.code, "kind": kinds}
-    return f"{rest} · {departement.label}", urlencode({k: v for k, v in params.items() if v}, doseq=True)
+    return None, ""
 
 
 def search_page(request: Request, fmt: formats.Format) -> Response:
@@ -344,7 +336,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         for it, s in found
     ]
     complete = total <= search.COUNTED  # else the page says "more than"
-    suggestion, suggested = _suggestion(cat, q, kinds, chosen, lang) if total == 0 else (None, "")
+    suggestion, suggested = _suggestion(cat, q) if total == 0 else (None, "")
     if fmt is not formats.HTML:
         shown = total if complete else search.COUNTED
         extra = {"q": q, "page": page, "limit": per_page, "complete": complete, "suggestion": suggestion}

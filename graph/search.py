@@ -7,6 +7,7 @@ change of most of the store, is a full rebuild (in the background on a server).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import re
@@ -130,7 +131,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "13"  # name keys of graph.matching.words; région facet; level keys; ties by IRI
+SCHEMA_VERSION = "14"  # name keys of graph.matching.words; région facet; level keys; ties by IRI; context
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
@@ -170,14 +171,18 @@ CREATE TABLE IF NOT EXISTS territory(
   iri TEXT PRIMARY KEY, level TEXT, label TEXT, code TEXT, population INTEGER) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS part(child TEXT, parent TEXT, PRIMARY KEY(child, parent)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS part_parent ON part(parent);
-CREATE TABLE IF NOT EXISTS value_label(iri TEXT PRIMARY KEY, labels TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS value_label(iri TEXT PRIMARY KEY, labels TEXT, alternates TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS word(term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS name(key TEXT, n INTEGER, PRIMARY KEY(key, n)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS name_n ON name(n);
 CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(
-  label, body, body_fr, body_en, tokenize='unicode61 remove_diacritics 2');
+  label, body, body_fr, body_en, context, tokenize='unicode61 remove_diacritics 2');
 """
 BODIES = ("", "fr", "en")  # doc's text columns: in no page language (untagged, or another), French, English
+# doc's last column, the item's context: the labels of its facets' values and of its territories (the closure
+# of its places: commune, EPCI, département, région, informal areas), in every language. « tiers-lieu Gap »
+# finds the tiers-lieux of Gap though no text of theirs names their network or their commune.
+OWN = "{label body body_fr body_en}"  # doc's columns of the item's own texts
 DERIVED = (  # noqa: SIM905 - every table but state and pending
     "graph origin item facet_count facet place territory part value_label word name doc"
 ).split()
@@ -368,10 +373,11 @@ class Catalog:
                 territories = any(i in self.territories for i in iris)
                 self._forget(iris)
             before = read_after = db.execute("SELECT COALESCE(MAX(n), 0) FROM item").fetchone()[0]
+            docs: dict[int, tuple[str, ...]] = {}  # the own texts of the items read, by number
             for chunk in [None] if iris is None else _chunks(iris):
                 found = self._read_items(store, chunk)
                 stats["items_read"] += len(found)
-                self._insert(found)
+                docs |= self._insert(found)
                 territories = territories or any(it.kind == "territoires" for it in found)
             if territories:
                 self._write_territories(store)
@@ -380,6 +386,7 @@ class Catalog:
                 before = 0
             self._level_facets(before)
             self._label_values(store, read_after)
+            self._documents(docs, before)
             self._origins(store, iris, prints)
             db.execute("DELETE FROM graph")
             db.execute("DELETE FROM pending")
@@ -412,7 +419,9 @@ class Catalog:
             for table in ("item", "value_label", "origin"):
                 db.execute(f"DELETE FROM {table} WHERE iri {where}", chunk)
 
-    def _insert(self, items: list[Item]) -> None:
+    def _insert(self, items: list[Item]) -> dict[int, tuple[str, ...]]:
+        """The items, their facets, places and names; their own texts (label, bodies) are returned by number
+        for :meth:`_documents`, which writes them with their context once the territories are known."""
         db = self.db
         first = db.execute("SELECT COALESCE(MAX(n), 0) FROM item").fetchone()[0] + 1
         numbered = list(enumerate(items, first))
@@ -439,15 +448,47 @@ class Catalog:
         db.executemany(
             "INSERT OR IGNORE INTO name VALUES (?, ?)", [(k, n) for n, it in numbered for k in it.names]
         )
-        docs = [
-            (n, " ".join(dict.fromkeys(it.labels.values())))
+        return {
+            n: (" ".join(dict.fromkeys(it.labels.values())),)
             + tuple("\n".join(t for lang, t in it.texts if lang == body) for body in BODIES)
             for n, it in numbered
-        ]
-        db.executemany("INSERT INTO doc(rowid, label, body, body_fr, body_en) VALUES (?, ?, ?, ?, ?)", docs)
+        }
+
+    def _documents(self, docs: dict[int, tuple[str, ...]], after: int) -> None:
+        """The full-text rows of the items numbered above ``after``: those just read with their own texts
+        (``docs``), and every one's context (the others' only when the territories changed: ``after`` 0)."""
+        db = self.db
+        said: dict[int, list[str]] = defaultdict(list)
+        query = (
+            "SELECT f.n, v.labels, v.alternates FROM facet f JOIN value_label v ON v.iri = f.value "
+            "WHERE f.n > ?"
+        )
+        for n, labels, alternates in db.execute(query, (after,)):
+            said[n] += [*json.loads(labels).values(), *json.loads(alternates)]
+        within: dict[int, set[str]] = defaultdict(set)
+        for n, place in db.execute("SELECT n, territory FROM place WHERE n > ?", (after,)):
+            within[n] |= self.closure(place) & self.territories.keys()
+        names: dict[str, list[str]] = {}  # a territory's labels, every language
+        query = "SELECT iri, labels FROM item WHERE kind = 'territoires' AND iri IN"
+        for chunk in _chunks(sorted(set().union(*within.values()))):
+            rows = db.execute(f"{query} ({_marks(len(chunk))})", chunk)
+            names |= {iri: [*json.loads(labels).values()] for iri, labels in rows}
+        for n, places in within.items():
+            said[n] += [label for t in places for label in names.get(t) or [self.territories[t].label]]
+        context = {n: " ".join(dict.fromkeys(labels)) for n, labels in said.items()}
+        # Rows already there above ``after`` (items not read again, when the territories changed): the
+        # contexts that moved. Then the rows of the items read.
+        query = "SELECT rowid, context FROM doc WHERE rowid > ?"
+        moved = [(context.get(n, ""), n) for n, c in db.execute(query, (after,)) if c != context.get(n, "")]
+        db.executemany("UPDATE doc SET context = ? WHERE rowid = ?", moved)
+        db.executemany(
+            "INSERT INTO doc(rowid, label, body, body_fr, body_en, context) VALUES (?, ?, ?, ?, ?, ?)",
+            [(n, *texts, context.get(n, "")) for n, texts in docs.items()],
+        )
         # The words the table holds, so that a search expands a prefix into words (a prefix query of
         # FTS5 reads every posting of its words before the first match; a word query streams them).
-        found = {w for _, *texts in docs for w in words_of(" ".join(texts))}
+        found = {w for texts in docs.values() for w in words_of(" ".join(texts))}
+        found.update(w for c in context.values() for w in words_of(c))
         db.executemany("INSERT OR IGNORE INTO word VALUES (?)", [(w,) for w in found])
 
     def _write_territories(self, store: Store) -> None:
@@ -495,7 +536,8 @@ class Catalog:
 
     def _label_values(self, store: Store, after: int) -> None:
         """Labels of the facet values of the items numbered above ``after`` that are neither items nor
-        territories and have none recorded."""
+        territories and have none recorded, and their alternate labels (searched in the items' context:
+        « MSAP », « Maison France Services »)."""
         db = self.db
         query = (
             "SELECT DISTINCT value FROM facet WHERE n > ? AND value LIKE '%://%' AND value NOT IN "
@@ -503,9 +545,21 @@ class Catalog:
         )
         wanted = [v for (v,) in db.execute(query, (after,))]
         found = labels_of(store, [ox.NamedNode(v) for v in wanted])
+        alternates: dict[str, list[str]] = defaultdict(list)
+        for chunk in _chunks(wanted):
+            for x, v in self._pairs(store, chunk, f"<{SKOS}altLabel>"):
+                if isinstance(v, ox.Literal):
+                    alternates[x.value].append(v.value)
         db.executemany(
-            "INSERT OR REPLACE INTO value_label VALUES (?, ?)",
-            [(v, json.dumps(found.get(v, {}), ensure_ascii=False)) for v in wanted],
+            "INSERT OR REPLACE INTO value_label VALUES (?, ?, ?)",
+            [
+                (
+                    v,
+                    json.dumps(found.get(v, {}), ensure_ascii=False),
+                    json.dumps(alternates[v], ensure_ascii=False),
+                )
+                for v in wanted
+            ],
         )
 
     def _origins(self, store: Store, iris: list[str] | None, prints: dict[str, tuple[str, int]]) -> None:
@@ -653,11 +707,6 @@ class Catalog:
         for child, parent in db.execute("SELECT child, parent FROM part"):
             self.territories[child].parents.append(parent)
             self.children[parent].append(child)
-        self.departements = {  # by the name before their code ("Savoie (73)"), for scope_of
-            name_key(t.label.partition(" (")[0]): t
-            for t in self.territories.values()
-            if t.level == "departement"
-        }
         self.triples: int = db.execute("SELECT COALESCE(SUM(triples), 0) FROM graph").fetchone()[0]
 
     # --- reading ----------------------------------------------------------------------------
@@ -883,6 +932,25 @@ class Catalog:
         others = {full, SPELLED.get(full, full)} - {word, ""}
         return [t for (t,) in db.execute(PREFIXED, (word, word + "\U0010ffff", PREFIXES))] + sorted(others)
 
+    def _clause(self, db: sqlite3.Connection, written: str) -> str | None:
+        """The full-text clause of what a search writes between two spaces: each of its words as the index's
+        words it stands for; a name of several words ("Hautes-Alpes", "tiers-lieu", "d'Azur") as a phrase,
+        its words whole but the last and in that order: « France services Hautes-Alpes » is not a place of
+        the CC Hautes Terres in Auvergne-Rhône-Alpes. None: a word the index has not."""
+        words = words_of(written)
+        terms = [self._terms(db, w) for w in words]
+        if not all(terms):
+            return None
+        if len(words) > 1:
+            whole = [
+                [t for t in ts if t == w or not t.startswith(w)] or ts
+                for w, ts in zip(words, terms, strict=True)
+            ]
+            phrases = list(itertools.product(*whole[:-1], terms[-1]))
+            if len(phrases) <= PHRASES:  # else too many spellings: its words anywhere
+                return "(" + " OR ".join('"' + " ".join(p) + '"' for p in phrases) + ")"
+        return " AND ".join("(" + " OR ".join(f'"{t}"' for t in ts) + ")" for ts in terms)
+
     def suggest(self, text: str) -> str | None:
         """What a search finding nothing may have meant (FTS5 has no spelling correction): each of its words
         that no word of the index begins ("brinacon") replaced by the most similar one of about its length
@@ -899,16 +967,6 @@ class Catalog:
                 said.append(written)
         return " ".join(said) if changed else None
 
-    def scope_of(self, text: str) -> tuple[str, Territory] | None:
-        """A search that ends with a département's name ("France services Hautes-Alpes", "tiers-lieux
-        Savoie"): its other words and that département, which a search finding nothing offers as its filter
-        (the items' texts do not name their département)."""
-        words = WORD.findall(unicodedata.normalize("NFC", text))
-        for k in range(1, len(words)):
-            if found := self.departements.get(name_key(" ".join(words[k:]))):
-                return " ".join(words[:k]), found
-        return None
-
     def search(
         self,
         text: str,
@@ -920,15 +978,17 @@ class Catalog:
     ) -> tuple[int, list[tuple[Item, Snippet]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
         """Full text, every word as a prefix: (how many match, one page of items best first with their
         snippet, counts per list, counts per facet). Bounded: only the first :data:`RANKED` matches (a
-        whole name equal to the search, then every word in the label) are ranked and counted per list and
-        facet, and the total up to :data:`COUNTED`; later pages follow in index order. Every language is
-        searched; the snippet is from the text in ``lang`` (or in none), unless only the other language's
-        text holds the match: that text then tells why the item was found."""
+        whole name equal to the search, then every word in the label, then in the item's own texts, then
+        those needing its context: « tiers-lieu Gap ») are ranked and counted per list and facet, and the
+        total up to :data:`COUNTED`; later pages follow in index order. Every language is searched; the
+        snippet is from the item's own text in ``lang`` (or in none), unless only the other language's
+        text holds the match: that text then tells why the item was found (never the context)."""
         with self._reading() as db:
-            expanded = [self._terms(db, w) for w in dict.fromkeys(words_of(text))]
-        if not expanded or not all(expanded):  # no word, or one the index has not
+            clauses = [self._clause(db, written) for written in dict.fromkeys(text.split())]
+        clauses = [c for c in clauses if c != ""]
+        if not clauses or None in clauses:  # no word, or one the index has not
             return 0, [], [], {}
-        match = " AND ".join("(" + " OR ".join(f'"{t}"' for t in terms) + ")" for terms in expanded)
+        match = " AND ".join(dict.fromkeys(clauses))
         of_kind = f"i.kind IN ({_marks(len(kinds))})" if kinds else "1"
         hits = "temp.hit h CROSS JOIN item i ON i.n = h.n"
         kept = f"{hits} WHERE {of_kind}"
@@ -940,8 +1000,9 @@ class Catalog:
 
         def rank(db: sqlite3.Connection, chosen: dict[str, list[str]]) -> tuple[str, list[str]]:
             """``temp.hit``: the first RANKED matches of the facets ``chosen``: those a whole name of which
-            (label, alternate label, acronym) is the search first, then those with every word in the label;
-            and the matches' SQL (facets applied as they stream: SQLite stops at a LIMIT)."""
+            (label, alternate label, acronym) is the search first, then those with every word in the label,
+            then in their own texts, then with some word only in their context; and the matches' SQL
+            (facets applied as they stream: SQLite stops at a LIMIT)."""
             where, args = [], []
             for name, keys in chosen.items():
                 keyed = f"f.key IN ({_marks(len(keys))})"
@@ -951,9 +1012,8 @@ class Catalog:
             matches = f"FROM doc CROSS JOIN item i ON i.n = doc.rowid WHERE doc MATCH ? AND {where_facets}"
             db.execute("DELETE FROM temp.hit")
             named = ("AND doc.rowid IN (SELECT n FROM name WHERE key = ?)", match, [name_key(text)])
-            for tier, (also, terms, more) in enumerate(
-                (named, ("", f"{{label}} : ({match})", []), ("", match, []))
-            ):
+            labelled, own = ("", f"{{label}} : ({match})", []), ("", f"{OWN} : ({match})", [])
+            for tier, (also, terms, more) in enumerate((named, labelled, own, ("", match, []))):
                 room = RANKED - db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0]
                 if room > 0:
                     query = (
@@ -1001,8 +1061,9 @@ class Catalog:
 WORD = re.compile(r"[^\W_]+")
 ACCENTS = re.compile(r"[\u0300-\u036f]")
 PREFIXES = 30  # words of the index a word of a search stands for at most (the shortest ones)
+PHRASES = 100  # spellings of a name of several words ("Bourg-St-Maurice") searched as a phrase at most
 NEAR = "SELECT term FROM word WHERE LENGTH(term) BETWEEN ? AND ?"  # the words a misspelt one may be
-WRITTEN = "SELECT label, body, body_fr, body_en FROM doc WHERE doc MATCH ? LIMIT 20"  # a word's spellings
+WRITTEN = "SELECT label, body, body_fr, body_en, context FROM doc WHERE doc MATCH ? LIMIT 20"  # spellings
 SIMILAR = 80  # edit similarity (0-100) of a word suggested for a misspelt one ("briancon" for "brinacon": 88)
 SPELLED = {full: short for short, full in matching.ABBREVIATIONS.items() if " " not in full}  # saint: st
 

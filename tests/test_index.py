@@ -259,7 +259,9 @@ def test_a_search_reads_st_as_saint_as_the_reconciliation_does(store: OxigraphSt
     """graph.matching's spellings: "St" is "Saint" (and "Saint" "St"), "Ste" "Sainte", whole words."""
     write(store, "lieux", project("msap", "MSAP de St-Martin", "Maison de services à Ste Foy"))
     cat = search.Catalog(store)
-    assert found(cat, "Bourg St Maurice") == found(cat, "bourg saint maurice") == ["Bourg-Saint-Maurice"]
+    # the commune, then what is located there (its name is in their context)
+    assert found(cat, "Bourg St Maurice") == found(cat, "bourg saint maurice")
+    assert found(cat, "Bourg St Maurice")[0] == "Bourg-Saint-Maurice"
     assert found(cat, "saint martin") == found(cat, "st martin") == ["MSAP de St-Martin"]
     assert found(cat, "sainte foy") == ["MSAP de St-Martin"]
 
@@ -284,7 +286,7 @@ def test_a_search_ranks_an_exact_name_first(store: OxigraphStore) -> None:
         "Les Adrets",
     ]
     assert found(cat, "les adrets")[0] == "Les Adrets"
-    assert found(cat, "bourg st maurice") == ["Bourg-Saint-Maurice"]
+    assert found(cat, "bourg st maurice")[0] == "Bourg-Saint-Maurice"
 
 
 def test_a_search_finding_nothing_suggests_the_words_of_the_index(store: OxigraphStore) -> None:
@@ -292,7 +294,7 @@ def test_a_search_finding_nothing_suggests_the_words_of_the_index(store: Oxigrap
     cat = search.Catalog(store)
     assert cat.search("Bourg Saint Mauirce", [], {}, 0, 10)[0] == 0
     assert cat.suggest("Bourg Saint Mauirce") == "Bourg Saint Maurice"  # as the search and the names write it
-    assert found(cat, "bourg saint maurice") == ["Bourg-Saint-Maurice"]
+    assert found(cat, "bourg saint maurice")[0] == "Bourg-Saint-Maurice"
     assert cat.suggest("tremplin saisonn") is None  # every word begins one: nothing to correct
     assert cat.suggest("Bourg xqzwv") is None and cat.suggest("Bourg Mau") is None
 
@@ -319,3 +321,30 @@ def test_an_informal_area_rolls_up_what_is_in_the_units_it_covers(store: Oxigrap
     assert cat.rollups(BASE + "id/territoire/savoie", "fr", 30)["lieux"][0] == 1
     assert BASE + "id/territoire/tarentaise" in cat.closure(BASE + "id/commune/73054")
     assert cat.facet_counts("lieux", {}, "epci", 10) == [("247300817", 1, BASE + "id/epci/247300817")]
+
+
+def test_an_item_written_after_the_build_is_found_by_its_word_and_its_territory(store: OxigraphStore) -> None:
+    """« ressourcerie Bourg-Saint-Maurice » found nothing: no text of the project names its commune. An item's
+    context (the labels of its territories and facet values) is searched now, after its own texts (the
+    snippet is from them), and kept right by the write that reads the item again, then by one renaming
+    its commune (the items not read again)."""
+    cat = search.Catalog(store)
+    search.stats.clear()
+    ailleurs = (
+        'projet:mobile a schema:Project ; rdfs:label "Ressourcerie mobile"@fr ;'
+        ' schema:description "Une ressourcerie passant à Bourg-Saint-Maurice"@fr .\n'
+    )
+    write(store, "atelier", project("ressourcerie", "Ressourcerie", "Réemploi des objets") + ailleurs)
+    cat.refresh(store)
+    assert search.stats.get("full_builds", 0) == 0 and search.stats["items_read"] == 2
+    total, hits, _, _ = cat.search("ressourcerie Bourg-Saint-Maurice", [], {}, 0, 10)
+    assert [cat.label(it.iri) for it, _ in hits] == ["Ressourcerie mobile", "Ressourcerie"]  # own text first
+    assert hits[1][1].text == "Réemploi des objets" and not hits[1][1].spans  # not the context
+    assert found(cat, "ressourcerie savoie") == ["Ressourcerie"]  # its département, through the closure
+    write(store, "territoires", TERRITORIES.replace('"Bourg-Saint-Maurice"@fr', '"Les Arcs"@fr'))
+    cat.refresh(store)
+    assert search.stats.get("full_builds", 0) == 0
+    assert found(cat, "ressourcerie arcs") == ["Ressourcerie"] and found(cat, "tremplin arcs") == [
+        "Tremplin Saison"
+    ]
+    assert found(cat, "ressourcerie Bourg-Saint-Maurice") == ["Ressourcerie mobile"]

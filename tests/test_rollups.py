@@ -171,13 +171,19 @@ ROLLUP = (
 )
 
 
-def test_a_territory_page_counts_what_the_documented_sparql_counts(store: OxigraphStore) -> None:
+@pytest.fixture(scope="module")
+def cat(store: OxigraphStore) -> search.Catalog:
+    return search.Catalog(store)
+
+
+def test_a_territory_page_counts_what_the_documented_sparql_counts(
+    store: OxigraphStore, cat: search.Catalog
+) -> None:
     """A commune, an EPCI, a département, a région and an informal area: each list's figure on the page
     (the index's roll-up) is the documented pattern's count. Grand Briançonnais showed 9 places where
     ``dcterms:spatial/dcterms:isPartOf*`` gave 0; the région missed an event located (schema:location) in
     Oisans."""
     m, names, queries = store.minter, read_index(store), nq.load_all()
-    cat = search.Catalog(store)
     territories = [
         m.thing("commune", "05023"),
         m.thing("epci", "240500439"),
@@ -207,3 +213,27 @@ def test_a_territory_page_counts_what_the_documented_sparql_counts(store: Oxigra
     assert area["lieux"][0] >= 9 and area["projets"][0] >= 4  # the check ran on real counts
     assert cat.rollups(m.thing("region", "84"), "fr", 1)["evenements"][0] >= 2
     assert m.thing("territoire", "grand-brianconnais") in cat.closure(m.thing("commune", "05023"))
+
+
+def test_a_search_of_what_and_where_finds_the_places_there(store: OxigraphStore, cat: search.Catalog) -> None:
+    """« tiers-lieu Gap », « France services Hautes-Alpes » found nothing: no text of a place names its
+    network nor its territories (a search ending with a département's name only suggested a filter). They
+    are its context now: the tiers-lieux of Gap, the list's France Services of the Hautes-Alpes (not those
+    of the CC Hautes Terres in Auvergne-Rhône-Alpes: a hyphenated name is a phrase)."""
+    m = store.minter
+
+    def places(text: str) -> set[str]:
+        total, hits, _, _ = cat.search(text, ["lieux"], {}, 0, 500)
+        assert total == len(hits)
+        return {it.iri for it, _ in hits}
+
+    def listed(**facets: str) -> set[str]:
+        return {it.iri for it in cat.page("lieux", {k: [v] for k, v in facets.items()}, "", "fr", 0, 5000)[1]}
+
+    in_gap = set(cat.rollup_iris(m.thing("commune", "05061"), "lieux"))
+    assert places("tiers-lieu Gap") == in_gap & listed(reseau="tiers-lieux") and len(in_gap) > 3
+    assert len(places("tiers-lieu Gap")) == 3
+    found = places("France services Hautes-Alpes")
+    assert found == listed(reseau="france-services", departement="05") and len(found) == 21
+    every = cat.search("tiers-lieu", ["lieux"], {}, 0, 1)[0]  # the network's, and two other places saying so
+    assert every == len(listed(reseau="tiers-lieux")) + 2 == 1514
