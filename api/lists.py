@@ -302,9 +302,10 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
 
 def _suggestion(cat: search.Catalog, q: str) -> tuple[str | None, str]:
     """(what a search finding nothing may have meant, the query string of its page): its unknown words
-    corrected. (A search naming a territory finds what is there: the items' context holds its name.)"""
-    if corrected := cat.suggest(q):
-        return corrected, urlencode({"q": corrected})
+    corrected, else fewer words. (A search naming a territory finds what is there: the items' context holds
+    its name.)"""
+    if said := cat.suggest(q) or cat.fewer_words(q):
+        return said, urlencode({"q": said})
     return None, ""
 
 

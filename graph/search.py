@@ -967,6 +967,14 @@ class Catalog:
                 said.append(written)
         return " ".join(said) if changed else None
 
+    def fewer_words(self, text: str) -> str | None:
+        """What a search finding nothing may have meant when a word of it is in no item that has the others
+        (« espace France services Yonne »): without one of its words, the first first (a kind's qualifier
+        comes before the kind, a place's name last), the first of these searches that finds something."""
+        words = said_words(text)
+        tries = [words[:i] + words[i + 1 :] for i in range(len(words))] if len(words) > 1 else []
+        return next((" ".join(t) for t in tries if self.search(" ".join(t), [], {}, 0, 1)[0]), None)
+
     def search(
         self,
         text: str,
@@ -984,7 +992,7 @@ class Catalog:
         snippet is from the item's own text in ``lang`` (or in none), unless only the other language's
         text holds the match: that text then tells why the item was found (never the context)."""
         with self._reading() as db:
-            clauses = [self._clause(db, written) for written in dict.fromkeys(text.split())]
+            clauses = [self._clause(db, written) for written in dict.fromkeys(said_words(text))]
         clauses = [c for c in clauses if c != ""]
         if not clauses or None in clauses:  # no word, or one the index has not
             return 0, [], [], {}
@@ -1065,7 +1073,16 @@ PHRASES = 100  # spellings of a name of several words ("Bourg-St-Maurice") searc
 NEAR = "SELECT term FROM word WHERE LENGTH(term) BETWEEN ? AND ?"  # the words a misspelt one may be
 WRITTEN = "SELECT label, body, body_fr, body_en, context FROM doc WHERE doc MATCH ? LIMIT 20"  # spellings
 SIMILAR = 80  # edit similarity (0-100) of a word suggested for a misspelt one ("briancon" for "brinacon": 88)
+# Words a search may say that no name needs (« France services à Gap », « près de Briançon »).
+SMALL_WORDS = matching.ARTICLES | {"dans", "pres", "sur", "pour", "chez", "vers"}
 SPELLED = {full: short for short, full in matching.ABBREVIATIONS.items() if " " not in full}  # saint: st
+
+
+def said_words(text: str) -> list[str]:
+    """What a search says between spaces ("Hautes-Alpes" is one), but its small words (« à », « près de »),
+    unless it says nothing else."""
+    written = text.split()
+    return [w for w in written if folded(w) not in SMALL_WORDS] or written
 
 
 def as_written(db: sqlite3.Connection, term: str) -> str:

@@ -555,8 +555,21 @@ def test_a_search_naming_a_territory_finds_what_is_there(url):
     assert [r["label"] for r in there["items"]] == ["Tremplin Saison"]
     html = httpx.get(f"{url}/recherche", params={"q": "Tremplin Saison Savoie"}).text
     assert "Tremplin Saison</a>" in html and "q=Tremplin+Saison&amp;departement=73" not in html
+    # Naming a territory it is not in finds nothing, and suggests the search without that name.
     nowhere = httpx.get(f"{url}/recherche.json", params={"q": "Tremplin Saison Ardèche"}).json()
-    assert nowhere["total"] == 0 and nowhere["suggestion"] is None and nowhere["suggestion_url"] is None
+    assert nowhere["total"] == 0 and nowhere["suggestion"] == "Tremplin Saison"
+    assert nowhere["suggestion_url"] == "/recherche?q=Tremplin+Saison"
+
+
+def test_a_search_needs_neither_its_small_words_nor_a_word_no_item_has(url):
+    """« … près de Bourg-Saint-Maurice » found nothing (no text holds « près »); « espace Tremplin Saison »
+    found nothing and suggested nothing (« espace » is in no text of the project)."""
+    near = httpx.get(f"{url}/recherche.json", params={"q": "Tremplin près de Bourg-Saint-Maurice"}).json()
+    assert [r["label"] for r in near["items"]] == ["Tremplin Saison"]
+    hits = httpx.get(f"{url}/recherche.json", params={"q": "espace Tremplin Saison"}).json()
+    assert hits["total"] == 0 and hits["suggestion"] == "Tremplin Saison"
+    html = httpx.get(f"{url}/recherche", params={"q": "espace Tremplin Saison"}).text
+    assert '<a href="/recherche?q=Tremplin+Saison">Tremplin Saison</a>' in html
 
 
 def test_a_search_finding_nothing_shows_no_empty_facets_and_english_pages_no_french_colon(url):
