@@ -1074,7 +1074,7 @@ NEAR = "SELECT term FROM word WHERE LENGTH(term) BETWEEN ? AND ?"  # the words a
 WRITTEN = "SELECT label, body, body_fr, body_en, context FROM doc WHERE doc MATCH ? LIMIT 20"  # spellings
 SIMILAR = 80  # edit similarity (0-100) of a word suggested for a misspelt one ("briancon" for "brinacon": 88)
 # Words a search may say that no name needs (« France services à Gap », « près de Briançon »).
-SMALL_WORDS = matching.ARTICLES | {"dans", "pres", "sur", "pour", "chez", "vers"}
+SMALL_WORDS = matching.ARTICLES | {"dans", "pres", "sur", "pour", "chez"}  # not "vers": a commune (46)
 SPELLED = {full: short for short, full in matching.ABBREVIATIONS.items() if " " not in full}  # saint: st
 
 
