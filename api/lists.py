@@ -14,7 +14,6 @@ past that (/lieux' 1,194 EPCI), they are left out (a département chosen first s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import Counter
@@ -29,7 +28,7 @@ from pyoxigraph import NamedNode
 from api import conneg
 from api.i18n import language, term_name, translator
 from api.pages import local_path, number_param, render, store_of, with_query
-from api.public_http import etag_matches
+from api.public_http import etag_matches, query_etag
 from graph import formats, search
 from graph.contributions import LICENSE_NAMES
 from graph.namespaces import SCHEMA
@@ -224,8 +223,7 @@ def _cell(value: str | list[str]) -> str:
 def twin_etag(request: Request, cat: search.Catalog, fmt: formats.Format) -> str:
     """A twin's ETag as a resource page's (api/resources.py): the version its rows were read at (the
     index's, which may follow the store's by a moment), its format and language, and its query."""
-    query = hashlib.sha1(request.url.query.encode()).hexdigest()[:16]
-    return f'"{cat.version}-{fmt.name}-{language(request)}-{query}"'
+    return query_etag(request, cat.version, fmt.name, language(request))
 
 
 def export(

@@ -6,7 +6,6 @@ same deadline as ``/sparql``, and every failure is a 400/404/504 with a message 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from typing import Any
@@ -22,7 +21,7 @@ from api import conneg
 from api.accounts import CSRF_HEADER, SESSION_COOKIE
 from api.i18n import language
 from api.pages import base_of, render, store_of
-from api.public_http import etag_matches
+from api.public_http import etag_matches, query_etag
 from graph import formats, matching
 from graph import named_queries as nq
 from graph.namespaces import Minter
@@ -131,8 +130,7 @@ async def run_named_query(request: Request, name: str) -> Response:
         offset = _int(values.pop("offset", None), "offset", 0, 0, MAX_OFFSET)
         store = store_of(request)
         # A GET's answer, as a list's twin's (api/lists.py): the store's version, the format and the query.
-        query = hashlib.sha1(request.url.query.encode()).hexdigest()[:16]
-        etag = f'"{store.version}-{fmt.name}-{query}"' if request.method == "GET" else None
+        etag = query_etag(request, store.version, fmt.name) if request.method == "GET" else None
         if etag and etag_matches(request, etag):
             return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept"})
         # A territory's code is checked against the territories (a former code names today's commune), a

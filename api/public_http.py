@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -193,3 +194,10 @@ def etag_matches(request: Request, etag: str) -> bool:
     """Whether ``If-None-Match`` names ``etag`` (weakly, as RFC 9110 compares it) or is ``*``."""
     header = request.headers.get("if-none-match", "").strip()
     return header == "*" or etag in [t.strip().removeprefix("W/") for t in header.split(",")]
+
+
+def query_etag(request: Request, *parts: object) -> str:
+    """The ETag of an answer its query string decides beside ``parts`` (a version, a format, a language):
+    the lists' and search's twins, the named queries."""
+    query = hashlib.sha1(request.url.query.encode()).hexdigest()[:16]
+    return '"' + "-".join(map(str, (*parts, query))) + '"'
