@@ -137,7 +137,11 @@ async def run_named_query(request: Request, name: str) -> Response:
         # project or organisation against the site's.
         coded = any((p.type == "territory" or p.kind) and values.get(p.name) for p in q.params)
         names = await run_in_threadpool(matching.index_of, store) if coded else None
-        bindings = nq.bindings(q, values, store.minter, names)
+        try:
+            bindings = nq.bindings(q, values, store.minter, names)
+        except nq.Unknown:  # maybe written a moment ago: the index follows writes in the background
+            names = await run_in_threadpool(matching.index_of, store, settings.query_timeout)
+            bindings = nq.bindings(q, values, store.minter, names)
         # Only validated integers are appended to our own query text; user values travel as bindings.
         text = f"{q.sparql}LIMIT {limit + 1} OFFSET {offset}\n"
         rows = await run_in_threadpool(store.select, text, bindings, timeout=settings.query_timeout)

@@ -829,15 +829,20 @@ def finish(store: Store, timeout: float) -> None:
         _read.wait_for(lambda: store not in _building, timeout)
 
 
-def index_of(store: Store) -> NameIndex:
+def index_of(store: Store, follow: float = 0.0) -> NameIndex:
     """The index of the store's version, eventually: a write begins a re-read in the background
-    (:func:`changed`) while the previous index answers; only the first read is waited for."""
+    (:func:`changed`) while the previous index answers; only the first read is waited for. With
+    ``follow``, a caller that found a name missing waits up to that many seconds for the index to follow
+    the store's version: the thing may have been written a moment ago."""
     with _lock:
         _read.wait_for(lambda: store in _cache or store not in _building)  # a first read begun elsewhere
         cached = _cache.get(store)
         if cached:
             if cached[0] != store.version:
                 _follow(store)  # a write no listener told of (another process's, on a remote store)
+                if follow:
+                    _read.wait_for(lambda: store not in _building, follow)  # the read ends: current or failed
+                    cached = _cache[store]
             return cached[1]
         _building.add(store)
     try:

@@ -552,3 +552,33 @@ def test_two_grants_of_one_funder_to_one_project_are_one_row(base_iri):
     funded = nq.load_all()["organisation-projets"]
     rows = store.select(funded.sparql, nq.bindings(funded, {"organisation": funder}, m))
     assert [(r["projet"].value, r["role"].value) for r in rows] == [(project, "financeur")]
+
+
+def test_an_organisation_written_a_moment_ago_is_not_a_404(base_iri, tmp_path):
+    """The name index follows writes in the background; a named query given a name it does not know yet
+    waits for it to follow rather than answer 404. The write here is one no listener is told of, as another
+    process's on a remote store: the index reads it whole a second later at the earliest."""
+    store, m = OxigraphStore(base_iri), Minter(base_iri)
+
+    def organisations(*keys: str) -> list[ox.Triple]:
+        ttl = "".join(
+            f"<{m.thing('organisation', k)}> a <http://www.w3.org/ns/org#Organization> ; "
+            f'<http://www.w3.org/2000/01/rdf-schema#label> "{k}"@fr .\n'
+            for k in keys
+        )
+        return list(ox.parse(ttl.encode(), ox.RdfFormat.TURTLE))
+
+    store.replace_graph(m.graph("essai"), organisations("ancienne"))
+    with serve(store, tmp_path) as url:
+
+        def status(key: str) -> int:
+            return httpx.get(f"{url}/api/organisation-projets", params={"organisation": key}).status_code
+
+        assert status("ancienne") == 200
+        told, store.listeners[:] = store.listeners[:], []
+        try:
+            store.replace_graph(m.graph("essai"), organisations("ancienne", "nouvelle"))
+        finally:
+            store.listeners[:] = told
+        assert status("nouvelle") == 200
+        assert status("jamais") == 404  # the index has followed: no wait for a name nobody wrote
