@@ -166,6 +166,40 @@ def test_projects_of_a_departement_include_its_communes_and_epci(api_url):
     assert all("/id/commune/" not in p or "/id/commune/04" in p for p in places)
 
 
+def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
+    """A contact sheet, as an agent asks for one: address, phone, e-mail, website and the opening hours in
+    the order of the week, one row per place, in CSV too."""
+    url = api_url + "/api/annuaire-lieux"
+    rows = {r["nom"]: r for r in httpx.get(url, params={"territoire": "05023"}).json()}
+    assert set(rows) == {
+        "France services Briançonnais",
+        "Quai9",
+        "COMMUNAUTE DE COMMUNES DU BRIANCONNAIS - Altipolis",
+    }
+    fs = rows["France services Briançonnais"]
+    assert (fs["adresse"], fs["codePostal"], fs["communeNom"]) == (
+        "23 Avenue de la République",
+        "05100",
+        "Briançon",
+    )
+    assert (fs["telephone"], fs["courriel"], fs["rendezVous"]) == (
+        "04 92 45 45 85",
+        "franceservices@ccbrianconnais.fr",
+        True,
+    )
+    assert fs["horaires"].startswith(
+        "lundi 09:00-12:45; lundi 14:00-16:30; mardi 14:00-16:30; mercredi 09:00"
+    )
+    assert fs["horaires"].endswith("vendredi 09:00-12:45; vendredi 14:00-16:15")
+    assert (
+        rows["Quai9"]["site"] == "http://www.atelierquai9.com/fr/atelier" and "horaires" not in rows["Quai9"]
+    )
+    sheet = list(
+        csv.DictReader(io.StringIO(httpx.get(url, params={"territoire": "05", "format": "csv"}).text))
+    )
+    assert len(sheet) == len({r["lieu"] for r in sheet}) > 20  # one row per place of the Hautes-Alpes
+
+
 def test_formats_and_paging(api_url):
     url = api_url + "/api/communes-departement"
     page = httpx.get(url, params={"departement": "05", "limit": 10})

@@ -200,6 +200,7 @@ def test_a_territory_page_counts_what_the_documented_sparql_counts(
         for name, kind, column in (
             ("projets-territoire", "projets", "projet"),
             ("lieux-territoire", "lieux", "lieu"),
+            ("annuaire-lieux", "lieux", "lieu"),
         ):
             q = queries[name]
             rows = store.select(q.sparql, nq.bindings(q, {"territoire": t}, m, names))
