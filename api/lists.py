@@ -39,7 +39,12 @@ PER_PAGE = 50
 SEARCH_FACETS = ["kind", "departement", "theme"]
 FACET_VALUES = 40  # the most frequent values a facet shows, the chosen ones too; the others folded
 FOLDED = 120  # values of a facet a page holds at most (every département), unless asked (?valeurs=)
-OFFERED = (formats.HTML, formats.JSON, formats.CSV)  # HTML first: a browser's */* gets the page
+OFFERED = (
+    formats.HTML,
+    formats.JSON,
+    formats.CSV,
+    formats.EXCEL,
+)  # HTML first: a browser's */* gets the page
 
 
 @dataclass
@@ -246,7 +251,10 @@ def export(
         body = {"total": total, **extra, "next": following, "items": items}
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)
     cells = ([r["iri"], r["label"], *(_cell(r.get(c, [])) for c in columns)] for r in items)
-    body = formats.spreadsheet_csv(["iri", "label", *columns], cells)
+    body = formats.spreadsheet_csv(["iri", "label", *columns], cells, fmt)
+    if fmt is formats.EXCEL:  # downloaded, not shown: a spreadsheet opens it
+        name = request.url.path.strip("/").partition(".")[0] or "liste"
+        headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 

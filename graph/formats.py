@@ -73,11 +73,14 @@ SPARQL_JSON = _results("sparql-json", ox.QueryResultsFormat.JSON, "json", "appli
 SPARQL_XML = _results("sparql-xml", ox.QueryResultsFormat.XML, "xml", "application/xml", "text/xml")
 CSV = _results("csv", ox.QueryResultsFormat.CSV)
 TSV = _results("tsv", ox.QueryResultsFormat.TSV)
+# CSV as a French spreadsheet opens it with a double click: semicolons (its list separator), a byte order
+# mark (else it reads UTF-8 as Windows-1252) and decimal commas. Only by name: text/csv negotiates CSV.
+EXCEL = Format("excel", "text/csv", "csv", "CSV for Excel (semicolons)", aliases=("tableur",))
 
 RDF = (TURTLE, JSONLD, NTRIPLES, RDFXML, NQUADS, TRIG)  # what the loaders read and ``export`` writes
 DESCRIPTION = (TURTLE, JSONLD, NTRIPLES, RDFXML)  # a description of something, as data
 RESULTS = (SPARQL_JSON, SPARQL_XML, CSV, TSV)  # SELECT and ASK answers
-ROWS = (JSON, SPARQL_JSON, CSV, TSV)  # named queries' pages of rows
+ROWS = (JSON, SPARQL_JSON, CSV, TSV, EXCEL)  # named queries' pages of rows
 
 
 def find(offered: Sequence[Format], token: str) -> Format | None:
@@ -148,6 +151,10 @@ def write_rows(fmt: Format, names: list[str], rows: list[dict]) -> bytes:
         return json.dumps(
             [{n: _plain(r[n]) for n in names if n in r} for r in rows], ensure_ascii=False
         ).encode()
+    if fmt is EXCEL:
+        return spreadsheet_csv(
+            names, ([_decimal_comma(r[n]) if n in r else "" for n in names] for r in rows), fmt
+        ).encode()
     out = io.StringIO()
     if fmt is CSV:
         writer = csv.writer(out, lineterminator="\r\n")
@@ -181,10 +188,21 @@ def spreadsheet_text(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and spreadsheet_cells([cell[1:]]) == [cell] else cell
 
 
-def spreadsheet_csv(header: list[str], rows: Iterable[Iterable[Any]]) -> str:
+def spreadsheet_csv(header: list[str], rows: Iterable[Iterable[Any]], fmt: Format = CSV) -> str:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(map(spreadsheet_cells, [header, *rows]))
+    if fmt is EXCEL:
+        out.write("\ufeff")
+    delimiter = ";" if fmt is EXCEL else ","
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(
+        map(spreadsheet_cells, [header, *rows])
+    )
     return out.getvalue()
+
+
+def _decimal_comma(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    """A number's text as a French spreadsheet reads it (12,5): with a point it is text, or a date."""
+    numeric = isinstance(term, ox.Literal) and term.datatype.value in _NUMERIC
+    return term.value.replace(".", ",") if numeric else term.value
 
 
 def _plain(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Any:

@@ -221,3 +221,13 @@ def test_flat_json_keeps_big_integers_exact_and_is_valid_json() -> None:
         {"v": "NaN"},
         {"v": "x"},
     ]
+
+
+def test_rows_for_a_french_spreadsheet_have_semicolons_a_bom_and_decimal_commas() -> None:
+    """« 1500.5 » is text (or a date) to a French Excel; a version number in a plain literal stays as is."""
+    decimal = ox.Literal("1500.5", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal"))
+    rows = [{"montant": decimal, "nom": ox.Literal("Briançon; 1.2"), "f": ox.Literal("=1+1")}]
+    body = formats.write_rows(formats.EXCEL, ["montant", "nom", "f"], rows).decode("utf-8")
+    assert body == '\ufeffmontant;nom;f\r\n1500,5;"Briançon; 1.2";\'=1+1\r\n'
+    assert formats.find(formats.ROWS, "text/csv") is formats.CSV  # Excel's only by its name
+    assert formats.find(formats.ROWS, "tableur") is formats.EXCEL

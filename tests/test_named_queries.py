@@ -198,6 +198,11 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
         csv.DictReader(io.StringIO(httpx.get(url, params={"territoire": "05", "format": "csv"}).text))
     )
     assert len(sheet) == len({r["lieu"] for r in sheet}) > 20  # one row per place of the Hautes-Alpes
+    excel = httpx.get(url, params={"territoire": "05", "format": "excel"})  # for a French spreadsheet
+    assert (
+        excel.content.startswith("\ufeff".encode()) and "attachment" in excel.headers["content-disposition"]
+    )
+    assert list(csv.DictReader(io.StringIO(excel.content.decode("utf-8-sig")), delimiter=";")) == sheet
 
 
 def test_formats_and_paging(api_url):

@@ -4,6 +4,7 @@ parsed by rdflib."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import sys
@@ -168,6 +169,29 @@ def test_every_page_negotiates_its_format(url, path):
         assert csv_answer.text.startswith("iri,label")
         by_name = httpx.get(url + path + ("&" if "?" in path else "?") + "format=csv")
         assert by_name.text == csv_answer.text
+
+
+def test_a_list_opens_in_a_french_spreadsheet(url):
+    """A French Excel reads a CSV with its list separator (;) and as Windows-1252 unless a byte order mark
+    says UTF-8: the comma CSV gave one column and « BrianÃ§on ». The list page links an Excel variant of
+    the whole list: the same rows, downloaded."""
+    page = httpx.get(f"{url}/lieux", params={"departement": "73"}).text
+    link = re.search(r'<a href="([^"]*format=excel)">CSV \(Excel\)</a>', page)
+    assert link, "the list page links its Excel variant"
+    r = httpx.get(url + html.unescape(link[1]))
+    assert (
+        r.headers["content-type"].startswith("text/csv")
+        and 'filename="lieux.csv"' in r.headers["content-disposition"]
+    )
+    assert r.content.startswith("\ufeff".encode())
+    excel = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    plain = list(
+        csv.DictReader(io.StringIO(httpx.get(f"{url}/lieux.csv", params={"departement": "73"}).text))
+    )
+    assert excel == plain and len(plain) > 0
+    assert httpx.get(f"{url}/lieux", headers={"Accept": "text/csv"}).text.startswith("iri,label")  # still CSV
+    found = httpx.get(f"{url}/recherche", params={"q": "saison"}).text
+    assert "format=excel" in found
 
 
 def test_the_downloads_page_has_its_twins_as_every_page_before_and_after_the_first_build(site):
