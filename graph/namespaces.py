@@ -35,7 +35,6 @@ ORG = PREFIXES["org"]
 FOAF = PREFIXES["foaf"]
 PROV = PREFIXES["prov"]
 DCAT = PREFIXES["dcat"]
-GEO = PREFIXES["geo"]
 IGEO = PREFIXES["igeo"]
 CS = PREFIXES["cs"]
 
