@@ -479,13 +479,13 @@ class Reader:
         snapshot = self.runner.snapshots.opened()
         return [tuple(s[n] for n in names) for s in snapshot.query(query, use_default_graph_as_union=True)]
 
-    def ask(self, query, bindings=None, *, public=True, timeout=None):
+    def ask(self, query, bindings=None, *, public=True):
         if self._direct(public):
             return self.store.ask(query, bindings, public=public)
-        body = self._body(query, bindings, timeout, True)
+        body = self._body(query, bindings, None, True)
         return bool(ox.parse_query_results(body, ox.QueryResultsFormat.JSON))
 
-    def construct(self, query, bindings=None, *, public=True, timeout=None):
+    def construct(self, query, bindings=None, *, public=True):
         if self._direct(public):
             return self.store.construct(query, bindings, public=public)
-        return list(ox.parse(self._body(query, bindings, timeout, False), ox.RdfFormat.N_TRIPLES))
+        return list(ox.parse(self._body(query, bindings, None, False), ox.RdfFormat.N_TRIPLES))
