@@ -14,11 +14,10 @@ import pyoxigraph as ox
 from graph import data_inclusion
 from graph.describe import Text
 from graph.dumps import CSV_QUERIES, DATA_INCLUSION_DIR, DATA_INCLUSION_TITLE, graph_file, public_counts
-from graph.namespaces import DCAT, DCTERMS, PREFIXES, PROV, RDF, RDFS, XSD, sparql_prefixes
+from graph.namespaces import DCAT, DCTERMS, PREFIXES, PROV, RDF, RDFS, VOID, XSD, sparql_prefixes
 from graph.store import DEFAULT_GRAPH, Store
 from loaders import data_inclusion_vocabularies as vocab
 
-VOID = PREFIXES["void"]
 DCATAP = "http://data.europa.eu/r5r/"
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "https://www.iana.org/assignments/media-types/"

@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from graph.contact import scrub
-from graph.namespaces import CS, DCTERMS, PREFIXES, PROV, RDFS, SCHEMA, XSD, Minter, slugify
+from graph.namespaces import CS, DCTERMS, PROV, RDFS, SCHEMA, VOID, XSD, Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, iri
 
-VOID = PREFIXES["void"]
 LICENSES = {
     "https://creativecommons.org/licenses/by-sa/4.0/": "CC BY-SA 4.0",
     "https://creativecommons.org/licenses/by/4.0/": "CC BY 4.0",

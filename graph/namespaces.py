@@ -37,6 +37,7 @@ PROV = PREFIXES["prov"]
 DCAT = PREFIXES["dcat"]
 IGEO = PREFIXES["igeo"]
 CS = PREFIXES["cs"]
+VOID = PREFIXES["void"]
 
 
 def sparql_prefixes(names: list[str] | None = None) -> str:
