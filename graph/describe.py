@@ -60,14 +60,14 @@ def labels_of(store: Store, nodes: list[ox.NamedNode]) -> dict[str, dict[str, st
     return found
 
 
-def closure_query(node: ox.NamedNode, depth: int = MAX_BNODE_DEPTH) -> str:
-    """Triples of the blank nodes reachable from ``node`` through blank nodes only, up to ``depth`` hops.
+def closure_query(node: ox.NamedNode) -> str:
+    """Triples of the blank nodes ``node`` reaches through blank nodes only, in MAX_BNODE_DEPTH hops at most.
 
     One query rather than one per blank node: a remote server's blank-node labels cannot be sent back
     in a later query. The node is written in each branch (by pyoxigraph, escaped) so that every branch
     starts from it; no BIND in the branches, which Virtuoso's compiler fails on."""
     branches = []
-    for n in range(depth):
+    for n in range(MAX_BNODE_DEPTH):
         names = [f"?b{i + 1}" for i in range(n)] + ["?b"]
         starts = [str(node), *names[:-1]]
         hops = " ".join(f"{a} ?q{i} {b} ." for i, (a, b) in enumerate(zip(starts, names, strict=True)))

@@ -77,11 +77,11 @@ def scan(path: Path, minter: Minter, graph: str | None = None, fmt_name: str | N
     return FileScan(fmt, target, dict(counts), meta)
 
 
-def ontology(minter: Minter, directory: Path = ONTOLOGY_DIR) -> ImportResult:
+def ontology(minter: Minter) -> ImportResult:
     """ontology/*.ttl (ontology, shapes) → graph 'ontologie'; ontology/vocabularies/*.ttl → 'vocabulaires'."""
     parts = {
-        "ontologie": (sorted(directory.glob("*.ttl")), "Ontologie et formes SHACL de Comm'un Services"),
-        "vocabulaires": (sorted((directory / "vocabularies").glob("*.ttl")), "Vocabulaires SKOS"),
+        "ontologie": (sorted(ONTOLOGY_DIR.glob("*.ttl")), "Ontologie et formes SHACL de Comm'un Services"),
+        "vocabulaires": (sorted((ONTOLOGY_DIR / "vocabularies").glob("*.ttl")), "Vocabulaires SKOS"),
     }
     loads, report = [], []
     for name, (files, label) in parts.items():
