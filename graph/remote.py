@@ -484,7 +484,6 @@ class RemoteStore(Store):
                     self._version = None
             if private:
                 return
-            self.written.update(public)  # the browsing index re-reads what these graphs describe
         self.changed(public)
 
     def replace_graph(self, graph, triples, meta=None):

@@ -75,7 +75,9 @@ class Store(ABC):
         self.listeners: list[Callable[[list[str]], None]] = []
 
     def changed(self, graphs: list[str]) -> None:
-        """Tell the listeners that the version moved, and which public graphs moved it."""
+        """Tell the listeners that the version moved, and which public graphs moved it (also kept in
+        ``written``: the browsing index re-reads what they describe)."""
+        self.written.update(graphs)
         for listener in list(self.listeners):
             listener(graphs)
 
@@ -312,7 +314,6 @@ class OxigraphStore(Store):
         self._version += 1
         if self._version_file:
             _write_aside(self._version_file, str(self._version))
-        self.written.update(graphs)  # the browsing index re-reads what these graphs describe
         self.changed(graphs)
 
     def replace_graph(self, graph, triples, meta=None):
