@@ -29,6 +29,7 @@ from api.reconcile import (
     type_id,
     type_name,
 )
+from api.uploads import UploadError
 from graph.formats import spreadsheet_cells
 from graph.matching import TERRITORY_TYPES, TYPES, NameIndex
 
@@ -38,15 +39,6 @@ ROWS_PER_CHUNK = 500  # rows matched between two writes of the stream
 ADDED = ("iri", "code_insee", "libelle", "score", "certain")
 PASTED_COLUMN = "nom"
 FIELDS = ("fichier", "colle", "colonne", "type", "colonne_departement", "extension")  # the form's, no other
-
-
-class BadUpload(ValueError):
-    """The file or the form cannot be used: answered 400 with the reason (an api/i18n.py key and its
-    values), in the asker's language."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key, self.values = key, values
 
 
 def _decode(data: bytes) -> tuple[str, bool]:
@@ -69,10 +61,10 @@ def read_table(text: str) -> tuple[list[str], list[list[str]], str]:
     try:
         header = next(reader, None)
         if not header:
-            raise BadUpload("link_empty")
+            raise UploadError("link_empty")
         rows = [r for r in reader if any(cell.strip() for cell in r)]
     except csv.Error as e:  # a field of more than 128 KB, a quote left open…
-        raise BadUpload("link_unreadable", line=reader.line_num, error=e) from None
+        raise UploadError("link_unreadable", line=reader.line_num, error=e) from None
     return [h.strip() for h in header], rows, delimiter
 
 
@@ -145,14 +137,14 @@ async def _form(request: Request) -> dict[str, Any]:
     """The posted form → table and choices; every refusal says what to change."""
     form = await request.form(max_part_size=MAX_BYTES)
     if unknown := sorted(set(form.keys()).difference(FIELDS)):  # a misnamed field was ignored in silence
-        raise BadUpload("json_unknown_fields", unknown=", ".join(unknown), expected=", ".join(FIELDS))
+        raise UploadError("json_unknown_fields", unknown=", ".join(unknown), expected=", ".join(FIELDS))
     upload = form.get("fichier")
     pasted = form.get("colle")
     uploaded = isinstance(upload, UploadFile) and upload.filename
     if uploaded:
         data = await upload.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
-            raise BadUpload("link_too_big", mb=MAX_BYTES // (1024 * 1024))
+            raise UploadError("link_too_big", mb=MAX_BYTES // (1024 * 1024))
         text, bom = _decode(data)
         header, rows, delimiter = read_table(text)
     elif isinstance(pasted, str) and pasted.strip():
@@ -160,18 +152,18 @@ async def _form(request: Request) -> dict[str, Any]:
         # a download, opened in Excel as often as not, which reads « Briançon » only after a BOM
         header, rows, delimiter, bom = [PASTED_COLUMN], [[line] for line in lines], ",", True
     else:
-        raise BadUpload("link_nothing")
+        raise UploadError("link_nothing")
     chosen = str(form.get("colonne") or "").strip() if uploaded else PASTED_COLUMN
     column = _column(header, chosen or header[0], "colonne")
     dep_name = str(form.get("colonne_departement") or "").strip()
     departement_column = _column(header, dep_name, "colonne_departement") if dep_name else None
     asked = str(form.get("type") or "").strip()  # none: any territory level, a column may mix them
     if asked and (t := type_id(asked)) is None:
-        raise BadUpload("link_type_unknown", asked=asked, known=ACCEPTED_TYPES)
+        raise UploadError("link_type_unknown", asked=asked, known=ACCEPTED_TYPES)
     props = [str(p) for p in form.getlist("extension")]
     unknown = [p for p in props if p not in EXTENSION_PROPERTIES]
     if unknown:
-        raise BadUpload("link_extension_unknown", asked=unknown[0], known=", ".join(EXTENSION_PROPERTIES))
+        raise UploadError("link_extension_unknown", asked=unknown[0], known=", ".join(EXTENSION_PROPERTIES))
     return dict(
         header=header,
         rows=rows,
@@ -190,7 +182,7 @@ def _column(header: list[str], name: str, field: str) -> int:
     lowered = [h.lower() for h in header]
     if name.lower() in lowered:
         return lowered.index(name.lower())
-    raise BadUpload("link_no_column", field=field, name=name, header=", ".join(header))
+    raise UploadError("link_no_column", field=field, name=name, header=", ".join(header))
 
 
 @router.get("/rapprochement", response_class=HTMLResponse)
@@ -213,7 +205,7 @@ async def linked_csv(request: Request) -> Response:
     territory level), ``colonne_departement``, ``extension`` (repeated)."""
     try:
         form = await _form(request)
-    except BadUpload as e:
+    except UploadError as e:
         t = translator(language(request))
         return PlainTextResponse(t("link_refused", reason=t(e.key, **e.values)) + "\n", 400)
     index = await run_in_threadpool(name_index, request)  # the first read of the index takes seconds

@@ -39,8 +39,8 @@ INLINE = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp
 
 
 class UploadError(ValueError):
-    """Why a file is refused: a key of api/i18n.py's table and its values, worded next to the file field in
-    the page's language (French in logs)."""
+    """Why a file is refused (a contribution's, a spreadsheet to link): a key of api/i18n.py's table and
+    its values, worded in the asker's language (French in logs)."""
 
     def __init__(self, key: str, **values: object):
         super().__init__(translator("fr")(key, **values))
