@@ -30,7 +30,7 @@ from graph import matching
 from graph.contact import scrub
 from graph.contributions import LICENSES, LINK_FIELDS, Content, Contributions, Contributor, StoredFile
 from graph.describe import pick
-from graph.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS, Minter
+from graph.namespaces import DCTERMS, ORG, RDF, RDFS, SCHEMA, SKOS, Minter
 from graph.settings import ONTOLOGY_DIR, Settings
 from graph.store import Store, StoreError
 from loaders import rdf as rdf_loader
@@ -270,7 +270,7 @@ def choices(request: Request, lang: str | None = None) -> dict:
     return {key: concepts(store, scheme, lang) for key, scheme in SCHEMES.items()} | {
         "licenses": list(LICENSES.items()),
         "projects": entities(store, SCHEMA + "Project"),
-        "organisations": entities(store, "http://www.w3.org/ns/org#Organization"),
+        "organisations": entities(store, ORG + "Organization"),
     }
 
 

@@ -23,6 +23,7 @@ import httpx
 import pyoxigraph as ox
 
 from graph import formats
+from graph.namespaces import CS, RDFS
 from graph.pool import EMPTY_GRAPH, Answer, Job, serialize, threaded_answer
 from graph.settings import Settings
 from graph.sparql_text import bind, named_iris, query_form
@@ -35,8 +36,8 @@ RETRIES = 2  # extra attempts for a read that met a transient failure
 BACKOFF = 0.3  # seconds before the first retry, doubled each time
 DOWN_FOR = 1.0  # seconds during which a server that refused a connection is not asked again
 VERSION_TTL = 1.0  # seconds a version read from the server is trusted (other processes may write)
-VERSION_PREDICATE = "https://w3id.org/communs-services/def#versionDuStore"
-KNOWN_GRAPH = "https://w3id.org/communs-services/def#grapheConnu"
+VERSION_PREDICATE = CS + "versionDuStore"
+KNOWN_GRAPH = CS + "grapheConnu"
 ASK_COLUMN = "__ASK_RETVAL"
 VIRTUOSO_BNODE = b"nodeID://"
 
@@ -219,7 +220,7 @@ class RemoteStore(Store):
         absent graphs as the whole store, so there it is a graph that holds one harmless triple."""
         if self.dialect.virtuoso and not self._empty_ready:
             e = ox.NamedNode(EMPTY_GRAPH)
-            comment = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+            comment = ox.NamedNode(RDFS + "comment")
             sentinel = ox.Literal("graphe vide : nommé quand une requête ne doit lire aucun graphe")
             self.update(f"INSERT DATA {{ GRAPH {e} {{ {e} {comment} {sentinel} }} }}")
             self._empty_ready = True

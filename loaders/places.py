@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from graph.contact import personal_email, scrub
 from graph.matching import words
-from graph.namespaces import CS, OWL, RDFS, SCHEMA, Minter, former_slugify, slugify
+from graph.namespaces import CS, DCTERMS, OWL, RDFS, SCHEMA, Minter, former_slugify, slugify
 from graph.outlines import departement_at
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, expand, iri, lit
@@ -576,7 +576,7 @@ def link_same_places(
     )
     rows = store.select(
         f"""SELECT ?g ?p ?l ?c ?lat ?lon WHERE {{ GRAPH ?g {{
-              ?p a <{CS}ServicePlace> ; <{RDFS}label> ?l ; <http://purl.org/dc/terms/spatial> ?c ;
+              ?p a <{CS}ServicePlace> ; <{RDFS}label> ?l ; <{DCTERMS}spatial> ?c ;
                  <{SCHEMA}geo> [ <{SCHEMA}latitude> ?lat ; <{SCHEMA}longitude> ?lon ] }}
               FILTER(?g != <{graph}>) }}"""
     )

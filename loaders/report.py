@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph import contact
-from graph.namespaces import Minter, slugify
+from graph.namespaces import SCHEMA, Minter, slugify
 from graph.terms import Triples, lit
 from loaders import ImportResult, SourceError, mentions, named
 from loaders.dates import MONTH, MONTHS
@@ -39,7 +39,7 @@ DAY_DATE = re.compile(
 LATER = re.compile(r"(?:en\s+)?fin d['’]année\s+(\d{4})(?:\s*\(([^)]*)\))?", re.I)
 PERSON_LINE = re.compile(r"^([A-ZÉÈ][\wéèëïô'-]+(?:[ -][A-ZÉÈ][\wéèëïô'-]+)+)\s*[–—-]\s*(\S+@\S+)$")
 BOLD = re.compile(r"\*\*(.+?)\*\*")
-ONLINE = ox.NamedNode("http://schema.org/OnlineEventAttendanceMode")
+ONLINE = ox.NamedNode(SCHEMA + "OnlineEventAttendanceMode")
 QUOTED = re.compile(r"[\"“«]\s*(.+?)\s*[\"”»]")
 
 
@@ -176,7 +176,7 @@ def build(path: Path, minter: Minter) -> ImportResult:
             named(pub, f, label, "schema:Event")
             pub.add(f, "schema:startDate", when)
             pub.add(f, "cs:dateNote", note, "fr")
-            pub.add(f, "schema:eventStatus", ox.NamedNode("http://schema.org/EventScheduled"))
+            pub.add(f, "schema:eventStatus", ox.NamedNode(SCHEMA + "EventScheduled"))
             pub.add(f, "schema:alternateName", quoted.group(1) if quoted else None, "fr")
             pub.add(f, "schema:description", contact.scrub(plain), "fr")
             if re.search(r"web\s*@|visio", label, re.I):
