@@ -3,16 +3,17 @@ range requests (Starlette's FileResponse answers ``Range``)."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 
 from api import conneg
 from api.i18n import STRINGS, language, translator
 from api.pages import number, render
-from api.public_http import etag_matches
+from api.public_http import etag_matches, tagged
 from graph import formats
 from graph.dumps import DATA_INCLUSION_DIR, NQUADS, Dumps
 
@@ -52,11 +53,11 @@ def downloads_page(request: Request, ext: str | None = None) -> Response:
     manifest, pending = dumps.manifest(), dumps.pending()
     if fmt is formats.JSON:
         body = {**(manifest or {"version": None, "files": []}), "preparing": pending, "error": dumps.error}
-        return JSONResponse(body, headers={"Vary": "Accept"})
+        return tagged(request, json.dumps(body, ensure_ascii=False), "application/json", {"Vary": "Accept"})
     if fmt is formats.CSV:
         rows = ([f.get(c) for c in COLUMNS] for f in (manifest or {"files": []})["files"])
         body = formats.spreadsheet_csv(COLUMNS, rows)
-        return Response(body, media_type="text/csv; charset=utf-8", headers={"Vary": "Accept"})
+        return tagged(request, body, "text/csv; charset=utf-8", {"Vary": "Accept"})
     lang = language(request)
     files = [file_view(f, lang) for f in manifest["files"]] if manifest else []
     context = {"manifest": manifest, "files": files, "error": dumps.error, "pending": pending}

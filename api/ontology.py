@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from api import conneg
 from api.pages import render
+from api.public_http import tagged
 from graph import formats
 from graph.describe import pick
 from graph.namespaces import CS, OWL, RDF, RDFS
@@ -81,9 +82,9 @@ def ontology(request: Request, ext: str | None = None) -> Response:
     fmt = conneg.choose(request, OFFERED, ext)
     headers = {"Vary": "Accept", "Link": '<https://w3id.org/communs-services/def>; rel="canonical"'}
     if fmt is formats.TURTLE:  # the file itself, with its comments
-        return Response(FILE.read_bytes(), media_type="text/turtle; charset=utf-8", headers=headers)
+        return tagged(request, FILE.read_bytes(), "text/turtle; charset=utf-8", headers)
     if fmt is not formats.HTML:
-        return Response(formats.serialize(triples(), fmt), media_type=fmt.media_type, headers=headers)
+        return tagged(request, formats.serialize(triples(), fmt), fmt.media_type, headers)
     header, classes, properties = terms()
     sections = (("onto_classes", classes), ("onto_properties", properties))
     context = {"header": header, "sections": sections, "namespace": CS}

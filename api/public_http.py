@@ -201,3 +201,13 @@ def query_etag(request: Request, *parts: object) -> str:
     the lists' and search's twins, the named queries."""
     query = hashlib.sha1(request.url.query.encode()).hexdigest()[:16]
     return '"' + "-".join(map(str, (*parts, query))) + '"'
+
+
+def tagged(request: Request, body: bytes | str, media_type: str, headers: dict[str, str]) -> Response:
+    """An answer no store version decides (a file, the downloads' manifest): its ETag is its body's digest,
+    and a client that has it gets a 304."""
+    data = body.encode() if isinstance(body, str) else body
+    headers = {**headers, "ETag": '"' + hashlib.sha1(data).hexdigest()[:16] + '"'}
+    if etag_matches(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=media_type, headers=headers)

@@ -146,17 +146,20 @@ def test_graph_and_dataset_iris_dereference(site):
 
 def test_the_catalogue_void_and_graph_iris_answer_304_to_their_etag(site):
     """/catalogue, /.well-known/void and /graph/… sent an ETag and answered 200 with the whole body to it,
-    where resource pages, the lists' twins and the downloads answer 304: now 304 too, with the ETag."""
+    where resource pages, the lists' twins and the downloads answer 304: now 304 too, with the ETag; /def
+    and the downloads' manifest sent none."""
     url, store = site
     territories = store.minter.graph("territoires").removeprefix(store.minter.base.removesuffix("/"))
-    for path in ("/catalogue", "/.well-known/void", territories):
-        turtle = {"Accept": "text/turtle"}
-        first = httpx.get(url + path, headers=turtle)
+    rdf = ("text/turtle", "application/ld+json")
+    for path, (asked, other_format) in [
+        (p, rdf) for p in ("/catalogue", "/.well-known/void", territories, "/def")
+    ] + [("/telechargements", ("application/json", "text/csv"))]:
+        first = httpx.get(url + path, headers={"Accept": asked})
         etag = first.headers["etag"]
         assert first.status_code == 200 and first.text, path
-        again = httpx.get(url + path, headers={**turtle, "If-None-Match": etag})
+        again = httpx.get(url + path, headers={"Accept": asked, "If-None-Match": etag})
         assert again.status_code == 304 and again.headers["etag"] == etag and not again.content, path
-        other = httpx.get(url + path, headers={"Accept": "application/ld+json", "If-None-Match": etag})
+        other = httpx.get(url + path, headers={"Accept": other_format, "If-None-Match": etag})
         assert other.status_code == 200 and other.headers["etag"] != etag, path
 
 
