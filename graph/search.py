@@ -131,7 +131,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "14"  # name keys of graph.matching.words; région facet; level keys; ties by IRI; context
+SCHEMA_VERSION = "15"  # matching.words name keys; région facet; level keys; ties by IRI; context; its tokens
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
@@ -180,8 +180,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(
 """
 BODIES = ("", "fr", "en")  # doc's text columns: in no page language (untagged, or another), French, English
 # doc's last column, the item's context: the labels of its facets' values and of its territories (the closure
-# of its places: commune, EPCI, département, région, informal areas), in every language. « tiers-lieu Gap »
-# finds the tiers-lieux of Gap though no text of theirs names their network or their commune.
+# of its places: commune, EPCI, département, région, informal areas), in every language, and each of these
+# territories' token. « tiers-lieu Gap » finds the tiers-lieux of Gap though no text of theirs names their
+# network or their commune; Gap's token, not the word « gap », which « Gapeau » begins.
 OWN = "{label body body_fr body_en}"  # doc's columns of the item's own texts
 DERIVED = (  # noqa: SIM905 - every table but state and pending
     "graph origin item facet_count facet place territory part value_label word name doc"
@@ -248,6 +249,14 @@ class Territory:
     code: str = ""
     population: int | None = None
     parents: list[str] = field(default_factory=list)
+
+    @functools.cached_property  # asked once per item within the territory
+    def token(self) -> str:
+        """The one word of an item's context saying it lies in this territory: a search naming the territory
+        asks for it, where its label's words are also those of longer names (« Savoie » of « Haute-Savoie »)
+        and begin others (« Gap » « Gapeau »). No text has it, and the word table does not (no prefix nor
+        spelling suggestion reaches it)."""
+        return "zt" + self.level + re.sub("[^0-9a-z]", "", folded(self.iri.rsplit("/", 1)[-1]))
 
 
 def _marks(n: int) -> str:
@@ -476,6 +485,12 @@ class Catalog:
         for n, places in within.items():
             said[n] += [label for t in places for label in names.get(t) or [self.territories[t].label]]
         context = {n: " ".join(dict.fromkeys(labels)) for n, labels in said.items()}
+        # The words the table holds, so that a search expands a prefix into words (a prefix query of
+        # FTS5 reads every posting of its words before the first match; a word query streams them).
+        found = {w for texts in docs.values() for w in words_of(" ".join(texts))}
+        found.update(w for c in context.values() for w in words_of(c))
+        for n, places in within.items():
+            context[n] += "".join(sorted(" " + self.territories[t].token for t in places))
         # Rows already there above ``after`` (items not read again, when the territories changed): the
         # contexts that moved. Then the rows of the items read.
         query = "SELECT rowid, context FROM doc WHERE rowid > ?"
@@ -485,10 +500,6 @@ class Catalog:
             "INSERT INTO doc(rowid, label, body, body_fr, body_en, context) VALUES (?, ?, ?, ?, ?, ?)",
             [(n, *texts, context.get(n, "")) for n, texts in docs.items()],
         )
-        # The words the table holds, so that a search expands a prefix into words (a prefix query of
-        # FTS5 reads every posting of its words before the first match; a word query streams them).
-        found = {w for texts in docs.values() for w in words_of(" ".join(texts))}
-        found.update(w for c in context.values() for w in words_of(c))
         db.executemany("INSERT OR IGNORE INTO word VALUES (?)", [(w,) for w in found])
 
     def _write_territories(self, store: Store) -> None:
@@ -708,6 +719,41 @@ class Catalog:
             self.territories[child].parents.append(parent)
             self.children[parent].append(child)
         self.triples: int = db.execute("SELECT COALESCE(SUM(triples), 0) FROM graph").fetchone()[0]
+        self._named: dict[str, set[str]] | None = None
+
+    def territory_names(self) -> dict[str, set[str]]:
+        """The territories by the keys of their names, with or without their code in brackets (« Savoie
+        (73) »; homonyms together: the communes Saint-Martin), and the départements also by their codes;
+        made at the first search, not at each start."""
+        if self._named is None:
+            self._named = defaultdict(set)
+            for t in self.territories.values():
+                for name in {t.label, BRACKETED.sub("", t.label)}:
+                    self._named[name_key(name)].add(t.iri)
+                if t.level == "departement" and t.code:
+                    self._named["#" + t.code.lower()].add(t.iri)
+        return self._named
+
+    def places_named(self, text: str) -> tuple[list[str], list[tuple[str, set[str]]]]:
+        """(the words of a search, small words but those of a name dropped; the names of territories it says
+        in full and the territories of each): the longest run of words that names one, case, accents,
+        hyphens and « St » aside (« tiers-lieu saint martin de belleville »). A département's code names it
+        beside other words (« tiers-lieu 05 »)."""
+        written, words, places, at = text.split(), [], [], 0
+        named = self.territory_names()
+        while at < len(written):
+            for end in range(len(written), at, -1):
+                name = " ".join(written[at:end])
+                iris = named.get(name_key(name)) or (len(written) > 1 and named.get("#" + name.lower()))
+                if iris:
+                    places.append((name, iris))
+                    at = end
+                    break
+            else:
+                words.append(written[at])
+                at += 1
+        said = [w for w in words if folded(w) not in SMALL_WORDS]
+        return said if places or said else words, places
 
     # --- reading ----------------------------------------------------------------------------
     @contextmanager
@@ -951,6 +997,17 @@ class Catalog:
                 return "(" + " OR ".join('"' + " ".join(p) + '"' for p in phrases) + ")"
         return " AND ".join("(" + " OR ".join(f'"{t}"' for t in ts) + ")" for ts in terms)
 
+    def _within_clause(self, iris: set[str]) -> str:
+        """The items within one of these territories: their tokens, in the items' context."""
+        return "(" + " OR ".join(f'"{self.territories[t].token}"' for t in sorted(iris)) + ")"
+
+    def _place_clause(self, name: str, iris: set[str]) -> str:
+        """A territory's name in a search: the items within it, or whose own texts say its name as the search
+        or the territory writes it, whole words (a project « passant à Bourg-Saint-Maurice »)."""
+        names = [name, *(self.territories[t].label for t in sorted(iris))]
+        said = " OR ".join(dict.fromkeys(f'"{" ".join(words_of(n))}"' for n in names if words_of(n)))
+        return f"({self._within_clause(iris)} OR {OWN} : ({said}))"
+
     def suggest(self, text: str) -> str | None:
         """What a search finding nothing may have meant (FTS5 has no spelling correction): each of its words
         that no word of the index begins ("brinacon") replaced by the most similar one of about its length
@@ -985,18 +1042,26 @@ class Catalog:
         lang: str = "fr",
     ) -> tuple[int, list[tuple[Item, Snippet]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
         """Full text, every word as a prefix: (how many match, one page of items best first with their
-        snippet, counts per list, counts per facet). Bounded: only the first :data:`RANKED` matches (a
-        whole name equal to the search, then every word in the label, then in the item's own texts, then
-        those needing its context: « tiers-lieu Gap ») are ranked and counted per list and facet, and the
-        total up to :data:`COUNTED`; later pages follow in index order. Every language is searched; the
-        snippet is from the item's own text in ``lang`` (or in none), unless only the other language's
-        text holds the match: that text then tells why the item was found (never the context)."""
+        snippet, counts per list, counts per facet); words naming a territory in full select it
+        (:meth:`places_named`). Bounded: only the first :data:`RANKED` matches (a whole name equal to the
+        search, then those within the territories it names, then every word in the label, then in the
+        item's own texts, then those needing its context: « tiers-lieu Gap ») are ranked and counted per
+        list and facet, and the total up to :data:`COUNTED`; later pages follow in index order. Every
+        language is searched; the snippet is from the item's own text in ``lang`` (or in none), unless only
+        the other language's text holds the match: that text then tells why the item was found (never the
+        context)."""
+        words, places = self.places_named(text)
         with self._reading() as db:
-            clauses = [self._clause(db, written) for written in dict.fromkeys(said_words(text))]
-        clauses = [c for c in clauses if c != ""]
-        if not clauses or None in clauses:  # no word, or one the index has not
+            clauses = [self._clause(db, written) for written in dict.fromkeys(words)]
+        clauses = [c for c in dict.fromkeys(clauses) if c != ""]
+        if not (clauses or places) or None in clauses:  # no word, or one the index has not
             return 0, [], [], {}
-        match = " AND ".join(dict.fromkeys(clauses))
+        what = " AND ".join(clauses)
+        located = " AND ".join(self._within_clause(iris) for _, iris in places)
+        match = " AND ".join([*clauses, *(self._place_clause(name, iris) for name, iris in places)])
+        # After a whole name, those within the territories named first, then the words' own tiers.
+        within = [f"{c} : ({what}) AND {located}" for c in ("{label}", OWN)] + [f"({what}) AND {located}"]
+        within = (within if what else [located]) if places else []
         of_kind = f"i.kind IN ({_marks(len(kinds))})" if kinds else "1"
         hits = "temp.hit h CROSS JOIN item i ON i.n = h.n"
         kept = f"{hits} WHERE {of_kind}"
@@ -1008,8 +1073,10 @@ class Catalog:
 
         def rank(db: sqlite3.Connection, chosen: dict[str, list[str]]) -> tuple[str, list[str]]:
             """``temp.hit``: the first RANKED matches of the facets ``chosen``: those a whole name of which
-            (label, alternate label, acronym) is the search first, then those with every word in the label,
-            then in their own texts, then with some word only in their context; and the matches' SQL
+            (label, alternate label, acronym) is the search first, then those within the territories it
+            names (its other words in the label, the own texts, the context), then those with every word in
+            the label, then in their own texts, then with some word only in their context; and the matches'
+            SQL
             (facets applied as they stream: SQLite stops at a LIMIT)."""
             where, args = [], []
             for name, keys in chosen.items():
@@ -1021,7 +1088,8 @@ class Catalog:
             db.execute("DELETE FROM temp.hit")
             named = ("AND doc.rowid IN (SELECT n FROM name WHERE key = ?)", match, [name_key(text)])
             labelled, own = ("", f"{{label}} : ({match})", []), ("", f"{OWN} : ({match})", [])
-            for tier, (also, terms, more) in enumerate((named, labelled, own, ("", match, []))):
+            tiers = (named, *(("", t, []) for t in within), labelled, own, ("", match, []))
+            for tier, (also, terms, more) in enumerate(tiers):
                 room = RANKED - db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0]
                 if room > 0:
                     query = (
@@ -1067,6 +1135,7 @@ class Catalog:
 
 
 WORD = re.compile(r"[^\W_]+")
+BRACKETED = re.compile(r"\s*\([^()]*\)$")  # what a name ends with in brackets: a département's code
 ACCENTS = re.compile(r"[\u0300-\u036f]")
 PREFIXES = 30  # words of the index a word of a search stands for at most (the shortest ones)
 PHRASES = 100  # spellings of a name of several words ("Bourg-St-Maurice") searched as a phrase at most
@@ -1108,9 +1177,11 @@ def name_key(name: str) -> str:
 
 
 def names_of(names: list[str]) -> set[str]:
-    """The keys an exact search finds an item by: its labels, alternate labels and the acronyms they
-    give in brackets ("Caisse d'allocations familiales (CAF)")."""
-    return {name_key(a) for n in names for a in (n, *matching.ACRONYM.findall(n))} - {""}
+    """The keys an exact search finds an item by: its labels, alternate labels, the acronyms they give in
+    brackets ("Caisse d'allocations familiales (CAF)") and what they say before them (« Savoie (73) »)."""
+    return {name_key(a) for n in names for a in (n, BRACKETED.sub("", n), *matching.ACRONYM.findall(n))} - {
+        ""
+    }
 
 
 def words_of(text: str) -> list[str]:

@@ -30,10 +30,10 @@ commune:73054 a igeo:Commune ; rdfs:label "Bourg-Saint-Maurice"@fr ; igeo:codeIN
 """
 
 
-def project(key: str, label: str, text: str = "") -> str:
+def project(key: str, label: str, text: str = "", where: str = "commune:73054") -> str:
     return (
         f'projet:{key} a schema:Project ; rdfs:label "{label}"@fr ; schema:description "{text or label}"@fr ;'
-        " dcterms:spatial commune:73054 .\n"
+        f" dcterms:spatial {where} .\n"
     )
 
 
@@ -325,9 +325,10 @@ def test_an_informal_area_rolls_up_what_is_in_the_units_it_covers(store: Oxigrap
 
 def test_an_item_written_after_the_build_is_found_by_its_word_and_its_territory(store: OxigraphStore) -> None:
     """« ressourcerie Bourg-Saint-Maurice » found nothing: no text of the project names its commune. An item's
-    context (the labels of its territories and facet values) is searched now, after its own texts (the
-    snippet is from them), and kept right by the write that reads the item again, then by one renaming
-    its commune (the items not read again)."""
+    context (the labels of its territories and facet values) is searched now (the snippet is from its own
+    texts), and kept right by the write that reads the item again, then by one renaming its commune (the
+    items not read again). A search naming a territory ranks what lies within it before what only says its
+    name (the mobile one, passing by)."""
     cat = search.Catalog(store)
     search.stats.clear()
     ailleurs = (
@@ -338,8 +339,8 @@ def test_an_item_written_after_the_build_is_found_by_its_word_and_its_territory(
     cat.refresh(store)
     assert search.stats.get("full_builds", 0) == 0 and search.stats["items_read"] == 2
     total, hits, _, _ = cat.search("ressourcerie Bourg-Saint-Maurice", [], {}, 0, 10)
-    assert [cat.label(it.iri) for it, _ in hits] == ["Ressourcerie mobile", "Ressourcerie"]  # own text first
-    assert hits[1][1].text == "Réemploi des objets" and not hits[1][1].spans  # not the context
+    assert [cat.label(it.iri) for it, _ in hits] == ["Ressourcerie", "Ressourcerie mobile"]
+    assert hits[0][1].text == "Réemploi des objets" and not hits[0][1].spans  # not the context
     assert found(cat, "ressourcerie savoie") == ["Ressourcerie"]  # its département, through the closure
     write(store, "territoires", TERRITORIES.replace('"Bourg-Saint-Maurice"@fr', '"Les Arcs"@fr'))
     cat.refresh(store)
@@ -348,3 +349,58 @@ def test_an_item_written_after_the_build_is_found_by_its_word_and_its_territory(
         "Tremplin Saison"
     ]
     assert found(cat, "ressourcerie Bourg-Saint-Maurice") == ["Ressourcerie mobile"]
+
+
+# Territories whose names hold or begin those of others, labelled as the territorial reference labels them.
+NEIGHBOURS = """
+dep:74 a igeo:Departement ; rdfs:label "Haute-Savoie (74)"@fr ; igeo:codeINSEE "74" ;
+  dcterms:isPartOf region:84 .
+commune:74010 a igeo:Commune ; rdfs:label "Annecy"@fr ; igeo:codeINSEE "74010" ; dcterms:isPartOf dep:74 .
+commune:73257 a igeo:Commune ; rdfs:label "Saint-Martin-de-Belleville"@fr ; igeo:codeINSEE "73257" ;
+  dcterms:isPartOf dep:73 .
+commune:73900 a igeo:Commune ; rdfs:label "Saint-Martin"@fr ; igeo:codeINSEE "73900" ;
+  dcterms:isPartOf dep:73 .
+commune:74900 a igeo:Commune ; rdfs:label "Saint-Martin"@fr ; igeo:codeINSEE "74900" ;
+  dcterms:isPartOf dep:74 .
+region:93 a igeo:Region ; rdfs:label "Provence-Alpes-Côte d'Azur"@fr ; igeo:codeINSEE "93" .
+dep:05 a igeo:Departement ; rdfs:label "Hautes-Alpes (05)"@fr ; igeo:codeINSEE "05" ;
+  dcterms:isPartOf region:93 .
+commune:05061 a igeo:Commune ; rdfs:label "Gap"@fr ; igeo:codeINSEE "05061" ; dcterms:isPartOf dep:05 .
+commune:80374 a igeo:Commune ; rdfs:label "Gapennes"@fr ; igeo:codeINSEE "80374" .
+"""
+
+
+def test_a_search_naming_a_territory_selects_it_not_the_names_its_words_begin_or_end(
+    store: OxigraphStore,
+) -> None:
+    """« tiers-lieu Savoie » found the tiers-lieux of Haute-Savoie too, « tiers-lieu Gap » those of Gapennes,
+    « tiers-lieu Saint-Martin » those of Saint-Martin-de-Belleville: the name was a prefix word of the
+    context. Words naming a territory in full now select it (every homonym), and what lies within it."""
+    write(
+        store,
+        "voisins",
+        NEIGHBOURS
+        + project("cimes", "Tiers-lieu Les Cimes")  # Bourg-Saint-Maurice, Savoie
+        + project("lac", "Tiers-lieu Le Lac", where="commune:74010")
+        + project("belleville", "Tiers-lieu de Belleville", where="commune:73257")
+        + project("martin73", "Tiers-lieu du Col", where="commune:73900")
+        + project("martin74", "Tiers-lieu du Pont", where="commune:74900")
+        + project("gare", "Tiers-lieu La Gare", where="commune:05061")
+        + project("champs", "Tiers-lieu des Champs", where="commune:80374"),
+    )
+    cat = search.Catalog(store)
+    assert set(found(cat, "tiers-lieu Savoie")) == {
+        "Tiers-lieu Les Cimes",
+        "Tiers-lieu de Belleville",
+        "Tiers-lieu du Col",
+    }
+    assert set(found(cat, "Tiers-lieu Haute-Savoie")) == {"Tiers-lieu Le Lac", "Tiers-lieu du Pont"}
+    assert found(cat, "tiers-lieu Gap") == found(cat, "tiers-lieu à gap") == ["Tiers-lieu La Gare"]
+    assert found(cat, "tiers-lieu 05") == ["Tiers-lieu La Gare"]  # a département's code beside other words
+    assert found(cat, "tiers-lieu Hautes-Alpes (05)") == ["Tiers-lieu La Gare"]  # as its label writes it
+    assert found(cat, "tiers-lieu provence alpes cote d'azur") == ["Tiers-lieu La Gare"]
+    assert set(found(cat, "tiers-lieu St Martin")) == {"Tiers-lieu du Col", "Tiers-lieu du Pont"}
+    assert found(cat, "tiers-lieu Saint-Martin de Belleville") == ["Tiers-lieu de Belleville"]
+    assert found(cat, "Gap")[0] == "Gap" and "Gapennes" not in found(cat, "Gap")  # the commune itself
+    assert found(cat, "Haute-Savoie")[0] == "Haute-Savoie (74)"  # first, then what lies within it
+    assert "Gapennes" in found(cat, "Gape")  # a word naming no territory begins words, as before

@@ -238,3 +238,28 @@ def test_a_search_of_what_and_where_finds_the_places_there(store: OxigraphStore,
     assert found == listed(reseau="france-services", departement="05") and len(found) == 21
     every = cat.search("tiers-lieu", ["lieux"], {}, 0, 1)[0]  # the network's, and two other places saying so
     assert every == len(listed(reseau="tiers-lieux")) + 2 == 1514
+
+
+def test_a_search_naming_a_territory_finds_what_lies_within_it_first(
+    store: OxigraphStore, cat: search.Catalog
+) -> None:
+    """A territory's name was a prefix word of the places' context: « tiers-lieu Savoie » brought FABLAB74
+    and FabLac of Haute-Savoie, « France services Indre » those of Indre-et-Loire, « Gap » the commune
+    Gapennes and the CC de la Vallée du Gapeau, and « coworking Lyon » ranked the Métropole de Lyon's places
+    (Villeurbanne's CCO) among Lyon's. Words naming a territory select it: what lies within it comes first."""
+    m = store.minter
+
+    def places(text: str) -> list[str]:
+        return [it.iri for it, _ in cat.search(text, ["lieux"], {}, 0, 500)[1]]
+
+    def within(level: str, code: str) -> set[str]:
+        return set(cat.rollup_iris(m.thing(level, code), "lieux"))
+
+    only_74 = within("departement", "74") - within("departement", "73")
+    savoie, indre = places("tiers-lieu Savoie"), places("France services Indre")
+    assert savoie and not set(savoie) & only_74
+    assert indre and not set(indre) & within("departement", "37")
+    in_lyon = [iri in within("commune", "69123") for iri in places("coworking Lyon")]
+    assert in_lyon == sorted(in_lyon, reverse=True) and in_lyon.count(True) > 5
+    gap = [cat.label(it.iri) for it, _ in cat.search("Gap", [], {}, 0, 500)[1]]
+    assert gap[0] == "Gap" and not {"Gapennes", "CC de la Vallée du Gapeau"} & set(gap)
