@@ -6,6 +6,7 @@ change of most of the store, is a full rebuild (in the background on a server).
 
 from __future__ import annotations
 
+import csv
 import functools
 import itertools
 import json
@@ -723,10 +724,17 @@ class Catalog:
 
     def territory_names(self) -> dict[str, set[str]]:
         """The territories by the keys of their names, with or without their code in brackets (« Savoie
-        (73) »; homonyms together: the communes Saint-Martin), and the départements also by their codes;
-        made at the first search, not at each start."""
+        (73) »; homonyms together: the communes Saint-Martin), by the other names the reconciliation knows
+        them by (graph.matching's table: « PACA », « Région Sud », but a homonym's, which needs a
+        département beside it), and the départements also by their codes; made at the first search, not at
+        each start."""
         if self._named is None:
             self._named = defaultdict(set)
+            by_key = {(t.level, t.iri.rsplit("/", 1)[-1]): t.iri for t in self.territories.values()}
+            with matching.TERRITORY_NAMES.open(encoding="utf-8", newline="") as f:
+                for row in csv.DictReader(f):
+                    if not row["context"] and (iri := by_key.get((row["kind"], row["target"]))):
+                        self._named[name_key(row["alias"])].add(iri)
             for t in self.territories.values():
                 for name in {t.label, BRACKETED.sub("", t.label)}:
                     self._named[name_key(name)].add(t.iri)

@@ -404,3 +404,18 @@ def test_a_search_naming_a_territory_selects_it_not_the_names_its_words_begin_or
     assert found(cat, "Gap")[0] == "Gap" and "Gapennes" not in found(cat, "Gap")  # the commune itself
     assert found(cat, "Haute-Savoie")[0] == "Haute-Savoie (74)"  # first, then what lies within it
     assert "Gapennes" in found(cat, "Gape")  # a word naming no territory begins words, as before
+
+
+def test_a_search_knows_a_territory_by_the_other_names_the_reconciliation_knows(store: OxigraphStore) -> None:
+    """« tiers-lieu PACA » found nothing: no text says « PACA ». graph.matching's table of the names people
+    give territories (data/aliases/territoires.csv: « PACA », « Région Sud ») names them for a search too."""
+    write(
+        store,
+        "voisins",
+        NEIGHBOURS
+        + project("gare", "Tiers-lieu La Gare", where="commune:05061")
+        + project("cimes", "Tiers-lieu Les Cimes"),  # Bourg-Saint-Maurice, Auvergne-Rhône-Alpes
+    )
+    cat = search.Catalog(store)
+    assert found(cat, "tiers-lieu AURA") == ["Tiers-lieu Les Cimes"]
+    assert found(cat, "tiers-lieu PACA") == found(cat, "tiers-lieu région sud") == ["Tiers-lieu La Gare"]
