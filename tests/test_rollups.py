@@ -263,3 +263,18 @@ def test_a_search_naming_a_territory_finds_what_lies_within_it_first(
     assert in_lyon == sorted(in_lyon, reverse=True) and in_lyon.count(True) > 5
     gap = [cat.label(it.iri) for it, _ in cat.search("Gap", [], {}, 0, 500)[1]]
     assert gap[0] == "Gap" and not {"Gapennes", "CC de la Vallée du Gapeau"} & set(gap)
+
+
+def test_a_search_knows_the_names_people_give_networks_and_typologies(
+    store: OxigraphStore, cat: search.Catalog
+) -> None:
+    """« MFS Hautes-Alpes » found nothing (no text says « MFS » for Maison France Services), « fab lab » only
+    the fablabs whose own texts had a word beginning with « lab »: the vocabularies' alternate labels, which
+    a place's context holds, now say them."""
+
+    def places(text: str) -> set[str]:
+        return {it.iri for it, _ in cat.search(text, ["lieux"], {}, 0, 500)[1]}
+
+    assert places("MFS Hautes-Alpes") == places("France services Hautes-Alpes") != set()
+    fablabs = {it.iri for it in cat.page("lieux", {"typologie": ["tiers-lieu-fablab"]}, "", "fr", 0, 500)[1]}
+    assert fablabs and places("fab lab") >= fablabs
