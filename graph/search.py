@@ -724,22 +724,27 @@ class Catalog:
 
     def territory_names(self) -> dict[str, set[str]]:
         """The territories by the keys of their names, with or without their code in brackets (« Savoie
-        (73) »; homonyms together: the communes Saint-Martin), by the other names the reconciliation knows
+        (73) »; homonyms together: the communes Saint-Martin; an EPCI's kind in full: « communauté de
+        communes du Briançonnais » for « CC du Briançonnais »), by the other names the reconciliation knows
         them by (graph.matching's table: « PACA », « Région Sud », but a homonym's, which needs a
         département beside it), and the départements also by their codes; made at the first search, not at
         each start."""
-        if self._named is None:
-            self._named = defaultdict(set)
+        if self._named is None:  # made aside, then published: another search may read it meanwhile
+            named: dict[str, set[str]] = defaultdict(set)
             by_key = {(t.level, t.iri.rsplit("/", 1)[-1]): t.iri for t in self.territories.values()}
             with matching.TERRITORY_NAMES.open(encoding="utf-8", newline="") as f:
                 for row in csv.DictReader(f):
                     if not row["context"] and (iri := by_key.get((row["kind"], row["target"]))):
-                        self._named[name_key(row["alias"])].add(iri)
+                        named[name_key(row["alias"])].add(iri)
             for t in self.territories.values():
                 for name in {t.label, BRACKETED.sub("", t.label)}:
-                    self._named[name_key(name)].add(t.iri)
+                    named[key := name_key(name)].add(t.iri)
+                    kind, _, rest = key.partition(" ")
+                    if t.level == "epci" and kind in EPCI_KINDS:
+                        named[f"{EPCI_KINDS[kind]} {rest}"].add(t.iri)
                 if t.level == "departement" and t.code:
-                    self._named["#" + t.code.lower()].add(t.iri)
+                    named["#" + t.code.lower()].add(t.iri)
+            self._named = named
         return self._named
 
     def places_named(self, text: str) -> tuple[list[str], list[tuple[str, set[str]]]]:
@@ -1152,6 +1157,8 @@ WRITTEN = "SELECT label, body, body_fr, body_en, context FROM doc WHERE doc MATC
 SIMILAR = 80  # edit similarity (0-100) of a word suggested for a misspelt one ("briancon" for "brinacon": 88)
 # Words a search may say that no name needs (« France services à Gap », « près de Briançon »).
 SMALL_WORDS = matching.ARTICLES | {"dans", "pres", "sur", "pour", "chez"}  # not "vers": a commune (46)
+# An EPCI's kind as its label abbreviates it (« CC du Briançonnais »), and in full.
+EPCI_KINDS = {short.lower(): full for full, short in matching.EPCI_KINDS if " " in full}
 SPELLED = {full: short for short, full in matching.ABBREVIATIONS.items() if " " not in full}  # saint: st
 
 

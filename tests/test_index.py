@@ -19,7 +19,7 @@ BASE = "https://data.adrets-asso.fr/"
 PREFIXES = f"""@prefix schema: <http://schema.org/> . @prefix dcterms: <http://purl.org/dc/terms/> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix igeo: <http://rdf.insee.fr/def/geo#> .
 @prefix region: <{BASE}id/region/> . @prefix dep: <{BASE}id/departement/> .
-@prefix commune: <{BASE}id/commune/> . @prefix projet: <{BASE}id/projet/> .
+@prefix commune: <{BASE}id/commune/> . @prefix projet: <{BASE}id/projet/> . @prefix epci: <{BASE}id/epci/> .
 """
 TERRITORIES = """
 region:84 a igeo:Region ; rdfs:label "Auvergne-Rhône-Alpes"@fr ; igeo:codeINSEE "84" .
@@ -365,7 +365,9 @@ commune:74900 a igeo:Commune ; rdfs:label "Saint-Martin"@fr ; igeo:codeINSEE "74
 region:93 a igeo:Region ; rdfs:label "Provence-Alpes-Côte d'Azur"@fr ; igeo:codeINSEE "93" .
 dep:05 a igeo:Departement ; rdfs:label "Hautes-Alpes (05)"@fr ; igeo:codeINSEE "05" ;
   dcterms:isPartOf region:93 .
-commune:05061 a igeo:Commune ; rdfs:label "Gap"@fr ; igeo:codeINSEE "05061" ; dcterms:isPartOf dep:05 .
+commune:05061 a igeo:Commune ; rdfs:label "Gap"@fr ; igeo:codeINSEE "05061" ;
+  dcterms:isPartOf dep:05, epci:200067452 .
+epci:200067452 a igeo:Intercommunalite ; rdfs:label "CA Gap-Tallard-Durance"@fr ; dcterms:isPartOf dep:05 .
 commune:80374 a igeo:Commune ; rdfs:label "Gapennes"@fr ; igeo:codeINSEE "80374" .
 """
 
@@ -419,3 +421,12 @@ def test_a_search_knows_a_territory_by_the_other_names_the_reconciliation_knows(
     cat = search.Catalog(store)
     assert found(cat, "tiers-lieu AURA") == ["Tiers-lieu Les Cimes"]
     assert found(cat, "tiers-lieu PACA") == found(cat, "tiers-lieu région sud") == ["Tiers-lieu La Gare"]
+
+
+def test_a_search_names_an_epci_by_its_kind_in_full(store: OxigraphStore) -> None:
+    """The reference labels an EPCI with its kind abbreviated (« CA Gap-Tallard-Durance »): « … communauté
+    d'agglomération Gap-Tallard-Durance » found nothing, no text saying « communauté »."""
+    write(store, "voisins", NEIGHBOURS + project("gare", "Tiers-lieu La Gare", where="commune:05061"))
+    cat = search.Catalog(store)
+    assert found(cat, "tiers-lieu CA Gap-Tallard-Durance") == ["Tiers-lieu La Gare"]
+    assert found(cat, "tiers-lieu communauté d'agglomération Gap-Tallard-Durance") == ["Tiers-lieu La Gare"]
