@@ -167,8 +167,8 @@ def test_projects_of_a_departement_include_its_communes_and_epci(api_url):
 
 
 def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
-    """A contact sheet, as an agent asks for one: address, phone, e-mail, website and the opening hours in
-    the order of the week, one row per place, in CSV too."""
+    """A contact sheet, as an agent asks for one: address, phone, e-mail, website and each day's opening
+    hours in the order of the day, one row per place, in CSV too."""
     url = api_url + "/api/annuaire-lieux"
     rows = {r["nom"]: r for r in httpx.get(url, params={"territoire": "05023"}).json()}
     assert set(rows) == {
@@ -187,13 +187,23 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
         "franceservices@ccbrianconnais.fr",
         True,
     )
-    assert fs["horaires"].startswith(
-        "lundi 09:00-12:45; lundi 14:00-16:30; mardi 14:00-16:30; mercredi 09:00"
-    )
-    assert fs["horaires"].endswith("vendredi 09:00-12:45; vendredi 14:00-16:15")
-    assert (
-        rows["Quai9"]["site"] == "http://www.atelierquai9.com/fr/atelier" and "horaires" not in rows["Quai9"]
-    )
+    week = [
+        fs.get(day) or None
+        for day in ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+    ]
+    assert week == [
+        "09:00-12:45, 14:00-16:30",
+        "14:00-16:30",
+        "09:00-12:45, 14:00-16:30",
+        "09:00-12:45",
+        "09:00-12:45, 14:00-16:15",
+        None,  # closed: no value
+        None,
+    ]
+    quai9 = rows["Quai9"]
+    assert quai9["site"] == "http://www.atelierquai9.com/fr/atelier" and not quai9.get(
+        "lundi"
+    )  # Virtuoso: ""
     sheet = list(
         csv.DictReader(io.StringIO(httpx.get(url, params={"territoire": "05", "format": "csv"}).text))
     )

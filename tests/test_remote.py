@@ -38,6 +38,7 @@ from test_named_queries import (  # noqa: F401
     test_formats_and_paging,
     test_injection_attempts_are_values_or_400,
     test_projects_of_a_departement_include_its_communes_and_epci,
+    test_the_directory_of_a_commune_s_places_says_how_to_reach_them,
 )
 from test_pages_http import (  # noqa: F401
     test_browsers_get_html_and_unknown_iris_404_in_the_asked_format,
