@@ -148,13 +148,18 @@ async def refused(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+PAGE_FIRST, API_FIRST = (formats.HTML, formats.JSON), (formats.JSON, formats.HTML)
+
+
 async def unavailable(request: Request, exc: Exception) -> Response:
     """A remote store down or too slow, or the index not built yet: say so in the asked format (plain text
     to a client that takes neither a page nor JSON) and invite to retry (never hang)."""
     headers = {"Retry-After": "5"}
     ext = PurePosixPath(request.url.path).suffix[1:] or None
+    # The web API's clients (scripts, OpenRefine) send */*: JSON first there, a page first elsewhere.
+    offered = API_FIRST if request.url.path.startswith(("/api/", "/reconcile")) else PAGE_FIRST
     try:
-        fmt = conneg.choose(request, (formats.HTML, formats.JSON), ext)
+        fmt = conneg.choose(request, offered, ext)
     except conneg.FormatError:
         return PlainTextResponse(f"{exc}\n", 503, headers=headers)
     if fmt is formats.JSON:

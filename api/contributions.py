@@ -280,14 +280,21 @@ def slug(iri: str, base: str) -> str:
     return iri.rsplit("/", 1)[-1] if iri.startswith(base + "id/") else ""
 
 
+VERSION = re.compile(r"\s+\d+(?:\.\d+)*$")  # « 4.0 » of « CC BY 4.0 »
+
+
 def resolve_choices(
     values: list[str], pairs: list[tuple[str, str]], base: str
 ) -> tuple[list[str], list[str]]:
     """(IRIs, values naming none or several) of values sent for a list of (IRI, label): the HTML form sends
-    IRIs, a person or a script the slug or the label as well, case and accents aside (graph.matching.fold)."""
+    IRIs, a person or a script the slug or the label as well, case and accents aside (graph.matching.fold),
+    or the label without its version, as people name a licence (« CC0 » for « CC0 1.0 »)."""
     keys: dict[str, set[str]] = {}
     for iri, label in pairs:
-        for key in filter(None, (iri, matching.fold(label), matching.fold(slug(iri, base)))):
+        unversioned = VERSION.sub("", label)
+        for key in filter(
+            None, (iri, matching.fold(label), matching.fold(unversioned), matching.fold(slug(iri, base)))
+        ):
             keys.setdefault(key, set()).add(iri)
     found, bad = [], []
     for value in values:

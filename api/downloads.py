@@ -16,6 +16,7 @@ from api.pages import number, render
 from api.public_http import etag_matches, tagged
 from graph import formats
 from graph.dumps import DATA_INCLUSION_DIR, NQUADS, Dumps
+from graph.store import StoreUnavailable
 
 router = APIRouter()
 
@@ -91,7 +92,12 @@ def file_size(size: int, lang: str) -> str:
 
 @router.get("/telechargements/{name:path}", include_in_schema=False)  # data-inclusion/… included
 async def download(request: Request, name: str) -> Response:
-    dumps = dumps_of(request)
+    dumps: Dumps = request.app.state.dumps
+    try:
+        dumps.ensure()
+        pending, known = dumps.pending(), True
+    except StoreUnavailable:  # a remote server down: the files built are still what they are, served
+        pending, known = None, False
     manifest = dumps.manifest()
     if manifest is None:
         return Response("Les fichiers sont en préparation.", status_code=503, headers={"Retry-After": "10"})
@@ -102,7 +108,7 @@ async def download(request: Request, name: str) -> Response:
         raise HTTPException(404, f"Pas de fichier « {name} ».")  # a page for a browser, as every 404
     # Which version this is, and the newer one being built when there is one: no older file without a word.
     headers = {"ETag": f'"{manifest["version"]}-{name}"', "Dataset-Version": str(manifest["version"])}
-    if pending := dumps.pending():
+    if pending:
         headers["Dataset-Preparing"] = str(pending)
     if etag_matches(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
@@ -110,5 +116,5 @@ async def download(request: Request, name: str) -> Response:
         media = "application/gzip"
     elif media.startswith("text/"):
         media += "; charset=utf-8"
-    headers["Cache-Control"] = "no-cache" if pending else "public, max-age=60"
+    headers["Cache-Control"] = "public, max-age=60" if known and not pending else "no-cache"
     return FileResponse(path, media_type=media, filename=name.rsplit("/", 1)[-1], headers=headers)

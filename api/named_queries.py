@@ -26,7 +26,7 @@ from graph import formats, matching
 from graph import named_queries as nq
 from graph.namespaces import Minter
 from graph.sparql_text import Refused
-from graph.store import QueryTimeout, StoreError
+from graph.store import QueryTimeout, StoreError, StoreUnavailable
 
 router = APIRouter()
 
@@ -151,6 +151,8 @@ async def run_named_query(request: Request, name: str) -> Response:
         return _problem(404, str(e))
     except QueryTimeout:
         return _problem(504, f"the query ran past the {settings.query_timeout:g} s deadline")
+    except StoreUnavailable:
+        raise  # the app's 503 with Retry-After, as every read's: the request was not wrong
     except (nq.ParameterError, StoreError) as e:
         return _problem(400, str(e))
     more = len(rows) > limit

@@ -218,7 +218,16 @@ def test_lists_take_a_slug_or_a_label_and_a_422_says_what_they_take(client, app,
         "fiche-pratique",
         "https://creativecommons.org/licenses/by/4.0/",
     )
-    bad = {"themes": ["transports"], "licence": "CC-BY", "type": "roman", "organisations": ["Adret", "Zzyzx"]}
+    # A licence by its name without its version, as people say it (the README's « CC0 » was refused).
+    for said, meant in (
+        ("CC0", "publicdomain/zero/1.0/"),
+        ("CC-BY", "licenses/by/4.0/"),
+        ("cc by-sa", "by-sa/4.0/"),
+    ):
+        r = client.post("/api/contributions", json={**body, "licence": said})
+        assert r.status_code == 201, r.text
+        assert Contributions(store, b"").record(r.json()["id"]).content.license.endswith(meant)
+    bad = {"themes": ["transports"], "licence": "GPL-3", "type": "roman", "organisations": ["Adret", "Zzyzx"]}
     errors = client.post("/api/contributions", json={**body, **bad}).json()["erreurs"]
     assert set(errors) == set(bad), errors
     themes = errors["themes"][0]

@@ -11,6 +11,7 @@ sparql+http://…``, and a server going away and coming back.
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -348,8 +349,22 @@ def test_a_contribution_accepted_shows_in_sparql_and_dumps(client, app, store):
 
 def test_a_server_that_goes_away_gives_503_then_recovers(server, store, url):
     assert httpx.get(url + "/projets", timeout=30).status_code == 200
+    deadline = time.monotonic() + 120  # the downloads, built in the background: still served while it is down
+    while not (files := httpx.get(url + "/telechargements.json", timeout=30).json()["files"]):
+        assert time.monotonic() < deadline, "the downloads were never built"
+        time.sleep(0.5)
     server.stop()
     try:
+        time.sleep(1.1)  # past the second during which a version read from the server is trusted
+        r = httpx.get(f"{url}/telechargements/{files[0]['name']}", timeout=30)
+        assert r.status_code == 200 and r.headers["cache-control"] == "no-cache"  # was a 503
+        # The web API answers its clients' */* in JSON, and a named query says 503 (was a 400: the request
+        # was not wrong), as the pages do.
+        r = httpx.get(url + "/api/lieux-territoire", params={"territoire": "73"}, timeout=30)
+        assert r.status_code == 503 and r.headers["retry-after"] and r.json()["error"] == "unavailable"
+        asked = {"queries": json.dumps({"q0": {"query": "Chambéry", "type": "commune"}})}
+        r = httpx.get(url + "/reconcile", params=asked, timeout=30)
+        assert r.status_code in (200, 503) and r.json()  # its names may still be in memory: JSON either way
         time.sleep(1.1)  # past the second during which a version read from the server is trusted
         started = time.monotonic()
         r = httpx.get(url + "/id/projet/tremplin-saison", headers={"Accept": "text/html"}, timeout=30)
