@@ -140,7 +140,9 @@ RANKED = 2_000  # matches of one search ranked and counted per facet (its cost d
 COUNTED = 10_000  # matches of one search counted; past it, "more than"
 FULL_SHARE = 0.5  # a change of more than this share of the store's triples is rebuilt whole
 PREFIXED = "SELECT term FROM word WHERE term >= ? AND term < ? ORDER BY LENGTH(term), term LIMIT ?"
-stats: Counter[str] = Counter()  # "items_read", "full_builds", "updates": what tests and benchmarks count
+# What tests and benchmarks count: "items_read", "full_builds", "updates", "relabelled" (the items not read
+# again whose context a write relabelling one of their values rewrote).
+stats: Counter[str] = Counter()
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS state(name TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -369,7 +371,7 @@ class Catalog:
                 stats["full_builds"] += 1
                 for table in DERIVED:
                     db.execute(f"DELETE FROM {table}")
-                iris = None
+                iris, labelled = None, {}
                 territories = True
             else:
                 stats["updates"] += 1
@@ -381,6 +383,7 @@ class Catalog:
                         touched.update(x.value for (x,) in self._scan(store, query, ("x",)))
                 iris = sorted(touched)
                 territories = any(i in self.territories for i in iris)
+                labelled = self._value_labels(iris)
                 self._forget(iris)
             before = read_after = db.execute("SELECT COALESCE(MAX(n), 0) FROM item").fetchone()[0]
             docs: dict[int, tuple[str, ...]] = {}  # the own texts of the items read, by number
@@ -395,8 +398,8 @@ class Catalog:
                 db.execute(f"DELETE FROM facet WHERE name IN ({_marks(len(LEVELS))})", LEVELS)
                 before = 0
             self._level_facets(before)
-            self._label_values(store, read_after)
-            self._documents(docs, before)
+            written = self._label_values(store, read_after, sorted(labelled))
+            self._documents(docs, before, self._relabelled(labelled, written, before))
             self._origins(store, iris, prints)
             db.execute("DELETE FROM graph")
             db.execute("DELETE FROM pending")
@@ -464,19 +467,20 @@ class Catalog:
             for n, it in numbered
         }
 
-    def _documents(self, docs: dict[int, tuple[str, ...]], after: int) -> None:
+    def _documents(self, docs: dict[int, tuple[str, ...]], after: int, others: list[int]) -> None:
         """The full-text rows of the items numbered above ``after``: those just read with their own texts
-        (``docs``), and every one's context (the others' only when the territories changed: ``after`` 0)."""
+        (``docs``), and every one's context (the others' only when the territories changed: ``after`` 0);
+        and the context of ``others``, items not read again that carry a value whose labels moved."""
         db = self.db
         said: dict[int, list[str]] = defaultdict(list)
         query = (
             "SELECT f.n, v.labels, v.alternates FROM facet f JOIN value_label v ON v.iri = f.value "
-            "WHERE f.n > ?"
+            "WHERE f.n {n}"
         )
-        for n, labels, alternates in db.execute(query, (after,)):
+        for n, labels, alternates in self._numbered(query, after, others):
             said[n] += [*json.loads(labels).values(), *json.loads(alternates)]
         within: dict[int, set[str]] = defaultdict(set)
-        for n, place in db.execute("SELECT n, territory FROM place WHERE n > ?", (after,)):
+        for n, place in self._numbered("SELECT n, territory FROM place WHERE n {n}", after, others):
             within[n] |= self.closure(place) & self.territories.keys()
         names: dict[str, list[str]] = {}  # a territory's labels, every language
         query = "SELECT iri, labels FROM item WHERE kind = 'territoires' AND iri IN"
@@ -492,16 +496,24 @@ class Catalog:
         found.update(w for c in context.values() for w in words_of(c))
         for n, places in within.items():
             context[n] += "".join(sorted(" " + self.territories[t].token for t in places))
-        # Rows already there above ``after`` (items not read again, when the territories changed): the
-        # contexts that moved. Then the rows of the items read.
-        query = "SELECT rowid, context FROM doc WHERE rowid > ?"
-        moved = [(context.get(n, ""), n) for n, c in db.execute(query, (after,)) if c != context.get(n, "")]
+        # Rows already there (items not read again: above ``after`` when the territories changed, and the
+        # ``others``): the contexts that moved. Then the rows of the items read.
+        rows = self._numbered("SELECT rowid, context FROM doc WHERE rowid {n}", after, others)
+        moved = [(context.get(n, ""), n) for n, c in rows if c != context.get(n, "")]
         db.executemany("UPDATE doc SET context = ? WHERE rowid = ?", moved)
         db.executemany(
             "INSERT INTO doc(rowid, label, body, body_fr, body_en, context) VALUES (?, ?, ?, ?, ?, ?)",
             [(n, *texts, context.get(n, "")) for n, texts in docs.items()],
         )
         db.executemany("INSERT OR IGNORE INTO word VALUES (?)", [(w,) for w in found])
+
+    def _numbered(self, query: str, after: int, others: list[int]) -> Iterator[tuple]:
+        """The rows of ``query`` for the items numbered above ``after`` and for ``others``: its ``{n}`` is
+        the condition on an item's number, a range then lists (each an index's lookup, where an OR of them
+        may be a scan)."""
+        yield from self.db.execute(query.format(n="> ?"), (after,))
+        for chunk in _chunks(others):
+            yield from self.db.execute(query.format(n=f"IN ({_marks(len(chunk))})"), chunk)
 
     def _write_territories(self, store: Store) -> None:
         """The territories are the items of that list; their codes, populations, ``isPartOf`` and ``covers``
@@ -546,33 +558,60 @@ class Catalog:
             ],
         )
 
-    def _label_values(self, store: Store, after: int) -> None:
-        """Labels of the facet values of the items numbered above ``after`` that are neither items nor
-        territories and have none recorded, and their alternate labels (searched in the items' context:
-        « MSAP », « Maison France Services »)."""
+    def _value_labels(self, iris: list[str]) -> dict[str, tuple[str, str]]:
+        """The recorded (labels, alternate labels) of those of ``iris`` that are facet values, before a
+        write's update forgets them: read again, they tell whether the items' contexts moved."""
+        found = {}
+        for chunk in _chunks(iris):
+            query = f"SELECT iri, labels, alternates FROM value_label WHERE iri IN ({_marks(len(chunk))})"
+            found |= {iri: (labels, alternates) for iri, labels, alternates in self.db.execute(query, chunk)}
+        return found
+
+    def _relabelled(
+        self, old: dict[str, tuple[str, str]], new: dict[str, tuple[str, str]], up_to: int
+    ) -> list[int]:
+        """The items numbered up to ``up_to`` (not read again) carrying a value whose labels or alternate
+        labels moved from ``old`` to ``new`` (alternates in any order: a store gives them in none)."""
+
+        def said(row: tuple[str, str]) -> tuple[dict, list]:
+            return json.loads(row[0]), sorted(json.loads(row[1]))
+
+        moved = sorted(v for v, row in old.items() if said(row) != said(new[v]))
+        numbers: set[int] = set()
+        for chunk in _chunks(moved):
+            query = f"SELECT n FROM facet WHERE value IN ({_marks(len(chunk))}) AND n <= ?"
+            numbers.update(n for (n,) in self.db.execute(query, [*chunk, up_to]))
+        if numbers:
+            stats["relabelled"] += len(numbers)
+        return sorted(numbers)
+
+    def _label_values(self, store: Store, after: int, again: list[str]) -> dict[str, tuple[str, str]]:
+        """Labels of the facet values of the items numbered above ``after`` that are not territories and
+        have none recorded, and of the values ``again`` (whose graphs were written), with their alternate
+        labels (searched in the items' context: « MSAP », « Maison France Services »); the rows written."""
         db = self.db
         query = (
             "SELECT DISTINCT value FROM facet WHERE n > ? AND value LIKE '%://%' AND value NOT IN "
             "(SELECT iri FROM value_label) AND value NOT IN (SELECT iri FROM territory)"
         )
-        wanted = [v for (v,) in db.execute(query, (after,))]
+        wanted = sorted({v for (v,) in db.execute(query, (after,))} | set(again))
         found = labels_of(store, [ox.NamedNode(v) for v in wanted])
         alternates: dict[str, list[str]] = defaultdict(list)
         for chunk in _chunks(wanted):
             for x, v in self._pairs(store, chunk, f"<{SKOS}altLabel>"):
                 if isinstance(v, ox.Literal):
                     alternates[x.value].append(v.value)
+        rows = {
+            v: (
+                json.dumps(found.get(v, {}), ensure_ascii=False),
+                json.dumps(alternates[v], ensure_ascii=False),
+            )
+            for v in wanted
+        }
         db.executemany(
-            "INSERT OR REPLACE INTO value_label VALUES (?, ?, ?)",
-            [
-                (
-                    v,
-                    json.dumps(found.get(v, {}), ensure_ascii=False),
-                    json.dumps(alternates[v], ensure_ascii=False),
-                )
-                for v in wanted
-            ],
+            "INSERT OR REPLACE INTO value_label VALUES (?, ?, ?)", [(v, *r) for v, r in rows.items()]
         )
+        return rows
 
     def _origins(self, store: Store, iris: list[str] | None, prints: dict[str, tuple[str, int]]) -> None:
         """Which public graphs state something about each item or labelled value: the graphs to watch."""

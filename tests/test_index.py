@@ -430,3 +430,55 @@ def test_a_search_names_an_epci_by_its_kind_in_full(store: OxigraphStore) -> Non
     cat = search.Catalog(store)
     assert found(cat, "tiers-lieu CA Gap-Tallard-Durance") == ["Tiers-lieu La Gare"]
     assert found(cat, "tiers-lieu communauté d'agglomération Gap-Tallard-Durance") == ["Tiers-lieu La Gare"]
+
+
+def vocabulary(network: str, alternates: str, theme: str) -> str:
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    return (
+        f'<{BASE}id/reseau/fs> a <{skos}Concept> ; rdfs:label "{network}"@fr ;'
+        f" <{skos}altLabel> {alternates} .\n"
+        f'<{BASE}id/theme/mobilite> a <{skos}Concept> ; rdfs:label "{theme}"@fr .\n'
+    )
+
+
+def test_a_facet_value_relabelled_is_searched_by_its_new_name_in_the_items_not_read_again(
+    store: OxigraphStore,
+) -> None:
+    """A write relabelling a network or a theme (its vocabulary's graph) left the places and projects carrying
+    it with the old labels in their search context, and the network with no label at all (its IRI shown),
+    until a full build: « Maisons de l'État » found nothing, « France Services » still found them. The
+    items carrying a value whose labels moved get their context again; only those, and none when the
+    labels did not move."""
+    cs = "https://w3id.org/communs-services/def#"
+    write(store, "vocabulaire", vocabulary("France Services", '"MSAP"@fr', "Mobilité"))
+    places = "".join(
+        f'<{BASE}id/lieu/{key}> a <{cs}ServicePlace> ; rdfs:label "{label}"@fr ;'
+        f" <{cs}network> <{BASE}id/reseau/fs> ; dcterms:spatial commune:73054 .\n"
+        for key, label in (("arc", "Guichet de l'Arc"), ("isere", "Guichet de l'Isère"))
+    )
+    bus = f"projet:bus dcterms:subject <{BASE}id/theme/mobilite> .\n"
+    write(store, "lieux", places + project("bus", "Navette des stations") + bus)
+    cat = search.Catalog(store)
+    guichets = ["Guichet de l'Arc", "Guichet de l'Isère"]
+    assert sorted(found(cat, "MSAP")) == sorted(found(cat, "France Services")) == guichets
+    search.stats.clear()
+    write(store, "vocabulaire", vocabulary("France Services", '"MSAP"@fr', "Mobilité"))  # the same labels
+    cat.refresh(store)
+    assert search.stats == {"updates": 1, "items_read": 1}  # the theme; no context written again
+    write(
+        store, "vocabulaire", vocabulary("Maisons de l'État", '"MFS"@fr, "Guichet unique"@fr', "Transports")
+    )
+    cat.refresh(store)
+    assert search.stats["full_builds"] == 0 and search.stats["relabelled"] == 3  # the places, the project
+    assert cat.label(BASE + "id/reseau/fs") == "Maisons de l'État"
+    assert sorted(found(cat, "maisons de l'etat")) == sorted(found(cat, "MFS")) == guichets
+    assert found(cat, "France Services") == found(cat, "MSAP") == []
+    assert (
+        found(cat, "navette transports") == ["Navette des stations"] and found(cat, "navette mobilité") == []
+    )
+    store.update(  # a moderator's edit: an alternate label added to the theme
+        f"""INSERT DATA {{ GRAPH <{BASE}graph/vocabulaire> {{ <{BASE}id/theme/mobilite>
+              <http://www.w3.org/2004/02/skos/core#altLabel> "Déplacements"@fr }} }}"""
+    )
+    cat.refresh(store)
+    assert found(cat, "navette déplacements") == ["Navette des stations"]
