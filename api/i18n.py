@@ -49,6 +49,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "results": ("résultat|résultats", "result|results"),
     "no_results": ("Aucun résultat.", "No results."),
     "did_you_mean": ("Vouliez-vous dire :", "Did you mean:"),
+    "see_also": ("Voir aussi\u00a0:", "See also:"),
     "more_than": ("plus de {n}", "more than {n}"),
     "ranked_among": (
         "Classement et décomptes portent sur les {n} premiers résultats.",

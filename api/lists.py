@@ -27,7 +27,7 @@ from pyoxigraph import NamedNode
 
 from api import conneg
 from api.i18n import language, term_name, translator
-from api.pages import local_path, number_param, render, store_of, with_query
+from api.pages import local_path, number, number_param, render, store_of, with_query
 from api.public_http import etag_matches, query_etag
 from graph import formats, search
 from graph.contributions import LICENSE_NAMES
@@ -105,6 +105,9 @@ class Listing:
     ranked_among: int | None = None  # a search's ranking and counts cover this many matches
     suggestion: str | None = None  # a search finding nothing: the same with its unknown words corrected,
     suggested: str = ""  # or its other words in the département it names: the query string of either
+    wider: str | None = None  # a search finding few: the same without a word, finding many more
+    wider_query: str = ""  # its query string (the same kinds and facets)
+    wider_count: str = ""  # how many it finds, as the page writes it
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -310,9 +313,22 @@ def _suggestion(cat: search.Catalog, q: str) -> tuple[str | None, str]:
     """(what a search finding nothing may have meant, the query string of its page): its unknown words
     corrected, else fewer words. (A search naming a territory finds what is there: the items' context holds
     its name.)"""
-    if said := cat.suggest(q) or cat.fewer_words(q):
-        return said, urlencode({"q": said})
-    return None, ""
+    said = cat.suggest(q)
+    if not said and (fewer := cat.fewer_words(q, [], {}, 0)):
+        said = fewer[0]
+    return (said, urlencode({"q": said})) if said else (None, "")
+
+
+def _wider(
+    cat: search.Catalog, q: str, kinds: list[str], chosen: dict[str, list[str]], total: int
+) -> tuple[str, int, str] | None:
+    """(a wider search than one finding few items, how many it finds, the query string of its page): the
+    same kinds and facets, without one word only few of the items the others find say."""
+    if not total or not (wider := cat.fewer_words(q, kinds, chosen, total)):  # none past search.FEW
+        return None
+    said, found = wider
+    facets = [(name, key) for name, keys in chosen.items() for key in keys]
+    return said, found, urlencode([("q", said), *(("kind", k) for k in kinds), *facets])
 
 
 def search_page(request: Request, fmt: formats.Format) -> Response:
@@ -344,10 +360,14 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     ]
     complete = total <= search.COUNTED  # else the page says "more than"
     suggestion, suggested = _suggestion(cat, q) if total == 0 else (None, "")
+    wider, wider_found, wider_query = _wider(cat, q, kinds, chosen, total) or (None, 0, "")
     if fmt is not formats.HTML:
         shown = total if complete else search.COUNTED
         extra = {"q": q, "page": page, "limit": per_page, "complete": complete, "suggestion": suggestion}
         extra["suggestion_url"] = f"/recherche?{suggested}" if suggested else None
+        extra["wider_search"] = wider
+        extra["wider_search_total"] = min(wider_found, search.COUNTED) if wider else None  # as ``total``
+        extra["wider_search_url"] = f"/recherche?{wider_query}" if wider else None
         return export(request, cat, rows, ["kind", "snippet"], fmt, shown, extra)
     within_pages(page, total, lang)
     for r, (_, s) in zip(rows, found, strict=True):
@@ -361,6 +381,11 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
             facets.append(facet(name, lang, values, chosen.get(name, []), name in whole))
     listing = Listing(rows, total, facets, page, request.url.query, q=q, suggestion=suggestion)
     listing.suggested = suggested
+    listing.wider, listing.wider_query = wider, wider_query
+    more = wider_found > search.COUNTED
+    listing.wider_count = (
+        t("more_than", n=number(search.COUNTED, lang)) if more else number(wider_found, lang)
+    )
     listing.more_than = None if complete else search.COUNTED
     listing.ranked_among = search.RANKED if total > search.RANKED else None
     return render(request, "search.html", listing)

@@ -786,24 +786,31 @@ class Catalog:
             self._named = named
         return self._named
 
-    def places_named(self, text: str) -> tuple[list[str], list[tuple[str, set[str]]]]:
-        """(the words of a search, small words but those of a name dropped; the names of territories it says
-        in full and the territories of each): the longest run of words that names one, case, accents,
-        hyphens and « St » aside (« tiers-lieu saint martin de belleville »). A département's code names it
-        beside other words (« tiers-lieu 05 »)."""
-        written, words, places, at = text.split(), [], [], 0
+    def said_parts(self, text: str) -> list[tuple[str, set[str]]]:
+        """What a search says, in its order: each longest run of words that names a territory, case, accents,
+        hyphens and « St » aside (« tiers-lieu saint martin de belleville »), with its territories, each other
+        word with none. A département's code names it beside other words (« tiers-lieu 05 »)."""
+        written, parts, at = text.split(), [], 0
         named = self.territory_names()
         while at < len(written):
             for end in range(len(written), at, -1):
                 name = " ".join(written[at:end])
                 iris = named.get(name_key(name)) or (len(written) > 1 and named.get("#" + name.lower()))
                 if iris:
-                    places.append((name, iris))
+                    parts.append((name, iris))
                     at = end
                     break
             else:
-                words.append(written[at])
+                parts.append((written[at], set()))
                 at += 1
+        return parts
+
+    def places_named(self, text: str) -> tuple[list[str], list[tuple[str, set[str]]]]:
+        """(the words of a search, small words but those of a name dropped; the names of territories it says
+        in full and the territories of each): :meth:`said_parts`."""
+        parts = self.said_parts(text)
+        words = [name for name, iris in parts if not iris]
+        places = [(name, iris) for name, iris in parts if iris]
         said = [w for w in words if folded(w) not in SMALL_WORDS]
         return said if places or said else words, places
 
@@ -1076,13 +1083,35 @@ class Catalog:
                 said.append(written)
         return " ".join(said) if changed else None
 
-    def fewer_words(self, text: str) -> str | None:
-        """What a search finding nothing may have meant when a word of it is in no item that has the others
-        (« espace France services Yonne »): without one of its words, the first first (a kind's qualifier
-        comes before the kind, a place's name last), the first of these searches that finds something."""
-        words = said_words(text)
-        tries = [words[:i] + words[i + 1 :] for i in range(len(words))] if len(words) > 1 else []
-        return next((" ".join(t) for t in tries if self.search(" ".join(t), [], {}, 0, 1)[0]), None)
+    def fewer_words(
+        self, text: str, kinds: list[str], selected: dict[str, list[str]], found: int
+    ) -> tuple[str, int] | None:
+        """A wider search than ``text``, which finds ``found`` items (of ``kinds``, with the facets
+        ``selected``), and how many it finds: the same without one of its words (small words aside), the
+        first first (a kind's qualifier comes before the kind, a place's name last). Finding nothing, the
+        first that finds something: a word is in no item that has the others (« espace France services
+        Yonne »). Finding fewer than :data:`FEW`, the first that finds :data:`WIDER` times as many and at
+        least FEW: a generic word few of the items the others find say (« espace de coworking Lille »: one
+        of Lille's coworking places); it keeps the territories named and a word besides them (« coworking
+        Gap » does not become all of Gap). At most :data:`TRIES` one-row searches."""
+        if found >= FEW:
+            return None
+        parts = [
+            (name, bool(iris))
+            for name, iris in self.said_parts(text)
+            if iris or folded(name) not in SMALL_WORDS
+        ]
+        if found:
+            words = [i for i, (_, place) in enumerate(parts) if not place]
+            dropped = words if len(words) > 1 else []
+        else:
+            dropped = list(range(len(parts))) if len(parts) > 1 else []
+        wanted = max(FEW, WIDER * found) if found else 1
+        for i in dropped[:TRIES]:
+            wider = " ".join(name for j, (name, _) in enumerate(parts) if j != i)
+            if (total := self.search(wider, kinds, selected, 0, 1)[0]) >= wanted:
+                return wider, total
+        return None
 
     def search(
         self,
@@ -1193,19 +1222,15 @@ PREFIXES = 30  # words of the index a word of a search stands for at most (the s
 PHRASES = 100  # spellings of a name of several words ("Bourg-St-Maurice") searched as a phrase at most
 NEAR = "SELECT term FROM word WHERE LENGTH(term) BETWEEN ? AND ?"  # the words a misspelt one may be
 WRITTEN = "SELECT label, body, body_fr, body_en, context FROM doc WHERE doc MATCH ? LIMIT 20"  # spellings
+FEW = 5  # a search finding fewer items offers a wider one (Catalog.fewer_words)...
+WIDER = 3  # ... finding at least this many times as many
+TRIES = 6  # searches without one word tried at most, the first words first
 SIMILAR = 80  # edit similarity (0-100) of a word suggested for a misspelt one ("briancon" for "brinacon": 88)
 # Words a search may say that no name needs (« France services à Gap », « près de Briançon »).
 SMALL_WORDS = matching.ARTICLES | {"dans", "pres", "sur", "pour", "chez"}  # not "vers": a commune (46)
 # An EPCI's kind as its label abbreviates it (« CC du Briançonnais »), and in full.
 EPCI_KINDS = {short.lower(): full for full, short in matching.EPCI_KINDS if " " in full}
 SPELLED = {full: short for short, full in matching.ABBREVIATIONS.items() if " " not in full}  # saint: st
-
-
-def said_words(text: str) -> list[str]:
-    """What a search says between spaces ("Hautes-Alpes" is one), but its small words (« à », « près de »),
-    unless it says nothing else."""
-    written = text.split()
-    return [w for w in written if folded(w) not in SMALL_WORDS] or written
 
 
 def as_written(db: sqlite3.Connection, term: str) -> str:

@@ -596,6 +596,32 @@ def test_a_search_needs_neither_its_small_words_nor_a_word_no_item_has(url):
     assert '<a href="/recherche?q=Tremplin+Saison">Tremplin Saison</a>' in html
 
 
+def test_a_search_finding_few_offers_the_same_without_a_word_that_finds_many_more(url):
+    """« espace saisonniers » found one event (« Rencontre des espaces saisonniers 2023 ») and offered
+    nothing, where « saisonniers » finds more: the page offers that search with its count, and the .json twin
+    gives it (``wider_search``, ``wider_search_total``, ``wider_search_url``; ``suggestion`` stays what a
+    search finding nothing may have meant), with the same kinds (the link keeps them)."""
+    hits = httpx.get(f"{url}/recherche.json", params={"q": "espace saisonniers"}).json()
+    wider = httpx.get(f"{url}/recherche.json", params={"q": "saisonniers"}).json()["total"]
+    assert hits["total"] == 1 and hits["suggestion"] is None and hits["suggestion_url"] is None and wider >= 5
+    assert hits["wider_search"] == "saisonniers" and hits["wider_search_total"] == wider
+    assert hits["wider_search_url"] == "/recherche?q=saisonniers"
+    french = httpx.get(f"{url}/recherche", params={"q": "espace saisonniers"}).text
+    assert f'Voir aussi\u00a0: <a href="/recherche?q=saisonniers">saisonniers</a> ({wider})' in french
+    english = httpx.get(f"{url}/recherche", params={"q": "espace saisonniers", "lang": "en"}).text
+    assert f'See also: <a href="/recherche?q=saisonniers">saisonniers</a> ({wider})' in english
+    # Among events alone, « saisonniers » finds no more; among four kinds, five: the link keeps them.
+    events = httpx.get(
+        f"{url}/recherche.json", params={"q": "espace saisonniers", "kind": "evenements"}
+    ).json()
+    assert events["total"] == 1 and events["wider_search"] is None and events["wider_search_url"] is None
+    kinds = ["evenements", "themes", "publics", "ressources"]
+    four = httpx.get(f"{url}/recherche.json", params={"q": "espace saisonniers", "kind": kinds}).json()
+    assert four["wider_search_total"] == 5
+    assert four["wider_search_url"] == "/recherche?q=saisonniers" + "".join(f"&kind={k}" for k in kinds)
+    assert httpx.get(f"{url}/recherche.json", params={"q": "saisonniers"}).json()["wider_search"] is None
+
+
 def test_a_search_finding_nothing_shows_no_empty_facets_and_english_pages_no_french_colon(url):
     """/recherche?q=xqzw showed an empty « Catégorie » fieldset with its buttons; an English page said
     "Download this page : CSV"."""

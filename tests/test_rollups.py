@@ -278,3 +278,27 @@ def test_a_search_knows_the_names_people_give_networks_and_typologies(
     assert places("MFS Hautes-Alpes") == places("France services Hautes-Alpes") != set()
     fablabs = {it.iri for it in cat.page("lieux", {"typologie": ["tiers-lieu-fablab"]}, "", "fr", 0, 500)[1]}
     assert fablabs and places("fab lab") >= fablabs
+
+
+def test_a_search_finding_few_offers_the_same_without_a_generic_word(
+    store: OxigraphStore, cat: search.Catalog
+) -> None:
+    """« espace de coworking Lille » found one place, ESPACE FLANDRE (the one of Lille's coworking places
+    whose texts say « espace »), and offered nothing, where « coworking Lille » finds 23: a wider search was
+    offered only to a search finding nothing. A search finding few offers the same without one of its words,
+    the first first, when that finds at least three times as many and five, with the same kinds and facets;
+    it keeps the territories named and a word besides them (« coworking Gap » does not become all of Gap, nor
+    « coworking » all of France), and a search finding enough is not widened."""
+    total, hits, _, _ = cat.search("espace de coworking Lille", [], {}, 0, 10)
+    assert total == 1 and [cat.label(it.iri) for it, _ in hits] == ["ESPACE FLANDRE"]
+    lille = cat.search("coworking Lille", [], {}, 0, 1)[0]
+    assert lille == 23 and cat.fewer_words("espace de coworking Lille", [], {}, 1) == ("coworking Lille", 23)
+    in_59 = cat.search("coworking Lille", ["lieux"], {"departement": ["59"]}, 0, 1)[0]
+    wider = cat.fewer_words("espace de coworking Lille", ["lieux"], {"departement": ["59"]}, 1)
+    assert wider == ("coworking Lille", in_59) and in_59 >= 5
+    assert cat.search("coworking Gap", [], {}, 0, 1)[0] == 2 and cat.search("coworking", [], {}, 0, 1)[0] > 6
+    assert cat.fewer_words("coworking Gap", [], {}, 2) is None
+    assert (
+        cat.fewer_words("France services Lot", [], {}, cat.search("France services Lot", [], {}, 0, 1)[0])
+        is None
+    )
