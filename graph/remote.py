@@ -11,8 +11,10 @@ the server too. Configured by the location ``sparql+http://[user:password@]host:
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import io
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ import httpx
 import pyoxigraph as ox
 
 from graph import formats
-from graph.namespaces import CS, RDFS
+from graph.namespaces import CS, DCTERMS, RDFS, VOID, XSD
 from graph.pool import EMPTY_GRAPH, Answer, Job, serialize, threaded_answer
 from graph.settings import Settings
 from graph.sparql_text import bind, named_iris, query_form
@@ -37,8 +39,14 @@ BACKOFF = 0.3  # seconds before the first retry, doubled each time
 DOWN_FOR = 1.0  # seconds during which a server that refused a connection is not asked again
 VERSION_TTL = 1.0  # seconds a version read from the server is trusted (other processes may write)
 VERSION_PREDICATE = CS + "versionDuStore"
+# Each public graph's size as the server counted it at our last write or look: a count that differs
+# now is a write made behind our back (``look_behind``).
+SEEN_PREDICATE = CS + "triplesVus"
+LOOK_EVERY = 5.0  # seconds at least between two looks for writes made behind our back
+LOOK_SHARE = 20  # ... and at least this many times the last look's duration: a 5 % share of the server
 KNOWN_GRAPH = CS + "grapheConnu"
 ASK_COLUMN = "__ASK_RETVAL"
+log = logging.getLogger(__name__)
 VIRTUOSO_BNODE = b"nodeID://"
 
 
@@ -100,6 +108,8 @@ class RemoteStore(Store):
         self._cut: int | None = None  # the row count at which the server was seen cutting answers
         self._empty_ready = False
         self._lock = threading.Lock()
+        self._next_look = 0.0  # monotonic time of the next look for writes made behind our back
+        self._looking = threading.Lock()
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.query_url})"
@@ -471,21 +481,103 @@ class RemoteStore(Store):
             f"WHERE {{ {{ SELECT (MAX(?o) AS ?old) WHERE {{ GRAPH {s} {{ {s} {v} ?o }} }} }} "
             "BIND(COALESCE(?old, 0) + 1 AS ?new) }"
         )
-        request = self.client.build_request(
-            "POST",
-            self.dialect.update_url,
-            data={"update": f"{self._registration(sparql)}{sparql}" + ("" if private else f" ;\n{bump}")},
-            timeout=httpx.Timeout(max(self.timeout, 120.0), connect=5.0),
-        )
+        after = "" if private else f" ;\n{self._recount(public)}{bump}"
         with self._lock:
             try:
-                self._send(request, idempotent=False, auth=self.dialect.auth).close()
+                self._send_update(f"{self._registration(sparql)}{sparql}{after}")
             finally:
                 if not private:
                     self._version = None
             if private:
                 return
         self.changed(public)
+
+    def _send_update(self, sparql: str) -> None:
+        request = self.client.build_request(
+            "POST",
+            self.dialect.update_url,
+            data={"update": sparql},
+            timeout=httpx.Timeout(max(self.timeout, 120.0), connect=5.0),
+        )
+        self._send(request, idempotent=False, auth=self.dialect.auth).close()
+
+    def _recount(self, graphs: list[str]) -> str:
+        """The updates recording each graph's size as the server counts it when they run (ending with
+        ``;``): what ``look_behind`` compares with, so our own writes are never taken for another's."""
+        s, seen = ox.NamedNode(self.state_graph), ox.NamedNode(SEEN_PREDICATE)
+        out = ""
+        for graph in sorted(set(graphs)):
+            g = ox.NamedNode(graph)
+            out += (
+                f"DELETE WHERE {{ GRAPH {s} {{ {g} {seen} ?n }} }} ;\n"
+                f"INSERT {{ GRAPH {s} {{ {g} {seen} ?n }} }} "
+                f"WHERE {{ SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?a ?b ?c }} }} }} ;\n"
+            )
+        return out
+
+    def look_behind(self) -> list[str]:
+        """Writes made to the server by another hand than the platform's (a SPARQL client on the server
+        itself) tell us nothing: every public graph is counted (one GROUP BY, a scan of the public
+        dataset) and compared with the size recorded at our last write or look. A graph whose size
+        differs gets its ``void:triples`` and ``dcterms:modified`` set again in the metadata graph (which
+        every process's index fingerprints) and the version moves, as for any write; returns those
+        graphs. A write leaving every size as it was (a triple replaced by another) goes unseen."""
+        s, seen = ox.NamedNode(self.state_graph), ox.NamedNode(SEEN_PREDICATE)
+        recorded = {
+            r["g"].value: int(r["n"].value)
+            for r in self._rows(f"SELECT ?g ?n WHERE {{ GRAPH {s} {{ ?g {seen} ?n }} }}", {})  # type: ignore[union-attr]
+        }
+        public = [g for g in self.graphs() if self.minter.is_public_graph(g)]
+        live = {}
+        if public:
+            query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+            dataset = {"default-graph-uri": public, "named-graph-uri": public}
+            rows = self._rows(query, dataset, BULK_TIMEOUT)
+            live = {r["g"].value: int(r["n"].value) for r in rows}  # type: ignore[union-attr]
+        if not recorded:  # a store written before sizes were recorded: they are from now on
+            if live:
+                self._send_update(self._recount(list(live)).removesuffix(" ;\n"))
+            return []
+        changed = sorted(g for g in live.keys() | recorded.keys() if live.get(g, 0) != recorded.get(g, 0))
+        if not changed:
+            return []
+        log.info("written to behind our back: %s", " ".join(changed))
+        m, triples, modified = (
+            ox.NamedNode(i) for i in (self.meta_graph, VOID + "triples", DCTERMS + "modified")
+        )
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        at = ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))
+        self.update(
+            " ;\n".join(
+                f"DELETE {{ GRAPH {m} {{ {g} {triples} ?old . {g} {modified} ?was }} }} "
+                f"INSERT {{ GRAPH {m} {{ {g} {triples} ?n . {g} {modified} {at} }} }} "
+                f"WHERE {{ GRAPH {m} {{ {g} {triples} ?old OPTIONAL {{ {g} {modified} ?was }} }} "
+                f"{{ SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?a ?b ?c }} }} }} }}"
+                for g in map(ox.NamedNode, changed)
+            )
+        )
+        return changed
+
+    def _look_later(self) -> None:
+        """``look_behind`` in the background when due: at start, then at a cost bounded by its share of
+        the time (``LOOK_EVERY``, ``LOOK_SHARE``)."""
+        if time.monotonic() < self._next_look or not self._looking.acquire(blocking=False):
+            return
+
+        def look() -> None:
+            started = time.monotonic()
+            try:
+                self.look_behind()
+            except StoreError as e:  # the server down: the next look tries again
+                log.warning("could not look for writes made behind our back: %s", e)
+            except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
+                log.exception("could not look for writes made behind our back")
+            finally:
+                took = time.monotonic() - started
+                self._next_look = time.monotonic() + max(LOOK_EVERY, LOOK_SHARE * took)
+                self._looking.release()
+
+        threading.Thread(target=look, daemon=True, name="look-behind").start()
 
     def replace_graph(self, graph, triples, meta=None):
         lines = {str(t) for t in triples}  # materialised first: a failing source never touches the store
@@ -513,6 +605,7 @@ class RemoteStore(Store):
         rows = self._rows(f"SELECT ?v WHERE {{ GRAPH {s} {{ {s} {v} ?v }} }}", {})
         value = int(rows[0]["v"].value) if rows else 0
         self._version = (now, value)
+        self._look_later()
         return value
 
     def close(self):

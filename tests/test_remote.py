@@ -208,15 +208,22 @@ def served(server, store, tmp_path_factory):
 def test_a_restarted_server_reads_its_index_from_disk(server, store, tmp_path):
     # The index of a remote store is kept in a file (COMMUNS_INDEX_DB, else var/index-<hash>.sqlite): a
     # restart opens it at the server's version instead of reading every list again.
-    logs = []
-    for _ in range(2):
+    # A write made to the server while no platform process ran is caught up by the next start.
+    logs, totals = [], []
+    for run in range(2):
         proc, address = start_serve(server.location, tmp_path, ready="/projets.json")
         assert httpx.get(address + "/recherche.json", params={"q": "saisonniers"}).json()["total"] > 0
+        deadline = time.monotonic() + 30
+        while run and httpx.get(address + "/projets.json").json()["total"] != totals[0] + 1:
+            assert time.monotonic() < deadline, "a write made while the platform was stopped went unseen"
+            time.sleep(0.5)
+        totals.append(httpx.get(address + "/projets.json").json()["total"])
         proc.terminate()
         proc.wait(15)
         logs.append((tmp_path / "serve.log").read_text())
         # Closed on the way out: its WAL folded into it, the file alone on disk.
         assert not (tmp_path / "index.sqlite-wal").exists()
+        behind(store, "INSERT" if run == 0 else "DELETE")
     assert "index built whole" in logs[0]
     assert "index built whole" not in logs[1], logs[1][-2000:]
 
@@ -382,6 +389,47 @@ def test_a_server_that_goes_away_gives_503_then_recovers(server, store, url):
     assert httpx.get(url + "/projets", timeout=30).status_code == 200
     assert store.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
     assert ox.NamedNode(store.minter.graph("essai")).value in store.public_graphs()
+
+
+def behind(store: RemoteStore, operation: str) -> None:
+    """A project written to (``INSERT``) or deleted from (``DELETE``) the server by a SPARQL client of its
+    own, not through the platform."""
+    triples = (
+        f"<{store.minter.base}id/projet/pangolin-qa> a <http://schema.org/Project> ; "
+        '<http://www.w3.org/2000/01/rdf-schema#label> "Projet Pangolin QA"@fr ; '
+        f"<http://purl.org/dc/terms/spatial> <{store.minter.base}id/commune/73054>"
+    )
+    update = f"{operation} DATA {{ GRAPH <{store.minter.graph('essai')}> {{ {triples} }} }}"
+    r = httpx.post(store.dialect.update_url, data={"update": update}, auth=store.dialect.auth)
+    assert r.status_code < 300, r.text
+
+
+def test_a_write_made_behind_the_platform_s_back_is_noticed(server, store, url):
+    # A SPARQL client writing to the server itself, not through the platform, tells it nothing: its look at
+    # the public graphs' sizes notices it within seconds, and the version moves as for any write.
+    graph, meta = store.minter.graph("essai"), store.meta_graph
+    stated = f"SELECT ?n WHERE {{ GRAPH <{meta}> {{ <{graph}> <http://rdfs.org/ns/void#triples> ?n }} }}"
+
+    def caught_up(total: int, found: int, etag: str) -> None:
+        deadline = time.monotonic() + 30
+        while (
+            httpx.get(url + "/projets.json", timeout=30).json()["total"] != total
+            or httpx.get(url + "/recherche.json", params={"q": "pangolin"}, timeout=30).json()["total"]
+            != found
+        ):
+            assert time.monotonic() < deadline, "a write made behind the platform's back went unnoticed"
+            time.sleep(0.5)
+        page = httpx.get(url + "/id/commune/73054", headers={"Accept": "text/turtle", "If-None-Match": etag})
+        assert page.status_code == 200  # the version moved: an ETag of before no longer holds
+        assert int(store.select(stated)[0]["n"].value) == store.count(graph)  # the catalogue's figure
+
+    projects = httpx.get(url + "/projets.json", timeout=30).json()["total"]
+    etag = httpx.get(url + "/id/commune/73054", headers={"Accept": "text/turtle"}).headers["etag"]
+    behind(store, "INSERT")
+    caught_up(projects + 1, 1, etag)
+    etag = httpx.get(url + "/id/commune/73054", headers={"Accept": "text/turtle"}).headers["etag"]
+    behind(store, "DELETE")
+    caught_up(projects, 0, etag)
 
 
 # Last, since they add resources that the page tests above would count: pytest runs a module's tests in
