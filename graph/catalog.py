@@ -109,6 +109,19 @@ def _date(text: str) -> ox.Literal:
     return ox.Literal(text)
 
 
+def _labelled(triples: list[ox.Triple]) -> list[ox.Triple]:
+    """Blank nodes named by their order of appearance: pyoxigraph's fresh ones are random, and the RDF
+    answers' ETag (a version, not a digest) promises the same bytes for the same version after a restart."""
+    names: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def name(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        if isinstance(term, ox.BlankNode):
+            return names.setdefault(term, ox.BlankNode(f"b{len(names)}"))
+        return term
+
+    return [ox.Triple(name(t.subject), t.predicate, name(t.object)) for t in triples]
+
+
 def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple], dict]:
     """(triples, statistics) of the catalogue, DCAT-AP 3 conformant (tests/test_catalogue_dumps.py checks
     it against the official shapes). ``manifest``, the downloads' (graph/dumps.py), gives each file its
@@ -244,7 +257,7 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
         for x in t
         if x.predicate.value == DCAT + "downloadURL" and x.object.value in urls
     ]
-    t = list(dict.fromkeys(t))
+    t = _labelled(list(dict.fromkeys(t)))
     with _lock:
         _cache[store] = (version, t, stats)
     return t, stats
