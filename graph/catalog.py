@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import threading
 import weakref
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -71,12 +72,8 @@ def statistics(store: Store) -> dict:
             # The sources' titles and descriptions are French (dct:title @fr below): a page marks them so.
             text = Text(o.value, o.language or "fr") if key in ("label", "description") else o.value
             meta[r["g"].value][key] = text
-    classes = store.select(
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)"
-    )
-    props = store.select(
-        "SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?p ORDER BY DESC(?n)"
-    )
+    classes = store.select("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c")
+    props = store.select("SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?p")
     periods = store.select(
         _P
         + """SELECT ?g (MIN(STR(?d)) AS ?debut) (MAX(STR(?d)) AS ?fin) WHERE {
@@ -87,10 +84,16 @@ def statistics(store: Store) -> dict:
         "meta": meta,
         "counts": counts,
         "triples": sum(counts.values()),
-        "classes": [(r["c"].value, int(r["n"].value)) for r in classes],
-        "properties": [(r["p"].value, int(r["n"].value)) for r in props],
+        "classes": _ranked((r["c"].value, int(r["n"].value)) for r in classes),
+        "properties": _ranked((r["p"].value, int(r["n"].value)) for r in props),
         "periods": {r["g"].value: (r["debut"].value, r["fin"].value) for r in periods if "debut" in r},
     }
+
+
+def _ranked(counts: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The most frequent first, ties by IRI: a partition's IRI (``#classe-3``) is its rank, and each store
+    breaks ties in its own order, so the same data would name its partitions otherwise on another."""
+    return sorted(counts, key=lambda c: (-c[1], c[0]))
 
 
 DATE_TYPES = (

@@ -7,6 +7,7 @@ import csv
 import gzip
 import html
 import io
+import itertools
 import json
 import re
 import tempfile
@@ -525,3 +526,33 @@ def test_the_catalogue_is_the_same_bytes_for_the_same_version_after_a_restart(ba
         triples, _ = catalog.describe(store)
         bodies.add(tuple(formats.serialize(triples, fmt) for fmt in formats.DESCRIPTION))
     assert len(bodies) == 1
+
+
+def test_class_and_property_partitions_are_named_by_count_then_iri(base_iri):
+    # A partition's IRI is its rank: ties were left to the store's order, so the same data named
+    # « #classe-34 » owl:Ontology on Oxigraph server and schema:Report on the embedded store.
+    store = OxigraphStore(base_iri)
+    ex = "http://example.org/"
+    triples = [
+        ox.Triple(ox.NamedNode(f"{ex}s{i}"), ox.NamedNode(f"{ex}p{c}"), ox.NamedNode(f"{ex}C{c}"))
+        for i, c in enumerate("qmzadkxbwe")
+    ] + [
+        ox.Triple(ox.NamedNode(f"{ex}s{i}"), ox.NamedNode(rdflib.RDF.type), ox.NamedNode(f"{ex}C{c}"))
+        for i, c in enumerate("qmzadkxbwe")
+    ]
+    store.replace_graph(store.minter.graph("essai"), triples)
+    data = rdflib.Graph().parse(
+        data=formats.serialize(catalog.describe(store)[0], formats.TURTLE), format="turtle"
+    )
+    void = rdflib.Namespace("http://rdfs.org/ns/void#")
+    for word, about, size in (
+        ("classe", void["class"], void.entities),
+        ("propriete", void.property, void.triples),
+    ):
+        ranked = []
+        for i in itertools.count():
+            part = rdflib.URIRef(f"{base_iri}jeu-de-donnees#{word}-{i}")
+            if data.value(part, about) is None:
+                break
+            ranked.append((-int(data.value(part, size)), str(data.value(part, about))))
+        assert len(ranked) >= 10 and ranked == sorted(ranked), word  # ten of one each: by IRI
