@@ -170,7 +170,7 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
     """A contact sheet, as an agent asks for one: address, phone, e-mail, website and each day's opening
     hours in the order of the day, one row per place, in CSV too."""
     url = api_url + "/api/annuaire-lieux"
-    rows = {r["nom"]: r for r in httpx.get(url, params={"territoire": "05023"}).json()}
+    rows = {r["nom"]: r for r in httpx.get(url, params={"territoire": "05023"}, timeout=60).json()}
     assert set(rows) == {
         "France services Briançonnais",
         "Quai9",
@@ -205,10 +205,14 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
         "lundi"
     )  # Virtuoso: ""
     sheet = list(
-        csv.DictReader(io.StringIO(httpx.get(url, params={"territoire": "05", "format": "csv"}).text))
+        csv.DictReader(
+            io.StringIO(httpx.get(url, params={"territoire": "05", "format": "csv"}, timeout=60).text)
+        )
     )
     assert len(sheet) == len({r["lieu"] for r in sheet}) > 20  # one row per place of the Hautes-Alpes
-    excel = httpx.get(url, params={"territoire": "05", "format": "excel"})  # for a French spreadsheet
+    excel = httpx.get(
+        url, params={"territoire": "05", "format": "excel"}, timeout=60
+    )  # for a French spreadsheet
     assert (
         excel.content.startswith("\ufeff".encode()) and "attachment" in excel.headers["content-disposition"]
     )
