@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 import io
 import logging
 import threading
@@ -29,7 +30,7 @@ from graph.namespaces import CS, DCTERMS, RDFS, VOID, XSD
 from graph.pool import EMPTY_GRAPH, Answer, Job, serialize, threaded_answer
 from graph.settings import Settings
 from graph.sparql_text import bind, named_iris, query_form
-from graph.store import BULK_TIMEOUT, QueryTimeout, Store, StoreError, StoreUnavailable, as_rows
+from graph.store import BULK_TIMEOUT, GraphMeta, QueryTimeout, Store, StoreError, StoreUnavailable, as_rows
 
 XML = formats.SPARQL_XML.media_type  # what we ask a server for: every server writes it, ASK included
 NT = formats.NTRIPLES.media_type
@@ -60,6 +61,10 @@ class Dialect:
     auth: httpx.Auth | None = None  # for writes and graph reads (Virtuoso: digest); queries go anonymous
     # Virtuoso reads no graph of much more than a million triples at once: larger ones come in pages.
     graph_page: int | None = None
+    # Virtuoso's graph store PUT is no transaction, and one of a large graph held its locks until the
+    # server wedged (its SPARQL parser refuses an update of several thousand triples, and blank nodes in
+    # INSERT DATA): there a graph is staged by graph store POSTs of this many triples, then moved in place.
+    write_chunk: int | None = None
 
     @property
     def virtuoso(self) -> bool:
@@ -223,6 +228,7 @@ class RemoteStore(Store):
             gsp_url=self.settings.remote_gsp_url or gsp,
             auth=self.credentials("digest" if name == "virtuoso" else "basic"),
             graph_page=1_000_000 if name == "virtuoso" else None,
+            write_chunk=20_000 if name == "virtuoso" else None,
         )
 
     def empty_graph(self) -> str:
@@ -371,10 +377,11 @@ class RemoteStore(Store):
                 yield ox.Quad(t.subject, t.predicate, t.object, name)
 
     def _gsp(self, method: str, graph: str, **request) -> httpx.Response:
-        """A Graph Store Protocol request on ``graph``, authenticated as writes are."""
+        """A Graph Store Protocol request on ``graph``, authenticated as writes are. A POST is never sent
+        twice: its blank nodes would be added twice."""
         param = "graph-uri" if self.dialect.virtuoso else "graph"
         gsp = self.client.build_request(method, self.dialect.gsp_url, params={param: graph}, **request)
-        return self._send(gsp, idempotent=True, auth=self.dialect.auth)
+        return self._send(gsp, idempotent=method != "POST", auth=self.dialect.auth)
 
     def _graph_triples(self, graph: str) -> Iterator[ox.Triple]:
         dialect = self.dialect
@@ -467,7 +474,7 @@ class RemoteStore(Store):
         objects = ", ".join(str(ox.NamedNode(g)) for g in ours)
         return f"INSERT DATA {{ GRAPH {s} {{ {s} {known} {objects} }} }} ;\n"
 
-    def update(self, sparql):
+    def update(self, sparql, *, timeout: float = 120.0):
         """The update and, unless it changes private graphs only, the version bump in one request: the
         server runs them as one transaction."""
         named_private, public = self.graphs_named(sparql)
@@ -484,7 +491,7 @@ class RemoteStore(Store):
         after = "" if private else f" ;\n{self._recount(public)}{bump}"
         with self._lock:
             try:
-                self._send_update(f"{self._registration(sparql)}{sparql}{after}")
+                self._send_update(f"{self._registration(sparql)}{sparql}{after}", timeout)
             finally:
                 if not private:
                     self._version = None
@@ -492,12 +499,12 @@ class RemoteStore(Store):
                 return
         self.changed(public)
 
-    def _send_update(self, sparql: str) -> None:
+    def _send_update(self, sparql: str, timeout: float = 120.0) -> None:
         request = self.client.build_request(
             "POST",
             self.dialect.update_url,
             data={"update": sparql},
-            timeout=httpx.Timeout(max(self.timeout, 120.0), connect=5.0),
+            timeout=httpx.Timeout(max(self.timeout, timeout), connect=5.0),
         )
         self._send(request, idempotent=False, auth=self.dialect.auth).close()
 
@@ -580,20 +587,50 @@ class RemoteStore(Store):
         threading.Thread(target=look, daemon=True, name="look-behind").start()
 
     def replace_graph(self, graph, triples, meta=None):
-        lines = {str(t) for t in triples}  # materialised first: a failing source never touches the store
+        unique = set(triples)  # materialised first: a failing source never touches the store
         dialect = self.dialect
-        if dialect.gsp_url:
+        if dialect.write_chunk:
+            self._staged_replace(graph, _chunks(unique, dialect.write_chunk), meta, len(unique))
+        elif dialect.gsp_url:
             # One PUT replaces the graph in one transaction of the server; the metadata follows.
-            body = "".join(line + " .\n" for line in lines).encode()
+            body = "".join(f"{t} .\n" for t in unique).encode()
             timeout = httpx.Timeout(max(self.timeout, 600.0), connect=5.0)
             with self._lock:
                 self._gsp("PUT", graph, content=body, headers={"Content-Type": NT}, timeout=timeout).close()
             # The graph is named here too, so that a registry records it.
             named = f"CREATE SILENT GRAPH {ox.NamedNode(graph)}"
-            self.update(self.meta_update(graph, meta, len(lines)) if meta else named)
+            self.update(self.meta_update(graph, meta, len(unique)) if meta else named)
         else:
-            self.update(self.replacement(graph, lines, meta))
-        return len(lines)
+            self.update(self.replacement(graph, {str(t) for t in unique}, meta))
+        return len(unique)
+
+    def staging_graph(self, graph: str) -> str:
+        """Where ``graph``'s next version is written before it replaces it: private, and always the same,
+        so that what an interrupted load left there is dropped by the next one."""
+        return self.minter.private_graph("chargement/" + hashlib.sha256(graph.encode()).hexdigest()[:16])
+
+    def _staged_replace(
+        self, graph: str, chunks: list[list[str]], meta: GraphMeta | None, count: int
+    ) -> None:
+        """Readers see the old graph until one MOVE puts the staged one in its place (with the metadata
+        and the version bump, in one transaction): a failure leaves the public graph as it was."""
+        staging = self.staging_graph(graph)
+        s, g = ox.NamedNode(staging), ox.NamedNode(graph)
+        timeout = httpx.Timeout(max(self.timeout, 600.0), connect=5.0)
+        try:
+            self.update(f"DROP SILENT GRAPH {s}")
+            for chunk in chunks:
+                body = "".join(f"{line} .\n" for line in chunk).encode()
+                with self._lock:
+                    self._gsp(
+                        "POST", staging, content=body, headers={"Content-Type": NT}, timeout=timeout
+                    ).close()
+            move = f"MOVE SILENT {s} TO {g}"
+            self.update(f"{move} ;\n{self.meta_update(graph, meta, count)}" if meta else move, timeout=600.0)
+        except BaseException:
+            with contextlib.suppress(StoreError):
+                self.update(f"DROP SILENT GRAPH {s}")
+            raise
 
     @property
     def version(self):
@@ -610,6 +647,36 @@ class RemoteStore(Store):
 
     def close(self):
         self.client.close()
+
+
+def _chunks(triples: set[ox.Triple], size: int) -> list[list[str]]:
+    """``triples`` as N-Triples lines in lists of about ``size``: a blank node names one node only within
+    one document, so the triples linked by blank nodes stay together, even beyond ``size``."""
+    parent: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def root(node: ox.BlankNode) -> ox.BlankNode:
+        while parent.setdefault(node, node) != node:
+            node = parent[node]
+        return node
+
+    groups: dict[ox.BlankNode, list[ox.Triple]] = {}
+    linked = [t for t in triples if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)]
+    for t in linked:
+        nodes = [root(n) for n in (t.subject, t.object) if isinstance(n, ox.BlankNode)]
+        parent[nodes[0]] = nodes[-1]
+    for t in linked:
+        groups.setdefault(root(t.subject if isinstance(t.subject, ox.BlankNode) else t.object), []).append(t)
+    plain = [
+        [t]
+        for t in triples
+        if not isinstance(t.subject, ox.BlankNode) and not isinstance(t.object, ox.BlankNode)
+    ]
+    chunks: list[list[str]] = []
+    for group in [*groups.values(), *plain]:
+        if not chunks or len(chunks[-1]) + len(group) > size:
+            chunks.append([])
+        chunks[-1].extend(str(t) for t in group)
+    return chunks
 
 
 def _parse_graph(response: httpx.Response) -> Iterator[ox.Triple]:
