@@ -56,22 +56,27 @@ SERVICE_WORDS = frozenset(
         itinerance antenne site guichet cyber epn bij pij csi sci mjc caf msa famillesrurales ville
         commune communes pays val vallee bassin plateau agglo mont monts lot vignoble nord sud est
         ouest saint sainte st ste le la les de du des sur sous en habitants usagers relations referent
-        responsable coopr active depar clientel chargeclientel siege
+        responsable coopr active depar clientel chargeclientel siege rsp clic clics
         """,
     )
 )
 LONG_SERVICE_WORDS = tuple(w for w in SERVICE_WORDS if len(w) >= 5)
-SERVICE_PREFIXES = ("bus", "pays")  # "busfsqpv.isere@", "paysdescoteaux@"
+SERVICE_PREFIXES = ("bus", "pays", "fs", "cs")  # "busfsqpv.isere@", "paysdescoteaux@", "csesgo@"
+SERVICE_ACRONYMS = tuple(w for w in SERVICE_WORDS if len(w) >= 3)
 
 
 def personal_email(address: str, names: str = "") -> bool:
     """An address of a person, not of a desk: its local part is two or three words of letters ("prénom.nom",
-    "p.nom", "prénom-nom", "jean-marc.nom"), none a service's or a place's word nor one of the desk's
-    ``names``; an acronym ("psp.rosiers", "christelle.espere.cscb") is left aside. Whatever the domain: a
-    webmail's is judged by the same shape. A person's name written as one word ("jdupont@") is not seen."""
+    "p.nom", "prénom-nom", "jean-marc.nom"), or one word made of one or two initials and a name
+    ("mpernot", "jnfrancois"), none a service's or a place's word nor one of the desk's ``names``; an
+    acronym ("psp.rosiers", "christelle.espere.cscb", "ccbbo") is left aside. Whatever the domain: a
+    webmail's is judged by the same shape. A name without initials ("ejacques" reads as a word, so does
+    "dupont") is not seen."""
     parts = fold(address.rpartition("@")[0]).split()
     parts = [p for p in parts if len(p) <= 2 or re.search("[aeiouy]", p)]  # acronyms aside
     own = {w for w in fold(names).split() if len(w) > 2}
+    if len(parts) == 1:
+        parts = _initials_and_name(parts[0], own)
     return (
         2 <= len(parts) <= 3
         and all(p.isalpha() for p in parts)
@@ -79,3 +84,31 @@ def personal_email(address: str, names: str = "") -> bool:
         and not any(p.startswith(SERVICE_PREFIXES) for p in parts)
         and "france-services" not in address.lower().rpartition("@")[2]  # the national network's desks
     )
+
+
+# Two consonants a French word (or name) may begin with; any other pair cannot start one ("mp", "cg", "jn").
+ONSETS = frozenset(
+    re.findall(
+        r"\w+", "bl br ch cl cr dr fl fr gl gn gr kh ph pl pn pr ps rh sc sh sk sl sm sn sp st sv th tr vr"
+    )
+)
+
+
+def _starts_a_word(letters: str) -> bool:
+    return bool(re.match("[aeiouy]", letters)) or letters[1:2] in "aeiouy" or letters[:2] in ONSETS
+
+
+def _initials_and_name(word: str, own: set[str]) -> list[str]:
+    """A one-word local part as [initials, name] when it cannot begin a word but drops one or two consonants
+    to one that can, of four letters or more ("mpernot" is M. Pernot, "cchampagne" C. Champagne); else as
+    it is. A desk's either way: one starting with a service's acronym ("msappij", "fsnantua") or a run of
+    consonants ("ccmsl"), or whose rest holds one of its names or starts with a service's word
+    ("mddroquebilliere" in Roquebillière, "ppvaldesaire")."""
+    if _starts_a_word(word) or word.startswith(SERVICE_PREFIXES + SERVICE_ACRONYMS):
+        return [word]
+    for k in (1, 2):
+        initials, name = word[:k], word[k:]
+        if re.fullmatch("[^aeiouy]+", initials) and len(name) >= 4 and _starts_a_word(name):
+            desk = any(w in name for w in own if len(w) > 3) or name.startswith(SERVICE_ACRONYMS)
+            return [word] if desk else [initials, name]
+    return [word]
