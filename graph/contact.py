@@ -19,11 +19,14 @@ def scrub(
     published: Iterable[str] = (),
 ) -> str:
     """Public text never carries an email address or a phone number (they go to the private graph); a
-    text scrub() leaves as it is holds none (the moderation screen warns of the others). A number that
-    ``published`` (texts already public beside this one: a desk's phone column) holds is no one's private
-    number: « prendre rendez-vous au 04 … » keeps it; any other is removed, whose it is cannot be told."""
-    public = {digits(n) for p in published for n in PHONE.findall(p)}
-    return PHONE.sub(lambda m: m[0] if digits(m[0]) in public else phone, EMAIL.sub(email, text))
+    text scrub() leaves as it is holds none (the moderation screen warns of the others). A number or an
+    address that ``published`` (texts already public beside this one: a desk's phone and e-mail columns)
+    holds is no one's private one: « prendre rendez-vous au 04 … » keeps it; any other is removed, whose it
+    is cannot be told."""
+    numbers = {digits(n) for p in published for n in PHONE.findall(p)}
+    addresses = {a.lower() for p in published for a in EMAIL.findall(p)}
+    text = EMAIL.sub(lambda m: m[0] if m[0].lower() in addresses else email, text)
+    return PHONE.sub(lambda m: m[0] if digits(m[0]) in numbers else phone, text)
 
 
 def digits(phone: str) -> str:
@@ -55,8 +58,8 @@ SERVICE_WORDS = frozenset(
         numerique public publique emploi direction secretariat agence mediation conseiller itinerant
         itinerance antenne site guichet cyber epn bij pij csi sci mjc caf msa famillesrurales ville
         commune communes pays val vallee bassin plateau agglo mont monts lot vignoble nord sud est
-        ouest saint sainte st ste le la les de du des sur sous en habitants usagers relations referent
-        responsable coopr active depar clientel chargeclientel siege rsp clic clics
+        ouest saint sainte st ste le la les de du des sur sous en haut haute habitants usagers relations
+        referent responsable coopr active depar clientel chargeclientel siege rsp clic clics
         """,
     )
 )
@@ -66,19 +69,19 @@ SERVICE_ACRONYMS = tuple(w for w in SERVICE_WORDS if len(w) >= 3)
 
 
 def personal_email(address: str, names: str = "") -> bool:
-    """An address of a person, not of a desk: its local part is two or three words of letters ("prénom.nom",
-    "p.nom", "prénom-nom", "jean-marc.nom"), or one word made of one or two initials and a name
-    ("mpernot", "jnfrancois"), none a service's or a place's word nor one of the desk's ``names``; an
-    acronym ("psp.rosiers", "christelle.espere.cscb", "ccbbo") is left aside. Whatever the domain: a
-    webmail's is judged by the same shape. A name without initials ("ejacques" reads as a word, so does
-    "dupont") is not seen."""
+    """An address of a person, not of a desk: its local part is two to four words of letters ("prénom.nom",
+    "p.nom", "prénom-nom", "jean-marc.nom", "prénom.nom-da-nom"), or one word made of one or two initials
+    and a name ("mpernot", "jnfrancois"), none a service's or a place's word nor one of the desk's
+    ``names``; an acronym ("psp.rosiers", "christelle.espere.cscb", "ccbbo") is left aside. Whatever the
+    domain: a webmail's is judged by the same shape. A name without initials ("ejacques" reads as a word,
+    so does "dupont") is not seen."""
     parts = fold(address.rpartition("@")[0]).split()
     parts = [p for p in parts if len(p) <= 2 or re.search("[aeiouy]", p)]  # acronyms aside
     own = {w for w in fold(names).split() if len(w) > 2}
     if len(parts) == 1:
         parts = _initials_and_name(parts[0], own)
     return (
-        2 <= len(parts) <= 3
+        2 <= len(parts) <= 4
         and all(p.isalpha() for p in parts)
         and not any(p in SERVICE_WORDS or p in own or any(w in p for w in LONG_SERVICE_WORDS) for p in parts)
         and not any(p.startswith(SERVICE_PREFIXES) for p in parts)
