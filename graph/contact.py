@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 
 from graph.matching import fold
+from graph.settings import DATA_DIR
 
 EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[ .\u00a0-]?\d{2}){4}(?!\d)")
@@ -69,15 +71,20 @@ SERVICE_ACRONYMS = tuple(w for w in SERVICE_WORDS if len(w) >= 3)
 
 
 def personal_email(address: str, names: str = "") -> bool:
-    """An address of a person, not of a desk: its local part is two to four words of letters ("prénom.nom",
-    "p.nom", "prénom-nom", "jean-marc.nom", "prénom.nom-da-nom"), or one word made of one or two initials
-    and a name ("mpernot", "jnfrancois"), none a service's or a place's word nor one of the desk's
-    ``names``; an acronym ("psp.rosiers", "christelle.espere.cscb", "ccbbo") is left aside. Whatever the
-    domain: a webmail's is judged by the same shape. A name without initials ("ejacques" reads as a word,
-    so does "dupont") is not seen."""
+    """An address of a person, not of a desk: its local part has a first name among two to four words
+    ("msap.nathalie"), or is two to four words of letters ("prénom.nom", "p.nom", "prénom-nom",
+    "jean-marc.nom", "prénom.nom-da-nom") or one word made of one or two initials and a name ("mpernot",
+    "jnfrancois"), none a service's or a place's word nor one of the desk's ``names``; an acronym
+    ("psp.rosiers", "christelle.espere.cscb", "ccbbo") is left aside. Whatever the domain, but the
+    national network's: a webmail's is judged by the same shape. A name without initials ("ejacques" reads
+    as a word, so does "dupont") is not seen."""
+    if "france-services" in address.lower().rpartition("@")[2]:  # the national network's desks
+        return False
     parts = fold(address.rpartition("@")[0]).split()
-    parts = [p for p in parts if len(p) <= 2 or re.search("[aeiouy]", p)]  # acronyms aside
     own = {w for w in fold(names).split() if len(w) > 2}
+    if 2 <= len(parts) <= 4 and _first_name(parts, own):
+        return True
+    parts = [p for p in parts if len(p) <= 2 or re.search("[aeiouy]", p)]  # acronyms aside
     if len(parts) == 1:
         parts = _initials_and_name(parts[0], own)
     return (
@@ -85,7 +92,25 @@ def personal_email(address: str, names: str = "") -> bool:
         and all(p.isalpha() for p in parts)
         and not any(p in SERVICE_WORDS or p in own or any(w in p for w in LONG_SERVICE_WORDS) for p in parts)
         and not any(p.startswith(SERVICE_PREFIXES) for p in parts)
-        and "france-services" not in address.lower().rpartition("@")[2]  # the national network's desks
+    )
+
+
+@cache
+def _first_names() -> frozenset[str]:
+    """INSEE's common first names (data/prenoms), folded, of four letters or more: « Eve », « Luc » are
+    words of places and services too."""
+    text = (DATA_DIR / "prenoms" / "prenoms-courants.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in fold(text).split() if len(w) >= 4)
+
+
+def _first_name(parts: list[str], own: set[str]) -> bool:
+    """A part is a person's first name, whatever the others are (« msap.nathalie », « thierry.villemarie »
+    at a desk named after its host), unless the desk's names hold it (« espace.simone.veil » at the Espace
+    Simone Veil) or it follows « saint » (« st.martin »)."""
+    saints = {"saint", "sainte", "st", "ste"}
+    return any(
+        p in _first_names() and p not in own and p not in SERVICE_WORDS and not (i and parts[i - 1] in saints)
+        for i, p in enumerate(parts)
     )
 
 

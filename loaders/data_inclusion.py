@@ -96,10 +96,11 @@ def _list(text: str) -> list[str]:
     return [v.strip().strip('"') for v in text.strip("{}").split(",") if v.strip()]
 
 
-def _prose(text: str | None, desk_phone: str | None) -> str | None:
+def _prose(text: str | None, published: list[str | None]) -> str | None:
     """A free text never publishes an e-mail address or a phone number: a person's may be in it (the
-    structure's own are in their fields, and the number its record publishes stays in its texts too)."""
-    return scrub(text, published=[desk_phone or ""]) if text else None
+    structure's own are in their fields, and the number and address its record publishes stay in its texts
+    too)."""
+    return scrub(text, published=[p or "" for p in published]) if text else None
 
 
 def _link(value: Any) -> ox.NamedNode | None:
@@ -153,13 +154,19 @@ class Builder(PlaceBuilder):
         self.opening_hours(t, s, prop, where, parse_week, "; ".join(kept))
 
     def email(self, r: dict[str, Any], s: ox.NamedNode, address: str | None, names: str) -> None:
+        build = self.sources[r["source"]]
+        if self.public(r, address, names):
+            build.public.add(s, "schema:email", address)
+        elif address:
+            self.add_contact(build.private, s, {"email": address})
+
+    @staticmethod
+    def public(r: dict[str, Any], address: str | None, names: str) -> str | None:
         """A desk's address is public; an agent's own ("prénom.nom@") is personal data: private only. Our
         own export's were judged when loaded, with the desk's group (a name the records do not carry)."""
-        build = self.sources[r["source"]]
-        if address and r["source"] != di.SOURCE and personal_email(address, names):
-            self.add_contact(build.private, s, {"email": address})
-        else:
-            build.public.add(s, "schema:email", address)
+        if address and (r["source"] == di.SOURCE or not personal_email(address, names)):
+            return address
+        return None
 
     def structure(self, where: str, r: dict[str, Any]) -> None:
         if not self.checked("structures", v1.Structure, where, r):
@@ -176,12 +183,14 @@ class Builder(PlaceBuilder):
         types = ["schema:Place", "cs:ServicePlace"]
         build.places.append(self.place(t, s, r["nom"], types, local_id, address, commune, *coords))
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
-        t.add(s, "schema:description", _prose(r.get("description"), r.get("telephone")), "fr")
+        names = " ".join(filter(None, (r["nom"], r.get("commune"))))
+        published = [r.get("telephone"), self.public(r, r.get("courriel"), names)]
+        t.add(s, "schema:description", _prose(r.get("description"), published), "fr")
         if r.get("lien_source") != s.value:
             t.add(s, "dcterms:source", _link(r.get("lien_source")))
         for key, prop in di.PLACE_AS_IS.items():
             if key == "courriel":
-                self.email(r, s, r.get(key), " ".join(filter(None, (r["nom"], r.get("commune")))))
+                self.email(r, s, r.get(key), names)
                 continue
             t.add(s, prop, _link(r.get(key)) if key in ("site_web", "accessibilite_lieu") else r.get(key))
         for value in r.get("reseaux_porteurs") or []:
@@ -204,8 +213,9 @@ class Builder(PlaceBuilder):
         t.add(s, "schema:identifier", r["id"])
         t.add(s, "cs:offeredAt", place)
         name, email, phone = r.get("contact_nom_prenom"), r.get("courriel"), r.get("telephone")
-        desk_phone = None if name else phone  # given with a named person, it is that person's
-        t.add(s, "schema:description", _prose(r["description"], desk_phone), "fr")
+        # Given with a named person, they are that person's.
+        published = [None, None] if name else [phone, self.public(r, email, r["nom"])]
+        t.add(s, "schema:description", _prose(r["description"], published), "fr")
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
         t.add(s, "dcterms:source", _link(r.get("lien_source")))
         if r.get("type"):
@@ -216,7 +226,7 @@ class Builder(PlaceBuilder):
         if r.get("frais"):
             t.add(s, "schema:isAccessibleForFree", r["frais"] == "gratuit")
         for key, prop in di.SERVICE_TEXTS.items():
-            t.add(s, prop, _prose(r.get(key), desk_phone), "fr")
+            t.add(s, prop, _prose(r.get(key), published), "fr")
         t.add(s, "schema:url", _link(r.get("lien_mobilisation")))
         for code in r.get("zone_eligibilite") or []:
             t.add(s, "schema:areaServed", self.area(where, code))
