@@ -216,6 +216,38 @@ def test_a_territory_page_counts_what_the_documented_sparql_counts(
     assert m.thing("territoire", "grand-brianconnais") in cat.closure(m.thing("commune", "05023"))
 
 
+def test_an_informal_area_holds_the_places_of_the_units_it_covers(
+    store: OxigraphStore, cat: search.Catalog
+) -> None:
+    """12 of the 18 areas the sources name covered no commune: /id/territoire/queyras showed « 0 lieu de
+    services » and lieux-territoire and annuaire-lieux answered [] for territoire/queyras, though France
+    services Queyras is at Aiguilles. Each covers the communes or EPCI of its definition (the notes of
+    data/aliases/territoires.csv): its page and both queries list the desks there, the same count."""
+    m, names, queries = store.minter, read_index(store), nq.load_all()
+    wanted = {
+        "queyras": {("France services Queyras", "Aiguilles")},
+        "champsaur": {("France services du Champsaur-Valgaudemar", "Saint-Bonnet-en-Champsaur")},
+        "gapencais": {("France services Gap", "Gap"), ("France services de Tallard", "Tallard")},
+        "alpes-sud-isere": {("France services La Matheysine", "La Mure"), ("France services Mens", "Mens")},
+        "bauges": {("France services Le Châtelard", "Le Châtelard")},
+        "chablais": {("France services Haut-Chablais", "Montriond")},
+        "mont-blanc": {("France services Vallée de Chamonix Mont Blanc", "Chamonix-Mont-Blanc")},
+        "vallee-de-l-arve": {("France services Cluses et environs", "Cluses")},
+    }
+    for slug, desks in wanted.items():
+        area = m.thing("territoire", slug)
+        count = cat.rollups(area, "fr", 1)["lieux"][0]
+        for name in ("lieux-territoire", "annuaire-lieux"):
+            q = queries[name]
+            rows = store.select(q.sparql, nq.bindings(q, {"territoire": f"territoire/{slug}"}, m, names))
+            found = {(r["nom"].value, r["communeNom"].value) for r in rows}
+            assert desks <= found, (slug, name, sorted(found))
+            assert len({r["lieu"].value for r in rows}) == count, (slug, name)
+    # Gap's four desks, the place the tester counted
+    gap = cat.rollup_iris(m.thing("territoire", "gapencais"), "lieux")
+    assert len(set(gap) & set(cat.rollup_iris(m.thing("commune", "05061"), "lieux"))) >= 4
+
+
 def test_a_search_of_what_and_where_finds_the_places_there(store: OxigraphStore, cat: search.Catalog) -> None:
     """« tiers-lieu Gap », « France services Hautes-Alpes » found nothing: no text of a place names its
     network nor its territories (a search ending with a département's name only suggested a filter). They

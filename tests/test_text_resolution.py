@@ -110,11 +110,21 @@ def test_informal_areas_cover_official_units(res):
     tarentaise = res.zones["tarentaise"]
     assert set(tarentaise.covers) == {("epci", "247300254"), ("epci", "247300817"), ("epci", "200023299")}
     assert tarentaise.part_of == ("73",)
-    for zone in res.zones.values():  # every unit a zone covers exists in the reference
+    # Queyras covered nothing: Aiguilles (seat of France services Queyras) and Abriès-Ristolas, today's code
+    assert {("commune", "05003"), ("commune", "05001")} <= set(res.zones["queyras"].covers)
+    current = {c.code: c for (k, _), c in res.gz.communes.items() if k == "commune-actuelle"}
+    for zone in res.zones.values():  # every unit a zone covers exists in the reference, today
+        communes: set[str] = set()
         for kind, code in zone.covers:
-            assert kind == "epci" and code in res.gz.epcis
+            assert kind in ("epci", "commune"), (zone.slug, kind)
+            assert code in (res.gz.epcis if kind == "epci" else current), (zone.slug, code)
+            communes |= set(res.gz.epcis[code].members) if kind == "epci" else {code}
         for dep in zone.part_of:
             assert dep in res.gz.departements
+        # and lies in the zone's départements: an area part of one (dcterms:isPartOf) rolls up strictly, so
+        # a commune it covered beyond it (Claret, 04, of the CA Gap-Tallard-Durance) would count in the 05
+        if zone.part_of:
+            assert {current[c].departement for c in communes} <= set(zone.part_of), zone.slug
 
 
 def test_organisations_are_reconciled(res):
