@@ -294,7 +294,10 @@ def _departements(cat: search.Catalog | None, territories: list[str]) -> list[st
         return []
     known = [iri for iri in territories if iri in cat.territories]
     down = [
-        c for i in known if cat.territories[i].level in ("region", "epci") for c in cat.children.get(i, ())
+        c
+        for i in known
+        if cat.territories[i].level in ("region", "epci", "zone")  # an area: those of what it covers
+        for c in cat.children.get(i, ())
     ]
     found = {x for i in known + down for x in cat.closure(i)}
     return sorted({cat.territories[x].code for x in found if cat.territories[x].level == "departement"})
@@ -611,13 +614,32 @@ def territory_card(
 def population(cat: search.Catalog, iri: str) -> int | None:
     """A territory's population as the sum of its communes' when the data gives none of its own
     (département and région rows carry none; an EPCI's is that sum, from the loader): each commune counted
-    once, under its own links."""
+    once, under its own links. An informal area's is its communes', those it covers and those of the
+    units it covers, each once (one it covers and whose EPCI it covers too)."""
     t = cat.territories[iri]
+    if t.level == "zone" and not t.population:
+        return _communes_population(cat, iri)
     below = {"region": "departement", "departement": "commune", "epci": "commune"}.get(t.level)
     if below is None:
         return t.population
     parts = [population(cat, c) for c in cat.children.get(iri, ()) if cat.territories[c].level == below]
     known = [p for p in parts if p]
+    return sum(known) if known else None
+
+
+def _communes_population(cat: search.Catalog, iri: str) -> int | None:
+    """The sum of the populations of the communes below ``iri``, each once (a walk: written data may
+    loop, an area covering what holds it)."""
+    seen, todo, communes = {iri}, list(cat.children.get(iri, ())), set()
+    while todo:
+        if (c := todo.pop()) in seen or c not in cat.territories:
+            continue
+        seen.add(c)
+        if cat.territories[c].level == "commune":
+            communes.add(c)
+        else:
+            todo += cat.children.get(c, ())
+    known = [p for c in communes if (p := cat.territories[c].population)]
     return sum(known) if known else None
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from api import cards
 from graph import search
 from graph.store import GraphMeta, OxigraphStore
 
@@ -297,6 +298,31 @@ def test_a_search_finding_nothing_suggests_the_words_of_the_index(store: Oxigrap
     assert found(cat, "bourg saint maurice")[0] == "Bourg-Saint-Maurice"
     assert cat.suggest("tremplin saisonn") is None  # every word begins one: nothing to correct
     assert cat.suggest("Bourg xqzwv") is None and cat.suggest("Bourg Mau") is None
+
+
+def test_an_informal_area_s_population_counts_each_commune_once(store: OxigraphStore) -> None:
+    """An area's page showed no population (only communes and EPCI carry one): it is the sum over the
+    communes it covers, directly or through an EPCI, one covered both ways counted once; an area covering
+    nothing has none (not 0)."""
+    cs, epci = "https://w3id.org/communs-services/def#", f"<{BASE}id/epci/247300254>"
+    area, empty = BASE + "id/territoire/haute-tarentaise", BASE + "id/territoire/vide"
+    write(
+        store,
+        "zones",
+        f"""{epci} a igeo:Intercommunalite ; rdfs:label "CC Haute-Tarentaise"@fr ; dcterms:isPartOf dep:73 ;
+          <{cs}population> 9000 .
+        commune:73054 dcterms:isPartOf {epci} ; <{cs}population> 7000 .
+        commune:73150 a igeo:Commune ; rdfs:label "Landry"@fr ; igeo:codeINSEE "73150" ;
+          dcterms:isPartOf dep:73, {epci} ; <{cs}population> 2000 .
+        commune:73011 a igeo:Commune ; rdfs:label "Aiton"@fr ; igeo:codeINSEE "73011" ;
+          dcterms:isPartOf dep:73 ; <{cs}population> 500 .
+        <{area}> a <{cs}InformalArea> ; rdfs:label "Haute-Tarentaise vécue"@fr ; dcterms:isPartOf dep:73 ;
+          <{cs}covers> {epci}, commune:73054, commune:73011 .
+        <{empty}> a <{cs}InformalArea> ; rdfs:label "Vide"@fr .""",
+    )
+    cat = search.Catalog(store)
+    assert cards.population(cat, area) == 7000 + 2000 + 500  # Bourg-Saint-Maurice once
+    assert cards.population(cat, empty) is None
 
 
 def test_an_informal_area_rolls_up_what_is_in_the_units_it_covers(store: OxigraphStore) -> None:

@@ -14,6 +14,7 @@ import pytest
 import rdflib
 from conftest import load_bundled_places, load_reference
 
+from api import cards
 from graph import named_queries as nq
 from graph import search
 from graph.matching import read_index
@@ -246,6 +247,28 @@ def test_an_informal_area_holds_the_places_of_the_units_it_covers(
     # Gap's four desks, the place the tester counted
     gap = cat.rollup_iris(m.thing("territoire", "gapencais"), "lieux")
     assert len(set(gap) & set(cat.rollup_iris(m.thing("commune", "05061"), "lieux"))) >= 4
+
+
+def test_an_informal_area_s_page_gives_the_population_of_what_it_covers(
+    store: OxigraphStore, cat: search.Catalog
+) -> None:
+    """/id/territoire/grand-brianconnais showed no population though it covers three EPCI whose
+    populations are known; Queyras showed neither population, communes nor map. An area's population is
+    the sum over the units it covers, its page lists them and draws its départements."""
+    m = store.minter
+    area = cat.territories[m.thing("territoire", "grand-brianconnais")]
+    epcis = [m.thing("epci", siren) for siren in ("240500439", "200067452", "240500462")]
+    card = cards.territory_card(store, cat, area, "fr", 1)
+    assert card.figures.population == sum(cat.territories[e].population or 0 for e in epcis) > 30_000
+    assert len(card.epcis) == 3 and card.map is not None and card.figures.places_per_10k
+    queyras = cat.territories[m.thing("territoire", "queyras")]
+    card = cards.territory_card(store, cat, queyras, "fr", 1)
+    communes = [c for c in cat.children[queyras.iri] if cat.territories[c].level == "commune"]
+    assert card.figures.population == sum(cat.territories[c].population or 0 for c in communes) > 1_000
+    assert card.communes_count == 7 and "Aiguilles" in {c.label for c in card.communes}
+    assert card.map is not None and card.figures.places == 1
+    # An area over two départements (Bauges: 73 and 74, only geoOverlaps them) is drawn on both.
+    assert cards._departements(cat, [m.thing("territoire", "bauges")]) == ["73", "74"]
 
 
 def test_a_search_of_what_and_where_finds_the_places_there(store: OxigraphStore, cat: search.Catalog) -> None:
