@@ -123,7 +123,7 @@ class ResourceCard:
 class Figures:
     population: int | None
     projects: int
-    places: int
+    places: int | None  # None: an informal area stating no composition, whose places are not known
     places_per_10k: str  # formatted; '' without a population
 
 
@@ -565,7 +565,9 @@ def territory_card(
         epcis = {c for c in children if level_of(c) == "epci"}
     places = cat.rollup_iris(territory.iri, "lieux")
     pop = territory.population or population(cat, territory.iri)
-    per = number(len(places) / pop * 10000, lang, 1) if pop else ""
+    # An area covering no official unit (massif alpin): no place is located in it, yet some are there.
+    unknown = territory.level == "zone" and not children
+    per = number(len(places) / pop * 10000, lang, 1) if pop and not unknown else ""
     pages = max(1, (len(communes) + 99) // 100)
     page = min(max(1, communes_page), pages)
     deps = [territory.code] if territory.level == "departement" else _departements(cat, [territory.iri])
@@ -595,7 +597,12 @@ def territory_card(
             )
     return TerritoryCard(
         code=code,
-        figures=Figures(pop, sum(r["count"] for r in rollups if r["kind"] == "projets"), len(places), per),
+        figures=Figures(
+            pop,
+            sum(r["count"] for r in rollups if r["kind"] == "projets"),
+            None if unknown else len(places),
+            per,
+        ),
         parents=[link(p) for p in parents],
         departements=[link(d) for d in departements],
         overlaps=[link(d) for d in overlaps if d in cat.territories and d not in parents],

@@ -679,6 +679,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "history_full": ("Voir l'historique complet", "See the full history"),
     "key_figures": ("Chiffres clés", "Key figures"),
     "inhabitants": ("habitant|habitants", "inhabitant|inhabitants"),
+    "composition_unknown": (
+        "Composition non renseignée : ses communes, sa population et ses lieux de services ne sont pas "
+        "connus",
+        "Composition not given: its municipalities, population and service places are not known",
+    ),
     # Counted items of each list (home page, map, key figures), by the list's URL word
     "count_projets": ("projet|projets", "project|projects"),
     "count_acteurs": ("acteur|acteurs", "actor|actors"),

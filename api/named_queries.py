@@ -39,6 +39,7 @@ ERRORS = {
     "406": "Aucun format acceptable (en-tête Accept)",
     "504": "Délai dépassé",
 }
+UNCOMPOSED = "Territoire vécu dont la composition n'est pas renseignée : ce qu'il contient n'est pas connu"
 PROBLEM = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 # Who a route of the JSON API (under /api/, declared at the route) serves: a script's token or a signed-in
 # browser's session, whose writes carry the CSRF header (api.contributions.api_guard).
@@ -142,6 +143,8 @@ async def run_named_query(request: Request, name: str) -> Response:
         except nq.Unknown:  # maybe written a moment ago: the index follows writes in the background
             names = await run_in_threadpool(matching.index_of, store, settings.query_timeout)
             bindings = nq.bindings(q, values, store.minter, names)
+        if coded:  # an informal area stating no composition: what lies in it is not known (not none)
+            await run_in_threadpool(nq.check_composed, q, bindings, store)
         # Only validated integers are appended to our own query text; user values travel as bindings.
         text = f"{q.sparql}LIMIT {limit + 1} OFFSET {offset}\n"
         rows = await run_in_threadpool(store.select, text, bindings, timeout=settings.query_timeout)
@@ -149,6 +152,8 @@ async def run_named_query(request: Request, name: str) -> Response:
         return _problem(e.status, str(e))
     except nq.Unknown as e:
         return _problem(404, str(e))
+    except nq.Uncomposed as e:
+        return _problem(422, str(e))
     except QueryTimeout:
         return _problem(504, f"the query ran past the {settings.query_timeout:g} s deadline")
     except StoreUnavailable:
@@ -251,6 +256,8 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
             },
             **{code: {"description": text, "content": PROBLEM} for code, text in ERRORS.items()},
         }
+        if any(p.composed for p in q.params):
+            responses["422"] = {"description": UNCOMPOSED, "content": PROBLEM}
         description = (
             q.description + "\n\n" if q.description else ""
         ) + f"Requête SPARQL ([{q.path.name}](/api#{q.name})) :\n\n```sparql\n{q.sparql}```"

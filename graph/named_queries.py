@@ -21,10 +21,10 @@ import pyoxigraph as ox
 import yaml
 
 from graph.matching import NameIndex, normalize_code
-from graph.namespaces import XSD, Minter
+from graph.namespaces import CS, XSD, Minter
 from graph.settings import QUERIES_DIR
 from graph.sparql_text import query_form
-from graph.store import Bindings
+from graph.store import Bindings, Store
 
 INTEGER_LIMIT = 10**17
 TERRITORY_LEVELS = ("region", "departement", "epci", "commune")
@@ -78,6 +78,12 @@ class Unknown(LookupError):
     (a parameter's ``kind``) the site has not: answered with a 404 (an empty answer would say "none")."""
 
 
+class Uncomposed(LookupError):
+    """An informal area that states no composition (no ``cs:covers``: massif alpin, espace alpin) given to a
+    query answering with what lies in a territory's units (``composed``): answered with a 422, where an
+    empty answer would say "none there" when it is "not known"."""
+
+
 @dataclass
 class Param:
     name: str
@@ -91,6 +97,7 @@ class Param:
     lang: str = "fr"  # for langString
     level: str | None = None  # for territory: force the level when the code alone is ambiguous
     kind: str | None = None  # for iri: the kind of the site's things it names, then given by their key too
+    composed: bool = False  # for territory: the answer lies in its units, so an area stating none is refused
 
 
 @dataclass
@@ -193,10 +200,13 @@ def _param(path: Path, spec: object, sparql: str) -> Param:
         lang=str(spec.get("lang", "fr")),
         level=spec.get("level"),
         kind=spec.get("kind"),
+        composed=bool(spec.get("composed", False)),
         **{k: str(spec[k]) for k in ("default", "example") if spec.get(k) is not None},
     )
     if p.level is not None and p.level not in TERRITORY_LEVELS:
         raise QueryFileError(path, f"parameter {name}: level must be one of {TERRITORY_LEVELS}", 1)
+    if p.composed and p.type != "territory":
+        raise QueryFileError(path, f"parameter {name}: composed is a territory parameter's", 1)
     if p.kind is not None and (p.type != "iri" or not NAME.match(str(p.kind))):
         raise QueryFileError(path, f"parameter {name}: kind is an iri parameter's, e.g. projet", 1)
     minter = Minter("https://example.org/")
@@ -315,6 +325,25 @@ def bindings(
             continue
         out[p.name] = term(p, value, minter, names)
     return out
+
+
+COVERS_ANY = f"ASK {{ ?area <{CS}covers> ?unit }}"
+
+
+def check_composed(q: NamedQuery, bound: Bindings, store: Store) -> None:
+    """Uncomposed when a ``composed`` territory parameter names an informal area covering no official unit:
+    no place, no desk is located in such an area, its communes are not known."""
+    areas = store.minter.thing("territoire", "")
+    for p in q.params:
+        area = bound.get(p.name)
+        if not (p.composed and isinstance(area, ox.NamedNode) and area.value.startswith(areas)):
+            continue
+        if not store.ask(COVERS_ANY, {"area": area}):
+            slug = area.value.removeprefix(areas)
+            raise Uncomposed(
+                f"{p.name}: the informal area {slug} states no composition (no cs:covers): what lies in "
+                "it is not known, not none; ask by its départements, EPCI or communes"
+            )
 
 
 def in_language(q: NamedQuery, lang: str) -> NamedQuery:

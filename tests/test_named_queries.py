@@ -20,7 +20,7 @@ import pytest
 import schemathesis
 from conftest import load_reference
 from hypothesis import HealthCheck, given, settings
-from pages_helpers import serve
+from pages_helpers import serve, wait_for_index
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -448,6 +448,39 @@ def test_a_parameter_takes_the_site_s_iri_or_its_short_form(api_url, spec, base_
     assert not re.match(territory, "https://example.org/id/departement/05")
     for lang, words in (("fr", "par son code"), ("en", "by its code")):
         assert words in httpx.get(f"{api_url}/api", params={"lang": lang}).text
+
+
+def test_an_informal_area_without_composition_says_so(api_url):
+    """Queyras covered no commune: /api/annuaire-lieux?territoire=territoire/queyras was [] and its page
+    « 0 lieu de services ». It lists France services Queyras now. massif alpin and espace alpin have no
+    stable composition and cover nothing: their places are not known, not none. The queries answering
+    with what lies in a territory's units say so (422), the page says « Composition non renseignée »
+    where it counted 0 places; the projects located in the area itself are still listed."""
+    wait_for_index(api_url)  # the pages' figures
+    queyras = httpx.get(
+        f"{api_url}/api/annuaire-lieux", params={"territoire": "territoire/queyras"}, timeout=60
+    )
+    assert queyras.status_code == 200, queyras.text
+    assert [(r["nom"], r["communeNom"]) for r in queyras.json()] == [("France services Queyras", "Aiguilles")]
+    for name in ("lieux-territoire", "annuaire-lieux"):
+        for area in ("massif-alpin", "espace-alpin"):
+            r = httpx.get(f"{api_url}/api/{name}", params={"territoire": f"territoire/{area}"}, timeout=60)
+            assert r.status_code == 422, (name, area, r.text)
+            assert f"informal area {area} states no composition" in r.json()["detail"], r.text
+        assert (
+            "422" in httpx.get(api_url + "/openapi.json").json()["paths"][f"/api/{name}"]["get"]["responses"]
+        )
+    r = httpx.get(
+        f"{api_url}/api/projets-territoire", params={"territoire": "territoire/massif-alpin"}, timeout=60
+    )
+    assert r.status_code == 200 and r.json() != []
+    page = httpx.get(f"{api_url}/id/territoire/massif-alpin", headers={"Accept": "text/html"}, timeout=60)
+    assert page.status_code == 200, page.text
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page.text))
+    assert "Composition non renseignée" in text and not re.search(r"\b0 lieux? de services", text)
+    page = httpx.get(f"{api_url}/id/territoire/queyras", headers={"Accept": "text/html"}, timeout=60)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    assert "1 lieu de services" in text and "Composition non renseignée" not in text and "habitants" in text
 
 
 def test_a_former_unit_names_its_commune_today(territory_store):
