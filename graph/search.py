@@ -319,6 +319,7 @@ class Catalog:
             "CREATE TEMP TABLE hit(n INTEGER PRIMARY KEY, tier INTEGER, r REAL);"  # one search's ranked
             "CREATE TEMP TABLE within(n INTEGER PRIMARY KEY, direct INTEGER);"  # one territory's items
             "CREATE TEMP TABLE chosen(n INTEGER PRIMARY KEY);"  # one list's items matching its facets
+            "CREATE TEMP TABLE elsewhere(n INTEGER PRIMARY KEY);"  # one search's (Catalog._elsewhere_clause)
         )
         return db
 
@@ -783,6 +784,10 @@ class Catalog:
                         named[f"{EPCI_KINDS[kind]} {rest}"].add(t.iri)
                 if t.level == "departement" and t.code:
                     named["#" + t.code.lower()].add(t.iri)
+            self._holding = defaultdict(list)  # the keys holding each word
+            for key in named:
+                for word in set(key.split()):
+                    self._holding[word].append(key)
             self._named = named
         return self._named
 
@@ -1067,6 +1072,22 @@ class Catalog:
         said = " OR ".join(dict.fromkeys(f'"{" ".join(words_of(n))}"' for n in names if words_of(n)))
         return f"({self._within_clause(iris)} OR {OWN} : ({said}))"
 
+    def _elsewhere_clause(self, name: str, iris: set[str]) -> str | None:
+        """The items not within these territories whose own texts say a longer name of another territory
+        holding the name (« Haute-Savoie » for « Savoie », « Meung-sur-Loire » for « Loire »): their words are
+        not the name :meth:`_place_clause` finds. Those saying both are left out too (FTS5 tells rows apart,
+        not places in a row); they are found within the territory."""
+        named = self.territory_names()
+        longer = set()
+        for key in {name_key(n) for n in [name, *(self.territories[t].label for t in iris)]} - {""}:
+            rarest = min(key.split(), key=lambda w: len(self._holding.get(w, ())))
+            longer |= {
+                f'"{" ".join(words_of(k))}"'
+                for k in self._holding.get(rarest, ())
+                if f" {key} " in f" {k} " and not named[k] <= iris
+            }
+        return f"{OWN} : ({' OR '.join(sorted(longer))}) NOT {self._within_clause(iris)}" if longer else None
+
     def suggest(self, text: str) -> str | None:
         """What a search finding nothing may have meant (FTS5 has no spelling correction): each of its words
         that no word of the index begins ("brinacon") replaced by the most similar one of about its length
@@ -1144,6 +1165,7 @@ class Catalog:
         within = [f"{c} : ({what}) AND {located}" for c in ("{label}", OWN)] + [f"({what}) AND {located}"]
         within = (within if what else [located]) if places else []
         of_kind = f"i.kind IN ({_marks(len(kinds))})" if kinds else "1"
+        elsewhere = [c for name, iris in places if (c := self._elsewhere_clause(name, iris))]
         hits = "temp.hit h CROSS JOIN item i ON i.n = h.n"
         kept = f"{hits} WHERE {of_kind}"
         marks = "\x02", "\x03"
@@ -1165,7 +1187,10 @@ class Catalog:
                 where.append(f"EXISTS (SELECT 1 FROM facet f WHERE f.n = i.n AND f.name = ? AND {keyed})")
                 args += [name, *keys]
             where_facets = " AND ".join(where) or "1"
-            matches = f"FROM doc CROSS JOIN item i ON i.n = doc.rowid WHERE doc MATCH ? AND {where_facets}"
+            matches = (
+                "FROM doc CROSS JOIN item i ON i.n = doc.rowid WHERE doc MATCH ? "
+                f"AND doc.rowid NOT IN (SELECT n FROM temp.elsewhere) AND {where_facets}"
+            )
             db.execute("DELETE FROM temp.hit")
             named = ("AND doc.rowid IN (SELECT n FROM name WHERE key = ?)", match, [name_key(text)])
             labelled, own = ("", f"{{label}} : ({match})", []), ("", f"{OWN} : ({match})", [])
@@ -1181,6 +1206,11 @@ class Catalog:
             return matches, args
 
         with self._reading() as db:
+            db.execute("DELETE FROM temp.elsewhere")
+            for clause in elsewhere:
+                db.execute(
+                    "INSERT OR IGNORE INTO temp.elsewhere SELECT rowid FROM doc WHERE doc MATCH ?", [clause]
+                )
             counts = {}  # a ticked facet's values counted with the other facets' choices only
             for name in ("departement", "theme"):
                 if name in selected:

@@ -434,6 +434,28 @@ def test_a_search_naming_a_territory_selects_it_not_the_names_its_words_begin_or
     assert "Gapennes" in found(cat, "Gape")  # a word naming no territory begins words, as before
 
 
+def test_a_territory_named_in_an_item_s_text_is_not_one_whose_name_holds_its_name(
+    store: OxigraphStore,
+) -> None:
+    """« tiers-lieu Savoie » found a tiers-lieu of Annecy whose text says « Haute-Savoie », « tiers-lieu
+    Saint-Martin » one whose text says « Saint-Martin-de-Belleville »: the name was matched as words of the
+    item's own texts, where they were part of a longer territory's name. A text saying the name itself still
+    finds the item, wherever it lies."""
+    write(
+        store,
+        "voisins",
+        NEIGHBOURS
+        + project("lac", "Tiers-lieu Le Lac", "Un tiers-lieu de Haute-Savoie", where="commune:74010")
+        + project("col", "Tiers-lieu du Col", "Près de Saint-Martin-de-Belleville", where="commune:74010")
+        + project("amis", "Tiers-lieu des Amis", "Ouvert aux voisins de la Savoie", where="commune:05061"),
+    )
+    cat = search.Catalog(store)
+    assert found(cat, "tiers-lieu Savoie") == ["Tiers-lieu des Amis"]
+    assert found(cat, "tiers-lieu Saint-Martin") == []
+    assert set(found(cat, "tiers-lieu Haute-Savoie")) == {"Tiers-lieu Le Lac", "Tiers-lieu du Col"}
+    assert found(cat, "tiers-lieu Saint-Martin-de-Belleville") == ["Tiers-lieu du Col"]
+
+
 def test_a_search_knows_a_territory_by_the_other_names_the_reconciliation_knows(store: OxigraphStore) -> None:
     """« tiers-lieu PACA » found nothing: no text says « PACA ». graph.matching's table of the names people
     give territories (data/aliases/territoires.csv: « PACA », « Région Sud ») names them for a search too."""

@@ -320,6 +320,30 @@ def test_a_search_naming_a_territory_finds_what_lies_within_it_first(
     assert gap[0] == "Gap" and not {"Gapennes", "CC de la Vallée du Gapeau"} & set(gap)
 
 
+def test_a_territory_s_name_is_not_found_in_the_longer_names_holding_it(
+    store: OxigraphStore, cat: search.Catalog
+) -> None:
+    """« France services Loire » listed those of Meung-sur-Loire, Chalonnes-sur-Loire… (Loiret,
+    Maine-et-Loire), « Saint-Martin » the France Services of Saint-Martin-de-Ré and the communes
+    Saint-Martin-…: the name was found as words of their labels. Those are other territories' names; what
+    the département Loire and the communes named Loire or Saint-Martin hold, and the texts saying the name
+    itself, are still found."""
+    m = store.minter
+
+    def labels(text: str) -> set[str]:
+        return {cat.label(it.iri) for it, _ in cat.search(text, [], {}, 0, 2000)[1]}
+
+    loire = labels("France services Loire")
+    assert not {"France services Meung-sur-Loire", "France services Chalonnes-sur-Loire"} & loire
+    in_42 = {cat.label(iri) for iri in cat.rollup_iris(m.thing("departement", "42"), "lieux")}
+    assert {label for label in in_42 if label.startswith("France services")} <= loire and loire & in_42
+    martin = labels("Saint-Martin")
+    assert (
+        "France services La Poste de Saint-Martin-de-Ré" not in martin and "Saint-Martin-de-Ré" not in martin
+    )
+    assert "Le 10h10 Saint-Martin" in martin and "Saint-Martin" in martin
+
+
 def test_a_search_knows_the_names_people_give_networks_and_typologies(
     store: OxigraphStore, cat: search.Catalog
 ) -> None:
