@@ -764,11 +764,10 @@ class Catalog:
 
     def territory_names(self) -> dict[str, set[str]]:
         """The territories by the keys of their names, with or without their code in brackets (« Savoie
-        (73) »; homonyms together: the communes Saint-Martin; an EPCI's kind in full: « communauté de
-        communes du Briançonnais » for « CC du Briançonnais »), by the other names the reconciliation knows
-        them by (graph.matching's table: « PACA », « Région Sud », but a homonym's, which needs a
-        département beside it), and the départements also by their codes; made at the first search, not at
-        each start."""
+        (73) »; homonyms together: the communes Saint-Martin; an EPCI also by :func:`epci_name`), by the
+        other names the reconciliation knows them by (graph.matching's table: « PACA », « Région Sud », but a
+        homonym's, which needs a département beside it), and the départements also by their codes; made at
+        the first search, not at each start."""
         if self._named is None:  # made aside, then published: another search may read it meanwhile
             named: dict[str, set[str]] = defaultdict(set)
             by_key = {(t.level, t.iri.rsplit("/", 1)[-1]): t.iri for t in self.territories.values()}
@@ -778,10 +777,9 @@ class Catalog:
                         named[name_key(row["alias"])].add(iri)
             for t in self.territories.values():
                 for name in {t.label, BRACKETED.sub("", t.label)}:
-                    named[key := name_key(name)].add(t.iri)
-                    kind, _, rest = key.partition(" ")
-                    if t.level == "epci" and kind in EPCI_KINDS:
-                        named[f"{EPCI_KINDS[kind]} {rest}"].add(t.iri)
+                    named[name_key(name)].add(t.iri)
+                    if t.level == "epci" and (epci := epci_name(name)):
+                        named[epci].add(t.iri)
                 if t.level == "departement" and t.code:
                     named["#" + t.code.lower()].add(t.iri)
             self._holding = defaultdict(list)  # the keys holding each word
@@ -800,7 +798,11 @@ class Catalog:
         while at < len(written):
             for end in range(len(written), at, -1):
                 name = " ".join(written[at:end])
-                iris = named.get(name_key(name)) or (len(written) > 1 and named.get("#" + name.lower()))
+                iris = (
+                    named.get(name_key(name))
+                    or named.get(epci_name(name))
+                    or (len(written) > 1 and named.get("#" + name.lower()))
+                )
                 if iris:
                     parts.append((name, iris))
                     at = end
@@ -1258,8 +1260,6 @@ TRIES = 6  # searches without one word tried at most, the first words first
 SIMILAR = 80  # edit similarity (0-100) of a word suggested for a misspelt one ("briancon" for "brinacon": 88)
 # Words a search may say that no name needs (« France services à Gap », « près de Briançon »).
 SMALL_WORDS = matching.ARTICLES | {"dans", "pres", "sur", "pour", "chez"}  # not "vers": a commune (46)
-# An EPCI's kind as its label abbreviates it (« CC du Briançonnais »), and in full.
-EPCI_KINDS = {short.lower(): full for full, short in matching.EPCI_KINDS if " " in full}
 SPELLED = {full: short for short, full in matching.ABBREVIATIONS.items() if " " not in full}  # saint: st
 
 
@@ -1283,6 +1283,14 @@ def name_key(name: str) -> str:
     """A whole name as graph.matching spells its words ("St" is "Saint"), articles kept: "ADRETS" is not
     "Les Adrets"."""
     return " ".join(matching.words(name))
+
+
+def epci_name(name: str) -> str | None:
+    """The key of an EPCI's name by its kind, abbreviated or not, and its other words but articles: people
+    write « CC Briançonnais », « communauté de communes Briançonnais » for « CC du Briançonnais ». None for
+    a name stating no kind."""
+    key, kind = matching.epci_key(name)
+    return f"{kind} {key}" if kind else None
 
 
 def names_of(names: list[str]) -> set[str]:

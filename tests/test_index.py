@@ -480,6 +480,35 @@ def test_a_search_names_an_epci_by_its_kind_in_full(store: OxigraphStore) -> Non
     assert found(cat, "tiers-lieu communauté d'agglomération Gap-Tallard-Durance") == ["Tiers-lieu La Gare"]
 
 
+def test_a_search_names_an_epci_without_the_articles_of_its_name(store: OxigraphStore) -> None:
+    """« CC Briançonnais » (« CC du Briançonnais ») named no territory: its words found the places of the
+    other EPCI of the Grand Briançonnais too, « communauté de communes Briançonnais » nothing. The articles
+    inside an EPCI's name are optional, its kind abbreviated or not."""
+    cs = "https://w3id.org/communs-services/def#"
+    epcis = f"""
+    epci:240500439 a igeo:Intercommunalite ; rdfs:label "CC du Briançonnais"@fr ; dcterms:isPartOf dep:05 .
+    epci:240500462 a igeo:Intercommunalite ; rdfs:label "CC du Pays des Écrins"@fr ; dcterms:isPartOf dep:05 .
+    commune:05023 a igeo:Commune ; rdfs:label "Briançon"@fr ; dcterms:isPartOf dep:05, epci:240500439 .
+    commune:05006 a igeo:Commune ; rdfs:label "L'Argentière"@fr ; dcterms:isPartOf dep:05, epci:240500462 .
+    <{BASE}id/territoire/grand-brianconnais> a <{cs}InformalArea> ; rdfs:label "Grand Briançonnais"@fr ;
+      dcterms:isPartOf dep:05 ; <{cs}covers> epci:240500439, epci:240500462 .
+    """
+    write(
+        store,
+        "voisins",
+        NEIGHBOURS
+        + epcis
+        + project("quai", "Tiers-lieu du Quai", where="commune:05023")
+        + project("forge", "Tiers-lieu de la Forge", where="commune:05006"),
+    )
+    cat = search.Catalog(store)
+    for said in ("CC du Briançonnais", "CC Briançonnais", "communauté de communes Briançonnais"):
+        assert cat.places_named(said)[1] == [(said, {BASE + "id/epci/240500439"})]
+        assert found(cat, f"tiers-lieu {said}") == ["Tiers-lieu du Quai"], said
+    for said in ("CC Pays des Écrins", "CC Pays Écrins", "communauté de communes du pays des ecrins"):
+        assert found(cat, f"tiers-lieu {said}") == ["Tiers-lieu de la Forge"], said
+
+
 def vocabulary(network: str, alternates: str, theme: str) -> str:
     skos = "http://www.w3.org/2004/02/skos/core#"
     return (

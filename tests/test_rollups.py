@@ -344,6 +344,24 @@ def test_a_territory_s_name_is_not_found_in_the_longer_names_holding_it(
     assert "Le 10h10 Saint-Martin" in martin and "Saint-Martin" in martin
 
 
+def test_a_search_names_an_epci_as_people_write_it(store: OxigraphStore, cat: search.Catalog) -> None:
+    """« France services communauté de communes Briançonnais » found nothing (the EPCI is « CC du
+    Briançonnais »): the same places as its name now."""
+
+    def places(text: str) -> set[str]:
+        return {it.iri for it, _ in cat.search(text, ["lieux"], {}, 0, 500)[1]}
+
+    those = places("France services CC du Briançonnais")
+    assert those and all(
+        places(f"France services {said}") == those
+        for said in (
+            "CC Briançonnais",
+            "communauté de communes Briançonnais",
+            "communauté de communes du Briançonnais",
+        )
+    )
+
+
 def test_a_search_knows_the_names_people_give_networks_and_typologies(
     store: OxigraphStore, cat: search.Catalog
 ) -> None:
