@@ -1148,12 +1148,12 @@ class Catalog:
         """Full text, every word as a prefix: (how many match, one page of items best first with their
         snippet, counts per list, counts per facet); words naming a territory in full select it
         (:meth:`places_named`). Bounded: only the first :data:`RANKED` matches (a whole name equal to the
-        search, then those within the territories it names, then every word in the label, then in the
-        item's own texts, then those needing its context: « tiers-lieu Gap ») are ranked and counted per
-        list and facet, and the total up to :data:`COUNTED`; later pages follow in index order. Every
-        language is searched; the snippet is from the item's own text in ``lang`` (or in none), unless only
-        the other language's text holds the match: that text then tells why the item was found (never the
-        context)."""
+        search or a territory it names, then what lies within those, then the territories within them, then
+        every word in the label, then in the item's own texts, then those needing its context: « tiers-lieu
+        Gap ») are ranked and counted per list and facet, and the total up to :data:`COUNTED`; later pages
+        follow in index order. Every language is searched; the snippet is from the item's own text in
+        ``lang`` (or in none), unless only the other language's text holds the match: that text then tells
+        why the item was found (never the context)."""
         words, places = self.places_named(text)
         with self._reading() as db:
             clauses = [self._clause(db, written) for written in dict.fromkeys(words)]
@@ -1168,6 +1168,7 @@ class Catalog:
         within = (within if what else [located]) if places else []
         of_kind = f"i.kind IN ({_marks(len(kinds))})" if kinds else "1"
         elsewhere = [c for name, iris in places if (c := self._elsewhere_clause(name, iris))]
+        said = sorted(set().union(*(iris for _, iris in places)))
         hits = "temp.hit h CROSS JOIN item i ON i.n = h.n"
         kept = f"{hits} WHERE {of_kind}"
         marks = "\x02", "\x03"
@@ -1178,10 +1179,11 @@ class Catalog:
 
         def rank(db: sqlite3.Connection, chosen: dict[str, list[str]]) -> tuple[str, list[str]]:
             """``temp.hit``: the first RANKED matches of the facets ``chosen``: those a whole name of which
-            (label, alternate label, acronym) is the search first, then those within the territories it
-            names (its other words in the label, the own texts, the context), then those with every word in
-            the label, then in their own texts, then with some word only in their context; and the matches'
-            SQL
+            (label, alternate label, acronym) is the search, and the territories it names, first; then what
+            lies within these (its other words in the label, the own texts, the context), then the
+            territories within them, in the same order: the communes of « Savoie » after its places; then
+            those with every word in the label, then in their own texts, then with some word only in their
+            context; and the matches' SQL
             (facets applied as they stream: SQLite stops at a LIMIT)."""
             where, args = [], []
             for name, keys in chosen.items():
@@ -1194,9 +1196,14 @@ class Catalog:
                 f"AND doc.rowid NOT IN (SELECT n FROM temp.elsewhere) AND {where_facets}"
             )
             db.execute("DELETE FROM temp.hit")
-            named = ("AND doc.rowid IN (SELECT n FROM name WHERE key = ?)", match, [name_key(text)])
+            named = (
+                f"AND (doc.rowid IN (SELECT n FROM name WHERE key = ?) OR i.iri IN ({_marks(len(said))}))",
+                match,
+                [name_key(text), *said],
+            )
             labelled, own = ("", f"{{label}} : ({match})", []), ("", f"{OWN} : ({match})", [])
-            tiers = (named, *(("", t, []) for t in within), labelled, own, ("", match, []))
+            parts = [(f"AND i.kind {op} 'territoires'", t, []) for op in ("!=", "=") for t in within]
+            tiers = (named, *parts, labelled, own, ("", match, []))
             for tier, (also, terms, more) in enumerate(tiers):
                 room = RANKED - db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0]
                 if room > 0:

@@ -434,6 +434,33 @@ def test_a_search_naming_a_territory_selects_it_not_the_names_its_words_begin_or
     assert "Gapennes" in found(cat, "Gape")  # a word naming no territory begins words, as before
 
 
+def test_a_search_naming_a_territory_lists_it_then_what_is_there_then_its_parts(store: OxigraphStore) -> None:
+    """« Haute-Savoie » listed the département, then its communes and what lies there mixed, shortest labels
+    first (Annecy before the places of Annecy); « Saint-Martin Haute-Savoie » the places of Saint-Martin
+    before the commune. The territories named come first, then what lies within them, then the territories
+    within them."""
+    write(
+        store,
+        "voisins",
+        NEIGHBOURS
+        + project("lac", "Tiers-lieu Le Lac", where="commune:74010")
+        + project("fablab", "Fablab", where="commune:74900"),
+    )
+    cat = search.Catalog(store)
+    assert found(cat, "Haute-Savoie") == [
+        "Haute-Savoie (74)",
+        "Fablab",
+        "Tiers-lieu Le Lac",
+        "Annecy",
+        "Saint-Martin",
+    ]
+    assert found(cat, "Saint-Martin Haute-Savoie") == ["Saint-Martin", "Fablab"]
+    savoie = [cat.label(it.iri) for it, _ in cat.search("Savoie", [], {}, 0, 50)[1]]
+    assert savoie[0] == "Savoie" and len(savoie) == 25  # the département, its 21 projects, its 3 communes
+    assert set(savoie[-3:]) == {"Bourg-Saint-Maurice", "Saint-Martin", "Saint-Martin-de-Belleville"}
+    assert found(cat, "tiers-lieu Haute-Savoie") == ["Tiers-lieu Le Lac"]
+
+
 def test_a_territory_named_in_an_item_s_text_is_not_one_whose_name_holds_its_name(
     store: OxigraphStore,
 ) -> None:
@@ -507,6 +534,7 @@ def test_a_search_names_an_epci_without_the_articles_of_its_name(store: Oxigraph
         assert found(cat, f"tiers-lieu {said}") == ["Tiers-lieu du Quai"], said
     for said in ("CC Pays des Écrins", "CC Pays Écrins", "communauté de communes du pays des ecrins"):
         assert found(cat, f"tiers-lieu {said}") == ["Tiers-lieu de la Forge"], said
+    assert found(cat, "CC Briançonnais")[0] == "CC du Briançonnais"  # the EPCI, then what is in it
 
 
 def vocabulary(network: str, alternates: str, theme: str) -> str:

@@ -320,6 +320,26 @@ def test_a_search_naming_a_territory_finds_what_lies_within_it_first(
     assert gap[0] == "Gap" and not {"Gapennes", "CC de la Vallée du Gapeau"} & set(gap)
 
 
+def test_a_search_of_a_territory_s_name_lists_it_then_what_is_there_then_its_parts(
+    store: OxigraphStore, cat: search.Catalog
+) -> None:
+    """« Savoie » listed the département, then 21 of its communes before the first of its places (Elefab),
+    shortest labels first; « Auvergne-Rhône-Alpes » filled its 2,000 ranked matches with communes and places
+    mixed. Now the territory, every place, project, actor, event and resource within it, then the
+    territories within it."""
+    m = store.minter
+    for level, code, text in (
+        ("departement", "73", "Savoie"),
+        ("departement", "05", "Hautes-Alpes"),
+        ("region", "84", "Auvergne-Rhône-Alpes"),
+    ):
+        hits = [it for it, _ in cat.search(text, [], {}, 0, 2000)[1]]
+        there = sum(n for n, _, _ in cat.rollups(m.thing(level, code), "fr", 0).values())
+        assert hits[0].iri == m.thing(level, code) and there > 40, text
+        assert all(it.kind != "territoires" for it in hits[1 : there + 1]), text
+        assert hits[there + 1].kind == "territoires", text
+
+
 def test_a_territory_s_name_is_not_found_in_the_longer_names_holding_it(
     store: OxigraphStore, cat: search.Catalog
 ) -> None:
