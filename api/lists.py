@@ -309,14 +309,24 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     return render(request, "list.html", listing)
 
 
-def _suggestion(cat: search.Catalog, q: str) -> tuple[str | None, str]:
+def _query(q: str, kinds: list[str], chosen: dict[str, list[str]]) -> str:
+    """The query string of another search with the same kinds and facets."""
+    facets = [(name, key) for name, keys in chosen.items() for key in keys]
+    return urlencode([("q", q), *(("kind", k) for k in kinds), *facets])
+
+
+def _suggestion(
+    cat: search.Catalog, q: str, kinds: list[str], chosen: dict[str, list[str]]
+) -> tuple[str | None, str]:
     """(what a search finding nothing may have meant, the query string of its page): its unknown words
-    corrected, else fewer words. (A search naming a territory finds what is there: the items' context holds
-    its name.)"""
+    corrected, else fewer words, finding something with the same kinds and facets. (A search naming a
+    territory finds what is there: the items' context holds its name.)"""
     said = cat.suggest(q)
-    if not said and (fewer := cat.fewer_words(q, [], {}, 0)):
+    if said and not cat.search(said, kinds, chosen, 0, 1)[0]:
+        said = None
+    if not said and (fewer := cat.fewer_words(q, kinds, chosen, 0)):
         said = fewer[0]
-    return (said, urlencode({"q": said})) if said else (None, "")
+    return (said, _query(said, kinds, chosen)) if said else (None, "")
 
 
 def _wider(
@@ -327,8 +337,7 @@ def _wider(
     if not total or not (wider := cat.fewer_words(q, kinds, chosen, total)):  # none past search.FEW
         return None
     said, found = wider
-    facets = [(name, key) for name, keys in chosen.items() for key in keys]
-    return said, found, urlencode([("q", said), *(("kind", k) for k in kinds), *facets])
+    return said, found, _query(said, kinds, chosen)
 
 
 def search_page(request: Request, fmt: formats.Format) -> Response:
@@ -359,7 +368,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         for it, s in found
     ]
     complete = total <= search.COUNTED  # else the page says "more than"
-    suggestion, suggested = _suggestion(cat, q) if total == 0 else (None, "")
+    suggestion, suggested = _suggestion(cat, q, kinds, chosen) if total == 0 else (None, "")
     wider, wider_found, wider_query = _wider(cat, q, kinds, chosen, total) or (None, 0, "")
     if fmt is not formats.HTML:
         shown = total if complete else search.COUNTED

@@ -563,8 +563,13 @@ def test_a_search_finding_nothing_suggests_a_spelling_as_names_write_it(url):
     assert 'Did you mean: <a href="/recherche?q=Brian%C3%A7on">Briançon</a>' in html
     assert httpx.get(f"{url}/recherche.json", params={"q": "Briançon"}).json()["suggestion"] is None
     assert (
+        httpx.get(f"{url}/recherche.json", params={"q": "tremplin Saisno"}).json()["suggestion"]
+        == "tremplin Saison"
+    )
+    # « Bourg Maurice » finds nothing (Bourg is a commune, Bourg-Saint-Maurice another): not suggested
+    assert (
         httpx.get(f"{url}/recherche.json", params={"q": "Bourg Mauirce"}).json()["suggestion"]
-        == "Bourg Maurice"
+        != "Bourg Maurice"
     )
 
 
@@ -594,6 +599,31 @@ def test_a_search_needs_neither_its_small_words_nor_a_word_no_item_has(url):
     assert hits["total"] == 0 and hits["suggestion"] == "Tremplin Saison"
     html = httpx.get(f"{url}/recherche", params={"q": "espace Tremplin Saison"}).text
     assert '<a href="/recherche?q=Tremplin+Saison">Tremplin Saison</a>' in html
+
+
+def test_a_search_finding_nothing_suggests_what_finds_something_with_its_kinds_and_facets(url):
+    """A search finding nothing among some kinds or in a département suggested a spelling or fewer words
+    found anywhere, and its link dropped the kinds and facets: « espace Tremplin Saison » among resources
+    offered « Tremplin Saison », which finds no resource; among projects, a link to every kind. The
+    suggestion now finds something with the same kinds and facets, and its link keeps them."""
+
+    def hits(**params: str | list[str]) -> dict:
+        return httpx.get(f"{url}/recherche.json", params=params).json()
+
+    among = hits(q="espace Tremplin Saison", kind="projets")
+    assert among["total"] == 0 and among["suggestion"] == "Tremplin Saison"
+    assert among["suggestion_url"] == "/recherche?q=Tremplin+Saison&kind=projets"
+    in_73 = hits(q="espace Tremplin Saison", kind=["projets", "evenements"], departement="73")
+    assert (
+        in_73["suggestion_url"] == "/recherche?q=Tremplin+Saison&kind=projets&kind=evenements&departement=73"
+    )
+    assert hits(q="espace Tremplin Saison", kind="ressources")["suggestion"] is None  # none among resources
+    assert hits(q="espace Tremplin Saison", departement="05")["suggestion"] is None  # nor in Hautes-Alpes
+    spelt = hits(q="Tremplin Saisno", kind="projets")
+    assert spelt["suggestion_url"] == "/recherche?q=Tremplin+Saison&kind=projets"
+    assert hits(q="Tremplin Saisno", kind="ressources")["suggestion"] is None
+    page = httpx.get(f"{url}/recherche", params={"q": "espace Tremplin Saison", "kind": "projets"}).text
+    assert '<a href="/recherche?q=Tremplin+Saison&amp;kind=projets">Tremplin Saison</a>' in page
 
 
 def test_a_search_finding_few_offers_the_same_without_a_word_that_finds_many_more(url):
