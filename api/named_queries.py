@@ -72,7 +72,7 @@ def _problem(status: int, message: str) -> JSONResponse:
 
 
 def _int(value: str | None, name: str, default: int, low: int, high: int) -> int:
-    if value is None:
+    if value is None or value == "":  # the docs page's form sends its empty field
         return default
     try:
         number = int(value)
@@ -127,7 +127,8 @@ async def run_named_query(request: Request, name: str) -> Response:
         values = await _values(request, q)
         given = values.pop("format", None)
         fmt = conneg.negotiate(formats.ROWS, request.headers.get("accept"), [] if given is None else [given])
-        limit = _int(values.pop("limit", None), "limit", DEFAULT_LIMIT, 1, settings.max_rows)
+        whole = settings.list_rows if fmt in formats.FILES else DEFAULT_LIMIT
+        limit = _int(values.pop("limit", None), "limit", whole, 1, settings.max_rows)
         offset = _int(values.pop("offset", None), "offset", 0, 0, MAX_OFFSET)
         store = store_of(request)
         # A GET's answer, as a list's twin's (api/lists.py): the store's version, the format and the query.
@@ -204,7 +205,14 @@ def _typed(p: nq.Param, value: str) -> Any:
 
 def _paging(max_rows: int) -> dict[str, dict[str, Any]]:
     return {
-        "limit": {"type": "integer", "minimum": 1, "maximum": max_rows, "default": DEFAULT_LIMIT},
+        "limit": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": max_rows,
+            "default": DEFAULT_LIMIT,
+            "description": f"{DEFAULT_LIMIT} lignes par défaut en JSON ; en CSV, TSV et tableur, toute la "
+            "réponse (jusqu'au plafond du site, un en-tête Link rel=next au-delà)",
+        },
         "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
         "format": {"type": "string", "enum": formats.tokens(formats.ROWS)},
     }

@@ -81,6 +81,9 @@ RDF = (TURTLE, JSONLD, NTRIPLES, RDFXML, NQUADS, TRIG)  # what the loaders read 
 DESCRIPTION = (TURTLE, JSONLD, NTRIPLES, RDFXML)  # a description of something, as data
 RESULTS = (SPARQL_JSON, SPARQL_XML, CSV, TSV)  # SELECT and ASK answers
 ROWS = (JSON, SPARQL_JSON, CSV, TSV, EXCEL)  # named queries' pages of rows
+# Files a spreadsheet opens, where no one sees a Link header: a named query gives its whole answer in one
+# (up to the ``list_rows`` cap, as the lists' twins), not a first page of 100 rows.
+FILES = (CSV, TSV, EXCEL)
 
 
 def find(offered: Sequence[Format], token: str) -> Format | None:

@@ -233,12 +233,34 @@ def test_formats_and_paging(api_url):
     assert sj.json()["head"]["vars"][:3] == ["commune", "code", "nom"]
     assert sj.json()["results"]["bindings"][0]["population"]["datatype"].endswith("#integer")
     rows = list(csv.reader(io.StringIO(httpx.get(url, params={"departement": "05", "format": "csv"}).text)))
-    assert rows[0][:3] == ["commune", "code", "nom"] and len(rows) == 101
+    assert rows[0][:3] == ["commune", "code", "nom"] and len(rows) > 101  # a file: the whole answer
     tsv = httpx.get(
         url, params={"departement": "05", "limit": 2}, headers={"Accept": "text/tab-separated-values"}
     )
     assert tsv.text.splitlines()[1].startswith("<")
     assert isinstance(page.json()[0]["population"], int)
+
+
+def test_a_download_gives_the_whole_answer_up_to_the_cap(api_url, base_iri, territory_triples, tmp_path):
+    """A contact sheet in CSV or for Excel was cut at the JSON page's 100 rows, said only by a Link header
+    a spreadsheet user never sees: a file holds the whole answer, up to the lists' twins' cap (list_rows),
+    and past it says so as they do (Link rel=next). JSON keeps its pages."""
+    url = api_url + "/api/communes-departement"
+    every = httpx.get(url, params={"departement": "05", "limit": 1000}, timeout=60).json()
+    assert len(every) > 100
+    page = httpx.get(url, params={"departement": "05"}, timeout=60)
+    assert len(page.json()) == 100 and 'rel="next"' in page.headers["link"]
+    for fmt in ("csv", "excel", "tsv"):
+        r = httpx.get(url, params={"departement": "05", "format": fmt}, timeout=60)
+        lines = r.content.decode("utf-8-sig").splitlines()
+        assert len(lines) == len(every) + 1 and "link" not in r.headers, fmt
+    form = httpx.get(url, params={"departement": "05", "format": "excel", "limit": ""}, timeout=60)  # /api's
+    assert len(form.content.splitlines()) == len(every) + 1
+    with serve(loaded_store(base_iri, territory_triples), tmp_path, list_rows="120") as capped:
+        params = {"departement": "05", "format": "csv"}
+        r = httpx.get(capped + "/api/communes-departement", params=params, timeout=60)
+        assert len(r.text.splitlines()) == 121
+        assert r.links["next"]["url"].endswith("limit=120&offset=120")
 
 
 def test_a_named_query_answers_304_to_its_etag(api_url):
