@@ -171,6 +171,7 @@ def write_rows(fmt: Format, names: list[str], rows: list[dict]) -> bytes:
 
 
 _SIGNED_NUMBER = re.compile(r"[+-]\d[\d .,]*")  # -5, +33 4 76 00 00 00
+_CODE = re.compile(r"0\d+")  # 05470, 05001: Excel would read the number 5470, a code's zero lost
 
 
 def spreadsheet_cells(row: Iterable[Any]) -> list[str]:
@@ -197,9 +198,15 @@ def spreadsheet_csv(header: list[str], rows: Iterable[Iterable[Any]], fmt: Forma
         out.write("\ufeff")
     delimiter = ";" if fmt is EXCEL else ","
     csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(
-        map(spreadsheet_cells, [header, *rows])
+        map(_excel_cells if fmt is EXCEL else spreadsheet_cells, [header, *rows])
     )
     return out.getvalue()
+
+
+def _excel_cells(row: Iterable[Any]) -> list[str]:
+    """A code with a leading zero as the formula ``="05470"``, whose value Excel and LibreOffice keep as
+    text: the only formula we write, made after the data's own were neutralised (from digits only)."""
+    return [f'="{c}"' if _CODE.fullmatch(c) else c for c in spreadsheet_cells(row)]
 
 
 def _decimal_comma(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:

@@ -6,6 +6,8 @@ and the CLI's ``--format`` resolves names as ``?format=`` does."""
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import sys
 import threading
@@ -231,3 +233,27 @@ def test_rows_for_a_french_spreadsheet_have_semicolons_a_bom_and_decimal_commas(
     assert body == '\ufeffmontant;nom;f\r\n1500,5;"Briançon; 1.2";\'=1+1\r\n'
     assert formats.find(formats.ROWS, "text/csv") is formats.CSV  # Excel's only by its name
     assert formats.find(formats.ROWS, "tableur") is formats.EXCEL
+
+
+def test_codes_with_a_leading_zero_stay_text_in_excel() -> None:
+    """French Excel opened « 05470 » (a postal code) and « 05001 » (an INSEE code) as the numbers 5470 and
+    5001: in the Excel variant they are ``="05470"``, text once opened; numbers and the comma CSV stay as
+    they were, and a formula from the data, that very shape too, is still neutralised."""
+    integer = ox.Literal("0", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+    decimal = ox.Literal("0.5", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal"))
+    cells = ["05470", "05001", integer, decimal, '="05470"', "=05470", "0 5", "05 12 34 56 78"]
+    rows = [{f"c{i}": c if isinstance(c, ox.Literal) else ox.Literal(c) for i, c in enumerate(cells)}]
+    names = [f"c{i}" for i in range(len(cells))]
+    body = formats.write_rows(formats.EXCEL, names, rows).decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(body.splitlines()[1]), delimiter=";")) == [
+        '="05470"',
+        '="05001"',
+        "0",
+        "0,5",
+        '\'="05470"',
+        "'=05470",
+        "0 5",
+        "05 12 34 56 78",
+    ]
+    assert formats.spreadsheet_csv(["cp"], [["05470"]]) == "cp\r\n05470\r\n"  # the comma CSV: as it is
+    assert formats.write_rows(formats.CSV, ["c0"], rows).decode().splitlines()[1] == "05470"
