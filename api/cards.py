@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 from markupsafe import Markup
@@ -23,6 +23,7 @@ from graph import search
 from graph.contributions import LICENSE_NAMES, Contributions
 from graph.describe import Description, Text, group_by_predicate, labels_of, pick
 from graph.formats import curie
+from graph.named_queries import territory_code
 from graph.namespaces import CS, DAYS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
 from graph.store import Store, Term
 
@@ -143,6 +144,7 @@ class TerritoryCard:
     rollups: list[dict]
     insee: str | None
     wikidata: str | None
+    directory: str  # the query string of its places' contact sheet (/api/annuaire-lieux), '' without places
     template: str = "territoire.html"
 
 
@@ -615,6 +617,7 @@ def territory_card(
         rollups=rollups,
         insee=f"https://www.insee.fr/fr/recherche?q={quote(code)}" if code else None,
         wikidata=search_wikidata if wikidata and code else None,
+        directory=urlencode({"territoire": territory_code(territory.iri, cat.base)}) if places else "",
     )
 
 

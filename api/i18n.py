@@ -105,6 +105,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "evenements_here": ("Événements sur ce territoire", "Events in this territory"),
     "lieux_here": ("Lieux de services sur ce territoire", "Service places in this territory"),
     "see_all": ("Tout voir", "See all"),
+    "places_directory": ("Annuaire des lieux (tableur)", "Directory of the places (spreadsheet)"),
+    "places_directory_help": (
+        "Adresses, téléphones, courriels et horaires de ces lieux",
+        "Addresses, phones, e-mails and opening hours of these places",
+    ),
     "insee": ("Fiche INSEE", "INSEE record"),
     "wikidata": ("Recherche Wikidata par code", "Wikidata search by code"),
     "not_found": ("Ressource inconnue", "Unknown resource"),

@@ -31,6 +31,7 @@ from api.pages import local_path, number, number_param, render, store_of, with_q
 from api.public_http import etag_matches, query_etag
 from graph import formats, search
 from graph.contributions import LICENSE_NAMES
+from graph.named_queries import territory_code
 from graph.namespaces import SCHEMA
 from graph.store import Store
 
@@ -108,6 +109,7 @@ class Listing:
     wider: str | None = None  # a search finding few: the same without a word, finding many more
     wider_query: str = ""  # its query string (the same kinds and facets)
     wider_count: str = ""  # how many it finds, as the page writes it
+    directory: str = ""  # the places of one territory: the query string of their contact sheet
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -306,6 +308,11 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     this_page = with_query(request, page=page, limit=PER_PAGE).partition("?")[2]  # the twins' same rows
     whole = with_query(request, page=None, limit=None).partition("?")[2]
     listing = Listing(rows, total, views, page, this_page, title, whole, cap, request.url.path, sort, year)
+    if kind_name == "lieux" and len(chosen) == 1:  # one territory's places, those of its contact sheet
+        ((level, keys),) = chosen.items()
+        if level in ("region", "departement", "epci") and len(keys) == 1:
+            code = territory_code(f"{cat.base}id/{level}/{keys[0]}", cat.base)
+            listing.directory = urlencode({"territoire": code})
     return render(request, "list.html", listing)
 
 

@@ -287,9 +287,10 @@ def territory_iri(
     code = code.strip().removeprefix(minter.base + "id/")
     if not TERRITORY_CODE.match(code):
         raise ValueError(
-            "expected an INSEE code or SIREN (05, 2A, 73054, 200023414), a level and its code: region/84, "
-            "departement/73, commune/73054, epci/200023414, an informal area: territoire/grand-brianconnais, "
-            f"or the IRI: {minter.thing('departement', '73')}"
+            _named(code, minter, names)
+            + "type its code, not its name: an INSEE code or SIREN (05, 2A, 73054, 200023414), a level and "
+            "its code: region/84, departement/73, commune/73054, epci/200023414, an informal area: "
+            f"territoire/grand-brianconnais, or the IRI: {minter.thing('departement', '73')}"
         )
     kind, _, given = code.rpartition("/")
     if kind == "territoire":
@@ -307,6 +308,31 @@ def territory_iri(
     if len(found) != 1:
         raise Unknown(f"no {kind} has or had the code {bare}")
     return ox.NamedNode(found[0].iri)
+
+
+TERRITORY_TYPES = ("commune", "epci", "departement", "region", "zone")
+
+
+def territory_code(iri: str, base: str) -> str:
+    """The shortest value :func:`territory_iri` reads back to this territory: a code where it alone says
+    the level, else the level and key (region/84 would read as a département, an informal area has none)."""
+    kind, _, key = iri.removeprefix(base + "id/").rpartition("/")
+    return key if kind in ("commune", "departement", "epci") else f"{kind}/{key}"
+
+
+def _named(name: str, minter: Minter, names: NameIndex | None) -> str:
+    """What a territory's name given for its code (« Briançon ») stands for: the code to type instead, or
+    the codes of the few territories of that name."""
+    found = names.exact(name, TERRITORY_TYPES) if names is not None and name.strip() else []
+    if not found or len(found) > 5:
+        return ""
+    coded = [
+        f"{territory_code(c.entity.iri, minter.base)} ({c.entity.label or c.entity.name}, {c.entity.type})"
+        for c in found
+    ]
+    if len(found) == 1:
+        return f"its code is {coded[0]}; "
+    return f"{len(found)} territories have this name: {', '.join(coded)}; "
 
 
 def bindings(

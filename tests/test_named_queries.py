@@ -223,6 +223,19 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
     assert opened == sheet and '"=""05100"""' in excel.text
 
 
+def test_a_territory_given_by_its_name_is_answered_with_its_code(api_url):
+    """« territoire=Briançon » answered « 'Briançon' is not a valid territory »: the refusal says to type
+    the code, with an example, and the code of the territory the name alone names."""
+    url = api_url + "/api/annuaire-lieux"
+    r = httpx.get(url, params={"territoire": "Briançon"}, timeout=60)
+    assert r.status_code == 400 and "its code is 05023 (Briançon" in r.json()["detail"]
+    assert "type its code, not its name" in r.json()["detail"] and "73054" in r.json()["detail"]
+    r = httpx.get(url, params={"territoire": "Grand Briançonnais"}, timeout=60)
+    assert "territoire/grand-brianconnais (" in r.json()["detail"]
+    r = httpx.get(url, params={"territoire": "Nulle Part Ici"}, timeout=60)
+    assert r.status_code == 400 and "type its code, not its name" in r.json()["detail"]
+
+
 def test_formats_and_paging(api_url):
     url = api_url + "/api/communes-departement"
     page = httpx.get(url, params={"departement": "05", "limit": 10})

@@ -332,6 +332,22 @@ def test_territory_pages_roll_up_with_indirect_marks(url):
     assert "Tremplin Saison" in region and "Guide d&#39;accueil des saisonniers" in region
 
 
+def test_a_territory_with_places_links_their_contact_sheet(url):
+    """No page led to /api/annuaire-lieux: a territory with places links its contact sheet for a
+    spreadsheet (and in CSV), by the code the query reads; one without places does not."""
+    for path, code in [("/id/departement/73", "73"), ("/id/region/84", "region%2F84")]:
+        page = httpx.get(url + path, timeout=60).text
+        sheet = f"/api/annuaire-lieux?territoire={code}&amp;format=excel"
+        assert f'<a href="{sheet}">Annuaire des lieux (tableur)</a>' in page, path
+        r = httpx.get(url + html.unescape(sheet), timeout=60)
+        assert r.status_code == 200 and "France Services de Chambéry" in r.text, path
+        assert f"/api/annuaire-lieux?territoire={code}&amp;format=csv" in page
+    assert "annuaire-lieux" not in httpx.get(f"{url}/id/commune/73054", timeout=60).text  # no place there
+    listed = httpx.get(f"{url}/lieux", params={"departement": "73"}, timeout=60).text  # the same places
+    assert '<a href="/api/annuaire-lieux?territoire=73&amp;format=excel">' in listed
+    assert "annuaire-lieux" not in httpx.get(f"{url}/lieux", params={"departement": ["73", "05"]}).text
+
+
 def test_an_unknown_list_parameter_is_a_400_naming_it_and_the_known_ones(url):
     """?territoire=… and ?region=… on /projets were ignored: the whole list came back as if filtered."""
     for path, params in [
