@@ -156,7 +156,7 @@ def write_rows(fmt: Format, names: list[str], rows: list[dict]) -> bytes:
         ).encode()
     if fmt is EXCEL:
         return spreadsheet_csv(
-            names, ([_decimal_comma(r[n]) if n in r else "" for n in names] for r in rows), fmt
+            names, ([_french(r[n]) if n in r else "" for n in names] for r in rows), fmt
         ).encode()
     out = io.StringIO()
     if fmt is CSV:
@@ -209,10 +209,15 @@ def _excel_cells(row: Iterable[Any]) -> list[str]:
     return [f'="{c}"' if _CODE.fullmatch(c) else c for c in spreadsheet_cells(row)]
 
 
-def _decimal_comma(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
-    """A number's text as a French spreadsheet reads it (12,5): with a point it is text, or a date."""
-    numeric = isinstance(term, ox.Literal) and term.datatype.value in _NUMERIC
-    return term.value.replace(".", ",") if numeric else term.value
+def _french(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    """A number's text as a French spreadsheet reads it (12,5): with a point it is text, or a date; a
+    boolean as the sheet's reader says it, « oui » or « non » (true/false read as English there)."""
+    datatype = term.datatype.value if isinstance(term, ox.Literal) else ""
+    if datatype in _NUMERIC:
+        return term.value.replace(".", ",")
+    if datatype == XSD + "boolean":
+        return "oui" if term.value in ("true", "1") else "non"
+    return term.value
 
 
 def _plain(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Any:

@@ -257,3 +257,12 @@ def test_codes_with_a_leading_zero_stay_text_in_excel() -> None:
     ]
     assert formats.spreadsheet_csv(["cp"], [["05470"]]) == "cp\r\n05470\r\n"  # the comma CSV: as it is
     assert formats.write_rows(formats.CSV, ["c0"], rows).decode().splitlines()[1] == "05470"
+
+
+def test_booleans_read_oui_or_non_in_excel() -> None:
+    """The Excel variant wrote « true »/« false » in a French sheet; the other formats keep the term's."""
+    boolean = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
+    rows = [{"b": ox.Literal(v, datatype=boolean)} for v in ("true", "false", "1", "0")]
+    excel = formats.write_rows(formats.EXCEL, ["b"], rows).decode("utf-8-sig")
+    assert excel.split("\r\n")[1:] == ["oui", "non", "oui", "non", ""]
+    assert formats.write_rows(formats.CSV, ["b"], rows).decode().split("\r\n")[1:3] == ["true", "false"]

@@ -216,11 +216,13 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
     assert (
         excel.content.startswith("\ufeff".encode()) and "attachment" in excel.headers["content-disposition"]
     )
-    opened = [  # as Excel shows them: a code's ="05100" is the text 05100
+    opened = [  # as Excel shows them: a code's ="05100" is the text 05100, a boolean oui or non
         {k: re.sub(r'^="(0\d+)"$', r"\1", v) for k, v in row.items()}
         for row in csv.DictReader(io.StringIO(excel.content.decode("utf-8-sig")), delimiter=";")
     ]
-    assert opened == sheet and '"=""05100"""' in excel.text
+    said = {"true": "oui", "false": "non", "": ""}
+    assert opened == [r | {"rendezVous": said[r["rendezVous"]]} for r in sheet]
+    assert '"=""05100"""' in excel.text and "oui" in {r["rendezVous"] for r in opened}
 
 
 def test_a_territory_given_by_its_name_is_answered_with_its_code(api_url):
