@@ -256,10 +256,15 @@ def term(p: Param, value: str, minter: Minter, names: NameIndex | None = None) -
                 raise ValueError(f"not an integer between -{INTEGER_LIMIT} and {INTEGER_LIMIT}")
             return ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer"))
         if p.type == "decimal":
+            # A French decimal comma (1000,5) as the site's pages and spreadsheets write numbers.
+            point = value.replace(",", ".") if value.count(",") == 1 and "." not in value else value
             try:
-                number = Decimal(value)
+                number = Decimal(point)
             except InvalidOperation:  # its text is Python's internals ([<class 'decimal.ConversionSyntax'>])
-                raise ValueError("not a decimal number, e.g. 1500 or 12.5") from None
+                raise ValueError(
+                    "un nombre décimal est attendu, par ex. 1500 ou 12,5 / not a decimal number, e.g. 1500 "
+                    "or 12.5"
+                ) from None
             if not number.is_finite():
                 raise ValueError("not a finite number")
             return ox.Literal(format(number, "f"), datatype=ox.NamedNode(XSD + "decimal"))

@@ -238,6 +238,17 @@ def test_a_territory_given_by_its_name_is_answered_with_its_code(api_url):
     assert r.status_code == 400 and "type its code, not its name" in r.json()["detail"]
 
 
+def test_a_decimal_takes_a_french_decimal_comma():
+    """minimum=1000,5 was refused, « '1000,5' is not a valid decimal », in English only: a French decimal
+    comma reads as the point, and a value that is no number is told in French too."""
+    (minimum,) = [p for p in nq.load_all()["financements-montant-minimum"].params if p.name == "minimum"]
+    minter = Minter("https://example.org/")
+    assert nq.term(minimum, "1000,5", minter) == nq.term(minimum, "1000.5", minter)
+    assert nq.term(minimum, "1000,5", minter).value == "1000.5"
+    with pytest.raises(nq.ParameterError, match="un nombre décimal est attendu, par ex. 1500 ou 12,5"):
+        nq.term(minimum, "1.000,5", minter)
+
+
 def test_formats_and_paging(api_url):
     url = api_url + "/api/communes-departement"
     page = httpx.get(url, params={"departement": "05", "limit": 10})
