@@ -259,7 +259,7 @@ def export(
     body = formats.spreadsheet_csv(["iri", "label", *columns], cells, fmt)
     if fmt is formats.EXCEL:  # downloaded, not shown: a spreadsheet opens it
         name = request.url.path.strip("/").partition(".")[0] or "liste"
-        headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        headers["Content-Disposition"] = f'attachment; filename="{formats.file_name(name, fmt)}"'
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 

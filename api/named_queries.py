@@ -168,7 +168,7 @@ async def run_named_query(request: Request, name: str) -> Response:
         body, media_type=fmt.media_type, headers={"ETag": etag, "Vary": "Accept"} if etag else {}
     )
     if fmt is formats.EXCEL:  # downloaded, not shown: a spreadsheet opens it
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        response.headers["Content-Disposition"] = f'attachment; filename="{formats.file_name(name, fmt)}"'
     params = {k: v for k, v in values.items() if v != ""}
     if fmt is not formats.JSON or given is not None:
         params["format"] = fmt.name

@@ -86,6 +86,11 @@ ROWS = (JSON, SPARQL_JSON, CSV, TSV, EXCEL)  # named queries' pages of rows
 FILES = (CSV, TSV, EXCEL)
 
 
+def file_name(stem: str, fmt: Format) -> str:
+    """A download's name: the Excel variant's apart from the comma CSV's in a downloads folder."""
+    return f"{stem}-excel.{fmt.extension}" if fmt is EXCEL else f"{stem}.{fmt.extension}"
+
+
 def find(offered: Sequence[Format], token: str) -> Format | None:
     """The first of ``offered`` that a name, extension or media type means (case does not matter)."""
     token = token.strip().lower()

@@ -213,9 +213,8 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
     excel = httpx.get(
         url, params={"territoire": "05", "format": "excel"}, timeout=60
     )  # for a French spreadsheet
-    assert (
-        excel.content.startswith("\ufeff".encode()) and "attachment" in excel.headers["content-disposition"]
-    )
+    assert excel.content.startswith("\ufeff".encode())
+    assert excel.headers["content-disposition"] == 'attachment; filename="annuaire-lieux-excel.csv"'
     opened = [  # as Excel shows them: a code's ="05100" is the text 05100, a boolean oui or non
         {k: re.sub(r'^="(0\d+)"$', r"\1", v) for k, v in row.items()}
         for row in csv.DictReader(io.StringIO(excel.content.decode("utf-8-sig")), delimiter=";")

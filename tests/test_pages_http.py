@@ -174,14 +174,14 @@ def test_every_page_negotiates_its_format(url, path):
 def test_a_list_opens_in_a_french_spreadsheet(url):
     """A French Excel reads a CSV with its list separator (;) and as Windows-1252 unless a byte order mark
     says UTF-8: the comma CSV gave one column and « BrianÃ§on ». The list page links an Excel variant of
-    the whole list: the same rows, downloaded."""
+    the whole list: the same rows, downloaded, named apart from the comma CSV (both were lieux.csv)."""
     page = httpx.get(f"{url}/lieux", params={"departement": "73"}).text
     link = re.search(r'<a href="([^"]*format=excel)">CSV \(Excel\)</a>', page)
     assert link, "the list page links its Excel variant"
     r = httpx.get(url + html.unescape(link[1]))
     assert (
         r.headers["content-type"].startswith("text/csv")
-        and 'filename="lieux.csv"' in r.headers["content-disposition"]
+        and 'filename="lieux-excel.csv"' in r.headers["content-disposition"]  # not the comma CSV's name
     )
     assert r.content.startswith("\ufeff".encode())
     excel = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
