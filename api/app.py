@@ -135,8 +135,10 @@ async def refused(request: Request, exc: Exception) -> Response:
     list's end, a state a moderation no longer applies to, too many proposals): "Unknown resource" only for
     a path no route knows; other clients keep FastAPI's JSON."""
     assert isinstance(exc, HTTPException)
+    # Data the route chose to answer (a twin's .json or .csv, whatever Accept says) is never a page.
+    data = getattr(request.state, "format", formats.HTML) is not formats.HTML
     with contextlib.suppress(conneg.FormatError):
-        if conneg.choose(request, (formats.JSON, formats.HTML)) is formats.HTML:
+        if not data and conneg.choose(request, (formats.JSON, formats.HTML)) is formats.HTML:
             if exc.status_code == 404 and exc.detail == "Not Found":  # no route's message (Starlette's)
                 return render(
                     request, "not_found.html", {"iri": request.url.path, "gone": False}, status_code=404

@@ -370,6 +370,18 @@ def test_an_unknown_list_parameter_is_a_400_naming_it_and_the_known_ones(url):
     assert httpx.get(url + "/projets", params=shared).status_code == 200
 
 
+def test_a_twin_s_error_takes_the_twin_s_format_whatever_accept_says(url):
+    """/lieux.json?page=0 asked by a browser (text/html first) got an HTML error page: the extension
+    decides the error's format too, as it decides the answer's; the page itself keeps its HTML error."""
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    for path in ("/lieux.json?page=0", "/lieux.csv?page=0", "/lieux?page=0&format=json"):
+        r = httpx.get(url + path, headers=browser, timeout=60)
+        assert r.status_code == 400 and r.headers["content-type"] == "application/json", path
+        assert "page='0'" in r.json()["detail"], path
+    page = httpx.get(url + "/lieux", params={"page": "0"}, headers=browser, timeout=60)
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+
+
 def test_an_unknown_sort_is_a_400_naming_it_and_the_accepted_values(url):
     """?tri=nimporte gave the list in its default order, as if sorted: the page and its twins refuse it."""
     for path in ("/projets", "/projets.json", "/projets.csv"):
