@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     trusted_proxies: str = setting("", "proxies whose X-Forwarded-For names the client (space-separated)")
     max_rows: int = setting(100_000, "rows a named query returns at most")
     list_rows: int = setting(
-        10_000, "rows a list's .json/.csv gives at most per request (a Link rel=next header to the rest)"
+        10_000,
+        "rows a list's .json/.csv, or a named query's file download, gives at most per request (a Link "
+        "rel=next header to the rest)",
     )
     update_token: str | None = setting(None, "bearer token for SPARQL updates and /store", cli=None)
     service_allowlist: Annotated[tuple[str, ...], NoDecode] = setting(
