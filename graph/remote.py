@@ -16,6 +16,7 @@ import functools
 import hashlib
 import io
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -605,9 +606,11 @@ class RemoteStore(Store):
         return len(unique)
 
     def staging_graph(self, graph: str) -> str:
-        """Where ``graph``'s next version is written before it replaces it: private, and always the same,
-        so that what an interrupted load left there is dropped by the next one."""
-        return self.minter.private_graph("chargement/" + hashlib.sha256(graph.encode()).hexdigest()[:16])
+        """Where one load writes ``graph``'s next version before it replaces it: private, and its own (a
+        random suffix), so that two loads of one graph at once never drop, fill or move each other's
+        staging graph: the last move wins, whole."""
+        digest = hashlib.sha256(graph.encode()).hexdigest()[:16]
+        return self.minter.private_graph(f"chargement/{digest}-{secrets.token_hex(8)}")
 
     def _staged_replace(
         self, graph: str, chunks: list[list[str]], meta: GraphMeta | None, count: int
@@ -618,7 +621,7 @@ class RemoteStore(Store):
         s, g = ox.NamedNode(staging), ox.NamedNode(graph)
         timeout = httpx.Timeout(max(self.timeout, 600.0), connect=5.0)
         try:
-            self.update(f"DROP SILENT GRAPH {s}")
+            self.update(f"DROP SILENT GRAPH {s}")  # a fresh graph: named here so that it is registered
             for chunk in chunks:
                 body = "".join(f"{line} .\n" for line in chunk).encode()
                 with self._lock:

@@ -219,13 +219,55 @@ def test_a_large_graph_replaces_the_old_one_at_once_on_virtuoso(store, server):
         assert sorted(t.object.value for t in read) == sorted(t.object.value for t in new)
         sizes = sorted(sum(t.subject == s for t in read) for s in {t.subject for t in read})
         assert sizes == [1] * 250 + [2] * 5 + [50]
-        assert graph in store.public_graphs() and staging not in store.graphs()
+        assert graph in store.public_graphs() and not store.ask('ASK { ?s ?p "reste" }')
         meta = f"ASK {{ GRAPH <{store.meta_graph}> {{ <{graph}> <http://rdfs.org/ns/void#triples> 310 }} }}"
         assert store.ask(meta)
     finally:
         store.client.event_hooks["response"] = []
         store.dialect.write_chunk = 20_000
         reader.close()
+
+
+def test_two_loads_of_one_graph_at_once_never_publish_half_of_either_on_virtuoso(store, server):
+    """Two processes loading one graph at once (here a second store, loading in the middle of the first's
+    load): each stages in its own graph, so neither drops nor moves the other's half-filled one, and the
+    last move wins, whole."""
+    if server.kind != "virtuoso":
+        pytest.skip("Oxigraph server replaces a graph in one PUT, one transaction")
+    base, graph = store.minter.base, store.minter.graph("essai-concurrence")
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+
+    def version(name: str, n: int) -> list[ox.Triple]:
+        return [
+            ox.Triple(ox.NamedNode(f"{base}id/projet/c-{i}"), label, ox.Literal(f"{name} {i}"))
+            for i in range(n)
+        ]
+
+    first, second = version("premier", 200), version("second", 120)
+    other = RemoteStore(base, server.location)
+    gsp_path = httpx.URL(store.dialect.gsp_url).path
+    posts: list[int] = []
+
+    def meanwhile(response: httpx.Response) -> None:
+        if response.request.method == "POST" and response.request.url.path == gsp_path:
+            posts.append(1)
+            if len(posts) == 1:  # the first store's first chunk is staged: the second loads all of its own
+                assert other.replace_graph(graph, second, GraphMeta("essai", "second")) == 120
+
+    store.dialect.write_chunk = other.dialect.write_chunk = 40
+    try:
+        store.client.event_hooks["response"] = [meanwhile]
+        assert store.replace_graph(graph, first, GraphMeta("essai", "premier")) == 200
+        store.client.event_hooks["response"] = []
+        assert len(posts) == 5
+        read = sorted(q.triple.object.value for q in store.quads(graph))
+        assert read == sorted(t.object.value for t in first)
+        meta = f"ASK {{ GRAPH <{store.meta_graph}> {{ <{graph}> <http://rdfs.org/ns/void#triples> 200 }} }}"
+        assert store.ask(meta)
+    finally:
+        store.client.event_hooks["response"] = []
+        store.dialect.write_chunk = 20_000
+        other.close()
 
 
 def start_serve(location: str, tmp: Path, ready: str = "/") -> tuple[subprocess.Popen, str]:
