@@ -47,6 +47,10 @@ SEEN_PREDICATE = CS + "triplesVus"
 LOOK_EVERY = 5.0  # seconds at least between two looks for writes made behind our back
 LOOK_SHARE = 20  # ... and at least this many times the last look's duration: a 5 % share of the server
 KNOWN_GRAPH = CS + "grapheConnu"
+# When a load last wrote to its staging graph (seconds since the epoch); after STAGING_STALE seconds without
+# a write the load is taken for dead (killed): longer than one write of a live load may take (600 s).
+STAGED_AT = CS + "chargementEcritLe"
+STAGING_STALE = 3600.0
 ASK_COLUMN = "__ASK_RETVAL"
 log = logging.getLogger(__name__)
 VIRTUOSO_BNODE = b"nodeID://"
@@ -616,24 +620,66 @@ class RemoteStore(Store):
         self, graph: str, chunks: list[list[str]], meta: GraphMeta | None, count: int
     ) -> None:
         """Readers see the old graph until one MOVE puts the staged one in its place (with the metadata
-        and the version bump, in one transaction): a failure leaves the public graph as it was."""
+        and the version bump, in one transaction): a failure leaves the public graph as it was. The state
+        graph records when the load last wrote (``STAGED_AT``), so that another load can tell a staging
+        graph left by a killed load from a live one (``_drop_abandoned``)."""
+        self._drop_abandoned()
         staging = self.staging_graph(graph)
         s, g = ox.NamedNode(staging), ox.NamedNode(graph)
+        state, at = ox.NamedNode(self.state_graph), ox.NamedNode(STAGED_AT)
         timeout = httpx.Timeout(max(self.timeout, 600.0), connect=5.0)
         try:
-            self.update(f"DROP SILENT GRAPH {s}")  # a fresh graph: named here so that it is registered
+            # The record and the registry entry (``_registration``) in one transaction, before any triple.
+            self.update(f"INSERT DATA {{ GRAPH {state} {{ {s} {at} {int(time.time())} }} }}")
             for chunk in chunks:
                 body = "".join(f"{line} .\n" for line in chunk).encode()
                 with self._lock:
                     self._gsp(
                         "POST", staging, content=body, headers={"Content-Type": NT}, timeout=timeout
                     ).close()
-            move = f"MOVE SILENT {s} TO {g}"
+                # Only while the record is there: a load taken for abandoned does not bring it back.
+                self.update(
+                    f"DELETE {{ GRAPH {state} {{ {s} {at} ?t }} }} "
+                    f"INSERT {{ GRAPH {state} {{ {s} {at} {int(time.time())} }} }} "
+                    f"WHERE {{ GRAPH {state} {{ {s} {at} ?t }} }}"
+                )
+            if self._rows(f"ASK {{ GRAPH {state} {{ {s} {at} ?t }} }}", {}) is not True:
+                raise StoreError(f"{staging} was dropped as abandoned before the load could publish it")
+            move = f"MOVE SILENT {s} TO {g} ;\n{self._unstaged(staging)}"
             self.update(f"{move} ;\n{self.meta_update(graph, meta, count)}" if meta else move, timeout=600.0)
         except BaseException:
             with contextlib.suppress(StoreError):
-                self.update(f"DROP SILENT GRAPH {s}")
+                self.update(self._unstaged(staging))
             raise
+
+    def _unstaged(self, staging: str) -> str:
+        """The update dropping a staging graph and all the state graph says of it."""
+        state, known, s = ox.NamedNode(self.state_graph), ox.NamedNode(KNOWN_GRAPH), ox.NamedNode(staging)
+        return (
+            f"DROP SILENT GRAPH {s} ;\nDELETE WHERE {{ GRAPH {state} {{ {s} ?p ?o }} }} ;\n"
+            f"DELETE DATA {{ GRAPH {state} {{ {state} {known} {s} }} }}"
+        )
+
+    def _drop_abandoned(self) -> None:
+        """A load killed mid-way leaves its staging graph on the server, private but taking room: each
+        load drops those whose load wrote nothing for ``STAGING_STALE`` seconds, and those with no record
+        (left by an older release: a load records its graph before filling it). A live load records each
+        of its writes, so its staging graph is never taken. Best effort: a failure here fails no load."""
+        state, known, at = (ox.NamedNode(i) for i in (self.state_graph, KNOWN_GRAPH, STAGED_AT))
+        prefix = ox.Literal(self.minter.private_graph("chargement/"))
+        try:
+            rows = self._rows(
+                f"SELECT ?g ?t WHERE {{ GRAPH {state} {{ {state} {known} ?g OPTIONAL {{ ?g {at} ?t }} }} "
+                f"FILTER(STRSTARTS(STR(?g), {prefix})) }}",
+                {},
+            )
+            stale = time.time() - STAGING_STALE
+            dead = [r["g"].value for r in rows if "t" not in r or float(r["t"].value) < stale]  # type: ignore[union-attr]
+            if dead:
+                log.info("dropping the staging graphs of abandoned loads: %s", " ".join(dead))
+                self.update(" ;\n".join(map(self._unstaged, dead)))
+        except StoreError as e:
+            log.warning("could not drop the staging graphs of abandoned loads: %s", e)
 
     @property
     def version(self):

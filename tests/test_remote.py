@@ -50,6 +50,7 @@ from test_pages_http import (  # noqa: F401
     test_territory_pages_roll_up_with_indirect_marks,
 )
 
+from graph import remote
 from graph.contributions import Contributions
 from graph.remote import RemoteStore, ResultsCut
 from graph.store import GraphMeta, StoreUnavailable
@@ -173,7 +174,7 @@ def test_a_large_graph_replaces_the_old_one_at_once_on_virtuoso(store, server):
     written and the server wedged. There a graph is staged in a private graph, a graph store POST per
     ``write_chunk`` triples, then moved in place with its metadata. The chunk is lowered to
     40 here: readers see the old graph until the move, then the new one; triples sharing a blank node
-    stay one node; what an interrupted load left staged is not published."""
+    stay one node; what an interrupted load left staged is not published, and the next load drops it."""
     if server.kind != "virtuoso":
         pytest.skip("Oxigraph server replaces a graph in one PUT, one transaction")
     assert store.dialect.write_chunk == 20_000
@@ -219,7 +220,8 @@ def test_a_large_graph_replaces_the_old_one_at_once_on_virtuoso(store, server):
         assert sorted(t.object.value for t in read) == sorted(t.object.value for t in new)
         sizes = sorted(sum(t.subject == s for t in read) for s in {t.subject for t in read})
         assert sizes == [1] * 250 + [2] * 5 + [50]
-        assert graph in store.public_graphs() and not store.ask('ASK { ?s ?p "reste" }')
+        assert graph in store.public_graphs() and staging not in store.graphs()
+        assert not store.ask('ASK { ?s ?p "reste" }', public=False)
         meta = f"ASK {{ GRAPH <{store.meta_graph}> {{ <{graph}> <http://rdfs.org/ns/void#triples> 310 }} }}"
         assert store.ask(meta)
     finally:
@@ -264,6 +266,86 @@ def test_two_loads_of_one_graph_at_once_never_publish_half_of_either_on_virtuoso
         assert read == sorted(t.object.value for t in first)
         meta = f"ASK {{ GRAPH <{store.meta_graph}> {{ <{graph}> <http://rdfs.org/ns/void#triples> 200 }} }}"
         assert store.ask(meta)
+    finally:
+        store.client.event_hooks["response"] = []
+        store.dialect.write_chunk = 20_000
+        other.close()
+
+
+KILLED_LOAD = """
+import sys
+import pyoxigraph as ox
+from graph.remote import RemoteStore
+base, location, graph = sys.argv[1:]
+store = RemoteStore(base, location)
+store.dialect.write_chunk = 100
+label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+triples = [
+    ox.Triple(ox.NamedNode(f"{base}id/projet/t-{i}"), label, ox.Literal(f"tué {i}")) for i in range(10**5)
+]
+store.replace_graph(graph, triples)
+"""
+
+
+KILLED_TRIPLES = 'ASK { ?s ?p ?o FILTER(STRSTARTS(STR(?o), "tué ")) }'
+
+
+def test_a_killed_load_s_staging_graph_is_dropped_by_a_later_load_on_virtuoso(store, server, monkeypatch):
+    """A load whose process is killed leaves its staging graph behind: private (never in a public
+    answer), then dropped by a later load once it has written nothing for ``STAGING_STALE`` seconds,
+    while the staging graph of a live load, written to a moment ago, is left to it."""
+    if server.kind != "virtuoso":
+        pytest.skip("Oxigraph server replaces a graph in one PUT, one transaction")
+    base, killed = store.minter.base, store.minter.graph("essai-interrompu")
+    args = [sys.executable, "-c", KILLED_LOAD, base, server.location, killed]
+    proc = subprocess.Popen(args, cwd=ROOT, stderr=subprocess.PIPE)
+
+    def staged() -> list[str]:
+        return [g for g in store.graphs() if "/graph/prive/chargement/" in g]
+
+    try:
+        deadline = time.monotonic() + 60
+        while not staged():
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the load staged nothing"
+            time.sleep(0.1)
+    finally:
+        proc.kill()
+        proc.wait()
+    left = staged()
+    assert left and store.count(left[0]) > 0
+    assert store.ask(KILLED_TRIPLES, public=False)
+    assert not store.ask(KILLED_TRIPLES) and killed not in store.public_graphs()
+
+    monkeypatch.setattr(remote, "STAGING_STALE", 5.0, raising=False)
+    time.sleep(5.5)
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    live, other_graph = store.minter.graph("essai-vivant"), store.minter.graph("essai-autre")
+    triples = [
+        ox.Triple(ox.NamedNode(f"{base}id/projet/v-{i}"), label, ox.Literal(f"vivant {i}"))
+        for i in range(200)
+    ]
+    other = RemoteStore(base, server.location)
+    gsp_path = httpx.URL(store.dialect.gsp_url).path
+    during: list[list[str]] = []
+
+    def meanwhile(response: httpx.Response) -> None:
+        if response.request.method == "POST" and response.request.url.path == gsp_path and not during:
+            during.append(staged())  # the live load's staging graph, half-filled: another load starts
+            other.replace_graph(other_graph, triples[:3])
+            during.append(staged())
+
+    store.dialect.write_chunk = 40
+    try:
+        store.client.event_hooks["response"] = [meanwhile]
+        assert store.replace_graph(live, triples, GraphMeta("essai", "vivant")) == 200
+        store.client.event_hooks["response"] = []
+        assert len(during[0]) == 1 and during[0][0] not in left and during[1] == during[0]
+        assert sorted(q.triple.object.value for q in store.quads(live)) == sorted(
+            t.object.value for t in triples
+        )
+        assert staged() == [] and not store.ask(KILLED_TRIPLES, public=False)
+        assert killed not in store.graphs()
     finally:
         store.client.event_hooks["response"] = []
         store.dialect.write_chunk = 20_000
