@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 import pyoxigraph as ox
 from markupsafe import Markup
@@ -89,6 +90,7 @@ class PlaceCard:
     has_hours: bool
     open_now: bool
     now_text: str
+    now_zone: str  # i18n key telling whose time now_text is: Paris's, or the place's own overseas
     network: list[Link]
     typology: list[Link]
     email: str
@@ -411,6 +413,29 @@ def project_card(store: Store, desc: Description, lang: str, cat: search.Catalog
 
 
 # --- lieu ------------------------------------------------------------------------------------------------
+# Sources give opening hours in the place's local time: overseas, its département's zone (the first three
+# digits of its commune's code), not Paris's.
+TIME_ZONES = {
+    "971": "America/Guadeloupe",
+    "972": "America/Martinique",
+    "973": "America/Cayenne",
+    "974": "Indian/Reunion",
+    "975": "America/Miquelon",
+    "976": "Indian/Mayotte",
+    "977": "America/St_Barthelemy",
+    "978": "America/Marigot",
+    "986": "Pacific/Wallis",
+    "987": "Pacific/Tahiti",
+    "988": "Pacific/Noumea",
+}
+
+
+def time_zone(commune: str, prefix: str) -> ZoneInfo:
+    """``prefix``: the IRI of communes before their code."""
+    zone = TIME_ZONES.get(commune.removeprefix(prefix)[:3]) if commune.startswith(prefix) else None
+    return ZoneInfo(zone) if zone else PARIS
+
+
 def week(f: Facts, now: dt.datetime) -> tuple[list[DayHours], bool]:
     """The week's opening hours from schema:OpeningHoursSpecification, and whether it is open at ``now``."""
     ranges: dict[str, list[tuple[str, str]]] = {d: [] for d in DAYS}
@@ -436,15 +461,16 @@ def place_card(
     store: Store, desc: Description, lang: str, cat: search.Catalog | None, now: dt.datetime | None = None
 ) -> PlaceCard:
     f = Facts(store, desc, lang)
-    now = now or dt.datetime.now(PARIS)
+    communes = f.iris(DCTERMS + "spatial")
+    commune = communes[0] if communes else ""
+    zone = time_zone(commune, store.minter.thing("commune", ""))
+    now = (now or dt.datetime.now(PARIS)).astimezone(zone)
     days, open_now = week(f, now)
     address = next(iter(f.all(SCHEMA + "address")), None)
     street, postal_code, locality = (
         f.text(SCHEMA + p, address) if address is not None else ""
         for p in ("streetAddress", "postalCode", "addressLocality")
     )
-    communes = f.iris(DCTERMS + "spatial")
-    commune = communes[0] if communes else ""
     here = desc.iri.value
     epci, same_commune, same_epci, neighbours = "", [], [], {}
     if cat is not None and commune in cat.territories:
@@ -469,6 +495,7 @@ def place_card(
         has_hours=any(d.ranges for d in days),
         open_now=open_now,
         now_text=now.strftime("%H:%M"),
+        now_zone="paris_time" if zone is PARIS else "local_time",
         network=f.links(CS + "network"),
         typology=f.links(CS + "typology"),
         email=f.text(SCHEMA + "email"),

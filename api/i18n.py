@@ -324,6 +324,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "open_now": ("Ouvert maintenant", "Open now"),
     "closed_now": ("Fermé en ce moment", "Closed now"),
     "paris_time": ("il est {time}, heure de Paris", "it is {time}, Paris time"),
+    "local_time": ("il est {time}, heure locale", "it is {time}, local time"),
     "address": ("Adresse", "Address"),
     "desk": ("Accueil et contact", "Desk and contact"),
     "phone": ("Téléphone", "Phone"),

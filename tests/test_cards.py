@@ -20,7 +20,7 @@ from pages_helpers import serve, wait_for_index
 
 from api import cards, maps
 from api.deps import templates
-from api.i18n import STRINGS
+from api.i18n import STRINGS, translator
 from api.resources import ResourcePage
 from graph import outlines, search
 from graph.describe import Text, describe
@@ -424,6 +424,36 @@ def test_open_now_follows_paris_time(base_iri, territory_triples):
     sunday = dt.datetime(2026, 12, 6, 10, 0, tzinfo=cards.PARIS)
     assert not cards.place_card(store, desc, "en", None, now=sunday).open_now
     assert card.map is not None and 'class="pt-main"' in card.map
+
+
+def test_open_now_follows_the_places_own_time_zone(base_iri, territory_triples):
+    """Overseas hours are local: Saint-Joseph (La Réunion) was « Fermé, il est 05:11, heure de Paris » at
+    08:11 there, and a Martinique desk's « aujourd'hui » was Paris's next day in the evening."""
+    store = cards_store(base_iri, territory_triples)
+    places = {"saint-joseph": "97412", "lamentin": "97213"}
+    store.update(
+        "PREFIX schema: <http://schema.org/> PREFIX dcterms: <http://purl.org/dc/terms/> INSERT DATA { GRAPH "
+        f"<{base_iri}graph/essai> {{ "
+        + " ".join(
+            f"""<{base_iri}id/lieu/{key}> a schema:Place ; dcterms:spatial <{base_iri}id/commune/{code}> ;
+            schema:openingHoursSpecification [ schema:dayOfWeek schema:Monday ;
+              schema:opens "07:30:00" ; schema:closes "16:00:00" ] ."""
+            for key, code in places.items()
+        )
+        + " } }"
+    )
+
+    def card(key: str, now: dt.datetime, lang: str = "fr") -> cards.PlaceCard:
+        return cards.place_card(store, describe(store, f"{base_iri}id/lieu/{key}"), lang, None, now=now)
+
+    monday = dt.datetime(2026, 12, 7, 5, 11, tzinfo=cards.PARIS)  # 08:11 in La Réunion
+    reunion = card("saint-joseph", monday)
+    assert reunion.open_now and reunion.now_text == "08:11" and reunion.now_zone == "local_time"
+    evening = card("lamentin", dt.datetime(2026, 12, 8, 1, 0, tzinfo=cards.PARIS))  # Monday 20:00 there
+    assert [d.name for d in evening.week if d.today] == ["Lundi"] and not evening.open_now
+    assert evening.now_text == "20:00"
+    assert card("espace-saisonniers-bourg", monday).now_zone == "paris_time"
+    assert translator("fr")(reunion.now_zone, time=reunion.now_text) == "il est 08:11, heure locale"
 
 
 def test_a_project_map_shows_the_departements_of_its_territories(base_iri, territory_triples):
