@@ -52,6 +52,17 @@ class DayHours(NamedTuple):
     today: bool
 
 
+@dataclass
+class Neighbours:
+    """Other places of the commune or EPCI: past LIST_CAP names, the card says how many and links to their
+    /lieux list."""
+
+    links: list[Link]
+    total: int
+    list_href: str = ""  # '' when every one is named
+    list_total: int = 0  # the list's places, this one among them
+
+
 class HistoryEntry(NamedTuple):
     action: str
     at: str
@@ -98,8 +109,8 @@ class PlaceCard:
     website: str
     appointment: bool
     map: Markup | None
-    same_commune: list[Link]
-    same_epci: list[Link]
+    same_commune: Neighbours
+    same_epci: Neighbours
     epci: Link | None
     template: str = "lieu.html"
 
@@ -485,6 +496,16 @@ def place_card(
     else:
         points = _points(store, [here], lambda _: f.title() or here, here)
     commune_link = f.link(commune) if commune else None
+
+    def nearby(territory: str, places: list[str]) -> Neighbours:
+        found = Neighbours(by_label(f.link(p, neighbours) for p in places)[:LIST_CAP], len(places))
+        if len(places) <= LIST_CAP:
+            return found
+        level, key = cat.territories[territory].level, search.key_of(territory, cat.base)
+        found.list_href = f"/lieux?{level}={quote(key)}"
+        found.list_total = len(cat.rollup_iris(territory, "lieux"))
+        return found
+
     return PlaceCard(
         street=street,
         postal_code=postal_code,
@@ -503,8 +524,8 @@ def place_card(
         website=f.web(SCHEMA + "url", CS + "website"),
         appointment=any(isinstance(v, ox.Literal) and v.value == "true" for v in f.all(CS + "appointment")),
         map=maps.render(f.title(), _departements(cat, communes), points, around_points=True),
-        same_commune=by_label(f.link(p, neighbours) for p in same_commune)[:LIST_CAP],
-        same_epci=by_label(f.link(p, neighbours) for p in same_epci)[:LIST_CAP],
+        same_commune=nearby(commune, same_commune),
+        same_epci=nearby(epci, same_epci),
         epci=Link(local_path(epci, f.base), cat.territories[epci].label) if epci else None,
     )
 

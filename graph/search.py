@@ -117,6 +117,7 @@ LISTS: dict[str, ListKind] = {
                 F_REGION,
                 F_DEP,
                 Facet("epci", ""),
+                Facet("commune", ""),
                 Facet("samedi", f"<{SCHEMA}openingHoursSpecification>/<{SCHEMA}dayOfWeek>"),
             ),
         ),
@@ -130,9 +131,9 @@ CLASSES = {c: [k for k in LISTS.values() if c in k.classes] for k in LISTS.value
 ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 
-LEVELS = ("region", "departement", "epci")  # the facets a place's territories give (through the closure)
+LEVELS = ("region", "departement", "epci", "commune")  # the facets a place's territories give (its closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "15"  # matching.words name keys; région facet; level keys; ties by IRI; context; its tokens
+SCHEMA_VERSION = "16"  # name keys; région facet; level keys; ties by IRI; context; its tokens; commune facet
 LABELS_KEPT = 20_000  # labels cached between two versions
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)

@@ -1009,6 +1009,49 @@ def test_a_facet_of_many_values_leaves_them_out_and_the_json_gives_facets_when_a
         )
 
 
+def test_a_place_page_counts_the_other_places_and_links_to_their_list(site):
+    """« Autres lieux de la commune » stopped at 30 names (Paris has 225 places), saying neither how many
+    there were nor where the others are: the card counts them and, when it cuts, links to the list of the
+    commune's or the EPCI's places, which finds as many."""
+    url, store = site
+    places = [("gap", "05061")] * 34 + [("tallard", "05170")] * 33  # both in the CA Gap-Tallard-Durance
+    ttl = "".join(
+        f"<{BASE}id/lieu/{name}-{i}> a <https://w3id.org/communs-services/def#ServicePlace> ;"
+        f' <http://www.w3.org/2000/01/rdf-schema#label> "Lieu {name} {i:02}"@fr ;'
+        f" <http://purl.org/dc/terms/spatial> <{BASE}id/commune/{code}> .\n"
+        for i, (name, code) in enumerate(places)
+    )
+    graph = BASE + "graph/voisins"
+    store.replace_graph(
+        graph, [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)], GraphMeta("v", "t")
+    )
+    try:
+        for _ in range(300):  # the index follows the write
+            if httpx.get(f"{url}/lieux.json", params={"epci": "200067825", "limit": 1}).json()["total"] >= 67:
+                break
+            time.sleep(0.1)
+        page = httpx.get(f"{url}/id/lieu/gap-0").text
+        listed = {
+            key: httpx.get(f"{url}/lieux.json?{key}&limit=1").json()["total"]
+            for key in ("commune=05061", "epci=200067825")
+        }
+        assert listed["commune=05061"] == 34  # the list of the commune has its places only
+        others = {"commune=05061": listed["commune=05061"] - 1}  # this one not counted
+        others["epci=200067825"] = listed["epci=200067825"] - listed["commune=05061"]  # nor its commune's
+        for heading, key in (
+            ("de la commune", "commune=05061"),
+            ("de l&#39;intercommunalité", "epci=200067825"),
+        ):
+            section = page.split(f"<h3>Autres lieux {heading} (")[1].split("</p>")[0]
+            assert section.startswith(f"{others[key]})</h3>") and section.count("<li>") == 30, section[:300]
+            assert f'<a href="/lieux?{key}">voir les {listed[key]} lieux</a>' in section, section[-300:]
+        assert "voir les" not in httpx.get(f"{url}/id/lieu/france-services-chambery").text
+    finally:
+        store.update(
+            f"DROP GRAPH <{graph}> ;\nDELETE WHERE {{ GRAPH <{store.meta_graph}> {{ <{graph}> ?p ?o }} }}"
+        )
+
+
 def test_items_of_a_page_with_one_name_and_place_are_told_apart(site):
     """Three « Anticafé — Paris (75) » in a row: each gets its street address and commune (a place with a
     name of its own, nothing more)."""
