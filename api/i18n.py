@@ -57,6 +57,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "facets": ("Filtrer", "Filter"),
     "apply": ("Appliquer", "Apply"),
+    "facets_show": ("Afficher les filtres", "Show the filters"),
+    "facets_chosen": ("choisi|choisis", "chosen|chosen"),
     "facet_more": ("autre valeur|autres valeurs", "more value|more values"),
     "facet_left": ("choisissez d'abord un département, ou", "choose a département first, or"),
     "facet_all": ("voyez-les toutes", "see them all"),

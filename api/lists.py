@@ -143,12 +143,14 @@ def known_facets(cat: search.Catalog, chosen: dict[str, list[str]], lang: str) -
 
 
 def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list[str], whole: bool) -> dict:
-    """One facet of the form: its values as (key, label, count), the chosen ones checked; past the
+    """One facet of the form: its values as (key, label, count), the chosen ones checked and first (in count
+    order, a chosen value was 41st at the bottom of its scrolling box, out of sight on a phone); past the
     FACET_VALUES first, the values not chosen are ``more``, by name (folded on the page: every département
     is reachable), or only ``left`` out, counted, when there are more than FOLDED and not the ``whole``
     facet is asked (1,194 EPCI weighed 160 KB on each page of /lieux)."""
     rows = [{"key": k, "label": lb, "count": n, "checked": k in chosen} for k, lb, n in values]
     shown = rows[:FACET_VALUES] + [v for v in rows[FACET_VALUES:] if v["checked"]]
+    shown.sort(key=lambda v: not v["checked"])
     more = [v for v in rows[FACET_VALUES:] if not v["checked"]]
     left = 0 if whole or len(rows) <= FOLDED else len(more)
     more = [] if left else sorted(more, key=lambda v: search.folded(v["label"]))

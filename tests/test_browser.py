@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from pages_helpers import pages_store, serve
+from pages_helpers import pages_store, serve, wait_for_index
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -115,3 +115,34 @@ def test_a_count_never_breaks_across_lines(base_iri, territory_triples, tmp_path
             page.close()
         browser.close()
     assert broken == {}
+
+
+def test_a_phone_sees_the_results_first_and_the_chosen_values_first_in_their_facet(
+    base_iri, territory_triples, tmp_path
+):
+    """On a 390 px phone, a list's results started after every facet (~1,400 px down on /lieux?departement=05,
+    954 px here), and Hautes-Alpes, chosen, was the 41st value of its scrolling box. The facets fold there,
+    behind a summary a keyboard opens, chosen values first; a wide screen shows them beside the results."""
+    store = pages_store(base_iri, territory_triples)
+    with serve(store, tmp_path) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 800})
+        wait_for_index(url)
+        page.goto(url + "/territoires?departement=05")
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / "facets-phone.png"), full_page=True)
+        results = page.locator("#h-results").bounding_box()
+        assert results["y"] < 800, results  # on the first screen
+        assert page.get_by_role("heading", name="Filter", exact=True).is_visible()
+        chosen = page.locator('input[name="departement"][value="05"]')
+        assert not chosen.is_visible()
+        page.locator("summary.facet-toggle").focus()
+        page.keyboard.press("Enter")
+        assert chosen.is_checked() and chosen.is_visible()
+        box, within = chosen.bounding_box(), chosen.locator("xpath=ancestor::ul[1]").bounding_box()
+        assert within["y"] <= box["y"] < within["y"] + 40, (box, within)  # the first, not scrolled to
+        page.screenshot(path=str(SHOTS / "facets-phone-open.png"), full_page=True)
+        page.set_viewport_size({"width": 1100, "height": 900})
+        page.goto(url + "/territoires?departement=05")
+        assert chosen.is_visible() and not page.locator("summary.facet-toggle").is_visible()
+        browser.close()

@@ -958,6 +958,15 @@ def test_every_facet_value_is_reachable_on_the_page_and_in_the_json_twin(url):
     assert re.search(r'value="05" checked> Hautes-Alpes \(05\)', chosen.split("<summary>")[0])
 
 
+def test_chosen_values_come_first_in_their_facet(url):
+    """Hautes-Alpes, chosen, stayed in its count order (41st, at the bottom of a scrolling box): out of
+    sight on a phone."""
+    page = httpx.get(f"{url}/territoires", params={"departement": ["05", "74"]}).text
+    values = re.findall(r'name="departement" value="([^"]+)"( checked)?', page)
+    assert sorted(values[:2]) == [("05", " checked"), ("74", " checked")], values[:3]
+    assert not [key for key, checked in values[2:] if checked]
+
+
 def test_a_facet_of_many_values_leaves_them_out_and_the_json_gives_facets_when_asked(site):
     """1,194 EPCI folded on /lieux made it 183 KB, and every page of /lieux.json carried them (120 KB for
     5 rows). Past lists.FOLDED values, a page shows the first 40 and says how to reach the others: a
