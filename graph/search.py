@@ -1068,10 +1068,17 @@ class Catalog:
         """The items within one of these territories: their tokens, in the items' context."""
         return "(" + " OR ".join(f'"{self.territories[t].token}"' for t in sorted(iris)) + ")"
 
+    def _names(self, name: str, iris: set[str]) -> list[str]:
+        """A territory's name as the search and the territory write it; not a département's code: « 05 » in
+        a text is a phone number's or a street's, not the Hautes-Alpes."""
+        named = [self.territories[t] for t in sorted(iris)]
+        codes = {t.code.lower() for t in named if t.level == "departement"}
+        return [n for n in [name, *(t.label for t in named)] if n.lower() not in codes]
+
     def _place_clause(self, name: str, iris: set[str]) -> str:
         """A territory's name in a search: the items within it, or whose own texts say its name as the search
         or the territory writes it, whole words (a project « passant à Bourg-Saint-Maurice »)."""
-        names = [name, *(self.territories[t].label for t in sorted(iris))]
+        names = self._names(name, iris)
         said = " OR ".join(dict.fromkeys(f'"{" ".join(words_of(n))}"' for n in names if words_of(n)))
         return f"({self._within_clause(iris)} OR {OWN} : ({said}))"
 
@@ -1082,7 +1089,7 @@ class Catalog:
         not places in a row); they are found within the territory."""
         named = self.territory_names()
         longer = set()
-        for key in {name_key(n) for n in [name, *(self.territories[t].label for t in iris)]} - {""}:
+        for key in {name_key(n) for n in self._names(name, iris)} - {""}:
             rarest = min(key.split(), key=lambda w: len(self._holding.get(w, ())))
             longer |= {
                 f'"{" ".join(words_of(k))}"'

@@ -434,6 +434,23 @@ def test_a_search_naming_a_territory_selects_it_not_the_names_its_words_begin_or
     assert "Gapennes" in found(cat, "Gape")  # a word naming no territory begins words, as before
 
 
+def test_a_departement_s_code_selects_it_and_is_no_word_of_the_texts(store: OxigraphStore) -> None:
+    """« France services 05 » found 69 desks where « France services Hautes-Alpes » found 24: the code was
+    also a word of the items' own texts, the phone numbers of the South-West's desks (« rendez-vous au 05 62
+    99 20 42 »). A code read as its département selects it only; alone, it is still a word."""
+    write(
+        store,
+        "voisins",
+        NEIGHBOURS
+        + project("gare", "France services Gap", where="commune:05061")
+        + project("sud", "France services Eauze", "Rendez-vous au 05 62 99 20 42", where="commune:74010"),
+    )
+    cat = search.Catalog(store)
+    assert found(cat, "France services 05") == found(cat, "France services Hautes-Alpes")
+    assert found(cat, "France services 05") == ["France services Gap"]
+    assert "France services Eauze" in found(cat, "05")  # a search of only a code: its word, as before
+
+
 def test_a_search_naming_a_territory_lists_it_then_what_is_there_then_its_parts(store: OxigraphStore) -> None:
     """« Haute-Savoie » listed the département, then its communes and what lies there mixed, shortest labels
     first (Annecy before the places of Annecy); « Saint-Martin Haute-Savoie » the places of Saint-Martin

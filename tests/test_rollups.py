@@ -295,6 +295,17 @@ def test_a_search_of_what_and_where_finds_the_places_there(store: OxigraphStore,
     assert every == len(listed(reseau="tiers-lieux")) + 2 == 1514
 
 
+def test_a_departement_s_code_finds_what_its_name_finds(store: OxigraphStore, cat: search.Catalog) -> None:
+    """« France services 05 » found 69 desks, « France services Hautes-Alpes » 24: « 05 » was also the
+    first word of phone numbers in the comments of desks of the South-West."""
+
+    def found(text: str) -> list[str]:
+        return [it.iri for it, _ in cat.search(text, [], {}, 0, 500)[1]]
+
+    assert found("France services 05") == found("France services Hautes-Alpes")
+    assert found("tiers-lieu 05") == found("tiers-lieu Hautes-Alpes")
+
+
 def test_a_search_naming_a_territory_finds_what_lies_within_it_first(
     store: OxigraphStore, cat: search.Catalog
 ) -> None:
