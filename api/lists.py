@@ -330,9 +330,7 @@ def _suggestion(
     """(what a search finding nothing may have meant, the query string of its page): its unknown words
     corrected, else fewer words, finding something with the same kinds and facets. (A search naming a
     territory finds what is there: the items' context holds its name.)"""
-    said = cat.suggest(q)
-    if said and not cat.search(said, kinds, chosen, 0, 1)[0]:
-        said = None
+    said = cat.suggest(q, kinds, chosen)
     if not said and (fewer := cat.fewer_words(q, kinds, chosen, 0)):
         said = fewer[0]
     return (said, _query(said, kinds, chosen)) if said else (None, "")

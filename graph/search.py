@@ -26,6 +26,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from markupsafe import Markup, escape
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from graph import matching
 from graph.describe import LABEL_PROPS, labels_of, pick
@@ -1098,21 +1099,39 @@ class Catalog:
             }
         return f"{OWN} : ({' OR '.join(sorted(longer))}) NOT {self._within_clause(iris)}" if longer else None
 
-    def suggest(self, text: str) -> str | None:
+    def suggest(
+        self, text: str, kinds: list[str] | None = None, selected: dict[str, list[str]] | None = None
+    ) -> str | None:
         """What a search finding nothing may have meant (FTS5 has no spelling correction): each of its words
-        that no word of the index begins ("brinacon") replaced by the most similar one of about its length
-        ("briancon"), when every such word has one."""
-        said, changed = [], False
+        that no word of the index begins ("brinacon") replaced by one of about its length similar enough
+        ("briancon"), when every such word has one; the first of these readings that finds something of
+        ``kinds`` with the facets ``selected`` (« france Serviès » finds nothing, « france services » does).
+        A word one edit away (a letter swapped, missing, doubled or wrong) comes before one further, whatever
+        their similarity, then the one more items say: a common word of the texts before a rare name as
+        near (« servises » is « services », not the commune Serviès). At most :data:`TRIES` readings."""
+        said: list[list[tuple[str, bool]]] = []  # each word as written, or the index's words it may be
         with self._reading() as db:
             for written in WORD.findall(unicodedata.normalize("NFC", text)):
-                if not self._terms(db, w := folded(written)):
-                    near = [t for (t,) in db.execute(NEAR, (len(w) - 2, len(w) + 2))]
-                    best = len(w) > 3 and process.extractOne(w, near, scorer=fuzz.ratio, score_cutoff=SIMILAR)
-                    if not best:
-                        return None
-                    written, changed = as_written(db, best[0]), True
-                said.append(written)
-        return " ".join(said) if changed else None
+                if self._terms(db, w := folded(written)):
+                    said.append([(written, False)])
+                    continue
+                near = [t for (t,) in db.execute(NEAR, (len(w) - 2, len(w) + 2))]
+                similar = len(w) > 3 and process.extract(
+                    w, near, scorer=fuzz.ratio, score_cutoff=SIMILAR, limit=None
+                )
+                if not similar:
+                    return None
+                used = {t: db.execute(USED, (f'"{t}"', COMMON)).fetchone()[0] for t, _, _ in similar}
+                ranked = sorted(used, key=lambda t: (OSA.distance(w, t), -used[t]))
+                said.append([(t, True) for t in ranked])
+        if not any(term for words in said for _, term in words):  # every word begins one of the index
+            return None
+        for reading in itertools.islice(itertools.product(*said), TRIES):
+            with self._reading() as db:
+                wanted = " ".join(as_written(db, w) if term else w for w, term in reading)
+            if self.search(wanted, kinds or [], selected or {}, 0, 1)[0]:
+                return wanted
+        return None
 
     def fewer_words(
         self, text: str, kinds: list[str], selected: dict[str, list[str]], found: int
@@ -1268,6 +1287,8 @@ ACCENTS = re.compile(r"[\u0300-\u036f]")
 PREFIXES = 30  # words of the index a word of a search stands for at most (the shortest ones)
 PHRASES = 100  # spellings of a name of several words ("Bourg-St-Maurice") searched as a phrase at most
 NEAR = "SELECT term FROM word WHERE LENGTH(term) BETWEEN ? AND ?"  # the words a misspelt one may be
+USED = "SELECT COUNT(*) FROM (SELECT 1 FROM doc WHERE doc MATCH ? LIMIT ?)"  # items saying a word...
+COMMON = 1_000  # ... counted up to this many
 WRITTEN = "SELECT label, body, body_fr, body_en, context FROM doc WHERE doc MATCH ? LIMIT 20"  # spellings
 FEW = 5  # a search finding fewer items offers a wider one (Catalog.fewer_words)...
 WIDER = 3  # ... finding at least this many times as many

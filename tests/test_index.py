@@ -377,6 +377,27 @@ def test_an_item_written_after_the_build_is_found_by_its_word_and_its_territory(
     assert found(cat, "ressourcerie Bourg-Saint-Maurice") == ["Ressourcerie mobile"]
 
 
+def test_a_spelling_suggested_finds_something_and_is_a_common_word_before_a_rare_name(
+    store: OxigraphStore,
+) -> None:
+    """« france servises » suggested « france Serviès », the commune nearest in letters, which finds
+    nothing: a suggestion is now a reading that finds something, and among the words as near (one edit
+    away) the one more items say."""
+    write(
+        store,
+        "voisins",
+        'commune:81290 a igeo:Commune ; rdfs:label "Serviès"@fr ; igeo:codeINSEE "81290" .\n'
+        + "".join(
+            project(f"fs{i}", f"France services {i}", "Un guichet de services publics") for i in range(3)
+        ),
+    )
+    cat = search.Catalog(store)
+    assert cat.suggest("france servises") == "france services"
+    assert cat.suggest("servises") == "services"
+    assert cat.suggest("frnace services") == "France services"
+    assert cat.suggest("france servises", ["projets"], {"departement": ["74"]}) is None  # none there
+
+
 # Territories whose names hold or begin those of others, labelled as the territorial reference labels them.
 NEIGHBOURS = """
 dep:74 a igeo:Departement ; rdfs:label "Haute-Savoie (74)"@fr ; igeo:codeINSEE "74" ;
