@@ -1087,15 +1087,17 @@ class Catalog:
         """The items not within these territories whose own texts say a longer name of another territory
         holding the name (« Haute-Savoie » for « Savoie », « Meung-sur-Loire » for « Loire »): their words are
         not the name :meth:`_place_clause` finds. Those saying both are left out too (FTS5 tells rows apart,
-        not places in a row); they are found within the territory."""
+        not places in a row); they are found within the territory. The name of a territory containing them
+        is not another's (« Métropole de Lyon » for « Lyon »): it is found after them and what lies there."""
         named = self.territory_names()
+        holding = iris.union(*map(self.closure, iris))  # theirs, and those containing them
         longer = set()
         for key in {name_key(n) for n in self._names(name, iris)} - {""}:
             rarest = min(key.split(), key=lambda w: len(self._holding.get(w, ())))
             longer |= {
                 f'"{" ".join(words_of(k))}"'
                 for k in self._holding.get(rarest, ())
-                if f" {key} " in f" {k} " and not named[k] <= iris
+                if f" {key} " in f" {k} " and not named[k] <= holding
             }
         return f"{OWN} : ({' OR '.join(sorted(longer))}) NOT {self._within_clause(iris)}" if longer else None
 

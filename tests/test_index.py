@@ -521,6 +521,31 @@ def test_a_territory_named_in_an_item_s_text_is_not_one_whose_name_holds_its_nam
     assert found(cat, "tiers-lieu Saint-Martin-de-Belleville") == ["Tiers-lieu du Col"]
 
 
+def test_a_territory_holding_the_one_named_is_found_after_what_lies_there(store: OxigraphStore) -> None:
+    """« Lyon » no longer listed the Métropole de Lyon once a territory's name stopped being found inside
+    longer names: the Métropole holds Lyon, it comes after the commune and what lies there;
+    Sainte-Foy-lès-Lyon (within the Métropole, not holding Lyon) stays out."""
+    metropole = """
+    dep:69 a igeo:Departement ; rdfs:label "Rhône (69)"@fr ; igeo:codeINSEE "69" ;
+      dcterms:isPartOf region:84 .
+    epci:200046977 a igeo:Intercommunalite ; rdfs:label "Métropole de Lyon"@fr ; dcterms:isPartOf dep:69 .
+    commune:69123 a igeo:Commune ; rdfs:label "Lyon"@fr ; dcterms:isPartOf dep:69, epci:200046977 .
+    commune:69202 a igeo:Commune ; rdfs:label "Sainte-Foy-lès-Lyon"@fr ;
+      dcterms:isPartOf dep:69, epci:200046977 .
+    """
+    write(
+        store,
+        "voisins",
+        NEIGHBOURS
+        + metropole
+        + project("pente", "Tiers-lieu de la Pente", where="commune:69123")
+        + project("foy", "Tiers-lieu de la Colline", where="commune:69202"),
+    )
+    cat = search.Catalog(store)
+    assert found(cat, "Lyon") == ["Lyon", "Tiers-lieu de la Pente", "Métropole de Lyon"]
+    assert found(cat, "tiers-lieu Lyon") == ["Tiers-lieu de la Pente"]
+
+
 def test_a_search_knows_a_territory_by_the_other_names_the_reconciliation_knows(store: OxigraphStore) -> None:
     """« tiers-lieu PACA » found nothing: no text says « PACA ». graph.matching's table of the names people
     give territories (data/aliases/territoires.csv: « PACA », « Région Sud ») names them for a search too."""

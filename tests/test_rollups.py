@@ -375,6 +375,20 @@ def test_a_territory_s_name_is_not_found_in_the_longer_names_holding_it(
     assert "Le 10h10 Saint-Martin" in martin and "Saint-Martin" in martin
 
 
+def test_a_territory_holding_the_one_named_is_found_after_what_lies_there(
+    store: OxigraphStore, cat: search.Catalog
+) -> None:
+    """« Lyon » lost the Métropole de Lyon when a territory's name stopped being found in longer names: it
+    holds Lyon, and comes after the commune and what lies there; the communes whose names merely hold
+    « Lyon » (Sainte-Foy-lès-Lyon, Chazelles-sur-Lyon) stay out."""
+    m = store.minter
+    hits = [it for it, _ in cat.search("Lyon", [], {}, 0, 2000)[1]]
+    iris = [it.iri for it in hits]
+    there = len(cat.rollup_iris(m.thing("commune", "69123"), "lieux"))
+    assert iris[0] == m.thing("commune", "69123") and iris.index(m.thing("epci", "200046977")) > there
+    assert not {"Sainte-Foy-lès-Lyon", "Chazelles-sur-Lyon"} & {cat.label(iri) for iri in iris}
+
+
 def test_a_search_names_an_epci_as_people_write_it(store: OxigraphStore, cat: search.Catalog) -> None:
     """« France services communauté de communes Briançonnais » found nothing (the EPCI is « CC du
     Briançonnais »): the same places as its name now."""
