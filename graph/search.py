@@ -136,6 +136,7 @@ LEVELS = ("region", "departement", "epci", "commune")  # the facets a place's te
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
 SCHEMA_VERSION = "16"  # name keys; région facet; level keys; ties by IRI; context; its tokens; commune facet
 LABELS_KEPT = 20_000  # labels cached between two versions
+NAMES_KEPT = 1_000  # territories' names whose items said elsewhere are kept (Catalog._left_out)
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
 RANKED = 2_000  # matches of one search ranked and counted per facet (its cost does not grow with the data)
@@ -295,6 +296,7 @@ class Catalog:
         self._read_lock = threading.RLock()  # a method reading items inside another's transaction
         # Labels cached per version: a page asks for the same facet values' again and again.
         self.label = functools.lru_cache(LABELS_KEPT)(self.label)
+        self._left_out = functools.lru_cache(NAMES_KEPT)(self._left_out)
         self._filled: dict[str, object] = {}  # what temp.chosen and temp.within hold the items of
         self.busy = threading.Lock()  # one refresh at a time
         self.ready = threading.Event()  # set once a version is there to read
@@ -1101,6 +1103,13 @@ class Catalog:
             }
         return f"{OWN} : ({' OR '.join(sorted(longer))}) NOT {self._within_clause(iris)}" if longer else None
 
+    def _left_out(self, clause: str, version: int) -> list[int]:
+        """The items of an :meth:`_elsewhere_clause`, kept per ``data_version`` of the pages' connection (it
+        moves with every commit): a name many longer ones hold (« Saint-Martin ») is an OR of hundreds of
+        phrases, read again at each search naming it."""
+        with self._reading() as db:
+            return [n for (n,) in db.execute("SELECT rowid FROM doc WHERE doc MATCH ?", [clause])]
+
     def suggest(
         self, text: str, kinds: list[str] | None = None, selected: dict[str, list[str]] | None = None
     ) -> str | None:
@@ -1245,10 +1254,10 @@ class Catalog:
 
         with self._reading() as db:
             db.execute("DELETE FROM temp.elsewhere")
+            version = db.execute("PRAGMA data_version").fetchone()[0]
             for clause in elsewhere:
-                db.execute(
-                    "INSERT OR IGNORE INTO temp.elsewhere SELECT rowid FROM doc WHERE doc MATCH ?", [clause]
-                )
+                left_out = [(n,) for n in self._left_out(clause, version)]
+                db.executemany("INSERT OR IGNORE INTO temp.elsewhere VALUES (?)", left_out)
             counts = {}  # a ticked facet's values counted with the other facets' choices only
             for name in ("departement", "theme"):
                 if name in selected:

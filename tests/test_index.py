@@ -521,6 +521,25 @@ def test_a_territory_named_in_an_item_s_text_is_not_one_whose_name_holds_its_nam
     assert found(cat, "tiers-lieu Saint-Martin-de-Belleville") == ["Tiers-lieu du Col"]
 
 
+def test_the_items_saying_longer_names_are_read_once_per_name_and_version(store: OxigraphStore) -> None:
+    """Each search naming « Saint-Martin » read again the items saying one of the hundreds of longer names
+    holding it (its OR of phrases cost more than the search). They are kept per name until the index
+    changes."""
+    col = project("col", "Tiers-lieu du Col", "Près de Saint-Martin-de-Belleville", where="commune:74010")
+    write(store, "voisins", NEIGHBOURS + col)
+    cat = search.Catalog(store)
+    assert found(cat, "tiers-lieu Saint-Martin") == found(cat, "Saint-Martin tiers-lieu") == []
+    assert cat._left_out.cache_info().misses == 1
+    pont = project(
+        "pont", "Tiers-lieu du Pont", "Au pied de Saint-Martin-de-Belleville", where="commune:74010"
+    )
+    write(store, "voisins", NEIGHBOURS + col + pont)
+    cat.refresh(store)
+    assert found(cat, "tiers-lieu Saint-Martin") == []  # read again: the new one says a longer name too
+    assert cat._left_out.cache_info().misses == 2
+    assert found(cat, "tiers-lieu Saint-Martin-de-Belleville") == ["Tiers-lieu du Col", "Tiers-lieu du Pont"]
+
+
 def test_a_territory_holding_the_one_named_is_found_after_what_lies_there(store: OxigraphStore) -> None:
     """« Lyon » no longer listed the Métropole de Lyon once a territory's name stopped being found inside
     longer names: the Métropole holds Lyon, it comes after the commune and what lies there;
