@@ -131,6 +131,12 @@ async def run_named_query(request: Request, name: str) -> Response:
         limit = _int(values.pop("limit", None), "limit", whole, 1, settings.max_rows)
         offset = _int(values.pop("offset", None), "offset", 0, 0, MAX_OFFSET)
         store = store_of(request)
+        if (deepest := store.sorted_rows) is not None:  # with the row that tells whether more follow
+            limit = min(limit, deepest - 1 - offset)
+            if limit < 1:
+                return _problem(
+                    400, f"offset: the SPARQL server sorts at most {deepest} rows; ask a narrower query"
+                )
         # A GET's answer, as a list's twin's (api/lists.py): the store's version, the format and the query.
         etag = query_etag(request, store.version, fmt.name) if request.method == "GET" else None
         if etag and etag_matches(request, etag):

@@ -70,6 +70,9 @@ class Dialect:
     # server wedged (its SPARQL parser refuses an update of several thousand triples, and blank nodes in
     # INSERT DATA): there a graph is staged by graph store POSTs of this many triples, then moved in place.
     write_chunk: int | None = None
+    # Virtuoso sorts at most its MaxSortedTopRows (10,000 by default) rows: a sorted query's offset + limit
+    # past it is refused (SR353), whatever the rows there are.
+    sorted_rows: int | None = None
 
     @property
     def virtuoso(self) -> bool:
@@ -234,7 +237,12 @@ class RemoteStore(Store):
             auth=self.credentials("digest" if name == "virtuoso" else "basic"),
             graph_page=1_000_000 if name == "virtuoso" else None,
             write_chunk=20_000 if name == "virtuoso" else None,
+            sorted_rows=10_000 if name == "virtuoso" else None,
         )
+
+    @property
+    def sorted_rows(self) -> int | None:
+        return self.dialect.sorted_rows
 
     def empty_graph(self) -> str:
         """The graph to name for "no graph" in a protocol dataset: Virtuoso reads a dataset naming only

@@ -74,6 +74,11 @@ class Store(ABC):
         # lock): each only schedules the re-reading of what it derives (the name index, the downloads).
         self.listeners: list[Callable[[list[str]], None]] = []
 
+    @property
+    def sorted_rows(self) -> int | None:
+        """How deep (offset + limit) a sorted query may read, if the store bounds it (a SPARQL server's)."""
+        return None
+
     def changed(self, graphs: list[str]) -> None:
         """Tell the listeners that the version moved, and which public graphs moved it (also kept in
         ``written``: the browsing index re-reads what they describe)."""

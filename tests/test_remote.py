@@ -389,6 +389,19 @@ def served(server, store, tmp_path_factory):
     proc.wait(15)
 
 
+def test_a_named_query_reads_no_deeper_than_virtuoso_sorts(server, api_url):
+    """Virtuoso sorts at most 10,000 rows (its MaxSortedTopRows): a named query's download, the whole answer
+    up to 10,000 rows and one more to tell whether more follow, was refused (SR353) whatever its rows; it
+    reads 9,999 there, and a page past them is a 400 that says why, not a server error."""
+    url = api_url + "/api/communes-departement"
+    assert httpx.get(url, params={"departement": "05", "format": "csv"}, timeout=60).status_code == 200
+    deep = httpx.get(url, params={"departement": "05", "offset": "9999"}, timeout=60)
+    if server.kind == "virtuoso":
+        assert deep.status_code == 400 and "sorts at most 10000 rows" in deep.json()["detail"], deep.text
+    else:
+        assert deep.status_code == 200 and deep.json() == []
+
+
 def test_a_restarted_server_reads_its_index_from_disk(server, store, tmp_path):
     # The index of a remote store is kept in a file (COMMUNS_INDEX_DB, else var/index-<hash>.sqlite): a
     # restart opens it at the server's version instead of reading every list again.
