@@ -210,16 +210,15 @@ def _typed(p: nq.Param, value: str) -> Any:
 
 
 def _paging(max_rows: int) -> dict[str, dict[str, Any]]:
+    empty = {"type": "string", "maxLength": 0}  # counts as absent, as for the queries' optional parameters
     return {
         "limit": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": max_rows,
+            "anyOf": [{"type": "integer", "minimum": 1, "maximum": max_rows}, empty],
             "default": DEFAULT_LIMIT,
             "description": f"{DEFAULT_LIMIT} lignes par défaut en JSON ; en CSV, TSV et tableur, toute la "
             "réponse (jusqu'au plafond du site, un en-tête Link rel=next au-delà)",
         },
-        "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+        "offset": {"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}, empty], "default": 0},
         "format": {"type": "string", "enum": formats.tokens(formats.ROWS)},
     }
 

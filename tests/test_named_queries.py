@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import httpx
+import jsonschema
 import pyoxigraph as ox
 import pytest
 import schemathesis
@@ -268,6 +269,13 @@ def test_formats_and_paging(api_url):
     )
     assert tsv.text.splitlines()[1].startswith("<")
     assert isinstance(page.json()[0]["population"], int)
+    # An empty limit or offset (the docs page's empty fields) is the default, and /openapi.json says so: it
+    # declared an integer only (schemathesis, negative mode: « limit= » accepted against the schema).
+    empty = httpx.get(url, params={"departement": "05", "limit": "", "offset": ""})
+    assert empty.status_code == 200 and empty.json() == httpx.get(url, params={"departement": "05"}).json()
+    parameters = httpx.get(api_url + "/openapi.json").json()["components"]["parameters"]
+    for name in ("limit", "offset"):
+        jsonschema.validate("", parameters[name]["schema"])
 
 
 def test_a_download_gives_the_whole_answer_up_to_the_cap(api_url, base_iri, territory_triples, tmp_path):
