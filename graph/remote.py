@@ -102,6 +102,7 @@ class RemoteStore(Store):
     def __init__(self, base_iri: str, location: str):
         """``location`` is ``sparql+http://user:pw@host/path``; the rest comes from ``COMMUNS_REMOTE_*``."""
         super().__init__(base_iri)
+        self.location = location
         parts = urlsplit(location.removeprefix("sparql+"))
         netloc = parts.netloc.rsplit("@", 1)[-1]
         self.query_url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
@@ -126,6 +127,11 @@ class RemoteStore(Store):
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.query_url})"
+
+    @contextlib.contextmanager
+    def public_copy(self):
+        """The server itself, as another process opens it."""
+        yield functools.partial(RemoteStore, self.minter.base, self.location)
 
     def credentials(self, default: str) -> httpx.Auth | None:
         """What writes send: ``COMMUNS_REMOTE_AUTH``, else bearer with a token, else ``default``."""

@@ -7,11 +7,14 @@ anonymous HTTP path passes: private graphs hold personal data, pending contribut
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import io
 import itertools
 import json
 import os
+import shutil
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -179,6 +182,12 @@ class Store(ABC):
     def close(self) -> None:  # noqa: B027 - optional for subclasses
         """Release files or connections."""
 
+    @contextlib.contextmanager
+    def public_copy(self) -> Iterator[Callable[[], Store] | None]:
+        """How another process opens the public data as they are now (a picklable call), for a bulk read
+        that would otherwise hold this process's GIL; ``None`` when it cannot (in memory)."""
+        yield None
+
     # --- shared helpers -----------------------------------------------------------------
     def replacement(self, graph: str, lines: set[str], meta: GraphMeta | None) -> str:
         """The one SPARQL Update replacing ``graph`` by ``lines`` (N-Triples), so readers see the old
@@ -235,6 +244,9 @@ class OxigraphStore(Store):
             self._drop_unfinished_bulk(self._pending)
         if not read_only:
             self._move_private()
+        self._copies = self.path.with_name(self.path.name + ".copies") if self.path else None
+        if self._copies and not read_only:
+            shutil.rmtree(self._copies, ignore_errors=True)
 
     def _open(self, path: Path | None) -> ox.Store:
         if path is None:
@@ -451,6 +463,22 @@ class OxigraphStore(Store):
     @property
     def version(self):
         return self._version
+
+    @contextlib.contextmanager
+    def public_copy(self):
+        """A checkpoint of the public engine (hard links), deleted after use; one a killed process left is
+        deleted when the store is next opened for writing."""
+        if self.path is None:
+            yield None
+            return
+        folder = self._copies / str(time.monotonic_ns())
+        self._copies.mkdir(exist_ok=True)
+        with self._write_lock:
+            self.oxigraph.backup(str(folder))
+        try:
+            yield functools.partial(OxigraphStore, self.minter.base, folder, read_only=True)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def close(self):
         if self.path is not None and not self.read_only:
