@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api import conneg
 from api.contributions import contributions_of
 from api.pages import render
-from api.public_http import etag_matches
+from api.public_http import etag_matches, version_etag
 from graph import formats
 from graph.catalog import describe
 from graph.contributions import LICENSES
@@ -30,7 +30,9 @@ async def _describe(request: Request) -> tuple[list[ox.Triple], dict]:
 
 def _etag(request: Request, stats: dict, fmt: formats.Format) -> str:
     """Per store version, and whether the sizes are in: the same version described again with them."""
-    return f'"void-{request.app.state.store.version}{"-tailles" if stats["sizes"] else ""}-{fmt.name}"'
+    return version_etag(
+        "void", request.app.state.store.version, "tailles" if stats["sizes"] else "", fmt.name
+    )
 
 
 async def _answer(request: Request, offered: tuple[formats.Format, ...], ext: str | None = None) -> Response:

@@ -19,6 +19,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 from urllib.parse import quote, unquote_to_bytes
 
 from fastapi import APIRouter, HTTPException, Request
@@ -28,6 +29,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.named_queries import CONTROL_CHAR
+from graph.settings import ONTOLOGY_DIR, QUERIES_DIR, ROOT
 
 EXPOSED = "ETag, Content-Type, Link, Content-Disposition, Retry-After, Dataset-Version, Dataset-Preparing"
 PREFLIGHT = {
@@ -196,11 +198,30 @@ def etag_matches(request: Request, etag: str) -> bool:
     return header == "*" or etag in [t.strip().removeprefix("W/") for t in header.split(",")]
 
 
+def code_digest(folders: Iterable[Path]) -> str:
+    """A digest of the files in ``folders``."""
+    digest = hashlib.sha1()
+    for path in sorted(
+        p for f in folders for p in f.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    ):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
+# The code, templates and queries that shape an answer beside the data: in every ETag a store version
+# decides, so that a release changing a page, a named query or a format is never a 304 to an older copy.
+RELEASE = code_digest((ROOT / "api", ROOT / "graph", QUERIES_DIR, ONTOLOGY_DIR))
+
+
+def version_etag(*parts: object) -> str:
+    """The ETag of an answer the store's version and ``parts`` (the version among them) decide."""
+    return '"' + "-".join(map(str, (RELEASE, *parts))) + '"'
+
+
 def query_etag(request: Request, *parts: object) -> str:
     """The ETag of an answer its query string decides beside ``parts`` (a version, a format, a language):
     the lists' and search's twins, the named queries."""
-    query = hashlib.sha1(request.url.query.encode()).hexdigest()[:16]
-    return '"' + "-".join(map(str, (*parts, query))) + '"'
+    return version_etag(*parts, hashlib.sha1(request.url.query.encode()).hexdigest()[:16])
 
 
 def tagged(request: Request, body: bytes | str, media_type: str, headers: dict[str, str]) -> Response:

@@ -23,7 +23,7 @@ from api.contributions import contributions_of
 from api.i18n import data_label, date_text, language, term_name, translator
 from api.ontology import property_label, property_rank
 from api.pages import WEB_ADDRESS, base_of, local_path, number, number_param, render, store_of
-from api.public_http import etag_matches
+from api.public_http import etag_matches, version_etag
 from graph import formats, matching, search
 from graph.describe import Description, Text, describe, group_by_predicate, incoming, pick
 from graph.formats import curie
@@ -64,7 +64,7 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     # page (its IRI says so) tells whether it is open at the minute it shows: that minute is in its ETag.
     lang, now = language(request), dt.datetime.now(cards.PARIS)
     clock = f"-{now:%Y%m%d%H%M}" if fmt is formats.HTML and kind == "lieu" else ""
-    etag = f'"{store.version}-{fmt.name}-{lang if fmt is formats.HTML else ""}{clock}"'
+    etag = version_etag(store.version, fmt.name, f"{lang if fmt is formats.HTML else ''}{clock}")
     if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
     desc = describe(store, iri)

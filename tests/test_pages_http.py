@@ -16,7 +16,7 @@ import pytest
 import rdflib
 from pages_helpers import pages_store, serve, wait_for_index
 
-from api import lists
+from api import lists, public_http
 from api.i18n import date_text, translator
 from graph import outlines, search
 from graph.store import GraphMeta
@@ -469,6 +469,21 @@ def test_a_lists_twins_carry_an_etag_as_resource_pages_do(url):
     assert len(tags) == 5
     other = httpx.get(url + "/projets.json", params={"departement": "73"}, headers={"If-None-Match": '"x"'})
     assert other.status_code == 200 and other.json()["total"]
+
+
+def test_an_etag_changes_with_the_code_that_shapes_the_answer(url, tmp_path):
+    """Every ETag was the store's version (and format, language, query): a release changing a template, a
+    named query or a serializer, over the same data, answered 304 to the copy of before. Each now carries a
+    digest of the code, templates, queries and ontology (public_http.RELEASE)."""
+    for path in ("/id/departement/73", "/projets.json", "/api/communes-departement?departement=05", "/catalogue"):
+        etag = httpx.get(url + path, timeout=60).headers["etag"]
+        assert etag.startswith(f'"{public_http.RELEASE}-'), (path, etag)
+    (tmp_path / "queries").mkdir()
+    query = tmp_path / "queries" / "q.rq"
+    query.write_text("SELECT * WHERE { ?s ?p ?o }")
+    before = public_http.code_digest([tmp_path])
+    query.write_text("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+    assert public_http.code_digest([tmp_path]) != before
 
 
 def test_class_facets_name_their_values_on_the_page_and_in_the_twins(url):
