@@ -796,16 +796,16 @@ class Catalog:
     def said_parts(self, text: str) -> list[tuple[str, set[str]]]:
         """What a search says, in its order: each longest run of words that names a territory, case, accents,
         hyphens and « St » aside (« tiers-lieu saint martin de belleville »), with its territories, each other
-        word with none. A département's code names it beside other words (« tiers-lieu 05 »)."""
+        word with none. A département's code, a whole word, names it (« tiers-lieu 05 », « 05 » alone: what
+        one types in a search box for the Hautes-Alpes, not the « cinq » of texts); a postal code (« 05000 »)
+        or a number that is no code (« 00 », « 2 ») stays a word."""
         written, parts, at = text.split(), [], 0
         named = self.territory_names()
         while at < len(written):
             for end in range(len(written), at, -1):
                 name = " ".join(written[at:end])
                 iris = (
-                    named.get(name_key(name))
-                    or named.get(epci_name(name))
-                    or (len(written) > 1 and named.get("#" + name.lower()))
+                    named.get(name_key(name)) or named.get(epci_name(name)) or named.get("#" + name.lower())
                 )
                 if iris:
                     parts.append((name, iris))
@@ -1072,11 +1072,13 @@ class Catalog:
         return "(" + " OR ".join(f'"{self.territories[t].token}"' for t in sorted(iris)) + ")"
 
     def _names(self, name: str, iris: set[str]) -> list[str]:
-        """A territory's name as the search and the territory write it; not a département's code: « 05 » in
-        a text is a phone number's or a street's, not the Hautes-Alpes."""
+        """A territory's name as the search and the territory write it, with and without its code in brackets
+        (« Hautes-Alpes (05) », « Hautes-Alpes »); not a département's code: « 05 » in a text is a phone
+        number's or a street's, not the Hautes-Alpes."""
         named = [self.territories[t] for t in sorted(iris)]
         codes = {t.code.lower() for t in named if t.level == "departement"}
-        return [n for n in [name, *(t.label for t in named)] if n.lower() not in codes]
+        labels = [label for t in named for label in (t.label, BRACKETED.sub("", t.label))]
+        return [n for n in dict.fromkeys([name, *labels]) if n.lower() not in codes]
 
     def _place_clause(self, name: str, iris: set[str]) -> str:
         """A territory's name in a search: the items within it, or whose own texts say its name as the search

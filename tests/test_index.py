@@ -458,7 +458,8 @@ def test_a_search_naming_a_territory_selects_it_not_the_names_its_words_begin_or
 def test_a_departement_s_code_selects_it_and_is_no_word_of_the_texts(store: OxigraphStore) -> None:
     """« France services 05 » found 69 desks where « France services Hautes-Alpes » found 24: the code was
     also a word of the items' own texts, the phone numbers of the South-West's desks (« rendez-vous au 05 62
-    99 20 42 »). A code read as its département selects it only; alone, it is still a word."""
+    99 20 42 »). A code read as its département selects it only, alone too: « 05 » found Eauze's phone
+    number and « Le Numéro Cinq » (its other spellings) before the Hautes-Alpes."""
     write(
         store,
         "voisins",
@@ -469,7 +470,11 @@ def test_a_departement_s_code_selects_it_and_is_no_word_of_the_texts(store: Oxig
     cat = search.Catalog(store)
     assert found(cat, "France services 05") == found(cat, "France services Hautes-Alpes")
     assert found(cat, "France services 05") == ["France services Gap"]
-    assert "France services Eauze" in found(cat, "05")  # a search of only a code: its word, as before
+    alone = found(cat, "05")  # the territory, then what lies there
+    assert alone == found(cat, "Hautes-Alpes") and alone[:2] == ["Hautes-Alpes (05)", "France services Gap"]
+    assert "France services Eauze" not in alone
+    assert found(cat, "99") == ["France services Eauze"]  # no département's code: a word of the texts
+    assert cat.places_named("05000") == (["05000"], [])  # a postal code names no département
 
 
 def test_a_search_naming_a_territory_lists_it_then_what_is_there_then_its_parts(store: OxigraphStore) -> None:

@@ -304,6 +304,13 @@ def test_a_departement_s_code_finds_what_its_name_finds(store: OxigraphStore, ca
 
     assert found("France services 05") == found("France services Hautes-Alpes")
     assert found("tiers-lieu 05") == found("tiers-lieu Hautes-Alpes")
+    # Alone, as typed in the search box: « 05 » found « Le Numéro Cinq » first (a spelling of « 05 »).
+    m = store.minter
+    for code, name in [("05", "Hautes-Alpes"), ("73", "Savoie"), ("2A", "Corse-du-Sud"), ("974", "")]:
+        alone = found(code)  # « La Réunion » also names the région: the code, the département only
+        assert alone[0] == m.thing("departement", code) and (not name or alone == found(name)), code
+    for number in ("05000", "00", "99", "2"):  # a postal code, numbers that are no code: words
+        assert cat.places_named(number) == ([number], []), number
 
 
 def test_a_search_naming_a_territory_finds_what_lies_within_it_first(
