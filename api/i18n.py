@@ -50,10 +50,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no_results": ("Aucun résultat.", "No results."),
     "did_you_mean": ("Vouliez-vous dire :", "Did you mean:"),
     "see_also": ("Voir aussi\u00a0:", "See also:"),
-    "more_than": ("plus de {n}", "more than {n}"),
     "ranked_among": (
-        "Classement et décomptes portent sur les {n} premiers résultats.",
-        "Ranking and counts cover the first {n} results.",
+        "Classement et décomptes par département et par thème portent sur les {n} premiers résultats.",
+        "Ranking and the counts by département and theme cover the first {n} results.",
     ),
     "facets": ("Filtrer", "Filter"),
     "apply": ("Appliquer", "Apply"),

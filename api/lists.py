@@ -102,8 +102,7 @@ class Listing:
     sort: str = ""
     has_year: bool = False
     q: str = ""  # a search's
-    more_than: int | None = None  # a search's total was counted up to this
-    ranked_among: int | None = None  # a search's ranking and counts cover this many matches
+    ranked_among: str = ""  # a search's ranking and facet counts cover this many matches, as written
     suggestion: str | None = None  # a search finding nothing: the same with its unknown words corrected,
     suggested: str = ""  # or its other words in the département it names: the query string of either
     wider: str | None = None  # a search finding few: the same without a word, finding many more
@@ -354,7 +353,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     chosen = selected_facets(request, SEARCH_FACETS, ("q",))
     kinds = chosen.pop("kind", [])
     page = number_param(request, "page", 1)
-    most = min(request.app.state.settings.list_rows, search.COUNTED)
+    most = request.app.state.settings.list_rows
     per_page = PER_PAGE if fmt is formats.HTML else number_param(request, "limit", PER_PAGE, maximum=most)
     if wrong := next((k for k in kinds if k not in search.LISTS), None):
         raise HTTPException(400, t("facet_unknown", facet="kind", value=wrong[:60]))
@@ -374,17 +373,16 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         )
         for it, s in found
     ]
-    complete = total <= search.COUNTED  # else the page says "more than"
     suggestion, suggested = _suggestion(cat, q, kinds, chosen) if total == 0 else (None, "")
     wider, wider_found, wider_query = _wider(cat, q, kinds, chosen, total) or (None, 0, "")
     if fmt is not formats.HTML:
-        shown = total if complete else search.COUNTED
-        extra = {"q": q, "page": page, "limit": per_page, "complete": complete, "suggestion": suggestion}
+        # ``complete``: the total is every match (it was a lower bound past 10,000), kept for who reads it
+        extra = {"q": q, "page": page, "limit": per_page, "complete": True, "suggestion": suggestion}
         extra["suggestion_url"] = f"/recherche?{suggested}" if suggested else None
         extra["wider_search"] = wider
-        extra["wider_search_total"] = min(wider_found, search.COUNTED) if wider else None  # as ``total``
+        extra["wider_search_total"] = wider_found if wider else None
         extra["wider_search_url"] = f"/recherche?{wider_query}" if wider else None
-        return export(request, cat, rows, ["kind", "snippet"], fmt, shown, extra)
+        return export(request, cat, rows, ["kind", "snippet"], fmt, total, extra)
     within_pages(page, total, lang)
     for r, (_, s) in zip(rows, found, strict=True):
         r.snippet = s.html()
@@ -398,12 +396,8 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     listing = Listing(rows, total, facets, page, request.url.query, q=q, suggestion=suggestion)
     listing.suggested = suggested
     listing.wider, listing.wider_query = wider, wider_query
-    more = wider_found > search.COUNTED
-    listing.wider_count = (
-        t("more_than", n=number(search.COUNTED, lang)) if more else number(wider_found, lang)
-    )
-    listing.more_than = None if complete else search.COUNTED
-    listing.ranked_among = search.RANKED if total > search.RANKED else None
+    listing.wider_count = number(wider_found, lang)
+    listing.ranked_among = number(search.RANKED, lang) if total > search.RANKED else ""
     return render(request, "search.html", listing)
 
 

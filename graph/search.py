@@ -139,8 +139,7 @@ LABELS_KEPT = 20_000  # labels cached between two versions
 NAMES_KEPT = 1_000  # territories' names whose items said elsewhere are kept (Catalog._left_out)
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
 BATCH = 400  # IRIs per VALUES clause when re-reading some items, values per SQL IN (...)
-RANKED = 2_000  # matches of one search ranked and counted per facet (its cost does not grow with the data)
-COUNTED = 10_000  # matches of one search counted; past it, "more than"
+RANKED = 2_000  # matches of one search ranked and counted per facet (all are counted in all and per list)
 FULL_SHARE = 0.5  # a change of more than this share of the store's triples is rebuilt whole
 PREFIXED = "SELECT term FROM word WHERE term >= ? AND term < ? ORDER BY LENGTH(term), term LIMIT ?"
 # What tests and benchmarks count: "items_read", "full_builds", "updates", "relabelled" (the items not read
@@ -1187,11 +1186,11 @@ class Catalog:
     ) -> tuple[int, list[tuple[Item, Snippet]], list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
         """Full text, every word as a prefix: (how many match, one page of items best first with their
         snippet, counts per list, counts per facet); words naming a territory in full select it
-        (:meth:`places_named`). Bounded: only the first :data:`RANKED` matches (a whole name equal to the
-        search or a territory it names, then what lies within those, then the territories within them, then
-        every word in the label, then in the item's own texts, then those needing its context: « tiers-lieu
-        Gap ») are ranked and counted per list and facet, and the total up to :data:`COUNTED`; later pages
-        follow in index order. Every language is searched; the snippet is from the item's own text in
+        (:meth:`places_named`). Every match is counted, in all and per list; only the first :data:`RANKED`
+        (a whole name equal to the search or a territory it names, then what lies within those, then the
+        territories within them, then every word in the label, then in the item's own texts, then those
+        needing its context: « tiers-lieu Gap ») are ranked and counted per facet; later pages follow in
+        index order. Every language is searched; the snippet is from the item's own text in
         ``lang`` (or in none), unless only the other language's text holds the match: that text then tells
         why the item was found (never the context)."""
         words, places = self.places_named(text)
@@ -1268,15 +1267,16 @@ class Catalog:
             matches, args = rank(db, selected)
             fresh = f"{matches} AND doc.rowid NOT IN (SELECT n FROM temp.hit)"
             capped = db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0] == RANKED
-            total = ranked = db.execute(f"SELECT COUNT(*) FROM {kept}", kinds).fetchone()[0]
-            if capped:
-                query = f"SELECT COUNT(*) FROM (SELECT 1 {matches} AND {of_kind} LIMIT ?)"
-                total = db.execute(query, [match, *args, *kinds, COUNTED + 1]).fetchone()[0]
-            query = f"SELECT i.kind, COUNT(*) AS c FROM {hits} GROUP BY i.kind ORDER BY c DESC, i.kind"
-            by_kind = db.execute(query).fetchall()
+            ranked = db.execute(f"SELECT COUNT(*) FROM {kept}", kinds).fetchone()[0]
+            query = "SELECT i.kind, COUNT(*) AS c {} GROUP BY i.kind ORDER BY c DESC, i.kind"
+            if capped:  # every match counted, not only the ranked ones
+                by_kind = db.execute(query.format(matches), [match, *args]).fetchall()
+            else:
+                by_kind = db.execute(query.format(f"FROM {hits}")).fetchall()
+            total = sum(c for kind, c in by_kind if not kinds or kind in kinds)
             query = f"SELECT h.n FROM {kept} ORDER BY h.tier, h.r, h.n LIMIT ? OFFSET ?"
             page = [n for (n,) in db.execute(query, [*kinds, limit, min(offset, LAST)])]
-            if capped and len(page) < limit and offset < COUNTED:  # past the ranked ones: index order
+            if capped and len(page) < limit:  # past the ranked ones: index order
                 query = f"SELECT doc.rowid {fresh} AND {of_kind} LIMIT ? OFFSET ?"
                 rest = [match, *args, *kinds, limit - len(page), max(0, offset - ranked)]
                 page += [n for (n,) in db.execute(query, rest)]

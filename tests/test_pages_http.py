@@ -558,14 +558,54 @@ def test_a_search_past_its_ranked_matches_pages_through_all_of_them(url):
     """Only the first RANKED matches are ranked; the pages after them follow in index order. Walked to the
     end, the pages hold every match once, as many as the total says."""
     first = httpx.get(f"{url}/recherche.json", params={"q": "saint"}, timeout=60).json()
-    assert search.RANKED < first["total"] <= search.COUNTED and first["complete"]
+    assert first["total"] > search.RANKED and first["complete"]
     iris, page = [], 1
     while items := httpx.get(f"{url}/recherche.json", params={"q": "saint", "page": page}).json()["items"]:
         iris += [i["iri"] for i in items]
         page += 1
     assert len(iris) == len(set(iris)) == first["total"]
     html = httpx.get(f"{url}/recherche", params={"q": "saint"}).text
-    assert f"portent sur les {search.RANKED} premiers résultats" in html  # the page says so
+    assert f"portent sur les {search.RANKED:,} premiers résultats".replace(",", "\u202f") in html  # says so
+
+
+def test_a_search_counts_every_match_in_all_and_per_kind_on_the_page_and_its_twins(url):
+    """Past its RANKED ranked matches, a search's kinds were counted among those only (on the bundled data,
+    « services »: 2,000, lieux 1,936, where ticking them gave 2,847), and its total up to 10,000 (« de »:
+    « plus de 10000 » on the page, a total of 10,000 in the JSON twin, whose pages stopped there). Every
+    match is counted now: the kinds add up to the total, ticking one gives its count, and the pages of every
+    format reach all."""
+
+    def kinds(html: str) -> dict[str, int]:
+        found = re.findall(
+            r'name="kind" value="(\w+)"(?: checked)?> [^<]* <span class="count">\(([\d\u202f]+)\)', html
+        )
+        return {kind: int(n.replace("\u202f", "")) for kind, n in found}
+
+    html = httpx.get(f"{url}/recherche", params={"q": "saint"}).text
+    total = httpx.get(f"{url}/recherche.json", params={"q": "saint"}).json()["total"]
+    assert total > search.RANKED and sum(kinds(html).values()) == total
+    assert f'<h2 id="h-results">{total:,} résultats</h2>'.replace(",", "\u202f") in html
+    for kind, n in kinds(html).items():
+        assert httpx.get(f"{url}/recherche.json", params={"q": "saint", "kind": kind}).json()["total"] == n
+    assert "par département et par thème portent sur les 2\u202f000 premiers résultats" in html
+
+    first = httpx.get(f"{url}/recherche.json", params={"q": "de", "limit": 5000}, timeout=60).json()
+    assert first["total"] > 10_000 and first["complete"]
+    html = httpx.get(f"{url}/recherche", params={"q": "de"}).text
+    assert f"{first['total']:,} résultats</h2>".replace(",", "\u202f") in html
+    pages = -(-first["total"] // 50)
+    assert f"Page 1 sur {pages:,}</span>".replace(",", "\u202f") in html
+    assert '<ol class="results">' in httpx.get(f"{url}/recherche", params={"q": "de", "page": pages}).text
+    iris, page = [], 1
+    while items := httpx.get(f"{url}/recherche.json", params={"q": "de", "limit": 5000, "page": page}).json()[
+        "items"
+    ]:
+        iris += [i["iri"] for i in items]
+        page += 1
+    assert len(iris) == len(set(iris)) == first["total"]
+    last = httpx.get(f"{url}/recherche.csv", params={"q": "de", "limit": 5000, "page": page - 1})
+    rows = list(csv.DictReader(io.StringIO(last.text)))
+    assert len(rows) == first["total"] - 5000 * (page - 2) and "link" not in last.headers
 
 
 def test_a_search_twin_pages_as_the_lists_do_and_gives_its_snippets_as_text(url):
