@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from graph import data_inclusion, formats
+from graph import apart, data_inclusion, formats
 from graph.describe import LABEL_PROPS
 from graph.namespaces import ORG, sparql_prefixes
 from graph.search import LISTS
@@ -197,55 +197,64 @@ class Dumps:
                     return
 
     def build(self) -> dict:
-        store = self.store
-        version = store.version
-        tmp = self.directory / f".v{version}-{os.getpid()}-{threading.get_ident()}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        counts = public_counts(store)
-        graphs, total = list(counts), sum(counts.values())
-        query = f"SELECT ?g ?l WHERE {{ GRAPH <{store.meta_graph}> {{ ?g dcterms:license ?l }} }}"
-        lic = {r["g"].value: r["l"].value for r in store.select(_P + query)}
-        files: list[DumpFile] = []
-        with gzip.open(tmp / NQUADS, "wb", compresslevel=6) as out:
-            for g in graphs:
-                ox.serialize(store.quads(g), out, ox.RdfFormat.N_QUADS)
-        title = "Jeu de données public complet (N-Quads, gzip)"
-        files.append(DumpFile(NQUADS, title, formats.NQUADS.media_type, triples=total))
+        """The downloads of the store's version, built by a child process when the store can be opened
+        there (graph.apart): a build reads every quad."""
+        version = self.store.version
+        with self.store.public_copy() as opener:
+            if opener is None:
+                return build(self.store, self.directory, version)
+            return apart.call(build, opener, self.directory, version)
+
+
+def build(store: Store, directory: Path, version: int) -> dict:
+    """The downloads of ``store``'s public data, as of ``version``, into ``directory``; their manifest."""
+    tmp = directory / f".v{version}-{os.getpid()}-{threading.get_ident()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    counts = public_counts(store)
+    graphs, total = list(counts), sum(counts.values())
+    query = f"SELECT ?g ?l WHERE {{ GRAPH <{store.meta_graph}> {{ ?g dcterms:license ?l }} }}"
+    lic = {r["g"].value: r["l"].value for r in store.select(_P + query)}
+    files: list[DumpFile] = []
+    with gzip.open(tmp / NQUADS, "wb", compresslevel=6) as out:
         for g in graphs:
-            name = graph_file(store, g)
-            with open(tmp / name, "wb") as out:
-                ox.serialize((q.triple for q in store.quads(g)), out, ox.RdfFormat.TURTLE)
-            title = f"Graphe <{g}> (Turtle)" if g else "Graphe par défaut (Turtle)"
-            files.append(DumpFile(name, title, formats.TURTLE.media_type, 0, g, lic.get(g), counts.get(g)))
-        for name, title, query in CSV_QUERIES:
-            rows = store.select(query)
-            names = list(dict.fromkeys(k for r in rows for k in r)) or ["iri"]
-            cells = ([r[n].value if n in r else "" for n in names] for r in rows)
-            (tmp / name).write_text(formats.spreadsheet_csv(names, cells), encoding="utf-8", newline="")
-            files.append(DumpFile(name, title, formats.CSV.media_type))
-        exchange = data_inclusion.export(store)
-        for name in data_inclusion.write(exchange, tmp / DATA_INCLUSION_DIR):
-            media = (formats.JSON if name.endswith(".json") else formats.CSV).media_type
-            title = DATA_INCLUSION_TITLE.format(package=exchange.package, name=name)
-            files.append(DumpFile(f"{DATA_INCLUSION_DIR}/{name}", title, media))
-        for f in files:
-            f.bytes = (tmp / f.name).stat().st_size
-        manifest = {"version": version, "triples": total, "graphs": graphs, "files": [vars(f) for f in files]}
-        manifest["data_inclusion"] = data_inclusion.summary(exchange)
-        text = json.dumps(manifest, ensure_ascii=False)
-        (tmp / "manifest.json").write_text(text, encoding="utf-8")
-        final = self.directory / f"v{version}"
-        shutil.rmtree(final, ignore_errors=True)
-        os.rename(tmp, final)
-        pointer = self.directory / f".current-{os.getpid()}.json"
-        pointer.write_text(text, encoding="utf-8")
-        os.replace(pointer, self.directory / "current.json")
-        # Keep the previous build for downloads in flight; older ones go.
-        builds = sorted(
-            (p for p in self.directory.glob("v*") if p.is_dir() and p.name[1:].isdigit()),
-            key=lambda p: int(p.name[1:]),
-        )
-        for old in builds[:-2]:
-            shutil.rmtree(old, ignore_errors=True)
-        return manifest
+            ox.serialize(store.quads(g), out, ox.RdfFormat.N_QUADS)
+    title = "Jeu de données public complet (N-Quads, gzip)"
+    files.append(DumpFile(NQUADS, title, formats.NQUADS.media_type, triples=total))
+    for g in graphs:
+        name = graph_file(store, g)
+        with open(tmp / name, "wb") as out:
+            ox.serialize((q.triple for q in store.quads(g)), out, ox.RdfFormat.TURTLE)
+        title = f"Graphe <{g}> (Turtle)" if g else "Graphe par défaut (Turtle)"
+        files.append(DumpFile(name, title, formats.TURTLE.media_type, 0, g, lic.get(g), counts.get(g)))
+    for name, title, query in CSV_QUERIES:
+        rows = store.select(query)
+        names = list(dict.fromkeys(k for r in rows for k in r)) or ["iri"]
+        cells = ([r[n].value if n in r else "" for n in names] for r in rows)
+        (tmp / name).write_text(formats.spreadsheet_csv(names, cells), encoding="utf-8", newline="")
+        files.append(DumpFile(name, title, formats.CSV.media_type))
+    exchange = data_inclusion.export(store)
+    for name in data_inclusion.write(exchange, tmp / DATA_INCLUSION_DIR):
+        media = (formats.JSON if name.endswith(".json") else formats.CSV).media_type
+        title = DATA_INCLUSION_TITLE.format(package=exchange.package, name=name)
+        files.append(DumpFile(f"{DATA_INCLUSION_DIR}/{name}", title, media))
+    for f in files:
+        f.bytes = (tmp / f.name).stat().st_size
+    manifest = {"version": version, "triples": total, "graphs": graphs, "files": [vars(f) for f in files]}
+    manifest["data_inclusion"] = data_inclusion.summary(exchange)
+    text = json.dumps(manifest, ensure_ascii=False)
+    (tmp / "manifest.json").write_text(text, encoding="utf-8")
+    final = directory / f"v{version}"
+    shutil.rmtree(final, ignore_errors=True)
+    os.rename(tmp, final)
+    pointer = directory / f".current-{os.getpid()}.json"
+    pointer.write_text(text, encoding="utf-8")
+    os.replace(pointer, directory / "current.json")
+    # Keep the previous build for downloads in flight; older ones go.
+    builds = sorted(
+        (p for p in directory.glob("v*") if p.is_dir() and p.name[1:].isdigit()),
+        key=lambda p: int(p.name[1:]),
+    )
+    for old in builds[:-2]:
+        shutil.rmtree(old, ignore_errors=True)
+    return manifest

@@ -13,11 +13,7 @@ from __future__ import annotations
 import copy
 import csv
 import dataclasses
-import gc
-import io
 import logging
-import multiprocessing
-import pickle
 import re
 import threading
 import time
@@ -27,11 +23,11 @@ from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 from rapidfuzz import fuzz, process
 
+from graph import apart
 from graph.namespaces import CREATIVE_WORKS, CS, DCTERMS, IGEO, LIGATURES, ORG, RDF, RDFS, SCHEMA, SKOS
 from graph.settings import DATA_DIR
 from graph.sparql_text import values
@@ -871,81 +867,12 @@ def _load(store: Store) -> NameIndex:
         _told.pop(store, None)
     stats["full_reads"] += 1
     with store.public_copy() as opener:
-        index = read_index(store) if opener is None else _read_in_child(opener)
+        index = read_index(store) if opener is None else apart.call(read_index, opener, keep=True)
         stats["read_apart"] += opener is not None
     with _lock:
         _cache[store] = (version, index, time.monotonic(), time.monotonic() - started)
         _read.notify_all()
     return index
-
-
-def _read_in_child(opener: Callable[[], Store]) -> NameIndex:
-    """A whole read is Python work for every row: in a thread of the serving process it would hold the GIL
-    for as long as it takes and slow every page meanwhile. In a child process, this one only unpickles, as
-    the pickle arrives (:class:`_Received`)."""
-    context = multiprocessing.get_context("forkserver")  # never fork a process holding RocksDB
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_read_and_send, args=(opener, send), daemon=True, name="communs-names")
-    child.start()
-    send.close()
-    # The index is millions of objects without cycles, kept until the next whole read frees them (refcounts):
-    # no collection should walk them, neither while they arrive nor later (each would hold the GIL).
-    gc.disable()
-    try:
-        read = pickle.load(io.BufferedReader(_Received(receive), 1 << 16))
-    except EOFError:
-        raise StoreError("the process reading the name index ended without an answer") from None
-    finally:
-        gc.freeze()
-        gc.enable()
-        receive.close()
-        child.join()
-    if isinstance(read, BaseException):
-        raise read
-    return read
-
-
-class _Received(io.RawIOBase):
-    """The pickle a child sends, message by message. The C unpickler calls this, Python code, once per
-    frame (64 KiB): a page's thread waiting for the GIL gets it there, so a large index never holds it
-    whole."""
-
-    def __init__(self, conn: Connection):
-        self.conn, self.pending = conn, memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        if not self.pending:
-            self.pending = memoryview(self.conn.recv_bytes())
-        n = min(len(buffer), len(self.pending))
-        buffer[:n], self.pending = self.pending[:n], self.pending[n:]
-        return n
-
-
-class _Sent(io.RawIOBase):
-    def __init__(self, conn: Connection):
-        self.conn = conn
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, b) -> int:
-        self.conn.send_bytes(b)
-        return len(b)
-
-
-def _read_and_send(opener: Callable[[], Store], send: Connection) -> None:
-    try:
-        store = opener()
-        try:
-            read: NameIndex | Exception = read_index(store)
-        finally:
-            store.close()
-    except Exception as e:  # noqa: BLE001 - raised again in the parent
-        read = e
-    pickle.dump(read, _Sent(send), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _refresh(store: Store) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pyoxigraph as ox
 import pytest
 
+from graph import apart
 from graph.store import GraphMeta, OxigraphStore, StoreError
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -196,6 +198,34 @@ def test_private_graphs_live_in_their_own_engine(base_iri, tmp_path):
     assert old not in set(reopened.oxigraph) and reopened.count(private) == 2
     assert reopened.ask('ASK { ?s ?p "q" }', public=False) and not reopened.ask('ASK { ?s ?p "q" }')
     reopened.close()
+
+
+def _pid_and_graphs(store: OxigraphStore) -> tuple[int, list[str], int]:
+    return os.getpid(), store.graphs(), store.version
+
+
+def _fails(store: OxigraphStore) -> None:
+    raise StoreError("a reason")
+
+
+def test_a_whole_read_runs_apart_on_a_copy_of_the_public_data(base_iri, tmp_path):
+    """graph.apart: a read of every quad (the name index, the downloads) held the serving process's GIL;
+    it runs in a child process on a checkpoint of the public engine, which is deleted after."""
+    store = OxigraphStore(base_iri, tmp_path / "store")
+    public, private = store.minter.graph("catalogue"), store.minter.private_graph("contacts")
+    store.replace_graph(public, [label_triple(store, "a", "A")])
+    store.update(
+        f'INSERT DATA {{ GRAPH <{private}> {{ <http://example.org/p> <http://example.org/m> "m" }} }}'
+    )
+    with store.public_copy() as opener:
+        pid, graphs, _ = apart.call(_pid_and_graphs, opener)
+        with pytest.raises(StoreError, match="a reason"):  # the child's error, raised here
+            apart.call(_fails, opener)
+    assert pid != os.getpid() and graphs == [public]  # the public graphs alone
+    assert not any((tmp_path / "store.copies").iterdir())
+    with OxigraphStore(base_iri).public_copy() as opener:
+        assert opener is None  # in memory: read in the caller's thread
+    store.close()
 
 
 def test_a_bulk_import_mixing_public_and_private_graphs_fills_each_engine(base_iri, tmp_path):
