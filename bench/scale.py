@@ -863,14 +863,16 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
     )
     table("## Peak memory while loading (MB, RSS)", cols, metric("load_rss", fmt_mb))
     table("## Disk (MB)", cols, metric("disk", fmt_mb))
+
+    def first_then(r: dict, c: str, first: str, then: str) -> str:
+        return f"{cell(r['backends'].get(c), first)} / {cell(r['backends'].get(c), then)}"
+
     table(
         "## `communs serve` start-up (s until lists and search answer: first start, the index built from "
         "nothing / restart, the index on disk; in brackets, when SPARQL answered at the first start)",
         serve_cols,
         lambda r, c: (
-            cell(r["backends"].get(c), "startup_s", lambda v: f"{v:,}")
-            + " / "
-            + cell(r["backends"].get(c), "restart_s", lambda v: f"{v:,}")
+            first_then(r, c, "startup_s", "restart_s")
             + (f" [{r['backends'][c]['listen_s']:,}]" if "listen_s" in r["backends"].get(c, {}) else "")
         ),
     )
@@ -878,11 +880,7 @@ def report(data: dict, path_md: Path, path_svg: Path, cmdline: str) -> None:
         "## The reconciliation's names read after start-up (s until `/reconcile` answers: first start / "
         "restart; read by a child process while the server serves)",
         serve_cols,
-        lambda r, c: (
-            cell(r["backends"].get(c), "names_s", lambda v: f"{v:,}")
-            + " / "
-            + cell(r["backends"].get(c), "renames_s", lambda v: f"{v:,}")
-        ),
+        lambda r, c: first_then(r, c, "names_s", "renames_s"),
     )
 
     def fresh(r, c):
