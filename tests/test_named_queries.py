@@ -35,6 +35,7 @@ from graph.namespaces import IGEO, SCHEMA, Minter
 from graph.settings import DATA_DIR, QUERIES_DIR
 from graph.store import GraphMeta, OxigraphStore, Store
 
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 ALPINE = ("04", "05", "06", "26", "38", "73", "74", "84")
 _BUILT: dict[str, OxigraphStore] = {}
 
@@ -188,10 +189,7 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
         "franceservices@ccbrianconnais.fr",
         True,
     )
-    week = [
-        fs.get(day) or None
-        for day in ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-    ]
+    week = [fs.get(day) for day in DAYS]
     assert week == [
         "09:00-12:45, 14:00-16:30",
         "14:00-16:30",
@@ -202,9 +200,7 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
         None,
     ]
     quai9 = rows["Quai9"]
-    assert quai9["site"] == "http://www.atelierquai9.com/fr/atelier" and not quai9.get(
-        "lundi"
-    )  # Virtuoso: ""
+    assert quai9["site"] == "http://www.atelierquai9.com/fr/atelier" and "lundi" not in quai9
     sheet = list(
         csv.DictReader(
             io.StringIO(httpx.get(url, params={"territoire": "05", "format": "csv"}, timeout=60).text)
