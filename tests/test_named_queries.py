@@ -83,9 +83,14 @@ def loaded_store(base_iri: str, territory_triples: list) -> OxigraphStore:
 
 
 @pytest.fixture(scope="session")
-def api_url(base_iri, territory_triples, tmp_path_factory):
-    store = loaded_store(base_iri, territory_triples)
-    with serve(store, tmp_path_factory.mktemp("api")) as url:
+def api_store(base_iri, territory_triples) -> Store:
+    """The store behind ``api_url``: a test that writes to it puts back what it found."""
+    return loaded_store(base_iri, territory_triples)
+
+
+@pytest.fixture(scope="session")
+def api_url(api_store, tmp_path_factory):
+    with serve(api_store, tmp_path_factory.mktemp("api")) as url:
         yield url
 
 
@@ -219,6 +224,50 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
     said = {"true": "oui", "false": "non", "": ""}
     assert opened == [r | {"rendezVous": said[r["rendezVous"]]} for r in sheet]
     assert '"=""05100"""' in excel.text and "oui" in {r["rendezVous"] for r in opened}
+
+
+def test_the_directory_gives_a_day_s_intervals_in_the_order_of_the_day_and_a_closed_day_alike(
+    api_url, api_store
+):
+    """Five intervals on one day, given in no order: « 08:00-09:00, 09:30-10:00, … » in the order of the day
+    (the first, the middle ones and the last put in order by MIN, GROUP_CONCAT and MAX came out as
+    GROUP_CONCAT had them). A closed day is no value on every store: Virtuoso answered ""."""
+    b, graph = api_store.minter.base, api_store.minter.graph("essai-horaires")
+    day = ["08:00-09:00", "09:30-10:00", "10:30-11:00", "14:00-15:00", "16:00-17:00"]
+    # The intervals' nodes #Tuesday0… as named, not in time order, in another order each day.
+    orders = {"Tuesday": (3, 0, 4, 1, 2), "Wednesday": (1, 4, 2, 0, 3), "Thursday": (4, 2, 3, 1, 0)}
+    nodes = {
+        f"<{b}id/lieu/horaires#{d}{n}>": (d, day[i])
+        for d, order in orders.items()
+        for n, i in enumerate(order)
+    }
+    hours = "".join(
+        f'{node} schema:dayOfWeek schema:{d} ; schema:opens "{interval[:5]}:00"^^xsd:time ; '
+        f'schema:closes "{interval[6:]}:00"^^xsd:time .\n'
+        for node, (d, interval) in nodes.items()
+    )
+    ttl = f"""@prefix schema: <http://schema.org/> . @prefix cs: <https://w3id.org/communs-services/def#> .
+    @prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+    @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    <{b}id/lieu/horaires> a schema:Place, cs:ServicePlace ; rdfs:label "Permanence itinérante"@fr ;
+      dcterms:spatial <{b}id/commune/05001> ;
+      schema:openingHoursSpecification <{b}id/lieu/horaires#semaine>, {", ".join(nodes)} .
+    <{b}id/lieu/horaires#semaine> schema:dayOfWeek schema:Monday, schema:Friday ;
+      schema:opens "09:00:00"^^xsd:time ; schema:closes "12:00:00"^^xsd:time .
+    {hours}"""
+    api_store.replace_graph(graph, [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)])
+    try:
+        url = api_url + "/api/annuaire-lieux"
+        (row,) = httpx.get(url, params={"territoire": "05001"}, timeout=60).json()
+        assert row["nom"] == "Permanence itinérante"
+        assert [row.get(d) for d in DAYS] == ["09:00-12:00", *[", ".join(day)] * 3, "09:00-12:00", None, None]
+        assert not {"samedi", "dimanche"} & set(row)  # closed: no key, on every store
+        (cells,) = csv.DictReader(
+            io.StringIO(httpx.get(url, params={"territoire": "05001", "format": "csv"}, timeout=60).text)
+        )
+        assert (cells["mardi"], cells["samedi"], cells["telephone"]) == (", ".join(day), "", "")
+    finally:
+        api_store.replace_graph(graph, [])
 
 
 def test_a_territory_given_by_its_name_is_answered_with_its_code(api_url):

@@ -39,6 +39,7 @@ from test_named_queries import (  # noqa: F401
     test_formats_and_paging,
     test_injection_attempts_are_values_or_400,
     test_projects_of_a_departement_include_its_communes_and_epci,
+    test_the_directory_gives_a_day_s_intervals_in_the_order_of_the_day_and_a_closed_day_alike,
     test_the_directory_of_a_commune_s_places_says_how_to_reach_them,
 )
 from test_pages_http import (  # noqa: F401
@@ -101,14 +102,19 @@ def url(store, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def api_url(server, tmp_path_factory):
+def api_store(server):
     """The bundled sources under a second base IRI on the same server: a dataset of its own (a remote
     store reads only the graphs under its base), so the page fixtures and the real catalogue never mix."""
     remote = RemoteStore(BUNDLE_BASE, server.location)
     load_bundle(remote, territories.build(territories.REFERENCE_DIR, remote.minter).graphs[0].triples)
-    with serve(remote, tmp_path_factory.mktemp("api")) as address:
-        yield address
+    yield remote
     remote.close()
+
+
+@pytest.fixture(scope="module")
+def api_url(api_store, tmp_path_factory):
+    with serve(api_store, tmp_path_factory.mktemp("api")) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
