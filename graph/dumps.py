@@ -29,6 +29,7 @@ NQUADS = "communs-services.nq.gz"
 DATA_INCLUSION_DIR = "data-inclusion"  # /telechargements/data-inclusion/structures.json …
 DATA_INCLUSION_TITLE = "Lieux et services au schéma data·inclusion {package} : {name}"
 SETTLE = 1.0  # seconds after a write before a build: one change is several updates (an acceptance's)
+ABANDONED = 3600.0  # seconds: a build's folder untouched this long was left by a killed process
 _P = sparql_prefixes()
 
 
@@ -207,7 +208,12 @@ class Dumps:
 
 
 def build(store: Store, directory: Path, version: int) -> dict:
-    """The downloads of ``store``'s public data, as of ``version``, into ``directory``; their manifest."""
+    """The downloads of ``store``'s public data, as of ``version``, into ``directory``; their manifest. A
+    build killed half-way leaves its folder: one untouched for ``ABANDONED`` seconds is deleted (another
+    server reading the same store may be building into a younger one)."""
+    for left in directory.glob(".v*.tmp"):
+        if time.time() - left.stat().st_mtime > ABANDONED:
+            shutil.rmtree(left, ignore_errors=True)
     tmp = directory / f".v{version}-{os.getpid()}-{threading.get_ident()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -5,6 +5,7 @@ its triple count, its N-Quads file; a per-graph file of its catalogue answered 4
 from __future__ import annotations
 
 import gzip
+import os
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pyoxigraph as ox
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from graph import dumps
 from graph.dumps import public_counts
 from graph.settings import Settings
 from graph.store import GraphMeta, OxigraphStore
@@ -88,3 +90,21 @@ def test_the_downloads_folder_is_named_after_the_store():
     assert a.dumps_path() != b.dumps_path() and a.dumps_path().parent == Path("var")
     index = a.index_path().name.removeprefix("index-").removesuffix(".sqlite")
     assert a.dumps_path().name == f"dumps-{index}"
+
+
+def test_a_build_deletes_the_folder_a_killed_build_left(base_iri, tmp_path):
+    """A build killed half-way (the server, or its child process) left ``.v<version>-<pid>-<thread>.tmp``
+    in the downloads folder for ever; the next build deletes one untouched for an hour, not a younger one
+    (another server reading the same store may be building into it)."""
+    store = _store(base_iri, tmp_path / "store", "premier", 3, writes=1)
+    folder = tmp_path / "store.dumps"
+    old, young = folder / ".v1-123-456.tmp", folder / ".v2-789-1.tmp"
+    for left in (old, young):
+        (left / "data-inclusion").mkdir(parents=True)
+        (left / "communs-services.nq.gz").write_bytes(b"half")
+    os.utime(old, (time.time() - 2 * dumps.ABANDONED,) * 2)
+    try:
+        assert dumps.Dumps(store, folder).build()["version"] == store.version
+        assert not old.exists() and young.exists()
+    finally:
+        store.close()
