@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -38,10 +39,8 @@ class Snapshots:
         """(version, path) of the snapshot of the store's current version, published on first demand."""
         with self._lock:
             if self._current is None or self._current[0] != self.store.version:
-                with self.store._write_lock:
-                    version = self.store.version
-                    path = str(self.dir / f"{version}-{time.monotonic_ns()}")
-                    self.store.oxigraph.backup(path)
+                path = str(self.dir / str(time.monotonic_ns()))
+                version = self.store.checkpoint(Path(path))
                 self._current = (version, path)
                 self._published.append(path)
                 for old in self._published[:-SNAPSHOTS_KEPT]:

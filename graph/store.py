@@ -464,6 +464,13 @@ class OxigraphStore(Store):
     def version(self):
         return self._version
 
+    def checkpoint(self, folder: Path) -> int:
+        """A RocksDB checkpoint of the public engine in ``folder`` (hard links: a few ms whatever the size);
+        the version it holds."""
+        with self._write_lock:
+            self.oxigraph.backup(str(folder))
+            return self._version
+
     @contextlib.contextmanager
     def public_copy(self):
         """A checkpoint of the public engine (hard links), deleted after use; one a killed process left is
@@ -473,8 +480,7 @@ class OxigraphStore(Store):
             return
         folder = self._copies / str(time.monotonic_ns())
         self._copies.mkdir(exist_ok=True)
-        with self._write_lock:
-            self.oxigraph.backup(str(folder))
+        self.checkpoint(folder)
         try:
             yield functools.partial(OxigraphStore, self.minter.base, folder, read_only=True)
         finally:
