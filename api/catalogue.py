@@ -48,9 +48,8 @@ async def _answer(request: Request, offered: tuple[formats.Format, ...], ext: st
         # Graphs no source describes: the platform's own words (graph/catalog.py), in the page's language.
         own = {DEFAULT_GRAPH: "graph_default", request.app.state.store.meta_graph: "graph_meta"}
         context = {"stats": stats, "contributions": contributions, "licenses": LICENSES, "own": own}
-        response = render(request, "catalogue.html", context)
-        response.headers.update(headers)
-        return response
+        # No ETag: one it never answers 304 to would only make clients send it for nothing.
+        return render(request, "catalogue.html", context)
     return Response(formats.serialize(triples, fmt), media_type=fmt.media_type, headers=headers)
 
 

@@ -162,6 +162,10 @@ def test_the_catalogue_void_and_graph_iris_answer_304_to_their_etag(site):
         assert again.status_code == 304 and again.headers["etag"] == etag and not again.content, path
         other = httpx.get(url + path, headers={"Accept": other_format, "If-None-Match": etag})
         assert other.status_code == 200 and other.headers["etag"] != etag, path
+    # The page for people sent the RDF's kind of ETag and answered 200 to it, always (its language and who
+    # is signed in are not in it): it sends none.
+    page = httpx.get(url + "/catalogue", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "etag" not in page.headers
 
 
 SHAPES = Path(__file__).parent / "dcat-ap"
