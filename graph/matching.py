@@ -88,6 +88,7 @@ ARTICLES = frozenset(["le", "la", "les", "l", "de", "du", "des", "d", "et", "en"
 # Words of an EPCI's kind, as written in full or abbreviated; the kind is a property, not part of a name.
 EPCI_KINDS = (
     ("communaute de communes", "CC"),
+    ("communaute de commune", "CC"),  # as often written
     ("communaute d agglomeration", "CA"),
     ("communaute urbaine", "CU"),
     ("metropole", "METRO"),

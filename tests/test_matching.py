@@ -37,6 +37,9 @@ def test_different_names_keep_different_keys():
     assert matching.name_key("Saint-Jean-sur-Reyssouze") != matching.name_key("Saint-Jean-sous-Reyssouze")
     assert matching.epci_key("CC de l'Oisans") == ("oisans", "CC")
     assert matching.epci_key("Communauté d'agglomération du Grand Chambéry") == ("grand chambery", "CA")
+    # The kind in the singular, as often written (a blind tester's « Communaute de commune du Pays des
+    # Ecrins » found no candidate at /reconcile).
+    assert matching.epci_key("Communaute de commune du Pays des Ecrins") == ("pays ecrins", "CC")
 
 
 def _commune(store: OxigraphStore, code: str, name: str, dep: str) -> list[ox.Triple]:
