@@ -465,7 +465,7 @@ class OxigraphStore(Store):
         return self._version
 
     def checkpoint(self, folder: Path) -> int:
-        """A RocksDB checkpoint of the public engine in ``folder`` (hard links: a few ms whatever the size);
+        """A RocksDB checkpoint of the public engine in ``folder`` (hard links: cheap whatever the size);
         the version it holds."""
         with self._write_lock:
             self.oxigraph.backup(str(folder))
