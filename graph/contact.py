@@ -74,7 +74,8 @@ def personal_email(address: str, names: str = "") -> bool:
     """An address of a person, not of a desk: its local part has a first name among two to four words
     ("msap.nathalie"), or is two to four words of letters ("prénom.nom", "p.nom", "prénom-nom",
     "jean-marc.nom", "prénom.nom-da-nom") or one word made of one or two initials and a name ("mpernot",
-    "jnfrancois"), none a service's or a place's word nor one of the desk's ``names``; an acronym
+    "jnfrancois") or one that is or begins with a first name ("sophie", "alaintomeo"), none a service's or
+    a place's word nor one of the desk's ``names``; an acronym
     ("psp.rosiers", "christelle.espere.cscb", "ccbbo") is left aside. Whatever the domain, but the
     national network's: a webmail's is judged by the same shape. A name without initials ("ejacques" reads
     as a word, so does "dupont") is not seen."""
@@ -82,7 +83,7 @@ def personal_email(address: str, names: str = "") -> bool:
         return False
     parts = fold(address.rpartition("@")[0]).split()
     own = {w for w in fold(names).split() if len(w) > 2}
-    if 2 <= len(parts) <= 4 and _first_name(parts, own):
+    if 2 <= len(parts) <= 4 and _first_name(parts, own) or len(parts) == 1 and _named_after(parts[0], own):
         return True
     parts = [p for p in parts if len(p) <= 2 or re.search("[aeiouy]", p)]  # acronyms aside
     if len(parts) == 1:
@@ -111,6 +112,19 @@ def _first_name(parts: list[str], own: set[str]) -> bool:
     return any(
         p in _first_names() and p not in own and p not in SERVICE_WORDS and not (i and parts[i - 1] in saints)
         for i, p in enumerate(parts)
+    )
+
+
+def _named_after(word: str, own: set[str]) -> bool:
+    """A one-word local part that is a first name (« sophie@ », « laurent@ »: a small association's
+    agents write so) or begins with one of five letters or more (« alaintomeo », « anaisso »), none of the
+    desk's own names in it (« albertville@ » at Albertville) nor a service's word (« franceservices »).
+    A shorter first name begins too many words of places and services (« emmabus »)."""
+    if word in SERVICE_WORDS or any(w in word for w in own if len(w) > 3):
+        return False
+    firsts = _first_names()
+    return word in firsts or any(
+        word[:k] in firsts and word[:k] not in SERVICE_WORDS for k in range(5, len(word))
     )
 
 

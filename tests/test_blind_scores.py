@@ -257,21 +257,45 @@ def test_report_against_the_blind_annotation(report_graph, record_score) -> None
     assert s_dates.precision >= 0.95 and s_dates.recall >= 0.75, s_dates
 
 
-def test_personal_addresses_against_the_blind_annotation(record_score) -> None:
-    """Every one-word address of the France Services list, labelled PERSON or DESK by an annotator who never
-    read graph/contact.py: a desk's address withheld costs its users a contact, a person's published leaks
-    personal data. The rule withholds no desk's; it sees the persons written with initials, not those whose
-    name reads as a word."""
+def addresses(source: str, column: str, context: tuple[str, ...]) -> dict[str, str]:
+    """A list's e-mail addresses with the names the loader gives ``personal_email`` (the desk's own)."""
     names: dict[str, str] = {}
-    with gzip.open(
-        ROOT / "data" / "france-services" / "liste-fs-20240801.csv.gz", "rt", encoding="utf-8"
-    ) as f:
+    with gzip.open(ROOT / "data" / source, "rt", encoding="utf-8") as f:
         for r in csv.DictReader(f):
-            for address in EMAIL.findall(r["mail"]):
-                names.setdefault(address.lower(), " ".join((r["lib_fs"], r["lib_com"], r["groupe_fs"])))
-    labels = rows("france-services-one-word-emails.csv")
-    assert {r["email"] for r in labels} == {a for a in names if re.fullmatch(r"[a-z]+@.*", a)}
+            for address in EMAIL.findall(" ".join(r.values()) if column == "*" else r[column]):
+                names.setdefault(address.lower(), " ".join(r[c] for c in context))
+    return names
+
+
+FRANCE_SERVICES = ("france-services/liste-fs-20240801.csv.gz", "mail", ("lib_fs", "lib_com", "groupe_fs"))
+
+
+@pytest.mark.parametrize(
+    ("annotation", "source", "shape", "floors"),
+    [
+        ("france-services-one-word-emails.csv", FRANCE_SERVICES, r"[a-z]+@.*", (1.0, 0.55)),
+        ("france-services-multi-word-emails.csv", FRANCE_SERVICES, r"(?![a-z]+@).*", (1.0, 0.95)),
+        (
+            "tiers-lieux-emails.csv",
+            ("tiers-lieux-2019/CGET_TiersLieux_2019.csv.gz", "*", ("NOM_TL", "COMINIT")),
+            ".*",
+            (0.9, 0.9),
+        ),
+    ],
+    ids=["france-services-un-mot", "france-services-plusieurs-mots", "tiers-lieux"],
+)
+def test_personal_addresses_against_the_blind_annotation(
+    record_score, annotation, source, shape, floors
+) -> None:
+    """Every address of a list (of a shape), labelled PERSON or DESK by an annotator who never read
+    graph/contact.py (tests/annotations/README.md): a desk's address withheld costs its users a contact, a
+    person's published leaks personal data. An UNSURE one counts as a desk's. The France Services list's
+    rule withholds no desk's; the tiers-lieux' MAIL column is private whatever the rule says (its
+    mapping), scored here as a third sample of the rule."""
+    names = addresses(*source)
+    labels = rows(annotation)
+    assert {r["email"] for r in labels} == {a for a in names if re.fullmatch(shape, a)}
     withheld = {r["email"] for r in labels if personal_email(r["email"], names[r["email"]])}
     s = score(withheld, {r["email"] for r in labels if r["label"] == "PERSON"})
-    show(record_score, "adresses personnelles (un mot)", s)
-    assert s.fp == 0 and s.tp >= 9, s
+    show(record_score, f"adresses personnelles ({annotation.removesuffix('-emails.csv')})", s)
+    assert s.precision >= floors[0] and s.recall >= floors[1], s
