@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from graph import matching
+from graph import apart, matching
 from graph.describe import LABEL_PROPS, labels_of, pick
 from graph.namespaces import CREATIVE_WORKS, CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, SCHEMA, SKOS
 from graph.sparql_text import values
@@ -357,11 +357,28 @@ class Catalog:
             if self.version is not None and moved / total <= FULL_SHARE:
                 self._apply(store, version, prints, sorted(changed))
             elif wait:
-                self._apply(store, version, prints, None)
+                self._build(store, version, prints)
             else:  # a full build on a server: in the background, the old version served meanwhile
                 threading.Thread(target=_catch_up, args=(self, store), daemon=True, name="index").start()
         finally:
             self.busy.release()
+
+    def _build(self, store: Store, version: int, prints: dict[str, tuple[str, int]]) -> None:
+        """A full build reads every item of the store: a serving process's pages would wait for its GIL
+        as long as it runs. So it runs in a child process on a copy of the public data (graph.apart),
+        writing this file in one transaction while the pages read the version before, when the store
+        gives a copy (else here: a store in memory)."""
+        with store.public_copy() as opener:
+            if opener is None:
+                self._apply(store, version, prints, None)
+            else:
+                apart.call(_build_whole, opener, self.path, version, prints)
+                stats["full_builds"] += 1
+                self.version = version
+                self._load_territories()
+                self.label.cache_clear()
+                self.ready.set()
+        log.info("the lists and search index built whole at version %s", version)
 
     def _apply(
         self, store: Store, version: int, prints: dict[str, tuple[str, int]], graphs: list[str] | None
@@ -419,8 +436,6 @@ class Catalog:
             db.execute("ROLLBACK")
             self._load_territories()
             raise
-        if graphs is None:
-            log.info("the lists and search index built whole at version %s", version)
         self.version = version
         self.label.cache_clear()
         self.triples = sum(n for _, n in prints.values())
@@ -1383,6 +1398,15 @@ def start(store: Store, path: Path | None = None) -> None:
     is served at once; during a first build, index pages wait FIRST_BUILD_WAIT, then say 503."""
     cat = _opened(store, path)
     threading.Thread(target=_catch_up, args=(cat, store), daemon=True, name="index").start()
+
+
+def _build_whole(store: Store, path: Path, version: int, prints: dict[str, tuple[str, int]]) -> None:
+    """Catalog._build's child: the build, on the copy ``store``, into the index file at ``path``."""
+    cat = Catalog(store, path, build=False)
+    try:
+        cat._apply(store, version, prints, None)
+    finally:
+        cat.close()
 
 
 def _catch_up(cat: Catalog, store: Store) -> None:

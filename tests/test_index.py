@@ -60,6 +60,24 @@ def store(tmp_path: Path) -> OxigraphStore:
     return store
 
 
+def test_a_full_build_of_a_store_on_disk_runs_in_a_child_process(store: OxigraphStore) -> None:
+    """A full build reads every item: in a thread of the serving process it would hold the GIL as long.
+    Here it read none (the child did, on a copy); the file it wrote is what a build in memory gives."""
+    search.stats.clear()
+    cat = search.Catalog(store)
+    assert search.stats == {"full_builds": 1} and cat.version == store.version and cat.ready.is_set()
+    assert not any(store.path.with_name("store.copies").iterdir())  # its copy of the store deleted
+    memory = OxigraphStore(BASE)
+    for graph in (BASE + "graph/territoires", BASE + "graph/catalogue", BASE + "graph/saison"):
+        memory.replace_graph(graph, [q.triple for q in store.quads(graph)], GraphMeta("t", "t.ttl"))
+    here = search.Catalog(memory)
+    assert search.stats["items_read"] > 0  # a store in memory gives no copy: built here
+    assert labels(cat) == labels(here) and len(labels(cat)) == 21
+    assert cat.rollups(BASE + "id/departement/73", "fr", 30)["projets"][0] == 21
+    assert cat.search("saisonniers", [], {}, 0, 10)[0] == here.search("saisonniers", [], {}, 0, 10)[0] == 1
+    assert cat.territories.keys() == here.territories.keys() and cat.triples == store.count()
+
+
 def test_a_write_to_one_graph_rereads_only_the_items_it_touches(store: OxigraphStore) -> None:
     cat = search.Catalog(store)
     assert cat.path == store.path.with_name("store.index.sqlite") and cat.version == store.version
