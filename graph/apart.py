@@ -1,4 +1,5 @@
-"""Whole reads of the store in a child process: the name index (graph.matching), the downloads (graph.dumps).
+"""Whole reads of the store in a child process: the name index (graph.matching), the downloads (graph.dumps),
+a full build of the lists and search index (graph.search).
 
 Such a read is Python work for every row. In a thread of the serving process it would hold the GIL for as
 long as it takes, and every page would wait for it meanwhile. A child reads a copy of the public data
