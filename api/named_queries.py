@@ -142,14 +142,18 @@ async def run_named_query(request: Request, name: str) -> Response:
         if etag and etag_matches(request, etag):
             return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept"})
         # A territory's code is checked against the territories (a former code names today's commune), a
-        # project or organisation against the site's.
+        # project or organisation against the site's: by the store when it states one today, else by the
+        # app's name index (read at start, so only such a value may wait for it).
         coded = any((p.type == "territory" or p.kind) and values.get(p.name) for p in q.params)
-        names = await run_in_threadpool(matching.index_of, store) if coded else None
-        try:
-            bindings = nq.bindings(q, values, store.minter, names)
-        except nq.Unknown:  # maybe written a moment ago: the index follows writes in the background
-            names = await run_in_threadpool(matching.index_of, store, settings.query_timeout)
-            bindings = nq.bindings(q, values, store.minter, names)
+        bindings = await run_in_threadpool(nq.current_bindings, q, values, store) if coded else None
+        if bindings is None:
+            app_store = request.app.state.store
+            names = await run_in_threadpool(matching.index_of, app_store) if coded else None
+            try:
+                bindings = nq.bindings(q, values, store.minter, names)
+            except nq.Unknown:  # maybe written a moment ago: the index follows writes in the background
+                names = await run_in_threadpool(matching.index_of, app_store, settings.query_timeout)
+                bindings = nq.bindings(q, values, store.minter, names)
         if coded:  # an informal area stating no composition: what lies in it is not known (not none)
             await run_in_threadpool(nq.check_composed, q, bindings, store)
         # Only validated integers are appended to our own query text; user values travel as bindings.

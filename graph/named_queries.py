@@ -20,7 +20,7 @@ from typing import Any
 import pyoxigraph as ox
 import yaml
 
-from graph.matching import NameIndex, normalize_code
+from graph.matching import TYPE_CLASSES, NameIndex, normalize_code
 from graph.namespaces import CS, XSD, Minter
 from graph.settings import QUERIES_DIR
 from graph.sparql_text import query_form
@@ -207,8 +207,10 @@ def _param(path: Path, spec: object, sparql: str) -> Param:
         raise QueryFileError(path, f"parameter {name}: level must be one of {TERRITORY_LEVELS}", 1)
     if p.composed and p.type != "territory":
         raise QueryFileError(path, f"parameter {name}: composed is a territory parameter's", 1)
-    if p.kind is not None and (p.type != "iri" or not NAME.match(str(p.kind))):
-        raise QueryFileError(path, f"parameter {name}: kind is an iri parameter's, e.g. projet", 1)
+    if p.kind is not None and (p.type != "iri" or p.kind not in TYPE_CLASSES):
+        raise QueryFileError(
+            path, f"parameter {name}: kind is an iri parameter's, one of {', '.join(TYPE_CLASSES)}", 1
+        )
     minter = Minter("https://example.org/")
     checks = [("default", p.default), ("example", p.example), *(("enum", v) for v in p.enum or [])]
     for label, value in checks:
@@ -356,6 +358,26 @@ def bindings(
             continue
         out[p.name] = term(p, value, minter, names)
     return out
+
+
+def current_bindings(q: NamedQuery, values: dict[str, str], store: Store) -> Bindings | None:
+    """The bindings, when each territory, project or organisation given is one the public data state
+    under that IRI today (an ASK each): the common case is answered without the name index, whose first
+    read takes a while after the server starts. None for any other value, which the index tells: a former
+    code (today's commune), one nobody has (a 404), a name given for a code (the 400 says its code)."""
+    try:
+        bound = bindings(q, values, store.minter)
+    except ParameterError:
+        return None
+    for p in q.params:
+        if (p.type == "territory" or p.kind) and p.name in bound:
+            types = (p.kind,) if p.kind else TERRITORY_TYPES
+            classes = " ".join(f"<{c}>" for t in types for c in TYPE_CLASSES[t])
+            if not store.ask(
+                f"ASK {{ VALUES ?class {{ {classes} }} ?thing a ?class }}", {"thing": bound[p.name]}
+            ):
+                return None
+    return bound
 
 
 COVERS_ANY = f"ASK {{ ?area <{CS}covers> ?unit }}"
