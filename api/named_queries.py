@@ -173,7 +173,7 @@ async def run_named_query(request: Request, name: str) -> Response:
         return _problem(400, str(e))
     more = len(rows) > limit
     rows = rows[:limit]
-    body = formats.write_rows(fmt, q.variables, rows)
+    body = formats.write_rows(fmt, q.variables, rows, nq.COLUMNS)
     response = Response(
         body, media_type=fmt.media_type, headers={"ETag": etag, "Vary": "Accept"} if etag else {}
     )

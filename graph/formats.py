@@ -16,7 +16,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,8 +148,11 @@ def jsonld(triples: Iterable[ox.Triple], prefixes: dict[str, str] = PREFIXES) ->
     return json.dumps(doc, ensure_ascii=False, indent=1).encode()
 
 
-def write_rows(fmt: Format, names: list[str], rows: list[dict]) -> bytes:
-    """SELECT rows as flat JSON or SPARQL 1.1 JSON, CSV or TSV (TSV keeps N-Triples term syntax)."""
+def write_rows(
+    fmt: Format, names: list[str], rows: list[dict], labels: Mapping[str, str] | None = None
+) -> bytes:
+    """SELECT rows as flat JSON or SPARQL 1.1 JSON, CSV or TSV (TSV keeps N-Triples term syntax). A
+    spreadsheet's header gives the names' ``labels``: people read it, programs read the others'."""
     if fmt is SPARQL_JSON:
         bindings = [{n: _sparql_term(r[n]) for n in names if n in r} for r in rows]
         return json.dumps(
@@ -160,8 +163,9 @@ def write_rows(fmt: Format, names: list[str], rows: list[dict]) -> bytes:
             [{n: _plain(r[n]) for n in names if n in r} for r in rows], ensure_ascii=False
         ).encode()
     if fmt is EXCEL:
+        header = [(labels or {}).get(n, n) for n in names]
         return spreadsheet_csv(
-            names, ([_french(r[n]) if n in r else "" for n in names] for r in rows), fmt
+            header, ([_french(r[n]) if n in r else "" for n in names] for r in rows), fmt
         ).encode()
     out = io.StringIO()
     if fmt is CSV:

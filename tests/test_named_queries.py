@@ -222,8 +222,34 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
         for row in csv.DictReader(io.StringIO(excel.content.decode("utf-8-sig")), delimiter=";")
     ]
     said = {"true": "oui", "false": "non", "": ""}
-    assert opened == [r | {"rendezVous": said[r["rendezVous"]]} for r in sheet]
-    assert '"=""05100"""' in excel.text and "oui" in {r["rendezVous"] for r in opened}
+    headed = [
+        {nq.COLUMNS[k]: v for k, v in (r | {"rendezVous": said[r["rendezVous"]]}).items()} for r in sheet
+    ]
+    assert opened == headed
+    assert '"=""05100"""' in excel.text and "oui" in {r["Rendez-vous"] for r in opened}
+
+
+def test_a_spreadsheet_s_header_is_in_french_the_other_formats_keep_the_variables(api_url):
+    """The file for Excel was headed « codePostal », « telephone »: an agent who opens it reads each
+    column's French label (« Code postal »); JSON, CSV and TSV keep the variables, which programs read.
+    Every variable of every bundled query has its label, and the columns of a query have different ones."""
+    for q in nq.load_all().values():
+        labels = [nq.COLUMNS[v] for v in q.variables]
+        assert len(set(labels)) == len(labels), q.name
+    url, params = api_url + "/api/annuaire-lieux", {"territoire": "05023"}
+
+    def header(fmt: str) -> str:
+        text = httpx.get(url, params=params | {"format": fmt}, timeout=60).text
+        return text.lstrip("\ufeff").splitlines()[0]
+
+    assert header("excel").split(";")[:6] == ["Lieu", "Nom", "Réseau", "Adresse", "Code postal", "Commune"]
+    assert "Téléphone;Courriel;Site web;Lundi" in header("excel")
+    variables = nq.load_all()["annuaire-lieux"].variables
+    assert header("csv").split(",") == variables
+    assert header("tsv").split("\t") == ["?" + v for v in variables]
+    sparql = httpx.get(url, params=params | {"format": "sparql-json"}, timeout=60).json()
+    assert sparql["head"]["vars"] == variables
+    assert "codePostal" in httpx.get(url, params=params, timeout=60).json()[0]
 
 
 def test_the_directory_gives_a_day_s_intervals_in_the_order_of_the_day_and_a_closed_day_alike(
