@@ -84,8 +84,8 @@ def _type_names() -> dict[str, str]:
     return {matching.fold(n): t for t in TYPES for n in (t, *(type_name(t, lang) for lang in LANGS))}
 
 
-def unknown_type(asked: str) -> BadQuery:
-    return BadQuery(f"unknown type {asked!r}: the types are {ACCEPTED_TYPES}")
+def unknown_type(asked: str, where: str = "") -> BadQuery:
+    return BadQuery(f"{where}unknown type {asked!r}: the types are {ACCEPTED_TYPES}")
 
 
 def type_name(t: str, lang: str) -> str:
@@ -164,22 +164,21 @@ def _values(v: Any) -> list[str]:
     return out
 
 
-def _types(q: dict[str, Any]) -> tuple[str, ...]:
-    """The asked types we know; every type when none is asked. A type of another service finds nothing
-    here, not a 400 that would sink the whole batch: the spec's valid example batches ask for one
-    ("DifferentiatedPerson"), and a result batch has no place for a message."""
-    asked = q.get("type")
-    if asked is None:
-        return tuple(TYPES)
-    names = [asked] if isinstance(asked, str) else list(asked)
-    return tuple(t for t in map(type_id, names) if t) if names else tuple(TYPES)
+def _types(key: str, q: dict[str, Any]) -> tuple[str, ...]:
+    """The asked types; every type when none is asked (or only blanks, as a client's empty type field). A
+    type we do not have is a 400 naming it and its query: an empty result would read as "no such name
+    here", and a result batch has no place for a message (the spec leaves errors to HTTP statuses;
+    OpenRefine marks the batch's cells as failed)."""
+    asked = q.get("type") or []
+    names = [n for n in ([asked] if isinstance(asked, str) else asked) if n.strip()]
+    for name in names:
+        if type_id(name) is None:
+            raise unknown_type(name, f"query {key!r}: ")
+    return tuple(dict.fromkeys(map(type_id, names))) or tuple(TYPES)
 
 
-def candidates(index: NameIndex, q: dict[str, Any]) -> list[matching.Candidate]:
+def candidates(index: NameIndex, q: dict[str, Any], types: tuple[str, ...]) -> list[matching.Candidate]:
     """One query → its candidates, best first (codes first: a code names one entity for certain)."""
-    types = _types(q)
-    if not types:
-        return []
     limit = q.get("limit", DEFAULT_LIMIT)
     limit = max(1, min(MAX_LIMIT, int(limit))) if isinstance(limit, int | float) else DEFAULT_LIMIT
     props: dict[str, list[str]] = {}
@@ -242,8 +241,10 @@ def answer_batch(index: NameIndex, batch: Any, lang: str) -> dict[str, Any]:
     _check("reconciliation-query-batch.json", batch)
     if len(batch) > MAX_QUERIES:
         raise BadQuery(f"at most {MAX_QUERIES} queries per batch")
+    types = {key: _types(key, q) for key, q in batch.items()}  # all known before any query is answered
     return {
-        key: {"result": [result(index, c, lang) for c in candidates(index, q)]} for key, q in batch.items()
+        key: {"result": [result(index, c, lang) for c in candidates(index, q, types[key])]}
+        for key, q in batch.items()
     }
 
 

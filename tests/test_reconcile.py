@@ -139,7 +139,10 @@ def test_the_schemas_refuse_the_specs_invalid_examples():
 def test_specs_query_examples_are_accepted_or_refused(client, path):
     body = path.read_text(encoding="utf-8")
     r = client.post("/reconcile", data={"queries": body})
-    if path.parent.name == "valid":
+    foreign = {q["type"] for q in json.loads(body).values() if "type" in q}  # the GND's types
+    if path.parent.name == "valid" and foreign:  # valid, but asking for types this service does not have
+        assert r.status_code == 400 and f"unknown type {foreign.pop()!r}" in r.json()["message"]
+    elif path.parent.name == "valid":
         assert r.status_code == 200, r.text
         valid("reconciliation-result-batch.json", r.json())
         assert set(r.json()) == set(json.loads(body))
@@ -530,6 +533,25 @@ def test_suggest_answers_validate(client):
         assert all(f"{t} ({cls})" in r.json()["message"] for t, cls in TYPES.items())  # what to write
 
 
+def test_an_unknown_type_is_a_400_naming_its_query_and_the_types_there_are(client):
+    """A type this service does not have (another service's, a typo) found nothing, as if no entity had the
+    name: a blind tester took « Bourg St Maurice » for unknown. Now the batch is refused, saying which query
+    asked what and what to write; a blank type is none asked."""
+    bourg = {"query": "Bourg St Maurice"}
+    posted = {"ok": bourg | {"type": "commune"}, "q1": bourg | {"type": "DifferentiatedPerson"}}
+    several = {"q1": bourg | {"type": ["commune", "DifferentiatedPerson"]}}  # one of several
+    for r in (
+        client.post("/reconcile", data={"queries": json.dumps(posted)}),
+        client.get("/reconcile", params={"queries": json.dumps(several)}),
+    ):
+        assert r.status_code == 400, r.text
+        message = r.json()["message"]
+        assert message.startswith("query 'q1': unknown type 'DifferentiatedPerson'"), message
+        assert all(f"{t} ({cls})" in message for t, cls in TYPES.items())  # what to write
+    answers = reconcile(client, {"blank": bourg | {"type": " "}, "none": bourg | {"type": []}})
+    assert _found(answers["blank"])[:1] == _found(answers["none"])[:1] == [("73054", True)]
+
+
 def test_a_type_may_be_given_by_its_class_iri(client):
     """Linked-data clients name a type by its class IRI, in full or as a CURIE: an alias of its id, which
     the answers keep giving (the manifest's defaultTypes)."""
@@ -539,7 +561,6 @@ def test_a_type_may_be_given_by_its_class_iri(client):
             "iri": {"query": "Bourg St Maurice", "type": IGEO + "Commune"},
             "curie": {"query": "Bourg St Maurice", "type": ["igeo:Commune"]},
             "code": {"properties": [{"pid": "siren", "v": "247300254"}], "type": IGEO + "Intercommunalite"},
-            "foreign": {"query": "Bourg St Maurice", "type": "DifferentiatedPerson"},  # another service's
         },
     )
     for key in ("iri", "curie"):
@@ -547,7 +568,6 @@ def test_a_type_may_be_given_by_its_class_iri(client):
         assert top["id"].endswith("/id/commune/73054") and top["match"]
         assert top["type"] == [{"id": "commune", "name": "Commune"}]
     assert answers["code"]["result"][0]["id"].endswith("/id/epci/247300254")
-    assert answers["foreign"]["result"] == []
     r = client.get("/reconcile/suggest/entity", params={"prefix": "bourg st m", "type": IGEO + "Commune"})
     assert r.status_code == 200 and r.json()["result"][0]["name"] == "Bourg-Saint-Maurice"
     assert {e["notable"][0]["id"] for e in r.json()["result"]} == {"commune"}
