@@ -28,6 +28,13 @@ async def _describe(request: Request) -> tuple[list[ox.Triple], dict]:
     return await run_in_threadpool(describe, request.app.state.store, manifest)
 
 
+def licence_context(request: Request) -> dict[str, object]:
+    """What templates/_licence.html reads, for every page that names a graph's licence (this one and
+    /telechargements): the accepted contributions' graph states none, each resource has its own, one of
+    LICENSES."""
+    return {"contributions": contributions_of(request).public_graph(), "licenses": LICENSES}
+
+
 def _etag(request: Request, stats: dict, fmt: formats.Format) -> str:
     """Per store version, and whether the sizes are in: the same version described again with them."""
     return version_etag(
@@ -43,11 +50,9 @@ async def _answer(request: Request, offered: tuple[formats.Format, ...], ext: st
     if fmt is not formats.HTML and etag_matches(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     if fmt is formats.HTML:
-        # The accepted contributions' graph states no licence: each resource has its own, one of LICENSES.
-        contributions = contributions_of(request).public_graph()
         # Graphs no source describes: the platform's own words (graph/catalog.py), in the page's language.
         own = {DEFAULT_GRAPH: "graph_default", request.app.state.store.meta_graph: "graph_meta"}
-        context = {"stats": stats, "contributions": contributions, "licenses": LICENSES, "own": own}
+        context = {"stats": stats, "own": own, **licence_context(request)}
         # No ETag: one it never answers 304 to would only make clients send it for nothing.
         return render(request, "catalogue.html", context)
     return Response(formats.serialize(triples, fmt), media_type=fmt.media_type, headers=headers)

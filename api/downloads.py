@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
 from api import conneg
+from api.catalogue import licence_context
 from api.i18n import STRINGS, language, translator
 from api.pages import number, render
 from api.public_http import etag_matches, tagged
@@ -62,6 +63,7 @@ def downloads_page(request: Request, ext: str | None = None) -> Response:
     lang = language(request)
     files = [file_view(f, lang) for f in manifest["files"]] if manifest else []
     context = {"manifest": manifest, "files": files, "error": dumps.error, "pending": pending}
+    context |= licence_context(request)  # each graph's licence in the catalogue's words
     return render(request, "downloads.html", context)
 
 

@@ -191,7 +191,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "dumps_content": ("Contenu", "Content"),
     "dumps_size": ("Taille", "Size"),
-    "dumps_see_catalogue": ("voir le catalogue", "see catalogue"),
     "size_units": ("o Kio Mio Gio", "B KiB MiB GiB"),
     # The files' titles (graph/dumps.py writes them in French in the manifest), by file name
     "dump_all": ("Jeu de données public complet (N-Quads, gzip)", "Complete public dataset (N-Quads, gzip)"),

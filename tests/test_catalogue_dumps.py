@@ -315,6 +315,44 @@ def test_the_catalogue_page_says_each_contributed_resource_has_its_own_licence(
                 assert f'<a href="{iri}">{name}</a>' in cell, (name, cell)
 
 
+def _licence_cells(page: str, cell: int) -> dict[str, str]:
+    """A page's table rows by their first cell, each row's ``cell``-th cell, spaces collapsed."""
+    rows = (row.split("<td>") for row in re.findall(r"<tr><td>(.*?)</tr>", page, re.S))
+    return {cells[0]: " ".join(cells[cell].split()).removesuffix("</td>") for cells in rows}
+
+
+def test_the_downloads_page_names_each_graphs_licence_as_the_catalogue_does(base_iri, tmp_path, monkeypatch):
+    """/telechargements said « voir le catalogue » for a graph with no licence, where /catalogue says « non
+    précisée » (and, for the contributions graph, each resource's own licence): both pages name each
+    graph's licence from one template, a licence stated, none, the contributions' and the default graph's."""
+    monkeypatch.setenv("COMMUNS_DUMPS_DIR", str(tmp_path / "dumps"))  # not the module's site's
+    store = OxigraphStore(base_iri)
+    model = Contributions(store, b"secret")
+    rid, _ = model.propose(Content("Guide", "Un guide.", "guide"), Contributor("Ana", "ana@example.net"))
+    model.accept(rid, "modo", "Modé")
+    thing = ox.Triple(ox.NamedNode(base_iri + "id/note/x"), ox.NamedNode(RDFS_COMMENT), ox.Literal("x"))
+    by = "https://creativecommons.org/licenses/by/4.0/"
+    store.replace_graph(store.minter.graph("sous-licence"), [thing], GraphMeta("Sous licence", "a.csv", by))
+    store.replace_graph(store.minter.graph("sans-licence"), [thing], GraphMeta("Sans licence", "b.csv"))
+    store.update(f'INSERT DATA {{ <{base_iri}id/note/x> <{RDFS_COMMENT}> "{DEFAULT_MARK}" }}')
+    with serve(store, tmp_path) as url:
+        files = {f["name"]: f["graph"] for f in _ready(url)["files"] if f["graph"] is not None}
+        assert set(files.values()) == set(store.public_graphs()) | {""}
+        for lang in ("fr", "en"):
+            listed = _licence_cells(httpx.get(f"{url}/catalogue?lang={lang}").text, 2)
+            catalogue = {re.search(r"<code>(.*?)</code>", k)[1]: v for k, v in listed.items()}
+            downloads = _licence_cells(httpx.get(f"{url}/telechargements?lang={lang}").text, 3)
+            said = {
+                g: downloads[f'<a href="/telechargements/{name}">{name}</a></td>']
+                for name, g in files.items()
+            }
+            assert said == catalogue, lang
+            assert catalogue[store.minter.graph("sous-licence")] == f'<a href="{by}">CC BY 4.0</a>'
+            none, own = {"fr": ("non précisée", "propre à"), "en": ("not stated", "each resource's")}[lang]
+            assert catalogue[""] == catalogue[store.minter.graph("sans-licence")] == none
+            assert html.unescape(catalogue[model.public_graph()]).startswith(own)
+
+
 def test_sparql_count_equals_void_triples(site):
     """Nothing about private graphs is public: not even the metadata graph's lines about them."""
     url, store = site
