@@ -48,23 +48,32 @@ COLUMNS = ["name", "title", "media", "bytes", "triples", "graph", "license"]
 @router.get("/telechargements", include_in_schema=False)
 @router.get("/telechargements.{ext}", include_in_schema=False)  # .json, .csv as every page with twins
 def downloads_page(request: Request, ext: str | None = None) -> Response:
-    """The page and its twins: the manifest (JSON, with ``preparing``, and a version ``null`` before the
-    first build) or its files (CSV), whether or not the files are built yet."""
+    """The page and its twins: the manifest (JSON, with ``preparing_version``, and a version ``null``
+    before the first build) or its files (CSV), whether or not the files are built yet; while a build is
+    under way, each says when to come back (``Retry-After``)."""
     fmt = conneg.choose(request, OFFERED, ext)
     dumps = dumps_of(request)
     manifest, pending = dumps.manifest(), dumps.pending()
+    wait = dumps.retry_after() if pending is not None else None  # seconds, the page says them too
+    retry = {"Retry-After": str(wait)} if wait is not None else {}
+    headers = {"Vary": "Accept", **retry}
     if fmt is formats.JSON:
-        body = {**(manifest or {"version": None, "files": []}), "preparing": pending, "error": dumps.error}
-        return tagged(request, json.dumps(body, ensure_ascii=False), "application/json", {"Vary": "Accept"})
+        # "preparing", the field's first name (a bare number), stays for the reusers who read it: gone, it
+        # would read as null, "nothing being prepared", the opposite of the truth.
+        preparing = {"preparing_version": pending, "preparing": pending}
+        body = {**(manifest or {"version": None, "files": []}), **preparing, "error": dumps.error}
+        return tagged(request, json.dumps(body, ensure_ascii=False), "application/json", headers)
     if fmt is formats.CSV:
         rows = ([f.get(c) for c in COLUMNS] for f in (manifest or {"files": []})["files"])
         body = formats.spreadsheet_csv(COLUMNS, rows)
-        return tagged(request, body, "text/csv; charset=utf-8", {"Vary": "Accept"})
+        return tagged(request, body, "text/csv; charset=utf-8", headers)
     lang = language(request)
     files = [file_view(f, lang) for f in manifest["files"]] if manifest else []
-    context = {"manifest": manifest, "files": files, "error": dumps.error, "pending": pending}
+    context = {"manifest": manifest, "files": files, "error": dumps.error, "pending": pending, "wait": wait}
     context |= licence_context(request)  # each graph's licence in the catalogue's words
-    return render(request, "downloads.html", context)
+    response = render(request, "downloads.html", context)
+    response.headers.update(retry)
+    return response
 
 
 def file_view(f: dict, lang: str) -> dict:
@@ -102,7 +111,8 @@ async def download(request: Request, name: str) -> Response:
         pending, known = None, False
     manifest = dumps.manifest()
     if manifest is None:
-        return Response("Les fichiers sont en préparation.", status_code=503, headers={"Retry-After": "10"})
+        retry = {"Retry-After": str(dumps.retry_after())}
+        return Response("Les fichiers sont en préparation.", status_code=503, headers=retry)
     # Only the names of the current build's manifest resolve: never a path of the client's making.
     media = next((f["media"] for f in manifest["files"] if f["name"] == name), None)
     path = dumps.directory / f"v{manifest['version']}" / name

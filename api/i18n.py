@@ -180,14 +180,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "dumps_failed": ("La dernière génération a échoué :", "The last build failed:"),
     "dumps_preparing": (
-        "Les fichiers sont en préparation ; revenez dans quelques secondes.",
-        "Files are being prepared; come back in a few seconds.",
+        "Les fichiers sont en préparation ; revenez dans environ {wait}.",
+        "Files are being prepared; come back in about {wait}.",
     ),
     "dumps_pending": (
         "Ces fichiers sont ceux de la version {served} ; la version {current}, qui tient compte des dernières"
-        " modifications, est en préparation : rechargez cette page dans un moment.",
+        " modifications, est en préparation : rechargez cette page dans environ {wait}.",
         "These files are version {served}; version {current}, with the latest changes, is being prepared:"
-        " reload this page in a moment.",
+        " reload this page in about {wait}.",
     ),
     "dumps_content": ("Contenu", "Content"),
     "dumps_size": ("Taille", "Size"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import shutil
 import threading
@@ -30,6 +31,7 @@ DATA_INCLUSION_DIR = "data-inclusion"  # /telechargements/data-inclusion/structu
 DATA_INCLUSION_TITLE = "Lieux et services au schéma data·inclusion {package} : {name}"
 SETTLE = 1.0  # seconds after a write before a build: one change is several updates (an acceptance's)
 ABANDONED = 3600.0  # seconds: a build's folder untouched this long was left by a killed process
+RETRY_AFTER = 10  # seconds a client is told to wait for a build while this process has timed none
 _P = sparql_prefixes()
 
 
@@ -155,6 +157,8 @@ class Dumps:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.error: str | None = None
+        self._begun: float | None = None  # time.monotonic() when the build under way (or the last) began
+        self._took: float | None = None  # seconds the last build done took, its SETTLE included
 
     def manifest(self) -> dict | None:
         try:
@@ -166,6 +170,15 @@ class Dumps:
         """The store's version when the downloads are not of it (none yet, or older ones): being built."""
         m, version = self.manifest(), self.store.version
         return version if m is None or m["version"] != version else None
+
+    def retry_after(self) -> int:
+        """Seconds until the build under way should be done, for ``Retry-After``: the last build's length
+        less what this one has run (the store grows little between two), at least one; ``RETRY_AFTER``
+        until this process has timed a build."""
+        took, begun = self._took, self._begun
+        if took is None or begun is None:
+            return RETRY_AFTER
+        return max(1, math.ceil(took - (time.monotonic() - begun)))
 
     def ensure(self) -> None:
         """Start a rebuild in the background when the store moved on (one under way builds again when it
@@ -186,10 +199,12 @@ class Dumps:
         """Build until the downloads are the store's version; a failed build keeps the previous one and
         stops (the page says why; the next write or request tries again)."""
         while True:
+            self._begun = begun = time.monotonic()
             time.sleep(SETTLE)
             try:
                 self.build()
                 self.error = None
+                self._took = time.monotonic() - begun
             except Exception as e:  # noqa: BLE001
                 self.error = str(e)
             with self._lock:

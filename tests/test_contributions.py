@@ -7,6 +7,7 @@ import csv
 import html
 import io
 import json
+import math
 import re
 import time
 import zipfile
@@ -995,7 +996,9 @@ def test_a_write_rebuilds_the_downloads_and_until_then_they_say_which_version_th
 ):
     """Downloads once built follow every write, nobody opening /telechargements (they waited for a visit);
     while the rebuild is under way the page, its JSON twin and each file name the version they hold and
-    the one being prepared (the rebuild held back here by a long SETTLE, so that the test sees it)."""
+    the one being prepared (the rebuild held back here by a long SETTLE, so that the test sees it): the JSON
+    twin's « "preparing": 16 » said neither what 16 was nor when to come back, now ``preparing_version``
+    and, on the page and its twins, ``Retry-After``."""
     folder = tmp_path / "dumps"
     app = make_app(store, tmp_path, submit_rate=1000, dumps_dir=str(folder))
     with TestClient(app) as client:
@@ -1008,6 +1011,7 @@ def test_a_write_rebuilds_the_downloads_and_until_then_they_say_which_version_th
         title = "Carnet des permanences sociales de Tarentaise"
         rid = pending_id(app, propose(client, titre=title).headers["location"])
         login(client, app)
+        accepted = time.monotonic()
         moderate(client, rid, action="accepter")
         iri = store.minter.thing("ressource", rid)
 
@@ -1018,9 +1022,11 @@ def test_a_write_rebuilds_the_downloads_and_until_then_they_say_which_version_th
         while built()["version"] != store.version and time.monotonic() < deadline:
             time.sleep(0.2)
         assert built()["version"] == store.version
+        rebuilt_in = time.monotonic() - accepted  # the last build's length, give or take its SETTLE
         assert iri in (folder / f"v{store.version}" / "ressources.csv").read_text(encoding="utf-8")
-        now = client.get("/telechargements", headers={"Accept": "application/json"}).json()
-        assert (now["version"], now["preparing"]) == (store.version, None)
+        now = client.get("/telechargements", headers={"Accept": "application/json"})
+        assert (now.json()["version"], now.json()["preparing_version"]) == (store.version, None)
+        assert now.json()["preparing"] is None and "retry-after" not in now.headers
 
         monkeypatch.setattr(dumps_module, "SETTLE", 3600.0)
         served = store.version
@@ -1030,10 +1036,15 @@ def test_a_write_rebuilds_the_downloads_and_until_then_they_say_which_version_th
         page = client.get("/telechargements")
         notice = f"Ces fichiers sont ceux de la version {served} ; la version {store.version}"
         assert f"Version {served} —" in page.text and notice in page.text
+        assert re.search(r"rechargez cette page dans environ \d+ secondes?\.", page.text)  # Retry-After's
         english = client.get("/telechargements", params={"lang": "en"}).text
         assert f"These files are version {served}; version {store.version}" in english
         manifest = client.get("/telechargements", headers={"Accept": "application/json"}).json()
-        assert (manifest["version"], manifest["preparing"]) == (served, store.version)
+        assert (manifest["version"], manifest["preparing_version"]) == (served, store.version)
+        assert manifest["preparing"] == store.version  # the field's first name, kept for its readers
+        for twin in ("", ".json", ".csv"):  # when to come back, in seconds: what the last build took
+            retry = client.get("/telechargements" + twin).headers.get("retry-after", "")
+            assert retry.isdigit() and 1 <= int(retry) <= math.ceil(rebuilt_in) + 1, (twin, retry)
         r = client.get("/telechargements/ressources.csv")
         assert r.status_code == 200 and r.headers["etag"] == f'"{served}-ressources.csv"'
         versions = r.headers["dataset-version"], r.headers["dataset-preparing"]
