@@ -254,6 +254,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no": ("non", "no"),
     "facet_niveau": ("Niveau", "Level"),
     "facet_region": ("Région", "Region"),
+    "column_iri": ("Adresse (IRI)", "Address (IRI)"),
+    "column_label": ("Nom", "Name"),
+    "column_snippet": ("Extrait", "Excerpt"),
     "facet_kind": ("Catégorie", "Category"),
     # A term the data gives no label, by its local name (term_name): the classes of the resources
     # (graph/search.py CREATIVE_WORKS), of the actors, of the concepts and of the nodes the property table

@@ -227,6 +227,10 @@ def told_apart(
         r.detail = ", ".join(filter(None, [streets.get(it.iri), *places]))
 
 
+# The strings naming a twin's columns in a spreadsheet's header: a facet's name, else these.
+COLUMNS = {"iri": "column_iri", "label": "column_label", "snippet": "column_snippet"}
+
+
 def _cell(value: str | list[str]) -> str:
     return value if isinstance(value, str) else " | ".join(value)
 
@@ -257,7 +261,11 @@ def export(
         body = {"total": total, **extra, "next": following, "items": items}
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)
     cells = ([r["iri"], r["label"], *(_cell(r.get(c, [])) for c in columns)] for r in items)
-    body = formats.spreadsheet_csv(["iri", "label", *columns], cells, fmt)
+    header = ["iri", "label", *columns]
+    if fmt is formats.EXCEL:  # people read its header, programs the comma CSV's
+        t = translator(language(request))
+        header = [t(COLUMNS.get(c, "facet_" + c)) for c in header]
+    body = formats.spreadsheet_csv(header, cells, fmt)
     if fmt is formats.EXCEL:  # downloaded, not shown: a spreadsheet opens it
         name = request.url.path.strip("/").partition(".")[0] or "liste"
         headers["Content-Disposition"] = f'attachment; filename="{formats.file_name(name, fmt)}"'
