@@ -46,6 +46,8 @@ TERRITORY_CLASSES = {
     CS + "InformalArea": "zone",
 }
 SPATIAL = f"<{DCTERMS}spatial>|<{SCHEMA}location>|<{SCHEMA}areaServed>"
+# An item's postal codes, a commune's own or its address's: people type theirs, not an INSEE code.
+POSTAL = (f"<{SCHEMA}postalCode>", f"<{SCHEMA}address>/<{SCHEMA}postalCode>")
 TEXT_PROPS = (  # searched beside the labels
     f"<{SCHEMA}description> <{CS}objectives> <{CS}stakes> <{SKOS}definition> <{SKOS}altLabel>"
     f" <{DCTERMS}description> <{SCHEMA}abstract>"
@@ -134,7 +136,8 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 LEVELS = ("region", "departement", "epci", "commune")  # the facets a place's territories give (its closure)
 VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-SCHEMA_VERSION = "16"  # name keys; région facet; level keys; ties by IRI; context; its tokens; commune facet
+# name keys; région facet; level keys; ties by IRI; context; its tokens; commune facet; postal codes
+SCHEMA_VERSION = "17"
 LABELS_KEPT = 20_000  # labels cached between two versions
 NAMES_KEPT = 1_000  # territories' names whose items said elsewhere are kept (Catalog._left_out)
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
@@ -181,14 +184,14 @@ CREATE TABLE IF NOT EXISTS word(term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS name(key TEXT, n INTEGER, PRIMARY KEY(key, n)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS name_n ON name(n);
 CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(
-  label, body, body_fr, body_en, context, tokenize='unicode61 remove_diacritics 2');
+  label, body, body_fr, body_en, postal, context, tokenize='unicode61 remove_diacritics 2');
 """
 BODIES = ("", "fr", "en")  # doc's text columns: in no page language (untagged, or another), French, English
 # doc's last column, the item's context: the labels of its facets' values and of its territories (the closure
 # of its places: commune, EPCI, département, région, informal areas), in every language, and each of these
 # territories' token. « tiers-lieu Gap » finds the tiers-lieux of Gap though no text of theirs names their
 # network or their commune; Gap's token, not the word « gap », which « Gapeau » begins.
-OWN = "{label body body_fr body_en}"  # doc's columns of the item's own texts
+OWN = "{label body body_fr body_en postal}"  # doc's columns of the item's own texts (:data:`POSTAL`)
 DERIVED = (  # noqa: SIM905 - every table but state and pending
     "graph origin item facet_count facet place territory part value_label word name doc"
 ).split()
@@ -206,7 +209,9 @@ class Item:
     direct: set[str] = field(default_factory=set)  # places named by the item (territories among them)
     year: str = ""
     texts: list[tuple[str, str]] = field(default_factory=list)  # (a language of BODIES, text)
-    names: set[str] = field(default_factory=set)  # keys of its labels, alternate labels and acronyms
+    # keys of its labels, alternate labels and acronyms, and a commune's postal codes
+    names: set[str] = field(default_factory=set)
+    postal: set[str] = field(default_factory=set)  # its postal codes (:data:`POSTAL`)
 
 
 @dataclass(frozen=True)
@@ -452,8 +457,9 @@ class Catalog:
                 db.execute(f"DELETE FROM {table} WHERE iri {where}", chunk)
 
     def _insert(self, items: list[Item]) -> dict[int, tuple[str, ...]]:
-        """The items, their facets, places and names; their own texts (label, bodies) are returned by number
-        for :meth:`_documents`, which writes them with their context once the territories are known."""
+        """The items, their facets, places and names; their own texts (label, bodies, postal codes) are
+        returned by number for :meth:`_documents`, which writes them with their context once the territories
+        are known."""
         db = self.db
         first = db.execute("SELECT COALESCE(MAX(n), 0) FROM item").fetchone()[0] + 1
         numbered = list(enumerate(items, first))
@@ -483,6 +489,7 @@ class Catalog:
         return {
             n: (" ".join(dict.fromkeys(it.labels.values())),)
             + tuple("\n".join(t for lang, t in it.texts if lang == body) for body in BODIES)
+            + (" ".join(sorted(it.postal)),)
             for n, it in numbered
         }
 
@@ -521,7 +528,8 @@ class Catalog:
         moved = [(context.get(n, ""), n) for n, c in rows if c != context.get(n, "")]
         db.executemany("UPDATE doc SET context = ? WHERE rowid = ?", moved)
         db.executemany(
-            "INSERT INTO doc(rowid, label, body, body_fr, body_en, context) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO doc(rowid, label, body, body_fr, body_en, postal, context) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(n, *texts, context.get(n, "")) for n, texts in docs.items()],
         )
         db.executemany("INSERT OR IGNORE INTO word VALUES (?)", [(w,) for w in found])
@@ -759,6 +767,11 @@ class Catalog:
                 lang = (t.language or "").split("-")[0]
                 for item in by_iri.get(x.value, ()):
                     item.texts.append((lang if lang in BODIES else "", t.value))
+        for x, code in (pair for path in POSTAL for pair in self._pairs(store, iris, path)):
+            for item in by_iri.get(x.value, ()) if isinstance(code, ox.Literal) else ():
+                item.postal.add(code.value)
+                if item.kind == "territoires":  # « 05000 » names the communes it serves, first in a search
+                    item.names.add(name_key(code.value))
         return list(index.values())
 
     def _load_territories(self, db: sqlite3.Connection | None = None) -> None:
@@ -812,7 +825,8 @@ class Catalog:
         hyphens and « St » aside (« tiers-lieu saint martin de belleville »), with its territories, each other
         word with none. A département's code, a whole word, names it (« tiers-lieu 05 », « 05 » alone: what
         one types in a search box for the Hautes-Alpes, not the « cinq » of texts); a postal code (« 05000 »)
-        or a number that is no code (« 00 », « 2 ») stays a word."""
+        or a number that is no code (« 00 », « 2 ») stays a word: the items' postal codes are words of their
+        own (:data:`POSTAL`), which finds the places whose address has it, not all of Paris for « 75011 »."""
         written, parts, at = text.split(), [], 0
         named = self.territory_names()
         while at < len(written):

@@ -495,6 +495,46 @@ def test_a_departement_s_code_selects_it_and_is_no_word_of_the_texts(store: Oxig
     assert cat.places_named("05000") == (["05000"], [])  # a postal code names no département
 
 
+def test_a_postal_code_finds_the_communes_it_serves_then_the_places_whose_address_has_it(
+    store: OxigraphStore,
+) -> None:
+    """« 05000 », Gap's postal code, found nothing though the places' addresses and the communes carry it
+    (``schema:postalCode``): people type their postal code, not the INSEE code. It finds the communes it
+    serves first, then the places whose address has it, not those of another postal code nor of Gap's
+    INSEE code; beside the commune's name too, either way round. A place not read again keeps its postal
+    code when the territories are written again."""
+    cs = "https://w3id.org/communs-services/def#"
+
+    def place(key: str, label: str, postal: str, where: str) -> str:
+        return (
+            f'<{BASE}id/lieu/{key}> a <{cs}ServicePlace> ; rdfs:label "{label}"@fr ;'
+            f' dcterms:spatial {where} ; schema:address [ schema:postalCode "{postal}" ] .\n'
+        )
+
+    served = (
+        'commune:05061 schema:postalCode "05000" .\n'
+        'commune:05100 a igeo:Commune ; rdfs:label "Pelleautier"@fr ; igeo:codeINSEE "05100" ;'
+        ' schema:postalCode "05000" ; dcterms:isPartOf dep:05 .\n'
+    )
+    write(store, "voisins", NEIGHBOURS + served)
+    write(
+        store,
+        "lieux",
+        place("gare", "Guichet de la gare", "05000", "commune:05061")
+        + place("tallard", "Guichet de Tallard", "05130", "commune:05061")
+        + place("annecy", "Guichet d'Annecy", "74000", "commune:74010"),
+    )
+    cat = search.Catalog(store)
+    assert found(cat, "05000") == ["Gap", "Pelleautier", "Guichet de la gare"]
+    total, _, by_kind, _ = cat.search("05000", [], {}, 0, 1)
+    assert total == sum(c for _, c in by_kind) == 3 and dict(by_kind) == {"territoires": 2, "lieux": 1}
+    assert found(cat, "05000 Gap") == found(cat, "gap 05000") == ["Gap", "Guichet de la gare"]
+    assert found(cat, "05061") == []  # the INSEE code is no postal code
+    write(store, "voisins", NEIGHBOURS + served.replace('"Pelleautier"', '"Pelleautier-Village"'))
+    cat.refresh(store)
+    assert found(cat, "05000") == ["Gap", "Pelleautier-Village", "Guichet de la gare"]
+
+
 def test_a_search_naming_a_territory_lists_it_then_what_is_there_then_its_parts(store: OxigraphStore) -> None:
     """« Haute-Savoie » listed the département, then its communes and what lies there mixed, shortest labels
     first (Annecy before the places of Annecy); « Saint-Martin Haute-Savoie » the places of Saint-Martin

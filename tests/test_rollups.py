@@ -313,6 +313,39 @@ def test_a_departement_s_code_finds_what_its_name_finds(store: OxigraphStore, ca
         assert cat.places_named(number) == ([number], []), number
 
 
+def test_a_postal_code_finds_the_communes_it_serves_and_the_places_whose_address_has_it(
+    store: OxigraphStore, cat: search.Catalog
+) -> None:
+    """A blind tester typed « 05000 », Gap's postal code, and got nothing, though the desks and tiers-lieux
+    of Gap carry it on their address. It finds the communes the reference says it serves, first, then what
+    has it on its address (as SPARQL reads it); every match counted, per kind too; beside « Gap », what is
+    there; « 75011 » finds the places of the 11th arrondissement, not all of Paris."""
+    m, gz = store.minter, load_gazetteer()
+
+    def addressed(code: str) -> set[str]:
+        query = P + "SELECT ?x WHERE { ?x schema:address/schema:postalCode ?code }"
+        return {r["x"].value for r in store.select(query, {"code": ox.Literal(code)})}
+
+    def search_of(text: str) -> tuple[list[str], list[tuple[str, int]]]:
+        total, hits, by_kind, _ = cat.search(text, [], {}, 0, 500)
+        assert total == len(hits) == sum(c for _, c in by_kind), text
+        return [it.iri for it, _ in hits], by_kind
+
+    served = {m.thing("commune", c.code) for c in gz.by_postal_code["05000"]}
+    found, by_kind = search_of("05000")
+    assert set(found[: len(served)]) == served and len(served) == 8
+    assert set(found[len(served) :]) == addressed("05000") and len(addressed("05000")) == 4
+    assert dict(by_kind) == {"territoires": 8, "lieux": 4}
+    gap = m.thing("commune", "05061")
+    in_gap = set(cat.rollup_iris(gap, "lieux"))
+    there = search_of("05000 Gap")[0]
+    assert there == search_of("gap 05000")[0] and there[0] == gap
+    assert set(there[1:]) == addressed("05000") & in_gap and len(there) > 2
+    paris = search_of("75011")[0]
+    assert paris[0] == m.thing("commune", "75056") and set(paris[1:]) == addressed("75011")
+    assert len(paris) < len(cat.rollup_iris(m.thing("commune", "75056"), "lieux"))
+
+
 def test_a_search_naming_a_territory_finds_what_lies_within_it_first(
     store: OxigraphStore, cat: search.Catalog
 ) -> None:
