@@ -427,6 +427,8 @@ class Catalog:
             written = self._label_values(store, read_after, sorted(labelled))
             self._documents(docs, before, self._relabelled(labelled, written, before))
             self._origins(store, iris, prints)
+            if graphs is None:  # the full-text index in one segment, not the many its inserts left: quicker
+                db.execute("INSERT INTO doc(doc) VALUES ('optimize')")  # every search, for a moment's work
             db.execute("DELETE FROM graph")
             db.execute("DELETE FROM pending")
             db.executemany("INSERT INTO graph VALUES (?, ?, ?)", [(g, *p) for g, p in prints.items()])
