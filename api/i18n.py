@@ -254,7 +254,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no": ("non", "no"),
     "facet_niveau": ("Niveau", "Level"),
     "facet_region": ("Région", "Region"),
-    "column_iri": ("Adresse (IRI)", "Address (IRI)"),
+    "column_iri": ("Identifiant (IRI)", "Identifier (IRI)"),
     "column_label": ("Nom", "Name"),
     "column_snippet": ("Extrait", "Excerpt"),
     "facet_kind": ("Catégorie", "Category"),

@@ -188,13 +188,13 @@ def test_a_list_opens_in_a_french_spreadsheet(url):
     plain = list(csv.reader(io.StringIO(httpx.get(f"{url}/lieux.csv", params={"departement": "73"}).text)))
     assert excel[1:] == plain[1:] and len(plain) > 1
     # People read the spreadsheet's header, in the page's words; programs the comma CSV's names.
-    assert excel[0][:3] == ["Adresse (IRI)", "Nom", "Réseau"] and "Département" in excel[0]
+    assert excel[0][:3] == ["Identifiant (IRI)", "Nom", "Réseau"] and "Département" in excel[0]
     assert plain[0][:3] == ["iri", "label", "reseau"] and "departement" in plain[0]
     assert httpx.get(f"{url}/lieux", headers={"Accept": "text/csv"}).text.startswith("iri,label")  # still CSV
     found = httpx.get(f"{url}/recherche", params={"q": "saison"}).text
     assert "format=excel" in found
     header = httpx.get(f"{url}/recherche", params={"q": "saison", "format": "excel"}).text.splitlines()[0]
-    assert header.lstrip("\ufeff") == "Adresse (IRI);Nom;Catégorie;Extrait"
+    assert header.lstrip("\ufeff") == "Identifiant (IRI);Nom;Catégorie;Extrait"
 
 
 def test_the_downloads_page_has_its_twins_as_every_page_before_and_after_the_first_build(site):
