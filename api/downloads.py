@@ -42,7 +42,7 @@ def dumps_of(request: Request) -> Dumps:
 
 
 OFFERED = (formats.HTML, formats.JSON, formats.CSV)  # as a list's: HTML first, a browser's */* gets the page
-COLUMNS = ["name", "title", "media", "bytes", "triples", "graph", "license"]
+COLUMNS = ["name", "title", "media", "bytes", "triples", "graph", "license", "sources"]
 
 
 @router.get("/telechargements", include_in_schema=False)
@@ -64,21 +64,28 @@ def downloads_page(request: Request, ext: str | None = None) -> Response:
         body = {**(manifest or {"version": None, "files": []}), **preparing, "error": dumps.error}
         return tagged(request, json.dumps(body, ensure_ascii=False), "application/json", headers)
     if fmt is formats.CSV:
-        rows = ([f.get(c) for c in COLUMNS] for f in (manifest or {"files": []})["files"])
+        rows = ([_cell(f.get(c)) for c in COLUMNS] for f in (manifest or {"files": []})["files"])
         body = formats.spreadsheet_csv(COLUMNS, rows)
         return tagged(request, body, "text/csv; charset=utf-8", headers)
     lang = language(request)
-    files = [file_view(f, lang) for f in manifest["files"]] if manifest else []
+    licences = licence_context(request)  # each graph's licence in the catalogue's words
+    listed = manifest["files"] if manifest else []
+    files = [file_view(f, lang, listed, licences["contributions"]) for f in listed]
     context = {"manifest": manifest, "files": files, "error": dumps.error, "pending": pending, "wait": wait}
-    context |= licence_context(request)  # each graph's licence in the catalogue's words
+    context |= licences
     response = render(request, "downloads.html", context)
     response.headers.update(retry)
     return response
 
 
-def file_view(f: dict, lang: str) -> dict:
+def _cell(value: object) -> object:
+    return " | ".join(value) if isinstance(value, list) else value  # as a list's twin joins its values
+
+
+def file_view(f: dict, lang: str, files: list[dict], contributions: str) -> dict:
     """A file as the page shows it: its title in the page's language (the manifest's are French, for
-    machines), its size for people."""
+    machines), its size for people; a table's licences, those of the graphs its rows come from (``files``
+    name each graph's), each once (the ``contributions`` graph's, each resource's own, apart)."""
     t = translator(lang)
     name = f["name"]
     if name == NQUADS:
@@ -89,7 +96,10 @@ def file_view(f: dict, lang: str) -> dict:
         title = t("dump_data_inclusion", name=name.removeprefix(DATA_INCLUSION_DIR + "/"))
     else:
         title = t("dump_" + name) if "dump_" + name in STRINGS else f["title"]
-    return {**f, "title": title, "size": file_size(f["bytes"], lang)}
+    stated = {g["graph"]: g["license"] for g in files if g.get("graph") is not None}
+    licences = {stated.get(g) or (g == contributions): g for g in f.get("sources") or ()}
+    sources = [(stated.get(g), g) for g in licences.values()]
+    return {**f, "title": title, "size": file_size(f["bytes"], lang), "licences": sources}
 
 
 def file_size(size: int, lang: str) -> str:

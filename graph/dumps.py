@@ -24,6 +24,7 @@ from graph import apart, data_inclusion, formats
 from graph.describe import LABEL_PROPS
 from graph.namespaces import ORG, sparql_prefixes
 from graph.search import LISTS
+from graph.sparql_text import values
 from graph.store import DEFAULT_GRAPH, Store
 
 NQUADS = "communs-services.nq.gz"
@@ -130,6 +131,7 @@ class DumpFile:
     graph: str | None = None
     license: str | None = None
     triples: int | None = None
+    sources: list[str] | None = None  # a table's: the graphs its rows' items come from (their licences)
 
 
 def public_counts(store: Store) -> dict[str, int]:
@@ -138,6 +140,17 @@ def public_counts(store: Store) -> dict[str, int]:
     default = store.public_default_count()
     named = {g: store.count(g) for g in sorted(store.public_graphs())}
     return {DEFAULT_GRAPH: default, **named} if default else named
+
+
+def _sources(store: Store, iris: list[str]) -> list[str]:
+    """The graphs stating the type of a table's items: a reuser's rights on its rows are those graphs'."""
+    found: set[str] = set()
+    for at in range(0, len(iris), 1000):
+        query = (
+            f"SELECT DISTINCT ?g WHERE {{ {values('iri', iris[at : at + 1000])} GRAPH ?g {{ ?iri a ?c }} }}"
+        )
+        found.update(r["g"].value for r in store.select(query))
+    return sorted(found)
 
 
 def graph_file(store: Store, graph: str) -> str:
@@ -253,7 +266,8 @@ def build(store: Store, directory: Path, version: int) -> dict:
         names = list(dict.fromkeys(k for r in rows for k in r)) or ["iri"]
         cells = ([r[n].value if n in r else "" for n in names] for r in rows)
         (tmp / name).write_text(formats.spreadsheet_csv(names, cells), encoding="utf-8", newline="")
-        files.append(DumpFile(name, title, formats.CSV.media_type))
+        sources = _sources(store, [r["iri"].value for r in rows if "iri" in r])
+        files.append(DumpFile(name, title, formats.CSV.media_type, sources=sources))
     exchange = data_inclusion.export(store)
     for name in data_inclusion.write(exchange, tmp / DATA_INCLUSION_DIR):
         media = (formats.JSON if name.endswith(".json") else formats.CSV).media_type

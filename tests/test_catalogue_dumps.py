@@ -353,6 +353,36 @@ def test_the_downloads_page_names_each_graphs_licence_as_the_catalogue_does(base
             assert html.unescape(catalogue[model.public_graph()]).startswith(own)
 
 
+def test_a_table_names_the_licences_of_the_graphs_its_rows_come_from(site):
+    """The CSV tables said « selon le graphe » (their twin: graph and license null): a reuser could not tell
+    under which licence their rows are. Each names the graphs typing its items, and the page their licences,
+    each once, in the words it gives the graphs' own files."""
+    url, store = site
+    files = _ready(url)["files"]
+    by_graph = {f["graph"]: f["name"] for f in files if f["graph"] is not None}
+    tables = [f for f in files if f["name"].endswith(".csv") and "/" not in f["name"]]
+    assert {f["name"] for f in tables} >= {"projets.csv", "territoires-communes.csv"}
+    cells = _licence_cells(httpx.get(f"{url}/telechargements").text, 3)
+    cell = {
+        name: cells[f'<a href="/telechargements/{name}">{name}</a></td>']
+        for f in files
+        for name in [f["name"]]
+    }
+    for table in tables:
+        if table["name"] in ("ressources.csv", "evenements.csv", "lieux.csv") and not table["bytes"] > 10:
+            continue  # nothing of that kind in this store
+        assert table["sources"] and set(table["sources"]) <= set(store.public_graphs()), table
+        own = list(dict.fromkeys(cell[by_graph[g]] for g in table["sources"]))
+        assert cell[table["name"]] == ", ".join(own) and "selon" not in cell[table["name"]], table
+    communes = next(f for f in tables if f["name"] == "territoires-communes.csv")
+    assert communes["sources"] == [store.minter.graph("territoires")]
+    twin = httpx.get(f"{url}/telechargements.csv").text
+    assert (
+        "territoires-communes.csv,Territoires : communes,text/csv," in twin
+        and store.minter.graph("territoires") in twin
+    )
+
+
 def test_sparql_count_equals_void_triples(site):
     """Nothing about private graphs is public: not even the metadata graph's lines about them."""
     url, store = site
