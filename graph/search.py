@@ -1145,6 +1145,28 @@ class Catalog:
     def suggest(
         self, text: str, kinds: list[str] | None = None, selected: dict[str, list[str]] | None = None
     ) -> str | None:
+        """What a search finding nothing may have meant: its words respelt (:meth:`_respelt`), else the
+        territory whose name it nearly is (:meth:`_territory_near`)."""
+        return self._respelt(text, kinds, selected) or self._territory_near(text, kinds, selected)
+
+    def _territory_near(
+        self, text: str, kinds: list[str] | None, selected: dict[str, list[str]] | None
+    ) -> str | None:
+        """The name of the territory one or two edits from the whole text, when it finds something: « Haute-
+        Alpes » is « Hautes-Alpes », « Bouche du Rhone » « Bouches-du-Rhône ». Each of their words is one
+        of the index, so none is respelt, and written together they find nothing. The nearest name first,
+        then the most populous of its territories."""
+        key = name_key(text)
+        found = process.extractOne(key, self.territory_names().keys(), scorer=OSA.distance, score_cutoff=2)
+        if len(key) < 6 or not found or found[1] == 0:
+            return None
+        named = (self.territories[i] for i in self._named[found[0]])
+        label = BRACKETED.sub("", max(named, key=lambda t: t.population or 0).label).strip()
+        return label if self.search(label, kinds or [], selected or {}, 0, 1)[0] else None
+
+    def _respelt(
+        self, text: str, kinds: list[str] | None, selected: dict[str, list[str]] | None
+    ) -> str | None:
         """What a search finding nothing may have meant (FTS5 has no spelling correction): each of its words
         that no word of the index begins ("brinacon") replaced by one of about its length similar enough
         ("briancon"), when every such word has one; the first of these readings that finds something of

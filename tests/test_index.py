@@ -318,6 +318,25 @@ def test_a_search_finding_nothing_suggests_the_words_of_the_index(store: Oxigrap
     assert cat.suggest("Bourg xqzwv") is None and cat.suggest("Bourg Mau") is None
 
 
+def test_a_search_finding_nothing_suggests_the_territory_it_nearly_names(store: OxigraphStore) -> None:
+    """« Haute-Alpes » found nothing and suggested nothing: each of its words is one of the index (« Haute-
+    Savoie », « Hautes-Alpes »), so none was respelt. The territory whose name is one or two edits from the
+    whole text is suggested, when it finds something."""
+    ttl = (
+        TERRITORIES
+        + """dep:05 a igeo:Departement ; rdfs:label "Hautes-Alpes"@fr ; igeo:codeINSEE "05" ;
+      dcterms:isPartOf region:93 . dep:74 a igeo:Departement ; rdfs:label "Haute-Savoie"@fr ;
+      igeo:codeINSEE "74" ; dcterms:isPartOf region:84 .
+    region:93 a igeo:Region ; rdfs:label "Provence-Alpes-Côte d'Azur"@fr ; igeo:codeINSEE "93" ."""
+    )
+    write(store, "territoires", ttl)
+    cat = search.Catalog(store)
+    assert cat.search("Haute-Alpes", [], {}, 0, 10)[0] == 0
+    assert cat.suggest("Haute-Alpes") == "Hautes-Alpes" and found(cat, "Hautes-Alpes")[0] == "Hautes-Alpes"
+    assert cat.suggest("haute savoi alpes") is None  # no name within two edits of it
+    assert cat.suggest("Haute-Alpes", ["projets"]) is None  # finds no project
+
+
 def test_an_informal_area_s_population_counts_each_commune_once(store: OxigraphStore) -> None:
     """An area's page showed no population (only communes and EPCI carry one): it is the sum over the
     communes it covers, directly or through an EPCI, one covered both ways counted once; an area covering
