@@ -43,7 +43,7 @@ QUERY_PROPERTIES = {p: "rp_" + p for p in ("code_postal", "code_insee", "siren")
 EXTENSION_PROPERTIES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "code_insee": (TERRITORY_TYPES, "code", "str"),
     "siren": (("commune", "epci"), "siren", "str"),
-    "population": (("commune", "epci"), "population", "int"),
+    "population": (("commune", "epci", "departement", "region"), "population", "int"),
     "commune": (tuple(t for t in TYPES if t not in TERRITORY_TYPES), "parents", "id"),  # where a thing is
     "epci": (("commune",), "epci", "id"),
     "departement": (tuple(t for t in TYPES if t not in ("departement", "region")), "departements", "id"),

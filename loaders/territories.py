@@ -7,6 +7,7 @@ communes of the CC Cœur de Chartreuse (38, 73) do not count in the Savoie.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -68,10 +69,20 @@ def build(directory: Path, minter: Minter, progress: bool = False) -> ImportResu
         t.a(concept, "skos:Concept")
         t.add(concept, "skos:prefLabel", label, "fr")
         t.label(concept, label)
+    # A département's and a région's population: the sum of their communes', as an EPCI's (below); the
+    # reference gives none of their own.
+    people: Counter[str] = Counter()
+    for c in gz.communes.values():
+        if c.kind == "commune-actuelle" and c.population:
+            people[c.departement] += c.population
+            if c.departement in gz.departements:
+                people["region/" + gz.departements[c.departement].region] += c.population
     for r in gz.regions.values():
-        unit("region", "igeo:Region", r.code, r.name)
+        s = unit("region", "igeo:Region", r.code, r.name)
+        t.add(s, "cs:population", people["region/" + r.code] or None)
     for d in gz.departements.values():
         s = unit("departement", "igeo:Departement", d.code, d.name, f"{d.name} ({d.code})")
+        t.add(s, "cs:population", people[d.code] or None)
         t.add(s, "dcterms:isPartOf", territory_iri("region", d.region))
         if d.chef_lieu:
             t.add(s, "igeo:chefLieu", territory_iri("commune", d.chef_lieu))

@@ -575,7 +575,8 @@ def test_a_type_may_be_given_by_its_class_iri(client):
     valid("data-extension-property-proposal.json", r.json())
     assert r.json()["type"] == "commune" and "population" in {p["id"] for p in r.json()["properties"]}
     r = client.get("/reconcile/properties", params={"type": IGEO + "Region"})
-    assert r.json()["type"] == "region" and "population" not in {p["id"] for p in r.json()["properties"]}
+    assert r.json()["type"] == "region" and "siren" not in {p["id"] for p in r.json()["properties"]}
+    assert "population" in {p["id"] for p in r.json()["properties"]}  # its communes' sum
     r = client.post(
         "/rapprochement.csv", data={"colle": "CC de Haute Tarentaise", "type": "igeo:Intercommunalite"}
     )

@@ -81,6 +81,20 @@ def test_an_epci_s_population_is_the_sum_of_its_communes(territory_store):
     briancon = [r for r in rows if r["e"].value.endswith("/id/epci/240500439")]
     assert [int(r["pop"].value) for r in briancon] == [19547]
 
+    # A département and a région have one too, their communes' sum: a reuser's SPARQL or data extension
+    # found none (their pages added them up themselves).
+    for level, cls, code in (("departement", "Departement", "05"), ("region", "Region", "93")):
+        total = territory_store.select(
+            P + f"SELECT (SUM(?p) AS ?sum) WHERE {{ ?c a igeo:Commune ; cs:population ?p ; "
+            f"dcterms:isPartOf+ ?t . ?t a igeo:{cls} }}",
+            {"t": ox.NamedNode(territory_store.minter.thing(level, code))},
+        )[0]["sum"]
+        said = territory_store.select(
+            P + "SELECT ?pop WHERE { ?t cs:population ?pop }",
+            {"t": ox.NamedNode(territory_store.minter.thing(level, code))},
+        )
+        assert [r["pop"].value for r in said] == [total.value] and int(total.value) > 100_000
+
     gz = load_gazetteer()
     delegated = next(c for (kind, _), c in gz.communes.items() if kind == "commune-deleguee")
     assert gz.current_commune(delegated.code) is not None
