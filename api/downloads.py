@@ -14,7 +14,7 @@ from api import conneg
 from api.catalogue import licence_context
 from api.i18n import STRINGS, language, translator
 from api.pages import number, render
-from api.public_http import etag_matches, tagged
+from api.public_http import etag_matches, tagged, unmodified_since
 from graph import formats
 from graph.dumps import DATA_INCLUSION_DIR, NQUADS, Dumps
 from graph.store import StoreUnavailable
@@ -132,7 +132,7 @@ async def download(request: Request, name: str) -> Response:
     headers = {"ETag": f'"{manifest["version"]}-{name}"', "Dataset-Version": str(manifest["version"])}
     if pending:
         headers["Dataset-Preparing"] = str(pending)
-    if etag_matches(request, headers["ETag"]):
+    if etag_matches(request, headers["ETag"]) or unmodified_since(request, path.stat().st_mtime):
         return Response(status_code=304, headers=headers)
     if name.endswith(".gz"):
         media = "application/gzip"

@@ -19,6 +19,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import quote, unquote_to_bytes
 
@@ -196,6 +197,18 @@ def etag_matches(request: Request, etag: str) -> bool:
     """Whether ``If-None-Match`` names ``etag`` (weakly, as RFC 9110 compares it) or is ``*``."""
     header = request.headers.get("if-none-match", "").strip()
     return header == "*" or etag in [t.strip().removeprefix("W/") for t in header.split(",")]
+
+
+def unmodified_since(request: Request, modified: float) -> bool:
+    """Whether ``If-Modified-Since`` is no earlier than ``modified`` (seconds since the epoch, as the
+    ``Last-Modified`` sent, to the second), and no ``If-None-Match`` is sent, which RFC 9110 makes win."""
+    since = request.headers.get("if-modified-since")
+    if not since or "if-none-match" in request.headers:
+        return False
+    try:
+        return int(modified) <= parsedate_to_datetime(since).timestamp()
+    except (TypeError, ValueError):  # not a date: the condition is ignored, as RFC 9110 says
+        return False
 
 
 def code_digest(folders: Iterable[Path]) -> str:

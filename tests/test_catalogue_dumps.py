@@ -417,6 +417,13 @@ def test_downloads_page_files_etag_and_ranges(site):
     assert r.status_code == 200 and r.text.startswith("iri,label,axe,")
     etag = r.headers["etag"]
     assert httpx.get(url + "/telechargements/projets.csv", headers={"If-None-Match": etag}).status_code == 304
+    # A client keeping only Last-Modified (wget -N, curl -z) was sent the whole file again.
+    since = {"If-Modified-Since": r.headers["last-modified"]}
+    assert httpx.get(url + "/telechargements/projets.csv", headers=since).status_code == 304
+    earlier = {"If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"}
+    assert httpx.get(url + "/telechargements/projets.csv", headers=earlier).status_code == 200
+    for ignored in ({**since, "If-None-Match": '"autre"'}, {"If-Modified-Since": "hier"}):  # RFC 9110
+        assert httpx.get(url + "/telechargements/projets.csv", headers=ignored).status_code == 200
     part = httpx.get(url + "/telechargements/projets.csv", headers={"Range": "bytes=0-9"})
     assert part.status_code == 206 and part.content == r.content[:10]
     assert httpx.get(url + "/telechargements/../../etc/passwd").status_code == 404
