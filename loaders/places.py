@@ -330,6 +330,7 @@ class Builder(PlaceBuilder):
         self.organisations: set[str] = set()
         self.corrected = 0  # commune codes the coordinates and address contradicted, another column's taken
         self.by_address = 0  # communes no column gave, read from the postal code and locality
+        self.trimmed = 0  # street cells that ended with the row's postal code and town
 
     def resolve(self, value: Any) -> ox.NamedNode | ox.Literal:
         """A mapping value: 'id/…' is relative to the base, a CURIE or http IRI is an IRI, else a literal."""
@@ -408,9 +409,10 @@ class Builder(PlaceBuilder):
             self.report.append(f"ligne {line} : rejetée ({'; '.join(problems)})")
             return
         s = self.minted("lieu", slug, former)
+        postal_code = self.postal_code(row)
         address = {
-            "schema:streetAddress": ", ".join(row[c] for c in m.street if row[c]),
-            "schema:postalCode": self.postal_code(row),
+            "schema:streetAddress": self.street(f"ligne {line}", row, postal_code),
+            "schema:postalCode": postal_code,
             "schema:addressLocality": row[m.locality] if m.locality else None,
         }
         self.places.append(self.place(t, s, label, m.types, row[m.id], address, commune, *coords))
@@ -473,6 +475,25 @@ class Builder(PlaceBuilder):
             )
             return None
         return self.commune(where, row[first])
+
+    def street(self, where: str, row: dict[str, str], postal_code: str | None) -> str:
+        """The street columns' cells, less the row's postal code and town where a cell ends with them (« 3 rue
+        Hélène Boucher 40220 TARNOS »): they are the address's parts of their own, and a page showing all
+        three read « … 40220 TARNOS / 40220 TARNOS ». Only that postal code followed by that town is taken
+        off, so a CEDEX box (« CS 70061 ») or another number stays; each cut is reported."""
+        town = words(row[self.m.locality]) if self.m.locality and postal_code else []
+        ending = re.compile(rf"(.*?)[\s,]*(?<!\d){postal_code}\s+(.+)")
+        cells: list[str] = []
+        for column in self.m.street:
+            cell = row[column]
+            end = ending.fullmatch(cell) if town else None
+            if end and words(end[2]) == town:
+                self.trimmed += 1
+                self.report.append(f"{where} : code postal et commune retirés de la rue « {cell} »")
+                cell = end[1]
+            if cell:
+                cells.append(cell)
+        return ", ".join(cells)
 
     def postal_code(self, row: dict[str, str]) -> str | None:
         """Five digits, from the first column that holds them, alone or as the last number of an address
@@ -627,6 +648,7 @@ def build(path: Path, mapping_path: Path, minter: Minter, store: Store | None = 
         f"{b.former_codes} codes commune résolus par un ancien code ou une commune déléguée, "
         f"{b.corrected} contredits par les coordonnées et l'adresse remplacés par une autre colonne, "
         f"{b.by_address} lus du code postal et de la localité, "
+        f"{b.trimmed} rues sans le code postal et la commune qui les terminaient, "
         f"{len(b.organisations)} structures, {len(links)} liens owl:sameAs",
         *links,
         *b.report,

@@ -462,6 +462,54 @@ def test_a_later_commune_column_stands_in_where_the_address_agrees(base_iri: str
         places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
 
 
+STREETS = """[source]
+name = "test-rues"
+label = "Rues en deux colonnes (essai)"
+
+[place]
+id = "id"
+name = "nom"
+required = ["name"]
+street = ["adresse", "complement"]
+postal_code = "cp"
+locality = "ville"
+"""
+
+
+def test_a_street_loses_the_postal_code_and_town_it_ends_with(base_iri: str, tmp_path: Path) -> None:
+    """Some cells of a street column end with, or are, the row's postal code and town (7 France Services,
+    1 tiers-lieu): the page showed « 3 rue Hélène Boucher 40220 TARNOS » over « 40220 TARNOS ». They are
+    taken off that cell only, and reported; a CEDEX box, a town without its postal code stay."""
+    (tmp_path / "m.toml").write_text(STREETS, encoding="utf-8")
+    (tmp_path / "l.csv").write_text(
+        "id,nom,adresse,complement,cp,ville\n"
+        "A,Salle A,3 rue Hélène Boucher 40220 TARNOS,,40220,TARNOS\n"
+        "B,Salle B,1 rue Chapelle du Saint esprit 62130 Saint Pol sur Ternoise,BP 12,"
+        "62130,Saint-Pol-sur-Ternoise\n"
+        "C,Salle C,40220 Tarnos,,40220,TARNOS\n"
+        "D,Salle D,87 avenue des frères Perret CS 70061,,69192,Saint Fons\n"
+        "E,Salle E,12 route de Gap,,05000,Gap\n",
+        encoding="utf-8",
+    )
+    store = OxigraphStore(base_iri)
+    result = places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
+    streets = {
+        t.subject.value: t.object.value
+        for t in result.graphs[0].triples
+        if t.predicate.value == "http://schema.org/streetAddress"
+    }
+    assert sorted(streets.values()) == [
+        "1 rue Chapelle du Saint esprit, BP 12",
+        "12 route de Gap",
+        "3 rue Hélène Boucher",
+        "87 avenue des frères Perret CS 70061",
+    ]
+    assert "3 rues sans le code postal et la commune qui les terminaient" in result.report[0]
+    assert "ligne 2 : code postal et commune retirés de la rue « 3 rue Hélène Boucher 40220 TARNOS »" in (
+        result.report
+    )
+
+
 def test_tiers_lieux_without_insee_com_take_insee_metro(base_iri: str, territory_triples: list) -> None:
     """148 of the 157 tiers-lieux whose INSEECOM is 0 are in their commune by INSEEMETRO, hence in its
     département's facet; 7 of the 9 whose address contradicts it by their postal code and locality (the
