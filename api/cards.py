@@ -24,6 +24,7 @@ from graph import search
 from graph.contributions import LICENSE_NAMES, Contributions
 from graph.describe import Description, Text, group_by_predicate, labels_of, pick
 from graph.formats import curie
+from graph.matching import words
 from graph.named_queries import territory_code
 from graph.namespaces import CS, DAYS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
 from graph.store import Store, Term
@@ -96,7 +97,7 @@ class PlaceCard:
     postal_code: str
     locality: str
     commune: Link | None
-    town: bool  # the locality is the commune's name: linked in the address, not repeated under it
+    town: bool  # the locality names the commune: its name, linked in the address, not repeated under it
     week: list[DayHours]
     has_hours: bool
     open_now: bool
@@ -506,12 +507,14 @@ def place_card(
         found.list_total = len(cat.rollup_iris(territory, "lieux"))
         return found
 
+    # The lists write « BRIANCON », « St Priest »: the commune's name, « Briançon », « Saint-Priest », once
+    town = commune_link is not None and words(commune_link.label) == words(locality)
     return PlaceCard(
         street=street,
         postal_code=postal_code,
-        locality=locality,
+        locality=commune_link.label if town else locality,
         commune=commune_link,
-        town=commune_link is not None and commune_link.label.lower() == locality.lower(),
+        town=town,
         week=days,
         has_hours=any(d.ranges for d in days),
         open_now=open_now,

@@ -456,6 +456,33 @@ def test_open_now_follows_the_places_own_time_zone(base_iri, territory_triples):
     assert translator("fr")(reunion.now_zone, time=reunion.now_text) == "il est 08:11, heure locale"
 
 
+def test_a_place_address_names_its_town_once_however_the_list_spells_it(base_iri, territory_triples):
+    """A list's locality in capitals, without accents or hyphens, « St » for « Saint », names its commune:
+    the address shows the commune's name, linked, once. Quai9's page read « 05100 BRIANCON Briançon »."""
+    store = cards_store(base_iri, territory_triples)
+    places = {"quai9": ("05023", "BRIANCON"), "fabrique": ("69290", "St Priest"), "gap": ("05061", "Gap 2")}
+    store.update(
+        "PREFIX schema: <http://schema.org/> PREFIX dcterms: <http://purl.org/dc/terms/> INSERT DATA { GRAPH "
+        f"<{base_iri}graph/essai> {{ "
+        + " ".join(
+            f"""<{base_iri}id/lieu/{key}> a schema:Place ; dcterms:spatial <{base_iri}id/commune/{code}> ;
+            schema:address [ schema:postalCode "05100" ; schema:addressLocality "{locality}" ] ."""
+            for key, (code, locality) in places.items()
+        )
+        + " } }"
+    )
+    now = dt.datetime(2026, 12, 1, 15, 0, tzinfo=cards.PARIS)
+    found = {
+        key: cards.place_card(store, describe(store, f"{base_iri}id/lieu/{key}"), "fr", None, now=now)
+        for key in places
+    }
+    assert {key: (c.town, c.locality) for key, c in found.items()} == {
+        "quai9": (True, "Briançon"),
+        "fabrique": (True, "Saint-Priest"),
+        "gap": (False, "Gap 2"),  # another name than the commune's: both shown
+    }
+
+
 def test_a_project_map_shows_the_departements_of_its_territories(base_iri, territory_triples):
     """Named territories, and an informal area (not in the reference) through what it is part of."""
     store = cards_store(base_iri, territory_triples)
