@@ -215,8 +215,8 @@ def candidates(index: NameIndex, q: dict[str, Any], types: tuple[str, ...]) -> l
 def _coded(index: NameIndex, found: list[Entity], name: str) -> list[matching.Candidate]:
     """A code names its entity for certain, unless the name given beside it names other entities of that type
     and not this one (« Gap » with Briançon's code): then one of the two is wrong, and both are candidates,
-    each scored by the name's edit similarity, none certain. A name that names no entity (« Ville de
-    Briançon ») contradicts nothing: the code, exact where names are written loosely, decides."""
+    each scored by the name's edit similarity, none certain. A name that names no entity (« Briançon
+    centre ») contradicts nothing: the code, exact where names are written loosely, decides."""
     out: dict[str, matching.Candidate] = {}
     for e in found:
         named = {c.entity.iri: c for c in index.exact(name, (e.type,))} if name.strip() else {}

@@ -98,6 +98,16 @@ EPCI_KINDS = (
 )
 _EPCI_PREFIX = re.compile(r"^(" + "|".join(k for k, _ in EPCI_KINDS) + r")\b\s*")
 _EPCI_KIND = dict(EPCI_KINDS)
+# A territory's level written before its name (« Département des Hautes-Alpes », « Ville de Gap »), as a
+# spreadsheet's names often are: the level, not part of the name, read so only when the name as written
+# names nothing (Ville-la-Grand is not Grand).
+LEVEL_WORDS = {
+    "commune": "commune",
+    "ville": "commune",
+    "mairie": "commune",
+    "departement": "departement",
+    "region": "region",
+}
 _FOLD = re.compile(r"[^a-z0-9]+")
 _DIGITS_OR_LETTERS = re.compile(r"[0-9]+|[a-z]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f\u0300-\u036f]")  # the accents NFKD splits off are dropped after
@@ -173,6 +183,14 @@ def epci_key(name: str) -> tuple[str, str | None]:
     if not m:
         return name_key(text), None
     return name_key(text[m.end() :]) or name_key(text), _EPCI_KIND[m.group(1)]
+
+
+def _level_key(name: str) -> tuple[str, str | None]:
+    """(key of the name without the level written before it, that level: a type of TERRITORY_TYPES or
+    None)."""
+    first, *rest = words(name) or [""]
+    level = LEVEL_WORDS.get(first)
+    return (key_of(rest), level) if level and rest else (name_key(name), None)
 
 
 @dataclass(slots=True)
@@ -421,10 +439,12 @@ class NameIndex:
         core, stated_kind = epci_key(name) if "epci" in scope else (plain, None)
         folded = fold(name)
         found: dict[str, tuple[float, str]] = {}
-        for key in dict.fromkeys((plain, core)):
+
+        def read(key: str, only: str | None = None) -> None:
+            """The entities of the scope bearing the key (of that type alone when given) into ``found``."""
             for iri, (s, matched) in self._keys.get(key, {}).items():
                 e = self.entities[iri]
-                if e.type not in scope or (e.type != "epci" and key != plain):
+                if e.type not in scope or only not in (None, e.type):
                     continue
                 if in_text and not _written_as(written, words(matched)):
                     continue
@@ -433,6 +453,13 @@ class NameIndex:
                 if e.type == "epci" and stated_kind and e.epci_kind and stated_kind != e.epci_kind:
                     s -= KIND_MISMATCH  # "CA" for a communauté de communes: the same name, another kind
                 _keep_best(found, iri, s, matched)
+
+        read(plain)
+        if core != plain:
+            read(core, "epci")
+        rest, level = _level_key(name)
+        if not found and level:  # « Commune de Gap » names a commune, never a département named Gap
+            read(rest, level)
         return found
 
     def exact(
@@ -479,7 +506,9 @@ class NameIndex:
             return exact[:limit]
         # exact names elsewhere, penalised
         candidates = {i: (s - OUT_OF_SCOPE, m) for i, (s, m) in self._named(name, scope).items()}
-        keys = list(dict.fromkeys((name_key(name), epci_key(name)[0] if "epci" in scope else "")))
+        rest, level = _level_key(name)
+        keys = [name_key(name), epci_key(name)[0] if "epci" in scope else "", rest if level in scope else ""]
+        keys = list(dict.fromkeys(keys))
         # The asked département's names first; everywhere only when too few were found: a name outside it
         # scores below FUZZY_FLOOR, under any in it, so the ranking is the same whatever the limit.
         for searched in dict.fromkeys((departements, ())):

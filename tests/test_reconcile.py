@@ -414,6 +414,42 @@ def test_a_departement_or_postal_code_beside_the_name_is_a_hint(client):
     assert _found(answers["dep"]) == [("05", True)] and _found(answers["commune"]) == [("73054", True)]
 
 
+def test_a_name_with_its_level_written_in_front_is_found_at_that_level(client):
+    """« Département des Hautes-Alpes » and « Departement Hautes Alpes » found nothing, « Commune de Gap »
+    Communay (65.6), « Ville de Gap » Ville-la-Grand, and /rapprochement.csv left them empty: the level
+    written before a name is read as its level, when the name as written names nothing (« Ville-la-Grand »
+    is not Grand); a level the asked type contradicts names nothing for certain."""
+    named = {
+        "dep": ("Département des Hautes-Alpes", "departement", "05"),
+        "loose": ("Departement Hautes Alpes", "departement", "05"),
+        "elided": ("Département de l'Ain", "departement", "01"),
+        "commune": ("Commune de Gap", "commune", "05061"),
+        "ville": ("Ville de Gap", "commune", "05061"),
+        "mairie": ("Mairie de Gap", "commune", "05061"),
+        "region": ("Region Auvergne-Rhône-Alpes", "region", "84"),
+        "any": ("Commune de Gap", "", "05061"),
+        "written": ("Ville-la-Grand", "commune", "74305"),
+    }
+    answers = reconcile(client, {k: {"query": q, "type": t} for k, (q, t, _) in named.items()})
+    for k, (_, _, code) in named.items():
+        assert _found(answers[k])[:1] == [(code, True)], (k, answers[k])
+    answers = reconcile(
+        client,
+        {
+            "dep": {"query": "Commune de Gap", "type": "departement"},
+            "commune": {"query": "Département des Hautes-Alpes", "type": "commune"},
+        },
+    )
+    assert not any(c["match"] for answer in answers.values() for c in answer["result"]), answers
+    pasted = "Département des Hautes-Alpes\nCommune de Gap\nRégion Auvergne-Rhône-Alpes\n"
+    rows = list(csv.DictReader(io.StringIO(client.post("/rapprochement.csv", data={"colle": pasted}).text)))
+    assert [(x["code_insee"], x["certain"]) for x in rows] == [
+        ("05", "true"),
+        ("05061", "true"),
+        ("84", "true"),
+    ]
+
+
 def test_regions_are_found_by_the_names_they_go_by(client):
     """« PACA » and « Region Sud » found nothing: the alias table data/aliases/territoires.csv names them."""
     answers = reconcile(client, {"paca": {"query": "PACA"}, "sud": {"query": "Region Sud", "type": "region"}})
