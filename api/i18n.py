@@ -817,6 +817,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rp_region": ("Région", "Region"),
     "rp_projets": ("Nombre de projets", "Number of projects"),
     "rp_lieux": ("Nombre de lieux de services", "Number of service places"),
+    # A /reconcile candidate found by the name of a former commune it merged
+    "reconcile_former": ("ancienne commune : {name}", "former municipality: {name}"),
     # /rapprochement (api/linking.py)
     "link_title": ("Rapprocher un tableur", "Link a spreadsheet"),
     "link_service": ("Service de réconciliation (OpenRefine)", "Reconciliation service (OpenRefine)"),

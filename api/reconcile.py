@@ -229,7 +229,12 @@ def _coded(index: NameIndex, found: list[Entity], name: str) -> list[matching.Ca
 
 
 def result(index: NameIndex, c: matching.Candidate, lang: str) -> dict[str, Any]:
-    return _entity(index, c.entity, lang) | {
+    """A candidate; one found by the name of a former commune it merged says so, as its name is today's
+    (« Bauné » gives Loire-Authion): the spec's name is the entity's, which OpenRefine writes in the cell."""
+    found = _entity(index, c.entity, lang)
+    if c.matched_name in index.merged.get(c.entity.iri, ()):
+        found["description"] += " · " + translator(lang)("reconcile_former", name=c.matched_name)
+    return found | {
         "score": c.score,
         "match": c.match,
         "type": [_type(c.entity.type, lang)],

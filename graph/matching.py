@@ -280,6 +280,8 @@ class NameIndex:
         self._backwards = {pool: sorted(map(_backwards, keys)) for pool, keys in pools.items()}
         self.origins: dict[str, set[str]] = {}  # public graph → the entities it says something of
         self.formers: set[str] = set()  # former communes: their names and codes are their current one's
+        # A commune's IRI → the names of the former communes it merged: a candidate found by one says so.
+        self.merged: dict[str, set[str]] = {}
 
     def _names(self, e: Entity) -> list[tuple[str, float, str]]:
         """(key, score when it matches, name) of every name the entity goes by."""
@@ -669,6 +671,7 @@ class _Read:
     aliases: dict[str, list[str]]  # IRI → its other names
     codes: list[tuple[str, str]]  # (a former code, the commune it names)
     formers: set[str]
+    merged: dict[str, set[str]]  # a commune's IRI → the names of the former communes it merged
     origins: dict[str, set[str]]  # public graph → the entities (and former communes) it says something of
 
 
@@ -750,9 +753,12 @@ def _read_subjects(store: Store, subjects: Collection[str] | None) -> _Read:
     # A delegated commune's name and code name its current commune, as does a merged commune's former code.
     current_of = {i: c for i in former if (c := next((p for p in parents.get(i, ()) if p in entities), None))}
     aliases: dict[str, list[str]] = defaultdict(list)
+    merged: dict[str, set[str]] = defaultdict(set)  # a Paris arrondissement is no former commune
     for i, c in current_of.items():
         if n := (official.get(i) or [labels.get(i, "")])[0]:
             aliases[c].append(n)
+            if IGEO + "ArrondissementMunicipal" not in types[i]:
+                merged[c].add(n)
     for iri, names in alt.items():
         if iri in entities:
             aliases[iri] += names
@@ -764,7 +770,8 @@ def _read_subjects(store: Store, subjects: Collection[str] | None) -> _Read:
                 aliases[coded[(r["kind"], r["target"])]].append(r["alias"])
     codes_of = [(old, iri) for iri, olds in former_codes.items() if iri in entities for old in olds]
     codes_of += [(code, c) for i, c in current_of.items() for code in codes.get(i, ())]
-    return _Read(entities, dict(aliases), codes_of, former, {g: said for g, said in origins.items() if said})
+    origins = {g: said for g, said in origins.items() if said}
+    return _Read(entities, dict(aliases), codes_of, former, dict(merged), origins)
 
 
 def read_index(store: Store) -> NameIndex:
@@ -782,7 +789,7 @@ def read_index(store: Store) -> NameIndex:
             e.places += places
     aliases = [(n, iri) for iri, names in read.aliases.items() for n in names]
     index = NameIndex(entities.values(), aliases, read.codes)
-    index.origins, index.formers = read.origins, read.formers
+    index.origins, index.formers, index.merged = read.origins, read.formers, read.merged
     return index
 
 

@@ -105,6 +105,7 @@ def _state(index: matching.NameIndex) -> dict:
         "written": {t: names for t, names in index._written.items() if names},
         "children": {k: sorted(v) for k, v in index._children.items() if v},
         "aliases": index.aliases,
+        "merged": index.merged,
         "origins": index.origins,
     }
 

@@ -379,6 +379,19 @@ def test_a_name_the_query_ends_is_found_as_one_it_begins(client):
     assert _found(answers["brianson"])[:1] == [("05023", False)], answers["brianson"]
 
 
+def test_a_candidate_found_by_a_former_commune_s_name_says_so(client):
+    """« Baune » gave Loire-Authion, certain, with nothing saying that Bauné is a former commune it merged:
+    its description says so; its name stays today's, the one OpenRefine writes in the cell."""
+    queries = {"baune": {"query": "Baune", "type": "commune"}, "gap": {"query": "Gap", "type": "commune"}}
+    answers = reconcile(client, queries)
+    (baune, *_), (gap, *_) = answers["baune"]["result"], answers["gap"]["result"]
+    assert (baune["name"], baune["match"]) == ("Loire-Authion", True), baune
+    assert baune["description"].endswith(" · ancienne commune : Bauné"), baune
+    assert "ancienne" not in gap["description"], gap
+    r = client.post("/reconcile?lang=en", data={"queries": json.dumps(queries)})
+    assert r.json()["baune"]["result"][0]["description"].endswith(" · former municipality: Bauné")
+
+
 def test_a_common_word_alone_is_never_certain(client):
     """« St » or « Saint » alone was a certain « Le Saint » (96): a common word names nothing in particular.
     The name as written stays certain."""
