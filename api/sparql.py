@@ -419,13 +419,15 @@ def _stream(first: list[bytes], answer: Answer, done: Callable[[], None]) -> Ite
 def _as_written(query: str, e: StoreError) -> StoreError:
     """A syntax error placed in the text the client sent (:func:`as_sparql11` may have rewritten it; the
     rewrite keeps a valid query valid, so only an invalid one gets here and fails at parsing), and the
-    first word named when it is no query form, where the engine's words would not help."""
+    first word named when it is no query form, or the prefixes used undeclared, where the engine's words
+    would not help."""
     if not str(e).startswith("invalid SPARQL:"):
         return e
     try:
         ox.Store().query(query)
     except SyntaxError as original:
-        return StoreError(f"invalid SPARQL: {sparql_text.no_query_form(query) or original}")
+        said = sparql_text.no_query_form(query) or sparql_text.undeclared_prefixes(query) or original
+        return StoreError(f"invalid SPARQL: {said}")
     return e
 
 

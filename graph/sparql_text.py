@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
+from graph.namespaces import PREFIXES
+
 Token = tuple[str, str]  # (kind, text): kind is iri, name or other
 
 
@@ -376,13 +378,46 @@ def no_query_form(query: str) -> str | None:
         i += 2 if found[i].group().upper() == "BASE" else 3
     if i >= len(found) or found[i].group().upper() in QUERY_FORMS:
         return None
-    word, start = found[i].group(), found[i].start()
-    line, column = text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+    word, place = found[i].group(), _place(text, found[i].start())
     if word.upper() in UPDATE_OPERATIONS:
-        return f"{word} at {line}:{column} opens an update: send it as update=, not query="
+        return f"{word} at {place} opens an update: send it as update=, not query="
     what = "unknown keyword" if found[i].lastgroup == "name" else "unexpected"
     forms = ", ".join(QUERY_FORMS[:-1]) + " or " + QUERY_FORMS[-1]
-    return f"{what} {word!r} at {line}:{column}: a query opens with {forms} (after BASE and PREFIX)"
+    return f"{what} {word!r} at {place}: a query opens with {forms} (after BASE and PREFIX)"
+
+
+def undeclared_prefixes(query: str) -> str | None:
+    """Which prefixes a query uses without declaring them, with the PREFIX line to add (the namespace of
+    the platform's own prefixes, graph/namespaces.py): the engine only says "expected one of Prefix not
+    found, ['%'], …" after the name, which a reader whose client adds no prefixes cannot act on. None when
+    every prefix used is declared."""
+    text = canonical(query)
+    found = list(spans(text))
+    declared: set[str] = set()
+    missing: dict[str, int] = {}  # each prefix where it is first used
+    for i, m in enumerate(found):
+        name = m.group()
+        if m.lastgroup != "name" or ":" not in name or name.startswith("_:"):
+            continue
+        prefix = name.split(":", 1)[0]
+        if i and found[i - 1].group().upper() == "PREFIX":
+            declared.add(prefix)
+        elif prefix not in declared:
+            missing.setdefault(prefix, m.start())
+    return (
+        "; ".join(
+            f"prefix {p}: (at {_place(text, at)}) is not declared: add PREFIX {p}: "
+            + (f"<{PREFIXES[p]}>" if p in PREFIXES else "<its namespace IRI>")
+            for p, at in missing.items()
+        )
+        or None
+    )
+
+
+def _place(text: str, start: int) -> str:
+    """Where ``start`` is in ``text``, as line:column (both from 1), as the engine says it."""
+    line, column = text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+    return f"{line}:{column}"
 
 
 def named_iris(text: str) -> set[str]:

@@ -33,6 +33,7 @@ from sparql_helpers import (
     serve,
 )
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, TURTLE, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from graph.store import OxigraphStore
 
@@ -329,6 +330,24 @@ def test_malformed_query_gets_parser_message(server: Server) -> None:
     status, headers, body = query(server, "SELECT * WHERE { ?s ?p }")
     assert status == 400 and headers["content-type"].startswith("text/plain")
     assert b"1:" in body and b"expected" in body, body
+
+
+def test_an_undeclared_prefix_is_named_with_the_line_to_add(server: Server) -> None:
+    """A query copied from /sparql (whose page added the prefixes) into SPARQLWrapper, which adds none, got
+    the engine's « expected one of Prefix not found, ['%'], ['-' | … »."""
+    rdfs = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+    text = rdfs + "SELECT ?p WHERE {\n  ?p a schema:Project ; ex:x rdfs:y }"
+    status, _, body = query(server, text)
+    assert status == 400 and body.decode() == (
+        "invalid SPARQL: prefix schema: (at 3:8) is not declared: add PREFIX schema: <http://schema.org/>; "
+        "prefix ex: (at 3:25) is not declared: add PREFIX ex: <its namespace IRI>\n"
+    )
+    sw = SPARQLWrapper(server.sparql)
+    sw.setQuery(text)
+    with pytest.raises(QueryBadFormed, match="add PREFIX schema: <http://schema.org/>"):
+        sw.query()
+    status, _, body = query(server, "PREFIX schema: <http://schema.org/>\n" + text.replace("ex:x", "a"))
+    assert status == 200, body
 
 
 FORMS = "a query opens with SELECT, CONSTRUCT, ASK or DESCRIBE (after BASE and PREFIX)"
