@@ -51,26 +51,32 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 GRAPHS = (*formats.DESCRIPTION, formats.NQUADS)  # what CONSTRUCT and DESCRIBE answer in
 UPLOADS = (formats.TURTLE, formats.NTRIPLES, formats.RDFXML)  # a graph's triples (no dataset formats)
 
-EXAMPLES = {  # by their titles' keys in api/i18n.py
-    "example_projects": """SELECT ?projet ?label ?territoire WHERE {
+EXAMPLES = {  # by their titles' keys in api/i18n.py; complete queries, as a client sends them
+    "example_projects": sparql_prefixes(["rdfs", "schema", "dcterms"])
+    + """SELECT ?projet ?label ?territoire WHERE {
   ?projet a schema:Project ; rdfs:label ?label .
   OPTIONAL { ?projet dcterms:spatial ?territoire }
 } LIMIT 50""",
-    "example_communes": """SELECT ?dep ?nom (COUNT(?commune) AS ?communes) WHERE {
+    "example_communes": sparql_prefixes(["dcterms", "igeo"])
+    + """SELECT ?dep ?nom (COUNT(?commune) AS ?communes) WHERE {
   ?commune a igeo:Commune ; dcterms:isPartOf ?dep .
   ?dep a igeo:Departement ; igeo:nom ?nom .
 } GROUP BY ?dep ?nom ORDER BY DESC(?communes)""",
-    "example_themes": """SELECT ?theme ?label (COUNT(?p) AS ?projets) WHERE {
+    "example_themes": sparql_prefixes(["schema", "dcterms", "skos"])
+    + """SELECT ?theme ?label (COUNT(?p) AS ?projets) WHERE {
   ?p a schema:Project ; dcterms:subject ?theme .
   ?theme skos:prefLabel ?label .
 } GROUP BY ?theme ?label ORDER BY DESC(?projets)""",
-    "example_organisations": """SELECT ?org ?nom WHERE {
+    "example_organisations": sparql_prefixes(["rdfs", "org"])
+    + """SELECT ?org ?nom WHERE {
   ?org a org:Organization ; rdfs:label ?nom .
 } ORDER BY ?nom LIMIT 100""",
-    "example_graphs": """SELECT ?g ?label (COUNT(*) AS ?triplets) WHERE {
+    "example_graphs": sparql_prefixes(["rdfs"])
+    + """SELECT ?g ?label (COUNT(*) AS ?triplets) WHERE {
   GRAPH ?g { ?s ?p ?o } OPTIONAL { ?g rdfs:label ?label }
 } GROUP BY ?g ?label""",
-    "example_construct": """CONSTRUCT { ?s ?p ?o } WHERE {
+    "example_construct": sparql_prefixes(["schema"])
+    + """CONSTRUCT { ?s ?p ?o } WHERE {
   ?s a schema:Project ; ?p ?o .
 } LIMIT 200""",
 }

@@ -38,7 +38,7 @@
 
   document.getElementById("examples").addEventListener("change", (e) => {
     if (e.target.value === "") return;
-    query.value = prefixes + "\n" + examples[Number(e.target.value)];
+    query.value = examples[Number(e.target.value)];  // complete, prefixes declared: as a client sends it
     highlight();
   });
 
