@@ -771,9 +771,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sparql_took": ("{count} en {ms} ms", "{count} in {ms} ms"),
     "sparql_lead": (
         "Interrogez les graphes publics (SPARQL 1.1). Délai maximal d'une requête : {s} s. Le même point "
-        "d'accès répond aux clients (<code>GET/POST /sparql</code>, protocole SPARQL 1.1).",
+        "d'accès répond aux clients (<code>GET/POST /sparql</code>, protocole SPARQL 1.1). Le graphe par "
+        "défaut est l'union des graphes publics : une chose décrite dans deux graphes y est trouvée deux "
+        "fois, <code>COUNT(DISTINCT ?x)</code> compte les choses.",
         "Query the public graphs (SPARQL 1.1). A query runs {s} s at most. The same endpoint answers "
-        "clients (<code>GET/POST /sparql</code>, SPARQL 1.1 protocol).",
+        "clients (<code>GET/POST /sparql</code>, SPARQL 1.1 protocol). The default graph is the union of "
+        "the public graphs: a thing described in two graphs is found twice there, "
+        "<code>COUNT(DISTINCT ?x)</code> counts things.",
     ),
     # /api (api/named_queries.py); the lead is our own markup
     "api_title": ("API des requêtes nommées", "Named queries API"),

@@ -51,24 +51,27 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 GRAPHS = (*formats.DESCRIPTION, formats.NQUADS)  # what CONSTRUCT and DESCRIBE answer in
 UPLOADS = (formats.TURTLE, formats.NTRIPLES, formats.RDFXML)  # a graph's triples (no dataset formats)
 
-EXAMPLES = {  # by their titles' keys in api/i18n.py; complete queries, as a client sends them
+# By their titles' keys in api/i18n.py; complete queries, as a client sends them. The default graph is the
+# union of the graphs, where a thing stated in two (an organisation in the catalogue and in a report) is
+# matched twice: DISTINCT, COUNT(DISTINCT …) and a label's language keep one row per thing.
+EXAMPLES = {
     "example_projects": sparql_prefixes(["rdfs", "schema", "dcterms"])
-    + """SELECT ?projet ?label ?territoire WHERE {
+    + """SELECT DISTINCT ?projet ?label ?territoire WHERE {
   ?projet a schema:Project ; rdfs:label ?label .
   OPTIONAL { ?projet dcterms:spatial ?territoire }
-} LIMIT 50""",
+} ORDER BY ?label LIMIT 50""",
     "example_communes": sparql_prefixes(["dcterms", "igeo"])
-    + """SELECT ?dep ?nom (COUNT(?commune) AS ?communes) WHERE {
+    + """SELECT ?dep ?nom (COUNT(DISTINCT ?commune) AS ?communes) WHERE {
   ?commune a igeo:Commune ; dcterms:isPartOf ?dep .
   ?dep a igeo:Departement ; igeo:nom ?nom .
 } GROUP BY ?dep ?nom ORDER BY DESC(?communes)""",
     "example_themes": sparql_prefixes(["schema", "dcterms", "skos"])
-    + """SELECT ?theme ?label (COUNT(?p) AS ?projets) WHERE {
+    + """SELECT ?theme ?label (COUNT(DISTINCT ?p) AS ?projets) WHERE {
   ?p a schema:Project ; dcterms:subject ?theme .
-  ?theme skos:prefLabel ?label .
+  ?theme skos:prefLabel ?label FILTER(LANG(?label) = "fr")
 } GROUP BY ?theme ?label ORDER BY DESC(?projets)""",
     "example_organisations": sparql_prefixes(["rdfs", "org"])
-    + """SELECT ?org ?nom WHERE {
+    + """SELECT DISTINCT ?org ?nom WHERE {
   ?org a org:Organization ; rdfs:label ?nom .
 } ORDER BY ?nom LIMIT 100""",
     "example_graphs": sparql_prefixes(["rdfs"])
