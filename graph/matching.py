@@ -427,6 +427,13 @@ class NameIndex:
             found += [self.entities[i] for i in self.by_code.get((t, value), ())]
         return found
 
+    def served_by(self, postal_code: str) -> list[Entity]:
+        """The communes a postal code serves, the most populous first: what a postal code given for an INSEE
+        code stands for (an agent knows her commune's postal code, seldom its INSEE code). A scan: asked
+        only of a code no commune has."""
+        served = [e for e in self.entities.values() if e.type == "commune" and postal_code in e.postal_codes]
+        return sorted(served, key=lambda e: (-(e.population or 0), e.name))
+
     def has(self, key: str) -> bool:
         """Some entity bears this key (a cheap test before :meth:`exact`, span by span of a text)."""
         return key in self._keys

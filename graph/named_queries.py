@@ -398,7 +398,9 @@ def territory_iri(
         return ox.NamedNode(iri)
     found = names.lookup_code(bare, (kind,))
     if len(found) != 1:
-        raise Unknown(f"no {kind} has or had the code {bare}")
+        raise Unknown(
+            f"no {kind} has or had the code {bare}" + (_postal(bare, names) if kind == "commune" else "")
+        )
     return ox.NamedNode(found[0].iri)
 
 
@@ -425,6 +427,17 @@ def _named(name: str, minter: Minter, names: NameIndex | None) -> str:
     if len(found) == 1:
         return f"its code is {coded[0]}; "
     return f"{len(found)} territories have this name: {', '.join(coded)}; "
+
+
+def _postal(code: str, names: NameIndex) -> str:
+    """What a postal code given for a commune's code (« 05000 ») stands for: the communes it serves, with
+    the INSEE codes to type instead (the ten most populous: a code may serve dozens)."""
+    served = names.served_by(code)
+    if not served:
+        return ""
+    listed = ", ".join(f"{e.name} ({e.code})" for e in served[:10])
+    more = f" and {len(served) - 10} more" if len(served) > 10 else ""
+    return f"; {code} is a postal code, that of {listed}{more}: give the commune's INSEE code"
 
 
 def bindings(

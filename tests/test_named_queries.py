@@ -311,6 +311,17 @@ def test_a_territory_given_by_its_name_is_answered_with_its_code(api_url):
     assert r.status_code == 400 and "type its code, not its name" in r.json()["detail"]
 
 
+def test_a_postal_code_given_for_a_commune_s_code_names_the_communes_it_serves(api_url):
+    """« territoire=05000 » answered « no commune has or had the code 05000 »: an agent knows her postal
+    code, not the INSEE code. The 404 says it is a postal code and gives its communes' INSEE codes."""
+    r = httpx.get(api_url + "/api/annuaire-lieux", params={"territoire": "05000"}, timeout=60)
+    detail = r.json()["detail"]
+    assert r.status_code == 404 and "05000 is a postal code, that of Gap (05061), " in detail, detail
+    assert "Pelleautier (05100)" in detail and detail.endswith("give the commune's INSEE code")
+    r = httpx.get(api_url + "/api/territoire-parents", params={"territoire": "99999"}, timeout=60)
+    assert r.status_code == 404 and "postal code" not in r.json()["detail"]
+
+
 def test_a_decimal_takes_a_french_decimal_comma():
     """minimum=1000,5 was refused, « '1000,5' is not a valid decimal », in English only: a French decimal
     comma reads as the point, and a value that is no number is told in French too."""
