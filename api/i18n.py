@@ -85,12 +85,19 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Filter “{facet}”: no value “{value}”. Tick the values on the list's page.",
     ),
     "of": ("sur", "of"),
-    "download": ("Télécharger cette page", "Download this page"),
-    "download_all": ("Toute la liste", "The whole list"),
+    # The download links' words say what each file holds: the page's rows, the whole list, or its first
+    # rows when the list is longer than the files' cap (COMMUNS_LIST_ROWS).
+    "download": ("Télécharger cette page ({rows})", "Download this page ({rows})"),
+    "download_all": ("Toute la liste ({rows})", "The whole list ({rows})"),
     "download_cut": (
-        "les {n} premières lignes ; l'en-tête Link rel=next de la réponse mène à la suite",
-        "the first {n} rows; the response's Link rel=next header leads to the rest",
+        "Les {n} premières lignes de la liste, sur {total}",
+        "The first {n} rows of the list, of {total}",
     ),
+    "download_rest": (
+        "pour la suite, filtrez la liste ou suivez l'en-tête Link rel=next de la réponse",
+        "for the rest, filter the list or follow the response's Link rel=next header",
+    ),
+    "rows": ("ligne|lignes", "row|rows"),
     "formats": ("Cette ressource en données", "This resource as data"),
     "query_sparql": ("L'interroger en SPARQL", "Query it in SPARQL"),
     "cited_by": ("Cité par", "Cited by"),

@@ -18,6 +18,7 @@ from pages_helpers import pages_store, serve, wait_for_index
 
 from api import lists, public_http
 from api.i18n import date_text, translator
+from api.pages import number
 from graph import outlines, search
 from graph.store import GraphMeta
 from loaders.gazetteer import REFERENCE_DIR, load_gazetteer
@@ -747,11 +748,11 @@ def test_a_search_finding_nothing_shows_no_empty_facets_and_english_pages_no_fre
         html = httpx.get(f"{url}/recherche", params={"q": "xqzw", "lang": lang}).text
         assert "<fieldset" not in html and 'class="facets"' not in html
     found = httpx.get(f"{url}/recherche", params={"q": "saison", "lang": "en"}).text
-    assert "<fieldset" in found and "Download this page: <a" in found
+    assert "<fieldset" in found and re.search(r"Download this page \([^)]*\): <a", found)
     french = httpx.get(f"{url}/recherche", params={"q": "saison", "lang": "fr"}).text
-    assert "Télécharger cette page\u00a0: <a" in french
+    assert re.search("Télécharger cette page \\([^)]*\\)\u00a0: <a", french)
     for path, said in [
-        ("/projets", "The whole list: <a"),
+        ("/projets", "The whole list ("),
         ("/def", "Namespace: <code"),
         ("/api", "Columns: "),
     ]:
@@ -898,7 +899,11 @@ def test_during_the_first_index_build_index_pages_say_503_and_the_rest_answers(
 
 def test_a_lists_twins_give_its_page_and_the_whole_list_says_where_it_is_cut(url):
     """The page's CSV and JSON links give its rows; "the whole list" gives up to list_rows rows (10,000),
-    and a Link rel=next header leads to the rest (the territories: the whole country's communes)."""
+    and a Link rel=next header leads to the rest (the territories: the whole country's communes). Each
+    link's words say what its file holds: « Télécharger cette page » gave 50 rows of 215 on /recherche, and
+    « Toute la liste » 10,000 of 36,377 on /territoires, the cap said after the links in words a reader
+    took for a note on the Excel file; now « Télécharger cette page (50 lignes sur 215) », « Toute la liste
+    (4 357 lignes) », « Les 10 000 premières lignes de la liste, sur 36 377 »."""
     html = httpx.get(f"{url}/territoires", params={"tri": "nom", "page": 2}).text
     shown = re.findall(r'<li><a href="(/id/[^"]+)">', html.split('class="results"', 1)[1])
     twin = re.search(r'href="(/territoires\.json\?[^"]*)">JSON</a><br>', html)[1].replace("&amp;", "&")
@@ -907,16 +912,24 @@ def test_a_lists_twins_give_its_page_and_the_whole_list_says_where_it_is_cut(url
     first = httpx.get(f"{url}/territoires.csv", params={"tri": "nom"}, timeout=60)
     total = httpx.get(f"{url}/territoires.json", params={"limit": 1}).json()["total"]
     rows = list(csv.DictReader(io.StringIO(first.text)))
-    assert total > len(rows) == 10_000 and "(les 10\u202f000 premières lignes" in html
+    assert total > len(rows) == 10_000
+    assert f"Télécharger cette page (50 lignes sur {number(total, 'fr')})\u00a0: <a" in html
+    assert f"Les 10\u202f000 premières lignes de la liste, sur {number(total, 'fr')}\u00a0: <a" in html
+    assert "Toute la liste" not in html
     following = re.fullmatch(r'<(/territoires\.csv\?[^>]*page=2[^>]*)>; rel="next"', first.headers["link"])[1]
     rest = list(csv.DictReader(io.StringIO(httpx.get(url + following, timeout=60).text)))
     assert rest and not {r["iri"] for r in rest} & {r["iri"] for r in rows}
     whole = httpx.get(f"{url}/lieux.csv")  # fits: the whole list, no Link
     assert "link" not in whole.headers
-    assert (
-        len(list(csv.DictReader(io.StringIO(whole.text)))) == httpx.get(f"{url}/lieux.json").json()["total"]
-    )
-    assert "premières lignes" not in httpx.get(f"{url}/lieux").text
+    listed = len(list(csv.DictReader(io.StringIO(whole.text))))
+    assert listed == httpx.get(f"{url}/lieux.json").json()["total"]
+    places = httpx.get(f"{url}/lieux", params={"lang": "en"}).text
+    rows_said = f"{number(listed, 'en')} {translator('en')('rows', n=listed)}"
+    assert f"The whole list ({rows_said}): <a" in places and "The first" not in places
+    found = httpx.get(f"{url}/recherche.json", params={"q": "saint", "limit": 1}).json()["total"]
+    assert found > 50
+    said = f"Télécharger cette page (50 lignes sur {number(found, 'fr')})\u00a0: <a"
+    assert said in httpx.get(f"{url}/recherche", params={"q": "saint"}).text
 
 
 def test_a_page_past_the_last_is_a_404_that_says_how_many_there_are(url):
