@@ -695,33 +695,32 @@ def test_a_former_unit_names_its_commune_today(territory_store):
         nq.territory_iri("region/99", m, names=names)
 
 
-def test_france_services_open_saturday_morning(base_iri):
-    """Written against the places' shape (schema:openingHoursSpecification); checked on a small graph."""
-    store = OxigraphStore(base_iri)
-    b = base_iri
+def test_france_services_open_saturday_morning(api_url, api_store):
+    """Written against the places' shape (schema:openingHoursSpecification). Its hours read « 09:00:00 »
+    where the contact sheet (annuaire-lieux) writes « 09:00-12:00 »: HH:MM now, on every store."""
+    b, graph = api_store.minter.base, api_store.minter.graph("essai-samedi")
     ttl = f"""@prefix schema: <http://schema.org/> . @prefix cs: <https://w3id.org/communs-services/def#> .
     @prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix dcterms: <http://purl.org/dc/terms/> .
     @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
     @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-    <{b}id/commune/73054> a <{IGEO}Commune> ; rdfs:label "Bourg-Saint-Maurice"@fr ;
-      dcterms:isPartOf <{b}id/departement/73> .
-    <{b}id/reseau/france-services> skos:prefLabel "France Services"@fr .
-    <{b}id/lieu/fs-bsm> a schema:Place, cs:ServicePlace ; rdfs:label "France Services BSM"@fr ;
-      cs:network <{b}id/reseau/france-services> ; dcterms:spatial <{b}id/commune/73054> ;
+    <{b}id/reseau/essai-france-services> skos:prefLabel "France Services"@fr .
+    <{b}id/lieu/essai-fs-bsm> a schema:Place, cs:ServicePlace ; rdfs:label "France Services BSM"@fr ;
+      cs:network <{b}id/reseau/essai-france-services> ; dcterms:spatial <{b}id/commune/73054> ;
       schema:openingHoursSpecification [ schema:dayOfWeek schema:Saturday ;
         schema:opens "09:00:00"^^xsd:time ; schema:closes "12:00:00"^^xsd:time ] .
-    <{b}id/lieu/fs-apres-midi> a schema:Place ; rdfs:label "France Services l'après-midi"@fr ;
-      cs:network <{b}id/reseau/france-services> ; dcterms:spatial <{b}id/commune/73054> ;
+    <{b}id/lieu/essai-fs-apres-midi> a schema:Place ; rdfs:label "France Services l'après-midi"@fr ;
+      cs:network <{b}id/reseau/essai-france-services> ; dcterms:spatial <{b}id/commune/73054> ;
       schema:openingHoursSpecification [ schema:dayOfWeek schema:Saturday ;
         schema:opens "14:00:00"^^xsd:time ; schema:closes "17:00:00"^^xsd:time ] ."""
-    import pyoxigraph as ox
-
-    triples = [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)]
-    store.replace_graph(store.minter.graph("lieux"), triples, GraphMeta("lieux", "test"))
-    q = nq.load_all()["france-services-samedi"]
-    rows = store.select(q.sparql, nq.bindings(q, {"departement": "73"}, store.minter))
-    assert [r["nom"].value for r in rows] == ["France Services BSM"]
-    assert rows[0]["ouvre"].value == "09:00:00"
+    api_store.replace_graph(graph, [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)])
+    try:
+        url = api_url + "/api/france-services-samedi"
+        rows = httpx.get(url, params={"departement": "73"}, timeout=60).json()
+        ours = [(r["nom"], r["ouvre"], r["ferme"]) for r in rows if "/id/lieu/essai-fs-" in r["lieu"]]
+        assert ours == [("France Services BSM", "09:00", "12:00")]
+        assert len(rows) > 1  # the bundled list's too
+    finally:
+        api_store.replace_graph(graph, [])
 
 
 def test_territories_without_project_counts_sub_territories(base_iri):

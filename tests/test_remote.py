@@ -37,6 +37,7 @@ from test_named_queries import (  # noqa: F401
     load_bundle,
     test_every_operation_answers_its_example,
     test_formats_and_paging,
+    test_france_services_open_saturday_morning,
     test_injection_attempts_are_values_or_400,
     test_projects_of_a_departement_include_its_communes_and_epci,
     test_the_directory_gives_a_day_s_intervals_in_the_order_of_the_day_and_a_closed_day_alike,
