@@ -26,8 +26,9 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# The embedded store is rebuilt when the bundled data, ontology or loaders change.
-$(STORE).loaded: $(VENV)/.installed $(shell find data ontology loaders -type f -not -name '*.pyc' 2>/dev/null)
+# The embedded store is rebuilt when the bundled data, ontology, loaders or the graph code they call change
+# (graph/contact.py decides which e-mail addresses are private).
+$(STORE).loaded: $(VENV)/.installed $(shell find data ontology loaders graph -type f -not -name '*.pyc' 2>/dev/null)
 	$(BIN)/communs load --store $(STORE)
 	touch $@
 
