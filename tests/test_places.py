@@ -11,7 +11,7 @@ from conftest import load_bundled_places, load_reference
 from api import cli
 from graph import named_queries, search
 from graph.store import OxigraphStore
-from loaders import SourceError, places
+from loaders import ImportResult, SourceError, places
 from loaders.hours import HoursError, parse_day, parse_week
 
 FIXTURES = Path(__file__).parent / "fixtures" / "places"
@@ -209,13 +209,18 @@ kind = "integer"
 """
 
 
+def _load(tmp_path: Path, mapping: str, rows: str, store: OxigraphStore) -> ImportResult:
+    """A list of places (``rows``, CSV) read with ``mapping`` (TOML) from files, as `communs load` does."""
+    (tmp_path / "m.toml").write_text(mapping, encoding="utf-8")
+    (tmp_path / "l.csv").write_text(rows, encoding="utf-8")
+    return places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
+
+
 def test_typed_columns_are_read_or_reported(base_iri: str, tmp_path: Path) -> None:
     """A cell its kind cannot read is named in the report with its line, and its place is kept."""
-    (tmp_path / "m.toml").write_text(MAPPING, encoding="utf-8")
     rows = 'id,nom,lat,lon,accessible,surface,places\nA,Salle A,45.6,6.7,oui,"12,5",20\n'
-    (tmp_path / "l.csv").write_text(rows + "B,Salle B,45.6,6.8,non,grand,vingt\n", encoding="utf-8")
     store = OxigraphStore(base_iri)
-    result = places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
+    result = _load(tmp_path, MAPPING, rows + "B,Salle B,45.6,6.8,non,grand,vingt\n", store)
     for g in result.graphs:
         store.replace_graph(g.graph, g.triples, g.meta)
     query = PREFIXES + "SELECT ?n ?a ?s ?c WHERE { ?p rdfs:label ?n ; cs:accessible ?a "
@@ -236,15 +241,17 @@ def test_comments_are_unescaped_and_name_no_one(base_iri: str, tmp_path: Path) -
         '[[properties]]\ncolumn = "note"\nproperty = "schema:description"\nlang = "fr"\n\n'
         '[[properties]]\ncolumn = "mail"\nproperty = "schema:email"\n'
     )
-    (tmp_path / "m.toml").write_text(mapping, encoding="utf-8")
-    (tmp_path / "l.csv").write_text(
-        "id,nom,lat,lon,note,mail\n"
-        "A,Bus\\x20d\\u2019Avignon,45.6,6.7,Le\\x20bus\\x20circule\\xA0: voir jean.dupont@laposte.fr "
-        "ou 04.92.70.14.27,accueil@desk.example.fr\n",
-        encoding="utf-8",
-    )
     store = OxigraphStore(base_iri)
-    result = places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
+    result = _load(
+        tmp_path,
+        mapping,
+        (
+            "id,nom,lat,lon,note,mail\n"
+            "A,Bus\\x20d\\u2019Avignon,45.6,6.7,Le\\x20bus\\x20circule\\xA0: voir jean.dupont@laposte.fr "
+            "ou 04.92.70.14.27,accueil@desk.example.fr\n"
+        ),
+        store,
+    )
     values = {t.predicate.value.rsplit("/", 1)[1]: t.object.value for t in result.graphs[0].triples}
     assert values["name"] == "Bus d\u2019Avignon"
     assert values["description"] == "Le bus circule\xa0: voir [courriel retiré] ou [téléphone retiré]"
@@ -260,17 +267,19 @@ def test_a_comment_keeps_its_desk_s_own_number_and_no_other(base_iri: str, tmp_p
         '[[properties]]\ncolumn = "tel"\nproperty = "schema:telephone"\n\n'
         '[contact]\nname = "contact"\ntelephone = "tel_contact"\n'
     )
-    (tmp_path / "m.toml").write_text(mapping, encoding="utf-8")
-    (tmp_path / "l.csv").write_text(
-        "id,nom,lat,lon,note,tel,contact,tel_contact\n"
-        "A,Desk A,45.6,6.7,Possibilité de prendre rendez-vous au 04.75.91.40.07 ou 06.38.23.07.34,"
-        "04 75 91 40 07,Jean Dupont,06 38 23 07 34\n"
-        "B,Desk B,45.6,6.8,Rendez-vous au 04 92 70 14 27 ; sinon Desk A au 04 75 91 40 07,"
-        "+33 4 92 70 14 27,,\n",
-        encoding="utf-8",
-    )
     store = OxigraphStore(base_iri)
-    result = places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
+    result = _load(
+        tmp_path,
+        mapping,
+        (
+            "id,nom,lat,lon,note,tel,contact,tel_contact\n"
+            "A,Desk A,45.6,6.7,Possibilité de prendre rendez-vous au 04.75.91.40.07 ou 06.38.23.07.34,"
+            "04 75 91 40 07,Jean Dupont,06 38 23 07 34\n"
+            "B,Desk B,45.6,6.8,Rendez-vous au 04 92 70 14 27 ; sinon Desk A au 04 75 91 40 07,"
+            "+33 4 92 70 14 27,,\n"
+        ),
+        store,
+    )
     public = next(g for g in result.graphs if g.graph.endswith("test-typees"))
     notes = {t.object.value for t in public.triples if t.predicate.value.endswith("description")}
     assert notes == {
@@ -425,21 +434,23 @@ def test_a_later_commune_column_stands_in_where_the_address_agrees(base_iri: str
     """The first column's commune; a later column's where the first names none and the row's postal code
     or locality agrees with it (or the row has neither); else the one the postal code and locality name
     (E: 97418 Le Tampon, not the Bonifacio a metropolitan geocoder gave); else none, reported."""
-    (tmp_path / "m.toml").write_text(COMMUNES, encoding="utf-8")
-    (tmp_path / "l.csv").write_text(
-        "id,nom,insee,insee_geo,lat,lon,cp,ville\n"
-        "A,Salle A,73054,73285,45.6,6.7,73700,Bourg-Saint-Maurice\n"
-        "B,Salle B,0,73285,45.6,6.8,73700,\n"
-        "C,Salle C,,73285,45.6,6.8,0,Séez\n"
-        "D,Salle D,0,73054,45.6,6.8,0,\n"
-        "E,Salle E,0,2A041,-21.2,55.5,97418,Le Tampon\n"
-        "F,Salle F,14327,06152,43.627,7.041,0,Sophia Antipolis\n"
-        "G,Salle G,14327,,43.627,7.041,0,Sophia Antipolis\n"
-        "H,Salle H,14327,,49.2,-0.33,0,Sophia Antipolis\n",
-        encoding="utf-8",
-    )
     store = OxigraphStore(base_iri)
-    result = places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
+    result = _load(
+        tmp_path,
+        COMMUNES,
+        (
+            "id,nom,insee,insee_geo,lat,lon,cp,ville\n"
+            "A,Salle A,73054,73285,45.6,6.7,73700,Bourg-Saint-Maurice\n"
+            "B,Salle B,0,73285,45.6,6.8,73700,\n"
+            "C,Salle C,,73285,45.6,6.8,0,Séez\n"
+            "D,Salle D,0,73054,45.6,6.8,0,\n"
+            "E,Salle E,0,2A041,-21.2,55.5,97418,Le Tampon\n"
+            "F,Salle F,14327,06152,43.627,7.041,0,Sophia Antipolis\n"
+            "G,Salle G,14327,,43.627,7.041,0,Sophia Antipolis\n"
+            "H,Salle H,14327,,49.2,-0.33,0,Sophia Antipolis\n"
+        ),
+        store,
+    )
     spatial = {
         t.subject.value.rsplit("/", 1)[1]: t.object.value.rsplit("/", 1)[1]
         for t in result.graphs[0].triples
@@ -480,19 +491,21 @@ def test_a_street_loses_the_postal_code_and_town_it_ends_with(base_iri: str, tmp
     """Some cells of a street column end with, or are, the row's postal code and town (7 France Services,
     1 tiers-lieu): the page showed « 3 rue Hélène Boucher 40220 TARNOS » over « 40220 TARNOS ». They are
     taken off that cell only, and reported; a CEDEX box, a town without its postal code stay."""
-    (tmp_path / "m.toml").write_text(STREETS, encoding="utf-8")
-    (tmp_path / "l.csv").write_text(
-        "id,nom,adresse,complement,cp,ville\n"
-        "A,Salle A,3 rue Hélène Boucher 40220 TARNOS,,40220,TARNOS\n"
-        "B,Salle B,1 rue Chapelle du Saint esprit 62130 Saint Pol sur Ternoise,BP 12,"
-        "62130,Saint-Pol-sur-Ternoise\n"
-        "C,Salle C,40220 Tarnos,,40220,TARNOS\n"
-        "D,Salle D,87 avenue des frères Perret CS 70061,,69192,Saint Fons\n"
-        "E,Salle E,12 route de Gap,,05000,Gap\n",
-        encoding="utf-8",
-    )
     store = OxigraphStore(base_iri)
-    result = places.build(tmp_path / "l.csv", tmp_path / "m.toml", store.minter, store)
+    result = _load(
+        tmp_path,
+        STREETS,
+        (
+            "id,nom,adresse,complement,cp,ville\n"
+            "A,Salle A,3 rue Hélène Boucher 40220 TARNOS,,40220,TARNOS\n"
+            "B,Salle B,1 rue Chapelle du Saint esprit 62130 Saint Pol sur Ternoise,BP 12,"
+            "62130,Saint-Pol-sur-Ternoise\n"
+            "C,Salle C,40220 Tarnos,,40220,TARNOS\n"
+            "D,Salle D,87 avenue des frères Perret CS 70061,,69192,Saint Fons\n"
+            "E,Salle E,12 route de Gap,,05000,Gap\n"
+        ),
+        store,
+    )
     streets = {
         t.subject.value: t.object.value
         for t in result.graphs[0].triples
