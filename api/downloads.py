@@ -64,7 +64,7 @@ def downloads_page(request: Request, ext: str | None = None) -> Response:
         body = {**(manifest or {"version": None, "files": []}), **preparing, "error": dumps.error}
         return tagged(request, json.dumps(body, ensure_ascii=False), "application/json", headers)
     if fmt is formats.CSV:
-        rows = ([_cell(f.get(c)) for c in COLUMNS] for f in (manifest or {"files": []})["files"])
+        rows = ([formats.joined(f.get(c)) for c in COLUMNS] for f in (manifest or {"files": []})["files"])
         body = formats.spreadsheet_csv(COLUMNS, rows)
         return tagged(request, body, "text/csv; charset=utf-8", headers)
     lang = language(request)
@@ -76,10 +76,6 @@ def downloads_page(request: Request, ext: str | None = None) -> Response:
     response = render(request, "downloads.html", context)
     response.headers.update(retry)
     return response
-
-
-def _cell(value: object) -> object:
-    return " | ".join(value) if isinstance(value, list) else value  # as a list's twin joins its values
 
 
 def file_view(f: dict, lang: str, files: list[dict], contributions: str) -> dict:

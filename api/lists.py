@@ -231,10 +231,6 @@ def told_apart(
 COLUMNS = {"iri": "column_iri", "label": "column_label", "snippet": "column_snippet"}
 
 
-def _cell(value: str | list[str]) -> str:
-    return value if isinstance(value, str) else " | ".join(value)
-
-
 def twin_etag(request: Request, cat: search.Catalog, fmt: formats.Format) -> str:
     """A twin's ETag as a resource page's (api/resources.py): the version its rows were read at (the
     index's, which may follow the store's by a moment), its format and language, and its query."""
@@ -260,7 +256,7 @@ def export(
     if fmt is formats.JSON:
         body = {"total": total, **extra, "next": following, "items": items}
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)
-    cells = ([r["iri"], r["label"], *(_cell(r.get(c, [])) for c in columns)] for r in items)
+    cells = ([r["iri"], r["label"], *(formats.joined(r.get(c, [])) for c in columns)] for r in items)
     header = ["iri", "label", *columns]
     if fmt is formats.EXCEL:  # people read its header, programs the comma CSV's
         t = translator(language(request))

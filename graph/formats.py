@@ -201,6 +201,11 @@ def spreadsheet_text(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and spreadsheet_cells([cell[1:]]) == [cell] else cell
 
 
+def joined(value: Any) -> Any:
+    """A cell holding several values (a list) as the platform's CSV files write them, joined by " | "."""
+    return " | ".join(value) if isinstance(value, list) else value
+
+
 def spreadsheet_csv(header: list[str], rows: Iterable[Iterable[Any]], fmt: Format = CSV) -> str:
     out = io.StringIO()
     if fmt is EXCEL:
