@@ -70,7 +70,8 @@ def downloads_page(request: Request, ext: str | None = None) -> Response:
     lang = language(request)
     licences = licence_context(request)  # each graph's licence in the catalogue's words
     listed = manifest["files"] if manifest else []
-    files = [file_view(f, lang, listed, licences["contributions"]) for f in listed]
+    stated = {f["graph"]: f["license"] for f in listed if f.get("graph") is not None}  # each graph's
+    files = [file_view(f, lang, stated, licences["contributions"]) for f in listed]
     context = {"manifest": manifest, "files": files, "error": dumps.error, "pending": pending, "wait": wait}
     context |= licences
     response = render(request, "downloads.html", context)
@@ -78,10 +79,10 @@ def downloads_page(request: Request, ext: str | None = None) -> Response:
     return response
 
 
-def file_view(f: dict, lang: str, files: list[dict], contributions: str) -> dict:
+def file_view(f: dict, lang: str, stated: dict[str, str | None], contributions: str) -> dict:
     """A file as the page shows it: its title in the page's language (the manifest's are French, for
-    machines), its size for people; a table's licences, those of the graphs its rows come from (``files``
-    name each graph's), each once (the ``contributions`` graph's, each resource's own, apart)."""
+    machines), its size for people; a table's licences, those of the graphs its rows come from (``stated``
+    by graph), each once (the ``contributions`` graph's, each resource's own, apart)."""
     t = translator(lang)
     name = f["name"]
     if name == NQUADS:
@@ -92,7 +93,6 @@ def file_view(f: dict, lang: str, files: list[dict], contributions: str) -> dict
         title = t("dump_data_inclusion", name=name.removeprefix(DATA_INCLUSION_DIR + "/"))
     else:
         title = t("dump_" + name) if "dump_" + name in STRINGS else f["title"]
-    stated = {g["graph"]: g["license"] for g in files if g.get("graph") is not None}
     licences = {stated.get(g) or (g == contributions): g for g in f.get("sources") or ()}
     sources = [(stated.get(g), g) for g in licences.values()]
     return {**f, "title": title, "size": file_size(f["bytes"], lang), "licences": sources}

@@ -1156,11 +1156,11 @@ class Catalog:
         Alpes » is « Hautes-Alpes », « Bouche du Rhone » « Bouches-du-Rhône ». Each of their words is one
         of the index, so none is respelt, and written together they find nothing. The nearest name first,
         then the most populous of its territories."""
-        key = name_key(text)
-        found = process.extractOne(key, self.territory_names().keys(), scorer=OSA.distance, score_cutoff=2)
+        key, names = name_key(text), self.territory_names()
+        found = process.extractOne(key, names.keys(), scorer=OSA.distance, score_cutoff=2)
         if len(key) < 6 or not found or found[1] == 0:
             return None
-        named = (self.territories[i] for i in self._named[found[0]])
+        named = (self.territories[i] for i in names[found[0]])
         label = BRACKETED.sub("", max(named, key=lambda t: t.population or 0).label).strip()
         return label if self.search(label, kinds or [], selected or {}, 0, 1)[0] else None
 
