@@ -165,6 +165,22 @@ def test_a_share_of_a_grant_and_a_budget_are_not_grants_of_their_own(store, mint
     assert [r["projet"].value for r in rows if r["role"].value == "financeur"].count(project) == 1
 
 
+def test_a_grant_stated_in_two_graphs_is_counted_once_by_funder(base_iri, result, minter):
+    """The default graph is the union of the graphs: a grant a second source states again matched twice,
+    and « Financements par financeur » summed its amount twice."""
+    store = load(base_iri, result)
+    for g in result.graphs:
+        store.replace_graph(g.graph + "-copie", g.triples, g.meta)
+    query = named_queries.load_all()["financements-par-financeur"]
+    by_funder = {
+        r["financeur"].value.rsplit("/", 1)[1]: (
+            int(r["financements"].value), Decimal(r["montant"].value), int(r["montantsConnus"].value)
+        )
+        for r in store.select(query.sparql, named_queries.bindings(query, {}, minter))
+    }
+    assert by_funder["feder"] == (2, Decimal("3946100.06"), 2)
+
+
 def test_funders_without_amount_and_amounts_that_are_not_funding(store, minter):
     lab = ox.NamedNode(minter.thing("projet", "lab-3i-illetrisme-illectronisme-itinerance"))
     funders = values(
