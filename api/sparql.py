@@ -426,11 +426,11 @@ def _stream(first: list[bytes], answer: Answer, done: Callable[[], None]) -> Ite
 
 
 def _as_written(query: str, e: StoreError) -> StoreError:
-    """A syntax error placed in the text the client sent (:func:`as_sparql11` may have rewritten it; the
-    rewrite keeps a valid query valid, so only an invalid one gets here and fails at parsing), and the
-    first word named when it is no query form, or the prefixes used undeclared, where the engine's words
-    would not help."""
-    if not str(e).startswith("invalid SPARQL:"):
+    """A syntax error placed in the text the client sent (:func:`as_sparql11` may have rewritten it, and a
+    remote store's server read it with our prologue), and the first word named when it is no query form,
+    or the prefixes used undeclared, where the engine's words would not help. A remote server's other
+    refusals are its own to word."""
+    if not str(e).startswith(("invalid SPARQL:", "the SPARQL server rejected the request:")):
         return e
     try:
         ox.Store().query(query)

@@ -463,6 +463,17 @@ def test_real_clients_through_communs_serve(served):
     assert csv.status_code == 200 and csv.text.startswith("s\r\n")
 
 
+def test_a_syntax_error_is_placed_and_explained_as_on_the_embedded_store(served):
+    """The server's own words came back (« the SPARQL server rejected the request: … » on Virtuoso, its
+    parser's dump on Oxigraph): a reader whose client adds no prefixes was not told which to add."""
+    r = httpx.get(served + "/sparql", params={"query": "SELECT ?p WHERE { ?p a schema:Project }"})
+    assert r.status_code == 400 and r.text == (
+        "invalid SPARQL: prefix schema: (at 1:24) is not declared: add PREFIX schema: <http://schema.org/>\n"
+    )
+    r = httpx.get(served + "/sparql", params={"query": "SELEC ?s WHERE { ?s ?p ?o }"})
+    assert r.status_code == 400 and "unknown keyword 'SELEC' at 1:1" in r.text
+
+
 @pytest.mark.parametrize(
     "query",
     [
