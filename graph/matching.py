@@ -21,7 +21,7 @@ import unicodedata
 import weakref
 from bisect import bisect_left, insort
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -380,7 +380,7 @@ class NameIndex:
                 new.aliases[i] = read.aliases[i]
             new.entities.pop(i, None)
         new.entities.update(after)
-        _place(new.entities, after.values(), lambda code: new.entities[new.by_code[("departement", code)][0]])
+        _place(new.entities, after.values())
         keys |= new._edit(after.values(), add=True)
         for commune, projects, places in _counts(before.values(), after.values(), moved):
             if (e := new.entities.get(commune)) is not None and e.type == "commune":
@@ -785,11 +785,11 @@ def read_index(store: Store) -> NameIndex:
     """The index of the store's public data, read whole."""
     read = _read_subjects(store, None)
     entities = read.entities
-    by_dep = {e.code: e for e in entities.values() if e.type == "departement"}
-    _place(entities, entities.values(), by_dep.__getitem__)
-    for d in by_dep.values():  # a région covers its départements: asked with one of them, it is in scope
-        for r in d.regions:
-            entities[r].departements = tuple(sorted((*entities[r].departements, d.code)))
+    _place(entities, entities.values())
+    for d in entities.values():  # a région covers its départements: asked with one of them, it is in scope
+        if d.type == "departement":
+            for r in d.regions:
+                entities[r].departements = tuple(sorted((*entities[r].departements, d.code)))
     for commune, projects, places in _counts((), entities.values(), set(entities)):
         if (e := entities.get(commune)) is not None and e.type == "commune":
             e.projects += projects
@@ -800,9 +800,7 @@ def read_index(store: Store) -> NameIndex:
     return index
 
 
-def _place(
-    entities: dict[str, Entity], placing: Iterable[Entity], departement: Callable[[str], Entity]
-) -> None:
+def _place(entities: dict[str, Entity], placing: Iterable[Entity]) -> None:
     """Départements, régions and EPCI of the entities ``placing`` (in ``entities``), from the territories
     they are part of, overlap or are located in."""
 
@@ -815,7 +813,7 @@ def _place(
         if e is None or iri in seen:
             return set()
         if e.type == "departement":
-            return {e.code}
+            return {iri}
         if e.type == "region":
             return set()
         out: set[str] = set()
@@ -828,15 +826,13 @@ def _place(
     def regions_of(e: Entity) -> set[str]:
         return {p for p in e.parents if level(p) == "region"}
 
-    placing = list(placing)
     for e in placing:
-        e.departements = tuple(sorted(departements_of(e.iri)))
+        departements = [entities[d] for d in departements_of(e.iri)]
+        e.departements = tuple(sorted({d.code for d in departements}))
         if e.type == "commune":
             e.epci = next((p for p in e.parents if level(p) == "epci"), "")
-    for e in placing:
         if e.type != "region":  # its own, and those of its départements
-            theirs = (regions_of(departement(d)) for d in e.departements)
-            e.regions = tuple(sorted(regions_of(e).union(*theirs)))
+            e.regions = tuple(sorted(regions_of(e).union(*map(regions_of, departements))))
 
 
 _lock = threading.Lock()
