@@ -844,7 +844,7 @@ _building: weakref.WeakSet[Store] = weakref.WeakSet()  # a read under way or abo
 # Writes told of since the cached version: (how many, the public graphs they changed).
 _told: weakref.WeakKeyDictionary[Store, tuple[int, set[str]]] = weakref.WeakKeyDictionary()
 SETTLE = 1.0  # seconds after a write before a whole re-read: one load is several writes
-stats = {"full_reads": 0, "read_apart": 0, "updates": 0}  # whole reads, those in a child, updates
+stats = {"full_reads": 0, "read_apart": 0}  # whole reads, those in a child process
 
 
 def start(store: Store) -> None:
@@ -933,9 +933,7 @@ def _refresh(store: Store) -> None:
                     _read.notify_all()
                     return
             told = cached is not None and count and cached[0] + count == version
-            index = cached[1].updated(store, graphs) if told else None
-            if cached and index is not None:
-                stats["updates"] += 1
+            if told and (index := cached[1].updated(store, graphs)) is not None:
                 with _lock:
                     _cache[store] = (version, index, cached[2], cached[3])
                     _read.notify_all()
