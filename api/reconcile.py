@@ -303,17 +303,13 @@ def _json_param(raw: str, field: str) -> Any:
         raise BadQuery(f"{field}: not JSON ({e})") from None
 
 
-def _negotiated(offered: formats.Format) -> list[Any]:
-    """A route's dependency: its one format negotiated before anything else, as on every route
-    (api/conneg.py): an ``Accept`` without it is a 406. OpenRefine sends ``*/*`` or no ``Accept``."""
-
-    def negotiate(request: Request) -> None:
-        conneg.choose(request, (offered,))
-
-    return [Depends(negotiate)]
+def _json_only(request: Request) -> None:
+    """A route's dependency: JSON negotiated before anything else, as on every route (api/conneg.py): an
+    ``Accept`` without it is a 406. OpenRefine sends ``*/*`` or no ``Accept``."""
+    conneg.choose(request, (formats.JSON,))
 
 
-JSON_ONLY, HTML_ONLY = _negotiated(formats.JSON), _negotiated(formats.HTML)
+JSON_ONLY, HTML_ONLY = [Depends(_json_only)], [Depends(conneg.page)]
 
 
 def _json(content: Any, status: int = 200) -> JSONResponse:
