@@ -30,7 +30,7 @@ from api.reconcile import (
     type_name,
 )
 from api.uploads import UploadError
-from graph.formats import spreadsheet_cells
+from graph.formats import joined, spreadsheet_cells
 from graph.matching import TERRITORY_TYPES, TYPES, NameIndex
 
 router = APIRouter()
@@ -73,19 +73,6 @@ def extension_columns(props: list[str]) -> list[str]:
     return [c for p in props for c in ([p, f"code_{p}"] if p in ENTITY_VALUED else [p])]
 
 
-def _cells(index: NameIndex, iri: str, props: list[str]) -> list[str]:
-    e = index.entities[iri]
-    out: list[str] = []
-    for p in props:
-        values = extension_values(index, e, p)
-        if p in ENTITY_VALUED:
-            related = [index.entities[v["id"]] for v in values]
-            out += [" | ".join(r.name for r in related), " | ".join(r.code for r in related)]
-        else:
-            out.append(" | ".join(str(next(iter(v.values()))) for v in values))
-    return out
-
-
 def linked_rows(
     index: NameIndex,
     header: list[str],
@@ -107,14 +94,15 @@ def linked_rows(
         if not found:
             return blank
         c = found[0]
-        return [
-            c.entity.iri,
-            c.entity.code,
-            c.entity.name,
-            f"{c.score:g}",
-            "true" if c.match else "false",
-            *_cells(index, c.entity.iri, props),
-        ]
+        cells = [c.entity.iri, c.entity.code, c.entity.name, f"{c.score:g}", "true" if c.match else "false"]
+        for p in props:
+            values = extension_values(index, c.entity, p)
+            if p in ENTITY_VALUED:
+                related = [index.entities[v["id"]] for v in values]
+                cells += [joined([r.name for r in related]), joined([r.code for r in related])]
+            else:
+                cells.append(joined([str(next(iter(v.values()))) for v in values]))
+        return cells
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
