@@ -386,24 +386,22 @@ class NameIndex:
             if (e := new.entities.get(commune)) is not None and e.type == "commune":
                 counted = {"projects": e.projects + projects, "places": e.places + places}
                 new.entities[commune] = dataclasses.replace(e, **counted)
-        added: dict[tuple[str, str | None], set[str]] = defaultdict(set)
-        removed: dict[tuple[str, str | None], set[str]] = defaultdict(set)
+        edits: dict[tuple[str, str | None], list[tuple[str, bool]]] = defaultdict(list)  # (key, added)
         for key in keys:
             was, now = self._pools(key), new._pools(key)
-            for pool in now - was:
-                added[pool].add(key)
-            for pool in was - now:
-                removed[pool].add(key)
+            for pool in was ^ now:
+                edits[pool].append((key, pool in now))
         new._sorted, new._backwards = dict(self._sorted), dict(self._backwards)
-        for pool in added.keys() | removed.keys():
+        for pool, edited in edits.items():
             for table, spelt in ((new._sorted, str), (new._backwards, _backwards)):
-                keys = list(table.get(pool, ()))
-                for key in removed[pool]:
-                    del keys[bisect_left(keys, spelt(key))]
-                for key in added[pool]:
-                    insort(keys, spelt(key))
-                table[pool] = keys
-                if not keys:
+                pooled = list(table.get(pool, ()))  # a copy: the list is shared with self
+                for key, added in edited:
+                    if added:
+                        insort(pooled, spelt(key))
+                    else:
+                        del pooled[bisect_left(pooled, spelt(key))]
+                table[pool] = pooled
+                if not pooled:
                     del table[pool]
         return new
 
