@@ -179,8 +179,7 @@ def _types(key: str, q: dict[str, Any]) -> tuple[str, ...]:
 
 def candidates(index: NameIndex, q: dict[str, Any], types: tuple[str, ...]) -> list[matching.Candidate]:
     """One query → its candidates, best first (codes first: a code names one entity for certain)."""
-    limit = q.get("limit", DEFAULT_LIMIT)
-    limit = max(1, min(MAX_LIMIT, int(limit))) if isinstance(limit, int | float) else DEFAULT_LIMIT
+    limit = max(1, min(MAX_LIMIT, int(q.get("limit", DEFAULT_LIMIT))))  # a number: the schema says so
     props: dict[str, list[str]] = {}
     for p in q.get("properties", ()):  # a property we do not have cannot narrow anything: ignored
         if p["pid"] in QUERY_PROPERTIES:
