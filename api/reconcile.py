@@ -295,9 +295,13 @@ def name_index(request: Request) -> NameIndex:
     return matching.index_of(request.app.state.store)
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _json_param(raw: str, field: str) -> Any:
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_refuse_constant)  # NaN, Infinity: Python's, not JSON's
     except ValueError as e:
         raise BadQuery(f"{field}: not JSON ({e})") from None
 

@@ -161,7 +161,9 @@ def test_specs_extension_query_examples_are_accepted(client, path):
 
 
 def test_bad_requests_get_a_clear_400(client):
-    for data in ({"queries": "{not json"}, {"queries": "[1, 2]"}, {"extend": '{"ids": []}'}, {}):
+    nan = '{"q0": {"query": "Gap", "limit": NaN}}'  # Python's json reads NaN, which JSON has not: a 500
+    bad = ({"queries": "{not json"}, {"queries": "[1, 2]"}, {"extend": '{"ids": []}'}, {}, {"queries": nan})
+    for data in bad:
         r = client.post("/reconcile", data=data)
         assert r.status_code == 400, (data, r.text)
         assert r.json()["message"]
