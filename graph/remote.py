@@ -27,11 +27,12 @@ import httpx
 import pyoxigraph as ox
 
 from graph import formats
-from graph.namespaces import CS, DCTERMS, RDFS, VOID, XSD
+from graph.namespaces import CS, DCTERMS, RDFS, VOID
 from graph.pool import EMPTY_GRAPH, Answer, Job, serialize, threaded_answer
 from graph.settings import Settings
 from graph.sparql_text import bind, named_iris, query_form
 from graph.store import BULK_TIMEOUT, GraphMeta, QueryTimeout, Store, StoreError, StoreUnavailable, as_rows
+from graph.terms import lit
 
 XML = formats.SPARQL_XML.media_type  # what we ask a server for: every server writes it, ASK included
 NT = formats.NTRIPLES.media_type
@@ -377,12 +378,9 @@ class RemoteStore(Store):
         cached = self._public_graphs
         if cached and cached[0] == version:
             return cached[1]
-        public = [g for g in self.graphs() if self.minter.is_public_graph(g)]
+        public = super().public_graphs()
         self._public_graphs = (version, public)
         return public
-
-    def has_graph(self, graph):
-        return graph in (self.public_graphs() if self.minter.is_public_graph(graph) else self.graphs())
 
     def count(self, graph=None):
         if graph is None:
@@ -553,7 +551,7 @@ class RemoteStore(Store):
             r["g"].value: int(r["n"].value)
             for r in self._rows(f"SELECT ?g ?n WHERE {{ GRAPH {s} {{ ?g {seen} ?n }} }}", {})  # type: ignore[union-attr]
         }
-        public = [g for g in self.graphs() if self.minter.is_public_graph(g)]
+        public = Store.public_graphs(self)  # not the cached list: another hand may have added graphs
         live = {}
         if public:
             query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
@@ -571,8 +569,7 @@ class RemoteStore(Store):
         m, triples, modified = (
             ox.NamedNode(i) for i in (self.meta_graph, VOID + "triples", DCTERMS + "modified")
         )
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-        at = ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))
+        at = lit(dt.datetime.now(dt.UTC).replace(microsecond=0))
         self.update(
             " ;\n".join(
                 f"DELETE {{ GRAPH {m} {{ {g} {triples} ?old . {g} {modified} ?was }} }} "

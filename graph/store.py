@@ -25,7 +25,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph import sparql_text
-from graph.namespaces import XSD, Minter
+from graph.namespaces import Minter
 from graph.sparql_text import Bindings, bind
 from graph.terms import Triples
 
@@ -138,7 +138,7 @@ class Store(ABC):
 
     def has_graph(self, graph: str) -> bool:
         """Whether the named graph exists (public or not)."""
-        return graph in self.graphs()
+        return graph in (self.public_graphs() if self.minter.is_public_graph(graph) else self.graphs())
 
     @abstractmethod
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
@@ -205,8 +205,7 @@ class Store(ABC):
 
     def meta_triples(self, graph: str, meta: GraphMeta, count: int) -> list[ox.Triple]:
         g = ox.NamedNode(graph)
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-        at = ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))
+        at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         source = ox.NamedNode(meta.source) if "://" in meta.source else ox.Literal(meta.source)
         t = Triples()
         t.a(g, "prov:Entity")
