@@ -19,7 +19,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -400,6 +400,13 @@ class RemoteStore(Store):
         gsp = self.client.build_request(method, self.dialect.gsp_url, params={param: graph}, **request)
         return self._send(gsp, idempotent=method != "POST", auth=self.dialect.auth)
 
+    def _gsp_write(self, method: str, graph: str, triples: Iterable[ox.Triple | str]) -> None:
+        """``triples`` (or N-Triples lines) written to ``graph`` by one PUT or POST."""
+        body = "".join(f"{t} .\n" for t in triples).encode()
+        timeout = httpx.Timeout(max(self.timeout, 600.0), connect=5.0)
+        with self._lock:
+            self._gsp(method, graph, content=body, headers={"Content-Type": NT}, timeout=timeout).close()
+
     def _graph_triples(self, graph: str) -> Iterator[ox.Triple]:
         dialect = self.dialect
         if dialect.graph_page:
@@ -609,10 +616,7 @@ class RemoteStore(Store):
             self._staged_replace(graph, _chunks(unique, dialect.write_chunk), meta, len(unique))
         elif dialect.gsp_url:
             # One PUT replaces the graph in one transaction of the server; the metadata follows.
-            body = "".join(f"{t} .\n" for t in unique).encode()
-            timeout = httpx.Timeout(max(self.timeout, 600.0), connect=5.0)
-            with self._lock:
-                self._gsp("PUT", graph, content=body, headers={"Content-Type": NT}, timeout=timeout).close()
+            self._gsp_write("PUT", graph, unique)
             # The graph is named here too, so that a registry records it.
             named = f"CREATE SILENT GRAPH {ox.NamedNode(graph)}"
             self.update(self.meta_update(graph, meta, len(unique)) if meta else named)
@@ -638,16 +642,11 @@ class RemoteStore(Store):
         staging = self.staging_graph(graph)
         s, g = ox.NamedNode(staging), ox.NamedNode(graph)
         state, at = ox.NamedNode(self.state_graph), ox.NamedNode(STAGED_AT)
-        timeout = httpx.Timeout(max(self.timeout, 600.0), connect=5.0)
         try:
             # The record and the registry entry (``_registration``) in one transaction, before any triple.
             self.update(f"INSERT DATA {{ GRAPH {state} {{ {s} {at} {int(time.time())} }} }}")
             for chunk in chunks:
-                body = "".join(f"{line} .\n" for line in chunk).encode()
-                with self._lock:
-                    self._gsp(
-                        "POST", staging, content=body, headers={"Content-Type": NT}, timeout=timeout
-                    ).close()
+                self._gsp_write("POST", staging, chunk)
                 # Only while the record is there: a load taken for abandoned does not bring it back.
                 self.update(
                     f"DELETE {{ GRAPH {state} {{ {s} {at} ?t }} }} "
