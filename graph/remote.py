@@ -519,9 +519,8 @@ class RemoteStore(Store):
             finally:
                 if not private:
                     self._version = None
-            if private:
-                return
-        self.changed(public)
+        if not private:
+            self.changed(public)
 
     def _send_update(self, sparql: str, timeout: float = 120.0) -> None:
         request = self.client.build_request(
