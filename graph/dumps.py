@@ -197,8 +197,7 @@ class Dumps:
         """Start a rebuild in the background when the store moved on (one under way builds again when it
         ends if the store moved meanwhile)."""
         with self._lock:
-            m = self.manifest()
-            if self._thread is None and (m is None or m["version"] != self.store.version):
+            if self._thread is None and self.pending() is not None:
                 self._thread = threading.Thread(target=self._follow, daemon=True, name="dumps")
                 self._thread.start()
 
