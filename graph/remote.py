@@ -535,15 +535,12 @@ class RemoteStore(Store):
         """The updates recording each graph's size as the server counts it when they run (ending with
         ``;``): what ``look_behind`` compares with, so our own writes are never taken for another's."""
         s, seen = ox.NamedNode(self.state_graph), ox.NamedNode(SEEN_PREDICATE)
-        out = ""
-        for graph in sorted(set(graphs)):
-            g = ox.NamedNode(graph)
-            out += (
-                f"DELETE WHERE {{ GRAPH {s} {{ {g} {seen} ?n }} }} ;\n"
-                f"INSERT {{ GRAPH {s} {{ {g} {seen} ?n }} }} "
-                f"WHERE {{ SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?a ?b ?c }} }} }} ;\n"
-            )
-        return out
+        return "".join(
+            f"DELETE WHERE {{ GRAPH {s} {{ {g} {seen} ?n }} }} ;\n"
+            f"INSERT {{ GRAPH {s} {{ {g} {seen} ?n }} }} "
+            f"WHERE {{ SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?a ?b ?c }} }} }} ;\n"
+            for g in map(ox.NamedNode, sorted(set(graphs)))
+        )
 
     def look_behind(self) -> list[str]:
         """Writes made to the server by another hand than the platform's (a SPARQL client on the server
