@@ -13,7 +13,7 @@ import gc
 import io
 import multiprocessing
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -32,7 +32,7 @@ def call(work: Callable[..., Any], opener: Callable[[], Store], *args: Any, keep
     if keep:
         gc.disable()
     try:
-        result = pickle.load(io.BufferedReader(_Received(receive), 1 << 16))
+        result = pickle.load(io.BufferedReader(Chunks(iter(receive.recv_bytes, None)), 1 << 16))
     except EOFError:
         raise StoreError(f"the process running {work.__name__} ended without an answer") from None
     finally:
@@ -46,20 +46,23 @@ def call(work: Callable[..., Any], opener: Callable[[], Store], *args: Any, keep
     return result
 
 
-class _Received(io.RawIOBase):
-    """The pickle a child sends, message by message. The C unpickler calls this, Python code, once per
-    frame (64 KiB): a page's thread waiting for the GIL gets it there, so a large result never holds it
-    whole."""
+class Chunks(io.RawIOBase):
+    """Chunks of bytes as a file: the pickle a child sends, message by message (and a remote server's
+    streamed answer). The C unpickler calls this, Python code, once per frame (64 KiB): a page's thread
+    waiting for the GIL gets it there, so a large result never holds it whole."""
 
-    def __init__(self, conn: Connection):
-        self.conn, self.pending = conn, memoryview(b"")
+    def __init__(self, chunks: Iterator[bytes]):
+        self.chunks, self.pending = chunks, memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        if not self.pending:
-            self.pending = memoryview(self.conn.recv_bytes())
+        while not self.pending:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return 0
+            self.pending = memoryview(chunk)
         n = min(len(buffer), len(self.pending))
         buffer[:n], self.pending = self.pending[:n], self.pending[n:]
         return n

@@ -27,6 +27,7 @@ import httpx
 import pyoxigraph as ox
 
 from graph import formats
+from graph.apart import Chunks
 from graph.namespaces import CS, DCTERMS, RDFS, VOID
 from graph.pool import EMPTY_GRAPH, Answer, Job, serialize, threaded_answer
 from graph.settings import Settings
@@ -743,32 +744,15 @@ def _parse_graph(response: httpx.Response) -> Iterator[ox.Triple]:
         raise StoreError(f"the SPARQL server's graph answer is not {fmt.name}: {e}") from e
 
 
-class _Reader(io.RawIOBase):
-    """A streamed HTTP body as a file, for pyoxigraph's parsers."""
-
-    def __init__(self, response: httpx.Response):
-        self.chunks = response.iter_bytes()
-        self.pending = b""
-        self.tail = b""  # kept back: it may be the start of a Virtuoso blank-node prefix
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self.pending:
-            try:
-                data = _bnodes_fixed(self.tail + next(self.chunks))
-            except StopIteration:
-                self.pending, self.tail = self.tail, b""
-                if not self.pending:
-                    return 0
-                break
-            keep = len(VIRTUOSO_BNODE) - 1
-            self.pending, self.tail = data[:-keep], data[-keep:]
-        n = min(len(buffer), len(self.pending))
-        buffer[:n] = self.pending[:n]
-        self.pending = self.pending[n:]
-        return n
+def _streamed(response: httpx.Response) -> Iterator[bytes]:
+    """A streamed answer's chunks with Virtuoso's blank-node prefix removed, even where it spans two."""
+    keep = len(VIRTUOSO_BNODE) - 1  # kept back: it may be the start of a prefix the next chunk ends
+    tail = b""
+    for chunk in response.iter_bytes():
+        data = _bnodes_fixed(tail + chunk)
+        yield data[:-keep]
+        tail = data[-keep:]
+    yield tail
 
 
 def _bnodes_fixed(data: bytes) -> bytes:
@@ -787,7 +771,7 @@ def _virtuoso_ask(result):
 
 def _transcode(response: httpx.Response, job: Job, head, write) -> None:
     media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = io.BufferedReader(_Reader(response))
+    body = io.BufferedReader(Chunks(_streamed(response)))
     results_format = ox.QueryResultsFormat.from_media_type(media) if "sparql-results" in media else None
     fmt = ox.RdfFormat.from_media_type(media or NT)
     if results_format is not None:
