@@ -81,7 +81,7 @@ def check(filename: str, data: bytes, max_bytes: int) -> Upload:
     return Upload(f"{slugify(scrub(stem, '', ''), 60)}.{ext}", media_type, data)
 
 
-def save(root: Path, rid: str, upload: Upload) -> Path:
+def save(root: Path, rid: str, upload: Upload) -> None:
     """Written to a temporary name, flushed to disk, then renamed: a crash never leaves half a file. An
     existing file is never overwritten (old versions of the resource still point to it): the new one
     gets a numbered name, and ``upload.name`` is updated."""
@@ -92,14 +92,12 @@ def save(root: Path, rid: str, upload: Upload) -> Path:
     while (folder / upload.name).exists():
         n += 1
         upload.name = f"{stem}-{n}.{ext}"
-    path = folder / upload.name
     tmp = folder / f".{upload.name}.part"
     with open(tmp, "wb") as f:
         f.write(upload.data)
         f.flush()
         os.fsync(f.fileno())
-    tmp.replace(path)
-    return path
+    tmp.replace(folder / upload.name)
 
 
 def locate(root: Path, rid: str, name: str) -> Path | None:
