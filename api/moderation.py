@@ -127,8 +127,7 @@ def queue(request: Request) -> Response:
         return user
     m = shared.contributions_of(request)
     lists = {s: m.by_state(s) for s in (model.PENDING, model.ACCEPTED, model.REJECTED, model.DELETED)}
-    context = {"lists": lists, "state_labels": model.STATE_LABELS, **STAFF}
-    return shared.page(request, "moderation.html", context)
+    return shared.page(request, "moderation.html", {"lists": lists, **STAFF})
 
 
 def _as_form(request: Request, record: model.Record) -> Content:
@@ -157,9 +156,7 @@ def _edit_page(
         errors,
         **refused,
         record=record,
-        state_label=model.STATE_LABELS[record.state],
         history=shared.contributions_of(request).history(record.id),
-        actions=model.ACTION_LABELS,
         personal=[STAFF["t"]("field_" + name) for name, text in public.items() if scrub(text) != text],
         reasons=reasons or {},
         reason_max=REASON_MAX,
