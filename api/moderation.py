@@ -108,11 +108,12 @@ def moderator(request: Request) -> User:
     return user
 
 
-def moderator_page(request: Request) -> User | Response:
+def sign_in_first(request: Request) -> Response | None:
     """As :func:`moderator`, but a browser nobody signed in on is sent to the sign-in page."""
     if current_user(request) is None:
         return RedirectResponse(f"/connexion?suite={request.url.path}", status_code=303)
-    return moderator(request)
+    moderator(request)
+    return None
 
 
 # --- the queue and decisions ----------------------------------------------------------------------------
@@ -122,9 +123,8 @@ STAFF = {"lang": "fr", "t": translator("fr")}
 
 @router.get("/moderation", response_class=HTMLResponse)
 def queue(request: Request) -> Response:
-    user = moderator_page(request)
-    if isinstance(user, Response):
-        return user
+    if redirect := sign_in_first(request):
+        return redirect
     m = shared.contributions_of(request)
     lists = {s: m.by_state(s) for s in (model.PENDING, model.ACCEPTED, model.REJECTED, model.DELETED)}
     return shared.page(request, "moderation.html", {"lists": lists, **STAFF})
@@ -167,9 +167,8 @@ def _edit_page(
 
 @router.get("/moderation/{rid}", response_class=HTMLResponse)
 def moderate_form(request: Request, rid: str) -> Response:
-    user = moderator_page(request)
-    if isinstance(user, Response):
-        return user
+    if redirect := sign_in_first(request):
+        return redirect
     record = shared.contributions_of(request).record(rid)
     if record is None:
         raise HTTPException(404, "Ressource inconnue.")
