@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api import contributions as shared
-from api.accounts import CSRF_FIELD, current_user
+from api.accounts import CSRF_FIELD, HONEYPOT_FIELD, current_user
 from api.i18n import language, translator
 from api.named_queries import refusals
 from api.uploads import INLINE, TYPES, UploadError, locate
@@ -56,7 +56,8 @@ async def propose_post(request: Request) -> Response:
         return again(403, {}, t("form_expired"))
     if current_user(request) is None and not st.settings.allow_anonymous:
         raise HTTPException(403, t("sign_in_to_propose"))
-    shared.refuse_bots(request, form)
+    if form.get(HONEYPOT_FIELD):  # bots fill every field, the hidden one too
+        raise HTTPException(400, t("bot_refused", field=HONEYPOT_FIELD))
     upload = await shared.form_upload(request, form)
     try:
         result = shared.propose(request, content, contributor, upload)

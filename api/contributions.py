@@ -491,12 +491,6 @@ def shacl_errors(request: Request, content: Content, lang: str) -> dict[str, lis
     return errors
 
 
-def refuse_bots(request: Request, fields) -> None:
-    """Bots fill every field, the hidden honeypot too: refused before their file is read."""
-    if fields.get(accounts.HONEYPOT_FIELD):
-        raise HTTPException(400, translator(language(request))("bot_refused", field=accounts.HONEYPOT_FIELD))
-
-
 async def form_upload(request: Request, form) -> tuple[str, bytes] | None:
     """The form's file, read up to one byte more than allowed (enough to refuse it)."""
     upload = form.get("fichier")
