@@ -255,7 +255,7 @@ class Contributions:
             values = by_p.get(p)
             return values[0].value if values else None
 
-        kind_prefix = self.minter.thing("type-ressource", "")
+        kind_prefix = self.kind_iri("")
         c = Content(
             title=one(SCHEMA + "name") or one(RDFS + "label") or "",
             summary=one(SCHEMA + "description") or "",
@@ -587,9 +587,9 @@ class Contributions:
             {"e": ox.NamedNode(self.state_iri(state))},
             public=False,
         )
-        prefix = self.minter.thing("ressource", "")
         return [
-            (r["r"].value.removeprefix(prefix), r["t"].value if "t" in r else "", r["m"].value) for r in rows
+            (r["r"].value.removeprefix(self.iri("")), r["t"].value if "t" in r else "", r["m"].value)
+            for r in rows
         ]
 
     def by_token(self, token: str) -> str | None:
@@ -599,4 +599,4 @@ class Contributions:
             {"g": ox.NamedNode(self.private_graph), "h": ox.Literal(digest)},
             public=False,
         )
-        return rows[0]["r"].value.removeprefix(self.minter.thing("ressource", "")) if rows else None
+        return rows[0]["r"].value.removeprefix(self.iri("")) if rows else None
