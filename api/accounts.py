@@ -82,18 +82,17 @@ class Accounts:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.executescript(
-                """CREATE TABLE IF NOT EXISTS users (
-                     username TEXT PRIMARY KEY, name TEXT NOT NULL, password TEXT NOT NULL,
-                     role TEXT NOT NULL, created REAL NOT NULL);
-                   CREATE TABLE IF NOT EXISTS tokens (
-                     digest TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username),
-                     label TEXT NOT NULL, created REAL NOT NULL);
-                   CREATE TABLE IF NOT EXISTS sessions (
-                     digest TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username),
-                     expires REAL NOT NULL);"""
-            )
+        self._db.executescript(
+            """CREATE TABLE IF NOT EXISTS users (
+                 username TEXT PRIMARY KEY, name TEXT NOT NULL, password TEXT NOT NULL,
+                 role TEXT NOT NULL, created REAL NOT NULL);
+               CREATE TABLE IF NOT EXISTS tokens (
+                 digest TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username),
+                 label TEXT NOT NULL, created REAL NOT NULL);
+               CREATE TABLE IF NOT EXISTS sessions (
+                 digest TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username),
+                 expires REAL NOT NULL);"""
+        )
 
     def close(self) -> None:
         self._db.close()
