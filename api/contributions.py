@@ -94,7 +94,6 @@ class ContribState:
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
-    """Called by ``create_app``: accounts database, secret, limits, uploads folder."""
     secret = accounts.secret_key(settings)
     embedded = settings.store != ":memory:" and "://" not in settings.store
     uploads = settings.uploads_dir or (Path(settings.store).parent / "uploads" if embedded else "var/uploads")
@@ -477,14 +476,13 @@ def shacl_errors(request: Request, content: Content, lang: str) -> dict[str, lis
     conforms, results, _ = validate_graph(data, m.minter.base, focus_nodes=focus)
     if conforms:
         return {}
-    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    sh = rdflib.SH
     errors: dict[str, list[str]] = {}
     for r in results.subjects(rdflib.RDF.type, sh.ValidationResult):
         if results.value(r, sh.resultSeverity) != sh.Violation:
             continue
         path = str(results.value(r, sh.resultPath) or "")
-        messages = list(results.objects(r, sh.resultMessage))
-        worded = {getattr(x, "language", None): str(x) for x in messages}
+        worded = {getattr(x, "language", None): str(x) for x in results.objects(r, sh.resultMessage)}
         fallback = next(iter(worded.values()), translator(lang)("err_invalid"))
         message = worded.get(lang) or worded.get("fr") or fallback
         errors.setdefault(SHACL_FIELDS.get(path, "general"), []).append(message)
