@@ -566,8 +566,7 @@ def page(request: Request, name: str, context: dict, status: int = 200) -> HTMLR
     """A page with a form: the CSRF token and the signed-in user in its context, never cached."""
     st = state(request)
     token, fresh = st.csrf.token(request)
-    user = current_user(request)
-    context = {"csrf": token, "csrf_field": accounts.CSRF_FIELD, "user": user, **context}
+    context = {"csrf": token, "csrf_field": accounts.CSRF_FIELD, "user": current_user(request), **context}
     response = render(request, name, context, status)
     st.csrf.set_cookie(response, fresh, accounts.is_secure(request))
     response.headers["Cache-Control"] = "no-store"
