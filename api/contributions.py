@@ -173,11 +173,12 @@ def entities(store: Store, cls: str) -> list[tuple[str, str]]:
 
 
 class Territory(NamedTuple):
-    key: str  # matching.name_key of the name
+    key: str  # the name's words (matching.words), articles kept: « Saint-Martin-de » is not Saint-Martin
     label: str
     kind: str  # a key of TERRITORY_RANKS
     code: str
     iri: str
+    postal_codes: tuple[str, ...]
 
     @property
     def line(self) -> str:
@@ -194,25 +195,38 @@ def territory_index(request: Request) -> list[Territory]:
         return st.territories[1]
     found = [e for e in index.entities.values() if e.type in TERRITORY_RANKS and e.code]
     found.sort(key=lambda e: (TERRITORY_RANKS[e.type], -(e.population or 0)))
-    entries = [Territory(matching.name_key(e.name), e.label or e.name, e.type, e.code, e.iri) for e in found]
+    entries = [
+        Territory(_typed(e.name), e.label or e.name, e.type, e.code, e.iri, e.postal_codes) for e in found
+    ]
     st.territories = (index, entries)
     return entries
 
 
+def _typed(name: str) -> str:
+    return " ".join(matching.words(name))
+
+
 def search_territories(request: Request, q: str, limit: int = 12) -> list[Territory]:
-    key = matching.name_key(q)
+    """What a person is typing: the exact name or code (a commune's postal code too), then the names it
+    begins, then those with a word it begins; when none, the names it misspells, as the form's check
+    suggests them."""
+    key = _typed(q)
     if not key:
         return []
     code = q.strip().upper()
     exact, prefix, words = [], [], []
     for e in territory_index(request):  # ranked: régions, départements, EPCI, then communes by population
-        if e.key == key or e.code == code:
+        if e.key == key or e.code == code or code in e.postal_codes:
             exact.append(e)
         elif e.key.startswith(key):
             prefix.append(e)
         elif len(words) < limit and f" {key}" in f" {e.key}":
             words.append(e)
-    return (exact + prefix + words)[:limit]
+    if exact or prefix or words or code.isdigit():
+        return (exact + prefix + words)[:limit]
+    by_iri = {e.iri: e for e in territory_index(request)}
+    near = matching.index_of(request.app.state.store).match(q, TERRITORY_RANKS, limit=limit)
+    return [by_iri[c.entity.iri] for c in near if c.entity.iri in by_iri]
 
 
 LINE = re.compile(r"\[(region|departement|epci|commune) ([0-9A-Za-z]+)\]\s*$")

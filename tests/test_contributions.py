@@ -937,6 +937,21 @@ def test_autocomplete_finds_territories_by_name_and_code(client):
     assert json.loads(client.get("/territoires/autocomplete?q=").text) == []
 
 
+def test_autocomplete_reads_every_word_typed_a_postal_code_and_a_typo(client):
+    """« saint-martin-de » listed the six « Saint-Martin » first (the name key drops « de »), « Gapp » and
+    « 05000 » found nothing, where the form's own check suggests Gap."""
+
+    def labels(q: str) -> list[str]:
+        return [t["label"] for t in client.get("/territoires/autocomplete", params={"q": q}).json()]
+
+    found = labels("saint-martin-de")
+    assert found and all(label.replace(" ", "-").startswith("Saint-Martin-de") for label in found), found
+    assert labels("Saint-Martin-de-B")[0].startswith("Saint-Martin-de-B")
+    assert labels("Gapp")[0] == "Gap"
+    assert "Gap" in labels("05000")
+    assert labels("Xqzwvbk") == []
+
+
 def test_sessions_are_server_side_and_end_at_sign_out(client, app):
     login(client, app)
     cookie = client.cookies.get("communs_session")
