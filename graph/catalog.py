@@ -160,7 +160,7 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
         return value
 
     # A licence typed again adds a triple already there: they are dropped at the end.
-    def licence(node: ox.NamedNode | ox.BlankNode, iri: str | None, terms: str = NO_LICENCE) -> None:
+    def licence(node: ox.NamedNode | ox.BlankNode, iri: str | None, terms: str) -> None:
         """The licence (every one the sources use asks for attribution), else the ``terms`` as rights."""
         if iri:
             add(node, DCTERMS + "license", _n(iri))
