@@ -30,7 +30,7 @@ from rapidfuzz.distance import OSA
 
 from graph import apart, matching
 from graph.describe import LABEL_PROPS, labels_of, pick
-from graph.namespaces import CREATIVE_WORKS, CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, SCHEMA, SKOS
+from graph.namespaces import CREATIVE_WORKS, CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, SCHEMA, SKOS, VOID
 from graph.sparql_text import values
 from graph.store import Store, StoreError, StoreUnavailable
 
@@ -135,8 +135,6 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 
 LEVELS = ("region", "departement", "epci", "commune")  # the facets a place's territories give (its closure)
-VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-# name keys; région facet; level keys; ties by IRI; context; its tokens; commune facet; postal codes
 SCHEMA_VERSION = "17"
 LABELS_KEPT = 20_000  # labels cached between two versions
 NAMES_KEPT = 1_000  # territories' names whose items said elsewhere are kept (Catalog._left_out)
@@ -678,7 +676,7 @@ class Catalog:
             query = f"SELECT ?g ?v WHERE {{ GRAPH <{store.meta_graph}> {{ ?g <{predicate}> ?v }} }}"
             return {g.value: v.value for g, v in self._scan(store, query, ("g", "v"))}
 
-        modified, stated = said(DCTERMS + "modified"), said(VOID_TRIPLES)
+        modified, stated = said(DCTERMS + "modified"), said(VOID + "triples")
         out = {}
         for g in store.public_graphs():
             try:
@@ -1147,11 +1145,10 @@ class Catalog:
     ) -> str | None:
         """What a search finding nothing may have meant: its words respelt (:meth:`_respelt`), else the
         territory whose name it nearly is (:meth:`_territory_near`)."""
+        kinds, selected = kinds or [], selected or {}
         return self._respelt(text, kinds, selected) or self._territory_near(text, kinds, selected)
 
-    def _territory_near(
-        self, text: str, kinds: list[str] | None, selected: dict[str, list[str]] | None
-    ) -> str | None:
+    def _territory_near(self, text: str, kinds: list[str], selected: dict[str, list[str]]) -> str | None:
         """The name of the territory one or two edits from the whole text, when it finds something: « Haute-
         Alpes » is « Hautes-Alpes », « Bouche du Rhone » « Bouches-du-Rhône ». Each of their words is one
         of the index, so none is respelt, and written together they find nothing. The nearest name first,
@@ -1162,11 +1159,9 @@ class Catalog:
             return None
         named = (self.territories[i] for i in names[found[0]])
         label = BRACKETED.sub("", max(named, key=lambda t: t.population or 0).label).strip()
-        return label if self.search(label, kinds or [], selected or {}, 0, 1)[0] else None
+        return label if self.search(label, kinds, selected, 0, 1)[0] else None
 
-    def _respelt(
-        self, text: str, kinds: list[str] | None, selected: dict[str, list[str]] | None
-    ) -> str | None:
+    def _respelt(self, text: str, kinds: list[str], selected: dict[str, list[str]]) -> str | None:
         """What a search finding nothing may have meant (FTS5 has no spelling correction): each of its words
         that no word of the index begins ("brinacon") replaced by one of about its length similar enough
         ("briancon"), when every such word has one; the first of these readings that finds something of
@@ -1194,7 +1189,7 @@ class Catalog:
         for reading in itertools.islice(itertools.product(*said), TRIES):
             with self._reading() as db:
                 wanted = " ".join(as_written(db, w) if term else w for w, term in reading)
-            if self.search(wanted, kinds or [], selected or {}, 0, 1)[0]:
+            if self.search(wanted, kinds, selected, 0, 1)[0]:
                 return wanted
         return None
 
@@ -1240,12 +1235,14 @@ class Catalog:
         """Full text, every word as a prefix: (how many match, one page of items best first with their
         snippet, counts per list, counts per facet); words naming a territory in full select it
         (:meth:`places_named`). Every match is counted, in all and per list; only the first :data:`RANKED`
-        (a whole name equal to the search or a territory it names, then what lies within those, then the
-        territories within them, then every word in the label, then in the item's own texts, then those
-        needing its context: « tiers-lieu Gap ») are ranked and counted per facet; later pages follow in
-        index order. Every language is searched; the snippet is from the item's own text in
-        ``lang`` (or in none), unless only the other language's text holds the match: that text then tells
-        why the item was found (never the context)."""
+        are ranked and counted per facet: those a whole name of which (label, alternate label, acronym) is
+        the search, and the territories it names, first; then what lies within these (its other words in
+        the label, the own texts, the context), then the territories within them, in the same order (the
+        communes of « Savoie » after its places); then those with every word in the label, then in their
+        own texts, then with some word only in their context (« tiers-lieu Gap »). Later pages follow in
+        index order. Every language is searched; the snippet is from the item's own text in ``lang`` (or
+        in none), unless only the other language's text holds the match: that text then tells why the item
+        was found (never the context)."""
         words, places = self.places_named(text)
         with self._reading() as db:
             clauses = [self._clause(db, written) for written in dict.fromkeys(words)]
@@ -1270,13 +1267,8 @@ class Catalog:
         )
 
         def rank(db: sqlite3.Connection, chosen: dict[str, list[str]]) -> tuple[str, list[str]]:
-            """``temp.hit``: the first RANKED matches of the facets ``chosen``: those a whole name of which
-            (label, alternate label, acronym) is the search, and the territories it names, first; then what
-            lies within these (its other words in the label, the own texts, the context), then the
-            territories within them, in the same order: the communes of « Savoie » after its places; then
-            those with every word in the label, then in their own texts, then with some word only in their
-            context; and the matches' SQL
-            (facets applied as they stream: SQLite stops at a LIMIT)."""
+            """``temp.hit``: the first RANKED matches of the facets ``chosen``, in the tiers said above; and
+            the matches' SQL (facets applied as they stream: SQLite stops at a LIMIT)."""
             where, args = [], []
             for name, keys in chosen.items():
                 keyed = f"f.key IN ({_marks(len(keys))})"
@@ -1398,9 +1390,8 @@ def epci_name(name: str) -> str | None:
 def names_of(names: list[str]) -> set[str]:
     """The keys an exact search finds an item by: its labels, alternate labels, the acronyms they give in
     brackets ("Caisse d'allocations familiales (CAF)") and what they say before them (« Savoie (73) »)."""
-    return {name_key(a) for n in names for a in (n, BRACKETED.sub("", n), *matching.ACRONYM.findall(n))} - {
-        ""
-    }
+    keys = {name_key(a) for n in names for a in (n, BRACKETED.sub("", n), *matching.ACRONYM.findall(n))}
+    return keys - {""}
 
 
 def words_of(text: str) -> list[str]:
