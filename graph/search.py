@@ -194,8 +194,6 @@ DERIVED = (  # noqa: SIM905 - every table but state and pending
     "graph origin item facet_count facet place territory part value_label word name doc"
 ).split()
 WITHIN = "temp.within w CROSS JOIN item i ON i.n = w.n"  # the items of the territory last asked
-# The territory :t and every territory within it.
-DOWN = "WITH RECURSIVE down(t) AS (SELECT :t UNION SELECT child FROM down JOIN part ON part.parent = down.t)"
 
 
 @dataclass
@@ -343,7 +341,7 @@ class Catalog:
             version = store.version
             if version == self.version:
                 return
-            written = getattr(store, "written", set())  # named by the store's writes in this process
+            written = store.written  # named by the store's writes in this process
             while written:  # kept in the file until applied: a crash in between does not lose them
                 self.db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (written.pop(),))
             told = {g for (g,) in self.db.execute("SELECT graph FROM pending")}
@@ -1048,7 +1046,8 @@ class Catalog:
             return
         db.execute("DELETE FROM temp.within")
         db.execute(
-            f"{DOWN} INSERT INTO temp.within SELECT p.n, MAX(p.territory = :t) FROM down "
+            "WITH RECURSIVE down(t) AS (SELECT :t UNION SELECT child FROM down JOIN part ON parent = down.t) "
+            "INSERT INTO temp.within SELECT p.n, MAX(p.territory = :t) FROM down "
             "JOIN place p ON p.territory = down.t GROUP BY p.n",
             {"t": territory},
         )
