@@ -34,13 +34,6 @@ def open_dumps(app: FastAPI) -> Dumps:
     return app.state.dumps
 
 
-def dumps_of(request: Request) -> Dumps:
-    """The app's Dumps, its rebuild started when the store moved on (a write the app was not told of)."""
-    dumps: Dumps = request.app.state.dumps
-    dumps.ensure()
-    return dumps
-
-
 OFFERED = (formats.HTML, formats.JSON, formats.CSV)  # as a list's: HTML first, a browser's */* gets the page
 COLUMNS = ["name", "title", "media", "bytes", "triples", "graph", "license", "sources"]
 
@@ -52,8 +45,10 @@ def downloads_page(request: Request, ext: str | None = None) -> Response:
     before the first build) or its files (CSV), whether or not the files are built yet; while a build is
     under way, each says when to come back (``Retry-After``)."""
     fmt = conneg.choose(request, OFFERED, ext)
-    dumps = dumps_of(request)
+    dumps: Dumps = request.app.state.dumps
+    dumps.ensure()  # its rebuild started when the store moved on (a write the app was not told of)
     manifest, pending = dumps.manifest(), dumps.pending()
+    listed = manifest["files"] if manifest else []
     wait = dumps.retry_after() if pending is not None else None  # seconds, the page says them too
     retry = {"Retry-After": str(wait)} if wait is not None else {}
     headers = {"Vary": "Accept", **retry}
@@ -64,12 +59,11 @@ def downloads_page(request: Request, ext: str | None = None) -> Response:
         body = {**(manifest or {"version": None, "files": []}), **preparing, "error": dumps.error}
         return tagged(request, json.dumps(body, ensure_ascii=False), "application/json", headers)
     if fmt is formats.CSV:
-        rows = ([formats.joined(f.get(c)) for c in COLUMNS] for f in (manifest or {"files": []})["files"])
+        rows = ([formats.joined(f.get(c)) for c in COLUMNS] for f in listed)
         body = formats.spreadsheet_csv(COLUMNS, rows)
         return tagged(request, body, "text/csv; charset=utf-8", headers)
     lang = language(request)
     licences = licence_context(request)  # each graph's licence in the catalogue's words
-    listed = manifest["files"] if manifest else []
     stated = {f["graph"]: f["license"] for f in listed if f.get("graph") is not None}  # each graph's
     files = [file_view(f, lang, stated, licences["contributions"]) for f in listed]
     context = {"manifest": manifest, "files": files, "error": dumps.error, "pending": pending, "wait": wait}
