@@ -46,20 +46,20 @@ INCOMING_HIDDEN_ON_TERRITORIES = {  # the card lists them: its parts, its EPCIs 
 
 @router.get("/id/{kind}/{key}")
 def dereference(request: Request, kind: str, key: str) -> Response:
-    ext = None
-    store = store_of(request)
+    store, base = store_of(request), base_of(request)
+    iri = f"{base}id/{kind}/{key}"
     try:  # a space, « < », « " »… cannot be in an IRI: nothing is there
-        ox.NamedNode(f"{base_of(request)}id/{kind}/{key}")
+        ox.NamedNode(iri)
     except ValueError:
         raise HTTPException(404, 'No IRI holds a space, « < », « > », « " », « { » or « } ».') from None
+    ext = None
     stem, dot, suffix = key.rpartition(".")
     # Any format name the route knows is an extension (json is JSON-LD here); another one is a 400 that
     # lists them, unless the whole key names something (a key may hold a dot).
-    unknown = dot and suffix and not formats.find(OFFERED, suffix)
-    if dot and suffix and not (unknown and describe(store, f"{base_of(request)}id/{kind}/{key}").exists):
+    if dot and suffix and (formats.find(OFFERED, suffix) or not describe(store, iri).exists):
         key, ext = stem, suffix
+        iri = f"{base}id/{kind}/{key}"
     fmt = conneg.choose(request, OFFERED, ext)
-    iri = f"{base_of(request)}id/{kind}/{key}"
     # One version of the store, one page per format and language: a revalidation costs no query. A place's
     # page (its IRI says so) tells whether it is open at the minute it shows: that minute is in its ETag.
     lang, now = language(request), dt.datetime.now(cards.PARIS)
@@ -69,23 +69,19 @@ def dereference(request: Request, kind: str, key: str) -> Response:
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
     desc = describe(store, iri)
     if not desc.triples and (current := merged_into(request, kind, key, desc)):
-        target = local_path(current, base_of(request)) + (f".{ext}" if ext else "")
+        target = local_path(current, base) + (f".{ext}" if ext else "")
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(target + query, 301, headers={"Vary": "Accept"})
+    status = 200 if desc.exists else 404
     # A contributed resource deleted after it was public is gone (410), not unknown.
-    status = (
-        200
-        if desc.exists
-        else 410
-        if kind == "ressource" and contributions_of(request).withdrawn(key)
-        else 404
-    )
+    if not desc.exists and kind == "ressource" and contributions_of(request).withdrawn(key):
+        status = 410
     if fmt is not formats.HTML:
         headers = {
             "ETag": etag,
             "Vary": "Accept",
             # Header values are Latin-1: the IRI goes percent-encoded (RFC 3987 → RFC 3986).
-            "Link": f'<{quote(local_path(iri, base_of(request)), safe=URI_SAFE)}.html>; rel="alternate"; '
+            "Link": f'<{quote(local_path(iri, base), safe=URI_SAFE)}.html>; rel="alternate"; '
             'type="text/html"',
         }
         body = formats.serialize(desc.rdf() if desc.exists else [], fmt)
@@ -251,8 +247,7 @@ def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> 
     ]
     card: cards.Card | None = None
     if territory:
-        sub_page = number_param(request, "sous_page", 1)
-        card = cards.territory_card(store, cat, territory, lang, sub_page)
+        card = cards.territory_card(store, cat, territory, lang, number_param(request, "sous_page", 1))
     elif kind == "projet":
         card = cards.project_card(store, desc, lang, cat)
     elif kind == "lieu":
