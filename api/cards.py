@@ -631,7 +631,6 @@ def territory_card(
     search_wikidata = "https://www.wikidata.org/w/index.php?search=" + quote(
         f"haswbstatement:{wikidata}={code}"
     )
-    facet = territory.level
     rollups = []
     for kind, (count, indirect, items) in cat.rollups(territory.iri, lang, 30).items():
         if count:
@@ -644,7 +643,7 @@ def territory_card(
                 for it in items
             ]
             facets = {f.name for f in search.LISTS[kind].facets}  # an EPCI: only /lieux has that facet
-            see_all = f"/{kind}?{facet}={quote(code)}" if facet in facets else None
+            see_all = f"/{kind}?{territory.level}={quote(code)}" if territory.level in facets else None
             rollups.append(
                 {"kind": kind, "count": count, "indirect": indirect, "see_all": see_all, "items": rows}
             )
