@@ -40,12 +40,8 @@ PER_PAGE = 50
 SEARCH_FACETS = ["kind", "departement", "theme"]
 FACET_VALUES = 40  # the most frequent values a facet shows, the chosen ones too; the others folded
 FOLDED = 120  # values of a facet a page holds at most (every département), unless asked (?valeurs=)
-OFFERED = (
-    formats.HTML,
-    formats.JSON,
-    formats.CSV,
-    formats.EXCEL,
-)  # HTML first: a browser's */* gets the page
+# HTML first: a browser's */* gets the page
+OFFERED = (formats.HTML, formats.JSON, formats.CSV, formats.EXCEL)
 
 
 @dataclass
@@ -146,7 +142,7 @@ def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list
     order, a chosen value was 41st at the bottom of its scrolling box, out of sight on a phone); past the
     FACET_VALUES first, the values not chosen are ``more``, by name (folded on the page: every département
     is reachable), or only ``left`` out, counted, when there are more than FOLDED and not the ``whole``
-    facet is asked (1,194 EPCI weighed 160 KB on each page of /lieux)."""
+    facet is asked (every EPCI would weigh on each page of /lieux)."""
     rows = [{"key": k, "label": lb, "count": n, "checked": k in chosen} for k, lb, n in values]
     shown = rows[:FACET_VALUES] + [v for v in rows[FACET_VALUES:] if v["checked"]]
     shown.sort(key=lambda v: not v["checked"])
