@@ -7,7 +7,7 @@ the whole list when it fits, else a ``Link: rel=next``). Facet values are short 
 (``?theme=mobilite&departement=73``, a level ``niveau=commune``; a value's IRI reads as its key); values of
 one facet are alternatives, facets combine with AND, and a facet's counts apply the other facets' choices only
 (what ticking a value gives). A page shows a facet's 40 most frequent values and folds the others, up to 120;
-past that (/lieux' 1,194 EPCI), they are left out (a département chosen first scopes them) and
+past that (every EPCI of /lieux), they are left out (a département chosen first scopes them) and
 ``?valeurs=<facet>`` shows them all. The JSON twin gives every value of each facet (``facets``) when asked,
 ``?facets=1``: they would weigh on each of its pages.
 """
@@ -323,29 +323,6 @@ def _query(q: str, kinds: list[str], chosen: dict[str, list[str]]) -> str:
     return urlencode([("q", q), *(("kind", k) for k in kinds), *facets])
 
 
-def _suggestion(
-    cat: search.Catalog, q: str, kinds: list[str], chosen: dict[str, list[str]]
-) -> tuple[str | None, str]:
-    """(what a search finding nothing may have meant, the query string of its page): its unknown words
-    corrected, else fewer words, finding something with the same kinds and facets. (A search naming a
-    territory finds what is there: the items' context holds its name.)"""
-    said = cat.suggest(q, kinds, chosen)
-    if not said and (fewer := cat.fewer_words(q, kinds, chosen, 0)):
-        said = fewer[0]
-    return (said, _query(said, kinds, chosen)) if said else (None, "")
-
-
-def _wider(
-    cat: search.Catalog, q: str, kinds: list[str], chosen: dict[str, list[str]], total: int
-) -> tuple[str, int, str] | None:
-    """(a wider search than one finding few items, how many it finds, the query string of its page): the
-    same kinds and facets, without one word only few of the items the others find say."""
-    if not total or not (wider := cat.fewer_words(q, kinds, chosen, total)):  # none past search.FEW
-        return None
-    said, found = wider
-    return said, found, _query(said, kinds, chosen)
-
-
 def search_page(request: Request, fmt: formats.Format) -> Response:
     lang = language(request)
     t = translator(lang)
@@ -373,8 +350,20 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         )
         for it, s in found
     ]
-    suggestion, suggested = _suggestion(cat, q, kinds, chosen) if total == 0 else (None, "")
-    wider, wider_found, wider_query = _wider(cat, q, kinds, chosen, total) or (None, 0, "")
+    # A search finding nothing: what it may have meant, its unknown words corrected, else fewer words (a
+    # search naming a territory finds what is there: the items' context holds its name). A search finding
+    # few (none past search.FEW): a wider one, without one word only few of the items the others find say.
+    # Both with the same kinds and facets.
+    suggestion, wider, wider_found = None, None, 0
+    if total == 0:
+        suggestion = cat.suggest(q, kinds, chosen)
+        if not suggestion and (fewer := cat.fewer_words(q, kinds, chosen, 0)):
+            suggestion = fewer[0]
+        suggestion = suggestion or None
+    elif fewer := cat.fewer_words(q, kinds, chosen, total):
+        wider, wider_found = fewer
+    suggested = _query(suggestion, kinds, chosen) if suggestion else ""
+    wider_query = _query(wider, kinds, chosen) if wider else ""
     if fmt is not formats.HTML:
         # ``complete``: the total is every match (it was a lower bound past 10,000), kept for who reads it
         extra = {"q": q, "page": page, "limit": per_page, "complete": True, "suggestion": suggestion}
