@@ -29,7 +29,6 @@ from graph.named_queries import territory_code
 from graph.namespaces import CS, DAYS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
 from graph.store import Store, Term
 
-CREATOR_PROPS = (SCHEMA + "author", SCHEMA + "creator", DCTERMS + "creator", SCHEMA + "publisher")
 LIST_CAP = 30  # items of a related list shown on a card; the rest is a link to the full list
 
 
@@ -562,7 +561,7 @@ def resource_card(store: Store, desc: Description, lang: str, contributions: Con
             if t.removeprefix(SCHEMA) in search.CREATIVE_WORKS
         ),
         summary=f.summary(SCHEMA + "description", DCTERMS + "description"),
-        creators=f.links(*CREATOR_PROPS),
+        creators=f.links(SCHEMA + "author", SCHEMA + "creator", DCTERMS + "creator", SCHEMA + "publisher"),
         proposers=f.links(PROV + "wasAttributedTo"),
         license=next(iter(licenses), None),
         url=f.web(SCHEMA + "url"),

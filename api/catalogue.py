@@ -42,7 +42,7 @@ def _etag(request: Request, stats: dict, fmt: formats.Format) -> str:
     )
 
 
-async def _answer(request: Request, offered: tuple[formats.Format, ...], ext: str | None = None) -> Response:
+async def _answer(request: Request, offered: tuple[formats.Format, ...], ext: str | None) -> Response:
     fmt = conneg.choose(request, offered, ext)
     triples, stats = await _describe(request)
     headers = {"Vary": "Accept", "ETag": _etag(request, stats, fmt)}

@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import cards, conneg
 from api.contributions import contributions_of
-from api.i18n import data_label, date_text, language, term_name, translator
+from api.i18n import PARIS, data_label, date_text, language, term_name, translator
 from api.ontology import property_label, property_rank
 from api.pages import WEB_ADDRESS, base_of, local_path, number, number_param, render, store_of
 from api.public_http import etag_matches, version_etag
@@ -62,7 +62,7 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     fmt = conneg.choose(request, OFFERED, ext)
     # One version of the store, one page per format and language: a revalidation costs no query. A place's
     # page (its IRI says so) tells whether it is open at the minute it shows: that minute is in its ETag.
-    lang, now = language(request), dt.datetime.now(cards.PARIS)
+    lang, now = language(request), dt.datetime.now(PARIS)
     clock = f"-{now:%Y%m%d%H%M}" if fmt is formats.HTML and kind == "lieu" else ""
     etag = version_etag(store.version, fmt.name, f"{lang if fmt is formats.HTML else ''}{clock}")
     if etag_matches(request, etag):
@@ -219,7 +219,6 @@ def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> 
     wait = {"territoire": search.FIRST_BUILD_WAIT, "lieu": 0.0, "projet": 0.0}.get(kind)
     cat = search.catalog_within(store, wait) if wait is not None else None
     territory = cat.territories.get(iri) if cat else None
-    # Incoming links, per predicate, paged.
     chosen = request.query_params.get("entrants")
     page = number_param(request, "page", 1) if chosen else 1
     groups = []
