@@ -469,13 +469,13 @@ def week(f: Facts, now: dt.datetime) -> tuple[list[DayHours], bool]:
 
 
 def place_card(
-    store: Store, desc: Description, lang: str, cat: search.Catalog | None, now: dt.datetime | None = None
+    store: Store, desc: Description, lang: str, cat: search.Catalog | None, now: dt.datetime
 ) -> PlaceCard:
     f = Facts(store, desc, lang)
     communes = f.iris(DCTERMS + "spatial")
     commune = communes[0] if communes else ""
     zone = time_zone(commune, store.minter.thing("commune", ""))
-    now = (now or dt.datetime.now(PARIS)).astimezone(zone)
+    now = now.astimezone(zone)
     days, open_now = week(f, now)
     address = next(iter(f.all(SCHEMA + "address")), None)
     street, postal_code, locality = (
