@@ -254,13 +254,12 @@ def export(
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)
     cells = ([r["iri"], r["label"], *(formats.joined(r.get(c, [])) for c in columns)] for r in items)
     header = ["iri", "label", *columns]
-    if fmt is formats.EXCEL:  # people read its header, programs the comma CSV's
+    if fmt is formats.EXCEL:  # people read its header (programs the comma CSV's), a spreadsheet opens it
         t = translator(language(request))
         header = [t(COLUMNS.get(c, "facet_" + c)) for c in header]
-    body = formats.spreadsheet_csv(header, cells, fmt)
-    if fmt is formats.EXCEL:  # downloaded, not shown: a spreadsheet opens it
         name = request.url.path.strip("/").partition(".")[0] or "liste"
         headers["Content-Disposition"] = f'attachment; filename="{formats.file_name(name, fmt)}"'
+    body = formats.spreadsheet_csv(header, cells, fmt)
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
