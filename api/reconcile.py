@@ -269,7 +269,18 @@ def extension_values(index: NameIndex, e: Entity, prop: str) -> list[dict[str, A
     return [{"id": t.iri, "name": t.name} for t in found]
 
 
-def extend(index: NameIndex, query: Any, lang: str) -> dict[str, Any]:
+def entity_of(index: NameIndex, iri: str, base: str) -> Entity | None:
+    """An id's entity. A former commune's IRI (…/id/commune/74182, Meythet, merged into Annecy) is the
+    commune it belongs to today, as the IRI itself redirects there (api/resources.merged_into): OpenRefine
+    keeps the ids it was given years ago, and an empty preview or row would read as "nothing known"."""
+    if (e := index.entities.get(iri)) is not None:
+        return e
+    code = iri.removeprefix(f"{base}id/commune/")
+    found = index.lookup_code(code, ("commune",)) if code != iri else []
+    return found[0] if len(found) == 1 else None
+
+
+def extend(index: NameIndex, query: Any, lang: str, base: str) -> dict[str, Any]:
     _check("data-extension-query.json", query)
     if len(query["ids"]) > MAX_IDS:
         raise BadQuery(f"at most {MAX_IDS} ids per request")
@@ -282,7 +293,7 @@ def extend(index: NameIndex, query: Any, lang: str) -> dict[str, Any]:
         meta.append(item)
     rows = {}
     for iri in query["ids"]:
-        e = index.entities.get(iri)
+        e = entity_of(index, iri, base)
         rows[iri] = {
             p: extension_values(index, e, p) if e and p in EXTENSION_PROPERTIES else [] for p in props
         }
@@ -330,7 +341,8 @@ def _dispatch(request: Request, queries: str | None, extension: str | None) -> R
         if queries is not None:
             return _json(answer_batch(name_index(request), _json_param(queries, "queries"), lang))
         if extension is not None:
-            return _json(extend(name_index(request), _json_param(extension, "extend"), lang))
+            extension_query = _json_param(extension, "extend")
+            return _json(extend(name_index(request), extension_query, lang, base_of(request)))
     except BadQuery as e:
         return _bad(e)
     return _json(manifest(base_of(request), lang))
@@ -403,7 +415,7 @@ def propose_properties(request: Request, type: str | None = None, limit: int = 2
 def preview(request: Request, id: str = "") -> Response:
     """A small card for OpenRefine's preview frame; every value escaped by the template."""
     index = name_index(request)
-    e = index.entities.get(id)
+    e = entity_of(index, id, base_of(request))
     if e is None:
         return _json({"error": "not found", "message": "unknown id"}, 404)
     lang = language(request)

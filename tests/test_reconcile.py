@@ -912,6 +912,20 @@ def test_extension_gives_codes_population_and_parents(client, site):
     assert all(v == [] for v in rows["https://nowhere.example/x"].values())
 
 
+def test_a_former_commune_s_iri_previews_and_extends_as_its_commune_today(client, site):
+    """Meythet's IRI (74182, merged into Annecy) redirects to Annecy, yet its preview was a 404 « unknown id »
+    and its extension row was empty: both now answer for Annecy, as the IRI does."""
+    meythet, annecy = (site[0].minter.thing("commune", c) for c in ("74182", "74010"))
+    r = client.get("/reconcile/preview", params={"id": meythet})
+    assert r.status_code == 200 and "Annecy" in r.text, r.text
+    query = {"ids": [meythet, annecy], "properties": [{"id": "code_insee"}, {"id": "departement"}]}
+    r = client.post("/reconcile", data={"extend": json.dumps(query)})
+    valid("data-extension-response.json", r.json())
+    rows = r.json()["rows"]
+    assert rows[meythet] == rows[annecy] and rows[meythet]["code_insee"] == [{"str": "74010"}], rows
+    assert client.get("/reconcile/preview", params={"id": f"{annecy}x"}).status_code == 404
+
+
 def test_an_epci_across_a_boundary_extends_to_each_departement_and_region(client, site):
     """The CC Cœur de Chartreuse (38, 73) gave no département nor région: an EPCI across a boundary only
     overlaps (schema:geoOverlaps) its départements, which the index did not read. The CC Ventoux Sud (26, 84)
