@@ -177,13 +177,23 @@ def _types(key: str, q: dict[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(map(type_id, names))) or tuple(TYPES)
 
 
+def _check_properties(key: str, q: dict[str, Any]) -> None:
+    """A query property we do not have is a 400 naming it, its query and the properties there are, as an
+    unknown type is: OpenRefine sends the properties its user chose from the suggest service or the
+    manifest, so an unknown one is a mistake, and ignoring it gave candidates the user thought narrowed."""
+    for p in q.get("properties", ()):
+        if p["pid"] not in QUERY_PROPERTIES:
+            known = ", ".join(QUERY_PROPERTIES)
+            raise BadQuery(f"query {key!r}: unknown property {p['pid']!r}: the query properties are {known}")
+
+
 def candidates(index: NameIndex, q: dict[str, Any], types: tuple[str, ...]) -> list[matching.Candidate]:
-    """One query → its candidates, best first (codes first: a code names one entity for certain)."""
+    """One query → its candidates, best first (codes first: a code names one entity for certain). A limit
+    below 1 is read as 1: the spec's schema allows any number."""
     limit = max(1, min(MAX_LIMIT, int(q.get("limit", DEFAULT_LIMIT))))  # a number: the schema says so
     props: dict[str, list[str]] = {}
-    for p in q.get("properties", ()):  # a property we do not have cannot narrow anything: ignored
-        if p["pid"] in QUERY_PROPERTIES:
-            props.setdefault(p["pid"], []).extend(_values(p["v"]))
+    for p in q.get("properties", ()):  # each known: _check_properties refused the others
+        props.setdefault(p["pid"], []).extend(_values(p["v"]))
     name = q.get("query", "")
     for pid in ("code_insee", "siren"):
         found = {e.iri: e for v in props.get(pid, ()) for e in index.lookup_code(v, types)}
@@ -246,6 +256,8 @@ def answer_batch(index: NameIndex, batch: Any, lang: str) -> dict[str, Any]:
     if len(batch) > MAX_QUERIES:
         raise BadQuery(f"at most {MAX_QUERIES} queries per batch")
     types = {key: _types(key, q) for key, q in batch.items()}  # all known before any query is answered
+    for key, q in batch.items():
+        _check_properties(key, q)
     return {
         key: {"result": [result(index, c, lang) for c in candidates(index, q, types[key])]}
         for key, q in batch.items()
@@ -285,18 +297,20 @@ def extend(index: NameIndex, query: Any, lang: str, base: str) -> dict[str, Any]
     if len(query["ids"]) > MAX_IDS:
         raise BadQuery(f"at most {MAX_IDS} ids per request")
     props = list(dict.fromkeys(p["id"] for p in query["properties"]))
+    # A property we do not have is a 400, as an unknown type is: its column of empty cells read as "no data".
+    if unknown := [p for p in props if p not in EXTENSION_PROPERTIES]:
+        known = ", ".join(EXTENSION_PROPERTIES)
+        raise BadQuery(f"unknown property {unknown[0]!r}: the extension properties are {known}")
     meta = []
-    for p in props:  # a property we do not have: named by its id, with no values
-        item: dict[str, Any] = {"id": p, "name": property_name(p, lang) if p in EXTENSION_PROPERTIES else p}
+    for p in props:
+        item: dict[str, Any] = {"id": p, "name": property_name(p, lang)}
         if p in ENTITY_VALUED:
             item["type"] = _type(p, lang)
         meta.append(item)
     rows = {}
     for iri in query["ids"]:
         e = entity_of(index, iri, base)
-        rows[iri] = {
-            p: extension_values(index, e, p) if e and p in EXTENSION_PROPERTIES else [] for p in props
-        }
+        rows[iri] = {p: extension_values(index, e, p) if e else [] for p in props}
     return {"meta": meta, "rows": rows}
 
 

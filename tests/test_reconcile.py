@@ -140,8 +140,11 @@ def test_specs_query_examples_are_accepted_or_refused(client, path):
     body = path.read_text(encoding="utf-8")
     r = client.post("/reconcile", data={"queries": body})
     foreign = {q["type"] for q in json.loads(body).values() if "type" in q}  # the GND's types
+    pids = [p["pid"] for q in json.loads(body).values() for p in q.get("properties", ())]  # the GND's too
     if path.parent.name == "valid" and foreign:  # valid, but asking for types this service does not have
         assert r.status_code == 400 and f"unknown type {foreign.pop()!r}" in r.json()["message"]
+    elif path.parent.name == "valid" and pids:  # valid, but with properties this service does not have
+        assert r.status_code == 400 and f"unknown property {pids[0]!r}" in r.json()["message"]
     elif path.parent.name == "valid":
         assert r.status_code == 200, r.text
         valid("reconciliation-result-batch.json", r.json())
@@ -155,9 +158,43 @@ def test_specs_query_examples_are_accepted_or_refused(client, path):
     "path", sorted((SPEC / "examples" / "data-extension-query").glob("*/*.json")), ids=lambda p: p.stem
 )
 def test_specs_extension_query_examples_are_accepted(client, path):
-    r = client.post("/reconcile", data={"extend": path.read_text(encoding="utf-8")})
+    """Valid, but asking for the GND's properties, which this service does not have: a 400 naming the first;
+    the same request with ours is answered."""
+    query = json.loads(path.read_text(encoding="utf-8"))
+    r = client.post("/reconcile", data={"extend": json.dumps(query)})
+    assert r.status_code == 400 and f"unknown property {query['properties'][0]['id']!r}" in r.text, r.text
+    ours = [p | {"id": ours} for p, ours in zip(query["properties"], ("population", "region"), strict=False)]
+    r = client.post("/reconcile", data={"extend": json.dumps(query | {"properties": ours})})
     assert r.status_code == 200, r.text
     valid("data-extension-response.json", r.json())
+
+
+def test_an_unknown_property_is_a_400_naming_it_and_the_properties_there_are(client, site):
+    """An extension property or a query property this service does not have gave empty cells or was ignored
+    in silence: the user's typo read as « no data » or as a narrowing that never happened."""
+    gap = site[0].minter.thing("commune", "05061")
+    r = client.post(
+        "/reconcile", data={"extend": json.dumps({"ids": [gap], "properties": [{"id": "couleur"}]})}
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["message"].startswith(
+        "unknown property 'couleur': the extension properties are code_insee"
+    )
+    queries = {"ok": {"query": "Gap"}, "q1": {"query": "Gap", "properties": [{"pid": "couleur", "v": "x"}]}}
+    r = client.post("/reconcile", data={"queries": json.dumps(queries)})
+    assert r.status_code == 400, r.text
+    message = r.json()["message"]
+    assert message.startswith("query 'q1': unknown property 'couleur'") and "departement" in message, message
+    # A département that names nothing is a row's data, not the client's mistake (a 400 would fail the
+    # batch's other rows): answered, nothing certain. A limit below 1 (the schema allows any number) is 1.
+    queries = {
+        "dep": {"query": "Gap", "properties": [{"pid": "departement", "v": "99"}]},
+        "zero": {"query": "Gap", "limit": 0},
+        "minus": {"query": "Gap", "limit": -1},
+    }
+    answers = reconcile(client, queries)
+    assert answers["dep"]["result"] and not any(c["match"] for c in answers["dep"]["result"])
+    assert len(answers["zero"]["result"]) == len(answers["minus"]["result"]) == 1
 
 
 def test_bad_requests_get_a_clear_400(client):
