@@ -485,8 +485,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "link_refused": ("Requête refusée : {reason}", "Request refused: {reason}"),
     "link_empty": ("le fichier est vide.", "the file is empty."),
     "link_unreadable": (
-        "CSV illisible à la ligne {line} : {error}.",
-        "unreadable CSV at line {line}: {error}.",
+        "CSV illisible à la ligne {line} : un champ dépasse 128 Ko, sans doute un guillemet jamais refermé.",
+        "unreadable CSV at line {line}: a field is over 128 KB, likely a quote never closed.",
+    ),
+    "link_not_text": (
+        "ce fichier n'est pas un tableau en texte (CSV). Enregistrez le tableau depuis votre tableur au"
+        " format « CSV » (séparateur point-virgule, virgule ou tabulation) et envoyez ce fichier-là,"
+        " ou collez la colonne des noms.",
+        "this file is not a table in text (CSV). Save the table from your spreadsheet as « CSV » (semicolon,"
+        " comma or tab separated) and send that file, or paste the column of names.",
     ),
     "link_too_big": ("le fichier dépasse {mb} Mo.", "the file is over {mb} MB."),
     "link_nothing": (

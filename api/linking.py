@@ -47,6 +47,8 @@ def _decode(data: bytes) -> tuple[str, bool]:
     does a file in plain ASCII, which any of them may have written (names typed without accents): the
     answer adds accented names (« Briançon »), and the BOM must precede the first row streamed. Only UTF-8
     proved by accented text and no BOM goes back without one."""
+    if b"\0" in data:  # no text table has a NUL byte; a workbook, an image, a PDF have: not a CSV
+        raise UploadError("link_not_text")
     try:
         return data.decode("utf-8-sig"), data.startswith(codecs.BOM_UTF8) or data.isascii()
     except UnicodeDecodeError:
@@ -54,7 +56,9 @@ def _decode(data: bytes) -> tuple[str, bool]:
 
 
 def read_table(text: str) -> tuple[list[str], list[list[str]], str]:
-    """(header, rows, delimiter) of a CSV whose delimiter is a comma, semicolon or tab."""
+    """(header, rows, delimiter) of a CSV whose delimiter is a comma, semicolon or tab. Lines may end as
+    on any system (a lone CR: an old Mac's, which the csv module refused in English)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     first = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first.count) if any(d in first for d in ";,\t") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -63,8 +67,8 @@ def read_table(text: str) -> tuple[list[str], list[list[str]], str]:
         if not header:
             raise UploadError("link_empty")
         rows = [r for r in reader if any(cell.strip() for cell in r)]
-    except csv.Error as e:  # a field of more than 128 KB, a quote left open…
-        raise UploadError("link_unreadable", line=reader.line_num, error=e) from None
+    except csv.Error:  # a field of more than 128 KB: a quote left open (the module's message is English)
+        raise UploadError("link_unreadable", line=reader.line_num) from None
     return [h.strip() for h in header], rows, delimiter
 
 

@@ -1114,6 +1114,23 @@ def test_linked_csv_adds_each_column_once_and_no_type_means_any_territory(client
     assert '<option value="">' in client.get("/rapprochement").text
 
 
+def test_a_file_that_is_no_text_table_is_refused_in_french_saying_what_to_send(client):
+    """A workbook or an image got « CSV illisible à la ligne 2 : new-line character seen in unquoted field -
+    do you need to open the file in universal-newline mode? », Python's English in a French page. A file
+    whose lines end with a lone CR (an old Mac's) is a text table: read."""
+    binary = bytes(range(256)) * 8  # a NUL, lone CRs, anything
+    for data in (b"PK\x03\x04\x14\x00\x06\x00" + binary, binary):
+        files = {"fichier": ("liste.xlsx", data, "application/octet-stream")}
+        r = client.post("/rapprochement.csv", params={"lang": "fr"}, files=files)
+        assert r.status_code == 400 and "n'est pas un tableau en texte (CSV)" in r.text, r.text
+        assert "Enregistrez" in r.text and "new-line" not in r.text
+    files = {"fichier": ("mac.csv", b"nom;dep\rGap;05\rBriancon;05\r", "text/csv")}
+    r = client.post("/rapprochement.csv", files=files)
+    assert r.status_code == 200, r.text
+    rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff")), delimiter=";"))
+    assert [row["code_insee"] for row in rows] == ["05061", "05023"], rows
+
+
 def test_linked_csv_does_not_run_formulas(client):
     """The table comes back for a spreadsheet: a cell it would run (OWASP "CSV injection"), the client's own
     included, gets a leading ' as in every CSV made for spreadsheets; a signed number stays."""
