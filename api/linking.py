@@ -88,7 +88,11 @@ def linked_rows(
     props: list[str],
     bom: bool = False,
 ) -> Iterator[str]:
-    """The CSV out, a chunk of rows at a time; a name seen twice (in one département) is matched once."""
+    """The CSV out, a chunk of rows at a time; a name seen twice (in one département) is matched once. A row
+    longer than the header gives the header unnamed columns up to it: no cell is lost, and the added columns
+    stand under their names on every row."""
+    width = max([len(header), *map(len, rows)])
+    header = header + [""] * (width - len(header))
     departement_code = functools.cache(index.departement_code)
     blank = [""] * (len(ADDED) + len(extension_columns(props)))
 
@@ -114,7 +118,7 @@ def linked_rows(
         buffer.write("\ufeff")
     writer.writerow(spreadsheet_cells(header + list(ADDED) + extension_columns(props)))
     for n, row in enumerate(rows, 1):
-        row = row + [""] * (len(header) - len(row))
+        row = row + [""] * (width - len(row))
         raw = row[departement_column].strip() if departement_column is not None else ""
         found = added(row[column].strip(), departement_code(raw) if raw else None)
         writer.writerow(spreadsheet_cells(row + found))

@@ -1131,6 +1131,19 @@ def test_a_file_that_is_no_text_table_is_refused_in_french_saying_what_to_send(c
     assert [row["code_insee"] for row in rows] == ["05061", "05023"], rows
 
 
+def test_a_row_longer_than_the_header_keeps_the_added_columns_under_their_names(client):
+    """A row with more cells than the header had its added columns shifted by its extra cells: now the
+    header gets unnamed columns up to the longest row, every cell kept, every added column aligned."""
+    text = "nom;dep\nGap;05;en trop;encore\nBriancon;05\n"
+    r = client.post("/rapprochement.csv", files={"fichier": ("t.csv", text.encode(), "text/csv")})
+    assert r.status_code == 200, r.text
+    header, *rows = csv.reader(io.StringIO(r.text.lstrip("\ufeff")), delimiter=";")
+    assert header[:4] == ["nom", "dep", "", ""] and header[4:6] == ["iri", "code_insee"], header
+    assert rows[0][:6] == ["Gap", "05", "en trop", "encore", rows[0][4], "05061"], rows
+    assert rows[1][:4] == ["Briancon", "05", "", ""] and rows[1][5] == "05023", rows
+    assert all(len(row) == len(header) for row in rows)
+
+
 def test_linked_csv_does_not_run_formulas(client):
     """The table comes back for a spreadsheet: a cell it would run (OWASP "CSV injection"), the client's own
     included, gets a leading ' as in every CSV made for spreadsheets; a signed number stays."""
