@@ -30,7 +30,7 @@ from api.reconcile import (
     type_name,
 )
 from api.uploads import UploadError
-from graph.formats import joined, spreadsheet_cells
+from graph.formats import french_number, joined, spreadsheet_cells
 from graph.matching import TERRITORY_TYPES, TYPES, NameIndex
 
 router = APIRouter()
@@ -95,6 +95,9 @@ def linked_rows(
     header = header + [""] * (width - len(header))
     departement_code = functools.cache(index.departement_code)
     blank = [""] * (len(ADDED) + len(extension_columns(props)))
+    # A semicolon table is French Excel's (its list separator): its numbers take a decimal comma, as the
+    # platform's Excel downloads write them (graph/formats.py), else Excel reads « 77.9 » as text.
+    number = french_number if delimiter == ";" else str
 
     @functools.cache
     def added(name: str, departement: str | None) -> list[str]:
@@ -102,7 +105,13 @@ def linked_rows(
         if not found:
             return blank
         c = found[0]
-        cells = [c.entity.iri, c.entity.code, c.entity.name, f"{c.score:g}", "true" if c.match else "false"]
+        cells = [
+            c.entity.iri,
+            c.entity.code,
+            c.entity.name,
+            number(f"{c.score:g}"),
+            "true" if c.match else "false",
+        ]
         for p in props:
             values = extension_values(index, c.entity, p)
             if p in ENTITY_VALUED:

@@ -223,12 +223,18 @@ def _excel_cells(row: Iterable[Any]) -> list[str]:
     return [f'="{c}"' if _CODE.fullmatch(c) else c for c in spreadsheet_cells(row)]
 
 
+def french_number(text: str) -> str:
+    """A number's text with a decimal comma (12,5), as a French spreadsheet reads a number: with a point
+    it is text, or a date."""
+    return text.replace(".", ",")
+
+
 def _french(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
     """A number's text as a French spreadsheet reads it (12,5): with a point it is text, or a date; a
     boolean as the sheet's reader says it, « oui » or « non » (true/false read as English there)."""
     datatype = term.datatype.value if isinstance(term, ox.Literal) else ""
     if datatype in _NUMERIC:
-        return term.value.replace(".", ",")
+        return french_number(term.value)
     if datatype == XSD + "boolean":
         return "oui" if term.value in ("true", "1") else "non"
     return term.value

@@ -1144,6 +1144,21 @@ def test_a_row_longer_than_the_header_keeps_the_added_columns_under_their_names(
     assert all(len(row) == len(header) for row in rows)
 
 
+def test_a_semicolon_table_gets_scores_with_a_decimal_comma(client):
+    """A Windows-1252 semicolon file (French Excel's) came back with « 77.9 », which French Excel reads as
+    text: a semicolon table's scores take a decimal comma, as the platform's Excel downloads; a comma
+    table's keep the point."""
+    names = ["Chamberry", "Brianson", "Embrum", "Gapp", "Bourg St Morice"]
+    for delimiter, point, other in ((";", ",", "."), (",", ".", ",")):
+        body = f"nom{delimiter}x\n" + "\n".join(names) + "\n"
+        files = {"fichier": ("t.csv", body.encode("cp1252"), "text/csv")}
+        r = client.post("/rapprochement.csv", files=files)
+        assert r.status_code == 200, r.text
+        rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff")), delimiter=delimiter))
+        scores = [row["score"] for row in rows]
+        assert any(point in s for s in scores) and not any(other in s for s in scores), (delimiter, scores)
+
+
 def test_linked_csv_does_not_run_formulas(client):
     """The table comes back for a spreadsheet: a cell it would run (OWASP "CSV injection"), the client's own
     included, gets a leading ' as in every CSV made for spreadsheets; a signed number stays."""
