@@ -60,9 +60,9 @@ FORMER_CLASSES = (IGEO + "CommuneDeleguee", IGEO + "CommuneAssociee", IGEO + "Ar
 TERRITORY_NAMES = DATA_DIR / "aliases" / "territoires.csv"
 SPATIAL = (DCTERMS + "spatial", SCHEMA + "location", SCHEMA + "areaServed")
 
-EXACT = 100.0  # the reference name, key for key
-VARIANT = 96.0  # same key, written otherwise (articles, digits, "CC" for "Communauté de communes")
-FORMER = 94.0  # the name of a delegated/associated commune, for its current commune
+EXACT = 100.0  # the reference name up to accents, case and punctuation (its fold: "Briancon")
+VARIANT = 96.0  # same key, written otherwise (articles, digits, "St", "CC" for "Communauté de communes")
+FORMER = 94.0  # another name it goes by: a delegated/associated commune's, the alias table's ("PACA")
 AMBIGUOUS = 80.0  # an exact key shared by several entities in scope
 FUZZY_MAX = 89.0  # edit similarity never reaches an exact name
 PREFIX = 85.0  # the query is the first words of the name

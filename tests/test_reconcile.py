@@ -466,6 +466,28 @@ def test_a_departement_or_postal_code_beside_the_name_is_a_hint(client):
     assert _found(answers["dep"]) == [("05", True)] and _found(answers["commune"]) == [("73054", True)]
 
 
+def test_the_scores_mean_what_the_readme_says(client):
+    """The README said 100 is « the name itself » and 96 « the same key written otherwise », yet « Briancon »
+    scored 100 and « Les 2 Alpes » 96: 100 is the name up to accents, case and punctuation; 96 the same key
+    with its words written otherwise (articles, abbreviations, digits, a kind or level written out); 94
+    another name it goes by. Each example the README gives, scored as it says."""
+    scores = {
+        "Briancon": 100,
+        "Chambery": 100,
+        "isere": 100,
+        "CC du Brianconnais": 100,
+        "Les 2 Alpes": 96,
+        "Bourg St Maurice": 96,
+        "Ville de Gap": 96,
+        "Seynod": 94,
+        "PACA": 94,
+    }
+    answers = reconcile(client, {f"q{n}": {"query": q} for n, q in enumerate(scores)})
+    found = {q: answers[f"q{n}"]["result"][0] for n, q in enumerate(scores)}
+    assert {q: c["score"] for q, c in found.items()} == scores, found
+    assert all(c["match"] for c in found.values())
+
+
 def test_a_name_with_its_level_written_in_front_is_found_at_that_level(client):
     """« Département des Hautes-Alpes » and « Departement Hautes Alpes » found nothing, « Commune de Gap »
     Communay (65.6), « Ville de Gap » Ville-la-Grand, and /rapprochement.csv left them empty: the level
