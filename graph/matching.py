@@ -99,14 +99,15 @@ EPCI_KINDS = (
 _EPCI_PREFIX = re.compile(r"^(" + "|".join(k for k, _ in EPCI_KINDS) + r")\b\s*")
 _EPCI_KIND = dict(EPCI_KINDS)
 # A territory's level written before its name (« Département des Hautes-Alpes », « Ville de Gap »), as a
-# spreadsheet's names often are: the level, not part of the name, read so only when the name as written
-# names nothing (Ville-la-Grand is not Grand).
+# spreadsheet's names often are, or an organisation's legal form (« Association ADRETS »): the type, not
+# part of the name, read so only when the name as written names nothing (Ville-la-Grand is not Grand).
 LEVEL_WORDS = {
     "commune": "commune",
     "ville": "commune",
     "mairie": "commune",
     "departement": "departement",
     "region": "region",
+    "association": "organisation",
 }
 _FOLD = re.compile(r"[^a-z0-9]+")
 _DIGITS_OR_LETTERS = re.compile(r"[0-9]+|[a-z]+")
@@ -186,8 +187,7 @@ def epci_key(name: str) -> tuple[str, str | None]:
 
 
 def _level_key(name: str) -> tuple[str, str | None]:
-    """(key of the name without the level written before it, that level: a type of TERRITORY_TYPES or
-    None)."""
+    """(key of the name without the level or legal form written before it, the type it names, or None)."""
     first, *rest = words(name) or [""]
     level = LEVEL_WORDS.get(first)
     return (key_of(rest), level) if level and rest else (name_key(name), None)

@@ -188,3 +188,18 @@ def _follows(store: OxigraphStore) -> None:
     deadline = time.monotonic() + 30
     while matching._cache[store][0] != store.version and time.monotonic() < deadline:
         time.sleep(0.02)
+
+
+def test_an_association_s_legal_form_written_before_its_name_names_it():
+    """« Association ADRETS » found nothing certain: the legal form is read as a level word is (« Ville de
+    Gap »), only when the name as written names nothing: the type, not part of the name."""
+    adrets = matching.Entity("o/adrets", "organisation", "ADRETS - Association de Développement en Réseau")
+    index = matching.NameIndex(
+        [adrets, matching.Entity("c/38002", "commune", "Les Adrets", code="38002", departements=("38",))],
+        [("ADRETS", adrets.iri), ("Association de Développement en Réseau", adrets.iri)],
+    )
+    for name in ("Association ADRETS", "association Adrets", "Association de Développement en Réseau"):
+        for types in (None, ("organisation",)):
+            found = index.match(name, types)
+            assert [(c.entity.iri, c.match) for c in found[:1]] == [(adrets.iri, True)], (name, types, found)
+    assert not index.match("Association Gap", ("commune",))  # an organisation's form, not a commune's
