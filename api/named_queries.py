@@ -31,6 +31,14 @@ from graph.store import QueryTimeout, StoreError, StoreUnavailable
 router = APIRouter()
 
 DEFAULT_LIMIT = 100
+# The OpenAPI document's validator: its integers are written without a decimal point, where JSON Schema's
+# since draft 6 include 24.0 (schemathesis sends it, and the document says it is to be refused).
+BodyValidator = jsonschema.validators.extend(
+    jsonschema.Draft7Validator,
+    type_checker=jsonschema.Draft7Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    ),
+)
 MAX_OFFSET = 10**9
 BODIES = ("application/x-www-form-urlencoded", "application/json")  # what a POST may send its values in
 ERRORS = {
@@ -104,13 +112,9 @@ async def _values(request: Request, q: nq.NamedQuery) -> dict[str, str]:
                 raise Refused(400, "the JSON body must be an object of parameter values")
             # Checked against the schema the OpenAPI document publishes for it: typed values, no others.
             schema = body_schema(q, request.app.state.settings.max_rows, store_of(request).minter)
-            if error := jsonschema.exceptions.best_match(
-                jsonschema.Draft7Validator(schema).iter_errors(body)
-            ):
+            if error := jsonschema.exceptions.best_match(BodyValidator(schema).iter_errors(body)):
                 raise Refused(400, f"the JSON body: {error.message}")
-            values.update(
-                {k: str(int(v) if isinstance(v, float) and v.is_integer() else v) for k, v in body.items()}
-            )
+            values.update({k: str(v) for k, v in body.items()})
         else:
             form = await request.form()
             values.update(_once([(k, v) for k, v in form.multi_items() if isinstance(v, str)]))
