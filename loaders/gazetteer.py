@@ -54,7 +54,6 @@ class Epci:
     name: str
     type: str  # CC, CA, CU, METRO, MET69
     members: tuple[str, ...]
-    population: int | None = None
 
 
 @dataclass
@@ -116,7 +115,7 @@ def load_gazetteer(directory: Path = REFERENCE_DIR) -> Gazetteer:
                 gz.by_postal_code.setdefault(postal, []).append(commune)
     for e in read("epci"):
         members = tuple(m["code"] for m in e["membres"])
-        gz.epcis[e["code"]] = Epci(e["code"], e["nom"], e["type"], members, e.get("populationMunicipale"))
+        gz.epcis[e["code"]] = Epci(e["code"], e["nom"], e["type"], members)
         for m in members:
             gz.epci_of_commune[m] = e["code"]
     return gz
