@@ -26,10 +26,6 @@ from graph.terms import Triples
 from loaders import GraphLoad, ImportResult, SourceError, named
 from loaders.gazetteer import Gazetteer, load_gazetteer
 
-ALIAS_DIR = DATA_DIR / "aliases"
-TERRITORY_ALIASES = ALIAS_DIR / "territoires.csv"
-ORGANISATION_ALIASES = ALIAS_DIR / "organisations.csv"
-
 # Where the association works: breaks a tie between homonym communes when the record gives no context.
 HOME_DEPARTEMENTS = ("04", "05", "06", "38", "73", "74", "26", "84", "83", "01")
 MAX_TOKENS = 9
@@ -92,7 +88,6 @@ STATISTIC = re.compile(
 # le Puy du Fou"): the name without it ("Plagne", a commune of the Ain) is not the one written.
 ARTICLE_OF_NAME = re.compile(r"[^\s.!?:;(«“\"•→-]\s+(?:La|Le|Les)\s+$|[^\s.!?:;(«“\"•→-]\s+L['’]$")
 ACRONYM = re.compile(r"(?<![A-Z] )\b((?!EUR\b)[A-Z]{3,})\b(?! [A-Z]{2,})")  # not a word of a line in capitals
-LEVELS = ("region", "departement", "epci", "commune", "zone")
 
 
 @dataclass(frozen=True)
@@ -163,7 +158,7 @@ def _inside_compound(text: str, start: int, end: int) -> bool:
 
 def _takes_part(text: str, pos: int) -> bool:
     """Its sentence says it takes part, or it is an item of a list headed '… partenaires … :'."""
-    if _involved(text, pos, PARTICIPATION):
+    if PARTICIPATION.search(_sentence(text, pos)):
         return True
     before = text[:pos].split("\n")[-9:-1]
     for line in reversed(before):
@@ -178,11 +173,6 @@ def _sentence(text: str, pos: int) -> str:
     left = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos))
     right = min((p for p in (text.find(". ", pos), text.find("\n", pos)) if p != -1), default=len(text))
     return text[left + 1 : right]
-
-
-def _involved(text: str, pos: int, pattern: re.Pattern = INVOLVEMENT) -> bool:
-    """The sentence around ``pos`` says the organisation acts (funds, carries, supports...)."""
-    return bool(pattern.search(_sentence(text, pos)))
 
 
 def _key(name: str) -> str:
@@ -280,15 +270,15 @@ class Resolver:
         self.zones: dict[str, Named] = {}
         self.orgs: dict[str, Named] = {}
         self.org_index: dict[str, tuple[str, str]] = {}  # key → (slug or "" to ignore, case)
-        self._load_territory_aliases(TERRITORY_ALIASES)
-        self._load_organisations(ORGANISATION_ALIASES)
+        self._load_territory_aliases(DATA_DIR / "aliases" / "territoires.csv")
+        self._load_organisations(DATA_DIR / "aliases" / "organisations.csv")
         self.max_org_tokens = max((len(k.split()) for k in self.org_index), default=1)
 
     def _load_territory_aliases(self, path: Path) -> None:
         zone_rows: dict[str, list[dict[str, str]]] = defaultdict(list)
         for row in _read_csv(path):
             kind, target = row["kind"], row.get("target", "")
-            if kind not in (*LEVELS, "ignore"):
+            if kind not in (*REFERENCE_LEVELS, "zone", "ignore"):
                 raise ValueError(f"{path}: unknown kind '{kind}' for alias '{row['alias']}'")
             if kind == "zone":  # the slug of an IRI: ASCII whatever the table says ("briançonnais")
                 target = slugify(target)
@@ -342,9 +332,8 @@ class Resolver:
         tokens = [(words(m.group()), m.start(), m.end()) for m in WORD.finditer(masked)]
         epci_spans: list[tuple[int, int]] = []
         known: list[tuple[int, int]] = []  # every span a table or the reference recognised
-        pending: list[
-            tuple[Alias | list[Candidate], str, int, bool]
-        ] = []  # resolved once the context is known
+        # resolved once the context is known
+        pending: list[tuple[Alias | list[Candidate], str, int, bool]] = []
         context: set[str] = set()
 
         def note(place: Place, line: int, landmark: bool = False) -> None:
@@ -480,7 +469,7 @@ class Resolver:
                     continue
                 slug = hit[0]
                 spans.append((start, end))
-                if slug and self.orgs[slug].territorial and not _involved(masked, start):
+                if slug and self.orgs[slug].territorial and not INVOLVEMENT.search(_sentence(masked, start)):
                     break
                 if slug:
                     found.orgs.setdefault(slug, line_of(start))
