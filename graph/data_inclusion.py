@@ -25,8 +25,6 @@ from loaders import data_inclusion_vocabularies as vocab
 
 SOURCE = "communs-services"
 IMPORT_GRAPH_PREFIX = "data-inclusion/"  # {base}graph/data-inclusion/<source>: one graph per source
-STRUCTURE_FIELDS = list(v1.Structure.model_fields)
-SERVICE_FIELDS = list(v1.Service.model_fields)
 # A service's lists: (field, reference list, property), and its free texts: field → property.
 SERVICE_LISTS = (
     ("thematiques", "thematiques", DCTERMS + "subject"),
@@ -380,10 +378,11 @@ def write(result: Export, folder: Path) -> list[str]:
     """structures/services as JSON (the full model, nulls included, as data·inclusion publishes) and CSV
     (lists joined by ','); returns the file names written."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, fields, records in (
-        ("structures", STRUCTURE_FIELDS, result.structures),
-        ("services", SERVICE_FIELDS, result.services),
+    for name, model, records in (
+        ("structures", v1.Structure, result.structures),
+        ("services", v1.Service, result.services),
     ):
+        fields = list(model.model_fields)
         rows = [{k: r.get(k) for k in fields} for r in records]
         (folder / f"{name}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
         cells = ([",".join(v) if isinstance(v, list) else v for v in r.values()] for r in rows)
