@@ -7,7 +7,7 @@ memory, and ``api.cli`` replaces each graph atomically. So bad input fails befor
 from __future__ import annotations
 
 import gzip
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -22,13 +22,13 @@ class GraphLoad:
 
     graph: str
     triples: list[ox.Triple]
-    meta: GraphMeta | None = None
+    meta: GraphMeta
 
 
 @dataclass
 class ImportResult:
     graphs: list[GraphLoad]
-    report: list[str] = field(default_factory=list)  # what was extracted, names left unresolved
+    report: list[str]  # what was extracted, names left unresolved
 
 
 class SourceError(Exception):
