@@ -52,7 +52,9 @@ def phone_of(text: str) -> str | None:
 # of them makes a local part a service's ("pole.couches@", "brest.keredern@" in Brest); a longer word
 # holding one of the longer ones too ("cauvaldorservices-…").
 SERVICE_WORDS = frozenset(
-    """
+    re.findall(
+        r"\w+",
+        """
         france services service fs mfs efs msap masp msp mds mdr mdf mpt psp sp esp accueil contact
         mairie ccas cias cc ca maison espace espaces bus relais pole centre social sociale info point
         numerique public publique emploi direction secretariat agence mediation conseiller itinerant
@@ -60,7 +62,8 @@ SERVICE_WORDS = frozenset(
         commune communes pays val vallee bassin plateau agglo mont monts lot vignoble nord sud est
         ouest saint sainte st ste le la les de du des sur sous en haut haute habitants usagers relations
         referent responsable coopr active depar clientel chargeclientel siege rsp clic clics
-        """.split()
+        """,
+    )
 )
 LONG_SERVICE_WORDS = tuple(w for w in SERVICE_WORDS if len(w) >= 5)
 SERVICE_PREFIXES = ("bus", "pays", "fs", "cs")  # "busfsqpv.isere@", "paysdescoteaux@", "csesgo@"
@@ -127,7 +130,9 @@ def _named_after(word: str, own: set[str]) -> bool:
 
 # Two consonants a French word (or name) may begin with; any other pair cannot start one ("mp", "cg", "jn").
 ONSETS = frozenset(
-    "bl br ch cl cr dr fl fr gl gn gr kh ph pl pn pr ps rh sc sh sk sl sm sn sp st sv th tr vr".split()
+    re.findall(
+        r"\w+", "bl br ch cl cr dr fl fr gl gn gr kh ph pl pn pr ps rh sc sh sk sl sm sn sp st sv th tr vr"
+    )
 )
 
 
