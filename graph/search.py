@@ -319,8 +319,9 @@ class Catalog:
         db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash may lose the last commit, never mix two
         db.execute("PRAGMA cache_size=-65536")  # 64 MB: a full build writes indexes in random order
         db.executescript(TABLES)
+        db.create_function("likeness", 2, likeness, deterministic=True)  # Catalog.search's tie-breaker
         db.executescript(
-            "CREATE TEMP TABLE hit(n INTEGER PRIMARY KEY, tier INTEGER, r REAL);"  # one search's ranked
+            "CREATE TEMP TABLE hit(n INTEGER PRIMARY KEY, tier INTEGER, e INTEGER, r REAL);"  # one search's
             "CREATE TEMP TABLE within(n INTEGER PRIMARY KEY, direct INTEGER);"  # one territory's items
             "CREATE TEMP TABLE chosen(n INTEGER PRIMARY KEY);"  # one list's items matching its facets
             "CREATE TEMP TABLE elsewhere(n INTEGER PRIMARY KEY);"  # one search's (Catalog._elsewhere_clause)
@@ -1238,11 +1239,13 @@ class Catalog:
         the search, and the territories it names, first; then what lies within these (its other words in
         the label, the own texts, the context), then the territories within them, in the same order (the
         communes of « Savoie » after its places); then those with every word in the label, then in their
-        own texts, then with some word only in their context (« tiers-lieu Gap »). Later pages follow in
+        own texts, then with some word only in their context (« tiers-lieu Gap »). Within a tier, the labels
+        writing the words as typed come first (:func:`likeness`), then the shorter. Later pages follow in
         index order. Every language is searched; the snippet is from the item's own text in ``lang`` (or
         in none), unless only the other language's text holds the match: that text then tells why the item
         was found (never the context)."""
         words, places = self.places_named(text)
+        typed = " ".join(WORD.findall(unicodedata.normalize("NFC", " ".join(words)).lower()))
         with self._reading() as db:
             clauses = [self._clause(db, written) for written in dict.fromkeys(words)]
         clauses = [c for c in dict.fromkeys(clauses) if c != ""]
@@ -1291,10 +1294,10 @@ class Catalog:
                 room = RANKED - db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0]
                 if room > 0:
                     query = (
-                        f"INSERT INTO temp.hit SELECT doc.rowid, ?, LENGTH(i.sort_fr) {matches} {also} "
-                        "AND doc.rowid NOT IN (SELECT n FROM temp.hit) LIMIT ?"
+                        "INSERT INTO temp.hit SELECT doc.rowid, ?, likeness(doc.label, ?), LENGTH(i.sort_fr) "
+                        f"{matches} {also} AND doc.rowid NOT IN (SELECT n FROM temp.hit) LIMIT ?"
                     )
-                    db.execute(query, [tier, terms, *args, *more, room])
+                    db.execute(query, [tier, typed, terms, *args, *more, room])
             return matches, args
 
         with self._reading() as db:
@@ -1318,7 +1321,7 @@ class Catalog:
             else:
                 by_kind = db.execute(query.format(f"FROM {hits}")).fetchall()
             total = sum(c for kind, c in by_kind if not kinds or kind in kinds)
-            query = f"SELECT h.n FROM {kept} ORDER BY h.tier, h.r, h.n LIMIT ? OFFSET ?"
+            query = f"SELECT h.n FROM {kept} ORDER BY h.tier, h.e, h.r, h.n LIMIT ? OFFSET ?"
             page = [n for (n,) in db.execute(query, [*kinds, limit, min(offset, LAST)])]
             if capped and len(page) < limit:  # past the ranked ones: index order
                 query = f"SELECT doc.rowid {fresh} AND {of_kind} LIMIT ? OFFSET ?"
@@ -1365,6 +1368,17 @@ def as_written(db: sqlite3.Connection, term: str) -> str:
         if spellings:
             return spellings.most_common(1)[0][0]
     return term
+
+
+def likeness(label: str, typed: str) -> int:
+    """How far a label is from the words of a search as typed (lower case, space-separated), each word 0
+    when the label writes it so (case aside), 1 with other accents, 2 when it only begins a word of the
+    label or is elsewhere: the order within a tier, where every word is a prefix and accents are folded
+    (« Ameli » is the site Ameli before the commune Amélie-les-Bains, « Amélie » the commune before
+    « Amelie »)."""
+    said = set(WORD.findall(unicodedata.normalize("NFC", label).lower()))
+    bare = {folded(w) for w in said}
+    return sum(0 if w in said else 1 if folded(w) in bare else 2 for w in typed.split())
 
 
 def folded(text: str) -> str:

@@ -308,6 +308,31 @@ def test_a_search_ranks_an_exact_name_first(store: OxigraphStore) -> None:
     assert found(cat, "bourg st maurice")[0] == "Bourg-Saint-Maurice"
 
 
+def test_a_search_ranks_a_word_as_typed_before_one_it_begins_or_that_differs_in_accents(
+    store: OxigraphStore,
+) -> None:
+    """« Ameli » listed the commune Amélie-les-Bains-Palalda before the video on the site Ameli: both labels
+    hold a word the search begins and the shorter came first. Among otherwise equal matches a label writing
+    the word as typed comes first, then one writing it with other accents, then one holding a longer word."""
+    ttl = (
+        'commune:66003 a igeo:Commune ; rdfs:label "Amélie-les-Bains-Palalda"@fr ; igeo:codeINSEE "66003" .\n'
+        + project("ameli", "Vidéo : créer son compte sur le site Ameli")
+        + project("amelie", "Amelie et ses voisins")
+        + project("amelioration", "Améliorations")
+    )
+    write(store, "ameli", ttl)
+    cat = search.Catalog(store)
+    assert found(cat, "Ameli") == [
+        "Vidéo : créer son compte sur le site Ameli",  # the word as typed
+        "Améliorations",  # words it begins, shorter labels first
+        "Amelie et ses voisins",
+        "Amélie-les-Bains-Palalda",
+    ]
+    assert found(cat, "amélie")[:2] == ["Amélie-les-Bains-Palalda", "Amelie et ses voisins"]
+    assert found(cat, "Amelie")[:2] == ["Amelie et ses voisins", "Amélie-les-Bains-Palalda"]
+    assert cat.search("Ameli", [], {}, 0, 1)[0] == 4  # the same items found
+
+
 def test_a_search_finding_nothing_suggests_the_words_of_the_index(store: OxigraphStore) -> None:
     """A misspelt word no word of the index begins gets the most similar one, if near enough."""
     cat = search.Catalog(store)
