@@ -1243,7 +1243,7 @@ class Catalog:
         writing the words as typed come first (:func:`likeness`), then the shorter. Later pages follow in
         index order. Every language is searched; the snippet is from the item's own text in ``lang`` (or
         in none), unless only the other language's text holds the match: that text then tells why the item
-        was found (never the context)."""
+        was found, or only its postal codes: the one matched, then that text (never the context)."""
         words, places = self.places_named(text)
         typed = " ".join(WORD.findall(unicodedata.normalize("NFC", " ".join(words)).lower()))
         with self._reading() as db:
@@ -1328,17 +1328,28 @@ class Catalog:
                 rest = [match, *args, *kinds, limit - len(page), max(0, offset - ranked)]
                 page += [n for (n,) in db.execute(query, rest)]
             order = (3, 1, 2) if lang == "en" else (2, 1, 3)  # the page's language, none, the other
-            snippets = ", ".join(f"snippet(doc, {c}, ?, ?, '…', 20)" for c in order)
+            snippets = ", ".join(f"snippet(doc, {c}, ?, ?, '…', 20)" for c in (*order, 4))  # then postal
             query = f"SELECT rowid, {snippets} FROM doc WHERE doc MATCH ? AND rowid IN ({_marks(len(page))})"
-            found = {
-                n: next((t for t in texts if marks[0] in t), None) or next((t for t in texts if t), "")
-                for n, *texts in db.execute(query, [*marks * 3, match, *page])
-            }
+            rows = db.execute(query, [*marks * 4, match, *page])
+            found = {n: _snippet(texts, marks[0]) for n, *texts in rows}
             items = self.items_of(page)
             for name in ("departement", "theme"):
                 counts.setdefault(name, db.execute(counted_by, [name, *kinds]).fetchall())
         snippets = [Snippet.of(found.get(n, ""), marks) for n in page]
         return total, list(zip(items, snippets, strict=True)), by_kind, counts
+
+
+def _snippet(texts: list[str], mark: str) -> str:
+    """A hit's snippet among its texts' (``texts``: the bodies in order, then the postal codes): the first
+    body holding the match; else the postal code matched, that the reader sees why a place was found
+    (« 05000 »), before the first body; else the first body."""
+    *bodies, postal = texts
+    first = next((t for t in bodies if t), "")
+    if marked := next((t for t in bodies if mark in t), None):
+        return marked
+    if mark in postal:
+        return f"{postal} · {first}" if first else postal
+    return first
 
 
 WORD = re.compile(r"[^\W_]+")

@@ -579,6 +579,29 @@ def test_a_postal_code_finds_the_communes_it_serves_then_the_places_whose_addres
     assert found(cat, "05000") == ["Gap", "Pelleautier-Village", "Guichet de la gare"]
 
 
+def test_a_place_found_by_its_postal_code_shows_it_in_its_snippet(store: OxigraphStore) -> None:
+    """« 05000 » found the place whose address has it, but its snippet was its description alone: the
+    reader did not see why. The postal code, marked, comes first, then the description."""
+    cs = "https://w3id.org/communs-services/def#"
+    write(store, "voisins", NEIGHBOURS + 'commune:05061 schema:postalCode "05000" .\n')
+    write(
+        store,
+        "lieux",
+        f'<{BASE}id/lieu/gare> a <{cs}ServicePlace> ; rdfs:label "Guichet de la gare"@fr ;'
+        ' schema:description "Permanence ferroviaire"@fr ; dcterms:spatial commune:05061 ;'
+        ' schema:address [ schema:postalCode "05000" ] .\n',
+    )
+    cat = search.Catalog(store)
+    snippets = {cat.label(it.iri): s for it, s in cat.search("05000", [], {}, 0, 20)[1]}
+    place = snippets["Guichet de la gare"]
+    assert place.text.startswith("05000") and "Permanence ferroviaire" in place.text
+    assert [place.text[a:b] for a, b in place.spans] == ["05000"]
+    assert [snippets["Gap"].text[a:b] for a, b in snippets["Gap"].spans] == ["05000"]
+    # a match in the description is its snippet, as before
+    snippet = cat.search("ferroviaire", [], {}, 0, 20)[1][0][1]
+    assert snippet.text == "Permanence ferroviaire" and snippet.spans == ((11, 22),)
+
+
 def test_a_search_naming_a_territory_lists_it_then_what_is_there_then_its_parts(store: OxigraphStore) -> None:
     """« Haute-Savoie » listed the département, then its communes and what lies there mixed, shortest labels
     first (Annecy before the places of Annecy); « Saint-Martin Haute-Savoie » the places of Saint-Martin
