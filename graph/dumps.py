@@ -172,6 +172,7 @@ class Dumps:
         self.error: str | None = None
         self._begun: float | None = None  # time.monotonic() when the build under way (or the last) began
         self._took: float | None = None  # seconds the last build done took, its SETTLE included
+        self._reading: int | None = None  # the store version the build under way reads, once it has read it
 
     def manifest(self) -> dict | None:
         try:
@@ -179,25 +180,37 @@ class Dumps:
         except (OSError, ValueError):
             return None
 
+    def _stale(self) -> bool:
+        """Whether the downloads are not of the store's version (none yet, or older ones)."""
+        m = self.manifest()
+        return m is None or m["version"] != self.store.version
+
     def pending(self) -> int | None:
-        """The store's version when the downloads are not of it (none yet, or older ones): being built."""
-        m, version = self.manifest(), self.store.version
-        return version if m is None or m["version"] != version else None
+        """The version being prepared when the downloads are stale: the one the build under way read, which
+        it will deliver (a write during it moves the store on, and only the next build reads that), else
+        the store's, which the next build (or the one still settling) will read."""
+        m, version, reading = self.manifest(), self.store.version, self._reading
+        if m is not None and m["version"] == version:
+            return None
+        return reading if reading is not None and (m is None or reading > m["version"]) else version
 
     def retry_after(self) -> int:
         """Seconds until the build under way should be done, for ``Retry-After``: the last build's length
-        less what this one has run (the store grows little between two), at least one; ``RETRY_AFTER``
-        until this process has timed a build."""
+        less what this one has run (the store grows little between two); once that is past, the last
+        build's length again (a build slower than the last is no closer to its end for it, and « 1 » said
+        for as long as it runs only has clients ask every second); ``RETRY_AFTER`` until this process has
+        timed a build."""
         took, begun = self._took, self._begun
         if took is None or begun is None:
             return RETRY_AFTER
-        return max(1, math.ceil(took - (time.monotonic() - begun)))
+        left = took - (time.monotonic() - begun)
+        return max(1, math.ceil(left if left > 0 else took))
 
     def ensure(self) -> None:
         """Start a rebuild in the background when the store moved on (one under way builds again when it
         ends if the store moved meanwhile)."""
         with self._lock:
-            if self._thread is None and self.pending() is not None:
+            if self._thread is None and self._stale():
                 self._thread = threading.Thread(target=self._follow, daemon=True, name="dumps")
                 self._thread.start()
 
@@ -220,18 +233,21 @@ class Dumps:
             except Exception as e:  # noqa: BLE001
                 self.error = str(e)
             with self._lock:
-                if self.error or self.pending() is None:
+                if self.error or not self._stale():
                     self._thread = None
                     return
 
     def build(self) -> dict:
         """The downloads of the store's version, built by a child process when the store can be opened
-        there (graph.apart): a build reads every quad."""
-        version = self.store.version
-        with self.store.public_copy() as opener:
-            if opener is None:
-                return build(self.store, self.directory, version)
-            return apart.call(build, opener, self.directory, version)
+        there (graph.apart): a build reads every quad. Until it ends, ``pending`` names the version read."""
+        self._reading = version = self.store.version
+        try:
+            with self.store.public_copy() as opener:
+                if opener is None:
+                    return build(self.store, self.directory, version)
+                return apart.call(build, opener, self.directory, version)
+        finally:
+            self._reading = None
 
 
 def build(store: Store, directory: Path, version: int) -> dict:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import gzip
 import os
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -108,3 +110,55 @@ def test_a_build_deletes_the_folder_a_killed_build_left(base_iri, tmp_path):
         assert not old.exists() and young.exists()
     finally:
         store.close()
+
+
+def test_while_a_build_runs_the_status_names_the_version_it_reads_and_a_sensible_wait(
+    base_iri, tmp_path, monkeypatch
+):
+    """Two acceptances a few seconds apart: ``preparing_version`` named the second's version while the build
+    under way read the first's (the files then delivered), and ``Retry-After``, counted down to 1, stayed
+    at 1 for as long as that build ran past the last one's length."""
+    store = OxigraphStore(base_iri)  # in memory: the build runs in this process, where it can be held
+    write = _writer(store)
+    write()
+    folder = dumps.Dumps(store, tmp_path / "dumps")
+    folder.build()
+    started, release = threading.Event(), threading.Event()
+    real = dumps.build
+
+    def held(*args: object) -> dict:
+        started.set()
+        assert release.wait(120)
+        return real(*args)
+
+    monkeypatch.setattr(dumps, "SETTLE", 0.0)
+    monkeypatch.setattr(dumps, "build", held)
+    try:
+        write()
+        folder.changed()
+        assert started.wait(120)
+        read = store.version
+        write()  # the second acceptance, during the build of the first
+        assert store.version > read and folder.pending() == read
+        folder._took, folder._begun = 5.0, time.monotonic() - 60  # a build running well past the last's
+        assert folder.retry_after() == 5
+        release.set()
+        deadline = time.monotonic() + 120
+        while folder.manifest()["version"] != store.version and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert folder.manifest()["version"] == store.version and folder.pending() is None
+    finally:
+        release.set()
+        store.close()
+
+
+def _writer(store: OxigraphStore) -> Callable[[], None]:
+    """A write to one public graph, another each time (the store's version moves on)."""
+    count = iter(range(1_000_000))
+
+    def write() -> None:
+        n = next(count)
+        rows = [ox.Triple(ox.NamedNode(f"{EX}n/{n}"), ox.NamedNode(EX + "note"), ox.Literal(str(n)))]
+        store.replace_graph(store.minter.graph("notes"), rows, GraphMeta("notes", "notes.ttl"))
+
+    return write
