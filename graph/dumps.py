@@ -48,14 +48,26 @@ def _label(v: str) -> tuple[str, str]:
     return " ".join(patterns), f"COALESCE({', '.join(names)}, STR({v}))"
 
 
+def _column(items: str, name: str, pattern: str, shown: str | None = None) -> str:
+    """One multi-valued column of a table of ``items`` (a pattern binding ?iri): ``pattern`` links ?iri to
+    its values ?v, shown by their labels, or by the expression ``shown`` of ?v (a date's text, a year);
+    one row per item, with or without values, so that joining the columns keeps one row per item."""
+    patterns, expr = ("", shown) if shown else _label("?v")
+    return f"""{{ SELECT ?iri (GROUP_CONCAT(DISTINCT ?shown; separator=" | ") AS ?{name}) WHERE {{
+      {items} OPTIONAL {{ {pattern} {patterns} BIND({expr} AS ?shown) }} }} GROUP BY ?iri }}"""
+
+
 def _project_column(name: str, pattern: str, year: bool = False) -> str:
     """One multi-valued column of projets.csv: ``pattern`` links ?iri to its values ?v."""
-    patterns, expr = ("", "SUBSTR(STR(?v), 1, 4)") if year else _label("?v")
-    return f"""{{ SELECT ?iri (GROUP_CONCAT(DISTINCT ?shown; separator=" | ") AS ?{name}) WHERE {{
-      ?iri a schema:Project OPTIONAL {{ {pattern} {patterns} BIND({expr} AS ?shown) }} }} GROUP BY ?iri }}"""
+    return _column("?iri a schema:Project", name, pattern, "SUBSTR(STR(?v), 1, 4)" if year else None)
 
 
 _ITEM_PATTERNS, _ITEM_LABEL = _label("?iri")
+
+
+def _of(classes: tuple[str, ...]) -> str:
+    """The pattern binding ?iri to the items of some classes (a list's)."""
+    return f"VALUES ?class {{ {' '.join(f'<{c}>' for c in classes)} }} ?iri a ?class ."
 
 
 def _items(classes: tuple[str, ...], **columns: str | tuple[str, str]) -> str:
@@ -68,13 +80,32 @@ def _items(classes: tuple[str, ...], **columns: str | tuple[str, str]) -> str:
     return (
         _P
         + f"""SELECT ?iri (SAMPLE(?l) AS ?nom) {aggregates} WHERE {{
-        VALUES ?class {{ {" ".join(f"<{c}>" for c in classes)} }} ?iri a ?class .
-        {_ITEM_PATTERNS} BIND({_ITEM_LABEL} AS ?l) {patterns} }} GROUP BY ?iri ORDER BY ?iri"""
+        {_of(classes)} {_ITEM_PATTERNS} BIND({_ITEM_LABEL} AS ?l) {patterns} }} GROUP BY ?iri ORDER BY ?iri"""
     )
 
 
 _ORGANISATIONS = _items((ORG + "Organization",), projets=("COUNT(DISTINCT ?v)", "^cs:participant"))
-_RESOURCES = _items(LISTS["ressources"].classes, licence="dcterms:license", droits="dcterms:rights")
+_RESOURCE = _of(LISTS["ressources"].classes)
+# What a resource's page shows: its kind (dcterms:type, the list's « genre »), themes, publics and territories
+# by their labels, its class, link, licence or rights and dates; public graphs only, as every table.
+_RESOURCES = (
+    _P
+    + f"""SELECT ?iri ?nom ?classe ?type ?themes ?publics ?territoires ?lien ?licence ?droits
+  ?creation ?modification ?publication WHERE {{
+  {{ SELECT ?iri (SAMPLE(?l) AS ?nom) (GROUP_CONCAT(DISTINCT STR(?class); separator=" | ") AS ?classe)
+     WHERE {{ {_RESOURCE} {_ITEM_PATTERNS} BIND({_ITEM_LABEL} AS ?l) }} GROUP BY ?iri }}
+  {_column(_RESOURCE, "type", "?iri dcterms:type ?v")}
+  {_column(_RESOURCE, "themes", "?iri dcterms:subject ?v")}
+  {_column(_RESOURCE, "publics", "?iri schema:audience ?v")}
+  {_column(_RESOURCE, "territoires", "?iri dcterms:spatial ?v")}
+  {_column(_RESOURCE, "lien", "?iri schema:url ?v", "STR(?v)")}
+  {_column(_RESOURCE, "licence", "?iri dcterms:license ?v", "STR(?v)")}
+  {_column(_RESOURCE, "droits", "?iri dcterms:rights ?v", "STR(?v)")}
+  {_column(_RESOURCE, "creation", "?iri dcterms:created ?v", "STR(?v)")}
+  {_column(_RESOURCE, "modification", "?iri dcterms:modified ?v", "STR(?v)")}
+  {_column(_RESOURCE, "publication", "?iri schema:datePublished ?v", "STR(?v)")}
+}} ORDER BY ?iri"""
+)
 _EVENTS = _items(LISTS["evenements"].classes, date="schema:startDate", lieu="schema:location")
 _NETWORKS = 'GROUP_CONCAT(DISTINCT STR(?v); separator=" | ")', "cs:network"
 _PLACES = _items(LISTS["lieux"].classes, commune="dcterms:spatial", reseaux=_NETWORKS)

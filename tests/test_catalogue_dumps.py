@@ -25,6 +25,8 @@ from test_named_queries import loaded_store
 from graph import catalog, formats
 from graph import named_queries as nq
 from graph.contributions import LICENSES, Content, Contributions, Contributor
+from graph.dumps import Dumps
+from graph.namespaces import SCHEMA
 from graph.store import GraphMeta, OxigraphStore
 
 PRIVATE_MARK = "secret-ne-pas-publier@example.org"
@@ -287,6 +289,61 @@ def test_contributed_resources_keep_their_licences_and_the_graph_states_none(bas
     assert [r["l"].value for r in licences] == [by]
     conforms, _, text = _shacl(data)
     assert conforms, text
+
+
+def test_the_resources_table_has_what_a_resource_page_shows(base_iri, tmp_path):
+    """/telechargements/ressources.csv had only iri, nom, droits, licence: it gives a resource's class, kind,
+    themes, publics and territories (their labels, several joined by « | »), link and dates, one row per
+    resource, from the public graphs only (a proposal not yet accepted is not there)."""
+    store = OxigraphStore(base_iri)
+    m = store.minter
+    theme, public, commune = (
+        m.thing("theme", "mobilite"),
+        m.thing("public", "jeunes"),
+        m.thing("commune", "05023"),
+    )
+    store.update(
+        f"""INSERT DATA {{ GRAPH <{m.graph("vocabulaire")}> {{
+        <{theme}> <{rdflib.SKOS.prefLabel}> "Mobilité"@fr . <{commune}> <{rdflib.RDFS.label}> "Briançon"@fr .
+        <{m.thing("type-ressource", "guide")}> <{rdflib.SKOS.prefLabel}> "Guide"@fr }} }}"""
+    )
+    model = Contributions(store, b"secret")
+    other = m.thing("theme", "logement")  # no label: shown by its IRI
+    content = Content(
+        "Guide de la mobilité",
+        "Se déplacer en montagne.",
+        "guide",
+        url="https://example.org/guide-mobilite",
+        themes=[theme, other],
+        publics=[public],
+        territories=[commune],
+    )
+    rid, _ = model.propose(content, Contributor("Ana", "ana@example.net"))
+    model.accept(rid, "modo", "Modé")
+    model.propose(Content("Pas encore publié", "En attente.", "guide"), Contributor("Bo", "bo@example.net"))
+    bare = m.thing("ressource", "site")
+    store.update(
+        f"INSERT DATA {{ GRAPH <{m.graph('rapport')}> {{ <{bare}> a <http://schema.org/WebSite> ; "
+        f'<{rdflib.RDFS.label}> "Un site"@fr }} }}'
+    )
+    folder = tmp_path / "dumps"
+    manifest = Dumps(store, folder).build()
+    text = (folder / f"v{manifest['version']}" / "ressources.csv").read_text(encoding="utf-8")
+    rows = {r["iri"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert list(rows) == sorted([model.iri(rid), bare]), rows  # one row each, the pending one absent
+    row = rows[model.iri(rid)]
+    assert (row["nom"], row["classe"], row["type"]) == (
+        "Guide de la mobilité",
+        SCHEMA + "CreativeWork",
+        "Guide",
+    )
+    assert set(row["themes"].split(" | ")) == {"Mobilité", other}
+    assert (row["publics"], row["territoires"]) == (public, "Briançon")
+    assert row["lien"] == "https://example.org/guide-mobilite" and row["licence"]
+    assert all(row[d][:4].isdigit() for d in ("creation", "modification", "publication")), row
+    assert rows[bare]["classe"] == SCHEMA + "WebSite" and rows[bare]["nom"] == "Un site"
+    assert not any(rows[bare][c] for c in ("type", "themes", "lien", "creation")), rows[bare]
+    assert "ana@example.net" not in text and "Pas encore publié" not in text
 
 
 def test_the_catalogue_page_says_each_contributed_resource_has_its_own_licence(
