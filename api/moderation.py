@@ -54,8 +54,13 @@ def _refused(e: ContributionError) -> HTTPException:
 
 # --- signing in ---------------------------------------------------------------------------------------------
 def _next(value: str | None) -> str:
-    """Only local paths: never an open redirect."""
-    return value if value and value.startswith("/") and not value.startswith("//") else "/moderation"
+    """Only local paths: never an open redirect; none given is "" (the role decides, see :func:`login`)."""
+    return value if value and value.startswith("/") and not value.startswith("//") else ""
+
+
+def _home(user: User) -> str:
+    """Where a sign-in without ``suite`` leads: a contributor has no business on the moderators' queue."""
+    return "/moderation" if user.is_moderator else "/ressources/proposer"
 
 
 @router.get("/connexion", response_class=HTMLResponse)
@@ -76,7 +81,7 @@ async def login(request: Request) -> Response:
     if user is None:
         context = {"suite": suite, "erreur": translator(language(request))("login_failed")}
         return shared.page(request, "connexion.html", context, status=401)
-    response = RedirectResponse(suite, status_code=303)
+    response = RedirectResponse(suite or _home(user), status_code=303)
     response.set_cookie(
         accounts.SESSION_COOKIE,
         users.session_cookie(user),

@@ -686,6 +686,30 @@ def test_moderation_needs_a_moderator(client, app):
     assert client.post("/api/contributions/x/accepter").status_code == 403
 
 
+def test_signing_in_leads_where_asked_else_where_the_role_works(client, app):
+    """The sign-in form's ``suite`` is the page that sent there; without one, a contributor goes to the
+    proposal form (the moderators' queue is a 403 to them) and a moderator to the queue."""
+
+    def sign_in(username: str, role: str, suite: str = "") -> str:
+        app.state.accounts.add(username, "un-mot-de-passe-long", role)
+        page = client.get("/connexion" + (f"?suite={suite}" if suite else ""))
+        data = {
+            "csrf_token": csrf_of(page.text),
+            "identifiant": username,
+            "mot_de_passe": "un-mot-de-passe-long",
+        }
+        data |= {"suite": m.group(1)} if (m := re.search(r'name="suite" value="([^"]*)"', page.text)) else {}
+        r = client.post("/connexion", data=data, follow_redirects=False)
+        client.cookies.clear()
+        return r.headers["location"]
+
+    assert sign_in("contrib", "contributeur") == "/ressources/proposer"
+    assert sign_in("modo", "moderateur") == "/moderation"
+    assert sign_in("admin", "admin") == "/moderation"
+    assert sign_in("contrib2", "contributeur", "/ressources/x/historique") == "/ressources/x/historique"
+    assert sign_in("other", "contributeur", "//elsewhere.example") == "/ressources/proposer"
+
+
 def test_wrong_password_is_refused(client, app):
     app.state.accounts.add("alex", "un-mot-de-passe-long", "moderateur")
     page = client.get("/connexion")
