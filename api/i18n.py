@@ -28,6 +28,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "skip": ("Aller au contenu", "Skip to content"),
     "nav_main": ("Navigation principale", "Main navigation"),
     "nav_lieux": ("Lieux", "Places"),
+    "nav_account": ("Contribuer", "Contribute"),
+    "nav_moderation": ("Modération", "Moderation"),
     "footer": (
         "Comm'un Services — un commun de données ouvertes porté par le réseau de l'ADRETS.",
         "Comm'un Services — an open data commons run by the ADRETS network.",

@@ -133,6 +133,10 @@ def test_propose_fix_moderate_accept_history_revert(server, tmp_path):
             path = media[0]["m"].value.removeprefix(store.minter.base)
             download = page.request.get(f"{url}/{path}")  # the anonymous contributor's browser
             assert download.status == 200 and download.body() == PDF
+            moderator.get_by_role("button", name="Se déconnecter").click()  # a shared desk computer
+            assert moderator.get_by_role("link", name="Se connecter").is_visible()
+            moderator.goto(f"{url}/moderation")
+            assert "/connexion" in moderator.url
         finally:
             browser.close()
 

@@ -710,6 +710,33 @@ def test_signing_in_leads_where_asked_else_where_the_role_works(client, app):
     assert sign_in("other", "contributeur", "//elsewhere.example") == "/ressources/proposer"
 
 
+def test_every_page_leads_to_proposing_and_signing_in_and_a_personal_one_out(client, app):
+    """Public pages are cached, the same bytes for everybody: they link to the form and the sign-in page
+    alone. The pages drawn for one person (never cached) name who is signed in, the queue for a
+    moderator, and sign out with a form carrying the CSRF token: a shared desk computer is left signed out."""
+    anonymous = {path: client.get(path).text for path in ("/", "/ressources", "/ressources/proposer")}
+
+    def header(text: str) -> str:  # the layout's part (a public page's lists fill in once indexed)
+        return text[text.index("<header") : text.index("</header>")]
+
+    for path, text in anonymous.items():
+        assert 'href="/ressources/proposer"' in text and 'href="/connexion"' in text, path
+        assert 'action="/deconnexion"' not in text, path
+    login(client, app, "simple", "contributeur")
+    for path in ("/", "/ressources"):
+        assert header(client.get(path).text) == header(anonymous[path]), path  # the same for everybody
+    form = client.get("/ressources/proposer").text
+    assert "Simple Modé" in form and 'action="/deconnexion"' in form and 'href="/connexion"' not in form
+    assert 'href="/moderation"' not in form
+    client.cookies.clear()
+    login(client, app)
+    queue = client.get("/moderation").text
+    assert 'href="/moderation"' in queue and "Se déconnecter" in queue
+    signed_out = client.post("/deconnexion", data={"csrf_token": csrf_of(queue)}, follow_redirects=False)
+    assert signed_out.status_code == 303
+    assert client.get("/moderation", follow_redirects=False).headers["location"].startswith("/connexion")
+
+
 def test_wrong_password_is_refused(client, app):
     app.state.accounts.add("alex", "un-mot-de-passe-long", "moderateur")
     page = client.get("/connexion")
