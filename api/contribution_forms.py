@@ -163,7 +163,7 @@ def _file(body: dict) -> tuple[str, bytes] | UploadError | None:
 )
 async def api_propose(request: Request) -> JSONResponse:
     """201 with the private tracking address; 422 with errors per field."""
-    shared.check_body_size(request)
+    shared.check_body_size(request, base64=True)
     shared.api_guard(request)
     user, t = current_user(request), translator(language(request))
     if user is None and request.headers.get("authorization"):

@@ -533,12 +533,14 @@ async def json_body(request: Request) -> dict:
     return body
 
 
-def check_body_size(request: Request, key: str = "body_too_large") -> None:
+def check_body_size(request: Request, key: str = "body_too_large", base64: bool = False) -> None:
     """A body well over the file limit is refused unread (it is never parsed, so no form can be given
-    back): ``key`` says so in the asker's language, and a form's says how to get back what was typed."""
+    back): ``key`` says so in the asker's language, and a form's says how to get back what was typed. The
+    limit is the file's: a body carrying it in ``base64`` (the JSON API) weighs a third more."""
     max_bytes = state(request).settings.upload_max_bytes
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > max_bytes + 256 * 1024:
+    carried = -(-max_bytes // 3) * 4 if base64 else max_bytes
+    if length and length.isdigit() and int(length) > carried + 256 * 1024:
         t = translator(language(request))
         raise HTTPException(413, t(key, kb=int(length) // 1024, max_kb=max_bytes // 1024))
 

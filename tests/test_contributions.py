@@ -473,6 +473,25 @@ def test_a_sending_too_large_is_refused_unread_and_says_how_to_get_the_text_back
         assert r.status_code == 413 and r.json()["detail"].endswith("Kio au plus) : rien n'a été lu."), r.text
 
 
+def test_the_json_api_takes_a_file_up_to_the_limit_though_base64_weighs_a_third_more(store, tmp_path):
+    """The limit is the file's, as on the form: a file just under it is taken, base64 and all; one just
+    over it is an error on the file (read, so said per field), and a body far over is refused unread."""
+    limit = 1024 * 1024
+    app = make_app(store, tmp_path, upload_max_bytes=limit, submit_rate=1000)
+
+    def sent(size: int):
+        data = base64.b64encode(PDF + b"0" * (size - len(PDF))).decode()
+        body = {**form_data(territoires=["Chambéry [commune 73065]"]), "url": ""}
+        body["fichier"] = {"nom": "guide.pdf", "contenu_base64": data}
+        return client.post("/api/contributions", json=body)
+
+    with TestClient(app) as client:
+        assert sent(limit).status_code == 201
+        over = sent(limit + 1)
+        assert over.status_code == 422 and "fichier" in over.json()["erreurs"], over.text
+        assert sent(2 * limit).status_code == 413
+
+
 def test_script_in_a_title_is_shown_as_text(client, app):
     evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     r = propose(client, titre=evil, resume="Résumé <script>alert(2)</script> [lien](javascript:alert(3))")
