@@ -67,8 +67,7 @@ async def propose_post(request: Request) -> Response:
         return again(429, {}, t("form_too_many", wait=wait), e.headers)
     if isinstance(result, dict):
         return again(422, result)
-    removed = "&coordonnees=retirees" if shared.holds_contact(content) else ""
-    return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1{removed}", status_code=303)
+    return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1", status_code=303)
 
 
 # The JSON API's proposal, as /openapi.json publishes it: its fields are the form's (api/contributions.py
@@ -191,8 +190,14 @@ async def api_propose(request: Request) -> JSONResponse:
     return JSONResponse(answer, 201)
 
 
+# What graph.contact.scrub leaves of the contact details it takes out of a public text.
+REMOVED = ("[courriel retiré]", "[téléphone retiré]")
+
+
 @router.get("/suivi/{token}", response_class=HTMLResponse)
 def follow(request: Request, token: str) -> HTMLResponse:
+    """Everything the contributor gave, but what is private; whenever a public text holds what scrub()
+    left of contact details, why (not only on the visit right after proposing)."""
     m = shared.contributions_of(request)
     rid = m.by_token(token)
     record = m.record(rid) if rid else None
@@ -206,7 +211,9 @@ def follow(request: Request, token: str) -> HTMLResponse:
         "reason": reason if record.state in (model.REJECTED, model.DELETED) else None,
         "history": history,
         "new": request.query_params.get("nouvelle") == "1",
-        "contact_removed": request.query_params.get("coordonnees") == "retirees",
+        "contact_removed": any(
+            mark in getattr(record.content, name) for name in shared.PUBLIC_TEXTS for mark in REMOVED
+        ),
         "labels": (names := shared.labels(request)),
         "kind_label": names.get(m.kind_iri(record.content.kind), record.content.kind),
     }
