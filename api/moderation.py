@@ -132,7 +132,8 @@ def queue(request: Request) -> Response:
         return redirect
     m = shared.contributions_of(request)
     lists = {s: m.by_state(s) for s in (model.PENDING, model.ACCEPTED, model.REJECTED, model.DELETED)}
-    return shared.page(request, "moderation.html", {"lists": lists, **STAFF})
+    context = {"lists": lists, "labels": shared.labels(request), "kind_iri": m.kind_iri, **STAFF}
+    return shared.page(request, "moderation.html", context)
 
 
 def _as_form(request: Request, record: model.Record) -> Content:

@@ -20,6 +20,7 @@ import hmac
 import secrets
 import threading
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
@@ -137,6 +138,17 @@ class Record:
     content: Content
     created: str
     contributor_label: str
+
+
+class Listed(NamedTuple):
+    """A resource in a moderation list: enough to triage it (its contributor as the public sees them)."""
+
+    id: str
+    title: str
+    modified: str
+    kind: str  # its slug
+    contributor_label: str
+    territories: list[str]
 
 
 _links = " ".join(f"<{p}>" for p in LINKS)
@@ -576,19 +588,35 @@ class Contributions:
             for r in {r["n"].value: r for r in rows}.values()
         ]
 
-    def by_state(self, state: str) -> list[tuple[str, str, str]]:
-        """(id, title, last modified) of every resource in ``state``, most recent first, in one query."""
+    def by_state(self, state: str) -> list[Listed]:
+        """Every resource in ``state``, most recent first, in one query: what a moderator triages by."""
         rows = self.store.select(
-            f"""SELECT ?r ?m ?t WHERE {{
+            f"""SELECT ?r ?m (SAMPLE(?t) AS ?title) (SAMPLE(?k) AS ?kind) (SAMPLE(?who) AS ?label)
+                (GROUP_CONCAT(DISTINCT STR(?place); separator=" ") AS ?places) WHERE {{
               GRAPH ?h {{ ?r <{CS}etat> ?e ; <{DCTERMS}modified> ?m ; <{CS}versionCourante> ?v }}
               FILTER(STRSTARTS(STR(?h), "{self.minter.graph("historique/")}"))
               BIND(IRI(CONCAT(STR(?h), "/v", STR(?v))) AS ?vg)
-              OPTIONAL {{ GRAPH ?vg {{ ?r <{SCHEMA}name> ?t }} }} }} ORDER BY DESC(?m)""",
+              OPTIONAL {{ GRAPH ?vg {{ ?r <{SCHEMA}name> ?t }} }}
+              OPTIONAL {{ GRAPH ?vg {{ ?r <{DCTERMS}type> ?k }} }}
+              OPTIONAL {{ GRAPH ?vg {{ ?r <{PROV}wasAttributedTo>/<{RDFS}label> ?who }} }}
+              OPTIONAL {{ GRAPH ?vg {{ ?r <{LINK_FIELDS["territories"]}> ?place }} }}
+            }} GROUP BY ?r ?m ORDER BY DESC(?m)""",
             {"e": ox.NamedNode(self.state_iri(state))},
             public=False,
         )
+
+        def value(r: dict, name: str) -> str:
+            return r[name].value if name in r else ""
+
         return [
-            (r["r"].value.removeprefix(self.iri("")), r["t"].value if "t" in r else "", r["m"].value)
+            Listed(
+                r["r"].value.removeprefix(self.iri("")),
+                value(r, "title"),
+                r["m"].value,
+                value(r, "kind").removeprefix(self.kind_iri("")),
+                value(r, "label") or ANONYMOUS_LABEL,
+                sorted(value(r, "places").split()),
+            )
             for r in rows
         ]
 

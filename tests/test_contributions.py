@@ -651,6 +651,23 @@ def test_the_follow_up_page_shows_every_field_given_and_why_contact_details_went
     assert "numéros de téléphone du titre et du résumé" not in plain and "<dt>Publics</dt>" not in plain
 
 
+def test_the_moderation_queue_says_who_proposed_what_kind_where(client, app):
+    """Titles and dates alone did not let a moderator triage: the queue names the kind, the territories and
+    the contributor as the public would see them (their name only if they chose to show it, never an
+    e-mail address)."""
+    propose(client, titre="Guide nommé des saisonniers", nom_public="on")
+    propose(
+        client, titre="Guide anonyme des saisonniers", nom="Caché Quelqu'un", courriel="cache@example.net"
+    )
+    login(client, app)
+    queue = html.unescape(client.get("/moderation").text)
+    rows = {row.split("</a>")[0].rsplit(">", 1)[-1]: row for row in queue.split("<tr>")[1:]}
+    named, anonymous = rows["Guide nommé des saisonniers"], rows["Guide anonyme des saisonniers"]
+    assert "Lucie Contributrice" in named and "Chambéry (commune)" in named and "<td>Guide</td>" in named
+    assert model.ANONYMOUS_LABEL in anonymous and "Caché" not in queue
+    assert EMAIL not in queue and "cache@example.net" not in queue
+
+
 def test_rejection_reason_reaches_the_contributor_page(client, app, store):
     r = propose(client)
     suivi = r.headers["location"]

@@ -122,8 +122,8 @@ def test_moderation_lists_by_state(model: Contributions):
     a, _ = model.propose(content("Premier guide"), Contributor("A", "a@example.net"))
     b, _ = model.propose(content("Second guide"), Contributor("B", "b@example.net"))
     model.accept(b, "modo", "Modé")
-    assert [(rid, title) for rid, title, _ in model.by_state(PENDING)] == [(a, "Premier guide")]
-    assert [(rid, title) for rid, title, _ in model.by_state(ACCEPTED)] == [(b, "Second guide")]
+    assert [(x.id, x.title) for x in model.by_state(PENDING)] == [(a, "Premier guide")]
+    assert [(x.id, x.title) for x in model.by_state(ACCEPTED)] == [(b, "Second guide")]
 
 
 def test_shacl_messages_are_reported_on_their_field(base_iri, tmp_path, monkeypatch):
