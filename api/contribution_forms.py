@@ -182,11 +182,11 @@ async def api_propose(request: Request) -> JSONResponse:
     result = shared.propose(request, content, contributor, _file(body))
     if isinstance(result, dict):
         return JSONResponse({"valide": False, "erreurs": result}, status_code=422)
-    rid, token = result
+    rid, token, notes = result
     iri = shared.contributions_of(request).iri(rid)
     answer = {"id": rid, "iri": iri, "etat": model.PENDING, "suivi": f"/suivi/{token}"}
-    if shared.holds_contact(content):
-        answer["avertissement"] = t("contact_removed")
+    if notes:
+        answer["avertissement"] = " ".join(t(key) for key in notes)
     return JSONResponse(answer, 201)
 
 
@@ -212,7 +212,9 @@ def follow(request: Request, token: str) -> HTMLResponse:
         "history": history,
         "new": request.query_params.get("nouvelle") == "1",
         "contact_removed": any(
-            mark in getattr(record.content, name) for name in shared.PUBLIC_TEXTS for mark in REMOVED
+            mark in text
+            for text in (record.contributor_label, *(getattr(record.content, n) for n in shared.PUBLIC_TEXTS))
+            for mark in REMOVED
         ),
         "labels": (names := shared.labels(request)),
         "kind_label": names.get(m.kind_iri(record.content.kind), record.content.kind),

@@ -424,6 +424,8 @@ def validate(
     if need_contact:
         if not contributor.name.strip():
             err("nom", t("err_name"))
+        elif contributor.show_name and not scrub(contributor.name, "", "").strip():
+            err("nom", t("err_name_contact"))  # published: scrubbed as the title is, nothing would be left
         if not EMAIL.match(contributor.email.strip()):
             err("courriel", t("err_email"))
     checked = None
@@ -448,9 +450,12 @@ def validate(
     return (None if errors else clean), errors, checked
 
 
-def holds_contact(content: Content) -> bool:
-    """Whether validate() takes contact details out of the content's public texts: the person is told."""
-    return any(scrub(text) != text for text in (getattr(content, name) for name in PUBLIC_TEXTS))
+def holds_contact(content: Content, contributor: Contributor) -> bool:
+    """Whether contact details are taken out of the public texts (the content's, the name shown): the
+    person is told."""
+    texts = [getattr(content, name) for name in PUBLIC_TEXTS]
+    texts += [contributor.name] if contributor.show_name else []
+    return any(scrub(text) != text for text in texts)
 
 
 def _is_iri(text: str) -> bool:
@@ -556,9 +561,11 @@ def propose(
     content: Content,
     contributor: Contributor,
     upload: tuple[str, bytes] | UploadError | None,
-) -> tuple[str, str] | dict[str, list[str]]:
-    """(id, tracking token) of the new pending resource, or the errors per field; senders over the rate
-    limit are refused. Only proposals stored count: a refused one is corrected and sent again."""
+) -> tuple[str, str, list[str]] | dict[str, list[str]]:
+    """(id, tracking token, keys of api/i18n.py telling the sender what was changed in what they sent) of
+    the new pending resource, or the errors per field; senders over the rate limit are refused. Only
+    proposals stored count: a refused one is corrected and sent again. A name shown is published: it is
+    stored scrubbed, as the title is."""
     limit, address, lang = state(request).submit_limit, accounts.client_address(request), language(request)
     limit.hit(address, lang, count=False)
     user = current_user(request)
@@ -568,13 +575,19 @@ def propose(
     if checked is None:
         return errors
     # Signed in, the name shown (if they choose to show one) is the account's: the "nom" sent is ignored.
-    who = replace(contributor, name=user.name, account=user.username) if user else contributor
+    if user:
+        who = replace(contributor, name=user.name, account=user.username)
+    elif contributor.show_name:
+        who = replace(contributor, name=scrub(contributor.name.strip()))
+    else:
+        who = contributor
+    notes = ["contact_removed"] if holds_contact(content, Contributor() if user else contributor) else []
     limit.hit(address, lang)
     m = contributions_of(request)
     rid = m.new_id(checked.title)
     if file is not None:
         checked.file = store_file(request, rid, file)
-    return m.propose(checked, who, rid=rid)
+    return *m.propose(checked, who, rid=rid), notes
 
 
 # --- pages ---------------------------------------------------------------------------------------------

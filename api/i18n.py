@@ -571,6 +571,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "“{value}”: unknown; look for it on {url} and give its name, the end of its IRI or its IRI.",
     ),
     "err_name": ("Indiquez votre nom ou un pseudonyme.", "Give your name or a pseudonym."),
+    "err_name_contact": (
+        "Le nom affiché est publié : donnez un nom ou un pseudonyme, pas une adresse électronique ni un "
+        "numéro de téléphone (votre courriel va dans son propre champ, jamais publié).",
+        "The name shown is published: give a name or a pseudonym, not an e-mail address nor a phone number "
+        "(your e-mail goes in its own field, never published).",
+    ),
     "err_email": (
         "Indiquez une adresse électronique valide (elle ne sera jamais publiée).",
         "Give a valid email address (it will never be published).",
@@ -669,10 +675,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Keep this page's address: it is private and lets you follow the review.",
     ),
     "contact_removed": (
-        "Les adresses électroniques et numéros de téléphone du titre et du résumé en ont été retirés : "
-        "ces textes sont publiés.",
-        "E-mail addresses and phone numbers were removed from the title and the summary: these texts are "
-        "published.",
+        "Les adresses électroniques et numéros de téléphone du titre, du résumé et du nom affiché en ont été "
+        "retirés : ces textes sont publiés.",
+        "E-mail addresses and phone numbers were removed from the title, the summary and the name shown: "
+        "these texts are published.",
     ),
     "follow": ("Suivi", "Tracking"),
     "state": ("État", "State"),

@@ -211,7 +211,7 @@ async def moderate(request: Request, rid: str) -> Response:
                 return _edit_page(request, record, content, errors, status=422, sent=form)
             if file is not None:
                 checked.file = shared.store_file(request, rid, file)
-            m.edit(rid, checked, user.username, user.name)
+            m.edit(rid, checked, user.username, user.name, hide_name=bool(form.get("masquer_nom")))
             if action == "enregistrer_accepter" and record.state == model.PENDING:
                 m.accept(rid, user.username, user.name)
         elif action in DECISIONS and (errors := _reason_errors(action, reason)):

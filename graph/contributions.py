@@ -319,12 +319,14 @@ class Contributions:
         reason: str | None = None,
         derived_from: int | None = None,
         private: list[ox.Triple] | None = None,
+        hide_name: bool = False,
     ) -> int:
         """Write one change set of a resource in one of ``states`` (None: a new resource) by ``agent``;
         ``state_after`` None keeps the state. ``rewrite``: a new version with ``content`` (None: that of
         version ``derived_from``, else the current one) under the original attribution and creation date,
-        published now if accepted now. The content graph of the old state is dropped and the content is
-        written to the graph of the new state (if any)."""
+        published now if accepted now; ``hide_name``: under an anonymous pseudonym instead of the name
+        shown (one per original agent, never linked to it publicly). The content graph of the old state is
+        dropped and the content is written to the graph of the new state (if any)."""
         with self._lock:  # one change at a time per process: read the state, then write
             state_before, version, count = None, 0, 0
             if states is not None:
@@ -346,6 +348,8 @@ class Contributions:
                     source = self.version_content(rid, derived_from) if derived_from else old
                     content = self.read_content(source, rid)
                 creator, label, created = self._attribution(rid, old) if old else (agent, agent_label, at)
+                if hide_name and label != ANONYMOUS_LABEL:
+                    creator, label = self._pseudonym("contributeur", f"{creator}|anonyme"), ANONYMOUS_LABEL
                 content_now = self.content_triples(
                     rid, content, agent=creator, agent_label=label, created=created, modified=at
                 )
@@ -512,9 +516,18 @@ class Contributions:
         """A moderator's change: under the pseudonym of their account."""
         return self._commit(rid, action, self.account_agent(user), user_label, *args, **kwargs)
 
-    def edit(self, rid: str, content: Content, user: str, user_label: str) -> int:
+    def edit(self, rid: str, content: Content, user: str, user_label: str, hide_name: bool = False) -> int:
+        """A new version; ``hide_name``: the contributor's name is no longer shown (a name that should not
+        be public: the resource is then credited as an anonymous proposal is)."""
         return self._change(
-            rid, user, user_label, "modification", (PENDING, ACCEPTED), rewrite=True, content=content
+            rid,
+            user,
+            user_label,
+            "modification",
+            (PENDING, ACCEPTED),
+            rewrite=True,
+            content=content,
+            hide_name=hide_name,
         )
 
     def accept(self, rid: str, user: str, user_label: str) -> int:

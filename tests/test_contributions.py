@@ -1207,7 +1207,10 @@ def test_contact_details_typed_in_a_proposal_or_an_edit_are_never_published(clie
     assert plain.status_code == 201 and "avertissement" not in plain.json(), plain.text
     rid = r.json()["id"]
     by_form = propose(client, titre="Guide de marie.martin@example.org", resume=summary)
-    assert "numéros de téléphone du titre et du résumé" in client.get(by_form.headers["location"]).text
+    assert (
+        "numéros de téléphone du titre, du résumé et du nom affiché"
+        in client.get(by_form.headers["location"]).text
+    )
     login(client, app)
     assert moderate(client, rid, action="accepter").status_code == 303
     edit = form_data(resume="Un guide. Écrire à paul.durand@example.org, +33 6 98 76 54 32.")
@@ -1226,6 +1229,44 @@ def test_contact_details_typed_in_a_proposal_or_an_edit_are_never_published(clie
     for text in (*pages, public_text(store)):
         for personal in ("dupont", "12 34 56 78", "durand", "98 76 54 32"):
             assert personal not in text
+
+
+def test_a_public_name_is_scrubbed_and_a_moderator_can_hide_it(client, app, store):
+    """The name shown is published (page, SPARQL, dumps) as the title is: contact details in it go, a name
+    that is nothing else is refused, and a moderator can take a name down without deleting the resource."""
+    body = {**form_data(), "territoires": [], "nom_public": True}
+    only = client.post("/api/contributions", json={**body, "nom": "jean.dupont@gmail.com 06 12 34 56 78"})
+    assert only.status_code == 422 and list(only.json()["erreurs"]) == ["nom"], only.text
+    assert "nom affiché est publié" in only.json()["erreurs"]["nom"][0]
+    r = client.post("/api/contributions", json={**body, "nom": "Jean D. (jean.dupont@gmail.com)"})
+    assert r.status_code == 201 and "nom affiché" in r.json()["avertissement"], r.text
+    hidden = client.post(
+        "/api/contributions", json={**body, "nom": "jean.dupont@gmail.com", "nom_public": False}
+    )
+    assert hidden.status_code == 201 and "avertissement" not in hidden.json(), hidden.text  # never published
+    by_form = propose(client, nom="Marie 06 12 34 56 78", nom_public="on")
+    assert "coordonnees=retirees" in by_form.headers["location"]
+    named = pending_id(app, propose(client, nom="Léon Visible", nom_public="on").headers["location"])
+    login(client, app)
+    for rid in (r.json()["id"], pending_id(app, by_form.headers["location"]), named):
+        assert moderate(client, rid, action="accepter").status_code == 303
+    attributed = f"SELECT ?l WHERE {{ ?r <http://www.w3.org/ns/prov#wasAttributedTo>/<{RDFS}label> ?l }}"
+
+    def label(rid: str) -> list[str]:
+        resource = ox.NamedNode(store.minter.thing("ressource", rid))
+        return [x["l"].value for x in store.select(attributed, {"r": resource})]
+
+    assert label(r.json()["id"]) == ["Jean D. ([courriel retiré])"]
+    assert (
+        "Marie [téléphone retiré]"
+        in TestClient(app).get(f"/id/ressource/{pending_id(app, by_form.headers['location'])}").text
+    )
+    assert "Masquer le nom affiché « Léon Visible »" in client.get(f"/moderation/{named}").text
+    assert moderate(client, named, action="enregistrer", masquer_nom="on", **form_data()).status_code == 303
+    assert label(named) == [model.ANONYMOUS_LABEL]
+    assert "Léon Visible" not in TestClient(app).get(f"/id/ressource/{named}").text
+    assert "Léon Visible" not in public_text(store) and "dupont@" not in public_text(store)
+    assert "12 34 56 78" not in public_text(store)
 
 
 def test_the_moderation_screen_warns_of_contact_details_in_public_fields(client, app):
