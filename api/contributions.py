@@ -418,6 +418,8 @@ def validate(
         err("url", t("err_url_scheme"))
     elif url and not _is_iri(url):  # it is published as an IRI
         err("url", t("err_url_iri"))
+    elif scrub(url) != url:  # published too, and scrubbing it would break it
+        err("url", t("err_url_contact"))
     territories, t_errors = resolve_territories(request, content.territories, lang)
     for message in t_errors:
         err("territoires", message)

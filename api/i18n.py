@@ -553,6 +553,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{ } ^ ` \\.",
         "The link is not a valid web address: encode (%XX) its spaces, vertical bars and { } ^ ` \\.",
     ),
+    "err_url_contact": (
+        "Le lien contient une adresse électronique ou un numéro de téléphone : il serait publié, et un lien "
+        "ne peut pas en être nettoyé sans être cassé. Donnez un lien qui n'en contient pas.",
+        "The link holds an e-mail address or a phone number: it would be published, and a link cannot be "
+        "cleaned of them without breaking it. Give a link that holds none.",
+    ),
     "err_license": ("Choisissez une licence parmi : {accepted}.", "Choose a licence among: {accepted}."),
     "err_unknown_values": (
         "Valeur inconnue : {values}. Valeurs possibles (nom, identifiant entre parenthèses ou IRI) : "

@@ -11,7 +11,8 @@ from graph.matching import fold
 from graph.settings import DATA_DIR
 
 EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[ .\u00a0-]?\d{2}){4}(?!\d)")
+# A French number, national (06 …) or international (+33 6 …, 0033 6 …, +33 (0)6 …: the 0 people keep).
+PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)33\s?(?:\(0\)\s?)?|0)[1-9](?:[ .\u00a0-]?\d{2}){4}(?!\d)")
 
 
 def scrub(
@@ -32,9 +33,10 @@ def scrub(
 
 
 def digits(phone: str) -> str:
-    """A phone number however written (04.92…, 04 92…, +33 4 92…) as its national digits."""
+    """A phone number however written (04.92…, 04 92…, +33 4 92…, 0033 4 92…, +33 (0)4 92…) as its
+    national digits."""
     d = re.sub(r"\D", "", phone)
-    return "0" + d[2:] if d.startswith("33") and len(d) == 11 else d
+    return re.sub(r"^(?:00)?330?", "0", d) if len(d) > 10 else d
 
 
 def email_of(text: str) -> str | None:

@@ -27,6 +27,7 @@ from api.contributions import concepts
 from graph import contributions as model
 from graph import dumps as dumps_module
 from graph import matching
+from graph.contact import digits, scrub
 from graph.contributions import Content, Contributions, Contributor
 from graph.namespaces import ORG, RDF, RDFS
 from graph.settings import Settings
@@ -1229,6 +1230,24 @@ def test_contact_details_typed_in_a_proposal_or_an_edit_are_never_published(clie
     for text in (*pages, public_text(store)):
         for personal in ("dupont", "12 34 56 78", "durand", "98 76 54 32"):
             assert personal not in text
+
+
+def test_phone_numbers_with_an_international_prefix_are_scrubbed_and_a_link_holding_one_is_refused(client):
+    """A link cannot be cleaned without breaking it: one holding contact details is refused, saying why."""
+    for phone in ("0033612345678", "+33 (0)6 12 34 56 78", "+33(0)612345678"):
+        assert scrub(f"Appeler le {phone}.") == "Appeler le [téléphone retiré].", phone
+    assert digits("0033612345678") == digits("+33 (0)6 12 34 56 78") == "0612345678"
+    for url in (
+        "https://example.org/annuaire?contact=jean.dupont@gmail.com&tel=0612345678",
+        "https://example.org/annuaire?tel=0033612345678",
+    ):
+        r = client.post("/api/contributions", json={**form_data(url=url), "territoires": []})
+        assert r.status_code == 422 and list(r.json()["erreurs"]) == ["url"], r.text
+        assert "ne peut pas en être nettoyé" in r.json()["erreurs"]["url"][0]
+    fine = "https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000041234567?page=0612"
+    assert (
+        client.post("/api/contributions", json={**form_data(url=fine), "territoires": []}).status_code == 201
+    )
 
 
 def test_a_public_name_is_scrubbed_and_a_moderator_can_hide_it(client, app, store):
