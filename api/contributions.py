@@ -584,6 +584,8 @@ def propose(
     else:
         who = contributor
     notes = ["contact_removed"] if holds_contact(content, Contributor() if user else contributor) else []
+    if user and (contributor.name.strip() or contributor.email.strip()):
+        notes.append("account_contact_ignored")  # a script would believe the name it sent is shown
     limit.hit(address, lang)
     m = contributions_of(request)
     rid = m.new_id(checked.title)

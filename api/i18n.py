@@ -686,6 +686,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "E-mail addresses and phone numbers were removed from the title, the summary and the name shown: "
         "these texts are published.",
     ),
+    "account_contact_ignored": (
+        "Proposée avec un compte : le nom et le courriel envoyés sont ignorés ; le nom affiché (si "
+        "nom_public) est celui du compte.",
+        "Proposed with an account: the name and e-mail sent are ignored; the name shown (if nom_public) is "
+        "the account's.",
+    ),
     "follow": ("Suivi", "Tracking"),
     "state": ("État", "State"),
     "reason": ("Motif", "Reason"),

@@ -876,6 +876,9 @@ def test_an_account_publishes_one_name_its_own_and_only_when_asked(client, app, 
         headers=auth,
     )
     c = r.json()["id"]
+    assert "nom et le courriel envoyés sont ignorés" in r.json()["avertissement"], r.text  # said, not silent
+    quiet = client.post("/api/contributions", json={**body, "titre": "Guide Delta"}, headers=auth)
+    assert quiet.status_code == 201 and "avertissement" not in quiet.json(), quiet.text
     client.post(f"/api/contributions/{c}/accepter", headers=auth)
     labels = store.select(
         "SELECT ?l WHERE { ?r <http://www.w3.org/ns/prov#wasAttributedTo> ?a . "
