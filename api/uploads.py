@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from api.i18n import translator
-from graph.contact import scrub
+from graph.contact import PHONE, scrub
 from graph.namespaces import slugify
 
 OLE, ZIP = rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", rb"PK\x03\x04"
@@ -77,8 +77,16 @@ def check(filename: str, data: bytes, max_bytes: int) -> Upload:
     media_type, magic = TYPES[ext]
     if not re.match(magic, data, re.DOTALL) or (magic == ZIP and not _zip_kind_ok(data, ext)):
         raise UploadError("err_file_content", ext=ext)
-    # The name is published with the file (its name, its address): a contact detail in it is not.
-    return Upload(f"{slugify(scrub(stem, '', ''), 60)}.{ext}", media_type, data)
+    return Upload(f"{_public_stem(stem)}.{ext}", media_type, data)
+
+
+def _public_stem(stem: str) -> str:
+    """The name is published with the file (its name, its address): a contact detail in it is not, the
+    rest is. Phone numbers go first (« 06-12-34-56-78 »), then addresses piece by piece between - and _:
+    whole, an address would take the words around it along (« fiche-paul.agent@fs05.fr-… »); a piece
+    holding part of one cut by a hyphen (« paul@mairie » of « paul@mairie-x.fr ») goes whole."""
+    pieces = [scrub(piece, "", "") for piece in re.split(r"[-_]+", PHONE.sub(" ", stem))]
+    return slugify(" ".join(p for p in pieces if not re.search(r"@|\[at\]|\(at\)", p)), 60)
 
 
 def save(root: Path, rid: str, upload: Upload) -> None:

@@ -409,6 +409,9 @@ def test_a_file_name_never_publishes_an_email_address_or_a_phone_number():
     """The file's name is published with it, as its name and in its address."""
     assert uploads.check("CV jean.dupont@gmail.com 06 12 34 56 78.pdf", PDF, 10_000).name == "cv.pdf"
     assert uploads.check("jean.dupont@gmail.com.pdf", PDF, 10_000).name == "sans-titre.pdf"
+    assert uploads.check("fiche-paul.agent@fs05.fr-0612345678.pdf", PDF, 10_000).name == "fiche.pdf"
+    assert uploads.check("Note_06-12-34-56-78_paul[at]mairie-x.fr.pdf", PDF, 10_000).name == "note-x-fr.pdf"
+    assert uploads.check("Guide_saisonniers-2025 v2.pdf", PDF, 10_000).name == "guide-saisonniers-2025-v2.pdf"
 
 
 def test_an_expired_form_or_the_rate_limit_gives_the_form_back_with_what_was_typed(store, tmp_path):
