@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -485,8 +486,10 @@ class Contributions:
     @staticmethod
     def new_id(title: str) -> str:
         """Readable and unguessable enough to never collide: 'guide-des-saisonniers-3fa2c1'. The IRI outlives
-        any edit of the title: an email address or a phone number typed in it never reaches the IRI."""
-        return f"{slugify(scrub(title, '', ''), 60)}-{secrets.token_hex(3)}"
+        any edit of the title: an email address or a phone number typed in it never reaches the IRI, nor do
+        markup tags (« <b>Queyras</b> » gives « queyras »; the title keeps them, shown escaped)."""
+        words = re.sub(r"</?[A-Za-z][^<>]*>", " ", scrub(title, "", ""))
+        return f"{slugify(words, 60)}-{secrets.token_hex(3)}"
 
     def propose(self, content: Content, contributor: Contributor, rid: str | None = None) -> tuple[str, str]:
         """A new pending resource → (id, private tracking token)."""

@@ -156,3 +156,9 @@ def test_shacl_messages_are_reported_on_their_field(base_iri, tmp_path, monkeypa
         assert re.search(r'id="err-resume"><li>The summary must have at least 60 characters.</li>', r.text)
         data["resume"] = "Un résumé assez long pour satisfaire la forme SHACL de démonstration, enfin."
         assert client.post("/ressources/proposer", data=data, follow_redirects=False).status_code == 303
+
+
+def test_markup_tags_are_not_words_of_the_iri():
+    """The IRI is permanent: a tag typed in the title (kept in it, shown escaped) is not one of its words."""
+    rid = Contributions.new_id("Carte des <script>alert(1)</script> tiers-lieux <b>Queyras</b> < 3 km")
+    assert re.fullmatch(r"carte-des-alert-1-tiers-lieux-queyras-3-km-[0-9a-f]{6}", rid), rid
