@@ -326,7 +326,8 @@ class Contributions:
         ``state_after`` None keeps the state. ``rewrite``: a new version with ``content`` (None: that of
         version ``derived_from``, else the current one) under the original attribution and creation date,
         published now if accepted now; ``hide_name``: under an anonymous pseudonym instead of the name
-        shown (one per original agent, never linked to it publicly). The content graph of the old state is
+        shown (one per original agent, never linked to it publicly), the name taken out of the resource's
+        history too (a name that should never have been public). The content graph of the old state is
         dropped and the content is written to the graph of the new state (if any)."""
         with self._lock:  # one change at a time per process: read the state, then write
             state_before, version, count = None, 0, 0
@@ -340,6 +341,7 @@ class Contributions:
             state_after = state_after or state_before
             at, number = now(), count + 1
             r = ox.NamedNode(self.iri(rid))
+            hidden = None  # the agent whose name is hidden, if any
             old = self.version_content(rid, version) if version else []
             content_now, new_version = old, version
             if rewrite:
@@ -350,6 +352,7 @@ class Contributions:
                     content = self.read_content(source, rid)
                 creator, label, created = self._attribution(rid, old) if old else (agent, agent_label, at)
                 if hide_name and label != ANONYMOUS_LABEL:
+                    hidden = creator
                     creator, label = self._pseudonym("contributeur", f"{creator}|anonyme"), ANONYMOUS_LABEL
                 content_now = self.content_triples(
                     rid, content, agent=creator, agent_label=label, created=created, modified=at
@@ -429,6 +432,13 @@ class Contributions:
             elif state_after == ACCEPTED:
                 published.append(f"INSERT DATA {{ {_data(public, content_now)} }}")
             updates.append(f"INSERT DATA {{ {insert} }}")
+            if hidden:  # nor in its public history: its change sets and versions no longer name it
+                named = f"<{hidden}> <{RDFS}label>"
+                updates.append(
+                    f"DELETE {{ GRAPH ?g {{ {named} ?l }} }} INSERT {{ GRAPH ?g {{ {named} "
+                    f"{ox.Literal(ANONYMOUS_LABEL)} }} }} WHERE {{ GRAPH ?g {{ {named} ?l }} "
+                    f'FILTER(?g = <{h}> || STRSTARTS(STR(?g), "{h}/v")) }}'
+                )
             if state_before == ACCEPTED:
                 agents = " ".join(
                     str(t.object)

@@ -1290,6 +1290,7 @@ def test_a_public_name_is_scrubbed_and_a_moderator_can_hide_it(client, app, stor
     assert moderate(client, named, action="enregistrer", masquer_nom="on", **form_data()).status_code == 303
     assert label(named) == [model.ANONYMOUS_LABEL]
     assert "Léon Visible" not in TestClient(app).get(f"/id/ressource/{named}").text
+    assert "Léon Visible" not in TestClient(app).get(f"/ressources/{named}/historique").text
     assert "Léon Visible" not in public_text(store) and "dupont@" not in public_text(store)
     assert "12 34 56 78" not in public_text(store)
 
