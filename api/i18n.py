@@ -698,6 +698,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "published_at": ("Votre ressource est publiée :", "Your resource is published:"),
     "history": ("Historique", "History"),
     "history_lower": ("historique", "history"),
+    "history_formats": ("Cet historique en données", "This history as data"),
     "content": ("Contenu", "Content"),
     "steps": ("Étapes", "Steps"),
     "version": ("version", "version"),

@@ -11,17 +11,19 @@ import pyoxigraph as ox
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from api import accounts
+from api import accounts, conneg
 from api import contributions as shared
 from api.accounts import CSRF_FIELD, User, current_user
 from api.contribution_forms import ERRORS, STRING
-from api.i18n import language, translator
+from api.i18n import data_label, language, translator
 from api.named_queries import refusals
 from api.pages import render
 from graph import contributions as model
+from graph import formats
 from graph.contact import scrub
 from graph.contributions import Content, ContributionError, Contributions, UnknownContribution
 from graph.namespaces import DCTERMS, PROV, RDFS, SCHEMA
+from graph.terms import Triples, iri, lit
 
 router = APIRouter()
 
@@ -247,8 +249,8 @@ PREDICATE_LABELS = {  # their names, by key of api/i18n.py
 }
 
 
-def _readable(triples: set[ox.Triple], subject: str, names: dict[str, str]) -> list[tuple[str, str]]:
-    """(field, value) of the triples of ``subject``, in a stable order."""
+def _readable(triples: set[ox.Triple], subject: str, names: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(field, value, predicate) of the triples of ``subject``, in a stable order."""
     out = []
     for t in sorted(triples, key=str):
         if t.subject.value != subject or t.predicate.value not in PREDICATE_LABELS:
@@ -258,22 +260,33 @@ def _readable(triples: set[ox.Triple], subject: str, names: dict[str, str]) -> l
             value = names.get(t.object.value, model.ANONYMOUS_LABEL)
         if t.predicate.value == SCHEMA + "associatedMedia":
             value = t.object.value.rsplit("/", 1)[-1]
-        out.append((PREDICATE_LABELS[t.predicate.value], value))
+        out.append((PREDICATE_LABELS[t.predicate.value], value, t.predicate.value))
     return out
 
 
+# The page, then its twins: its entries as JSON, its change sets as RDF (application/json is the JSON).
+HISTORY_FORMATS = (formats.HTML, formats.JSON, *formats.DESCRIPTION)
+
+
 @router.get("/ressources/{rid}/historique", response_class=HTMLResponse)
-def history(request: Request, rid: str) -> HTMLResponse:
-    """Everyone sees the versions that were public; moderators see every version and can revert."""
+@router.get("/ressources/{rid}/historique.{ext}", include_in_schema=False)  # .json, .ttl…: its twins
+def history(request: Request, rid: str, ext: str | None = None) -> Response:
+    """Everyone sees the versions that were public; moderators see every version and can revert. The twins
+    are the public page's whoever asks (a moderator's session never puts a pending draft in data), built
+    from what it shows: no public triple is written for them."""
+    fmt = conneg.choose(request, HISTORY_FORMATS, ext)
     m = shared.contributions_of(request)
     record = m.record(rid)
     user = current_user(request)
-    is_moderator = bool(user and user.is_moderator)
+    is_moderator = bool(user and user.is_moderator) and fmt is formats.HTML
+    lang = language(request)
     if not is_moderator and m.withdrawn(rid):
         # Its IRI was public and now answers 410: its history says the same, and no longer shows its versions.
+        if fmt is not formats.HTML:
+            raise HTTPException(410, translator(lang)("resource_unknown"))
         return render(request, "not_found.html", {"iri": m.iri(rid), "gone": True}, status_code=410)
     if record is None or (not is_moderator and record.state != model.ACCEPTED):
-        raise HTTPException(404, translator(language(request))("resource_unknown"))
+        raise HTTPException(404, translator(lang)("resource_unknown"))
     changes = m.history(rid)
     public_versions = {c.version for c in changes if c.version and c.state_after == model.ACCEPTED}
     names = shared.labels(request)
@@ -289,12 +302,89 @@ def history(request: Request, rid: str) -> HTMLResponse:
             entry["added"] = _readable(current - previous, m.iri(rid), names)
             previous = current
         entries.append(entry)
+    public = [e for e in entries if e["shown"]]  # everything, for a moderator's page
+    headers = {"Vary": "Accept"}
+    if fmt is formats.JSON:
+        return JSONResponse(_history_json(record, public, lang), headers=headers)
+    if fmt is not formats.HTML:
+        body = formats.serialize(_history_rdf(m, rid, [e["change"] for e in public]), fmt)
+        return Response(body, media_type=fmt.media_type, headers=headers)
     context = {
         "record": record,
-        "entries": [e for e in reversed(entries) if e["shown"]],
+        "entries": public[::-1],
         "moderator": is_moderator,
+        "formats": [(f.extension, f.media_type) for f in HISTORY_FORMATS[1:]],
     }
-    return shared.page(request, "historique.html", context)
+    response = shared.page(request, "historique.html", context)
+    response.headers.update(headers)
+    return response
+
+
+def _history_json(record: model.Record, entries: list[dict], lang: str) -> dict:
+    """The page's entries, oldest first, with the keys of ``/api/contributions/<id>``'s history; each
+    changed field by its property (its CURIE) and its words in the asked language."""
+    t = translator(lang)
+
+    def fields(rows: list[tuple[str, str, str]]) -> list[dict]:
+        return [
+            {"propriete": formats.curie(p), "champ": t(f), "valeur": data_label(v, lang)} for f, v, p in rows
+        ]
+
+    return {
+        "id": record.id,
+        "iri": record.iri,
+        "historique": [
+            {
+                "numero": c.number,
+                "action": c.action,
+                "libelle": t("action_" + c.action),
+                "date": c.at,
+                "par": data_label(c.agent_label, lang),
+                "version": c.version,
+                "retour_a": c.derived_from,
+                "motif": c.reason,
+                "retire": fields(e["removed"]),
+                "ajoute": fields(e["added"]),
+            }
+            for e in entries
+            for c in [e["change"]]
+        ],
+    }
+
+
+def _history_rdf(m: Contributions, rid: str, changes: list[model.ChangeSet]) -> Triples:
+    """The public change sets as PROV-O, as the private history graph writes them but only what the page
+    shows: the agent a blank node with its public name (no pseudonym's IRI), a version's previous public
+    one as the one it revises."""
+    r = iri(m.iri(rid))
+    out, previous = Triples(), None
+    public = {c.version for c in changes if c.version}
+    for c in changes:
+        node, at = iri(m.change_iri(rid, c.number)), lit(c.at, datatype="xsd:dateTime")
+        out.a(node, "prov:Activity", "cs:Modification")
+        out.label(node, model.ACTION_LABELS[c.action])
+        out.add(node, "cs:action", c.action)
+        out.add(node, "cs:numero", c.number)
+        out.add(node, "prov:startedAtTime", at)
+        out.add(node, "prov:endedAtTime", at)
+        agent = ox.BlankNode()
+        out.add(node, "prov:wasAssociatedWith", agent)
+        out.a(agent, "prov:Agent")
+        out.label(agent, c.agent_label)
+        out.add(node, "cs:motif", c.reason, "fr")
+        if c.version:
+            v = iri(m.version_iri(rid, c.version))
+            out.add(node, "prov:generated", v)
+            out.a(v, "prov:Entity")
+            out.label(v, f"Version {c.version}")
+            out.add(v, "prov:specializationOf", r)
+            out.add(v, "prov:wasGeneratedBy", node)
+            out.add(v, "prov:generatedAtTime", at)
+            out.add(v, "prov:wasRevisionOf", previous)
+            if c.derived_from in public:
+                out.add(v, "prov:wasDerivedFrom", iri(m.version_iri(rid, c.derived_from)))
+            previous = v
+    return out
 
 
 @router.post("/ressources/{rid}/historique")

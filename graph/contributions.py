@@ -196,6 +196,10 @@ class Contributions:
     def version_iri(self, rid: str, n: int) -> str:
         return f"{self.iri(rid)}/version/{n}"
 
+    def change_iri(self, rid: str, n: int) -> str:
+        """The change set ``n`` (a prov:Activity): the history graph's node, and the history twins' too."""
+        return f"{self.iri(rid)}/modification/{n}"
+
     def state_iri(self, state: str) -> str:
         return self.minter.thing("statut", state)
 
@@ -364,7 +368,7 @@ class Contributions:
                     content_now += [t for t in old if t.subject == r and t.predicate == published_on]
                 new_version = version + 1
 
-            cs_node = ox.NamedNode(f"{self.iri(rid)}/modification/{number}")
+            cs_node = ox.NamedNode(self.change_iri(rid, number))
             hist = Triples()
             hist.a(cs_node, "prov:Activity", "cs:Modification")
             hist.label(cs_node, ACTION_LABELS[action])

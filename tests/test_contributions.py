@@ -700,6 +700,59 @@ def test_public_history_shows_only_public_versions(client, app):
     assert "Revenir à la version" not in anonymous
 
 
+def test_public_history_has_twins_of_what_it_shows(client, app):
+    """The history was HTML only (``.ttl`` a 404, ``?format=ttl`` a 400, ``Accept: text/turtle`` a 406): its
+    twins, negotiated as every page's, give the public change sets (version, time, action, public name),
+    to a moderator too, never a pending draft, an e-mail or a pseudonym's IRI."""
+    r = propose(client, titre="Brouillon confidentiel", nom="Lucie Publique", nom_public="on")
+    rid = pending_id(app, r.headers["location"])
+    login(client, app)
+    assert client.get(f"/ressources/{rid}/historique.json").status_code == 404  # pending: not public
+    page = client.get(f"/moderation/{rid}")
+    data = form_data(titre="Titre publié", csrf_token=csrf_of(page.text), action="enregistrer_accepter")
+    client.post(f"/moderation/{rid}", data=data)
+    client.post(f"/moderation/{rid}", data={**data, "titre": "Titre corrigé", "action": "enregistrer"})
+    path = f"/ressources/{rid}/historique"
+    visitor = TestClient(app)
+    html_page = visitor.get(path).text
+    assert f'<link rel="alternate" type="text/turtle" href="{path}.ttl">' in html_page
+    answers = [
+        visitor.get(path + ".ttl"),
+        visitor.get(path + "?format=ttl"),
+        visitor.get(path, headers={"Accept": "text/turtle"}),
+        client.get(path + ".ttl"),  # a moderator's session: the same public change sets
+    ]
+    for answer in answers:
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/turtle")
+        text = answer.text
+        assert "Brouillon confidentiel" not in text and EMAIL not in text, text
+        assert "/id/contributeur/" not in text and "/id/compte/" not in text, text
+    graph = list(ox.parse(answers[0].content, format=ox.RdfFormat.TURTLE))
+    prov = "http://www.w3.org/ns/prov#"
+    activities = {t.subject for t in graph if t.object == ox.NamedNode(prov + "Activity")}
+    assert len(activities) == 2  # the acceptation and the edit after it; not the proposal nor the draft
+    agents = {t.object for t in graph if t.predicate == ox.NamedNode(prov + "wasAssociatedWith")}
+    names = {
+        t.object.value for t in graph if t.subject in agents and t.predicate == ox.NamedNode(RDFS + "label")
+    }
+    assert names == {"Modo Modé"}
+    generated = [t.object.value for t in graph if t.predicate == ox.NamedNode(prov + "generated")]
+    assert sorted(generated) == [
+        f"{app.state.store.minter.thing('ressource', rid)}/version/{n}" for n in (3, 4)
+    ]
+    jsonld = visitor.get(path + ".jsonld")
+    assert jsonld.headers["content-type"].startswith("application/ld+json") and "prov:Activity" in jsonld.text
+    entries = visitor.get(path, headers={"Accept": "application/json"}).json()["historique"]
+    assert entries == visitor.get(path + ".json").json()["historique"]
+    assert [(e["action"], e["version"], e["par"]) for e in entries] == [
+        ("acceptation", 3, "Modo Modé"),
+        ("modification", 4, "Modo Modé"),
+    ]
+    assert {"propriete": "schema:name", "champ": "Titre", "valeur": "Titre corrigé"} in entries[1]["ajoute"]
+    assert {"propriete": "schema:name", "champ": "Titre", "valeur": "Titre publié"} in entries[1]["retire"]
+    assert "Brouillon confidentiel" not in json.dumps(entries) and EMAIL not in json.dumps(entries)
+
+
 def test_pages_show_times_at_paris_time_as_the_catalogue_does(client, app, monkeypatch):
     """It showed « 2026-12-06 23:30 UTC » where the catalogue shows Paris time in words, without saying so."""
     monkeypatch.setattr(model, "now", lambda: "2026-12-06T23:30:00Z")
