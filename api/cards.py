@@ -209,8 +209,11 @@ class Facts:
         return next((Text(v.value, v.language) for v in found), Text(""))
 
     def summary(self, *props: str) -> Text:
-        """The summary of the first of these texts that has one, in its language."""
-        return next((Text(s, t.lang) for t in map(self.text, props) if (s := summary(t))), Text(""))
+        """The summary of the first of these texts that has one, in its language; where none has, the first
+        text's heading with its list (no other text takes its place: a blank card would hide it)."""
+        texts = [t for t in map(self.text, props) if t]
+        tries = [(t, False) for t in texts] + [(t, True) for t in texts[:1]]
+        return next((Text(s, t.lang) for t, h in tries if (s := summary(t, headings=h))), Text(""))
 
     def date(self, prop: str) -> str:
         return date_text(self.text(prop), self.lang)
@@ -251,11 +254,12 @@ def by_label(links) -> list[Link]:
 BULLET = re.compile(r"^\s*(?:[-•→*]\s*)+")
 
 
-def summary(text: Text, limit: int = 700) -> str:
+def summary(text: Text, limit: int = 700, *, headings: bool = False) -> str:
     """The first paragraph, cut at a sentence end near ``limit``: the card's one-paragraph summary. A
     paragraph announcing a list ("Ce projet se compose de trois grandes actions :") carries the list, its
     items joined; a heading over a list ("Phase 1 - Diagnostic") is no summary: '' lets a card take another
-    text. A last sentence announcing a list that does not follow is left out. The items are joined as the
+    text, unless ``headings`` (there is no other: a contributor's "Ligne 1" over a list), then it announces
+    its list. A last sentence announcing a list that does not follow is left out. The items are joined as the
     text's language writes it (the data's texts without a language are French)."""
     lang = text.lang or "fr"
     block = next((p for p in re.split(r"\n\s*\n(?!\s*[-•→*])", text) if p.strip()), "")
@@ -265,6 +269,8 @@ def summary(text: Text, limit: int = 700) -> str:
     def sentence_end(text: str) -> int:
         return max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
 
+    if items and headings and not first.endswith((".", "!", "?", ")", ":")):
+        first += ":" if lang == "en" else " :"
     if items and first.endswith(":"):
         # An item is its line and the lines wrapping it, up to one ending a sentence: what follows the
         # list without a bullet is no longer the list (Smart Villages' "iNotre espace de ressources…").

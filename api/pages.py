@@ -67,6 +67,13 @@ def inline(text: str) -> Markup:
     return Markup(MARKDOWN.renderInline(text or ""))
 
 
+def plain(text: str) -> str:
+    """A one-paragraph text as plain text (a page's meta description): its emphasis and links' words. The
+    only tags are Markdown's (a user's ``<`` is escaped); its spaces stay (striptags would turn the narrow
+    no-break space before « ; » into a breaking one)."""
+    return Markup(re.sub(r"<[^>]*>", "", inline(text))).unescape()
+
+
 def lang_attr(text: object, page_lang: str) -> Markup:
     """``lang="…"`` for an element holding a text in another language than the page's (WCAG 3.1.2), read
     from its literal's tag (graph.describe.Text); nothing for a text in the page's language or untagged."""

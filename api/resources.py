@@ -22,7 +22,7 @@ from api import cards, conneg
 from api.contributions import contributions_of
 from api.i18n import PARIS, data_label, date_text, language, term_name, translator
 from api.ontology import property_label, property_rank
-from api.pages import WEB_ADDRESS, base_of, local_path, number, number_param, render, store_of
+from api.pages import WEB_ADDRESS, base_of, local_path, number, number_param, plain, render, store_of
 from api.public_http import etag_matches, version_etag
 from graph import formats, matching, search
 from graph.describe import Description, Text, describe, group_by_predicate, incoming, pick
@@ -267,7 +267,7 @@ def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> 
         formats=[(f.extension, f.media_type) for f in formats.DESCRIPTION],
         path=local_path(iri, base),
         sparql_href="/sparql?query=" + quote(f"DESCRIBE <{iri}>"),
-        description=(texts and cards.summary(texts[0], 200)) or ", ".join(types),
+        description=(texts and plain(cards.summary(texts[0], 200, headings=True))) or ", ".join(types),
         kind=territory.level if territory else kind,
         index_building=kind == "territoire" and cat is None,
         card=card,

@@ -1511,6 +1511,24 @@ def test_the_form_names_the_formatting_the_pages_render(client, app):
     assert "<script>" not in page and 'href="javascript' not in page
 
 
+def test_a_summary_whose_first_line_heads_a_list_shows_on_the_card_and_in_the_meta(client, app):
+    """A first line over a list read as a heading that another text replaces; a resource has none, so its
+    card was blank and its meta description its type. The line now announces its list, in the card (items
+    joined, as an announcing paragraph's) and as plain text in the meta description, escaped as ever."""
+    summary = "Ce guide rassemble **trois** conseils\n\n- se loger\n- se déplacer <b>vite</b>"
+    rid = pending_id(app, propose(client, resume=summary).headers["location"])
+    login(client, app)
+    moderate(client, rid, action="accepter")
+    page = TestClient(app).get(f"/id/ressource/{rid}").text
+    card = re.search(r'<p class="summary".*?</p>', page, re.S)[0]
+    said = "rassemble <strong>trois</strong> conseils : se loger\u202f; se déplacer &lt;b&gt;vite&lt;/b&gt;."
+    assert said in card, card
+    meta = "Ce guide rassemble trois conseils : se loger\u202f; se déplacer &lt;b&gt;vite&lt;/b&gt;."
+    assert f'<meta name="description" content="{meta}">' in page
+    assert f'<meta property="og:description" content="{meta}">' in page
+    assert "<b>" not in page
+
+
 def test_a_refused_form_asks_for_the_file_again(client):
     files = {"fichier": ("guide.pdf", PDF, "application/pdf")}
     r = propose(client, files=files, titre="")
