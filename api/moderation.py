@@ -229,8 +229,9 @@ async def moderate(request: Request, rid: str) -> Response:
 
 
 # --- history ------------------------------------------------------------------------------------------------
-PREDICATE_LABELS = {  # their names, by key of api/i18n.py
-    RDFS + "label": "field_label",
+# The fields a person edits, and who proposed (the name they chose), by their names' keys in api/i18n.py:
+# not the label repeating the title, nor the dates the platform writes (each change is headed by its own).
+PREDICATE_LABELS = {
     SCHEMA + "name": "field_titre",
     SCHEMA + "description": "field_resume",
     DCTERMS + "type": "field_kind",
@@ -242,9 +243,6 @@ PREDICATE_LABELS = {  # their names, by key of api/i18n.py
     DCTERMS + "relation": "field_projet",
     SCHEMA + "mentions": "field_organisation",
     SCHEMA + "associatedMedia": "field_fichier",
-    DCTERMS + "created": "field_created",
-    DCTERMS + "modified": "field_modified",
-    SCHEMA + "datePublished": "field_published",
     PROV + "wasAttributedTo": "field_proposed_by",
 }
 

@@ -770,6 +770,20 @@ def test_pages_show_times_at_paris_time_as_the_catalogue_does(client, app, monke
         assert "7 décembre 2026 à 00:30" in page and "2026-12-06" not in page, path
 
 
+def test_public_history_lists_the_fields_people_edit_and_no_raw_date(client, app):
+    """It listed the title's label (« Libellé ») and the dates the platform writes as changes, raw (« Proposée
+    le 2026-12-07T11:36:01Z ») under a heading that says the change's date in words."""
+    rid = pending_id(app, propose(client, titre="Guide des dates").headers["location"])
+    login(client, app)
+    moderate(client, rid, action="accepter")
+    page = TestClient(app).get(f"/ressources/{rid}/historique").text
+    diff = re.search(r'<table class="diff">.*?</table>', page, re.S)[0]
+    assert "<td>Titre</td><td><ins>Guide des dates</ins>" in diff and "Résumé" in diff
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", page), page
+    for technical in ("Libellé", "Proposée le", "Modifiée le", "Publiée le"):
+        assert technical not in page, technical
+
+
 def test_public_history_names_the_contributor_as_they_chose_never_by_iri(client, app):
     anonymous = pending_id(app, propose(client).headers["location"])
     named = pending_id(app, propose(client, nom="Lucie Publique", nom_public="on").headers["location"])
@@ -1646,7 +1660,7 @@ def test_contribution_pages_in_english_say_nothing_in_french(client, app):
         "/ressources/proposer": ["Proposer", "obligatoire", "Résumé", "Territoires concernés", "Thèmes"],
         "/connexion": ["Connexion", "Identifiant", "Mot de passe", "moderateur", "modérateur"],
         follow: ["Suivi", "État", "acceptée", "Étapes", "Résumé", "(commune)", "Proposition"],
-        f"/ressources/{rid}/historique": ["Historique", "Modifiée le", "Proposée le", "état", "Acceptation"],
+        f"/ressources/{rid}/historique": ["Historique", "Proposée par", "Résumé", "état", "Acceptation"],
         "/sparql": ["Interrogez", "Délai", "Exemples"],
     }
     for path, french in pages.items():
