@@ -311,7 +311,10 @@ def history(request: Request, rid: str, ext: str | None = None) -> Response:
         "record": record,
         "entries": public[::-1],
         "moderator": is_moderator,
-        "formats": [(f.extension, f.media_type) for f in HISTORY_FORMATS[1:]],
+        # The twins are the public history's: a resource not public (pending, withdrawn) has none to link.
+        "formats": [
+            (f.extension, f.media_type) for f in HISTORY_FORMATS[1:] if record.state == model.ACCEPTED
+        ],
     }
     response = shared.page(request, "historique.html", context)
     response.headers.update(headers)

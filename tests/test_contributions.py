@@ -708,6 +708,7 @@ def test_public_history_has_twins_of_what_it_shows(client, app):
     rid = pending_id(app, r.headers["location"])
     login(client, app)
     assert client.get(f"/ressources/{rid}/historique.json").status_code == 404  # pending: not public
+    assert "historique.ttl" not in client.get(f"/ressources/{rid}/historique").text  # nor linked
     page = client.get(f"/moderation/{rid}")
     data = form_data(titre="Titre publié", csrf_token=csrf_of(page.text), action="enregistrer_accepter")
     client.post(f"/moderation/{rid}", data=data)
