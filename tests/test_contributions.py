@@ -650,9 +650,10 @@ def test_the_follow_up_page_shows_every_field_given_and_why_contact_details_went
     later = client.get(r.headers["location"].split("?")[0]).text
     label = re.search(rf'value="{re.escape(audience)}"> ([^<]+)<', client.get("/ressources/proposer").text)
     assert "<dt>Publics</dt>" in later and label.group(1).strip() in later
-    assert "[courriel retiré]" in later and "numéros de téléphone du titre et du résumé" in later
+    why = "numéros de téléphone du titre, du résumé et du nom affiché"
+    assert "[courriel retiré]" in later and why in later
     plain = client.get(propose(client).headers["location"].split("?")[0]).text
-    assert "numéros de téléphone du titre et du résumé" not in plain and "<dt>Publics</dt>" not in plain
+    assert why not in plain and "<dt>Publics</dt>" not in plain
 
 
 def test_the_moderation_queue_says_who_proposed_what_kind_where(client, app):
@@ -1338,7 +1339,7 @@ def test_a_public_name_is_scrubbed_and_a_moderator_can_hide_it(client, app, stor
     )
     assert hidden.status_code == 201 and "avertissement" not in hidden.json(), hidden.text  # never published
     by_form = propose(client, nom="Marie 06 12 34 56 78", nom_public="on")
-    assert "coordonnees=retirees" in by_form.headers["location"]
+    assert "du nom affiché" in client.get(by_form.headers["location"]).text  # the follow-up page says why
     named = pending_id(app, propose(client, nom="Léon Visible", nom_public="on").headers["location"])
     login(client, app)
     for rid in (r.json()["id"], pending_id(app, by_form.headers["location"]), named):
