@@ -174,7 +174,9 @@ def test_a_grant_stated_in_two_graphs_is_counted_once_by_funder(base_iri, result
     query = named_queries.load_all()["financements-par-financeur"]
     by_funder = {
         r["financeur"].value.rsplit("/", 1)[1]: (
-            int(r["financements"].value), Decimal(r["montant"].value), int(r["montantsConnus"].value)
+            int(r["financements"].value),
+            Decimal(r["montant"].value),
+            int(r["montantsConnus"].value),
         )
         for r in store.select(query.sparql, named_queries.bindings(query, {}, minter))
     }
