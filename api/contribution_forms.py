@@ -18,6 +18,7 @@ from api.i18n import language, translator
 from api.named_queries import refusals
 from api.uploads import INLINE, TYPES, UploadError, locate
 from graph import contributions as model
+from graph.contact import EMAIL_REMOVED, PHONE_REMOVED
 from graph.contributions import Content
 
 router = APIRouter()
@@ -190,10 +191,6 @@ async def api_propose(request: Request) -> JSONResponse:
     return JSONResponse(answer, 201)
 
 
-# What graph.contact.scrub leaves of the contact details it takes out of a public text.
-REMOVED = ("[courriel retiré]", "[téléphone retiré]")
-
-
 @router.get("/suivi/{token}", response_class=HTMLResponse)
 def follow(request: Request, token: str) -> HTMLResponse:
     """Everything the contributor gave, but what is private; whenever a public text holds what scrub()
@@ -214,7 +211,7 @@ def follow(request: Request, token: str) -> HTMLResponse:
         "contact_removed": any(
             mark in text
             for text in (record.contributor_label, *(getattr(record.content, n) for n in shared.PUBLIC_TEXTS))
-            for mark in REMOVED
+            for mark in (EMAIL_REMOVED, PHONE_REMOVED)
         ),
         "labels": (names := shared.labels(request)),
         "kind_label": names.get(m.kind_iri(record.content.kind), record.content.kind),

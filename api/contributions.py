@@ -89,7 +89,7 @@ class ContribState:
     submit_limit: accounts.RateLimiter
     login_limit: accounts.RateLimiter
     model: Contributions | None = None
-    territories: tuple[matching.NameIndex, list[Territory]] | None = None
+    territories: tuple[matching.NameIndex, dict[str, Territory]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -186,8 +186,8 @@ class Territory(NamedTuple):
         return f"{self.label} [{self.kind} {self.code}]"
 
 
-def territory_index(request: Request) -> list[Territory]:
-    """Every territory, ranked: régions, départements, EPCI, then communes by population; from
+def territory_index(request: Request) -> dict[str, Territory]:
+    """Every territory by IRI, ranked: régions, départements, EPCI, then communes by population; from
     graph.matching's index (one per store version)."""
     st = state(request)
     index = matching.index_of(request.app.state.store)
@@ -195,9 +195,10 @@ def territory_index(request: Request) -> list[Territory]:
         return st.territories[1]
     found = [e for e in index.entities.values() if e.type in TERRITORY_RANKS and e.code]
     found.sort(key=lambda e: (TERRITORY_RANKS[e.type], -(e.population or 0)))
-    entries = [
-        Territory(_typed(e.name), e.label or e.name, e.type, e.code, e.iri, e.postal_codes) for e in found
-    ]
+    entries = {
+        e.iri: Territory(_typed(e.name), e.label or e.name, e.type, e.code, e.iri, e.postal_codes)
+        for e in found
+    }
     st.territories = (index, entries)
     return entries
 
@@ -215,7 +216,8 @@ def search_territories(request: Request, q: str, limit: int = 12) -> list[Territ
         return []
     code = q.strip().upper()
     exact, prefix, words = [], [], []
-    for e in territory_index(request):  # ranked: régions, départements, EPCI, then communes by population
+    territories = territory_index(request)
+    for e in territories.values():  # ranked: régions, départements, EPCI, then communes by population
         if e.key == key or e.code == code or code in e.postal_codes:
             exact.append(e)
         elif e.key.startswith(key):
@@ -224,9 +226,12 @@ def search_territories(request: Request, q: str, limit: int = 12) -> list[Territ
             words.append(e)
     if exact or prefix or words or code.isdigit():
         return (exact + prefix + words)[:limit]
-    by_iri = {e.iri: e for e in territory_index(request)}
     near = matching.index_of(request.app.state.store).match(q, TERRITORY_RANKS, limit=limit)
-    return [by_iri[c.entity.iri] for c in near if c.entity.iri in by_iri]
+    return _known(territories, near)
+
+
+def _known(territories: dict[str, Territory], candidates: list[matching.Candidate]) -> list[Territory]:
+    return [territories[c.entity.iri] for c in candidates if c.entity.iri in territories]
 
 
 LINE = re.compile(r"\[(region|departement|epci|commune) ([0-9A-Za-z]+)\]\s*$")
@@ -236,8 +241,7 @@ def resolve_territories(request: Request, values: list[str], lang: str) -> tuple
     """Lines typed or picked in the form (or IRIs from the API) → (IRIs, errors in ``lang``). A typed name
     is resolved as /reconcile resolves it, only when certain; homonyms and near names are offered instead."""
     t = translator(lang)
-    index = territory_index(request)
-    by_iri = {e.iri: e for e in index}
+    by_iri = territory_index(request)
     names = matching.index_of(request.app.state.store)
     store: Store = request.app.state.store
     found, errors = [], []
@@ -253,12 +257,12 @@ def resolve_territories(request: Request, values: list[str], lang: str) -> tuple
         else:
             # A name, or a bare code as reusers send them ("73054"; "84" is a région and a département).
             code = value.upper()
-            by_code = [e for e in index if e.code == code]
+            by_code = [e for e in by_iri.values() if e.code == code]
             candidates = [] if by_code else names.match(value, TERRITORY_RANKS, limit=6)
             if len(by_code) == 1 or (candidates and candidates[0].match):
                 found.append(by_code[0].iri if by_code else candidates[0].entity.iri)
                 continue
-            options = by_code or [by_iri[c.entity.iri] for c in candidates if c.entity.iri in by_iri]
+            options = by_code or _known(by_iri, candidates)
             if len(by_code) > 1 or sum(c.exact for c in candidates) > 1:
                 lines = listed((e.line for e in options[:6]), lang)
                 errors.append(t("err_territory_ambiguous", value=value, lines=lines))
@@ -636,6 +640,6 @@ def labels(request: Request) -> dict[str, str]:
     """IRI → label of everything a content may link to; a territory's level in the page's language."""
     t = translator(language(request))
     out = {iri: label for pairs in choices(request).values() for iri, label in pairs}
-    for e in territory_index(request):
+    for e in territory_index(request).values():
         out[e.iri] = f"{e.label} ({t('word_' + e.kind)})"
     return out

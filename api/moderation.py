@@ -140,7 +140,7 @@ def queue(request: Request) -> Response:
 
 def _as_form(request: Request, record: model.Record) -> Content:
     """The stored content as the form shows it: territories as the lines the autocomplete writes."""
-    by_iri = {e.iri: e for e in shared.territory_index(request)}
+    by_iri = shared.territory_index(request)
     lines = [by_iri[t].line if t in by_iri else t for t in record.content.territories]
     return replace(record.content, territories=lines)
 
@@ -164,6 +164,7 @@ def _edit_page(
         errors,
         **refused,
         record=record,
+        named=record.contributor_label != model.ANONYMOUS_LABEL,  # a name a moderator may hide
         history=shared.contributions_of(request).history(record.id),
         personal=[STAFF["t"]("field_" + name) for name, text in public.items() if scrub(text) != text],
         reasons=reasons or {},

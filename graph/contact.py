@@ -15,10 +15,13 @@ EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)33\s?(?:\(0\)\s?)?|0)[1-9](?:[ .\u00a0-]?\d{2}){4}(?!\d)")
 
 
+EMAIL_REMOVED, PHONE_REMOVED = "[courriel retiré]", "[téléphone retiré]"  # what scrub() leaves in their place
+
+
 def scrub(
     text: str,
-    email: str = "[courriel retiré]",
-    phone: str = "[téléphone retiré]",
+    email: str = EMAIL_REMOVED,
+    phone: str = PHONE_REMOVED,
     published: Iterable[str] = (),
 ) -> str:
     """Public text never carries an email address or a phone number (they go to the private graph); a
