@@ -288,8 +288,7 @@ def entity_of(index: NameIndex, iri: str, base: str) -> Entity | None:
     if (e := index.entities.get(iri)) is not None:
         return e
     code = iri.removeprefix(f"{base}id/commune/")
-    found = index.lookup_code(code, ("commune",)) if code != iri else []
-    return found[0] if len(found) == 1 else None
+    return index.current_commune(code) if code != iri else None
 
 
 def extend(index: NameIndex, query: Any, lang: str, base: str) -> dict[str, Any]:

@@ -123,8 +123,8 @@ def merged_into(request: Request, kind: str, key: str, desc: Description) -> str
         return next((m for m in moved if store.ask("ASK { ?s ?p ?o }", {"s": ox.NamedNode(m)})), None)
     if kind != "commune":
         return None
-    found = {e.iri for e in matching.index_of(request.app.state.store).lookup_code(key, ("commune",))}
-    return found.pop() if len(found) == 1 and iri not in found else None
+    current = matching.index_of(request.app.state.store).current_commune(key)
+    return current.iri if current is not None and current.iri != iri else None
 
 
 VALUE_KEYS = ("href", "label", "nested", "external", "text", "long")

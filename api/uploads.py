@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from api.i18n import translator
-from graph.contact import PHONE, scrub
+from graph.contact import AT, PHONE, scrub
 from graph.namespaces import slugify
 
 OLE, ZIP = rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", rb"PK\x03\x04"
@@ -86,7 +86,7 @@ def _public_stem(stem: str) -> str:
     whole, an address would take the words around it along (« fiche-paul.agent@fs05.fr-… »); a piece
     holding part of one cut by a hyphen (« paul@mairie » of « paul@mairie-x.fr ») goes whole."""
     pieces = [scrub(piece, "", "") for piece in re.split(r"[-_]+", PHONE.sub(" ", stem))]
-    return slugify(" ".join(p for p in pieces if not re.search(r"@|\[at\]|\(at\)", p)), 60)
+    return slugify(" ".join(p for p in pieces if not AT.search(p)), 60)
 
 
 def save(root: Path, rid: str, upload: Upload) -> None:

@@ -10,7 +10,8 @@ from functools import cache
 from graph.matching import fold
 from graph.settings import DATA_DIR
 
-EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+")
+AT = re.compile(r"@|\[at\]|\(at\)")  # how an address is written, « [at] » too
+EMAIL = re.compile(rf"[\w.+-]+\s*(?:{AT.pattern})\s*[\w-]+(?:\.[\w-]+)+")
 # A French number, national (06 …) or international (+33 6 …, 0033 6 …, +33 (0)6 …: the 0 people keep).
 PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)33\s?(?:\(0\)\s?)?|0)[1-9](?:[ .\u00a0-]?\d{2}){4}(?!\d)")
 

@@ -425,6 +425,11 @@ class NameIndex:
             found += [self.entities[i] for i in self.by_code.get((t, value), ())]
         return found
 
+    def current_commune(self, code: str) -> Entity | None:
+        """The one commune a commune's code names today (a merged commune's: the one it is part of)."""
+        found = {e.iri: e for e in self.lookup_code(code, ("commune",))}
+        return next(iter(found.values())) if len(found) == 1 else None
+
     def served_by(self, postal_code: str) -> list[Entity]:
         """The communes a postal code serves, the most populous first: what a postal code given for an INSEE
         code stands for (an agent knows her commune's postal code, seldom its INSEE code). A scan: asked
