@@ -1,6 +1,6 @@
 """The contributor's side: the proposal form (``/ressources/proposer``, without JavaScript) and its JSON
-twin (``/api/contributions``), the private follow-up page (``/suivi/<jeton>``), the form's territory
-autocomplete and the files of accepted resources."""
+twin (``/api/contributions``), the private follow-up pages (``/suivi/<jeton>``, and an account's
+``/mes-propositions``), the form's territory autocomplete and the files of accepted resources."""
 
 from __future__ import annotations
 
@@ -193,10 +193,36 @@ async def api_propose(request: Request) -> JSONResponse:
 
 @router.get("/suivi/{token}", response_class=HTMLResponse)
 def follow(request: Request, token: str) -> HTMLResponse:
+    m = shared.contributions_of(request)
+    response = _follow_page(request, m, m.by_token(token))
+    response.headers["Referrer-Policy"] = "no-referrer"  # the address is the secret
+    return response
+
+
+@router.get("/mes-propositions", response_class=HTMLResponse)
+def my_proposals(request: Request) -> Response:
+    """What the signed-in person proposed, in any state: the follow-up pages of an account."""
+    user = current_user(request)
+    if user is None:
+        return RedirectResponse(f"/connexion?suite={request.url.path}", status_code=303)
+    m = shared.contributions_of(request)
+    context = {"items": m.of_account(user.username), "labels": shared.labels(request), "kind_iri": m.kind_iri}
+    return shared.page(request, "mes_propositions.html", context)
+
+
+@router.get("/mes-propositions/{rid}", response_class=HTMLResponse)
+def my_proposal(request: Request, rid: str) -> Response:
+    """One's own proposal's follow-up page, without its link: another's is a 404, as an unknown one."""
+    user = current_user(request)
+    if user is None:
+        return RedirectResponse(f"/connexion?suite={request.url.path}", status_code=303)
+    m = shared.contributions_of(request)
+    return _follow_page(request, m, rid if any(x.id == rid for x in m.of_account(user.username)) else None)
+
+
+def _follow_page(request: Request, m: model.Contributions, rid: str | None) -> HTMLResponse:
     """Everything the contributor gave, but what is private; whenever a public text holds what scrub()
     left of contact details, why (not only on the visit right after proposing)."""
-    m = shared.contributions_of(request)
-    rid = m.by_token(token)
     record = m.record(rid) if rid else None
     if record is None:
         raise HTTPException(404, translator(language(request))("follow_unknown"))
@@ -217,7 +243,6 @@ def follow(request: Request, token: str) -> HTMLResponse:
         "kind_label": names.get(m.kind_iri(record.content.kind), record.content.kind),
     }
     response = shared.page(request, "suivi.html", context)
-    response.headers["Referrer-Policy"] = "no-referrer"  # the address is the secret
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 

@@ -30,6 +30,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav_lieux": ("Lieux", "Places"),
     "nav_account": ("Contribuer", "Contribute"),
     "nav_moderation": ("Modération", "Moderation"),
+    "my_proposals": ("Mes propositions", "My proposals"),
+    "my_proposals_none": ("Vous n'avez encore rien proposé.", "You have not proposed anything yet."),
+    "last_change": ("Dernier changement", "Last change"),
     "footer": (
         "Comm'un Services — un commun de données ouvertes porté par le réseau de l'ADRETS.",
         "Comm'un Services — an open data commons run by the ADRETS network.",

@@ -27,6 +27,7 @@ import pyoxigraph as ox
 
 from graph.contact import scrub
 from graph.namespaces import CS, DCTERMS, PROV, RDFS, SCHEMA, VOID, XSD, Minter, slugify
+from graph.sparql_text import values
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, iri
 
@@ -150,6 +151,7 @@ class Listed(NamedTuple):
     kind: str  # its slug
     contributor_label: str
     territories: list[str]
+    state: str
 
 
 _links = " ".join(f"<{p}>" for p in LINKS)
@@ -619,10 +621,21 @@ class Contributions:
         ]
 
     def by_state(self, state: str) -> list[Listed]:
-        """Every resource in ``state``, most recent first, in one query: what a moderator triages by."""
+        """Every resource in ``state``, most recent first: what a moderator triages by."""
+        return self._listed("", {"e": ox.NamedNode(self.state_iri(state))})
+
+    def of_account(self, username: str) -> list[Listed]:
+        """What an account proposed, named or not (its two agents), latest first: « mes propositions »."""
+        agents = (self.account_agent(username), self.contributor_agent(Contributor(account=username))[0])
+        where = f"GRAPH <{self.private_graph}> {{ ?r <{PROV}wasAttributedTo> ?a }} " + values("a", agents)
+        return self._listed(where, {})
+
+    def _listed(self, where: str, bindings: dict[str, ox.Term]) -> list[Listed]:
+        """The resources ``where`` selects, with their state (``?e`` if bound), in one query."""
         rows = self.store.select(
-            f"""SELECT ?r ?m (SAMPLE(?t) AS ?title) (SAMPLE(?k) AS ?kind) (SAMPLE(?who) AS ?label)
+            f"""SELECT ?r ?m ?e (SAMPLE(?t) AS ?title) (SAMPLE(?k) AS ?kind) (SAMPLE(?who) AS ?label)
                 (GROUP_CONCAT(DISTINCT STR(?place); separator=" ") AS ?places) WHERE {{
+              {where}
               GRAPH ?h {{ ?r <{CS}etat> ?e ; <{DCTERMS}modified> ?m ; <{CS}versionCourante> ?v }}
               FILTER(STRSTARTS(STR(?h), "{self.minter.graph("historique/")}"))
               BIND(IRI(CONCAT(STR(?h), "/v", STR(?v))) AS ?vg)
@@ -630,8 +643,8 @@ class Contributions:
               OPTIONAL {{ GRAPH ?vg {{ ?r <{DCTERMS}type> ?k }} }}
               OPTIONAL {{ GRAPH ?vg {{ ?r <{PROV}wasAttributedTo>/<{RDFS}label> ?who }} }}
               OPTIONAL {{ GRAPH ?vg {{ ?r <{LINK_FIELDS["territories"]}> ?place }} }}
-            }} GROUP BY ?r ?m ORDER BY DESC(?m)""",
-            {"e": ox.NamedNode(self.state_iri(state))},
+            }} GROUP BY ?r ?m ?e ORDER BY DESC(?m)""",
+            bindings,
             public=False,
         )
 
@@ -646,6 +659,7 @@ class Contributions:
                 value(r, "kind").removeprefix(self.kind_iri("")),
                 value(r, "label") or ANONYMOUS_LABEL,
                 sorted(value(r, "places").split()),
+                r["e"].value.removeprefix(self.state_iri("")),
             )
             for r in rows
         ]

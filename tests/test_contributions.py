@@ -859,6 +859,39 @@ def test_every_page_leads_to_proposing_and_signing_in_and_a_personal_one_out(cli
     assert client.get("/moderation", follow_redirects=False).headers["location"].startswith("/connexion")
 
 
+def test_a_signed_in_contributor_finds_their_proposals_named_or_not_and_no_one_else_s(client, app):
+    """« Mes propositions »: what the account proposed, its name shown or not, with the state as it goes;
+    each opens its follow-up page without the emailed link; another's proposal is a 404 there."""
+    login(client, app, "max", "contributeur")
+    assert propose(client, titre="La proposition de Max").status_code == 303
+    client.cookies.clear()
+    assert client.get("/mes-propositions", follow_redirects=False).headers["location"] == (
+        "/connexion?suite=/mes-propositions"
+    )
+    login(client, app, "lea", "contributeur")
+    assert 'href="/mes-propositions"' in client.get("/ressources/proposer").text
+    assert "encore rien proposé" in client.get("/mes-propositions").text
+    propose(client, titre="Le guide nommé de Léa", nom_public="on")
+    propose(client, titre="La fiche anonyme de Léa")
+    mine = client.get("/mes-propositions").text
+    assert "Le guide nommé de Léa" in mine and "La fiche anonyme de Léa" in mine, mine
+    assert "La proposition de Max" not in mine and mine.count("en attente") == 2
+    ids = re.findall(r'href="/mes-propositions/([a-z0-9-]+)"', mine)
+    assert len(ids) == 2
+    maxs = next(x.id for x in Contributions(app.state.store, b"").by_state("en-attente") if "max" in x.id)
+    assert client.get(f"/mes-propositions/{maxs}").status_code == 404
+    client.cookies.clear()
+    login(client, app)
+    assert moderate(client, ids[0], action="accepter").status_code == 303
+    client.cookies.clear()
+    login(client, app, "lea", "contributeur")
+    mine = client.get("/mes-propositions").text
+    assert mine.count("acceptée") == 1 and mine.count("en attente") == 1
+    follow = client.get(f"/mes-propositions/{ids[0]}")
+    assert follow.status_code == 200 and f"/id/ressource/{ids[0]}" in follow.text
+    assert follow.headers["Cache-Control"] == "no-store"
+
+
 def test_wrong_password_is_refused(client, app):
     app.state.accounts.add("alex", "un-mot-de-passe-long", "moderateur")
     page = client.get("/connexion")

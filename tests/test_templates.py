@@ -44,6 +44,7 @@ NOT_CRAWLED = {
     "moderation_edit.html",
     "historique.html",
     "suivi.html",
+    "mes_propositions.html",
     "unavailable.html",
     "reconcile_preview.html",
     "evenement.html",
