@@ -25,7 +25,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph import sparql_text
-from graph.namespaces import Minter
+from graph.namespaces import NON_PUBLIC_GRAPH_PREFIXES, Minter
 from graph.sparql_text import Bindings, bind
 from graph.terms import Triples
 
@@ -238,6 +238,7 @@ class OxigraphStore(Store):
         self._version_file = self.path.with_name(self.path.name + ".version") if self.path else None
         self._version = self._read_version()
         self._write_lock = threading.Lock()
+        self._guard = self.minter.private_graph("garde")  # see _public_only
         self._pending = self.path.with_name(self.path.name + ".bulk-pending") if self.path else None
         if self._pending and self._pending.exists() and not read_only:
             self._drop_unfinished_bulk(self._pending)
@@ -453,11 +454,38 @@ class OxigraphStore(Store):
             raise StoreError(f"an update names both a private graph (<{private[0]}>) and public graphs")
         with self._write_lock:
             try:
-                (self._private if private else self.oxigraph).update(sparql)
+                if private:
+                    self._private.update(sparql)
+                else:
+                    self.oxigraph.update(sparql + self._public_only(sparql))
             except SyntaxError as e:
                 raise StoreError(f"invalid SPARQL Update: {e}") from e
+            except RuntimeError as e:
+                if f"<{self._guard}>" in str(e):
+                    raise StoreError(
+                        "the update writes into a non-public graph (a graph name computed when it runs): "
+                        "write to public graphs only"
+                    ) from None
+                raise
             if not private:
                 self._bump(public)
+
+    def _public_only(self, sparql: str) -> str:
+        """What follows an update of the public engine so that it fails whole, in its own transaction, if
+        it left a non-public graph there (``GRAPH ?g`` bound at run time names no graph the text shows): the
+        guard graph, itself non-public, is made when one is, so creating it fails."""
+        toks = sparql_text.tokens(sparql)
+        words = [t[1].upper() for t in toks[-3:]]
+        # After a ';' or a prologue, another operation may follow directly; after an operation, a ';'.
+        tail = ";" in words[-1:] or "BASE" in words[-2:-1] or "PREFIX" in words[-3:-2] or not toks
+        guard = ox.NamedNode(self._guard)
+        hidden = " || ".join(
+            f'STRSTARTS(STR(?g), "{self.minter.graph(p)}")' for p in NON_PUBLIC_GRAPH_PREFIXES
+        )
+        return (
+            f"\n{'' if tail else ';'} INSERT {{ GRAPH {guard} {{ {guard} {guard} {guard} }} }} "
+            f"WHERE {{ GRAPH ?g {{ }} FILTER({hidden}) }} ;\nCREATE GRAPH {guard} ;\nDROP GRAPH {guard}"
+        )
 
     @property
     def version(self):

@@ -242,3 +242,24 @@ def test_a_bulk_import_mixing_public_and_private_graphs_fills_each_engine(base_i
     assert not store.ask('ASK { ?s ?p "secret" }') and store.ask('ASK { ?s ?p "secret" }', public=False)
     assert ox.NamedNode(private) not in set(store.oxigraph.named_graphs())
     store.close()
+
+
+def test_an_update_cannot_write_a_private_graph_named_at_run_time(store):
+    """``GRAPH ?g`` in an update's template names no graph its text shows: the public engine refuses
+    whole an update that leaves a non-public graph in it, else the public dataset would hold it."""
+    public = store.minter.graph("catalogue")
+    store.replace_graph(public, [label_triple(store, "a", "A")])
+    store.replace_graph(store.minter.private_graph("contacts"), [label_triple(store, "b", "B")])
+    before, graphs = store.version, store.public_graphs()
+    named = f'BIND(IRI(CONCAT("{store.minter.graph("")}", "prive/contacts")) AS ?g)'
+    update = (
+        f'INSERT DATA {{ GRAPH <{public}> {{ <urn:x> <{RDFS_LABEL}> "new" }} }} ;\n'
+        f'INSERT {{ GRAPH ?g {{ <urn:x> <{RDFS_LABEL}> "secret" }} }} WHERE {{ {named} }}'
+    )
+    with pytest.raises(StoreError, match="non-public graph"):
+        store.update(update)
+    assert store.public_graphs() == graphs == [public]
+    assert store.version == before and labels(store, public) == {"A"}
+    everything = "SELECT ?o WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+    assert "secret" not in {r["o"].value for r in store.select(everything)}
+    assert "secret" not in {r["o"].value for r in store.select(everything, public=False)}
