@@ -32,7 +32,16 @@ from graph.namespaces import CS, DCTERMS, RDFS, VOID
 from graph.pool import EMPTY_GRAPH, Answer, Job, serialize, threaded_answer
 from graph.settings import Settings
 from graph.sparql_text import bind, named_iris, query_form
-from graph.store import BULK_TIMEOUT, GraphMeta, QueryTimeout, Store, StoreError, StoreUnavailable, as_rows
+from graph.store import (
+    BULK_TIMEOUT,
+    DEFAULT_GRAPH,
+    GraphMeta,
+    QueryTimeout,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    as_rows,
+)
 from graph.terms import lit
 
 XML = formats.SPARQL_XML.media_type  # what we ask a server for: every server writes it, ASK included
@@ -386,9 +395,15 @@ class RemoteStore(Store):
     def count(self, graph=None):
         if graph is None:
             return sum(self.count(g) for g in self.graphs())
+        if graph == DEFAULT_GRAPH:
+            return 0  # as quads
         return self._count(f"GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }}", {})
 
     def quads(self, graph=None):
+        """The default graph (``DEFAULT_GRAPH``) is empty here, as every read of the platform sees it: its
+        datasets name graphs, never the server's own default graph (on some servers, every graph)."""
+        if graph == DEFAULT_GRAPH:
+            return
         for g in [graph] if graph else self.graphs():
             name = ox.NamedNode(g)
             for t in self._graph_triples(g):

@@ -7,9 +7,11 @@ import os
 
 import pyoxigraph as ox
 import pytest
+from remote_servers import SparqlServer, available
 
 from graph import apart
-from graph.store import GraphMeta, OxigraphStore, StoreError
+from graph.remote import RemoteStore
+from graph.store import DEFAULT_GRAPH, GraphMeta, OxigraphStore, StoreError
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
@@ -263,3 +265,32 @@ def test_an_update_cannot_write_a_private_graph_named_at_run_time(store):
     everything = "SELECT ?o WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
     assert "secret" not in {r["o"].value for r in store.select(everything)}
     assert "secret" not in {r["o"].value for r in store.select(everything, public=False)}
+
+
+@pytest.fixture(params=["embedded", "remote"])
+def either(request, base_iri, tmp_path):
+    """An embedded store, or a remote one on a real Oxigraph server."""
+    if request.param == "embedded":
+        yield OxigraphStore(base_iri)
+        return
+    if why := available("oxigraph"):
+        pytest.skip(why)
+    server = SparqlServer("oxigraph", tmp_path)
+    server.start()
+    try:
+        remote = RemoteStore(base_iri, server.location)
+        yield remote
+        remote.close()
+    finally:
+        server.stop()
+
+
+def test_the_default_graph_is_the_unnamed_one_on_every_store(either):
+    """``quads(DEFAULT_GRAPH)`` is the unnamed default graph, as the dumps read it (a remote store gave
+    every graph), and ``count`` agrees with it."""
+    public, private = either.minter.graph("catalogue"), either.minter.private_graph("contacts")
+    either.replace_graph(public, [label_triple(either, "a", "A")])
+    either.replace_graph(private, [label_triple(either, "b", "B")])
+    assert list(either.quads(DEFAULT_GRAPH)) == [] and either.count(DEFAULT_GRAPH) == 0
+    assert [q.graph_name.value for q in either.quads(public)] == [public]
+    assert {q.graph_name.value for q in either.quads()} >= {public, private}
