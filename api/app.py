@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             for listener in app.state.listeners:
                 app.state.store.listeners.remove(listener)
             if hasattr(app.state, "dumps_folder"):  # the downloads of an in-memory store
+                app.state.dumps.close()
                 app.state.dumps_folder.cleanup()
             if hasattr(app.state, "reader"):  # embedded: a refresh under way is let finish
                 search.finish(app.state.reader, timeout=10)

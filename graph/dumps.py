@@ -204,6 +204,7 @@ class Dumps:
         self._begun: float | None = None  # time.monotonic() when the build under way (or the last) began
         self._took: float | None = None  # seconds the last build done took, its SETTLE included
         self._reading: int | None = None  # the store version the build under way reads, once it has read it
+        self._closed = threading.Event()
 
     def manifest(self) -> dict | None:
         try:
@@ -241,7 +242,7 @@ class Dumps:
         """Start a rebuild in the background when the store moved on (one under way builds again when it
         ends if the store moved meanwhile)."""
         with self._lock:
-            if self._thread is None and self._stale():
+            if self._thread is None and not self._closed.is_set() and self._stale():
                 self._thread = threading.Thread(target=self._follow, daemon=True, name="dumps")
                 self._thread.start()
 
@@ -256,17 +257,26 @@ class Dumps:
         stops (the page says why; the next write or request tries again)."""
         while True:
             self._begun = begun = time.monotonic()
-            time.sleep(SETTLE)
-            try:
-                self.build()
-                self.error = None
-                self._took = time.monotonic() - begun
-            except Exception as e:  # noqa: BLE001
-                self.error = str(e)
+            if not self._closed.wait(SETTLE):
+                try:
+                    self.build()
+                    self.error = None
+                    self._took = time.monotonic() - begun
+                except Exception as e:  # noqa: BLE001
+                    self.error = str(e)
             with self._lock:
-                if self.error or not self._stale():
+                if self.error or self._closed.is_set() or not self._stale():
                     self._thread = None
                     return
+
+    def close(self) -> None:
+        """No build begins any more, and the one under way is waited for: the folder may then be removed
+        (an app's in-memory store's is), which a build still settling would have made again, whole."""
+        with self._lock:
+            self._closed.set()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
 
     def build(self) -> dict:
         """The downloads of the store's version, built by a child process when the store can be opened

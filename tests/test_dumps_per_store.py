@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -162,3 +163,28 @@ def _writer(store: OxigraphStore) -> Callable[[], None]:
         store.replace_graph(store.minter.graph("notes"), rows, GraphMeta("notes", "notes.ttl"))
 
     return write
+
+
+@pytest.mark.parametrize("moment", ["settling", "writing"])
+def test_stopping_the_app_during_a_build_leaves_no_temporary_folder(base_iri, moment):
+    """A store in memory has its downloads in a temporary folder, removed when the app stops: a build that
+    was settling made it again and wrote a whole build there, one that was writing went on writing there,
+    and /tmp kept them."""
+    store = OxigraphStore(base_iri)
+    note = ox.NamedNode(EX + "note")
+    rows = [ox.Triple(ox.NamedNode(f"{EX}r/{i}"), note, ox.Literal(f"note {i}")) for i in range(100_000)]
+    store.replace_graph(store.minter.graph("gros"), rows, GraphMeta("gros", "gros.ttl"))
+    settings = Settings(store=":memory:", base_iri=base_iri, secret_key="d" * 32, dumps_dir=None)
+    app = create_app(settings, store)
+    with TestClient(app) as client:
+        folder = app.state.dumps.directory
+        assert client.get("/telechargements.json").json()["version"] is None  # the first build begins
+        deadline = time.monotonic() + 60
+        while moment == "writing" and not any(folder.glob(".v*.tmp/*")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert moment == "settling" or any(folder.glob(".v*.tmp/*")), "the build never began writing"
+    for thread in threading.enumerate():  # a build the stop did not wait for ends here
+        if thread.name == "dumps":
+            thread.join(120)
+    assert not folder.exists(), sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+    store.close()
