@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from graph import formats, search
+from graph.dumps import public_counts
 from graph.settings import DATA_DIR, Settings
 from graph.store import OxigraphStore, Store, StoreError, open_store
 from loaders import ImportResult, SourceError, catalogue, data_inclusion, places, report, territories
@@ -70,6 +71,15 @@ def write(store: Store, result: ImportResult, show_report: bool) -> int:
     return total
 
 
+def sizes(store: Store) -> str:
+    """The store's quads as a reuser can check them: the public ones are what VoID's ``void:triples`` and the
+    N-Quads download count (the default graph and the metadata graph included); the rest (contacts, pending
+    contributions, accounts, histories, their metadata) is never published."""
+    public = sum(public_counts(store).values())
+    hidden = store.count() - public
+    return f"{public} quads publics (void:triples, lignes du N-Quads téléchargeable) ; {hidden} non publics"
+
+
 # --- verbs ---------------------------------------------------------------------------------
 def _opened(settings: Settings, read_only: bool = False) -> contextlib.closing[Store]:
     return contextlib.closing(open_store(settings.store, settings.base_iri, read_only=read_only))
@@ -79,15 +89,14 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     with _opened(settings) as store:
         started = time.perf_counter()
         print("ontologie et vocabulaires")
-        total = write(store, rdf_loader.ontology(store.minter), args.report)
-        total += write(store, data_inclusion_vocab.build(store.minter), args.report)
+        write(store, rdf_loader.ontology(store.minter), args.report)
+        write(store, data_inclusion_vocab.build(store.minter), args.report)
         for kind, rel, mapping in BUNDLED:
             print(f"{kind}: {rel}")
             if mapping:
                 args.mapping = str(DATA_DIR / mapping)
-            total += write(store, IMPORTERS[kind](DATA_DIR / rel, args, store), args.report)
-        elapsed = time.perf_counter() - started
-        print(f"{total} triplets chargés en {elapsed:.1f} s ; {store.count()} dans le store")
+            write(store, IMPORTERS[kind](DATA_DIR / rel, args, store), args.report)
+        print(f"chargé en {time.perf_counter() - started:.1f} s : {sizes(store)}")
         _index(store, settings)
     return 0
 
@@ -205,7 +214,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     with _opened(settings, read_only=args.store_read_only) as store:
-        print(f"{store.count()} quads, version {store.version}")
+        print(f"{sizes(store)} ; version {store.version}")
         for g in sorted(store.graphs()):
             visibility = "public" if store.minter.is_public_graph(g) else "privé"
             print(f"  {store.count(g):>9}  {visibility:<6}  <{g}>")

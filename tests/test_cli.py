@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import subprocess
@@ -9,8 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
+
+from graph import catalog, dumps
+from graph.store import GraphMeta, OxigraphStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -189,6 +194,29 @@ def test_a_bulk_import_killed_midway_leaves_the_store_as_before(tmp_path):
     proc.kill()
     proc.wait()
     # Opening the store dropped the unfinished graphs (its version moves on: caches are not trusted).
-    assert store_size(store).split(",")[0] == before.split(",")[0]
+    assert store_size(store).rsplit(";", 1)[0] == before.rsplit(";", 1)[0]
     assert not pending.exists()
     assert graph_counts(store) == {}
+
+
+def test_the_sizes_printed_are_the_public_quads_of_void_and_the_download_and_the_rest(tmp_path):
+    """What ``load`` and ``stats`` print: the public quads as VoID and the N-Quads download count them (the
+    default graph and the metadata graph with the named graphs), and apart what is never published (load
+    printed the triples it wrote, private ones included, and every quad of both engines)."""
+    path = tmp_path / "store"
+    store = OxigraphStore("https://data.adrets-asso.fr/", path)
+    a, label = ox.NamedNode(store.minter.thing("projet", "a")), ox.NamedNode(rdflib.RDFS.label)
+    triples = [ox.Triple(a, label, ox.Literal(x)) for x in "ab"]
+    store.replace_graph(store.minter.graph("essai"), triples, GraphMeta("Essai", "essai.ttl"))
+    store.replace_graph(store.minter.private_graph("essai"), triples[:1], GraphMeta("Privé", "prive.ttl"))
+    store.update(f'INSERT DATA {{ {a} {label} "par défaut" }}')
+    void = catalog.statistics(store)["triples"]
+    dumps.build(store, tmp_path / "dumps", store.version)
+    with gzip.open(tmp_path / "dumps" / f"v{store.version}" / dumps.NQUADS, "rt") as nquads:
+        downloaded = sum(1 for _ in nquads)
+    hidden = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    private = int(store.select(hidden, public=False)[0]["n"].value)
+    store.close()
+    printed = store_size(path)
+    assert void == downloaded > 3 and private > 1
+    assert printed.startswith(f"{void} quads publics") and f" ; {private} non publics ;" in printed, printed
