@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from graph import formats, search
 from graph.dumps import public_counts
 from graph.settings import DATA_DIR, Settings
-from graph.store import OxigraphStore, Store, StoreError, open_store
+from graph.store import DEFAULT_GRAPH, OxigraphStore, Store, StoreError, open_store
 from loaders import ImportResult, SourceError, catalogue, data_inclusion, places, report, territories
 from loaders import data_inclusion_vocabularies as data_inclusion_vocab
 from loaders import rdf as rdf_loader
@@ -204,7 +204,8 @@ def format_option(
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     with _opened(settings, read_only=args.store_read_only) as store:
-        graphs = [args.graph] if args.graph else (store.graphs() if args.private else store.public_graphs())
+        named = store.graphs() if args.private else store.public_graphs()
+        graphs = [args.graph] if args.graph else [DEFAULT_GRAPH, *named]  # all, as the download has them
         if args.graph and not args.private and not store.minter.is_public_graph(args.graph):
             raise UsageError(f"<{args.graph}> is not public: add --private to export it")
         with open(args.output, "wb") if args.output else contextlib.nullcontext(sys.stdout.buffer) as out:

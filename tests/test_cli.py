@@ -220,3 +220,5 @@ def test_the_sizes_printed_are_the_public_quads_of_void_and_the_download_and_the
     printed = store_size(path)
     assert void == downloaded > 3 and private > 1
     assert printed.startswith(f"{void} quads publics") and f" ; {private} non publics ;" in printed, printed
+    exported = communs("export", "--format", "nquads", store=path).stdout.splitlines()
+    assert len(exported) == void and f'{a} {label} "par défaut" .' in exported  # as downloaded
