@@ -863,10 +863,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "link_lead": (
         "Une colonne de noms tapés à la main (« Bourg St Maurice », « CC de Haute Tarentaise ») : "
         "recevez en retour le même fichier avec l'IRI, le code INSEE et le nom officiel de chaque ligne, "
-        "un score (0 à 100) et « certain » quand le nom ne peut désigner qu'une entité.",
+        "un score (0 à 100) et « certain » quand le nom ne peut désigner qu'une entité ; sinon les colonnes "
+        "« candidat » proposent le meilleur candidat, à vérifier.",
         "A column of names typed by hand (“Bourg St Maurice”, “CC de Haute Tarentaise”): get the same file "
         "back with each row's IRI, INSEE code and official name, a score (0 to 100) and “certain” when the "
-        "name can only mean one entity.",
+        "name can only mean one entity; otherwise the “candidat” columns give the best candidate, to check.",
     ),
     "link_file": ("Fichier CSV (virgule, point-virgule ou tabulation)", "CSV file (comma, semicolon or tab)"),
     "link_paste": ("ou collez une colonne de noms, un par ligne", "or paste a column of names, one a line"),

@@ -36,7 +36,9 @@ from graph.matching import TERRITORY_TYPES, TYPES, NameIndex
 router = APIRouter()
 MAX_BYTES = 32 * 1024 * 1024  # a CSV of every commune with a dozen columns is ~5 MB
 ROWS_PER_CHUNK = 500  # rows matched between two writes of the stream
-ADDED = ("iri", "code_insee", "libelle", "score", "certain")
+# The entity's columns are filled for a certain match alone (/reconcile's ``match``): a researcher copies
+# them blindly. An uncertain best candidate is only named, in the candidat columns, to be checked.
+ADDED = ("iri", "code_insee", "libelle", "score", "certain", "candidat", "candidat_iri")
 PASTED_COLUMN = "nom"
 FIELDS = ("fichier", "colle", "colonne", "type", "colonne_departement", "extension")  # the form's, no other
 
@@ -105,13 +107,10 @@ def linked_rows(
         if not found:
             return blank
         c = found[0]
-        cells = [
-            c.entity.iri,
-            c.entity.code,
-            c.entity.name,
-            number(f"{c.score:g}"),
-            "true" if c.match else "false",
-        ]
+        score = number(f"{c.score:g}")
+        if not c.match:
+            return ["", "", "", score, "false", c.entity.name, c.entity.iri] + blank[len(ADDED) :]
+        cells = [c.entity.iri, c.entity.code, c.entity.name, score, "true", "", ""]
         for p in props:
             values = extension_values(index, c.entity, p)
             if p in ENTITY_VALUED:

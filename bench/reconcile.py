@@ -85,7 +85,8 @@ def main() -> None:
             total = time.perf_counter() - started
             rows = list(csv.DictReader(io.StringIO("".join(chunks)), delimiter=";"))
             certain = sum(r["certain"] == "true" for r in rows)
-            right = sum(r["code_insee"] == r["attendu"] for r in rows)
+            # the best candidate, certain (iri) or to be checked (candidat_iri)
+            right = sum((r["iri"] or r["candidat_iri"]).endswith("/" + r["attendu"]) for r in rows)
             wrong_certain = sum(r["certain"] == "true" and r["code_insee"] != r["attendu"] for r in rows)
             results.append((label, len(rows), first or 0.0, total, certain, right, wrong_certain))
         names = [c.name for c in communes[:1000]]

@@ -571,7 +571,7 @@ def test_the_scope_narrows_before_any_cut_so_the_ranking_is_the_same_at_any_limi
         data={"colonne": "nom", "colonne_departement": "dep", "type": "commune"},
     )
     row = next(csv.DictReader(io.StringIO(r.text), delimiter=";"))
-    assert r.status_code == 200 and row["code_insee"] == "05151"
+    assert r.status_code == 200 and row["candidat_iri"].endswith("/05151")  # 85: to be checked
 
 
 def test_suggest_ranks_every_name_with_the_prefix_not_the_first_ones_in_alphabetical_order(client):
@@ -1090,6 +1090,8 @@ def test_csv_round_trip_with_departement_column_and_extensions(client):
         "libelle",
         "score",
         "certain",
+        "candidat",
+        "candidat_iri",
         "population",
         "epci",
         "code_epci",
@@ -1102,7 +1104,25 @@ def test_csv_round_trip_with_departement_column_and_extensions(client):
     assert rows[1]["code_insee"] == "38032" and rows[1]["certain"] == "true"
     assert rows[2]["certain"] == "false"  # a homonym without its département
     assert rows[3]["iri"] == "" and rows[3]["autre"] == "vide"
-    assert rows[4]["code_insee"] == "74119" and rows[4]["certain"] == "false"
+    assert rows[4]["candidat_iri"].endswith("/74119") and rows[4]["certain"] == "false"
+
+
+def test_linked_csv_fills_the_entity_columns_for_a_certain_match_alone(client):
+    """« Serre Chevalier » (a resort, in the Hautes-Alpes) filled the iri column with a Tarn commune scored
+    33.6, which a researcher copies blindly: an uncertain best candidate is named in the candidat columns,
+    to be checked, and its iri, code, name and extensions are left empty."""
+    text = "nom;dep\nSerre Chevalier;05\nBriancon;05\n"
+    r = client.post(
+        "/rapprochement.csv",
+        files={"fichier": ("liste.csv", text.encode(), "text/csv")},
+        data={"colonne": "nom", "colonne_departement": "dep", "type": "commune", "extension": "population"},
+    )
+    assert r.status_code == 200, r.text
+    weak, sure = csv.DictReader(io.StringIO(r.text.lstrip("\ufeff")), delimiter=";")
+    assert weak["certain"] == "false" and weak["candidat"] and weak["candidat_iri"].startswith("https://")
+    assert weak["iri"] == weak["code_insee"] == weak["libelle"] == weak["population"] == "", weak
+    assert sure["iri"].endswith("/05023") and sure["libelle"] == "Briançon" and sure["population"], sure
+    assert sure["certain"] == "true" and sure["candidat"] == sure["candidat_iri"] == "", sure
 
 
 def test_an_ascii_file_comes_back_with_a_bom_and_only_accented_utf8_without(client):
