@@ -234,6 +234,7 @@ def _known(territories: dict[str, Territory], candidates: list[matching.Candidat
     return [territories[c.entity.iri] for c in candidates if c.entity.iri in territories]
 
 
+SHOWN = 6  # homonyms an error lists
 LINE = re.compile(r"\[(region|departement|epci|commune) ([0-9A-Za-z]+)\]\s*$")
 
 
@@ -258,14 +259,16 @@ def resolve_territories(request: Request, values: list[str], lang: str) -> tuple
             # A name, or a bare code as reusers send them ("73054"; "84" is a région and a département).
             code = value.upper()
             by_code = [e for e in by_iri.values() if e.code == code]
-            candidates = [] if by_code else names.match(value, TERRITORY_RANKS, limit=6)
+            # Every homonym (France has 12 Sainte-Colombe), to say how many the few listed are among.
+            candidates = [] if by_code else names.match(value, TERRITORY_RANKS, limit=len(by_iri))
             if len(by_code) == 1 or (candidates and candidates[0].match):
                 found.append(by_code[0].iri if by_code else candidates[0].entity.iri)
                 continue
             options = by_code or _known(by_iri, candidates)
-            if len(by_code) > 1 or sum(c.exact for c in candidates) > 1:
-                lines = listed((e.line for e in options[:6]), lang)
-                errors.append(t("err_territory_ambiguous", value=value, lines=lines))
+            if (homonyms := len(by_code) or sum(c.exact for c in candidates)) > 1:
+                lines = listed((e.line for e in options[:SHOWN]), lang)
+                key = "err_territory_ambiguous" if homonyms <= SHOWN else "err_territory_many"
+                errors.append(t(key, value=value, lines=lines, count=homonyms))
             elif options:
                 lines = listed((e.line for e in options[:3]), lang)
                 errors.append(t("err_territory_near", value=value, lines=lines))

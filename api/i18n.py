@@ -598,6 +598,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "« {value} » désigne plusieurs territoires, précisez lequel : {lines}.",
         "“{value}” names several territories, say which one: {lines}.",
     ),
+    "err_territory_many": (
+        "« {value} » désigne {count} territoires, dont : {lines}. Ajoutez son département ou son code postal "
+        "pour le trouver : « {value} (73) », « 73000 {value} ».",
+        "“{value}” names {count} territories, among them: {lines}. Add its département or postal code to "
+        "find it: “{value} (73)”, “73000 {value}”.",
+    ),
     "err_territory_near": (
         "« {value} » : territoire inconnu ; vouliez-vous dire : {lines} ?",
         "“{value}”: unknown territory; did you mean: {lines}?",

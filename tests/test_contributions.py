@@ -157,8 +157,20 @@ def test_errors_are_reported_per_field_in_french_and_the_input_is_kept(client):
 def test_ambiguous_commune_names_ask_for_the_code(client):
     assert propose(client, territoires="Savoie").status_code == 303  # a département by name
     r = propose(client, territoires="Saint-Pierre")
-    assert r.status_code == 422 and "plusieurs territoires" in r.text and "[commune " in r.text
+    assert r.status_code == 422 and "désigne 9 territoires" in r.text and "[commune " in r.text
     assert re.search(r"\[commune \w+\]\u202f; \S", r.text)  # French typography: a narrow no-break space
+
+
+def test_more_homonyms_than_listed_are_counted_and_the_way_to_narrow_them_said(client):
+    """« Sainte-Colombe » listed 6 of its 12 communes as if they were all: the error says how many there
+    are and that a département or postal code finds the one meant, which the field then accepts."""
+    r = propose(client, territoires="Sainte-Colombe")
+    error = re.search(r'<ul class="erreurs" id="err-territoires"><li>(.*?)</li>', r.text)[1]
+    assert r.status_code == 422 and "désigne 12 territoires, dont" in error, error
+    assert error.count("[commune ") == 6 and "« Sainte-Colombe (73) »" in error
+    assert "désigne plusieurs territoires" in propose(client, territoires="Beaufort").text  # 5: all listed
+    for narrowed in ("Sainte-Colombe (69)", "69560 Sainte-Colombe"):
+        assert propose(client, territoires=narrowed).status_code == 303, narrowed
 
 
 def test_a_bare_code_is_a_territory_and_an_ambiguous_one_is_explained(client):
