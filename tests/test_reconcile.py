@@ -356,6 +356,28 @@ def test_codes_and_other_types(client):
     assert top["any"]["type"][0]["id"] == "commune"
 
 
+def test_a_few_words_of_a_projects_name_find_it_below_its_whole_name(client):
+    """« télécentres » found no project: a long title is remembered by a word or two, in any order. Such a
+    candidate ranks below a whole name and is never certain; a territory is not found by words of its name
+    in any order (« Saint » is no commune)."""
+    answers = reconcile(
+        client,
+        {
+            "word": {"query": "télécentres", "type": "projet"},
+            "words": {"query": "alpins telecentres", "type": "projet"},
+            "whole": {"query": "Réseau des télécentres alpins", "type": "projet"},
+            "commune": {"query": "Maurice Bourg", "type": "commune"},
+        },
+    )
+    for k in ("word", "words"):
+        top = answers[k]["result"][0]
+        assert top["id"].endswith("/id/projet/telecentres-alpins") and not top["match"], answers[k]
+        assert top["score"] == 79.8 if k == "word" else 79.9, top  # a tenth less per other word
+    whole = answers["whole"]["result"][0]
+    assert whole["id"].endswith("/id/projet/telecentres-alpins") and whole["match"] and whole["score"] == 100
+    assert not any(c["name"] == "Bourg-Saint-Maurice" for c in answers["commune"]["result"]), answers
+
+
 def test_a_name_that_is_not_the_codes_entity_is_not_certain(client):
     """« Gap » with Bourg-Saint-Maurice's code was a certain match at 100: one of the two is wrong. The code's
     entity and the name's are the candidates, each scored by the name's similarity, uncertain; a name
