@@ -70,6 +70,10 @@ GAPPED = 84.0  # the query's words in the name's order, its first and last inclu
 # A thing's name holding each of the query's words, in any order (« télécentres » for « Réseau des
 # télécentres alpins »): titles are long and remembered by a word or two. A tenth less per other word.
 WORDS_IN = 80.0
+# A name the query begins with, other words after it (« Morzine-Avoriaz »: a resort written after its
+# commune): far below, as a typo's edit similarity ranks above it (« Bourg St Mauric » is no Bourg).
+# A tenth less per other word.
+BEGINS_QUERY = 70.0
 FUZZY_FLOOR = 60.0  # below this, a candidate is noise
 OUT_OF_SCOPE = 30.0  # taken off a candidate outside the asked département
 # Taken off an EPCI whose kind is not the one written: ranked below the right kind, still certain when its
@@ -574,7 +578,8 @@ class NameIndex:
         """Edit similarity of whole keys (typos), and names the query begins or ends, word for word, just
         below ("Évian" for "Évian-les-Bains"; "Pelvoux" for Vallouise-Pelvoux, as merged communes join the
         names of those they merge): a short name found inside a word elsewhere ("Rians" in "Brianson") is
-        not one. A thing (not a territory) also by names holding the query's words (:data:`WORDS_IN`).
+        not one; names the query begins with, further below (:data:`BEGINS_QUERY`). A thing (not a
+        territory) also by names holding the query's words (:data:`WORDS_IN`).
         Among the keys of those départements (and of entities in none) when given, else all; every key above
         the floor, never a shortlist: France has 230 "Saint-Martin…", the one asked for must not be cut."""
         out: dict[str, tuple[float, str]] = {}
@@ -596,6 +601,11 @@ class NameIndex:
                     add(choice, PREFIX, t)
                 for choice in self._gapped((t, d), key):  # the fewer words between, the closer
                     add(choice, GAPPED - (choice.count(" ") - key.count(" ")) / 10, t)
+                asked = key.split()
+                for n in range(1, len(asked)):  # not common words alone: « Saint-Bon-Tarentaise » is no Saint
+                    head = " ".join(asked[:n])
+                    if not set(asked[:n]) <= GENERIC and self._prefixed((t, d), head)[:1] == [head]:
+                        add(head, BEGINS_QUERY - (len(asked) - n) / 10, t)
                 if t not in TERRITORY_TYPES:  # a territory's name is not a title: « Saint » is no commune
                     asked = set(key.split())
                     for choice in (k for k in choices if asked <= set(k.split())):

@@ -378,6 +378,22 @@ def test_a_few_words_of_a_projects_name_find_it_below_its_whole_name(client):
     assert not any(c["name"] == "Bourg-Saint-Maurice" for c in answers["commune"]["result"]), answers
 
 
+def test_a_commune_name_followed_by_other_words_finds_the_commune_never_for_certain(client):
+    """« Morzine-Avoriaz » (the resort after its commune's name) found nothing: a name the query begins with
+    is a candidate, below a typo's edit similarity (« Bourg St Mauric » is Bourg-Saint-Maurice, not Bourg)
+    and never certain; common words alone begin nothing (« Saint-Bon-Tarentaise » is no Saint)."""
+    answers = reconcile(
+        client,
+        {
+            "resort": {"query": "Morzine-Avoriaz", "type": "commune"},
+            "typo": {"query": "Bourg St Mauric", "type": "commune"},
+        },
+    )
+    assert _found(answers["resort"])[:1] == [("74191", False)], answers["resort"]
+    assert answers["resort"]["result"][0]["score"] == 69.9  # a tenth less for « Avoriaz »
+    assert _found(answers["typo"])[0] == ("73054", False), answers["typo"]
+
+
 def test_a_name_that_is_not_the_codes_entity_is_not_certain(client):
     """« Gap » with Bourg-Saint-Maurice's code was a certain match at 100: one of the two is wrong. The code's
     entity and the name's are the candidates, each scored by the name's similarity, uncertain; a name
