@@ -795,6 +795,8 @@ def _read_subjects(store: Store, subjects: Collection[str] | None) -> _Read:
         for r in csv.DictReader(f):
             if (r["kind"], r["target"]) in coded and not r.get("context"):
                 aliases[coded[(r["kind"], r["target"])]].append(r["alias"])
+                if r.get("merged"):  # a former commune the reference knows by its code alone
+                    merged[coded[(r["kind"], r["target"])]].add(r["alias"])
     codes_of = [(old, iri) for iri, olds in former_codes.items() if iri in entities for old in olds]
     codes_of += [(code, c) for i, c in current_of.items() for code in codes.get(i, ())]
     origins = {g: said for g, said in origins.items() if said}

@@ -469,6 +469,22 @@ def test_a_candidate_found_by_a_former_commune_s_name_says_so(client):
     assert r.json()["baune"]["result"][0]["description"].endswith(" · former municipality: Bauné")
 
 
+def test_a_former_commune_the_reference_knows_by_its_code_alone_is_found_by_its_name(client):
+    """« Saint-Bon-Tarentaise » (merged into Courchevel in 2017, which kept its code) found nothing: the
+    reference holds no name for it, the alias table does, and the candidate says it is a former commune.
+    A former name two communes merged (« Pratz ») is certain for neither."""
+    answers = reconcile(
+        client,
+        {"bon": {"query": "Saint-Bon-Tarentaise", "type": "commune"}, "pratz": {"query": "Pratz"}},
+    )
+    (bon, *_) = answers["bon"]["result"]
+    assert (bon["name"], bon["match"]) == ("Courchevel", True), bon
+    assert bon["description"].endswith(" · ancienne commune : Saint-Bon-Tarentaise"), bon
+    pratz = answers["pratz"]["result"]
+    assert len(pratz) == 2 and {(c["score"], c["match"]) for c in pratz} == {(80.0, False)}, pratz
+    assert all(c["description"].endswith(" · ancienne commune : Pratz") for c in pratz), pratz
+
+
 def test_a_common_word_alone_is_never_certain(client):
     """« St » or « Saint » alone was a certain « Le Saint » (96): a common word names nothing in particular.
     The name as written stays certain."""
