@@ -319,7 +319,8 @@ def build(store: Store, directory: Path, version: int) -> dict:
         files.append(DumpFile(name, title, formats.TURTLE.media_type, 0, g, lic.get(g), counts.get(g)))
     for name, title, query in CSV_QUERIES:
         rows = store.select(query)
-        names = list(dict.fromkeys(k for r in rows for k in r)) or ["iri"]
+        # The query's projection, not the rows' keys: a reuser's pipeline needs one header whatever the data.
+        names = [v.value for v in ox.Store().query(query).variables]
         cells = ([r[n].value if n in r else "" for n in names] for r in rows)
         (tmp / name).write_text(formats.spreadsheet_csv(names, cells), encoding="utf-8", newline="")
         sources = _sources(store, [r["iri"].value for r in rows if "iri" in r])
