@@ -72,6 +72,9 @@ def statistics(store: Store) -> dict:
             # The sources' titles and descriptions are French (dct:title @fr below): a page marks them so.
             text = Text(o.value, o.language or "fr") if key in ("label", "description") else o.value
             meta[r["g"].value][key] = text
+    dates = [m["modified"] for m in meta.values() if m.get("modified")]
+    if store.meta_graph in meta and dates:  # it changes with every graph it describes
+        meta[store.meta_graph]["modified"] = max(dates)
     classes = store.select("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c")
     props = store.select("SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?p")
     periods = store.select(
@@ -169,7 +172,7 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
         else:
             add(blank(node, DCTERMS + "rights", DCTERMS + "RightsStatement"), RDFS + "label", fr(terms))
 
-    def distribution(node: ox.NamedNode, name: str) -> ox.BlankNode:
+    def distribution(node: ox.NamedNode, name: str, title: str) -> ox.BlankNode:
         """A file of /telechargements (its size is added at the end, when the downloads are built)."""
         url = _n(base + "telechargements/" + name)
         media, file_type = FILE_TYPES[name.rsplit(".", 1)[-1]]
@@ -177,6 +180,7 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
         d = blank(node, DCAT + "distribution", DCAT + "Distribution")
         add(d, DCAT + "accessURL", url)
         add(d, DCAT + "downloadURL", url)
+        add(d, DCTERMS + "title", fr(title))
         add(d, DCTERMS + "description", fr("Fichier complet, mis à jour à chaque modification des données."))
         add(d, DCAT + "mediaType", media)
         add(media, RDF + "type", _n(DCTERMS + "MediaType"))
@@ -214,8 +218,7 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
         for name in data_inclusion.FILES
     ]
     for name, title in exports:
-        d = distribution(dataset, name)
-        add(d, DCTERMS + "title", fr(title))
+        d = distribution(dataset, name, title)
         add(d, DCTERMS + "rights", _n(base + "catalogue#licences"))
         if name.startswith(DATA_INCLUSION_DIR):
             add(d, DCTERMS + "conformsTo", schema)
@@ -243,7 +246,8 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
             if "://" in src:
                 add(node, PROV + "wasDerivedFrom", _n(src))
         # The association publishes without a licence: its terms are then stated as rights.
-        licence(node, meta.get("license"), meta.get("description") or NO_LICENCE)
+        terms = meta.get("description") or NO_LICENCE
+        licence(node, meta.get("license"), terms)
         if g in stats["periods"]:
             start, end = stats["periods"][g]
             period = blank(node, DCTERMS + "temporal", DCTERMS + "PeriodOfTime")
@@ -251,7 +255,7 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
             add(period, DCAT + "endDate", _date(end))
         name = graph_file(store, g)
         add(node, VOID + "dataDump", _n(base + "telechargements/" + name))
-        licence(distribution(node, name), meta.get("license"), meta.get("description") or NO_LICENCE)
+        licence(distribution(node, name, f"{title} (Turtle)"), meta.get("license"), terms)
         add(node, RDFS + "seeAlso", service)
     urls = {base + "telechargements/" + name: size for name, size in sizes.items()}
     byte_size, count = _n(DCAT + "byteSize"), _n(XSD + "nonNegativeInteger")

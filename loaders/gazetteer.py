@@ -14,7 +14,8 @@ from graph.settings import DATA_DIR
 
 REFERENCE_DIR = DATA_DIR / "decoupage-administratif"
 SOURCE_IRI = "https://github.com/etalab/decoupage-administratif"
-LICENSE_IRI = "https://opensource.org/licenses/MIT"
+# The data's licence, as the source's README says (its code is MIT, its LICENSE file).
+LICENSE_IRI = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
 
 # Etalab's types of the units within a current commune.
 INNER_KINDS = ("commune-deleguee", "commune-associee", "arrondissement-municipal")

@@ -41,7 +41,8 @@ META = GraphMeta(
     label="Référentiel territorial (régions, départements, EPCI, communes)",
     source=SOURCE_IRI,
     license=LICENSE_IRI,
-    description="Découpage administratif de la France, Etalab @etalab/decoupage-administratif 6.0.0 (MIT).",
+    description="Découpage administratif de la France, Etalab @etalab/decoupage-administratif 6.0.0 "
+    "(Licence Ouverte 2.0).",
 )
 
 

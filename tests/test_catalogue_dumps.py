@@ -708,3 +708,23 @@ def test_every_table_has_its_columns_whatever_the_data(site, base_iri, tmp_path)
         assert headers[name] == full, name
     columns = "iri nom classe type themes publics territoires lien licence droits creation modification"
     assert headers["ressources.csv"] == [*columns.split(), "publication"]  # README's
+
+
+def test_a_harvester_finds_each_files_title_and_licence_and_each_datasets_date(site):
+    """A national harvester found no title on the Turtle and N-Quads files, no date on the metadata graph's
+    dataset, and the territorial reference under MIT, its code's licence: its data's is Licence Ouverte 2.0.
+    The whole dataset mixes licences: its files state them as rights, each graph's file its own licence."""
+    url, store = site
+    g = rdflib.Graph().parse(data=httpx.get(url + "/catalogue.ttl").text, format="turtle")
+    DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+    for d in g.subjects(rdflib.RDF.type, DCAT.Distribution):
+        assert g.value(d, rdflib.DCTERMS.title), g.value(d, DCAT.downloadURL)
+        assert g.value(d, rdflib.DCTERMS.license) or g.value(d, rdflib.DCTERMS.rights), d
+    default = rdflib.URIRef(store.minter.base + "jeu-de-donnees#graphe-par-defaut")  # no date written
+    for d in set(g.subjects(rdflib.RDF.type, DCAT.Dataset)) - {default}:
+        assert g.value(d, rdflib.DCTERMS.modified), d
+    territories = rdflib.URIRef(store.minter.graph("territoires"))
+    licence = rdflib.URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence/")
+    files = [f for f in g.objects(territories, DCAT.distribution)]
+    assert [g.value(f, rdflib.DCTERMS.license) for f in files] == [licence]
+    assert g.value(territories, rdflib.DCTERMS.license) == licence
