@@ -321,6 +321,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "stated": ("indiquée par la source", "stated by the source"),
     "partners": ("Partenaires", "Partners"),
     "source": ("Source", "Source"),
+    "source_issued": ("version du", "version of"),
+    "source_loaded": ("chargée ici le", "loaded here on"),
     "lines": ("ligne|lignes", "line|lines"),
     "funders": ("Financeurs", "Funders"),
     "amount": ("Montant", "Amount"),

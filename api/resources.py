@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api import cards, conneg
+from api.catalogue import licence_context
 from api.contributions import contributions_of
 from api.i18n import PARIS, data_label, date_text, language, term_name, translator
 from api.ontology import property_label, property_rank
@@ -27,7 +28,7 @@ from api.public_http import etag_matches, version_etag
 from graph import formats, matching, search
 from graph.describe import Description, Text, describe, group_by_predicate, incoming, pick
 from graph.formats import curie
-from graph.namespaces import CS, DCTERMS, RDF, RDFS, SCHEMA, SKOS, XSD, slugify
+from graph.namespaces import CS, DCTERMS, RDF, RDFS, SCHEMA, SKOS, VOID, XSD, slugify
 
 router = APIRouter()
 
@@ -200,6 +201,11 @@ class ResourcePage:
     kind: str = ""  # the card's kind, named in the header ("projet", "lieu", a territory's level…)
     index_building: bool = False
     card: cards.Card | None = None
+    # Each graph stating it: what the metadata graph says of it (label, source, license, issued, modified),
+    # so that a reuser cites the source, its date and licence; and what templates/_licence.html reads.
+    sources: dict[str, dict[str, str]] = field(default_factory=dict)
+    contributions: str = ""
+    licenses: dict[str, str] = field(default_factory=dict)
 
 
 def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> ResourcePage:
@@ -271,7 +277,23 @@ def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> 
         kind=territory.level if territory else kind,
         index_building=kind == "territoire" and cat is None,
         card=card,
+        sources={
+            g.value: _provenance(desc, g)
+            for g in group_by_predicate(desc.sources, desc.iri).get(VOID + "inDataset", [])
+        },
+        **licence_context(request),
     )
+
+
+def _provenance(desc: Description, graph: ox.NamedNode) -> dict[str, str]:
+    """What the metadata graph says of ``graph`` by the names of the catalogue's statistics (its sources'
+    labels are French, as there)."""
+    return {
+        p.rsplit("/", 1)[-1].rsplit("#", 1)[-1]: Text(o[0].value, o[0].language or "fr")
+        if p == RDFS + "label"
+        else o[0].value
+        for p, o in group_by_predicate(desc.sources, graph).items()
+    }
 
 
 SCHEMA_TYPES = {

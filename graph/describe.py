@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from graph.namespaces import DAYS, RDF, RDFS, SCHEMA, SKOS
+from graph.namespaces import DAYS, DCTERMS, RDF, RDFS, SCHEMA, SKOS, VOID
 from graph.store import Store, Term
 
 LABEL_PROPS = (RDFS + "label", SKOS + "prefLabel", SCHEMA + "name")
 MAX_BNODE_DEPTH = 4
+# What the metadata graph says of a graph that a reuser of one of its resources must cite (Licence Ouverte
+# asks for the source and its date), as the catalogue gives it.
+PROVENANCE = (RDFS + "label", *(DCTERMS + p for p in ("source", "license", "issued", "modified")))
 WEEK = {SCHEMA + day: i for i, day in enumerate(DAYS)}
 
 
@@ -24,6 +27,8 @@ class Description:
     triples: list[ox.Triple] = field(default_factory=list)  # outgoing, then closed blank nodes
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # IRI → {lang: label}
     incoming_counts: dict[str, int] = field(default_factory=dict)  # predicate IRI → count
+    # void:inDataset each public graph stating it, and those graphs' PROVENANCE
+    sources: list[ox.Triple] = field(default_factory=list)
 
     @property
     def exists(self) -> bool:
@@ -43,7 +48,7 @@ class Description:
             if target != self.iri.value
             for lang, text in by_lang.items()
         )
-        return self.triples + [t for t in labels if str(t) not in seen]
+        return self.triples + [t for t in labels if str(t) not in seen] + self.sources
 
 
 def labels_of(store: Store, nodes: list[ox.NamedNode]) -> dict[str, dict[str, str]]:
@@ -87,6 +92,13 @@ def describe(store: Store, iri: str) -> Description:
     linked = [t.object for t in desc.triples if isinstance(t.object, ox.NamedNode)]
     linked += [t.predicate for t in desc.triples]
     desc.labels = labels_of(store, [node, *linked])
+    meta, asked = ox.NamedNode(store.meta_graph), " ".join(f"<{p}>" for p in PROVENANCE)
+    query = f"""SELECT ?g ?p ?o WHERE {{ {{ SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {node} ?q ?x }} }} }}
+      FILTER(?g != {meta}) OPTIONAL {{ GRAPH {meta} {{ ?g ?p ?o VALUES ?p {{ {asked} }} }} }} }}"""
+    rows = store.select(query)
+    graphs = dict.fromkeys(r["g"] for r in rows)
+    desc.sources = [ox.Triple(node, ox.NamedNode(VOID + "inDataset"), g) for g in graphs]
+    desc.sources += [ox.Triple(r["g"], r["p"], r["o"]) for r in rows if "p" in r]
     return desc
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import load_bundled_places, load_reference
+from pages_helpers import serve
 
 from api import cli
+from api.i18n import date_text
 from graph import named_queries, search
+from graph.namespaces import DCTERMS
 from graph.store import OxigraphStore
 from loaders import ImportResult, SourceError, places
 from loaders.hours import HoursError, parse_day, parse_week
@@ -601,3 +605,24 @@ def test_reload_gives_the_same_graphs(base_iri: str) -> None:
     assert state() == first
     linked = [iri for pair in first[1] for iri in pair]
     assert len(first[1]) == 3 and len(linked) == len(set(linked))
+
+
+def test_a_place_page_and_its_rdf_cite_its_source_date_and_licence(loaded, tmp_path: Path) -> None:
+    """A place's page and Turtle said nothing of where its data come from: Licence Ouverte asks a reuser to
+    cite the source and its date. Both give its graph's label, source, licence and date, as the catalogue
+    (the metadata graph) knows them; the private graph holding its contact is not named."""
+    store, _, _ = loaded
+    place = store.minter.thing("lieu", "maison-des-saisonniers-de-bourg-saint-maurice")
+    path = place.removeprefix(store.minter.base)
+    with serve(store, tmp_path) as url:
+        page = httpx.get(f"{url}/{path}", headers={"Accept": "text/html"}).text
+        ttl = httpx.get(f"{url}/{path}.ttl").text
+    graph = store.minter.graph("test-saisonniers")
+    said = {(t.predicate.value, t.object.value) for t in ox.parse(ttl, format=ox.RdfFormat.TURTLE)}
+    licence = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+    assert ("http://rdfs.org/ns/void#inDataset", graph) in said and (DCTERMS + "license", licence) in said
+    modified = next(o for p, o in said if p == DCTERMS + "modified")
+    assert "/prive/" not in ttl and "/prive/" not in page
+    source = page[page.index('<p class="source">') :].split("</p>")[0]
+    assert "Points d&#39;accueil des saisonniers (essai)" in source and "Licence Ouverte 2.0" in source
+    assert date_text(modified, "fr") in source, source
