@@ -48,7 +48,7 @@ PREFLIGHT = {
     "Access-Control-Max-Age": "600",
 }
 SD = "http://www.w3.org/ns/sparql-service-description#"
-GRAPHS = (*formats.DESCRIPTION, formats.NQUADS)  # what CONSTRUCT and DESCRIBE answer in
+GRAPHS = (*formats.DESCRIPTION, formats.NQUADS, formats.TRIG)  # what CONSTRUCT and DESCRIBE answer in
 UPLOADS = (formats.TURTLE, formats.NTRIPLES, formats.RDFXML)  # a graph's triples (no dataset formats)
 
 # By their titles' keys in api/i18n.py; complete queries, as a client sends them. The default graph is the
@@ -279,7 +279,7 @@ def _timeout(request: Request, params: list[tuple[str, str]]) -> float:
 async def _query(request: Request, params: list[tuple[str, str]], query: str) -> Response:
     # SPARQLWrapper sends several format= values, some of them comma-separated lists.
     asked = [t for k, v in params if k == "format" for t in v.split(",") if t.strip()]
-    if request.method != "POST" and not asked and _wants_page(request.headers.get("accept")):
+    if request.method != "POST" and _wants_page(request.headers.get("accept"), asked):
         return _page(request, query)  # a browser following a link to a query
     checked = sparql_text.canonical(query)  # what is checked is what runs
     base = _endpoint(request)
@@ -296,7 +296,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     job = Job(
         sparql_text.as_sparql11(checked),
         results_format=results.media_type if results else None,
-        graph_format=graph.media_type,
+        graph_format=graph.media_type if graph else None,
         default_graphs=defaults if protocol_dataset else None,
         named_graphs=named if protocol_dataset else None,
         union_default=not protocol_dataset and own_dataset is None,
@@ -310,7 +310,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         "|",
         *named,
         job.results_format,
-        graph and graph.media_type,
+        job.graph_format,
     ]
     etag = '"' + hashlib.sha1("\x00".join(map(str, [*key, timeout])).encode()).hexdigest()[:24] + '"'
     headers = {
@@ -340,8 +340,9 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
 def _formats(accept: str | None, asked: list[str]) -> tuple[formats.Format | None, formats.Format | None]:
     """(the format for SELECT/ASK, the one for CONSTRUCT/DESCRIBE): the form is known only once it runs,
     so both are negotiated from the same Accept or format= (``application/json``, ``json``: SPARQL JSON
-    for rows, JSON-LD for a graph). A client naming results formats only gets Turtle for a graph, as
-    Fuseki and Virtuoso do: rdflib's SPARQLStore asks a CONSTRUCT with its results type alone."""
+    for rows, JSON-LD for a graph). A client whose Accept names results formats only gets Turtle for a
+    graph, as Fuseki and Virtuoso do: rdflib's SPARQLStore asks a CONSTRUCT so. A format= is a choice:
+    the kind of result it cannot name is refused (:func:`_run`), as for rows."""
 
     def family(offered: tuple[formats.Format, ...]) -> formats.Format | None:
         try:
@@ -350,7 +351,7 @@ def _formats(accept: str | None, asked: list[str]) -> tuple[formats.Format | Non
             return None
 
     conneg.negotiate((*formats.RESULTS, *GRAPHS), accept, asked)  # 400 or 406 when neither has one
-    return family(formats.RESULTS), family(GRAPHS) or formats.TURTLE
+    return family(formats.RESULTS), family(GRAPHS) or (None if asked else formats.TURTLE)
 
 
 def _prefetch(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
@@ -382,9 +383,9 @@ async def _run(
             answer.close()
             raise
     except NotAcceptable as e:
-        wanted = "a SPARQL results format" if e.kind != "graph" else "an RDF format"
+        takes = formats.names(GRAPHS if e.kind == "graph" else formats.RESULTS)
         raise Refused(
-            406, e.reason or f"this {e.kind} result needs {wanted}; none is acceptable to the client"
+            406, e.reason or f"a {e.kind} result takes format={takes}; none was asked or accepted"
         ) from e
     except QueryTimeout as e:
         raise Refused(504, str(e)) from e
@@ -466,11 +467,11 @@ async def _update(request: Request, params: list[tuple[str, str]], text: str) ->
     return Response(status_code=204, headers=_cors(request))
 
 
-def _wants_page(accept: str | None) -> bool:
-    """Whether HTML is the client's first choice over every answer format (a browser's Accept puts
-    text/html before application/xml); a tie, as ``*/*``, goes to the answer formats."""
+def _wants_page(accept: str | None, asked: list[str]) -> bool:
+    """Whether HTML is the client's choice (``format=html``), or first choice over every answer format (a
+    browser's Accept puts text/html before application/xml); a tie, as ``*/*``, goes to the answer formats."""
     try:
-        return conneg.negotiate((*formats.RESULTS, *GRAPHS, formats.HTML), accept) is formats.HTML
+        return conneg.negotiate((*formats.RESULTS, *GRAPHS, formats.HTML), accept, asked) is formats.HTML
     except conneg.FormatError:
         return False
 
