@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import threading
 from typing import Any
+from urllib.parse import urlencode
 
 import jsonschema
 from fastapi import APIRouter, HTTPException, Request
@@ -19,19 +20,22 @@ from api.named_queries import refusals
 from api.uploads import INLINE, TYPES, UploadError, locate
 from graph import contributions as model
 from graph.contact import EMAIL_REMOVED, PHONE_REMOVED
-from graph.contributions import Content
 
 router = APIRouter()
 
 
 @router.get("/ressources/proposer", response_class=HTMLResponse)
 def propose_form(request: Request) -> HTMLResponse:
+    """The form, filled with the fields its query names as the form posts them (a page's « Signaler une
+    erreur » link gives its address and territory: api/resources.py correction_href)."""
     if current_user(request) is None and not shared.state(request).settings.allow_anonymous:
-        return RedirectResponse("/connexion?suite=/ressources/proposer", status_code=303)
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")  # the filled form
+        return RedirectResponse("/connexion?" + urlencode({"suite": here}), status_code=303)
     # The autocomplete's index is built while the visitor reads the form.
     if shared.state(request).territories is None:
         threading.Thread(target=shared.territory_index, args=(request,), daemon=True).start()
-    return shared.page(request, "contrib_form.html", shared.form_context(request, Content("", "", ""), {}))
+    content, _ = shared.posted(request.query_params.getlist)
+    return shared.page(request, "contrib_form.html", shared.form_context(request, content, {}))
 
 
 @router.post("/ressources/proposer", response_class=HTMLResponse)

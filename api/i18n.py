@@ -370,6 +370,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "file": ("Fichier", "File"),
     # The contribution form (templates contrib_form/contrib_champs.html)
     "propose_title": ("Proposer une ressource", "Propose a resource"),
+    "propose_correction": (
+        "Signaler une erreur ou proposer une correction",
+        "Report an error or suggest a correction",
+    ),
     "propose_lead": (
         "Partagez un guide, un rapport, un outil, une formation, une vidéo ou un retour d'expérience avec le "
         "réseau. Chaque proposition est relue par l'équipe de modération avant d'être publiée.",

@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 from fastapi import APIRouter, HTTPException, Request
@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import cards, conneg
 from api.catalogue import licence_context
-from api.contributions import contributions_of
+from api.contributions import TERRITORY_RANKS, contributions_of
 from api.i18n import PARIS, data_label, date_text, language, term_name, translator
 from api.ontology import property_label, property_rank
 from api.pages import WEB_ADDRESS, base_of, local_path, number, number_param, plain, render, store_of
@@ -206,6 +206,7 @@ class ResourcePage:
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
     contributions: str = ""
     licenses: dict[str, str] = field(default_factory=dict)
+    correction: str = ""  # the proposal form, filled to tell what is wrong here (correction_href)
 
 
 def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> ResourcePage:
@@ -251,12 +252,14 @@ def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> 
         if isinstance(v, ox.Literal)
     ]
     card: cards.Card | None = None
+    about = cards.Link(local_path(iri, base), title) if kind == "territoire" else None  # what it is about
     if territory:
         card = cards.territory_card(store, cat, territory, lang, number_param(request, "sous_page", 1))
     elif kind == "projet":
         card = cards.project_card(store, desc, lang, cat)
     elif kind == "lieu":
         card = cards.place_card(store, desc, lang, cat, now)
+        about = card.commune
     elif kind == "ressource":
         card = cards.resource_card(store, desc, lang, contributions_of(request))
     elif kind == "organisation":
@@ -281,6 +284,7 @@ def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> 
             g.value: _provenance(desc, g)
             for g in group_by_predicate(desc.sources, desc.iri).get(VOID + "inDataset", [])
         },
+        correction=correction_href(iri, about),
         **licence_context(request),
     )
 
@@ -294,6 +298,17 @@ def _provenance(desc: Description, graph: ox.NamedNode) -> dict[str, str]:
         else o[0].value
         for p, o in group_by_predicate(desc.sources, graph).items()
     }
+
+
+def correction_href(iri: str, territory: cards.Link | None) -> str:
+    """The proposal form, filled to say what is wrong on a page: the page's address as the link, and the
+    territory it is about (a place's commune) as the form writes one, « Tallard [commune 05170] ». The page
+    is cached, the same bytes for everybody: nothing in it is the visitor's."""
+    query = {"url": iri}
+    level, _, code = territory.href.removeprefix("/id/").partition("/") if territory else ("", "", "")
+    if level in TERRITORY_RANKS:
+        query["territoires"] = f"{territory.label} [{level} {code}]"
+    return "/ressources/proposer?" + urlencode(query)
 
 
 SCHEMA_TYPES = {

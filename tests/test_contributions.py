@@ -154,6 +154,26 @@ def test_errors_are_reported_per_field_in_french_and_the_input_is_kept(client):
     assert 'value="pas-une-adresse"' in r.text  # what was typed stays in the form
 
 
+def test_a_page_s_correction_link_opens_the_form_filled_and_proposing_from_it_works(client, store):
+    """A commune's secretary follows « Signaler une erreur » on Tallard's page: the form has the page's
+    address as the link and Tallard as a territory; said what is wrong, the proposal is taken."""
+    page = client.get("/id/commune/05170").text
+    href = html.unescape(re.search(r'<p class="correction"><a href="([^"]+)"', page).group(1))
+    iri = store.minter.thing("commune", "05170")
+    form = client.get(href).text
+    assert f'name="url" type="url" value="{iri}"' in form
+    assert 'aria-describedby="aide-territoires">Tallard [commune 05170]</textarea>' in form
+    said = {"titre": "Erreur sur la page de Tallard", "resume": "Le lieu de la mairie a changé d'adresse."}
+    r = client.post(
+        "/ressources/proposer",
+        data=form_data(
+            csrf_token=csrf_of(form), url=iri, territoires="Tallard [commune 05170]", type="autre", **said
+        ),
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+
+
 def test_ambiguous_commune_names_ask_for_the_code(client):
     assert propose(client, territoires="Savoie").status_code == 303  # a département by name
     r = propose(client, territoires="Saint-Pierre")
@@ -530,6 +550,11 @@ def test_anonymous_proposals_can_be_switched_off(store, tmp_path):
     app = make_app(store, tmp_path, allow_anonymous=False)
     with TestClient(app) as client:
         assert client.get("/ressources/proposer", follow_redirects=False).status_code == 303
+        filled = client.get(
+            "/ressources/proposer?territoires=Tallard+%5Bcommune+05170%5D", follow_redirects=False
+        )
+        sign_in = client.get(filled.headers["location"]).text  # signed in, the form comes back filled
+        assert 'name="suite" value="/ressources/proposer?territoires=Tallard+%5Bcommune+05170%5D"' in sign_in
         assert client.post("/api/contributions", json={"titre": "x"}).status_code == 401
         login(client, app, "camille", "contributeur")
         r = propose(client, nom="", courriel="")

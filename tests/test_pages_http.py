@@ -10,6 +10,7 @@ import re
 import sys
 import threading
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pyoxigraph as ox
@@ -353,6 +354,24 @@ def test_a_territory_with_places_links_their_contact_sheet(url):
     listed = httpx.get(f"{url}/lieux", params={"departement": "73"}, timeout=60).text  # the same places
     assert '<a href="/api/annuaire-lieux?territoire=73&amp;format=excel">' in listed
     assert "annuaire-lieux" not in httpx.get(f"{url}/lieux", params={"departement": ["73", "05"]}).text
+
+
+def test_every_page_links_to_a_correction_filled_with_its_address_and_territory(url):
+    """A commune's secretary finds on a territory's, a place's or any page a link to the proposal form with
+    the page's address as the link and the territory (a place's commune) as the form writes it."""
+    base = BASE + "id/"
+    for path, territory in [
+        ("/id/commune/05170", "Tallard [commune 05170]"),
+        ("/id/epci/247300254", "CC de Haute-Tarentaise [epci 247300254]"),
+        ("/id/lieu/france-services-chambery", "Chambéry [commune 73065]"),
+        ("/id/projet/tremplin-saison", None),
+    ]:
+        page = httpx.get(url + path, timeout=60).text
+        link = re.search(r'<p class="correction"><a href="([^"]+)">Signaler une erreur', page)
+        assert link, path
+        query = parse_qs(urlsplit(html.unescape(link.group(1))).query)
+        assert query.pop("url") == [base + path.removeprefix("/id/")], path
+        assert query == ({"territoires": [territory]} if territory else {}), path
 
 
 def test_an_unknown_list_parameter_is_a_400_naming_it_and_the_known_ones(url):
