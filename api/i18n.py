@@ -380,6 +380,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Share a guide, a report, a tool, a training, a video or a field report with the network. Every "
         "proposal is reviewed by the moderation team before it is published.",
     ),
+    "title_error": ("Erreur", "Error"),  # before a refused form's title: the tab and the reader say so
     "propose_failed": ("La proposition n'a pas été enregistrée", "The proposal was not saved"),
     "to_correct": (
         "{n} champ à corriger|{n} champs à corriger",
@@ -718,6 +719,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "revert_to": ("Revenir à la version", "Revert to version"),
     "field": ("Champ", "Field"),
     "value": ("Valeur", "Value"),
+    "added_or_removed": ("Ajouté ou retiré", "Added or removed"),
     "removed": ("retiré", "removed"),
     "added": ("ajouté", "added"),
     # /connexion

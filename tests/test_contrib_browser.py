@@ -141,6 +141,23 @@ def test_propose_fix_moderate_accept_history_revert(server, tmp_path):
             browser.close()
 
 
+def test_a_refused_form_says_so_in_its_title_and_focuses_the_list_of_errors(server):
+    """After an empty form was sent, the focus stayed on the page and its title said nothing: the title
+    begins with « Erreur » and the list of what to fix has the focus, without a script."""
+    url, _, _ = server
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(locale="fr-FR", java_script_enabled=False)
+            page.goto(f"{url}/ressources/proposer")
+            assert page.title().startswith("Proposer une ressource")
+            page.click("button[type=submit]")
+            assert page.title().startswith("Erreur\u00a0: Proposer une ressource")
+            page.wait_for_function("document.activeElement.id === 'resume-erreurs'")
+        finally:
+            browser.close()
+
+
 def test_a_sending_too_large_is_explained_and_back_keeps_what_was_typed(server, tmp_path):
     """The server refuses a body over the limit unread (413): its page says to go back, and the browser's
     Back button gives the form back as it was typed."""

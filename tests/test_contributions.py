@@ -735,6 +735,8 @@ def test_public_history_shows_only_public_versions(client, app):
     anonymous = TestClient(app).get(f"/ressources/{rid}/historique").text
     assert "Titre publié" in anonymous and "Brouillon confidentiel" not in anonymous
     assert "Titre intermédiaire" not in anonymous
+    # Every column of the changes' tables is named, the −/+ one too (axe: empty-table-header).
+    assert '<table class="diff">' in anonymous and not re.search(r"<th[^>]*>\s*</th>", anonymous)
     assert "Revenir à la version" not in anonymous
 
 
