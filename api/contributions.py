@@ -349,13 +349,17 @@ def unknown_browsed(value: str, pairs: list[tuple[str, str]], base: str, where: 
 
 def posted(values: Callable[[str], list[str]]) -> tuple[Content, Contributor]:
     """A proposal as sent (``values`` gives a form field's or a JSON key's strings), not yet checked:
-    its territories are the lines typed, its contributor what the form says about the person."""
+    its territories are the lines typed, its contributor what the form says about the person. Lines end
+    with a line feed whatever sent them: a browser's form ends them with CR LF, which would be published."""
+
+    def sent(name: str) -> list[str]:
+        return [v.replace("\r\n", "\n").replace("\r", "\n") for v in values(name)]
 
     def one(name: str) -> str:
-        return next(iter(values(name)), "")
+        return next(iter(sent(name)), "")
 
     lists = {
-        FIELDS[name]: [v for v in values(name) if v.strip()]
+        FIELDS[name]: [v for v in sent(name) if v.strip()]
         for name in ("themes", "publics", "projets", "organisations")
     }
     content = Content(
@@ -364,7 +368,7 @@ def posted(values: Callable[[str], list[str]]) -> tuple[Content, Contributor]:
         kind=one("type"),
         url=one("url"),
         license=one("licence") or model.DEFAULT_LICENSE,
-        territories=[line for v in values("territoires") for line in v.splitlines() if line.strip()],
+        territories=[line for v in sent("territoires") for line in v.splitlines() if line.strip()],
         **lists,
     )
     contributor = Contributor(one("nom"), one("courriel"), one("nom_public") in ("on", "1", "true"))

@@ -15,6 +15,7 @@ import zipfile
 import httpx
 import pyoxigraph as ox
 import pytest
+import rdflib
 from conftest import load_reference
 from contrib_helpers import PDF, csrf_of, form_data
 from fastapi.testclient import TestClient
@@ -222,6 +223,24 @@ def test_json_api_reports_the_same_errors_and_accepts_files(client, app, store):
     out = r.json()
     assert out["etat"] == "en-attente" and out["suivi"].startswith("/suivi/")
     assert EMAIL not in r.text
+
+
+def test_line_ends_from_the_form_or_the_json_api_are_published_as_line_feeds(client, app, store):
+    """A browser's form ends the summary's lines with CR LF: they reached the published Turtle as sent."""
+    summary = "Trois étapes :\r\n\r\n- accueillir ;\r\n- orienter ;\r- suivre."
+    r = propose(client, resume=summary)
+    ids = [pending_id(app, r.headers["location"])]
+    body = {k: v for k, v in form_data(resume=summary, titre="Guide par l'API").items() if k != "territoires"}
+    ids.append(client.post("/api/contributions", json=body).json()["id"])
+    login(client, app)
+    for rid in ids:
+        assert moderate(client, rid, action="accepter").status_code == 303
+        turtle = rdflib.Graph().parse(data=client.get(f"/id/ressource/{rid}.ttl").text, format="turtle")
+        described = turtle.value(
+            rdflib.URIRef(store.minter.thing("ressource", rid)),
+            rdflib.URIRef("http://schema.org/description"),
+        )
+        assert str(described) == "Trois étapes :\n\n- accueillir ;\n- orienter ;\n- suivre.", rid
 
 
 def test_lists_take_a_slug_or_a_label_and_a_422_says_what_they_take(client, app, store):
