@@ -4,6 +4,7 @@ parsed by rdflib."""
 from __future__ import annotations
 
 import csv
+import functools
 import html
 import io
 import re
@@ -603,35 +604,37 @@ def test_a_search_counts_every_match_in_all_and_per_kind_on_the_page_and_its_twi
     match is counted now: the kinds add up to the total, ticking one gives its count, and the pages of every
     format reach all."""
 
+    get = functools.partial(httpx.get, timeout=60)  # a page of 5,000 items takes seconds on a loaded machine
+
     def kinds(html: str) -> dict[str, int]:
         found = re.findall(
             r'name="kind" value="(\w+)"(?: checked)?> [^<]* <span class="count">\(([\d\u202f]+)\)', html
         )
         return {kind: int(n.replace("\u202f", "")) for kind, n in found}
 
-    html = httpx.get(f"{url}/recherche", params={"q": "saint"}).text
-    total = httpx.get(f"{url}/recherche.json", params={"q": "saint"}).json()["total"]
+    html = get(f"{url}/recherche", params={"q": "saint"}).text
+    total = get(f"{url}/recherche.json", params={"q": "saint"}).json()["total"]
     assert total > search.RANKED and sum(kinds(html).values()) == total
     assert f'<h2 id="h-results">{total:,} résultats</h2>'.replace(",", "\u202f") in html
     for kind, n in kinds(html).items():
-        assert httpx.get(f"{url}/recherche.json", params={"q": "saint", "kind": kind}).json()["total"] == n
+        assert get(f"{url}/recherche.json", params={"q": "saint", "kind": kind}).json()["total"] == n
     assert "par département et par thème portent sur les 2\u202f000 premiers résultats" in html
 
-    first = httpx.get(f"{url}/recherche.json", params={"q": "de", "limit": 5000}, timeout=60).json()
+    first = get(f"{url}/recherche.json", params={"q": "de", "limit": 5000}).json()
     assert first["total"] > 10_000 and first["complete"]
-    html = httpx.get(f"{url}/recherche", params={"q": "de"}).text
+    html = get(f"{url}/recherche", params={"q": "de"}).text
     assert f"{first['total']:,} résultats</h2>".replace(",", "\u202f") in html
     pages = -(-first["total"] // 50)
     assert f"Page 1 sur {pages:,}</span>".replace(",", "\u202f") in html
-    assert '<ol class="results">' in httpx.get(f"{url}/recherche", params={"q": "de", "page": pages}).text
+    assert '<ol class="results">' in get(f"{url}/recherche", params={"q": "de", "page": pages}).text
     iris, page = [], 1
-    while items := httpx.get(f"{url}/recherche.json", params={"q": "de", "limit": 5000, "page": page}).json()[
+    while items := get(f"{url}/recherche.json", params={"q": "de", "limit": 5000, "page": page}).json()[
         "items"
     ]:
         iris += [i["iri"] for i in items]
         page += 1
     assert len(iris) == len(set(iris)) == first["total"]
-    last = httpx.get(f"{url}/recherche.csv", params={"q": "de", "limit": 5000, "page": page - 1})
+    last = get(f"{url}/recherche.csv", params={"q": "de", "limit": 5000, "page": page - 1})
     rows = list(csv.DictReader(io.StringIO(last.text)))
     assert len(rows) == first["total"] - 5000 * (page - 2) and "link" not in last.headers
 
