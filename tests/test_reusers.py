@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from conftest import load_bundled_places
-from pages_helpers import pages_store, serve
+from pages_helpers import pages_store, serve, wait_for_index
 
 from api.app import create_app
 from api.cli import BUNDLED
@@ -44,6 +44,7 @@ def site(store, tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("COMMUNS_DUMPS_DIR", str(tmp_path_factory.mktemp("dumps")))
     with serve(store, tmp_path_factory.mktemp("site")) as url:
+        wait_for_index(url)  # the sitemap's resource pages
         for _ in range(600):  # the dumps, so that /telechargements/{name} answers the same twice
             r = httpx.get(url + "/telechargements", headers={"Accept": "application/json"})
             if r.json()["version"] is not None:
@@ -248,6 +249,7 @@ def test_non_ascii_iris_escaped_in_the_sitemap_and_former_ones_moved(base_iri, t
           <{ecrins}> a <{CS}InformalArea> ; rdfs:label "Écrins"@fr }} }}"""
     )
     with serve(store, tmp_path) as url:
+        wait_for_index(url)
         urls = httpx.get(url + "/sitemap-1.xml", timeout=60).text
         assert f"<loc>{base_iri}id/ressource/%C3%A9t%C3%A9</loc>" in urls and urls.isascii()
         assert httpx.get(url + "/id/ressource/%C3%A9t%C3%A9").status_code == 200
