@@ -43,7 +43,10 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory, territory_triples):
-    with serve(pages_store(BASE, territory_triples), tmp_path_factory.mktemp("formats")) as address:
+    # A loaded machine's big JSON-LD answer takes longer than a public query's default 30 s.
+    with serve(
+        pages_store(BASE, territory_triples), tmp_path_factory.mktemp("formats"), query_timeout="300"
+    ) as address:
         yield address
 
 
