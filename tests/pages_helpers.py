@@ -36,11 +36,13 @@ def pages_store(base_iri: str, territory_triples: list) -> OxigraphStore:
     return store
 
 
-def wait_for_index(url: str) -> None:
-    """Lists answer 503 until the index's first build ends (a page waits only so long for it): a module's
-    server is ready for its tests once a list answers, however loaded the machine."""
-    deadline = time.monotonic() + 300
-    while httpx.get(url + "/projets.json", timeout=60).status_code == 503 and time.monotonic() < deadline:
+def wait_for_index(url: str, within: float = 300) -> None:
+    """Lists answer 503 until the index's first build ends (a page waits only so long for it, and the home
+    and territory pages show without their figures meanwhile): a module's server is ready for its tests
+    once a list answers, however loaded the machine."""
+    deadline = time.monotonic() + within
+    while (r := httpx.get(url + "/projets.json", timeout=60)).status_code == 503:
+        assert time.monotonic() < deadline, f"the index was still being built after {within:g} s: {r.text}"
         time.sleep(0.2)
 
 

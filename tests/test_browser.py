@@ -31,6 +31,7 @@ def test_home_map_savoie_project_organisation_search(base_iri, territory_triples
     with serve(store, tmp_path) as url, playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1100, "height": 900})
+        wait_for_index(url)  # the home page's map, which the test clicks
         page.goto(url + "/")
         page.screenshot(path=str(SHOTS / "browse-1-home.png"), full_page=True)
         page.locator('a[href="/id/departement/73"]').click()
@@ -83,6 +84,7 @@ def test_pages_fit_a_375_px_phone_without_scrolling_sideways(base_iri, territory
     with serve(store, tmp_path) as url, playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 375, "height": 800})
+        wait_for_index(url)  # the lists, not the page saying the index is being built
         wide = {}
         for path in NARROW:
             page.goto(url + path)
@@ -104,6 +106,7 @@ def test_a_count_never_breaks_across_lines(base_iri, territory_triples, tmp_path
     store = pages_store(base_iri, territory_triples)
     with serve(store, tmp_path) as url, playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        wait_for_index(url)  # the lists' facets and their counts
         broken = {}
         for width in (1280, 375):
             page = browser.new_page(viewport={"width": width, "height": 800})
