@@ -135,7 +135,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 
 LEVELS = ("region", "departement", "epci", "commune")  # the facets a place's territories give (its closure)
-SCHEMA_VERSION = "17"
+SCHEMA_VERSION = "18"
 LABELS_KEPT = 20_000  # labels cached between two versions
 NAMES_KEPT = 1_000  # territories' names whose items said elsewhere are kept (Catalog._left_out)
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
@@ -189,6 +189,9 @@ BODIES = ("", "fr", "en")  # doc's text columns: in no page language (untagged, 
 # of its places: commune, EPCI, département, région, informal areas), in every language, and each of these
 # territories' token. « tiers-lieu Gap » finds the tiers-lieux of Gap though no text of theirs names their
 # network or their commune; Gap's token, not the word « gap », which « Gapeau » begins.
+# Between two labels of the context, a word no search has: a phrase is within one label (« Thorame-Haute »
+# then « Alpes-de-Haute-Provence » is not « Haute-Alpes »).
+APART = " zt "
 OWN = "{label body body_fr body_en postal}"  # doc's columns of the item's own texts (:data:`POSTAL`)
 DERIVED = (  # noqa: SIM905 - every table but state and pending
     "graph origin item facet_count facet place territory part value_label word name doc"
@@ -514,11 +517,11 @@ class Catalog:
             names |= {iri: [*json.loads(labels).values()] for iri, labels in rows}
         for n, places in within.items():
             said[n] += [label for t in places for label in names.get(t) or [self.territories[t].label]]
-        context = {n: " ".join(dict.fromkeys(labels)) for n, labels in said.items()}
         # The words the table holds, so that a search expands a prefix into words (a prefix query of
         # FTS5 reads every posting of its words before the first match; a word query streams them).
         found = {w for texts in docs.values() for w in words_of(" ".join(texts))}
-        found.update(w for c in context.values() for w in words_of(c))
+        found.update(w for labels in said.values() for label in labels for w in words_of(label))
+        context = {n: APART.join(dict.fromkeys(labels)) for n, labels in said.items()}
         for n, places in within.items():
             context[n] += "".join(sorted(" " + self.territories[t].token for t in places))
         # Rows already there (items not read again: above ``after`` when the territories changed, and the
@@ -1149,17 +1152,28 @@ class Catalog:
         return self._respelt(text, kinds, selected) or self._territory_near(text, kinds, selected)
 
     def _territory_near(self, text: str, kinds: list[str], selected: dict[str, list[str]]) -> str | None:
-        """The name of the territory one or two edits from the whole text, when it finds something: « Haute-
-        Alpes » is « Hautes-Alpes », « Bouche du Rhone » « Bouches-du-Rhône ». Each of their words is one
-        of the index, so none is respelt, and written together they find nothing. The nearest name first,
-        then the most populous of its territories."""
-        key, names = name_key(text), self.territory_names()
-        found = process.extractOne(key, names.keys(), scorer=OSA.distance, score_cutoff=2)
-        if len(key) < 6 or not found or found[1] == 0:
-            return None
-        named = (self.territories[i] for i in names[found[0]])
-        label = BRACKETED.sub("", max(named, key=lambda t: t.population or 0).label).strip()
-        return label if self.search(label, kinds, selected, 0, 1)[0] else None
+        """The text with a run of its words replaced by the name of the territory one or two edits from it,
+        when that finds something: « Haute-Alpes » is « Hautes-Alpes », « France services Haute-Alpes »
+        « France services Hautes-Alpes », « Bouche du Rhone » « Bouches-du-Rhône ». Each of their words is
+        one of the index, so none is respelt, and written together they find nothing. The longest runs
+        first, the last first (a place's name ends a search), then the nearest name, then the most populous
+        of its territories; at most :data:`TRIES` searches."""
+        written, names, tries = text.split(), self.territory_names(), TRIES
+        runs = [(i, j) for j in range(len(written) + 1) for i in range(j)]
+        for i, j in sorted(runs, key=lambda run: (run[0] - run[1], -run[0])):
+            if len(key := name_key(" ".join(written[i:j]))) < 6:
+                continue
+            found = process.extractOne(key, names.keys(), scorer=OSA.distance, score_cutoff=2)
+            if not found or found[1] == 0:
+                continue
+            named = (self.territories[t] for t in names[found[0]])
+            label = BRACKETED.sub("", max(named, key=lambda t: t.population or 0).label).strip()
+            wanted = " ".join([*written[:i], label, *written[j:]])
+            if self.search(wanted, kinds, selected, 0, 1)[0]:
+                return wanted
+            if (tries := tries - 1) == 0:
+                break
+        return None
 
     def _respelt(self, text: str, kinds: list[str], selected: dict[str, list[str]]) -> str | None:
         """What a search finding nothing may have meant (FTS5 has no spelling correction): each of its words

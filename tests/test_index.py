@@ -358,8 +358,37 @@ def test_a_search_finding_nothing_suggests_the_territory_it_nearly_names(store: 
     cat = search.Catalog(store)
     assert cat.search("Haute-Alpes", [], {}, 0, 10)[0] == 0
     assert cat.suggest("Haute-Alpes") == "Hautes-Alpes" and found(cat, "Hautes-Alpes")[0] == "Hautes-Alpes"
-    assert cat.suggest("haute savoi alpes") is None  # no name within two edits of it
+    assert cat.suggest("haute savoi alpes") == "Haute-Savoie alpes"  # a run of its words nearly names one
+    assert cat.suggest("alpes saisonniers") is None  # no run of it within two edits of a name
     assert cat.suggest("Haute-Alpes", ["projets"]) is None  # finds no project
+
+
+def test_a_search_naming_a_territory_nearly_gets_it_within_its_other_words(store: OxigraphStore) -> None:
+    """« France services Haute-Alpes » found nothing and suggested « France services » (every place of the
+    country): only the whole text was compared with the territories' names. And « Haute-Alpes » found a
+    project whose context's labels, joined, said « … haute » then « Alpes-de-Haute-Provence », so no
+    suggestion: a phrase now stays within one label."""
+    ttl = (
+        TERRITORIES
+        + """dep:05 a igeo:Departement ; rdfs:label "Hautes-Alpes"@fr ; igeo:codeINSEE "05" .
+    dep:04 a igeo:Departement ; rdfs:label "Alpes-de-Haute-Provence"@fr ; igeo:codeINSEE "04" ."""
+    )
+    write(store, "territoires", ttl)
+    concept = "<http://www.w3.org/2004/02/skos/core#Concept>"
+    theme = f'<{BASE}id/theme/haute> a {concept} ; rdfs:label "Ville haute"@fr .'
+    places = "".join(project(f"fs{i}", f"France services {i}", where="dep:05") for i in range(2))
+    perched = (
+        project("perche", "Village perché", where="dep:04")
+        + f"projet:perche dcterms:subject <{BASE}id/theme/haute> .\n"
+    )
+    write(store, "catalogue", places + perched + theme)
+    cat = search.Catalog(store)
+    assert found(cat, "Ville haute Alpes-de-Haute-Provence") == ["Village perché"]  # each name, a phrase
+    assert cat.search("Haute-Alpes", [], {}, 0, 10)[0] == 0
+    assert cat.suggest("Haute-Alpes") == "Hautes-Alpes"
+    assert cat.search("France services Haute-Alpes", [], {}, 0, 10)[0] == 0
+    assert cat.suggest("France services Haute-Alpes") == "France services Hautes-Alpes"
+    assert len(found(cat, "France services Hautes-Alpes")) == 2
 
 
 def test_an_informal_area_s_population_counts_each_commune_once(store: OxigraphStore) -> None:
