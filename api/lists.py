@@ -77,6 +77,7 @@ class SearchRow:
     kind_label: str
     snippet: str  # the page's is marked up (Markup), the twins' plain
     highlights: tuple[tuple[int, int], ...]
+    departement: list[str]  # what tells two « Tarentaise » apart, as in the lists
 
     def twin(self) -> dict:
         return asdict(self)
@@ -346,6 +347,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
             t(it.kind),
             s.text,
             s.spans,
+            sorted(value_label(cat, v, lang) for v in it.facets.get("departement", ())),
         )
         for it, s in found
     ]
@@ -370,7 +372,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         extra["wider_search"] = wider
         extra["wider_search_total"] = wider_found if wider else None
         extra["wider_search_url"] = f"/recherche?{wider_query}" if wider else None
-        return export(request, cat, rows, ["kind", "snippet"], fmt, total, extra)
+        return export(request, cat, rows, ["kind", "departement", "snippet"], fmt, total, extra)
     within_pages(page, total, lang)
     for r, (_, s) in zip(rows, found, strict=True):
         r.snippet = s.html()

@@ -198,7 +198,7 @@ def test_a_list_opens_in_a_french_spreadsheet(url):
     found = httpx.get(f"{url}/recherche", params={"q": "saison"}).text
     assert "format=excel" in found
     header = httpx.get(f"{url}/recherche", params={"q": "saison", "format": "excel"}).text.splitlines()[0]
-    assert header.lstrip("\ufeff") == "Identifiant (IRI);Nom;Catégorie;Extrait"
+    assert header.lstrip("\ufeff") == "Identifiant (IRI);Nom;Catégorie;Département;Extrait"
 
 
 def test_the_downloads_page_has_its_twins_as_every_page_before_and_after_the_first_build(site):
@@ -666,6 +666,20 @@ def test_a_search_twin_pages_as_the_lists_do_and_gives_its_snippets_as_text(url)
     assert "l'emploi" in next(r["snippet"] for r in rows if r["label"] == "Tremplin Saison")
     html = httpx.get(f"{url}/recherche", params={"q": "saisonniers"}).text
     assert "l&#39;emploi" in html and "<mark>saisonniers</mark>" in html
+
+
+def test_search_results_with_the_same_label_say_their_departement(url):
+    """« Tarentaise », the commune of the Loire and the valley of Savoie, were two « Tarentaise » in the JSON
+    twin and the page, nothing telling them apart: each result now says its départements, as a list's row."""
+    hits = httpx.get(f"{url}/recherche.json", params={"q": "Abancourt", "kind": "territoires"}).json()
+    said = sorted(i["departement"] for i in hits["items"] if i["label"] == "Abancourt")
+    assert said == [["Nord (59)"], ["Oise (60)"]]
+    rows = csv.DictReader(io.StringIO(httpx.get(f"{url}/recherche.csv", params={"q": "Abancourt"}).text))
+    assert "Oise (60)" in {r["departement"] for r in rows if r["label"] == "Abancourt"}
+    assert (
+        'Abancourt</a><span class="muted"> — Oise (60)</span>'
+        in httpx.get(f"{url}/recherche", params={"q": "Abancourt"}).text
+    )
 
 
 def test_a_search_finding_nothing_suggests_a_spelling_as_names_write_it(url):
