@@ -6,10 +6,10 @@ by ``?format=`` or ``Accept`` (api/conneg.py), in pages of ``limit`` rows (at mo
 the whole list when it fits, else a ``Link: rel=next``). Facet values are short keys
 (``?theme=mobilite&departement=73``, a level ``niveau=commune``; a value's IRI reads as its key); values of
 one facet are alternatives, facets combine with AND, and a facet's counts apply the other facets' choices only
-(what ticking a value gives). A page shows a facet's 40 most frequent values and folds the others, up to 120;
-past that (every EPCI of /lieux), they are left out (a département chosen first scopes them) and
-``?valeurs=<facet>`` shows them all. The JSON twin gives every value of each facet (``facets``) when asked,
-``?facets=1``: they would weigh on each of its pages.
+(what ticking a value gives). A page shows a facet's 40 most frequent values (every région and département,
+by name) and folds the others, up to 120; past that (every EPCI of /lieux), they are left out (a département
+chosen first scopes them) and ``?valeurs=<facet>`` shows them all. The JSON twin gives every value of each
+facet (``facets``) when asked, ``?facets=1``: they would weigh on each of its pages.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ PER_PAGE = 50
 SEARCH_FACETS = ["kind", "departement", "theme"]
 FACET_VALUES = 40  # the most frequent values a facet shows, the chosen ones too; the others folded
 FOLDED = 120  # values of a facet a page holds at most (every département), unless asked (?valeurs=)
+# Looked for by name, as on a map (Hautes-Alpes was folded, 62nd by count): all, in name order.
+BY_NAME = ("region", "departement")
 # HTML first: a browser's */* gets the page
 OFFERED = (formats.HTML, formats.JSON, formats.CSV, formats.EXCEL)
 
@@ -141,13 +143,16 @@ def known_facets(cat: search.Catalog, chosen: dict[str, list[str]], lang: str) -
 def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list[str], whole: bool) -> dict:
     """One facet of the form: its values as (key, label, count), the chosen ones checked and first (in count
     order, a chosen value was 41st at the bottom of its scrolling box, out of sight on a phone); past the
-    FACET_VALUES first, the values not chosen are ``more``, by name (folded on the page: every département
-    is reachable), or only ``left`` out, counted, when there are more than FOLDED and not the ``whole``
-    facet is asked (every EPCI would weigh on each page of /lieux)."""
+    FACET_VALUES first, the values not chosen are ``more``, by name (folded on the page), or only ``left``
+    out, counted, when there are more than FOLDED and not the ``whole`` facet is asked (every EPCI would
+    weigh on each page of /lieux). Régions and départements: all shown, by name (:data:`BY_NAME`)."""
     rows = [{"key": k, "label": lb, "count": n, "checked": k in chosen} for k, lb, n in values]
-    shown = rows[:FACET_VALUES] + [v for v in rows[FACET_VALUES:] if v["checked"]]
+    first = len(rows) if name in BY_NAME else FACET_VALUES
+    if name in BY_NAME:
+        rows.sort(key=lambda v: search.folded(v["label"]))
+    shown = rows[:first] + [v for v in rows[first:] if v["checked"]]
     shown.sort(key=lambda v: not v["checked"])
-    more = [v for v in rows[FACET_VALUES:] if not v["checked"]]
+    more = [v for v in rows[first:] if not v["checked"]]
     left = 0 if whole or len(rows) <= FOLDED else len(more)
     more = [] if left else sorted(more, key=lambda v: search.folded(v["label"]))
     label = translator(lang)("facet_" + name)
