@@ -15,7 +15,6 @@ facet (``facets``) when asked, ``?facets=1``: they would weigh on each of its pa
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -115,16 +114,20 @@ class Listing:
 
 
 PARAMETERS = ("page", "limit", "format", "lang", "valeurs")  # every list's and the search's, beside facets
-# What links pick up on their way (campaign tags, click ids): never a filter, and a shared link must open.
-ADDED_ON_THE_WAY = re.compile(r"utm_\w+|fbclid|gclid|msclkid|mc_cid|mc_eid")
 
 
-def selected_facets(request: Request, facets: list[str], own: tuple[str, ...]) -> dict[str, list[str]]:
+def selected_facets(
+    request: Request, fmt: formats.Format, facets: list[str], own: tuple[str, ...]
+) -> dict[str, list[str]]:
     """The facets' chosen values. A parameter no facet or page reads (a région filter where there was
-    none) was ignored and the whole list came back as if filtered: a 400 that names it and the known ones."""
+    none) was ignored and the whole list came back as if filtered: in a twin, a 400 that names it and the
+    known ones (a reuser learns of a typo). A page's (« xtor », « ref », « _ga »: added on a link's way from
+    a newsletter) moves to the page's address without it, whose own links (twins, pages) then work."""
     known = [*facets, *own, *PARAMETERS]
-    unknown = (k for k in request.query_params if k not in known and not ADDED_ON_THE_WAY.fullmatch(k))
-    if wrong := next(unknown, None):
+    if wrong := next((k for k in request.query_params if k not in known), None):
+        if fmt is formats.HTML:
+            kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k in known])
+            raise HTTPException(301, headers={"Location": request.url.path + (f"?{kept}" if kept else "")})
         message = translator(language(request))("param_unknown", param=wrong[:40], known=", ".join(known))
         raise HTTPException(400, message)
     chosen = {name: [v for v in request.query_params.getlist(name) if v] for name in facets}
@@ -273,7 +276,7 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     kind = search.LISTS[kind_name]
     lang = language(request)
     facets = [f.name for f in kind.facets]
-    chosen = selected_facets(request, facets, ("tri", "facets"))
+    chosen = selected_facets(request, fmt, facets, ("tri", "facets"))
     # By year only where the items have one (the page offers it there); another value was ignored, the
     # list coming back in its default order as if sorted.
     year = any(f.year for f in kind.facets)
@@ -332,7 +335,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     lang = language(request)
     t = translator(lang)
     q = request.query_params.get("q", "").strip()[:200]
-    chosen = selected_facets(request, SEARCH_FACETS, ("q",))
+    chosen = selected_facets(request, fmt, SEARCH_FACETS, ("q",))
     kinds = chosen.pop("kind", [])
     page = number_param(request, "page", 1)
     most = request.app.state.settings.list_rows

@@ -375,26 +375,39 @@ def test_every_page_links_to_a_correction_filled_with_its_address_and_territory(
         assert query == ({"territoires": [territory]} if territory else {}), path
 
 
-def test_an_unknown_list_parameter_is_a_400_naming_it_and_the_known_ones(url):
-    """?territoire=… and ?region=… on /projets were ignored: the whole list came back as if filtered."""
-    for path, params in [
-        ("/projets.json", {"territoire": "grand-brianconnais"}),
-        ("/projets", {"departement": "73", "thme": "numerique"}),
-        ("/recherche.csv", {"q": "bourg", "tri": "nom"}),  # a list's sort, not the search's
+def test_an_unknown_list_parameter_is_a_400_naming_it_and_the_known_ones_in_a_twin(url):
+    """?territoire=… and ?region=… on /projets were ignored: the whole list came back as if filtered. A
+    twin says so; a page moves to its address without them (test below)."""
+    for path, params, wrong in [
+        ("/projets.json", {"territoire": "grand-brianconnais"}, "territoire"),
+        ("/projets", {"departement": "73", "thme": "numerique", "format": "csv"}, "thme"),
+        ("/recherche.csv", {"q": "bourg", "tri": "nom"}, "tri"),  # a list's sort, not the search's
     ]:
         r = httpx.get(url + path, params=params)
-        assert r.status_code == 400 and f"« {list(params)[-1]} »" in r.text, (path, params)
+        assert r.status_code == 400 and f"« {wrong} »" in r.text, (path, params)
         assert "departement" in r.text and "page" in r.text
-    page = httpx.get(url + "/lieux", params={"<b>x": "1"}, headers={"Accept": "text/html"})
-    assert page.status_code == 400 and "« &lt;b&gt;x »" in page.text and "<b>" not in page.text
+    twin = httpx.get(url + "/lieux.json", params={"<b>x": "1"}, headers={"Accept": "text/html"})
+    assert twin.status_code == 400 and "« <b>x »" in twin.json()["detail"]
     english = httpx.get(url + "/projets.json", params={"territoire": "x", "lang": "en"}).json()["detail"]
     assert english.startswith("Unknown parameter “territoire”") and "region, departement, theme" in english
     # What a list page's own links and forms send is known: sort, pages, a facet shown whole, language.
     known = {"tri": "annee", "page": "1", "valeurs": "theme", "lang": "en", "facets": "1", "limit": "5"}
     assert httpx.get(url + "/projets.json", params=known).status_code == 200
-    # A shared link's campaign tags and click ids are not filters: the page opens.
-    shared = {"departement": "73", "utm_source": "lettre", "fbclid": "x1"}
-    assert httpx.get(url + "/projets", params=shared).status_code == 200
+
+
+def test_a_page_s_link_from_a_newsletter_opens_at_its_address_without_what_was_added(url):
+    """/lieux?xtor=RSS-1, ?ref=newsletter, ?_ga=1 were a 400 « Paramètre inconnu » (only utm_*, gclid,
+    fbclid… were let through): a page's unknown parameters now move it to its address without them, whose
+    twins' links then work."""
+    browser = {"Accept": "text/html"}
+    for path in ("/lieux", "/recherche"):
+        for added in ({"xtor": "RSS-1"}, {"ref": "newsletter"}, {"_ga": "1"}, {"s": "1", "utm_source": "x"}):
+            params = {"departement": "05", **added} if path == "/lieux" else {"q": "gap", **added}
+            r = httpx.get(url + path, params=params, headers=browser)
+            clean = "departement=05" if path == "/lieux" else "q=gap"
+            assert r.status_code == 301 and r.headers["location"] == f"{path}?{clean}", (path, added)
+    page = httpx.get(url + "/lieux", params={"xtor": "RSS-1"}, headers=browser, follow_redirects=True)
+    assert page.status_code == 200 and str(page.url).endswith("/lieux") and 'href="/lieux.json?' in page.text
 
 
 def test_a_twin_s_error_takes_the_twin_s_format_whatever_accept_says(url):
