@@ -201,11 +201,11 @@ def facet_view(
     return views
 
 
-def within_pages(page: int, total: int, lang: str) -> None:
-    """A page past the last is a dead link: 404 (page 1 of an empty list is an answer, "no results"). The
-    JSON and CSV twins answer it with no rows: a client reads pages until one is empty."""
-    if page > 1 and (page - 1) * PER_PAGE >= total:
-        pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
+def within_pages(page: int, per_page: int, total: int, lang: str) -> None:
+    """A page past the last is a dead link: 404, saying how many there are, in the page and its twins alike
+    (page 1 of an empty list is an answer, "no results"); a twin names its next page (``next``, ``Link``)."""
+    if page > 1 and (page - 1) * per_page >= total:
+        pages = max(1, (total + per_page - 1) // per_page)
         raise HTTPException(404, translator(lang)("page_past_end", page=page, pages=pages))
 
 
@@ -304,13 +304,13 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
         )
         for it in items
     ]
+    within_pages(page, per_page, total, lang)
     if fmt is not formats.HTML:
         extra: dict = {"page": page, "limit": per_page}
         if fmt is formats.JSON and asked == "1":  # every value of each facet
             views = facet_view(cat, kind_name, facets, chosen, lang, facets)
             extra["facets"] = {f["name"]: f["values"] + f["more"] for f in views}
         return export(request, cat, rows, facets, fmt, total, extra)
-    within_pages(page, total, lang)
     told_apart(store_of(request), cat, rows, items, lang)
     views = facet_view(cat, kind_name, facets, chosen, lang, request.query_params.getlist("valeurs"))
     title = translator(lang)(kind_name)
@@ -345,6 +345,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     cat = search.catalog(store_of(request))
     known_facets(cat, chosen, lang)
     total, found, kind_counts, counts = cat.search(q, kinds, chosen, (page - 1) * per_page, per_page, lang)
+    within_pages(page, per_page, total, lang)
     # The twins give a snippet's text and its highlights' offsets (characters), the page marks them.
     rows = [
         SearchRow(
@@ -381,7 +382,6 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
         extra["wider_search_total"] = wider_found if wider else None
         extra["wider_search_url"] = f"/recherche?{wider_query}" if wider else None
         return export(request, cat, rows, ["kind", "departement", "snippet"], fmt, total, extra)
-    within_pages(page, total, lang)
     for r, (_, s) in zip(rows, found, strict=True):
         r.snippet = s.html()
     whole = request.query_params.getlist("valeurs")

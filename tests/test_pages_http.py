@@ -601,10 +601,11 @@ def test_a_search_past_its_ranked_matches_pages_through_all_of_them(url):
     end, the pages hold every match once, as many as the total says."""
     first = httpx.get(f"{url}/recherche.json", params={"q": "saint"}, timeout=60).json()
     assert first["total"] > search.RANKED and first["complete"]
-    iris, page = [], 1
-    while items := httpx.get(f"{url}/recherche.json", params={"q": "saint", "page": page}).json()["items"]:
-        iris += [i["iri"] for i in items]
-        page += 1
+    iris, following = [], "/recherche.json?q=saint"
+    while following:  # a page past the last is a 404: its ``next`` says where the pages end
+        hits = httpx.get(url + following).json()
+        iris += [i["iri"] for i in hits["items"]]
+        following = hits["next"]
     assert len(iris) == len(set(iris)) == first["total"]
     html = httpx.get(f"{url}/recherche", params={"q": "saint"}).text
     assert f"portent sur les {search.RANKED:,} premiers résultats".replace(",", "\u202f") in html  # says so
@@ -640,16 +641,15 @@ def test_a_search_counts_every_match_in_all_and_per_kind_on_the_page_and_its_twi
     pages = -(-first["total"] // 50)
     assert f"Page 1 sur {pages:,}</span>".replace(",", "\u202f") in html
     assert '<ol class="results">' in get(f"{url}/recherche", params={"q": "de", "page": pages}).text
-    iris, page = [], 1
-    while items := get(f"{url}/recherche.json", params={"q": "de", "limit": 5000, "page": page}).json()[
-        "items"
-    ]:
-        iris += [i["iri"] for i in items]
-        page += 1
+    iris, page, following = [], 0, "/recherche.json?q=de&limit=5000"
+    while following:
+        hits = get(url + following).json()
+        iris += [i["iri"] for i in hits["items"]]
+        page, following = hits["page"], hits["next"]
     assert len(iris) == len(set(iris)) == first["total"]
-    last = get(f"{url}/recherche.csv", params={"q": "de", "limit": 5000, "page": page - 1})
+    last = get(f"{url}/recherche.csv", params={"q": "de", "limit": 5000, "page": page})
     rows = list(csv.DictReader(io.StringIO(last.text)))
-    assert len(rows) == first["total"] - 5000 * (page - 2) and "link" not in last.headers
+    assert len(rows) == first["total"] - 5000 * (page - 1) and "link" not in last.headers
 
 
 def test_a_search_twin_pages_as_the_lists_do_and_gives_its_snippets_as_text(url):
@@ -1001,8 +1001,16 @@ def test_a_page_past_the_last_is_a_404_that_says_how_many_there_are(url):
     empty = httpx.get(f"{url}/projets", params={"departement": "2A"}, headers=browser)  # no results: 200
     assert empty.status_code == 200 and "Aucun résultat" in empty.text
     assert httpx.get(f"{url}/projets", params={"departement": "2A", "page": 2}).status_code == 404
-    # The twins answer no rows: a client reads pages until one is empty.
-    assert httpx.get(f"{url}/territoires.json", params={"page": 10_000}).json()["items"] == []
+    # The twins alike (they answered no rows, and the search's too while its page was a 404), for their
+    # own ``limit``: the last page is in ``next``.
+    twin = httpx.get(f"{url}/territoires.json", params={"page": 10_000})
+    assert twin.status_code == 404 and "cette liste en a" in twin.json()["detail"]
+    tens = (total + 9) // 10
+    assert httpx.get(f"{url}/territoires.csv", params={"page": tens + 1, "limit": 10}).status_code == 404
+    assert httpx.get(f"{url}/territoires.csv", params={"page": tens, "limit": 10}).status_code == 200
+    assert httpx.get(f"{url}/recherche.json", params={"q": "saint", "page": 999}).status_code == 404
+    empty = httpx.get(f"{url}/projets.json", params={"departement": "2A"})
+    assert empty.status_code == 200 and empty.json()["items"] == []
 
 
 def test_search_facets_count_what_ticking_a_value_gives(url):
