@@ -47,8 +47,13 @@ def negotiate(offered: Sequence[Format], accept: str | None, asked: Iterable[str
 
 
 def choose(request: Request, offered: Sequence[Format], ext: str | None = None) -> Format:
-    """By the path's extension, else ``?format=``, else ``Accept``; remembered for :func:`page`."""
-    asked = [ext] if ext else request.query_params.getlist("format")
+    """By the path's extension, else ``?format=``, else ``Accept``; remembered for :func:`page`. With both,
+    ``?format=`` picks among the formats the extension names (``.csv?format=excel``: it gave the comma
+    CSV, ignored), another is a 400."""
+    asked = request.query_params.getlist("format")
+    if ext:
+        named = [f for f in offered if ext in f.tokens]
+        offered, asked = (named, asked or [ext]) if named else (offered, [ext])
     request.state.format = negotiate(offered, request.headers.get("accept"), asked)
     return request.state.format
 

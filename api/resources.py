@@ -1,9 +1,9 @@
-"""Dereferencing: ``/id/{kind}/{key}`` is the IRI ``{base}id/{kind}/{key}``, served as HTML or RDF.
+"""Dereferencing: ``/id/{kind}/{key}`` is the IRI ``{base}id/{kind}/{key}``, served as HTML, RDF or CSV.
 
-Format by a format name as extension (``.ttl``, ``.jsonld`` or ``.json``, ``.nt``, ``.rdf``, ``.html``…),
-else ``?format=``, else ``Accept``; always ``Vary: Accept``. 200 on the IRI itself (no 303): the page
-describes the thing and says so. An IRI without public data is a 404 in the asked format, a 410 if it
-named a contributed resource that was public and was deleted since.
+Format by a format name as extension (``.ttl``, ``.jsonld`` or ``.json``, ``.nt``, ``.rdf``, ``.csv``,
+``.html``…), else ``?format=``, else ``Accept``; always ``Vary: Accept``. 200 on the IRI itself (no 303):
+the page describes the thing and says so. An IRI without public data is a 404 in the asked format, a 410 if
+it named a contributed resource that was public and was deleted since.
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ from graph.namespaces import CS, DCTERMS, RDF, RDFS, SCHEMA, SKOS, VOID, XSD, sl
 
 router = APIRouter()
 
-# HTML first: on a tie (a browser's */*) the page wins.
-OFFERED = (formats.HTML, *formats.DESCRIPTION)
+# HTML first: on a tie (a browser's */*) the page wins. A spreadsheet's twin, as the lists have: one row per
+# statement (``.csv``, ``?format=excel``).
+OFFERED = (formats.HTML, *formats.DESCRIPTION, formats.CSV, formats.EXCEL)
+ROW = ["subject", "property", "value"]
 PAGE = 20
 URI_SAFE = ":/?#[]@!$&'()*+,;=%~"  # what a URI keeps as is; anything else is percent-encoded
 INCOMING_HIDDEN_ON_TERRITORIES = {  # the card lists them: its parts, its EPCIs (those straddling it too)
@@ -85,7 +87,12 @@ def dereference(request: Request, kind: str, key: str) -> Response:
             "Link": f'<{quote(local_path(iri, base), safe=URI_SAFE)}.html>; rel="alternate"; '
             'type="text/html"',
         }
-        body = formats.serialize(desc.rdf() if desc.exists else [], fmt)
+        triples = desc.rdf() if desc.exists else []
+        if fmt.rdf:
+            body = formats.serialize(triples, fmt)
+        else:
+            rows = [dict(zip(ROW, (t.subject, t.predicate, t.object), strict=True)) for t in triples]
+            body = formats.write_rows(fmt, ROW, rows)
         return Response(body, status, headers=headers, media_type=fmt.media_type)
     if not desc.exists:
         response = render(request, "not_found.html", {"iri": iri, "gone": status == 410}, status_code=status)

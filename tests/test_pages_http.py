@@ -129,6 +129,27 @@ def test_an_unknown_format_name_as_extension_is_a_400_listing_the_names(site):
         )
 
 
+def test_a_resource_has_a_csv_twin_and_a_format_picks_the_extension_s_flavour(url):
+    """/id/commune/05061.csv was a 400 (only the lists had a CSV twin), and /ressources.csv?format=excel
+    gave the comma CSV, its format ignored: a resource's CSV has one row per statement, and ?format= picks
+    among the formats its extension names (a 400 listing them for another)."""
+    r = httpx.get(f"{url}/id/commune/05061.csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert {
+        "subject": f"{BASE}id/commune/05061",
+        "property": "http://www.w3.org/2000/01/rdf-schema#label",
+        "value": "Gap",
+    } in rows
+    excel = httpx.get(f"{url}/id/commune/05061.csv", params={"format": "excel"}).text
+    assert excel.startswith("\ufeffsubject;property;value\r\n")
+    listed = httpx.get(f"{url}/ressources.csv", params={"format": "excel"}).text
+    assert listed.startswith("\ufeffIdentifiant (IRI);Nom;")
+    wrong = httpx.get(f"{url}/lieux.csv", params={"format": "json"})
+    assert wrong.status_code == 400 and "'json' is not one of csv, excel" in wrong.text
+    assert httpx.get(f"{url}/id/commune/05061.ttl", params={"format": "excel"}).status_code == 400
+
+
 def test_an_unknown_path_404s_as_a_page_for_browsers_and_as_json_for_the_rest(url):
     path = "/pas-de-page-ici/<b>x</b>"
     r = httpx.get(url + path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
