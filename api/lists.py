@@ -127,7 +127,8 @@ def selected_facets(
     if wrong := next((k for k in request.query_params if k not in known), None):
         if fmt is formats.HTML:
             kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k in known])
-            raise HTTPException(301, headers={"Location": request.url.path + (f"?{kept}" if kept else "")})
+            # Temporary: a browser keeps a 301 for ever, and a parameter may become a facet one day.
+            raise HTTPException(302, headers={"Location": request.url.path + (f"?{kept}" if kept else "")})
         message = translator(language(request))("param_unknown", param=wrong[:40], known=", ".join(known))
         raise HTTPException(400, message)
     chosen = {name: [v for v in request.query_params.getlist(name) if v] for name in facets}
