@@ -404,7 +404,7 @@ def validate(
             err(name, t("err_required") if not value else t("err_too_short", n=low))
         elif len(value) > high:
             err(name, t("err_too_long", high=high, n=len(value)))
-        elif unsafe_text(value, allowed="\t\n\r"):
+        elif unsafe_text(value, allowed="\t\n"):  # posted() made every line end a line feed
             err(name, t("err_control"))
     # Each list's values as a person sends them: an IRI, a slug or a label (in either language).
     store: Store = request.app.state.store

@@ -595,6 +595,7 @@ def test_a_moderator_s_edit_is_checked_as_a_proposal_and_may_replace_the_file(cl
     before = Contributions(store, b"").record(rid)
     r = moderate(client, rid, **form_data(titre="", action="enregistrer"))
     assert r.status_code == 422 and "Ce champ est obligatoire." in r.text  # the edit page, with what to fix
+    assert "<title>Erreur\u00a0: Modérer" in r.text and 'id="resume-erreurs" autofocus' in r.text
     assert Contributions(store, b"").record(rid) == before  # nothing written
     page = client.get(f"/moderation/{rid}")
     data = form_data(csrf_token=csrf_of(page.text), action="enregistrer_accepter")
