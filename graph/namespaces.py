@@ -85,6 +85,11 @@ class Minter:
         """Every named graph is public except those under a non-public prefix of our base."""
         return not any(graph_iri.startswith(self.base + "graph/" + p) for p in NON_PUBLIC_GRAPH_PREFIXES)
 
+    def non_public_filter(self, variable: str) -> str:
+        """The negation of :meth:`is_public_graph` as a SPARQL expression on ``?variable``."""
+        under = (f'STRSTARTS(STR(?{variable}), "{self.graph(p)}")' for p in NON_PUBLIC_GRAPH_PREFIXES)
+        return " || ".join(under)
+
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")  # schema:DayOfWeek
 

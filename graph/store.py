@@ -25,7 +25,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph import sparql_text
-from graph.namespaces import NON_PUBLIC_GRAPH_PREFIXES, Minter
+from graph.namespaces import Minter
 from graph.sparql_text import Bindings, bind
 from graph.terms import Triples
 
@@ -238,7 +238,15 @@ class OxigraphStore(Store):
         self._version_file = self.path.with_name(self.path.name + ".version") if self.path else None
         self._version = self._read_version()
         self._write_lock = threading.Lock()
-        self._guard = self.minter.private_graph("garde")  # see _public_only
+        # What ends every update of the public engine (see _public_only): the guard graph, itself non-public,
+        # is made when the update left a non-public graph there, so creating it then fails.
+        guard = ox.NamedNode(self.minter.private_graph("garde"))
+        self._guard = guard.value
+        self._guard_ops = (
+            f" INSERT {{ GRAPH {guard} {{ {guard} {guard} {guard} }} }} "
+            f"WHERE {{ GRAPH ?g {{ }} FILTER({self.minter.non_public_filter('g')}) }} ;\n"
+            f"CREATE GRAPH {guard} ;\nDROP GRAPH {guard}"
+        )
         self._pending = self.path.with_name(self.path.name + ".bulk-pending") if self.path else None
         if self._pending and self._pending.exists() and not read_only:
             self._drop_unfinished_bulk(self._pending)
@@ -472,20 +480,12 @@ class OxigraphStore(Store):
 
     def _public_only(self, sparql: str) -> str:
         """What follows an update of the public engine so that it fails whole, in its own transaction, if
-        it left a non-public graph there (``GRAPH ?g`` bound at run time names no graph the text shows): the
-        guard graph, itself non-public, is made when one is, so creating it fails."""
+        it left a non-public graph there (``GRAPH ?g`` bound at run time names no graph the text shows)."""
         toks = sparql_text.tokens(sparql)
         words = [t[1].upper() for t in toks[-3:]]
         # After a ';' or a prologue, another operation may follow directly; after an operation, a ';'.
         tail = ";" in words[-1:] or "BASE" in words[-2:-1] or "PREFIX" in words[-3:-2] or not toks
-        guard = ox.NamedNode(self._guard)
-        hidden = " || ".join(
-            f'STRSTARTS(STR(?g), "{self.minter.graph(p)}")' for p in NON_PUBLIC_GRAPH_PREFIXES
-        )
-        return (
-            f"\n{'' if tail else ';'} INSERT {{ GRAPH {guard} {{ {guard} {guard} {guard} }} }} "
-            f"WHERE {{ GRAPH ?g {{ }} FILTER({hidden}) }} ;\nCREATE GRAPH {guard} ;\nDROP GRAPH {guard}"
-        )
+        return f"\n{'' if tail else ';'}{self._guard_ops}"
 
     @property
     def version(self):
