@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pyoxigraph import NamedNode
 
 from api import conneg
@@ -118,17 +118,18 @@ PARAMETERS = ("page", "limit", "format", "lang", "valeurs")  # every list's and 
 
 def selected_facets(
     request: Request, fmt: formats.Format, facets: list[str], own: tuple[str, ...]
-) -> dict[str, list[str]]:
+) -> dict[str, list[str]] | RedirectResponse:
     """The facets' chosen values. A parameter no facet or page reads (a région filter where there was
     none) was ignored and the whole list came back as if filtered: in a twin, a 400 that names it and the
     known ones (a reuser learns of a typo). A page's (« xtor », « ref », « _ga »: added on a link's way from
-    a newsletter) moves to the page's address without it, whose own links (twins, pages) then work."""
+    a newsletter) moves to the page's address without it, whose own links (twins, pages) then work: a
+    redirect returned, not raised (the error handler would draw a whole error page as its body)."""
     known = [*facets, *own, *PARAMETERS]
     if wrong := next((k for k in request.query_params if k not in known), None):
         if fmt is formats.HTML:
             kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k in known])
             # Temporary: a browser keeps a 301 for ever, and a parameter may become a facet one day.
-            raise HTTPException(302, headers={"Location": request.url.path + (f"?{kept}" if kept else "")})
+            return RedirectResponse(request.url.path + (f"?{kept}" if kept else ""), 302)
         message = translator(language(request))("param_unknown", param=wrong[:40], known=", ".join(known))
         raise HTTPException(400, message)
     chosen = {name: [v for v in request.query_params.getlist(name) if v] for name in facets}
@@ -278,6 +279,8 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     lang = language(request)
     facets = [f.name for f in kind.facets]
     chosen = selected_facets(request, fmt, facets, ("tri", "facets"))
+    if isinstance(chosen, Response):
+        return chosen
     # By year only where the items have one (the page offers it there); another value was ignored, the
     # list coming back in its default order as if sorted.
     year = any(f.year for f in kind.facets)
@@ -337,6 +340,8 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     t = translator(lang)
     q = request.query_params.get("q", "").strip()[:200]
     chosen = selected_facets(request, fmt, SEARCH_FACETS, ("q",))
+    if isinstance(chosen, Response):
+        return chosen
     kinds = chosen.pop("kind", [])
     page = number_param(request, "page", 1)
     most = request.app.state.settings.list_rows

@@ -419,7 +419,7 @@ def test_an_unknown_list_parameter_is_a_400_naming_it_and_the_known_ones_in_a_tw
 def test_a_page_s_link_from_a_newsletter_opens_at_its_address_without_what_was_added(url):
     """/lieux?xtor=RSS-1, ?ref=newsletter, ?_ga=1 were a 400 « Paramètre inconnu » (only utm_*, gclid,
     fbclid… were let through): a page's unknown parameters now move it to its address without them, whose
-    twins' links then work."""
+    twins' links then work. The 302 is a plain redirect: its body was the whole refused.html page."""
     browser = {"Accept": "text/html"}
     for path in ("/lieux", "/recherche"):
         for added in ({"xtor": "RSS-1"}, {"ref": "newsletter"}, {"_ga": "1"}, {"s": "1", "utm_source": "x"}):
@@ -427,6 +427,7 @@ def test_a_page_s_link_from_a_newsletter_opens_at_its_address_without_what_was_a
             r = httpx.get(url + path, params=params, headers=browser)
             clean = "departement=05" if path == "/lieux" else "q=gap"
             assert r.status_code == 302 and r.headers["location"] == f"{path}?{clean}", (path, added)
+            assert len(r.content) < 100 and b"<html" not in r.content, (path, added)  # no error page
     page = httpx.get(url + "/lieux", params={"xtor": "RSS-1"}, headers=browser, follow_redirects=True)
     assert page.status_code == 200 and str(page.url).endswith("/lieux") and 'href="/lieux.json?' in page.text
 
