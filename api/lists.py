@@ -38,7 +38,7 @@ router = APIRouter()
 PER_PAGE = 50
 SEARCH_FACETS = ["kind", "departement", "theme"]
 FACET_VALUES = 40  # the most frequent values a facet shows, the chosen ones too; the others folded
-FOLDED = 120  # values of a facet a page holds at most (every département), unless asked (?valeurs=)
+FOLDED = 120  # values of a facet a page holds at most (régions and départements aside), unless ?valeurs=
 # Looked for by name, as on a map (Hautes-Alpes was folded, 62nd by count): all, in name order.
 BY_NAME = ("region", "departement")
 # HTML first: a browser's */* gets the page
@@ -152,9 +152,10 @@ def facet(name: str, lang: str, values: list[tuple[str, str, int]], chosen: list
     out, counted, when there are more than FOLDED and not the ``whole`` facet is asked (every EPCI would
     weigh on each page of /lieux). Régions and départements: all shown, by name (:data:`BY_NAME`)."""
     rows = [{"key": k, "label": lb, "count": n, "checked": k in chosen} for k, lb, n in values]
-    first = len(rows) if name in BY_NAME else FACET_VALUES
+    first = FACET_VALUES
     if name in BY_NAME:
         rows.sort(key=lambda v: search.folded(v["label"]))
+        first = len(rows)
     shown = rows[:first] + [v for v in rows[first:] if v["checked"]]
     shown.sort(key=lambda v: not v["checked"])
     more = [v for v in rows[first:] if not v["checked"]]
