@@ -794,6 +794,7 @@ class Catalog:
             self.children[parent].append(child)
         self.triples: int = db.execute("SELECT COALESCE(SUM(triples), 0) FROM graph").fetchone()[0]
         self._named: dict[str, set[str]] | None = None
+        self._name_span = (0, 0)  # the most words and characters of a key of territory_names()
 
     def territory_names(self) -> dict[str, set[str]]:
         """The territories by the keys of their names, with or without their code in brackets (« Savoie
@@ -819,6 +820,8 @@ class Catalog:
             for key in named:
                 for word in set(key.split()):
                     self._holding[word].append(key)
+            words = (len(k.split()) for k in named)
+            self._name_span = (max(words, default=0), max(map(len, named), default=0))
             self._named = named
         return self._named
 
@@ -1157,11 +1160,14 @@ class Catalog:
         « France services Hautes-Alpes », « Bouche du Rhone » « Bouches-du-Rhône ». Each of their words is
         one of the index, so none is respelt, and written together they find nothing. The longest runs
         first, the last first (a place's name ends a search), then the nearest name, then the most populous
-        of its territories; at most :data:`TRIES` searches."""
+        of its territories; at most :data:`TRIES` searches. Each run is a fuzzy scan of every name: only the
+        runs two edits (a space among them) can make a name's length are scanned, not the n(n+1)/2 runs of
+        a long text finding nothing (thousands of scans, on the public endpoint)."""
         written, names, tries = text.split(), self.territory_names(), TRIES
-        runs = [(i, j) for j in range(len(written) + 1) for i in range(j)]
+        most_words, longest = (n + 2 for n in self._name_span)
+        runs = [(i, j) for j in range(len(written) + 1) for i in range(max(0, j - most_words), j)]
         for i, j in sorted(runs, key=lambda run: (run[0] - run[1], -run[0])):
-            if len(key := name_key(" ".join(written[i:j]))) < 6:
+            if not 6 <= len(key := name_key(" ".join(written[i:j]))) <= longest:
                 continue
             found = process.extractOne(key, names.keys(), scorer=OSA.distance, score_cutoff=2)
             if not found or found[1] == 0:

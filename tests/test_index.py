@@ -363,6 +363,27 @@ def test_a_search_finding_nothing_suggests_the_territory_it_nearly_names(store: 
     assert cat.suggest("Haute-Alpes", ["projets"]) is None  # finds no project
 
 
+def test_a_long_search_finding_nothing_scans_the_territories_names_a_bounded_number_of_times(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every run of a text's words was compared with every territory's name: 820 fuzzy scans for 40 words
+    finding nothing. Only the runs two edits can make a name's length are, a few per word."""
+    write(store, "territoires", TERRITORIES)
+    cat = search.Catalog(store)
+    scans = 0
+    scan = search.process.extractOne
+
+    def counted(*args: object, **kwargs: object) -> object:
+        nonlocal scans
+        scans += 1
+        return scan(*args, **kwargs)
+
+    monkeypatch.setattr(search.process, "extractOne", counted)
+    text = " ".join(f"zorglub{i}" for i in range(40))
+    assert cat.suggest(text) is None
+    assert 0 < scans <= 200, scans
+
+
 def test_a_search_naming_a_territory_nearly_gets_it_within_its_other_words(store: OxigraphStore) -> None:
     """« France services Haute-Alpes » found nothing and suggested « France services » (every place of the
     country): only the whole text was compared with the territories' names. And « Haute-Alpes » found a
