@@ -285,6 +285,7 @@ class NameIndex:
                 pools[pool].append(key)
         self._sorted = {pool: sorted(keys) for pool, keys in pools.items()}
         self._backwards = {pool: sorted(map(_backwards, keys)) for pool, keys in pools.items()}
+        self._by_word: dict[tuple[str, str | None], dict[str, list[str]]] = {}  # made per pool, when read
         self.origins: dict[str, set[str]] = {}  # public graph → the entities it says something of
         self.formers: set[str] = set()  # former communes: their names and codes are their current one's
         # A commune's IRI → the names of the former communes it merged: a candidate found by one says so.
@@ -399,6 +400,7 @@ class NameIndex:
             for pool in was ^ now:
                 edits[pool].append((key, pool in now))
         new._sorted, new._backwards = dict(self._sorted), dict(self._backwards)
+        new._by_word = {pool: table for pool, table in self._by_word.items() if pool not in edits}
         for pool, edited in edits.items():
             for table, spelt in ((new._sorted, str), (new._backwards, _backwards)):
                 pooled = list(table.get(pool, ()))  # a copy: the list is shared with self
@@ -604,11 +606,10 @@ class NameIndex:
                 asked = key.split()
                 for n in range(1, len(asked)):  # not common words alone: « Saint-Bon-Tarentaise » is no Saint
                     head = " ".join(asked[:n])
-                    if not set(asked[:n]) <= GENERIC and self._prefixed((t, d), head)[:1] == [head]:
+                    if not set(asked[:n]) <= GENERIC and self._has((t, d), head):
                         add(head, BEGINS_QUERY - (len(asked) - n) / 10, t)
                 if t not in TERRITORY_TYPES:  # a territory's name is not a title: « Saint » is no commune
-                    asked = set(key.split())
-                    for choice in (k for k in choices if asked <= set(k.split())):
+                    for choice in self._holding((t, d), set(asked)):
                         add(choice, WORDS_IN - (choice.count(" ") - key.count(" ")) / 10, t)
         return out
 
@@ -630,6 +631,24 @@ class NameIndex:
         """Every key of the pool that begins with the prefix (keys are ASCII: all sort before DEL, 0x7f)."""
         keys = self._sorted.get(pool, [])
         return keys[bisect_left(keys, prefix) : bisect_left(keys, prefix + "\x7f")]
+
+    def _has(self, pool: tuple[str, str | None], key: str) -> bool:
+        """Whether the key is one of the pool's, by bisection (not a slice of the keys it begins)."""
+        keys = self._sorted.get(pool, [])
+        return (i := bisect_left(keys, key)) < len(keys) and keys[i] == key
+
+    def _holding(self, pool: tuple[str, str | None], words: set[str]) -> list[str]:
+        """Every key of the pool holding all these words, in key order: those of the rarest word, from a
+        word → keys table made at the pool's first query (every key of the pool was split again for each
+        query key, at every /reconcile query and /rapprochement row)."""
+        if (table := self._by_word.get(pool)) is None:
+            table = {}
+            for k in self._sorted.get(pool, []):
+                for word in set(k.split()):
+                    table.setdefault(word, []).append(k)
+            self._by_word[pool] = table  # published whole: another query may read the dict meanwhile
+        rarest = min(words, key=lambda w: len(table.get(w, ())))
+        return [k for k in table.get(rarest, []) if words <= set(k.split())]
 
     def _ending(self, pool: tuple[str, str | None], key: str) -> list[str]:
         """Every key of the pool whose last words are the key's."""
