@@ -259,8 +259,13 @@ def resolve_territories(request: Request, values: list[str], lang: str) -> tuple
             # A name, or a bare code as reusers send them ("73054"; "84" is a région and a département).
             code = value.upper()
             by_code = [e for e in by_iri.values() if e.code == code]
-            # Every homonym (France has 12 Sainte-Colombe), to say how many the few listed are among.
-            candidates = [] if by_code else names.match(value, TERRITORY_RANKS, limit=len(by_iri))
+            # A few candidates: asked for all, a name with none exact was fuzzily searched everywhere
+            # besides its département (« Sainte-Colombe (05) »), which match does only when too few are
+            # found in it. Exact names are homonyms: all are counted then (France has 12 Sainte-Colombe,
+            # the few listed are among them), match stopping at them, before any fuzzy search.
+            candidates = [] if by_code else names.match(value, TERRITORY_RANKS, limit=SHOWN + 1)
+            if len(candidates) > SHOWN and candidates[SHOWN].exact:
+                candidates = names.match(value, TERRITORY_RANKS, limit=len(by_iri))
             if len(by_code) == 1 or (candidates and candidates[0].match):
                 found.append(by_code[0].iri if by_code else candidates[0].entity.iri)
                 continue

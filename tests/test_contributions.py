@@ -194,6 +194,22 @@ def test_more_homonyms_than_listed_are_counted_and_the_way_to_narrow_them_said(c
         assert propose(client, territoires=narrowed).status_code == 303, narrowed
 
 
+def test_a_near_name_in_a_departement_is_not_searched_for_everywhere_too(client, monkeypatch):
+    """A typed name none bears, with its département, was searched for fuzzily in the département, then
+    everywhere: every candidate was asked for to count the homonyms, which only exact names are."""
+    searched = []
+    fuzzy = matching.NameIndex._fuzzy
+
+    def counted(self, keys, scope, departements=()):
+        searched.append(tuple(departements))
+        return fuzzy(self, keys, scope, departements)
+
+    monkeypatch.setattr(matching.NameIndex, "_fuzzy", counted)
+    r = propose(client, territoires="Saint-Pierr (73)")
+    assert r.status_code == 422 and searched == [("73",)], searched
+    assert "Saint-Pierre-de-Soucy [commune 73276]" in r.text  # the same near names, first
+
+
 def test_a_bare_code_is_a_territory_and_an_ambiguous_one_is_explained(client):
     assert propose(client, territoires="73054").status_code == 303  # Bourg-Saint-Maurice
     r = propose(client, territoires="84")  # the région Provence-Alpes-Côte d'Azur, and the Vaucluse
