@@ -298,13 +298,17 @@ def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> 
 
 def _provenance(desc: Description, graph: ox.NamedNode) -> dict[str, str]:
     """What the metadata graph says of ``graph`` by the names of the catalogue's statistics (its sources'
-    labels are French, as there)."""
-    return {
+    labels are French, as there). Its source is kept only if a page may link to it (a file name, a
+    ``javascript:`` address, is not)."""
+    meta = {
         p.rsplit("/", 1)[-1].rsplit("#", 1)[-1]: Text(o[0].value, o[0].language or "fr")
         if p == RDFS + "label"
         else o[0].value
         for p, o in group_by_predicate(desc.sources, graph).items()
     }
+    if not WEB_ADDRESS.match(meta.get("source", "")):
+        meta.pop("source", None)
+    return meta
 
 
 def correction_href(iri: str, territory: cards.Link | None) -> str:

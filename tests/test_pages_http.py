@@ -331,6 +331,30 @@ def test_an_agent_page_names_its_kind_in_words(site):
         )
 
 
+def test_a_source_of_another_scheme_than_the_web_is_no_link(site):
+    """A graph's source was a link whenever it held « :// »: ``javascript://%0Aalert(1)`` ran on a click.
+    Only a web address (pages.WEB_ADDRESS) is a link; the label then links to the graph's own page."""
+    url, store = site
+    thing = ox.NamedNode(BASE + "id/ressource/piege")
+    triples = [
+        ox.Triple(
+            thing,
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+            ox.Literal("Piège", language="fr"),
+        )
+    ]
+    graph = BASE + "graph/piege"
+    store.replace_graph(graph, triples, GraphMeta("Piège", "javascript://%0Aalert(1)"))
+    try:
+        page = httpx.get(url + "/id/ressource/piege").text
+        source = page[page.index('<p class="source">') :].split("</p>")[0]
+        assert "javascript" not in source and 'href="/graph/piege"' in source, source
+    finally:
+        store.update(
+            f"DROP GRAPH <{graph}> ;\nDELETE WHERE {{ GRAPH <{store.meta_graph}> {{ <{graph}> ?p ?o }} }}"
+        )
+
+
 def test_dates_read_as_people_write_them_in_the_page_language():
     assert [date_text(d, "fr") for d in ("2023-10-12", "2021-01-01", "2023-01", "2023")] == [
         "12 octobre 2023",
