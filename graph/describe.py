@@ -92,6 +92,8 @@ def describe(store: Store, iri: str) -> Description:
     linked = [t.object for t in desc.triples if isinstance(t.object, ox.NamedNode)]
     linked += [t.predicate for t in desc.triples]
     desc.labels = labels_of(store, [node, *linked])
+    if not desc.triples:  # no graph states it: a 404, or the extension probe, costs no provenance query
+        return desc
     meta, asked = ox.NamedNode(store.meta_graph), " ".join(f"<{p}>" for p in PROVENANCE)
     query = f"""SELECT ?g ?p ?o WHERE {{ {{ SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {node} ?q ?x }} }} }}
       FILTER(?g != {meta}) OPTIONAL {{ GRAPH {meta} {{ ?g ?p ?o VALUES ?p {{ {asked} }} }} }} }}"""

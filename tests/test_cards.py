@@ -625,3 +625,16 @@ def test_a_departement_lists_its_communes_in_the_lists_order_each_once_across_su
         assert communes.index(before) < communes.index(after), (before, after)
     epcis = [link.label for link in first.epcis]
     assert epcis == sorted(epcis, key=search.folded)
+
+
+def test_an_unknown_iri_costs_no_provenance_query(base_iri, territory_triples, monkeypatch):
+    """describe() asked which graphs state a resource on every call, a 404 and the extension probe of
+    /id/… (which only reads .exists) too: with no triple, no graph states it and nothing is asked."""
+    store = cards_store(base_iri, territory_triples)
+    asked: list[str] = []
+    select = store.select
+    monkeypatch.setattr(store, "select", lambda query, *a, **k: asked.append(query) or select(query, *a, **k))
+    assert not describe(store, base_iri + "id/lieu/nulle-part").exists
+    assert asked and not any("GRAPH ?g" in q for q in asked)
+    known = describe(store, base_iri + "id/lieu/espace-saisonniers-bourg")
+    assert known.sources and any("GRAPH ?g" in q for q in asked)
