@@ -26,6 +26,7 @@ from api.ontology import property_label, property_rank
 from api.pages import WEB_ADDRESS, base_of, local_path, number, number_param, plain, render, store_of
 from api.public_http import etag_matches, version_etag
 from graph import formats, matching, search
+from graph.catalog import meta_entry
 from graph.describe import Description, Text, describe, group_by_predicate, incoming, pick
 from graph.formats import curie
 from graph.namespaces import CS, DCTERMS, RDF, RDFS, SCHEMA, SKOS, VOID, XSD, slugify
@@ -300,12 +301,7 @@ def _provenance(desc: Description, graph: ox.NamedNode) -> dict[str, str]:
     """What the metadata graph says of ``graph`` by the names of the catalogue's statistics (its sources'
     labels are French, as there). Its source is kept only if a page may link to it (a file name, a
     ``javascript:`` address, is not)."""
-    meta = {
-        p.rsplit("/", 1)[-1].rsplit("#", 1)[-1]: Text(o[0].value, o[0].language or "fr")
-        if p == RDFS + "label"
-        else o[0].value
-        for p, o in group_by_predicate(desc.sources, graph).items()
-    }
+    meta = dict(meta_entry(p, o[0]) for p, o in group_by_predicate(desc.sources, graph).items())
     if not WEB_ADDRESS.match(meta.get("source", "")):
         meta.pop("source", None)
     return meta

@@ -52,6 +52,16 @@ def _n(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
 
 
+def meta_entry(predicate: str, value: ox.Literal | ox.NamedNode) -> tuple[str, str]:
+    """One statement of the metadata graph on a graph, by the name the catalogue and the resource pages
+    give it (its local name: label, source…). The sources' titles and descriptions are French (dct:title
+    @fr below): a Text that a page marks so."""
+    key = predicate.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    if key in ("label", "description"):  # literals, as the loaders write them
+        return key, Text(value.value, value.language or "fr")
+    return key, value.value
+
+
 def statistics(store: Store) -> dict:
     """Per public graph: meta (label, licence, source, modified, description) and triple count; classes
     and properties of the public dataset."""
@@ -68,10 +78,8 @@ def statistics(store: Store) -> dict:
     )
     for r in rows:
         if r["g"].value in meta:
-            key, o = r["p"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1], r["o"]
-            # The sources' titles and descriptions are French (dct:title @fr below): a page marks them so.
-            text = Text(o.value, o.language or "fr") if key in ("label", "description") else o.value
-            meta[r["g"].value][key] = text
+            key, value = meta_entry(r["p"].value, r["o"])
+            meta[r["g"].value][key] = value
     dates = [m["modified"] for m in meta.values() if m.get("modified")]
     if store.meta_graph in meta and dates:  # it changes with every graph it describes
         meta[store.meta_graph]["modified"] = max(dates)
