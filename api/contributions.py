@@ -182,8 +182,13 @@ class Territory(NamedTuple):
 
     @property
     def line(self) -> str:
-        """What the form shows and parses back: 'Chambéry [commune 73065]'."""
-        return f"{self.label} [{self.kind} {self.code}]"
+        return territory_line(self.label, self.kind, self.code)
+
+
+def territory_line(label: str, kind: str, code: str) -> str:
+    """What the form shows and parses back: 'Chambéry [commune 73065]'; also how a page's correction link
+    fills it (api/resources.py correction_href)."""
+    return f"{label} [{kind} {code}]"
 
 
 def territory_index(request: Request) -> dict[str, Territory]:

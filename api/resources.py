@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import cards, conneg
 from api.catalogue import licence_context
-from api.contributions import TERRITORY_RANKS, contributions_of
+from api.contributions import TERRITORY_RANKS, contributions_of, territory_line
 from api.i18n import PARIS, data_label, date_text, language, term_name, translator
 from api.ontology import property_label, property_rank
 from api.pages import WEB_ADDRESS, base_of, local_path, number, number_param, plain, render, store_of
@@ -260,14 +260,15 @@ def page_context(request: Request, store, desc, lang: str, now: dt.datetime) -> 
         if isinstance(v, ox.Literal)
     ]
     card: cards.Card | None = None
-    about = cards.Link(local_path(iri, base), title) if kind == "territoire" else None  # what it is about
+    about = territory  # the territory the page is about, for its correction link
     if territory:
         card = cards.territory_card(store, cat, territory, lang, number_param(request, "sous_page", 1))
     elif kind == "projet":
         card = cards.project_card(store, desc, lang, cat)
     elif kind == "lieu":
         card = cards.place_card(store, desc, lang, cat, now)
-        about = card.commune
+        communes = [v.value for v in grouped.get(DCTERMS + "spatial", []) if isinstance(v, ox.NamedNode)]
+        about = cat.territories.get(communes[0]) if cat and communes else None  # its commune, as its card's
     elif kind == "ressource":
         card = cards.resource_card(store, desc, lang, contributions_of(request))
     elif kind == "organisation":
@@ -307,14 +308,14 @@ def _provenance(desc: Description, graph: ox.NamedNode) -> dict[str, str]:
     return meta
 
 
-def correction_href(iri: str, territory: cards.Link | None) -> str:
+def correction_href(iri: str, territory: search.Territory | None) -> str:
     """The proposal form, filled to say what is wrong on a page: the page's address as the link, and the
-    territory it is about (a place's commune) as the form writes one, « Tallard [commune 05170] ». The page
-    is cached, the same bytes for everybody: nothing in it is the visitor's."""
+    territory it is about (a place's commune) as the form writes one, « Tallard [commune 05170] ». The
+    territory comes from the index: during its first build the link names none. The page is cached, the
+    same bytes for everybody: nothing in it is the visitor's."""
     query = {"url": iri}
-    level, _, code = territory.href.removeprefix("/id/").partition("/") if territory else ("", "", "")
-    if level in TERRITORY_RANKS:
-        query["territoires"] = f"{territory.label} [{level} {code}]"
+    if territory and territory.level in TERRITORY_RANKS:
+        query["territoires"] = territory_line(territory.label, territory.level, territory.code)
     return "/ressources/proposer?" + urlencode(query)
 
 
