@@ -16,11 +16,12 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from api.i18n import language, translator
 from graph.settings import Settings
@@ -190,6 +191,13 @@ def current_user(request: Request) -> User | None:
     if auth.lower().startswith("bearer "):
         return accounts.by_token(auth[7:].strip())
     return accounts.from_cookie(request.cookies.get(SESSION_COOKIE))
+
+
+def sign_in_redirect(request: Request) -> RedirectResponse:
+    """To the sign-in page, which comes back here after: the path and its query (a filled form's) are
+    URL-encoded, so that a query's « & » or « # » stays in ``suite`` instead of ending it."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/connexion?suite=" + quote(here, safe="/"), status_code=303)
 
 
 # --- abuse controls of the forms ---------------------------------------------------------------

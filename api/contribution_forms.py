@@ -7,14 +7,13 @@ from __future__ import annotations
 import base64
 import threading
 from typing import Any
-from urllib.parse import urlencode
 
 import jsonschema
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api import contributions as shared
-from api.accounts import CSRF_FIELD, HONEYPOT_FIELD, current_user
+from api.accounts import CSRF_FIELD, HONEYPOT_FIELD, current_user, sign_in_redirect
 from api.i18n import language, translator
 from api.named_queries import refusals
 from api.uploads import INLINE, TYPES, UploadError, locate
@@ -29,8 +28,7 @@ def propose_form(request: Request) -> HTMLResponse:
     """The form, filled with the fields its query names as the form posts them (a page's « Signaler une
     erreur » link gives its address and territory: api/resources.py correction_href)."""
     if current_user(request) is None and not shared.state(request).settings.allow_anonymous:
-        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")  # the filled form
-        return RedirectResponse("/connexion?" + urlencode({"suite": here}), status_code=303)
+        return sign_in_redirect(request)  # back to the form, filled
     # The autocomplete's index is built while the visitor reads the form.
     if shared.state(request).territories is None:
         threading.Thread(target=shared.territory_index, args=(request,), daemon=True).start()
@@ -208,7 +206,7 @@ def my_proposals(request: Request) -> Response:
     """What the signed-in person proposed, in any state: the follow-up pages of an account."""
     user = current_user(request)
     if user is None:
-        return RedirectResponse(f"/connexion?suite={request.url.path}", status_code=303)
+        return sign_in_redirect(request)
     m = shared.contributions_of(request)
     context = {"items": m.of_account(user.username), "labels": shared.labels(request), "kind_iri": m.kind_iri}
     return shared.page(request, "mes_propositions.html", context)
@@ -219,9 +217,9 @@ def my_proposal(request: Request, rid: str) -> Response:
     """One's own proposal's follow-up page, without its link: another's is a 404, as an unknown one."""
     user = current_user(request)
     if user is None:
-        return RedirectResponse(f"/connexion?suite={request.url.path}", status_code=303)
+        return sign_in_redirect(request)
     m = shared.contributions_of(request)
-    return _follow_page(request, m, rid if any(x.id == rid for x in m.of_account(user.username)) else None)
+    return _follow_page(request, m, rid if m.owns(user.username, rid) else None)
 
 
 def _follow_page(request: Request, m: model.Contributions, rid: str | None) -> HTMLResponse:

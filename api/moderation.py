@@ -118,7 +118,7 @@ def moderator(request: Request) -> User:
 def sign_in_first(request: Request) -> Response | None:
     """As :func:`moderator`, but a browser nobody signed in on is sent to the sign-in page."""
     if current_user(request) is None:
-        return RedirectResponse(f"/connexion?suite={request.url.path}", status_code=303)
+        return accounts.sign_in_redirect(request)
     moderator(request)
     return None
 

@@ -630,6 +630,12 @@ class Contributions:
         where = f"GRAPH <{self.private_graph}> {{ ?r <{PROV}wasAttributedTo> ?a }} " + values("a", agents)
         return self._listed(where, {})
 
+    def owns(self, username: str, rid: str) -> bool:
+        """Whether the account proposed ``rid`` (named or not): its follow-up page is then theirs."""
+        agents = (self.account_agent(username), self.contributor_agent(Contributor(account=username))[0])
+        where = f"GRAPH <{self.private_graph}> {{ ?r <{PROV}wasAttributedTo> ?a }} " + values("a", agents)
+        return self.store.ask(f"ASK {{ {where} }}", {"r": ox.NamedNode(self.iri(rid))}, public=False)
+
     def _listed(self, where: str, bindings: dict[str, ox.Term]) -> list[Listed]:
         """The resources ``where`` selects, with their state (``?e`` if bound), in one query."""
         rows = self.store.select(

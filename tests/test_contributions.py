@@ -934,6 +934,15 @@ def test_every_page_leads_to_proposing_and_signing_in_and_a_personal_one_out(cli
     assert client.get("/moderation", follow_redirects=False).headers["location"].startswith("/connexion")
 
 
+def test_every_sign_in_redirect_keeps_the_query_url_encoded(client):
+    """Three of the four redirects to the sign-in page (the form's is tested above) wrote the path raw and
+    dropped the query: one helper (accounts.sign_in_redirect) encodes both, a « & » no longer ends it."""
+    client.cookies.clear()
+    for path in ("/mes-propositions", "/mes-propositions/x", "/moderation"):
+        location = client.get(path + "?lang=en&a=1", follow_redirects=False).headers["location"]
+        assert location == f"/connexion?suite={path}%3Flang%3Den%26a%3D1", path
+
+
 def test_a_signed_in_contributor_finds_their_proposals_named_or_not_and_no_one_else_s(client, app):
     """« Mes propositions »: what the account proposed, its name shown or not, with the state as it goes;
     each opens its follow-up page without the emailed link; another's proposal is a 404 there."""
