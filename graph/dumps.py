@@ -32,6 +32,7 @@ DATA_INCLUSION_DIR = "data-inclusion"  # /telechargements/data-inclusion/structu
 DATA_INCLUSION_TITLE = "Lieux et services au schéma data·inclusion {package} : {name}"
 SETTLE = 1.0  # seconds after a write before a build: one change is several updates (an acceptance's)
 ABANDONED = 3600.0  # seconds: a build's folder untouched this long was left by a killed process
+CLOSE_WAIT = 10.0  # seconds close() waits for a build under way, as the app's stop for a search refresh
 RETRY_AFTER = 10  # seconds a client is told to wait for a build while this process has timed none
 _P = sparql_prefixes()
 
@@ -151,6 +152,9 @@ CSV_QUERIES: list[tuple[str, str, str]] = [
     ("evenements.csv", "Événements", _EVENTS),
     ("lieux.csv", "Lieux de services", _PLACES),
 ]
+# Each CSV's header, its query's projection rather than the rows' keys: a reuser's pipeline needs one
+# header whatever the data. Read once, as the queries never change.
+CSV_HEADERS = {query: [v.value for v in ox.Store().query(query).variables] for _, _, query in CSV_QUERIES}
 
 
 @dataclass
@@ -270,13 +274,14 @@ class Dumps:
                     return
 
     def close(self) -> None:
-        """No build begins any more, and the one under way is waited for: the folder may then be removed
-        (an app's in-memory store's is), which a build still settling would have made again, whole."""
+        """No build begins any more, and the one under way is waited for, CLOSE_WAIT at most: the folder
+        may then be removed (an app's in-memory store's is), which a build still settling would have made
+        again, whole. A longer build is not waited for: stopping the app must not take minutes."""
         with self._lock:
             self._closed.set()
             thread = self._thread
         if thread is not None:
-            thread.join()
+            thread.join(CLOSE_WAIT)
 
     def build(self) -> dict:
         """The downloads of the store's version, built by a child process when the store can be opened
@@ -318,9 +323,7 @@ def build(store: Store, directory: Path, version: int) -> dict:
         title = f"Graphe <{g}> (Turtle)" if g else "Graphe par défaut (Turtle)"
         files.append(DumpFile(name, title, formats.TURTLE.media_type, 0, g, lic.get(g), counts.get(g)))
     for name, title, query in CSV_QUERIES:
-        rows = store.select(query)
-        # The query's projection, not the rows' keys: a reuser's pipeline needs one header whatever the data.
-        names = [v.value for v in ox.Store().query(query).variables]
+        rows, names = store.select(query), CSV_HEADERS[query]
         cells = ([r[n].value if n in r else "" for n in names] for r in rows)
         (tmp / name).write_text(formats.spreadsheet_csv(names, cells), encoding="utf-8", newline="")
         sources = _sources(store, [r["iri"].value for r in rows if "iri" in r])

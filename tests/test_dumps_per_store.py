@@ -188,3 +188,30 @@ def test_stopping_the_app_during_a_build_leaves_no_temporary_folder(base_iri, mo
             thread.join(120)
     assert not folder.exists(), sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
     store.close()
+
+
+def test_closing_waits_for_a_long_build_no_longer_than_close_wait(base_iri, tmp_path, monkeypatch):
+    """close() joined the build under way without a timeout: the app's stop could wait minutes for a big
+    build, where the search refresh beside it is given 10 s."""
+    store = OxigraphStore(base_iri)
+    _writer(store)()
+    folder = dumps.Dumps(store, tmp_path / "dumps")
+    started, release = threading.Event(), threading.Event()
+
+    def held(*args: object) -> dict:
+        started.set()
+        assert release.wait(120)
+        return {}
+
+    monkeypatch.setattr(dumps, "SETTLE", 0.0)
+    monkeypatch.setattr(dumps, "CLOSE_WAIT", 0.2)
+    monkeypatch.setattr(dumps, "build", held)
+    try:
+        folder.ensure()
+        assert started.wait(120)
+        begun = time.monotonic()
+        folder.close()
+        assert time.monotonic() - begun < 5
+    finally:
+        release.set()
+        store.close()
