@@ -626,15 +626,17 @@ class Contributions:
 
     def of_account(self, username: str) -> list[Listed]:
         """What an account proposed, named or not (its two agents), latest first: « mes propositions »."""
-        agents = (self.account_agent(username), self.contributor_agent(Contributor(account=username))[0])
-        where = f"GRAPH <{self.private_graph}> {{ ?r <{PROV}wasAttributedTo> ?a }} " + values("a", agents)
-        return self._listed(where, {})
+        return self._listed(self._proposed_by(username), {})
 
     def owns(self, username: str, rid: str) -> bool:
         """Whether the account proposed ``rid`` (named or not): its follow-up page is then theirs."""
-        agents = (self.account_agent(username), self.contributor_agent(Contributor(account=username))[0])
-        where = f"GRAPH <{self.private_graph}> {{ ?r <{PROV}wasAttributedTo> ?a }} " + values("a", agents)
+        where = self._proposed_by(username)
         return self.store.ask(f"ASK {{ {where} }}", {"r": ox.NamedNode(self.iri(rid))}, public=False)
+
+    def _proposed_by(self, username: str) -> str:
+        """The pattern binding ``?r`` to what the account proposed, under either of its agents."""
+        agents = (self.account_agent(username), self.contributor_agent(Contributor(account=username))[0])
+        return f"GRAPH <{self.private_graph}> {{ ?r <{PROV}wasAttributedTo> ?a }} " + values("a", agents)
 
     def _listed(self, where: str, bindings: dict[str, ox.Term]) -> list[Listed]:
         """The resources ``where`` selects, with their state (``?e`` if bound), in one query."""
