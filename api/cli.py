@@ -307,8 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = verbs.add_parser("import", parents=[common], help="import one source into its named graph")
-    p.add_argument("kind", choices=sorted(IMPORTERS))
-    p.add_argument("path")
+    p.add_argument("kind", choices=sorted(IMPORTERS), help="what the file holds")
+    p.add_argument("path", help="the file to import")
     p.add_argument("services", nargs="?", help="data-inclusion: the services file next to the structures")
     p.add_argument("--graph", help="target named graph IRI (rdf)")
     p.add_argument(
@@ -317,12 +317,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", help="mapping file (places)")
 
     p = verbs.add_parser("serve", parents=[common], help="serve the web pages, SPARQL endpoint and API")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     add_settings(p, "serve")
 
     p = verbs.add_parser("query", parents=[common], help="run a SPARQL SELECT on the public dataset")
-    p.add_argument("sparql", nargs="?")
+    p.add_argument("sparql", nargs="?", help="the query (or --file)")
     p.add_argument("--file", help="read the query from a .rq file")
     p.add_argument(
         "--format", type=format_option(QUERY_FORMATS, "table"), help="table (default), json, csv, tsv"
@@ -343,9 +345,17 @@ def build_parser() -> argparse.ArgumentParser:
     verbs.add_parser("stats", parents=[common], help="triples per graph, instances per class")
 
     p = verbs.add_parser("user", parents=[common], help="accounts: add, change role, issue an API token")
-    p.add_argument("action", choices=["add", "role", "token"])
-    p.add_argument("username")
-    p.add_argument("--role", choices=["contributeur", "moderateur", "admin"])
+    p.add_argument(
+        "action",
+        choices=["add", "role", "token"],
+        help="create an account, change its role, or issue it a token",
+    )
+    p.add_argument("username", help="the account's sign-in name")
+    p.add_argument(
+        "--role",
+        choices=["contributeur", "moderateur", "admin"],
+        help="what the account may do (add: default contributeur; role)",
+    )
     p.add_argument("--name", help="display name (add)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin (add)")
     p.add_argument("--label", default="script", help="what the token is for (token)")

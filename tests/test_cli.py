@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import re
@@ -222,3 +223,17 @@ def test_the_sizes_printed_are_the_public_quads_of_void_and_the_download_and_the
     assert printed.startswith(f"{void} quads publics") and f" ; {private} non publics ;" in printed, printed
     exported = communs("export", "--format", "nquads", store=path).stdout.splitlines()
     assert len(exported) == void and f'{a} {label} "par défaut" .' in exported  # as downloaded
+
+
+def test_every_argument_of_every_verb_says_what_it_is():
+    """``--help`` is the deployer's manual: an argument without help text is one they must guess."""
+    from api.cli import build_parser
+
+    verbs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    silent = [
+        f"{verb} {action.dest}"
+        for verb, parser in verbs.choices.items()
+        for action in parser._actions
+        if not action.help and not isinstance(action, argparse._HelpAction)
+    ]
+    assert not silent
