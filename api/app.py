@@ -75,8 +75,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         finally:
             for listener in app.state.listeners:
                 app.state.store.listeners.remove(listener)
-            if hasattr(app.state, "dumps_folder"):  # the downloads of an in-memory store
+            if hasattr(app.state, "dumps"):  # a build under way is let finish, whatever the store
                 app.state.dumps.close()
+            if hasattr(app.state, "dumps_folder"):  # the downloads of an in-memory store
                 app.state.dumps_folder.cleanup()
             if hasattr(app.state, "reader"):  # embedded: a refresh under way is let finish
                 search.finish(app.state.reader, timeout=10)

@@ -215,3 +215,29 @@ def test_closing_waits_for_a_long_build_no_longer_than_close_wait(base_iri, tmp_
     finally:
         release.set()
         store.close()
+
+
+def test_stopping_the_app_waits_for_a_build_of_a_store_on_disk(base_iri, tmp_path):
+    """Only a store in memory's stop waited for the build under way: a store on disk's stop left it
+    writing its temporary folder (in a child process), half-built if the server then exited."""
+    store = OxigraphStore(base_iri, tmp_path / "store")
+    note = ox.NamedNode(EX + "note")
+    rows = [ox.Triple(ox.NamedNode(f"{EX}r/{i}"), note, ox.Literal(f"note {i}")) for i in range(20_000)]
+    store.replace_graph(store.minter.graph("gros"), rows, GraphMeta("gros", "gros.ttl"))
+    settings = Settings(store=str(store.path), base_iri=base_iri, secret_key="d" * 32, dumps_dir=None)
+    app = create_app(settings, store)
+    try:
+        with TestClient(app) as client:
+            folder = app.state.dumps.directory
+            assert client.get("/telechargements.json").json()["version"] is None  # the first build begins
+            deadline = time.monotonic() + 60
+            while not any(folder.glob(".v*.tmp/*")) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert any(folder.glob(".v*.tmp/*")), "the build never began writing"
+        assert not any(folder.glob(".v*.tmp")), sorted(p.name for p in folder.iterdir())
+        assert app.state.dumps.manifest()["version"] == store.version
+    finally:
+        for thread in threading.enumerate():  # a build the stop did not wait for ends here
+            if thread.name == "dumps":
+                thread.join(120)
+        store.close()
