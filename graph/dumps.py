@@ -7,6 +7,7 @@ pointer, so a reader always sees one complete set. Only public graphs are ever d
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import json
 import math
@@ -31,7 +32,6 @@ NQUADS = "communs-services.nq.gz"
 DATA_INCLUSION_DIR = "data-inclusion"  # /telechargements/data-inclusion/structures.json …
 DATA_INCLUSION_TITLE = "Lieux et services au schéma data·inclusion {package} : {name}"
 SETTLE = 1.0  # seconds after a write before a build: one change is several updates (an acceptance's)
-ABANDONED = 3600.0  # seconds: a build's folder untouched this long was left by a killed process
 CLOSE_WAIT = 10.0  # seconds close() waits for a build under way, as the app's stop for a search refresh
 RETRY_AFTER = 10  # seconds a client is told to wait for a build while this process has timed none
 _P = sparql_prefixes()
@@ -298,11 +298,22 @@ class Dumps:
 
 def build(store: Store, directory: Path, version: int) -> dict:
     """The downloads of ``store``'s public data, as of ``version``, into ``directory``; their manifest. A
-    build killed half-way leaves its folder: one untouched for ``ABANDONED`` seconds is deleted (another
-    server reading the same store may be building into a younger one)."""
-    for left in directory.glob(".v*.tmp"):
-        if time.time() - left.stat().st_mtime > ABANDONED:
-            shutil.rmtree(left, ignore_errors=True)
+    build killed half-way leaves its folder; every build holds a shared lock on ``.building`` while it runs
+    (the system drops a killed process's), so one that gets it alone knows no build of any process sharing
+    the folder is under way, and deletes every folder left."""
+    with open(directory / ".building", "wb") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # another build is writing its folder
+        else:
+            for left in directory.glob(".v*.tmp"):
+                shutil.rmtree(left, ignore_errors=True)
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        return _build(store, directory, version)
+
+
+def _build(store: Store, directory: Path, version: int) -> dict:
     tmp = directory / f".v{version}-{os.getpid()}-{threading.get_ident()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

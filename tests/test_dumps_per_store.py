@@ -4,8 +4,8 @@ its triple count, its N-Quads file; a per-graph file of its catalogue answered 4
 
 from __future__ import annotations
 
+import fcntl
 import gzip
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -95,20 +95,24 @@ def test_the_downloads_folder_is_named_after_the_store():
     assert a.dumps_path().name == f"dumps-{index}"
 
 
-def test_a_build_deletes_the_folder_a_killed_build_left(base_iri, tmp_path):
+def test_a_build_deletes_the_folders_killed_builds_left(base_iri, tmp_path):
     """A build killed half-way (the server, or its child process) left ``.v<version>-<pid>-<thread>.tmp``
-    in the downloads folder for ever; the next build deletes one untouched for an hour, not a younger one
-    (another server reading the same store may be building into it)."""
+    in the downloads folder, deleted by a later build only once untouched for an hour. A build that no
+    other build runs beside deletes them all at once; one beside another build (of another process sharing
+    the folder, which holds the lock while it writes) leaves them."""
     store = _store(base_iri, tmp_path / "store", "premier", 3, writes=1)
     folder = tmp_path / "store.dumps"
-    old, young = folder / ".v1-123-456.tmp", folder / ".v2-789-1.tmp"
-    for left in (old, young):
-        (left / "data-inclusion").mkdir(parents=True)
-        (left / "communs-services.nq.gz").write_bytes(b"half")
-    os.utime(old, (time.time() - 2 * dumps.ABANDONED,) * 2)
+    left = [folder / ".v1-123-456.tmp", folder / ".v2-789-1.tmp"]
+    for tmp in left:
+        (tmp / "data-inclusion").mkdir(parents=True)
+        (tmp / "communs-services.nq.gz").write_bytes(b"half")
     try:
+        with open(folder / ".building", "wb") as other:  # another process's build under way
+            fcntl.flock(other, fcntl.LOCK_SH)
+            assert dumps.Dumps(store, folder).build()["version"] == store.version
+            assert all(tmp.exists() for tmp in left)
         assert dumps.Dumps(store, folder).build()["version"] == store.version
-        assert not old.exists() and young.exists()
+        assert not any(folder.glob(".v*.tmp")), sorted(p.name for p in folder.iterdir())
     finally:
         store.close()
 
