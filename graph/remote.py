@@ -31,7 +31,7 @@ from graph.apart import Chunks
 from graph.namespaces import CS, DCTERMS, RDFS, VOID
 from graph.pool import EMPTY_GRAPH, Answer, Job, serialize, threaded_answer
 from graph.settings import Settings
-from graph.sparql_text import bind, named_iris, query_form
+from graph.sparql_text import bind, named_iris, query_form, tokens, writes_default_graph
 from graph.store import (
     BULK_TIMEOUT,
     DEFAULT_GRAPH,
@@ -516,7 +516,14 @@ class RemoteStore(Store):
 
     def update(self, sparql, *, timeout: float = 120.0):
         """The update and, unless it changes private graphs only, the version bump in one request: the
-        server runs them as one transaction."""
+        server runs them as one transaction. Nothing is written to the server's default graph: no public
+        read sees it (the protocol's dataset can only name graphs, and Virtuoso's default graph is every
+        graph, private ones included)."""
+        if writes_default_graph(tokens(sparql)):
+            raise StoreError(
+                "on this store (a remote SPARQL server) the public data is in named graphs only: write "
+                "into a named graph (GRAPH <…> in the update, ?graph=<IRI> in the Graph Store Protocol)"
+            )
         named_private, public = self.graphs_named(sparql)
         # Private graphs only: of the public ones, at most the metadata graph, where a private graph's
         # provenance update deletes what an older release put there (``Store.forget_meta``).

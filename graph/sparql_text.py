@@ -226,6 +226,32 @@ def check_update_scope(
             raise Refused(403, "GRAPH with a variable would read non-public graphs: name the graphs")
 
 
+def writes_default_graph(toks: list[Token]) -> bool:
+    """Whether an update may add triples to the unnamed default graph: a triple outside GRAPH in an INSERT
+    (DATA, or a template without WITH), a LOAD without INTO, an ADD, MOVE or COPY … TO DEFAULT."""
+    depth, inserting, named, loading, with_graph = 0, False, False, False, False
+    for i, tok in enumerate(toks):
+        word, text = _word(tok), tok[1]
+        if text in "{}" and tok[0] == "other":
+            depth += 1 if text == "{" else -1
+            inserting = inserting and depth > 0
+        elif depth == 0:
+            if text == ";":
+                if loading:
+                    return True
+                with_graph = False
+            with_graph = with_graph or word == "WITH"
+            inserting = word == "INSERT" and not with_graph or inserting and word == "DATA"
+            loading = word == "LOAD" or loading and word != "INTO" and text != ";"
+            if word == "DEFAULT" and _word(toks[i - 1]) == "TO":
+                return True
+        elif depth == 1 and inserting:
+            if not named and text != "." and word != "GRAPH":
+                return True
+            named = word == "GRAPH"
+    return loading
+
+
 def as_sparql11(query: str) -> str:
     """pyoxigraph keeps the language tag GROUP_CONCAT's values share (the SPARQL 1.2 draft's rule); SPARQL
     1.1, which this endpoint declares, returns a simple literal, so every GROUP_CONCAT(…) becomes

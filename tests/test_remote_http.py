@@ -17,11 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from remote_servers import SparqlServer, available
 
 from api.app import create_app
 from graph.remote import RemoteStore
 from graph.settings import DEFAULT_BASE_IRI, Settings
-from graph.store import QueryTimeout, StoreUnavailable
+from graph.store import OxigraphStore, QueryTimeout, StoreUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = b'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
@@ -112,7 +113,7 @@ def test_writes_carry_the_configured_credentials(monkeypatch, location, env, exp
         monkeypatch.setenv(k, v)
     with recorder() as srv:
         store = RemoteStore(DEFAULT_BASE_IRI, location.format(host=srv.url.removeprefix("http://")))
-        store.update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+        store.update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }")
         method, path, headers = srv.seen[-1]
         assert (method, path) == ("POST", "/update")  # the Oxigraph-style sibling of /query
         assert headers["Authorization"] == expected
@@ -192,3 +193,46 @@ def test_a_slow_server_does_not_hold_the_start_up_and_a_signal_stops_the_server(
         finally:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize("kind", ["embedded", "oxigraph"])
+def test_a_write_to_the_default_graph_is_read_publicly_or_refused(kind, tmp_path):
+    """An update without GRAPH and ``PUT /store?default`` wrote, on Oxigraph server, its default graph,
+    which no public read of the platform names (204, and the triples nowhere to be seen). The embedded
+    store's default graph is public (the W3C Protocol and Graph Store suites write it); a remote store
+    refuses such a write, saying what to do."""
+    server = None
+    if kind == "embedded":
+        store = OxigraphStore(DEFAULT_BASE_IRI)
+    else:
+        if available(kind):
+            pytest.skip(available(kind))
+        server = SparqlServer(kind, tmp_path / kind)
+        server.folder.mkdir()
+        server.start()
+        store = RemoteStore(DEFAULT_BASE_IRI, server.location)
+    settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path), update_token="t")
+    auth = {"Authorization": "Bearer t"}
+    try:
+        with TestClient(create_app(settings, store)) as client:
+            body = '<http://example.org/b> <http://example.org/p> "par le protocole" .'
+            headers = {**auth, "Content-Type": "application/n-triples"}
+            by_store = client.put("/store?default", content=body.encode(), headers=headers)
+            update = 'INSERT DATA { <http://example.org/a> <http://example.org/p> "par mise à jour" }'
+            by_update = client.post("/sparql", data={"update": update}, headers=auth)
+            query = "SELECT ?o WHERE { ?s <http://example.org/p> ?o }"
+            read = client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
+            seen = set(read.text.splitlines()[1:])
+            if kind == "embedded":
+                assert (by_update.status_code, by_store.status_code) == (204, 204)
+                assert seen == {"par mise à jour", "par le protocole"}
+            else:
+                for refused in (by_update, by_store):
+                    assert refused.status_code == 400 and "named graph" in refused.text, refused.text
+                assert seen == set()
+                direct = httpx.get(f"http://127.0.0.1:{server.port}/store?default", timeout=10)
+                assert direct.status_code == 200 and direct.text.strip() == ""  # nothing written there
+    finally:
+        store.close()
+        if server is not None:
+            server.stop()
