@@ -301,6 +301,7 @@ def build(store: Store, directory: Path, version: int) -> dict:
     build killed half-way leaves its folder; every build holds a shared lock on ``.building`` while it runs
     (the system drops a killed process's), so one that gets it alone knows no build of any process sharing
     the folder is under way, and deletes every folder left."""
+    directory.mkdir(parents=True, exist_ok=True)
     with open(directory / ".building", "wb") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
