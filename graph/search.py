@@ -831,11 +831,13 @@ class Catalog:
         word with none. A département's code, a whole word, names it (« tiers-lieu 05 », « 05 » alone: what
         one types in a search box for the Hautes-Alpes, not the « cinq » of texts); a postal code (« 05000 »)
         or a number that is no code (« 00 », « 2 ») stays a word: the items' postal codes are words of their
-        own (:data:`POSTAL`), which finds the places whose address has it, not all of Paris for « 75011 »."""
+        own (:data:`POSTAL`), which finds the places whose address has it, not all of Paris for « 75011 ».
+        A run is at most two words longer than a name's key (a kind spelled out): not n²/2 lookups."""
         written, parts, at = text.split(), [], 0
         named = self.territory_names()
+        most_words = self._name_span[0] + 2  # « communauté de communes » is « CC »: one word of its key
         while at < len(written):
-            for end in range(len(written), at, -1):
+            for end in range(min(len(written), at + most_words), at, -1):
                 name = " ".join(written[at:end])
                 iris = (
                     named.get(name_key(name)) or named.get(epci_name(name)) or named.get("#" + name.lower())
@@ -1161,14 +1163,14 @@ class Catalog:
         one of the index, so none is respelt, and written together they find nothing. The longest runs
         first, the last first (a place's name ends a search), then the nearest name, then the most populous
         of its territories; at most :data:`TRIES` searches. Each run is a fuzzy scan of every name: only the
-        runs two edits (a space among them) can make a name's length are scanned, not the n(n+1)/2 runs of
-        a long text finding nothing (thousands of scans, on the public endpoint)."""
+        runs two edits (a space among them) can make a name's length are scanned, and at most :data:`FUZZY`
+        of them, not a few per word of a long text finding nothing (on the public endpoint)."""
         written, names, tries = text.split(), self.territory_names(), TRIES
         most_words, longest = (n + 2 for n in self._name_span)
         runs = [(i, j) for j in range(len(written) + 1) for i in range(max(0, j - most_words), j)]
-        for i, j in sorted(runs, key=lambda run: (run[0] - run[1], -run[0])):
-            if not 6 <= len(key := name_key(" ".join(written[i:j]))) <= longest:
-                continue
+        runs.sort(key=lambda run: (run[0] - run[1], -run[0]))
+        keyed = [(i, j, key) for i, j in runs if 6 <= len(key := name_key(" ".join(written[i:j]))) <= longest]
+        for i, j, key in keyed[:FUZZY]:
             found = process.extractOne(key, names.keys(), scorer=OSA.distance, score_cutoff=2)
             if not found or found[1] == 0:
                 continue
@@ -1188,13 +1190,21 @@ class Catalog:
         ``kinds`` with the facets ``selected`` (« france Serviès » finds nothing, « france services » does).
         A word one edit away (a letter swapped, missing, doubled or wrong) comes before one further, whatever
         their similarity, then the one more items say: a common word of the texts before a rare name as
-        near (« servises » is « services », not the commune Serviès). At most :data:`TRIES` readings."""
+        near (« servises » is « services », not the commune Serviès). At most :data:`TRIES` readings; none
+        past :data:`FUZZY` words to respell."""
         said: list[list[tuple[str, bool]]] = []  # each word as written, or the index's words it may be
         with self._reading() as db:
-            for written in WORD.findall(unicodedata.normalize("NFC", text)):
-                if self._terms(db, w := folded(written)):
+            words = [
+                (w, bool(self._terms(db, folded(w))))
+                for w in WORD.findall(unicodedata.normalize("NFC", text))
+            ]
+            if sum(not known for _, known in words) > FUZZY:
+                return None
+            for written, known in words:
+                if known:
                     said.append([(written, False)])
                     continue
+                w = folded(written)
                 near = [t for (t,) in db.execute(NEAR, (len(w) - 2, len(w) + 2))]
                 similar = len(w) > 3 and process.extract(
                     w, near, scorer=fuzz.ratio, score_cutoff=SIMILAR, limit=None
@@ -1384,6 +1394,9 @@ WRITTEN = "SELECT label, body, body_fr, body_en, context FROM doc WHERE doc MATC
 FEW = 5  # a search finding fewer items offers a wider one (Catalog.fewer_words)...
 WIDER = 3  # ... finding at least this many times as many
 TRIES = 6  # searches without one word tried at most, the first words first
+# Fuzzy scans (one word or run of words against every word or name of the index) a suggestion makes at most,
+# per kind: its misspelt words (more of them is no misspelling), its runs nearly naming a territory.
+FUZZY = 12
 SIMILAR = 80  # edit similarity (0-100) of a word suggested for a misspelt one ("briancon" for "brinacon": 88)
 # Words a search may say that no name needs (« France services à Gap », « près de Briançon »).
 SMALL_WORDS = matching.ARTICLES | {"dans", "pres", "sur", "pour", "chez"}  # not "vers": a commune (46)

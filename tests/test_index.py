@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -363,25 +364,38 @@ def test_a_search_finding_nothing_suggests_the_territory_it_nearly_names(store: 
     assert cat.suggest("Haute-Alpes", ["projets"]) is None  # finds no project
 
 
-def test_a_long_search_finding_nothing_scans_the_territories_names_a_bounded_number_of_times(
+def test_a_long_search_finding_nothing_does_a_bounded_number_of_fuzzy_scans_and_name_lookups(
     store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every run of a text's words was compared with every territory's name: 820 fuzzy scans for 40 words
-    finding nothing. Only the runs two edits can make a name's length are, a few per word."""
-    write(store, "territoires", TERRITORIES)
+    """40 words finding nothing took 164 fuzzy scans of the territories' names (every run two edits can make
+    a name's length), a fuzzy scan of the index's words per misspelt word, and each search looked up every
+    run of its words as a territory's name (820 for 40 words, at each of the 7 searches): at most FUZZY
+    scans of each kind now, and runs no longer than a name's words."""
     cat = search.Catalog(store)
-    scans = 0
-    scan = search.process.extractOne
+    calls: Counter[str] = Counter()
 
-    def counted(*args: object, **kwargs: object) -> object:
-        nonlocal scans
-        scans += 1
-        return scan(*args, **kwargs)
+    def counting(module: object, name: str) -> None:
+        real = getattr(module, name)
 
-    monkeypatch.setattr(search.process, "extractOne", counted)
+        def counted(*args: object, **kwargs: object) -> object:
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+
+    for module, name in ((search.process, "extractOne"), (search.process, "extract"), (search, "epci_name")):
+        counting(module, name)
     text = " ".join(f"zorglub{i}" for i in range(40))
-    assert cat.suggest(text) is None
-    assert 0 < scans <= 200, scans
+    assert cat.search(text, [], {}, 0, 10)[0] == 0 and cat.suggest(text) is None
+    assert cat.fewer_words(text, [], {}, 0) is None
+    assert 0 < calls["extractOne"] <= search.FUZZY, calls
+    most = cat._name_span[0] + 2  # the runs a name may be, from each word: 8 searches' said_parts
+    assert calls["epci_name"] <= 8 * 40 * most, calls
+    calls.clear()
+    misspelt = " ".join(["tremplni saisno acceuil"] * 14)  # 42 words to respell, each near one of the index
+    assert cat.suggest("tremplni saisno") == "Tremplin Saison"
+    assert calls["extract"] == 2
+    assert cat.suggest(misspelt) is None and calls["extract"] == 2, calls
 
 
 def test_a_search_naming_a_territory_nearly_gets_it_within_its_other_words(store: OxigraphStore) -> None:
