@@ -1295,7 +1295,7 @@ class Catalog:
         marks = "\x02", "\x03"
         counted_by = (
             f"SELECT f.value, COUNT(*) AS c FROM {hits} CROSS JOIN facet f ON f.n = h.n AND f.name = ? "
-            f"WHERE {of_kind} GROUP BY f.value ORDER BY c DESC, f.value LIMIT 30"
+            f"WHERE {of_kind} GROUP BY f.value ORDER BY c DESC, f.value"
         )
 
         def rank(db: sqlite3.Connection, chosen: dict[str, list[str]]) -> tuple[str, list[str]]:

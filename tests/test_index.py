@@ -863,3 +863,22 @@ def test_a_facet_value_relabelled_is_searched_by_its_new_name_in_the_items_not_r
     )
     cat.refresh(store)
     assert found(cat, "navette déplacements") == ["Navette des stations"]
+
+
+def test_a_search_counts_every_departement_of_its_matches(store: OxigraphStore) -> None:
+    """The search's département facet had its 30 most frequent values only, where a list's shows every
+    département by name: the search's counts now have every value, which the page shows as a list's."""
+    departements = "".join(
+        f'dep:{n} a igeo:Departement ; rdfs:label "Département {n}"@fr ; igeo:codeINSEE "{n}" .\n'
+        for n in range(10, 45)
+    )
+    write(store, "territoires", TERRITORIES + departements)
+    write(
+        store,
+        "relais",
+        "".join(project(f"relais{n}", f"Relais {n}", where=f"dep:{n}") for n in range(10, 45)),
+    )
+    cat = search.Catalog(store)
+    total, _, _, counts = cat.search("relais", [], {}, 0, 10)
+    assert total == 35
+    assert len(counts["departement"]) == 35
