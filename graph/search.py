@@ -1270,7 +1270,9 @@ class Catalog:
         the label, the own texts, the context), then the territories within them, in the same order (the
         communes of « Savoie » after its places); then those with every word in the label, then in their
         own texts, then with some word only in their context (« tiers-lieu Gap »). Within a tier, the labels
-        writing the words as typed come first (:func:`likeness`), then the shorter. Later pages follow in
+        writing the words as typed come first (:func:`likeness`), then the shorter, then the territory more
+        items name as their place (« Tarentaise »: the valley the association's projects are in before the
+        commune no item names, an exact tie that was left to the index's order). Later pages follow in
         index order. Every language is searched; the snippet is from the item's own text in ``lang`` (or
         in none), unless only the other language's text holds the match: that text then tells why the item
         was found, or only its postal codes: the one matched, then that text (never the context)."""
@@ -1351,7 +1353,8 @@ class Catalog:
             else:
                 by_kind = db.execute(query.format(f"FROM {hits}")).fetchall()
             total = sum(c for kind, c in by_kind if not kinds or kind in kinds)
-            query = f"SELECT h.n FROM {kept} ORDER BY h.tier, h.e, h.r, h.n LIMIT ? OFFSET ?"
+            named_by = "(SELECT COUNT(*) FROM place WHERE territory = i.iri AND i.kind = 'territoires') DESC"
+            query = f"SELECT h.n FROM {kept} ORDER BY h.tier, h.e, h.r, {named_by}, h.n LIMIT ? OFFSET ?"
             page = [n for (n,) in db.execute(query, [*kinds, limit, min(offset, LAST)])]
             if capped and len(page) < limit:  # past the ranked ones: index order
                 query = f"SELECT doc.rowid {fresh} AND {of_kind} LIMIT ? OFFSET ?"

@@ -882,3 +882,29 @@ def test_a_search_counts_every_departement_of_its_matches(store: OxigraphStore) 
     total, _, _, counts = cat.search("relais", [], {}, 0, 10)
     assert total == 35
     assert len(counts["departement"]) == 35
+
+
+def test_of_two_territories_tied_on_a_search_the_one_more_items_name_comes_first(
+    store: OxigraphStore,
+) -> None:
+    """« Tarentaise » listed the Loire commune before the Savoie valley: an exact tie (the same name, the
+    same tier), broken by the index's order. The territory more items name as their place comes first."""
+    cs = "https://w3id.org/communs-services/def#"
+    ttl = (
+        TERRITORIES
+        + f"""dep:42 a igeo:Departement ; rdfs:label "Loire"@fr ; igeo:codeINSEE "42" .
+        commune:42306 a igeo:Commune ; rdfs:label "Tarentaise"@fr ; igeo:codeINSEE "42306" ;
+          dcterms:isPartOf dep:42 .
+        <{BASE}id/territoire/tarentaise> a <{cs}InformalArea> ; rdfs:label "Tarentaise"@fr ;
+          dcterms:isPartOf dep:73 ."""
+    )
+    write(store, "territoires", ttl)
+    cat = search.Catalog(store)
+    hits = [it.iri.rsplit("/", 2)[1] for it, _ in cat.search("Tarentaise", [], {}, 0, 2)[1]]
+    assert hits == ["commune", "territoire"]  # tied: the index's order
+    write(
+        store, "vallee", project("station", "Station de ski", where="<" + BASE + "id/territoire/tarentaise>")
+    )
+    cat = search.Catalog(store)
+    hits = [it.iri.rsplit("/", 2)[1] for it, _ in cat.search("Tarentaise", [], {}, 0, 2)[1]]
+    assert hits == ["territoire", "commune"]
