@@ -330,6 +330,13 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     return render(request, "list.html", listing)
 
 
+def kind_label(cat: search.Catalog, item: search.Item, t: Callable[..., str]) -> str:
+    """A result's kind: a territory's level, as its page names it (« Commune », « Territoire d'usage »: the
+    two « Tarentaise » were both « Territoires »), else its list."""
+    territory = cat.territories.get(item.iri) if item.kind == "territoires" else None
+    return t("kind_" + territory.level) if territory else t(item.kind)
+
+
 def _query(q: str, kinds: list[str], chosen: dict[str, list[str]]) -> str:
     """The query string of another search with the same kinds and facets."""
     facets = [(name, key) for name, keys in chosen.items() for key in keys]
@@ -360,7 +367,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
             local_path(it.iri, cat.base),
             cat.label(it.iri, lang),
             it.kind,
-            t(it.kind),
+            kind_label(cat, it, t),
             s.text,
             s.spans,
             sorted(value_label(cat, v, lang) for v in it.facets.get("departement", ())),

@@ -1293,3 +1293,33 @@ def test_items_of_a_page_with_one_name_and_place_are_told_apart(site):
         store.update(
             f"DROP GRAPH {graph} ;\nDELETE WHERE {{ GRAPH <{store.meta_graph}> {{ {graph} ?p ?o }} }}"
         )
+
+
+def test_a_search_result_names_a_territory_s_level_as_its_page_does(tmp_path):
+    """Both « Tarentaise », the Loire commune and the Savoie valley, were tagged « Territoires » in the
+    search's results, where their pages say « Commune » and « Territoire d'usage »: results name a
+    territory's level as its page does."""
+    from graph.store import OxigraphStore
+
+    ttl = f"""@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    @prefix igeo: <http://rdf.insee.fr/def/geo#> .
+    <{BASE}id/commune/42306> a igeo:Commune ; rdfs:label "Tarentaise"@fr ; igeo:codeINSEE "42306" .
+    <{BASE}id/territoire/tarentaise> a <https://w3id.org/communs-services/def#InformalArea> ;
+      rdfs:label "Tarentaise"@fr ."""
+    store = OxigraphStore(BASE)
+    triples = [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)]
+    store.replace_graph(BASE + "graph/territoires", triples, GraphMeta("territoires", "territoires.ttl"))
+    with serve(store, tmp_path) as url:
+        wait_for_index(url)
+        found = httpx.get(f"{url}/recherche.json", params={"q": "Tarentaise"}).json()["items"]
+        kinds = {i["iri"].rsplit("/", 2)[1]: (i["kind"], i["kind_label"]) for i in found}
+        assert kinds == {
+            "commune": ("territoires", "Commune"),
+            "territoire": ("territoires", "Territoire d'usage"),
+        }
+        tags = re.findall(r'<span class="tag">(.*?)</span>', httpx.get(f"{url}/recherche?q=Tarentaise").text)
+        assert sorted(tags) == ["Commune", "Territoire d&#39;usage"]
+        for item in found:  # as the page names it
+            page = httpx.get(item["iri"].replace(BASE, url + "/")).text
+            kind = item["kind_label"].replace("'", "&#39;")
+            assert f'<p class="kind">{kind}</p>' in page
