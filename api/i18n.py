@@ -242,6 +242,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kind_organisation": ("Acteur", "Actor"),
     "kind_evenement": ("Événement", "Event"),
     "kind_territoire": ("Territoire", "Territory"),
+    "kind_theme": ("Thème", "Theme"),
+    "kind_public": ("Public", "Audience"),
     "kind_commune": ("Commune", "Municipality"),
     "kind_epci": ("Intercommunalité (EPCI)", "Intercommunality (EPCI)"),
     "kind_departement": ("Département", "Département"),

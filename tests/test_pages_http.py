@@ -642,6 +642,21 @@ def test_lists_and_search_name_items_as_their_pages_do(url):
     assert [i["label"] for i in found if i["iri"].endswith("/id/theme/mobilite")] == ["Mobility"]
 
 
+def test_a_search_result_names_its_kind_in_the_singular_as_its_page_does(url):
+    """Results tagged « Commune » beside « Lieux de services » and « Projets »: each result names its kind
+    as its own page's header does."""
+    seen = set()
+    for q in ("saisonniers", "mobilité", "Briançon", "ADRETS"):
+        for item in httpx.get(f"{url}/recherche.json", params={"q": q}).json()["items"]:
+            if item["kind"] in seen or item["kind"] in ("themes", "publics"):  # a concept: its scheme's name
+                continue
+            seen.add(item["kind"])
+            page = httpx.get(item["iri"].replace(BASE, url + "/")).text
+            kind = html.escape(item["kind_label"])
+            assert f'<p class="kind">{kind}</p>' in page, item
+    assert seen == {"projets", "acteurs", "ressources", "evenements", "territoires"}
+
+
 def test_a_search_past_its_ranked_matches_pages_through_all_of_them(url):
     """Only the first RANKED matches are ranked; the pages after them follow in index order. Walked to the
     end, the pages hold every match once, as many as the total says."""
