@@ -279,8 +279,9 @@ def _timeout(request: Request, params: list[tuple[str, str]]) -> float:
 async def _query(request: Request, params: list[tuple[str, str]], query: str) -> Response:
     # SPARQLWrapper sends several format= values, some of them comma-separated lists.
     asked = [t for k, v in params if k == "format" for t in v.split(",") if t.strip()]
-    if request.method != "POST" and _wants_page(request.headers.get("accept"), asked):
-        return _page(request, query)  # a browser following a link to a query
+    # A link's Accept or a named format=html; a POST's Accept is a script's (the page's own fetch included).
+    if _wants_page(request.headers.get("accept") if request.method != "POST" else None, asked):
+        return _page(request, query)
     checked = sparql_text.canonical(query)  # what is checked is what runs
     base = _endpoint(request)
     sparql_text.check_remote(checked, _settings(request).service_allowlist, base)

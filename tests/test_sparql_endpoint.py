@@ -166,6 +166,15 @@ def test_a_format_named_that_the_result_cannot_take_is_a_406_naming_those_it_can
     assert html.escape(COUNT_PROJECTS, quote=False) in body.decode()
 
 
+def test_a_form_posted_with_format_html_gets_the_page_with_its_query(server: Server) -> None:
+    """POST format=html was a 400 while GET gave the page: a form posts a query too long for a URL. Only a
+    named format=html does: a POST whose Accept puts HTML first still gets data (the page's own fetch)."""
+    status, headers, body = query(server, COUNT_PROJECTS, "application/sparql-results+json", format="html")
+    assert status == 200 and headers["content-type"].startswith("text/html"), body
+    page = body.decode()
+    assert html.escape(COUNT_PROJECTS, quote=False) + "</textarea>" in page and "data-run" in page
+
+
 def test_unknown_format_and_get_without_query(server: Server) -> None:
     status, _, body = query(server, COUNT_PROJECTS, format="png")
     assert status == 400 and b"format" in body
