@@ -233,7 +233,7 @@ def _follow_page(request: Request, m: model.Contributions, rid: str | None) -> H
     reason = next((c.reason for c in reversed(history) if c.reason), None)
     context = {
         "record": record,
-        "reason": reason if record.state in (model.REJECTED, model.DELETED) else None,
+        "reason": reason if record.state in (model.REJECTED, model.DELETED, model.CLOSED) else None,
         "history": history,
         "new": request.query_params.get("nouvelle") == "1",
         "contact_removed": any(

@@ -17,11 +17,12 @@ from api.accounts import CSRF_FIELD, User, current_user
 from api.contribution_forms import ERRORS, STRING
 from api.i18n import data_label, language, translator
 from api.named_queries import refusals
-from api.pages import render
+from api.pages import local_path, render
 from graph import contributions as model
 from graph import formats
 from graph.contact import scrub
 from graph.contributions import Content, ContributionError, Contributions, UnknownContribution
+from graph.describe import labels_of, pick
 from graph.namespaces import DCTERMS, PROV, RDFS, SCHEMA
 from graph.terms import Triples, iri, lit
 
@@ -31,6 +32,7 @@ router = APIRouter()
 DECISIONS: dict[str, Callable[[Contributions, str, User, str], object]] = {
     "accepter": lambda m, rid, u, reason: m.accept(rid, u.username, u.name),
     "rejeter": lambda m, rid, u, reason: m.reject(rid, u.username, u.name, reason),
+    "traiter": lambda m, rid, u, reason: m.close(rid, u.username, u.name, reason or None),
     "supprimer": lambda m, rid, u, reason: m.delete(rid, u.username, u.name, reason or None),
     "restaurer": lambda m, rid, u, reason: m.restore(rid, u.username, u.name),
 }
@@ -133,7 +135,8 @@ def queue(request: Request) -> Response:
     if redirect := sign_in_first(request):
         return redirect
     m = shared.contributions_of(request)
-    lists = {s: m.by_state(s) for s in (model.PENDING, model.ACCEPTED, model.REJECTED, model.DELETED)}
+    states = (model.PENDING, model.ACCEPTED, model.REJECTED, model.CLOSED, model.DELETED)
+    lists = {s: m.by_state(s) for s in states}
     context = {"lists": lists, "labels": shared.labels(request), "kind_iri": m.kind_iri, **STAFF}
     return shared.page(request, "moderation.html", context)
 
@@ -155,9 +158,15 @@ def _edit_page(
     **refused,
 ):
     """The moderator is warned of public fields that look like they hold an email address or a phone
-    number: they would be published as typed. ``refused``: the form as sent and why (form_context);
+    number: they would be published as typed. A report names the page it is about by its label, for the
+    moderator to correct it there. ``refused``: the form as sent and why (form_context);
     ``reasons``: the reason typed in a refused decision's form, by action, shown in it again."""
     public = {"titre": content.title, "resume": content.summary, "url": content.url or ""}
+    m = shared.contributions_of(request)
+    reported = m.reported(record.content)
+    if reported:
+        found = labels_of(m.store, [ox.NamedNode(reported)]).get(reported)
+        reported_label = pick(found, STAFF["lang"], reported)
     context = shared.form_context(
         request,
         content,
@@ -165,7 +174,8 @@ def _edit_page(
         **refused,
         record=record,
         named=record.contributor_label != model.ANONYMOUS_LABEL,  # a name a moderator may hide
-        history=shared.contributions_of(request).history(record.id),
+        history=m.history(record.id),
+        reported=reported and {"href": local_path(reported, m.minter.base), "label": reported_label},
         personal=[STAFF["t"]("field_" + name) for name, text in public.items() if scrub(text) != text],
         reasons=reasons or {},
         reason_max=REASON_MAX,
@@ -412,9 +422,11 @@ RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": "
 
 @router.post(
     "/api/contributions/{rid}/{action}",
-    summary="Accepter, rejeter, supprimer ou restaurer une ressource",
+    summary="Accepter, rejeter, traiter, supprimer ou restaurer une ressource",
     description="Réservé à la modération. rejeter demande un motif (montré au contributeur), supprimer "
-    "l'accepte. restaurer remet la ressource dans l'état d'avant sa suppression ou son rejet : publiée "
+    "et traiter l'acceptent. traiter clôt un signalement (une proposition dont le lien est une page de la "
+    "plateforme, que accepter refuse) sans rien publier. restaurer remet la ressource dans l'état d'avant "
+    "sa suppression, son rejet ou son traitement : publiée "
     "seulement si elle l'était, sinon en attente.",
     responses={
         200: {
@@ -452,7 +464,8 @@ RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": "
 async def api_moderate(
     request: Request, rid: str = RID, action: str = Path(json_schema_extra={"enum": list(DECISIONS)})
 ) -> JSONResponse:
-    """``accepter``, ``rejeter`` (body {"motif": …}), ``supprimer``, ``restaurer``: moderators only."""
+    """``accepter``, ``rejeter`` (body {"motif": …}), ``traiter``, ``supprimer``, ``restaurer``: moderators
+    only."""
     shared.api_guard(request)
     user = moderator(request)
     m = shared.contributions_of(request)

@@ -46,12 +46,20 @@ LICENSE_NAMES = {
 }
 
 PENDING, ACCEPTED, REJECTED, DELETED = "en-attente", "acceptee", "rejetee", "supprimee"
-STATE_LABELS = {PENDING: "en attente", ACCEPTED: "acceptée", REJECTED: "rejetée", DELETED: "supprimée"}
+CLOSED = "traitee"  # a report on one of the platform's pages, handled where that page's data lives
+STATE_LABELS = {
+    PENDING: "en attente",
+    ACCEPTED: "acceptée",
+    REJECTED: "rejetée",
+    DELETED: "supprimée",
+    CLOSED: "traitée",
+}
 ACTION_LABELS = {
     "proposition": "Proposition",
     "modification": "Modification",
     "acceptation": "Acceptation",
     "rejet": "Rejet",
+    "traitement": "Traitement du signalement",
     "suppression": "Suppression",
     "restauration": "Restauration",
     "retour": "Retour à une version antérieure",
@@ -549,8 +557,21 @@ class Contributions:
             hide_name=hide_name,
         )
 
+    def reported(self, content: Content) -> str | None:
+        """The platform's page a proposal reports an error on (its link is one of our IRIs, as a page's
+        « Signaler une erreur » link fills it): to correct where that page's data lives, never to publish
+        as a resource of its own."""
+        return content.url if content.url and content.url.startswith(self.minter.base) else None
+
     def accept(self, rid: str, user: str, user_label: str) -> int:
+        record = self.record(rid)
+        if record and self.reported(record.content):
+            raise ContributionError("impossible : un signalement se traite, il ne se publie pas")
         return self._change(rid, user, user_label, "acceptation", (PENDING,), ACCEPTED, rewrite=True)
+
+    def close(self, rid: str, user: str, user_label: str, reason: str | None = None) -> int:
+        """A report handled: closed, nothing published (``reason`` tells the reporter what was done)."""
+        return self._change(rid, user, user_label, "traitement", (PENDING,), CLOSED, reason=reason)
 
     def reject(self, rid: str, user: str, user_label: str, reason: str) -> int:
         return self._change(rid, user, user_label, "rejet", (PENDING,), REJECTED, reason=reason)
@@ -559,12 +580,12 @@ class Contributions:
         return self._change(rid, user, user_label, "suppression", (ACCEPTED, PENDING), DELETED, reason=reason)
 
     def restore(self, rid: str, user: str, user_label: str) -> int:
-        """Deleted or rejected → the state it had before, with the content it had: only a resource that was
-        accepted is published again, a pending one waits again for a decision (the last change set is the
-        deletion or rejection: nothing else applies to a deleted or rejected resource)."""
+        """Deleted, rejected or closed → the state it had before, with the content it had: only a resource
+        that was accepted is published again, a pending one waits again for a decision (the last change set
+        is the deletion, rejection or closing: nothing else applies to a resource in those states)."""
         last = self.history(rid)[-1:]
         before = last[0].state_before if last and last[0].state_before in (ACCEPTED, PENDING) else PENDING
-        return self._change(rid, user, user_label, "restauration", (DELETED, REJECTED), before)
+        return self._change(rid, user, user_label, "restauration", (DELETED, REJECTED, CLOSED), before)
 
     def revert(self, rid: str, to_version: int, user: str, user_label: str) -> int:
         """A new version with an old one's content (history only grows), in the current state's graph; the

@@ -943,6 +943,32 @@ def test_every_sign_in_redirect_keeps_the_query_url_encoded(client):
         assert location == f"/connexion?suite={path}%3Flang%3Den%26a%3D1", path
 
 
+def test_a_report_on_a_page_is_handled_not_published(client, app, store):
+    """A page's « Signaler une erreur » link proposes with the page's IRI as its link: accepting it
+    published a resource whose link was that page. It is a report on the page, named to the moderator, who
+    closes it as handled (nothing public, the reporter sees it) or rejects it; it cannot be accepted."""
+    tallard = store.minter.thing("commune", "05170")
+    login(client, app, "rapporteur", "contributeur")
+    sent = propose(client, titre="Horaires faux pour Tallard", url=tallard, resume="La mairie ouvre à 9 h.")
+    rid = re.search(r"/mes-propositions/([a-z0-9-]+)", client.get("/mes-propositions").text).group(1)
+    assert sent.status_code == 303
+    client.cookies.clear()
+    login(client, app)
+    page = client.get(f"/moderation/{rid}").text
+    assert 'Signalement sur <a href="/id/commune/05170">Tallard</a>' in page, page
+    assert 'value="accepter"' not in page and 'value="enregistrer_accepter"' not in page
+    assert moderate(client, rid, action="accepter").status_code == 409
+    r = moderate(client, rid, action="traiter", motif="Horaires corrigés dans la liste des lieux.")
+    assert r.status_code == 303 and Contributions(store, b"").state(rid) == model.CLOSED
+    assert "Horaires faux" not in public_text(store) and client.get(f"/id/ressource/{rid}").status_code == 404
+    assert "Traitée (1)" in client.get("/moderation").text
+    client.cookies.clear()
+    login(client, app, "rapporteur", "contributeur")
+    assert "traitée" in client.get("/mes-propositions").text
+    follow = client.get(f"/mes-propositions/{rid}").text
+    assert "Horaires corrigés dans la liste des lieux." in follow and "Traitement du signalement" in follow
+
+
 def test_a_signed_in_contributor_finds_their_proposals_named_or_not_and_no_one_else_s(client, app):
     """« Mes propositions »: what the account proposed, its name shown or not, with the state as it goes;
     each opens its follow-up page without the emailed link; another's proposal is a 404 there."""

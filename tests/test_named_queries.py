@@ -138,7 +138,7 @@ def test_the_contribution_api_is_declared_with_its_body_answers_and_auth(api_url
     assert spec["components"]["securitySchemes"]["jeton"]["scheme"] == "bearer"
     moderate = spec["paths"]["/api/contributions/{rid}/{action}"]["post"]
     action = next(p for p in moderate["parameters"] if p["name"] == "action")
-    assert action["schema"]["enum"] == ["accepter", "rejeter", "supprimer", "restaurer"]
+    assert action["schema"]["enum"] == ["accepter", "rejeter", "traiter", "supprimer", "restaurer"]
     record = spec["paths"]["/api/contributions/{rid}"]["get"]
     for op in (moderate, record):
         assert op["security"] == [{"jeton": []}, {"session": []}] and {"401", "403", "404"} <= set(
