@@ -471,19 +471,25 @@ class Contributions:
 
     def converge(self) -> None:
         """What earlier versions published, brought to today's form at start-up (the version graphs stay
-        as they were written): links as IRIs, as in every other graph; the graph's triple count in
-        graph/meta, and no graph licence (earlier ones stated one, which some resources' contradicted)."""
+        as they were written): links as IRIs, as in every other graph; summaries' lines ended by line feeds
+        (a browser's CR LF was published as sent until 2026-12); the graph's triple count in graph/meta,
+        and no graph licence (earlier ones stated one, which some resources' contradicted)."""
         public, meta = self.public_graph(), self.store.meta_graph
+        summary = f'GRAPH <{public}> {{ ?s <{SCHEMA}description> ?d FILTER(CONTAINS(?d, "\\r")) }}'
         old = f"VALUES ?p {{ {_links} }} GRAPH <{public}> {{ ?s ?p ?u FILTER(isLiteral(?u)) }}"
         counted = f"GRAPH <{meta}> {{ <{public}> <{VOID}triples> ?n }}"
         licensed = f"GRAPH <{meta}> {{ <{public}> <{DCTERMS}license> ?l }}"
         described = f"FILTER(NOT EXISTS {{ {counted} }} || EXISTS {{ {licensed} }})"
-        stale = f"{{ {old} }} UNION {{ GRAPH <{public}> {{ ?s ?p ?o }} {described} }}"
+        stale = f"{{ {old} }} UNION {{ {summary} }} UNION {{ GRAPH <{public}> {{ ?s ?p ?o }} {described} }}"
         if self.store.select(f"SELECT ?s WHERE {{ {stale} }} LIMIT 1"):
             self.store.update(
                 f"DELETE {{ GRAPH <{public}> {{ ?s ?p ?u }} }}"
                 f" INSERT {{ GRAPH <{public}> {{ ?s ?p ?i }} }}"
-                f" WHERE {{ {old} BIND(IRI(STR(?u)) AS ?i) }} ;\n{self._provenance()}"
+                f" WHERE {{ {old} BIND(IRI(STR(?u)) AS ?i) }} ;\n"
+                f"DELETE {{ GRAPH <{public}> {{ ?s <{SCHEMA}description> ?d }} }}"
+                f" INSERT {{ GRAPH <{public}> {{ ?s <{SCHEMA}description> ?n }} }}"
+                f' WHERE {{ {summary} BIND(REPLACE(?d, "\\r\\n?", "\\n") AS ?n) }} ;\n'
+                f"{self._provenance()}"
             )
 
     def _provenance(self) -> str:

@@ -162,3 +162,18 @@ def test_markup_tags_are_not_words_of_the_iri():
     """The IRI is permanent: a tag typed in the title (kept in it, shown escaped) is not one of its words."""
     rid = Contributions.new_id("Carte des <script>alert(1)</script> tiers-lieux <b>Queyras</b> < 3 km")
     assert re.fullmatch(r"carte-des-alert-1-tiers-lieux-queyras-3-km-[0-9a-f]{6}", rid), rid
+
+
+def test_summaries_published_with_cr_lf_converge_to_line_feeds(model: Contributions):
+    """Until 2026-12 a browser's CR LF reached the public graph as sent: the next start ends each line of
+    a published summary with a line feed, its language kept; the version graphs stay as written."""
+    old = Content("Guide des trois étapes", "Trois étapes :\r\n\r\n- accueillir ;\r- orienter.", "guide")
+    rid, _ = model.propose(old, Contributor("Ana", "ana@example.net"))
+    model.accept(rid, "modo", "Modé")
+    query = "SELECT ?d WHERE { ?r <http://schema.org/description> ?d }"
+    r = {"r": ox.NamedNode(model.iri(rid))}
+    assert "\r" in model.store.select(query, r)[0]["d"].value
+    model.converge()
+    assert [x["d"] for x in model.store.select(query, r)] == [
+        ox.Literal("Trois étapes :\n\n- accueillir ;\n- orienter.", language="fr")
+    ]
