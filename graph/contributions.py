@@ -567,7 +567,7 @@ class Contributions:
         """The platform's page a proposal reports an error on (its link is one of our IRIs, as a page's
         « Signaler une erreur » link fills it): to correct where that page's data lives, never to publish
         as a resource of its own."""
-        return content.url if content.url and content.url.startswith(self.minter.base) else None
+        return content.url if content.url and content.url.startswith(self.minter.base + "id/") else None
 
     def accept(self, rid: str, user: str, user_label: str) -> int:
         record = self.record(rid)

@@ -177,3 +177,12 @@ def test_summaries_published_with_cr_lf_converge_to_line_feeds(model: Contributi
     assert [x["d"] for x in model.store.select(query, r)] == [
         ox.Literal("Trois étapes :\n\n- accueillir ;\n- orienter.", language="fr")
     ]
+
+
+def test_a_proposal_is_a_report_when_it_links_to_a_resource_page_only(model: Contributions, base_iri: str):
+    """A page's « Signaler une erreur » link fills the page's IRI: that proposal is a report; one linking to
+    a file the platform serves (an accepted resource's upload) or an outside site is a resource."""
+    page, upload = base_iri + "id/commune/05170", base_iri + "fichiers/abc/guide.pdf"
+    assert model.reported(Content("Erreur", "Horaires faux.", "guide", url=page)) == page
+    assert model.reported(Content("Guide", "Le guide.", "guide", url=upload)) is None
+    assert model.reported(content()) is None
