@@ -7,14 +7,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import json
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pyoxigraph as ox
 from pydantic import ValidationError
 
-from graph import formats, search
+from graph import formats, search, sparql_text
 from graph.dumps import public_counts
 from graph.settings import DATA_DIR, Settings
 from graph.store import DEFAULT_GRAPH, OxigraphStore, Store, StoreError, open_store
@@ -173,16 +175,43 @@ QUERY_FORMATS = (formats.SPARQL_JSON, formats.CSV, formats.TSV)  # and "table", 
 
 
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
+    """Any query form, under /sparql's rules (SERVICE only to the allow-listed endpoints), its errors
+    worded as /sparql words them."""
     text = Path(args.file).read_text(encoding="utf-8") if args.file else args.sparql
     if not text:
         raise UsageError("give a query, or --file FILE.rq")
+    text = sparql_text.canonical(text)
+    sparql_text.check_remote(text, settings.service_allowlist, None)
+    text = sparql_text.star_in_order(text, lambda probe: [v.value for v in ox.Store().query(probe).variables])
+    form, public = sparql_text.query_form(text), not args.private
+    graph = form in ("CONSTRUCT", "DESCRIBE")
+    offered = formats.RDF if graph else QUERY_FORMATS
+    token = args.format or ("turtle" if graph else "table")
+    fmt = formats.find(offered, token)
+    if fmt is None and (graph or token != "table"):
+        raise UsageError(f"a {form or ''} query gives no --format {token}: use {formats.names(offered)}")
     with _opened(settings, read_only=args.store_read_only) as store:
-        rows = store.select(text, public=not args.private)
-    names = list(dict.fromkeys(k for r in rows for k in r))
-    if args.format is None:
-        print(_format_table(rows, names))
-    else:
-        print(formats.write_rows(args.format, names, rows).decode().rstrip("\n"))
+        try:
+            if form == "ASK":
+                answer = store.ask(text, public=public)
+                print(
+                    json.dumps({"head": {}, "boolean": answer})
+                    if fmt == formats.SPARQL_JSON
+                    else str(answer).lower()
+                )
+            elif graph:
+                sys.stdout.buffer.write(formats.serialize(store.construct(text, public=public), fmt))
+            else:
+                rows = store.select(text, public=public)
+                names = list(dict.fromkeys(k for r in rows for k in r))
+                out = (
+                    _format_table(rows, names)
+                    if fmt is None
+                    else formats.write_rows(fmt, names, rows).decode()
+                )
+                print(out.rstrip("\n"))
+        except StoreError as e:
+            raise StoreError(sparql_text.as_written(text, str(e))) from None
     return 0
 
 
@@ -202,12 +231,27 @@ def format_option(
     return parse
 
 
+def graph_option(token: str) -> str:
+    """``--graph``: an absolute IRI, checked as the store would check it, before anything is read."""
+    try:
+        return ox.NamedNode(token).value
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not an IRI: {token!r} ({e})") from None
+
+
+def _known(store: Store, graph: str | None) -> None:
+    """``--graph`` naming no graph of the store would export or validate nothing, and say it succeeded."""
+    if graph and not store.has_graph(graph):
+        raise UsageError(f"<{graph}> is no graph of this store (communs stats lists them)")
+
+
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     with _opened(settings, read_only=args.store_read_only) as store:
         named = store.graphs() if args.private else store.public_graphs()
         graphs = [args.graph] if args.graph else [DEFAULT_GRAPH, *named]  # all, as the download has them
         if args.graph and not args.private and not store.minter.is_public_graph(args.graph):
             raise UsageError(f"<{args.graph}> is not public: add --private to export it")
+        _known(store, args.graph)
         with open(args.output, "wb") if args.output else contextlib.nullcontext(sys.stdout.buffer) as out:
             store.dump(out, args.format.rdf, graphs)
     return 0
@@ -232,6 +276,7 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     from graph.validation import validate_store
 
     with _opened(settings, read_only=args.store_read_only) as store:
+        _known(store, args.graph)
         conforms, report = validate_store(store, graph=args.graph)
     print(report)
     return 0 if conforms else EXIT_INVALID
@@ -249,7 +294,12 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
             if args.password_stdin:
                 password = sys.stdin.readline().rstrip("\n")
             else:
-                password = getpass.getpass(f"mot de passe pour {args.username} : ")
+                try:
+                    password = getpass.getpass(f"mot de passe pour {args.username} : ")
+                except EOFError:
+                    raise UsageError(
+                        "no password typed: type it, or give it on stdin with --password-stdin"
+                    ) from None
             user = accounts.add(args.username, password, args.role or "contributeur", args.name or "")
             print(f"compte « {user.username} » créé ({user.role})")
         elif args.action == "role":
@@ -310,13 +360,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", choices=sorted(IMPORTERS), help="what the file holds")
     p.add_argument("path", help="the file to import")
     p.add_argument("services", nargs="?", help="data-inclusion: the services file next to the structures")
-    p.add_argument("--graph", help="target named graph IRI (rdf)")
+    p.add_argument("--graph", type=graph_option, help="target named graph IRI (rdf)")
     p.add_argument(
         "--format", type=format_option(formats.RDF), help="RDF format; default: from the extension"
     )
     p.add_argument("--mapping", help="mapping file (places)")
 
-    p = verbs.add_parser("serve", parents=[common], help="serve the web pages, SPARQL endpoint and API")
+    secrets = [
+        (Settings.env_name(n), f.description)
+        for n, f in Settings.model_fields.items()
+        if not f.json_schema_extra["cli"]
+    ]
+    p = verbs.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the web pages, SPARQL endpoint and API",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="set in the environment only (no flag: a secret must not show in ps):\n"
+        + "\n".join(f"  {env}  {help}" for env, help in secrets),
+    )
     p.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
     )
@@ -327,7 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sparql", nargs="?", help="the query (or --file)")
     p.add_argument("--file", help="read the query from a .rq file")
     p.add_argument(
-        "--format", type=format_option(QUERY_FORMATS, "table"), help="table (default), json, csv, tsv"
+        "--format",
+        help="SELECT, ASK: table (default), json, csv, tsv; CONSTRUCT, DESCRIBE: turtle (default), jsonld…",
     )
     p.add_argument("--private", action="store_true", help="query the private graphs (administrators only)")
 
@@ -335,12 +398,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format", type=format_option(formats.RDF), default=formats.NQUADS, help="RDF format; nquads"
     )
-    p.add_argument("--graph", help="only this named graph")
+    p.add_argument("--graph", type=graph_option, help="only this named graph")
     p.add_argument("--output", help="file to write (default: standard output)")
     p.add_argument("--private", action="store_true", help="include private graphs (administrators only)")
 
     p = verbs.add_parser("validate", parents=[common], help="check the data against the SHACL shapes")
-    p.add_argument("--graph", help="only this named graph")
+    p.add_argument("--graph", type=graph_option, help="only this named graph")
 
     verbs.add_parser("stats", parents=[common], help="triples per graph, instances per class")
 
@@ -357,7 +420,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="what the account may do (add: default contributeur; role)",
     )
     p.add_argument("--name", help="display name (add)")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin (add)")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password (10 characters at least) from stdin (add)",
+    )
     p.add_argument("--label", default="script", help="what the token is for (token)")
     return parser
 
@@ -378,10 +445,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.verb](args, settings_from(args))
-    except (SourceError, StoreError, UsageError) as e:
+    except (SourceError, StoreError, UsageError, sparql_text.Refused) as e:
         print(f"communs: error: {e}", file=sys.stderr)
     except BrokenPipeError:
         return 0
+    except OSError as e:  # a file that cannot be read or written (--output in a folder that is not there)
+        print(f"communs: error: {e}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

@@ -391,7 +391,8 @@ async def _run(
     except QueryTimeout as e:
         raise Refused(504, str(e)) from e
     except StoreError as e:
-        raise _store_problem(_as_written(written, e)) from e
+        said = sparql_text.as_written(written, str(e))
+        raise _store_problem(e if said == str(e) else StoreError(said)) from e
     return answer, first, complete
 
 
@@ -425,21 +426,6 @@ def _stream(first: list[bytes], answer: Answer, done: Callable[[], None]) -> Ite
     finally:
         answer.close()
         done()
-
-
-def _as_written(query: str, e: StoreError) -> StoreError:
-    """A syntax error placed in the text the client sent (:func:`as_sparql11` may have rewritten it, and a
-    remote store's server read it with our prologue), and the first word named when it is no query form,
-    or the prefixes used undeclared, where the engine's words would not help. A remote server's other
-    refusals are its own to word."""
-    if not str(e).startswith(("invalid SPARQL:", "the SPARQL server rejected the request:")):
-        return e
-    try:
-        ox.Store().query(query)
-    except SyntaxError as original:
-        said = sparql_text.no_query_form(query) or sparql_text.undeclared_prefixes(query) or original
-        return StoreError(f"invalid SPARQL: {said}")
-    return e
 
 
 async def _update(request: Request, params: list[tuple[str, str]], text: str) -> Response:

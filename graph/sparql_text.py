@@ -440,6 +440,20 @@ def undeclared_prefixes(query: str) -> str | None:
     )
 
 
+def as_written(query: str, error: str) -> str:
+    """A syntax error placed in the text the client sent (:func:`as_sparql11` may have rewritten it, and a
+    remote store's server read it with our prologue), and the first word named when it is no query form,
+    or the prefixes used undeclared, where the engine's words would not help. A remote server's other
+    refusals are its own to word."""
+    if not error.startswith(("invalid SPARQL:", "the SPARQL server rejected the request:")):
+        return error
+    try:
+        ox.Store().query(query)
+    except SyntaxError as original:
+        return f"invalid SPARQL: {no_query_form(query) or undeclared_prefixes(query) or original}"
+    return error
+
+
 def _place(text: str, start: int) -> str:
     """Where ``start`` is in ``text``, as line:column (both from 1), as the engine says it."""
     line, column = text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)

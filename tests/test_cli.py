@@ -88,6 +88,17 @@ def test_query_formats(loaded):
     assert communs("query", q, "--format", "csv", store=loaded).stdout.splitlines() == ["code", "84"]
     assert communs("query", q, "--format", "tsv", store=loaded).stdout.splitlines() == ["?code", '"84"']
     assert "84" in communs("query", q, store=loaded).stdout
+    star = "SELECT * WHERE { ?s ?p ?o } LIMIT 1"  # the query's order, as /sparql gives it (not o, p, s)
+    assert communs("query", star, "--format", "csv", store=loaded).stdout.splitlines()[0] == "s,p,o"
+    ask = "ASK { ?s a <http://rdf.insee.fr/def/geo#Region> }"
+    assert communs("query", ask, store=loaded).stdout.strip() == "true"
+    assert json.loads(communs("query", ask, "--format", "json", store=loaded).stdout)["boolean"] is True
+    construct = "CONSTRUCT WHERE { <https://data.adrets-asso.fr/id/region/84> ?p ?o }"
+    for args, fmt in (((), "turtle"), (("--format", "jsonld"), "json-ld")):
+        done = communs("query", construct, *args, store=loaded)
+        assert done.returncode == 0 and len(rdflib.Graph().parse(data=done.stdout, format=fmt)) > 3, (
+            done.stderr
+        )
 
 
 def test_export_is_parsable_and_has_no_private_graph(loaded, tmp_path):
@@ -133,6 +144,20 @@ def test_unparsable_rdf_names_file_and_line_and_touches_nothing(small_store, tmp
         (["query"], "give a query, or --file FILE.rq"),
         (["export", "--graph", "https://data.adrets-asso.fr/graph/prive/x"], "is not public: add --private"),
         (["user", "role", "quelquun"], "give --role"),
+        (
+            ["query", "ASK {{ SERVICE <http://x.example/> {{ ?s ?p ?o }} }}"],
+            "SERVICE <http://x.example/> refused",
+        ),
+        (
+            ["query", "SELECT * WHERE {{ ?s cs:x ?o }}"],
+            "add PREFIX cs: <https://w3id.org/communs-services/def#>",
+        ),
+        (["query", "ASK {{}}", "--format", "ttl"], "gives no --format ttl"),
+        (["query", "SELECT * {{}}", "--format", "jsonld"], "gives no --format jsonld"),
+        (["import", "rdf", "{tmp}/data.xyz", "--graph", "not-an-iri"], "not an IRI: 'not-an-iri'"),
+        (["export", "--output", "/nonexistent/dir/x.nq"], "No such file or directory"),
+        (["export", "--graph", "https://nope.example/g"], "is no graph of this store"),
+        (["validate", "--graph", "https://nope.example/g"], "is no graph of this store"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_2(small_store, tmp_path, args, message):
