@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import gzip
 import json
+import logging
 import math
 import os
 import shutil
@@ -35,6 +36,7 @@ SETTLE = 1.0  # seconds after a write before a build: one change is several upda
 CLOSE_WAIT = 10.0  # seconds close() waits for a build under way, as the app's stop for a search refresh
 RETRY_AFTER = 10  # seconds a client is told to wait for a build while this process has timed none
 _P = sparql_prefixes()
+log = logging.getLogger(__name__)
 
 
 def _label(v: str) -> tuple[str, str]:
@@ -257,20 +259,25 @@ class Dumps:
             self.ensure()
 
     def _follow(self) -> None:
-        """Build until the downloads are the store's version; a failed build keeps the previous one and
-        stops (the page says why; the next write or request tries again)."""
+        """Build until the downloads are the store's version; a failed build, or the store's version
+        unread after one (a remote server gone), keeps the previous build and stops (the page and the log
+        say why; the next write or request tries again): an exception ending the thread would leave it
+        taken for under way, and no build would ever begin again."""
         while True:
             self._begun = begun = time.monotonic()
-            if not self._closed.wait(SETTLE):
-                try:
+            try:
+                if not self._closed.wait(SETTLE):
                     self.build()
                     self.error = None
                     self._took = time.monotonic() - begun
-                except Exception as e:  # noqa: BLE001
-                    self.error = str(e)
-            with self._lock:
-                if self.error or self._closed.is_set() or not self._stale():
-                    self._thread = None
+                with self._lock:
+                    if self._closed.is_set() or not self._stale():
+                        self._thread = None
+                        return
+            except Exception as e:  # noqa: BLE001
+                log.warning("downloads not built: %s", e)
+                with self._lock:
+                    self.error, self._thread = str(e), None
                     return
 
     def close(self) -> None:
