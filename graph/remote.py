@@ -50,6 +50,9 @@ GRAPH_ACCEPT = f"{NT}, {formats.TURTLE.media_type};q=0.5"
 RETRIES = 2  # extra attempts for a read that met a transient failure
 BACKOFF = 0.3  # seconds before the first retry, doubled each time
 DOWN_FOR = 1.0  # seconds during which a server that refused a connection is not asked again
+# Seconds to connect, and to answer the version's one-triple read: past them the server is taken for down
+# (a hung one accepts connections, its system does, but answers nothing).
+ANSWER_WITHIN = 5.0
 VERSION_TTL = 1.0  # seconds a version read from the server is trusted (other processes may write)
 VERSION_PREDICATE = CS + "versionDuStore"
 # Each public graph's size as the server counted it at our last write or look: a count that differs
@@ -122,7 +125,7 @@ class RemoteStore(Store):
         self.password = unquote(parts.password) if parts.password else self.settings.remote_password
         self.timeout = self.settings.remote_timeout
         self.client = httpx.Client(
-            timeout=httpx.Timeout(self.timeout, connect=min(5.0, self.timeout)),
+            timeout=httpx.Timeout(self.timeout, connect=min(ANSWER_WITHIN, self.timeout)),
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
             follow_redirects=False,
         )
@@ -291,7 +294,7 @@ class RemoteStore(Store):
             self.query_url,
             data={"query": query, **dataset},
             headers={"Accept": accept},
-            timeout=httpx.Timeout(timeout or self.timeout, connect=min(5.0, self.timeout)),
+            timeout=httpx.Timeout(timeout or self.timeout, connect=min(ANSWER_WITHIN, self.timeout)),
         )
         response = self._send(request, idempotent=True, stream=stream)
         cut = response.headers.get("x-sparql-maxrows")
@@ -419,7 +422,7 @@ class RemoteStore(Store):
     def _gsp_write(self, method: str, graph: str, triples: Iterable[ox.Triple | str]) -> None:
         """``triples`` (or N-Triples lines) written to ``graph`` by one PUT or POST."""
         body = "".join(f"{t} .\n" for t in triples).encode()
-        timeout = httpx.Timeout(max(self.timeout, 600.0), connect=5.0)
+        timeout = httpx.Timeout(max(self.timeout, 600.0), connect=ANSWER_WITHIN)
         with self._lock:
             self._gsp(method, graph, content=body, headers={"Content-Type": NT}, timeout=timeout).close()
 
@@ -550,7 +553,7 @@ class RemoteStore(Store):
             "POST",
             self.dialect.update_url,
             data={"update": sparql},
-            timeout=httpx.Timeout(max(self.timeout, timeout), connect=5.0),
+            timeout=httpx.Timeout(max(self.timeout, timeout), connect=ANSWER_WITHIN),
         )
         self._send(request, idempotent=False, auth=self.dialect.auth).close()
 
@@ -717,7 +720,12 @@ class RemoteStore(Store):
         if cached and now - cached[0] < VERSION_TTL:
             return cached[1]
         s, v = ox.NamedNode(self.state_graph), ox.NamedNode(VERSION_PREDICATE)
-        rows = self._rows(f"SELECT ?v WHERE {{ GRAPH {s} {{ {s} {v} ?v }} }}", {})
+        try:
+            query = f"SELECT ?v WHERE {{ GRAPH {s} {{ {s} {v} ?v }} }}"
+            rows = self._rows(query, {}, min(ANSWER_WITHIN, self.timeout))
+        except QueryTimeout as e:  # read before almost every answer: a hung server is down, as a stopped one
+            self._down_until = time.monotonic() + DOWN_FOR
+            raise StoreUnavailable(f"the SPARQL server at {self.query_url} is not answering") from e
         value = int(rows[0]["v"].value) if rows else 0
         self._version = (now, value)
         self._look_later()

@@ -24,7 +24,7 @@ from graph import remote
 from graph.dumps import Dumps
 from graph.remote import RemoteStore
 from graph.settings import DEFAULT_BASE_IRI, Settings
-from graph.store import OxigraphStore, QueryTimeout, StoreUnavailable
+from graph.store import OxigraphStore, StoreUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = b'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
@@ -145,7 +145,7 @@ def test_a_slow_server_gives_a_503_page_not_a_hang(monkeypatch, tmp_path):
     monkeypatch.setenv("COMMUNS_REMOTE_TIMEOUT", "1")
     with recorder() as srv:
         store = RemoteStore(DEFAULT_BASE_IRI, f"sparql+{srv.url}/query")
-        with pytest.raises(QueryTimeout):
+        with pytest.raises(StoreUnavailable, match="not answering"):  # not even the version: down
             srv.delay = 2.0
             store.select("SELECT ?v WHERE { ?v ?p ?o }")
         settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
@@ -288,5 +288,47 @@ def test_the_downloads_builder_outlives_a_server_down_when_it_checks_the_version
         downloads.close()
     finally:
         store.client.event_hooks["request"] = []
+        store.close()
+        server.stop()
+
+
+def test_a_hung_server_is_unavailable_within_seconds_as_a_stopped_one(tmp_path):
+    """A server that accepts connections but answers nothing (stopped by SIGSTOP) took every request 30 s,
+    the remote timeout, then answered as if the request were at fault: /sparql a 400 without Retry-After,
+    a named query a 504, and a download already built a 503. A stopped server gives 503s with Retry-After
+    at once and still serves the downloads built: a hung one must too, within seconds."""
+    if available("oxigraph"):
+        pytest.skip(available("oxigraph"))
+    server = SparqlServer("oxigraph", tmp_path / "oxigraph")
+    server.folder.mkdir()
+    server.start()
+    store = RemoteStore(DEFAULT_BASE_IRI, server.location)
+    graph = store.minter.graph("essai")
+    store.update(
+        f'INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/a> <http://example.org/p> "un" }} }}'
+    )
+    settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
+    try:
+        with TestClient(create_app(settings, store)) as client:
+            deadline = time.monotonic() + 120
+            while not client.get("/telechargements.json").json()["files"]:
+                assert time.monotonic() < deadline, "the downloads were never built"
+                time.sleep(0.5)
+            os.kill(server.process.pid, signal.SIGSTOP)
+            try:
+                time.sleep(remote.VERSION_TTL + 0.1)  # past the second a version read is trusted
+                started = time.monotonic()
+                r = client.get("/sparql", params={"query": "ASK {}"})
+                assert r.status_code == 503 and r.headers["retry-after"], r.text
+                r = client.get("/api/lieux-territoire", params={"territoire": "73"})
+                assert r.status_code == 503 and r.json()["error"] == "unavailable", r.text
+                r = client.get("/telechargements/lieux.csv")
+                assert r.status_code == 200 and r.headers["cache-control"] == "no-cache"
+                assert time.monotonic() - started < 20  # three answers, each within seconds
+            finally:
+                os.kill(server.process.pid, signal.SIGCONT)
+            time.sleep(remote.DOWN_FOR)
+            assert client.get("/sparql", params={"query": "ASK {}"}).status_code == 200  # back by itself
+    finally:
         store.close()
         server.stop()
