@@ -142,12 +142,14 @@ def _execute(store: ox.Store, job: Job, head, write) -> None:
         args["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or []]
     elif job.union_default:
         args["use_default_graph_as_union"] = True
-    # SELECT *'s variables as the engine scopes them, on an empty store: here, under the query's deadline
-    # (an ORDER BY over VALUES evaluates eagerly even there).
-    query = star_in_order(
-        job.query, lambda probe: [v.value for v in _query(ox.Store(), probe, args).variables]
-    )
-    serialize(_query(store, query, args), job, head, write)
+    serialize(_query(store, spelled_out(job.query, args), args), job, head, write)
+
+
+def spelled_out(query: str, args: dict) -> str:
+    """``star_in_order`` with ``SELECT *``'s variables as pyoxigraph scopes them, on an empty store, for
+    every store alike (a remote server sorts them too, or orders them its own way). Called where the query
+    runs, under its deadline: an ORDER BY over VALUES evaluates eagerly even on an empty store."""
+    return star_in_order(query, lambda probe: [v.value for v in _query(ox.Store(), probe, args).variables])
 
 
 def serialize(result, job: Job, head, write) -> None:

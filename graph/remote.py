@@ -29,7 +29,7 @@ import pyoxigraph as ox
 from graph import formats
 from graph.apart import Chunks
 from graph.namespaces import CS, DCTERMS, RDFS, VOID
-from graph.pool import EMPTY_GRAPH, Answer, Job, serialize, threaded_answer
+from graph.pool import EMPTY_GRAPH, Answer, Job, serialize, spelled_out, threaded_answer
 from graph.settings import Settings
 from graph.sparql_text import bind, named_iris, query_form, tokens, writes_default_graph
 from graph.store import (
@@ -483,13 +483,14 @@ class RemoteStore(Store):
         """The same :class:`Answer` as ``graph.pool``'s workers. The answer is transcoded by pyoxigraph as
         it streams in (one path for every server's quirks); the deadline is enforced here, stopping the
         server's own work is its job (Virtuoso: ``MaxQueryExecutionTime``)."""
-        text = f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query
         dataset = self._job_dataset(job)
         # Asked for what the form gives: Virtuoso answers 406 to a CONSTRUCT sent a results type first.
         accept = GRAPH_ACCEPT if query_form(job.query) in ("CONSTRUCT", "DESCRIBE") else XML
         holder: list[httpx.Response] = []
 
         def produce(head, writer) -> None:
+            query = spelled_out(job.query, {"base_iri": job.base_iri})
+            text = f"BASE <{job.base_iri}>\n{query}" if job.base_iri else query
             response = self.post_query(text, accept, dataset, timeout=timeout, stream=True)
             holder.append(response)
             try:

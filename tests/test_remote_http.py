@@ -332,3 +332,34 @@ def test_a_hung_server_is_unavailable_within_seconds_as_a_stopped_one(tmp_path):
     finally:
         store.close()
         server.stop()
+
+
+@pytest.mark.parametrize("kind", ["embedded", "oxigraph"])
+def test_select_star_gives_its_columns_in_the_query_s_order_on_every_store(kind, tmp_path):
+    """``SELECT *`` as CSV had the header ``s,p,o`` on the embedded store (its variables spelled out in the
+    order they first appear) but ``o,p,s`` on Oxigraph server, which sorts them, as pyoxigraph does."""
+    server = None
+    if kind == "embedded":
+        store = OxigraphStore(DEFAULT_BASE_IRI)
+    else:
+        if available(kind):
+            pytest.skip(available(kind))
+        server = SparqlServer(kind, tmp_path / kind)
+        server.folder.mkdir()
+        server.start()
+        store = RemoteStore(DEFAULT_BASE_IRI, server.location)
+    graph = store.minter.graph("essai")
+    store.update(f'INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/a> <http://example.org/p> "o" }} }}')
+    settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
+    try:
+        with TestClient(create_app(settings, store)) as client:
+            for query, header in (
+                ("SELECT * WHERE { ?s ?p ?o }", "s,p,o"),
+                ("SELECT DISTINCT * WHERE { GRAPH ?g { ?s ?p ?o } }", "g,s,p,o"),
+            ):
+                r = client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
+                assert r.status_code == 200 and r.text.splitlines()[0] == header, r.text
+    finally:
+        store.close()
+        if server is not None:
+            server.stop()
