@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from graph import formats, search, sparql_text
 from graph.dumps import public_counts
+from graph.pool import spelled_out
 from graph.settings import DATA_DIR, Settings
 from graph.store import DEFAULT_GRAPH, OxigraphStore, Store, StoreError, open_store
 from loaders import ImportResult, SourceError, catalogue, data_inclusion, places, report, territories
@@ -182,7 +183,7 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("give a query, or --file FILE.rq")
     text = sparql_text.canonical(text)
     sparql_text.check_remote(text, settings.service_allowlist, None)
-    text = sparql_text.star_in_order(text, lambda probe: [v.value for v in ox.Store().query(probe).variables])
+    text = spelled_out(text, {})
     form, public = sparql_text.query_form(text), not args.private
     graph = form in ("CONSTRUCT", "DESCRIBE")
     offered = formats.RDF if graph else QUERY_FORMATS
