@@ -139,10 +139,11 @@ def _media(request: Request) -> str:
 
 
 def _store_problem(e: StoreError) -> Refused:
-    """The store's error as an answer: its server unreachable is a 503 to retry, the rest a 400."""
+    """The store's error as an answer: its server unreachable is a 503 to retry, its time out a 504 (an
+    update's, a /store read's: not the client's bad input), the rest a 400."""
     if isinstance(e, StoreUnavailable):
         return Refused(503, str(e), {"Retry-After": "5"})
-    return Refused(400, str(e))
+    return Refused(504 if isinstance(e, QueryTimeout) else 400, str(e))
 
 
 def _authorize(request: Request) -> None:
