@@ -665,3 +665,13 @@ def test_clear_all_spares_private_graphs(server: Server) -> None:
     server.process.wait(10)
     store = OxigraphStore(BASE, server.store, read_only=True)
     assert store.count(PRIVATE) == 1 and store.count(PUBLIC) == 0
+
+
+def test_a_store_s_failures_are_answered_by_who_is_at_fault():
+    """A time out met by an update or a /store read is the server's (504), not the client's bad input."""
+    from api.sparql import _store_problem
+    from graph.store import QueryTimeout, StoreError, StoreUnavailable
+
+    assert _store_problem(QueryTimeout("past 30 s")).status == 504
+    assert _store_problem(StoreUnavailable("down")).status == 503
+    assert _store_problem(StoreError("invalid SPARQL: …")).status == 400
