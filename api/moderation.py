@@ -176,6 +176,7 @@ def _edit_page(
         named=record.contributor_label != model.ANONYMOUS_LABEL,  # a name a moderator may hide
         history=m.history(record.id),
         reported=reported and {"href": local_path(reported, m.minter.base), "label": reported_label},
+        public_href=local_path(m.iri(record.id), m.minter.base) if record.state == model.ACCEPTED else "",
         personal=[STAFF["t"]("field_" + name) for name, text in public.items() if scrub(text) != text],
         reasons=reasons or {},
         reason_max=REASON_MAX,
@@ -397,6 +398,14 @@ def _history_rdf(m: Contributions, rid: str, changes: list[model.ChangeSet]) -> 
                 out.add(v, "prov:wasDerivedFrom", iri(m.version_iri(rid, c.derived_from)))
             previous = v
     return out
+
+
+@router.get("/ressources/{rid}", include_in_schema=False)
+def resource_of(request: Request, rid: str) -> Response:
+    """Its history is /ressources/<id>/historique, so one who cuts the address back finds the resource's
+    page (a 404 there if it was never published), not a 404 here."""
+    m = shared.contributions_of(request)
+    return RedirectResponse(local_path(m.iri(rid), m.minter.base), status_code=302)
 
 
 @router.post("/ressources/{rid}/historique")

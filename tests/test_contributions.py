@@ -1305,9 +1305,13 @@ def test_an_accepted_resource_is_public_at_once_and_a_pending_one_never(client, 
     iri = app.state.store.minter.thing("ressource", rid)
     query = ask.replace("?r a", f"<{iri}> a")
     assert client.get("/sparql", params={"query": query}).json()["boolean"] is False
+    path = iri.removeprefix(app.state.store.minter.base)
+    assert client.get(f"/ressources/{rid}", follow_redirects=False).headers["location"] == "/" + path
     login(client, app)
+    assert f'href="/{path}">page publique' not in client.get(f"/moderation/{rid}").text
     moderate(client, rid, action="accepter")
     assert client.get("/sparql", params={"query": query}).json()["boolean"] is True
+    assert f'href="/{path}">page publique' in client.get(f"/moderation/{rid}").text
 
 
 def test_an_accepted_resource_reaches_reconcile_and_suggest_without_anyone_asking(client, app, store):
