@@ -197,15 +197,11 @@ def test_a_slow_server_does_not_hold_the_start_up_and_a_signal_stops_the_server(
             proc.wait()
 
 
-@pytest.mark.parametrize("kind", ["embedded", "oxigraph"])
-def test_a_write_to_the_default_graph_is_read_publicly_or_refused(kind, tmp_path):
-    """An update without GRAPH and ``PUT /store?default`` wrote, on Oxigraph server, its default graph,
-    which no public read of the platform names (204, and the triples nowhere to be seen). The embedded
-    store's default graph is public (the W3C Protocol and Graph Store suites write it); a remote store
-    refuses such a write, saying what to do."""
-    server = None
+@contextmanager
+def store_of(kind: str, tmp_path: Path) -> Iterator[tuple[OxigraphStore | RemoteStore, SparqlServer | None]]:
+    """An embedded store, or a remote one on a real server of ``kind`` (the test skipped without it)."""
     if kind == "embedded":
-        store = OxigraphStore(DEFAULT_BASE_IRI)
+        store, server = OxigraphStore(DEFAULT_BASE_IRI), None
     else:
         if available(kind):
             pytest.skip(available(kind))
@@ -213,31 +209,40 @@ def test_a_write_to_the_default_graph_is_read_publicly_or_refused(kind, tmp_path
         server.folder.mkdir()
         server.start()
         store = RemoteStore(DEFAULT_BASE_IRI, server.location)
-    settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path), update_token="t")
-    auth = {"Authorization": "Bearer t"}
     try:
-        with TestClient(create_app(settings, store)) as client:
-            body = '<http://example.org/b> <http://example.org/p> "par le protocole" .'
-            headers = {**auth, "Content-Type": "application/n-triples"}
-            by_store = client.put("/store?default", content=body.encode(), headers=headers)
-            update = 'INSERT DATA { <http://example.org/a> <http://example.org/p> "par mise à jour" }'
-            by_update = client.post("/sparql", data={"update": update}, headers=auth)
-            query = "SELECT ?o WHERE { ?s <http://example.org/p> ?o }"
-            read = client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
-            seen = set(read.text.splitlines()[1:])
-            if kind == "embedded":
-                assert (by_update.status_code, by_store.status_code) == (204, 204)
-                assert seen == {"par mise à jour", "par le protocole"}
-            else:
-                for refused in (by_update, by_store):
-                    assert refused.status_code == 400 and "named graph" in refused.text, refused.text
-                assert seen == set()
-                direct = httpx.get(f"http://127.0.0.1:{server.port}/store?default", timeout=10)
-                assert direct.status_code == 200 and direct.text.strip() == ""  # nothing written there
+        yield store, server
     finally:
         store.close()
         if server is not None:
             server.stop()
+
+
+@pytest.mark.parametrize("kind", ["embedded", "oxigraph"])
+def test_a_write_to_the_default_graph_is_read_publicly_or_refused(kind, tmp_path):
+    """An update without GRAPH and ``PUT /store?default`` wrote, on Oxigraph server, its default graph,
+    which no public read of the platform names (204, and the triples nowhere to be seen). The embedded
+    store's default graph is public (the W3C Protocol and Graph Store suites write it); a remote store
+    refuses such a write, saying what to do."""
+    settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path), update_token="t")
+    auth = {"Authorization": "Bearer t"}
+    with store_of(kind, tmp_path) as (store, server), TestClient(create_app(settings, store)) as client:
+        body = '<http://example.org/b> <http://example.org/p> "par le protocole" .'
+        headers = {**auth, "Content-Type": "application/n-triples"}
+        by_store = client.put("/store?default", content=body.encode(), headers=headers)
+        update = 'INSERT DATA { <http://example.org/a> <http://example.org/p> "par mise à jour" }'
+        by_update = client.post("/sparql", data={"update": update}, headers=auth)
+        query = "SELECT ?o WHERE { ?s <http://example.org/p> ?o }"
+        read = client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
+        seen = set(read.text.splitlines()[1:])
+        if kind == "embedded":
+            assert (by_update.status_code, by_store.status_code) == (204, 204)
+            assert seen == {"par mise à jour", "par le protocole"}
+        else:
+            for refused in (by_update, by_store):
+                assert refused.status_code == 400 and "named graph" in refused.text, refused.text
+            assert seen == set()
+            direct = httpx.get(f"http://127.0.0.1:{server.port}/store?default", timeout=10)
+            assert direct.status_code == 200 and direct.text.strip() == ""  # nothing written there
 
 
 def test_the_downloads_builder_outlives_a_server_down_when_it_checks_the_version(tmp_path, monkeypatch):
@@ -338,20 +343,12 @@ def test_a_hung_server_is_unavailable_within_seconds_as_a_stopped_one(tmp_path):
 def test_select_star_gives_its_columns_in_the_query_s_order_on_every_store(kind, tmp_path):
     """``SELECT *`` as CSV had the header ``s,p,o`` on the embedded store (its variables spelled out in the
     order they first appear) but ``o,p,s`` on Oxigraph server, which sorts them, as pyoxigraph does."""
-    server = None
-    if kind == "embedded":
-        store = OxigraphStore(DEFAULT_BASE_IRI)
-    else:
-        if available(kind):
-            pytest.skip(available(kind))
-        server = SparqlServer(kind, tmp_path / kind)
-        server.folder.mkdir()
-        server.start()
-        store = RemoteStore(DEFAULT_BASE_IRI, server.location)
-    graph = store.minter.graph("essai")
-    store.update(f'INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/a> <http://example.org/p> "o" }} }}')
     settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
-    try:
+    with store_of(kind, tmp_path) as (store, _):
+        graph = store.minter.graph("essai")
+        store.update(
+            f'INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/a> <http://example.org/p> "o" }} }}'
+        )
         with TestClient(create_app(settings, store)) as client:
             for query, header in (
                 ("SELECT * WHERE { ?s ?p ?o }", "s,p,o"),
@@ -359,7 +356,3 @@ def test_select_star_gives_its_columns_in_the_query_s_order_on_every_store(kind,
             ):
                 r = client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
                 assert r.status_code == 200 and r.text.splitlines()[0] == header, r.text
-    finally:
-        store.close()
-        if server is not None:
-            server.stop()
