@@ -238,35 +238,49 @@ def test_private_graph_never_shows(server: Server, text: str, params: dict) -> N
 
 
 # --- deadlines ---
+def _cpu_below(srv: Server) -> dict[int, int]:
+    """CPU ticks of each live process below the server (its forkserver, query workers)."""
+    return {p: t for p in descendants(srv.process.pid) if (t := cpu_ticks(p)) >= 0}
+
+
 def test_heavy_query_killed_at_deadline_while_cheap_queries_answer(server: Server) -> None:
-    before = descendants(server.process.pid)
+    """Judged by what happens, not by how fast a loaded machine runs it: the heavy query (minutes of work)
+    is answered 504 at its deadline, the worker that burnt the most CPU meanwhile is killed, cheap queries
+    answered while it ran, and the pool answers after. Bounds are multiples of the deadline."""
+    timeout = 1.5
+    bound = time.monotonic() + 20 * timeout
+    # Workers still starting (a loaded machine takes seconds) would pass for the heavy query's.
+    previous, quiet = {}, _cpu_below(server)
+    while quiet != previous:
+        assert time.monotonic() < bound, ("the server's processes never settled", quiet)
+        time.sleep(0.3)
+        previous, quiet = quiet, _cpu_below(server)
     outcome: dict = {}
 
     def heavy() -> None:
         t0 = time.monotonic()
-        outcome["status"], _, outcome["body"] = query(server, HEAVY, timeout="1.5")
+        outcome["status"], _, outcome["body"] = query(server, HEAVY, timeout=str(timeout))
         outcome["elapsed"] = time.monotonic() - t0
 
     thread = threading.Thread(target=heavy)
     thread.start()
-    time.sleep(0.5)
-    cheap = []
+    last = quiet
+    while last == quiet and thread.is_alive():  # the heavy query reached a worker
+        time.sleep(0.05)
+        last = {**last, **_cpu_below(server)}
     for _ in range(5):
-        t0 = time.monotonic()
         assert count(server) == PROJECTS
-        cheap.append(time.monotonic() - t0)
-    # The worker that burns CPU for the heavy query.
-    ticks = {p: cpu_ticks(p) for p in descendants(server.process.pid)}
-    time.sleep(0.5)
-    # A third of a core or more over 0.5 s (other processes of the machine may take the rest).
-    burning = [p for p, t in ticks.items() if t >= 0 and cpu_ticks(p) - t >= 15]
-    thread.join(10)
+    assert thread.is_alive(), ("the cheap queries waited for the heavy one's deadline", outcome)
+    while thread.is_alive() and time.monotonic() < bound:  # each worker's CPU time, last read before the end
+        last = {**last, **_cpu_below(server)}
+        time.sleep(0.05)
+    thread.join(timeout)
     assert outcome["status"] == 504 and b"deadline" in outcome["body"], outcome
-    assert 1.4 < outcome["elapsed"] < 3.0, outcome
-    assert max(cheap) < 0.5, cheap
-    assert len(burning) == 1, (burning, before)
-    time.sleep(0.2)
-    assert cpu_ticks(burning[0]) == -1, "the killed worker still exists"
+    assert timeout <= outcome["elapsed"] < 10 * timeout, outcome
+    burnt = max(last, key=lambda p: last[p] - quiet.get(p, last[p]))
+    while cpu_ticks(burnt) != -1:
+        assert time.monotonic() < bound, ("the heavy query's worker outlived its deadline", burnt, last)
+        time.sleep(0.05)
     assert count(server) == PROJECTS  # the pool still answers after the kill
 
 
