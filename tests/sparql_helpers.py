@@ -34,6 +34,7 @@ SECRET = "lucie.oliveres@example.org"
 PERSON = BASE + "id/personne/lucie-oliveres"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 PROJECTS = 40
+QUERY_TIMEOUT = 2.0  # seconds: the served endpoint's deadline, unless a test gives its own
 
 
 def _t(s: str, p: str, o: ox.NamedNode | ox.Literal) -> ox.Triple:
@@ -95,7 +96,7 @@ def serve(
     tmp: Path,
     *,
     token: str | None = TOKEN,
-    timeout: float = 2.0,
+    timeout: float = QUERY_TIMEOUT,
     extra: tuple[str, ...] = (),
     env_extra: dict[str, str] | None = None,
     vocabularies: bool = False,

@@ -25,6 +25,7 @@ from sparql_helpers import (
     PRIVATE,
     PROJECTS,
     PUBLIC,
+    QUERY_TIMEOUT,
     SECRET,
     TOKEN,
     Server,
@@ -246,7 +247,7 @@ def _cpu_below(srv: Server) -> dict[int, int]:
 def test_heavy_query_killed_at_deadline_while_cheap_queries_answer(server: Server) -> None:
     """Judged by what happens, not by how fast a loaded machine runs it: the heavy query (minutes of work)
     is answered 504 at its deadline, the worker that burnt the most CPU meanwhile is killed, cheap queries
-    answered while it ran, and the pool answers after. Bounds are multiples of the deadline."""
+    answered while it ran, and the pool answers after. Time bounds are multiples of the deadline."""
     timeout = 1.5
     bound = time.monotonic() + 20 * timeout
     # Workers still starting (a loaded machine takes seconds) would pass for the heavy query's.
@@ -275,8 +276,8 @@ def test_heavy_query_killed_at_deadline_while_cheap_queries_answer(server: Serve
         last = {**last, **_cpu_below(server)}
         time.sleep(0.05)
     thread.join(timeout)
-    assert outcome["status"] == 504 and b"deadline" in outcome["body"], outcome
-    assert timeout <= outcome["elapsed"] < 10 * timeout, outcome
+    assert outcome["status"] == 504 and f"its {timeout:g} s deadline".encode() in outcome["body"], outcome
+    assert timeout <= outcome["elapsed"] < 2 * timeout, outcome  # 1.6 s at a load average of 11
     burnt = max(last, key=lambda p: last[p] - quiet.get(p, last[p]))
     while cpu_ticks(burnt) != -1:
         assert time.monotonic() < bound, ("the heavy query's worker outlived its deadline", burnt, last)
@@ -325,7 +326,8 @@ def test_a_storm_of_heavy_queries_leaves_pages_and_other_clients_answering(tmp_p
 def test_timeout_parameter_only_lowers_the_deadline(server: Server) -> None:
     t0 = time.monotonic()
     status, _, body = query(server, HEAVY, timeout="600")
-    assert status == 504 and time.monotonic() - t0 < 3.5, body  # server limit: 2 s
+    assert status == 504 and f"its {QUERY_TIMEOUT:g} s deadline".encode() in body, body  # not 600 s
+    assert time.monotonic() - t0 < 2 * QUERY_TIMEOUT
     assert query(server, COUNT_PROJECTS, timeout="abc")[0] == 400
     assert query(server, COUNT_PROJECTS, timeout="-1")[0] == 400
 

@@ -48,7 +48,7 @@ def test_reader_reads_public_data_with_bindings(reader: Reader) -> None:
 
 def test_reader_deadline_and_errors(reader: Reader) -> None:
     t0 = time.monotonic()
-    with pytest.raises(QueryTimeout):
+    with pytest.raises(QueryTimeout, match="its 0.5 s deadline"):
         reader.select(HEAVY, timeout=0.5)
     assert time.monotonic() - t0 < 1.5
     with pytest.raises(StoreError, match="1:"):
