@@ -36,7 +36,10 @@ def pages_store(base_iri: str, territory_triples: list) -> OxigraphStore:
     return store
 
 
-def wait_for_index(url: str, within: float = 300) -> None:
+INDEX_BUILT_WITHIN = 300.0  # seconds: an index build (seconds here) on a loaded machine, far from a hang
+
+
+def wait_for_index(url: str, within: float = INDEX_BUILT_WITHIN) -> None:
     """Lists answer 503 until the index's first build ends (a page waits only so long for it, and the home
     and territory pages show without their figures meanwhile): a module's server is ready for its tests
     once a list answers, however loaded the machine."""
@@ -44,6 +47,17 @@ def wait_for_index(url: str, within: float = 300) -> None:
     while (r := httpx.get(url + "/projets.json", timeout=60)).status_code == 503:
         assert time.monotonic() < deadline, f"the index was still being built after {within:g} s: {r.text}"
         time.sleep(0.2)
+
+
+def wait_for_downloads(url: str, within: float = 300) -> dict:
+    """The downloads are built in the background (the first visit begins it) and their manifest says
+    ``"version": null`` until that build ends: tests that read the files wait for it, however loaded the
+    machine, and get the manifest."""
+    deadline = time.monotonic() + within
+    while (manifest := httpx.get(url + "/telechargements.json", timeout=60).json())["version"] is None:
+        assert time.monotonic() < deadline, f"the downloads were not built within {within:g} s: {manifest}"
+        time.sleep(0.2)
+    return manifest
 
 
 @contextmanager

@@ -11,7 +11,6 @@ import itertools
 import json
 import re
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
@@ -19,7 +18,7 @@ import pyoxigraph as ox
 import pyshacl
 import pytest
 import rdflib
-from pages_helpers import pages_store, serve
+from pages_helpers import pages_store, serve, wait_for_downloads
 from test_named_queries import loaded_store
 
 from graph import catalog, formats
@@ -55,15 +54,6 @@ def monkeypatch_module():
     mp = pytest.MonkeyPatch()
     yield mp
     mp.undo()
-
-
-def _ready(url: str) -> dict:
-    for _ in range(300):
-        r = httpx.get(url + "/telechargements", headers={"Accept": "application/json"})
-        if r.json()["version"] is not None:  # the first build done (the twin answers before it too)
-            return r.json()
-        time.sleep(0.1)
-    raise AssertionError("dumps never built")
 
 
 def test_void_and_dcat(site):
@@ -192,7 +182,7 @@ def test_catalogue_conforms_to_dcat_ap_3(site):
     one: their terms are stated as rights) may be missing. Checked with the downloads built: every file
     with its size, the data·inclusion export with the schema it conforms to."""
     url, store = site
-    _ready(url)
+    wait_for_downloads(url)
     data = rdflib.Graph().parse(data=httpx.get(url + "/catalogue?format=ttl").text, format="turtle")
     assert (
         len(set(data.subject_objects(DCAT.byteSize))) > 20 and (None, rdflib.DCTERMS.conformsTo, None) in data
@@ -246,7 +236,7 @@ def test_the_catalogue_lists_every_download_with_its_size_once_they_are_built(
         latest = max(m.toPython() for d in graphs for m in g.objects(d, rdflib.DCTERMS.modified))
         assert g.value(dataset, rdflib.DCTERMS.modified).toPython() == latest
         assert not list(g.subject_objects(DCAT.byteSize))  # no size before the files are
-        manifest = _ready(url)
+        manifest = wait_for_downloads(url)
         after = httpx.get(url + "/catalogue?format=ttl")
         assert after.headers["etag"] != before.headers["etag"]
         g = rdflib.Graph().parse(data=after.text, format="turtle")
@@ -393,7 +383,7 @@ def test_the_downloads_page_names_each_graphs_licence_as_the_catalogue_does(base
     store.replace_graph(store.minter.graph("sans-licence"), [thing], GraphMeta("Sans licence", "b.csv"))
     store.update(f'INSERT DATA {{ <{base_iri}id/note/x> <{RDFS_COMMENT}> "{DEFAULT_MARK}" }}')
     with serve(store, tmp_path) as url:
-        files = {f["name"]: f["graph"] for f in _ready(url)["files"] if f["graph"] is not None}
+        files = {f["name"]: f["graph"] for f in wait_for_downloads(url)["files"] if f["graph"] is not None}
         assert set(files.values()) == set(store.public_graphs()) | {""}
         for lang in ("fr", "en"):
             listed = _licence_cells(httpx.get(f"{url}/catalogue?lang={lang}").text, 2)
@@ -415,7 +405,7 @@ def test_a_table_names_the_licences_of_the_graphs_its_rows_come_from(site):
     under which licence their rows are. Each names the graphs typing its items, and the page their licences,
     each once, in the words it gives the graphs' own files."""
     url, store = site
-    files = _ready(url)["files"]
+    files = wait_for_downloads(url)["files"]
     by_graph = {f["graph"]: f["name"] for f in files if f["graph"] is not None}
     tables = [f for f in files if f["name"].endswith(".csv") and "/" not in f["name"]]
     assert {f["name"] for f in tables} >= {"projets.csv", "territoires-communes.csv"}
@@ -463,7 +453,7 @@ def test_sparql_count_equals_void_triples(site):
 
 def test_downloads_page_files_etag_and_ranges(site):
     url, store = site
-    manifest = _ready(url)
+    manifest = wait_for_downloads(url)
     assert manifest["version"] == store.version
     names = {f["name"] for f in manifest["files"]}
     assert {"communs-services.nq.gz", "projets.csv", "territoires-communes.csv", "lieux.csv"} <= names
@@ -498,7 +488,7 @@ def test_downloads_page_speaks_the_page_language_sizes_and_licences_for_people(s
     """Titles in the page's language (the manifest's stay French, for machines), sizes in binary units
     with the language's decimal mark, licences by name linked to their text."""
     url, _ = site
-    _ready(url)
+    wait_for_downloads(url)
     french, english = (
         httpx.get(url + "/telechargements", params={"lang": lang}).text for lang in ("fr", "en")
     )
@@ -518,7 +508,7 @@ def test_an_in_memory_stores_downloads_go_with_the_server(base_iri, territory_tr
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.delenv("COMMUNS_DUMPS_DIR", raising=False)  # this module's site sets one
     with serve(pages_store(base_iri, territory_triples), tmp_path / "app") as url:
-        _ready(url)
+        wait_for_downloads(url)
         assert [p.name for p in tmp_path.glob("communs-dumps-*/current.json")] == ["current.json"]
     assert not list(tmp_path.glob("communs-dumps-*"))
 
@@ -540,7 +530,7 @@ def test_spreadsheet_csvs_do_not_run_formulas(base_iri, territory_triples, tmp_p
         <http://purl.org/dc/terms/rights> "-5" }} }}"""
     )
     with serve(store, tmp_path / "app") as url:
-        _ready(url)
+        wait_for_downloads(url)
         for path, params in (
             ("/ressources.csv", {}),
             ("/recherche.csv", {"q": "HYPERLINK"}),
@@ -566,7 +556,7 @@ def _cells(text: str) -> dict[str, dict[str, set[str]]]:
 def test_projects_download_and_list_twin_agree(site):
     """A reuser who takes /telechargements/projets.csv and one who takes /projets.csv get the same table."""
     url, _ = site
-    _ready(url)
+    wait_for_downloads(url)
     download = httpx.get(url + "/telechargements/projets.csv").text
     twin = httpx.get(url + "/projets.csv", params={"limit": 10000}).text
     assert download.splitlines()[0] == twin.splitlines()[0]
@@ -579,7 +569,7 @@ def test_each_download_holds_the_items_of_its_list(site):
     """/telechargements/ressources.csv held schema:CreativeWork alone while the list holds its subclasses
     (a report, a guide…): the download and the list must count the same items."""
     url, _ = site
-    _ready(url)
+    wait_for_downloads(url)
     for download, kind in (("ressources", "ressources"), ("evenements", "evenements"), ("lieux", "lieux")):
         rows = _cells(httpx.get(f"{url}/telechargements/{download}.csv").text)
         listed = httpx.get(f"{url}/{kind}.json", params={"limit": 10000}).json()["items"]
@@ -596,7 +586,7 @@ QUERIES = {
 
 def test_reuser_dump_gives_the_live_answers_and_void_count(site):
     url, store = site
-    manifest = _ready(url)
+    manifest = wait_for_downloads(url)
     raw = httpx.get(url + "/telechargements/communs-services.nq.gz").content
     text = gzip.decompress(raw).decode()
     assert PRIVATE_MARK not in text
@@ -698,7 +688,7 @@ def test_every_table_has_its_columns_whatever_the_data(site, base_iri, tmp_path)
     """ressources.csv was headed « iri,nom,classe,droits » until a contribution filled its other columns: a
     reuser's pipeline broke when the header changed. An empty store's tables have a full store's headers."""
     url, _ = site
-    files = [f["name"] for f in _ready(url)["files"] if f["name"].endswith(".csv")]
+    files = [f["name"] for f in wait_for_downloads(url)["files"] if f["name"].endswith(".csv")]
     empty = Dumps(OxigraphStore(base_iri), tmp_path).build()
     folder = tmp_path / f"v{empty['version']}"
     headers = {}

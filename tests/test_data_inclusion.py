@@ -10,14 +10,13 @@ import csv
 import gzip
 import json
 import re
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import load_reference
 from data_inclusion.schema import v1
-from pages_helpers import serve
+from pages_helpers import serve, wait_for_downloads
 
 from api import cli
 from graph import data_inclusion as di
@@ -441,12 +440,7 @@ def test_downloads_and_sparql_over_http(imported, tmp_path: Path, monkeypatch) -
     store, _ = imported
     monkeypatch.setenv("COMMUNS_DUMPS_DIR", str(tmp_path / "dumps"))
     with serve(store, tmp_path) as url:
-        for _ in range(300):
-            r = httpx.get(url + "/telechargements", headers={"Accept": "application/json"})
-            if r.json()["version"] is not None:
-                break
-            time.sleep(0.1)
-        manifest = r.json()
+        manifest = wait_for_downloads(url)
         assert manifest["data_inclusion"]["structures"] == 22 and manifest["data_inclusion"]["services"] == 41
         structures = httpx.get(url + "/telechargements/data-inclusion/structures.json")
         assert structures.status_code == 200 and structures.headers["content-type"] == "application/json"

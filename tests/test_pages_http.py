@@ -17,7 +17,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from pages_helpers import pages_store, serve, wait_for_index
+from pages_helpers import INDEX_BUILT_WITHIN, pages_store, serve, wait_for_downloads, wait_for_index
 
 from api import lists, public_http
 from api.i18n import date_text, translator
@@ -236,11 +236,7 @@ def test_the_downloads_page_has_its_twins_as_every_page_before_and_after_the_fir
         "error": None,
     }
     assert int(first.headers["retry-after"]) >= 1  # come back then
-    for _ in range(600):
-        manifest = httpx.get(url + "/telechargements.json").json()
-        if manifest["version"] is not None:
-            break
-        time.sleep(0.1)
+    manifest = wait_for_downloads(url)
     assert (manifest["version"], manifest["preparing_version"]) == (store.version, None) and manifest["files"]
     for how in ({"params": {"format": "json"}}, {"headers": {"Accept": "application/json"}}):
         assert httpx.get(url + "/telechargements", **how).json() == manifest, how
@@ -959,7 +955,7 @@ def test_a_new_resource_reaches_lists_search_and_territories(site):
     started = time.monotonic()
     store.replace_graph(BASE + "graph/fiche-neuve", triples, GraphMeta("fiche", "test"))
     try:
-        while time.monotonic() - started < 60:
+        while time.monotonic() - started < INDEX_BUILT_WITHIN:
             found = [
                 "fiche-neuve" in httpx.get(f"{url}{path}", timeout=30).text
                 for path in ("/ressources.json", "/id/region/84", "/recherche.json?q=toute+neuve")
@@ -967,7 +963,7 @@ def test_a_new_resource_reaches_lists_search_and_territories(site):
             if all(found):
                 break
             time.sleep(0.2)
-        assert all(found), found
+        assert all(found), (f"not in the index {INDEX_BUILT_WITHIN:g} s after the write", found)
     finally:
         neuve = ox.NamedNode(BASE + "graph/fiche-neuve")
         store.update(
@@ -999,10 +995,8 @@ def test_during_the_first_index_build_index_pages_say_503_and_the_rest_answers(
         assert savoie.status_code == 200 and "une fois l&#39;index construit" in savoie.text
         assert home.status_code == 200 and "une fois l&#39;index construit" in home.text
         assert 'id="triples"' not in home.text
-        deadline = time.monotonic() + 60
-        while (r := httpx.get(url + "/projets.json", timeout=30)).status_code == 503:
-            assert time.monotonic() < deadline, "the index was never built"
-            time.sleep(0.2)
+        wait_for_index(url)
+        r = httpx.get(url + "/projets.json", timeout=30)
         assert r.status_code == 200 and any("tremplin-saison" in str(i) for i in r.json()["items"])
         savoie = httpx.get(url + "/id/departement/73", headers={"Accept": "text/html"}, timeout=30)
         assert "une fois l&#39;index construit" not in savoie.text

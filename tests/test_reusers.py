@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -15,7 +14,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from conftest import load_bundled_places
-from pages_helpers import pages_store, serve, wait_for_index
+from pages_helpers import pages_store, serve, wait_for_downloads, wait_for_index
 
 from api.app import create_app
 from api.cli import BUNDLED
@@ -41,17 +40,12 @@ def store(base_iri, territory_triples) -> OxigraphStore:
 
 @pytest.fixture(scope="module")
 def site(store, tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COMMUNS_DUMPS_DIR", str(tmp_path_factory.mktemp("dumps")))
-    with serve(store, tmp_path_factory.mktemp("site")) as url:
-        wait_for_index(url)  # the sitemap's resource pages
-        for _ in range(600):  # the dumps, so that /telechargements/{name} answers the same twice
-            r = httpx.get(url + "/telechargements", headers={"Accept": "application/json"})
-            if r.json()["version"] is not None:
-                break
-            time.sleep(0.1)
-        yield url
-    mp.undo()
+    with pytest.MonkeyPatch.context() as mp:  # undone even if a wait below fails
+        mp.setenv("COMMUNS_DUMPS_DIR", str(tmp_path_factory.mktemp("dumps")))
+        with serve(store, tmp_path_factory.mktemp("site")) as url:
+            wait_for_index(url)  # the sitemap's resource pages
+            wait_for_downloads(url)  # so that /telechargements/{name} answers the same twice
+            yield url
 
 
 SAMPLES = {  # a path parameter → a value that reaches the route's real work
