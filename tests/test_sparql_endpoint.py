@@ -287,23 +287,12 @@ def test_heavy_query_killed_at_deadline_while_cheap_queries_answer(server: Serve
 
 def test_a_storm_of_heavy_queries_leaves_pages_and_other_clients_answering(tmp_path: Path) -> None:
     """Twenty anonymous copies of one heavy query from one client: two run, the rest are told to come back
-    (429, Retry-After); meanwhile pages answer at p95 <= 200 ms and a cheap query from another client
-    answers in <= 100 ms. Bounded: the storm's queries end at their 10 s deadline."""
-    with serve(tmp_path, timeout=10.0, env_extra={"COMMUNS_CLIENT_QUERIES": "2"}) as srv:
-        page = srv.url + f"/id/projet/essai-{PROJECTS - 1}"
-        other = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=30)
-        assert httpx.get(page, timeout=30).status_code == 200  # warm: templates and the first index
-        assert other.get(srv.sparql, params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
-        statuses: list[tuple[int, str | None]] = []
+    (429, Retry-After); meanwhile pages and a cheap query from another client answer, all of them before
+    the two running ones reach their 10 s deadline (nothing waited behind them), and not much slower than
+    the same requests timed just before on the same machine (the heavy ones run at a lower priority):
+    compared within the run, not with fixed speeds a loaded machine misses."""
 
-        def heavy() -> None:
-            status, headers, _ = query(srv, HEAVY, timeout="15")
-            statuses.append((status, headers.get("retry-after")))
-
-        storm = [threading.Thread(target=heavy) for _ in range(20)]
-        for t in storm:
-            t.start()
-        time.sleep(1.5)  # the storm's admitted queries are running (and lowered in priority)
+    def pages_and_cheap() -> tuple[list[float], list[float]]:
         pages, cheap = [], []
         for i in range(40):
             t0 = time.monotonic()
@@ -313,14 +302,37 @@ def test_a_storm_of_heavy_queries_leaves_pages_and_other_clients_answering(tmp_p
             ask = f"ASK {{ <{BASE}id/projet/essai-{i}> ?p ?o }}"
             assert other.get(srv.sparql, params={"query": ask}).status_code == 200
             cheap.append(time.monotonic() - t0)
+        return sorted(pages), sorted(cheap)
+
+    def p95(times: list[float]) -> float:
+        return times[int(0.95 * len(times)) - 1]
+
+    with serve(tmp_path, timeout=10.0, env_extra={"COMMUNS_CLIENT_QUERIES": "2"}) as srv:
+        page = srv.url + f"/id/projet/essai-{PROJECTS - 1}"
+        other = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=30)
+        assert httpx.get(page, timeout=30).status_code == 200  # warm: templates and the first index
+        assert other.get(srv.sparql, params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+        calm_pages, calm_cheap = pages_and_cheap()
+        statuses: list[tuple[int, str | None, float]] = []
+
+        def heavy() -> None:
+            status, headers, _ = query(srv, HEAVY, timeout="15")
+            statuses.append((status, headers.get("retry-after"), time.monotonic()))
+
+        storm = [threading.Thread(target=heavy) for _ in range(20)]
+        for t in storm:
+            t.start()
+        time.sleep(1.5)  # the storm's admitted queries are running (and lowered in priority)
+        pages, cheap = pages_and_cheap()
+        answered = time.monotonic()
         for t in storm:
             t.join(30)
         other.close()
-    assert sorted(s for s, _ in statuses) == [429] * 18 + [504] * 2, statuses
-    assert all(r is not None for s, r in statuses if s == 429)
-    pages.sort()
-    assert pages[int(0.95 * len(pages)) - 1] <= 0.2, pages
-    assert max(cheap) <= 0.1, cheap
+    assert sorted(s for s, _, _ in statuses) == [429] * 18 + [504] * 2, statuses
+    assert all(r is not None for s, r, _ in statuses if s == 429)
+    assert answered < min(at for s, _, at in statuses if s == 504), "pages waited for the heavy queries"
+    assert p95(pages) <= 5 * p95(calm_pages) + 0.05, (calm_pages, pages)
+    assert p95(cheap) <= 5 * p95(calm_cheap) + 0.05, (calm_cheap, cheap)
 
 
 def test_timeout_parameter_only_lowers_the_deadline(server: Server) -> None:
