@@ -179,6 +179,7 @@ class Territory(NamedTuple):
     code: str
     iri: str
     postal_codes: tuple[str, ...]
+    departements: tuple[str, ...]
 
     @property
     def line(self) -> str:
@@ -201,7 +202,9 @@ def territory_index(request: Request) -> dict[str, Territory]:
     found = [e for e in index.entities.values() if e.type in TERRITORY_RANKS and e.code]
     found.sort(key=lambda e: (TERRITORY_RANKS[e.type], -(e.population or 0)))
     entries = {
-        e.iri: Territory(_typed(e.name), e.label or e.name, e.type, e.code, e.iri, e.postal_codes)
+        e.iri: Territory(
+            _typed(e.name), e.label or e.name, e.type, e.code, e.iri, e.postal_codes, e.departements
+        )
         for e in found
     }
     st.territories = (index, entries)
@@ -277,8 +280,16 @@ def resolve_territories(request: Request, values: list[str], lang: str) -> tuple
             options = by_code or _known(by_iri, candidates)
             if (homonyms := len(by_code) or sum(c.exact for c in candidates)) > 1:
                 lines = listed((e.line for e in options[:SHOWN]), lang)
-                key = "err_territory_ambiguous" if homonyms <= SHOWN else "err_territory_many"
-                errors.append(t(key, value=value, lines=lines, count=homonyms))
+                # Past those listed, how to narrow them is said with one of them, so that it finds it
+                # (« Sainte-Colombe (69) »): the first with a postal code, as a few communes have none.
+                one = next((e for e in options if e.postal_codes), None)
+                if homonyms <= SHOWN or one is None:
+                    errors.append(t("err_territory_ambiguous", value=value, lines=lines))
+                else:
+                    dep, post = one.departements[0], one.postal_codes[0]
+                    errors.append(
+                        t("err_territory_many", value=value, lines=lines, count=homonyms, dep=dep, post=post)
+                    )
             elif options:
                 lines = listed((e.line for e in options[:3]), lang)
                 errors.append(t("err_territory_near", value=value, lines=lines))

@@ -609,9 +609,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "err_territory_many": (
         "« {value} » désigne {count} territoires, dont : {lines}. Ajoutez son département ou son code postal "
-        "pour le trouver : « {value} (73) », « 73000 {value} ».",
+        "pour le trouver : « {value} ({dep}) », « {post} {value} ».",
         "“{value}” names {count} territories, among them: {lines}. Add its département or postal code to "
-        "find it: “{value} (73)”, “73000 {value}”.",
+        "find it: “{value} ({dep})”, “{post} {value}”.",
     ),
     "err_territory_near": (
         "« {value} » : territoire inconnu ; vouliez-vous dire : {lines} ?",

@@ -184,11 +184,14 @@ def test_ambiguous_commune_names_ask_for_the_code(client):
 
 def test_more_homonyms_than_listed_are_counted_and_the_way_to_narrow_them_said(client):
     """« Sainte-Colombe » listed 6 of its 12 communes as if they were all: the error says how many there
-    are and that a département or postal code finds the one meant, which the field then accepts."""
+    are and that a département or postal code finds the one meant, with the first one's, which the field
+    then accepts (it said « Sainte-Colombe (73) », « 73000 Sainte-Colombe » whatever the name: none is in
+    Savoie)."""
     r = propose(client, territoires="Sainte-Colombe")
-    error = re.search(r'<ul class="erreurs" id="err-territoires"><li>(.*?)</li>', r.text)[1]
-    assert r.status_code == 422 and "désigne 12 territoires, dont" in error, error
-    assert error.count("[commune ") == 6 and "« Sainte-Colombe (73) »" in error
+    error = html.unescape(re.search(r'<ul class="erreurs" id="err-territoires"><li>(.*?)</li>', r.text)[1])
+    assert r.status_code == 422 and "désigne 12 territoires, dont : Sainte-Colombe [commune 69189]" in error
+    assert error.count("[commune ") == 6
+    assert error.endswith("pour le trouver : « Sainte-Colombe (69) », « 69560 Sainte-Colombe ».")
     assert "désigne plusieurs territoires" in propose(client, territoires="Beaufort").text  # 5: all listed
     for narrowed in ("Sainte-Colombe (69)", "69560 Sainte-Colombe"):
         assert propose(client, territoires=narrowed).status_code == 303, narrowed
