@@ -267,7 +267,8 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
                 "description": "Résultats (une page)",
                 "headers": {
                     "Link": {
-                        "description": "Pages suivante/précédente (RFC 8288)",
+                        "description": "Pages suivante/précédente (RFC 8288) ; la dernière page n'a pas de "
+                        'rel="next" (pas de total : le compter referait la requête)',
                         "schema": {"type": "string"},
                     }
                 },

@@ -362,6 +362,15 @@ def test_formats_and_paging(api_url):
     parameters = httpx.get(api_url + "/openapi.json").json()["components"]["parameters"]
     for name in ("limit", "offset"):
         jsonschema.validate("", parameters[name]["schema"])
+    # No total: a client pages until a page without rel=next, the last one even when it is full, as said.
+    every = httpx.get(url, params={"departement": "05", "limit": 1000}).json()
+    last = httpx.get(url, params={"departement": "05", "limit": 10, "offset": len(every) - 10})
+    assert len(last.json()) == 10 and set(last.links) == {"prev", "first"}
+    link = httpx.get(api_url + "/openapi.json").json()["paths"]["/api/communes-departement"]["get"]
+    assert (
+        'la dernière page n\'a pas de rel="next"'
+        in link["responses"]["200"]["headers"]["Link"]["description"]
+    )
 
 
 def test_a_download_gives_the_whole_answer_up_to_the_cap(api_url, base_iri, territory_triples, tmp_path):
