@@ -282,7 +282,7 @@ def resolve_territories(request: Request, values: list[str], lang: str) -> tuple
                 lines = listed((e.line for e in options[:SHOWN]), lang)
                 # Past those listed, how to narrow them is said with one of them, so that it finds it
                 # (« Sainte-Colombe (69) »): the first with a postal code, as a few communes have none.
-                one = next((e for e in options if e.postal_codes), None)
+                one = next((e for e in options if e.postal_codes and e.departements), None)
                 if homonyms <= SHOWN or one is None:
                     errors.append(t("err_territory_ambiguous", value=value, lines=lines))
                 else:
