@@ -43,7 +43,10 @@ MAX_OFFSET = 10**9
 BODIES = ("application/x-www-form-urlencoded", "application/json")  # what a POST may send its values in
 ERRORS = {
     "400": "Paramètre invalide",
-    "404": "Requête inconnue, territoire qui n'a (ni n'a eu) ce code, projet ou organisation inconnus",
+    "404": (
+        "Requête inconnue, territoire qui n'a (ni n'a eu) ce code, projet ou organisation inconnus, "
+        "page au-delà de la dernière"
+    ),
     "406": "Aucun format acceptable (en-tête Accept)",
     "504": "Délai dépassé",
 }
@@ -175,6 +178,8 @@ async def run_named_query(request: Request, name: str) -> Response:
         raise  # the app's 503 with Retry-After, as every read's: the request was not wrong
     except (nq.ParameterError, StoreError) as e:
         return _problem(400, str(e))
+    if offset and not rows:  # the lists' rule: a page past the last is a dead link, not an empty page
+        return _problem(404, f"offset {offset} is past the last result: follow the pages' Link rel=next")
     more = len(rows) > limit
     rows = rows[:limit]
     body = formats.write_rows(fmt, q.variables, rows, nq.COLUMNS)

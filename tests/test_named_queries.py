@@ -366,6 +366,8 @@ def test_formats_and_paging(api_url):
     every = httpx.get(url, params={"departement": "05", "limit": 1000}).json()
     last = httpx.get(url, params={"departement": "05", "limit": 10, "offset": len(every) - 10})
     assert len(last.json()) == 10 and set(last.links) == {"prev", "first"}
+    past = httpx.get(url, params={"departement": "05", "limit": 10, "offset": len(every)})
+    assert past.status_code == 404 and "past the last result" in past.json()["detail"]  # as the lists
     link = httpx.get(api_url + "/openapi.json").json()["paths"]["/api/communes-departement"]["get"]
     assert (
         'la dernière page n\'a pas de rel="next"'
