@@ -331,7 +331,8 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         return Response(cache[etag][1], 200, headers, media_type=cache[etag][0])
     # The client's share is held until its answer is complete: here, or at the end of a streamed one.
     leave = _take_share(request)
-    response = await _reply(request, job, timeout, headers, query, leave)
+    wanted = f"format={','.join(asked)}" if asked else f"Accept: {request.headers.get('accept')}"
+    response = await _reply(request, job, timeout, headers, query, wanted, leave)
     if not isinstance(response, StreamingResponse) and len(response.body) <= CACHE_MAX_BODY:
         cache[etag] = (str(response.media_type), bytes(response.body))
         if len(cache) > CACHE_ENTRIES:
@@ -368,12 +369,12 @@ def _prefetch(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
 
 
 async def _run(
-    runner: QueryRunner, job: Job, timeout: float, written: str
+    runner: QueryRunner, job: Job, timeout: float, written: str, wanted: str
 ) -> tuple[Answer, list[bytes], bool]:
     """The answer, its first PREFETCH bytes (all of a small one) and whether they are all of it: an error
     before them gets a proper status. The answer is written off the event loop (in the query's worker or
     thread), JSON-LD as every format. ``written``: the query as the client sent it, where its syntax errors
-    are placed."""
+    are placed; ``wanted``: the format= or Accept it asked, which a 406 names (the form is known only now)."""
     try:
         answer = await runner.run_async(job, timeout)
         try:  # a complete answer is read here: it never waits
@@ -385,9 +386,13 @@ async def _run(
             answer.close()
             raise
     except NotAcceptable as e:
-        takes = formats.names(GRAPHS if e.kind == "graph" else formats.RESULTS)
+        takes = GRAPHS if e.kind == "graph" else formats.RESULTS
+        media = ", ".join(f.media_type for f in takes)
         raise Refused(
-            406, e.reason or f"a {e.kind} result takes format={takes}; none was asked or accepted"
+            406,
+            e.reason
+            or f"a {e.kind} result cannot be given as {wanted}: it takes format={formats.names(takes)} "
+            f"or Accept: {media}",
         ) from e
     except QueryTimeout as e:
         raise Refused(504, str(e)) from e
@@ -403,12 +408,13 @@ async def _reply(
     timeout: float,
     headers: dict[str, str],
     written: str,
+    wanted: str,
     done: Callable[[], None] = lambda: None,
 ) -> Response:
     """The answer of :func:`_run`; ``done`` is called once it has ended (now, or at the end of a stream:
     past its deadline, the connection is cut, never a silent short 200)."""
     try:
-        answer, first, complete = await _run(_runner(request), job, timeout, written)
+        answer, first, complete = await _run(_runner(request), job, timeout, written, wanted)
     except BaseException:
         done()
         raise
@@ -558,7 +564,8 @@ async def _get_graph(request: Request, graph: str) -> Response:
         f"g{_runner(request).store.version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{fmt.media_type}"
     )
     headers = {**_cors(request), "Vary": "Accept", "ETag": f'"{tag}"'}
-    return await _reply(request, job, _settings(request).query_timeout, headers, query)
+    wanted = f"Accept: {request.headers.get('accept')}"
+    return await _reply(request, job, _settings(request).query_timeout, headers, query, wanted)
 
 
 def _parse_rdf(body: bytes, token: str, base: str) -> list[ox.Triple]:

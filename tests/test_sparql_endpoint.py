@@ -150,13 +150,16 @@ def test_conneg_matrix(server: Server, accept, params, select_type, construct_ty
 def test_a_format_named_that_the_result_cannot_take_is_a_406_naming_those_it_can(server: Server) -> None:
     """format=csv on a CONSTRUCT gave Turtle, format=ttl on a SELECT a 406 naming no format, format=trig and
     format=html a 400, though README names them: a format= is the client's choice, refused (406) by a kind
-    of result it cannot name, with the formats that kind takes; TriG is a graph's, HTML the query page."""
-    for text, name, takes in (
-        (DESCRIBE_ONE, "csv", "turtle, jsonld"),
-        (COUNT_PROJECTS, "ttl", "sparql-json"),
+    of result it cannot name, with the formats that kind takes; TriG is a graph's, HTML the query page.
+    The 406 names what was asked: it said "none was asked or accepted" to a format=csv."""
+    for text, accept, params, asked, takes in (
+        (DESCRIBE_ONE, "*/*", {"format": "csv"}, "format=csv", "format=turtle, jsonld"),
+        (COUNT_PROJECTS, "*/*", {"format": "ttl"}, "format=ttl", "format=sparql-json"),
+        (COUNT_PROJECTS, "text/turtle", {}, "Accept: text/turtle", "Accept: application/sparql-results+json"),
     ):
-        status, _, body = query(server, text, "*/*", format=name)
-        assert status == 406 and takes in body.decode(), (name, body)
+        status, _, body = query(server, text, accept, **params)
+        said = body.decode()
+        assert status == 406 and f"cannot be given as {asked}:" in said and takes in said, (asked, said)
     status, headers, body = query(server, DESCRIBE_ONE, "*/*", format="trig")
     assert status == 200 and headers["content-type"].startswith("application/trig"), body
     assert status == query(server, DESCRIBE_ONE, "*/*", format="ttl")[0] and b"essai-1" in body
