@@ -1,12 +1,14 @@
 """``/catalogue`` and ``/.well-known/void``: the DCAT 3 + VoID description, as HTML or RDF by conneg; the
 IRIs it describes under the base dereference: the whole dataset's (303 to the catalogue) and each public
-graph's."""
+graph's. ``/a-propos`` tells a newcomer the same: its sources and terms are the catalogue's."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pyoxigraph as ox
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import conneg
@@ -16,9 +18,12 @@ from api.public_http import etag_matches, version_etag
 from graph import formats
 from graph.catalog import describe
 from graph.contributions import LICENSES
+from graph.describe import Text
+from graph.namespaces import DCTERMS, FOAF, RDFS
 from graph.store import DEFAULT_GRAPH
 
 router = APIRouter()
+VCARD = "http://www.w3.org/2006/vcard/ns#"
 
 
 async def _describe(request: Request) -> tuple[list[ox.Triple], dict]:
@@ -108,3 +113,41 @@ async def graph(request: Request, name: str) -> Response:
 
     body = formats.serialize(about(ox.NamedNode(iri)), fmt)
     return Response(body, media_type=fmt.media_type, headers=headers)
+
+
+@dataclass
+class About:
+    """What a newcomer reads first. Sources, licences, terms, publisher and contact are the catalogue's
+    (graph/catalogue.ttl and the metadata graph), so that the page cannot drift from what the data says."""
+
+    sources: list[tuple[str, dict]]  # (graph, its metadata: label, source, license…) per sourced graph
+    rights: Text  # the whole dataset's terms
+    publisher: str
+    contact: str  # a mailto: IRI
+    base: str  # the address to cite
+    anonymous: bool  # a proposal needs no account
+    contributions: str  # the two keys of _licence.html
+    licenses: dict[str, str]
+
+
+@router.get("/a-propos", include_in_schema=False, response_class=HTMLResponse)
+async def a_propos(request: Request) -> HTMLResponse:
+    triples, stats = await _describe(request)
+    base = request.app.state.store.minter.base
+
+    def value(subject: str, predicate: str) -> ox.NamedNode | ox.Literal:
+        return next(
+            t.object for t in triples if t.subject.value == subject and t.predicate.value == predicate
+        )
+
+    own = {DEFAULT_GRAPH, request.app.state.store.meta_graph}
+    context = About(
+        sources=[(g, stats["meta"][g]) for g in stats["graphs"] if g not in own],
+        rights=Text(value(base + "catalogue#licences", RDFS + "label").value, "fr"),
+        publisher=value(value(base + "catalogue", DCTERMS + "publisher").value, FOAF + "name").value,
+        contact=value(base + "catalogue#contact", VCARD + "hasEmail").value,
+        base=base,
+        anonymous=request.app.state.settings.allow_anonymous,
+        **licence_context(request),
+    )
+    return render(request, "a_propos.html", context)

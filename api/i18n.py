@@ -780,6 +780,72 @@ STRINGS: dict[str, tuple[str, str]] = {
     "organizers": ("Organisé par", "Organised by"),
     "about": ("À propos de", "About"),
     "follow_ups": ("Suites", "Follow-ups"),
+    # /a-propos (api/catalogue.py): sources, licences, publisher and contact come from the catalogue
+    "about_title": ("À propos", "About"),
+    "about_publisher": (
+        "Comm'un Services est publié par {publisher}.",
+        "Comm'un Services is published by {publisher}.",
+    ),
+    "about_sources": ("Sources et licences", "Sources and licences"),
+    "about_sources_lead": (
+        "Chaque graphe public vient d'une source, sous sa licence, comme le catalogue les décrit :",
+        "Each public graph comes from a source, under its licence, as the catalogue describes them:",
+    ),
+    "about_cite": ("Citer et réutiliser", "Cite and reuse"),
+    "about_cite_text": (
+        "Réutilisez une donnée selon la licence de son graphe, en citant sa source et Comm'un Services. "
+        "Chaque page nomme, sous ses formats, les graphes qui la décrivent avec leur source et leur licence. "
+        "Par exemple :",
+        "Reuse a piece of data under its graph's licence, citing its source and Comm'un Services. Each page "
+        "names, under its formats, the graphs describing it with their source and licence. For example:",
+    ),
+    "about_citation": (
+        "Comm'un Services ({publisher}), {base}, consulté le [date].",
+        "Comm'un Services ({publisher}), {base}, accessed on [date].",
+    ),
+    "about_query": ("Interroger les données", "Query the data"),
+    "about_sparql": (
+        "requêtes SPARQL 1.1, en ligne ou par programme",
+        "SPARQL 1.1 queries, online or by program",
+    ),
+    "about_api": ("requêtes nommées, documentées et à essayer", "named queries, documented and to try"),
+    "about_openapi": (
+        "leur description OpenAPI 3, avec l'API des contributions",
+        "their OpenAPI 3 description, with the contributions API",
+    ),
+    "about_dumps": (
+        "le jeu de données complet et un fichier par graphe",
+        "the whole dataset and one file per graph",
+    ),
+    "about_catalogue": ("sa description DCAT et VoID", "its DCAT and VoID description"),
+    "about_def": ("l'ontologie", "the ontology"),
+    "about_contribute": ("Contribuer et modération", "Contributing and moderation"),
+    "about_contribute_text": (
+        "Tout le monde peut proposer une ressource (guide, rapport, outil, formation…). "
+        "Une proposition n'est publiée qu'une fois acceptée par un modérateur, qui peut la corriger ou la "
+        "rejeter en disant pourquoi ; son auteur suit son état sur une page privée. Chaque changement d'une "
+        "ressource publiée reste dans son historique public.",
+        "Anyone can propose a resource (a guide, a report, a tool, a training…). "
+        "A proposal is published only once a moderator accepts it; a moderator may correct it, or reject it "
+        "saying why; its author follows its state on a private page. Every change of a published resource "
+        "stays in its public history.",
+    ),
+    "about_anonymous": ("Un compte n'est pas nécessaire.", "No account is needed."),
+    "about_account_needed": ("Il faut un compte pour proposer.", "Proposing needs an account."),
+    "about_contact": ("Contact", "Contact"),
+    "about_personal": ("Données personnelles", "Personal data"),
+    "about_personal_text": (
+        "Ne sont jamais publiés : le courriel d'un contributeur, son nom s'il ne choisit pas de l'afficher, "
+        "le lien de suivi de sa proposition (seule son empreinte est gardée), les propositions en attente ou "
+        "rejetées, ni les personnes que nomment les sources (contacts, rédacteurs). Un courriel ou un numéro "
+        "de téléphone écrit dans un texte est remplacé par « [courriel retiré] » ou « [téléphone retiré] ». "
+        "Un lieu de services publie le courriel et le téléphone de son accueil, jamais ceux d'un agent.",
+        "Never published: a contributor's e-mail, their name unless they choose to show it, their proposal's "
+        "follow-up link (only its hash is kept), pending or rejected proposals, nor the persons the sources "
+        "name (contacts, note-takers). An e-mail address or phone number written in a text is replaced by "
+        "« [courriel retiré] » or « [téléphone retiré] ». A service place publishes its desk's e-mail and "
+        "phone, never an agent's own.",
+    ),
     # /catalogue (api/catalogue.py)
     "catalogue": ("Catalogue des données", "Data catalogue"),
     "catalogue_holds": ("Le jeu de données public compte", "The public dataset holds"),

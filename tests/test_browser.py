@@ -74,6 +74,7 @@ NARROW = [
     "/territoires",
     "/id/projet/tremplin-saison",
     "/ressources/proposer",
+    "/a-propos",
 ]
 WIDEST = """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 376)
     .slice(-3).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is
 # Besides the cards: the pages a person reaches them from, with the facets and the search form.
 OTHERS = {"accueil": "/", "liste-projets": "/projets", "recherche": "/recherche?q=saison"}
 OTHERS["rapprochement"] = "/rapprochement"  # its curl example, a long line
+OTHERS["a-propos"] = "/a-propos"  # what a newcomer reads first
 # A code block whose text is wider than its box is cut where no scrollbar shows (overlay scrollbars).
 CODE_FITS = "[...document.querySelectorAll('main pre')].every(e => e.scrollWidth <= e.clientWidth)"
 VISIBLE = {  # one fact per page, as a reader sees it (French)
@@ -35,6 +36,7 @@ VISIBLE = {  # one fact per page, as a reader sees it (French)
     "liste-projets": "Tremplin Saison",
     "recherche": "Tremplin Saison",
     "rapprochement": "rapprochement.csv",
+    "a-propos": "Données personnelles",
 }
 BAD = {"serious", "critical"}
 

@@ -23,6 +23,7 @@ from api import lists, public_http
 from api.i18n import date_text, translator
 from api.pages import number
 from graph import outlines, search
+from graph.catalog import statistics
 from graph.store import GraphMeta
 from loaders.gazetteer import REFERENCE_DIR, load_gazetteer
 
@@ -174,7 +175,9 @@ def test_a_refused_page_request_is_a_page_for_browsers_and_json_for_the_rest(url
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 
 
-@pytest.mark.parametrize("path", ["/", "/projets", "/lieux", "/recherche?q=saison", "/api", "/rapprochement"])
+@pytest.mark.parametrize(
+    "path", ["/", "/projets", "/lieux", "/recherche?q=saison", "/api", "/rapprochement", "/a-propos"]
+)
 def test_every_page_negotiates_its_format(url, path):
     for accept in (BROWSER, "*/*", "text/html"):
         r = httpx.get(url + path, headers={"Accept": accept})
@@ -194,6 +197,44 @@ def test_every_page_negotiates_its_format(url, path):
         assert csv_answer.text.startswith("iri,label")
         by_name = httpx.get(url + path + ("&" if "?" in path else "?") + "format=csv")
         assert by_name.text == csv_answer.text
+
+
+def test_the_about_page_names_the_catalogue_s_sources_and_licences_and_every_link_answers(site, tmp_path):
+    """/a-propos was a 404 and nothing told a newcomer where the data comes from, under which licence, how
+    to query it (/api/docs is no page: /api and /openapi.json are) or what stays private. Every page's
+    footer links it; its sources are the metadata graph's, its publisher and contact the catalogue's."""
+    url, store = site
+    home = httpx.get(url + "/")
+    assert 'href="/a-propos"' in home.text.split("<footer")[1]
+    r = httpx.get(url + "/a-propos")
+    assert r.status_code == 200
+    page, text = r.text, html.unescape(r.text)
+    meta = statistics(store)["meta"]
+    sourced = [m for g, m in meta.items() if g not in ("", store.meta_graph)]
+    assert sourced and any(m.get("license") for m in sourced)
+    for m in sourced:
+        assert m["label"] in text and m["source"] in text, m
+        if m.get("license"):
+            assert f'<a href="{m["license"]}">' in page, m
+    assert "private.ttl" not in page and "secret" not in page  # the private graph is no source to name
+    assert "ADRETS" in page and "mailto:contact@adrets-asso.fr" in page  # graph/catalogue.ttl's
+    assert f"Comm'un Services (ADRETS), {BASE}, consulté le" in text
+    for heading in (
+        "Sources et licences",
+        "Citer et réutiliser",
+        "Interroger les données",
+        "Données personnelles",
+    ):
+        assert f">{heading}</h2>" in page
+    links = set(re.findall(r'href="(/[^"#]*)"', page))
+    assert {"/sparql", "/api", "/openapi.json", "/catalogue", "/ressources/proposer"} <= links
+    for link in links - {"/static/style.css", "/static/pages.css", "/static/favicon.svg"}:
+        assert httpx.get(url + html.unescape(link), timeout=60).status_code == 200, link
+    english = httpx.get(url + "/a-propos?lang=en").text
+    assert ">Personal data</h2>" in english and '<p lang="fr">Plusieurs licences' in english
+    assert "Un compte n'est pas nécessaire." in text
+    with serve(store, tmp_path, allow_anonymous="false") as closed:
+        assert "Il faut un compte pour proposer." in httpx.get(closed + "/a-propos", timeout=60).text
 
 
 def test_a_list_opens_in_a_french_spreadsheet(url):

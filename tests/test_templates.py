@@ -35,6 +35,7 @@ PAGES = [
     "/ressources/proposer",
     "/connexion",
     "/rapprochement",
+    "/a-propos",
     "/nulle-part",
     "/projets?page=0",  # a refusal (400), shown to a browser as a page
 ]
