@@ -165,6 +165,18 @@ class Listed(NamedTuple):
 _links = " ".join(f"<{p}>" for p in LINKS)
 
 
+def _line_feeds(t: ox.Triple) -> ox.Triple:
+    o = t.object
+    if not isinstance(o, ox.Literal) or "\r" not in o.value:
+        return t
+    text = re.sub(r"\r\n?", "\n", o.value)
+    return ox.Triple(
+        t.subject,
+        t.predicate,
+        ox.Literal(text, language=o.language, datatype=None if o.language else o.datatype),
+    )
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -613,10 +625,14 @@ class Contributions:
         return self.state(rid) == DELETED and any(c.state_after == ACCEPTED for c in self.history(rid))
 
     def version_content(self, rid: str, n: int) -> list[ox.Triple]:
+        """A version's triples with its summary's lines ended as published (:meth:`converge`): taken out
+        of the public graph, an old version's CR LF would match nothing there and leave the text public;
+        restored, it would publish CR LF again."""
         graph = ox.NamedNode(self.version_graph(rid, n))
-        return self.store.construct(
+        found = self.store.construct(
             "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph}, public=False
         )
+        return [_line_feeds(t) if t.predicate.value == SCHEMA + "description" else t for t in found]
 
     def history(self, rid: str) -> list[ChangeSet]:
         rows = self.store.select(

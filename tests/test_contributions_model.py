@@ -172,11 +172,26 @@ def test_summaries_published_with_cr_lf_converge_to_line_feeds(model: Contributi
     model.accept(rid, "modo", "Modé")
     query = "SELECT ?d WHERE { ?r <http://schema.org/description> ?d }"
     r = {"r": ox.NamedNode(model.iri(rid))}
-    assert "\r" in model.store.select(query, r)[0]["d"].value
+    published = ox.Literal("Trois étapes :\n\n- accueillir ;\n- orienter.", language="fr")
+    assert [x["d"] for x in model.store.select(query, r)] == [published]  # the version's CR LF not published
+    g, s, d = f"<{model.public_graph()}>", r["r"], "<http://schema.org/description>"
+    crlf = ox.Literal(old.summary, language="fr")  # as an earlier release published it
+    model.store.update(
+        f"DELETE DATA {{ GRAPH {g} {{ {s} {d} {published} }} }} ;"
+        f"INSERT DATA {{ GRAPH {g} {{ {s} {d} {crlf} }} }}"
+    )
     model.converge()
     assert [x["d"] for x in model.store.select(query, r)] == [
         ox.Literal("Trois étapes :\n\n- accueillir ;\n- orienter.", language="fr")
     ]
+    model.edit(rid, Content("Guide des trois étapes", "Deux étapes.", "guide"), "modo", "Modé")
+    assert [x["d"].value for x in model.store.select(query, r)] == ["Deux étapes."]  # not beside the old
+    model.revert(rid, 1, "modo", "Modé")  # the old version back, its lines ended as published
+    assert [x["d"].value for x in model.store.select(query, r)] == [
+        "Trois étapes :\n\n- accueillir ;\n- orienter."
+    ]
+    model.delete(rid, "modo", "Modé", "données personnelles")
+    assert not model.store.select(query, r)  # a deleted resource's text is not left public
 
 
 def test_a_proposal_is_a_report_when_it_links_to_a_resource_page_only(model: Contributions, base_iri: str):
