@@ -1160,15 +1160,15 @@ class Catalog:
         """The text with a run of its words replaced by the name of the territory one or two edits from it,
         when that finds something: « Haute-Alpes » is « Hautes-Alpes », « France services Haute-Alpes »
         « France services Hautes-Alpes », « Bouche du Rhone » « Bouches-du-Rhône ». Each of their words is
-        one of the index, so none is respelt, and written together they find nothing. The longest runs
-        first, the last first (a place's name ends a search), then the nearest name, then the most populous
-        of its territories; at most :data:`TRIES` searches. Each run is a fuzzy scan of every name: only the
-        runs two edits (a space among them) can make a name's length are scanned, and at most :data:`FUZZY`
-        of them, not a few per word of a long text finding nothing (on the public endpoint)."""
+        one of the index, so none is respelt, and written together they find nothing. The runs ending last
+        first (a place's name ends a search), the longest of them first, then the nearest name, the most
+        populous of its territories; at most :data:`TRIES` searches. Each run is a fuzzy scan of every name:
+        only the runs two edits (a space among them) can make a name's length are scanned, and at most
+        :data:`FUZZY` of them, not a few per word of a long text finding nothing (on the public endpoint)."""
         written, names, tries = text.split(), self.territory_names(), TRIES
         most_words, longest = (n + 2 for n in self._name_span)
         runs = [(i, j) for j in range(len(written) + 1) for i in range(max(0, j - most_words), j)]
-        runs.sort(key=lambda run: (run[0] - run[1], -run[0]))
+        runs.sort(key=lambda run: (-run[1], run[0]))
         keyed = [(i, j, key) for i, j in runs if 6 <= len(key := name_key(" ".join(written[i:j]))) <= longest]
         for i, j, key in keyed[:FUZZY]:
             found = process.extractOne(key, names.keys(), scorer=OSA.distance, score_cutoff=2)

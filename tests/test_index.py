@@ -424,6 +424,9 @@ def test_a_search_naming_a_territory_nearly_gets_it_within_its_other_words(store
     assert cat.search("France services Haute-Alpes", [], {}, 0, 10)[0] == 0
     assert cat.suggest("France services Haute-Alpes") == "France services Hautes-Alpes"
     assert len(found(cat, "France services Hautes-Alpes")) == 2
+    # The name ends the text: the runs ending last are scanned first, not the longest runs of it anywhere.
+    long = "France services " * 5 + "Haute-Alpes"
+    assert cat.suggest(long) == long.replace("Haute-Alpes", "Hautes-Alpes")
 
 
 def test_an_informal_area_s_population_counts_each_commune_once(store: OxigraphStore) -> None:
