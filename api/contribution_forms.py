@@ -229,8 +229,8 @@ def _follow_page(request: Request, m: model.Contributions, rid: str | None) -> H
     if record is None:
         raise HTTPException(404, translator(language(request))("follow_unknown"))
     history = m.history(rid)
-    # The reason of the last rejection or deletion.
-    reason = next((c.reason for c in reversed(history) if c.reason), None)
+    # The reason of the decision that put it in its state (a rejection, deletion or closing), if it gave one.
+    reason = history[-1].reason if history else None
     context = {
         "record": record,
         "reason": reason if record.state in (model.REJECTED, model.DELETED, model.CLOSED) else None,

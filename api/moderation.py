@@ -223,6 +223,8 @@ async def moderate(request: Request, rid: str) -> Response:
             )
             if checked is None:
                 return _edit_page(request, record, content, errors, status=422, sent=form)
+            if action == "enregistrer_accepter":  # refused before the edit is saved, not after
+                m.check_report(checked, closing=False)
             if file is not None:
                 checked.file = shared.store_file(request, rid, file)
             m.edit(rid, checked, user.username, user.name, hide_name=bool(form.get("masquer_nom")))

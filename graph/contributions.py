@@ -581,14 +581,25 @@ class Contributions:
         as a resource of its own."""
         return content.url if content.url and content.url.startswith(self.minter.base + "id/") else None
 
+    def check_report(self, content: Content, closing: bool) -> None:
+        """A report is closed, never published; a proposal of a resource is accepted or rejected."""
+        if bool(self.reported(content)) != closing:
+            said = (
+                "un signalement se traite, il ne se publie pas"
+                if not closing
+                else "seul un signalement se traite"
+            )
+            raise ContributionError(f"impossible : {said}")
+
     def accept(self, rid: str, user: str, user_label: str) -> int:
-        record = self.record(rid)
-        if record and self.reported(record.content):
-            raise ContributionError("impossible : un signalement se traite, il ne se publie pas")
+        if record := self.record(rid):
+            self.check_report(record.content, closing=False)
         return self._change(rid, user, user_label, "acceptation", (PENDING,), ACCEPTED, rewrite=True)
 
     def close(self, rid: str, user: str, user_label: str, reason: str | None = None) -> int:
         """A report handled: closed, nothing published (``reason`` tells the reporter what was done)."""
+        if record := self.record(rid):
+            self.check_report(record.content, closing=True)
         return self._change(rid, user, user_label, "traitement", (PENDING,), CLOSED, reason=reason)
 
     def reject(self, rid: str, user: str, user_label: str, reason: str) -> int:

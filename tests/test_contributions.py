@@ -970,6 +970,24 @@ def test_a_report_on_a_page_is_handled_not_published(client, app, store):
     assert "traitée" in client.get("/mes-propositions").text
     follow = client.get(f"/mes-propositions/{rid}").text
     assert "Horaires corrigés dans la liste des lieux." in follow and "Traitement du signalement" in follow
+    # Closed again without a reason, the page shows no earlier decision's reason as what was done.
+    client.cookies.clear()
+    login(client, app)
+    assert moderate(client, rid, action="restaurer").status_code == 303
+    assert moderate(client, rid, action="traiter").status_code == 303
+    # A resource proposed is not closed as a report, nor made one by the edit that accepts it (not saved).
+    client.cookies.clear()
+    sent = propose(client, titre="Guide des saisonniers", url="https://example.org/guide")
+    other = pending_id(app, sent.headers["location"])
+    login(client, app)
+    assert moderate(client, other, action="traiter").status_code == 409
+    fields = form_data(titre="Guide des saisonniers", url=tallard, action="enregistrer_accepter")
+    assert moderate(client, other, **fields).status_code == 409
+    record = Contributions(store, b"").record(other)
+    assert record.state == model.PENDING and record.content.url == "https://example.org/guide"
+    client.cookies.clear()
+    login(client, app, "rapporteur", "contributeur")
+    assert '<div class="alerte"><h2>' not in client.get(f"/mes-propositions/{rid}").text
 
 
 def test_a_signed_in_contributor_finds_their_proposals_named_or_not_and_no_one_else_s(client, app):
