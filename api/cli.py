@@ -216,16 +216,14 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def format_option(
-    offered: tuple[formats.Format, ...], *others: str
-) -> Callable[[str], formats.Format | None]:
+def format_option(offered: tuple[formats.Format, ...]) -> Callable[[str], formats.Format]:
     """``--format``: a name, extension or media type of graph/formats.py, as ``?format=`` on the web."""
 
-    def parse(token: str) -> formats.Format | None:
+    def parse(token: str) -> formats.Format:
         fmt = formats.find(offered, token)
-        if fmt is None and token not in others:
+        if fmt is None:
             raise argparse.ArgumentTypeError(
-                f"unknown format '{token}' (use one of: {', '.join([*others, formats.names(offered)])})"
+                f"unknown format '{token}' (use one of: {formats.names(offered)})"
             )
         return fmt
 
@@ -377,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="serve the web pages, SPARQL endpoint and API",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="set in the environment only (no flag: a secret must not show in ps):\n"
+        epilog="set in the environment only (secrets, which must not show in ps, and the remote store's):\n"
         + "\n".join(f"  {env}  {help}" for env, help in secrets),
     )
     p.add_argument(
@@ -386,7 +384,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     add_settings(p, "serve")
 
-    p = verbs.add_parser("query", parents=[common], help="run a SPARQL SELECT on the public dataset")
+    p = verbs.add_parser(
+        "query",
+        parents=[common],
+        help="run a SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) on the public dataset",
+    )
     p.add_argument("sparql", nargs="?", help="the query (or --file)")
     p.add_argument("--file", help="read the query from a .rq file")
     p.add_argument(

@@ -332,7 +332,7 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
 
 def kind_label(cat: search.Catalog, item: search.Item, t: Callable[..., str]) -> str:
     """A result's kind, in the singular as its page names it: a territory's level (« Commune », « Territoire
-    d'usage »: the two « Tarentaise » were both « Territoires »), else its list's (« Lieu de services »)."""
+    d'usage »: two territories of one name differ by it), else its list's (« Lieu de services »)."""
     territory = cat.territories.get(item.iri) if item.kind == "territoires" else None
     singular = {"acteurs": "organisation", "lieux": "lieu"}.get(item.kind, item.kind[:-1])
     return t("kind_" + (territory.level if territory else singular))

@@ -726,7 +726,8 @@ class RemoteStore(Store):
             rows = self._rows(query, {}, min(ANSWER_WITHIN, self.timeout))
         except QueryTimeout as e:  # read before almost every answer: a hung server is down, as a stopped one
             self._down_until = time.monotonic() + DOWN_FOR
-            raise StoreUnavailable(f"the SPARQL server at {self.query_url} is not answering") from e
+            host = httpx.URL(self.query_url).host  # as _send names it: the URL may hold a key
+            raise StoreUnavailable(f"the SPARQL server at {host} is not answering") from e
         value = int(rows[0]["v"].value) if rows else 0
         self._version = (now, value)
         self._look_later()

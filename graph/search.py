@@ -1272,7 +1272,7 @@ class Catalog:
         own texts, then with some word only in their context (« tiers-lieu Gap »). Within a tier, the labels
         writing the words as typed come first (:func:`likeness`), then the shorter, then the territory more
         items name as their place (« Tarentaise »: the valley the association's projects are in before the
-        commune no item names, an exact tie that was left to the index's order). Later pages follow in
+        commune no item names). Later pages follow in
         index order. Every language is searched; the snippet is from the item's own text in ``lang`` (or
         in none), unless only the other language's text holds the match: that text then tells why the item
         was found, or only its postal codes: the one matched, then that text (never the context)."""
