@@ -228,7 +228,6 @@ def test_the_cli_resolves_format_names_as_the_web_does() -> None:
         for fmt in offered:
             for token in fmt.tokens:
                 assert format_option(offered)(token) is conneg.negotiate(offered, None, [token]), token
-    assert format_option(QUERY_FORMATS, "table")("table") is None
     assert format_option(QUERY_FORMATS)("json") is formats.SPARQL_JSON  # as format=json on /sparql
     with pytest.raises(argparse.ArgumentTypeError, match="unknown format 'yaml'"):
         format_option(formats.RDF)("yaml")
