@@ -341,8 +341,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     add_settings(common, "all")
-    common.add_argument("--report", action="store_true", help="print what was extracted and what was not")
-    common.add_argument(
+    writing = argparse.ArgumentParser(add_help=False, parents=[common])  # the verbs that load
+    writing.add_argument("--report", action="store_true", help="print what was extracted and what was not")
+    reading = argparse.ArgumentParser(add_help=False, parents=[common])  # the verbs that only read
+    reading.add_argument(
         "--store-read-only",
         action="store_true",
         help="open the embedded store read-only (while a server holds it)",
@@ -352,10 +354,10 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     verbs.add_parser(
-        "load", parents=[common], help="load all bundled data (ontology, territories, documents…)"
+        "load", parents=[writing], help="load all bundled data (ontology, territories, documents…)"
     )
 
-    p = verbs.add_parser("import", parents=[common], help="import one source into its named graph")
+    p = verbs.add_parser("import", parents=[writing], help="import one source into its named graph")
     p.add_argument("kind", choices=sorted(IMPORTERS), help="what the file holds")
     p.add_argument("path", help="the file to import")
     p.add_argument("services", nargs="?", help="data-inclusion: the services file next to the structures")
@@ -386,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser(
         "query",
-        parents=[common],
+        parents=[reading],
         help="run a SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) on the public dataset",
     )
     p.add_argument("sparql", nargs="?", help="the query (or --file)")
@@ -397,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--private", action="store_true", help="query the private graphs (administrators only)")
 
-    p = verbs.add_parser("export", parents=[common], help="dump the public dataset or one graph")
+    p = verbs.add_parser("export", parents=[reading], help="dump the public dataset or one graph")
     p.add_argument(
         "--format", type=format_option(formats.RDF), default=formats.NQUADS, help="RDF format; nquads"
     )
@@ -405,10 +407,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="file to write (default: standard output)")
     p.add_argument("--private", action="store_true", help="include private graphs (administrators only)")
 
-    p = verbs.add_parser("validate", parents=[common], help="check the data against the SHACL shapes")
+    p = verbs.add_parser("validate", parents=[reading], help="check the data against the SHACL shapes")
     p.add_argument("--graph", type=graph_option, help="only this named graph")
 
-    verbs.add_parser("stats", parents=[common], help="triples per graph, instances per class")
+    verbs.add_parser("stats", parents=[reading], help="triples per graph, instances per class")
 
     p = verbs.add_parser("user", parents=[common], help="accounts: add, change role, issue an API token")
     p.add_argument(

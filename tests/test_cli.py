@@ -262,3 +262,12 @@ def test_every_argument_of_every_verb_says_what_it_is():
         if not action.help and not isinstance(action, argparse._HelpAction)
     ]
     assert not silent
+    flags = {verb: {o for a in p._actions for o in a.option_strings} for verb, p in verbs.choices.items()}
+    # Each verb offers what it uses: --report where data is loaded, --store-read-only where it is only read.
+    assert {v for v, f in flags.items() if "--report" in f} == {"load", "import"}
+    assert {v for v, f in flags.items() if "--store-read-only" in f} == {
+        "query",
+        "export",
+        "validate",
+        "stats",
+    }
