@@ -30,6 +30,7 @@ from graph.namespaces import CS, DAYS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
 from graph.store import Store, Term
 
 LIST_CAP = 30  # items of a related list shown on a card; the rest is a link to the full list
+NEAREST_CAP = 5  # places named on the page of a commune without any: a phone screen's worth
 
 
 class Link(NamedTuple):
@@ -141,6 +142,23 @@ class Figures:
     places_per_10k: str  # formatted; '' without a population
 
 
+class NearPlace(NamedTuple):
+    iri: str  # a point of the commune's map
+    place: Link
+    commune: str  # '' when the index places it in no commune
+
+
+@dataclass
+class Nearest:
+    """Where the people of a commune without a place find one: the index knows no commune's coordinates, so
+    no distance, but the smallest territory around it that has places, its EPCI before its département."""
+
+    within: Link
+    places: list[NearPlace]
+    total: int
+    list_href: str
+
+
 @dataclass
 class TerritoryCard:
     code: str
@@ -158,6 +176,7 @@ class TerritoryCard:
     insee: str | None
     wikidata: str | None
     directory: str  # the query string of its places' contact sheet (/api/annuaire-lieux), '' without places
+    nearest: Nearest | None  # a commune without places: those around it
     template: str = "territoire.html"
 
 
@@ -622,6 +641,7 @@ def territory_card(
     else:
         epcis = {c for c in children if level_of(c) == "epci"}
     places = cat.rollup_iris(territory.iri, "lieux")
+    nearest = _nearest(cat, territory, lang) if territory.level == "commune" and not places else None
     pop = territory.population or population(cat, territory.iri)
     # An area covering no official unit (massif alpin): no place is located in it, yet some are there.
     unknown = territory.level == "zone" and not children
@@ -631,7 +651,8 @@ def territory_card(
     deps = [territory.code] if territory.level == "departement" else _departements(cat, [territory.iri])
     # An EPCI across a boundary is part of no département: the card names those it overlaps.
     overlaps = [f"{cat.base}id/departement/{c}" for c in deps] if territory.level == "epci" else []
-    points = _points(store, places, lambda p: cat.label(p, lang))
+    shown = [p.iri for p in nearest.places] if nearest else []
+    points = _points(store, places or shown, lambda p: cat.label(p, lang))
     code, wikidata = territory.code, WIKIDATA_PROPERTY.get(territory.level)
     search_wikidata = "https://www.wikidata.org/w/index.php?search=" + quote(
         f"haswbstatement:{wikidata}={code}"
@@ -673,7 +694,34 @@ def territory_card(
         insee=f"https://www.insee.fr/fr/recherche?q={quote(code)}" if code else None,
         wikidata=search_wikidata if wikidata and code else None,
         directory=urlencode({"territoire": territory_code(territory.iri, cat.base)}) if places else "",
+        nearest=nearest,
     )
+
+
+def _nearest(cat: search.Catalog, commune: search.Territory, lang: str) -> Nearest | None:
+    """The first places by name of the commune's EPCI, else of its département, as their own pages list
+    them (the index's roll-ups); None when neither has any."""
+    around = [cat.territories[t] for t in sorted(cat.closure(commune.iri)) if t in cat.territories]
+    for level in ("epci", "departement"):
+        for t in (t for t in around if t.level == level):
+            total, _, items = cat.rollups(t.iri, lang, NEAREST_CAP)["lieux"]
+            if total:
+                communes = [
+                    sorted(d for d in it.direct if cat.territories[d].level == "commune") for it in items
+                ]
+                places = [
+                    NearPlace(
+                        it.iri,
+                        Link(local_path(it.iri, cat.base), cat.label(it.iri, lang)),
+                        cat.territories[c[0]].label if c else "",
+                    )
+                    for it, c in zip(items, communes, strict=True)
+                ]
+                key = quote(search.key_of(t.iri, cat.base))
+                return Nearest(
+                    Link(local_path(t.iri, cat.base), t.label), places, total, f"/lieux?{level}={key}"
+                )
+    return None
 
 
 def population(cat: search.Catalog, iri: str) -> int | None:

@@ -394,6 +394,25 @@ def test_an_area_page_links_each_epci_once(site, path):
     assert epcis and len(epcis) == len(set(epcis)), sorted(e for e in epcis if epcis.count(e) > 1)
 
 
+@pytest.mark.parametrize(
+    ("commune", "within"),
+    [("73285", "CC de Haute-Tarentaise"), ("73011", "Savoie")],  # Séez; Albertville, whose EPCI has none
+)
+def test_a_commune_without_places_names_the_nearest_and_maps_them(site, commune, within):
+    """Saint-Véran showed « 0 lieu de services » and an empty map, its EPCI's France services one click
+    away: a commune without places names those of its EPCI, else of its département, with their commune,
+    and its map shows them."""
+    url, _ = site
+    html = httpx.get(f"{url}/id/commune/{commune}").text
+    text = text_of(html)
+    assert f"Aucun lieu de services dans la commune\u202f; les plus proches, dans {within}" in text
+    assert "Espace saisonniers de Bourg (Bourg-Saint-Maurice)" in text
+    assert "France Services de Bourg-Saint-Maurice (Bourg-Saint-Maurice)" in text
+    assert 'href="/id/lieu/france-services-bourg"' in html
+    assert html.count('<circle class="pt"') == 2
+    assert "Les lieux de services les plus proches." in text
+
+
 def test_a_region_and_a_departement_list_every_epci_with_a_commune_in_them(territory_store):
     """Not only the EPCIs stated part of the région (those straddling two of its départements): every EPCI
     with a member commune in it, those of its départements and those overlapping a neighbour."""
