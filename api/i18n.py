@@ -341,10 +341,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The place (large red dot) and others nearby.",
     ),
     "territory_map": ("Lieux de services du territoire.", "Service places of the territory."),
-    "nearest_map": ("Les lieux de services les plus proches.", "The nearest service places."),
+    "nearest_map": (
+        "Les lieux de services du territoire qui l'englobe.",
+        "The service places of the territory around it.",
+    ),
     "nearest_places": (
-        "Aucun lieu de services dans la commune\u202f; les plus proches, dans",
-        "No service place in the commune; the nearest, in",
+        "Aucun lieu de services dans la commune\u202f; il y en a dans",
+        "No service place in the commune; there are some in",
     ),
     "open_now": ("Ouvert maintenant", "Open now"),
     "closed_now": ("Fermé en ce moment", "Closed now"),

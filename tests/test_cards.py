@@ -405,12 +405,12 @@ def test_a_commune_without_places_names_the_nearest_and_maps_them(site, commune,
     url, _ = site
     html = httpx.get(f"{url}/id/commune/{commune}").text
     text = text_of(html)
-    assert f"Aucun lieu de services dans la commune\u202f; les plus proches, dans {within}" in text
+    assert f"Aucun lieu de services dans la commune\u202f; il y en a dans {within}" in text
     assert "Espace saisonniers de Bourg (Bourg-Saint-Maurice)" in text
     assert "France Services de Bourg-Saint-Maurice (Bourg-Saint-Maurice)" in text
     assert 'href="/id/lieu/france-services-bourg"' in html
     assert html.count('<circle class="pt"') == 2
-    assert "Les lieux de services les plus proches." in text
+    assert "Les lieux de services du territoire qui l'englobe." in text
 
 
 def test_a_region_and_a_departement_list_every_epci_with_a_commune_in_them(territory_store):
