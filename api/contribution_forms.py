@@ -33,7 +33,8 @@ def propose_form(request: Request) -> HTMLResponse:
     if shared.state(request).territories is None:
         threading.Thread(target=shared.territory_index, args=(request,), daemon=True).start()
     content, _ = shared.posted(request.query_params.getlist)
-    return shared.page(request, "contrib_form.html", shared.form_context(request, content, {}))
+    report = shared.report_of(request, content, language(request))
+    return shared.page(request, "contrib_form.html", shared.form_context(request, content, {}, report=report))
 
 
 @router.post("/ressources/proposer", response_class=HTMLResponse)
@@ -47,7 +48,8 @@ async def propose_post(request: Request) -> Response:
     def again(status: int, errors: dict, refusal: str = "", headers: dict | None = None) -> Response:
         """The form again with what was typed (browsers never send a file twice): an expired form or
         the rate limit must not cost the person their text."""
-        context = shared.form_context(request, content, errors, contributor, form, refusal)
+        report = shared.report_of(request, content, language(request))
+        context = shared.form_context(request, content, errors, contributor, form, refusal, report=report)
         response = shared.page(request, "contrib_form.html", context, status=status)
         response.headers.update(headers or {})
         return response

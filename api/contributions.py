@@ -22,14 +22,14 @@ from starlette.datastructures import FormData
 from api import accounts
 from api.accounts import current_user
 from api.i18n import LANGS, language, listed, translator
-from api.pages import render
+from api.pages import local_path, render
 from api.public_http import unsafe_text
 from api.uploads import Upload, UploadError, check, save
 from graph import contributions as model
 from graph import matching
 from graph.contact import scrub
 from graph.contributions import LICENSES, LINK_FIELDS, Content, Contributions, Contributor, StoredFile
-from graph.describe import pick
+from graph.describe import labels_of, pick
 from graph.namespaces import DCTERMS, ORG, RDF, RDFS, SCHEMA, SKOS, Minter
 from graph.settings import ONTOLOGY_DIR, Settings
 from graph.store import Store, StoreError
@@ -304,6 +304,20 @@ def resolve_territories(request: Request, values: list[str], lang: str) -> tuple
 
 
 # --- reading and checking a proposal ----------------------------------------------------------------
+REPORT_KIND = "autre"  # a report publishes nothing: the type the model needs is never asked of the reporter
+
+
+def report_of(request: Request, content: Content, lang: str) -> dict[str, str] | None:
+    """The platform's page a proposal reports an error on (Contributions.reported, the one rule), named by
+    its label in ``lang``: the form presents itself as a report on it, the moderator corrects it there."""
+    m = contributions_of(request)
+    reported = m.reported(content)
+    if not reported:
+        return None
+    found = labels_of(m.store, [ox.NamedNode(reported)]).get(reported) if _is_iri(reported) else None
+    return {"href": local_path(reported, m.minter.base), "label": pick(found, lang, reported)}
+
+
 def choices(request: Request, lang: str | None = None) -> dict:
     """What the form's fields offer, labelled in ``lang`` (by default the page's)."""
     store: Store = request.app.state.store
@@ -603,6 +617,8 @@ def propose(
     limit, address, lang = state(request).submit_limit, accounts.client_address(request), language(request)
     limit.hit(address, lang, count=False)
     user = current_user(request)
+    if contributions_of(request).reported(content) and not content.kind:
+        content = replace(content, kind=REPORT_KIND)
     checked, errors, file = validate(
         request, content, contributor, upload, need_contact=user is None, lang=lang
     )

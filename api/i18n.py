@@ -390,6 +390,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Share a guide, a report, a tool, a training, a video or a field report with the network. Every "
         "proposal is reviewed by the moderation team before it is published.",
     ),
+    "report_title": ("Signaler une erreur sur {label}", "Report an error on {label}"),
+    "report_lead": (
+        "Dites ce qui est faux sur cette page et ce qu'il faudrait y lire. L'équipe de modération corrige la "
+        "page puis traite votre signalement : rien n'est publié tel quel, vous suivez son traitement.",
+        "Say what is wrong on this page and what it should read. The moderation team corrects the page, then "
+        "handles your report: nothing is published as is, you can follow how it is handled.",
+    ),
+    "send_report": ("Envoyer le signalement", "Send the report"),
     "title_error": ("Erreur", "Error"),  # before a refused form's title: the tab and the reader say so
     "propose_failed": ("La proposition n'a pas été enregistrée", "The proposal was not saved"),
     "to_correct": (

@@ -22,7 +22,6 @@ from graph import contributions as model
 from graph import formats
 from graph.contact import scrub
 from graph.contributions import Content, ContributionError, Contributions, UnknownContribution
-from graph.describe import labels_of, pick
 from graph.namespaces import DCTERMS, PROV, RDFS, SCHEMA
 from graph.terms import Triples, iri, lit
 
@@ -163,10 +162,6 @@ def _edit_page(
     ``reasons``: the reason typed in a refused decision's form, by action, shown in it again."""
     public = {"titre": content.title, "resume": content.summary, "url": content.url or ""}
     m = shared.contributions_of(request)
-    reported = m.reported(record.content)
-    if reported:
-        found = labels_of(m.store, [ox.NamedNode(reported)]).get(reported)
-        reported_label = pick(found, STAFF["lang"], reported)
     context = shared.form_context(
         request,
         content,
@@ -175,7 +170,7 @@ def _edit_page(
         record=record,
         named=record.contributor_label != model.ANONYMOUS_LABEL,  # a name a moderator may hide
         history=m.history(record.id),
-        reported=reported and {"href": local_path(reported, m.minter.base), "label": reported_label},
+        reported=shared.report_of(request, record.content, STAFF["lang"]),
         public_href=local_path(m.iri(record.id), m.minter.base) if record.state == model.ACCEPTED else "",
         personal=[STAFF["t"]("field_" + name) for name, text in public.items() if scrub(text) != text],
         reasons=reasons or {},

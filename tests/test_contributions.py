@@ -162,7 +162,7 @@ def test_a_page_s_correction_link_opens_the_form_filled_and_proposing_from_it_wo
     href = html.unescape(re.search(r'<p class="correction"><a href="([^"]+)"', page).group(1))
     iri = store.minter.thing("commune", "05170")
     form = client.get(href).text
-    assert f'name="url" type="url" value="{iri}"' in form
+    assert f'<input type="hidden" name="url" value="{iri}">' in form
     assert 'aria-describedby="aide-territoires">Tallard [commune 05170]</textarea>' in form
     said = {"titre": "Erreur sur la page de Tallard", "resume": "Le lieu de la mairie a changé d'adresse."}
     r = client.post(
@@ -1896,3 +1896,25 @@ def test_refusals_of_a_whole_request_are_said_in_the_asker_s_language(store, tmp
         client.cookies.set("lang", "fr")
         r = client.post("/ressources/proposer", data=form_data(csrf_token=token))
         assert r.status_code == 403 and "Connectez-vous pour proposer une ressource." in r.text
+
+
+def test_a_page_s_report_link_opens_a_report_form_asking_no_type_or_licence(client, app, store):
+    """A page's « Signaler une erreur » link opened « Proposer une ressource », never saying « signal »,
+    asking a type and a licence that a report, which publishes nothing, stored as Type « Autre »: the form
+    names the page it reports on, asks neither, and says so again when it is refused."""
+    tallard = store.minter.thing("commune", "05170")
+    page = client.get("/ressources/proposer", params={"url": tallard}).text
+    assert "<h1>Signaler une erreur sur Tallard</h1>" in page, page
+    assert "Partagez un guide" not in page and 'name="type"' not in page and 'name="licence"' not in page
+    assert f'<input type="hidden" name="url" value="{tallard}">' in page
+    fields = form_data(titre="Horaires faux pour Tallard", url=tallard, resume="Court")
+    del fields["type"], fields["licence"]
+    refused = client.post("/ressources/proposer", data=fields | {"csrf_token": csrf_of(page)})
+    assert refused.status_code == 422 and "<h1>Signaler une erreur sur Tallard</h1>" in refused.text
+    assert 'name="type"' not in refused.text and "Type de ressource" not in refused.text
+    fields["resume"] = "La mairie ouvre à 9 h, pas à 8 h."
+    sent = client.post(
+        "/ressources/proposer", data=fields | {"csrf_token": csrf_of(page)}, follow_redirects=False
+    )
+    assert sent.status_code == 303, sent.text
+    assert "Signaler une erreur" not in client.get("/ressources/proposer").text
