@@ -162,6 +162,11 @@ def _edit_page(
     ``reasons``: the reason typed in a refused decision's form, by action, shown in it again."""
     public = {"titre": content.title, "resume": content.summary, "url": content.url or ""}
     m = shared.contributions_of(request)
+    reported = shared.report_of(request, record.content, STAFF["lang"])
+    # A contribution reported on is corrected here, in its own moderation page (README, « Signaler »).
+    contributed = (record.content.url or "").removeprefix(m.iri(""))
+    if reported and contributed != record.content.url and m.state(contributed):
+        reported["moderate"] = f"/moderation/{contributed}"
     context = shared.form_context(
         request,
         content,
@@ -170,7 +175,7 @@ def _edit_page(
         record=record,
         named=record.contributor_label != model.ANONYMOUS_LABEL,  # a name a moderator may hide
         history=m.history(record.id),
-        reported=shared.report_of(request, record.content, STAFF["lang"]),
+        reported=reported,
         public_href=local_path(m.iri(record.id), m.minter.base) if record.state == model.ACCEPTED else "",
         personal=[STAFF["t"]("field_" + name) for name, text in public.items() if scrub(text) != text],
         reasons=reasons or {},

@@ -1918,3 +1918,25 @@ def test_a_page_s_report_link_opens_a_report_form_asking_no_type_or_licence(clie
     )
     assert sent.status_code == 303, sent.text
     assert "Signaler une erreur" not in client.get("/ressources/proposer").text
+
+
+def test_a_report_on_a_contribution_links_to_its_moderation_page(client, app, store):
+    """A report on a contributed resource linked only to its public page: the README says to correct it
+    through its moderator's edit, which the report's moderation page now links to as well."""
+    guide = pending_id(app, propose(client, titre="Guide des cabanes").headers["location"])
+    login(client, app)
+    assert moderate(client, guide, action="accepter").status_code == 303
+    client.cookies.clear()
+    sent = propose(client, titre="Lien mort du guide", url=store.minter.thing("ressource", guide))
+    report = pending_id(app, sent.headers["location"])
+    login(client, app)
+    page = client.get(f"/moderation/{report}").text
+    assert f'Signalement sur <a href="/id/ressource/{guide}">Guide des cabanes</a>' in page, page
+    assert f'<a href="/moderation/{guide}">' in page
+    tallard = pending_id(
+        app, propose(client, titre="Tallard", url=store.minter.thing("commune", "05170")).headers["location"]
+    )
+    assert (
+        "/moderation/"
+        not in client.get(f"/moderation/{tallard}").text.split("Signalement sur")[1].split("</p>")[0]
+    )
