@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from api import accounts, conneg
 from api import contributions as shared
 from api.accounts import CSRF_FIELD, User, current_user
-from api.contribution_forms import ERRORS, STRING
+from api.contribution_forms import ERRORS, PROPOSAL, STRING
 from api.i18n import data_label, language, translator
 from api.named_queries import refusals
 from api.pages import local_path, render
@@ -136,7 +136,13 @@ def queue(request: Request) -> Response:
     m = shared.contributions_of(request)
     states = (model.PENDING, model.ACCEPTED, model.REJECTED, model.CLOSED, model.DELETED)
     lists = {s: m.by_state(s) for s in states}
-    context = {"lists": lists, "labels": shared.labels(request), "kind_iri": m.kind_iri, **STAFF}
+    context = {
+        "lists": lists,
+        "labels": shared.labels(request),
+        "kind_iri": m.kind_iri,
+        "reported": m.reported,
+        **STAFF,
+    }
     return shared.page(request, "moderation.html", context)
 
 
@@ -494,13 +500,33 @@ async def api_moderate(
     return JSONResponse({"id": rid, "etat": m.state(rid)})
 
 
+NULLABLE = {"type": ["string", "null"]}
+RECORD = {  # GET /api/contributions/<id>'s body: the proposal's fields as they were sent, and its state
+    "type": "object",
+    "properties": {
+        "id": STRING,
+        "iri": STRING,
+        "etat": STRING,
+        "version": {"type": "integer"},
+        **{name: PROPOSAL["properties"][name] for name in shared.FIELDS},
+        "fichier": NULLABLE,
+        "signale": NULLABLE
+        | {"description": "Un signalement : l'IRI de la page de la plateforme qu'il signale (sinon null)."},
+        "historique": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
 @router.get(
     "/api/contributions/{rid}",
     summary="Une ressource proposée, son état et son historique",
     response_description="La ressource : état, version, champs, historique",
     description="Réservé à la modération (le contenu en attente n'est pas public ; le courriel du "
     "contributeur n'y est jamais).",
-    responses=refusals({401: "Non connecté", 403: "Pas modérateur", 404: "Ressource inconnue"}),
+    responses={
+        200: {"content": {"application/json": {"schema": RECORD}}},
+        **refusals({401: "Non connecté", 403: "Pas modérateur", 404: "Ressource inconnue"}),
+    },
     openapi_extra={"security": MODERATORS},
     tags=["modération"],
 )
@@ -520,6 +546,7 @@ def api_record(request: Request, rid: str = RID) -> JSONResponse:
             "version": record.version,
             **{name: getattr(c, attribute) for name, attribute in shared.FIELDS.items()},
             "fichier": c.file.url if c.file else None,
+            "signale": m.reported(c),
             "historique": [
                 {
                     "numero": h.number,

@@ -160,6 +160,7 @@ class Listed(NamedTuple):
     contributor_label: str
     territories: list[str]
     state: str
+    url: str | None = None  # a report's page (Contributions.reported)
 
 
 _links = " ".join(f"<{p}>" for p in LINKS)
@@ -575,7 +576,7 @@ class Contributions:
             hide_name=hide_name,
         )
 
-    def reported(self, content: Content) -> str | None:
+    def reported(self, content: Content | Listed) -> str | None:
         """The platform's page a proposal reports an error on (its link is one of our IRIs, as a page's
         « Signaler une erreur » link fills it): to correct where that page's data lives, never to publish
         as a resource of its own."""
@@ -696,13 +697,14 @@ class Contributions:
         """The resources ``where`` selects, with their state (``?e`` if bound), in one query."""
         rows = self.store.select(
             f"""SELECT ?r ?m ?e (SAMPLE(?t) AS ?title) (SAMPLE(?k) AS ?kind) (SAMPLE(?who) AS ?label)
-                (GROUP_CONCAT(DISTINCT STR(?place); separator=" ") AS ?places) WHERE {{
+                (SAMPLE(?u) AS ?url) (GROUP_CONCAT(DISTINCT STR(?place); separator=" ") AS ?places) WHERE {{
               {where}
               GRAPH ?h {{ ?r <{CS}etat> ?e ; <{DCTERMS}modified> ?m ; <{CS}versionCourante> ?v }}
               FILTER(STRSTARTS(STR(?h), "{self.minter.graph("historique/")}"))
               BIND(IRI(CONCAT(STR(?h), "/v", STR(?v))) AS ?vg)
               OPTIONAL {{ GRAPH ?vg {{ ?r <{SCHEMA}name> ?t }} }}
               OPTIONAL {{ GRAPH ?vg {{ ?r <{DCTERMS}type> ?k }} }}
+              OPTIONAL {{ GRAPH ?vg {{ ?r <{SCHEMA}url> ?u }} }}
               OPTIONAL {{ GRAPH ?vg {{ ?r <{PROV}wasAttributedTo>/<{RDFS}label> ?who }} }}
               OPTIONAL {{ GRAPH ?vg {{ ?r <{LINK_FIELDS["territories"]}> ?place }} }}
             }} GROUP BY ?r ?m ?e ORDER BY DESC(?m)""",
@@ -722,6 +724,7 @@ class Contributions:
                 value(r, "label") or ANONYMOUS_LABEL,
                 sorted(value(r, "places").split()),
                 r["e"].value.removeprefix(self.state_iri("")),
+                value(r, "url") or None,
             )
             for r in rows
         ]

@@ -1940,3 +1940,19 @@ def test_a_report_on_a_contribution_links_to_its_moderation_page(client, app, st
         "/moderation/"
         not in client.get(f"/moderation/{tallard}").text.split("Signalement sur")[1].split("</p>")[0]
     )
+
+
+def test_reports_are_told_apart_in_the_queue_and_the_json_api(client, app, store):
+    """Reports looked like any proposal in the queue and in GET /api/contributions/<id>: the queue marks
+    them « Signalement », the JSON gives the page reported on (``signale``), as /openapi.json says."""
+    tallard = store.minter.thing("commune", "05170")
+    report = pending_id(app, propose(client, titre="Mairie fermée", url=tallard).headers["location"])
+    other = pending_id(app, propose(client, titre="Guide des refuges").headers["location"])
+    login(client, app)
+    queue = client.get("/moderation").text
+    assert f'Signalement</strong> <a href="/moderation/{report}">' in queue, queue
+    assert f'Signalement</strong> <a href="/moderation/{other}">' not in queue
+    assert client.get(f"/api/contributions/{report}").json()["signale"] == tallard
+    assert client.get(f"/api/contributions/{other}").json()["signale"] is None
+    path = client.get("/openapi.json").json()["paths"]["/api/contributions/{rid}"]["get"]
+    assert "signale" in path["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
