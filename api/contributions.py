@@ -573,7 +573,9 @@ def api_guard(request: Request) -> None:
         state(request).csrf.check(request, request.headers.get(accounts.CSRF_HEADER))
 
 
-async def json_body(request: Request) -> dict:
+async def json_body(request: Request, fields: list[str]) -> dict:
+    """The JSON object sent; a field it holds beyond ``fields`` is a 400 naming it (a typo is never
+    silently ignored)."""
     t = translator(language(request))
     if not request.headers.get("content-type", "").startswith("application/json"):
         raise HTTPException(415, t("json_required"))
@@ -583,6 +585,10 @@ async def json_body(request: Request) -> dict:
         raise HTTPException(400, t("json_unreadable")) from None
     if not isinstance(body, dict):
         raise HTTPException(400, t("json_not_object"))
+    if unknown := sorted(set(body).difference(fields)):
+        raise HTTPException(
+            400, t("json_unknown_fields", unknown=", ".join(unknown), expected=", ".join(fields))
+        )
     return body
 
 

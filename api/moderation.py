@@ -460,6 +460,7 @@ RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": "
         },
         **refusals(
             {
+                400: "Champ inconnu, ou corps illisible",
                 401: "Non connecté",
                 403: "Pas modérateur",
                 404: "Ressource ou action inconnue",
@@ -473,7 +474,15 @@ RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": "
         "requestBody": {
             "required": False,
             "description": "Facultatif : le motif (obligatoire pour rejeter).",
-            "content": {"application/json": {"schema": {"type": "object", "properties": {"motif": STRING}}}},
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"motif": STRING},
+                        "additionalProperties": False,
+                    }
+                }
+            },
         },
     },
     tags=["modération"],
@@ -487,7 +496,7 @@ async def api_moderate(
     user = moderator(request)
     m = shared.contributions_of(request)
     # The same rule for every decision: no body is an empty reason; a body is JSON.
-    body = await shared.json_body(request) if await request.body() else {}
+    body = await shared.json_body(request, ["motif"]) if await request.body() else {}
     reason = str(body.get("motif", "")).strip()
     if action not in DECISIONS:
         raise HTTPException(404, "Action inconnue.")

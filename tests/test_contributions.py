@@ -1956,3 +1956,19 @@ def test_reports_are_told_apart_in_the_queue_and_the_json_api(client, app, store
     assert client.get(f"/api/contributions/{other}").json()["signale"] is None
     path = client.get("/openapi.json").json()["paths"]["/api/contributions/{rid}"]["get"]
     assert "signale" in path["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+
+
+def test_a_decision_s_unknown_field_is_refused_as_a_proposal_s_is(client, app, store):
+    """``{"motif": …, "autre": 1}`` decided with 200, the unknown field ignored, where a proposal's is a 400
+    naming it: a decision refuses it the same way, and decides nothing."""
+    app.state.accounts.add("script", "un-mot-de-passe-long", "moderateur", "Modo Script")
+    auth = {"Authorization": f"Bearer {app.state.accounts.new_token('script')}"}
+    tallard = store.minter.thing("commune", "05170")
+    report = pending_id(app, propose(client, titre="Mairie fermée", url=tallard).headers["location"])
+    r = client.post(
+        f"/api/contributions/{report}/traiter", json={"motif": "Corrigé", "autre": 1}, headers=auth
+    )
+    assert r.status_code == 400 and "autre" in r.json()["detail"], r.text
+    assert Contributions(store, b"").state(report) == model.PENDING
+    r = client.post(f"/api/contributions/{report}/traiter", json={"motif": "Corrigé"}, headers=auth)
+    assert r.status_code == 200 and r.json()["etat"] == model.CLOSED
