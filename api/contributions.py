@@ -37,7 +37,8 @@ from loaders import rdf as rdf_loader
 
 log = logging.getLogger(__name__)
 
-TERRITORY_RANKS = {"region": 0, "departement": 1, "epci": 2, "commune": 3}  # the autocomplete's order
+# The autocomplete's order; an informal area (cs:InformalArea, « Queyras ») has no code: its IRI's end is one.
+TERRITORY_RANKS = {"region": 0, "departement": 1, "epci": 2, "commune": 3, "zone": 4}
 # Form field (and JSON key) → attribute of graph.contributions.Content: French on the wire, English in code.
 FIELDS = {
     "titre": "title",
@@ -199,11 +200,17 @@ def territory_index(request: Request) -> dict[str, Territory]:
     index = matching.index_of(request.app.state.store)
     if st.territories and st.territories[0] is index:
         return st.territories[1]
-    found = [e for e in index.entities.values() if e.type in TERRITORY_RANKS and e.code]
+    found = [e for e in index.entities.values() if e.type in TERRITORY_RANKS and (e.code or e.type == "zone")]
     found.sort(key=lambda e: (TERRITORY_RANKS[e.type], -(e.population or 0)))
     entries = {
         e.iri: Territory(
-            _typed(e.name), e.label or e.name, e.type, e.code, e.iri, e.postal_codes, e.departements
+            _typed(e.name),
+            e.label or e.name,
+            e.type,
+            e.code or e.iri.rsplit("/", 1)[-1],
+            e.iri,
+            e.postal_codes,
+            e.departements,
         )
         for e in found
     }
@@ -243,7 +250,7 @@ def _known(territories: dict[str, Territory], candidates: list[matching.Candidat
 
 
 SHOWN = 6  # homonyms an error lists
-LINE = re.compile(r"\[(region|departement|epci|commune) ([0-9A-Za-z]+)\]\s*$")
+LINE = re.compile(rf"\[({'|'.join(TERRITORY_RANKS)}) ([0-9A-Za-z-]+)\]\s*$")
 
 
 def resolve_territories(request: Request, values: list[str], lang: str) -> tuple[list[str], list[str]]:
@@ -252,15 +259,14 @@ def resolve_territories(request: Request, values: list[str], lang: str) -> tuple
     t = translator(lang)
     by_iri = territory_index(request)
     names = matching.index_of(request.app.state.store)
-    store: Store = request.app.state.store
     found, errors = [], []
     for raw in values:
         value = raw.strip()
         if not value:
             continue
         m = LINE.search(value)
-        if m:
-            target = store.minter.thing(m.group(1), m.group(2))
+        if m:  # the line's level and code, as the index has them (an informal area's IRI is not minted so)
+            target = next((e.iri for e in by_iri.values() if (e.kind, e.code) == m.groups()), value)
         elif value.startswith(("http://", "https://")):
             target = value
         else:

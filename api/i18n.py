@@ -705,6 +705,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "word_departement": ("département", "département"),
     "word_epci": ("intercommunalité", "intercommunality"),
     "word_commune": ("commune", "municipality"),
+    "word_zone": ("territoire d'usage", "informal area"),
     # /suivi, /ressources/<id>/historique
     "follow_title": ("Suivi de votre proposition", "Tracking your proposal"),
     "follow_thanks": ("Merci, votre proposition est enregistrée.", "Thank you, your proposal is saved."),

@@ -314,7 +314,7 @@ def correction_href(iri: str, territory: search.Territory | None) -> str:
     territory comes from the index: during its first build the link names none. The page is cached, the
     same bytes for everybody: nothing in it is the visitor's."""
     query = {"url": iri}
-    if territory and territory.level in TERRITORY_RANKS:
+    if territory and territory.level in TERRITORY_RANKS and territory.code:  # an informal area has none
         query["territoires"] = territory_line(territory.label, territory.level, territory.code)
     return "/ressources/proposer?" + urlencode(query)
 

@@ -1972,3 +1972,35 @@ def test_a_decision_s_unknown_field_is_refused_as_a_proposal_s_is(client, app, s
     assert Contributions(store, b"").state(report) == model.PENDING
     r = client.post(f"/api/contributions/{report}/traiter", json={"motif": "Corrigé"}, headers=auth)
     assert r.status_code == 200 and r.json()["etat"] == model.CLOSED
+
+
+def test_an_informal_area_is_a_territory_a_proposal_names(base_iri, territory_triples, tmp_path):
+    """« Queyras », a Territoire d'usage shown on pages and found by search, was « territoire inconnu »
+    to the API and the form alike (only territories with a code were kept): it is taken by its name, its
+    exact label or the line the autocomplete writes, and its homonyms are told apart as a commune's are."""
+    store = load_reference(OxigraphStore(base_iri), territory_triples)
+    zone = "https://w3id.org/communs-services/def#InformalArea"
+    triples = []
+    for slug, label in (("queyras", "Queyras"), ("bauges", "Bauges"), ("bauges-2", "Bauges")):
+        area = ox.NamedNode(store.minter.thing("territoire", slug))
+        triples += [
+            ox.Triple(area, ox.NamedNode(RDF + "type"), ox.NamedNode(zone)),
+            ox.Triple(area, ox.NamedNode(RDFS + "label"), ox.Literal(label, language="fr")),
+        ]
+    store.replace_graph(store.minter.graph("essai-zones"), triples)
+    queyras = store.minter.thing("territoire", "queyras")
+    with TestClient(make_app(store, tmp_path, submit_rate=1000)) as client:
+        body = {**form_data(territoires=["Queyras"]), "url": "https://example.org/q"}
+        r = client.post("/api/contributions", json=body)
+        assert r.status_code == 201, r.text
+        assert Contributions(store, b"").record(r.json()["id"]).content.territories == [queyras]
+        found = client.get("/territoires/autocomplete", params={"q": "Queyr"}).json()
+        line = next(e["valeur"] for e in found if e["iri"] == queyras)
+        assert line == "Queyras [zone queyras]", found
+        sent = propose(client, territoires=line)
+        assert sent.status_code == 303, sent.text
+        assert Contributions(store, b"").record(
+            pending_id(client.app, sent.headers["location"])
+        ).content.territories == [queyras]
+        r = client.post("/api/contributions", json={**body, "territoires": ["Bauges"]})
+        assert r.status_code == 422 and "Bauges [zone bauges-2]" in r.text, r.text
