@@ -235,11 +235,18 @@ class RemoteStore(Store):
 
     @functools.cached_property
     def dialect(self) -> Dialect:
-        """Found out once, from the server's own answer to a trivial query."""
+        """Found out once, from the server's own answer to a trivial query: the first contact with the
+        server, so a hung one is down within ``ANSWER_WITHIN``, and asked again on the next use (a failure
+        is never kept)."""
         request = self.client.build_request(
-            "GET", self.query_url, params={"query": "ASK {}"}, headers={"Accept": XML}
+            "GET",
+            self.query_url,
+            params={"query": "ASK {}"},
+            headers={"Accept": XML},
+            timeout=min(ANSWER_WITHIN, self.timeout),
         )
-        server = self._send(request, idempotent=True).headers.get("server", "").lower()
+        with self._hung_is_down():
+            server = self._send(request, idempotent=True).headers.get("server", "").lower()
         name = "virtuoso" if "virtuoso" in server else "oxigraph" if "oxigraph" in server else "sparql"
         url, path = self.query_url, urlsplit(self.query_url).path
         if name == "virtuoso":
@@ -482,7 +489,10 @@ class RemoteStore(Store):
     def answer(self, job: Job, deadline: float, timeout: float) -> Answer:
         """The same :class:`Answer` as ``graph.pool``'s workers. The answer is transcoded by pyoxigraph as
         it streams in (one path for every server's quirks); the deadline is enforced here, stopping the
-        server's own work is its job (Virtuoso: ``MaxQueryExecutionTime``)."""
+        server's own work is its job (Virtuoso: ``MaxQueryExecutionTime``). The version is read first,
+        never taken from the cache: a server hung since it was cached would otherwise hold the query until
+        its deadline, and answer a 504 where a stopped server's is a 503."""
+        self._read_version()
         dataset = self._job_dataset(job)
         # Asked for what the form gives: Virtuoso answers 406 to a CONSTRUCT sent a results type first.
         accept = GRAPH_ACCEPT if query_form(job.query) in ("CONSTRUCT", "DESCRIBE") else XML
@@ -717,21 +727,33 @@ class RemoteStore(Store):
     @property
     def version(self):
         cached = self._version
-        now = time.monotonic()
-        if cached and now - cached[0] < VERSION_TTL:
+        if cached and time.monotonic() - cached[0] < VERSION_TTL:
             return cached[1]
+        return self._read_version()
+
+    def _read_version(self) -> int:
+        """Read before almost every answer: a server that does not answer it within ``ANSWER_WITHIN`` is
+        down, a hung one as a stopped one."""
+        now = time.monotonic()
         s, v = ox.NamedNode(self.state_graph), ox.NamedNode(VERSION_PREDICATE)
-        try:
-            query = f"SELECT ?v WHERE {{ GRAPH {s} {{ {s} {v} ?v }} }}"
+        query = f"SELECT ?v WHERE {{ GRAPH {s} {{ {s} {v} ?v }} }}"
+        with self._hung_is_down():
             rows = self._rows(query, {}, min(ANSWER_WITHIN, self.timeout))
-        except QueryTimeout as e:  # read before almost every answer: a hung server is down, as a stopped one
-            self._down_until = time.monotonic() + DOWN_FOR
-            host = httpx.URL(self.query_url).host  # as _send names it: the URL may hold a key
-            raise StoreUnavailable(f"the SPARQL server at {host} is not answering") from e
         value = int(rows[0]["v"].value) if rows else 0
         self._version = (now, value)
         self._look_later()
         return value
+
+    @contextlib.contextmanager
+    def _hung_is_down(self) -> Iterator[None]:
+        """Around a read that must answer within ``ANSWER_WITHIN``: past it the server is taken for down,
+        so that the client is told to come back (503), not that its request took too long (504)."""
+        try:
+            yield
+        except QueryTimeout as e:
+            self._down_until = time.monotonic() + DOWN_FOR
+            host = httpx.URL(self.query_url).host  # as _send names it: the URL may hold a key
+            raise StoreUnavailable(f"the SPARQL server at {host} is not answering") from e
 
     def close(self):
         self.client.close()
