@@ -587,10 +587,11 @@ class RemoteStore(Store):
         every process's index fingerprints) and the version moves, as for any write; returns those
         graphs. A write leaving every size as it was (a triple replaced by another) goes unseen."""
         s, seen = ox.NamedNode(self.state_graph), ox.NamedNode(SEEN_PREDICATE)
-        recorded = {
-            r["g"].value: int(r["n"].value)
-            for r in self._rows(f"SELECT ?g ?n WHERE {{ GRAPH {s} {{ ?g {seen} ?n }} }}", {})  # type: ignore[union-attr]
-        }
+        with self._hung_is_down():  # a few triples: a server that does not answer them is down
+            rows = self._rows(
+                f"SELECT ?g ?n WHERE {{ GRAPH {s} {{ ?g {seen} ?n }} }}", {}, min(ANSWER_WITHIN, self.timeout)
+            )
+        recorded = {r["g"].value: int(r["n"].value) for r in rows}  # type: ignore[union-attr]
         public = Store.public_graphs(self)  # not the cached list: another hand may have added graphs
         live = {}
         if public:
@@ -623,7 +624,9 @@ class RemoteStore(Store):
 
     def _look_later(self) -> None:
         """``look_behind`` in the background when due: at start, then at a cost bounded by its share of
-        the time (``LOOK_EVERY``, ``LOOK_SHARE``)."""
+        the time (``LOOK_EVERY``, ``LOOK_SHARE``). A look that met the server down took the outage's time,
+        not its own: the next one is due after ``LOOK_EVERY``, or writes made meanwhile go unseen for
+        ``LOOK_SHARE`` times the outage."""
         if time.monotonic() < self._next_look or not self._looking.acquire(blocking=False):
             return
 
@@ -636,7 +639,7 @@ class RemoteStore(Store):
             except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
                 log.exception("could not look for writes made behind our back")
             finally:
-                took = time.monotonic() - started
+                took = 0.0 if self._down_until > started else time.monotonic() - started
                 self._next_look = time.monotonic() + max(LOOK_EVERY, LOOK_SHARE * took)
                 self._looking.release()
 
