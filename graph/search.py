@@ -1526,7 +1526,8 @@ def finish(store: Store, timeout: float) -> None:
 
 def catalog(store: Store) -> Catalog:
     """The index at the store's version: what changed since is read now (a full rebuild is done in the
-    background while the previous version is served); the very first build is waited for."""
+    background while the previous version is served); the very first build is waited for. Lists and
+    search read only the index: a store that cannot say its version leaves them as they are, not down."""
     cat = _opened(store)
     if not cat.ready.is_set():
         if not cat.busy.locked():
@@ -1537,7 +1538,11 @@ def catalog(store: Store) -> Catalog:
                 "try again in a minute"
             )
         return catalog(store)  # built; or failed (a remote server down), and this request tries again
-    if cat.version != store.version:
+    try:
+        current = store.version
+    except StoreUnavailable:  # a remote server down: what the index holds is the last state known
+        return cat
+    if cat.version != current:
         cat.refresh(store, wait=False)
     return cat
 

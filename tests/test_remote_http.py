@@ -428,6 +428,42 @@ def test_a_look_behind_our_back_met_by_a_hung_server_looks_again_once_it_is_back
         server.stop()
 
 
+def test_lists_and_search_answer_from_their_index_while_the_server_is_down(tmp_path):
+    """Lists and search read the local index, yet answered 503 while the server hung: they asked it its
+    version to know whether the index was behind. The index is the last state known: it is served."""
+    if available("oxigraph"):
+        pytest.skip(available("oxigraph"))
+    server = SparqlServer("oxigraph", tmp_path / "oxigraph")
+    server.folder.mkdir()
+    server.start()
+    store = RemoteStore(DEFAULT_BASE_IRI, server.location)
+    project = f"<{store.minter.base}id/projet/pangolin-qa>"
+    store.update(
+        f"INSERT DATA {{ GRAPH <{store.minter.graph('essai')}> {{ {project} a <http://schema.org/Project> ; "
+        '<http://www.w3.org/2000/01/rdf-schema#label> "Projet Pangolin QA"@fr } }'
+    )
+    settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
+    try:
+        with TestClient(create_app(settings, store)) as client:
+            deadline = time.monotonic() + 120
+            while client.get("/recherche.json", params={"q": "pangolin"}).json().get("total") != 1:
+                assert time.monotonic() < deadline, "the index was never built"
+                time.sleep(0.5)
+            os.kill(server.process.pid, signal.SIGSTOP)
+            try:
+                time.sleep(remote.VERSION_TTL + 0.1)  # past the second a version read is trusted
+                started = time.monotonic()
+                for path in ("/recherche", "/recherche.json", "/projets", "/projets.json"):
+                    r = client.get(path, params={"q": "pangolin"} if "recherche" in path else {})
+                    assert r.status_code == 200 and "Pangolin" in r.text, (path, r.text)
+                assert time.monotonic() - started < remote.ANSWER_WITHIN + 5
+            finally:
+                os.kill(server.process.pid, signal.SIGCONT)
+    finally:
+        store.close()
+        server.stop()
+
+
 @pytest.mark.parametrize("kind", ["embedded", "oxigraph"])
 def test_select_star_gives_its_columns_in_the_query_s_order_on_every_store(kind, tmp_path):
     """``SELECT *`` as CSV had the header ``s,p,o`` on the embedded store (its variables spelled out in the
