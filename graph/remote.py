@@ -184,9 +184,9 @@ class RemoteStore(Store):
     ) -> httpx.Response:
         """One request with retries on transient failures; errors become the store's exceptions."""
         if self.client.is_closed:
-            raise StoreUnavailable(f"the connection to {self.query_url} is closed")
+            raise StoreUnavailable(f"the connection to {self.host} is closed")
         if time.monotonic() < self._down_until:
-            raise StoreUnavailable(f"the SPARQL server at {self.query_url} is not answering")
+            raise StoreUnavailable(f"the SPARQL server at {self.host} is not answering")
         for attempt in range(RETRIES + 1):
             last = attempt == RETRIES
             try:
@@ -232,6 +232,12 @@ class RemoteStore(Store):
         if status < 500 or text.startswith("Virtuoso ") and (" Error SP" in text or " Error 37" in text):
             raise StoreError(f"the SPARQL server rejected the request: {text}")
         raise StoreUnavailable(f"the SPARQL server failed ({status}): {text[:300]}")
+
+    @property
+    def host(self) -> str:
+        """How messages, which reach public pages, name the server: its host, never its URL (it may hold a
+        key)."""
+        return urlsplit(self.query_url).hostname or ""
 
     @functools.cached_property
     def dialect(self) -> Dialect:
@@ -755,8 +761,7 @@ class RemoteStore(Store):
             yield
         except QueryTimeout as e:
             self._down_until = time.monotonic() + DOWN_FOR
-            host = httpx.URL(self.query_url).host  # as _send names it: the URL may hold a key
-            raise StoreUnavailable(f"the SPARQL server at {host} is not answering") from e
+            raise StoreUnavailable(f"the SPARQL server at {self.host} is not answering") from e
 
     def close(self):
         self.client.close()

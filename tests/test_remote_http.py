@@ -481,3 +481,15 @@ def test_select_star_gives_its_columns_in_the_query_s_order_on_every_store(kind,
             ):
                 r = client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
                 assert r.status_code == 200 and r.text.splitlines()[0] == header, r.text
+
+
+def test_a_server_down_is_named_by_its_host_never_by_its_url():
+    """A store's unavailability reaches public pages (503, the downloads' error): the URL may hold a key."""
+    store = RemoteStore(DEFAULT_BASE_IRI, "sparql+http://127.0.0.1:9/query?key=secret")
+    try:
+        for _ in range(2):  # refused, then within DOWN_FOR without asking
+            with pytest.raises(StoreUnavailable) as refused:
+                store.select("ASK {}")
+            assert "127.0.0.1" in str(refused.value) and "secret" not in str(refused.value), refused.value
+    finally:
+        store.close()
