@@ -214,6 +214,8 @@ def store_of(kind: str, tmp_path: Path) -> Iterator[tuple[OxigraphStore | Remote
     finally:
         store.close()
         if server is not None:
+            if server.process is not None:  # a test may have hung it: a stopped process takes no SIGTERM
+                os.kill(server.process.pid, signal.SIGCONT)
             server.stop()
 
 
@@ -249,16 +251,10 @@ def test_the_downloads_builder_outlives_a_server_down_when_it_checks_the_version
     """The server went away just after a build, as the builder read the store's version to know whether to
     build again: the exception ended its thread, which the app still took for under way, so no write or
     request ever started another and the downloads stayed old for good."""
-    if available("oxigraph"):
-        pytest.skip(available("oxigraph"))
     monkeypatch.setattr(remote, "VERSION_TTL", 0.0)  # every check asks the server
-    server = SparqlServer("oxigraph", tmp_path / "oxigraph")
-    server.folder.mkdir()
-    server.start()
-    store = RemoteStore(DEFAULT_BASE_IRI, server.location)
-    graph = store.minter.graph("essai")
-    note = "<http://example.org/note>"
-    try:
+    with store_of("oxigraph", tmp_path) as (store, server):
+        graph = store.minter.graph("essai")
+        note = "<http://example.org/note>"
         store.update(f'INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/a> {note} "un" }} }}')
         folder = tmp_path / "dumps"
         downloads = Dumps(store, folder)
@@ -291,10 +287,6 @@ def test_the_downloads_builder_outlives_a_server_down_when_it_checks_the_version
             time.sleep(0.2)
         assert downloads.error is None
         downloads.close()
-    finally:
-        store.client.event_hooks["request"] = []
-        store.close()
-        server.stop()
 
 
 def test_a_hung_server_is_unavailable_within_seconds_as_a_stopped_one(tmp_path):
@@ -384,24 +376,18 @@ def test_a_look_behind_our_back_met_by_a_hung_server_looks_again_once_it_is_back
     """After a server hung at start-up, writes made on the server itself went unseen for minutes: the
     look at the graphs' sizes it met was followed by the next one at twenty times its duration, which was
     the outage's, not the look's. The look is again due within seconds of the server's return."""
-    if available("oxigraph"):
-        pytest.skip(available("oxigraph"))
     monkeypatch.setenv("COMMUNS_REMOTE_TIMEOUT", "5")
-    server = SparqlServer("oxigraph", tmp_path / "oxigraph")
-    server.folder.mkdir()
-    server.start()
-    store = RemoteStore(DEFAULT_BASE_IRI, server.location)
-    graph = store.minter.graph("essai")
-    note = "<http://example.org/note>"
-    stopped = threading.Event()
+    with store_of("oxigraph", tmp_path) as (store, server):
+        graph = store.minter.graph("essai")
+        note = "<http://example.org/note>"
+        stopped = threading.Event()
 
-    def stop_during_the_look(request: httpx.Request) -> None:
-        looking = threading.current_thread().name == "look-behind"
-        if looking and hung_at in request.content and not stopped.is_set():
-            os.kill(server.process.pid, signal.SIGSTOP)
-            stopped.set()
+        def stop_during_the_look(request: httpx.Request) -> None:
+            looking = threading.current_thread().name == "look-behind"
+            if looking and hung_at in request.content and not stopped.is_set():
+                os.kill(server.process.pid, signal.SIGSTOP)
+                stopped.set()
 
-    try:
         store.update(f'INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/a> {note} "un" }} }}')
         store.client.event_hooks["request"] = [stop_during_the_look]
         before = store.version  # read from the server: the first look starts
@@ -420,12 +406,6 @@ def test_a_look_behind_our_back_met_by_a_hung_server_looks_again_once_it_is_back
         while store.version == before:
             assert time.monotonic() < deadline, "the write made on the server itself went unseen"
             time.sleep(0.2)
-    finally:
-        store.client.event_hooks["request"] = []
-        if server.process is not None:
-            os.kill(server.process.pid, signal.SIGCONT)
-        store.close()
-        server.stop()
 
 
 def test_lists_and_search_answer_from_their_index_while_the_server_is_down(tmp_path):
