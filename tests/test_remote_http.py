@@ -294,18 +294,12 @@ def test_a_hung_server_is_unavailable_within_seconds_as_a_stopped_one(tmp_path):
     the remote timeout, then answered as if the request were at fault: /sparql a 400 without Retry-After,
     a named query a 504, and a download already built a 503. A stopped server gives 503s with Retry-After
     at once and still serves the downloads built: a hung one must too, within seconds."""
-    if available("oxigraph"):
-        pytest.skip(available("oxigraph"))
-    server = SparqlServer("oxigraph", tmp_path / "oxigraph")
-    server.folder.mkdir()
-    server.start()
-    store = RemoteStore(DEFAULT_BASE_IRI, server.location)
-    graph = store.minter.graph("essai")
-    store.update(
-        f'INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/a> <http://example.org/p> "un" }} }}'
-    )
-    settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
-    try:
+    with store_of("oxigraph", tmp_path) as (store, server):
+        graph = store.minter.graph("essai")
+        store.update(
+            f'INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/a> <http://example.org/p> "un" }} }}'
+        )
+        settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
         with TestClient(create_app(settings, store)) as client:
             deadline = time.monotonic() + 120
             while not client.get("/telechargements.json").json()["files"]:
@@ -326,9 +320,6 @@ def test_a_hung_server_is_unavailable_within_seconds_as_a_stopped_one(tmp_path):
                 os.kill(server.process.pid, signal.SIGCONT)
             time.sleep(remote.DOWN_FOR)
             assert client.get("/sparql", params={"query": "ASK {}"}).status_code == 200  # back by itself
-    finally:
-        store.close()
-        server.stop()
 
 
 def test_a_server_hung_at_start_up_is_unavailable_within_seconds_and_found_out_when_back(tmp_path):
@@ -411,19 +402,14 @@ def test_a_look_behind_our_back_met_by_a_hung_server_looks_again_once_it_is_back
 def test_lists_and_search_answer_from_their_index_while_the_server_is_down(tmp_path):
     """Lists and search read the local index, yet answered 503 while the server hung: they asked it its
     version to know whether the index was behind. The index is the last state known: it is served."""
-    if available("oxigraph"):
-        pytest.skip(available("oxigraph"))
-    server = SparqlServer("oxigraph", tmp_path / "oxigraph")
-    server.folder.mkdir()
-    server.start()
-    store = RemoteStore(DEFAULT_BASE_IRI, server.location)
-    project = f"<{store.minter.base}id/projet/pangolin-qa>"
-    store.update(
-        f"INSERT DATA {{ GRAPH <{store.minter.graph('essai')}> {{ {project} a <http://schema.org/Project> ; "
-        '<http://www.w3.org/2000/01/rdf-schema#label> "Projet Pangolin QA"@fr } }'
-    )
-    settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
-    try:
+    with store_of("oxigraph", tmp_path) as (store, server):
+        project = f"<{store.minter.base}id/projet/pangolin-qa>"
+        store.update(
+            f"INSERT DATA {{ GRAPH <{store.minter.graph('essai')}> {{ {project} "
+            "a <http://schema.org/Project> ; "
+            '<http://www.w3.org/2000/01/rdf-schema#label> "Projet Pangolin QA"@fr } }'
+        )
+        settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
         with TestClient(create_app(settings, store)) as client:
             deadline = time.monotonic() + 120
             while client.get("/recherche.json", params={"q": "pangolin"}).json().get("total") != 1:
@@ -439,9 +425,6 @@ def test_lists_and_search_answer_from_their_index_while_the_server_is_down(tmp_p
                 assert time.monotonic() - started < remote.ANSWER_WITHIN + 5
             finally:
                 os.kill(server.process.pid, signal.SIGCONT)
-    finally:
-        store.close()
-        server.stop()
 
 
 @pytest.mark.parametrize("kind", ["embedded", "oxigraph"])
