@@ -25,7 +25,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 from fastapi import APIRouter, HTTPException, Request
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -156,8 +156,14 @@ class PublicHttp:
             moved = RedirectResponse(meant + (f"?{query}" if query else ""), 301)
             await moved(scope, receive, sending)
             return
-        if problem:
-            await PlainTextResponse(f"400 Bad Request: {problem}\n", 400)(scope, receive, sending)
+        if problem:  # the JSON API's errors are JSON objects, as /openapi.json documents them
+            api = scope["path"].startswith("/api/")
+            refused = (
+                JSONResponse({"detail": problem}, 400)
+                if api
+                else PlainTextResponse(f"400 Bad Request: {problem}\n", 400)
+            )
+            await refused(scope, receive, sending)
             return
         await self.app(scope, receive, sending)
 

@@ -177,6 +177,16 @@ def test_a_query_parameter_with_a_control_byte_or_not_utf8_is_a_400_naming_it(si
             assert b"\x00" not in body and headers["content-type"].startswith("application/json")
     status, headers, body = send(site, "GET", "/recherche?q=x%00y", None, {"Accept": "text/html"})
     assert status == 400 and headers["content-type"].startswith("text/html") and b"\x00" not in body
+    # In the path: the JSON API's documented problem (JSON) under /api/, plain text elsewhere.
+    for path, media in (
+        ("/api/contributions/%C2%9A/supprimer", "application/json"),
+        ("/x%C2%9A", "text/plain"),
+    ):
+        status, headers, body = send(site, "POST" if "api" in path else "GET", path, b"{}", {})
+        assert status == 400 and headers["content-type"].startswith(media) and b"control" in body, (
+            path,
+            body,
+        )
     # What people do send still reads: accents, line breaks of a SPARQL query, a + for a space.
     for path in ("/recherche?q=%C3%A9t%C3%A9+saison", "/sparql?query=ASK%0D%0A%7B%09%7D"):
         status, _, _ = send(site, "GET", path, None, {"Accept": "*/*"})
