@@ -707,7 +707,8 @@ def _nearest(cat: search.Catalog, commune: search.Territory, lang: str) -> Neare
             total, _, items = cat.rollups(t.iri, lang, NEAREST_CAP)["lieux"]
             if total:
                 communes = [
-                    sorted(d for d in it.direct if cat.territories[d].level == "commune") for it in items
+                    sorted(d for d in it.direct if (x := cat.territories.get(d)) and x.level == "commune")
+                    for it in items
                 ]
                 places = [
                     NearPlace(

@@ -4,6 +4,7 @@ form and decisions (``/moderation/<id>``, in JSON ``/api/contributions/<id>``), 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -171,7 +172,7 @@ def _edit_page(
     reported = shared.report_of(request, record.content, STAFF["lang"])
     # A contribution reported on is corrected here, in its own moderation page (README, « Signaler »).
     contributed = (record.content.url or "").removeprefix(m.iri(""))
-    if reported and contributed != record.content.url and m.state(contributed):
+    if reported and re.fullmatch(RID_PATTERN, contributed) and m.state(contributed):
         reported["moderate"] = f"/moderation/{contributed}"
     context = shared.form_context(
         request,
@@ -434,7 +435,8 @@ async def revert(request: Request, rid: str) -> Response:
 # --- the same in JSON ---------------------------------------------------------------------------------------
 MODERATORS = [{"jeton": []}, {"session": []}]  # who may (/openapi.json): a moderator's token or session
 # A resource's id, as Contributions.new_id mints it (documented, not enforced: another is a 404).
-RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": "^[a-z0-9-]+$"})
+RID_PATTERN = "[a-z0-9-]+"
+RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": f"^{RID_PATTERN}$"})
 
 
 @router.post(
