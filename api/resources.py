@@ -311,11 +311,13 @@ def _provenance(desc: Description, graph: ox.NamedNode) -> dict[str, str]:
 def correction_href(iri: str, territory: search.Territory | None) -> str:
     """The proposal form, filled to say what is wrong on a page: the page's address as the link, and the
     territory it is about (a place's commune) as the form writes one, « Tallard [commune 05170] ». The
-    territory comes from the index: during its first build the link names none. The page is cached, the
-    same bytes for everybody: nothing in it is the visitor's."""
+    territory comes from the index: during its first build the link names none. An informal area has no
+    code: its IRI's end is one, as the form's autocomplete writes it (« Queyras [zone queyras] »). The page
+    is cached, the same bytes for everybody: nothing in it is the visitor's."""
     query = {"url": iri}
-    if territory and territory.level in TERRITORY_RANKS and territory.code:  # an informal area has none
-        query["territoires"] = territory_line(territory.label, territory.level, territory.code)
+    if territory and territory.level in TERRITORY_RANKS:
+        code = territory.code or territory.iri.rsplit("/", 1)[-1]
+        query["territoires"] = territory_line(territory.label, territory.level, code)
     return "/ressources/proposer?" + urlencode(query)
 
 

@@ -2004,3 +2004,34 @@ def test_an_informal_area_is_a_territory_a_proposal_names(base_iri, territory_tr
         ).content.territories == [queyras]
         r = client.post("/api/contributions", json={**body, "territoires": ["Bauges"]})
         assert r.status_code == 422 and "Bauges [zone bauges-2]" in r.text, r.text
+
+
+def test_an_informal_area_s_report_link_names_it_as_a_commune_s_names_the_commune(
+    base_iri, territory_triples, tmp_path
+):
+    """Queyras's « Signaler une erreur » link opened the report form without its territory (an informal
+    area has no code), where a commune's, an EPCI's or a région's names theirs: it is named by the line the
+    autocomplete writes, and the report sent from the form is taken with it."""
+    store = load_reference(OxigraphStore(base_iri), territory_triples)
+    area = ox.NamedNode(store.minter.thing("territoire", "queyras"))
+    zone = ox.NamedNode("https://w3id.org/communs-services/def#InformalArea")
+    label = ox.Literal("Queyras", language="fr")
+    triples = [
+        ox.Triple(area, ox.NamedNode(RDF + "type"), zone),
+        ox.Triple(area, ox.NamedNode(RDFS + "label"), label),
+    ]
+    store.replace_graph(store.minter.graph("essai-zones"), triples)
+    with TestClient(make_app(store, tmp_path, submit_rate=1000)) as client:
+        page = client.get("/id/territoire/queyras").text
+        href = html.unescape(re.search(r'<p class="correction"><a href="([^"]+)"', page).group(1))
+        form = client.get(href).text
+        assert "<h1>Signaler une erreur sur Queyras</h1>" in form, form
+        assert 'aria-describedby="aide-territoires">Queyras [zone queyras]</textarea>' in form, href
+        said = {"titre": "Commune manquante", "resume": "Abriès-Ristolas manque parmi les communes."}
+        fields = form_data(
+            csrf_token=csrf_of(form), url=area.value, territoires="Queyras [zone queyras]", **said
+        )
+        sent = client.post("/ressources/proposer", data=fields, follow_redirects=False)
+        assert sent.status_code == 303, sent.text
+        record = Contributions(store, b"").record(pending_id(client.app, sent.headers["location"]))
+        assert record.content.territories == [area.value]
