@@ -137,6 +137,8 @@ def queue(request: Request) -> Response:
     m = shared.contributions_of(request)
     states = (model.PENDING, model.ACCEPTED, model.REJECTED, model.CLOSED, model.DELETED)
     lists = {s: m.by_state(s) for s in states}
+    # Pending reports first: quick to handle, and about data already published (a stable sort).
+    lists[model.PENDING].sort(key=lambda x: not m.reported(x))
     context = {
         "lists": lists,
         "labels": shared.labels(request),

@@ -1958,6 +1958,25 @@ def test_reports_are_told_apart_in_the_queue_and_the_json_api(client, app, store
     assert "signale" in path["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
 
 
+def test_the_queue_lists_pending_reports_first_latest_first_within_each_group(client, app, store):
+    """Reports were mixed with proposals, by date only: they come first among pending ones (quick to
+    handle, about published data), each group still latest first."""
+    tallard = store.minter.thing("commune", "05170")
+    sent = []
+    for title, url in [
+        ("Mairie fermée le lundi", tallard),
+        ("Guide des refuges gardés", "https://example.org/refuges"),
+        ("Mauvais code postal", tallard),
+        ("Guide des estives", "https://example.org/estives"),
+    ]:
+        sent.append(pending_id(app, propose(client, titre=title, url=url).headers["location"]))
+        time.sleep(1.1)  # dates are to the second: each one later than the one before
+    login(client, app)
+    pending = client.get("/moderation").text.split("<h2>")[1]
+    shown = sorted(sent, key=lambda rid: pending.index(f'href="/moderation/{rid}"'))
+    assert shown == [sent[2], sent[0], sent[3], sent[1]], shown
+
+
 def test_a_decision_s_unknown_field_is_refused_as_a_proposal_s_is(client, app, store):
     """``{"motif": …, "autre": 1}`` decided with 200, the unknown field ignored, where a proposal's is a 400
     naming it: a decision refuses it the same way, and decides nothing."""
