@@ -310,9 +310,6 @@ def resolve_territories(request: Request, values: list[str], lang: str) -> tuple
 
 
 # --- reading and checking a proposal ----------------------------------------------------------------
-REPORT_KIND = "autre"  # a report publishes nothing: the type the model needs is never asked of the reporter
-
-
 def report_of(request: Request, content: Content, lang: str) -> dict[str, str] | None:
     """The platform's page a proposal reports an error on (Contributions.reported, the one rule), named by
     its label in ``lang``: the form presents itself as a report on it, the moderator corrects it there."""
@@ -450,7 +447,11 @@ def validate(
     # Each list's values as a person sends them: an IRI, a slug or a label (in either language).
     store: Store = request.app.state.store
     allowed, base = choices(request, lang), store.minter.base
+    report = bool(contributions_of(request).reported(content))
     for name, key in CHOSEN.items():
+        if report and name in ("type", "licence"):  # a report publishes nothing: it is asked neither
+            picked[FIELDS[name]] = ""
+            continue
         given, pairs = getattr(content, FIELDS[name]), allowed[key]
         values = given if isinstance(given, list) else [given]
         other = [
@@ -500,7 +501,7 @@ def validate(
         territories=territories,
         **(picked | {"kind": picked["kind"].rsplit("/", 1)[-1]}),
     )
-    errors = shacl_errors(request, clean, lang)
+    errors = {} if report else shacl_errors(request, clean, lang)  # the shapes are what is published
     return (None if errors else clean), errors, checked
 
 
@@ -629,8 +630,6 @@ def propose(
     limit, address, lang = state(request).submit_limit, accounts.client_address(request), language(request)
     limit.hit(address, lang, count=False)
     user = current_user(request)
-    if contributions_of(request).reported(content) and not content.kind:
-        content = replace(content, kind=REPORT_KIND)
     checked, errors, file = validate(
         request, content, contributor, upload, need_contact=user is None, lang=lang
     )

@@ -522,6 +522,7 @@ RECORD = {  # GET /api/contributions/<id>'s body: the proposal's fields as they 
         "etat": STRING,
         "version": {"type": "integer"},
         **{name: PROPOSAL["properties"][name] for name in shared.FIELDS},
+        **{name: NULLABLE | {"description": "null pour un signalement"} for name in ("type", "licence")},
         "fichier": NULLABLE,
         "signale": NULLABLE
         | {"description": "Un signalement : l'IRI de la page de la plateforme qu'il signale (sinon null)."},
@@ -558,6 +559,8 @@ def api_record(request: Request, rid: str = RID) -> JSONResponse:
             "etat": record.state,
             "version": record.version,
             **{name: getattr(c, attribute) for name, attribute in shared.FIELDS.items()},
+            "type": c.kind or None,  # a report has none
+            "licence": c.license or None,
             "fichier": c.file.url if c.file else None,
             "signale": m.reported(c),
             "historique": [

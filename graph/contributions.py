@@ -103,9 +103,9 @@ class Content:
 
     title: str
     summary: str
-    kind: str  # slug of a {base}id/type-ressource/ concept
+    kind: str  # slug of a {base}id/type-ressource/ concept; none for a report, which publishes nothing
     url: str | None = None
-    license: str = DEFAULT_LICENSE
+    license: str = DEFAULT_LICENSE  # none for a report
     themes: list[str] = field(default_factory=list)
     publics: list[str] = field(default_factory=list)
     territories: list[str] = field(default_factory=list)
@@ -260,8 +260,8 @@ class Contributions:
         t.label(s, c.title)
         t.add(s, "schema:name", c.title, "fr")
         t.add(s, "schema:description", c.summary, "fr")
-        t.add(s, "dcterms:type", iri(self.kind_iri(c.kind)))
-        t.add(s, "dcterms:license", iri(c.license))
+        t.add(s, "dcterms:type", iri(self.kind_iri(c.kind)) if c.kind else None)
+        t.add(s, "dcterms:license", iri(c.license) if c.license else None)
         if c.url:
             t.add(s, "schema:url", iri(c.url))  # an IRI, as in every other graph
         for name, predicate in LINK_FIELDS.items():
@@ -301,7 +301,7 @@ class Contributions:
             summary=one(SCHEMA + "description") or "",
             kind=(one(DCTERMS + "type") or kind_prefix).removeprefix(kind_prefix),
             url=one(SCHEMA + "url"),
-            license=one(DCTERMS + "license") or DEFAULT_LICENSE,
+            license=one(DCTERMS + "license") or "",
         )
         for name, predicate in LINK_FIELDS.items():
             setattr(c, name, sorted(o.value for o in by_p.get(predicate, [])))

@@ -13,6 +13,7 @@ import time
 import zipfile
 
 import httpx
+import jsonschema
 import pyoxigraph as ox
 import pytest
 import rdflib
@@ -30,7 +31,7 @@ from graph import dumps as dumps_module
 from graph import matching
 from graph.contact import digits, scrub
 from graph.contributions import Content, Contributions, Contributor
-from graph.namespaces import ORG, RDF, RDFS
+from graph.namespaces import DCTERMS, ORG, RDF, RDFS
 from graph.settings import Settings
 from graph.store import OxigraphStore
 
@@ -1918,6 +1919,46 @@ def test_a_page_s_report_link_opens_a_report_form_asking_no_type_or_licence(clie
     )
     assert sent.status_code == 303, sent.text
     assert "Signaler une erreur" not in client.get("/ressources/proposer").text
+
+
+def test_a_report_carries_no_type_nor_licence_anywhere(client, app, store):
+    """The report form asks neither type nor licence, yet a report was stored as Type « Autre » under CC
+    BY-SA, shown so to the moderator, in GET /api/contributions/<id> and to the reporter: it carries
+    neither (null in the JSON, as /openapi.json says), and a moderator's edit adds none. A proposal keeps
+    both."""
+    tallard = store.minter.thing("commune", "05170")
+    login(client, app, "signaleuse", "contributeur")
+    form = client.get("/ressources/proposer", params={"url": tallard}).text
+    fields = form_data(titre="Horaires faux à Tallard", url=tallard, resume="La mairie ouvre à 9 h.")
+    del fields["type"], fields["licence"], fields["nom"], fields["courriel"]
+    sent = client.post(
+        "/ressources/proposer", data=fields | {"csrf_token": csrf_of(form)}, follow_redirects=False
+    )
+    assert sent.status_code == 303, sent.text
+    rid = pending_id(app, sent.headers["location"])
+    m = Contributions(store, b"")
+    stored = {t.predicate.value for t in m.version_content(rid, 1)}
+    assert not stored & {DCTERMS + "type", DCTERMS + "license"}, stored
+    follow = client.get(f"/mes-propositions/{rid}").text
+    assert "<dt>Type</dt>" not in follow and "<dt>Licence</dt>" not in follow, follow
+    assert "Autre" not in client.get("/mes-propositions").text
+    client.cookies.clear()
+    login(client, app)
+    page = client.get(f"/moderation/{rid}").text
+    assert 'name="type"' not in page and 'name="licence"' not in page and "Autre" not in page
+    assert moderate(client, rid, **fields, action="enregistrer").status_code == 303
+    assert not {t.predicate.value for t in m.version_content(rid, 2)} & {
+        DCTERMS + "type",
+        DCTERMS + "license",
+    }
+    schema = client.get("/openapi.json").json()["paths"]["/api/contributions/{rid}"]["get"]
+    schema = schema["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+    proposal = pending_id(app, propose(client, titre="Guide des refuges").headers["location"])
+    for pending, kind, licence in [(rid, None, None), (proposal, "guide", model.DEFAULT_LICENSE)]:
+        record = client.get(f"/api/contributions/{pending}").json()
+        assert (record["type"], record["licence"]) == (kind, licence), record
+        for name in ("type", "licence"):
+            jsonschema.validate(record[name], schema[name])
 
 
 def test_a_report_on_a_contribution_links_to_its_moderation_page(client, app, store):
