@@ -523,6 +523,7 @@ RECORD = {  # GET /api/contributions/<id>'s body: the proposal's fields as they 
         "version": {"type": "integer"},
         **{name: PROPOSAL["properties"][name] for name in shared.FIELDS},
         **{name: NULLABLE | {"description": "null pour un signalement"} for name in ("type", "licence")},
+        "url": NULLABLE | {"description": "null pour une proposition d'un fichier sans lien"},
         "fichier": NULLABLE,
         "signale": NULLABLE
         | {"description": "Un signalement : l'IRI de la page de la plateforme qu'il signale (sinon null)."},

@@ -1961,6 +1961,18 @@ def test_a_report_carries_no_type_nor_licence_anywhere(client, app, store):
             jsonschema.validate(record[name], schema[name])
 
 
+def test_a_record_without_a_link_is_what_openapi_says(client, app):
+    """A file proposed without a link gave ``"url": null`` in GET /api/contributions/<id>, where
+    /openapi.json said a string: a client generated from it refused the record. It says null too."""
+    files = {"fichier": ("guide.pdf", PDF, "application/pdf")}
+    rid = pending_id(app, propose(client, url="", files=files).headers["location"])
+    login(client, app)
+    record = client.get(f"/api/contributions/{rid}").json()
+    path = client.get("/openapi.json").json()["paths"]["/api/contributions/{rid}"]["get"]
+    assert record["url"] is None and record["fichier"], record
+    jsonschema.validate(record, path["responses"]["200"]["content"]["application/json"]["schema"])
+
+
 def test_a_report_on_a_contribution_links_to_its_moderation_page(client, app, store):
     """A report on a contributed resource linked only to its public page: the README says to correct it
     through its moderator's edit, which the report's moderation page now links to as well."""
