@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,16 @@ def territory_triples(base_iri: str) -> list:
     """Built once per session: the whole country, ~340k triples."""
     store = OxigraphStore(base_iri)
     return territories.build(territories.REFERENCE_DIR, store.minter).graphs[0].triples
+
+
+def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
+    """Polls ``condition`` until it holds, for ``timeout`` seconds at most (a deadline, however long each
+    try takes), then fails the test naming ``what`` was awaited."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout:g} s for {what}, in vain")
+        time.sleep(0.1)
 
 
 def load_reference(store: OxigraphStore, territory_triples: list) -> OxigraphStore:

@@ -17,7 +17,7 @@ import jsonschema
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import load_reference
+from conftest import load_reference, wait_until
 from contrib_helpers import PDF, csrf_of, form_data
 from fastapi.testclient import TestClient
 from pages_helpers import serve
@@ -1363,11 +1363,15 @@ def test_a_write_rebuilds_the_downloads_and_until_then_they_say_which_version_th
     folder = tmp_path / "dumps"
     app = make_app(store, tmp_path, submit_rate=1000, dumps_dir=str(folder))
     with TestClient(app) as client:
-        for _ in range(1200):  # the first build, begun by the first visit
-            first = client.get("/telechargements", headers={"Accept": "application/json"})
-            if first.json()["version"] is not None:
-                break
-            time.sleep(0.1)
+        wait_until(  # the first build, begun by the first visit
+            lambda: (
+                client.get("/telechargements", headers={"Accept": "application/json"}).json()["version"]
+                is not None
+            ),
+            300,
+            "the downloads' first build",
+        )
+        first = client.get("/telechargements", headers={"Accept": "application/json"})
         assert first.json()["version"] == store.version
         title = "Carnet des permanences sociales de Tarentaise"
         rid = pending_id(app, propose(client, titre=title).headers["location"])
@@ -1379,10 +1383,7 @@ def test_a_write_rebuilds_the_downloads_and_until_then_they_say_which_version_th
         def built() -> dict:  # read from the folder: a request would begin the rebuild itself
             return json.loads((folder / "current.json").read_text(encoding="utf-8"))
 
-        deadline = time.monotonic() + 300
-        while built()["version"] != store.version and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert built()["version"] == store.version
+        wait_until(lambda: built()["version"] == store.version, 300, "the downloads rebuilt after a write")
         rebuilt_in = time.monotonic() - accepted  # the last build's length, give or take its SETTLE
         assert iri in (folder / f"v{store.version}" / "ressources.csv").read_text(encoding="utf-8")
         now = client.get("/telechargements", headers={"Accept": "application/json"})
@@ -1579,11 +1580,9 @@ def test_links_are_iris_and_links_published_as_literals_converge(store, tmp_path
     )  # no count, no licence
     app = make_app(store, tmp_path, submit_rate=1000)
     with TestClient(app) as client:
-        for _ in range(100):  # brought to today's form in the background, not holding the start
-            if links() == [ox.NamedNode("https://example.org/lien")]:
-                break
-            time.sleep(0.1)
-        assert links() == [ox.NamedNode("https://example.org/lien")]
+        wait_until(  # brought to today's form in the background, not holding the start
+            lambda: links() == [ox.NamedNode("https://example.org/lien")], 60, "the link rewritten as an IRI"
+        )
         void = "<http://rdfs.org/ns/void#triples>"
         count = f"SELECT ?n WHERE {{ GRAPH <{store.meta_graph}> {{ <{public}> {void} ?n }} }}"
         assert [int(r["n"].value) for r in store.select(count)] == [store.count(public)]
@@ -1619,11 +1618,9 @@ def test_file_addresses_are_iris_and_those_published_as_literals_converge(store,
         )
     app = make_app(store, tmp_path, submit_rate=1000)
     with TestClient(app) as client:
-        for _ in range(100):  # brought to today's form in the background, not holding the start
-            if addresses() == [media]:
-                break
-            time.sleep(0.1)
-        assert addresses() == [media]
+        wait_until(  # brought to today's form in the background, not holding the start
+            lambda: addresses() == [media], 60, "the file's address rewritten as an IRI"
+        )
         page = client.get(f"/id/ressource/{rid}")
         assert page.status_code == 200 and f'href="/fichiers/{rid}/plan-d-acces.pdf"' in page.text
         assert media.value in client.get(f"/id/ressource/{rid}.json").text

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import wait_until
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -35,14 +36,13 @@ def _store(base_iri: str, path: Path, name: str, triples: int, writes: int) -> O
     return store
 
 
-def _built(client: TestClient, version: int) -> dict:
-    """The downloads manifest once it is of ``version`` (the first request begins the build)."""
-    deadline = time.monotonic() + 300
-    while True:
-        manifest = client.get("/telechargements.json").json()
-        if manifest["version"] == version or time.monotonic() > deadline:
-            return manifest
-        time.sleep(0.1)
+def _built(client: TestClient, version: int) -> None:
+    """Waits for the downloads of ``version`` (the first request begins the build)."""
+    wait_until(
+        lambda: client.get("/telechargements.json").json()["version"] == version,
+        300,
+        f"the downloads of version {version}",
+    )
 
 
 def test_two_stores_in_one_folder_each_serve_their_own_downloads(base_iri, tmp_path):
@@ -61,7 +61,7 @@ def test_two_stores_in_one_folder_each_serve_their_own_downloads(base_iri, tmp_p
             clients = {"premier": one, "second": two}
             # Built one after the other: the second's must not replace the first's.
             for name, client in clients.items():
-                assert _built(client, stores[name].version)["version"] == stores[name].version
+                _built(client, stores[name].version)
             for name, client in clients.items():
                 store, other = stores[name], "second" if name == "premier" else "premier"
                 manifest = client.get("/telechargements.json").json()
@@ -148,9 +148,9 @@ def test_while_a_build_runs_the_status_names_the_version_it_reads_and_a_sensible
         folder._took, folder._begun = 5.0, time.monotonic() - 60  # a build running well past the last's
         assert folder.retry_after() == 5
         release.set()
-        deadline = time.monotonic() + 120
-        while folder.manifest()["version"] != store.version and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(
+            lambda: folder.manifest()["version"] == store.version, 120, "the build of the second acceptance"
+        )
         assert folder.manifest()["version"] == store.version and folder.pending() is None
     finally:
         release.set()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-import time
 
 import pyoxigraph as ox
 import pytest
+from conftest import wait_until
 
 from graph import matching
 from graph.namespaces import CS, DCTERMS, IGEO, ORG, RDF, RDFS, SCHEMA, SKOS
@@ -86,9 +86,7 @@ def test_certain_only_when_unique_in_scope_and_the_index_follows_writes():
         ],
     )
     assert matching.index_of(store) is index  # the previous index answers while the new one is read
-    deadline = time.monotonic() + 30
-    while matching.index_of(store) is index and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: matching.index_of(store) is not index, 30, "a new name index read after the write")
     fresh = matching.index_of(store)
     found = fresh.match("maison des saisonniers", ("projet",))
     assert found[0].match and found[0].entity.departements == ("73",)
@@ -185,9 +183,9 @@ def test_a_whole_read_of_a_store_on_disk_runs_in_a_child_process(tmp_path):
 
 def _follows(store: OxigraphStore) -> None:
     """Wait until the name index is the store's version."""
-    deadline = time.monotonic() + 30
-    while matching._cache[store][0] != store.version and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(
+        lambda: matching._cache[store][0] == store.version, 30, "the name index at the store's version"
+    )
 
 
 def test_an_association_s_legal_form_written_before_its_name_names_it():

@@ -17,6 +17,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import wait_until
 from pages_helpers import INDEX_BUILT_WITHIN, pages_store, serve, wait_for_downloads, wait_for_index
 
 from api import lists, public_http
@@ -1231,10 +1232,11 @@ def test_a_facet_of_many_values_leaves_them_out_and_the_json_gives_facets_when_a
     graph = BASE + "graph/epci"
     store.replace_graph(graph, triples, GraphMeta("epci", "test"))
     try:
-        for _ in range(300):  # the index follows the write
-            if httpx.get(f"{url}/lieux.json", params={"limit": 1}).json()["total"] > len(communes):
-                break
-            time.sleep(0.1)
+        wait_until(
+            lambda: httpx.get(f"{url}/lieux.json", params={"limit": 1}).json()["total"] > len(communes),
+            INDEX_BUILT_WITHIN,
+            "the index following the write of one place in each EPCI",
+        )
         # The JSON gives the facets when asked only, then every value.
         assert "facets" not in httpx.get(f"{url}/lieux.json", params={"limit": 5}).json()
         epci = httpx.get(f"{url}/lieux.json", params={"limit": 5, "facets": 1}).json()["facets"]["epci"]
@@ -1279,10 +1281,13 @@ def test_a_place_page_counts_the_other_places_and_links_to_their_list(site):
         graph, [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)], GraphMeta("v", "t")
     )
     try:
-        for _ in range(300):  # the index follows the write
-            if httpx.get(f"{url}/lieux.json", params={"epci": "200067825", "limit": 1}).json()["total"] >= 67:
-                break
-            time.sleep(0.1)
+        wait_until(
+            lambda: (
+                httpx.get(f"{url}/lieux.json", params={"epci": "200067825", "limit": 1}).json()["total"] >= 67
+            ),
+            INDEX_BUILT_WITHIN,
+            "the index following the write of 67 places in the CA Gap-Tallard-Durance",
+        )
         page = httpx.get(f"{url}/id/lieu/gap-0").text
         listed = {
             key: httpx.get(f"{url}/lieux.json?{key}&limit=1").json()["total"]
@@ -1325,11 +1330,12 @@ def test_items_of_a_page_with_one_name_and_place_are_told_apart(site):
     triples = [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)]
     store.replace_graph(BASE + "graph/homonymes", triples, GraphMeta("homonymes", "test"))
     try:
-        for _ in range(300):  # the index follows the write
-            html = httpx.get(f"{url}/lieux", timeout=60).text
-            if "cafe-3" in html:
-                break
-            time.sleep(0.1)
+        wait_until(
+            lambda: "cafe-3" in httpx.get(f"{url}/lieux", timeout=60).text,
+            INDEX_BUILT_WITHIN,
+            "the index following the write of three places named alike",
+        )
+        html = httpx.get(f"{url}/lieux", timeout=60).text
         shown = re.findall(
             r'<a href="/id/lieu/cafe-\d">([^<]*)</a>\s*(?:<span class="muted"> — ([^<]*)</span>)?', html
         )

@@ -10,7 +10,6 @@ import io
 import json
 import re
 import shutil
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import httpx
 import jsonschema
 import pyoxigraph as ox
 import pytest
+from conftest import wait_until
 from markupsafe import escape
 from pages_helpers import pages_store, serve
 from referencing import Registry
@@ -1460,15 +1460,16 @@ def test_an_informal_area_has_one_name_everywhere_as_the_ontology_says(client, s
     ]
     store.replace_graph(store.minter.graph("essai-zone-nom"), triples)
     read_again(store)
+
+    def levels(lang: str) -> dict[str, str]:
+        facets = client.get("/territoires.json", params={"facets": 1, "lang": lang}).json()["facets"]
+        return {v["key"]: v["label"] for v in facets["niveau"]}
+
+    # the lists' index reads the new graph in the background
+    wait_until(lambda: "zone" in levels("fr"), 30, "the level « zone » among the lists' facets")
     for lang, name in (("fr", "Territoire d'usage"), ("en", "Informal area")):
         manifest = client.get("/reconcile", params={"lang": lang}, headers={"Accept-Language": lang}).json()
         assert {"id": "zone", "name": name} in manifest["defaultTypes"], manifest["defaultTypes"]
         assert escape(name) in client.get("/rapprochement", params={"lang": lang}).text
-        deadline = time.monotonic() + 30  # the lists' index reads the new graph in the background
-        while True:
-            facets = client.get("/territoires.json", params={"facets": 1, "lang": lang}).json()["facets"]
-            levels = {v["key"]: v["label"] for v in facets["niveau"]}
-            if "zone" in levels or time.monotonic() > deadline:
-                break
-            time.sleep(0.3)
-        assert levels["zone"] == name and levels["commune"] == ("Commune" if lang == "fr" else "Municipality")
+        found = levels(lang)
+        assert found["zone"] == name and found["commune"] == ("Commune" if lang == "fr" else "Municipality")
