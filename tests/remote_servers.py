@@ -3,10 +3,7 @@ Virtuoso (Debian ``virtuoso-opensource``), each in a temporary folder with its o
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sparql_helpers import free_port
+from sparql_helpers import free_port, stop_process
 
 OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 VIRTUOSO = shutil.which("virtuoso-t")
@@ -109,31 +106,28 @@ class SparqlServer:
             self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True
         )
         deadline = time.monotonic() + wait
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"{self.kind} exited: {(self.folder / f'{self.kind}.log').read_text()[-2000:]}"
-                )
-            try:
-                urllib.request.urlopen(self.probe, timeout=2).read()
-                return
-            except (OSError, urllib.error.URLError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"{self.kind} exited: {(self.folder / f'{self.kind}.log').read_text()[-2000:]}"
+                    )
+                try:
+                    urllib.request.urlopen(self.probe, timeout=2).read()
+                    return
+                except (OSError, urllib.error.URLError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.3)
+        except BaseException:  # a server that never answered is not left running
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self.process is None:
             return
         # Virtuoso checkpoints on SIGTERM; SIGKILL after 20 s would lose only what it never acknowledged.
-        with contextlib.suppress(OSError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(OSError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
+        stop_process(self.process)
         self.process = None
 
 

@@ -6,7 +6,9 @@ cartesian product to run for minutes, and a private graph with a personal email 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -74,6 +76,18 @@ def build_store(path: Path, vocabularies: bool = False) -> None:
     store.close()
 
 
+def stop_process(proc: subprocess.Popen, within: float = 20) -> None:
+    """Stops ``proc``, started with ``start_new_session=True``, and whatever it started: SIGTERM to it
+    (e.g. Virtuoso checkpoints then), then SIGKILL to its whole process group once it has exited or after
+    ``within`` seconds, so that neither it nor a child (forkserver, query workers) outlives the test."""
+    proc.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(within)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -125,6 +139,7 @@ def serve(
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -141,12 +156,7 @@ def serve(
                 time.sleep(0.2)
         yield Server(url, proc, tmp / "store")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
 
 
 def descendants(pid: int) -> set[int]:

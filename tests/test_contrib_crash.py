@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
+from sparql_helpers import stop_process
 
 from graph.settings import DEFAULT_BASE_IRI
 from graph.store import OxigraphStore
@@ -50,6 +51,7 @@ def start(tmp: Path, port: int) -> subprocess.Popen:
         env=env_for(tmp),
         stdout=subprocess.DEVNULL,
         stderr=open(tmp / f"server-{port}.log", "wb"),  # noqa: SIM115 - closed with the process
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -61,7 +63,7 @@ def start(tmp: Path, port: int) -> subprocess.Popen:
                 return proc
         except httpx.HTTPError:
             time.sleep(0.1)
-    proc.kill()
+    stop_process(proc)
     raise AssertionError((tmp / f"server-{port}.log").read_text())
 
 
@@ -138,8 +140,7 @@ def test_sigkill_mid_burst_loses_no_confirmed_write(tmp_path: Path):
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=auth) as client:
             states = {rid: client.get(f"/api/contributions/{rid}").json().get("etat") for rid in proposed}
     finally:
-        server.terminate()
-        server.wait(30)
+        stop_process(server)
     assert all(states[rid] == "acceptee" for rid in accepted), [
         r for r in accepted if states[r] != "acceptee"
     ]

@@ -16,6 +16,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -30,7 +32,7 @@ from contrib_helpers import csrf_of, form_data
 from fastapi.testclient import TestClient
 from pages_helpers import FIXTURES, serve
 from remote_servers import SparqlServer, available, virtuoso_ini
-from sparql_helpers import free_port
+from sparql_helpers import free_port, stop_process
 from SPARQLWrapper import JSON, SPARQLWrapper
 from test_named_queries import (  # noqa: F401
     alpine,
@@ -359,9 +361,10 @@ def test_a_killed_load_s_staging_graph_is_dropped_by_a_later_load_on_virtuoso(st
         other.close()
 
 
-def start_serve(location: str, tmp: Path, ready: str = "/") -> tuple[subprocess.Popen, str]:
+@contextmanager
+def communs_serve(location: str, tmp: Path, ready: str = "/") -> Iterator[str]:
     """A real `communs serve --store sparql+http://…` process (the CLI path), with an update token, once
-    ``ready`` answers 200."""
+    ``ready`` answers 200; stopped on the way out, whatever happened (a start that timed out too)."""
     port = free_port()
     env = {
         **os.environ,
@@ -374,26 +377,30 @@ def start_serve(location: str, tmp: Path, ready: str = "/") -> tuple[subprocess.
     }
     cmd = [sys.executable, "-m", "api.cli", "serve", "--store", location, "--port", str(port)]
     with (tmp / "serve.log").open("w") as log:
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     address = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        assert proc.poll() is None, (tmp / "serve.log").read_text()[-2000:]
-        try:
-            if httpx.get(address + ready, timeout=60).status_code == 200:
-                return proc, address
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "communs serve did not start"
-        time.sleep(0.3)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, (tmp / "serve.log").read_text()[-2000:]
+            try:
+                if httpx.get(address + ready, timeout=60).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "communs serve did not start"
+            time.sleep(0.3)
+        yield address
+    finally:
+        stop_process(proc)
 
 
 @pytest.fixture(scope="module")
 def served(server, store, tmp_path_factory):
-    proc, address = start_serve(server.location, tmp_path_factory.mktemp("served"))
-    yield address
-    proc.terminate()
-    proc.wait(15)
+    with communs_serve(server.location, tmp_path_factory.mktemp("served")) as address:
+        yield address
 
 
 def test_a_named_query_reads_no_deeper_than_virtuoso_sorts(server, api_url):
@@ -415,15 +422,13 @@ def test_a_restarted_server_reads_its_index_from_disk(server, store, tmp_path):
     # A write made to the server while no platform process ran is caught up by the next start.
     logs, totals = [], []
     for run in range(2):
-        proc, address = start_serve(server.location, tmp_path, ready="/projets.json")
-        assert httpx.get(address + "/recherche.json", params={"q": "saisonniers"}).json()["total"] > 0
-        deadline = time.monotonic() + 30
-        while run and httpx.get(address + "/projets.json").json()["total"] != totals[0] + 1:
-            assert time.monotonic() < deadline, "a write made while the platform was stopped went unseen"
-            time.sleep(0.5)
-        totals.append(httpx.get(address + "/projets.json").json()["total"])
-        proc.terminate()
-        proc.wait(15)
+        with communs_serve(server.location, tmp_path, ready="/projets.json") as address:
+            assert httpx.get(address + "/recherche.json", params={"q": "saisonniers"}).json()["total"] > 0
+            deadline = time.monotonic() + 30
+            while run and httpx.get(address + "/projets.json").json()["total"] != totals[0] + 1:
+                assert time.monotonic() < deadline, "a write made while the platform was stopped went unseen"
+                time.sleep(0.5)
+            totals.append(httpx.get(address + "/projets.json").json()["total"])
         logs.append((tmp_path / "serve.log").read_text())
         # Closed on the way out: its WAL folded into it, the file alone on disk.
         assert not (tmp_path / "index.sqlite-wal").exists()

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sparql_helpers import stop_process
 from w3c import SuiteReport, dataset_graphs, format_reports, load_tests, read_known_failures, run_all
 from w3c.results import Solutions, compare, literal
 from w3c.runner import W3C_DIR, read_triples
@@ -80,6 +81,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Suit
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=Path(__file__).resolve().parent.parent,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -88,11 +90,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Suit
         print(format_reports(results, KNOWN))
         yield {r.name: r for r in results}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 def _unexpected(report: SuiteReport) -> list[str]:
