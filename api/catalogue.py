@@ -40,17 +40,15 @@ def licence_context(request: Request) -> dict[str, object]:
     return {"contributions": contributions_of(request).public_graph(), "licenses": LICENSES}
 
 
-def _etag(request: Request, stats: dict, fmt: formats.Format) -> str:
+def _etag(stats: dict, fmt: formats.Format) -> str:
     """Per store version, and whether the sizes are in: the same version described again with them."""
-    return version_etag(
-        "void", request.app.state.store.version, "tailles" if stats["sizes"] else "", fmt.name
-    )
+    return version_etag("void", stats["version"], "tailles" if stats["sizes"] else "", fmt.name)
 
 
 async def _answer(request: Request, offered: tuple[formats.Format, ...], ext: str | None) -> Response:
     fmt = conneg.choose(request, offered, ext)
     triples, stats = await _describe(request)
-    headers = {"Vary": "Accept", "ETag": _etag(request, stats, fmt)}
+    headers = {"Vary": "Accept", "ETag": _etag(stats, fmt)}
     # RDF only, as a list's twins: the page's tag says neither its language nor who is signed in.
     if fmt is not formats.HTML and etag_matches(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
@@ -103,7 +101,7 @@ async def graph(request: Request, name: str) -> Response:
     if fmt is formats.HTML:
         return for_browsers()
 
-    headers = {"Vary": "Accept", "ETag": _etag(request, stats, fmt)}
+    headers = {"Vary": "Accept", "ETag": _etag(stats, fmt)}
     if etag_matches(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
 

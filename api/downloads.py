@@ -102,7 +102,7 @@ def file_size(size: int, lang: str) -> str:
 
 
 @router.get("/telechargements/{name:path}", include_in_schema=False)  # data-inclusion/… included
-async def download(request: Request, name: str) -> Response:
+def download(request: Request, name: str) -> Response:
     dumps: Dumps = request.app.state.dumps
     try:
         dumps.ensure()

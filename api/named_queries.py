@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from api import conneg
 from api.accounts import CSRF_HEADER, SESSION_COOKIE
 from api.i18n import language
-from api.pages import base_of, render, store_of
+from api.pages import base_of, render, store_of, version_of
 from api.public_http import etag_matches, query_etag
 from graph import formats, matching
 from graph import named_queries as nq
@@ -138,14 +138,17 @@ async def run_named_query(request: Request, name: str) -> Response:
         limit = _int(values.pop("limit", None), "limit", whole, 1, settings.max_rows)
         offset = _int(values.pop("offset", None), "offset", 0, 0, MAX_OFFSET)
         store = store_of(request)
-        if (deepest := store.sorted_rows) is not None:  # with the row that tells whether more follow
+        # The server's kind (its first contact) and the version are HTTP reads on a remote store.
+        if (
+            deepest := await run_in_threadpool(lambda: store.sorted_rows)
+        ) is not None:  # with the row that tells whether more follow
             limit = min(limit, deepest - 1 - offset)
             if limit < 1:
                 return _problem(
                     400, f"offset: the SPARQL server sorts at most {deepest} rows; ask a narrower query"
                 )
         # A GET's answer, as a list's twin's (api/lists.py): the store's version, the format and the query.
-        etag = query_etag(request, store.version, fmt.name) if request.method == "GET" else None
+        etag = query_etag(request, await version_of(store), fmt.name) if request.method == "GET" else None
         if etag and etag_matches(request, etag):
             return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept"})
         # A territory's code is checked against the territories (a former code names today's commune), a

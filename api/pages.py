@@ -10,6 +10,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from api import conneg
 from api.deps import templates
@@ -20,6 +21,12 @@ from graph.store import Store
 def store_of(request: Request) -> Store:
     """The deadline-enforcing reader (graph.pool.Reader) once the app started, else the store."""
     return getattr(request.app.state, "reader", None) or request.app.state.store
+
+
+async def version_of(store: Store) -> int:
+    """For an async route: on a remote store the version is an HTTP read, which a hung server holds for
+    seconds (graph/remote.py ``ANSWER_WITHIN``), and on the event loop every other request would wait too."""
+    return await run_in_threadpool(lambda: store.version)
 
 
 def number_param(request: Request, name: str, default: int, maximum: int | None = None) -> int:

@@ -25,7 +25,7 @@ from starlette.requests import ClientDisconnect
 from api import conneg
 from api.catalogue import for_browsers
 from api.i18n import language, translator
-from api.pages import render
+from api.pages import render, version_of
 from api.public_http import cors_headers, etag_matches
 from graph import formats, sparql_text
 from graph import named_queries as nq
@@ -306,7 +306,7 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         from_graphs=own_dataset,
     )
     key = [
-        runner.store.version,
+        await version_of(runner.store),
         query,
         *defaults,
         "|",
@@ -543,7 +543,9 @@ async def graph_store(request: Request, path: str | None = None) -> Response:
 
 async def _get_graph(request: Request, graph: str) -> Response:
     store: Store = request.app.state.store
-    if graph and (not store.minter.is_public_graph(graph) or not store.has_graph(graph)):
+    if graph and (
+        not store.minter.is_public_graph(graph) or not await run_in_threadpool(store.has_graph, graph)
+    ):
         raise Refused(404, f"no public graph <{graph}>")
     # HTML last: a tie (*/*, no Accept) is Turtle for RDF clients; a browser prefers text/html to the
     # application/xml of RDF/XML, and gets what it gets on the graph's own IRI (/graph/…).
@@ -560,9 +562,7 @@ async def _get_graph(request: Request, graph: str) -> Response:
         named_graphs=[] if not graph else None,
         union_default=False,
     )
-    tag = (
-        f"g{_runner(request).store.version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{fmt.media_type}"
-    )
+    tag = f"g{await version_of(store)}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{fmt.media_type}"
     headers = {**_cors(request), "Vary": "Accept", "ETag": f'"{tag}"'}
     wanted = f"Accept: {request.headers.get('accept')}"
     return await _reply(request, job, _settings(request).query_timeout, headers, query, wanted)
@@ -608,7 +608,7 @@ async def _write_graph(request: Request, graph: str | None) -> Response:
         graph = location = _settings(request).base_iri + "store/" + uuid.uuid4().hex
     if graph and not store.minter.is_public_graph(graph):
         raise Refused(403, f"<{graph}> is not a public graph: it cannot be written here")
-    existed = graph == "" or store.has_graph(graph)
+    existed = graph == "" or await run_in_threadpool(store.has_graph, graph)
     target = f"GRAPH <{graph}>" if graph else "DEFAULT"
     if request.method == "DELETE":
         if not existed:

@@ -151,7 +151,7 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
         cached = _cache.get(store)
         if cached is not None and cached[0] == version and (cached[2]["sizes"] or not sizes):
             return cached[1], cached[2]
-    stats = {**statistics(store), "sizes": sizes}
+    stats = {**statistics(store), "sizes": sizes, "version": version}
     base = store.minter.base
     t = list(ox.parse(path=str(FIXED), format=ox.RdfFormat.TURTLE, base_iri=base))
     catalog, dataset, service = _n(base + "catalogue"), _n(base + "jeu-de-donnees"), _n(base + "sparql")

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pages_helpers import serve
 from remote_servers import SparqlServer, available
 
 from api.app import create_app
@@ -320,6 +322,32 @@ def test_a_hung_server_is_unavailable_within_seconds_as_a_stopped_one(tmp_path):
                 os.kill(server.process.pid, signal.SIGCONT)
             time.sleep(remote.DOWN_FOR)
             assert client.get("/sparql", params={"query": "ASK {}"}).status_code == 200  # back by itself
+
+
+def test_a_request_waiting_for_a_hung_server_holds_no_other_request(tmp_path):
+    """/sparql, /store, the named queries and the downloads read the store's version (their ETag) or its
+    graphs on the event loop: with the server hung, each such read held every other request, pages that
+    never ask the store included, for up to ANSWER_WITHIN."""
+    with store_of("oxigraph", tmp_path) as (store, server), serve(store, tmp_path) as url:
+        graph = store.minter.graph("essai")
+        store.update(
+            f'INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/a> <http://example.org/p> "un" }} }}'
+        )
+        os.kill(server.process.pid, signal.SIGSTOP)
+        for path, params in [
+            ("/sparql", {"query": "ASK {}"}),
+            ("/store", {"graph": graph}),
+            ("/api/lieux-territoire", {"territoire": "73"}),
+            ("/telechargements/lieux.csv", {}),
+        ]:
+            time.sleep(remote.DOWN_FOR + 0.1)  # past the second a server found down is not asked
+            with ThreadPoolExecutor(1) as pool:
+                waiting = pool.submit(httpx.get, url + path, params=params, timeout=30)
+                time.sleep(0.5)  # the request is waiting for the server
+                started = time.monotonic()
+                assert httpx.get(url + "/robots.txt", timeout=30).status_code == 200
+                assert time.monotonic() - started < 2, path
+                assert waiting.result().status_code == 503, (path, waiting.result().text)
 
 
 def test_a_server_hung_at_start_up_is_unavailable_within_seconds_and_found_out_when_back(tmp_path):
