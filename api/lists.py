@@ -32,7 +32,7 @@ from graph import formats, search
 from graph.contributions import LICENSE_NAMES
 from graph.named_queries import territory_code
 from graph.namespaces import SCHEMA
-from graph.store import Store
+from graph.store import QueryTimeout, Store, StoreUnavailable
 
 router = APIRouter()
 PER_PAGE = 50
@@ -229,7 +229,10 @@ def told_apart(
     values = " ".join(str(NamedNode(it.iri)) for _, it in twins)
     street = f"<{SCHEMA}address>/<{SCHEMA}streetAddress>"
     query = f"SELECT ?x ?street WHERE {{ VALUES ?x {{ {values} }} ?x {street} ?street }}"
-    streets = {r["x"].value: r["street"].value for r in store.select(query)}
+    try:
+        streets = {r["x"].value: r["street"].value for r in store.select(query)}
+    except (StoreUnavailable, QueryTimeout):  # the list is the index's: it goes without the streets
+        streets = {}
     for r, it in twins:
         places = sorted(cat.label(t, lang) for t in it.direct if t != it.iri)
         r.detail = ", ".join(filter(None, [streets.get(it.iri), *places]))
