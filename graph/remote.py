@@ -632,7 +632,8 @@ class RemoteStore(Store):
         """``look_behind`` in the background when due: at start, then at a cost bounded by its share of
         the time (``LOOK_EVERY``, ``LOOK_SHARE``). A look that met the server down took the outage's time,
         not its own: the next one is due after ``LOOK_EVERY``, or writes made meanwhile go unseen for
-        ``LOOK_SHARE`` times the outage."""
+        ``LOOK_SHARE`` times the outage. A count past its deadline is either its own cost or a server
+        that hung during it: a small read, which a hung server fails, tells which."""
         if time.monotonic() < self._next_look or not self._looking.acquire(blocking=False):
             return
 
@@ -642,6 +643,9 @@ class RemoteStore(Store):
                 self.look_behind()
             except StoreError as e:  # the server down: the next look tries again
                 log.warning("could not look for writes made behind our back: %s", e)
+                if isinstance(e, QueryTimeout):
+                    with contextlib.suppress(StoreError):
+                        self._read_version()
             except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
                 log.exception("could not look for writes made behind our back")
             finally:
