@@ -38,7 +38,9 @@ class Description:
         return [o.value for o in group_by_predicate(self.triples, self.iri).get(RDF + "type", ())]
 
     def rdf(self) -> list[ox.Triple]:
-        """The triples to serialise: the description plus one label triple per linked resource."""
+        """The triples to serialise: the description plus the labels of the resources it links to, so that a
+        reader names them without another request; never of its predicates, which are others' terms
+        (schema.org, DCTERMS…) that the platform does not relabel."""
         seen = {str(t) for t in self.triples}
         labels = (
             ox.Triple(
@@ -90,7 +92,6 @@ def describe(store: Store, iri: str) -> Description:
     for r in store.select("SELECT ?o ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?o ?p", {"o": node}):
         desc.incoming_counts[r["p"].value] = int(r["n"].value)
     linked = [t.object for t in desc.triples if isinstance(t.object, ox.NamedNode)]
-    linked += [t.predicate for t in desc.triples]
     desc.labels = labels_of(store, [node, *linked])
     if not desc.triples:  # no graph states it: a 404, or the extension probe, costs no provenance query
         return desc

@@ -25,6 +25,7 @@ from api.i18n import date_text, translator
 from api.pages import number
 from graph import outlines, search
 from graph.catalog import statistics
+from graph.namespaces import CS
 from graph.store import GraphMeta
 from loaders.gazetteer import REFERENCE_DIR, load_gazetteer
 
@@ -79,6 +80,17 @@ def test_conneg_gives_the_description_in_every_format(url, how, media, rdflib_fo
     assert str(g.value(commune, rdflib.RDFS.label)) == "Bourg-Saint-Maurice"
     # Private data never appears.
     assert b"secret.person" not in r.content
+
+
+def test_a_description_labels_what_it_links_to_and_no_term_of_another_vocabulary(url):
+    """Labels of the linked resources come along; none of a predicate or class of schema.org, DCTERMS,
+    RDFS, igeo… (« dcterms:isPartOf rdfs:label "fait partie de" »): the platform does not own them."""
+    for path, linked in (("commune/73054", "departement/73"), ("projet/tremplin-saison", "commune/73054")):
+        r = httpx.get(f"{url}/id/{path}", headers={"Accept": "text/turtle"})
+        g = rdflib.Graph().parse(data=r.content, format="turtle")
+        assert g.value(rdflib.URIRef(f"{BASE}id/{linked}"), rdflib.RDFS.label), path
+        labelled = {str(s) for s in g.subjects(rdflib.RDFS.label)}
+        assert all(s.startswith((BASE, CS)) for s in labelled), (path, sorted(labelled))
 
 
 def test_browsers_get_html_and_unknown_iris_404_in_the_asked_format(url):
