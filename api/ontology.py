@@ -96,7 +96,7 @@ def ontology(request: Request, ext: str | None = None) -> Response:
 @functools.cache
 def _display() -> tuple[dict[str, dict[str, str]], dict[str, float]]:
     """Every property's labels and ``cs:displayOrder``, from every file of ontology/ the store loads (the
-    services' terms are in services.ttl): the files label the reused terms too."""
+    services' terms are in services.ttl): a cs: term's rdfs:label, a reused term's ``cs:displayLabel``."""
     labels: dict[str, dict[str, str]] = {}
     order: dict[str, float] = {}
     found = []
@@ -104,7 +104,7 @@ def _display() -> tuple[dict[str, dict[str, str]], dict[str, float]]:
         with path.open("rb") as f:
             found += ox.parse(f, ox.RdfFormat.TURTLE, base_iri=CS)
     for t in found:
-        if t.predicate.value == RDFS + "label":
+        if t.predicate.value in (RDFS + "label", CS + "displayLabel"):
             labels.setdefault(t.subject.value, {})[t.object.language or ""] = t.object.value
         elif t.predicate.value == CS + "displayOrder":
             order[t.subject.value] = float(t.object.value)

@@ -7,7 +7,8 @@ import pytest
 import rdflib
 from rdflib.namespace import RDFS, SKOS
 
-from graph.namespaces import CS, Minter
+from api.ontology import property_label
+from graph.namespaces import CS, DCTERMS, SCHEMA, Minter
 from graph.settings import DATA_DIR, DEFAULT_BASE_IRI, ONTOLOGY_DIR
 from graph.validation import validate_graph
 from loaders import catalogue, report
@@ -86,6 +87,21 @@ def test_every_cs_term_the_loaders_write_is_declared_in_both_languages(reference
         for prop in (RDFS.label, RDFS.comment):
             langs = {v.language for v in reference.objects(node, prop)}
             assert {"fr", "en"} <= langs, f"{term} lacks a French and English {prop}"
+
+
+def test_the_ontology_labels_its_own_terms_and_names_the_reused_ones_only_for_its_pages(reference):
+    """A term's rdfs:label is its vocabulary's to state: the public ontology graph states none for
+    schema.org's, DCTERMS'… (« dcterms:spatial rdfs:label "territoire" »), every cs: term keeps its own,
+    and the pages still name the reused terms, from cs:displayLabel."""
+    for prop in (RDFS.label, RDFS.comment):
+        stated = {str(s) for s in reference.subjects(prop)}
+        assert {s for s in stated if not s.startswith((CS, BASE))} == set(), prop
+    declared = {s for s in reference.subjects(rdflib.RDF.type) if str(s).startswith(CS)}
+    assert len(declared) > 30
+    for term in declared:
+        assert {"fr", "en"} <= {v.language for v in reference.objects(term, RDFS.label)}, term
+    assert property_label(DCTERMS + "isPartOf", "fr") == "fait partie de"
+    assert property_label(SCHEMA + "areaServed", "en") == "area served"  # services.ttl
 
 
 def test_the_association_documents_conform(reference, documents):
