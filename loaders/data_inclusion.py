@@ -124,6 +124,7 @@ class Builder(PlaceBuilder):
         self.rejected = {"structures": 0, "services": 0}
         self.warnings = 0
         self.place_of: dict[str, ox.NamedNode] = {}  # structure id → place IRI
+        self.loaded_at: dict[ox.NamedNode, str] = {}  # IRI → where its record is
 
     def checked(self, kind: str, model: type, where: str, record: dict[str, Any]) -> bool:
         errors, warnings = di.check(model, record)
@@ -134,6 +135,15 @@ class Builder(PlaceBuilder):
             self.rejected[kind] += 1
             self.report.append(f"{where} : rejetée ({'; '.join(errors)})")
         return not errors
+
+    def duplicate(self, kind: str, where: str, s: ox.NamedNode, local_id: str) -> bool:
+        """A second record of an id would be merged into the first one's IRI (two names, two dates, two
+        addresses): it is rejected, the first kept whole."""
+        first = self.loaded_at.setdefault(s, where)
+        if first != where:
+            self.rejected[kind] += 1
+            self.report.append(f"{where} : rejetée (id « {local_id} » déjà utilisé : {first})")
+        return first != where
 
     def iri(self, source: str, local_id: str, kind: str) -> ox.NamedNode:
         """Ours back to the IRI it was exported from; another source's from its id."""
@@ -175,6 +185,8 @@ class Builder(PlaceBuilder):
         build = self.sources[source]
         t = build.public
         s = self.iri(source, local_id, "lieu")
+        if self.duplicate("structures", where, s, local_id):
+            return
         self.place_of[local_id] = s
         address = {prop: r.get(key) for key, prop in di.ADDRESS_PROPERTIES.items()}
         commune = self.commune(where, r.get("code_insee"))
@@ -208,6 +220,8 @@ class Builder(PlaceBuilder):
         build = self.sources[r["source"]]
         t, m = build.public, self.minter
         s = self.iri(r["source"], r["id"], "service")
+        if self.duplicate("services", where, s, r["id"]):
+            return
         build.services += 1
         named(t, s, r["nom"], "schema:Service")
         t.add(s, "schema:identifier", r["id"])

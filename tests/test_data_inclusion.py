@@ -391,6 +391,28 @@ def test_a_service_of_no_structure_is_rejected_and_holiday_rules_are_reported(ba
     assert store.ask(query)
 
 
+def test_a_second_record_of_an_id_is_rejected_and_the_first_kept_whole(base_iri: str, tmp_path: Path):
+    """Two records of one id would be one place with two names, two addresses and two dates: the second is
+    rejected and names the line of the first."""
+    structure = fixture_records("structures.json")[0]
+    other = fixture_records("structures.json")[1] | {"id": structure["id"], "date_maj": "2020-01-01"}
+    service = fixture_records("services.jsonl")[0] | {"structure_id": structure["id"]}
+    again = service | {"nom": "Autre service", "description": "Un autre service du même identifiant."}
+    (tmp_path / "s.json").write_text(json.dumps([structure, other]), encoding="utf-8")
+    (tmp_path / "v.json").write_text(json.dumps([service, again]), encoding="utf-8")
+    store = with_vocabularies(OxigraphStore(base_iri))
+    result = data_inclusion.build(tmp_path / "s.json", tmp_path / "v.json", store.minter, store)
+    counts = "2 structures lues, 1 lieux chargés, 1 rejetées ; 2 services lus, 1 chargés, 1 rejetés"
+    assert counts in result.report[0]
+    for name, first in (("s.json", structure), ("v.json", service)):
+        line = f"{name} ligne 2 : rejetée (id « {first['id']} » déjà utilisé : {name} ligne 1)"
+        assert line in result.report
+    write(store, result)
+    exported = di.export(store)
+    assert [comparable(r) for r in exported.structures] == [comparable(structure)]
+    assert [r["nom"] for r in exported.services] == [service["nom"]]
+
+
 def test_csv_exports_do_not_run_formulas_and_read_back(imported, base_iri: str, tmp_path: Path) -> None:
     """A text a spreadsheet would run (OWASP "CSV injection") is written behind a ' as in every CSV made for
     spreadsheets (graph.formats.spreadsheet_cells), a signed number as it is; the import reads it back."""
