@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
+import pydantic_core
 from data_inclusion.schema import v1
 
 from graph.formats import spreadsheet_csv
@@ -44,18 +45,44 @@ OSM_DAYS = tuple(day[:2] for day in DAYS)  # Mo, Tu… as OpenStreetMap writes t
 FILES = ("structures.json", "services.json", "structures.csv", "services.csv")
 
 
-def check(model: type[pydantic.BaseModel], record: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """(errors, warnings) as the package sees the record; warnings are its ``avertissement`` errors,
-    raised only when asked for (``ignore_warnings`` False)."""
+def check(model: type[pydantic.BaseModel], record: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    """(errors, warnings, dropped) as the package sees the record. A value it refuses in an optional field
+    (a malformed e-mail or URL, an unknown value in a list) is taken out of the record and listed in
+    ``dropped``: one bad detail in a source's list does not cost the record; any other refusal is an
+    error. Warnings are its ``avertissement`` errors, raised only when asked for."""
+    found = _errors(model, record)
+    refused: dict[tuple[str, int | None], str] = {}  # (field, index in its list) → message
+    for err in found:
+        name = str(err["loc"][0]) if err["loc"] else ""
+        optional = (f := model.model_fields.get(name)) is not None and not f.is_required()
+        if optional and err["type"] != "avertissement":
+            index = err["loc"][1] if len(err["loc"]) > 1 and isinstance(err["loc"][1], int) else None
+            refused.setdefault((name, index), _message(err))
+    for name in {name for name, _ in refused}:
+        bad = {index for n, index in refused if n == name}
+        kept = None if None in bad else [v for i, v in enumerate(record[name]) if i not in bad]
+        record[name] = kept or None
+    if refused:
+        found = _errors(model, record)
+    errors = [_message(e) for e in found if e["type"] != "avertissement"]
+    return errors, [_message(e) for e in found if e["type"] == "avertissement"], list(refused.values())
+
+
+def _errors(model: type[pydantic.BaseModel], record: dict[str, Any]) -> list[pydantic_core.ErrorDetails]:
     try:
         model.model_validate(record, context={"ignore_warnings": False})
     except pydantic.ValidationError as e:
-        errors, warnings = [], []
-        for err in e.errors():
-            where = ".".join(str(x) for x in err["loc"]) or "enregistrement"
-            (warnings if err["type"] == "avertissement" else errors).append(f"{where} : {err['msg']}")
-        return errors, warnings
-    return [], []
+        return e.errors()
+    return []
+
+
+def _message(err: pydantic_core.ErrorDetails) -> str:
+    """The field and the value refused, as an agent finds it in the file: a list's position is not said
+    (the package counts from 0), the value is quoted."""
+    where = str(err["loc"][0]) if err["loc"] else "enregistrement"
+    value = err["input"]
+    quoted = f" « {value} »" if isinstance(value, str | int | float) else ""
+    return f"{where}{quoted} : {err['msg']}"
 
 
 def osm_hours(week: dict[str, list[tuple[str, str]]]) -> str | None:
@@ -283,17 +310,10 @@ def _postal_code(text: str | None) -> str | None:
 
 
 def _keep_valid(model: type[pydantic.BaseModel], record: dict[str, Any], result: Export) -> bool:
-    """An optional value the schema refuses (a malformed e-mail or URL in a source list) is left out and
-    listed in ``dropped``; any other refusal leaves the whole record out, listed in ``errors``."""
-    errors, warnings = check(model, record)
-    dropped = len(result.dropped)
-    for problem in errors:
-        name = problem.split(" ", 1)[0].split(".", 1)[0]
-        if (f := model.model_fields.get(name)) and not f.is_required():
-            record[name] = None
-            result.dropped.append(f"{record['id']} : {problem} — champ omis")
-    if len(result.dropped) > dropped:
-        errors, warnings = check(model, record)
+    """A record the package refuses is left out, listed in ``errors``; an optional value it refuses (a
+    malformed e-mail or URL in a source list), in ``dropped``."""
+    errors, warnings, dropped = check(model, record)
+    result.dropped.extend(f"{record['id']} : {d} — valeur omise" for d in dropped)
     result.errors.extend(f"{record['id']} : {e}" for e in errors)
     result.warnings.extend(f"{record['id']} : {w}" for w in warnings)
     return not errors

@@ -123,18 +123,23 @@ class Builder(PlaceBuilder):
         self.sources: dict[str, SourceBuild] = defaultdict(SourceBuild)
         self.rejected = {"structures": 0, "services": 0}
         self.warnings = 0
+        self.dropped = 0  # optional values the schema refuses
         self.place_of: dict[str, ox.NamedNode] = {}  # structure id → place IRI
         self.loaded_at: dict[ox.NamedNode, str] = {}  # IRI → where its record is
 
     def checked(self, kind: str, model: type, where: str, record: dict[str, Any]) -> bool:
-        errors, warnings = di.check(model, record)
+        errors, warnings, dropped = di.check(model, record)
         self.warnings += len(warnings)
         for w in warnings:
             self.report.append(f"{where} : avertissement {w}")
         if errors:
             self.rejected[kind] += 1
             self.report.append(f"{where} : rejetée ({'; '.join(errors)})")
-        return not errors
+            return False
+        self.dropped += len(dropped)
+        for d in dropped:
+            self.report.append(f"{where} : valeur ignorée, le reste est chargé ({d})")
+        return True
 
     def duplicate(self, kind: str, where: str, s: ox.NamedNode, local_id: str) -> bool:
         """A second record of an id would be merged into the first one's IRI (two names, two dates, two
@@ -302,7 +307,8 @@ def build(
         f"{sum(len(x.places) for x in b.sources.values())} "
         f"lieux chargés, {b.rejected['structures']} rejetées ; {len(services)} services lus, "
         f"{sum(x.services for x in b.sources.values())} chargés, {b.rejected['services']} rejetés ; "
-        f"{b.warnings} avertissements du schéma ; {b.former_codes} codes commune résolus par un ancien code "
+        f"{b.warnings} avertissements du schéma ; {b.dropped} valeurs refusées par le schéma ignorées ; "
+        f"{b.former_codes} codes commune résolus par un ancien code "
         f"ou une commune déléguée ; {len(links_report)} liens owl:sameAs",
         f"sources : {sources or 'aucune'}",
         *links_report,

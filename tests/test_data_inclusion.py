@@ -50,7 +50,7 @@ def with_vocabularies(store: OxigraphStore) -> OxigraphStore:
 
 def assert_valid(records: list[dict], model: type) -> None:
     for r in records:
-        errors, _ = di.check(model, r)
+        errors, *_ = di.check(model, r)
         assert not errors, (r["id"], errors)
 
 
@@ -413,6 +413,36 @@ def test_a_second_record_of_an_id_is_rejected_and_the_first_kept_whole(base_iri:
     assert [r["nom"] for r in exported.services] == [service["nom"]]
 
 
+def test_a_value_the_schema_refuses_in_an_optional_field_is_left_out(base_iri: str, tmp_path: Path) -> None:
+    """A web address without « https:// », an e-mail without a domain, an unknown value in a list: that value
+    is left out and named, the record loads; a refused required field still rejects the record."""
+    first, second, third = fixture_records("structures.json")[:3]
+    first |= {"site_web": "www.abries-ristolas.com", "courriel": "accueil@devoluy"}
+    third |= {"date_maj": "12/03/2025"}
+    service = fixture_records("services.jsonl")[0] | {"structure_id": first["id"]}
+    service["thematiques"] = ["famille--soins-enfants", "numerique--acceder-a-des-services-en-ligne"]
+    (tmp_path / "s.json").write_text(json.dumps([first, second, third]), encoding="utf-8")
+    (tmp_path / "v.json").write_text(json.dumps([service]), encoding="utf-8")
+    store = with_vocabularies(OxigraphStore(base_iri))
+    result = data_inclusion.build(tmp_path / "s.json", tmp_path / "v.json", store.minter, store)
+    assert "3 structures lues, 2 lieux chargés, 1 rejetées ; 1 services lus, 1 chargés" in result.report[0]
+    assert "3 valeurs refusées par le schéma ignorées" in result.report[0]
+    ignored = [line for line in result.report if "valeur ignorée, le reste est chargé" in line]
+    assert [line.split(" (")[1].split(" :")[0] for line in ignored] == [
+        "courriel « accueil@devoluy »",
+        "site_web « www.abries-ristolas.com »",
+        "thematiques « famille--soins-enfants »",
+    ]
+    assert any(line.startswith("s.json ligne 3 : rejetée (date_maj « 12/03/2025 »") for line in result.report)
+    write(store, result)
+    exported = di.export(store)
+    assert {r["id"]: (r["site_web"], r["courriel"]) for r in exported.structures} == {
+        first["id"]: (None, None),
+        second["id"]: (second["site_web"], second["courriel"]),
+    }
+    assert exported.services[0]["thematiques"] == ["numerique--acceder-a-des-services-en-ligne"]
+
+
 def test_csv_exports_do_not_run_formulas_and_read_back(imported, base_iri: str, tmp_path: Path) -> None:
     """A text a spreadsheet would run (OWASP "CSV injection") is written behind a ' as in every CSV made for
     spreadsheets (graph.formats.spreadsheet_cells), a signed number as it is; the import reads it back."""
@@ -438,9 +468,9 @@ def test_csv_exports_do_not_run_formulas_and_read_back(imported, base_iri: str, 
     assert (back["description"], back["conditions_acces"]) == (formula, bullets)
 
 
-def test_an_unreadable_number_rejects_its_record_only(imported, base_iri: str, tmp_path: Path) -> None:
-    """A CSV cell the package cannot read as a number (a digit-like '²') costs its service, not the file;
-    a plain '12' is read."""
+def test_an_unreadable_number_costs_its_value_only(imported, base_iri: str, tmp_path: Path) -> None:
+    """A CSV cell the package cannot read as a number (a digit-like '²') costs that value, not its service
+    nor the file; a plain '12' is read."""
     store, _ = imported
     di.write(di.export(store), tmp_path)
     with (tmp_path / "services.csv").open(encoding="utf-8") as f:
@@ -452,8 +482,11 @@ def test_an_unreadable_number_rejects_its_record_only(imported, base_iri: str, t
         writer.writerows(rows)
     again = with_vocabularies(OxigraphStore(base_iri))
     result = data_inclusion.build(tmp_path / "structures.csv", tmp_path / "services.csv", again.minter, again)
-    assert f"{len(rows)} services lus, {len(rows) - 1} chargés, 1 rejetés" in result.report[0]
-    assert any("services.csv ligne 2 : rejetée (nombre_semaines" in line for line in result.report)
+    assert f"{len(rows)} services lus, {len(rows)} chargés, 0 rejetés" in result.report[0]
+    assert any(
+        "services.csv ligne 2 : valeur ignorée, le reste est chargé (nombre_semaines « ² »" in line
+        for line in result.report
+    )
 
 
 def test_downloads_and_sparql_over_http(imported, tmp_path: Path, monkeypatch) -> None:
