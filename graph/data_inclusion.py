@@ -13,7 +13,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pydantic
 import pydantic_core
@@ -57,15 +57,15 @@ def check(model: type[pydantic.BaseModel], record: dict[str, Any]) -> tuple[list
         optional = (f := model.model_fields.get(name)) is not None and not f.is_required()
         if optional and err["type"] != "avertissement":
             index = err["loc"][1] if len(err["loc"]) > 1 and isinstance(err["loc"][1], int) else None
-            refused.setdefault((name, index), _message(err))
+            refused.setdefault((name, index), _message(model, err))
     for name in {name for name, _ in refused}:
         bad = {index for n, index in refused if n == name}
         kept = None if None in bad else [v for i, v in enumerate(record[name]) if i not in bad]
         record[name] = kept or None
     if refused:
         found = _errors(model, record)
-    errors = [_message(e) for e in found if e["type"] != "avertissement"]
-    return errors, [_message(e) for e in found if e["type"] == "avertissement"], list(refused.values())
+    errors = [_message(model, e) for e in found if e["type"] != "avertissement"]
+    return errors, [_message(model, e) for e in found if e["type"] == "avertissement"], list(refused.values())
 
 
 def _errors(model: type[pydantic.BaseModel], record: dict[str, Any]) -> list[pydantic_core.ErrorDetails]:
@@ -76,13 +76,27 @@ def _errors(model: type[pydantic.BaseModel], record: dict[str, Any]) -> list[pyd
     return []
 
 
-def _message(err: pydantic_core.ErrorDetails) -> str:
+def _message(model: type[pydantic.BaseModel], err: pydantic_core.ErrorDetails) -> str:
     """The field and the value refused, as an agent finds it in the file: a list's position is not said
-    (the package counts from 0), the value is quoted."""
+    (the package counts from 0), the value is quoted; for a value outside a reference list, where that
+    list is rather than its seventy values."""
     where = str(err["loc"][0]) if err["loc"] else "enregistrement"
     value = err["input"]
     quoted = f" « {value} »" if isinstance(value, str | int | float) else ""
+    if err["type"] == "missing":
+        return f"{where} : champ obligatoire absent"
+    if err["type"] in ("enum", "literal_error"):
+        f = model.model_fields.get(where)
+        ref = next((r for r in vocab.LISTS if f and r.enum in _types(f.annotation)), None)
+        page = ref and f"{vocab.REPOSITORY}/blob/v{vocab.package_version()}/schemas/v1/extra/{ref.name}.json"
+        hint = f"voir la liste : {page}" if page else f"attendu : {err.get('ctx', {}).get('expected')}"
+        return f"{where} : valeur inconnue{quoted} ; {hint}"
     return f"{where}{quoted} : {err['msg']}"
+
+
+def _types(annotation: Any) -> set[Any]:
+    """A field's type and those it is made of (``set[Thematique] | None`` → Thematique among them)."""
+    return {annotation, *(t for arg in get_args(annotation) for t in _types(arg))}
 
 
 def osm_hours(week: dict[str, list[tuple[str, str]]]) -> str | None:

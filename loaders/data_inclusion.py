@@ -126,6 +126,7 @@ class Builder(PlaceBuilder):
         self.dropped = 0  # optional values the schema refuses
         self.place_of: dict[str, ox.NamedNode] = {}  # structure id → place IRI
         self.loaded_at: dict[ox.NamedNode, str] = {}  # IRI → where its record is
+        self.refused: dict[str, str] = {}  # id of a structure the schema refused → where it is
 
     def checked(self, kind: str, model: type, where: str, record: dict[str, Any]) -> bool:
         errors, warnings, dropped = di.check(model, record)
@@ -185,6 +186,7 @@ class Builder(PlaceBuilder):
 
     def structure(self, where: str, r: dict[str, Any]) -> None:
         if not self.checked("structures", v1.Structure, where, r):
+            self.refused[str(r.get("id"))] = where
             return
         source, local_id = r["source"], r["id"]
         build = self.sources[source]
@@ -220,7 +222,9 @@ class Builder(PlaceBuilder):
         place = self.place_of.get(r["structure_id"])
         if place is None:
             self.rejected["services"] += 1
-            self.report.append(f"{where} : rejetée (structure « {r['structure_id']} » absente)")
+            refused = self.refused.get(r["structure_id"])
+            why = f"refusée : {refused}" if refused else "absente"
+            self.report.append(f"{where} : rejetée (structure « {r['structure_id']} » {why})")
             return
         build = self.sources[r["source"]]
         t, m = build.public, self.minter

@@ -428,11 +428,8 @@ def test_a_value_the_schema_refuses_in_an_optional_field_is_left_out(base_iri: s
     assert "3 structures lues, 2 lieux chargés, 1 rejetées ; 1 services lus, 1 chargés" in result.report[0]
     assert "3 valeurs refusées par le schéma ignorées" in result.report[0]
     ignored = [line for line in result.report if "valeur ignorée, le reste est chargé" in line]
-    assert [line.split(" (")[1].split(" :")[0] for line in ignored] == [
-        "courriel « accueil@devoluy »",
-        "site_web « www.abries-ristolas.com »",
-        "thematiques « famille--soins-enfants »",
-    ]
+    said = ("courriel « accueil@devoluy »", "site_web « www.abries-ristolas.com »", "famille--soins-enfants")
+    assert len(ignored) == 3 and all(value in line for line, value in zip(ignored, said, strict=True))
     assert any(line.startswith("s.json ligne 3 : rejetée (date_maj « 12/03/2025 »") for line in result.report)
     write(store, result)
     exported = di.export(store)
@@ -441,6 +438,27 @@ def test_a_value_the_schema_refuses_in_an_optional_field_is_left_out(base_iri: s
         second["id"]: (second["site_web"], second["courriel"]),
     }
     assert exported.services[0]["thematiques"] == ["numerique--acceder-a-des-services-en-ligne"]
+
+
+def test_a_refusal_names_the_value_and_where_to_find_the_right_ones(base_iri: str, tmp_path: Path) -> None:
+    """An agent fixes the file from the report: the value refused is quoted, a reference list is pointed to
+    rather than spelled out (70 thématiques), and a service of a refused structure says so, with its line."""
+    good, nameless = fixture_records("structures.json")[:2]
+    del nameless["nom"]
+    service = fixture_records("services.jsonl")[0] | {"structure_id": good["id"]}
+    service["thematiques"] = ["numerique--acceder-a-des-services-en-ligne", "famille--soins-enfants"]
+    orphan = fixture_records("services.jsonl")[1] | {"structure_id": nameless["id"]}
+    (tmp_path / "s.json").write_text(json.dumps([good, nameless]), encoding="utf-8")
+    (tmp_path / "v.json").write_text(json.dumps([service, orphan]), encoding="utf-8")
+    store = with_vocabularies(OxigraphStore(base_iri))
+    report = data_inclusion.build(tmp_path / "s.json", tmp_path / "v.json", store.minter, store).report
+    lists = f"https://github.com/gip-inclusion/data-inclusion-schema/blob/v{vocab.package_version()}"
+    assert report[2:] == [
+        "s.json ligne 2 : rejetée (nom : champ obligatoire absent)",
+        "v.json ligne 1 : valeur ignorée, le reste est chargé (thematiques : valeur inconnue "
+        f"« famille--soins-enfants » ; voir la liste : {lists}/schemas/v1/extra/thematiques.json)",
+        f"v.json ligne 2 : rejetée (structure « {nameless['id']} » refusée : s.json ligne 2)",
+    ]
 
 
 def test_csv_exports_do_not_run_formulas_and_read_back(imported, base_iri: str, tmp_path: Path) -> None:
