@@ -15,6 +15,7 @@ import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from data_inclusion.schema import v1
 from graph import data_inclusion as di
 from graph.contact import personal_email, scrub
 from graph.formats import spreadsheet_text
+from graph.matching import name_key
 from graph.namespaces import Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, lit
@@ -31,7 +33,7 @@ from loaders import GraphLoad, ImportResult, SourceError, named, read_text
 from loaders import data_inclusion_vocabularies as vocab
 from loaders.gazetteer import Gazetteer, load_gazetteer
 from loaders.hours import parse_week
-from loaders.places import Place, PlaceBuilder, link_same_places, number
+from loaders.places import Place, PlaceBuilder, insee_code, link_same_places, number
 
 # a decimal comma is read here; the package's own lax parsing reads the rest ("12" for an int)
 NUMBERS = {"latitude", "longitude", "volume_horaire_hebdomadaire"}
@@ -196,7 +198,7 @@ class Builder(PlaceBuilder):
             return
         self.place_of[local_id] = s
         address = {prop: r.get(key) for key, prop in di.ADDRESS_PROPERTIES.items()}
-        commune = self.commune(where, r.get("code_insee"))
+        commune = self.named_commune(where, r.get("code_insee"), r.get("commune"))
         lat, lon = r.get("latitude"), r.get("longitude")
         coords = (float(lat), float(lon)) if lat is not None and lon is not None else (None, None)
         types = ["schema:Place", "cs:ServicePlace"]
@@ -215,6 +217,21 @@ class Builder(PlaceBuilder):
         for value in r.get("reseaux_porteurs") or []:
             t.add(s, "cs:network", ox.NamedNode(vocab.to_ours(self.minter, "reseaux-porteurs", value)))
         self.hours(t, s, "schema:openingHoursSpecification", r.get("horaires_accueil"), where)
+
+    def named_commune(self, where: str, code: str | None, name: str | None) -> ox.NamedNode | None:
+        """The code's commune, as ever; a name that is neither it nor one of its delegated communes is
+        reported, since the address then names another town (spellings, accents and « St » aside). A
+        former code is not checked: the reference keeps only its current commune's name."""
+        found = self.gz.current_commune(insee_code(code)) if code and name else None
+        if found and found.code == insee_code(code or ""):
+            given = set(name_key(name or "").split())
+            communes = chain([found], (c for c in self.gz.communes.values() if c.parent == found.code))
+            if not any(set(name_key(c.name).split()) <= given for c in communes):
+                self.report.append(
+                    f"{where} : la commune « {name} » n'est pas celle du code_insee {code} ({found.name}) : "
+                    f"lieu rattaché à {found.name}, à vérifier"
+                )
+        return self.commune(where, code)
 
     def service(self, where: str, r: dict[str, Any]) -> None:
         if not self.checked("services", v1.Service, where, r):

@@ -461,6 +461,35 @@ def test_a_refusal_names_the_value_and_where_to_find_the_right_ones(base_iri: st
     ]
 
 
+def test_a_commune_name_that_is_not_its_code_s_is_reported(base_iri: str, tmp_path: Path) -> None:
+    """« Gap » with Abriès-Ristolas' code: the place goes to the code's commune, and the report says so; a
+    name spelt otherwise, a delegated commune under its code and a merged commune's former code do not."""
+    base = fixture_records("structures.json")[0]
+    communes = [
+        ("Gap", "05001"),
+        ("BRIANCON", "05023"),
+        ("St Bonnet en Champsaur", "05132"),
+        ("Argentiere la Bessee", "05006"),
+        ("Ribiers", "05118"),  # delegated commune of Val Buëch-Méouge, same code
+        ("Agnières-en-Dévoluy", "05002"),  # merged into Dévoluy
+    ]
+    records = [
+        base
+        | {"id": f"dora--lieu-{i}", "commune": name, "code_insee": code, "latitude": None, "longitude": None}
+        for i, (name, code) in enumerate(communes)
+    ]
+    (tmp_path / "s.json").write_text(json.dumps(records), encoding="utf-8")
+    store = OxigraphStore(base_iri)
+    result = data_inclusion.build(tmp_path / "s.json", None, store.minter, store)
+    assert [line for line in result.report if "code_insee" in line] == [
+        "s.json ligne 1 : la commune « Gap » n'est pas celle du code_insee 05001 (Abriès-Ristolas) : "
+        "lieu rattaché à Abriès-Ristolas, à vérifier"
+    ]
+    write(store, result)
+    gap = store.minter.thing("lieu", "dora-lieu-0")
+    assert store.ask(f"ASK {{ <{gap}> <{DCTERMS}spatial> <{store.minter.thing('commune', '05001')}> }}")
+
+
 def test_csv_exports_do_not_run_formulas_and_read_back(imported, base_iri: str, tmp_path: Path) -> None:
     """A text a spreadsheet would run (OWASP "CSV injection") is written behind a ' as in every CSV made for
     spreadsheets (graph.formats.spreadsheet_cells), a signed number as it is; the import reads it back."""
