@@ -43,11 +43,16 @@ COLUMNS = ["name", "title", "media", "bytes", "triples", "graph", "license", "so
 def downloads_page(request: Request, ext: str | None = None) -> Response:
     """The page and its twins: the manifest (JSON, with ``preparing_version``, and a version ``null``
     before the first build) or its files (CSV), whether or not the files are built yet; while a build is
-    under way, each says when to come back (``Retry-After``)."""
+    under way, each says when to come back (``Retry-After``). A remote store down cannot say whether the
+    files are behind: they are listed all the same (``store_version_known`` false), as they are served."""
     fmt = conneg.choose(request, OFFERED, ext)
     dumps: Dumps = request.app.state.dumps
-    dumps.ensure()  # its rebuild started when the store moved on (a write the app was not told of)
-    manifest, pending = dumps.manifest(), dumps.pending()
+    try:
+        dumps.ensure()  # its rebuild started when the store moved on (a write the app was not told of)
+        pending, known = dumps.pending(), True
+    except StoreUnavailable:  # a remote server down: the files built are listed, perhaps behind the data
+        pending, known = None, False
+    manifest = dumps.manifest()
     listed = manifest["files"] if manifest else []
     wait = dumps.retry_after() if pending is not None else None  # seconds, the page says them too
     retry = {"Retry-After": str(wait)} if wait is not None else {}
@@ -55,7 +60,7 @@ def downloads_page(request: Request, ext: str | None = None) -> Response:
     if fmt is formats.JSON:
         # "preparing", the field's first name (a bare number), stays for the reusers who read it: gone, it
         # would read as null, "nothing being prepared", the opposite of the truth.
-        preparing = {"preparing_version": pending, "preparing": pending}
+        preparing = {"preparing_version": pending, "preparing": pending, "store_version_known": known}
         body = {**(manifest or {"version": None, "files": []}), **preparing, "error": dumps.error}
         return tagged(request, json.dumps(body, ensure_ascii=False), "application/json", headers)
     if fmt is formats.CSV:
@@ -67,6 +72,7 @@ def downloads_page(request: Request, ext: str | None = None) -> Response:
     stated = {f["graph"]: f["license"] for f in listed if f.get("graph") is not None}  # each graph's
     files = [file_view(f, lang, stated, licences["contributions"]) for f in listed]
     context = {"manifest": manifest, "files": files, "error": dumps.error, "pending": pending, "wait": wait}
+    context["known"] = known
     context |= licences
     response = render(request, "downloads.html", context)
     response.headers.update(retry)

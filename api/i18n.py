@@ -201,6 +201,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "These files are version {served}; version {current}, with the latest changes, is being prepared:"
         " reload this page in about {wait}.",
     ),
+    "dumps_unknown": (
+        "La base de données ne répond pas pour le moment : ces fichiers sont les derniers produits et peuvent"
+        " ne pas tenir compte des dernières modifications.",
+        "The database is not answering right now: these files are the last built and may not include the"
+        " latest changes.",
+    ),
     "dumps_content": ("Contenu", "Content"),
     "dumps_size": ("Taille", "Size"),
     "size_units": ("o Kio Mio Gio", "B KiB MiB GiB"),

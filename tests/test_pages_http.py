@@ -287,6 +287,7 @@ def test_the_downloads_page_has_its_twins_as_every_page_before_and_after_the_fir
         "files": [],
         "preparing_version": store.version,
         "preparing": store.version,
+        "store_version_known": True,
         "error": None,
     }
     assert int(first.headers["retry-after"]) >= 1  # come back then

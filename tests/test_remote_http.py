@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 from pages_helpers import serve
@@ -26,7 +27,7 @@ from graph import remote
 from graph.dumps import Dumps
 from graph.remote import RemoteStore
 from graph.settings import DEFAULT_BASE_IRI, Settings
-from graph.store import OxigraphStore, StoreUnavailable
+from graph.store import GraphMeta, OxigraphStore, StoreUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = b'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
@@ -497,3 +498,70 @@ def test_a_server_down_is_named_by_its_host_never_by_its_url():
             assert "127.0.0.1" in str(refused.value) and "secret" not in str(refused.value), refused.value
     finally:
         store.close()
+
+
+# One item of each list in Gap (05), and two places of one name and no territory: twins on /lieux alone.
+OUTAGE_DATA = """
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix schema: <http://schema.org/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix org: <http://www.w3.org/ns/org#> .
+@prefix igeo: <http://rdf.insee.fr/def/geo#> .
+@prefix cs: <https://w3id.org/communs-services/def#> .
+<id/departement/05> a igeo:Departement ; rdfs:label "Hautes-Alpes"@fr ; igeo:codeINSEE "05" .
+<id/commune/05061> a igeo:Commune ; rdfs:label "Gap"@fr ; igeo:codeINSEE "05061" ;
+  dcterms:isPartOf <id/departement/05> .
+<id/theme/numerique> a skos:Concept ; rdfs:label "Numérique"@fr .
+<id/public/jeunes> a skos:Concept ; rdfs:label "Jeunes"@fr .
+<id/projet/p> a schema:Project ; rdfs:label "Projet gapençais"@fr ; dcterms:spatial <id/commune/05061> ;
+  dcterms:subject <id/theme/numerique> ; schema:audience <id/public/jeunes> .
+<id/organisation/o> a org:Organization ; rdfs:label "Association gapençaise"@fr ;
+  dcterms:spatial <id/commune/05061> .
+<id/ressource/r> a schema:CreativeWork ; rdfs:label "Guide gapençais"@fr ;
+  dcterms:spatial <id/commune/05061> .
+<id/evenement/e> a schema:Event ; rdfs:label "Forum gapençais"@fr ; dcterms:spatial <id/commune/05061> .
+<id/lieu/gap> a cs:ServicePlace ; rdfs:label "France Services de Gap"@fr ;
+  dcterms:spatial <id/commune/05061> .
+<id/lieu/bus-1> a cs:ServicePlace ; rdfs:label "Bus itinérant"@fr .
+<id/lieu/bus-2> a cs:ServicePlace ; rdfs:label "Bus itinérant"@fr .
+"""
+
+
+@pytest.fixture(scope="module")
+def outage(tmp_path_factory) -> Iterator[TestClient]:
+    """An app whose index and downloads were built from OUTAGE_DATA, its Oxigraph server then hung."""
+    tmp_path = tmp_path_factory.mktemp("outage")
+    with store_of("oxigraph", tmp_path) as (store, server):
+        graph = store.minter.graph("essai")
+        turtle = f"@base <{store.minter.base}> .\n{OUTAGE_DATA}"
+        triples = list(ox.parse(turtle.encode(), ox.RdfFormat.TURTLE))
+        store.replace_graph(graph, triples, GraphMeta("essai", "essai"))
+        settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
+        with TestClient(create_app(settings, store)) as client:
+            deadline = time.monotonic() + 120
+            while client.get("/recherche.json", params={"q": "bus"}).json().get("total") != 2:
+                assert time.monotonic() < deadline, "the index was never built"
+                time.sleep(0.5)
+            while client.get("/telechargements.json").json()["version"] != store.version:
+                assert time.monotonic() < deadline, "the downloads were never built"
+                time.sleep(0.5)
+            os.kill(server.process.pid, signal.SIGSTOP)
+            time.sleep(remote.VERSION_TTL + 0.1)  # past the second a version read is trusted
+            yield client  # store_of resumes the server before stopping it
+
+
+def test_the_downloads_page_lists_the_files_built_while_the_server_is_down(outage):
+    """The files built were served during an outage, but the page listing them and its twins answered 503
+    (they ask the store its version, to say whether a newer build is due): a reuser could not find them.
+    They list the files, saying they may be behind."""
+    started = time.monotonic()
+    manifest = outage.get("/telechargements.json")
+    assert manifest.status_code == 200 and manifest.json()["store_version_known"] is False, manifest.text
+    names = [f["name"] for f in manifest.json()["files"]]
+    page, table = outage.get("/telechargements"), outage.get("/telechargements.csv")
+    assert page.status_code == table.status_code == 200
+    assert "peuvent ne pas tenir compte des dernières modifications" in page.text
+    assert names and all(f'href="/telechargements/{n}"' in page.text and n in table.text for n in names)
+    assert outage.get(f"/telechargements/{names[0]}").status_code == 200  # and each is served
+    assert time.monotonic() - started < remote.ANSWER_WITHIN + 2
