@@ -168,7 +168,8 @@ async def unavailable(request: Request, exc: Exception) -> Response:
         return PlainTextResponse(f"{exc}\n", 503, headers=headers)
     if fmt is formats.JSON:
         return JSONResponse({"error": "unavailable", "message": str(exc)}, 503, headers=headers)
+    # A page says it in its language alone: the exception's words are English, for logs and machines.
     text = "index_building_text" if isinstance(exc, search.IndexNotReady) else "unavailable_text"
-    response = render(request, "unavailable.html", {"detail": str(exc), "text": text}, status_code=503)
+    response = render(request, "unavailable.html", {"text": text}, status_code=503)
     response.headers.update(headers)
     return response

@@ -565,3 +565,13 @@ def test_the_downloads_page_lists_the_files_built_while_the_server_is_down(outag
     assert names and all(f'href="/telechargements/{n}"' in page.text and n in table.text for n in names)
     assert outage.get(f"/telechargements/{names[0]}").status_code == 200  # and each is served
     assert time.monotonic() - started < remote.ANSWER_WITHIN + 2
+
+
+def test_a_page_says_in_french_alone_that_the_server_is_down(outage):
+    """The French 503 page ended with the exception's English, « the SPARQL server at 127.0.0.1 is not
+    answering ». A page says it in its language; JSON clients keep the message, for machines and logs."""
+    page = outage.get("/id/projet/p", headers={"Accept": "text/html"})
+    assert page.status_code == 503 and "La base de données ne répond pas" in page.text
+    assert "not answering" not in page.text and "SPARQL server" not in page.text, page.text
+    data = outage.get("/id/projet/p", headers={"Accept": "application/json"})
+    assert data.status_code == 503 and "127.0.0.1 is not answering" in data.json()["message"], data.text
