@@ -58,10 +58,15 @@ class Settings(BaseSettings):
     )
     allow_anonymous: bool = setting(True, "proposals without an account (all go through moderation anyway)")
     secret_key: str | None = setting(
-        None, "signs form tokens, keys pseudonyms (default: generated into <store>.secret_key)", cli=None
+        None,
+        "signs form tokens, keys pseudonyms (default: generated into <store>.secret_key; "
+        "remote: var/secret_key)",
+        cli=None,
     )
     accounts_db: str | None = setting(
-        None, "accounts database, SQLite (default <store>.comptes.sqlite)", cli="all"
+        None,
+        "accounts database, SQLite (default <store>.comptes.sqlite; remote: var/comptes.sqlite)",
+        cli="all",
     )
     index_db: str | None = setting(
         None,

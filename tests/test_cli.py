@@ -271,3 +271,28 @@ def test_every_argument_of_every_verb_says_what_it_is():
         "validate",
         "stats",
     }
+
+
+def test_a_remote_store_s_files_are_where_the_settings_help_says(tmp_path, monkeypatch):
+    """``communs user --help`` said accounts live in ``<store>.comptes.sqlite``: for a remote store they are
+    written to ``var/comptes.sqlite`` in the working directory, beside ``var/secret_key``. Each file's help
+    (graph/settings.py, the flags' and the environment's) names where a remote store's is."""
+    from api import accounts
+    from graph.settings import Settings
+
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(store="sparql+http://127.0.0.1:7878/query")
+    accounts.secret_key(settings)  # written on first use
+    found = {
+        "accounts_db": accounts.accounts_path(settings),
+        "secret_key": next(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()),
+        "index_db": str(settings.index_path()),
+        "dumps_dir": str(settings.dumps_path()),
+    }
+    for name, path in found.items():
+        said = re.search(r"remote: ([^;)]+)", Settings.model_fields[name].description or "")
+        assert said and re.fullmatch(re.escape(said[1]).replace("<hash>", "[0-9a-f]{12}"), path), (name, path)
+    shown = subprocess.run(
+        [sys.executable, "-m", "api.cli", "user", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "remote: var/comptes.sqlite" in " ".join(shown.split())
