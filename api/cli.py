@@ -134,6 +134,8 @@ def _index(store: Store, settings: Settings) -> None:
     store's version instead of building it while it serves."""
     if settings.store == ":memory:":
         return  # nothing serves it next
+    # Flushed: a build takes minutes at national scale, silent it looked like a load that had hung.
+    print("mise à jour de l'index des listes et de la recherche…", flush=True)
     started = time.perf_counter()
     search.Catalog(store, settings.index_path()).close()
     print(f"index des listes et de la recherche à jour en {time.perf_counter() - started:.1f} s")

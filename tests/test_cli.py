@@ -191,6 +191,10 @@ def test_import_of_new_graphs_is_streamed_and_a_second_import_replaces_them(tmp_
     done = communs("import", "rdf", str(data), store=store)
     assert done.returncode == 0, done.stderr
     assert "quads lus" in done.stdout and "1001 triplets importés" in done.stdout  # the duplicate once
+    # The index's build, minutes at national scale, says when it begins as when it ends.
+    said = done.stdout.splitlines()[-2:]
+    assert said[0] == "mise à jour de l'index des listes et de la recherche…", done.stdout
+    assert said[1].startswith("index des listes et de la recherche à jour en"), done.stdout
     counts = graph_counts(store)
     assert (counts["http://example.org/g1"], counts["http://example.org/g2"], counts[target]) == (500, 500, 1)
     meta = select_json(
