@@ -19,7 +19,7 @@ import unicodedata
 import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from graph.sparql_text import values
 from graph.store import Store, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
+BUSY_WAIT = 5.0  # seconds a write waits for the index file's lock (sqlite3's default)
 FIRST_BUILD_WAIT = 30.0  # seconds a request waits for the first index before a 503 (the reads' deadline)
 TERRITORY_CLASSES = {
     IGEO + "Region": "region",
@@ -345,6 +346,8 @@ class Catalog:
             version = store.version
             if version == self.version:
                 return
+            self._begin(BUSY_WAIT if wait else 0)  # a load writing the index: known before reading the store
+            self.db.execute("ROLLBACK")
             written = store.written  # named by the store's writes in this process
             while written:  # kept in the file until applied: a crash in between does not lose them
                 self.db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (written.pop(),))
@@ -391,7 +394,7 @@ class Catalog:
         """One transaction: the items the changed ``graphs`` state something about (all for None) read
         again, the territories too if some of them are, the fingerprints and the version recorded."""
         db = self.db
-        db.execute("BEGIN IMMEDIATE")
+        self._begin(BUSY_WAIT)
         try:
             if graphs is None:
                 stats["full_builds"] += 1
@@ -447,6 +450,22 @@ class Catalog:
         self.label.cache_clear()
         self.triples = sum(n for _, n in prints.values())
         self.ready.set()
+
+    def _begin(self, wait: float) -> None:
+        """The file's write lock, waited for ``wait`` seconds: held past that by another process, which
+        would otherwise be an error with a traceback in the server's log where one line says enough."""
+        self.db.execute(f"PRAGMA busy_timeout = {wait * 1000:.0f}")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if e.sqlite_errorname != "SQLITE_BUSY":
+                raise
+            raise IndexLocked(
+                f"the lists and search index {self.path} is being written by another process (communs load "
+                "or import): this server reads it as it is and takes it up once that process is done"
+            ) from None
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_WAIT * 1000:.0f}")
 
     def _forget(self, iris: list[str]) -> None:
         db = self.db
@@ -1469,6 +1488,11 @@ class IndexNotReady(StoreUnavailable):
     """The first index of this store is still being built (a server start at national scale)."""
 
 
+class IndexLocked(IndexNotReady):
+    """Another process (``communs load`` or ``import``) is writing the index file: this one reads the
+    version there until that process is done, then takes up from it."""
+
+
 class Abandoned(Exception):
     """The index was closed during its build (the server stops): the build ends, the file keeps its
     previous version."""
@@ -1501,6 +1525,8 @@ def _build_whole(store: Store, path: Path, version: int, prints: dict[str, tuple
 def _catch_up(cat: Catalog, store: Store) -> None:
     try:
         cat.refresh(store)
+    except IndexLocked as e:
+        log.warning("%s", e)  # a read after that process is done takes up from it
     except (StoreError, Abandoned):
         pass  # a remote store down: the next read tries again; or the server stops
     except Exception:  # noqa: BLE001 - a thread's error would otherwise only reach stderr
@@ -1543,7 +1569,8 @@ def catalog(store: Store) -> Catalog:
     except StoreUnavailable:  # a remote server down: what the index holds is the last state known
         return cat
     if cat.version != current:
-        cat.refresh(store, wait=False)
+        with suppress(IndexLocked):  # another process writes it: the version it holds is served meanwhile
+            cat.refresh(store, wait=False)
     return cat
 
 

@@ -4,9 +4,11 @@ rebuild, and a process killed in the middle of an update leaves the old version,
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -911,3 +913,46 @@ def test_of_two_territories_tied_on_a_search_the_one_more_items_name_comes_first
     cat = search.Catalog(store)
     hits = [it.iri.rsplit("/", 2)[1] for it, _ in cat.search("Tarentaise", [], {}, 0, 2)[1]]
     assert hits == ["territoire", "commune"]
+
+
+# Another process writing the index, as ``communs load`` does while it builds it (one transaction).
+HOLD_THE_WRITE_LOCK = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_server_meeting_an_index_another_process_writes_says_so_in_one_line_and_serves_it(
+    store: OxigraphStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A ``communs serve`` started while ``communs load`` built the index logged « ERROR: the index could not
+    be brought up to date » with a traceback ending in « database is locked ». It says in one line that
+    another process writes the index, serves the version there meanwhile, and catches up once it is done."""
+    search.Catalog(store).close()
+    write(store, "evenements", project("forum", "Forum des saisonniers"))  # a load's data, its index next
+    index = store.path.with_name(store.path.name + ".index.sqlite")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WRITE_LOCK, str(index)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    caplog.set_level(logging.INFO, logger="graph")
+    try:
+        assert holder.stdout.readline() == b"locked\n"
+        search.start(store)  # as the server's start-up
+        deadline = time.monotonic() + 30
+        while not caplog.records:
+            assert time.monotonic() < deadline, "nothing said of the index"
+            time.sleep(0.1)
+        started = time.monotonic()
+        cat = search.catalog(store)  # a page's read
+        assert "Forum des saisonniers" not in labels(cat) and len(labels(cat)) == 21
+        assert time.monotonic() - started < 1
+    finally:
+        holder.communicate(b"")
+    said = [(r.levelname, r.getMessage(), r.exc_info) for r in caplog.records]
+    assert len(said) == 1 and said[0][0] == "WARNING" and not said[0][2], said
+    assert "being written by another process (communs load or import)" in said[0][1]
+    assert "Forum des saisonniers" in labels(search.catalog(store))  # that process gone: caught up
+    search.finish(store, 10)
