@@ -23,7 +23,7 @@ from pages_helpers import serve
 from remote_servers import SparqlServer, available
 
 from api.app import create_app
-from graph import remote
+from graph import remote, search
 from graph.dumps import Dumps
 from graph.remote import RemoteStore
 from graph.settings import DEFAULT_BASE_IRI, Settings
@@ -549,6 +549,28 @@ def outage(tmp_path_factory) -> Iterator[TestClient]:
             os.kill(server.process.pid, signal.SIGSTOP)
             time.sleep(remote.VERSION_TTL + 0.1)  # past the second a version read is trusted
             yield client  # store_of resumes the server before stopping it
+
+
+def outage_cases() -> list[tuple[str, dict[str, str]]]:
+    """Every list's page and twins, bare and by a territory where it has that facet, the search and home."""
+    cases: list[tuple[str, dict[str, str]]] = [("/", {}), ("/recherche", {"q": "gap"})]
+    for name, kind in search.LISTS.items():
+        forms = [{}] + [{"departement": "05"}] * any(f.name == "departement" for f in kind.facets)
+        cases += [(f"/{name}{ext}", form) for ext in ("", ".json", ".csv") for form in forms]
+    return cases
+
+
+@pytest.mark.parametrize(("path", "params"), outage_cases())
+def test_every_list_answers_from_its_index_bare_and_filtered_while_the_server_is_down(outage, path, params):
+    """During an outage every list answered from its index, bare /lieux excepted: a 503, as its page of
+    twins (two « Bus itinérant ») asked the server what tells them apart. Each list and the search, bare
+    and filtered, answers 200 within seconds."""
+    started = time.monotonic()
+    r = outage.get(path, params=params)
+    assert r.status_code == 200, (path, params, r.text[:500])
+    assert time.monotonic() - started < remote.ANSWER_WITHIN + 2
+    if path.startswith("/lieux"):
+        assert ("Bus itinérant" in r.text) != bool(params) and "France Services de Gap" in r.text
 
 
 def test_the_downloads_page_lists_the_files_built_while_the_server_is_down(outage):
