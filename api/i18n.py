@@ -190,7 +190,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Données publiques uniquement ; régénérées après chaque modification. Licences par graphe : voir le",
         "Public data only; regenerated after every change. Licences per graph: see the",
     ),
-    "dumps_failed": ("La dernière génération a échoué :", "The last build failed:"),
+    "dumps_failed": (
+        "La dernière génération des fichiers a échoué : ceux-ci sont les précédents. Elle sera relancée à la"
+        " prochaine modification des données ou visite de cette page.",
+        "The last build of the files failed: these are the previous ones. It will be tried again at the next"
+        " change of the data or visit of this page.",
+    ),
     "dumps_preparing": (
         "Les fichiers sont en préparation ; revenez dans environ {wait}.",
         "Files are being prepared; come back in about {wait}.",

@@ -1392,3 +1392,24 @@ def test_a_search_result_names_a_territory_s_level_as_its_page_does(tmp_path):
             page = httpx.get(item["iri"].replace(BASE, url + "/")).text
             kind = item["kind_label"].replace("'", "&#39;")
             assert f'<p class="kind">{kind}</p>' in page
+
+
+def test_a_failed_build_is_said_on_the_downloads_page_in_its_language_without_the_server_s_details(
+    tmp_path, territory_triples
+):
+    """The page printed the builder's exception after « La dernière génération a échoué : », in English
+    and with the server's paths. The page says it in French; the manifest (JSON) keeps the error."""
+    store = pages_store(BASE, territory_triples)
+    folder = tmp_path / "dumps"
+    with serve(store, tmp_path, dumps_dir=str(folder)) as url:
+        folder.rmdir()
+        folder.write_text("un fichier où le dossier des téléchargements était attendu")
+        httpx.get(url + "/telechargements.json")  # starts the build, which cannot write its files
+
+        def failed() -> str | None:
+            return httpx.get(url + "/telechargements.json").json()["error"]
+
+        wait_until(failed, 60, "the build's failure in the manifest")
+        page = httpx.get(url + "/telechargements")
+        assert "La dernière génération des fichiers a échoué" in page.text, page.text
+        assert str(folder) not in page.text and "Errno" not in page.text, page.text
