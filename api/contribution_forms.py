@@ -11,6 +11,8 @@ from typing import Any
 import jsonschema
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from api import contributions as shared
 from api.accounts import CSRF_FIELD, HONEYPOT_FIELD, current_user, sign_in_redirect
@@ -39,9 +41,15 @@ def propose_form(request: Request) -> HTMLResponse:
 
 @router.post("/ressources/proposer", response_class=HTMLResponse)
 async def propose_post(request: Request) -> Response:
+    """Only the form is read on the event loop: the rest reads and writes the store, which a hung remote
+    server holds for seconds (graph/remote.py), and every other request of the process would wait too."""
     shared.check_body_size(request, "form_too_large")
-    st = shared.state(request)
     form = await request.form()
+    return await run_in_threadpool(_propose, request, form)
+
+
+def _propose(request: Request, form: FormData) -> Response:
+    st = shared.state(request)
     content, contributor = shared.posted(lambda name: [str(v) for v in form.getlist(name)])
     t = translator(language(request))
 
@@ -62,7 +70,7 @@ async def propose_post(request: Request) -> Response:
         raise HTTPException(403, t("sign_in_to_propose"))
     if form.get(HONEYPOT_FIELD):  # bots fill every field, the hidden one too
         raise HTTPException(400, t("bot_refused", field=HONEYPOT_FIELD))
-    upload = await shared.form_upload(request, form)
+    upload = shared.form_upload(request, form)
     try:
         result = shared.propose(request, content, contributor, upload)
     except HTTPException as e:
@@ -180,7 +188,8 @@ async def api_propose(request: Request) -> JSONResponse:
         if name != "fichier" and not jsonschema.Draft7Validator(schema).is_valid(value):
             raise HTTPException(400, t(MALFORMED[schema["type"]], field=name))
     content, contributor = shared.posted(lambda key: _strings(body, key))
-    result = shared.propose(request, content, contributor, _file(body))
+    # The store's reads and writes off the event loop, as propose_post's.
+    result = await run_in_threadpool(shared.propose, request, content, contributor, _file(body))
     if isinstance(result, dict):
         return JSONResponse({"valide": False, "erreurs": result}, status_code=422)
     rid, token, notes = result

@@ -563,12 +563,13 @@ def shacl_errors(request: Request, content: Content, lang: str) -> dict[str, lis
     return errors
 
 
-async def form_upload(request: Request, form) -> tuple[str, bytes] | None:
-    """The form's file, read up to one byte more than allowed (enough to refuse it)."""
+def form_upload(request: Request, form: FormData) -> tuple[str, bytes] | None:
+    """The form's file, read up to one byte more than allowed (enough to refuse it), in the route's thread
+    (off the event loop, as starlette's own ``UploadFile.read`` reads a file spooled to disk)."""
     upload = form.get("fichier")
     if upload is None or isinstance(upload, str) or not upload.filename:
         return None
-    data = await upload.read(state(request).settings.upload_max_bytes + 1)
+    data = upload.file.read(state(request).settings.upload_max_bytes + 1)
     return (upload.filename, data) if data else None
 
 

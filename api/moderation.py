@@ -11,6 +11,8 @@ from dataclasses import replace
 import pyoxigraph as ox
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from api import accounts, conneg
 from api import contributions as shared
@@ -206,9 +208,15 @@ def moderate_form(request: Request, rid: str) -> Response:
 
 @router.post("/moderation/{rid}", response_class=HTMLResponse)
 async def moderate(request: Request, rid: str) -> Response:
+    """The form on the event loop, the store's reads and writes off it (as api/contribution_forms.py
+    ``propose_post``)."""
     shared.check_body_size(request)
     user = moderator(request)
     form = await request.form()
+    return await run_in_threadpool(_moderate, request, rid, user, form)
+
+
+def _moderate(request: Request, rid: str, user: User, form: FormData) -> Response:
     m = shared.contributions_of(request)
     record = m.record(rid)
     if record is None:
@@ -226,7 +234,7 @@ async def moderate(request: Request, rid: str) -> Response:
         return _edit_page(request, record, shown, {}, 403, {action: reason}, sent=form, refusal=expired)
     try:
         if edit:
-            upload = await shared.form_upload(request, form)
+            upload = shared.form_upload(request, form)
             checked, errors, file = shared.validate(
                 request, content, contributor, upload, need_contact=False, lang=STAFF["lang"]
             )
@@ -426,7 +434,8 @@ async def revert(request: Request, rid: str) -> Response:
     shared.state(request).csrf.check(request, form.get(CSRF_FIELD))
     try:
         version = int(str(form.get("version", "")))
-        shared.contributions_of(request).revert(rid, version, user.username, user.name)
+        m = shared.contributions_of(request)
+        await run_in_threadpool(m.revert, rid, version, user.username, user.name)  # as moderate's
     except ValueError:
         raise HTTPException(400, "Version invalide.") from None
     except ContributionError as e:
@@ -506,11 +515,11 @@ async def api_moderate(
         raise HTTPException(404, "Action inconnue.")
     if errors := _reason_errors(action, reason):
         return JSONResponse({"valide": False, "erreurs": errors}, 422)
-    try:
-        DECISIONS[action](m, rid, user, reason)
+    try:  # off the event loop, as moderate's
+        await run_in_threadpool(DECISIONS[action], m, rid, user, reason)
     except ContributionError as e:
         raise _refused(e) from None
-    return JSONResponse({"id": rid, "etat": m.state(rid)})
+    return JSONResponse({"id": rid, "etat": await run_in_threadpool(m.state, rid)})
 
 
 NULLABLE = {"type": ["string", "null"]}

@@ -18,10 +18,12 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+from contrib_helpers import csrf_of, form_data
 from fastapi.testclient import TestClient
 from pages_helpers import serve
 from remote_servers import SparqlServer, available
 
+from api.accounts import Accounts
 from api.app import create_app
 from graph import remote, search
 from graph.dumps import Dumps
@@ -349,6 +351,50 @@ def test_a_request_waiting_for_a_hung_server_holds_no_other_request(tmp_path):
                 assert httpx.get(url + "/robots.txt", timeout=30).status_code == 200
                 assert time.monotonic() - started < 2, path
                 assert waiting.result().status_code == 503, (path, waiting.result().text)
+
+
+def test_a_proposal_or_a_decision_waiting_for_a_hung_server_holds_no_other_request(tmp_path, monkeypatch):
+    """The contribution and moderation posts (JSON API and forms) read and wrote the store on the event
+    loop: with the server hung, each held every other request of the process until the store gave up."""
+    monkeypatch.setenv("COMMUNS_REMOTE_TIMEOUT", "5")  # a private read waits this long (30 s by default)
+    accounts_db = tmp_path / "comptes.sqlite"
+    users = Accounts(str(accounts_db))
+    users.add("ana", "un-mot-de-passe-long", "contributeur")
+    users.add("modo", "un-mot-de-passe-long", "moderateur")
+    contributor = {"Authorization": f"Bearer {users.new_token('ana')}"}
+    moderator = {"Authorization": f"Bearer {users.new_token('modo')}"}
+    with (
+        store_of("oxigraph", tmp_path) as (store, server),
+        serve(store, tmp_path, accounts_db=str(accounts_db)) as url,
+        httpx.Client(base_url=url, timeout=60) as browser,
+    ):
+        signed_in = {"identifiant": "modo", "mot_de_passe": "un-mot-de-passe-long"}
+        login = browser.post(
+            "/connexion", data={"csrf_token": csrf_of(browser.get("/connexion").text), **signed_in}
+        )
+        assert login.status_code == 303, login.text
+        csrf = {"csrf_token": csrf_of(browser.get("/ressources/proposer").text)}
+        browser.get("/territoires/autocomplete", params={"q": "Chambéry"})  # the index the form began, read
+        proposal = {k: v for k, v in form_data().items() if k not in ("nom", "courriel", "territoires")}
+        os.kill(server.process.pid, signal.SIGSTOP)
+        answers = {}  # path → (robots.txt answered within 2 s, status, Retry-After given)
+        for post in [
+            lambda: httpx.post(url + "/api/contributions", json=proposal, headers=contributor, timeout=60),
+            lambda: httpx.post(url + "/api/contributions/x/accepter", headers=moderator, timeout=60),
+            lambda: browser.post("/ressources/proposer", data={**csrf, **form_data()}),
+            lambda: browser.post("/moderation/x", data={**csrf, "action": "accepter"}),
+            lambda: browser.post("/ressources/x/historique", data={**csrf, "version": "1"}),
+        ]:
+            time.sleep(remote.DOWN_FOR + 0.1)  # past the second a server found down is not asked
+            with ThreadPoolExecutor(1) as pool:
+                waiting = pool.submit(post)
+                time.sleep(0.5)  # the request is waiting for the server
+                started = time.monotonic()
+                assert httpx.get(url + "/robots.txt", timeout=30).status_code == 200
+                took = time.monotonic() - started
+                r = waiting.result()
+                answers[r.request.url.path] = (took < 2, r.status_code, "retry-after" in r.headers)
+        assert set(answers.values()) == {(True, 503, True)}, str(answers)
 
 
 def test_a_server_hung_at_start_up_is_unavailable_within_seconds_and_found_out_when_back(tmp_path):
