@@ -32,7 +32,7 @@ from graph.terms import Triples, lit
 from loaders import GraphLoad, ImportResult, SourceError, named, read_text
 from loaders import data_inclusion_vocabularies as vocab
 from loaders.gazetteer import Gazetteer, load_gazetteer
-from loaders.hours import parse_week
+from loaders.hours import parse_week, weekly_rules
 from loaders.places import Place, PlaceBuilder, insee_code, link_same_places, number
 
 # a decimal comma is read here; the package's own lax parsing reads the rest ("12" for an int)
@@ -162,14 +162,17 @@ class Builder(PlaceBuilder):
 
     def hours(self, t: Triples, s: ox.NamedNode, prop: str, text: str | None, where: str) -> None:
         """OSM opening_hours → one specification per slot with its days; what our model cannot say
-        (public holidays, months, weeks) is dropped and reported, the week's hours kept."""
+        (public or school holidays, months, days of the year) is dropped and reported, the week's hours
+        kept."""
         if not text:
             return
-        rules = [r for r in text.split(";") if r.strip()]
-        kept = [r for r in rules if not r.strip().upper().startswith(("PH", "SH"))]
-        if len(kept) != len(rules):
-            self.report.append(f"{where} : règles de jours fériés ignorées dans « {text} »")
-        self.opening_hours(t, s, prop, where, parse_week, "; ".join(kept))
+        kept, dropped = weekly_rules(text)
+        if dropped:
+            self.report.append(
+                f"{where} : horaires « {text} » : règle(s) « {' ; '.join(dropped)} » ignorée(s) (jours "
+                "fériés, vacances ou mois : seules les heures de la semaine type sont chargées)"
+            )
+        self.opening_hours(t, s, prop, where, parse_week, kept)
 
     def email(self, r: dict[str, Any], s: ox.NamedNode, address: str | None, names: str) -> None:
         build = self.sources[r["source"]]

@@ -22,6 +22,13 @@ TIME = r"(\d{1,2})\s*(?:[:h]\s*(\d{2})?)?"
 SLOT = re.compile(rf"^{TIME}\s*(?:-|–|à|a)\s*{TIME}$")
 SLOT_SEPARATORS = re.compile(r"\s*(?:/|,|;|\bet\b|&)\s*")
 DAY_SPEC = re.compile(r"^([a-z]+)(?:\s*-\s*([a-z]+))?$")
+MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+# An OSM rule for public or school holidays, some months or days of the year (« PH off », « Jul-Aug off »,
+# « Dec 24 off », « Jul-Aug Mo-Fr 09:00-12:00 »): a weekly model cannot hold it. « mar » alone is the
+# French lists' mardi, March only before another month (« Mar-Oct », « Mar 15-Oct 31 »).
+NOT_WEEKLY = re.compile(
+    rf"^(?:ph|sh|easter|week\b|\d{{4}}|(?!mar\b)(?:{MONTHS})\b|mar(?: \d{{1,2}})?\s*[-,]\s*(?:{MONTHS})\b)"
+)
 
 Slot = tuple[str, str]  # ("09:00:00", "12:00:00"), xsd:time lexical forms
 
@@ -75,6 +82,14 @@ def _days(spec: str, text: str) -> list[int]:
         last = DAY_NAMES[m[2]] if m[2] else first
         days.extend(range(first, last + 1) if last >= first else [*range(first, 7), *range(0, last + 1)])
     return days
+
+
+def weekly_rules(text: str) -> tuple[str, list[str]]:
+    """An OSM opening_hours as the rules a week holds, and those dropped (to report): a rule for some
+    months is not the year's week, so it is dropped, not published as every week's hours."""
+    rules = [r.strip() for r in text.split(";") if r.strip()]
+    dropped = [r for r in rules if NOT_WEEKLY.match(_plain(r))]
+    return "; ".join(r for r in rules if r not in dropped), dropped
 
 
 def parse_week(text: str | None) -> dict[str, list[Slot]]:

@@ -371,8 +371,10 @@ def test_free_texts_keep_their_record_s_own_desk_number_and_no_other(base_iri: s
 
 def test_a_service_of_no_structure_is_rejected_and_holiday_rules_are_reported(base_iri: str, tmp_path: Path):
     """What the model cannot hold is named in the report: a service whose structure is not in the file
-    (rejected), public-holiday rules of opening hours (dropped; the week's hours are kept)."""
-    structure = {**fixture_records("structures.json")[0], "horaires_accueil": "Mo-Fr 09:00-12:00; PH off"}
+    (rejected), rules of opening hours for public holidays or months (dropped; the week's hours are
+    kept, as the tester's « Tu-Sa 14:00-18:00; Jul-Aug off » lost them whole)."""
+    hours = "Mo-Fr 09:00-12:00; PH off; Jul-Aug off"
+    structure = {**fixture_records("structures.json")[0], "horaires_accueil": hours}
     service = fixture_records("services.jsonl")[0]
     orphan = {**service, "id": "dora--sans-structure", "structure_id": "dora--nulle-part"}
     (tmp_path / "structures.json").write_text(json.dumps([structure]), encoding="utf-8")
@@ -383,9 +385,8 @@ def test_a_service_of_no_structure_is_rejected_and_holiday_rules_are_reported(ba
     )
     assert "2 services lus, 1 chargés, 1 rejetés" in result.report[0]
     assert any("ligne 2 : rejetée (structure « dora--nulle-part » absente)" in line for line in result.report)
-    assert any(
-        "règles de jours fériés ignorées dans « Mo-Fr 09:00-12:00; PH off »" in r for r in result.report
-    )
+    dropped = f"horaires « {hours} » : règle(s) « PH off ; Jul-Aug off » ignorée(s)"
+    assert any(dropped in r for r in result.report)
     write(store, result)
     query = "ASK { ?p <http://schema.org/openingHoursSpecification>/<http://schema.org/opens> ?o }"
     assert store.ask(query)

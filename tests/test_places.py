@@ -16,7 +16,7 @@ from graph import named_queries, search
 from graph.namespaces import DCTERMS
 from graph.store import OxigraphStore
 from loaders import ImportResult, SourceError, places
-from loaders.hours import HoursError, parse_day, parse_week
+from loaders.hours import HoursError, parse_day, parse_week, weekly_rules
 
 FIXTURES = Path(__file__).parent / "fixtures" / "places"
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -79,6 +79,24 @@ def test_week_hours() -> None:
     assert set(parse_week("Sa-Mo 10:00-11:00")) == {"Saturday", "Sunday", "Monday"}
     with pytest.raises(HoursError):
         parse_week("Xy 09:00-12:00")
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "dropped"),
+    [
+        ("Tu-Sa 14:00-18:00; Jul-Aug off", "Tu-Sa 14:00-18:00", ["Jul-Aug off"]),
+        ("Mo-Fr 09:00-12:00; Jan,Feb off; Dec 24 off", "Mo-Fr 09:00-12:00", ["Jan,Feb off", "Dec 24 off"]),
+        ("Jul-Aug Mo-Fr 09:00-12:00; Sa 10:00-12:00", "Sa 10:00-12:00", ["Jul-Aug Mo-Fr 09:00-12:00"]),
+        ("Mar 15-Oct 31 Sa 09:00-12:00; PH off; SH Mo 10:00-11:00", "", ["Mar 15-Oct 31 Sa 09:00-12:00",
+                                                                           "PH off", "SH Mo 10:00-11:00"]),
+        ("mar 9h-12h; mar-ven 14h-17h", "mar 9h-12h; mar-ven 14h-17h", []),  # mardi, not March
+    ],
+)  # fmt: skip
+def test_rules_a_week_cannot_hold_are_dropped(text: str, kept: str, dropped: list[str]) -> None:
+    """A rule for some months or days of the year is not the week's: dropped (for the report), never
+    published as every week's hours; what is left parses."""
+    assert weekly_rules(text) == (kept, dropped)
+    parse_week(kept)
 
 
 # --- a new spreadsheet through its own mapping -----------------------------------------------------
