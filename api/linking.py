@@ -30,7 +30,7 @@ from api.reconcile import (
     type_name,
 )
 from api.uploads import UploadError
-from graph.formats import french_number, joined, spreadsheet_cells
+from graph.formats import delimiter_of, french_number, joined, spreadsheet_cells
 from graph.matching import TERRITORY_TYPES, TYPES, NameIndex
 
 router = APIRouter()
@@ -61,8 +61,7 @@ def read_table(text: str) -> tuple[list[str], list[list[str]], str]:
     """(header, rows, delimiter) of a CSV whose delimiter is a comma, semicolon or tab. Lines may end as
     on any system (a lone CR: an old Mac's, which the csv module refused in English)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    first = text.split("\n", 1)[0]
-    delimiter = max((";", ",", "\t"), key=first.count) if any(d in first for d in ";,\t") else ","
+    delimiter = delimiter_of(text)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = next(reader, None)

@@ -196,6 +196,13 @@ def spreadsheet_cells(row: Iterable[Any]) -> list[str]:
     return ["" if c is None else cell(str(c)) for c in row]
 
 
+def delimiter_of(text: str) -> str:
+    """The delimiter of a CSV: of comma, semicolon and tab, the one its first line holds most (French
+    Excel writes « ; »), a comma if it holds none."""
+    first = text.split("\n", 1)[0]
+    return max((";", ",", "\t"), key=first.count) if any(d in first for d in ";,\t") else ","
+
+
 def spreadsheet_text(cell: str) -> str:
     """A cell :func:`spreadsheet_cells` wrote, back to its text (our CSV exports are read back too)."""
     return cell[1:] if cell.startswith("'") and spreadsheet_cells([cell[1:]]) == [cell] else cell

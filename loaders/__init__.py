@@ -6,12 +6,15 @@ memory, and ``api.cli`` replaces each graph atomically. So bad input fails befor
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph.formats import delimiter_of
 from graph.store import GraphMeta
 from graph.terms import Triples
 
@@ -41,13 +44,30 @@ class SourceError(Exception):
 
 
 def read_text(path: Path, encoding: str = "utf-8", what: str = "file") -> str:
-    """A text file, gzipped when its name ends in .gz; unreadable → SourceError."""
+    """A text file, gzipped when its name ends in .gz, without its BOM (Excel's « CSV UTF-8 » has one);
+    unreadable → SourceError. Text of another encoding names its line: what French Excel saves as plain
+    « CSV » is Windows-1252, so the message says how to save it again (in French, for whoever made it)."""
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
-        with opener(path, "rt", encoding=encoding, newline="") as f:
-            return f.read()
-    except (OSError, UnicodeDecodeError) as e:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
         raise SourceError(path, f"unreadable {what}: {e}") from None
+    try:
+        return data.decode(encoding).removeprefix("\ufeff")
+    except UnicodeDecodeError as e:
+        raise SourceError(
+            path,
+            f"le fichier n'est pas en {encoding.upper()} (octet illisible 0x{data[e.start]:02x}) : "
+            "dans Excel ou LibreOffice, enregistrez-le au format « CSV UTF-8 »",
+            data[: e.start].count(b"\n") + 1,
+        ) from None
+
+
+def csv_reader(text: str, delimiter: str | None = None) -> csv.DictReader:
+    """A CSV's rows by its header; without a stated delimiter, the one its header uses (French Excel's
+    « ; », graph.formats.delimiter_of)."""
+    return csv.DictReader(io.StringIO(text), delimiter=delimiter or delimiter_of(text))
 
 
 def named(t: Triples, s: ox.NamedNode, label: str, *classes: str, prop: str = "schema:name") -> None:

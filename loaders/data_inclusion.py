@@ -9,9 +9,7 @@ service's named contact (with its e-mail and phone), and an e-mail address that 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -29,7 +27,7 @@ from graph.matching import name_key
 from graph.namespaces import Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, lit
-from loaders import GraphLoad, ImportResult, SourceError, named, read_text
+from loaders import GraphLoad, ImportResult, SourceError, csv_reader, named, read_text
 from loaders import data_inclusion_vocabularies as vocab
 from loaders.gazetteer import Gazetteer, load_gazetteer
 from loaders.hours import parse_week, weekly_rules
@@ -42,9 +40,9 @@ NUMBERS = {"latitude", "longitude", "volume_horaire_hebdomadaire"}
 def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(line, record) from a .json array, .jsonl/.ndjson or .csv file (each optionally .gz)."""
     name = path.name.lower().removesuffix(".gz")
-    text = read_text(path, "utf-8-sig")
+    text = read_text(path)
     if name.endswith(".csv"):
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv_reader(text)
         if not reader.fieldnames or "id" not in reader.fieldnames:
             raise SourceError(path, "not a data·inclusion CSV: no 'id' column", 1)
         rows = []

@@ -8,9 +8,7 @@ when they share their commune, lie within ``SAME_PLACE_METRES`` and have similar
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 import re
 import tomllib
@@ -31,7 +29,7 @@ from graph.namespaces import CS, DCTERMS, OWL, RDFS, SCHEMA, Minter, former_slug
 from graph.outlines import departement_at
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, expand, iri, lit
-from loaders import GraphLoad, ImportResult, SourceError, named, read_text
+from loaders import GraphLoad, ImportResult, SourceError, csv_reader, named, read_text
 from loaders.gazetteer import Commune, Gazetteer, load_gazetteer
 from loaders.hours import DAYS, HoursError, Slot, parse_day, parse_week
 
@@ -102,7 +100,7 @@ class Mapping:
     street: list[str]
     postal_code: list[str]  # the first column holding a postal code, alone or in an address
     locality: str | None
-    delimiter: str = ","
+    delimiter: str | None = None  # unstated: the header's (graph.formats.delimiter_of)
     encoding: str = "utf-8"
     constants: dict[str, Any] = field(default_factory=dict)
     day_columns: dict[str, str] = field(default_factory=dict)  # schema day → column
@@ -167,7 +165,7 @@ def read_mapping(path: Path) -> Mapping:
             required=required,
             **{k: place.get(k) for k in ("latitude", "longitude", "locality")},
             **lists,
-            delimiter=src.get("delimiter", ","),
+            delimiter=src.get("delimiter"),
             encoding=src.get("encoding", "utf-8"),
             constants=data.get("constants", {}),
             day_columns={d: c for d, c in hours.items() if d in DAYS},
@@ -184,8 +182,7 @@ def read_mapping(path: Path) -> Mapping:
 
 def read_rows(path: Path, mapping: Mapping) -> list[tuple[int, dict[str, str]]]:
     """(line number, row) for a .csv or .csv.gz; the header must hold every mapped column."""
-    text = read_text(path, mapping.encoding, f"CSV ({mapping.encoding})")
-    reader = csv.DictReader(io.StringIO(text), delimiter=mapping.delimiter)
+    reader = csv_reader(read_text(path, mapping.encoding, f"CSV ({mapping.encoding})"), mapping.delimiter)
     header = reader.fieldnames or []
     missing = sorted(mapping.columns() - set(header))
     if missing:

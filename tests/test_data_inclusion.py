@@ -299,6 +299,29 @@ def test_rejected_record_and_bad_file(base_iri: str, tmp_path: Path, capsys) -> 
     assert code == cli.EXIT_BAD_INPUT and "broken.json" in capsys.readouterr().err
 
 
+def test_an_excel_csv_is_read_and_another_encoding_is_named(tmp_path: Path) -> None:
+    """Structures saved by French Excel as « CSV UTF-8 » (a BOM, « ; ») read as their comma file does (the
+    tester's was refused for « no 'id' column »); saved as plain « CSV » (Windows-1252), the file is
+    refused in French with its line and how to save it again."""
+    records = [
+        {k: v for k, v in r.items() if not isinstance(v, list)} for r in fixture_records("structures.json")
+    ]
+    fields = list(records[0])
+    for name, delimiter, bom in (("comma.csv", ",", ""), ("excel.csv", ";", "\ufeff")):
+        with (tmp_path / name).open("w", encoding="utf-8", newline="") as f:
+            f.write(bom)
+            csv.DictWriter(f, fields, delimiter=delimiter, extrasaction="ignore").writerows(
+                [dict(zip(fields, fields, strict=True)), *records]
+            )
+    read = data_inclusion.read_records(tmp_path / "excel.csv")
+    assert read == data_inclusion.read_records(tmp_path / "comma.csv")
+    assert read[0][1]["commune"] == "Chambéry"
+    windows = tmp_path / "windows.csv"
+    windows.write_text((tmp_path / "comma.csv").read_text(encoding="utf-8"), encoding="cp1252")
+    with pytest.raises(SourceError, match=r"windows\.csv:2: le fichier n'est pas en UTF-8 .*« CSV UTF-8 »"):
+        data_inclusion.read_records(windows)
+
+
 def test_free_texts_publish_no_contact_details(base_iri: str, tmp_path: Path) -> None:
     """A description may name a person's e-mail or phone: neither is published; the structure's own
     e-mail field stays."""

@@ -204,6 +204,29 @@ def test_wrong_shape_is_refused(base_iri: str, tmp_path: Path) -> None:
         places.build(FIXTURES / "espaces.csv", partial, store.minter, store)
 
 
+def test_an_excel_csv_is_read_and_another_encoding_is_named(base_iri: str, tmp_path: Path) -> None:
+    """French Excel's « CSV UTF-8 » (a BOM, « ; » between cells) loads as the comma file does, the mapping
+    stating no delimiter; its plain « CSV » (Windows-1252) is refused in French with its line and how to
+    save it again, not Python's « 'utf-8' codec can't decode »."""
+    store = OxigraphStore(base_iri)
+    text = (FIXTURES / "espaces.csv").read_text(encoding="utf-8")
+    excel = tmp_path / "excel.csv"
+    excel.write_text("\ufeff" + text.replace(",", ";"), encoding="utf-8")
+    comma = places.build(FIXTURES / "espaces.csv", FIXTURES / "espaces.toml", store.minter, store)
+    semicolon = places.build(excel, FIXTURES / "espaces.toml", store.minter, store)
+
+    def named_only(result: ImportResult) -> set[ox.Triple]:
+        """The place graph's triples but those of its blank nodes (addresses, hours), named anew each time."""
+        return {t for t in result.graphs[0].triples if not {type(t.subject), type(t.object)} & {ox.BlankNode}}
+
+    assert len(semicolon.graphs[0].triples) == len(comma.graphs[0].triples) > 20
+    assert named_only(semicolon) == named_only(comma)
+    excel.write_text(text, encoding="cp1252")
+    refused = r"excel\.csv:3: le fichier n'est pas en UTF-8 .*0xe9.* au format « CSV UTF-8 »"
+    with pytest.raises(SourceError, match=refused):
+        places.build(excel, FIXTURES / "espaces.toml", store.minter, store)
+
+
 MAPPING = """[source]
 name = "test-typees"
 label = "Valeurs typées (essai)"
