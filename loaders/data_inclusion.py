@@ -3,7 +3,7 @@ of ``communs import places``) and their services, one graph per ``source``.
 
 A record the ``data-inclusion-schema`` package refuses is rejected and reported, the rest load. A
 service's named contact (with its e-mail and phone), and an e-mail address that is a person's
-(``graph.contact.personal_email``), go only to the private graph. A record whose
+(``graph.contact.personal_email``) with its record's phone, go only to the private graph. A record whose
 ``source`` is ours gets back the IRI it was exported from, so an export imports back as is.
 """
 
@@ -172,12 +172,18 @@ class Builder(PlaceBuilder):
             )
         self.opening_hours(t, s, prop, where, parse_week, kept)
 
-    def email(self, r: dict[str, Any], s: ox.NamedNode, address: str | None, names: str) -> None:
+    def desk_contact(self, r: dict[str, Any], s: ox.NamedNode, names: str) -> list[str | None]:
+        """The record's e-mail and phone, published as its desk's, unless the e-mail is an agent's own: the
+        phone given with it is then that agent's too (« marie.dupont@ », « 06 … »), and both go private, as a
+        service's named contact's do. Returns what is published."""
         build = self.sources[r["source"]]
-        if self.public(r, address, names):
-            build.public.add(s, "schema:email", address)
-        elif address:
-            self.add_contact(build.private, s, {"email": address})
+        email, phone = r.get("courriel"), r.get("telephone")
+        if email and not self.public(r, email, names):
+            self.add_contact(build.private, s, {"email": email, "telephone": phone})
+            return []
+        build.public.add(s, "schema:email", email)
+        build.public.add(s, "schema:telephone", phone)
+        return [phone, email]
 
     @staticmethod
     def public(r: dict[str, Any], address: str | None, names: str) -> str | None:
@@ -206,13 +212,12 @@ class Builder(PlaceBuilder):
         build.places.append(self.place(t, s, r["nom"], types, local_id, address, commune, *coords))
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
         names = " ".join(filter(None, (r["nom"], r.get("commune"))))
-        published = [r.get("telephone"), self.public(r, r.get("courriel"), names)]
+        published = self.desk_contact(r, s, names)
         t.add(s, "schema:description", _prose(r.get("description"), published), "fr")
         if r.get("lien_source") != s.value:
             t.add(s, "dcterms:source", _link(r.get("lien_source")))
         for key, prop in di.PLACE_AS_IS.items():
-            if key == "courriel":
-                self.email(r, s, r.get(key), names)
+            if key in ("courriel", "telephone"):
                 continue
             t.add(s, prop, _link(r.get(key)) if key in ("site_web", "accessibilite_lieu") else r.get(key))
         for value in r.get("reseaux_porteurs") or []:
@@ -255,7 +260,7 @@ class Builder(PlaceBuilder):
         t.add(s, "cs:offeredAt", place)
         name, email, phone = r.get("contact_nom_prenom"), r.get("courriel"), r.get("telephone")
         # Given with a named person, they are that person's.
-        published = [None, None] if name else [phone, self.public(r, email, r["nom"])]
+        published = [] if name else self.desk_contact(r, s, r["nom"])
         t.add(s, "schema:description", _prose(r["description"], published), "fr")
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
         t.add(s, "dcterms:source", _link(r.get("lien_source")))
@@ -273,9 +278,6 @@ class Builder(PlaceBuilder):
             t.add(s, "schema:areaServed", self.area(where, code))
         if name:  # the e-mail and phone given with a named person are that person's
             self.add_contact(build.private, s, {"name": name, "email": email, "telephone": phone})
-        else:
-            t.add(s, "schema:telephone", phone)
-            self.email(r, s, email, r["nom"])
         self.hours(t, s, "schema:hoursAvailable", r.get("horaires_accueil"), where)
 
     def area(self, where: str, code: str) -> ox.NamedNode | ox.Literal:

@@ -365,6 +365,41 @@ def test_an_agent_s_own_address_in_courriel_goes_private_and_a_desk_s_stays(
     assert emails[False] - emails[True] == {"maryse.vautrin@cc-exemple.fr", "jean.dupont@laposte.fr"}
 
 
+def test_the_phone_of_a_record_whose_e_mail_is_an_agent_s_goes_private_with_it(
+    base_iri: str, tmp_path: Path
+) -> None:
+    """The tester's « cd05--mds-embrun »: « marie.dupont@ » was withheld but the mobile of the same record
+    published (page, JSON-LD, export). Given with an agent's own address, the phone is that agent's: private
+    both, in its record's texts too; a desk's record keeps its own."""
+    mobile = "06 12 34 56 78"
+    structure = fixture_records("structures.json")[0] | {"courriel": "marie.dupont@hautes-alpes.fr"}
+    structure |= {"telephone": mobile, "description": f"Permanences sociales, au {mobile}."}
+    desk, agent = fixture_records("services.jsonl")[:2]
+    desk |= {"structure_id": structure["id"], "contact_nom_prenom": None, "courriel": "accueil@cc-exemple.fr"}
+    desk["telephone"] = "04 92 00 00 00"
+    agent |= {
+        "structure_id": structure["id"],
+        "contact_nom_prenom": None,
+        "courriel": "jean.dupont@laposte.fr",
+    }
+    agent["telephone"] = "06 98 76 54 32"
+    (tmp_path / "s.json").write_text(json.dumps([structure]), encoding="utf-8")
+    (tmp_path / "v.json").write_text(json.dumps([desk, agent]), encoding="utf-8")
+    store = OxigraphStore(base_iri)
+    write(store, data_inclusion.build(tmp_path / "s.json", tmp_path / "v.json", store.minter, store))
+    exported = di.export(store)
+    assert (exported.structures[0]["telephone"], exported.structures[0]["courriel"]) == (None, None)
+    assert exported.structures[0]["description"] == "Permanences sociales, au [téléphone retiré]."
+    assert {r["id"]: r["telephone"] for r in exported.services} == {
+        desk["id"]: "04 92 00 00 00",
+        agent["id"]: None,
+    }
+    query = "SELECT ?t WHERE { GRAPH ?g { ?s <http://schema.org/telephone> ?t } }"
+    phones = {public: {r["t"].value for r in store.select(query, public=public)} for public in (True, False)}
+    assert phones[True] == {"04 92 00 00 00"}
+    assert phones[False] - phones[True] == {mobile, "06 98 76 54 32"}
+
+
 def test_free_texts_keep_their_record_s_own_desk_number_and_no_other(base_iri: str, tmp_path: Path) -> None:
     """The number a record publishes in its telephone field stays in its texts (« rendez-vous au 04 … »);
     another is removed, and so is a service's number given with a named person (that person's)."""
