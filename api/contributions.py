@@ -509,8 +509,8 @@ def holds_contact(content: Content, contributor: Contributor) -> bool:
     """Whether contact details are taken out of the public texts (the content's, the name shown): the
     person is told."""
     texts = [getattr(content, name) for name in PUBLIC_TEXTS]
-    texts += [contributor.name] if contributor.show_name else []
-    return any(scrub(text) != text for text in texts)
+    shown = [contributor.name] if contributor.show_name else []
+    return any(scrub(text) != text for text in texts) or any(scrub(n, name=None) != n for n in shown)
 
 
 def _is_iri(text: str) -> bool:
@@ -640,7 +640,8 @@ def propose(
     if user:
         who = replace(contributor, name=user.name, account=user.username)
     elif contributor.show_name:
-        who = replace(contributor, name=scrub(contributor.name.strip()))
+        # Their own name is theirs to publish, « M. Durand » too; contact details never.
+        who = replace(contributor, name=scrub(contributor.name.strip(), name=None))
     else:
         who = contributor
     notes = ["contact_removed"] if holds_contact(content, Contributor() if user else contributor) else []

@@ -725,10 +725,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Keep this page's address: it is private and lets you follow the review.",
     ),
     "contact_removed": (
-        "Les adresses électroniques et numéros de téléphone du titre, du résumé et du nom affiché en ont été "
+        "Les adresses électroniques et numéros de téléphone du titre, du résumé et du nom affiché, et les "
+        "personnes nommées avec une civilité (« Mme Durand ») dans le titre et le résumé, en ont été "
         "retirés : ces textes sont publiés.",
-        "E-mail addresses and phone numbers were removed from the title, the summary and the name shown: "
-        "these texts are published.",
+        "E-mail addresses and phone numbers were removed from the title, the summary and the name shown, and "
+        "persons named with a civility (« Mme Durand ») from the title and the summary: these texts are "
+        "published.",
     ),
     "account_contact_ignored": (
         "Proposée avec un compte : le nom et le courriel envoyés sont ignorés ; le nom affiché (si "
@@ -866,13 +868,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Ne sont jamais publiés : le courriel d'un contributeur, son nom s'il ne choisit pas de l'afficher, "
         "le lien de suivi de sa proposition (seule son empreinte est gardée), les propositions en attente ou "
         "rejetées, ni les personnes que nomment les sources (contacts, rédacteurs). Un courriel ou un numéro "
-        "de téléphone écrit dans un texte est remplacé par « [courriel retiré] » ou « [téléphone retiré] ». "
-        "Un lieu de services publie le courriel et le téléphone de son accueil, jamais ceux d'un agent.",
+        "de téléphone écrit dans un texte est remplacé par « [courriel retiré] » ou « [téléphone "
+        "retiré] », une personne nommée avec une civilité (« Mme Sophie Durand ») par « [nom retiré] ». Un "
+        "lieu de services publie le courriel et le téléphone de son accueil, jamais ceux d'un agent.",
         "Never published: a contributor's e-mail, their name unless they choose to show it, their proposal's "
         "follow-up link (only its hash is kept), pending or rejected proposals, nor the persons the sources "
         "name (contacts, note-takers). An e-mail address or phone number written in a text is replaced by "
-        "« [courriel retiré] » or « [téléphone retiré] ». A service place publishes its desk's e-mail and "
-        "phone, never an agent's own.",
+        "« [courriel retiré] » or « [téléphone retiré] », a person named with a civility (« Mme Sophie "
+        "Durand ») by « [nom retiré] ». A service place publishes its desk's e-mail and phone, never an "
+        "agent's own.",
     ),
     # /catalogue (api/catalogue.py)
     "catalogue": ("Catalogue des données", "Data catalogue"),

@@ -14,9 +14,17 @@ AT = re.compile(r"@|\[at\]|\(at\)")  # how an address is written, « [at] » too
 EMAIL = re.compile(rf"[\w.+-]+\s*(?:{AT.pattern})\s*[\w-]+(?:\.[\w-]+)+")
 # A French number, national (06 …) or international (+33 6 …, 0033 6 …, +33 (0)6 …: the 0 people keep).
 PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)33\s?(?:\(0\)\s?)?|0)[1-9](?:[ .\u00a0-]?\d{2}){4}(?!\d)")
+# A person named with a civility (« Mme Sophie Durand », « M. DUPONT »): a civility, then capitalised words;
+# one then a lower-case word or an article is a title (« M. le maire », « Monsieur Le Maire »), no name.
+UPPER = "A-ZÀ-ÖØ-Þ"
+CIVILITY_NAME = re.compile(
+    rf"(?<![\w.])(?:M\.|Mme\.?|Mlle\.?|Madame|Monsieur|Mademoiselle)[ \u00a0]+(?!(?:Le|La|Les)\b|L['’])"
+    rf"[{UPPER}][\w'’-]*(?:[ \u00a0][{UPPER}][\w'’-]*)*"
+)
 
 
 EMAIL_REMOVED, PHONE_REMOVED = "[courriel retiré]", "[téléphone retiré]"  # what scrub() leaves in their place
+NAME_REMOVED = "[nom retiré]"
 
 
 def scrub(
@@ -24,16 +32,19 @@ def scrub(
     email: str = EMAIL_REMOVED,
     phone: str = PHONE_REMOVED,
     published: Iterable[str] = (),
+    name: str | None = NAME_REMOVED,
 ) -> str:
-    """Public text never carries an email address or a phone number (they go to the private graph); a
-    text scrub() leaves as it is holds none (the moderation screen warns of the others). A number or an
-    address that ``published`` (texts already public beside this one: a desk's phone and e-mail columns)
-    holds is no one's private one: « prendre rendez-vous au 04 … » keeps it; any other is removed, whose it
-    is cannot be told."""
+    """Public text never carries an email address, a phone number, nor a person named with a civility
+    (« Mme Sophie Durand »: whoever a desk's text names so is an agent or a user, never the desk); a text
+    scrub() leaves as it is holds none (the moderation screen warns of the others). A number or an address
+    that ``published`` (texts already public beside this one: a desk's phone and e-mail columns) holds is no
+    one's private one: « prendre rendez-vous au 04 … » keeps it; any other is removed, whose it is cannot
+    be told. ``name`` None keeps names: a contributor's name shown is theirs to publish."""
     numbers = {digits(n) for p in published for n in PHONE.findall(p)}
     addresses = {a.lower() for p in published for a in EMAIL.findall(p)}
     text = EMAIL.sub(lambda m: m[0] if m[0].lower() in addresses else email, text)
-    return PHONE.sub(lambda m: m[0] if digits(m[0]) in numbers else phone, text)
+    text = PHONE.sub(lambda m: m[0] if digits(m[0]) in numbers else phone, text)
+    return text if name is None else CIVILITY_NAME.sub(name, text)
 
 
 def digits(phone: str) -> str:

@@ -1496,6 +1496,21 @@ def test_phone_numbers_with_an_international_prefix_are_scrubbed_and_a_link_hold
     )
 
 
+def test_a_person_named_with_a_civility_leaves_a_summary_but_a_name_shown_is_kept(client, app, store):
+    """« Mme Sophie Durand » in a summary is someone else's name, scrubbed as the import's free texts are;
+    the contributor's own name shown, « M. Lucien Affiché », is theirs to publish."""
+    body = {**form_data(resume="Compte rendu de la rencontre avec Mme Sophie Durand, M. le maire présent.")}
+    r = client.post(
+        "/api/contributions", json={**body, "territoires": [], "nom": "M. Lucien Affiché", "nom_public": True}
+    )
+    assert r.status_code == 201 and "civilité" in r.json()["avertissement"], r.text
+    login(client, app)
+    assert moderate(client, r.json()["id"], action="accepter").status_code == 303
+    page = TestClient(app).get(f"/id/ressource/{r.json()['id']}").text
+    assert "rencontre avec [nom retiré], M. le maire présent." in page and "M. Lucien Affiché" in page
+    assert "Sophie Durand" not in public_text(store)
+
+
 def test_a_public_name_is_scrubbed_and_a_moderator_can_hide_it(client, app, store):
     """The name shown is published (page, SPARQL, dumps) as the title is: contact details in it go, a name
     that is nothing else is refused, and a moderator can take a name down without deleting the resource."""

@@ -336,6 +336,24 @@ def test_free_texts_publish_no_contact_details(base_iri: str, tmp_path: Path) ->
     assert record["courriel"] == structure["courriel"]
 
 
+def test_a_person_named_with_a_civility_is_taken_out_of_free_texts(base_iri: str, tmp_path: Path) -> None:
+    """The tester's « cd05--mds-gap »: its number was removed but « Mme Sophie Durand » published. A civility
+    and capitalised words are a person; « M. le maire », « Monsieur Le Maire » are titles and stay."""
+    structure = fixture_records("structures.json")[0]
+    structure["description"] = (
+        "Pour un rendez-vous, appelez directement Mme Sophie Durand au 06 98 76 54 32. Permanences de "
+        "M. le maire et de Monsieur Le Maire délégué ; courrier à M. DUPONT, Madame Émilie Roux-Martin."
+    )
+    (tmp_path / "s.json").write_text(json.dumps([structure]), encoding="utf-8")
+    store = OxigraphStore(base_iri)
+    write(store, data_inclusion.build(tmp_path / "s.json", None, store.minter, store))
+    (record,) = di.export(store).structures
+    assert record["description"] == (
+        "Pour un rendez-vous, appelez directement [nom retiré] au [téléphone retiré]. Permanences de "
+        "M. le maire et de Monsieur Le Maire délégué ; courrier à [nom retiré], [nom retiré]."
+    )
+
+
 def test_an_agent_s_own_address_in_courriel_goes_private_and_a_desk_s_stays(
     base_iri: str, tmp_path: Path
 ) -> None:
