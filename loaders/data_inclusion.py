@@ -30,7 +30,7 @@ from graph.terms import Triples, lit
 from loaders import GraphLoad, ImportResult, SourceError, csv_reader, named, read_text
 from loaders import data_inclusion_vocabularies as vocab
 from loaders.gazetteer import Gazetteer, load_gazetteer
-from loaders.hours import parse_week, weekly_rules
+from loaders.hours import parse_week
 from loaders.places import Place, PlaceBuilder, insee_code, link_same_places, number
 
 # a decimal comma is read here; the package's own lax parsing reads the rest ("12" for an int)
@@ -159,18 +159,9 @@ class Builder(PlaceBuilder):
         return ox.NamedNode(self.minter.thing(kind, slugify(local_id, 120)))
 
     def hours(self, t: Triples, s: ox.NamedNode, prop: str, text: str | None, where: str) -> None:
-        """OSM opening_hours → one specification per slot with its days; what our model cannot say
-        (public or school holidays, months, days of the year) is dropped and reported, the week's hours
-        kept."""
-        if not text:
-            return
-        kept, dropped = weekly_rules(text)
-        if dropped:
-            self.report.append(
-                f"{where} : horaires « {text} » : règle(s) « {' ; '.join(dropped)} » ignorée(s) (jours "
-                "fériés, vacances ou mois : seules les heures de la semaine type sont chargées)"
-            )
-        self.opening_hours(t, s, prop, where, parse_week, kept)
+        """OSM opening_hours → one specification per slot with its days (``weekly``: the week's rules)."""
+        if text:
+            self.opening_hours(t, s, prop, where, parse_week, self.weekly(where, text))
 
     def desk_contact(self, r: dict[str, Any], s: ox.NamedNode, names: str) -> list[str | None]:
         """The record's e-mail and phone, published as its desk's, unless the e-mail is an agent's own: the

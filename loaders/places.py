@@ -31,7 +31,7 @@ from graph.store import GraphMeta, Store
 from graph.terms import Triples, expand, iri, lit
 from loaders import GraphLoad, ImportResult, SourceError, csv_reader, named, read_text
 from loaders.gazetteer import Commune, Gazetteer, load_gazetteer
-from loaders.hours import DAYS, HoursError, Slot, parse_day, parse_week
+from loaders.hours import DAYS, HoursError, Slot, parse_day, parse_week, weekly_rules
 
 SAME_PLACE_METRES = 250.0
 SAME_NAME_SCORE = 0.6
@@ -292,6 +292,17 @@ class PlaceBuilder:
         private = GraphMeta(label=f"{meta.label} — contacts nominatifs (privé)", source=meta.source)
         return GraphLoad(self.minter.private_graph(name), list(triples), private)
 
+    def weekly(self, where: str, text: str) -> str:
+        """The rules of an OSM opening_hours a week holds; what our model cannot say (public or school
+        holidays, months, days of the year) is dropped and reported, the week's hours kept."""
+        kept, dropped = weekly_rules(text)
+        if dropped:
+            self.report.append(
+                f"{where} : horaires « {text} » : règle(s) « {' ; '.join(dropped)} » ignorée(s) (jours "
+                "fériés, vacances ou mois : seules les heures de la semaine type sont chargées)"
+            )
+        return kept
+
     def opening_hours(
         self, t: Triples, s: ox.NamedNode, prop: str, where: str, parse: Callable[[Any], dict], source: Any
     ) -> None:
@@ -382,8 +393,8 @@ class Builder(PlaceBuilder):
         # texts are values (the desk's e-mail and phone, a code).
         return lit(scrub(text, published=published) if e.lang else text, e.lang)
 
-    def week(self, row: dict[str, str]) -> dict[str, list[Slot]]:
-        week = parse_week(row[self.m.week_column]) if self.m.week_column else {}
+    def week(self, row: dict[str, str], where: str) -> dict[str, list[Slot]]:
+        week = parse_week(self.weekly(where, row[self.m.week_column])) if self.m.week_column else {}
         return week | {day: s for day, col in self.m.day_columns.items() if (s := parse_day(row[col]))}
 
     def row(self, line: int, row: dict[str, str], slug: str, former: str) -> None:
@@ -416,7 +427,10 @@ class Builder(PlaceBuilder):
         for prop, value in m.constants.items():
             for v in value if isinstance(value, list) else [value]:
                 t.add(s, prop, self.resolve(v))
-        self.opening_hours(t, s, "schema:openingHoursSpecification", f"ligne {line}", self.week, row)
+        where = f"ligne {line}"
+        self.opening_hours(
+            t, s, "schema:openingHoursSpecification", where, lambda r: self.week(r, where), row
+        )
         names = " ".join(row[c] for c in (m.label, m.locality, m.organisation.get("column")) if c)
         published: list[str] = []  # the row's public values, read before its prose (entries with a language)
         for e in sorted(m.entries, key=lambda e: e.lang is not None):

@@ -227,6 +227,28 @@ def test_an_excel_csv_is_read_and_another_encoding_is_named(base_iri: str, tmp_p
         places.build(excel, FIXTURES / "espaces.toml", store.minter, store)
 
 
+def test_a_list_s_week_column_keeps_its_weekly_hours_without_its_holiday_and_month_rules(
+    base_iri: str, tmp_path: Path
+) -> None:
+    """An OSM hours column is read by the rule the data·inclusion import follows: « PH off », « Jul-Aug off »
+    are dropped and reported, the week kept (they lost the place its hours whole: « jour illisible »)."""
+    text = (FIXTURES / "saisonniers.csv").read_text(encoding="utf-8").splitlines()
+    hours = "Tu-Sa 14:00-18:00; PH off; Jul-Aug off"
+    row = text[2].replace("Mo,We 14h-17h", f'"{hours}"')  # quoted: « ; » is the delimiter
+    (tmp_path / "l.csv").write_text(f"{text[0]}\n{row}\n", encoding="utf-8")
+    store = OxigraphStore(base_iri)
+    result = places.build(tmp_path / "l.csv", FIXTURES / "saisonniers.toml", store.minter, store)
+    assert f"ligne 2 : horaires « {hours} » : règle(s) « PH off ; Jul-Aug off » ignorée(s)" in "\n".join(
+        result.report
+    )
+    days = {
+        t.object.value.rsplit("/", 1)[1]
+        for t in result.graphs[0].triples
+        if t.predicate.value.endswith("dayOfWeek")
+    }
+    assert days == {"Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
+
+
 MAPPING = """[source]
 name = "test-typees"
 label = "Valeurs typées (essai)"
