@@ -30,7 +30,20 @@ from rapidfuzz.distance import OSA
 
 from graph import apart, matching
 from graph.describe import LABEL_PROPS, labels_of, pick
-from graph.namespaces import CREATIVE_WORKS, CS, DCAT, DCTERMS, FOAF, IGEO, ORG, RDF, SCHEMA, SKOS, VOID
+from graph.namespaces import (
+    CREATIVE_WORKS,
+    CS,
+    DCAT,
+    DCTERMS,
+    FOAF,
+    IGEO,
+    LIGATURES,
+    ORG,
+    RDF,
+    SCHEMA,
+    SKOS,
+    VOID,
+)
 from graph.sparql_text import values
 from graph.store import Store, StoreError, StoreUnavailable
 
@@ -136,7 +149,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 
 LEVELS = ("region", "departement", "epci", "commune")  # the facets a place's territories give (its closure)
-SCHEMA_VERSION = "18"
+SCHEMA_VERSION = "19"
 LABELS_KEPT = 20_000  # labels cached between two versions
 NAMES_KEPT = 1_000  # territories' names whose items said elsewhere are kept (Catalog._left_out)
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
@@ -508,9 +521,14 @@ class Catalog:
             "INSERT OR IGNORE INTO name VALUES (?, ?)", [(k, n) for n, it in numbered for k in it.names]
         )
         return {
-            n: (" ".join(dict.fromkeys(it.labels.values())),)
-            + tuple("\n".join(t for lang, t in it.texts if lang == body) for body in BODIES)
-            + (" ".join(sorted(it.postal)),)
+            n: tuple(
+                text.translate(LIGATURES)  # unicode61 keeps « œ » whole: the words of :func:`folded`
+                for text in (
+                    " ".join(dict.fromkeys(it.labels.values())),
+                    *("\n".join(t for lang, t in it.texts if lang == body) for body in BODIES),
+                    " ".join(sorted(it.postal)),
+                )
+            )
             for n, it in numbered
         }
 
@@ -540,7 +558,7 @@ class Catalog:
         # FTS5 reads every posting of its words before the first match; a word query streams them).
         found = {w for texts in docs.values() for w in words_of(" ".join(texts))}
         found.update(w for labels in said.values() for label in labels for w in words_of(label))
-        context = {n: APART.join(dict.fromkeys(labels)) for n, labels in said.items()}
+        context = {n: APART.join(dict.fromkeys(labels)).translate(LIGATURES) for n, labels in said.items()}
         for n, places in within.items():
             context[n] += "".join(sorted(" " + self.territories[t].token for t in places))
         # Rows already there (items not read again: above ``after`` when the territories changed, and the
@@ -1448,8 +1466,9 @@ def likeness(label: str, typed: str) -> int:
 
 
 def folded(text: str) -> str:
-    """Lower case, no accents: the lists' sort key (É sorts with E) and what words are cut from."""
-    return ACCENTS.sub("", unicodedata.normalize("NFKD", text.lower()))
+    """Lower case, no accents, œ and æ spelt out: the lists' sort key (É sorts with E, « Bœrsch » before
+    « Byans ») and what words are cut from (« coeur » finds « Cœur »)."""
+    return ACCENTS.sub("", unicodedata.normalize("NFKD", text.lower().translate(LIGATURES)))
 
 
 def name_key(name: str) -> str:

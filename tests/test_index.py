@@ -240,6 +240,20 @@ def test_lists_sort_by_label_whatever_its_accents(store: OxigraphStore) -> None:
     ]
 
 
+def test_lists_sort_and_search_oe_and_ae_as_spelt_out(store: OxigraphStore) -> None:
+    """NFKD leaves « œ » and « æ » whole: « Bœrsch » sorted after « Byans », and « coeur » did not find
+    « Cœur »."""
+    names = ["Byans", "Bœrsch", "Boz", "Cæsar", "Cb"]
+    write(store, "ligatures", "".join(project(f"l{i}", name) for i, name in enumerate(names)))
+    write(store, "coeur", project("coeur", "France services Cœur du Perche"))
+    cat = search.Catalog(store)
+    shown = [
+        cat.label(it.iri) for it in cat.page("projets", {}, "", "fr", 0, 100)[1] if "/projet/l" in it.iri
+    ]
+    assert shown == ["Bœrsch", "Boz", "Byans", "Cæsar", "Cb"]
+    assert found(cat, "coeur") == found(cat, "Cœur") == ["France services Cœur du Perche"]
+
+
 def test_lists_sort_the_same_names_by_iri_whatever_the_order_they_were_read_in(store: OxigraphStore) -> None:
     """Two « Abancourt », or two projects of the same year: ties fell to the items' numbers, which follow the
     order of reading, so a list's rows swapped between builds and after a write touching one of them."""
