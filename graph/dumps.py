@@ -75,19 +75,26 @@ def _of(classes: tuple[str, ...]) -> str:
 
 def _items(classes: tuple[str, ...], **columns: str | tuple[str, str]) -> str:
     """The items of some classes (a list's: the download and the list hold the same items) with their
-    labels, and a column per property: one value of it, or ``(aggregate, property)`` for another aggregate
-    of its values ``?v``."""
-    specs = {n: ("SAMPLE(?v)", c) if isinstance(c, str) else c for n, c in columns.items()}
-    aggregates = " ".join(f"({agg.replace('?v', f'?{n}_')} AS ?{n})" for n, (agg, _) in specs.items())
-    patterns = " ".join(f"OPTIONAL {{ ?iri {prop} ?{n}_ }}" for n, (_, prop) in specs.items())
+    labels, and a column per property path: its values by their labels, as projets.csv shows its linked
+    things (a place's commune by its name, not its IRI), or ``(path, expression of ?v)`` (a date's text)."""
+    items = _of(classes)
+    paths = {name: (c, None) if isinstance(c, str) else c for name, c in columns.items()}
+    cells = " ".join(_column(items, name, f"?iri {path} ?v", shown) for name, (path, shown) in paths.items())
     return (
         _P
-        + f"""SELECT ?iri (SAMPLE(?l) AS ?nom) {aggregates} WHERE {{
-        {_of(classes)} {_ITEM_PATTERNS} BIND({_ITEM_LABEL} AS ?l) {patterns} }} GROUP BY ?iri ORDER BY ?iri"""
+        + f"""SELECT ?iri ?nom {" ".join(f"?{name}" for name in columns)} WHERE {{
+  {{ SELECT ?iri (SAMPLE(?l) AS ?nom)
+     WHERE {{ {items} {_ITEM_PATTERNS} BIND({_ITEM_LABEL} AS ?l) }} GROUP BY ?iri }}
+  {cells} }} ORDER BY ?iri"""
     )
 
 
-_ORGANISATIONS = _items((ORG + "Organization",), projets=("COUNT(DISTINCT ?v)", "^cs:participant"))
+_ORGANISATIONS = (
+    _P
+    + f"""SELECT ?iri (SAMPLE(?l) AS ?nom) (COUNT(DISTINCT ?project) AS ?projets) WHERE {{
+  {_of((ORG + "Organization",))} {_ITEM_PATTERNS} BIND({_ITEM_LABEL} AS ?l)
+  OPTIONAL {{ ?project cs:participant ?iri }} }} GROUP BY ?iri ORDER BY ?iri"""
+)
 _RESOURCE = _of(LISTS["ressources"].classes)
 # What a resource's page shows: its kind (dcterms:type, the list's « genre »), themes, publics and territories
 # by their labels, its class, link, licence or rights and dates; public graphs only, as every table.
@@ -109,9 +116,8 @@ _RESOURCES = (
   {_column(_RESOURCE, "publication", "?iri schema:datePublished ?v", "STR(?v)")}
 }} ORDER BY ?iri"""
 )
-_EVENTS = _items(LISTS["evenements"].classes, date="schema:startDate", lieu="schema:location")
-_NETWORKS = 'GROUP_CONCAT(DISTINCT STR(?v); separator=" | ")', "cs:network"
-_PLACES = _items(LISTS["lieux"].classes, commune="dcterms:spatial", reseaux=_NETWORKS)
+_EVENTS = _items(LISTS["evenements"].classes, date=("schema:startDate", "STR(?v)"), lieu="schema:location")
+_PLACES = _items(LISTS["lieux"].classes, commune="dcterms:spatial", reseaux="cs:network")
 # The same columns as the list's CSV twin (/projets.csv): the facets of the projects list.
 _PROJECTS = (
     _P

@@ -25,7 +25,7 @@ from graph import catalog, formats
 from graph import named_queries as nq
 from graph.contributions import LICENSES, Content, Contributions, Contributor
 from graph.dumps import Dumps
-from graph.namespaces import SCHEMA
+from graph.namespaces import CS, SCHEMA
 from graph.store import GraphMeta, OxigraphStore
 
 PRIVATE_MARK = "secret-ne-pas-publier@example.org"
@@ -334,6 +334,36 @@ def test_the_resources_table_has_what_a_resource_page_shows(base_iri, tmp_path):
     assert rows[bare]["classe"] == SCHEMA + "WebSite" and rows[bare]["nom"] == "Un site"
     assert not any(rows[bare][c] for c in ("type", "themes", "lien", "creation")), rows[bare]
     assert "ana@example.net" not in text and "Pas encore publié" not in text
+
+
+def test_the_places_and_events_tables_name_their_linked_things_as_projets_csv_does(base_iri, tmp_path):
+    """lieux.csv gave a place's commune and networks as IRIs, evenements.csv an event's place, where
+    projets.csv gives its linked things' labels: a spreadsheet user wants the names."""
+    store = OxigraphStore(base_iri)
+    m = store.minter
+    place, event = m.thing("lieu", "fs-briancon"), m.thing("evenement", "forum")
+    commune, network = m.thing("commune", "05023"), m.thing("reseau", "france-services")
+    store.update(
+        f"""INSERT DATA {{ GRAPH <{m.graph("lieux")}> {{
+        <{commune}> <{rdflib.RDFS.label}> "Briançon"@fr .
+        <{network}> <{rdflib.SKOS.prefLabel}> "France services"@fr .
+        <{place}> a <{CS}ServicePlace> ; <{rdflib.RDFS.label}> "France services Briançon"@fr ;
+          <{rdflib.DCTERMS.spatial}> <{commune}> ; <{CS}network> <{network}> .
+        <{event}> a <{SCHEMA}Event> ; <{rdflib.RDFS.label}> "Forum"@fr ; <{SCHEMA}startDate> "2026-05-02" ;
+          <{SCHEMA}location> <{place}> }} }}"""
+    )
+    folder = tmp_path / "dumps"
+    manifest = Dumps(store, folder).build()
+    tables = {
+        name: list(csv.DictReader(io.StringIO((folder / f"v{manifest['version']}" / name).read_text())))
+        for name in ("lieux.csv", "evenements.csv")
+    }
+    assert tables["lieux.csv"] == [
+        {"iri": place, "nom": "France services Briançon", "commune": "Briançon", "reseaux": "France services"}
+    ]
+    assert tables["evenements.csv"] == [
+        {"iri": event, "nom": "Forum", "date": "2026-05-02", "lieu": "France services Briançon"}
+    ]
 
 
 def test_the_catalogue_page_says_each_contributed_resource_has_its_own_licence(
