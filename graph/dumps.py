@@ -117,7 +117,13 @@ _RESOURCES = (
 }} ORDER BY ?iri"""
 )
 _EVENTS = _items(LISTS["evenements"].classes, date=("schema:startDate", "STR(?v)"), lieu="schema:location")
-_PLACES = _items(LISTS["lieux"].classes, commune="dcterms:spatial", reseaux="cs:network")
+# A place's commune by its name, and by its INSEE code, the key a reuser joins on (territoires-communes.csv).
+_PLACES = _items(
+    LISTS["lieux"].classes,
+    commune="dcterms:spatial",
+    code_commune=("dcterms:spatial/igeo:codeINSEE", "STR(?v)"),
+    reseaux="cs:network",
+)
 # The same columns as the list's CSV twin (/projets.csv): the facets of the projects list.
 _PROJECTS = (
     _P

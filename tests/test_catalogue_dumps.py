@@ -338,14 +338,15 @@ def test_the_resources_table_has_what_a_resource_page_shows(base_iri, tmp_path):
 
 def test_the_places_and_events_tables_name_their_linked_things_as_projets_csv_does(base_iri, tmp_path):
     """lieux.csv gave a place's commune and networks as IRIs, evenements.csv an event's place, where
-    projets.csv gives its linked things' labels: a spreadsheet user wants the names."""
+    projets.csv gives its linked things' labels: a spreadsheet user wants the names. A place's commune
+    also has its INSEE code, the key to join on territoires-communes.csv."""
     store = OxigraphStore(base_iri)
     m = store.minter
     place, event = m.thing("lieu", "fs-briancon"), m.thing("evenement", "forum")
     commune, network = m.thing("commune", "05023"), m.thing("reseau", "france-services")
     store.update(
         f"""INSERT DATA {{ GRAPH <{m.graph("lieux")}> {{
-        <{commune}> <{rdflib.RDFS.label}> "Briançon"@fr .
+        <{commune}> <{rdflib.RDFS.label}> "Briançon"@fr ; <http://rdf.insee.fr/def/geo#codeINSEE> "05023" .
         <{network}> <{rdflib.SKOS.prefLabel}> "France services"@fr .
         <{place}> a <{CS}ServicePlace> ; <{rdflib.RDFS.label}> "France services Briançon"@fr ;
           <{rdflib.DCTERMS.spatial}> <{commune}> ; <{CS}network> <{network}> .
@@ -359,7 +360,13 @@ def test_the_places_and_events_tables_name_their_linked_things_as_projets_csv_do
         for name in ("lieux.csv", "evenements.csv")
     }
     assert tables["lieux.csv"] == [
-        {"iri": place, "nom": "France services Briançon", "commune": "Briançon", "reseaux": "France services"}
+        {
+            "iri": place,
+            "nom": "France services Briançon",
+            "commune": "Briançon",
+            "code_commune": "05023",
+            "reseaux": "France services",
+        }
     ]
     assert tables["evenements.csv"] == [
         {"iri": event, "nom": "Forum", "date": "2026-05-02", "lieu": "France services Briançon"}
