@@ -538,6 +538,12 @@ class NameIndex:
             for i, (s, m) in self._fuzzy(keys, scope, searched).items():
                 penalty = 0.0 if self._in_scope(i, departements, postal_code) else OUT_OF_SCOPE
                 _keep_best(candidates, i, s - penalty, m)
+        things = tuple(t for t in scope if t not in TERRITORY_TYPES)
+        if things and (beside := self._beside_commune(name_key(name))):
+            rest, communes = beside
+            for c in self.match(rest, things, departements, postal_code, limit):
+                if communes & set(c.entity.parents):
+                    _keep_best(candidates, c.entity.iri, c.score, c.matched_name)
         ranked = sorted(
             (i for i in candidates if candidates[i][0] >= FUZZY_FLOOR - OUT_OF_SCOPE),
             key=lambda i: (-candidates[i][0], -(self.entities[i].population or 0)),
@@ -546,6 +552,17 @@ class NameIndex:
             Candidate(self.entities[i], round(candidates[i][0], 1), False, candidates[i][1])
             for i in ranked[:limit]
         ]
+
+    def _beside_commune(self, key: str) -> tuple[str, set[str]] | None:
+        """(the rest, the communes) when a key's last words are a commune's: « Snoworkers La Grave » is a
+        place's name and its commune written after it, a hint as « Gap (05) » is; the rest alone may name it
+        (« The snoworkers »)."""
+        asked = key.split()
+        for n in range(1, len(asked)):
+            found = self._keys.get(" ".join(asked[n:]), {})
+            if communes := {i for i in found if self.entities[i].type == "commune"}:
+                return " ".join(asked[:n]), communes
+        return None
 
     def qualified(self, name: str) -> tuple[str, tuple[str, ...], str | None]:
         """(the name, the départements and postal code written beside it): a hint, as the departement property

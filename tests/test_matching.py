@@ -201,3 +201,16 @@ def test_an_association_s_legal_form_written_before_its_name_names_it():
             found = index.match(name, types)
             assert [(c.entity.iri, c.match) for c in found[:1]] == [(adrets.iri, True)], (name, types, found)
     assert not index.match("Association Gap", ("commune",))  # an organisation's form, not a commune's
+
+
+def test_a_place_s_name_with_its_commune_after_it_finds_the_place_there():
+    """« Snoworkers La Grave » gave no candidate while « snoworkers » found « The snoworkers » (La Grave): the
+    commune written after a place's name is a hint, the rest of the name matched among the places there."""
+    grave = matching.Entity("c/05063", "commune", "La Grave", code="05063", departements=("05",))
+    gap = matching.Entity("c/05061", "commune", "Gap", code="05061", departements=("05",))
+    there = matching.Entity("l/1", "lieu", "The snoworkers", parents=[grave.iri], departements=("05",))
+    elsewhere = matching.Entity("l/2", "lieu", "The snoworkers", parents=[gap.iri], departements=("05",))
+    index = matching.NameIndex([grave, gap, there, elsewhere])
+    found = index.match("Snoworkers La Grave", ("lieu",), departements=("05",))
+    assert [c.entity.iri for c in found[:1]] == [there.iri] and found[0].score >= 80, found
+    assert all(c.entity.iri != elsewhere.iri or c.score < found[0].score for c in found)
