@@ -116,6 +116,10 @@ LEVEL_WORDS = {
     "region": "region",
     "association": "organisation",
 }
+# The France Services network as people write it (« FS Bozel », « MSAP Queyras », « Maison France Services »,
+# its former name): the network's words, as its places' names write them (« France services La Poste de
+# Bozel »), not a name's own words that must match.
+_NETWORK = re.compile(r"\b(?:(?:maison|espace) france services|maison services public|fs|mfs|efs|msap)\b")
 _FOLD = re.compile(r"[^a-z0-9]+")
 _DIGITS_OR_LETTERS = re.compile(r"[0-9]+|[a-z]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f\u0300-\u036f]")  # the accents NFKD splits off are dropped after
@@ -158,7 +162,7 @@ def name_key(name: str) -> str:
 def key_of(name_words: list[str]) -> str:
     """:func:`name_key` of words already split by :func:`words`."""
     kept = [w for w in name_words if w not in ARTICLES]
-    return " ".join(kept or name_words)
+    return _NETWORK.sub("france services", " ".join(kept or name_words))
 
 
 def _as_written(name_words: list[str]) -> tuple[bool, list[str], list[str]]:

@@ -214,3 +214,35 @@ def test_a_place_s_name_with_its_commune_after_it_finds_the_place_there():
     found = index.match("Snoworkers La Grave", ("lieu",), departements=("05",))
     assert [c.entity.iri for c in found[:1]] == [there.iri] and found[0].score >= 80, found
     assert all(c.entity.iri != elsewhere.iri or c.score < found[0].score for c in found)
+
+
+@pytest.mark.parametrize(
+    ("query", "departement", "expected"),
+    [
+        ("FS Bozel", "73", "l/bozel"),
+        ("MSAP Queyras", "05", "l/queyras"),
+        ("Maison France Services Queyras", "05", "l/queyras"),
+        ("Espace France Services du Queyras", "05", "l/queyras"),
+        ("Maison de services au public Queyras", "05", "l/queyras"),
+    ],
+)
+def test_the_france_services_network_as_people_write_it(query, departement, expected):
+    """« FS Bozel » found nothing and « MSAP Queyras » gave « MSAP de Meyrueis » (Lozère): the network's
+    abbreviations and former name are its words, not a place's name."""
+    bozel = matching.Entity("c/73055", "commune", "Bozel", code="73055", departements=("73",))
+    index = matching.NameIndex(
+        [
+            bozel,
+            matching.Entity(
+                "l/bozel",
+                "lieu",
+                "France services La Poste de Bozel",
+                parents=[bozel.iri],
+                departements=("73",),
+            ),
+            matching.Entity("l/queyras", "lieu", "France services Queyras", departements=("05",)),
+            matching.Entity("l/meyrueis", "lieu", "MSAP de Meyrueis", departements=("48",)),
+        ]
+    )
+    found = index.match(query, ("lieu",), departements=(departement,))
+    assert [c.entity.iri for c in found[:1]] == [expected], found
