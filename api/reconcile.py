@@ -239,9 +239,10 @@ def _coded(index: NameIndex, found: list[Entity], name: str) -> list[matching.Ca
 
 def result(index: NameIndex, c: matching.Candidate, lang: str) -> dict[str, Any]:
     """A candidate; one found by the name of a former commune it merged says so, as its name is today's
-    (« Bauné » gives Loire-Authion): the spec's name is the entity's, which OpenRefine writes in the cell."""
+    (« Bauné » gives Loire-Authion): the spec's name is the entity's, which OpenRefine writes in the cell.
+    A former commune that bore the current one's name (Annecy, Murat) is no news to one found by that name."""
     found = _entity(index, c.entity, lang)
-    if c.matched_name in index.merged.get(c.entity.iri, ()):
+    if c.matched_name in index.merged.get(c.entity.iri, ()) and c.matched_name != c.entity.name:
         found["description"] += " · " + translator(lang)("reconcile_former", name=c.matched_name)
     return found | {
         "score": c.score,

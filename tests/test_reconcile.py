@@ -469,6 +469,20 @@ def test_a_candidate_found_by_a_former_commune_s_name_says_so(client):
     assert r.json()["baune"]["result"][0]["description"].endswith(" · former municipality: Bauné")
 
 
+def test_a_commune_found_by_its_own_name_has_no_former_commune_note(client):
+    """« Annecy » gave Annecy « · ancienne commune : Annecy »: the former commune it merged bears its name,
+    and the note is for a candidate found by another name alone."""
+    queries = {
+        "annecy": {"query": "Annecy", "type": "commune"},
+        "murat": {"query": "Murat", "type": "commune", "properties": [{"pid": "departement", "v": "15"}]},
+    }
+    answers = reconcile(client, queries)
+    for key, code in (("annecy", "74010"), ("murat", "15138")):
+        (top, *_) = answers[key]["result"]
+        assert top["id"].endswith(f"/{code}") and top["match"], top
+        assert "ancienne" not in top["description"], top
+
+
 def test_a_former_commune_the_reference_knows_by_its_code_alone_is_found_by_its_name(client):
     """« Saint-Bon-Tarentaise » (merged into Courchevel in 2017, which kept its code) found nothing: the
     reference holds no name for it, the alias table does, and the candidate says it is a former commune.
