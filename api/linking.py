@@ -96,6 +96,8 @@ def linked_rows(
     header = header + [""] * (width - len(header))
     departement_code = functools.cache(index.departement_code)
     blank = [""] * (len(ADDED) + len(extension_columns(props)))
+    # No candidate is no certain match either: a filter on certain = false finds those rows too.
+    none = ["", "", "", "", "false", "", ""] + blank[len(ADDED) :]
     # A semicolon table is French Excel's (its list separator): its numbers take a decimal comma, as the
     # platform's Excel downloads write them (graph/formats.py), else Excel reads « 77.9 » as text.
     number = french_number if delimiter == ";" else str
@@ -104,7 +106,7 @@ def linked_rows(
     def added(name: str, departement: str | None) -> list[str]:
         found = index.match(name, types, (departement,) if departement else (), limit=1) if name else []
         if not found:
-            return blank
+            return none
         c = found[0]
         score = number(f"{c.score:g}")
         if not c.match:

@@ -302,6 +302,15 @@ def test_a_territory_outside_the_asked_departement_is_never_certain(client):
     assert [row["certain"] for row in csv.DictReader(io.StringIO(r.text), delimiter=";")] == ["false"] * 2
 
 
+def test_a_row_with_no_candidate_is_not_certain(client):
+    """A name of nothing left ``certain`` empty: a spreadsheet filter on certain = false missed the row."""
+    r = client.post("/rapprochement.csv", data={"colle": "Zzxqwvk\nGap\n", "type": "commune"})
+    rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+    first = [(row["nom"], row["candidat"], row["certain"]) for row in rows[:1]]
+    assert first == [("Zzxqwvk", "", "false")], rows
+    assert rows[1]["certain"] == "true", rows
+
+
 def _found(answer: dict) -> list[tuple[str, bool]]:
     """(the last segment of the id, certain) of each candidate."""
     return [(c["id"].rsplit("/", 1)[1], c["match"]) for c in answer["result"]]
