@@ -31,7 +31,7 @@ from api.reconcile import (
 )
 from api.uploads import UploadError
 from graph.formats import delimiter_of, french_number, joined, spreadsheet_cells
-from graph.matching import TERRITORY_TYPES, TYPES, NameIndex
+from graph.matching import TERRITORY_TYPES, TYPES, NameIndex, normalize_code
 
 router = APIRouter()
 MAX_BYTES = 32 * 1024 * 1024  # a CSV of every commune with a dozen columns is ~5 MB
@@ -103,8 +103,9 @@ def linked_rows(
     number = french_number if delimiter == ";" else str
 
     @functools.cache
-    def added(name: str, departement: str | None) -> list[str]:
-        found = index.match(name, types, (departement,) if departement else (), limit=1) if name else []
+    def added(name: str, departement: str | None, postal: str | None) -> list[str]:
+        deps = (departement,) if departement else ()
+        found = index.match(name, types, deps, postal, limit=1) if name else []
         if not found:
             return none
         c = found[0]
@@ -129,7 +130,10 @@ def linked_rows(
     for n, row in enumerate(rows, 1):
         row = row + [""] * (width - len(row))
         raw = row[departement_column].strip() if departement_column is not None else ""
-        found = added(row[column].strip(), departement_code(raw) if raw else None)
+        # A postal code in the département column (« 65360 », « 5000 » once Excel dropped its zero) is read
+        # as /reconcile's code_postal: as a département it named none, and was dropped in silence.
+        postal = normalize_code(raw, 5) if raw.isdigit() and len(raw) >= 4 else None
+        found = added(row[column].strip(), None if postal or not raw else departement_code(raw), postal)
         writer.writerow(spreadsheet_cells(row + found))
         if n % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue()

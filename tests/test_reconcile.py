@@ -311,6 +311,19 @@ def test_a_row_with_no_candidate_is_not_certain(client):
     assert rows[1]["certain"] == "true", rows
 
 
+def test_a_postal_code_in_the_departement_column_is_read_as_one(client):
+    """« Saint-Martin » with 65360 in the département column gave Saint-Martin (97801): a postal code names no
+    département and was dropped in silence; it is read as /reconcile's code_postal is."""
+    text = "nom;cp\nSaint-Martin;65360\n"
+    r = client.post(
+        "/rapprochement.csv",
+        files={"fichier": ("cp.csv", text.encode(), "text/csv")},
+        data={"colonne": "nom", "colonne_departement": "cp", "type": "commune"},
+    )
+    rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff")), delimiter=";"))
+    assert [(row["code_insee"], row["certain"]) for row in rows] == [("65392", "true")], rows
+
+
 def _found(answer: dict) -> list[tuple[str, bool]]:
     """(the last segment of the id, certain) of each candidate."""
     return [(c["id"].rsplit("/", 1)[1], c["match"]) for c in answer["result"]]
