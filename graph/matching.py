@@ -75,7 +75,9 @@ WORDS_IN = 80.0
 # A tenth less per other word.
 BEGINS_QUERY = 70.0
 FUZZY_FLOOR = 60.0  # below this, a candidate is noise
-OUT_OF_SCOPE = 30.0  # taken off a candidate outside the asked département
+# Taken off a candidate outside the asked département: an exact name there ranks below any candidate inside
+# it, as the département asked is the row's data (« Bozel » in the Hautes-Alpes: Oze before Bozel, Savoie).
+OUT_OF_SCOPE = EXACT - FUZZY_FLOOR + 1.0
 # Taken off an EPCI whose kind is not the one written: ranked below the right kind, still certain when its
 # name is unique ("communauté de communes de Manosque" for the agglomeration: writers do not know kinds).
 KIND_MISMATCH = 2.0

@@ -246,3 +246,16 @@ def test_the_france_services_network_as_people_write_it(query, departement, expe
     )
     found = index.match(query, ("lieu",), departements=(departement,))
     assert [c.entity.iri for c in found[:1]] == [expected], found
+
+
+def test_a_candidate_outside_the_asked_departement_never_outranks_one_inside_it():
+    """« Bozel » asked in the Hautes-Alpes ranked Bozel (Savoie, 70) above Oze (Hautes-Alpes, 66.8): an exact
+    name elsewhere lost 30 points, less than an inside candidate's edit similarity may be below it."""
+    index = matching.NameIndex(
+        [
+            matching.Entity("c/73055", "commune", "Bozel", code="73055", departements=("73",)),
+            matching.Entity("c/05099", "commune", "Oze", code="05099", departements=("05",)),
+        ]
+    )
+    found = index.match("Bozel", ("commune",), departements=("05",))
+    assert [c.entity.code for c in found] == ["05099", "73055"], found
