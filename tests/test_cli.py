@@ -297,6 +297,10 @@ def test_a_remote_store_s_files_are_where_the_settings_help_says(tmp_path, monke
         said = re.search(r"remote: ([^;)]+)", Settings.model_fields[name].description or "")
         assert said and re.fullmatch(re.escape(said[1]).replace("<hash>", "[0-9a-f]{12}"), path), (name, path)
     shown = subprocess.run(
-        [sys.executable, "-m", "api.cli", "user", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "api.cli", "user", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     ).stdout
     assert "remote: var/comptes.sqlite" in " ".join(shown.split())
