@@ -38,9 +38,16 @@ def validate_graph(
 
 
 def validate_store(store: Store, graph: str | None = None) -> tuple[bool, str]:
-    """Validate one graph, or every graph (private ones included: they hold people and contributions)."""
+    """Validate one graph, or every graph of what is published or about people (private ones included):
+    the shapes describe published data, so a proposal not (or no longer) published, kept in its pending
+    or history graphs, is not judged by them (a report publishes nothing and carries no licence)."""
     buf = io.BytesIO()
-    graphs = [graph] if graph else [g for g in store.graphs() if g != store.meta_graph]
+    unpublished = (store.minter.graph("en-attente/"), store.minter.graph("historique/"))
+    graphs = (
+        [graph]
+        if graph
+        else [g for g in store.graphs() if g != store.meta_graph and not g.startswith(unpublished)]
+    )
     store.dump(buf, ox.RdfFormat.N_TRIPLES, graphs)
     data = rdflib.Graph()
     data.parse(data=buf.getvalue(), format="nt")

@@ -194,3 +194,33 @@ def test_every_cs_term_of_the_place_mappings_is_declared(reference):
     for name in used:
         labels = {v.language for v in reference.objects(rdflib.URIRef(CS + name), RDFS.label)}
         assert {"fr", "en"} <= labels, f"cs:{name} is used by a mapping but not declared"
+
+
+def test_a_stored_report_conforms_but_a_published_resource_without_licence_does_not() -> None:
+    """A report (a proposal whose link is a page of the platform) carries no licence: `communs validate`
+    failed on every store holding one, judging its pending and history graphs by the shape of a
+    published resource. A resource published without a licence still fails."""
+    from graph.contributions import Content, Contributions, Contributor
+    from graph.store import OxigraphStore
+    from graph.validation import validate_store
+
+    store = OxigraphStore(BASE)
+    m = Contributions(store, b"k")
+    tallard = store.minter.thing("commune", "05170")
+    report = Content(
+        title="Horaires faux à Tallard", summary="La mairie ouvre à 9 h.", kind="", url=tallard, license=""
+    )
+    m.propose(report, Contributor(email="secretariat@tallard.fr"))
+    conforms, text = validate_store(store)
+    assert conforms, text
+    work = ox.NamedNode(m.iri("guide-sans-licence"))
+    store.replace_graph(
+        m.public_graph(),
+        [
+            ox.Triple(work, ox.NamedNode(str(rdflib.RDF.type)), ox.NamedNode(SCHEMA + "CreativeWork")),
+            ox.Triple(work, ox.NamedNode(SCHEMA + "name"), ox.Literal("Guide des refuges", language="fr")),
+            ox.Triple(work, ox.NamedNode(str(RDFS.label)), ox.Literal("Guide des refuges", language="fr")),
+        ],
+    )
+    conforms, text = validate_store(store)
+    assert not conforms and "licence" in text, text
