@@ -44,13 +44,16 @@ def downloads_page(request: Request, ext: str | None = None) -> Response:
     """The page and its twins: the manifest (JSON, with ``preparing_version``, and a version ``null``
     before the first build) or its files (CSV), whether or not the files are built yet; while a build is
     under way, each says when to come back (``Retry-After``). A remote store down cannot say whether the
-    files are behind: they are listed all the same (``store_version_known`` false), as they are served."""
+    files are behind: they are listed all the same (``store_version_known`` false), as they are served;
+    with none built yet, there is nothing to list: a 503, as every page needing the store answers."""
     fmt = conneg.choose(request, OFFERED, ext)
     dumps: Dumps = request.app.state.dumps
     try:
         dumps.ensure()  # its rebuild started when the store moved on (a write the app was not told of)
         pending, known = dumps.pending(), True
     except StoreUnavailable:  # a remote server down: the files built are listed, perhaps behind the data
+        if dumps.manifest() is None:
+            raise  # none built, nothing to list: the outage's 503, as every page needing the store
         pending, known = None, False
     manifest = dumps.manifest()
     listed = manifest["files"] if manifest else []

@@ -635,6 +635,20 @@ def test_the_downloads_page_lists_the_files_built_while_the_server_is_down(outag
     assert time.monotonic() - started < remote.ANSWER_WITHIN + 2
 
 
+def test_the_downloads_page_never_built_answers_503_while_the_server_is_down(tmp_path):
+    """With no files ever built and the server down, the page said « Les fichiers sont en préparation ;
+    revenez dans environ None secondes » with a 200, though nothing was being prepared. Nothing to list:
+    the page and its twins answer as every page needing the store does, a 503 with Retry-After."""
+    settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
+    with store_of("oxigraph", tmp_path) as (store, server), TestClient(create_app(settings, store)) as client:
+        os.kill(server.process.pid, signal.SIGSTOP)
+        time.sleep(remote.VERSION_TTL + 0.1)  # past the second a version read is trusted
+        for path in ("/telechargements", "/telechargements.json", "/telechargements.csv"):
+            r = client.get(path)
+            assert r.status_code == 503 and r.headers["Retry-After"], (path, r.status_code, r.text[:300])
+            assert "None" not in r.text and "en préparation" not in r.text, r.text
+
+
 def test_a_page_says_in_french_alone_that_the_server_is_down(outage):
     """The French 503 page ended with the exception's English, « the SPARQL server at 127.0.0.1 is not
     answering ». A page says it in its language; JSON clients keep the message, for machines and logs."""
