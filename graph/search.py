@@ -360,7 +360,12 @@ class Catalog:
             if version == self.version:
                 return
             self._begin(BUSY_WAIT if wait else 0)  # a load writing the index: known before reading the store
+            there = self.db.execute("SELECT value FROM state WHERE name = 'version'").fetchone()
             self.db.execute("ROLLBACK")
+            if there is not None and int(there[0]) != self.version:  # another process wrote the file
+                self._adopt(int(there[0]))
+                if version == self.version:
+                    return
             written = store.written  # named by the store's writes in this process
             while written:  # kept in the file until applied: a crash in between does not lose them
                 self.db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (written.pop(),))
@@ -384,6 +389,14 @@ class Catalog:
         finally:
             self.busy.release()
 
+    def _adopt(self, version: int) -> None:
+        """The file is at ``version``, written by another process (or this one's build apart): what this
+        object keeps of it in memory is read again, so pages and their ETags say that version."""
+        self.version = version
+        self._load_territories()
+        self.label.cache_clear()
+        self.ready.set()
+
     def _build(self, store: Store, version: int, prints: dict[str, tuple[str, int]]) -> None:
         """A full build reads every item of the store: a serving process's pages would wait for its GIL
         as long as it runs. So it runs in a child process on a copy of the public data (graph.apart),
@@ -395,10 +408,7 @@ class Catalog:
             else:
                 apart.call(_build_whole, opener, self.path, version, prints)
                 stats["full_builds"] += 1
-                self.version = version
-                self._load_territories()
-                self.label.cache_clear()
-                self.ready.set()
+                self._adopt(version)
         log.info("the lists and search index built whole at version %s", version)
 
     def _apply(
@@ -465,8 +475,8 @@ class Catalog:
         self.ready.set()
 
     def _begin(self, wait: float) -> None:
-        """The file's write lock, waited for ``wait`` seconds: held past that by another process, which
-        would otherwise be an error with a traceback in the server's log where one line says enough."""
+        """The file's write lock, waited for ``wait`` seconds; held past that by another process (a load
+        writing the index), ``IndexLocked``: the version the file holds is served until it is free."""
         self.db.execute(f"PRAGMA busy_timeout = {wait * 1000:.0f}")
         try:
             self.db.execute("BEGIN IMMEDIATE")
@@ -1508,8 +1518,9 @@ class IndexNotReady(StoreUnavailable):
 
 
 class IndexLocked(IndexNotReady):
-    """Another process (``communs load`` or ``import``) is writing the index file: this one reads the
-    version there until that process is done, then takes up from it."""
+    """Another process (``communs load`` or ``import``) is writing the index file: this one serves the
+    version committed there; its next refresh, the file free, adopts the version that process recorded
+    (Catalog._adopt) and catches up from it."""
 
 
 class Abandoned(Exception):

@@ -970,3 +970,45 @@ def test_a_server_meeting_an_index_another_process_writes_says_so_in_one_line_an
     assert "being written by another process (communs load or import)" in said[0][1]
     assert "Forum des saisonniers" in labels(search.catalog(store))  # that process gone: caught up
     search.finish(store, 10)
+
+
+def communs_import(store: Path, ttl: str, graph: str) -> subprocess.CompletedProcess:
+    """``communs import`` in its own process: the store's writes, then the index brought to its version."""
+    source = store.with_name(graph + ".ttl")
+    source.write_text(PREFIXES + ttl, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "import", "rdf", str(source), "--graph", BASE + "graph/" + graph]
+        + ["--store", str(store)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=300,
+    )
+
+
+def test_a_server_adopts_the_version_another_process_wrote_in_the_index(store: OxigraphStore) -> None:
+    """When another process (``communs import``) wrote the index, a server kept its version in memory (the
+    pages' ETags said the old one over the new rows) and the territories it had read (Hautes-Alpes, just
+    imported, was missing); with no index at its start, it built it again whole. It adopts the file's."""
+    index = store.path.with_name(store.path.name + ".index.sqlite")
+    server = search.Catalog(store, index, build=False)  # its start: no index yet, none ready
+    store.close()  # the other process's turn
+    done = communs_import(store.path, 'dep:05 a igeo:Departement ; rdfs:label "Hautes-Alpes"@fr .', "alpes")
+    assert done.returncode == 0, done.stderr
+    reopened = OxigraphStore(BASE, store.path)
+    builds = search.stats["full_builds"]
+    server.refresh(reopened)
+    assert server.ready.is_set() and server.version == reopened.version
+    assert search.stats["full_builds"] == builds  # nothing built again here
+    assert server.territories[BASE + "id/departement/05"].label == "Hautes-Alpes"
+    reopened.close()  # once more, the server's index ready this time
+    done = communs_import(store.path, 'dep:38 a igeo:Departement ; rdfs:label "Isère"@fr .', "isere")
+    assert done.returncode == 0, done.stderr
+    reopened = OxigraphStore(BASE, store.path)
+    server.refresh(reopened)
+    assert server.version == reopened.version and BASE + "id/departement/38" in server.territories
+    write(reopened, "saison", project("tremplin", "Tremplin d'hiver"))  # its own write: caught up from there
+    server.refresh(reopened)
+    assert server.version == reopened.version and "Tremplin d'hiver" in labels(server)
+    server.close()
+    reopened.close()
