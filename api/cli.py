@@ -137,7 +137,13 @@ def _index(store: Store, settings: Settings) -> None:
     # Flushed: a build takes minutes at national scale, silent it looked like a load that had hung.
     print("mise à jour de l'index des listes et de la recherche…", flush=True)
     started = time.perf_counter()
-    search.Catalog(store, settings.index_path()).close()
+    try:
+        search.Catalog(store, settings.index_path()).close()
+    except search.IndexLocked:  # its words are the server's: here one French line says what to do
+        raise StoreError(
+            "l'index est en cours d'écriture par un autre processus (communs serve ?) : "
+            "réessayez dans un moment"
+        ) from None
     print(f"index des listes et de la recherche à jour en {time.perf_counter() - started:.1f} s")
 
 

@@ -1012,3 +1012,28 @@ def test_a_server_adopts_the_version_another_process_wrote_in_the_index(store: O
     assert server.version == reopened.version and "Tremplin d'hiver" in labels(server)
     server.close()
     reopened.close()
+
+
+def test_an_import_meeting_an_index_another_process_writes_says_so_in_french_in_one_line(
+    store: OxigraphStore,
+) -> None:
+    """``communs import`` while a server wrote the index ended on the server's English words, « this
+    server reads it as it is ». It says in one French line what happens and what to do, and exits 2."""
+    search.Catalog(store).close()
+    store.close()
+    index = store.path.with_name(store.path.name + ".index.sqlite")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WRITE_LOCK, str(index)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout.readline() == b"locked\n"
+        done = communs_import(
+            store.path, 'dep:05 a igeo:Departement ; rdfs:label "Hautes-Alpes"@fr .', "alpes"
+        )
+    finally:
+        holder.communicate(b"")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        "communs: error: l'index est en cours d'écriture par un autre processus (communs serve ?) : "
+        "réessayez dans un moment\n"
+    )
