@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import secrets
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,22 +91,29 @@ def _public_stem(stem: str) -> str:
 
 
 def save(root: Path, rid: str, upload: Upload) -> None:
-    """Written to a temporary name, flushed to disk, then renamed: a crash never leaves half a file. An
-    existing file is never overwritten (old versions of the resource still point to it): the new one
-    gets a numbered name, and ``upload.name`` is updated."""
+    """Written to a temporary file of its own, flushed to disk, then linked under its name, which fails if
+    the name is taken: a crash never leaves half a file, and two saves at once (moderation runs in a
+    thread pool) never write one name. An existing file is never overwritten (old versions of the
+    resource still point to it): the new one gets the next numbered name, and ``upload.name`` is updated."""
     folder = root / rid
     folder.mkdir(parents=True, exist_ok=True)
     stem, ext = upload.name.rsplit(".", 1)
-    n = 1
-    while (folder / upload.name).exists():
-        n += 1
-        upload.name = f"{stem}-{n}.{ext}"
-    tmp = folder / f".{upload.name}.part"
-    with open(tmp, "wb") as f:
-        f.write(upload.data)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(folder / upload.name)
+    tmp = folder / f".{secrets.token_hex(8)}.part"
+    try:
+        with open(tmp, "xb") as f:
+            f.write(upload.data)
+            f.flush()
+            os.fsync(f.fileno())
+        n = 1
+        while True:
+            try:
+                os.link(tmp, folder / upload.name)
+                return
+            except FileExistsError:
+                n += 1
+                upload.name = f"{stem}-{n}.{ext}"
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def locate(root: Path, rid: str, name: str) -> Path | None:

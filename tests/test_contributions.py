@@ -9,6 +9,7 @@ import io
 import json
 import math
 import re
+import threading
 import time
 import zipfile
 
@@ -483,6 +484,30 @@ def test_a_file_name_never_publishes_an_email_address_or_a_phone_number():
     assert uploads.check("fiche-paul.agent@fs05.fr-0612345678.pdf", PDF, 10_000).name == "fiche.pdf"
     assert uploads.check("Note_06-12-34-56-78_paul[at]mairie-x.fr.pdf", PDF, 10_000).name == "note-x-fr.pdf"
     assert uploads.check("Guide_saisonniers-2025 v2.pdf", PDF, 10_000).name == "guide-saisonniers-2025-v2.pdf"
+
+
+def test_files_saved_at_once_under_one_name_each_get_their_own_name_whole(tmp_path):
+    """Moderation saves files in a thread pool: two edits attaching « guide.pdf » at once both found the
+    name free and wrote one temporary file, leaving one file (or a mix of two) under one name. Each save
+    ends with a name of its own holding its bytes whole, none overwritten, no temporary file left."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sent = [PDF + bytes([n]) * 2_000_000 for n in range(8)]
+    saved = [uploads.Upload("guide.pdf", "application/pdf", data) for data in sent]
+    start = threading.Barrier(len(saved))
+
+    def save(upload: uploads.Upload) -> None:
+        start.wait()
+        uploads.save(tmp_path, "guide", upload)
+
+    with ThreadPoolExecutor(len(saved)) as pool:
+        list(pool.map(save, saved))
+    names = sorted(u.name for u in saved)
+    assert names == sorted(["guide.pdf"] + [f"guide-{n}.pdf" for n in range(2, 9)])
+    assert sorted(p.name for p in (tmp_path / "guide").iterdir()) == names
+    assert all(
+        (tmp_path / "guide" / u.name).read_bytes() == data for u, data in zip(saved, sent, strict=True)
+    )
 
 
 def test_an_expired_form_or_the_rate_limit_gives_the_form_back_with_what_was_typed(store, tmp_path):
