@@ -163,14 +163,16 @@ class Builder(PlaceBuilder):
         if text:
             self.opening_hours(t, s, prop, where, parse_week, self.weekly(where, text))
 
-    def desk_contact(self, r: dict[str, Any], s: ox.NamedNode, names: str) -> list[str | None]:
+    def desk_contact(self, r: dict[str, Any], s: ox.NamedNode, names: str, written: Any) -> list[str | None]:
         """The record's e-mail and phone, published as its desk's, unless the e-mail is an agent's own: the
         phone given with it is then that agent's too (« marie.dupont@ », « 06 … »), and both go private, as a
-        service's named contact's do. Returns what is published."""
+        service's named contact's do. Whose the e-mail is is judged on the address ``written`` in the file,
+        even one the schema refused and dropped (« marie.dupont@orange,fr » is still hers). Returns what is
+        published."""
         build = self.sources[r["source"]]
         email, phone = r.get("courriel"), r.get("telephone")
-        if email and not self.public(r, email, names):
-            self.add_contact(build.private, s, {"email": email, "telephone": phone})
+        if written and not self.public(r, str(written), names):
+            self.add_contact(build.private, s, {"email": str(written), "telephone": phone})
             return []
         build.public.add(s, "schema:email", email)
         build.public.add(s, "schema:telephone", phone)
@@ -185,6 +187,7 @@ class Builder(PlaceBuilder):
         return None
 
     def structure(self, where: str, r: dict[str, Any]) -> None:
+        written = r.get("courriel")
         if not self.checked("structures", v1.Structure, where, r):
             self.refused[str(r.get("id"))] = where
             return
@@ -203,7 +206,7 @@ class Builder(PlaceBuilder):
         build.places.append(self.place(t, s, r["nom"], types, local_id, address, commune, *coords))
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
         names = " ".join(filter(None, (r["nom"], r.get("commune"))))
-        published = self.desk_contact(r, s, names)
+        published = self.desk_contact(r, s, names, written)
         t.add(s, "schema:description", _prose(r.get("description"), published), "fr")
         if r.get("lien_source") != s.value:
             t.add(s, "dcterms:source", _link(r.get("lien_source")))
@@ -231,6 +234,7 @@ class Builder(PlaceBuilder):
         return self.commune(where, code)
 
     def service(self, where: str, r: dict[str, Any]) -> None:
+        written = r.get("courriel")
         if not self.checked("services", v1.Service, where, r):
             return
         place = self.place_of.get(r["structure_id"])
@@ -251,7 +255,7 @@ class Builder(PlaceBuilder):
         t.add(s, "cs:offeredAt", place)
         name, email, phone = r.get("contact_nom_prenom"), r.get("courriel"), r.get("telephone")
         # Given with a named person, they are that person's.
-        published = [] if name else self.desk_contact(r, s, r["nom"])
+        published = [] if name else self.desk_contact(r, s, r["nom"], written)
         t.add(s, "schema:description", _prose(r["description"], published), "fr")
         t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
         t.add(s, "dcterms:source", _link(r.get("lien_source")))

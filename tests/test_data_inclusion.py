@@ -418,6 +418,22 @@ def test_the_phone_of_a_record_whose_e_mail_is_an_agent_s_goes_private_with_it(
     assert phones[False] - phones[True] == {mobile, "06 98 76 54 32"}
 
 
+def test_a_malformed_personal_e_mail_still_keeps_its_phone_private(base_iri: str, tmp_path: Path) -> None:
+    """The schema drops a malformed address (« marie.dupont@orange,fr »), but it is still a person's: whose
+    it is is judged as written, so her mobile is not published, and both are kept in the private graph."""
+    mobile, written = "06 12 34 56 78", "marie.dupont@orange,fr"
+    structure = fixture_records("structures.json")[0] | {"courriel": written, "telephone": mobile}
+    (tmp_path / "s.json").write_text(json.dumps([structure]), encoding="utf-8")
+    store = OxigraphStore(base_iri)
+    result = data_inclusion.build(tmp_path / "s.json", None, store.minter, store)
+    write(store, result)
+    assert any("valeur ignorée" in line and "courriel" in line for line in result.report)
+    query = "SELECT ?v WHERE { GRAPH ?g { ?s <http://schema.org/telephone>|<http://schema.org/email> ?v } }"
+    values = {public: {r["v"].value for r in store.select(query, public=public)} for public in (True, False)}
+    assert values[True] == set()
+    assert values[False] == {mobile, written}
+
+
 def test_free_texts_keep_their_record_s_own_desk_number_and_no_other(base_iri: str, tmp_path: Path) -> None:
     """The number a record publishes in its telephone field stays in its texts (« rendez-vous au 04 … »);
     another is removed, and so is a service's number given with a named person (that person's)."""
