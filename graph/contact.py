@@ -14,12 +14,26 @@ AT = re.compile(r"@|\[at\]|\(at\)")  # how an address is written, « [at] » too
 EMAIL = re.compile(rf"[\w.+-]+\s*(?:{AT.pattern})\s*[\w-]+(?:\.[\w-]+)+")
 # A French number, national (06 …) or international (+33 6 …, 0033 6 …, +33 (0)6 …: the 0 people keep).
 PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)33\s?(?:\(0\)\s?)?|0)[1-9](?:[ .\u00a0-]?\d{2}){4}(?!\d)")
-# A person named with a civility (« Mme Sophie Durand », « M. DUPONT »): a civility, then capitalised words;
-# one then a lower-case word or an article is a title (« M. le maire », « Monsieur Le Maire »), no name.
+# A person named with a civility (« Mme Sophie Durand », « MME DURAND », « M. Le Gall »): a civility in any
+# case (but « M. »: « m. » is a metre), then one to three capitalised words (first name, surname), a day's
+# or a month's name ending them (« Mme Durand Mardi 9h »). A title right after the civility (« M. le
+# maire », « Madame La Présidente ») is no name, nor is a civility in a street's name (« rue Madame Curie »).
 UPPER = "A-ZÀ-ÖØ-Þ"
+CALENDAR = (
+    "lundi mardi mercredi jeudi vendredi samedi dimanche janvier février fevrier mars avril mai juin "
+    "juillet août aout septembre octobre novembre décembre decembre"
+)
+TITLES = (
+    "maire préfet préfète président présidente directeur directrice adjoint adjointe conseiller "
+    "conseillère député députée sénateur sénatrice ministre"
+)
+STREETS = "rue avenue boulevard bd place allée impasse quai square chemin cours passage route"
+_NAME_WORD = rf"(?!(?i:{'|'.join(CALENDAR.split())})\b)[{UPPER}][\w'’-]*"
 CIVILITY_NAME = re.compile(
-    rf"(?<![\w.])(?:M\.|Mme\.?|Mlle\.?|Madame|Monsieur|Mademoiselle)[ \u00a0]+(?!(?:Le|La|Les)\b|L['’])"
-    rf"[{UPPER}][\w'’-]*(?:[ \u00a0][{UPPER}][\w'’-]*)*"
+    rf"(?<![\w.])(?P<street>(?i:{'|'.join(STREETS.split())})[ \u00a0]+)?"
+    r"(?:M\.|(?i:Mme\.?|Mlle\.?|Mr\.?|Madame|Monsieur|Mademoiselle))[ \u00a0]+"
+    rf"(?!(?i:(?:l[ae][ \u00a0]+|l['’])?(?:{'|'.join(TITLES.split())}))(?![\w-]))"
+    rf"{_NAME_WORD}(?:[ \u00a0]{_NAME_WORD}){{0,2}}"
 )
 
 
@@ -44,7 +58,7 @@ def scrub(
     addresses = {a.lower() for p in published for a in EMAIL.findall(p)}
     text = EMAIL.sub(lambda m: m[0] if m[0].lower() in addresses else email, text)
     text = PHONE.sub(lambda m: m[0] if digits(m[0]) in numbers else phone, text)
-    return text if name is None else CIVILITY_NAME.sub(name, text)
+    return text if name is None else CIVILITY_NAME.sub(lambda m: m[0] if m["street"] else name, text)
 
 
 def digits(phone: str) -> str:

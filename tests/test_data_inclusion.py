@@ -20,6 +20,7 @@ from pages_helpers import serve, wait_for_downloads
 
 from api import cli
 from graph import data_inclusion as di
+from graph.contact import scrub
 from graph.dumps import Dumps
 from graph.namespaces import CS, DCTERMS
 from graph.store import OxigraphStore
@@ -352,6 +353,28 @@ def test_a_person_named_with_a_civility_is_taken_out_of_free_texts(base_iri: str
         "Pour un rendez-vous, appelez directement [nom retiré] au [téléphone retiré]. Permanences de "
         "M. le maire et de Monsieur Le Maire délégué ; courrier à [nom retiré], [nom retiré]."
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "public"),
+    [
+        ("Permanence de Mme Durand Mardi Jeudi 9h", "Permanence de [nom retiré] Mardi Jeudi 9h"),
+        ("Écrire à MME DURAND ou à Mr Dupont", "Écrire à [nom retiré] ou à [nom retiré]"),
+        ("Accueil par M. Le Gall en JUIN", "Accueil par [nom retiré] en JUIN"),
+        ("Mme Marie-Claire Le Gall Dupont Accueil", "[nom retiré] Dupont Accueil"),
+        (
+            "Monsieur LE MAIRE, Madame la Présidente, M. l'adjoint",
+            "Monsieur LE MAIRE, Madame la Présidente, M. l'adjoint",
+        ),
+        ("Bureau rue Madame Curie, à 200 m. Parking", "Bureau rue Madame Curie, à 200 m. Parking"),
+    ],
+)
+def test_a_civility_names_a_person_up_to_three_words_and_not_a_title_a_day_or_a_street(
+    text: str, public: str
+) -> None:
+    """A civility (any case) and at most three capitalised words are a person; a day or a month ends the
+    name, a title or a street's name is none."""
+    assert scrub(text) == public
 
 
 def test_an_agent_s_own_address_in_courriel_goes_private_and_a_desk_s_stays(
