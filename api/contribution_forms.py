@@ -20,7 +20,7 @@ from api.i18n import language, translator
 from api.named_queries import refusals
 from api.uploads import INLINE, TYPES, UploadError, locate
 from graph import contributions as model
-from graph.contact import EMAIL_REMOVED, PHONE_REMOVED
+from graph.contact import EMAIL_REMOVED, NAME_REMOVED, PHONE_REMOVED
 
 router = APIRouter()
 
@@ -246,7 +246,7 @@ def _follow_page(request: Request, m: model.Contributions, rid: str | None) -> H
         "contact_removed": any(
             mark in text
             for text in (record.contributor_label, *(getattr(record.content, n) for n in shared.PUBLIC_TEXTS))
-            for mark in (EMAIL_REMOVED, PHONE_REMOVED)
+            for mark in (EMAIL_REMOVED, PHONE_REMOVED, NAME_REMOVED)
         ),
         "labels": (names := shared.labels(request)),
         "kind_label": names.get(m.kind_iri(record.content.kind), record.content.kind),

@@ -758,6 +758,14 @@ def test_the_follow_up_page_shows_every_field_given_and_why_contact_details_went
     assert why not in plain and "<dt>Publics</dt>" not in plain
 
 
+def test_the_follow_up_page_says_why_a_name_went(client):
+    """A summary that lost only a person's name (« Mme Sophie Durand ») is explained as one that lost an
+    e-mail address is."""
+    r = propose(client, resume="Compte rendu de la rencontre avec Mme Sophie Durand.")
+    later = client.get(r.headers["location"].split("?")[0]).text
+    assert "[nom retiré]" in later and "personnes nommées avec une civilité" in later
+
+
 def test_the_moderation_queue_says_who_proposed_what_kind_where(client, app):
     """Titles and dates alone did not let a moderator triage: the queue names the kind, the territories and
     the contributor as the public would see them (their name only if they chose to show it, never an
