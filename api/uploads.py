@@ -82,11 +82,12 @@ def check(filename: str, data: bytes, max_bytes: int) -> Upload:
 
 
 def _public_stem(stem: str) -> str:
-    """The name is published with the file (its name, its address): a contact detail in it is not, the
-    rest is. Phone numbers go first (« 06-12-34-56-78 »), then addresses piece by piece between - and _:
-    whole, an address would take the words around it along (« fiche-paul.agent@fs05.fr-… »); a piece
-    holding part of one cut by a hyphen (« paul@mairie » of « paul@mairie-x.fr ») goes whole."""
-    pieces = [scrub(piece, "", "") for piece in re.split(r"[-_]+", PHONE.sub(" ", stem))]
+    """The name is published with the file (its name, its address): a contact detail or a person named
+    with a civility in it is not, the rest is, with no placeholder. Phone numbers go first
+    (« 06-12-34-56-78 »), then addresses piece by piece between - and _: whole, an address would take the
+    words around it along (« fiche-paul.agent@fs05.fr-… »); a piece holding part
+    of one cut by a hyphen (« paul@mairie » of « paul@mairie-x.fr ») goes whole."""
+    pieces = [scrub(piece, "", "", name="") for piece in re.split(r"[-_]+", PHONE.sub(" ", stem))]
     return slugify(" ".join(p for p in pieces if not AT.search(p)), 60)
 
 

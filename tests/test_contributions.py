@@ -484,6 +484,7 @@ def test_a_file_name_never_publishes_an_email_address_or_a_phone_number():
     assert uploads.check("fiche-paul.agent@fs05.fr-0612345678.pdf", PDF, 10_000).name == "fiche.pdf"
     assert uploads.check("Note_06-12-34-56-78_paul[at]mairie-x.fr.pdf", PDF, 10_000).name == "note-x-fr.pdf"
     assert uploads.check("Guide_saisonniers-2025 v2.pdf", PDF, 10_000).name == "guide-saisonniers-2025-v2.pdf"
+    assert uploads.check("Compte rendu Mme Sophie Durand.pdf", PDF, 10_000).name == "compte-rendu.pdf"
 
 
 def test_files_saved_at_once_under_one_name_each_get_their_own_name_whole(tmp_path):
