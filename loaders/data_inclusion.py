@@ -124,9 +124,9 @@ class Builder(PlaceBuilder):
         self.rejected = {"structures": 0, "services": 0}
         self.warnings = 0
         self.dropped = 0  # optional values the schema refuses
-        self.place_of: dict[str, ox.NamedNode] = {}  # structure id → place IRI
-        self.loaded_at: dict[ox.NamedNode, str] = {}  # IRI → where its record is
-        self.refused: dict[str, str] = {}  # id of a structure the schema refused → where it is
+        self.place_of: dict[str, ox.NamedNode] = {}  # structure id → place IRI, as its IRI: any source's
+        self.loaded_at: dict[ox.NamedNode, tuple[str, str]] = {}  # IRI → (source, where its record is)
+        self.refused: dict[tuple[str, str], str] = {}  # (source, id) of a structure refused → where it is
 
     def checked(self, kind: str, model: type, where: str, record: dict[str, Any]) -> bool:
         errors, warnings, dropped = di.check(model, record)
@@ -142,13 +142,16 @@ class Builder(PlaceBuilder):
             self.report.append(f"{where} : valeur ignorée, le reste est chargé ({d})")
         return True
 
-    def duplicate(self, kind: str, where: str, s: ox.NamedNode, local_id: str) -> bool:
+    def duplicate(self, kind: str, where: str, s: ox.NamedNode, source: str, local_id: str) -> bool:
         """A second record of an id would be merged into the first one's IRI (two names, two dates, two
-        addresses): it is rejected, the first kept whole."""
-        first = self.loaded_at.setdefault(s, where)
+        addresses): it is rejected, the first kept whole. The IRI is minted from the id alone
+        (data·inclusion's ids name their source, « cd05--mds-embrun »), so the same id in another source is
+        one too."""
+        first_source, first = self.loaded_at.setdefault(s, (source, where))
         if first != where:
+            why = "déjà utilisé" if first_source == source else "même id dans une autre source"
             self.rejected[kind] += 1
-            self.report.append(f"{where} : rejetée (id « {local_id} » déjà utilisé : {first})")
+            self.report.append(f"{where} : rejetée (id « {local_id} » {why} : {first})")
         return first != where
 
     def iri(self, source: str, local_id: str, kind: str) -> ox.NamedNode:
@@ -189,13 +192,15 @@ class Builder(PlaceBuilder):
     def structure(self, where: str, r: dict[str, Any]) -> None:
         written = r.get("courriel")
         if not self.checked("structures", v1.Structure, where, r):
-            self.refused[str(r.get("id"))] = where
+            self.refused[str(r.get("source")), str(r.get("id"))] = where
             return
         source, local_id = r["source"], r["id"]
         build = self.sources[source]
         t = build.public
         s = self.iri(source, local_id, "lieu")
-        if self.duplicate("structures", where, s, local_id):
+        if self.duplicate("structures", where, s, source, local_id):
+            if self.loaded_at[s][0] != source:  # its source's services are not the other's place's
+                self.refused[source, local_id] = where
             return
         self.place_of[local_id] = s
         address = {prop: r.get(key) for key, prop in di.ADDRESS_PROPERTIES.items()}
@@ -237,17 +242,17 @@ class Builder(PlaceBuilder):
         written = r.get("courriel")
         if not self.checked("services", v1.Service, where, r):
             return
-        place = self.place_of.get(r["structure_id"])
+        refused = self.refused.get((r["source"], r["structure_id"]))
+        place = None if refused else self.place_of.get(r["structure_id"])
         if place is None:
             self.rejected["services"] += 1
-            refused = self.refused.get(r["structure_id"])
             why = f"refusée : {refused}" if refused else "absente"
             self.report.append(f"{where} : rejetée (structure « {r['structure_id']} » {why})")
             return
         build = self.sources[r["source"]]
         t, m = build.public, self.minter
         s = self.iri(r["source"], r["id"], "service")
-        if self.duplicate("services", where, s, r["id"]):
+        if self.duplicate("services", where, s, r["source"], r["id"]):
             return
         build.services += 1
         named(t, s, r["nom"], "schema:Service")

@@ -457,6 +457,26 @@ def test_a_malformed_personal_e_mail_still_keeps_its_phone_private(base_iri: str
     assert values[False] == {mobile, written}
 
 
+def test_the_same_id_in_two_sources_is_one_iri_so_the_second_is_refused_with_its_services(
+    base_iri: str, tmp_path: Path
+) -> None:
+    """An IRI is minted from the id alone: « 1 » of source B would be A's « 1 ». B's is rejected saying so,
+    and B's service of « 1 » is not attached to A's place."""
+    first = fixture_records("structures.json")[0] | {"source": "source-a", "id": "1"}
+    second = first | {"source": "source-b", "nom": "Autre structure"}
+    service = fixture_records("services.jsonl")[0] | {"source": "source-b", "id": "b-1", "structure_id": "1"}
+    (tmp_path / "s.json").write_text(json.dumps([first, second]), encoding="utf-8")
+    (tmp_path / "v.json").write_text(json.dumps([service]), encoding="utf-8")
+    store = OxigraphStore(base_iri)
+    result = data_inclusion.build(tmp_path / "s.json", tmp_path / "v.json", store.minter, store)
+    assert (
+        "s.json ligne 2 : rejetée (id « 1 » même id dans une autre source : s.json ligne 1)" in result.report
+    )
+    assert "v.json ligne 1 : rejetée (structure « 1 » refusée : s.json ligne 2)" in result.report
+    write(store, result)
+    assert di.export(store).services == []
+
+
 def test_free_texts_keep_their_record_s_own_desk_number_and_no_other(base_iri: str, tmp_path: Path) -> None:
     """The number a record publishes in its telephone field stays in its texts (« rendez-vous au 04 … »);
     another is removed, and so is a service's number given with a named person (that person's)."""
