@@ -46,7 +46,8 @@ class SourceError(Exception):
 def read_text(path: Path, encoding: str = "utf-8", what: str = "file") -> str:
     """A text file, gzipped when its name ends in .gz, without its BOM (Excel's « CSV UTF-8 » has one);
     unreadable → SourceError. Text of another encoding names its line: what French Excel saves as plain
-    « CSV » is Windows-1252, so the message says how to save it again (in French, for whoever made it)."""
+    « CSV » is Windows-1252, so the message says how to save it again (in French, for whoever made it): as
+    « CSV UTF-8 » for a CSV, in UTF-8 for any other."""
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
         with opener(path, "rb") as f:
@@ -56,10 +57,12 @@ def read_text(path: Path, encoding: str = "utf-8", what: str = "file") -> str:
     try:
         return data.decode(encoding).removeprefix("\ufeff")
     except UnicodeDecodeError as e:
+        how = "enregistrez-le en UTF-8"
+        if path.name.lower().removesuffix(".gz").endswith(".csv"):
+            how = "dans Excel ou LibreOffice, enregistrez-le au format « CSV UTF-8 »"
         raise SourceError(
             path,
-            f"le fichier n'est pas en {encoding.upper()} (octet illisible 0x{data[e.start]:02x}) : "
-            "dans Excel ou LibreOffice, enregistrez-le au format « CSV UTF-8 »",
+            f"le fichier n'est pas en {encoding.upper()} (octet illisible 0x{data[e.start]:02x}) : {how}",
             data[: e.start].count(b"\n") + 1,
         ) from None
 

@@ -303,7 +303,7 @@ def test_rejected_record_and_bad_file(base_iri: str, tmp_path: Path, capsys) -> 
 def test_an_excel_csv_is_read_and_another_encoding_is_named(tmp_path: Path) -> None:
     """Structures saved by French Excel as « CSV UTF-8 » (a BOM, « ; ») read as their comma file does (the
     tester's was refused for « no 'id' column »); saved as plain « CSV » (Windows-1252), the file is
-    refused in French with its line and how to save it again."""
+    refused in French with its line and how to save it again (a JSON file in UTF-8, not as a CSV)."""
     records = [
         {k: v for k, v in r.items() if not isinstance(v, list)} for r in fixture_records("structures.json")
     ]
@@ -321,6 +321,10 @@ def test_an_excel_csv_is_read_and_another_encoding_is_named(tmp_path: Path) -> N
     windows.write_text((tmp_path / "comma.csv").read_text(encoding="utf-8"), encoding="cp1252")
     with pytest.raises(SourceError, match=r"windows\.csv:2: le fichier n'est pas en UTF-8 .*« CSV UTF-8 »"):
         data_inclusion.read_records(windows)
+    jsonl = tmp_path / "windows.jsonl.gz"
+    jsonl.write_bytes(gzip.compress('{"nom": "Chambéry"}'.encode("cp1252")))
+    with pytest.raises(SourceError, match=r"windows\.jsonl\.gz:1: .* 0xe9\) : enregistrez-le en UTF-8$"):
+        data_inclusion.read_records(jsonl)
 
 
 def test_free_texts_publish_no_contact_details(base_iri: str, tmp_path: Path) -> None:
