@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+from conftest import wait_until
 from contrib_helpers import csrf_of, form_data
 from fastapi.testclient import TestClient
 from pages_helpers import serve
@@ -497,10 +498,11 @@ def test_lists_and_search_answer_from_their_index_while_the_server_is_down(tmp_p
         )
         settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
         with TestClient(create_app(settings, store)) as client:
-            deadline = time.monotonic() + 120
-            while client.get("/recherche.json", params={"q": "pangolin"}).json().get("total") != 2:
-                assert time.monotonic() < deadline, "the index was never built"
-                time.sleep(0.5)
+            wait_until(
+                lambda: client.get("/recherche.json", params={"q": "pangolin"}).json().get("total") == 2,
+                120,
+                "the index's first build",
+            )
             assert "12 rue des Pangolins" in client.get("/projets").text
             os.kill(server.process.pid, signal.SIGSTOP)
             try:
@@ -585,13 +587,16 @@ def outage(tmp_path_factory) -> Iterator[TestClient]:
         store.replace_graph(graph, triples, GraphMeta("essai", "essai"))
         settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
         with TestClient(create_app(settings, store)) as client:
-            deadline = time.monotonic() + 120
-            while client.get("/recherche.json", params={"q": "bus"}).json().get("total") != 2:
-                assert time.monotonic() < deadline, "the index was never built"
-                time.sleep(0.5)
-            while client.get("/telechargements.json").json()["version"] != store.version:
-                assert time.monotonic() < deadline, "the downloads were never built"
-                time.sleep(0.5)
+            wait_until(
+                lambda: client.get("/recherche.json", params={"q": "bus"}).json().get("total") == 2,
+                120,
+                "the index's first build",
+            )
+            wait_until(
+                lambda: client.get("/telechargements.json").json()["version"] == store.version,
+                120,
+                "the downloads' first build",
+            )
             os.kill(server.process.pid, signal.SIGSTOP)
             time.sleep(remote.VERSION_TTL + 0.1)  # past the second a version read is trusted
             yield client  # store_of resumes the server before stopping it
