@@ -27,13 +27,14 @@ from graph.describe import LABEL_PROPS
 from graph.namespaces import ORG, sparql_prefixes
 from graph.search import LISTS
 from graph.sparql_text import values
-from graph.store import DEFAULT_GRAPH, Store
+from graph.store import DEFAULT_GRAPH, Store, StoreError
 
 NQUADS = "communs-services.nq.gz"
 DATA_INCLUSION_DIR = "data-inclusion"  # /telechargements/data-inclusion/structures.json …
 DATA_INCLUSION_TITLE = "Lieux et services au schéma data·inclusion {package} : {name}"
 SETTLE = 1.0  # seconds after a write before a build: one change is several updates (an acceptance's)
 CLOSE_WAIT = 10.0  # seconds close() waits for a build under way, as the app's stop for a search refresh
+BUILD_FAILED = "the last build failed; the server's log says why"
 RETRY_AFTER = 10  # seconds a client is told to wait for a build while this process has timed none
 _P = sparql_prefixes()
 log = logging.getLogger(__name__)
@@ -274,7 +275,9 @@ class Dumps:
         """Build until the downloads are the store's version; a failed build, or the store's version
         unread after one (a remote server gone), keeps the previous build and stops (the page and the log
         say why; the next write or request tries again): an exception ending the thread would leave it
-        taken for under way, and no build would ever begin again."""
+        taken for under way, and no build would ever begin again. The public ``error`` is a ``StoreError``'s
+        message, written for users (a server named by its host only), else ``BUILD_FAILED``: any other
+        exception's text may carry the server's paths, which only the log shows."""
         while True:
             self._begun = begun = time.monotonic()
             try:
@@ -287,9 +290,10 @@ class Dumps:
                         self._thread = None
                         return
             except Exception as e:  # noqa: BLE001
-                log.warning("downloads not built: %s", e)
+                log.warning("downloads not built: %s", e, exc_info=not isinstance(e, StoreError))
                 with self._lock:
-                    self.error, self._thread = str(e), None
+                    self.error = str(e) if isinstance(e, StoreError) else BUILD_FAILED
+                    self._thread = None
                     return
 
     def close(self) -> None:

@@ -1398,7 +1398,8 @@ def test_a_failed_build_is_said_on_the_downloads_page_in_its_language_without_th
     tmp_path, territory_triples
 ):
     """The page printed the builder's exception after « La dernière génération a échoué : », in English
-    and with the server's paths. The page says it in French; the manifest (JSON) keeps the error."""
+    and with the server's paths, and the manifest (JSON) still gives them. The page says it in French; the
+    manifest says the build failed, the server's log why."""
     store = pages_store(BASE, territory_triples)
     folder = tmp_path / "dumps"
     with serve(store, tmp_path, dumps_dir=str(folder)) as url:
@@ -1410,6 +1411,8 @@ def test_a_failed_build_is_said_on_the_downloads_page_in_its_language_without_th
             return httpx.get(url + "/telechargements.json").json()["error"]
 
         wait_until(failed, 60, "the build's failure in the manifest")
+        error = failed()
+        assert "/" not in error and "Errno" not in error, error
         page = httpx.get(url + "/telechargements")
         assert "La dernière génération des fichiers a échoué" in page.text, page.text
         assert str(folder) not in page.text and "Errno" not in page.text, page.text
