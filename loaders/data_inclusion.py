@@ -124,6 +124,7 @@ class Builder(PlaceBuilder):
         self.rejected = {"structures": 0, "services": 0}
         self.warnings = 0
         self.dropped = 0  # optional values the schema refuses
+        self.communes_to_check = 0  # named otherwise than their code's commune
         self.place_of: dict[str, ox.NamedNode] = {}  # structure id → place IRI, as its IRI: any source's
         self.loaded_at: dict[ox.NamedNode, tuple[str, str]] = {}  # IRI → (source, where its record is)
         self.refused: dict[tuple[str, str], str] = {}  # (source, id) of a structure refused → where it is
@@ -232,6 +233,7 @@ class Builder(PlaceBuilder):
             given = set(name_key(name or "").split())
             communes = chain([found], (c for c in self.gz.communes.values() if c.parent == found.code))
             if not any(set(name_key(c.name).split()) <= given for c in communes):
+                self.communes_to_check += 1
                 self.report.append(
                     f"{where} : la commune « {name} » n'est pas celle du code_insee {code} ({found.name}) : "
                     f"lieu rattaché à {found.name}, à vérifier"
@@ -333,7 +335,8 @@ def build(
         f"{sum(x.services for x in b.sources.values())} chargés, {b.rejected['services']} rejetés ; "
         f"{b.warnings} avertissements du schéma ; {b.dropped} valeurs refusées par le schéma ignorées ; "
         f"{b.former_codes} codes commune résolus par un ancien code "
-        f"ou une commune déléguée ; {len(links_report)} liens owl:sameAs",
+        f"ou une commune déléguée ; {b.communes_to_check} communes à vérifier ; "
+        f"{b.hours_cut} horaires en partie ignorés ; {len(links_report)} liens owl:sameAs",
         f"sources : {sources or 'aucune'}",
         *links_report,
         *b.report,

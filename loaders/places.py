@@ -238,6 +238,7 @@ class PlaceBuilder:
         self.minter, self.gz = minter, gz
         self.report: list[str] = []
         self.former_codes = 0  # resolved through a former code or a delegated commune
+        self.hours_cut = 0  # opening hours some of whose rules were dropped
 
     def commune(self, where: str, raw: str | None) -> ox.NamedNode | None:
         """An INSEE code's current commune; a miss is reported."""
@@ -297,6 +298,7 @@ class PlaceBuilder:
         holidays, months, days of the year) is dropped and reported, the week's hours kept."""
         kept, dropped = weekly_rules(text)
         if dropped:
+            self.hours_cut += 1
             self.report.append(
                 f"{where} : horaires « {text} » : règle(s) « {' ; '.join(dropped)} » ignorée(s) (jours "
                 "fériés, vacances ou mois : seules les heures de la semaine type sont chargées)"

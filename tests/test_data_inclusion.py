@@ -511,7 +511,8 @@ def test_free_texts_keep_their_record_s_own_desk_number_and_no_other(base_iri: s
 def test_a_service_of_no_structure_is_rejected_and_holiday_rules_are_reported(base_iri: str, tmp_path: Path):
     """What the model cannot hold is named in the report: a service whose structure is not in the file
     (rejected), rules of opening hours for public holidays or months (dropped; the week's hours are
-    kept, as the tester's « Tu-Sa 14:00-18:00; Jul-Aug off » lost them whole)."""
+    kept, as the tester's « Tu-Sa 14:00-18:00; Jul-Aug off » lost them whole), and counted in its
+    summary line."""
     hours = "Mo-Fr 09:00-12:00; PH off; Jul-Aug off"
     structure = {**fixture_records("structures.json")[0], "horaires_accueil": hours}
     service = fixture_records("services.jsonl")[0]
@@ -523,6 +524,7 @@ def test_a_service_of_no_structure_is_rejected_and_holiday_rules_are_reported(ba
         tmp_path / "structures.json", tmp_path / "services.jsonl", store.minter, store
     )
     assert "2 services lus, 1 chargés, 1 rejetés" in result.report[0]
+    assert "1 horaires en partie ignorés" in result.report[0], result.report[0]
     assert any("ligne 2 : rejetée (structure « dora--nulle-part » absente)" in line for line in result.report)
     dropped = f"horaires « {hours} » : règle(s) « PH off ; Jul-Aug off » ignorée(s)"
     assert any(dropped in r for r in result.report)
@@ -602,8 +604,9 @@ def test_a_refusal_names_the_value_and_where_to_find_the_right_ones(base_iri: st
 
 
 def test_a_commune_name_that_is_not_its_code_s_is_reported(base_iri: str, tmp_path: Path) -> None:
-    """« Gap » with Abriès-Ristolas' code: the place goes to the code's commune, and the report says so; a
-    name spelt otherwise, a delegated commune under its code and a merged commune's former code do not."""
+    """« Gap » with Abriès-Ristolas' code: the place goes to the code's commune, and the report says so (and
+    counts it in its summary line); a name spelt otherwise, a delegated commune under its code and a merged
+    commune's former code do not."""
     base = fixture_records("structures.json")[0]
     communes = [
         ("Gap", "05001"),
@@ -625,6 +628,7 @@ def test_a_commune_name_that_is_not_its_code_s_is_reported(base_iri: str, tmp_pa
         "s.json ligne 1 : la commune « Gap » n'est pas celle du code_insee 05001 (Abriès-Ristolas) : "
         "lieu rattaché à Abriès-Ristolas, à vérifier"
     ]
+    assert "1 communes à vérifier" in result.report[0], result.report[0]
     write(store, result)
     gap = store.minter.thing("lieu", "dora-lieu-0")
     assert store.ask(f"ASK {{ <{gap}> <{DCTERMS}spatial> <{store.minter.thing('commune', '05001')}> }}")
