@@ -29,6 +29,9 @@ MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 NOT_WEEKLY = re.compile(
     rf"^(?:ph|sh|easter|week\b|\d{{4}}|(?!mar\b)(?:{MONTHS})\b|mar(?: \d{{1,2}})?\s*[-,]\s*(?:{MONTHS})\b)"
 )
+# A rule's list of days (« Mo-Fr,PH 09:00-12:00 »: weekdays and public holidays) and the rest of it.
+DAY_LIST = re.compile(r"^([a-z]+(?:-[a-z]+)?(?:\s*,\s*[a-z]+(?:-[a-z]+)?)+)\s+(.*)$", re.IGNORECASE)
+HOLIDAYS = {"ph", "sh"}
 
 Slot = tuple[str, str]  # ("09:00:00", "12:00:00"), xsd:time lexical forms
 
@@ -84,12 +87,29 @@ def _days(spec: str, text: str) -> list[int]:
     return days
 
 
+def _holidays_apart(rule: str) -> tuple[str, str | None]:
+    """A rule whose days list holidays among weekdays (« Mo-Fr,PH 09:00-12:00 ») → the weekdays' rule
+    (« Mo-Fr 09:00-12:00 ») and the holidays' (« PH 09:00-12:00 »), else the rule and None."""
+    m = DAY_LIST.match(rule)
+    days = [d.strip() for d in m[1].split(",")] if m else []
+    holidays = [d for d in days if d.lower() in HOLIDAYS]
+    if not m or not holidays or len(holidays) == len(days):
+        return rule, None
+    return f"{','.join(d for d in days if d not in holidays)} {m[2]}", f"{','.join(holidays)} {m[2]}"
+
+
 def weekly_rules(text: str) -> tuple[str, list[str]]:
     """An OSM opening_hours as the rules a week holds, and those dropped (to report): a rule for some
-    months is not the year's week, so it is dropped, not published as every week's hours."""
-    rules = [r.strip() for r in text.split(";") if r.strip()]
-    dropped = [r for r in rules if NOT_WEEKLY.match(_plain(r))]
-    return "; ".join(r for r in rules if r not in dropped), dropped
+    months is not the year's week, so it is dropped, not published as every week's hours; holidays listed
+    with weekdays are dropped from the list, the weekdays' hours kept."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    for rule in filter(None, (r.strip() for r in text.split(";"))):
+        rule, holidays = _holidays_apart(rule)
+        if holidays:
+            dropped.append(holidays)
+        (dropped if NOT_WEEKLY.match(_plain(rule)) else kept).append(rule)
+    return "; ".join(kept), dropped
 
 
 def parse_week(text: str | None) -> dict[str, list[Slot]]:

@@ -90,11 +90,14 @@ def test_week_hours() -> None:
         ("Mar 15-Oct 31 Sa 09:00-12:00; PH off; SH Mo 10:00-11:00", "", ["Mar 15-Oct 31 Sa 09:00-12:00",
                                                                            "PH off", "SH Mo 10:00-11:00"]),
         ("mar 9h-12h; mar-ven 14h-17h", "mar 9h-12h; mar-ven 14h-17h", []),  # mardi, not March
+        ("Mo-Fr,PH 09:00-12:00; Sa 10:00-12:00", "Mo-Fr 09:00-12:00; Sa 10:00-12:00", ["PH 09:00-12:00"]),
+        ("PH, Sa,Su 10:00-12:00; Jul-Aug off", "Sa,Su 10:00-12:00", ["PH 10:00-12:00", "Jul-Aug off"]),
     ],
 )  # fmt: skip
 def test_rules_a_week_cannot_hold_are_dropped(text: str, kept: str, dropped: list[str]) -> None:
     """A rule for some months or days of the year is not the week's: dropped (for the report), never
-    published as every week's hours; what is left parses."""
+    published as every week's hours; holidays listed with weekdays (« Mo-Fr,PH », OSM's « weekdays and
+    public holidays ») are dropped from the list, the weekdays' hours kept; what is left parses."""
     assert weekly_rules(text) == (kept, dropped)
     parse_week(kept)
 
