@@ -5,6 +5,7 @@ twin (``/api/contributions``), the private follow-up pages (``/suivi/<jeton>``, 
 from __future__ import annotations
 
 import base64
+import contextlib
 import threading
 from typing import Any
 
@@ -21,6 +22,7 @@ from api.named_queries import refusals
 from api.uploads import INLINE, TYPES, UploadError, locate
 from graph import contributions as model
 from graph.contact import EMAIL_REMOVED, NAME_REMOVED, PHONE_REMOVED
+from graph.store import StoreError
 
 router = APIRouter()
 
@@ -33,10 +35,17 @@ def propose_form(request: Request) -> HTMLResponse:
         return sign_in_redirect(request)  # back to the form, filled
     # The autocomplete's index is built while the visitor reads the form.
     if shared.state(request).territories is None:
-        threading.Thread(target=shared.territory_index, args=(request,), daemon=True).start()
+        threading.Thread(target=_warm_up, args=(request,), daemon=True, name="territory-index").start()
     content, _ = shared.posted(request.query_params.getlist)
     report = shared.report_of(request, content, language(request))
     return shared.page(request, "contrib_form.html", shared.form_context(request, content, {}, report=report))
+
+
+def _warm_up(request: Request) -> None:
+    """Ahead of the autocomplete, best effort: with the store down, the next request that needs the index
+    builds it (and tells of the outage)."""
+    with contextlib.suppress(StoreError):
+        shared.territory_index(request)
 
 
 @router.post("/ressources/proposer", response_class=HTMLResponse)

@@ -398,6 +398,24 @@ def test_a_proposal_or_a_decision_waiting_for_a_hung_server_holds_no_other_reque
         assert set(answers.values()) == {(True, 503, True)}, str(answers)
 
 
+def test_the_form_warms_its_autocomplete_quietly_while_the_server_is_down(tmp_path, monkeypatch):
+    """The proposal form builds the autocomplete's index in the background: with the server down, that
+    thread died of the outage, an error no one reads (the next request that needs the index builds it)."""
+    failures: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", failures.append)
+    with store_of("oxigraph", tmp_path) as (store, server):
+        settings = Settings(store=":memory:", secret_key="s" * 32, uploads_dir=str(tmp_path))
+        with TestClient(create_app(settings, store)) as client:
+            os.kill(server.process.pid, signal.SIGSTOP)
+            time.sleep(remote.VERSION_TTL + 0.1)  # past the second a version read is trusted
+            client.get("/ressources/proposer")
+            warming = [t for t in threading.enumerate() if t.name == "territory-index"]
+            assert warming, "no warm-up started"
+            for thread in warming:
+                thread.join(remote.ANSWER_WITHIN + 5)
+        assert not failures, [f.exc_value for f in failures]
+
+
 def test_a_server_hung_at_start_up_is_unavailable_within_seconds_and_found_out_when_back(tmp_path):
     """A server stopped just after the app read its version (at start-up) held the first /sparql queries
     until their 30 s deadline, then answered 504: the version was still trusted, and the server's kind
