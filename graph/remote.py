@@ -289,6 +289,9 @@ class RemoteStore(Store):
         return EMPTY_GRAPH
 
     def _dataset(self, public: bool) -> dict[str, list[str]]:
+        """Every read naming a dataset reads the version first (a public one through ``public_graphs``), as
+        ``answer`` does: a hung server is then down within ``ANSWER_WITHIN``, not at the read's timeout."""
+        _ = self.version
         graphs = (self.public_graphs() if public else self.graphs()) or [self.empty_graph()]
         return {"default-graph-uri": graphs, "named-graph-uri": graphs}
 
