@@ -27,6 +27,9 @@ from loaders import rdf as rdf_loader
 
 EXIT_BAD_INPUT = 2
 EXIT_INVALID = 1
+INDEX_LOCKED = (
+    "l'index est en cours d'écriture par un autre processus (communs serve ?) : réessayez dans un moment"
+)
 
 
 class UsageError(Exception):
@@ -90,6 +93,7 @@ def _opened(settings: Settings, read_only: bool = False) -> contextlib.closing[S
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     with _opened(settings) as store:
+        _index_free(store, settings)
         started = time.perf_counter()
         print("ontologie et vocabulaires")
         write(store, rdf_loader.ontology(store.minter), args.report)
@@ -112,6 +116,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     if args.services and args.kind != "data-inclusion":
         raise UsageError(f"{args.kind} takes one file")
     with _opened(settings) as store:
+        _index_free(store, settings)
         total = None
         if args.kind == "rdf" and isinstance(store, OxigraphStore):
             # Into new graphs of an embedded store: streamed (scanned, then bulk-loaded) instead of held
@@ -129,6 +134,20 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _index_free(store: Store, settings: Settings) -> None:
+    """Asked before the store is written: a command stopped by the index after writing it said « réessayez »
+    with its data already in, and the retry wrote them again."""
+    if settings.store == ":memory:":
+        return
+    cat = search.Catalog(store, settings.index_path(), build=False)
+    try:
+        cat.check_free()
+    except search.IndexLocked:
+        raise StoreError(INDEX_LOCKED) from None
+    finally:
+        cat.close()
+
+
 def _index(store: Store, settings: Settings) -> None:
     """Offline writes bring the lists and search index along: a server started next opens it at the
     store's version instead of building it while it serves."""
@@ -140,10 +159,7 @@ def _index(store: Store, settings: Settings) -> None:
     try:
         search.Catalog(store, settings.index_path()).close()
     except search.IndexLocked:  # its words are the server's: here one French line says what to do
-        raise StoreError(
-            "l'index est en cours d'écriture par un autre processus (communs serve ?) : "
-            "réessayez dans un moment"
-        ) from None
+        raise StoreError(INDEX_LOCKED) from None
     print(f"index des listes et de la recherche à jour en {time.perf_counter() - started:.1f} s")
 
 

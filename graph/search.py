@@ -389,6 +389,12 @@ class Catalog:
         finally:
             self.busy.release()
 
+    def check_free(self) -> None:
+        """``IndexLocked`` if another process writes the file now: a command asks before it writes the
+        store, rather than write it and then stop on the index."""
+        self._begin(0)
+        self.db.execute("ROLLBACK")
+
     def _adopt(self, version: int) -> None:
         """The file is at ``version``, written by another process (or this one's build apart): what this
         object keeps of it in memory is read again, so pages and their ETags say that version."""

@@ -1014,11 +1014,12 @@ def test_a_server_adopts_the_version_another_process_wrote_in_the_index(store: O
     reopened.close()
 
 
-def test_an_import_meeting_an_index_another_process_writes_says_so_in_french_in_one_line(
+def test_an_import_meeting_an_index_another_process_writes_says_so_in_french_and_writes_nothing(
     store: OxigraphStore,
 ) -> None:
     """``communs import`` while a server wrote the index ended on the server's English words, « this
-    server reads it as it is ». It says in one French line what happens and what to do, and exits 2."""
+    server reads it as it is ». It says in one French line what happens and what to do, and exits 2; it
+    wrote the store first, then said « réessayez »: it asks for the index before, and writes nothing."""
     search.Catalog(store).close()
     store.close()
     index = store.path.with_name(store.path.name + ".index.sqlite")
@@ -1037,3 +1038,4 @@ def test_an_import_meeting_an_index_another_process_writes_says_so_in_french_in_
         "communs: error: l'index est en cours d'écriture par un autre processus (communs serve ?) : "
         "réessayez dans un moment\n"
     )
+    assert BASE + "graph/alpes" not in OxigraphStore(BASE, store.path).graphs()
