@@ -43,6 +43,30 @@ SERVICE_TEXTS = {
 LIST_FIELDS = {"reseaux_porteurs", "zone_eligibilite", *(name for name, _, _ in SERVICE_LISTS)}
 OSM_DAYS = tuple(day[:2] for day in DAYS)  # Mo, Tu… as OpenStreetMap writes them
 FILES = ("structures.json", "services.json", "structures.csv", "services.csv")
+# The package's refusals (pydantic's, in English) as a French agent reads them, by error type; {…} is the
+# error's context. A date refused by the package's own rule (« au 21e siècle ») is already in French.
+REFUSALS = {
+    "string_type": "texte attendu",
+    "string_too_short": "trop court, {min_length} caractères au moins",
+    "string_too_long": "trop long, {max_length} caractères au plus",
+    "string_pattern_mismatch": "ne suit pas le format attendu ({pattern})",
+    "too_short": "{min_length} valeur au moins",
+    "set_type": "liste de valeurs attendue",
+    "list_type": "liste de valeurs attendue",
+    "date_type": "date valide attendue, au format AAAA-MM-JJ",
+    "date_parsing": "date valide attendue, au format AAAA-MM-JJ",
+    "date_from_datetime_parsing": "date valide attendue, au format AAAA-MM-JJ",
+    "date_from_datetime_inexact": "date valide attendue, au format AAAA-MM-JJ",
+    "float_type": "nombre attendu",
+    "float_parsing": "nombre attendu",
+    "int_type": "nombre entier attendu",
+    "int_parsing": "nombre entier attendu",
+    "int_from_float": "nombre entier attendu",
+    "greater_than_equal": "{ge:g} au moins",
+    "url_type": "adresse web attendue, commençant par https://",
+    "url_parsing": "adresse web attendue, commençant par https://",
+    "url_scheme": "adresse web attendue, commençant par https:// ou http://",
+}
 
 
 def check(model: type[pydantic.BaseModel], record: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
@@ -91,7 +115,12 @@ def _message(model: type[pydantic.BaseModel], err: pydantic_core.ErrorDetails) -
         page = ref and f"{vocab.REPOSITORY}/blob/v{vocab.package_version()}/schemas/v1/extra/{ref.name}.json"
         hint = f"voir la liste : {page}" if page else f"attendu : {err.get('ctx', {}).get('expected')}"
         return f"{where} : valeur inconnue{quoted} ; {hint}"
-    return f"{where}{quoted} : {err['msg']}"
+    ctx = err.get("ctx", {})
+    if err["type"] == "value_error":  # the package's own rule, in French; or pydantic's e-mail check
+        text = "adresse e-mail invalide" if "reason" in ctx else str(ctx.get("error", err["msg"]))
+    else:
+        text = REFUSALS[err["type"]].format(**ctx) if err["type"] in REFUSALS else err["msg"]
+    return f"{where}{quoted} : {text}"
 
 
 def _types(annotation: Any) -> set[Any]:

@@ -603,6 +603,53 @@ def test_a_refusal_names_the_value_and_where_to_find_the_right_ones(base_iri: st
     ]
 
 
+def test_every_kind_of_refusal_is_said_in_french_with_its_field_and_value(
+    base_iri: str, tmp_path: Path
+) -> None:
+    """The report is read by a département's agent: a wrong type, a length, a date, a pattern, a web or
+    e-mail address, a minimum were pydantic's English (« String should have at least 3 characters »)."""
+    structure = fixture_records("structures.json")[0]
+    service = fixture_records("services.jsonl")[0] | {"structure_id": structure["id"]}
+    bad_structures = [
+        {"nom": "AB"},
+        {"nom": "Maison " * 25},
+        {"nom": 12},
+        {"date_maj": "12/03/2025"},
+        {"date_maj": "1999-01-01"},
+        {"siret": "1234567890123a"},
+        {"latitude": "quarante-quatre"},
+        {"courriel": "accueil@mairie"},
+        {"site_web": "ftp://mairie.fr"},
+        {"reseaux_porteurs": "caf"},
+    ]
+    bad_services = [{"nombre_semaines": 0}, {"nombre_semaines": 1.5}, {"publics": []}]
+    records = [structure] + [
+        structure | b | {"id": f"{structure['id']}-{i}"} for i, b in enumerate(bad_structures)
+    ]
+    services = [service | b | {"id": f"{service['id']}-{i}"} for i, b in enumerate(bad_services)]
+    (tmp_path / "s.json").write_text(json.dumps(records), encoding="utf-8")
+    (tmp_path / "v.json").write_text(json.dumps(services), encoding="utf-8")
+    store = with_vocabularies(OxigraphStore(base_iri))
+    report = data_inclusion.build(tmp_path / "s.json", tmp_path / "v.json", store.minter, store).report
+    said = [line.split(" : ", 1)[1] for line in report if " ligne " in line]
+    ignored = "valeur ignorée, le reste est chargé"
+    assert said == [
+        "rejetée (nom « AB » : trop court, 3 caractères au moins)",
+        f"rejetée (nom « {'Maison ' * 25} » : trop long, 150 caractères au plus)",
+        "rejetée (nom « 12 » : texte attendu)",
+        "rejetée (date_maj « 12/03/2025 » : date valide attendue, au format AAAA-MM-JJ)",
+        "rejetée (date_maj « 1999-01-01 » : La date de dernière modification doit être au 21e siècle.)",
+        f"{ignored} (siret « 1234567890123a » : ne suit pas le format attendu (^\\d{{14}}$))",
+        f"{ignored} (latitude « quarante-quatre » : nombre attendu)",
+        f"{ignored} (courriel « accueil@mairie » : adresse e-mail invalide)",
+        f"{ignored} (site_web « ftp://mairie.fr » : adresse web attendue, commençant par https:// ou http://)",
+        f"{ignored} (reseaux_porteurs « caf » : liste de valeurs attendue)",
+        f"{ignored} (nombre_semaines « 0 » : 1 au moins)",
+        f"{ignored} (nombre_semaines « 1.5 » : nombre entier attendu)",
+        f"{ignored} (publics : 1 valeur au moins)",
+    ]
+
+
 def test_a_commune_name_that_is_not_its_code_s_is_reported(base_iri: str, tmp_path: Path) -> None:
     """« Gap » with Abriès-Ristolas' code: the place goes to the code's commune, and the report says so (and
     counts it in its summary line); a name spelt otherwise, a delegated commune under its code and a merged
