@@ -156,6 +156,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Cette ressource a été publiée, puis retirée par la modération : cet IRI ne décrit plus rien.",
         "This resource was published, then withdrawn by the moderators: this IRI describes nothing now.",
     ),
+    "removed_text": (
+        "Cette ressource a été importée d'une source, puis retirée de cette source le {date} : cet IRI ne "
+        "décrit plus rien.",
+        "This resource was imported from a source, then removed from it on {date}: this IRI describes "
+        "nothing now.",
+    ),
     "home_lead": (
         "Une ressource ouverte et participative sur l'accès aux services au public dans les territoires de "
         "montagne et ruraux : projets, territoires, acteurs, lieux de services et ressources partagées, "

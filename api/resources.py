@@ -29,7 +29,7 @@ from graph import formats, matching, search
 from graph.catalog import meta_entry
 from graph.describe import Description, Text, describe, group_by_predicate, incoming, pick
 from graph.formats import curie
-from graph.namespaces import CS, DCTERMS, RDF, RDFS, SCHEMA, SKOS, VOID, XSD, slugify
+from graph.namespaces import CS, DCTERMS, PROV, RDF, RDFS, SCHEMA, SKOS, VOID, XSD, slugify
 
 router = APIRouter()
 
@@ -77,8 +77,12 @@ def dereference(request: Request, kind: str, key: str) -> Response:
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(target + query, 301, headers={"Vary": "Accept"})
     status = 200 if desc.exists else 404
-    # A contributed resource deleted after it was public is gone (410), not unknown.
+    # A contributed resource deleted after it was public is gone (410), not unknown; so is what an import's
+    # source no longer has (loaders.data_inclusion.removed): its twins say since when.
     if not desc.exists and kind == "ressource" and contributions_of(request).withdrawn(key):
+        status = 410
+    removed = removed_on(desc)
+    if removed:
         status = 410
     if fmt is not formats.HTML:
         headers = {
@@ -95,13 +99,21 @@ def dereference(request: Request, kind: str, key: str) -> Response:
             rows = [dict(zip(ROW, (t.subject, t.predicate, t.object), strict=True)) for t in triples]
             body = formats.write_rows(fmt, ROW, rows)
         return Response(body, status, headers=headers, media_type=fmt.media_type)
-    if not desc.exists:
-        response = render(request, "not_found.html", {"iri": iri, "gone": status == 410}, status_code=status)
+    if status != 200:
+        context = {"iri": iri, "gone": status == 410, "removed": removed and date_text(removed, lang)}
+        response = render(request, "not_found.html", context, status_code=status)
     else:
         page = page_context(request, store, desc, lang, now)
         response = render(request, page.card.template if page.card else "resource.html", page)
     response.headers["ETag"] = etag
     return response
+
+
+def removed_on(desc: Description) -> str | None:
+    """When the source it was imported from dropped it: a thing no graph describes but by that date."""
+    by = group_by_predicate(desc.triples, desc.iri)
+    when = by.get(PROV + "invalidatedAtTime")
+    return when[0].value if when and RDF + "type" not in by else None
 
 
 def unmangled(text: str) -> str | None:

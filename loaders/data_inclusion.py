@@ -24,7 +24,7 @@ from graph import data_inclusion as di
 from graph.contact import personal_email, scrub
 from graph.formats import spreadsheet_text
 from graph.matching import name_key
-from graph.namespaces import Minter, slugify
+from graph.namespaces import CS, PROV, SCHEMA, Minter, slugify
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, lit
 from loaders import GraphLoad, ImportResult, SourceError, csv_reader, named, read_text
@@ -296,6 +296,25 @@ class Builder(PlaceBuilder):
         return ox.Literal(code)
 
 
+def removed(store: Store | None, graph: str, loaded: dict[ox.NamedNode, Any]) -> Triples:
+    """The places and services the source's graph had and this import has not, kept as the date they left
+    it (prov:invalidatedAtTime): a reuser who linked one is told it is gone (410), not that it never was.
+    An earlier removal keeps its date, unless its record is back."""
+    t = Triples()
+    if store is None:
+        return t
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    rows = store.select(
+        f"""SELECT ?s (MIN(?at) AS ?when) WHERE {{ GRAPH <{graph}> {{
+              {{ ?s a ?type VALUES ?type {{ <{CS}ServicePlace> <{SCHEMA}Service> }} }}
+              UNION {{ ?s <{PROV}invalidatedAtTime> ?at }} }} }} GROUP BY ?s"""
+    )
+    for r in rows:
+        if r["s"] not in loaded:
+            t.add(r["s"], "prov:invalidatedAtTime", r.get("when") or now)
+    return t
+
+
 def build(
     structures_path: Path, services_path: Path | None, minter: Minter, store: Store | None = None
 ) -> ImportResult:
@@ -315,6 +334,7 @@ def build(
         name = di.IMPORT_GRAPH_PREFIX + slugify(source)
         graph = minter.graph(name)
         links_report += link_same_places(build_.public, build_.places, store, graph, gz, minter)
+        build_.public += removed(store, graph, b.loaded_at)
         meta = GraphMeta(
             label=f"data·inclusion : {source}",
             source=structures_path.name,

@@ -19,10 +19,12 @@ from data_inclusion.schema import v1
 from pages_helpers import serve, wait_for_downloads
 
 from api import cli
+from api.i18n import date_text
+from api.pages import local_path
 from graph import data_inclusion as di
 from graph.contact import scrub
 from graph.dumps import Dumps
-from graph.namespaces import CS, DCTERMS
+from graph.namespaces import CS, DCTERMS, slugify
 from graph.store import OxigraphStore
 from loaders import SourceError, data_inclusion, places
 from loaders import data_inclusion_vocabularies as vocab
@@ -601,6 +603,42 @@ def test_a_refusal_names_the_value_and_where_to_find_the_right_ones(base_iri: st
         f"« famille--soins-enfants » ; voir la liste : {lists}/schemas/v1/extra/thematiques.json)",
         f"v.json ligne 2 : rejetée (structure « {nameless['id']} » refusée : s.json ligne 2)",
     ]
+
+
+def test_a_structure_a_re_import_no_longer_has_is_gone_since_that_day(base_iri: str, tmp_path: Path) -> None:
+    """A département's file imported again without one of its structures: its IRI answered 404, as if it
+    had never been. It is 410 in every format, the page and the twins saying since when, through later
+    imports too; back in the file, it is a place again."""
+    structures = fixture_records("structures.json")
+    services = fixture_records("services.jsonl")
+    gone, kept = structures[0], structures[1]
+    (tmp_path / "all.json").write_text(json.dumps(structures), encoding="utf-8")
+    (tmp_path / "less.json").write_text(json.dumps(structures[1:]), encoding="utf-8")
+    (tmp_path / "v.json").write_text(
+        json.dumps([s for s in services if s["structure_id"] != gone["id"]]), encoding="utf-8"
+    )
+    store = with_vocabularies(OxigraphStore(base_iri))
+    write(store, data_inclusion.build(tmp_path / "all.json", None, store.minter, store))
+    for _ in range(2):  # the second re-import keeps what the first one removed
+        write(store, data_inclusion.build(tmp_path / "less.json", tmp_path / "v.json", store.minter, store))
+    place = store.minter.thing("lieu", slugify(gone["id"], 120))
+    (when,) = [
+        t.object.value
+        for t in store.construct(f"CONSTRUCT {{ <{place}> ?p ?o }} WHERE {{ <{place}> ?p ?o }}")
+    ]
+    with serve(store, tmp_path) as url:
+        path = url + local_path(place, base_iri)
+        page = httpx.get(path)
+        assert page.status_code == 410, page.text
+        assert f"retirée de cette source le {date_text(when, 'fr')}" in page.text
+        turtle = httpx.get(path + ".ttl")
+        assert turtle.status_code == 410 and "invalidatedAtTime" in turtle.text and when in turtle.text
+        assert httpx.get(path + ".jsonld").status_code == 410
+        still = store.minter.thing("lieu", slugify(kept["id"], 120))
+        assert httpx.get(url + local_path(still, base_iri)).status_code == 200
+    write(store, data_inclusion.build(tmp_path / "all.json", None, store.minter, store))
+    assert not store.ask(f"ASK {{ <{place}> <http://www.w3.org/ns/prov#invalidatedAtTime> ?when }}")
+    assert store.ask(f"ASK {{ <{place}> a <{CS}ServicePlace> }}")
 
 
 def test_every_kind_of_refusal_is_said_in_french_with_its_field_and_value(
