@@ -67,6 +67,12 @@ REFUSALS = {
     "url_parsing": "adresse web attendue, commençant par https://",
     "url_scheme": "adresse web attendue, commençant par https:// ou http://",
 }
+# What a field's format is, said rather than its regular expression (a field not here shows the latter).
+FORMATS = {
+    "siret": "14 chiffres attendus",
+    "code_postal": "5 chiffres attendus",
+    "code_insee": "5 chiffres attendus, ou 2A/2B et 3 chiffres pour la Corse",
+}
 
 
 def check(model: type[pydantic.BaseModel], record: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
@@ -109,6 +115,8 @@ def _message(model: type[pydantic.BaseModel], err: pydantic_core.ErrorDetails) -
     quoted = f" « {value} »" if isinstance(value, str | int | float) else ""
     if err["type"] == "missing":
         return f"{where} : champ obligatoire absent"
+    if where in FORMATS and err["type"] == "string_pattern_mismatch":
+        return f"{where}{quoted} : {FORMATS[where]}"
     if err["type"] in ("enum", "literal_error"):
         f = model.model_fields.get(where)
         ref = next((r for r in vocab.LISTS if f and r.enum in _types(f.annotation)), None)

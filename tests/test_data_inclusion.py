@@ -645,7 +645,8 @@ def test_every_kind_of_refusal_is_said_in_french_with_its_field_and_value(
     base_iri: str, tmp_path: Path
 ) -> None:
     """The report is read by a département's agent: a wrong type, a length, a date, a pattern, a web or
-    e-mail address, a minimum were pydantic's English (« String should have at least 3 characters »)."""
+    e-mail address, a minimum were pydantic's English (« String should have at least 3 characters »), and a
+    code's format its regular expression (« ^\\d{14}$ »)."""
     structure = fixture_records("structures.json")[0]
     service = fixture_records("services.jsonl")[0] | {"structure_id": structure["id"]}
     bad_structures = [
@@ -655,6 +656,8 @@ def test_every_kind_of_refusal_is_said_in_french_with_its_field_and_value(
         {"date_maj": "12/03/2025"},
         {"date_maj": "1999-01-01"},
         {"siret": "1234567890123a"},
+        {"code_postal": "5000A"},
+        {"code_insee": "05-01"},
         {"latitude": "quarante-quatre"},
         {"courriel": "accueil@mairie"},
         {"site_web": "ftp://mairie.fr"},
@@ -677,7 +680,9 @@ def test_every_kind_of_refusal_is_said_in_french_with_its_field_and_value(
         "rejetée (nom « 12 » : texte attendu)",
         "rejetée (date_maj « 12/03/2025 » : date valide attendue, au format AAAA-MM-JJ)",
         "rejetée (date_maj « 1999-01-01 » : La date de dernière modification doit être au 21e siècle.)",
-        f"{ignored} (siret « 1234567890123a » : ne suit pas le format attendu (^\\d{{14}}$))",
+        f"{ignored} (siret « 1234567890123a » : 14 chiffres attendus)",
+        f"{ignored} (code_postal « 5000A » : 5 chiffres attendus)",
+        f"{ignored} (code_insee « 05-01 » : 5 chiffres attendus, ou 2A/2B et 3 chiffres pour la Corse)",
         f"{ignored} (latitude « quarante-quatre » : nombre attendu)",
         f"{ignored} (courriel « accueil@mairie » : adresse e-mail invalide)",
         f"{ignored} (site_web « ftp://mairie.fr » : adresse web attendue, commençant par https:// ou http://)",
