@@ -67,11 +67,15 @@ REFUSALS = {
     "url_parsing": "adresse web attendue, commençant par https://",
     "url_scheme": "adresse web attendue, commençant par https:// ou http://",
 }
-# What a field's format is, said rather than its regular expression (a field not here shows the latter).
+# What a field's format is, said rather than its regular expression (a field not here shows the latter),
+# or than why the first of the alternatives it accepts refused the value.
 FORMATS = {
     "siret": "14 chiffres attendus",
     "code_postal": "5 chiffres attendus",
     "code_insee": "5 chiffres attendus, ou 2A/2B et 3 chiffres pour la Corse",
+    "zone_eligibilite": "code de territoire attendu : de commune (5 chiffres, ou 2A/2B et 3 chiffres), "
+    "de département (2 ou 3 chiffres, ou 2A/2B), d'EPCI (9 chiffres), de pays (99100 pour la France) "
+    "ou « france »",
 }
 
 
@@ -115,7 +119,8 @@ def _message(model: type[pydantic.BaseModel], err: pydantic_core.ErrorDetails) -
     quoted = f" « {value} »" if isinstance(value, str | int | float) else ""
     if err["type"] == "missing":
         return f"{where} : champ obligatoire absent"
-    if where in FORMATS and err["type"] == "string_pattern_mismatch":
+    # A union refuses a value once per alternative, each error's loc ending with the alternative's name.
+    if where in FORMATS and (err["type"] == "string_pattern_mismatch" or len(err["loc"]) > 2):
         return f"{where}{quoted} : {FORMATS[where]}"
     if err["type"] in ("enum", "literal_error"):
         f = model.model_fields.get(where)
