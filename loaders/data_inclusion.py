@@ -17,6 +17,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import pyoxigraph as ox
 from data_inclusion.schema import v1
 
@@ -35,6 +36,8 @@ from loaders.places import Place, PlaceBuilder, insee_code, link_same_places, nu
 
 # a decimal comma is read here; the package's own lax parsing reads the rest ("12" for an int)
 NUMBERS = {"latitude", "longitude", "volume_horaire_hebdomadaire"}
+# date_maj as the package reads it: a midnight datetime or a timestamp, which fromisoformat refuses
+DATE = pydantic.TypeAdapter(dt.date)
 
 
 def read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -210,7 +213,7 @@ class Builder(PlaceBuilder):
         coords = (float(lat), float(lon)) if lat is not None and lon is not None else (None, None)
         types = ["schema:Place", "cs:ServicePlace"]
         build.places.append(self.place(t, s, r["nom"], types, local_id, address, commune, *coords))
-        t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
+        t.add(s, "dcterms:modified", lit(DATE.validate_python(r["date_maj"])))
         names = " ".join(filter(None, (r["nom"], r.get("commune"))))
         published = self.desk_contact(r, s, names, written)
         t.add(s, "schema:description", _prose(r.get("description"), published), "fr")
@@ -264,7 +267,7 @@ class Builder(PlaceBuilder):
         # Given with a named person, they are that person's.
         published = [] if name else self.desk_contact(r, s, r["nom"], written)
         t.add(s, "schema:description", _prose(r["description"], published), "fr")
-        t.add(s, "dcterms:modified", lit(dt.date.fromisoformat(str(r["date_maj"]))))
+        t.add(s, "dcterms:modified", lit(DATE.validate_python(r["date_maj"])))
         t.add(s, "dcterms:source", _link(r.get("lien_source")))
         if r.get("type"):
             t.add(s, "dcterms:type", ox.NamedNode(vocab.concept(m, "types-de-services", r["type"])))

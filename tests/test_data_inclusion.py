@@ -693,6 +693,31 @@ def test_every_kind_of_refusal_is_said_in_french_with_its_field_and_value(
     ]
 
 
+def test_a_date_the_package_accepts_is_read_as_it_reads_it(base_iri: str, tmp_path: Path) -> None:
+    """The package reads a midnight datetime or a timestamp as a date: the import stopped on it with a
+    Python error (it was read again as an ISO date), losing the whole file. A number that is not a
+    timestamp at midnight (20250101) is refused saying the format."""
+    structure = fixture_records("structures.json")[0]
+    service = fixture_records("services.jsonl")[0] | {"structure_id": f"{structure['id']}-a"}
+    dates = {"a": "2025-01-01T00:00:00", "b": 1735689600, "c": 20250101}
+    records = [structure | {"id": f"{structure['id']}-{k}", "date_maj": d} for k, d in dates.items()]
+    (tmp_path / "s.json").write_text(json.dumps(records), encoding="utf-8")
+    (tmp_path / "v.json").write_text(
+        json.dumps([service | {"date_maj": "2025-01-02T00:00:00"}]), encoding="utf-8"
+    )
+    store = with_vocabularies(OxigraphStore(base_iri))
+    result = data_inclusion.build(tmp_path / "s.json", tmp_path / "v.json", store.minter, store)
+    assert [line for line in result.report if " ligne " in line] == [
+        "s.json ligne 3 : rejetée (date_maj « 20250101 » : date valide attendue, au format AAAA-MM-JJ)"
+    ]
+    write(store, result)
+    xsd_date = "http://www.w3.org/2001/XMLSchema#date"
+    rows = store.select(
+        f"SELECT ?d WHERE {{ ?s <{DCTERMS}modified> ?d FILTER(DATATYPE(?d) = <{xsd_date}>) }}"
+    )
+    assert sorted(r["d"].value for r in rows) == ["2025-01-01", "2025-01-01", "2025-01-02"]
+
+
 def test_a_territory_code_is_refused_once_saying_every_kind_it_may_be(base_iri: str, tmp_path: Path) -> None:
     """zone_eligibilite takes a commune's, a département's, an EPCI's or a country's code: the package
     refuses a wrong one once per kind, and the first reason (« trop court, 5 caractères au moins » for
