@@ -66,6 +66,9 @@ TEXT_PROPS = (  # searched beside the labels
     f"<{SCHEMA}description> <{CS}objectives> <{CS}stakes> <{SKOS}definition> <{SKOS}altLabel>"
     f" <{DCTERMS}description> <{SCHEMA}abstract>"
 )
+# The names of the services a place offers, its own or its networks' (the France Services bundle): people
+# look for where to get help with something (« RSA », « carte grise »), not for a place's name.
+OFFERED = f"^<{CS}offeredAt>/<{SCHEMA}name>|<{CS}network>/<{CS}networkService>/<{SCHEMA}name>"
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ ROLLUP_KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux")
 
 
 LEVELS = ("region", "departement", "epci", "commune")  # the facets a place's territories give (its closure)
-SCHEMA_VERSION = "19"
+SCHEMA_VERSION = "20"
 LABELS_KEPT = 20_000  # labels cached between two versions
 NAMES_KEPT = 1_000  # territories' names whose items said elsewhere are kept (Catalog._left_out)
 LAST = 2**62  # an offset past any list (a page number in a URL may be any size; SQLite's are 64-bit)
@@ -196,7 +199,7 @@ CREATE TABLE IF NOT EXISTS word(term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS name(key TEXT, n INTEGER, PRIMARY KEY(key, n)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS name_n ON name(n);
 CREATE VIRTUAL TABLE IF NOT EXISTS doc USING fts5(
-  label, body, body_fr, body_en, postal, context, tokenize='unicode61 remove_diacritics 2');
+  label, body, body_fr, body_en, postal, offered, context, tokenize='unicode61 remove_diacritics 2');
 """
 BODIES = ("", "fr", "en")  # doc's text columns: in no page language (untagged, or another), French, English
 # doc's last column, the item's context: the labels of its facets' values and of its territories (the closure
@@ -207,6 +210,7 @@ BODIES = ("", "fr", "en")  # doc's text columns: in no page language (untagged, 
 # then « Alpes-de-Haute-Provence » is not « Haute-Alpes »).
 APART = " zt "
 OWN = "{label body body_fr body_en postal}"  # doc's columns of the item's own texts (:data:`POSTAL`)
+# Then ``offered``, a place's services (:data:`OFFERED`): searched with the context, after the own texts.
 DERIVED = (  # noqa: SIM905 - every table but state and pending
     "graph origin item facet_count facet place territory part value_label word name doc"
 ).split()
@@ -225,6 +229,7 @@ class Item:
     # keys of its labels, alternate labels and acronyms, and a commune's postal codes
     names: set[str] = field(default_factory=set)
     postal: set[str] = field(default_factory=set)  # its postal codes (:data:`POSTAL`)
+    offered: set[str] = field(default_factory=set)  # a place's services (:data:`OFFERED`)
 
 
 @dataclass(frozen=True)
@@ -543,6 +548,7 @@ class Catalog:
                     " ".join(dict.fromkeys(it.labels.values())),
                     *("\n".join(t for lang, t in it.texts if lang == body) for body in BODIES),
                     " ".join(sorted(it.postal)),
+                    " ; ".join(sorted(it.offered)),
                 )
             )
             for n, it in numbered
@@ -583,8 +589,8 @@ class Catalog:
         moved = [(context.get(n, ""), n) for n, c in rows if c != context.get(n, "")]
         db.executemany("UPDATE doc SET context = ? WHERE rowid = ?", moved)
         db.executemany(
-            "INSERT INTO doc(rowid, label, body, body_fr, body_en, postal, context) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO doc(rowid, label, body, body_fr, body_en, postal, offered, context) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(n, *texts, context.get(n, "")) for n, texts in docs.items()],
         )
         db.executemany("INSERT OR IGNORE INTO word VALUES (?)", [(w,) for w in found])
@@ -827,6 +833,9 @@ class Catalog:
                 item.postal.add(code.value)
                 if item.kind == "territoires":  # « 05000 » names the communes it serves, first in a search
                     item.names.add(name_key(code.value))
+        for x, name in self._pairs(store, iris, f"({OFFERED})"):
+            for item in by_iri.get(x.value, ()) if isinstance(name, ox.Literal) else ():
+                item.offered.add(name.value)
         return list(index.values())
 
     def _load_territories(self, db: sqlite3.Connection | None = None) -> None:
@@ -1322,13 +1331,13 @@ class Catalog:
         the search, and the territories it names, first; then what lies within these (its other words in
         the label, the own texts, the context), then the territories within them, in the same order (the
         communes of « Savoie » after its places); then those with every word in the label, then in their
-        own texts, then with some word only in their context (« tiers-lieu Gap »). Within a tier, the labels
-        writing the words as typed come first (:func:`likeness`), then the shorter, then the territory more
-        items name as their place (« Tarentaise »: the valley the association's projects are in before the
-        commune no item names). Later pages follow in
-        index order. Every language is searched; the snippet is from the item's own text in ``lang`` (or
-        in none), unless only the other language's text holds the match: that text then tells why the item
-        was found, or only its postal codes: the one matched, then that text (never the context)."""
+        own texts, then with some word only in their context or services (« tiers-lieu Gap », « RSA »).
+        Within a tier, the labels writing the words as typed come first (:func:`likeness`), then the
+        shorter, then the territory more items name as their place (« Tarentaise »: the valley the
+        association's projects are in before the commune no item names). Later pages follow in index order.
+        Every language is searched; the snippet is from the item's own text in ``lang`` (or in none), unless
+        only the other language's text holds the match: that text then tells why the item was found, or only
+        its postal codes or services: the one matched, then that text (never the context)."""
         words, places = self.places_named(text)
         typed = " ".join(WORD.findall(unicodedata.normalize("NFC", " ".join(words)).lower()))
         with self._reading() as db:
@@ -1414,9 +1423,10 @@ class Catalog:
                 rest = [match, *args, *kinds, limit - len(page), max(0, offset - ranked)]
                 page += [n for (n,) in db.execute(query, rest)]
             order = (3, 1, 2) if lang == "en" else (2, 1, 3)  # the page's language, none, the other
-            snippets = ", ".join(f"snippet(doc, {c}, ?, ?, '…', 20)" for c in (*order, 4))  # then postal
+            shown = (*order, 4, 5)  # then the postal codes, the services
+            snippets = ", ".join(f"snippet(doc, {c}, ?, ?, '…', 20)" for c in shown)
             query = f"SELECT rowid, {snippets} FROM doc WHERE doc MATCH ? AND rowid IN ({_marks(len(page))})"
-            rows = db.execute(query, [*marks * 4, match, *page])
+            rows = db.execute(query, [*marks * 5, match, *page])
             found = {n: _snippet(texts, marks[0]) for n, *texts in rows}
             items = self.items_of(page)
             for name in ("departement", "theme"):
@@ -1426,15 +1436,16 @@ class Catalog:
 
 
 def _snippet(texts: list[str], mark: str) -> str:
-    """A hit's snippet among its texts' (``texts``: the bodies in order, then the postal codes): the first
-    body holding the match; else the postal code matched, that the reader sees why a place was found
-    (« 05000 »), before the first body; else the first body."""
-    *bodies, postal = texts
+    """A hit's snippet among its texts' (``texts``: the bodies in order, then the postal codes, then the
+    services offered): the first body holding the match; else the postal code or the service matched, that
+    the reader sees why a place was found (« 05000 », « RSA »), before the first body; else the first body."""
+    *bodies, postal, offered = texts
     first = next((t for t in bodies if t), "")
     if marked := next((t for t in bodies if mark in t), None):
         return marked
-    if mark in postal:
-        return f"{postal} · {first}" if first else postal
+    for said in (postal, offered):
+        if mark in said:
+            return f"{said} · {first}" if first else said
     return first
 
 
@@ -1446,7 +1457,8 @@ PHRASES = 100  # spellings of a name of several words ("Bourg-St-Maurice") searc
 NEAR = "SELECT term FROM word WHERE LENGTH(term) BETWEEN ? AND ?"  # the words a misspelt one may be
 USED = "SELECT COUNT(*) FROM (SELECT 1 FROM doc WHERE doc MATCH ? LIMIT ?)"  # items saying a word...
 COMMON = 1_000  # ... counted up to this many
-WRITTEN = "SELECT label, body, body_fr, body_en, context FROM doc WHERE doc MATCH ? LIMIT 20"  # spellings
+# spellings
+WRITTEN = "SELECT label, body, body_fr, body_en, offered, context FROM doc WHERE doc MATCH ? LIMIT 20"
 FEW = 5  # a search finding fewer items offers a wider one (Catalog.fewer_words)...
 WIDER = 3  # ... finding at least this many times as many
 TRIES = 6  # searches without one word tried at most, the first words first

@@ -685,6 +685,45 @@ def test_a_place_found_by_its_postal_code_shows_it_in_its_snippet(store: Oxigrap
     assert snippet.text == "Permanence ferroviaire" and snippet.spans == ((11, 22),)
 
 
+def test_a_place_is_found_by_the_services_it_offers_after_the_places_it_names(store: OxigraphStore) -> None:
+    """« RSA » found nothing, though every France Services place offers help with it (its network's bundle,
+    ``cs:networkService``) and an imported place its own services (``cs:offeredAt``): people look for where
+    to get help. The place whose name says it comes first, then those offering it, the service marked in
+    their snippet; the services are no results, and their private contacts are searched nowhere."""
+    cs = "https://w3id.org/communs-services/def#"
+    lieu, service = f"{BASE}id/lieu/", f"{BASE}id/service/"
+    write(
+        store,
+        "lieux",
+        f"""@prefix cs: <{cs}> .
+        <{BASE}id/reseau/fs> cs:networkService <{service}caf> .
+        <{service}caf> a schema:Service ; rdfs:label "Prestations familiales, aides au logement et RSA"@fr ;
+          schema:name "Prestations familiales, aides au logement et RSA"@fr .
+        <{service}suivi> a schema:Service ; schema:name "Accompagnement RSA"@fr ; cs:offeredAt <{lieu}arcs> .
+        <{lieu}fs> a cs:ServicePlace ; rdfs:label "France services Bourg"@fr ;
+          cs:network <{BASE}id/reseau/fs> ; dcterms:spatial commune:73054 .
+        <{lieu}arcs> a cs:ServicePlace ; rdfs:label "Tiers-lieu des Arcs"@fr ;
+          schema:description "Espace de travail partagé"@fr ; dcterms:spatial commune:73054 .
+        <{lieu}point> a cs:ServicePlace ; rdfs:label "Point RSA"@fr ; dcterms:spatial commune:73054 .
+        """,
+    )
+    contact = (
+        f'<{service}suivi> schema:contactPoint [ schema:name "Claire Belet" ; schema:email "cb@x.fr" ] .'
+    )
+    store.replace_graph(store.minter.private_graph("lieux"), triples(contact), GraphMeta("contacts", "c.ttl"))
+    cat = search.Catalog(store)
+    total, hits, by_kind, _ = cat.search("RSA", [], {}, 0, 20)
+    assert total == 3 and by_kind == [("lieux", 3)]
+    assert [cat.label(it.iri) for it, _ in hits][0] == "Point RSA"
+    snippets = {cat.label(it.iri): s for it, s in hits}
+    arcs, fs = snippets["Tiers-lieu des Arcs"], snippets["France services Bourg"]
+    assert arcs.text == "Accompagnement RSA · Espace de travail partagé"
+    assert fs.text == "Prestations familiales, aides au logement et RSA"
+    assert [arcs.text[a:b] for a, b in arcs.spans] == [fs.text[a:b] for a, b in fs.spans] == ["RSA"]
+    assert found(cat, "aides au logement Bourg") == ["France services Bourg"]
+    assert found(cat, "Belet") == found(cat, "cb@x.fr") == []
+
+
 def test_a_search_naming_a_territory_lists_it_then_what_is_there_then_its_parts(store: OxigraphStore) -> None:
     """« Haute-Savoie » listed the département, then its communes and what lies there mixed, shortest labels
     first (Annecy before the places of Annecy); « Saint-Martin Haute-Savoie » the places of Saint-Martin
