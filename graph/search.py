@@ -1423,10 +1423,10 @@ class Catalog:
                 rest = [match, *args, *kinds, limit - len(page), max(0, offset - ranked)]
                 page += [n for (n,) in db.execute(query, rest)]
             order = (3, 1, 2) if lang == "en" else (2, 1, 3)  # the page's language, none, the other
-            shown = (*order, 4, 5)  # then the postal codes, the services
+            shown = (0, *order, 4, 5)  # the label, the bodies, then the postal codes, the services
             snippets = ", ".join(f"snippet(doc, {c}, ?, ?, '…', 20)" for c in shown)
             query = f"SELECT rowid, {snippets} FROM doc WHERE doc MATCH ? AND rowid IN ({_marks(len(page))})"
-            rows = db.execute(query, [*marks * 5, match, *page])
+            rows = db.execute(query, [*marks * 6, match, *page])
             found = {n: _snippet(texts, marks[0]) for n, *texts in rows}
             items = self.items_of(page)
             for name in ("departement", "theme"):
@@ -1436,14 +1436,15 @@ class Catalog:
 
 
 def _snippet(texts: list[str], mark: str) -> str:
-    """A hit's snippet among its texts' (``texts``: the bodies in order, then the postal codes, then the
-    services offered): the first body holding the match; else the postal code or the service matched, that
-    the reader sees why a place was found (« 05000 », « RSA »), before the first body; else the first body."""
-    *bodies, postal, offered = texts
+    """A hit's snippet among its texts' (``texts``: the label, the bodies in order, then the postal codes,
+    then the services offered): the first body holding the match; else, when the label says nothing of it,
+    the postal code or the service matched, that the reader sees why a place was found (« 05000 »,
+    « RSA »), before the first body; else the first body."""
+    label, *bodies, postal, offered = texts
     first = next((t for t in bodies if t), "")
     if marked := next((t for t in bodies if mark in t), None):
         return marked
-    for said in (postal, offered):
+    for said in (postal, offered) if mark not in label else ():
         if mark in said:
             return f"{said} · {first}" if first else said
     return first

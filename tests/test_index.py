@@ -689,7 +689,8 @@ def test_a_place_is_found_by_the_services_it_offers_after_the_places_it_names(st
     """« RSA » found nothing, though every France Services place offers help with it (its network's bundle,
     ``cs:networkService``) and an imported place its own services (``cs:offeredAt``): people look for where
     to get help. The place whose name says it comes first, then those offering it, the service marked in
-    their snippet; the services are no results, and their private contacts are searched nowhere."""
+    their snippet (not in the snippet of a place whose name matched); the services are no results, and
+    their private contacts are searched nowhere."""
     cs = "https://w3id.org/communs-services/def#"
     lieu, service = f"{BASE}id/lieu/", f"{BASE}id/service/"
     write(
@@ -704,7 +705,8 @@ def test_a_place_is_found_by_the_services_it_offers_after_the_places_it_names(st
           cs:network <{BASE}id/reseau/fs> ; dcterms:spatial commune:73054 .
         <{lieu}arcs> a cs:ServicePlace ; rdfs:label "Tiers-lieu des Arcs"@fr ;
           schema:description "Espace de travail partagé"@fr ; dcterms:spatial commune:73054 .
-        <{lieu}point> a cs:ServicePlace ; rdfs:label "Point RSA"@fr ; dcterms:spatial commune:73054 .
+        <{lieu}point> a cs:ServicePlace ; rdfs:label "Point RSA"@fr ; dcterms:spatial commune:73054 ;
+          cs:network <{BASE}id/reseau/fs> .
         """,
     )
     contact = (
@@ -720,7 +722,8 @@ def test_a_place_is_found_by_the_services_it_offers_after_the_places_it_names(st
     assert arcs.text == "Accompagnement RSA · Espace de travail partagé"
     assert fs.text == "Prestations familiales, aides au logement et RSA"
     assert [arcs.text[a:b] for a, b in arcs.spans] == [fs.text[a:b] for a, b in fs.spans] == ["RSA"]
-    assert found(cat, "aides au logement Bourg") == ["France services Bourg"]
+    assert snippets["Point RSA"].text == ""  # its name says why it was found: not its services
+    assert sorted(found(cat, "aides au logement Bourg")) == ["France services Bourg", "Point RSA"]
     assert found(cat, "Belet") == found(cat, "cb@x.fr") == []
 
 
