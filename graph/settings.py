@@ -60,12 +60,13 @@ class Settings(BaseSettings):
     secret_key: str | None = setting(
         None,
         "signs form tokens, keys pseudonyms (default: generated into <store>.secret_key; "
-        "remote: var/secret_key)",
+        "remote: var/secret_key; the same for every server: set one per deployment)",
         cli=None,
     )
     accounts_db: str | None = setting(
         None,
-        "accounts database, SQLite (default <store>.comptes.sqlite; remote: var/comptes.sqlite)",
+        "accounts database, SQLite (default <store>.comptes.sqlite; remote: var/comptes.sqlite; "
+        "the same for every server: set one per deployment)",
         cli="all",
     )
     index_db: str | None = setting(
@@ -73,7 +74,11 @@ class Settings(BaseSettings):
         "lists and search index (default <store>.index.sqlite; remote: var/index-<hash>.sqlite)",
         cli="all",
     )
-    uploads_dir: str | None = setting(None, "folder of uploaded files (default: uploads beside the store)")
+    uploads_dir: str | None = setting(
+        None,
+        "folder of uploaded files (default: uploads beside the store; remote: var/uploads; the same for "
+        "every server: set one per deployment)",
+    )
     upload_max_bytes: int = setting(10 * 1024 * 1024, "largest file a contribution may attach")
     submit_rate: int = setting(10, "proposals per client address per submit window (then 429)")
     submit_window: float = setting(600.0, "seconds of the submit rate's window")

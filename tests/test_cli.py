@@ -280,7 +280,8 @@ def test_every_argument_of_every_verb_says_what_it_is():
 def test_a_remote_store_s_files_are_where_the_settings_help_says(tmp_path, monkeypatch):
     """``communs user --help`` said accounts live in ``<store>.comptes.sqlite``: for a remote store they are
     written to ``var/comptes.sqlite`` in the working directory, beside ``var/secret_key``. Each file's help
-    (graph/settings.py, the flags' and the environment's) names where a remote store's is."""
+    (graph/settings.py, the flags' and the environment's) names where a remote store's is, and that the
+    accounts, the key and the uploads are the same for every server."""
     from api import accounts
     from graph.settings import Settings
 
@@ -304,3 +305,7 @@ def test_a_remote_store_s_files_are_where_the_settings_help_says(tmp_path, monke
         cwd=ROOT,
     ).stdout
     assert "remote: var/comptes.sqlite" in " ".join(shown.split())
+    # Not named after the server as the index is: two deployments from one folder share them, which the help
+    # says (the README's « On a SPARQL server » says why).
+    for name in ("accounts_db", "secret_key", "uploads_dir"):
+        assert "the same for every server" in (Settings.model_fields[name].description or ""), name
