@@ -72,7 +72,7 @@ def _home(user: User) -> str:
 @router.get("/connexion", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:
     suite = _next(request.query_params.get("suite"))
-    return shared.page(request, "connexion.html", {"suite": suite, "erreur": None})
+    return shared.page(request, "connexion.html", {"suite": suite, "erreur": None, "username": ""})
 
 
 @router.post("/connexion", response_class=HTMLResponse)
@@ -82,10 +82,15 @@ async def login(request: Request) -> Response:
     st.csrf.check(request, form.get(CSRF_FIELD))
     st.login_limit.hit("login:" + accounts.client_address(request), language(request))
     users: accounts.Accounts = request.app.state.accounts
-    user = users.authenticate(str(form.get("identifiant", "")), str(form.get("mot_de_passe", "")))
+    username = str(form.get("identifiant", ""))
+    user = users.authenticate(username, str(form.get("mot_de_passe", "")))
     suite = _next(str(form.get("suite", "")))
-    if user is None:
-        context = {"suite": suite, "erreur": translator(language(request))("login_failed")}
+    if user is None:  # the username typed comes back, never the password
+        context = {
+            "suite": suite,
+            "erreur": translator(language(request))("login_failed"),
+            "username": username,
+        }
         return shared.page(request, "connexion.html", context, status=401)
     response = RedirectResponse(suite or _home(user), status_code=303)
     response.set_cookie(

@@ -1066,6 +1066,8 @@ def test_wrong_password_is_refused(client, app):
         "/connexion", data={"csrf_token": csrf_of(page.text), "identifiant": "alex", "mot_de_passe": "faux"}
     )
     assert r.status_code == 401 and "incorrect" in r.text
+    assert 'name="identifiant" autocomplete="username" value="alex"' in r.text  # kept, the password never
+    assert 'value="faux"' not in r.text
     assert client.get("/moderation", follow_redirects=False).status_code == 303
 
 
