@@ -789,7 +789,19 @@ def test_rejection_reason_reaches_the_contributor_page(client, app, store):
     suivi = r.headers["location"]
     rid = pending_id(app, suivi)
     login(client, app)
-    assert moderate(client, rid, action="rejeter", motif="").status_code == 422
+    refused = moderate(client, rid, action="rejeter", motif="")
+    assert refused.status_code == 422
+    # As a proposal's errors: the summary links to the field, which says it is invalid and why.
+    summary = re.search(
+        r'<div class="alerte" role="alert"[^>]*id="resume-erreurs".*?</div>', refused.text, re.S
+    )
+    assert '<a href="#motif">Motif</a>' in summary.group(0)
+    field = re.search(r'<textarea id="motif"[^>]*>', refused.text).group(0)
+    assert "required" in field and 'aria-invalid="true"' in field and 'aria-describedby="err-motif"' in field
+    assert (
+        '<label for="motif">Motif du rejet (montré à la personne qui a proposé) <span class="requis">'
+        in refused.text
+    )
     assert moderate(client, rid, action="rejeter", motif="Ressource déjà présente.").status_code == 303
     page = TestClient(app).get(suivi)
     assert "rejetée" in page.text and "Ressource déjà présente." in page.text
@@ -1218,6 +1230,9 @@ def test_a_reason_longer_than_the_form_allows_is_refused_not_published(client, a
     assert len(re.findall(r'name="motif"[^>]*maxlength="2000"', page)) == 2, page
     r = moderate(client, rid, action="rejeter", motif="y" * 2001)
     assert r.status_code == 422 and "Au plus 2000 caractères (2001 saisis)" in r.text
+    r = moderate(client, rid, action="supprimer", motif="y" * 2001)  # its error at its own field
+    assert '<a href="#motif-suppression">' in r.text and 'aria-describedby="err-motif"' in r.text
+    assert r.text.count('aria-invalid="true"') == 1, r.text
     assert client.get(f"/api/contributions/{rid}").json()["etat"] == "en-attente"
     r = client.post(f"/api/contributions/{rid}/rejeter", json={"motif": "x" * 2000}, headers=auth)
     assert r.json()["etat"] == "rejetee", r.text
