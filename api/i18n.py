@@ -716,6 +716,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "action_suppression": ("Suppression", "Deletion"),
     "action_restauration": ("Restauration", "Restoration"),
     "action_retour": ("Retour à une version antérieure", "Back to an earlier version"),
+    # What a moderator's action did, said by the page it leads back to (api/moderation.py DONE)
+    "done_accepter": ("Proposition acceptée et publiée.", "Proposal accepted and published."),
+    "done_rejeter": ("Proposition rejetée.", "Proposal rejected."),
+    "done_traiter": ("Signalement marqué comme traité.", "Report marked as handled."),
+    "done_supprimer": ("Ressource supprimée (récupérable).", "Resource deleted (recoverable)."),
+    "done_restaurer": ("Ressource restaurée.", "Resource restored."),
+    "done_enregistrer": ("Modifications enregistrées.", "Changes saved."),
+    "done_enregistrer_accepter": (
+        "Modifications enregistrées, proposition acceptée et publiée.",
+        "Changes saved, proposal accepted and published.",
+    ),
     "anonymous": ("Contributeur·rice du réseau", "Network contributor"),
     # Territory words after a name, "Chambéry (commune)" (api/contributions.py labels)
     "word_region": ("région", "region"),

@@ -39,6 +39,8 @@ DECISIONS: dict[str, Callable[[Contributions, str, User, str], object]] = {
     "restaurer": lambda m, rid, u, reason: m.restore(rid, u.username, u.name),
 }
 
+# Every action of the page, each said by the page it leads back to (Post/Redirect/Get: ``?fait=<action>``).
+DONE = (*DECISIONS, "enregistrer", "enregistrer_accepter")
 REASON_MAX = 2000  # characters of a decision's reason: the form's maxlength, and refused beyond by the server
 
 
@@ -170,12 +172,14 @@ def _edit_page(
     errors: dict,
     status: int = 200,
     reasons: dict[str, str] | None = None,
+    done: str = "",
     **refused,
 ):
     """The moderator is warned of public fields that look like they hold an email address or a phone
     number: they would be published as typed. A report names the page it is about by its label, for the
     moderator to correct it there. ``refused``: the form as sent and why (form_context);
-    ``reasons``: the reason typed in a refused decision's form, by action, shown in it again."""
+    ``reasons``: the reason typed in a refused decision's form, by action, shown in it again; ``done``: what
+    the action just made did, said first (a screen reader hears nothing of a page reloaded the same)."""
     public = {"titre": content.title, "resume": content.summary, "url": content.url or ""}
     m = shared.contributions_of(request)
     reported = shared.report_of(request, record.content, STAFF["lang"])
@@ -196,6 +200,7 @@ def _edit_page(
         personal=[STAFF["t"]("field_" + name) for name, text in public.items() if scrub(text) != text],
         reasons=reasons or {},
         reason_max=REASON_MAX,
+        done=done,
         **STAFF,
     )
     return shared.page(request, "moderation_edit.html", context, status=status)
@@ -208,7 +213,9 @@ def moderate_form(request: Request, rid: str) -> Response:
     record = shared.contributions_of(request).record(rid)
     if record is None:
         raise HTTPException(404, "Ressource inconnue.")
-    return _edit_page(request, record, _as_form(request, record), {})
+    done = request.query_params.get("fait", "")  # only an action's own words: no text from the address
+    said = STAFF["t"]("done_" + done) if done in DONE else ""
+    return _edit_page(request, record, _as_form(request, record), {}, done=said)
 
 
 @router.post("/moderation/{rid}", response_class=HTMLResponse)
@@ -261,7 +268,7 @@ def _moderate(request: Request, rid: str, user: User, form: FormData) -> Respons
             raise HTTPException(400, "Action inconnue.")
     except ContributionError as e:
         raise _refused(e) from None
-    return RedirectResponse(f"/moderation/{rid}", status_code=303)
+    return RedirectResponse(f"/moderation/{rid}?fait={action}", status_code=303)
 
 
 # --- history ------------------------------------------------------------------------------------------------

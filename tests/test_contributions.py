@@ -802,7 +802,13 @@ def test_rejection_reason_reaches_the_contributor_page(client, app, store):
         '<label for="motif">Motif du rejet (montré à la personne qui a proposé) <span class="requis">'
         in refused.text
     )
-    assert moderate(client, rid, action="rejeter", motif="Ressource déjà présente.").status_code == 303
+    done = moderate(client, rid, action="rejeter", motif="Ressource déjà présente.")
+    assert done.status_code == 303
+    # The page it leads back to says what was done, in its title too; an unknown value says nothing.
+    page = client.get(done.headers["location"]).text
+    assert '<div class="info" role="status"><p>Proposition rejetée.</p></div>' in page
+    assert "<title>Proposition rejetée. Modérer" in page
+    assert 'role="status"' not in client.get(f"/moderation/{rid}?fait=Pirat%C3%A9").text
     page = TestClient(app).get(suivi)
     assert "rejetée" in page.text and "Ressource déjà présente." in page.text
     assert TestClient(app).get(f"/ressources/{rid}/historique").status_code == 404  # never public
@@ -1010,6 +1016,7 @@ def test_a_report_on_a_page_is_handled_not_published(client, app, store):
     assert moderate(client, rid, action="accepter").status_code == 409
     r = moderate(client, rid, action="traiter", motif="Horaires corrigés dans la liste des lieux.")
     assert r.status_code == 303 and Contributions(store, b"").state(rid) == model.CLOSED
+    assert "Signalement marqué comme traité." in client.get(r.headers["location"]).text
     assert "Horaires faux" not in public_text(store) and client.get(f"/id/ressource/{rid}").status_code == 404
     assert "Traitée (1)" in client.get("/moderation").text
     client.cookies.clear()
