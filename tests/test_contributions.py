@@ -177,6 +177,34 @@ def test_a_page_s_correction_link_opens_the_form_filled_and_proposing_from_it_wo
     assert r.status_code == 303
 
 
+def test_projects_and_organisations_are_checkboxes_kept_checked_and_recorded(client, app, store):
+    """A <select multiple> lost the first choice to an arrow key: a list of checkboxes keeps each one."""
+    b = store.minter.base
+    projects = [ox.NamedNode(f"{b}id/projet/essai-{n}") for n in ("velo", "bus", "train")]
+    store.replace_graph(
+        store.minter.graph("essai-projets"),
+        [
+            triple
+            for p in projects
+            for triple in (
+                ox.Triple(p, ox.NamedNode(RDF + "type"), ox.NamedNode("http://schema.org/Project")),
+                ox.Triple(p, ox.NamedNode(RDFS + "label"), ox.Literal(p.value.rsplit("-", 1)[-1])),
+            )
+        ],
+    )
+    form = client.get("/ressources/proposer").text
+    assert '<fieldset class="champ" id="projets">' in form and '<select id="projets"' not in form
+    chosen = [projects[0].value, projects[2].value]
+    refused = propose(client, titre="", projets=chosen)
+    assert refused.status_code == 422
+    for p in projects:
+        checked = f'name="projets" value="{p.value}" checked>' in refused.text
+        assert checked == (p.value in chosen), p
+    r = propose(client, projets=chosen)
+    recorded = Contributions(store, b"").record(pending_id(app, r.headers["location"])).content.projects
+    assert sorted(recorded) == sorted(chosen)
+
+
 def test_ambiguous_commune_names_ask_for_the_code(client):
     assert propose(client, territoires="Savoie").status_code == 303  # a département by name
     r = propose(client, territoires="Saint-Pierre")
