@@ -461,7 +461,9 @@ def validate(
             for p in concepts(store, SCHEMES[key], code)
         ]
         found, bad = resolve_choices(values, pairs + other, base)
-        if bad and name in BROWSED:
+        if bad == [""]:  # nothing chosen in the form: its values are offered there, not listed
+            err(name, t("err_required"))
+        elif bad and name in BROWSED:
             err(name, *[unknown_browsed(v, pairs, base, BROWSED[name], lang) for v in bad[:3]])
         elif bad:
             said = {"type": "err_kind", "licence": "err_license"}.get(name, "err_unknown_values")
@@ -491,7 +493,8 @@ def validate(
     except UploadError as e:
         err("fichier", t(e.key, **e.values))
     if not url and not upload and not content.file and "fichier" not in errors:
-        err("url", t("err_link_or_file"))
+        err("url", t("err_link_or_file"))  # both fields are where it is fixed
+        err("fichier", t("err_link_or_file"))
     if errors:
         return None, errors, None
     clean = replace(

@@ -431,6 +431,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "proposing_as": ("Vous proposez en tant que", "You are proposing as"),
     "send_proposal": ("Envoyer la proposition", "Send the proposal"),
+    "help_min": ("Au moins {n} caractères.", "At least {n} characters."),
+    "help_link_or_file": (
+        "Un lien ou un fichier (au moins l'un des deux).",
+        "A link or a file (at least one of them).",
+    ),
     "help_resume": (
         "Quelques phrases : à quoi sert la ressource, pour qui. Mise en forme (Markdown) : **gras**, "
         "*italique*, une liste en commençant chaque ligne par « - », un lien en [texte](https://…) ; le "

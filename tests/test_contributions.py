@@ -157,6 +157,24 @@ def test_errors_are_reported_per_field_in_french_and_the_input_is_kept(client):
     assert 'value="pas-une-adresse"' in r.text  # what was typed stays in the form
 
 
+def test_the_form_says_what_it_requires_before_and_an_error_flags_every_field_it_is_about(client):
+    """Requirements were said only after an error: the minimum lengths and « a link or a file » are each
+    field's help; the name and email an anonymous person must give are required in the markup too; no
+    link nor file flags both fields; no type chosen says so without the codes the JSON API takes."""
+    form = client.get("/ressources/proposer").text
+    assert re.search(r'<p class="aide" id="aide-titre">Au moins 3 caractères\.</p>\s*<input id="titre"', form)
+    assert 'id="aide-resume">Au moins 10 caractères.' in form
+    for field in ("url", "fichier", "nom", "courriel", "titre"):
+        tag = re.search(rf'<input id="{field}"[^>]*>', form).group(0)
+        assert ("required" in tag) == (field in ("nom", "courriel", "titre")), tag
+        assert ('aria-describedby="aide-lien"' in tag) == (field in ("url", "fichier")), tag
+    r = propose(client, url="", type="")
+    errors = dict(re.findall(r'<ul class="erreurs" id="err-([a-z]+)"><li>(.*?)</li>', r.text))
+    assert errors["url"] == errors["fichier"] == "Donnez un lien vers la ressource ou joignez un fichier."
+    assert 'aria-invalid="true" aria-describedby="aide-lien err-fichier"' in r.text
+    assert errors["type"] == "Ce champ est obligatoire."
+
+
 def test_a_page_s_correction_link_opens_the_form_filled_and_proposing_from_it_works(client, store):
     """A commune's secretary follows « Signaler une erreur » on Tallard's page: the form has the page's
     address as the link and Tallard as a territory; said what is wrong, the proposal is taken."""
