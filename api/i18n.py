@@ -926,6 +926,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "licence_per_resource": ("propre à chaque ressource, parmi :", "each resource's own, among:"),
     "examples": ("Exemples", "Examples"),
+    "load_example": ("Charger l'exemple", "Load the example"),
     "sparql_query": ("Requête SPARQL", "SPARQL query"),
     # The /sparql page's own examples (api/sparql.py EXAMPLES); the named queries' titles are their summaries
     "example_projects": ("Projets et leurs territoires", "Projects and their territories"),

@@ -150,3 +150,29 @@ def test_a_phone_sees_the_results_first_and_the_chosen_values_first_in_their_fac
         page.goto(url + "/territoires?departement=05")
         assert chosen.is_visible() and not page.locator("summary.facet-toggle").is_visible()
         browser.close()
+
+
+def test_the_sparql_examples_never_overwrite_a_query_and_engine_errors_are_marked_english(
+    base_iri, territory_triples, tmp_path
+):
+    """Down Arrow on the examples replaced what was typed: an example loads on its button only. The
+    engine's messages and the formats' names are English on the French page: said so (lang="en")."""
+    store = pages_store(base_iri, territory_triples)
+    with serve(store, tmp_path) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(locale="fr-FR")
+        page.goto(url + "/sparql")
+        typed = "SELECT ?s WHERE { ?s ?p ?o  # mine, unfinished"
+        page.locator("#query").fill(typed)
+        page.locator("#examples").focus()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        assert page.locator("#query").input_value() == typed
+        assert page.locator('#format option:not([lang="en"])').count() == 0
+        page.get_by_role("button", name="Exécuter").click()
+        message = page.locator('#status span[lang="en"]')
+        message.wait_for()
+        assert page.locator("#status").inner_text().startswith("Erreur 400")
+        page.get_by_role("button", name="Charger l'exemple").click()
+        assert page.locator("#query").input_value() != typed
+        browser.close()

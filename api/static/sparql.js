@@ -36,9 +36,11 @@
   query.addEventListener("scroll", () => { shade.scrollTop = query.scrollTop; });
   highlight();
 
-  document.getElementById("examples").addEventListener("change", (e) => {
-    if (e.target.value === "") return;
-    query.value = examples[Number(e.target.value)];  // complete, prefixes declared: as a client sends it
+  // Only on the button: on the list's change, an arrow key went through the examples over what was typed.
+  const chosen = document.getElementById("examples");
+  document.getElementById("load-example").addEventListener("click", () => {
+    if (chosen.value === "") return;
+    query.value = examples[Number(chosen.value)];  // complete, prefixes declared: as a client sends it
     highlight();
   });
 
@@ -88,7 +90,12 @@
     const t0 = performance.now();
     const r = await post(text, "application/sparql-results+json, text/turtle;q=0.9");
     const ms = Math.round(performance.now() - t0);
-    if (!r.ok) { status.textContent = say("error", {status: r.status, message: await r.text()}); return; }
+    if (!r.ok) {  // the engine's message is English: said so, for a screen reader to read it as such
+      const [before, after] = say("error", {status: r.status, message: "\n"}).split("\n");
+      const message = Object.assign(document.createElement("span"), {lang: "en", textContent: await r.text()});
+      status.replaceChildren(before, message, after);
+      return;
+    }
     const type = r.headers.get("Content-Type") || "";
     if (!type.includes("sparql-results+json")) {
       status.textContent = say("graph", {ms});
