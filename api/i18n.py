@@ -417,6 +417,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "send_report": ("Envoyer le signalement", "Send the report"),
     "title_error": ("Erreur", "Error"),  # before a refused form's title: the tab and the reader say so
     "propose_failed": ("La proposition n'a pas été enregistrée", "The proposal was not saved"),
+    "report_failed": ("Le signalement n'a pas été envoyé", "The report was not sent"),
+    "help_resume_report": (
+        "Ce qui est faux ou manque sur la page, et ce qu'il faudrait y lire.",
+        "What is wrong or missing on the page, and what it should read.",
+    ),
     "to_correct": (
         "{n} champ à corriger|{n} champs à corriger",
         "{n} field to correct|{n} fields to correct",

@@ -1090,6 +1090,23 @@ def test_a_report_on_a_page_is_handled_not_published(client, app, store):
     assert '<div class="alerte"><h2>' not in client.get(f"/mes-propositions/{rid}").text
 
 
+def test_a_report_s_form_speaks_of_a_report_and_asks_only_what_a_report_uses(client, store):
+    """The form a page's « Signaler une erreur » link opens said « à quoi sert la ressource », « La
+    proposition n'a pas été enregistrée », and asked for themes, publics, projects, organisations and a
+    file, which a report does not use."""
+    iri = store.minter.thing("commune", "05170")
+    form = client.get("/ressources/proposer", params={"url": iri}).text
+    assert "Ce qui est faux ou manque sur la page" in form and "à quoi sert la ressource" not in form
+    for name in ("themes", "publics", "projets", "organisations", "fichier", "type", "licence"):
+        assert f'name="{name}"' not in form, name
+    refused = propose(client, url=iri, titre="")
+    assert refused.status_code == 422
+    said = html.unescape(refused.text)
+    assert "Le signalement n'a pas été envoyé" in said and "La proposition n'a pas" not in said
+    assert 'name="themes"' not in refused.text and 'name="fichier"' not in refused.text
+    assert propose(client, url=iri, titre="Horaires faux", resume="La mairie ouvre à 9 h.").status_code == 303
+
+
 def test_a_signed_in_contributor_finds_their_proposals_named_or_not_and_no_one_else_s(client, app):
     """« Mes propositions »: what the account proposed, its name shown or not, with the state as it goes;
     each opens its follow-up page without the emailed link; another's proposal is a 404 there."""
