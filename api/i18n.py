@@ -418,6 +418,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "title_error": ("Erreur", "Error"),  # before a refused form's title: the tab and the reader say so
     "propose_failed": ("La proposition n'a pas été enregistrée", "The proposal was not saved"),
     "report_failed": ("Le signalement n'a pas été envoyé", "The report was not sent"),
+    "moderation_note": ("Note de la modération", "Note from the moderators"),
     "help_resume_report": (
         "Ce qui est faux ou manque sur la page, et ce qu'il faudrait y lire.",
         "What is wrong or missing on the page, and what it should read.",

@@ -1070,6 +1070,8 @@ def test_a_report_on_a_page_is_handled_not_published(client, app, store):
     assert "traitée" in client.get("/mes-propositions").text
     follow = client.get(f"/mes-propositions/{rid}").text
     assert "Horaires corrigés dans la liste des lieux." in follow and "Traitement du signalement" in follow
+    # What was done is a note from the moderators, not an alert as a rejection's reason is.
+    assert '<div class="info"><h2>Note de la modération</h2><p>Horaires corrigés' in follow
     # Closed again without a reason, the page shows no earlier decision's reason as what was done.
     client.cookies.clear()
     login(client, app)
