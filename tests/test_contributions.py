@@ -1109,6 +1109,24 @@ def test_a_report_s_form_speaks_of_a_report_and_asks_only_what_a_report_uses(cli
     assert propose(client, url=iri, titre="Horaires faux", resume="La mairie ouvre à 9 h.").status_code == 303
 
 
+def test_a_report_s_themes_sent_through_the_api_survive_a_moderator_s_edit(client, app, store):
+    """The report form hides themes and publics; the moderation page's form then sent none, and saving a
+    report sent with some through the JSON API lost them."""
+    body = {"titre": "Horaires faux", "resume": "La mairie ouvre à 9 h.", "nom": "Jo", "courriel": EMAIL}
+    body |= {"url": store.minter.thing("commune", "05170"), "themes": ["mobilite"]}
+    r = client.post("/api/contributions", json=body)
+    assert r.status_code == 201, r.text
+    rid, theme = r.json()["id"], f"{store.minter.base}id/theme/mobilite"
+    login(client, app)
+    page = client.get(f"/moderation/{rid}").text
+    assert f'<input type="hidden" name="themes" value="{theme}">' in page, page
+    kept = {"themes": [theme]}  # as the browser sends the hidden field back
+    fields = form_data(titre="Horaires faux à Tallard", url=body["url"], action="enregistrer")
+    fields.pop("type"), fields.pop("licence")
+    assert moderate(client, rid, **fields, **kept).status_code == 303
+    assert Contributions(store, b"").record(rid).content.themes == [theme]
+
+
 def test_a_signed_in_contributor_finds_their_proposals_named_or_not_and_no_one_else_s(client, app):
     """« Mes propositions »: what the account proposed, its name shown or not, with the state as it goes;
     each opens its follow-up page without the emailed link; another's proposal is a 404 there."""
