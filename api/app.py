@@ -143,7 +143,10 @@ async def refused(request: Request, exc: Exception) -> Response:
         if not data and conneg.choose(request, (formats.JSON, formats.HTML)) is formats.HTML:
             if exc.status_code == 404 and exc.detail == "Not Found":  # no route's message (Starlette's)
                 return render(
-                    request, "not_found.html", {"iri": request.url.path, "gone": False}, status_code=404
+                    request,
+                    "not_found.html",
+                    {"iri": request.url.path, "gone": False, "removed": None},
+                    status_code=404,
                 )
             context = {"status": exc.status_code, "message": str(exc.detail)}
             response = render(request, "refused.html", context, status_code=exc.status_code)

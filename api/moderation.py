@@ -325,7 +325,9 @@ def history(request: Request, rid: str, ext: str | None = None) -> Response:
         # Its IRI was public and now answers 410: its history says the same, and no longer shows its versions.
         if fmt is not formats.HTML:
             raise HTTPException(410, translator(lang)("resource_unknown"))
-        return render(request, "not_found.html", {"iri": m.iri(rid), "gone": True}, status_code=410)
+        return render(
+            request, "not_found.html", {"iri": m.iri(rid), "gone": True, "removed": None}, status_code=410
+        )
     if record is None or (not is_moderator and record.state != model.ACCEPTED):
         raise HTTPException(404, translator(lang)("resource_unknown"))
     changes = m.history(rid)
