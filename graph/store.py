@@ -231,6 +231,12 @@ class OxigraphStore(Store):
     def __init__(self, base_iri: str, path: str | Path | None = None, *, read_only: bool = False):
         super().__init__(base_iri)
         self.path = Path(path) if path is not None else None
+        if self.path and self.path.suffix == ".private" and self.path.with_suffix("").is_dir():
+            # Opened as a store of its own, it got a companion of its own and held no public graph.
+            raise StoreError(
+                f"{self.path} est la partie privée de l'entrepôt {self.path.with_suffix('')} : "
+                "donnez ce chemin-là"
+            )
         self.read_only = read_only
         private = self.path.with_name(self.path.name + ".private") if self.path else None
         self.oxigraph = self._open(self.path)  # the public engine (graph.snapshots checkpoints it)
@@ -250,8 +256,6 @@ class OxigraphStore(Store):
         self._pending = self.path.with_name(self.path.name + ".bulk-pending") if self.path else None
         if self._pending and self._pending.exists() and not read_only:
             self._drop_unfinished_bulk(self._pending)
-        if not read_only:
-            self._move_private()
         self._copies = self.path.with_name(self.path.name + ".copies") if self.path else None
         if self._copies and not read_only:
             shutil.rmtree(self._copies, ignore_errors=True)
@@ -409,30 +413,6 @@ class OxigraphStore(Store):
                 q = ox.Quad(q.subject, q.predicate, q.object, target)
             if self._of(q.graph_name.value) is engine:
                 yield q
-
-    def _move_private(self) -> None:
-        """A store written before private graphs had their own engine (or their own metadata graph):
-        move them, and what the public metadata graph says about them, to the private store, once."""
-        public_meta = ox.NamedNode(self.meta_graph)
-        moved = [
-            q
-            for q in self.oxigraph.quads_for_pattern(None, None, None, public_meta)
-            if isinstance(q.subject, ox.NamedNode) and not self.minter.is_public_graph(q.subject.value)
-        ]
-        private_meta = ox.NamedNode(self.private_meta_graph)
-        self._private.extend(ox.Quad(q.subject, q.predicate, q.object, private_meta) for q in moved)
-        graphs = [g for g in self.oxigraph.named_graphs() if not self.minter.is_public_graph(g.value)]
-        for g in graphs:
-            self._private.extend(self.oxigraph.quads_for_pattern(None, None, None, g))
-        if not moved and not graphs:
-            return
-        self._private.flush()
-        for q in moved:
-            self.oxigraph.remove(q)
-        for g in graphs:
-            self.oxigraph.remove_graph(g)
-        self.oxigraph.flush()
-        self._bump([])
 
     def _drop_unfinished_bulk(self, pending: Path) -> None:
         """Graphs of a bulk import the process did not finish (see :meth:`bulk_import`) are dropped."""

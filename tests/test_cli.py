@@ -134,6 +134,19 @@ def test_unparsable_rdf_names_file_and_line_and_touches_nothing(small_store, tmp
     assert store_size(small_store) == before
 
 
+def test_the_private_half_given_as_the_store_is_refused_and_keeps_its_data(small_store, tmp_path):
+    """``STORE.private`` opened as a store used to move every private graph into a ``.private`` of its own."""
+    good = tmp_path / "good.ttl"
+    private = "https://data.adrets-asso.fr/graph/prive/x"
+    assert communs("import", "rdf", str(good), "--graph", private, store=small_store).returncode == 0
+    before = store_size(small_store)
+    companion = small_store.with_name("store.private")
+    done = communs("stats", store=companion)
+    assert done.returncode == 2 and f"entrepôt {small_store} :" in done.stderr, done.stderr
+    assert not companion.with_name("store.private.private").exists()
+    assert store_size(small_store) == before and not before.endswith(" 0 non publics")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

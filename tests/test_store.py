@@ -146,8 +146,7 @@ def test_a_binding_used_only_in_a_filter_or_aggregate_query_is_bound(store):
 
 
 def test_private_graphs_metadata_is_never_public(base_iri, tmp_path):
-    """A private graph's label, file name and size go to a private metadata graph; a store written
-    before that rule has them moved there when it is opened."""
+    """A private graph's label, file name and size go to a private metadata graph."""
     path = tmp_path / "store"
     store = OxigraphStore(base_iri, path)
     private = store.minter.private_graph("contacts")
@@ -156,25 +155,12 @@ def test_private_graphs_metadata_is_never_public(base_iri, tmp_path):
     assert not store.ask(f"ASK {{ GRAPH <{store.meta_graph}> {{ <{private}> ?p ?o }} }}", public=False)
     assert store.ask(f"ASK {{ GRAPH <{store.private_meta_graph}> {{ <{private}> ?p ?o }} }}", public=False)
     assert public_count == "0" and "contacts nominatifs" not in str(store.select("SELECT * { ?s ?p ?o }"))
-    # An older store: its public metadata graph still describes the private graph.
-    old = ox.Quad(
-        ox.NamedNode(private), ox.NamedNode(RDFS_LABEL), ox.Literal("ancien"), ox.NamedNode(store.meta_graph)
-    )
-    store.oxigraph.add(old)
     store.close()
-    reopened = OxigraphStore(base_iri, path)
-    assert old not in set(
-        reopened.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(reopened.meta_graph))
-    )
-    assert reopened.ask(
-        f'ASK {{ GRAPH <{reopened.private_meta_graph}> {{ <{private}> ?p "ancien" }} }}', public=False
-    )
-    reopened.close()
 
 
 def test_private_graphs_live_in_their_own_engine(base_iri, tmp_path):
     """The public engine never holds a private quad: writes are routed by the graphs they name, one
-    naming both is refused whole, and a store written before the split has its private graphs moved."""
+    naming both is refused whole."""
     path = tmp_path / "store"
     store = OxigraphStore(base_iri, path)
     public, private = store.minter.graph("catalogue"), store.minter.private_graph("contacts")
@@ -190,16 +176,7 @@ def test_private_graphs_live_in_their_own_engine(base_iri, tmp_path):
     with pytest.raises(StoreError, match="both"):
         store.update(both)
     assert store.version == version and store.count(public) == 1 and store.count(private) == 1
-    # An older store: the private graph in the public engine.
-    old = ox.Quad(
-        ox.NamedNode("http://example.org/q"), ox.NamedNode(RDFS_LABEL), ox.Literal("q"), ox.NamedNode(private)
-    )
-    store.oxigraph.add(old)
     store.close()
-    reopened = OxigraphStore(base_iri, path)
-    assert old not in set(reopened.oxigraph) and reopened.count(private) == 2
-    assert reopened.ask('ASK { ?s ?p "q" }', public=False) and not reopened.ask('ASK { ?s ?p "q" }')
-    reopened.close()
 
 
 def _pid_and_graphs(store: OxigraphStore) -> tuple[int, list[str], int]:
