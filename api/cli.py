@@ -470,10 +470,21 @@ COMMANDS = {
 }
 
 
+def _existing(verb: str, settings: Settings) -> None:
+    """Only the verbs that write data on purpose create a store: opened by any other, a mistyped --store
+    was a new empty store, exported as an empty file that a backup script took for a success."""
+    store = settings.store
+    if verb in ("load", "import") or store == ":memory:" or "://" in store or Path(store).is_dir():
+        return
+    raise UsageError(f"aucun entrepôt à {store} : vérifiez --store, ou créez-le avec « communs load »")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.verb](args, settings_from(args))
+        settings = settings_from(args)
+        _existing(args.verb, settings)
+        return COMMANDS[args.verb](args, settings)
     except (SourceError, StoreError, UsageError, sparql_text.Refused) as e:
         print(f"communs: error: {e}", file=sys.stderr)
     except BrokenPipeError:

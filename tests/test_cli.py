@@ -182,6 +182,33 @@ def test_bad_input_is_one_clear_line_and_exit_2(small_store, tmp_path, args, mes
     assert store_size(small_store) == before
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["stats"],
+        ["query", "ASK {{}}"],
+        ["export", "--output", "{tmp}/sauvegarde.nq"],
+        ["validate"],
+        ["user", "add", "dave", "--password-stdin"],
+        ["serve", "--port", "0"],
+    ],
+)
+def test_a_store_that_is_not_there_is_refused_not_created(tmp_path, args):
+    missing = tmp_path / "typo" / "store"
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", *[a.format(tmp=tmp_path) for a in args], "--store", str(missing)],
+        input="un-mot-de-passe-long\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    message = f"aucun entrepôt à {missing} : vérifiez --store, ou créez-le avec « communs load »"
+    assert done.stderr == f"communs: error: {message}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def _quads_file(path: Path, n: int) -> Path:
     """``n`` quads in two named graphs, plus default-graph triples and one duplicate line."""
     with path.open("w") as out:
@@ -223,6 +250,7 @@ def test_import_of_new_graphs_is_streamed_and_a_second_import_replaces_them(tmp_
 
 def test_a_bulk_import_killed_midway_leaves_the_store_as_before(tmp_path):
     store = tmp_path / "store"
+    OxigraphStore("https://data.adrets-asso.fr/", store).close()
     data = _quads_file(tmp_path / "big.nq", 400_000)
     before = store_size(store)
     proc = subprocess.Popen(

@@ -69,6 +69,16 @@ def start(tmp: Path, port: int) -> subprocess.Popen:
 
 def test_sigkill_mid_burst_loses_no_confirmed_write(tmp_path: Path):
     env = env_for(tmp_path)
+    # The resource kinds the proposals use are concepts of the bundled vocabulary, as in any deployment.
+    vocabulary = ROOT / "ontology" / "vocabularies" / "types-ressources.ttl"
+    graph = DEFAULT_BASE_IRI + "graph/vocabulaires"
+    subprocess.run(
+        [sys.executable, "-m", "api.cli", "import", "rdf", str(vocabulary), "--graph", graph],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     cli = [sys.executable, "-m", "api.cli", "user"]
     subprocess.run(
         [*cli, "add", "modo", "--role", "moderateur", "--password-stdin"],
@@ -83,16 +93,6 @@ def test_sigkill_mid_burst_loses_no_confirmed_write(tmp_path: Path):
         [*cli, "token", "modo"], cwd=ROOT, env=env, check=True, text=True, capture_output=True
     ).stdout.strip()
     auth = {"Authorization": f"Bearer {token}"}
-    # The resource kinds the proposals use are concepts of the bundled vocabulary, as in any deployment.
-    vocabulary = ROOT / "ontology" / "vocabularies" / "types-ressources.ttl"
-    graph = DEFAULT_BASE_IRI + "graph/vocabulaires"
-    subprocess.run(
-        [sys.executable, "-m", "api.cli", "import", "rdf", str(vocabulary), "--graph", graph],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
     port = free_port()
     server = start(tmp_path, port)
     proposed: list[str] = []
