@@ -175,6 +175,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # X-Forwarded-For is believed only from the proxies named in settings.trusted_proxies (uvicorn's own
     # default believes any loopback client, which let one spoofed header pass the submission limit).
     proxies = settings.trusted_proxies.replace(" ", ",")
+    with _opened(settings):  # a store in use is one line here, a traceback in the application's start-up
+        pass
     uvicorn.run(
         create_app(settings),
         host=args.host,

@@ -209,6 +209,32 @@ def test_a_store_that_is_not_there_is_refused_not_created(tmp_path, args):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_serve_on_a_store_in_use_says_so_in_one_line(small_store):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(small_store)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    try:
+        assert holder.stdout.readline() == b"ouvert\n"
+        done = communs("serve", "--port", "0", store=small_store)
+    finally:
+        holder.communicate(timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"communs: error: cannot open the store at {small_store}: ")
+    assert len(done.stderr.splitlines()) == 1
+
+
+HOLD = """import sys
+from graph.store import OxigraphStore
+store = OxigraphStore("https://data.adrets-asso.fr/", sys.argv[1])
+print("ouvert", flush=True)
+sys.stdin.read()
+store.close()
+"""
+
+
 def _quads_file(path: Path, n: int) -> Path:
     """``n`` quads in two named graphs, plus default-graph triples and one duplicate line."""
     with path.open("w") as out:
