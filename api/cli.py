@@ -277,8 +277,13 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         if args.graph and not args.private and not store.minter.is_public_graph(args.graph):
             raise UsageError(f"<{args.graph}> is not public: add --private to export it")
         _known(store, args.graph)
-        with open(args.output, "wb") if args.output else contextlib.nullcontext(sys.stdout.buffer) as out:
-            store.dump(out, args.format.rdf, graphs)
+        try:
+            with open(args.output, "wb") if args.output else contextlib.nullcontext(sys.stdout.buffer) as out:
+                store.dump(out, args.format.rdf, graphs)
+        except OSError as e:  # a write's error names no file (« No space left on device »): this one
+            if e.filename or not args.output:
+                raise
+            raise OSError(e.errno, e.strerror, args.output) from None
     return 0
 
 

@@ -169,6 +169,7 @@ def test_the_private_half_given_as_the_store_is_refused_and_keeps_its_data(small
         (["query", "SELECT * {{}}", "--format", "jsonld"], "gives no --format jsonld"),
         (["import", "rdf", "{tmp}/data.xyz", "--graph", "not-an-iri"], "not an IRI: 'not-an-iri'"),
         (["export", "--output", "/nonexistent/dir/x.nq"], "No such file or directory"),
+        (["export", "--output", "/dev/full"], "No space left on device: '/dev/full'"),
         (["export", "--graph", "https://nope.example/g"], "is no graph of this store"),
         (["validate", "--graph", "https://nope.example/g"], "is no graph of this store"),
     ],
