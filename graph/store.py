@@ -263,6 +263,8 @@ class OxigraphStore(Store):
     def _open(self, path: Path | None) -> ox.Store:
         if path is None:
             return ox.Store()
+        if path.is_file():  # not a store in use, as Oxigraph's « exists but is not a directory » suggested
+            raise StoreError(f"cannot open the store at {path}: it is a file, not a store's folder")
         if self.read_only:
             return ox.Store.read_only(str(path))
         path.parent.mkdir(parents=True, exist_ok=True)

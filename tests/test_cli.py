@@ -236,6 +236,15 @@ store.close()
 """
 
 
+def test_a_file_given_as_the_store_is_said_to_be_a_file(tmp_path):
+    good = tmp_path / "good.ttl"
+    good.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\n")
+    done = communs("import", "rdf", str(good), store=good)
+    assert done.returncode == 2
+    message = f"cannot open the store at {good}: it is a file, not a store's folder"
+    assert done.stderr == f"communs: error: {message}\n"
+
+
 def _quads_file(path: Path, n: int) -> Path:
     """``n`` quads in two named graphs, plus default-graph triples and one duplicate line."""
     with path.open("w") as out:
