@@ -20,7 +20,7 @@ from graph import formats, search, sparql_text
 from graph.dumps import public_counts
 from graph.pool import spelled_out
 from graph.settings import DATA_DIR, Settings
-from graph.store import DEFAULT_GRAPH, OxigraphStore, Store, StoreError, open_store
+from graph.store import DEFAULT_GRAPH, OxigraphStore, Store, StoreError, StoreUnavailable, open_store
 from loaders import ImportResult, SourceError, catalogue, data_inclusion, places, report, territories
 from loaders import data_inclusion_vocabularies as data_inclusion_vocab
 from loaders import rdf as rdf_loader
@@ -87,8 +87,14 @@ def sizes(store: Store) -> str:
 
 
 # --- verbs ---------------------------------------------------------------------------------
-def _opened(settings: Settings, read_only: bool = False) -> contextlib.closing[Store]:
-    return contextlib.closing(open_store(settings.store, settings.base_iri, read_only=read_only))
+def _opened(settings: Settings, read_only: bool | None = None) -> contextlib.closing[Store]:
+    """``read_only`` is ``--store-read-only`` of the verbs that only read (None: the others)."""
+    try:
+        return contextlib.closing(open_store(settings.store, settings.base_iri, read_only=bool(read_only)))
+    except StoreUnavailable as e:
+        if read_only is False:  # held by a server: these verbs can read it all the same
+            raise StoreUnavailable(f"{e}; to read it meanwhile: --store-read-only") from None
+        raise
 
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:

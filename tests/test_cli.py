@@ -210,7 +210,7 @@ def test_a_store_that_is_not_there_is_refused_not_created(tmp_path, args):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_serve_on_a_store_in_use_says_so_in_one_line(small_store):
+def test_a_store_in_use_is_one_line_naming_the_way_to_read_it(small_store):
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(small_store)],
         stdin=subprocess.PIPE,
@@ -220,11 +220,17 @@ def test_serve_on_a_store_in_use_says_so_in_one_line(small_store):
     try:
         assert holder.stdout.readline() == b"ouvert\n"
         done = communs("serve", "--port", "0", store=small_store)
+        reading = communs("stats", store=small_store)
+        read = communs("stats", "--store-read-only", store=small_store)
     finally:
         holder.communicate(timeout=60)
-    assert done.returncode == 2, done.stderr
-    assert done.stderr.startswith(f"communs: error: cannot open the store at {small_store}: ")
-    assert len(done.stderr.splitlines()) == 1
+    assert done.returncode == reading.returncode == 2, done.stderr
+    for refused in (done, reading):
+        assert refused.stderr.startswith(f"communs: error: cannot open the store at {small_store}: ")
+        assert len(refused.stderr.splitlines()) == 1
+    assert "--store-read-only" not in done.stderr  # serve has no such flag
+    assert reading.stderr.endswith("; to read it meanwhile: --store-read-only\n")
+    assert read.returncode == 0 and "quads publics" in read.stdout
 
 
 HOLD = """import sys
