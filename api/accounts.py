@@ -80,6 +80,9 @@ class Accounts:
     def __init__(self, path: str):
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Password and token hashes, readable by the owner only, as the secret key: SQLite gives its
+            # -wal and -shm files the mode of the database.
+            Path(path).touch(mode=0o600)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._lock = threading.Lock()

@@ -8,6 +8,7 @@ import html
 import io
 import json
 import math
+import os
 import re
 import threading
 import time
@@ -489,6 +490,20 @@ def test_the_secret_key_outlives_a_restart(tmp_path, monkeypatch):
     assert (tmp_path / "store.secret_key").stat().st_mode & 0o777 == 0o600
     assert accounts.secret_key(Settings(store=str(tmp_path / "autre"))) != key
     assert accounts.secret_key(Settings(store=":memory:")) != accounts.secret_key(Settings(store=":memory:"))
+
+
+def test_the_accounts_database_is_readable_by_its_owner_only(tmp_path):
+    """It holds password and token hashes; a umask of 022 made it readable by every user."""
+    umask = os.umask(0o022)
+    try:
+        db = accounts.Accounts(str(tmp_path / "store.comptes.sqlite"))
+        db.add("dave", "un-mot-de-passe-long", "admin", "")
+        files = sorted(tmp_path.iterdir())
+        assert [f.name for f in files] == [f"store.comptes.sqlite{end}" for end in ("", "-shm", "-wal")]
+        assert {f.stat().st_mode & 0o777 for f in files} == {0o600}
+        db.close()
+    finally:
+        os.umask(umask)
 
 
 def zipped(*parts: tuple[str, str]) -> bytes:
