@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -388,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     parser = argparse.ArgumentParser(prog="communs", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('communs-services')}")
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     verbs.add_parser(

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -249,6 +250,14 @@ def test_a_file_given_as_the_store_is_said_to_be_a_file(tmp_path):
     assert done.returncode == 2
     message = f"cannot open the store at {good}: it is a file, not a store's folder"
     assert done.stderr == f"communs: error: {message}\n"
+
+
+def test_version_is_the_package_s():
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "--version"], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert done.returncode == 0 and done.stdout == f"communs {project['version']}\n"
 
 
 def _quads_file(path: Path, n: int) -> Path:
