@@ -15,9 +15,10 @@ EMAIL = re.compile(rf"[\w.+-]+\s*(?:{AT.pattern})\s*[\w-]+(?:\.[\w-]+)+")
 # A French number, national (06 …) or international (+33 6 …, 0033 6 …, +33 (0)6 …: the 0 people keep).
 PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)33\s?(?:\(0\)\s?)?|0)[1-9](?:[ .\u00a0-]?\d{2}){4}(?!\d)")
 # A person named with a civility (« Mme Sophie Durand », « MME DURAND », « M. Le Gall »): a civility in any
-# case (but « M. »: « m. » is a metre), then one to three capitalised words (first name, surname), a day's
-# or a month's name ending them (« Mme Durand Mardi 9h »). A title right after the civility (« M. le
-# maire », « Madame La Présidente ») is no name, nor is a civility in a street's name (« rue Madame Curie »).
+# case (but « M. »: « m. » is a metre), then one to three capitalised words (first name, surname), each maybe
+# after a particle (« Mme de Villiers »), a day's or a month's name ending them (« Mme Durand Mardi 9h »).
+# A title right after the civility (« M. le maire », « Madame La Présidente ») is no name, nor is a civility
+# in a street's name (« rue Madame Curie »).
 UPPER = "A-ZÀ-ÖØ-Þ"
 CALENDAR = (
     "lundi mardi mercredi jeudi vendredi samedi dimanche janvier février fevrier mars avril mai juin "
@@ -28,7 +29,10 @@ TITLES = (
     "conseillère député députée sénateur sénatrice ministre"
 )
 STREETS = "rue avenue boulevard bd place allée impasse quai square chemin cours passage route"
-_NAME_WORD = rf"(?!(?i:{'|'.join(CALENDAR.split())})\b)[{UPPER}][\w'’-]*"
+# A surname's lower-case particle (« M. d'Aubigné », « Mme van der Berg »): part of the name only before a
+# capitalised word, so « M. le maire » stays a title.
+_PARTICLE = r"(?:(?:de(?:[ \u00a0]+la)?|du|des|van(?:[ \u00a0]+der)?|von|l[ae])[ \u00a0]+|d['’])"
+_NAME_WORD = rf"{_PARTICLE}?(?!(?i:{'|'.join(CALENDAR.split())})\b)[{UPPER}][\w'’-]*"
 CIVILITY_NAME = re.compile(
     rf"(?<![\w.])(?P<street>(?i:{'|'.join(STREETS.split())})[ \u00a0]+)?"
     r"(?:M\.|(?i:Mme\.?|Mlle\.?|Mr\.?|Madame|Monsieur|Mademoiselle))[ \u00a0]+"

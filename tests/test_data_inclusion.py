@@ -373,13 +373,19 @@ def test_a_person_named_with_a_civility_is_taken_out_of_free_texts(base_iri: str
             "Monsieur LE MAIRE, Madame la Présidente, M. l'adjoint",
         ),
         ("Bureau rue Madame Curie, à 200 m. Parking", "Bureau rue Madame Curie, à 200 m. Parking"),
+        ("Mme de Villiers, M. du Pont, Mme d'Aubigné", "[nom retiré], [nom retiré], [nom retiré]"),
+        ("M. de La Fontaine et Mme van der Berg lundi", "[nom retiré] et [nom retiré] lundi"),
+        (
+            "Mme Le Gall, M. Le Pen, M. le maire, Madame la directrice, Monsieur le Préfet",
+            "[nom retiré], [nom retiré], M. le maire, Madame la directrice, Monsieur le Préfet",
+        ),
     ],
 )
 def test_a_civility_names_a_person_up_to_three_words_and_not_a_title_a_day_or_a_street(
     text: str, public: str
 ) -> None:
-    """A civility (any case) and at most three capitalised words are a person; a day or a month ends the
-    name, a title or a street's name is none."""
+    """A civility (any case) and at most three capitalised words, each maybe after a lower-case particle
+    (de, d', van der), are a person; a day or a month ends the name, a title or a street's name is none."""
     assert scrub(text) == public
 
 
