@@ -1416,3 +1416,20 @@ def test_a_failed_build_is_said_on_the_downloads_page_in_its_language_without_th
         page = httpx.get(url + "/telechargements")
         assert "La dernière génération des fichiers a échoué" in page.text, page.text
         assert str(folder) not in page.text and "Errno" not in page.text, page.text
+
+
+def title(page: str) -> str:
+    return html.unescape(page.split("<title>")[1].split("</title>")[0])
+
+
+def test_a_list_s_and_a_search_s_title_names_their_filters_and_page(url):
+    """/lieux?departement=05, /territoires?page=2 and a search's page 2 kept the plain title (WCAG 2.4.2):
+    a screen reader's list of tabs told them apart by nothing."""
+    chosen = httpx.get(f"{url}/projets", params={"departement": "73", "theme": "numerique"}).text
+    assert title(chosen) == "Projets — Savoie (73), Numérique — Comm'un Services"
+    assert title(httpx.get(f"{url}/territoires", params={"page": 2}).text) == (
+        "Territoires — page 2 — Comm'un Services"
+    )
+    assert title(httpx.get(f"{url}/territoires").text) == "Territoires — Comm'un Services"
+    found = httpx.get(f"{url}/recherche", params={"q": "saint", "departement": "73", "page": 2}).text
+    assert title(found) == "Recherche\u00a0: saint — Savoie (73) — page 2 — Comm'un Services"
