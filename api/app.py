@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path, PurePosixPath
@@ -148,7 +149,9 @@ async def refused(request: Request, exc: Exception) -> Response:
                     {"iri": request.url.path, "gone": False, "removed": None},
                     status_code=404,
                 )
-            context = {"status": exc.status_code, "message": str(exc.detail)}
+            # A page past a list's last links that one (lists.within_pages), not only says how many there are.
+            last = re.fullmatch(r'<([^>]*)>; rel="last"', (exc.headers or {}).get("Link", ""))
+            context = {"status": exc.status_code, "message": str(exc.detail), "last": last and last[1]}
             response = render(request, "refused.html", context, status_code=exc.status_code)
             response.headers.update(exc.headers or {})
             return response

@@ -73,6 +73,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "previous": ("Page précédente", "Previous page"),
     "next": ("Page suivante", "Next page"),
     "page": ("Page", "Page"),
+    "pagination": ("Pages des résultats", "Result pages"),
+    "page_last": ("Aller à la dernière page", "Go to the last page"),
     "page_past_end": (
         "Il n'y a pas de page {page} : cette liste en a {pages}.",
         "There is no page {page}: this list has {pages}.",

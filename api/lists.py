@@ -204,12 +204,14 @@ def facet_view(
     return views
 
 
-def within_pages(page: int, per_page: int, total: int, lang: str) -> None:
+def within_pages(request: Request, page: int, per_page: int, total: int, lang: str) -> None:
     """A page past the last is a dead link: 404, saying how many there are, in the page and its twins alike
-    (page 1 of an empty list is an answer, "no results"); a twin names its next page (``next``, ``Link``)."""
+    (page 1 of an empty list is an answer, "no results"), and linking the last (``Link: rel=last``, which
+    the error page shows: it had no way back to the list); a twin names its next page (``next``, ``Link``)."""
     if page > 1 and (page - 1) * per_page >= total:
         pages = max(1, (total + per_page - 1) // per_page)
-        raise HTTPException(404, translator(lang)("page_past_end", page=page, pages=pages))
+        last = {"Link": f'<{with_query(request, page=pages if pages > 1 else None)}>; rel="last"'}
+        raise HTTPException(404, translator(lang)("page_past_end", page=page, pages=pages), last)
 
 
 def told_apart(
@@ -312,7 +314,7 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
         )
         for it in items
     ]
-    within_pages(page, per_page, total, lang)
+    within_pages(request, page, per_page, total, lang)
     if fmt is not formats.HTML:
         extra: dict = {"page": page, "limit": per_page}
         if fmt is formats.JSON and asked == "1":  # every value of each facet
@@ -363,7 +365,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     cat = search.catalog(store_of(request))
     known_facets(cat, chosen, lang)
     total, found, kind_counts, counts = cat.search(q, kinds, chosen, (page - 1) * per_page, per_page, lang)
-    within_pages(page, per_page, total, lang)
+    within_pages(request, page, per_page, total, lang)
     # The twins give a snippet's text and its highlights' offsets (characters), the page marks them.
     rows = [
         SearchRow(

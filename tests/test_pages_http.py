@@ -1433,3 +1433,24 @@ def test_a_list_s_and_a_search_s_title_names_their_filters_and_page(url):
     assert title(httpx.get(f"{url}/territoires").text) == "Territoires — Comm'un Services"
     found = httpx.get(f"{url}/recherche", params={"q": "saint", "departement": "73", "page": 2}).text
     assert title(found) == "Recherche\u00a0: saint — Savoie (73) — page 2 — Comm'un Services"
+
+
+def test_the_pager_is_named_marks_the_current_page_and_sort_and_a_page_past_the_last_links_it(url):
+    """The pager was a nav named « Page », its page and the sort were marked by look only, and a page past
+    the last was an error page with no way back to the list."""
+    first = httpx.get(f"{url}/territoires", params={"departement": "73"}).text
+    assert '<nav class="pager" aria-label="Pages des résultats">' in first
+    assert '<span aria-current="page">Page 1 sur ' in first
+    assert '<strong aria-current="true">nom</strong>' in httpx.get(f"{url}/projets").text
+    by_year = httpx.get(f"{url}/projets", params={"tri": "annee"}).text
+    assert '<strong aria-current="true">année (récentes d&#39;abord)</strong>' in by_year
+    total = httpx.get(f"{url}/territoires.json", params={"departement": "73", "limit": 1}).json()["total"]
+    last = (total + 49) // 50
+    browser = {"Accept": "text/html"}
+    past = httpx.get(f"{url}/territoires", params={"departement": "73", "page": last + 5}, headers=browser)
+    assert past.status_code == 404
+    assert f'<a href="/territoires?departement=73&amp;page={last}">Aller à la dernière page</a>' in past.text
+    assert httpx.get(f"{url}/territoires?departement=73&page={last}").status_code == 200
+    assert past.headers["link"] == f'</territoires?departement=73&page={last}>; rel="last"'
+    one = httpx.get(f"{url}/projets", params={"departement": "2A", "page": 2, "lang": "en"}, headers=browser)
+    assert '<a href="/projets?departement=2A&amp;lang=en">Go to the last page</a>' in one.text
