@@ -61,6 +61,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "facets": ("Filtrer", "Filter"),
     "apply": ("Appliquer", "Apply"),
+    "to_results": ("Aller aux résultats", "Skip to the results"),
     "facets_show": ("Afficher les filtres", "Show the filters"),
     "facets_chosen": ("choisi|choisis", "chosen|chosen"),
     "facet_more": ("autre valeur|autres valeurs", "more value|more values"),

@@ -175,4 +175,36 @@ def test_the_sparql_examples_never_overwrite_a_query_and_engine_errors_are_marke
         assert page.locator("#status").inner_text().startswith("Erreur 400")
         page.get_by_role("button", name="Charger l'exemple").click()
         assert page.locator("#query").input_value() != typed
+
+
+ACTIVE = "document.activeElement.id || document.activeElement.textContent.trim()"
+
+
+def test_a_keyboard_applies_the_facets_or_skips_them_to_the_results_in_a_few_tabs(
+    base_iri, territory_triples, tmp_path
+):
+    """A blind tester needed 215 Tabs through /lieux's facets to reach its first result, and at 320 px 213
+    from the first value to « Appliquer »: both come first in the form, the results heading takes focus."""
+    store = pages_store(base_iri, territory_triples)
+    with serve(store, tmp_path) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        wait_for_index(url)
+        page.goto(url + "/territoires")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")  # « Skip to content »
+        page.keyboard.press("Tab")
+        assert page.evaluate(ACTIVE) == "Apply"
+        page.keyboard.press("Tab")
+        assert page.evaluate(ACTIVE) == "Skip to the results"
+        page.keyboard.press("Enter")
+        assert page.evaluate(ACTIVE) == "h-results"
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.closest('ul.results') !== null")
+        page.set_viewport_size({"width": 320, "height": 800})
+        page.goto(url + "/recherche?q=saint")
+        page.locator("summary.facet-toggle").focus()
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        assert page.evaluate(ACTIVE) == "Apply"
         browser.close()

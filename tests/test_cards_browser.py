@@ -102,7 +102,7 @@ def test_every_kind_reads_well_and_passes_axe(base_iri, territory_triples, tmp_p
         value = box.get_attribute("value")
         box.focus()
         page.keyboard.press("Space")
-        page.locator("form.facets button[type=submit]").focus()
+        page.locator("form.facets button[type=submit]").first.focus()
         page.keyboard.press("Enter")
         page.wait_for_url(f"**/projets?*{value}*")
         assert page.locator("form.facets input[type=checkbox]:checked").count() == 1

@@ -741,7 +741,7 @@ def test_a_search_counts_every_match_in_all_and_per_kind_on_the_page_and_its_twi
     html = get(f"{url}/recherche", params={"q": "saint"}).text
     total = get(f"{url}/recherche.json", params={"q": "saint"}).json()["total"]
     assert total > search.RANKED and sum(kinds(html).values()) == total
-    assert f'<h2 id="h-results">{total:,} résultats</h2>'.replace(",", "\u202f") in html
+    assert f'<h2 id="h-results" tabindex="-1">{total:,} résultats</h2>'.replace(",", "\u202f") in html
     for kind, n in kinds(html).items():
         assert get(f"{url}/recherche.json", params={"q": "saint", "kind": kind}).json()["total"] == n
     assert "par département et par thème portent sur les 2\u202f000 premiers résultats" in html
@@ -942,7 +942,7 @@ def test_pages_write_one_thing_in_the_singular(url):
     english = httpx.get(f"{url}/id/commune/73054", params={"lang": "en"}).text
     assert "<strong>1</strong> project</li>" in english
     one = httpx.get(f"{url}/projets", params={"theme": "numerique"}).text
-    assert '<h2 id="h-results" class="count">1 résultat</h2>' in one
+    assert '<h2 id="h-results" tabindex="-1" class="count">1 résultat</h2>' in one
 
 
 def test_home_map_links_every_departement(url):
