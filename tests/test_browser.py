@@ -208,3 +208,43 @@ def test_a_keyboard_applies_the_facets_or_skips_them_to_the_results_in_a_few_tab
         page.keyboard.press("Tab")
         assert page.evaluate(ACTIVE) == "Apply"
         browser.close()
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG's contrast ratio of two CSS ``rgb(…)`` colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(c) / 255 for c in colour[colour.index("(") + 1 : -1].split(",")[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_a_departement_of_the_home_map_shows_its_name_and_count_when_focused(
+    base_iri, territory_triples, tmp_path
+):
+    """A keyboard on the map's Savoie got its name and count in an SVG title only, a mouse's tooltip: under
+    the map the focused (or hovered) département writes them, without a script; its link keeps its name."""
+    store = pages_store(base_iri, territory_triples)
+    with serve(store, tmp_path) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 320, "height": 800}, java_script_enabled=False)
+        wait_for_index(url)
+        page.goto(url + "/?lang=fr")
+        savoie = page.locator('a[href="/id/departement/73"]')
+        caption = savoie.locator("text")
+        assert not caption.is_visible()
+        savoie.focus()
+        assert caption.is_visible() and caption.text_content().startswith("Savoie (73)1 projet")
+        assert page.locator(".map a text:visible").count() == 1
+        box, svg = caption.bounding_box(), page.locator(".map svg").bounding_box()
+        assert box["x"] >= svg["x"] and box["x"] + box["width"] <= svg["x"] + svg["width"] + 1, (box, svg)
+        page.screenshot(path=str(SHOTS / "map-focus-320.png"), full_page=True)
+        assert page.get_by_role("link", name="Savoie (73)\u00a0: 1 projet", exact=True).count() == 1
+        # Every shape's border stands out from the page (the lightest shade did by 1.2:1): WCAG 1.4.11's 3:1.
+        stroke = page.evaluate("getComputedStyle(document.querySelector('#dep-05')).stroke")
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert contrast(stroke, background) >= 3, (stroke, background)
+        browser.close()

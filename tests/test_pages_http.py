@@ -1454,3 +1454,25 @@ def test_the_pager_is_named_marks_the_current_page_and_sort_and_a_page_past_the_
     assert past.headers["link"] == f'</territoires?departement=73&page={last}>; rel="last"'
     one = httpx.get(f"{url}/projets", params={"departement": "2A", "page": 2, "lang": "en"}, headers=browser)
     assert '<a href="/projets?departement=2A&amp;lang=en">Go to the last page</a>' in one.text
+
+
+def test_the_home_map_s_legend_says_its_shades_in_words_from_the_map_s_counts_and_can_be_skipped_to(url):
+    """The legend was aria-hidden and read « 0 / ≥ 1 / 11 » (three of five shades); 96 links had no way
+    past them. Each shade now says the counts it stands for, and every département's count is in its range."""
+    for layer, unit in (({}, "projet"), ({"carte": "lieux"}, "lieu")):
+        page = httpx.get(f"{url}/", params=layer).text
+        assert '<a href="#map-legend">Passer la carte</a>' in page
+        legend = page.split('<ul class="legend" id="map-legend" tabindex="-1"')[1].split("</ul>")[0]
+        assert "aria-hidden" not in legend and '<span class="b0"></span>aucun</li>' in legend
+        ranges = {0: (0, 0)}
+        for shade, lo, hi in re.findall(r'<span class="b(\d)"></span>(\d+)(?: à (\d+))?</li>', legend):
+            ranges[int(shade)] = (int(lo), int(hi or lo))
+        assert len(ranges) >= 2  # some département has a count
+        shapes = rf'\((\w+)\)\u00a0: (\d+) {unit}[^<]*</title><path id="dep-\1" class="b(\d)"'
+        drawn = re.findall(shapes, page)
+        assert len(drawn) == 96
+        for code, n, shade in drawn:
+            lo, hi = ranges[int(shade)]
+            assert lo <= int(n) <= hi, (code, n, shade, ranges)
+        top = max(int(n) for _, n, _ in drawn)
+        assert max(hi for _, hi in ranges.values()) == top
