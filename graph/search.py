@@ -1251,9 +1251,10 @@ class Catalog:
         ("briancon"), when every such word has one; the first of these readings that finds something of
         ``kinds`` with the facets ``selected`` (« france Serviès » finds nothing, « france services » does).
         A word one edit away (a letter swapped, missing, doubled or wrong) comes before one further, whatever
-        their similarity, then the one more items say: a common word of the texts before a rare name as
-        near (« servises » is « services », not the commune Serviès). At most :data:`TRIES` readings; none
-        past :data:`FUZZY` words to respell."""
+        their similarity, then one holding every letter typed, in order (a letter left out: « mobilte » is
+        « mobilité », not « mobile », which drops the typed « t »), then the one more items say: a common
+        word of the texts before a rare name as near (« servises » is « services », not the commune Serviès).
+        At most :data:`TRIES` readings; none past :data:`FUZZY` words to respell."""
         said: list[list[tuple[str, bool]]] = []  # each word as written, or the index's words it may be
         with self._reading() as db:
             words = [
@@ -1274,7 +1275,7 @@ class Catalog:
                 if not similar:
                     return None
                 used = {t: db.execute(USED, (f'"{t}"', COMMON)).fetchone()[0] for t, _, _ in similar}
-                ranked = sorted(used, key=lambda t: (OSA.distance(w, t), -used[t]))
+                ranked = sorted(used, key=lambda t: (OSA.distance(w, t), not holds(t, w), -used[t]))
                 said.append([(t, True) for t in ranked])
         if not any(term for words in said for _, term in words):  # every word begins one of the index
             return None
@@ -1470,6 +1471,12 @@ SIMILAR = 80  # edit similarity (0-100) of a word suggested for a misspelt one (
 # Words a search may say that no name needs (« France services à Gap », « près de Briançon »).
 SMALL_WORDS = matching.ARTICLES | {"dans", "pres", "sur", "pour", "chez"}  # not "vers": a commune (46)
 SPELLED = {full: short for short, full in matching.ABBREVIATIONS.items() if " " not in full}  # saint: st
+
+
+def holds(word: str, typed: str) -> bool:
+    """Whether ``word`` has every letter of ``typed`` in order: ``typed`` is it with letters left out."""
+    letters = iter(word)
+    return all(c in letters for c in typed)
 
 
 def as_written(db: sqlite3.Connection, term: str) -> str:

@@ -1081,3 +1081,20 @@ def test_an_import_meeting_an_index_another_process_writes_says_so_in_french_and
         "réessayez dans un moment\n"
     )
     assert BASE + "graph/alpes" not in OxigraphStore(BASE, store.path).graphs()
+
+
+def test_a_word_missing_a_letter_is_suggested_the_word_holding_it_before_one_without_another(
+    store: OxigraphStore,
+) -> None:
+    """« mobilte » suggested « Mobile », one edit away as « Mobilité » is, and said by more items: a word
+    typed with a letter left out is the one holding every letter typed, in order, before one that drops a
+    letter typed."""
+    write(
+        store,
+        "mobile",
+        "".join(project(f"bus{i}", f"Bus mobile {i}", "Un guichet mobile") for i in range(3))
+        + project("mobilite", "Mobilité solidaire"),
+    )
+    cat = search.Catalog(store)
+    assert cat.suggest("mobilte") == "Mobilité"
+    assert cat.suggest("moblie") == "mobile"  # letters swapped: none holds them in order, the most said
