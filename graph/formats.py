@@ -12,13 +12,15 @@ api/conneg.py.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import pyoxigraph as ox
 
@@ -95,6 +97,17 @@ def find(offered: Sequence[Format], token: str) -> Format | None:
     """The first of ``offered`` that a name, extension or media type means (case does not matter)."""
     token = token.strip().lower()
     return next((f for f in offered if token in f.tokens), None)
+
+
+def of_file(offered: Sequence[Format], path: Path) -> Format | None:
+    """The format a file's extension names, a trailing .gz aside: the site's own downloads are gzipped."""
+    name = path.name.lower().removesuffix(".gz")
+    return find(offered, name.rpartition(".")[2]) if "." in name else None
+
+
+def opened(path: Path) -> IO[bytes]:
+    """A file's bytes, gunzipped when its name ends in .gz."""
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
 
 
 def names(offered: Iterable[Format]) -> str:

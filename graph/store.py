@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from graph import sparql_text
+from graph import formats, sparql_text
 from graph.namespaces import Minter
 from graph.sparql_text import Bindings, bind
 from graph.terms import Triples
@@ -385,7 +385,8 @@ class OxigraphStore(Store):
                 if len(engines) == 1:
                     (engine,) = engines.values()
                     base, to = self.minter.base, ox.NamedNode(target)
-                    engine.bulk_load(path=str(path), format=fmt, base_iri=base, to_graph=to)
+                    with formats.opened(path) as f:
+                        engine.bulk_load(f, fmt, base_iri=base, to_graph=to)
                 else:
                     for engine in engines.values():
                         engine.bulk_extend(self._quads_for(engine, path, fmt, ox.NamedNode(target)))
@@ -410,11 +411,12 @@ class OxigraphStore(Store):
         self, engine: ox.Store, path: Path, fmt: ox.RdfFormat, target: ox.NamedNode
     ) -> Iterator[ox.Quad]:
         """The file's quads that go to ``engine``, its default graph read as ``target``."""
-        for q in ox.parse(path=str(path), format=fmt, base_iri=self.minter.base, rename_blank_nodes=True):
-            if isinstance(q.graph_name, ox.DefaultGraph):
-                q = ox.Quad(q.subject, q.predicate, q.object, target)
-            if self._of(q.graph_name.value) is engine:
-                yield q
+        with formats.opened(path) as f:
+            for q in ox.parse(f, format=fmt, base_iri=self.minter.base, rename_blank_nodes=True):
+                if isinstance(q.graph_name, ox.DefaultGraph):
+                    q = ox.Quad(q.subject, q.predicate, q.object, target)
+                if self._of(q.graph_name.value) is engine:
+                    yield q
 
     def _drop_unfinished_bulk(self, pending: Path) -> None:
         """Graphs of a bulk import the process did not finish (see :meth:`bulk_import`) are dropped."""

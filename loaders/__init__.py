@@ -7,14 +7,13 @@ memory, and ``api.cli`` replaces each graph atomically. So bad input fails befor
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from graph.formats import delimiter_of
+from graph.formats import delimiter_of, opened
 from graph.store import GraphMeta
 from graph.terms import Triples
 
@@ -48,9 +47,8 @@ def read_text(path: Path, encoding: str = "utf-8", what: str = "file") -> str:
     unreadable → SourceError. Text of another encoding names its line: what French Excel saves as plain
     « CSV » is Windows-1252, so the message says how to save it again (in French, for whoever made it): as
     « CSV UTF-8 » for a CSV, in UTF-8 for any other."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
-        with opener(path, "rb") as f:
+        with opened(path) as f:
             data = f.read()
     except OSError as e:
         raise SourceError(path, f"unreadable {what}: {e}") from None

@@ -20,10 +20,10 @@ ONTOLOGY_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 
 
 def rdf_format(path: Path, name: str | None = None) -> ox.RdfFormat:
-    """By ``--format`` name, else by extension (a trailing .gz is not supported: decompress first)."""
-    fmt = formats.find(formats.RDF, name or path.suffix.lstrip("."))
+    """By ``--format`` name, else by extension (``dump.nq.gz``: N-Quads, read gunzipped)."""
+    fmt = formats.find(formats.RDF, name) if name else formats.of_file(formats.RDF, path)
     if fmt is None:
-        why = f"unknown format '{name}'" if name else f"cannot tell the RDF format from '{path.suffix}'"
+        why = f"unknown format '{name}'" if name else f"cannot tell the RDF format from '{path.name}'"
         raise SourceError(path, f"{why}: pass --format ({formats.names(formats.RDF)})")
     return fmt.rdf
 
@@ -33,10 +33,11 @@ def read_quads(path: Path, fmt: ox.RdfFormat, base_iri: str) -> Iterator[ox.Quad
     if not path.is_file():
         raise SourceError(path, "no such file")
     try:
-        yield from ox.parse(path=str(path), format=fmt, base_iri=base_iri)
+        with formats.opened(path) as f:
+            yield from ox.parse(f, format=fmt, base_iri=base_iri)
     except SyntaxError as e:
         raise SourceError(path, e.msg, e.lineno) from None
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, OSError) as e:  # OSError: a .gz that is not gzip
         raise SourceError(path, f"unreadable RDF: {e}") from None
 
 

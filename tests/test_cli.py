@@ -299,6 +299,24 @@ def test_import_of_new_graphs_is_streamed_and_a_second_import_replaces_them(tmp_
     assert graph_counts(store) == counts
 
 
+def test_the_site_s_gzipped_download_imports_as_it_is(tmp_path):
+    """``dump.nq.gz``, the site's own download, was refused (« cannot tell the RDF format from '.gz' »):
+    read gunzipped, streamed into new graphs and again the transactional way, and as gzipped Turtle."""
+    plain = _quads_file(tmp_path / "plain.nq", 100)
+    gzipped = tmp_path / "dump.nq.gz"
+    gzipped.write_bytes(gzip.compress(plain.read_bytes()))
+    store = tmp_path / "store"
+    for _ in range(2):  # streamed, then replacing (graphs exist)
+        done = communs("import", "rdf", str(gzipped), store=store)
+        assert done.returncode == 0, done.stderr
+        counts = graph_counts(store)
+        assert (counts["http://example.org/g1"], counts["http://example.org/g2"]) == (50, 50)
+    turtle = tmp_path / "one.ttl.gz"
+    turtle.write_bytes(gzip.compress(b"<http://example.org/a> <http://example.org/b> 1 ."))
+    done = communs("import", "rdf", str(turtle), "--graph", "http://example.org/t", store=store)
+    assert done.returncode == 0 and graph_counts(store)["http://example.org/t"] == 1, done.stderr
+
+
 def test_a_bulk_import_killed_midway_leaves_the_store_as_before(tmp_path):
     store = tmp_path / "store"
     OxigraphStore("https://data.adrets-asso.fr/", store).close()
