@@ -1,4 +1,4 @@
-"""``communs``: load, import, serve, query, export, validate, stats — the same flags everywhere.
+"""``communs``: load, import, serve, query, export, backup, restore, validate, stats — same flags everywhere.
 
 Bad input prints one line naming the file (and line) and exits 2 with the store untouched."""
 
@@ -7,7 +7,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import gzip
 import json
+import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -294,6 +297,77 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# What ``backup`` writes in its folder, and ``restore`` reads back.
+BACKUP_DATA, BACKUP_VERSION, BACKUP_ACCOUNTS, BACKUP_KEY, BACKUP_UPLOADS = (
+    "donnees.nq.gz",
+    "version",
+    "comptes.sqlite",
+    "secret_key",
+    "uploads",
+)
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """Everything a site holds, in one new folder, taken while a server runs (``--store-read-only``): every
+    graph as it is from the store's snapshot, the accounts by SQLite's online backup, the secret key and the
+    uploaded files (each written whole, under its final name). Copying the folders instead, while served,
+    gave a proposal accepted in the private graphs and not yet in the public ones."""
+    from api.accounts import accounts_path
+
+    folder = Path(args.folder)
+    folder.mkdir(parents=True)  # never over an older backup
+    with _opened(settings, read_only=args.store_read_only) as store:
+        with gzip.open(folder / BACKUP_DATA, "wb", compresslevel=6) as out:
+            store.dump(out, ox.RdfFormat.N_QUADS)
+        (folder / BACKUP_VERSION).write_text(str(store.version))
+        print(f"{folder / BACKUP_DATA} : {sizes(store)}")
+    if Path(accounts := accounts_path(settings)).exists():
+        _copy_db(accounts, folder / BACKUP_ACCOUNTS)
+    if settings.secret_key:
+        print("la clé secrète est COMMUNS_SECRET_KEY : gardez-la avec la sauvegarde")
+    elif (key := settings.beside_store("secret_key")).exists():
+        shutil.copy2(key, folder / BACKUP_KEY)
+    if settings.uploads_path().exists():
+        unfinished = shutil.ignore_patterns(".*.part")
+        shutil.copytree(settings.uploads_path(), folder / BACKUP_UPLOADS, ignore=unfinished)
+    print(f"sauvegarde complète dans {folder}")
+    return 0
+
+
+def _copy_db(source: Path | str, target: Path | str) -> None:
+    """SQLite's online backup: a whole copy, even of a database a server is writing."""
+    with contextlib.closing(sqlite3.connect(source)) as db, contextlib.closing(sqlite3.connect(target)) as to:
+        db.backup(to)
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    """A ``backup`` folder into a new embedded store: its graphs as they were (an ``import rdf`` of the
+    dump describes every graph as coming from the file), its version, accounts, key and uploads."""
+    from api.accounts import accounts_path
+
+    folder = Path(args.folder)
+    data = folder / BACKUP_DATA
+    if not data.is_file():
+        raise SourceError(folder, f"no {BACKUP_DATA}: not a folder written by communs backup")
+    if settings.store == ":memory:" or "://" in settings.store:
+        raise UsageError("restore writes an embedded store: give --store DIR")
+    with _opened(settings) as store:
+        _index_free(store, settings)
+        try:
+            store.restore(data, int((folder / BACKUP_VERSION).read_text()))
+        except SyntaxError as e:
+            raise SourceError(data, e.msg, e.lineno) from None
+        if (folder / BACKUP_ACCOUNTS).exists():
+            _copy_db(folder / BACKUP_ACCOUNTS, accounts_path(settings))
+        if (folder / BACKUP_KEY).exists() and not settings.secret_key:
+            shutil.copy2(folder / BACKUP_KEY, settings.beside_store("secret_key"))
+        if (folder / BACKUP_UPLOADS).exists():
+            shutil.copytree(folder / BACKUP_UPLOADS, settings.uploads_path(), dirs_exist_ok=True)
+        print(f"restauré : {sizes(store)} ; version {store.version}")
+        _index(store, settings)
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     with _opened(settings, read_only=args.store_read_only) as store:
         print(f"{sizes(store)} ; version {store.version}")
@@ -451,6 +525,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     verbs.add_parser("stats", parents=[reading], help="triples per graph, instances per class")
 
+    p = verbs.add_parser(
+        "backup",
+        parents=[reading],
+        help="save every graph, the accounts, the secret key and the uploads in a new folder (serving too)",
+    )
+    p.add_argument("folder", help="the folder to create")
+    p = verbs.add_parser("restore", parents=[common], help="a backup folder into a new, empty --store")
+    p.add_argument("folder", help="a folder written by communs backup")
+
     p = verbs.add_parser("user", parents=[common], help="accounts: add, change role, issue an API token")
     p.add_argument(
         "action",
@@ -482,6 +565,8 @@ COMMANDS = {
     "validate": cmd_validate,
     "stats": cmd_stats,
     "user": cmd_user,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }
 
 

@@ -96,14 +96,12 @@ class ContribState:
 
 def setup(app: FastAPI, settings: Settings) -> None:
     secret = accounts.secret_key(settings)
-    embedded = settings.store != ":memory:" and "://" not in settings.store
-    uploads = settings.uploads_dir or (Path(settings.store).parent / "uploads" if embedded else "var/uploads")
     app.state.accounts = accounts.Accounts(accounts.accounts_path(settings))
     app.state.contrib = ContribState(
         settings=settings,
         csrf=accounts.Csrf(secret),
         secret=secret,
-        uploads=Path(uploads),
+        uploads=settings.uploads_path(),
         submit_limit=accounts.RateLimiter(settings.submit_rate, settings.submit_window, "too_many_proposals"),
         login_limit=accounts.RateLimiter(settings.login_rate, 600.0, "too_many_logins"),
     )

@@ -129,6 +129,13 @@ class Settings(BaseSettings):
             return self.beside_store(self._of_location("index") + ".sqlite")
         return None
 
+    def uploads_path(self) -> Path:
+        """Uploaded files: ``uploads`` in the embedded store's folder, ``var/uploads`` otherwise."""
+        if self.uploads_dir:
+            return Path(self.uploads_dir)
+        embedded = self.store != ":memory:" and "://" not in self.store
+        return Path(self.store).parent / "uploads" if embedded else Path("var/uploads")
+
     def dumps_path(self) -> Path | None:
         """The downloads folder (graph/dumps.py): ``<store>.dumps`` beside an embedded store, and
         ``var/dumps-<hash of the location>`` for a remote one, so that two stores never serve each other's

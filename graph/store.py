@@ -239,8 +239,11 @@ class OxigraphStore(Store):
             )
         self.read_only = read_only
         private = self.path.with_name(self.path.name + ".private") if self.path else None
-        self.oxigraph = self._open(self.path)  # the public engine (graph.snapshots checkpoints it)
+        # The private engine opened first: read-only, each engine is seen as it was when opened, and a change
+        # writes the public one first (graph.contributions), so a backup taken while serving never has an
+        # acceptance recorded whose content is not public (at worst the reverse: what a retry mends).
         self._private = self._open(private if private is None or private.exists() or not read_only else None)
+        self.oxigraph = self._open(self.path)  # the public engine (graph.snapshots checkpoints it)
         self._version_file = self.path.with_name(self.path.name + ".version") if self.path else None
         self._version = self._read_version()
         self._write_lock = threading.Lock()
@@ -418,6 +421,28 @@ class OxigraphStore(Store):
                 if self._of(q.graph_name.value) is engine:
                     yield q
 
+    def restore(self, path: Path, version: int) -> None:
+        """Every quad of a backup (``communs backup``'s N-Quads) back in its graph and engine as it is, the
+        metadata graphs too (an import would describe each graph as coming from the file), at the backed-up
+        ``version``. Into an empty store only: the bulk loader is not transactional, so a failure empties it
+        again."""
+        if self.count():
+            raise StoreError(f"{self.path} is not empty: restore into a new --store")
+        with self._write_lock:
+            try:
+                for engine in (self.oxigraph, self._private):
+                    with formats.opened(path) as f:
+                        quads = ox.parse(f, format=ox.RdfFormat.N_QUADS)
+                        engine.bulk_extend(q for q in quads if self._of(_graph_of(q)) is engine)
+                    engine.flush()
+            except BaseException:
+                self.oxigraph.clear()
+                self._private.clear()
+                raise
+            self._version = version
+            if self._version_file:
+                _write_aside(self._version_file, str(version))
+
     def _drop_unfinished_bulk(self, pending: Path) -> None:
         """Graphs of a bulk import the process did not finish (see :meth:`bulk_import`) are dropped."""
         try:
@@ -502,6 +527,10 @@ class OxigraphStore(Store):
             self.oxigraph.flush()  # a read-only instance has nothing to flush (and refuses to)
             self._private.flush()
         del self.oxigraph, self._private
+
+
+def _graph_of(quad: ox.Quad) -> str:
+    return quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else DEFAULT_GRAPH
 
 
 def _write_aside(path: Path, text: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import datetime as dt
 import gzip
 import json
 import re
@@ -15,9 +17,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import wait_until
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from graph import catalog, dumps
+from graph.settings import Settings
 from graph.store import GraphMeta, OxigraphStore
+from loaders import rdf as rdf_loader
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -384,6 +391,7 @@ def test_every_argument_of_every_verb_says_what_it_is():
         "export",
         "validate",
         "stats",
+        "backup",
     }
 
 
@@ -419,3 +427,100 @@ def test_a_remote_store_s_files_are_where_the_settings_help_says(tmp_path, monke
     # says (the README's « On a SPARQL server » says why).
     for name in ("accounts_db", "secret_key", "uploads_dir"):
         assert "the same for every server" in (Settings.model_fields[name].description or ""), name
+
+
+def test_a_backup_taken_while_serving_restores_the_same_site(tmp_path):
+    """``backup`` while the server holds the store, ``restore`` into a new one: the same quads in the same
+    graphs (an ``import rdf`` of ``export --private`` relabelled every graph « Import de full.nq » and lost
+    its licence), the same version and counts, and the accounts, key and uploaded file work there."""
+    old, new = tmp_path / "site" / "store", tmp_path / "ailleurs" / "store"
+    store = OxigraphStore("https://data.adrets-asso.fr/", old)
+    for load in rdf_loader.ontology(store.minter).graphs:
+        store.replace_graph(load.graph, load.triples, load.meta)
+    a, label = ox.NamedNode(store.minter.thing("projet", "a")), ox.NamedNode(rdflib.RDFS.label)
+    licence = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+    meta = GraphMeta("Essai", "essai.ttl", licence, issued=dt.date(2024, 8, 1))
+    store.replace_graph(store.minter.graph("essai"), [ox.Triple(a, label, ox.Literal("A"))], meta)
+    store.replace_graph(store.minter.private_graph("essai"), [ox.Triple(a, label, ox.Literal("P"))], meta)
+    store.close()
+    password = "un-mot-de-passe-long"
+    add = ["user", "add", "modo", "--role", "moderateur", "--password-stdin"]
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", *add, "--store", str(old)],
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    token = communs("user", "token", "modo", store=old).stdout.strip()
+    bearer = {"Authorization": f"Bearer {token}"}
+    body = {
+        "titre": "Guide des saisonniers",
+        "resume": "Un guide pour les saisonniers.",
+        "type": "guide",
+        "licence": "https://creativecommons.org/licenses/by/4.0/",
+        "nom": "Jo",
+        "courriel": "jo@example.net",
+        "url": "https://example.org/guide",
+    }
+    pdf = {"nom": "guide.pdf", "contenu_base64": base64.b64encode(b"%PDF-1.4\n%%EOF\n").decode()}
+
+    def site(path: Path, catch_up: bool = False) -> dict:
+        """What a reuser and a moderator see of the site at ``path``, served: ``catch_up``, once its index
+        took up the last writes of the server before (in the background: the home page says the figure of
+        the index's version until then); a restored one's is up to date from the start."""
+        with TestClient(create_app(Settings(store=str(path)))) as client:
+            void = client.get("/.well-known/void", headers={"Accept": "application/n-triples"}).text
+            void_triples = re.findall(r"void#triples> \"(\d+)\"", void)
+
+            def home() -> str:
+                said = re.search(r'id="triples">([^<]+)<', client.get("/").text)[1]
+                return re.sub(r"\D", "", said)
+
+            if catch_up:
+                wait_until(lambda: home() == void_triples[0], 60, "the index to take up the last writes")
+            return {
+                "home": home(),
+                "void": void_triples,
+                "pending": client.get(f"/api/contributions/{pending}", headers=bearer).status_code,
+                "file": client.get(published_file).status_code,
+                "sign-in": client.post(
+                    "/connexion",
+                    data={
+                        "csrf_token": re.search(
+                            r'csrf_token" value="([^"]+)"', client.get("/connexion").text
+                        )[1],
+                        "identifiant": "modo",
+                        "mot_de_passe": password,
+                    },
+                    follow_redirects=False,
+                ).status_code,
+            }
+
+    with TestClient(create_app(Settings(store=str(old)))) as client:
+        proposed = [
+            client.post("/api/contributions", json=b, headers=bearer)
+            for b in ({**body, "fichier": pdf}, body)
+        ]
+        assert [r.status_code for r in proposed] == [201, 201], proposed[1].text
+        accepted, pending = proposed[0].json(), proposed[1].json()["id"]
+        done = client.post(f"/api/contributions/{accepted['id']}/accepter", headers=bearer)
+        assert done.status_code == 200, done.text
+        published_file = re.search(r'href="(/[^"]+guide\.pdf)"', client.get(accepted["iri"]).text)[1]
+        backed = communs("backup", str(tmp_path / "sauvegarde"), "--store-read-only", store=old)
+        assert backed.returncode == 0, backed.stderr
+    done = communs("restore", str(tmp_path / "sauvegarde"), store=new)
+    assert done.returncode == 0, done.stderr
+    assert communs("restore", str(tmp_path / "sauvegarde"), store=new).returncode == 2  # not over a store
+    before, after = (OxigraphStore("https://data.adrets-asso.fr/", s) for s in (old, new))
+    assert set(before.quads()) == set(after.quads()) and before.version == after.version > 0
+    assert sorted(before.public_graphs()) == sorted(after.public_graphs())  # the private ones apart
+    key = "store.secret_key"  # contributors' pseudonyms are keyed by it
+    assert old.with_name(key).read_text() == new.with_name(key).read_text()
+    before.close(), after.close()
+    assert communs("stats", store=old).stdout == communs("stats", store=new).stdout
+    was, now = site(old, catch_up=True), site(new)
+    assert was == now, (was, now)
+    assert now["pending"] == 200 and now["file"] == 200 and now["sign-in"] == 303
+    assert now["home"] == now["void"][0], now  # the dataset's void:triples, first
