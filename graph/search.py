@@ -324,6 +324,8 @@ class Catalog:
         self.ready = threading.Event()  # set once a version is there to read
         state = dict(self.db.execute("SELECT name, value FROM state"))
         if state and (state.get("schema") != SCHEMA_VERSION or state.get("base") != self.base):
+            # Said at once: the build ends minutes later, and until then list and search pages wait.
+            log.info("index d'une version antérieure (%s) : reconstruction…", self.path)
             self.close()  # another layout or another base: what the file holds cannot be read
             for end in ("", "-wal", "-shm"):
                 self.path.with_name(self.path.name + end).unlink(missing_ok=True)

@@ -170,9 +170,12 @@ def test_a_process_killed_during_an_update_leaves_the_old_version(store: Oxigrap
     assert cat.version == store.version and "Tremplin Hiver" in labels(cat) and len(labels(cat)) == 21
 
 
-def test_an_index_of_another_layout_is_built_again(store: OxigraphStore) -> None:
+def test_an_index_of_another_layout_is_built_again(
+    store: OxigraphStore, caplog: pytest.LogCaptureFixture
+) -> None:
     """After an upgrade that changes the index's tables (or a change of base IRI), the old file is
-    dropped and built again from the store, never read as if it were of this layout."""
+    dropped and built again from the store, never read as if it were of this layout; the server's log
+    says so when it starts, not only once the build is over (pages waited 30 s, the log silent)."""
     search.Catalog(store).close()
     path = store.path.with_name(store.path.name + ".index.sqlite")
     db = sqlite3.connect(path)
@@ -181,8 +184,12 @@ def test_an_index_of_another_layout_is_built_again(store: OxigraphStore) -> None
         db.execute("DELETE FROM item")  # what an old layout held is not read
     db.close()
     search.stats.clear()
+    caplog.set_level(logging.INFO, logger="graph")
     cat = search.Catalog(store, build=False)
     assert not cat.ready.is_set() and cat.version is None
+    assert [r.getMessage() for r in caplog.records] == [
+        f"index d'une version antérieure ({path}) : reconstruction…"
+    ]
     cat.refresh(store)
     assert len(labels(cat)) == 21 and search.stats["full_builds"] == 1
 
