@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from graph import catalog, dumps
+from graph.contributions import Content, Contributions, Contributor
 from graph.settings import Settings
 from graph.store import GraphMeta, OxigraphStore
 from loaders import rdf as rdf_loader
@@ -524,3 +525,44 @@ def test_a_backup_taken_while_serving_restores_the_same_site(tmp_path):
     assert was == now, (was, now)
     assert now["pending"] == 200 and now["file"] == 200 and now["sign-in"] == 303
     assert now["home"] == now["void"][0], now  # the dataset's void:triples, first
+
+
+def test_the_readme_s_backup_and_upgrade_commands_are_the_command_s():
+    """Backup, restore and upgrade were documented nowhere: the README's section shows them, and every
+    ``communs`` line it shows is one the command takes (its verbs and flags)."""
+    from api.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Sauvegarder, restaurer, mettre à jour")[1].split("\n## ")[0]
+    lines = re.findall(r"^communs (.+?)(?:\s+#.*)?$", section, re.MULTILINE)
+    assert [line.split()[0] for line in lines] == ["backup", "restore", "serve", "load", "serve"]
+    for line in lines:
+        build_parser().parse_args(line.split())
+
+
+def test_load_the_upgrade_step_replaces_the_old_ontology_and_keeps_the_contributions(tmp_path):
+    """What the README says of an upgrade: ``communs load`` puts the new code's ontology in place of the
+    stored one (kept until then) and leaves the proposals, pending and accepted, as they were."""
+    path = tmp_path / "store"
+    store = OxigraphStore("https://data.adrets-asso.fr/", path)
+    ontology = store.minter.graph("ontologie")
+    removed = ox.NamedNode(store.minter.base + "def#Ancien")  # a term the new ontology no longer has
+    old_term = ox.Triple(removed, ox.NamedNode(rdflib.RDFS.label), ox.Literal("Ancien"))
+    store.replace_graph(ontology, [old_term], GraphMeta("Ontologie", "ontologie.ttl"))
+    model = Contributions(store, b"secret")
+    ana = Contributor("Ana", "ana@example.net")
+    say = "Comment monter une plateforme de mobilité solidaire."
+    accepted, _ = model.propose(Content("Guide accepté", say, "guide", url="https://e.org/a"), ana)
+    model.accept(accepted, "modo", "Modé")
+    pending, _ = model.propose(Content("Guide en attente", say, "guide", url="https://e.org/p"), ana)
+    metadata = (ontology, store.meta_graph, store.private_meta_graph)
+    kept = {g: set(store.quads(g)) for g in store.graphs() if g not in metadata}
+    store.close()
+    done = communs("load", store=path)
+    assert done.returncode == 0, done.stderr
+    store = OxigraphStore("https://data.adrets-asso.fr/", path)
+    assert {g: set(store.quads(g)) for g in kept} == kept
+    assert old_term not in {q.triple for q in store.quads(ontology)} and store.count(ontology) > 1000
+    model = Contributions(store, b"secret")
+    assert (model.state(accepted), model.state(pending)) == ("acceptee", "en-attente")
+    store.close()
