@@ -204,6 +204,10 @@ class Store(ABC):
         return f"{self.forget_meta(ox.NamedNode(graph))} ;\n{insert}"
 
     def meta_triples(self, graph: str, meta: GraphMeta, count: int) -> list[ox.Triple]:
+        """Nothing for a metadata graph (an import of a dump holding it): its own count, taken before the
+        other graphs' descriptions land in it, went stale, and the home page said it where VoID counts."""
+        if graph in (self.meta_graph, self.private_meta_graph):
+            return []
         g = ox.NamedNode(graph)
         at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         source = ox.NamedNode(meta.source) if "://" in meta.source else ox.Literal(meta.source)
