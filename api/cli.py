@@ -571,10 +571,11 @@ COMMANDS = {
 
 
 def _existing(verb: str, settings: Settings) -> None:
-    """Only the verbs that write data on purpose create a store: opened by any other, a mistyped --store
-    was a new empty store, exported as an empty file that a backup script took for a success."""
+    """Only the verbs that write data on purpose (load, import, restore) create a store: opened by any other,
+    a mistyped --store was a new empty store, exported as an empty file that a backup script took for a
+    success."""
     store = settings.store
-    if verb in ("load", "import") or store == ":memory:" or "://" in store or Path(store).is_dir():
+    if verb in ("load", "import", "restore") or store == ":memory:" or "://" in store or Path(store).is_dir():
         return
     raise UsageError(f"aucun entrepôt à {store} : vérifiez --store, ou créez-le avec « communs load »")
 
