@@ -130,6 +130,15 @@ class Accounts:
             raise AccountError(f"compte inconnu « {username} »")
         self._sql("UPDATE users SET role = ? WHERE username = ?", role, username)
 
+    def listing(self) -> list[tuple[str, str, int, float]]:
+        """(username, role, number of tokens, created) of every account, by name."""
+        with self._lock:
+            return self._db.execute(
+                """SELECT u.username, u.role, COUNT(t.digest), u.created
+                   FROM users u LEFT JOIN tokens t ON t.username = u.username
+                   GROUP BY u.username ORDER BY u.username"""
+            ).fetchall()
+
     def authenticate(self, username: str, password: str) -> User | None:
         row = self._sql("SELECT password FROM users WHERE username = ?", username)
         if row is None:

@@ -399,6 +399,8 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.accounts import AccountError, Accounts, accounts_path
 
+    if (args.action == "list") == bool(args.username):
+        raise UsageError("user list takes no name" if args.username else f"user {args.action} takes a name")
     accounts = Accounts(accounts_path(settings))
     try:
         if args.action == "add":
@@ -418,8 +420,11 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
                 raise UsageError("give --role contributeur|moderateur|admin")
             accounts.set_role(args.username, args.role)
             print(f"« {args.username} » est maintenant {args.role}")
-        else:
+        elif args.action == "token":
             print(accounts.new_token(args.username, args.label))
+        else:
+            for username, role, tokens, created in accounts.listing():
+                print(username, role, tokens, time.strftime("%Y-%m-%d", time.gmtime(created)), sep="\t")
     except AccountError as e:
         raise UsageError(str(e)) from None
     finally:
@@ -534,13 +539,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("restore", parents=[common], help="a backup folder into a new, empty --store")
     p.add_argument("folder", help="a folder written by communs backup")
 
-    p = verbs.add_parser("user", parents=[common], help="accounts: add, change role, issue an API token")
+    p = verbs.add_parser(
+        "user", parents=[common], help="accounts: add, change role, issue an API token, list"
+    )
     p.add_argument(
         "action",
-        choices=["add", "role", "token"],
-        help="create an account, change its role, or issue it a token",
+        choices=["add", "role", "token", "list"],
+        help="create an account, change its role, issue it a token, or list the accounts (tab-separated: "
+        "name, role, tokens, created)",
     )
-    p.add_argument("username", help="the account's sign-in name")
+    p.add_argument("username", nargs="?", help="the account's sign-in name (all actions but list)")
     p.add_argument(
         "--role",
         choices=["contributeur", "moderateur", "admin"],

@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import gzip
 import json
+import os
 import re
 import subprocess
 import sys
@@ -166,6 +167,7 @@ def test_the_private_half_given_as_the_store_is_refused_and_keeps_its_data(small
         (["query"], "give a query, or --file FILE.rq"),
         (["export", "--graph", "https://data.adrets-asso.fr/graph/prive/x"], "is not public: add --private"),
         (["user", "role", "quelquun"], "give --role"),
+        (["user", "token"], "user token takes a name"),
         (
             ["query", "ASK {{ SERVICE <http://x.example/> {{ ?s ?p ?o }} }}"],
             "SERVICE <http://x.example/> refused",
@@ -586,3 +588,26 @@ def test_an_imported_dump_s_counts_are_the_same_on_the_home_page_and_in_void(tmp
         assert index.triples == catalog.statistics(store)["triples"]
         index.close()
         store.close()
+
+
+def user_cli(env: dict, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "user", *args],
+        input=stdin,
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+    )
+
+
+def test_user_list_is_one_tab_separated_line_per_account(small_store):
+    env = {**os.environ, "COMMUNS_STORE": str(small_store)}
+    user_cli(env, "add", "bob", "--password-stdin", stdin="un-mot-de-passe-long\n")
+    user_cli(env, "add", "alice", "--role", "moderateur", "--password-stdin", stdin="un-mot-de-passe-long\n")
+    user_cli(env, "token", "alice")
+    user_cli(env, "token", "alice")
+    done = user_cli(env, "list")
+    assert done.returncode == 0, done.stderr
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    assert done.stdout == f"alice\tmoderateur\t2\t{today}\nbob\tcontributeur\t0\t{today}\n"
