@@ -139,6 +139,15 @@ class Accounts:
                    GROUP BY u.username ORDER BY u.username"""
             ).fetchall()
 
+    def revoke(self, username: str) -> int:
+        """Ends every token and session of the account, read again at each request: it is shut out at once.
+        Returns how many were ended."""
+        if self.get(username) is None:
+            raise AccountError(f"compte inconnu « {username} »")
+        with self._lock:
+            tokens = self._db.execute("DELETE FROM tokens WHERE username = ?", (username,)).rowcount
+            return tokens + self._db.execute("DELETE FROM sessions WHERE username = ?", (username,)).rowcount
+
     def authenticate(self, username: str, password: str) -> User | None:
         row = self._sql("SELECT password FROM users WHERE username = ?", username)
         if row is None:

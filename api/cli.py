@@ -422,9 +422,11 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
             print(f"« {args.username} » est maintenant {args.role}")
         elif args.action == "token":
             print(accounts.new_token(args.username, args.label))
-        else:
+        elif args.action == "list":
             for username, role, tokens, created in accounts.listing():
                 print(username, role, tokens, time.strftime("%Y-%m-%d", time.gmtime(created)), sep="\t")
+        else:
+            print(f"« {args.username} » : {accounts.revoke(args.username)} jeton(s) et session(s) révoqué(s)")
     except AccountError as e:
         raise UsageError(str(e)) from None
     finally:
@@ -540,13 +542,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", help="a folder written by communs backup")
 
     p = verbs.add_parser(
-        "user", parents=[common], help="accounts: add, change role, issue an API token, list"
+        "user", parents=[common], help="accounts: add, change role, issue or revoke API tokens, list"
     )
     p.add_argument(
         "action",
-        choices=["add", "role", "token", "list"],
-        help="create an account, change its role, issue it a token, or list the accounts (tab-separated: "
-        "name, role, tokens, created)",
+        choices=["add", "role", "token", "list", "revoke"],
+        help="create an account, change its role, issue it a token, list the accounts (tab-separated: name, "
+        "role, tokens, created), or end its tokens and sessions",
     )
     p.add_argument("username", nargs="?", help="the account's sign-in name (all actions but list)")
     p.add_argument(

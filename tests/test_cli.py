@@ -15,16 +15,20 @@ import time
 import tomllib
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
 from conftest import wait_until
 from fastapi.testclient import TestClient
+from sparql_helpers import stop_process
+from test_contrib_crash import env_for, free_port, start
 
+from api.accounts import SESSION_COOKIE, Accounts, accounts_path
 from api.app import create_app
 from graph import catalog, dumps, search
 from graph.contributions import Content, Contributions, Contributor
-from graph.settings import Settings
+from graph.settings import DEFAULT_BASE_IRI, Settings
 from graph.store import GraphMeta, OxigraphStore
 from loaders import rdf as rdf_loader
 
@@ -611,3 +615,49 @@ def test_user_list_is_one_tab_separated_line_per_account(small_store):
     assert done.returncode == 0, done.stderr
     today = time.strftime("%Y-%m-%d", time.gmtime())
     assert done.stdout == f"alice\tmoderateur\t2\t{today}\nbob\tcontributeur\t0\t{today}\n"
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A real server (its own process) on an on-disk store holding the resource kinds, a moderator « modo »
+    and a contributor « alice », each with an API token: (env, base URL, tokens by name)."""
+    env = env_for(tmp_path)
+    vocabulary = ROOT / "ontology" / "vocabularies" / "types-ressources.ttl"
+    graph = DEFAULT_BASE_IRI + "graph/vocabulaires"
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "import", "rdf", str(vocabulary), "--graph", graph],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+    )
+    assert done.returncode == 0, done.stderr
+    tokens = {}
+    for name, role in (("modo", "moderateur"), ("alice", "contributeur")):
+        add = ("add", name, "--role", role, "--name", name.title(), "--password-stdin")
+        assert user_cli(env, *add, stdin="un-mot-de-passe-long\n").returncode == 0
+        tokens[name] = {"Authorization": "Bearer " + user_cli(env, "token", name).stdout.strip()}
+    port = free_port()
+    server = start(tmp_path, port)
+    try:
+        yield env, f"http://127.0.0.1:{port}", tokens
+    finally:
+        stop_process(server)
+
+
+def test_user_revoke_shuts_out_tokens_and_sessions_of_a_running_server(served):
+    env, base, tokens = served
+    accounts = Accounts(accounts_path(Settings(store=env["COMMUNS_STORE"])))
+    session = {SESSION_COOKIE: accounts.session_cookie(accounts.get("modo"))}
+    accounts.close()
+    assert httpx.get(base + "/moderation", headers=tokens["modo"]).status_code == 200
+    assert httpx.get(base + "/moderation", cookies=session).status_code == 200
+    done = user_cli(env, "revoke", "modo")
+    assert done.returncode == 0 and done.stdout == "« modo » : 2 jeton(s) et session(s) révoqué(s)\n"
+    for shut_out in (
+        httpx.get(base + "/moderation", headers=tokens["modo"]),
+        httpx.get(base + "/moderation", cookies=session),
+    ):
+        assert shut_out.status_code == 303 and shut_out.headers["location"].startswith("/connexion")
+    assert user_cli(env, "list").stdout.startswith("alice\tcontributeur\t1\t")  # another's stays
+    unknown = user_cli(env, "revoke", "personne")
+    assert unknown.returncode == 2 and unknown.stderr == "communs: error: compte inconnu « personne »\n"
