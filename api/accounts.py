@@ -131,10 +131,12 @@ class Accounts:
         self._sql("UPDATE users SET role = ? WHERE username = ?", role, username)
 
     def listing(self) -> list[tuple[str, str, int, float]]:
-        """(username, role, number of tokens, created) of every account, by name."""
+        """(username, role, number of tokens, created) of every account by name; a removed one's role is
+        « fermé »."""
         with self._lock:
             return self._db.execute(
-                """SELECT u.username, u.role, COUNT(t.digest), u.created
+                """SELECT u.username, CASE u.password WHEN '' THEN 'fermé' ELSE u.role END,
+                          COUNT(t.digest), u.created
                    FROM users u LEFT JOIN tokens t ON t.username = u.username
                    GROUP BY u.username ORDER BY u.username"""
             ).fetchall()
@@ -148,9 +150,16 @@ class Accounts:
             tokens = self._db.execute("DELETE FROM tokens WHERE username = ?", (username,)).rowcount
             return tokens + self._db.execute("DELETE FROM sessions WHERE username = ?", (username,)).rowcount
 
+    def remove(self, username: str) -> int:
+        """Revokes the account and empties its password (no sign-in, no new token), but keeps its name: the
+        name keys the pseudonym that signs its contributions, which stay, and must never be another's."""
+        revoked = self.revoke(username)
+        self._sql("UPDATE users SET password = '' WHERE username = ?", username)
+        return revoked
+
     def authenticate(self, username: str, password: str) -> User | None:
         row = self._sql("SELECT password FROM users WHERE username = ?", username)
-        if row is None:
+        if row is None or not row[0]:  # unknown, or removed
             _hasher.hash(password)  # same cost whether the user exists or not
             return None
         try:
@@ -164,8 +173,11 @@ class Accounts:
     # --- API tokens ----------------------------------------------------------------------------
     def new_token(self, username: str, label: str = "script") -> str:
         """Shown once; only its SHA-256 is kept (tokens are random, so a slow hash adds nothing)."""
-        if self.get(username) is None:
+        row = self._sql("SELECT password FROM users WHERE username = ?", username)
+        if row is None:
             raise AccountError(f"compte inconnu « {username} »")
+        if not row[0]:
+            raise AccountError(f"le compte « {username} » est fermé")
         token = "cs_" + secrets.token_urlsafe(32)
         self._sql("INSERT INTO tokens VALUES (?, ?, ?, ?)", _digest(token), username, label, time.time())
         return token

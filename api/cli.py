@@ -425,8 +425,14 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
         elif args.action == "list":
             for username, role, tokens, created in accounts.listing():
                 print(username, role, tokens, time.strftime("%Y-%m-%d", time.gmtime(created)), sep="\t")
-        else:
+        elif args.action == "revoke":
             print(f"« {args.username} » : {accounts.revoke(args.username)} jeton(s) et session(s) révoqué(s)")
+        else:
+            revoked = accounts.remove(args.username)
+            print(
+                f"compte « {args.username} » fermé, {revoked} jeton(s) et session(s) révoqué(s) ; "
+                "ses contributions restent, son identifiant reste réservé"
+            )
     except AccountError as e:
         raise UsageError(str(e)) from None
     finally:
@@ -542,13 +548,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", help="a folder written by communs backup")
 
     p = verbs.add_parser(
-        "user", parents=[common], help="accounts: add, change role, issue or revoke API tokens, list"
+        "user", parents=[common], help="accounts: add, change role, issue or revoke API tokens, list, remove"
     )
     p.add_argument(
         "action",
-        choices=["add", "role", "token", "list", "revoke"],
+        choices=["add", "role", "token", "list", "revoke", "remove"],
         help="create an account, change its role, issue it a token, list the accounts (tab-separated: name, "
-        "role, tokens, created), or end its tokens and sessions",
+        "role, tokens, created), end its tokens and sessions, or close it (its contributions stay)",
     )
     p.add_argument("username", nargs="?", help="the account's sign-in name (all actions but list)")
     p.add_argument(

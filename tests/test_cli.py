@@ -661,3 +661,38 @@ def test_user_revoke_shuts_out_tokens_and_sessions_of_a_running_server(served):
     assert user_cli(env, "list").stdout.startswith("alice\tcontributeur\t1\t")  # another's stays
     unknown = user_cli(env, "revoke", "personne")
     assert unknown.returncode == 2 and unknown.stderr == "communs: error: compte inconnu « personne »\n"
+
+
+def test_user_remove_shuts_the_account_out_and_keeps_its_contributions_and_its_name(served):
+    env, base, tokens = served
+    body = {
+        "titre": "Guide des aides",
+        "resume": "Un guide des aides locales.",
+        "type": "guide",
+        "url": "https://example.org/g",
+    }
+    proposed = httpx.post(
+        base + "/api/contributions", json={**body, "nom_public": True}, headers=tokens["alice"]
+    )
+    assert proposed.status_code == 201, proposed.text
+    rid = proposed.json()["id"]
+    assert httpx.post(f"{base}/api/contributions/{rid}/accepter", headers=tokens["modo"]).is_success
+    assert httpx.get(base + "/mes-propositions", headers=tokens["alice"]).status_code == 200
+
+    done = user_cli(env, "remove", "alice")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("compte « alice » fermé, 1 jeton(s) et session(s) révoqué(s)")
+    assert httpx.get(base + "/mes-propositions", headers=tokens["alice"]).status_code == 303
+    for page in (f"/ressources/{rid}", f"/ressources/{rid}/historique"):
+        shown = httpx.get(base + page, follow_redirects=True)
+        assert shown.status_code == 200 and "Guide des aides" in shown.text and "Alice" in shown.text, page
+    accounts = Accounts(accounts_path(Settings(store=env["COMMUNS_STORE"])))
+    try:
+        assert accounts.authenticate("alice", "un-mot-de-passe-long") is None
+    finally:
+        accounts.close()
+    # The name keys the pseudonym signing alice's contributions: never anyone else's, nor hers again.
+    for args in (("token", "alice"), ("add", "alice", "--password-stdin")):
+        refused = user_cli(env, *args, stdin="un-autre-mot-de-passe\n")
+        assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert "alice\tfermé\t0\t" in user_cli(env, "list").stdout
