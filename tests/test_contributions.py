@@ -179,8 +179,14 @@ def test_the_form_says_what_it_requires_before_and_an_error_flags_every_field_it
 def test_a_page_s_correction_link_opens_the_form_filled_and_proposing_from_it_works(client, store):
     """A commune's secretary follows « Signaler une erreur » on Tallard's page: the form has the page's
     address as the link and Tallard as a territory; said what is wrong, the proposal is taken."""
-    page = client.get("/id/commune/05170").text
-    href = html.unescape(re.search(r'<p class="correction"><a href="([^"]+)"', page).group(1))
+
+    def link() -> str:
+        page = client.get("/id/commune/05170").text
+        return html.unescape(re.search(r'<p class="correction"><a href="([^"]+)"', page).group(1))
+
+    # The territory comes from the index: its first build, begun by the first visit, may not be over yet.
+    wait_until(lambda: "territoires=" in link(), 120, "the index naming the page's territory")
+    href = link()
     iri = store.minter.thing("commune", "05170")
     form = client.get(href).text
     assert f'<input type="hidden" name="url" value="{iri}">' in form
