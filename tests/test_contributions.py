@@ -1130,6 +1130,16 @@ def test_a_report_s_form_speaks_of_a_report_and_asks_only_what_a_report_uses(cli
     assert propose(client, url=iri, titre="Horaires faux", resume="La mairie ouvre à 9 h.").status_code == 303
 
 
+def test_every_link_of_the_error_summary_leads_to_its_field(client):
+    """The summary linked « #themes » and « #publics », which named nothing on the page."""
+    refused = propose(client, themes="inconnu", publics="personne", titre="")
+    assert refused.status_code == 422
+    targets = re.findall(r'<li><a href="#([\w-]+)">', refused.text)
+    assert {"themes", "publics", "titre"} <= set(targets), targets
+    for target in targets:
+        assert f'id="{target}"' in refused.text, target
+
+
 def test_a_report_s_themes_sent_through_the_api_survive_a_moderator_s_edit(client, app, store):
     """The report form hides themes and publics; the moderation page's form then sent none, and saving a
     report sent with some through the JSON API lost them."""
