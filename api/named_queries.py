@@ -194,7 +194,7 @@ async def run_named_query(request: Request, name: str) -> Response:
     params = {k: v for k, v in values.items() if v != ""}
     if fmt is not formats.JSON or given is not None:
         params["format"] = fmt.name
-    base = f"{base_of(request)}api/{name}"  # the configured base, never the request's Host
+    base = request.url.path  # relative, as the lists' links: followed on the host that answered
     pages = {"next": offset + limit} if more else {}
     if offset > 0:
         pages |= {"prev": max(0, offset - limit), "first": 0}

@@ -14,6 +14,7 @@ import io
 import json
 import re
 from pathlib import Path
+from urllib.parse import urljoin
 
 import httpx
 import jsonschema
@@ -339,8 +340,9 @@ def test_formats_and_paging(api_url):
     url = api_url + "/api/communes-departement"
     page = httpx.get(url, params={"departement": "05", "limit": 10})
     assert page.status_code == 200 and len(page.json()) == 10
-    assert 'rel="next"' in page.headers["link"]
-    nxt = httpx.get(api_url + "/api/" + page.links["next"]["url"].split("/api/", 1)[1])  # under the base IRI
+    # relative, as the lists' links: followed on the host that answered, not the configured base IRI's
+    assert page.links["next"]["url"].startswith("/api/communes-departement?")
+    nxt = httpx.get(urljoin(str(page.url), page.links["next"]["url"]))
     assert nxt.json()[0] != page.json()[0] and 'rel="prev"' in nxt.headers["link"]
     sj = httpx.get(
         url, params={"departement": "05", "limit": 3}, headers={"Accept": "application/sparql-results+json"}
@@ -416,12 +418,13 @@ def test_a_named_query_answers_304_to_its_etag(api_url):
     assert posted.status_code == 200 and "etag" not in posted.headers
 
 
-def test_links_and_servers_name_the_configured_base_never_the_host(api_url, base_iri):
-    """Behind a proxy, or to a client that forged it, the Host header is not the site's address."""
+def test_links_are_relative_and_servers_name_the_configured_base_never_the_host(api_url, base_iri):
+    """Behind a proxy, or to a client that forged it, the Host header is not the site's address: the pages'
+    links name no host (the client follows them where it asked), the spec's server the configured base."""
     params = {"departement": "05", "limit": 10, "offset": 10}
     page = httpx.get(api_url + "/api/communes-departement", params=params, headers={"Host": "evil.example"})
     assert set(page.links) == {"next", "prev", "first"} and "evil" not in page.headers["link"]
-    assert all(link["url"].startswith(base_iri + "api/communes-departement?") for link in page.links.values())
+    assert all(link["url"].startswith("/api/communes-departement?") for link in page.links.values())
     spec = httpx.get(api_url + "/openapi.json", headers={"Host": "evil.example"}).json()
     assert spec["servers"] == [{"url": base_iri.rstrip("/")}]
 
