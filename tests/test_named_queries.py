@@ -761,6 +761,46 @@ def test_territories_without_project_counts_sub_territories(base_iri):
     assert [r["code"].value for r in rows] == ["73002"]
 
 
+def test_places_per_territory_and_epci_without_a_place(base_iri):
+    """A researcher's first tables: places per EPCI (zero included, one network or all) and per département,
+    and the EPCIs with none, with their population and number of communes."""
+    b = base_iri
+    ttl = f"""@prefix dcterms: <http://purl.org/dc/terms/> . @prefix igeo: <{IGEO}> .
+    @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    @prefix cs: <https://w3id.org/communs-services/def#> .
+    <{b}id/departement/73> a igeo:Departement ; igeo:codeINSEE "73" ; rdfs:label "Savoie"@fr ;
+      cs:population 9 .
+    <{b}id/epci/200000001> a igeo:Intercommunalite ; igeo:codeINSEE "200000001" ; rdfs:label "A"@fr ;
+      cs:population 5 ; dcterms:isPartOf <{b}id/departement/73> .
+    <{b}id/epci/200000002> a igeo:Intercommunalite ; igeo:codeINSEE "200000002" ; rdfs:label "B"@fr ;
+      cs:population 4 ; dcterms:isPartOf <{b}id/departement/73> .
+    <{b}id/commune/73001> a igeo:Commune ; dcterms:isPartOf <{b}id/departement/73>, <{b}id/epci/200000001> .
+    <{b}id/commune/73002> a igeo:Commune ; dcterms:isPartOf <{b}id/departement/73>, <{b}id/epci/200000001> .
+    <{b}id/commune/73003> a igeo:Commune ; dcterms:isPartOf <{b}id/departement/73>, <{b}id/epci/200000002> .
+    <{b}id/lieu/fs> a cs:ServicePlace ; cs:network <{b}id/reseau/france-services> ;
+      dcterms:spatial <{b}id/commune/73001> .
+    <{b}id/lieu/tl> a cs:ServicePlace ; cs:network <{b}id/reseau/tiers-lieux> ;
+      dcterms:spatial <{b}id/commune/73002> ."""
+    store = OxigraphStore(base_iri)
+    triples = [q.triple for q in ox.parse(ttl.encode(), ox.RdfFormat.TURTLE)]
+    store.replace_graph(store.minter.graph("t"), triples, GraphMeta("t", "test"))
+    queries = nq.load_all()
+
+    def table(name: str, values: dict[str, str]) -> list[tuple]:
+        q = queries[name]
+        rows = store.select(q.sparql, nq.bindings(q, values, store.minter))
+        return [tuple(r[v].value for v in q.variables[1:]) for r in rows]
+
+    assert table("lieux-par-territoire", {}) == [("73", "Savoie", "9", "2")]
+    assert table("lieux-par-territoire", {"niveau": "epci"}) == [
+        ("200000001", "A", "5", "2"),
+        ("200000002", "B", "4", "0"),
+    ]
+    by_network = table("lieux-par-territoire", {"niveau": "epci", "reseau": "france-services"})
+    assert by_network == [("200000001", "A", "5", "1"), ("200000002", "B", "4", "0")]
+    assert table("epci-sans-lieu", {}) == [("200000002", "B", "4", "1")]
+
+
 def test_territories_without_project_are_those_no_project_reaches(api_url):
     """Checked against a walk of isPartOf done here in Python, on the largest départements of the
     bundle and on Savoie, where projects are. The query subtracts the covered territories once (MINUS):
