@@ -118,12 +118,15 @@ _RESOURCES = (
 }} ORDER BY ?iri"""
 )
 _EVENTS = _items(LISTS["evenements"].classes, date=("schema:startDate", "STR(?v)"), lieu="schema:location")
-# A place's commune by its name, and by its INSEE code, the key a reuser joins on (territoires-communes.csv).
+# A place's commune by its name, and by its INSEE code, the key a reuser joins on (territoires-communes.csv);
+# its coordinates (WGS84, as stored) for a map.
 _PLACES = _items(
     LISTS["lieux"].classes,
     commune="dcterms:spatial",
     code_commune=("dcterms:spatial/igeo:codeINSEE", "STR(?v)"),
     reseaux="cs:network",
+    latitude=("schema:geo/schema:latitude", "STR(?v)"),
+    longitude=("schema:geo/schema:longitude", "STR(?v)"),
 )
 # The same columns as the list's CSV twin (/projets.csv): the facets of the projects list.
 _PROJECTS = (

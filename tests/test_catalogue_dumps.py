@@ -349,7 +349,8 @@ def test_the_places_and_events_tables_name_their_linked_things_as_projets_csv_do
         <{commune}> <{rdflib.RDFS.label}> "Briançon"@fr ; <http://rdf.insee.fr/def/geo#codeINSEE> "05023" .
         <{network}> <{rdflib.SKOS.prefLabel}> "France services"@fr .
         <{place}> a <{CS}ServicePlace> ; <{rdflib.RDFS.label}> "France services Briançon"@fr ;
-          <{rdflib.DCTERMS.spatial}> <{commune}> ; <{CS}network> <{network}> .
+          <{rdflib.DCTERMS.spatial}> <{commune}> ; <{CS}network> <{network}> ;
+          <{SCHEMA}geo> [ <{SCHEMA}latitude> 44.89862 ; <{SCHEMA}longitude> 6.638795 ] .
         <{event}> a <{SCHEMA}Event> ; <{rdflib.RDFS.label}> "Forum"@fr ; <{SCHEMA}startDate> "2026-05-02" ;
           <{SCHEMA}location> <{place}> }} }}"""
     )
@@ -366,6 +367,8 @@ def test_the_places_and_events_tables_name_their_linked_things_as_projets_csv_do
             "commune": "Briançon",
             "code_commune": "05023",
             "reseaux": "France services",
+            "latitude": "44.89862",
+            "longitude": "6.638795",
         }
     ]
     assert tables["evenements.csv"] == [

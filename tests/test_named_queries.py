@@ -209,6 +209,19 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
         None,  # closed: no value
         None,
     ]
+    # its coordinates as stored, for a map, in every query about places
+    assert (fs["latitude"], fs["longitude"]) == (44.89862, 6.638795)
+    for name in ("lieux-territoire", "france-services-samedi"):
+        query = nq.load_all()[name]
+        assert query.variables[-2:] == ["latitude", "longitude"]
+    (placed,) = [
+        r
+        for r in httpx.get(
+            api_url + "/api/lieux-territoire", params={"territoire": "05023"}, timeout=60
+        ).json()
+        if r["nom"] == "France services Briançonnais"
+    ]
+    assert (placed["latitude"], placed["longitude"]) == (44.89862, 6.638795)
     quai9 = rows["Quai9"]
     assert quai9["site"] == "http://www.atelierquai9.com/fr/atelier" and "lundi" not in quai9
     sheet = list(
@@ -227,8 +240,13 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
         for row in csv.DictReader(io.StringIO(excel.content.decode("utf-8-sig")), delimiter=";")
     ]
     said = {"true": "oui", "false": "non", "": ""}
+
+    def commas(row: dict) -> dict:  # a French spreadsheet's decimal comma
+        return {k: row[k].replace(".", ",") for k in ("latitude", "longitude")}
+
     headed = [
-        {nq.COLUMNS[k]: v for k, v in (r | {"rendezVous": said[r["rendezVous"]]}).items()} for r in sheet
+        {nq.COLUMNS[k]: v for k, v in (r | {"rendezVous": said[r["rendezVous"]]} | commas(r)).items()}
+        for r in sheet
     ]
     assert opened == headed
     assert '"=""05100"""' in excel.text and "oui" in {r["Rendez-vous"] for r in opened}
