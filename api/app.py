@@ -15,6 +15,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 
 from api import (
     catalogue,
@@ -130,6 +131,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     public += [downloads.router, ontology.router, crawlers.router, reconcile_router]
     first = [contribution_forms.router, moderation.router]
     app.add_middleware(PublicHttp, routers=public, origins=settings.cors_origins, before=first)
+    # Outermost, on every answer to a client that takes gzip (a full SELECT as CSV is tens of MB): a stream
+    # chunk by chunk; a range (206), an answer already encoded and a .gz file (application/gzip) as they are.
+    app.add_middleware(GZipMiddleware)
     return app
 
 

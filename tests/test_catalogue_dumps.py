@@ -524,6 +524,43 @@ def test_downloads_page_files_etag_and_ranges(site):
     assert "inconnu.csv" in lost.json()["detail"]
 
 
+def test_answers_are_gzipped_for_a_client_that_takes_it_but_not_gz_files_nor_ranges(site):
+    """lieux.csv, VoID, /sparql's full SELECT (55 MB as CSV) went uncompressed: gzipped now when asked, the
+    same bytes once decoded, a stream still a stream; a .gz file is not compressed twice, a range is the
+    file's own bytes (206), and the ETag still answers 304."""
+    url = site[0]
+    wait_for_downloads(url)
+    file = url + "/telechargements/lieux.csv"
+    plain = httpx.get(file, headers={"Accept-Encoding": "identity"})
+    zipped = httpx.get(file, headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers and plain.content.startswith(b"iri,nom,")
+    assert zipped.headers["content-encoding"] == "gzip" and zipped.content == plain.content
+    assert "Accept-Encoding" in zipped.headers["vary"]
+    again = {"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]}
+    assert httpx.get(file, headers=again).status_code == 304
+    part = httpx.get(file, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
+    assert (
+        part.status_code == 206
+        and "content-encoding" not in part.headers
+        and part.content == plain.content[:10]
+    )
+    nq_gz = url + "/telechargements/communs-services.nq.gz"
+    dump = httpx.get(nq_gz, headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in dump.headers and gzip.decompress(dump.content).startswith(b"<")
+    void = httpx.get(url + "/.well-known/void", headers={"Accept-Encoding": "gzip", "Accept": "text/turtle"})
+    assert void.headers["content-encoding"] == "gzip"
+    everything = {"query": "SELECT * WHERE { ?s ?p ?o }"}
+    with httpx.stream(
+        "GET", url + "/sparql", params=everything, headers={"Accept": "text/csv", "Accept-Encoding": "gzip"}
+    ) as streamed:
+        assert streamed.headers["content-encoding"] == "gzip" and "content-length" not in streamed.headers
+        body = streamed.read()
+    whole = httpx.get(
+        url + "/sparql", params=everything, headers={"Accept": "text/csv", "Accept-Encoding": "identity"}
+    )
+    assert len(body) > 1_000_000 and body == whole.content
+
+
 def test_downloads_page_speaks_the_page_language_sizes_and_licences_for_people(site):
     """Titles in the page's language (the manifest's stay French, for machines), sizes in binary units
     with the language's decimal mark, licences by name linked to their text."""
