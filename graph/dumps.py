@@ -143,27 +143,43 @@ _PROJECTS = (
   {_project_column("financeur", "?iri schema:funding/schema:funder ?v")}
 }} ORDER BY ?iri"""
 )
+# The levels above a territory: each one's class and its path from it (a commune's région is its
+# département's, a département's its own: one step or two; isPartOf+ read every commune's ancestry slowly).
+_ABOVE = {
+    "epci": ("Intercommunalite", "dcterms:isPartOf"),
+    "departement": ("Departement", "dcterms:isPartOf"),
+    "region": ("Region", "dcterms:isPartOf/dcterms:isPartOf?"),
+}
+
+
+def _territories(cls: str, above: tuple[str, ...]) -> str:
+    """A level's table, with one column per level above (code_epci, code_departement, code_region): the
+    codes a reuser joins on, each in its own cell."""
+    codes = " ".join(f'(GROUP_CONCAT(DISTINCT ?{a}; separator=" | ") AS ?code_{a})' for a in above)
+    parents = " ".join(
+        f"OPTIONAL {{ ?iri {_ABOVE[a][1]} ?{a}_ . ?{a}_ a igeo:{_ABOVE[a][0]} ; igeo:codeINSEE ?{a} }}"
+        for a in above
+    )
+    return (
+        _P
+        + f"""SELECT ?iri ?code ?nom ?population {codes} WHERE {{
+  ?iri a igeo:{cls} ; igeo:codeINSEE ?code ; igeo:nom ?nom .
+  OPTIONAL {{ ?iri cs:population ?population }} {parents}
+}} GROUP BY ?iri ?code ?nom ?population ORDER BY ?code"""
+    )
+
+
 # One CSV per main class: (file, title, query). Multi-valued columns are joined with " | ".
 CSV_QUERIES: list[tuple[str, str, str]] = [
     ("projets.csv", "Projets", _PROJECTS),
     ("organisations.csv", "Organisations", _ORGANISATIONS),
     *[
-        (
-            f"territoires-{level}.csv",
-            f"Territoires : {title}",
-            _P
-            + f"""SELECT ?iri ?code ?nom ?population
-              (GROUP_CONCAT(DISTINCT ?parentCode; separator=" | ") AS ?dansCodes) WHERE {{
-              ?iri a igeo:{cls} ; igeo:codeINSEE ?code ; igeo:nom ?nom .
-              OPTIONAL {{ ?iri cs:population ?population }}
-              OPTIONAL {{ ?iri dcterms:isPartOf/igeo:codeINSEE ?parentCode }}
-            }} GROUP BY ?iri ?code ?nom ?population ORDER BY ?code""",
-        )
-        for level, title, cls in (
-            ("regions", "régions", "Region"),
-            ("departements", "départements", "Departement"),
-            ("epci", "EPCI", "Intercommunalite"),
-            ("communes", "communes", "Commune"),
+        (f"territoires-{level}.csv", f"Territoires : {title}", _territories(cls, above))
+        for level, title, cls, above in (
+            ("regions", "régions", "Region", ()),
+            ("departements", "départements", "Departement", ("region",)),
+            ("epci", "EPCI", "Intercommunalite", ("departement", "region")),
+            ("communes", "communes", "Commune", ("epci", "departement", "region")),
         )
     ],
     ("ressources.csv", "Ressources", _RESOURCES),

@@ -491,6 +491,39 @@ def test_sparql_count_equals_void_triples(site):
     assert "/graph/prive/" not in meta and "/graph/" in meta
 
 
+def test_the_territories_tables_give_each_level_above_in_its_own_column(base_iri, tmp_path):
+    """territoires-communes.csv gave « 200067825 | 05 » in one cell (dansCodes): a researcher joins on the
+    EPCI's code or the département's, each in its own column now, the région's too."""
+    store = OxigraphStore(base_iri)
+    m, igeo = store.minter, "http://rdf.insee.fr/def/geo#"
+    region, departement = m.thing("region", "93"), m.thing("departement", "05")
+    epci, commune = m.thing("epci", "200067825"), m.thing("commune", "05023")
+    part = rdflib.DCTERMS.isPartOf
+    store.update(
+        f"""INSERT DATA {{ GRAPH <{m.graph("territoires")}> {{
+        <{region}> a <{igeo}Region> ; <{igeo}codeINSEE> "93" ; <{igeo}nom> "PACA" .
+        <{departement}> a <{igeo}Departement> ; <{igeo}codeINSEE> "05" ; <{igeo}nom> "Hautes-Alpes" ;
+          <{part}> <{region}> .
+        <{epci}> a <{igeo}Intercommunalite> ; <{igeo}codeINSEE> "200067825" ; <{igeo}nom> "CC" ;
+          <{part}> <{departement}> .
+        <{commune}> a <{igeo}Commune> ; <{igeo}codeINSEE> "05023" ; <{igeo}nom> "Briançon" ;
+          <{CS}population> 11000 ; <{part}> <{departement}>, <{epci}> }} }}"""
+    )
+    folder = tmp_path / "dumps"
+    manifest = Dumps(store, folder).build()
+
+    def table(name: str) -> list[dict]:
+        return list(csv.DictReader(io.StringIO((folder / f"v{manifest['version']}" / name).read_text())))
+
+    row = {"iri": commune, "code": "05023", "nom": "Briançon", "population": "11000"}
+    assert table("territoires-communes.csv") == [
+        row | {"code_epci": "200067825", "code_departement": "05", "code_region": "93"}
+    ]
+    (of_epci,) = table("territoires-epci.csv")
+    assert (of_epci["code_departement"], of_epci["code_region"]) == ("05", "93")
+    assert table("territoires-departements.csv")[0]["code_region"] == "93"
+
+
 def test_downloads_page_files_etag_and_ranges(site):
     url, store = site
     manifest = wait_for_downloads(url)
