@@ -63,8 +63,8 @@ def meta_entry(predicate: str, value: ox.Literal | ox.NamedNode) -> tuple[str, s
 
 
 def statistics(store: Store) -> dict:
-    """Per public graph: meta (label, licence, source, modified, description) and triple count; classes
-    and properties of the public dataset."""
+    """Per public graph: meta (label, licence, source, issued, modified, description) and triple count;
+    classes and properties of the public dataset."""
     counts = public_counts(store)
     graphs = list(counts)
     meta: dict[str, dict[str, str]] = {g: {} for g in graphs}
@@ -74,7 +74,8 @@ def statistics(store: Store) -> dict:
     rows = store.select(
         _P
         + f"""SELECT ?g ?p ?o WHERE {{ GRAPH <{store.meta_graph}> {{ ?g ?p ?o }}
-        VALUES ?p {{ rdfs:label dcterms:license dcterms:source dcterms:modified dcterms:description }} }}"""
+        VALUES ?p {{ rdfs:label dcterms:license dcterms:source dcterms:issued dcterms:modified
+          dcterms:description }} }}"""
     )
     for r in rows:
         if r["g"].value in meta:
@@ -246,6 +247,8 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
         add(node, VOID + "sparqlEndpoint", service)
         if meta.get("modified"):
             add(node, DCTERMS + "modified", ox.Literal(meta["modified"], datatype=_n(XSD + "dateTime")))
+        if meta.get("issued"):  # the source's own date: the load's, dct:modified, says nothing of the data's
+            add(node, DCTERMS + "issued", _date(meta["issued"]))
         if meta.get("source"):
             # A page or file, not a DCAT dataset described here: provenance, not dct:source.
             src = meta["source"]

@@ -4,6 +4,7 @@ rdflib giving the live endpoint's answers, and no private graph anywhere."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import html
 import io
@@ -828,3 +829,17 @@ def test_a_harvester_finds_each_files_title_and_licence_and_each_datasets_date(s
     files = [f for f in g.objects(territories, DCAT.distribution)]
     assert [g.value(f, rdflib.DCTERMS.license) for f in files] == [licence]
     assert g.value(territories, rdflib.DCTERMS.license) == licence
+
+
+def test_a_graphs_dataset_gives_its_sources_date_beside_its_load_time(base_iri):
+    # A researcher read /graph/france-services: dct:modified, the load's time, and no date of the data,
+    # whose source's (dct:issued, 1 August 2024) was only in the metadata graph.
+    store = OxigraphStore(base_iri)
+    graph = store.minter.graph("essai")
+    thing = ox.Triple(ox.NamedNode(base_iri + "id/x"), ox.NamedNode(RDFS_COMMENT), ox.Literal("x"))
+    store.replace_graph(graph, [thing], GraphMeta("Essai", "essai.ttl", issued=dt.date(2024, 8, 1)))
+    data = rdflib.Graph().parse(
+        data=formats.serialize(catalog.describe(store)[0], formats.TURTLE), format="turtle"
+    )
+    issued = data.value(rdflib.URIRef(graph), rdflib.DCTERMS.issued)
+    assert issued is not None and issued.toPython() == dt.date(2024, 8, 1)
