@@ -843,3 +843,13 @@ def test_a_graphs_dataset_gives_its_sources_date_beside_its_load_time(base_iri):
     )
     issued = data.value(rdflib.URIRef(graph), rdflib.DCTERMS.issued)
     assert issued is not None and issued.toPython() == dt.date(2024, 8, 1)
+
+
+def test_the_sparql_service_claims_no_licence_of_the_data_it_serves(base_iri):
+    # It said CC BY 4.0, while it serves graphs under Licence Ouverte and texts under none.
+    data = rdflib.Graph().parse(
+        data=formats.serialize(catalog.describe(OxigraphStore(base_iri))[0], formats.TURTLE), format="turtle"
+    )
+    service = rdflib.URIRef(base_iri + "sparql")
+    assert (service, rdflib.RDF.type, DCAT.DataService) in data
+    assert data.value(service, rdflib.DCTERMS.license) is None
