@@ -14,7 +14,7 @@ import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from typing import TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
@@ -222,7 +222,7 @@ async def endpoint(request: Request) -> Response:
                 raise Refused(405, "updates are sent with POST", {"Allow": "POST"})
             return await _update(request, params, update)
         if query is None:
-            return _describe_service(request)
+            return _describe_service(request, missing=True)
         return await _query(request, params, query)
     except (Refused, conneg.FormatError) as p:
         return _problem(request, p)
@@ -482,8 +482,16 @@ def _page(request: Request, query: str | None = None) -> Response:
     return response
 
 
-def _describe_service(request: Request, ext: str | None = None) -> Response:
-    fmt = conneg.choose(request, (formats.HTML, *formats.DESCRIPTION), ext)
+def _describe_service(request: Request, ext: str | None = None, missing: bool = False) -> Response:
+    """``missing``: no query was sent; a client that takes only answers (SPARQL JSON) forgot it, and is
+    told so rather than which description formats there are."""
+    try:
+        fmt = conneg.choose(request, (formats.HTML, *formats.DESCRIPTION), ext)
+    except conneg.FormatError as e:
+        if not missing or e.status != 406:
+            raise
+        example = quote("SELECT * WHERE { ?s ?p ?o } LIMIT 10")
+        raise Refused(400, f"the query parameter is missing, e.g. /sparql?query={example}") from e
     settings = _settings(request)
     if fmt is formats.HTML:
         return _page(request)

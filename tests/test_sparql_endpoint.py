@@ -592,6 +592,9 @@ def test_protocol_details_and_service_description(server: Server) -> None:
     twice = f"{server.sparql}?query={quote(COUNT_PROJECTS)}&query={quote(COUNT_PROJECTS)}"
     status, _, body = request("GET", twice)
     assert status == 400 and b"'query' given 2 times" in body
+    # A client taking only answers has forgotten the query: told so, not which descriptions there are.
+    status, _, body = request("GET", server.sparql, headers={"Accept": "application/sparql-results+json"})
+    assert status == 400 and b"query parameter is missing" in body and b"?query=SELECT" in body
     status, _, body = request("GET", server.sparql, headers={"Accept": "application/n-triples"})
     sd = rdflib.Graph().parse(data=body, format="nt")
     sdns = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
