@@ -40,15 +40,15 @@ def licence_context(request: Request) -> dict[str, object]:
     return {"contributions": contributions_of(request).public_graph(), "licenses": LICENSES}
 
 
-def _etag(stats: dict, fmt: formats.Format) -> str:
+def _etag(request: Request, stats: dict, fmt: formats.Format) -> str:
     """Per store version, and whether the sizes are in: the same version described again with them."""
-    return version_etag("void", stats["version"], "tailles" if stats["sizes"] else "", fmt.name)
+    return version_etag(request, stats["version"], "void", "tailles" if stats["sizes"] else "", fmt.name)
 
 
 async def _answer(request: Request, offered: tuple[formats.Format, ...], ext: str | None) -> Response:
     fmt = conneg.choose(request, offered, ext)
     triples, stats = await _describe(request)
-    headers = {"Vary": "Accept", "ETag": _etag(stats, fmt)}
+    headers = {"Vary": "Accept", "ETag": _etag(request, stats, fmt)}
     # RDF only, as a list's twins: the page's tag says neither its language nor who is signed in.
     if fmt is not formats.HTML and etag_matches(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
@@ -101,7 +101,7 @@ async def graph(request: Request, name: str) -> Response:
     if fmt is formats.HTML:
         return for_browsers()
 
-    headers = {"Vary": "Accept", "ETag": _etag(stats, fmt)}
+    headers = {"Vary": "Accept", "ETag": _etag(request, stats, fmt)}
     if etag_matches(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
 
@@ -123,6 +123,8 @@ class About:
     publisher: str
     contact: str  # a mailto: IRI
     base: str  # the address to cite
+    version: int  # the data's, every answer's Dataset-Version: what a citation names, with its date
+    modified: str
     anonymous: bool  # a proposal needs no account
     contributions: str  # the two keys of _licence.html
     licenses: dict[str, str]
@@ -133,10 +135,9 @@ async def a_propos(request: Request) -> HTMLResponse:
     triples, stats = await _describe(request)
     base = request.app.state.store.minter.base
 
-    def value(subject: str, predicate: str) -> ox.NamedNode | ox.Literal:
-        return next(
-            t.object for t in triples if t.subject.value == subject and t.predicate.value == predicate
-        )
+    def value(subject: str, predicate: str, default: ox.Literal | None = None) -> ox.NamedNode | ox.Literal:
+        objects = (t.object for t in triples if t.subject.value == subject and t.predicate.value == predicate)
+        return next(objects) if default is None else next(objects, default)
 
     own = {DEFAULT_GRAPH, request.app.state.store.meta_graph}
     context = About(
@@ -145,6 +146,8 @@ async def a_propos(request: Request) -> HTMLResponse:
         publisher=value(value(base + "catalogue", DCTERMS + "publisher").value, FOAF + "name").value,
         contact=value(base + "catalogue#contact", VCARD + "hasEmail").value,
         base=base,
+        version=stats["version"],
+        modified=value(base + "jeu-de-donnees", DCTERMS + "modified", ox.Literal("")).value,
         anonymous=request.app.state.settings.allow_anonymous,
         **licence_context(request),
     )

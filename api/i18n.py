@@ -865,8 +865,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "names, under its formats, the graphs describing it with their source and licence. For example:",
     ),
     "about_citation": (
-        "Comm'un Services ({publisher}), {base}, consulté le [date].",
-        "Comm'un Services ({publisher}), {base}, accessed on [date].",
+        "Comm'un Services ({publisher}), version {version} du {date}, {base}, consulté le [date].",
+        "Comm'un Services ({publisher}), version {version} of {date}, {base}, accessed on [date].",
     ),
     "about_query": ("Interroger les données", "Query the data"),
     "about_sparql": (

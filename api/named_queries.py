@@ -148,8 +148,10 @@ async def run_named_query(request: Request, name: str) -> Response:
                     400, f"offset: the SPARQL server sorts at most {deepest} rows; ask a narrower query"
                 )
         # A GET's answer, as a list's twin's (api/lists.py): the store's version, the format and the query.
-        etag = query_etag(request, await version_of(store), fmt.name) if request.method == "GET" else None
-        if etag and etag_matches(request, etag):
+        etag: str | None = query_etag(request, await version_of(store), fmt.name)
+        if request.method != "GET":  # a POST's answer is not cached, but its version is said
+            etag = None
+        elif etag_matches(request, etag):
             return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept"})
         # A territory's code is checked against the territories (a former code names today's commune), a
         # project or organisation against the site's: by the store when it states one today, else by the

@@ -175,6 +175,8 @@ class PublicHttp:
             headers.setdefault(name, value)
         if headers.get("content-type", "").startswith("text/html"):
             headers.setdefault("content-security-policy", CONTENT_SECURITY_POLICY)
+        if (version := scope.get("state", {}).get("dataset_version")) is not None:  # read_at
+            headers.setdefault("dataset-version", str(version))
         if scope.get("endpoint") not in self.public:
             return headers.raw
         cors = cors_headers(self.origins, origin)
@@ -232,15 +234,22 @@ def code_digest(folders: Iterable[Path]) -> str:
 RELEASE = code_digest((ROOT / "api", ROOT / "graph", QUERIES_DIR, ONTOLOGY_DIR))
 
 
-def version_etag(*parts: object) -> str:
-    """The ETag of an answer the store's version and ``parts`` (the version among them) decide."""
-    return '"' + "-".join(map(str, (RELEASE, *parts))) + '"'
+def read_at(request: Request, version: int) -> None:
+    """The store version the answer is read at, which this middleware sends as ``Dataset-Version`` (a
+    citation's version: the answer's, which a list's index may hold a moment behind the store's)."""
+    request.state.dataset_version = version
 
 
-def query_etag(request: Request, *parts: object) -> str:
-    """The ETag of an answer its query string decides beside ``parts`` (a version, a format, a language):
-    the lists' and search's twins, the named queries."""
-    return version_etag(*parts, hashlib.sha1(request.url.query.encode()).hexdigest()[:16])
+def version_etag(request: Request, version: int, *parts: object) -> str:
+    """The ETag of an answer the store's ``version`` and ``parts`` decide: the version is sent too."""
+    read_at(request, version)
+    return '"' + "-".join(map(str, (RELEASE, version, *parts))) + '"'
+
+
+def query_etag(request: Request, version: int, *parts: object) -> str:
+    """The ETag of an answer its query string decides beside ``version`` and ``parts`` (a format, a
+    language): the lists' and search's twins, the named queries."""
+    return version_etag(request, version, *parts, hashlib.sha1(request.url.query.encode()).hexdigest()[:16])
 
 
 def tagged(request: Request, body: bytes | str, media_type: str, headers: dict[str, str]) -> Response:

@@ -68,7 +68,7 @@ def dereference(request: Request, kind: str, key: str) -> Response:
     # page (its IRI says so) tells whether it is open at the minute it shows: that minute is in its ETag.
     lang, now = language(request), dt.datetime.now(PARIS)
     clock = f"-{now:%Y%m%d%H%M}" if fmt is formats.HTML and kind == "lieu" else ""
-    etag = version_etag(store.version, fmt.name, f"{lang if fmt is formats.HTML else ''}{clock}")
+    etag = version_etag(request, store.version, fmt.name, f"{lang if fmt is formats.HTML else ''}{clock}")
     if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language, Cookie"})
     desc = describe(store, iri)

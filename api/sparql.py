@@ -26,7 +26,7 @@ from api import conneg
 from api.catalogue import for_browsers
 from api.i18n import language, translator
 from api.pages import render, version_of
-from api.public_http import cors_headers, etag_matches
+from api.public_http import cors_headers, etag_matches, read_at
 from graph import formats, sparql_text
 from graph import named_queries as nq
 from graph.namespaces import PREFIXES, sparql_prefixes
@@ -305,8 +305,10 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
         base_iri=base,
         from_graphs=own_dataset,
     )
+    version = await version_of(runner.store)
+    read_at(request, version)
     key = [
-        await version_of(runner.store),
+        version,
         query,
         *defaults,
         "|",
@@ -570,7 +572,8 @@ async def _get_graph(request: Request, graph: str) -> Response:
         named_graphs=[] if not graph else None,
         union_default=False,
     )
-    tag = f"g{await version_of(store)}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{fmt.media_type}"
+    read_at(request, version := await version_of(store))
+    tag = f"g{version}-{hashlib.sha1(graph.encode()).hexdigest()[:12]}-{fmt.media_type}"
     headers = {**_cors(request), "Vary": "Accept", "ETag": f'"{tag}"'}
     wanted = f"Accept: {request.headers.get('accept')}"
     return await _reply(request, job, _settings(request).query_timeout, headers, query, wanted)

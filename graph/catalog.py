@@ -203,6 +203,8 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
         add(catalog, DCTERMS + "modified", ox.Literal(modified, datatype=_n(XSD + "dateTime")))
         add(catalog, DCTERMS + "issued", ox.Literal(modified[:10], datatype=_n(XSD + "date")))
         add(dataset, DCTERMS + "modified", ox.Literal(modified, datatype=_n(XSD + "dateTime")))
+    # What a citation names (each answer's Dataset-Version header says it too), with its date above.
+    add(dataset, DCAT + "version", ox.Literal(str(version)))
     add(dataset, VOID + "triples", ox.Literal(stats["triples"]))
     add(dataset, VOID + "uriSpace", ox.Literal(base + "id/"))
     for key, word, (partition, kind, count) in (

@@ -853,3 +853,30 @@ def test_the_sparql_service_claims_no_licence_of_the_data_it_serves(base_iri):
     service = rdflib.URIRef(base_iri + "sparql")
     assert (service, rdflib.RDF.type, DCAT.DataService) in data
     assert data.value(service, rdflib.DCTERMS.license) is None
+
+
+def test_every_public_read_says_the_version_it_was_read_at_as_the_description_does(site):
+    # Only /telechargements said Dataset-Version: a researcher citing a query, a resource or the
+    # description had no version to name, and the description stated none.
+    url, store = site
+    version = str(store.version)
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    for path, params in (
+        ("/sparql", {"query": query}),
+        ("/api/communes-departement", {"departement": "73"}),
+        ("/id/commune/73054", {"format": "ttl"}),
+        ("/id/commune/73054", {}),
+        ("/.well-known/void", {}),
+        ("/graph/territoires.ttl", {}),
+        ("/projets.json", {}),
+    ):
+        r = httpx.get(url + path, params=params, timeout=60)
+        assert r.status_code == 200 and r.headers.get("dataset-version") == version, path
+        again = httpx.get(url + path, params=params, headers={"If-None-Match": r.headers["etag"]})
+        assert again.status_code == 304 and again.headers.get("dataset-version") == version, path
+    void = rdflib.Graph().parse(data=httpx.get(url + "/.well-known/void").text, format="turtle")
+    dataset = rdflib.URIRef(store.minter.base + "jeu-de-donnees")
+    assert str(void.value(dataset, DCAT.version)) == version
+    modified = void.value(dataset, rdflib.DCTERMS.modified).toPython()  # in UTC, as the page dates it
+    about = html.unescape(httpx.get(url + "/a-propos", headers={"Accept-Language": "fr"}).text)
+    assert f"Comm'un Services (ADRETS), version {version} du {modified.day} " in about

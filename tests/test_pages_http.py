@@ -231,7 +231,8 @@ def test_the_about_page_names_the_catalogue_s_sources_and_licences_and_every_lin
             assert f'<a href="{m["license"]}">' in page, m
     assert "private.ttl" not in page and "secret" not in page  # the private graph is no source to name
     assert "ADRETS" in page and "mailto:contact@adrets-asso.fr" in page  # graph/catalogue.ttl's
-    assert f"Comm'un Services (ADRETS), {BASE}, consulté le" in text
+    assert f"Comm'un Services (ADRETS), version {store.version} du " in text
+    assert f", {BASE}, consulté le" in text
     for heading in (
         "Sources et licences",
         "Citer et réutiliser",
