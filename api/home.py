@@ -15,6 +15,8 @@ from graph.outlines import VIEW_SIZE, Outline, outlines
 
 router = APIRouter()
 KINDS = ("projets", "acteurs", "ressources", "evenements", "lieux", "territoires")
+# Where a harvester or a researcher landing here finds the data described (home.html's <head> says it too).
+DESCRIBED_BY = {"Link": '</.well-known/void>; rel="describedby"; type="text/turtle"'}
 
 
 @dataclass
@@ -53,6 +55,12 @@ def legend(top: int) -> list[tuple[int, int, int]]:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
+    response = _home(request)
+    response.headers.update(DESCRIBED_BY)
+    return response
+
+
+def _home(request: Request) -> HTMLResponse:
     cat = search.catalog_within(store_of(request), search.FIRST_BUILD_WAIT)
     if cat is None:
         return render(request, "home.html", Home(building=True))

@@ -1477,3 +1477,13 @@ def test_the_home_map_s_legend_says_its_shades_in_words_from_the_map_s_counts_an
             assert lo <= int(n) <= hi, (code, n, shade, ranges)
         top = max(int(n) for _, n, _ in drawn)
         assert max(hi for _, hi in ranges.values()) == top
+
+
+def test_the_home_page_links_the_description_of_the_data(url):
+    # A researcher landing on the home page found no link to the VoID/DCAT description, in the page or its
+    # headers: the header and the page's <head> now name it, and it is Turtle a client parses.
+    home = httpx.get(f"{url}/")
+    assert home.links["describedby"]["url"] == "/.well-known/void"
+    assert '<link rel="describedby" href="/.well-known/void" type="text/turtle">' in home.text
+    described = httpx.get(url + home.links["describedby"]["url"])
+    assert len(rdflib.Graph().parse(data=described.text, format="turtle")) > 100
