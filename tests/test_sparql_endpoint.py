@@ -358,6 +358,20 @@ def test_large_csv_streams_completely(server: Server) -> None:
     assert len(lines) == rows + 1
 
 
+def test_a_stream_past_its_deadline_is_cut_without_its_last_chunk(server: Server) -> None:
+    """Its 200 is sent: the deadline can only cut the chunked body, with no terminating chunk, so that no
+    client takes what it got for the whole answer (curl exits 18, http.client raises IncompleteRead)."""
+    text = f"SELECT * WHERE {{ GRAPH <{BULK}> {{ ?a ?p ?x }} ?b ?q ?y . ?c ?r ?z }}"
+    connection = http.client.HTTPConnection(server.sparql.split("/")[2], timeout=30)
+    connection.request("GET", "/sparql?" + urlencode({"query": text}), headers={"Accept": "text/csv"})
+    response = connection.getresponse()
+    assert response.status == 200 and response.getheader("transfer-encoding") == "chunked"
+    with pytest.raises(http.client.IncompleteRead) as cut:
+        response.read()
+    assert len(cut.value.partial) > 1024 * 1024
+    connection.close()
+
+
 # --- refusals ---
 @pytest.mark.parametrize(
     "text",
