@@ -1,6 +1,7 @@
 """``/def``: the ontology's namespace ``https://w3id.org/communs-services/def#`` dereferenced here (the w3id
 rules in the README redirect to it), as HTML documentation of its classes and properties, or as RDF
-(api/conneg.py). It is read from ``ontology/ontology.ttl``, the file the store loads."""
+(api/conneg.py). It is read from ``ontology/ontology.ttl``, the file the store loads; ``/shapes``, the SHACL
+shapes, from ``ontology/shapes.ttl``."""
 
 from __future__ import annotations
 
@@ -91,6 +92,13 @@ def ontology(request: Request, ext: str | None = None) -> Response:
     response = render(request, "ontology.html", context)
     response.headers["Link"] = headers["Link"]
     return response
+
+
+@router.get("/shapes", include_in_schema=False)
+@router.get("/shapes.ttl", include_in_schema=False)
+def shapes(request: Request) -> Response:
+    """The SHACL shapes the data is checked against, the dataset's ``dct:conformsTo``: the file itself."""
+    return tagged(request, (ONTOLOGY_DIR / "shapes.ttl").read_bytes(), "text/turtle; charset=utf-8", {})
 
 
 @functools.cache

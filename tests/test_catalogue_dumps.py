@@ -880,3 +880,16 @@ def test_every_public_read_says_the_version_it_was_read_at_as_the_description_do
     modified = void.value(dataset, rdflib.DCTERMS.modified).toPython()  # in UTC, as the page dates it
     about = html.unescape(httpx.get(url + "/a-propos", headers={"Accept-Language": "fr"}).text)
     assert f"Comm'un Services (ADRETS), version {version} du {modified.day} " in about
+
+
+def test_the_dataset_names_the_shacl_shapes_it_conforms_to_and_they_dereference(site):
+    # The ontology graph held 19 sh:NodeShape that nothing pointed to: /shapes was a 404, /def.ttl has none.
+    url, store = site
+    void = rdflib.Graph().parse(data=httpx.get(url + "/.well-known/void").text, format="turtle")
+    dataset = rdflib.URIRef(store.minter.base + "jeu-de-donnees")
+    standards = set(void.objects(dataset, rdflib.DCTERMS.conformsTo))
+    assert len(standards) == 1
+    shapes = httpx.get(url + "/" + str(standards.pop()).removeprefix(store.minter.base))
+    assert shapes.status_code == 200 and shapes.headers["content-type"].startswith("text/turtle")
+    SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    assert len(set(rdflib.Graph().parse(data=shapes.text, format="turtle").subjects(None, SH.NodeShape))) > 10
