@@ -222,7 +222,7 @@ async def endpoint(request: Request) -> Response:
                 raise Refused(405, "updates are sent with POST", {"Allow": "POST"})
             return await _update(request, params, update)
         if query is None:
-            return _describe_service(request, missing=True)
+            return await _describe_service(request, missing=True)
         return await _query(request, params, query)
     except (Refused, conneg.FormatError) as p:
         return _problem(request, p)
@@ -239,7 +239,7 @@ async def service_description(request: Request, ext: str) -> Response:
     try:
         if {"query", "update"} & request.query_params.keys():
             raise Refused(400, f"send the query or update to /sparql, with format={ext} if it names a format")
-        return _describe_service(request, ext)
+        return await _describe_service(request, ext)
     except (Refused, conneg.FormatError) as p:
         return _problem(request, p)
 
@@ -484,7 +484,7 @@ def _page(request: Request, query: str | None = None) -> Response:
     return response
 
 
-def _describe_service(request: Request, ext: str | None = None, missing: bool = False) -> Response:
+async def _describe_service(request: Request, ext: str | None = None, missing: bool = False) -> Response:
     """``missing``: no query was sent; a client that takes only answers (SPARQL JSON) forgot it, and is
     told so rather than which description formats there are."""
     try:
@@ -503,12 +503,16 @@ def _describe_service(request: Request, ext: str | None = None, missing: bool = 
     languages = "sd:SPARQL11Query" + (", sd:SPARQL11Update" if settings.update_token else "")
     results = "".join(f"  sd:resultFormat <{f.iri}> ;\n" for f in (*formats.RESULTS, *GRAPHS))
     endpoint = _endpoint(request)
+    # The graphs a query may name (GRAPH, FROM NAMED): the public ones; a remote store's is an HTTP read.
+    graphs = sorted(await run_in_threadpool(request.app.state.store.public_graphs))
     description = (
         f"@prefix sd: <{SD}> .\n<{endpoint}#service> a sd:Service ; sd:endpoint <{endpoint}> ;\n"
         f"  sd:supportedLanguage {languages} ; sd:feature sd:UnionDefaultGraph{federated} ;\n{results}"
         # Blank nodes named, so that every answer is the same bytes (HEAD's Content-Length is GET's).
-        "  sd:defaultDataset _:dataset .\n_:dataset a sd:Dataset ; sd:defaultGraph _:default .\n"
-        "_:default a sd:Graph .\n"
+        "  sd:defaultDataset _:dataset .\n_:dataset a sd:Dataset ; sd:defaultGraph _:default"
+        + "".join(f" ;\n  sd:namedGraph _:g{i}" for i in range(len(graphs)))
+        + " .\n_:default a sd:Graph .\n"
+        + "".join(f"_:g{i} a sd:NamedGraph ; sd:name <{g}> .\n" for i, g in enumerate(graphs))
     )
     triples = ox.parse(description.encode(), ox.RdfFormat.TURTLE)
     body = formats.serialize(triples, fmt, {**PREFIXES, "sd": SD})

@@ -615,6 +615,11 @@ def test_protocol_details_and_service_description(server: Server) -> None:
     assert set(sd.objects(None, sdns.supportedLanguage)) == {sdns.SPARQL11Query, sdns.SPARQL11Update}
     named = {str(o) for o in sd.objects(None, sdns.resultFormat)}
     assert {n.removeprefix(W3C_FORMATS) for n in named} <= KNOWN_FORMATS and len(named) == 10, named
+    # The graphs a query may name, the public ones only: a researcher found none listed.
+    graphs = {str(o) for o in sd.objects(None, sdns.name)}
+    assert {PUBLIC, BULK} <= graphs and PRIVATE not in graphs and all("/prive/" not in g for g in graphs)
+    dataset = sd.value(None, sdns.defaultDataset)
+    assert {str(sd.value(g, sdns.name)) for g in sd.objects(dataset, sdns.namedGraph)} == graphs
 
 
 def test_no_token_configured_means_no_updates(tmp_path: Path) -> None:
