@@ -472,6 +472,13 @@ def _wants_page(accept: str | None, asked: list[str]) -> bool:
         return False
 
 
+def _wants_answers(accept: str | None) -> bool:
+    try:
+        return bool(conneg.negotiate((*formats.RESULTS, *GRAPHS), accept))
+    except conneg.FormatError:
+        return False
+
+
 def _page(request: Request, query: str | None = None) -> Response:
     """The query page; with ``query``, filled in and run by the page."""
     request.state.format = formats.HTML
@@ -486,11 +493,11 @@ def _page(request: Request, query: str | None = None) -> Response:
 
 async def _describe_service(request: Request, ext: str | None = None, missing: bool = False) -> Response:
     """``missing``: no query was sent; a client that takes only answers (SPARQL JSON) forgot it, and is
-    told so rather than which description formats there are."""
+    told so rather than which description formats there are (a 406 to one taking neither)."""
     try:
         fmt = conneg.choose(request, (formats.HTML, *formats.DESCRIPTION), ext)
     except conneg.FormatError as e:
-        if not missing or e.status != 406:
+        if not missing or e.status != 406 or not _wants_answers(request.headers.get("accept")):
             raise
         example = quote("SELECT * WHERE { ?s ?p ?o } LIMIT 10")
         raise Refused(400, f"the query parameter is missing, e.g. /sparql?query={example}") from e
