@@ -12,7 +12,7 @@ import hmac
 import threading
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 from urllib.parse import parse_qsl, quote
 
@@ -29,6 +29,7 @@ from api.pages import render, version_of
 from api.public_http import cors_headers, etag_matches, read_at
 from graph import formats, sparql_text
 from graph import named_queries as nq
+from graph.formats import Format
 from graph.namespaces import PREFIXES, sparql_prefixes
 from graph.pool import EMPTY_GRAPH, Answer, Job, NotAcceptable, QueryRunner
 from graph.settings import Settings
@@ -281,7 +282,10 @@ async def _query(request: Request, params: list[tuple[str, str]], query: str) ->
     # SPARQLWrapper sends several format= values, some of them comma-separated lists.
     asked = [t for k, v in params if k == "format" for t in v.split(",") if t.strip()]
     # A link's Accept or a named format=html; a POST's Accept is a script's (the page's own fetch included).
-    if _wants_page(request.headers.get("accept") if request.method != "POST" else None, asked):
+    # HTML when chosen (format=html) or first over every answer format (a browser's Accept puts text/html
+    # before application/xml); a tie, as */*, goes to the answer formats.
+    accept = request.headers.get("accept") if request.method != "POST" else None
+    if _negotiated(accept, (*formats.RESULTS, *GRAPHS, formats.HTML), asked) is formats.HTML:
         return _page(request, query)
     checked = sparql_text.canonical(query)  # what is checked is what runs
     base = _endpoint(request)
@@ -463,20 +467,12 @@ async def _update(request: Request, params: list[tuple[str, str]], text: str) ->
     return Response(status_code=204, headers=_cors(request))
 
 
-def _wants_page(accept: str | None, asked: list[str]) -> bool:
-    """Whether HTML is the client's choice (``format=html``), or first choice over every answer format (a
-    browser's Accept puts text/html before application/xml); a tie, as ``*/*``, goes to the answer formats."""
+def _negotiated(accept: str | None, offered: tuple[Format, ...], asked: Sequence[str] = ()) -> Format | None:
+    """The format of ``offered`` the client takes first, or None if it takes none of them."""
     try:
-        return conneg.negotiate((*formats.RESULTS, *GRAPHS, formats.HTML), accept, asked) is formats.HTML
+        return conneg.negotiate(offered, accept, asked)
     except conneg.FormatError:
-        return False
-
-
-def _wants_answers(accept: str | None) -> bool:
-    try:
-        return bool(conneg.negotiate((*formats.RESULTS, *GRAPHS), accept))
-    except conneg.FormatError:
-        return False
+        return None
 
 
 def _page(request: Request, query: str | None = None) -> Response:
@@ -497,7 +493,8 @@ async def _describe_service(request: Request, ext: str | None = None, missing: b
     try:
         fmt = conneg.choose(request, (formats.HTML, *formats.DESCRIPTION), ext)
     except conneg.FormatError as e:
-        if not missing or e.status != 406 or not _wants_answers(request.headers.get("accept")):
+        answers = (*formats.RESULTS, *GRAPHS)
+        if not missing or e.status != 406 or not _negotiated(request.headers.get("accept"), answers):
             raise
         example = quote("SELECT * WHERE { ?s ?p ?o } LIMIT 10")
         raise Refused(400, f"the query parameter is missing, e.g. /sparql?query={example}") from e

@@ -674,6 +674,7 @@ def test_query_page_in_a_browser(server: Server) -> None:
         assert link.inner_text().startswith("Projet d'essai")  # the label, not the IRI
         assert "csv" in page.inner_text("#downloads")
         page.select_option("#examples", "1")
+        page.click("#load-example")  # an example loads when asked, never on a mere change of the list
         assert "igeo:Commune" in page.input_value("#query")
         linked = "SELECT ?s WHERE { ?s a <http://schema.org/Project> } LIMIT 3"
         page.goto(server.sparql + "?query=" + quote(linked), wait_until="networkidle")
