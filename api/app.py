@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Receive, Scope, Send
 
 from api import (
     catalogue,
@@ -131,10 +132,20 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     public += [downloads.router, ontology.router, crawlers.router, reconcile_router]
     first = [contribution_forms.router, moderation.router]
     app.add_middleware(PublicHttp, routers=public, origins=settings.cors_origins, before=first)
-    # Outermost, on every answer to a client that takes gzip (a full SELECT as CSV is tens of MB): a stream
-    # chunk by chunk; a range (206), an answer already encoded and a .gz file (application/gzip) as they are.
-    app.add_middleware(GZipMiddleware)
+    app.add_middleware(Compressed, compresslevel=6)
     return app
+
+
+class Compressed(GZipMiddleware):
+    """Outermost, every answer to a client that takes gzip (a full SELECT as CSV is tens of MB), a stream
+    chunk by chunk; but the downloads' files, served whole or in ranges under one strong ETag: gzipped,
+    a download resumed with If-Range would get plain bytes after gzipped ones."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/telechargements/"):
+            await self.app(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 async def refused(request: Request, exc: Exception) -> Response:
