@@ -9,11 +9,12 @@ import contextlib
 import copy
 import gzip
 import json
+import os
 import shutil
 import sqlite3
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -315,27 +316,40 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from api.accounts import accounts_path
 
     folder = Path(args.folder)
-    folder.mkdir(parents=True)  # never over an older backup
-    with _opened(settings, read_only=args.store_read_only) as store:
+    folder.mkdir(mode=0o700, parents=True)  # never over an older backup
+    with _owner_only(), _opened(settings, read_only=args.store_read_only) as store:
         with gzip.open(folder / BACKUP_DATA, "wb", compresslevel=6) as out:
             store.dump(out, ox.RdfFormat.N_QUADS)
         (folder / BACKUP_VERSION).write_text(str(store.version))
         print(f"{folder / BACKUP_DATA} : {sizes(store)}")
-    if Path(accounts := accounts_path(settings)).exists():
-        _copy_db(accounts, folder / BACKUP_ACCOUNTS)
-    if settings.secret_key:
-        print("la clé secrète est COMMUNS_SECRET_KEY : gardez-la avec la sauvegarde")
-    elif (key := settings.beside_store("secret_key")).exists():
-        shutil.copy2(key, folder / BACKUP_KEY)
-    if settings.uploads_path().exists():
-        unfinished = shutil.ignore_patterns(".*.part")
-        shutil.copytree(settings.uploads_path(), folder / BACKUP_UPLOADS, ignore=unfinished)
+        if Path(accounts := accounts_path(settings)).exists():
+            _copy_db(accounts, folder / BACKUP_ACCOUNTS)
+        if settings.secret_key:
+            print("la clé secrète est COMMUNS_SECRET_KEY : gardez-la avec la sauvegarde")
+        elif (key := settings.beside_store("secret_key")).exists():
+            shutil.copy2(key, folder / BACKUP_KEY)
+        if settings.uploads_path().exists():
+            unfinished = shutil.ignore_patterns(".*.part")
+            shutil.copytree(settings.uploads_path(), folder / BACKUP_UPLOADS, ignore=unfinished)
     print(f"sauvegarde complète dans {folder}")
     return 0
 
 
+@contextlib.contextmanager
+def _owner_only() -> Iterator[None]:
+    """Files created meanwhile are the owner's only (600): a backup holds the private graphs (contributors'
+    e-mails) and the password and token hashes, which the usual umask 022 left readable by every user."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
 def _copy_db(source: Path | str, target: Path | str) -> None:
-    """SQLite's online backup: a whole copy, even of a database a server is writing."""
+    """SQLite's online backup: a whole copy, even of a database a server is writing. A new target is created
+    600 first (password and token hashes): sqlite3.connect would create it with the umask's 644."""
+    Path(target).touch(mode=0o600)
     with contextlib.closing(sqlite3.connect(source)) as db, contextlib.closing(sqlite3.connect(target)) as to:
         db.backup(to)
 

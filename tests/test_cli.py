@@ -533,6 +533,38 @@ def test_a_backup_taken_while_serving_restores_the_same_site(tmp_path):
     assert now["home"] == now["void"][0], now  # the dataset's void:triples, first
 
 
+def _site_with_an_account(store: Path) -> None:
+    """A small store (a public and a private graph) and its accounts database holding « bob »."""
+    oxi = OxigraphStore("https://data.adrets-asso.fr/", store)
+    a, label = ox.NamedNode(oxi.minter.thing("projet", "a")), ox.NamedNode(rdflib.RDFS.label)
+    meta = GraphMeta("Essai", "essai.ttl")
+    oxi.replace_graph(oxi.minter.graph("essai"), [ox.Triple(a, label, ox.Literal("A"))], meta)
+    oxi.replace_graph(oxi.minter.private_graph("essai"), [ox.Triple(a, label, ox.Literal("P"))], meta)
+    oxi.close()
+    accounts = Accounts(accounts_path(Settings(store=str(store))))
+    accounts.add("bob", "un-mot-de-passe-long")
+    accounts.close()
+
+
+def test_backup_and_restore_write_the_private_files_for_the_owner_only(tmp_path):
+    """Under the usual umask 022, the backup folder was 755 and its dump (contributors' e-mails) and accounts
+    copy (password hashes) 644, as was the restored accounts database: now 700 and 600."""
+    from api.cli import main
+
+    old, new, folder = tmp_path / "site" / "store", tmp_path / "neuf" / "store", tmp_path / "sauvegarde"
+    _site_with_an_account(old)
+    umask = os.umask(0o022)
+    try:
+        assert main(["backup", str(folder), "--store", str(old)]) == 0
+        assert main(["restore", str(folder), "--store", str(new)]) == 0
+    finally:
+        os.umask(umask)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (folder, *folder.iterdir())}
+    assert modes == {"sauvegarde": 0o700, "donnees.nq.gz": 0o600, "version": 0o600, "comptes.sqlite": 0o600}
+    assert accounts_path(Settings(store=str(new))) == str(new.with_name("store.comptes.sqlite"))
+    assert new.with_name("store.comptes.sqlite").stat().st_mode & 0o777 == 0o600
+
+
 def test_the_readme_s_backup_and_upgrade_commands_are_the_command_s():
     """Backup, restore and upgrade were documented nowhere: the README's section shows them, and every
     ``communs`` line it shows is one the command takes (its verbs and flags)."""
