@@ -365,6 +365,7 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
         raise SourceError(folder, f"no {BACKUP_DATA}: not a folder written by communs backup")
     if settings.store == ":memory:" or "://" in settings.store:
         raise UsageError("restore writes an embedded store: give --store DIR")
+    _nothing_live(folder, settings)
     with _opened(settings) as store:
         _index_free(store, settings)
         try:
@@ -380,6 +381,20 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
         print(f"restauré : {sizes(store)} ; version {store.version}")
         _index(store, settings)
     return 0
+
+
+def _nothing_live(folder: Path, settings: Settings) -> None:
+    """Refuses a restore whose accounts or uploads would land on live ones: the empty-store check covers the
+    quads only, and the accounts database (``--accounts-db``, one per deployment) or the uploads folder (by
+    default shared by the stores of one folder) may be another site's: SQLite's backup replaced it whole."""
+    from api.accounts import accounts_path
+
+    accounts, uploads = Path(accounts_path(settings)), settings.uploads_path()
+    if (folder / BACKUP_ACCOUNTS).exists() and accounts.exists():
+        raise UsageError(f"{accounts} existe déjà : donnez à --accounts-db un fichier neuf où restaurer")
+    if (folder / BACKUP_UPLOADS).exists() and uploads.exists() and any(uploads.iterdir()):
+        name = Settings.env_name("uploads_dir")
+        raise UsageError(f"{uploads} n'est pas vide : donnez à {name} un dossier neuf où restaurer")
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:

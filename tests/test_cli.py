@@ -565,6 +565,40 @@ def test_backup_and_restore_write_the_private_files_for_the_owner_only(tmp_path)
     assert new.with_name("store.comptes.sqlite").stat().st_mode & 0o777 == 0o600
 
 
+def test_restore_refuses_to_land_on_live_accounts_or_uploads(tmp_path, capsys):
+    """The empty-store check covered the quads only: a restore replaced the live accounts database given by
+    --accounts-db (one per deployment) and merged into an uploads folder in use. Now it refuses, in one line
+    naming the file, before anything is written."""
+    from api.cli import main
+
+    old, folder = tmp_path / "site" / "store", tmp_path / "sauvegarde"
+    _site_with_an_account(old)
+    (tmp_path / "site" / "uploads").mkdir()
+    (tmp_path / "site" / "uploads" / "guide.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    assert main(["backup", str(folder), "--store", str(old)]) == 0
+    capsys.readouterr()
+
+    live = tmp_path / "live.sqlite"
+    accounts = Accounts(str(live))
+    accounts.add("carol", "un-mot-de-passe-long")
+    accounts.close()
+    before = live.read_bytes()
+    new = tmp_path / "neuf" / "store"
+    assert main(["restore", str(folder), "--store", str(new), "--accounts-db", str(live)]) == 2
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1 and str(live) in said and "--accounts-db" in said, said
+    assert live.read_bytes() == before and not new.exists()
+
+    other = tmp_path / "voisin" / "store"
+    (tmp_path / "voisin" / "uploads").mkdir(parents=True)
+    (tmp_path / "voisin" / "uploads" / "vivant.pdf").write_bytes(b"live")
+    assert main(["restore", str(folder), "--store", str(other)]) == 2
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1 and str(tmp_path / "voisin" / "uploads") in said, said
+    assert [p.name for p in (tmp_path / "voisin" / "uploads").iterdir()] == ["vivant.pdf"]
+    assert not other.exists() and not other.with_name("store.comptes.sqlite").exists()
+
+
 def test_the_readme_s_backup_and_upgrade_commands_are_the_command_s():
     """Backup, restore and upgrade were documented nowhere: the README's section shows them, and every
     ``communs`` line it shows is one the command takes (its verbs and flags)."""
