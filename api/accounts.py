@@ -167,7 +167,9 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             return None
         if _hasher.check_needs_rehash(row[0]):
-            self._sql("UPDATE users SET password = ? WHERE username = ?", _hasher.hash(password), username)
+            # Not over a ``remove`` done while the hash was checked: it would open the account again.
+            rehash = "UPDATE users SET password = ? WHERE username = ? AND password != ''"
+            self._sql(rehash, _hasher.hash(password), username)
         return self.get(username)
 
     # --- API tokens ----------------------------------------------------------------------------
@@ -183,7 +185,13 @@ class Accounts:
         return token
 
     def by_token(self, token: str) -> User | None:
-        row = self._sql("SELECT username FROM tokens WHERE digest = ?", _digest(token))
+        """Of an open account only: a sign-in finishing after ``remove`` could have left a token or session
+        of a closed one (its password emptied)."""
+        row = self._sql(
+            "SELECT t.username FROM tokens t JOIN users u ON u.username = t.username"
+            " WHERE t.digest = ? AND u.password != ''",
+            _digest(token),
+        )
         return self.get(row[0]) if row else None
 
     # --- sessions ------------------------------------------------------------------------------
@@ -198,8 +206,10 @@ class Accounts:
     def from_cookie(self, cookie: str | None) -> User | None:
         if not cookie:
             return None
-        row = self._sql(
-            "SELECT username FROM sessions WHERE digest = ? AND expires >= ?", _digest(cookie), time.time()
+        row = self._sql(  # of an open account only, as by_token
+            "SELECT s.username FROM sessions s JOIN users u ON u.username = s.username"
+            " WHERE s.digest = ? AND s.expires >= ? AND u.password != ''",
+            *(_digest(cookie), time.time()),
         )
         return self.get(row[0]) if row else None
 

@@ -9,6 +9,7 @@ import gzip
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ from fastapi.testclient import TestClient
 from sparql_helpers import stop_process
 from test_contrib_crash import env_for, free_port, start
 
-from api.accounts import SESSION_COOKIE, Accounts, accounts_path
+from api.accounts import SESSION_COOKIE, Accounts, _digest, accounts_path
 from api.app import create_app
 from graph import catalog, dumps, search
 from graph.contributions import Content, Contributions, Contributor
@@ -762,3 +763,24 @@ def test_user_remove_shuts_the_account_out_and_keeps_its_contributions_and_its_n
         refused = user_cli(env, *args, stdin="un-autre-mot-de-passe\n")
         assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1, refused.stderr
     assert "alice\tfermé\t0\t" in user_cli(env, "list").stdout
+
+
+def test_user_remove_leaves_no_session_or_token_a_late_sign_in_could_add(tmp_path):
+    """A sign-in whose Argon2 check ended after ``user remove`` could still write a session (or a token) for
+    the closed account: such rows no longer let it in, while an open account's still do."""
+    path = tmp_path / "comptes.sqlite"
+    accounts = Accounts(str(path))
+    for name in ("alice", "bob"):
+        accounts.add(name, "un-mot-de-passe-long")
+    env = {**os.environ, "COMMUNS_STORE": str(tmp_path / "store"), "COMMUNS_ACCOUNTS_DB": str(path)}
+    (tmp_path / "store").mkdir()
+    assert user_cli(env, "remove", "alice").returncode == 0
+    sessions = {name: accounts.session_cookie(accounts.get(name)) for name in ("alice", "bob")}
+    db = sqlite3.connect(path)  # as the late sign-in would have written the tokens
+    with db:
+        for name in ("alice", "bob"):
+            db.execute("INSERT INTO tokens VALUES (?, ?, 'tard', 0)", (_digest(f"cs_{name}"), name))
+    db.close()
+    assert accounts.from_cookie(sessions["alice"]) is None and accounts.by_token("cs_alice") is None
+    assert accounts.from_cookie(sessions["bob"]).username == accounts.by_token("cs_bob").username == "bob"
+    accounts.close()
