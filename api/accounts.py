@@ -7,8 +7,10 @@ password and token hashes are not linked data, and SQLite gives transactions and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import os
 import secrets
 import sqlite3
 import threading
@@ -81,8 +83,12 @@ class Accounts:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             # Password and token hashes, readable by the owner only, as the secret key: SQLite gives its
-            # -wal and -shm files the mode of the database.
+            # -wal and -shm files the mode of the database. The chmod is for a file already there (touch's
+            # mode is for a new one): a copy or an older version left it 644. Another user's file is left as
+            # it is (only its owner may chmod it), not a reason to refuse to start.
             Path(path).touch(mode=0o600)
+            with contextlib.suppress(PermissionError):
+                os.chmod(path, 0o600)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._lock = threading.Lock()

@@ -784,3 +784,15 @@ def test_user_remove_leaves_no_session_or_token_a_late_sign_in_could_add(tmp_pat
     assert accounts.from_cookie(sessions["alice"]) is None and accounts.by_token("cs_alice") is None
     assert accounts.from_cookie(sessions["bob"]).username == accounts.by_token("cs_bob").username == "bob"
     accounts.close()
+
+
+def test_user_accounts_database_left_644_is_made_owner_only_when_opened(tmp_path):
+    """``touch(mode=0o600)`` leaves an existing file's mode alone: a 644 accounts database (copied, or made by
+    an older version) kept its password hashes readable by every user."""
+    path = tmp_path / "store.comptes.sqlite"
+    Accounts(str(path)).close()
+    path.chmod(0o644)
+    (tmp_path / "store").mkdir()
+    env = {**os.environ, "COMMUNS_STORE": str(tmp_path / "store")}
+    assert user_cli(env, "list").returncode == 0
+    assert path.stat().st_mode & 0o777 == 0o600
