@@ -322,16 +322,24 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
             store.dump(out, ox.RdfFormat.N_QUADS)
         (folder / BACKUP_VERSION).write_text(str(store.version))
         print(f"{folder / BACKUP_DATA} : {sizes(store)}")
-        if Path(accounts := accounts_path(settings)).exists():
+        # Each part says where it was looked for: one not where this process's settings say (a cron job run
+        # from another folder) was left out silently under « sauvegarde complète ».
+        accounts, key = Path(accounts_path(settings)), settings.beside_store("secret_key")
+        uploads = settings.uploads_path()
+        if accounts.exists():
             _copy_db(accounts, folder / BACKUP_ACCOUNTS)
+        print(f"comptes : {'copiés de' if accounts.exists() else 'absents de'} {accounts}")
         if settings.secret_key:
             print("la clé secrète est COMMUNS_SECRET_KEY : gardez-la avec la sauvegarde")
-        elif (key := settings.beside_store("secret_key")).exists():
-            shutil.copy2(key, folder / BACKUP_KEY)
-        if settings.uploads_path().exists():
+        else:
+            if key.exists():
+                shutil.copy2(key, folder / BACKUP_KEY)
+            print(f"clé secrète : {'copiée de' if key.exists() else 'absente de'} {key}")
+        if uploads.exists():
             unfinished = shutil.ignore_patterns(".*.part")
-            shutil.copytree(settings.uploads_path(), folder / BACKUP_UPLOADS, ignore=unfinished)
-    print(f"sauvegarde complète dans {folder}")
+            shutil.copytree(uploads, folder / BACKUP_UPLOADS, ignore=unfinished)
+        print(f"fichiers déposés : {'copiés de' if uploads.exists() else 'absents de'} {uploads}")
+    print(f"sauvegarde {'complète' if accounts.exists() else 'sans comptes'} dans {folder}")
     return 0
 
 

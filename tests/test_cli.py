@@ -600,6 +600,27 @@ def test_restore_refuses_to_land_on_live_accounts_or_uploads(tmp_path, capsys):
     assert not other.exists() and not other.with_name("store.comptes.sqlite").exists()
 
 
+def test_backup_says_which_parts_it_took_and_is_not_complete_without_the_accounts(tmp_path, capsys):
+    """Run where the settings miss the accounts (a cron job from another folder), ``backup`` left them out
+    and still said « sauvegarde complète »: each part now says where it was looked for, and the last line
+    says the backup has no accounts."""
+    from api.cli import main
+
+    store = tmp_path / "site" / "store"
+    _site_with_an_account(store)
+    accounts = store.with_name("store.comptes.sqlite")
+    assert main(["backup", str(tmp_path / "avec"), "--store", str(store)]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert f"comptes : copiés de {accounts}" in said and said[-1].startswith("sauvegarde complète"), said
+    elsewhere = tmp_path / "ailleurs.sqlite"
+    without = ["backup", str(tmp_path / "sans"), "--store", str(store), "--accounts-db", str(elsewhere)]
+    assert main(without) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert f"comptes : absents de {elsewhere}" in said, said
+    assert f"fichiers déposés : absents de {tmp_path / 'site' / 'uploads'}" in said, said
+    assert said[-1] == f"sauvegarde sans comptes dans {tmp_path / 'sans'}", said
+
+
 def test_the_readme_s_backup_and_upgrade_commands_are_the_command_s():
     """Backup, restore and upgrade were documented nowhere: the README's section shows them, and every
     ``communs`` line it shows is one the command takes (its verbs and flags)."""
