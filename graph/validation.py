@@ -51,6 +51,13 @@ def validate_store(store: Store, graph: str | None = None) -> tuple[bool, str]:
     store.dump(buf, ox.RdfFormat.N_TRIPLES, graphs)
     data = rdflib.Graph()
     data.parse(data=buf.getvalue(), format="nt")
-    conforms, _, text = validate_graph(data, store.minter.base)
+    focus = None
+    if graph:  # sh:class looks in the data: add the types of what it links to, judging its own nodes only
+        focus = [str(s) for s in set(data.subjects()) if isinstance(s, rdflib.URIRef)]
+        linked = "CONSTRUCT { ?o a ?t } WHERE { GRAPH ?g { ?s ?p ?o } ?o a ?t }"
+        public = store.minter.is_public_graph(graph)
+        typed = store.construct(linked, {"g": ox.NamedNode(graph)}, public=public)
+        data.parse(data="".join(f"{t} .\n" for t in typed), format="nt")
+    conforms, _, text = validate_graph(data, store.minter.base, focus)
     summary = f"{len(data)} triplets validés dans {len(graphs)} graphe(s) : "
     return conforms, summary + ("conforme." if conforms else "non conforme.\n" + text)

@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 
 import api.contributions
 import graph.validation
+import loaders.rdf
+from api import cli
 from api.app import create_app
 from graph.contributions import (
     ACCEPTED,
@@ -201,3 +203,34 @@ def test_a_proposal_is_a_report_when_it_links_to_a_resource_page_only(model: Con
     assert model.reported(Content("Erreur", "Horaires faux.", "guide", url=page)) == page
     assert model.reported(Content("Guide", "Le guide.", "guide", url=upload)) is None
     assert model.reported(content()) is None
+
+
+def test_the_public_graph_of_accepted_proposals_conforms_to_the_shapes(base_iri, tmp_path, capsys):
+    """``validate --graph`` of the contributions alone said their kinds were no concepts: the concepts'
+    types live in the vocabularies' graph, which a one-graph check left out. A report, closed, publishes
+    nothing."""
+    store = OxigraphStore(base_iri, tmp_path / "store")
+    for load in loaders.rdf.ontology(store.minter).graphs:
+        store.replace_graph(load.graph, load.triples, load.meta)
+    model = Contributions(store, b"secret")
+    ana = Contributor("Ana", "ana@example.net")
+    rid, _ = model.propose(content(), ana)
+    model.accept(rid, "modo", "Modé")
+    report, _ = model.propose(
+        Content("Erreur", "Horaires faux.", "guide", url=base_iri + "id/commune/05170"), ana
+    )
+    model.close(report, "modo", "Modé", "corrigé")
+    assert not store.ask("ASK { ?r ?p ?o }", {"r": ox.NamedNode(model.iri(report))})
+    graph_iri = model.public_graph()
+    store.close()
+    assert cli.main(["validate", "--graph", graph_iri, "--store", str(tmp_path / "store")]) == 0, (
+        capsys.readouterr()
+    )
+    store = OxigraphStore(base_iri, tmp_path / "store")
+    model = Contributions(store, b"secret")
+    unknown = Content("Autre guide", "Un guide d'un type que le vocabulaire ignore.", "inconnu")
+    model.accept(model.propose(unknown, ana)[0], "modo", "Modé")  # the form would refuse it: still judged
+    store.close()
+    assert (
+        cli.main(["validate", "--graph", graph_iri, "--store", str(tmp_path / "store")]) == cli.EXIT_INVALID
+    )
