@@ -289,8 +289,10 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(f"<{args.graph}> is not public: add --private to export it")
         _known(store, args.graph)
         try:
-            with open(args.output, "wb") if args.output else contextlib.nullcontext(sys.stdout.buffer) as out:
-                store.dump(out, args.format.rdf, graphs)
+            output = Path(args.output) if args.output else None
+            fmt = args.format or (output and formats.of_file(formats.RDF, output)) or formats.NQUADS
+            with formats.opened(output, "wb") if output else contextlib.nullcontext(sys.stdout.buffer) as out:
+                store.dump(out, fmt.rdf, graphs)
         except OSError as e:  # a write's error names no file (« No space left on device »): this one
             if e.filename or not args.output:
                 raise
@@ -564,10 +566,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("export", parents=[reading], help="dump the public dataset or one graph")
     p.add_argument(
-        "--format", type=format_option(formats.RDF), default=formats.NQUADS, help="RDF format; nquads"
+        "--format",
+        type=format_option(formats.RDF),
+        help="RDF format (default: the output's extension, or nquads)",
     )
     p.add_argument("--graph", type=graph_option, help="only this named graph")
-    p.add_argument("--output", help="file to write (default: standard output)")
+    p.add_argument(
+        "--output", help="file to write, gzipped if its name ends in .gz (default: standard output)"
+    )
     p.add_argument("--private", action="store_true", help="include private graphs (administrators only)")
 
     p = verbs.add_parser("validate", parents=[reading], help="check the data against the SHACL shapes")

@@ -105,9 +105,9 @@ def of_file(offered: Sequence[Format], path: Path) -> Format | None:
     return find(offered, name.rpartition(".")[2]) if "." in name else None
 
 
-def opened(path: Path) -> IO[bytes]:
-    """A file's bytes, gunzipped when its name ends in .gz."""
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+def opened(path: Path, mode: str = "rb") -> IO[bytes]:
+    """A file's bytes, gunzipped (or, written, gzipped) when its name ends in .gz."""
+    return gzip.open(path, mode) if path.name.lower().endswith(".gz") else open(path, mode)
 
 
 def names(offered: Iterable[Format]) -> str:

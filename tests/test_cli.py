@@ -817,3 +817,17 @@ def test_user_accounts_database_left_644_is_made_owner_only_when_opened(tmp_path
     env = {**os.environ, "COMMUNS_STORE": str(tmp_path / "store")}
     assert user_cli(env, "list").returncode == 0
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_export_to_a_gz_name_writes_gzip(tmp_path):
+    """``--output x.nq.gz`` wrote plain N-Quads under a .gz name: written as ``import rdf`` reads it."""
+    source = OxigraphStore(DEFAULT_BASE_IRI, tmp_path / "store")
+    for load in rdf_loader.ontology(source.minter).graphs:
+        source.replace_graph(load.graph, load.triples, load.meta)
+    source.close()
+    for name in ("x.nq", "x.nq.gz"):
+        assert communs("export", "--output", str(tmp_path / name), store=tmp_path / "store").returncode == 0
+    plain = (tmp_path / "x.nq").read_bytes()
+    assert set(ox.parse(gzip.decompress((tmp_path / "x.nq.gz").read_bytes()), ox.RdfFormat.N_QUADS)) == set(
+        ox.parse(plain, ox.RdfFormat.N_QUADS)
+    )
