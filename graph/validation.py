@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -48,6 +49,7 @@ def validate_store(store: Store, graph: str | None = None) -> tuple[bool, str]:
         if graph
         else [g for g in store.graphs() if g != store.meta_graph and not g.startswith(unpublished)]
     )
+    print(f"validation de {len(graphs)} graphe(s)…", file=sys.stderr)  # a full one takes minutes
     store.dump(buf, ox.RdfFormat.N_TRIPLES, graphs)
     data = rdflib.Graph()
     data.parse(data=buf.getvalue(), format="nt")

@@ -224,3 +224,17 @@ def test_a_stored_report_conforms_but_a_published_resource_without_licence_does_
     )
     conforms, text = validate_store(store)
     assert not conforms and "licence" in text, text
+
+
+def test_a_full_validation_says_when_it_begins(capsys) -> None:
+    """A full ``validate`` of the bundled store printed nothing for minutes: one line on stderr as it
+    begins, naming how many graphs it judges."""
+    from graph.store import OxigraphStore
+    from graph.validation import validate_store
+
+    store = OxigraphStore(BASE)
+    label = ox.Triple(ox.NamedNode(BASE + "id/x"), ox.NamedNode(str(RDFS.label)), ox.Literal("x"))
+    for name in ("a", "b"):
+        store.replace_graph(store.minter.graph(name), [label])
+    validate_store(store)
+    assert "validation de 2 graphe(s)…" in capsys.readouterr().err
