@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
-import gzip
 import json
 import os
 import shutil
@@ -320,7 +319,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     folder = Path(args.folder)
     folder.mkdir(mode=0o700, parents=True)  # never over an older backup
     with _owner_only(), _opened(settings, read_only=args.store_read_only) as store:
-        with gzip.open(folder / BACKUP_DATA, "wb", compresslevel=6) as out:
+        with formats.opened(folder / BACKUP_DATA, "wb") as out:
             store.dump(out, ox.RdfFormat.N_QUADS)
         (folder / BACKUP_VERSION).write_text(str(store.version))
         print(f"{folder / BACKUP_DATA} : {sizes(store)}")

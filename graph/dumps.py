@@ -8,7 +8,6 @@ pointer, so a reader always sees one complete set. Only public graphs are ever d
 from __future__ import annotations
 
 import fcntl
-import gzip
 import json
 import logging
 import math
@@ -365,7 +364,7 @@ def _build(store: Store, directory: Path, version: int) -> dict:
     query = f"SELECT ?g ?l WHERE {{ GRAPH <{store.meta_graph}> {{ ?g dcterms:license ?l }} }}"
     lic = {r["g"].value: r["l"].value for r in store.select(_P + query)}
     files: list[DumpFile] = []
-    with gzip.open(tmp / NQUADS, "wb", compresslevel=6) as out:
+    with formats.opened(tmp / NQUADS, "wb") as out:
         for g in graphs:
             ox.serialize(store.quads(g), out, ox.RdfFormat.N_QUADS)
     title = "Jeu de données public complet (N-Quads, gzip)"

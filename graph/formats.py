@@ -106,8 +106,9 @@ def of_file(offered: Sequence[Format], path: Path) -> Format | None:
 
 
 def opened(path: Path, mode: str = "rb") -> IO[bytes]:
-    """A file's bytes, gunzipped (or, written, gzipped) when its name ends in .gz."""
-    return gzip.open(path, mode) if path.name.lower().endswith(".gz") else open(path, mode)
+    """A file's bytes, gunzipped (or, written, gzipped at level 6: most of 9's gain for far less time) when
+    its name ends in .gz."""
+    return gzip.open(path, mode, compresslevel=6) if path.name.lower().endswith(".gz") else open(path, mode)
 
 
 def names(offered: Iterable[Format]) -> str:
