@@ -279,24 +279,26 @@ class Builder(PlaceBuilder):
         for key, prop in di.SERVICE_TEXTS.items():
             t.add(s, prop, _prose(r.get(key), published), "fr")
         t.add(s, "schema:url", _link(r.get("lien_mobilisation")))
+        zone = f"{where} : zone_eligibilite du service « {r['id']} »"
         for code in r.get("zone_eligibilite") or []:
-            t.add(s, "schema:areaServed", self.area(where, code))
+            t.add(s, "schema:areaServed", self.area(zone, code))
         if name:  # the e-mail and phone given with a named person are that person's
             self.add_contact(build.private, s, {"name": name, "email": email, "telephone": phone})
         self.hours(t, s, "schema:hoursAvailable", r.get("horaires_accueil"), where)
 
-    def area(self, where: str, code: str) -> ox.NamedNode | ox.Literal:
+    def area(self, where: str, code: str) -> ox.NamedNode | ox.Literal | None:
         """A COG code → our territory: a commune (current one for a former code), an EPCI (SIREN), a
-        département; 'france' and a country code stay as they are."""
-        if len(code) == 9 and code.isdigit():
-            return ox.NamedNode(self.minter.thing("epci", code))
-        if len(code) in (2, 3) and code != "99":
-            return ox.NamedNode(self.minter.thing("departement", code))
-        if len(code) == 5 and not code.startswith("99"):
-            commune = self.commune(where, code)
-            if commune is not None:
-                return commune
-        return ox.Literal(code)
+        département; 'france' and a country code stay as they are. A code the reference has not (the schema
+        takes any five letters as a commune's) is reported and left out, never published as a territory."""
+        if code == "france" or (len(code) == 5 and code.startswith("99")):
+            return ox.Literal(code)
+        if len(code) == 5:
+            return self.commune(where, code)
+        kind, known = ("epci", self.gz.epcis) if len(code) == 9 else ("departement", self.gz.departements)
+        if code in known:
+            return ox.NamedNode(self.minter.thing(kind, code))
+        self.report.append(f"{where} : code « {code} » introuvable dans le référentiel")
+        return None
 
 
 def removed(store: Store | None, graph: str, loaded: dict[ox.NamedNode, Any]) -> Triples:

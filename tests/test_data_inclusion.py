@@ -727,26 +727,36 @@ def test_a_date_the_package_accepts_is_read_as_it_reads_it(base_iri: str, tmp_pa
 def test_a_territory_code_is_refused_once_saying_every_kind_it_may_be(base_iri: str, tmp_path: Path) -> None:
     """zone_eligibilite takes a commune's, a département's, an EPCI's or a country's code: the package
     refuses a wrong one once per kind, and the first reason (« trop court, 5 caractères au moins » for
-    « 5 ») was said, false for a département. One line each, saying what a code may be."""
+    « 5 ») was said, false for a département. One line each, saying what a code may be. A code of the
+    right shape that names no territory (« ABCDE », which the package takes for a commune's) was reported
+    without its field or record, then published as the text « ABCDE » among the service's territories;
+    « XY » and an unknown SIREN as territories that do not exist. Each is reported and left out."""
     structure = fixture_records("structures.json")[0]
     service = fixture_records("services.jsonl")[0] | {"structure_id": structure["id"]}
-    codes = ["5", "0500", "ABCDE"]
-    services = [
-        service | {"id": f"{service['id']}-{i}", "zone_eligibilite": [c]} for i, c in enumerate(codes)
-    ]
+    codes = [["5"], ["0500"], ["ABCDE", "05"], ["XY"], ["123456789", "france"]]
+    services = [service | {"id": f"{service['id']}-{i}", "zone_eligibilite": c} for i, c in enumerate(codes)]
     (tmp_path / "s.json").write_text(json.dumps([structure]), encoding="utf-8")
     (tmp_path / "v.json").write_text(json.dumps(services), encoding="utf-8")
     store = with_vocabularies(OxigraphStore(base_iri))
-    report = data_inclusion.build(tmp_path / "s.json", tmp_path / "v.json", store.minter, store).report
+    result = data_inclusion.build(tmp_path / "s.json", tmp_path / "v.json", store.minter, store)
     kinds = (
         "code de territoire attendu : de commune (5 chiffres, ou 2A/2B et 3 chiffres), de département "
         "(2 ou 3 chiffres, ou 2A/2B), d'EPCI (9 chiffres), de pays (99100 pour la France) ou « france »"
     )
-    assert [line for line in report if line.startswith("v.json")] == [
+    svc = service["id"]
+    assert [line for line in result.report if line.startswith("v.json")] == [
         f"v.json ligne 1 : valeur ignorée, le reste est chargé (zone_eligibilite « 5 » : {kinds})",
         f"v.json ligne 2 : valeur ignorée, le reste est chargé (zone_eligibilite « 0500 » : {kinds})",
-        "v.json ligne 3 : code commune « ABCDE » introuvable dans le référentiel",
+        f"v.json ligne 3 : zone_eligibilite du service « {svc}-2 » : code commune « ABCDE » introuvable "
+        "dans le référentiel",
+        f"v.json ligne 4 : zone_eligibilite du service « {svc}-3 » : code « XY » introuvable dans le "
+        "référentiel",
+        f"v.json ligne 5 : zone_eligibilite du service « {svc}-4 » : code « 123456789 » introuvable dans le "
+        "référentiel",
     ]
+    write(store, result)
+    rows = store.select("SELECT ?a WHERE { ?s <http://schema.org/areaServed> ?a }")
+    assert sorted(r["a"].value for r in rows) == ["france", base_iri + "id/departement/05"]
 
 
 def test_a_commune_name_that_is_not_its_code_s_is_reported(base_iri: str, tmp_path: Path) -> None:
