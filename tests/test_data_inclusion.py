@@ -647,6 +647,23 @@ def test_a_structure_a_re_import_no_longer_has_is_gone_since_that_day(base_iri: 
     assert store.ask(f"ASK {{ <{place}> a <{CS}ServicePlace> }}")
 
 
+def test_a_source_a_file_does_not_hold_is_left_as_it_was(base_iri: str, tmp_path: Path) -> None:
+    """An import replaces the sources its file holds and no other (README, « Import »): a file of one
+    source, a département's beside the national one, withdraws nothing of another source."""
+    structures = fixture_records("structures.json")
+    (tmp_path / "all.json").write_text(json.dumps(structures), encoding="utf-8")
+    (tmp_path / "dora.json").write_text(
+        json.dumps([s for s in structures if s["source"] == "dora"]), encoding="utf-8"
+    )
+    store = with_vocabularies(OxigraphStore(base_iri))
+    write(store, data_inclusion.build(tmp_path / "all.json", None, store.minter, store))
+    soliguide = store.minter.graph(di.IMPORT_GRAPH_PREFIX + "soliguide")
+    before = store.count(soliguide)
+    write(store, data_inclusion.build(tmp_path / "dora.json", None, store.minter, store))
+    assert store.count(soliguide) == before > 0
+    assert not store.ask("ASK { ?s <http://www.w3.org/ns/prov#invalidatedAtTime> ?when }")
+
+
 def test_every_kind_of_refusal_is_said_in_french_with_its_field_and_value(
     base_iri: str, tmp_path: Path
 ) -> None:
