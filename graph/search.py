@@ -68,7 +68,8 @@ TEXT_PROPS = (  # searched beside the labels
 )
 # The names of the services a place offers, its own or its networks' (the France Services bundle): people
 # look for where to get help with something (« RSA », « carte grise »), not for a place's name.
-OFFERED = f"^<{CS}offeredAt>/<{SCHEMA}name>|<{CS}network>/<{CS}networkService>/<{SCHEMA}name>"
+OFFERING = f"^<{CS}offeredAt>|<{CS}network>/<{CS}networkService>"  # from a place to its services
+OFFERED = f"({OFFERING})/<{SCHEMA}name>"
 
 
 @dataclass(frozen=True)
@@ -443,8 +444,10 @@ class Catalog:
                 touched: set[str] = set()
                 for g in graphs:
                     touched.update(i for (i,) in db.execute("SELECT iri FROM origin WHERE graph = ?", (g,)))
-                    if g in prints:
-                        query = f"SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} FILTER(isIRI(?x)) }}"
+                    if g in prints:  # its subjects, and the places offering services it names now
+                        query = f"""SELECT DISTINCT ?x WHERE {{
+                              {{ GRAPH <{g}> {{ ?x ?p ?o }} FILTER(isIRI(?x)) }}
+                              UNION {{ GRAPH <{g}> {{ ?s <{SCHEMA}name> ?n }} ?x {OFFERING} ?s }} }}"""
                         touched.update(x.value for (x,) in self._scan(store, query, ("x",)))
                 iris = sorted(touched)
                 territories = any(i in self.territories for i in iris)
@@ -704,7 +707,8 @@ class Catalog:
         return rows
 
     def _origins(self, store: Store, iris: list[str] | None, prints: dict[str, tuple[str, int]]) -> None:
-        """Which public graphs state something about each item or labelled value: the graphs to watch."""
+        """Which public graphs state something about each item or labelled value, or name a service a place
+        offers (its row holds that name): the graphs to watch."""
         db = self.db
         pairs: list[tuple[str, str]] = []
         if iris is None:
@@ -716,6 +720,11 @@ class Catalog:
             for chunk in _chunks(iris):
                 query = f"SELECT DISTINCT ?x ?g WHERE {{ {values('x', chunk)} GRAPH ?g {{ ?x ?p ?o }} }}"
                 pairs += [(g.value, x.value) for x, g in self._scan(store, query, ("x", "g"))]
+        for chunk in [None] if iris is None else _chunks(iris):
+            only = "" if chunk is None else values("x", chunk)
+            named = f"GRAPH ?g {{ ?s <{SCHEMA}name> ?n }}"
+            query = f"SELECT DISTINCT ?x ?g WHERE {{ {only}?x {OFFERING} ?s {named} }}"
+            pairs += [(g.value, x.value) for x, g in self._scan(store, query, ("x", "g"))]
         db.executemany(
             "INSERT OR IGNORE INTO origin SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM item WHERE iri = ?2) "
             "OR EXISTS (SELECT 1 FROM value_label WHERE iri = ?2)",

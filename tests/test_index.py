@@ -1105,3 +1105,58 @@ def test_a_word_missing_a_letter_is_suggested_the_word_holding_it_before_one_wit
     cat = search.Catalog(store)
     assert cat.suggest("mobilte") == "Mobilité"
     assert cat.suggest("moblie") == "mobile"  # letters swapped: none holds them in order, the most said
+
+
+def test_a_service_renamed_in_a_graph_its_place_is_not_in_renames_it_in_the_place_s_row(
+    store: OxigraphStore,
+) -> None:
+    """A place's row holds the names of the services it offers; a refresh read again only the items of the
+    graphs written, so a service renamed, added or withdrawn in its own graph (a data·inclusion source's, a
+    network's bundle) left its places found by the old names until a full build."""
+    cs = "https://w3id.org/communs-services/def#"
+    lieu, service = f"{BASE}id/lieu/", f"{BASE}id/service/"
+    prefix = f"@prefix cs: <{cs}> .\n"
+    write(
+        store,
+        "lieux",
+        f"""{prefix}<{lieu}arcs> a cs:ServicePlace ; rdfs:label "Tiers-lieu des Arcs"@fr ;
+          dcterms:spatial commune:73054 .
+        <{lieu}fs> a cs:ServicePlace ; rdfs:label "France services Bourg"@fr ;
+          cs:network <{BASE}id/reseau/fs> .
+        """,
+    )
+
+    def services(names: dict[str, str], graph: str = "services") -> None:
+        offered = "".join(
+            f'<{service}{key}> a schema:Service ; schema:name "{name}"@fr ; cs:offeredAt <{lieu}arcs> .\n'
+            for key, name in names.items()
+        )
+        write(store, graph, prefix + offered)
+
+    def bundle(name: str) -> None:
+        write(
+            store,
+            "bouquet",
+            f"{prefix}<{BASE}id/reseau/fs> cs:networkService <{service}caf> .\n"
+            f'<{service}caf> a schema:Service ; schema:name "{name}"@fr .',
+        )
+
+    services({"atelier": "Atelier numérique", "colis": "Aide alimentaire"})
+    bundle("Prestations familiales")
+    cat = search.Catalog(store)
+    assert found(cat, "numérique") == found(cat, "alimentaire") == ["Tiers-lieu des Arcs"]
+    assert found(cat, "familiales") == ["France services Bourg"]
+    search.stats.clear()
+    services({"atelier": "Permanence juridique"})  # one renamed, the other withdrawn
+    bundle("Allocations logement")
+    cat.refresh(store)
+    assert found(cat, "numérique") == found(cat, "alimentaire") == found(cat, "familiales") == []
+    assert found(cat, "juridique") == ["Tiers-lieu des Arcs"]
+    assert found(cat, "logement") == ["France services Bourg"]
+    services({})  # its last service withdrawn: the graph no longer links the place
+    cat.refresh(store)
+    assert found(cat, "juridique") == []
+    services({"velo": "Atelier vélo"}, "autres")  # a graph that named none of its services
+    cat.refresh(store)
+    assert found(cat, "vélo") == ["Tiers-lieu des Arcs"]
+    assert search.stats.get("full_builds", 0) == 0
