@@ -711,6 +711,7 @@ def test_a_moderator_s_edit_is_checked_as_a_proposal_and_may_replace_the_file(cl
     assert "<title>Erreur\u00a0: Modérer" in r.text and 'id="resume-erreurs" autofocus' in r.text
     assert Contributions(store, b"").record(rid) == before  # nothing written
     page = client.get(f"/moderation/{rid}")
+    assert f'<a href="/fichiers/{rid}/guide.pdf">guide.pdf</a>' in page.text  # this site's, not the IRI host
     data = form_data(csrf_token=csrf_of(page.text), action="enregistrer_accepter")
     r = client.post(f"/moderation/{rid}", data=data, files={"fichier": ("carte.png", PNG, "image/png")})
     assert r.status_code == 200  # followed to the moderation page
