@@ -352,15 +352,9 @@ def _formats(accept: str | None, asked: list[str]) -> tuple[formats.Format | Non
     for rows, JSON-LD for a graph). A client whose Accept names results formats only gets Turtle for a
     graph, as Fuseki and Virtuoso do: rdflib's SPARQLStore asks a CONSTRUCT so. A format= is a choice:
     the kind of result it cannot name is refused (:func:`_run`), as for rows."""
-
-    def family(offered: tuple[formats.Format, ...]) -> formats.Format | None:
-        try:
-            return conneg.negotiate(offered, accept, asked)
-        except conneg.FormatError:
-            return None
-
     conneg.negotiate((*formats.RESULTS, *GRAPHS), accept, asked)  # 400 or 406 when neither has one
-    return family(formats.RESULTS), family(GRAPHS) or (None if asked else formats.TURTLE)
+    rows, graph = _negotiated(accept, formats.RESULTS, asked), _negotiated(accept, GRAPHS, asked)
+    return rows, graph or (None if asked else formats.TURTLE)
 
 
 def _prefetch(answer: Answer, limit: int) -> tuple[list[bytes], bool]:
