@@ -20,7 +20,7 @@ from api import maps
 from api.i18n import PARIS, data_label, date_text, listed, translator
 from api.pages import WEB_ADDRESS, local_path, number
 from graph import contributions as model
-from graph import search
+from graph import search, sparql_text
 from graph.contributions import LICENSE_NAMES, Contributions
 from graph.describe import Description, Text, group_by_predicate, labels_of, pick
 from graph.formats import curie
@@ -346,13 +346,12 @@ def _departements(cat: search.Catalog | None, territories: list[str]) -> list[st
 def _points(
     store: Store, places: list[str], label: Callable[[str], str], main: str = ""
 ) -> list[maps.MapPoint]:
-    """The places that have coordinates, in chunks of store IRIs (serialised by pyoxigraph, escaped)."""
+    """The places that have coordinates, in chunks of store IRIs."""
     found: dict[str, tuple[float, float]] = {}
     places = places[:3000]
     for start in range(0, len(places), 400):
-        values = " ".join(str(ox.NamedNode(p)) for p in places[start : start + 400])
         rows = store.select(
-            "SELECT ?x ?lat ?lon WHERE { VALUES ?x { " + values + " } "
+            f"SELECT ?x ?lat ?lon WHERE {{ {sparql_text.values('x', places[start : start + 400])}"
             f"?x <{SCHEMA}geo> ?g . ?g <{SCHEMA}latitude> ?lat ; <{SCHEMA}longitude> ?lon }}"
         )
         for r in rows:

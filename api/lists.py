@@ -22,13 +22,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from pyoxigraph import NamedNode
 
 from api import conneg
 from api.i18n import language, term_name, translator
 from api.pages import local_path, number, number_param, render, store_of, with_query
 from api.public_http import etag_matches, query_etag
-from graph import formats, search
+from graph import formats, search, sparql_text
 from graph.contributions import LICENSE_NAMES
 from graph.named_queries import territory_code
 from graph.namespaces import SCHEMA
@@ -228,9 +227,8 @@ def told_apart(
     twins = [(r, it) for r, it in zip(rows, items, strict=True) if seen[same(r)] > 1]
     if not twins:
         return
-    values = " ".join(str(NamedNode(it.iri)) for _, it in twins)
-    street = f"<{SCHEMA}address>/<{SCHEMA}streetAddress>"
-    query = f"SELECT ?x ?street WHERE {{ VALUES ?x {{ {values} }} ?x {street} ?street }}"
+    iris = sparql_text.values("x", (it.iri for _, it in twins))
+    query = f"SELECT ?x ?street WHERE {{ {iris}?x <{SCHEMA}address>/<{SCHEMA}streetAddress> ?street }}"
     try:
         streets = {r["x"].value: r["street"].value for r in store.select(query)}
     except (StoreUnavailable, QueryTimeout):  # the list is the index's: it goes without the streets
