@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from graph import sparql_text
 from graph.namespaces import DAYS, DCTERMS, RDF, RDFS, SCHEMA, SKOS, VOID
 from graph.store import Store, Term
 
@@ -58,10 +59,9 @@ def labels_of(store: Store, nodes: list[ox.NamedNode]) -> dict[str, dict[str, st
     found: dict[str, dict[str, str]] = {}
     unique = list(dict.fromkeys(n for n in nodes if isinstance(n, ox.NamedNode)))
     for start in range(0, len(unique), 400):
-        # IRIs from the store itself, serialised by pyoxigraph (escaped): not user text.
-        values = " ".join(str(n) for n in unique[start : start + 400])
+        iris = sparql_text.values("x", (n.value for n in unique[start : start + 400]))
         for prop in LABEL_PROPS:  # in order of preference: the first label found in a language stays
-            query = f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} ?x <{prop}> ?l FILTER(isLiteral(?l)) }}"
+            query = f"SELECT ?x ?l WHERE {{ {iris}?x <{prop}> ?l FILTER(isLiteral(?l)) }}"
             for r in store.select(query):
                 found.setdefault(r["x"].value, {}).setdefault(r["l"].language or "", r["l"].value)
     return found
