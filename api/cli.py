@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 from pydantic import ValidationError
@@ -223,7 +224,8 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     form, public = sparql_text.query_form(text), not args.private
     graph = form in ("CONSTRUCT", "DESCRIBE")
     offered = formats.RDF if graph else QUERY_FORMATS
-    token = args.format or ("turtle" if graph else "table")
+    named = args.output and formats.of_file(offered, Path(args.output))
+    token = args.format or (named.name if named else "turtle" if graph else "table")
     fmt = formats.find(offered, token)
     if fmt is None and (graph or token != "table"):
         raise UsageError(f"a {form or ''} query gives no --format {token}: use {formats.names(offered)}")
@@ -231,13 +233,14 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
         try:
             if form == "ASK":
                 answer = store.ask(text, public=public)
-                print(
+                said = (
                     json.dumps({"head": {}, "boolean": answer})
                     if fmt == formats.SPARQL_JSON
                     else str(answer).lower()
                 )
+                written = said.encode() + b"\n"
             elif graph:
-                sys.stdout.buffer.write(formats.serialize(store.construct(text, public=public), fmt))
+                written = formats.serialize(store.construct(text, public=public), fmt)
             else:
                 rows = store.select(text, public=public)
                 names = list(dict.fromkeys(k for r in rows for k in r))
@@ -246,10 +249,24 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
                     if fmt is None
                     else formats.write_rows(fmt, names, rows).decode()
                 )
-                print(out.rstrip("\n"))
+                written = out.rstrip("\n").encode() + b"\n"
         except StoreError as e:
             raise StoreError(sparql_text.as_written(text, str(e))) from None
+    with _output(args.output) as out:
+        out.write(written)
     return 0
+
+
+@contextlib.contextmanager
+def _output(name: str | None) -> Iterator[IO[bytes]]:
+    """``--output``: the file (gzipped if its name ends in .gz), else standard output."""
+    try:
+        with formats.opened(Path(name), "wb") if name else contextlib.nullcontext(sys.stdout.buffer) as out:
+            yield out
+    except OSError as e:  # a write's error names no file (« No space left on device »): this one
+        if e.filename or not name:
+            raise
+        raise OSError(e.errno, e.strerror, name) from None
 
 
 def format_option(offered: tuple[formats.Format, ...]) -> Callable[[str], formats.Format]:
@@ -287,15 +304,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         if args.graph and not args.private and not store.minter.is_public_graph(args.graph):
             raise UsageError(f"<{args.graph}> is not public: add --private to export it")
         _known(store, args.graph)
-        try:
-            output = Path(args.output) if args.output else None
-            fmt = args.format or (output and formats.of_file(formats.RDF, output)) or formats.NQUADS
-            with formats.opened(output, "wb") if output else contextlib.nullcontext(sys.stdout.buffer) as out:
-                store.dump(out, fmt.rdf, graphs)
-        except OSError as e:  # a write's error names no file (« No space left on device »): this one
-            if e.filename or not args.output:
-                raise
-            raise OSError(e.errno, e.strerror, args.output) from None
+        named = args.output and formats.of_file(formats.RDF, Path(args.output))
+        with _output(args.output) as out:
+            store.dump(out, (args.format or named or formats.NQUADS).rdf, graphs)
     return 0
 
 
@@ -559,7 +570,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", help="read the query from a .rq file")
     p.add_argument(
         "--format",
-        help="SELECT, ASK: table (default), json, csv, tsv; CONSTRUCT, DESCRIBE: turtle (default), jsonld…",
+        help="SELECT, ASK: table (default), json, csv, tsv; CONSTRUCT, DESCRIBE: turtle (default), jsonld…; "
+        "default: the output's extension if it names one",
+    )
+    p.add_argument(
+        "--output", help="file to write, gzipped if its name ends in .gz (default: standard output)"
     )
     p.add_argument("--private", action="store_true", help="query the private graphs (administrators only)")
 

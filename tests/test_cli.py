@@ -186,6 +186,8 @@ def test_the_private_half_given_as_the_store_is_refused_and_keeps_its_data(small
         (["import", "rdf", "{tmp}/data.xyz", "--graph", "not-an-iri"], "not an IRI: 'not-an-iri'"),
         (["export", "--output", "/nonexistent/dir/x.nq"], "No such file or directory"),
         (["export", "--output", "/dev/full"], "No space left on device: '/dev/full'"),
+        (["query", "ASK {{}}", "--output", "/nonexistent/dir/x.csv"], "No such file or directory"),
+        (["query", "ASK {{}}", "--output", "/dev/full"], "No space left on device: '/dev/full'"),
         (["export", "--graph", "https://nope.example/g"], "is no graph of this store"),
         (["validate", "--graph", "https://nope.example/g"], "is no graph of this store"),
     ],
@@ -831,3 +833,17 @@ def test_export_to_a_gz_name_writes_gzip(tmp_path):
     assert set(ox.parse(gzip.decompress((tmp_path / "x.nq.gz").read_bytes()), ox.RdfFormat.N_QUADS)) == set(
         ox.parse(plain, ox.RdfFormat.N_QUADS)
     )
+
+
+def test_query_output_writes_the_file_in_the_format_its_name_says(small_store, tmp_path):
+    """``query`` had no ``--output``: a file is written as ``export`` writes one (format from its name, .gz
+    gzipped), nothing on standard output."""
+    done = communs(
+        "query",
+        "SELECT ?o { <http://example.org/a> ?p ?o }",
+        "--output",
+        str(tmp_path / "r.csv.gz"),
+        store=small_store,
+    )
+    assert done.returncode == 0 and done.stdout == "", done.stderr
+    assert gzip.decompress((tmp_path / "r.csv.gz").read_bytes()) == b"o\r\nhttp://example.org/c\r\n"
