@@ -25,7 +25,7 @@ from graph import formats, search, sparql_text
 from graph.dumps import public_counts
 from graph.pool import spelled_out
 from graph.settings import DATA_DIR, Settings
-from graph.store import DEFAULT_GRAPH, OxigraphStore, Store, StoreError, StoreUnavailable, open_store
+from graph.store import DEFAULT_GRAPH, OxigraphStore, Store, StoreError, open_store
 from loaders import ImportResult, SourceError, catalogue, data_inclusion, places, report, territories
 from loaders import data_inclusion_vocabularies as data_inclusion_vocab
 from loaders import rdf as rdf_loader
@@ -92,14 +92,10 @@ def sizes(store: Store) -> str:
 
 
 # --- verbs ---------------------------------------------------------------------------------
-def _opened(settings: Settings, read_only: bool | None = None) -> contextlib.closing[Store]:
-    """``read_only`` is ``--store-read-only`` of the verbs that only read (None: the others)."""
-    try:
-        return contextlib.closing(open_store(settings.store, settings.base_iri, read_only=bool(read_only)))
-    except StoreUnavailable as e:
-        if read_only is False:  # held by a server: these verbs can read it all the same
-            raise StoreUnavailable(f"{e}; to read it meanwhile: --store-read-only") from None
-        raise
+def _opened(settings: Settings, read_only: bool = False) -> contextlib.closing[Store]:
+    """``read_only`` for the verbs that only read: opened for writing, a store got ``STORE.private`` created
+    and ``STORE.copies`` emptied, and one a server holds could not be read."""
+    return contextlib.closing(open_store(settings.store, settings.base_iri, read_only=read_only))
 
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
@@ -229,7 +225,7 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     fmt = formats.find(offered, token)
     if fmt is None and (graph or token != "table"):
         raise UsageError(f"a {form or ''} query gives no --format {token}: use {formats.names(offered)}")
-    with _opened(settings, read_only=args.store_read_only) as store:
+    with _opened(settings, read_only=True) as store:
         try:
             if form == "ASK":
                 answer = store.ask(text, public=public)
@@ -298,7 +294,7 @@ def _known(store: Store, graph: str | None) -> None:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    with _opened(settings, read_only=args.store_read_only) as store:
+    with _opened(settings, read_only=True) as store:
         named = store.graphs() if args.private else store.public_graphs()
         graphs = [args.graph] if args.graph else [DEFAULT_GRAPH, *named]  # all, as the download has them
         if args.graph and not args.private and not store.minter.is_public_graph(args.graph):
@@ -329,7 +325,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
     folder = Path(args.folder)
     folder.mkdir(mode=0o700, parents=True)  # never over an older backup
-    with _owner_only(), _opened(settings, read_only=args.store_read_only) as store:
+    with _owner_only(), _opened(settings, read_only=True) as store:
         with formats.opened(folder / BACKUP_DATA, "wb") as out:
             store.dump(out, ox.RdfFormat.N_QUADS)
         (folder / BACKUP_VERSION).write_text(str(store.version))
@@ -418,7 +414,7 @@ def _nothing_live(folder: Path, settings: Settings) -> None:
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    with _opened(settings, read_only=args.store_read_only) as store:
+    with _opened(settings, read_only=True) as store:
         print(f"{sizes(store)} ; version {store.version}")
         for g in sorted(store.graphs()):
             visibility = "public" if store.minter.is_public_graph(g) else "privé"
@@ -435,7 +431,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     from graph.validation import validate_store
 
-    with _opened(settings, read_only=args.store_read_only) as store:
+    with _opened(settings, read_only=True) as store:
         _known(store, args.graph)
         conforms, report = validate_store(store, graph=args.graph)
     print(report)
@@ -521,7 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
     reading.add_argument(
         "--store-read-only",
         action="store_true",
-        help="open the embedded store read-only (while a server holds it)",
+        help="open the embedded store read-only, as these verbs always do (kept for older scripts)",
     )
 
     parser = argparse.ArgumentParser(prog="communs", description=__doc__.splitlines()[0])

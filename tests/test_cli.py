@@ -9,6 +9,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -228,7 +229,7 @@ def test_a_store_that_is_not_there_is_refused_not_created(tmp_path, args):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_store_in_use_is_one_line_naming_the_way_to_read_it(small_store):
+def test_a_store_in_use_is_one_line_to_serve_and_read_by_the_reading_verbs(small_store):
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(small_store)],
         stdin=subprocess.PIPE,
@@ -242,13 +243,11 @@ def test_a_store_in_use_is_one_line_naming_the_way_to_read_it(small_store):
         read = communs("stats", "--store-read-only", store=small_store)
     finally:
         holder.communicate(timeout=60)
-    assert done.returncode == reading.returncode == 2, done.stderr
-    for refused in (done, reading):  # the store or its .private: the engine opened first
-        assert refused.stderr.startswith(f"communs: error: cannot open the store at {small_store}")
-        assert len(refused.stderr.splitlines()) == 1
-    assert "--store-read-only" not in done.stderr  # serve has no such flag
-    assert reading.stderr.endswith("; to read it meanwhile: --store-read-only\n")
-    assert read.returncode == 0 and "quads publics" in read.stdout
+    assert done.returncode == 2, done.stderr  # the store or its .private: the engine opened first
+    assert done.stderr.startswith(f"communs: error: cannot open the store at {small_store}")
+    assert len(done.stderr.splitlines()) == 1
+    for verb in (reading, read):  # a reading verb opens it read-only, the flag given or not
+        assert verb.returncode == 0 and "quads publics" in verb.stdout, verb.stderr
 
 
 HOLD = """import sys
@@ -847,3 +846,19 @@ def test_query_output_writes_the_file_in_the_format_its_name_says(small_store, t
     )
     assert done.returncode == 0 and done.stdout == "", done.stderr
     assert gzip.decompress((tmp_path / "r.csv.gz").read_bytes()) == b"o\r\nhttp://example.org/c\r\n"
+
+
+def test_the_reading_verbs_leave_the_store_s_folder_as_they_found_it(small_store):
+    """Without ``--store-read-only`` they opened the store for writing: ``STORE.private`` was created,
+    ``STORE.copies`` (a killed server's checkpoints) dropped."""
+    shutil.rmtree(small_store.with_name("store.private"), ignore_errors=True)
+    (small_store.with_name("store.copies") / "1").mkdir(parents=True)
+
+    def files() -> dict[Path, int]:
+        return {p: p.stat().st_mtime_ns for p in small_store.parent.rglob("*")}
+
+    before = files()
+    for args in (["stats"], ["query", "ASK {}"], ["export", "--output", "/dev/null"], ["validate"]):
+        done = communs(*args, store=small_store)
+        assert done.returncode == 0, done.stderr
+        assert files() == before, args
