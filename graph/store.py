@@ -59,6 +59,7 @@ class GraphMeta:
     license: str | None = None  # IRI of the licence
     description: str | None = None
     issued: dt.date | None = None  # when the source published this version: its records' date, not the load's
+    version: str | None = None  # owl:versionInfo: the digest of the files loaded (the ontology's)
 
 
 BULK_TIMEOUT = 600.0  # seconds: Store.scan, the platform's own whole-list reads
@@ -224,6 +225,7 @@ class Store(ABC):
             t.add(g, "dcterms:license", ox.NamedNode(meta.license))
         t.add(g, "dcterms:description", meta.description, "fr")
         t.add(g, "dcterms:issued", meta.issued)
+        t.add(g, "owl:versionInfo", meta.version)
         return t
 
 

@@ -3,6 +3,7 @@ ontology and vocabularies, which are RDF files with IRIs relative to the configu
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,9 +12,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph import formats
-from graph.namespaces import Minter, slugify
+from graph.namespaces import OWL, Minter, slugify
 from graph.settings import ONTOLOGY_DIR
-from graph.store import GraphMeta
+from graph.store import GraphMeta, Store
 from loaders import GraphLoad, ImportResult, SourceError
 
 ONTOLOGY_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
@@ -78,6 +79,22 @@ def scan(path: Path, minter: Minter, graph: str | None = None, fmt_name: str | N
     return FileScan(fmt, target, dict(counts), meta)
 
 
+def ontology_stamp() -> str:
+    """A digest of ontology/, recorded with its graphs: ``serve`` tells a store loaded from older files by
+    reading one triple instead of comparing graphs."""
+    digest = hashlib.sha1()
+    for f in sorted(ONTOLOGY_DIR.rglob("*.ttl")):
+        digest.update(f.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def stored_ontology_stamp(store: Store) -> str | None:
+    """What ``ontology_stamp`` was when ``communs load`` last wrote the ontology (None: never, or older)."""
+    meta, graph = store.meta_graph, store.minter.graph("ontologie")
+    rows = store.select(f"SELECT ?v WHERE {{ GRAPH <{meta}> {{ <{graph}> <{OWL}versionInfo> ?v }} }}")
+    return rows[0]["v"].value if rows else None
+
+
 def ontology(minter: Minter) -> ImportResult:
     """ontology/*.ttl (ontology, shapes) → graph 'ontologie'; ontology/vocabularies/*.ttl → 'vocabulaires'."""
     parts = {
@@ -90,7 +107,10 @@ def ontology(minter: Minter) -> ImportResult:
         for f in files:
             triples.extend(q.triple for q in read_quads(f, ox.RdfFormat.TURTLE, minter.base))
         meta = GraphMeta(
-            label=label, source="https://w3id.org/communs-services/def", license=ONTOLOGY_LICENSE
+            label=label,
+            source="https://w3id.org/communs-services/def",
+            license=ONTOLOGY_LICENSE,
+            version=ontology_stamp(),
         )
         loads.append(GraphLoad(minter.graph(name), triples, meta))
         report.append(f"{name}: {len(files)} fichiers, {len(triples)} triplets")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import datetime as dt
 import gzip
 import json
@@ -862,3 +863,26 @@ def test_the_reading_verbs_leave_the_store_s_folder_as_they_found_it(small_store
         done = communs(*args, store=small_store)
         assert done.returncode == 0, done.stderr
         assert files() == before, args
+
+
+def test_serve_says_in_one_line_when_the_stored_ontology_is_not_the_code_s(tmp_path):
+    """An upgrade's code served a store whose ontology was the older code's, silently: the step that puts
+    the new one in place (``communs load``) is now named at start-up."""
+    store = OxigraphStore(DEFAULT_BASE_IRI, tmp_path / "store")
+    loads = rdf_loader.ontology(store.minter).graphs
+    logs = []
+    for version in (None, "ancienne"):  # as loaded by this code, then by an older one
+        for load in loads:
+            meta = load.meta if version is None else dataclasses.replace(load.meta, version=version)
+            store.replace_graph(load.graph, load.triples, meta)
+        store.close()
+        port = free_port()
+        stop_process(start(tmp_path, port))
+        logs.append((tmp_path / f"server-{port}.log").read_text())
+        store = OxigraphStore(DEFAULT_BASE_IRI, tmp_path / "store")
+    store.close()
+    assert "communs load" not in logs[0], logs[0]
+    assert [line for line in logs[1].splitlines() if "communs load" in line] == [
+        "communs: attention : l'ontologie de l'entrepôt n'est pas celle du code (ontology/) : "
+        "mettez-la à jour avec « communs load »"
+    ], logs[1]
