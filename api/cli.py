@@ -30,6 +30,7 @@ from loaders import ImportResult, SourceError, catalogue, data_inclusion, places
 from loaders import data_inclusion_vocabularies as data_inclusion_vocab
 from loaders import rdf as rdf_loader
 
+DESCRIPTION = "charger, importer, servir, interroger, exporter, sauvegarder, restaurer, valider, compter"
 EXIT_BAD_INPUT = 2
 EXIT_INVALID = 1
 INDEX_LOCKED = (
@@ -44,7 +45,7 @@ class UsageError(Exception):
 # --- importers: KIND → function(path, args, store) → ImportResult -------------------------------
 def _import_places(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
     if not args.mapping:
-        raise UsageError("places needs --mapping MAPPING.toml (see data/mappings/)")
+        raise UsageError("places demande --mapping MAPPING.toml (voir data/mappings/)")
     return places.build(path, Path(args.mapping), store.minter, store)
 
 
@@ -119,9 +120,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.path)
     for given in (path, Path(args.services) if args.services else None):
         if given is not None and not given.exists():
-            raise SourceError(given, "no such file or directory")
+            raise SourceError(given, "aucun fichier ni dossier de ce nom")
     if args.services and args.kind != "data-inclusion":
-        raise UsageError(f"{args.kind} takes one file")
+        raise UsageError(f"{args.kind} prend un seul fichier")
     with _opened(settings) as store:
         _index_free(store, settings)
         total = None
@@ -220,7 +221,7 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     worded as /sparql words them."""
     text = Path(args.file).read_text(encoding="utf-8") if args.file else args.sparql
     if not text:
-        raise UsageError("give a query, or --file FILE.rq")
+        raise UsageError("donnez une requête, ou --file FICHIER.rq")
     text = sparql_text.canonical(text)
     sparql_text.check_remote(text, settings.service_allowlist, None)
     text = spelled_out(text, {})
@@ -231,7 +232,9 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     token = args.format or (named.name if named else "turtle" if graph else "table")
     fmt = formats.find(offered, token)
     if fmt is None and (graph or token != "table"):
-        raise UsageError(f"a {form or ''} query gives no --format {token}: use {formats.names(offered)}")
+        raise UsageError(
+            f"une requête {form or ''} ne donne pas de --format {token} : {formats.names(offered)}"
+        )
     with _opened(settings, read_only=True) as store:
         try:
             if form == "ASK":
@@ -279,7 +282,7 @@ def format_option(offered: tuple[formats.Format, ...]) -> Callable[[str], format
         fmt = formats.find(offered, token)
         if fmt is None:
             raise argparse.ArgumentTypeError(
-                f"unknown format '{token}' (use one of: {formats.names(offered)})"
+                f"format inconnu '{token}' (au choix : {formats.names(offered)})"
             )
         return fmt
 
@@ -291,13 +294,13 @@ def graph_option(token: str) -> str:
     try:
         return ox.NamedNode(token).value
     except ValueError as e:
-        raise argparse.ArgumentTypeError(f"not an IRI: {token!r} ({e})") from None
+        raise argparse.ArgumentTypeError(f"pas une IRI : {token!r} ({e})") from None
 
 
 def _known(store: Store, graph: str | None) -> None:
     """``--graph`` naming no graph of the store would export or validate nothing, and say it succeeded."""
     if graph and not store.has_graph(graph):
-        raise UsageError(f"<{graph}> is no graph of this store (communs stats lists them)")
+        raise UsageError(f"<{graph}> n'est pas un graphe de cet entrepôt (communs stats les liste)")
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -305,7 +308,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         named = store.graphs() if args.private else store.public_graphs()
         graphs = [args.graph] if args.graph else [DEFAULT_GRAPH, *named]  # all, as the download has them
         if args.graph and not args.private and not store.minter.is_public_graph(args.graph):
-            raise UsageError(f"<{args.graph}> is not public: add --private to export it")
+            raise UsageError(f"<{args.graph}> n'est pas public : ajoutez --private pour l'exporter")
         _known(store, args.graph)
         named = args.output and formats.of_file(formats.RDF, Path(args.output))
         with _output(args.output) as out:
@@ -385,9 +388,9 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     folder = Path(args.folder)
     data = folder / BACKUP_DATA
     if not data.is_file():
-        raise SourceError(folder, f"no {BACKUP_DATA}: not a folder written by communs backup")
+        raise SourceError(folder, f"pas de {BACKUP_DATA} : ce dossier n'a pas été écrit par communs backup")
     if settings.store == ":memory:" or "://" in settings.store:
-        raise UsageError("restore writes an embedded store: give --store DIR")
+        raise UsageError("restore écrit un entrepôt embarqué : donnez --store DOSSIER")
     _nothing_live(folder, settings)
     with _opened(settings) as store:
         _index_free(store, settings)
@@ -452,7 +455,9 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from api.accounts import AccountError, Accounts, accounts_path
 
     if (args.action == "list") == bool(args.username):
-        raise UsageError("user list takes no name" if args.username else f"user {args.action} takes a name")
+        raise UsageError(
+            "user list ne prend pas de nom" if args.username else f"user {args.action} demande un nom"
+        )
     accounts = Accounts(accounts_path(settings))
     try:
         if args.action == "add":
@@ -463,13 +468,14 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
                     password = getpass.getpass(f"mot de passe pour {args.username} : ")
                 except EOFError:
                     raise UsageError(
-                        "no password typed: type it, or give it on stdin with --password-stdin"
+                        "aucun mot de passe saisi : tapez-le, ou donnez-le sur l'entrée standard "
+                        "avec --password-stdin"
                     ) from None
             user = accounts.add(args.username, password, args.role or "contributeur", args.name or "")
             print(f"compte « {user.username} » créé ({user.role})")
         elif args.action == "role":
             if not args.role:
-                raise UsageError("give --role contributeur|moderateur|admin")
+                raise UsageError("donnez --role contributeur|moderateur|admin")
             accounts.set_role(args.username, args.role)
             print(f"« {args.username} » est maintenant {args.role}")
         elif args.action == "token":
@@ -500,8 +506,8 @@ def add_settings(parser: argparse.ArgumentParser, verbs: str) -> None:
         extra = f.json_schema_extra
         if extra["cli"] != verbs:
             continue
-        default = "" if f.default in (None, "", ()) else f", default {f.default}"
-        help = f"{f.description} (env {Settings.env_name(name)}{default})"
+        default = "" if f.default in (None, "", ()) else f", par défaut {f.default}"
+        help = f"{f.description} (variable {Settings.env_name(name)}{default})"
         flags = ["--" + name.replace("_", "-"), *extra["aliases"]]
         action = argparse.BooleanOptionalAction if f.annotation is bool else "store"
         parser.add_argument(*flags, dest=name, action=action, default=argparse.SUPPRESS, help=help)
@@ -519,31 +525,43 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     add_settings(common, "all")
     writing = argparse.ArgumentParser(add_help=False, parents=[common])  # the verbs that load
-    writing.add_argument("--report", action="store_true", help="print what was extracted and what was not")
+    writing.add_argument(
+        "--report", action="store_true", help="affiche ce qui a été extrait et ce qui ne l'a pas été"
+    )
     reading = argparse.ArgumentParser(add_help=False, parents=[common])  # the verbs that only read
     reading.add_argument(
         "--store-read-only",
         action="store_true",
-        help="open the embedded store read-only, as these verbs always do (kept for older scripts)",
+        help="ouvre l'entrepôt embarqué en lecture seule, ce que ces verbes font toujours "
+        "(gardé pour les anciens scripts)",
     )
 
-    parser = argparse.ArgumentParser(prog="communs", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version('communs-services')}")
+    parser = argparse.ArgumentParser(prog="communs", description=DESCRIPTION)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {version('communs-services')}",
+        help="affiche la version",
+    )
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     verbs.add_parser(
-        "load", parents=[writing], help="load all bundled data (ontology, territories, documents…)"
+        "load",
+        parents=[writing],
+        help="charge toutes les données fournies (ontologie, territoires, documents…)",
     )
 
-    p = verbs.add_parser("import", parents=[writing], help="import one source into its named graph")
-    p.add_argument("kind", choices=sorted(IMPORTERS), help="what the file holds")
-    p.add_argument("path", help="the file to import")
-    p.add_argument("services", nargs="?", help="data-inclusion: the services file next to the structures")
-    p.add_argument("--graph", type=graph_option, help="target named graph IRI (rdf)")
+    p = verbs.add_parser("import", parents=[writing], help="importe une source dans son graphe nommé")
+    p.add_argument("kind", choices=sorted(IMPORTERS), help="ce que contient le fichier")
+    p.add_argument("path", help="le fichier à importer")
     p.add_argument(
-        "--format", type=format_option(formats.RDF), help="RDF format; default: from the extension"
+        "services", nargs="?", help="data-inclusion : le fichier des services, après celui des structures"
     )
-    p.add_argument("--mapping", help="mapping file (places)")
+    p.add_argument("--graph", type=graph_option, help="IRI du graphe nommé où importer (rdf)")
+    p.add_argument(
+        "--format", type=format_option(formats.RDF), help="format RDF ; par défaut : d'après l'extension"
+    )
+    p.add_argument("--mapping", help="fichier de correspondance (places)")
 
     secrets = [
         (Settings.env_name(n), f.description)
@@ -553,82 +571,99 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser(
         "serve",
         parents=[common],
-        help="serve the web pages, SPARQL endpoint and API",
+        help="sert les pages web, le point d'accès SPARQL et l'API",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="set in the environment only (secrets, which must not show in ps, and the remote store's):\n"
-        + "\n".join(f"  {env}  {help}" for env, help in secrets),
+        epilog="réglés par l'environnement seulement (les secrets, qui ne doivent pas paraître dans ps, "
+        "et ceux de l'entrepôt distant) :\n" + "\n".join(f"  {env}  {help}" for env, help in secrets),
     )
     p.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+        "--host",
+        default="127.0.0.1",
+        help="adresse d'écoute (par défaut 127.0.0.1 : cette machine seulement)",
     )
-    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--port", type=int, default=8000, help="port d'écoute (par défaut 8000)")
     add_settings(p, "serve")
 
     p = verbs.add_parser(
         "query",
         parents=[reading],
-        help="run a SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) on the public dataset",
+        help="exécute une requête SPARQL (SELECT, ASK, CONSTRUCT, DESCRIBE) sur le jeu de données public",
     )
-    p.add_argument("sparql", nargs="?", help="the query (or --file)")
-    p.add_argument("--file", help="read the query from a .rq file")
+    p.add_argument("sparql", nargs="?", help="la requête (ou --file)")
+    p.add_argument("--file", help="lit la requête dans un fichier .rq")
     p.add_argument(
         "--format",
-        help="SELECT, ASK: table (default), json, csv, tsv; CONSTRUCT, DESCRIBE: turtle (default), jsonld…; "
-        "default: the output's extension if it names one",
+        help="SELECT, ASK : table (par défaut), json, csv, tsv ; "
+        "CONSTRUCT, DESCRIBE : turtle (par défaut), jsonld… ; "
+        "par défaut : celui que nomme l'extension de --output",
     )
     p.add_argument(
-        "--output", help="file to write, gzipped if its name ends in .gz (default: standard output)"
+        "--output",
+        help="fichier à écrire, compressé en gzip si son nom finit par .gz (par défaut : la sortie standard)",
     )
-    p.add_argument("--private", action="store_true", help="query the private graphs (administrators only)")
+    p.add_argument(
+        "--private", action="store_true", help="interroge les graphes privés (administrateurs seulement)"
+    )
 
-    p = verbs.add_parser("export", parents=[reading], help="dump the public dataset or one graph")
+    p = verbs.add_parser("export", parents=[reading], help="exporte le jeu de données public ou un graphe")
     p.add_argument(
         "--format",
         type=format_option(formats.RDF),
-        help="RDF format (default: the output's extension, or nquads)",
+        help="format RDF (par défaut : l'extension de --output, sinon nquads)",
     )
-    p.add_argument("--graph", type=graph_option, help="only this named graph")
+    p.add_argument("--graph", type=graph_option, help="ce graphe nommé seulement")
     p.add_argument(
-        "--output", help="file to write, gzipped if its name ends in .gz (default: standard output)"
+        "--output",
+        help="fichier à écrire, compressé en gzip si son nom finit par .gz (par défaut : la sortie standard)",
     )
-    p.add_argument("--private", action="store_true", help="include private graphs (administrators only)")
+    p.add_argument(
+        "--private", action="store_true", help="y ajoute les graphes privés (administrateurs seulement)"
+    )
 
-    p = verbs.add_parser("validate", parents=[reading], help="check the data against the SHACL shapes")
-    p.add_argument("--graph", type=graph_option, help="only this named graph")
+    p = verbs.add_parser("validate", parents=[reading], help="vérifie les données selon les formes SHACL")
+    p.add_argument("--graph", type=graph_option, help="ce graphe nommé seulement")
 
-    verbs.add_parser("stats", parents=[reading], help="triples per graph, instances per class")
+    verbs.add_parser("stats", parents=[reading], help="triplets par graphe, instances par classe")
 
     p = verbs.add_parser(
         "backup",
         parents=[reading],
-        help="save every graph, the accounts, the secret key and the uploads in a new folder (serving too)",
+        help="sauvegarde les graphes, les comptes, la clé secrète et les fichiers déposés "
+        "dans un nouveau dossier (même pendant serve)",
     )
-    p.add_argument("folder", help="the folder to create")
-    p = verbs.add_parser("restore", parents=[common], help="a backup folder into a new, empty --store")
-    p.add_argument("folder", help="a folder written by communs backup")
+    p.add_argument("folder", help="le dossier à créer")
+    p = verbs.add_parser(
+        "restore", parents=[common], help="restaure un dossier de sauvegarde dans un --store neuf et vide"
+    )
+    p.add_argument("folder", help="un dossier écrit par communs backup")
 
     p = verbs.add_parser(
-        "user", parents=[common], help="accounts: add, change role, issue or revoke API tokens, list, remove"
+        "user",
+        parents=[common],
+        help="comptes : créer, changer de rôle, émettre ou révoquer des jetons d'API, lister, fermer",
     )
     p.add_argument(
         "action",
         choices=["add", "role", "token", "list", "revoke", "remove"],
-        help="create an account, change its role, issue it a token, list the accounts (tab-separated: name, "
-        "role, tokens, created), end its tokens and sessions, or close it (its contributions stay)",
+        help="créer un compte, changer son rôle, lui émettre un jeton, lister les comptes (séparés par des "
+        "tabulations : nom, rôle, jetons, création), révoquer ses jetons et sessions, ou le fermer (ses "
+        "contributions restent)",
     )
-    p.add_argument("username", nargs="?", help="the account's sign-in name (all actions but list)")
+    p.add_argument(
+        "username", nargs="?", help="l'identifiant de connexion du compte (toutes les actions sauf list)"
+    )
     p.add_argument(
         "--role",
         choices=["contributeur", "moderateur", "admin"],
-        help="what the account may do (add: default contributeur; role)",
+        help="ce que le compte peut faire (add : contributeur par défaut ; role)",
     )
-    p.add_argument("--name", help="display name (add)")
+    p.add_argument("--name", help="nom affiché (add)")
     p.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the password (10 characters at least) from stdin (add)",
+        help="lit le mot de passe (10 caractères au moins) sur l'entrée standard (add)",
     )
-    p.add_argument("--label", default="script", help="what the token is for (token)")
+    p.add_argument("--label", default="script", help="à quoi sert le jeton (token)")
     return parser
 
 
@@ -663,11 +698,11 @@ def main(argv: list[str] | None = None) -> int:
         _existing(args.verb, settings)
         return COMMANDS[args.verb](args, settings)
     except (SourceError, StoreError, UsageError, sparql_text.Refused) as e:
-        print(f"communs: error: {e}", file=sys.stderr)
+        print(f"communs : erreur : {e}", file=sys.stderr)
     except BrokenPipeError:
         return 0
     except OSError as e:  # a file that cannot be read or written (--output in a folder that is not there)
-        print(f"communs: error: {e}", file=sys.stderr)
+        print(f"communs : erreur : {e}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

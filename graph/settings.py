@@ -32,70 +32,86 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True)
 
     store: str = setting(
-        "var/store", "store directory, ':memory:' or sparql+http://…", "--location", cli="all"
+        "var/store", "dossier de l'entrepôt, ':memory:' ou sparql+http://…", "--location", cli="all"
     )
-    base_iri: str = setting(DEFAULT_BASE_IRI, "base of minted IRIs", cli="all")
-    query_timeout: float = setting(30.0, "seconds a public query may run (504 past it)")
-    query_workers: int = setting(2, "query processes kept ready (more start while all are busy)", "--workers")
+    base_iri: str = setting(DEFAULT_BASE_IRI, "base des IRI créées", cli="all")
+    query_timeout: float = setting(30.0, "secondes que peut durer une requête publique (504 au-delà)")
+    query_workers: int = setting(
+        2, "processus de requête tenus prêts (d'autres démarrent quand tous sont occupés)", "--workers"
+    )
     query_workers_max: int | None = setting(
-        None, "queries at once, each in its own process (default 4 × query workers)", "--workers-max"
+        None,
+        "requêtes simultanées, chacune dans son processus (par défaut 4 × query workers)",
+        "--workers-max",
     )
-    access_log: bool = setting(True, "one log line per request (off behind a proxy that logs them)")
-    client_queries: int = setting(2, "public queries one client may have running or waiting (then 429)")
-    trusted_proxies: str = setting("", "proxies whose X-Forwarded-For names the client (space-separated)")
-    max_rows: int = setting(100_000, "rows a named query returns at most")
+    access_log: bool = setting(
+        True, "une ligne de journal par requête (à couper derrière un proxy qui les journalise)"
+    )
+    client_queries: int = setting(
+        2, "requêtes publiques qu'un client peut avoir en cours ou en attente (puis 429)"
+    )
+    trusted_proxies: str = setting(
+        "", "proxys dont l'en-tête X-Forwarded-For nomme le client (séparés par des espaces)"
+    )
+    max_rows: int = setting(100_000, "lignes que rend au plus une requête nommée")
     list_rows: int = setting(
         10_000,
-        "rows a list's .json/.csv, or a named query's file download, gives at most per request (a Link "
-        "rel=next header to the rest)",
+        "lignes que donne au plus par requête le .json/.csv d'une liste, ou le fichier d'une requête nommée "
+        "(un en-tête Link rel=next mène à la suite)",
     )
-    update_token: str | None = setting(None, "bearer token for SPARQL updates and /store", cli=None)
+    update_token: str | None = setting(None, "jeton bearer des mises à jour SPARQL et de /store", cli=None)
     service_allowlist: Annotated[tuple[str, ...], NoDecode] = setting(
-        (), "endpoints a query's SERVICE may call (space-separated)"
+        (), "points d'accès que le SERVICE d'une requête peut appeler (séparés par des espaces)"
     )
     cors_origins: str = setting(
-        "*", "origins allowed to read public answers: '*', a space-separated list or ''"
+        "*",
+        "origines autorisées à lire les réponses publiques : '*', une liste séparée par des espaces ou ''",
     )
-    allow_anonymous: bool = setting(True, "proposals without an account (all go through moderation anyway)")
+    allow_anonymous: bool = setting(
+        True, "propositions sans compte (toutes passent de toute façon par la modération)"
+    )
     secret_key: str | None = setting(
         None,
-        "signs form tokens, keys pseudonyms (default: generated into <store>.secret_key; "
-        "remote: var/secret_key; the same for every server: set one per deployment)",
+        "signe les jetons des formulaires, clé des pseudonymes "
+        "(par défaut : générée dans <store>.secret_key ; "
+        "distant : var/secret_key ; la même pour tous les serveurs : en donner une par déploiement)",
         cli=None,
     )
     accounts_db: str | None = setting(
         None,
-        "accounts database, SQLite (default <store>.comptes.sqlite; remote: var/comptes.sqlite; "
-        "the same for every server: set one per deployment)",
+        "base des comptes, SQLite (par défaut <store>.comptes.sqlite ; distant : var/comptes.sqlite ; "
+        "la même pour tous les serveurs : en donner une par déploiement)",
         cli="all",
     )
     index_db: str | None = setting(
         None,
-        "lists and search index (default <store>.index.sqlite; remote: var/index-<hash>.sqlite)",
+        "index des listes et de la recherche (par défaut <store>.index.sqlite ; "
+        "distant : var/index-<hash>.sqlite)",
         cli="all",
     )
     uploads_dir: str | None = setting(
         None,
-        "folder of uploaded files (default: uploads beside the store; remote: var/uploads; the same for "
-        "every server: set one per deployment)",
+        "dossier des fichiers déposés (par défaut : uploads à côté de l'entrepôt ; distant : var/uploads ; "
+        "le même pour tous les serveurs : en donner un par déploiement)",
     )
-    upload_max_bytes: int = setting(10 * 1024 * 1024, "largest file a contribution may attach")
-    submit_rate: int = setting(10, "proposals per client address per submit window (then 429)")
-    submit_window: float = setting(600.0, "seconds of the submit rate's window")
-    login_rate: int = setting(20, "sign-in attempts per client address per 10 minutes")
+    upload_max_bytes: int = setting(10 * 1024 * 1024, "plus gros fichier qu'une contribution peut joindre")
+    submit_rate: int = setting(10, "propositions par adresse de client et par fenêtre (puis 429)")
+    submit_window: float = setting(600.0, "secondes de la fenêtre des propositions")
+    login_rate: int = setting(20, "tentatives de connexion par adresse de client et par 10 minutes")
     dumps_dir: str | None = setting(
         None,
-        "folder of the downloads (default <store>.dumps; remote: var/dumps-<hash>; in memory: temporary)",
+        "dossier des téléchargements (par défaut <store>.dumps ; distant : var/dumps-<hash> ; "
+        "en mémoire : temporaire)",
     )
     # A remote store (graph/remote.py): where updates and the Graph Store Protocol go when the server's
     # defaults do not fit, and how to authenticate (the URL's user and password come first).
-    remote_update_url: str | None = setting(None, "remote store: SPARQL update URL", cli=None)
-    remote_gsp_url: str | None = setting(None, "remote store: Graph Store Protocol URL", cli=None)
-    remote_auth: str | None = setting(None, "remote store: basic, digest or bearer", cli=None)
-    remote_user: str | None = setting(None, "remote store: user", cli=None)
-    remote_password: str | None = setting(None, "remote store: password", cli=None)
-    remote_token: str | None = setting(None, "remote store: bearer token", cli=None)
-    remote_timeout: float = setting(30.0, "remote store: seconds per request", cli=None)
+    remote_update_url: str | None = setting(None, "entrepôt distant : URL des mises à jour SPARQL", cli=None)
+    remote_gsp_url: str | None = setting(None, "entrepôt distant : URL du Graph Store Protocol", cli=None)
+    remote_auth: str | None = setting(None, "entrepôt distant : basic, digest ou bearer", cli=None)
+    remote_user: str | None = setting(None, "entrepôt distant : utilisateur", cli=None)
+    remote_password: str | None = setting(None, "entrepôt distant : mot de passe", cli=None)
+    remote_token: str | None = setting(None, "entrepôt distant : jeton bearer", cli=None)
+    remote_timeout: float = setting(30.0, "entrepôt distant : secondes par requête", cli=None)
 
     @field_validator("base_iri")
     @classmethod

@@ -167,14 +167,17 @@ def test_the_private_half_given_as_the_store_is_refused_and_keeps_its_data(small
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["import", "rdf", "/nonexistent/file.ttl"], "no such file"),
+        (["import", "rdf", "/nonexistent/file.ttl"], "aucun fichier ni dossier de ce nom"),
         (["import", "rdf", "{tmp}/data.xyz"], "cannot tell the RDF format"),
-        (["import", "rdf", "{tmp}/data.xyz", "--format", "yaml"], "unknown format 'yaml'"),
+        (["import", "rdf", "{tmp}/data.xyz", "--format", "yaml"], "format inconnu 'yaml'"),
         (["import", "territories", "{tmp}"], "not a decoupage-administratif folder"),
-        (["query"], "give a query, or --file FILE.rq"),
-        (["export", "--graph", "https://data.adrets-asso.fr/graph/prive/x"], "is not public: add --private"),
-        (["user", "role", "quelquun"], "give --role"),
-        (["user", "token"], "user token takes a name"),
+        (["query"], "donnez une requête, ou --file FICHIER.rq"),
+        (
+            ["export", "--graph", "https://data.adrets-asso.fr/graph/prive/x"],
+            "n'est pas public : ajoutez --private",
+        ),
+        (["user", "role", "quelquun"], "donnez --role"),
+        (["user", "token"], "user token demande un nom"),
         (
             ["query", "ASK {{ SERVICE <http://x.example/> {{ ?s ?p ?o }} }}"],
             "SERVICE <http://x.example/> refused",
@@ -183,15 +186,15 @@ def test_the_private_half_given_as_the_store_is_refused_and_keeps_its_data(small
             ["query", "SELECT * WHERE {{ ?s cs:x ?o }}"],
             "add PREFIX cs: <https://w3id.org/communs-services/def#>",
         ),
-        (["query", "ASK {{}}", "--format", "ttl"], "gives no --format ttl"),
-        (["query", "SELECT * {{}}", "--format", "jsonld"], "gives no --format jsonld"),
-        (["import", "rdf", "{tmp}/data.xyz", "--graph", "not-an-iri"], "not an IRI: 'not-an-iri'"),
+        (["query", "ASK {{}}", "--format", "ttl"], "ne donne pas de --format ttl"),
+        (["query", "SELECT * {{}}", "--format", "jsonld"], "ne donne pas de --format jsonld"),
+        (["import", "rdf", "{tmp}/data.xyz", "--graph", "not-an-iri"], "pas une IRI : 'not-an-iri'"),
         (["export", "--output", "/nonexistent/dir/x.nq"], "No such file or directory"),
         (["export", "--output", "/dev/full"], "No space left on device: '/dev/full'"),
         (["query", "ASK {{}}", "--output", "/nonexistent/dir/x.csv"], "No such file or directory"),
         (["query", "ASK {{}}", "--output", "/dev/full"], "No space left on device: '/dev/full'"),
-        (["export", "--graph", "https://nope.example/g"], "is no graph of this store"),
-        (["validate", "--graph", "https://nope.example/g"], "is no graph of this store"),
+        (["export", "--graph", "https://nope.example/g"], "n'est pas un graphe de cet entrepôt"),
+        (["validate", "--graph", "https://nope.example/g"], "n'est pas un graphe de cet entrepôt"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_2(small_store, tmp_path, args, message):
@@ -226,7 +229,7 @@ def test_a_store_that_is_not_there_is_refused_not_created(tmp_path, args):
     )
     assert done.returncode == 2, done.stderr
     message = f"aucun entrepôt à {missing} : vérifiez --store, ou créez-le avec « communs load »"
-    assert done.stderr == f"communs: error: {message}\n"
+    assert done.stderr == f"communs : erreur : {message}\n"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -245,7 +248,7 @@ def test_a_store_in_use_is_one_line_to_serve_and_read_by_the_reading_verbs(small
     finally:
         holder.communicate(timeout=60)
     assert done.returncode == 2, done.stderr  # the store or its .private: the engine opened first
-    assert done.stderr.startswith(f"communs: error: cannot open the store at {small_store}")
+    assert done.stderr.startswith(f"communs : erreur : cannot open the store at {small_store}")
     assert len(done.stderr.splitlines()) == 1
     for verb in (reading, read):  # a reading verb opens it read-only, the flag given or not
         assert verb.returncode == 0 and "quads publics" in verb.stdout, verb.stderr
@@ -266,7 +269,7 @@ def test_a_file_given_as_the_store_is_said_to_be_a_file(tmp_path):
     done = communs("import", "rdf", str(good), store=good)
     assert done.returncode == 2
     message = f"cannot open the store at {good}: it is a file, not a store's folder"
-    assert done.stderr == f"communs: error: {message}\n"
+    assert done.stderr == f"communs : erreur : {message}\n"
 
 
 def test_version_is_the_package_s():
@@ -423,7 +426,7 @@ def test_a_remote_store_s_files_are_where_the_settings_help_says(tmp_path, monke
         "dumps_dir": str(settings.dumps_path()),
     }
     for name, path in found.items():
-        said = re.search(r"remote: ([^;)]+)", Settings.model_fields[name].description or "")
+        said = re.search(r"distant : ([^ ;)]+)", Settings.model_fields[name].description or "")
         assert said and re.fullmatch(re.escape(said[1]).replace("<hash>", "[0-9a-f]{12}"), path), (name, path)
     shown = subprocess.run(
         [sys.executable, "-m", "api.cli", "user", "--help"],
@@ -432,11 +435,11 @@ def test_a_remote_store_s_files_are_where_the_settings_help_says(tmp_path, monke
         check=True,
         cwd=ROOT,
     ).stdout
-    assert "remote: var/comptes.sqlite" in " ".join(shown.split())
+    assert "distant : var/comptes.sqlite" in " ".join(shown.split())
     # Not named after the server as the index is: two deployments from one folder share them, which the help
     # says (the README's « On a SPARQL server » says why).
     for name in ("accounts_db", "secret_key", "uploads_dir"):
-        assert "the same for every server" in (Settings.model_fields[name].description or ""), name
+        assert "pour tous les serveurs" in (Settings.model_fields[name].description or ""), name
 
 
 def test_a_backup_taken_while_serving_restores_the_same_site(tmp_path):
@@ -750,7 +753,7 @@ def test_user_revoke_shuts_out_tokens_and_sessions_of_a_running_server(served):
         assert shut_out.status_code == 303 and shut_out.headers["location"].startswith("/connexion")
     assert user_cli(env, "list").stdout.startswith("alice\tcontributeur\t1\t")  # another's stays
     unknown = user_cli(env, "revoke", "personne")
-    assert unknown.returncode == 2 and unknown.stderr == "communs: error: compte inconnu « personne »\n"
+    assert unknown.returncode == 2 and unknown.stderr == "communs : erreur : compte inconnu « personne »\n"
 
 
 def test_user_remove_shuts_the_account_out_and_keeps_its_contributions_and_its_name(served):
@@ -886,3 +889,19 @@ def test_serve_says_in_one_line_when_the_stored_ontology_is_not_the_code_s(tmp_p
         "communs: attention : l'ontologie de l'entrepôt n'est pas celle du code (ontology/) : "
         "mettez-la à jour avec « communs load »"
     ], logs[1]
+
+
+def test_every_help_text_is_in_french():
+    """``--help`` mixed French and English: every text the project writes there (verbs, arguments, settings)
+    is French. argparse's own words (usage, options) are not the project's."""
+    from api.cli import DESCRIPTION, build_parser
+
+    english = {"the", "and", "of", "to", "with", "only", "each", "every", "which", "what", "file", "default"}
+    verbs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    texts = [DESCRIPTION, *(a.help for a in verbs._choices_actions)]
+    texts += [
+        a.help for p in verbs.choices.values() for a in p._actions if not isinstance(a, argparse._HelpAction)
+    ]
+    texts += [p.epilog for p in verbs.choices.values() if p.epilog]
+    found = [t for t in texts if english & set(re.findall(r"[a-z]+", re.sub(r"--[\w-]+", "", t.lower())))]
+    assert not found, found

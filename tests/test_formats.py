@@ -229,7 +229,7 @@ def test_the_cli_resolves_format_names_as_the_web_does() -> None:
             for token in fmt.tokens:
                 assert format_option(offered)(token) is conneg.negotiate(offered, None, [token]), token
     assert format_option(QUERY_FORMATS)("json") is formats.SPARQL_JSON  # as format=json on /sparql
-    with pytest.raises(argparse.ArgumentTypeError, match="unknown format 'yaml'"):
+    with pytest.raises(argparse.ArgumentTypeError, match="format inconnu 'yaml'"):
         format_option(formats.RDF)("yaml")
     with pytest.raises(conneg.FormatError, match="yaml"):
         conneg.negotiate(formats.RDF, None, ["yaml"])

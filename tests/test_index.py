@@ -1084,7 +1084,7 @@ def test_an_import_meeting_an_index_another_process_writes_says_so_in_french_and
         holder.communicate(b"")
     assert done.returncode == 2, done.stderr
     assert done.stderr == (
-        "communs: error: l'index est en cours d'écriture par un autre processus (communs serve ?) : "
+        "communs : erreur : l'index est en cours d'écriture par un autre processus (communs serve ?) : "
         "réessayez dans un moment\n"
     )
     assert BASE + "graph/alpes" not in OxigraphStore(BASE, store.path).graphs()
