@@ -886,7 +886,7 @@ def test_serve_says_in_one_line_when_the_stored_ontology_is_not_the_code_s(tmp_p
     store.close()
     assert "communs load" not in logs[0], logs[0]
     assert [line for line in logs[1].splitlines() if "communs load" in line] == [
-        "communs: attention : l'ontologie de l'entrepôt n'est pas celle du code (ontology/) : "
+        "communs : attention : l'ontologie de l'entrepôt n'est pas celle du code (ontology/) : "
         "mettez-la à jour avec « communs load »"
     ], logs[1]
 
