@@ -480,6 +480,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Suggestions : {n}. Flèches haut et bas pour choisir, Entrée pour ajouter, Échap pour fermer.",
         "Suggestions: {n}. Up and down arrows to choose, Enter to add, Escape to close.",
     ),
+    "territory_added": ("Territoire ajouté\u00a0: {name}", "Territory added: {name}"),  # {name}: contrib.js's
     "territory_none": (
         "Aucun territoire ne correspond : essayez un autre nom, ou un code INSEE.",
         "No territory matches: try another name, or an INSEE code.",

@@ -238,3 +238,25 @@ def test_the_territory_search_is_a_combobox_the_keyboard_drives(server):
             assert page.input_value("#territoires") == found[1]["valeur"]
         finally:
             browser.close()
+
+
+def test_a_territory_added_from_the_suggestions_is_announced(server):
+    """A screen reader heard nothing when Enter added a territory (the list closed, the box emptied, the
+    status line went blank): the polite status line says which one was added."""
+    url, _, _ = server
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(locale="fr-FR")
+            page.goto(f"{url}/ressources/proposer")
+            page.set_default_timeout(120_000)  # the first search builds the territories' index
+            box = page.get_by_role("combobox", name="Chercher un territoire à ajouter")
+            box.fill("Chambér")
+            page.get_by_role("option", name="Chambéry (commune 73065)").wait_for()
+            box.press("Enter")
+            status = page.get_by_role("status").filter(has_text="Territoire ajouté")
+            assert status.inner_text() == "Territoire ajouté\u00a0: Chambéry (commune 73065)"
+            assert status.get_attribute("id") == "territoire-statut"
+            assert page.input_value("#territoires") == "Chambéry [commune 73065]"
+        finally:
+            browser.close()
