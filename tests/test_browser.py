@@ -248,3 +248,34 @@ def test_a_departement_of_the_home_map_shows_its_name_and_count_when_focused(
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert contrast(stroke, background) >= 3, (stroke, background)
         browser.close()
+
+
+def test_the_home_map_s_focus_stands_out_3_to_1_from_every_shade(base_iri, territory_triples, tmp_path):
+    """The focused département's yellow border was 1.8:1 on the light shades (WCAG 1.4.11 asks 3:1): its
+    two colours, ring and fill, differ 3:1, and one of them differs 3:1 from each shade and the page."""
+    store = pages_store(base_iri, territory_triples)
+    with serve(store, tmp_path) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 320, "height": 800}, java_script_enabled=False)
+        wait_for_index(url)
+        page.goto(url + "/?lang=fr")
+        page.locator('a[href="/id/departement/73"]').focus()
+        ring, fill = page.evaluate(
+            "[getComputedStyle(document.querySelector('#dep-73')).stroke,"
+            " getComputedStyle(document.querySelector('#dep-73')).fill]"
+        )
+        # Every shade pages.css gives the map, each read from a shape of its class drawn for the test.
+        shades = page.evaluate(
+            """[0, 1, 2, 3, 4].map(i => {
+                const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+                path.setAttribute('class', 'b' + i);
+                document.querySelector('.map svg').append(path);
+                return getComputedStyle(path).fill;
+            })"""
+        )
+        shades.append(page.evaluate("getComputedStyle(document.body).backgroundColor"))
+        assert len(set(shades)) == 6, shades
+        assert contrast(ring, fill) >= 3, (ring, fill)
+        for shade in shades:
+            assert max(contrast(ring, shade), contrast(fill, shade)) >= 3, (ring, fill, shade)
+        browser.close()
