@@ -106,6 +106,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "for the rest, filter the list or follow the response's Link rel=next header",
     ),
     "rows": ("ligne|lignes", "row|rows"),
+    # What a twin's link (« CSV », « JSON ») downloads, in words a screen reader says with its format
+    "twin_page": ("{what}, cette page", "{what}, this page"),
+    "twin_whole": ("{what}, toute la liste", "{what}, the whole list"),
     "formats": ("Cette ressource en données", "This resource as data"),
     "query_sparql": ("L'interroger en SPARQL", "Query it in SPARQL"),
     "cited_by": ("Cité par", "Cited by"),

@@ -1072,7 +1072,7 @@ def test_a_lists_twins_give_its_page_and_the_whole_list_says_where_it_is_cut(url
     (4 357 lignes) », « Les 10 000 premières lignes de la liste, sur 36 377 »."""
     html = httpx.get(f"{url}/territoires", params={"tri": "nom", "page": 2}).text
     shown = re.findall(r'<li><a href="(/id/[^"]+)">', html.split('class="results"', 1)[1])
-    twin = re.search(r'href="(/territoires\.json\?[^"]*)">JSON</a><br>', html)[1].replace("&amp;", "&")
+    twin = re.search(r'href="(/territoires\.json\?[^"]*)">JSON<', html)[1].replace("&amp;", "&")
     assert "page=2" in twin and "limit=50" in twin
     assert [i["href"] for i in httpx.get(url + twin).json()["items"]] == shown and len(shown) == 50
     first = httpx.get(f"{url}/territoires.csv", params={"tri": "nom"}, timeout=60)
@@ -1487,3 +1487,26 @@ def test_the_home_page_links_the_description_of_the_data(url):
     assert '<link rel="describedby" href="/.well-known/void" type="text/turtle">' in home.text
     described = httpx.get(url + home.links["describedby"]["url"])
     assert len(rdflib.Graph().parse(data=described.text, format="turtle")) > 100
+
+
+FORMAT_ONLY = re.compile(r"(?:CSV|JSON|TTL|JSONLD|NT|RDF)(?: \(Excel\))?")
+
+
+def test_a_download_link_s_name_says_what_it_downloads(url):
+    """A screen reader's list of links read « CSV, JSON, CSV, JSON, CSV (Excel), CSV »: each link to a file
+    says, hidden to the eye, what it holds, and no two names lead to different files."""
+    expected = {
+        "/lieux": "CSV (Lieux de services, toute la liste)",
+        "/recherche?q=saint": "JSON (Recherche\u00a0: saint, cette page)",
+        "/id/departement/73": "CSV (Annuaire des lieux (tableur))",
+        "/id/projet/tremplin-saison": "TTL (Tremplin Saison)",
+    }
+    for path, name in expected.items():
+        page = httpx.get(url + path, headers={"Accept-Language": "fr"}, timeout=60).text
+        links: dict[str, set[str]] = {}
+        for href, text in re.findall(r'<a href="([^"]+)"[^>]*>(.*?)</a>', page, re.S):
+            links.setdefault(html.unescape(re.sub(r"<[^>]+>", "", text)).strip(), set()).add(href)
+        assert name in links, (path, sorted(links))
+        assert not [n for n in links if FORMAT_ONLY.fullmatch(n)], (path, sorted(links))
+        twins = {n: hrefs for n, hrefs in links.items() if FORMAT_ONLY.fullmatch(n.split(" (")[0])}
+        assert all(len(hrefs) == 1 for hrefs in twins.values()), (path, twins)
