@@ -156,16 +156,20 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The server has just started: figures, map and lists come in a minute, once the index is built. "
         "Resource pages, the SPARQL endpoint and downloads already answer.",
     ),
-    "not_found_text": ("Aucune donnée publique ne décrit cet IRI.", "No public data describes this IRI."),
+    # « adresse », not « IRI »: the pages' readers are not all linked-data people
+    "not_found_text": (
+        "Aucune donnée publique ne décrit cette adresse.",
+        "No public data describes this address.",
+    ),
     "gone": ("Ressource retirée", "Resource withdrawn"),
     "gone_text": (
-        "Cette ressource a été publiée, puis retirée par la modération : cet IRI ne décrit plus rien.",
-        "This resource was published, then withdrawn by the moderators: this IRI describes nothing now.",
+        "Cette ressource a été publiée, puis retirée par la modération : cette adresse ne décrit plus rien.",
+        "This resource was published, then withdrawn by the moderators: this address describes nothing now.",
     ),
     "removed_text": (
-        "Cette ressource a été importée d'une source, puis retirée de cette source le {date} : cet IRI ne "
-        "décrit plus rien.",
-        "This resource was imported from a source, then removed from it on {date}: this IRI describes "
+        "Cette ressource a été importée d'une source, puis retirée de cette source le {date} : cette "
+        "adresse ne décrit plus rien.",
+        "This resource was imported from a source, then removed from it on {date}: this address describes "
         "nothing now.",
     ),
     "home_lead": (
@@ -606,7 +610,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Caractères de contrôle, de direction ou invalides non autorisés.",
         "Control, direction or invalid characters are not allowed.",
     ),
-    # A list's value is given by its name, its identifier (in brackets) or its IRI (api/contributions.py)
+    # A list's value is given by its name, its identifier (in brackets) or its IRI, « adresse » to people
+    # (api/contributions.py)
     "err_kind": (
         "Choisissez un type de ressource parmi : {accepted}.",
         "Choose a kind of resource among: {accepted}.",
@@ -628,20 +633,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "err_license": ("Choisissez une licence parmi : {accepted}.", "Choose a licence among: {accepted}."),
     "err_unknown_values": (
-        "Valeur inconnue : {values}. Valeurs possibles (nom, identifiant entre parenthèses ou IRI) : "
+        "Valeur inconnue : {values}. Valeurs possibles (nom, identifiant entre parenthèses ou adresse) : "
         "{accepted}.|Valeurs inconnues : {values}. Valeurs possibles (nom, identifiant entre parenthèses ou "
-        "IRI) : {accepted}.",
-        "Unknown value: {values}. Possible values (name, identifier in brackets or IRI): {accepted}.|Unknown "
-        "values: {values}. Possible values (name, identifier in brackets or IRI): {accepted}.",
+        "adresse) : {accepted}.",
+        "Unknown value: {values}. Possible values (name, identifier in brackets or address): {accepted}."
+        "|Unknown values: {values}. Possible values (name, identifier in brackets or address): {accepted}.",
     ),
     "err_unknown_near": (
-        "« {value} » : inconnu ; vouliez-vous dire : {names} ? Tous sont sur {url} (nom, fin de l'IRI "
-        "ou IRI).",
-        "“{value}”: unknown; did you mean: {names}? All are on {url} (name, end of the IRI or IRI).",
+        "« {value} » : inconnu ; vouliez-vous dire : {names} ? Tous sont sur {url} (nom, fin de "
+        "l'adresse ou adresse complète).",
+        "“{value}”: unknown; did you mean: {names}? All are on {url} (name, end of the address or full "
+        "address).",
     ),
     "err_unknown_browse": (
-        "« {value} » : inconnu ; cherchez-le sur {url} et donnez son nom, la fin de son IRI ou son IRI.",
-        "“{value}”: unknown; look for it on {url} and give its name, the end of its IRI or its IRI.",
+        "« {value} » : inconnu ; cherchez-le sur {url} et donnez son nom, la fin de son adresse ou son "
+        "adresse complète.",
+        "“{value}”: unknown; look for it on {url} and give its name, the end of its address or its full "
+        "address.",
     ),
     "err_name": ("Indiquez votre nom ou un pseudonyme.", "Give your name or a pseudonym."),
     "err_name_contact": (

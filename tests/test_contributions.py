@@ -1956,7 +1956,7 @@ def test_a_proposal_made_in_english_is_told_its_errors_in_english(client, app):
         "type": [f"Choose a kind of resource among: {listed('type-ressource')}."],
         "themes": [
             "Unknown values: https://example.org/a, https://example.org/b. Possible values (name, identifier"
-            f" in brackets or IRI): {listed('theme')}."
+            f" in brackets or address): {listed('theme')}."
         ],
         "territoires": ["“Xqzwvbk”: unknown territory; pick it from the suggestions."],
         "nom": ["Give your name or a pseudonym."],

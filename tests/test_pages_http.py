@@ -1510,3 +1510,16 @@ def test_a_download_link_s_name_says_what_it_downloads(url):
         assert not [n for n in links if FORMAT_ONLY.fullmatch(n)], (path, sorted(links))
         twins = {n: hrefs for n, hrefs in links.items() if FORMAT_ONLY.fullmatch(n.split(" (")[0])}
         assert all(len(hrefs) == 1 for hrefs in twins.values()), (path, twins)
+
+
+def test_the_not_found_page_and_a_vocabulary_s_page_speak_plain_french(url):
+    """A tester read « Aucune donnée publique ne décrit cet IRI » and a vocabulary's « concept de tête »: the
+    words are « adresse » and « valeur principale »."""
+    fr = {"Accept": "text/html", "Accept-Language": "fr"}
+    missing = httpx.get(f"{url}/id/projet/nulle-part", headers=fr)
+    assert missing.status_code == 404
+    main = missing.text.split("<main", 1)[1]
+    assert "Aucune donnée publique ne décrit cette adresse." in main and "IRI" not in main
+    scheme = httpx.get(f"{url}/id/schema/publics", headers=fr, timeout=60)
+    assert scheme.status_code == 200
+    assert "valeur principale" in scheme.text and "de tête" not in scheme.text
