@@ -758,6 +758,52 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Changes saved, proposal accepted and published.",
     ),
     "anonymous": ("Contributeur·rice du réseau", "Network contributor"),
+    # /moderation and /moderation/<id> (templates moderation*.html): the staff's pages, always in French
+    "mod_signed_in": ("Connecté·e :", "Signed in:"),
+    "mod_report": ("Signalement", "Report"),
+    "mod_none": ("Aucune.", "None."),
+    "mod_moderate": ("Modérer :", "Moderate:"),
+    "mod_queue": ("← File de modération", "← Moderation queue"),
+    "mod_report_on": ("Signalement sur", "Report on"),
+    "mod_contribution": ("contribution :", "contribution:"),
+    "mod_correct_it": ("la corriger en modération", "correct it in moderation"),
+    "mod_report_help": (
+        ": corrigez la page là où vivent ses données (la ressource elle-même si c'est une contribution, "
+        "sinon la source), puis marquez le signalement traité. Rien n'est publié.",
+        ": correct the page where its data lives (the resource itself if it is a contribution, else the "
+        "source), then mark the report handled. Nothing is published.",
+    ),
+    "mod_state": ("État :", "State:"),
+    "mod_proposed": ("proposée le {date} par {name}", "proposed on {date} by {name}"),
+    "mod_public_page": ("page publique", "public page"),
+    "mod_personal": (
+        "Adresse électronique ou numéro de téléphone probable dans : {fields}. Ces champs seront publics : "
+        "retirez-les avant d'accepter, sauf accord de la personne concernée.",
+        "Likely e-mail address or phone number in: {fields}. These fields will be public: remove them before "
+        "accepting, unless the person concerned agrees.",
+    ),
+    "mod_hide_name": (
+        "Masquer le nom affiché « {name} » (la ressource sera attribuée à « {anonymous} »)",
+        "Hide the name shown “{name}” (the resource will be credited to “{anonymous}”)",
+    ),
+    "mod_save": ("Enregistrer les modifications", "Save the changes"),
+    "mod_save_accept": ("Enregistrer et accepter", "Save and accept"),
+    "mod_decision": ("Décision", "Decision"),
+    "mod_handled_reason": (
+        "Ce qui a été fait (montré à la personne qui a signalé, facultatif)",
+        "What was done (shown to the person who reported, optional)",
+    ),
+    "mod_mark_handled": ("Marquer comme traité", "Mark as handled"),
+    "mod_accept": ("Accepter et publier", "Accept and publish"),
+    "mod_reject_reason": (
+        "Motif du rejet (montré à la personne qui a proposé)",
+        "Reason for the rejection (shown to the person who proposed)",
+    ),
+    "mod_reject": ("Rejeter", "Reject"),
+    "mod_delete_reason": ("Motif de la suppression", "Reason for the deletion"),
+    "mod_delete": ("Supprimer (récupérable)", "Delete (recoverable)"),
+    "mod_restore_publish": ("Restaurer et publier", "Restore and publish"),
+    "mod_restore": ("Restaurer (en attente de décision)", "Restore (pending a decision)"),
     # Territory words after a name, "Chambéry (commune)" (api/contributions.py labels)
     "word_region": ("région", "region"),
     "word_departement": ("département", "département"),

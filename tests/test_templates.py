@@ -5,6 +5,7 @@ includes) reads."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,7 @@ from jinja2.meta import find_referenced_templates, find_undeclared_variables
 from pages_helpers import pages_store, serve
 
 from api.deps import templates
+from api.i18n import STRINGS
 
 TEMPLATES = Path(templates.env.loader.searchpath[0])
 PAGES = [
@@ -122,3 +124,18 @@ def test_every_page_template_is_crawled_or_named_as_not():
 def test_the_crawl_reaches_the_page_templates(given):
     pages = page_templates()
     assert pages - NOT_CRAWLED <= set(given), sorted(pages - NOT_CRAWLED - set(given))
+
+
+def test_the_moderation_pages_take_their_words_from_the_strings_table():
+    """The moderation templates wrote their French in the markup, the other pages' words being in
+    api/i18n.py: no word is left in their text but the site's name, and every key they ask for is in the
+    table."""
+    for name in ("moderation.html", "moderation_edit.html"):
+        tree = templates.env.parse(templates.env.loader.get_source(templates.env, name)[0])
+        text = " ".join(d.data for d in tree.find_all(nodes.TemplateData))
+        text = re.sub(r"<[^>]*>", " ", text).replace("Comm'un Services", "")  # the name, in every title
+        words = re.findall(r"[^\W\d_]{2,}", text)
+        assert words == [], (name, words)
+        calls = [c for c in tree.find_all(nodes.Call) if getattr(c.node, "name", "") == "t"]
+        keys = {c.args[0].value for c in calls if isinstance(c.args[0], nodes.Const)}
+        assert keys <= set(STRINGS), (name, keys - set(STRINGS))
