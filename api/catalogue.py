@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api import conneg
 from api.contributions import contributions_of
 from api.pages import render
-from api.public_http import etag_matches, version_etag
+from api.public_http import etag_matches, read_at, version_etag
 from graph import formats
 from graph.catalog import describe
 from graph.contributions import LICENSES
@@ -30,7 +30,9 @@ async def _describe(request: Request) -> tuple[list[ox.Triple], dict]:
     """The catalogue (identifiers from the configured base), with the files' sizes once the downloads of
     the store's version are built (never started here: /telechargements or a write builds them)."""
     manifest = request.app.state.dumps.manifest()
-    return await run_in_threadpool(describe, request.app.state.store, manifest)
+    triples, stats = await run_in_threadpool(describe, request.app.state.store, manifest)
+    read_at(request, stats["version"])
+    return triples, stats
 
 
 def licence_context(request: Request) -> dict[str, object]:

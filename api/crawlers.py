@@ -11,9 +11,9 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import conneg
-from api.pages import base_of, store_of
+from api.pages import base_of, catalog_of
 from api.resources import URI_SAFE
-from graph import formats, search
+from graph import formats
 
 router = APIRouter()
 PER_FILE = 50_000
@@ -46,7 +46,7 @@ def robots(request: Request) -> PlainTextResponse:
 
 def _pages(request: Request, number: int) -> tuple[int, list[str]]:
     """(how many resource pages, the URLs of sitemap file ``number``) in a stable order."""
-    cat = search.catalog(store_of(request))
+    cat = catalog_of(request)
     return cat.iris(base_of(request) + "id/", (number - 1) * PER_FILE, PER_FILE if number >= 1 else 0)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.i18n import language
-from api.pages import local_path, render, store_of
+from api.pages import catalog_of, local_path, render, store_of
 from graph import search
 from graph.outlines import VIEW_SIZE, Outline, outlines
 
@@ -61,9 +61,9 @@ def home(request: Request) -> HTMLResponse:
 
 
 def _home(request: Request) -> HTMLResponse:
-    cat = search.catalog_within(store_of(request), search.FIRST_BUILD_WAIT)
-    if cat is None:
+    if search.catalog_within(store_of(request), search.FIRST_BUILD_WAIT) is None:
         return render(request, "home.html", Home(building=True))
+    cat = catalog_of(request)
     lang = language(request)
     layer = "lieux" if request.query_params.get("carte") == "lieux" else "projets"
     counts = cat.per_departement(layer)

@@ -25,7 +25,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import conneg
 from api.i18n import language, term_name, translator
-from api.pages import local_path, number, number_param, render, store_of, with_query
+from api.pages import catalog_of, local_path, number, number_param, render, store_of, with_query
 from api.public_http import etag_matches, query_etag
 from graph import formats, search, sparql_text
 from graph.contributions import LICENSE_NAMES
@@ -297,7 +297,7 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
     per_page = PER_PAGE if fmt is formats.HTML else number_param(request, "limit", cap, maximum=cap)
     if (asked := request.query_params.get("facets", "0")) not in ("0", "1"):
         raise HTTPException(400, f"facets={asked[:40]!r} : 1 ou 0 attendu / 1 or 0 expected")
-    cat = search.catalog(store_of(request))  # after the parameters: a bad one never waits for the index
+    cat = catalog_of(request)  # after the parameters: a bad one never waits for the index
     known_facets(cat, chosen, lang)
     total, items = cat.page(kind_name, chosen, sort, lang, (page - 1) * per_page, per_page)
     concepts = kind_name in ("themes", "publics")
@@ -360,7 +360,7 @@ def search_page(request: Request, fmt: formats.Format) -> Response:
     per_page = PER_PAGE if fmt is formats.HTML else number_param(request, "limit", PER_PAGE, maximum=most)
     if wrong := next((k for k in kinds if k not in search.LISTS), None):
         raise HTTPException(400, t("facet_unknown", facet="kind", value=wrong[:60]))
-    cat = search.catalog(store_of(request))
+    cat = catalog_of(request)
     known_facets(cat, chosen, lang)
     total, found, kind_counts, counts = cat.search(q, kinds, chosen, (page - 1) * per_page, per_page, lang)
     within_pages(request, page, per_page, total, lang)
@@ -421,7 +421,7 @@ def _endpoint(build: Callable[[Request, formats.Format], Response], ext: str | N
     def endpoint(request: Request) -> Response:
         fmt = conneg.choose(request, OFFERED, ext)
         if fmt is not formats.HTML and "if-none-match" in request.headers:  # a twin asked again
-            etag = twin_etag(request, search.catalog(store_of(request)), fmt)
+            etag = twin_etag(request, catalog_of(request), fmt)
             if etag_matches(request, etag):
                 return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept"})
         return build(request, fmt)

@@ -15,12 +15,22 @@ from starlette.concurrency import run_in_threadpool
 from api import conneg
 from api.deps import templates
 from api.i18n import language, translator
+from api.public_http import read_at
+from graph import search
 from graph.store import Store
 
 
 def store_of(request: Request) -> Store:
     """The deadline-enforcing reader (graph.pool.Reader) once the app started, else the store."""
     return getattr(request.app.state, "reader", None) or request.app.state.store
+
+
+def catalog_of(request: Request) -> search.Catalog:
+    """The lists' and search's index, for a page read from it: the answer says the version it was read at,
+    the index's (a moment behind the store's, perhaps), as every other public read does."""
+    cat = search.catalog(store_of(request))
+    read_at(request, cat.version)
+    return cat
 
 
 async def version_of(store: Store) -> int:

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 import pyshacl
 import pytest
 import rdflib
-from pages_helpers import pages_store, serve, wait_for_downloads
+from pages_helpers import pages_store, serve, wait_for_downloads, wait_for_index
 from test_named_queries import loaded_store
 
 from graph import catalog, formats
@@ -882,6 +882,15 @@ def test_every_public_read_says_the_version_it_was_read_at_as_the_description_do
     modified = void.value(dataset, rdflib.DCTERMS.modified).toPython()  # in UTC, as the page dates it
     about = html.unescape(httpx.get(url + "/a-propos", headers={"Accept-Language": "fr"}).text)
     assert f"Comm'un Services (ADRETS), version {version} du {modified.day} " in about
+
+
+def test_the_pages_read_from_the_index_say_the_version_they_were_read_at(site):
+    # A researcher citing /lieux or the home page had no Dataset-Version, which their .json twins sent.
+    url, store = site
+    wait_for_index(url)
+    for path in ("/", "/lieux", "/projets", "/recherche?q=Chambéry", "/a-propos", "/sitemap.xml"):
+        r = httpx.get(url + path, timeout=60)
+        assert r.status_code == 200 and r.headers.get("dataset-version") == str(store.version), path
 
 
 def test_the_dataset_names_the_shacl_shapes_it_conforms_to_and_they_dereference(site):
