@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from api import (
     catalogue,
@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(ontology.router)  # /def: the ontology
     app.include_router(crawlers.router)  # /robots.txt, /sitemap.xml
     app.add_exception_handler(HTTPException, refused)
-    # Bad paths refused, security headers on every answer, HEAD, and CORS on these public routers.
+    # Bad paths refused, security headers on every answer, and CORS on these public routers.
     public = [home.router, resources.router, lists.router, named_queries.router, catalogue.router]
     public += [downloads.router, ontology.router, crawlers.router, reconcile_router]
     first = [contribution_forms.router, moderation.router]
@@ -139,10 +139,24 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 class Compressed(GZipMiddleware):
     """Outermost, every answer to a client that takes gzip (a full SELECT as CSV is tens of MB), a stream
     chunk by chunk; but the downloads' files, served whole or in ranges under one strong ETag: gzipped,
-    a download resumed with If-Range would get plain bytes after gzipped ones."""
+    a download resumed with If-Range would get plain bytes after gzipped ones.
+
+    HEAD: RFC 9110 asks every GET resource to answer it, FastAPI's GET routes answer 405, so a HEAD runs as
+    its GET, compressed as it would be, and the body is dropped: its headers are the GET's, Content-Encoding,
+    Vary and Content-Length included."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/telechargements/"):
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+
+            async def bodiless(message: Message) -> None:
+                if message["type"] == "http.response.body":
+                    if message.get("more_body", False):
+                        return
+                    message = {"type": "http.response.body", "body": b""}
+                await send(message)
+
+            await self({**scope, "method": "GET"}, receive, bodiless)
+        elif scope["type"] == "http" and scope["path"].startswith("/telechargements/"):
             await self.app(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)

@@ -5,8 +5,6 @@
   was read as Latin-1 on its way (É as Ã and U+0089) is sent, 301, to the path it was.
 - Security headers: ``nosniff`` everywhere; pages forbid framing, send no referrer elsewhere and run only
   the platform's own scripts and styles (the templates hold no inline script or style).
-- HEAD: RFC 9110 asks every GET resource to answer it, FastAPI's GET routes answer 405, so a HEAD runs as
-  its GET and the body is dropped (status and headers stay the GET's, Content-Length included).
 - CORS: public read-only routes share one policy, ``COMMUNS_CORS_ORIGINS``; authenticated routes get
   none, so a site elsewhere can read the commons but never act as a logged-in user. ``/sparql`` and
   ``/store`` apply the same policy themselves (:func:`cors_headers`), with their own methods.
@@ -136,18 +134,11 @@ class PublicHttp:
             preflight = Response(status_code=204, headers={**cors_headers(self.origins, origin), **PREFLIGHT})
             await preflight(scope, receive, send)
             return
-        head = scope["method"] == "HEAD"
-        if head:
-            scope = {**scope, "method": "GET"}
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = self._headers(scope, origin, list(message.get("headers", [])))
                 message = {**message, "headers": headers}
-            elif message["type"] == "http.response.body" and head:
-                if message.get("more_body", False):
-                    return
-                message = {"type": "http.response.body", "body": b""}
             await send(message)
 
         problem = path_problem(scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape"))

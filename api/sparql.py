@@ -420,7 +420,7 @@ async def _reply(
         raise
     media = answer.head.media_type
     content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
-    if complete:  # HEAD too: the middleware (api/public_http.py) runs it as a GET and drops the body
+    if complete:  # HEAD too: api.app.Compressed runs it as a GET and drops the body
         done()
         return Response(b"".join(first), 200, headers, media_type=content_type)
     return StreamingResponse(_stream(first, answer, done), 200, headers, media_type=content_type)
@@ -543,7 +543,7 @@ def _target(request: Request, path: str | None) -> str | None:
 async def graph_store(request: Request, path: str | None = None) -> Response:
     try:
         graph = _target(request, path)
-        reading = request.method == "GET"  # HEAD included (api/public_http.py)
+        reading = request.method == "GET"  # HEAD included (api/app.py Compressed)
         if not reading:
             _authorize(request)
         if graph is None and request.method != "POST":  # a POST to the store itself makes a new graph
