@@ -1006,6 +1006,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "example_organisations": ("Organisations", "Organisations"),
     "example_graphs": ("Graphes publics", "Public graphs"),
     "example_construct": ("Décrire une ressource (CONSTRUCT)", "Describe a resource (CONSTRUCT)"),
+    "example_wikidata": (
+        "Communes ↔ Wikidata par code INSEE (SERVICE)",
+        "Municipalities ↔ Wikidata by INSEE code (SERVICE)",
+    ),
     # api/static/sparql.js's words, given to it by the page ({count} is counted(n, "results"))
     "sparql_downloads": ("Télécharger\u00a0:", "Download:"),
     "sparql_running": ("Requête en cours…", "Running the query…"),

@@ -86,6 +86,21 @@ EXAMPLES = {
 }
 
 
+# We hold no Wikidata IRIs (nor INSEE's, which are UUIDs): the join is by INSEE code, P374 for a commune,
+# P2586 for a département. Offered on the page only where SERVICE may call Wikidata: every example there
+# runs as given.
+WIKIDATA = "https://query.wikidata.org/sparql"
+WIKIDATA_EXAMPLE = (
+    sparql_prefixes(["dcterms", "igeo"])
+    + f"""PREFIX wdt: <http://www.wikidata.org/prop/direct/>
+SELECT ?commune ?code ?wikidata WHERE {{
+  ?commune a igeo:Commune ; igeo:codeINSEE ?code ; dcterms:isPartOf ?departement .
+  ?departement igeo:codeINSEE "73" .
+  SERVICE <{WIKIDATA}> {{ ?wikidata wdt:P374 ?code }}
+}} ORDER BY ?code"""
+)
+
+
 def _kept(request: Request, name: str, make: Callable[[], T]) -> T:
     """What this app keeps under ``name`` in its state, made on first use."""
     state = request.app.state
@@ -100,7 +115,8 @@ def _examples(request: Request) -> dict[str, str]:
     state, lang = request.app.state, language(request)
     minter, t = state.store.minter, translator(lang)
     named = {nq.in_language(q, lang).summary: q for q in state.named_queries.values()}
-    return {t(key): text for key, text in EXAMPLES.items()} | {
+    federated = {"example_wikidata": WIKIDATA_EXAMPLE} if WIKIDATA in state.settings.service_allowlist else {}
+    return {t(key): text for key, text in (EXAMPLES | federated).items()} | {
         title: bind(q.sparql, nq.bindings(q, q.example_values(), minter)) for title, q in named.items()
     }
 

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sparql_helpers import BASE, PRIVATE, PUBLIC, build_store
 
+from api.sparql import WIKIDATA, WIKIDATA_EXAMPLE
 from graph import sparql_text
 from graph.formats import SPARQL_JSON
 from graph.namespaces import Minter
@@ -283,3 +284,11 @@ def test_an_update_writing_the_default_graph_is_told(update, writes):
             ox.Quad(*(ox.NamedNode("http://x/d"),) * 3)
         }
         assert writes or not added
+
+
+def test_the_wikidata_example_passes_the_checks_only_where_wikidata_is_allowed() -> None:
+    # A researcher found no way to Wikidata: the example joins by INSEE code through SERVICE.
+    text = canonical(WIKIDATA_EXAMPLE)
+    check_remote(text, (WIKIDATA,), ENDPOINT)  # the grammar reads it, and its one SERVICE is allowed
+    with pytest.raises(Refused, match=r"SERVICE <https://query\.wikidata\.org/sparql> refused.*\(none\)"):
+        check_remote(text, (), ENDPOINT)
