@@ -26,7 +26,7 @@ from graph.describe import Description, Text, group_by_predicate, labels_of, pic
 from graph.formats import curie
 from graph.matching import words
 from graph.named_queries import territory_code
-from graph.namespaces import CS, DAYS, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA
+from graph.namespaces import CS, DAYS, DCAT, DCTERMS, FOAF, ORG, PROV, RDF, SCHEMA, VOID
 from graph.store import Store, Term
 
 LIST_CAP = 30  # items of a related list shown on a card; the rest is a link to the full list
@@ -137,6 +137,7 @@ class ResourceCard:
 @dataclass
 class Figures:
     population: int | None
+    population_year: str  # the year the populations count, as the reference states it; '' when it does not
     projects: int
     places: int | None  # None: an informal area stating no composition, whose places are not known
     places_per_10k: str  # formatted; '' without a population
@@ -676,6 +677,7 @@ def territory_card(
         code=code,
         figures=Figures(
             pop,
+            population_year(store) if pop else "",
             sum(r["count"] for r in rollups if r["kind"] == "projets"),
             None if unknown else len(places),
             per,
@@ -722,6 +724,16 @@ def _nearest(cat: search.Catalog, commune: search.Territory, lang: str) -> Neare
                     Link(local_path(t.iri, cat.base), t.label), places, total, f"/lieux?{level}={key}"
                 )
     return None
+
+
+def population_year(store: Store) -> str:
+    """The year of the territories' populations: a figure of 2023 is not one of 2021 (loaders/territories.py
+    states it on the reference graph's cs:population partition)."""
+    rows = store.select(
+        f"SELECT ?d WHERE {{ ?g <{VOID}propertyPartition> ?p . ?p <{VOID}property> <{CS}population> ; "
+        f"<{DCTERMS}temporal>/<{DCAT}startDate> ?d }} LIMIT 1"
+    )
+    return rows[0]["d"].value[:4] if rows else ""
 
 
 def population(cat: search.Catalog, iri: str) -> int | None:

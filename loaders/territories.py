@@ -7,6 +7,7 @@ communes of the CC Cœur de Chartreuse (38, 73) do not count in the Savoie.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from pathlib import Path
 
@@ -44,6 +45,10 @@ META = GraphMeta(
     description="Découpage administratif de la France, Etalab @etalab/decoupage-administratif 6.0.0 "
     "(Licence Ouverte 2.0).",
 )
+# The populations légales Etalab 6.0.0 gives, in force on 1 January 2026, count the inhabitants on 1 January
+# 2023 (INSEE's three-year lag): said in the data, on the graph's cs:population partition (VoID, as the
+# catalogue partitions the whole dataset), so that a figure is never compared with another year's unknowingly.
+POPULATION_DATE = dt.date(2023, 1, 1)
 
 
 def build(directory: Path, minter: Minter, progress: bool = False) -> ImportResult:
@@ -119,6 +124,14 @@ def build(directory: Path, minter: Minter, progress: bool = False) -> ImportResu
                 t.add(s, "dcterms:isPartOf", territory_iri("epci", epci))
         elif c.parent:
             t.add(s, "dcterms:isPartOf", territory_iri("commune", c.parent))
+    partition, period = ox.BlankNode(), ox.BlankNode()
+    t.add(ox.NamedNode(minter.graph(GRAPH_NAME)), "void:propertyPartition", partition)
+    t.add(partition, "void:property", iri("cs:population"))
+    t.add(partition, "dcterms:temporal", period)
+    t.a(period, "dcterms:PeriodOfTime")
+    t.label(period, f"populations légales {POPULATION_DATE.year} (au {POPULATION_DATE:%d/%m/%Y})")
+    t.add(period, "dcat:startDate", POPULATION_DATE)
+    t.add(period, "dcat:endDate", POPULATION_DATE)
     report = [
         f"{len(gz.regions)} régions, {len(gz.departements)} départements, {len(gz.epcis)} EPCI, "
         f"{len(gz.communes)} communes (dont déléguées, associées, arrondissements municipaux)"

@@ -210,6 +210,20 @@ FACTS = {
 }
 
 
+def test_a_communes_population_says_its_year_in_the_data_and_on_its_page(site):
+    # The year of the populations was only in the ontology's comment: 2023's figures read as any year's.
+    url, store = site
+    rows = store.select(
+        "PREFIX void: <http://rdfs.org/ns/void#> PREFIX dcat: <http://www.w3.org/ns/dcat#> "
+        "SELECT ?d WHERE { ?g void:propertyPartition ?p . "
+        "?p void:property <https://w3id.org/communs-services/def#population> ; "
+        "<http://purl.org/dc/terms/temporal> [ dcat:startDate ?d ] }"
+    )
+    assert [r["d"].value for r in rows] == ["2023-01-01"]
+    page = text_of(httpx.get(url + PAGES["territoire-commune"], timeout=30).text)
+    assert re.search(r"\d habitants \(2023\)", page), page[:2000]
+
+
 def test_a_project_fundings_add_up_and_show_shares_and_coverage(site):
     """The association's share of a grant (cs:shareOf) is a line within that grant, not a second grant
     beside it, so the total is the sum of the grants listed; the association's budget (cs:budget) is shown
