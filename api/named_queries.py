@@ -168,8 +168,13 @@ async def run_named_query(request: Request, name: str) -> Response:
                 bindings = nq.bindings(q, values, store.minter, names)
         if coded:  # an informal area stating no composition: what lies in it is not known (not none)
             await run_in_threadpool(nq.check_composed, q, bindings, store)
+        # Every named query's ORDER BY sorts its whole answer before any page of it: reading past the page,
+        # up to a download's cap, costs about the page's own run and tells where the answer ends (rel=last).
+        read = max(
+            limit + 1, settings.list_rows if deepest is None else min(settings.list_rows, deepest - offset)
+        )
         # Only validated integers are appended to our own query text; user values travel as bindings.
-        text = f"{q.sparql}LIMIT {limit + 1} OFFSET {offset}\n"
+        text = f"{q.sparql}LIMIT {read} OFFSET {offset}\n"
         rows = await run_in_threadpool(store.select, text, bindings, timeout=settings.query_timeout)
     except (Refused, conneg.FormatError) as e:
         return _problem(e.status, str(e))
@@ -185,7 +190,8 @@ async def run_named_query(request: Request, name: str) -> Response:
         return _problem(400, str(e))
     if offset and not rows:  # the lists' rule: a page past the last is a dead link, not an empty page
         return _problem(404, f"offset {offset} is past the last result: follow the pages' Link rel=next")
-    more = len(rows) > limit
+    more, ends = len(rows) > limit, len(rows) < read  # ends: the answer's last row was read
+    last = offset + (len(rows) - 1) // limit * limit
     rows = rows[:limit]
     body = formats.write_rows(fmt, q.variables, rows, nq.COLUMNS)
     response = Response(
@@ -197,7 +203,7 @@ async def run_named_query(request: Request, name: str) -> Response:
     if fmt is not formats.JSON or given is not None:
         params["format"] = fmt.name
     base = request.url.path  # relative, as the lists' links: followed on the host that answered
-    pages = {"next": offset + limit} if more else {}
+    pages = {"next": offset + limit, **({"last": last} if ends else {})} if more else {}
     if offset > 0:
         pages |= {"prev": max(0, offset - limit), "first": 0}
     if pages:
@@ -278,7 +284,8 @@ def openapi(queries: dict[str, nq.NamedQuery], server: str, max_rows: int) -> di
                 "headers": {
                     "Link": {
                         "description": "Pages suivante/précédente (RFC 8288) ; la dernière page n'a pas de "
-                        'rel="next" (pas de total : le compter referait la requête)',
+                        'rel="next" ; rel="last" la nomme quand la réponse finit dans les COMMUNS_LIST_ROWS '
+                        "lignes qui suivent (le total : son offset et ses lignes)",
                         "schema": {"type": "string"},
                     }
                 },

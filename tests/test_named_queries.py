@@ -14,7 +14,7 @@ import io
 import json
 import re
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import jsonschema
@@ -395,6 +395,18 @@ def test_formats_and_paging(api_url):
     )
 
 
+def test_a_page_links_the_last_so_a_client_knows_the_total_without_walking_the_pages(api_url):
+    """A researcher saw 100 rows and a rel=next, and no way to tell how many there were but to page to the
+    end: the last page is linked (rel=last), whose offset and rows give the total."""
+    url = api_url + "/api/communes-departement"
+    every = httpx.get(url, params={"departement": "05", "limit": 1000}, timeout=60).json()
+    first = httpx.get(url, params={"departement": "05", "limit": 30}, timeout=60)
+    last = httpx.get(api_url + first.links["last"]["url"], timeout=60)
+    offset = int(parse_qs(urlsplit(first.links["last"]["url"]).query)["offset"][0])
+    assert last.status_code == 200 and "next" not in last.links and offset + len(last.json()) == len(every)
+    assert offset == (len(every) - 1) // 30 * 30
+
+
 def test_a_download_gives_the_whole_answer_up_to_the_cap(api_url, base_iri, territory_triples, tmp_path):
     """A contact sheet in CSV or for Excel was cut at the JSON page's 100 rows, said only by a Link header
     a spreadsheet user never sees: a file holds the whole answer, up to the lists' twins' cap (list_rows),
@@ -441,7 +453,7 @@ def test_links_are_relative_and_servers_name_the_configured_base_never_the_host(
     links name no host (the client follows them where it asked), the spec's server the configured base."""
     params = {"departement": "05", "limit": 10, "offset": 10}
     page = httpx.get(api_url + "/api/communes-departement", params=params, headers={"Host": "evil.example"})
-    assert set(page.links) == {"next", "prev", "first"} and "evil" not in page.headers["link"]
+    assert set(page.links) == {"next", "last", "prev", "first"} and "evil" not in page.headers["link"]
     assert all(link["url"].startswith("/api/communes-departement?") for link in page.links.values())
     spec = httpx.get(api_url + "/openapi.json", headers={"Host": "evil.example"}).json()
     assert spec["servers"] == [{"url": base_iri.rstrip("/")}]
