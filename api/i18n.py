@@ -757,6 +757,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Modifications enregistrées, proposition acceptée et publiée.",
         "Changes saved, proposal accepted and published.",
     ),
+    "near_published": ("Ressources proches déjà publiées", "Similar things already published"),
     "anonymous": ("Contributeur·rice du réseau", "Network contributor"),
     # /moderation and /moderation/<id> (templates moderation*.html): the staff's pages, always in French
     "mod_signed_in": ("Connecté·e :", "Signed in:"),

@@ -19,10 +19,11 @@ from api import contributions as shared
 from api.accounts import CSRF_FIELD, User, current_user
 from api.contribution_forms import ERRORS, PROPOSAL, STRING
 from api.i18n import data_label, language, translator
+from api.lists import kind_label
 from api.named_queries import refusals
-from api.pages import local_path, render
+from api.pages import local_path, render, store_of
 from graph import contributions as model
-from graph import formats
+from graph import formats, search
 from graph.contact import scrub
 from graph.contributions import Content, ContributionError, Contributions, UnknownContribution
 from graph.namespaces import DCTERMS, PROV, RDFS, SCHEMA
@@ -165,6 +166,24 @@ def _as_form(request: Request, record: model.Record) -> Content:
     return replace(record.content, territories=lines)
 
 
+NEAR = 3  # published things a pending proposal's page lists as maybe the same
+
+
+def _near(request: Request, title: str) -> list[tuple[str, str, str]]:
+    """(path, label, kind) of what the site's search finds first for a proposal's title: a duplicate
+    differs in accents, case or subtitle (« Etat des lieux 2022 - dynamique… », « État des Lieux 2022 »),
+    and every word searched must match: the title before its subtitle is searched. Nothing while the
+    index's first build is under way: the page never waits for it."""
+    cat = search.catalog_within(store_of(request), 0.0)
+    if cat is None:
+        return []
+    head, lang, t = re.split(r"\s[-–—:]\s|[:(…]", title)[0], STAFF["lang"], STAFF["t"]
+    found = cat.search(head, [], {}, 0, NEAR, lang)[1]
+    return [
+        (local_path(it.iri, cat.base), cat.label(it.iri, lang), kind_label(cat, it, t)) for it, _ in found
+    ]
+
+
 def _edit_page(
     request: Request,
     record: model.Record,
@@ -198,6 +217,7 @@ def _edit_page(
         reported=reported,
         public_href=local_path(m.iri(record.id), m.minter.base) if record.state == model.ACCEPTED else "",
         personal=[STAFF["t"]("field_" + name) for name, text in public.items() if scrub(text) != text],
+        near=_near(request, record.content.title) if record.state == model.PENDING and not reported else [],
         reasons=reasons or {},
         reason_max=REASON_MAX,
         done=done,

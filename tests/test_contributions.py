@@ -1735,6 +1735,32 @@ def test_the_moderation_screen_warns_of_contact_details_in_public_fields(client,
     assert "téléphone probable" not in client.get(f"/moderation/{clean}").text
 
 
+def test_a_pending_proposal_s_page_lists_what_the_search_finds_already_published_for_its_title(client, app):
+    """A moderator had no hint that « Etat des lieux 2022 - dynamique des acteurs… » was already published
+    as « État des Lieux 2022 », which the site's search finds first."""
+    login(client, app)
+    published = pending_id(app, propose(client, titre="État des Lieux 2022").headers["location"])
+    assert moderate(client, published, action="accepter").status_code == 303
+
+    def found() -> bool:  # a 503 during the index's first build
+        r = client.get("/recherche.json", params={"q": "etat des lieux 2022"})
+        return r.status_code == 200 and r.json()["total"] > 0
+
+    wait_until(
+        found,
+        300,
+        "the published resource in the search",
+    )
+    title = "Etat des lieux 2022 - dynamique des acteurs, réseaux et lieux"
+    rid = pending_id(app, propose(client, titre=title).headers["location"])
+    page = client.get(f"/moderation/{rid}").text
+    assert "Ressources proches déjà publiées" in page
+    assert re.search(rf'<a href="/id/ressource/{published}">État des Lieux 2022</a> \(Ressource\)', page), (
+        page
+    )
+    assert "Ressources proches" not in client.get(f"/moderation/{published}").text  # published: none
+
+
 def test_links_are_iris_and_links_published_as_literals_converge(store, tmp_path):
     """schema:url is an IRI in every other graph; earlier versions wrote an xsd:anyURI literal, in the
     public graph and in the version graphs: the next start rewrites the public one, and an edit then
