@@ -757,6 +757,17 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Modifications enregistrées, proposition acceptée et publiée.",
         "Changes saved, proposal accepted and published.",
     ),
+    "names_left": (
+        "Seuls les noms précédés de M., Mme… sont retirés automatiquement : vérifiez qu'aucun autre nom de "
+        "personne ne reste.",
+        "Only names preceded by M., Mme… are removed automatically: check that no other person's name is "
+        "left.",
+    ),
+    "removed_kinds": (
+        "Retiré automatiquement de cette proposition : {kinds} ; la même personne peut y être nommée "
+        "autrement.",
+        "Removed automatically from this proposal: {kinds}; the same person may be named otherwise in it.",
+    ),
     "near_published": ("Ressources proches déjà publiées", "Similar things already published"),
     "anonymous": ("Contributeur·rice du réseau", "Network contributor"),
     # /moderation and /moderation/<id> (templates moderation*.html): the staff's pages, always in French

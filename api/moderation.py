@@ -24,7 +24,7 @@ from api.named_queries import refusals
 from api.pages import local_path, render, store_of
 from graph import contributions as model
 from graph import formats, search
-from graph.contact import scrub
+from graph.contact import EMAIL_REMOVED, NAME_REMOVED, PHONE_REMOVED, scrub
 from graph.contributions import Content, ContributionError, Contributions, UnknownContribution
 from graph.namespaces import DCTERMS, PROV, RDFS, SCHEMA
 from graph.terms import Triples, iri, lit
@@ -206,6 +206,10 @@ def _edit_page(
     contributed = (record.content.url or "").removeprefix(m.iri(""))
     if reported and re.fullmatch(RID_PATTERN, contributed) and m.state(contributed):
         reported["moderate"] = f"/moderation/{contributed}"
+    # What scrub() took out of the texts sent (its marks in them): the same person may be named otherwise.
+    texts = (record.contributor_label, record.content.title, record.content.summary)
+    marks = (EMAIL_REMOVED, PHONE_REMOVED, NAME_REMOVED)
+    removed = [m[1:].split()[0] for m in marks if any(m in text for text in texts)]  # « courriel »…
     context = shared.form_context(
         request,
         content,
@@ -217,6 +221,7 @@ def _edit_page(
         reported=reported,
         public_href=local_path(m.iri(record.id), m.minter.base) if record.state == model.ACCEPTED else "",
         personal=[STAFF["t"]("field_" + name) for name, text in public.items() if scrub(text) != text],
+        removed=removed,
         near=_near(request, record.content.title) if record.state == model.PENDING and not reported else [],
         reasons=reasons or {},
         reason_max=REASON_MAX,

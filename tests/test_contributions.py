@@ -1761,6 +1761,22 @@ def test_a_pending_proposal_s_page_lists_what_the_search_finds_already_published
     assert "Ressources proches" not in client.get(f"/moderation/{published}").text  # published: none
 
 
+def test_the_moderation_form_says_which_names_are_left_and_what_was_removed(client, app):
+    """« Contact : Mme Martin … ou Sophie Martin » was published as « [nom retiré] … ou Sophie Martin »:
+    only a name with a civility is removed, and nothing told the moderator to look for the others."""
+    summary = "Contact : Mme Martin au 06 12 34 56 78, ou Sophie Martin, secrétaire de mairie."
+    named = client.post("/api/contributions", json={**form_data(resume=summary), "territoires": []})
+    assert named.status_code == 201, named.text
+    clean = pending_id(app, propose(client).headers["location"])
+    login(client, app)
+    page = client.get(f"/moderation/{named.json()['id']}").text
+    assert "Retiré automatiquement de cette proposition : téléphone, nom ;" in page
+    reminder = "Seuls les noms précédés de M., Mme… sont retirés automatiquement"
+    assert reminder in page and "Sophie Martin" in page
+    page = client.get(f"/moderation/{clean}").text
+    assert reminder in page and "Retiré automatiquement" not in page
+
+
 def test_links_are_iris_and_links_published_as_literals_converge(store, tmp_path):
     """schema:url is an IRI in every other graph; earlier versions wrote an xsd:anyURI literal, in the
     public graph and in the version graphs: the next start rewrites the public one, and an edit then
