@@ -252,6 +252,7 @@ def _follow_page(request: Request, m: model.Contributions, rid: str | None) -> H
         "reason": reason if record.state in (model.REJECTED, model.DELETED, model.CLOSED) else None,
         "history": history,
         "new": request.query_params.get("nouvelle") == "1",
+        "report": bool(m.reported(record.content)),  # thanked as a report, not a proposal
         "contact_removed": any(
             mark in text
             for text in (record.contributor_label, *(getattr(record.content, n) for n in shared.PUBLIC_TEXTS))

@@ -825,6 +825,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     # /suivi, /ressources/<id>/historique
     "follow_title": ("Suivi de votre proposition", "Tracking your proposal"),
     "follow_thanks": ("Merci, votre proposition est enregistrée.", "Thank you, your proposal is saved."),
+    "follow_title_report": ("Suivi de votre signalement", "Tracking your report"),
+    "follow_thanks_report": ("Merci, votre signalement est enregistré.", "Thank you, your report is saved."),
     "follow_keep": (
         "Gardez l'adresse de cette page : elle est privée et vous permet de suivre la relecture.",
         "Keep this page's address: it is private and lets you follow the review.",

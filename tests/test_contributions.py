@@ -1117,18 +1117,24 @@ def test_a_report_on_a_page_is_handled_not_published(client, app, store):
 def test_a_report_s_form_speaks_of_a_report_and_asks_only_what_a_report_uses(client, store):
     """The form a page's « Signaler une erreur » link opens said « à quoi sert la ressource », « La
     proposition n'a pas été enregistrée », and asked for themes, publics, projects, organisations and a
-    file, which a report does not use."""
+    file, which a report does not use; « J'accepte que mon nom soit affiché avec la ressource » too, though
+    a report publishes nothing; sent, it was thanked as « votre proposition »."""
     iri = store.minter.thing("commune", "05170")
     form = client.get("/ressources/proposer", params={"url": iri}).text
     assert "Ce qui est faux ou manque sur la page" in form and "à quoi sert la ressource" not in form
-    for name in ("themes", "publics", "projets", "organisations", "fichier", "type", "licence"):
+    for name in ("themes", "publics", "projets", "organisations", "fichier", "type", "licence", "nom_public"):
         assert f'name="{name}"' not in form, name
     refused = propose(client, url=iri, titre="")
     assert refused.status_code == 422
     said = html.unescape(refused.text)
     assert "Le signalement n'a pas été envoyé" in said and "La proposition n'a pas" not in said
     assert 'name="themes"' not in refused.text and 'name="fichier"' not in refused.text
-    assert propose(client, url=iri, titre="Horaires faux", resume="La mairie ouvre à 9 h.").status_code == 303
+    sent = propose(client, url=iri, titre="Horaires faux", resume="La mairie ouvre à 9 h.")
+    assert sent.status_code == 303
+    follow = html.unescape(client.get(sent.headers["location"]).text)
+    assert "Merci, votre signalement est enregistré." in follow and "Suivi de votre signalement" in follow
+    assert "proposition" not in follow
+    assert 'name="nom_public"' in client.get("/ressources/proposer").text  # a proposal still asks
 
 
 def test_every_link_of_the_error_summary_leads_to_its_field(client):
