@@ -89,7 +89,8 @@ def _propose(request: Request, form: FormData) -> Response:
         return again(429, {}, t("form_too_many", wait=wait), e.headers)
     if isinstance(result, dict):
         return again(422, result)
-    return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1", status_code=303)
+    renamed = "&renomme=1" if "file_renamed" in result[2] else ""  # the name sent is not kept to tell
+    return RedirectResponse(f"/suivi/{result[1]}?nouvelle=1{renamed}", status_code=303)
 
 
 # The JSON API's proposal, as /openapi.json publishes it: its fields are the form's (api/contributions.py
@@ -252,6 +253,7 @@ def _follow_page(request: Request, m: model.Contributions, rid: str | None) -> H
         "reason": reason if record.state in (model.REJECTED, model.DELETED, model.CLOSED) else None,
         "history": history,
         "new": request.query_params.get("nouvelle") == "1",
+        "renamed": request.query_params.get("renomme") == "1",
         "report": bool(m.reported(record.content)),  # thanked as a report, not a proposal
         "contact_removed": any(
             mark in text

@@ -648,6 +648,8 @@ def propose(
     notes = ["contact_removed"] if holds_contact(content, Contributor() if user else contributor) else []
     if user and (contributor.name.strip() or contributor.email.strip()):
         notes.append("account_contact_ignored")  # a script would believe the name it sent is shown
+    if file is not None and isinstance(upload, tuple) and scrub(upload[0]) != upload[0]:
+        notes.append("file_renamed")  # its name is published: uploads.check took the person's out of it
     limit.hit(address, lang)
     m = contributions_of(request)
     rid = m.new_id(checked.title)

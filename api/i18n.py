@@ -839,6 +839,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "persons named with a civility (« Mme Durand ») from the title and the summary: these texts are "
         "published.",
     ),
+    "file_renamed": (
+        "Le nom du fichier contenait une adresse électronique, un numéro de téléphone ou le nom d'une "
+        "personne : il a été renommé sans eux, car ce nom est publié.",
+        "The file's name held an e-mail address, a phone number or a person's name: it was renamed without "
+        "them, since this name is published.",
+    ),
     "account_contact_ignored": (
         "Proposée avec un compte : le nom et le courriel envoyés sont ignorés ; le nom affiché (si "
         "nom_public) est celui du compte.",

@@ -554,6 +554,23 @@ def test_a_file_name_never_publishes_an_email_address_or_a_phone_number():
     assert uploads.check("Compte rendu Mme Sophie Durand.pdf", PDF, 10_000).name == "compte-rendu.pdf"
 
 
+def test_a_file_renamed_for_the_personal_data_in_its_name_is_said_so(client):
+    """« affiche Mme Martin 06 11 22 33 44.pdf » silently became « affiche.pdf »: the 201 and the form's
+    follow-up page say so, as they say a text was scrubbed."""
+    name = "affiche Mme Martin 06 11 22 33 44.pdf"
+    body = {**form_data(url=""), "territoires": []}
+    sent = {"nom": name, "contenu_base64": base64.b64encode(PDF).decode()}
+    r = client.post("/api/contributions", json={**body, "fichier": sent})
+    assert r.status_code == 201 and "il a été renommé" in r.json()["avertissement"], r.text
+    plain = client.post("/api/contributions", json={**body, "fichier": {**sent, "nom": "Affiche 2025.pdf"}})
+    assert plain.status_code == 201 and "avertissement" not in plain.json(), plain.text
+    by_form = propose(client, url="", files={"fichier": (name, PDF, "application/pdf")})
+    page = html.unescape(client.get(by_form.headers["location"]).text)
+    assert "il a été renommé" in page and "affiche.pdf" in page and "Martin" not in page
+    by_form = propose(client, url="", files={"fichier": ("Affiche 2025.pdf", PDF, "application/pdf")})
+    assert "renommé" not in client.get(by_form.headers["location"]).text
+
+
 def test_files_saved_at_once_under_one_name_each_get_their_own_name_whole(tmp_path):
     """Moderation saves files in a thread pool: two edits attaching « guide.pdf » at once both found the
     name free and wrote one temporary file, leaving one file (or a mix of two) under one name. Each save
