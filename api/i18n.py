@@ -217,15 +217,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         " change of the data or visit of this page.",
     ),
     "dumps_preparing": (
-        "Les fichiers sont en préparation ; revenez dans environ {wait}.",
-        "Files are being prepared; come back in about {wait}.",
+        "Les fichiers sont en préparation ; revenez dans {wait}.",
+        "Files are being prepared; come back in {wait}.",
     ),
     "dumps_pending": (
         "Ces fichiers sont ceux de la version {served} ; la version {current}, qui tient compte des dernières"
-        " modifications, est en préparation : rechargez cette page dans environ {wait}.",
+        " modifications, est en préparation : rechargez cette page dans {wait}.",
         "These files are version {served}; version {current}, with the latest changes, is being prepared:"
-        " reload this page in about {wait}.",
+        " reload this page in {wait}.",
     ),
+    # {wait} above: the last build's length, else (none timed yet) no figure
+    "dumps_wait": ("environ {n} seconde|environ {n} secondes", "about {n} second|about {n} seconds"),
+    "dumps_wait_untimed": ("quelques minutes", "a few minutes"),
     "dumps_unknown": (
         "La base de données ne répond pas pour le moment : ces fichiers sont les derniers produits et peuvent"
         " ne pas tenir compte des dernières modifications.",

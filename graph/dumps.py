@@ -263,6 +263,12 @@ class Dumps:
             return None
         return reading if reading is not None and (m is None or reading > m["version"]) else version
 
+    @property
+    def timed(self) -> bool:
+        """Whether this process has timed a build: until then :meth:`retry_after` is ``RETRY_AFTER``, a
+        figure no one measured (a first build of the whole store takes minutes), not for people to read."""
+        return self._took is not None
+
     def retry_after(self) -> int:
         """Seconds until the build under way should be done, for ``Retry-After``: the last build's length
         less what this one has run (the store grows little between two); once that is past, the last

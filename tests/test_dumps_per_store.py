@@ -157,6 +157,20 @@ def test_while_a_build_runs_the_status_names_the_version_it_reads_and_a_sensible
         store.close()
 
 
+def test_before_any_build_is_timed_the_page_says_a_few_minutes_not_a_guessed_figure(base_iri, monkeypatch):
+    """The first build said « revenez dans environ 10 secondes » (``RETRY_AFTER``, no measure) and took
+    over 2 minutes: until a build is timed the page gives no figure (``Retry-After`` must be one)."""
+    store = OxigraphStore(base_iri)
+    _writer(store)()
+    monkeypatch.setattr(dumps, "SETTLE", 3600.0)  # the first build held back, under way
+    settings = Settings(store=":memory:", base_iri=base_iri, secret_key="d" * 32, dumps_dir=None)
+    with TestClient(create_app(settings, store)) as client:
+        page = client.get("/telechargements")
+        assert "Les fichiers sont en préparation ; revenez dans quelques minutes." in page.text, page.text
+        assert page.headers["retry-after"] == str(dumps.RETRY_AFTER)
+        assert "come back in a few minutes." in client.get("/telechargements", params={"lang": "en"}).text
+
+
 def _writer(store: OxigraphStore) -> Callable[[], None]:
     """A write to one public graph, another each time (the store's version moves on)."""
     count = iter(range(1_000_000))
