@@ -25,19 +25,19 @@ from api.pages import local_path, render, store_of
 from graph import contributions as model
 from graph import formats, search
 from graph.contact import EMAIL_REMOVED, NAME_REMOVED, PHONE_REMOVED, scrub
-from graph.contributions import Content, ContributionError, Contributions, UnknownContribution
+from graph.contributions import Content, ContributionError, Contributions, StaleVersion, UnknownContribution
 from graph.namespaces import DCTERMS, PROV, RDFS, SCHEMA
 from graph.terms import Triples, iri, lit
 
 router = APIRouter()
 
-# A moderator's decision on a resource: (model, id, moderator, reason) → the change made.
-DECISIONS: dict[str, Callable[[Contributions, str, User, str], object]] = {
-    "accepter": lambda m, rid, u, reason: m.accept(rid, u.username, u.name),
-    "rejeter": lambda m, rid, u, reason: m.reject(rid, u.username, u.name, reason),
-    "traiter": lambda m, rid, u, reason: m.close(rid, u.username, u.name, reason or None),
-    "supprimer": lambda m, rid, u, reason: m.delete(rid, u.username, u.name, reason or None),
-    "restaurer": lambda m, rid, u, reason: m.restore(rid, u.username, u.name),
+# A moderator's decision on a resource: (model, id, moderator, reason, version seen) → the change made.
+DECISIONS: dict[str, Callable[[Contributions, str, User, str, int | None], object]] = {
+    "accepter": lambda m, rid, u, reason, seen: m.accept(rid, u.username, u.name, seen),
+    "rejeter": lambda m, rid, u, reason, seen: m.reject(rid, u.username, u.name, reason, seen),
+    "traiter": lambda m, rid, u, reason, seen: m.close(rid, u.username, u.name, reason or None, seen),
+    "supprimer": lambda m, rid, u, reason, seen: m.delete(rid, u.username, u.name, reason or None, seen),
+    "restaurer": lambda m, rid, u, reason, seen: m.restore(rid, u.username, u.name, seen),
 }
 
 # Every action of the page, each said by the page it leads back to (Post/Redirect/Get: ``?fait=<action>``).
@@ -59,6 +59,16 @@ def _refused(e: ContributionError) -> HTTPException:
     """The same status in the pages and the JSON API: 404 for what does not exist, 409 for a state the
     operation does not apply to (accepting an accepted resource)."""
     return HTTPException(404 if isinstance(e, UnknownContribution) else 409, str(e).capitalize() + ".")
+
+
+def _seen(value: object) -> int | None:
+    """The version the moderator's page showed (its forms carry it), that a write must still find; none
+    sent (a script that read nothing first) is not checked."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not str(value).isdigit():
+        raise HTTPException(400, "Version vue invalide : un entier, celui que donne la page ou l'API.")
+    return int(str(value))
 
 
 # --- signing in ---------------------------------------------------------------------------------------------
@@ -261,6 +271,7 @@ def _moderate(request: Request, rid: str, user: User, form: FormData) -> Respons
     action = str(form.get("action", ""))
     reason = str(form.get("motif", "")).strip()
     edit = action in ("enregistrer", "enregistrer_accepter")
+    seen = _seen(form.get("version_vue"))
     content, contributor = shared.posted(lambda name: [str(v) for v in form.getlist(name)])
     content.file = record.content.file if not form.get("retirer_fichier") else None
     try:  # an edit that took long comes back as typed, as a proposal does (the session cookie is SameSite)
@@ -281,16 +292,21 @@ def _moderate(request: Request, rid: str, user: User, form: FormData) -> Respons
                 m.check_report(checked, closing=False)
             if file is not None:
                 checked.file = shared.store_file(request, rid, file)
-            m.edit(rid, checked, user.username, user.name, hide_name=bool(form.get("masquer_nom")))
+            m.edit(rid, checked, user.username, user.name, bool(form.get("masquer_nom")), seen)
             if action == "enregistrer_accepter" and record.state == model.PENDING:
-                m.accept(rid, user.username, user.name)
+                m.accept(rid, user.username, user.name)  # the version this edit just wrote
         elif action in DECISIONS and (errors := _reason_errors(action, reason)):
             shown = _as_form(request, record)
             return _edit_page(request, record, shown, errors, status=422, reasons={action: reason})
         elif action in DECISIONS:
-            DECISIONS[action](m, rid, user, reason)
+            DECISIONS[action](m, rid, user, reason, seen)
         else:
             raise HTTPException(400, "Action inconnue.")
+    except StaleVersion as e:  # what was typed comes back, over the resource as it is now
+        now = m.record(rid) or record
+        shown = content if edit else _as_form(request, now)
+        said = f"{str(e).capitalize()} ; vos modifications sont rappelées ci-dessous."
+        return _edit_page(request, now, shown, {}, 409, {action: reason}, sent=form, refusal=said)
     except ContributionError as e:
         raise _refused(e) from None
     return RedirectResponse(f"/moderation/{rid}?fait={action}", status_code=303)
@@ -474,7 +490,8 @@ async def revert(request: Request, rid: str) -> Response:
     try:
         version = int(str(form.get("version", "")))
         m = shared.contributions_of(request)
-        await run_in_threadpool(m.revert, rid, version, user.username, user.name)  # as moderate's
+        seen = _seen(form.get("version_vue"))
+        await run_in_threadpool(m.revert, rid, version, user.username, user.name, seen)  # as moderate's
     except ValueError:
         raise HTTPException(400, "Version invalide.") from None
     except ContributionError as e:
@@ -516,7 +533,7 @@ RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": f
                 401: "Non connecté",
                 403: "Pas modérateur",
                 404: "Ressource ou action inconnue",
-                409: "Impossible dans cet état",
+                409: "Impossible dans cet état, ou la ressource a changé depuis la version lue",
                 415: "Corps non JSON (sans corps : pas de motif)",
             }
         ),
@@ -525,12 +542,19 @@ RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": f
         "security": MODERATORS,
         "requestBody": {
             "required": False,
-            "description": "Facultatif : le motif (obligatoire pour rejeter).",
+            "description": "Facultatif : le motif (obligatoire pour rejeter) et la version lue.",
             "content": {
                 "application/json": {
                     "schema": {
                         "type": "object",
-                        "properties": {"motif": STRING},
+                        "properties": {
+                            "motif": STRING,
+                            "version": {
+                                "type": "integer",
+                                "description": "La version lue (GET /api/contributions/<id>) : "
+                                "si la ressource a changé depuis, 409 et rien n'est fait.",
+                            },
+                        },
                         "additionalProperties": False,
                     }
                 }
@@ -548,14 +572,15 @@ async def api_moderate(
     user = moderator(request)
     m = shared.contributions_of(request)
     # The same rule for every decision: no body is an empty reason; a body is JSON.
-    body = await shared.json_body(request, ["motif"]) if await request.body() else {}
+    body = await shared.json_body(request, ["motif", "version"]) if await request.body() else {}
     reason = str(body.get("motif", "")).strip()
+    seen = _seen(body.get("version"))
     if action not in DECISIONS:
         raise HTTPException(404, "Action inconnue.")
     if errors := _reason_errors(action, reason):
         return JSONResponse({"valide": False, "erreurs": errors}, 422)
     try:  # off the event loop, as moderate's
-        await run_in_threadpool(DECISIONS[action], m, rid, user, reason)
+        await run_in_threadpool(DECISIONS[action], m, rid, user, reason, seen)
     except ContributionError as e:
         raise _refused(e) from None
     return JSONResponse({"id": rid, "etat": await run_in_threadpool(m.state, rid)})

@@ -86,6 +86,11 @@ class UnknownContribution(ContributionError):
     """What the operation names (a resource, one of its versions) does not exist."""
 
 
+class StaleVersion(ContributionError):
+    """The resource changed since the moderator read it: writing would undo another's edit unseen (a
+    personal name they removed, published again)."""
+
+
 @dataclass
 class StoredFile:
     """A file kept under the uploads folder, published at ``url`` once the resource is accepted."""
@@ -348,20 +353,28 @@ class Contributions:
         derived_from: int | None = None,
         private: list[ox.Triple] | None = None,
         hide_name: bool = False,
+        seen: int | None = None,
     ) -> int:
         """Write one change set of a resource in one of ``states`` (None: a new resource) by ``agent``;
         ``state_after`` None keeps the state. ``rewrite``: a new version with ``content`` (None: that of
         version ``derived_from``, else the current one) under the original attribution and creation date,
         published now if accepted now; ``hide_name``: under an anonymous pseudonym instead of the name
         shown (one per original agent, never linked to it publicly), the name taken out of the resource's
-        history too (a name that should never have been public). The content graph of the old state is
-        dropped and the content is written to the graph of the new state (if any)."""
+        history too (a name that should never have been public); ``seen``: the version the moderator's page
+        showed, refused if it is no longer the current one (checked here, under the lock, so that two
+        moderators' writes never cross). The content graph of the old state is dropped and the content is
+        written to the graph of the new state (if any)."""
         with self._lock:  # one change at a time per process: read the state, then write
             state_before, version, count = None, 0, 0
             if states is not None:
                 st = self._state(rid)
                 if st is None:
                     raise UnknownContribution(f"ressource inconnue : {rid}")
+                if seen is not None and seen != st[1]:  # before its state: what the page showed is stale
+                    raise StaleVersion(
+                        f"cette proposition a changé depuis que vous l'avez ouverte (version {seen}, "
+                        f"maintenant {st[1]}) : rechargez la page"
+                    )
                 if st[0] not in states:
                     raise ContributionError(f"impossible : la ressource est {STATE_LABELS[st[0]]}")
                 state_before, version, count = st
@@ -562,7 +575,15 @@ class Contributions:
         """A moderator's change: under the pseudonym of their account."""
         return self._commit(rid, action, self.account_agent(user), user_label, *args, **kwargs)
 
-    def edit(self, rid: str, content: Content, user: str, user_label: str, hide_name: bool = False) -> int:
+    def edit(
+        self,
+        rid: str,
+        content: Content,
+        user: str,
+        user_label: str,
+        hide_name: bool = False,
+        seen: int | None = None,
+    ) -> int:
         """A new version; ``hide_name``: the contributor's name is no longer shown (a name that should not
         be public: the resource is then credited as an anonymous proposal is)."""
         return self._change(
@@ -574,6 +595,7 @@ class Contributions:
             rewrite=True,
             content=content,
             hide_name=hide_name,
+            seen=seen,
         )
 
     def reported(self, content: Content | Listed) -> str | None:
@@ -592,36 +614,46 @@ class Contributions:
             )
             raise ContributionError(f"impossible : {said}")
 
-    def accept(self, rid: str, user: str, user_label: str) -> int:
+    def accept(self, rid: str, user: str, user_label: str, seen: int | None = None) -> int:
         if record := self.record(rid):
             self.check_report(record.content, closing=False)
-        return self._change(rid, user, user_label, "acceptation", (PENDING,), ACCEPTED, rewrite=True)
+        return self._change(
+            rid, user, user_label, "acceptation", (PENDING,), ACCEPTED, rewrite=True, seen=seen
+        )
 
-    def close(self, rid: str, user: str, user_label: str, reason: str | None = None) -> int:
+    def close(
+        self, rid: str, user: str, user_label: str, reason: str | None = None, seen: int | None = None
+    ) -> int:
         """A report handled: closed, nothing published (``reason`` tells the reporter what was done)."""
         if record := self.record(rid):
             self.check_report(record.content, closing=True)
-        return self._change(rid, user, user_label, "traitement", (PENDING,), CLOSED, reason=reason)
+        return self._change(rid, user, user_label, "traitement", (PENDING,), CLOSED, reason=reason, seen=seen)
 
-    def reject(self, rid: str, user: str, user_label: str, reason: str) -> int:
-        return self._change(rid, user, user_label, "rejet", (PENDING,), REJECTED, reason=reason)
+    def reject(self, rid: str, user: str, user_label: str, reason: str, seen: int | None = None) -> int:
+        return self._change(rid, user, user_label, "rejet", (PENDING,), REJECTED, reason=reason, seen=seen)
 
-    def delete(self, rid: str, user: str, user_label: str, reason: str | None = None) -> int:
-        return self._change(rid, user, user_label, "suppression", (ACCEPTED, PENDING), DELETED, reason=reason)
+    def delete(
+        self, rid: str, user: str, user_label: str, reason: str | None = None, seen: int | None = None
+    ) -> int:
+        states = (ACCEPTED, PENDING)
+        return self._change(rid, user, user_label, "suppression", states, DELETED, reason=reason, seen=seen)
 
-    def restore(self, rid: str, user: str, user_label: str) -> int:
+    def restore(self, rid: str, user: str, user_label: str, seen: int | None = None) -> int:
         """Deleted, rejected or closed → the state it had before, with the content it had: only a resource
         that was accepted is published again, a pending one waits again for a decision (the last change set
         is the deletion, rejection or closing: nothing else applies to a resource in those states)."""
         last = self.history(rid)[-1:]
         before = last[0].state_before if last and last[0].state_before in (ACCEPTED, PENDING) else PENDING
-        return self._change(rid, user, user_label, "restauration", (DELETED, REJECTED, CLOSED), before)
+        states = (DELETED, REJECTED, CLOSED)
+        return self._change(rid, user, user_label, "restauration", states, before, seen=seen)
 
-    def revert(self, rid: str, to_version: int, user: str, user_label: str) -> int:
+    def revert(self, rid: str, to_version: int, user: str, user_label: str, seen: int | None = None) -> int:
         """A new version with an old one's content (history only grows), in the current state's graph; the
         dates describe the resource, not a version: they stay the current ones."""
         states = (PENDING, ACCEPTED)
-        return self._change(rid, user, user_label, "retour", states, rewrite=True, derived_from=to_version)
+        return self._change(
+            rid, user, user_label, "retour", states, rewrite=True, derived_from=to_version, seen=seen
+        )
 
     def record(self, rid: str) -> Record | None:
         st = self._state(rid)

@@ -830,6 +830,75 @@ def test_edit_accept_history_revert_delete_restore(client, app, store):
     assert [h["action"] for h in client.get(f"/api/contributions/{rid}").json()["historique"]] == actions
 
 
+SEEN = re.compile(r'name="version_vue" value="(\d+)"')
+
+
+def test_a_moderator_writing_from_a_page_another_changed_since_is_refused_not_over_their_edit(
+    store, tmp_path
+):
+    """Two moderators' sessions over a real server: B takes a name out and accepts; A, still on the page B
+    changed, edits the title: a 409, nothing written (the name stays out), what A typed shown again. Every
+    decision of the page, the history's revert and the API's decisions given the version read refuse so."""
+    accounts_db = tmp_path / "comptes.sqlite"
+    users = accounts.Accounts(str(accounts_db))
+    users.add("alice", "un-mot-de-passe-long", "contributeur")
+    for name in ("anna", "bruno"):
+        users.add(name, "un-mot-de-passe-long", "moderateur", name.title())
+    named = "Un guide écrit avec Sophie Bernard, animatrice du réseau."
+    with (
+        serve(store, tmp_path, accounts_db=str(accounts_db)) as url,
+        httpx.Client(base_url=url, timeout=60) as a,
+        httpx.Client(base_url=url, timeout=60) as b,
+    ):
+        alice = {"Authorization": f"Bearer {users.new_token('alice')}"}
+        body = {**form_data(resume=named), "territoires": []}
+        rid = httpx.post(url + "/api/contributions", json=body, headers=alice, timeout=60).json()["id"]
+        for browser, name in ((a, "anna"), (b, "bruno")):
+            signed_in = {"identifiant": name, "mot_de_passe": "un-mot-de-passe-long"}
+            browser.post(
+                "/connexion", data={"csrf_token": csrf_of(browser.get("/connexion").text), **signed_in}
+            )
+        page_a, page_b = a.get(f"/moderation/{rid}").text, b.get(f"/moderation/{rid}").text
+        assert SEEN.search(page_a).group(1) == "1"
+
+        def sent(page: str, **fields) -> dict:
+            return {"csrf_token": csrf_of(page), "version_vue": SEEN.search(page).group(1), **fields}
+
+        cleaned = form_data(resume="Un guide écrit avec l'animatrice du réseau.")
+        r = b.post(f"/moderation/{rid}", data=sent(page_b, **cleaned, action="enregistrer_accepter"))
+        assert r.status_code == 303, r.text
+        stale = form_data(titre="Guide retitré par Anna", resume=named)
+        r = a.post(f"/moderation/{rid}", data=sent(page_a, **stale, action="enregistrer"))
+        assert r.status_code == 409 and r.headers["content-type"].startswith("text/html")
+        assert (
+            "Cette proposition a changé depuis que vous l&#39;avez ouverte (version 1, maintenant 3) : "
+            "rechargez la page ; vos modifications sont rappelées ci-dessous." in r.text
+        ), r.text
+        assert 'value="Guide retitré par Anna"' in r.text and SEEN.search(r.text).group(1) == "3"
+        record = Contributions(store, b"").record(rid)
+        assert (record.version, record.state) == (3, "acceptee")
+        assert "Sophie Bernard" not in public_text(store)
+        for action in ("supprimer", "rejeter", "accepter"):  # every decision of the old page
+            r = a.post(f"/moderation/{rid}", data=sent(page_a, action=action, motif="Doublon"))
+            assert r.status_code == 409 and "(version 1, maintenant 3)" in r.text, action
+        revert = {"csrf_token": csrf_of(page_a), "version": "1", "version_vue": "1"}
+        assert a.post(f"/ressources/{rid}/historique", data=revert).status_code == 409
+        robot = {"Authorization": f"Bearer {users.new_token('anna')}"}
+        api = f"{url}/api/contributions/{rid}/supprimer"
+        r = httpx.post(api, json={"version": 1}, headers=robot, timeout=60)
+        assert r.status_code == 409 and "maintenant 3" in r.json()["detail"], r.text
+        assert httpx.post(api, json={"version": "x"}, headers=robot, timeout=60).status_code == 400
+        assert Contributions(store, b"").record(rid).version == 3 and "Sophie Bernard" not in public_text(
+            store
+        )
+        # Reloaded, the page's edit goes through.
+        r = a.post(
+            f"/moderation/{rid}", data=sent(a.get(f"/moderation/{rid}").text, **cleaned, action="enregistrer")
+        )
+        assert r.status_code == 303 and Contributions(store, b"").record(rid).version == 4
+        assert httpx.post(api, json={"version": 4}, headers=robot, timeout=60).json()["etat"] == "supprimee"
+
+
 def test_the_follow_up_page_shows_every_field_given_and_why_contact_details_went_at_every_visit(client):
     """The audiences were stored but never shown; the removed contact details were explained only on the
     visit right after proposing."""
