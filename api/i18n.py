@@ -771,6 +771,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "autrement.",
         "Removed automatically from this proposal: {kinds}; the same person may be named otherwise in it.",
     ),
+    "mod_hide_history": (
+        "Cette modification retire des données personnelles : masquer les versions précédentes de "
+        "l'historique public (elles restent visibles de la modération)",
+        "This edit takes personal data out: hide the earlier versions from the public history (moderators"
+        " still see them)",
+    ),
     "near_published": ("Ressources proches déjà publiées", "Similar things already published"),
     "anonymous": ("Contributeur·rice du réseau", "Network contributor"),
     # /moderation and /moderation/<id> (templates moderation*.html): the staff's pages, always in French
@@ -860,6 +866,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "published_at": ("Votre ressource est publiée :", "Your resource is published:"),
     "history": ("Historique", "History"),
     "history_lower": ("historique", "history"),
+    "earlier_versions_hidden": (
+        "Versions antérieures masquées par la modération.",
+        "Earlier versions hidden by the moderators.",
+    ),
     "history_formats": ("Cet historique en données", "This history as data"),
     "content": ("Contenu", "Content"),
     "steps": ("Étapes", "Steps"),

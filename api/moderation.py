@@ -292,7 +292,8 @@ def _moderate(request: Request, rid: str, user: User, form: FormData) -> Respons
                 m.check_report(checked, closing=False)
             if file is not None:
                 checked.file = shared.store_file(request, rid, file)
-            m.edit(rid, checked, user.username, user.name, bool(form.get("masquer_nom")), seen)
+            hidden = bool(form.get("masquer_nom")), seen, bool(form.get("masquer_historique"))
+            m.edit(rid, checked, user.username, user.name, *hidden)
             if action == "enregistrer_accepter" and record.state == model.PENDING:
                 m.accept(rid, user.username, user.name)  # the version this edit just wrote
         elif action in DECISIONS and (errors := _reason_errors(action, reason)):
@@ -372,7 +373,11 @@ def history(request: Request, rid: str, ext: str | None = None) -> Response:
     if record is None or (not is_moderator and record.state != model.ACCEPTED):
         raise HTTPException(404, translator(lang)("resource_unknown"))
     changes = m.history(rid)
-    public_versions = {c.version for c in changes if c.version and c.state_after == model.ACCEPTED}
+    # A moderator's edit that took personal data out hides the versions before it from the public.
+    hidden = max((c.number for c in changes if c.hides_earlier), default=0)
+    public_versions = {
+        c.version for c in changes if c.version and c.state_after == model.ACCEPTED and c.number >= hidden
+    }
     names = shared.labels(request)
     entries, previous = [], set()
     for c in changes:
@@ -389,7 +394,7 @@ def history(request: Request, rid: str, ext: str | None = None) -> Response:
     public = [e for e in entries if e["shown"]]  # everything, for a moderator's page
     headers = {"Vary": "Accept"}
     if fmt is formats.JSON:
-        return JSONResponse(_history_json(record, public, lang), headers=headers)
+        return JSONResponse(_history_json(record, public, lang, bool(hidden)), headers=headers)
     if fmt is not formats.HTML:
         body = formats.serialize(_history_rdf(m, rid, [e["change"] for e in public]), fmt)
         return Response(body, media_type=fmt.media_type, headers=headers)
@@ -397,6 +402,7 @@ def history(request: Request, rid: str, ext: str | None = None) -> Response:
         "record": record,
         "entries": public[::-1],
         "moderator": is_moderator,
+        "hidden": hidden,
         # The twins are the public history's: a resource not public (pending, withdrawn) has none to link.
         "formats": [
             (f.extension, f.media_type) for f in HISTORY_FORMATS[1:] if record.state == model.ACCEPTED
@@ -407,7 +413,7 @@ def history(request: Request, rid: str, ext: str | None = None) -> Response:
     return response
 
 
-def _history_json(record: model.Record, entries: list[dict], lang: str) -> dict:
+def _history_json(record: model.Record, entries: list[dict], lang: str, hidden: bool) -> dict:
     """The page's entries, oldest first, with the keys of ``/api/contributions/<id>``'s history; each
     changed field by its property (its CURIE) and its words in the asked language."""
     t = translator(lang)
@@ -420,6 +426,7 @@ def _history_json(record: model.Record, entries: list[dict], lang: str) -> dict:
     return {
         "id": record.id,
         "iri": record.iri,
+        "versions_anterieures_masquees": hidden,
         "historique": [
             {
                 "numero": c.number,

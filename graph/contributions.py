@@ -140,6 +140,7 @@ class ChangeSet:
     version: int | None  # version generated, if the content changed
     reason: str | None
     derived_from: int | None  # version reverted to
+    hides_earlier: bool = False  # the versions before it are out of the public history (they named someone)
 
 
 @dataclass
@@ -353,6 +354,7 @@ class Contributions:
         derived_from: int | None = None,
         private: list[ox.Triple] | None = None,
         hide_name: bool = False,
+        hide_history: bool = False,
         seen: int | None = None,
     ) -> int:
         """Write one change set of a resource in one of ``states`` (None: a new resource) by ``agent``;
@@ -360,10 +362,11 @@ class Contributions:
         version ``derived_from``, else the current one) under the original attribution and creation date,
         published now if accepted now; ``hide_name``: under an anonymous pseudonym instead of the name
         shown (one per original agent, never linked to it publicly), the name taken out of the resource's
-        history too (a name that should never have been public); ``seen``: the version the moderator's page
-        showed, refused if it is no longer the current one (checked here, under the lock, so that two
-        moderators' writes never cross). The content graph of the old state is dropped and the content is
-        written to the graph of the new state (if any)."""
+        history too (a name that should never have been public); ``hide_history``: the public history
+        starts at this version (earlier ones hold personal data it took out), they stay here; ``seen``:
+        the version the moderator's page showed, refused if it is no longer the current one (checked here,
+        under the lock, so that two moderators' writes never cross). The content graph of the old state is
+        dropped and the content is written to the graph of the new state (if any)."""
         with self._lock:  # one change at a time per process: read the state, then write
             state_before, version, count = None, 0, 0
             if states is not None:
@@ -422,6 +425,8 @@ class Contributions:
                 hist.add(cs_node, "prov:used", iri(self.version_iri(rid, version)))
             if derived_from:
                 hist.add(cs_node, "cs:retourA", iri(self.version_iri(rid, derived_from)))
+            if hide_history:
+                hist.add(cs_node, "cs:masqueAvant", True)
             if rewrite:
                 v = iri(self.version_iri(rid, new_version))
                 hist.a(v, "prov:Entity")
@@ -583,9 +588,11 @@ class Contributions:
         user_label: str,
         hide_name: bool = False,
         seen: int | None = None,
+        hide_history: bool = False,
     ) -> int:
         """A new version; ``hide_name``: the contributor's name is no longer shown (a name that should not
-        be public: the resource is then credited as an anonymous proposal is)."""
+        be public: the resource is then credited as an anonymous proposal is); ``hide_history``: the
+        earlier versions, holding what this one took out, leave the public history."""
         return self._change(
             rid,
             user,
@@ -595,6 +602,7 @@ class Contributions:
             rewrite=True,
             content=content,
             hide_name=hide_name,
+            hide_history=hide_history,
             seen=seen,
         )
 
@@ -680,14 +688,16 @@ class Contributions:
 
     def history(self, rid: str) -> list[ChangeSet]:
         rows = self.store.select(
-            f"""SELECT ?n ?action ?at ?agent ?label ?apres ?avant ?gen ?motif ?retour WHERE {{ GRAPH ?h {{
+            f"""SELECT ?n ?action ?at ?agent ?label ?apres ?avant ?gen ?motif ?retour ?masque WHERE {{
+              GRAPH ?h {{
               ?c <{CS}numero> ?n ; <{CS}action> ?action ; <{PROV}endedAtTime> ?at ;
                  <{PROV}wasAssociatedWith> ?agent ; <{CS}etatApres> ?apres .
               OPTIONAL {{ ?agent <{RDFS}label> ?label }}
               OPTIONAL {{ ?c <{CS}etatAvant> ?avant }}
               OPTIONAL {{ ?c <{PROV}generated> ?gen }}
               OPTIONAL {{ ?c <{CS}motif> ?motif }}
-              OPTIONAL {{ ?c <{CS}retourA> ?retour }} }} }} ORDER BY ?n""",
+              OPTIONAL {{ ?c <{CS}retourA> ?retour }}
+              OPTIONAL {{ ?c <{CS}masqueAvant> ?masque }} }} }} ORDER BY ?n""",
             {"h": ox.NamedNode(self.history_graph(rid))},
             public=False,
         )
@@ -702,6 +712,7 @@ class Contributions:
                 version=int(r["gen"].value.rsplit("/", 1)[-1]) if "gen" in r else None,
                 reason=r["motif"].value if "motif" in r else None,
                 derived_from=int(r["retour"].value.rsplit("/", 1)[-1]) if "retour" in r else None,
+                hides_earlier="masque" in r,
             )
             # One row per change set, even where stores written before 2026-12 gave an agent several labels.
             for r in {r["n"].value: r for r in rows}.values()

@@ -899,6 +899,34 @@ def test_a_moderator_writing_from_a_page_another_changed_since_is_refused_not_ov
         assert httpx.post(api, json={"version": 4}, headers=robot, timeout=60).json()["etat"] == "supprimee"
 
 
+def test_an_edit_taking_a_name_out_can_hide_the_earlier_versions_from_the_public_history(client, app, store):
+    """A name published, then taken out by a moderator: the public history (page and twins) starts at that
+    edit and says so; SPARQL and the dumps never held the old versions; moderators still see them all."""
+    named = "Un guide écrit avec Sophie Bernard, animatrice du réseau."
+    rid = pending_id(app, propose(client, resume=named).headers["location"])
+    login(client, app)
+    assert moderate(client, rid, action="accepter").status_code == 303
+    public = TestClient(app)
+    assert "Sophie Bernard" in public.get(f"/ressources/{rid}/historique").text
+    assert "masquer les versions précédentes de l'historique public" in client.get(f"/moderation/{rid}").text
+    cleaned = form_data(resume="Un guide écrit avec l'animatrice du réseau.")
+    r = moderate(client, rid, action="enregistrer", masquer_historique="on", **cleaned)
+    assert r.status_code == 303
+    for suffix in ("", ".json", ".ttl", ".nt"):
+        assert "Sophie Bernard" not in public.get(f"/ressources/{rid}/historique{suffix}").text, suffix
+    page = public.get(f"/ressources/{rid}/historique").text
+    assert "Versions antérieures masquées par la modération." in page and "Version 2" not in page
+    shown = public.get(f"/ressources/{rid}/historique.json").json()
+    assert shown["versions_anterieures_masquees"] is True
+    assert [h["version"] for h in shown["historique"]] == [3]
+    query = 'ASK { GRAPH ?g { ?s ?p ?o FILTER(CONTAINS(STR(?o), "Sophie Bernard")) } }'
+    assert public.get("/sparql", params={"query": query}).json()["boolean"] is False
+    assert "Sophie Bernard" not in public_text(store)
+    # Nothing is lost: moderators see every version, and the private record keeps them.
+    assert "Sophie Bernard" in client.get(f"/ressources/{rid}/historique").text
+    assert "Sophie Bernard" in str(Contributions(store, b"").version_content(rid, 2))
+
+
 def test_the_follow_up_page_shows_every_field_given_and_why_contact_details_went_at_every_visit(client):
     """The audiences were stored but never shown; the removed contact details were explained only on the
     visit right after proposing."""
