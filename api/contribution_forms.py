@@ -218,6 +218,14 @@ def follow(request: Request, token: str) -> HTMLResponse:
     return response
 
 
+@router.post("/suivi/{token}", response_class=HTMLResponse)
+async def withdraw_by_token(request: Request, token: str) -> Response:
+    """The follow-up address proves the proposal is theirs, as it does to read it."""
+    m = shared.contributions_of(request)
+    await _withdraw(request, m, await run_in_threadpool(m.by_token, token))
+    return RedirectResponse(f"/suivi/{token}", status_code=303)
+
+
 @router.get("/mes-propositions", response_class=HTMLResponse)
 def my_proposals(request: Request) -> Response:
     """What the signed-in person proposed, in any state: the follow-up pages of an account."""
@@ -237,6 +245,28 @@ def my_proposal(request: Request, rid: str) -> Response:
         return sign_in_redirect(request)
     m = shared.contributions_of(request)
     return _follow_page(request, m, rid if m.owns(user.username, rid) else None)
+
+
+@router.post("/mes-propositions/{rid}", response_class=HTMLResponse)
+async def withdraw_mine(request: Request, rid: str) -> Response:
+    user = current_user(request)
+    if user is None:
+        return sign_in_redirect(request)
+    m = shared.contributions_of(request)
+    await _withdraw(request, m, rid if await run_in_threadpool(m.owns, user.username, rid) else None)
+    return RedirectResponse(f"/mes-propositions/{rid}", status_code=303)
+
+
+async def _withdraw(request: Request, m: model.Contributions, rid: str | None) -> None:
+    """Withdrawn while pending only (a decision made is the moderators'); another's is a 404."""
+    form = await request.form()
+    shared.state(request).csrf.check(request, form.get(CSRF_FIELD))
+    if rid is None:
+        raise HTTPException(404, translator(language(request))("follow_unknown"))
+    try:
+        await run_in_threadpool(m.withdraw, rid)
+    except model.ContributionError as e:
+        raise HTTPException(409, str(e).capitalize() + ".") from None
 
 
 def _follow_page(request: Request, m: model.Contributions, rid: str | None) -> HTMLResponse:

@@ -597,6 +597,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "moderators_only": ("Réservé aux modérateurs.", "For moderators only."),
     "follow_unknown": ("Lien de suivi inconnu.", "Unknown tracking link."),
+    "withdraw": ("Retirer ma proposition", "Withdraw my proposal"),
+    "withdraw_help": (
+        "Tant qu'elle est en attente : elle ne sera pas publiée.",
+        "While it is pending: it will not be published.",
+    ),
     "file_unknown": ("Fichier inconnu.", "Unknown file."),
     "resource_unknown": ("Ressource inconnue.", "Unknown resource."),
     # A proposal's errors, by field (api/contributions.py validate, api/uploads.py check)

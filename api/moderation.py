@@ -516,11 +516,14 @@ RID = Path(description="…/id/ressource/<rid>", json_schema_extra={"pattern": f
 @router.post(
     "/api/contributions/{rid}/{action}",
     summary="Accepter, rejeter, traiter, supprimer ou restaurer une ressource",
-    description="Réservé à la modération. rejeter demande un motif (montré au contributeur), supprimer "
+    description="Réservé à la modération, sauf supprimer (voir plus bas). rejeter demande un motif "
+    "(montré au contributeur), supprimer "
     "et traiter l'acceptent. traiter clôt un signalement (une proposition dont le lien est une page de la "
     "plateforme, que accepter refuse) sans rien publier. restaurer remet la ressource dans l'état d'avant "
     "sa suppression, son rejet ou son traitement : publiée "
-    "seulement si elle l'était, sinon en attente.",
+    "seulement si elle l'était, sinon en attente. supprimer est aussi ouvert à la personne qui a proposé "
+    "(son compte), tant que sa proposition est en attente : « retirée par son auteur » (le corps est "
+    "alors ignoré).",
     responses={
         200: {
             "description": "Fait : l'état de la ressource",
@@ -574,10 +577,19 @@ async def api_moderate(
     request: Request, rid: str = RID, action: str = Path(json_schema_extra={"enum": list(DECISIONS)})
 ) -> JSONResponse:
     """``accepter``, ``rejeter`` (body {"motif": …}), ``traiter``, ``supprimer``, ``restaurer``: moderators
-    only."""
+    only, but for a contributor's ``supprimer`` of their own proposal (a withdrawal)."""
     shared.api_guard(request)
-    user = moderator(request)
     m = shared.contributions_of(request)
+    user = current_user(request)
+    if action == "supprimer" and user is not None and not user.is_moderator:  # one's own, withdrawn
+        if not await run_in_threadpool(m.owns, user.username, rid):
+            raise HTTPException(404, "Ressource inconnue.")
+        try:
+            await run_in_threadpool(m.withdraw, rid)
+        except ContributionError as e:
+            raise _refused(e) from None
+        return JSONResponse({"id": rid, "etat": model.DELETED})
+    user = moderator(request)
     # The same rule for every decision: no body is an empty reason; a body is JSON.
     body = await shared.json_body(request, ["motif", "version"]) if await request.body() else {}
     reason = str(body.get("motif", "")).strip()

@@ -65,6 +65,7 @@ ACTION_LABELS = {
     "retour": "Retour à une version antérieure",
 }
 ANONYMOUS_LABEL = "Contributeur·rice du réseau"
+WITHDRAWN = "retirée par son auteur"  # the reason of a deletion the contributor made
 
 # Predicates of the content whose objects are IRIs chosen in lists: field name → predicate.
 LINK_FIELDS = {
@@ -645,6 +646,15 @@ class Contributions:
     ) -> int:
         states = (ACCEPTED, PENDING)
         return self._change(rid, user, user_label, "suppression", states, DELETED, reason=reason, seen=seen)
+
+    def withdraw(self, rid: str) -> int:
+        """The contributor takes their pending proposal back: a deletion under the proposal's own
+        attribution (never an account's name they chose not to show), restorable as any other."""
+        st = self._state(rid)
+        if st is None:
+            raise UnknownContribution(f"ressource inconnue : {rid}")
+        agent, label, _ = self._attribution(rid, self.version_content(rid, st[1]))
+        return self._commit(rid, "suppression", agent, label, (PENDING,), DELETED, reason=WITHDRAWN)
 
     def restore(self, rid: str, user: str, user_label: str, seen: int | None = None) -> int:
         """Deleted, rejected or closed → the state it had before, with the content it had: only a resource

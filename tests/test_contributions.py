@@ -927,6 +927,48 @@ def test_an_edit_taking_a_name_out_can_hide_the_earlier_versions_from_the_public
     assert "Sophie Bernard" in str(Contributions(store, b"").version_content(rid, 2))
 
 
+def test_a_contributor_withdraws_their_own_pending_proposal_and_no_one_else_s(client, app, store):
+    """By the JSON API, the follow-up address or their account's page, while pending: a deletion whose
+    reason says so, under the proposal's own attribution; another account's is a 404, a decided one a 409."""
+    users = app.state.accounts
+    for name in ("alice", "bob"):
+        users.add(name, "un-mot-de-passe-long", "contributeur", f"{name.title()} Secrète")
+    alice = {"Authorization": f"Bearer {users.new_token('alice')}"}
+    bob = {"Authorization": f"Bearer {users.new_token('bob')}"}
+    body = {**form_data(), "territoires": []}
+    mine = client.post("/api/contributions", json=body, headers=alice).json()["id"]
+    api = f"/api/contributions/{mine}/supprimer"
+    assert client.post(api, headers=bob).status_code == 404
+    r = client.post(api, headers=alice)
+    assert r.status_code == 200 and r.json() == {"id": mine, "etat": "supprimee"}, r.text
+    last = Contributions(store, b"").history(mine)[-1]
+    assert (last.action, last.state_before, last.reason) == (
+        "suppression",
+        "en-attente",
+        "retirée par son auteur",
+    )
+    assert last.agent_label == model.ANONYMOUS_LABEL  # the name alice did not choose to show, never
+    assert client.post(api, headers=alice).status_code == 409
+    # The follow-up address, without an account.
+    suivi = propose(client).headers["location"].split("?")[0]
+    page = client.get(suivi).text
+    assert "Retirer ma proposition" in page
+    r = client.post(suivi, data={"csrf_token": csrf_of(page)})
+    assert (
+        r.status_code == 200 and "retirée par son auteur" in r.text and "Retirer ma proposition" not in r.text
+    )
+    assert client.post(suivi, data={"csrf_token": csrf_of(page)}).status_code == 409
+    # An account's page: its own proposal, not another's.
+    theirs = client.post("/api/contributions", json=body, headers=bob).json()["id"]
+    mine = client.post("/api/contributions", json=body, headers=alice).json()["id"]
+    login(client, app, "alice", "contributeur")
+    page = client.get(f"/mes-propositions/{mine}").text
+    assert client.post(f"/mes-propositions/{theirs}", data={"csrf_token": csrf_of(page)}).status_code == 404
+    assert Contributions(store, b"").record(theirs).state == "en-attente"
+    r = client.post(f"/mes-propositions/{mine}", data={"csrf_token": csrf_of(page)}, follow_redirects=False)
+    assert r.status_code == 303 and Contributions(store, b"").record(mine).state == "supprimee"
+
+
 def test_the_follow_up_page_shows_every_field_given_and_why_contact_details_went_at_every_visit(client):
     """The audiences were stored but never shown; the removed contact details were explained only on the
     visit right after proposing."""
