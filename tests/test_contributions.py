@@ -908,7 +908,7 @@ def test_an_edit_taking_a_name_out_can_hide_the_earlier_versions_from_the_public
     assert moderate(client, rid, action="accepter").status_code == 303
     public = TestClient(app)
     assert "Sophie Bernard" in public.get(f"/ressources/{rid}/historique").text
-    assert "masquer les versions précédentes de l'historique public" in client.get(f"/moderation/{rid}").text
+    assert 'name="masquer_historique"' in client.get(f"/moderation/{rid}").text
     cleaned = form_data(resume="Un guide écrit avec l'animatrice du réseau.")
     r = moderate(client, rid, action="enregistrer", masquer_historique="on", **cleaned)
     assert r.status_code == 303
