@@ -52,7 +52,7 @@ lint: $(VENV)/.installed-dev
 TEST_PROCESSES ?= 2
 
 test: $(VENV)/.installed-dev system-deps lint
-	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --durations=25
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
 	$(BIN)/pip install -q -e ".[dev,bench]"
