@@ -26,7 +26,7 @@ from typing import NamedTuple
 import pyoxigraph as ox
 
 from graph.contact import scrub
-from graph.namespaces import CS, DCTERMS, PROV, RDFS, SCHEMA, VOID, XSD, Minter, slugify
+from graph.namespaces import CS, DCTERMS, PROV, RDFS, SCHEMA, VOID, XSD, Minter, title_slug
 from graph.sparql_text import values
 from graph.store import GraphMeta, Store
 from graph.terms import Triples, iri
@@ -551,7 +551,7 @@ class Contributions:
         any edit of the title: an email address or a phone number typed in it never reaches the IRI, nor do
         markup tags (« <b>Queyras</b> » gives « queyras »; the title keeps them, shown escaped)."""
         words = re.sub(r"</?[A-Za-z][^<>]*>", " ", scrub(title, "", ""))
-        return f"{slugify(words, 60)}-{secrets.token_hex(3)}"
+        return f"{title_slug(words)}-{secrets.token_hex(3)}"
 
     def propose(self, content: Content, contributor: Contributor, rid: str | None = None) -> tuple[str, str]:
         """A new pending resource → (id, private tracking token)."""

@@ -53,12 +53,23 @@ def slugify(text: str, max_length: int = 80) -> str:
     return former_slugify(text.translate(LIGATURES), max_length)
 
 
-def former_slugify(text: str, max_length: int = 80) -> str:
+def former_slugify(text: str, max_length: int = 80, empty: str = "sans-titre") -> str:
     """The slug as minted before ligatures were spelled out ('Cœur' -> 'cur'): a loader states that the
     IRI it mints now replaces (dcterms:replaces) that one, so links to the former IRI keep working."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:max_length].rstrip("-") or "sans-titre"
+    return slug[:max_length].rstrip("-") or empty
+
+
+def title_slug(text: str, max_length: int = 80) -> str:
+    """A new IRI's slug from a title, cut between the title's words (« 15/01/2027 » whole, never « 15-0 »):
+    an identifier people read and copy. :func:`slugify` cuts anywhere, and the IRIs it minted stay so."""
+    slug = ""
+    for word in filter(None, (former_slugify(w.translate(LIGATURES), max_length, "") for w in text.split())):
+        if slug and len(slug) + 1 + len(word) > max_length:
+            break
+        slug = f"{slug}-{word}" if slug else word
+    return slug or "sans-titre"
 
 
 class Minter:

@@ -166,6 +166,18 @@ def test_markup_tags_are_not_words_of_the_iri():
     assert re.fullmatch(r"carte-des-alert-1-tiers-lieux-queyras-3-km-[0-9a-f]{6}", rid), rid
 
 
+def test_the_iri_keeps_a_date_whole_and_is_cut_between_words():
+    """People read and copy the IRI: « 15/01/2027 » is « 15-01-2027 » in it, never cut to « 15-0 »."""
+    rid = Contributions.new_id("Permanence France Services itinérante à Abriès-Ristolas 15/01/2027")
+    assert re.fullmatch(
+        r"permanence-france-services-itinerante-a-abries-ristolas-15-01-2027-[0-9a-f]{6}", rid
+    )
+    long = Contributions.new_id(
+        "Permanence France Services itinérante à Abriès-Ristolas, le 15/01/2027 de 9 h à 12 h"
+    )
+    assert re.fullmatch(r"permanence-[a-z0-9-]*-15-01-2027-de-9-h-a-[0-9a-f]{6}", long), long
+
+
 def test_summaries_published_with_cr_lf_converge_to_line_feeds(model: Contributions):
     """Until 2026-12 a browser's CR LF reached the public graph as sent: the next start ends each line of
     a published summary with a line feed, its language kept; the version graphs stay as written."""
