@@ -4,6 +4,7 @@ or the JSON API (``api/contribution_forms.py``) or a moderator's edit (``api/mod
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import re
@@ -21,7 +22,7 @@ from starlette.datastructures import FormData
 
 from api import accounts
 from api.accounts import current_user
-from api.i18n import LANGS, language, listed, translator
+from api.i18n import LANGS, PARIS, date_text, language, listed, translator
 from api.pages import local_path, render
 from api.public_http import unsafe_text
 from api.uploads import Upload, UploadError, check, save
@@ -51,6 +52,9 @@ FIELDS = {
     "territoires": "territories",
     "projets": "projects",
     "organisations": "organisations",
+    "debut": "start",  # an event's; the form sends its date and time apart (posted)
+    "fin": "end",
+    "lieu": "place",
 }
 # Form field → its list in choices(); those too long to list in an error are named by where to browse them.
 CHOSEN = {
@@ -64,8 +68,15 @@ CHOSEN = {
 BROWSED = {"projets": "/projets", "organisations": "/acteurs"}
 SCHEMES = {"kinds": "type-ressource", "themes": "theme", "publics": "public"}  # lists labelled per language
 # Content's texts a person writes that are published: never with an e-mail address or a phone number in them.
-PUBLIC_TEXTS = ("title", "summary")
-LIMITS = {"titre": (3, 200), "resume": (10, 5000), "nom": (0, 120), "courriel": (0, 254), "url": (0, 2000)}
+PUBLIC_TEXTS = ("title", "summary", "place")
+LIMITS = {
+    "titre": (3, 200),
+    "resume": (10, 5000),
+    "lieu": (0, 300),
+    "nom": (0, 120),
+    "courriel": (0, 254),
+    "url": (0, 2000),
+}
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 SHACL_FIELDS = {
     RDFS + "label": "titre",
@@ -76,6 +87,9 @@ SHACL_FIELDS = {
     SCHEMA + "url": "url",
     DCTERMS + "license": "licence",
     SCHEMA + "associatedMedia": "fichier",
+    SCHEMA + "startDate": "debut",
+    SCHEMA + "endDate": "fin",
+    SCHEMA + "location": "lieu",
     **{LINK_FIELDS[a]: name for name, a in FIELDS.items() if a in LINK_FIELDS},
 }
 
@@ -394,6 +408,12 @@ def posted(values: Callable[[str], list[str]]) -> tuple[Content, Contributor]:
     def one(name: str) -> str:
         return next(iter(sent(name)), "")
 
+    def when(day: str, time: str) -> str:
+        return f"{day.strip()}T{time.strip()}" if time.strip() else day.strip()
+
+    end_time = one("heure_fin")
+    end_day = one("date_fin") or (one("date_debut") if end_time.strip() else "")  # the same day's
+
     lists = {
         FIELDS[name]: [v for v in sent(name) if v.strip()]
         for name in ("themes", "publics", "projets", "organisations")
@@ -405,6 +425,9 @@ def posted(values: Callable[[str], list[str]]) -> tuple[Content, Contributor]:
         url=one("url"),
         license=one("licence") or model.DEFAULT_LICENSE,
         territories=[line for v in sent("territoires") for line in v.splitlines() if line.strip()],
+        start=one("debut") or when(one("date_debut"), one("heure_debut")),
+        end=one("fin") or when(end_day, end_time),
+        place=one("lieu"),
         **lists,
     )
     contributor = Contributor(one("nom"), one("courriel"), one("nom_public") in ("on", "1", "true"))
@@ -432,7 +455,7 @@ def validate(
         errors.setdefault(name, []).extend(messages)
 
     url = (content.url or "").strip()
-    texts = {"titre": content.title, "resume": content.summary, "url": url}
+    texts = {"titre": content.title, "resume": content.summary, "url": url, "lieu": content.place}
     texts |= {"nom": contributor.name, "courriel": contributor.email}
     for name, (low, high) in LIMITS.items():
         value = texts[name].strip()
@@ -490,7 +513,20 @@ def validate(
         checked = check(*upload, state(request).settings.upload_max_bytes) if upload else None
     except UploadError as e:
         err("fichier", t(e.key, **e.values))
-    if not url and not upload and not content.file and "fichier" not in errors:
+    event = picked.get("kind", "").endswith("/" + model.EVENT)
+    if not event:  # only an event is dated and placed
+        content = replace(content, start="", end="", place="")
+    start, end = event_date(content.start), event_date(content.end)
+    if event:
+        if not content.start.split("T")[0]:
+            err("debut", t("err_start_required"))
+        elif start is None:
+            err("debut", t("err_date", value=content.start))
+        if end is None:
+            err("fin", t("err_date", value=content.end))
+        elif start and end and _before(end, start):
+            err("fin", t("err_end_before_start", end=date_text(end, lang), start=date_text(start, lang)))
+    elif not url and not upload and not content.file and "fichier" not in errors:
         err("url", t("err_link_or_file"))  # both fields are where it is fixed
         err("fichier", t("err_link_or_file"))
     if errors:
@@ -500,10 +536,40 @@ def validate(
         **{name: scrub(getattr(content, name).strip()) for name in PUBLIC_TEXTS},
         url=url or None,
         territories=territories,
+        start=start or "",
+        end=end or "",
         **(picked | {"kind": picked["kind"].rsplit("/", 1)[-1]}),
     )
     errors = {} if report else shacl_errors(request, clean, lang)  # the shapes are what is published
     return (None if errors else clean), errors, checked
+
+
+FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def event_date(value: str) -> str | None:
+    """An event's date (ISO or JJ/MM/AAAA, a time after a « T » or a space) as stored: xsd:date, or
+    xsd:dateTime at Paris's time with its offset, as a visitor reads it and a calendar needs it; "" if
+    none, None if unreadable. A time without an offset is Paris's (the form's)."""
+    text = value.strip()
+    if m := FRENCH_DATE.match(text):
+        text = f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}{text[m.end() :]}"
+    try:
+        if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
+            return dt.date.fromisoformat(text).isoformat()
+        if not re.fullmatch(r"\d{4}-\d\d-\d\d[T ]\d\d?:\d\d\S*", text):
+            return None if text else ""
+        at = dt.datetime.fromisoformat(text if text[11:13].isdigit() else f"{text[:11]}0{text[11:]}")
+    except ValueError:
+        return None
+    return (at.astimezone(PARIS) if at.tzinfo else at.replace(tzinfo=PARIS)).isoformat(timespec="seconds")
+
+
+def _before(end: str, start: str) -> bool:
+    """Whether ``end`` is before ``start``: by their times if both have one, else by their days."""
+    if "T" in end and "T" in start:
+        return dt.datetime.fromisoformat(end) < dt.datetime.fromisoformat(start)
+    return end[:10] < start[:10]
 
 
 def holds_contact(content: Content, contributor: Contributor) -> bool:

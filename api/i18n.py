@@ -474,6 +474,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "current_file": ("Fichier actuel", "Current file"),
     "remove_file": ("retirer ce fichier", "remove this file"),
+    "event_fields": ("Pour un événement", "For an event"),
+    "help_event": (
+        "Seulement si le type est « Événement » : la date de début est alors obligatoire ; une heure de fin "
+        "sans date de fin est celle du même jour. Heure de Paris.",
+        "Only if the kind is “Event”: the start date is then required; an end time with no end date is the "
+        "same day's. Paris time.",
+    ),
+    "date_debut": ("Date de début", "Start date"),
+    "heure_debut": ("Heure de début", "Start time"),
+    "date_fin": ("Date de fin", "End date"),
+    "heure_fin": ("Heure de fin", "End time"),
     "help_territoires": (
         "Un territoire par ligne : nom de commune, d'intercommunalité, de département ou de région (par ex. "
         "« Chambéry » ou « Savoie »). Précisez le code en cas d'homonymie, par ex. « Saint-Martin [commune "
@@ -670,6 +681,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Indiquez une adresse électronique valide (elle ne sera jamais publiée).",
         "Give a valid email address (it will never be published).",
     ),
+    "err_start_required": (
+        "Un événement a une date de début.",
+        "An event has a start date.",
+    ),
+    "err_date": (
+        "Date illisible : « {value} ». Écrivez la date JJ/MM/AAAA ou AAAA-MM-JJ, l'heure HH:MM.",
+        "Unreadable date: “{value}”. Write the date DD/MM/YYYY or YYYY-MM-DD, the time HH:MM.",
+    ),
+    "err_end_before_start": (
+        "La fin ({end}) est avant le début ({start}).",
+        "The end ({end}) is before the start ({start}).",
+    ),
     "err_link_or_file": (
         "Donnez un lien vers la ressource ou joignez un fichier.",
         "Give a link to the resource or attach a file.",
@@ -729,6 +752,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field_projets": ("Projets liés", "Related projects"),
     "field_organisations": ("Organisations liées", "Related organisations"),
     "field_licence": ("Licence", "Licence"),
+    "field_debut": ("Début", "Start"),
+    "field_fin": ("Fin", "End"),
+    "field_lieu": ("Lieu (salle, adresse)", "Place (room, address)"),
     "field_nom": ("Nom ou pseudonyme", "Name or pseudonym"),
     "field_courriel": ("Adresse électronique", "Email address"),
     "field_motif": ("Motif", "Reason"),

@@ -328,6 +328,9 @@ PREDICATE_LABELS = {
     DCTERMS + "relation": "field_projet",
     SCHEMA + "mentions": "field_organisation",
     SCHEMA + "associatedMedia": "field_fichier",
+    SCHEMA + "startDate": "field_debut",
+    SCHEMA + "endDate": "field_fin",
+    SCHEMA + "location": "field_lieu",
     PROV + "wasAttributedTo": "field_proposed_by",
 }
 

@@ -67,6 +67,8 @@ ACTION_LABELS = {
 ANONYMOUS_LABEL = "Contributeur·rice du réseau"
 WITHDRAWN = "retirée par son auteur"  # the reason of a deletion the contributor made
 
+# The kind whose resource is an event (schema:Event, dated and placed): in /evenements, not /ressources.
+EVENT = "evenement"
 # Predicates of the content whose objects are IRIs chosen in lists: field name → predicate.
 LINK_FIELDS = {
     "themes": DCTERMS + "subject",
@@ -118,6 +120,11 @@ class Content:
     projects: list[str] = field(default_factory=list)
     organisations: list[str] = field(default_factory=list)
     file: StoredFile | None = None
+    # An event's (kind EVENT): xsd:date or xsd:dateTime lexical forms at Paris's time and offset, as sent
+    # until checked; the place as written (a venue, an address), published.
+    start: str = ""
+    end: str = ""
+    place: str = ""
 
 
 @dataclass
@@ -193,6 +200,13 @@ def _dt(value: str) -> ox.Literal:
     return ox.Literal(value, datatype=ox.NamedNode(XSD + "dateTime"))
 
 
+def _date(value: str) -> ox.Literal | None:
+    """An event's date as the loaders write one: xsd:date, or xsd:dateTime with its time."""
+    if not value:
+        return None
+    return _dt(value) if "T" in value else ox.Literal(value, datatype=ox.NamedNode(XSD + "date"))
+
+
 def _data(graph: str, triples: list[ox.Triple]) -> str:
     body = " .\n".join(str(t) for t in triples)
     return f"GRAPH <{graph}> {{ {body} }}\n" if triples else ""
@@ -263,7 +277,7 @@ class Contributions:
     ) -> list[ox.Triple]:
         s = iri(self.iri(rid))
         t = Triples()
-        t.a(s, "schema:CreativeWork")
+        t.a(s, "schema:Event" if c.kind == EVENT else "schema:CreativeWork")
         t.label(s, c.title)
         t.add(s, "schema:name", c.title, "fr")
         t.add(s, "schema:description", c.summary, "fr")
@@ -271,6 +285,9 @@ class Contributions:
         t.add(s, "dcterms:license", iri(c.license) if c.license else None)
         if c.url:
             t.add(s, "schema:url", iri(c.url))  # an IRI, as in every other graph
+        t.add(s, "schema:startDate", _date(c.start))
+        t.add(s, "schema:endDate", _date(c.end))
+        t.add(s, "schema:location", c.place)
         for name, predicate in LINK_FIELDS.items():
             for value in getattr(c, name):
                 t.add(s, predicate, iri(value))
@@ -309,6 +326,9 @@ class Contributions:
             kind=(one(DCTERMS + "type") or kind_prefix).removeprefix(kind_prefix),
             url=one(SCHEMA + "url"),
             license=one(DCTERMS + "license") or "",
+            start=one(SCHEMA + "startDate") or "",
+            end=one(SCHEMA + "endDate") or "",
+            place=one(SCHEMA + "location") or "",
         )
         for name, predicate in LINK_FIELDS.items():
             setattr(c, name, sorted(o.value for o in by_p.get(predicate, [])))
