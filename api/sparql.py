@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, quote
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
@@ -130,7 +130,11 @@ def _cors(request: Request) -> dict[str, str]:
 
 
 def _problem(request: Request, p: Refused | conneg.FormatError) -> Response:
-    return PlainTextResponse(f"{p}\n", p.status, {**_cors(request), **p.headers})
+    cors = _cors(request)
+    headers = {**cors, **p.headers, "Vary": "Accept, Origin" if "Vary" in cors else "Accept"}
+    if _negotiated(request.headers.get("accept"), formats.PROBLEMS) in (None, formats.TEXT):
+        return PlainTextResponse(f"{p}\n", p.status, headers)
+    return JSONResponse({"detail": str(p)}, p.status, headers)
 
 
 def _endpoint(request: Request) -> str:

@@ -64,6 +64,7 @@ def _results(name: str, fmt: ox.QueryResultsFormat, *aliases: str) -> Format:
 HTML = Format("html", "text/html", "html", "HTML", aliases=("application/xhtml+xml",))
 JSON = Format("json", "application/json", "json", "JSON")
 XML = Format("xml", "application/xml", "xml", "XML", aliases=("text/xml",))
+TEXT = Format("text", "text/plain", "txt", "Text")
 # SPARQLWrapper's N3 mode asks for n3: Turtle is N3's RDF subset.
 TURTLE = _rdf("turtle", ox.RdfFormat.TURTLE, "n3", "text/n3", "application/x-turtle")
 JSONLD = _rdf("jsonld", ox.RdfFormat.JSON_LD, "json-ld", "json", "application/json")
@@ -83,6 +84,9 @@ RDF = (TURTLE, JSONLD, NTRIPLES, RDFXML, NQUADS, TRIG)  # what the loaders read 
 DESCRIPTION = (TURTLE, JSONLD, NTRIPLES, RDFXML)  # a description of something, as data
 RESULTS = (SPARQL_JSON, SPARQL_XML, CSV, TSV)  # SELECT and ASK answers
 ROWS = (JSON, SPARQL_JSON, CSV, TSV, EXCEL)  # named queries' pages of rows
+# An error's message: plain text, or ``{"detail": …}`` to a client that takes JSON first (a script's
+# ``await r.json()``); text on a tie, as ``*/*``.
+PROBLEMS = (TEXT, JSON, SPARQL_JSON, JSONLD)
 # Files a spreadsheet opens, where no one sees a Link header: a named query gives its whole answer in one
 # (up to the ``list_rows`` cap, as the lists' twins), not a first page of 100 rows.
 FILES = (CSV, TSV, EXCEL)

@@ -403,9 +403,34 @@ def test_service_lookalikes_accepted(server: Server, text: str) -> None:
 
 
 def test_malformed_query_gets_parser_message(server: Server) -> None:
-    status, headers, body = query(server, "SELECT * WHERE { ?s ?p }")
+    status, headers, body = query(server, "SELECT * WHERE { ?s ?p }", accept="*/*")
     assert status == 400 and headers["content-type"].startswith("text/plain")
     assert b"1:" in body and b"expected" in body, body
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type", "params", "status", "said"),
+    [
+        ("application/sparql-results+json", "application/sparql-query", "", 400, "invalid SPARQL: unknown"),
+        ("application/json", "application/sparql-query", "?timeout=abc", 400, "timeout='abc' is not a"),
+        ("application/ld+json", "text/plain", "", 415, "unsupported Content-Type text/plain: use"),
+    ],
+)
+def test_errors_are_json_to_a_client_that_takes_json(
+    server: Server, accept: str, content_type: str, params: str, status: int, said: str
+) -> None:
+    """A map app's ``await r.json()`` threw on the text an error was; a client taking text still gets it."""
+    body = b"SELEC * WHERE {"
+    got, headers, answer = request(
+        "POST", server.sparql + params, body, {"Content-Type": content_type, "Accept": accept}
+    )
+    assert (got, headers["content-type"]) == (status, "application/json"), answer
+    assert json.loads(answer)["detail"].startswith(said) and "Accept" in headers["vary"]
+    for text_client in ("text/csv", "*/*", "text/plain, application/json;q=0.5"):
+        headers = {"Content-Type": content_type, "Accept": text_client}
+        got, headers, answer = request("POST", server.sparql + params, body, headers)
+        assert (got, answer.decode()[: len(said)]) == (status, said), answer
+        assert headers["content-type"].startswith("text/plain")
 
 
 def test_an_undeclared_prefix_is_named_with_the_line_to_add(server: Server) -> None:
@@ -413,7 +438,7 @@ def test_an_undeclared_prefix_is_named_with_the_line_to_add(server: Server) -> N
     the engine's « expected one of Prefix not found, ['%'], ['-' | … »."""
     rdfs = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
     text = rdfs + "SELECT ?p WHERE {\n  ?p a schema:Project ; ex:x rdfs:y }"
-    status, _, body = query(server, text)
+    status, _, body = query(server, text, accept="text/plain")
     assert status == 400 and body.decode() == (
         "invalid SPARQL: prefix schema: (at 3:8) is not declared: add PREFIX schema: <http://schema.org/>; "
         "prefix ex: (at 3:25) is not declared: add PREFIX ex: <its namespace IRI>\n"
@@ -421,6 +446,9 @@ def test_an_undeclared_prefix_is_named_with_the_line_to_add(server: Server) -> N
     sw = SPARQLWrapper(server.sparql)
     sw.setQuery(text)
     with pytest.raises(QueryBadFormed, match="add PREFIX schema: <http://schema.org/>"):
+        sw.query()
+    sw.setReturnFormat(JSON)  # its message now a JSON problem's detail
+    with pytest.raises(QueryBadFormed, match='"detail":"invalid SPARQL: prefix schema:'):
         sw.query()
     status, _, body = query(server, "PREFIX schema: <http://schema.org/>\n" + text.replace("ex:x", "a"))
     assert status == 200, body
@@ -442,7 +470,7 @@ def test_a_query_that_opens_with_no_query_form_is_told_which_word_and_where(
     server: Server, text: str, said: str
 ) -> None:
     """The engine guesses past the word ("SELEC ?s": "error at 1:10: expected CONSTRUCT")."""
-    status, _, body = query(server, text)
+    status, _, body = query(server, text, accept="text/plain")
     assert status == 400 and body.decode().strip() == f"invalid SPARQL: {said}", body
 
 
