@@ -3,12 +3,14 @@ range requests (Starlette's FileResponse answers ``Range``)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from api import conneg
 from api.catalogue import licence_context
@@ -101,6 +103,13 @@ def file_view(f: dict, lang: str, stated: dict[str, str | None], contributions: 
     return {**f, "title": title, "size": file_size(f["bytes"], lang), "licences": sources}
 
 
+def _excel(path: Path) -> Iterator[bytes]:
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = csv.reader(f)
+        for chunk in formats.spreadsheet_chunks(next(rows, []), rows, formats.EXCEL):
+            yield chunk.encode()
+
+
 def file_size(size: int, lang: str) -> str:
     """Binary units, one decimal: '5,4 Mio' / '5.4 MiB'."""
     units = translator(lang)("size_units").split()
@@ -127,8 +136,16 @@ def download(request: Request, name: str) -> Response:
     path = dumps.directory / f"v{manifest['version']}" / name
     if media is None or not path.is_file():
         raise HTTPException(404, f"Pas de fichier « {name} ».")  # a page for a browser, as every 404
+    # A CSV also as a French spreadsheet opens it (as the lists offer it): converted as it is sent.
+    table = media == formats.CSV.media_type
+    asked = request.query_params.getlist("format")
+    offered = (
+        (formats.CSV, formats.EXCEL) if table else (formats.of_file((formats.JSON, *formats.RDF), path),)
+    )
+    fmt = conneg.negotiate(offered, None, asked) if asked else offered[0]
+    excel = "-excel" if fmt is formats.EXCEL else ""
     # Which version this is, and the newer one being built when there is one: no older file without a word.
-    headers = {"ETag": f'"{manifest["version"]}-{name}"', "Dataset-Version": str(manifest["version"])}
+    headers = {"ETag": f'"{manifest["version"]}-{name}{excel}"', "Dataset-Version": str(manifest["version"])}
     if pending:
         headers["Dataset-Preparing"] = str(pending)
     if etag_matches(request, headers["ETag"]) or unmodified_since(request, path.stat().st_mtime):
@@ -138,4 +155,8 @@ def download(request: Request, name: str) -> Response:
     elif media.startswith("text/"):
         media += "; charset=utf-8"
     headers["Cache-Control"] = "public, max-age=60" if known and not pending else "no-cache"
+    if fmt is formats.EXCEL:  # no Range: its bytes are made as they are sent
+        stem = name.rsplit("/", 1)[-1].removesuffix(".csv")
+        headers["Content-Disposition"] = f'attachment; filename="{formats.file_name(stem, fmt)}"'
+        return StreamingResponse(_excel(path), media_type=media, headers=headers)
     return FileResponse(path, media_type=media, filename=name.rsplit("/", 1)[-1], headers=headers)

@@ -14,10 +14,11 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -232,14 +233,25 @@ def joined(value: Any) -> Any:
 
 
 def spreadsheet_csv(header: list[str], rows: Iterable[Iterable[Any]], fmt: Format = CSV) -> str:
+    return "".join(spreadsheet_chunks(header, rows, fmt))
+
+
+def spreadsheet_chunks(
+    header: list[str], rows: Iterable[Iterable[Any]], fmt: Format = CSV, size: int = 64 * 1024
+) -> Iterator[str]:
+    """:func:`spreadsheet_csv` in pieces of about ``size`` characters, for a file converted as it is sent."""
     out = io.StringIO()
     if fmt is EXCEL:
         out.write("\ufeff")
-    delimiter = ";" if fmt is EXCEL else ","
-    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(
-        map(_excel_cells if fmt is EXCEL else spreadsheet_cells, [header, *rows])
-    )
-    return out.getvalue()
+    writer = csv.writer(out, delimiter=";" if fmt is EXCEL else ",", lineterminator="\r\n")
+    cells = _excel_cells if fmt is EXCEL else spreadsheet_cells
+    for row in itertools.chain([header], rows):
+        writer.writerow(cells(row))
+        if out.tell() >= size:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 def _excel_cells(row: Iterable[Any]) -> list[str]:

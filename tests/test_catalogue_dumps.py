@@ -406,7 +406,10 @@ def test_the_catalogue_page_says_each_contributed_resource_has_its_own_licence(
 def _licence_cells(page: str, cell: int) -> dict[str, str]:
     """A page's table rows by their first cell, each row's ``cell``-th cell, spaces collapsed."""
     rows = (row.split("<td>") for row in re.findall(r"<tr><td>(.*?)</tr>", page, re.S))
-    return {cells[0]: " ".join(cells[cell].split()).removesuffix("</td>") for cells in rows}
+    return {
+        cells[0].split("</a>")[0] + "</a>": " ".join(cells[cell].split()).removesuffix("</td>")
+        for cells in rows
+    }
 
 
 def test_the_downloads_page_names_each_graphs_licence_as_the_catalogue_does(base_iri, tmp_path, monkeypatch):
@@ -431,8 +434,7 @@ def test_the_downloads_page_names_each_graphs_licence_as_the_catalogue_does(base
             catalogue = {re.search(r"<code>(.*?)</code>", k)[1]: v for k, v in listed.items()}
             downloads = _licence_cells(httpx.get(f"{url}/telechargements?lang={lang}").text, 3)
             said = {
-                g: downloads[f'<a href="/telechargements/{name}">{name}</a></td>']
-                for name, g in files.items()
+                g: downloads[f'<a href="/telechargements/{name}">{name}</a>'] for name, g in files.items()
             }
             assert said == catalogue, lang
             assert catalogue[store.minter.graph("sous-licence")] == f'<a href="{by}">CC BY 4.0</a>'
@@ -452,9 +454,7 @@ def test_a_table_names_the_licences_of_the_graphs_its_rows_come_from(site):
     assert {f["name"] for f in tables} >= {"projets.csv", "territoires-communes.csv"}
     cells = _licence_cells(httpx.get(f"{url}/telechargements").text, 3)
     cell = {
-        name: cells[f'<a href="/telechargements/{name}">{name}</a></td>']
-        for f in files
-        for name in [f["name"]]
+        name: cells[f'<a href="/telechargements/{name}">{name}</a>'] for f in files for name in [f["name"]]
     }
     for table in tables:
         if table["name"] in ("ressources.csv", "evenements.csv", "lieux.csv") and not table["bytes"] > 10:
@@ -556,6 +556,30 @@ def test_downloads_page_files_etag_and_ranges(site):
     assert "Pas de fichier « inconnu.csv »" in lost.text  # the route's message, in a page
     lost = httpx.get(url + "/telechargements/inconnu.csv", headers={"Accept": "application/json"})
     assert "inconnu.csv" in lost.json()["detail"]
+
+
+def test_a_downloads_csv_is_offered_for_excel_as_a_lists_is(site):
+    """``?format=excel`` was ignored (the comma CSV without BOM, which a French Excel shows in one column)."""
+    url, _ = site
+    wait_for_downloads(url)
+    assert 'href="/telechargements/projets.csv?format=excel"' in httpx.get(url + "/telechargements").text
+    for name in ("projets.csv", "data-inclusion/structures.csv"):
+        plain = httpx.get(f"{url}/telechargements/{name}")
+        excel = httpx.get(f"{url}/telechargements/{name}?format=excel", headers={"Range": "bytes=0-9"})
+        assert excel.status_code == 200 and excel.content.startswith("\ufeff".encode()), name
+        rows = list(csv.reader(io.StringIO(excel.content.decode("utf-8-sig")), delimiter=";"))
+        expected = list(csv.reader(io.StringIO(plain.text)))
+        assert [[re.sub(r'^="(0\d+)"$', r"\1", c) for c in row] for row in rows] == expected, name
+        assert "accept-ranges" not in excel.headers and excel.headers["etag"] != plain.headers["etag"]
+        assert excel.headers["content-disposition"].endswith('-excel.csv"')
+        again = httpx.get(
+            f"{url}/telechargements/{name}?format=excel", headers={"If-None-Match": excel.headers["etag"]}
+        )
+        assert again.status_code == 304
+    for wrong in ("projets.csv?format=xlsx", "graphe-territoires.ttl?format=excel"):
+        refused = httpx.get(f"{url}/telechargements/{wrong}")
+        assert refused.status_code == 400 and "is not one of" in refused.text, wrong
+    assert "csv, excel" in httpx.get(f"{url}/telechargements/projets.csv?format=xlsx").text
 
 
 def test_answers_are_gzipped_for_a_client_that_takes_it_but_not_the_downloads_files(site):
