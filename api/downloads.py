@@ -132,10 +132,11 @@ def download(request: Request, name: str) -> Response:
         retry = {"Retry-After": str(dumps.retry_after())}
         return Response("Les fichiers sont en préparation.", status_code=503, headers=retry)
     # Only the names of the current build's manifest resolve: never a path of the client's making.
-    media = next((f["media"] for f in manifest["files"] if f["name"] == name), None)
+    file = next((f for f in manifest["files"] if f["name"] == name), None)
     path = dumps.directory / f"v{manifest['version']}" / name
-    if media is None or not path.is_file():
+    if file is None or not path.is_file():
         raise HTTPException(404, f"Pas de fichier « {name} ».")  # a page for a browser, as every 404
+    media = file["media"]
     # A CSV also as a French spreadsheet opens it (as the lists offer it): converted as it is sent.
     table = media == formats.CSV.media_type
     asked = request.query_params.getlist("format")
@@ -145,7 +146,9 @@ def download(request: Request, name: str) -> Response:
     fmt = conneg.negotiate(offered, None, asked) if asked else offered[0]
     excel = "-excel" if fmt is formats.EXCEL else ""
     # Which version this is, and the newer one being built when there is one: no older file without a word.
-    headers = {"ETag": f'"{manifest["version"]}-{name}{excel}"', "Dataset-Version": str(manifest["version"])}
+    # Its ETag by its bytes (a build before sha256 was recorded: by version), not the dataset's version.
+    tag = file.get("sha256") or f"{manifest['version']}-{name}"
+    headers = {"ETag": f'"{tag}{excel}"', "Dataset-Version": str(manifest["version"])}
     if pending:
         headers["Dataset-Preparing"] = str(pending)
     if etag_matches(request, headers["ETag"]) or unmodified_since(request, path.stat().st_mtime):

@@ -8,6 +8,7 @@ pointer, so a reader always sees one complete set. Only public graphs are ever d
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import math
@@ -200,6 +201,7 @@ class DumpFile:
     license: str | None = None
     triples: int | None = None
     sources: list[str] | None = None  # a table's: the graphs its rows' items come from (their licences)
+    sha256: str | None = None  # its ETag: a sync tool fetches it again only when its bytes change
 
 
 def public_counts(store: Store) -> dict[str, int]:
@@ -219,6 +221,13 @@ def _sources(store: Store, iris: list[str]) -> list[str]:
         )
         found.update(r["g"].value for r in store.select(query))
     return sorted(found)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def graph_file(store: Store, graph: str) -> str:
@@ -245,8 +254,8 @@ class Dumps:
 
     def manifest(self) -> dict | None:
         try:
-            return json.loads((self.directory / "current.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            return json.loads(_read(self.directory / "current.json") or "null")
+        except ValueError:
             return None
 
     def _stale(self) -> bool:
@@ -392,8 +401,17 @@ def _build(store: Store, directory: Path, version: int) -> dict:
         media = (formats.JSON if name.endswith(".json") else formats.CSV).media_type
         title = DATA_INCLUSION_TITLE.format(package=exchange.package, name=name)
         files.append(DumpFile(f"{DATA_INCLUSION_DIR}/{name}", title, media))
+    # A file the last build wrote with the same bytes keeps its time, its Last-Modified.
+    last = json.loads(_read(directory / "current.json") or '{"files": []}')
+    before = {f["name"]: f.get("sha256") for f in last["files"]}
     for f in files:
-        f.bytes = (tmp / f.name).stat().st_size
+        path = tmp / f.name
+        f.bytes = path.stat().st_size
+        with open(path, "rb") as written:
+            f.sha256 = hashlib.file_digest(written, "sha256").hexdigest()
+        old = directory / f"v{last.get('version')}" / f.name
+        if before.get(f.name) == f.sha256 and old.is_file():
+            os.utime(path, ns=(old.stat().st_atime_ns, old.stat().st_mtime_ns))
     manifest = {"version": version, "triples": total, "graphs": graphs, "files": [vars(f) for f in files]}
     manifest["data_inclusion"] = data_inclusion.summary(exchange)
     text = json.dumps(manifest, ensure_ascii=False)

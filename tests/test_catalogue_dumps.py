@@ -12,6 +12,7 @@ import itertools
 import json
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import httpx
@@ -648,6 +649,30 @@ def test_an_in_memory_stores_downloads_go_with_the_server(base_iri, territory_tr
         wait_for_downloads(url)
         assert [p.name for p in tmp_path.glob("communs-dumps-*/current.json")] == ["current.json"]
     assert not list(tmp_path.glob("communs-dumps-*"))
+
+
+def test_a_downloads_etag_and_last_modified_change_only_with_its_bytes(
+    base_iri, territory_triples, tmp_path, monkeypatch
+):
+    """``"8-lieux.csv"`` became ``"9-lieux.csv"`` after an unrelated write, the same bytes: sync tools
+    fetched the file again. Its ETag is its bytes' hash, its Last-Modified when they last changed."""
+    monkeypatch.setenv("COMMUNS_DUMPS_DIR", str(tmp_path / "dumps"))
+    store = pages_store(base_iri, territory_triples)
+    with serve(store, tmp_path / "app") as url:
+        first = wait_for_downloads(url)["version"]
+        names = ("territoires-communes.csv", "communs-services.nq.gz")
+        before = {n: httpx.get(f"{url}/telechargements/{n}") for n in names}
+        time.sleep(1.1)  # a file written again would show a later second
+        store.update(f'INSERT DATA {{ <{base_iri}id/note/y> <{RDFS_COMMENT}> "sans rapport" }}')
+        deadline = time.monotonic() + 300
+        while httpx.get(url + "/telechargements.json", timeout=60).json()["version"] == first:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        after = {n: httpx.get(f"{url}/telechargements/{n}") for n in names}
+    same, changed = before[names[0]].headers, after[names[0]].headers
+    assert changed["dataset-version"] != same["dataset-version"]
+    assert (changed["etag"], changed["last-modified"]) == (same["etag"], same["last-modified"])
+    assert after[names[1]].headers["etag"] != before[names[1]].headers["etag"]  # the dump holds the triple
 
 
 FORMULA = '=HYPERLINK("http://evil.example/","Cliquez")'
