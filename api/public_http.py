@@ -31,11 +31,8 @@ from graph.named_queries import CONTROL_CHAR
 from graph.settings import ONTOLOGY_DIR, QUERIES_DIR, ROOT
 
 EXPOSED = "ETag, Content-Type, Link, Content-Disposition, Retry-After, Dataset-Version, Dataset-Preparing"
-PREFLIGHT = {
-    "Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Type, If-None-Match",
-    "Access-Control-Max-Age": "600",
-}
+# Reads are public and sent without credentials: any header a script adds (X-App) is allowed.
+PREFLIGHT = {"Access-Control-Allow-Headers": "*", "Access-Control-Max-Age": "600"}
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -131,7 +128,8 @@ class PublicHttp:
             return
         origin = Headers(scope=scope).get("origin", "")
         if scope["method"] == "OPTIONS" and self._is_public(scope):
-            preflight = Response(status_code=204, headers={**cors_headers(self.origins, origin), **PREFLIGHT})
+            allowed = {"Access-Control-Allow-Methods": self._methods(scope), **PREFLIGHT}
+            preflight = Response(status_code=204, headers={**cors_headers(self.origins, origin), **allowed})
             await preflight(scope, receive, send)
             return
 
@@ -179,6 +177,16 @@ class PublicHttp:
             elif value.lower() not in (vary := headers.get("vary", "")).lower():
                 headers["vary"] = f"{vary}, {value}" if vary else value
         return headers.raw
+
+    def _methods(self, scope: Scope) -> str:
+        """The methods the public routes at this path take: POST only where one takes it (not /lieux.json)."""
+        methods = {
+            m
+            for route in self.routes
+            if route.matches(scope)[0] is not Match.NONE
+            for m in getattr(route, "methods", None) or ()
+        }
+        return ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set()) | {"OPTIONS"}))
 
     def _is_public(self, scope: Scope) -> bool:
         """Whether the method a preflight asks for reaches a public route at this path (a preflight carries

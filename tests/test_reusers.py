@@ -121,6 +121,13 @@ def test_one_cors_policy_on_public_reads_none_on_authenticated_routes(site):
     pre = httpx.options(site + "/id/commune/73054", headers=ask)
     assert pre.status_code == 204 and "GET" in pre.headers["access-control-allow-methods"]
     assert httpx.options(site + "/moderation", headers=ask).status_code == 405
+    # A map app's own header was refused, and /lieux.json advertised POST, a 405 there.
+    custom = {**ask, "Access-Control-Request-Headers": "x-app"}
+    for path in ("/lieux.json", "/sparql"):
+        pre = httpx.options(site + path, headers=custom)
+        assert pre.status_code == 204 and pre.headers["access-control-allow-headers"].startswith("*"), path
+    methods = httpx.options(site + "/lieux.json", headers=ask).headers["access-control-allow-methods"]
+    assert methods == "GET, HEAD, OPTIONS"
     posting = {**ask, "Access-Control-Request-Method": "POST"}
     assert httpx.options(site + "/sparql", headers=posting).headers["access-control-allow-origin"] == "*"
     # a GET of /api/contributions would be the named query /api/{name}; a POST is the contribution API's
