@@ -277,6 +277,12 @@ def describe(store: Store, manifest: dict | None = None) -> tuple[list[ox.Triple
         for x in t
         if x.predicate.value == DCAT + "downloadURL" and x.object.value in urls
     ]
+    # A file whose graphs share one licence is under it, as the downloads' manifest says (once built).
+    shared = (
+        {base + "telechargements/" + f["name"]: f.get("license") for f in manifest["files"]} if sizes else {}
+    )
+    for x in [x for x in t if x.predicate.value == DCAT + "downloadURL" and shared.get(x.object.value)]:
+        licence(x.subject, shared[x.object.value], "")
     t = _labelled(list(dict.fromkeys(t)))
     with _lock:
         _cache[store] = (version, t, stats)

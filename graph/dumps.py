@@ -223,6 +223,13 @@ def _sources(store: Store, iris: list[str]) -> list[str]:
     return sorted(found)
 
 
+def _shared(licences: dict[str, str], graphs: list[str]) -> str | None:
+    """A derived file's licence: that of the graphs it comes from when they all have the same one (else
+    each graph's own applies to its part, as the page and ``sources`` say)."""
+    stated = {licences.get(g) for g in graphs}
+    return stated.pop() if len(stated) == 1 else None
+
+
 def _read(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
@@ -383,7 +390,8 @@ def _build(store: Store, directory: Path, version: int) -> dict:
         for g in graphs:
             ox.serialize(store.quads(g), out, ox.RdfFormat.N_QUADS)
     title = "Jeu de données public complet (N-Quads, gzip)"
-    files.append(DumpFile(NQUADS, title, formats.NQUADS.media_type, triples=total))
+    files.append(DumpFile(NQUADS, title, formats.NQUADS.media_type, license=_shared(lic, graphs)))
+    files[-1].triples, files[-1].sources = total, graphs
     for g in graphs:
         name = graph_file(store, g)
         with open(tmp / name, "wb") as out:
@@ -395,7 +403,9 @@ def _build(store: Store, directory: Path, version: int) -> dict:
         cells = ([r[n].value if n in r else "" for n in names] for r in rows)
         (tmp / name).write_text(formats.spreadsheet_csv(names, cells), encoding="utf-8", newline="")
         sources = _sources(store, [r["iri"].value for r in rows if "iri" in r])
-        files.append(DumpFile(name, title, formats.CSV.media_type, sources=sources))
+        files.append(
+            DumpFile(name, title, formats.CSV.media_type, license=_shared(lic, sources), sources=sources)
+        )
     exchange = data_inclusion.export(store)
     for name in data_inclusion.write(exchange, tmp / DATA_INCLUSION_DIR):
         media = (formats.JSON if name.endswith(".json") else formats.CSV).media_type

@@ -465,6 +465,18 @@ def test_a_table_names_the_licences_of_the_graphs_its_rows_come_from(site):
         assert cell[table["name"]] == ", ".join(own) and "selon" not in cell[table["name"]], table
     communes = next(f for f in tables if f["name"] == "territoires-communes.csv")
     assert communes["sources"] == [store.minter.graph("territoires")]
+    # Its licence too, when its graphs share one: it was null in the JSON, dct:rights alone in DCAT.
+    stated = {f["graph"]: f["license"] for f in files if f["graph"] is not None}
+    catalogue = rdflib.Graph().parse(data=httpx.get(f"{url}/catalogue?format=turtle").text, format="turtle")
+    distributions = _downloads(catalogue, store.minter.base)
+    for f in [*tables, next(f for f in files if f["name"] == "communs-services.nq.gz")]:
+        licences = {stated.get(g) for g in f["sources"]}
+        one = licences.pop() if len(licences) == 1 else None
+        assert f["license"] == one, f
+        assert catalogue.value(distributions[f["name"]], rdflib.DCTERMS.license) == (
+            one and rdflib.URIRef(one)
+        )
+    assert communes["license"] == stated[store.minter.graph("territoires")] is not None
     twin = httpx.get(f"{url}/telechargements.csv").text
     assert (
         "territoires-communes.csv,Territoires : communes,text/csv," in twin
