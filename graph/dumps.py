@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from graph import apart, data_inclusion, formats
 from graph.describe import LABEL_PROPS
-from graph.namespaces import ORG, sparql_prefixes
+from graph.namespaces import CS, ORG, sparql_prefixes
 from graph.search import LISTS
 from graph.sparql_text import values
 from graph.store import DEFAULT_GRAPH, Store, StoreError
@@ -407,10 +407,13 @@ def _build(store: Store, directory: Path, version: int) -> dict:
             DumpFile(name, title, formats.CSV.media_type, license=_shared(lic, sources), sources=sources)
         )
     exchange = data_inclusion.export(store)
+    places = [r["s"].value for r in store.select(f"SELECT DISTINCT ?s WHERE {{ ?s a <{CS}ServicePlace> }}")]
+    sources = _sources(store, places)  # the export's records are the service places and their services
     for name in data_inclusion.write(exchange, tmp / DATA_INCLUSION_DIR):
         media = (formats.JSON if name.endswith(".json") else formats.CSV).media_type
         title = DATA_INCLUSION_TITLE.format(package=exchange.package, name=name)
-        files.append(DumpFile(f"{DATA_INCLUSION_DIR}/{name}", title, media))
+        files.append(DumpFile(f"{DATA_INCLUSION_DIR}/{name}", title, media, license=_shared(lic, sources)))
+        files[-1].sources = sources
     # A file the last build wrote with the same bytes keeps its time, its Last-Modified.
     last = json.loads(_read(directory / "current.json") or '{"files": []}')
     before = {f["name"]: f.get("sha256") for f in last["files"]}
