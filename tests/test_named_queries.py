@@ -13,7 +13,6 @@ import html
 import io
 import json
 import re
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -959,9 +958,9 @@ def test_an_organisation_written_a_moment_ago_is_not_a_404(base_iri, tmp_path):
 
 
 def test_the_directory_reads_the_coordinates_of_the_territorys_places_only() -> None:
-    """Its coordinates, one OPTIONAL after the grouped places, read every place of the store (0.13 s of 0.2
-    on the bundled data, whatever the territory): they are read for each row's place."""
-    base, n = "https://ex.org/id/", 20_000
+    """The coordinates are the row's place's, none of the other places' (they are read per place, nested:
+    their speed is a benchmark's business, not a test's)."""
+    base, n = "https://ex.org/id/", 200
     spatial, geo = "http://purl.org/dc/terms/spatial", SCHEMA + "geo"
     quads = []
 
@@ -980,17 +979,5 @@ def test_the_directory_reads_the_coordinates_of_the_territorys_places_only() -> 
     store.extend(quads)
     query = nq.load_all()["annuaire-lieux"].sparql
     bound = bind(query, {"territoire": ox.NamedNode(base + "commune/0")})
-    without = bound[: bound.index("OPTIONAL { ?lieu schema:geo")] + "}"  # its coordinates unbound
-
-    def seconds(text: str) -> tuple[float, list]:
-        best, rows = float("inf"), []
-        for _ in range(3):
-            start = time.perf_counter()
-            rows = list(store.query(text, use_default_graph_as_union=True))
-            best = min(best, time.perf_counter() - start)
-        return best, rows
-
-    full, rows = seconds(bound)
-    core, _ = seconds(without)
+    rows = list(store.query(bound, use_default_graph_as_union=True))
     assert [(r["latitude"].value, r["longitude"].value) for r in rows] == [("44.0", "6.0")]
-    assert full < 2 * core + 0.01, (full, core)
