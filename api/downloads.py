@@ -77,7 +77,7 @@ def downloads_page(request: Request, ext: str | None = None) -> Response:
     stated = {f["graph"]: f["license"] for f in listed if f.get("graph") is not None}  # each graph's
     files = [file_view(f, lang, stated, licences["contributions"]) for f in listed]
     context = {"manifest": manifest, "files": files, "error": dumps.error, "pending": pending, "wait": wait}
-    context["known"] = known
+    context |= {"known": known, "timed": dumps.timed}  # timed: else no figure to tell people
     context |= licences
     response = render(request, "downloads.html", context)
     response.headers.update(retry)
