@@ -303,13 +303,15 @@ def _moderate(request: Request, rid: str, user: User, form: FormData) -> Respons
             DECISIONS[action](m, rid, user, reason, seen)
         else:
             raise HTTPException(400, "Action inconnue.")
-    except StaleVersion as e:  # what was typed comes back, over the resource as it is now
+    except UnknownContribution as e:
+        raise _refused(e) from None
+    except ContributionError as e:  # what was typed comes back, over the resource as it is now, with why
         now = m.record(rid) or record
         shown = content if edit else _as_form(request, now)
-        said = f"{str(e).capitalize()} ; vos modifications sont rappelées ci-dessous."
+        said = _refused(e).detail
+        if isinstance(e, StaleVersion):
+            said = f"{str(e).capitalize()} ; vos modifications sont rappelées ci-dessous."
         return _edit_page(request, now, shown, {}, 409, {action: reason}, sent=form, refusal=said)
-    except ContributionError as e:
-        raise _refused(e) from None
     return RedirectResponse(f"/moderation/{rid}?fait={action}", status_code=303)
 
 
@@ -360,7 +362,13 @@ def history(request: Request, rid: str, ext: str | None = None) -> Response:
     """Everyone sees the versions that were public; moderators see every version and can revert. The twins
     are the public page's whoever asks (a moderator's session never puts a pending draft in data), built
     from what it shows: no public triple is written for them."""
-    fmt = conneg.choose(request, HISTORY_FORMATS, ext)
+    return _history(request, rid, conneg.choose(request, HISTORY_FORMATS, ext))
+
+
+def _history(
+    request: Request, rid: str, fmt: formats.Format, refusal: str = "", status: int = 200
+) -> Response:
+    """The history in ``fmt``; ``refusal``: why a revert sent from its page was refused, said at its top."""
     m = shared.contributions_of(request)
     record = m.record(rid)
     user = current_user(request)
@@ -406,12 +414,13 @@ def history(request: Request, rid: str, ext: str | None = None) -> Response:
         "entries": public[::-1],
         "moderator": is_moderator,
         "hidden": hidden,
+        "refusal": refusal,
         # The twins are the public history's: a resource not public (pending, withdrawn) has none to link.
         "formats": [
             (f.extension, f.media_type) for f in HISTORY_FORMATS[1:] if record.state == model.ACCEPTED
         ],
     }
-    response = shared.page(request, "historique.html", context)
+    response = shared.page(request, "historique.html", context, status=status)
     response.headers.update(headers)
     return response
 
@@ -504,8 +513,10 @@ async def revert(request: Request, rid: str) -> Response:
         await run_in_threadpool(m.revert, rid, version, user.username, user.name, seen)  # as moderate's
     except ValueError:
         raise HTTPException(400, "Version invalide.") from None
-    except ContributionError as e:
+    except UnknownContribution as e:
         raise _refused(e) from None
+    except ContributionError as e:  # the history as it is now, saying why
+        return await run_in_threadpool(_history, request, rid, formats.HTML, _refused(e).detail, 409)
     return RedirectResponse(f"/ressources/{rid}/historique", status_code=303)
 
 

@@ -833,6 +833,27 @@ def test_edit_accept_history_revert_delete_restore(client, app, store):
 SEEN = re.compile(r'name="version_vue" value="(\d+)"')
 
 
+def test_a_refused_decision_in_a_browser_shows_its_page_again_saying_why(client, app):
+    """A decision the resource's state refuses (another moderator decided first), or a stale revert, is a
+    409 page in the form's error pattern, not the JSON API's ``{"detail": …}``."""
+    rid = pending_id(app, propose(client).headers["location"])
+    login(client, app)
+    old = client.get(f"/moderation/{rid}").text
+    assert moderate(client, rid, action="accepter").status_code == 303
+    again = {"csrf_token": csrf_of(old), "version_vue": SEEN.search(old).group(1), "action": "accepter"}
+    r = client.post(f"/moderation/{rid}", data={**again, "version_vue": ""})
+    assert r.status_code == 409 and r.headers["content-type"].startswith("text/html"), r.text
+    assert '<p id="refus">Impossible : la ressource est acceptée.</p>' in r.text, r.text
+    assert "<title>Erreur" in r.text
+    history = client.get(f"/ressources/{rid}/historique").text
+    assert moderate(client, rid, action="enregistrer", **form_data(titre="Guide retitré")).status_code == 303
+    revert = {"csrf_token": csrf_of(history), "version": "1", "version_vue": SEEN.search(history).group(1)}
+    r = client.post(f"/ressources/{rid}/historique", data=revert)
+    assert r.status_code == 409 and r.headers["content-type"].startswith("text/html"), r.text
+    assert '<p id="refus">Cette proposition a changé depuis' in r.text and "rechargez la page" in r.text
+    assert "<title>Erreur" in r.text and "Guide retitré" in r.text
+
+
 def test_a_moderator_writing_from_a_page_another_changed_since_is_refused_not_over_their_edit(
     store, tmp_path
 ):
