@@ -514,7 +514,12 @@ def validate(
     except UploadError as e:
         err("fichier", t(e.key, **e.values))
     event = picked.get("kind", "").endswith("/" + model.EVENT)
-    if not event:  # only an event is dated and placed
+    # Only an event is dated and placed; dropped, a date would hide a wrong kind (an event sent as a guide).
+    if not event and "type" not in errors:
+        for name, value in (("debut", content.start), ("fin", content.end), ("lieu", content.place)):
+            if value.strip():
+                err(name, t("err_event_only_" + name))
+    if not event:
         content = replace(content, start="", end="", place="")
     start, end = event_date(content.start), event_date(content.end)
     if event:

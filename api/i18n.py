@@ -685,6 +685,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Un événement a une date de début.",
         "An event has a start date.",
     ),
+    "err_event_only_debut": (
+        "Une date de début ne vaut que pour un événement.",
+        "A start date applies only to an event.",
+    ),
+    "err_event_only_fin": (
+        "Une date de fin ne vaut que pour un événement.",
+        "An end date applies only to an event.",
+    ),
+    "err_event_only_lieu": (
+        "Un lieu ne vaut que pour un événement.",
+        "A place applies only to an event.",
+    ),
     "err_date": (
         "Date illisible : « {value} ». Écrivez la date JJ/MM/AAAA ou AAAA-MM-JJ, l'heure HH:MM.",
         "Unreadable date: “{value}”. Write the date DD/MM/YYYY or YYYY-MM-DD, the time HH:MM.",

@@ -108,6 +108,27 @@ def test_the_json_api_takes_an_event_and_says_what_to_fix_in_its_dates(client, a
     assert (again["debut"], again["fin"]) == ("2027-07-14", "2027-07-15T18:00:00+02:00")
 
 
+def test_a_date_or_a_place_sent_with_another_kind_is_refused_not_dropped(client):
+    """Dropped, they would tell no one the kind is wrong (an event published as a guide, undated): the JSON
+    API and the form, where the event's fields always show, refuse them on their fields."""
+    guide = EVENT | {"type": "guide", "url": "https://example.org/guide.pdf"}
+    r = client.post("/api/contributions", json=guide)
+    assert r.status_code == 422, r.text
+    assert r.json()["erreurs"] == {
+        "debut": ["Une date de début ne vaut que pour un événement."],
+        "fin": ["Une date de fin ne vaut que pour un événement."],
+        "lieu": ["Un lieu ne vaut que pour un événement."],
+    }
+    none = {"debut": "", "fin": "", "lieu": ""}
+    assert client.post("/api/contributions", json=guide | none).status_code == 201
+    page = client.get("/ressources/proposer")
+    sent = form_data(date_debut="2027-01-15", lieu="Salle des fêtes", csrf_token=csrf_of(page.text))
+    r = client.post("/ressources/proposer", data=sent)
+    assert r.status_code == 422 and "Une date de début ne vaut que pour un événement." in r.text
+    assert "Un lieu ne vaut que pour un événement." in r.text and 'value="Salle des fêtes"' in r.text
+    assert "Une date de fin" not in r.text
+
+
 def test_the_form_asks_an_event_s_date_time_and_place_and_the_moderator_edits_them(client, app, store):
     page = client.get("/ressources/proposer")
     assert '<option value="evenement">Événement</option>' in page.text
