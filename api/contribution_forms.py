@@ -118,6 +118,21 @@ for name in shared.CHOSEN:  # no enum: the lists live in the store (a 422 gives 
     PROPOSAL["properties"][name]["description"] = (
         "Son IRI, la fin de son IRI (mobilite) ou son nom (Mobilité), accents et casse indifférents."
     )
+# An event's fields (type evenement), which a client learns here rather than from a 422.
+WHEN = (
+    "JJ/MM/AAAA ou AAAA-MM-JJ, l'heure après un « T » ou une espace, à l'heure de Paris sauf décalage donné"
+)
+EVENT_FIELDS = {
+    "debut": (f"Début d'un événement, requis pour lui : {WHEN}.", "2027-01-15T09:00"),
+    "fin": (f"Fin d'un événement, après son début : {WHEN}.", "2027-01-15T12:00"),
+    "lieu": (
+        "Lieu d'un événement, tel qu'un visiteur le lit (300 caractères au plus).",
+        "Salle des fêtes, Abriès",
+    ),
+}
+for name, (description, example) in EVENT_FIELDS.items():
+    said = f"{description} Avec un autre type : refusé (422)."
+    PROPOSAL["properties"][name] |= {"description": said, "example": example}  # OpenAPI 3.0: one
 API_FIELDS = list(PROPOSAL["properties"])  # what the JSON API reads
 MALFORMED = {"string": "json_not_string", "array": "json_not_list", "boolean": "json_not_boolean"}
 STRING = {"type": "string"}

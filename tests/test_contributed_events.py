@@ -129,6 +129,19 @@ def test_a_date_or_a_place_sent_with_another_kind_is_refused_not_dropped(client)
     assert "Une date de fin" not in r.text
 
 
+def test_openapi_describes_an_event_s_fields_with_examples_the_api_takes(client):
+    """``debut``, ``fin`` and ``lieu`` were bare strings in /openapi.json: a reuser could not tell they are
+    an event's, nor which dates they take."""
+    fields = client.get("/openapi.json").json()["paths"]["/api/contributions"]["post"]["requestBody"]
+    properties = fields["content"]["application/json"]["schema"]["properties"]
+    examples = {name: properties[name]["example"] for name in ("debut", "fin", "lieu")}
+    for name in examples:
+        assert "d'un événement" in properties[name]["description"], properties[name]
+    assert "JJ/MM/AAAA" in properties["debut"]["description"]
+    r = client.post("/api/contributions", json=EVENT | examples)
+    assert r.status_code == 201, r.text
+
+
 def test_the_form_asks_an_event_s_date_time_and_place_and_the_moderator_edits_them(client, app, store):
     page = client.get("/ressources/proposer")
     assert '<option value="evenement">Événement</option>' in page.text
