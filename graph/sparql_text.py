@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 import pyoxigraph as ox
 
 from graph.namespaces import PREFIXES
+from graph.settings import ENV_PREFIX
 
 Token = tuple[str, str]  # (kind, text): kind is iri, name or other
 
@@ -149,7 +150,9 @@ def check_remote(text: str, allowlist: tuple[str, ...], base: str | None, *, upd
         return
     prologue = Prologue(tokens(text), base)
     seen = 0
-    allowed = ", ".join(f"<{a}>" for a in allowlist) or "none"
+    # Named with the setting: one who runs the server learns where to allow an endpoint.
+    listed = ", ".join(f"<{a}>" for a in allowlist) or "none"
+    allowed = f"only the endpoints of the setting {ENV_PREFIX}SERVICE_ALLOWLIST are called ({listed})"
     for i, tok in enumerate(prologue.toks):
         if _word(tok) not in ("SERVICE", "LOAD"):
             continue
@@ -157,9 +160,7 @@ def check_remote(text: str, allowlist: tuple[str, ...], base: str | None, *, upd
         target = prologue.target(i)
         if target is None or target not in allowlist:
             shown = f"<{target}>" if target else "a variable or nothing"
-            raise Refused(
-                400, f"{_word(tok)} {shown} refused: only allow-listed endpoints are called ({allowed})"
-            )
+            raise Refused(400, f"{_word(tok)} {shown} refused: {allowed}")
     by_grammar = _services_by_grammar(text, update)
     if by_grammar is None and _REMOTE_WORDS.search(_masked(text)):
         raise Refused(
@@ -168,7 +169,7 @@ def check_remote(text: str, allowlist: tuple[str, ...], base: str | None, *, upd
             "(check its syntax)",
         )
     if by_grammar is not None and by_grammar > seen:
-        raise Refused(400, f"SERVICE or LOAD refused: only allow-listed endpoints are called ({allowed})")
+        raise Refused(400, f"SERVICE or LOAD refused: {allowed}")
 
 
 def _masked(text: str) -> str:

@@ -292,3 +292,12 @@ def test_the_wikidata_example_passes_the_checks_only_where_wikidata_is_allowed()
     check_remote(text, (WIKIDATA,), ENDPOINT)  # the grammar reads it, and its one SERVICE is allowed
     with pytest.raises(Refused, match=r"SERVICE <https://query\.wikidata\.org/sparql> refused.*\(none\)"):
         check_remote(text, (), ENDPOINT)
+
+
+def test_a_refused_service_names_the_setting_that_allows_it() -> None:
+    """The refusal said « only allow-listed endpoints »: whoever runs the server did not learn where."""
+    said = (
+        r"SERVICE <http://x/> refused: only the endpoints of the setting COMMUNS_SERVICE_ALLOWLIST are called"
+    )
+    with pytest.raises(Refused, match=said + r" \(<http://ok/sparql>\)"):
+        check_remote("SELECT * { SERVICE <http://x/> { ?s ?p ?o } }", ("http://ok/sparql",), None)
