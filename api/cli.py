@@ -183,8 +183,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # X-Forwarded-For is believed only from the proxies named in settings.trusted_proxies (uvicorn's own
     # default believes any loopback client, which let one spoofed header pass the submission limit).
     proxies = settings.trusted_proxies.replace(" ", ",")
-    # A store in use is one line here, a traceback in the application's start-up.
-    with _opened(settings) as store:
+    # A store in use is one line here, a traceback in the application's start-up. A remote server down
+    # is no reason not to start: the pages say it is down until it is back.
+    with _opened(settings) as store, contextlib.suppress(StoreError):
         if rdf_loader.stored_ontology_stamp(store) != rdf_loader.ontology_stamp():
             print(
                 "communs : attention : l'ontologie de l'entrepôt n'est pas celle du code (ontology/) : "

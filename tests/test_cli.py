@@ -912,6 +912,33 @@ def test_serve_says_in_one_line_when_the_stored_ontology_is_not_the_code_s(tmp_p
     ], logs[1]
 
 
+def test_serve_starts_on_a_remote_server_down_and_answers_that_it_is_down(tmp_path):
+    """The start-up's ontology check asked the server: one down at boot stopped serve (exit 2), where the
+    site serves « down » pages until it is back."""
+    port, gone = free_port(), free_port()
+    env = {**env_for(tmp_path), "COMMUNS_STORE": f"sparql+http://127.0.0.1:{gone}/sparql"}
+    log = tmp_path / "server.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+    try:
+        status, deadline = None, time.monotonic() + 60
+        while status is None and proc.poll() is None and time.monotonic() < deadline:
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/sparql?query=ASK{{}}", timeout=5).status_code
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert status == 503, log.read_text()
+    finally:
+        stop_process(proc)
+
+
 def test_every_help_text_is_in_french():
     """``--help`` mixed French and English: every text the project writes there (verbs, arguments, settings)
     is French. argparse's own words (usage, options) are not the project's."""
