@@ -274,6 +274,7 @@ async def withdraw_mine(request: Request, rid: str) -> Response:
 
 async def _withdraw(request: Request, m: model.Contributions, rid: str | None) -> None:
     """Withdrawn while pending only (a decision made is the moderators'); another's is a 404."""
+    shared.check_body_size(request, "form_too_large")
     form = await request.form()
     shared.state(request).csrf.check(request, form.get(CSRF_FIELD))
     if rid is None:

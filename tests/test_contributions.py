@@ -656,6 +656,11 @@ def test_a_sending_too_large_is_refused_unread_and_says_how_to_get_the_text_back
             assert words in html.unescape(r.text), r.text
         r = client.post("/api/contributions", json={**form_data(), "resume": "x" * 400_000})
         assert r.status_code == 413 and r.json()["detail"].endswith("Kio au plus) : rien n'a été lu."), r.text
+        # The follow-up page's withdrawal form, which anyone holding a follow-up address may post.
+        r = client.post(
+            "/suivi/un-jeton", data={"csrf_token": token}, files=big, headers={"Accept": "text/html"}
+        )
+        assert r.status_code == 413, r.text
 
 
 def test_the_json_api_takes_a_file_up_to_the_limit_though_base64_weighs_a_third_more(store, tmp_path):
