@@ -2509,8 +2509,14 @@ def test_an_informal_area_s_report_link_names_it_as_a_commune_s_names_the_commun
     ]
     store.replace_graph(store.minter.graph("essai-zones"), triples)
     with TestClient(make_app(store, tmp_path, submit_rate=1000)) as client:
-        page = client.get("/id/territoire/queyras").text
-        href = html.unescape(re.search(r'<p class="correction"><a href="([^"]+)"', page).group(1))
+
+        def link() -> str:
+            page = client.get("/id/territoire/queyras").text
+            return html.unescape(re.search(r'<p class="correction"><a href="([^"]+)"', page).group(1))
+
+        # The territory comes from the index: its first build, begun by the first visit, may not be over yet.
+        wait_until(lambda: "territoires=" in link(), 120, "the index naming the page's territory")
+        href = link()
         form = client.get(href).text
         assert "<h1>Signaler une erreur sur Queyras</h1>" in form, form
         assert 'aria-describedby="aide-territoires">Queyras [zone queyras]</textarea>' in form, href
