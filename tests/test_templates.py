@@ -12,7 +12,7 @@ import httpx
 import pytest
 from jinja2 import nodes
 from jinja2.meta import find_referenced_templates, find_undeclared_variables
-from pages_helpers import pages_store, serve
+from pages_helpers import pages_store, serve, wait_for_index
 
 from api.deps import templates
 from api.i18n import STRINGS
@@ -90,6 +90,7 @@ def given(base_iri, territory_triples, tmp_path_factory) -> dict[str, set[str]]:
     templates.TemplateResponse = recording
     try:
         with serve(store, tmp_path_factory.mktemp("templates")) as url:
+            wait_for_index(url)  # the lists, not the 503 saying the index is being built
             for page in PAGES:
                 r = httpx.get(url + page, headers={"Accept": "text/html"}, timeout=60)
                 assert r.status_code in (200, 400, 404), (page, r.status_code)
