@@ -39,18 +39,25 @@ def store(base_iri: str, territory_triples: list) -> OxigraphStore:
     return load_reference(OxigraphStore(base_iri), territory_triples)
 
 
-@pytest.fixture
-def app(store, tmp_path):
-    settings = Settings(
-        store=":memory:", uploads_dir=str(tmp_path / "uploads"), secret_key="k" * 32, submit_rate=1000
-    )
+@pytest.fixture(scope="module")
+def app(store, tmp_path_factory):
+    """One app for the module: an app per test started its own query workers and built its own index
+    of the whole country and its own downloads, in the background of the next tests."""
+    uploads = tmp_path_factory.mktemp("evenements") / "uploads"
+    settings = Settings(store=":memory:", uploads_dir=str(uploads), secret_key="k" * 32, submit_rate=1000)
     return create_app(settings, store)
 
 
-@pytest.fixture
-def client(app):
-    with TestClient(app) as c:
+@pytest.fixture(scope="module")
+def started(app):
+    with TestClient(app) as c:  # the app's lifespan: started once
         yield c
+
+
+@pytest.fixture
+def client(started):
+    started.cookies.clear()  # each test is a new visitor, not signed in
+    return started
 
 
 def login(client: TestClient, app) -> None:
