@@ -335,10 +335,14 @@ def autocomplete(request: Request, q: str = "") -> JSONResponse:
 
 @router.get("/fichiers/{rid}/{name}")
 def uploaded_file(request: Request, rid: str, name: str) -> FileResponse:
+    """Public only as the file the current public version points to: a file of an older version (maybe
+    hidden from the public history) or of an edit that was refused stays in the folder, for moderators."""
     path = locate(shared.state(request).uploads, rid, name)  # None unless both names are safe
-    state_now = shared.contributions_of(request).state(rid) if path else None
-    user = current_user(request) if state_now not in (None, model.ACCEPTED) else None
-    if state_now != model.ACCEPTED and not (user and user.is_moderator):
+    record = shared.contributions_of(request).record(rid) if path else None
+    current = record and record.state == model.ACCEPTED and record.content.file
+    public = bool(current and current.url.endswith(f"/fichiers/{rid}/{name}"))
+    user = current_user(request) if record and not public else None
+    if not public and not (user and user.is_moderator):
         raise HTTPException(404, translator(language(request))("file_unknown"))
     media_type, _ = TYPES.get(name.rsplit(".", 1)[-1], ("application/octet-stream", None))
     return FileResponse(

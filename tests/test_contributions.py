@@ -2060,6 +2060,25 @@ def test_file_addresses_are_iris_and_those_published_as_literals_converge(store,
         assert [q.object for q in store.oxigraph.quads_for_pattern(new, content_url, None, public)] == [new]
 
 
+def test_only_the_current_versions_file_is_public(client, app):
+    """A replaced file may belong to a version hidden from the public history, and a file saved by an edit
+    then refused is no version's: the public gets only the file the current version points to."""
+    files = {"fichier": ("Guide final.pdf", PDF, "application/pdf")}
+    rid = pending_id(app, propose(client, files=files).headers["location"])
+    login(client, app)
+    moderate(client, rid, action="accepter")
+    page = client.get(f"/moderation/{rid}")
+    data = form_data(action="enregistrer", masquer_historique="1", csrf_token=csrf_of(page.text))
+    files = {"fichier": ("Guide v2.pdf", PDF, "application/pdf")}
+    assert (
+        client.post(f"/moderation/{rid}", data=data, files=files, follow_redirects=False).status_code == 303
+    )
+    assert client.get(f"/fichiers/{rid}/guide-final.pdf").status_code == 200  # a moderator's still
+    client.cookies.clear()
+    assert client.get(f"/fichiers/{rid}/guide-final.pdf").status_code == 404
+    assert client.get(f"/fichiers/{rid}/guide-v2.pdf").status_code == 200
+
+
 def test_the_contributions_graph_states_its_triple_count_after_each_change_and_no_licence(client, app, store):
     """graph/meta holds each graph's source, licence, load time and triple count (README); the
     contributions graph has none of its own: each resource states its licence, which a graph licence
