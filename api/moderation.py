@@ -415,6 +415,7 @@ def _history(
         "moderator": is_moderator,
         "hidden": hidden,
         "refusal": refusal,
+        "revertible_from": m.hidden_before(rid),  # earlier versions hold what a hiding edit took out
         # The twins are the public history's: a resource not public (pending, withdrawn) has none to link.
         "formats": [
             (f.extension, f.media_type) for f in HISTORY_FORMATS[1:] if record.state == model.ACCEPTED

@@ -411,6 +411,9 @@ class Contributions:
             if rewrite:
                 if derived_from is not None and not 1 <= derived_from <= version:
                     raise UnknownContribution(f"version inconnue : {derived_from}")
+                if derived_from is not None and derived_from < (floor := self.hidden_before(rid)):
+                    # Public again, it would show what a hiding edit took out (as added, in the public diff).
+                    raise ContributionError(f"impossible : les versions avant la {floor} sont masquées")
                 if content is None:
                     source = self.version_content(rid, derived_from) if derived_from else old
                     content = self.read_content(source, rid)
@@ -715,6 +718,11 @@ class Contributions:
             "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph}, public=False
         )
         return [_line_feeds(t) if t.predicate.value == SCHEMA + "description" else t for t in found]
+
+    def hidden_before(self, rid: str) -> int:
+        """The version before which the public history is hidden (0: none is): its versions hold what an
+        edit took out, so none of them may be reverted to."""
+        return max((c.version or 0 for c in self.history(rid) if c.hides_earlier), default=0)
 
     def history(self, rid: str) -> list[ChangeSet]:
         rows = self.store.select(

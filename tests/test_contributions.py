@@ -951,6 +951,12 @@ def test_an_edit_taking_a_name_out_can_hide_the_earlier_versions_from_the_public
     # Nothing is lost: moderators see every version, and the private record keeps them.
     assert "Sophie Bernard" in client.get(f"/ressources/{rid}/historique").text
     assert "Sophie Bernard" in str(Contributions(store, b"").version_content(rid, 2))
+    # Nor can a revert publish them again: no button for them, and a revert sent anyway is refused.
+    page = client.get(f"/ressources/{rid}/historique").text
+    assert "Revenir à la version" not in page
+    r = client.post(f"/ressources/{rid}/historique", data={"csrf_token": csrf_of(page), "version": "2"})
+    assert r.status_code == 409 and "Impossible : les versions avant la 3 sont masquées" in r.text
+    assert "Sophie Bernard" not in public.get(f"/ressources/{rid}/historique").text
 
 
 def test_a_contributor_withdraws_their_own_pending_proposal_and_no_one_else_s(client, app, store):
