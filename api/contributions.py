@@ -565,9 +565,11 @@ def event_date(value: str) -> str | None:
         if not re.fullmatch(r"\d{4}-\d\d-\d\d[T ]\d\d?:\d\d\S*", text):
             return None if text else ""
         at = dt.datetime.fromisoformat(text if text[11:13].isdigit() else f"{text[:11]}0{text[11:]}")
-    except ValueError:
+        # Paris's time of a moment at the calendar's ends (9999-12-31T23:59-12:00) is past them: unreadable.
+        at = at.astimezone(PARIS) if at.tzinfo else at.replace(tzinfo=PARIS)
+    except (ValueError, OverflowError):
         return None
-    return (at.astimezone(PARIS) if at.tzinfo else at.replace(tzinfo=PARIS)).isoformat(timespec="seconds")
+    return at.isoformat(timespec="seconds")
 
 
 def _before(end: str, start: str) -> bool:

@@ -83,6 +83,7 @@ def test_the_json_api_takes_an_event_and_says_what_to_fix_in_its_dates(client, a
     assert errors(debut="") == {"debut": ["Un événement a une date de début."]}
     said = "Date illisible : « 2027-02-30 ». Écrivez la date JJ/MM/AAAA ou AAAA-MM-JJ, l'heure HH:MM."
     assert errors(debut="2027-02-30") == {"debut": [said]}
+    assert list(errors(debut="9999-12-31T23:59-12:00")) == ["debut"]  # past year 9999 at Paris's time
     assert errors(fin="2027-01-15T08:30") == {
         "fin": ["La fin (15 janvier 2027 à 08:30) est avant le début (15 janvier 2027 à 09:00)."]
     }
