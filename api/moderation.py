@@ -66,7 +66,8 @@ def _seen(value: object) -> int | None:
     sent (a script that read nothing first) is not checked."""
     if value in (None, ""):
         return None
-    if isinstance(value, bool) or not str(value).isdigit():
+    # Not str.isdigit(): it takes « ² » and numbers of thousands of digits, that int() then refuses.
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,9}", str(value)):
         raise HTTPException(400, "Version vue invalide : un entier, celui que donne la page ou l'API.")
     return int(str(value))
 

@@ -913,7 +913,10 @@ def test_a_moderator_writing_from_a_page_another_changed_since_is_refused_not_ov
         api = f"{url}/api/contributions/{rid}/supprimer"
         r = httpx.post(api, json={"version": 1}, headers=robot, timeout=60)
         assert r.status_code == 409 and "maintenant 3" in r.json()["detail"], r.text
-        assert httpx.post(api, json={"version": "x"}, headers=robot, timeout=60).status_code == 400
+        for bad in ("x", "²", "9" * 5000):  # not a version: a 400, not int()'s 500
+            assert httpx.post(api, json={"version": bad}, headers=robot, timeout=60).status_code == 400, bad
+        bad_seen = {"csrf_token": csrf_of(page_a), "version": "1", "version_vue": "²"}
+        assert a.post(f"/ressources/{rid}/historique", data=bad_seen).status_code == 400
         assert Contributions(store, b"").record(rid).version == 3 and "Sophie Bernard" not in public_text(
             store
         )
