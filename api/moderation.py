@@ -480,6 +480,8 @@ def _history_rdf(m: Contributions, rid: str, changes: list[model.ChangeSet]) -> 
         out.a(agent, "prov:Agent")
         out.label(agent, c.agent_label)
         out.add(node, "cs:motif", c.reason, "fr")
+        if c.hides_earlier:  # as the page and the JSON twin say it
+            out.add(node, "cs:masqueAvant", True)
         if c.version:
             v = iri(m.version_iri(rid, c.version))
             out.add(node, "prov:generated", v)

@@ -33,7 +33,7 @@ from graph import dumps as dumps_module
 from graph import matching
 from graph.contact import digits, scrub
 from graph.contributions import Content, Contributions, Contributor
-from graph.namespaces import DCTERMS, ORG, RDF, RDFS
+from graph.namespaces import CS, DCTERMS, ORG, RDF, RDFS
 from graph.settings import Settings
 from graph.store import OxigraphStore
 
@@ -948,6 +948,12 @@ def test_an_edit_taking_a_name_out_can_hide_the_earlier_versions_from_the_public
     shown = public.get(f"/ressources/{rid}/historique.json").json()
     assert shown["versions_anterieures_masquees"] is True
     assert [h["version"] for h in shown["historique"]] == [3]
+    for suffix in (".ttl", ".nt"):  # the RDF twins say so too
+        twin = rdflib.Graph().parse(
+            data=public.get(f"/ressources/{rid}/historique{suffix}").text, format="turtle"
+        )
+        hides = rdflib.URIRef(CS + "masqueAvant")
+        assert [o.toPython() for o in twin.objects(None, hides)] == [True], suffix
     query = 'ASK { GRAPH ?g { ?s ?p ?o FILTER(CONTAINS(STR(?o), "Sophie Bernard")) } }'
     assert public.get("/sparql", params={"query": query}).json()["boolean"] is False
     assert "Sophie Bernard" not in public_text(store)
