@@ -415,8 +415,11 @@ def _build(store: Store, directory: Path, version: int) -> dict:
         files.append(DumpFile(f"{DATA_INCLUSION_DIR}/{name}", title, media, license=_shared(lic, sources)))
         files[-1].sources = sources
     # A file the last build wrote with the same bytes keeps its time, its Last-Modified.
-    last = json.loads(_read(directory / "current.json") or '{"files": []}')
-    before = {f["name"]: f.get("sha256") for f in last["files"]}
+    try:
+        last = json.loads(_read(directory / "current.json") or "{}")
+    except ValueError:  # corrupt, as Dumps.manifest() tolerates it: this build replaces it
+        last = {}
+    before = {f["name"]: f.get("sha256") for f in last.get("files", [])}
     for f in files:
         path = tmp / f.name
         f.bytes = path.stat().st_size

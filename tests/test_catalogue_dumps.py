@@ -23,7 +23,7 @@ import rdflib
 from pages_helpers import pages_store, serve, wait_for_downloads, wait_for_index
 from test_named_queries import loaded_store
 
-from graph import catalog, formats
+from graph import catalog, dumps, formats
 from graph import named_queries as nq
 from graph.contributions import LICENSES, Content, Contributions, Contributor
 from graph.dumps import Dumps
@@ -815,6 +815,15 @@ def _norm(cell: str) -> str:
         return repr(float(cell))
     except ValueError:
         return cell
+
+
+def test_a_corrupt_manifest_does_not_stop_the_next_build(base_iri, tmp_path):
+    """Dumps.manifest() reads a corrupt current.json as none: a build replaces it instead of failing."""
+    store = OxigraphStore(base_iri)
+    store.replace_graph(store.minter.graph("essai"), [], GraphMeta("Essai", "essai.ttl"))
+    (tmp_path / "current.json").write_text('{"version": 1, "fil', encoding="utf-8")
+    assert dumps.build(store, tmp_path, 2)["version"] == 2
+    assert json.loads((tmp_path / "current.json").read_text(encoding="utf-8"))["version"] == 2
 
 
 def test_the_catalogue_is_the_same_bytes_for_the_same_version_after_a_restart(base_iri):
