@@ -210,7 +210,12 @@ def _edit_page(
     moderator to correct it there. ``refused``: the form as sent and why (form_context);
     ``reasons``: the reason typed in a refused decision's form, by action, shown in it again; ``done``: what
     the action just made did, said first (a screen reader hears nothing of a page reloaded the same)."""
-    public = {"titre": content.title, "resume": content.summary, "url": content.url or ""}
+    public = {
+        "titre": content.title,
+        "resume": content.summary,
+        "url": content.url or "",
+        "lieu": content.place,
+    }
     m = shared.contributions_of(request)
     reported = shared.report_of(request, record.content, STAFF["lang"])
     # A contribution reported on is corrected here, in its own moderation page (README, « Signaler »).
@@ -218,7 +223,7 @@ def _edit_page(
     if reported and re.fullmatch(RID_PATTERN, contributed) and m.state(contributed):
         reported["moderate"] = f"/moderation/{contributed}"
     # What scrub() took out of the texts sent (its marks in them): the same person may be named otherwise.
-    texts = (record.contributor_label, record.content.title, record.content.summary)
+    texts = (record.contributor_label, *(getattr(record.content, name) for name in shared.PUBLIC_TEXTS))
     marks = (EMAIL_REMOVED, PHONE_REMOVED, NAME_REMOVED)
     removed = [m[1:].split()[0] for m in marks if any(m in text for text in texts)]  # « courriel »…
     context = shared.form_context(

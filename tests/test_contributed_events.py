@@ -194,6 +194,27 @@ def test_the_form_asks_an_event_s_date_time_and_place_and_the_moderator_edits_th
     }
 
 
+def test_the_moderator_is_warned_of_contact_details_in_an_event_s_place(client, app, store):
+    """The place is published text, as the title and summary: what scrub() took out of it is said, and
+    what a moderator types in it is checked."""
+    place = "Salle des fêtes, appeler le 04 92 46 70 00"
+    rid = client.post("/api/contributions", json=EVENT | {"lieu": place}).json()["id"]
+    login(client, app)
+    page = client.get(f"/moderation/{rid}").text
+    assert "Retiré automatiquement de cette proposition : téléphone" in page
+    typed = form_data(
+        titre="",  # refused, so the page shows the place as typed
+        type="evenement",
+        territoires="Abriès-Ristolas [commune 05001]",
+        date_debut="2027-01-15",
+        lieu="Salle des fêtes, contact@example.net",
+        action="enregistrer",
+        csrf_token=csrf_of(page),
+    )
+    r = client.post(f"/moderation/{rid}", data=typed)
+    assert r.status_code == 422 and "numéro de téléphone probable dans : Lieu (salle, adresse)" in r.text
+
+
 def test_an_accepted_event_is_listed_paged_counted_and_downloaded_as_the_bundled_ones(client, app, store):
     def counted() -> int | None:
         found = re.search(
