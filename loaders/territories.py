@@ -132,6 +132,8 @@ def build(directory: Path, minter: Minter, progress: bool = False) -> ImportResu
     t.label(period, f"populations légales {POPULATION_DATE.year} (au {POPULATION_DATE:%d/%m/%Y})")
     t.add(period, "dcat:startDate", POPULATION_DATE)
     t.add(period, "dcat:endDate", POPULATION_DATE)
+    t.add(period, "cs:dateBasis", "stated")  # the reference states it (« populations légales 2023 »)
+    t.add(period, "dcterms:source", ox.NamedNode(SOURCE_IRI))
     report = [
         f"{len(gz.regions)} régions, {len(gz.departements)} départements, {len(gz.epcis)} EPCI, "
         f"{len(gz.communes)} communes (dont déléguées, associées, arrondissements municipaux)"
