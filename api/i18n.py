@@ -609,6 +609,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "moderators_only": ("Réservé aux modérateurs.", "For moderators only."),
     "follow_unknown": ("Lien de suivi inconnu.", "Unknown tracking link."),
     "withdraw": ("Retirer ma proposition", "Withdraw my proposal"),
+    "withdraw_report": ("Retirer mon signalement", "Withdraw my report"),
     "withdraw_help": (
         "Tant qu'elle est en attente : elle ne sera pas publiée.",
         "While it is pending: it will not be published.",
