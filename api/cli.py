@@ -95,8 +95,12 @@ def sizes(store: Store) -> str:
 # --- verbs ---------------------------------------------------------------------------------
 def _opened(settings: Settings, read_only: bool = False) -> contextlib.closing[Store]:
     """``read_only`` for the verbs that only read: opened for writing, a store got ``STORE.private`` created
-    and ``STORE.copies`` emptied, and one a server holds could not be read."""
-    return contextlib.closing(open_store(settings.store, settings.base_iri, read_only=read_only))
+    and ``STORE.copies`` emptied, and one a server holds could not be read. A bulk import killed midway
+    (``STORE.bulk-pending``) is undone by an opening for writing: read-only, its half graphs would be read."""
+    pending = Path(settings.store + ".bulk-pending").exists()
+    return contextlib.closing(
+        open_store(settings.store, settings.base_iri, read_only=read_only and not pending)
+    )
 
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
