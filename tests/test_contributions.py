@@ -2181,7 +2181,8 @@ def test_the_vocabularies_are_listed_and_followed_up_in_the_page_s_language(clie
         text = html.unescape(client.get(f"/ressources/proposer?lang={lang}").text)
         assert all(w in text for w in words) and not [w for w in other if w in text], lang
     kinds = re.findall(r'<option value="([a-z-]+)">', client.get("/ressources/proposer?lang=en").text)
-    assert kinds[:2] == ["guide", "retour-d-experience"] and kinds[-2:] == ["formation", "video"]  # by name
+    assert kinds[:3] == ["evenement", "guide", "retour-d-experience"]  # by name: Event, Guide…
+    assert kinds[-2:] == ["formation", "video"]
     follow = propose(client, type="outil").headers["location"].split("?")[0]
     assert "<dd>Tool</dd>" in client.get(f"{follow}?lang=en").text
     assert "<dd>Outil</dd>" in client.get(f"{follow}?lang=fr").text
