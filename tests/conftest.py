@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,6 +54,17 @@ def wait_until(condition: Callable[[], object], timeout: float, what: str) -> No
         if time.monotonic() > deadline:
             pytest.fail(f"waited {timeout:g} s for {what}, in vain")
         time.sleep(0.1)
+
+
+# Each store's lists and search index, in one file its apps share, as a server's restarts share the one
+# beside its store: an app started on a module's country-scale store finds it indexed, instead of indexing
+# it anew (in a temporary file) in the background of every test.
+_indexes: weakref.WeakKeyDictionary[OxigraphStore, str] = weakref.WeakKeyDictionary()
+
+
+def index_of(store: OxigraphStore, tmp_path: Path) -> str:
+    """The ``index_db`` setting of an app on ``store``: its first app's test folder keeps the file."""
+    return _indexes.setdefault(store, str(tmp_path / "index.sqlite"))
 
 
 def load_reference(store: OxigraphStore, territory_triples: list) -> OxigraphStore:

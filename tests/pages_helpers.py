@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-from conftest import load_reference
+from conftest import index_of, load_reference
 
 from api.app import create_app
 from graph.settings import Settings
@@ -68,6 +68,7 @@ def serve(store: OxigraphStore, tmp_path: Path, **overrides: str) -> Iterator[st
         base_iri=store.minter.base,
         uploads_dir=str(tmp_path / "uploads"),
         secret_key="p" * 32,
+        index_db=index_of(store, tmp_path),
         **overrides,
     )
     app = create_app(settings, store)

@@ -19,7 +19,7 @@ import jsonschema
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import load_reference, wait_until
+from conftest import index_of, load_reference, wait_until
 from contrib_helpers import PDF, csrf_of, form_data
 from fastapi.testclient import TestClient
 from pages_helpers import serve
@@ -50,7 +50,11 @@ def store(base_iri: str, territory_triples: list) -> OxigraphStore:
 
 def make_app(store: OxigraphStore, tmp_path, **overrides):
     settings = Settings(
-        store=":memory:", uploads_dir=str(tmp_path / "uploads"), secret_key="k" * 32, **overrides
+        store=":memory:",
+        uploads_dir=str(tmp_path / "uploads"),
+        secret_key="k" * 32,
+        index_db=index_of(store, tmp_path),
+        **overrides,
     )
     return create_app(settings, store)
 
