@@ -2501,10 +2501,10 @@ def test_a_decision_s_unknown_field_is_refused_as_a_proposal_s_is(client, app, s
     assert r.status_code == 200 and r.json()["etat"] == model.CLOSED
 
 
-def test_an_informal_area_is_a_territory_a_proposal_names(base_iri, territory_triples, tmp_path):
-    """« Queyras », a Territoire d'usage shown on pages and found by search, was « territoire inconnu »
-    to the API and the form alike (only territories with a code were kept): it is taken by its name, its
-    exact label or the line the autocomplete writes, and its homonyms are told apart as a commune's are."""
+@pytest.fixture(scope="module")
+def zoned(base_iri: str, territory_triples: list) -> OxigraphStore:
+    """The reference and three informal areas, two of them homonyms: their own store, as their names would
+    be the other tests' too."""
     store = load_reference(OxigraphStore(base_iri), territory_triples)
     zone = "https://w3id.org/communs-services/def#InformalArea"
     triples = []
@@ -2515,6 +2515,14 @@ def test_an_informal_area_is_a_territory_a_proposal_names(base_iri, territory_tr
             ox.Triple(area, ox.NamedNode(RDFS + "label"), ox.Literal(label, language="fr")),
         ]
     store.replace_graph(store.minter.graph("essai-zones"), triples)
+    return store
+
+
+def test_an_informal_area_is_a_territory_a_proposal_names(zoned, tmp_path):
+    """« Queyras », a Territoire d'usage shown on pages and found by search, was « territoire inconnu »
+    to the API and the form alike (only territories with a code were kept): it is taken by its name, its
+    exact label or the line the autocomplete writes, and its homonyms are told apart as a commune's are."""
+    store = zoned
     queyras = store.minter.thing("territoire", "queyras")
     with TestClient(make_app(store, tmp_path, submit_rate=1000)) as client:
         body = {**form_data(territoires=["Queyras"]), "url": "https://example.org/q"}
@@ -2533,21 +2541,12 @@ def test_an_informal_area_is_a_territory_a_proposal_names(base_iri, territory_tr
         assert r.status_code == 422 and "Bauges [zone bauges-2]" in r.text, r.text
 
 
-def test_an_informal_area_s_report_link_names_it_as_a_commune_s_names_the_commune(
-    base_iri, territory_triples, tmp_path
-):
+def test_an_informal_area_s_report_link_names_it_as_a_commune_s_names_the_commune(zoned, tmp_path):
     """Queyras's « Signaler une erreur » link opened the report form without its territory (an informal
     area has no code), where a commune's, an EPCI's or a région's names theirs: it is named by the line the
     autocomplete writes, and the report sent from the form is taken with it."""
-    store = load_reference(OxigraphStore(base_iri), territory_triples)
+    store = zoned
     area = ox.NamedNode(store.minter.thing("territoire", "queyras"))
-    zone = ox.NamedNode("https://w3id.org/communs-services/def#InformalArea")
-    label = ox.Literal("Queyras", language="fr")
-    triples = [
-        ox.Triple(area, ox.NamedNode(RDF + "type"), zone),
-        ox.Triple(area, ox.NamedNode(RDFS + "label"), label),
-    ]
-    store.replace_graph(store.minter.graph("essai-zones"), triples)
     with TestClient(make_app(store, tmp_path, submit_rate=1000)) as client:
 
         def link() -> str:
