@@ -688,11 +688,15 @@ COMMANDS = {
 def _existing(verb: str, settings: Settings) -> None:
     """Only the verbs that write data on purpose (load, import, restore) create a store: opened by any other,
     a mistyped --store was a new empty store, exported as an empty file that a backup script took for a
-    success."""
+    success. A folder without Oxigraph's ``CURRENT`` (empty, or anything else) is no store either: read-only,
+    its opening failed on that file's name alone."""
     store = settings.store
-    if verb in ("load", "import", "restore") or store == ":memory:" or "://" in store or Path(store).is_dir():
+    writes = verb in ("load", "import", "restore")
+    if writes or store == ":memory:" or "://" in store or Path(store, "CURRENT").is_file():
         return
-    raise UsageError(f"aucun entrepôt à {store} : vérifiez --store, ou créez-le avec « communs load »")
+    raise UsageError(
+        f"aucun entrepôt à {store} : vérifiez --store, ou créez-le avec « communs load --store {store} »"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

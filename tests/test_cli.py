@@ -261,9 +261,28 @@ def test_a_store_that_is_not_there_is_refused_not_created(tmp_path, args):
         timeout=120,
     )
     assert done.returncode == 2, done.stderr
-    message = f"aucun entrepôt à {missing} : vérifiez --store, ou créez-le avec « communs load »"
+    message = (
+        f"aucun entrepôt à {missing} : vérifiez --store, ou créez-le avec « communs load --store {missing} »"
+    )
     assert done.stderr == f"communs : erreur : {message}\n"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [["stats"], ["backup", "{tmp}/sauvegarde"]])
+@pytest.mark.parametrize("held", [[], ["notes.txt"]], ids=["empty", "not-a-store"])
+def test_a_folder_that_is_no_store_is_said_so_in_french_and_left_as_it_was(tmp_path, args, held):
+    folder = tmp_path / "dossier"
+    folder.mkdir()
+    for name in held:
+        (folder / name).write_text("à garder")
+    done = communs(*[a.format(tmp=tmp_path) for a in args], store=folder)
+    assert done.returncode == 2, done.stderr
+    message = (
+        f"aucun entrepôt à {folder} : vérifiez --store, ou créez-le avec « communs load --store {folder} »"
+    )
+    assert done.stderr == f"communs : erreur : {message}\n"
+    assert sorted(p.name for p in folder.iterdir()) == held
+    assert list(tmp_path.iterdir()) == [folder]
 
 
 def test_a_store_in_use_is_one_line_to_serve_and_read_by_the_reading_verbs(small_store):
