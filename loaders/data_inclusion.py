@@ -208,7 +208,7 @@ class Builder(PlaceBuilder):
             return
         self.place_of[local_id] = s
         address = {prop: r.get(key) for key, prop in di.ADDRESS_PROPERTIES.items()}
-        commune = self.named_commune(where, r.get("code_insee"), r.get("commune"))
+        commune = self.named_commune(where, r)
         lat, lon = r.get("latitude"), r.get("longitude")
         coords = (float(lat), float(lon)) if lat is not None and lon is not None else (None, None)
         types = ["schema:Place", "cs:ServicePlace"]
@@ -227,10 +227,11 @@ class Builder(PlaceBuilder):
             t.add(s, "cs:network", ox.NamedNode(vocab.to_ours(self.minter, "reseaux-porteurs", value)))
         self.hours(t, s, "schema:openingHoursSpecification", r.get("horaires_accueil"), where)
 
-    def named_commune(self, where: str, code: str | None, name: str | None) -> ox.NamedNode | None:
+    def named_commune(self, where: str, r: dict[str, Any]) -> ox.NamedNode | None:
         """The code's commune, as ever; a name that is neither it nor one of its delegated communes is
         reported, since the address then names another town (spellings, accents and « St » aside). A
         former code is not checked: the reference keeps only its current commune's name."""
+        code, name = r.get("code_insee"), r.get("commune")
         found = self.gz.current_commune(insee_code(code)) if code and name else None
         if found and found.code == insee_code(code or ""):
             given = set(name_key(name or "").split())
@@ -241,7 +242,7 @@ class Builder(PlaceBuilder):
                     f"{where} : la commune « {name} » n'est pas celle du code_insee {code} ({found.name}) : "
                     f"lieu rattaché à {found.name}, à vérifier"
                 )
-        return self.commune(where, code)
+        return self.commune(f"{where} : code_insee de la structure « {r['id']} »", code)
 
     def service(self, where: str, r: dict[str, Any]) -> None:
         written = r.get("courriel")

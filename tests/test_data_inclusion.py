@@ -776,6 +776,24 @@ def test_a_territory_code_is_refused_once_saying_every_kind_it_may_be(base_iri: 
     assert sorted(r["a"].value for r in rows) == ["france", base_iri + "id/departement/05"]
 
 
+def test_an_unknown_code_insee_is_reported_naming_its_field_and_structure(
+    base_iri: str, tmp_path: Path
+) -> None:
+    """As an unknown zone_eligibilite code is: the line named neither the field nor the structure, which a
+    source's team then looked for by line number. The place still loads, with no commune."""
+    structure = fixture_records("structures.json")[0] | {"code_insee": "05999"}
+    (tmp_path / "s.json").write_text(json.dumps([structure]), encoding="utf-8")
+    store = OxigraphStore(base_iri)
+    result = data_inclusion.build(tmp_path / "s.json", None, store.minter, store)
+    assert [line for line in result.report if " ligne " in line] == [
+        f"s.json ligne 1 : code_insee de la structure « {structure['id']} » : code commune « 05999 » "
+        "introuvable dans le référentiel"
+    ]
+    write(store, result)
+    assert len(store.select("SELECT ?s WHERE { ?s a <http://schema.org/Place> }")) == 1
+    assert not store.ask(f"ASK {{ ?s <{DCTERMS}spatial> ?c }}")
+
+
 def test_a_commune_name_that_is_not_its_code_s_is_reported(base_iri: str, tmp_path: Path) -> None:
     """« Gap » with Abriès-Ristolas' code: the place goes to the code's commune, and the report says so (and
     counts it in its summary line); a name spelt otherwise, a delegated commune under its code and a merged
