@@ -344,12 +344,9 @@ def _departements(cat: search.Catalog | None, territories: list[str]) -> list[st
     return sorted({cat.territories[x].code for x in found if cat.territories[x].level == "departement"})
 
 
-def _points(
-    store: Store, places: list[str], label: Callable[[str], str], main: str = ""
-) -> list[maps.MapPoint]:
-    """The places that have coordinates, in chunks of store IRIs."""
+def coordinates(store: Store, places: list[str]) -> dict[str, tuple[float, float]]:
+    """(longitude, latitude) of the places that have them, asked in chunks of store IRIs."""
     found: dict[str, tuple[float, float]] = {}
-    places = places[:3000]
     for start in range(0, len(places), 400):
         rows = store.select(
             f"SELECT ?x ?lat ?lon WHERE {{ {sparql_text.values('x', places[start : start + 400])}"
@@ -358,6 +355,13 @@ def _points(
         for r in rows:
             with contextlib.suppress(ValueError):
                 found[r["x"].value] = (float(r["lon"].value), float(r["lat"].value))
+    return found
+
+
+def _points(
+    store: Store, places: list[str], label: Callable[[str], str], main: str = ""
+) -> list[maps.MapPoint]:
+    found = coordinates(store, places[:3000])
     return [maps.MapPoint(lon, lat, label(p), p == main) for p, (lon, lat) in found.items()]
 
 

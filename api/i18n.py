@@ -305,6 +305,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "column_iri": ("Identifiant (IRI)", "Identifier (IRI)"),
     "column_label": ("Nom", "Name"),
     "column_snippet": ("Extrait", "Excerpt"),
+    "column_latitude": ("Latitude", "Latitude"),
+    "column_longitude": ("Longitude", "Longitude"),
     "facet_kind": ("Catégorie", "Category"),
     # A term the data gives no label, by its local name (term_name): the classes of the resources
     # (graph/search.py CREATIVE_WORKS), of the actors, of the concepts and of the nodes the property table

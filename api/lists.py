@@ -9,7 +9,8 @@ one facet are alternatives, facets combine with AND, and a facet's counts apply 
 (what ticking a value gives). A page shows a facet's 40 most frequent values (every région and département,
 by name) and folds the others, up to 120; past that (every EPCI of /lieux), they are left out (a département
 chosen first scopes them) and ``?valeurs=<facet>`` shows them all. The JSON twin gives every value of each
-facet (``facets``) when asked, ``?facets=1``: they would weigh on each of its pages.
+facet (``facets``) when asked, ``?facets=1``: they would weigh on each of its pages. The places' twins give
+each place's coordinates, read from the store (the index has none).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api import conneg
+from api import cards, conneg
 from api.i18n import language, term_name, translator
 from api.pages import catalog_of, local_path, number, number_param, render, store_of, with_query
 from api.public_http import etag_matches, query_etag
@@ -56,6 +58,7 @@ class ListRow:
     values: dict[str, list[str]]  # each facet's values' names, by facet
     projects: int | None = None  # a theme's or a public's projects
     detail: str = ""  # what tells it from rows with the same label and départements (told_apart)
+    located: dict[str, float | None] = field(default_factory=dict)  # a place's latitude and longitude
 
     @property
     def departement(self) -> list[str]:
@@ -63,6 +66,7 @@ class ListRow:
 
     def twin(self) -> dict:
         row = {"iri": self.iri, "href": self.href, "label": self.label, "year": self.year, **self.values}
+        row |= self.located
         return row if self.projects is None else row | {"projects": self.projects}
 
 
@@ -239,7 +243,10 @@ def told_apart(
 
 
 # The strings naming a twin's columns in a spreadsheet's header: a facet's name, else these.
-COLUMNS = {"iri": "column_iri", "label": "column_label", "snippet": "column_snippet"}
+COLUMNS = {"iri": "column_iri", "label": "column_label", "snippet": "column_snippet"} | {
+    "latitude": "column_latitude",
+    "longitude": "column_longitude",
+}
 
 
 def twin_etag(request: Request, cat: search.Catalog, fmt: formats.Format) -> str:
@@ -267,7 +274,13 @@ def export(
     if fmt is formats.JSON:
         body = {"total": total, **extra, "next": following, "items": items}
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)
-    cells = ([r["iri"], r["label"], *(formats.joined(r.get(c, [])) for c in columns)] for r in items)
+    # A French spreadsheet reads a number with a point as text, or a date.
+    decimal = formats.french_number if fmt is formats.EXCEL else str
+
+    def cell(value: Any) -> Any:
+        return decimal(str(value)) if isinstance(value, float) else formats.joined(value)
+
+    cells = ([r["iri"], r["label"], *(cell(r.get(c, [])) for c in columns)] for r in items)
     header = ["iri", "label", *columns]
     if fmt is formats.EXCEL:  # people read its header (programs the comma CSV's), a spreadsheet opens it
         t = translator(language(request))
@@ -318,6 +331,12 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
         if fmt is formats.JSON and asked == "1":  # every value of each facet
             views = facet_view(cat, kind_name, facets, chosen, lang, facets)
             extra["facets"] = {f["name"]: f["values"] + f["more"] for f in views}
+        if kind_name == "lieux":  # a map draws the page's places without asking for each one
+            found = cards.coordinates(store_of(request), [r.iri for r in rows])
+            for r in rows:
+                lon, lat = found.get(r.iri, (None, None))
+                r.located = {"latitude": lat, "longitude": lon}
+            facets += ["latitude", "longitude"]
         return export(request, cat, rows, facets, fmt, total, extra)
     told_apart(store_of(request), cat, rows, items, lang)
     views = facet_view(cat, kind_name, facets, chosen, lang, request.query_params.getlist("valeurs"))

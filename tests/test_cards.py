@@ -408,6 +408,31 @@ def test_an_area_page_links_each_epci_once(site, path):
     assert epcis and len(epcis) == len(set(epcis)), sorted(e for e in epcis if epcis.count(e) > 1)
 
 
+def test_a_place_list_s_twins_give_each_place_s_coordinates(site):
+    """A map drew /lieux.json's places with one request per place for their coordinates: each row has them
+    (WGS84 numbers, null for a place without) as the store has them, the CSV's row too, and the Excel
+    variant's with a decimal comma (a French Excel took « 6.77 » for a date)."""
+    url, store = site
+    items = httpx.get(f"{url}/lieux.json").json()["items"]
+    rows = store.select(
+        "SELECT ?s ?lat ?lon WHERE { ?s <http://schema.org/geo> ?g . "
+        "?g <http://schema.org/latitude> ?lat ; <http://schema.org/longitude> ?lon }"
+    )
+    stored = {r["s"].value: (float(r["lat"].value), float(r["lon"].value)) for r in rows}
+    given = {r["iri"]: (r["latitude"], r["longitude"]) for r in items}
+    assert given == {iri: stored.get(iri, (None, None)) for iri in given}
+    assert len([at for at in given.values() if at != (None, None)]) >= 2
+    texts = {iri: tuple("" if c is None else str(c) for c in at) for iri, at in given.items()}
+    plain = csv.DictReader(httpx.get(f"{url}/lieux.csv").text.splitlines())
+    assert {r["iri"]: (r["latitude"], r["longitude"]) for r in plain} == texts
+    excel = httpx.get(f"{url}/lieux.csv", params={"format": "excel"}).content.decode("utf-8-sig")
+    header, *cells = csv.reader(excel.splitlines(), delimiter=";")
+    assert header[-2:] == ["Latitude", "Longitude"]
+    assert {r[0]: (r[-2], r[-1]) for r in cells} == {
+        iri: tuple(c.replace(".", ",") for c in at) for iri, at in texts.items()
+    }
+
+
 @pytest.mark.parametrize(
     ("commune", "within"),
     [("73285", "CC de Haute-Tarentaise"), ("73011", "Savoie")],  # Séez; Albertville, whose EPCI has none
