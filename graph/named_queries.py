@@ -123,6 +123,7 @@ COLUMNS = {
     "rendezVous": "Rendez-vous",
     "requeteWikidata": "Requête Wikidata",
     "reseau": "Réseau",
+    "reseauIri": "Réseau (IRI)",
     "ressource": "Ressource",
     "role": "Rôle",
     "siren": "SIREN",

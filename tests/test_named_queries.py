@@ -34,7 +34,7 @@ from api.named_queries import BODIES
 from graph import matching, search
 from graph import named_queries as nq
 from graph.matching import read_index
-from graph.namespaces import IGEO, ORG, RDF, RDFS, SCHEMA, Minter
+from graph.namespaces import CS, IGEO, ORG, RDF, RDFS, SCHEMA, Minter
 from graph.settings import DATA_DIR, QUERIES_DIR
 from graph.sparql_text import bind
 from graph.store import GraphMeta, OxigraphStore, Store
@@ -179,9 +179,10 @@ def test_projects_of_a_departement_include_its_communes_and_epci(api_url):
     assert all("/id/commune/" not in p or "/id/commune/04" in p for p in places)
 
 
-def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
+def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url, api_store):
     """A contact sheet, as an agent asks for one: address, phone, e-mail, website and each day's opening
-    hours in the order of the day, one row per place, in CSV too."""
+    hours in the order of the day, one row per place, in CSV too. Its network by its label and its IRI:
+    the label alone gave a reuser nothing to join on."""
     url = api_url + "/api/annuaire-lieux"
     rows = {r["nom"]: r for r in httpx.get(url, params={"territoire": "05023"}, timeout=60).json()}
     assert set(rows) == {
@@ -190,6 +191,8 @@ def test_the_directory_of_a_commune_s_places_says_how_to_reach_them(api_url):
         "COMMUNAUTE DE COMMUNES DU BRIANCONNAIS - Altipolis",
     }
     fs = rows["France services Briançonnais"]
+    network = api_store.select(f"SELECT ?r WHERE {{ <{fs['lieu']}> <{CS}network> ?r }}")
+    assert fs["reseau"] == "France Services" and [fs["reseauIri"]] == [r["r"].value for r in network]
     assert (fs["adresse"], fs["codePostal"], fs["communeNom"]) == (
         "23 Avenue de la République",
         "05100",
@@ -266,7 +269,14 @@ def test_a_spreadsheet_s_header_is_in_french_the_other_formats_keep_the_variable
         text = httpx.get(url, params=params | {"format": fmt}, timeout=60).text
         return text.lstrip("\ufeff").splitlines()[0]
 
-    assert header("excel").split(";")[:6] == ["Lieu", "Nom", "Réseau", "Adresse", "Code postal", "Commune"]
+    assert header("excel").split(";")[:6] == [
+        "Lieu",
+        "Nom",
+        "Réseau",
+        "Réseau (IRI)",
+        "Adresse",
+        "Code postal",
+    ]
     assert "Téléphone;Courriel;Site web;Lundi" in header("excel")
     variables = nq.load_all()["annuaire-lieux"].variables
     assert header("csv").split(",") == variables
