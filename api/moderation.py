@@ -299,7 +299,12 @@ def _moderate(request: Request, rid: str, user: User, form: FormData) -> Respons
             if file is not None:
                 checked.file = shared.store_file(request, rid, file)
             hidden = bool(form.get("masquer_nom")), seen, bool(form.get("masquer_historique"))
-            m.edit(rid, checked, user.username, user.name, *hidden)
+            try:
+                m.edit(rid, checked, user.username, user.name, *hidden)
+            except ContributionError:  # the file, saved before the check (made under the lock), is unused
+                if file is not None:  # save() gave it its final name
+                    (shared.state(request).uploads / rid / file.name).unlink()
+                raise
             if action == "enregistrer_accepter" and record.state == model.PENDING:
                 m.accept(rid, user.username, user.name)  # the version this edit just wrote
         elif action in DECISIONS and (errors := _reason_errors(action, reason)):

@@ -932,6 +932,39 @@ def test_a_moderator_writing_from_a_page_another_changed_since_is_refused_not_ov
         assert httpx.post(api, json={"version": 4}, headers=robot, timeout=60).json()["etat"] == "supprimee"
 
 
+@pytest.mark.parametrize("action", ["enregistrer", "enregistrer_accepter"])
+def test_a_stale_edit_with_a_file_is_refused_and_leaves_no_file_behind(client, app, store, tmp_path, action):
+    """Two moderators' sessions: B retitles; A, still on the page B changed, saves (or saves and accepts)
+    with a file: a 409, nothing written nor accepted, and the file A sent does not stay on disk unused."""
+    rid = pending_id(app, propose(client).headers["location"])
+    login(client, app)
+    bruno = TestClient(app)
+    login(bruno, app, "bruno")
+    page_a, page_b = client.get(f"/moderation/{rid}").text, bruno.get(f"/moderation/{rid}").text
+
+    def sent(page: str, **fields) -> dict:
+        return {"csrf_token": csrf_of(page), "version_vue": SEEN.search(page).group(1), **fields}
+
+    retitled = form_data(titre="Guide retitré par Bruno")
+    r = bruno.post(
+        f"/moderation/{rid}", data=sent(page_b, **retitled, action="enregistrer"), follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    folder = tmp_path / "uploads"
+    before = sorted(p for p in folder.rglob("*") if p.is_file())
+    files = {"fichier": ("Guide final.pdf", PDF, "application/pdf")}
+    r = client.post(f"/moderation/{rid}", data=sent(page_a, **form_data(), action=action), files=files)
+    assert r.status_code == 409 and "(version 1, maintenant 2)" in r.text, r.text
+    record = Contributions(store, b"").record(rid)
+    assert (record.version, record.state, record.content.title) == (
+        2,
+        "en-attente",
+        "Guide retitré par Bruno",
+    )
+    assert record.content.file is None
+    assert sorted(p for p in folder.rglob("*") if p.is_file()) == before
+
+
 def test_an_edit_taking_a_name_out_can_hide_the_earlier_versions_from_the_public_history(client, app, store):
     """A name published, then taken out by a moderator: the public history (page and twins) starts at that
     edit and says so; SPARQL and the dumps never held the old versions; moderators still see them all."""
