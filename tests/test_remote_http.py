@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -338,20 +338,24 @@ def test_a_request_waiting_for_a_hung_server_holds_no_other_request(tmp_path):
             f'INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/a> <http://example.org/p> "un" }} }}'
         )
         os.kill(server.process.pid, signal.SIGSTOP)
-        for path, params in [
-            ("/sparql", {"query": "ASK {}"}),
-            ("/store", {"graph": graph}),
-            ("/api/lieux-territoire", {"territoire": "73"}),
-            ("/telechargements/lieux.csv", {}),
-        ]:
-            time.sleep(remote.DOWN_FOR + 0.1)  # past the second a server found down is not asked
-            with ThreadPoolExecutor(1) as pool:
-                waiting = pool.submit(httpx.get, url + path, params=params, timeout=30)
-                time.sleep(0.5)  # the request is waiting for the server
-                started = time.monotonic()
-                assert httpx.get(url + "/robots.txt", timeout=30).status_code == 200
-                assert time.monotonic() - started < 2, path
-                assert waiting.result().status_code == 503, (path, waiting.result().text)
+        time.sleep(remote.VERSION_TTL + 0.1)  # past the second a version read is trusted
+        asked = {
+            "/sparql": {"query": "ASK {}"},
+            "/store": {"graph": graph},
+            "/api/lieux-territoire": {"territoire": "73"},
+            "/telechargements/lieux.csv": {},
+        }
+        with ThreadPoolExecutor(len(asked)) as pool:  # all at once: each waits for the server meanwhile
+            waiting = {
+                path: pool.submit(httpx.get, url + path, params=p, timeout=30) for path, p in asked.items()
+            }
+            time.sleep(0.5)  # the requests are waiting for the server
+            started = time.monotonic()
+            assert httpx.get(url + "/robots.txt", timeout=30).status_code == 200
+            assert time.monotonic() - started < 2
+            assert not any(w.done() for w in waiting.values())  # robots.txt answered while each waited
+            for path, w in waiting.items():
+                assert w.result().status_code == 503, (path, w.result().text)
 
 
 def test_a_proposal_or_a_decision_waiting_for_a_hung_server_holds_no_other_request(tmp_path):
@@ -378,27 +382,36 @@ def test_a_proposal_or_a_decision_waiting_for_a_hung_server_holds_no_other_reque
         browser.get("/territoires/autocomplete", params={"q": "Chambéry"})  # the index the form began, read
         proposal = {k: v for k, v in form_data().items() if k not in ("nom", "courriel", "territoires")}
         os.kill(server.process.pid, signal.SIGSTOP)
-        answers = {}  # path → (robots.txt answered within 2 s, status, Retry-After given, answered within)
-        for post in [
+        time.sleep(remote.VERSION_TTL + 0.1)  # past the second a version read is trusted
+        posts = [
             lambda: httpx.post(url + "/api/contributions", json=proposal, headers=contributor, timeout=60),
             lambda: httpx.post(url + "/api/contributions/x/accepter", headers=moderator, timeout=60),
             lambda: browser.post("/ressources/proposer", data={**csrf, **form_data()}),
             lambda: browser.post("/moderation/x", data={**csrf, "action": "accepter"}),
             lambda: browser.post("/ressources/x/historique", data={**csrf, "version": "1"}),
-        ]:
-            time.sleep(remote.DOWN_FOR + 0.1)  # past the second a server found down is not asked
-            with ThreadPoolExecutor(1) as pool:
-                sent = time.monotonic()
-                waiting = pool.submit(post)
-                time.sleep(0.5)  # the request is waiting for the server
-                started = time.monotonic()
-                assert httpx.get(url + "/robots.txt", timeout=30).status_code == 200
-                took = time.monotonic() - started
-                r = waiting.result()
-                answered = round(time.monotonic() - sent, 1)
-                answers[r.request.url.path] = (took < 2, r.status_code, "retry-after" in r.headers, answered)
-        assert {a[:3] for a in answers.values()} == {(True, 503, True)}, str(answers)
-        assert max(a[3] for a in answers.values()) < remote.ANSWER_WITHIN + 3, str(answers)
+        ]
+
+        def timed(post: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
+            sent = time.monotonic()
+            return post(), round(time.monotonic() - sent, 1)
+
+        with ThreadPoolExecutor(len(posts)) as pool:  # all at once: each waits for the server meanwhile
+            waiting = [pool.submit(timed, post) for post in posts]
+            time.sleep(0.5)  # the requests are waiting for the server
+            started = time.monotonic()
+            assert httpx.get(url + "/robots.txt", timeout=30).status_code == 200
+            took = time.monotonic() - started
+            pending = sum(not w.done() for w in waiting)
+        # path → (status, Retry-After given, answered within)
+        answers = {
+            r.request.url.path: (r.status_code, "retry-after" in r.headers, s)
+            for r, s in (w.result() for w in waiting)
+        }
+        assert (took < 2, pending) == (True, len(posts)), (took, pending, str(answers))
+        assert {a[:2] for a in answers.values()} == {(503, True)}, str(answers)
+        assert (
+            len(answers) == len(posts) and max(a[2] for a in answers.values()) < remote.ANSWER_WITHIN + 3
+        ), str(answers)
 
 
 def test_the_form_warms_its_autocomplete_quietly_while_the_server_is_down(tmp_path, monkeypatch):
@@ -472,10 +485,12 @@ def test_a_look_behind_our_back_met_by_a_hung_server_looks_again_once_it_is_back
         graph = store.minter.graph("essai")
         note = "<http://example.org/note>"
         stopped = threading.Event()
+        looks: list[threading.Thread] = []
 
         def stop_during_the_look(request: httpx.Request) -> None:
             looking = threading.current_thread().name == "look-behind"
             if looking and hung_at in request.content and not stopped.is_set():
+                looks.append(threading.current_thread())
                 os.kill(server.process.pid, signal.SIGSTOP)
                 stopped.set()
 
@@ -483,8 +498,9 @@ def test_a_look_behind_our_back_met_by_a_hung_server_looks_again_once_it_is_back
         store.client.event_hooks["request"] = [stop_during_the_look]
         before = store.version  # read from the server: the first look starts
         assert stopped.wait(10), "no look started"
-        hung = time.monotonic()
-        while time.monotonic() - hung < remote.BULK_TIMEOUT + remote.ANSWER_WITHIN + 3:
+        deadline = time.monotonic() + remote.BULK_TIMEOUT + remote.ANSWER_WITHIN + 3
+        while looks[0].is_alive():  # the look meets the hung server until its deadlines
+            assert time.monotonic() < deadline, "the look outlived its deadlines"
             time.sleep(remote.VERSION_TTL)
             if reads:  # the app's reads meanwhile find it down
                 with pytest.raises(StoreUnavailable):
