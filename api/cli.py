@@ -21,13 +21,11 @@ from typing import IO
 import pyoxigraph as ox
 from pydantic import ValidationError
 
-from graph import formats, search, sparql_text
-from graph.dumps import public_counts
+from graph import formats, sparql_text
 from graph.pool import spelled_out
 from graph.settings import DATA_DIR, Settings
 from graph.store import DEFAULT_GRAPH, OxigraphStore, Store, StoreError, open_store
-from loaders import ImportResult, SourceError, catalogue, data_inclusion, places, report, territories
-from loaders import data_inclusion_vocabularies as data_inclusion_vocab
+from loaders import ImportResult, SourceError, territories
 from loaders import rdf as rdf_loader
 
 DESCRIPTION = "charger, importer, servir, interroger, exporter, sauvegarder, restaurer, valider, compter"
@@ -43,10 +41,32 @@ class UsageError(Exception):
 
 
 # --- importers: KIND → function(path, args, store) → ImportResult -------------------------------
+# The heavier loaders (and the index, the dumps) are imported by the verbs using them: every verb paid
+# for them before it started, a quick ``stats`` or ``query`` too.
 def _import_places(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
+    from loaders import places
+
     if not args.mapping:
         raise UsageError("places demande --mapping MAPPING.toml (voir data/mappings/)")
     return places.build(path, Path(args.mapping), store.minter, store)
+
+
+def _import_catalogue(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
+    from loaders import catalogue
+
+    return catalogue.build(path, store.minter)
+
+
+def _import_report(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
+    from loaders import report
+
+    return report.build(path, store.minter)
+
+
+def _import_data_inclusion(path: Path, args: argparse.Namespace, store: Store) -> ImportResult:
+    from loaders import data_inclusion
+
+    return data_inclusion.build(path, Path(args.services) if args.services else None, store.minter, store)
 
 
 IMPORTERS: dict[str, Callable[[Path, argparse.Namespace, Store], ImportResult]] = {
@@ -54,12 +74,10 @@ IMPORTERS: dict[str, Callable[[Path, argparse.Namespace, Store], ImportResult]] 
         path, store.minter, graph=args.graph, fmt_name=args.format and args.format.name
     ),
     "territories": lambda path, args, store: territories.build(path, store.minter, progress=True),
-    "catalogue": lambda path, args, store: catalogue.build(path, store.minter),
-    "report": lambda path, args, store: report.build(path, store.minter),
+    "catalogue": _import_catalogue,
+    "report": _import_report,
     "places": _import_places,
-    "data-inclusion": lambda path, args, store: data_inclusion.build(
-        path, Path(args.services) if args.services else None, store.minter, store
-    ),
+    "data-inclusion": _import_data_inclusion,
 }
 
 # What `communs load` reads: (kind, path relative to data/, mapping of a list of places) in dependency order.
@@ -87,6 +105,8 @@ def sizes(store: Store) -> str:
     """The store's quads as a reuser can check them: the public ones are what VoID's ``void:triples`` and the
     N-Quads download count (the default graph and the metadata graph included); the rest (contacts, pending
     contributions, accounts, histories, their metadata) is never published."""
+    from graph.dumps import public_counts
+
     public = sum(public_counts(store).values())
     hidden = store.count() - public
     return f"{public} quads publics (void:triples, lignes du N-Quads téléchargeable) ; {hidden} non publics"
@@ -104,6 +124,8 @@ def _opened(settings: Settings, read_only: bool = False) -> contextlib.closing[S
 
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
+    from loaders import data_inclusion_vocabularies as data_inclusion_vocab
+
     with _opened(settings) as store:
         _index_free(store, settings)
         started = time.perf_counter()
@@ -149,6 +171,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 def _index_free(store: Store, settings: Settings) -> None:
     """Asked before the store is written: a command stopped by the index after writing it said « réessayez »
     with its data already in, and the retry wrote them again."""
+    from graph import search
+
     if settings.store == ":memory:":
         return
     cat = search.Catalog(store, settings.index_path(), build=False)
@@ -163,6 +187,8 @@ def _index_free(store: Store, settings: Settings) -> None:
 def _index(store: Store, settings: Settings) -> None:
     """Offline writes bring the lists and search index along: a server started next opens it at the
     store's version instead of building it while it serves."""
+    from graph import search
+
     if settings.store == ":memory:":
         return  # nothing serves it next
     # Flushed: a build takes minutes at national scale, silent it looked like a load that had hung.

@@ -332,6 +332,20 @@ def test_version_is_the_package_s():
     assert done.returncode == 0 and done.stdout == f"communs {project['version']}\n"
 
 
+def test_the_quick_verbs_do_not_import_the_loaders_the_index_or_the_dumps(small_store):
+    """Every ``communs`` imported them all before it started: a ``query`` or an ``export`` paid for the
+    loaders of load and import, the search index and the downloads builder."""
+    heavy = ["graph.dumps", "graph.search", "loaders.catalogue", "loaders.data_inclusion", "loaders.places"]
+    verbs = [["query", "ASK {}"], ["export", "--output", os.devnull]]
+    run = (
+        "import sys\nfrom api.cli import main\n"
+        f"for verb in {verbs!r}:\n    assert main([*verb, '--store', {str(small_store)!r}]) == 0\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0 and done.stdout.splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
 def _quads_file(path: Path, n: int) -> Path:
     """``n`` quads in two named graphs, plus default-graph triples and one duplicate line."""
     with path.open("w") as out:
