@@ -161,13 +161,23 @@ def test_export_is_parsable_and_has_no_private_graph(loaded, tmp_path):
     assert not [g for g in ds.graphs() if "/graph/prive/" in str(g.identifier)]
 
 
-@pytest.fixture
-def small_store(tmp_path) -> Path:
-    store = tmp_path / "store"
-    good = tmp_path / "good.ttl"
+def _small_store(folder: Path) -> Path:
+    store = folder / "store"
+    good = folder / "good.ttl"
     good.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\n")
     assert communs("import", "rdf", str(good), store=store).returncode == 0
     return store
+
+
+@pytest.fixture
+def small_store(tmp_path) -> Path:
+    return _small_store(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def refusing_store(tmp_path_factory) -> Path:
+    """One small store for every refused command: each checks that it left the store as it found it."""
+    return _small_store(tmp_path_factory.mktemp("refusing"))
 
 
 def store_size(store: Path) -> str:
@@ -230,13 +240,13 @@ def test_the_private_half_given_as_the_store_is_refused_and_keeps_its_data(small
         (["validate", "--graph", "https://nope.example/g"], "n'est pas un graphe de cet entrepôt"),
     ],
 )
-def test_bad_input_is_one_clear_line_and_exit_2(small_store, tmp_path, args, message):
+def test_bad_input_is_one_clear_line_and_exit_2(refusing_store, tmp_path, args, message):
     (tmp_path / "data.xyz").write_text("whatever")
-    before = store_size(small_store)
-    done = communs(*[a.format(tmp=tmp_path) for a in args], store=small_store)
+    before = store_size(refusing_store)
+    done = communs(*[a.format(tmp=tmp_path) for a in args], store=refusing_store)
     assert done.returncode == 2 and message in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
-    assert store_size(small_store) == before
+    assert store_size(refusing_store) == before
 
 
 @pytest.mark.parametrize(
