@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 import weakref
 from collections.abc import Callable
@@ -14,6 +15,17 @@ from graph.store import OxigraphStore
 from loaders import places, territories
 from loaders import rdf as rdf_loader
 
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's, which Playwright drives
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -93,3 +105,16 @@ def territory_store(base_iri: str, territory_triples: list) -> OxigraphStore:
     store = OxigraphStore(base_iri)
     store.replace_graph(store.minter.graph(territories.GRAPH_NAME), territory_triples, territories.META)
     return store
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One browser process per module: each test opens its own page (its own context, cookies and
+    settings), which costs little, where a browser's start costs seconds."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (make system-deps)")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -7,16 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from cards_helpers import PAGES, cards_store
 from pages_helpers import serve, wait_for_index
-from test_browser import ARGS, CHROMIUM
 
-playwright = pytest.importorskip("playwright.sync_api")
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SHOTS = Path(__file__).parent / "screenshots" / "cards"
 RESULTS = SHOTS / "axe.json"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
 # Besides the cards: the pages a person reaches them from, with the facets and the search form.
 OTHERS = {"accueil": "/", "liste-projets": "/projets", "recherche": "/recherche?q=saison"}
 OTHERS["rapprochement"] = "/rapprochement"  # its curl example, a long line
@@ -58,13 +54,12 @@ def axe(page) -> list[dict]:
     ]
 
 
-def test_every_kind_reads_well_and_passes_axe(base_iri, territory_triples, tmp_path):
+def test_every_kind_reads_well_and_passes_axe(browser, base_iri, territory_triples, tmp_path):
     SHOTS.mkdir(parents=True, exist_ok=True)
     store = cards_store(base_iri, territory_triples)
     report: dict[str, dict[str, list[dict]]] = {}
-    with serve(store, tmp_path) as url, playwright.sync_playwright() as p:
+    with serve(store, tmp_path) as url:
         wait_for_index(url)
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         # The pages forbid inline scripts (CSP); axe is injected by the test, so the test's page lets it in.
         page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
         for name, path in {**PAGES, **OTHERS}.items():
@@ -106,7 +101,7 @@ def test_every_kind_reads_well_and_passes_axe(base_iri, territory_triples, tmp_p
         page.keyboard.press("Enter")
         page.wait_for_url(f"**/projets?*{value}*")
         assert page.locator("form.facets input[type=checkbox]:checked").count() == 1
-        browser.close()
+        page.close()
     RESULTS.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     bad = {
         f"{name} ({lang})": [v for v in found if v["impact"] in BAD]
