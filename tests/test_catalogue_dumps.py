@@ -52,6 +52,14 @@ def site(base_iri, territory_triples, tmp_path_factory, monkeypatch_module):
 
 
 @pytest.fixture(scope="module")
+def pages(base_iri, territory_triples) -> OxigraphStore:
+    """The pages' store, for the tests that serve it with downloads of their own (none built yet, or a
+    write of theirs to rebuild): one store object, so one index of the country (conftest.index_of); each
+    test writes things of its own."""
+    return pages_store(base_iri, territory_triples)
+
+
+@pytest.fixture(scope="module")
 def monkeypatch_module():
     mp = pytest.MonkeyPatch()
     yield mp
@@ -211,14 +219,14 @@ def _downloads(g: rdflib.Graph, base: str) -> dict[str, rdflib.term.Node]:
 
 
 def test_the_catalogue_lists_every_download_with_its_size_once_they_are_built(
-    base_iri, territory_triples, tmp_path, monkeypatch
+    base_iri, pages, tmp_path, monkeypatch
 ):
     """The tables and the data·inclusion export were offered on /telechargements but not in the catalogue;
     sizes are stated once the downloads of the store's version are built, and a catalogue described
     before them is described again (its ETag too), not kept without sizes for the whole version."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.delenv("COMMUNS_DUMPS_DIR", raising=False)  # a folder of its own: nothing built yet
-    with serve(pages_store(base_iri, territory_triples), tmp_path / "app") as url:
+    with serve(pages, tmp_path / "app") as url:
         before = httpx.get(url + "/catalogue?format=ttl")
         g = rdflib.Graph().parse(data=before.text, format="turtle")
         dataset = rdflib.URIRef(base_iri + "jeu-de-donnees")
@@ -654,24 +662,25 @@ def test_downloads_page_speaks_the_page_language_sizes_and_licences_for_people(s
     assert licence in httpx.get(url + "/catalogue").text
 
 
-def test_an_in_memory_stores_downloads_go_with_the_server(base_iri, territory_triples, tmp_path, monkeypatch):
+def test_an_in_memory_stores_downloads_go_with_the_server(base_iri, tmp_path, monkeypatch):
     """With no store folder to keep them beside, the files are built in a temporary folder: removed when
-    the server stops (each test server and each restart over a remote store left one in /tmp)."""
+    the server stops (each test server and each restart over a remote store left one in /tmp). Whatever
+    the store holds: an empty one, whose files are built at once."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.delenv("COMMUNS_DUMPS_DIR", raising=False)  # this module's site sets one
-    with serve(pages_store(base_iri, territory_triples), tmp_path / "app") as url:
+    with serve(OxigraphStore(base_iri), tmp_path / "app") as url:
         wait_for_downloads(url)
         assert [p.name for p in tmp_path.glob("communs-dumps-*/current.json")] == ["current.json"]
     assert not list(tmp_path.glob("communs-dumps-*"))
 
 
 def test_a_downloads_etag_and_last_modified_change_only_with_its_bytes(
-    base_iri, territory_triples, tmp_path, monkeypatch
+    base_iri, pages, tmp_path, monkeypatch
 ):
     """``"8-lieux.csv"`` became ``"9-lieux.csv"`` after an unrelated write, the same bytes: sync tools
     fetched the file again. Its ETag is its bytes' hash, its Last-Modified when they last changed."""
     monkeypatch.setenv("COMMUNS_DUMPS_DIR", str(tmp_path / "dumps"))
-    store = pages_store(base_iri, territory_triples)
+    store = pages
     with serve(store, tmp_path / "app") as url:
         first = wait_for_downloads(url)["version"]
         names = ("territoires-communes.csv", "communs-services.nq.gz")
@@ -692,13 +701,13 @@ def test_a_downloads_etag_and_last_modified_change_only_with_its_bytes(
 FORMULA = '=HYPERLINK("http://evil.example/","Cliquez")'
 
 
-def test_spreadsheet_csvs_do_not_run_formulas(base_iri, territory_triples, tmp_path, monkeypatch):
+def test_spreadsheet_csvs_do_not_run_formulas(base_iri, pages, tmp_path, monkeypatch):
     """A title a spreadsheet would run (OWASP "CSV injection") comes out behind a ' in the CSVs made for
     spreadsheets (list and search twins, downloads per class), a signed number as it is; SPARQL CSV
     results stay raw, as their format says."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.delenv("COMMUNS_DUMPS_DIR", raising=False)  # not this module's site's downloads
-    store = pages_store(base_iri, territory_triples)
+    store = pages
     doc, quoted = f"{base_iri}id/ressource/formule", FORMULA.replace('"', '\\"')
     store.update(
         f"""INSERT DATA {{ GRAPH <{store.minter.graph("essai")}> {{ <{doc}>
