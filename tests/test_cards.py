@@ -25,6 +25,7 @@ from api.resources import ResourcePage
 from graph import outlines, search
 from graph.describe import Text, describe
 from graph.settings import DATA_DIR
+from graph.store import OxigraphStore
 from loaders.gazetteer import load_gazetteer
 
 KIND_TEMPLATES = ["projet.html", "lieu.html", "ressource.html", "territoire.html", "organisation.html"]
@@ -74,6 +75,13 @@ def test_every_string_of_the_cards_is_translated():
         keys |= {"role_" + r for r in cards.ROLE_ORDER}
         keys |= {"class_" + c for c in search.CREATIVE_WORKS}
         assert keys <= set(STRINGS), f"{name}: {sorted(keys - set(STRINGS))} missing from api/i18n.py"
+
+
+@pytest.fixture(scope="module")
+def store(base_iri, territory_triples) -> OxigraphStore:
+    """The cards' store for the tests that build cards without a server (none serves it): loaded once,
+    each test writing things of its own."""
+    return cards_store(base_iri, territory_triples)
 
 
 @pytest.fixture(scope="module")
@@ -452,12 +460,13 @@ def test_a_commune_without_places_names_the_nearest_and_maps_them(site, commune,
     assert "Les lieux de services du territoire qui l'englobe." in text
 
 
-def test_a_region_and_a_departement_list_every_epci_with_a_commune_in_them(territory_store):
+def test_a_region_and_a_departement_list_every_epci_with_a_commune_in_them(site):
     """Not only the EPCIs stated part of the région (those straddling two of its départements): every EPCI
     with a member commune in it, those of its départements and those overlapping a neighbour."""
+    _, store = site  # its index built by the site's app
     gz = load_gazetteer()
-    cat = search.catalog(territory_store)
-    m = territory_store.minter
+    cat = search.catalog(store)
+    m = store.minter
     for level, code, departements in (
         ("region", "84", {d.code for d in gz.departements.values() if d.region == "84"}),
         ("departement", "73", {"73"}),
@@ -467,13 +476,12 @@ def test_a_region_and_a_departement_list_every_epci_with_a_commune_in_them(terri
             for e in gz.epcis.values()
             if any(gz.communes[("commune-actuelle", c)].departement in departements for c in e.members)
         }
-        card = cards.territory_card(territory_store, cat, cat.territories[m.thing(level, code)], "fr", 1)
+        card = cards.territory_card(store, cat, cat.territories[m.thing(level, code)], "fr", 1)
         assert {m.base + e.href.lstrip("/") for e in card.epcis} == expected
         assert len(expected) > (150 if level == "region" else 10)
 
 
-def test_open_now_follows_paris_time(base_iri, territory_triples):
-    store = cards_store(base_iri, territory_triples)
+def test_open_now_follows_paris_time(base_iri, store):
     desc = describe(store, base_iri + "id/lieu/espace-saisonniers-bourg")
     tuesday = dt.datetime(2026, 12, 1, 15, 0, tzinfo=cards.PARIS)
     card = cards.place_card(store, desc, "fr", None, now=tuesday)
@@ -484,10 +492,9 @@ def test_open_now_follows_paris_time(base_iri, territory_triples):
     assert card.map is not None and 'class="pt-main"' in card.map
 
 
-def test_open_now_follows_the_places_own_time_zone(base_iri, territory_triples):
+def test_open_now_follows_the_places_own_time_zone(base_iri, store):
     """Overseas hours are local: Saint-Joseph (La Réunion) was « Fermé, il est 05:11, heure de Paris » at
     08:11 there, and a Martinique desk's « aujourd'hui » was Paris's next day in the evening."""
-    store = cards_store(base_iri, territory_triples)
     places = {"saint-joseph": "97412", "lamentin": "97213"}
     store.update(
         "PREFIX schema: <http://schema.org/> PREFIX dcterms: <http://purl.org/dc/terms/> INSERT DATA { GRAPH "
@@ -514,10 +521,9 @@ def test_open_now_follows_the_places_own_time_zone(base_iri, territory_triples):
     assert translator("fr")(reunion.now_zone, time=reunion.now_text) == "il est 08:11, heure locale"
 
 
-def test_a_place_address_names_its_town_once_however_the_list_spells_it(base_iri, territory_triples):
+def test_a_place_address_names_its_town_once_however_the_list_spells_it(base_iri, store):
     """A list's locality in capitals, without accents or hyphens, « St » for « Saint », names its commune:
     the address shows the commune's name, linked, once. Quai9's page read « 05100 BRIANCON Briançon »."""
-    store = cards_store(base_iri, territory_triples)
     places = {"quai9": ("05023", "BRIANCON"), "fabrique": ("69290", "St Priest"), "gap": ("05061", "Gap 2")}
     store.update(
         "PREFIX schema: <http://schema.org/> PREFIX dcterms: <http://purl.org/dc/terms/> INSERT DATA { GRAPH "
@@ -541,9 +547,9 @@ def test_a_place_address_names_its_town_once_however_the_list_spells_it(base_iri
     }
 
 
-def test_a_project_map_shows_the_departements_of_its_territories(base_iri, territory_triples):
+def test_a_project_map_shows_the_departements_of_its_territories(site, base_iri):
     """Named territories, and an informal area (not in the reference) through what it is part of."""
-    store = cards_store(base_iri, territory_triples)
+    _, store = site  # its index built by the site's app
     card = cards.project_card(
         store, describe(store, base_iri + "id/projet/telecentres-alpins"), "fr", search.catalog(store)
     )
@@ -551,9 +557,8 @@ def test_a_project_map_shows_the_departements_of_its_territories(base_iri, terri
     assert sorted(highlighted) == ["Alpes-de-Haute-Provence", "Hautes-Alpes"]
 
 
-def test_a_project_summary_skips_a_heading_over_a_list(base_iri, territory_triples):
+def test_a_project_summary_skips_a_heading_over_a_list(base_iri, store):
     """Coeur de Jura's description starts on a phase's heading: its objectives make the summary."""
-    store = cards_store(base_iri, territory_triples)
     iri = base_iri + "id/projet/cadre-strategique"
     store.update(
         f"""PREFIX schema: <http://schema.org/> PREFIX cs: <https://w3id.org/communs-services/def#>
@@ -565,8 +570,7 @@ def test_a_project_summary_skips_a_heading_over_a_list(base_iri, territory_tripl
     assert card.summary == "Fruit de la fusion, la communauté veut de meilleurs services."
 
 
-def test_an_organisation_map_shows_its_sites(base_iri, territory_triples):
-    store = cards_store(base_iri, territory_triples)
+def test_an_organisation_map_shows_its_sites(base_iri, store):
     card = cards.organisation_card(store, describe(store, base_iri + "id/organisation/mission-locale"), "fr")
     assert re.findall(r'<circle class="pt"[^>]*><title>([^<]+)</title>', card.map) == [
         "Espace saisonniers de Bourg"
@@ -665,16 +669,15 @@ def test_every_list_page_renders_under_strict_undefined(site, kind):
         assert 'class="results"' in r.text, (kind, lang)  # rows were rendered, not "no results"
 
 
-def test_a_departement_lists_its_communes_in_the_lists_order_each_once_across_sub_pages(territory_store):
+def test_a_departement_lists_its_communes_in_the_lists_order_each_once_across_sub_pages(site):
     """The Hautes-Alpes read « Briançon, Bréziers », « Crots, Crévoux » and put « Éourres » after
     « Vitrolles » (code-point order): communes and EPCI sort as /territoires.json does (graph.search.folded),
     and the sub-pages of 100 communes cut that order, each commune on one of them."""
-    cat = search.catalog(territory_store)
-    area = cat.territories[territory_store.minter.thing("departement", "05")]
-    first = cards.territory_card(territory_store, cat, area, "fr", 1)
-    cards_ = [
-        cards.territory_card(territory_store, cat, area, "fr", n) for n in range(1, first.communes_pages + 1)
-    ]
+    _, store = site  # its index built by the site's app
+    cat = search.catalog(store)
+    area = cat.territories[store.minter.thing("departement", "05")]
+    first = cards.territory_card(store, cat, area, "fr", 1)
+    cards_ = [cards.territory_card(store, cat, area, "fr", n) for n in range(1, first.communes_pages + 1)]
     communes = [link.label for card in cards_ for link in card.communes]
     hrefs = [link.href for card in cards_ for link in card.communes]
     assert len(hrefs) == len(set(hrefs)) == first.communes_count > 100
@@ -685,10 +688,9 @@ def test_a_departement_lists_its_communes_in_the_lists_order_each_once_across_su
     assert epcis == sorted(epcis, key=search.folded)
 
 
-def test_an_unknown_iri_costs_no_provenance_query(base_iri, territory_triples, monkeypatch):
+def test_an_unknown_iri_costs_no_provenance_query(base_iri, store, monkeypatch):
     """describe() asked which graphs state a resource on every call, a 404 and the extension probe of
     /id/… (which only reads .exists) too: with no triple, no graph states it and nothing is asked."""
-    store = cards_store(base_iri, territory_triples)
     asked: list[str] = []
     select = store.select
     monkeypatch.setattr(store, "select", lambda query, *a, **k: asked.append(query) or select(query, *a, **k))
