@@ -715,6 +715,7 @@ def test_spreadsheet_csvs_do_not_run_formulas(base_iri, pages, tmp_path, monkeyp
         <http://purl.org/dc/terms/rights> "-5" }} }}"""
     )
     with serve(store, tmp_path / "app") as url:
+        wait_for_index(url)  # the list and search twins
         wait_for_downloads(url)
         for path, params in (
             ("/ressources.csv", {}),
