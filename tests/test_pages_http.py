@@ -1395,12 +1395,13 @@ def test_a_search_result_names_a_territory_s_level_as_its_page_does(tmp_path):
 
 
 def test_a_failed_build_is_said_on_the_downloads_page_in_its_language_without_the_server_s_details(
-    tmp_path, territory_triples
+    site, tmp_path
 ):
     """The page printed the builder's exception after « La dernière génération a échoué : », in English
     and with the server's paths, and the manifest (JSON) still gives them. The page says it in French; the
-    manifest says the build failed, the server's log why."""
-    store = pages_store(BASE, territory_triples)
+    manifest says the build failed, the server's log why. A second app on the module's store (and index),
+    with a downloads folder of its own."""
+    _, store = site
     folder = tmp_path / "dumps"
     with serve(store, tmp_path, dumps_dir=str(folder)) as url:
         folder.rmdir()
