@@ -1027,12 +1027,14 @@ def test_a_new_resource_reaches_lists_search_and_territories(site):
         )
 
 
-def test_during_the_first_index_build_index_pages_say_503_and_the_rest_answers(site, tmp_path, monkeypatch):
+def test_during_the_first_index_build_index_pages_say_503_and_the_rest_answers(
+    territory_triples, tmp_path, monkeypatch
+):
     """The start-up does not wait for the index (~12 min at 20M quads). Here pages wait 0 s for it: the
     whole country's territories take seconds to index, so the first requests come during the build.
-    A second app on the module's store: its own index, begun at its start (the index is kept per app)."""
+    A store of its own: the module's store's apps share its index (conftest.index_of), built already."""
     monkeypatch.setattr(search, "FIRST_BUILD_WAIT", 0.0)
-    _, store = site
+    store = pages_store(BASE, territory_triples)
     with serve(store, tmp_path) as url:
         page = httpx.get(url + "/projets", headers={"Accept": "text/html"}, timeout=30)
         listing = httpx.get(url + "/projets.json", timeout=30)
