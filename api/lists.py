@@ -332,7 +332,10 @@ def list_page(request: Request, fmt: formats.Format, kind_name: str) -> Response
             views = facet_view(cat, kind_name, facets, chosen, lang, facets)
             extra["facets"] = {f["name"]: f["values"] + f["more"] for f in views}
         if kind_name == "lieux":  # a map draws the page's places without asking for each one
-            found = cards.coordinates(store_of(request), [r.iri for r in rows])
+            try:
+                found = cards.coordinates(store_of(request), [r.iri for r in rows])
+            except (StoreUnavailable, QueryTimeout):  # the list is the index's: it goes without them
+                found = {}
             for r in rows:
                 lon, lat = found.get(r.iri, (None, None))
                 r.located = {"latitude": lat, "longitude": lon}
