@@ -303,7 +303,7 @@ def _moderate(request: Request, rid: str, user: User, form: FormData) -> Respons
                 m.edit(rid, checked, user.username, user.name, *hidden)
             except ContributionError:  # the file, saved before the check (made under the lock), is unused
                 if file is not None:  # save() gave it its final name
-                    (shared.state(request).uploads / rid / file.name).unlink()
+                    (shared.state(request).uploads / rid / file.name).unlink(missing_ok=True)
                 raise
             if action == "enregistrer_accepter" and record.state == model.PENDING:
                 m.accept(rid, user.username, user.name)  # the version this edit just wrote
