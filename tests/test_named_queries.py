@@ -269,13 +269,14 @@ def test_a_spreadsheet_s_header_is_in_french_the_other_formats_keep_the_variable
         text = httpx.get(url, params=params | {"format": fmt}, timeout=60).text
         return text.lstrip("\ufeff").splitlines()[0]
 
-    assert header("excel").split(";")[:6] == [
+    assert header("excel").split(";")[:7] == [
         "Lieu",
         "Nom",
         "Réseau",
         "Réseau (IRI)",
         "Adresse",
         "Code postal",
+        "Commune",
     ]
     assert "Téléphone;Courriel;Site web;Lundi" in header("excel")
     variables = nq.load_all()["annuaire-lieux"].variables
