@@ -715,10 +715,12 @@ def _existing(verb: str, settings: Settings) -> None:
     """Only the verbs that write data on purpose (load, import, restore) create a store: opened by any other,
     a mistyped --store was a new empty store, exported as an empty file that a backup script took for a
     success. A folder without Oxigraph's ``CURRENT`` (empty, or anything else) is no store either: read-only,
-    its opening failed on that file's name alone."""
+    its opening failed on that file's name alone. ``user`` opens no store: the folder says where its
+    accounts are kept."""
     store = settings.store
     writes = verb in ("load", "import", "restore")
-    if writes or store == ":memory:" or "://" in store or Path(store, "CURRENT").is_file():
+    found = Path(store).is_dir() if verb == "user" else Path(store, "CURRENT").is_file()
+    if writes or store == ":memory:" or "://" in store or found:
         return
     raise UsageError(
         f"aucun entrepôt à {store} : vérifiez --store, ou créez-le avec « communs load --store {store} »"
