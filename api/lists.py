@@ -243,7 +243,10 @@ def told_apart(
 
 
 # The strings naming a twin's columns in a spreadsheet's header: a facet's name, else these.
-COLUMNS = {"iri": "column_iri", "label": "column_label", "snippet": "column_snippet"} | {
+COLUMNS = {
+    "iri": "column_iri",
+    "label": "column_label",
+    "snippet": "column_snippet",
     "latitude": "column_latitude",
     "longitude": "column_longitude",
 }
